@@ -1,0 +1,172 @@
+"""Drive a real runner process over its stdio protocol, synchronously, for tests.
+
+The harness speaks the same frames as the supervisor but none of its logic, so a
+runner can be tested byte for byte: send SupervisorMessages, read RunnerMessages.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import orjson
+
+from supervisor.protocol._generated import runner_pb2 as pb
+from supervisor.protocol.framing import FrameDecoder, encode_frame
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COOKIE = "motia-runner-v1"
+
+
+def node_runner_argv() -> list[str]:
+    return ["node", str(REPO_ROOT / "runners" / "node" / "bin" / "runner.mjs")]
+
+
+def python_runner_argv() -> list[str]:
+    return [sys.executable, "-m", "motia_runner"]
+
+
+def runner_env(project: Path, runner_id: str = "test-0") -> dict[str, str]:
+    env = dict(os.environ)
+    env["MOTIA_RUNNER_COOKIE"] = COOKIE
+    env["MOTIA_PROJECT_ROOT"] = str(project)
+    env["MOTIA_RUNNER_ID"] = runner_id
+    python_path = str(REPO_ROOT / "runners" / "python")
+    env["PYTHONPATH"] = python_path + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else python_path
+    return env
+
+
+class RunnerHarness:
+    def __init__(self, argv: Sequence[str], project: Path, env: dict[str, str] | None = None) -> None:
+        self.project = project
+        self.proc = subprocess.Popen(
+            list(argv),
+            cwd=project,
+            env=env or runner_env(project),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.messages: queue.Queue[pb.RunnerMessage | None] = queue.Queue()
+        self.stderr_lines: list[str] = []
+        self.garbage: list[bytes] = []
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read_stdout(self) -> None:
+        decoder = FrameDecoder()
+        assert self.proc.stdout is not None
+        try:
+            while chunk := self.proc.stdout.read1(65536):
+                for frame in decoder.feed(chunk):
+                    message = pb.RunnerMessage()
+                    message.ParseFromString(frame)
+                    self.messages.put(message)
+        except Exception as exc:  # framing error: record what was written
+            self.garbage.append(getattr(exc, "garbage", b""))
+        self.messages.put(None)
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line.decode(errors="replace").rstrip("\n"))
+
+    def send(self, message: pb.SupervisorMessage) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(encode_frame(message.SerializeToString()))
+        self.proc.stdin.flush()
+
+    def recv(self, timeout: float = 15.0) -> pb.RunnerMessage:
+        message = self.messages.get(timeout=timeout)
+        if message is None:
+            raise EOFError(f"runner closed its stdout; stderr: {self.stderr_lines[-20:]}")
+        return message
+
+    def recv_kind(
+        self,
+        kind: str,
+        timeout: float = 15.0,
+        where: Callable[[pb.RunnerMessage], bool] = lambda _m: True,
+        seen: list[pb.RunnerMessage] | None = None,
+    ) -> pb.RunnerMessage:
+        """Next message of one kind ("hello", "loaded", "result", "call", "pong", "log").
+
+        Messages of other kinds are appended to ``seen`` (when given) and skipped.
+        """
+        while True:
+            message = self.recv(timeout)
+            if message.WhichOneof("kind") == kind and where(message):
+                return message
+            if seen is not None:
+                seen.append(message)
+
+    def handshake(self, log_level: str = "info") -> pb.HelloReply:
+        self.send(
+            pb.SupervisorMessage(
+                hello=pb.Hello(
+                    protocol_version=1, project_root=str(self.project), runner_id="test-0", log_level=log_level
+                )
+            )
+        )
+        return self.recv_kind("hello").hello
+
+    def load(
+        self, step_files: Sequence[str] = (), stream_files: Sequence[str] = (), request_id: int = 1
+    ) -> pb.LoadResult:
+        self.send(
+            pb.SupervisorMessage(
+                load=pb.LoadFiles(request_id=request_id, step_files=step_files, stream_files=stream_files)
+            )
+        )
+        return self.recv_kind("loaded", timeout=60).loaded
+
+    def invoke(
+        self,
+        invocation_id: int,
+        file: str,
+        step_name: str,
+        kind: int,
+        payload: object,
+        trace_id: str = "trace-1",
+        topic: str = "",
+    ) -> None:
+        self.send(
+            pb.SupervisorMessage(
+                invoke=pb.Invoke(
+                    invocation_id=invocation_id,
+                    file=file,
+                    step_name=step_name,
+                    kind=kind,  # type: ignore[arg-type]
+                    payload_json=orjson.dumps(payload),
+                    trace_id=trace_id,
+                    topic=topic,
+                )
+            )
+        )
+
+    def reply(self, call_id: int, result: object = None, error: str | None = None) -> None:
+        if error is None:
+            reply = pb.ContextReply(call_id=call_id, ok=True, result_json=orjson.dumps(result))
+        else:
+            reply = pb.ContextReply(call_id=call_id, ok=False, error=error)
+        self.send(pb.SupervisorMessage(context_reply=reply))
+
+    def close(self, grace_ms: int = 1000) -> int:
+        if self.proc.poll() is None:
+            try:
+                self.send(pb.SupervisorMessage(shutdown=pb.Shutdown(grace_ms=grace_ms)))
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+            try:
+                return self.proc.wait(timeout=grace_ms / 1000 + 5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                return self.proc.wait()
+        return self.proc.returncode
