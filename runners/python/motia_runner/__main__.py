@@ -1,0 +1,6 @@
+"""``python -m motia_runner``."""
+
+from motia_runner.main import main
+
+if __name__ == "__main__":
+    main()

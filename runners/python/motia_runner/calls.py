@@ -1,0 +1,136 @@
+"""ContextCalls: requests from handlers to the supervisor (emit, state, streams).
+
+A call is sent the moment the user calls the context method, from whatever
+thread, and is answered by a ContextReply. The user gets a :class:`PendingCall`:
+awaitable from any event loop, usable with ``asyncio.create_task``/``gather``,
+and, from a worker thread, ignorable or blockable with ``.result()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc
+import concurrent.futures
+import itertools
+import threading
+from collections.abc import Callable, Generator
+from typing import Any
+
+from motia_runner import jsonutil
+from motia_runner.current import InvocationInfo
+from motia_runner.logs import LogSink
+from motia_runner.protocol import pb
+
+
+class ContextCallError(RuntimeError):
+    """The supervisor refused or failed a context call (``ContextReply.error``)."""
+
+
+class PendingCall(collections.abc.Coroutine[Any, Any, Any]):
+    """The result of one context call; already sent, whether or not it is awaited."""
+
+    def __init__(self, future: concurrent.futures.Future[Any], method: str, loop_thread: int) -> None:
+        self._future = future
+        self._iter: Generator[Any, None, Any] | None = None
+        self._loop_thread = loop_thread
+        self.method = method
+        self.observed = False
+
+    def __repr__(self) -> str:
+        state = "done" if self._future.done() else "pending"
+        return f"<PendingCall {self.method} {state}>"
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        self.observed = True
+        return asyncio.wrap_future(self._future).__await__()
+
+    # Coroutine protocol, so asyncio.create_task()/ensure_future() accept the call.
+    def send(self, value: Any) -> Any:
+        if self._iter is None:
+            self._iter = self.__await__()
+        return self._iter.send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        if self._iter is None:
+            self._iter = self.__await__()
+        if val is None and tb is None:
+            return self._iter.throw(typ)
+        return self._iter.throw(typ, val, tb)  # pragma: no cover - legacy signature
+
+    def close(self) -> None:
+        if self._iter is not None:
+            self._iter.close()
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Block until answered (from a worker thread; on the event loop, await instead)."""
+        self.observed = True
+        if threading.get_ident() == self._loop_thread and not self._future.done():
+            raise RuntimeError(f"{self.method}: use `await` on the event loop instead of .result()")
+        return self._future.result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self.observed = True
+        return self._future.exception(timeout)
+
+    def add_done_callback(self, fn: Callable[[concurrent.futures.Future[Any]], object]) -> None:
+        self._future.add_done_callback(fn)
+
+    @property
+    def future(self) -> concurrent.futures.Future[Any]:
+        return self._future
+
+
+class CallClient:
+    """Sends ContextCalls and routes ContextReplies back to their PendingCall."""
+
+    def __init__(self, send: Callable[[Any], None], sink: LogSink, loop: asyncio.AbstractEventLoop) -> None:
+        self._send = send
+        self._sink = sink
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+        self._ids = itertools.count(1)
+        self._pending: dict[int, tuple[concurrent.futures.Future[Any], PendingCall, InvocationInfo]] = {}
+
+    def start(self, info: InvocationInfo, method: str, args: list[Any]) -> PendingCall:
+        args_json = jsonutil.dumps(args)  # a TypeError here reaches the caller, nothing is sent
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        call = PendingCall(future, method, self._loop_thread)
+        call_id = next(self._ids)
+        self._pending[call_id] = (future, call, info)
+        self._send(
+            pb.RunnerMessage(
+                call=pb.ContextCall(
+                    call_id=call_id,
+                    invocation_id=info.invocation_id,
+                    trace_id=info.trace_id,
+                    step_name=info.step_name,
+                    method=method,
+                    args_json=args_json,
+                )
+            )
+        )
+        return call
+
+    def resolve(self, reply: Any) -> None:
+        """Handle a ContextReply (on the loop thread)."""
+        entry = self._pending.pop(reply.call_id, None)
+        if entry is None:
+            self._sink.runner("warn", f"ContextReply for unknown call_id {reply.call_id}")
+            return
+        future, call, info = entry
+        if reply.ok:
+            try:
+                future.set_result(jsonutil.loads(reply.result_json))
+            except ValueError as exc:
+                future.set_exception(ContextCallError(f"{call.method}: undecodable result: {exc}"))
+        else:
+            future.set_exception(ContextCallError(reply.error or f"{call.method} failed"))
+            self._loop.call_later(0.05, self._report_unobserved, call, info, reply.error)
+
+    def _report_unobserved(self, call: PendingCall, info: InvocationInfo, error: str) -> None:
+        if not call.observed:
+            call.observed = True
+            self._sink.log("error", f"{call.method} failed (the call was not awaited): {error}", b"", info)

@@ -1,0 +1,147 @@
+"""Calling user handlers: arity, sync vs async, middleware, pydantic input."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import functools
+import inspect
+import threading
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from motia_runner import jsonutil
+from motia_runner.context import Context
+from motia_runner.loader import LoadedStep
+from motia_runner.protocol import pb
+from motia_runner.request import ApiRequest
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _safe_cache(fn: Callable[[Callable[..., Any]], Any]) -> Callable[[Callable[..., Any]], Any]:
+    """lru_cache that falls back to calling through for unhashable callables."""
+    cached = functools.lru_cache(maxsize=4096)(fn)
+
+    @functools.wraps(fn)
+    def wrapper(target: Callable[..., Any]) -> Any:
+        try:
+            return cached(target)
+        except TypeError:
+            return fn(target)
+
+    return wrapper
+
+
+@_safe_cache
+def positional_arity(fn: Callable[..., Any]) -> int | None:
+    """How many positional arguments ``fn`` accepts (None: any number)."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(1 for p in parameters if p.kind in _POSITIONAL)
+
+
+@_safe_cache
+def is_async(fn: Callable[..., Any]) -> bool:
+    if inspect.iscoroutinefunction(fn):
+        return True
+    call = getattr(fn, "__call__", None)  # noqa: B004 - callable objects with an async __call__
+    return not inspect.isfunction(fn) and not inspect.ismethod(fn) and inspect.iscoroutinefunction(call)
+
+
+@_safe_cache
+def input_model(fn: Callable[..., Any]) -> type | None:
+    """The pydantic model the first parameter of ``fn`` is annotated with, if any."""
+    try:
+        first = next(p for p in inspect.signature(fn).parameters.values() if p.kind in _POSITIONAL)
+    except (StopIteration, TypeError, ValueError):
+        return None
+    annotation: Any = first.annotation
+    if isinstance(annotation, str) or annotation is inspect.Parameter.empty:
+        try:
+            annotation = typing.get_type_hints(fn).get(first.name)
+        except Exception:
+            return None
+    return annotation if jsonutil.is_pydantic_model_class(annotation) else None
+
+
+def validate_input(model: type, data: Any) -> Any:
+    validate = getattr(model, "model_validate", None)
+    if callable(validate):
+        return validate(data)
+    return model.parse_obj(data)  # type: ignore[attr-defined]  # pydantic v1
+
+
+class Invoker:
+    def __init__(self, loop: asyncio.AbstractEventLoop, executor: concurrent.futures.Executor) -> None:
+        self._loop = loop
+        self._executor = executor
+
+    async def call(self, fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+        """Call with as many positional args as ``fn`` takes; sync functions run in a worker thread."""
+        arity = positional_arity(fn)
+        if arity is not None:
+            args = args[:arity]
+        if is_async(fn):
+            return await fn(*args)
+        context = contextvars.copy_context()
+        result = await self._loop.run_in_executor(self._executor, context.run, fn, *args)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    async def run(self, step: LoadedStep, kind: int, payload: Any, ctx: Context) -> bytes:
+        """Run the step for one invocation; returns result_json."""
+        handler = step.handler
+        if handler is None:
+            raise RuntimeError(f"step {step.name!r} ({step.file}) has no handler")
+        if kind == pb.TRIGGER_KIND_API:
+            request = ApiRequest.from_payload(payload)
+            response = await self._api_chain(step, handler, request, ctx)
+            return jsonutil.dumps(response)
+        if kind == pb.TRIGGER_KIND_EVENT:
+            model = input_model(handler)
+            data = validate_input(model, payload) if model is not None else payload
+            await self.call(handler, (data, ctx))
+            return b"null"
+        if kind == pb.TRIGGER_KIND_CRON:
+            await self.call(handler, (ctx,))
+            return b"null"
+        raise ValueError(f"unknown trigger kind {kind}")
+
+    async def _api_chain(
+        self, step: LoadedStep, handler: Callable[..., Any], request: ApiRequest, ctx: Context
+    ) -> Any:
+        chain = step.middleware
+
+        async def run_from(index: int) -> Any:
+            if index == len(chain):
+                return await self.call(handler, (request, ctx))
+            return await self.call(chain[index], (request, ctx, self._next_fn(run_from, index + 1)))
+
+        return await run_from(0)
+
+    def _next_fn(self, run_from: Callable[[int], Any], index: int) -> Callable[[], Any]:
+        loop = self._loop
+        loop_thread = threading.get_ident()
+
+        def next_fn(*_: Any) -> Any:
+            """In async middleware: an awaitable. In sync middleware (worker thread): the response."""
+            if threading.get_ident() == loop_thread:
+                return run_from(index)
+            return asyncio.run_coroutine_threadsafe(run_from(index), loop).result()
+
+        return next_fn
+
+
+async def settle(ctx: Context) -> None:
+    """Wait until every context call the invocation started so far is answered."""
+    started = list(ctx.started_calls)
+    if started:
+        await asyncio.gather(*(asyncio.wrap_future(call.future) for call in started), return_exceptions=True)

@@ -1,0 +1,141 @@
+"""Import step and stream files by path and report their configs."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import re
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from motia_runner.config_encoding import encode_config
+from motia_runner.errors import describe, format_stack, location_in
+from motia_runner.protocol import pb
+
+
+@dataclass
+class LoadedStep:
+    file: str
+    path: Path
+    module: ModuleType
+    config: dict[str, Any]
+    handler: Callable[..., Any] | None
+    middleware: list[Callable[..., Any]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("name", ""))
+
+
+class StepLoadError(Exception):
+    """A file imported but does not export what a step/stream must."""
+
+
+class Loader:
+    """Imports files (possibly again, on reload) and keeps the loaded steps and stream names."""
+
+    def __init__(self, project_root: Path) -> None:
+        self.project_root = project_root
+        self.steps: dict[str, LoadedStep] = {}
+        self.streams: dict[str, str] = {}  # file -> stream name
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self._add_to_path(str(project_root))
+
+    @property
+    def stream_names(self) -> frozenset[str]:
+        return frozenset(self.streams.values())
+
+    def load(self, request: Any) -> Any:
+        """Handle one LoadFiles message; return the LoadResult (blocking; runs user code)."""
+        with self._lock:
+            result = pb.LoadResult(request_id=request.request_id)
+            for file in request.stream_files:
+                self._load_one(file, result, is_stream=True)
+            for file in request.step_files:
+                self._load_one(file, result, is_stream=False)
+            return result
+
+    def _load_one(self, file: str, result: Any, is_stream: bool) -> None:
+        path = (self.project_root / file).resolve()
+        try:
+            module = self._import(path)
+            config = getattr(module, "config", None)
+            if config is None:
+                raise StepLoadError(f"{file} does not export `config`")
+            handler = None if is_stream else getattr(module, "handler", None)
+            if handler is not None and not callable(handler):
+                raise StepLoadError(f"`handler` in {file} is not callable")
+            config_json = encode_config(config, None if is_stream else handler is not None)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            self._drop(file)
+            where = location_in(exc, str(path))
+            result.errors.append(
+                pb.LoadError(
+                    file=file,
+                    line=where.line,
+                    column=where.column,
+                    message=str(exc) if isinstance(exc, StepLoadError) else describe(exc),
+                    stack="" if isinstance(exc, StepLoadError) else format_stack(exc),
+                )
+            )
+            return
+        self._drop(file)
+        entry = pb.LoadedFile(file=file, config_json=config_json)
+        if is_stream:
+            self.streams[file] = str(config.get("name", "")) if isinstance(config, dict) else ""
+            result.streams.append(entry)
+        else:
+            middleware = config.get("middleware") or []
+            if not isinstance(middleware, list | tuple):
+                middleware = [middleware]
+            self.steps[file] = LoadedStep(
+                file=file,
+                path=path,
+                module=module,
+                config=config,
+                handler=handler,
+                middleware=[fn for fn in middleware if callable(fn)],
+            )
+            result.steps.append(entry)
+
+    def _import(self, path: Path) -> ModuleType:
+        if not path.is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+        self._add_to_path(str(path.parent))
+        name = f"motia_step_{next(self._counter)}_{_sanitize(path.name)}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # pydantic, dataclasses and pickle look modules up by name
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        return module
+
+    @staticmethod
+    def _add_to_path(folder: str) -> None:
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+
+    def _drop(self, file: str) -> None:
+        """Forget the previous version of a file (reload, or a reload that failed)."""
+        step = self.steps.pop(file, None)
+        if step is not None and sys.modules.get(step.module.__name__) is step.module:
+            del sys.modules[step.module.__name__]
+        self.streams.pop(file, None)
+
+
+def _sanitize(filename: str) -> str:
+    stem = filename[:-3] if filename.endswith(".py") else filename
+    return re.sub(r"\W", "_", stem) or "step"

@@ -1,0 +1,179 @@
+"""LogRecords: the user logger, captured print() output, and runner diagnostics."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from motia_runner import jsonutil
+from motia_runner.current import RUNNER, InvocationInfo, current
+from motia_runner.protocol import pb
+
+LEVELS: dict[str, int] = {"debug": 10, "info": 20, "warn": 30, "error": 40}
+ALIASES: dict[str, str] = {"warning": "warn", "critical": "error", "fatal": "error", "trace": "debug"}
+
+
+def normalize_level(level: str) -> str:
+    level = level.lower()
+    level = ALIASES.get(level, level)
+    return level if level in LEVELS else "info"
+
+
+def meta_json(meta: Any, extra: Mapping[str, Any] | None = None) -> bytes:
+    """Encode logger metadata as a JSON object (non-dicts are wrapped)."""
+    if meta is None and not extra:
+        return b""
+    if isinstance(meta, BaseException):
+        obj: dict[str, Any] = jsonutil.error_info(meta)
+    elif isinstance(meta, Mapping):
+        obj = dict(meta)
+    elif jsonutil.is_pydantic_model(meta):
+        obj = jsonutil.dump_model(meta)
+    elif meta is None:
+        obj = {}
+    else:
+        obj = {"value": meta}
+    if extra:
+        obj.update(extra)
+    try:
+        return jsonutil.dumps(obj)
+    except Exception:
+        return jsonutil.dumps({"value": repr(obj)})
+
+
+class LogSink:
+    """Turns log calls into LogRecord messages. Records sent before :meth:`open` are held back."""
+
+    def __init__(self, send: Callable[[Any], None]) -> None:
+        self._send = send
+        self._threshold = LEVELS["info"]
+        self._held: list[Any] | None = []
+        self._lock = threading.Lock()
+
+    def set_level(self, level: str) -> None:
+        self._threshold = LEVELS.get(normalize_level(level or "info"), LEVELS["info"])
+
+    def open(self) -> None:
+        with self._lock:
+            held, self._held = self._held, None
+        for message in held or ():
+            self._send(message)
+
+    def enabled(self, level: str) -> bool:
+        return LEVELS[normalize_level(level)] >= self._threshold
+
+    def log(self, level: str, message: Any, meta: bytes = b"", info: InvocationInfo | None = None) -> None:
+        level = normalize_level(level)
+        if LEVELS[level] < self._threshold:
+            return
+        info = info or current()
+        record = pb.LogRecord(
+            level=level,
+            message=message if isinstance(message, str) else _to_text(message),
+            meta_json=meta,
+            invocation_id=info.invocation_id,
+            trace_id=info.trace_id,
+            step_name=info.step_name,
+            time_ms=time.time() * 1000.0,
+        )
+        out = pb.RunnerMessage(log=record)
+        if self._held is not None:
+            with self._lock:
+                if self._held is not None:
+                    self._held.append(out)
+                    return
+        self._send(out)
+
+    def runner(self, level: str, message: str, meta: Any = None) -> None:
+        """A diagnostic of the runner itself (invocation_id 0)."""
+        self.log(level, message, meta_json(meta), RUNNER)
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, Mapping | list) or jsonutil.is_pydantic_model(value):
+        try:
+            return jsonutil.dumps(value).decode()
+        except Exception:
+            pass
+    return str(value)
+
+
+class StdoutCapture(io.TextIOBase):
+    """Replacement for ``sys.stdout``: each print() becomes one info LogRecord.
+
+    Text is buffered per thread until a write ends with a newline, so
+    ``print(x)`` (which writes ``x`` then ``"\\n"``) gives one record even when
+    ``x`` spans several lines.
+    """
+
+    MAX_BUFFER = 64 * 1024
+
+    def __init__(self, sink: LogSink, level: str = "info") -> None:
+        super().__init__()
+        self._sink = sink
+        self._level = level
+        self._local = threading.local()
+        self.buffer = _BinaryAdapter(self)
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return "replace"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return 1  # fd 1 now points at stderr
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if not text:
+            return 0
+        parts: list[str] = getattr(self._local, "parts", None) or []
+        parts.append(text)
+        self._local.parts = parts
+        if text.endswith("\n") or sum(map(len, parts)) > self.MAX_BUFFER:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        parts: list[str] | None = getattr(self._local, "parts", None)
+        if not parts:
+            return
+        self._local.parts = []
+        message = "".join(parts)
+        if message.endswith("\n"):
+            message = message[:-1]
+        self._sink.log(self._level, message)
+
+
+class _BinaryAdapter(io.RawIOBase):
+    """``sys.stdout.buffer``: bytes written here are decoded and captured too."""
+
+    def __init__(self, text: StdoutCapture) -> None:
+        super().__init__()
+        self._text = text
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        raw = bytes(data)
+        self._text.write(raw.decode("utf-8", errors="replace"))
+        return len(raw)
+
+    def flush(self) -> None:
+        self._text.flush()

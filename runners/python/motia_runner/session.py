@@ -1,0 +1,247 @@
+"""The protocol state machine: one asyncio loop dispatching supervisor messages."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from motia_runner import PROTOCOL_VERSION, jsonutil
+from motia_runner.calls import CallClient
+from motia_runner.context import Context
+from motia_runner.current import InvocationInfo, current_invocation
+from motia_runner.errors import format_stack
+from motia_runner.invoke import Invoker, settle
+from motia_runner.loader import Loader
+from motia_runner.logs import LogSink, StdoutCapture
+from motia_runner.protocol import pb
+from motia_runner.stdio import Channel
+from motia_runner.tasks import TaskTracker
+from motia_runner.transport import FrameReader, FrameWriter
+
+WORKER_THREADS = int(os.environ.get("MOTIA_PYTHON_WORKERS", "64") or 64)
+
+
+@dataclass
+class Inflight:
+    task: asyncio.Task[None]
+    answered: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+
+def error_info(name: str, message: str, stack: str = "") -> Any:
+    return pb.ErrorInfo(name=name, message=message, stack=stack)
+
+
+class Session:
+    def __init__(self, channel: Channel) -> None:
+        self._loop = asyncio.get_running_loop()
+        loop = self._loop
+        self.writer = FrameWriter(channel.write_fd, on_broken=lambda: self._threadsafe(self._finish, 1))
+        self.sink = LogSink(self.writer.send)
+        self.client = CallClient(self.writer.send, self.sink, loop)
+        self.tracker = TaskTracker(self.sink)
+        self.executor = concurrent.futures.ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="motia-run")
+        # Imports run off the loop so that Pings are answered during slow imports; module-level
+        # asyncio.get_event_loop() there returns the runner's loop, the one handlers run on.
+        self.load_executor = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="motia-load", initializer=asyncio.set_event_loop, initargs=(loop,)
+        )
+        self.invoker = Invoker(loop, self.executor)
+        root = os.environ.get("MOTIA_PROJECT_ROOT") or os.getcwd()
+        self.loader = Loader(Path(root).resolve())
+        self.inflight: dict[int, Inflight] = {}
+        self._internal: set[asyncio.Task[None]] = set()
+        self.accepting = True
+        self.shutting_down = False
+        self.exit_code = 0
+        self._done = asyncio.Event()
+        self._reader = FrameReader(
+            channel.read_fd,
+            on_message=lambda message: self._threadsafe(self.dispatch, message),
+            on_end=lambda error: self._threadsafe(self._on_end, error),
+        )
+
+    def _threadsafe(self, fn: Callable[..., object], *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # loop already closed
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    async def run(self) -> int:
+        self.tracker.install(self._loop)
+        sys.stdout = StdoutCapture(self.sink)
+        self._reader.start()
+        await self._done.wait()
+        return self.exit_code
+
+    def close(self) -> None:
+        """Flush captured output and every queued frame."""
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        self.writer.close()
+
+    # ------------------------------------------------------------------ dispatch
+
+    def dispatch(self, message: Any) -> None:
+        kind = message.WhichOneof("kind")
+        if kind == "ping":
+            self.writer.send(pb.RunnerMessage(pong=pb.Pong(seq=message.ping.seq)))
+        elif kind == "context_reply":
+            self.client.resolve(message.context_reply)
+        elif kind == "invoke":
+            self._on_invoke(message.invoke)
+        elif kind == "hello":
+            self._on_hello(message.hello)
+        elif kind == "load":
+            task = self._loop.create_task(self._on_load(message.load))
+            self._internal.add(task)
+            task.add_done_callback(self._internal.discard)
+        elif kind == "cancel":
+            self._on_cancel(message.cancel)
+        elif kind == "shutdown":
+            self._start_shutdown(message.shutdown.grace_ms)
+        else:
+            self.sink.runner("warn", f"ignoring unknown supervisor message {kind!r}")
+
+    def _on_hello(self, hello: Any) -> None:
+        if hello.project_root:
+            root = Path(hello.project_root).resolve()
+            if root != self.loader.project_root:
+                self.loader = Loader(root)
+        self.sink.set_level(hello.log_level or "info")
+        runtime = f"{platform.python_implementation()} {platform.python_version()}"
+        self.writer.send(
+            pb.RunnerMessage(
+                hello=pb.HelloReply(
+                    protocol_version=PROTOCOL_VERSION, language="python", runtime=runtime, pid=os.getpid()
+                )
+            )
+        )
+        if hello.protocol_version != PROTOCOL_VERSION:
+            sys.stderr.write(
+                f"motia_runner: supervisor speaks protocol {hello.protocol_version}, "
+                f"this runner speaks {PROTOCOL_VERSION}\n"
+            )
+        self.sink.open()
+
+    async def _on_load(self, request: Any) -> None:
+        started = time.monotonic()
+        try:
+            result = await self._loop.run_in_executor(self.load_executor, self.loader.load, request)
+        except Exception as exc:  # a runner bug: still answer, or the supervisor waits forever
+            result = pb.LoadResult(request_id=request.request_id)
+            for file in [*request.stream_files, *request.step_files]:
+                error = pb.LoadError(file=file, message=f"runner error: {exc}", stack=format_stack(exc))
+                result.errors.append(error)
+        self.writer.send(pb.RunnerMessage(loaded=result))
+        self.sink.runner(
+            "debug",
+            f"loaded {len(result.steps)} steps, {len(result.streams)} streams, {len(result.errors)} errors "
+            f"in {(time.monotonic() - started) * 1000:.0f} ms",
+        )
+
+    # ------------------------------------------------------------------ invocations
+
+    def _on_invoke(self, invoke: Any) -> None:
+        if not self.accepting:
+            self._send_result(
+                invoke.invocation_id, error=error_info("ShutdownError", "runner is shutting down")
+            )
+            return
+        if invoke.invocation_id in self.inflight:
+            self.sink.runner("error", f"duplicate invocation_id {invoke.invocation_id}")
+            return
+        task = self._loop.create_task(self._invoke(invoke))
+        self.inflight[invoke.invocation_id] = Inflight(task)
+
+    async def _invoke(self, invoke: Any) -> None:
+        info = InvocationInfo(invoke.invocation_id, invoke.trace_id, invoke.step_name)
+        current_invocation.set(info)  # this task's own context: inherited by everything it spawns
+        ctx = Context(self.client, self.sink, info, self.loader.stream_names)
+        result_json = b""
+        error = None
+        try:
+            step = self.loader.steps.get(invoke.file)
+            if step is None:
+                raise LookupError(f"{invoke.file} is not loaded in this runner")
+            payload = jsonutil.loads(invoke.payload_json)
+            result_json = await self.invoker.run(step, invoke.kind, payload, ctx)
+        except asyncio.CancelledError:
+            if self._answered(invoke.invocation_id):
+                return
+            error = error_info("CancelledError", "cancelled")
+        except BaseException as exc:
+            error = error_info(type(exc).__name__, str(exc), format_stack(exc))
+        try:
+            await settle(ctx)
+        except asyncio.CancelledError:
+            if self._answered(invoke.invocation_id):
+                return
+        self._send_result(invoke.invocation_id, result_json=result_json, error=error)
+
+    def _answered(self, invocation_id: int) -> bool:
+        entry = self.inflight.get(invocation_id)
+        return entry is None or entry.answered
+
+    def _send_result(self, invocation_id: int, result_json: bytes = b"", error: Any = None) -> None:
+        entry = self.inflight.pop(invocation_id, None)
+        if entry is not None:
+            if entry.answered:
+                return
+            entry.answered = True
+        if error is None:
+            result = pb.InvokeResult(invocation_id=invocation_id, ok=True, result_json=result_json or b"null")
+        else:
+            result = pb.InvokeResult(invocation_id=invocation_id, ok=False, error=error)
+        self.writer.send(pb.RunnerMessage(result=result))
+
+    def _on_cancel(self, cancel: Any) -> None:
+        entry = self.inflight.get(cancel.invocation_id)
+        if entry is None or entry.answered:
+            return
+        reason = cancel.reason or "cancelled by the supervisor"
+        self._send_result(cancel.invocation_id, error=error_info("CancelledError", f"cancelled: {reason}"))
+        entry.task.cancel()  # async handlers stop at their next await; threads keep running
+
+    # ------------------------------------------------------------------ shutdown
+
+    def _on_end(self, error: str | None) -> None:
+        if error is not None:
+            sys.stderr.write(f"motia_runner: protocol error on stdin ({error}); exiting\n")
+            self._finish(1)
+        elif not self.shutting_down:
+            self._start_shutdown(0)
+
+    def _start_shutdown(self, grace_ms: int) -> None:
+        self.accepting = False
+        if not self.shutting_down:
+            self.shutting_down = True
+            self._loop.create_task(self._shutdown(grace_ms / 1000.0))
+
+    async def _shutdown(self, grace: float) -> None:
+        deadline = self._loop.time() + grace
+        tasks = [entry.task for entry in self.inflight.values()]
+        if tasks and grace > 0:
+            await asyncio.wait(tasks, timeout=grace)
+        spawned = list(self.tracker.spawned)
+        remaining = deadline - self._loop.time()
+        if spawned and remaining > 0:
+            await asyncio.wait(spawned, timeout=remaining)
+        for invocation_id in list(self.inflight):
+            self._send_result(
+                invocation_id,
+                error=error_info("ShutdownError", "runner shut down before the handler finished"),
+            )
+        self._finish(0)
+
+    def _finish(self, code: int) -> None:
+        if not self._done.is_set():
+            self.exit_code = code
+            self._done.set()

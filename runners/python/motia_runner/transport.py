@@ -1,0 +1,100 @@
+"""Frame I/O on the private channel fds: one reader thread, one writer thread.
+
+Any thread may call :meth:`FrameWriter.send`; frames leave in the order they
+were sent, and only the writer thread touches the output fd.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from motia_runner.framing import FrameDecoder, FramingError, encode_frame
+from motia_runner.protocol import pb
+
+_STOP = b""
+
+
+class FrameWriter:
+    def __init__(self, fd: int, on_broken: Callable[[], None]) -> None:
+        self._fd = fd
+        self._on_broken = on_broken
+        self._queue: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self._broken = False
+        self._thread = threading.Thread(target=self._run, name="motia-writer", daemon=True)
+        self._thread.start()
+
+    def send(self, message: Any) -> None:
+        """Queue one RunnerMessage; thread-safe, never blocks on the pipe."""
+        if not self._broken:
+            self._queue.put(encode_frame(message.SerializeToString()))
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write everything queued so far, then stop the writer thread."""
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            chunk = self._queue.get()
+            parts = [chunk]
+            stop = not chunk
+            while not stop:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                stop = not more
+                parts.append(more)
+            data = memoryview(b"".join(parts))
+            try:
+                while data:
+                    written = os.write(self._fd, data)
+                    data = data[written:]
+            except OSError:
+                self._broken = True
+                self._on_broken()
+                return
+            if stop:
+                return
+
+
+class FrameReader:
+    """Reads SupervisorMessages on a daemon thread and hands each to ``on_message``.
+
+    ``on_end`` is called once, with ``None`` on EOF or a description of the
+    protocol error.
+    """
+
+    def __init__(
+        self, fd: int, on_message: Callable[[Any], None], on_end: Callable[[str | None], None]
+    ) -> None:
+        self._fd = fd
+        self._on_message = on_message
+        self._on_end = on_end
+        self._thread = threading.Thread(target=self._run, name="motia-reader", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        decoder = FrameDecoder()
+        try:
+            while True:
+                data = os.read(self._fd, 1 << 16)
+                if not data:
+                    break
+                for frame in decoder.feed(data):
+                    message = pb.SupervisorMessage()
+                    message.ParseFromString(frame)
+                    self._on_message(message)
+        except (FramingError, OSError) as exc:
+            self._on_end(f"{type(exc).__name__}: {exc}")
+            return
+        except Exception as exc:  # DecodeError from protobuf
+            self._on_end(f"undecodable frame: {exc}")
+            return
+        self._on_end(None)
