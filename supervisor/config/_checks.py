@@ -1,0 +1,72 @@
+"""Cross-file checks: names and routes that must be unique across the whole project.
+
+The docs leave duplicates unspecified (checklist §31.12); silently letting one file win would hide a bug, so
+each duplicate is an error naming both files. The first file (in the order given, normally discovery's sorted
+order) keeps the name; each later one gets the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from supervisor.config._errors import ConfigError, ConfigIssue, ConfigKind
+from supervisor.config._steps import ApiStepConfig, StepConfig
+from supervisor.config._stream import StreamConfig
+
+
+def check_unique_names(
+    steps: Iterable[tuple[str, StepConfig]],
+    streams: Iterable[tuple[str, StreamConfig]] = (),
+) -> list[ConfigError]:
+    """Duplicate step names, duplicate stream names and clashing routes, from ``(file, config)`` pairs."""
+    step_list = list(steps)
+    return [
+        *_duplicate_names([(file, step.name) for file, step in step_list], "step"),
+        *_duplicate_names([(file, stream.name) for file, stream in streams], "stream"),
+        *_clashing_routes(step_list),
+    ]
+
+
+def _duplicate_names(entries: list[tuple[str, str]], kind: ConfigKind) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    owner: dict[str, str] = {}
+    for file, name in entries:
+        if name not in owner:
+            owner[name] = file
+            continue
+        first = owner[name]
+        message = f'{kind} name "{name}" is already used by {first}; {kind} names must be unique, rename one'
+        errors.append(ConfigError(file, [ConfigIssue("name", message)], name, kind, related_files=[first]))
+    return errors
+
+
+def _clashing_routes(steps: list[tuple[str, StepConfig]]) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    owner: dict[tuple[str, str], tuple[str, ApiStepConfig]] = {}
+    for file, step in steps:
+        if not isinstance(step, ApiStepConfig):
+            continue
+        first_file, first = owner.setdefault((step.method, route_shape(step.path)), (file, step))
+        if first is not step:
+            message = (f"route {step.method} {step.path} clashes with {first.method} {first.path} of step "
+                       f'"{first.name}" in {first_file}; change the path or the method')
+            errors.append(ConfigError(file, [ConfigIssue("path", message)], step.name,
+                                      related_files=[first_file]))
+    return errors
+
+
+def route_shape(path: str) -> str:
+    """The path with parameter names erased: '/pets/:id' and '/pets/:petId/' both give '/pets/:'.
+
+    A trailing slash is dropped because Express (which Motia routes with) treats '/pets/' as '/pets'.
+    """
+    segments = path.rstrip("/").split("/") if path != "/" else [""]
+    shaped = [_shape_segment(s) for s in segments]
+    return "/".join(shaped) or "/"
+
+
+def _shape_segment(segment: str) -> str:
+    if not segment.startswith(":"):
+        return segment
+    # Keep the optional marker: '/a/:id?' also matches '/a', so it is a different shape from '/a/:id'.
+    return ":?" if segment.endswith("?") else ":"

@@ -1,0 +1,137 @@
+"""Step configs as a runner reports them (one JSON object per step file), one model per ``type``.
+
+The runner has already turned zod/pydantic schemas into JSON Schema, middleware functions into their names,
+and added ``hasHandler``. Lists are stored as tuples because configs are immutable.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from supervisor.config._base import ConfigModel, EmitEntry, NonEmptyStr
+from supervisor.config._infrastructure import Infrastructure
+from supervisor.cron.expression import CronExpression
+
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
+HTTP_METHODS: tuple[HttpMethod, ...] = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
+
+JsonSchema = dict[str, Any]
+StatusCode = Annotated[int, Field(ge=100, le=599)]
+
+
+class _StepBase(ConfigModel):
+    name: NonEmptyStr
+    description: str | None = None
+    flows: tuple[str, ...] = ()
+    # Drawn in Workbench, never emitted or subscribed for real.
+    virtual_emits: tuple[EmitEntry, ...] = ()
+    virtual_subscribes: tuple[str, ...] = ()
+    include_files: tuple[str, ...] = ()
+    # Added by the runner. Defaults to True so that a config given without it (tests, older runners) is taken
+    # at its word; parse_step_config reports a missing handler when the runner says False.
+    has_handler: bool = True
+
+    @property
+    def emit_topics(self) -> frozenset[str]:
+        """Topics the step may really emit (empty for noop steps)."""
+        return frozenset()
+
+    @property
+    def virtual_emit_topics(self) -> frozenset[str]:
+        return frozenset(e.topic for e in self.virtual_emits)
+
+
+class _EmittingStep(_StepBase):
+    # The docs call `emits` required ("list all, even if empty []"), yet many of their own examples omit it
+    # (checklist §32.2). A step that declares nothing simply emits nothing declared, so default to empty.
+    emits: tuple[EmitEntry, ...] = ()
+
+    @property
+    def emit_topics(self) -> frozenset[str]:
+        return frozenset(e.topic for e in self.emits)
+
+
+class QueryParam(ConfigModel):
+    """Documentation only: shown in the Workbench endpoint tester, never enforced."""
+
+    name: NonEmptyStr
+    description: str | None = None
+
+
+class ApiStepConfig(_EmittingStep):
+    type: Literal["api"]
+    path: str
+    method: HttpMethod
+    body_schema: JsonSchema | None = None
+    # Status code -> schema. JSON object keys arrive as strings ("201") and are read as integers.
+    response_schema: dict[StatusCode, JsonSchema] | None = None
+    middleware: tuple[str, ...] = ()
+    query_params: tuple[QueryParam, ...] = ()
+    # Not documented for api steps, but upstream accepts it; kept as given, None when absent.
+    infrastructure: Infrastructure | None = None
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper_method(cls, value: Any) -> Any:
+        # Users write 'get' as often as 'GET'.
+        method = value.upper() if isinstance(value, str) else value
+        if method not in HTTP_METHODS:
+            raise PydanticCustomError(
+                "http_method", "must be one of {allowed} (got {got})",
+                {"allowed": ", ".join(HTTP_METHODS), "got": repr(value)},
+            )
+        return method
+
+    @field_validator("path")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise PydanticCustomError(
+                "api_path", "must start with '/' (got {got}); write {fixed}",
+                {"got": repr(value), "fixed": repr("/" + value)},
+            )
+        return value
+
+
+class EventStepConfig(_EmittingStep):
+    type: Literal["event"]
+    subscribes: tuple[NonEmptyStr, ...] = Field(min_length=1)
+    # Documented as required but omitted by many examples; nothing validates input automatically anyway.
+    input: JsonSchema | None = None
+    infrastructure: Infrastructure = Field(default_factory=Infrastructure)
+
+
+class CronStepConfig(_EmittingStep):
+    type: Literal["cron"]
+    cron: str
+    infrastructure: Infrastructure | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        CronExpression.parse(value)  # raises ValueError with the reason
+        return value
+
+    @property
+    def schedule(self) -> CronExpression:
+        return CronExpression.parse(self.cron)
+
+
+class NoopStepConfig(_StepBase):
+    """A placeholder node: never runs, needs no handler. ``virtualEmits``/``virtualSubscribes`` default to
+    empty because the docs advise including them "even if empty", i.e. users do leave them out."""
+
+    type: Literal["noop"]
+
+
+StepConfig = ApiStepConfig | EventStepConfig | CronStepConfig | NoopStepConfig
+
+STEP_MODELS: dict[str, type[ApiStepConfig | EventStepConfig | CronStepConfig | NoopStepConfig]] = {
+    "api": ApiStepConfig,
+    "event": EventStepConfig,
+    "cron": CronStepConfig,
+    "noop": NoopStepConfig,
+}

@@ -1,0 +1,29 @@
+"""What discovery reports: files only; loading them is the runners' job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Language = Literal["node", "python"]
+FileKind = Literal["step", "stream"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourceFile:
+    """A step or stream file; ``path`` is relative to the project root, POSIX style (``steps/x.step.ts``)."""
+
+    path: str
+    language: Language
+
+    def absolute(self, project_root: Path) -> Path:
+        return project_root.joinpath(*self.path.split("/"))
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """Every step and stream file under ``steps/`` and ``src/``, each list sorted by path."""
+
+    step_files: list[SourceFile] = field(default_factory=list)
+    stream_files: list[SourceFile] = field(default_factory=list)

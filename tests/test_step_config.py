@@ -1,0 +1,344 @@
+"""Step and stream config validation: every form users write is accepted, every mistake is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from supervisor.config import (
+    ApiStepConfig,
+    ConfigError,
+    CronStepConfig,
+    Emit,
+    EventStepConfig,
+    NoopStepConfig,
+    StepConfig,
+    StreamConfig,
+    check_unique_names,
+    parse_step_config,
+    parse_stream_config,
+    route_shape,
+)
+
+TS = "steps/create-pet.step.ts"
+PY = "steps/create_pet_step.py"
+
+
+def api(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "api",
+        "name": "CreatePet",
+        "path": "/pets",
+        "method": "POST",
+        "emits": [],
+        "hasHandler": True,
+        **overrides,
+    }
+
+
+def event(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "event",
+        "name": "ProcessPet",
+        "subscribes": ["pet.created"],
+        "emits": [],
+        "hasHandler": True,
+        **overrides,
+    }
+
+
+def cron(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "cron",
+        "name": "Audit",
+        "cron": "0 2 * * *",
+        "emits": [],
+        "hasHandler": True,
+        **overrides,
+    }
+
+
+def error_of(raw: object, file: str = TS) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        parse_step_config(file, raw)
+    return caught.value
+
+
+def fields_of(error: ConfigError) -> list[str]:
+    return [issue.field for issue in error.issues]
+
+
+# --- accepted forms ---
+
+
+def test_full_api_config() -> None:
+    step = parse_step_config(
+        TS,
+        api(
+            description="Creates a pet",
+            flows=["pets"],
+            method="post",
+            bodySchema={"type": "object", "properties": {}},
+            responseSchema={"201": {"type": "object"}},
+            middleware=["authMiddleware"],
+            queryParams=[{"name": "q", "description": "search"}],
+            virtualEmits=["audit"],
+            virtualSubscribes=["x"],
+            includeFiles=["data/*.json"],
+            emits=["pet.created", {"topic": "pet.flagged", "label": "Flagged", "conditional": True}],
+        ),
+    )
+    assert isinstance(step, ApiStepConfig)
+    assert step.method == "POST"
+    assert step.response_schema == {201: {"type": "object"}}
+    assert step.middleware == ("authMiddleware",)
+    assert step.query_params[0].name == "q"
+    assert step.emits[1] == Emit(topic="pet.flagged", label="Flagged", conditional=True)
+    assert step.emit_topics == frozenset({"pet.created", "pet.flagged"})
+    assert step.virtual_emit_topics == frozenset({"audit"})
+    assert step.infrastructure is None
+
+
+@pytest.mark.parametrize("method", ["GET", "post", "Put", "delete", "PATCH", "options", "head"])
+def test_every_method_in_any_case(method: str) -> None:
+    step = parse_step_config(TS, api(method=method))
+    assert isinstance(step, ApiStepConfig) and step.method == method.upper()
+
+
+@pytest.mark.parametrize("factory", [api, event, cron])
+def test_missing_emits_means_none(factory: Any) -> None:
+    raw = factory()
+    del raw["emits"]
+    step = parse_step_config(TS, raw)
+    assert step.emit_topics == frozenset()
+
+
+def test_unknown_fields_are_ignored() -> None:
+    step = parse_step_config(TS, api(owner="team-pets", tags=["x"]))
+    assert not hasattr(step, "owner")
+
+
+def test_event_defaults_infrastructure_from_the_docs() -> None:
+    step = parse_step_config(PY, event(input=None))
+    assert isinstance(step, EventStepConfig)
+    assert step.infrastructure.handler.timeout == 30
+    assert step.infrastructure.queue.type == "standard"
+    assert step.infrastructure.queue.max_retries == 3
+    assert step.infrastructure.queue.visibility_timeout == 900
+    assert step.infrastructure.queue.delay_seconds == 0
+
+
+@pytest.mark.parametrize(
+    "infrastructure",
+    [
+        {"handler": {"timeout": 10}},
+        {"queue": {"maxRetries": 5, "visibilityTimeout": 60}},
+        {"queue": {"type": "fifo"}},
+        {
+            "handler": {"ram": 2048, "cpu": 1, "timeout": 30},
+            "queue": {
+                "type": "fifo",
+                "messageGroupId": "traceId",
+                "visibilityTimeout": 31,
+                "delaySeconds": 900,
+            },
+        },
+    ],
+)
+def test_partial_infrastructure(infrastructure: dict[str, Any]) -> None:
+    parse_step_config(PY, event(infrastructure=infrastructure))
+
+
+def test_event_subscribes_to_several_topics() -> None:
+    step = parse_step_config(PY, event(subscribes=["a", "b"], input={"type": "object"}))
+    assert isinstance(step, EventStepConfig) and step.subscribes == ("a", "b")
+
+
+def test_cron_with_seconds() -> None:
+    step = parse_step_config(TS, cron(cron="*/10 * * * * *"))
+    assert isinstance(step, CronStepConfig) and step.schedule.has_seconds
+
+
+def test_noop_needs_no_handler_and_no_lists() -> None:
+    step = parse_step_config(TS, {"type": "noop", "name": "Approval", "hasHandler": False})
+    assert isinstance(step, NoopStepConfig)
+    assert step.virtual_emits == () and step.emit_topics == frozenset()
+    step = parse_step_config(
+        TS,
+        {"type": "noop", "name": "Stripe", "virtualEmits": ["/api/stripe/webhook"], "virtualSubscribes": []},
+    )
+    assert step.virtual_emit_topics == frozenset({"/api/stripe/webhook"})
+
+
+def test_has_handler_defaults_to_true() -> None:
+    raw = api()
+    del raw["hasHandler"]
+    assert parse_step_config(TS, raw).has_handler
+
+
+# --- rejected forms ---
+
+
+def test_error_text_names_file_step_and_field() -> None:
+    error = error_of(api(method="FETCH"))
+    assert str(error) == (
+        "steps/create-pet.step.ts: step \"CreatePet\": field 'method': "
+        "must be one of GET, POST, PUT, DELETE, PATCH, OPTIONS, HEAD (got 'FETCH')"
+    )
+    assert error.file == TS and error.name == "CreatePet" and error.kind == "step"
+
+
+def test_every_issue_is_reported_one_per_line() -> None:
+    error = error_of(api(path="pets", method="FETCH", emits=[5], flows="pets", hasHandler=False))
+    assert fields_of(error) == ["flows", "emits[0]", "path", "method", ""]
+    assert len(str(error).splitlines()) == 5
+    assert "write '/pets'" in str(error)
+    assert "exports no handler" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "text"),
+    [
+        (api(path="pets"), "path", "must start with '/'"),
+        (api(responseSchema={"abc": {}}), "responseSchema.abc", "key must be a valid integer"),
+        (api(responseSchema={"42": {}}), "responseSchema.42", "greater than or equal to 100"),
+        (api(emits=[{"label": "no topic"}]), "emits[0].topic", "is required"),
+        (api(emits=[""]), "emits[0].topic", "must not be empty"),
+        (api(queryParams=[{"description": "x"}]), "queryParams[0].name", "is required"),
+        (event(subscribes=[]), "subscribes", "must not be empty"),
+        (event(subscribes="pet.created"), "subscribes", "must be a list"),
+        (
+            event(infrastructure={"queue": {"type": "lifo"}}),
+            "infrastructure.queue.type",
+            "'standard' or 'fifo'",
+        ),
+        (
+            event(infrastructure={"queue": {"maxRetries": -1}}),
+            "infrastructure.queue.maxRetries",
+            "greater than or equal to 0",
+        ),
+        (event(infrastructure={"queue": {"delaySeconds": 901}}), "infrastructure.queue.delaySeconds", "900"),
+        (
+            event(infrastructure={"handler": {"timeout": 0}}),
+            "infrastructure.handler.timeout",
+            "greater than or equal to 1",
+        ),
+        (
+            event(infrastructure={"handler": {"timeout": 60}, "queue": {"visibilityTimeout": 60}}),
+            "infrastructure",
+            "visibilityTimeout must be greater than handler.timeout",
+        ),
+        (cron(cron="61 * * * *"), "cron", "field 1 (minute) '61' is invalid"),
+        (cron(cron="* * * *"), "cron", "has 4 field(s)"),
+        (cron(cron=None), "cron", "must be a valid string"),
+        ({"type": "api", "path": "/x", "method": "GET"}, "name", "is required"),
+        ({"type": "http", "name": "X"}, "type", "must be one of api, event, cron, noop (got 'http')"),
+        ({"name": "X"}, "type", "(got nothing)"),
+    ],
+)
+def test_rejections_name_the_field(raw: dict[str, Any], field: str, text: str) -> None:
+    error = error_of(raw)
+    assert field in fields_of(error)
+    message = next(i.message for i in error.issues if i.field == field)
+    assert text in message
+
+
+def test_no_step_name_when_unknown() -> None:
+    error = error_of({"type": "api", "path": "/x", "method": "GET"})
+    assert error.name is None
+    assert str(error).startswith("steps/create-pet.step.ts: field 'name'")
+
+
+@pytest.mark.parametrize("factory", [api, event, cron])
+@pytest.mark.parametrize(("file", "hint"), [(TS, "export const handler"), (PY, "async def handler")])
+def test_runnable_steps_need_a_handler(factory: Any, file: str, hint: str) -> None:
+    error = error_of(factory(hasHandler=False), file)
+    assert "exports no handler" in str(error) and hint in str(error)
+
+
+@pytest.mark.parametrize(("raw", "text"), [(None, "exports no config"), ([1], "config must be an object")])
+def test_not_a_config(raw: object, text: str) -> None:
+    assert text in str(error_of(raw))
+
+
+# --- streams ---
+
+
+def test_stream_config() -> None:
+    stream = parse_stream_config(
+        "steps/todo.stream.ts",
+        {"name": "todo", "schema": {"type": "object"}, "baseConfig": {"storageType": "default"}},
+    )
+    assert isinstance(stream, StreamConfig)
+    assert stream.json_schema == {"type": "object"} and stream.base_config.storage_type == "default"
+    assert parse_stream_config("src/pet_creation.stream.py", {"name": "petCreation"}).json_schema is None
+
+
+def test_stream_errors_say_stream() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stream_config("steps/todo.stream.ts", {"name": "todo", "schema": "nope"})
+    assert str(caught.value).startswith("steps/todo.stream.ts: stream \"todo\": field 'schema'")
+
+
+# --- project-wide checks ---
+
+
+def _step(raw: dict[str, Any]) -> StepConfig:
+    return parse_step_config("any", raw)
+
+
+def test_unique_project_has_no_errors() -> None:
+    steps = [
+        ("steps/a.step.ts", _step(api())),
+        ("steps/b.step.ts", _step(api(name="GetPet", method="GET"))),
+        ("steps/c_step.py", _step(event())),
+    ]
+    assert check_unique_names(steps) == []
+
+
+def test_duplicate_step_names_name_both_files() -> None:
+    steps = [("steps/a.step.ts", _step(event())), ("steps/b_step.py", _step(event()))]
+    [error] = check_unique_names(steps)
+    assert error.file == "steps/b_step.py" and "steps/a.step.ts" in str(error)
+    assert error.files == ("steps/b_step.py", "steps/a.step.ts")
+    assert error.name == "ProcessPet" and error.issues[0].field == "name"
+
+
+def test_duplicate_stream_names() -> None:
+    streams = [
+        ("steps/todo.stream.ts", StreamConfig.model_validate({"name": "todo"})),
+        ("src/todo_stream.py", StreamConfig.model_validate({"name": "todo"})),
+    ]
+    [error] = check_unique_names([], streams)
+    assert error.kind == "stream" and "steps/todo.stream.ts" in str(error)
+    assert str(error).startswith('src/todo_stream.py: stream "todo"')
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("/pets/:id", "/pets/:petId"), ("/pets", "/pets/"), ("/a/:x/b/:y", "/a/:p/b/:q")],
+)
+def test_duplicate_routes_by_shape(first: str, second: str) -> None:
+    steps = [
+        ("steps/a.step.ts", _step(api(name="A", path=first, method="GET"))),
+        ("steps/b.step.ts", _step(api(name="B", path=second, method="get"))),
+    ]
+    [error] = check_unique_names(steps)
+    assert error.file == "steps/b.step.ts" and error.issues[0].field == "path"
+    assert "steps/a.step.ts" in str(error) and '"A"' in str(error)
+
+
+def test_same_path_different_method_is_fine() -> None:
+    steps = [
+        ("steps/a.step.ts", _step(api(name="A", path="/pets/:id", method="GET"))),
+        ("steps/b.step.ts", _step(api(name="B", path="/pets/:id", method="DELETE"))),
+    ]
+    assert check_unique_names(steps) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "shape"), [("/", "/"), ("/pets/:id", "/pets/:"), ("/a/:id?", "/a/:?"), ("/x/", "/x")]
+)
+def test_route_shape(path: str, shape: str) -> None:
+    assert route_shape(path) == shape
