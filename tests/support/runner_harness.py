@@ -37,7 +37,9 @@ def runner_env(project: Path, runner_id: str = "test-0") -> dict[str, str]:
     env["MOTIA_PROJECT_ROOT"] = str(project)
     env["MOTIA_RUNNER_ID"] = runner_id
     python_path = str(REPO_ROOT / "runners" / "python")
-    env["PYTHONPATH"] = python_path + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else python_path
+    env["PYTHONPATH"] = (
+        python_path + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else python_path
+    )
     return env
 
 
@@ -109,7 +111,10 @@ class RunnerHarness:
         self.send(
             pb.SupervisorMessage(
                 hello=pb.Hello(
-                    protocol_version=1, project_root=str(self.project), runner_id="test-0", log_level=log_level
+                    protocol_version=1,
+                    project_root=str(self.project),
+                    runner_id="test-0",
+                    log_level=log_level,
                 )
             )
         )

@@ -1,0 +1,1 @@
+"""The ``motia`` command line."""

@@ -1,0 +1,92 @@
+"""Entry point of the ``motia`` command (also ``python -m supervisor``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--port", type=int, default=3000, help="port to listen on (default 3000)")
+    parser.add_argument(
+        "-H", "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)"
+    )
+    parser.add_argument("-d", "--debug", action="store_true", help="debug logging (logger.debug lines too)")
+    parser.add_argument("--project", default=".", help="project directory (default: the current directory)")
+
+
+def _client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-p", "--port", type=int, default=3000, help="port of the running server (default 3000)"
+    )
+    parser.add_argument("-H", "--host", default="127.0.0.1", help="host of the running server")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="motia", description="Run Motia steps in TypeScript, JavaScript and Python."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_server_options(
+        commands.add_parser("dev", help="development server: readable logs, errors in responses")
+    )
+    _add_server_options(
+        commands.add_parser("start", help="production server: JSON-lines logs; refuses broken projects")
+    )
+    emit = commands.add_parser("emit", help="emit an event to a running server")
+    emit.add_argument("--topic", required=True)
+    emit.add_argument("--message", default="{}", help="event data as JSON")
+    _client_options(emit)
+    cron = commands.add_parser("cron", help="cron steps of a running server")
+    cron_commands = cron.add_subparsers(dest="cron_command", required=True)
+    run = cron_commands.add_parser("run", help="run a cron step now")
+    run.add_argument("name")
+    run.add_argument("--wait", action="store_true", help="return when the run has finished")
+    _client_options(run)
+    return parser
+
+
+def _post(host: str, port: int, path: str, payload: object) -> int:
+    request = urllib.request.Request(
+        f"http://{host}:{port}{path}",
+        data=json.dumps(payload).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            print(response.read().decode())
+            return 0
+    except urllib.error.HTTPError as exc:
+        print(exc.read().decode(), file=sys.stderr)
+        return 1
+    except urllib.error.URLError as exc:
+        print(f"motia: cannot reach a server on {host}:{port}: {exc.reason}", file=sys.stderr)
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in ("dev", "start"):
+        from supervisor.cli._serve import run_server
+
+        return run_server(args.command, args.project, args.host, args.port, args.debug)
+    if args.command == "emit":
+        try:
+            data = json.loads(args.message)
+        except json.JSONDecodeError as exc:
+            print(f"motia emit: --message is not valid JSON: {exc}", file=sys.stderr)
+            return 2
+        return _post(args.host, args.port, "/__motia/emit", {"topic": args.topic, "data": data})
+    if args.command == "cron":
+        suffix = "?wait=1" if args.wait else ""
+        return _post(args.host, args.port, f"/__motia/cron/{args.name}/run{suffix}", {})
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

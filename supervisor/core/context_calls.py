@@ -1,0 +1,156 @@
+"""Answers the context calls handlers make: emit, state.*, streams.*.
+
+Runners send these as ContextCall messages; this module turns each into a call
+on the state store, the streams service or the event bus.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from supervisor.core.registry import Registry
+from supervisor.protocol import ContextCall
+from supervisor.runners import ContextCallError
+from supervisor.state import StateStore
+from supervisor.streams import Streams
+
+_logger = logging.getLogger("motia.events")
+
+Emitter = Callable[[str, Any, str, "str | None"], Awaitable[int]]
+_Method = Callable[[ContextCall, list[Any]], Awaitable[Any]]
+
+
+def _arg(args: list[Any], index: int, name: str, method: str) -> Any:
+    if index >= len(args):
+        raise ContextCallError(f"{method}: missing argument '{name}'")
+    return args[index]
+
+
+def _key(args: list[Any], index: int, name: str, method: str) -> str:
+    value = _arg(args, index, name, method)
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ContextCallError(f"{method}: '{name}' must be a string (got {type(value).__name__})")
+    return str(value)
+
+
+class ContextCalls:
+    def __init__(
+        self, registry: Callable[[], Registry], state: StateStore, streams: Streams, emit: Emitter
+    ) -> None:
+        self._registry = registry
+        self._state = state
+        self._streams = streams
+        self._emit = emit
+        self._methods: dict[str, _Method] = {
+            "emit": self._do_emit,
+            "state.get": self._state_get,
+            "state.set": self._state_set,
+            "state.delete": self._state_delete,
+            "state.getGroup": self._state_get_group,
+            "state.clear": self._state_clear,
+            "streams.set": self._streams_set,
+            "streams.get": self._streams_get,
+            "streams.getGroup": self._streams_get_group,
+            "streams.delete": self._streams_delete,
+            "streams.send": self._streams_send,
+        }
+
+    async def __call__(self, call: ContextCall) -> Any:
+        method = self._methods.get(call.method)
+        if method is None:
+            raise ContextCallError(f"unknown context method {call.method!r}")
+        args = orjson.loads(call.args_json) if call.args_json else []
+        if not isinstance(args, list):
+            raise ContextCallError(f"{call.method}: arguments must be a JSON array")
+        return await method(call, args)
+
+    # ---------------------------------------------------------------- emit
+
+    async def _do_emit(self, call: ContextCall, args: list[Any]) -> None:
+        event = _arg(args, 0, "event", "emit")
+        if not isinstance(event, dict) or not isinstance(event.get("topic"), str) or not event["topic"]:
+            raise ContextCallError("emit: expected {topic: string, data: any, messageGroupId?: string}")
+        topic: str = event["topic"]
+        step = self._registry().steps.get(call.step_name)
+        if step is not None and topic not in step.config.emit_topics:
+            declared = sorted(step.config.emit_topics)
+            _logger.warning(
+                "step %s emitted topic %r, which is not in its emits %s; the event is not delivered",
+                call.step_name,
+                topic,
+                declared,
+                extra={
+                    "step": call.step_name,
+                    "trace_id": call.trace_id,
+                    "meta": {"topic": topic, "emits": declared},
+                },
+            )
+            return
+        group = event.get("messageGroupId")
+        await self._emit(topic, event.get("data"), call.trace_id, group if isinstance(group, str) else None)
+
+    # ---------------------------------------------------------------- state
+
+    async def _state_get(self, call: ContextCall, args: list[Any]) -> Any:
+        return await self._state.get(_key(args, 0, "groupId", call.method), _key(args, 1, "key", call.method))
+
+    async def _state_set(self, call: ContextCall, args: list[Any]) -> Any:
+        group, key = _key(args, 0, "groupId", call.method), _key(args, 1, "key", call.method)
+        return await self._state.set(group, key, args[2] if len(args) > 2 else None)
+
+    async def _state_delete(self, call: ContextCall, args: list[Any]) -> Any:
+        return await self._state.delete(
+            _key(args, 0, "groupId", call.method), _key(args, 1, "key", call.method)
+        )
+
+    async def _state_get_group(self, call: ContextCall, args: list[Any]) -> Any:
+        return await self._state.get_group(_key(args, 0, "groupId", call.method))
+
+    async def _state_clear(self, call: ContextCall, args: list[Any]) -> None:
+        await self._state.clear(_key(args, 0, "groupId", call.method))
+
+    # ---------------------------------------------------------------- streams
+
+    def _stream(self, call: ContextCall, args: list[Any]) -> str:
+        name = _key(args, 0, "stream", call.method)
+        if name not in self._registry().streams:
+            known = ", ".join(sorted(self._registry().streams)) or "none"
+            raise ContextCallError(f"{call.method}: no stream named {name!r} (streams: {known})")
+        return name
+
+    async def _streams_set(self, call: ContextCall, args: list[Any]) -> Any:
+        stream = self._stream(call, args)
+        group, item = _key(args, 1, "groupId", call.method), _key(args, 2, "id", call.method)
+        try:
+            return await self._streams.set(stream, group, item, _arg(args, 3, "data", call.method))
+        except ValueError as exc:
+            raise ContextCallError(str(exc)) from exc
+
+    async def _streams_get(self, call: ContextCall, args: list[Any]) -> Any:
+        stream = self._stream(call, args)
+        return await self._streams.get(
+            stream, _key(args, 1, "groupId", call.method), _key(args, 2, "id", call.method)
+        )
+
+    async def _streams_get_group(self, call: ContextCall, args: list[Any]) -> Any:
+        stream = self._stream(call, args)
+        return await self._streams.get_group(stream, _key(args, 1, "groupId", call.method))
+
+    async def _streams_delete(self, call: ContextCall, args: list[Any]) -> Any:
+        stream = self._stream(call, args)
+        return await self._streams.delete(
+            stream, _key(args, 1, "groupId", call.method), _key(args, 2, "id", call.method)
+        )
+
+    async def _streams_send(self, call: ContextCall, args: list[Any]) -> None:
+        stream = self._stream(call, args)
+        channel, event = _arg(args, 1, "channel", call.method), _arg(args, 2, "event", call.method)
+        if not isinstance(channel, dict) or "groupId" not in channel:
+            raise ContextCallError(f"{call.method}: channel must be {{groupId, id?}}")
+        if not isinstance(event, dict) or "type" not in event:
+            raise ContextCallError(f"{call.method}: event must be {{type, data}}")
+        await self._streams.send(stream, channel, event)

@@ -1,0 +1,286 @@
+"""The running application: discovery, runners, registry, storage, event bus, cron.
+
+Everything the HTTP layer and the CLI need goes through ``Runtime``; it is the
+one place that knows how the parts are wired together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+import orjson
+
+from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
+from supervisor.core.context_calls import ContextCalls
+from supervisor.core.registry import LoadProblem, Registry, Step, build_registry
+from supervisor.core.trace import new_trace_id
+from supervisor.cron.expression import CronExpression
+from supervisor.cron.scheduler import CronJob, CronScheduler
+from supervisor.discovery import discover
+from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
+from supervisor.queue import (
+    DeadLetter,
+    Delivery,
+    EventBus,
+    EventQueue,
+    MemoryEventQueue,
+    PermanentFailure,
+    QueuePolicy,
+    SqliteEventQueue,
+)
+from supervisor.runners import PoolSettings, RunnerPool, RunnerUnavailable, spec_for
+from supervisor.settings import Settings
+from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
+from supervisor.storage import SqliteDatabase
+from supervisor.streams import MemoryStreamStore, SqliteStreamStore, Streams, StreamStore
+
+_logger = logging.getLogger("motia.core")
+_step_logger = logging.getLogger("motia.step")
+
+_KIND_LABEL = {ApiStepConfig: "API", EventStepConfig: "Event", CronStepConfig: "Cron"}
+
+
+class StartupError(Exception):
+    """``motia start`` refuses to run a project with load or config errors; lists them all."""
+
+    def __init__(self, problems: list[LoadProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"{len(problems)} problem(s) in the project:\n{lines}")
+
+
+class HandlerFailed(Exception):
+    """An event or cron handler threw; the event bus retries it."""
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.registry = Registry()
+        self.pools: dict[str, RunnerPool] = {}
+        self._database: SqliteDatabase | None = None
+        self.state: StateStore
+        self.streams: Streams
+        self._queue: EventQueue
+        self.bus: EventBus
+        self.cron = CronScheduler(self._fire_cron)
+        self._started = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        settings = self.settings
+        config = settings.config
+        root = settings.project_root
+        discovery = discover(root)
+        if {config.state.adapter, config.streams.adapter, config.events.adapter} & {"sqlite"}:
+            self._database = await SqliteDatabase.open(settings.data_dir / "motia.db")
+        self.state = (
+            SqliteStateStore(self._database)
+            if config.state.adapter == "sqlite" and self._database
+            else MemoryStateStore()
+        )
+        stream_store: StreamStore = (
+            SqliteStreamStore(self._database)
+            if config.streams.adapter == "sqlite" and self._database
+            else MemoryStreamStore()
+        )
+        self.streams = Streams(stream_store)
+        self._queue = (
+            SqliteEventQueue(self._database)
+            if config.events.adapter == "sqlite" and self._database
+            else MemoryEventQueue()
+        )
+        calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit)
+
+        files: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+        for source in discovery.step_files:
+            files[source.language][0].append(source.path)
+        for source in discovery.stream_files:
+            files[source.language][1].append(source.path)
+
+        runner_config = config.runners
+        log_level = "debug" if settings.debug else "info"
+        for language, (step_files, stream_files) in files.items():
+            language_settings = runner_config.node if language == "node" else runner_config.python
+            self.pools[language] = RunnerPool(
+                spec_for(language, root),
+                root,
+                log_level,
+                calls,
+                step_files,
+                stream_files,
+                PoolSettings(
+                    size=language_settings.pool_size,
+                    memory_limit_mb=runner_config.memory_limit_mb,
+                    heartbeat_timeout=runner_config.heartbeat_timeout_s,
+                ),
+            )
+        results: dict[str, LoadResult] = {}
+        startup_problems: list[LoadProblem] = []
+        languages = list(self.pools)
+        outcomes = await asyncio.gather(
+            *(self.pools[lang].start() for lang in languages), return_exceptions=True
+        )
+        for language, outcome in zip(languages, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                startup_problems.append(LoadProblem(f"<{language} runner>", f"could not start: {outcome}"))
+            else:
+                results[language] = outcome
+
+        self.registry = build_registry(results)
+        self.registry.problems[:0] = startup_problems
+        if self.registry.problems and settings.mode == "start":
+            await self._close_runners(0)
+            raise StartupError(self.registry.problems)
+        for problem in self.registry.problems:
+            _logger.error("%s", problem, extra={"meta": {"stack": problem.stack}} if problem.stack else None)
+        for step in self.registry.steps.values():
+            label = next((v for k, v in _KIND_LABEL.items() if isinstance(step.config, k)), "Noop")
+            _logger.info("[CREATED] Step (%s) %s created", label, step.file, extra={"step": step.name})
+
+        self.bus = EventBus(
+            self._queue,
+            self._deliver,
+            self._policy_for,
+            concurrency=config.events.concurrency,
+        )
+        await self.bus.start()
+        self.cron.start(
+            [
+                CronJob(step.name, CronExpression.parse(step.config.cron))
+                for step in self.registry.crons
+                if isinstance(step.config, CronStepConfig)
+            ]
+        )
+        self._started = True
+
+    async def stop(self, grace: float | None = None) -> None:
+        grace = self.settings.config.shutdown_grace_s if grace is None else grace
+        if self._started:
+            await self.cron.stop(grace)
+            await self.bus.stop(grace)
+        await self._close_runners(grace)
+        if self._started:
+            await self._queue.close()
+            await self.streams.close()
+            await self.state.close()
+        if self._database is not None:
+            await self._database.close()
+        self._started = False
+
+    async def _close_runners(self, grace: float) -> None:
+        await asyncio.gather(*(pool.stop(grace) for pool in self.pools.values()), return_exceptions=True)
+
+    # ------------------------------------------------------------------ invoking steps
+
+    def pool_for(self, step: Step) -> RunnerPool:
+        pool = self.pools.get(step.language)
+        if pool is None:
+            raise RunnerUnavailable(f"no {step.language} runner is running for step {step.name}")
+        return pool
+
+    async def invoke(
+        self,
+        step: Step,
+        kind: TriggerKind,
+        payload: bytes,
+        trace_id: str,
+        topic: str = "",
+        timeout: float | None = None,
+    ) -> InvokeResult:
+        return await self.pool_for(step).invoke(step.file, step.name, kind, payload, trace_id, topic, timeout)
+
+    # ------------------------------------------------------------------ events
+
+    async def emit(self, topic: str, data: Any, trace_id: str, message_group_id: str | None = None) -> int:
+        """Store the event durably for every subscriber; returns how many subscribers it went to."""
+        subscribers = self.registry.subscribers.get(topic, [])
+        if not subscribers:
+            _logger.debug("no step subscribes to %s", topic, extra={"trace_id": trace_id})
+            return 0
+        await self.bus.publish(topic, data, trace_id, [step.name for step in subscribers], message_group_id)
+        return len(subscribers)
+
+    def _policy_for(self, subscriber: str) -> QueuePolicy:
+        step = self.registry.steps.get(subscriber)
+        events = self.settings.config.events
+        base = QueuePolicy(
+            backoff_base=events.retry_backoff_ms / 1000, backoff_cap=events.retry_backoff_max_ms / 1000
+        )
+        if step is None or not isinstance(step.config, EventStepConfig):
+            return base
+        queue = step.config.infrastructure.queue
+        return QueuePolicy(
+            max_retries=queue.max_retries,
+            fifo=queue.type == "fifo",
+            delay_seconds=float(queue.delay_seconds),
+            backoff_base=base.backoff_base,
+            backoff_cap=base.backoff_cap,
+        )
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        step = self.registry.steps.get(delivery.subscriber)
+        if step is None or not isinstance(step.config, EventStepConfig):
+            raise PermanentFailure(f"no event step named {delivery.subscriber!r} is loaded")
+        if step.input_validator is not None:
+            errors = step.input_validator.errors(delivery.data)
+            if errors:
+                detail = "; ".join(f"{error.field}: {error.message}" for error in errors)
+                _logger.error(
+                    "event %s failed the input schema of step %s: %s",
+                    delivery.topic,
+                    step.name,
+                    detail,
+                    extra={"step": step.name, "trace_id": delivery.trace_id},
+                )
+                raise PermanentFailure(f"input failed validation: {detail}")
+        result = await self.invoke(
+            step,
+            TriggerKind.EVENT,
+            orjson.dumps(delivery.data),
+            delivery.trace_id,
+            delivery.topic,
+            timeout=float(step.config.infrastructure.handler.timeout),
+        )
+        if not result.ok:
+            error = result.error
+            message = f"{error.name}: {error.message}" if error else "handler failed"
+            _step_logger.error(
+                "handler failed (attempt %d): %s",
+                delivery.attempts + 1,
+                message,
+                extra={
+                    "step": step.name,
+                    "trace_id": delivery.trace_id,
+                    "meta": {"stack": error.stack if error else ""},
+                },
+            )
+            raise HandlerFailed(message)
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        return await self._queue.dead_letters()
+
+    # ------------------------------------------------------------------ cron
+
+    def trigger_cron(self, name: str) -> asyncio.Task[None] | None:
+        step = self.registry.steps.get(name)
+        if step is None or not isinstance(step.config, CronStepConfig):
+            raise KeyError(name)
+        return self.cron.run_now(name)
+
+    async def _fire_cron(self, name: str) -> None:
+        step = self.registry.steps[name]
+        trace_id = new_trace_id()
+        _logger.debug("cron step %s fired", name, extra={"step": name, "trace_id": trace_id})
+        result = await self.invoke(step, TriggerKind.CRON, b"null", trace_id)
+        if not result.ok:
+            error = result.error
+            _step_logger.error(
+                "cron handler failed: %s",
+                f"{error.name}: {error.message}" if error else "unknown error",
+                extra={"step": name, "trace_id": trace_id, "meta": {"stack": error.stack if error else ""}},
+            )

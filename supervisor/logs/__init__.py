@@ -1,0 +1,10 @@
+"""One logger for the core and every runner.
+
+Everything goes through the standard ``logging`` module under the ``motia``
+namespace; records carry ``step``, ``trace_id`` and ``meta`` extras. ``dev``
+prints readable lines, ``start`` prints JSON lines.
+"""
+
+from supervisor.logs._setup import LogMode, configure_logging, log_event
+
+__all__ = ["LogMode", "configure_logging", "log_event"]

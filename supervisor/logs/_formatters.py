@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import orjson
+
+_LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn", logging.ERROR: "error"}
+_COLORS = {"debug": "\x1b[90m", "info": "\x1b[36m", "warn": "\x1b[33m", "error": "\x1b[31m"}
+_RESET = "\x1b[0m"
+
+
+def _level(record: logging.LogRecord) -> str:
+    return _LEVEL_NAMES.get(record.levelno, record.levelname.lower())
+
+
+def _meta(record: logging.LogRecord) -> Any:
+    return getattr(record, "meta", None)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: level, time, step, traceId, msg, meta."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "level": _level(record),
+            "time": int(record.created * 1000),
+            "msg": record.getMessage(),
+            "logger": record.name,
+        }
+        step = getattr(record, "step", None)
+        if step:
+            entry["step"] = step
+        trace_id = getattr(record, "trace_id", None)
+        if trace_id:
+            entry["traceId"] = trace_id
+        meta = _meta(record)
+        if meta is not None:
+            entry["meta"] = meta
+        if record.exc_info:
+            entry["stack"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+class PrettyFormatter(logging.Formatter):
+    """``12:00:01.123 INFO  [CreatePet] 1a2b3c4d Pet created {"id": 1}``."""
+
+    def __init__(self, color: bool) -> None:
+        super().__init__()
+        self._color = color
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = _level(record)
+        clock = time.strftime("%H:%M:%S", time.localtime(record.created)) + f".{int(record.msecs):03d}"
+        label = level.upper().ljust(5)
+        if self._color:
+            label = f"{_COLORS.get(level, '')}{label}{_RESET}"
+        parts = [clock, label]
+        step = getattr(record, "step", None)
+        if step:
+            parts.append(f"[{step}]")
+        trace_id = getattr(record, "trace_id", None)
+        if trace_id:
+            parts.append(str(trace_id)[:8])
+        parts.append(record.getMessage())
+        meta = _meta(record)
+        if meta not in (None, {}, []):
+            parts.append(orjson.dumps(meta, default=str).decode())
+        line = " ".join(parts)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        stack = meta.get("stack") if isinstance(meta, dict) else None
+        if isinstance(stack, str) and level == "error":
+            line += "\n" + stack
+        return line

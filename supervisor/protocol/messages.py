@@ -1,0 +1,208 @@
+"""Typed messages of the runner protocol, and their wire encoding.
+
+This is the only module that touches the generated protobuf classes; the rest
+of the supervisor speaks these dataclasses. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from supervisor.protocol._generated import runner_pb2 as _pb
+from supervisor.protocol.framing import encode_frame
+
+PROTOCOL_VERSION = 1
+
+
+class TriggerKind(enum.IntEnum):
+    API = _pb.TRIGGER_KIND_API
+    EVENT = _pb.TRIGGER_KIND_EVENT
+    CRON = _pb.TRIGGER_KIND_CRON
+
+
+# ------------------------------------------------------------------ runner -> supervisor
+
+
+@dataclass(frozen=True, slots=True)
+class HelloReply:
+    protocol_version: int
+    language: str
+    runtime: str
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFile:
+    file: str
+    config_json: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LoadError:
+    file: str
+    line: int
+    column: int
+    message: str
+    stack: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    request_id: int
+    steps: tuple[LoadedFile, ...]
+    streams: tuple[LoadedFile, ...]
+    errors: tuple[LoadError, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    name: str
+    message: str
+    stack: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeResult:
+    invocation_id: int
+    ok: bool
+    result_json: bytes
+    error: ErrorInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContextCall:
+    call_id: int
+    invocation_id: int
+    trace_id: str
+    step_name: str
+    method: str
+    args_json: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    level: str
+    message: str
+    meta_json: bytes
+    invocation_id: int
+    trace_id: str
+    step_name: str
+    time_ms: float
+
+
+RunnerMessage = HelloReply | LoadResult | InvokeResult | ContextCall | Pong | LogRecord
+
+
+class ProtocolError(Exception):
+    """A frame that is not a valid RunnerMessage."""
+
+
+def decode_runner_message(frame: bytes) -> RunnerMessage:
+    message = _pb.RunnerMessage()
+    try:
+        message.ParseFromString(frame)
+    except Exception as exc:
+        raise ProtocolError(f"undecodable runner message ({exc}): {frame[:120]!r}") from exc
+    kind = message.WhichOneof("kind")
+    if kind == "result":
+        r = message.result
+        error = ErrorInfo(r.error.name, r.error.message, r.error.stack) if r.HasField("error") else None
+        return InvokeResult(r.invocation_id, r.ok, r.result_json, error)
+    if kind == "call":
+        c = message.call
+        return ContextCall(c.call_id, c.invocation_id, c.trace_id, c.step_name, c.method, c.args_json)
+    if kind == "log":
+        g = message.log
+        return LogRecord(g.level, g.message, g.meta_json, g.invocation_id, g.trace_id, g.step_name, g.time_ms)
+    if kind == "pong":
+        return Pong(message.pong.seq)
+    if kind == "hello":
+        h = message.hello
+        return HelloReply(h.protocol_version, h.language, h.runtime, h.pid)
+    if kind == "loaded":
+        loaded = message.loaded
+        return LoadResult(
+            loaded.request_id,
+            tuple(LoadedFile(f.file, f.config_json) for f in loaded.steps),
+            tuple(LoadedFile(f.file, f.config_json) for f in loaded.streams),
+            tuple(LoadError(e.file, e.line, e.column, e.message, e.stack) for e in loaded.errors),
+        )
+    raise ProtocolError(f"runner message with no known kind: {frame[:120]!r}")
+
+
+# ------------------------------------------------------------------ supervisor -> runner
+
+
+def _frame(message: _pb.SupervisorMessage) -> bytes:
+    return encode_frame(message.SerializeToString())
+
+
+def encode_hello(project_root: str, runner_id: str, log_level: str) -> bytes:
+    return _frame(
+        _pb.SupervisorMessage(
+            hello=_pb.Hello(
+                protocol_version=PROTOCOL_VERSION,
+                project_root=project_root,
+                runner_id=runner_id,
+                log_level=log_level,
+            )
+        )
+    )
+
+
+def encode_load(request_id: int, step_files: list[str], stream_files: list[str]) -> bytes:
+    return _frame(
+        _pb.SupervisorMessage(
+            load=_pb.LoadFiles(request_id=request_id, step_files=step_files, stream_files=stream_files)
+        )
+    )
+
+
+def encode_invoke(
+    invocation_id: int,
+    file: str,
+    step_name: str,
+    kind: TriggerKind,
+    payload_json: bytes,
+    trace_id: str,
+    topic: str = "",
+) -> bytes:
+    return _frame(
+        _pb.SupervisorMessage(
+            invoke=_pb.Invoke(
+                invocation_id=invocation_id,
+                file=file,
+                step_name=step_name,
+                kind=int(kind),  # type: ignore[arg-type]
+                payload_json=payload_json,
+                trace_id=trace_id,
+                topic=topic,
+            )
+        )
+    )
+
+
+def encode_context_reply(call_id: int, result_json: bytes | None, error: str | None) -> bytes:
+    if error is not None:
+        reply = _pb.ContextReply(call_id=call_id, ok=False, error=error)
+    else:
+        reply = _pb.ContextReply(call_id=call_id, ok=True, result_json=result_json or b"null")
+    return _frame(_pb.SupervisorMessage(context_reply=reply))
+
+
+def encode_cancel(invocation_id: int, reason: str) -> bytes:
+    return _frame(_pb.SupervisorMessage(cancel=_pb.Cancel(invocation_id=invocation_id, reason=reason)))
+
+
+def encode_ping(seq: int) -> bytes:
+    return _frame(_pb.SupervisorMessage(ping=_pb.Ping(seq=seq)))
+
+
+def encode_shutdown(grace_ms: int) -> bytes:
+    return _frame(_pb.SupervisorMessage(shutdown=_pb.Shutdown(grace_ms=grace_ms)))

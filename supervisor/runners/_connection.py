@@ -1,0 +1,321 @@
+"""One live runner process: spawn, handshake, load, invoke, context calls, stop.
+
+The protocol itself (framing, message encoding) lives in ``supervisor.protocol``;
+this module is the thin asyncio transport around it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from supervisor.logs import log_event
+from supervisor.protocol import (
+    PROTOCOL_VERSION,
+    ContextCall,
+    FrameDecoder,
+    FramingError,
+    HelloReply,
+    InvokeResult,
+    LoadResult,
+    LogRecord,
+    Pong,
+    ProtocolError,
+    TriggerKind,
+    decode_runner_message,
+)
+from supervisor.protocol import messages as wire
+from supervisor.runners._errors import ContextCallError, InvocationTimeout, RunnerDied, RunnerUnavailable
+from supervisor.runners._spec import RUNNER_COOKIE, RunnerSpec
+
+ContextCallHandler = Callable[[ContextCall], Awaitable[object]]
+T = TypeVar("T")
+
+_logger = logging.getLogger("motia.runner")
+_user_logger = logging.getLogger("motia.step")
+
+
+class RunnerConnection:
+    def __init__(
+        self,
+        spec: RunnerSpec,
+        runner_id: str,
+        project_root: Path,
+        log_level: str,
+        on_context_call: ContextCallHandler,
+    ) -> None:
+        self.spec = spec
+        self.runner_id = runner_id
+        self._root = project_root
+        self._log_level = log_level
+        self._on_context_call = on_context_call
+        self._proc: asyncio.subprocess.Process | None = None
+        self._invocations: dict[int, asyncio.Future[InvokeResult]] = {}
+        self._ids = itertools.count(1)
+        self._hello: asyncio.Future[HelloReply] | None = None
+        self._loads: dict[int, asyncio.Future[LoadResult]] = {}
+        self._pongs: dict[int, asyncio.Future[None]] = {}
+        self._call_tasks: set[asyncio.Task[None]] = set()
+        self._closed = asyncio.Event()
+        self.close_reason = ""
+        self.hello: HelloReply | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._stderr_reader: asyncio.Task[None] | None = None
+        self._waiter: asyncio.Task[None] | None = None
+
+    # -------------------------------------------------------------- lifecycle
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._invocations)
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and not self._closed.is_set()
+
+    async def start(self, timeout: float = 30.0) -> HelloReply:
+        env = dict(os.environ)
+        env.update(self.spec.env)
+        env["MOTIA_RUNNER_COOKIE"] = RUNNER_COOKIE
+        env["MOTIA_PROJECT_ROOT"] = str(self._root)
+        env["MOTIA_RUNNER_ID"] = self.runner_id
+        self._proc = await asyncio.create_subprocess_exec(
+            *self.spec.argv,
+            cwd=self._root,
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=1 << 20,
+        )
+        loop = asyncio.get_running_loop()
+        self._hello = loop.create_future()
+        self._reader = asyncio.create_task(self._read_frames(), name=f"{self.runner_id}-stdout")
+        self._stderr_reader = asyncio.create_task(self._read_stderr(), name=f"{self.runner_id}-stderr")
+        self._waiter = asyncio.create_task(self._wait_exit(), name=f"{self.runner_id}-wait")
+        self._send(wire.encode_hello(str(self._root), self.runner_id, self._log_level))
+        try:
+            hello = await self._await_or_closed(self._hello, timeout, "handshake")
+        except BaseException:
+            await self.kill("no handshake")
+            raise
+        if hello.protocol_version != PROTOCOL_VERSION:
+            await self.kill("protocol version mismatch")
+            raise RunnerUnavailable(
+                f"{self.runner_id} speaks protocol version {hello.protocol_version}; "
+                f"this supervisor speaks {PROTOCOL_VERSION}"
+            )
+        self.hello = hello
+        return hello
+
+    async def load(
+        self, step_files: list[str], stream_files: list[str], timeout: float = 120.0
+    ) -> LoadResult:
+        request_id = next(self._ids)
+        future: asyncio.Future[LoadResult] = asyncio.get_running_loop().create_future()
+        self._loads[request_id] = future
+        self._send(wire.encode_load(request_id, step_files, stream_files))
+        try:
+            return await self._await_or_closed(future, timeout, "loading step files")
+        finally:
+            self._loads.pop(request_id, None)
+
+    async def ping(self, timeout: float) -> bool:
+        seq = next(self._ids)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pongs[seq] = future
+        try:
+            self._send(wire.encode_ping(seq))
+            await asyncio.wait_for(future, timeout)
+            return True
+        except (TimeoutError, RunnerUnavailable):
+            return False
+        finally:
+            self._pongs.pop(seq, None)
+
+    async def wait_closed(self) -> str:
+        await self._closed.wait()
+        return self.close_reason
+
+    async def stop(self, grace: float) -> None:
+        """Ask the runner to finish in-flight work and exit; kill it after the grace period."""
+        if self._proc is None or self._closed.is_set():
+            return
+        with contextlib.suppress(RunnerUnavailable):
+            self._send(wire.encode_shutdown(int(grace * 1000)))
+        if self._proc.stdin is not None:
+            with contextlib.suppress(Exception):
+                self._proc.stdin.close()
+        try:
+            await asyncio.wait_for(self._closed.wait(), grace + 2.0)
+        except TimeoutError:
+            await self.kill("did not exit after shutdown")
+
+    async def kill(self, reason: str) -> None:
+        if self._proc is None:
+            return
+        if not self.close_reason:
+            self.close_reason = reason
+        if self._proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._proc.kill()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._closed.wait(), 5.0)
+
+    # -------------------------------------------------------------- invocations
+
+    async def invoke(
+        self,
+        file: str,
+        step_name: str,
+        kind: TriggerKind,
+        payload_json: bytes,
+        trace_id: str,
+        topic: str = "",
+        timeout: float | None = None,
+    ) -> InvokeResult:
+        if self._closed.is_set():
+            raise RunnerDied(f"{self.runner_id} is not running")
+        invocation_id = next(self._ids)
+        future: asyncio.Future[InvokeResult] = asyncio.get_running_loop().create_future()
+        self._invocations[invocation_id] = future
+        try:
+            self._send(
+                wire.encode_invoke(invocation_id, file, step_name, kind, payload_json, trace_id, topic)
+            )
+            if timeout is None:
+                return await future
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), timeout)
+            except TimeoutError:
+                with contextlib.suppress(RunnerUnavailable):
+                    self._send(wire.encode_cancel(invocation_id, f"timed out after {timeout:g}s"))
+                raise InvocationTimeout(f"step {step_name} did not finish within {timeout:g}s") from None
+        finally:
+            self._invocations.pop(invocation_id, None)
+
+    # -------------------------------------------------------------- I/O
+
+    def _send(self, frame: bytes) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None or self._closed.is_set() or proc.stdin.is_closing():
+            raise RunnerDied(f"{self.runner_id} is not running")
+        proc.stdin.write(frame)
+
+    async def _await_or_closed(self, future: asyncio.Future[T], timeout: float, what: str) -> T:
+        closed: asyncio.Future[bool] = asyncio.ensure_future(self._closed.wait())
+        waiting: set[asyncio.Future[object]] = {future, closed}  # type: ignore[arg-type]
+        try:
+            done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+        if future in done:
+            return future.result()
+        if closed in done:
+            raise RunnerDied(f"{self.runner_id} exited during {what}: {self.close_reason}")
+        raise RunnerUnavailable(f"{self.runner_id} did not answer within {timeout:g}s ({what})")
+
+    async def _read_frames(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        stdout = self._proc.stdout
+        decoder = FrameDecoder()
+        try:
+            while chunk := await stdout.read(1 << 16):
+                for frame in decoder.feed(chunk):
+                    self._dispatch(decode_runner_message(frame))
+        except FramingError as exc:
+            _logger.error(
+                "runner %s wrote something other than protocol frames to stdout; restarting it. It wrote: %r",
+                self.runner_id,
+                exc.garbage,
+            )
+            await self.kill(f"wrote non-protocol output to stdout: {exc.garbage[:80]!r}")
+        except ProtocolError as exc:
+            _logger.error("runner %s sent an invalid message (%s); restarting it", self.runner_id, exc)
+            await self.kill(f"protocol error: {exc}")
+
+    def _dispatch(self, message: object) -> None:
+        if isinstance(message, InvokeResult):
+            future = self._invocations.get(message.invocation_id)
+            if future is not None and not future.done():
+                future.set_result(message)
+        elif isinstance(message, ContextCall):
+            task = asyncio.create_task(self._answer(message))
+            self._call_tasks.add(task)
+            task.add_done_callback(self._call_tasks.discard)
+        elif isinstance(message, LogRecord):
+            self._log(message)
+        elif isinstance(message, Pong):
+            pong = self._pongs.get(message.seq)
+            if pong is not None and not pong.done():
+                pong.set_result(None)
+        elif isinstance(message, HelloReply):
+            if self._hello is not None and not self._hello.done():
+                self._hello.set_result(message)
+        elif isinstance(message, LoadResult):
+            load = self._loads.get(message.request_id)
+            if load is not None and not load.done():
+                load.set_result(message)
+
+    async def _answer(self, call: ContextCall) -> None:
+        try:
+            result = await self._on_context_call(call)
+            frame = wire.encode_context_reply(call.call_id, orjson.dumps(result), None)
+        except ContextCallError as exc:
+            frame = wire.encode_context_reply(call.call_id, None, str(exc))
+        except Exception as exc:
+            _logger.exception("context call %s from step %s failed", call.method, call.step_name)
+            frame = wire.encode_context_reply(call.call_id, None, f"{call.method} failed: {exc}")
+        with contextlib.suppress(RunnerUnavailable):
+            self._send(frame)
+
+    def _log(self, record: LogRecord) -> None:
+        meta = orjson.loads(record.meta_json) if record.meta_json else None
+        log_event(
+            _user_logger,
+            record.level,
+            record.message,
+            step=record.step_name or None,
+            trace_id=record.trace_id or None,
+            meta=meta,
+            created=record.time_ms / 1000 if record.time_ms else None,
+        )
+
+    async def _read_stderr(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        while line := await self._proc.stderr.readline():
+            text = line.decode(errors="replace").rstrip()
+            if text:
+                log_event(_logger, "info", text, step=self.runner_id)
+
+    async def _wait_exit(self) -> None:
+        assert self._proc is not None
+        code = await self._proc.wait()
+        if self._reader is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._reader, 2.0)
+        if not self.close_reason:
+            self.close_reason = f"exited with status {code}"
+        self._closed.set()
+        died = RunnerDied(f"{self.runner_id} {self.close_reason}")
+        pending: list[asyncio.Future[Any]] = [
+            *self._invocations.values(),
+            *self._loads.values(),
+            *self._pongs.values(),
+        ]
+        for future in pending:
+            if not future.done():
+                future.set_exception(died)
+                future.exception()  # mark retrieved: a waiter may already be gone

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+
+class RunnerUnavailable(Exception):
+    """No runner of the language could take the invocation (starting, restarting, stopped)."""
+
+
+class RunnerDied(RunnerUnavailable):
+    """The runner exited, hung or was killed while the invocation was in flight."""
+
+
+class InvocationTimeout(Exception):
+    """The handler did not finish within its timeout; the runner was asked to cancel it."""
+
+
+class ContextCallError(Exception):
+    """A context call (state.*, streams.*, emit) that failed; the message reaches user code."""

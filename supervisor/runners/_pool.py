@@ -1,0 +1,209 @@
+"""A pool of runners of one language: start, health-check, restart with backoff.
+
+A slot is alive only while its process runs *and* answers pings in time and
+stays under its memory limit (psutil); otherwise it is killed and respawned,
+with exponential backoff while it keeps failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
+from supervisor.runners._connection import ContextCallHandler, RunnerConnection
+from supervisor.runners._errors import RunnerUnavailable
+from supervisor.runners._spec import RunnerSpec
+
+_logger = logging.getLogger("motia.runner")
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    size: int = 1
+    heartbeat_interval: float = 1.0
+    heartbeat_timeout: float = 10.0
+    memory_limit_mb: float = 1024.0
+    memory_check_interval: float = 5.0
+    start_timeout: float = 30.0
+    backoff_initial: float = 0.2
+    backoff_max: float = 10.0
+    #: how long a slot must stay up before its backoff resets
+    stable_after: float = 30.0
+    #: how long an invocation waits for a restarting runner before giving up
+    acquire_timeout: float = 15.0
+
+
+class RunnerPool:
+    def __init__(
+        self,
+        spec: RunnerSpec,
+        project_root: Path,
+        log_level: str,
+        on_context_call: ContextCallHandler,
+        step_files: list[str],
+        stream_files: list[str],
+        settings: PoolSettings,
+    ) -> None:
+        self.language = spec.language
+        self._spec = spec
+        self._root = project_root
+        self._log_level = log_level
+        self._on_context_call = on_context_call
+        self._step_files = step_files
+        self._stream_files = stream_files
+        self._settings = settings
+        self._ready: list[RunnerConnection] = []
+        self._ready_changed = asyncio.Condition()
+        self._slots: list[asyncio.Task[None]] = []
+        self._first_load: asyncio.Future[LoadResult] | None = None
+        self._stopping = False
+        self.restarts = 0
+
+    # -------------------------------------------------------------- lifecycle
+
+    async def start(self) -> LoadResult:
+        """Start every slot; return the configs the first runner loaded."""
+        self._first_load = asyncio.get_running_loop().create_future()
+        for index in range(self._settings.size):
+            runner_id = f"{self.language}-{index}"
+            self._slots.append(asyncio.create_task(self._run_slot(runner_id), name=f"slot-{runner_id}"))
+        return await self._first_load
+
+    async def stop(self, grace: float) -> None:
+        self._stopping = True
+        connections = list(self._ready)
+        await asyncio.gather(*(conn.stop(grace) for conn in connections), return_exceptions=True)
+        for slot in self._slots:
+            slot.cancel()
+        await asyncio.gather(*self._slots, return_exceptions=True)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(conn.in_flight for conn in self._ready)
+
+    def pids(self) -> list[int]:
+        return [conn.pid for conn in self._ready if conn.pid is not None]
+
+    # -------------------------------------------------------------- invocations
+
+    async def invoke(
+        self,
+        file: str,
+        step_name: str,
+        kind: TriggerKind,
+        payload_json: bytes,
+        trace_id: str,
+        topic: str = "",
+        timeout: float | None = None,
+    ) -> InvokeResult:
+        connection = self._pick() or await self._wait_for_runner(step_name)
+        return await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, timeout)
+
+    def _pick(self) -> RunnerConnection | None:
+        ready = self._ready
+        if not ready:
+            return None
+        if len(ready) == 1:
+            return ready[0] if ready[0].alive else None
+        best = min(ready, key=lambda conn: conn.in_flight)
+        return best if best.alive else None
+
+    async def _wait_for_runner(self, step_name: str) -> RunnerConnection:
+        if self._stopping:
+            raise RunnerUnavailable(f"the {self.language} runners are shutting down")
+        async with self._ready_changed:
+            try:
+                await asyncio.wait_for(
+                    self._ready_changed.wait_for(lambda: self._pick() is not None or self._stopping),
+                    self._settings.acquire_timeout,
+                )
+            except TimeoutError:
+                raise RunnerUnavailable(
+                    f"no {self.language} runner became ready within {self._settings.acquire_timeout:g}s "
+                    f"to run step {step_name}"
+                ) from None
+        connection = self._pick()
+        if connection is None:
+            raise RunnerUnavailable(f"the {self.language} runners are shutting down")
+        return connection
+
+    async def _set_ready(self, connection: RunnerConnection, ready: bool) -> None:
+        async with self._ready_changed:
+            if ready:
+                self._ready.append(connection)
+            elif connection in self._ready:
+                self._ready.remove(connection)
+            self._ready_changed.notify_all()
+
+    # -------------------------------------------------------------- one slot
+
+    async def _run_slot(self, runner_id: str) -> None:
+        backoff = self._settings.backoff_initial
+        while not self._stopping:
+            connection = RunnerConnection(
+                self._spec, runner_id, self._root, self._log_level, self._on_context_call
+            )
+            started = time.monotonic()
+            try:
+                await connection.start(self._settings.start_timeout)
+                result = await connection.load(self._step_files, self._stream_files)
+                if self._first_load is not None and not self._first_load.done():
+                    self._first_load.set_result(result)
+                await self._set_ready(connection, True)
+                _logger.debug("runner %s ready (pid %s)", runner_id, connection.pid)
+                reason = await self._watch(connection)
+            except asyncio.CancelledError:
+                await connection.kill("supervisor stopping")
+                raise
+            except Exception as exc:
+                reason = str(exc)
+                await connection.kill(reason)
+            finally:
+                await self._set_ready(connection, False)
+            if self._stopping:
+                return
+            if self._first_load is not None and not self._first_load.done():
+                self._first_load.set_exception(
+                    RunnerUnavailable(f"runner {runner_id} failed to start: {reason}")
+                )
+                return
+            if time.monotonic() - started > self._settings.stable_after:
+                backoff = self._settings.backoff_initial
+            self.restarts += 1
+            _logger.warning("runner %s stopped (%s); restarting in %.1fs", runner_id, reason, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self._settings.backoff_max)
+
+    async def _watch(self, connection: RunnerConnection) -> str:
+        """Return once the runner has exited or been killed for failing its health checks."""
+        settings = self._settings
+        closed = asyncio.create_task(connection.wait_closed())
+        process = psutil.Process(connection.pid) if connection.pid else None
+        last_memory_check = time.monotonic()
+        try:
+            while True:
+                done, _ = await asyncio.wait({closed}, timeout=settings.heartbeat_interval)
+                if done:
+                    return connection.close_reason
+                if not await connection.ping(settings.heartbeat_timeout):
+                    if connection.alive:
+                        await connection.kill(f"no heartbeat within {settings.heartbeat_timeout:g}s")
+                    return connection.close_reason
+                now = time.monotonic()
+                if process is not None and now - last_memory_check >= settings.memory_check_interval:
+                    last_memory_check = now
+                    with contextlib.suppress(psutil.Error):
+                        rss_mb = process.memory_info().rss / (1024 * 1024)
+                        if rss_mb > settings.memory_limit_mb:
+                            reason = f"memory {rss_mb:.0f} MB over the {settings.memory_limit_mb:g} MB limit"
+                            await connection.kill(reason)
+                            return reason
+        finally:
+            closed.cancel()

@@ -1,0 +1,127 @@
+"""Start the real ``motia`` CLI against a project directory and talk HTTP to it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def motia_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "supervisor", *args]
+
+
+class MotiaServer:
+    """A ``motia dev|start`` process on a free port; its output is kept for assertions."""
+
+    def __init__(
+        self, project: Path, mode: str = "dev", env: dict[str, str] | None = None, debug: bool = False
+    ):
+        self.project = project
+        self.mode = mode
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [mode, "--project", str(project), "-p", str(self.port)]
+        if debug:
+            args.append("-d")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(
+            motia_argv(*args),
+            cwd=REPO_ROOT,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.client = httpx.Client(base_url=self.url, timeout=30)
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            with self._lock:
+                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        with self._lock:
+            return "\n".join(self.lines)
+
+    def json_logs(self) -> list[dict[str, Any]]:
+        """The JSON log lines (``motia start``)."""
+        records = []
+        with self._lock:
+            lines = list(self.lines)
+        for line in lines:
+            if line.startswith("{"):
+                with contextlib.suppress(json.JSONDecodeError):
+                    records.append(json.loads(line))
+        return records
+
+    def wait_ready(self, timeout: float = 60.0) -> MotiaServer:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"motia exited with {self.proc.returncode}:\n{self.output}")
+            try:
+                if self.client.get("/__motia/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"motia did not become ready in {timeout}s:\n{self.output}")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        self.client.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def __enter__(self) -> MotiaServer:
+        return self.wait_ready()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
+    """Poll ``check`` until it returns a truthy value (returned) or raises no AssertionError."""
+    deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except AssertionError as exc:
+            last_error = exc
+        time.sleep(interval)
+    if last_error is not None:
+        raise last_error
+    raise AssertionError(f"condition not met within {timeout}s")

@@ -1,0 +1,342 @@
+"""Every behaviour of a step, defined once and run against TS, JS and Python fixtures.
+
+The fixtures in ``tests/fixtures/conformance/steps/{ts,js,py}`` are the same steps
+written in each language; every test here is parametrized over the language and
+asserts the same thing for each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import LANGUAGES
+from tests.support.server import MotiaServer, eventually
+
+pytestmark = pytest.mark.e2e
+
+lang_param = pytest.mark.parametrize("lang", LANGUAGES)
+
+
+def state_get(server: MotiaServer, lang: str, group: str, key: str) -> Any:
+    response = server.client.get(f"/{lang}/state/{group}/{key}")
+    assert response.status_code == 200, response.text
+    return response.json()["value"]
+
+
+def emit(server: MotiaServer, lang: str, topic: str, data: Any) -> str:
+    response = server.client.post(f"/{lang}/emit", json={"topic": topic, "data": data})
+    assert response.status_code == 200, response.text
+    trace_id: str = response.json()["traceId"]
+    return trace_id
+
+
+def logs_for(server: MotiaServer, trace_id: str) -> list[dict[str, Any]]:
+    return [record for record in server.json_logs() if record.get("traceId") == trace_id]
+
+
+# ---------------------------------------------------------------- api steps
+
+
+@lang_param
+def test_api_step_receives_params_query_body_headers_and_sets_status(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    response = conformance_server.client.post(
+        f"/{lang}/echo/abc-1?page=2&tag=a&tag=b",
+        json={"name": "Rex", "count": 3},
+        headers={"x-test": "yes"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.headers["x-step"] == f"{lang.capitalize()}Echo"
+    body = response.json()
+    assert body["id"] == "abc-1"
+    assert body["query"] == {"page": "2", "tag": ["a", "b"]}
+    assert body["body"] == {"name": "Rex", "count": 3}
+    assert body["header"] == "yes"
+    assert body["traceId"] == response.headers["x-trace-id"]
+
+
+@lang_param
+def test_body_failing_the_schema_is_rejected_with_every_failing_field(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    response = conformance_server.client.post(f"/{lang}/echo/1", json={"count": -1})
+    assert response.status_code == 400
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert fields == {"name", "count"}
+
+
+@lang_param
+def test_malformed_json_is_a_400_naming_the_parse_error(conformance_server: MotiaServer, lang: str) -> None:
+    response = conformance_server.client.post(
+        f"/{lang}/echo/1", content=b'{"name": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["message"]
+
+
+def test_unknown_path_is_a_json_404(conformance_server: MotiaServer) -> None:
+    response = conformance_server.client.get("/nowhere")
+    assert response.status_code == 404
+    assert response.json()["error"] == "Not Found"
+
+
+@lang_param
+def test_known_path_with_wrong_method_is_a_405_with_allow(conformance_server: MotiaServer, lang: str) -> None:
+    response = conformance_server.client.patch(f"/{lang}/echo/1", json={})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+@lang_param
+def test_handler_exception_is_a_500_with_an_error_id_that_is_in_the_log(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    response = conformance_server.client.get(f"/{lang}/throw")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"] == "Internal Server Error"
+    assert "stack" not in body  # production mode keeps stacks in the log only
+    error_id = body["errorId"]
+
+    def logged() -> dict[str, Any]:
+        matches = [
+            r for r in conformance_server.json_logs() if (r.get("meta") or {}).get("errorId") == error_id
+        ]
+        assert matches
+        return matches[0]
+
+    record = eventually(logged)
+    assert record["step"] == f"{lang.capitalize()}Throw"
+    assert f"boom from {lang}" in record["msg"]
+    assert f"boom from {lang}" in record["meta"]["stack"]
+
+
+# ---------------------------------------------------------------- events
+
+
+@lang_param
+def test_emit_reaches_the_subscriber_under_the_same_trace(conformance_server: MotiaServer, lang: str) -> None:
+    trace_id = emit(conformance_server, lang, f"{lang}.record", {"n": 1})
+    record = eventually(lambda: state_get(conformance_server, lang, "records", f"{trace_id}:{lang}"))
+    assert record == {"data": {"n": 1}, "traceId": trace_id, "lang": lang}
+
+
+@lang_param
+def test_emit_fans_out_to_subscribers_in_every_language(conformance_server: MotiaServer, lang: str) -> None:
+    trace_id = emit(conformance_server, lang, "shared.record", {"from": lang})
+    for reader in LANGUAGES:
+        record = eventually(
+            lambda reader=reader: state_get(conformance_server, lang, "records", f"{trace_id}:{reader}")
+        )
+        assert record == {"data": {"from": lang}, "traceId": trace_id, "lang": reader}
+
+
+@lang_param
+def test_emit_of_an_undeclared_topic_is_not_delivered_and_warns(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    trace_id = emit(conformance_server, lang, "undeclared.topic", {})
+
+    def warned() -> dict[str, Any]:
+        matches = [r for r in logs_for(conformance_server, trace_id) if r["level"] == "warn"]
+        assert matches
+        return matches[0]
+
+    record = eventually(warned)
+    assert "undeclared.topic" in record["msg"]
+    assert record["step"] == f"{lang.capitalize()}Emit"
+    assert f"{lang}.record" in record["msg"]
+
+
+@lang_param
+def test_work_a_handler_leaves_running_still_emits_under_its_trace(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    response = conformance_server.client.post(f"/{lang}/delayed")
+    assert response.status_code == 202
+    trace_id = response.json()["traceId"]
+    record = eventually(
+        lambda: state_get(conformance_server, lang, "records", f"{trace_id}:{lang}"), timeout=20
+    )
+    assert record == {"data": {"delayed": True}, "traceId": trace_id, "lang": lang}
+
+
+@lang_param
+def test_failing_handler_is_retried_until_it_succeeds(conformance_server: MotiaServer, lang: str) -> None:
+    trace_id = emit(conformance_server, lang, f"{lang}.flaky", {})
+    record = eventually(lambda: state_get(conformance_server, lang, "records", f"{trace_id}:{lang}:flaky"))
+    assert record == {"attempts": 3}
+
+
+def dead_letters(server: MotiaServer, trace_id: str) -> list[dict[str, Any]]:
+    response = server.client.get("/__motia/dead-letters")
+    assert response.status_code == 200
+    return [entry for entry in response.json()["deadLetters"] if entry["traceId"] == trace_id]
+
+
+@lang_param
+def test_handler_failing_every_retry_is_dead_lettered_with_its_last_error(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    trace_id = emit(conformance_server, lang, f"{lang}.fail", {"x": 1})
+    entry = eventually(lambda: dead_letters(conformance_server, trace_id))[0]
+    assert entry["subscriber"] == f"{lang.capitalize()}AlwaysFails"
+    assert entry["topic"] == f"{lang}.fail"
+    assert "always fails (attempt 3)" in entry["error"]
+    assert state_get(conformance_server, lang, "fails", trace_id) == 3  # 1 try + maxRetries 2
+
+
+@lang_param
+def test_event_failing_the_input_schema_is_dead_lettered_without_running(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    trace_id = emit(conformance_server, lang, f"{lang}.validated", {"amount": "not a number"})
+    entry = eventually(lambda: dead_letters(conformance_server, trace_id))[0]
+    assert entry["subscriber"] == f"{lang.capitalize()}Validated"
+    assert "amount" in entry["error"]
+    assert state_get(conformance_server, lang, "validated", trace_id) is None
+
+    good = emit(conformance_server, lang, f"{lang}.validated", {"amount": 5})
+    assert eventually(lambda: state_get(conformance_server, lang, "validated", good)) == {"amount": 5}
+
+
+# ---------------------------------------------------------------- state
+
+
+@pytest.mark.parametrize("writer", LANGUAGES)
+def test_state_written_in_one_language_is_read_in_every_other(
+    conformance_server: MotiaServer, writer: str
+) -> None:
+    client = conformance_server.client
+    group = f"shared-{writer}"
+    value = {"from": writer, "list": [1, 2.5, "x", None, True], "nested": {"a": {"b": []}}}
+    assert client.put(f"/{writer}/state/{group}/k1", json={"value": value}).json() == {"value": value}
+    assert client.put(f"/{writer}/state/{group}/k2", json={"value": 42}).json() == {"value": 42}
+    for reader in LANGUAGES:
+        assert state_get(conformance_server, reader, group, "k1") == value
+        assert client.get(f"/{reader}/state/{group}").json() == {"values": [value, 42]}
+    assert client.delete(f"/{writer}/state/{group}/k2").json() == {"old": 42}
+    assert client.delete(f"/{writer}/state/{group}/k2").json() == {"old": None}
+    assert state_get(conformance_server, writer, group, "missing") is None
+    response = client.delete(f"/{writer}/state/{group}")
+    assert response.status_code == 204
+    assert response.content == b""
+    for reader in LANGUAGES:
+        assert client.get(f"/{reader}/state/{group}").json() == {"values": []}
+
+
+# ---------------------------------------------------------------- cron
+
+
+@lang_param
+def test_cron_step_fires_on_its_schedule(conformance_server: MotiaServer, lang: str) -> None:
+    first = eventually(lambda: state_get(conformance_server, lang, "cron", lang), timeout=10)
+    later = eventually(
+        lambda: (
+            (value := state_get(conformance_server, lang, "cron", lang))
+            and value["count"] > first["count"]
+            and value
+        ),
+        timeout=10,
+    )
+    assert later["traceId"] != first["traceId"]  # every tick starts its own trace
+
+
+@lang_param
+def test_cron_step_can_be_run_on_demand_from_the_cli(conformance_server: MotiaServer, lang: str) -> None:
+    import subprocess
+
+    from tests.support.server import motia_argv
+
+    name = f"{lang.capitalize()}ManualCron"
+    done = subprocess.run(
+        motia_argv("cron", "run", name, "--wait", "-p", str(conformance_server.port)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert state_get(conformance_server, lang, "manual-cron", lang)["ran"] is True
+
+
+# ---------------------------------------------------------------- streams
+
+
+@lang_param
+def test_stream_set_returns_the_item_and_get_reads_it_back(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    client = conformance_server.client
+    created = client.post(f"/{lang}/items/room-{lang}/a", json={"title": "first"})
+    assert created.status_code == 200
+    assert created.json() == {"title": "first", "id": "a"}
+    client.post(f"/{lang}/items/room-{lang}/b", json={"title": "second"})
+    read = client.get(f"/{lang}/items/room-{lang}/a").json()
+    assert read["item"] == {"title": "first", "id": "a"}
+    assert read["group"] == [{"title": "first", "id": "a"}, {"title": "second", "id": "b"}]
+    assert client.get(f"/{lang}/items/room-{lang}/zzz").json()["item"] is None
+
+
+# ---------------------------------------------------------------- logs
+
+
+@lang_param
+def test_logger_and_console_output_become_tagged_log_lines(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    trace_id = conformance_server.client.get(f"/{lang}/log").json()["traceId"]
+
+    def lines() -> list[dict[str, Any]]:
+        found = logs_for(conformance_server, trace_id)
+        assert {"hello from " + lang, "careful from " + lang, "printed from " + lang} <= {
+            r["msg"] for r in found
+        }
+        return found
+
+    by_message = {record["msg"]: record for record in eventually(lines)}
+    info = by_message[f"hello from {lang}"]
+    assert info["level"] == "info"
+    assert info["step"] == f"{lang.capitalize()}Log"
+    assert info["meta"] == {"lang": lang}
+    assert by_message[f"careful from {lang}"]["level"] == "warn"
+    assert by_message[f"printed from {lang}"]["step"] == f"{lang.capitalize()}Log"
+
+
+def test_cli_emit_posts_an_event_to_the_running_server(conformance_server: MotiaServer) -> None:
+    import subprocess
+
+    from tests.support.server import motia_argv
+
+    done = subprocess.run(
+        motia_argv(
+            "emit",
+            "--topic",
+            "shared.record",
+            "--message",
+            '{"cli": true}',
+            "-p",
+            str(conformance_server.port),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    import json
+
+    trace_id = json.loads(done.stdout)["traceId"]
+    for reader in LANGUAGES:
+        record = eventually(
+            lambda reader=reader: state_get(conformance_server, reader, "records", f"{trace_id}:{reader}")
+        )
+        assert record["data"] == {"cli": True}
+
+
+def test_health_endpoint_counts_loaded_steps(conformance_server: MotiaServer) -> None:
+    assert httpx.get(f"{conformance_server.url}/__motia/health").json()["status"] == "ok"
