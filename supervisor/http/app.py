@@ -32,7 +32,11 @@ def create_app(runtime: Runtime) -> Quart:
 
     @app.route("/__motia/health", methods=["GET"])
     async def health() -> Response:
-        return json_response(200, {"status": "ok", "steps": len(runtime.registry.steps)})
+        runners = {
+            language: {"pids": pool.pids(), "restarts": pool.restarts, "inFlight": pool.in_flight}
+            for language, pool in runtime.pools.items()
+        }
+        return json_response(200, {"status": "ok", "steps": len(runtime.registry.steps), "runners": runners})
 
     @app.route("/__motia/emit", methods=["POST"])
     async def emit() -> Response:

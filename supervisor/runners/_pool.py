@@ -30,7 +30,7 @@ class PoolSettings:
     heartbeat_interval: float = 1.0
     heartbeat_timeout: float = 10.0
     memory_limit_mb: float = 1024.0
-    memory_check_interval: float = 5.0
+    memory_check_interval: float = 1.0
     start_timeout: float = 30.0
     backoff_initial: float = 0.2
     backoff_max: float = 10.0

@@ -1,0 +1,144 @@
+"""Shutdown, cron overlap, environment: the process-level behaviour of ``motia dev|start``."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.project import write_project
+from tests.support.server import MotiaServer, eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sigterm_finishes_in_flight_requests_then_exits_zero(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/slow.step.ts": """
+                export const config = { type: 'api', name: 'Slow', path: '/slow', method: 'GET', emits: [] }
+                export const handler = async () => {
+                  await new Promise((resolve) => setTimeout(resolve, 1500))
+                  return { status: 200, body: { finished: true } }
+                }
+            """,
+            "steps/slow_step.py": """
+                import asyncio
+                config = {"type": "api", "name": "SlowPy", "path": "/slow-py", "method": "GET", "emits": []}
+                async def handler(req, context):
+                    await asyncio.sleep(1.5)
+                    return {"status": 200, "body": {"finished": True}}
+            """,
+        },
+    )
+    server = MotiaServer(tmp_path, mode="start").wait_ready()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        pending = [pool.submit(httpx.get, f"{server.url}{path}", timeout=30) for path in ("/slow", "/slow-py")]
+        time.sleep(0.5)
+        server.proc.send_signal(signal.SIGTERM)
+        responses = [future.result() for future in pending]
+    assert [r.json() for r in responses] == [{"finished": True}, {"finished": True}]
+    assert server.proc.wait(timeout=30) == 0
+    server.client.close()
+
+
+def test_cron_tick_finding_the_previous_run_still_going_is_skipped(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/slow_cron_step.py": """
+                import asyncio
+                config = {"type": "cron", "name": "SlowCron", "cron": "* * * * * *", "emits": []}
+                async def handler(context):
+                    runs = (await context.state.get("cron", "runs") or 0) + 1
+                    await context.state.set("cron", "runs", runs)
+                    await asyncio.sleep(2.5)
+            """,
+        },
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        eventually(lambda: "previous run still in progress" in server.output, timeout=10)
+        assert "SlowCron" in server.output
+
+
+def test_dotenv_values_reach_the_steps(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            ".env": "GREETING=hello from dotenv\n",
+            "steps/env.step.js": """
+                exports.config = { type: 'api', name: 'Env', path: '/env', method: 'GET', emits: [] }
+                exports.handler = async () => ({ status: 200, body: { greeting: process.env.GREETING } })
+            """,
+            "steps/env_step.py": """
+                import os
+                config = {"type": "api", "name": "EnvPy", "path": "/env-py", "method": "GET", "emits": []}
+                async def handler(req, context):
+                    return {"status": 200, "body": {"greeting": os.environ.get("GREETING")}}
+            """,
+        },
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert server.client.get("/env").json() == {"greeting": "hello from dotenv"}
+        assert server.client.get("/env-py").json() == {"greeting": "hello from dotenv"}
+
+
+def test_dev_puts_the_stack_in_500_bodies_and_start_does_not(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/throw.step.ts": """
+                export const config = { type: 'api', name: 'Throw', path: '/throw', method: 'GET', emits: [] }
+                export const handler = async () => { throw new Error('kaboom') }
+            """
+        },
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        body = server.client.get("/throw").json()
+        assert "kaboom" in body["stack"]
+        assert body["errorId"] in server.output
+
+
+def test_state_survives_a_restart_on_the_embedded_default(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/put.step.ts": """
+                export const config = { type: 'api', name: 'Put', path: '/kv/:key', method: 'PUT', emits: [] }
+                export const handler = async (req: any, { state }: any) =>
+                  ({ status: 200, body: await state.set('kv', req.pathParams.key, req.body) })
+            """,
+            "steps/get_step.py": """
+                config = {"type": "api", "name": "Get", "path": "/kv/:key", "method": "GET", "emits": []}
+                async def handler(req, context):
+                    return {"status": 200, "body": await context.state.get("kv", req.pathParams["key"])}
+            """,
+        },
+    )
+    with MotiaServer(tmp_path, mode="start") as server:
+        server.client.put("/kv/a", json={"v": 1})
+    assert (tmp_path / ".motia" / "motia.db").exists()
+    with MotiaServer(tmp_path, mode="start") as server:
+        assert server.client.get("/kv/a").json() == {"v": 1}
+
+
+def test_memory_adapter_keeps_nothing_on_disk(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/put.step.ts": """
+                export const config = { type: 'api', name: 'Put', path: '/kv/:key', method: 'PUT', emits: [] }
+                export const handler = async (req: any, { state }: any) =>
+                  ({ status: 200, body: await state.set('kv', req.pathParams.key, req.body) })
+            """,
+        },
+        {"state": {"adapter": "memory"}, "streams": {"adapter": "memory"}, "events": {"adapter": "memory"}},
+    )
+    with MotiaServer(tmp_path, mode="start") as server:
+        assert server.client.put("/kv/a", json={"v": 1}).json() == {"v": 1}
+    assert not (tmp_path / ".motia").exists()

@@ -1,0 +1,110 @@
+"""Broken step files: ``dev`` keeps serving the rest, ``start`` refuses and lists every error."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LANGUAGES
+from tests.support.project import step_path, write_project
+from tests.support.server import MotiaServer, free_port, motia_argv
+
+pytestmark = pytest.mark.e2e
+
+GOOD = {
+    "ts": """
+        export const config = { type: 'api', name: 'Good', path: '/good', method: 'GET', emits: [] }
+        export const handler = async () => ({ status: 200, body: { ok: true } })
+    """,
+    "js": """
+        module.exports = {
+          config: { type: 'api', name: 'Good', path: '/good', method: 'GET', emits: [] },
+          handler: async () => ({ status: 200, body: { ok: true } }),
+        }
+    """,
+    "py": """
+        config = {"type": "api", "name": "Good", "path": "/good", "method": "GET", "emits": []}
+        async def handler(req, context):
+            return {"status": 200, "body": {"ok": True}}
+    """,
+}
+
+# A syntax error on line 3 of each language's file.
+SYNTAX_ERROR = {
+    "ts": "export const config = { type: 'api', name: 'Broken', path: '/broken', method: 'GET', emits: [] }\n\nexport const handler = async ( => {\n",
+    "js": "exports.config = { type: 'api', name: 'Broken', path: '/broken', method: 'GET', emits: [] }\n\nexports.handler = async ( => {\n",
+    "py": 'config = {"type": "api", "name": "Broken", "path": "/broken", "method": "GET", "emits": []}\n\ndef handler(req, context)\n    pass\n',
+}
+
+BAD_FIELD = {
+    "ts": "export const config = { type: 'api', name: 'BadMethod', path: '/bad', method: 'FETCH', emits: [] }\nexport const handler = async () => ({ status: 200 })\n",
+    "js": "exports.config = { type: 'api', name: 'BadMethod', path: '/bad', method: 'FETCH', emits: [] }\nexports.handler = async () => ({ status: 200 })\n",
+    "py": 'config = {"type": "api", "name": "BadMethod", "path": "/bad", "method": "FETCH", "emits": []}\nasync def handler(req, ctx):\n    return {"status": 200}\n',
+}
+
+
+def broken_project(root: Path, lang: str) -> Path:
+    return write_project(
+        root,
+        {
+            step_path(lang, "good"): GOOD[lang],
+            step_path(lang, "broken"): SYNTAX_ERROR[lang],
+            step_path(lang, "bad-method"): BAD_FIELD[lang],
+            # same name as the good step, in another file
+            step_path(lang, "zz-duplicate"): GOOD[lang].replace("/good", "/good-again"),
+        },
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_dev_serves_every_step_that_loaded_and_names_each_broken_file(tmp_path: Path, lang: str) -> None:
+    broken_project(tmp_path, lang)
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert server.client.get("/good").json() == {"ok": True}
+        assert server.client.get("/broken").status_code == 404
+        output = server.output
+    broken_file = step_path(lang, "broken")
+    assert re.search(re.escape(broken_file) + r":3\b", output), output
+    assert step_path(lang, "bad-method") in output
+    assert "field 'method'" in output and "FETCH" in output
+    assert step_path(lang, "zz-duplicate") in output and "Good" in output
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_start_refuses_a_broken_project_and_lists_every_error_at_once(tmp_path: Path, lang: str) -> None:
+    broken_project(tmp_path, lang)
+    done = subprocess.run(
+        motia_argv("start", "--project", str(tmp_path), "-p", str(free_port())),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert "3 problem(s)" in output
+    for stem in ("broken", "bad-method", "zz-duplicate"):
+        assert step_path(lang, stem) in output
+
+
+def test_a_runner_that_cannot_start_does_not_stop_the_other_languages_in_dev(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            step_path("py", "good"): GOOD["py"],
+            step_path("ts", "other"): GOOD["ts"].replace("Good", "Other").replace("/good", "/other"),
+        },
+    )
+    # a project venv whose python cannot run the runner
+    fake_python = tmp_path / ".venv" / "bin" / "python"
+    fake_python.parent.mkdir(parents=True)
+    fake_python.write_text("#!/bin/sh\necho 'this python is broken' >&2\nexit 1\n")
+    fake_python.chmod(0o755)
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert server.client.get("/other").json() == {"ok": True}
+        response = server.client.get("/good")
+        assert response.status_code == 404
+        assert "python runner" in server.output and "could not start" in server.output

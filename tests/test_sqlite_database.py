@@ -1,0 +1,129 @@
+"""SqliteDatabase: group commit, per-callable failure isolation, durability, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from supervisor.storage import Migration, SchemaError, SqliteDatabase, WriterClosedError
+
+TABLE = (Migration(1, "a scratch table", ("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)",)),)
+
+
+def insert(k: str, v: int) -> Callable[[sqlite3.Connection], int]:
+    def fn(conn: sqlite3.Connection) -> int:
+        conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (k, v))
+        return v
+
+    return fn
+
+
+def count(conn: sqlite3.Connection) -> int:
+    n: int = conn.execute("SELECT count(*) FROM t").fetchone()[0]
+    return n
+
+
+async def test_creates_parent_dir_and_uses_wal(tmp_path: Path) -> None:
+    db = await SqliteDatabase.open(tmp_path / ".motia" / "motia.db", migrations=TABLE)
+    try:
+        mode = await db.read(lambda conn: conn.execute("PRAGMA journal_mode").fetchone()[0])
+        assert mode == "wal"
+        assert (tmp_path / ".motia" / "motia.db").exists()
+    finally:
+        await db.close()
+
+
+async def test_write_then_read_sees_committed_rows(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+    try:
+        assert await db.write(insert("a", 1)) == 1
+        assert await db.read(count) == 1
+    finally:
+        await db.close()
+
+
+async def test_a_failing_callable_fails_only_its_caller(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+
+    def half_then_fail(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO t (k, v) VALUES ('partial', 0)")
+        raise ValueError("boom")
+
+    try:
+        results = await asyncio.gather(
+            db.write(insert("a", 1)),
+            db.write(half_then_fail),
+            db.write(insert("a", 2)),  # duplicate key
+            db.write(insert("b", 3)),
+            return_exceptions=True,
+        )
+        assert results[0] == 1 and results[3] == 3
+        assert isinstance(results[1], ValueError)
+        assert isinstance(results[2], sqlite3.IntegrityError)
+        rows = await db.read(lambda conn: conn.execute("SELECT k, v FROM t ORDER BY k").fetchall())
+        assert rows == [("a", 1), ("b", 3)]
+    finally:
+        await db.close()
+
+
+async def test_a_burst_of_writes_shares_few_commits(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+    threads: set[int] = set()
+
+    def counted(i: int) -> Callable[[sqlite3.Connection], None]:
+        def fn(conn: sqlite3.Connection) -> None:
+            threads.add(threading.get_ident())
+            conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (str(i), i))
+
+        return fn
+
+    try:
+        # Hold the writer busy so the burst queues up behind it.
+        gate = threading.Event()
+        blocker = asyncio.ensure_future(db.write(lambda conn: gate.wait(5)))
+        await asyncio.sleep(0.01)
+        burst = [asyncio.ensure_future(db.write(counted(i))) for i in range(500)]
+        await asyncio.sleep(0.01)
+        before = db.commits
+        gate.set()
+        await asyncio.gather(blocker, *burst)
+        assert await db.read(count) == 500
+        assert len(threads) == 1  # the one writer thread
+        assert db.commits - before == 2  # the blocker's group, then the whole burst in one
+    finally:
+        await db.close()
+
+
+async def test_close_drains_queued_writes_and_refuses_new_ones(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    db = SqliteDatabase(path, migrations=TABLE)
+    pending = [asyncio.ensure_future(db.write(insert(str(i), i))) for i in range(50)]
+    await asyncio.sleep(0)
+    await db.close()
+    await asyncio.gather(*pending)
+    with pytest.raises(WriterClosedError):
+        await db.write(insert("late", 0))
+    reopened = SqliteDatabase(path, migrations=TABLE)
+    try:
+        assert await reopened.read(count) == 50
+    finally:
+        await reopened.close()
+
+
+async def test_migrations_run_once_and_refuse_a_newer_file(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    two = (*TABLE, Migration(2, "an index", ("CREATE INDEX t_v ON t (v)",)))
+    await (SqliteDatabase(path, migrations=two)).close()
+    await (SqliteDatabase(path, migrations=two)).close()  # no "index already exists"
+    with pytest.raises(SchemaError, match="newer version"):
+        SqliteDatabase(path, migrations=TABLE)
+
+
+def test_migration_versions_must_follow_list_order(tmp_path: Path) -> None:
+    with pytest.raises(SchemaError, match="expected 1"):
+        SqliteDatabase(tmp_path / "db", migrations=(Migration(2, "skips one", ()),))

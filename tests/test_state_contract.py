@@ -1,0 +1,145 @@
+"""One contract for every StateStore adapter (memory, SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
+from supervisor.storage import SqliteDatabase
+
+
+class Harness:
+    """Opens one adapter; ``reopen`` simulates a restart (only durable adapters keep data)."""
+
+    def __init__(self, kind: str, path: Path) -> None:
+        self.kind = kind
+        self.path = path
+        self.db: SqliteDatabase | None = None
+        self.store: StateStore = self._open()
+
+    def _open(self) -> StateStore:
+        if self.kind == "memory":
+            return MemoryStateStore()
+        self.db = SqliteDatabase(self.path)
+        return SqliteStateStore(self.db)
+
+    async def close(self) -> None:
+        await self.store.close()
+        if self.db is not None:
+            await self.db.close()
+
+    async def reopen(self) -> StateStore:
+        await self.close()
+        self.store = self._open()
+        return self.store
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    h = Harness(request.param, tmp_path / ".motia" / "motia.db")
+    yield h
+    await h.close()
+
+
+@pytest.fixture
+def store(harness: Harness) -> StateStore:
+    return harness.store
+
+
+async def test_missing_key_is_none(store: StateStore) -> None:
+    assert await store.get("g", "nope") is None
+    assert await store.get_group("nope") == []
+    assert await store.items("nope") == {}
+
+
+async def test_set_returns_value_and_get_reads_it(store: StateStore) -> None:
+    value = {"name": "Rex", "tags": ["dog", "good"], "age": 3, "weight": 12.5, "ok": True, "x": None}
+    assert await store.set("pets", "1", value) == value
+    assert await store.get("pets", "1") == value
+
+
+@pytest.mark.parametrize(
+    "value", [0, -7, 2**62, 1.5, "", "héllo ✓", True, False, [], {}, [1, [2, {"a": None}]]]
+)
+async def test_every_json_kind_round_trips(store: StateStore, value: object) -> None:
+    await store.set("g", "k", value)
+    assert await store.get("g", "k") == value
+    assert type(await store.get("g", "k")) is type(value)
+
+
+async def test_stored_values_are_isolated_from_callers(store: StateStore) -> None:
+    value = {"list": [1]}
+    await store.set("g", "k", value)
+    value["list"].append(2)
+    got = await store.get("g", "k")
+    assert got == {"list": [1]}
+    got["list"].append(3)
+    assert await store.get("g", "k") == {"list": [1]}
+
+
+async def test_overwrite_keeps_insertion_position(store: StateStore) -> None:
+    for key in "abc":
+        await store.set("g", key, key)
+    await store.set("g", "a", "A")
+    assert await store.get_group("g") == ["A", "b", "c"]
+    assert await store.items("g") == {"a": "A", "b": "b", "c": "c"}
+    assert list((await store.items("g")).keys()) == ["a", "b", "c"]
+
+
+async def test_delete_returns_old_value_and_reinsert_goes_last(store: StateStore) -> None:
+    for key in "abc":
+        await store.set("g", key, {"k": key})
+    assert await store.delete("g", "a") == {"k": "a"}
+    assert await store.delete("g", "a") is None
+    assert await store.get("g", "a") is None
+    await store.set("g", "a", {"k": "a2"})
+    assert list((await store.items("g")).keys()) == ["b", "c", "a"]
+
+
+async def test_groups_are_independent_and_listed_sorted(store: StateStore) -> None:
+    await store.set("zeta", "k", 1)
+    await store.set("alpha", "k", 2)
+    await store.set("mid", "k", 3)
+    assert await store.groups() == ["alpha", "mid", "zeta"]
+    await store.clear("mid")
+    assert await store.get("mid", "k") is None
+    assert await store.get("alpha", "k") == 2
+    assert await store.groups() == ["alpha", "zeta"]
+    await store.delete("zeta", "k")
+    assert await store.groups() == ["alpha"]
+    await store.clear("never-existed")
+
+
+async def test_same_key_in_two_groups(store: StateStore) -> None:
+    await store.set("a", "k", 1)
+    await store.set("b", "k", 2)
+    assert (await store.get("a", "k"), await store.get("b", "k")) == (1, 2)
+
+
+async def test_unserializable_value_is_refused_with_its_name(store: StateStore) -> None:
+    with pytest.raises(TypeError, match=r"state value trips/t1"):
+        await store.set("trips", "t1", {"when": object()})
+    assert await store.get("trips", "t1") is None
+
+
+async def test_concurrent_writes_all_land(store: StateStore) -> None:
+    await asyncio.gather(*(store.set("g", str(i), i) for i in range(300)))
+    assert await store.items("g") == {str(i): i for i in range(300)}
+
+
+async def test_sqlite_survives_reopen(tmp_path: Path) -> None:
+    harness = Harness("sqlite", tmp_path / ".motia" / "motia.db")
+    await harness.store.set("g", "b", {"v": 1})
+    await harness.store.set("g", "a", [1, 2])
+    await harness.store.set("h", "x", "y")
+    await harness.store.delete("h", "x")
+    store = await harness.reopen()
+    try:
+        assert await store.items("g") == {"b": {"v": 1}, "a": [1, 2]}
+        assert await store.groups() == ["g"]
+    finally:
+        await harness.close()
