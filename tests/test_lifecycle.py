@@ -38,7 +38,9 @@ def test_sigterm_finishes_in_flight_requests_then_exits_zero(tmp_path: Path) -> 
     )
     server = MotiaServer(tmp_path, mode="start").wait_ready()
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        pending = [pool.submit(httpx.get, f"{server.url}{path}", timeout=30) for path in ("/slow", "/slow-py")]
+        pending = [
+            pool.submit(httpx.get, f"{server.url}{path}", timeout=30) for path in ("/slow", "/slow-py")
+        ]
         time.sleep(0.5)
         server.proc.send_signal(signal.SIGTERM)
         responses = [future.result() for future in pending]

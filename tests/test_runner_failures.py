@@ -164,7 +164,9 @@ def runner_language(lang: str) -> str:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_api_request_whose_runner_dies_answers_503_and_the_runner_comes_back(tmp_path: Path, lang: str) -> None:
+def test_api_request_whose_runner_dies_answers_503_and_the_runner_comes_back(
+    tmp_path: Path, lang: str
+) -> None:
     with MotiaServer(failure_project(tmp_path, lang)) as server:
         before = server.client.get("/ok").json()["pid"]
         response = server.client.post("/crash")

@@ -48,10 +48,13 @@ def _clashing_routes(steps: list[tuple[str, StepConfig]]) -> list[ConfigError]:
             continue
         first_file, first = owner.setdefault((step.method, route_shape(step.path)), (file, step))
         if first is not step:
-            message = (f"route {step.method} {step.path} clashes with {first.method} {first.path} of step "
-                       f'"{first.name}" in {first_file}; change the path or the method')
-            errors.append(ConfigError(file, [ConfigIssue("path", message)], step.name,
-                                      related_files=[first_file]))
+            message = (
+                f"route {step.method} {step.path} clashes with {first.method} {first.path} of step "
+                f'"{first.name}" in {first_file}; change the path or the method'
+            )
+            errors.append(
+                ConfigError(file, [ConfigIssue("path", message)], step.name, related_files=[first_file])
+            )
     return errors
 
 

@@ -29,8 +29,14 @@ class ConfigError(Exception):
     ``steps/x.step.ts: step "CreatePet": field 'method': must be one of GET, ... (got 'FETCH')``
     """
 
-    def __init__(self, file: str, issues: Sequence[ConfigIssue], name: str | None = None,
-                 kind: ConfigKind = "step", related_files: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        file: str,
+        issues: Sequence[ConfigIssue],
+        name: str | None = None,
+        kind: ConfigKind = "step",
+        related_files: Sequence[str] = (),
+    ) -> None:
         self.file = file
         self.name = name
         self.kind: ConfigKind = kind
@@ -52,8 +58,9 @@ class ConfigError(Exception):
         return "\n".join(self.lines())
 
     def __repr__(self) -> str:
-        return (f"ConfigError(file={self.file!r}, name={self.name!r}, kind={self.kind!r}, "
-                f"issues={self.issues!r})")
+        return (
+            f"ConfigError(file={self.file!r}, name={self.name!r}, kind={self.kind!r}, issues={self.issues!r})"
+        )
 
 
 def issues_from_validation_error(error: ValidationError) -> list[ConfigIssue]:
@@ -85,7 +92,7 @@ def _message(details: ErrorDetails) -> str:
     msg = msg.replace("a valid tuple", "a list")
     for prefix, replacement in (("Input should be", "must be"), ("Value should be", "must be")):
         if msg.startswith(prefix):
-            msg = replacement + msg[len(prefix):]
+            msg = replacement + msg[len(prefix) :]
     msg = msg[:1].lower() + msg[1:]
     return f"{msg} (got {_short(details['input'])})"
 

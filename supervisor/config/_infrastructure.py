@@ -41,8 +41,9 @@ class Infrastructure(ConfigModel):
     def _visibility_outlasts_handler(self) -> Infrastructure:
         # A message that becomes visible again while its handler still runs is delivered twice. Only checked
         # when the user set both values (as upstream Motia does): the defaults (30 s / 900 s) are consistent.
-        explicit = ("timeout" in self.handler.model_fields_set
-                    and "visibility_timeout" in self.queue.model_fields_set)
+        explicit = (
+            "timeout" in self.handler.model_fields_set and "visibility_timeout" in self.queue.model_fields_set
+        )
         if explicit and self.queue.visibility_timeout <= self.handler.timeout:
             raise PydanticCustomError(
                 "visibility_timeout",

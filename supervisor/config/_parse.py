@@ -65,5 +65,7 @@ def _name_of(config: dict[str, Any]) -> str | None:
 def _no_handler_message(file: str, step_type: str) -> str:
     python = file.endswith(".py")
     example = "async def handler(...)" if python else "export const handler = async (...) => {...}"
-    return (f"exports no handler; a{'n' if step_type in ('api', 'event') else ''} {step_type} step needs "
-            f"`{example}` (or make it a noop step)")
+    return (
+        f"exports no handler; a{'n' if step_type in ('api', 'event') else ''} {step_type} step needs "
+        f"`{example}` (or make it a noop step)"
+    )

@@ -80,7 +80,8 @@ class ApiStepConfig(_EmittingStep):
         method = value.upper() if isinstance(value, str) else value
         if method not in HTTP_METHODS:
             raise PydanticCustomError(
-                "http_method", "must be one of {allowed} (got {got})",
+                "http_method",
+                "must be one of {allowed} (got {got})",
                 {"allowed": ", ".join(HTTP_METHODS), "got": repr(value)},
             )
         return method
@@ -90,7 +91,8 @@ class ApiStepConfig(_EmittingStep):
     def _absolute_path(cls, value: str) -> str:
         if not value.startswith("/"):
             raise PydanticCustomError(
-                "api_path", "must start with '/' (got {got}); write {fixed}",
+                "api_path",
+                "must start with '/' (got {got}); write {fixed}",
                 {"got": repr(value), "fixed": repr("/" + value)},
             )
         return value

@@ -31,8 +31,20 @@ _ALLOWED = {
 }
 _NICKNAMES = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"})
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 # Longest names first so that no name is cut by a shorter one; each is replaced by its three-letter prefix.
 _FULL_NAME = re.compile(r"\b(" + "|".join(sorted(_MONTHS + _DAYS, key=len, reverse=True)) + r")\b", re.I)

@@ -67,4 +67,3 @@ def _is_excluded(filename: str) -> bool:
         return True
     # pytest collects test_*.py; a 'test_create_pet_step.py' next to its step is a test, not a step.
     return filename.endswith(".py") and filename.startswith("test_")
-

@@ -1,0 +1,22 @@
+"""The durable event queue and the bus that delivers its events to subscriber steps."""
+
+from ._memory import MemoryEventQueue
+from ._queue import EventQueue, UnknownDeliveryError
+from ._sqlite import SqliteEventQueue
+from ._types import DeadLetter, Delivery, PermanentFailure, QueuePolicy
+from .bus import Deliver, DeliveryTimeout, EventBus, PolicyFor
+
+__all__ = [
+    "DeadLetter",
+    "Deliver",
+    "Delivery",
+    "DeliveryTimeout",
+    "EventBus",
+    "EventQueue",
+    "MemoryEventQueue",
+    "PermanentFailure",
+    "PolicyFor",
+    "QueuePolicy",
+    "SqliteEventQueue",
+    "UnknownDeliveryError",
+]

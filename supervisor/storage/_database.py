@@ -1,0 +1,101 @@
+"""``SqliteDatabase``: the one place the project opens SQLite files.
+
+Layout: one writer thread with its own connection (group commit, see
+``_writer``) and a small pool of read connections (see ``_reader``). WAL lets
+readers and the writer proceed without waiting on each other; synchronous=NORMAL
+means a commit survives a crash of the process (only an OS crash or power loss
+can drop the last transactions), which is the durability the design promises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from ._migrations import Migration, apply_migrations
+from ._reader import ReadPool
+from ._schema import MIGRATIONS
+from ._writer import GroupCommitWriter
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class SqliteDatabase:
+    """A SQLite file with one group-committing writer and non-blocking reads.
+
+    Opening is synchronous (it creates the file and runs migrations); from a
+    running event loop prefer ``await SqliteDatabase.open(path)``.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        read_threads: int = 2,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = self._connect(read_only=False)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            apply_migrations(conn, migrations, str(self.path))
+        except BaseException:
+            conn.close()
+            raise
+        self._writer = GroupCommitWriter(conn, name=f"motia-sqlite-writer:{self.path.name}")
+        self._reads = ReadPool(
+            lambda: self._connect(read_only=True), read_threads, name=f"motia-sqlite-read:{self.path.name}"
+        )
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> SqliteDatabase:
+        return await asyncio.to_thread(cls, path, migrations=migrations)
+
+    @property
+    def commits(self) -> int:
+        """Write transactions committed since open; a group of writes counts once."""
+        return self._writer.commits
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` in the writer thread; returns once its transaction is committed.
+
+        ``fn`` must not commit, roll back or touch the event loop. If it raises, its own
+        changes are rolled back and the exception is raised here; other callers in the
+        same group are unaffected. Cancelling the await does not cancel the write.
+        """
+        return await self._writer.submit(fn)
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` on a read connection in a worker thread, in one snapshot."""
+        return await self._reads.run(fn)
+
+    async def close(self) -> None:
+        """Finish queued writes and reads, then close every connection. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.to_thread(self._close_blocking)
+
+    def _close_blocking(self) -> None:
+        self._reads.close()
+        # The writer's connection closes last: the last connection to close checkpoints
+        # the WAL into the main file.
+        self._writer.close()
+
+    def _connect(self, *, read_only: bool) -> sqlite3.Connection:
+        # isolation_level=None: transactions are explicit (BEGIN/COMMIT) in the writer and
+        # reader; check_same_thread=False: each connection is used by one thread at a time,
+        # but is opened and closed from another.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
+        return conn

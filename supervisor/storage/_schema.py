@@ -1,0 +1,68 @@
+"""The project database's schema, as one ordered list of migrations.
+
+One list for the whole ``.motia/motia.db`` keeps versions linear and the file
+readable with any SQLite browser. Append new migrations; never edit a released one.
+
+Row order matters to callers (state groups and stream groups come back in
+insertion order), so those tables keep SQLite's implicit rowid: an upsert keeps
+the row's rowid, a delete and re-insert moves it to the end, exactly like a dict.
+"""
+
+from __future__ import annotations
+
+from ._migrations import Migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        version=1,
+        description="state, stream items, event queue and dead letters",
+        statements=(
+            """
+            CREATE TABLE state_items (
+                group_id TEXT NOT NULL,
+                key      TEXT NOT NULL,
+                value    BLOB NOT NULL,
+                PRIMARY KEY (group_id, key)
+            )
+            """,
+            """
+            CREATE TABLE stream_items (
+                stream   TEXT NOT NULL,
+                group_id TEXT NOT NULL,
+                item_id  TEXT NOT NULL,
+                data     BLOB NOT NULL,
+                PRIMARY KEY (stream, group_id, item_id)
+            )
+            """,
+            # AUTOINCREMENT: ids are never reused, so a late ack of an old id can never
+            # remove a newer delivery.
+            """
+            CREATE TABLE queue_deliveries (
+                id               INTEGER PRIMARY KEY AUTOINCREMENT,
+                topic            TEXT NOT NULL,
+                subscriber       TEXT NOT NULL,
+                data             BLOB NOT NULL,
+                trace_id         TEXT NOT NULL,
+                message_group_id TEXT,
+                attempts         INTEGER NOT NULL DEFAULT 0,
+                available_at     REAL NOT NULL,
+                last_error       TEXT
+            )
+            """,
+            # Keeps the id the delivery had, so logs and traces that named it still match.
+            """
+            CREATE TABLE queue_dead_letters (
+                id               INTEGER PRIMARY KEY,
+                topic            TEXT NOT NULL,
+                subscriber       TEXT NOT NULL,
+                data             BLOB NOT NULL,
+                trace_id         TEXT NOT NULL,
+                message_group_id TEXT,
+                attempts         INTEGER NOT NULL,
+                last_error       TEXT NOT NULL,
+                failed_at        REAL NOT NULL
+            )
+            """,
+        ),
+    ),
+)

@@ -1,0 +1,17 @@
+"""Real-time streams: item stores, and the ``Streams`` service every mutation goes through."""
+
+from ._change import ChangeKind, StreamChange, StreamListener
+from ._memory import MemoryStreamStore
+from ._sqlite import SqliteStreamStore
+from ._store import StreamStore
+from .service import Streams
+
+__all__ = [
+    "ChangeKind",
+    "MemoryStreamStore",
+    "SqliteStreamStore",
+    "StreamChange",
+    "StreamListener",
+    "StreamStore",
+    "Streams",
+]

@@ -1,0 +1,79 @@
+"""Stream items in the project's SQLite database (table ``stream_items``)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from supervisor.storage import JsonObject, JsonValue, SqliteDatabase, decode_json
+
+from ._store import make_item
+
+
+class SqliteStreamStore:
+    """Stream items on a shared ``SqliteDatabase``; the database's owner closes it."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def set(self, stream: str, group_id: str, item_id: str, data: JsonValue) -> JsonObject:
+        return (await self.put(stream, group_id, item_id, data))[0]
+
+    async def put(self, stream: str, group_id: str, item_id: str, data: JsonValue) -> tuple[JsonObject, bool]:
+        item, blob = make_item(stream, group_id, item_id, data)
+        key = (stream, group_id, item_id)
+
+        def write(conn: sqlite3.Connection) -> bool:
+            # Lookup and upsert are atomic: the single writer runs one callable at a time.
+            existed = conn.execute(
+                "SELECT 1 FROM stream_items WHERE stream = ? AND group_id = ? AND item_id = ?", key
+            ).fetchone()
+            # Upsert, not REPLACE, so an updated item keeps its place in the group.
+            conn.execute(
+                "INSERT INTO stream_items (stream, group_id, item_id, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (stream, group_id, item_id) DO UPDATE SET data = excluded.data",
+                (*key, blob),
+            )
+            return existed is None
+
+        created = await self._db.write(write)
+        return item, created
+
+    async def get(self, stream: str, group_id: str, item_id: str) -> JsonObject | None:
+        def read(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute(
+                "SELECT data FROM stream_items WHERE stream = ? AND group_id = ? AND item_id = ?",
+                (stream, group_id, item_id),
+            ).fetchone()
+            return None if row is None else bytes(row[0])
+
+        blob = await self._db.read(read)
+        return None if blob is None else _decode(blob)
+
+    async def get_group(self, stream: str, group_id: str) -> list[JsonObject]:
+        def read(conn: sqlite3.Connection) -> list[bytes]:
+            rows = conn.execute(
+                "SELECT data FROM stream_items WHERE stream = ? AND group_id = ? ORDER BY rowid",
+                (stream, group_id),
+            )
+            return [bytes(row[0]) for row in rows]
+
+        return [_decode(blob) for blob in await self._db.read(read)]
+
+    async def delete(self, stream: str, group_id: str, item_id: str) -> JsonObject | None:
+        def write(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute(
+                "DELETE FROM stream_items WHERE stream = ? AND group_id = ? AND item_id = ? RETURNING data",
+                (stream, group_id, item_id),
+            ).fetchone()
+            return None if row is None else bytes(row[0])
+
+        blob = await self._db.write(write)
+        return None if blob is None else _decode(blob)
+
+    async def close(self) -> None:
+        return None
+
+
+def _decode(blob: bytes) -> JsonObject:
+    item: JsonObject = decode_json(blob)
+    return item

@@ -1,0 +1,49 @@
+"""Project settings from motia.config.json and MOTIA_* variables, and .env parsing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supervisor.cli._dotenv import parse_dotenv
+from supervisor.settings import SettingsError, load_project_config
+
+
+def test_defaults_are_the_embedded_sqlite_adapters(tmp_path: Path) -> None:
+    config = load_project_config(tmp_path, environ={})
+    assert (config.state.adapter, config.streams.adapter, config.events.adapter) == (
+        "sqlite",
+        "sqlite",
+        "sqlite",
+    )
+    assert config.runners.node.pool_size == 1
+
+
+def test_config_file_and_environment_combine_with_environment_winning(tmp_path: Path) -> None:
+    (tmp_path / "motia.config.json").write_text(
+        '{"state": {"adapter": "memory"}, "runners": {"node": {"poolSize": 2}}}'
+    )
+    config = load_project_config(
+        tmp_path, environ={"MOTIA_NODE_POOL_SIZE": "4", "MOTIA_EVENTS_ADAPTER": "memory"}
+    )
+    assert config.state.adapter == "memory"
+    assert config.events.adapter == "memory"
+    assert config.runners.node.pool_size == 4
+
+
+def test_bad_values_name_the_field(tmp_path: Path) -> None:
+    (tmp_path / "motia.config.json").write_text('{"state": {"adapter": "postgres"}}')
+    with pytest.raises(SettingsError, match=r"state\.adapter"):
+        load_project_config(tmp_path, environ={})
+
+
+def test_unknown_keys_are_rejected_so_typos_do_not_pass_silently(tmp_path: Path) -> None:
+    (tmp_path / "motia.config.json").write_text('{"runners": {"nodes": {}}}')
+    with pytest.raises(SettingsError, match="nodes"):
+        load_project_config(tmp_path, environ={})
+
+
+def test_dotenv_parsing() -> None:
+    text = "# comment\nA=1\nexport B='two words'\nC=\"quoted # not a comment\"\nD=value # trailing\n\nbroken line\n"
+    assert parse_dotenv(text) == {"A": "1", "B": "two words", "C": "quoted # not a comment", "D": "value"}
