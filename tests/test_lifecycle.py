@@ -144,3 +144,51 @@ def test_memory_adapter_keeps_nothing_on_disk(tmp_path: Path) -> None:
     with MotiaServer(tmp_path, mode="start") as server:
         assert server.client.put("/kv/a", json={"v": 1}).json() == {"v": 1}
     assert not (tmp_path / ".motia").exists()
+
+
+def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
+    """Ctrl-C signals the whole foreground process group; runners must not die before the supervisor."""
+    import os
+    import subprocess
+
+    from tests.support.server import free_port, motia_argv
+
+    write_project(
+        tmp_path,
+        {
+            "steps/ok.step.ts": """
+                export const config = { type: 'api', name: 'Ok', path: '/ok', method: 'GET', emits: [] }
+                export const handler = async () => {
+                  await new Promise((resolve) => setTimeout(resolve, 1000))
+                  return { status: 200, body: { ok: true } }
+                }
+            """,
+            "steps/ok_step.py": """
+                config = {"type": "api", "name": "OkPy", "path": "/ok-py", "method": "GET", "emits": []}
+                async def handler(req, context):
+                    return {"status": 200, "body": {"ok": True}}
+            """,
+        },
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        motia_argv("dev", "--project", str(tmp_path), "-p", str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own group, as a shell gives a foreground job
+    )
+    try:
+        eventually(lambda: httpx.get(f"http://127.0.0.1:{port}/ok-py", timeout=1).status_code == 200, timeout=60)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            in_flight = pool.submit(httpx.get, f"http://127.0.0.1:{port}/ok", timeout=30)
+            time.sleep(0.4)
+            os.killpg(proc.pid, signal.SIGINT)
+            assert in_flight.result().json() == {"ok": True}
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = output.decode()
+    assert proc.returncode == 0, text
+    assert "restarting" not in text
+    assert "stopped" in text

@@ -65,12 +65,16 @@ class PrettyFormatter(logging.Formatter):
             parts.append(str(trace_id)[:8])
         parts.append(record.getMessage())
         meta = _meta(record)
+        stack = None
+        if isinstance(meta, dict) and isinstance(meta.get("stack"), str):
+            # printed below the line, readable, instead of as an escaped JSON string
+            stack = meta["stack"]
+            meta = {key: value for key, value in meta.items() if key != "stack"}
         if meta not in (None, {}, []):
             parts.append(orjson.dumps(meta, default=str).decode())
         line = " ".join(parts)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        stack = meta.get("stack") if isinstance(meta, dict) else None
-        if isinstance(stack, str) and level == "error":
+        if stack:
             line += "\n" + stack
         return line

@@ -99,6 +99,10 @@ class RunnerConnection:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             limit=1 << 20,
+            # Ctrl-C in a terminal signals the whole foreground process group; the
+            # supervisor shuts runners down itself, in order, so keep them out of it.
+            # A runner whose supervisor vanishes sees EOF on stdin and exits.
+            start_new_session=True,
         )
         loop = asyncio.get_running_loop()
         self._hello = loop.create_future()

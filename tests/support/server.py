@@ -111,7 +111,10 @@ class MotiaServer:
 
 
 def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
-    """Poll ``check`` until it returns a truthy value (returned) or raises no AssertionError."""
+    """Poll ``check`` until it returns a truthy value, which is returned.
+
+    An AssertionError or a connection error counts as "not yet"; the last one is re-raised at the timeout.
+    """
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None
     while time.monotonic() < deadline:
@@ -119,7 +122,7 @@ def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float 
             value = check()
             if value:
                 return value
-        except AssertionError as exc:
+        except (AssertionError, httpx.TransportError) as exc:  # not ready yet
             last_error = exc
         time.sleep(interval)
     if last_error is not None:
