@@ -178,7 +178,9 @@ def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
         start_new_session=True,  # its own group, as a shell gives a foreground job
     )
     try:
-        eventually(lambda: httpx.get(f"http://127.0.0.1:{port}/ok-py", timeout=1).status_code == 200, timeout=60)
+        eventually(
+            lambda: httpx.get(f"http://127.0.0.1:{port}/ok-py", timeout=1).status_code == 200, timeout=60
+        )
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             in_flight = pool.submit(httpx.get, f"http://127.0.0.1:{port}/ok", timeout=30)
             time.sleep(0.4)
