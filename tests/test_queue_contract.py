@@ -10,43 +10,25 @@ from pathlib import Path
 import pytest
 
 from supervisor.queue import EventQueue, MemoryEventQueue, SqliteEventQueue, UnknownDeliveryError
-from supervisor.storage import SqliteDatabase
+from tests.support.adapters import ADAPTER_KINDS, AdapterHarness
+
+Harness = AdapterHarness[EventQueue]
 
 
-class Harness:
-    def __init__(self, kind: str, path: Path) -> None:
-        self.kind = kind
-        self.path = path
-        self.db: SqliteDatabase | None = None
-        self.queue: EventQueue = self._open()
-
-    def _open(self) -> EventQueue:
-        if self.kind == "memory":
-            return MemoryEventQueue()
-        self.db = SqliteDatabase(self.path)
-        return SqliteEventQueue(self.db)
-
-    async def close(self) -> None:
-        await self.queue.close()
-        if self.db is not None:
-            await self.db.close()
-
-    async def reopen(self) -> EventQueue:
-        await self.close()
-        self.queue = self._open()
-        return self.queue
+def open_harness(kind: str, path: Path) -> Harness:
+    return AdapterHarness(kind, path, MemoryEventQueue, SqliteEventQueue)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=ADAPTER_KINDS)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h = Harness(request.param, tmp_path / ".motia" / "motia.db")
+    h = open_harness(request.param, tmp_path / ".motia" / "motia.db")
     yield h
     await h.close()
 
 
 @pytest.fixture
 def queue(harness: Harness) -> EventQueue:
-    return harness.queue
+    return harness.adapter
 
 
 async def test_enqueue_makes_one_delivery_per_subscriber(queue: EventQueue) -> None:
@@ -136,13 +118,13 @@ async def test_concurrent_enqueues_get_distinct_ids(queue: EventQueue) -> None:
 
 
 async def test_sqlite_pending_survives_a_crash(tmp_path: Path) -> None:
-    harness = Harness("sqlite", tmp_path / ".motia" / "motia.db")
-    delivered, undelivered = await harness.queue.enqueue("t", {"n": 1}, "tr", [("a", 0.0), ("b", 2.0)], "g")
-    await harness.queue.ack(delivered.id)
-    (retried,) = await harness.queue.enqueue("t", [1], "tr", [("c", 0.0)])
-    await harness.queue.schedule_retry(retried.id, 1, 99.0, "first try failed")
-    (dead,) = await harness.queue.enqueue("t", None, "tr", [("d", 0.0)])
-    await harness.queue.dead_letter(dead.id, 3, "gave up")
+    harness = open_harness("sqlite", tmp_path / ".motia" / "motia.db")
+    delivered, undelivered = await harness.adapter.enqueue("t", {"n": 1}, "tr", [("a", 0.0), ("b", 2.0)], "g")
+    await harness.adapter.ack(delivered.id)
+    (retried,) = await harness.adapter.enqueue("t", [1], "tr", [("c", 0.0)])
+    await harness.adapter.schedule_retry(retried.id, 1, 99.0, "first try failed")
+    (dead,) = await harness.adapter.enqueue("t", None, "tr", [("d", 0.0)])
+    await harness.adapter.dead_letter(dead.id, 3, "gave up")
     # No ack, no clean handover: the process "dies" and a new one opens the file.
     queue = await harness.reopen()
     try:

@@ -9,45 +9,25 @@ from pathlib import Path
 import pytest
 
 from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
-from supervisor.storage import SqliteDatabase
+from tests.support.adapters import ADAPTER_KINDS, AdapterHarness
+
+Harness = AdapterHarness[StateStore]
 
 
-class Harness:
-    """Opens one adapter; ``reopen`` simulates a restart (only durable adapters keep data)."""
-
-    def __init__(self, kind: str, path: Path) -> None:
-        self.kind = kind
-        self.path = path
-        self.db: SqliteDatabase | None = None
-        self.store: StateStore = self._open()
-
-    def _open(self) -> StateStore:
-        if self.kind == "memory":
-            return MemoryStateStore()
-        self.db = SqliteDatabase(self.path)
-        return SqliteStateStore(self.db)
-
-    async def close(self) -> None:
-        await self.store.close()
-        if self.db is not None:
-            await self.db.close()
-
-    async def reopen(self) -> StateStore:
-        await self.close()
-        self.store = self._open()
-        return self.store
+def open_harness(kind: str, path: Path) -> Harness:
+    return AdapterHarness(kind, path, MemoryStateStore, SqliteStateStore)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=ADAPTER_KINDS)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h = Harness(request.param, tmp_path / ".motia" / "motia.db")
+    h = open_harness(request.param, tmp_path / ".motia" / "motia.db")
     yield h
     await h.close()
 
 
 @pytest.fixture
 def store(harness: Harness) -> StateStore:
-    return harness.store
+    return harness.adapter
 
 
 async def test_missing_key_is_none(store: StateStore) -> None:
@@ -132,11 +112,11 @@ async def test_concurrent_writes_all_land(store: StateStore) -> None:
 
 
 async def test_sqlite_survives_reopen(tmp_path: Path) -> None:
-    harness = Harness("sqlite", tmp_path / ".motia" / "motia.db")
-    await harness.store.set("g", "b", {"v": 1})
-    await harness.store.set("g", "a", [1, 2])
-    await harness.store.set("h", "x", "y")
-    await harness.store.delete("h", "x")
+    harness = open_harness("sqlite", tmp_path / ".motia" / "motia.db")
+    await harness.adapter.set("g", "b", {"v": 1})
+    await harness.adapter.set("g", "a", [1, 2])
+    await harness.adapter.set("h", "x", "y")
+    await harness.adapter.delete("h", "x")
     store = await harness.reopen()
     try:
         assert await store.items("g") == {"b": {"v": 1}, "a": [1, 2]}

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.storage import SqliteDatabase
 from supervisor.streams import (
     MemoryStreamStore,
     SqliteStreamStore,
@@ -17,42 +16,25 @@ from supervisor.streams import (
     Streams,
     StreamStore,
 )
+from tests.support.adapters import ADAPTER_KINDS, AdapterHarness
+
+Harness = AdapterHarness[StreamStore]
 
 
-class Harness:
-    def __init__(self, kind: str, path: Path) -> None:
-        self.kind = kind
-        self.path = path
-        self.db: SqliteDatabase | None = None
-        self.store: StreamStore = self._open()
-
-    def _open(self) -> StreamStore:
-        if self.kind == "memory":
-            return MemoryStreamStore()
-        self.db = SqliteDatabase(self.path)
-        return SqliteStreamStore(self.db)
-
-    async def close(self) -> None:
-        await self.store.close()
-        if self.db is not None:
-            await self.db.close()
-
-    async def reopen(self) -> StreamStore:
-        await self.close()
-        self.store = self._open()
-        return self.store
+def open_harness(kind: str, path: Path) -> Harness:
+    return AdapterHarness(kind, path, MemoryStreamStore, SqliteStreamStore)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=ADAPTER_KINDS)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h = Harness(request.param, tmp_path / ".motia" / "motia.db")
+    h = open_harness(request.param, tmp_path / ".motia" / "motia.db")
     yield h
     await h.close()
 
 
 @pytest.fixture
 def store(harness: Harness) -> StreamStore:
-    return harness.store
+    return harness.adapter
 
 
 # -- StreamStore contract ----------------------------------------------------------------
@@ -124,9 +106,9 @@ async def test_concurrent_sets_all_land(store: StreamStore) -> None:
 
 
 async def test_sqlite_items_survive_reopen(tmp_path: Path) -> None:
-    harness = Harness("sqlite", tmp_path / ".motia" / "motia.db")
-    await harness.store.set("s", "g", "b", {"v": 1})
-    await harness.store.set("s", "g", "a", {"v": 2})
+    harness = open_harness("sqlite", tmp_path / ".motia" / "motia.db")
+    await harness.adapter.set("s", "g", "b", {"v": 1})
+    await harness.adapter.set("s", "g", "a", {"v": 2})
     store = await harness.reopen()
     try:
         assert await store.get_group("s", "g") == [{"v": 1, "id": "b"}, {"v": 2, "id": "a"}]
