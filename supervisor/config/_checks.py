@@ -7,7 +7,7 @@ order) keeps the name; each later one gets the error.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from supervisor.config._errors import ConfigError, ConfigIssue, ConfigKind
 from supervisor.config._steps import ApiStepConfig, StepConfig
@@ -22,19 +22,29 @@ def check_unique_names(
     step_list = list(steps)
     return [
         *_duplicate_names([(file, step.name) for file, step in step_list], "step"),
-        *_duplicate_names([(file, stream.name) for file, stream in streams], "stream"),
+        # One stream file per language is the norm (the tutorial ships pet-creation.stream.ts and
+        # pet_creation.stream.py): each runner needs its own declaration. Within a language, a
+        # second declaration is a mistake.
+        *_duplicate_names([(file, stream.name) for file, stream in streams], "stream", scope=_language),
         *_clashing_routes(step_list),
     ]
 
 
-def _duplicate_names(entries: list[tuple[str, str]], kind: ConfigKind) -> list[ConfigError]:
+def _language(file: str) -> str:
+    return "python" if file.endswith(".py") else "node"
+
+
+def _duplicate_names(
+    entries: list[tuple[str, str]], kind: ConfigKind, scope: Callable[[str], str] = lambda _file: ""
+) -> list[ConfigError]:
     errors: list[ConfigError] = []
-    owner: dict[str, str] = {}
+    owner: dict[tuple[str, str], str] = {}
     for file, name in entries:
-        if name not in owner:
-            owner[name] = file
+        key = (scope(file), name)
+        if key not in owner:
+            owner[key] = file
             continue
-        first = owner[name]
+        first = owner[key]
         message = f'{kind} name "{name}" is already used by {first}; {kind} names must be unique, rename one'
         errors.append(ConfigError(file, [ConfigIssue("name", message)], name, kind, related_files=[first]))
     return errors

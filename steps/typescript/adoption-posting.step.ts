@@ -1,0 +1,20 @@
+// steps/typescript/adoption-posting.step.ts
+import { EventConfig, Handlers } from 'motia'
+
+export const config: EventConfig = {
+  type: 'event',
+  name: 'TsAdoptionPosting',
+  description: 'Staff action: posts the adoption listing when a pet becomes available',
+  subscribes: ['ts.adoption.available'],
+  emits: [],
+  flows: ['TsPetManagement'],
+}
+
+export const handler: Handlers['TsAdoptionPosting'] = async (input, { logger, streams, traceId }) => {
+  const { petId, name } = input
+  logger.info('📢 Adoption listing posted', { petId, name })
+  await streams.petCreation.set(traceId, 'adoption_posted', {
+    message: `Adoption listing posted for ${name}`,
+    petId,
+  })
+}
