@@ -31,6 +31,7 @@ from supervisor.queue import (
     QueuePolicy,
     SqliteEventQueue,
 )
+from supervisor.realtime import Realtime
 from supervisor.runners import PoolSettings, RunnerPool, RunnerUnavailable, spec_for
 from supervisor.settings import Settings
 from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
@@ -64,6 +65,7 @@ class Runtime:
         self._database: SqliteDatabase | None = None
         self.state: StateStore
         self.streams: Streams
+        self.realtime: Realtime
         self._queue: EventQueue
         self.bus: EventBus
         self.cron = CronScheduler(self._fire_cron)
@@ -89,6 +91,8 @@ class Runtime:
             else MemoryStreamStore()
         )
         self.streams = Streams(stream_store)
+        # Subscribes to every stream change; the registry is looked up late, it is built below.
+        self.realtime = Realtime(self.streams, lambda: self.registry.streams)
         self._queue = (
             SqliteEventQueue(self._database)
             if config.events.adapter == "sqlite" and self._database

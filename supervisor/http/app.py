@@ -17,6 +17,7 @@ from supervisor.http._requests import BadRequestBody, collapse, parse_body
 from supervisor.http._responses import handler_response, json_response
 from supervisor.http.router import Match, MethodNotAllowed
 from supervisor.protocol import TriggerKind
+from supervisor.realtime import register_realtime
 from supervisor.runners import InvocationTimeout, RunnerUnavailable
 
 _logger = logging.getLogger("motia.http")
@@ -102,6 +103,7 @@ def create_app(runtime: Runtime) -> Quart:
             404, {"error": "Not Found", "message": f"no api step handles {request.method} {request.path}"}
         )
 
+    register_realtime(app, runtime)
     return app
 
 

@@ -1,0 +1,42 @@
+"""Real-time streams for clients: Motia's WebSocket protocol, SSE and JSON reads of stream items.
+
+``Realtime`` (created by the runtime) listens to every ``Streams`` change and fans it out through
+the ``Hub``; ``register_realtime`` adds the endpoints to the quart app.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from quart import Quart
+
+from ._access import AccessPolicy, AuthRequest, OpenAccess
+from ._connection import Connection
+from ._hub import Hub
+from ._protocol import Room
+from .service import AccessDenied, Realtime
+from .sse import register_sse
+from .websocket import StreamSocketMiddleware
+
+if TYPE_CHECKING:
+    from supervisor.core.runtime import Runtime
+
+
+def register_realtime(app: Quart, runtime: Runtime) -> None:
+    """The WebSocket endpoint on ``/`` and the SSE / JSON routes under ``/__motia``."""
+    # Quart's documented way to put ASGI middleware in front of the app.
+    app.asgi_app = StreamSocketMiddleware(app.asgi_app, runtime.realtime)  # type: ignore[method-assign]
+    register_sse(app, runtime.realtime)
+
+
+__all__ = [
+    "AccessDenied",
+    "AccessPolicy",
+    "AuthRequest",
+    "Connection",
+    "Hub",
+    "OpenAccess",
+    "Realtime",
+    "Room",
+    "register_realtime",
+]

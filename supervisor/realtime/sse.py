@@ -1,0 +1,126 @@
+"""Streams over plain HTTP: a JSON read of a group or item, and Server-Sent Events.
+
+    GET /__motia/streams/<stream>/<group>[/<id>]      JSON: the item list, or the item
+    GET /__motia/sse/<stream>/<group>[/<id>]          text/event-stream: sync, then every change
+
+The JSON URL also answers as SSE when asked for ``Accept: text/event-stream`` (what EventSource
+sends). Each SSE event carries the same JSON as the WebSocket message, named by its event type
+(sync, create, update, delete, event, error), with the message timestamp as its id. A client that
+reconnects with ``Last-Event-ID`` gets the messages it missed when this process still remembers
+them, otherwise a fresh sync. A comment line goes out as a heartbeat when nothing else does.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+from quart import Quart, Response, request
+
+from supervisor.http._responses import json_response
+from supervisor.storage import JsonValue
+
+from ._access import AuthRequest, find_token
+from ._connection import QueueSink
+from ._protocol import Room, ServerMessage
+from .service import AccessDenied, Realtime
+
+_logger = logging.getLogger("motia.realtime")
+
+HEARTBEAT_CONFIG_KEY = "MOTIA_SSE_HEARTBEAT_SECONDS"
+DEFAULT_HEARTBEAT_S = 15.0
+# How long EventSource waits before reconnecting.
+RETRY_MS = 2000
+
+
+def register_sse(app: Quart, realtime: Realtime) -> None:
+    @app.route("/__motia/streams/<stream>/<group_id>", methods=["GET"])
+    @app.route("/__motia/streams/<stream>/<group_id>/<item_id>", methods=["GET"])
+    async def read_stream(stream: str, group_id: str, item_id: str | None = None) -> Response:
+        room = Room(stream, group_id, item_id)
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return await _event_stream(app, realtime, room)
+        denied = await _deny(realtime, room)
+        if denied is not None:
+            return denied
+        if item_id is None:
+            return json_response(200, await realtime.streams.get_group(stream, group_id))
+        item = await realtime.streams.get(stream, group_id, item_id)
+        if item is None:
+            return json_response(404, {"error": "Not Found", "message": f"no item {room}"})
+        return json_response(200, item)
+
+    @app.route("/__motia/sse/<stream>/<group_id>", methods=["GET"])
+    @app.route("/__motia/sse/<stream>/<group_id>/<item_id>", methods=["GET"])
+    async def stream_events(stream: str, group_id: str, item_id: str | None = None) -> Response:
+        return await _event_stream(app, realtime, Room(stream, group_id, item_id))
+
+
+async def _authenticate(realtime: Realtime) -> JsonValue:
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    query = {name: value for name, value in request.args.items()}
+    token = find_token((), headers, query)
+    return await realtime.authenticate(AuthRequest(request.url, headers, query, token))
+
+
+async def _deny(realtime: Realtime, room: Room) -> Response | None:
+    try:
+        await realtime.check_access(room, await _authenticate(realtime))
+    except AccessDenied as exc:
+        unknown = room.stream not in realtime.stream_names()
+        status, error = (404, "Not Found") if unknown else (403, "Forbidden")
+        return json_response(status, {"error": error, "code": "STREAM_ACCESS_DENIED", "message": str(exc)})
+    return None
+
+
+async def _event_stream(app: Quart, realtime: Realtime, room: Room) -> Response:
+    denied = await _deny(realtime, room)
+    if denied is not None:
+        return denied
+    heartbeat = float(app.config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT_S))
+    last_event_id = request.headers.get("last-event-id") or request.args.get("lastEventId")
+    peer = request.headers.get("remote-addr", "")
+    response = Response(
+        _events(realtime, room, _timestamp(last_event_id), heartbeat, peer),
+        content_type="text/event-stream; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+    response.timeout = None  # an event stream is open for as long as the client wants
+    return response
+
+
+async def _events(
+    realtime: Realtime, room: Room, last_timestamp: int | None, heartbeat: float, peer: str
+) -> AsyncIterator[bytes]:
+    hub = realtime.hub
+    sink = QueueSink(realtime.max_messages, realtime.max_bytes)
+    connection = hub.connect("sse", sink, peer)
+    subscription_id = uuid.uuid4().hex
+    try:
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        if last_timestamp is None or not hub.resume(connection, subscription_id, room, last_timestamp):
+            await hub.join(connection, subscription_id, room)
+        while not connection.closed:
+            messages = await sink.take(timeout=heartbeat)
+            if connection.closed:
+                return  # cut off for falling behind: EventSource reconnects and resyncs
+            if not messages:
+                yield b": heartbeat\n\n"
+                continue
+            yield b"".join(_event(message) for message in messages)
+    finally:
+        hub.disconnect(connection)
+
+
+def _event(message: ServerMessage) -> bytes:
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (message.timestamp, message.kind.encode(), message.payload)
+
+
+def _timestamp(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None

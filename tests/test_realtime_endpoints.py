@@ -1,0 +1,248 @@
+"""The realtime endpoints over real sockets: hypercorn in-process, raw WebSocket clients (wsproto),
+SSE and JSON reads with httpx. Bad input, back-pressure and the SSE resume are checked here; the
+real Motia clients are driven in test_realtime_clients.py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from quart import Quart
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, CloseConnection, Message, Request, TextMessage
+
+from supervisor.realtime import Realtime, register_realtime
+from supervisor.streams import MemoryStreamStore, Streams
+from tests.support.server import free_port
+
+
+class Server(SimpleNamespace):
+    port: int
+    streams: Streams
+    realtime: Realtime
+    app: Quart
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    streams = Streams(MemoryStreamStore())
+    realtime = Realtime(streams, lambda: {"items"}, max_bytes=256 * 1024)
+    app = Quart("realtime-test")
+    app.config["MOTIA_SSE_HEARTBEAT_SECONDS"] = 0.2
+    register_realtime(app, SimpleNamespace(realtime=realtime))  # type: ignore[arg-type]
+    port = free_port()
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    for _ in range(100):
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            break
+        await asyncio.sleep(0.02)
+    yield Server(port=port, streams=streams, realtime=realtime, app=app)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+
+class RawSocket:
+    """A WebSocket client with no library behaviour of its own: it reads only when told to."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ws: WSConnection) -> None:
+        self.reader, self.writer, self.ws = reader, writer, ws
+        self.closed: CloseConnection | None = None
+        self.subprotocol: str | None = None
+
+    @classmethod
+    async def open(
+        cls, port: int, subprotocols: list[str] | None = None, small_buffer: bool = False
+    ) -> RawSocket:
+        sock = socket.socket()
+        if small_buffer:  # a client that never reads should fill the server's buffers soon
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        sock.setblocking(False)
+        reader, writer = await asyncio.open_connection(sock=sock)
+        ws = WSConnection(ConnectionType.CLIENT)
+        writer.write(ws.send(Request(host="127.0.0.1", target="/", subprotocols=subprotocols or [])))
+        client = cls(reader, writer, ws)
+        while True:
+            ws.receive_data(await reader.read(65536))
+            for event in ws.events():
+                if isinstance(event, AcceptConnection):
+                    client.subprotocol = event.subprotocol
+                    return client
+
+    def send(self, text: str) -> None:
+        self.writer.write(self.ws.send(Message(data=text)))
+
+    def join(self, stream: str, group: str, item: str | None = None, sub: str = "s1") -> None:
+        data: dict[str, Any] = {"streamName": stream, "groupId": group, "subscriptionId": sub}
+        if item is not None:
+            data["id"] = item
+        self.send(orjson.dumps({"type": "join", "data": data}).decode())
+
+    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+        pending: list[str] = []
+        while not pending:
+            for event in self.ws.events():
+                if isinstance(event, TextMessage):
+                    pending.append(event.data)
+                elif isinstance(event, CloseConnection):
+                    self.closed = event
+                    raise ConnectionError(f"closed {event.code} {event.reason}")
+            if pending:
+                break
+            data = await asyncio.wait_for(self.reader.read(65536), timeout)
+            if not data:
+                raise ConnectionError("EOF")
+            self.ws.receive_data(data)
+        # wsproto hands out events in order; put back what we did not return
+        self._backlog = pending[1:]
+        return dict(orjson.loads(pending[0]))
+
+    async def until_closed(self, timeout: float = 10.0) -> CloseConnection | None:
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            while True:
+                await self.next(timeout)
+        return self.closed
+
+
+async def test_accepts_the_authorization_subprotocol(server: Server) -> None:
+    client = await RawSocket.open(server.port, ["Authorization", "secret-token"])
+    assert client.subprotocol == "Authorization"
+
+
+async def test_bad_input_gets_error_events_and_the_socket_stays_usable(server: Server) -> None:
+    client = await RawSocket.open(server.port)
+    client.send("{oops")
+    assert (await client.next())["event"]["data"]["code"] == "INVALID_MESSAGE"
+    client.send('{"type": "explode", "data": {}}')
+    error = (await client.next())["event"]
+    assert error["type"] == "error" and "unknown message type 'explode'" in error["data"]["message"]
+    client.join("nope", "g")
+    denied = await client.next()
+    assert denied["streamName"] == "nope"
+    assert denied["event"]["data"]["code"] == "STREAM_ACCESS_DENIED"
+    client.join("items", "g")
+    assert (await client.next())["event"] == {"type": "sync", "data": []}
+    await server.streams.set("items", "g", "a", {"v": 1})
+    assert (await client.next())["event"]["type"] == "create"
+
+
+async def test_an_oversized_frame_closes_only_that_socket(server: Server) -> None:
+    other = await RawSocket.open(server.port)
+    other.join("items", "g")
+    await other.next()
+    big = await RawSocket.open(server.port)
+    big.send("x" * 100_000)
+    closed = await big.until_closed()
+    assert closed is not None and closed.code == 1009
+    await server.streams.set("items", "g", "a", {"still": "works"})
+    assert (await other.next())["event"]["data"] == {"still": "works", "id": "a"}
+
+
+async def test_a_stalled_client_is_cut_off_without_delaying_writers_or_others(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "motia.realtime")
+    healthy = await RawSocket.open(server.port)
+    healthy.join("items", "g")
+    await healthy.next()
+    stalled = await RawSocket.open(server.port, small_buffer=True)
+    stalled.join("items", "g")
+    await asyncio.sleep(0.2)  # joined; from now on it never reads
+
+    payload = {"blob": "y" * 16000}
+    loop = asyncio.get_running_loop()
+    slowest = 0.0
+    received = 0
+    for n in range(400):  # ~6 MB (kernel buffers take some) for a client allowed 256 KiB behind
+        started = loop.time()
+        await server.streams.set("items", "g", "a", {**payload, "n": n})
+        slowest = max(slowest, loop.time() - started)
+        while True:  # the healthy client keeps up
+            message = await healthy.next()
+            if message["event"]["type"] in ("create", "update"):
+                received += 1
+                break
+    assert received == 400
+    assert slowest < 0.05, f"a write waited {slowest:.3f}s on a client"
+    assert "disconnecting stream client" in caplog.text
+    assert "bytes unsent" in caplog.text
+    await asyncio.sleep(0.1)
+    assert server.realtime.hub.connection_count == 1
+
+
+async def test_json_reads_of_a_group_and_an_item(server: Server) -> None:
+    await server.streams.set("items", "g", "a", {"v": 1})
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as http:
+        assert (await http.get("/__motia/streams/items/g")).json() == [{"v": 1, "id": "a"}]
+        assert (await http.get("/__motia/streams/items/g/a")).json() == {"v": 1, "id": "a"}
+        missing = await http.get("/__motia/streams/items/g/zzz")
+        assert missing.status_code == 404
+        unknown = await http.get("/__motia/streams/nope/g")
+        assert unknown.status_code == 404 and unknown.json()["code"] == "STREAM_ACCESS_DENIED"
+
+
+async def _sse_events(lines: AsyncIterator[str], count: int) -> list[dict[str, str]]:
+    events: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    async for line in lines:
+        if line == "":
+            if current:
+                events.append(current)
+                current = {}
+                if len(events) == count:
+                    break
+            continue
+        field, _, value = line.partition(":")
+        current[field or "comment"] = value.strip()
+    return events
+
+
+async def test_sse_sync_changes_heartbeat_and_resume(server: Server) -> None:
+    await server.streams.set("items", "g", "a", {"v": 1})
+    url = f"http://127.0.0.1:{server.port}/__motia/sse/items/g"
+    async with httpx.AsyncClient(timeout=10) as http, http.stream("GET", url) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = response.aiter_lines()
+        [retry, sync] = await _sse_events(lines, 2)
+        assert retry == {"retry": "2000"}
+        assert sync["event"] == "sync"
+        assert orjson.loads(sync["data"])["event"]["data"] == [{"v": 1, "id": "a"}]
+        await server.streams.set("items", "g", "b", {"v": 2})
+        [create] = await _sse_events(lines, 1)
+        assert create["event"] == "create" and int(create["id"]) > int(sync["id"])
+        [heartbeat] = await _sse_events(lines, 1)
+        assert heartbeat == {"comment": "heartbeat"}
+        last_id = create["id"]
+
+    await server.streams.set("items", "g", "c", {"v": 3})  # while the client is away
+    headers = {"Last-Event-ID": last_id}
+    async with httpx.AsyncClient(timeout=10) as http, http.stream("GET", url, headers=headers) as response:
+        [_, missed] = await _sse_events(response.aiter_lines(), 2)
+        assert missed["event"] == "create"
+        assert orjson.loads(missed["data"])["id"] == "c"
+
+    # EventSource asks the JSON URL with Accept: text/event-stream
+    item_url = f"http://127.0.0.1:{server.port}/__motia/streams/items/g/a"
+    headers = {"Accept": "text/event-stream"}
+    async with (
+        httpx.AsyncClient(timeout=10) as http,
+        http.stream("GET", item_url, headers=headers) as response,
+    ):
+        [_, sync] = await _sse_events(response.aiter_lines(), 2)
+        assert orjson.loads(sync["data"])["event"] == {"type": "sync", "data": {"v": 1, "id": "a"}}
