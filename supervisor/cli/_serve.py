@@ -14,6 +14,7 @@ from supervisor.cli._dotenv import load_dotenv
 from supervisor.core.runtime import Runtime, StartupError
 from supervisor.http.app import create_app
 from supervisor.logs import configure_logging
+from supervisor.realtime.websocket import MAX_CLIENT_FRAME
 from supervisor.settings import Settings, SettingsError, load_project_config
 
 _logger = logging.getLogger("motia.core")
@@ -60,6 +61,8 @@ async def _serve(settings: Settings) -> int:
     config.errorlog = logging.getLogger("motia.http")
     config.graceful_timeout = settings.config.shutdown_grace_s
     config.keep_alive_timeout = 75
+    # hypercorn would buffer a client's WebSocket frame up to 16 MiB before our own size check runs
+    config.websocket_max_message_size = MAX_CLIENT_FRAME
     app = create_app(runtime)
     _logger.info(
         "motia %s ready on http://%s:%d (%d steps)",
