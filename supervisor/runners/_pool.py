@@ -69,12 +69,23 @@ class RunnerPool:
     # -------------------------------------------------------------- lifecycle
 
     async def start(self) -> LoadResult:
-        """Start every slot; return the configs the first runner loaded."""
+        """Start every slot; return the configs the first runner loaded, once every slot is up.
+
+        A slot that is slow to come up is waited for up to the start timeout, so that
+        traffic is spread over the whole pool from the first request.
+        """
         self._first_load = asyncio.get_running_loop().create_future()
         for index in range(self._settings.size):
             runner_id = f"{self.language}-{index}"
             self._slots.append(asyncio.create_task(self._run_slot(runner_id), name=f"slot-{runner_id}"))
-        return await self._first_load
+        result = await self._first_load
+        async with self._ready_changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._ready_changed.wait_for(lambda: len(self._ready) >= self._settings.size),
+                    self._settings.start_timeout,
+                )
+        return result
 
     async def stop(self, grace: float) -> None:
         self._stopping = True
@@ -182,28 +193,39 @@ class RunnerPool:
             backoff = min(backoff * 2, self._settings.backoff_max)
 
     async def _watch(self, connection: RunnerConnection) -> str:
-        """Return once the runner has exited or been killed for failing its health checks."""
-        settings = self._settings
-        closed = asyncio.create_task(connection.wait_closed())
-        process = psutil.Process(connection.pid) if connection.pid else None
-        last_memory_check = time.monotonic()
+        """Return once the runner has exited or been killed for failing a health check.
+
+        Heartbeats and memory are watched independently: a runner whose event loop is
+        blocked still gets its memory checked while a ping waits for its answer.
+        """
+        checks = [
+            asyncio.create_task(self._check_heartbeats(connection)),
+            asyncio.create_task(self._check_memory(connection)),
+        ]
         try:
-            while True:
-                done, _ = await asyncio.wait({closed}, timeout=settings.heartbeat_interval)
-                if done:
-                    return connection.close_reason
-                if not await connection.ping(settings.heartbeat_timeout):
-                    if connection.alive:
-                        await connection.kill(f"no heartbeat within {settings.heartbeat_timeout:g}s")
-                    return connection.close_reason
-                now = time.monotonic()
-                if process is not None and now - last_memory_check >= settings.memory_check_interval:
-                    last_memory_check = now
-                    with contextlib.suppress(psutil.Error):
-                        rss_mb = process.memory_info().rss / (1024 * 1024)
-                        if rss_mb > settings.memory_limit_mb:
-                            reason = f"memory {rss_mb:.0f} MB over the {settings.memory_limit_mb:g} MB limit"
-                            await connection.kill(reason)
-                            return reason
+            return await connection.wait_closed()
         finally:
-            closed.cancel()
+            for check in checks:
+                check.cancel()
+
+    async def _check_heartbeats(self, connection: RunnerConnection) -> None:
+        settings = self._settings
+        while connection.alive:
+            await asyncio.sleep(settings.heartbeat_interval)
+            if not await connection.ping(settings.heartbeat_timeout) and connection.alive:
+                await connection.kill(f"no heartbeat within {settings.heartbeat_timeout:g}s")
+
+    async def _check_memory(self, connection: RunnerConnection) -> None:
+        settings = self._settings
+        if connection.pid is None:
+            return
+        try:
+            process = psutil.Process(connection.pid)
+            while connection.alive:
+                await asyncio.sleep(settings.memory_check_interval)
+                rss_mb = process.memory_info().rss / (1024 * 1024)
+                limit = settings.memory_limit_mb
+                if rss_mb > limit:
+                    await connection.kill(f"memory {rss_mb:.0f} MB over the {limit:g} MB limit")
+        except psutil.Error:
+            return  # the process is gone; wait_closed() reports why
