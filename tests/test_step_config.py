@@ -308,16 +308,17 @@ def test_duplicate_step_names_name_both_files() -> None:
 def test_duplicate_stream_names_within_one_language() -> None:
     streams = [
         ("steps/todo.stream.ts", StreamConfig.model_validate({"name": "todo"})),
-        ("src/todo.stream.js", StreamConfig.model_validate({"name": "todo"})),
+        ("src/todo.stream.mts", StreamConfig.model_validate({"name": "todo"})),
     ]
     [error] = check_unique_names([], streams)
     assert error.kind == "stream" and "steps/todo.stream.ts" in str(error)
-    assert str(error).startswith('src/todo.stream.js: stream "todo"')
+    assert str(error).startswith('src/todo.stream.mts: stream "todo"')
 
 
 def test_one_stream_declared_once_per_language_is_allowed() -> None:
     streams = [
         ("steps/typescript/pet-creation.stream.ts", StreamConfig.model_validate({"name": "petCreation"})),
+        ("steps/javascript/pet-creation.stream.js", StreamConfig.model_validate({"name": "petCreation"})),
         ("steps/python/pet_creation.stream.py", StreamConfig.model_validate({"name": "petCreation"})),
     ]
     assert check_unique_names([], streams) == []

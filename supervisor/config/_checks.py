@@ -22,8 +22,8 @@ def check_unique_names(
     step_list = list(steps)
     return [
         *_duplicate_names([(file, step.name) for file, step in step_list], "step"),
-        # One stream file per language is the norm (the tutorial ships pet-creation.stream.ts and
-        # pet_creation.stream.py): each runner needs its own declaration. Within a language, a
+        # One stream file per language is the norm (the tutorial ships pet-creation.stream.ts,
+        # .stream.js and pet_creation.stream.py, one per language folder). Within a language, a
         # second declaration is a mistake.
         *_duplicate_names([(file, stream.name) for file, stream in streams], "stream", scope=_language),
         *_clashing_routes(step_list),
@@ -31,7 +31,11 @@ def check_unique_names(
 
 
 def _language(file: str) -> str:
-    return "python" if file.endswith(".py") else "node"
+    """The source language, not the runner: TypeScript and JavaScript share the node runner."""
+    suffix = file.rsplit(".", 1)[-1]
+    if suffix == "py":
+        return "python"
+    return "typescript" if suffix in ("ts", "mts", "cts") else "javascript"
 
 
 def _duplicate_names(
