@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.discovery import Language, SourceFile, classify, discover
+from supervisor.discovery import Language, SourceFile, classify, discover, is_motia_config
 
 STEPS: dict[str, Language] = {
     "steps/create-pet.step.ts": "node",
@@ -132,3 +132,50 @@ def test_absolute_resolves_against_the_root(tmp_path: Path) -> None:
 def test_classify_is_usable_on_its_own(name: str, expected: object) -> None:
     # The hot reloader asks this for single changed files.
     assert classify(name) == expected
+
+
+# ---------------------------------------------------------------- hook files (stream authenticate)
+
+
+def test_hook_files_at_the_root_then_steps_then_src(tmp_path: Path) -> None:
+    for relative in [
+        "src/motia_auth.py",
+        "steps/motia.auth.js",
+        "motia.auth.ts",
+        "motia_auth.py",
+        "steps/nested/motia.auth.ts",  # only directly in steps/ and src/
+        "lib/motia.auth.ts",  # not a hook folder
+        "steps/motia.auth.tsx",
+        "steps/motia-auth.ts",
+        "steps/motia.auth.d.ts",
+    ]:
+        _touch(tmp_path, relative)
+    assert discover(tmp_path).hook_files == [
+        SourceFile("motia.auth.ts", "node"),
+        SourceFile("motia_auth.py", "python"),
+        SourceFile("steps/motia.auth.js", "node"),
+        SourceFile("src/motia_auth.py", "python"),
+    ]
+
+
+def test_hook_files_are_not_steps_or_streams(tmp_path: Path) -> None:
+    for relative in ["steps/motia.auth.ts", "steps/motia_auth.py", "src/motia.auth.mjs"]:
+        _touch(tmp_path, relative)
+    found = discover(tmp_path)
+    assert found.step_files == [] and found.stream_files == []
+    assert [hook.path for hook in found.hook_files] == [
+        "steps/motia.auth.ts",
+        "steps/motia_auth.py",
+        "src/motia.auth.mjs",
+    ]
+
+
+def test_motia_config_is_a_hook_file_only_when_it_has_stream_auth(tmp_path: Path) -> None:
+    (tmp_path / "motia.config.ts").write_text("export default defineConfig({ plugins: [] })\n")
+    (tmp_path / "motia.config.json").write_text('{"streamAuth": "not code"}\n')
+    assert discover(tmp_path).hook_files == []
+    (tmp_path / "motia.config.ts").write_text("export default defineConfig({ streamAuth: { authenticate } })\n")
+    (tmp_path / "steps").mkdir()
+    (tmp_path / "steps" / "motia.config.ts").write_text("streamAuth")  # the root only, as in Motia
+    assert discover(tmp_path).hook_files == [SourceFile("motia.config.ts", "node")]
+    assert is_motia_config("motia.config.ts") and not is_motia_config("motia.auth.ts")

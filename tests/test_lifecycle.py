@@ -103,7 +103,7 @@ def test_dev_puts_the_stack_in_500_bodies_and_start_does_not(tmp_path: Path) -> 
     with MotiaServer(tmp_path, mode="dev") as server:
         body = server.client.get("/throw").json()
         assert "kaboom" in body["stack"]
-        assert body["errorId"] in server.output
+        eventually(lambda: body["errorId"] in server.output)
 
 
 def test_state_survives_a_restart_on_the_embedded_default(tmp_path: Path) -> None:

@@ -29,6 +29,8 @@ Start = Callable[..., RunnerHarness]
 API = pb.TRIGGER_KIND_API
 EVENT = pb.TRIGGER_KIND_EVENT
 CRON = pb.TRIGGER_KIND_CRON
+AUTHENTICATE = pb.TRIGGER_KIND_AUTHENTICATE
+CAN_ACCESS = pb.TRIGGER_KIND_CAN_ACCESS
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -668,6 +670,92 @@ def test_handler_throws(start: Start) -> None:
     assert not result.ok and result.error.message == "plain string"
     h.invoke(3, "steps/not-loaded.step.ts", "Nope", EVENT, {})
     assert not recv_result(h, 3).ok
+
+
+def test_authenticate_and_can_access_hooks(start: Start) -> None:
+    h = start(
+        {
+            # Motia 0.17's place: streamAuth in the default export of motia.config.ts
+            "motia.config.ts": """
+                export default {
+                  plugins: [],
+                  streamAuth: {
+                    authenticate: async (request: any) => (request.token === 'good' ? { userId: 'u1' } : null),
+                  },
+                }
+            """,
+            "steps/motia.auth.js": """
+                exports.authenticate = async (request, { state, logger }) => {
+                  logger.info('authenticating', { url: request.url })
+                  if (request.token === 'boom') throw new TypeError('bad token shape')
+                  return await state.get('sessions', request.headers['x-session'])
+                }
+            """,
+            "motia.auth.ts": "export const nothing = 1\n",
+            "steps/secured.stream.ts": """
+                export const config = {
+                  name: 'secured',
+                  schema: {},
+                  canAccess: (subscription: any, authContext: any) => subscription.groupId === authContext?.userId,
+                }
+            """,
+            "steps/exploding.stream.js": """
+                exports.config = {
+                  name: 'exploding',
+                  canAccess: async () => { throw new Error('no access today') },
+                }
+            """,
+            "steps/open.stream.js": "exports.config = { name: 'open' }\n",
+        }
+    )
+    hook_files = ["motia.config.ts", "steps/motia.auth.js", "motia.auth.ts"]
+    streams = ["steps/secured.stream.ts", "steps/exploding.stream.js", "steps/open.stream.js"]
+    result = h.load([], streams, hook_files=hook_files)
+    assert not result.errors, [(e.file, e.message) for e in result.errors]
+    assert {hook.file: json.loads(hook.config_json) for hook in result.hooks} == {
+        "motia.config.ts": {"exports": ["authenticate"]},
+        "steps/motia.auth.js": {"exports": ["authenticate"]},
+        "motia.auth.ts": {"exports": []},
+    }
+    assert {s.file: config_of(s).get("canAccess") for s in result.streams} == {
+        "steps/secured.stream.ts": "canAccess",
+        "steps/exploding.stream.js": "canAccess",
+        "steps/open.stream.js": None,
+    }
+
+    request = {"url": "ws://h/", "headers": {"x-session": "s1"}, "query": {}, "token": "good"}
+    h.invoke(1, "motia.config.ts", "authenticate", AUTHENTICATE, [request])
+    assert json.loads(recv_result(h, 1).result_json) == {"userId": "u1"}
+    h.invoke(2, "motia.config.ts", "authenticate", AUTHENTICATE, [{**request, "token": "bad"}])
+    assert json.loads(recv_result(h, 2).result_json) is None
+
+    # the hook gets a ctx: its calls are answered before the result, its logs carry the label
+    seen: list[pb.RunnerMessage] = []
+    h.invoke(3, "steps/motia.auth.js", "authenticate", AUTHENTICATE, [request])
+    call = h.recv_kind("call", seen=seen).call
+    assert (call.method, json.loads(call.args_json)) == ("state.get", ["sessions", "s1"])
+    assert call.step_name == "authenticate"
+    h.reply(call.call_id, {"userId": "from-state"})
+    assert json.loads(recv_result(h, 3, seen).result_json) == {"userId": "from-state"}
+    assert any(m.WhichOneof("kind") == "log" and m.log.message == "authenticating" for m in seen)
+    h.invoke(4, "steps/motia.auth.js", "authenticate", AUTHENTICATE, [{**request, "token": "boom"}])
+    failed = recv_result(h, 4)
+    assert not failed.ok and (failed.error.name, failed.error.message) == ("TypeError", "bad token shape")
+    h.invoke(5, "motia.auth.ts", "authenticate", AUTHENTICATE, [request])
+    assert not recv_result(h, 5).ok  # the file exports no authenticate
+
+    def can_access(invocation_id: int, file: str, group: str, context: object) -> pb.InvokeResult:
+        subscription = {"streamName": "secured", "groupId": group}
+        h.invoke(invocation_id, file, "secured.canAccess", CAN_ACCESS, [subscription, context])
+        return recv_result(h, invocation_id)
+
+    assert json.loads(can_access(10, "steps/secured.stream.ts", "u1", {"userId": "u1"}).result_json) is True
+    assert json.loads(can_access(11, "steps/secured.stream.ts", "u2", {"userId": "u1"}).result_json) is False
+    assert json.loads(can_access(12, "steps/secured.stream.ts", "u1", None).result_json) is False
+    thrown = can_access(13, "steps/exploding.stream.js", "g", None)
+    assert not thrown.ok and thrown.error.message == "no access today"
+    assert not can_access(14, "steps/open.stream.js", "g", None).ok  # no canAccess to run
+    assert not can_access(15, "steps/never-loaded.stream.ts", "g", None).ok
 
 
 def test_cancel_answers_immediately(start: Start) -> None:

@@ -19,6 +19,8 @@ from tests.support.runner_harness import RunnerHarness, python_runner_argv, runn
 API = pb.TRIGGER_KIND_API
 EVENT = pb.TRIGGER_KIND_EVENT
 CRON = pb.TRIGGER_KIND_CRON
+AUTHENTICATE = pb.TRIGGER_KIND_AUTHENTICATE
+CAN_ACCESS = pb.TRIGGER_KIND_CAN_ACCESS
 
 
 def runner_argv() -> list[str]:
@@ -718,6 +720,86 @@ def test_handler_exception_gives_error_with_traceback(tmp_path: Path) -> None:
     )
     assert "sync_fail_step.py" in sync_failed.error.stack
     assert not unknown.ok and "not loaded" in unknown.error.message
+
+
+def test_authenticate_and_can_access_hooks(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "motia_auth.py": """
+                import threading
+
+                def authenticate(request, context):
+                    # sync: runs in a worker thread, where a context call can be waited on
+                    context.logger.info("authenticating", {"thread": threading.current_thread().name})
+                    if request.token == "boom":
+                        raise PermissionError("bad token shape")
+                    return context.state.get("sessions", request["headers"]["x-session"]).result()
+            """,
+            "steps/motia_auth.py": "nothing = 1\n",
+            "steps/secured_stream.py": """
+                async def can_access(subscription, auth_context):
+                    return auth_context is not None and subscription.groupId == auth_context.get("userId")
+
+                config = {"name": "secured", "schema": {}, "canAccess": can_access}
+            """,
+            "steps/exploding_stream.py": """
+                def explode(subscription, auth_context):
+                    raise RuntimeError("no access today")
+
+                config = {"name": "exploding", "canAccess": explode}
+            """,
+            "steps/open_stream.py": 'config = {"name": "open"}\n',
+            "steps/broken/motia_auth.py": "raise ImportError('cannot load the auth hook')\n",
+        },
+    )
+    streams = ["steps/secured_stream.py", "steps/exploding_stream.py", "steps/open_stream.py"]
+    hooks = ["motia_auth.py", "steps/motia_auth.py", "steps/broken/motia_auth.py"]
+    with runner(tmp_path) as harness:
+        loaded = harness.load([], streams, hook_files=hooks)
+        assert [(error.file, error.message) for error in loaded.errors] == [
+            ("steps/broken/motia_auth.py", "ImportError: cannot load the auth hook")
+        ]
+        assert {hook.file: json.loads(hook.config_json) for hook in loaded.hooks} == {
+            "motia_auth.py": {"exports": ["authenticate"]},
+            "steps/motia_auth.py": {"exports": []},
+        }
+        assert config_of(loaded, "steps/secured_stream.py")["canAccess"] == "can_access"
+        assert "canAccess" not in config_of(loaded, "steps/open_stream.py")
+
+        request = {"url": "ws://h/", "headers": {"x-session": "s1"}, "query": {}, "token": "good"}
+        harness.invoke(1, "motia_auth.py", "authenticate", AUTHENTICATE, [request])
+        message, seen = answer_calls_until_result(harness, 1, {"state.get": {"userId": "u1"}})
+        assert result_json(message) == {"userId": "u1"}
+        [call] = [m.call for m in seen if m.WhichOneof("kind") == "call"]
+        assert (call.method, json.loads(call.args_json), call.step_name) == (
+            "state.get",
+            ["sessions", "s1"],
+            "authenticate",
+        )
+        [log] = [m.log for m in seen if m.WhichOneof("kind") == "log"]
+        assert log.message == "authenticating" and "motia-run" in log.meta_json.decode()
+        harness.invoke(2, "motia_auth.py", "authenticate", AUTHENTICATE, [{**request, "token": "boom"}])
+        failed = harness.recv_kind("result").result
+        assert (failed.ok, failed.error.name, failed.error.message) == (False, "PermissionError", "bad token shape")
+        assert "motia_auth.py" in failed.error.stack
+        harness.invoke(3, "steps/motia_auth.py", "authenticate", AUTHENTICATE, [request])
+        assert "does not export authenticate" in harness.recv_kind("result").result.error.message
+        harness.invoke(4, "steps/broken/motia_auth.py", "authenticate", AUTHENTICATE, [request])
+        assert not harness.recv_kind("result").result.ok
+
+        def can_access(invocation_id: int, file: str, group: str, context: object) -> pb.InvokeResult:
+            subscription = {"streamName": "secured", "groupId": group}
+            harness.invoke(invocation_id, file, "secured.canAccess", CAN_ACCESS, [subscription, context])
+            return harness.recv_kind("result", where=lambda m: m.result.invocation_id == invocation_id).result
+
+        assert json.loads(can_access(10, "steps/secured_stream.py", "u1", {"userId": "u1"}).result_json) is True
+        assert json.loads(can_access(11, "steps/secured_stream.py", "u2", {"userId": "u1"}).result_json) is False
+        assert json.loads(can_access(12, "steps/secured_stream.py", "u1", None).result_json) is False
+        thrown = can_access(13, "steps/exploding_stream.py", "g", None)
+        assert (thrown.ok, thrown.error.name, thrown.error.message) == (False, "RuntimeError", "no access today")
+        assert not can_access(14, "steps/open_stream.py", "g", None).ok  # no canAccess to run
+        assert not can_access(15, "steps/never_loaded_stream.py", "g", None).ok
 
 
 def test_orphan_task_exception_is_logged_for_its_invocation(tmp_path: Path) -> None:

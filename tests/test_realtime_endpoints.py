@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
-from typing import Any
 
 import httpx
 import orjson
@@ -18,11 +16,10 @@ import pytest
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from quart import Quart
-from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, CloseConnection, Message, Request, TextMessage
 
 from supervisor.realtime import Realtime, register_realtime
 from supervisor.streams import MemoryStreamStore, Streams
+from tests.support.raw_socket import RawSocket
 from tests.support.server import free_port
 
 
@@ -55,69 +52,6 @@ async def server() -> AsyncIterator[Server]:
     yield Server(port=port, streams=streams, realtime=realtime, app=app)
     stop.set()
     await asyncio.wait_for(task, 10)
-
-
-class RawSocket:
-    """A WebSocket client with no library behaviour of its own: it reads only when told to."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ws: WSConnection) -> None:
-        self.reader, self.writer, self.ws = reader, writer, ws
-        self.closed: CloseConnection | None = None
-        self.subprotocol: str | None = None
-
-    @classmethod
-    async def open(
-        cls, port: int, subprotocols: list[str] | None = None, small_buffer: bool = False
-    ) -> RawSocket:
-        sock = socket.socket()
-        if small_buffer:  # a client that never reads should fill the server's buffers soon
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.connect(("127.0.0.1", port))
-        sock.setblocking(False)
-        reader, writer = await asyncio.open_connection(sock=sock)
-        ws = WSConnection(ConnectionType.CLIENT)
-        writer.write(ws.send(Request(host="127.0.0.1", target="/", subprotocols=subprotocols or [])))
-        client = cls(reader, writer, ws)
-        while True:
-            ws.receive_data(await reader.read(65536))
-            for event in ws.events():
-                if isinstance(event, AcceptConnection):
-                    client.subprotocol = event.subprotocol
-                    return client
-
-    def send(self, text: str) -> None:
-        self.writer.write(self.ws.send(Message(data=text)))
-
-    def join(self, stream: str, group: str, item: str | None = None, sub: str = "s1") -> None:
-        data: dict[str, Any] = {"streamName": stream, "groupId": group, "subscriptionId": sub}
-        if item is not None:
-            data["id"] = item
-        self.send(orjson.dumps({"type": "join", "data": data}).decode())
-
-    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
-        pending: list[str] = []
-        while not pending:
-            for event in self.ws.events():
-                if isinstance(event, TextMessage):
-                    pending.append(event.data)
-                elif isinstance(event, CloseConnection):
-                    self.closed = event
-                    raise ConnectionError(f"closed {event.code} {event.reason}")
-            if pending:
-                break
-            data = await asyncio.wait_for(self.reader.read(65536), timeout)
-            if not data:
-                raise ConnectionError("EOF")
-            self.ws.receive_data(data)
-        # wsproto hands out events in order; put back what we did not return
-        self._backlog = pending[1:]
-        return dict(orjson.loads(pending[0]))
-
-    async def until_closed(self, timeout: float = 10.0) -> CloseConnection | None:
-        with contextlib.suppress(ConnectionError, TimeoutError):
-            while True:
-                await self.next(timeout)
-        return self.closed
 
 
 async def test_accepts_the_authorization_subprotocol(server: Server) -> None:

@@ -8,6 +8,7 @@ import itertools
 import orjson
 import pytest
 
+from supervisor.realtime import ANONYMOUS
 from supervisor.realtime._clock import TimestampClock
 from supervisor.realtime._connection import QueueSink
 from supervisor.realtime._protocol import Join, Leave, ProtocolError, Room, parse_client_frame
@@ -221,8 +222,8 @@ async def test_resume_replays_missed_messages_or_declines(realtime: Realtime, st
 
 async def test_unknown_streams_are_refused(realtime: Realtime) -> None:
     with pytest.raises(AccessDenied, match="no stream named 'nope' \\(streams: items\\)"):
-        await realtime.check_access(Room("nope", "g"), None)
-    await realtime.check_access(Room("items", "g"), None)
+        await realtime.check_access(Room("nope", "g"), ANONYMOUS)
+    await realtime.check_access(Room("items", "g"), ANONYMOUS)
 
 
 async def test_every_writer_reaches_subscribers_including_the_supervisor(

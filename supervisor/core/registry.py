@@ -1,8 +1,9 @@
-"""What the runners loaded, validated and indexed: steps by name, routes, topics, crons, streams."""
+"""What the runners loaded, validated and indexed: steps by name, routes, topics, crons, streams, hooks."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from supervisor.config import (
     parse_stream_config,
 )
 from supervisor.core.schemas import SchemaValidator, compile_schema
+from supervisor.discovery import SourceFile, is_motia_config
 from supervisor.http.router import Router
 from supervisor.protocol import LoadResult
 
@@ -54,6 +56,14 @@ class Step:
         return self.config.name
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a function the core calls into lives: a file and the runner language that loaded it."""
+
+    file: str
+    language: str
+
+
 @dataclass
 class Registry:
     steps: dict[str, Step] = field(default_factory=dict)
@@ -61,6 +71,10 @@ class Registry:
     subscribers: dict[str, list[Step]] = field(default_factory=lambda: defaultdict(list))
     crons: list[Step] = field(default_factory=list)
     streams: dict[str, StreamConfig] = field(default_factory=dict)
+    #: stream name -> the file that defines it (where its ``canAccess`` runs)
+    stream_sources: dict[str, Source] = field(default_factory=dict)
+    #: the project's ``authenticate`` hook; None: every client is anonymous
+    auth_hook: Source | None = None
     problems: list[LoadProblem] = field(default_factory=list)
 
     def add(self, step: Step) -> None:
@@ -79,12 +93,18 @@ def _decode(file: str, config_json: bytes) -> Any:
     return orjson.loads(config_json)
 
 
-def build_registry(results: dict[str, LoadResult]) -> Registry:
-    """Validate every loaded config; collect every problem instead of stopping at the first."""
+def build_registry(results: dict[str, LoadResult], hook_files: Sequence[SourceFile] = ()) -> Registry:
+    """Validate every loaded config; collect every problem instead of stopping at the first.
+
+    ``hook_files`` are the discovered hook files, in precedence order (see ``supervisor.discovery``).
+    """
     registry = Registry()
     candidates: list[Step] = []
     stream_configs: list[tuple[str, StreamConfig]] = []
+    stream_languages: dict[str, str] = {}
     for language, result in sorted(results.items()):
+        for loaded in result.streams:
+            stream_languages[loaded.file] = language
         for error in result.errors:
             registry.problems.append(
                 LoadProblem(error.file, error.message, error.line, error.column, error.stack)
@@ -125,4 +145,37 @@ def build_registry(results: dict[str, LoadResult]) -> Registry:
     for file, stream in stream_configs:
         if file not in rejected:
             registry.streams[stream.name] = stream
+            registry.stream_sources[stream.name] = Source(file, stream_languages[file])
+    registry.auth_hook = _auth_hook(results, hook_files, registry.problems)
     return registry
+
+
+def _auth_hook(
+    results: dict[str, LoadResult], hook_files: Sequence[SourceFile], problems: list[LoadProblem]
+) -> Source | None:
+    """The hook file whose ``authenticate`` runs; a hook file that failed to load still counts, so that
+    authentication fails (and every join is refused) instead of silently letting everyone in."""
+    exports: dict[str, list[str] | None] = {}
+    for result in results.values():
+        for loaded in result.hooks:
+            try:
+                names = orjson.loads(loaded.config_json).get("exports", [])
+            except (orjson.JSONDecodeError, AttributeError):
+                names = []
+            exports[loaded.file] = [str(name) for name in names] if isinstance(names, list) else []
+        for error in result.errors:
+            exports.setdefault(error.file, None)
+    hooks: list[Source] = []
+    for source in hook_files:
+        names = exports.get(source.path)
+        if source.path not in exports:
+            continue  # its runner did not start: already a problem
+        if names is None or "authenticate" in names:
+            hooks.append(Source(source.path, source.language))
+        elif not is_motia_config(source.path):
+            problems.append(LoadProblem(source.path, "does not export an `authenticate(request)` function"))
+    if len(hooks) > 1:
+        files = ", ".join(hook.file for hook in hooks)
+        message = f"more than one stream authenticate hook ({files}); using {hooks[0].file}"
+        problems.append(LoadProblem(hooks[1].file, message))
+    return hooks[0] if hooks else None

@@ -14,8 +14,9 @@ from typing import Any
 import orjson
 
 from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
+from supervisor.core.access import RunnerAccessPolicy
 from supervisor.core.context_calls import ContextCalls
-from supervisor.core.registry import LoadProblem, Registry, Step, build_registry
+from supervisor.core.registry import LoadProblem, Registry, Source, Step, build_registry
 from supervisor.core.trace import new_trace_id
 from supervisor.cron.expression import CronExpression
 from supervisor.cron.scheduler import CronJob, CronScheduler
@@ -92,7 +93,11 @@ class Runtime:
         )
         self.streams = Streams(stream_store)
         # Subscribes to every stream change; the registry is looked up late, it is built below.
-        self.realtime = Realtime(self.streams, lambda: self.registry.streams)
+        self.realtime = Realtime(
+            self.streams,
+            lambda: self.registry.streams,
+            policy=RunnerAccessPolicy(lambda: self.registry, self.invoke_hook),
+        )
         self._queue = (
             SqliteEventQueue(self._database)
             if config.events.adapter == "sqlite" and self._database
@@ -100,15 +105,17 @@ class Runtime:
         )
         calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit)
 
-        files: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+        files: dict[str, tuple[list[str], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
         for source in discovery.step_files:
             files[source.language][0].append(source.path)
         for source in discovery.stream_files:
             files[source.language][1].append(source.path)
+        for source in discovery.hook_files:
+            files[source.language][2].append(source.path)
 
         runner_config = config.runners
         log_level = "debug" if settings.debug else "info"
-        for language, (step_files, stream_files) in files.items():
+        for language, (step_files, stream_files, hook_files) in files.items():
             language_settings = runner_config.node if language == "node" else runner_config.python
             self.pools[language] = RunnerPool(
                 spec_for(language, root),
@@ -122,6 +129,7 @@ class Runtime:
                     memory_limit_mb=runner_config.memory_limit_mb,
                     heartbeat_timeout=runner_config.heartbeat_timeout_s,
                 ),
+                hook_files=hook_files,
             )
         results: dict[str, LoadResult] = {}
         startup_problems: list[LoadProblem] = []
@@ -135,7 +143,7 @@ class Runtime:
             else:
                 results[language] = outcome
 
-        self.registry = build_registry(results)
+        self.registry = build_registry(results, discovery.hook_files)
         self.registry.problems[:0] = startup_problems
         if self.registry.problems and settings.mode == "start":
             await self._close_runners(0)
@@ -145,6 +153,8 @@ class Runtime:
         for step in self.registry.steps.values():
             label = next((v for k, v in _KIND_LABEL.items() if isinstance(step.config, k)), "Noop")
             _logger.info("[CREATED] Step (%s) %s created", label, step.file, extra={"step": step.name})
+        if self.registry.auth_hook is not None:
+            _logger.info("stream authenticate hook: %s", self.registry.auth_hook.file)
 
         self.bus = EventBus(
             self._queue,
@@ -197,6 +207,15 @@ class Runtime:
         timeout: float | None = None,
     ) -> InvokeResult:
         return await self.pool_for(step).invoke(step.file, step.name, kind, payload, trace_id, topic, timeout)
+
+    async def invoke_hook(
+        self, source: Source, label: str, kind: TriggerKind, payload: bytes, timeout: float
+    ) -> InvokeResult:
+        """Run a hook (``authenticate``, a stream's ``canAccess``) in the runner of its file."""
+        pool = self.pools.get(source.language)
+        if pool is None:
+            raise RunnerUnavailable(f"no {source.language} runner is running for {source.file}")
+        return await pool.invoke(source.file, label, kind, payload, new_trace_id(), "", timeout)
 
     # ------------------------------------------------------------------ events
 

@@ -1,5 +1,6 @@
-"""Step and stream discovery: which files under ``steps/`` and ``src/`` are steps or streams."""
+"""Discovery: which files under ``steps/`` and ``src/`` are steps or streams, and the project's hook files."""
 
+from supervisor.discovery._hooks import find_hook_files, is_motia_config
 from supervisor.discovery._naming import NODE_EXTENSIONS, SKIPPED_DIR_NAMES, classify, is_skipped_dir
 from supervisor.discovery._scan import SCAN_ROOTS, discover
 from supervisor.discovery._types import Discovery, FileKind, Language, SourceFile
@@ -14,5 +15,7 @@ __all__ = [
     "SourceFile",
     "classify",
     "discover",
+    "find_hook_files",
+    "is_motia_config",
     "is_skipped_dir",
 ]

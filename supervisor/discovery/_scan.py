@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from supervisor.discovery._hooks import find_hook_files
 from supervisor.discovery._naming import VENV_MARKER, classify, is_skipped_dir
 from supervisor.discovery._types import Discovery, SourceFile
 
@@ -13,7 +14,7 @@ SCAN_ROOTS = ("steps", "src")
 
 
 def discover(project_root: Path) -> Discovery:
-    """Find every step and stream file of the project at ``project_root``; missing roots are fine."""
+    """Find every step, stream and hook file of the project at ``project_root``; missing roots are fine."""
     steps: list[SourceFile] = []
     streams: list[SourceFile] = []
     for root_name in SCAN_ROOTS:
@@ -27,7 +28,9 @@ def discover(project_root: Path) -> Discovery:
             kind, language = found
             source = SourceFile(path=path.relative_to(project_root).as_posix(), language=language)
             (steps if kind == "step" else streams).append(source)
-    return Discovery(step_files=sorted(steps), stream_files=sorted(streams))
+    return Discovery(
+        step_files=sorted(steps), stream_files=sorted(streams), hook_files=find_hook_files(project_root)
+    )
 
 
 def _walk(top: Path) -> list[Path]:

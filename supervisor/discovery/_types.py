@@ -23,7 +23,9 @@ class SourceFile:
 
 @dataclass(frozen=True, slots=True)
 class Discovery:
-    """Every step and stream file under ``steps/`` and ``src/``, each list sorted by path."""
+    """Every step and stream file under ``steps/`` and ``src/``, each list sorted by path, and the
+    project's hook files (``motia.auth.ts``, ``motia_auth.py``...) in precedence order."""
 
     step_files: list[SourceFile] = field(default_factory=list)
     stream_files: list[SourceFile] = field(default_factory=list)
+    hook_files: list[SourceFile] = field(default_factory=list)

@@ -7,6 +7,7 @@ of the supervisor speaks these dataclasses. Nothing here does I/O.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from supervisor.protocol._generated import runner_pb2 as _pb
@@ -19,6 +20,10 @@ class TriggerKind(enum.IntEnum):
     API = _pb.TRIGGER_KIND_API
     EVENT = _pb.TRIGGER_KIND_EVENT
     CRON = _pb.TRIGGER_KIND_CRON
+    #: the project's ``authenticate(request)`` hook, in a hook file
+    AUTHENTICATE = _pb.TRIGGER_KIND_AUTHENTICATE
+    #: a stream config's ``canAccess(subscription, authContext)``, in a stream file
+    CAN_ACCESS = _pb.TRIGGER_KIND_CAN_ACCESS
 
 
 # ------------------------------------------------------------------ runner -> supervisor
@@ -53,6 +58,8 @@ class LoadResult:
     steps: tuple[LoadedFile, ...]
     streams: tuple[LoadedFile, ...]
     errors: tuple[LoadError, ...]
+    #: hook files that loaded; ``config_json`` is ``{"exports": [...]}``
+    hooks: tuple[LoadedFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +139,7 @@ def decode_runner_message(frame: bytes) -> RunnerMessage:
             tuple(LoadedFile(f.file, f.config_json) for f in loaded.steps),
             tuple(LoadedFile(f.file, f.config_json) for f in loaded.streams),
             tuple(LoadError(e.file, e.line, e.column, e.message, e.stack) for e in loaded.errors),
+            tuple(LoadedFile(f.file, f.config_json) for f in loaded.hooks),
         )
     raise ProtocolError(f"runner message with no known kind: {frame[:120]!r}")
 
@@ -156,10 +164,17 @@ def encode_hello(project_root: str, runner_id: str, log_level: str) -> bytes:
     )
 
 
-def encode_load(request_id: int, step_files: list[str], stream_files: list[str]) -> bytes:
+def encode_load(
+    request_id: int, step_files: Sequence[str], stream_files: Sequence[str], hook_files: Sequence[str] = ()
+) -> bytes:
     return _frame(
         _pb.SupervisorMessage(
-            load=_pb.LoadFiles(request_id=request_id, step_files=step_files, stream_files=stream_files)
+            load=_pb.LoadFiles(
+                request_id=request_id,
+                step_files=step_files,
+                stream_files=stream_files,
+                hook_files=hook_files,
+            )
         )
     )
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from quart import Quart
 
-from ._access import AccessPolicy, AuthRequest, OpenAccess
+from ._access import ANONYMOUS, AccessHookFailed, AccessPolicy, AuthRequest, Identity, OpenAccess
 from ._connection import Connection
 from ._hub import Hub
 from ._protocol import Room
@@ -30,11 +30,14 @@ def register_realtime(app: Quart, runtime: Runtime) -> None:
 
 
 __all__ = [
+    "ANONYMOUS",
     "AccessDenied",
+    "AccessHookFailed",
     "AccessPolicy",
     "AuthRequest",
     "Connection",
     "Hub",
+    "Identity",
     "OpenAccess",
     "Realtime",
     "Room",

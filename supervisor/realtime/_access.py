@@ -1,9 +1,13 @@
 """Who may watch what: the project's ``authenticate`` hook and each stream's ``canAccess``.
 
 Both are user functions that live in runner processes; the core sees them through an
-``AccessPolicy``. ``authenticate`` runs once per WebSocket connection (once per SSE/GET request)
-and turns the request into an auth context (any JSON; None means anonymous). ``canAccess`` runs
-per subscription with that context. A stream without ``canAccess`` is open to everyone.
+``AccessPolicy`` (``supervisor.core.access.RunnerAccessPolicy`` in a running server).
+``authenticate`` runs once per WebSocket connection (once per SSE/GET request) and turns the
+request into an auth context (any JSON; None means anonymous). ``canAccess`` runs per subscription
+with that context. A stream without ``canAccess`` is open to everyone.
+
+Failures close, never open: a connection whose ``authenticate`` failed (threw, timed out, could not
+run) has every subscription refused, and a ``canAccess`` that fails refuses that subscription.
 """
 
 from __future__ import annotations
@@ -37,12 +41,37 @@ class AuthRequest:
         return {"url": self.url, "headers": headers, "query": query, "token": self.token}
 
 
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What ``authenticate`` made of a connection: its auth context, or why authentication failed."""
+
+    context: JsonValue = None
+    #: set when authentication failed: every subscription of the connection is then refused
+    failure: str | None = None
+
+
+ANONYMOUS = Identity()
+
+
+class AccessHookFailed(Exception):
+    """A user hook threw, timed out, returned the wrong type or could not run.
+
+    The message names the hook and its file, for the log; ``stack`` is the user's stack, if any.
+    """
+
+    def __init__(self, message: str, stack: str = "") -> None:
+        super().__init__(message)
+        self.stack = stack
+
+
 class AccessPolicy(Protocol):
     async def authenticate(self, request: AuthRequest) -> JsonValue:
-        """The auth context for a request; None for an anonymous one."""
+        """The auth context for a request; None for an anonymous one. Raises ``AccessHookFailed``."""
         ...
 
-    async def can_access(self, room: Room, auth_context: JsonValue) -> bool: ...
+    async def can_access(self, room: Room, auth_context: JsonValue) -> bool:
+        """Whether ``room`` may be watched with ``auth_context``. Raises ``AccessHookFailed``."""
+        ...
 
 
 class OpenAccess:

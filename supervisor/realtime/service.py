@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection
 from supervisor.storage import JsonValue
 from supervisor.streams import Streams
 
-from ._access import AccessPolicy, AuthRequest, OpenAccess
+from ._access import AccessHookFailed, AccessPolicy, AuthRequest, Identity, OpenAccess
 from ._connection import DEFAULT_MAX_BYTES, DEFAULT_MAX_MESSAGES
 from ._hub import Hub
 from ._protocol import Room
@@ -45,25 +45,45 @@ class Realtime:
     def close(self) -> None:
         self._unsubscribe()
 
-    async def authenticate(self, request: AuthRequest) -> JsonValue:
-        """The request's auth context; a hook that fails makes it anonymous (and is logged)."""
+    async def authenticate(self, request: AuthRequest) -> Identity:
+        """Who the request is. A hook that fails is logged, and the identity refuses every join."""
+        where = request.url.partition("?")[0]  # the query may hold the token: keep it out of the log
         try:
-            return await self.policy.authenticate(request)
-        except Exception:
-            _logger.exception("stream authenticate hook failed for %s; the client is anonymous", request.url)
-            return None
+            return Identity(await self.policy.authenticate(request))
+        except AccessHookFailed as exc:
+            _logger.error(
+                "stream authentication failed for %s: %s; its subscriptions will be refused",
+                where,
+                exc,
+                extra={"meta": {"stack": exc.stack}} if exc.stack else None,
+            )
+            return Identity(failure=str(exc))
+        except Exception as exc:
+            _logger.exception("stream authentication failed for %s; its subscriptions will be refused", where)
+            return Identity(failure=f"{type(exc).__name__}: {exc}")
 
-    async def check_access(self, room: Room, auth_context: JsonValue) -> None:
-        """Raise ``AccessDenied`` unless the stream exists and its ``canAccess`` allows ``room``."""
+    async def check_access(self, room: Room, identity: Identity) -> None:
+        """Raise ``AccessDenied`` unless the stream exists, authentication worked and ``canAccess``
+        allows ``room``. The client is told that and why, never the hook's own error (see the log)."""
         names = self.stream_names()
         if room.stream not in names:
             known = ", ".join(sorted(names)) or "none"
             raise AccessDenied(f"no stream named {room.stream!r} (streams: {known})")
+        if identity.failure is not None:
+            raise AccessDenied(f"access to {room} denied: authentication failed")
         try:
-            allowed = await self.policy.can_access(room, auth_context)
-        except Exception as exc:
-            _logger.exception("canAccess of stream %s failed for %s", room.stream, room)
-            raise AccessDenied(f"access check for {room} failed: {exc}") from None
+            allowed = await self.policy.can_access(room, identity.context)
+        except AccessHookFailed as exc:
+            _logger.error(
+                "access to %s denied: %s",
+                room,
+                exc,
+                extra={"meta": {"stack": exc.stack}} if exc.stack else None,
+            )
+            raise AccessDenied(f"access to {room} denied: the access check failed") from None
+        except Exception:
+            _logger.exception("access to %s denied: the access check failed", room)
+            raise AccessDenied(f"access to {room} denied: the access check failed") from None
         if not allowed:
             raise AccessDenied(f"access to {room} denied")
 

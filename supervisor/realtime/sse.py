@@ -19,9 +19,8 @@ from collections.abc import AsyncIterator
 from quart import Quart, Response, request
 
 from supervisor.http._responses import json_response
-from supervisor.storage import JsonValue
 
-from ._access import AuthRequest, find_token
+from ._access import AuthRequest, Identity, find_token
 from ._connection import QueueSink
 from ._protocol import Room, ServerMessage
 from .service import AccessDenied, Realtime
@@ -57,7 +56,7 @@ def register_sse(app: Quart, realtime: Realtime) -> None:
         return await _event_stream(app, realtime, Room(stream, group_id, item_id))
 
 
-async def _authenticate(realtime: Realtime) -> JsonValue:
+async def _authenticate(realtime: Realtime) -> Identity:
     headers = {name.lower(): value for name, value in request.headers.items()}
     query = {name: value for name, value in request.args.items()}
     token = find_token((), headers, query)

@@ -17,9 +17,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, TypeAlias
 from urllib.parse import parse_qsl
 
-from supervisor.storage import JsonValue
-
-from ._access import AuthRequest, choose_subprotocol, find_token
+from ._access import AuthRequest, Identity, choose_subprotocol, find_token
 from ._connection import Connection, QueueSink, TransportSink
 from ._direct import find_transport
 from ._protocol import ACCESS_DENIED, Join, ProtocolError, parse_client_frame
@@ -65,7 +63,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send, realtime: Realtime)
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
     subprotocols = list(scope.get("subprotocols") or ())
     request = AuthRequest(_url(scope, headers), headers, query, find_token(subprotocols, headers, query))
-    auth_context = await realtime.authenticate(request)
+    identity = await realtime.authenticate(request)
     await send({"type": "websocket.accept", "subprotocol": choose_subprotocol(subprotocols), "headers": []})
 
     transport = find_transport(send)
@@ -77,7 +75,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send, realtime: Realtime)
     client = scope.get("client")
     hub = realtime.hub
     connection = hub.connect("websocket", sink, f"{client[0]}:{client[1]}" if client else "")
-    reader = asyncio.create_task(_read(receive, realtime, connection, auth_context))
+    reader = asyncio.create_task(_read(receive, realtime, connection, identity))
     tasks = {reader, asyncio.create_task(connection.cut_off.wait())}
     if isinstance(sink, QueueSink):
         tasks.add(asyncio.create_task(_write(send, connection, sink)))
@@ -102,9 +100,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send, realtime: Realtime)
         await _close(send, transport, *close)
 
 
-async def _read(
-    receive: Receive, realtime: Realtime, connection: Connection, auth_context: JsonValue
-) -> None:
+async def _read(receive: Receive, realtime: Realtime, connection: Connection, identity: Identity) -> None:
     hub = realtime.hub
     while True:
         event = await receive()
@@ -121,7 +117,7 @@ async def _read(
             continue
         if isinstance(frame, Join):
             try:
-                await realtime.check_access(frame.room, auth_context)
+                await realtime.check_access(frame.room, identity)
             except AccessDenied as exc:
                 hub.error(connection, frame.room, ACCESS_DENIED, str(exc))
                 continue

@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -125,12 +125,16 @@ class RunnerConnection:
         return hello
 
     async def load(
-        self, step_files: list[str], stream_files: list[str], timeout: float = 120.0
+        self,
+        step_files: Sequence[str],
+        stream_files: Sequence[str],
+        timeout: float = 120.0,
+        hook_files: Sequence[str] = (),
     ) -> LoadResult:
         request_id = next(self._ids)
         future: asyncio.Future[LoadResult] = asyncio.get_running_loop().create_future()
         self._loads[request_id] = future
-        self._send(wire.encode_load(request_id, step_files, stream_files))
+        self._send(wire.encode_load(request_id, step_files, stream_files, hook_files))
         try:
             return await self._await_or_closed(future, timeout, "loading step files")
         finally:

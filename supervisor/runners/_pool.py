@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class RunnerPool:
         step_files: list[str],
         stream_files: list[str],
         settings: PoolSettings,
+        hook_files: Sequence[str] = (),
     ) -> None:
         self.language = spec.language
         self._spec = spec
@@ -58,6 +60,7 @@ class RunnerPool:
         self._on_context_call = on_context_call
         self._step_files = step_files
         self._stream_files = stream_files
+        self._hook_files = list(hook_files)
         self._settings = settings
         self._ready: list[RunnerConnection] = []
         self._ready_changed = asyncio.Condition()
@@ -164,7 +167,9 @@ class RunnerPool:
             started = time.monotonic()
             try:
                 await connection.start(self._settings.start_timeout)
-                result = await connection.load(self._step_files, self._stream_files)
+                result = await connection.load(
+                    self._step_files, self._stream_files, hook_files=self._hook_files
+                )
                 if self._first_load is not None and not self._first_load.done():
                     self._first_load.set_result(result)
                 await self._set_ready(connection, True)

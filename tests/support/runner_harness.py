@@ -121,11 +121,20 @@ class RunnerHarness:
         return self.recv_kind("hello").hello
 
     def load(
-        self, step_files: Sequence[str] = (), stream_files: Sequence[str] = (), request_id: int = 1
+        self,
+        step_files: Sequence[str] = (),
+        stream_files: Sequence[str] = (),
+        request_id: int = 1,
+        hook_files: Sequence[str] = (),
     ) -> pb.LoadResult:
         self.send(
             pb.SupervisorMessage(
-                load=pb.LoadFiles(request_id=request_id, step_files=step_files, stream_files=stream_files)
+                load=pb.LoadFiles(
+                    request_id=request_id,
+                    step_files=step_files,
+                    stream_files=stream_files,
+                    hook_files=hook_files,
+                )
             )
         )
         return self.recv_kind("loaded", timeout=60).loaded

@@ -248,19 +248,72 @@ export class Invoker {
   }
 
   invoke(request: Invoke): void {
+    if (request.kind === TriggerKind.AUTHENTICATE || request.kind === TriggerKind.CAN_ACCESS) {
+      return this.invokeHook(request);
+    }
     const step: LoadedStep | undefined = this.registry.steps.get(request.file.replace(/\\/g, '/'));
     if (!step) return this.reject(request, `step file not loaded: ${request.file}`, 'StepNotLoaded');
     const handler = step.handler;
     if (!handler) return this.reject(request, `step ${request.stepName || request.file} has no handler`, 'NoHandler');
+    const kind = request.kind;
+    const stepName = request.stepName || String(step.config.name ?? '');
+    this.start(request, stepName, kind === TriggerKind.API, (payload, ctx) => {
+      if (kind === TriggerKind.API) {
+        const req = (payload && typeof payload === 'object' ? payload : {}) as Record<string, unknown>;
+        for (const key of ['headers', 'pathParams', 'queryParams']) {
+          if (req[key] === undefined || req[key] === null) req[key] = {};
+        }
+        const middleware = (Array.isArray(step.config.middleware) ? step.config.middleware : []).filter(
+          (m): m is (...args: unknown[]) => unknown => typeof m === 'function',
+        );
+        const chain = async (i: number): Promise<unknown> =>
+          i < middleware.length ? middleware[i]!(req, ctx, () => chain(i + 1)) : handler(req, ctx);
+        return chain(0);
+      }
+      if (kind === TriggerKind.CRON) return handler(ctx);
+      return handler(payload, ctx);
+    });
+  }
+
+  /**
+   * AUTHENTICATE runs a hook file's `authenticate(request, ctx)`; CAN_ACCESS a stream config's
+   * `canAccess(subscription, authContext, ctx)`. The payload is the argument list; the result is
+   * whatever the function returned (or resolved to).
+   */
+  private invokeHook(request: Invoke): void {
+    const file = request.file.replace(/\\/g, '/');
+    let fn: ((...args: unknown[]) => unknown) | undefined;
+    if (request.kind === TriggerKind.AUTHENTICATE) {
+      const hooks = this.registry.hooks.get(file);
+      if (!hooks) return this.reject(request, `hook file not loaded: ${request.file}`, 'HookNotLoaded');
+      fn = hooks.authenticate;
+      if (!fn) return this.reject(request, `${request.file} does not export authenticate()`, 'NoHook');
+    } else {
+      const config = this.registry.streamConfigs.get(file);
+      if (!config) return this.reject(request, `stream file not loaded: ${request.file}`, 'StreamNotLoaded');
+      const canAccess = config.canAccess;
+      if (typeof canAccess !== 'function') {
+        return this.reject(request, `canAccess in ${request.file} is not a function`, 'NoHook');
+      }
+      fn = canAccess as (...args: unknown[]) => unknown;
+    }
+    const hook = fn;
+    this.start(request, request.stepName, true, (payload, ctx) =>
+      hook(...(Array.isArray(payload) ? payload : [payload]), ctx),
+    );
+  }
+
+  /** Runs `body` as invocation `request`: ctx, scope, result once the body and its calls are done. */
+  private start(
+    request: Invoke,
+    stepName: string,
+    keepResult: boolean,
+    body: (payload: unknown, ctx: Record<string, unknown>) => unknown,
+  ): void {
     if (this.inFlight.has(request.invocationId)) {
       return this.reject(request, `duplicate invocation id ${request.invocationId}`, 'DuplicateInvocation');
     }
-
-    const who: InvocationScope = {
-      invocationId: request.invocationId,
-      traceId: request.traceId,
-      stepName: request.stepName || String(step.config.name ?? ''),
-    };
+    const who: InvocationScope = { invocationId: request.invocationId, traceId: request.traceId, stepName };
     const inv = new Invocation(who, this.onComplete);
     this.inFlight.set(inv.id, inv);
 
@@ -272,28 +325,12 @@ export class Invoker {
       return;
     }
     const ctx = this.buildContext(inv);
-    const kind = request.kind;
 
     scope.run(who, () => {
-      const run = async (): Promise<unknown> => {
-        if (kind === TriggerKind.API) {
-          const req = (payload && typeof payload === 'object' ? payload : {}) as Record<string, unknown>;
-          for (const key of ['headers', 'pathParams', 'queryParams']) {
-            if (req[key] === undefined || req[key] === null) req[key] = {};
-          }
-          const middleware = (Array.isArray(step.config.middleware) ? step.config.middleware : []).filter(
-            (m): m is (...args: unknown[]) => unknown => typeof m === 'function',
-          );
-          const chain = async (i: number): Promise<unknown> =>
-            i < middleware.length ? middleware[i]!(req, ctx, () => chain(i + 1)) : handler(req, ctx);
-          return chain(0);
-        }
-        if (kind === TriggerKind.CRON) return handler(ctx);
-        return handler(payload, ctx);
-      };
+      const run = async (): Promise<unknown> => body(payload, ctx);
       run().then(
         (value) => {
-          if (kind !== TriggerKind.API) return inv.finishHandler({ ok: true, resultJson: jsonBytes(null) });
+          if (!keepResult) return inv.finishHandler({ ok: true, resultJson: jsonBytes(null) });
           let resultJson: Uint8Array;
           try {
             resultJson = jsonBytes(value ?? null);

@@ -20,11 +20,26 @@ export interface LoadedStep {
   handler: ((...args: unknown[]) => unknown) | undefined;
 }
 
+type HookFunction = (...args: unknown[]) => unknown;
+
+/** The functions a hook file provides (see LoadFiles.hook_files). */
+export interface LoadedHooks {
+  authenticate: HookFunction | undefined;
+}
+
 export interface Registry {
   steps: Map<string, LoadedStep>;
   streamNames: Set<string>;
   /** stream file -> its name, to forget names of files that are reloaded */
   streamFiles: Map<string, string>;
+  /** stream file -> its config object, functions (canAccess) included */
+  streamConfigs: Map<string, Record<string, unknown>>;
+  /** hook file -> its hook functions */
+  hooks: Map<string, LoadedHooks>;
+}
+
+export function emptyRegistry(): Registry {
+  return { steps: new Map(), streamNames: new Set(), streamFiles: new Map(), streamConfigs: new Map(), hooks: new Map() };
 }
 
 export type ImportModule = (url: string) => Promise<unknown>;
@@ -44,6 +59,25 @@ function pickExports(mod: unknown): { config: unknown; handler: unknown } {
   const config = m.config !== undefined ? m.config : fromDefault('config');
   const handler = m.handler !== undefined ? m.handler : fromDefault('handler');
   return { config, handler };
+}
+
+/**
+ * `authenticate` from a hook file: exported by name (motia.auth.ts), or Motia's
+ * `export default defineConfig({ streamAuth: { authenticate } })` in motia.config.ts.
+ */
+function pickAuthenticate(mod: unknown): HookFunction | undefined {
+  const field = (value: unknown, key: string): unknown =>
+    value !== null && (typeof value === 'object' || typeof value === 'function')
+      ? (value as Record<string, unknown>)[key]
+      : undefined;
+  // A TypeScript file compiled to CommonJS and imported as ESM nests its default export once more.
+  const m = mod ?? {};
+  const def = field(m, 'default');
+  const candidates = [m, def, field(def, 'default')].flatMap((scope) => [
+    field(scope, 'authenticate'),
+    field(field(scope, 'streamAuth'), 'authenticate'),
+  ]);
+  return candidates.find((c): c is HookFunction => typeof c === 'function');
 }
 
 async function importFile(projectRoot: string, rel: string, importModule: ImportModule): Promise<unknown> {
@@ -102,11 +136,14 @@ export async function loadFiles(
   const result: {
     steps: MessageInitShape<typeof LoadedFileSchema>[];
     streams: MessageInitShape<typeof LoadedFileSchema>[];
+    hooks: MessageInitShape<typeof LoadedFileSchema>[];
     errors: MessageInitShape<typeof LoadErrorSchema>[];
-  } = { steps: [], streams: [], errors: [] };
-  const jobs = [
-    ...request.streamFiles.map((file) => ({ file: normalizeRel(file), stream: true })),
-    ...request.stepFiles.map((file) => ({ file: normalizeRel(file), stream: false })),
+  } = { steps: [], streams: [], hooks: [], errors: [] };
+  type Kind = 'step' | 'stream' | 'hook';
+  const jobs: Array<{ file: string; kind: Kind }> = [
+    ...request.streamFiles.map((file) => ({ file: normalizeRel(file), kind: 'stream' as Kind })),
+    ...request.stepFiles.map((file) => ({ file: normalizeRel(file), kind: 'step' as Kind })),
+    ...request.hookFiles.map((file) => ({ file: normalizeRel(file), kind: 'hook' as Kind })),
   ];
   const outcomes = await Promise.all(
     jobs.map(async (job) => {
@@ -120,8 +157,16 @@ export async function loadFiles(
   for (const { job, mod, error } of outcomes) {
     const abs = resolve(projectRoot, job.file);
     if (error !== undefined) {
+      registry.hooks.delete(job.file);
+      registry.streamConfigs.delete(job.file);
       const where = locateError(error, abs);
       result.errors.push({ file: job.file, line: where.line, column: where.column, ...describeLoadError(error) });
+      continue;
+    }
+    if (job.kind === 'hook') {
+      const authenticate = pickAuthenticate(mod);
+      registry.hooks.set(job.file, { authenticate });
+      result.hooks.push({ file: job.file, configJson: jsonBytes({ exports: authenticate ? ['authenticate'] : [] }) });
       continue;
     }
     const { config, handler } = pickExports(mod);
@@ -136,7 +181,7 @@ export async function loadFiles(
       continue;
     }
     try {
-      if (job.stream) {
+      if (job.kind === 'stream') {
         const encoded = encodeConfig(config, undefined, job.file);
         const previous = registry.streamFiles.get(job.file);
         if (previous !== undefined) registry.streamNames.delete(previous);
@@ -145,6 +190,7 @@ export async function loadFiles(
           registry.streamNames.add(name);
           registry.streamFiles.set(job.file, name);
         }
+        registry.streamConfigs.set(job.file, config as Record<string, unknown>);
         result.streams.push({ file: job.file, configJson: jsonBytes(encoded) });
       } else {
         const fn = typeof handler === 'function' ? (handler as LoadedStep['handler']) : undefined;

@@ -5,7 +5,7 @@ import { type SupervisorMessage, SupervisorMessageSchema } from './gen/motia/run
 import { FrameDecoder } from './framing';
 import { Invoker } from './invocations';
 import { errorShape } from './json';
-import { loadFiles, type ImportModule, type Registry } from './loader';
+import { emptyRegistry, loadFiles, type ImportModule, type Registry } from './loader';
 import { diagnostic, flushStdout, installOutputGuards, log, send, setLogLevel } from './output';
 import { setRunnerRoot } from './schema';
 
@@ -23,7 +23,7 @@ export function main(options: RunnerOptions): void {
   setRunnerRoot(options.runnerRoot);
 
   const projectRoot = process.env.MOTIA_PROJECT_ROOT || process.cwd();
-  const registry: Registry = { steps: new Map(), streamNames: new Set(), streamFiles: new Map() };
+  const registry: Registry = emptyRegistry();
   const invoker = new Invoker(registry);
   let loadChain: Promise<void> = Promise.resolve();
   let shuttingDown = false;
@@ -89,7 +89,7 @@ export function main(options: RunnerOptions): void {
                 case: 'loaded',
                 value: {
                   requestId: request.requestId,
-                  errors: [...request.stepFiles, ...request.streamFiles].map((file) => ({
+                  errors: [...request.stepFiles, ...request.streamFiles, ...request.hookFiles].map((file) => ({
                     file,
                     message: e.message,
                     stack: e.stack,

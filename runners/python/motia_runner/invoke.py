@@ -115,6 +115,13 @@ class Invoker:
             return b"null"
         raise ValueError(f"unknown trigger kind {kind}")
 
+    async def run_hook(self, hook: Callable[..., Any], payload: Any, ctx: Context) -> bytes:
+        """``authenticate(request, ctx)`` or ``canAccess(subscription, auth_context, ctx)``: the payload
+        is the argument list; objects among them also allow attribute access. Returns result_json."""
+        args = payload if isinstance(payload, list) else [payload]
+        args = [ApiRequest(arg) if isinstance(arg, dict) else arg for arg in args]
+        return jsonutil.dumps(await self.call(hook, (*args, ctx)))
+
     async def _api_chain(
         self, step: LoadedStep, handler: Callable[..., Any], request: ApiRequest, ctx: Context
     ) -> Any:

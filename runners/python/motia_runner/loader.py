@@ -1,4 +1,4 @@
-"""Import step and stream files by path and report their configs."""
+"""Import step, stream and hook files by path and report their configs (or, for hooks, their exports)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from motia_runner import jsonutil
 from motia_runner.config_encoding import encode_config
 from motia_runner.errors import describe, format_stack, location_in
 from motia_runner.protocol import pb
@@ -43,6 +44,8 @@ class Loader:
         self.project_root = project_root
         self.steps: dict[str, LoadedStep] = {}
         self.streams: dict[str, str] = {}  # file -> stream name
+        self.stream_configs: dict[str, dict[str, Any]] = {}  # file -> config, functions (canAccess) included
+        self.hooks: dict[str, dict[str, Callable[..., Any]]] = {}  # hook file -> {"authenticate": fn}
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self._add_to_path(str(project_root))
@@ -59,7 +62,51 @@ class Loader:
                 self._load_one(file, result, is_stream=True)
             for file in request.step_files:
                 self._load_one(file, result, is_stream=False)
+            for file in getattr(request, "hook_files", ()):
+                self._load_hook(file, result)
             return result
+
+    def hook_function(self, file: str, kind: int) -> Callable[..., Any]:
+        """The function an AUTHENTICATE or CAN_ACCESS invocation runs; LookupError when there is none."""
+        if kind == pb.TRIGGER_KIND_AUTHENTICATE:
+            hooks = self.hooks.get(file)
+            if hooks is None:
+                raise LookupError(f"hook file not loaded: {file}")
+            if "authenticate" not in hooks:
+                raise LookupError(f"{file} does not export authenticate()")
+            return hooks["authenticate"]
+        config = self.stream_configs.get(file)
+        if config is None:
+            raise LookupError(f"stream file not loaded: {file}")
+        can_access = config.get("canAccess", config.get("can_access"))
+        if not callable(can_access):
+            raise LookupError(f"canAccess in {file} is not a function")
+        return can_access  # type: ignore[no-any-return]
+
+    def _load_hook(self, file: str, result: Any) -> None:
+        path = (self.project_root / file).resolve()
+        self.hooks.pop(file, None)
+        try:
+            module = self._import(path)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            where = location_in(exc, str(path))
+            result.errors.append(
+                pb.LoadError(
+                    file=file,
+                    line=where.line,
+                    column=where.column,
+                    message=describe(exc),
+                    stack=format_stack(exc),
+                )
+            )
+            return
+        authenticate = getattr(module, "authenticate", None)
+        hooks = {"authenticate": authenticate} if callable(authenticate) else {}
+        self.hooks[file] = hooks
+        exports = jsonutil.dumps({"exports": sorted(hooks)})
+        result.hooks.append(pb.LoadedFile(file=file, config_json=exports))
 
     def _load_one(self, file: str, result: Any, is_stream: bool) -> None:
         path = (self.project_root / file).resolve()
@@ -91,6 +138,8 @@ class Loader:
         entry = pb.LoadedFile(file=file, config_json=config_json)
         if is_stream:
             self.streams[file] = str(config.get("name", "")) if isinstance(config, dict) else ""
+            if isinstance(config, dict):
+                self.stream_configs[file] = config
             result.streams.append(entry)
         else:
             middleware = config.get("middleware") or []
@@ -134,6 +183,7 @@ class Loader:
         if step is not None and sys.modules.get(step.module.__name__) is step.module:
             del sys.modules[step.module.__name__]
         self.streams.pop(file, None)
+        self.stream_configs.pop(file, None)
 
 
 def _sanitize(filename: str) -> str:

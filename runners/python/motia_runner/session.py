@@ -28,6 +28,8 @@ from motia_runner.tasks import TaskTracker
 from motia_runner.transport import FrameReader, FrameWriter
 
 WORKER_THREADS = int(os.environ.get("MOTIA_PYTHON_WORKERS", "64") or 64)
+# Invocations of a hook (authenticate) or a stream's canAccess rather than of a step handler.
+HOOK_KINDS = frozenset({pb.TRIGGER_KIND_AUTHENTICATE, pb.TRIGGER_KIND_CAN_ACCESS})
 
 
 @dataclass
@@ -168,11 +170,15 @@ class Session:
         result_json = b""
         error = None
         try:
-            step = self.loader.steps.get(invoke.file)
-            if step is None:
-                raise LookupError(f"{invoke.file} is not loaded in this runner")
-            payload = jsonutil.loads(invoke.payload_json)
-            result_json = await self.invoker.run(step, invoke.kind, payload, ctx)
+            if invoke.kind in HOOK_KINDS:
+                hook = self.loader.hook_function(invoke.file, invoke.kind)
+                result_json = await self.invoker.run_hook(hook, jsonutil.loads(invoke.payload_json), ctx)
+            else:
+                step = self.loader.steps.get(invoke.file)
+                if step is None:
+                    raise LookupError(f"{invoke.file} is not loaded in this runner")
+                payload = jsonutil.loads(invoke.payload_json)
+                result_json = await self.invoker.run(step, invoke.kind, payload, ctx)
         except asyncio.CancelledError:
             if self._answered(invoke.invocation_id):
                 return

@@ -13,10 +13,14 @@ class TriggerKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRIGGER_KIND_API: _ClassVar[TriggerKind]
     TRIGGER_KIND_EVENT: _ClassVar[TriggerKind]
     TRIGGER_KIND_CRON: _ClassVar[TriggerKind]
+    TRIGGER_KIND_AUTHENTICATE: _ClassVar[TriggerKind]
+    TRIGGER_KIND_CAN_ACCESS: _ClassVar[TriggerKind]
 TRIGGER_KIND_UNSPECIFIED: TriggerKind
 TRIGGER_KIND_API: TriggerKind
 TRIGGER_KIND_EVENT: TriggerKind
 TRIGGER_KIND_CRON: TriggerKind
+TRIGGER_KIND_AUTHENTICATE: TriggerKind
+TRIGGER_KIND_CAN_ACCESS: TriggerKind
 
 class SupervisorMessage(_message.Message):
     __slots__ = ("hello", "load", "invoke", "context_reply", "cancel", "ping", "shutdown")
@@ -49,14 +53,16 @@ class Hello(_message.Message):
     def __init__(self, protocol_version: _Optional[int] = ..., project_root: _Optional[str] = ..., runner_id: _Optional[str] = ..., log_level: _Optional[str] = ...) -> None: ...
 
 class LoadFiles(_message.Message):
-    __slots__ = ("request_id", "step_files", "stream_files")
+    __slots__ = ("request_id", "step_files", "stream_files", "hook_files")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_FILES_FIELD_NUMBER: _ClassVar[int]
     STREAM_FILES_FIELD_NUMBER: _ClassVar[int]
+    HOOK_FILES_FIELD_NUMBER: _ClassVar[int]
     request_id: int
     step_files: _containers.RepeatedScalarFieldContainer[str]
     stream_files: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, request_id: _Optional[int] = ..., step_files: _Optional[_Iterable[str]] = ..., stream_files: _Optional[_Iterable[str]] = ...) -> None: ...
+    hook_files: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, request_id: _Optional[int] = ..., step_files: _Optional[_Iterable[str]] = ..., stream_files: _Optional[_Iterable[str]] = ..., hook_files: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Invoke(_message.Message):
     __slots__ = ("invocation_id", "file", "step_name", "kind", "payload_json", "trace_id", "topic")
@@ -137,16 +143,18 @@ class HelloReply(_message.Message):
     def __init__(self, protocol_version: _Optional[int] = ..., language: _Optional[str] = ..., runtime: _Optional[str] = ..., pid: _Optional[int] = ...) -> None: ...
 
 class LoadResult(_message.Message):
-    __slots__ = ("request_id", "steps", "streams", "errors")
+    __slots__ = ("request_id", "steps", "streams", "errors", "hooks")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
     STREAMS_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
+    HOOKS_FIELD_NUMBER: _ClassVar[int]
     request_id: int
     steps: _containers.RepeatedCompositeFieldContainer[LoadedFile]
     streams: _containers.RepeatedCompositeFieldContainer[LoadedFile]
     errors: _containers.RepeatedCompositeFieldContainer[LoadError]
-    def __init__(self, request_id: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[LoadedFile, _Mapping]]] = ..., streams: _Optional[_Iterable[_Union[LoadedFile, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[LoadError, _Mapping]]] = ...) -> None: ...
+    hooks: _containers.RepeatedCompositeFieldContainer[LoadedFile]
+    def __init__(self, request_id: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[LoadedFile, _Mapping]]] = ..., streams: _Optional[_Iterable[_Union[LoadedFile, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[LoadError, _Mapping]]] = ..., hooks: _Optional[_Iterable[_Union[LoadedFile, _Mapping]]] = ...) -> None: ...
 
 class LoadedFile(_message.Message):
     __slots__ = ("file", "config_json")

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file motia/runner/v1/runner.proto.
  */
 export const file_motia_runner_v1_runner: GenFile = /*@__PURE__*/
-  fileDesc("Chxtb3RpYS9ydW5uZXIvdjEvcnVubmVyLnByb3RvEg9tb3RpYS5ydW5uZXIudjEi1AIKEVN1cGVydmlzb3JNZXNzYWdlEicKBWhlbGxvGAEgASgLMhYubW90aWEucnVubmVyLnYxLkhlbGxvSAASKgoEbG9hZBgCIAEoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2FkRmlsZXNIABIpCgZpbnZva2UYAyABKAsyFy5tb3RpYS5ydW5uZXIudjEuSW52b2tlSAASNgoNY29udGV4dF9yZXBseRgEIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5Db250ZXh0UmVwbHlIABIpCgZjYW5jZWwYBSABKAsyFy5tb3RpYS5ydW5uZXIudjEuQ2FuY2VsSAASJQoEcGluZxgGIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5QaW5nSAASLQoIc2h1dGRvd24YByABKAsyGS5tb3RpYS5ydW5uZXIudjEuU2h1dGRvd25IAEIGCgRraW5kIl0KBUhlbGxvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMcHJvamVjdF9yb290GAIgASgJEhEKCXJ1bm5lcl9pZBgDIAEoCRIRCglsb2dfbGV2ZWwYBCABKAkiSQoJTG9hZEZpbGVzEhIKCnJlcXVlc3RfaWQYASABKAQSEgoKc3RlcF9maWxlcxgCIAMoCRIUCgxzdHJlYW1fZmlsZXMYAyADKAkiowEKBkludm9rZRIVCg1pbnZvY2F0aW9uX2lkGAEgASgEEgwKBGZpbGUYAiABKAkSEQoJc3RlcF9uYW1lGAMgASgJEioKBGtpbmQYBCABKA4yHC5tb3RpYS5ydW5uZXIudjEuVHJpZ2dlcktpbmQSFAoMcGF5bG9hZF9qc29uGAUgASgMEhAKCHRyYWNlX2lkGAYgASgJEg0KBXRvcGljGAcgASgJIk8KDENvbnRleHRSZXBseRIPCgdjYWxsX2lkGAEgASgEEgoKAm9rGAIgASgIEhMKC3Jlc3VsdF9qc29uGAMgASgMEg0KBWVycm9yGAQgASgJIi8KBkNhbmNlbBIVCg1pbnZvY2F0aW9uX2lkGAEgASgEEg4KBnJlYXNvbhgCIAEoCSITCgRQaW5nEgsKA3NlcRgBIAEoBCIcCghTaHV0ZG93bhIQCghncmFjZV9tcxgBIAEoDSKlAgoNUnVubmVyTWVzc2FnZRIsCgVoZWxsbxgBIAEoCzIbLm1vdGlhLnJ1bm5lci52MS5IZWxsb1JlcGx5SAASLQoGbG9hZGVkGAIgASgLMhsubW90aWEucnVubmVyLnYxLkxvYWRSZXN1bHRIABIvCgZyZXN1bHQYAyABKAsyHS5tb3RpYS5ydW5uZXIudjEuSW52b2tlUmVzdWx0SAASLAoEY2FsbBgEIAEoCzIcLm1vdGlhLnJ1bm5lci52MS5Db250ZXh0Q2FsbEgAEiUKBHBvbmcYBSABKAsyFS5tb3RpYS5ydW5uZXIudjEuUG9uZ0gAEikKA2xvZxgGIAEoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2dSZWNvcmRIAEIGCgRraW5kIlYKCkhlbGxvUmVwbHkSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIQCghsYW5ndWFnZRgCIAEoCRIPCgdydW50aW1lGAMgASgJEgsKA3BpZBgEIAEoDSKmAQoKTG9hZFJlc3VsdBISCgpyZXF1ZXN0X2lkGAEgASgEEioKBXN0ZXBzGAIgAygLMhsubW90aWEucnVubmVyLnYxLkxvYWRlZEZpbGUSLAoHc3RyZWFtcxgDIAMoCzIbLm1vdGlhLnJ1bm5lci52MS5Mb2FkZWRGaWxlEioKBmVycm9ycxgEIAMoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2FkRXJyb3IiLwoKTG9hZGVkRmlsZRIMCgRmaWxlGAEgASgJEhMKC2NvbmZpZ19qc29uGAIgASgMIlcKCUxvYWRFcnJvchIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKA0SDgoGY29sdW1uGAMgASgNEg8KB21lc3NhZ2UYBCABKAkSDQoFc3RhY2sYBSABKAkicQoMSW52b2tlUmVzdWx0EhUKDWludm9jYXRpb25faWQYASABKAQSCgoCb2sYAiABKAgSEwoLcmVzdWx0X2pzb24YAyABKAwSKQoFZXJyb3IYBCABKAsyGi5tb3RpYS5ydW5uZXIudjEuRXJyb3JJbmZvIjkKCUVycm9ySW5mbxIMCgRuYW1lGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDQoFc3RhY2sYAyABKAkifQoLQ29udGV4dENhbGwSDwoHY2FsbF9pZBgBIAEoBBIVCg1pbnZvY2F0aW9uX2lkGAIgASgEEhAKCHRyYWNlX2lkGAMgASgJEhEKCXN0ZXBfbmFtZRgEIAEoCRIOCgZtZXRob2QYBSABKAkSEQoJYXJnc19qc29uGAYgASgMIhMKBFBvbmcSCwoDc2VxGAEgASgEIosBCglMb2dSZWNvcmQSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCgltZXRhX2pzb24YAyABKAwSFQoNaW52b2NhdGlvbl9pZBgEIAEoBBIQCgh0cmFjZV9pZBgFIAEoCRIRCglzdGVwX25hbWUYBiABKAkSDwoHdGltZV9tcxgHIAEoASpwCgtUcmlnZ2VyS2luZBIcChhUUklHR0VSX0tJTkRfVU5TUEVDSUZJRUQQABIUChBUUklHR0VSX0tJTkRfQVBJEAESFgoSVFJJR0dFUl9LSU5EX0VWRU5UEAISFQoRVFJJR0dFUl9LSU5EX0NST04QAzJiCg1SdW5uZXJTZXNzaW9uElEKB0Nvbm5lY3QSHi5tb3RpYS5ydW5uZXIudjEuUnVubmVyTWVzc2FnZRoiLm1vdGlhLnJ1bm5lci52MS5TdXBlcnZpc29yTWVzc2FnZSgBMAFiBnByb3RvMw");
+  fileDesc("Chxtb3RpYS9ydW5uZXIvdjEvcnVubmVyLnByb3RvEg9tb3RpYS5ydW5uZXIudjEi1AIKEVN1cGVydmlzb3JNZXNzYWdlEicKBWhlbGxvGAEgASgLMhYubW90aWEucnVubmVyLnYxLkhlbGxvSAASKgoEbG9hZBgCIAEoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2FkRmlsZXNIABIpCgZpbnZva2UYAyABKAsyFy5tb3RpYS5ydW5uZXIudjEuSW52b2tlSAASNgoNY29udGV4dF9yZXBseRgEIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5Db250ZXh0UmVwbHlIABIpCgZjYW5jZWwYBSABKAsyFy5tb3RpYS5ydW5uZXIudjEuQ2FuY2VsSAASJQoEcGluZxgGIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5QaW5nSAASLQoIc2h1dGRvd24YByABKAsyGS5tb3RpYS5ydW5uZXIudjEuU2h1dGRvd25IAEIGCgRraW5kIl0KBUhlbGxvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMcHJvamVjdF9yb290GAIgASgJEhEKCXJ1bm5lcl9pZBgDIAEoCRIRCglsb2dfbGV2ZWwYBCABKAkiXQoJTG9hZEZpbGVzEhIKCnJlcXVlc3RfaWQYASABKAQSEgoKc3RlcF9maWxlcxgCIAMoCRIUCgxzdHJlYW1fZmlsZXMYAyADKAkSEgoKaG9va19maWxlcxgEIAMoCSKjAQoGSW52b2tlEhUKDWludm9jYXRpb25faWQYASABKAQSDAoEZmlsZRgCIAEoCRIRCglzdGVwX25hbWUYAyABKAkSKgoEa2luZBgEIAEoDjIcLm1vdGlhLnJ1bm5lci52MS5UcmlnZ2VyS2luZBIUCgxwYXlsb2FkX2pzb24YBSABKAwSEAoIdHJhY2VfaWQYBiABKAkSDQoFdG9waWMYByABKAkiTwoMQ29udGV4dFJlcGx5Eg8KB2NhbGxfaWQYASABKAQSCgoCb2sYAiABKAgSEwoLcmVzdWx0X2pzb24YAyABKAwSDQoFZXJyb3IYBCABKAkiLwoGQ2FuY2VsEhUKDWludm9jYXRpb25faWQYASABKAQSDgoGcmVhc29uGAIgASgJIhMKBFBpbmcSCwoDc2VxGAEgASgEIhwKCFNodXRkb3duEhAKCGdyYWNlX21zGAEgASgNIqUCCg1SdW5uZXJNZXNzYWdlEiwKBWhlbGxvGAEgASgLMhsubW90aWEucnVubmVyLnYxLkhlbGxvUmVwbHlIABItCgZsb2FkZWQYAiABKAsyGy5tb3RpYS5ydW5uZXIudjEuTG9hZFJlc3VsdEgAEi8KBnJlc3VsdBgDIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5JbnZva2VSZXN1bHRIABIsCgRjYWxsGAQgASgLMhwubW90aWEucnVubmVyLnYxLkNvbnRleHRDYWxsSAASJQoEcG9uZxgFIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5Qb25nSAASKQoDbG9nGAYgASgLMhoubW90aWEucnVubmVyLnYxLkxvZ1JlY29yZEgAQgYKBGtpbmQiVgoKSGVsbG9SZXBseRIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhAKCGxhbmd1YWdlGAIgASgJEg8KB3J1bnRpbWUYAyABKAkSCwoDcGlkGAQgASgNItIBCgpMb2FkUmVzdWx0EhIKCnJlcXVlc3RfaWQYASABKAQSKgoFc3RlcHMYAiADKAsyGy5tb3RpYS5ydW5uZXIudjEuTG9hZGVkRmlsZRIsCgdzdHJlYW1zGAMgAygLMhsubW90aWEucnVubmVyLnYxLkxvYWRlZEZpbGUSKgoGZXJyb3JzGAQgAygLMhoubW90aWEucnVubmVyLnYxLkxvYWRFcnJvchIqCgVob29rcxgFIAMoCzIbLm1vdGlhLnJ1bm5lci52MS5Mb2FkZWRGaWxlIi8KCkxvYWRlZEZpbGUSDAoEZmlsZRgBIAEoCRITCgtjb25maWdfanNvbhgCIAEoDCJXCglMb2FkRXJyb3ISDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgNEg4KBmNvbHVtbhgDIAEoDRIPCgdtZXNzYWdlGAQgASgJEg0KBXN0YWNrGAUgASgJInEKDEludm9rZVJlc3VsdBIVCg1pbnZvY2F0aW9uX2lkGAEgASgEEgoKAm9rGAIgASgIEhMKC3Jlc3VsdF9qc29uGAMgASgMEikKBWVycm9yGAQgASgLMhoubW90aWEucnVubmVyLnYxLkVycm9ySW5mbyI5CglFcnJvckluZm8SDAoEbmFtZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEg0KBXN0YWNrGAMgASgJIn0KC0NvbnRleHRDYWxsEg8KB2NhbGxfaWQYASABKAQSFQoNaW52b2NhdGlvbl9pZBgCIAEoBBIQCgh0cmFjZV9pZBgDIAEoCRIRCglzdGVwX25hbWUYBCABKAkSDgoGbWV0aG9kGAUgASgJEhEKCWFyZ3NfanNvbhgGIAEoDCITCgRQb25nEgsKA3NlcRgBIAEoBCKLAQoJTG9nUmVjb3JkEg0KBWxldmVsGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJbWV0YV9qc29uGAMgASgMEhUKDWludm9jYXRpb25faWQYBCABKAQSEAoIdHJhY2VfaWQYBSABKAkSEQoJc3RlcF9uYW1lGAYgASgJEg8KB3RpbWVfbXMYByABKAEqrAEKC1RyaWdnZXJLaW5kEhwKGFRSSUdHRVJfS0lORF9VTlNQRUNJRklFRBAAEhQKEFRSSUdHRVJfS0lORF9BUEkQARIWChJUUklHR0VSX0tJTkRfRVZFTlQQAhIVChFUUklHR0VSX0tJTkRfQ1JPThADEh0KGVRSSUdHRVJfS0lORF9BVVRIRU5USUNBVEUQBBIbChdUUklHR0VSX0tJTkRfQ0FOX0FDQ0VTUxAFMmIKDVJ1bm5lclNlc3Npb24SUQoHQ29ubmVjdBIeLm1vdGlhLnJ1bm5lci52MS5SdW5uZXJNZXNzYWdlGiIubW90aWEucnVubmVyLnYxLlN1cGVydmlzb3JNZXNzYWdlKAEwAWIGcHJvdG8z");
 
 /**
  * @generated from message motia.runner.v1.SupervisorMessage
@@ -137,6 +137,14 @@ export type LoadFiles = Message<"motia.runner.v1.LoadFiles"> & {
    * @generated from field: repeated string stream_files = 3;
    */
   streamFiles: string[];
+
+  /**
+   * Project hook files (motia.auth.ts, motia_auth.py, a motia.config.ts with
+   * streamAuth): imported like steps; their functions are run by AUTHENTICATE.
+   *
+   * @generated from field: repeated string hook_files = 4;
+   */
+  hookFiles: string[];
 };
 
 /**
@@ -158,13 +166,15 @@ export type Invoke = Message<"motia.runner.v1.Invoke"> & {
   invocationId: bigint;
 
   /**
-   * step file, as in LoadFiles.step_files
+   * step file, as in LoadFiles.step_files (hook or stream file: see TriggerKind)
    *
    * @generated from field: string file = 2;
    */
   file: string;
 
   /**
+   * for hooks, a label for logs ("authenticate", "<stream>.canAccess")
+   *
    * @generated from field: string step_name = 3;
    */
   stepName: string;
@@ -408,6 +418,14 @@ export type LoadResult = Message<"motia.runner.v1.LoadResult"> & {
    * @generated from field: repeated motia.runner.v1.LoadError errors = 4;
    */
   errors: LoadError[];
+
+  /**
+   * One per hook file that loaded; config_json is {"exports": [...]}, the hook
+   * functions the file provides (["authenticate"] or []).
+   *
+   * @generated from field: repeated motia.runner.v1.LoadedFile hooks = 5;
+   */
+  hooks: LoadedFile[];
 };
 
 /**
@@ -706,6 +724,23 @@ export enum TriggerKind {
    * @generated from enum value: TRIGGER_KIND_CRON = 3;
    */
   CRON = 3,
+
+  /**
+   * file: a hook file (LoadFiles.hook_files); payload: [request], request =
+   * {"url","headers","query","token"}; result: what authenticate(request, ctx) returned (any JSON; null = anonymous)
+   *
+   * @generated from enum value: TRIGGER_KIND_AUTHENTICATE = 4;
+   */
+  AUTHENTICATE = 4,
+
+  /**
+   * file: a stream file (LoadFiles.stream_files); payload: [subscription, authContext],
+   * subscription = {"streamName","groupId","id"?}; result: what the stream config's
+   * canAccess(subscription, authContext, ctx) returned (the supervisor requires a boolean)
+   *
+   * @generated from enum value: TRIGGER_KIND_CAN_ACCESS = 5;
+   */
+  CAN_ACCESS = 5,
 }
 
 /**

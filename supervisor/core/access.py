@@ -1,0 +1,84 @@
+"""Stream access in a running project: the project's ``authenticate`` hook and each stream's
+``canAccess``, run in the runner of the language their file is written in.
+
+Nothing is cached: ``authenticate`` runs once per WebSocket connection (per SSE/JSON request), and
+``canAccess`` once per join. A hook that throws, times out, cannot run (its runner is down, its file
+failed to load) or, for ``canAccess``, returns anything but a boolean raises ``AccessHookFailed``,
+which the realtime service logs and turns into a refusal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from supervisor.core.registry import Registry, Source
+from supervisor.protocol import InvokeResult, TriggerKind
+from supervisor.realtime import AccessHookFailed, AuthRequest, Room
+from supervisor.runners import InvocationTimeout, RunnerUnavailable
+from supervisor.storage import JsonObject, JsonValue
+
+#: how long a hook may take before the join (or the connection's authentication) is refused
+HOOK_TIMEOUT_S = 10.0
+
+#: runs a function of a hook or stream file: (source, label for logs, kind, payload_json, timeout)
+HookInvoker = Callable[[Source, str, TriggerKind, bytes, float], Awaitable[InvokeResult]]
+
+
+class RunnerAccessPolicy:
+    def __init__(
+        self, registry: Callable[[], Registry], invoke: HookInvoker, timeout: float = HOOK_TIMEOUT_S
+    ) -> None:
+        self._registry = registry
+        self._invoke = invoke
+        self._timeout = timeout
+
+    async def authenticate(self, request: AuthRequest) -> JsonValue:
+        hook = self._registry().auth_hook
+        if hook is None:
+            return None
+        return await self._run(hook, "authenticate", TriggerKind.AUTHENTICATE, [request.as_json()])
+
+    async def can_access(self, room: Room, auth_context: JsonValue) -> bool:
+        registry = self._registry()
+        config = registry.streams.get(room.stream)
+        source = registry.stream_sources.get(room.stream)
+        if config is None or config.can_access is None or source is None:
+            return True
+        subscription: JsonObject = {"streamName": room.stream, "groupId": room.group_id}
+        if room.item_id is not None:
+            subscription["id"] = room.item_id
+        label = f"{room.stream}.canAccess"
+        allowed = await self._run(source, label, TriggerKind.CAN_ACCESS, [subscription, auth_context])
+        if not isinstance(allowed, bool):
+            raise AccessHookFailed(
+                f"canAccess of stream {room.stream!r} ({source.file}) returned {_describe(allowed)}, "
+                "not a boolean"
+            )
+        return allowed
+
+    async def _run(self, source: Source, label: str, kind: TriggerKind, args: list[Any]) -> JsonValue:
+        what = f"{label} ({source.file})"
+        try:
+            # The runner cancels the hook at the timeout; the outer bound also covers waiting for a
+            # restarting runner, which the pool would otherwise wait for on its own, longer, clock.
+            async with asyncio.timeout(self._timeout + 1.0):
+                result = await self._invoke(source, label, kind, orjson.dumps(args), self._timeout)
+        except (InvocationTimeout, TimeoutError):
+            raise AccessHookFailed(f"{what} did not answer within {self._timeout:g}s") from None
+        except RunnerUnavailable as exc:
+            raise AccessHookFailed(f"{what} could not run: {exc}") from None
+        if not result.ok:
+            error = result.error
+            message = f"{error.name}: {error.message}" if error else "unknown error"
+            raise AccessHookFailed(f"{what} threw {message}", error.stack if error else "")
+        value: JsonValue = orjson.loads(result.result_json) if result.result_json else None
+        return value
+
+
+def _describe(value: JsonValue) -> str:
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= 60 else text[:57] + "..."
