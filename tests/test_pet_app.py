@@ -12,6 +12,7 @@ exist yet is skipped.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -697,3 +698,22 @@ def test_every_language_answers_the_same_json(pet_server: MotiaServer, fake_open
         transcripts[lang] = normalize(api.transcript, lang)
     assert transcripts["js"] == transcripts["ts"]
     assert transcripts["py"] == transcripts["ts"]
+
+
+def test_creation_stream_can_be_watched_live_over_sse(pet_server: MotiaServer, lang: str) -> None:
+    """What the README shows: `curl -N .../__motia/sse/petCreation/<trace id of the POST>`."""
+    created = pet_server.client.post(f"/{lang}/pets", json={"name": "Sky", "species": "bird", "ageMonths": 5})
+    assert created.status_code == 201, created.text
+    trace_id = created.headers["x-trace-id"]
+    seen: set[str] = set()
+    with pet_server.client.stream("GET", f"/__motia/sse/petCreation/{trace_id}", timeout=30) as events:
+        assert events.headers["content-type"].startswith("text/event-stream")
+        for line in events.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line.removeprefix("data:"))
+            data = message["event"]["data"]
+            seen.update(item["id"] for item in (data if isinstance(data, list) else [data]))
+            if {"created", "completed", "in_quarantine"} <= seen:
+                break
+    assert {"created", "completed", "in_quarantine"} <= seen
