@@ -340,3 +340,20 @@ def test_cli_emit_posts_an_event_to_the_running_server(conformance_server: Motia
 
 def test_health_endpoint_counts_loaded_steps(conformance_server: MotiaServer) -> None:
     assert httpx.get(f"{conformance_server.url}/__motia/health").json()["status"] == "ok"
+
+
+@lang_param
+def test_head_answers_like_get_without_a_body(conformance_server: MotiaServer, lang: str) -> None:
+    get = conformance_server.client.get(f"/{lang}/state/head/k")
+    head = conformance_server.client.head(f"/{lang}/state/head/k")
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(get.content))
+
+
+def test_body_over_the_limit_is_a_413(conformance_server: MotiaServer) -> None:
+    response = conformance_server.client.post(
+        "/ts/echo/1", content=b"x" * (33 * 1024 * 1024), headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "Payload Too Large"

@@ -194,3 +194,28 @@ def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
     assert proc.returncode == 0, text
     assert "restarting" not in text
     assert "stopped" in text
+
+
+def test_api_handler_over_its_timeout_answers_504_and_the_runner_keeps_serving(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/slow.step.js": """
+                exports.config = { type: 'api', name: 'Slow', path: '/slow', method: 'GET', emits: [] }
+                exports.handler = async () => {
+                  await new Promise((resolve) => setTimeout(resolve, 3000))
+                  return { status: 200, body: {} }
+                }
+            """,
+            "steps/fast.step.js": """
+                exports.config = { type: 'api', name: 'Fast', path: '/fast', method: 'GET', emits: [] }
+                exports.handler = async () => ({ status: 200, body: { fast: true } })
+            """,
+        },
+        {"apiTimeoutSeconds": 1},
+    )
+    with MotiaServer(tmp_path) as server:
+        response = server.client.get("/slow")
+        assert response.status_code == 504
+        assert "did not finish within 1s" in response.json()["message"]
+        assert server.client.get("/fast").json() == {"fast": True}

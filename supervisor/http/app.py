@@ -1,26 +1,20 @@
-"""The quart application: api step routes plus a few internal endpoints under ``/__motia``."""
+"""The quart application: internal endpoints under ``/__motia``, 404s and 405s.
+
+Requests that match an api step are served by ``ApiStepFront`` in front of quart.
+"""
 
 from __future__ import annotations
-
-import logging
-import uuid
-from typing import Any
 
 import orjson
 from quart import Quart, Response, request
 
-from supervisor.config import ApiStepConfig
-from supervisor.core.registry import Step
 from supervisor.core.runtime import Runtime
 from supervisor.core.trace import new_trace_id
-from supervisor.http._requests import BadRequestBody, collapse, parse_body
-from supervisor.http._responses import handler_response, json_response
+from supervisor.http._responses import json_response, to_quart
+from supervisor.http.api_steps import run_api_step
+from supervisor.http.asgi import MAX_BODY_BYTES, ApiStepFront
 from supervisor.http.router import Match, MethodNotAllowed
-from supervisor.protocol import TriggerKind
 from supervisor.realtime import register_realtime
-from supervisor.runners import InvocationTimeout, RunnerUnavailable
-
-_logger = logging.getLogger("motia.http")
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 
@@ -28,8 +22,7 @@ ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 def create_app(runtime: Runtime) -> Quart:
     app = Quart("motia")
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
-    dev = runtime.settings.mode == "dev"
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
     @app.route("/__motia/health", methods=["GET"])
     async def health() -> Response:
@@ -86,7 +79,13 @@ def create_app(runtime: Runtime) -> Quart:
     async def api(path: str) -> Response:
         found = runtime.registry.routes.match(request.method, request.path)
         if isinstance(found, Match):
-            return await _run_api_step(runtime, found.target, found.path_params, dev)
+            # normally served by the ApiStepFront before quart sees the request
+            headers = [(name.lower(), value) for name, value in request.headers.items()]
+            query = request.query_string.decode("latin-1")
+            answer = await run_api_step(
+                runtime, found.target, found.path_params, headers, query, await _body()
+            )
+            return to_quart(answer)
         if request.path == "/emit" and request.method == "POST":  # what `npx motia emit` posts to
             return await _emit_from_request(runtime)
         if isinstance(found, MethodNotAllowed):
@@ -104,6 +103,7 @@ def create_app(runtime: Runtime) -> Quart:
         )
 
     register_realtime(app, runtime)
+    app.asgi_app = ApiStepFront(app.asgi_app, runtime)  # type: ignore[method-assign]
     return app
 
 
@@ -129,75 +129,3 @@ async def _emit_from_request(runtime: Runtime) -> Response:
     return json_response(
         200, {"success": True, "topic": payload["topic"], "subscribers": count, "traceId": trace_id}
     )
-
-
-async def _run_api_step(runtime: Runtime, step: Step, path_params: dict[str, str], dev: bool) -> Response:
-    config = step.config
-    assert isinstance(config, ApiStepConfig)
-    raw = await _body()
-    try:
-        body = parse_body(raw, request.headers.get("content-type", ""))
-    except BadRequestBody as exc:
-        return json_response(400, {"error": "Bad Request", "message": str(exc)})
-    if step.body_validator is not None:
-        errors = step.body_validator.errors(body)
-        if errors:
-            return json_response(
-                400,
-                {
-                    "error": "Validation failed",
-                    "message": "request body does not match the step's bodySchema",
-                    "errors": [error.as_json() for error in errors],
-                },
-            )
-    trace_id = new_trace_id()
-    payload: dict[str, Any] = {
-        "body": body,
-        "headers": collapse([(name.lower(), value) for name, value in request.headers.items()]),
-        "pathParams": path_params,
-        "queryParams": collapse(list(request.args.items(multi=True))),
-    }
-    timeout = runtime.settings.config.api_timeout_s
-    try:
-        result = await runtime.invoke(step, TriggerKind.API, orjson.dumps(payload), trace_id, timeout=timeout)
-    except RunnerUnavailable as exc:
-        _logger.error(
-            "step %s could not run: %s", step.name, exc, extra={"step": step.name, "trace_id": trace_id}
-        )
-        return json_response(
-            503,
-            {
-                "error": "Service Unavailable",
-                "message": f"the {step.language} runner for step {step.name} is unavailable: {exc}",
-                "traceId": trace_id,
-            },
-            {"Retry-After": "1"},
-        )
-    except InvocationTimeout as exc:
-        return json_response(504, {"error": "Gateway Timeout", "message": str(exc), "traceId": trace_id})
-    if not result.ok:
-        error_id = uuid.uuid4().hex[:16]
-        error = result.error
-        summary = f"{error.name}: {error.message}" if error else "handler failed"
-        _logger.error(
-            "api handler failed [errorId %s]: %s",
-            error_id,
-            summary,
-            extra={
-                "step": step.name,
-                "trace_id": trace_id,
-                "meta": {"errorId": error_id, "stack": error.stack if error else ""},
-            },
-        )
-        body_out: dict[str, Any] = {
-            "error": "Internal Server Error",
-            "errorId": error_id,
-            "traceId": trace_id,
-        }
-        if dev and error is not None:
-            body_out["message"] = summary
-            body_out["stack"] = error.stack
-        return json_response(500, body_out)
-    response = handler_response(orjson.loads(result.result_json) if result.result_json else None)
-    response.headers["x-trace-id"] = trace_id
-    return response

@@ -37,6 +37,17 @@ from supervisor.runners._errors import ContextCallError, InvocationTimeout, Runn
 from supervisor.runners._spec import RUNNER_COOKIE, RunnerSpec
 
 ContextCallHandler = Callable[[ContextCall], Awaitable[object]]
+
+
+class _Expired(Exception):
+    """An invocation's timer ran out (internal: turned into InvocationTimeout)."""
+
+
+def _expire(future: asyncio.Future[InvokeResult]) -> None:
+    if not future.done():
+        future.set_exception(_Expired())
+
+
 T = TypeVar("T")
 
 _logger = logging.getLogger("motia.runner")
@@ -64,6 +75,7 @@ class RunnerConnection:
         self._loads: dict[int, asyncio.Future[LoadResult]] = {}
         self._pongs: dict[int, asyncio.Future[None]] = {}
         self._call_tasks: set[asyncio.Task[None]] = set()
+        self._outbox: list[bytes] = []
         self._closed = asyncio.Event()
         self.close_reason = ""
         self.hello: HelloReply | None = None
@@ -163,6 +175,7 @@ class RunnerConnection:
             return
         with contextlib.suppress(RunnerUnavailable):
             self._send(wire.encode_shutdown(int(grace * 1000)))
+        self._flush()
         if self._proc.stdin is not None:
             with contextlib.suppress(Exception):
                 self._proc.stdin.close()
@@ -197,21 +210,25 @@ class RunnerConnection:
         if self._closed.is_set():
             raise RunnerDied(f"{self.runner_id} is not running")
         invocation_id = next(self._ids)
-        future: asyncio.Future[InvokeResult] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[InvokeResult] = loop.create_future()
         self._invocations[invocation_id] = future
+        # A plain timer rather than wait_for(shield(...)): this is the hot path of every
+        # request and event, and wait_for costs a task and two extra callbacks per call.
+        timer = loop.call_later(timeout, _expire, future) if timeout is not None else None
         try:
             self._send(
                 wire.encode_invoke(invocation_id, file, step_name, kind, payload_json, trace_id, topic)
             )
-            if timeout is None:
-                return await future
             try:
-                return await asyncio.wait_for(asyncio.shield(future), timeout)
-            except TimeoutError:
+                return await future
+            except _Expired:
                 with contextlib.suppress(RunnerUnavailable):
                     self._send(wire.encode_cancel(invocation_id, f"timed out after {timeout:g}s"))
                 raise InvocationTimeout(f"step {step_name} did not finish within {timeout:g}s") from None
         finally:
+            if timer is not None:
+                timer.cancel()
             self._invocations.pop(invocation_id, None)
 
     # -------------------------------------------------------------- I/O
@@ -220,7 +237,20 @@ class RunnerConnection:
         proc = self._proc
         if proc is None or proc.stdin is None or self._closed.is_set() or proc.stdin.is_closing():
             raise RunnerDied(f"{self.runner_id} is not running")
-        proc.stdin.write(frame)
+        # Frames queued in one turn of the event loop go out in one write (one syscall):
+        # under load, many invocations and replies are produced per turn.
+        self._outbox.append(frame)
+        if len(self._outbox) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        if not self._outbox:
+            return
+        data = b"".join(self._outbox)
+        self._outbox.clear()
+        proc = self._proc
+        if proc is not None and proc.stdin is not None and not proc.stdin.is_closing():
+            proc.stdin.write(data)
 
     async def _await_or_closed(self, future: asyncio.Future[T], timeout: float, what: str) -> T:
         closed: asyncio.Future[bool] = asyncio.ensure_future(self._closed.wait())
