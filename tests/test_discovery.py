@@ -174,7 +174,9 @@ def test_motia_config_is_a_hook_file_only_when_it_has_stream_auth(tmp_path: Path
     (tmp_path / "motia.config.ts").write_text("export default defineConfig({ plugins: [] })\n")
     (tmp_path / "motia.config.json").write_text('{"streamAuth": "not code"}\n')
     assert discover(tmp_path).hook_files == []
-    (tmp_path / "motia.config.ts").write_text("export default defineConfig({ streamAuth: { authenticate } })\n")
+    (tmp_path / "motia.config.ts").write_text(
+        "export default defineConfig({ streamAuth: { authenticate } })\n"
+    )
     (tmp_path / "steps").mkdir()
     (tmp_path / "steps" / "motia.config.ts").write_text("streamAuth")  # the root only, as in Motia
     assert discover(tmp_path).hook_files == [SourceFile("motia.config.ts", "node")]

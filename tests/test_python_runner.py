@@ -781,7 +781,11 @@ def test_authenticate_and_can_access_hooks(tmp_path: Path) -> None:
         assert log.message == "authenticating" and "motia-run" in log.meta_json.decode()
         harness.invoke(2, "motia_auth.py", "authenticate", AUTHENTICATE, [{**request, "token": "boom"}])
         failed = harness.recv_kind("result").result
-        assert (failed.ok, failed.error.name, failed.error.message) == (False, "PermissionError", "bad token shape")
+        assert (failed.ok, failed.error.name, failed.error.message) == (
+            False,
+            "PermissionError",
+            "bad token shape",
+        )
         assert "motia_auth.py" in failed.error.stack
         harness.invoke(3, "steps/motia_auth.py", "authenticate", AUTHENTICATE, [request])
         assert "does not export authenticate" in harness.recv_kind("result").result.error.message
@@ -793,11 +797,19 @@ def test_authenticate_and_can_access_hooks(tmp_path: Path) -> None:
             harness.invoke(invocation_id, file, "secured.canAccess", CAN_ACCESS, [subscription, context])
             return harness.recv_kind("result", where=lambda m: m.result.invocation_id == invocation_id).result
 
-        assert json.loads(can_access(10, "steps/secured_stream.py", "u1", {"userId": "u1"}).result_json) is True
-        assert json.loads(can_access(11, "steps/secured_stream.py", "u2", {"userId": "u1"}).result_json) is False
+        assert (
+            json.loads(can_access(10, "steps/secured_stream.py", "u1", {"userId": "u1"}).result_json) is True
+        )
+        assert (
+            json.loads(can_access(11, "steps/secured_stream.py", "u2", {"userId": "u1"}).result_json) is False
+        )
         assert json.loads(can_access(12, "steps/secured_stream.py", "u1", None).result_json) is False
         thrown = can_access(13, "steps/exploding_stream.py", "g", None)
-        assert (thrown.ok, thrown.error.name, thrown.error.message) == (False, "RuntimeError", "no access today")
+        assert (thrown.ok, thrown.error.name, thrown.error.message) == (
+            False,
+            "RuntimeError",
+            "no access today",
+        )
         assert not can_access(14, "steps/open_stream.py", "g", None).ok  # no canAccess to run
         assert not can_access(15, "steps/never_loaded_stream.py", "g", None).ok
 

@@ -21,12 +21,18 @@ pytestmark = pytest.mark.e2e
 
 FIXTURES = Path(__file__).parent / "fixtures" / "realtime_auth"
 HOOK_FILE = {"ts": "motia.auth.ts", "js": "steps/motia.auth.js", "py": "src/motia_auth.py"}
-STREAM_FILE = {"ts": "steps/secured.stream.ts", "js": "steps/secured.stream.js", "py": "steps/secured_stream.py"}
+STREAM_FILE = {
+    "ts": "steps/secured.stream.ts",
+    "js": "steps/secured.stream.js",
+    "py": "steps/secured_stream.py",
+}
 GOOD = ["Authorization", "good-token"]
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)
-def secured(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+def secured(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MotiaServer]:
     lang: str = request.param
     project = tmp_path_factory.mktemp(f"auth-{lang}")
     shutil.copytree(FIXTURES / lang, project, dirs_exist_ok=True)
@@ -62,7 +68,10 @@ async def test_websocket_joins_are_allowed_or_denied_by_the_hooks(secured: Motia
         assert sync["type"] == "sync" and isinstance(sync["data"], list)
         await write_async(secured, "u1", "a", "first")
         created = await socket.next()
-        assert (created["groupId"], created["event"]) == ("u1", {"type": "create", "data": {"title": "first", "id": "a"}})
+        assert (created["groupId"], created["event"]) == (
+            "u1",
+            {"type": "create", "data": {"title": "first", "id": "a"}},
+        )
 
         socket.join("secured", "u2", sub="theirs")
         refused = await socket.next()
@@ -72,7 +81,11 @@ async def test_websocket_joins_are_allowed_or_denied_by_the_hooks(secured: Motia
         await write_async(secured, "u2", "b", "not for u1")
         await write_async(secured, "u1", "c", "second")
         after = await socket.next()
-        assert (after["groupId"], after["event"]["type"], after["event"]["data"]["id"]) == ("u1", "create", "c")
+        assert (after["groupId"], after["event"]["type"], after["event"]["data"]["id"]) == (
+            "u1",
+            "create",
+            "c",
+        )
         with pytest.raises(TimeoutError):
             await socket.next(timeout=0.3)
     finally:
@@ -102,7 +115,9 @@ def test_sse_and_json_reads_are_denied_with_403(secured: MotiaServer) -> None:
     write(secured, "u2", "k", "other")
     client = secured.client
     bearer = {"Authorization": "Bearer good-token"}
-    assert {"title": "json", "id": "j"} in client.get("/__motia/streams/secured/u1?authToken=good-token").json()
+    assert {"title": "json", "id": "j"} in client.get(
+        "/__motia/streams/secured/u1?authToken=good-token"
+    ).json()
     assert client.get("/__motia/streams/secured/u1/j", headers=bearer).json() == {"title": "json", "id": "j"}
     for url, headers in [
         ("/__motia/streams/secured/u1", {}),  # anonymous
@@ -131,7 +146,10 @@ async def test_a_hook_that_throws_denies_and_logs_its_file(secured: MotiaServer)
         exploding_token.join("secured", "u1")
         assert "authentication failed" in denial(await exploding_token.next())["message"]
         good.join("secured", "explode")  # canAccess throws for this group
-        assert denial(await good.next())["message"] == "access to secured/explode denied: the access check failed"
+        assert (
+            denial(await good.next())["message"]
+            == "access to secured/explode denied: the access check failed"
+        )
         await write_async(secured, "u1", "z", "after the failures")
         await write_async(secured, "explode", "z", "after the failures")
         for socket in (exploding_token, good):

@@ -29,7 +29,9 @@ def _stream(file: str, **config: Any) -> LoadedFile:
 
 
 def _result(
-    streams: tuple[LoadedFile, ...] = (), hooks: tuple[LoadedFile, ...] = (), errors: tuple[LoadError, ...] = ()
+    streams: tuple[LoadedFile, ...] = (),
+    hooks: tuple[LoadedFile, ...] = (),
+    errors: tuple[LoadError, ...] = (),
 ) -> LoadResult:
     return LoadResult(1, (), streams, errors, hooks)
 
@@ -133,7 +135,14 @@ async def test_authenticate_and_can_access_run_in_the_files_runner(registry: Reg
             Source("motia_auth.py", "python"),
             "authenticate",
             TriggerKind.AUTHENTICATE,
-            [{"url": "ws://h/?authToken=t", "headers": {"host": "h"}, "query": {"authToken": "t"}, "token": "t"}],
+            [
+                {
+                    "url": "ws://h/?authToken=t",
+                    "headers": {"host": "h"},
+                    "query": {"authToken": "t"},
+                    "token": "t",
+                }
+            ],
             2.5,
         ),
         (
@@ -156,7 +165,10 @@ async def test_without_a_hook_everyone_is_anonymous() -> None:
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        (_ok("yes"), "canAccess of stream 'secured' (steps/secured_stream.py) returned \"yes\", not a boolean"),
+        (
+            _ok("yes"),
+            "canAccess of stream 'secured' (steps/secured_stream.py) returned \"yes\", not a boolean",
+        ),
         (_ok(None), "returned null, not a boolean"),
         (_ok(1), "returned 1, not a boolean"),
         (
@@ -217,7 +229,9 @@ async def test_can_access_failures_refuse_without_telling_the_client_the_hooks_e
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.ERROR, "motia.realtime")
-    failing = _realtime(ScriptedPolicy(allowed=AccessHookFailed("items.canAccess (x.stream.ts) threw Error: db")))
+    failing = _realtime(
+        ScriptedPolicy(allowed=AccessHookFailed("items.canAccess (x.stream.ts) threw Error: db"))
+    )
     with pytest.raises(AccessDenied) as denied:
         await failing.check_access(Room("items", "g"), Identity({"userId": "u1"}))
     assert str(denied.value) == "access to items/g denied: the access check failed"
