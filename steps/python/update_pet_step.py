@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 from services.pet_lifecycle import NEEDS_DATA_FLAG, allowed_staff_targets, invalid_transition_message
 from services.pet_store import MAX_SAFE_INTEGER, js_number, js_trim, now_ms, pet_store
-from services.types import plain_json_schema
+from services.types import PetStatus, plain_json_schema
 
 
 class UpdatePetBody(BaseModel):
@@ -18,21 +18,7 @@ class UpdatePetBody(BaseModel):
     weightKg: Annotated[float, Field(gt=0)] | SkipJsonSchema[None] = None
     symptoms: list[str] | SkipJsonSchema[None] = None
     notes: str | SkipJsonSchema[None] = None
-    status: (
-        Literal[
-            "new",
-            "in_quarantine",
-            "healthy",
-            "available",
-            "pending",
-            "adopted",
-            "ill",
-            "under_treatment",
-            "recovered",
-            "deleted",
-        ]
-        | SkipJsonSchema[None]
-    ) = None
+    status: PetStatus | SkipJsonSchema[None] = None
 
 
 # Fields whose change answers an adoption review's needs_data verdict.

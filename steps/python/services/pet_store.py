@@ -13,26 +13,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Any, cast, get_args
 
-from services.types import NewPet, Pet, PetChanges, PetUpdate
+from services.types import NewPet, Pet, PetChanges, PetStatus, PetUpdate
 
 PETS_GROUP = "py-pets"
 
 SPECIES = ("dog", "cat", "bird", "other")
 
-PET_STATUSES = (
-    "new",
-    "in_quarantine",
-    "healthy",
-    "available",
-    "pending",
-    "adopted",
-    "ill",
-    "under_treatment",
-    "recovered",
-    "deleted",
-)
+PET_STATUSES: tuple[str, ...] = get_args(PetStatus)
 
 DAY_MS = 24 * 60 * 60 * 1000
 PURGE_AFTER_MS = 30 * DAY_MS
