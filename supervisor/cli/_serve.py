@@ -15,9 +15,18 @@ from supervisor.core.runtime import Runtime, StartupError
 from supervisor.http.app import create_app
 from supervisor.logs import configure_logging
 from supervisor.realtime.websocket import MAX_CLIENT_FRAME
+from supervisor.reload import code_changes
 from supervisor.settings import Settings, SettingsError, load_project_config
 
 _logger = logging.getLogger("motia.core")
+
+
+async def _reload_on_changes(runtime: Runtime, stop: asyncio.Event) -> None:
+    async for _changes in code_changes(runtime.settings.project_root, stop):
+        try:
+            await runtime.reload()
+        except Exception:
+            _logger.exception("reload failed; the previous code keeps serving")
 
 
 def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> int:
@@ -71,12 +80,15 @@ async def _serve(settings: Settings) -> int:
         settings.port,
         len(runtime.registry.steps),
     )
+    reloader = asyncio.create_task(_reload_on_changes(runtime, stop)) if settings.mode == "dev" else None
     try:
         await serve(app, config, shutdown_trigger=stop.wait)
     except OSError as exc:
         _logger.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc)
         await runtime.stop(0)
         return 1
+    if reloader is not None:
+        reloader.cancel()
     _logger.info("shutting down: finishing in-flight work")
     await runtime.stop()
     _logger.info("stopped")

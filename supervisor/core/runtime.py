@@ -70,6 +70,8 @@ class Runtime:
         self._queue: EventQueue
         self.bus: EventBus
         self.cron = CronScheduler(self._fire_cron)
+        self._calls: ContextCalls
+        self._reload_lock = asyncio.Lock()
         self._started = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -77,8 +79,6 @@ class Runtime:
     async def start(self) -> None:
         settings = self.settings
         config = settings.config
-        root = settings.project_root
-        discovery = discover(root)
         if {config.state.adapter, config.streams.adapter, config.events.adapter} & {"sqlite"}:
             self._database = await SqliteDatabase.open(settings.data_dir / "motia.db")
         self.state = (
@@ -103,8 +103,44 @@ class Runtime:
             if config.events.adapter == "sqlite" and self._database
             else MemoryEventQueue()
         )
-        calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit)
+        self._calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit)
+        self.pools, self.registry = await self._load_code()
+        if self.registry.problems and settings.mode == "start":
+            await self._close_pools(self.pools, 0)
+            raise StartupError(self.registry.problems)
+        self._announce(self.registry)
 
+        self.bus = EventBus(
+            self._queue,
+            self._deliver,
+            self._policy_for,
+            concurrency=config.events.concurrency,
+        )
+        await self.bus.start()
+        self.cron.start(self._cron_jobs(self.registry))
+        self._started = True
+
+    async def reload(self) -> None:
+        """Load the project's code again (``motia dev`` on file changes) and swap it in.
+
+        New runners load the new files next to the old ones; once they are up, requests,
+        events and cron go to them, and the old runners finish what they had in flight.
+        Runners are replaced rather than asked to re-import, so helper modules a step
+        imports are fresh too.
+        """
+        async with self._reload_lock:
+            _logger.info("files changed: reloading steps")
+            pools, registry = await self._load_code()
+            old_pools, self.pools, self.registry = self.pools, pools, registry
+            self._announce(registry, verb="UPDATED")
+            self.cron.replace(self._cron_jobs(registry))
+            await self._close_pools(old_pools, self.settings.config.shutdown_grace_s)
+
+    async def _load_code(self) -> tuple[dict[str, RunnerPool], Registry]:
+        """Discover the project's files, start runners for them, validate what they loaded."""
+        settings = self.settings
+        root = settings.project_root
+        discovery = discover(root)
         files: dict[str, tuple[list[str], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
         for source in discovery.step_files:
             files[source.language][0].append(source.path)
@@ -113,15 +149,16 @@ class Runtime:
         for source in discovery.hook_files:
             files[source.language][2].append(source.path)
 
-        runner_config = config.runners
+        runner_config = settings.config.runners
         log_level = "debug" if settings.debug else "info"
+        pools: dict[str, RunnerPool] = {}
         for language, (step_files, stream_files, hook_files) in files.items():
             language_settings = runner_config.node if language == "node" else runner_config.python
-            self.pools[language] = RunnerPool(
+            pools[language] = RunnerPool(
                 spec_for(language, root),
                 root,
                 log_level,
-                calls,
+                self._calls,
                 step_files,
                 stream_files,
                 PoolSettings(
@@ -133,51 +170,42 @@ class Runtime:
             )
         results: dict[str, LoadResult] = {}
         startup_problems: list[LoadProblem] = []
-        languages = list(self.pools)
-        outcomes = await asyncio.gather(
-            *(self.pools[lang].start() for lang in languages), return_exceptions=True
-        )
+        languages = list(pools)
+        outcomes = await asyncio.gather(*(pools[lang].start() for lang in languages), return_exceptions=True)
         for language, outcome in zip(languages, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 startup_problems.append(LoadProblem(f"<{language} runner>", f"could not start: {outcome}"))
             else:
                 results[language] = outcome
+        registry = build_registry(results, discovery.hook_files)
+        registry.problems[:0] = startup_problems
+        return pools, registry
 
-        self.registry = build_registry(results, discovery.hook_files)
-        self.registry.problems[:0] = startup_problems
-        if self.registry.problems and settings.mode == "start":
-            await self._close_runners(0)
-            raise StartupError(self.registry.problems)
-        for problem in self.registry.problems:
+    def _announce(self, registry: Registry, verb: str = "CREATED") -> None:
+        for problem in registry.problems:
             _logger.error("%s", problem, extra={"meta": {"stack": problem.stack}} if problem.stack else None)
-        for step in self.registry.steps.values():
+        for step in registry.steps.values():
             label = next((v for k, v in _KIND_LABEL.items() if isinstance(step.config, k)), "Noop")
-            _logger.info("[CREATED] Step (%s) %s created", label, step.file, extra={"step": step.name})
-        if self.registry.auth_hook is not None:
-            _logger.info("stream authenticate hook: %s", self.registry.auth_hook.file)
+            _logger.info(
+                "[%s] Step (%s) %s %s", verb, label, step.file, verb.lower(), extra={"step": step.name}
+            )
+        if registry.auth_hook is not None:
+            _logger.info("stream authenticate hook: %s", registry.auth_hook.file)
 
-        self.bus = EventBus(
-            self._queue,
-            self._deliver,
-            self._policy_for,
-            concurrency=config.events.concurrency,
-        )
-        await self.bus.start()
-        self.cron.start(
-            [
-                CronJob(step.name, CronExpression.parse(step.config.cron))
-                for step in self.registry.crons
-                if isinstance(step.config, CronStepConfig)
-            ]
-        )
-        self._started = True
+    @staticmethod
+    def _cron_jobs(registry: Registry) -> list[CronJob]:
+        return [
+            CronJob(step.name, CronExpression.parse(step.config.cron))
+            for step in registry.crons
+            if isinstance(step.config, CronStepConfig)
+        ]
 
     async def stop(self, grace: float | None = None) -> None:
         grace = self.settings.config.shutdown_grace_s if grace is None else grace
         if self._started:
             await self.cron.stop(grace)
             await self.bus.stop(grace)
-        await self._close_runners(grace)
+        await self._close_pools(self.pools, grace)
         if self._started:
             await self._queue.close()
             await self.streams.close()
@@ -186,8 +214,9 @@ class Runtime:
             await self._database.close()
         self._started = False
 
-    async def _close_runners(self, grace: float) -> None:
-        await asyncio.gather(*(pool.stop(grace) for pool in self.pools.values()), return_exceptions=True)
+    @staticmethod
+    async def _close_pools(pools: dict[str, RunnerPool], grace: float) -> None:
+        await asyncio.gather(*(pool.stop(grace) for pool in pools.values()), return_exceptions=True)
 
     # ------------------------------------------------------------------ invoking steps
 

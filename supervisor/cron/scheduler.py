@@ -31,6 +31,14 @@ class CronScheduler:
             self._jobs[job.name] = job
             self._loops[job.name] = asyncio.create_task(self._loop(job), name=f"cron-{job.name}")
 
+    def replace(self, jobs: list[CronJob]) -> None:
+        """Schedule ``jobs`` instead of the current ones; runs already going finish on their own."""
+        for loop in self._loops.values():
+            loop.cancel()
+        self._loops.clear()
+        self._jobs.clear()
+        self.start(jobs)
+
     async def stop(self, grace: float) -> None:
         for loop in self._loops.values():
             loop.cancel()
