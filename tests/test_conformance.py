@@ -357,3 +357,17 @@ def test_body_over_the_limit_is_a_413(conformance_server: MotiaServer) -> None:
     )
     assert response.status_code == 413
     assert response.json()["error"] == "Payload Too Large"
+
+
+def test_post_emit_is_what_npx_motia_emit_sends(conformance_server: MotiaServer) -> None:
+    response = conformance_server.client.post("/emit", json={"topic": "shared.record", "data": {"npx": True}})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["subscribers"] == len(LANGUAGES)
+    for reader in LANGUAGES:
+        record = eventually(
+            lambda reader=reader: state_get(
+                conformance_server, reader, "records", f"{body['traceId']}:{reader}"
+            )
+        )
+        assert record["data"] == {"npx": True}
