@@ -91,16 +91,7 @@ class Loader:
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            where = location_in(exc, str(path))
-            result.errors.append(
-                pb.LoadError(
-                    file=file,
-                    line=where.line,
-                    column=where.column,
-                    message=describe(exc),
-                    stack=format_stack(exc),
-                )
-            )
+            result.errors.append(_load_error(file, path, exc))
             return
         authenticate = getattr(module, "authenticate", None)
         hooks = {"authenticate": authenticate} if callable(authenticate) else {}
@@ -123,16 +114,7 @@ class Loader:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             self._drop(file)
-            where = location_in(exc, str(path))
-            result.errors.append(
-                pb.LoadError(
-                    file=file,
-                    line=where.line,
-                    column=where.column,
-                    message=str(exc) if isinstance(exc, StepLoadError) else describe(exc),
-                    stack="" if isinstance(exc, StepLoadError) else format_stack(exc),
-                )
-            )
+            result.errors.append(_load_error(file, path, exc))
             return
         self._drop(file)
         entry = pb.LoadedFile(file=file, config_json=config_json)
@@ -189,3 +171,16 @@ class Loader:
 def _sanitize(filename: str) -> str:
     stem = filename[:-3] if filename.endswith(".py") else filename
     return re.sub(r"\W", "_", stem) or "step"
+
+
+def _load_error(file: str, path: Path, exc: BaseException) -> Any:
+    """A LoadError for ``file``: the location in it, and a stack unless the error is our own check."""
+    where = location_in(exc, str(path))
+    own_check = isinstance(exc, StepLoadError)
+    return pb.LoadError(
+        file=file,
+        line=where.line,
+        column=where.column,
+        message=str(exc) if own_check else describe(exc),
+        stack="" if own_check else format_stack(exc),
+    )
