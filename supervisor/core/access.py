@@ -73,7 +73,7 @@ class RunnerAccessPolicy:
             raise AccessHookFailed(f"{what} could not run: {exc}") from None
         if not result.ok:
             error = result.error
-            message = f"{error.name}: {error.message}" if error else "unknown error"
+            message = str(error) if error else "unknown error"
             raise AccessHookFailed(f"{what} threw {message}", error.stack if error else "")
         value: JsonValue = orjson.loads(result.result_json) if result.result_json else None
         return value

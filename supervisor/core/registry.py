@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 
@@ -89,10 +88,6 @@ class Registry:
             self.crons.append(step)
 
 
-def _decode(file: str, config_json: bytes) -> Any:
-    return orjson.loads(config_json)
-
-
 def build_registry(results: dict[str, LoadResult], hook_files: Sequence[SourceFile] = ()) -> Registry:
     """Validate every loaded config; collect every problem instead of stopping at the first.
 
@@ -111,7 +106,7 @@ def build_registry(results: dict[str, LoadResult], hook_files: Sequence[SourceFi
             )
         for loaded in result.steps:
             try:
-                config = parse_step_config(loaded.file, _decode(loaded.file, loaded.config_json))
+                config = parse_step_config(loaded.file, orjson.loads(loaded.config_json))
             except ConfigError as exc:
                 registry.problems.append(LoadProblem(loaded.file, str(exc)))
                 continue
@@ -130,7 +125,7 @@ def build_registry(results: dict[str, LoadResult], hook_files: Sequence[SourceFi
         for loaded in result.streams:
             try:
                 stream_configs.append(
-                    (loaded.file, parse_stream_config(loaded.file, _decode(loaded.file, loaded.config_json)))
+                    (loaded.file, parse_stream_config(loaded.file, orjson.loads(loaded.config_json)))
                 )
             except ConfigError as exc:
                 registry.problems.append(LoadProblem(loaded.file, str(exc)))

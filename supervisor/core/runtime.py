@@ -300,7 +300,7 @@ class Runtime:
         )
         if not result.ok:
             error = result.error
-            message = f"{error.name}: {error.message}" if error else "handler failed"
+            message = str(error) if error else "handler failed"
             _step_logger.error(
                 "handler failed (attempt %d): %s",
                 delivery.attempts + 1,
@@ -333,6 +333,6 @@ class Runtime:
             error = result.error
             _step_logger.error(
                 "cron handler failed: %s",
-                f"{error.name}: {error.message}" if error else "unknown error",
+                str(error) if error else "unknown error",
                 extra={"step": name, "trace_id": trace_id, "meta": {"stack": error.stack if error else ""}},
             )

@@ -88,7 +88,7 @@ async def run_api_step(
 
 def _handler_failed(runtime: Runtime, step: Step, trace_id: str, error: Any) -> HttpResponse:
     error_id = uuid.uuid4().hex[:16]
-    summary = f"{error.name}: {error.message}" if error else "handler failed"
+    summary = str(error) if error else "handler failed"
     _logger.error(
         "api handler failed [errorId %s]: %s",
         error_id,

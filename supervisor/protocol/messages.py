@@ -68,6 +68,9 @@ class ErrorInfo:
     message: str
     stack: str
 
+    def __str__(self) -> str:
+        return f"{self.name}: {self.message}"
+
 
 @dataclass(frozen=True, slots=True)
 class InvokeResult:
