@@ -37,9 +37,14 @@ class LanguageRunnerSettings(_Model):
     pool_size: int = Field(1, alias="poolSize", ge=1, le=64)
 
 
+class PythonRunnerSettings(LanguageRunnerSettings):
+    #: the interpreter (or virtualenv folder) Python steps run in; default: python_modules/, .venv/, venv/
+    interpreter: str | None = None
+
+
 class RunnerSettings(_Model):
     node: LanguageRunnerSettings = LanguageRunnerSettings()
-    python: LanguageRunnerSettings = LanguageRunnerSettings()
+    python: PythonRunnerSettings = PythonRunnerSettings()
     memory_limit_mb: float = Field(1024.0, alias="memoryLimitMb", gt=0)
     heartbeat_timeout_s: float = Field(10.0, alias="heartbeatTimeoutSeconds", gt=0)
 
@@ -79,6 +84,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "MOTIA_RETRY_BACKOFF_MS": ("events", "retryBackoffMs"),
     "MOTIA_NODE_POOL_SIZE": ("runners", "node", "poolSize"),
     "MOTIA_PYTHON_POOL_SIZE": ("runners", "python", "poolSize"),
+    "MOTIA_PYTHON_INTERPRETER": ("runners", "python", "interpreter"),
     "MOTIA_RUNNER_MEMORY_LIMIT_MB": ("runners", "memoryLimitMb"),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -84,10 +85,15 @@ def test_start_refuses_a_broken_project_and_lists_every_error_at_once(tmp_path: 
         check=False,
     )
     assert done.returncode == 1
-    output = done.stdout + done.stderr
-    assert "3 problem(s)" in output
+    # the refusal is readable lines on stderr, one per problem, not one escaped JSON line
+    lines = done.stderr.splitlines()
+    assert lines[0] == "motia start refused to start:"
+    assert "summary: 1 of 4 steps loaded, 3 problems" in lines
     for stem in ("broken", "bad-method", "zz-duplicate"):
-        assert step_path(lang, stem) in output
+        assert any(line.lstrip().startswith(tuple("123")) and step_path(lang, stem) in line for line in lines)
+    # and one structured record in the JSON log, for log collectors
+    record = next(json.loads(line) for line in done.stdout.splitlines() if "refused" in line)
+    assert record["level"] == "error" and len(record["meta"]["problems"]) == 3
 
 
 def test_a_runner_that_cannot_start_does_not_stop_the_other_languages_in_dev(tmp_path: Path) -> None:

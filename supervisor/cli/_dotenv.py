@@ -1,29 +1,23 @@
-"""Loads the project's ``.env`` into the environment (runners inherit it), without overriding."""
+"""Loads the project's ``.env`` into the environment (runners inherit it), without overriding.
+
+Parsed by python-dotenv with the rules Node Motia's ``dotenv`` follows and users rely on: ``export KEY=``
+prefixes, single and double quotes stripped, ``# comments`` after a value (quoted or not), values that
+span lines inside quotes, escapes (``\\n``, ``\\"``...) in double quotes. Like Node's dotenv, ``${VAR}`` is
+kept as written (no interpolation).
+"""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 
 def parse_dotenv(text: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for raw_line in text.splitlines():
-        line = raw_line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :].lstrip()
-        name, sep, value = line.partition("=")
-        if not sep:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[name.strip()] = value
-    return values
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def load_dotenv(project_root: Path) -> None:

@@ -1,22 +1,30 @@
-"""``motia dev`` / ``motia start``: run the runtime behind hypercorn until a signal arrives."""
+"""``motia dev`` / ``motia start``: run the runtime behind hypercorn until a signal arrives.
+
+Start-up order: the port is bound first (a taken port fails at once, before any runner starts), then
+the project's code is loaded, then the summary is printed, then "ready", then requests are served.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+import socket
 import sys
+from pathlib import Path
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from supervisor.cli._dotenv import load_dotenv
+from supervisor.cli._listen import ListenError, listen
+from supervisor.cli._project import prepare_project
+from supervisor.core.load_summary import LoadSummary, summarize
 from supervisor.core.runtime import Runtime, StartupError
 from supervisor.http.app import create_app
 from supervisor.logs import configure_logging
 from supervisor.realtime.websocket import MAX_CLIENT_FRAME
 from supervisor.reload import code_changes
-from supervisor.settings import Settings, SettingsError, load_project_config
+from supervisor.settings import Settings
 
 _logger = logging.getLogger("motia.core")
 
@@ -30,24 +38,44 @@ async def _reload_on_changes(runtime: Runtime, stop: asyncio.Event) -> None:
 
 
 def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> int:
-    from pathlib import Path
-
-    root = Path(project).resolve()
     configure_logging("pretty" if mode == "dev" else "json", debug)
-    if not root.is_dir():
-        _logger.error("project directory %s does not exist", root)
+    config = prepare_project(Path(project))
+    if config is None:
         return 2
-    load_dotenv(root)
+    root = Path(project).resolve()
     try:
-        config = load_project_config(root)
-    except SettingsError as exc:
+        listener = listen(host, port)
+    except ListenError as exc:
         _logger.error("%s", exc)
-        return 2
+        return 1
     settings = Settings(project_root=root, mode=mode, host=host, port=port, debug=debug, config=config)
-    return asyncio.run(_serve(settings))
+    try:
+        return asyncio.run(_serve(settings, listener))
+    finally:
+        listener.close()
 
 
-async def _serve(settings: Settings) -> int:
+def log_summary(summary: LoadSummary, level: int) -> None:
+    """The summary block, one log record per line (readable in both the pretty and the JSON logs)."""
+    for line in summary.lines():
+        _logger.log(level, "%s", line)
+
+
+def _refuse(summary: LoadSummary) -> None:
+    """``motia start`` refuses: the block as plain lines on stderr, and one structured JSON record."""
+    _logger.error(
+        "motia start refused to start: %s",
+        summary.headline(),
+        extra={"meta": {"problems": [vars(failure) for failure in summary.failures]}},
+    )
+    sys.stdout.flush()
+    print("motia start refused to start:", file=sys.stderr)
+    for line in summary.lines():
+        print(line, file=sys.stderr)
+    print("Fix these (`motia build` lists them without serving) and start again.", file=sys.stderr)
+
+
+async def _serve(settings: Settings, listener: socket.socket) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -56,16 +84,25 @@ async def _serve(settings: Settings) -> int:
     runtime = Runtime(settings)
     try:
         await runtime.start()
-    except StartupError as exc:
-        _logger.error("motia start refused to start: %s", exc)
+    except StartupError:
+        assert runtime.loaded is not None
+        _refuse(summarize(runtime.loaded))
         return 1
     except Exception:
         _logger.exception("could not start")
         await runtime.stop(0)
         return 1
 
+    assert runtime.loaded is not None
+    summary = summarize(runtime.loaded)
+    if not summary.ok:
+        log_summary(summary, logging.ERROR)
+    elif summary.steps_found == 0:
+        _logger.warning("%s", summary.nothing_found_warning())
+
     config = Config()
-    config.bind = [f"{settings.host}:{settings.port}"]
+    # hypercorn takes the bound socket over (and closes it when it stops serving).
+    config.bind = [f"fd://{listener.detach()}"]
     config.accesslog = None
     config.errorlog = logging.getLogger("motia.http")
     config.graceful_timeout = settings.config.shutdown_grace_s
@@ -73,20 +110,16 @@ async def _serve(settings: Settings) -> int:
     # hypercorn would buffer a client's WebSocket frame up to 16 MiB before our own size check runs
     config.websocket_max_message_size = MAX_CLIENT_FRAME
     app = create_app(runtime)
+    # The socket is bound and listening: connections made from now on wait in its backlog.
     _logger.info(
-        "motia %s ready on http://%s:%d (%d steps)",
+        "motia %s ready on http://%s:%d (%s)",
         settings.mode,
         settings.host,
         settings.port,
-        len(runtime.registry.steps),
+        summary.headline(),
     )
     reloader = asyncio.create_task(_reload_on_changes(runtime, stop)) if settings.mode == "dev" else None
-    try:
-        await serve(app, config, shutdown_trigger=stop.wait)
-    except OSError as exc:
-        _logger.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc)
-        await runtime.stop(0)
-        return 1
+    await serve(app, config, shutdown_trigger=stop.wait)
     if reloader is not None:
         reloader.cancel()
     _logger.info("shutting down: finishing in-flight work")

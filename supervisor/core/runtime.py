@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from typing import Any
 
 import orjson
@@ -16,12 +15,12 @@ import orjson
 from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
 from supervisor.core.access import RunnerAccessPolicy
 from supervisor.core.context_calls import ContextCalls
-from supervisor.core.registry import LoadProblem, Registry, Source, Step, build_registry
+from supervisor.core.loading import LoadedCode, load_project_code
+from supervisor.core.registry import LoadProblem, Registry, Source, Step
 from supervisor.core.trace import new_trace_id
 from supervisor.cron.expression import CronExpression
 from supervisor.cron.scheduler import CronJob, CronScheduler
-from supervisor.discovery import discover
-from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
+from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import (
     DeadLetter,
     Delivery,
@@ -33,7 +32,7 @@ from supervisor.queue import (
     SqliteEventQueue,
 )
 from supervisor.realtime import Realtime
-from supervisor.runners import PoolSettings, RunnerPool, RunnerUnavailable, spec_for
+from supervisor.runners import RunnerPool, RunnerUnavailable
 from supervisor.settings import Settings
 from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
 from supervisor.storage import SqliteDatabase
@@ -71,6 +70,8 @@ class Runtime:
         self.bus: EventBus
         self.cron = CronScheduler(self._fire_cron)
         self._calls: ContextCalls
+        #: the last load of the project's code (files found, runners, failures), for the start-up summary
+        self.loaded: LoadedCode | None = None
         self._reload_lock = asyncio.Lock()
         self._started = False
 
@@ -137,49 +138,8 @@ class Runtime:
             await self._close_pools(old_pools, self.settings.config.shutdown_grace_s)
 
     async def _load_code(self) -> tuple[dict[str, RunnerPool], Registry]:
-        """Discover the project's files, start runners for them, validate what they loaded."""
-        settings = self.settings
-        root = settings.project_root
-        discovery = discover(root)
-        files: dict[str, tuple[list[str], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
-        for source in discovery.step_files:
-            files[source.language][0].append(source.path)
-        for source in discovery.stream_files:
-            files[source.language][1].append(source.path)
-        for source in discovery.hook_files:
-            files[source.language][2].append(source.path)
-
-        runner_config = settings.config.runners
-        log_level = "debug" if settings.debug else "info"
-        pools: dict[str, RunnerPool] = {}
-        for language, (step_files, stream_files, hook_files) in files.items():
-            language_settings = runner_config.node if language == "node" else runner_config.python
-            pools[language] = RunnerPool(
-                spec_for(language, root),
-                root,
-                log_level,
-                self._calls,
-                step_files,
-                stream_files,
-                PoolSettings(
-                    size=language_settings.pool_size,
-                    memory_limit_mb=runner_config.memory_limit_mb,
-                    heartbeat_timeout=runner_config.heartbeat_timeout_s,
-                ),
-                hook_files=hook_files,
-            )
-        results: dict[str, LoadResult] = {}
-        startup_problems: list[LoadProblem] = []
-        languages = list(pools)
-        outcomes = await asyncio.gather(*(pools[lang].start() for lang in languages), return_exceptions=True)
-        for language, outcome in zip(languages, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                startup_problems.append(LoadProblem(f"<{language} runner>", f"could not start: {outcome}"))
-            else:
-                results[language] = outcome
-        registry = build_registry(results, discovery.hook_files)
-        registry.problems[:0] = startup_problems
-        return pools, registry
+        self.loaded = await load_project_code(self.settings, self._calls)
+        return self.loaded.pools, self.loaded.registry
 
     def _announce(self, registry: Registry, verb: str = "CREATED") -> None:
         for problem in registry.problems:

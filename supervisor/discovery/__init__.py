@@ -1,21 +1,26 @@
 """Discovery: which files under ``steps/`` and ``src/`` are steps or streams, and the project's hook files."""
 
 from supervisor.discovery._hooks import find_hook_files, is_motia_config
+from supervisor.discovery._motia_config import HONOURED_KEYS, MotiaConfigKeys, advice_for, motia_config_keys
 from supervisor.discovery._naming import NODE_EXTENSIONS, SKIPPED_DIR_NAMES, classify, is_skipped_dir
 from supervisor.discovery._scan import SCAN_ROOTS, discover
 from supervisor.discovery._types import Discovery, FileKind, Language, SourceFile
 
 __all__ = [
+    "HONOURED_KEYS",
     "NODE_EXTENSIONS",
     "SCAN_ROOTS",
     "SKIPPED_DIR_NAMES",
     "Discovery",
     "FileKind",
     "Language",
+    "MotiaConfigKeys",
     "SourceFile",
+    "advice_for",
     "classify",
     "discover",
     "find_hook_files",
     "is_motia_config",
     "is_skipped_dir",
+    "motia_config_keys",
 ]

@@ -1,20 +1,38 @@
 """Runner processes: how they are started, spoken to, pooled and restarted."""
 
 from supervisor.runners._connection import ContextCallHandler, RunnerConnection
-from supervisor.runners._errors import ContextCallError, InvocationTimeout, RunnerDied, RunnerUnavailable
+from supervisor.runners._errors import (
+    ContextCallError,
+    InvocationTimeout,
+    RunnerDied,
+    RunnerSetupError,
+    RunnerUnavailable,
+)
+from supervisor.runners._files import RunnerFiles, runner_files
+from supervisor.runners._node_env import MIN_NODE_MAJOR, cache_dir, find_node, installed_node_runner
 from supervisor.runners._pool import PoolSettings, RunnerPool
-from supervisor.runners._spec import RunnerSpec, project_python, spec_for
+from supervisor.runners._python_env import PROJECT_VENVS, ProjectPython, project_python
+from supervisor.runners._spec import RunnerSpec, prepare_runner
 
 __all__ = [
+    "MIN_NODE_MAJOR",
+    "PROJECT_VENVS",
     "ContextCallError",
     "ContextCallHandler",
     "InvocationTimeout",
     "PoolSettings",
+    "ProjectPython",
     "RunnerConnection",
     "RunnerDied",
+    "RunnerFiles",
     "RunnerPool",
+    "RunnerSetupError",
     "RunnerSpec",
     "RunnerUnavailable",
+    "cache_dir",
+    "find_node",
+    "installed_node_runner",
+    "prepare_runner",
     "project_python",
-    "spec_for",
+    "runner_files",
 ]

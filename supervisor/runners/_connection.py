@@ -7,6 +7,7 @@ this module is the thin asyncio transport around it.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
@@ -81,6 +82,7 @@ class RunnerConnection:
         self._reader: asyncio.Task[None] | None = None
         self._stderr_reader: asyncio.Task[None] | None = None
         self._waiter: asyncio.Task[None] | None = None
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
 
     # -------------------------------------------------------------- lifecycle
 
@@ -323,6 +325,7 @@ class RunnerConnection:
         while line := await self._proc.stderr.readline():
             text = line.decode(errors="replace").rstrip()
             if text:
+                self._stderr_tail.append(text)
                 log_event(_logger, "info", text, step=self.runner_id)
 
     async def _wait_exit(self) -> None:
@@ -331,8 +334,13 @@ class RunnerConnection:
         if self._reader is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._reader, 2.0)
+        if self._stderr_reader is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._stderr_reader), 1.0)
         if not self.close_reason:
-            self.close_reason = f"exited with status {code}"
+            # The last thing it wrote says why a runner that never answered died (an ImportError...).
+            last_words = f": {self._stderr_tail[-1]}" if self._stderr_tail and self.hello is None else ""
+            self.close_reason = f"exited with status {code}{last_words}"
         self._closed.set()
         died = RunnerDied(f"{self.runner_id} {self.close_reason}")
         pending: list[asyncio.Future[Any]] = [

@@ -15,3 +15,14 @@ class InvocationTimeout(Exception):
 
 class ContextCallError(Exception):
     """A context call (state.*, streams.*, emit) that failed; the message reaches user code."""
+
+
+class RunnerSetupError(Exception):
+    """A runner cannot be started in this environment (no Node, Node too old, no npm, a broken
+    interpreter...): what was found and what to do, for the startup summary."""
+
+    def __init__(self, language: str, cause: str, fix: str) -> None:
+        super().__init__(f"{cause}; {fix}")
+        self.language = language
+        self.cause = cause
+        self.fix = fix

@@ -1,15 +1,15 @@
-"""How to start a runner of each language."""
+"""How to start a runner of each language in this environment."""
 
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-NODE_RUNNER_ENTRY = REPO_ROOT / "runners" / "node" / "bin" / "runner.mjs"
-PYTHON_RUNNER_PATH = REPO_ROOT / "runners" / "python"
+from supervisor.runners._files import runner_files
+from supervisor.runners._node_env import find_node, installed_node_runner
+from supervisor.runners._python_env import PROTOBUF_PATH_ENV, project_python, protobuf_search_path
+
 RUNNER_COOKIE = "motia-runner-v1"
 
 
@@ -18,37 +18,40 @@ class RunnerSpec:
     language: str
     argv: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
+    #: what runs the steps and why it was chosen, for the start-up log
+    description: str = ""
 
 
-def project_python(project_root: Path) -> str:
-    """The project's own interpreter: its .venv or python_modules venv, else ours."""
-    for venv in (".venv", "venv", "python_modules"):
-        for candidate in (
-            project_root / venv / "bin" / "python",
-            project_root / venv / "Scripts" / "python.exe",
-        ):
-            if candidate.exists():
-                return str(candidate)
-    return sys.executable
+def prepare_runner(language: str, project_root: Path, python_interpreter: str | None = None) -> RunnerSpec:
+    """Check the environment for a runner of ``language`` and say how to start it.
 
-
-def node_spec() -> RunnerSpec:
-    return RunnerSpec("node", ("node", str(NODE_RUNNER_ENTRY)))
-
-
-def python_spec(project_root: Path) -> RunnerSpec:
-    existing = os.environ.get("PYTHONPATH")
-    python_path = str(PYTHON_RUNNER_PATH) + (os.pathsep + existing if existing else "")
-    return RunnerSpec(
-        "python",
-        (project_python(project_root), "-X", "utf8", "-m", "motia_runner"),
-        {"PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1"},
-    )
-
-
-def spec_for(language: str, project_root: Path) -> RunnerSpec:
+    Raises ``RunnerSetupError`` (what was found, what to do) when it cannot run here. Blocking: the
+    first start of a node runner version installs its npm packages; call it from a worker thread.
+    """
     if language == "node":
         return node_spec()
     if language == "python":
-        return python_spec(project_root)
+        return python_spec(project_root, python_interpreter)
     raise ValueError(f"no runner for language {language!r}")
+
+
+def node_spec() -> RunnerSpec:
+    node = find_node()
+    runner = installed_node_runner(runner_files().node)
+    return RunnerSpec(
+        "node",
+        (node.path, str(runner / "bin" / "runner.mjs")),
+        description=f"Node.js {node.version} ({node.path})",
+    )
+
+
+def python_spec(project_root: Path, interpreter: str | None = None) -> RunnerSpec:
+    python = project_python(project_root, interpreter)
+    existing = os.environ.get("PYTHONPATH")
+    python_path = str(runner_files().python) + (os.pathsep + existing if existing else "")
+    return RunnerSpec(
+        "python",
+        (python.path, "-X", "utf8", "-m", "motia_runner"),
+        {"PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1", PROTOBUF_PATH_ENV: protobuf_search_path()},
+        description=f"{python.path}, {python.origin}",
+    )

@@ -9,6 +9,7 @@ embedded in the generated file (works with protobuf >= 3.20).
 from __future__ import annotations
 
 import ast
+import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ def _load() -> Any:
             return build_from_descriptor()
         except Exception:
             raise ImportError(
-                f"motia_runner needs the 'protobuf' package (>= 3.20) in this interpreter: {exc}"
+                f"protobuf missing in {sys.executable} (the Python runner needs protobuf >= 3.20 there): "
+                f"{exc}"
             ) from exc
 
 

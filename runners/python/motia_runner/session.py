@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from motia_runner import PROTOCOL_VERSION, jsonutil
+from motia_runner.bundled_protobuf import describe as describe_protobuf
 from motia_runner.calls import CallClient
 from motia_runner.context import Context
 from motia_runner.current import InvocationInfo, current_invocation
@@ -118,7 +119,7 @@ class Session:
             if root != self.loader.project_root:
                 self.loader = Loader(root)
         self.sink.set_level(hello.log_level or "info")
-        runtime = f"{platform.python_implementation()} {platform.python_version()}"
+        runtime = f"{platform.python_implementation()} {platform.python_version()}, {describe_protobuf()}"
         self.writer.send(
             pb.RunnerMessage(
                 hello=pb.HelloReply(

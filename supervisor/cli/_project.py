@@ -1,0 +1,38 @@
+"""What every command that runs a project does first: check the folder, load ``.env`` and the config,
+and say which keys of a Node Motia ``motia.config.ts`` are not honoured here."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from supervisor.cli._dotenv import load_dotenv
+from supervisor.discovery import HONOURED_KEYS, advice_for, motia_config_keys
+from supervisor.settings import ProjectConfig, SettingsError, load_project_config
+
+_logger = logging.getLogger("motia.core")
+
+
+def prepare_project(project: Path) -> ProjectConfig | None:
+    """The project's config, after loading its ``.env``; None (the error logged) when it cannot run."""
+    root = project.resolve()
+    if not root.is_dir():
+        _logger.error("project directory %s does not exist", root)
+        return None
+    load_dotenv(root)
+    try:
+        config = load_project_config(root)
+    except SettingsError as exc:
+        _logger.error("%s", exc)
+        return None
+    warn_about_motia_config(root)
+    return config
+
+
+def warn_about_motia_config(root: Path) -> None:
+    found = motia_config_keys(root)
+    if found is None:
+        return
+    for key in found.keys:
+        if key not in HONOURED_KEYS:
+            _logger.warning("%s: `%s` is ignored: %s", found.file.name, key, advice_for(key))

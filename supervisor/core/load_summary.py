@@ -1,0 +1,170 @@
+"""The summary of a load: steps and streams loaded of those found, per language, and every failure
+with its file, its cause and, where one is known, the fix.
+
+``motia dev`` prints it at the end of start-up (at ERROR level when anything was lost), ``motia start``
+prints it when it refuses, ``motia build`` prints it and exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from supervisor.core.loading import RUNNER_NAMES, LoadedCode
+from supervisor.discovery import SCAN_ROOTS
+
+_LANGUAGE_OF_SUFFIX = {
+    ".ts": "TypeScript",
+    ".mts": "TypeScript",
+    ".cts": "TypeScript",
+    ".js": "JavaScript",
+    ".mjs": "JavaScript",
+    ".cjs": "JavaScript",
+    ".py": "Python",
+}
+_LANGUAGES = ("TypeScript", "JavaScript", "Python")
+_PY_MISSING_MODULE = re.compile(r"No module named '([^']+)'")
+_NODE_MISSING_MODULE = re.compile(r"Cannot find (?:module|package) '([^']+)'")
+
+
+def language_of(file: str) -> str:
+    return _LANGUAGE_OF_SUFFIX.get(PurePosixPath(file).suffix, "other")
+
+
+@dataclass(frozen=True)
+class Tally:
+    language: str
+    steps_found: int
+    steps_loaded: int
+    streams_found: int
+    streams_loaded: int
+
+
+@dataclass(frozen=True)
+class Failure:
+    #: a file (``steps/x.step.ts:3:5``) or a runner (``python runner``)
+    where: str
+    cause: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    tallies: tuple[Tally, ...]
+    failures: tuple[Failure, ...]
+    #: the folders that were searched for steps, relative to the project root
+    searched: tuple[str, ...]
+
+    @property
+    def steps_found(self) -> int:
+        return sum(t.steps_found for t in self.tallies)
+
+    @property
+    def steps_loaded(self) -> int:
+        return sum(t.steps_loaded for t in self.tallies)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def headline(self) -> str:
+        problems = len(self.failures)
+        text = f"{self.steps_loaded} of {self.steps_found} steps loaded"
+        if problems:
+            text += f", {problems} problem{'s' if problems != 1 else ''}"
+        return text
+
+    def lines(self) -> list[str]:
+        """The block: headline, one line per language, one entry per failure (cause, then fix)."""
+        lines = [f"summary: {self.headline()}"]
+        width = max((len(t.language) for t in self.tallies), default=0) + 1
+        for tally in self.tallies:
+            label = (tally.language + ":").ljust(width)
+            line = f"  {label} {tally.steps_loaded} of {tally.steps_found} steps"
+            if tally.streams_found:
+                line += f", {tally.streams_loaded} of {tally.streams_found} streams"
+            lines.append(line)
+        for number, failure in enumerate(self.failures, 1):
+            cause_lines = failure.cause.splitlines() or [""]
+            lines.append(f"  {number}. {failure.where}: {cause_lines[0]}")
+            lines.extend(f"     {extra}" for extra in cause_lines[1:])
+            if failure.fix:
+                lines.append(f"     fix: {failure.fix}")
+        return lines
+
+    def nothing_found_warning(self) -> str:
+        folders = " and ".join(f"{name}/" for name in self.searched)
+        return (
+            f"no steps found: looked for *.step.ts, *.step.js and *_step.py files under {folders} "
+            "of the project"
+        )
+
+
+def summarize(loaded: LoadedCode) -> LoadSummary:
+    discovery, registry = loaded.discovery, loaded.registry
+    loaded_steps = [language_of(step.file) for step in registry.steps.values()]
+    stream_files = {source.file for source in registry.stream_sources.values()}
+    tallies = []
+    for language in _LANGUAGES:
+        steps_found = sum(1 for s in discovery.step_files if language_of(s.path) == language)
+        streams_found = sum(1 for s in discovery.stream_files if language_of(s.path) == language)
+        if steps_found or streams_found:
+            tallies.append(
+                Tally(
+                    language,
+                    steps_found,
+                    loaded_steps.count(language),
+                    streams_found,
+                    sum(1 for file in stream_files if language_of(file) == language),
+                )
+            )
+    failures = [
+        Failure(f"{RUNNER_NAMES.get(f.language, f.language)} runner", f"could not start: {f.cause}", f.fix)
+        for f in loaded.failures
+    ]
+    runner_problem_files = {f"<{RUNNER_NAMES.get(f.language, f.language)} runner>" for f in loaded.failures}
+    for problem in registry.problems:
+        if problem.file in runner_problem_files:
+            continue
+        where = (
+            problem.file
+            + (f":{problem.line}" if problem.line else "")
+            + (f":{problem.column}" if problem.column else "")
+        )
+        cause = problem.message.removeprefix(f"{problem.file}: ")
+        failures.append(Failure(where, cause, _fix_for(problem.file, problem.message, loaded)))
+    return LoadSummary(tuple(tallies), tuple(failures), SCAN_ROOTS)
+
+
+def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
+    """The fix for the failures whose cure is known: a package missing from the project's environment."""
+    language = language_of(file)
+    if language == "Python":
+        missing = _PY_MISSING_MODULE.search(message)
+        if missing is None:
+            return ""
+        module = missing.group(1)
+        spec = loaded.specs.get("python")
+        interpreter = spec.argv[0] if spec else "the project's Python"
+        if module == "google" or module.startswith("google.protobuf"):
+            return f"protobuf missing in {interpreter}: run `motia install`"
+        package = module.split(".")[0]
+        return (
+            f"`{package}` is not installed in {interpreter}: list it in requirements.txt and run "
+            "`motia install`"
+        )
+    if language in ("TypeScript", "JavaScript"):
+        missing = _NODE_MISSING_MODULE.search(message)
+        if missing is None or missing.group(1).startswith((".", "/")):
+            return ""
+        return (
+            f"the npm package `{_package_name(missing.group(1))}` is not installed in the project: "
+            "add it to package.json and run `motia install` (or `npm install`)"
+        )
+    return ""
+
+
+def _package_name(specifier: str) -> str:
+    parts = specifier.split("/")
+    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]

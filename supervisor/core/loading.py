@@ -1,0 +1,151 @@
+"""Loading a project's code: discover its files, start a runner per language, validate what they load.
+
+``load_project_code`` is what ``Runtime`` starts and reloads with (the runners keep running and serve).
+``load_without_serving`` is the same load for commands that only need to know what the project
+contains (``motia build``, type and OpenAPI generation): the runners are stopped again before it
+returns, and nothing is served, scheduled or stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from supervisor.core.registry import LoadProblem, Registry, build_registry
+from supervisor.discovery import Discovery, discover
+from supervisor.protocol import ContextCall, LoadResult
+from supervisor.runners import (
+    ContextCallError,
+    ContextCallHandler,
+    PoolSettings,
+    RunnerPool,
+    RunnerSetupError,
+    RunnerSpec,
+    prepare_runner,
+)
+from supervisor.settings import Settings
+
+_logger = logging.getLogger("motia.core")
+
+#: runner language -> the word users know it by, in messages
+RUNNER_NAMES = {"node": "node (TypeScript/JavaScript)", "python": "python"}
+
+
+@dataclass(frozen=True)
+class RunnerFailure:
+    """A runner that could not start: every step of its language is lost until it is fixed."""
+
+    language: str
+    cause: str
+    fix: str
+
+
+@dataclass
+class LoadedCode:
+    """What one load produced: the files found, the registry of what loaded, the runners."""
+
+    discovery: Discovery
+    registry: Registry
+    pools: dict[str, RunnerPool] = field(default_factory=dict)
+    #: language -> how its runner was started (interpreter, Node version), for messages and hints
+    specs: dict[str, RunnerSpec] = field(default_factory=dict)
+    failures: list[RunnerFailure] = field(default_factory=list)
+
+
+async def load_project_code(settings: Settings, on_context_call: ContextCallHandler) -> LoadedCode:
+    """Discover the project's files, start runners for them, validate what they loaded.
+
+    A runner that cannot start costs its language's steps, not the others': it becomes a
+    ``RunnerFailure`` and a ``LoadProblem`` (so ``motia start`` refuses), and the rest loads.
+    """
+    root = settings.project_root
+    discovery = discover(root)
+    files: dict[str, tuple[list[str], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
+    for source in discovery.step_files:
+        files[source.language][0].append(source.path)
+    for source in discovery.stream_files:
+        files[source.language][1].append(source.path)
+    for source in discovery.hook_files:
+        files[source.language][2].append(source.path)
+
+    runner_config = settings.config.runners
+    languages = list(files)
+    prepared = await asyncio.gather(
+        *(
+            asyncio.to_thread(prepare_runner, language, root, runner_config.python.interpreter)
+            for language in languages
+        ),
+        return_exceptions=True,
+    )
+    loaded = LoadedCode(discovery, Registry())
+    for language, outcome in zip(languages, prepared, strict=True):
+        if isinstance(outcome, RunnerSetupError):
+            loaded.failures.append(RunnerFailure(language, outcome.cause, outcome.fix))
+        elif isinstance(outcome, BaseException):
+            loaded.failures.append(RunnerFailure(language, f"could not be prepared: {outcome}", ""))
+        else:
+            loaded.specs[language] = outcome
+            _logger.info("%s runner: %s", language, outcome.description)
+
+    log_level = "debug" if settings.debug else "info"
+    for language, spec in loaded.specs.items():
+        step_files, stream_files, hook_files = files[language]
+        language_settings = runner_config.node if language == "node" else runner_config.python
+        loaded.pools[language] = RunnerPool(
+            spec,
+            root,
+            log_level,
+            on_context_call,
+            step_files,
+            stream_files,
+            PoolSettings(
+                size=language_settings.pool_size,
+                memory_limit_mb=runner_config.memory_limit_mb,
+                heartbeat_timeout=runner_config.heartbeat_timeout_s,
+            ),
+            hook_files=hook_files,
+        )
+    results: dict[str, LoadResult] = {}
+    started = list(loaded.pools)
+    outcomes = await asyncio.gather(*(loaded.pools[lang].start() for lang in started), return_exceptions=True)
+    for language, result in zip(started, outcomes, strict=True):
+        if isinstance(result, BaseException):
+            loaded.failures.append(RunnerFailure(language, str(result), _start_fix(loaded.specs[language])))
+            await loaded.pools.pop(language).stop(0)
+        else:
+            results[language] = result
+    loaded.registry = build_registry(results, discovery.hook_files)
+    loaded.registry.problems[:0] = [
+        LoadProblem(f"<{RUNNER_NAMES.get(f.language, f.language)} runner>", f"could not start: {f.cause}")
+        for f in loaded.failures
+    ]
+    return loaded
+
+
+def _start_fix(spec: RunnerSpec) -> str:
+    if spec.language == "python":
+        return (
+            f"check that {spec.argv[0]} runs; to (re)create the project's python_modules/, "
+            "run `motia install`"
+        )
+    return "see the runner's output above"
+
+
+async def _refuse_context_calls(call: ContextCall) -> object:
+    raise ContextCallError(f"{call.method} is not available: the project is loaded without serving")
+
+
+async def load_without_serving(settings: Settings) -> LoadedCode:
+    """Load every step, stream and hook file of the project in its runners, then stop the runners.
+
+    Nothing is served, scheduled or stored (no ``.motia/`` database is opened); context calls made
+    while files are imported are refused. For commands that inspect a project: ``motia build``,
+    type and OpenAPI generation. The result's ``pools`` is empty; ``registry`` holds every validated
+    config and every problem, ``failures`` the runners that could not start.
+    """
+    loaded = await load_project_code(settings, _refuse_context_calls)
+    pools, loaded.pools = loaded.pools, {}
+    await asyncio.gather(*(pool.stop(0) for pool in pools.values()), return_exceptions=True)
+    return loaded
