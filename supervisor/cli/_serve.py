@@ -55,12 +55,6 @@ def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> in
         listener.close()
 
 
-def log_summary(summary: LoadSummary, level: int) -> None:
-    """The summary block, one log record per line (readable in both the pretty and the JSON logs)."""
-    for line in summary.lines():
-        _logger.log(level, "%s", line)
-
-
 def _refuse(summary: LoadSummary) -> None:
     """``motia start`` refuses: the block as plain lines on stderr, and one structured JSON record."""
     _logger.error(
@@ -96,7 +90,7 @@ async def _serve(settings: Settings, listener: socket.socket) -> int:
     assert runtime.loaded is not None
     summary = summarize(runtime.loaded)
     if not summary.ok:
-        log_summary(summary, logging.ERROR)
+        summary.log(_logger, logging.ERROR)
     elif summary.steps_found == 0:
         _logger.warning("%s", summary.nothing_found_warning())
 

@@ -9,6 +9,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 
+from supervisor.cli import _build, _install, _version
+
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--port", type=int, default=3000, help="port to listen on (default 3000)")
@@ -28,9 +30,12 @@ def _client_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="motia", description="Run Motia steps in TypeScript, JavaScript and Python."
+        prog="motia",
+        description="Run Motia steps in TypeScript, JavaScript and Python.",
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, width=100, max_help_position=16),
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("-V", "--version", action="version", version=_version.version_line())
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     _add_server_options(
         commands.add_parser("dev", help="development server: readable logs, errors in responses")
     )
@@ -47,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("name")
     run.add_argument("--wait", action="store_true", help="return when the run has finished")
     _client_options(run)
+    _install.add_command(commands)
+    _build.add_command(commands)
+    _version.add_command(commands)
     return parser
 
 
@@ -71,6 +79,8 @@ def _post(host: str, port: int, path: str, payload: object) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if "run" in args:
+        return int(args.run(args))
     if args.command in ("dev", "start"):
         from supervisor.cli._serve import run_server
 

@@ -7,6 +7,7 @@ prints it when it refuses, ``motia build`` prints it and exits 1 on any failure.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -92,6 +93,11 @@ class LoadSummary:
             if failure.fix:
                 lines.append(f"     fix: {failure.fix}")
         return lines
+
+    def log(self, logger: logging.Logger, level: int) -> None:
+        """The block, one log record per line: readable in the pretty and in the JSON logs alike."""
+        for line in self.lines():
+            logger.log(level, "%s", line)
 
     def nothing_found_warning(self) -> str:
         folders = " and ".join(f"{name}/" for name in self.searched)

@@ -15,6 +15,7 @@ import orjson
 from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
 from supervisor.core.access import RunnerAccessPolicy
 from supervisor.core.context_calls import ContextCalls
+from supervisor.core.load_summary import summarize
 from supervisor.core.loading import LoadedCode, load_project_code
 from supervisor.core.registry import LoadProblem, Registry, Source, Step
 from supervisor.core.trace import new_trace_id
@@ -134,6 +135,9 @@ class Runtime:
             pools, registry = await self._load_code()
             old_pools, self.pools, self.registry = self.pools, pools, registry
             self._announce(registry, verb="UPDATED")
+            summary = summarize(self.loaded) if self.loaded is not None else None
+            if summary is not None and not summary.ok:
+                summary.log(_logger, logging.ERROR)
             self.cron.replace(self._cron_jobs(registry))
             await self._close_pools(old_pools, self.settings.config.shutdown_grace_s)
 

@@ -1,0 +1,257 @@
+"""``motia install``: set a project up to run, the way Node Motia's ``motia install`` (its ``postinstall``)
+does, and more.
+
+* Python: the project's packages go into its virtualenv: the one it already has (``python_modules/``,
+  ``.venv/``, ``venv/`` or the interpreter named in ``motia.config.json``), else a new
+  ``python_modules/``. They come from ``requirements.txt``, else from the ``[project] dependencies`` of
+  ``pyproject.toml`` (a Motia project's steps are files, not an installed package, so the project itself
+  is not built). Nothing is added for the runner: it brings its own protobuf (``_python_env``).
+* Node: ``npm install`` where a ``package.json`` exists, unless npm itself is running us (a
+  ``postinstall`` script), and the node runner's own packages into the user cache, so that
+  ``motia dev`` starts offline afterwards.
+
+Idempotent: pip and npm install only what is missing. A package that fails is named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from supervisor.discovery import discover
+from supervisor.runners import (
+    PROJECT_VENVS,
+    RunnerSetupError,
+    find_node,
+    installed_node_runner,
+    runner_files,
+)
+from supervisor.settings import SettingsError, load_project_config
+
+#: set for the npm we start, so that a ``postinstall: motia install`` it runs does not start npm again
+_NESTED_ENV = "MOTIA_INSTALL_RUNNING"
+_PIP_FAILED_PACKAGE = (
+    re.compile(r"No matching distribution found for (\S+)"),
+    re.compile(r"Failed building wheel for (\S+)"),
+    re.compile(r"Failed to build (?:installable wheels for some pyproject\.toml based projects )?(\S+)"),
+    re.compile(r"Invalid requirement: '?([^'\n]+)'?"),
+    re.compile(r"Cannot install (.+?) because these package versions have conflicting dependencies"),
+)
+
+
+class InstallError(Exception):
+    pass
+
+
+def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    install = commands.add_parser(
+        "install",
+        help="install the project's Python packages (python_modules/) and npm packages",
+        description="Install the project's Python packages (requirements.txt or pyproject.toml) into its "
+        "virtualenv, creating python_modules/ if it has none, run `npm install` where there is a "
+        "package.json, and install the node runner's packages once into the user cache.",
+    )
+    install.add_argument("--project", default=".", help="project directory (default: the current directory)")
+    install.add_argument(
+        "--python", help="the interpreter to create python_modules/ with (default: the one motia runs in)"
+    )
+    install.set_defaults(run=_run)
+
+
+def _say(message: str) -> None:
+    print(f"motia install: {message}", flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    root = Path(args.project).resolve()
+    if not root.is_dir():
+        print(f"motia install: project directory {root} does not exist", file=sys.stderr)
+        return 2
+    try:
+        install_python(root, args.python)
+        install_node(root)
+    except InstallError as exc:
+        print(f"motia install: {exc}", file=sys.stderr)
+        return 1
+    _say("done")
+    return 0
+
+
+# ---------------------------------------------------------------------- Python
+
+
+def python_requirements(root: Path) -> tuple[str, list[str]] | None:
+    """Where the project's Python packages are listed, and the pip arguments that install them."""
+    requirements = root / "requirements.txt"
+    if requirements.is_file():
+        return "requirements.txt", ["-r", str(requirements)]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InstallError(f"pyproject.toml is not valid TOML: {exc}") from exc
+        dependencies = data.get("project", {}).get("dependencies")
+        if isinstance(dependencies, list):
+            return "pyproject.toml ([project] dependencies)", [str(d) for d in dependencies]
+    return None
+
+
+def install_python(root: Path, base_python: str | None) -> None:
+    listed = python_requirements(root)
+    if listed is None:
+        if any(source.language == "python" for source in discover(root).step_files):
+            _say("Python steps found, but no requirements.txt or pyproject.toml: no packages to install")
+        return
+    source, pip_args = listed
+    python = _project_venv_python(root) or _create_python_modules(root, base_python)
+    _check_python_version(python)
+    if not pip_args:
+        _say(f"{source} lists no packages")
+        return
+    _say(f"installing the packages of {source} into {python}")
+    _pip(python, pip_args, source)
+
+
+def _configured_interpreter(root: Path) -> str | None:
+    try:
+        return load_project_config(root).runners.python.interpreter
+    except SettingsError as exc:
+        raise InstallError(str(exc)) from exc
+
+
+def _project_venv_python(root: Path) -> str | None:
+    """The interpreter of the virtualenv the project already has (the one its Python steps run in)."""
+    configured = _configured_interpreter(root)
+    if configured:
+        path = Path(configured) if Path(configured).is_absolute() else root / configured
+        for candidate in (path / "bin" / "python", path / "Scripts" / "python.exe", path):
+            if candidate.is_file():
+                return str(candidate)
+        raise InstallError(f"the interpreter named in motia.config.json does not exist: {path}")
+    for name in PROJECT_VENVS:
+        for candidate in (root / name / "bin" / "python", root / name / "Scripts" / "python.exe"):
+            if candidate.exists():
+                return str(candidate)
+    return None
+
+
+def _create_python_modules(root: Path, base_python: str | None) -> str:
+    venv = root / "python_modules"
+    if venv.exists():  # a virtualenv without an interpreter: half-made or copied from another machine
+        _say(f"{venv} has no interpreter: creating it again")
+        shutil.rmtree(venv)
+    base = base_python or sys.executable
+    _say(f"creating python_modules/ with {base}")
+    done = subprocess.run([base, "-m", "venv", str(venv)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip()
+        raise InstallError(
+            f"could not create python_modules/ with {base} (exit {done.returncode}):\n{detail}\n"
+            "(on Debian/Ubuntu the venv module is the python3-venv package; or pass --python)"
+        )
+    created = venv / "bin" / "python"
+    return str(created if created.exists() else venv / "Scripts" / "python.exe")
+
+
+def _check_python_version(python: str) -> None:
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    done = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False)
+    version = done.stdout.strip()
+    if done.returncode != 0:
+        raise InstallError(f"{python} does not run: {(done.stderr or '').strip()}")
+    major, minor = (int(part) for part in version.split("."))
+    if (major, minor) < (3, 10):
+        raise InstallError(
+            f"{python} is Python {version}; Python steps need 3.10 or newer "
+            "(delete the virtualenv and run `motia install --python python3.12`, for example)"
+        )
+
+
+def _pip(python: str, pip_args: Sequence[str], source: str) -> None:
+    command = [python, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar=off"]
+    output = _stream([*command, *pip_args], cwd=None)
+    if output is None:
+        return
+    code, lines = output
+    errors = [line.strip() for line in lines if line.lstrip().startswith(("ERROR", "error:", "\u00d7"))]
+    text = "\n".join(lines)
+    failed = [match.group(1).strip() for pattern in _PIP_FAILED_PACKAGE for match in pattern.finditer(text)]
+    if "No module named pip" in text:
+        raise InstallError(f"pip is missing in {python}: delete its virtualenv and run `motia install` again")
+    detail = "\n".join(f"  {line}" for line in (errors or lines[-10:]))
+    if failed:
+        names = ", ".join(dict.fromkeys(failed))
+        raise InstallError(f"could not install {names} (from {source}); pip said:\n{detail}")
+    raise InstallError(f"pip could not install the packages of {source} (exit {code}); it said:\n{detail}")
+
+
+def _stream(
+    command: Sequence[str], cwd: Path | None, env: dict[str, str] | None = None
+) -> tuple[int, list[str]] | None:
+    """Run ``command`` showing its output; None when it succeeds, else its exit code and output."""
+    try:
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        raise InstallError(f"could not run {command[0]}: {exc}") from exc
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        print(f"  {line.rstrip()}", flush=True)
+        lines.append(line.rstrip())
+    code = proc.wait()
+    return None if code == 0 else (code, lines)
+
+
+# ---------------------------------------------------------------------- Node
+
+
+def install_node(root: Path) -> None:
+    if (root / "package.json").is_file():
+        if os.environ.get("npm_lifecycle_event") or os.environ.get(_NESTED_ENV):  # noqa: SIM112 (npm's name)
+            _say("run by npm (a package.json script): not running npm install again")
+        else:
+            _npm_install(root)
+    if any(source.language == "node" for source in discover(root).step_files):
+        try:
+            find_node()
+            runner = installed_node_runner(runner_files().node)
+        except RunnerSetupError as exc:
+            raise InstallError(f"{exc.cause}\n{exc.fix}") from exc
+        _say(f"node runner ready ({runner})")
+
+
+def _npm_install(root: Path) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise InstallError(
+            "the project has a package.json but npm is not on the PATH: install Node.js 20 or newer "
+            "(npm comes with it)"
+        )
+    _say("npm install")
+    env = dict(os.environ)
+    env[_NESTED_ENV] = "1"
+    failed = _stream([npm, "install", "--no-audit", "--no-fund"], cwd=root, env=env)
+    if failed is not None:
+        code, lines = failed
+        errors = [line for line in lines if line.startswith("npm error")] or lines[-10:]
+        detail = "\n".join(f"  {line}" for line in errors[-12:])
+        missing = re.search(r"404 Not Found - GET \S+/(@?[^/\s]+(?:%2[fF][^/\s]+)?)", "\n".join(lines))
+        package = missing.group(1).replace("%2f", "/").replace("%2F", "/") if missing else ""
+        named = f" ({package} was not found)" if package else ""
+        raise InstallError(f"npm install failed (exit {code}){named}:\n{detail}")
