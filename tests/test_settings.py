@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.cli._dotenv import parse_dotenv
 from supervisor.settings import SettingsError, load_project_config
 
 
@@ -42,8 +41,3 @@ def test_unknown_keys_are_rejected_so_typos_do_not_pass_silently(tmp_path: Path)
     (tmp_path / "motia.config.json").write_text('{"runners": {"nodes": {}}}')
     with pytest.raises(SettingsError, match="nodes"):
         load_project_config(tmp_path, environ={})
-
-
-def test_dotenv_parsing() -> None:
-    text = "# comment\nA=1\nexport B='two words'\nC=\"quoted # not a comment\"\nD=value # trailing\n\nbroken line\n"
-    assert parse_dotenv(text) == {"A": "1", "B": "two words", "C": "quoted # not a comment", "D": "value"}

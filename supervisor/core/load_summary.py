@@ -138,7 +138,8 @@ def summarize(loaded: LoadedCode) -> LoadSummary:
             + (f":{problem.line}" if problem.line else "")
             + (f":{problem.column}" if problem.column else "")
         )
-        cause = problem.message.removeprefix(f"{problem.file}: ")
+        # The first line says what went wrong; stacks and require chains were logged with the problem.
+        cause = problem.message.removeprefix(f"{problem.file}: ").splitlines()[0] if problem.message else ""
         failures.append(Failure(where, cause, _fix_for(problem.file, problem.message, loaded)))
     return LoadSummary(tuple(tallies), tuple(failures), SCAN_ROOTS)
 

@@ -87,7 +87,6 @@ async def load_project_code(settings: Settings, on_context_call: ContextCallHand
             loaded.failures.append(RunnerFailure(language, f"could not be prepared: {outcome}", ""))
         else:
             loaded.specs[language] = outcome
-            _logger.info("%s runner: %s", language, outcome.description)
 
     log_level = "debug" if settings.debug else "info"
     for language, spec in loaded.specs.items():
@@ -116,6 +115,8 @@ async def load_project_code(settings: Settings, on_context_call: ContextCallHand
             await loaded.pools.pop(language).stop(0)
         else:
             results[language] = result
+            spec, pool = loaded.specs[language], loaded.pools[language]
+            _logger.info("%s runner: %s; %s", language, spec.description, pool.runtime)
     loaded.registry = build_registry(results, discovery.hook_files)
     loaded.registry.problems[:0] = [
         LoadProblem(f"<{RUNNER_NAMES.get(f.language, f.language)} runner>", f"could not start: {f.cause}")

@@ -99,6 +99,11 @@ class RunnerPool:
         await asyncio.gather(*self._slots, return_exceptions=True)
 
     @property
+    def runtime(self) -> str:
+        """What a running runner says it runs on (``CPython 3.12.1, protobuf ...``, ``node v20...``)."""
+        return next((conn.hello.runtime for conn in self._ready if conn.hello is not None), "")
+
+    @property
     def in_flight(self) -> int:
         return sum(conn.in_flight for conn in self._ready)
 

@@ -41,7 +41,7 @@ def node_spec() -> RunnerSpec:
     return RunnerSpec(
         "node",
         (node.path, str(runner / "bin" / "runner.mjs")),
-        description=f"Node.js {node.version} ({node.path})",
+        description=f"{node.path} (runner files in {runner})",
     )
 
 
@@ -53,5 +53,5 @@ def python_spec(project_root: Path, interpreter: str | None = None) -> RunnerSpe
         "python",
         (python.path, "-X", "utf8", "-m", "motia_runner"),
         {"PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1", PROTOBUF_PATH_ENV: protobuf_search_path()},
-        description=f"{python.path}, {python.origin}",
+        description=f"{python.path} ({python.origin})",
     )

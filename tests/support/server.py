@@ -30,6 +30,21 @@ def motia_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "supervisor", *args]
 
 
+def run_motia(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """Run ``motia ARGS`` to completion in ``cwd``, as a user would in their project folder."""
+    return subprocess.run(
+        motia_argv(*args),
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 class MotiaServer:
     """A ``motia dev|start`` process on a free port; its output is kept for assertions."""
 

@@ -1,0 +1,85 @@
+"""``motia --version``/``version``, ``--help`` and ``motia build``, run as a user would, in a project folder."""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from supervisor.cli.main import build_parser
+from tests.conftest import LANGUAGES
+from tests.support.project import step_path, write_project
+from tests.support.server import run_motia
+from tests.test_project_loading import GOOD, broken_project
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("args", [["--version"], ["-V"], ["version"]])
+def test_version_names_the_installed_release(tmp_path: Path, args: list[str]) -> None:
+    done = run_motia(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"motia {metadata.version('motia-supervisor')} ")
+
+
+def test_help_lists_every_command_on_one_line(tmp_path: Path) -> None:
+    done = run_motia("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    commands = next(
+        action.choices
+        for action in build_parser()._actions
+        if isinstance(getattr(action, "choices", None), dict)
+    )
+    lines = done.stdout.splitlines()
+    for name, parser in commands.items():
+        line = next((line for line in lines if re.match(rf"\s+{re.escape(name)}\s{{2,}}\S", line)), None)
+        assert line is not None, f"{name} is not listed with its help:\n{done.stdout}"
+        assert parser.description or line.split(name, 1)[1].strip()
+    # one line each: no wrapped continuation lines in the list
+    listing = lines[lines.index("commands:") + 2 :]
+    assert all(re.match(r"\s{4}\S", line) for line in listing if line.strip()), done.stdout
+
+
+def test_build_loads_every_language_and_exits_0_without_serving(tmp_path: Path) -> None:
+    files = {
+        step_path(lang, "good"): GOOD[lang]
+        .replace("'Good'", f"'Good{lang}'")
+        .replace('"Good"', f'"Good{lang}"')
+        .replace("/good", f"/good-{lang}")
+        for lang in LANGUAGES
+    }
+    files["steps/ts/items.stream.ts"] = (
+        "export const config = { name: 'items', schema: { type: 'object' }, baseConfig: { storageType: 'default' } }\n"
+    )
+    write_project(tmp_path, files)
+    done = run_motia("build", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert "summary: 3 of 3 steps loaded" in lines
+    assert any(re.match(r"\s+TypeScript:\s+1 of 1 steps, 1 of 1 streams$", line) for line in lines), lines
+    assert any(re.match(r"\s+JavaScript:\s+1 of 1 steps$", line) for line in lines), lines
+    assert any(re.match(r"\s+Python:\s+1 of 1 steps$", line) for line in lines), lines
+    assert lines[-1] == "motia build: ok"
+    assert not (tmp_path / ".motia").exists(), "build must not open the project's database"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_build_exits_1_listing_every_error(tmp_path: Path, lang: str) -> None:
+    broken_project(tmp_path, lang)
+    done = run_motia("build", cwd=tmp_path)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert "summary: 1 of 4 steps loaded, 3 problems" in lines
+    numbered = [line for line in lines if re.match(r"\s+\d+\. ", line)]
+    assert len(numbered) == 3
+    for stem, cause in (("broken", "SyntaxError"), ("bad-method", "FETCH"), ("zz-duplicate", "already used")):
+        assert any(step_path(lang, stem) in line and cause in line for line in numbered), numbered
+    assert lines[-1] == "motia build: failed"
+
+
+def test_build_of_a_project_without_steps_warns_naming_the_folders(tmp_path: Path) -> None:
+    done = run_motia("build", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "no steps found" in done.stdout and "steps/ and src/" in done.stdout

@@ -1,0 +1,173 @@
+"""Start-up never hides a loss: a summary block at ERROR for every runner or step that did not load,
+with its cause and its fix; "ready" only once the port is bound; a taken port is one line."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.project import step_path, write_project
+from tests.support.server import MotiaServer, free_port, run_motia
+from tests.test_project_loading import GOOD
+
+pytestmark = pytest.mark.e2e
+
+MISSING_IMPORT = {
+    "ts": "import { nothing } from 'motia-missing-package-xyz'\nexport const config = { type: 'api', name: 'Lost', path: '/lost', method: 'GET', emits: [] }\nexport const handler = async () => ({ status: 200, body: nothing })\n",
+    "js": "const { nothing } = require('motia-missing-package-xyz')\nexports.config = { type: 'api', name: 'Lost', path: '/lost', method: 'GET', emits: [] }\nexports.handler = async () => ({ status: 200, body: nothing })\n",
+    "py": "import motia_missing_package_xyz\nconfig = {'type': 'api', 'name': 'Lost', 'path': '/lost', 'method': 'GET', 'emits': []}\nasync def handler(req, ctx):\n    return {'status': 200}\n",
+}
+
+
+def error_block(output: str) -> list[str]:
+    """The summary lines logged at ERROR, without their time and level columns."""
+    lines = [re.sub(r"^\S+ ERROR ", "", line) for line in output.splitlines() if " ERROR " in line]
+    start = next(i for i, line in enumerate(lines) if line.startswith("summary: "))
+    return lines[start:]
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_step_whose_package_is_missing_is_in_the_error_summary_with_its_fix(
+    tmp_path: Path, lang: str
+) -> None:
+    write_project(
+        tmp_path, {step_path(lang, "good"): GOOD[lang], step_path(lang, "lost"): MISSING_IMPORT[lang]}
+    )
+    with MotiaServer(tmp_path) as server:
+        assert server.client.get("/good").json() == {"ok": True}
+        output = server.output
+    block = error_block(output)
+    assert block[0] == "summary: 1 of 2 steps loaded, 1 problem"
+    entry = next(i for i, line in enumerate(block) if step_path(lang, "lost") in line)
+    assert "motia-missing-package-xyz" in block[entry] or "motia_missing_package_xyz" in block[entry]
+    fix = block[entry + 1].strip()
+    if lang == "py":
+        assert (
+            fix
+            == f"fix: `motia_missing_package_xyz` is not installed in {sys.executable}: list it in requirements.txt and run `motia install`"
+        )
+    else:
+        assert fix.startswith(
+            "fix: the npm package `motia-missing-package-xyz` is not installed in the project"
+        )
+    # the summary comes last, then "ready"
+    ready = next(i for i, line in enumerate(output.splitlines()) if "ready on http" in line)
+    assert ready > max(i for i, line in enumerate(output.splitlines()) if " ERROR " in line)
+    assert "1 of 2 steps loaded, 1 problem" in output.splitlines()[ready]
+
+
+def path_without_node(tmp_path: Path, fake_node: str | None = None) -> str:
+    """A PATH with this Python's folder but no Node.js (or a fake one)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if fake_node is not None:
+        node = bin_dir / "node"
+        node.write_text(fake_node)
+        node.chmod(0o755)
+    node_dir = os.path.dirname(shutil.which("node") or "/nonexistent")
+    kept = [
+        d
+        for d in os.environ["PATH"].split(os.pathsep)
+        if d and d != node_dir and not (Path(d) / "node").exists()
+    ]
+    return os.pathsep.join([str(bin_dir), *kept])
+
+
+@pytest.mark.parametrize(
+    ("fake_node", "cause"),
+    [
+        (None, "could not start: Node.js was not found on the PATH"),
+        (
+            "#!/bin/sh\necho v18.19.0\n",
+            "could not start: Node.js v18.19.0 found at {bin}/node; TypeScript and JavaScript steps need Node.js 20 or newer",
+        ),
+    ],
+    ids=["no-node", "node-18"],
+)
+def test_without_a_recent_node_the_summary_says_what_was_found_and_python_still_serves(
+    tmp_path: Path, fake_node: str | None, cause: str
+) -> None:
+    project = write_project(
+        tmp_path / "project",
+        {
+            step_path("py", "good"): GOOD["py"],
+            step_path("ts", "other"): GOOD["ts"].replace("Good", "Other").replace("/good", "/other"),
+        },
+    )
+    env = {"PATH": path_without_node(tmp_path, fake_node)}
+    with MotiaServer(project, env=env) as server:
+        assert server.client.get("/good").json() == {"ok": True}
+        output = server.output
+    block = error_block(output)
+    assert block[0] == "summary: 1 of 2 steps loaded, 1 problem"
+    assert any(re.match(r"\s+TypeScript:\s+0 of 1 steps", line) for line in block)
+    failure = next(i for i, line in enumerate(block) if "node (TypeScript/JavaScript) runner:" in line)
+    assert cause.format(bin=tmp_path / "bin") in block[failure]
+    assert block[failure + 1].strip().startswith("fix: install Node.js 20 or newer")
+
+
+def test_start_refuses_when_a_runner_cannot_start(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "project", {step_path("ts", "good"): GOOD["ts"]})
+    done = run_motia("start", "-p", str(free_port()), cwd=project, env={"PATH": path_without_node(tmp_path)})
+    assert done.returncode == 1
+    assert "motia start refused to start:" in done.stderr
+    assert "Node.js was not found on the PATH" in done.stderr and "fix: install Node.js 20" in done.stderr
+
+
+def test_a_taken_port_is_one_line_naming_it_and_nothing_starts(tmp_path: Path) -> None:
+    write_project(tmp_path, {step_path("ts", "good"): GOOD["ts"]})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_motia("dev", "-p", str(port), cwd=tmp_path, timeout=60)
+    assert done.returncode == 1
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stdout
+    assert f"port {port} is already in use on 127.0.0.1" in lines[0]
+    assert not (tmp_path / ".motia").exists()
+
+
+def test_no_steps_is_a_warning_naming_the_folders_searched(tmp_path: Path) -> None:
+    with MotiaServer(tmp_path) as server:
+        assert server.client.get("/__motia/health").status_code == 200
+        output = server.output
+    warning = next(line for line in output.splitlines() if "no steps found" in line)
+    assert " WARN " in warning and "steps/ and src/" in warning
+
+
+def test_motia_config_ts_keys_we_do_not_honour_get_one_warning_each(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            step_path("js", "good"): GOOD["js"],
+            "motia.config.ts": """
+                import { config } from '@motiadev/core'
+                import endpointPlugin from '@motiadev/plugin-endpoint/plugin'
+                import { RedisStateAdapter } from '@motiadev/adapter-redis-state'
+                export default config({
+                  plugins: [endpointPlugin],
+                  adapters: { state: new RedisStateAdapter({ host: 'localhost', port: 6379 }) },
+                  redis: { useMemoryServer: true },
+                  app: (app) => { app.use((req, res, next) => next()) },
+                })
+            """,
+        },
+    )
+    with MotiaServer(tmp_path) as server:
+        assert server.client.get("/good").json() == {"ok": True}
+        output = server.output
+    warnings = [line for line in output.splitlines() if " WARN " in line and "motia.config.ts" in line]
+    assert [re.search(r"`(\w+)`", line).group(1) for line in warnings] == [
+        "plugins",
+        "adapters",
+        "redis",
+        "app",
+    ]  # type: ignore[union-attr]
+    assert "motia.config.json" in warnings[1] and "Node Motia" in warnings[0]
