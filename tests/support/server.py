@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +49,17 @@ class MotiaServer:
     """A ``motia dev|start`` process on a free port; its output is kept for assertions."""
 
     def __init__(
-        self, project: Path, mode: str = "dev", env: dict[str, str] | None = None, debug: bool = False
+        self,
+        project: Path,
+        mode: str = "dev",
+        env: dict[str, str] | None = None,
+        debug: bool = False,
+        motia: Sequence[str] | None = None,
+        inherit_env: bool = True,
     ):
+        """``motia`` is the command (default: this checkout's, ``python -m supervisor``, run from the
+        repository); another one (an installed ``motia``) runs in the project folder. With
+        ``inherit_env=False``, ``env`` is the whole environment."""
         self.project = project
         self.mode = mode
         self.port = free_port()
@@ -58,11 +67,11 @@ class MotiaServer:
         args = [mode, "--project", str(project), "-p", str(self.port)]
         if debug:
             args.append("-d")
-        full_env = dict(os.environ)
+        full_env = dict(os.environ) if inherit_env else {}
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            motia_argv(*args),
-            cwd=REPO_ROOT,
+            [*motia, *args] if motia else motia_argv(*args),
+            cwd=project if motia else REPO_ROOT,
             env=full_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,171 @@
+"""The built wheel, installed into a fresh virtualenv outside the checkout, runs a user's projects.
+
+One wheel and one virtualenv for the module; two projects in temporary folders:
+
+* a copy of the example app (steps/ and its project files), set up with ``motia install``;
+* Motia's tutorial project as users have it (Node Motia in package.json, a ``postinstall``, a
+  motia.config.ts with plugins), with a ``python_modules/`` made the way Node Motia makes it (no protobuf
+  there) and no ``npm install`` at all: the node runner's fallbacks stand in for ``motia`` and ``zod``.
+
+Both are started at once on a fresh runner cache (one ``npm ci`` between them), every route of each is
+called, then the app starts again with no npm on the PATH (the cached runner is reused offline).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import MotiaServer, eventually
+from tests.support.wheel import (
+    InstalledMotia,
+    copy_pet_app,
+    copy_tutorial,
+    install_motia,
+    path_without_npm,
+    user_env,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+LANGS = ("ts", "js", "py")
+RUNNER_FILES = (
+    "supervisor/_bundle/runners/node/bin/runner.mjs",
+    "supervisor/_bundle/runners/node/src/main.ts",
+    "supervisor/_bundle/runners/node/package.json",
+    "supervisor/_bundle/runners/node/package-lock.json",
+    "supervisor/_bundle/runners/python/motia_runner/__main__.py",
+    "supervisor/_bundle/runners/python/motia_runner/_generated/runner_pb2.py",
+    "supervisor/_bundle/proto/motia/runner/v1/runner.proto",
+)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> InstalledMotia:
+    return install_motia(tmp_path_factory.mktemp("motia-wheel"))
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory, installed: InstalledMotia) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("user")
+    pet_app = copy_pet_app(root / "pet-app")
+    done = run_motia_installed(installed, "install", cwd=pet_app, env=user_env(root / "install-cache"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {"pet-app": pet_app, "tutorial": copy_tutorial(root / "tutorial"), "root": root}
+
+
+def run_motia_installed(
+    installed: InstalledMotia, *args: str, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(installed.motia), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@contextlib.contextmanager
+def serving(installed: InstalledMotia, project: Path, env: dict[str, str]) -> Iterator[MotiaServer]:
+    server = MotiaServer(project, motia=[str(installed.motia)], env=env, inherit_env=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_the_wheel_and_the_sdist_carry_the_runners_and_the_proto(installed: InstalledMotia) -> None:
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        names = set(wheel.namelist())
+    assert set(RUNNER_FILES) <= names
+    assert not any("node_modules" in name or "__pycache__" in name for name in names)
+    with tarfile.open(installed.sdist) as archive:
+        sdist = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert {
+        "runners/node/bin/runner.mjs",
+        "runners/python/motia_runner/__main__.py",
+        "proto/motia/runner/v1/runner.proto",
+    } <= sdist
+    assert not any(name.startswith(("tests/", "steps/", "bench/")) for name in sdist)
+
+
+def test_two_projects_from_the_wheel_answer_every_route_then_restart_offline(
+    installed: InstalledMotia, projects: dict[str, Path]
+) -> None:
+    cache = projects["root"] / "runner-cache"
+    env = user_env(cache)
+    with (
+        serving(installed, projects["pet-app"], env) as pet_app,
+        serving(installed, projects["tutorial"], env) as tutorial,
+    ):
+        pet_app.wait_ready(timeout=600)
+        tutorial.wait_ready(timeout=600)
+        for lang in LANGS:
+            check_pet_app_routes(pet_app, lang)
+            check_tutorial_routes(tutorial, lang)
+        outputs = pet_app.output + tutorial.output
+    # one npm ci between the two processes, into the cache, never into the projects
+    assert outputs.count("installing the node runner's npm packages") == 1, outputs
+    installs = [p for p in (cache / "node-runner").iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(installs) == 1 and (installs[0] / "node_modules" / "tsx").is_dir()
+    assert not (projects["tutorial"] / "node_modules").exists()
+    for output in (pet_app.output, tutorial.output):
+        assert " ERROR " not in output, output
+        assert "protobuf" in next(line for line in output.splitlines() if "python runner:" in line)
+    assert "(upb, motia's)" in tutorial.output  # the tutorial's python_modules has no protobuf
+    assert "motia.config.ts: `plugins` is ignored" in tutorial.output
+
+    offline = user_env(cache, path=path_without_npm(projects["root"] / "node-only"))
+    with serving(installed, projects["pet-app"], offline) as again:
+        again.wait_ready(timeout=120)
+        check_pet_app_routes(again, "ts")
+        assert "installing the node runner's npm packages" not in again.output
+
+
+def check_pet_app_routes(server: MotiaServer, lang: str) -> None:
+    client = server.client
+    created = client.post(f"/{lang}/pets", json={"name": "Buddy", "species": "dog", "ageMonths": 24})
+    assert created.status_code == 201, created.text
+    pet_id = eventually(lambda: client.get(f"/{lang}/pets").json()[0]["id"])
+    trace_id = created.headers["x-trace-id"]
+    answers = {
+        ("GET", f"/{lang}/pets"): client.get(f"/{lang}/pets"),
+        ("GET", f"/{lang}/pets/:id"): client.get(f"/{lang}/pets/{pet_id}"),
+        ("PUT", f"/{lang}/pets/:id"): client.put(f"/{lang}/pets/{pet_id}", json={"ageMonths": 25}),
+        ("GET", f"/{lang}/streams/:traceId"): client.get(f"/{lang}/streams/{trace_id}"),
+        ("POST", f"/{lang}/pets/:id/health-review"): client.post(f"/{lang}/pets/{pet_id}/health-review"),
+        ("POST", f"/{lang}/pets/:id/adoption-review"): client.post(f"/{lang}/pets/{pet_id}/adoption-review"),
+        ("DELETE", f"/{lang}/pets/:id"): client.delete(f"/{lang}/pets/{pet_id}"),
+    }
+    for route, response in answers.items():
+        assert response.status_code < 500 and response.status_code not in (404, 405), (route, response.text)
+
+
+def check_tutorial_routes(server: MotiaServer, lang: str) -> None:
+    client = server.client
+    created = client.post(f"/{lang}/pets", json={"name": "Luna", "species": "cat", "ageMonths": 8})
+    assert created.status_code == 201, created.text
+    pet = created.json()
+    assert pet["stream"]["message"] == f"Pet Luna (ID: {pet['id']}) created successfully"
+    # the feeding-reminder job ran
+    eventually(lambda: client.get(f"/{lang}/pets/{pet['id']}").json()["status"] == "in_quarantine")
+    assert any(p["id"] == pet["id"] for p in client.get(f"/{lang}/pets").json())
+    updated = client.put(f"/{lang}/pets/{pet['id']}", json={"ageMonths": 9})
+    assert (updated.status_code, updated.json()["ageMonths"]) == (200, 9)
+    assert client.delete(f"/{lang}/pets/{pet['id']}").status_code == 202
+    assert client.get(f"/{lang}/pets/{pet['id']}").json()["status"] == "deleted"
+    reaper = {"ts": "TsDeletionReaper", "js": "JsDeletionReaper", "py": "PyDeletionReaper"}[lang]
+    assert client.post(f"/__motia/cron/{reaper}/run?wait=1").status_code == 202
+    assert f"[{reaper}]" in next(
+        line for line in server.output.splitlines()[::-1] if "Deletion reaper completed" in line
+    )
+    assert client.get(f"/{lang}/pets/{pet['id']}").status_code == 200  # purged only 30 days later
