@@ -101,7 +101,9 @@ def test_handshake_reports_python_runtime(tmp_path: Path) -> None:
     assert reply.protocol_version == 1
     assert reply.language == "python"
     if "MOTIA_TEST_RUNNER_PYTHON" not in os.environ:
-        assert reply.runtime == f"CPython {'.'.join(map(str, sys.version_info[:3]))}"
+        # then which protobuf the runner uses and whose it is (bundled_protobuf.py)
+        assert reply.runtime.startswith(f"CPython {'.'.join(map(str, sys.version_info[:3]))}, protobuf ")
+        assert reply.runtime.endswith("the project's)")
     assert reply.runtime.startswith("CPython 3.")
     assert reply.pid == harness.proc.pid
     assert elapsed < 5

@@ -171,3 +171,37 @@ def test_motia_config_ts_keys_we_do_not_honour_get_one_warning_each(tmp_path: Pa
         "app",
     ]  # type: ignore[union-attr]
     assert "motia.config.json" in warnings[1] and "Node Motia" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("last_words", "fix"),
+    [
+        (
+            "motia python runner: Python steps need Python 3.10 or newer; {python} is Python 3.8.10",
+            "fix: Python steps need Python 3.10 or newer: recreate the project's virtualenv",
+        ),
+        (
+            "ImportError: protobuf missing in {python} (the Python runner needs protobuf >= 3.20 there): cannot import name 'builder'",
+            "fix: the protobuf in {python} is too old for the runner: upgrade it to 3.20 or newer",
+        ),
+        (
+            "Segmentation fault",
+            "fix: check that {python} runs; to (re)create the project's python_modules/, run `motia install`",
+        ),
+    ],
+    ids=["python-3.8", "protobuf-3.19", "crash"],
+)
+def test_a_python_runner_that_dies_at_start_is_explained_by_its_last_words(
+    tmp_path: Path, last_words: str, fix: str
+) -> None:
+    python = tmp_path / "python_modules" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\necho "{last_words.format(python=python)}" >&2\nexit 3\n')
+    python.chmod(0o755)
+    write_project(tmp_path, {step_path("py", "good"): GOOD["py"]})
+    with MotiaServer(tmp_path) as server:
+        output = server.output
+    block = error_block(output)
+    failure = next(i for i, line in enumerate(block) if "python runner: could not start" in line)
+    assert last_words.format(python=python) in block[failure]
+    assert block[failure + 1].strip().startswith(fix.format(python=python))

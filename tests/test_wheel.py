@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.project import write_project
 from tests.support.server import MotiaServer, eventually
 from tests.support.wheel import (
     InstalledMotia,
@@ -169,3 +170,37 @@ def check_tutorial_routes(server: MotiaServer, lang: str) -> None:
         line for line in server.output.splitlines()[::-1] if "Deletion reaper completed" in line
     )
     assert client.get(f"/{lang}/pets/{pet['id']}").status_code == 200  # purged only 30 days later
+
+
+def test_the_projects_own_node_modules_win_over_the_runners_fallbacks(
+    installed: InstalledMotia, projects: dict[str, Path]
+) -> None:
+    project = projects["root"] / "own-packages"
+    write_project(
+        project,
+        {
+            "node_modules/zod/package.json": '{"name": "zod", "version": "0.0.0", "main": "index.js"}',
+            "node_modules/zod/index.js": "exports.z = { marker: 'the project zod' }\n",
+            "node_modules/motia/package.json": '{"name": "motia", "version": "0.0.0", "main": "index.js"}',
+            "node_modules/motia/index.js": "exports.marker = 'the project motia'\n",
+            "steps/which.step.ts": """
+                import { z } from 'zod'
+                import * as motia from 'motia'
+                export const config = { type: 'api', name: 'WhichTs', path: '/which/ts', method: 'GET', emits: [] }
+                export const handler = async () => ({ status: 200, body: { zod: (z as any).marker, motia: (motia as any).marker } })
+            """,
+            "steps/which.step.js": """
+                const { z } = require('zod')
+                const motia = require('motia')
+                exports.config = { type: 'api', name: 'WhichJs', path: '/which/js', method: 'GET', emits: [] }
+                exports.handler = async () => ({ status: 200, body: { zod: z.marker, motia: motia.marker } })
+            """,
+        },
+    )
+    with serving(installed, project, user_env(projects["root"] / "runner-cache")) as server:
+        server.wait_ready(timeout=300)
+        for lang in ("ts", "js"):
+            assert server.client.get(f"/which/{lang}").json() == {
+                "zod": "the project zod",
+                "motia": "the project motia",
+            }

@@ -111,7 +111,8 @@ async def load_project_code(settings: Settings, on_context_call: ContextCallHand
     outcomes = await asyncio.gather(*(loaded.pools[lang].start() for lang in started), return_exceptions=True)
     for language, result in zip(started, outcomes, strict=True):
         if isinstance(result, BaseException):
-            loaded.failures.append(RunnerFailure(language, str(result), _start_fix(loaded.specs[language])))
+            cause = str(result)
+            loaded.failures.append(RunnerFailure(language, cause, _start_fix(loaded.specs[language], cause)))
             await loaded.pools.pop(language).stop(0)
         else:
             results[language] = result
@@ -125,13 +126,22 @@ async def load_project_code(settings: Settings, on_context_call: ContextCallHand
     return loaded
 
 
-def _start_fix(spec: RunnerSpec) -> str:
-    if spec.language == "python":
+def _start_fix(spec: RunnerSpec, cause: str) -> str:
+    """What to do about a runner that was started and died before it answered."""
+    if spec.language != "python":
+        return "see the runner's output above"
+    interpreter = spec.argv[0]
+    if "need Python 3.10 or newer" in cause:
         return (
-            f"check that {spec.argv[0]} runs; to (re)create the project's python_modules/, "
-            "run `motia install`"
+            "Python steps need Python 3.10 or newer: recreate the project's virtualenv with one "
+            "(delete it, then `motia install --python python3.12`, for example)"
         )
-    return "see the runner's output above"
+    if "protobuf" in cause:
+        return (
+            f"the protobuf in {interpreter} is too old for the runner: upgrade it to 3.20 or newer, or "
+            "uninstall it (the runner then uses motia's own)"
+        )
+    return f"check that {interpreter} runs; to (re)create the project's python_modules/, run `motia install`"
 
 
 async def _refuse_context_calls(call: ContextCall) -> object:

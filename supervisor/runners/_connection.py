@@ -122,7 +122,9 @@ class RunnerConnection:
         self._reader = asyncio.create_task(self._read_frames(), name=f"{self.runner_id}-stdout")
         self._stderr_reader = asyncio.create_task(self._read_stderr(), name=f"{self.runner_id}-stderr")
         self._waiter = asyncio.create_task(self._wait_exit(), name=f"{self.runner_id}-wait")
-        self._send(wire.encode_hello(str(self._root), self.runner_id, self._log_level))
+        # A runner that exits at once (a broken interpreter) is reported below, with its last words.
+        with contextlib.suppress(RunnerDied):
+            self._send(wire.encode_hello(str(self._root), self.runner_id, self._log_level))
         try:
             hello = await self._await_or_closed(self._hello, timeout, "handshake")
         except BaseException:
