@@ -251,7 +251,16 @@ def _npm_install(root: Path) -> None:
         code, lines = failed
         errors = [line for line in lines if line.startswith("npm error")] or lines[-10:]
         detail = "\n".join(f"  {line}" for line in errors[-12:])
-        missing = re.search(r"404 Not Found - GET \S+/(@?[^/\s]+(?:%2[fF][^/\s]+)?)", "\n".join(lines))
-        package = missing.group(1).replace("%2f", "/").replace("%2F", "/") if missing else ""
-        named = f" ({package} was not found)" if package else ""
-        raise InstallError(f"npm install failed (exit {code}){named}:\n{detail}")
+        named = _npm_failed_package("\n".join(lines))
+        raise InstallError(f"npm install failed (exit {code}){f' ({named})' if named else ''}:\n{detail}")
+
+
+def _npm_failed_package(output: str) -> str:
+    """The package npm could not install, from its error output, as ``name@range: reason``."""
+    no_version = re.search(r"No matching version found for (\S+?)\.?$", output, re.MULTILINE)
+    if no_version:
+        return f"{no_version.group(1)}: no such version in the registry"
+    not_found = re.search(r"404 Not Found - GET \S+/(@?[^/\s]+(?:%2[fF][^/\s]+)?)", output)
+    if not_found:
+        return f"{not_found.group(1).replace('%2f', '/').replace('%2F', '/')}: not in the registry"
+    return ""

@@ -84,12 +84,14 @@ def copy_pet_app(project: Path) -> Path:
     return project
 
 
-def copy_tutorial(project: Path) -> Path:
-    """Motia's tutorial project, with python_modules/ made as Node Motia's `motia install` makes it:
-    a venv and `pip install -r requirements.txt`, so no protobuf in it; no node_modules."""
+def copy_tutorial(project: Path, python_modules_by_node_motia: bool = True) -> Path:
+    """Motia's tutorial project, with python_modules/ made as Node Motia's `motia install` makes it
+    (a venv and `pip install -r requirements.txt`, so no protobuf in it), or none; no node_modules."""
     shutil.copytree(TUTORIAL, project, ignore=shutil.ignore_patterns("__pycache__", "README.md"))
     (project / "gitignore.txt").rename(project / ".gitignore")
     (project / "env.txt").rename(project / ".env")
+    if not python_modules_by_node_motia:
+        return project
     python_modules = project / "python_modules"
     subprocess.run([sys.executable, "-m", "venv", str(python_modules)], check=True)
     subprocess.run(
