@@ -132,7 +132,7 @@ PATCHES = {
         import supervisor.cli._serve as serve
         from supervisor.core.trace import new_trace_id
         from supervisor.http._requests import BadRequestBody, collapse, parse_body
-        from supervisor.http.router import Match
+        from supervisor.routing import Match
         from supervisor.protocol import TriggerKind
 
         _create_app = serve.create_app

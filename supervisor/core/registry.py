@@ -21,8 +21,8 @@ from supervisor.config import (
 )
 from supervisor.core.schemas import SchemaValidator, compile_schema
 from supervisor.discovery import SourceFile, is_motia_config
-from supervisor.http.router import Router
 from supervisor.protocol import LoadResult
+from supervisor.routing import Router
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from supervisor.core.trace import new_trace_id
 from supervisor.http._responses import json_response, to_quart
 from supervisor.http.api_steps import run_api_step
 from supervisor.http.asgi import MAX_BODY_BYTES, ApiStepFront
-from supervisor.http.router import Match, MethodNotAllowed
 from supervisor.realtime import register_realtime
+from supervisor.routing import Match, MethodNotAllowed
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 

@@ -14,7 +14,7 @@ from typing import Any
 from supervisor.core.runtime import Runtime
 from supervisor.http._answers import HttpResponse, json_answer
 from supervisor.http.api_steps import run_api_step
-from supervisor.http.router import Match
+from supervisor.routing import Match
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supervisor.http.router import Match, MethodNotAllowed, Router, path_shape
+from supervisor.routing import Match, MethodNotAllowed, Router, path_shape
 
 
 def router() -> Router[str]:
