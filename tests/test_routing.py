@@ -1,8 +1,12 @@
-"""Route matching for api steps: params, static precedence, 405s."""
+"""Api-step routes: the path syntax (Express 4's, as Motia uses it), params, static precedence, 405s."""
 
 from __future__ import annotations
 
-from supervisor.routing import Match, MethodNotAllowed, Router, path_shape
+import re
+
+import pytest
+
+from supervisor.routing import Match, MethodNotAllowed, Router, RouteSyntaxError, parse_route, route_shape
 
 
 def router() -> Router[str]:
@@ -43,5 +47,64 @@ def test_head_falls_back_to_get_and_unknown_paths_do_not_match() -> None:
     assert router().match("GET", "/pets/1/2") is None
 
 
-def test_path_shape_ignores_parameter_names() -> None:
-    assert path_shape("/pets/:id") == path_shape("/pets/:petId/") == "/pets/:"
+@pytest.mark.parametrize(
+    ("path", "shape"),
+    [
+        ("/", "/"),
+        ("/pets/:id", "/pets/:"),
+        ("/pets/:petId/", "/pets/:"),
+        ("/a/:id?", "/a/:?"),
+        ("/x/", "/x"),
+        ("/flights/:from-:to", "/flights/:-:"),
+    ],
+)
+def test_route_shape_erases_parameter_names(path: str, shape: str) -> None:
+    assert route_shape(path) == shape
+
+
+def test_an_optional_parameter_matches_with_and_without_its_segment() -> None:
+    routes: Router[str] = Router()
+    routes.add("GET", "/pets/:id?", "pets")
+    routes.add("GET", "/a/:id?/b", "middle")
+    assert routes.match("GET", "/pets") == Match("pets", {})
+    assert routes.match("GET", "/pets/") == Match("pets", {})
+    assert routes.match("GET", "/pets/7") == Match("pets", {"id": "7"})
+    assert routes.match("GET", "/pets/7/8") is None
+    assert routes.match("GET", "/a/b") == Match("middle", {})
+    assert routes.match("GET", "/a/7/b") == Match("middle", {"id": "7"})
+
+
+def test_an_optional_parameter_at_the_root_matches_the_root() -> None:
+    routes: Router[str] = Router()
+    routes.add("GET", "/:page?", "page")
+    assert routes.match("GET", "/") == Match("page", {})
+    assert routes.match("GET", "/about") == Match("page", {"page": "about"})
+
+
+def test_several_parameters_in_one_segment() -> None:
+    routes: Router[str] = Router()
+    routes.add("GET", "/flights/:from-:to", "flights")
+    assert routes.match("GET", "/flights/LIS-BER") == Match("flights", {"from": "LIS", "to": "BER"})
+
+
+def test_a_static_route_wins_over_an_optional_parameter() -> None:
+    routes: Router[str] = Router()
+    routes.add("GET", "/pets/:id?", "optional")
+    routes.add("GET", "/pets", "list")
+    assert routes.match("GET", "/pets") == Match("list", {})
+    assert routes.match("GET", "/pets/3") == Match("optional", {"id": "3"})
+
+
+def test_literal_characters_are_matched_literally() -> None:
+    route = parse_route("/files/:name.json")
+    assert route.params == ("name",)
+    routes: Router[str] = Router()
+    routes.add("GET", "/files/:name.json", "json")
+    assert routes.match("GET", "/files/a.json") == Match("json", {"name": "a"})
+    assert routes.match("GET", "/files/aXjson") is None
+
+
+@pytest.mark.parametrize("path", ["/files/*", "/files/:path+", "/pets/:id(\\d+)", "/a/b?", "/a/[x]", "pets"])
+def test_syntax_outside_the_supported_subset_is_refused(path: str) -> None:
+    with pytest.raises(RouteSyntaxError, match=re.escape(repr(path))):
+        parse_route(path)
