@@ -36,7 +36,7 @@ async def server() -> AsyncIterator[Server]:
     realtime = Realtime(streams, lambda: {"items"}, max_bytes=256 * 1024)
     app = Quart("realtime-test")
     app.config["MOTIA_SSE_HEARTBEAT_SECONDS"] = 0.2
-    register_realtime(app, SimpleNamespace(realtime=realtime))  # type: ignore[arg-type]
+    register_realtime(app, realtime)
     port = free_port()
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]

@@ -102,7 +102,7 @@ def create_app(runtime: Runtime) -> Quart:
             404, {"error": "Not Found", "message": f"no api step handles {request.method} {request.path}"}
         )
 
-    register_realtime(app, runtime)
+    register_realtime(app, runtime.realtime)
     app.asgi_app = ApiStepFront(app.asgi_app, runtime)  # type: ignore[method-assign]
     return app
 

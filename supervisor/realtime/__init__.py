@@ -6,8 +6,6 @@ the ``Hub``; ``register_realtime`` adds the endpoints to the quart app.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from quart import Quart
 
 from ._access import ANONYMOUS, AccessHookFailed, AccessPolicy, AuthRequest, Identity, OpenAccess
@@ -18,15 +16,12 @@ from .service import AccessDenied, Realtime
 from .sse import register_sse
 from .websocket import StreamSocketMiddleware
 
-if TYPE_CHECKING:
-    from supervisor.core.runtime import Runtime
 
-
-def register_realtime(app: Quart, runtime: Runtime) -> None:
+def register_realtime(app: Quart, realtime: Realtime) -> None:
     """The WebSocket endpoint on ``/`` and the SSE / JSON routes under ``/__motia``."""
     # Quart's documented way to put ASGI middleware in front of the app.
-    app.asgi_app = StreamSocketMiddleware(app.asgi_app, runtime.realtime)  # type: ignore[method-assign]
-    register_sse(app, runtime.realtime)
+    app.asgi_app = StreamSocketMiddleware(app.asgi_app, realtime)  # type: ignore[method-assign]
+    register_sse(app, realtime)
 
 
 __all__ = [
