@@ -11,8 +11,8 @@ import pytest
 from supervisor.realtime import ANONYMOUS
 from supervisor.realtime._clock import TimestampClock
 from supervisor.realtime._connection import QueueSink
-from supervisor.realtime._protocol import Join, Leave, ProtocolError, Room, parse_client_frame
-from supervisor.realtime.service import AccessDenied, Realtime
+from supervisor.realtime._realtime import AccessDenied, Realtime
+from supervisor.realtime._wire import Join, Leave, ProtocolError, Room, parse_client_frame
 from supervisor.streams import MemoryStreamStore, Streams
 
 

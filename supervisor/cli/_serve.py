@@ -14,7 +14,7 @@ from supervisor.cli._dotenv import load_dotenv
 from supervisor.core.runtime import Runtime, StartupError
 from supervisor.http.app import create_app
 from supervisor.logs import configure_logging
-from supervisor.realtime.websocket import MAX_CLIENT_FRAME
+from supervisor.realtime import MAX_CLIENT_FRAME
 from supervisor.reload import code_changes
 from supervisor.settings import Settings, SettingsError, load_project_config
 

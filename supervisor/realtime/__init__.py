@@ -11,10 +11,10 @@ from quart import Quart
 from ._access import ANONYMOUS, AccessHookFailed, AccessPolicy, AuthRequest, Identity, OpenAccess
 from ._connection import Connection
 from ._hub import Hub
-from ._protocol import Room
-from .service import AccessDenied, Realtime
-from .sse import register_sse
-from .websocket import StreamSocketMiddleware
+from ._realtime import AccessDenied, Realtime
+from ._sse import register_sse
+from ._websocket import MAX_CLIENT_FRAME, StreamSocketMiddleware
+from ._wire import Room
 
 
 def register_realtime(app: Quart, realtime: Realtime) -> None:
@@ -26,6 +26,7 @@ def register_realtime(app: Quart, realtime: Realtime) -> None:
 
 __all__ = [
     "ANONYMOUS",
+    "MAX_CLIENT_FRAME",
     "AccessDenied",
     "AccessHookFailed",
     "AccessPolicy",

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from supervisor.storage import JsonObject, JsonValue
 
-from ._protocol import Room
+from ._wire import Room
 
 # Motia's clients pass ``protocols: ['Authorization', token]`` to ``new WebSocket``: the token
 # travels as the second offered subprotocol, and the server must pick one the client offered.

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from ._protocol import Room, ServerMessage
+from ._wire import Room, ServerMessage
 
 DEFAULT_MAX_MESSAGES = 1024
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024

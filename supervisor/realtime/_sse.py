@@ -21,8 +21,8 @@ from quart import Quart, Response, request
 
 from ._access import AuthRequest, Identity, find_token
 from ._connection import QueueSink
-from ._protocol import Room, ServerMessage
-from .service import AccessDenied, Realtime
+from ._realtime import AccessDenied, Realtime
+from ._wire import Room, ServerMessage
 
 _logger = logging.getLogger("motia.realtime")
 

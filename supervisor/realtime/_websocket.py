@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl
 from ._access import AuthRequest, Identity, choose_subprotocol, find_token
 from ._connection import Connection, QueueSink, TransportSink
 from ._direct import find_transport
-from ._protocol import ACCESS_DENIED, Join, ProtocolError, parse_client_frame
-from .service import AccessDenied, Realtime
+from ._realtime import AccessDenied, Realtime
+from ._wire import ACCESS_DENIED, Join, ProtocolError, parse_client_frame
 
 _logger = logging.getLogger("motia.realtime")
 
