@@ -39,15 +39,3 @@ def find_transport(asgi_send: Any) -> asyncio.WriteTransport | None:
     if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
         return None
     return transport
-
-
-def text_frame(payload: bytes) -> bytes:
-    """An unmasked, final, uncompressed text frame (RFC 6455 section 5.2)."""
-    length = len(payload)
-    if length < 126:
-        header = bytes((0x81, length))
-    elif length < 1 << 16:
-        header = bytes((0x81, 126)) + length.to_bytes(2, "big")
-    else:
-        header = bytes((0x81, 127)) + length.to_bytes(8, "big")
-    return header + payload

@@ -21,7 +21,7 @@ from ._access import AuthRequest, Identity, choose_subprotocol, find_token
 from ._connection import Connection, QueueSink, TransportSink
 from ._direct import find_transport
 from ._realtime import AccessDenied, Realtime
-from ._wire import ACCESS_DENIED, Join, ProtocolError, parse_client_frame
+from ._wire import ACCESS_DENIED, InvalidClientFrame, Join, parse_client_frame
 
 _logger = logging.getLogger("motia.realtime")
 
@@ -112,7 +112,7 @@ async def _read(receive: Receive, realtime: Realtime, connection: Connection, id
             raise FrameTooLarge
         try:
             frame = parse_client_frame(raw)
-        except ProtocolError as exc:
+        except InvalidClientFrame as exc:
             hub.error(connection, exc.room, exc.code, str(exc))
             continue
         if isinstance(frame, Join):
