@@ -130,7 +130,7 @@ PATCHES = {
         import orjson
 
         import supervisor.cli._serve as serve
-        from supervisor.core.trace import new_trace_id
+        from supervisor.core import new_trace_id
         from supervisor.http._requests import BadRequestBody, collapse, parse_body
         from supervisor.routing import Match
         from supervisor.protocol import TriggerKind

@@ -74,7 +74,7 @@ WATCH: tuple[tuple[str, str, str], ...] = (
     ("      asyncio.wait_for + shield (api timeout)", "wait_for", "asyncio/tasks.py"),
     ("      stdin pipe write", "_UnixWritePipeTransport.write", "asyncio/unix_events.py"),
     ("    Router.match", "Router.match", "supervisor/routing/_router.py"),
-    ("    new_trace_id (uuid4)", "new_trace_id", "supervisor/core/trace.py"),
+    ("    new_trace_id (uuid4)", "new_trace_id", "supervisor/core/_trace.py"),
     ("    handler_response / json_response", "_response", "supervisor/http/_responses.py"),
     ("    collapse (headers, query)", "collapse", "supervisor/http/_requests.py"),
     ("    request.get_data", "get_data", "quart/wrappers/request.py"),

@@ -11,8 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from supervisor.core.access import RunnerAccessPolicy
-from supervisor.core.registry import Registry, Source, build_registry
+from supervisor.core import Registry, RunnerAccessPolicy, Source, build_registry
 from supervisor.discovery import SourceFile
 from supervisor.protocol import ErrorInfo, InvokeResult, LoadedFile, LoadError, LoadResult, TriggerKind
 from supervisor.realtime import AccessDenied, AccessHookFailed, AuthRequest, Identity, Realtime, Room

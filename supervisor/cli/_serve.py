@@ -11,7 +11,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
 from supervisor.cli._dotenv import load_dotenv
-from supervisor.core.runtime import Runtime, StartupError
+from supervisor.core import Runtime, StartupError
 from supervisor.http.app import create_app
 from supervisor.logs import configure_logging
 from supervisor.realtime import MAX_CLIENT_FRAME

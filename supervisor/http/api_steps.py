@@ -15,9 +15,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from supervisor.core.registry import Step
-from supervisor.core.runtime import Runtime
-from supervisor.core.trace import new_trace_id
+from supervisor.core import Runtime, Step, new_trace_id
 from supervisor.http._answers import HttpResponse, handler_answer, json_answer
 from supervisor.http._requests import BadRequestBody, collapse, parse_body
 from supervisor.protocol import TriggerKind

@@ -8,8 +8,7 @@ from __future__ import annotations
 import orjson
 from quart import Quart, Response, request
 
-from supervisor.core.runtime import Runtime
-from supervisor.core.trace import new_trace_id
+from supervisor.core import Runtime, new_trace_id
 from supervisor.http._responses import json_response, to_quart
 from supervisor.http.api_steps import run_api_step
 from supervisor.http.asgi import MAX_BODY_BYTES, ApiStepFront

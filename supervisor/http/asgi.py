@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from supervisor.core.runtime import Runtime
+from supervisor.core import Runtime
 from supervisor.http._answers import HttpResponse, json_answer
 from supervisor.http.api_steps import run_api_step
 from supervisor.routing import Match

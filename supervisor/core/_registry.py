@@ -19,7 +19,7 @@ from supervisor.config import (
     parse_step_config,
     parse_stream_config,
 )
-from supervisor.core.schemas import SchemaValidator, compile_schema
+from supervisor.core._schemas import SchemaValidator, compile_schema
 from supervisor.discovery import SourceFile, is_motia_config
 from supervisor.protocol import LoadResult
 from supervisor.routing import Router

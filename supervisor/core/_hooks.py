@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from supervisor.core.registry import Registry, Source
+from supervisor.core._registry import Registry, Source
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.realtime import AccessHookFailed, AuthRequest, Room
 from supervisor.runners import InvocationTimeout, RunnerUnavailable

@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 
 from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
-from supervisor.core.access import RunnerAccessPolicy
-from supervisor.core.context_calls import ContextCalls
-from supervisor.core.registry import LoadProblem, Registry, Source, Step, build_registry
-from supervisor.core.trace import new_trace_id
+from supervisor.core._context_calls import ContextCalls
+from supervisor.core._hooks import RunnerAccessPolicy
+from supervisor.core._registry import LoadProblem, Registry, Source, Step, build_registry
+from supervisor.core._trace import new_trace_id
 from supervisor.cron.expression import CronExpression
 from supervisor.cron.scheduler import CronJob, CronScheduler
 from supervisor.discovery import discover
