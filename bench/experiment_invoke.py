@@ -131,7 +131,7 @@ PATCHES = {
 
         import supervisor.cli._serve as serve
         from supervisor.core import new_trace_id
-        from supervisor.http._requests import BadRequestBody, collapse, parse_body
+        from supervisor.http._request import BadRequestBody, collapse, parse_body
         from supervisor.routing import Match
         from supervisor.protocol import TriggerKind
 
@@ -211,7 +211,7 @@ PATCHES = {
         serve.create_app = create_app
     """,
     "nobody": """
-        import supervisor.http.app as app
+        import supervisor.http._app as app
         from quart import request
 
         _read_body = app._body

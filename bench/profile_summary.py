@@ -66,8 +66,8 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 # (label, function-name substring, file-path substring): inclusive share of stacks holding such a frame.
 WATCH: tuple[tuple[str, str, str], ...] = (
-    ("supervisor api() route (ours, whole)", "api", "supervisor/http/app.py"),
-    ("  _run_api_step", "_run_api_step", "supervisor/http/app.py"),
+    ("supervisor api() route (ours, whole)", "api", "supervisor/http/_app.py"),
+    ("  _run_api_step", "_run_api_step", "supervisor/http/_app.py"),
     ("    Runtime.invoke -> RunnerPool.invoke", "RunnerPool.invoke", "supervisor/runners/_pool.py"),
     ("    RunnerConnection.invoke", "RunnerConnection.invoke", "supervisor/runners/_connection.py"),
     ("      encode_invoke (protobuf)", "encode_invoke", "supervisor/protocol/messages.py"),
@@ -75,8 +75,8 @@ WATCH: tuple[tuple[str, str, str], ...] = (
     ("      stdin pipe write", "_UnixWritePipeTransport.write", "asyncio/unix_events.py"),
     ("    Router.match", "Router.match", "supervisor/routing/_router.py"),
     ("    new_trace_id (uuid4)", "new_trace_id", "supervisor/core/_trace.py"),
-    ("    handler_response / json_response", "_response", "supervisor/http/_responses.py"),
-    ("    collapse (headers, query)", "collapse", "supervisor/http/_requests.py"),
+    ("    handler_response / json_response", "_response", "supervisor/http/_response.py"),
+    ("    collapse (headers, query)", "collapse", "supervisor/http/_request.py"),
     ("    request.get_data", "get_data", "quart/wrappers/request.py"),
     ("RunnerConnection._read_frames (runner -> us)", "RunnerConnection._read_frames", "_connection.py"),
     ("  decode_runner_message (protobuf)", "decode_runner_message", "supervisor/protocol/messages.py"),

@@ -12,7 +12,7 @@ from hypercorn.config import Config
 
 from supervisor.cli._dotenv import load_dotenv
 from supervisor.core import Runtime, StartupError
-from supervisor.http.app import create_app
+from supervisor.http import create_app
 from supervisor.logs import configure_logging
 from supervisor.realtime import MAX_CLIENT_FRAME
 from supervisor.reload import code_changes

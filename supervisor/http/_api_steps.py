@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl
 import orjson
 
 from supervisor.core import Runtime, Step, new_trace_id
-from supervisor.http._answers import HttpResponse, handler_answer, json_answer
-from supervisor.http._requests import BadRequestBody, collapse, parse_body
+from supervisor.http._request import BadRequestBody, collapse, parse_body
+from supervisor.http._response import HttpResponse, handler_answer, json_answer
 from supervisor.protocol import TriggerKind
 from supervisor.runners import InvocationTimeout, RunnerUnavailable
 

@@ -9,9 +9,9 @@ import orjson
 from quart import Quart, Response, request
 
 from supervisor.core import Runtime, new_trace_id
-from supervisor.http._responses import json_response, to_quart
-from supervisor.http.api_steps import run_api_step
-from supervisor.http.asgi import MAX_BODY_BYTES, ApiStepFront
+from supervisor.http._api_steps import run_api_step
+from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
+from supervisor.http._quart import json_response, to_quart
 from supervisor.realtime import register_realtime
 from supervisor.routing import Match, MethodNotAllowed
 

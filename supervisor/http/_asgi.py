@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from supervisor.core import Runtime
-from supervisor.http._answers import HttpResponse, json_answer
-from supervisor.http.api_steps import run_api_step
+from supervisor.http._api_steps import run_api_step
+from supervisor.http._response import HttpResponse, json_answer
 from supervisor.routing import Match
 
 Message = MutableMapping[str, Any]

@@ -6,7 +6,7 @@ from typing import Any
 
 from quart import Response
 
-from supervisor.http._answers import HttpResponse, json_answer
+from supervisor.http._response import HttpResponse, json_answer
 
 
 def to_quart(answer: HttpResponse) -> Response:
