@@ -33,6 +33,7 @@ from supervisor.queue import (
     SqliteEventQueue,
 )
 from supervisor.realtime import Realtime
+from supervisor.routing import Router
 from supervisor.runners import PoolSettings, RunnerPool, RunnerUnavailable, spec_for
 from supervisor.settings import Settings
 from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
@@ -219,6 +220,18 @@ class Runtime:
         await asyncio.gather(*(pool.stop(grace) for pool in pools.values()), return_exceptions=True)
 
     # ------------------------------------------------------------------ invoking steps
+
+    @property
+    def routes(self) -> Router[Step]:
+        return self.registry.routes
+
+    @property
+    def api_timeout_s(self) -> float:
+        return self.settings.config.api_timeout_s
+
+    @property
+    def expose_errors(self) -> bool:
+        return self.settings.mode == "dev"
 
     def pool_for(self, step: Step) -> RunnerPool:
         pool = self.pools.get(step.language)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import orjson
 from quart import Quart, Response, request
 
-from supervisor.core import Runtime, new_trace_id
+from supervisor.core import new_trace_id
 from supervisor.http._api_steps import run_api_step
 from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
+from supervisor.http._backend import Backend
 from supervisor.http._quart import json_response, to_quart
 from supervisor.realtime import register_realtime
 from supervisor.routing import Match, MethodNotAllowed
@@ -18,7 +19,7 @@ from supervisor.routing import Match, MethodNotAllowed
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 
 
-def create_app(runtime: Runtime) -> Quart:
+def create_app(runtime: Backend) -> Quart:
     app = Quart("motia")
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -76,15 +77,15 @@ def create_app(runtime: Runtime) -> Quart:
     @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
     @app.route("/<path:path>", methods=ALL_METHODS)
     async def api(path: str) -> Response:
-        found = runtime.registry.routes.match(request.method, request.path)
+        found = runtime.routes.match(request.method, request.path)
         if isinstance(found, Match):
             # normally served by the ApiStepFront before quart sees the request
             headers = [(name.lower(), value) for name, value in request.headers.items()]
             query = request.query_string.decode("latin-1")
-            answer = await run_api_step(
+            response = await run_api_step(
                 runtime, found.target, found.path_params, headers, query, await _body()
             )
-            return to_quart(answer)
+            return to_quart(response)
         if request.path == "/emit" and request.method == "POST":  # what `npx motia emit` posts to
             return await _emit_from_request(runtime)
         if isinstance(found, MethodNotAllowed):
@@ -111,7 +112,7 @@ async def _body() -> bytes:
     return data if isinstance(data, bytes) else data.encode()
 
 
-async def _emit_from_request(runtime: Runtime) -> Response:
+async def _emit_from_request(runtime: Backend) -> Response:
     try:
         payload = orjson.loads(await _body())
     except orjson.JSONDecodeError as exc:

@@ -6,15 +6,15 @@ from typing import Any
 
 from quart import Response
 
-from supervisor.http._response import HttpResponse, json_answer
+from supervisor.http._response import HttpResponse
 
 
-def to_quart(answer: HttpResponse) -> Response:
-    response = Response(answer.body, status=answer.status)
-    for name, value in answer.headers:
-        response.headers.add(name, value)
-    return response
+def to_quart(response: HttpResponse) -> Response:
+    quart_response = Response(response.body, status=response.status)
+    for name, value in response.headers:
+        quart_response.headers.add(name, value)
+    return quart_response
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return to_quart(json_answer(status, body, list((headers or {}).items())))
+    return to_quart(HttpResponse.json(status, body, list((headers or {}).items())))
