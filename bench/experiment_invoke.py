@@ -51,7 +51,7 @@ PATCHES = {
         import contextlib
 
         import supervisor.runners._connection as connection
-        from supervisor.protocol import messages as wire
+        from supervisor.protocol import _messages as wire
         from supervisor.runners._errors import InvocationTimeout, RunnerDied, RunnerUnavailable
 
 

@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from supervisor.config._base import ConfigModel, EmitEntry, NonEmptyStr
 from supervisor.config._infrastructure import Infrastructure
-from supervisor.cron.expression import CronExpression
+from supervisor.cron import CronExpression
 from supervisor.routing import RouteSyntaxError, parse_route
 
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]

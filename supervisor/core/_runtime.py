@@ -18,8 +18,7 @@ from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import RunnerAccessPolicy
 from supervisor.core._registry import LoadProblem, Registry, Source, Step, build_registry
 from supervisor.core._trace import new_trace_id
-from supervisor.cron.expression import CronExpression
-from supervisor.cron.scheduler import CronJob, CronScheduler
+from supervisor.cron import CronExpression, CronJob, CronScheduler
 from supervisor.discovery import discover
 from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
 from supervisor.queue import (

@@ -1,7 +1,7 @@
 """The runner protocol: framing and typed messages, with no I/O."""
 
-from supervisor.protocol.framing import FrameDecoder, FramingError, encode_frame
-from supervisor.protocol.messages import (
+from supervisor.protocol._framing import FrameDecoder, FramingError, encode_frame
+from supervisor.protocol._messages import (
     PROTOCOL_VERSION,
     ContextCall,
     ErrorInfo,

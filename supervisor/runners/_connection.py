@@ -32,7 +32,7 @@ from supervisor.protocol import (
     TriggerKind,
     decode_runner_message,
 )
-from supervisor.protocol import messages as wire
+from supervisor.protocol import _messages as wire
 from supervisor.runners._errors import ContextCallError, InvocationTimeout, RunnerDied, RunnerUnavailable
 from supervisor.runners._spec import RUNNER_COOKIE, RunnerSpec
 
