@@ -295,6 +295,7 @@ class RunnerConnection:
             trace_id=record.trace_id or None,
             meta=meta,
             created=record.time_ms / 1000 if record.time_ms else None,
+            runner=None if record.step_name else self.runner_id,
         )
 
     async def _read_stderr(self) -> None:
@@ -302,7 +303,7 @@ class RunnerConnection:
         while line := await self._proc.stderr.readline():
             text = line.decode(errors="replace").rstrip()
             if text:
-                log_event(_logger, "info", text, step=self.runner_id)
+                log_event(_logger, "info", text, runner=self.runner_id)
 
     async def _wait_exit(self) -> None:
         assert self._proc is not None
