@@ -3,7 +3,7 @@ discovery, runners, storage, the event bus, cron and realtime together."""
 
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import HOOK_TIMEOUT_S, RunnerAccessPolicy
-from supervisor.core._registry import LoadProblem, Registry, Source, Step, build_registry
+from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
 from supervisor.core._runtime import HandlerFailed, Runtime, StartupError
 from supervisor.core._schemas import FieldError, SchemaValidator, compile_schema
 from supervisor.core._trace import new_trace_id
@@ -18,7 +18,6 @@ __all__ = [
     "RunnerAccessPolicy",
     "Runtime",
     "SchemaValidator",
-    "Source",
     "StartupError",
     "Step",
     "build_registry",

@@ -16,10 +16,10 @@ import orjson
 from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import RunnerAccessPolicy
-from supervisor.core._registry import LoadProblem, Registry, Source, Step, build_registry
+from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
 from supervisor.core._trace import new_trace_id
 from supervisor.cron import CronExpression, CronJob, CronScheduler
-from supervisor.discovery import discover
+from supervisor.discovery import RunnerKind, SourceFile, discover
 from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
 from supervisor.queue import (
     DeadLetter,
@@ -141,42 +141,44 @@ class Runtime:
         settings = self.settings
         root = settings.project_root
         discovery = discover(root)
-        files: dict[str, tuple[list[str], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
+        files: dict[RunnerKind, tuple[list[str], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
         for source in discovery.step_files:
-            files[source.language][0].append(source.path)
+            files[source.runner][0].append(source.path)
         for source in discovery.stream_files:
-            files[source.language][1].append(source.path)
+            files[source.runner][1].append(source.path)
         for source in discovery.hook_files:
-            files[source.language][2].append(source.path)
+            files[source.runner][2].append(source.path)
 
         runner_config = settings.config.runners
         log_level = "debug" if settings.debug else "info"
         pools: dict[str, RunnerPool] = {}
-        for language, (step_files, stream_files, hook_files) in files.items():
-            language_settings = runner_config.node if language == "node" else runner_config.python
-            pools[language] = RunnerPool(
-                spec_for(language, root),
+        for runner, (step_files, stream_files, hook_files) in files.items():
+            pool_config = runner_config.node if runner == "node" else runner_config.python
+            pools[runner] = RunnerPool(
+                spec_for(runner, root),
                 root,
                 log_level,
                 self._calls,
                 step_files,
                 stream_files,
                 PoolSettings(
-                    size=language_settings.pool_size,
+                    size=pool_config.pool_size,
                     memory_limit_mb=runner_config.memory_limit_mb,
                     heartbeat_timeout=runner_config.heartbeat_timeout_s,
                 ),
                 hook_files=hook_files,
             )
-        results: dict[str, LoadResult] = {}
+        results: dict[RunnerKind, LoadResult] = {}
         startup_problems: list[LoadProblem] = []
-        languages = list(pools)
-        outcomes = await asyncio.gather(*(pools[lang].start() for lang in languages), return_exceptions=True)
-        for language, outcome in zip(languages, outcomes, strict=True):
+        runners = list(files)
+        outcomes = await asyncio.gather(
+            *(pools[runner].start() for runner in runners), return_exceptions=True
+        )
+        for runner, outcome in zip(runners, outcomes, strict=True):
             if isinstance(outcome, BaseException):
-                startup_problems.append(LoadProblem(f"<{language} runner>", f"could not start: {outcome}"))
+                startup_problems.append(LoadProblem(f"<{runner} runner>", f"could not start: {outcome}"))
             else:
-                results[language] = outcome
+                results[runner] = outcome
         registry = build_registry(results, discovery.hook_files)
         registry.problems[:0] = startup_problems
         return pools, registry
@@ -190,7 +192,7 @@ class Runtime:
                 "[%s] Step (%s) %s %s", verb, label, step.file, verb.lower(), extra={"step": step.name}
             )
         if registry.auth_hook is not None:
-            _logger.info("stream authenticate hook: %s", registry.auth_hook.file)
+            _logger.info("stream authenticate hook: %s", registry.auth_hook.path)
 
     @staticmethod
     def _cron_jobs(registry: Registry) -> list[CronJob]:
@@ -233,9 +235,9 @@ class Runtime:
         return self.settings.mode == "dev"
 
     def pool_for(self, step: Step) -> RunnerPool:
-        pool = self.pools.get(step.language)
+        pool = self.pools.get(step.runner)
         if pool is None:
-            raise RunnerUnavailable(f"no {step.language} runner is running for step {step.name}")
+            raise RunnerUnavailable(f"no {step.runner} runner is running for step {step.name}")
         return pool
 
     async def invoke(
@@ -250,13 +252,13 @@ class Runtime:
         return await self.pool_for(step).invoke(step.file, step.name, kind, payload, trace_id, topic, timeout)
 
     async def invoke_hook(
-        self, source: Source, label: str, kind: TriggerKind, payload: bytes, timeout: float
+        self, source: SourceFile, label: str, kind: TriggerKind, payload: bytes, timeout: float
     ) -> InvokeResult:
         """Run a hook (``authenticate``, a stream's ``canAccess``) in the runner of its file."""
-        pool = self.pools.get(source.language)
+        pool = self.pools.get(source.runner)
         if pool is None:
-            raise RunnerUnavailable(f"no {source.language} runner is running for {source.file}")
-        return await pool.invoke(source.file, label, kind, payload, new_trace_id(), "", timeout)
+            raise RunnerUnavailable(f"no {source.runner} runner is running for {source.path}")
+        return await pool.invoke(source.path, label, kind, payload, new_trace_id(), "", timeout)
 
     # ------------------------------------------------------------------ events
 

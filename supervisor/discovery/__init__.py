@@ -3,7 +3,7 @@
 from supervisor.discovery._hooks import find_hook_files, is_motia_config
 from supervisor.discovery._naming import NODE_EXTENSIONS, SKIPPED_DIR_NAMES, classify, is_skipped_dir
 from supervisor.discovery._scan import SCAN_ROOTS, discover
-from supervisor.discovery._types import Discovery, FileKind, Language, SourceFile
+from supervisor.discovery._types import Discovery, FileKind, RunnerKind, SourceFile
 
 __all__ = [
     "NODE_EXTENSIONS",
@@ -11,7 +11,7 @@ __all__ = [
     "SKIPPED_DIR_NAMES",
     "Discovery",
     "FileKind",
-    "Language",
+    "RunnerKind",
     "SourceFile",
     "classify",
     "discover",

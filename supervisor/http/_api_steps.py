@@ -70,7 +70,7 @@ async def run_api_step(
         _logger.error(
             "step %s could not run: %s", step.name, exc, extra={"step": step.name, "trace_id": trace_id}
         )
-        message = f"the {step.language} runner for step {step.name} is unavailable: {exc}"
+        message = f"the {step.runner} runner for step {step.name} is unavailable: {exc}"
         return HttpResponse.json(
             503,
             {"error": "Service Unavailable", "message": message, "traceId": trace_id},

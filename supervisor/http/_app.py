@@ -27,8 +27,8 @@ def create_app(runtime: Backend) -> Quart:
     @app.route("/__motia/health", methods=["GET"])
     async def health() -> Response:
         runners = {
-            language: {"pids": pool.pids(), "restarts": pool.restarts, "inFlight": pool.in_flight}
-            for language, pool in runtime.pools.items()
+            runner: {"pids": pool.pids(), "restarts": pool.restarts, "inFlight": pool.in_flight}
+            for runner, pool in runtime.pools.items()
         }
         return json_response(200, {"status": "ok", "steps": len(runtime.registry.steps), "runners": runners})
 

@@ -46,7 +46,7 @@ class StepInvoker(Protocol):
 
 
 class RunnerStatus(Protocol):
-    """One language's runner pool, as the health endpoint reports it."""
+    """One runner's pool (node, python), as the health endpoint reports it."""
 
     @property
     def restarts(self) -> int: ...

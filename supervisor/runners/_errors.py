@@ -2,7 +2,7 @@ from __future__ import annotations
 
 
 class RunnerUnavailable(Exception):
-    """No runner of the language could take the invocation (starting, restarting, stopped)."""
+    """No runner of the kind could take the invocation (starting, restarting, stopped)."""
 
 
 class RunnerDied(RunnerUnavailable):

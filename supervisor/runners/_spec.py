@@ -1,4 +1,4 @@
-"""How to start a runner of each language."""
+"""How to start each runner (node, python)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ RUNNER_COOKIE = "motia-runner-v1"
 
 @dataclass(frozen=True)
 class RunnerSpec:
-    language: str
+    runner: str
     argv: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
 
@@ -46,9 +46,9 @@ def python_spec(project_root: Path) -> RunnerSpec:
     )
 
 
-def spec_for(language: str, project_root: Path) -> RunnerSpec:
-    if language == "node":
+def spec_for(runner: str, project_root: Path) -> RunnerSpec:
+    if runner == "node":
         return node_spec()
-    if language == "python":
+    if runner == "python":
         return python_spec(project_root)
-    raise ValueError(f"no runner for language {language!r}")
+    raise ValueError(f"no runner named {runner!r}")
