@@ -74,6 +74,10 @@ class Hub:
     def connection_count(self) -> int:
         return len(self._connections)
 
+    @property
+    def connections(self) -> frozenset[Connection]:
+        return frozenset(self._connections)
+
     # ------------------------------------------------------------------ subscriptions
 
     async def join(self, connection: Connection, subscription_id: str, room: Room) -> None:
