@@ -45,7 +45,7 @@ function registerEsmHooks() {
   return esmHooks;
 }
 
-const { main } = require('../src/main.ts');
+const { main } = require('../src/session.ts');
 main({
   runnerRoot,
   importModule: (url) => import(url),

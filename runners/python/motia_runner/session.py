@@ -22,7 +22,7 @@ from motia_runner.errors import format_stack
 from motia_runner.invoke import Invoker, settle
 from motia_runner.loader import Loader
 from motia_runner.logs import LogSink, StdoutCapture
-from motia_runner.protocol import pb
+from motia_runner.messages import pb
 from motia_runner.stdio import Channel
 from motia_runner.tasks import TaskTracker
 from motia_runner.transport import FrameReader, FrameWriter

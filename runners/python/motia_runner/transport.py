@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from motia_runner.framing import FrameDecoder, FramingError, encode_frame
-from motia_runner.protocol import pb
+from motia_runner.messages import pb
 
 _STOP = b""
 

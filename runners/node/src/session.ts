@@ -3,11 +3,11 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { type SupervisorMessage, SupervisorMessageSchema } from './gen/motia/runner/v1/runner_pb';
 import { FrameDecoder } from './framing';
-import { Invoker } from './invocations';
-import { errorShape } from './json';
+import { Invoker } from './invoke';
+import { errorShape } from './jsonutil';
 import { emptyRegistry, loadFiles, type ImportModule, type Registry } from './loader';
-import { diagnostic, flushStdout, installOutputGuards, log, send, setLogLevel } from './output';
-import { setRunnerRoot } from './schema';
+import { diagnostic, flushStdout, installOutputGuards, log, send, setLogLevel } from './transport';
+import { setRunnerRoot } from './config_encoding';
 
 export const PROTOCOL_VERSION = 1;
 

@@ -3,9 +3,9 @@
 // been answered.
 import type { ContextReply, Invoke } from './gen/motia/runner/v1/runner_pb';
 import { TriggerKind } from './gen/motia/runner/v1/runner_pb';
-import { errorShape, jsonBytes, jsonText, parseJsonBytes, type ErrorShape } from './json';
+import { errorShape, jsonBytes, jsonText, parseJsonBytes, type ErrorShape } from './jsonutil';
 import type { LoadedStep, Registry } from './loader';
-import { log, scope, send, type InvocationScope, type LogLevel } from './output';
+import { log, scope, send, type InvocationScope, type LogLevel } from './transport';
 
 interface PendingCall {
   invocation: Invocation;

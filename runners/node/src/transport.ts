@@ -6,7 +6,7 @@ import { format, inspect } from 'node:util';
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { RunnerMessageSchema } from './gen/motia/runner/v1/runner_pb';
 import { encodeFrame } from './framing';
-import { jsonBytes, normalizeMeta } from './json';
+import { jsonBytes, normalizeMeta } from './jsonutil';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
