@@ -11,7 +11,7 @@ import type {
 } from './gen/motia/runner/v1/runner_pb';
 import { locateError } from './errors';
 import { errorShape, jsonBytes } from './jsonutil';
-import { scope } from './transport';
+import { scope } from './current';
 import { encodeConfig } from './config_encoding';
 
 export interface LoadedStep {

@@ -1,26 +1,14 @@
-// Everything the runner writes: protocol frames on the real stdout, logs as
-// LogRecord frames. User code never reaches fd 1 as text: console.* becomes a
-// LogRecord and other writes to process.stdout are redirected to stderr.
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { format, inspect } from 'node:util';
-import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
-import { RunnerMessageSchema } from './gen/motia/runner/v1/runner_pb';
-import { encodeFrame } from './framing';
-import { jsonBytes, normalizeMeta } from './jsonutil';
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** Who is running: set for the duration of an invocation (and for work it spawns). */
-export interface InvocationScope {
-  invocationId: bigint;
-  traceId: string;
-  stepName: string;
-  /** set while a file is being imported */
-  file?: string;
-}
-
-export const scope = new AsyncLocalStorage<InvocationScope>();
+// The channel to the supervisor: RunnerMessage frames on the real stdout, SupervisorMessage
+// frames from stdin. Nothing else may reach fd 1, so other writes to process.stdout are sent to
+// stderr (console.* becomes LogRecords, see logs.ts).
+import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import {
+  RunnerMessageSchema,
+  type SupervisorMessage,
+  SupervisorMessageSchema,
+} from './gen/motia/runner/v1/runner_pb';
+import { encodeFrame, FrameDecoder } from './framing';
+import { errorShape } from './jsonutil';
 
 type RunnerMessageInit = MessageInitShape<typeof RunnerMessageSchema>;
 
@@ -29,7 +17,6 @@ const realWrite = stdout.write.bind(stdout) as (chunk: Uint8Array, cb?: (err?: E
 
 let helloSent = false;
 const beforeHello: Buffer[] = [];
-let minLevel = 0;
 
 export function send(message: RunnerMessageInit): void {
   const frame = encodeFrame(toBinary(RunnerMessageSchema, create(RunnerMessageSchema, message)));
@@ -57,76 +44,49 @@ export function flushStdout(timeoutMs = 5000): Promise<void> {
   });
 }
 
-export function setLogLevel(level: string): void {
-  const order = LEVEL_ORDER[level as LogLevel];
-  minLevel = order === undefined ? 0 : order;
-}
+let guarded = false;
 
-export function log(level: LogLevel, message: string, meta?: unknown, who?: InvocationScope): void {
-  if (LEVEL_ORDER[level] < minLevel) return;
-  const current = who ?? scope.getStore();
-  let metaJson: Uint8Array = new Uint8Array();
-  let normalized = normalizeMeta(meta);
-  if (current?.file && current.invocationId === 0n) normalized = { ...(normalized ?? {}), file: current.file };
-  if (normalized !== undefined) {
-    try {
-      metaJson = jsonBytes(normalized);
-    } catch {
-      metaJson = jsonBytes({ value: inspect(meta) });
-    }
-  }
-  send({
-    kind: {
-      case: 'log',
-      value: {
-        level,
-        message,
-        metaJson,
-        invocationId: current?.invocationId ?? 0n,
-        traceId: current?.traceId ?? '',
-        stepName: current?.stepName ?? '',
-        timeMs: Date.now(),
-      },
-    },
-  });
-}
-
-/** The runner's own diagnostics (invocation_id 0). */
-export function diagnostic(level: LogLevel, message: string, meta?: unknown): void {
-  log(level, message, meta, { invocationId: 0n, traceId: '', stepName: '' });
-}
-
-let installed = false;
-
-export function installOutputGuards(): void {
-  if (installed) return;
-  installed = true;
-
-  // Any other write to stdout (process.stdout.write, libraries printing) goes to stderr.
+/** Keeps fd 1 for frames: any other write to stdout (process.stdout.write, libraries) goes to stderr. */
+export function guardStdout(): void {
+  if (guarded) return;
+  guarded = true;
   const toStderr = function (this: unknown, ...args: unknown[]): boolean {
     return (process.stderr.write as (...a: unknown[]) => boolean)(...args);
   };
   stdout.write = toStderr as typeof stdout.write;
-
-  const c = console as unknown as Record<string, unknown>;
-  const at = (level: LogLevel) =>
-    function (...args: unknown[]): void {
-      log(level, format(...args));
-    };
-  c.log = at('info');
-  c.info = at('info');
-  c.warn = at('warn');
-  c.error = at('error');
-  c.debug = at('debug');
-  c.trace = function (...args: unknown[]): void {
-    const err = { name: 'Trace', message: format(...args) } as Error;
-    Error.captureStackTrace(err, c.trace as () => void);
-    log('debug', err.stack ?? err.message);
-  };
-  c.dir = function (value: unknown, options?: object): void {
-    log('info', inspect(value, { customInspect: false, ...options }));
-  };
-  // table/time/count/group/assert go through this.log / this.warn, which are patched above.
-
   stdout.on('error', () => process.exit(0)); // supervisor went away
+}
+
+export interface FrameHandlers {
+  message: (message: SupervisorMessage) => void;
+  /** stdin is not a frame stream any more: the runner cannot go on */
+  broken: (reason: string) => void;
+  /** stdin closed: the supervisor is gone or wants the runner to stop */
+  end: () => void;
+}
+
+/** Reads SupervisorMessage frames from stdin. */
+export function readFrames(handlers: FrameHandlers): void {
+  const decoder = new FrameDecoder();
+  process.stdin.on('data', (chunk: Buffer) => {
+    let frames: Buffer[];
+    try {
+      frames = decoder.feed(chunk);
+    } catch (error) {
+      handlers.broken(`protocol error on stdin: ${errorShape(error).message}`);
+      return;
+    }
+    for (const frame of frames) {
+      let message: SupervisorMessage;
+      try {
+        message = fromBinary(SupervisorMessageSchema, frame);
+      } catch (error) {
+        handlers.broken(`undecodable frame: ${errorShape(error).message}`);
+        return;
+      }
+      handlers.message(message);
+    }
+  });
+  process.stdin.on('end', handlers.end);
+  process.stdin.on('error', handlers.end);
 }
