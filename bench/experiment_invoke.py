@@ -51,7 +51,7 @@ PATCHES = {
         import contextlib
 
         import supervisor.runners._connection as connection
-        from supervisor.protocol import messages as wire
+        from supervisor.protocol import _messages as wire
         from supervisor.runners._errors import InvocationTimeout, RunnerDied, RunnerUnavailable
 
 
@@ -130,9 +130,9 @@ PATCHES = {
         import orjson
 
         import supervisor.cli._serve as serve
-        from supervisor.core.trace import new_trace_id
-        from supervisor.http._requests import BadRequestBody, collapse, parse_body
-        from supervisor.http.router import Match
+        from supervisor.core import new_trace_id
+        from supervisor.http._request import BadRequestBody, collapse, parse_body
+        from supervisor.routing import Match
         from supervisor.protocol import TriggerKind
 
         _create_app = serve.create_app
@@ -211,7 +211,7 @@ PATCHES = {
         serve.create_app = create_app
     """,
     "nobody": """
-        import supervisor.http.app as app
+        import supervisor.http._app as app
         from quart import request
 
         _read_body = app._body

@@ -21,7 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = r"""
 import json, time
 from google.protobuf.internal import api_implementation
-from motia_runner.protocol import pb
+from motia_runner.messages import pb
 
 request = {"body": {"name": "Buddy", "species": "dog", "ageMonths": 24},
            "headers": {"content-type": "application/json"}, "pathParams": {}, "queryParams": {}}

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.discovery import Language, SourceFile, classify, discover, is_motia_config
+from supervisor.discovery import RunnerKind, SourceFile, classify, discover, is_motia_config
 
-STEPS: dict[str, Language] = {
+STEPS: dict[str, RunnerKind] = {
     "steps/create-pet.step.ts": "node",
     "steps/legacy.step.js": "node",
     "steps/esm.step.mjs": "node",
@@ -25,7 +25,7 @@ STEPS: dict[str, Language] = {
     "src/deep/er/still/found.step.ts": "node",
     "src/simple-python_step.py": "python",
 }
-STREAMS: dict[str, Language] = {
+STREAMS: dict[str, RunnerKind] = {
     "steps/00-chess-game.stream.ts": "node",
     "steps/todo.stream.js": "node",
     "steps/esm.stream.mjs": "node",

@@ -6,8 +6,7 @@ import struct
 
 import pytest
 
-from supervisor.protocol import FrameDecoder, FramingError, encode_frame
-from supervisor.protocol.framing import MAX_FRAME_SIZE
+from supervisor.protocol import MAX_FRAME_SIZE, FrameDecoder, FramingError, encode_frame
 
 
 def test_a_frame_is_flag_length_then_payload() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from supervisor.http._requests import BadRequestBody, collapse, parse_body
+from supervisor.http._request import BadRequestBody, collapse, parse_body
 
 
 def test_repeated_names_become_lists() -> None:

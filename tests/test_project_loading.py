@@ -114,3 +114,27 @@ def test_a_runner_that_cannot_start_does_not_stop_the_other_languages_in_dev(tmp
         response = server.client.get("/good")
         assert response.status_code == 404
         assert "python runner" in server.output and "could not start" in server.output
+
+
+def test_optional_route_parameters_match_and_unsupported_route_syntax_is_named(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            step_path("py", "pets"): """
+                config = {"type": "api", "name": "Pets", "path": "/pets/:id?", "method": "GET", "emits": []}
+                async def handler(req, context):
+                    return {"status": 200, "body": req["pathParams"]}
+            """,
+            step_path("py", "files"): """
+                config = {"type": "api", "name": "Files", "path": "/files/*", "method": "GET", "emits": []}
+                async def handler(req, context):
+                    return {"status": 200}
+            """,
+        },
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert server.client.get("/pets").json() == {}
+        assert server.client.get("/pets/7").json() == {"id": "7"}
+        assert server.client.get("/files/a").status_code == 404
+        output = server.output
+    assert f"{step_path('py', 'files')}: step \"Files\": field 'path': wildcards ('*')" in output

@@ -971,7 +971,7 @@ def test_stdin_eof_exits_0(tmp_path: Path) -> None:
 def test_protobuf_fallback_builds_the_same_messages() -> None:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "runners" / "python"))
     code = (
-        "from motia_runner.protocol import build_from_descriptor\n"
+        "from motia_runner.messages import build_from_descriptor\n"
         "pb = build_from_descriptor()\n"
         "m = pb.RunnerMessage(pong=pb.Pong(seq=7))\n"
         "print(m.SerializeToString().hex(), pb.TRIGGER_KIND_CRON)\n"

@@ -17,7 +17,9 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from quart import Quart
 
-from supervisor.realtime import Realtime, register_realtime
+from supervisor.realtime import MAX_CLIENT_FRAME, Realtime, register_realtime
+from supervisor.realtime import _direct as direct
+from supervisor.realtime._connection import DirectSink
 from supervisor.streams import MemoryStreamStore, Streams
 from tests.support.raw_socket import RawSocket
 from tests.support.server import free_port
@@ -30,17 +32,19 @@ class Server(SimpleNamespace):
     app: Quart
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[Server]:
+@contextlib.asynccontextmanager
+async def serving(websocket_max_message_size: int | None = None) -> AsyncIterator[Server]:
     streams = Streams(MemoryStreamStore())
     realtime = Realtime(streams, lambda: {"items"}, max_bytes=256 * 1024)
     app = Quart("realtime-test")
     app.config["MOTIA_SSE_HEARTBEAT_SECONDS"] = 0.2
-    register_realtime(app, SimpleNamespace(realtime=realtime))  # type: ignore[arg-type]
+    register_realtime(app, realtime)
     port = free_port()
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
     config.accesslog = None
+    if websocket_max_message_size is not None:
+        config.websocket_max_message_size = websocket_max_message_size
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
     for _ in range(100):
@@ -52,6 +56,12 @@ async def server() -> AsyncIterator[Server]:
     yield Server(port=port, streams=streams, realtime=realtime, app=app)
     stop.set()
     await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    async with serving() as running:
+        yield running
 
 
 async def test_accepts_the_authorization_subprotocol(server: Server) -> None:
@@ -180,3 +190,68 @@ async def test_sse_sync_changes_heartbeat_and_resume(server: Server) -> None:
     ):
         [_, sync] = await _sse_events(response.aiter_lines(), 2)
         assert orjson.loads(sync["data"])["event"] == {"type": "sync", "data": {"v": 1, "id": "a"}}
+
+
+# ---------------------------------------------------------------- the direct write path (_direct)
+
+
+async def test_websocket_messages_take_the_direct_path_under_hypercorn(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "motia.realtime")
+    client = await RawSocket.open(server.port)
+    client.join("items", "g")
+    assert (await client.next())["event"]["type"] == "sync"
+    await server.streams.set("items", "g", "a", {"v": 1})
+    assert (await client.next())["event"]["type"] == "create"
+    [connection] = server.realtime.hub.connections
+    assert isinstance(connection.sink, DirectSink), "hypercorn changed shape: see realtime/_direct.py"
+    assert "slower ASGI path" not in caplog.text
+
+
+async def test_nothing_is_written_after_the_server_sent_a_close_frame() -> None:
+    # As `motia dev` configures hypercorn: it closes on an oversized frame itself (1009) and the
+    # endpoint only hears of it once the client answers the close, which this client never does.
+    async with serving(websocket_max_message_size=MAX_CLIENT_FRAME) as server:
+        client = await RawSocket.open(server.port)
+        client.join("items", "g")
+        assert (await client.next())["event"]["type"] == "sync"
+        client.send("x" * (MAX_CLIENT_FRAME + 1))
+        received = b""
+        with contextlib.suppress(TimeoutError):
+            while b"\x88" not in received:  # FIN + opcode 8: the close frame
+                received += await asyncio.wait_for(client.reader.read(65536), 2)
+        for n in range(5):
+            await server.streams.set("items", "g", "a", {"n": n})
+        with contextlib.suppress(TimeoutError):
+            while chunk := await asyncio.wait_for(client.reader.read(65536), 0.3):
+                received += chunk
+        assert [opcode for opcode, _ in server_frames(received)] == [0x8]
+
+
+def server_frames(data: bytes) -> list[tuple[int, bytes]]:
+    """Unmasked server frames: (opcode, payload)."""
+    frames = []
+    while data:
+        opcode, length, offset = data[0] & 0x0F, data[1] & 0x7F, 2
+        if length == 126:
+            length, offset = int.from_bytes(data[2:4], "big"), 4
+        elif length == 127:
+            length, offset = int.from_bytes(data[2:10], "big"), 10
+        frames.append((opcode, data[offset : offset + length]))
+        data = data[offset + length :]
+    return frames
+
+
+async def test_a_fallback_to_the_asgi_path_is_logged_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(direct, "_fallback_logged", False)
+    caplog.set_level(logging.WARNING, "motia.realtime")
+
+    async def not_hypercorn(message: object) -> None:
+        return None
+
+    assert direct.find_direct_socket(not_hypercorn) is None
+    assert direct.find_direct_socket(not_hypercorn) is None
+    assert caplog.text.count("slower ASGI path") == 1

@@ -11,8 +11,8 @@ import pytest
 from supervisor.realtime import ANONYMOUS
 from supervisor.realtime._clock import TimestampClock
 from supervisor.realtime._connection import QueueSink
-from supervisor.realtime._protocol import Join, Leave, ProtocolError, Room, parse_client_frame
-from supervisor.realtime.service import AccessDenied, Realtime
+from supervisor.realtime._realtime import AccessDenied, Realtime
+from supervisor.realtime._wire import InvalidClientFrame, Join, Leave, Room, parse_client_frame
 from supervisor.streams import MemoryStreamStore, Streams
 
 
@@ -44,7 +44,7 @@ def test_join_and_leave_frames() -> None:
     ],
 )
 def test_bad_frames_say_what_is_wrong(raw: str, fragment: str) -> None:
-    with pytest.raises(ProtocolError, match=fragment):
+    with pytest.raises(InvalidClientFrame, match=fragment):
         parse_client_frame(raw)
 
 

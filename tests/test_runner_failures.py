@@ -154,12 +154,12 @@ def failure_project(tmp_path: Path, lang: str, config: dict[str, Any] | None = N
     return write_project(tmp_path, files, config or {"events": {"retryBackoffMs": 50}})
 
 
-def runner_info(server: MotiaServer, language: str) -> dict[str, Any]:
-    info: dict[str, Any] = server.client.get("/__motia/health").json()["runners"][language]
+def runner_info(server: MotiaServer, runner: str) -> dict[str, Any]:
+    info: dict[str, Any] = server.client.get("/__motia/health").json()["runners"][runner]
     return info
 
 
-def runner_language(lang: str) -> str:
+def runner_of(lang: str) -> str:
     return "python" if lang == "py" else "node"
 
 
@@ -176,7 +176,7 @@ def test_api_request_whose_runner_dies_answers_503_and_the_runner_comes_back(
         assert "Crash" in body["message"]
         after = eventually(lambda: (r := server.client.get("/ok")).status_code == 200 and r.json()["pid"])
         assert after != before
-        assert runner_info(server, runner_language(lang))["restarts"] >= 1
+        assert runner_info(server, runner_of(lang))["restarts"] >= 1
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -196,10 +196,10 @@ def test_event_whose_runner_dies_is_retried(tmp_path: Path, lang: str) -> None:
 def test_runner_that_stops_answering_heartbeats_is_restarted(tmp_path: Path, lang: str) -> None:
     project = failure_project(tmp_path, lang, {"runners": {"heartbeatTimeoutSeconds": 1}})
     with MotiaServer(project) as server:
-        language = runner_language(lang)
+        runner = runner_of(lang)
         response = server.client.post("/spin", timeout=30)
         assert response.status_code == 503
-        eventually(lambda: runner_info(server, language)["restarts"] >= 1)
+        eventually(lambda: runner_info(server, runner)["restarts"] >= 1)
         assert eventually(lambda: server.client.get("/ok").status_code == 200)
         assert "no heartbeat" in server.output
 

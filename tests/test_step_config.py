@@ -18,7 +18,6 @@ from supervisor.config import (
     check_unique_names,
     parse_step_config,
     parse_stream_config,
-    route_shape,
 )
 
 TS = "steps/create-pet.step.ts"
@@ -201,6 +200,7 @@ def test_every_issue_is_reported_one_per_line() -> None:
     ("raw", "field", "text"),
     [
         (api(path="pets"), "path", "must start with '/'"),
+        (api(path="/files/*"), "path", "wildcards ('*') are not supported"),
         (api(responseSchema={"abc": {}}), "responseSchema.abc", "key must be a valid integer"),
         (api(responseSchema={"42": {}}), "responseSchema.42", "greater than or equal to 100"),
         (api(emits=[{"label": "no topic"}]), "emits[0].topic", "is required"),
@@ -347,7 +347,22 @@ def test_same_path_different_method_is_fine() -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "shape"), [("/", "/"), ("/pets/:id", "/pets/:"), ("/a/:id?", "/a/:?"), ("/x/", "/x")]
+    ("path", "reason"),
+    [
+        ("/files/*", "wildcards ('*') are not supported"),
+        ("/files/:path*", "repeated parameters (':path*') are not supported"),
+        ("/pets/:id(\\d+)", "regular-expression groups"),
+        ("/pets/x-:id?", "optional parameter ':id?' must be a whole path segment"),
+        ("/pets?", "'?' may only mark a whole-segment parameter optional"),
+        ("/pets/:", "':' must start a parameter name"),
+    ],
 )
-def test_route_shape(path: str, shape: str) -> None:
-    assert route_shape(path) == shape
+def test_route_syntax_the_router_cannot_match_is_refused_naming_step_and_path(path: str, reason: str) -> None:
+    error = error_of(api(name="GetFile", path=path, method="GET"), TS)
+    [line] = str(error).splitlines()
+    assert line.startswith(f"{TS}: step \"GetFile\": field 'path': ")
+    assert reason in line and repr(path) in line
+
+
+def test_optional_parameters_are_accepted() -> None:
+    assert isinstance(parse_step_config(TS, api(path="/pets/:id?")), ApiStepConfig)

@@ -11,8 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from supervisor.core.access import RunnerAccessPolicy
-from supervisor.core.registry import Registry, Source, build_registry
+from supervisor.core import Registry, RunnerAccessPolicy, build_registry
 from supervisor.discovery import SourceFile
 from supervisor.protocol import ErrorInfo, InvokeResult, LoadedFile, LoadError, LoadResult, TriggerKind
 from supervisor.realtime import AccessDenied, AccessHookFailed, AuthRequest, Identity, Realtime, Room
@@ -50,10 +49,10 @@ def test_the_registry_keeps_each_streams_file_and_the_first_authenticate_hook() 
     hooks = [SourceFile("steps/motia.auth.ts", "node"), SourceFile("motia.config.ts", "node")]
     registry = build_registry(results, hooks)
     assert registry.problems == []  # a motia.config.ts without streamAuth.authenticate is fine
-    assert registry.auth_hook == Source("steps/motia.auth.ts", "node")
+    assert registry.auth_hook == SourceFile("steps/motia.auth.ts", "node")
     assert registry.stream_sources == {
-        "a": Source("steps/a.stream.ts", "node"),
-        "b": Source("steps/b_stream.py", "python"),
+        "a": SourceFile("steps/a.stream.ts", "node"),
+        "b": SourceFile("steps/b_stream.py", "python"),
     }
     assert registry.streams["a"].can_access == "canAccess" and registry.streams["b"].can_access is None
 
@@ -61,7 +60,7 @@ def test_the_registry_keeps_each_streams_file_and_the_first_authenticate_hook() 
 def test_a_hook_file_that_failed_to_load_is_still_the_hook_so_authentication_fails() -> None:
     error = LoadError("motia_auth.py", 3, 0, "SyntaxError: invalid syntax", "")
     registry = build_registry({"python": _result(errors=(error,))}, [SourceFile("motia_auth.py", "python")])
-    assert registry.auth_hook == Source("motia_auth.py", "python")
+    assert registry.auth_hook == SourceFile("motia_auth.py", "python")
     assert [str(problem) for problem in registry.problems] == ["motia_auth.py:3: SyntaxError: invalid syntax"]
 
 
@@ -76,7 +75,7 @@ def test_two_hooks_or_a_hook_file_without_authenticate_are_problems() -> None:
         SourceFile("src/motia_auth.py", "python"),
     ]
     registry = build_registry(results, hooks)
-    assert registry.auth_hook == Source("motia.auth.ts", "node")
+    assert registry.auth_hook == SourceFile("motia.auth.ts", "node")
     assert sorted(str(problem) for problem in registry.problems) == [
         "motia_auth.py: more than one stream authenticate hook (motia.auth.ts, motia_auth.py); "
         "using motia.auth.ts",
@@ -91,11 +90,11 @@ class FakeRunners:
     """Answers hook invocations from a table, or raises; records what was asked."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[Source, str, TriggerKind, Any, float]] = []
+        self.calls: list[tuple[SourceFile, str, TriggerKind, Any, float]] = []
         self.answer: InvokeResult | BaseException = _ok(None)
 
     async def __call__(
-        self, source: Source, label: str, kind: TriggerKind, payload: bytes, timeout: float
+        self, source: SourceFile, label: str, kind: TriggerKind, payload: bytes, timeout: float
     ) -> InvokeResult:
         self.calls.append((source, label, kind, orjson.loads(payload), timeout))
         if isinstance(self.answer, BaseException):
@@ -132,7 +131,7 @@ async def test_authenticate_and_can_access_run_in_the_files_runner(registry: Reg
     assert await policy.can_access(Room("open", "g"), None) is True  # no canAccess: nothing runs
     assert runners.calls == [
         (
-            Source("motia_auth.py", "python"),
+            SourceFile("motia_auth.py", "python"),
             "authenticate",
             TriggerKind.AUTHENTICATE,
             [
@@ -146,7 +145,7 @@ async def test_authenticate_and_can_access_run_in_the_files_runner(registry: Reg
             2.5,
         ),
         (
-            Source("steps/secured_stream.py", "python"),
+            SourceFile("steps/secured_stream.py", "python"),
             "secured.canAccess",
             TriggerKind.CAN_ACCESS,
             [{"streamName": "secured", "groupId": "u1", "id": "i1"}, {"userId": "u1"}],

@@ -12,8 +12,7 @@ import logging
 from pathlib import Path
 
 from supervisor.cli._project import prepare_project
-from supervisor.core.load_summary import summarize
-from supervisor.core.loading import load_without_serving
+from supervisor.core import load_without_serving, summarize
 from supervisor.logs import configure_logging
 from supervisor.settings import Settings
 

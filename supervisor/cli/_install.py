@@ -107,7 +107,7 @@ def python_requirements(root: Path) -> tuple[str, list[str]] | None:
 def install_python(root: Path, base_python: str | None) -> None:
     listed = python_requirements(root)
     if listed is None:
-        if any(source.language == "python" for source in discover(root).step_files):
+        if any(source.runner == "python" for source in discover(root).step_files):
             _say("Python steps found, but no requirements.txt or pyproject.toml: no packages to install")
         return
     source, pip_args = listed
@@ -227,7 +227,7 @@ def install_node(root: Path) -> None:
             _say("run by npm (a package.json script): not running npm install again")
         else:
             _npm_install(root)
-    if any(source.language == "node" for source in discover(root).step_files):
+    if any(source.runner == "node" for source in discover(root).step_files):
         try:
             find_node()
             runner = installed_node_runner(runner_files().node)

@@ -18,11 +18,10 @@ from hypercorn.config import Config
 
 from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import prepare_project
-from supervisor.core.load_summary import LoadSummary, summarize
-from supervisor.core.runtime import Runtime, StartupError
-from supervisor.http.app import create_app
+from supervisor.core import LoadSummary, Runtime, StartupError, summarize
+from supervisor.http import create_app
 from supervisor.logs import configure_logging
-from supervisor.realtime.websocket import MAX_CLIENT_FRAME
+from supervisor.realtime import MAX_CLIENT_FRAME
 from supervisor.reload import code_changes
 from supervisor.settings import Settings
 

@@ -1,7 +1,7 @@
 """Step and stream config models, their validation, and project-wide uniqueness checks."""
 
 from supervisor.config._base import ConfigModel, Emit
-from supervisor.config._checks import check_unique_names, route_shape
+from supervisor.config._checks import check_unique_names
 from supervisor.config._errors import ConfigError, ConfigIssue
 from supervisor.config._infrastructure import HandlerInfrastructure, Infrastructure, QueueInfrastructure
 from supervisor.config._parse import parse_step_config, parse_stream_config
@@ -38,5 +38,4 @@ __all__ = [
     "check_unique_names",
     "parse_step_config",
     "parse_stream_config",
-    "route_shape",
 ]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from supervisor.config._errors import ConfigError, ConfigIssue, ConfigKind
 from supervisor.config._steps import ApiStepConfig, StepConfig
 from supervisor.config._stream import StreamConfig
+from supervisor.routing import route_shape
 
 
 def check_unique_names(
@@ -70,20 +71,3 @@ def _clashing_routes(steps: list[tuple[str, StepConfig]]) -> list[ConfigError]:
                 ConfigError(file, [ConfigIssue("path", message)], step.name, related_files=[first_file])
             )
     return errors
-
-
-def route_shape(path: str) -> str:
-    """The path with parameter names erased: '/pets/:id' and '/pets/:petId/' both give '/pets/:'.
-
-    A trailing slash is dropped because Express (which Motia routes with) treats '/pets/' as '/pets'.
-    """
-    segments = path.rstrip("/").split("/") if path != "/" else [""]
-    shaped = [_shape_segment(s) for s in segments]
-    return "/".join(shaped) or "/"
-
-
-def _shape_segment(segment: str) -> str:
-    if not segment.startswith(":"):
-        return segment
-    # Keep the optional marker: '/a/:id?' also matches '/a', so it is a different shape from '/a/:id'.
-    return ":?" if segment.endswith("?") else ":"

@@ -13,7 +13,8 @@ from pydantic_core import PydanticCustomError
 
 from supervisor.config._base import ConfigModel, EmitEntry, NonEmptyStr
 from supervisor.config._infrastructure import Infrastructure
-from supervisor.cron.expression import CronExpression
+from supervisor.cron import CronExpression
+from supervisor.routing import RouteSyntaxError, parse_route
 
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 HTTP_METHODS: tuple[HttpMethod, ...] = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
@@ -88,13 +89,11 @@ class ApiStepConfig(_EmittingStep):
 
     @field_validator("path")
     @classmethod
-    def _absolute_path(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise PydanticCustomError(
-                "api_path",
-                "must start with '/' (got {got}); write {fixed}",
-                {"got": repr(value), "fixed": repr("/" + value)},
-            )
+    def _routable_path(cls, value: str) -> str:
+        try:
+            parse_route(value)
+        except RouteSyntaxError as exc:
+            raise PydanticCustomError("api_path", "{reason}", {"reason": str(exc)}) from None
         return value
 
 

@@ -4,7 +4,7 @@ from supervisor.discovery._hooks import find_hook_files, is_motia_config
 from supervisor.discovery._motia_config import HONOURED_KEYS, MotiaConfigKeys, advice_for, motia_config_keys
 from supervisor.discovery._naming import NODE_EXTENSIONS, SKIPPED_DIR_NAMES, classify, is_skipped_dir
 from supervisor.discovery._scan import SCAN_ROOTS, discover
-from supervisor.discovery._types import Discovery, FileKind, Language, SourceFile
+from supervisor.discovery._types import Discovery, FileKind, RunnerKind, SourceFile
 
 __all__ = [
     "HONOURED_KEYS",
@@ -13,8 +13,8 @@ __all__ = [
     "SKIPPED_DIR_NAMES",
     "Discovery",
     "FileKind",
-    "Language",
     "MotiaConfigKeys",
+    "RunnerKind",
     "SourceFile",
     "advice_for",
     "classify",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from supervisor.discovery._naming import NODE_EXTENSIONS
-from supervisor.discovery._types import Language, SourceFile
+from supervisor.discovery._types import RunnerKind, SourceFile
 
 HOOK_DIRS = ("", "steps", "src")
 NODE_HOOK_NAMES = tuple(f"motia.auth{ext}" for ext in NODE_EXTENSIONS)
@@ -49,9 +49,9 @@ def is_motia_config(path: str) -> bool:
     return Path(path).name in MOTIA_CONFIG_NAMES
 
 
-def _here(root: Path, directory: Path, names: tuple[str, ...], language: Language) -> list[SourceFile]:
+def _here(root: Path, directory: Path, names: tuple[str, ...], runner: RunnerKind) -> list[SourceFile]:
     return [
-        SourceFile((directory / name).relative_to(root).as_posix(), language)
+        SourceFile((directory / name).relative_to(root).as_posix(), runner)
         for name in names
         if (directory / name).is_file()
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from supervisor.discovery._types import FileKind, Language
+from supervisor.discovery._types import FileKind, RunnerKind
 
 NODE_EXTENSIONS = (".ts", ".js", ".mjs", ".cjs", ".mts", ".cts")
 _DECLARATION_SUFFIXES = tuple(f".d{ext}" for ext in NODE_EXTENSIONS)
@@ -24,8 +24,8 @@ SKIPPED_DIR_NAMES = frozenset({"node_modules", "python_modules", "venv", "dist",
 VENV_MARKER = "pyvenv.cfg"
 
 
-def classify(name: str | PurePath) -> tuple[FileKind, Language] | None:
-    """Say whether a file name (or path; only its last part counts) is a step or a stream, and its runtime."""
+def classify(name: str | PurePath) -> tuple[FileKind, RunnerKind] | None:
+    """Say whether a file name (or path; only its last part counts) is a step or a stream, and its runner."""
     filename = PurePath(name).name
     if _is_excluded(filename):
         return None

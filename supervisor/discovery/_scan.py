@@ -25,8 +25,8 @@ def discover(project_root: Path) -> Discovery:
             found = classify(path.name)
             if found is None:
                 continue
-            kind, language = found
-            source = SourceFile(path=path.relative_to(project_root).as_posix(), language=language)
+            kind, runner = found
+            source = SourceFile(path=path.relative_to(project_root).as_posix(), runner=runner)
             (steps if kind == "step" else streams).append(source)
     return Discovery(
         step_files=sorted(steps), stream_files=sorted(streams), hook_files=find_hook_files(project_root)

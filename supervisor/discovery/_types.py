@@ -6,16 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Language = Literal["node", "python"]
+#: which runner loads and runs a file: ``node`` (TypeScript, JavaScript) or ``python``
+RunnerKind = Literal["node", "python"]
 FileKind = Literal["step", "stream"]
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class SourceFile:
-    """A step or stream file; ``path`` is relative to the project root, POSIX style (``steps/x.step.ts``)."""
+    """A step, stream or hook file and the runner that loads it; ``path`` is relative to the project
+    root, POSIX style (``steps/x.step.ts``)."""
 
     path: str
-    language: Language
+    runner: RunnerKind
 
     def absolute(self, project_root: Path) -> Path:
         return project_root.joinpath(*self.path.split("/"))

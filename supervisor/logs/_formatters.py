@@ -20,7 +20,7 @@ def _meta(record: logging.LogRecord) -> Any:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: level, time, step, traceId, msg, meta."""
+    """One JSON object per line: level, time, step (or runner), traceId, msg, meta."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -32,6 +32,9 @@ class JsonFormatter(logging.Formatter):
         step = getattr(record, "step", None)
         if step:
             entry["step"] = step
+        runner = getattr(record, "runner", None)
+        if runner:
+            entry["runner"] = runner
         trace_id = getattr(record, "trace_id", None)
         if trace_id:
             entry["traceId"] = trace_id
@@ -44,7 +47,8 @@ class JsonFormatter(logging.Formatter):
 
 
 class PrettyFormatter(logging.Formatter):
-    """``12:00:01.123 INFO  [CreatePet] 1a2b3c4d Pet created {"id": 1}``."""
+    """``12:00:01.123 INFO  [CreatePet] 1a2b3c4d Pet created {"id": 1}``; a runner's own lines
+    carry its id in parentheses instead of a step: ``12:00:01.123 INFO  (node-0) ...``."""
 
     def __init__(self, color: bool) -> None:
         super().__init__()
@@ -60,6 +64,9 @@ class PrettyFormatter(logging.Formatter):
         step = getattr(record, "step", None)
         if step:
             parts.append(f"[{step}]")
+        runner = getattr(record, "runner", None)
+        if runner:
+            parts.append(f"({runner})")
         trace_id = getattr(record, "trace_id", None)
         if trace_id:
             parts.append(str(trace_id)[:8])

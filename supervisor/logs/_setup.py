@@ -34,8 +34,13 @@ def log_event(
     trace_id: str | None = None,
     meta: Any = None,
     created: float | None = None,
+    runner: str | None = None,
 ) -> None:
-    """Log one record with the framework's tags (used for runner and user logs)."""
+    """Log one record with the framework's tags (used for runner and user logs).
+
+    ``step`` is a step's name, never anything else; ``runner`` names the runner process
+    (``node-0``) a record without a step came from.
+    """
     levelno = _LEVELS.get(level, logging.INFO)
     if not logger.isEnabledFor(levelno):
         return
@@ -47,7 +52,7 @@ def log_event(
         message,
         (),
         None,
-        extra={"step": step, "trace_id": trace_id, "meta": meta},
+        extra={"step": step, "trace_id": trace_id, "meta": meta, "runner": runner},
     )
     if created is not None:
         record.created = created

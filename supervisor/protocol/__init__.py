@@ -1,7 +1,8 @@
-"""The runner protocol: framing and typed messages, with no I/O."""
+"""The runner protocol without I/O: framing, typed messages and their encoders, and the session
+that pairs each runner answer with the request it answers."""
 
-from supervisor.protocol.framing import FrameDecoder, FramingError, encode_frame
-from supervisor.protocol.messages import (
+from supervisor.protocol._framing import MAX_FRAME_SIZE, FrameDecoder, FramingError, encode_frame
+from supervisor.protocol._messages import (
     PROTOCOL_VERSION,
     ContextCall,
     ErrorInfo,
@@ -16,10 +17,21 @@ from supervisor.protocol.messages import (
     RunnerMessage,
     TriggerKind,
     decode_runner_message,
+    encode_cancel,
+    encode_context_reply,
+    encode_hello,
+    encode_invoke,
+    encode_load,
+    encode_ping,
+    encode_shutdown,
 )
+from supervisor.protocol._session import Answer, Answered, RunnerSession, SessionEvent
 
 __all__ = [
+    "MAX_FRAME_SIZE",
     "PROTOCOL_VERSION",
+    "Answer",
+    "Answered",
     "ContextCall",
     "ErrorInfo",
     "FrameDecoder",
@@ -33,7 +45,16 @@ __all__ = [
     "Pong",
     "ProtocolError",
     "RunnerMessage",
+    "RunnerSession",
+    "SessionEvent",
     "TriggerKind",
     "decode_runner_message",
+    "encode_cancel",
+    "encode_context_reply",
     "encode_frame",
+    "encode_hello",
+    "encode_invoke",
+    "encode_load",
+    "encode_ping",
+    "encode_shutdown",
 ]

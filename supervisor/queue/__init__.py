@@ -1,10 +1,10 @@
 """The durable event queue and the bus that delivers its events to subscriber steps."""
 
+from ._bus import Deliver, DeliveryTimeout, EventBus, PolicyFor
 from ._memory import MemoryEventQueue
 from ._queue import EventQueue, UnknownDeliveryError
 from ._sqlite import SqliteEventQueue
 from ._types import DeadLetter, Delivery, PermanentFailure, QueuePolicy
-from .bus import Deliver, DeliveryTimeout, EventBus, PolicyFor
 
 __all__ = [
     "DeadLetter",

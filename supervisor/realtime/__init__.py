@@ -6,31 +6,27 @@ the ``Hub``; ``register_realtime`` adds the endpoints to the quart app.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from quart import Quart
 
 from ._access import ANONYMOUS, AccessHookFailed, AccessPolicy, AuthRequest, Identity, OpenAccess
 from ._connection import Connection
 from ._hub import Hub
-from ._protocol import Room
-from .service import AccessDenied, Realtime
-from .sse import register_sse
-from .websocket import StreamSocketMiddleware
-
-if TYPE_CHECKING:
-    from supervisor.core.runtime import Runtime
+from ._realtime import AccessDenied, Realtime
+from ._sse import register_sse
+from ._websocket import MAX_CLIENT_FRAME, StreamSocketMiddleware
+from ._wire import Room
 
 
-def register_realtime(app: Quart, runtime: Runtime) -> None:
+def register_realtime(app: Quart, realtime: Realtime) -> None:
     """The WebSocket endpoint on ``/`` and the SSE / JSON routes under ``/__motia``."""
     # Quart's documented way to put ASGI middleware in front of the app.
-    app.asgi_app = StreamSocketMiddleware(app.asgi_app, runtime.realtime)  # type: ignore[method-assign]
-    register_sse(app, runtime.realtime)
+    app.asgi_app = StreamSocketMiddleware(app.asgi_app, realtime)  # type: ignore[method-assign]
+    register_sse(app, realtime)
 
 
 __all__ = [
     "ANONYMOUS",
+    "MAX_CLIENT_FRAME",
     "AccessDenied",
     "AccessHookFailed",
     "AccessPolicy",

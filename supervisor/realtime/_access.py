@@ -1,7 +1,7 @@
 """Who may watch what: the project's ``authenticate`` hook and each stream's ``canAccess``.
 
 Both are user functions that live in runner processes; the core sees them through an
-``AccessPolicy`` (``supervisor.core.access.RunnerAccessPolicy`` in a running server).
+``AccessPolicy`` (``supervisor.core.RunnerAccessPolicy`` in a running server).
 ``authenticate`` runs once per WebSocket connection (once per SSE/GET request) and turns the
 request into an auth context (any JSON; None means anonymous). ``canAccess`` runs per subscription
 with that context. A stream without ``canAccess`` is open to everyone.
@@ -18,7 +18,7 @@ from typing import Protocol
 
 from supervisor.storage import JsonObject, JsonValue
 
-from ._protocol import Room
+from ._wire import Room
 
 # Motia's clients pass ``protocols: ['Authorization', token]`` to ``new WebSocket``: the token
 # travels as the second offered subprotocol, and the server must pick one the client offered.

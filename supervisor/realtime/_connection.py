@@ -6,8 +6,9 @@ So every way out is bounded, and a client that falls behind past the bound is cu
 resyncs when it reconnects) instead of being waited for or silently skipped.
 
 Two ways out (``Sink``):
-- ``TransportSink`` writes the pre-framed message to the socket's transport at once; the bound is
-  the bytes the transport still holds unsent. No task, no copy per client.
+- ``DirectSink`` writes the pre-framed message to the socket's transport at once (see
+  ``_direct``); the bound is the bytes the transport still holds unsent. No task, no copy per
+  client. Nothing is written once the WebSocket is closing or the sink is closed.
 - ``QueueSink`` queues messages for a task of the connection to send (SSE, and WebSockets when
   the transport is not reachable); the bound is the queue's length and bytes.
 """
@@ -19,7 +20,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from ._protocol import Room, ServerMessage
+from ._direct import DirectSocket
+from ._wire import Room, ServerMessage
 
 DEFAULT_MAX_MESSAGES = 1024
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
@@ -114,15 +116,17 @@ class Connection:
         return f"<Connection {self.label}>"
 
 
-class TransportSink:
-    def __init__(self, transport: asyncio.WriteTransport, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self._transport = transport
+class DirectSink:
+    def __init__(self, socket: DirectSocket, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self._socket = socket
+        self._transport = socket.transport
         self._max_bytes = max_bytes
+        self.closed = False
 
     def write(self, message: ServerMessage) -> str | None:
+        if self.closed or not self._socket.is_open():
+            return None  # closing: the endpoint is tearing the connection down, a frame now is an error
         transport = self._transport
-        if transport.is_closing():
-            return None  # the client left; the endpoint is tearing the connection down
         unsent = transport.get_write_buffer_size()
         if unsent + len(message.frame) > self._max_bytes:
             return f"{unsent} bytes unsent (limit {self._max_bytes}): the client reads slower than it is sent"
@@ -130,7 +134,7 @@ class TransportSink:
         return None
 
     def close(self) -> None:
-        return None
+        self.closed = True
 
 
 class QueueSink:

@@ -23,8 +23,8 @@ from supervisor.streams import StreamChange
 
 from ._clock import TimestampClock, wall_clock_ms
 from ._connection import DEFAULT_MAX_MESSAGES, Connection, Sink
-from ._protocol import ACCESS_DENIED, Room, change_message, error_message, sync_message
 from ._replay import ReplayLog
+from ._wire import ACCESS_DENIED, Room, change_message, error_message, sync_message
 
 _logger = logging.getLogger("motia.realtime")
 
@@ -73,6 +73,10 @@ class Hub:
     @property
     def connection_count(self) -> int:
         return len(self._connections)
+
+    @property
+    def connections(self) -> frozenset[Connection]:
+        return frozenset(self._connections)
 
     # ------------------------------------------------------------------ subscriptions
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
-from ._protocol import Room, ServerMessage
+from ._wire import Room, ServerMessage
 
 DEFAULT_PER_GROUP = 256
 DEFAULT_GROUPS = 1024

@@ -1,7 +1,8 @@
 """One live runner process: spawn, handshake, load, invoke, context calls, stop.
 
-The protocol itself (framing, message encoding) lives in ``supervisor.protocol``;
-this module is the thin asyncio transport around it.
+The conversation itself (framing, messages, which request an answer belongs to) is
+``supervisor.protocol.RunnerSession``, which does no I/O; this module is the thin asyncio
+transport around it: a pipe each way, a future per request, a task per context call.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import itertools
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,8 +21,9 @@ import orjson
 from supervisor.logs import log_event
 from supervisor.protocol import (
     PROTOCOL_VERSION,
+    Answer,
+    Answered,
     ContextCall,
-    FrameDecoder,
     FramingError,
     HelloReply,
     InvokeResult,
@@ -30,10 +31,11 @@ from supervisor.protocol import (
     LogRecord,
     Pong,
     ProtocolError,
+    RunnerSession,
     TriggerKind,
-    decode_runner_message,
+    encode_context_reply,
+    encode_shutdown,
 )
-from supervisor.protocol import messages as wire
 from supervisor.runners._errors import ContextCallError, InvocationTimeout, RunnerDied, RunnerUnavailable
 from supervisor.runners._spec import RUNNER_COOKIE, RunnerSpec
 
@@ -44,7 +46,7 @@ class _Expired(Exception):
     """An invocation's timer ran out (internal: turned into InvocationTimeout)."""
 
 
-def _expire(future: asyncio.Future[InvokeResult]) -> None:
+def _expire(future: asyncio.Future[Any]) -> None:
     if not future.done():
         future.set_exception(_Expired())
 
@@ -70,11 +72,8 @@ class RunnerConnection:
         self._log_level = log_level
         self._on_context_call = on_context_call
         self._proc: asyncio.subprocess.Process | None = None
-        self._invocations: dict[int, asyncio.Future[InvokeResult]] = {}
-        self._ids = itertools.count(1)
-        self._hello: asyncio.Future[HelloReply] | None = None
-        self._loads: dict[int, asyncio.Future[LoadResult]] = {}
-        self._pongs: dict[int, asyncio.Future[None]] = {}
+        # Every request waits on a future of the answer's type; the session only sees Answer.
+        self._session: RunnerSession[asyncio.Future[Any]] = RunnerSession()
         self._call_tasks: set[asyncio.Task[None]] = set()
         self._closed = asyncio.Event()
         self.close_reason = ""
@@ -92,7 +91,7 @@ class RunnerConnection:
 
     @property
     def in_flight(self) -> int:
-        return len(self._invocations)
+        return self._session.in_flight
 
     @property
     def alive(self) -> bool:
@@ -117,16 +116,15 @@ class RunnerConnection:
             # A runner whose supervisor vanishes sees EOF on stdin and exits.
             start_new_session=True,
         )
-        loop = asyncio.get_running_loop()
-        self._hello = loop.create_future()
+        hello_reply: asyncio.Future[HelloReply] = asyncio.get_running_loop().create_future()
         self._reader = asyncio.create_task(self._read_frames(), name=f"{self.runner_id}-stdout")
         self._stderr_reader = asyncio.create_task(self._read_stderr(), name=f"{self.runner_id}-stderr")
         self._waiter = asyncio.create_task(self._wait_exit(), name=f"{self.runner_id}-wait")
         # A runner that exits at once (a broken interpreter) is reported below, with its last words.
         with contextlib.suppress(RunnerDied):
-            self._send(wire.encode_hello(str(self._root), self.runner_id, self._log_level))
+            self._send(self._session.hello(hello_reply, str(self._root), self.runner_id, self._log_level))
         try:
-            hello = await self._await_or_closed(self._hello, timeout, "handshake")
+            hello = await self._await_or_closed(hello_reply, timeout, "handshake")
         except BaseException:
             await self.kill("no handshake")
             raise
@@ -146,27 +144,25 @@ class RunnerConnection:
         timeout: float = 120.0,
         hook_files: Sequence[str] = (),
     ) -> LoadResult:
-        request_id = next(self._ids)
         future: asyncio.Future[LoadResult] = asyncio.get_running_loop().create_future()
-        self._loads[request_id] = future
-        self._send(wire.encode_load(request_id, step_files, stream_files, hook_files))
+        request_id, frame = self._session.load(future, step_files, stream_files, hook_files)
         try:
+            self._send(frame)
             return await self._await_or_closed(future, timeout, "loading step files")
         finally:
-            self._loads.pop(request_id, None)
+            self._session.forget_load(request_id)
 
     async def ping(self, timeout: float) -> bool:
-        seq = next(self._ids)
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pongs[seq] = future
+        future: asyncio.Future[Pong] = asyncio.get_running_loop().create_future()
+        seq, frame = self._session.ping(future)
         try:
-            self._send(wire.encode_ping(seq))
+            self._send(frame)
             await asyncio.wait_for(future, timeout)
             return True
         except (TimeoutError, RunnerUnavailable):
             return False
         finally:
-            self._pongs.pop(seq, None)
+            self._session.forget_ping(seq)
 
     async def wait_closed(self) -> str:
         await self._closed.wait()
@@ -177,7 +173,7 @@ class RunnerConnection:
         if self._proc is None or self._closed.is_set():
             return
         with contextlib.suppress(RunnerUnavailable):
-            self._send(wire.encode_shutdown(int(grace * 1000)))
+            self._send(encode_shutdown(int(grace * 1000)))
         if self._proc.stdin is not None:
             with contextlib.suppress(Exception):
                 self._proc.stdin.close()
@@ -211,27 +207,26 @@ class RunnerConnection:
     ) -> InvokeResult:
         if self._closed.is_set():
             raise RunnerDied(f"{self.runner_id} is not running")
-        invocation_id = next(self._ids)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[InvokeResult] = loop.create_future()
-        self._invocations[invocation_id] = future
+        invocation_id, frame = self._session.invoke(
+            future, file, step_name, kind, payload_json, trace_id, topic
+        )
         # A plain timer rather than wait_for(shield(...)): this is the hot path of every
         # request and event, and wait_for costs a task and two extra callbacks per call.
         timer = loop.call_later(timeout, _expire, future) if timeout is not None else None
         try:
-            self._send(
-                wire.encode_invoke(invocation_id, file, step_name, kind, payload_json, trace_id, topic)
-            )
+            self._send(frame)
             try:
                 return await future
             except _Expired:
                 with contextlib.suppress(RunnerUnavailable):
-                    self._send(wire.encode_cancel(invocation_id, f"timed out after {timeout:g}s"))
+                    self._send(self._session.cancel(invocation_id, f"timed out after {timeout:g}s"))
                 raise InvocationTimeout(f"step {step_name} did not finish within {timeout:g}s") from None
         finally:
             if timer is not None:
                 timer.cancel()
-            self._invocations.pop(invocation_id, None)
+            self._session.forget_invocation(invocation_id)
 
     # -------------------------------------------------------------- I/O
 
@@ -250,20 +245,27 @@ class RunnerConnection:
             done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             closed.cancel()
-        if future in done:
+        if future in done and (future.exception() is None or not self._closed.is_set()):
             return future.result()
-        if closed in done:
+        if self._closed.is_set():  # the future, if done, holds the same RunnerDied, less precise
             raise RunnerDied(f"{self.runner_id} exited during {what}: {self.close_reason}")
         raise RunnerUnavailable(f"{self.runner_id} did not answer within {timeout:g}s ({what})")
 
     async def _read_frames(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
         stdout = self._proc.stdout
-        decoder = FrameDecoder()
+        session = self._session
         try:
             while chunk := await stdout.read(1 << 16):
-                for frame in decoder.feed(chunk):
-                    self._dispatch(decode_runner_message(frame))
+                for event in session.receive(chunk):
+                    if isinstance(event, Answered):
+                        _resolve(event.waiter, event.message)
+                    elif isinstance(event, ContextCall):
+                        task = asyncio.create_task(self._answer(event))
+                        self._call_tasks.add(task)
+                        task.add_done_callback(self._call_tasks.discard)
+                    else:
+                        self._log(event)
         except FramingError as exc:
             _logger.error(
                 "runner %s wrote something other than protocol frames to stdout; restarting it. It wrote: %r",
@@ -275,38 +277,15 @@ class RunnerConnection:
             _logger.error("runner %s sent an invalid message (%s); restarting it", self.runner_id, exc)
             await self.kill(f"protocol error: {exc}")
 
-    def _dispatch(self, message: object) -> None:
-        if isinstance(message, InvokeResult):
-            future = self._invocations.get(message.invocation_id)
-            if future is not None and not future.done():
-                future.set_result(message)
-        elif isinstance(message, ContextCall):
-            task = asyncio.create_task(self._answer(message))
-            self._call_tasks.add(task)
-            task.add_done_callback(self._call_tasks.discard)
-        elif isinstance(message, LogRecord):
-            self._log(message)
-        elif isinstance(message, Pong):
-            pong = self._pongs.get(message.seq)
-            if pong is not None and not pong.done():
-                pong.set_result(None)
-        elif isinstance(message, HelloReply):
-            if self._hello is not None and not self._hello.done():
-                self._hello.set_result(message)
-        elif isinstance(message, LoadResult):
-            load = self._loads.get(message.request_id)
-            if load is not None and not load.done():
-                load.set_result(message)
-
     async def _answer(self, call: ContextCall) -> None:
         try:
             result = await self._on_context_call(call)
-            frame = wire.encode_context_reply(call.call_id, orjson.dumps(result), None)
+            frame = encode_context_reply(call.call_id, orjson.dumps(result), None)
         except ContextCallError as exc:
-            frame = wire.encode_context_reply(call.call_id, None, str(exc))
+            frame = encode_context_reply(call.call_id, None, str(exc))
         except Exception as exc:
             _logger.exception("context call %s from step %s failed", call.method, call.step_name)
-            frame = wire.encode_context_reply(call.call_id, None, f"{call.method} failed: {exc}")
+            frame = encode_context_reply(call.call_id, None, f"{call.method} failed: {exc}")
         with contextlib.suppress(RunnerUnavailable):
             self._send(frame)
 
@@ -320,6 +299,7 @@ class RunnerConnection:
             trace_id=record.trace_id or None,
             meta=meta,
             created=record.time_ms / 1000 if record.time_ms else None,
+            runner=None if record.step_name else self.runner_id,
         )
 
     async def _read_stderr(self) -> None:
@@ -328,7 +308,7 @@ class RunnerConnection:
             text = line.decode(errors="replace").rstrip()
             if text:
                 self._stderr_tail.append(text)
-                log_event(_logger, "info", text, step=self.runner_id)
+                log_event(_logger, "info", text, runner=self.runner_id)
 
     async def _wait_exit(self) -> None:
         assert self._proc is not None
@@ -345,12 +325,12 @@ class RunnerConnection:
             self.close_reason = f"exited with status {code}{last_words}"
         self._closed.set()
         died = RunnerDied(f"{self.runner_id} {self.close_reason}")
-        pending: list[asyncio.Future[Any]] = [
-            *self._invocations.values(),
-            *self._loads.values(),
-            *self._pongs.values(),
-        ]
-        for future in pending:
+        for future in self._session.close():
             if not future.done():
                 future.set_exception(died)
                 future.exception()  # mark retrieved: a waiter may already be gone
+
+
+def _resolve(waiter: asyncio.Future[Any], answer: Answer) -> None:
+    if not waiter.done():
+        waiter.set_result(answer)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 
 class RunnerUnavailable(Exception):
-    """No runner of the language could take the invocation (starting, restarting, stopped)."""
+    """No runner of the kind could take the invocation (starting, restarting, stopped)."""
 
 
 class RunnerDied(RunnerUnavailable):
@@ -21,8 +21,8 @@ class RunnerSetupError(Exception):
     """A runner cannot be started in this environment (no Node, Node too old, no npm, a broken
     interpreter...): what was found and what to do, for the startup summary."""
 
-    def __init__(self, language: str, cause: str, fix: str) -> None:
+    def __init__(self, runner: str, cause: str, fix: str) -> None:
         super().__init__(f"{cause}; {fix}")
-        self.language = language
+        self.runner = runner
         self.cause = cause
         self.fix = fix

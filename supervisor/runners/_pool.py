@@ -1,4 +1,4 @@
-"""A pool of runners of one language: start, health-check, restart with backoff.
+"""A pool of runners of one kind (node or python): start, health-check, restart with backoff.
 
 A slot is alive only while its process runs *and* answers pings in time and
 stays under its memory limit (psutil); otherwise it is killed and respawned,
@@ -53,7 +53,7 @@ class RunnerPool:
         settings: PoolSettings,
         hook_files: Sequence[str] = (),
     ) -> None:
-        self.language = spec.language
+        self.runner = spec.runner
         self._spec = spec
         self._root = project_root
         self._log_level = log_level
@@ -79,7 +79,7 @@ class RunnerPool:
         """
         self._first_load = asyncio.get_running_loop().create_future()
         for index in range(self._settings.size):
-            runner_id = f"{self.language}-{index}"
+            runner_id = f"{self.runner}-{index}"
             self._slots.append(asyncio.create_task(self._run_slot(runner_id), name=f"slot-{runner_id}"))
         result = await self._first_load
         async with self._ready_changed:
@@ -136,7 +136,7 @@ class RunnerPool:
 
     async def _wait_for_runner(self, step_name: str) -> RunnerConnection:
         if self._stopping:
-            raise RunnerUnavailable(f"the {self.language} runners are shutting down")
+            raise RunnerUnavailable(f"the {self.runner} runners are shutting down")
         async with self._ready_changed:
             try:
                 await asyncio.wait_for(
@@ -145,12 +145,12 @@ class RunnerPool:
                 )
             except TimeoutError:
                 raise RunnerUnavailable(
-                    f"no {self.language} runner became ready within {self._settings.acquire_timeout:g}s "
+                    f"no {self.runner} runner became ready within {self._settings.acquire_timeout:g}s "
                     f"to run step {step_name}"
                 ) from None
         connection = self._pick()
         if connection is None:
-            raise RunnerUnavailable(f"the {self.language} runners are shutting down")
+            raise RunnerUnavailable(f"the {self.runner} runners are shutting down")
         return connection
 
     async def _set_ready(self, connection: RunnerConnection, ready: bool) -> None:

@@ -1,4 +1,4 @@
-"""How to start a runner of each language in this environment."""
+"""How to start each runner (node, python) in this environment."""
 
 from __future__ import annotations
 
@@ -15,33 +15,33 @@ RUNNER_COOKIE = "motia-runner-v1"
 
 @dataclass(frozen=True)
 class RunnerSpec:
-    language: str
+    runner: str
     argv: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
     #: what runs the steps and why it was chosen, for the start-up log
     description: str = ""
 
 
-def prepare_runner(language: str, project_root: Path, python_interpreter: str | None = None) -> RunnerSpec:
-    """Check the environment for a runner of ``language`` and say how to start it.
+def prepare_runner(runner: str, project_root: Path, python_interpreter: str | None = None) -> RunnerSpec:
+    """Check the environment for the ``runner`` (node, python) and say how to start it.
 
     Raises ``RunnerSetupError`` (what was found, what to do) when it cannot run here. Blocking: the
     first start of a node runner version installs its npm packages; call it from a worker thread.
     """
-    if language == "node":
+    if runner == "node":
         return node_spec()
-    if language == "python":
+    if runner == "python":
         return python_spec(project_root, python_interpreter)
-    raise ValueError(f"no runner for language {language!r}")
+    raise ValueError(f"no runner named {runner!r}")
 
 
 def node_spec() -> RunnerSpec:
     node = find_node()
-    runner = installed_node_runner(runner_files().node)
+    installed = installed_node_runner(runner_files().node)
     return RunnerSpec(
         "node",
-        (node.path, str(runner / "bin" / "runner.mjs")),
-        description=f"{node.path} (runner files in {runner})",
+        (node.path, str(installed / "bin" / "runner.mjs")),
+        description=f"{node.path} (runner files in {installed})",
     )
 
 

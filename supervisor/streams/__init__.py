@@ -4,7 +4,7 @@ from ._change import ChangeKind, StreamChange, StreamListener
 from ._memory import MemoryStreamStore
 from ._sqlite import SqliteStreamStore
 from ._store import StreamStore
-from .service import Streams
+from ._streams import Streams
 
 __all__ = [
     "ChangeKind",

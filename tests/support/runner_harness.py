@@ -16,8 +16,8 @@ from pathlib import Path
 
 import orjson
 
+from supervisor.protocol import FrameDecoder, encode_frame
 from supervisor.protocol._generated import runner_pb2 as pb
-from supervisor.protocol.framing import FrameDecoder, encode_frame
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COOKIE = "motia-runner-v1"

@@ -45,8 +45,8 @@ function registerEsmHooks() {
   return esmHooks;
 }
 
-const { main } = require('../src/main.ts');
-main({
+const { runSession } = require('../src/session.ts');
+runSession({
   runnerRoot,
   importModule: (url) => import(url),
   registerEsmHooks,

@@ -10,9 +10,9 @@ import type {
   LoadResultSchema,
 } from './gen/motia/runner/v1/runner_pb';
 import { locateError } from './errors';
-import { errorShape, jsonBytes } from './json';
-import { scope } from './output';
-import { encodeConfig } from './schema';
+import { errorShape, jsonBytes } from './jsonutil';
+import { scope } from './current';
+import { encodeConfig } from './config_encoding';
 
 export interface LoadedStep {
   file: string;

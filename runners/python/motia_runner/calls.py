@@ -19,7 +19,7 @@ from typing import Any
 from motia_runner import jsonutil
 from motia_runner.current import InvocationInfo
 from motia_runner.logs import LogSink
-from motia_runner.protocol import pb
+from motia_runner.messages import pb
 
 
 class ContextCallError(RuntimeError):

@@ -15,7 +15,7 @@ from typing import Any
 from motia_runner import jsonutil
 from motia_runner.context import Context
 from motia_runner.loader import LoadedStep
-from motia_runner.protocol import pb
+from motia_runner.messages import pb
 from motia_runner.request import ApiRequest
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)

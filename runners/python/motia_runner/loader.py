@@ -16,7 +16,7 @@ from typing import Any
 from motia_runner import jsonutil
 from motia_runner.config_encoding import encode_config
 from motia_runner.errors import describe, format_stack, location_in
-from motia_runner.protocol import pb
+from motia_runner.messages import pb
 
 
 @dataclass

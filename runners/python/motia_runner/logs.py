@@ -10,7 +10,7 @@ from typing import Any
 
 from motia_runner import jsonutil
 from motia_runner.current import RUNNER, InvocationInfo, current
-from motia_runner.protocol import pb
+from motia_runner.messages import pb
 
 LEVELS: dict[str, int] = {"debug": 10, "info": 20, "warn": 30, "error": 40}
 ALIASES: dict[str, str] = {"warning": "warn", "critical": "error", "fatal": "error", "trace": "debug"}

@@ -21,7 +21,7 @@ def _run_atexit_handlers(timeout: float) -> None:
 
 def main() -> None:
     check_cookie()
-    from motia_runner.stdio import claim_channel
+    from motia_runner.transport import claim_channel
 
     channel = claim_channel()
     # Ctrl-C in the supervisor's terminal reaches the whole process group; the supervisor

@@ -1,4 +1,4 @@
-"""The protocol state machine: one asyncio loop dispatching supervisor messages."""
+"""The session: one asyncio loop dispatching supervisor messages and keeping the invocations in flight."""
 
 from __future__ import annotations
 
@@ -23,10 +23,9 @@ from motia_runner.errors import format_stack
 from motia_runner.invoke import Invoker, settle
 from motia_runner.loader import Loader
 from motia_runner.logs import LogSink, StdoutCapture
-from motia_runner.protocol import pb
-from motia_runner.stdio import Channel
+from motia_runner.messages import pb
 from motia_runner.tasks import TaskTracker
-from motia_runner.transport import FrameReader, FrameWriter
+from motia_runner.transport import Channel, FrameReader, FrameWriter
 
 WORKER_THREADS = int(os.environ.get("MOTIA_PYTHON_WORKERS", "64") or 64)
 # Invocations of a hook (authenticate) or a stream's canAccess rather than of a step handler.

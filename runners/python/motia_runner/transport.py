@@ -1,7 +1,12 @@
-"""Frame I/O on the private channel fds: one reader thread, one writer thread.
+"""The channel to the supervisor: private copies of fds 0/1, one reader thread, one writer thread.
 
-Any thread may call :meth:`FrameWriter.send`; frames leave in the order they
-were sent, and only the writer thread touches the output fd.
+:func:`claim_channel` takes fds 0 and 1 away from user code so that only frames reach the
+supervisor: frames are read from and written to private fds; fd 1 becomes a copy of stderr (so
+``print``, C extensions and child processes cannot corrupt the channel) and fd 0 reads
+``/dev/null`` (so child processes cannot steal frames).
+
+Any thread may call :meth:`FrameWriter.send`; frames leave in the order they were sent, and only
+the writer thread touches the output fd.
 """
 
 from __future__ import annotations
@@ -10,12 +15,29 @@ import os
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from motia_runner.framing import FrameDecoder, FramingError, encode_frame
-from motia_runner.protocol import pb
+from motia_runner.messages import pb
 
 _STOP = b""
+
+
+@dataclass(frozen=True)
+class Channel:
+    read_fd: int
+    write_fd: int
+
+
+def claim_channel() -> Channel:
+    read_fd = os.dup(0)  # os.dup returns non-inheritable fds
+    write_fd = os.dup(1)
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return Channel(read_fd=read_fd, write_fd=write_fd)
 
 
 class FrameWriter:

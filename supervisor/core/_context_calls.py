@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from supervisor.core.registry import Registry
+from supervisor.core._registry import Registry
 from supervisor.protocol import ContextCall
 from supervisor.runners import ContextCallError
 from supervisor.state import StateStore

@@ -19,10 +19,10 @@ from supervisor.config import (
     parse_step_config,
     parse_stream_config,
 )
-from supervisor.core.schemas import SchemaValidator, compile_schema
-from supervisor.discovery import SourceFile, is_motia_config
-from supervisor.http.router import Router
+from supervisor.core._schemas import SchemaValidator, compile_schema
+from supervisor.discovery import RunnerKind, SourceFile, is_motia_config
 from supervisor.protocol import LoadResult
+from supervisor.routing import Router
 
 
 @dataclass(frozen=True)
@@ -46,21 +46,14 @@ class LoadProblem:
 class Step:
     config: StepConfig
     file: str
-    language: str
+    #: the runner that loaded it and runs it: ``node`` or ``python``
+    runner: str
     body_validator: SchemaValidator | None = None
     input_validator: SchemaValidator | None = None
 
     @property
     def name(self) -> str:
         return self.config.name
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a function the core calls into lives: a file and the runner language that loaded it."""
-
-    file: str
-    language: str
 
 
 @dataclass
@@ -71,9 +64,9 @@ class Registry:
     crons: list[Step] = field(default_factory=list)
     streams: dict[str, StreamConfig] = field(default_factory=dict)
     #: stream name -> the file that defines it (where its ``canAccess`` runs)
-    stream_sources: dict[str, Source] = field(default_factory=dict)
+    stream_sources: dict[str, SourceFile] = field(default_factory=dict)
     #: the project's ``authenticate`` hook; None: every client is anonymous
-    auth_hook: Source | None = None
+    auth_hook: SourceFile | None = None
     problems: list[LoadProblem] = field(default_factory=list)
 
     def add(self, step: Step) -> None:
@@ -88,18 +81,19 @@ class Registry:
             self.crons.append(step)
 
 
-def build_registry(results: dict[str, LoadResult], hook_files: Sequence[SourceFile] = ()) -> Registry:
+def build_registry(results: dict[RunnerKind, LoadResult], hook_files: Sequence[SourceFile] = ()) -> Registry:
     """Validate every loaded config; collect every problem instead of stopping at the first.
 
-    ``hook_files`` are the discovered hook files, in precedence order (see ``supervisor.discovery``).
+    ``results`` are what each runner loaded; ``hook_files`` are the discovered hook files, in
+    precedence order (see ``supervisor.discovery``).
     """
     registry = Registry()
     candidates: list[Step] = []
     stream_configs: list[tuple[str, StreamConfig]] = []
-    stream_languages: dict[str, str] = {}
-    for language, result in sorted(results.items()):
+    stream_runners: dict[str, RunnerKind] = {}
+    for runner, result in sorted(results.items()):
         for loaded in result.streams:
-            stream_languages[loaded.file] = language
+            stream_runners[loaded.file] = runner
         for error in result.errors:
             registry.problems.append(
                 LoadProblem(error.file, error.message, error.line, error.column, error.stack)
@@ -110,7 +104,7 @@ def build_registry(results: dict[str, LoadResult], hook_files: Sequence[SourceFi
             except ConfigError as exc:
                 registry.problems.append(LoadProblem(loaded.file, str(exc)))
                 continue
-            step = Step(config, loaded.file, language)
+            step = Step(config, loaded.file, runner)
             try:
                 if isinstance(config, ApiStepConfig):
                     step.body_validator = compile_schema(config.body_schema)
@@ -140,14 +134,14 @@ def build_registry(results: dict[str, LoadResult], hook_files: Sequence[SourceFi
     for file, stream in stream_configs:
         if file not in rejected:
             registry.streams[stream.name] = stream
-            registry.stream_sources[stream.name] = Source(file, stream_languages[file])
+            registry.stream_sources[stream.name] = SourceFile(file, stream_runners[file])
     registry.auth_hook = _auth_hook(results, hook_files, registry.problems)
     return registry
 
 
 def _auth_hook(
-    results: dict[str, LoadResult], hook_files: Sequence[SourceFile], problems: list[LoadProblem]
-) -> Source | None:
+    results: dict[RunnerKind, LoadResult], hook_files: Sequence[SourceFile], problems: list[LoadProblem]
+) -> SourceFile | None:
     """The hook file whose ``authenticate`` runs; a hook file that failed to load still counts, so that
     authentication fails (and every join is refused) instead of silently letting everyone in."""
     exports: dict[str, list[str] | None] = {}
@@ -160,17 +154,17 @@ def _auth_hook(
             exports[loaded.file] = [str(name) for name in names] if isinstance(names, list) else []
         for error in result.errors:
             exports.setdefault(error.file, None)
-    hooks: list[Source] = []
+    hooks: list[SourceFile] = []
     for source in hook_files:
         names = exports.get(source.path)
         if source.path not in exports:
             continue  # its runner did not start: already a problem
         if names is None or "authenticate" in names:
-            hooks.append(Source(source.path, source.language))
+            hooks.append(source)
         elif not is_motia_config(source.path):
             problems.append(LoadProblem(source.path, "does not export an `authenticate(request)` function"))
     if len(hooks) > 1:
-        files = ", ".join(hook.file for hook in hooks)
-        message = f"more than one stream authenticate hook ({files}); using {hooks[0].file}"
-        problems.append(LoadProblem(hooks[1].file, message))
+        files = ", ".join(hook.path for hook in hooks)
+        message = f"more than one stream authenticate hook ({files}); using {hooks[0].path}"
+        problems.append(LoadProblem(hooks[1].path, message))
     return hooks[0] if hooks else None

@@ -11,7 +11,7 @@ from supervisor.streams import Streams
 from ._access import AccessHookFailed, AccessPolicy, AuthRequest, Identity, OpenAccess
 from ._connection import DEFAULT_MAX_BYTES, DEFAULT_MAX_MESSAGES
 from ._hub import Hub
-from ._protocol import Room
+from ._wire import Room
 
 _logger = logging.getLogger("motia.realtime")
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
-T = TypeVar("T")
+from supervisor.routing._syntax import normalize_path, parse_route
 
-_PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,17 +38,6 @@ class _Pattern(Generic[T]):
     by_method: dict[str, tuple[T, tuple[str, ...]]] = field(default_factory=dict)
 
 
-def normalize_path(path: str) -> str:
-    if len(path) > 1 and path.endswith("/"):
-        path = path.rstrip("/") or "/"
-    return path
-
-
-def path_shape(path: str) -> str:
-    """``/pets/:id`` and ``/pets/:petId`` have the same shape ``/pets/:``."""
-    return _PARAM.sub(":", normalize_path(path))
-
-
 class Router(Generic[T]):
     def __init__(self) -> None:
         self._static: dict[str, dict[str, T]] = {}
@@ -56,23 +45,20 @@ class Router(Generic[T]):
         self._by_shape: dict[str, _Pattern[T]] = {}
 
     def add(self, method: str, path: str, target: T) -> None:
+        """Raises ``RouteSyntaxError`` for a path outside the supported syntax (configs are checked
+        with the same parser at load, so a loaded step never does)."""
         method = method.upper()
-        path = normalize_path(path)
-        if not _PARAM.search(path):
-            self._static.setdefault(path, {})[method] = target
+        route = parse_route(path)
+        if route.regex is None:
+            self._static.setdefault(route.path, {})[method] = target
             return
-        shape = path_shape(path)
-        pattern = self._by_shape.get(shape)
+        pattern = self._by_shape.get(route.shape)
         if pattern is None:
-            regex = re.compile(
-                "^" + _PARAM.sub(lambda _m: "([^/]+)", re.escape(path).replace(r"\:", ":")) + "$"
-            )
-            static_segments = sum(1 for s in path.split("/") if s and not s.startswith(":"))
-            pattern = _Pattern(path, regex, static_segments)
-            self._by_shape[shape] = pattern
+            pattern = _Pattern(route.path, route.regex, route.static_segments)
+            self._by_shape[route.shape] = pattern
             self._patterns.append(pattern)
             self._patterns.sort(key=lambda p: (-p.path.count("/"), -p.static_segments))
-        pattern.by_method[method] = (target, tuple(_PARAM.findall(path)))
+        pattern.by_method[method] = (target, route.params)
 
     def match(self, method: str, path: str) -> Match[T] | MethodNotAllowed | None:
         path = normalize_path(path)
@@ -92,7 +78,11 @@ class Router(Generic[T]):
             )
             if entry is not None:
                 target, names = entry
-                params = {name: unquote(value) for name, value in zip(names, found.groups(), strict=True)}
+                params = {
+                    name: unquote(value)
+                    for name, value in zip(names, found.groups(), strict=True)
+                    if value is not None  # an optional parameter that is absent
+                }
                 return Match(target, params)
             allowed.update(_allow(pattern.by_method))
         return MethodNotAllowed(tuple(sorted(allowed))) if allowed else None

@@ -15,11 +15,10 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from supervisor.core.registry import Step
-from supervisor.core.runtime import Runtime
-from supervisor.core.trace import new_trace_id
-from supervisor.http._answers import HttpResponse, handler_answer, json_answer
-from supervisor.http._requests import BadRequestBody, collapse, parse_body
+from supervisor.core import Step, new_trace_id
+from supervisor.http._backend import StepInvoker
+from supervisor.http._request import BadRequestBody, collapse, parse_body
+from supervisor.http._response import HttpResponse, handler_response
 from supervisor.protocol import TriggerKind
 from supervisor.runners import InvocationTimeout, RunnerUnavailable
 
@@ -27,7 +26,7 @@ _logger = logging.getLogger("motia.http")
 
 
 async def run_api_step(
-    runtime: Runtime,
+    invoker: StepInvoker,
     step: Step,
     path_params: dict[str, str],
     headers: list[tuple[str, str]],
@@ -40,11 +39,11 @@ async def run_api_step(
     try:
         body = parse_body(raw_body, content_type if isinstance(content_type, str) else content_type[0])
     except BadRequestBody as exc:
-        return json_answer(400, {"error": "Bad Request", "message": str(exc)})
+        return HttpResponse.json(400, {"error": "Bad Request", "message": str(exc)})
     if step.body_validator is not None:
         errors = step.body_validator.errors(body)
         if errors:
-            return json_answer(
+            return HttpResponse.json(
                 400,
                 {
                     "error": "Validation failed",
@@ -60,33 +59,33 @@ async def run_api_step(
         "queryParams": collapse(parse_qsl(query_string, keep_blank_values=True)) if query_string else {},
     }
     try:
-        result = await runtime.invoke(
+        result = await invoker.invoke(
             step,
             TriggerKind.API,
             orjson.dumps(payload),
             trace_id,
-            timeout=runtime.settings.config.api_timeout_s,
+            timeout=invoker.api_timeout_s,
         )
     except RunnerUnavailable as exc:
         _logger.error(
             "step %s could not run: %s", step.name, exc, extra={"step": step.name, "trace_id": trace_id}
         )
-        message = f"the {step.language} runner for step {step.name} is unavailable: {exc}"
-        return json_answer(
+        message = f"the {step.runner} runner for step {step.name} is unavailable: {exc}"
+        return HttpResponse.json(
             503,
             {"error": "Service Unavailable", "message": message, "traceId": trace_id},
             [("retry-after", "1")],
         )
     except InvocationTimeout as exc:
-        return json_answer(504, {"error": "Gateway Timeout", "message": str(exc), "traceId": trace_id})
+        return HttpResponse.json(504, {"error": "Gateway Timeout", "message": str(exc), "traceId": trace_id})
     if not result.ok:
-        return _handler_failed(runtime, step, trace_id, result.error)
-    answer = handler_answer(orjson.loads(result.result_json) if result.result_json else None)
-    answer.headers.append(("x-trace-id", trace_id))
-    return answer
+        return _handler_failed(invoker.expose_errors, step, trace_id, result.error)
+    response = handler_response(orjson.loads(result.result_json) if result.result_json else None)
+    response.headers.append(("x-trace-id", trace_id))
+    return response
 
 
-def _handler_failed(runtime: Runtime, step: Step, trace_id: str, error: Any) -> HttpResponse:
+def _handler_failed(expose_errors: bool, step: Step, trace_id: str, error: Any) -> HttpResponse:
     error_id = uuid.uuid4().hex[:16]
     summary = str(error) if error else "handler failed"
     _logger.error(
@@ -100,7 +99,7 @@ def _handler_failed(runtime: Runtime, step: Step, trace_id: str, error: Any) -> 
         },
     )
     body: dict[str, Any] = {"error": "Internal Server Error", "errorId": error_id, "traceId": trace_id}
-    if runtime.settings.mode == "dev" and error is not None:
+    if expose_errors and error is not None:
         body["message"] = summary
         body["stack"] = error.stack
-    return json_answer(500, body)
+    return HttpResponse.json(500, body)

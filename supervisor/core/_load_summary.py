@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from supervisor.core.loading import RUNNER_NAMES, LoadedCode
+from supervisor.core._loading import RUNNER_NAMES, LoadedCode
 from supervisor.discovery import SCAN_ROOTS
 
 _LANGUAGE_OF_SUFFIX = {
@@ -110,7 +110,7 @@ class LoadSummary:
 def summarize(loaded: LoadedCode) -> LoadSummary:
     discovery, registry = loaded.discovery, loaded.registry
     loaded_steps = [language_of(step.file) for step in registry.steps.values()]
-    stream_files = {source.file for source in registry.stream_sources.values()}
+    stream_files = {source.path for source in registry.stream_sources.values()}
     tallies = []
     for language in _LANGUAGES:
         steps_found = sum(1 for s in discovery.step_files if language_of(s.path) == language)
@@ -126,10 +126,10 @@ def summarize(loaded: LoadedCode) -> LoadSummary:
                 )
             )
     failures = [
-        Failure(f"{RUNNER_NAMES.get(f.language, f.language)} runner", f"could not start: {f.cause}", f.fix)
+        Failure(f"{RUNNER_NAMES.get(f.runner, f.runner)} runner", f"could not start: {f.cause}", f.fix)
         for f in loaded.failures
     ]
-    runner_problem_files = {f"<{RUNNER_NAMES.get(f.language, f.language)} runner>" for f in loaded.failures}
+    runner_problem_files = {f"<{RUNNER_NAMES.get(f.runner, f.runner)} runner>" for f in loaded.failures}
     for problem in registry.problems:
         if problem.file in runner_problem_files:
             continue

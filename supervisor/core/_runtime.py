@@ -13,14 +13,14 @@ from typing import Any
 import orjson
 
 from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
-from supervisor.core.access import RunnerAccessPolicy
-from supervisor.core.context_calls import ContextCalls
-from supervisor.core.load_summary import summarize
-from supervisor.core.loading import LoadedCode, load_project_code
-from supervisor.core.registry import LoadProblem, Registry, Source, Step
-from supervisor.core.trace import new_trace_id
-from supervisor.cron.expression import CronExpression
-from supervisor.cron.scheduler import CronJob, CronScheduler
+from supervisor.core._context_calls import ContextCalls
+from supervisor.core._hooks import RunnerAccessPolicy
+from supervisor.core._load_summary import summarize
+from supervisor.core._loading import LoadedCode, load_project_code
+from supervisor.core._registry import LoadProblem, Registry, Step
+from supervisor.core._trace import new_trace_id
+from supervisor.cron import CronExpression, CronJob, CronScheduler
+from supervisor.discovery import SourceFile
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import (
     DeadLetter,
@@ -33,6 +33,7 @@ from supervisor.queue import (
     SqliteEventQueue,
 )
 from supervisor.realtime import Realtime
+from supervisor.routing import Router
 from supervisor.runners import RunnerPool, RunnerUnavailable
 from supervisor.settings import Settings
 from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
@@ -154,7 +155,7 @@ class Runtime:
                 "[%s] Step (%s) %s %s", verb, label, step.file, verb.lower(), extra={"step": step.name}
             )
         if registry.auth_hook is not None:
-            _logger.info("stream authenticate hook: %s", registry.auth_hook.file)
+            _logger.info("stream authenticate hook: %s", registry.auth_hook.path)
 
     @staticmethod
     def _cron_jobs(registry: Registry) -> list[CronJob]:
@@ -184,10 +185,22 @@ class Runtime:
 
     # ------------------------------------------------------------------ invoking steps
 
+    @property
+    def routes(self) -> Router[Step]:
+        return self.registry.routes
+
+    @property
+    def api_timeout_s(self) -> float:
+        return self.settings.config.api_timeout_s
+
+    @property
+    def expose_errors(self) -> bool:
+        return self.settings.mode == "dev"
+
     def pool_for(self, step: Step) -> RunnerPool:
-        pool = self.pools.get(step.language)
+        pool = self.pools.get(step.runner)
         if pool is None:
-            raise RunnerUnavailable(f"no {step.language} runner is running for step {step.name}")
+            raise RunnerUnavailable(f"no {step.runner} runner is running for step {step.name}")
         return pool
 
     async def invoke(
@@ -202,13 +215,13 @@ class Runtime:
         return await self.pool_for(step).invoke(step.file, step.name, kind, payload, trace_id, topic, timeout)
 
     async def invoke_hook(
-        self, source: Source, label: str, kind: TriggerKind, payload: bytes, timeout: float
+        self, source: SourceFile, label: str, kind: TriggerKind, payload: bytes, timeout: float
     ) -> InvokeResult:
         """Run a hook (``authenticate``, a stream's ``canAccess``) in the runner of its file."""
-        pool = self.pools.get(source.language)
+        pool = self.pools.get(source.runner)
         if pool is None:
-            raise RunnerUnavailable(f"no {source.language} runner is running for {source.file}")
-        return await pool.invoke(source.file, label, kind, payload, new_trace_id(), "", timeout)
+            raise RunnerUnavailable(f"no {source.runner} runner is running for {source.path}")
+        return await pool.invoke(source.path, label, kind, payload, new_trace_id(), "", timeout)
 
     # ------------------------------------------------------------------ events
 

@@ -1,4 +1,4 @@
-"""Loading a project's code: discover its files, start a runner per language, validate what they load.
+"""Loading a project's code: discover its files, start each runner they need, validate what they load.
 
 ``load_project_code`` is what ``Runtime`` starts and reloads with (the runners keep running and serve).
 ``load_without_serving`` is the same load for commands that only need to know what the project
@@ -13,8 +13,8 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from supervisor.core.registry import LoadProblem, Registry, build_registry
-from supervisor.discovery import Discovery, discover
+from supervisor.core._registry import LoadProblem, Registry, build_registry
+from supervisor.discovery import Discovery, RunnerKind, discover
 from supervisor.protocol import ContextCall, LoadResult
 from supervisor.runners import (
     ContextCallError,
@@ -29,15 +29,15 @@ from supervisor.settings import Settings
 
 _logger = logging.getLogger("motia.core")
 
-#: runner language -> the word users know it by, in messages
+#: a runner as messages name it
 RUNNER_NAMES = {"node": "node (TypeScript/JavaScript)", "python": "python"}
 
 
 @dataclass(frozen=True)
 class RunnerFailure:
-    """A runner that could not start: every step of its language is lost until it is fixed."""
+    """A runner that could not start: every step it runs is lost until it is fixed."""
 
-    language: str
+    runner: str
     cause: str
     fix: str
 
@@ -49,7 +49,7 @@ class LoadedCode:
     discovery: Discovery
     registry: Registry
     pools: dict[str, RunnerPool] = field(default_factory=dict)
-    #: language -> how its runner was started (interpreter, Node version), for messages and hints
+    #: runner -> how it was started (interpreter, Node), for messages and hints
     specs: dict[str, RunnerSpec] = field(default_factory=dict)
     failures: list[RunnerFailure] = field(default_factory=list)
 
@@ -57,42 +57,45 @@ class LoadedCode:
 async def load_project_code(settings: Settings, on_context_call: ContextCallHandler) -> LoadedCode:
     """Discover the project's files, start runners for them, validate what they loaded.
 
-    A runner that cannot start costs its language's steps, not the others': it becomes a
+    A runner that cannot start costs its own steps, not the others': it becomes a
     ``RunnerFailure`` and a ``LoadProblem`` (so ``motia start`` refuses), and the rest loads.
     """
     root = settings.project_root
     discovery = discover(root)
-    files: dict[str, tuple[list[str], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
+    files: dict[RunnerKind, tuple[list[str], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
     for source in discovery.step_files:
-        files[source.language][0].append(source.path)
+        files[source.runner][0].append(source.path)
     for source in discovery.stream_files:
-        files[source.language][1].append(source.path)
+        files[source.runner][1].append(source.path)
     for source in discovery.hook_files:
-        files[source.language][2].append(source.path)
+        files[source.runner][2].append(source.path)
 
     runner_config = settings.config.runners
-    languages = list(files)
+    runners = list(files)
     prepared = await asyncio.gather(
         *(
-            asyncio.to_thread(prepare_runner, language, root, runner_config.python.interpreter)
-            for language in languages
+            asyncio.to_thread(prepare_runner, runner, root, runner_config.python.interpreter)
+            for runner in runners
         ),
         return_exceptions=True,
     )
     loaded = LoadedCode(discovery, Registry())
-    for language, outcome in zip(languages, prepared, strict=True):
+    specs: dict[RunnerKind, RunnerSpec] = {}
+    for runner, outcome in zip(runners, prepared, strict=True):
         if isinstance(outcome, RunnerSetupError):
-            loaded.failures.append(RunnerFailure(language, outcome.cause, outcome.fix))
+            loaded.failures.append(RunnerFailure(runner, outcome.cause, outcome.fix))
         elif isinstance(outcome, BaseException):
-            loaded.failures.append(RunnerFailure(language, f"could not be prepared: {outcome}", ""))
+            loaded.failures.append(RunnerFailure(runner, f"could not be prepared: {outcome}", ""))
         else:
-            loaded.specs[language] = outcome
+            specs[runner] = outcome
+    loaded.specs.update({str(name): spec for name, spec in specs.items()})
 
     log_level = "debug" if settings.debug else "info"
-    for language, spec in loaded.specs.items():
-        step_files, stream_files, hook_files = files[language]
-        language_settings = runner_config.node if language == "node" else runner_config.python
-        loaded.pools[language] = RunnerPool(
+    pools: dict[RunnerKind, RunnerPool] = {}
+    for runner, spec in specs.items():
+        step_files, stream_files, hook_files = files[runner]
+        pool_config = runner_config.node if runner == "node" else runner_config.python
+        pools[runner] = RunnerPool(
             spec,
             root,
             log_level,
@@ -100,27 +103,27 @@ async def load_project_code(settings: Settings, on_context_call: ContextCallHand
             step_files,
             stream_files,
             PoolSettings(
-                size=language_settings.pool_size,
+                size=pool_config.pool_size,
                 memory_limit_mb=runner_config.memory_limit_mb,
                 heartbeat_timeout=runner_config.heartbeat_timeout_s,
             ),
             hook_files=hook_files,
         )
-    results: dict[str, LoadResult] = {}
-    started = list(loaded.pools)
-    outcomes = await asyncio.gather(*(loaded.pools[lang].start() for lang in started), return_exceptions=True)
-    for language, result in zip(started, outcomes, strict=True):
+    results: dict[RunnerKind, LoadResult] = {}
+    started = list(pools)
+    outcomes = await asyncio.gather(*(pools[name].start() for name in started), return_exceptions=True)
+    for runner, result in zip(started, outcomes, strict=True):
         if isinstance(result, BaseException):
             cause = str(result)
-            loaded.failures.append(RunnerFailure(language, cause, _start_fix(loaded.specs[language], cause)))
-            await loaded.pools.pop(language).stop(0)
+            loaded.failures.append(RunnerFailure(runner, cause, _start_fix(specs[runner], cause)))
+            await pools.pop(runner).stop(0)
         else:
-            results[language] = result
-            spec, pool = loaded.specs[language], loaded.pools[language]
-            _logger.info("%s runner: %s; %s", language, spec.description, pool.runtime)
+            results[runner] = result
+            _logger.info("%s runner: %s; %s", runner, specs[runner].description, pools[runner].runtime)
+    loaded.pools.update({str(name): pool for name, pool in pools.items()})
     loaded.registry = build_registry(results, discovery.hook_files)
     loaded.registry.problems[:0] = [
-        LoadProblem(f"<{RUNNER_NAMES.get(f.language, f.language)} runner>", f"could not start: {f.cause}")
+        LoadProblem(f"<{RUNNER_NAMES.get(f.runner, f.runner)} runner>", f"could not start: {f.cause}")
         for f in loaded.failures
     ]
     return loaded
@@ -128,7 +131,7 @@ async def load_project_code(settings: Settings, on_context_call: ContextCallHand
 
 def _start_fix(spec: RunnerSpec, cause: str) -> str:
     """What to do about a runner that was started and died before it answered."""
-    if spec.language != "python":
+    if spec.runner != "python":
         return "see the runner's output above"
     interpreter = spec.argv[0]
     if "need Python 3.10 or newer" in cause:

@@ -1,4 +1,4 @@
-"""HTTP answers as plain data (status, headers, body bytes), whichever server sends them."""
+"""HTTP responses as plain data (status, headers, body bytes), whichever server sends them."""
 
 from __future__ import annotations
 
@@ -18,21 +18,21 @@ class HttpResponse:
     headers: list[tuple[str, str]]
     body: bytes
 
+    @classmethod
+    def json(cls, status: int, body: Any, headers: Sequence[tuple[str, str]] = ()) -> HttpResponse:
+        return cls(status, [("content-type", JSON_TYPE), *headers], orjson.dumps(body))
 
-def json_answer(status: int, body: Any, headers: Sequence[tuple[str, str]] = ()) -> HttpResponse:
-    return HttpResponse(status, [("content-type", JSON_TYPE), *headers], orjson.dumps(body))
 
-
-def handler_answer(result: Any) -> HttpResponse:
+def handler_response(result: Any) -> HttpResponse:
     """A handler's ``{status, body, headers}``: a string body is text, anything else JSON."""
     if not isinstance(result, dict):
-        return json_answer(
+        return HttpResponse.json(
             500, {"error": "Internal Server Error", "message": "handler returned no {status, body}"}
         )
     status = result.get("status", 200)
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         message = f"handler returned an invalid status {status!r}"
-        return json_answer(500, {"error": "Internal Server Error", "message": message})
+        return HttpResponse.json(500, {"error": "Internal Server Error", "message": message})
     body = result.get("body")
     headers: list[tuple[str, str]] = []
     if body is None:

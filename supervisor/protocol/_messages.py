@@ -10,8 +10,8 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from supervisor.protocol._framing import encode_frame
 from supervisor.protocol._generated import runner_pb2 as _pb
-from supervisor.protocol.framing import encode_frame
 
 PROTOCOL_VERSION = 1
 

@@ -1,4 +1,4 @@
-"""The stream wire protocol Motia's clients speak: parsing client frames, building server messages.
+"""The stream wire format Motia's clients speak: parsing client frames, building server messages.
 
 Pure: no I/O, no event loop. Client -> server frames::
 
@@ -24,8 +24,6 @@ import orjson
 
 from supervisor.storage import JsonValue
 from supervisor.streams import StreamChange
-
-from ._direct import text_frame
 
 # Error codes in ``event.data.code``. Clients test for STREAM_ACCESS_DENIED to tell that a
 # subscription will receive nothing, so every refused or failed join uses it.
@@ -64,7 +62,7 @@ class Leave:
 ClientFrame: TypeAlias = Join | Leave
 
 
-class ProtocolError(Exception):
+class InvalidClientFrame(Exception):
     """A client frame that cannot be acted on; answered with an error event, the socket stays open.
 
     ``room`` is set when the frame named one, so the error reaches that subscription on the client.
@@ -74,6 +72,22 @@ class ProtocolError(Exception):
         super().__init__(message)
         self.code = code
         self.room = room
+
+
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked, final, uncompressed WebSocket text frame (RFC 6455 section 5.2).
+
+    Server frames are not masked, so one message is framed once and the same bytes go to every
+    connection it is sent to (see ``_direct``).
+    """
+    length = len(payload)
+    if length < 126:
+        header = bytes((0x81, length))
+    elif length < 1 << 16:
+        header = bytes((0x81, 126)) + length.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + length.to_bytes(8, "big")
+    return header + payload
 
 
 class ServerMessage:
@@ -103,31 +117,31 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
     try:
         frame = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ProtocolError(f"frame is not valid JSON: {exc}") from None
+        raise InvalidClientFrame(f"frame is not valid JSON: {exc}") from None
     if not isinstance(frame, dict):
-        raise ProtocolError(f"frame must be a JSON object, got {type(frame).__name__}")
+        raise InvalidClientFrame(f"frame must be a JSON object, got {type(frame).__name__}")
     kind = frame.get("type")
     if kind not in ("join", "leave"):
-        raise ProtocolError(f"unknown message type {kind!r}: expected 'join' or 'leave'")
+        raise InvalidClientFrame(f"unknown message type {kind!r}: expected 'join' or 'leave'")
     data = frame.get("data")
     if not isinstance(data, dict):
-        raise ProtocolError(f"{kind}: 'data' must be an object with streamName, groupId, subscriptionId")
+        raise InvalidClientFrame(f"{kind}: 'data' must be an object with streamName, groupId, subscriptionId")
     room = _room(kind, data)
     subscription_id = data.get("subscriptionId")
     if not isinstance(subscription_id, str) or not subscription_id:
-        raise ProtocolError(f"{kind}: 'subscriptionId' must be a non-empty string", room)
+        raise InvalidClientFrame(f"{kind}: 'subscriptionId' must be a non-empty string", room)
     return Join(room, subscription_id) if kind == "join" else Leave(room, subscription_id)
 
 
 def _room(kind: str, data: dict[str, object]) -> Room:
     stream, group_id, item_id = data.get("streamName"), data.get("groupId"), data.get("id")
     if not isinstance(stream, str) or not stream:
-        raise ProtocolError(f"{kind}: 'streamName' must be a non-empty string")
+        raise InvalidClientFrame(f"{kind}: 'streamName' must be a non-empty string")
     if not isinstance(group_id, str) or not group_id:
-        raise ProtocolError(f"{kind}: 'groupId' must be a non-empty string")
+        raise InvalidClientFrame(f"{kind}: 'groupId' must be a non-empty string")
     # The clients leave ``id`` out for a group; null and "" are read the same way.
     if item_id is not None and not isinstance(item_id, str):
-        raise ProtocolError(f"{kind}: 'id' must be a string when given", Room(stream, group_id))
+        raise InvalidClientFrame(f"{kind}: 'id' must be a string when given", Room(stream, group_id))
     return Room(stream, group_id, item_id or None)
 
 

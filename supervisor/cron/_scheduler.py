@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from supervisor.cron.expression import CronExpression
+from supervisor.cron._expression import CronExpression
 
 _logger = logging.getLogger("motia.cron")
 

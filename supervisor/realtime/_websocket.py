@@ -18,10 +18,10 @@ from typing import Any, TypeAlias
 from urllib.parse import parse_qsl
 
 from ._access import AuthRequest, Identity, choose_subprotocol, find_token
-from ._connection import Connection, QueueSink, TransportSink
-from ._direct import find_transport
-from ._protocol import ACCESS_DENIED, Join, ProtocolError, parse_client_frame
-from .service import AccessDenied, Realtime
+from ._connection import Connection, DirectSink, QueueSink
+from ._direct import DirectSocket, find_direct_socket
+from ._realtime import AccessDenied, Realtime
+from ._wire import ACCESS_DENIED, InvalidClientFrame, Join, parse_client_frame
 
 _logger = logging.getLogger("motia.realtime")
 
@@ -66,10 +66,10 @@ async def _serve(scope: Scope, receive: Receive, send: Send, realtime: Realtime)
     identity = await realtime.authenticate(request)
     await send({"type": "websocket.accept", "subprotocol": choose_subprotocol(subprotocols), "headers": []})
 
-    transport = find_transport(send)
+    socket = find_direct_socket(send)
     sink = (
-        TransportSink(transport, realtime.max_bytes)
-        if transport is not None
+        DirectSink(socket, realtime.max_bytes)
+        if socket is not None
         else QueueSink(realtime.max_messages, realtime.max_bytes)
     )
     client = scope.get("client")
@@ -97,7 +97,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send, realtime: Realtime)
         await asyncio.gather(*tasks, return_exceptions=True)
         hub.disconnect(connection)
     if close is not None:
-        await _close(send, transport, *close)
+        await _close(send, socket, *close)
 
 
 async def _read(receive: Receive, realtime: Realtime, connection: Connection, identity: Identity) -> None:
@@ -112,7 +112,7 @@ async def _read(receive: Receive, realtime: Realtime, connection: Connection, id
             raise FrameTooLarge
         try:
             frame = parse_client_frame(raw)
-        except ProtocolError as exc:
+        except InvalidClientFrame as exc:
             hub.error(connection, exc.room, exc.code, str(exc))
             continue
         if isinstance(frame, Join):
@@ -133,15 +133,15 @@ async def _write(send: Send, connection: Connection, sink: QueueSink) -> None:
             await send({"type": "websocket.send", "text": message.text})
 
 
-async def _close(send: Send, transport: asyncio.WriteTransport | None, code: int, reason: str) -> None:
+async def _close(send: Send, socket: DirectSocket | None, code: int, reason: str) -> None:
     # The close frame queues behind whatever the client has not read: a stalled client would hold
     # it forever, so give up after a moment and drop the connection.
     try:
         closing = send({"type": "websocket.close", "code": code, "reason": reason})
         await asyncio.wait_for(closing, CLOSE_TIMEOUT_S)
     except Exception:
-        if transport is not None:
-            transport.abort()
+        if socket is not None:
+            socket.transport.abort()
 
 
 def _url(scope: Scope, headers: dict[str, str]) -> str:

@@ -1,5 +1,5 @@
 """Stream access in a running project: the project's ``authenticate`` hook and each stream's
-``canAccess``, run in the runner of the language their file is written in.
+``canAccess``, run in the runner that loaded their file.
 
 Nothing is cached: ``authenticate`` runs once per WebSocket connection (per SSE/JSON request), and
 ``canAccess`` once per join. A hook that throws, times out, cannot run (its runner is down, its file
@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from supervisor.core.registry import Registry, Source
+from supervisor.core._registry import Registry
+from supervisor.discovery import SourceFile
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.realtime import AccessHookFailed, AuthRequest, Room
 from supervisor.runners import InvocationTimeout, RunnerUnavailable
@@ -24,8 +25,8 @@ from supervisor.storage import JsonObject, JsonValue
 #: how long a hook may take before the join (or the connection's authentication) is refused
 HOOK_TIMEOUT_S = 10.0
 
-#: runs a function of a hook or stream file: (source, label for logs, kind, payload_json, timeout)
-HookInvoker = Callable[[Source, str, TriggerKind, bytes, float], Awaitable[InvokeResult]]
+#: runs a function of a hook or stream file: (file, label for logs, kind, payload_json, timeout)
+HookInvoker = Callable[[SourceFile, str, TriggerKind, bytes, float], Awaitable[InvokeResult]]
 
 
 class RunnerAccessPolicy:
@@ -55,13 +56,13 @@ class RunnerAccessPolicy:
         allowed = await self._run(source, label, TriggerKind.CAN_ACCESS, [subscription, auth_context])
         if not isinstance(allowed, bool):
             raise AccessHookFailed(
-                f"canAccess of stream {room.stream!r} ({source.file}) returned {_describe(allowed)}, "
+                f"canAccess of stream {room.stream!r} ({source.path}) returned {_describe(allowed)}, "
                 "not a boolean"
             )
         return allowed
 
-    async def _run(self, source: Source, label: str, kind: TriggerKind, args: list[Any]) -> JsonValue:
-        what = f"{label} ({source.file})"
+    async def _run(self, source: SourceFile, label: str, kind: TriggerKind, args: list[Any]) -> JsonValue:
+        what = f"{label} ({source.path})"
         try:
             # The runner cancels the hook at the timeout; the outer bound also covers waiting for a
             # restarting runner, which the pool would otherwise wait for on its own, longer, clock.

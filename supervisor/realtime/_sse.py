@@ -16,14 +16,13 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
+import orjson
 from quart import Quart, Response, request
-
-from supervisor.http._responses import json_response
 
 from ._access import AuthRequest, Identity, find_token
 from ._connection import QueueSink
-from ._protocol import Room, ServerMessage
-from .service import AccessDenied, Realtime
+from ._realtime import AccessDenied, Realtime
+from ._wire import Room, ServerMessage
 
 _logger = logging.getLogger("motia.realtime")
 
@@ -44,11 +43,11 @@ def register_sse(app: Quart, realtime: Realtime) -> None:
         if denied is not None:
             return denied
         if item_id is None:
-            return json_response(200, await realtime.streams.get_group(stream, group_id))
+            return _json_response(200, await realtime.streams.get_group(stream, group_id))
         item = await realtime.streams.get(stream, group_id, item_id)
         if item is None:
-            return json_response(404, {"error": "Not Found", "message": f"no item {room}"})
-        return json_response(200, item)
+            return _json_response(404, {"error": "Not Found", "message": f"no item {room}"})
+        return _json_response(200, item)
 
     @app.route("/__motia/sse/<stream>/<group_id>", methods=["GET"])
     @app.route("/__motia/sse/<stream>/<group_id>/<item_id>", methods=["GET"])
@@ -69,7 +68,7 @@ async def _deny(realtime: Realtime, room: Room) -> Response | None:
     except AccessDenied as exc:
         unknown = room.stream not in realtime.stream_names()
         status, error = (404, "Not Found") if unknown else (403, "Forbidden")
-        return json_response(status, {"error": error, "code": "STREAM_ACCESS_DENIED", "message": str(exc)})
+        return _json_response(status, {"error": error, "code": "STREAM_ACCESS_DENIED", "message": str(exc)})
     return None
 
 
@@ -110,6 +109,10 @@ async def _events(
             yield b"".join(_event(message) for message in messages)
     finally:
         hub.disconnect(connection)
+
+
+def _json_response(status: int, body: object) -> Response:
+    return Response(orjson.dumps(body), status=status, content_type="application/json")
 
 
 def _event(message: ServerMessage) -> bytes:

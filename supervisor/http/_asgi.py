@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from supervisor.core.runtime import Runtime
-from supervisor.http._answers import HttpResponse, json_answer
-from supervisor.http.api_steps import run_api_step
-from supervisor.http.router import Match
+from supervisor.http._api_steps import run_api_step
+from supervisor.http._backend import StepInvoker
+from supervisor.http._response import HttpResponse
+from supervisor.routing import Match
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -30,9 +30,9 @@ class BodyTooLarge(Exception):
 
 
 class ApiStepFront:
-    def __init__(self, inner: ASGIApp, runtime: Runtime, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, inner: ASGIApp, invoker: StepInvoker, max_body: int = MAX_BODY_BYTES) -> None:
         self._inner = inner
-        self._runtime = runtime
+        self._invoker = invoker
         self._max_body = max_body
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -40,7 +40,7 @@ class ApiStepFront:
             await self._inner(scope, receive, send)
             return
         method: str = scope["method"]
-        found = self._runtime.registry.routes.match(method, scope["path"])
+        found = self._invoker.routes.match(method, scope["path"])
         if not isinstance(found, Match):
             await self._inner(scope, receive, send)
             return
@@ -48,14 +48,16 @@ class ApiStepFront:
             raw = await _read_body(receive, self._max_body)
         except BodyTooLarge:
             limit = f"request body over the {self._max_body // (1024 * 1024)} MiB limit"
-            await _send(send, json_answer(413, {"error": "Payload Too Large", "message": limit}), method)
+            await _send(
+                send, HttpResponse.json(413, {"error": "Payload Too Large", "message": limit}), method
+            )
             return
         headers = [
             (name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope["headers"]
         ]
         query = scope["query_string"].decode("latin-1")
-        answer = await run_api_step(self._runtime, found.target, found.path_params, headers, query, raw)
-        await _send(send, answer, method)
+        response = await run_api_step(self._invoker, found.target, found.path_params, headers, query, raw)
+        await _send(send, response, method)
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -76,9 +78,9 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _send(send: Send, answer: HttpResponse, method: str) -> None:
-    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers]
-    headers.append((b"content-length", str(len(answer.body)).encode()))
-    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-    # a HEAD answer announces the GET body's length but carries none
-    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else answer.body})
+async def _send(send: Send, response: HttpResponse, method: str) -> None:
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    # a HEAD response announces the GET body's length but carries none
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})

@@ -8,18 +8,18 @@ from __future__ import annotations
 import orjson
 from quart import Quart, Response, request
 
-from supervisor.core.runtime import Runtime
-from supervisor.core.trace import new_trace_id
-from supervisor.http._responses import json_response, to_quart
-from supervisor.http.api_steps import run_api_step
-from supervisor.http.asgi import MAX_BODY_BYTES, ApiStepFront
-from supervisor.http.router import Match, MethodNotAllowed
+from supervisor.core import new_trace_id
+from supervisor.http._api_steps import run_api_step
+from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
+from supervisor.http._backend import Backend
+from supervisor.http._quart import json_response, to_quart
 from supervisor.realtime import register_realtime
+from supervisor.routing import Match, MethodNotAllowed
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 
 
-def create_app(runtime: Runtime) -> Quart:
+def create_app(runtime: Backend) -> Quart:
     app = Quart("motia")
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -27,8 +27,8 @@ def create_app(runtime: Runtime) -> Quart:
     @app.route("/__motia/health", methods=["GET"])
     async def health() -> Response:
         runners = {
-            language: {"pids": pool.pids(), "restarts": pool.restarts, "inFlight": pool.in_flight}
-            for language, pool in runtime.pools.items()
+            runner: {"pids": pool.pids(), "restarts": pool.restarts, "inFlight": pool.in_flight}
+            for runner, pool in runtime.pools.items()
         }
         return json_response(200, {"status": "ok", "steps": len(runtime.registry.steps), "runners": runners})
 
@@ -77,15 +77,15 @@ def create_app(runtime: Runtime) -> Quart:
     @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
     @app.route("/<path:path>", methods=ALL_METHODS)
     async def api(path: str) -> Response:
-        found = runtime.registry.routes.match(request.method, request.path)
+        found = runtime.routes.match(request.method, request.path)
         if isinstance(found, Match):
             # normally served by the ApiStepFront before quart sees the request
             headers = [(name.lower(), value) for name, value in request.headers.items()]
             query = request.query_string.decode("latin-1")
-            answer = await run_api_step(
+            response = await run_api_step(
                 runtime, found.target, found.path_params, headers, query, await _body()
             )
-            return to_quart(answer)
+            return to_quart(response)
         if request.path == "/emit" and request.method == "POST":  # what `npx motia emit` posts to
             return await _emit_from_request(runtime)
         if isinstance(found, MethodNotAllowed):
@@ -102,7 +102,7 @@ def create_app(runtime: Runtime) -> Quart:
             404, {"error": "Not Found", "message": f"no api step handles {request.method} {request.path}"}
         )
 
-    register_realtime(app, runtime)
+    register_realtime(app, runtime.realtime)
     app.asgi_app = ApiStepFront(app.asgi_app, runtime)  # type: ignore[method-assign]
     return app
 
@@ -112,7 +112,7 @@ async def _body() -> bytes:
     return data if isinstance(data, bytes) else data.encode()
 
 
-async def _emit_from_request(runtime: Runtime) -> Response:
+async def _emit_from_request(runtime: Backend) -> Response:
     try:
         payload = orjson.loads(await _body())
     except orjson.JSONDecodeError as exc:

@@ -2,7 +2,7 @@
 // names, everything else JSON-safe. Plain JSON-schema objects pass through.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { diagnostic } from './output';
+import { diagnostic } from './logs';
 
 type JsonSchema = Record<string, unknown>;
 type ToJsonSchemaParams = { unrepresentable?: 'any' | 'throw'; io?: 'input' | 'output'; target?: string };

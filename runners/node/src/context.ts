@@ -1,0 +1,79 @@
+// The ctx handed to handlers and hooks: emit, logger, state, streams, traceId.
+import type { InvocationScope } from './current';
+import { jsonText } from './jsonutil';
+import { log, type LogLevel } from './logs';
+
+/** Starts a context call for the invocation the ctx belongs to. */
+export type CallFn = (method: string, ...args: unknown[]) => Promise<unknown>;
+
+export function buildContext(
+  call: CallFn,
+  who: InvocationScope,
+  streamNames: Iterable<string>,
+): Record<string, unknown> {
+  const makeLogger = (bound: Record<string, unknown> | undefined): Record<string, unknown> => {
+    const at =
+      (level: LogLevel) =>
+      (message: unknown, meta?: unknown): void => {
+        const text = typeof message === 'string' ? message : jsonText(message);
+        let merged = meta;
+        if (bound) {
+          merged =
+            meta && typeof meta === 'object' && !Array.isArray(meta) && !(meta instanceof Error)
+              ? { ...bound, ...(meta as object) }
+              : meta === undefined
+                ? bound
+                : { ...bound, value: meta };
+        }
+        log(level, text, merged, who);
+      };
+    return {
+      info: at('info'),
+      warn: at('warn'),
+      warning: at('warn'),
+      error: at('error'),
+      debug: at('debug'),
+      log: at('info'),
+      child: (meta: Record<string, unknown>) => makeLogger({ ...bound, ...meta }),
+    };
+  };
+  const state = {
+    get: (groupId: string, key: string) => call('state.get', groupId, key),
+    set: (groupId: string, key: string, value: unknown) => call('state.set', groupId, key, value),
+    delete: (groupId: string, key: string) => call('state.delete', groupId, key),
+    getGroup: (groupId: string) => call('state.getGroup', groupId),
+    clear: (groupId: string) => call('state.clear', groupId),
+  };
+  const streamApi = (name: string) => ({
+    set: (groupId: string, id: string, data: unknown) => call('streams.set', name, groupId, id, data),
+    get: (groupId: string, id: string) => call('streams.get', name, groupId, id),
+    getGroup: (groupId: string) => call('streams.getGroup', name, groupId),
+    delete: (groupId: string, id: string) => call('streams.delete', name, groupId, id),
+    send: (channel: unknown, event: unknown) => call('streams.send', name, channel, event),
+  });
+  const known: Record<string, unknown> = {};
+  for (const name of streamNames) known[name] = streamApi(name);
+  const streams = new Proxy(known, {
+    get(target, prop, receiver) {
+      if (typeof prop !== 'string' || prop in target || prop === 'then' || prop === 'toJSON') {
+        return Reflect.get(target, prop, receiver);
+      }
+      const api = streamApi(prop);
+      target[prop] = api;
+      return api;
+    },
+  });
+  const emit = (event: unknown) => {
+    if (event === null || typeof event !== 'object' || typeof (event as { topic?: unknown }).topic !== 'string') {
+      return Promise.reject(new TypeError('emit expects { topic: string, data, messageGroupId? }'));
+    }
+    return call('emit', event);
+  };
+  return {
+    emit,
+    logger: makeLogger(undefined),
+    state,
+    streams,
+    traceId: who.traceId,
+  };
+}

@@ -1,0 +1,77 @@
+// LogRecords: ctx.logger, console.* from user code (tagged with the current invocation), and the
+// runner's own diagnostics. Records below Hello.log_level are dropped.
+import { format, inspect } from 'node:util';
+import { current, RUNNER, type InvocationScope } from './current';
+import { jsonBytes, normalizeMeta } from './jsonutil';
+import { send } from './transport';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+let minLevel = 0;
+
+export function setLogLevel(level: string): void {
+  const order = LEVEL_ORDER[level as LogLevel];
+  minLevel = order === undefined ? 0 : order;
+}
+
+export function log(level: LogLevel, message: string, meta?: unknown, who?: InvocationScope): void {
+  if (LEVEL_ORDER[level] < minLevel) return;
+  const scope = who ?? current();
+  let metaJson: Uint8Array = new Uint8Array();
+  let normalized = normalizeMeta(meta);
+  if (scope?.file && scope.invocationId === 0n) normalized = { ...(normalized ?? {}), file: scope.file };
+  if (normalized !== undefined) {
+    try {
+      metaJson = jsonBytes(normalized);
+    } catch {
+      metaJson = jsonBytes({ value: inspect(meta) });
+    }
+  }
+  send({
+    kind: {
+      case: 'log',
+      value: {
+        level,
+        message,
+        metaJson,
+        invocationId: scope?.invocationId ?? 0n,
+        traceId: scope?.traceId ?? '',
+        stepName: scope?.stepName ?? '',
+        timeMs: Date.now(),
+      },
+    },
+  });
+}
+
+/** The runner's own diagnostics (invocation_id 0). */
+export function diagnostic(level: LogLevel, message: string, meta?: unknown): void {
+  log(level, message, meta, RUNNER);
+}
+
+let captured = false;
+
+/** console.* becomes LogRecords of the current invocation (or of the file being imported). */
+export function captureConsole(): void {
+  if (captured) return;
+  captured = true;
+  const c = console as unknown as Record<string, unknown>;
+  const at = (level: LogLevel) =>
+    function (...args: unknown[]): void {
+      log(level, format(...args));
+    };
+  c.log = at('info');
+  c.info = at('info');
+  c.warn = at('warn');
+  c.error = at('error');
+  c.debug = at('debug');
+  c.trace = function (...args: unknown[]): void {
+    const err = { name: 'Trace', message: format(...args) } as Error;
+    Error.captureStackTrace(err, c.trace as () => void);
+    log('debug', err.stack ?? err.message);
+  };
+  c.dir = function (value: unknown, options?: object): void {
+    log('info', inspect(value, { customInspect: false, ...options }));
+  };
+  // table/time/count/group/assert go through this.log / this.warn, which are patched above.
+}

@@ -1,0 +1,296 @@
+// The node runner's session: dispatch each SupervisorMessage (Hello, LoadFiles, Invoke, Cancel,
+// ContextReply, Ping, Shutdown), keep the invocations in flight, and send each InvokeResult once
+// the handler is done and every context call it started has been answered. See proto/README.md.
+import type { Invoke, SupervisorMessage } from './gen/motia/runner/v1/runner_pb';
+import { CallClient, type CallOwner } from './calls';
+import { buildContext } from './context';
+import { scope, type InvocationScope } from './current';
+import { prepare, type Runnable } from './invoke';
+import { errorShape, jsonBytes, parseJsonBytes, type ErrorShape } from './jsonutil';
+import { emptyRegistry, loadFiles, type ImportModule, type Registry } from './loader';
+import { captureConsole, diagnostic, log, setLogLevel } from './logs';
+import { setRunnerRoot } from './config_encoding';
+import { flushStdout, guardStdout, readFrames, send } from './transport';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface RunnerOptions {
+  runnerRoot: string;
+  importModule: ImportModule;
+  /** Registers the ESM loader hooks (tsx + fallback resolver); idempotent. */
+  registerEsmHooks: () => Promise<void>;
+}
+
+type Outcome = { ok: true; resultJson: Uint8Array } | { ok: false; error: ErrorShape };
+
+class Invocation implements CallOwner {
+  pending = 0;
+  handlerDone = false;
+  completed = false;
+  outcome: Outcome | undefined;
+  private checkScheduled = false;
+
+  constructor(
+    readonly scope: InvocationScope,
+    private readonly onComplete: (inv: Invocation) => void,
+    private readonly onCallSettled: () => void,
+  ) {}
+
+  get id(): bigint {
+    return this.scope.invocationId;
+  }
+
+  callStarted(): void {
+    this.pending++;
+  }
+
+  callSettled(): void {
+    this.pending--;
+    this.scheduleCheck();
+    this.onCallSettled();
+  }
+
+  finishHandler(outcome: Outcome): void {
+    this.handlerDone = true;
+    this.outcome = outcome;
+    this.scheduleCheck();
+  }
+
+  /**
+   * Checked on a later turn, so promise chains hanging off a just-answered call
+   * (`emit(a).then(() => emit(b))`) get to start their next call first.
+   */
+  scheduleCheck(): void {
+    if (this.completed || this.checkScheduled) return;
+    this.checkScheduled = true;
+    setImmediate(() => {
+      this.checkScheduled = false;
+      if (!this.completed && this.handlerDone && this.pending === 0 && this.outcome) {
+        this.complete(this.outcome);
+      }
+    });
+  }
+
+  complete(outcome: Outcome): void {
+    if (this.completed) return;
+    this.completed = true;
+    send({
+      kind: {
+        case: 'result',
+        value: outcome.ok
+          ? { invocationId: this.id, ok: true, resultJson: outcome.resultJson }
+          : { invocationId: this.id, ok: false, error: outcome.error },
+      },
+    });
+    this.onComplete(this);
+  }
+}
+
+/** The invocations in flight: started by Invoke, ended by their result or a Cancel. */
+class Invocations {
+  readonly calls = new CallClient();
+  private readonly inFlight = new Map<bigint, Invocation>();
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly registry: Registry) {}
+
+  /** Resolves when no invocation is waiting for its result and no context call for a reply. */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private get idle(): boolean {
+    return this.inFlight.size === 0 && this.calls.pending === 0;
+  }
+
+  private wakeIfIdle = (): void => {
+    if (this.idle) for (const wake of this.idleWaiters.splice(0)) wake();
+  };
+
+  private onComplete = (inv: Invocation): void => {
+    this.inFlight.delete(inv.id);
+    this.wakeIfIdle();
+  };
+
+  reject(request: Invoke, message: string, name = 'Error'): void {
+    send({
+      kind: {
+        case: 'result',
+        value: { invocationId: request.invocationId, ok: false, error: { name, message, stack: '' } },
+      },
+    });
+  }
+
+  cancel(invocationId: bigint, reason: string): void {
+    const inv = this.inFlight.get(invocationId);
+    if (!inv) return;
+    inv.complete({
+      ok: false,
+      error: { name: 'CancelledError', message: `cancelled: ${reason || 'no reason given'}`, stack: '' },
+    });
+  }
+
+  invoke(request: Invoke): void {
+    const prepared = prepare(this.registry, request);
+    if (!('run' in prepared)) return this.reject(request, prepared.message, prepared.name);
+    this.start(request, prepared);
+  }
+
+  /** Runs ``job`` as invocation ``request``: ctx, scope, result once the job and its calls are done. */
+  private start(request: Invoke, job: Runnable): void {
+    if (this.inFlight.has(request.invocationId)) {
+      return this.reject(request, `duplicate invocation id ${request.invocationId}`, 'DuplicateInvocation');
+    }
+    const who: InvocationScope = {
+      invocationId: request.invocationId,
+      traceId: request.traceId,
+      stepName: job.stepName,
+    };
+    const inv = new Invocation(who, this.onComplete, this.wakeIfIdle);
+    this.inFlight.set(inv.id, inv);
+
+    let payload: unknown;
+    try {
+      payload = parseJsonBytes(request.payloadJson);
+    } catch (error) {
+      inv.finishHandler({ ok: false, error: errorShape(error) });
+      return;
+    }
+    const call = (method: string, ...args: unknown[]) => this.calls.start(inv, method, args);
+    const ctx = buildContext(call, who, this.registry.streamNames);
+
+    scope.run(who, () => {
+      const run = async (): Promise<unknown> => job.run(payload, ctx);
+      run().then(
+        (value) => {
+          if (!job.keepResult) return inv.finishHandler({ ok: true, resultJson: jsonBytes(null) });
+          let resultJson: Uint8Array;
+          try {
+            resultJson = jsonBytes(value ?? null);
+          } catch (error) {
+            return inv.finishHandler({ ok: false, error: errorShape(error) });
+          }
+          inv.finishHandler({ ok: true, resultJson });
+        },
+        (error: unknown) => inv.finishHandler({ ok: false, error: errorShape(error) }),
+      );
+    });
+  }
+}
+
+export function runSession(options: RunnerOptions): void {
+  guardStdout();
+  captureConsole();
+  setRunnerRoot(options.runnerRoot);
+
+  const projectRoot = process.env.MOTIA_PROJECT_ROOT || process.cwd();
+  const registry: Registry = emptyRegistry();
+  const invocations = new Invocations(registry);
+  let loadChain: Promise<void> = Promise.resolve();
+  let shuttingDown = false;
+  let esmReady: Promise<void> | undefined;
+  const ensureEsm = (): Promise<void> => (esmReady ??= options.registerEsmHooks());
+
+  process.on('unhandledRejection', (reason) => {
+    const e = errorShape(reason);
+    log('error', `unhandled promise rejection: ${e.message}`, reason instanceof Error ? reason : { value: reason });
+  });
+  process.on('uncaughtException', (error) => {
+    const e = errorShape(error);
+    log('error', `uncaught exception: ${e.message}`, error);
+  });
+
+  const exit = async (code: number): Promise<never> => {
+    await flushStdout();
+    process.exit(code);
+  };
+
+  const shutdown = (graceMs: number): void => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, graceMs)).unref());
+    void Promise.race([Promise.all([invocations.whenIdle(), loadChain]), deadline]).then(() => exit(0));
+  };
+
+  const handle = (message: SupervisorMessage): void => {
+    const kind = message.kind;
+    switch (kind.case) {
+      case 'hello': {
+        setLogLevel(kind.value.logLevel);
+        send({
+          kind: {
+            case: 'hello',
+            value: {
+              protocolVersion: PROTOCOL_VERSION,
+              language: 'node',
+              runtime: `node ${process.version}`,
+              pid: process.pid,
+            },
+          },
+        });
+        if (kind.value.protocolVersion !== PROTOCOL_VERSION) {
+          diagnostic('warn', `supervisor speaks protocol ${kind.value.protocolVersion}, runner speaks ${PROTOCOL_VERSION}`);
+        }
+        // Start the loader-hooks thread now; LoadFiles waits for it.
+        setImmediate(() => void ensureEsm().catch(() => undefined));
+        return;
+      }
+      case 'load': {
+        const request = kind.value;
+        loadChain = loadChain.then(async () => {
+          try {
+            await ensureEsm();
+            const result = await loadFiles(request, projectRoot, registry, options.importModule);
+            send({ kind: { case: 'loaded', value: { requestId: request.requestId, ...result } } });
+          } catch (error) {
+            // Should not happen (per-file errors are caught); answer anyway.
+            const e = errorShape(error);
+            send({
+              kind: {
+                case: 'loaded',
+                value: {
+                  requestId: request.requestId,
+                  errors: [...request.stepFiles, ...request.streamFiles, ...request.hookFiles].map((file) => ({
+                    file,
+                    message: e.message,
+                    stack: e.stack,
+                  })),
+                },
+              },
+            });
+          }
+        });
+        return;
+      }
+      case 'invoke':
+        if (shuttingDown) return invocations.reject(kind.value, 'runner is shutting down', 'ShuttingDown');
+        return invocations.invoke(kind.value);
+      case 'contextReply':
+        return invocations.calls.reply(kind.value);
+      case 'cancel':
+        return invocations.cancel(kind.value.invocationId, kind.value.reason);
+      case 'ping':
+        return send({ kind: { case: 'pong', value: { seq: kind.value.seq } } });
+      case 'shutdown':
+        return shutdown(kind.value.graceMs);
+      default:
+        diagnostic('warn', 'ignoring an empty or unknown supervisor message');
+    }
+  };
+
+  readFrames({
+    message: (message) => {
+      try {
+        handle(message);
+      } catch (error) {
+        diagnostic('error', `failed to handle ${message.kind.case ?? 'message'}`, error);
+      }
+    },
+    broken: (reason) => {
+      process.stderr.write(`motia node runner: ${reason}\n`);
+      void exit(1);
+    },
+    end: () => shutdown(0),
+  });
+}

@@ -1,0 +1,78 @@
+"""What http needs from the core, as Protocols: http depends on these, never on ``Runtime``.
+
+``StepInvoker`` is all that serving an api step needs (its routes, a way to run it, the two
+settings the executor reads); ``Backend`` adds what the internal ``/__motia`` endpoints read.
+``supervisor.core.Runtime`` provides both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from supervisor.core import Registry, Step
+from supervisor.protocol import InvokeResult, TriggerKind
+from supervisor.queue import DeadLetter
+from supervisor.realtime import Realtime
+from supervisor.routing import Router
+
+
+class StepInvoker(Protocol):
+    @property
+    def routes(self) -> Router[Step]:
+        """The api-step routes of the code loaded now (replaced on reload)."""
+        ...
+
+    @property
+    def api_timeout_s(self) -> float:
+        """How long an api handler may run before the request gets a 504."""
+        ...
+
+    @property
+    def expose_errors(self) -> bool:
+        """Whether a 500 body carries the handler's error message and stack (``motia dev``)."""
+        ...
+
+    async def invoke(
+        self,
+        step: Step,
+        kind: TriggerKind,
+        payload: bytes,
+        trace_id: str,
+        topic: str = "",
+        timeout: float | None = None,
+    ) -> InvokeResult: ...
+
+
+class RunnerStatus(Protocol):
+    """One runner's pool (node, python), as the health endpoint reports it."""
+
+    @property
+    def restarts(self) -> int: ...
+
+    @property
+    def in_flight(self) -> int: ...
+
+    def pids(self) -> list[int]: ...
+
+
+class Backend(StepInvoker, Protocol):
+    @property
+    def registry(self) -> Registry: ...
+
+    @property
+    def pools(self) -> Mapping[str, RunnerStatus]: ...
+
+    @property
+    def realtime(self) -> Realtime: ...
+
+    async def emit(self, topic: str, data: Any, trace_id: str, message_group_id: str | None = None) -> int:
+        """Store an event for every subscriber of ``topic``; returns how many it went to."""
+        ...
+
+    async def dead_letters(self) -> list[DeadLetter]: ...
+
+    def trigger_cron(self, name: str) -> asyncio.Task[None] | None:
+        """Run a cron step now; None if it is still running. Raises KeyError for an unknown name."""
+        ...

@@ -1,0 +1,20 @@
+"""Quart responses for the endpoints quart serves (internal /__motia routes, 404s, 405s)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Response
+
+from supervisor.http._response import HttpResponse
+
+
+def to_quart(response: HttpResponse) -> Response:
+    quart_response = Response(response.body, status=response.status)
+    for name, value in response.headers:
+        quart_response.headers.add(name, value)
+    return quart_response
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return to_quart(HttpResponse.json(status, body, list((headers or {}).items())))
