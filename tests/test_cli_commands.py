@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from importlib import metadata
 from pathlib import Path
@@ -27,10 +28,8 @@ def test_version_names_the_installed_release(tmp_path: Path, args: list[str]) ->
 def test_help_lists_every_command_on_one_line(tmp_path: Path) -> None:
     done = run_motia("--help", cwd=tmp_path)
     assert done.returncode == 0
-    commands = next(
-        action.choices
-        for action in build_parser()._actions
-        if isinstance(getattr(action, "choices", None), dict)
+    commands: dict[str, argparse.ArgumentParser] = next(
+        action.choices for action in build_parser()._actions if isinstance(action.choices, dict)
     )
     lines = done.stdout.splitlines()
     for name, parser in commands.items():

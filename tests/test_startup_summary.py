@@ -164,12 +164,7 @@ def test_motia_config_ts_keys_we_do_not_honour_get_one_warning_each(tmp_path: Pa
         assert server.client.get("/good").json() == {"ok": True}
         output = server.output
     warnings = [line for line in output.splitlines() if " WARN " in line and "motia.config.ts" in line]
-    assert [re.search(r"`(\w+)`", line).group(1) for line in warnings] == [
-        "plugins",
-        "adapters",
-        "redis",
-        "app",
-    ]  # type: ignore[union-attr]
+    assert [re.findall(r"`(\w+)`", line)[0] for line in warnings] == ["plugins", "adapters", "redis", "app"]
     assert "motia.config.json" in warnings[1] and "Node Motia" in warnings[0]
 
 

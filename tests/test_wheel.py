@@ -26,6 +26,7 @@ import pytest
 from tests.support.project import write_project
 from tests.support.server import MotiaServer, eventually
 from tests.support.wheel import (
+    REPO_ROOT,
     InstalledMotia,
     copy_pet_app,
     copy_tutorial,
@@ -37,15 +38,28 @@ from tests.support.wheel import (
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 LANGS = ("ts", "js", "py")
-RUNNER_FILES = (
-    "supervisor/_bundle/runners/node/bin/runner.mjs",
-    "supervisor/_bundle/runners/node/src/main.ts",
-    "supervisor/_bundle/runners/node/package.json",
-    "supervisor/_bundle/runners/node/package-lock.json",
-    "supervisor/_bundle/runners/python/motia_runner/__main__.py",
-    "supervisor/_bundle/runners/python/motia_runner/_generated/runner_pb2.py",
-    "supervisor/_bundle/proto/motia/runner/v1/runner.proto",
-)
+#: repository folder -> where the wheel carries it
+BUNDLED = {
+    "runners/node/bin": "supervisor/_bundle/runners/node/bin",
+    "runners/node/src": "supervisor/_bundle/runners/node/src",
+    "runners/node/package.json": "supervisor/_bundle/runners/node/package.json",
+    "runners/node/package-lock.json": "supervisor/_bundle/runners/node/package-lock.json",
+    "runners/python/motia_runner": "supervisor/_bundle/runners/python/motia_runner",
+    "proto": "supervisor/_bundle/proto",
+}
+
+
+def tracked_runner_files() -> dict[str, str]:
+    """Every file of the runners and the proto under version control -> its path in the wheel."""
+    listed = subprocess.run(
+        ["git", "ls-files", *BUNDLED], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return {
+        path: next(
+            target + path[len(source) :] for source, target in BUNDLED.items() if path.startswith(source)
+        )
+        for path in listed
+    }
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +102,12 @@ def serving(installed: InstalledMotia, project: Path, env: dict[str, str]) -> It
 def test_the_wheel_and_the_sdist_carry_the_runners_and_the_proto(installed: InstalledMotia) -> None:
     with zipfile.ZipFile(installed.wheel) as wheel:
         names = set(wheel.namelist())
-    assert set(RUNNER_FILES) <= names
+    expected = tracked_runner_files()
+    assert len(expected) > 20 and set(expected.values()) <= names, set(expected.values()) - names
     assert not any("node_modules" in name or "__pycache__" in name for name in names)
     with tarfile.open(installed.sdist) as archive:
         sdist = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    assert {
-        "runners/node/bin/runner.mjs",
-        "runners/python/motia_runner/__main__.py",
-        "proto/motia/runner/v1/runner.proto",
-    } <= sdist
+    assert set(expected) <= sdist, set(expected) - sdist
     assert not any(name.startswith(("tests/", "steps/", "bench/")) for name in sdist)
 
 
