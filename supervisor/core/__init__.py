@@ -4,7 +4,13 @@ discovery, runners, storage, the event bus, cron and realtime together."""
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import HOOK_TIMEOUT_S, RunnerAccessPolicy
 from supervisor.core._load_summary import Failure, LoadSummary, Tally, summarize
-from supervisor.core._loading import LoadedCode, RunnerFailure, load_project_code, load_without_serving
+from supervisor.core._loading import (
+    LoadedCode,
+    RunnerFailure,
+    load_code,
+    load_registry,
+    load_without_serving,
+)
 from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
 from supervisor.core._runtime import HandlerFailed, Runtime, StartupError
 from supervisor.core._schemas import FieldError, SchemaValidator, compile_schema
@@ -29,7 +35,8 @@ __all__ = [
     "Tally",
     "build_registry",
     "compile_schema",
-    "load_project_code",
+    "load_code",
+    "load_registry",
     "load_without_serving",
     "new_trace_id",
     "summarize",

@@ -1,9 +1,9 @@
 """Loading a project's code: discover its files, start each runner they need, validate what they load.
 
-``load_project_code`` is what ``Runtime`` starts and reloads with (the runners keep running and serve).
+``load_code`` is what ``Runtime`` starts and reloads with (the runners keep running and serve).
 ``load_without_serving`` is the same load for commands that only need to know what the project
-contains (``motia build``, type and OpenAPI generation): the runners are stopped again before it
-returns, and nothing is served, scheduled or stored.
+contains (``motia build``, type and OpenAPI generation): one runner of each kind, stopped again
+before it returns; nothing is served, scheduled or stored. ``load_registry`` is its registry alone.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class LoadedCode:
     failures: list[RunnerFailure] = field(default_factory=list)
 
 
-async def load_project_code(settings: Settings, on_context_call: ContextCallHandler) -> LoadedCode:
+async def load_code(settings: Settings, on_context_call: ContextCallHandler) -> LoadedCode:
     """Discover the project's files, start runners for them, validate what they loaded.
 
     A runner that cannot start costs its own steps, not the others': it becomes a
@@ -154,12 +154,28 @@ async def _refuse_context_calls(call: ContextCall) -> object:
 async def load_without_serving(settings: Settings) -> LoadedCode:
     """Load every step, stream and hook file of the project in its runners, then stop the runners.
 
-    Nothing is served, scheduled or stored (no ``.motia/`` database is opened); context calls made
-    while files are imported are refused. For commands that inspect a project: ``motia build``,
-    type and OpenAPI generation. The result's ``pools`` is empty; ``registry`` holds every validated
-    config and every problem, ``failures`` the runners that could not start.
+    One runner of each kind, whatever the pool size configured for serving. Nothing is served,
+    scheduled or stored (no ``.motia/`` database is opened); context calls made while files are
+    imported are refused. For commands that inspect a project: ``motia build``, type and OpenAPI
+    generation. The result's ``pools`` is empty; ``registry`` holds every validated config and every
+    problem, ``failures`` the runners that could not start (``summarize`` makes the summary).
     """
-    loaded = await load_project_code(settings, _refuse_context_calls)
+    runners = settings.config.runners
+    one_each = runners.model_copy(
+        update={
+            "node": runners.node.model_copy(update={"pool_size": 1}),
+            "python": runners.python.model_copy(update={"pool_size": 1}),
+        }
+    )
+    settings = settings.model_copy(
+        update={"config": settings.config.model_copy(update={"runners": one_each})}
+    )
+    loaded = await load_code(settings, _refuse_context_calls)
     pools, loaded.pools = loaded.pools, {}
     await asyncio.gather(*(pool.stop(0) for pool in pools.values()), return_exceptions=True)
     return loaded
+
+
+async def load_registry(settings: Settings) -> Registry:
+    """What ``load_without_serving`` loaded: every validated config and every problem."""
+    return (await load_without_serving(settings)).registry

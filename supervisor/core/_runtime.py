@@ -16,7 +16,7 @@ from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import RunnerAccessPolicy
 from supervisor.core._load_summary import summarize
-from supervisor.core._loading import LoadedCode, load_project_code
+from supervisor.core._loading import LoadedCode, load_code
 from supervisor.core._registry import LoadProblem, Registry, Step
 from supervisor.core._trace import new_trace_id
 from supervisor.cron import CronExpression, CronJob, CronScheduler
@@ -143,7 +143,7 @@ class Runtime:
             await self._close_pools(old_pools, self.settings.config.shutdown_grace_s)
 
     async def _load_code(self) -> tuple[dict[str, RunnerPool], Registry]:
-        self.loaded = await load_project_code(self.settings, self._calls)
+        self.loaded = await load_code(self.settings, self._calls)
         return self.loaded.pools, self.loaded.registry
 
     def _announce(self, registry: Registry, verb: str = "CREATED") -> None:
