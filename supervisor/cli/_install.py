@@ -27,10 +27,10 @@ from pathlib import Path
 
 from supervisor.discovery import discover
 from supervisor.runners import (
-    PROJECT_VENVS,
     RunnerSetupError,
     find_node,
     installed_node_runner,
+    project_python,
     runner_files,
 )
 from supervisor.settings import SettingsError, load_project_config
@@ -120,27 +120,19 @@ def install_python(root: Path, base_python: str | None) -> None:
     _pip(python, pip_args, source)
 
 
-def _configured_interpreter(root: Path) -> str | None:
+def _project_venv_python(root: Path) -> str | None:
+    """The interpreter of the virtualenv the project already has (the one its Python steps run in),
+    or None when it has none (or only a ``python_modules/`` without its interpreter: made again)."""
     try:
-        return load_project_config(root).runners.python.interpreter
+        configured = load_project_config(root).runners.python.interpreter
+        python = project_python(root, configured)
     except SettingsError as exc:
         raise InstallError(str(exc)) from exc
-
-
-def _project_venv_python(root: Path) -> str | None:
-    """The interpreter of the virtualenv the project already has (the one its Python steps run in)."""
-    configured = _configured_interpreter(root)
-    if configured:
-        path = Path(configured) if Path(configured).is_absolute() else root / configured
-        for candidate in (path / "bin" / "python", path / "Scripts" / "python.exe", path):
-            if candidate.is_file():
-                return str(candidate)
-        raise InstallError(f"the interpreter named in motia.config.json does not exist: {path}")
-    for name in PROJECT_VENVS:
-        for candidate in (root / name / "bin" / "python", root / name / "Scripts" / "python.exe"):
-            if candidate.exists():
-                return str(candidate)
-    return None
+    except RunnerSetupError as exc:
+        if (root / "python_modules").is_dir() and not (root / "python_modules" / "bin" / "python").exists():
+            return None
+        raise InstallError(f"{exc.cause}; {exc.fix}") from exc
+    return python.path if python.in_project else None
 
 
 def _create_python_modules(root: Path, base_python: str | None) -> str:

@@ -11,12 +11,11 @@ from supervisor.runners._errors import (
 from supervisor.runners._files import RunnerFiles, runner_files
 from supervisor.runners._node_env import MIN_NODE_MAJOR, cache_dir, find_node, installed_node_runner
 from supervisor.runners._pool import PoolSettings, RunnerPool
-from supervisor.runners._python_env import PROJECT_VENVS, ProjectPython, project_python
+from supervisor.runners._python_env import ProjectPython, project_python
 from supervisor.runners._spec import RunnerSpec, prepare_runner
 
 __all__ = [
     "MIN_NODE_MAJOR",
-    "PROJECT_VENVS",
     "ContextCallError",
     "ContextCallHandler",
     "InvocationTimeout",

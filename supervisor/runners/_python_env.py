@@ -34,6 +34,8 @@ class ProjectPython:
     path: str
     #: why this one was chosen, for the start-up log
     origin: str
+    #: the project's own (configured, or one of its folders), not the shell's or motia's
+    in_project: bool = True
 
 
 def _venv_python(venv: Path) -> Path | None:
@@ -72,9 +74,11 @@ def project_python(project_root: Path, configured: str | None = None) -> Project
     if active:
         found = _venv_python(Path(active))
         if found is not None:
-            return ProjectPython(str(found), "the active virtualenv ($VIRTUAL_ENV)")
+            return ProjectPython(str(found), "the active virtualenv ($VIRTUAL_ENV)", in_project=False)
     return ProjectPython(
-        sys.executable, "motia's own interpreter (the project has no python_modules/, .venv/ or venv/)"
+        sys.executable,
+        "motia's own interpreter (the project has no python_modules/, .venv/ or venv/)",
+        in_project=False,
     )
 
 
