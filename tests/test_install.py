@@ -86,3 +86,14 @@ def test_pyproject_dependencies_go_into_the_venv_the_project_already_has(tmp_pat
     assert not (tmp_path / "python_modules").exists()
     with MotiaServer(tmp_path) as server:
         assert server.client.get("/greeting").json()["word"] == "from pyproject"
+
+
+def test_a_python_modules_without_its_interpreter_is_made_again(tmp_path: Path) -> None:
+    project = greeting_project(tmp_path, OFFLINE + "motia-greeting==1.0\n")
+    assert run_motia("install", cwd=project).returncode == 0
+    for python in (project / "python_modules" / "bin").glob("python*"):
+        python.unlink()  # as after copying the project to another machine
+    done = run_motia("install", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "has no interpreter: creating it again" in done.stdout
+    assert "Successfully installed motia-greeting-1.0" in done.stdout
