@@ -7,6 +7,7 @@ one place that knows how the parts are wired together.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
 from typing import Any
@@ -22,6 +23,7 @@ from supervisor.cron import CronExpression, CronJob, CronScheduler
 from supervisor.discovery import RunnerKind, SourceFile, discover
 from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
 from supervisor.queue import (
+    AttemptLost,
     DeadLetter,
     Delivery,
     EventBus,
@@ -33,7 +35,14 @@ from supervisor.queue import (
 )
 from supervisor.realtime import Realtime
 from supervisor.routing import Router
-from supervisor.runners import PoolSettings, RunnerPool, RunnerUnavailable, spec_for
+from supervisor.runners import (
+    IsolatedRunner,
+    PoolSettings,
+    RunnerDied,
+    RunnerPool,
+    RunnerUnavailable,
+    spec_for,
+)
 from supervisor.settings import Settings
 from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
 from supervisor.storage import SqliteDatabase
@@ -43,6 +52,9 @@ _logger = logging.getLogger("motia.core")
 _step_logger = logging.getLogger("motia.step")
 
 _KIND_LABEL = {ApiStepConfig: "API", EventStepConfig: "Event", CronStepConfig: "Cron"}
+
+# The files one runner loads: steps, streams, hook files.
+_Files = tuple[list[str], list[str], list[str]]
 
 
 class StartupError(Exception):
@@ -63,6 +75,8 @@ class Runtime:
         self.settings = settings
         self.registry = Registry()
         self.pools: dict[str, RunnerPool] = {}
+        #: per runner, where event deliveries that were in flight at a runner death re-run alone
+        self.isolated: dict[str, IsolatedRunner] = {}
         self._database: SqliteDatabase | None = None
         self.state: StateStore
         self.streams: Streams
@@ -104,9 +118,9 @@ class Runtime:
             else MemoryEventQueue()
         )
         self._calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit)
-        self.pools, self.registry = await self._load_code()
+        self.pools, self.isolated, self.registry = await self._load_code()
         if self.registry.problems and settings.mode == "start":
-            await self._close_pools(self.pools, 0)
+            await self._close_runners(self.pools, self.isolated, 0)
             raise StartupError(self.registry.problems)
         self._announce(self.registry)
 
@@ -130,18 +144,19 @@ class Runtime:
         """
         async with self._reload_lock:
             _logger.info("files changed: reloading steps")
-            pools, registry = await self._load_code()
-            old_pools, self.pools, self.registry = self.pools, pools, registry
+            pools, isolated, registry = await self._load_code()
+            old_pools, old_isolated = self.pools, self.isolated
+            self.pools, self.isolated, self.registry = pools, isolated, registry
             self._announce(registry, verb="UPDATED")
             self.cron.replace(self._cron_jobs(registry))
-            await self._close_pools(old_pools, self.settings.config.shutdown_grace_s)
+            await self._close_runners(old_pools, old_isolated, self.settings.config.shutdown_grace_s)
 
-    async def _load_code(self) -> tuple[dict[str, RunnerPool], Registry]:
+    async def _load_code(self) -> tuple[dict[str, RunnerPool], dict[str, IsolatedRunner], Registry]:
         """Discover the project's files, start runners for them, validate what they loaded."""
         settings = self.settings
         root = settings.project_root
         discovery = discover(root)
-        files: dict[RunnerKind, tuple[list[str], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
+        files: dict[RunnerKind, _Files] = defaultdict(lambda: ([], [], []))
         for source in discovery.step_files:
             files[source.runner][0].append(source.path)
         for source in discovery.stream_files:
@@ -150,23 +165,13 @@ class Runtime:
             files[source.runner][2].append(source.path)
 
         runner_config = settings.config.runners
-        log_level = "debug" if settings.debug else "info"
         pools: dict[str, RunnerPool] = {}
-        for runner, (step_files, stream_files, hook_files) in files.items():
-            pool_config = runner_config.node if runner == "node" else runner_config.python
-            pools[runner] = RunnerPool(
-                spec_for(runner, root),
-                root,
-                log_level,
-                self._calls,
-                step_files,
-                stream_files,
-                PoolSettings(
-                    size=pool_config.pool_size,
-                    memory_limit_mb=runner_config.memory_limit_mb,
-                    heartbeat_timeout=runner_config.heartbeat_timeout_s,
-                ),
-                hook_files=hook_files,
+        isolated: dict[str, IsolatedRunner] = {}
+        for runner, runner_files in files.items():
+            size = (runner_config.node if runner == "node" else runner_config.python).pool_size
+            pools[runner] = self._new_pool(runner, runner_files, size)
+            isolated[runner] = IsolatedRunner(
+                functools.partial(self._new_pool, runner, runner_files, 1, f"{runner}-isolated")
             )
         results: dict[RunnerKind, LoadResult] = {}
         startup_problems: list[LoadProblem] = []
@@ -181,7 +186,27 @@ class Runtime:
                 results[runner] = outcome
         registry = build_registry(results, discovery.hook_files)
         registry.problems[:0] = startup_problems
-        return pools, registry
+        return pools, isolated, registry
+
+    def _new_pool(self, runner: RunnerKind, files: _Files, size: int, name: str | None = None) -> RunnerPool:
+        settings = self.settings
+        runner_config = settings.config.runners
+        step_files, stream_files, hook_files = files
+        return RunnerPool(
+            spec_for(runner, settings.project_root),
+            settings.project_root,
+            "debug" if settings.debug else "info",
+            self._calls,
+            step_files,
+            stream_files,
+            PoolSettings(
+                size=size,
+                memory_limit_mb=runner_config.memory_limit_mb,
+                heartbeat_timeout=runner_config.heartbeat_timeout_s,
+            ),
+            hook_files=hook_files,
+            name=name,
+        )
 
     def _announce(self, registry: Registry, verb: str = "CREATED") -> None:
         for problem in registry.problems:
@@ -207,7 +232,7 @@ class Runtime:
         if self._started:
             await self.cron.stop(grace)
             await self.bus.stop(grace)
-        await self._close_pools(self.pools, grace)
+        await self._close_runners(self.pools, self.isolated, grace)
         if self._started:
             await self._queue.close()
             await self.streams.close()
@@ -217,8 +242,14 @@ class Runtime:
         self._started = False
 
     @staticmethod
-    async def _close_pools(pools: dict[str, RunnerPool], grace: float) -> None:
-        await asyncio.gather(*(pool.stop(grace) for pool in pools.values()), return_exceptions=True)
+    async def _close_runners(
+        pools: dict[str, RunnerPool], isolated: dict[str, IsolatedRunner], grace: float
+    ) -> None:
+        await asyncio.gather(
+            *(pool.stop(grace) for pool in pools.values()),
+            *(runner.stop(grace) for runner in isolated.values()),
+            return_exceptions=True,
+        )
 
     # ------------------------------------------------------------------ invoking steps
 
@@ -248,8 +279,19 @@ class Runtime:
         trace_id: str,
         topic: str = "",
         timeout: float | None = None,
+        *,
+        isolated: bool = False,
     ) -> InvokeResult:
-        return await self.pool_for(step).invoke(step.file, step.name, kind, payload, trace_id, topic, timeout)
+        """Run one step; ``isolated``: alone, in its runner kind's ``IsolatedRunner``."""
+        limit = _memory_limit(step)
+        if not isolated:
+            return await self.pool_for(step).invoke(
+                step.file, step.name, kind, payload, trace_id, topic, timeout, limit
+            )
+        runner = self.isolated.get(step.runner)
+        if runner is None:
+            raise RunnerUnavailable(f"no {step.runner} runner is running for step {step.name}")
+        return await runner.invoke(step.file, step.name, kind, payload, trace_id, topic, timeout, limit)
 
     async def invoke_hook(
         self, source: SourceFile, label: str, kind: TriggerKind, payload: bytes, timeout: float
@@ -280,12 +322,15 @@ class Runtime:
         if step is None or not isinstance(step.config, EventStepConfig):
             return base
         queue = step.config.infrastructure.queue
+        # Only when written in the config: its default (900 s) suits SQS, not a retry delay.
+        explicit_visibility = "visibility_timeout" in queue.model_fields_set
         return QueuePolicy(
             max_retries=queue.max_retries,
             fifo=queue.type == "fifo",
             delay_seconds=float(queue.delay_seconds),
             backoff_base=base.backoff_base,
             backoff_cap=base.backoff_cap,
+            visibility_timeout=float(queue.visibility_timeout) if explicit_visibility else None,
         )
 
     async def _deliver(self, delivery: Delivery) -> None:
@@ -304,14 +349,18 @@ class Runtime:
                     extra={"step": step.name, "trace_id": delivery.trace_id},
                 )
                 raise PermanentFailure(f"input failed validation: {detail}")
-        result = await self.invoke(
-            step,
-            TriggerKind.EVENT,
-            orjson.dumps(delivery.data),
-            delivery.trace_id,
-            delivery.topic,
-            timeout=float(step.config.infrastructure.handler.timeout),
-        )
+        try:
+            result = await self.invoke(
+                step,
+                TriggerKind.EVENT,
+                orjson.dumps(delivery.data),
+                delivery.trace_id,
+                delivery.topic,
+                timeout=float(step.config.infrastructure.handler.timeout),
+                isolated=delivery.isolate,
+            )
+        except RunnerDied as died:
+            raise _attempt_lost(died) from None
         if not result.ok:
             error = result.error
             message = str(error) if error else "handler failed"
@@ -327,8 +376,24 @@ class Runtime:
             )
             raise HandlerFailed(message)
 
-    async def dead_letters(self) -> list[DeadLetter]:
-        return await self._queue.dead_letters()
+    # ------------------------------------------------------------------ dead letters
+
+    async def dead_letters(self, step: str | None = None, limit: int | None = None) -> list[DeadLetter]:
+        return await self._queue.dead_letters(step, limit)
+
+    async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
+        """Raises ``UnknownDeliveryError`` for an id that is not a dead letter."""
+        return await self.bus.replay_dead_letter(dead_letter_id)
+
+    async def replay_dead_letters(self, step: str | None = None) -> int:
+        return await self.bus.replay_dead_letters(step)
+
+    async def purge_dead_letter(self, dead_letter_id: int) -> None:
+        """Raises ``UnknownDeliveryError`` for an id that is not a dead letter."""
+        await self._queue.purge_dead_letter(dead_letter_id)
+
+    async def purge_dead_letters(self, step: str | None = None) -> int:
+        return await self._queue.purge_dead_letters(step)
 
     # ------------------------------------------------------------------ cron
 
@@ -350,3 +415,26 @@ class Runtime:
                 str(error) if error else "unknown error",
                 extra={"step": name, "trace_id": trace_id, "meta": {"stack": error.stack if error else ""}},
             )
+
+
+def _memory_limit(step: Step) -> float | None:
+    """The step's ``infrastructure.handler.ram``, if it set one."""
+    infrastructure = getattr(step.config, "infrastructure", None)
+    ram = infrastructure.handler.ram if infrastructure is not None else None
+    return float(ram) if ram is not None else None
+
+
+def _attempt_lost(died: RunnerDied) -> AttemptLost:
+    """Who pays for a runner death (README, Guarantees): the invocation that was alone in its
+    runner; otherwise nobody, and each delivery that was in flight re-runs alone."""
+    if not died.fault:
+        return AttemptLost(f"{died} (stopped by the supervisor)", charged=False, isolate=False)
+    if died.in_flight == 0:
+        return AttemptLost(f"{died} (before the handler started)", charged=False, isolate=False)
+    if died.alone:
+        return AttemptLost(str(died), charged=True, isolate=True)
+    return AttemptLost(
+        f"{died} with {died.in_flight} invocations in flight: not counted, re-run alone",
+        charged=False,
+        isolate=True,
+    )
