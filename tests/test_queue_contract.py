@@ -143,9 +143,10 @@ async def test_sqlite_pending_survives_a_crash(tmp_path: Path) -> None:
 # -- windowed reading: claims, lanes, due times ------------------------------------------------
 
 FIFO = Target("ordered", fifo=True)
+PLAIN = Target("s")
 
 
-async def one(queue: EventQueue, data: object, target: Target = Target("s"), group: str | None = None) -> int:
+async def one(queue: EventQueue, data: object, target: Target = PLAIN, group: str | None = None) -> int:
     (delivery,) = await queue.enqueue("t", data, "tr", [target], group)
     return delivery.id
 
@@ -275,7 +276,7 @@ async def test_replay_and_purge_all_or_one_subscribers_dead_letters(queue: Event
     assert len(await queue.dead_letters(limit=3)) == 3
     assert await queue.replay_dead_letters(subscriber="a") == 2
     assert sorted(d.subscriber for d in await queue.pending()) == ["a", "a"]
-    (b, c) = await queue.dead_letters()
+    (b, _c) = await queue.dead_letters()
     await queue.purge_dead_letter(b.id)
     with pytest.raises(UnknownDeliveryError, match=str(b.id)):
         await queue.purge_dead_letter(b.id)
