@@ -1,6 +1,7 @@
 """The running application: what the runners loaded (the registry), and the runtime that wires
 discovery, runners, storage, the event bus, cron and realtime together."""
 
+from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import HOOK_TIMEOUT_S, RunnerAccessPolicy
 from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
@@ -20,6 +21,7 @@ __all__ = [
     "SchemaValidator",
     "StartupError",
     "Step",
+    "attempt_lost_to",
     "build_registry",
     "compile_schema",
     "new_trace_id",

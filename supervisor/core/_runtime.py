@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
+from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import RunnerAccessPolicy
 from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
@@ -23,7 +24,6 @@ from supervisor.cron import CronExpression, CronJob, CronScheduler
 from supervisor.discovery import RunnerKind, SourceFile, discover
 from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
 from supervisor.queue import (
-    AttemptLost,
     DeadLetter,
     Delivery,
     EventBus,
@@ -360,7 +360,7 @@ class Runtime:
                 isolated=delivery.isolate,
             )
         except RunnerDied as died:
-            raise _attempt_lost(died) from None
+            raise attempt_lost_to(died) from None
         if not result.ok:
             error = result.error
             message = str(error) if error else "handler failed"
@@ -423,18 +423,3 @@ def _memory_limit(step: Step) -> float | None:
     ram = infrastructure.handler.ram if infrastructure is not None else None
     return float(ram) if ram is not None else None
 
-
-def _attempt_lost(died: RunnerDied) -> AttemptLost:
-    """Who pays for a runner death (README, Guarantees): the invocation that was alone in its
-    runner; otherwise nobody, and each delivery that was in flight re-runs alone."""
-    if not died.fault:
-        return AttemptLost(f"{died} (stopped by the supervisor)", charged=False, isolate=False)
-    if died.in_flight == 0:
-        return AttemptLost(f"{died} (before the handler started)", charged=False, isolate=False)
-    if died.alone:
-        return AttemptLost(str(died), charged=True, isolate=True)
-    return AttemptLost(
-        f"{died} with {died.in_flight} invocations in flight: not counted, re-run alone",
-        charged=False,
-        isolate=True,
-    )
