@@ -224,18 +224,29 @@ async def test_a_long_fifo_lane_does_not_hold_back_other_lanes(queue: EventQueue
     assert {d.id for d in claimed} >= set(others)
 
 
-async def test_released_claims_are_runnable_again(harness: Harness) -> None:
-    queue = harness.adapter
+async def test_released_claims_are_runnable_again(queue: EventQueue) -> None:
     ids = [await one(queue, n) for n in range(3)]
     await one(queue, 0, FIFO, "g")
     held = await one(queue, 1, FIFO, "g")
     await queue.claim(10, time.time())
-    if harness.kind == "sqlite":
-        queue = await harness.reopen()  # claims outlive the process that made them...
-    assert await queue.release_claims() == 4  # ...until its successor voids them
+    assert await queue.claim(10, time.time()) == []
+    assert await queue.release_claims() == 4
     claimed = [d.id for d in await queue.claim(10, time.time())]
     assert set(ids) < set(claimed) and held not in claimed
     assert await queue.release_claims() == 4
+
+
+async def test_sqlite_claims_do_not_outlive_the_process(tmp_path: Path) -> None:
+    harness = open_harness("sqlite", tmp_path / ".motia" / "motia.db")
+    try:
+        ids = [await one(harness.adapter, n) for n in range(3)]
+        await harness.adapter.enqueue("t", 3, "tr", [PLAIN], claim=True)
+        await harness.adapter.claim(10, time.time())
+        queue = await harness.reopen()  # the process that claimed them is gone
+        claimed = [d.id for d in await queue.claim(10, time.time())]
+        assert claimed[:3] == ids and len(claimed) == 4
+    finally:
+        await harness.close()
 
 
 async def test_isolation_mark_sticks_once_set(harness: Harness) -> None:

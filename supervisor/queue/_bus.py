@@ -32,7 +32,7 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Literal, TypeAlias
 
 from supervisor.storage import JsonValue
@@ -106,6 +106,7 @@ class EventBus:
         self._wakeup: asyncio.TimerHandle | None = None
         self._wakeup_at = 0.0
         self._writes: set[asyncio.Task[None]] = set()
+        self._acks_due: list[int] = []
 
     @property
     def in_flight(self) -> int:
@@ -249,8 +250,7 @@ class EventBus:
                 for slots in (self._slots, self._isolated):
                     isolated = slots is self._isolated
                     room = self._room(slots)
-                    if room <= 0:
-                        self._backlog[isolated] = True
+                    if not self._backlog[isolated] or room <= 0:
                         continue
                     batch = await self._queue.claim(room, now, isolated=isolated)
                     if self._state != "running":
@@ -278,6 +278,8 @@ class EventBus:
 
     def _on_wakeup(self) -> None:
         self._wakeup = None
+        # Something came due: a delay, a retry, isolated or not.
+        self._backlog = {False: True, True: True}
         self._request_refill()
 
     def _dispatch(self, delivery: Delivery) -> None:
@@ -292,9 +294,10 @@ class EventBus:
     def _start(self, delivery: Delivery, slots: _Slots) -> None:
         task = asyncio.get_running_loop().create_task(self._attempt(delivery))
         slots.running.add(task)
-        task.add_done_callback(lambda done: self._on_attempt_done(done, slots))
+        task.add_done_callback(self._on_attempt_done)
 
-    def _on_attempt_done(self, task: asyncio.Task[None], slots: _Slots) -> None:
+    def _on_attempt_done(self, task: asyncio.Task[None]) -> None:
+        slots = self._slots if task in self._slots.running else self._isolated
         slots.running.discard(task)
         if self._state != "running":
             return
@@ -418,31 +421,55 @@ class EventBus:
             self._request_refill()  # the next of its lane is runnable now
 
     def _ack(self, delivery: Delivery, policy: QueuePolicy) -> None:
-        claim_next = policy.fifo and self._room() > 0
+        if not policy.fifo:
+            # Acks are written together: those of every handler that finishes while the
+            # previous batch is being written share one statement.
+            self._acks_due.append(delivery.id)
+            if len(self._acks_due) == 1:
+                self._write_in_background(self._ack_due())
+            return
+        claim_next = self._room() > 0
         if claim_next:
             self._reserved += 1
-        task = asyncio.get_running_loop().create_task(self._ack_now(delivery, claim_next))
+        self._write_in_background(self._ack_fifo(delivery, claim_next))
+
+    def _write_in_background(self, write: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(write)
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
 
-    async def _ack_now(self, delivery: Delivery, claim_next: bool) -> None:
+    async def _ack_due(self) -> None:
+        await asyncio.sleep(0)  # let the handlers finishing in this loop turn join
+        ids, self._acks_due = self._acks_due, []
+        try:
+            promoted = await self._queue.ack_all(ids)
+        except Exception:
+            # At-least-once: an ack that is lost only means one more delivery after a restart.
+            logger.exception("could not ack %d deliveries (ids %d..%d)", len(ids), min(ids), max(ids))
+            return
+        for head in promoted:  # FIFO rows queued before their step became FIFO-less
+            self._after_lane_moved(head)
+
+    async def _ack_fifo(self, delivery: Delivery, claim_next: bool) -> None:
         try:
             after = await self._queue.ack(delivery.id, claim_next=claim_next)
         except Exception:
-            # At-least-once: an ack that is lost only means one more delivery after a restart.
             logger.exception("could not ack delivery %d (step %s)", delivery.id, delivery.subscriber)
             return
         finally:
             if claim_next:
                 self._reserved -= 1
-        if after is None:
-            return
-        if after.claimed:
-            self._dispatch(after)
-        elif after.available_at > time.time():
-            self._wake_at(after.available_at)
+        if after is not None:
+            self._after_lane_moved(after)
+
+    def _after_lane_moved(self, head: Delivery) -> None:
+        """The next delivery of a FIFO lane is its head now: run it, or wait for it."""
+        if head.claimed:
+            self._dispatch(head)
+        elif head.available_at > time.time():
+            self._wake_at(head.available_at)
         else:
-            self._backlog[after.isolate] = True
+            self._backlog[head.isolate] = True
             self._request_refill()
 
     def _target(self, subscriber: str) -> Target:

@@ -60,14 +60,13 @@ class MemoryEventQueue:
         # the deliveries, which hand it to a runner as JSON anyway.
         encode_json(data, f"event data for topic {topic!r}")
         now = time.time()
-        deliveries = []
-        for target in targets:
-            delivery = Delivery(
-                next(self._ids), topic, target.subscriber, data, trace_id, message_group_id, 0,
-                now + target.delay_seconds, None,
-            )  # fmt: skip
-            deliveries.append(self._insert(delivery, target.fifo, claim, now))
-        return deliveries
+        return [
+            self._insert(
+                topic, target.subscriber, data, trace_id, message_group_id, now + target.delay_seconds,
+                target.fifo, claim and target.delay_seconds <= 0,
+            )
+            for target in targets
+        ]  # fmt: skip
 
     async def claim(self, limit: int, now: float, *, isolated: bool = False) -> list[Delivery]:
         self._move_due(now)
@@ -104,6 +103,10 @@ class MemoryEventQueue:
         if row is None or not row.fifo:
             return None
         return self._leave_lane(row, claim_next)
+
+    async def ack_all(self, delivery_ids: Sequence[int]) -> list[Delivery]:
+        promoted = [await self.ack(ident) for ident in delivery_ids]
+        return [head for head in promoted if head is not None]
 
     async def schedule_retry(
         self, delivery_id: int, attempts: int, available_at: float, error: str, *, isolate: bool = False
@@ -171,27 +174,36 @@ class MemoryEventQueue:
 
     # -- lanes and heaps ------------------------------------------------------------------
 
-    def _insert(self, delivery: Delivery, fifo: bool, claim: bool, now: float) -> Delivery:
-        row = _Row(delivery, fifo)
-        if fifo:
-            lane = self._lanes.setdefault(_lane_key(delivery), deque())
-            row.held = bool(lane)
-            lane.append(delivery.id)
-        self._rows[delivery.id] = row
-        if row.held:
-            return delivery
-        if claim and delivery.available_at <= now:
-            return self._set(row, claimed=True)
-        self._offer(delivery)
+    def _insert(
+        self,
+        topic: str,
+        subscriber: str,
+        data: JsonValue,
+        trace_id: str,
+        group: str | None,
+        available_at: float,
+        fifo: bool,
+        claim: bool,
+    ) -> Delivery:
+        ident = next(self._ids)
+        lane = self._lanes.setdefault((subscriber, group), deque()) if fifo else None
+        held = bool(lane)
+        claimed = claim and not held
+        delivery = Delivery(
+            ident, topic, subscriber, data, trace_id, group, 0, available_at, None, False, claimed
+        )
+        self._rows[ident] = _Row(delivery, fifo, held)
+        if lane is not None:
+            lane.append(ident)
+        if not held and not claimed:
+            self._offer(delivery)
         return delivery
 
     def _replay(self, dead: _Dead) -> Delivery:
         d = dead.letter
-        now = time.time()
-        delivery = Delivery(
-            next(self._ids), d.topic, d.subscriber, d.data, d.trace_id, d.message_group_id, 0, now, None
+        return self._insert(
+            d.topic, d.subscriber, d.data, d.trace_id, d.message_group_id, time.time(), dead.fifo, claim=False
         )
-        return self._insert(delivery, dead.fifo, claim=False, now=now)
 
     def _leave_lane(self, row: _Row, claim_next: bool) -> Delivery | None:
         key = _lane_key(row.delivery)

@@ -9,8 +9,8 @@ the ``EventBus``'s job; the queue answers "what may run now" in order:
   waits in storage until the head is acked or dead-lettered, however long the lane is;
 - ``claim`` hands out runnable deliveries oldest-due first, so a consumer can keep a
   small window in memory whatever the backlog;
-- claims are void once the consumer is gone: ``release_claims`` at start-up makes
-  everything a previous run held runnable again (one supervisor owns a queue).
+- claims belong to the consumer that made them: they do not outlive its process, and
+  ``release_claims`` voids them in a living one (one supervisor owns a queue).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class EventQueue(Protocol):
         ...
 
     async def release_claims(self) -> int:
-        """Void every claim (the consumer that held them is gone); returns how many there were."""
+        """Void every claim made through this queue; returns how many there were."""
         ...
 
     async def ack(self, delivery_id: int, *, claim_next: bool = False) -> Delivery | None:
@@ -68,6 +68,11 @@ class EventQueue(Protocol):
         ``claim_next``: that next delivery comes back claimed if it is due. Unknown ids are
         ignored (acks may arrive twice) and give None.
         """
+        ...
+
+    async def ack_all(self, delivery_ids: Sequence[int]) -> list[Delivery]:
+        """``ack`` for many rows in one write; returns the FIFO lane heads that became runnable
+        (unclaimed)."""
         ...
 
     async def schedule_retry(

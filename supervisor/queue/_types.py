@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from supervisor.storage import JsonValue
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One subscriber an event is queued for, and how its queue treats the new delivery."""
+class Target(NamedTuple):
+    """One subscriber an event is queued for, and how its queue treats the new delivery.
+
+    ``fifo``: the delivery joins its (subscriber, message group) lane and runs after the
+    ones before it. (A tuple: one is built per subscriber of every emit.)
+    """
 
     subscriber: str
     delay_seconds: float = 0.0
     fifo: bool = False
-    """The delivery joins its (subscriber, message group) lane and runs after the ones before it."""
 
 
 @dataclass(frozen=True, slots=True)
