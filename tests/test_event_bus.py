@@ -24,7 +24,6 @@ from supervisor.queue import (
     SqliteEventQueue,
     Target,
 )
-from supervisor.queue.bus import ISOLATED_SLOTS
 from supervisor.storage import SqliteDatabase
 
 FAST = 0.005  # backoff base for tests: 5 ms, 10 ms, 20 ms...
@@ -440,7 +439,7 @@ async def test_a_backlog_is_read_in_batches_and_never_held_in_memory_at_once(env
     assert peak <= bus.window
     assert counting.pending_reads == 0  # start-up did not load the backlog
     assert max(counting.claims) <= bus.window
-    assert sorted(d.data for d in deliver.calls) == list(range(backlog))  # type: ignore[type-var]
+    assert sorted(int(str(d.data)) for d in deliver.calls) == list(range(backlog))
 
 
 async def test_events_published_past_the_window_keep_their_order(env: Env) -> None:
@@ -539,7 +538,7 @@ async def test_isolated_deliveries_do_not_take_the_slots_of_the_others(env: Env)
     for _ in range(10):
         await bus.publish("t", {}, "tr", ["suspect"])
     await eventually(lambda: len(lost) == 10)
-    await eventually(lambda: bus.in_flight == ISOLATED_SLOTS)
+    await eventually(lambda: bus.in_flight == bus.isolated_slots)
     for n in range(8):
         await bus.publish("t", n, "tr", ["healthy"])
     await eventually(lambda: sum(d.subscriber == "healthy" for d in deliver.succeeded) == 8)

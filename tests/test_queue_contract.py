@@ -34,7 +34,11 @@ def queue(harness: Harness) -> EventQueue:
 async def test_enqueue_makes_one_delivery_per_subscriber(queue: EventQueue) -> None:
     before = time.time()
     deliveries = await queue.enqueue(
-        "pet.created", {"id": 1}, "trace-1", [Target("notify", 0.0), Target("audit", 5.0)], message_group_id="pets"
+        "pet.created",
+        {"id": 1},
+        "trace-1",
+        [Target("notify", 0.0), Target("audit", 5.0)],
+        message_group_id="pets",
     )
     assert [d.subscriber for d in deliveries] == ["notify", "audit"]
     assert len({d.id for d in deliveries}) == 2
@@ -119,7 +123,9 @@ async def test_concurrent_enqueues_get_distinct_ids(queue: EventQueue) -> None:
 
 async def test_sqlite_pending_survives_a_crash(tmp_path: Path) -> None:
     harness = open_harness("sqlite", tmp_path / ".motia" / "motia.db")
-    delivered, undelivered = await harness.adapter.enqueue("t", {"n": 1}, "tr", [Target("a", 0.0), Target("b", 2.0)], "g")
+    delivered, undelivered = await harness.adapter.enqueue(
+        "t", {"n": 1}, "tr", [Target("a", 0.0), Target("b", 2.0)], "g"
+    )
     await harness.adapter.ack(delivered.id)
     (retried,) = await harness.adapter.enqueue("t", [1], "tr", [Target("c", 0.0)])
     await harness.adapter.schedule_retry(retried.id, 1, 99.0, "first try failed")

@@ -157,7 +157,8 @@ def test_a_step_that_kills_its_runner_pays_for_it_and_the_healthy_events_in_flig
         for round_ in range(2):  # the runner is brought down once per round, with healthy work in it
             healthy += [emit(server, "work", {"round": round_, "n": n}) for n in range(2)]
             crashing.append(emit(server, "crash", {"round": round_}))
-            eventually(lambda round_=round_: runners(server, language)["restarts"] > round_, timeout=30)
+            restarted = round_ + 1
+            eventually(lambda: runners(server, language)["restarts"] >= restarted, timeout=30)  # noqa: B023
             eventually(lambda: runners(server, language)["pids"], timeout=30)
 
         def dead_letters() -> list[dict[str, Any]]:
@@ -166,7 +167,7 @@ def test_a_step_that_kills_its_runner_pays_for_it_and_the_healthy_events_in_flig
 
         eventually(lambda: len(dead_letters()) == len(crashing), timeout=90)
         for trace_id in healthy:
-            assert eventually(lambda trace_id=trace_id: state(server, "healthy", trace_id), timeout=60)
+            assert eventually(lambda: state(server, "healthy", trace_id), timeout=60)  # noqa: B023
         entries = dead_letters()
         assert {entry["subscriber"] for entry in entries} == {"Crasher"}
         assert sorted(entry["traceId"] for entry in entries) == sorted(crashing)
@@ -176,7 +177,6 @@ def test_a_step_that_kills_its_runner_pays_for_it_and_the_healthy_events_in_flig
             assert state(server, "attempts", entry["traceId"]) == 4
         assert runners(server, language)["isolated"]["restarts"] >= 3 * len(crashing) - 1
         assert "without spending a retry" in server.output
-
 
 
 HUNGRY = {

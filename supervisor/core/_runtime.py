@@ -422,4 +422,3 @@ def _memory_limit(step: Step) -> float | None:
     infrastructure = getattr(step.config, "infrastructure", None)
     ram = infrastructure.handler.ram if infrastructure is not None else None
     return float(ram) if ram is not None else None
-

@@ -122,4 +122,6 @@ async def _emit_from_request(runtime: Backend) -> Response:
 def _isolated(runtime: Backend, runner: str) -> dict[str, object]:
     """The runner that re-runs alone what was in flight when a runner died (started on demand)."""
     isolated = runtime.isolated.get(runner)
-    return {"pids": isolated.pids(), "restarts": isolated.restarts} if isolated else {"pids": [], "restarts": 0}
+    if isolated is None:
+        return {"pids": [], "restarts": 0}
+    return {"pids": isolated.pids(), "restarts": isolated.restarts}

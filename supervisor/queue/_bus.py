@@ -125,6 +125,11 @@ class EventBus:
     def window(self) -> int:
         return self._window
 
+    @property
+    def isolated_slots(self) -> int:
+        """How many isolated deliveries may run at once, apart from ``concurrency``."""
+        return self._isolated.limit
+
     async def start(self) -> None:
         """Void what a previous run had claimed, then deliver the backlog and new events."""
         if self._state != "new":
