@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 
 from supervisor.protocol import InvokeResult, TriggerKind
+from supervisor.runners._errors import RunnerDied
 from supervisor.runners._pool import RunnerPool
 
 _logger = logging.getLogger("motia.runner")
@@ -78,6 +79,8 @@ class IsolatedRunner:
             await asyncio.gather(*self._retiring, return_exceptions=True)
 
     async def _started(self) -> RunnerPool:
+        if self._closed:  # replaced by a reload, or shutting down: nobody's fault
+            raise RunnerDied("the isolated runner was stopped by the supervisor", fault=False)
         if self._pool is None:
             pool = self._new_pool()
             try:
