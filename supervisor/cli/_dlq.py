@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         if args.ids and args.step:
             print(f"motia dlq {args.dlq_command}: --step goes with --all, not with ids", file=sys.stderr)
             return 2
-        return _replay(args) if args.dlq_command == "replay" else _purge(args)
+        return _apply(args)
     except ServerUnreachable as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -78,41 +78,32 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _replay(args: argparse.Namespace) -> int:
+def _apply(args: argparse.Namespace) -> int:
+    """``replay`` or ``purge``: of the ids given, or of every dead letter (of ``--step``)."""
+    verb = args.dlq_command
+    done = "replayed" if verb == "replay" else "purged"
     if args.all:
-        status, body = call(args.host, args.port, "POST", f"{PATH}/replay" + _query(step=args.step))
+        method, path = ("POST", f"{PATH}/replay") if verb == "replay" else ("DELETE", PATH)
+        status, body = call(args.host, args.port, method, path + _query(step=args.step))
         if status != 200:
-            return _failed("replay", body)
-        print(f"replayed {body['replayed']} dead letter(s)")
+            return _failed(verb, body)
+        print(f"{done} {body[done]} dead letter(s)")
         return 0
     failures = 0
     for ident in args.ids:
-        status, body = call(args.host, args.port, "POST", f"{PATH}/{ident}/replay")
+        one = f"{PATH}/{ident}"
+        method, path = ("POST", f"{one}/replay") if verb == "replay" else ("DELETE", one)
+        status, body = call(args.host, args.port, method, path)
         if status != 200:
-            failures += _failed("replay", body)
-            continue
-        replayed = body["replayed"]
-        print(
-            f"replayed dead letter {ident} as delivery {replayed['deliveryId']} "
-            f"(step {replayed['step']}, topic {replayed['topic']})"
-        )
-    return 1 if failures else 0
-
-
-def _purge(args: argparse.Namespace) -> int:
-    if args.all:
-        status, body = call(args.host, args.port, "DELETE", PATH + _query(step=args.step))
-        if status != 200:
-            return _failed("purge", body)
-        print(f"purged {body['purged']} dead letter(s)")
-        return 0
-    failures = 0
-    for ident in args.ids:
-        status, body = call(args.host, args.port, "DELETE", f"{PATH}/{ident}")
-        if status != 200:
-            failures += _failed("purge", body)
-            continue
-        print(f"purged dead letter {ident}")
+            failures += _failed(verb, body)
+        elif verb == "replay":
+            replayed = body["replayed"]
+            print(
+                f"replayed dead letter {ident} as delivery {replayed['deliveryId']} "
+                f"(step {replayed['step']}, topic {replayed['topic']})"
+            )
+        else:
+            print(f"purged dead letter {ident}")
     return 1 if failures else 0
 
 
