@@ -1,6 +1,7 @@
 """The durable event queue and the bus that delivers its events to subscriber steps."""
 
-from ._bus import Deliver, DeliveryTimeout, EventBus, PolicyFor
+from ._attempt import Deliver, DeliveryTimeout
+from ._bus import EventBus, PolicyFor
 from ._memory import MemoryEventQueue
 from ._queue import EventQueue, UnknownDeliveryError
 from ._sqlite import SqliteEventQueue

@@ -32,11 +32,12 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Literal, TypeAlias
 
 from supervisor.storage import JsonValue
 
+from ._attempt import Deliver, being_cancelled, describe, log_fields, run_with_deadline
 from ._queue import EventQueue
 from ._types import (
     AttemptLost,
@@ -49,7 +50,6 @@ from ._types import (
 
 logger = logging.getLogger("motia.queue")
 
-Deliver: TypeAlias = Callable[[Delivery], Awaitable[None]]
 PolicyFor: TypeAlias = Callable[[str], QueuePolicy]
 _State: TypeAlias = Literal["new", "starting", "running", "stopping", "stopped"]
 
@@ -58,10 +58,6 @@ WINDOW_PER_SLOT = 2
 """The window is this many times ``concurrency``: a batch of claimed deliveries waits for
 each running one, so a finished handler is replaced without waiting for a read."""
 ISOLATED_SLOTS = 4
-
-
-class DeliveryTimeout(Exception):
-    """An attempt outlived its subscriber's ``timeout_seconds`` (it counts as a failed attempt)."""
 
 
 class _Slots:
@@ -319,7 +315,7 @@ class EventBus:
         attempt = delivery.attempts + 1
         policy = self._policy(delivery.subscriber)
         try:
-            await self._run_handler(delivery, policy.timeout_seconds)
+            await run_with_deadline(self._deliver, delivery, policy.timeout_seconds)
         except PermanentFailure as exc:
             await self._dead_letter(delivery, attempt, exc.message, policy)
         except AttemptLost as lost:
@@ -328,29 +324,15 @@ class EventBus:
             else:
                 await self._resume_later(delivery, policy, lost.message, isolate=lost.isolate)
         except asyncio.CancelledError:
-            if _being_cancelled():
+            if being_cancelled():
                 raise  # stop() gave up on us: the delivery stays pending for the next run
             # Cancelled from inside (e.g. an invocation future cancelled): a failure.
             error = "CancelledError: the handler's invocation was cancelled"
             await self._failed(delivery, attempt, policy, error)
         except Exception as exc:
-            await self._failed(delivery, attempt, policy, _describe(exc))
+            await self._failed(delivery, attempt, policy, describe(exc))
         else:
             self._ack(delivery, policy)
-
-    async def _run_handler(self, delivery: Delivery, limit: float | None) -> None:
-        if limit is None:
-            await self._deliver(delivery)
-            return
-        deadline = asyncio.timeout(limit)
-        try:
-            async with deadline:
-                await self._deliver(delivery)
-        except TimeoutError:
-            # Tell our deadline apart from a TimeoutError the handler raised itself.
-            if deadline.expired():
-                raise DeliveryTimeout(f"handler still running after {limit}s; cancelled") from None
-            raise
 
     async def _failed(
         self, delivery: Delivery, attempt: int, policy: QueuePolicy, error: str, *, isolate: bool = False
@@ -367,7 +349,7 @@ class EventBus:
             policy.max_retries + 1,
             delay,
             error,
-            extra=_log_fields(delivery, attempt),
+            extra=log_fields(delivery, attempt),
         )
         await self._retry(delivery, attempt, delay, error, isolate)
 
@@ -383,7 +365,7 @@ class EventBus:
             " alone" if isolate or delivery.isolate else "",
             delay,
             error,
-            extra=_log_fields(delivery, delivery.attempts + 1),
+            extra=log_fields(delivery, delivery.attempts + 1),
         )
         await self._retry(delivery, delivery.attempts, delay, error, isolate)
 
@@ -415,7 +397,7 @@ class EventBus:
             delivery.topic,
             attempt,
             error,
-            extra=_log_fields(delivery, attempt),
+            extra=log_fields(delivery, attempt),
         )
         try:
             await self._queue.dead_letter(delivery.id, attempt, error)
@@ -489,23 +471,3 @@ class EventBus:
             # to them; the defaults keep them moving meanwhile.
             logger.warning("no queue policy for step %s; using the defaults", subscriber, exc_info=True)
             return QueuePolicy()
-
-
-def _being_cancelled() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _log_fields(delivery: Delivery, attempt: int) -> dict[str, object]:
-    return {
-        "step": delivery.subscriber,
-        "topic": delivery.topic,
-        "attempt": attempt,
-        "trace_id": delivery.trace_id,
-        "delivery_id": delivery.id,
-    }
