@@ -204,6 +204,29 @@ def test_event_failing_the_input_schema_is_dead_lettered_without_running(
     assert eventually(lambda: state_get(conformance_server, lang, "validated", good)) == {"amount": 5}
 
 
+@lang_param
+def test_emit_to_a_fifo_subscriber_without_a_message_group_is_refused(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    client = conformance_server.client
+    step = f"{lang.capitalize()}Ordered"
+    for body in ({"data": {"n": 0}}, {"data": {"n": 0}, "group": ""}, {"data": {"n": 0}, "group": 7}):
+        response = client.post(f"/{lang}/fifo-emit", json=body)
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert f"topic '{lang}.ordered' has FIFO subscriber(s) {step}" in error
+        assert "emit it with a messageGroupId" in error
+    refused = client.post("/__motia/emit", json={"topic": f"{lang}.ordered", "data": {}})
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "Bad Request", "message": refused.json()["message"]}
+    assert step in refused.json()["message"]
+
+    accepted = client.post(f"/{lang}/fifo-emit", json={"data": {"n": 1}, "group": "pets"})
+    assert accepted.status_code == 200, accepted.text
+    trace_id = accepted.json()["traceId"]
+    assert eventually(lambda: state_get(conformance_server, lang, "ordered", trace_id)) == {"n": 1}
+
+
 # ---------------------------------------------------------------- state
 
 

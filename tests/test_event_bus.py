@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 
 from supervisor.queue import (
+    AttemptLost,
     DeadLetter,
     Delivery,
     EventBus,
     EventQueue,
     MemoryEventQueue,
+    MissingMessageGroup,
     PermanentFailure,
     QueuePolicy,
     SqliteEventQueue,
+    Target,
 )
 from supervisor.storage import SqliteDatabase
 
@@ -388,3 +391,181 @@ async def test_a_handler_cancelled_from_inside_counts_as_a_failed_attempt(env: E
     await eventually(lambda: len(deliver.succeeded) == 1)
     assert [d.attempts for d in deliver.calls] == [0, 1]
     assert "cancelled" in (deliver.calls[1].last_error or "")
+
+
+# -- the bounded window ---------------------------------------------------------------------
+
+
+class CountingQueue:
+    """Wraps a queue and records how it is read."""
+
+    def __init__(self, inner: EventQueue) -> None:
+        self.inner = inner
+        self.claims: list[int] = []
+        self.pending_reads = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def claim(self, limit: int, now: float, *, isolated: bool = False) -> list[Delivery]:
+        self.claims.append(limit)
+        return await self.inner.claim(limit, now, isolated=isolated)
+
+    async def pending(self) -> list[Delivery]:
+        self.pending_reads += 1
+        return await self.inner.pending()
+
+
+async def test_a_backlog_is_read_in_batches_and_never_held_in_memory_at_once(env: Env) -> None:
+    backlog = 600
+    for n in range(backlog):
+        await env.queue.enqueue("t", n, "tr", [Target("worker")])
+    counting = CountingQueue(env.queue)
+    peak = 0
+    bus: EventBus | None = None
+
+    async def note(delivery: Delivery) -> None:
+        nonlocal peak
+        assert bus is not None
+        peak = max(peak, bus.in_memory)
+        await asyncio.sleep(0)
+
+    deliver = Recorder(note)
+    bus = EventBus(counting, deliver, env.policy, concurrency=8)  # type: ignore[arg-type]
+    env.buses.append(bus)
+    await bus.start()
+    await eventually(lambda: len(deliver.succeeded) == backlog, timeout=10)
+    assert bus.window == 16
+    assert peak <= bus.window
+    assert counting.pending_reads == 0  # start-up did not load the backlog
+    assert max(counting.claims) <= bus.window
+    assert sorted(int(str(d.data)) for d in deliver.calls) == list(range(backlog))
+
+
+async def test_events_published_past_the_window_keep_their_order(env: Env) -> None:
+    release = asyncio.Event()
+
+    async def hold(delivery: Delivery) -> None:
+        await release.wait()
+
+    deliver = Recorder(hold)
+    bus = await env.bus(deliver, concurrency=1)
+    for n in range(20):
+        await bus.publish("t", n, "tr", ["worker"])
+    assert bus.in_memory <= bus.window == 2
+    release.set()
+    await eventually(lambda: len(deliver.succeeded) == 20)
+    assert [d.data for d in deliver.calls] == list(range(20))
+
+
+async def test_fifo_lanes_longer_than_the_window_stay_in_order(env: Env) -> None:
+    env.policies["ordered"] = QueuePolicy(fifo=True, backoff_base=FAST)
+    order: dict[str | None, list[object]] = {}
+
+    async def record(delivery: Delivery) -> None:
+        order.setdefault(delivery.message_group_id, []).append(delivery.data)
+        await asyncio.sleep(0)
+
+    deliver = Recorder(record)
+    bus = await env.bus(deliver, concurrency=2)
+    for n in range(30):
+        for group in "abc":
+            await bus.publish("t", n, "tr", ["ordered"], message_group_id=group)
+    await eventually(lambda: len(deliver.succeeded) == 90, timeout=10)
+    assert order == {g: list(range(30)) for g in "abc"}
+
+
+async def test_fifo_subscriber_refuses_an_event_without_a_message_group(env: Env) -> None:
+    env.policies["ordered"] = QueuePolicy(fifo=True)
+    bus = await env.bus(Recorder())
+    for group in (None, ""):
+        with pytest.raises(MissingMessageGroup, match=r"topic 'order\.created'.*ordered.*messageGroupId"):
+            await bus.publish("order.created", {}, "tr", ["plain", "ordered"], message_group_id=group)
+    assert await env.queue.pending() == []
+
+
+# -- attempts lost to a runner's death ----------------------------------------------------------
+
+
+def lose_attempts(n: int, *, charged: bool, isolate: bool = True) -> Callable[[Delivery], None]:
+    calls: dict[int, int] = {}
+
+    def behaviour(delivery: Delivery) -> None:
+        calls[delivery.id] = calls.get(delivery.id, 0) + 1
+        if calls[delivery.id] <= n:
+            raise AttemptLost("runner died", charged=charged, isolate=isolate)
+
+    return behaviour
+
+
+async def test_an_attempt_lost_to_someone_elses_fault_costs_no_retry(env: Env) -> None:
+    env.policies["bystander"] = QueuePolicy(max_retries=1, backoff_base=FAST)
+    deliver = Recorder(lose_attempts(5, charged=False))
+    bus = await env.bus(deliver)
+    await bus.publish("t", {}, "tr", ["bystander"])
+    await eventually(lambda: len(deliver.succeeded) == 1)
+    # Five lost attempts with a budget of two: none was charged, so it was never dead-lettered.
+    assert [d.attempts for d in deliver.calls] == [0] * 6
+    assert [d.isolate for d in deliver.calls] == [False] + [True] * 5
+    assert deliver.calls[-1].last_error == "runner died"
+    await bus.stop()
+    assert await env.queue.dead_letters() == []
+
+
+async def test_a_charged_runner_death_spends_the_budget_and_ends_in_dead_letters(env: Env) -> None:
+    env.policies["crasher"] = QueuePolicy(max_retries=2, backoff_base=FAST)
+    deliver = Recorder(lose_attempts(100, charged=True))
+    bus = await env.bus(deliver)
+    await bus.publish("t", {}, "tr", ["crasher"])
+    (dead,) = await _dead_letters_when_ready(env)
+    assert (dead.attempts, dead.last_error) == (3, "runner died")
+    assert [d.attempts for d in deliver.calls] == [0, 1, 2]
+
+
+async def test_isolated_deliveries_do_not_take_the_slots_of_the_others(env: Env) -> None:
+    gate = asyncio.Event()
+    lost: set[int] = set()
+
+    async def behaviour(delivery: Delivery) -> None:
+        if delivery.subscriber == "suspect":
+            if delivery.id not in lost:
+                lost.add(delivery.id)
+                raise AttemptLost("runner died", charged=False, isolate=True)
+            await gate.wait()  # every isolated attempt hangs
+
+    deliver = Recorder(behaviour)
+    bus = await env.bus(deliver, concurrency=4)
+    for _ in range(10):
+        await bus.publish("t", {}, "tr", ["suspect"])
+    await eventually(lambda: len(lost) == 10)
+    await eventually(lambda: bus.in_flight == bus.isolated_slots)
+    for n in range(8):
+        await bus.publish("t", n, "tr", ["healthy"])
+    await eventually(lambda: sum(d.subscriber == "healthy" for d in deliver.succeeded) == 8)
+    gate.set()
+    await eventually(lambda: len(deliver.succeeded) == 18)
+
+
+# -- visibilityTimeout -------------------------------------------------------------------------
+
+
+def test_visibility_timeout_replaces_the_backoff_when_set() -> None:
+    assert QueuePolicy(backoff_base=0.5).retry_delay(3) == 2.0
+    assert QueuePolicy(backoff_base=0.5, visibility_timeout=60.0).retry_delay(1) == 60.0
+    assert QueuePolicy(backoff_base=0.5, visibility_timeout=60.0).retry_delay(3) == 60.0
+
+
+async def test_a_failed_delivery_becomes_visible_again_after_its_visibility_timeout(env: Env) -> None:
+    env.policies["visible"] = QueuePolicy(max_retries=1, backoff_base=FAST, visibility_timeout=0.3)
+    seen: list[float] = []
+
+    def fail_first(delivery: Delivery) -> None:
+        seen.append(time.monotonic())
+        if delivery.attempts == 0:
+            raise ValueError("first try")
+
+    deliver = Recorder(fail_first)
+    bus = await env.bus(deliver)
+    await bus.publish("t", {}, "tr", ["visible"])
+    await eventually(lambda: len(deliver.succeeded) == 1)
+    assert seen[1] - seen[0] >= 0.29

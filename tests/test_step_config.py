@@ -226,8 +226,38 @@ def test_every_issue_is_reported_one_per_line() -> None:
         ),
         (
             event(infrastructure={"handler": {"timeout": 60}, "queue": {"visibilityTimeout": 60}}),
-            "infrastructure",
-            "visibilityTimeout must be greater than handler.timeout",
+            "infrastructure.queue.visibilityTimeout",
+            "must be greater than handler.timeout",
+        ),
+        (
+            event(infrastructure={"queue": {"visibilityTimeout": 0}}),
+            "infrastructure.queue.visibilityTimeout",
+            "greater than 0",
+        ),
+        (
+            event(infrastructure={"queue": {"visibilityTimeout": "soon"}}),
+            "infrastructure.queue.visibilityTimeout",
+            "must be a valid number",
+        ),
+        (
+            event(infrastructure={"queue": {"visibilityTimeout": 86400}}),
+            "infrastructure.queue.visibilityTimeout",
+            "less than or equal to 43200",
+        ),
+        (
+            event(infrastructure={"handler": {"ram": 64}}),
+            "infrastructure.handler.ram",
+            "greater than or equal to 128",
+        ),
+        (
+            event(infrastructure={"handler": {"ram": 20480}}),
+            "infrastructure.handler.ram",
+            "less than or equal to 10240",
+        ),
+        (
+            event(infrastructure={"handler": {"ram": "1GB"}}),
+            "infrastructure.handler.ram",
+            "must be a valid integer",
         ),
         (cron(cron="61 * * * *"), "cron", "field 1 (minute) '61' is invalid"),
         (cron(cron="* * * *"), "cron", "has 4 field(s)"),
@@ -366,3 +396,18 @@ def test_route_syntax_the_router_cannot_match_is_refused_naming_step_and_path(pa
 
 def test_optional_parameters_are_accepted() -> None:
     assert isinstance(parse_step_config(TS, api(path="/pets/:id?")), ApiStepConfig)
+
+
+def test_queue_and_handler_errors_name_the_step_and_the_field() -> None:
+    ram = str(error_of(event(name="SendEmail", infrastructure={"handler": {"ram": 64}})))
+    assert (
+        ram
+        == f"{TS}: step \"SendEmail\": field 'infrastructure.handler.ram': must be greater than or equal to 128 (got 64)"
+    )
+    raw = event(
+        name="SendEmail", infrastructure={"handler": {"timeout": 10}, "queue": {"visibilityTimeout": 5}}
+    )
+    assert str(error_of(raw)) == (
+        f"{TS}: step \"SendEmail\": field 'infrastructure.queue.visibilityTimeout': must be greater than "
+        "handler.timeout, or a message is redelivered while its handler still runs (got visibilityTimeout 5s, timeout 10s)"
+    )

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 
-from supervisor.cli import _build, _install, _version
+from supervisor.cli import _build, _dlq, _install, _version
+from supervisor.cli._client import post_and_print
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -52,29 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("name")
     run.add_argument("--wait", action="store_true", help="return when the run has finished")
     _client_options(run)
+    _dlq.add_commands(commands, _client_options)
     _install.add_command(commands)
     _build.add_command(commands)
     _version.add_command(commands)
     return parser
-
-
-def _post(host: str, port: int, path: str, payload: object) -> int:
-    request = urllib.request.Request(
-        f"http://{host}:{port}{path}",
-        data=json.dumps(payload).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            print(response.read().decode())
-            return 0
-    except urllib.error.HTTPError as exc:
-        print(exc.read().decode(), file=sys.stderr)
-        return 1
-    except urllib.error.URLError as exc:
-        print(f"motia: cannot reach a server on {host}:{port}: {exc.reason}", file=sys.stderr)
-        return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,10 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except json.JSONDecodeError as exc:
             print(f"motia emit: --message is not valid JSON: {exc}", file=sys.stderr)
             return 2
-        return _post(args.host, args.port, "/__motia/emit", {"topic": args.topic, "data": data})
+        return post_and_print(args.host, args.port, "/__motia/emit", {"topic": args.topic, "data": data})
     if args.command == "cron":
         suffix = "?wait=1" if args.wait else ""
-        return _post(args.host, args.port, f"/__motia/cron/{args.name}/run{suffix}", {})
+        return post_and_print(args.host, args.port, f"/__motia/cron/{args.name}/run{suffix}", {})
+    if args.command == "dlq":
+        return _dlq.run(args)
     return 2
 
 

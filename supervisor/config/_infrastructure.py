@@ -3,33 +3,39 @@
 The api reference calls these fields required and Cloud-only, while the infrastructure guide documents
 defaults and shows partial configs (``queue: { type: 'fifo' }`` alone). We accept partial configs and fill in
 the documented defaults, so consumers can always read e.g. ``step.infrastructure.queue.max_retries``.
+
+What each field does here (README, Configuration): ``handler.timeout`` cancels an attempt;
+``handler.ram`` caps how much the runner may grow while the step runs; ``queue.visibilityTimeout``,
+when written, is how long a failed delivery stays invisible before its retry.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from supervisor.config._base import ConfigModel
 
 
 class HandlerInfrastructure(ConfigModel):
-    # ram/cpu only size Cloud functions; we validate the documented ranges but do not enforce them locally.
+    # MB, the range AWS Lambda allows (Motia Cloud sizes functions with it).
     ram: int | None = Field(None, ge=128, le=10240)
-    cpu: float | None = Field(None, gt=0)
-    timeout: float = Field(30.0, ge=1, le=900)
+    # Only sizes Cloud functions: validated, not enforced locally.
+    cpu: float | None = Field(None, gt=0, allow_inf_nan=False)
+    timeout: float = Field(30.0, ge=1, le=900, allow_inf_nan=False)
     machine_type: Literal["cpu", "memory", "gpu"] | None = None
 
 
 class QueueInfrastructure(ConfigModel):
     type: Literal["standard", "fifo"] = "standard"
     max_retries: int = Field(3, ge=0)
-    visibility_timeout: float = Field(900.0, gt=0)
-    delay_seconds: float = Field(0.0, ge=0, le=900)
-    # Name of the input field that groups FIFO messages. Not required for 'fifo': the docs show
-    # `queue: { type: 'fifo' }` alone, so a missing group id means one group per topic.
+    # Seconds; 12 h is the most SQS allows.
+    visibility_timeout: float = Field(900.0, gt=0, le=43200, allow_inf_nan=False)
+    delay_seconds: float = Field(0.0, ge=0, le=900, allow_inf_nan=False)
+    # Accepted because later Motia versions write it (the input field naming the group), unused:
+    # as in Motia 0.17, the group comes from each emit's messageGroupId, which a FIFO subscriber requires.
     message_group_id: str | None = None
 
 
@@ -45,10 +51,14 @@ class Infrastructure(ConfigModel):
             "timeout" in self.handler.model_fields_set and "visibility_timeout" in self.queue.model_fields_set
         )
         if explicit and self.queue.visibility_timeout <= self.handler.timeout:
-            raise PydanticCustomError(
+            error = PydanticCustomError(
                 "visibility_timeout",
-                "queue.visibilityTimeout must be greater than handler.timeout, or a message is redelivered "
-                "while its handler still runs (got visibilityTimeout {visibility}s, timeout {timeout}s)",
+                "must be greater than handler.timeout, or a message is redelivered while its handler "
+                "still runs (got visibilityTimeout {visibility}s, timeout {timeout}s)",
                 {"visibility": f"{self.queue.visibility_timeout:g}", "timeout": f"{self.handler.timeout:g}"},
             )
+            # Reported at the field the user has to change, as Motia does.
+            where = ("queue", "visibilityTimeout")
+            details = InitErrorDetails(type=error, loc=where, input=self.queue.visibility_timeout)
+            raise ValidationError.from_exception_data(type(self).__name__, [details])
         return self

@@ -1,6 +1,7 @@
 """The running application: what the runners loaded (the registry), and the runtime that wires
 discovery, runners, storage, the event bus, cron and realtime together."""
 
+from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import HOOK_TIMEOUT_S, RunnerAccessPolicy
 from supervisor.core._load_summary import Failure, LoadSummary, Tally, summarize
@@ -33,6 +34,7 @@ __all__ = [
     "StartupError",
     "Step",
     "Tally",
+    "attempt_lost_to",
     "build_registry",
     "compile_schema",
     "load_code",

@@ -14,6 +14,7 @@ import orjson
 
 from supervisor.core._registry import Registry
 from supervisor.protocol import ContextCall
+from supervisor.queue import MissingMessageGroup
 from supervisor.runners import ContextCallError
 from supervisor.state import StateStore
 from supervisor.streams import Streams
@@ -91,7 +92,13 @@ class ContextCalls:
             )
             return
         group = event.get("messageGroupId")
-        await self._emit(topic, event.get("data"), call.trace_id, group if isinstance(group, str) else None)
+        try:
+            await self._emit(
+                topic, event.get("data"), call.trace_id, group if isinstance(group, str) else None
+            )
+        except MissingMessageGroup as exc:
+            got = "" if group is None else f" (got {group!r})"
+            raise ContextCallError(f"emit: {exc}{got}") from None
 
     # ---------------------------------------------------------------- state
 

@@ -29,6 +29,9 @@ from supervisor.settings import Settings
 
 _logger = logging.getLogger("motia.core")
 
+#: the files one runner loads: step files, stream files, hook files (paths relative to the project)
+FilesToLoad = tuple[list[str], list[str], list[str]]
+
 #: a runner as messages name it
 RUNNER_NAMES = {"node": "node (TypeScript/JavaScript)", "python": "python"}
 
@@ -51,7 +54,37 @@ class LoadedCode:
     pools: dict[str, RunnerPool] = field(default_factory=dict)
     #: runner -> how it was started (interpreter, Node), for messages and hints
     specs: dict[str, RunnerSpec] = field(default_factory=dict)
+    #: runner -> the files it loads (to start more runners of the same code, e.g. an isolated one)
+    files: dict[str, FilesToLoad] = field(default_factory=dict)
     failures: list[RunnerFailure] = field(default_factory=list)
+
+
+def new_pool(
+    settings: Settings,
+    spec: RunnerSpec,
+    files: FilesToLoad,
+    on_context_call: ContextCallHandler,
+    size: int,
+    name: str | None = None,
+) -> RunnerPool:
+    """A pool of ``size`` runners started by ``spec``, loading ``files`` (steps, streams, hooks)."""
+    runner_config = settings.config.runners
+    step_files, stream_files, hook_files = files
+    return RunnerPool(
+        spec,
+        settings.project_root,
+        "debug" if settings.debug else "info",
+        on_context_call,
+        step_files,
+        stream_files,
+        PoolSettings(
+            size=size,
+            memory_limit_mb=runner_config.memory_limit_mb,
+            heartbeat_timeout=runner_config.heartbeat_timeout_s,
+        ),
+        hook_files=hook_files,
+        name=name,
+    )
 
 
 async def load_code(settings: Settings, on_context_call: ContextCallHandler) -> LoadedCode:
@@ -62,7 +95,7 @@ async def load_code(settings: Settings, on_context_call: ContextCallHandler) -> 
     """
     root = settings.project_root
     discovery = discover(root)
-    files: dict[RunnerKind, tuple[list[str], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
+    files: dict[RunnerKind, FilesToLoad] = defaultdict(lambda: ([], [], []))
     for source in discovery.step_files:
         files[source.runner][0].append(source.path)
     for source in discovery.stream_files:
@@ -90,25 +123,11 @@ async def load_code(settings: Settings, on_context_call: ContextCallHandler) -> 
             specs[runner] = outcome
     loaded.specs.update({str(name): spec for name, spec in specs.items()})
 
-    log_level = "debug" if settings.debug else "info"
+    loaded.files.update({str(name): runner_files for name, runner_files in files.items()})
     pools: dict[RunnerKind, RunnerPool] = {}
     for runner, spec in specs.items():
-        step_files, stream_files, hook_files = files[runner]
-        pool_config = runner_config.node if runner == "node" else runner_config.python
-        pools[runner] = RunnerPool(
-            spec,
-            root,
-            log_level,
-            on_context_call,
-            step_files,
-            stream_files,
-            PoolSettings(
-                size=pool_config.pool_size,
-                memory_limit_mb=runner_config.memory_limit_mb,
-                heartbeat_timeout=runner_config.heartbeat_timeout_s,
-            ),
-            hook_files=hook_files,
-        )
+        size = (runner_config.node if runner == "node" else runner_config.python).pool_size
+        pools[runner] = new_pool(settings, spec, files[runner], on_context_call, size)
     results: dict[RunnerKind, LoadResult] = {}
     started = list(pools)
     outcomes = await asyncio.gather(*(pools[name].start() for name in started), return_exceptions=True)

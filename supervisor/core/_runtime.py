@@ -7,16 +7,18 @@ one place that knows how the parts are wired together.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
 import orjson
 
 from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
+from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import RunnerAccessPolicy
 from supervisor.core._load_summary import summarize
-from supervisor.core._loading import LoadedCode, load_code
+from supervisor.core._loading import LoadedCode, load_code, new_pool
 from supervisor.core._registry import LoadProblem, Registry, Step
 from supervisor.core._trace import new_trace_id
 from supervisor.cron import CronExpression, CronJob, CronScheduler
@@ -34,7 +36,7 @@ from supervisor.queue import (
 )
 from supervisor.realtime import Realtime
 from supervisor.routing import Router
-from supervisor.runners import RunnerPool, RunnerUnavailable
+from supervisor.runners import IsolatedRunner, RunnerDied, RunnerPool, RunnerUnavailable
 from supervisor.settings import Settings
 from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
 from supervisor.storage import SqliteDatabase
@@ -64,6 +66,8 @@ class Runtime:
         self.settings = settings
         self.registry = Registry()
         self.pools: dict[str, RunnerPool] = {}
+        #: per runner, where event deliveries that were in flight at a runner death re-run alone
+        self.isolated: dict[str, IsolatedRunner] = {}
         self._database: SqliteDatabase | None = None
         self.state: StateStore
         self.streams: Streams
@@ -107,9 +111,9 @@ class Runtime:
             else MemoryEventQueue()
         )
         self._calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit)
-        self.pools, self.registry = await self._load_code()
+        self.pools, self.isolated, self.registry = await self._load_code()
         if self.registry.problems and settings.mode == "start":
-            await self._close_pools(self.pools, 0)
+            await self._close_runners(self.pools, self.isolated, 0)
             raise StartupError(self.registry.problems)
         self._announce(self.registry)
 
@@ -133,18 +137,34 @@ class Runtime:
         """
         async with self._reload_lock:
             _logger.info("files changed: reloading steps")
-            pools, registry = await self._load_code()
-            old_pools, self.pools, self.registry = self.pools, pools, registry
+            pools, isolated, registry = await self._load_code()
+            old_pools, old_isolated = self.pools, self.isolated
+            self.pools, self.isolated, self.registry = pools, isolated, registry
             self._announce(registry, verb="UPDATED")
             summary = summarize(self.loaded) if self.loaded is not None else None
             if summary is not None and not summary.ok:
                 summary.log(_logger, logging.ERROR)
             self.cron.replace(self._cron_jobs(registry))
-            await self._close_pools(old_pools, self.settings.config.shutdown_grace_s)
+            await self._close_runners(old_pools, old_isolated, self.settings.config.shutdown_grace_s)
 
-    async def _load_code(self) -> tuple[dict[str, RunnerPool], Registry]:
-        self.loaded = await load_code(self.settings, self._calls)
-        return self.loaded.pools, self.loaded.registry
+    async def _load_code(self) -> tuple[dict[str, RunnerPool], dict[str, IsolatedRunner], Registry]:
+        """Load the project's code (``load_code``), with an isolated runner beside each pool."""
+        self.loaded = loaded = await load_code(self.settings, self._calls)
+        isolated = {
+            runner: IsolatedRunner(
+                functools.partial(
+                    new_pool,
+                    self.settings,
+                    loaded.specs[runner],
+                    loaded.files[runner],
+                    self._calls,
+                    1,
+                    f"{runner}-isolated",
+                )
+            )
+            for runner in loaded.pools
+        }
+        return loaded.pools, isolated, loaded.registry
 
     def _announce(self, registry: Registry, verb: str = "CREATED") -> None:
         for problem in registry.problems:
@@ -170,7 +190,7 @@ class Runtime:
         if self._started:
             await self.cron.stop(grace)
             await self.bus.stop(grace)
-        await self._close_pools(self.pools, grace)
+        await self._close_runners(self.pools, self.isolated, grace)
         if self._started:
             await self._queue.close()
             await self.streams.close()
@@ -180,8 +200,14 @@ class Runtime:
         self._started = False
 
     @staticmethod
-    async def _close_pools(pools: dict[str, RunnerPool], grace: float) -> None:
-        await asyncio.gather(*(pool.stop(grace) for pool in pools.values()), return_exceptions=True)
+    async def _close_runners(
+        pools: dict[str, RunnerPool], isolated: dict[str, IsolatedRunner], grace: float
+    ) -> None:
+        await asyncio.gather(
+            *(pool.stop(grace) for pool in pools.values()),
+            *(runner.stop(grace) for runner in isolated.values()),
+            return_exceptions=True,
+        )
 
     # ------------------------------------------------------------------ invoking steps
 
@@ -211,8 +237,19 @@ class Runtime:
         trace_id: str,
         topic: str = "",
         timeout: float | None = None,
+        *,
+        isolated: bool = False,
     ) -> InvokeResult:
-        return await self.pool_for(step).invoke(step.file, step.name, kind, payload, trace_id, topic, timeout)
+        """Run one step; ``isolated``: alone, in its runner kind's ``IsolatedRunner``."""
+        limit = _memory_limit(step)
+        if not isolated:
+            return await self.pool_for(step).invoke(
+                step.file, step.name, kind, payload, trace_id, topic, timeout, limit
+            )
+        runner = self.isolated.get(step.runner)
+        if runner is None:
+            raise RunnerUnavailable(f"no {step.runner} runner is running for step {step.name}")
+        return await runner.invoke(step.file, step.name, kind, payload, trace_id, topic, timeout, limit)
 
     async def invoke_hook(
         self, source: SourceFile, label: str, kind: TriggerKind, payload: bytes, timeout: float
@@ -243,12 +280,15 @@ class Runtime:
         if step is None or not isinstance(step.config, EventStepConfig):
             return base
         queue = step.config.infrastructure.queue
+        # Only when written in the config: its default (900 s) suits SQS, not a retry delay.
+        explicit_visibility = "visibility_timeout" in queue.model_fields_set
         return QueuePolicy(
             max_retries=queue.max_retries,
             fifo=queue.type == "fifo",
             delay_seconds=float(queue.delay_seconds),
             backoff_base=base.backoff_base,
             backoff_cap=base.backoff_cap,
+            visibility_timeout=float(queue.visibility_timeout) if explicit_visibility else None,
         )
 
     async def _deliver(self, delivery: Delivery) -> None:
@@ -267,14 +307,18 @@ class Runtime:
                     extra={"step": step.name, "trace_id": delivery.trace_id},
                 )
                 raise PermanentFailure(f"input failed validation: {detail}")
-        result = await self.invoke(
-            step,
-            TriggerKind.EVENT,
-            orjson.dumps(delivery.data),
-            delivery.trace_id,
-            delivery.topic,
-            timeout=float(step.config.infrastructure.handler.timeout),
-        )
+        try:
+            result = await self.invoke(
+                step,
+                TriggerKind.EVENT,
+                orjson.dumps(delivery.data),
+                delivery.trace_id,
+                delivery.topic,
+                timeout=float(step.config.infrastructure.handler.timeout),
+                isolated=delivery.isolate,
+            )
+        except RunnerDied as died:
+            raise attempt_lost_to(died) from None
         if not result.ok:
             error = result.error
             message = str(error) if error else "handler failed"
@@ -290,8 +334,24 @@ class Runtime:
             )
             raise HandlerFailed(message)
 
-    async def dead_letters(self) -> list[DeadLetter]:
-        return await self._queue.dead_letters()
+    # ------------------------------------------------------------------ dead letters
+
+    async def dead_letters(self, step: str | None = None, limit: int | None = None) -> list[DeadLetter]:
+        return await self._queue.dead_letters(step, limit)
+
+    async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
+        """Raises ``UnknownDeliveryError`` for an id that is not a dead letter."""
+        return await self.bus.replay_dead_letter(dead_letter_id)
+
+    async def replay_dead_letters(self, step: str | None = None) -> int:
+        return await self.bus.replay_dead_letters(step)
+
+    async def purge_dead_letter(self, dead_letter_id: int) -> None:
+        """Raises ``UnknownDeliveryError`` for an id that is not a dead letter."""
+        await self._queue.purge_dead_letter(dead_letter_id)
+
+    async def purge_dead_letters(self, step: str | None = None) -> int:
+        return await self._queue.purge_dead_letters(step)
 
     # ------------------------------------------------------------------ cron
 
@@ -313,3 +373,10 @@ class Runtime:
                 str(error) if error else "unknown error",
                 extra={"step": name, "trace_id": trace_id, "meta": {"stack": error.stack if error else ""}},
             )
+
+
+def _memory_limit(step: Step) -> float | None:
+    """The step's ``infrastructure.handler.ram``, if it set one."""
+    infrastructure = getattr(step.config, "infrastructure", None)
+    ram = infrastructure.handler.ram if infrastructure is not None else None
+    return float(ram) if ram is not None else None

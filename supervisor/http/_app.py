@@ -12,7 +12,9 @@ from supervisor.core import new_trace_id
 from supervisor.http._api_steps import run_api_step
 from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
 from supervisor.http._backend import Backend
+from supervisor.http._dead_letters import register_dead_letters
 from supervisor.http._quart import json_response, to_quart
+from supervisor.queue import MissingMessageGroup
 from supervisor.realtime import register_realtime
 from supervisor.routing import Match, MethodNotAllowed
 
@@ -27,7 +29,12 @@ def create_app(runtime: Backend) -> Quart:
     @app.route("/__motia/health", methods=["GET"])
     async def health() -> Response:
         runners = {
-            runner: {"pids": pool.pids(), "restarts": pool.restarts, "inFlight": pool.in_flight}
+            runner: {
+                "pids": pool.pids(),
+                "restarts": pool.restarts,
+                "inFlight": pool.in_flight,
+                "isolated": _isolated(runtime, runner),
+            }
             for runner, pool in runtime.pools.items()
         }
         return json_response(200, {"status": "ok", "steps": len(runtime.registry.steps), "runners": runners})
@@ -35,29 +42,6 @@ def create_app(runtime: Backend) -> Quart:
     @app.route("/__motia/emit", methods=["POST"])
     async def emit() -> Response:
         return await _emit_from_request(runtime)
-
-    @app.route("/__motia/dead-letters", methods=["GET"])
-    async def dead_letters() -> Response:
-        entries = await runtime.dead_letters()
-        return json_response(
-            200,
-            {
-                "deadLetters": [
-                    {
-                        "id": entry.id,
-                        "topic": entry.topic,
-                        "subscriber": entry.subscriber,
-                        "data": entry.data,
-                        "traceId": entry.trace_id,
-                        "messageGroupId": entry.message_group_id,
-                        "attempts": entry.attempts,
-                        "error": entry.last_error,
-                        "failedAt": entry.failed_at,
-                    }
-                    for entry in entries
-                ]
-            },
-        )
 
     @app.route("/__motia/cron/<name>/run", methods=["POST"])
     async def run_cron(name: str) -> Response:
@@ -102,6 +86,7 @@ def create_app(runtime: Backend) -> Quart:
             404, {"error": "Not Found", "message": f"no api step handles {request.method} {request.path}"}
         )
 
+    register_dead_letters(app, runtime)
     register_realtime(app, runtime.realtime)
     app.asgi_app = ApiStepFront(app.asgi_app, runtime)  # type: ignore[method-assign]
     return app
@@ -123,9 +108,20 @@ async def _emit_from_request(runtime: Backend) -> Response:
         )
     trace_id = new_trace_id()
     group = payload.get("messageGroupId")
-    count = await runtime.emit(
-        payload["topic"], payload.get("data"), trace_id, group if isinstance(group, str) else None
-    )
+    try:
+        count = await runtime.emit(
+            payload["topic"], payload.get("data"), trace_id, group if isinstance(group, str) else None
+        )
+    except MissingMessageGroup as exc:
+        return json_response(400, {"error": "Bad Request", "message": str(exc)})
     return json_response(
         200, {"success": True, "topic": payload["topic"], "subscribers": count, "traceId": trace_id}
     )
+
+
+def _isolated(runtime: Backend, runner: str) -> dict[str, object]:
+    """The runner that re-runs alone what was in flight when a runner died (started on demand)."""
+    isolated = runtime.isolated.get(runner)
+    if isolated is None:
+        return {"pids": [], "restarts": 0}
+    return {"pids": isolated.pids(), "restarts": isolated.restarts}

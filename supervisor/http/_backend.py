@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from supervisor.core import Registry, Step
 from supervisor.protocol import InvokeResult, TriggerKind
-from supervisor.queue import DeadLetter
+from supervisor.queue import DeadLetter, Delivery
 from supervisor.realtime import Realtime
 from supervisor.routing import Router
 
@@ -65,13 +65,30 @@ class Backend(StepInvoker, Protocol):
     def pools(self) -> Mapping[str, RunnerStatus]: ...
 
     @property
+    def isolated(self) -> Mapping[str, RunnerStatus]:
+        """Per runner kind, the runner that re-runs alone what was in flight at a runner death."""
+        ...
+
+    @property
     def realtime(self) -> Realtime: ...
 
     async def emit(self, topic: str, data: Any, trace_id: str, message_group_id: str | None = None) -> int:
         """Store an event for every subscriber of ``topic``; returns how many it went to."""
         ...
 
-    async def dead_letters(self) -> list[DeadLetter]: ...
+    async def dead_letters(self, step: str | None = None, limit: int | None = None) -> list[DeadLetter]: ...
+
+    async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
+        """Raises ``UnknownDeliveryError`` for an id that is not a dead letter."""
+        ...
+
+    async def replay_dead_letters(self, step: str | None = None) -> int: ...
+
+    async def purge_dead_letter(self, dead_letter_id: int) -> None:
+        """Raises ``UnknownDeliveryError`` for an id that is not a dead letter."""
+        ...
+
+    async def purge_dead_letters(self, step: str | None = None) -> int: ...
 
     def trigger_cron(self, name: str) -> asyncio.Task[None] | None:
         """Run a cron step now; None if it is still running. Raises KeyError for an unknown name."""

@@ -1,12 +1,22 @@
 """The durable event queue and the bus that delivers its events to subscriber steps."""
 
-from ._bus import Deliver, DeliveryTimeout, EventBus, PolicyFor
+from ._attempt import Deliver, DeliveryTimeout
+from ._bus import EventBus, PolicyFor
 from ._memory import MemoryEventQueue
 from ._queue import EventQueue, UnknownDeliveryError
 from ._sqlite import SqliteEventQueue
-from ._types import DeadLetter, Delivery, PermanentFailure, QueuePolicy
+from ._types import (
+    AttemptLost,
+    DeadLetter,
+    Delivery,
+    MissingMessageGroup,
+    PermanentFailure,
+    QueuePolicy,
+    Target,
+)
 
 __all__ = [
+    "AttemptLost",
     "DeadLetter",
     "Deliver",
     "Delivery",
@@ -14,9 +24,11 @@ __all__ = [
     "EventBus",
     "EventQueue",
     "MemoryEventQueue",
+    "MissingMessageGroup",
     "PermanentFailure",
     "PolicyFor",
     "QueuePolicy",
     "SqliteEventQueue",
+    "Target",
     "UnknownDeliveryError",
 ]

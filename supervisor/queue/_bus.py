@@ -1,22 +1,28 @@
-"""``EventBus``: turns queued deliveries into calls of ``deliver``, with retries and FIFO lanes.
+"""``EventBus``: turns queued deliveries into calls of ``deliver``, with retries, FIFO lanes and a
+bounded window.
 
 It knows nothing of runners or HTTP: whoever builds it passes the ``deliver``
 coroutine (run one step on one event) and ``policy_for`` (a step's queue config).
 
-Every event is committed to the queue before anyone is told it was published,
-then dispatched straight away in this process: there is no polling, so the time
-from publish to handler start is one queue write plus one loop iteration. The
-queue is read back only by ``start()``, to resume what a previous run left.
+**The window.** The backlog lives in the queue (on disk for SQLite); the bus holds at
+most ``window`` deliveries in memory (running, or claimed and waiting for a slot), so
+the supervisor's memory does not depend on how many events are queued. An event
+published while the bus has room is claimed in the same write that stores it and
+dispatched at once: no polling, so publish-to-handler is one queue write plus one
+loop iteration. Past the window, events stay in the queue and are claimed in batches
+as room frees up, oldest due first. Delays and retries wait in the queue too, with
+one timer for the earliest due time. FIFO order is the queue's: only the head of a
+(subscriber, message group) lane can be claimed, and acking it claims the next.
 
 Outcomes of one attempt:
 - success: ack (in the background; the next delivery does not wait for it);
 - ``PermanentFailure``: dead letter at once;
+- ``AttemptLost``: the runner died under it. Charged, it is a failed attempt like any
+  other; otherwise it runs again without spending its budget. Either way it may be
+  marked to run alone (``Delivery.isolate``); such deliveries have their own small
+  number of slots, so that waiting for isolation never starves the rest;
 - any other exception (or ``timeout_seconds`` passed): retry after
   ``policy.retry_delay(attempt)`` until ``max_retries`` retries are used, then dead letter.
-
-A FIFO subscriber has one lane per message group: the lane's head (including its
-retries) runs to its end before the next delivery of that group starts. Other
-lanes and non-FIFO deliveries run in parallel, ``concurrency`` at most in total.
 """
 
 from __future__ import annotations
@@ -26,36 +32,44 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Literal, TypeAlias
 
 from supervisor.storage import JsonValue
 
+from ._attempt import Deliver, being_cancelled, describe, log_fields, run_with_deadline
 from ._queue import EventQueue
-from ._types import Delivery, PermanentFailure, QueuePolicy
+from ._types import (
+    AttemptLost,
+    Delivery,
+    MissingMessageGroup,
+    PermanentFailure,
+    QueuePolicy,
+    Target,
+)
 
 logger = logging.getLogger("motia.queue")
 
-Deliver: TypeAlias = Callable[[Delivery], Awaitable[None]]
 PolicyFor: TypeAlias = Callable[[str], QueuePolicy]
-_LaneKey: TypeAlias = tuple[str, str | None]
 _State: TypeAlias = Literal["new", "starting", "running", "stopping", "stopped"]
 
 DEFAULT_CONCURRENCY = 256
+WINDOW_PER_SLOT = 2
+"""The window is this many times ``concurrency``: a batch of claimed deliveries waits for
+each running one, so a finished handler is replaced without waiting for a read."""
+ISOLATED_SLOTS = 4
 
 
-class DeliveryTimeout(Exception):
-    """An attempt outlived its subscriber's ``timeout_seconds`` (it counts as a failed attempt)."""
+class _Slots:
+    """Deliveries running under one limit, and the claimed ones waiting for a free slot."""
 
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.running: set[asyncio.Task[None]] = set()
+        self.waiting: deque[Delivery] = deque()
 
-@dataclass(slots=True, eq=False)
-class _Lane:
-    """The deliveries of one (FIFO subscriber, message group), in order; ``busy`` while its head runs."""
-
-    key: _LaneKey
-    waiting: deque[Delivery] = field(default_factory=deque)
-    busy: bool = False
+    def __len__(self) -> int:
+        return len(self.running) + len(self.waiting)
 
 
 class EventBus:
@@ -66,44 +80,65 @@ class EventBus:
         policy_for: PolicyFor,
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
+        window: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"EventBus concurrency must be at least 1, got {concurrency}")
         self._queue = queue
         self._deliver = deliver
         self._policy_for = policy_for
-        self._limit = concurrency
+        self._window = max(window or WINDOW_PER_SLOT * concurrency, 1)
         self._state: _State = "new"
-        # Ids this bus has taken charge of (waiting, timed, running): a delivery seen both
-        # by start()'s recovery and by a concurrent publish is dispatched once.
-        self._tracked: set[int] = set()
-        self._early: list[Delivery] = []
-        self._timers: dict[int, asyncio.TimerHandle] = {}
-        self._ready: deque[tuple[Delivery, _Lane | None]] = deque()
-        self._lanes: dict[_LaneKey, _Lane] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._acks: set[asyncio.Task[None]] = set()
+        self._slots = _Slots(concurrency)
+        self._isolated = _Slots(ISOLATED_SLOTS)
+        # Room promised to writes in progress (a publish that claims, a FIFO ack that claims
+        # the next one), so that concurrent ones cannot overfill the window between them.
+        self._reserved = 0
+        # Runnable deliveries may be waiting in the queue (they did not fit in their slots'
+        # room), per kind: isolated or not.
+        self._backlog = {False: False, True: False}
+        self._refill_wanted = False
+        self._refill_task: asyncio.Task[None] | None = None
+        self._wakeup: asyncio.TimerHandle | None = None
+        self._wakeup_at = 0.0
+        self._writes: set[asyncio.Task[None]] = set()
+        self._acks_due: list[int] = []
 
     @property
     def in_flight(self) -> int:
         """Deliveries whose handler is running now."""
-        return len(self._tasks)
+        return len(self._slots.running) + len(self._isolated.running)
+
+    @property
+    def in_memory(self) -> int:
+        """Deliveries held in memory: running, or claimed and waiting for a slot.
+
+        At most the window, plus the few isolated ones (``ISOLATED_SLOTS``).
+        """
+        return len(self._slots) + len(self._isolated) + self._reserved
+
+    @property
+    def window(self) -> int:
+        return self._window
+
+    @property
+    def isolated_slots(self) -> int:
+        """How many isolated deliveries may run at once, apart from ``concurrency``."""
+        return self._isolated.limit
 
     async def start(self) -> None:
-        """Resume the deliveries a previous run left in the queue, then dispatch new ones."""
+        """Void what a previous run had claimed, then deliver the backlog and new events."""
         if self._state != "new":
             raise RuntimeError(f"EventBus.start() called on a bus that is {self._state}")
         self._state = "starting"
-        recovered = await self._queue.pending()
+        released = await self._queue.release_claims()
         if self._state != "starting":  # stop() was called meanwhile
             return
         self._state = "running"
-        if recovered:
-            logger.info("resuming %d queued deliveries from the previous run", len(recovered))
-        # Recovered first: they are older than anything published while we were reading.
-        for delivery in [*recovered, *self._early]:
-            self._accept(delivery)
-        self._early.clear()
+        if released:
+            logger.info("resuming %d deliveries that were running when the previous run stopped", released)
+        self._backlog = {False: True, True: True}
+        self._request_refill()
 
     async def publish(
         self,
@@ -115,19 +150,53 @@ class EventBus:
     ) -> list[Delivery]:
         """Queue one delivery per subscriber (durable on return) and dispatch them.
 
-        Before ``start()`` or after ``stop()`` the deliveries are only queued; the next
-        ``start()`` picks them up, so events emitted during shutdown are not lost.
+        Raises ``MissingMessageGroup`` if a subscriber is FIFO and no group is given: which
+        order to keep would be a guess. Before ``start()`` or after ``stop()`` the deliveries
+        are only queued; the next ``start()`` picks them up, so events emitted during
+        shutdown are not lost.
         """
-        targets = [(name, self._policy(name).delay_seconds) for name in subscribers]
-        deliveries = await self._queue.enqueue(topic, data, trace_id, targets, message_group_id)
-        self._take_new(deliveries)
+        targets = [self._target(name) for name in subscribers]
+        fifo = [target.subscriber for target in targets if target.fifo]
+        if fifo and not message_group_id:
+            raise MissingMessageGroup(
+                f"topic {topic!r} has FIFO subscriber(s) {', '.join(fifo)}: emit it with a "
+                "messageGroupId (a non-empty string; events of one group run in order)"
+            )
+        claim = self._state == "running" and not self._backlog[False] and self._room() >= len(targets)
+        reserved = len(targets) if claim else 0
+        self._reserved += reserved
+        try:
+            deliveries = await self._queue.enqueue(
+                topic, data, trace_id, targets, message_group_id, claim=claim
+            )
+        finally:
+            self._reserved -= reserved
+        now = time.time()
+        for delivery in deliveries:
+            if delivery.claimed:
+                self._dispatch(delivery)
+            elif delivery.available_at > now:
+                self._wake_at(delivery.available_at)
+            elif not claim:
+                # Left for a batch read (or held behind its FIFO lane: the read finds nothing).
+                self._backlog[False] = True
+                self._request_refill()
         return deliveries
 
     async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
         """Put a dead letter back in the queue (attempts 0) and dispatch it."""
         delivery = await self._queue.replay_dead_letter(dead_letter_id)
-        self._take_new([delivery])
+        self._backlog[False] = True
+        self._request_refill()
         return delivery
+
+    async def replay_dead_letters(self, subscriber: str | None = None) -> int:
+        """Put every dead letter (of one subscriber if given) back in the queue; returns how many."""
+        count = await self._queue.replay_dead_letters(subscriber)
+        if count:
+            self._backlog[False] = True
+            self._request_refill()
+        return count
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Dispatch nothing new; wait up to ``timeout`` for running handlers, then cancel them.
@@ -137,14 +206,17 @@ class EventBus:
         if self._state in ("stopping", "stopped"):
             return
         self._state = "stopping"
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
-        self._ready.clear()
-        self._lanes.clear()
-        self._early.clear()
-        if self._tasks:
-            _, unfinished = await asyncio.wait(set(self._tasks), timeout=timeout)
+        if self._wakeup is not None:
+            self._wakeup.cancel()
+            self._wakeup = None
+        if self._refill_task is not None:
+            self._refill_task.cancel()
+        # Claimed but never started: their claims are void at the next start().
+        self._slots.waiting.clear()
+        self._isolated.waiting.clear()
+        running = self._slots.running | self._isolated.running
+        if running:
+            _, unfinished = await asyncio.wait(running, timeout=timeout)
             if unfinished:
                 logger.warning(
                     "%d event handler(s) still running after %.1fs; cancelling them (they will be "
@@ -155,124 +227,119 @@ class EventBus:
                 for task in unfinished:
                     task.cancel()
                 await asyncio.wait(unfinished)
-        if self._acks:
-            await asyncio.gather(*self._acks, return_exceptions=True)
-        self._tracked.clear()
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
         self._state = "stopped"
 
-    # -- scheduling (all synchronous, on the event loop) --------------------------------
+    # -- the window (all synchronous, on the event loop, except the reads themselves) ---------
 
-    def _take_new(self, deliveries: list[Delivery]) -> None:
-        if self._state == "running":
-            for delivery in deliveries:
-                self._accept(delivery)
-        elif self._state == "starting":
-            self._early.extend(deliveries)
+    def _room(self, slots: _Slots | None = None) -> int:
+        if slots is self._isolated:
+            return slots.limit - len(slots)
+        return self._window - len(self._slots) - self._reserved
 
-    def _accept(self, delivery: Delivery) -> None:
-        if delivery.id in self._tracked:
+    def _request_refill(self) -> None:
+        self._refill_wanted = True
+        if self._refill_task is None and self._state == "running":
+            self._refill_task = asyncio.get_running_loop().create_task(self._refill())
+
+    async def _refill(self) -> None:
+        try:
+            while self._refill_wanted and self._state == "running":
+                self._refill_wanted = False
+                now = time.time()
+                for slots in (self._slots, self._isolated):
+                    isolated = slots is self._isolated
+                    room = self._room(slots)
+                    if not self._backlog[isolated] or room <= 0:
+                        continue
+                    batch = await self._queue.claim(room, now, isolated=isolated)
+                    if self._state != "running":
+                        return  # stopping: the claims are void at the next start
+                    for delivery in batch:
+                        self._dispatch(delivery)
+                    self._backlog[isolated] = len(batch) == room
+                due = await self._queue.next_due(now)
+                if due is not None:
+                    self._wake_at(due)
+        except Exception:
+            # Storage trouble: nothing is lost (the rows are in the queue); look again soon.
+            logger.exception("could not read the event queue; trying again in 1s")
+            self._wake_at(time.time() + 1.0)
+        finally:
+            self._refill_task = None
+
+    def _wake_at(self, when: float) -> None:
+        if self._state != "running" or (self._wakeup is not None and self._wakeup_at <= when):
             return
-        self._tracked.add(delivery.id)
-        if not self._policy(delivery.subscriber).fifo:
-            self._when_due(delivery, None)
-            return
-        key = (delivery.subscriber, delivery.message_group_id)
-        lane = self._lanes.get(key)
-        if lane is None:
-            lane = self._lanes[key] = _Lane(key)
-        lane.waiting.append(delivery)
-        self._advance(lane)
+        if self._wakeup is not None:
+            self._wakeup.cancel()
+        self._wakeup_at = when
+        self._wakeup = asyncio.get_running_loop().call_later(max(0.0, when - time.time()), self._on_wakeup)
 
-    def _advance(self, lane: _Lane) -> None:
-        if lane.busy or self._state != "running":
-            return
-        if not lane.waiting:
-            self._lanes.pop(lane.key, None)
-            return
-        lane.busy = True
-        self._when_due(lane.waiting.popleft(), lane)
+    def _on_wakeup(self) -> None:
+        self._wakeup = None
+        # Something came due: a delay, a retry, isolated or not.
+        self._backlog = {False: True, True: True}
+        self._request_refill()
 
-    def _when_due(self, delivery: Delivery, lane: _Lane | None) -> None:
-        delay = delivery.available_at - time.time()
-        if delay <= 0:
-            self._submit(delivery, lane)
-        else:
-            loop = asyncio.get_running_loop()
-            self._timers[delivery.id] = loop.call_later(delay, self._on_due, delivery, lane)
-
-    def _on_due(self, delivery: Delivery, lane: _Lane | None) -> None:
-        self._timers.pop(delivery.id, None)
-        self._submit(delivery, lane)
-
-    def _submit(self, delivery: Delivery, lane: _Lane | None) -> None:
+    def _dispatch(self, delivery: Delivery) -> None:
         if self._state != "running":
             return
-        if len(self._tasks) < self._limit:
-            self._start(delivery, lane)
+        slots = self._isolated if delivery.isolate else self._slots
+        if len(slots.running) < slots.limit:
+            self._start(delivery, slots)
         else:
-            self._ready.append((delivery, lane))
+            slots.waiting.append(delivery)
 
-    def _start(self, delivery: Delivery, lane: _Lane | None) -> None:
-        task = asyncio.get_running_loop().create_task(self._attempt(delivery, lane))
-        self._tasks.add(task)
+    def _start(self, delivery: Delivery, slots: _Slots) -> None:
+        task = asyncio.get_running_loop().create_task(self._attempt(delivery))
+        slots.running.add(task)
         task.add_done_callback(self._on_attempt_done)
 
     def _on_attempt_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        while self._ready and len(self._tasks) < self._limit and self._state == "running":
-            self._start(*self._ready.popleft())
+        slots = self._slots if task in self._slots.running else self._isolated
+        slots.running.discard(task)
+        if self._state != "running":
+            return
+        while slots.waiting and len(slots.running) < slots.limit:
+            self._start(slots.waiting.popleft(), slots)
+        isolated = slots is self._isolated
+        # Read in batches of at least a quarter of the window, not one row per finished handler.
+        if self._backlog[isolated] and (isolated or self._room() * 4 >= self._window):
+            self._request_refill()
 
-    # -- one attempt -------------------------------------------------------------------
+    # -- one attempt ---------------------------------------------------------------------
 
-    async def _attempt(self, delivery: Delivery, lane: _Lane | None) -> None:
+    async def _attempt(self, delivery: Delivery) -> None:
         attempt = delivery.attempts + 1
         policy = self._policy(delivery.subscriber)
-        retrying = False
         try:
-            try:
-                await self._run_handler(delivery, policy.timeout_seconds)
-            except PermanentFailure as exc:
-                await self._dead_letter(delivery, attempt, exc.message)
-            except asyncio.CancelledError:
-                if _being_cancelled():
-                    raise  # stop() gave up on us: the delivery stays pending for the next run
-                # Cancelled from inside (e.g. the runner holding the invocation died): a failure.
-                error = "CancelledError: the handler's invocation was cancelled"
-                retrying = await self._failed(delivery, lane, attempt, policy, error)
-            except Exception as exc:
-                retrying = await self._failed(delivery, lane, attempt, policy, _describe(exc))
+            await run_with_deadline(self._deliver, delivery, policy.timeout_seconds)
+        except PermanentFailure as exc:
+            await self._dead_letter(delivery, attempt, exc.message, policy)
+        except AttemptLost as lost:
+            if lost.charged:
+                await self._failed(delivery, attempt, policy, lost.message, isolate=lost.isolate)
             else:
-                self._ack(delivery)
-        finally:
-            # Also on cancellation (stop): the lane is released, but _advance starts
-            # nothing once the bus is stopping.
-            if not retrying:
-                self._tracked.discard(delivery.id)
-                if lane is not None:
-                    lane.busy = False
-                    self._advance(lane)
-
-    async def _run_handler(self, delivery: Delivery, limit: float | None) -> None:
-        if limit is None:
-            await self._deliver(delivery)
-            return
-        deadline = asyncio.timeout(limit)
-        try:
-            async with deadline:
-                await self._deliver(delivery)
-        except TimeoutError:
-            # Tell our deadline apart from a TimeoutError the handler raised itself.
-            if deadline.expired():
-                raise DeliveryTimeout(f"handler still running after {limit}s; cancelled") from None
-            raise
+                await self._resume_later(delivery, policy, lost.message, isolate=lost.isolate)
+        except asyncio.CancelledError:
+            if being_cancelled():
+                raise  # stop() gave up on us: the delivery stays pending for the next run
+            # Cancelled from inside (e.g. an invocation future cancelled): a failure.
+            error = "CancelledError: the handler's invocation was cancelled"
+            await self._failed(delivery, attempt, policy, error)
+        except Exception as exc:
+            await self._failed(delivery, attempt, policy, describe(exc))
+        else:
+            self._ack(delivery, policy)
 
     async def _failed(
-        self, delivery: Delivery, lane: _Lane | None, attempt: int, policy: QueuePolicy, error: str
-    ) -> bool:
-        """Record a failed attempt; returns True if a retry was scheduled."""
+        self, delivery: Delivery, attempt: int, policy: QueuePolicy, error: str, *, isolate: bool = False
+    ) -> None:
         if attempt > policy.max_retries:
-            await self._dead_letter(delivery, attempt, error)
-            return False
+            await self._dead_letter(delivery, attempt, error, policy)
+            return
         delay = policy.retry_delay(attempt)
         logger.warning(
             "step %s failed on topic %s (attempt %d of %d), retrying in %.2fs: %s",
@@ -282,48 +349,119 @@ class EventBus:
             policy.max_retries + 1,
             delay,
             error,
-            extra=_log_fields(delivery, attempt),
+            extra=log_fields(delivery, attempt),
         )
-        retry = dataclasses.replace(
-            delivery, attempts=attempt, available_at=time.time() + delay, last_error=error
-        )
-        try:
-            await self._queue.schedule_retry(delivery.id, attempt, retry.available_at, error)
-        except Exception:
-            # The row is still pending; retrying in memory anyway only risks one extra
-            # attempt after a restart, while giving up here would strand the event.
-            logger.exception("could not record the retry of delivery %d in the queue", delivery.id)
-        if self._state != "running":
-            return False
-        # A FIFO lane stays busy: its head's retry must run before the rest of the group.
-        self._when_due(retry, lane)
-        return True
+        await self._retry(delivery, attempt, delay, error, isolate)
 
-    async def _dead_letter(self, delivery: Delivery, attempt: int, error: str) -> None:
+    async def _resume_later(
+        self, delivery: Delivery, policy: QueuePolicy, error: str, *, isolate: bool
+    ) -> None:
+        delay = policy.resume_delay()
+        logger.warning(
+            "step %s on topic %s lost its attempt to a runner death it did not cause; running it again%s "
+            "in %.2fs without spending a retry: %s",
+            delivery.subscriber,
+            delivery.topic,
+            " alone" if isolate or delivery.isolate else "",
+            delay,
+            error,
+            extra=log_fields(delivery, delivery.attempts + 1),
+        )
+        await self._retry(delivery, delivery.attempts, delay, error, isolate)
+
+    async def _retry(
+        self, delivery: Delivery, attempts: int, delay: float, error: str, isolate: bool
+    ) -> None:
+        available_at = time.time() + delay
+        try:
+            await self._queue.schedule_retry(delivery.id, attempts, available_at, error, isolate=isolate)
+        except Exception:
+            # The row is still ours (claimed): retry from memory rather than strand it until
+            # a restart. At worst the failure is not counted if the process dies meanwhile.
+            logger.exception("could not record the retry of delivery %d in the queue", delivery.id)
+            retry = dataclasses.replace(
+                delivery,
+                attempts=attempts,
+                available_at=available_at,
+                last_error=error,
+                isolate=delivery.isolate or isolate,
+            )
+            asyncio.get_running_loop().call_later(delay, self._dispatch, retry)
+            return
+        self._wake_at(available_at)
+
+    async def _dead_letter(self, delivery: Delivery, attempt: int, error: str, policy: QueuePolicy) -> None:
         logger.error(
             "step %s on topic %s moved to the dead-letter queue after %d attempt(s): %s",
             delivery.subscriber,
             delivery.topic,
             attempt,
             error,
-            extra=_log_fields(delivery, attempt),
+            extra=log_fields(delivery, attempt),
         )
         try:
             await self._queue.dead_letter(delivery.id, attempt, error)
         except Exception:
             logger.exception("could not move delivery %d to the dead-letter queue", delivery.id)
+            return
+        if policy.fifo:
+            self._request_refill()  # the next of its lane is runnable now
 
-    def _ack(self, delivery: Delivery) -> None:
-        task = asyncio.get_running_loop().create_task(self._ack_now(delivery))
-        self._acks.add(task)
-        task.add_done_callback(self._acks.discard)
+    def _ack(self, delivery: Delivery, policy: QueuePolicy) -> None:
+        if not policy.fifo:
+            # Acks are written together: those of every handler that finishes while the
+            # previous batch is being written share one statement.
+            self._acks_due.append(delivery.id)
+            if len(self._acks_due) == 1:
+                self._write_in_background(self._ack_due())
+            return
+        claim_next = self._room() > 0
+        if claim_next:
+            self._reserved += 1
+        self._write_in_background(self._ack_fifo(delivery, claim_next))
 
-    async def _ack_now(self, delivery: Delivery) -> None:
+    def _write_in_background(self, write: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(write)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _ack_due(self) -> None:
+        await asyncio.sleep(0)  # let the handlers finishing in this loop turn join
+        ids, self._acks_due = self._acks_due, []
         try:
-            await self._queue.ack(delivery.id)
+            promoted = await self._queue.ack_all(ids)
         except Exception:
             # At-least-once: an ack that is lost only means one more delivery after a restart.
+            logger.exception("could not ack %d deliveries (ids %d..%d)", len(ids), min(ids), max(ids))
+            return
+        for head in promoted:  # FIFO rows queued before their step became FIFO-less
+            self._after_lane_moved(head)
+
+    async def _ack_fifo(self, delivery: Delivery, claim_next: bool) -> None:
+        try:
+            after = await self._queue.ack(delivery.id, claim_next=claim_next)
+        except Exception:
             logger.exception("could not ack delivery %d (step %s)", delivery.id, delivery.subscriber)
+            return
+        finally:
+            if claim_next:
+                self._reserved -= 1
+        if after is not None:
+            self._after_lane_moved(after)
+
+    def _after_lane_moved(self, head: Delivery) -> None:
+        """The next delivery of a FIFO lane is its head now: run it, or wait for it."""
+        if head.claimed:
+            self._dispatch(head)
+        elif head.available_at > time.time():
+            self._wake_at(head.available_at)
+        else:
+            self._backlog[head.isolate] = True
+            self._request_refill()
+
+    def _target(self, subscriber: str) -> Target:
+        policy = self._policy(subscriber)
+        return Target(subscriber, policy.delay_seconds, policy.fifo)
 
     def _policy(self, subscriber: str) -> QueuePolicy:
         try:
@@ -333,23 +471,3 @@ class EventBus:
             # to them; the defaults keep them moving meanwhile.
             logger.warning("no queue policy for step %s; using the defaults", subscriber, exc_info=True)
             return QueuePolicy()
-
-
-def _being_cancelled() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _log_fields(delivery: Delivery, attempt: int) -> dict[str, object]:
-    return {
-        "step": delivery.subscriber,
-        "topic": delivery.topic,
-        "attempt": attempt,
-        "trace_id": delivery.trace_id,
-        "delivery_id": delivery.id,
-    }

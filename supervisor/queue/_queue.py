@@ -1,7 +1,16 @@
 """The durable queue contract (checked by tests/test_queue_contract.py).
 
-It only stores: which deliveries exist, when each may run, how often it failed.
-Deciding when to deliver is the ``EventBus``'s job.
+It stores which deliveries exist, when each may run, how often it failed, and which
+ones a consumer has *claimed* (read into memory to run). Deciding when to deliver is
+the ``EventBus``'s job; the queue answers "what may run now" in order:
+
+- a delivery is *runnable* when it is due (``available_at`` passed), not claimed, and,
+  for a FIFO target, first in its (subscriber, message group) lane: the rest of a lane
+  waits in storage until the head is acked or dead-lettered, however long the lane is;
+- ``claim`` hands out runnable deliveries oldest-due first, so a consumer can keep a
+  small window in memory whatever the backlog;
+- claims belong to the consumer that made them: they do not outlive its process, and
+  ``release_claims`` voids them in a living one (one supervisor owns a queue).
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ from typing import Protocol
 
 from supervisor.storage import JsonValue
 
-from ._types import DeadLetter, Delivery
+from ._types import DeadLetter, Delivery, Target
 
 
 class UnknownDeliveryError(KeyError):
@@ -27,30 +36,84 @@ class EventQueue(Protocol):
         topic: str,
         data: JsonValue,
         trace_id: str,
-        subscribers: Sequence[tuple[str, float]],
+        targets: Sequence[Target],
         message_group_id: str | None = None,
+        *,
+        claim: bool = False,
     ) -> list[Delivery]:
-        """Add one delivery per (subscriber, delay seconds); durable when this returns."""
+        """Add one delivery per target; durable when this returns.
+
+        ``claim``: the new deliveries that are runnable at once come back claimed
+        (``Delivery.claimed``), so the caller can run them without reading them back.
+        """
         ...
 
-    async def ack(self, delivery_id: int) -> None:
-        """Remove a delivered row. Unknown ids are ignored: acks may arrive twice."""
+    async def claim(self, limit: int, now: float, *, isolated: bool = False) -> list[Delivery]:
+        """Claim up to ``limit`` runnable deliveries due at ``now``, by (available_at, id): those
+        marked ``isolate`` if ``isolated``, the others if not (they run under separate limits)."""
+        ...
+
+    async def next_due(self, after: float) -> float | None:
+        """The earliest ``available_at`` later than ``after`` among unclaimed runnable rows, if any."""
+        ...
+
+    async def release_claims(self) -> int:
+        """Void every claim made through this queue; returns how many there were."""
+        ...
+
+    async def ack(self, delivery_id: int, *, claim_next: bool = False) -> Delivery | None:
+        """Remove a delivered row; the next delivery of its FIFO lane, if any, becomes its head
+        and is returned (None for a non-FIFO row or an emptied lane).
+
+        ``claim_next``: that next delivery comes back claimed if it is due. Unknown ids are
+        ignored (acks may arrive twice) and give None.
+        """
+        ...
+
+    async def ack_all(self, delivery_ids: Sequence[int]) -> list[Delivery]:
+        """``ack`` for many rows in one write; returns the FIFO lane heads that became runnable
+        (unclaimed)."""
         ...
 
     async def schedule_retry(
-        self, delivery_id: int, attempts: int, available_at: float, error: str
-    ) -> None: ...
+        self, delivery_id: int, attempts: int, available_at: float, error: str, *, isolate: bool = False
+    ) -> None:
+        """Record a failed (or lost) attempt and release the claim; it runs again at ``available_at``.
 
-    async def dead_letter(self, delivery_id: int, attempts: int, error: str) -> DeadLetter: ...
-
-    async def pending(self) -> list[Delivery]:
-        """Every delivery neither acked nor dead-lettered, oldest first (for crash recovery)."""
+        A FIFO head stays its lane's head. ``isolate`` is sticky: once set it stays set.
+        """
         ...
 
-    async def dead_letters(self) -> list[DeadLetter]: ...
+    async def dead_letter(self, delivery_id: int, attempts: int, error: str) -> DeadLetter:
+        """Move a delivery to the dead letters; the next delivery of its FIFO lane becomes runnable."""
+        ...
+
+    async def pending(self) -> list[Delivery]:
+        """Every delivery neither acked nor dead-lettered, oldest first (inspection and tests only:
+        it reads the whole backlog)."""
+        ...
+
+    async def dead_letters(self, subscriber: str | None = None, limit: int | None = None) -> list[DeadLetter]:
+        """Dead letters oldest first, of one subscriber if given."""
+        ...
 
     async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
-        """Move a dead letter back into the queue as a new delivery with attempts 0, due now."""
+        """Move a dead letter back into the queue as a new, unclaimed delivery with attempts 0, due now.
+
+        A FIFO one goes to the end of its lane.
+        """
+        ...
+
+    async def replay_dead_letters(self, subscriber: str | None = None) -> int:
+        """``replay_dead_letter`` for every dead letter (of one subscriber if given), oldest first."""
+        ...
+
+    async def purge_dead_letter(self, dead_letter_id: int) -> None:
+        """Delete one dead letter for good."""
+        ...
+
+    async def purge_dead_letters(self, subscriber: str | None = None) -> int:
+        """Delete every dead letter (of one subscriber if given); returns how many."""
         ...
 
     async def close(self) -> None: ...
@@ -58,5 +121,5 @@ class EventQueue(Protocol):
 
 def unknown(kind: str, ident: int) -> UnknownDeliveryError:
     return UnknownDeliveryError(
-        f"no {kind} with id {ident} in the queue (already acked, dead-lettered or replayed?)"
+        f"no {kind} with id {ident} in the queue (already acked, dead-lettered, replayed or purged?)"
     )

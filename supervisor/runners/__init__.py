@@ -1,5 +1,6 @@
 """Runner processes: how they are started, spoken to, pooled and restarted."""
 
+from supervisor.runners._backoff import RestartBackoff
 from supervisor.runners._connection import ContextCallHandler, RunnerConnection
 from supervisor.runners._errors import (
     ContextCallError,
@@ -9,6 +10,7 @@ from supervisor.runners._errors import (
     RunnerUnavailable,
 )
 from supervisor.runners._files import RunnerFiles, runner_files
+from supervisor.runners._isolation import IsolatedRunner
 from supervisor.runners._node_env import MIN_NODE_MAJOR, cache_dir, find_node, installed_node_runner
 from supervisor.runners._pool import PoolSettings, RunnerPool
 from supervisor.runners._python_env import ProjectPython, project_python
@@ -19,8 +21,10 @@ __all__ = [
     "ContextCallError",
     "ContextCallHandler",
     "InvocationTimeout",
+    "IsolatedRunner",
     "PoolSettings",
     "ProjectPython",
+    "RestartBackoff",
     "RunnerConnection",
     "RunnerDied",
     "RunnerFiles",

@@ -77,6 +77,8 @@ class RunnerConnection:
         self._call_tasks: set[asyncio.Task[None]] = set()
         self._closed = asyncio.Event()
         self.close_reason = ""
+        # False once the supervisor itself ends the runner: its death is then nobody's fault.
+        self._fault = True
         self.hello: HelloReply | None = None
         self._reader: asyncio.Task[None] | None = None
         self._stderr_reader: asyncio.Task[None] | None = None
@@ -172,6 +174,7 @@ class RunnerConnection:
         """Ask the runner to finish in-flight work and exit; kill it after the grace period."""
         if self._proc is None or self._closed.is_set():
             return
+        self._fault = False
         with contextlib.suppress(RunnerUnavailable):
             self._send(encode_shutdown(int(grace * 1000)))
         if self._proc.stdin is not None:
@@ -182,11 +185,12 @@ class RunnerConnection:
         except TimeoutError:
             await self.kill("did not exit after shutdown")
 
-    async def kill(self, reason: str) -> None:
+    async def kill(self, reason: str, *, fault: bool = True) -> None:
         if self._proc is None:
             return
         if not self.close_reason:
             self.close_reason = reason
+            self._fault = self._fault and fault
         if self._proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self._proc.kill()
@@ -324,7 +328,9 @@ class RunnerConnection:
             last_words = f": {self._stderr_tail[-1]}" if self._stderr_tail and self.hello is None else ""
             self.close_reason = f"exited with status {code}{last_words}"
         self._closed.set()
-        died = RunnerDied(f"{self.runner_id} {self.close_reason}")
+        died = RunnerDied(
+            f"{self.runner_id} {self.close_reason}", in_flight=self._session.in_flight, fault=self._fault
+        )
         for future in self._session.close():
             if not future.done():
                 future.set_exception(died)

@@ -6,7 +6,23 @@ class RunnerUnavailable(Exception):
 
 
 class RunnerDied(RunnerUnavailable):
-    """The runner exited, hung or was killed while the invocation was in flight."""
+    """The runner exited, hung or was killed while the invocation was in flight.
+
+    ``in_flight``: how many invocations the runner had when it died, this one included
+    (0: the invocation never reached a live runner). ``fault``: False when the supervisor
+    itself stopped the runner (shutdown, reload) rather than the runner failing.
+    Who pays for a death is decided from these two (README, Guarantees).
+    """
+
+    def __init__(self, message: str, *, in_flight: int = 0, fault: bool = True) -> None:
+        super().__init__(message)
+        self.in_flight = in_flight
+        self.fault = fault
+
+    @property
+    def alone(self) -> bool:
+        """The invocation was the only one in its runner: the death can only be its own doing."""
+        return self.fault and self.in_flight == 1
 
 
 class InvocationTimeout(Exception):

@@ -2,7 +2,11 @@
 
 A slot is alive only while its process runs *and* answers pings in time and
 stays under its memory limit (psutil); otherwise it is killed and respawned,
-with exponential backoff while it keeps failing.
+after a wait that grows while it keeps failing (``RestartBackoff``).
+
+An invocation may bring its own memory limit (a step's ``handler.ram``): the runner's
+growth while it runs, sampled with the other memory checks and once more when it
+returns, must stay under that many MB, or the runner is recycled as for the global limit.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from pathlib import Path
 import psutil
 
 from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
+from supervisor.runners._backoff import RestartBackoff
 from supervisor.runners._connection import ContextCallHandler, RunnerConnection
-from supervisor.runners._errors import RunnerUnavailable
+from supervisor.runners._errors import RunnerDied, RunnerUnavailable
 from supervisor.runners._spec import RunnerSpec
 
 _logger = logging.getLogger("motia.runner")
+_MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,12 +39,30 @@ class PoolSettings:
     memory_limit_mb: float = 1024.0
     memory_check_interval: float = 1.0
     start_timeout: float = 30.0
-    backoff_initial: float = 0.2
-    backoff_max: float = 10.0
-    #: how long a slot must stay up before its backoff resets
-    stable_after: float = 30.0
+    #: restart waits: see RestartBackoff for the curve
+    restart_backoff_base: float = 0.25
+    restart_backoff_cap: float = 4.0
+    restart_forgive_after: float = 2.0
     #: how long an invocation waits for a restarting runner before giving up
     acquire_timeout: float = 15.0
+
+
+@dataclass(eq=False)
+class _MemoryWatch:
+    """An invocation with its own memory limit, and the runner's RSS when it started."""
+
+    step_name: str
+    limit_mb: float
+    rss_at_start: int
+
+    def breach(self, rss: int) -> str | None:
+        growth = (rss - self.rss_at_start) / _MB
+        if growth <= self.limit_mb:
+            return None
+        return (
+            f"step {self.step_name} grew the runner by {growth:.0f} MB, "
+            f"over its handler.ram of {self.limit_mb:g} MB"
+        )
 
 
 class RunnerPool:
@@ -52,8 +76,10 @@ class RunnerPool:
         stream_files: list[str],
         settings: PoolSettings,
         hook_files: Sequence[str] = (),
+        name: str | None = None,
     ) -> None:
         self.runner = spec.runner
+        self.name = name or spec.runner
         self._spec = spec
         self._root = project_root
         self._log_level = log_level
@@ -67,6 +93,8 @@ class RunnerPool:
         self._slots: list[asyncio.Task[None]] = []
         self._first_load: asyncio.Future[LoadResult] | None = None
         self._stopping = False
+        self._processes: dict[RunnerConnection, psutil.Process] = {}
+        self._watches: dict[RunnerConnection, set[_MemoryWatch]] = {}
         self.restarts = 0
 
     # -------------------------------------------------------------- lifecycle
@@ -79,7 +107,7 @@ class RunnerPool:
         """
         self._first_load = asyncio.get_running_loop().create_future()
         for index in range(self._settings.size):
-            runner_id = f"{self.runner}-{index}"
+            runner_id = f"{self.name}-{index}"
             self._slots.append(asyncio.create_task(self._run_slot(runner_id), name=f"slot-{runner_id}"))
         result = await self._first_load
         async with self._ready_changed:
@@ -121,9 +149,37 @@ class RunnerPool:
         trace_id: str,
         topic: str = "",
         timeout: float | None = None,
+        memory_limit_mb: float | None = None,
     ) -> InvokeResult:
         connection = self._pick() or await self._wait_for_runner(step_name)
-        return await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, timeout)
+        if memory_limit_mb is None:
+            return await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, timeout)
+        process = self._process(connection)
+        if process is None:  # it is exiting: the invocation fails as in any dying runner
+            return await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, timeout)
+        watch = _MemoryWatch(step_name, memory_limit_mb, _rss(process))
+        watches = self._watches.setdefault(connection, set())
+        watches.add(watch)
+        try:
+            result = await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, timeout)
+        finally:
+            watches.discard(watch)
+        # Also when it returned between two periodic checks: the growth stays in the runner.
+        breach = watch.breach(_rss(process))
+        if breach is not None:
+            bystanders = connection.in_flight
+            await connection.kill(breach)
+            raise RunnerDied(f"{connection.runner_id} {breach}", in_flight=bystanders + 1)
+        return result
+
+    def _process(self, connection: RunnerConnection) -> psutil.Process | None:
+        process = self._processes.get(connection)
+        if process is None and connection.pid is not None and connection.alive:
+            try:
+                process = self._processes[connection] = psutil.Process(connection.pid)
+            except psutil.Error:
+                return None
+        return process
 
     def _pick(self) -> RunnerConnection | None:
         ready = self._ready
@@ -164,30 +220,36 @@ class RunnerPool:
     # -------------------------------------------------------------- one slot
 
     async def _run_slot(self, runner_id: str) -> None:
-        backoff = self._settings.backoff_initial
+        settings = self._settings
+        backoff = RestartBackoff(
+            settings.restart_backoff_base, settings.restart_backoff_cap, settings.restart_forgive_after
+        )
         while not self._stopping:
             connection = RunnerConnection(
                 self._spec, runner_id, self._root, self._log_level, self._on_context_call
             )
-            started = time.monotonic()
+            ready_at: float | None = None
             try:
-                await connection.start(self._settings.start_timeout)
+                await connection.start(settings.start_timeout)
                 result = await connection.load(
                     self._step_files, self._stream_files, hook_files=self._hook_files
                 )
                 if self._first_load is not None and not self._first_load.done():
                     self._first_load.set_result(result)
                 await self._set_ready(connection, True)
+                ready_at = time.monotonic()
                 _logger.debug("runner %s ready (pid %s)", runner_id, connection.pid)
                 reason = await self._watch(connection)
             except asyncio.CancelledError:
-                await connection.kill("supervisor stopping")
+                await connection.kill("supervisor stopping", fault=False)
                 raise
             except Exception as exc:
                 reason = str(exc)
                 await connection.kill(reason)
             finally:
                 await self._set_ready(connection, False)
+                self._processes.pop(connection, None)
+                self._watches.pop(connection, None)
             if self._stopping:
                 return
             if self._first_load is not None and not self._first_load.done():
@@ -195,12 +257,11 @@ class RunnerPool:
                     RunnerUnavailable(f"runner {runner_id} failed to start: {reason}")
                 )
                 return
-            if time.monotonic() - started > self._settings.stable_after:
-                backoff = self._settings.backoff_initial
+            served = 0.0 if ready_at is None else time.monotonic() - ready_at
+            delay = backoff.after_fault(served)
             self.restarts += 1
-            _logger.warning("runner %s stopped (%s); restarting in %.1fs", runner_id, reason, backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self._settings.backoff_max)
+            _logger.warning("runner %s stopped (%s); restarting in %.2fs", runner_id, reason, delay)
+            await asyncio.sleep(delay)
 
     async def _watch(self, connection: RunnerConnection) -> str:
         """Return once the runner has exited or been killed for failing a health check.
@@ -227,15 +288,26 @@ class RunnerPool:
 
     async def _check_memory(self, connection: RunnerConnection) -> None:
         settings = self._settings
-        if connection.pid is None:
+        process = self._process(connection)
+        if process is None:
             return
         try:
-            process = psutil.Process(connection.pid)
             while connection.alive:
                 await asyncio.sleep(settings.memory_check_interval)
-                rss_mb = process.memory_info().rss / (1024 * 1024)
+                rss = _rss(process)
                 limit = settings.memory_limit_mb
-                if rss_mb > limit:
-                    await connection.kill(f"memory {rss_mb:.0f} MB over the {limit:g} MB limit")
+                if rss / _MB > limit:
+                    await connection.kill(f"memory {rss / _MB:.0f} MB over the {limit:g} MB limit")
+                    return
+                for watch in list(self._watches.get(connection, ())):
+                    breach = watch.breach(rss)
+                    if breach is not None:
+                        await connection.kill(breach)
+                        return
         except psutil.Error:
             return  # the process is gone; wait_closed() reports why
+
+
+def _rss(process: psutil.Process) -> int:
+    rss: int = process.memory_info().rss
+    return rss

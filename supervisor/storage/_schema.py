@@ -65,4 +65,31 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=2,
+        description="queue lanes and claims: read the backlog in a bounded window",
+        statements=(
+            # fifo: the row takes part in its (subscriber, message_group_id) lane.
+            # held: a FIFO row waiting behind its lane's head (the lowest id of the lane).
+            # isolate: the row was in flight when a runner died; it runs alone from now on.
+            # Rows written by version 1 were queued without lanes (fifo 0): they run unordered.
+            # Claims are not stored: they belong to the process that made them (queue/_sqlite.py).
+            "ALTER TABLE queue_deliveries ADD COLUMN fifo INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE queue_deliveries ADD COLUMN held INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE queue_deliveries ADD COLUMN isolate INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE queue_dead_letters ADD COLUMN fifo INTEGER NOT NULL DEFAULT 0",
+            # What may run, oldest due first (isolated rows apart): a range of this index,
+            # read without touching the rows, whatever the backlog.
+            """
+            CREATE INDEX queue_runnable ON queue_deliveries (isolate, available_at, id)
+            WHERE held = 0
+            """,
+            # A FIFO lane in order: its head, and whether it has one at all.
+            """
+            CREATE INDEX queue_fifo_lanes ON queue_deliveries (subscriber, message_group_id, id)
+            WHERE fifo = 1
+            """,
+            "CREATE INDEX queue_dead_letters_by_subscriber ON queue_dead_letters (subscriber, id)",
+        ),
+    ),
 )

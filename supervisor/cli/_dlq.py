@@ -1,0 +1,123 @@
+"""``motia dlq list|replay|purge``: the dead letters of a running server, over its HTTP API."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from supervisor.cli._client import ServerUnreachable, call
+
+PATH = "/__motia/dead-letters"
+
+
+def add_commands(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add ``dlq`` and its sub-commands to the ``motia`` parser."""
+    dlq = commands.add_parser("dlq", help="dead letters of a running server: list, replay, purge")
+    actions = dlq.add_subparsers(dest="dlq_command", required=True)
+    listing = actions.add_parser("list", help="list dead letters, oldest first")
+    listing.add_argument("--limit", type=int, help="show at most this many")
+    listing.add_argument("--json", action="store_true", help="print the server's JSON answer")
+    replay = actions.add_parser("replay", help="queue dead letters again (attempts start over)")
+    purge = actions.add_parser("purge", help="delete dead letters for good")
+    for parser in (listing, replay, purge):
+        parser.add_argument("--step", help="only the dead letters of this step")
+        client_options(parser)
+    for parser in (replay, purge):
+        parser.add_argument("ids", nargs="*", type=int, metavar="ID", help="dead letter ids (see `dlq list`)")
+        parser.add_argument("--all", action="store_true", help="every dead letter (of --step, if given)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.dlq_command == "list":
+            return _list(args)
+        if bool(args.ids) == args.all:
+            print(f"motia dlq {args.dlq_command}: give dead letter ids or --all (not both)", file=sys.stderr)
+            return 2
+        if args.ids and args.step:
+            print(f"motia dlq {args.dlq_command}: --step goes with --all, not with ids", file=sys.stderr)
+            return 2
+        return _apply(args)
+    except ServerUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+def _list(args: argparse.Namespace) -> int:
+    status, body = call(args.host, args.port, "GET", PATH + _query(step=args.step, limit=args.limit))
+    if status != 200:
+        return _failed("list", body)
+    if args.json:
+        print(json.dumps(body, indent=2))
+        return 0
+    letters = body["deadLetters"]
+    if not letters:
+        print("no dead letters")
+        return 0
+    rows = [("ID", "STEP", "TOPIC", "ATTEMPTS", "FAILED AT (UTC)", "ERROR")]
+    for letter in letters:
+        failed_at = datetime.datetime.fromtimestamp(letter["failedAt"], datetime.UTC)
+        rows.append(
+            (
+                str(letter["id"]),
+                letter["subscriber"],
+                letter["topic"],
+                str(letter["attempts"]),
+                failed_at.strftime("%Y-%m-%d %H:%M:%S"),
+                _one_line(letter["error"]),
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    return 0
+
+
+def _apply(args: argparse.Namespace) -> int:
+    """``replay`` or ``purge``: of the ids given, or of every dead letter (of ``--step``)."""
+    verb = args.dlq_command
+    done = "replayed" if verb == "replay" else "purged"
+    if args.all:
+        method, path = ("POST", f"{PATH}/replay") if verb == "replay" else ("DELETE", PATH)
+        status, body = call(args.host, args.port, method, path + _query(step=args.step))
+        if status != 200:
+            return _failed(verb, body)
+        print(f"{done} {body[done]} dead letter(s)")
+        return 0
+    failures = 0
+    for ident in args.ids:
+        one = f"{PATH}/{ident}"
+        method, path = ("POST", f"{one}/replay") if verb == "replay" else ("DELETE", one)
+        status, body = call(args.host, args.port, method, path)
+        if status != 200:
+            failures += _failed(verb, body)
+        elif verb == "replay":
+            replayed = body["replayed"]
+            print(
+                f"replayed dead letter {ident} as delivery {replayed['deliveryId']} "
+                f"(step {replayed['step']}, topic {replayed['topic']})"
+            )
+        else:
+            print(f"purged dead letter {ident}")
+    return 1 if failures else 0
+
+
+def _query(**params: object) -> str:
+    given = {name: value for name, value in params.items() if value is not None}
+    return "?" + urllib.parse.urlencode(given) if given else ""
+
+
+def _failed(command: str, body: Any) -> int:
+    message = body.get("message", body) if isinstance(body, dict) else body
+    print(f"motia dlq {command}: {message}", file=sys.stderr)
+    return 1
+
+
+def _one_line(text: str, limit: int = 100) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -1,0 +1,82 @@
+"""``/__motia/dead-letters``: list, replay and purge the events that failed for good.
+
+Every answer is JSON; an id that is not a dead letter answers 404. ``?step=NAME``
+narrows the list, replay-all and purge-all to one subscriber step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Quart, Response, request
+
+from supervisor.http._backend import Backend
+from supervisor.http._quart import json_response
+from supervisor.queue import DeadLetter, UnknownDeliveryError
+
+PREFIX = "/__motia/dead-letters"
+
+
+def register_dead_letters(app: Quart, runtime: Backend) -> None:
+    @app.route(PREFIX, methods=["GET"])
+    async def list_dead_letters() -> Response:
+        limit = request.args.get("limit")
+        if limit is not None and not (limit.isdigit() and int(limit) > 0):
+            return _error(400, "Bad Request", f"limit must be a positive integer (got {limit!r})")
+        entries = await runtime.dead_letters(_step(), int(limit) if limit else None)
+        return json_response(200, {"deadLetters": [_describe(entry) for entry in entries]})
+
+    @app.route(f"{PREFIX}/replay", methods=["POST"])
+    async def replay_all() -> Response:
+        return json_response(200, {"replayed": await runtime.replay_dead_letters(_step())})
+
+    @app.route(PREFIX, methods=["DELETE"])
+    async def purge_all() -> Response:
+        return json_response(200, {"purged": await runtime.purge_dead_letters(_step())})
+
+    @app.route(f"{PREFIX}/<ident>/replay", methods=["POST"])
+    async def replay_one(ident: str) -> Response:
+        if not ident.isdigit():
+            return _unknown(ident)
+        try:
+            delivery = await runtime.replay_dead_letter(int(ident))
+        except UnknownDeliveryError:
+            return _unknown(ident)
+        replayed = {"deadLetterId": int(ident), "deliveryId": delivery.id, "step": delivery.subscriber}
+        return json_response(200, {"replayed": {**replayed, "topic": delivery.topic}})
+
+    @app.route(f"{PREFIX}/<ident>", methods=["DELETE"])
+    async def purge_one(ident: str) -> Response:
+        if not ident.isdigit():
+            return _unknown(ident)
+        try:
+            await runtime.purge_dead_letter(int(ident))
+        except UnknownDeliveryError:
+            return _unknown(ident)
+        return json_response(200, {"purged": 1})
+
+
+def _step() -> str | None:
+    return request.args.get("step") or None
+
+
+def _describe(entry: DeadLetter) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "topic": entry.topic,
+        "subscriber": entry.subscriber,
+        "data": entry.data,
+        "traceId": entry.trace_id,
+        "messageGroupId": entry.message_group_id,
+        "attempts": entry.attempts,
+        "error": entry.last_error,
+        "failedAt": entry.failed_at,
+    }
+
+
+def _unknown(ident: str) -> Response:
+    return _error(404, "Not Found", f"no dead letter with id {ident!r}")
+
+
+def _error(status: int, error: str, message: str) -> Response:
+    return json_response(status, {"error": error, "message": message})

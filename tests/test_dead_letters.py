@@ -1,0 +1,148 @@
+"""Dead letters: list, replay and purge over HTTP and through the real ``motia dlq`` CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.project import write_project
+from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
+
+pytestmark = pytest.mark.e2e
+
+FILES = {
+    # Fails until someone flips the switch; no retries, so one failure is a dead letter.
+    "steps/fragile.step.js": """
+        exports.config = {
+          type: 'event', name: 'Fragile', subscribes: ['fragile'], emits: [],
+          infrastructure: { queue: { maxRetries: 0 } },
+        }
+        exports.handler = async (input, { state, traceId }) => {
+          if (!(await state.get('switch', 'fixed'))) throw new Error('not fixed yet')
+          await state.set('processed', traceId, input)
+        }
+    """,
+    "steps/doomed.step.js": """
+        exports.config = {
+          type: 'event', name: 'Doomed', subscribes: ['doomed'], emits: [],
+          infrastructure: { queue: { maxRetries: 0 } },
+        }
+        exports.handler = async () => { throw new Error('doomed\\nfor good') }
+    """,
+    "steps/fix.step.js": """
+        exports.config = { type: 'api', name: 'Fix', path: '/fix', method: 'POST', emits: [] }
+        exports.handler = async (req, { state }) => {
+          await state.set('switch', 'fixed', true)
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/processed.step.js": """
+        exports.config = { type: 'api', name: 'Processed', path: '/processed/:trace', method: 'GET', emits: [] }
+        exports.handler = async (req, { state }) =>
+          ({ status: 200, body: { value: await state.get('processed', req.pathParams.trace) } })
+    """,
+}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[MotiaServer]:
+    with MotiaServer(write_project(tmp_path, FILES)) as running:
+        yield running
+
+
+def dlq(server: MotiaServer, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        motia_argv("dlq", *args, "-p", str(server.port)),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def emit(server: MotiaServer, topic: str, data: Any) -> str:
+    response = server.client.post("/__motia/emit", json={"topic": topic, "data": data})
+    assert response.status_code == 200, response.text
+    trace_id: str = response.json()["traceId"]
+    return trace_id
+
+
+def listed(server: MotiaServer, *args: str) -> list[dict[str, Any]]:
+    done = dlq(server, "list", "--json", *args)
+    assert done.returncode == 0, done.stderr
+    letters: list[dict[str, Any]] = json.loads(done.stdout)["deadLetters"]
+    return letters
+
+
+def processed(server: MotiaServer, trace_id: str) -> Any:
+    return server.client.get(f"/processed/{trace_id}").json()["value"]
+
+
+def test_dlq_lists_replays_and_purges_through_the_cli(server: MotiaServer) -> None:
+    first = emit(server, "fragile", {"n": 1})
+    second = emit(server, "fragile", {"n": 2})
+    doomed = emit(server, "doomed", {})
+    letters = eventually(lambda: len(listed(server)) == 3 and listed(server))
+    by_trace = {letter["traceId"]: letter for letter in letters}
+    assert by_trace[first]["subscriber"] == "Fragile"
+    assert by_trace[first]["error"].endswith("not fixed yet")
+    assert [letter["traceId"] for letter in listed(server, "--step", "Fragile")] == [first, second]
+    assert len(listed(server, "--limit", "1")) == 1
+
+    table = dlq(server, "list")
+    assert table.returncode == 0, table.stderr
+    header, *rows = table.stdout.splitlines()
+    assert header.split()[:4] == ["ID", "STEP", "TOPIC", "ATTEMPTS"]
+    assert len(rows) == 3
+    doomed_row = next(row for row in rows if row.startswith(str(by_trace[doomed]["id"]) + " "))
+    assert "Doomed" in doomed_row and "doomed for good" in doomed_row  # one line per letter
+
+    server.client.post("/fix")
+    one = dlq(server, "replay", str(by_trace[first]["id"]))
+    assert one.returncode == 0, one.stderr
+    assert f"replayed dead letter {by_trace[first]['id']} as delivery" in one.stdout
+    assert eventually(lambda: processed(server, first)) == {"n": 1}
+    rest = dlq(server, "replay", "--all", "--step", "Fragile")
+    assert (rest.returncode, rest.stdout.strip()) == (0, "replayed 1 dead letter(s)")
+    assert eventually(lambda: processed(server, second)) == {"n": 2}
+    assert [letter["traceId"] for letter in listed(server)] == [doomed]
+
+    purged = dlq(server, "purge", "--all")
+    assert (purged.returncode, purged.stdout.strip()) == (0, "purged 1 dead letter(s)")
+    assert dlq(server, "list").stdout.strip() == "no dead letters"
+
+    again = emit(server, "doomed", {})
+    (letter,) = eventually(lambda: listed(server))
+    assert letter["traceId"] == again
+    single = dlq(server, "purge", str(letter["id"]))
+    assert (single.returncode, single.stdout.strip()) == (0, f"purged dead letter {letter['id']}")
+    assert listed(server) == []
+
+
+def test_unknown_dead_letters_answer_404_and_the_cli_says_so(server: MotiaServer) -> None:
+    client = server.client
+    for method, path in [
+        ("POST", "/__motia/dead-letters/4242/replay"),
+        ("POST", "/__motia/dead-letters/abc/replay"),
+        ("DELETE", "/__motia/dead-letters/4242"),
+    ]:
+        response = client.request(method, path)
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["error"] == "Not Found"
+        assert "no dead letter with id" in response.json()["message"]
+    assert client.post("/__motia/dead-letters/replay").json() == {"replayed": 0}
+    assert client.delete("/__motia/dead-letters").json() == {"purged": 0}
+    assert client.get("/__motia/dead-letters", params={"limit": "x"}).status_code == 400
+
+    replay = dlq(server, "replay", "4242")
+    assert replay.returncode == 1
+    assert "motia dlq replay: no dead letter with id '4242'" in replay.stderr
+    purge = dlq(server, "purge", "4242")
+    assert purge.returncode == 1 and "no dead letter with id" in purge.stderr
+    usage = dlq(server, "replay")
+    assert usage.returncode == 2 and "give dead letter ids or --all" in usage.stderr
