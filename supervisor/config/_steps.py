@@ -70,6 +70,9 @@ class ApiStepConfig(_EmittingStep):
     # Status code -> schema. JSON object keys arrive as strings ("201") and are read as integers.
     response_schema: dict[StatusCode, JsonSchema] | None = None
     middleware: tuple[str, ...] = ()
+    #: validate request bodies against ``bodySchema`` in the core, after the middleware chain;
+    #: None: the project's ``api.validateBody`` decides (off by default, as in Motia)
+    validate_body: bool | None = None
     query_params: tuple[QueryParam, ...] = ()
     # Not documented for api steps, but upstream accepts it; kept as given, None when absent.
     infrastructure: Infrastructure | None = None

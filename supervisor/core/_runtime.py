@@ -43,7 +43,7 @@ from supervisor.runners import (
     RunnerUnavailable,
     spec_for,
 )
-from supervisor.settings import Settings
+from supervisor.settings import CorsSettings, Settings
 from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
 from supervisor.storage import SqliteDatabase
 from supervisor.streams import MemoryStreamStore, SqliteStreamStore, Streams, StreamStore
@@ -184,7 +184,7 @@ class Runtime:
                 startup_problems.append(LoadProblem(f"<{runner} runner>", f"could not start: {outcome}"))
             else:
                 results[runner] = outcome
-        registry = build_registry(results, discovery.hook_files)
+        registry = build_registry(results, discovery.hook_files, settings.config.api.validate_body)
         registry.problems[:0] = startup_problems
         return pools, isolated, registry
 
@@ -264,6 +264,10 @@ class Runtime:
     @property
     def expose_errors(self) -> bool:
         return self.settings.mode == "dev"
+
+    @property
+    def cors(self) -> CorsSettings | None:
+        return self.settings.config.cors
 
     def pool_for(self, step: Step) -> RunnerPool:
         pool = self.pools.get(step.runner)
