@@ -124,6 +124,13 @@ def test_malformed_json_is_a_400_naming_the_parse_error(conformance_server: Moti
     assert "not valid JSON" in response.json()["message"]
 
 
+@lang_param
+def test_paths_match_whatever_their_case_as_in_express(conformance_server: MotiaServer, lang: str) -> None:
+    response = conformance_server.client.post(f"/{lang.upper()}/Request/AbC", json={})
+    assert response.status_code == 200, response.text
+    assert response.json()["pathParams"] == {"id": "AbC"}
+
+
 def test_unknown_path_is_a_json_404(conformance_server: MotiaServer) -> None:
     response = conformance_server.client.get("/nowhere")
     assert response.status_code == 404
