@@ -43,13 +43,14 @@ def test_a_steps_own_validate_body_overrides_the_project(
     assert (step.body_validator is not None) is validates
 
 
-def test_validate_body_without_a_body_schema_is_a_load_problem() -> None:
+def test_validate_body_without_a_body_schema_is_a_config_error_naming_the_field() -> None:
     config = {"type": "api", "name": "Create", "path": "/create", "method": "POST", "validateBody": True}
     loaded = LoadResult(1, (LoadedFile("steps/create.step.ts", orjson.dumps(config)),), (), ())
-    problems = build_registry({"node": loaded}, ()).problems
-    assert [str(problem) for problem in problems] == [
-        "steps/create.step.ts: step 'Create': validateBody is true but it has no bodySchema"
-    ]
+    registry = build_registry({"node": loaded}, ())
+    assert registry.steps == {}
+    [problem] = registry.problems
+    assert problem.message.startswith("steps/create.step.ts: step \"Create\": field 'validateBody'")
+    assert "no bodySchema" in problem.message
 
 
 class _Invoker:

@@ -118,16 +118,8 @@ def build_registry(
             step = Step(config, loaded.file, runner)
             try:
                 if isinstance(config, ApiStepConfig):
-                    schema = config.body_schema
-                    if config.validate_body is True and not schema:
-                        registry.problems.append(
-                            LoadProblem(
-                                loaded.file,
-                                f"step {config.name!r}: validateBody is true but it has no bodySchema",
-                            )
-                        )
                     validates = validate_body if config.validate_body is None else config.validate_body
-                    step.body_validator = compile_schema(schema) if validates else None
+                    step.body_validator = compile_schema(config.body_schema) if validates else None
                 elif isinstance(config, EventStepConfig):
                     step.input_validator = compile_schema(config.input)
             except ValueError as exc:
