@@ -6,11 +6,12 @@ Precedence: CLI flag > environment variable > motia.config.json > default.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Adapter = Literal["sqlite", "memory"]
 Mode = Literal["dev", "start"]
@@ -49,6 +50,48 @@ class RunnerSettings(_Model):
     heartbeat_timeout_s: float = Field(10.0, alias="heartbeatTimeoutSeconds", gt=0)
 
 
+class ApiSettings(_Model):
+    #: validate request bodies against ``bodySchema`` in the core (a step's own ``validateBody``
+    #: overrides it); off by default, as in Motia, where projects validate in handlers or middleware
+    validate_body: bool = Field(False, alias="validateBody")
+
+
+#: an origin as browsers send it: scheme://host[:port], nothing after
+_ORIGIN = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#\s]+")
+
+
+class CorsSettings(_Model):
+    """Cross-origin requests. The defaults are what Motia's server answers: any origin, any method
+    and header, preflights cached 600 s."""
+
+    origins: list[str] = ["*"]
+    methods: list[str] = ["*"]
+    allowed_headers: list[str] = Field(["*"], alias="allowedHeaders")
+    exposed_headers: list[str] = Field(["x-trace-id"], alias="exposedHeaders")
+    credentials: bool = False
+    max_age_s: int = Field(600, alias="maxAge", ge=0)
+
+    @field_validator("origins")
+    @classmethod
+    def _serialized_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port] with no path or trailing "
+                    "slash (like 'http://localhost:5173'), or '*' for any origin"
+                )
+        return origins
+
+    @model_validator(mode="after")
+    def _no_credentials_for_any_origin(self) -> CorsSettings:
+        if self.credentials and "*" in self.origins:
+            raise ValueError(
+                '"credentials": true needs the list of origins allowed to send them; browsers refuse '
+                'credentials with "*" (and answering every origin would let any site use them)'
+            )
+        return self
+
+
 class ProjectConfig(_Model):
     """The contents of ``motia.config.json`` (every key optional)."""
 
@@ -58,6 +101,18 @@ class ProjectConfig(_Model):
     runners: RunnerSettings = RunnerSettings()
     api_timeout_s: float = Field(30.0, alias="apiTimeoutSeconds", gt=0)
     shutdown_grace_s: float = Field(10.0, alias="shutdownGraceSeconds", ge=0)
+    api: ApiSettings = ApiSettings()
+    #: None: no CORS headers and no preflight answers (``"cors": false``)
+    cors: CorsSettings | None = CorsSettings()
+
+    @field_validator("cors", mode="before")
+    @classmethod
+    def _cors_switch(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        if value is False:
+            return None
+        return value
 
 
 class SettingsError(Exception):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,37 @@ from tests.support.server import MotiaServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LANGUAGES = ["ts", "js", "py"]
+#: npm packages the tests drive (Motia's stream clients, playwright, qs): see its package.json
+CLIENTS_DIR = Path(__file__).parent / "clients"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def client_packages() -> Path:
+    """tests/clients/node_modules (scripts/setup installs it; a bare checkout installs it here)."""
+    stamp = CLIENTS_DIR / "node_modules" / ".motia-installed"
+    lock = CLIENTS_DIR / "package-lock.json"
+    if not stamp.exists() or lock.stat().st_mtime > stamp.stat().st_mtime:
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=CLIENTS_DIR,
+            check=True,
+            timeout=300,
+        )
+        stamp.touch()
+    return CLIENTS_DIR
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium, for tests that need a real browser (a failure on CI, a skip elsewhere)."""
+    found = next((path for path in CHROMIUM_CANDIDATES if Path(path).exists()), None)
+    if found is None:
+        message = "Debian's chromium is not installed (scripts/setup installs it where apt-get exists)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,10 @@ asserts the same thing for each.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
+import h11
 import httpx
 import pytest
 
@@ -60,13 +62,57 @@ def test_api_step_receives_params_query_body_headers_and_sets_status(
 
 
 @lang_param
-def test_body_failing_the_schema_is_rejected_with_every_failing_field(
+def test_body_schema_is_not_enforced_by_default_the_handler_gets_the_body(
     conformance_server: MotiaServer, lang: str
 ) -> None:
     response = conformance_server.client.post(f"/{lang}/echo/1", json={"count": -1})
+    assert response.status_code == 201, response.text  # as in Motia: bodySchema documents, it does not check
+    assert response.json()["body"] == {"count": -1}
+
+
+@lang_param
+def test_a_handlers_own_validation_answer_reaches_the_client(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    response = conformance_server.client.post(f"/{lang}/signup", json={"email": "not an email", "age": 7})
+    assert response.status_code == 400, response.text
+    assert response.json() == {"error": "Invalid signup", "details": ["email", "age"]}
+    accepted = conformance_server.client.post(f"/{lang}/signup", json={"email": "a@b.io", "age": 30})
+    assert accepted.status_code == 201, accepted.text
+
+
+@lang_param
+def test_a_step_that_turns_validation_on_gets_a_400_with_every_failing_field(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    response = conformance_server.client.post(f"/{lang}/strict", json={"count": -1})
     assert response.status_code == 400
-    fields = {error["field"] for error in response.json()["errors"]}
-    assert fields == {"name", "count"}
+    body = response.json()
+    assert body["error"] == "Validation failed"
+    assert {error["field"] for error in body["errors"]} == {"name", "count"}
+    accepted = conformance_server.client.post(f"/{lang}/strict", json={"name": "Rex", "count": 1})
+    assert accepted.status_code == 201, accepted.text
+
+
+@lang_param
+def test_middleware_answers_before_body_validation(conformance_server: MotiaServer, lang: str) -> None:
+    response = conformance_server.client.post(f"/{lang}/guarded", json={"name": 5})
+    assert response.status_code == 401, response.text  # the middleware's answer, not our 400
+    assert response.json() == {"error": "Unauthorized"}
+
+
+@lang_param
+def test_body_validation_runs_after_the_middleware_chain_on_the_body_it_left(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    auth = {"authorization": "Bearer letmein"}
+    rejected = conformance_server.client.post(f"/{lang}/guarded", json={"name": 5}, headers=auth)
+    assert rejected.status_code == 400, rejected.text
+    assert {error["field"] for error in rejected.json()["errors"]} == {"name"}  # count was filled in
+    assert rejected.headers["x-after-validation"] == "seen"  # the 400 went back up through the middleware
+    accepted = conformance_server.client.post(f"/{lang}/guarded", json={"name": "Rex"}, headers=auth)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json() == {"received": {"name": "Rex", "count": 0}}
 
 
 @lang_param
@@ -76,6 +122,13 @@ def test_malformed_json_is_a_400_naming_the_parse_error(conformance_server: Moti
     )
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["message"]
+
+
+@lang_param
+def test_paths_match_whatever_their_case_as_in_express(conformance_server: MotiaServer, lang: str) -> None:
+    response = conformance_server.client.post(f"/{lang.upper()}/Request/AbC", json={})
+    assert response.status_code == 200, response.text
+    assert response.json()["pathParams"] == {"id": "AbC"}
 
 
 def test_unknown_path_is_a_json_404(conformance_server: MotiaServer) -> None:
@@ -98,7 +151,8 @@ def test_handler_exception_is_a_500_with_an_error_id_that_is_in_the_log(
     response = conformance_server.client.get(f"/{lang}/throw")
     assert response.status_code == 500
     body = response.json()
-    assert body["error"] == "Internal Server Error"
+    assert body["error"] == "Internal server error"  # Motia's wording
+    assert body["traceId"] == response.headers["x-trace-id"]
     assert "stack" not in body  # production mode keeps stacks in the log only
     error_id = body["errorId"]
 
@@ -113,6 +167,129 @@ def test_handler_exception_is_a_500_with_an_error_id_that_is_in_the_log(
     assert record["step"] == f"{lang.capitalize()}Throw"
     assert f"boom from {lang}" in record["msg"]
     assert f"boom from {lang}" in record["meta"]["stack"]
+
+
+# ---------------------------------------------------------------- the request and response objects
+
+PIXEL = bytes([0x89, 0x50, 0x4E, 0x47, 0x00, 0xFF, 0xFE, 0x0A])
+
+
+@lang_param
+def test_request_fields_are_the_ones_motia_passes(conformance_server: MotiaServer, lang: str) -> None:
+    form = "pet%5Bname%5D=Rex&pet[tags][]=a&pet[tags][]=b&note=caf%C3%A9+au+lait"
+    response = conformance_server.client.post(
+        f"/{lang}/request/a%2Fb%20c?f[x]=1&t=a&t=b&check=%E2%9C%93",
+        content=form.encode(),
+        headers=[
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("X-Multi", "1"),
+            ("X-Multi", "2"),
+            ("Cookie", "a=1"),
+            ("Cookie", "b=2"),
+            ("Authorization", "Bearer first"),
+            ("Authorization", "Bearer second"),
+        ],
+    )
+    assert response.status_code == 200, response.text
+    req = response.json()
+    assert req["body"] == {"pet": {"name": "Rex", "tags": ["a", "b"]}, "note": "café au lait"}
+    assert req["rawBody"] == form  # the bytes as sent, before parsing
+    headers = req["headers"]
+    assert all(name == name.lower() for name in headers)
+    assert headers["x-multi"] == "1, 2"  # as Node's req.headers joins them
+    assert headers["cookie"] == "a=1; b=2"
+    assert headers["authorization"] == "Bearer first"  # a header that cannot repeat keeps its first value
+    assert req["pathParams"] == {"id": "a/b c"}  # matched on the path as sent, then decoded once
+    assert req["queryParams"] == {"f": {"x": "1"}, "t": ["a", "b"], "check": "\u2713"}
+    if lang == "py":
+        assert req["aliases"] == {
+            "raw_body": req["rawBody"],
+            "path_params": req["pathParams"],
+            "query_params": req["queryParams"],
+        }
+
+
+@lang_param
+def test_raw_body_is_the_exact_json_text_beside_the_parsed_body(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    text = '{"b": 1,   "a" : [1, 2.50],\n "s": "\\u00e9"}'
+    response = conformance_server.client.post(
+        f"/{lang}/request/1", content=text.encode(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["rawBody"] == text
+    assert response.json()["body"] == {"b": 1, "a": [1, 2.5], "s": "\u00e9"}
+
+
+@lang_param
+@pytest.mark.parametrize(
+    ("kind", "content_type", "content"),
+    [
+        ("text", "text/plain; charset=utf-8", b"plain text"),
+        ("html", "text/html; charset=utf-8", b"<p>hi</p>"),
+        ("json", "application/json", b'{"a":[1,"two"]}'),
+        ("binary", "image/png", PIXEL),  # a Buffer / bytes body, sent as the bytes it is
+        ("octets", "application/octet-stream", PIXEL),
+    ],
+)
+def test_response_bodies_go_out_in_the_form_the_handler_returned(
+    conformance_server: MotiaServer, lang: str, kind: str, content_type: str, content: bytes
+) -> None:
+    response = conformance_server.client.get(f"/{lang}/respond/{kind}")
+    assert response.status_code == 200, response.text
+    assert response.headers.get_list("content-type") == [content_type]
+    assert response.content == content
+    assert response.headers["content-length"] == str(len(content))
+
+
+@lang_param
+def test_a_header_with_several_values_is_sent_once_per_value(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    response = conformance_server.client.get(f"/{lang}/respond/multi-header")
+    assert response.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    assert response.headers["x-count"] == "3"
+
+
+@lang_param
+@pytest.mark.parametrize(("kind", "status"), [("no-content", 204), ("not-modified", 304)])
+def test_204_and_304_carry_no_body_and_no_length(
+    conformance_server: MotiaServer, lang: str, kind: str, status: int
+) -> None:
+    # h11 checks the framing byte for byte; the second request on the same connection would
+    # fail to parse if the bodyless response had sent any body.
+    connection = h11.Connection(h11.CLIENT)
+    with socket.create_connection(("127.0.0.1", conformance_server.port), timeout=10) as sock:
+        responses = []
+        for target in (f"/{lang}/respond/{kind}", f"/{lang}/respond/json"):
+            request = h11.Request(method="GET", target=target, headers=[("host", "127.0.0.1")])
+            sock.sendall(connection.send(request) + connection.send(h11.EndOfMessage()))
+            head, body = _read_response(connection, sock)
+            responses.append((head, body))
+            connection.start_next_cycle()
+    (head, body), (after, after_body) = responses
+    assert head.status_code == status
+    names = {name.decode() for name, _ in head.headers}
+    assert "content-length" not in names and "transfer-encoding" not in names and "content-type" not in names
+    assert body == b""
+    assert after.status_code == 200 and after_body == b'{"a":[1,"two"]}'
+
+
+def _read_response(connection: h11.Connection, sock: socket.socket) -> tuple[h11.Response, bytes]:
+    head: h11.Response | None = None
+    body = b""
+    while True:
+        event = connection.next_event()
+        if event is h11.NEED_DATA:
+            connection.receive_data(sock.recv(65536))
+        elif isinstance(event, h11.Response):
+            head = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            assert head is not None
+            return head, body
 
 
 # ---------------------------------------------------------------- events

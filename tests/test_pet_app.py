@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 
 LANGS = ["ts", "js", "py"]
 STEP_FOLDERS = {"ts": "typescript", "js": "javascript", "py": "python"}
-PROJECT_FILES = ["package.json", "package-lock.json", "tsconfig.json", "types.d.ts"]
+PROJECT_FILES = ["package.json", "package-lock.json", "tsconfig.json", "types.d.ts", "motia.config.json"]
 TEST_STEPS = Path(__file__).parent / "fixtures" / "pet_app" / "steps"
 
 DAY_MS = 24 * 60 * 60 * 1000

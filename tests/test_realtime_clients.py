@@ -4,7 +4,6 @@ TS, JS and Python steps, same-millisecond bursts, events, delete, leave, reconne
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -12,26 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import CLIENTS_DIR
 from tests.support.server import MotiaServer
 
-CLIENTS = Path(__file__).parent / "clients"
 FIXTURE = Path(__file__).parent / "fixtures" / "realtime"
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def client_packages() -> Path:
-    """tests/clients/node_modules (scripts/setup installs it; a bare checkout installs it here)."""
-    stamp = CLIENTS / "node_modules" / ".motia-installed"
-    lock = CLIENTS / "package-lock.json"
-    if not stamp.exists() or lock.stat().st_mtime > stamp.stat().st_mtime:
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CLIENTS, check=True, timeout=300
-        )
-        stamp.touch()
-    return CLIENTS
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +28,7 @@ def realtime_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaS
 
 
 def _run_driver(argv: list[str], server: MotiaServer) -> str:
-    done = subprocess.run(argv, cwd=CLIENTS, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(argv, cwd=CLIENTS_DIR, capture_output=True, text=True, timeout=180)
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{output}\n--- server log ---\n{server.output[-4000:]}"
     assert '"itemATimestampsIncreasing":true' in output, output
@@ -54,11 +39,5 @@ def test_node_client(client_packages: Path, realtime_server: MotiaServer) -> Non
     _run_driver(["node", "node-driver.mjs", realtime_server.url], realtime_server)
 
 
-def test_browser_client(client_packages: Path, realtime_server: MotiaServer) -> None:
-    chromium = next((path for path in CHROMIUM_CANDIDATES if Path(path).exists()), None)
-    if chromium is None:
-        message = "Debian's chromium is not installed (scripts/setup installs it where apt-get exists)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+def test_browser_client(client_packages: Path, chromium: str, realtime_server: MotiaServer) -> None:
     _run_driver(["node", "browser-driver.mjs", realtime_server.url, chromium], realtime_server)

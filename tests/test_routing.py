@@ -47,10 +47,17 @@ def test_head_falls_back_to_get_and_unknown_paths_do_not_match() -> None:
     assert router().match("GET", "/pets/1/2") is None
 
 
+def test_case_does_not_matter_as_in_express_but_parameter_values_keep_theirs() -> None:
+    assert router().match("GET", "/PETS/Search") == Match("search", {})
+    assert router().match("GET", "/Pets/AbC") == Match("get", {"id": "AbC"})
+    assert router().match("POST", "/pEts") == Match("create", {})
+
+
 @pytest.mark.parametrize(
     ("path", "shape"),
     [
         ("/", "/"),
+        ("/Pets/:id", "/pets/:"),
         ("/pets/:id", "/pets/:"),
         ("/pets/:petId/", "/pets/:"),
         ("/a/:id?", "/a/:?"),

@@ -356,7 +356,7 @@ def test_one_stream_declared_once_per_language_is_allowed() -> None:
 
 @pytest.mark.parametrize(
     ("first", "second"),
-    [("/pets/:id", "/pets/:petId"), ("/pets", "/pets/"), ("/a/:x/b/:y", "/a/:p/b/:q")],
+    [("/pets/:id", "/pets/:petId"), ("/pets", "/pets/"), ("/a/:x/b/:y", "/a/:p/b/:q"), ("/pets", "/Pets")],
 )
 def test_duplicate_routes_by_shape(first: str, second: str) -> None:
     steps = [

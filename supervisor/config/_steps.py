@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from supervisor.config._base import ConfigModel, EmitEntry, NonEmptyStr
@@ -70,6 +70,9 @@ class ApiStepConfig(_EmittingStep):
     # Status code -> schema. JSON object keys arrive as strings ("201") and are read as integers.
     response_schema: dict[StatusCode, JsonSchema] | None = None
     middleware: tuple[str, ...] = ()
+    #: validate request bodies against ``bodySchema`` in the core, after the middleware chain;
+    #: None: the project's ``api.validateBody`` decides (off by default, as in Motia)
+    validate_body: bool | None = None
     query_params: tuple[QueryParam, ...] = ()
     # Not documented for api steps, but upstream accepts it; kept as given, None when absent.
     infrastructure: Infrastructure | None = None
@@ -86,6 +89,15 @@ class ApiStepConfig(_EmittingStep):
                 {"allowed": ", ".join(HTTP_METHODS), "got": repr(value)},
             )
         return method
+
+    @field_validator("validate_body")
+    @classmethod
+    def _something_to_validate(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value is True and not info.data.get("body_schema"):
+            raise PydanticCustomError(
+                "validate_body", "is true, but the step has no bodySchema to validate against"
+            )
+        return value
 
     @field_validator("path")
     @classmethod

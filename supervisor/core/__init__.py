@@ -14,7 +14,7 @@ from supervisor.core._loading import (
 )
 from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
 from supervisor.core._runtime import HandlerFailed, Runtime, StartupError
-from supervisor.core._schemas import FieldError, SchemaValidator, compile_schema
+from supervisor.core._schemas import FieldError, SchemaValidator, body_rejection, compile_schema
 from supervisor.core._trace import new_trace_id
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Step",
     "Tally",
     "attempt_lost_to",
+    "body_rejection",
     "build_registry",
     "compile_schema",
     "load_code",

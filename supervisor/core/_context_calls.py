@@ -1,4 +1,5 @@
-"""Answers the context calls handlers make: emit, state.*, streams.*.
+"""Answers the context calls handlers make: emit, state.*, streams.*, and the runner's own
+api.validateBody (body validation after an api step's middleware chain).
 
 Runners send these as ContextCall messages; this module turns each into a call
 on the state store, the streams service or the event bus.
@@ -13,6 +14,7 @@ from typing import Any
 import orjson
 
 from supervisor.core._registry import Registry
+from supervisor.core._schemas import body_rejection
 from supervisor.protocol import ContextCall
 from supervisor.queue import MissingMessageGroup
 from supervisor.runners import ContextCallError
@@ -58,6 +60,7 @@ class ContextCalls:
             "streams.getGroup": self._streams_get_group,
             "streams.delete": self._streams_delete,
             "streams.send": self._streams_send,
+            "api.validateBody": self._validate_body,
         }
 
     async def __call__(self, call: ContextCall) -> Any:
@@ -161,3 +164,16 @@ class ContextCalls:
         if not isinstance(event, dict) or "type" not in event:
             raise ContextCallError(f"{call.method}: event must be {{type, data}}")
         await self._streams.send(stream, channel, event)
+
+    # ---------------------------------------------------------------- api
+
+    async def _validate_body(self, call: ContextCall, args: list[Any]) -> Any:
+        """The body as the middleware chain left it, checked against the step's ``bodySchema``:
+        ``null`` when it passes, else the 400 response the runner answers instead of the handler."""
+        body = _arg(args, 0, "body", call.method)
+        step = self._registry().steps.get(call.step_name)
+        validator = step.body_validator if step is not None else None
+        if validator is None:
+            return None
+        errors = validator.errors(body)
+        return {"status": 400, "body": body_rejection(errors)} if errors else None

@@ -140,7 +140,7 @@ async def load_code(settings: Settings, on_context_call: ContextCallHandler) -> 
             results[runner] = result
             _logger.info("%s runner: %s; %s", runner, specs[runner].description, pools[runner].runtime)
     loaded.pools.update({str(name): pool for name, pool in pools.items()})
-    loaded.registry = build_registry(results, discovery.hook_files)
+    loaded.registry = build_registry(results, discovery.hook_files, settings.config.api.validate_body)
     loaded.registry.problems[:0] = [
         LoadProblem(f"<{RUNNER_NAMES.get(f.runner, f.runner)} runner>", f"could not start: {f.cause}")
         for f in loaded.failures

@@ -48,12 +48,18 @@ class Step:
     file: str
     #: the runner that loaded it and runs it: ``node`` or ``python``
     runner: str
+    #: set when requests to this api step have their body validated in the core (the project's
+    #: ``api.validateBody``, or the step's own ``validateBody``) and it has a ``bodySchema``
     body_validator: SchemaValidator | None = None
     input_validator: SchemaValidator | None = None
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def has_middleware(self) -> bool:
+        return isinstance(self.config, ApiStepConfig) and bool(self.config.middleware)
 
 
 @dataclass
@@ -81,11 +87,16 @@ class Registry:
             self.crons.append(step)
 
 
-def build_registry(results: dict[RunnerKind, LoadResult], hook_files: Sequence[SourceFile] = ()) -> Registry:
+def build_registry(
+    results: dict[RunnerKind, LoadResult],
+    hook_files: Sequence[SourceFile] = (),
+    validate_body: bool = False,
+) -> Registry:
     """Validate every loaded config; collect every problem instead of stopping at the first.
 
     ``results`` are what each runner loaded; ``hook_files`` are the discovered hook files, in
-    precedence order (see ``supervisor.discovery``).
+    precedence order (see ``supervisor.discovery``); ``validate_body`` is the project's
+    ``api.validateBody``, which a step's own ``validateBody`` overrides.
     """
     registry = Registry()
     candidates: list[Step] = []
@@ -107,7 +118,8 @@ def build_registry(results: dict[RunnerKind, LoadResult], hook_files: Sequence[S
             step = Step(config, loaded.file, runner)
             try:
                 if isinstance(config, ApiStepConfig):
-                    step.body_validator = compile_schema(config.body_schema)
+                    validates = validate_body if config.validate_body is None else config.validate_body
+                    step.body_validator = compile_schema(config.body_schema) if validates else None
                 elif isinstance(config, EventStepConfig):
                     step.input_validator = compile_schema(config.input)
             except ValueError as exc:

@@ -37,7 +37,7 @@ from supervisor.queue import (
 from supervisor.realtime import Realtime
 from supervisor.routing import Router
 from supervisor.runners import IsolatedRunner, RunnerDied, RunnerPool, RunnerUnavailable
-from supervisor.settings import Settings
+from supervisor.settings import CorsSettings, Settings
 from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
 from supervisor.storage import SqliteDatabase
 from supervisor.streams import MemoryStreamStore, SqliteStreamStore, Streams, StreamStore
@@ -222,6 +222,10 @@ class Runtime:
     @property
     def expose_errors(self) -> bool:
         return self.settings.mode == "dev"
+
+    @property
+    def cors(self) -> CorsSettings | None:
+        return self.settings.config.cors
 
     def pool_for(self, step: Step) -> RunnerPool:
         pool = self.pools.get(step.runner)

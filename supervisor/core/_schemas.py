@@ -36,6 +36,15 @@ class SchemaValidator:
         return found
 
 
+def body_rejection(errors: list[FieldError]) -> dict[str, Any]:
+    """The body of the 400 for a request body that fails its step's ``bodySchema``."""
+    return {
+        "error": "Validation failed",
+        "message": "request body does not match the step's bodySchema",
+        "errors": [error.as_json() for error in errors],
+    }
+
+
 def compile_schema(schema: object) -> SchemaValidator | None:
     """A validator for a JSON Schema object, or None when there is nothing to validate."""
     if not isinstance(schema, dict) or not schema:

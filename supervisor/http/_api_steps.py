@@ -11,15 +11,15 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 
-from supervisor.core import Step, new_trace_id
+from supervisor.core import Step, body_rejection, new_trace_id
 from supervisor.http._backend import StepInvoker
-from supervisor.http._request import BadRequestBody, collapse, parse_body
-from supervisor.http._response import HttpResponse, handler_response
-from supervisor.protocol import TriggerKind
+from supervisor.http._qs import parse_query
+from supervisor.http._request import BadRequestBody, node_headers, parse_body, raw_body_text
+from supervisor.http._response import HttpResponse, InvalidHandlerResponse, handler_response
+from supervisor.protocol import ErrorInfo, TriggerKind
 from supervisor.runners import InvocationTimeout, RunnerUnavailable
 
 _logger = logging.getLogger("motia.http")
@@ -34,30 +34,32 @@ async def run_api_step(
     raw_body: bytes,
 ) -> HttpResponse:
     """``headers`` are (lower-case name, value) pairs as received."""
-    request_headers = collapse(headers)
-    content_type = request_headers.get("content-type", "")
+    request_headers = node_headers(headers)
+    content_type = request_headers.get("content-type")
+    if not isinstance(content_type, str):  # absent (only set-cookie is ever a list)
+        content_type = ""
     try:
-        body = parse_body(raw_body, content_type if isinstance(content_type, str) else content_type[0])
+        body = parse_body(raw_body, content_type)
     except BadRequestBody as exc:
-        return HttpResponse.json(400, {"error": "Bad Request", "message": str(exc)})
-    if step.body_validator is not None:
-        errors = step.body_validator.errors(body)
-        if errors:
-            return HttpResponse.json(
-                400,
-                {
-                    "error": "Validation failed",
-                    "message": "request body does not match the step's bodySchema",
-                    "errors": [error.as_json() for error in errors],
-                },
-            )
-    trace_id = new_trace_id()
-    payload = {
+        reason = "Bad Request" if exc.status == 400 else "Payload Too Large"
+        return HttpResponse.json(exc.status, {"error": reason, "message": str(exc)})
+    payload: dict[str, Any] = {
         "body": body,
+        "rawBody": raw_body_text(raw_body, content_type),
         "headers": request_headers,
         "pathParams": path_params,
-        "queryParams": collapse(parse_qsl(query_string, keep_blank_values=True)) if query_string else {},
+        "queryParams": parse_query(query_string) if query_string else {},
     }
+    validator = step.body_validator
+    if validator is not None:
+        if step.has_middleware:
+            # after the middleware chain: the runner asks (context call api.validateBody)
+            payload["validateBody"] = True
+        else:  # nothing can change the body before the handler: answer a 400 here, without a runner hop
+            errors = validator.errors(body)
+            if errors:
+                return HttpResponse.json(400, body_rejection(errors))
+    trace_id = new_trace_id()
     try:
         result = await invoker.invoke(
             step,
@@ -74,18 +76,29 @@ async def run_api_step(
         return HttpResponse.json(
             503,
             {"error": "Service Unavailable", "message": message, "traceId": trace_id},
-            [("retry-after", "1")],
+            [("retry-after", "1"), ("x-trace-id", trace_id)],
         )
     except InvocationTimeout as exc:
-        return HttpResponse.json(504, {"error": "Gateway Timeout", "message": str(exc), "traceId": trace_id})
+        return HttpResponse.json(
+            504,
+            {"error": "Gateway Timeout", "message": str(exc), "traceId": trace_id},
+            [("x-trace-id", trace_id)],
+        )
     if not result.ok:
         return _handler_failed(invoker.expose_errors, step, trace_id, result.error)
-    response = handler_response(orjson.loads(result.result_json) if result.result_json else None)
+    try:
+        response = handler_response(
+            orjson.loads(result.result_json) if result.result_json else None, result.body
+        )
+    except InvalidHandlerResponse as exc:
+        return _handler_failed(
+            invoker.expose_errors, step, trace_id, ErrorInfo(type(exc).__name__, str(exc), "")
+        )
     response.headers.append(("x-trace-id", trace_id))
     return response
 
 
-def _handler_failed(expose_errors: bool, step: Step, trace_id: str, error: Any) -> HttpResponse:
+def _handler_failed(expose_errors: bool, step: Step, trace_id: str, error: ErrorInfo | None) -> HttpResponse:
     error_id = uuid.uuid4().hex[:16]
     summary = str(error) if error else "handler failed"
     _logger.error(
@@ -98,8 +111,9 @@ def _handler_failed(expose_errors: bool, step: Step, trace_id: str, error: Any) 
             "meta": {"errorId": error_id, "stack": error.stack if error else ""},
         },
     )
-    body: dict[str, Any] = {"error": "Internal Server Error", "errorId": error_id, "traceId": trace_id}
+    # Motia answers {"error": "Internal server error"}; the ids say where to look in the log
+    body: dict[str, Any] = {"error": "Internal server error", "errorId": error_id, "traceId": trace_id}
     if expose_errors and error is not None:
         body["message"] = summary
         body["stack"] = error.stack
-    return HttpResponse.json(500, body)
+    return HttpResponse.json(500, body, [("x-trace-id", trace_id)])

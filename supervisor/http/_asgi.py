@@ -4,15 +4,20 @@ Quart's request machinery (contexts, werkzeug request/response objects, its own
 routing) costs more per request than the runner round trip itself, and api
 steps need none of it. Everything that does not match an api step route (404s,
 405s, the internal /__motia endpoints, WebSockets) falls through to quart.
+
+CORS is answered here too, for every HTTP response: preflights (an ``OPTIONS``
+request no api step declares) get their 204 without reaching quart, and the
+allow-origin headers go on api-step and quart responses alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 from supervisor.http._api_steps import run_api_step
 from supervisor.http._backend import StepInvoker
+from supervisor.http._cors import ALLOW_ORIGIN, CorsPolicy, Header
 from supervisor.http._response import HttpResponse
 from supervisor.routing import Match
 
@@ -23,6 +28,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
+_PREFLIGHT_ANSWER = HttpResponse(204, [], b"")
 
 
 class BodyTooLarge(Exception):
@@ -34,22 +40,35 @@ class ApiStepFront:
         self._inner = inner
         self._invoker = invoker
         self._max_body = max_body
+        self._cors = CorsPolicy(invoker.cors) if invoker.cors is not None else None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self._inner(scope, receive, send)
             return
         method: str = scope["method"]
-        found = self._invoker.routes.match(method, scope["path"])
+        # Matched on the path as sent, as Express does: '/files/a%2Fb' is one parameter, 'a/b'.
+        raw_path: bytes | None = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else scope["path"]
+        found = self._invoker.routes.match(method, path)
+        cors = self._cors
         if not isinstance(found, Match):
-            await self._inner(scope, receive, send)
+            if cors is None:
+                await self._inner(scope, receive, send)
+            elif method == "OPTIONS":  # a preflight: no api step of this path answers OPTIONS
+                await _send(send, _PREFLIGHT_ANSWER, method, cors.preflight_headers(scope["headers"]))
+            else:
+                await self._inner(
+                    scope, receive, _adding_headers(send, cors.response_headers(scope["headers"]))
+                )
             return
+        extra = cors.response_headers(scope["headers"]) if cors is not None else ()
         try:
             raw = await _read_body(receive, self._max_body)
         except BodyTooLarge:
             limit = f"request body over the {self._max_body // (1024 * 1024)} MiB limit"
             await _send(
-                send, HttpResponse.json(413, {"error": "Payload Too Large", "message": limit}), method
+                send, HttpResponse.json(413, {"error": "Payload Too Large", "message": limit}), method, extra
             )
             return
         headers = [
@@ -57,7 +76,7 @@ class ApiStepFront:
         ]
         query = scope["query_string"].decode("latin-1")
         response = await run_api_step(self._invoker, found.target, found.path_params, headers, query, raw)
-        await _send(send, response, method)
+        await _send(send, response, method, extra)
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -78,9 +97,28 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _send(send: Send, response: HttpResponse, method: str) -> None:
+async def _send(send: Send, response: HttpResponse, method: str, extra: Sequence[Header] = ()) -> None:
     headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers]
+    if extra and not any(name == "access-control-allow-origin" for name, _ in response.headers):
+        headers.extend(extra)  # a handler's own CORS headers win, as in Express
+    if response.bodyless:  # 204, 304: no body, so no length either
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
     headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     # a HEAD response announces the GET body's length but carries none
     await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
+
+
+def _adding_headers(send: Send, extra: Sequence[Header]) -> Send:
+    """``send`` for a response quart writes, with ``extra`` headers on it."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            if not any(name.lower() == ALLOW_ORIGIN for name, _ in headers):
+                message = {**message, "headers": [*headers, *extra]}
+        await send(message)
+
+    return send_with_headers

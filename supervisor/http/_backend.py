@@ -1,7 +1,7 @@
 """What http needs from the core, as Protocols: http depends on these, never on ``Runtime``.
 
 ``StepInvoker`` is all that serving an api step needs (its routes, a way to run it, the two
-settings the executor reads); ``Backend`` adds what the internal ``/__motia`` endpoints read.
+settings the executor reads, and CORS); ``Backend`` adds what the internal ``/__motia`` endpoints read.
 ``supervisor.core.Runtime`` provides both.
 """
 
@@ -16,6 +16,7 @@ from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import DeadLetter, Delivery
 from supervisor.realtime import Realtime
 from supervisor.routing import Router
+from supervisor.settings import CorsSettings
 
 
 class StepInvoker(Protocol):
@@ -32,6 +33,11 @@ class StepInvoker(Protocol):
     @property
     def expose_errors(self) -> bool:
         """Whether a 500 body carries the handler's error message and stack (``motia dev``)."""
+        ...
+
+    @property
+    def cors(self) -> CorsSettings | None:
+        """The project's CORS settings; None: no CORS headers, no preflight answers."""
         ...
 
     async def invoke(

@@ -10,9 +10,15 @@ from supervisor.http._response import HttpResponse
 
 
 def to_quart(response: HttpResponse) -> Response:
-    quart_response = Response(response.body, status=response.status)
+    """One ``Content-Type``, ours: quart gives every Response its own default (``text/html``)
+    unless told, and adding ours beside it sent both."""
+    content_type = next((value for name, value in response.headers if name.lower() == "content-type"), None)
+    quart_response = Response(response.body, status=response.status, content_type=content_type)
+    if content_type is None:
+        del quart_response.headers["content-type"]
     for name, value in response.headers:
-        quart_response.headers.add(name, value)
+        if name.lower() != "content-type":
+            quart_response.headers.add(name, value)
     return quart_response
 
 

@@ -1,33 +1,81 @@
-"""Turning an HTTP request into the ``req`` object handlers receive."""
+"""Turning an HTTP request into the ``req`` object handlers receive, field for field as Motia's
+Express server builds it: ``body``, ``rawBody``, ``headers``, ``pathParams``, ``queryParams``."""
 
 from __future__ import annotations
 
+import codecs
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 
+from supervisor.http._qs import TooDeep, TooManyParameters, parse_urlencoded
+
+#: Node's http module keeps the first of these when a request repeats one (``req.headers``)
+_FIRST_ONLY = frozenset(
+    {
+        "age",
+        "authorization",
+        "content-length",
+        "content-type",
+        "etag",
+        "expires",
+        "from",
+        "host",
+        "if-modified-since",
+        "if-unmodified-since",
+        "last-modified",
+        "location",
+        "max-forwards",
+        "proxy-authorization",
+        "referer",
+        "retry-after",
+        "server",
+        "user-agent",
+    }
+)
+
 
 class BadRequestBody(Exception):
-    """The body claims a format (JSON) that it does not parse as."""
+    """A body that does not parse as the format it claims; ``status`` is what the client gets."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-def collapse(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
-    """A value per name: a string, or a list when the name repeats."""
+def node_headers(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+    """Lower-case names to values as Node's ``req.headers`` has them: a repeated header is joined
+    with ``", "`` (``"; "`` for ``cookie``), ``set-cookie`` is always a list, and the headers that
+    cannot repeat (``content-type``, ``authorization``, ``host``...) keep their first value."""
     result: dict[str, str | list[str]] = {}
     for name, value in pairs:
         existing = result.get(name)
-        if existing is None:
+        if name == "set-cookie":
+            if isinstance(existing, list):
+                existing.append(value)
+            else:
+                result[name] = [value]
+        elif existing is None:
             result[name] = value
-        elif isinstance(existing, list):
-            existing.append(value)
+        elif name in _FIRST_ONLY:
+            continue
         else:
-            result[name] = [existing, value]
+            result[name] = f"{existing}{'; ' if name == 'cookie' else ', '}{value}"
     return result
 
 
+def raw_body_text(raw: bytes, content_type: str) -> str:
+    """``req.rawBody``: the bytes as received, decoded with the content type's charset (UTF-8 when it
+    names none or one Python does not know), invalid sequences replaced as Node's toString does."""
+    if not raw:
+        return ""
+    charset = _charset(content_type)
+    return raw.decode(charset, errors="replace")
+
+
 def parse_body(raw: bytes, content_type: str) -> Any:
-    """JSON bodies parsed; urlencoded forms as objects; anything else as text."""
+    """``req.body``: JSON parsed, urlencoded forms as qs objects (``a[b]=1``), ``{}`` when empty, any
+    other body as text (``text/plain`` included, as Motia's ``bodyParser.text`` does)."""
     if not raw:
         return {}
     media = content_type.split(";", 1)[0].strip().lower()
@@ -36,14 +84,30 @@ def parse_body(raw: bytes, content_type: str) -> Any:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise BadRequestBody(f"request body is not valid JSON: {exc}") from exc
-    stripped = raw.lstrip()
-    # curl -d sends JSON as x-www-form-urlencoded unless told otherwise
-    if media in ("", "application/x-www-form-urlencoded", "text/plain") and stripped[:1] in (b"{", b"["):
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            if media != "application/x-www-form-urlencoded":
-                return raw.decode("utf-8", errors="replace")
-    if media == "application/x-www-form-urlencoded":
-        return collapse(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
-    return raw.decode("utf-8", errors="replace")
+    if media in ("", "application/x-www-form-urlencoded"):
+        # curl -d sends JSON as x-www-form-urlencoded unless told otherwise
+        if raw.lstrip()[:1] in (b"{", b"["):
+            try:
+                return orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                pass
+        if media:
+            try:
+                return parse_urlencoded(raw.decode(_charset(content_type), errors="replace"))
+            except TooManyParameters as exc:
+                raise BadRequestBody(str(exc), 413) from exc
+            except TooDeep as exc:
+                raise BadRequestBody(f"urlencoded body {exc}", 400) from exc
+    return raw_body_text(raw, content_type)
+
+
+def _charset(content_type: str) -> str:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"')
+            try:
+                return codecs.lookup(charset).name
+            except LookupError:
+                return "utf-8"
+    return "utf-8"

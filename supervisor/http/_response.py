@@ -10,6 +10,12 @@ import orjson
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
+BINARY_TYPE = "application/octet-stream"
+#: statuses whose responses have no body (RFC 9110 §15.3.5, §15.4.5): none is sent, nor a length
+BODYLESS_STATUSES = frozenset({204, 304})
+#: framing is the server's business: a handler's own values would contradict the body it sends
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,33 +28,79 @@ class HttpResponse:
     def json(cls, status: int, body: Any, headers: Sequence[tuple[str, str]] = ()) -> HttpResponse:
         return cls(status, [("content-type", JSON_TYPE), *headers], orjson.dumps(body))
 
+    @property
+    def bodyless(self) -> bool:
+        return self.status in BODYLESS_STATUSES
 
-def handler_response(result: Any) -> HttpResponse:
-    """A handler's ``{status, body, headers}``: a string body is text, anything else JSON."""
+
+class InvalidHandlerResponse(ValueError):
+    """A handler returned something that is not an HTTP response; answered like a handler that threw."""
+
+
+def handler_response(result: Any, binary_body: bytes | None = None) -> HttpResponse:
+    """A handler's ``{status, body, headers}``: a string body is text, bytes (``binary_body``, a Buffer
+    or bytes the runner sent as is) are ``application/octet-stream``, anything else JSON; the
+    handler's own ``content-type`` wins. A list header value is sent as one header line per item.
+    Raises ``InvalidHandlerResponse`` saying what is wrong with anything else."""
     if not isinstance(result, dict):
-        return HttpResponse.json(
-            500, {"error": "Internal Server Error", "message": "handler returned no {status, body}"}
+        raise InvalidHandlerResponse(
+            f"handler returned {_kind(result)} instead of {{status, body, headers?}}"
         )
     status = result.get("status", 200)
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        message = f"handler returned an invalid status {status!r}"
-        return HttpResponse.json(500, {"error": "Internal Server Error", "message": message})
-    body = result.get("body")
+    if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
+        raise InvalidHandlerResponse(f"handler returned an invalid status {status!r} (expected 200-599)")
     headers: list[tuple[str, str]] = []
-    if body is None:
+    if status in BODYLESS_STATUSES:
         data = b""
-    elif isinstance(body, str):
-        data = body.encode()
-        headers.append(("content-type", TEXT_TYPE))
+    elif binary_body is not None:
+        data = binary_body
+        headers.append(("content-type", BINARY_TYPE))
     else:
-        data = orjson.dumps(body)
-        headers.append(("content-type", JSON_TYPE))
+        body = result.get("body")
+        if body is None:
+            data = b""
+        elif isinstance(body, str):
+            data = body.encode()
+            headers.append(("content-type", TEXT_TYPE))
+        else:
+            data = orjson.dumps(body)
+            headers.append(("content-type", JSON_TYPE))
     custom = result.get("headers")
     if isinstance(custom, dict):
         for name, value in custom.items():
             lowered = str(name).lower()
+            if lowered in _FRAMING_HEADERS or value is None:
+                continue
             if lowered == "content-type":  # the handler's own content type wins
                 headers = [header for header in headers if header[0] != "content-type"]
             for item in value if isinstance(value, list) else [value]:
-                headers.append((lowered, str(item)))
+                text = _header_text(item)
+                problem = _header_problem(lowered, text)
+                if problem is not None:
+                    raise InvalidHandlerResponse(f"handler returned an invalid header {name!r}: {problem}")
+                headers.append((lowered, text))
+    if status in BODYLESS_STATUSES:
+        headers = [header for header in headers if header[0] != "content-type"]
     return HttpResponse(status, headers, data)
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else f"a {type(value).__name__} ({str(value)[:60]!r})"
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def _header_problem(name: str, value: str) -> str | None:
+    if not name or not set(name) <= _TOKEN:
+        return "not a valid header name"
+    if "\r" in value or "\n" in value or "\0" in value:
+        return "the value contains a line break or NUL"
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return "the value has characters outside ISO-8859-1 (encode it, e.g. RFC 8187)"
+    return None

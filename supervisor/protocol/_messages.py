@@ -78,6 +78,8 @@ class InvokeResult:
     ok: bool
     result_json: bytes
     error: ErrorInfo | None
+    #: an api handler's response body when it is bytes (``result_json`` then has no ``body``)
+    body: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,8 @@ def decode_runner_message(frame: bytes) -> RunnerMessage:
     if kind == "result":
         r = message.result
         error = ErrorInfo(r.error.name, r.error.message, r.error.stack) if r.HasField("error") else None
-        return InvokeResult(r.invocation_id, r.ok, r.result_json, error)
+        body = r.body if r.HasField("body") else None
+        return InvokeResult(r.invocation_id, r.ok, r.result_json, error, body)
     if kind == "call":
         c = message.call
         return ContextCall(c.call_id, c.invocation_id, c.trace_id, c.step_name, c.method, c.args_json)

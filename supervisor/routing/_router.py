@@ -2,7 +2,8 @@
 
 Static paths are looked up in a dict; paths with ``:param`` segments are tried
 in registration order, static segments before parameters so that
-``/pets/search`` wins over ``/pets/:id``.
+``/pets/search`` wins over ``/pets/:id``. Case does not matter, as in Express's
+router (its default): ``/Pets`` is ``/pets``; parameter values keep theirs.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class Router(Generic[T]):
         method = method.upper()
         route = parse_route(path)
         if route.regex is None:
-            self._static.setdefault(route.path, {})[method] = target
+            self._static.setdefault(route.shape, {})[method] = target
             return
         pattern = self._by_shape.get(route.shape)
         if pattern is None:
@@ -63,7 +64,7 @@ class Router(Generic[T]):
     def match(self, method: str, path: str) -> Match[T] | MethodNotAllowed | None:
         path = normalize_path(path)
         allowed: set[str] = set()
-        methods = self._static.get(path)
+        methods = self._static.get(path.lower())
         if methods is not None:
             target = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
             if target is not None:

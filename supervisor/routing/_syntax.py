@@ -3,7 +3,8 @@
 Motia 0.17 registers api steps with Express 4, whose paths (path-to-regexp 0.1) we follow for
 the part Motia projects use:
 
-* static segments, matched literally (``/pets/search``); a trailing slash is optional;
+* static segments, matched literally but case-insensitively, as Express's router does by default
+  (``/Pets/Search`` is ``/pets/search``); a trailing slash is optional;
 * ``:name`` parameters, anywhere in a segment (``/pets/:id``, ``/flights/:from-:to``);
 * ``:name?`` optional parameters that make up a whole segment: ``/pets/:id?`` matches ``/pets``
   and ``/pets/7``, ``/a/:id?/b`` matches ``/a/b`` and ``/a/7/b``. A parameter that is absent is
@@ -33,8 +34,8 @@ class RouteSyntaxError(ValueError):
 class RoutePath:
     """A parsed api-step path.
 
-    ``shape`` erases parameter names, so two paths with the same shape match the same requests
-    (``/pets/:id`` and ``/pets/:petId/`` are both ``/pets/:``; ``/pets/:id?`` is ``/pets/:?``).
+    ``shape`` erases parameter names and case, so two paths with the same shape match the same
+    requests (``/pets/:id`` and ``/Pets/:petId/`` are both ``/pets/:``; ``/pets/:id?`` is ``/pets/:?``).
     ``regex`` is None for a static path, which is matched by string equality.
     """
 
@@ -101,8 +102,9 @@ def parse_route(path: str) -> RoutePath:
         regex += "/" + segment_regex + re.escape(rest)
         shape += "/" + segment_shape + rest
     if not params:
-        return RoutePath(path, path, (), None, static_segments)
-    return RoutePath(path, shape or "/", tuple(params), re.compile(f"^{regex}/?$"), static_segments)
+        return RoutePath(path, path.lower(), (), None, static_segments)
+    regex_compiled = re.compile(f"^{regex}/?$", re.IGNORECASE)
+    return RoutePath(path, (shape or "/").lower(), tuple(params), regex_compiled, static_segments)
 
 
 def route_shape(path: str) -> str:

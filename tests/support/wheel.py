@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PET_APP_FILES = ("package.json", "package-lock.json", "requirements.txt", "tsconfig.json", "types.d.ts")
+PET_APP_FILES = (
+    "package.json",
+    "package-lock.json",
+    "requirements.txt",
+    "tsconfig.json",
+    "types.d.ts",
+    "motia.config.json",
+)
 TUTORIAL = REPO_ROOT / "tests" / "fixtures" / "motia_tutorial"
 
 

@@ -1,17 +1,60 @@
 // Calling user code for an Invoke: an api step's middleware chain and then its handler, an event
 // or cron handler, or a hook (a hook file's authenticate, a stream's canAccess). This decides what
 // runs; the session decides when its InvokeResult is sent.
+import type { CallFn } from './context';
 import type { Invoke } from './gen/motia/runner/v1/runner_pb';
 import { TriggerKind } from './gen/motia/runner/v1/runner_pb';
+import { jsonBytes } from './jsonutil';
 import type { LoadedStep, Registry } from './loader';
 
-export type Job = (payload: unknown, ctx: Record<string, unknown>) => unknown;
+export type Job = (payload: unknown, ctx: Record<string, unknown>, call: CallFn) => unknown;
+
+/** An InvokeResult's content: the result as JSON, and an api response's binary body apart. */
+export interface EncodedResult {
+  resultJson: Uint8Array;
+  body?: Uint8Array;
+}
 
 /** What an Invoke runs. ``keepResult``: the result goes back (api steps, hooks), or null. */
 export interface Runnable {
   stepName: string;
   keepResult: boolean;
   run: Job;
+  encode: (value: unknown) => EncodedResult;
+}
+
+const encodeJson = (value: unknown): EncodedResult => ({ resultJson: jsonBytes(value) });
+
+function binary(value: unknown): Uint8Array | undefined {
+  if (value instanceof Uint8Array) return value; // Buffer included
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return undefined;
+}
+
+/** An api response whose body is a Buffer (or any bytes) sends the bytes as they are, beside the JSON. */
+function encodeResponse(value: unknown): EncodedResult {
+  if (value && typeof value === 'object' && 'body' in value) {
+    const body = binary((value as { body: unknown }).body);
+    if (body) return { resultJson: jsonBytes({ ...(value as object), body: undefined }), body };
+  }
+  return encodeJson(value);
+}
+
+/**
+ * An api step's request as the core sends it; ``validateBody`` is the core's instruction to ask
+ * for body validation after the middleware chain (context call api.validateBody), not a field of
+ * ``req``.
+ */
+function apiRequest(payload: unknown): { req: Record<string, unknown>; validateBody: boolean } {
+  const req = (payload && typeof payload === 'object' ? payload : {}) as Record<string, unknown>;
+  const validateBody = req.validateBody === true;
+  if (validateBody) delete req.validateBody; // a delete only when there is one: it slows the object down
+  for (const key of ['headers', 'pathParams', 'queryParams']) {
+    if (req[key] === undefined || req[key] === null) req[key] = {};
+  }
+  if (typeof req.rawBody !== 'string') req.rawBody = '';
+  return { req, validateBody };
 }
 
 /** Why an Invoke cannot run; answered at once as a failed result with this error name. */
@@ -33,17 +76,20 @@ export function prepare(registry: Registry, request: Invoke): Runnable | Refusal
   return {
     stepName,
     keepResult: kind === TriggerKind.API,
-    run: (payload, ctx) => {
+    encode: kind === TriggerKind.API ? encodeResponse : encodeJson,
+    run: (payload, ctx, call) => {
       if (kind === TriggerKind.API) {
-        const req = (payload && typeof payload === 'object' ? payload : {}) as Record<string, unknown>;
-        for (const key of ['headers', 'pathParams', 'queryParams']) {
-          if (req[key] === undefined || req[key] === null) req[key] = {};
-        }
+        const { req, validateBody } = apiRequest(payload);
         const middleware = (Array.isArray(step.config.middleware) ? step.config.middleware : []).filter(
           (m): m is (...args: unknown[]) => unknown => typeof m === 'function',
         );
+        // Validation sits where the chain ends: it sees the body as the middleware left it, and a
+        // rejection goes back up through the middleware as the handler's response would.
+        const last = validateBody
+          ? async () => (await call('api.validateBody', req.body)) ?? handler(req, ctx)
+          : () => handler(req, ctx);
         const chain = async (i: number): Promise<unknown> =>
-          i < middleware.length ? middleware[i]!(req, ctx, () => chain(i + 1)) : handler(req, ctx);
+          i < middleware.length ? middleware[i]!(req, ctx, () => chain(i + 1)) : last();
         return chain(0);
       }
       if (kind === TriggerKind.CRON) return handler(ctx);
@@ -77,6 +123,7 @@ function prepareHook(registry: Registry, request: Invoke): Runnable | Refusal {
   return {
     stepName: request.stepName,
     keepResult: true,
+    encode: encodeJson,
     run: (payload, ctx) => hook(...(Array.isArray(payload) ? payload : [payload]), ctx),
   };
 }

@@ -21,7 +21,7 @@ export interface RunnerOptions {
   registerEsmHooks: () => Promise<void>;
 }
 
-type Outcome = { ok: true; resultJson: Uint8Array } | { ok: false; error: ErrorShape };
+type Outcome = { ok: true; resultJson: Uint8Array; body?: Uint8Array } | { ok: false; error: ErrorShape };
 
 class Invocation implements CallOwner {
   pending = 0;
@@ -78,7 +78,7 @@ class Invocation implements CallOwner {
       kind: {
         case: 'result',
         value: outcome.ok
-          ? { invocationId: this.id, ok: true, resultJson: outcome.resultJson }
+          ? { invocationId: this.id, ok: true, resultJson: outcome.resultJson, body: outcome.body }
           : { invocationId: this.id, ok: false, error: outcome.error },
       },
     });
@@ -161,17 +161,17 @@ class Invocations {
     const ctx = buildContext(call, who, this.registry.streamNames);
 
     scope.run(who, () => {
-      const run = async (): Promise<unknown> => job.run(payload, ctx);
+      const run = async (): Promise<unknown> => job.run(payload, ctx, call);
       run().then(
         (value) => {
           if (!job.keepResult) return inv.finishHandler({ ok: true, resultJson: jsonBytes(null) });
-          let resultJson: Uint8Array;
+          let encoded: ReturnType<Runnable['encode']>;
           try {
-            resultJson = jsonBytes(value ?? null);
+            encoded = job.encode(value ?? null);
           } catch (error) {
             return inv.finishHandler({ ok: false, error: errorShape(error) });
           }
-          inv.finishHandler({ ok: true, resultJson });
+          inv.finishHandler({ ok: true, ...encoded });
         },
         (error: unknown) => inv.finishHandler({ ok: false, error: errorShape(error) }),
       );

@@ -168,6 +168,10 @@ class Context:
     def started_calls(self) -> list[PendingCall]:
         return self._scope.started
 
+    def runner_call(self, method: str, *args: Any) -> PendingCall:
+        """A context call the runner itself makes for this invocation (``api.validateBody``)."""
+        return self._scope.call(method, *args)
+
     def emit(self, event: dict[str, Any] | str | None = None, data: Any = None, **fields: Any) -> PendingCall:
         """``emit({"topic", "data", "messageGroupId"?})``; also ``emit(topic, data)`` and keywords."""
         if isinstance(event, str):

@@ -10,7 +10,7 @@ import inspect
 import threading
 import typing
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from motia_runner import jsonutil
 from motia_runner.context import Context
@@ -71,6 +71,23 @@ def input_model(fn: Callable[..., Any]) -> type | None:
     return annotation if jsonutil.is_pydantic_model_class(annotation) else None
 
 
+class Encoded(NamedTuple):
+    """An InvokeResult's content: the result as JSON, and an api response's bytes body apart."""
+
+    result_json: bytes
+    body: bytes | None = None
+
+
+def encode_response(response: Any) -> Encoded:
+    """An api response whose body is bytes sends the bytes as they are, beside the JSON."""
+    if isinstance(response, dict):
+        body = response.get("body")
+        if isinstance(body, bytes | bytearray | memoryview):
+            rest = {key: value for key, value in response.items() if key != "body"}
+            return Encoded(jsonutil.dumps(rest), bytes(body))
+    return Encoded(jsonutil.dumps(response))
+
+
 def validate_input(model: type, data: Any) -> Any:
     validate = getattr(model, "model_validate", None)
     if callable(validate):
@@ -96,23 +113,23 @@ class Invoker:
             result = await result
         return result
 
-    async def run(self, step: LoadedStep, kind: int, payload: Any, ctx: Context) -> bytes:
-        """Run the step for one invocation; returns result_json."""
+    async def run(self, step: LoadedStep, kind: int, payload: Any, ctx: Context) -> Encoded:
+        """Run the step for one invocation; returns result_json and an api response's binary body."""
         handler = step.handler
         if handler is None:
             raise RuntimeError(f"step {step.name!r} ({step.file}) has no handler")
         if kind == pb.TRIGGER_KIND_API:
-            request = ApiRequest.from_payload(payload)
-            response = await self._api_chain(step, handler, request, ctx)
-            return jsonutil.dumps(response)
+            request, validate_body = ApiRequest.from_payload(payload)
+            response = await self._api_chain(step, handler, request, ctx, validate_body)
+            return encode_response(response)
         if kind == pb.TRIGGER_KIND_EVENT:
             model = input_model(handler)
             data = validate_input(model, payload) if model is not None else payload
             await self.call(handler, (data, ctx))
-            return b"null"
+            return Encoded(b"null")
         if kind == pb.TRIGGER_KIND_CRON:
             await self.call(handler, (ctx,))
-            return b"null"
+            return Encoded(b"null")
         raise ValueError(f"unknown trigger kind {kind}")
 
     async def run_hook(self, hook: Callable[..., Any], payload: Any, ctx: Context) -> bytes:
@@ -123,12 +140,23 @@ class Invoker:
         return jsonutil.dumps(await self.call(hook, (*args, ctx)))
 
     async def _api_chain(
-        self, step: LoadedStep, handler: Callable[..., Any], request: ApiRequest, ctx: Context
+        self,
+        step: LoadedStep,
+        handler: Callable[..., Any],
+        request: ApiRequest,
+        ctx: Context,
+        validate_body: bool,
     ) -> Any:
         chain = step.middleware
 
         async def run_from(index: int) -> Any:
             if index == len(chain):
+                # Validation sits where the chain ends: it sees the body as the middleware left it,
+                # and a rejection goes back up through the middleware as the handler's response would.
+                if validate_body:
+                    rejection = await ctx.runner_call("api.validateBody", request.get("body"))
+                    if rejection is not None:
+                        return rejection
                 return await self.call(handler, (request, ctx))
             return await self.call(chain[index], (request, ctx, self._next_fn(run_from, index + 1)))
 

@@ -20,7 +20,7 @@ from motia_runner.calls import CallClient
 from motia_runner.context import Context
 from motia_runner.current import InvocationInfo, current_invocation
 from motia_runner.errors import format_stack
-from motia_runner.invoke import Invoker, settle
+from motia_runner.invoke import Encoded, Invoker, settle
 from motia_runner.loader import Loader
 from motia_runner.logs import LogSink, StdoutCapture
 from motia_runner.messages import pb
@@ -167,18 +167,18 @@ class Session:
         info = InvocationInfo(invoke.invocation_id, invoke.trace_id, invoke.step_name)
         current_invocation.set(info)  # this task's own context: inherited by everything it spawns
         ctx = Context(self.client, self.sink, info, self.loader.stream_names)
-        result_json = b""
+        result = Encoded(b"")
         error = None
         try:
             if invoke.kind in HOOK_KINDS:
                 hook = self.loader.hook_function(invoke.file, invoke.kind)
-                result_json = await self.invoker.run_hook(hook, jsonutil.loads(invoke.payload_json), ctx)
+                result = Encoded(await self.invoker.run_hook(hook, jsonutil.loads(invoke.payload_json), ctx))
             else:
                 step = self.loader.steps.get(invoke.file)
                 if step is None:
                     raise LookupError(f"{invoke.file} is not loaded in this runner")
                 payload = jsonutil.loads(invoke.payload_json)
-                result_json = await self.invoker.run(step, invoke.kind, payload, ctx)
+                result = await self.invoker.run(step, invoke.kind, payload, ctx)
         except asyncio.CancelledError:
             if self._answered(invoke.invocation_id):
                 return
@@ -190,23 +190,28 @@ class Session:
         except asyncio.CancelledError:
             if self._answered(invoke.invocation_id):
                 return
-        self._send_result(invoke.invocation_id, result_json=result_json, error=error)
+        self._send_result(invoke.invocation_id, result=result, error=error)
 
     def _answered(self, invocation_id: int) -> bool:
         entry = self.inflight.get(invocation_id)
         return entry is None or entry.answered
 
-    def _send_result(self, invocation_id: int, result_json: bytes = b"", error: Any = None) -> None:
+    def _send_result(self, invocation_id: int, result: Encoded | None = None, error: Any = None) -> None:
         entry = self.inflight.pop(invocation_id, None)
         if entry is not None:
             if entry.answered:
                 return
             entry.answered = True
         if error is None:
-            result = pb.InvokeResult(invocation_id=invocation_id, ok=True, result_json=result_json or b"null")
+            content = result or Encoded(b"")
+            message = pb.InvokeResult(
+                invocation_id=invocation_id, ok=True, result_json=content.result_json or b"null"
+            )
+            if content.body is not None:
+                message.body = content.body
         else:
-            result = pb.InvokeResult(invocation_id=invocation_id, ok=False, error=error)
-        self.writer.send(pb.RunnerMessage(result=result))
+            message = pb.InvokeResult(invocation_id=invocation_id, ok=False, error=error)
+        self.writer.send(pb.RunnerMessage(result=message))
 
     def _on_cancel(self, cancel: Any) -> None:
         entry = self.inflight.get(cancel.invocation_id)

@@ -179,16 +179,18 @@ class LoadError(_message.Message):
     def __init__(self, file: _Optional[str] = ..., line: _Optional[int] = ..., column: _Optional[int] = ..., message: _Optional[str] = ..., stack: _Optional[str] = ...) -> None: ...
 
 class InvokeResult(_message.Message):
-    __slots__ = ("invocation_id", "ok", "result_json", "error")
+    __slots__ = ("invocation_id", "ok", "result_json", "error", "body")
     INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
     invocation_id: int
     ok: bool
     result_json: bytes
     error: ErrorInfo
-    def __init__(self, invocation_id: _Optional[int] = ..., ok: _Optional[bool] = ..., result_json: _Optional[bytes] = ..., error: _Optional[_Union[ErrorInfo, _Mapping]] = ...) -> None: ...
+    body: bytes
+    def __init__(self, invocation_id: _Optional[int] = ..., ok: _Optional[bool] = ..., result_json: _Optional[bytes] = ..., error: _Optional[_Union[ErrorInfo, _Mapping]] = ..., body: _Optional[bytes] = ...) -> None: ...
 
 class ErrorInfo(_message.Message):
     __slots__ = ("name", "message", "stack")

@@ -1,0 +1,175 @@
+"""Request bodies checked against ``bodySchema`` in the core only when the project or the step asks:
+which setting wins, where the check runs (in the core, or after the middleware chain), and the
+project-wide switch end to end in every language. The per-step behaviours (off by default, a
+handler's own 400, middleware first) are in tests/test_conformance.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+from supervisor.core import Step, build_registry
+from supervisor.http._api_steps import run_api_step
+from supervisor.protocol import InvokeResult, LoadedFile, LoadResult, TriggerKind
+from supervisor.routing import Router
+from supervisor.settings import CorsSettings
+from tests.conftest import LANGUAGES
+from tests.support.project import step_path, write_project
+from tests.support.server import MotiaServer
+
+SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+def _registry(project_default: bool, **step: Any) -> dict[str, Step]:
+    config = {"type": "api", "name": "Create", "path": "/create", "method": "POST", "emits": [], **step}
+    loaded = LoadResult(1, (LoadedFile("steps/create.step.ts", orjson.dumps(config)),), (), ())
+    registry = build_registry({"node": loaded}, (), validate_body=project_default)
+    assert registry.problems == []
+    return registry.steps
+
+
+@pytest.mark.parametrize(
+    ("project_default", "step_setting", "validates"),
+    [(False, None, False), (True, None, True), (True, False, False), (False, True, True)],
+)
+def test_a_steps_own_validate_body_overrides_the_project(
+    project_default: bool, step_setting: bool | None, validates: bool
+) -> None:
+    extra = {} if step_setting is None else {"validateBody": step_setting}
+    step = _registry(project_default, bodySchema=SCHEMA, **extra)["Create"]
+    assert (step.body_validator is not None) is validates
+
+
+def test_validate_body_without_a_body_schema_is_a_config_error_naming_the_field() -> None:
+    config = {"type": "api", "name": "Create", "path": "/create", "method": "POST", "validateBody": True}
+    loaded = LoadResult(1, (LoadedFile("steps/create.step.ts", orjson.dumps(config)),), (), ())
+    registry = build_registry({"node": loaded}, ())
+    assert registry.steps == {}
+    [problem] = registry.problems
+    assert problem.message.startswith("steps/create.step.ts: step \"Create\": field 'validateBody'")
+    assert "no bodySchema" in problem.message
+
+
+class _Invoker:
+    """Records invocations; answers each with a 201."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+
+    routes: Router[Step] = Router()
+    api_timeout_s = 5.0
+    expose_errors = False
+    cors: CorsSettings | None = None
+
+    async def invoke(
+        self,
+        step: Step,
+        kind: TriggerKind,
+        payload: bytes,
+        trace_id: str,
+        topic: str = "",
+        timeout: float | None = None,
+    ) -> InvokeResult:
+        self.payloads.append(orjson.loads(payload))
+        return InvokeResult(1, True, orjson.dumps({"status": 201, "body": {}}), None)
+
+
+async def test_without_middleware_the_core_answers_the_400_without_running_the_step() -> None:
+    step = _registry(True, bodySchema=SCHEMA)["Create"]
+    invoker = _Invoker()
+    response = await run_api_step(invoker, step, {}, [("content-type", "application/json")], "", b"{}")
+    assert response.status == 400
+    assert invoker.payloads == []  # no runner hop
+
+
+async def test_with_middleware_the_runner_is_asked_to_validate_after_the_chain() -> None:
+    step = _registry(True, bodySchema=SCHEMA, middleware=["auth"])["Create"]
+    invoker = _Invoker()
+    response = await run_api_step(invoker, step, {}, [("content-type", "application/json")], "", b"{}")
+    assert response.status == 201  # the middleware may answer first, or change the body
+    assert [payload["validateBody"] for payload in invoker.payloads] == [True]
+
+
+async def test_without_validation_the_runner_is_not_asked() -> None:
+    step = _registry(False, bodySchema=SCHEMA, middleware=["auth"])["Create"]
+    invoker = _Invoker()
+    await run_api_step(invoker, step, {}, [("content-type", "application/json")], "", b"{}")
+    assert "validateBody" not in invoker.payloads[0]
+
+
+# ---------------------------------------------------------------- the project-wide switch, end to end
+
+STEPS = {
+    "ts": (
+        """
+        import { z } from 'zod'
+        export const config = { type: 'api', name: 'TsCreate', path: '/ts/create', method: 'POST', emits: [],
+          bodySchema: z.object({ name: z.string() }) }
+        export const handler = async (req: any) => ({ status: 201, body: req.body })
+        """,
+        """
+        import { z } from 'zod'
+        export const config = { type: 'api', name: 'TsOwn', path: '/ts/own', method: 'POST', emits: [],
+          bodySchema: z.object({ name: z.string() }), validateBody: false }
+        export const handler = async () => ({ status: 422, body: { mine: true } })
+        """,
+    ),
+    "js": (
+        """
+        const { z } = require('zod')
+        exports.config = { type: 'api', name: 'JsCreate', path: '/js/create', method: 'POST', emits: [],
+          bodySchema: z.object({ name: z.string() }) }
+        exports.handler = async (req) => ({ status: 201, body: req.body })
+        """,
+        """
+        const { z } = require('zod')
+        exports.config = { type: 'api', name: 'JsOwn', path: '/js/own', method: 'POST', emits: [],
+          bodySchema: z.object({ name: z.string() }), validateBody: false }
+        exports.handler = async () => ({ status: 422, body: { mine: true } })
+        """,
+    ),
+    "py": (
+        """
+        config = {"type": "api", "name": "PyCreate", "path": "/py/create", "method": "POST", "emits": [],
+                  "bodySchema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}
+
+        async def handler(req, context):
+            return {"status": 201, "body": req.body}
+        """,
+        """
+        config = {"type": "api", "name": "PyOwn", "path": "/py/own", "method": "POST", "emits": [],
+                  "bodySchema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+                  "validateBody": False}
+
+        async def handler(req, context):
+            return {"status": 422, "body": {"mine": True}}
+        """,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def validating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    files: dict[str, str] = {}
+    for lang, (create, own) in STEPS.items():
+        files[step_path(lang, "create")] = create
+        files[step_path(lang, "own")] = own
+    project = write_project(tmp_path_factory.mktemp("validating"), files, {"api": {"validateBody": True}})
+    with MotiaServer(project, mode="start") as server:
+        yield server
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_project_setting_validates_every_step_but_those_that_say_no(
+    validating_server: MotiaServer, lang: str
+) -> None:
+    rejected = validating_server.client.post(f"/{lang}/create", json={"name": 3})
+    assert rejected.status_code == 400
+    assert [error["field"] for error in rejected.json()["errors"]] == ["name"]
+    assert validating_server.client.post(f"/{lang}/create", json={"name": "Rex"}).status_code == 201
+    own = validating_server.client.post(f"/{lang}/own", json={"name": 3})
+    assert own.status_code == 422 and own.json() == {"mine": True}
