@@ -8,6 +8,7 @@ asserts the same thing for each.
 from __future__ import annotations
 
 import socket
+from functools import partial
 from typing import Any
 
 import h11
@@ -306,9 +307,7 @@ def test_emit_reaches_the_subscriber_under_the_same_trace(conformance_server: Mo
 def test_emit_fans_out_to_subscribers_in_every_language(conformance_server: MotiaServer, lang: str) -> None:
     trace_id = emit(conformance_server, lang, "shared.record", {"from": lang})
     for reader in LANGUAGES:
-        record = eventually(
-            lambda reader=reader: state_get(conformance_server, lang, "records", f"{trace_id}:{reader}")
-        )
+        record = eventually(partial(state_get, conformance_server, lang, "records", f"{trace_id}:{reader}"))
         assert record == {"data": {"from": lang}, "traceId": trace_id, "lang": reader}
 
 
@@ -532,9 +531,7 @@ def test_cli_emit_posts_an_event_to_the_running_server(conformance_server: Motia
 
     trace_id = json.loads(done.stdout)["traceId"]
     for reader in LANGUAGES:
-        record = eventually(
-            lambda reader=reader: state_get(conformance_server, reader, "records", f"{trace_id}:{reader}")
-        )
+        record = eventually(partial(state_get, conformance_server, reader, "records", f"{trace_id}:{reader}"))
         assert record["data"] == {"cli": True}
 
 
@@ -566,8 +563,6 @@ def test_post_emit_is_what_npx_motia_emit_sends(conformance_server: MotiaServer)
     assert body["subscribers"] == len(LANGUAGES)
     for reader in LANGUAGES:
         record = eventually(
-            lambda reader=reader: state_get(
-                conformance_server, reader, "records", f"{body['traceId']}:{reader}"
-            )
+            partial(state_get, conformance_server, reader, "records", f"{body['traceId']}:{reader}")
         )
         assert record["data"] == {"npx": True}

@@ -536,8 +536,8 @@ def test_context_methods_and_failures(start: Start) -> None:
     call = h.recv_kind("call").call
     assert call.method == "state.get"
     h.reply(call.call_id, error="state backend unavailable")
-    result = recv_result(h, 1)
-    assert result.ok, result.error
+    outcome = recv_result(h, 1)
+    assert outcome.ok, outcome.error
 
 
 def test_console_log_becomes_log_record(start: Start) -> None:

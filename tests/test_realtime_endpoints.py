@@ -46,7 +46,7 @@ async def serving(websocket_max_message_size: int | None = None) -> AsyncIterato
     if websocket_max_message_size is not None:
         config.websocket_max_message_size = websocket_max_message_size
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
     for _ in range(100):
         with contextlib.suppress(OSError):
             _, writer = await asyncio.open_connection("127.0.0.1", port)

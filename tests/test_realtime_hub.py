@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from typing import Any
 
 import orjson
 import pytest
@@ -90,7 +91,7 @@ class Client:
         self.sink = QueueSink(max_messages=max_messages)
         self.connection = realtime.hub.connect("test", self.sink)
 
-    async def messages(self) -> list[dict[str, object]]:
+    async def messages(self) -> list[dict[str, Any]]:
         await asyncio.sleep(0)
         return [orjson.loads(message.payload) for message in await self.sink.take(timeout=0.01)]
 
@@ -122,10 +123,10 @@ async def test_sync_then_changes_for_group_and_item(realtime: Realtime, streams:
     await streams.send("items", {"groupId": "g", "id": "a"}, {"type": "ping", "data": 1})
     await streams.send("items", {"groupId": "g"}, {"type": "hello"})
     await streams.delete("items", "g", "a")
-    group_kinds = [(m.get("id"), m["event"]["type"]) for m in await group.messages()]  # type: ignore[index]
+    group_kinds = [(m.get("id"), m["event"]["type"]) for m in await group.messages()]
     assert group_kinds == [("a", "update"), ("b", "create"), ("a", "event"), (None, "event"), ("a", "delete")]
     item_messages = await item.messages()
-    assert [m["event"]["type"] for m in item_messages] == ["update", "event", "delete"]  # type: ignore[index]
+    assert [m["event"]["type"] for m in item_messages] == ["update", "event", "delete"]
     assert item_messages[1]["event"] == {"type": "event", "event": {"type": "ping", "data": 1}}
 
 
@@ -158,7 +159,7 @@ async def test_a_change_during_the_snapshot_read_comes_after_the_sync(streams: S
         await release.wait()
         return []
 
-    realtime.hub._read_snapshot = slow_snapshot  # type: ignore[assignment]
+    realtime.hub._read_snapshot = slow_snapshot
     client = Client(realtime)
     join = asyncio.create_task(realtime.hub.join(client.connection, "s", Room("items", "g")))
     await reading.wait()
@@ -166,7 +167,7 @@ async def test_a_change_during_the_snapshot_read_comes_after_the_sync(streams: S
     assert await client.messages() == []  # held behind the sync
     release.set()
     await join
-    kinds = [(m["event"]["type"], m["timestamp"]) for m in await client.messages()]  # type: ignore[index]
+    kinds = [(m["event"]["type"], m["timestamp"]) for m in await client.messages()]
     assert [kind for kind, _ in kinds] == ["sync", "create"]
     assert kinds[1][1] > kinds[0][1]
 
@@ -211,10 +212,10 @@ async def test_resume_replays_missed_messages_or_declines(realtime: Realtime, st
     await streams.set("items", "g", "a", {"n": 3})
 
     again = Client(realtime)
-    assert realtime.hub.resume(again.connection, "s", Room("items", "g"), int(last))  # type: ignore[call-overload]
+    assert realtime.hub.resume(again.connection, "s", Room("items", "g"), int(last))
     assert [m["id"] for m in await again.messages()] == ["b", "a"]
     item_only = Client(realtime)
-    assert realtime.hub.resume(item_only.connection, "s", Room("items", "g", "a"), int(last))  # type: ignore[call-overload]
+    assert realtime.hub.resume(item_only.connection, "s", Room("items", "g", "a"), int(last))
     assert [m["id"] for m in await item_only.messages()] == ["a"]
     # from before this process started: cannot be resumed exactly
     assert not realtime.hub.resume(Client(realtime).connection, "s", Room("items", "g"), 1)

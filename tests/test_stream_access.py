@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from supervisor.core import Registry, RunnerAccessPolicy, build_registry
-from supervisor.discovery import SourceFile
+from supervisor.discovery import RunnerKind, SourceFile
 from supervisor.protocol import ErrorInfo, InvokeResult, LoadedFile, LoadError, LoadResult, TriggerKind
 from supervisor.realtime import AccessDenied, AccessHookFailed, AuthRequest, Identity, Realtime, Room
 from supervisor.runners import InvocationTimeout, RunnerDied
@@ -39,7 +39,7 @@ def _result(
 
 
 def test_the_registry_keeps_each_streams_file_and_the_first_authenticate_hook() -> None:
-    results = {
+    results: dict[RunnerKind, LoadResult] = {
         "node": _result(
             streams=(_stream("steps/a.stream.ts", name="a", canAccess="canAccess"),),
             hooks=(_hook("motia.config.ts"), _hook("steps/motia.auth.ts", "authenticate")),
@@ -65,7 +65,7 @@ def test_a_hook_file_that_failed_to_load_is_still_the_hook_so_authentication_fai
 
 
 def test_two_hooks_or_a_hook_file_without_authenticate_are_problems() -> None:
-    results = {
+    results: dict[RunnerKind, LoadResult] = {
         "node": _result(hooks=(_hook("motia.auth.ts", "authenticate"),)),
         "python": _result(hooks=(_hook("motia_auth.py", "authenticate"), _hook("src/motia_auth.py"))),
     }
@@ -108,7 +108,7 @@ def _ok(value: Any) -> InvokeResult:
 
 @pytest.fixture
 def registry() -> Registry:
-    results = {
+    results: dict[RunnerKind, LoadResult] = {
         "python": _result(
             streams=(
                 _stream("steps/secured_stream.py", name="secured", canAccess="can_access"),

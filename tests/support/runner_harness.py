@@ -6,6 +6,7 @@ runner can be tested byte for byte: send SupervisorMessages, read RunnerMessages
 
 from __future__ import annotations
 
+import io
 import os
 import queue
 import subprocess
@@ -62,9 +63,10 @@ class RunnerHarness:
 
     def _read_stdout(self) -> None:
         decoder = FrameDecoder()
-        assert self.proc.stdout is not None
+        stdout = self.proc.stdout
+        assert isinstance(stdout, io.BufferedReader)  # read1: whatever has arrived, without waiting for more
         try:
-            while chunk := self.proc.stdout.read1(65536):
+            while chunk := stdout.read1(65536):
                 for frame in decoder.feed(chunk):
                     message = pb.RunnerMessage()
                     message.ParseFromString(frame)

@@ -12,7 +12,9 @@ import ast
 import sys
 import types
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["build_from_descriptor", "pb"]
 
 GENERATED = Path(__file__).resolve().parent / "_generated" / "runner_pb2.py"
 
@@ -63,4 +65,8 @@ def _load() -> Any:
             ) from exc
 
 
-pb: Any = _load()
+if TYPE_CHECKING:
+    # typed against the committed runner_pb2.pyi; at run time either module has the same classes
+    from motia_runner._generated import runner_pb2 as pb
+else:
+    pb = _load()
