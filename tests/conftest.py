@@ -3,11 +3,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.runner_harness import RunnerHarness, RunnerLanguage, write_project
 from tests.support.server import MotiaServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -45,6 +46,9 @@ def chromium() -> str:
     return found
 
 
+StartRunner = Callable[..., RunnerHarness]
+
+
 @pytest.fixture(scope="session")
 def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
     """One ``motia start`` over the conformance fixtures of all three languages."""
@@ -54,3 +58,23 @@ def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mot
     with server:
         yield server
     assert server.proc.returncode == 0, server.output
+
+
+@pytest.fixture
+def start_runner(tmp_path: Path) -> Iterator[StartRunner]:
+    """``start_runner(language, files, log_level="info")``: write ``files`` into a project under
+    tmp_path, start that language's runner there and shake hands; every runner is shut down, and
+    checked to have written nothing but frames to its protocol channel, when the test ends."""
+    harnesses: list[RunnerHarness] = []
+
+    def start(language: RunnerLanguage, files: dict[str, str], log_level: str = "info") -> RunnerHarness:
+        project = write_project(tmp_path / "project", files)
+        harness = RunnerHarness(language.argv(), project)
+        harnesses.append(harness)
+        assert harness.handshake(log_level=log_level).protocol_version == 1
+        return harness
+
+    yield start
+    for harness in harnesses:
+        harness.close()
+    assert [h.garbage for h in harnesses if h.garbage] == []

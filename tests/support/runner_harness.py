@@ -6,22 +6,33 @@ runner can be tested byte for byte: send SupervisorMessages, read RunnerMessages
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import queue
 import subprocess
 import sys
+import textwrap
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+import pytest
 
+from supervisor.discovery import RunnerKind
 from supervisor.protocol import FrameDecoder, encode_frame
 from supervisor.protocol._generated import runner_pb2 as pb
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COOKIE = "motia-runner-v1"
+NODE_MODULES = REPO_ROOT / "runners" / "node" / "node_modules"
+
+#: on a test of the node runner: it needs the runner's npm packages (scripts/setup installs them)
+needs_node_modules = pytest.mark.skipif(
+    not NODE_MODULES.is_dir(), reason="runners/node/node_modules is missing: run scripts/setup"
+)
 
 
 def node_runner_argv() -> list[str]:
@@ -29,7 +40,48 @@ def node_runner_argv() -> list[str]:
 
 
 def python_runner_argv() -> list[str]:
-    return [sys.executable, "-m", "motia_runner"]
+    """The Python runner under this interpreter, or under MOTIA_TEST_RUNNER_PYTHON when set."""
+    return [os.environ.get("MOTIA_TEST_RUNNER_PYTHON") or sys.executable, "-m", "motia_runner"]
+
+
+@dataclass(frozen=True)
+class RunnerLanguage:
+    """A language as the runner tests see it: which runner loads it and how its files are named."""
+
+    name: str  # ts | js | py: the test id
+    runner: RunnerKind
+
+    def __str__(self) -> str:
+        return self.name
+
+    def argv(self) -> list[str]:
+        return node_runner_argv() if self.runner == "node" else python_runner_argv()
+
+    def step(self, stem: str) -> str:
+        return f"steps/{stem}_step.py" if self.name == "py" else f"steps/{stem}.step.{self.name}"
+
+    def stream(self, stem: str) -> str:
+        return f"steps/{stem}_stream.py" if self.name == "py" else f"steps/{stem}.stream.{self.name}"
+
+    def pick(self, node: str, python: str) -> str:
+        """One of two sources: node's (TypeScript and JavaScript alike) or Python's."""
+        return node if self.runner == "node" else python
+
+
+TYPESCRIPT = RunnerLanguage("ts", "node")
+JAVASCRIPT = RunnerLanguage("js", "node")
+PYTHON = RunnerLanguage("py", "python")
+RUNNER_LANGUAGES = (TYPESCRIPT, JAVASCRIPT, PYTHON)
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> source, dedented) under ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return root
 
 
 def runner_env(project: Path, runner_id: str = "test-0") -> dict[str, str]:
@@ -58,8 +110,19 @@ class RunnerHarness:
         self.messages: queue.Queue[pb.RunnerMessage | None] = queue.Queue()
         self.stderr_lines: list[str] = []
         self.garbage: list[bytes] = []
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self.hello_reply = pb.HelloReply()  # what the runner answered to handshake()
+        self._readers = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def __enter__(self) -> RunnerHarness:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _read_stdout(self) -> None:
         decoder = FrameDecoder()
@@ -120,7 +183,8 @@ class RunnerHarness:
                 )
             )
         )
-        return self.recv_kind("hello").hello
+        self.hello_reply = self.recv_kind("hello").hello
+        return self.hello_reply
 
     def load(
         self,
@@ -173,6 +237,17 @@ class RunnerHarness:
         self.send(pb.SupervisorMessage(context_reply=reply))
 
     def close(self, grace_ms: int = 1000) -> int:
+        """Shut the runner down (killed after the grace), then release its pipes; its exit code."""
+        code = self._stop(grace_ms)
+        for reader in self._readers:  # both read to EOF, which the runner's exit brings
+            reader.join(timeout=5)
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        return code
+
+    def _stop(self, grace_ms: int) -> int:
         if self.proc.poll() is None:
             try:
                 self.send(pb.SupervisorMessage(shutdown=pb.Shutdown(grace_ms=grace_ms)))
