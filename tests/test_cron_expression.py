@@ -57,11 +57,25 @@ def test_day_of_month_and_week_are_both_required_like_node_cron() -> None:
     assert _next_runs("0 0 13 * 5", 1) == [datetime(2024, 9, 13, tzinfo=UTC)]  # Friday the 13th
 
 
+def _day(day: int, hour: int = 0, month: int = 1, year: int = 2024) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    "text", ["0 9 * * MON-FRI", "0 0 * * monday", "0 0 1 January *", "0 0 * * 7", "@daily"]
+    ("text", "runs"),
+    [
+        # weekdays by name: Monday 1 January 2024 to Friday 5, then Monday 8
+        ("0 9 * * MON-FRI", [_day(d, 9) for d in (1, 2, 3, 4, 5, 8)]),
+        ("0 0 * * monday", [_day(8), _day(15)]),  # START is just after Monday's midnight
+        ("0 0 1 January *", [_day(1, year=2025), _day(1, year=2026)]),
+        ("0 0 * * 7", [_day(7), _day(14)]),  # 7 is Sunday, as 0 is
+        ("0 0 * * 0", [_day(7), _day(14)]),
+        ("@daily", [_day(2), _day(3)]),
+        ("@weekly", [_day(7), _day(14)]),  # Sundays at midnight
+    ],
 )
-def test_names_sunday_as_seven_and_nicknames(text: str) -> None:
-    CronExpression.parse(text)
+def test_names_sunday_as_seven_and_nicknames(text: str, runs: list[datetime]) -> None:
+    assert _next_runs(text, len(runs)) == runs
 
 
 def test_text_is_kept_as_written() -> None:

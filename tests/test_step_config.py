@@ -128,25 +128,63 @@ def test_event_defaults_infrastructure_from_the_docs() -> None:
     assert step.infrastructure.queue.delay_seconds == 0
 
 
+#: what an event step without ``infrastructure`` gets: the documented defaults
+INFRASTRUCTURE_DEFAULTS: dict[str, Any] = {
+    "timeout": 30,
+    "ram": None,
+    "cpu": None,
+    "type": "standard",
+    "max_retries": 3,
+    "visibility_timeout": 900,
+    "delay_seconds": 0,
+    "message_group_id": None,
+}
+
+
 @pytest.mark.parametrize(
-    "infrastructure",
+    ("infrastructure", "written"),
     [
-        {"handler": {"timeout": 10}},
-        {"queue": {"maxRetries": 5, "visibilityTimeout": 60}},
-        {"queue": {"type": "fifo"}},
-        {
-            "handler": {"ram": 2048, "cpu": 1, "timeout": 30},
-            "queue": {
-                "type": "fifo",
-                "messageGroupId": "traceId",
-                "visibilityTimeout": 31,
-                "delaySeconds": 900,
+        ({}, {}),
+        ({"handler": {"timeout": 10}}, {"timeout": 10}),
+        ({"queue": {"maxRetries": 5, "visibilityTimeout": 60}}, {"max_retries": 5, "visibility_timeout": 60}),
+        ({"queue": {"type": "fifo"}}, {"type": "fifo"}),
+        (
+            {
+                "handler": {"ram": 2048, "cpu": 1, "timeout": 30},
+                "queue": {
+                    "type": "fifo",
+                    "messageGroupId": "traceId",
+                    "visibilityTimeout": 31,
+                    "delaySeconds": 900,
+                },
             },
-        },
+            {
+                "ram": 2048,
+                "cpu": 1,
+                "type": "fifo",
+                "message_group_id": "traceId",
+                "visibility_timeout": 31,
+                "delay_seconds": 900,
+            },
+        ),
     ],
 )
-def test_partial_infrastructure(infrastructure: dict[str, Any]) -> None:
-    parse_step_config(PY, event(infrastructure=infrastructure))
+def test_partial_infrastructure(infrastructure: dict[str, Any], written: dict[str, Any]) -> None:
+    """What is written is kept; every field left out gets its documented default."""
+    step = parse_step_config(PY, event(infrastructure=infrastructure))
+    assert isinstance(step, EventStepConfig)
+    handler, queue = step.infrastructure.handler, step.infrastructure.queue
+    read = {
+        "timeout": handler.timeout,
+        "ram": handler.ram,
+        "cpu": handler.cpu,
+        "type": queue.type,
+        "max_retries": queue.max_retries,
+        "visibility_timeout": queue.visibility_timeout,
+        "delay_seconds": queue.delay_seconds,
+        "message_group_id": queue.message_group_id,
+    }
+    assert read == INFRASTRUCTURE_DEFAULTS | written
 
 
 def test_event_subscribes_to_several_topics() -> None:
