@@ -46,7 +46,7 @@ def test_sigterm_finishes_in_flight_requests_then_exits_zero(tmp_path: Path) -> 
         responses = [future.result() for future in pending]
     assert [r.json() for r in responses] == [{"finished": True}, {"finished": True}]
     assert server.proc.wait(timeout=30) == 0
-    server.client.close()
+    server.stop()
 
 
 def test_cron_tick_finding_the_previous_run_still_going_is_skipped(tmp_path: Path) -> None:
@@ -171,25 +171,25 @@ def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
         },
     )
     port = free_port()
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         motia_argv("dev", "--project", str(tmp_path), "-p", str(port)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own group, as a shell gives a foreground job
-    )
-    try:
-        eventually(
-            lambda: httpx.get(f"http://127.0.0.1:{port}/ok-py", timeout=1).status_code == 200, timeout=60
-        )
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            in_flight = pool.submit(httpx.get, f"http://127.0.0.1:{port}/ok", timeout=30)
-            time.sleep(0.4)
-            os.killpg(proc.pid, signal.SIGINT)
-            assert in_flight.result().json() == {"ok": True}
-        output, _ = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    ) as proc:
+        try:
+            eventually(
+                lambda: httpx.get(f"http://127.0.0.1:{port}/ok-py", timeout=1).status_code == 200, timeout=60
+            )
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                in_flight = pool.submit(httpx.get, f"http://127.0.0.1:{port}/ok", timeout=30)
+                time.sleep(0.4)
+                os.killpg(proc.pid, signal.SIGINT)
+                assert in_flight.result().json() == {"ok": True}
+            output, _ = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     text = output.decode()
     assert proc.returncode == 0, text
     assert "restarting" not in text

@@ -17,9 +17,7 @@ import pytest
 
 from supervisor.protocol._generated import runner_pb2 as pb
 from tests.conftest import StartRunner
-from tests.support.runner_harness import TYPESCRIPT, RunnerHarness, needs_node_modules
-
-pytestmark = needs_node_modules
+from tests.support.runner_harness import TYPESCRIPT, RunnerHarness
 
 Start = Callable[..., RunnerHarness]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,13 @@ def secured(
     with MotiaServer(project, mode="start") as server:
         server.lang = lang  # type: ignore[attr-defined]
         yield server
+
+
+@pytest.fixture(autouse=True)
+async def close_sockets() -> AsyncIterator[None]:
+    """The WebSocket clients a test opened are closed in its own event loop."""
+    yield
+    RawSocket.close_all()
 
 
 def write(server: MotiaServer, group: str, item: str, title: str) -> None:

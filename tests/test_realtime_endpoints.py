@@ -51,9 +51,13 @@ async def serving(websocket_max_message_size: int | None = None) -> AsyncIterato
         with contextlib.suppress(OSError):
             _, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.close()
+            await writer.wait_closed()
             break
         await asyncio.sleep(0.02)
-    yield Server(port=port, streams=streams, realtime=realtime, app=app)
+    try:
+        yield Server(port=port, streams=streams, realtime=realtime, app=app)
+    finally:
+        RawSocket.close_all()
     stop.set()
     await asyncio.wait_for(task, 10)
 

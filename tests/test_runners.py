@@ -25,7 +25,6 @@ from tests.support.runner_harness import (
     TYPESCRIPT,
     RunnerHarness,
     RunnerLanguage,
-    needs_node_modules,
     runner_env,
     write_project,
 )
@@ -36,16 +35,10 @@ CRON = pb.TRIGGER_KIND_CRON
 AUTHENTICATE = pb.TRIGGER_KIND_AUTHENTICATE
 CAN_ACCESS = pb.TRIGGER_KIND_CAN_ACCESS
 
-
-def _param(language: RunnerLanguage, test_id: str) -> object:
-    marks = [needs_node_modules] if language.runner == "node" else []
-    return pytest.param(language, id=test_id, marks=marks)
-
-
 #: a step behaviour: once per language
-each_language = pytest.mark.parametrize("lang", [_param(lang, lang.name) for lang in RUNNER_LANGUAGES])
+each_language = pytest.mark.parametrize("lang", RUNNER_LANGUAGES, ids=str)
 #: a behaviour of the runner process itself: once per runner
-each_runner = pytest.mark.parametrize("lang", [_param(TYPESCRIPT, "node"), _param(PYTHON, "python")])
+each_runner = pytest.mark.parametrize("lang", [TYPESCRIPT, PYTHON], ids=lambda lang: lang.runner)
 
 
 def result_of(

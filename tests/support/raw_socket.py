@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import socket
 from collections import deque
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from wsproto import ConnectionType, WSConnection
@@ -15,11 +15,21 @@ from wsproto.events import AcceptConnection, CloseConnection, Message, Request, 
 
 
 class RawSocket:
+    #: every socket not closed yet, for close_all() at the end of a test
+    _open: ClassVar[set[RawSocket]] = set()
+
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ws: WSConnection) -> None:
         self.reader, self.writer, self.ws = reader, writer, ws
         self.closed: CloseConnection | None = None
         self.subprotocol: str | None = None
         self._backlog: deque[str] = deque()
+        RawSocket._open.add(self)
+
+    @classmethod
+    def close_all(cls) -> None:
+        """Close every socket a test opened (in the test's event loop, before it closes)."""
+        for client in list(cls._open):
+            client.close()
 
     @classmethod
     async def open(
@@ -79,4 +89,5 @@ class RawSocket:
         return self.closed
 
     def close(self) -> None:
+        RawSocket._open.discard(self)
         self.writer.close()

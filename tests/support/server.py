@@ -78,7 +78,8 @@ class MotiaServer:
         )
         self.lines: list[str] = []
         self._lock = threading.Lock()
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
         self.client = httpx.Client(base_url=self.url, timeout=30)
 
     def _pump(self) -> None:
@@ -125,6 +126,9 @@ class MotiaServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._pump_thread.join(timeout=5)  # it reads to EOF, which the exit brings
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         return self.proc.returncode
 
     def __enter__(self) -> MotiaServer:
