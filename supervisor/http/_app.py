@@ -9,14 +9,13 @@ import orjson
 from quart import Quart, Response, request
 
 from supervisor.core import new_trace_id
-from supervisor.http._api_steps import run_api_step
 from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
 from supervisor.http._backend import Backend
 from supervisor.http._dead_letters import register_dead_letters
-from supervisor.http._quart import json_response, to_quart
+from supervisor.http._quart import json_response
 from supervisor.queue import MissingMessageGroup
 from supervisor.realtime import register_realtime
-from supervisor.routing import Match, MethodNotAllowed
+from supervisor.routing import MethodNotAllowed
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 
@@ -58,20 +57,21 @@ def create_app(runtime: Backend) -> Quart:
             await task
         return json_response(202, {"status": "started", "step": name})
 
+    @app.before_request
+    async def read_the_body() -> None:
+        # hypercorn closes a keep-alive connection whose response ended before the request's body
+        # was received, without a `connection: close` to say so: the client's next request on it
+        # then gets no answer. So every answer waits for the body, even one that never reads it.
+        await request.get_data()
+
+    # Every request that matches an api step is served by the ApiStepFront before quart sees it:
+    # what reaches this route is `POST /emit` or matches no api step.
     @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
     @app.route("/<path:path>", methods=ALL_METHODS)
-    async def api(path: str) -> Response:
-        found = runtime.routes.match(request.method, request.path)
-        if isinstance(found, Match):
-            # normally served by the ApiStepFront before quart sees the request
-            headers = [(name.lower(), value) for name, value in request.headers.items()]
-            query = request.query_string.decode("latin-1")
-            response = await run_api_step(
-                runtime, found.target, found.path_params, headers, query, await _body()
-            )
-            return to_quart(response)
+    async def not_an_api_step(path: str) -> Response:
         if request.path == "/emit" and request.method == "POST":  # what `npx motia emit` posts to
             return await _emit_from_request(runtime)
+        found = runtime.routes.match(request.method, request.path)
         if isinstance(found, MethodNotAllowed):
             return json_response(
                 405,

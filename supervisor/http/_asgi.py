@@ -67,9 +67,10 @@ class ApiStepFront:
             raw = await _read_body(receive, self._max_body)
         except BodyTooLarge:
             limit = f"request body over the {self._max_body // (1024 * 1024)} MiB limit"
-            await _send(
-                send, HttpResponse.json(413, {"error": "Payload Too Large", "message": limit}), method, extra
-            )
+            # The rest of the body is not read, so this connection cannot carry another request:
+            # say so, or the client sends its next one into a socket the server is closing.
+            body = {"error": "Payload Too Large", "message": limit}
+            await _send(send, HttpResponse.json(413, body, [("connection", "close")]), method, extra)
             return
         headers = [
             (name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope["headers"]
