@@ -258,22 +258,6 @@ async def test_delay_seconds_holds_the_first_attempt(env: Env) -> None:
     assert seen_at["later"] - start >= 0.14
 
 
-async def test_timeout_seconds_cancels_and_retries(env: Env) -> None:
-    env.policies["slow"] = QueuePolicy(max_retries=1, backoff_base=FAST, timeout_seconds=0.02)
-
-    async def hang(delivery: Delivery) -> None:
-        await asyncio.sleep(10)
-
-    deliver = Recorder(hang)
-    bus = await env.bus(deliver)
-    await bus.publish("t", {}, "tr", ["slow"])
-    await eventually(lambda: len(deliver.calls) == 2)
-    await eventually(lambda: bus.in_flight == 0)
-    await bus.stop()
-    (dead,) = await env.queue.dead_letters()
-    assert "still running after 0.02s" in dead.last_error
-
-
 async def test_replayed_dead_letter_is_delivered_again(env: Env) -> None:
     broken = True
 

@@ -1,6 +1,6 @@
 """The durable event queue and the bus that delivers its events to subscriber steps."""
 
-from ._attempt import Deliver, DeliveryTimeout
+from ._attempt import Deliver
 from ._bus import EventBus, PolicyFor
 from ._memory import MemoryEventQueue
 from ._queue import EventQueue, UnknownDeliveryError
@@ -20,7 +20,6 @@ __all__ = [
     "DeadLetter",
     "Deliver",
     "Delivery",
-    "DeliveryTimeout",
     "EventBus",
     "EventQueue",
     "MemoryEventQueue",

@@ -1,5 +1,5 @@
-"""One attempt of one delivery: running ``deliver`` under the subscriber's deadline, and naming
-what went wrong in the queue's logs and dead letters."""
+"""One attempt of one delivery: what ``deliver`` is, whether the attempt is being cancelled, and
+naming what went wrong in the queue's logs and dead letters."""
 
 from __future__ import annotations
 
@@ -10,25 +10,6 @@ from typing import TypeAlias
 from ._types import Delivery
 
 Deliver: TypeAlias = Callable[[Delivery], Awaitable[None]]
-
-
-class DeliveryTimeout(Exception):
-    """An attempt outlived its subscriber's ``timeout_seconds`` (it counts as a failed attempt)."""
-
-
-async def run_with_deadline(deliver: Deliver, delivery: Delivery, limit: float | None) -> None:
-    if limit is None:
-        await deliver(delivery)
-        return
-    deadline = asyncio.timeout(limit)
-    try:
-        async with deadline:
-            await deliver(delivery)
-    except TimeoutError:
-        # Tell our deadline apart from a TimeoutError the handler raised itself.
-        if deadline.expired():
-            raise DeliveryTimeout(f"handler still running after {limit}s; cancelled") from None
-        raise
 
 
 def being_cancelled() -> bool:

@@ -21,8 +21,11 @@ Outcomes of one attempt:
   other; otherwise it runs again without spending its budget. Either way it may be
   marked to run alone (``Delivery.isolate``); such deliveries have their own small
   number of slots, so that waiting for isolation never starves the rest;
-- any other exception (or ``timeout_seconds`` passed): retry after
-  ``policy.retry_delay(attempt)`` until ``max_retries`` retries are used, then dead letter.
+- any other exception: retry after ``policy.retry_delay(attempt)`` until
+  ``max_retries`` retries are used, then dead letter.
+
+How long an attempt may run is ``deliver``'s business: the runtime's invocation
+cancels a handler past its step's ``infrastructure.handler.timeout``, which fails the attempt.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from typing import Literal, TypeAlias
 
 from supervisor.storage import JsonValue
 
-from ._attempt import Deliver, being_cancelled, describe, log_fields, run_with_deadline
+from ._attempt import Deliver, being_cancelled, describe, log_fields
 from ._queue import EventQueue
 from ._types import (
     AttemptLost,
@@ -315,7 +318,7 @@ class EventBus:
         attempt = delivery.attempts + 1
         policy = self._policy(delivery.subscriber)
         try:
-            await run_with_deadline(self._deliver, delivery, policy.timeout_seconds)
+            await self._deliver(delivery)
         except PermanentFailure as exc:
             await self._dead_letter(delivery, attempt, exc.message, policy)
         except AttemptLost as lost:

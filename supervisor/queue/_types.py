@@ -73,8 +73,6 @@ class QueuePolicy:
     visibility_timeout: float | None = None
     """Set (``queue.visibilityTimeout`` written in the step's config): a failed delivery becomes
     visible again this many seconds after the failure, as in Motia and SQS, instead of backing off."""
-    timeout_seconds: float | None = None
-    """An attempt still running after this long is cancelled and counts as failed."""
 
     def retry_delay(self, attempt: int) -> float:
         """Wait after failed attempt number ``attempt`` (1-based)."""

@@ -27,10 +27,6 @@ DEFAULT_MAX_MESSAGES = 1024
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 
 
-class SlowConsumer(Exception):
-    """The connection fell too far behind and was cut off."""
-
-
 class PendingSync:
     """The place of a join's sync message, reserved when the subscription starts.
 
