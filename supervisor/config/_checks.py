@@ -1,8 +1,9 @@
 """Cross-file checks: names and routes that must be unique across the whole project.
 
-The docs leave duplicates unspecified (checklist §31.12); silently letting one file win would hide a bug, so
-each duplicate is an error naming both files. The first file (in the order given, normally discovery's sorted
-order) keeps the name; each later one gets the error.
+Motia's docs do not say what happens to two steps with one name or two api steps with one method and
+path; silently letting one file win would hide a bug, so each duplicate is an error naming both files.
+The first file (in the order given, normally discovery's sorted order) keeps the name; each later one
+gets the error.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""``infrastructure`` of event steps: handler resources and queue behaviour (checklist §15).
+"""``infrastructure`` of event steps: handler resources and queue behaviour.
+
+Motia documents ``handler.timeout`` (seconds, 1-900, default 30), ``handler.ram`` (MB, 128-10240),
+``handler.cpu``, ``queue.type`` (``standard`` or ``fifo``), ``queue.maxRetries`` (default 3),
+``queue.visibilityTimeout`` (default 900, greater than the handler's timeout) and
+``queue.delaySeconds`` (0-900, default 0).
 
 The api reference calls these fields required and Cloud-only, while the infrastructure guide documents
 defaults and shows partial configs (``queue: { type: 'fifo' }`` alone). We accept partial configs and fill in

@@ -46,8 +46,8 @@ class _StepBase(ConfigModel):
 
 
 class _EmittingStep(_StepBase):
-    # The docs call `emits` required ("list all, even if empty []"), yet many of their own examples omit it
-    # (checklist §32.2). A step that declares nothing simply emits nothing declared, so default to empty.
+    # The docs call `emits` required ("list all, even if empty []"), yet many of their own examples omit it.
+    # A step that declares nothing simply emits nothing declared, so default to empty.
     emits: tuple[EmitEntry, ...] = ()
 
     @property

@@ -1,4 +1,9 @@
-"""Stream configs (``*.stream.ts``, ``*_stream.py``), checklist §8."""
+"""Stream configs (``*.stream.ts``, ``*_stream.py``).
+
+Motia's stream config: ``name`` (unique; steps reach the stream as ``ctx.streams.<name>``),
+``schema`` (zod or JSON Schema) and ``baseConfig.storageType``, which the docs say is always
+``'default'``.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """File-name rules: which names are steps, which are streams, which folders are never scanned.
 
-The docs disagree on the rules (checklist §1.5, §1.11, §1.12, §32.3, §32.4), so we accept every form seen in
+Motia's docs disagree on the rules: Python steps are ``*_step.py`` in the reference but ``x.step.py`` and
+``my-step.step.py`` in examples, and the general rule is "contains ``.step.`` or ``_step.``"; Python streams
+are ``*_stream.py`` but the tutorial's is ``pet_creation.stream.py``; files such as ``x.step.tsx`` (UI
+overrides) and ``x.step.test.ts`` match the rule but are not steps. So we accept every form seen in
 examples: ``*.step.ts`` and friends for Node, ``*_step.py`` *and* ``*.step.py`` for Python, and any extra
 dotted infix before the marker (``x.job.step.ts``, ``x.cron_step.py``). Names that contain the marker but are
 not steps are excluded: Workbench UI overrides (``.step.tsx``/``.step.jsx``, never a runnable extension),

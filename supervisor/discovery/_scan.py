@@ -9,7 +9,8 @@ from supervisor.discovery._hooks import find_hook_files
 from supervisor.discovery._naming import VENV_MARKER, classify, is_skipped_dir
 from supervisor.discovery._types import Discovery, SourceFile
 
-# The docs name both roots (checklist §1.2, §32.29); a project may use either, both or neither.
+# Motia's docs name `steps/` in one place and `steps/` and `src/` in another (both searched recursively,
+# nothing outside them); a project may use either, both or neither.
 SCAN_ROOTS = ("steps", "src")
 
 
