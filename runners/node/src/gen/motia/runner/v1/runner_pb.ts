@@ -118,7 +118,9 @@ export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
 /**
  * Import these files and report their configs. Paths are relative to the
  * project root, with forward slashes. Answered by one LoadResult carrying the
- * same request_id. Sent again with new files on reload.
+ * same request_id. The supervisor sends one per runner: on a code change,
+ * motia dev starts new runners that load the new code and take over. A runner
+ * that is sent a file again re-imports it.
  *
  * @generated from message motia.runner.v1.LoadFiles
  */
@@ -760,10 +762,11 @@ export const TriggerKindSchema: GenEnum<TriggerKind> = /*@__PURE__*/
   enumDesc(file_motia_runner_v1_runner, 0);
 
 /**
- * One bidirectional stream per runner. Over stdio the supervisor writes
- * SupervisorMessage frames to the runner's stdin and reads RunnerMessage frames
- * from its stdout. Over a real gRPC channel (debug / remote runners) the
- * supervisor serves this service and the runner dials in.
+ * One bidirectional stream per runner. The supervisor writes SupervisorMessage
+ * frames to the runner's stdin and reads RunnerMessage frames from its stdout,
+ * framed as gRPC frames a message. The service is declared for a gRPC transport
+ * (a runner started by hand dialling in, for debugging), planned with the
+ * debugging issue and not served yet: stdio is the only transport today.
  *
  * @generated from service motia.runner.v1.RunnerSession
  */
