@@ -1,0 +1,160 @@
+"""The machine a run was on, the verdict per target, and the printed report."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from constants import CONNECTIONS, LANGS, TARGETS
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+
+    def version(argv: list[str]) -> str:
+        try:
+            return (
+                subprocess.run(argv, capture_output=True, text=True, timeout=10)
+                .stdout.strip()
+                .splitlines()[0]
+            )
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return "?"
+
+    return {
+        "date": subprocess.run(["date"], capture_output=True, text=True).stdout.strip(),
+        "utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "load_avg_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "node": version(["node", "--version"]),
+        "wrk": version(["wrk", "--version"]) if shutil.which("wrk") else None,
+    }
+
+
+def verdicts(results: dict[str, Any]) -> dict[str, Any]:
+    api = results["api"]["c32"]
+    api1 = results["api"].get("c1", {})
+    emit = results["emit"]["sqlite"]
+    boot = results["boot"]
+    ratio_min, added_max = TARGETS["api_rps_ratio_min"], TARGETS["api_added_p50_ms_max"]
+    emit_max, boot_max, rss_max = (
+        TARGETS["emit_p50_ms_max"],
+        TARGETS["boot_s_max"],
+        TARGETS["idle_rss_mb_max"],
+    )
+    out: dict[str, Any] = {}
+    for lang in LANGS:
+        ratio = api[lang]["rps_ratio"]
+        out[f"api_{lang}_rps_ratio"] = {
+            "value": ratio,
+            "target": f">= {ratio_min:.2f}",
+            "met": ratio >= ratio_min,
+        }
+        added = api[lang]["added_p50_ms"]
+        out[f"api_{lang}_added_p50_ms_c32"] = {
+            "value": added,
+            "target": f"<= {added_max}",
+            "met": added <= added_max,
+        }
+        if lang in api1:
+            added1 = api1[lang]["added_p50_ms"]
+            out[f"api_{lang}_added_p50_ms_c1"] = {
+                "value": added1,
+                "target": f"<= {added_max}",
+                "met": added1 <= added_max,
+            }
+        p50 = emit[lang]["p50_ms"]
+        out[f"emit_{lang}_p50_ms"] = {"value": p50, "target": f"<= {emit_max}", "met": p50 <= emit_max}
+    out["boot_45_steps_s"] = {
+        "value": boot["worst_s"],
+        "target": f"<= {boot_max} (worst boot)",
+        "met": boot["worst_s"] <= boot_max,
+    }
+    rss = boot["memory"]["rss_mb"]
+    out["idle_rss_mb"] = {"value": rss, "target": f"< {rss_max:g}", "met": rss < rss_max}
+    return out
+
+
+def print_report(results: dict[str, Any]) -> None:
+    m = results["machine"]
+    print(
+        f"\n=== motia-supervisor bench  ({m['date']}; {m['nproc']} x {m['cpu_model']}; "
+        f"load via {results['load_generator']})"
+    )
+    for key, title in (("c32", f"{CONNECTIONS} keep-alive connections"), ("c1", "1 connection (unloaded)")):
+        table = results["api"].get(key)
+        if not table:
+            continue
+        rounds = results["config"]["rounds_c1" if key == "c1" else "rounds"]
+        print(f"\nHTTP GET, {title}; medians of {rounds} interleaved rounds")
+        print(
+            f"  {'target':<14}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'+p50':>8}{'p99 ms':>9}{'+p99':>8}"
+            f"{'srv us/req':>12}{'runner us/req':>15}{'ratio range':>15}{'foreign':>9}"
+        )
+        for name, row in table.items():
+            label = {"bare": "bare quart", "asgi": "bare ASGI *"}.get(name, f"api step {name}")
+            ratio = f"{row['rps_ratio'] * 100:6.1f}%" if "rps_ratio" in row else "      -"
+            dp50 = f"{row['added_p50_ms']:+8.2f}" if "added_p50_ms" in row else "       -"
+            dp99 = f"{row['added_p99_ms']:+8.2f}" if "added_p99_ms" in row else "       -"
+            spread = row.get("rps_ratio_rounds")
+            span = f"{min(spread) * 100:5.1f}-{max(spread) * 100:5.1f}%" if spread else "-"
+            print(
+                f"  {label:<14}{row['rps']:9.0f}{ratio:>8}{row['p50_ms']:9.2f}{dp50}"
+                f"{row['p99_ms']:9.2f}{dp99}"
+                f"{row['server_cpu_us_per_req']:12.0f}{row['runner_cpu_us_per_req']:15.0f}"
+                f"{span:>15}{row['foreign_cpu_pct']:8.1f}%"
+            )
+    for adapter, table in results["emit"].items():
+        print(f"\nemit -> handler start ({adapter} event queue), one at a time")
+        print(
+            f"  {'lang':<6}{'n':>5}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'min ms':>9}{'emit 200 p50':>14}"
+        )
+        for lang, row in table.items():
+            print(
+                f"  {lang:<6}{row['samples']:5d}{row['p50_ms']:9.2f}{row['p90_ms']:9.2f}{row['p99_ms']:9.2f}"
+                f"{row['min_ms']:9.2f}{row['emit_response_p50_ms']:14.2f}"
+            )
+    boot = results["boot"]
+    warm = boot["warm_median_s"]
+    print(
+        f"\nboot, 45 steps: cold {boot['cold_s']:.3f} s"
+        + (f", warm median {warm:.3f} s" if warm is not None else "")
+        + " (spawn of motia start -> first 200)"
+    )
+    memory = boot["memory"]
+    print(f"idle memory, 45 steps: RSS {memory['rss_mb']:.1f} MB (PSS {memory['pss_mb']:.1f} MB)")
+    for proc in memory["processes"]:
+        print(f"    {proc['rss_mb']:7.1f} MB  pid {proc['pid']:<7} {proc['cmd'][:70]}")
+    if results.get("profiles"):
+        print(
+            "\nprofile of the server under the api load, 32 conns (share of non-idle samples; est. us/req):"
+        )
+        for name, prof in results["profiles"].items():
+            if "error" in prof:
+                print(f"  {name}: {prof['error']}")
+                continue
+            groups = ", ".join(
+                f"{label} {share:.0f}% ({prof['groups_us_per_req'][label]:.0f} us)"
+                for label, share in prof["groups"].items()
+            )
+            print(f"  {name:<5} {prof['load']['server_cpu_us_per_req']:4.0f} us/req: {groups}")
+    print("\n* bare ASGI: hypercorn with a raw ASGI callable, no quart; not a target, shows quart's cost.")
+    print("\ntargets:")
+    for name, verdict in results["verdicts"].items():
+        print(
+            f"  {'MET ' if verdict['met'] else 'MISS'}  {name:<28} {verdict['value']:9.3f}"
+            f"  (target {verdict['target']})"
+        )

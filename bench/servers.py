@@ -1,0 +1,131 @@
+"""Server processes the benchmarks start, read and stop (by pid)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from constants import REPO
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def motia_argv(project: Path, port: int) -> list[str]:
+    script = Path(sys.executable).parent / "motia"
+    head = [str(script)] if script.exists() else [sys.executable, "-m", "supervisor"]
+    return [*head, "start", "--project", str(project), "-p", str(port)]
+
+
+@dataclass
+class Server:
+    """A server process we started; stdout is pumped by a thread, ``bench-start`` log lines are indexed."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    started_ns: int
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+    marks: dict[tuple[str, int], int] = field(default_factory=dict)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    @classmethod
+    def spawn(cls, name: str, argv: list[str], port: int, env: dict[str, str] | None = None) -> Server:
+        full_env = {**os.environ, **(env or {})}
+        started = time.monotonic_ns()
+        proc = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server = cls(name, proc, port, started)
+        threading.Thread(target=server._pump, name=f"pump-{name}", daemon=True).start()
+        return server
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            if '"bench-start"' in line:
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    record = json.loads(line)
+                    meta = record["meta"]
+                    with self.cond:
+                        self.marks[(record["step"], int(meta["seq"]))] = int(meta["t"])
+                        self.cond.notify_all()
+                continue
+            self.tail.append(line)
+
+    def wait_mark(self, step: str, seq: int, timeout: float) -> int:
+        with self.cond:
+            if not self.cond.wait_for(lambda: (step, seq) in self.marks, timeout):
+                raise TimeoutError(f"{self.name}: handler {step} did not start for seq {seq} in {timeout}s")
+            return self.marks.pop((step, seq))
+
+    def get(self, path: str, timeout: float = 1.0) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+        finally:
+            conn.close()
+
+    def wait_ready(self, path: str, timeout: float = 60.0, interval: float = 0.005) -> float:
+        """Poll ``path`` until it answers 200; returns seconds since spawn."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited with {self.proc.returncode}:\n" + "\n".join(self.tail)
+                )
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if self.get(path) == 200:
+                    return (time.monotonic_ns() - self.started_ns) / 1e9
+            time.sleep(interval)
+        raise TimeoutError(f"{self.name} did not answer {path} within {timeout}s:\n" + "\n".join(self.tail))
+
+    def tree(self) -> list[psutil.Process]:
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@contextlib.contextmanager
+def running(servers: list[Server]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for server in servers:
+            server.stop()
