@@ -48,7 +48,8 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from run import free_port, machine  # noqa: E402
+from report import machine  # noqa: E402
+from servers import free_port  # noqa: E402
 
 PAYLOAD_BYTES = 2048
 CONFIG = {"shutdownGraceSeconds": 1}
