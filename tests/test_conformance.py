@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import LANGUAGES
+from tests.support.raw_http import read_response
 from tests.support.server import MotiaServer, eventually
 
 pytestmark = pytest.mark.e2e
@@ -266,7 +267,7 @@ def test_204_and_304_carry_no_body_and_no_length(
         for target in (f"/{lang}/respond/{kind}", f"/{lang}/respond/json"):
             request = h11.Request(method="GET", target=target, headers=[("host", "127.0.0.1")])
             sock.sendall(connection.send(request) + connection.send(h11.EndOfMessage()))
-            head, body = _read_response(connection, sock)
+            head, body = read_response(connection, sock)
             responses.append((head, body))
             connection.start_next_cycle()
     (head, body), (after, after_body) = responses
@@ -275,22 +276,6 @@ def test_204_and_304_carry_no_body_and_no_length(
     assert "content-length" not in names and "transfer-encoding" not in names and "content-type" not in names
     assert body == b""
     assert after.status_code == 200 and after_body == b'{"a":[1,"two"]}'
-
-
-def _read_response(connection: h11.Connection, sock: socket.socket) -> tuple[h11.Response, bytes]:
-    head: h11.Response | None = None
-    body = b""
-    while True:
-        event = connection.next_event()
-        if event is h11.NEED_DATA:
-            connection.receive_data(sock.recv(65536))
-        elif isinstance(event, h11.Response):
-            head = event
-        elif isinstance(event, h11.Data):
-            body += event.data
-        elif isinstance(event, h11.EndOfMessage):
-            assert head is not None
-            return head, body
 
 
 # ---------------------------------------------------------------- events
