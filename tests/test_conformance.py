@@ -314,6 +314,20 @@ def test_emit_of_an_undeclared_topic_is_not_delivered_and_warns(
 
 
 @lang_param
+def test_a_step_with_an_empty_emits_list_may_emit_any_topic(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    response = conformance_server.client.post(
+        f"/{lang}/open-emit", json={"topic": f"{lang}.record", "data": {"open": True}}
+    )
+    assert response.status_code == 200, response.text
+    trace_id = response.json()["traceId"]
+    record = eventually(lambda: state_get(conformance_server, lang, "records", f"{trace_id}:{lang}"))
+    assert record == {"data": {"open": True}, "traceId": trace_id, "lang": lang}
+    assert not [r for r in logs_for(conformance_server, trace_id) if r["level"] == "warn"]
+
+
+@lang_param
 def test_work_a_handler_leaves_running_still_emits_under_its_trace(
     conformance_server: MotiaServer, lang: str
 ) -> None:

@@ -47,7 +47,7 @@ class _StepBase(ConfigModel):
 
 class _EmittingStep(_StepBase):
     # The docs call `emits` required ("list all, even if empty []"), yet many of their own examples omit it.
-    # A step that declares nothing simply emits nothing declared, so default to empty.
+    # Empty or absent means "any topic" (Motia's isAllowedToEmit); only a non-empty list restricts.
     emits: tuple[EmitEntry, ...] = ()
 
     @property

@@ -80,8 +80,11 @@ class ContextCalls:
             raise ContextCallError("emit: expected {topic: string, data: any, messageGroupId?: string}")
         topic: str = event["topic"]
         step = self._registry().steps.get(call.step_name)
-        if step is not None and topic not in step.config.emit_topics:
-            declared = sorted(step.config.emit_topics)
+        # Motia's rule (isAllowedToEmit): an empty or absent `emits` allows every topic; only a
+        # non-empty list restricts.
+        declared_topics = step.config.emit_topics if step is not None else frozenset()
+        if declared_topics and topic not in declared_topics:
+            declared = sorted(declared_topics)
             _logger.warning(
                 "step %s emitted topic %r, which is not in its emits %s; the event is not delivered",
                 call.step_name,
