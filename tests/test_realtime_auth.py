@@ -99,6 +99,22 @@ async def test_websocket_joins_are_allowed_or_denied_by_the_hooks(secured: Motia
         socket.close()
 
 
+async def test_a_can_access_answer_that_is_not_a_boolean_is_read_for_its_truth(secured: MotiaServer) -> None:
+    """Motia reads canAccess's answer with Boolean(...) (Node) or bool(...) (Python)."""
+    socket = await RawSocket.open(secured.port, GOOD)
+    anonymous = await RawSocket.open(secured.port)
+    try:
+        socket.join("secured", "truthy", sub="truthy")  # answers the user id: a non-empty string
+        assert (await socket.next())["event"]["type"] == "sync"
+        socket.join("secured", "falsy", sub="falsy")  # answers 0 (Node) or [] (Python)
+        denial(await socket.next())
+        anonymous.join("secured", "truthy")  # answers undefined / None
+        denial(await anonymous.next())
+    finally:
+        socket.close()
+        anonymous.close()
+
+
 async def test_the_token_as_a_query_parameter_and_anonymous_clients(secured: MotiaServer) -> None:
     await write_async(secured, "u1", "q", "by query")
     by_query = await RawSocket.open(secured.port, target="/?authToken=good-token")

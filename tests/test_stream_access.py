@@ -178,7 +178,7 @@ async def test_without_a_hook_everyone_is_anonymous() -> None:
         (RunnerDied("python-0 exited"), "could not run: python-0 exited"),
     ],
 )
-async def test_a_can_access_that_fails_or_returns_no_boolean_raises(
+async def test_a_can_access_that_fails_or_whose_runner_answers_no_boolean_raises(
     registry: Registry, answer: InvokeResult | BaseException, message: str
 ) -> None:
     runners = FakeRunners()

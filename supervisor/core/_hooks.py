@@ -2,9 +2,10 @@
 ``canAccess``, run in the runner that loaded their file.
 
 Nothing is cached: ``authenticate`` runs once per WebSocket connection (per SSE/JSON request), and
-``canAccess`` once per join. A hook that throws, times out, cannot run (its runner is down, its file
-failed to load) or, for ``canAccess``, returns anything but a boolean raises ``AccessHookFailed``,
-which the realtime service logs and turns into a refusal.
+``canAccess`` once per join. Its answer is read as the runners read it, with the language's own truth
+test (``Boolean(...)`` in Node, ``bool(...)`` in Python), as Motia does. A hook that throws, times out or
+cannot run (its runner is down, its file failed to load) raises ``AccessHookFailed``, which the realtime
+service logs and turns into a refusal.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class RunnerAccessPolicy:
             subscription["id"] = room.item_id
         label = f"{room.stream}.canAccess"
         allowed = await self._run(source, label, TriggerKind.CAN_ACCESS, [subscription, auth_context])
-        if not isinstance(allowed, bool):
+        if not isinstance(allowed, bool):  # the runners coerce; anything else is a runner bug
             raise AccessHookFailed(
                 f"canAccess of stream {room.stream!r} ({source.path}) returned {_describe(allowed)}, "
                 "not a boolean"

@@ -101,7 +101,7 @@ export function prepare(registry: Registry, request: Invoke): Runnable | Refusal
 /**
  * AUTHENTICATE runs a hook file's `authenticate(request, ctx)`; CAN_ACCESS a stream config's
  * `canAccess(subscription, authContext, ctx)`. The payload is the argument list; the result is
- * whatever the function returned (or resolved to).
+ * what `authenticate` returned (or resolved to), and `canAccess`'s answer as a boolean.
  */
 function prepareHook(registry: Registry, request: Invoke): Runnable | Refusal {
   const file = request.file.replace(/\\/g, '/');
@@ -120,10 +120,20 @@ function prepareHook(registry: Registry, request: Invoke): Runnable | Refusal {
     }
     hook = canAccess as (...args: unknown[]) => unknown;
   }
+  const args = (payload: unknown) => (Array.isArray(payload) ? payload : [payload]);
+  if (request.kind === TriggerKind.CAN_ACCESS) {
+    // Motia reads canAccess's answer with Boolean(...): a truthy value admits, a falsy one refuses.
+    return {
+      stepName: request.stepName,
+      keepResult: true,
+      encode: encodeJson,
+      run: async (payload, ctx) => Boolean(await hook(...args(payload), ctx)),
+    };
+  }
   return {
     stepName: request.stepName,
     keepResult: true,
     encode: encodeJson,
-    run: (payload, ctx) => hook(...(Array.isArray(payload) ? payload : [payload]), ctx),
+    run: (payload, ctx) => hook(...args(payload), ctx),
   };
 }

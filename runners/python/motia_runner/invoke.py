@@ -132,12 +132,14 @@ class Invoker:
             return Encoded(b"null")
         raise ValueError(f"unknown trigger kind {kind}")
 
-    async def run_hook(self, hook: Callable[..., Any], payload: Any, ctx: Context) -> bytes:
+    async def run_hook(self, hook: Callable[..., Any], payload: Any, ctx: Context, *, as_bool: bool = False) -> bytes:
         """``authenticate(request, ctx)`` or ``canAccess(subscription, auth_context, ctx)``: the payload
-        is the argument list; objects among them also allow attribute access. Returns result_json."""
+        is the argument list; objects among them also allow attribute access. Returns result_json;
+        ``as_bool``: the answer's truth value (Motia reads canAccess's answer with ``bool(...)``)."""
         args = payload if isinstance(payload, list) else [payload]
         args = [ApiRequest(arg) if isinstance(arg, dict) else arg for arg in args]
-        return jsonutil.dumps(await self.call(hook, (*args, ctx)))
+        result = await self.call(hook, (*args, ctx))
+        return jsonutil.dumps(bool(result) if as_bool else result)
 
     async def _api_chain(
         self,

@@ -172,7 +172,14 @@ class Session:
         try:
             if invoke.kind in HOOK_KINDS:
                 hook = self.loader.hook_function(invoke.file, invoke.kind)
-                result = Encoded(await self.invoker.run_hook(hook, jsonutil.loads(invoke.payload_json), ctx))
+                result = Encoded(
+                    await self.invoker.run_hook(
+                        hook,
+                        jsonutil.loads(invoke.payload_json),
+                        ctx,
+                        as_bool=invoke.kind == pb.TRIGGER_KIND_CAN_ACCESS,
+                    )
+                )
             else:
                 step = self.loader.steps.get(invoke.file)
                 if step is None:
