@@ -133,6 +133,13 @@ def test_paths_match_whatever_their_case_as_in_express(conformance_server: Motia
     assert response.json()["pathParams"] == {"id": "AbC"}
 
 
+@lang_param
+def test_ctx_flows_is_the_steps_flows(conformance_server: MotiaServer, lang: str) -> None:
+    response = conformance_server.client.get(f"/{lang}/flows")
+    assert response.status_code == 200, response.text
+    assert response.json()["flows"] == ["pets", "onboarding"]
+
+
 def test_unknown_path_is_a_json_404(conformance_server: MotiaServer) -> None:
     response = conformance_server.client.get("/nowhere")
     assert response.status_code == 404

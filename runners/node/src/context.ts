@@ -1,4 +1,4 @@
-// The ctx handed to handlers and hooks: emit, logger, state, streams, traceId.
+// The ctx handed to handlers and hooks: emit, logger, state, streams, traceId, flows.
 import type { InvocationScope } from './current';
 import { jsonText } from './jsonutil';
 import { log, type LogLevel } from './logs';
@@ -10,6 +10,7 @@ export function buildContext(
   call: CallFn,
   who: InvocationScope,
   streamNames: Iterable<string>,
+  flows?: unknown,
 ): Record<string, unknown> {
   const makeLogger = (bound: Record<string, unknown> | undefined): Record<string, unknown> => {
     const at =
@@ -75,5 +76,6 @@ export function buildContext(
     state,
     streams,
     traceId: who.traceId,
+    flows,
   };
 }

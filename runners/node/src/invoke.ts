@@ -21,6 +21,8 @@ export interface Runnable {
   keepResult: boolean;
   run: Job;
   encode: (value: unknown) => EncodedResult;
+  /** the step config's `flows`, handed to the handler as `ctx.flows` (as in Motia: undefined when absent) */
+  flows?: unknown;
 }
 
 const encodeJson = (value: unknown): EncodedResult => ({ resultJson: jsonBytes(value) });
@@ -77,6 +79,7 @@ export function prepare(registry: Registry, request: Invoke): Runnable | Refusal
     stepName,
     keepResult: kind === TriggerKind.API,
     encode: kind === TriggerKind.API ? encodeResponse : encodeJson,
+    flows: step.config.flows,
     run: (payload, ctx, call) => {
       if (kind === TriggerKind.API) {
         const { req, validateBody } = apiRequest(payload);

@@ -158,7 +158,7 @@ class Invocations {
       return;
     }
     const call = (method: string, ...args: unknown[]) => this.calls.start(inv, method, args);
-    const ctx = buildContext(call, who, this.registry.streamNames);
+    const ctx = buildContext(call, who, this.registry.streamNames, job.flows);
 
     scope.run(who, () => {
       const run = async (): Promise<unknown> => job.run(payload, ctx, call);

@@ -1,4 +1,4 @@
-"""The ``context`` handed to handlers: emit, logger, state, streams, trace_id.
+"""The ``context`` handed to handlers: emit, logger, state, streams, trace_id, flows.
 
 Works with attribute access (``context.emit``), ``getattr(context, "traceId")``
 and dict access (``context["logger"]``, ``context.get("emit")``).
@@ -150,10 +150,15 @@ class _Utils:
 
 
 class Context:
-    _KEYS = ("emit", "logger", "state", "streams", "trace_id", "traceId", "utils")
+    _KEYS = ("emit", "logger", "state", "streams", "trace_id", "traceId", "flows", "utils")
 
     def __init__(
-        self, client: CallClient, sink: LogSink, info: InvocationInfo, streams: frozenset[str]
+        self,
+        client: CallClient,
+        sink: LogSink,
+        info: InvocationInfo,
+        streams: frozenset[str],
+        flows: list[str] | None = None,
     ) -> None:
         self._scope = _CallScope(client, info)
         self.info = info
@@ -162,6 +167,8 @@ class Context:
         self.streams = Streams(self._scope, streams)
         self.trace_id = info.trace_id
         self.traceId = info.trace_id
+        #: the step config's ``flows`` (as in Motia's Python runner: [] when absent)
+        self.flows = list(flows or [])
         self.utils = _Utils()
 
     @property

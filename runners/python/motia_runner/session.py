@@ -166,7 +166,11 @@ class Session:
     async def _invoke(self, invoke: Any) -> None:
         info = InvocationInfo(invoke.invocation_id, invoke.trace_id, invoke.step_name)
         current_invocation.set(info)  # this task's own context: inherited by everything it spawns
-        ctx = Context(self.client, self.sink, info, self.loader.stream_names)
+        step = None if invoke.kind in HOOK_KINDS else self.loader.steps.get(invoke.file)
+        flows = step.config.get("flows") if step is not None else None
+        ctx = Context(
+            self.client, self.sink, info, self.loader.stream_names, flows if isinstance(flows, list) else None
+        )
         result = Encoded(b"")
         error = None
         try:
@@ -181,7 +185,6 @@ class Session:
                     )
                 )
             else:
-                step = self.loader.steps.get(invoke.file)
                 if step is None:
                     raise LookupError(f"{invoke.file} is not loaded in this runner")
                 payload = jsonutil.loads(invoke.payload_json)
