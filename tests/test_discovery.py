@@ -24,6 +24,8 @@ STEPS: dict[str, RunnerKind] = {
     "steps/02-data-processor_step.py": "python",
     "src/deep/er/still/found.step.ts": "node",
     "src/simple-python_step.py": "python",
+    "steps/snake_case_step.ts": "node",  # Motia globs **/*_step.{ts,js} too
+    "src/legacy_step.js": "node",
 }
 STREAMS: dict[str, RunnerKind] = {
     "steps/00-chess-game.stream.ts": "node",
@@ -32,6 +34,8 @@ STREAMS: dict[str, RunnerKind] = {
     "steps/cjs.stream.cjs": "node",
     "src/chat_stream.py": "python",
     "src/pet_creation.stream.py": "python",
+    "steps/chat_stream.ts": "node",
+    "src/todo_stream.js": "node",
 }
 NOT_FOUND = [
     "steps/create-order.step.tsx",  # Workbench UI override
@@ -46,6 +50,8 @@ NOT_FOUND = [
     "steps/js-store.js",
     "steps/.#locked.step.ts",  # editor lock file
     "steps/_step.py",
+    "steps/_step.ts",
+    "steps/types_step.d.ts",
     "steps/notes.step.md",
     "lib/outside.step.ts",  # outside steps/ and src/
     "outside_step.py",

@@ -138,3 +138,23 @@ def test_optional_route_parameters_match_and_unsupported_route_syntax_is_named(t
         assert server.client.get("/files/a").status_code == 404
         output = server.output
     assert f"{step_path('py', 'files')}: step \"Files\": field 'path': wildcards ('*')" in output
+
+
+def test_snake_case_step_and_stream_names_load_as_motia_discovers_them(tmp_path: Path) -> None:
+    """Motia globs ``*_step.{ts,js}`` and ``*_stream.{ts,js}`` beside ``*.step.*``."""
+    write_project(
+        tmp_path,
+        {
+            "steps/notes_stream.ts": "export const config = { name: 'notes', schema: {}, baseConfig: { storageType: 'default' } }\n",
+            "steps/hello_step.ts": """
+                export const config = { type: 'api', name: 'Hello', path: '/hello', method: 'POST', emits: [] }
+                export const handler = async (_req: unknown, { streams }: any) => ({
+                  status: 200, body: await streams.notes.set('g', 'n1', { text: 'hi' }),
+                })
+            """,
+            "src/legacy_step.js": GOOD["js"],
+        },
+    )
+    with MotiaServer(tmp_path, mode="start") as server:
+        assert server.client.get("/good").json() == {"ok": True}
+        assert server.client.post("/hello").json()["text"] == "hi"

@@ -1,11 +1,10 @@
 """File-name rules: which names are steps, which are streams, which folders are never scanned.
 
-Motia's docs disagree on the rules: Python steps are ``*_step.py`` in the reference but ``x.step.py`` and
-``my-step.step.py`` in examples, and the general rule is "contains ``.step.`` or ``_step.``"; Python streams
-are ``*_stream.py`` but the tutorial's is ``pet_creation.stream.py``; files such as ``x.step.tsx`` (UI
-overrides) and ``x.step.test.ts`` match the rule but are not steps. So we accept every form seen in
-examples: ``*.step.ts`` and friends for Node, ``*_step.py`` *and* ``*.step.py`` for Python, and any extra
-dotted infix before the marker (``x.job.step.ts``, ``x.cron_step.py``). Names that contain the marker but are
+Motia 0.17 globs ``**/*.step.{ts,js}`` and ``**/*_step.{ts,js,py}`` (streams alike) under ``steps/`` and
+``src/``; its docs also show ``*.step.py`` (``x.step.py``, ``my-step.step.py``, the tutorial's
+``pet_creation.stream.py``), which its loader warns about and skips. We accept every form:
+``*.step.ts``/``*_step.ts`` and friends for Node, ``*_step.py`` *and* ``*.step.py`` for Python, and any
+extra dotted infix before the marker (``x.job.step.ts``, ``x.cron_step.py``). Names that contain the marker but are
 not steps are excluded: Workbench UI overrides (``.step.tsx``/``.step.jsx``, never a runnable extension),
 tests (``x.step.test.ts``, ``x.spec.step.js``, pytest's ``test_*.py``) and type declarations
 (``x.step.d.ts``).
@@ -46,7 +45,9 @@ def is_skipped_dir(name: str) -> bool:
 
 
 def _has_node_marker(filename: str, kind: FileKind) -> bool:
-    return any(_ends_with(filename, f".{kind}{ext}") for ext in NODE_EXTENSIONS)
+    return any(
+        _ends_with(filename, f".{kind}{ext}") or _ends_with(filename, f"_{kind}{ext}") for ext in NODE_EXTENSIONS
+    )
 
 
 def _has_python_marker(filename: str, kind: FileKind) -> bool:
