@@ -125,7 +125,16 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 3000
     debug: bool = False
+    #: the log threshold: debug, info, warn, error or critical (``-d``, else ``LOG_LEVEL``)
+    log_level: str = "info"
     config: ProjectConfig = ProjectConfig()
+
+    @property
+    def runner_log_level(self) -> str:
+        """The threshold runners filter their records at (they know no ``critical``)."""
+        if self.debug:
+            return "debug"
+        return "error" if self.log_level == "critical" else self.log_level
 
     @property
     def data_dir(self) -> Path:

@@ -1,5 +1,6 @@
 """Log lines from runners: a step's lines carry its name, a runner's own output carries the
-runner's id (``node-0``), never as a step name."""
+runner's id (``node-0``), never as a step name; what reaches a runner's stderr is an error, one
+record per burst (a traceback is one entry)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 SOURCES = {
     "ts": """
-        process.stderr.write('raw stderr from ts\\n')
+        process.stderr.write('raw stderr from ts\\n  at line two\\n')
         export const config = { type: 'api', name: 'Speak', path: '/speak', method: 'GET', emits: [] }
         export const handler = async (_req: unknown, { logger }: any) => {
           logger.info('said by ts')
@@ -23,7 +24,7 @@ SOURCES = {
         }
     """,
     "js": """
-        process.stderr.write('raw stderr from js\\n')
+        process.stderr.write('raw stderr from js\\n  at line two\\n')
         exports.config = { type: 'api', name: 'Speak', path: '/speak', method: 'GET', emits: [] }
         exports.handler = async (_req, { logger }) => {
           logger.info('said by js')
@@ -32,7 +33,7 @@ SOURCES = {
     """,
     "py": """
         import sys
-        sys.stderr.write("raw stderr from py\\n")
+        sys.stderr.write("raw stderr from py\\n  at line two\\n")
         sys.stderr.flush()
         config = {"type": "api", "name": "Speak", "path": "/speak", "method": "GET", "emits": []}
         async def handler(req, context):
@@ -53,11 +54,12 @@ def test_runner_output_is_tagged_with_the_runner_and_step_lines_with_the_step(
 
         def records() -> dict[str, dict[str, object]]:
             found = {str(record["msg"]): record for record in server.json_logs()}
-            assert {f"raw stderr from {lang}", f"said by {lang}"} <= set(found)
+            assert {f"raw stderr from {lang}\n  at line two", f"said by {lang}"} <= set(found)
             return found
 
         by_message = eventually(records)
-    raw = by_message[f"raw stderr from {lang}"]
+    raw = by_message[f"raw stderr from {lang}\n  at line two"]
     assert raw["runner"] == f"{RUNNER[lang]}-0" and "step" not in raw
+    assert raw["level"] == "error"
     said = by_message[f"said by {lang}"]
     assert said["step"] == "Speak" and "runner" not in said

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
@@ -16,11 +17,12 @@ from pathlib import Path
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
+from supervisor.cli._dotenv import load_dotenv
 from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import prepare_project
 from supervisor.core import LoadSummary, Runtime, StartupError, summarize
 from supervisor.http import create_app
-from supervisor.logs import configure_logging
+from supervisor.logs import configure_logging, log_level
 from supervisor.realtime import MAX_CLIENT_FRAME
 from supervisor.reload import code_changes
 from supervisor.settings import Settings
@@ -37,17 +39,24 @@ async def _reload_on_changes(runtime: Runtime, stop: asyncio.Event) -> None:
 
 
 def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> int:
-    configure_logging("pretty" if mode == "dev" else "json", debug)
-    config = prepare_project(Path(project))
+    root = Path(project).resolve()
+    if root.is_dir():
+        load_dotenv(root)  # before logging is set up: its LOG_LEVEL counts
+    level = log_level(debug, os.environ.get("LOG_LEVEL"))
+    if debug:
+        os.environ["LOG_LEVEL"] = "debug"  # as Motia's -d does: runners and user code see it too
+    configure_logging("pretty" if mode == "dev" else "json", level=level)
+    config = prepare_project(root)
     if config is None:
         return 2
-    root = Path(project).resolve()
     try:
         listener = listen(host, port)
     except ListenError as exc:
         _logger.error("%s", exc)
         return 1
-    settings = Settings(project_root=root, mode=mode, host=host, port=port, debug=debug, config=config)
+    settings = Settings(
+        project_root=root, mode=mode, host=host, port=port, debug=debug, log_level=level, config=config
+    )
     try:
         return asyncio.run(_serve(settings, listener))
     finally:

@@ -73,7 +73,7 @@ def new_pool(
     return RunnerPool(
         spec,
         settings.project_root,
-        "debug" if settings.debug else "info",
+        settings.runner_log_level,
         on_context_call,
         step_files,
         stream_files,

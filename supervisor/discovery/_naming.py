@@ -4,10 +4,10 @@ Motia 0.17 globs ``**/*.step.{ts,js}`` and ``**/*_step.{ts,js,py}`` (streams ali
 ``src/``; its docs also show ``*.step.py`` (``x.step.py``, ``my-step.step.py``, the tutorial's
 ``pet_creation.stream.py``), which its loader warns about and skips. We accept every form:
 ``*.step.ts``/``*_step.ts`` and friends for Node, ``*_step.py`` *and* ``*.step.py`` for Python, and any
-extra dotted infix before the marker (``x.job.step.ts``, ``x.cron_step.py``). Names that contain the marker but are
-not steps are excluded: Workbench UI overrides (``.step.tsx``/``.step.jsx``, never a runnable extension),
-tests (``x.step.test.ts``, ``x.spec.step.js``, pytest's ``test_*.py``) and type declarations
-(``x.step.d.ts``).
+extra dotted infix before the marker (``x.job.step.ts``, ``x.cron_step.py``). Names that contain the
+marker but are not steps are excluded: Workbench UI overrides (``.step.tsx``/``.step.jsx``, never a
+runnable extension), tests (``x.step.test.ts``, ``x.spec.step.js``, pytest's ``test_*.py``) and type
+declarations (``x.step.d.ts``).
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def is_skipped_dir(name: str) -> bool:
 
 def _has_node_marker(filename: str, kind: FileKind) -> bool:
     return any(
-        _ends_with(filename, f".{kind}{ext}") or _ends_with(filename, f"_{kind}{ext}") for ext in NODE_EXTENSIONS
+        _ends_with(filename, f".{kind}{ext}") or _ends_with(filename, f"_{kind}{ext}")
+        for ext in NODE_EXTENSIONS
     )
 
 

@@ -5,6 +5,6 @@ namespace; records carry ``step``, ``trace_id`` and ``meta`` extras. ``dev``
 prints readable lines, ``start`` prints JSON lines.
 """
 
-from supervisor.logs._setup import LogMode, configure_logging, log_event
+from supervisor.logs._setup import LogLevel, LogMode, configure_logging, log_event, log_level
 
-__all__ = ["LogMode", "configure_logging", "log_event"]
+__all__ = ["LogLevel", "LogMode", "configure_logging", "log_event", "log_level"]

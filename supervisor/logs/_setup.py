@@ -7,11 +7,28 @@ from typing import Any, Literal
 from supervisor.logs._formatters import JsonFormatter, PrettyFormatter
 
 LogMode = Literal["pretty", "json"]
+#: the levels a log line has; ``critical`` only as a threshold (``LOG_LEVEL=critical`` silences everything)
+LogLevel = Literal["debug", "info", "warn", "error", "critical"]
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+_THRESHOLDS: dict[str, int] = {**_LEVELS, "warning": logging.WARNING, "critical": logging.CRITICAL}
 
 
-def configure_logging(mode: LogMode, debug: bool = False) -> None:
+def log_level(debug: bool, environment_value: str | None) -> LogLevel:
+    """The threshold to log at: ``-d`` means debug; else the ``LOG_LEVEL`` variable as Motia reads it
+    (debug, info, warn or warning, error, critical; anything else is info), case aside."""
+    if debug:
+        return "debug"
+    value = (environment_value or "").strip().lower()
+    if value == "warning":
+        return "warn"
+    if value in ("debug", "info", "warn", "error", "critical"):
+        return value  # type: ignore[return-value]
+    return "info"
+
+
+def configure_logging(mode: LogMode, debug: bool = False, level: LogLevel | None = None) -> None:
+    """Log to stdout, readable (``pretty``) or as JSON lines; at ``level`` (``debug`` if ``debug``)."""
     root = logging.getLogger("motia")
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -21,7 +38,7 @@ def configure_logging(mode: LogMode, debug: bool = False) -> None:
     else:
         handler.setFormatter(PrettyFormatter(color=sys.stdout.isatty()))
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    root.setLevel(_THRESHOLDS[level or ("debug" if debug else "info")])
     root.propagate = False
 
 

@@ -307,12 +307,25 @@ class RunnerConnection:
         )
 
     async def _read_stderr(self) -> None:
+        # What reaches the runner's stderr is what bypassed its log capture: crash tracebacks, fatal
+        # errors, native code; an error, as Motia logs it.
+        # The lines of one read stay one record, so a traceback is one entry, not one per line.
         assert self._proc is not None and self._proc.stderr is not None
-        while line := await self._proc.stderr.readline():
-            text = line.decode(errors="replace").rstrip()
-            if text:
-                self._stderr_tail.append(text)
-                log_event(_logger, "info", text, runner=self.runner_id)
+        stderr = self._proc.stderr
+        pending = b""
+        while chunk := await stderr.read(1 << 16):
+            pending += chunk
+            complete, newline, pending = pending.rpartition(b"\n")
+            if not newline and len(pending) >= 1 << 16:  # no line end in sight: log what we have
+                complete, pending = pending, b""
+            self._log_stderr(complete)
+        self._log_stderr(pending)
+
+    def _log_stderr(self, data: bytes) -> None:
+        text = data.decode(errors="replace").rstrip()
+        if text.strip():
+            self._stderr_tail.extend(line for line in text.splitlines() if line.strip())
+            log_event(_logger, "error", text, runner=self.runner_id)
 
     async def _wait_exit(self) -> None:
         assert self._proc is not None

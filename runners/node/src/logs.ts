@@ -51,7 +51,10 @@ export function diagnostic(level: LogLevel, message: string, meta?: unknown): vo
 
 let captured = false;
 
-/** console.* becomes LogRecords of the current invocation (or of the file being imported). */
+/**
+ * console.* becomes LogRecords of the current invocation (or of the file being imported), each at its
+ * own level: log/info at info, warn at warn, error at error, debug/trace at debug.
+ */
 export function captureConsole(): void {
   if (captured) return;
   captured = true;
@@ -74,4 +77,11 @@ export function captureConsole(): void {
     log('info', inspect(value, { customInspect: false, ...options }));
   };
   // table/time/count/group/assert go through this.log / this.warn, which are patched above.
+
+  // Node prints process warnings (deprecations, experimental features) to stderr itself; as records
+  // they keep their level and the step that caused them.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error) => {
+    log('warn', `${warning.name}: ${warning.message}`);
+  });
 }

@@ -132,7 +132,9 @@ class Invoker:
             return Encoded(b"null")
         raise ValueError(f"unknown trigger kind {kind}")
 
-    async def run_hook(self, hook: Callable[..., Any], payload: Any, ctx: Context, *, as_bool: bool = False) -> bytes:
+    async def run_hook(
+        self, hook: Callable[..., Any], payload: Any, ctx: Context, *, as_bool: bool = False
+    ) -> bytes:
         """``authenticate(request, ctx)`` or ``canAccess(subscription, auth_context, ctx)``: the payload
         is the argument list; objects among them also allow attribute access. Returns result_json;
         ``as_bool``: the answer's truth value (Motia reads canAccess's answer with ``bool(...)``)."""

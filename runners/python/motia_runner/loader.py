@@ -47,6 +47,7 @@ class Loader:
         self.stream_configs: dict[str, dict[str, Any]] = {}  # file -> config, functions (canAccess) included
         self.hooks: dict[str, dict[str, Callable[..., Any]]] = {}  # hook file -> {"authenticate": fn}
         self._counter = itertools.count(1)
+        self._module_files: dict[str, Path] = {}  # module name -> the file it was imported from
         self._lock = threading.Lock()
         self._add_to_path(str(project_root))
 
@@ -140,8 +141,9 @@ class Loader:
     def _import(self, path: Path) -> ModuleType:
         if not path.is_file():
             raise FileNotFoundError(f"no such file: {path}")
+        # The step's folder too, so that a step imports its neighbours (`from services import x`).
         self._add_to_path(str(path.parent))
-        name = f"motia_step_{next(self._counter)}_{_sanitize(path.name)}"
+        name = self._module_name(path)
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot import {path}")
@@ -153,6 +155,22 @@ class Loader:
             sys.modules.pop(name, None)
             raise
         return module
+
+    def _module_name(self, path: Path) -> str:
+        """``steps/pets/create_pet_step.py`` is the module ``steps.pets.create_pet_step`` in the package
+        ``steps.pets``, as in Motia (whose names start one folder higher, at the project's own): relative
+        imports resolve (``from .helper import x``), and a helper imported relatively or absolutely from
+        the project root (on ``sys.path``) is one module, not two."""
+        try:
+            folders = path.parent.relative_to(self.project_root).parts
+        except ValueError:  # outside the project: nothing to be relative to
+            folders = ()
+        name = ".".join((*folders, _sanitize(path.name)))
+        owner = self._module_files.setdefault(name, path)
+        if owner != path:  # 'a.b_step.py' and 'a_b_step.py' in one folder: keep them apart
+            name = f"{name}_{next(self._counter)}"
+            self._module_files[name] = path
+        return name
 
     @staticmethod
     def _add_to_path(folder: str) -> None:
@@ -169,6 +187,7 @@ class Loader:
 
 
 def _sanitize(filename: str) -> str:
+    """A module name for a file name: ``deletion_reaper.cron_step.py`` -> ``deletion_reaper_cron_step``."""
     stem = filename[:-3] if filename.endswith(".py") else filename
     return re.sub(r"\W", "_", stem) or "step"
 

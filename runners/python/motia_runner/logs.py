@@ -1,10 +1,13 @@
-"""LogRecords: the user logger, captured print() output, and runner diagnostics."""
+"""LogRecords: the user logger, the standard ``logging`` module, captured print() output, and runner
+diagnostics."""
 
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -90,6 +93,66 @@ class LogSink:
     def runner(self, level: str, message: str, meta: Any = None) -> None:
         """A diagnostic of the runner itself (invocation_id 0)."""
         self.log(level, message, meta_json(meta), RUNNER)
+
+
+# Attributes every logging.LogRecord has; anything else on a record came from ``extra=``.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+def level_of(levelno: int) -> str:
+    """A ``logging`` level number as one of ours (CRITICAL is an error, anything below INFO a debug)."""
+    if levelno >= logging.ERROR:
+        return "error"
+    if levelno >= logging.WARNING:
+        return "warn"
+    return "info" if levelno >= logging.INFO else "debug"
+
+
+class LoggingBridge(logging.Handler):
+    """The root handler of the standard ``logging`` module: a record from user code or a library becomes
+    a LogRecord at its own level, tagged with the invocation it was made in (like ``context.logger``'s).
+
+    Meta: the logger's name (unless root), the fields passed with ``extra=``, and the stack of
+    ``logger.exception(...)`` / ``exc_info=True``.
+    """
+
+    def __init__(self, sink: LogSink) -> None:
+        super().__init__()
+        self._sink = sink
+
+    def install(self, level: str) -> None:
+        root = logging.getLogger()
+        if self not in root.handlers:
+            root.addHandler(self)
+        self.set_level(level)
+        logging.captureWarnings(True)  # warnings.warn(...) as warn records, not raw stderr
+
+    def set_level(self, level: str) -> None:
+        logging.getLogger().setLevel(_LOGGING_LEVELS[normalize_level(level)])
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level = level_of(record.levelno)
+            if not self._sink.enabled(level):
+                return
+            meta: dict[str, Any] = {
+                key: value for key, value in vars(record).items() if key not in _RECORD_ATTRIBUTES
+            }
+            if record.name != "root":
+                meta["logger"] = record.name
+            if record.exc_info and record.exc_info[1] is not None:
+                meta["stack"] = "".join(traceback.format_exception(*record.exc_info))
+            self._sink.log(level, record.getMessage(), meta_json(meta or None))
+        except Exception:
+            self.handleError(record)
+
+
+_LOGGING_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def _to_text(value: Any) -> str:

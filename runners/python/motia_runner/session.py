@@ -22,7 +22,7 @@ from motia_runner.current import InvocationInfo, current_invocation
 from motia_runner.errors import format_stack
 from motia_runner.invoke import Encoded, Invoker, settle
 from motia_runner.loader import Loader
-from motia_runner.logs import LogSink, StdoutCapture
+from motia_runner.logs import LoggingBridge, LogSink, StdoutCapture
 from motia_runner.messages import pb
 from motia_runner.tasks import TaskTracker
 from motia_runner.transport import Channel, FrameReader, FrameWriter
@@ -49,6 +49,7 @@ class Session:
         loop = self._loop
         self.writer = FrameWriter(channel.write_fd, on_broken=lambda: self._threadsafe(self._finish, 1))
         self.sink = LogSink(self.writer.send)
+        self.logging_bridge = LoggingBridge(self.sink)
         self.client = CallClient(self.writer.send, self.sink, loop)
         self.tracker = TaskTracker(self.sink)
         self.executor = concurrent.futures.ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="motia-run")
@@ -79,6 +80,7 @@ class Session:
     async def run(self) -> int:
         self.tracker.install(self._loop)
         sys.stdout = StdoutCapture(self.sink)
+        self.logging_bridge.install("info")
         self._reader.start()
         await self._done.wait()
         return self.exit_code
@@ -118,6 +120,7 @@ class Session:
             if root != self.loader.project_root:
                 self.loader = Loader(root)
         self.sink.set_level(hello.log_level or "info")
+        self.logging_bridge.set_level(hello.log_level or "info")
         runtime = f"{platform.python_implementation()} {platform.python_version()}, {describe_protobuf()}"
         self.writer.send(
             pb.RunnerMessage(

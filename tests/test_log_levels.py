@@ -1,0 +1,115 @@
+"""Log lines from user code keep their level, their step and their trace, in every language; the
+threshold is ``-d`` or the ``LOG_LEVEL`` variable (the environment's or the project's ``.env``), as in
+Motia; runner stderr is an error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import LANGUAGES
+from tests.support.project import step_path, write_project
+from tests.support.server import MotiaServer, eventually
+
+pytestmark = pytest.mark.e2e
+
+NODE_STEP = """
+    export const config = { type: 'api', name: '{Lang}Levels', path: '/{lang}/levels', method: 'GET', emits: [] }
+    export const handler = async (_req: unknown, { traceId }: { traceId: string }) => {
+      console.debug('debug from {lang}')
+      console.info('info from {lang}')
+      console.warn('warn from {lang}')
+      console.error('error from {lang}')
+      return { status: 200, body: { traceId } }
+    }
+"""
+SOURCES = {
+    "ts": NODE_STEP,
+    "js": NODE_STEP.replace("export const config =", "exports.config =")
+    .replace("export const handler =", "exports.handler =")
+    .replace("(_req: unknown, { traceId }: { traceId: string })", "(_req, { traceId })"),
+    # a sync handler: it runs in a worker thread, and its records still find their invocation
+    "py": """
+        import logging
+
+        log = logging.getLogger(__name__)
+
+        config = {"type": "api", "name": "PyLevels", "path": "/py/levels", "method": "GET", "emits": []}
+
+        def handler(req, context):
+            log.debug("debug from py")
+            logging.info("info from py")
+            log.warning("warn from py")
+            log.error("error from py", extra={"petId": "p1"})
+            try:
+                1 / 0
+            except ZeroDivisionError:
+                log.exception("exception from py")
+            return {"status": 200, "body": {"traceId": context.trace_id}}
+    """,
+}
+
+
+def _project(root: Path) -> Path:
+    return write_project(
+        root,
+        {
+            step_path(lang, "levels"): source.replace("{lang}", lang).replace("{Lang}", lang.capitalize())
+            for lang, source in SOURCES.items()
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def debug_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    project = _project(tmp_path_factory.mktemp("log-debug"))
+    (project / ".env").write_text("LOG_LEVEL=debug\n")
+    with MotiaServer(project, mode="start") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def warn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    project = _project(tmp_path_factory.mktemp("log-warn"))
+    with MotiaServer(project, mode="start", env={"LOG_LEVEL": "warn"}) as server:
+        yield server
+
+
+def _records(server: MotiaServer, lang: str, wanted: set[str]) -> dict[str, dict[str, Any]]:
+    trace_id = server.client.get(f"/{lang}/levels").json()["traceId"]
+
+    def arrived() -> dict[str, dict[str, Any]]:
+        found = {r["msg"]: r for r in server.json_logs() if r.get("traceId") == trace_id}
+        assert wanted <= set(found), sorted(found)
+        return found
+
+    records: dict[str, dict[str, Any]] = eventually(arrived)
+    for record in records.values():
+        assert record["step"] == f"{lang.capitalize()}Levels"
+    return records
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_user_log_lines_keep_their_level_step_and_trace(debug_server: MotiaServer, lang: str) -> None:
+    levels = ("debug", "info", "warn", "error")
+    records = _records(debug_server, lang, {f"{level} from {lang}" for level in levels})
+    for level in levels:
+        assert records[f"{level} from {lang}"]["level"] == level
+    if lang == "py":
+        assert records["error from py"]["meta"] == {"petId": "p1", "logger": "steps.py.levels_step"}
+        assert "info from py" in records and "logger" not in (records["info from py"].get("meta") or {})
+        exception = records["exception from py"]
+        assert exception["level"] == "error"
+        assert "ZeroDivisionError" in exception["meta"]["stack"]
+    else:
+        assert records[f"error from {lang}"]["msg"] == f"error from {lang}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_log_level_hides_what_is_below_it(warn_server: MotiaServer, lang: str) -> None:
+    records = _records(warn_server, lang, {f"warn from {lang}", f"error from {lang}"})
+    assert f"info from {lang}" not in records and f"debug from {lang}" not in records
+    assert not [r for r in warn_server.json_logs() if r["level"] in ("info", "debug")]
