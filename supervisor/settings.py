@@ -27,8 +27,15 @@ class AdapterChoice(_Model):
     adapter: Adapter = "sqlite"
 
 
+InputValidation = Literal["warn", "strict"]
+
+
 class EventSettings(_Model):
     adapter: Adapter = "sqlite"
+    #: an event failing its subscriber's ``input`` schema: ``warn`` (Motia's behaviour: a warning, and the
+    #: handler runs) or ``strict`` (a dead letter, the handler does not run); a step's own
+    #: ``validateInput`` overrides it
+    validate_input: InputValidation = Field("warn", alias="validateInput")
     retry_backoff_ms: float = Field(500.0, alias="retryBackoffMs", gt=0)
     retry_backoff_max_ms: float = Field(30_000.0, alias="retryBackoffMaxMs", gt=0)
     concurrency: int = Field(256, ge=1)

@@ -373,17 +373,37 @@ def test_handler_failing_every_retry_is_dead_lettered_with_its_last_error(
 
 
 @lang_param
-def test_event_failing_the_input_schema_is_dead_lettered_without_running(
+def test_event_failing_the_input_schema_warns_with_the_failing_fields_and_still_runs(
     conformance_server: MotiaServer, lang: str
 ) -> None:
     trace_id = emit(conformance_server, lang, f"{lang}.validated", {"amount": "not a number"})
-    entry = eventually(lambda: dead_letters(conformance_server, trace_id))[0]
-    assert entry["subscriber"] == f"{lang.capitalize()}Validated"
-    assert "amount" in entry["error"]
-    assert state_get(conformance_server, lang, "validated", trace_id) is None
+    ran = eventually(lambda: state_get(conformance_server, lang, "validated", trace_id))
+    assert ran == {"amount": "not a number"}  # as in Motia: the handler runs
 
-    good = emit(conformance_server, lang, f"{lang}.validated", {"amount": 5})
-    assert eventually(lambda: state_get(conformance_server, lang, "validated", good)) == {"amount": 5}
+    def warned() -> dict[str, Any]:
+        matches = [r for r in logs_for(conformance_server, trace_id) if r["level"] == "warn"]
+        assert matches
+        return matches[0]
+
+    warning = eventually(warned)
+    assert warning["step"] == f"{lang.capitalize()}Validated"
+    assert f"{lang}.validated" in warning["msg"] and "amount" in warning["msg"]
+    assert [error["field"] for error in warning["meta"]["errors"]] == ["amount"]
+    assert dead_letters(conformance_server, trace_id) == []
+
+
+@lang_param
+def test_a_step_in_strict_input_mode_dead_letters_an_event_failing_its_schema(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    trace_id = emit(conformance_server, lang, f"{lang}.strict-input", {"amount": "not a number"})
+    entry = eventually(lambda: dead_letters(conformance_server, trace_id))[0]
+    assert entry["subscriber"] == f"{lang.capitalize()}StrictInput"
+    assert "amount" in entry["error"]
+    assert state_get(conformance_server, lang, "strict-input", trace_id) is None
+
+    good = emit(conformance_server, lang, f"{lang}.strict-input", {"amount": 5})
+    assert eventually(lambda: state_get(conformance_server, lang, "strict-input", good)) == {"amount": 5}
 
 
 @lang_param

@@ -41,3 +41,12 @@ def test_unknown_keys_are_rejected_so_typos_do_not_pass_silently(tmp_path: Path)
     (tmp_path / "motia.config.json").write_text('{"runners": {"nodes": {}}}')
     with pytest.raises(SettingsError, match="nodes"):
         load_project_config(tmp_path, environ={})
+
+
+def test_event_input_validation_warns_by_default_and_can_be_strict(tmp_path: Path) -> None:
+    assert load_project_config(tmp_path, environ={}).events.validate_input == "warn"
+    (tmp_path / "motia.config.json").write_text('{"events": {"validateInput": "strict"}}')
+    assert load_project_config(tmp_path, environ={}).events.validate_input == "strict"
+    (tmp_path / "motia.config.json").write_text('{"events": {"validateInput": "loud"}}')
+    with pytest.raises(SettingsError, match=r"events\.validateInput"):
+        load_project_config(tmp_path, environ={})

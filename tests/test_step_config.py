@@ -449,3 +449,16 @@ def test_queue_and_handler_errors_name_the_step_and_the_field() -> None:
         f"{TS}: step \"SendEmail\": field 'infrastructure.queue.visibilityTimeout': must be greater than "
         "handler.timeout, or a message is redelivered while its handler still runs (got visibilityTimeout 5s, timeout 10s)"
     )
+
+
+@pytest.mark.parametrize("mode", ["warn", "strict"])
+def test_an_event_step_chooses_how_its_input_schema_is_enforced(mode: str) -> None:
+    step = parse_step_config(PY, event(input={"type": "object"}, validateInput=mode))
+    assert isinstance(step, EventStepConfig) and step.validate_input == mode
+    default = parse_step_config(PY, event(input={"type": "object"}))
+    assert isinstance(default, EventStepConfig) and default.validate_input is None  # the project decides
+
+
+def test_an_unknown_input_validation_mode_names_the_field() -> None:
+    with pytest.raises(ConfigError, match="validateInput"):
+        parse_step_config(PY, event(validateInput="loud"))

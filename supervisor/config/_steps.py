@@ -112,8 +112,11 @@ class ApiStepConfig(_EmittingStep):
 class EventStepConfig(_EmittingStep):
     type: Literal["event"]
     subscribes: tuple[NonEmptyStr, ...] = Field(min_length=1)
-    # Documented as required but omitted by many examples; nothing validates input automatically anyway.
+    # Documented as required but omitted by many examples.
     input: JsonSchema | None = None
+    #: an event failing ``input``: ``warn`` (log, then run the handler, as Motia) or ``strict`` (dead
+    #: letter); None: the project's ``events.validateInput`` decides
+    validate_input: Literal["warn", "strict"] | None = None
     infrastructure: Infrastructure = Field(default_factory=Infrastructure)
 
 

@@ -20,6 +20,7 @@ from supervisor.core._hooks import RunnerAccessPolicy
 from supervisor.core._load_summary import summarize
 from supervisor.core._loading import LoadedCode, load_code, new_pool
 from supervisor.core._registry import LoadProblem, Registry, Step
+from supervisor.core._schemas import SchemaValidator
 from supervisor.core._trace import new_trace_id
 from supervisor.cron import CronExpression, CronJob, CronScheduler
 from supervisor.discovery import SourceFile
@@ -300,17 +301,7 @@ class Runtime:
         if step is None or not isinstance(step.config, EventStepConfig):
             raise PermanentFailure(f"no event step named {delivery.subscriber!r} is loaded")
         if step.input_validator is not None:
-            errors = step.input_validator.errors(delivery.data)
-            if errors:
-                detail = "; ".join(f"{error.field}: {error.message}" for error in errors)
-                _logger.error(
-                    "event %s failed the input schema of step %s: %s",
-                    delivery.topic,
-                    step.name,
-                    detail,
-                    extra={"step": step.name, "trace_id": delivery.trace_id},
-                )
-                raise PermanentFailure(f"input failed validation: {detail}")
+            self._check_input(step, step.config, step.input_validator, delivery)
         try:
             result = await self.invoke(
                 step,
@@ -337,6 +328,39 @@ class Runtime:
                 },
             )
             raise HandlerFailed(message)
+
+    def _check_input(
+        self, step: Step, config: EventStepConfig, validator: SchemaValidator, delivery: Delivery
+    ) -> None:
+        """An event failing the step's ``input`` schema: a warning and the handler runs (Motia's way), or,
+        in strict mode, a dead letter without running it."""
+        errors = validator.errors(delivery.data)
+        if not errors:
+            return
+        detail = "; ".join(f"{error.field}: {error.message}" for error in errors)
+        extra = {
+            "step": step.name,
+            "trace_id": delivery.trace_id,
+            "meta": {"topic": delivery.topic, "errors": [error.as_json() for error in errors]},
+        }
+        mode = config.validate_input or self.settings.config.events.validate_input
+        if mode == "strict":
+            _step_logger.error(
+                "event %s failed the input schema of step %s: %s; not delivered (validateInput: strict)",
+                delivery.topic,
+                step.name,
+                detail,
+                extra=extra,
+            )
+            raise PermanentFailure(f"input failed validation: {detail}")
+        if delivery.attempts == 0:  # once per delivery, not on every retry
+            _step_logger.warning(
+                "event %s does not match the input schema of step %s: %s; the handler runs anyway",
+                delivery.topic,
+                step.name,
+                detail,
+                extra=extra,
+            )
 
     # ------------------------------------------------------------------ dead letters
 
