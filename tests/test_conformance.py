@@ -492,19 +492,33 @@ def test_cron_step_can_be_run_on_demand_from_the_cli(conformance_server: MotiaSe
 # ---------------------------------------------------------------- streams
 
 
+def marked(lang: str, group: str, item: dict[str, Any]) -> dict[str, Any]:
+    """An item as a handler gets it: with Motia's ``__motia`` marker naming where it lives."""
+    where = {"type": "state-stream", "streamName": f"{lang}Items", "groupId": group, "id": item["id"]}
+    return {**item, "__motia": where}
+
+
 @lang_param
 def test_stream_set_returns_the_item_and_get_reads_it_back(
     conformance_server: MotiaServer, lang: str
 ) -> None:
     client = conformance_server.client
-    created = client.post(f"/{lang}/items/room-{lang}/a", json={"title": "first"})
+    group = f"room-{lang}"
+    created = client.post(f"/{lang}/items/{group}/a", json={"title": "first"})
     assert created.status_code == 200
-    assert created.json() == {"title": "first", "id": "a"}
-    client.post(f"/{lang}/items/room-{lang}/b", json={"title": "second"})
-    read = client.get(f"/{lang}/items/room-{lang}/a").json()
-    assert read["item"] == {"title": "first", "id": "a"}
-    assert read["group"] == [{"title": "first", "id": "a"}, {"title": "second", "id": "b"}]
-    assert client.get(f"/{lang}/items/room-{lang}/zzz").json()["item"] is None
+    assert created.json() == marked(lang, group, {"title": "first", "id": "a"})
+    # an item read back (marker and all) and written again is stored without the marker
+    client.post(f"/{lang}/items/{group}/b", json=marked(lang, group, {"title": "second", "id": "b"}))
+    read = client.get(f"/{lang}/items/{group}/a").json()
+    assert read["item"] == marked(lang, group, {"title": "first", "id": "a"})
+    assert read["group"] == [
+        marked(lang, group, {"title": "first", "id": "a"}),
+        marked(lang, group, {"title": "second", "id": "b"}),
+    ]
+    assert client.get(f"/{lang}/items/{group}/zzz").json()["item"] is None
+    # stream clients get the items as stored, without the marker (as Motia's socket strips it)
+    stored = client.get(f"/__motia/streams/{lang}Items/{group}").json()
+    assert stored == [{"title": "first", "id": "a"}, {"title": "second", "id": "b"}]
 
 
 # ---------------------------------------------------------------- logs

@@ -19,12 +19,31 @@ from supervisor.protocol import ContextCall
 from supervisor.queue import MissingMessageGroup
 from supervisor.runners import ContextCallError
 from supervisor.state import StateStore
+from supervisor.storage import JsonObject
 from supervisor.streams import Streams
 
 _logger = logging.getLogger("motia.events")
 
 Emitter = Callable[[str, Any, str, "str | None"], Awaitable[int]]
 _Method = Callable[[ContextCall, list[Any]], Awaitable[Any]]
+
+
+#: what Motia adds to every stream item it hands a handler (never to what stream clients receive): where
+#: the item lives, so that an API answering with an item lets its caller subscribe to it (Motia's
+#: Workbench does, and a front end can: ``useStreamItem(body.__motia)``).
+STREAM_MARKER = "__motia"
+
+
+def _marked(stream: str, group: str, item: JsonObject | None) -> JsonObject | None:
+    if item is None:
+        return None
+    marker: JsonObject = {
+        "type": "state-stream",
+        "streamName": stream,
+        "groupId": group,
+        "id": item.get("id"),
+    }
+    return {**item, STREAM_MARKER: marker}
 
 
 def _arg(args: list[Any], index: int, name: str, method: str) -> Any:
@@ -138,26 +157,31 @@ class ContextCalls:
     async def _streams_set(self, call: ContextCall, args: list[Any]) -> Any:
         stream = self._stream(call, args)
         group, item = _key(args, 1, "groupId", call.method), _key(args, 2, "id", call.method)
+        data = _arg(args, 3, "data", call.method)
+        if isinstance(data, dict) and STREAM_MARKER in data:  # an item read back and written again
+            data = {key: value for key, value in data.items() if key != STREAM_MARKER}
         try:
-            return await self._streams.set(stream, group, item, _arg(args, 3, "data", call.method))
+            return _marked(stream, group, await self._streams.set(stream, group, item, data))
         except ValueError as exc:
             raise ContextCallError(str(exc)) from exc
 
     async def _streams_get(self, call: ContextCall, args: list[Any]) -> Any:
         stream = self._stream(call, args)
-        return await self._streams.get(
-            stream, _key(args, 1, "groupId", call.method), _key(args, 2, "id", call.method)
+        group = _key(args, 1, "groupId", call.method)
+        return _marked(
+            stream, group, await self._streams.get(stream, group, _key(args, 2, "id", call.method))
         )
 
     async def _streams_get_group(self, call: ContextCall, args: list[Any]) -> Any:
         stream = self._stream(call, args)
-        return await self._streams.get_group(stream, _key(args, 1, "groupId", call.method))
+        group = _key(args, 1, "groupId", call.method)
+        return [_marked(stream, group, item) for item in await self._streams.get_group(stream, group)]
 
     async def _streams_delete(self, call: ContextCall, args: list[Any]) -> Any:
         stream = self._stream(call, args)
-        return await self._streams.delete(
-            stream, _key(args, 1, "groupId", call.method), _key(args, 2, "id", call.method)
-        )
+        group = _key(args, 1, "groupId", call.method)
+        removed = await self._streams.delete(stream, group, _key(args, 2, "id", call.method))
+        return _marked(stream, group, removed)
 
     async def _streams_send(self, call: ContextCall, args: list[Any]) -> None:
         stream = self._stream(call, args)
