@@ -63,35 +63,70 @@ def value_at(server: MotiaServer, path: str) -> object:
     return response.status_code == 200 and response.json()["value"]
 
 
+def mark(server: MotiaServer) -> int:
+    """Where the server's output is now (a count of lines), for ``lines_after``."""
+    return len(server.output.splitlines())
+
+
+def lines_after(server: MotiaServer, mark: int) -> str:
+    """The output written since ``mark``."""
+    return "\n".join(server.output.splitlines()[mark:])
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_dev_reloads_changed_added_broken_and_fixed_files(tmp_path: Path, lang: str) -> None:
     sources = SOURCES[lang]
     helper = helper_file(lang)
+    first = step_path(lang, "first")
     write_project(
         tmp_path,
         {
             helper: sources[helper].format(value=1),
-            step_path(lang, "first"): sources["step"].format(name="First", path="/first"),
+            first: sources["step"].format(name="First", path="/first"),
         },
     )
     with MotiaServer(tmp_path, mode="dev") as server:
         assert value_at(server, "/first") == 1
 
-        write(tmp_path, helper, sources[helper].format(value=2))  # a helper module, not a step file
+        # a helper module, not a step file: its runner reloads, no step is announced
+        since = mark(server)
+        write(tmp_path, helper, sources[helper].format(value=2))
         eventually(lambda: value_at(server, "/first") == 2, timeout=20)
+        log = lines_after(server, since)
+        assert f"{helper} changed" in log and "[UPDATED]" not in log and "[CREATED]" not in log
 
+        since = mark(server)
         second = step_path(lang, "second")
         write_project(tmp_path, {second: sources["step"].format(name="Second", path="/second")})
         eventually(lambda: value_at(server, "/second") == 2, timeout=20)
+        log = lines_after(server, since)
+        assert f"[CREATED] Step (API) {second} created" in log and first not in log
 
+        # a step that no longer loads is removed with its error; the rest keeps serving
+        since = mark(server)
         write(tmp_path, second, sources["broken"])
         eventually(lambda: server.client.get("/second").status_code == 404, timeout=20)
-        assert second in server.output
-        assert value_at(server, "/first") == 2  # the rest keeps serving
+        removed = eventually(lambda: _line_with(lines_after(server, since), f"[REMOVED] Step (API) {second}"))
+        assert "removed: " in removed and len(removed.split("removed: ", 1)[1]) > 5  # the error
+        assert value_at(server, "/first") == 2
 
+        since = mark(server)
         write_project(tmp_path, {second: sources["step"].format(name="Second", path="/second")})
         eventually(lambda: value_at(server, "/second") == 2, timeout=20)
-        assert "[UPDATED]" in server.output
+        assert f"[CREATED] Step (API) {second} created" in lines_after(server, since)
+
+        # editing a step's own file updates that step, and only it
+        since = mark(server)
+        write_project(tmp_path, {first: sources["step"].format(name="First", path="/first-renamed")})
+        eventually(lambda: value_at(server, "/first-renamed") == 2, timeout=20)
+        log = eventually(
+            lambda: _line_with(lines_after(server, since), "[UPDATED]") and lines_after(server, since)
+        )
+        assert f"[UPDATED] Step (API) {first} updated" in log and second not in log
+
+
+def _line_with(output: str, needle: str) -> str | None:
+    return next((line for line in output.splitlines() if needle in line), None)
 
 
 def test_start_does_not_reload(tmp_path: Path) -> None:
@@ -108,3 +143,81 @@ def test_start_does_not_reload(tmp_path: Path) -> None:
         write(tmp_path, helper, sources[helper].format(value=2))
         time.sleep(2)
         assert value_at(server, "/first") == 1
+
+
+# ---------------------------------------------------------------- what a change reloads
+
+SCOPE_FILES = {
+    step_path("ts", "hello"): """
+        export const config = { type: 'api', name: 'TsHello', path: '/ts/hello', method: 'GET', emits: [] }
+        export const handler = async () => ({ status: 200, body: { greeting: process.env.GREETING ?? null } })
+    """,
+    step_path("py", "hello"): """
+        import os
+        config = {"type": "api", "name": "PyHello", "path": "/py/hello", "method": "GET", "emits": []}
+        async def handler(req, context):
+            return {"status": 200, "body": {"greeting": os.environ.get("GREETING")}}
+    """,
+    "steps/ts/secret.stream.ts": """
+        export const config = {
+          name: 'secret', schema: {}, baseConfig: { storageType: 'default' },
+          canAccess: (_subscription: unknown, auth: unknown) => auth !== null,
+        }
+    """,
+    "motia.auth.ts": "export const authenticate = async () => null\n",
+    "requirements.txt": "",
+}
+
+
+def pids(server: MotiaServer, runner: str) -> list[int]:
+    found: list[int] = server.client.get("/__motia/health").json()["runners"][runner]["pids"]
+    return found
+
+
+def test_an_edit_reloads_the_runner_of_its_language_only(tmp_path: Path) -> None:
+    write_project(tmp_path, SCOPE_FILES)
+    with MotiaServer(tmp_path, mode="dev") as server:
+        node, python = pids(server, "node"), pids(server, "python")
+
+        since = mark(server)
+        ts_step = step_path("ts", "hello")
+        write(tmp_path, ts_step, (tmp_path / ts_step).read_text().replace("?? null", "?? 'none'"))
+        eventually(lambda: server.client.get("/ts/hello").json() == {"greeting": "none"}, timeout=20)
+        assert pids(server, "node") != node and pids(server, "python") == python
+        log = lines_after(server, since)
+        assert f"[UPDATED] Step (API) {ts_step} updated" in log
+        assert "PyHello" not in log and "python runner" not in log
+
+        # requirements.txt: the Python runner starts again (to import what was installed), not Node
+        node, python = pids(server, "node"), pids(server, "python")
+        write(tmp_path, "requirements.txt", "# nothing yet\n")
+        eventually(lambda: pids(server, "python") != python, timeout=20)
+        assert pids(server, "node") == node
+
+        # the stream auth hook is node's: its runner reloads and the new hook decides
+        python = pids(server, "python")
+        assert server.client.get("/__motia/streams/secret/g").status_code == 403
+        write(tmp_path, "motia.auth.ts", "export const authenticate = async () => ({ userId: 'u1' })\n")
+        eventually(lambda: server.client.get("/__motia/streams/secret/g").status_code == 200, timeout=20)
+        assert pids(server, "node") != node and pids(server, "python") == python
+
+
+def test_env_and_settings_changes_restart_every_runner_with_them(tmp_path: Path) -> None:
+    write_project(tmp_path, {**SCOPE_FILES, ".env": "GREETING=hello\n"})
+    with MotiaServer(tmp_path, mode="dev") as server:
+        for lang in ("ts", "py"):
+            assert server.client.get(f"/{lang}/hello").json() == {"greeting": "hello"}
+
+        def greetings() -> list[object]:
+            return [server.client.get(f"/{lang}/hello").json()["greeting"] for lang in ("ts", "py")]
+
+        write(tmp_path, ".env", "GREETING=bonjour\n")
+        eventually(lambda: greetings() == ["bonjour", "bonjour"], timeout=20)
+        write(tmp_path, ".env", "# no greeting\n")  # a variable removed from .env is gone
+        eventually(lambda: greetings() == [None, None], timeout=20)
+
+        write(tmp_path, "motia.config.json", '{"runners": {"python": {"poolSize": 2}}}')
+        eventually(lambda: len(pids(server, "python")) == 2, timeout=20)
+        write(tmp_path, "motia.config.json", '{"runners": {"python": {"poolSize": "many"}}}')
+        eventually(lambda: "keeping the previous settings" in server.output, timeout=20)
+        assert len(pids(server, "python")) == 2

@@ -17,31 +17,61 @@ from pathlib import Path
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from supervisor.cli._dotenv import load_dotenv
+from supervisor.cli._dotenv import DotEnv
 from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import prepare_project
 from supervisor.core import LoadSummary, Runtime, StartupError, summarize
 from supervisor.http import create_app
 from supervisor.logs import configure_logging, log_level
 from supervisor.realtime import MAX_CLIENT_FRAME
-from supervisor.reload import code_changes
-from supervisor.settings import Settings
+from supervisor.reload import ProjectChanges, project_changes
+from supervisor.settings import ProjectConfig, Settings, SettingsError, load_project_config
 
 _logger = logging.getLogger("motia.core")
 
 
-async def _reload_on_changes(runtime: Runtime, stop: asyncio.Event) -> None:
-    async for _changes in code_changes(runtime.settings.project_root, stop):
+async def _reload_on_changes(runtime: Runtime, dotenv: DotEnv, stop: asyncio.Event) -> None:
+    async for changes in project_changes(runtime.settings.project_root, stop):
         try:
-            await runtime.reload()
+            settings = _new_settings(runtime.settings, dotenv, changes)
+            await runtime.reload(changes, settings)
         except Exception:
             _logger.exception("reload failed; the previous code keeps serving")
 
 
+def _new_settings(current: Settings, dotenv: DotEnv, changes: ProjectChanges) -> Settings | None:
+    """The settings after ``changes`` (``.env`` read again, ``motia.config.json`` too), or None when they
+    did not change; a settings file that does not validate keeps the current settings, and says why."""
+    if changes.env:
+        changed = dotenv.reload()
+        if changed:
+            _logger.info(".env changed: %s", ", ".join(sorted(changed)))
+    level = log_level(current.debug, os.environ.get("LOG_LEVEL"))
+    config = current.config
+    if changes.settings or changes.env:  # MOTIA_* variables may come from .env
+        try:
+            config = load_project_config(current.project_root)
+        except SettingsError as exc:
+            _logger.error("%s; keeping the previous settings", exc)
+    if config == current.config and level == current.log_level:
+        return None
+    if level != current.log_level:
+        configure_logging("pretty" if current.mode == "dev" else "json", level=level)
+    if _kept_until_restart(config) != _kept_until_restart(current.config):
+        _logger.warning("motia.config.json: storage adapters and events.concurrency change at the next start")
+    return current.model_copy(update={"config": config, "log_level": level})
+
+
+def _kept_until_restart(config: ProjectConfig) -> tuple[object, ...]:
+    """The settings a running server keeps until it restarts: where its data lives, its event window."""
+    return (config.state.adapter, config.streams.adapter, config.events.adapter, config.events.concurrency)
+
+
 def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> int:
     root = Path(project).resolve()
+    dotenv = DotEnv(root)
     if root.is_dir():
-        load_dotenv(root)  # before logging is set up: its LOG_LEVEL counts
+        dotenv.load()  # before logging is set up: its LOG_LEVEL counts
     level = log_level(debug, os.environ.get("LOG_LEVEL"))
     if debug:
         os.environ["LOG_LEVEL"] = "debug"  # as Motia's -d does: runners and user code see it too
@@ -58,7 +88,7 @@ def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> in
         project_root=root, mode=mode, host=host, port=port, debug=debug, log_level=level, config=config
     )
     try:
-        return asyncio.run(_serve(settings, listener))
+        return asyncio.run(_serve(settings, listener, dotenv))
     finally:
         listener.close()
 
@@ -77,7 +107,7 @@ def _refuse(summary: LoadSummary) -> None:
     print("Fix these (`motia build` lists them without serving) and start again.", file=sys.stderr)
 
 
-async def _serve(settings: Settings, listener: socket.socket) -> int:
+async def _serve(settings: Settings, listener: socket.socket, dotenv: DotEnv) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -120,7 +150,9 @@ async def _serve(settings: Settings, listener: socket.socket) -> int:
         settings.port,
         summary.headline(),
     )
-    reloader = asyncio.create_task(_reload_on_changes(runtime, stop)) if settings.mode == "dev" else None
+    reloader = None
+    if settings.mode == "dev":
+        reloader = asyncio.create_task(_reload_on_changes(runtime, dotenv, stop))
     await serve(app, config, shutdown_trigger=stop.wait)
     if reloader is not None:
         reloader.cancel()

@@ -1,6 +1,7 @@
 """Loading a project's code: discover its files, start each runner they need, validate what they load.
 
-``load_code`` is what ``Runtime`` starts and reloads with (the runners keep running and serve).
+``load_code`` is what ``Runtime`` starts and reloads with (the runners keep running and serve); a
+reload starts again only the runners whose code changed and carries the others over.
 ``load_without_serving`` is the same load for commands that only need to know what the project
 contains (``motia build``, type and OpenAPI generation): one runner of each kind, stopped again
 before it returns; nothing is served, scheduled or stored. ``load_registry`` is its registry alone.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from supervisor.core._registry import LoadProblem, Registry, build_registry
@@ -57,6 +59,10 @@ class LoadedCode:
     #: runner -> the files it loads (to start more runners of the same code, e.g. an isolated one)
     files: dict[str, FilesToLoad] = field(default_factory=dict)
     failures: list[RunnerFailure] = field(default_factory=list)
+    #: runner -> what it loaded
+    results: dict[str, LoadResult] = field(default_factory=dict)
+    #: the runners this load started (on a reload, the others were carried over from the previous load)
+    started: list[str] = field(default_factory=list)
 
 
 def new_pool(
@@ -87,11 +93,20 @@ def new_pool(
     )
 
 
-async def load_code(settings: Settings, on_context_call: ContextCallHandler) -> LoadedCode:
+async def load_code(
+    settings: Settings,
+    on_context_call: ContextCallHandler,
+    previous: LoadedCode | None = None,
+    changed: Collection[str] = (),
+) -> LoadedCode:
     """Discover the project's files, start runners for them, validate what they loaded.
 
     A runner that cannot start costs its own steps, not the others': it becomes a
     ``RunnerFailure`` and a ``LoadProblem`` (so ``motia start`` refuses), and the rest loads.
+
+    With ``previous`` (a reload), a runner that is not in ``changed`` (the runners whose code changed)
+    and whose list of files is the same is carried over as it was: its pool keeps running, and what
+    it loaded (or why it could not start) stays. Only the others start.
     """
     root = settings.project_root
     discovery = discover(root)
@@ -103,8 +118,14 @@ async def load_code(settings: Settings, on_context_call: ContextCallHandler) -> 
     for source in discovery.hook_files:
         files[source.runner][2].append(source.path)
 
+    loaded = LoadedCode(discovery, Registry())
+    kept: set[str] = set()
+    if previous is not None:
+        kept = {r for r in files if r not in changed and previous.files.get(r) == files[r]}
+        _carry_over(previous, loaded, kept)
     runner_config = settings.config.runners
-    runners = list(files)
+    runners = [runner for runner in files if runner not in kept]
+    loaded.started.extend(runners)
     prepared = await asyncio.gather(
         *(
             asyncio.to_thread(prepare_runner, runner, root, runner_config.python.interpreter)
@@ -112,7 +133,6 @@ async def load_code(settings: Settings, on_context_call: ContextCallHandler) -> 
         ),
         return_exceptions=True,
     )
-    loaded = LoadedCode(discovery, Registry())
     specs: dict[RunnerKind, RunnerSpec] = {}
     for runner, outcome in zip(runners, prepared, strict=True):
         if isinstance(outcome, RunnerSetupError):
@@ -128,24 +148,38 @@ async def load_code(settings: Settings, on_context_call: ContextCallHandler) -> 
     for runner, spec in specs.items():
         size = (runner_config.node if runner == "node" else runner_config.python).pool_size
         pools[runner] = new_pool(settings, spec, files[runner], on_context_call, size)
-    results: dict[RunnerKind, LoadResult] = {}
-    started = list(pools)
-    outcomes = await asyncio.gather(*(pools[name].start() for name in started), return_exceptions=True)
-    for runner, result in zip(started, outcomes, strict=True):
+    starting = list(pools)
+    outcomes = await asyncio.gather(*(pools[name].start() for name in starting), return_exceptions=True)
+    for runner, result in zip(starting, outcomes, strict=True):
         if isinstance(result, BaseException):
             cause = str(result)
             loaded.failures.append(RunnerFailure(runner, cause, _start_fix(specs[runner], cause)))
             await pools.pop(runner).stop(0)
         else:
-            results[runner] = result
+            loaded.results[runner] = result
             _logger.info("%s runner: %s; %s", runner, specs[runner].description, pools[runner].runtime)
     loaded.pools.update({str(name): pool for name, pool in pools.items()})
+    results: dict[RunnerKind, LoadResult] = {
+        runner: loaded.results[runner] for runner in files if runner in loaded.results
+    }
     loaded.registry = build_registry(results, discovery.hook_files, settings.config.api.validate_body)
     loaded.registry.problems[:0] = [
         LoadProblem(f"<{RUNNER_NAMES.get(f.runner, f.runner)} runner>", f"could not start: {f.cause}")
         for f in loaded.failures
     ]
     return loaded
+
+
+def _carry_over(previous: LoadedCode, loaded: LoadedCode, runners: set[str]) -> None:
+    """What ``runners`` had in the previous load: their pools, how they were started, what they loaded."""
+    for runner in runners:
+        if runner in previous.pools:
+            loaded.pools[runner] = previous.pools[runner]
+        if runner in previous.specs:
+            loaded.specs[runner] = previous.specs[runner]
+        if runner in previous.results:
+            loaded.results[runner] = previous.results[runner]
+    loaded.failures.extend(failure for failure in previous.failures if failure.runner in runners)
 
 
 def _start_fix(spec: RunnerSpec, cause: str) -> str:

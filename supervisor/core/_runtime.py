@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
-from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
+from supervisor.config import CronStepConfig, EventStepConfig
+from supervisor.core._announce import announce_load, announce_reload
 from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import RunnerAccessPolicy
@@ -36,6 +39,7 @@ from supervisor.queue import (
     SqliteEventQueue,
 )
 from supervisor.realtime import Realtime
+from supervisor.reload import ProjectChanges
 from supervisor.routing import Router
 from supervisor.runners import IsolatedRunner, RunnerDied, RunnerPool, RunnerUnavailable
 from supervisor.settings import CorsSettings, Settings
@@ -46,7 +50,13 @@ from supervisor.streams import MemoryStreamStore, SqliteStreamStore, Streams, St
 _logger = logging.getLogger("motia.core")
 _step_logger = logging.getLogger("motia.step")
 
-_KIND_LABEL = {ApiStepConfig: "API", EventStepConfig: "Event", CronStepConfig: "Cron"}
+
+def _describe(changes: ProjectChanges | None) -> str:
+    if changes is None:
+        return "reload asked for"
+    paths = sorted(changes.paths)
+    shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    return f"{shown} changed"
 
 
 class StartupError(Exception):
@@ -112,11 +122,14 @@ class Runtime:
             else MemoryEventQueue()
         )
         self._calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit)
-        self.pools, self.isolated, self.registry = await self._load_code()
+        self.loaded = loaded = await load_code(settings, self._calls)
+        self.pools = dict(loaded.pools)
+        self.isolated = self._isolated(loaded, loaded.pools)
+        self.registry = loaded.registry
         if self.registry.problems and settings.mode == "start":
             await self._close_runners(self.pools, self.isolated, 0)
             raise StartupError(self.registry.problems)
-        self._announce(self.registry)
+        announce_load(self.registry)
 
         self.bus = EventBus(
             self._queue,
@@ -128,30 +141,57 @@ class Runtime:
         self.cron.start(self._cron_jobs(self.registry))
         self._started = True
 
-    async def reload(self) -> None:
-        """Load the project's code again (``motia dev`` on file changes) and swap it in.
+    async def reload(self, changes: ProjectChanges | None = None, settings: Settings | None = None) -> None:
+        """Load what ``changes`` touched again (``motia dev``) and swap it in; everything when None.
 
-        New runners load the new files next to the old ones; once they are up, requests,
-        events and cron go to them, and the old runners finish what they had in flight.
-        Runners are replaced rather than asked to re-import, so helper modules a step
-        imports are fresh too.
+        Only the runners of the languages whose files changed start again (a helper module: the
+        language that imports it); a new ``.env`` or new ``settings`` restart every runner. New
+        runners load the files next to the old ones; once they are up, requests, events and cron go
+        to them, and the old runners finish what they had in flight. Runners are replaced rather
+        than asked to re-import, so helper modules a step imports are fresh too. A step file that
+        no longer loads is removed (404, no deliveries) until it is fixed, as in Motia.
         """
         async with self._reload_lock:
-            _logger.info("files changed: reloading steps")
-            pools, isolated, registry = await self._load_code()
-            old_pools, old_isolated = self.pools, self.isolated
-            self.pools, self.isolated, self.registry = pools, isolated, registry
-            self._announce(registry, verb="UPDATED")
-            summary = summarize(self.loaded) if self.loaded is not None else None
-            if summary is not None and not summary.ok:
+            if settings is not None:
+                self.settings = settings
+            everything = changes is None or changes.env or settings is not None
+            began = time.monotonic()
+            loaded = await load_code(
+                self.settings,
+                self._calls,
+                previous=None if everything else self.loaded,
+                changed=changes.runners if changes is not None else (),
+            )
+            self.loaded = loaded
+            old_pools = {r: p for r, p in self.pools.items() if loaded.pools.get(r) is not p}
+            if not loaded.started and not old_pools:
+                return  # nothing this change concerns runs here (requirements.txt without Python steps)
+            old_isolated = {r: i for r, i in self.isolated.items() if r in old_pools or r not in loaded.pools}
+            self.pools = dict(loaded.pools)
+            self.isolated = {
+                r: i for r, i in self.isolated.items() if r not in old_isolated
+            } | self._isolated(loaded, [runner for runner in loaded.started if runner in loaded.pools])
+            if loaded.started:
+                _logger.info(
+                    "reloaded the %s runner%s in %.1fs: %s",
+                    " and ".join(loaded.started),
+                    "s" if len(loaded.started) > 1 else "",
+                    time.monotonic() - began,
+                    "settings changed" if settings is not None else _describe(changes),
+                )
+            for runner in old_pools.keys() - loaded.files.keys():
+                _logger.info("stopped the %s runner: none of its files are left", runner)
+            old_registry, self.registry = self.registry, loaded.registry
+            announce_reload(old_registry, self.registry, changes.paths if changes is not None else ())
+            summary = summarize(loaded)
+            if not summary.ok:
                 summary.log(_logger, logging.ERROR)
-            self.cron.replace(self._cron_jobs(registry))
+            self.cron.replace(self._cron_jobs(self.registry))
             await self._close_runners(old_pools, old_isolated, self.settings.config.shutdown_grace_s)
 
-    async def _load_code(self) -> tuple[dict[str, RunnerPool], dict[str, IsolatedRunner], Registry]:
-        """Load the project's code (``load_code``), with an isolated runner beside each pool."""
-        self.loaded = loaded = await load_code(self.settings, self._calls)
-        isolated = {
+    def _isolated(self, loaded: LoadedCode, runners: Iterable[str]) -> dict[str, IsolatedRunner]:
+        """Beside each of ``runners``' pool, where deliveries in flight at a runner death re-run alone."""
+        return {
             runner: IsolatedRunner(
                 functools.partial(
                     new_pool,
@@ -163,20 +203,8 @@ class Runtime:
                     f"{runner}-isolated",
                 )
             )
-            for runner in loaded.pools
+            for runner in runners
         }
-        return loaded.pools, isolated, loaded.registry
-
-    def _announce(self, registry: Registry, verb: str = "CREATED") -> None:
-        for problem in registry.problems:
-            _logger.error("%s", problem, extra={"meta": {"stack": problem.stack}} if problem.stack else None)
-        for step in registry.steps.values():
-            label = next((v for k, v in _KIND_LABEL.items() if isinstance(step.config, k)), "Noop")
-            _logger.info(
-                "[%s] Step (%s) %s %s", verb, label, step.file, verb.lower(), extra={"step": step.name}
-            )
-        if registry.auth_hook is not None:
-            _logger.info("stream authenticate hook: %s", registry.auth_hook.path)
 
     @staticmethod
     def _cron_jobs(registry: Registry) -> list[CronJob]:

@@ -1,6 +1,6 @@
 """Discovery: which files under ``steps/`` and ``src/`` are steps or streams, and the project's hook files."""
 
-from supervisor.discovery._hooks import find_hook_files, is_motia_config
+from supervisor.discovery._hooks import find_hook_files, hook_file_runner, is_motia_config
 from supervisor.discovery._motia_config import HONOURED_KEYS, MotiaConfigKeys, advice_for, motia_config_keys
 from supervisor.discovery._naming import NODE_EXTENSIONS, SKIPPED_DIR_NAMES, classify, is_skipped_dir
 from supervisor.discovery._scan import SCAN_ROOTS, discover
@@ -20,6 +20,7 @@ __all__ = [
     "classify",
     "discover",
     "find_hook_files",
+    "hook_file_runner",
     "is_motia_config",
     "is_skipped_dir",
     "motia_config_keys",

@@ -44,6 +44,14 @@ def find_hook_files(project_root: Path) -> list[SourceFile]:
     return found
 
 
+def hook_file_runner(name: str) -> RunnerKind | None:
+    """The runner that loads a hook file named ``name`` (``motia.auth.ts``, ``motia.config.ts``,
+    ``motia_auth.py``), or None for any other name."""
+    if name in NODE_HOOK_NAMES or name in MOTIA_CONFIG_NAMES:
+        return "node"
+    return "python" if name in PYTHON_HOOK_NAMES else None
+
+
 def is_motia_config(path: str) -> bool:
     """``motia.config.ts`` and friends: hook files that may legitimately define no hook."""
     return Path(path).name in MOTIA_CONFIG_NAMES

@@ -1,41 +1,68 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from supervisor.discovery import SCAN_ROOTS, is_skipped_dir
+from supervisor.discovery import SCAN_ROOTS
+from supervisor.reload._changes import ProjectChanges, classify_changes, is_code_path, is_root_file
 
-# Any source a step may import counts, not only step files: a helper module changing
-# changes the steps that use it.
-CODE_SUFFIXES = frozenset({".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".py", ".json"})
+# watchfiles debounces bursts (an editor's save, a git checkout) into one batch.
+DEBOUNCE_MS = 300
 
 
-def is_code_path(project_root: Path, path: Path) -> bool:
+async def project_changes(project_root: Path, stop: asyncio.Event) -> AsyncIterator[ProjectChanges]:
+    """Yield each batch of changes that matters to the running project, classified.
+
+    The scanned folders (``steps/``, ``src/``) are watched recursively; the project root only for its
+    own files (``.env``, ``motia.config.json``, hook files, ``requirements.txt``): watching the root
+    recursively would walk ``node_modules`` and virtualenvs.
+    """
+    batches: asyncio.Queue[set[Path]] = asyncio.Queue()
+    folders = [project_root / name for name in SCAN_ROOTS if (project_root / name).is_dir()]
+    watchers = [
+        asyncio.create_task(
+            _watch(batches, [project_root], False, stop, lambda path: is_root_file(project_root, path))
+        )
+    ]
+    if folders:
+        watchers.append(
+            asyncio.create_task(
+                _watch(batches, folders, True, stop, lambda path: is_code_path(project_root, path))
+            )
+        )
     try:
-        relative = path.relative_to(project_root)
-    except ValueError:
-        return False
-    parts = relative.parts
-    if len(parts) < 2 or parts[0] not in SCAN_ROOTS or any(is_skipped_dir(part) for part in parts[:-1]):
-        return False
-    return path.suffix in CODE_SUFFIXES and not path.name.startswith(".")
+        while not stop.is_set():
+            paths = await batches.get()
+            while not batches.empty():  # the other watcher's part of the same burst
+                paths |= batches.get_nowait()
+            changes = classify_changes(project_root, paths)
+            if changes.paths:
+                yield changes
+    finally:
+        for watcher in watchers:
+            watcher.cancel()
+        for watcher in watchers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
 
-async def code_changes(project_root: Path, stop: asyncio.Event) -> AsyncIterator[set[Path]]:
-    """Yield each batch of code changes (watchfiles debounces bursts, e.g. an editor's save)."""
-    # Only the scanned folders: watching the project root would walk node_modules and venvs.
-    watched = [project_root / name for name in SCAN_ROOTS if (project_root / name).is_dir()]
-    if not watched:
-        return
+async def _watch(
+    batches: asyncio.Queue[set[Path]],
+    paths: list[Path],
+    recursive: bool,
+    stop: asyncio.Event,
+    wanted: Callable[[Path], bool],
+) -> None:
     default_filter = DefaultFilter()
 
-    def wanted(change: Change, path: str) -> bool:
-        return default_filter(change, path) and is_code_path(project_root, Path(path))
+    def keep(change: Change, path: str) -> bool:
+        return default_filter(change, path) and wanted(Path(path))
 
-    async for changes in awatch(*watched, watch_filter=wanted, stop_event=stop, debounce=300):
-        paths = {Path(path) for _change, path in changes}
-        if paths:
-            yield paths
+    async for changes in awatch(
+        *paths, watch_filter=keep, stop_event=stop, debounce=DEBOUNCE_MS, recursive=recursive
+    ):
+        batches.put_nowait({Path(path) for _change, path in changes})

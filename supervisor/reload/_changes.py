@@ -1,0 +1,96 @@
+"""What a batch of changed files means for a running project: which runners must load their code
+again, and whether the environment (``.env``) or the settings (``motia.config.json``) changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from supervisor.discovery import NODE_EXTENSIONS, SCAN_ROOTS, RunnerKind, hook_file_runner, is_skipped_dir
+
+DOTENV = ".env"
+SETTINGS_FILE = "motia.config.json"
+#: the Python packages a project installs; its runner restarts to import what was installed
+REQUIREMENTS = "requirements.txt"
+#: the files at the project root that matter to a running project (hook files aside)
+ROOT_FILES = frozenset({DOTENV, SETTINGS_FILE, REQUIREMENTS})
+
+_RUNNER_OF_SUFFIX: dict[str, frozenset[RunnerKind]] = {
+    **{suffix: frozenset({"node"}) for suffix in NODE_EXTENSIONS},
+    ".py": frozenset({"python"}),
+    # data files: whichever language reads one, both may
+    ".json": frozenset({"node", "python"}),
+}
+
+
+@dataclass(frozen=True)
+class ProjectChanges:
+    """Changed files (paths relative to the project root, POSIX style) and what they mean."""
+
+    paths: frozenset[str]
+    #: runners whose code changed: a step, stream, hook or helper file in their language
+    runners: frozenset[RunnerKind] = frozenset()
+    #: the project's ``.env`` changed: every runner starts again with the new environment
+    env: bool = False
+    #: ``motia.config.json`` changed: the settings are read again, every runner starts again
+    settings: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.runners) or self.env or self.settings
+
+
+def classify_changes(project_root: Path, paths: Iterable[Path]) -> ProjectChanges:
+    """The meaning of changed ``paths``; paths that matter to no runner are left out."""
+    kept: set[str] = set()
+    runners: set[RunnerKind] = set()
+    env = settings = False
+    for path in paths:
+        relative = relative_path(project_root, path)
+        if relative is None:
+            continue
+        if len(relative.parts) == 1:
+            name = relative.name
+            if name == DOTENV:
+                env = True
+            elif name == SETTINGS_FILE:
+                settings = True
+            elif name == REQUIREMENTS:
+                runners.add("python")
+            elif (runner := hook_file_runner(name)) is not None:
+                runners.add(runner)
+            else:
+                continue
+        elif is_code_path(project_root, path):
+            runners.update(_RUNNER_OF_SUFFIX.get(relative.suffix, ()))
+        else:
+            continue
+        kept.add(relative.as_posix())
+    return ProjectChanges(frozenset(kept), frozenset(runners), env, settings)
+
+
+def is_root_file(project_root: Path, path: Path) -> bool:
+    """A file at the project root that matters to a running project: ``.env``, the settings,
+    ``requirements.txt``, hook files (``motia.auth.ts``, ``motia.config.ts``, ``motia_auth.py``)."""
+    relative = relative_path(project_root, path)
+    if relative is None or len(relative.parts) != 1:
+        return False
+    return relative.name in ROOT_FILES or hook_file_runner(relative.name) is not None
+
+
+def is_code_path(project_root: Path, path: Path) -> bool:
+    """A source file a runner may load or import, under ``steps/`` or ``src/``."""
+    relative = relative_path(project_root, path)
+    if relative is None:
+        return False
+    parts = relative.parts
+    if len(parts) < 2 or parts[0] not in SCAN_ROOTS or any(is_skipped_dir(part) for part in parts[:-1]):
+        return False
+    return relative.suffix in _RUNNER_OF_SUFFIX and not relative.name.startswith(".")
+
+
+def relative_path(project_root: Path, path: Path) -> PurePosixPath | None:
+    try:
+        return PurePosixPath(path.relative_to(project_root).as_posix())
+    except ValueError:
+        return None

@@ -1,0 +1,69 @@
+"""Which runners a change of files concerns, for ``motia dev``'s reload (the pure classification; the
+reload itself is tested end to end in test_hot_reload.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supervisor.discovery import RunnerKind
+from supervisor.reload import ProjectChanges, classify_changes
+
+ROOT = Path("/project")
+
+
+@pytest.mark.parametrize(
+    ("path", "runners"),
+    [
+        ("steps/pets/create-pet.step.ts", {"node"}),
+        ("steps/pets/store.ts", {"node"}),  # a helper: the language that imports it
+        ("src/lib/util.mjs", {"node"}),
+        ("src/legacy.cjs", {"node"}),
+        ("steps/python/services/pet_store.py", {"python"}),
+        ("steps/data/breeds.json", {"node", "python"}),  # data either language may read
+        ("steps/motia.auth.js", {"node"}),
+        ("motia.auth.ts", {"node"}),
+        ("motia.config.ts", {"node"}),
+        ("motia_auth.py", {"python"}),
+        ("requirements.txt", {"python"}),
+    ],
+)
+def test_a_changed_file_reloads_the_runner_of_its_language(path: str, runners: set[RunnerKind]) -> None:
+    changes = classify_changes(ROOT, [ROOT / path])
+    assert changes == ProjectChanges(frozenset({path}), frozenset(runners))
+
+
+def test_env_and_settings_files_are_flagged() -> None:
+    changes = classify_changes(ROOT, [ROOT / ".env", ROOT / "motia.config.json"])
+    assert (changes.env, changes.settings, changes.runners) == (True, True, frozenset())
+    assert changes.paths == frozenset({".env", "motia.config.json"})
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "README.md",
+        "package.json",  # dependencies: installing them is not a reload
+        "steps/README.md",
+        "steps/node_modules/pkg/index.js",
+        "steps/.venv/lib/site.py",
+        "steps/__pycache__/x.py",
+        "steps/.#lock.step.ts",
+        "lib/outside.ts",
+        "docs/requirements.txt",  # only the root's counts
+        "src/.env",
+    ],
+)
+def test_files_no_runner_loads_change_nothing(path: str) -> None:
+    changes = classify_changes(ROOT, [ROOT / path])
+    assert not changes and changes.paths == frozenset()
+
+
+def test_a_batch_joins_what_each_file_means() -> None:
+    changes = classify_changes(
+        ROOT,
+        [ROOT / "steps/a.step.ts", ROOT / "steps/b_step.py", ROOT / "README.md", Path("/elsewhere/x.ts")],
+    )
+    assert changes.runners == frozenset({"node", "python"})
+    assert changes.paths == frozenset({"steps/a.step.ts", "steps/b_step.py"})
