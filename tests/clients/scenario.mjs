@@ -68,6 +68,17 @@ export async function runScenario({ Stream, httpUrl, wsUrl, log }) {
   await write('ts', 'a', { op: 'delete' })
   await until('item a deleted', () => itemSub.getState() === null && !('a' in titles()))
 
+  step("a group subscribed with sortKey '_createdAt' (Motia's Redis adapter's field) keeps creation order")
+  const sorted = stream.subscribeGroup('items', group, '_createdAt')
+  await write('ts', 'z', { op: 'set', data: { title: 'made first' } })
+  await write('py', 'm', { op: 'set', data: { title: 'made second' } })
+  await write('js', 'z', { op: 'set', data: { title: 'made first, changed' } })
+  const sortedIds = () => sorted.getState().map((item) => item.id).filter((id) => id === 'z' || id === 'm')
+  await until('z before m, z changed in place', () =>
+    sortedIds().join(',') === 'z,m' && sorted.getState().find((item) => item.id === 'z')?.title === 'made first, changed',
+  )
+  sorted.close()
+
   step('a subscription to an unknown stream gets STREAM_ACCESS_DENIED')
   stream.subscribeGroup('no-such-stream', group)
   await until('error event', () =>
