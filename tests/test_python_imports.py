@@ -59,8 +59,10 @@ FILES = {
 
 
 def test_python_steps_import_relatively_and_from_the_project_root(tmp_path: Path) -> None:
-    write_project(tmp_path, FILES)
-    with MotiaServer(tmp_path, mode="start") as server:
+    project = write_project(tmp_path / "project", FILES)
+    # installed packages named like the project's folders must not win over them
+    installed = write_project(tmp_path / "site", {"src/__init__.py": "", "steps/__init__.py": ""})
+    with MotiaServer(project, mode="start", env={"PYTHONPATH": str(installed)}) as server:
         assert server.client.get("/greet").json() == {
             "greeting": "HELLO",
             "store": "store",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import itertools
 import re
@@ -144,6 +145,7 @@ class Loader:
         # The step's folder too, so that a step imports its neighbours (`from services import x`).
         self._add_to_path(str(path.parent))
         name = self._module_name(path)
+        self._claim_folders(path)
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot import {path}")
@@ -171,6 +173,26 @@ class Loader:
             name = f"{name}_{next(self._counter)}"
             self._module_files[name] = path
         return name
+
+    def _claim_folders(self, path: Path) -> None:
+        """Make the plain folders (no ``__init__.py``) between the project root and ``path`` the packages
+        of those names: Python would find them as namespace packages only after searching the whole
+        ``sys.path``, and an installed regular package named ``src`` or ``steps`` would win."""
+        try:
+            parts = path.parent.relative_to(self.project_root).parts
+        except ValueError:
+            return
+        folder = self.project_root
+        for depth, part in enumerate(parts, start=1):
+            folder = folder / part
+            name = ".".join(parts[:depth])
+            if name in sys.modules or (folder / "__init__.py").exists():
+                continue
+            spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+            spec.submodule_search_locations = [str(folder)]
+            package = sys.modules[name] = importlib.util.module_from_spec(spec)
+            if depth > 1 and (parent := sys.modules.get(".".join(parts[: depth - 1]))) is not None:
+                setattr(parent, part, package)
 
     @staticmethod
     def _add_to_path(folder: str) -> None:
