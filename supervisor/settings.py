@@ -108,6 +108,8 @@ class ProjectConfig(_Model):
     runners: RunnerSettings = RunnerSettings()
     api_timeout_s: float = Field(30.0, alias="apiTimeoutSeconds", gt=0)
     shutdown_grace_s: float = Field(10.0, alias="shutdownGraceSeconds", ge=0)
+    #: ``motia dev`` rewrites types.d.ts when steps change (in projects with TypeScript)
+    generate_types: bool = Field(True, alias="generateTypes")
     api: ApiSettings = ApiSettings()
     #: None: no CORS headers and no preflight answers (``"cors": false``)
     cors: CorsSettings | None = CorsSettings()

@@ -18,6 +18,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
 from supervisor.cli._dotenv import DotEnv
+from supervisor.cli._generate import refresh_types, wants_types
 from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import prepare_project
 from supervisor.core import LoadSummary, Runtime, StartupError, summarize
@@ -37,6 +38,20 @@ async def _reload_on_changes(runtime: Runtime, dotenv: DotEnv, stop: asyncio.Eve
             await runtime.reload(changes, settings)
         except Exception:
             _logger.exception("reload failed; the previous code keeps serving")
+            continue
+        _refresh_types(runtime)
+
+
+def _refresh_types(runtime: Runtime) -> None:
+    """``motia dev`` keeps types.d.ts in step with the configs it just loaded."""
+    settings = runtime.settings
+    if not settings.config.generate_types or not wants_types(settings.project_root, runtime.registry):
+        return
+    try:
+        if refresh_types(settings.project_root, runtime.registry):
+            _logger.info("types.d.ts updated")
+    except OSError as exc:
+        _logger.warning("could not write types.d.ts: %s", exc)
 
 
 def _new_settings(current: Settings, dotenv: DotEnv, changes: ProjectChanges) -> Settings | None:
@@ -152,6 +167,7 @@ async def _serve(settings: Settings, listener: socket.socket, dotenv: DotEnv) ->
     )
     reloader = None
     if settings.mode == "dev":
+        _refresh_types(runtime)
         reloader = asyncio.create_task(_reload_on_changes(runtime, dotenv, stop))
     await serve(app, config, shutdown_trigger=stop.wait)
     if reloader is not None:

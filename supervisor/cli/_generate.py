@@ -1,0 +1,114 @@
+"""``motia generate-types`` and ``motia generate openapi``: load the project's configs, write a file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from supervisor.cli._dotenv import load_dotenv
+
+TYPES_FILE = "types.d.ts"
+_TYPESCRIPT_SUFFIXES = (".ts", ".mts", ".cts")
+
+if TYPE_CHECKING:  # importing the registry pulls in the runners: only when a command needs them
+    from supervisor.core import Registry
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    types = commands.add_parser(
+        "generate-types", help=f"write {TYPES_FILE}: the motia module's types and a Handlers entry per step"
+    )
+    types.add_argument("--project", default=".", help="project directory (default: the current directory)")
+    types.set_defaults(run=_run_generate_types)
+
+
+def _run_generate_types(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    loaded = _load(args.project, "generate-types")
+    if isinstance(loaded, int):
+        return loaded
+    root, registry = loaded
+    from supervisor.codegen import typescript_declarations
+
+    generated = typescript_declarations(registry)
+    _write_if_changed(root / TYPES_FILE, generated.text)
+    for warning in generated.warnings:
+        print(f"motia generate-types: warning: {warning}", file=sys.stderr)
+    handlers = sum(1 for step in registry.steps.values() if step.config.type != "noop")
+    print(
+        f"wrote {root / TYPES_FILE}: {handlers} handlers, {len(registry.streams)} streams "
+        f"({time.perf_counter() - started:.2f} s)"
+    )
+    return _report_problems(registry, "generate-types")
+
+
+def _load(project: str, command: str) -> tuple[Path, Registry] | int:
+    """The project's registry, loaded without serving; an exit code when the project cannot be read."""
+    root = Path(project).resolve()
+    if not root.is_dir():
+        print(f"motia {command}: project directory {root} does not exist", file=sys.stderr)
+        return 2
+    load_dotenv(root)
+    from supervisor.settings import Settings, SettingsError, load_project_config
+
+    try:
+        config = load_project_config(root)
+    except SettingsError as exc:
+        print(f"motia {command}: {exc}", file=sys.stderr)
+        return 2
+    # Runner diagnostics (a step's top-level console.log, a crash while loading) still reach the user.
+    from supervisor.logs import configure_logging
+
+    configure_logging("pretty")
+    logging.getLogger("motia").setLevel(logging.WARNING)
+    from supervisor.core import load_registry
+
+    registry = asyncio.run(load_registry(Settings(project_root=root, mode="dev", config=config)))
+    return root, registry
+
+
+def _report_problems(registry: Registry, command: str) -> int:
+    """Every load problem on stderr; exit 1 when there was any, since the output misses those steps."""
+    if not registry.problems:
+        return 0
+    print(
+        f"motia {command}: {len(registry.problems)} problem(s); the steps they concern are missing:",
+        file=sys.stderr,
+    )
+    for problem in registry.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return 1
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    """Rewrites only on a change, so editors and watchers see no churn."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def wants_types(root: Path, registry: Registry) -> bool:
+    """``motia dev`` keeps types.d.ts for projects that have TypeScript (or already have the file)."""
+    files = [step.file for step in registry.steps.values()]
+    files += [source.path for source in registry.stream_sources.values()]
+    return (
+        any(file.endswith(_TYPESCRIPT_SUFFIXES) for file in files)
+        or (root / TYPES_FILE).exists()
+        or (root / "tsconfig.json").exists()
+    )
+
+
+def refresh_types(root: Path, registry: Registry) -> bool:
+    """What ``motia dev`` does after each load: rewrite types.d.ts if its contents changed."""
+    from supervisor.codegen import typescript_declarations
+
+    return _write_if_changed(root / TYPES_FILE, typescript_declarations(registry).text)

@@ -1,0 +1,8 @@
+"""Files generated from a loaded project: TypeScript declarations and an OpenAPI document.
+
+Pure functions of the ``Registry`` the runners produced; loading the project is the caller's job.
+"""
+
+from supervisor.codegen._typescript import GeneratedTypes, typescript_declarations
+
+__all__ = ["GeneratedTypes", "typescript_declarations"]
