@@ -1,11 +1,13 @@
 // steps/typescript/adoption-posting.step.ts
 import { EventConfig, Handlers } from 'motia'
+import { staffActionEventSchema } from './pet-lifecycle'
 
 export const config: EventConfig = {
   type: 'event',
   name: 'TsAdoptionPosting',
   description: 'Staff action: posts the adoption listing when a pet becomes available',
   subscribes: ['ts.adoption.available'],
+  input: staffActionEventSchema,
   emits: [],
   flows: ['TsPetManagement'],
 }

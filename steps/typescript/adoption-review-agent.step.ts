@@ -2,12 +2,12 @@
 import { ApiRouteConfig, Handlers } from 'motia'
 import { ADOPTION_REVIEW_EMITS, runReview, type ReviewDefinition } from './agent-decision-framework'
 
-const review: ReviewDefinition = {
+const review = {
   agentType: 'adoption-review',
   label: 'Adoption review',
   emits: ADOPTION_REVIEW_EMITS,
   allowedStatuses: ['healthy', 'available'],
-}
+} satisfies ReviewDefinition
 
 export const config: ApiRouteConfig = {
   type: 'api',

@@ -12,15 +12,15 @@ export const DECISIONS_GROUP = 'ts-agent-decisions'
 
 export type AgentType = 'health-review' | 'adoption-review'
 
-export type EmitDefinition = {
+export type EmitDefinition<TTopic extends string = string> = {
   id: string
-  topic: string
+  topic: TTopic
   event: LifecycleEvent
   description: string
   orchestratorEffect: string
 }
 
-export const HEALTH_REVIEW_EMITS: EmitDefinition[] = [
+export const HEALTH_REVIEW_EMITS: EmitDefinition<'ts.health.treatment_required' | 'ts.health.no_treatment_needed'>[] = [
   {
     id: 'emit.health.treatment_required',
     topic: 'ts.health.treatment_required',
@@ -37,7 +37,7 @@ export const HEALTH_REVIEW_EMITS: EmitDefinition[] = [
   },
 ]
 
-export const ADOPTION_REVIEW_EMITS: EmitDefinition[] = [
+export const ADOPTION_REVIEW_EMITS: EmitDefinition<'ts.adoption.needs_data' | 'ts.adoption.ready'>[] = [
   {
     id: 'emit.adoption.needs_data',
     topic: 'ts.adoption.needs_data',
@@ -54,10 +54,10 @@ export const ADOPTION_REVIEW_EMITS: EmitDefinition[] = [
   },
 ]
 
-export type ReviewDefinition = {
+export type ReviewDefinition<TTopic extends string = string> = {
   agentType: AgentType
   label: string
-  emits: EmitDefinition[]
+  emits: EmitDefinition<TTopic>[]
   allowedStatuses: PetStatus[]
 }
 
@@ -74,6 +74,9 @@ export type AgentContext = {
 }
 
 export type AgentDecision = { chosenEmit: string; rationale: string }
+
+/** What a decision emits to the orchestrator. */
+export type DecisionEvent = { petId: string; event: LifecycleEvent; agentDecision: AgentDecision; decidedAt: number }
 
 export type DecisionArtifact = {
   petId: string
@@ -205,10 +208,10 @@ export async function cachedDecisionsFor(state: InternalStateManager, petId: str
 }
 
 /** The whole review endpoint: guard, cache, decide, remember, emit, answer the artifact. */
-export async function runReview(
-  review: ReviewDefinition,
+export async function runReview<TTopic extends string>(
+  review: ReviewDefinition<TTopic>,
   petId: string,
-  { emit, logger, state }: FlowContext,
+  { emit, logger, state }: FlowContext<{ topic: NoInfer<TTopic>; data: DecisionEvent }>,
 ): Promise<ApiResponse> {
   const pet = await petStore(state).get(petId)
   if (!pet) {

@@ -1,9 +1,15 @@
 // steps/typescript/ai-profile-enrichment.step.ts
 import { EventConfig, Handlers, Logger } from 'motia'
+import { z } from 'zod'
 import { announceFallback, chatJson, openAiClient } from './openai-client'
 import { petStore, type Pet, type PetProfile } from './ts-store'
 
-export type PetCreated = { petId: string; event: 'pet.created'; name: string; species: string }
+export const petCreatedSchema = z.object({
+  petId: z.string(),
+  event: z.literal('pet.created'),
+  name: z.string(),
+  species: z.string(),
+})
 
 /** The profile fields, in the order their progress is streamed, with the words the messages use. */
 const PROFILE_FIELDS: [keyof PetProfile, string][] = [
@@ -18,6 +24,7 @@ export const config: EventConfig = {
   name: 'TsAiProfileEnrichment',
   description: 'AI agent: writes the adoption profile of a new pet and streams its progress',
   subscribes: ['ts.pet.created'],
+  input: petCreatedSchema,
   emits: [],
   flows: ['TsPetManagement'],
 }

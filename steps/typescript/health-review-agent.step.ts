@@ -2,12 +2,12 @@
 import { ApiRouteConfig, Handlers } from 'motia'
 import { HEALTH_REVIEW_EMITS, runReview, type ReviewDefinition } from './agent-decision-framework'
 
-const review: ReviewDefinition = {
+const review = {
   agentType: 'health-review',
   label: 'Health review',
   emits: HEALTH_REVIEW_EMITS,
   allowedStatuses: ['in_quarantine', 'healthy', 'available'],
-}
+} satisfies ReviewDefinition
 
 export const config: ApiRouteConfig = {
   type: 'api',

@@ -1,19 +1,30 @@
 // steps/typescript/pet-lifecycle-orchestrator.step.ts
 import { EventConfig, FlowContext, Handlers } from 'motia'
+import { z } from 'zod'
 import {
   AUTOMATIC_PROGRESSIONS,
   failedGuard,
   findRule,
+  LIFECYCLE_EVENTS,
   type LifecycleEvent,
   type StaffActionEvent,
   type TransitionRule,
 } from './pet-lifecycle'
-import { petStore, type Pet, type PetChanges, type PetStatus } from './ts-store'
+import { PET_STATUSES, petStore, type Pet, type PetChanges, type PetStatus } from './ts-store'
 
-export type LifecycleInput = { petId: string; event: LifecycleEvent; requestedStatus?: PetStatus }
+/** Every lifecycle event: the pet, what happened and, for staff requests, the status asked for. Each
+ * producer adds its own fields (timestamps, the agent's decision), which the orchestrator ignores. */
+export const lifecycleInputSchema = z.looseObject({
+  petId: z.string(),
+  event: z.enum(LIFECYCLE_EVENTS),
+  requestedStatus: z.enum(PET_STATUSES).optional(),
+})
+
+type StaffActionTopic = 'ts.treatment.required' | 'ts.treatment.completed' | 'ts.adoption.available'
+type OrchestratorContext = FlowContext<{ topic: StaffActionTopic; data: StaffActionEvent }>
 
 /** The staff-action topic emitted when a pet enters a status. */
-const STAFF_ACTIONS: Partial<Record<PetStatus, string>> = {
+const STAFF_ACTIONS: Partial<Record<PetStatus, StaffActionTopic>> = {
   under_treatment: 'ts.treatment.required',
   recovered: 'ts.treatment.completed',
   available: 'ts.adoption.available',
@@ -31,6 +42,7 @@ export const config: EventConfig = {
     'ts.adoption.needs_data',
     'ts.adoption.ready',
   ],
+  input: lifecycleInputSchema,
   emits: ['ts.treatment.required', 'ts.treatment.completed', 'ts.adoption.available'],
   flows: ['TsPetManagement'],
 }
@@ -109,7 +121,7 @@ export const handler: Handlers['TsPetLifecycleOrchestrator'] = async (input, ctx
 }
 
 /** healthy -> available, ill -> under_treatment, recovered -> healthy (-> available), at once. */
-async function applyAutomaticProgressions(ctx: FlowContext, pet: Pet): Promise<void> {
+async function applyAutomaticProgressions(ctx: OrchestratorContext, pet: Pet): Promise<void> {
   const { logger, state } = ctx
   let current = pet
   for (let next = AUTOMATIC_PROGRESSIONS[current.status]; next; next = AUTOMATIC_PROGRESSIONS[current.status]) {
@@ -135,7 +147,7 @@ async function applyAutomaticProgressions(ctx: FlowContext, pet: Pet): Promise<v
 }
 
 async function recordTransition(
-  { emit, logger, streams, traceId }: FlowContext,
+  { emit, logger, streams, traceId }: OrchestratorContext,
   before: Pet,
   after: Pet,
   event: LifecycleEvent,

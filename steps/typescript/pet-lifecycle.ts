@@ -2,15 +2,18 @@
 // The pet lifecycle: every status transition the orchestrator may apply, the automatic progressions
 // and the guards. The orchestrator applies them; update-pet uses the same table to answer an invalid
 // staff request at once.
-import type { Pet, PetStatus } from './ts-store'
+import { z } from 'zod'
+import { PET_STATUSES, type Pet, type PetStatus } from './ts-store'
 
-export type LifecycleEvent =
-  | 'feeding.reminder.completed'
-  | 'status.update.requested'
-  | 'health.treatment_required'
-  | 'health.no_treatment_needed'
-  | 'adoption.needs_data'
-  | 'adoption.ready'
+export const LIFECYCLE_EVENTS = [
+  'feeding.reminder.completed',
+  'status.update.requested',
+  'health.treatment_required',
+  'health.no_treatment_needed',
+  'adoption.needs_data',
+  'adoption.ready',
+] as const
+export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number]
 
 export type Guard = 'no_needs_data_flag'
 
@@ -27,7 +30,13 @@ export type TransitionRule = {
 export const NEEDS_DATA_FLAG = 'needs_data'
 
 /** What the orchestrator's staff-action topics carry (treatment.required/completed, adoption.available). */
-export type StaffActionEvent = { petId: string; name: string; status: PetStatus; previousStatus: PetStatus }
+export const staffActionEventSchema = z.object({
+  petId: z.string(),
+  name: z.string(),
+  status: z.enum(PET_STATUSES),
+  previousStatus: z.enum(PET_STATUSES),
+})
+export type StaffActionEvent = z.infer<typeof staffActionEventSchema>
 
 export const TRANSITION_RULES: TransitionRule[] = [
   {

@@ -1,11 +1,13 @@
 // steps/typescript/recovery-monitor.step.ts
 import { EventConfig, Handlers } from 'motia'
+import { staffActionEventSchema } from './pet-lifecycle'
 
 export const config: EventConfig = {
   type: 'event',
   name: 'TsRecoveryMonitor',
   description: 'Staff action: follows up on a pet whose treatment is completed',
   subscribes: ['ts.treatment.completed'],
+  input: staffActionEventSchema,
   emits: [],
   flows: ['TsPetManagement'],
 }

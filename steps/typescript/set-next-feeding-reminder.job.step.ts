@@ -1,14 +1,16 @@
 // steps/typescript/set-next-feeding-reminder.job.step.ts
 import { EventConfig, Handlers } from 'motia'
+import { z } from 'zod'
 import { DAY_MS, petStore } from './ts-store'
 
-export type FeedingReminderEnqueued = { petId: string; enqueuedAt: number }
+export const feedingReminderEnqueuedSchema = z.object({ petId: z.string(), enqueuedAt: z.number() })
 
 export const config: EventConfig = {
   type: 'event',
   name: 'TsSetNextFeedingReminder',
   description: 'Background job: welcome notes and the next feeding time, then quarantine via the orchestrator',
   subscribes: ['ts.feeding.reminder.enqueued'],
+  input: feedingReminderEnqueuedSchema,
   emits: ['ts.feeding.reminder.completed'],
   flows: ['TsPetManagement'],
 }

@@ -1,11 +1,13 @@
 // steps/typescript/treatment-scheduler.step.ts
 import { EventConfig, Handlers } from 'motia'
+import { staffActionEventSchema } from './pet-lifecycle'
 
 export const config: EventConfig = {
   type: 'event',
   name: 'TsTreatmentScheduler',
   description: 'Staff action: books the vet when the orchestrator starts a treatment',
   subscribes: ['ts.treatment.required'],
+  input: staffActionEventSchema,
   emits: [],
   flows: ['TsPetManagement'],
 }

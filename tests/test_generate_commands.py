@@ -1,0 +1,109 @@
+"""``motia generate-types`` and ``motia generate openapi`` run as a user runs them, in a copy of a project."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.project import write_project
+from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
+from tests.test_generate_types import run_tsc
+
+pytestmark = pytest.mark.e2e
+
+
+def motia(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(motia_argv(*args), cwd=project, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def pet_app(tmp_path: Path) -> Path:
+    """A copy of the example app with the app's npm packages (openai, zod) and no Node `motia`."""
+    shutil.copytree(REPO_ROOT / "steps", tmp_path / "steps", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(REPO_ROOT / "package.json", tmp_path / "package.json")
+    (tmp_path / "node_modules").symlink_to(REPO_ROOT / "node_modules", target_is_directory=True)
+    assert not (tmp_path / "node_modules" / "motia").exists()
+    return tmp_path
+
+
+def test_generate_types_lets_tsc_check_the_pet_app_without_node_motia(pet_app: Path) -> None:
+    result = motia(pet_app, "generate-types")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "45 handlers, 1 streams" in result.stdout
+    types = (pet_app / "types.d.ts").read_text()
+    assert "TsCreatePet: ApiRouteHandler<" in types and "PyCreatePet: ApiRouteHandler<" in types
+    checked = run_tsc(pet_app, ["types.d.ts", "steps/typescript/**/*.ts"], skip_lib_check=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # The repository's own types.d.ts is this command's output.
+    assert types == (REPO_ROOT / "types.d.ts").read_text()
+
+
+def test_tsc_fails_on_a_step_that_emits_data_its_subscriber_does_not_accept(pet_app: Path) -> None:
+    step = pet_app / "steps" / "typescript" / "create-pet.step.ts"
+    source = step.read_text()
+    emitted = "data: { petId: pet.id, event: 'pet.created', name: pet.name, species: pet.species },"
+    assert emitted in source
+    step.write_text(
+        source.replace(emitted, emitted.replace("species: pet.species", "species: pet.ageMonths"))
+    )
+
+    result = motia(pet_app, "generate-types")
+    assert result.returncode == 0, result.stdout + result.stderr
+    checked = run_tsc(pet_app, ["types.d.ts", "steps/typescript/**/*.ts"], skip_lib_check=True)
+    assert checked.returncode != 0
+    assert (
+        "create-pet.step.ts" in checked.stdout
+        and "'number' is not assignable to type 'string'" in checked.stdout
+    )
+
+
+def test_generate_types_names_each_step_that_failed_to_load_and_exits_1(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/ok.step.ts": "export const config = { type: 'api', name: 'Ok', path: '/ok', method: 'GET', emits: [] }\n"
+            "export const handler = async () => ({ status: 200, body: {} })\n",
+            "steps/broken.step.ts": "export const config = {\n",
+        },
+    )
+    result = motia(tmp_path, "generate-types")
+    assert result.returncode == 1
+    assert "Ok: ApiRouteHandler<" in (tmp_path / "types.d.ts").read_text()
+    assert "steps/broken.step.ts" in result.stderr and "missing" in result.stderr
+
+
+STEP = """
+import {{ ApiRouteConfig, Handlers }} from 'motia'
+export const config: ApiRouteConfig = {{
+  type: 'api', name: 'Greet', path: '/greet', method: 'POST', emits: [],
+  bodySchema: {{ type: 'object', properties: {{ {field}: {{ type: 'string' }} }}, required: ['{field}'] }},
+}}
+export const handler: Handlers['Greet'] = async (req) => ({{ status: 200, body: {{ hello: req.body.{field} }} }})
+"""
+
+
+def test_dev_rewrites_types_when_a_step_changes(tmp_path: Path) -> None:
+    write_project(tmp_path, {"steps/greet.step.ts": STEP.format(field="name")})
+    types = tmp_path / "types.d.ts"
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert "name: string" in types.read_text()
+        (tmp_path / "steps" / "greet.step.ts").write_text(STEP.format(field="nickname"))
+        eventually(lambda: "nickname: string" in types.read_text(), timeout=30)
+        eventually(lambda: server.client.post("/greet", json={"nickname": "Ada"}).status_code == 200)
+    assert "types.d.ts updated" in server.output
+
+
+def test_dev_leaves_types_alone_when_the_project_turns_generation_off(tmp_path: Path) -> None:
+    write_project(
+        tmp_path, {"steps/greet.step.ts": STEP.format(field="name")}, config={"generateTypes": False}
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        # With generation on, the file is written before the server listens.
+        assert not (tmp_path / "types.d.ts").exists()
+        (tmp_path / "steps" / "greet.step.ts").write_text(STEP.format(field="nickname"))
+        eventually(lambda: server.client.post("/greet", json={"nickname": "Ada"}).status_code == 200)
+    assert not (tmp_path / "types.d.ts").exists()
+    assert "types.d.ts" not in server.output
