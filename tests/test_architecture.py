@@ -16,11 +16,11 @@ SUPERVISOR = Path(__file__).resolve().parents[1] / "supervisor"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"__main__"}),  # python -m supervisor
     frozenset({"cli"}),  # the motia command
-    frozenset({"http"}),  # the ASGI front and the quart app
+    frozenset({"http", "codegen"}),  # the ASGI front and the quart app; types.d.ts and OpenAPI from a registry
     frozenset({"core"}),  # the runtime: wires everything below together
     frozenset({"realtime", "runners", "reload", "config", "queue", "state"}),
     frozenset({"streams", "discovery", "cron", "routing", "protocol", "logs", "settings"}),
-    frozenset({"storage"}),
+    frozenset({"storage", "scaffold"}),  # scaffold: motia create's templates, needs nothing else
 )
 #: packages that must stay free of I/O machinery (tested byte-in/byte-out, shared by transports)
 PURE = {"protocol": {"asyncio", "socket", "subprocess", "threading"}, "routing": {"asyncio"}}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from openapi_spec_validator import validate
 
 from tests.support.project import write_project
 from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
@@ -107,3 +109,31 @@ def test_dev_leaves_types_alone_when_the_project_turns_generation_off(tmp_path: 
         eventually(lambda: server.client.post("/greet", json={"nickname": "Ada"}).status_code == 200)
     assert not (tmp_path / "types.d.ts").exists()
     assert "types.d.ts" not in server.output
+
+
+def test_generate_openapi_documents_every_api_step_of_the_pet_app(pet_app: Path) -> None:
+    result = motia(pet_app, "generate", "openapi", "-o", "docs/openapi.json", "--title", "Pets")
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads((pet_app / "docs" / "openapi.json").read_text())
+    validate(document)
+    assert document["info"] == {"title": "Pets", "version": "0.1.0"}  # version from package.json
+    operations = {
+        operation["operationId"]: (path, method)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert len(operations) == 24  # 8 api steps in each of the three languages
+    assert operations["PyUpdatePet"] == ("/py/pets/{id}", "put")
+    update = document["paths"]["/ts/pets/{id}"]["put"]
+    assert update["parameters"] == [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+    body = update["requestBody"]["content"]["application/json"]["schema"]
+    assert "status" in body["properties"] and update["description"].startswith("Update pet fields")
+
+
+def test_generate_openapi_writes_to_stdout_with_dash(pet_app: Path) -> None:
+    result = motia(pet_app, "generate", "openapi", "-o", "-")
+    assert result.returncode == 0, result.stderr
+    validate(json.loads(result.stdout))
+    assert not (pet_app / "openapi.json").exists()

@@ -6,7 +6,16 @@ import re
 
 import pytest
 
-from supervisor.routing import Match, MethodNotAllowed, Router, RouteSyntaxError, parse_route, route_shape
+from supervisor.routing import (
+    Match,
+    MethodNotAllowed,
+    Router,
+    RouteSyntaxError,
+    parse_route,
+    route_shape,
+    route_variants,
+    substitute_params,
+)
 
 
 def router() -> Router[str]:
@@ -115,3 +124,25 @@ def test_literal_characters_are_matched_literally() -> None:
 def test_syntax_outside_the_supported_subset_is_refused(path: str) -> None:
     with pytest.raises(RouteSyntaxError, match=re.escape(repr(path))):
         parse_route(path)
+
+
+@pytest.mark.parametrize(
+    ("path", "variants"),
+    [
+        ("/pets", ["/pets"]),
+        ("/pets/:id/", ["/pets/:id"]),
+        ("/pets/:id?", ["/pets/:id", "/pets"]),
+        ("/a/:x?/b/:y?", ["/a/:x/b/:y", "/a/b/:y", "/a/:x/b", "/a/b"]),
+        ("/:id?", ["/:id", "/"]),
+    ],
+)
+def test_a_route_stands_for_one_path_per_combination_of_its_optional_parameters(
+    path: str, variants: list[str]
+) -> None:
+    assert route_variants(path) == variants
+
+
+def test_parameters_can_be_rewritten_in_another_templating() -> None:
+    assert (
+        substitute_params("/fares/:from-:to/:id?", lambda name: "{" + name + "}") == "/fares/{from}-{to}/{id}"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 import time
@@ -26,6 +27,24 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     types.add_argument("--project", default=".", help="project directory (default: the current directory)")
     types.set_defaults(run=_run_generate_types)
 
+    generate = commands.add_parser("generate", help="generate files from the project's steps (openapi)")
+    generated = generate.add_subparsers(dest="generate_command", required=True)
+    openapi = generated.add_parser("openapi", help="write an OpenAPI 3.1 document of the api steps")
+    openapi.add_argument(
+        "-o",
+        "--output",
+        default="openapi.json",
+        help="file, relative to the project (default openapi.json; - = stdout)",
+    )
+    openapi.add_argument(
+        "-t", "--title", help="document title (default: package.json name, else the folder name)"
+    )
+    openapi.add_argument(
+        "-v", "--version", dest="api_version", help="API version (default: package.json version, else 1.0.0)"
+    )
+    openapi.add_argument("--project", default=".", help="project directory (default: the current directory)")
+    openapi.set_defaults(run=_run_generate_openapi)
+
 
 def _run_generate_types(args: argparse.Namespace) -> int:
     started = time.perf_counter()
@@ -47,6 +66,37 @@ def _run_generate_types(args: argparse.Namespace) -> int:
     return _report_problems(registry, "generate-types")
 
 
+def _run_generate_openapi(args: argparse.Namespace) -> int:
+    loaded = _load(args.project, "generate openapi")
+    if isinstance(loaded, int):
+        return loaded
+    root, registry = loaded
+    from supervisor.codegen import OPENAPI_VERSION, openapi_document
+
+    package = _package_json(root)
+    title = args.title or str(package.get("name") or root.name)
+    version = args.api_version or str(package.get("version") or "1.0.0")
+    document = openapi_document(registry, title, version)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    operations = sum(len(item) for item in document["paths"].values())
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        output = root / args.output
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output}: {operations} operations (OpenAPI {OPENAPI_VERSION})")
+    return _report_problems(registry, "generate openapi")
+
+
+def _package_json(root: Path) -> dict[str, object]:
+    try:
+        package = json.loads((root / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return package if isinstance(package, dict) else {}
+
+
 def _load(project: str, command: str) -> tuple[Path, Registry] | int:
     """The project's registry, loaded without serving; an exit code when the project cannot be read."""
     root = Path(project).resolve()
@@ -65,7 +115,11 @@ def _load(project: str, command: str) -> tuple[Path, Registry] | int:
     from supervisor.logs import configure_logging
 
     configure_logging("pretty")
-    logging.getLogger("motia").setLevel(logging.WARNING)
+    motia_logger = logging.getLogger("motia")
+    motia_logger.setLevel(logging.WARNING)
+    for handler in motia_logger.handlers:  # stdout may be the generated document (-o -)
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
     from supervisor.core import load_registry
 
     registry = asyncio.run(load_registry(Settings(project_root=root, mode="dev", config=config)))

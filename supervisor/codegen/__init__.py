@@ -3,6 +3,7 @@
 Pure functions of the ``Registry`` the runners produced; loading the project is the caller's job.
 """
 
+from supervisor.codegen._openapi import OPENAPI_VERSION, openapi_document
 from supervisor.codegen._typescript import GeneratedTypes, typescript_declarations
 
-__all__ = ["GeneratedTypes", "typescript_declarations"]
+__all__ = ["OPENAPI_VERSION", "GeneratedTypes", "openapi_document", "typescript_declarations"]

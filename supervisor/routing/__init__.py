@@ -2,7 +2,15 @@
 (method, path) to a route. Below config, core and http, which all read routes through it."""
 
 from supervisor.routing._router import Match, MethodNotAllowed, Router
-from supervisor.routing._syntax import RoutePath, RouteSyntaxError, normalize_path, parse_route, route_shape
+from supervisor.routing._syntax import (
+    RoutePath,
+    RouteSyntaxError,
+    normalize_path,
+    parse_route,
+    route_shape,
+    route_variants,
+    substitute_params,
+)
 
 __all__ = [
     "Match",
@@ -13,4 +21,6 @@ __all__ = [
     "normalize_path",
     "parse_route",
     "route_shape",
+    "route_variants",
+    "substitute_params",
 ]

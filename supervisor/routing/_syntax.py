@@ -18,6 +18,7 @@ uses it, so a step that does is refused at load with the reason instead of never
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: a parameter: ':' and a name (Express: ``\\w+``), optionally marked optional by a '?'
@@ -105,6 +106,24 @@ def parse_route(path: str) -> RoutePath:
         return RoutePath(path, path.lower(), (), None, static_segments)
     regex_compiled = re.compile(f"^{regex}/?$", re.IGNORECASE)
     return RoutePath(path, (shape or "/").lower(), tuple(params), regex_compiled, static_segments)
+
+
+def route_variants(path: str) -> list[str]:
+    """The paths without optional parameters that together match what ``path`` matches, fullest
+    first: ``/pets/:id?`` gives ``['/pets/:id', '/pets']``; a path without one gives itself."""
+    variants = [""]
+    for segment in normalize_path(path).split("/")[1:]:
+        optional = _PARAMETER.fullmatch(segment)
+        if optional and optional.group(2):
+            variants = [f"{variant}/:{optional.group(1)}" for variant in variants] + variants
+        else:
+            variants = [f"{variant}/{segment}" for variant in variants]
+    return [variant or "/" for variant in variants]
+
+
+def substitute_params(path: str, replace: Callable[[str], str]) -> str:
+    """``path`` with each parameter written as ``replace(name)``: ``/pets/{id}`` for OpenAPI."""
+    return _PARAMETER.sub(lambda match: replace(match.group(1)), path)
 
 
 def route_shape(path: str) -> str:
