@@ -1,0 +1,73 @@
+"""Write a template into a folder: its step sources and its generated files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from supervisor.scaffold._templates import TEMPLATES
+
+#: what a folder may already hold and still count as empty (a fresh `git init`)
+_IGNORED_ENTRIES = frozenset({".git"})
+#: never copied from a template source (a checkout's pet app may have run)
+_SKIPPED_NAMES = frozenset({"__pycache__", "node_modules", ".motia"})
+
+
+class FolderNotEmpty(Exception):
+    def __init__(self, folder: Path, entries: list[str]) -> None:
+        self.folder = folder
+        self.entries = entries
+        shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+        super().__init__(f"{folder} is not empty ({shown})")
+
+
+@dataclass
+class CreatedProject:
+    folder: Path
+    files: list[str] = field(default_factory=list)
+    overwritten: list[str] = field(default_factory=list)
+
+
+def create_project(folder: Path, template_name: str, force: bool = False) -> CreatedProject:
+    """Write ``template_name`` into ``folder`` (created if missing). Refuses a non-empty folder unless
+    ``force``; with ``force`` the template's files replace same-named ones and nothing else is touched."""
+    template = TEMPLATES[template_name]
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder} exists and is not a folder")
+    existing = (
+        sorted(entry.name for entry in folder.iterdir() if entry.name not in _IGNORED_ENTRIES)
+        if (folder.is_dir())
+        else []
+    )
+    if existing and not force:
+        raise FolderNotEmpty(folder, existing)
+
+    contents: dict[str, bytes] = {}
+    root = resources.files("supervisor").joinpath("templates")
+    for source, destination in template.sources:
+        _collect(root.joinpath(source), destination, contents)
+    for relative, text in template.generated_files(folder.resolve().name).items():
+        contents[relative] = text.encode()
+
+    created = CreatedProject(folder)
+    for relative, data in sorted(contents.items()):
+        path = folder.joinpath(*relative.split("/"))
+        if path.exists():
+            created.overwritten.append(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        created.files.append(relative)
+    return created
+
+
+def _collect(source: Traversable, destination: str, contents: dict[str, bytes]) -> None:
+    if source.is_dir():
+        for child in sorted(source.iterdir(), key=lambda entry: entry.name):
+            if child.name not in _SKIPPED_NAMES and not child.name.endswith(".pyc"):
+                _collect(child, f"{destination}/{child.name}", contents)
+    elif source.is_file():
+        contents[destination] = source.read_bytes()
+    else:
+        raise FileNotFoundError(f"template source {source} is missing from the package")
