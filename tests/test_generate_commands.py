@@ -40,7 +40,8 @@ def test_generate_types_lets_tsc_check_the_pet_app_without_node_motia(pet_app: P
     checked = run_tsc(pet_app, ["types.d.ts", "steps/typescript/**/*.ts"], skip_lib_check=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     # The repository's own types.d.ts is this command's output.
-    assert types == (REPO_ROOT / "types.d.ts").read_text()
+    stale = "the repository's types.d.ts is stale: run `.venv/bin/motia generate-types` at its root"
+    assert types == (REPO_ROOT / "types.d.ts").read_text(), stale
 
 
 def test_tsc_fails_on_a_step_that_emits_data_its_subscriber_does_not_accept(pet_app: Path) -> None:

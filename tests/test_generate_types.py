@@ -271,5 +271,15 @@ def test_an_empty_project_still_declares_the_motia_module(tmp_path: Path) -> Non
         "import type { FlowContext, Logger } from 'motia'\n"
         "export const log = (ctx: FlowContext, logger: Logger) => logger.child({ trace: ctx.traceId })\n"
     )
-    result = run_tsc(tmp_path, ["types.d.ts", "usage.ts"])
+    # A Node Motia project's motia.config.ts type-checks too.
+    (tmp_path / "motia.config.ts").write_text(
+        "import { config } from 'motia'\n"
+        "export default config({\n"
+        "  streamAuth: {\n"
+        "    contextSchema: { type: 'object' },\n"
+        "    authenticate: async (request) => (request.headers.authorization ? { user: 'a' } : null),\n"
+        "  },\n"
+        "})\n"
+    )
+    result = run_tsc(tmp_path, ["types.d.ts", "usage.ts", "motia.config.ts"])
     assert result.returncode == 0, result.stdout + result.stderr

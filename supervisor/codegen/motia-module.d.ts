@@ -202,6 +202,8 @@ declare module 'motia' {
     streamAuth?: StreamAuthConfig
     redis?: RedisConfig
   }
+  export function config(config: Config): Config
+  export function defineConfig(config: Config): Config
 
   //@generated-interfaces
 }
