@@ -78,6 +78,29 @@ def test_generate_types_names_each_step_that_failed_to_load_and_exits_1(tmp_path
     assert "steps/broken.step.ts" in result.stderr and "missing" in result.stderr
 
 
+MOTIA_CONFIG = """\
+import { config } from 'motia'
+
+export default config({
+  streamAuth: {
+    contextSchema: { type: 'object', properties: { user: { type: 'string' } } },
+    authenticate: async (request) => (request.headers.authorization ? { user: 'ada' } : null),
+  },
+})
+"""
+
+
+def test_a_node_motia_config_loads_and_type_checks_without_node_motia(tmp_path: Path) -> None:
+    """`import { config } from 'motia'` gets the runner's stand-in at run time, our declaration in tsc."""
+    write_project(
+        tmp_path, {"motia.config.ts": MOTIA_CONFIG, "steps/greet.step.ts": STEP.format(field="name")}
+    )
+    result = motia(tmp_path, "generate-types")
+    assert result.returncode == 0, result.stdout + result.stderr
+    checked = run_tsc(tmp_path, ["types.d.ts", "motia.config.ts", "steps/**/*.ts"])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 STEP = """
 import {{ ApiRouteConfig, Handlers }} from 'motia'
 export const config: ApiRouteConfig = {{

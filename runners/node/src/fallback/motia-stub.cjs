@@ -30,4 +30,8 @@ exports.BaseStreamItem = undefined;
 exports.StateStreamEvent = undefined;
 exports.StateStreamEventChannel = undefined;
 exports.QueryParam = undefined;
+// The one runtime value a Node Motia project imports: motia.config.ts's `config(...)` (alias
+// `defineConfig`), the identity function that types its argument.
+exports.config = (config) => config;
+exports.defineConfig = exports.config;
 exports.__motiaRunnerStub = true;
