@@ -42,42 +42,54 @@ def create(tmp_path: Path, template: str) -> Path:
     return project
 
 
-@pytest.mark.parametrize("template", [name for name in TEMPLATES if name != "pet-app"])
-def test_a_greetings_template_serves_its_flow(tmp_path: Path, template: str) -> None:
+def greetings_answer(server: MotiaServer, template: str) -> None:
+    accepted = server.client.post("/greetings", json={"name": "Ada"})
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json() == {"name": "Ada", "traceId": accepted.headers["x-trace-id"]}
+
+    def written() -> dict[str, str] | None:
+        response = server.client.get("/greetings/Ada")
+        return response.json() if response.status_code == 200 else None
+
+    body = eventually(written)
+    assert (body["message"], body["writtenBy"]) == ("Hello, Ada!", GREETING_WRITER[template])
+    assert server.client.get("/greetings/Bob").status_code == 404
+    assert server.client.post("/greetings", json={}).status_code == 400
+
+
+def pet_app_answers(server: MotiaServer, template: str) -> None:
+    for lang in ("ts", "js", "py"):
+        created = server.client.post(
+            f"/{lang}/pets", json={"name": "Buddy", "species": "dog", "ageMonths": 24}
+        )
+        assert created.status_code == 201, created.text
+        pets = server.client.get(f"/{lang}/pets")
+        assert pets.status_code == 200 and [pet["name"] for pet in pets.json()] == ["Buddy"]
+
+
+ROUTES_ANSWER = {name: pet_app_answers if name == "pet-app" else greetings_answer for name in TEMPLATES}
+
+
+@pytest.mark.parametrize("template", list(TEMPLATES))
+def test_every_template_runs_under_motia_dev_and_its_routes_answer(tmp_path: Path, template: str) -> None:
     project = create(tmp_path, template)
     with MotiaServer(project, mode="dev") as server:
-        accepted = server.client.post("/greetings", json={"name": "Ada"})
-        assert accepted.status_code == 202, accepted.text
-        assert accepted.json() == {"name": "Ada", "traceId": accepted.headers["x-trace-id"]}
-
-        def written() -> dict[str, str] | None:
-            response = server.client.get("/greetings/Ada")
-            return response.json() if response.status_code == 200 else None
-
-        body = eventually(written)
-        assert (body["message"], body["writtenBy"]) == ("Hello, Ada!", GREETING_WRITER[template])
-        assert server.client.get("/greetings/Bob").status_code == 404
-        assert server.client.post("/greetings", json={}).status_code == 400
+        ROUTES_ANSWER[template](server, template)
     assert "ERROR" not in server.output, server.output
 
 
-def test_the_pet_app_template_serves_the_app_in_every_language(tmp_path: Path) -> None:
+def test_the_pet_app_template_is_the_example_app(tmp_path: Path) -> None:
     project = create(tmp_path, "pet-app")
-    assert sorted(path.name for path in (project / "steps").iterdir()) == [
-        "README.md",
-        "javascript",
-        "python",
-        "typescript",
-    ]
-    with MotiaServer(project, mode="dev") as server:
-        for lang in ("ts", "js", "py"):
-            created = server.client.post(
-                f"/{lang}/pets", json={"name": "Buddy", "species": "dog", "ageMonths": 24}
-            )
-            assert created.status_code == 201, created.text
-            pets = server.client.get(f"/{lang}/pets")
-            assert pets.status_code == 200 and [pet["name"] for pet in pets.json()] == ["Buddy"]
-    assert "ERROR" not in server.output, server.output
+    shipped = sorted(
+        path.relative_to(project).as_posix() for path in (project / "steps").rglob("*") if path.is_file()
+    )
+    ours = sorted(
+        path.relative_to(REPO_ROOT).as_posix()
+        for path in (REPO_ROOT / "steps").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    )
+    assert shipped == ours
+    assert all((project / file).read_bytes() == (REPO_ROOT / file).read_bytes() for file in ours)
 
 
 @pytest.mark.parametrize("template", [name for name, t in TEMPLATES.items() if t.typescript])
