@@ -48,7 +48,7 @@ def timed(project: Path, args: list[str]) -> float:
 
 def in_process(project: Path, repeats: int = 20) -> tuple[float, float]:
     from supervisor.codegen import openapi_document, typescript_declarations
-    from supervisor.core.loading import load_registry
+    from supervisor.core import load_registry
     from supervisor.settings import Settings
 
     registry = asyncio.run(load_registry(Settings(project_root=project, mode="dev")))

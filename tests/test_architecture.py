@@ -16,7 +16,9 @@ SUPERVISOR = Path(__file__).resolve().parents[1] / "supervisor"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"__main__"}),  # python -m supervisor
     frozenset({"cli"}),  # the motia command
-    frozenset({"http", "codegen"}),  # the ASGI front and the quart app; types.d.ts and OpenAPI from a registry
+    frozenset(
+        {"http", "codegen"}
+    ),  # the ASGI front and the quart app; types.d.ts and OpenAPI from a registry
     frozenset({"core"}),  # the runtime: wires everything below together
     frozenset({"realtime", "runners", "reload", "config", "queue", "state"}),
     frozenset({"streams", "discovery", "cron", "routing", "protocol", "logs", "settings"}),

@@ -77,7 +77,13 @@ STEPS: dict[str, dict[str, Any]] = {
         "method": "GET",
         "emits": [],
     },
-    "steps/fares.step.ts": {"type": "api", "name": "Fares", "path": "/fares/:from-:to", "method": "GET", "emits": []},
+    "steps/fares.step.ts": {
+        "type": "api",
+        "name": "Fares",
+        "path": "/fares/:from-:to",
+        "method": "GET",
+        "emits": [],
+    },
     "steps/reindex.step.ts": {"type": "cron", "name": "Reindex", "cron": "0 * * * *", "emits": []},
     "steps/on-order.step.ts": {"type": "event", "name": "OnOrder", "subscribes": ["order"], "emits": []},
 }
