@@ -17,7 +17,7 @@ is left out, with a warning.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from supervisor.codegen._ts_schema import schema_type, ts_key, ts_literal
@@ -39,7 +39,7 @@ class GeneratedTypes:
 
 def motia_module_declarations() -> str:
     """The static part: Motia's public types, with a marker where the project's interfaces go."""
-    return resources.files("supervisor.codegen").joinpath("motia-module.d.ts").read_text(encoding="utf-8")
+    return Path(__file__).with_name("motia-module.d.ts").read_text(encoding="utf-8")
 
 
 def typescript_declarations(registry: Registry) -> GeneratedTypes:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from supervisor.scaffold._templates import TEMPLATES
 
+#: next to this package wherever it is installed; found by path, not importlib.resources, because an
+#: editable install may spread the ``supervisor`` package over two folders
+_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 #: what a folder may already hold and still count as empty (a fresh `git init`)
 _IGNORED_ENTRIES = frozenset({".git"})
 #: never copied from a template source (a checkout's pet app may have run)
@@ -45,9 +46,8 @@ def create_project(folder: Path, template_name: str, force: bool = False) -> Cre
         raise FolderNotEmpty(folder, existing)
 
     contents: dict[str, bytes] = {}
-    root = resources.files("supervisor").joinpath("templates")
     for source, destination in template.sources:
-        _collect(root.joinpath(source), destination, contents)
+        _collect(_TEMPLATES.joinpath(*source.split("/")), destination, contents)
     for relative, text in template.generated_files(folder.resolve().name).items():
         contents[relative] = text.encode()
 
@@ -62,7 +62,7 @@ def create_project(folder: Path, template_name: str, force: bool = False) -> Cre
     return created
 
 
-def _collect(source: Traversable, destination: str, contents: dict[str, bytes]) -> None:
+def _collect(source: Path, destination: str, contents: dict[str, bytes]) -> None:
     if source.is_dir():
         for child in sorted(source.iterdir(), key=lambda entry: entry.name):
             if child.name not in _SKIPPED_NAMES and not child.name.endswith(".pyc"):
