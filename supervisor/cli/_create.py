@@ -16,7 +16,7 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     listing = "\n".join(f"  {name:<11} {template.summary}" for name, template in TEMPLATES.items())
     create = commands.add_parser(
         "create",
-        help="create a project from a template (typescript, javascript, python, mixed, pet-app)",
+        help="new project from a template: typescript, javascript, python, mixed, pet-app",
         description=f"Create a Motia project.\n\ntemplates:\n{listing}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
