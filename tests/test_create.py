@@ -90,6 +90,7 @@ def test_the_pet_app_template_is_the_example_app(tmp_path: Path) -> None:
     )
     assert shipped == ours
     assert all((project / file).read_bytes() == (REPO_ROOT / file).read_bytes() for file in ours)
+    assert (project / "motia.config.json").read_bytes() == (REPO_ROOT / "motia.config.json").read_bytes()
 
 
 @pytest.mark.parametrize("template", [name for name, t in TEMPLATES.items() if t.typescript])

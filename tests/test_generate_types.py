@@ -178,9 +178,10 @@ export const stream: StreamConfig = { name: 'orders', schema: { type: 'object' }
 export const createOrder: Handlers['CreateOrder'] = async (req, { emit, logger, state, streams, traceId }) => {
   const quantity: number = req.body.quantity
   const note: string | undefined = req.body.note
+  const raw: string = req.rawBody
   // @ts-expect-error the body schema has no such field
   req.body.nope
-  logger.info('creating', { quantity, note })
+  logger.info('creating', { quantity, note, bytes: raw.length })
   await state.set('orders', traceId, { quantity })
   await emit({ topic: 'order.created', data: { orderId: traceId, quantity, lines: [{ sku: 'a' }] } })
   // @ts-expect-error data must fit the input of every subscriber (Fulfil wants quantity)

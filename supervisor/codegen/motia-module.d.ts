@@ -119,6 +119,8 @@ declare module 'motia' {
     queryParams: Record<string, string | string[]>
     body: TBody
     headers: Record<string, string | string[]>
+    /** The request body as it arrived, unparsed. */
+    rawBody: string
   }
 
   export type ApiResponse<TStatus extends number = number, TBody = string | Buffer | Record<string, unknown>> = {
@@ -148,6 +150,8 @@ declare module 'motia' {
     responseSchema?: Record<number, StepSchemaInput>
     queryParams?: QueryParam[]
     includeFiles?: string[]
+    /** Not in Motia: check the body against bodySchema before the handler (overrides api.validateBody). */
+    validateBody?: boolean
   }
 
   // Motia constrains TResponseBody to ApiResponse but passes `unknown` for steps without a

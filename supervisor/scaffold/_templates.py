@@ -43,6 +43,8 @@ class Template:
     module_type: str | None = None
     python_requirements: tuple[str, ...] = ()
     typescript: bool = False
+    #: motia.config.json turns on the core's bodySchema check (off by default, as in Motia)
+    validate_body: bool = False
 
     def generated_files(self, project_name: str) -> dict[str, str]:
         files = {".gitignore": _GITIGNORE, "README.md": self._readme(project_name)}
@@ -52,6 +54,8 @@ class Template:
             files["requirements.txt"] = "\n".join(self.python_requirements) + "\n"
         if self.typescript:
             files["tsconfig.json"] = json.dumps(_TSCONFIG, indent=2) + "\n"
+        if self.validate_body:
+            files["motia.config.json"] = json.dumps({"api": {"validateBody": True}}, indent=2) + "\n"
         return files
 
     def _package_json(self, project_name: str) -> str:
@@ -76,6 +80,11 @@ class Template:
             if self.typescript
             else ""
         )
+        if self.validate_body:
+            types += (
+                "\n`motia.config.json` turns on `api.validateBody`: a request whose body does not match its "
+                "step's `bodySchema` is answered 400, listing every failing field, before the handler runs.\n"
+            )
         return f"""\
 # {project_name}
 
@@ -137,6 +146,7 @@ TEMPLATES: dict[str, Template] = {
             _GREETINGS_SUMMARY.format(language="TypeScript"),
             _greetings("typescript"),
             _TRY_GREETINGS,
+            validate_body=True,
             npm_dependencies=ZOD,
             npm_dev_dependencies=TYPESCRIPT_TOOLS,
             module_type="module",
@@ -147,6 +157,7 @@ TEMPLATES: dict[str, Template] = {
             _GREETINGS_SUMMARY.format(language="JavaScript"),
             _greetings("javascript"),
             _TRY_GREETINGS,
+            validate_body=True,
             npm_dependencies=ZOD,
             module_type="module",
         ),
@@ -155,6 +166,7 @@ TEMPLATES: dict[str, Template] = {
             _GREETINGS_SUMMARY.format(language="Python"),
             _greetings("python"),
             _TRY_GREETINGS,
+            validate_body=True,
             python_requirements=PYDANTIC,
         ),
         Template(
@@ -170,6 +182,7 @@ TEMPLATES: dict[str, Template] = {
                 (f"{GREETINGS}/javascript/get-greeting.step.js", "steps/greetings/get-greeting.step.js"),
             ),
             _TRY_GREETINGS,
+            validate_body=True,
             npm_dependencies=ZOD,
             npm_dev_dependencies=TYPESCRIPT_TOOLS,
             module_type="module",
@@ -180,7 +193,7 @@ TEMPLATES: dict[str, Template] = {
             "pet-app",
             "the pet-management app of Motia's tutorial, the same in TypeScript, JavaScript and Python "
             "(CRUD API, background and cron jobs, a lifecycle orchestrator, AI agents, a stream)",
-            (("pet-app/steps", "steps"),),
+            (("pet-app/steps", "steps"), ("pet-app/motia.config.json", "motia.config.json")),
             _TRY_PETS,
             npm_dependencies={"openai": "^6.49.0", **ZOD},
             npm_dev_dependencies=TYPESCRIPT_TOOLS,
