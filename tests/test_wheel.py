@@ -108,7 +108,29 @@ def test_the_wheel_and_the_sdist_carry_the_runners_and_the_proto(installed: Inst
     with tarfile.open(installed.sdist) as archive:
         sdist = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     assert set(expected) <= sdist, set(expected) - sdist
-    assert not any(name.startswith(("tests/", "steps/", "bench/")) for name in sdist)
+    # steps/ is there: the wheel built from the sdist makes motia create's pet-app template of it
+    assert not any(name.startswith(("tests/", "bench/")) for name in sdist)
+
+
+def test_motia_create_from_the_wheel_writes_every_template(installed: InstalledMotia, tmp_path: Path) -> None:
+    """The templates are package data; pet-app is the repository's example app, byte for byte."""
+    shipped = subprocess.run(
+        ["git", "ls-files", "steps", "requirements.txt", "motia.config.json"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        names = set(wheel.namelist())
+    assert {f"supervisor/templates/pet-app/{path}" for path in shipped} <= names
+    for template in ("typescript", "javascript", "python", "mixed", "pet-app"):
+        created = run_motia_installed(
+            installed, "create", template, "-t", template, cwd=tmp_path, env=user_env(tmp_path / "cache")
+        )
+        assert created.returncode == 0, created.stdout + created.stderr
+    for path in shipped:
+        assert (tmp_path / "pet-app" / path).read_bytes() == (REPO_ROOT / path).read_bytes()
 
 
 def test_two_projects_from_the_wheel_answer_every_route_then_restart_offline(

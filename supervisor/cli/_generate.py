@@ -11,8 +11,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from supervisor.cli._dotenv import load_dotenv
-
 TYPES_FILE = "types.d.ts"
 _TYPESCRIPT_SUFFIXES = (".ts", ".mts", ".cts")
 
@@ -99,29 +97,25 @@ def _package_json(root: Path) -> dict[str, object]:
 
 def _load(project: str, command: str) -> tuple[Path, Registry] | int:
     """The project's registry, loaded without serving; an exit code when the project cannot be read."""
-    root = Path(project).resolve()
-    if not root.is_dir():
-        print(f"motia {command}: project directory {root} does not exist", file=sys.stderr)
-        return 2
-    load_dotenv(root)
-    from supervisor.settings import Settings, SettingsError, load_project_config
-
-    try:
-        config = load_project_config(root)
-    except SettingsError as exc:
-        print(f"motia {command}: {exc}", file=sys.stderr)
-        return 2
-    # Runner diagnostics (a step's top-level console.log, a crash while loading) still reach the user.
     from supervisor.logs import configure_logging
 
+    # Problems reading the project, and runner diagnostics while loading (a step's top-level
+    # console.log, a crash), reach the user on stderr: stdout may be the generated document (-o -).
     configure_logging("pretty")
     motia_logger = logging.getLogger("motia")
     motia_logger.setLevel(logging.WARNING)
-    for handler in motia_logger.handlers:  # stdout may be the generated document (-o -)
+    for handler in motia_logger.handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(sys.stderr)
-    from supervisor.core import load_registry
+    from supervisor.cli._project import prepare_project
 
+    config = prepare_project(Path(project))
+    if config is None:
+        return 2
+    from supervisor.core import load_registry
+    from supervisor.settings import Settings
+
+    root = Path(project).resolve()
     registry = asyncio.run(load_registry(Settings(project_root=root, mode="dev", config=config)))
     return root, registry
 

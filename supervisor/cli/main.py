@@ -27,11 +27,19 @@ def _client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-H", "--host", default="127.0.0.1", help="host of the running server")
 
 
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    formatter = argparse.HelpFormatter(prog, width=100, max_help_position=22)
+    # argparse measures commands 2 columns less indented than it prints them; without this the longest
+    # name (generate-types) would push its help onto a second line.
+    formatter._action_max_length = 20
+    return formatter
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="motia",
         description="Run Motia steps in TypeScript, JavaScript and Python.",
-        formatter_class=lambda prog: argparse.HelpFormatter(prog, width=100, max_help_position=16),
+        formatter_class=_help_formatter,
     )
     parser.add_argument("-V", "--version", action="version", version=_version.version_line())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")

@@ -10,6 +10,9 @@ from supervisor.scaffold._templates import TEMPLATES
 #: next to this package wherever it is installed; found by path, not importlib.resources, because an
 #: editable install may spread the ``supervisor`` package over two folders
 _TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+#: the template made of the repository's example app rather than package data of its own
+_FROM_REPOSITORY = "pet-app/"
+_CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
 #: what a folder may already hold and still count as empty (a fresh `git init`)
 _IGNORED_ENTRIES = frozenset({".git"})
 #: never copied from a template source (a checkout's pet app may have run)
@@ -47,7 +50,7 @@ def create_project(folder: Path, template_name: str, force: bool = False) -> Cre
 
     contents: dict[str, bytes] = {}
     for source, destination in template.sources:
-        _collect(_TEMPLATES.joinpath(*source.split("/")), destination, contents)
+        _collect(_template_source(source), destination, contents)
     for relative, text in template.generated_files(folder.resolve().name).items():
         contents[relative] = text.encode()
 
@@ -60,6 +63,16 @@ def create_project(folder: Path, template_name: str, force: bool = False) -> Cre
         path.write_bytes(data)
         created.files.append(relative)
     return created
+
+
+def _template_source(relative: str) -> Path:
+    """A template's file or folder: package data, or in a checkout the repository's own example app
+    (the wheel carries ``steps/``, ``requirements.txt`` and ``motia.config.json`` as ``templates/pet-app/``,
+    see pyproject.toml)."""
+    packaged = _TEMPLATES.joinpath(*relative.split("/"))
+    if packaged.exists() or not relative.startswith(_FROM_REPOSITORY):
+        return packaged
+    return _CHECKOUT_ROOT.joinpath(*relative.removeprefix(_FROM_REPOSITORY).split("/"))
 
 
 def _collect(source: Path, destination: str, contents: dict[str, bytes]) -> None:

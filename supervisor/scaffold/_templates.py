@@ -1,9 +1,10 @@
 """The project templates of ``motia create``.
 
-Step sources live under ``supervisor/templates/`` (package data): the greetings flow once per language,
-and the pet app, which is the repository's own ``steps/`` (a link there, copied into the wheel). The
-small files around them (package.json, tsconfig.json, requirements.txt, README.md, .gitignore) are
-written from the template's description here, so no template carries its own copy of them.
+Step sources live under ``supervisor/templates/`` (package data): the greetings flow once per language.
+The pet app is the repository's own example app: its ``steps/``, ``requirements.txt`` and
+``motia.config.json`` (the wheel carries them as ``templates/pet-app/``). The small files around the
+steps (package.json, tsconfig.json, requirements.txt, motia.config.json, README.md, .gitignore) are
+written from each template's description here, so no template carries its own copy of them.
 """
 
 from __future__ import annotations
@@ -193,11 +194,14 @@ TEMPLATES: dict[str, Template] = {
             "pet-app",
             "the pet-management app of Motia's tutorial, the same in TypeScript, JavaScript and Python "
             "(CRUD API, background and cron jobs, a lifecycle orchestrator, AI agents, a stream)",
-            (("pet-app/steps", "steps"), ("pet-app/motia.config.json", "motia.config.json")),
+            (
+                ("pet-app/steps", "steps"),
+                ("pet-app/requirements.txt", "requirements.txt"),
+                ("pet-app/motia.config.json", "motia.config.json"),
+            ),
             _TRY_PETS,
             npm_dependencies={"openai": "^6.49.0", **ZOD},
             npm_dev_dependencies=TYPESCRIPT_TOOLS,
-            python_requirements=("openai>=1.40", *PYDANTIC),
             typescript=True,
         ),
     )
