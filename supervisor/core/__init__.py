@@ -1,9 +1,11 @@
 """The running application: what the runners loaded (the registry), and the runtime that wires
 discovery, runners, storage, the event bus, cron and realtime together."""
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
-from supervisor.core._hooks import HOOK_TIMEOUT_S, RunnerAccessPolicy
 from supervisor.core._load_summary import Failure, LoadSummary, Tally, summarize
 from supervisor.core._loading import (
     LoadedCode,
@@ -13,9 +15,30 @@ from supervisor.core._loading import (
     load_without_serving,
 )
 from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
-from supervisor.core._runtime import HandlerFailed, Runtime, StartupError
 from supervisor.core._schemas import FieldError, SchemaValidator, body_rejection, compile_schema
 from supervisor.core._trace import new_trace_id
+
+if TYPE_CHECKING:
+    from supervisor.core._hooks import HOOK_TIMEOUT_S, RunnerAccessPolicy
+    from supervisor.core._runtime import HandlerFailed, Runtime, StartupError
+
+#: what the runtime brings with it (the realtime service, quart): imported when first used, so that
+#: commands that only load a project (build, generate-types, generate openapi) start faster
+_LAZY = {
+    "HOOK_TIMEOUT_S": "supervisor.core._hooks",
+    "RunnerAccessPolicy": "supervisor.core._hooks",
+    "HandlerFailed": "supervisor.core._runtime",
+    "Runtime": "supervisor.core._runtime",
+    "StartupError": "supervisor.core._runtime",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "HOOK_TIMEOUT_S",
