@@ -15,6 +15,7 @@ import h11
 import httpx
 import pytest
 
+from supervisor.storage import MAX_JSON_DEPTH, MAX_WRITABLE_JSON_DEPTH
 from tests.conftest import LANGUAGES
 from tests.support.raw_http import read_response
 from tests.support.server import MotiaServer, eventually
@@ -39,6 +40,18 @@ def emit(server: MotiaServer, lang: str, topic: str, data: Any) -> str:
 
 def logs_for(server: MotiaServer, trace_id: str) -> list[dict[str, Any]]:
     return [record for record in server.json_logs() if record.get("traceId") == trace_id]
+
+
+def logged_error(server: MotiaServer, error_id: str) -> dict[str, Any]:
+    """The log record of the 500 whose body carried ``error_id`` (it may be written just after)."""
+
+    def logged() -> dict[str, Any]:
+        matches = [r for r in server.json_logs() if (r.get("meta") or {}).get("errorId") == error_id]
+        assert matches
+        return matches[0]
+
+    record: dict[str, Any] = eventually(logged)
+    return record
 
 
 # ---------------------------------------------------------------- api steps
@@ -163,16 +176,7 @@ def test_handler_exception_is_a_500_with_an_error_id_that_is_in_the_log(
     assert body["error"] == "Internal server error"  # Motia's wording
     assert body["traceId"] == response.headers["x-trace-id"]
     assert "stack" not in body  # production mode keeps stacks in the log only
-    error_id = body["errorId"]
-
-    def logged() -> dict[str, Any]:
-        matches = [
-            r for r in conformance_server.json_logs() if (r.get("meta") or {}).get("errorId") == error_id
-        ]
-        assert matches
-        return matches[0]
-
-    record = eventually(logged)
+    record = logged_error(conformance_server, body["errorId"])
     assert record["step"] == f"{lang.capitalize()}Throw"
     assert f"boom from {lang}" in record["msg"]
     assert f"boom from {lang}" in record["meta"]["stack"]
@@ -452,6 +456,43 @@ def test_state_written_in_one_language_is_read_in_every_other(
     assert response.content == b""
     for reader in LANGUAGES:
         assert client.get(f"/{reader}/state/{group}").json() == {"values": []}
+
+
+# ---------------------------------------------------------------- JSON depth
+
+
+@lang_param
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 300])
+def test_a_handler_cannot_emit_or_store_json_nested_past_the_limit(
+    conformance_server: MotiaServer, lang: str, depth: int
+) -> None:
+    refused = conformance_server.client.post(f"/{lang}/deep", json={"depth": depth})
+    assert refused.status_code == 200, refused.text
+    limit = f"nested too deeply (limit {MAX_JSON_DEPTH})"
+    assert refused.json() == {
+        "emit": f"emit: data {limit}",
+        "state": f"state.set: value {limit}",
+        "stream": f"streams.set: data {limit}",
+    }
+    accepted = conformance_server.client.post(f"/{lang}/deep", json={"depth": MAX_JSON_DEPTH})
+    assert accepted.json() == {"emit": None, "state": None, "stream": None}
+
+
+@lang_param
+def test_a_response_body_too_deep_to_write_is_a_500_naming_the_cause(
+    conformance_server: MotiaServer, lang: str
+) -> None:
+    deepest = conformance_server.client.post(
+        f"/{lang}/deep", json={"depth": MAX_WRITABLE_JSON_DEPTH, "respond": True}
+    )
+    assert deepest.status_code == 200, deepest.text  # answered, never kept: only orjson's writer limits it
+    response = conformance_server.client.post(
+        f"/{lang}/deep", json={"depth": MAX_WRITABLE_JSON_DEPTH + 1, "respond": True}
+    )
+    assert response.status_code == 500
+    error_id = response.json()["errorId"]
+    record = logged_error(conformance_server, error_id)
+    assert f"nested too deeply to send (limit {MAX_WRITABLE_JSON_DEPTH})" in record["msg"]
 
 
 # ---------------------------------------------------------------- cron

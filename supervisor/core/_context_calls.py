@@ -19,7 +19,7 @@ from supervisor.protocol import ContextCall
 from supervisor.queue import MissingMessageGroup
 from supervisor.runners import ContextCallError
 from supervisor.state import StateStore
-from supervisor.storage import JsonObject
+from supervisor.storage import JsonObject, NestedTooDeeply, check_depth
 from supervisor.streams import Streams
 
 _logger = logging.getLogger("motia.events")
@@ -50,6 +50,15 @@ def _arg(args: list[Any], index: int, name: str, method: str) -> Any:
     if index >= len(args):
         raise ContextCallError(f"{method}: missing argument '{name}'")
     return args[index]
+
+
+def _within_depth(call: ContextCall, value: Any, name: str) -> Any:
+    """``value`` (an argument of ``call``) unless it nests deeper than the core accepts any JSON."""
+    try:
+        check_depth(value, f"{call.method}: {name}", call.args_json)
+    except NestedTooDeeply as exc:
+        raise ContextCallError(str(exc)) from None
+    return value
 
 
 def _key(args: list[Any], index: int, name: str, method: str) -> str:
@@ -86,7 +95,10 @@ class ContextCalls:
         method = self._methods.get(call.method)
         if method is None:
             raise ContextCallError(f"unknown context method {call.method!r}")
-        args = orjson.loads(call.args_json) if call.args_json else []
+        try:
+            args = orjson.loads(call.args_json) if call.args_json else []
+        except orjson.JSONDecodeError:  # runners send valid JSON: this is past orjson's 1,024 levels
+            raise ContextCallError(str(NestedTooDeeply(f"{call.method}: arguments"))) from None
         if not isinstance(args, list):
             raise ContextCallError(f"{call.method}: arguments must be a JSON array")
         return await method(call, args)
@@ -119,7 +131,10 @@ class ContextCalls:
         group = event.get("messageGroupId")
         try:
             await self._emit(
-                topic, event.get("data"), call.trace_id, group if isinstance(group, str) else None
+                topic,
+                _within_depth(call, event.get("data"), "data"),
+                call.trace_id,
+                group if isinstance(group, str) else None,
             )
         except MissingMessageGroup as exc:
             got = "" if group is None else f" (got {group!r})"
@@ -132,7 +147,8 @@ class ContextCalls:
 
     async def _state_set(self, call: ContextCall, args: list[Any]) -> Any:
         group, key = _key(args, 0, "groupId", call.method), _key(args, 1, "key", call.method)
-        return await self._state.set(group, key, args[2] if len(args) > 2 else None)
+        value = _within_depth(call, args[2] if len(args) > 2 else None, "value")
+        return await self._state.set(group, key, value)
 
     async def _state_delete(self, call: ContextCall, args: list[Any]) -> Any:
         return await self._state.delete(
@@ -157,7 +173,7 @@ class ContextCalls:
     async def _streams_set(self, call: ContextCall, args: list[Any]) -> Any:
         stream = self._stream(call, args)
         group, item = _key(args, 1, "groupId", call.method), _key(args, 2, "id", call.method)
-        data = _arg(args, 3, "data", call.method)
+        data = _within_depth(call, _arg(args, 3, "data", call.method), "data")
         if isinstance(data, dict) and STREAM_MARKER in data:  # an item read back and written again
             data = {key: value for key, value in data.items() if key != STREAM_MARKER}
         try:
@@ -190,14 +206,14 @@ class ContextCalls:
             raise ContextCallError(f"{call.method}: channel must be {{groupId, id?}}")
         if not isinstance(event, dict) or "type" not in event:
             raise ContextCallError(f"{call.method}: event must be {{type, data}}")
-        await self._streams.send(stream, channel, event)
+        await self._streams.send(stream, channel, _within_depth(call, event, "event"))
 
     # ---------------------------------------------------------------- api
 
     async def _validate_body(self, call: ContextCall, args: list[Any]) -> Any:
         """The body as the middleware chain left it, checked against the step's ``bodySchema``:
         ``null`` when it passes, else the 400 response the runner answers instead of the handler."""
-        body = _arg(args, 0, "body", call.method)
+        body = _within_depth(call, _arg(args, 0, "body", call.method), "body")
         step = self._registry().steps.get(call.step_name)
         validator = step.body_validator if step is not None else None
         if validator is None:

@@ -87,9 +87,7 @@ async def run_api_step(
     if not result.ok:
         return _handler_failed(invoker.expose_errors, step, trace_id, result.error)
     try:
-        response = handler_response(
-            orjson.loads(result.result_json) if result.result_json else None, result.body
-        )
+        response = handler_response(result.result_json, result.body)
     except InvalidHandlerResponse as exc:
         return _handler_failed(
             invoker.expose_errors, step, trace_id, ErrorInfo(type(exc).__name__, str(exc), "")

@@ -5,7 +5,6 @@ Requests that match an api step are served by ``ApiStepFront`` in front of quart
 
 from __future__ import annotations
 
-import orjson
 from quart import Quart, Response, request
 
 from supervisor.core import new_trace_id
@@ -13,6 +12,7 @@ from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
 from supervisor.http._backend import Backend
 from supervisor.http._dead_letters import register_dead_letters
 from supervisor.http._quart import json_response
+from supervisor.http._request import BadRequestBody, parse_json_body
 from supervisor.queue import MissingMessageGroup
 from supervisor.realtime import register_realtime
 from supervisor.routing import MethodNotAllowed
@@ -99,9 +99,9 @@ async def _body() -> bytes:
 
 async def _emit_from_request(runtime: Backend) -> Response:
     try:
-        payload = orjson.loads(await _body())
-    except orjson.JSONDecodeError as exc:
-        return json_response(400, {"error": "Bad Request", "message": f"body is not valid JSON: {exc}"})
+        payload = parse_json_body(await _body())
+    except BadRequestBody as exc:
+        return json_response(400, {"error": "Bad Request", "message": str(exc)})
     if not isinstance(payload, dict) or not isinstance(payload.get("topic"), str):
         return json_response(
             400, {"error": "Bad Request", "message": 'expected {"topic": string, "data": any}'}

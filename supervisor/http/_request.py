@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from supervisor.http._qs import TooDeep, TooManyParameters, parse_urlencoded
+from supervisor.storage import NestedTooDeeply, decode_checked_json
 
 #: Node's http module keeps the first of these when a request repeats one (``req.headers``)
 _FIRST_ONLY = frozenset(
@@ -73,6 +74,16 @@ def raw_body_text(raw: bytes, content_type: str) -> str:
     return raw.decode(charset, errors="replace")
 
 
+def parse_json_body(raw: bytes) -> Any:
+    """A JSON request body; ``BadRequestBody`` when it is not JSON or nests too deeply."""
+    try:
+        return decode_checked_json(raw, "body")
+    except NestedTooDeeply as exc:
+        raise BadRequestBody(str(exc)) from None
+    except orjson.JSONDecodeError as exc:
+        raise BadRequestBody(f"request body is not valid JSON: {exc}") from exc
+
+
 def parse_body(raw: bytes, content_type: str) -> Any:
     """``req.body``: JSON parsed, urlencoded forms as qs objects (``a[b]=1``), ``{}`` when empty, any
     other body as text (``text/plain`` included, as Motia's ``bodyParser.text`` does)."""
@@ -80,15 +91,14 @@ def parse_body(raw: bytes, content_type: str) -> Any:
         return {}
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequestBody(f"request body is not valid JSON: {exc}") from exc
+        return parse_json_body(raw)
     if media in ("", "application/x-www-form-urlencoded"):
         # curl -d sends JSON as x-www-form-urlencoded unless told otherwise
         if raw.lstrip()[:1] in (b"{", b"["):
             try:
-                return orjson.loads(raw)
+                return decode_checked_json(raw, "body")
+            except NestedTooDeeply as exc:
+                raise BadRequestBody(str(exc)) from None
             except orjson.JSONDecodeError:
                 pass
         if media:

@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 
+from supervisor.storage import MAX_WRITABLE_JSON_DEPTH
+
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
 BINARY_TYPE = "application/octet-stream"
@@ -15,6 +17,7 @@ BINARY_TYPE = "application/octet-stream"
 BODYLESS_STATUSES = frozenset({204, 304})
 #: framing is the server's business: a handler's own values would contradict the body it sends
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+_UNWRITABLE = f"handler returned a body nested too deeply to send (limit {MAX_WRITABLE_JSON_DEPTH})"
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -37,11 +40,17 @@ class InvalidHandlerResponse(ValueError):
     """A handler returned something that is not an HTTP response; answered like a handler that threw."""
 
 
-def handler_response(result: Any, binary_body: bytes | None = None) -> HttpResponse:
-    """A handler's ``{status, body, headers}``: a string body is text, bytes (``binary_body``, a Buffer
-    or bytes the runner sent as is) are ``application/octet-stream``, anything else JSON; the
-    handler's own ``content-type`` wins. A list header value is sent as one header line per item.
-    Raises ``InvalidHandlerResponse`` saying what is wrong with anything else."""
+def handler_response(result_json: bytes, binary_body: bytes | None = None) -> HttpResponse:
+    """A handler's ``{status, body, headers}`` (as JSON from its runner): a string body is text, bytes
+    (``binary_body``, a Buffer or bytes the runner sent as is) are ``application/octet-stream``,
+    anything else JSON; the handler's own ``content-type`` wins. A list header value is sent as one
+    header line per item. Raises ``InvalidHandlerResponse`` saying what is wrong with anything else."""
+    # A response is not kept, so MAX_JSON_DEPTH does not apply; only what orjson cannot handle
+    # (runners send valid JSON: a parse error is past orjson's 1,024 levels) is refused.
+    try:
+        result = orjson.loads(result_json) if result_json else None
+    except orjson.JSONDecodeError:
+        raise InvalidHandlerResponse(_UNWRITABLE) from None
     if not isinstance(result, dict):
         raise InvalidHandlerResponse(
             f"handler returned {_kind(result)} instead of {{status, body, headers?}}"
@@ -63,7 +72,10 @@ def handler_response(result: Any, binary_body: bytes | None = None) -> HttpRespo
             data = body.encode()
             headers.append(("content-type", TEXT_TYPE))
         else:
-            data = orjson.dumps(body)
+            try:
+                data = orjson.dumps(body)
+            except orjson.JSONEncodeError:  # what it parses, orjson writes, up to 254 levels
+                raise InvalidHandlerResponse(_UNWRITABLE) from None
             headers.append(("content-type", JSON_TYPE))
     custom = result.get("headers")
     if isinstance(custom, dict):

@@ -1,19 +1,34 @@
 """Shared SQLite plumbing and the JSON encoding every store uses."""
 
 from ._database import SqliteDatabase
-from ._json import JsonObject, JsonValue, decode_json, encode_json
+from ._json import (
+    MAX_JSON_DEPTH,
+    MAX_WRITABLE_JSON_DEPTH,
+    JsonObject,
+    JsonValue,
+    NestedTooDeeply,
+    check_depth,
+    decode_checked_json,
+    decode_json,
+    encode_json,
+)
 from ._migrations import Migration, SchemaError
 from ._schema import MIGRATIONS
 from ._writer import WriterClosedError
 
 __all__ = [
+    "MAX_JSON_DEPTH",
+    "MAX_WRITABLE_JSON_DEPTH",
     "MIGRATIONS",
     "JsonObject",
     "JsonValue",
     "Migration",
+    "NestedTooDeeply",
     "SchemaError",
     "SqliteDatabase",
     "WriterClosedError",
+    "check_depth",
+    "decode_checked_json",
     "decode_json",
     "encode_json",
 ]
