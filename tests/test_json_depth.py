@@ -54,7 +54,8 @@ def test_only_the_deepest_branch_counts_and_brackets_in_strings_do_not() -> None
 
 
 def test_scalars_and_empty_containers() -> None:
-    for value in (None, 1, "[[[[", [], {}):
+    values: list[object] = [None, 1, "[[[[", [], {}]
+    for value in values:
         check_depth(value, "value")
 
 

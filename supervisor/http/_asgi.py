@@ -12,6 +12,7 @@ allow-origin headers go on api-step and quart responses alike.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
@@ -27,12 +28,19 @@ Send = Callable[[Message], Awaitable[None]]
 # Any arguments: quart types its own asgi_app with hypercorn's precise scope unions
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
+_logger = logging.getLogger("motia.http")
+
 MAX_BODY_BYTES = 32 * 1024 * 1024
 _PREFLIGHT_ANSWER = HttpResponse(204, [], b"")
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+class ClientGone(Exception):
+    """The client hung up before its request body was complete (fewer bytes than its Content-Length,
+    a chunked body without its last chunk): the request is not run, nobody is left to answer."""
 
 
 class ApiStepFront:
@@ -65,6 +73,9 @@ class ApiStepFront:
         extra = cors.response_headers(scope["headers"]) if cors is not None else ()
         try:
             raw = await _read_body(receive, self._max_body)
+        except ClientGone:
+            _logger.debug("%s %s: the client hung up before its body was complete; not run", method, path)
+            return
         except BodyTooLarge:
             limit = f"request body over the {self._max_body // (1024 * 1024)} MiB limit"
             # The rest of the body is not read, so this connection cannot carry another request:
@@ -86,7 +97,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone
         chunk = message.get("body", b"")
         if chunk:
             size += len(chunk)
