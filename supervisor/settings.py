@@ -110,6 +110,9 @@ class ProjectConfig(_Model):
     shutdown_grace_s: float = Field(10.0, alias="shutdownGraceSeconds", ge=0)
     #: ``motia dev`` rewrites types.d.ts when steps change (in projects with TypeScript)
     generate_types: bool = Field(True, alias="generateTypes")
+    #: how long an idle keep-alive connection stays open: longer than the 60 s idle timeout of
+    #: the usual load balancers and proxies, so none reuses a connection the server is closing
+    keep_alive_timeout_s: float = Field(75.0, alias="keepAliveTimeoutSeconds", gt=0)
     api: ApiSettings = ApiSettings()
     #: None: no CORS headers and no preflight answers (``"cors": false``)
     cors: CorsSettings | None = CorsSettings()
@@ -159,6 +162,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "MOTIA_PYTHON_POOL_SIZE": ("runners", "python", "poolSize"),
     "MOTIA_PYTHON_INTERPRETER": ("runners", "python", "interpreter"),
     "MOTIA_RUNNER_MEMORY_LIMIT_MB": ("runners", "memoryLimitMb"),
+    "MOTIA_KEEP_ALIVE_TIMEOUT_SECONDS": ("keepAliveTimeoutSeconds",),
 }
 
 

@@ -15,16 +15,15 @@ import sys
 from pathlib import Path
 
 from hypercorn.asyncio import serve
-from hypercorn.config import Config
 
 from supervisor.cli._dotenv import DotEnv
 from supervisor.cli._generate import refresh_types, wants_types
+from supervisor.cli._hypercorn import hypercorn_config
 from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import prepare_project
 from supervisor.core import LoadSummary, Runtime, StartupError, summarize
 from supervisor.http import create_app
 from supervisor.logs import configure_logging, log_level
-from supervisor.realtime import MAX_CLIENT_FRAME
 from supervisor.reload import ProjectChanges, project_changes
 from supervisor.settings import ProjectConfig, Settings, SettingsError, load_project_config
 
@@ -147,15 +146,7 @@ async def _serve(settings: Settings, listener: socket.socket, dotenv: DotEnv) ->
     elif summary.steps_found == 0:
         _logger.warning("%s", summary.nothing_found_warning())
 
-    config = Config()
-    # hypercorn takes the bound socket over (and closes it when it stops serving).
-    config.bind = [f"fd://{listener.detach()}"]
-    config.accesslog = None
-    config.errorlog = logging.getLogger("motia.http")
-    config.graceful_timeout = settings.config.shutdown_grace_s
-    config.keep_alive_timeout = 75
-    # hypercorn would buffer a client's WebSocket frame up to 16 MiB before our own size check runs
-    config.websocket_max_message_size = MAX_CLIENT_FRAME
+    config = hypercorn_config(settings, listener)
     app = create_app(runtime)
     # The socket is bound and listening: connections made from now on wait in its backlog.
     _logger.info(
