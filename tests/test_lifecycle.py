@@ -49,6 +49,47 @@ def test_sigterm_finishes_in_flight_requests_then_exits_zero(tmp_path: Path) -> 
     server.stop()
 
 
+def test_requests_still_running_past_the_grace_get_a_json_503_and_the_log_stays_json_lines(
+    tmp_path: Path,
+) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/hang_step.py": """
+                import asyncio
+                config = {"type": "api", "name": "Hang", "path": "/hang", "method": "POST", "emits": []}
+                async def handler(req, context):
+                    await asyncio.sleep(3600)
+            """,
+            "steps/hang_cron_step.py": """
+                import asyncio
+                config = {"type": "cron", "name": "HangCron", "cron": "0 0 1 1 *", "emits": []}
+                async def handler(context):
+                    await asyncio.sleep(3600)
+            """,
+        },
+        {"shutdownGraceSeconds": 1},
+    )
+    server = MotiaServer(tmp_path, mode="start").wait_ready()
+    # an api step (served by the ASGI front) and an internal endpoint (served by quart), both hung
+    paths = ("/hang", "/__motia/cron/HangCron/run?wait=1")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        pending = [pool.submit(httpx.post, f"{server.url}{path}", json={}, timeout=30) for path in paths]
+        eventually(lambda: server.client.get("/__motia/health").json()["runners"]["python"]["inFlight"] == 2)
+        server.proc.send_signal(signal.SIGTERM)
+        responses = [future.result() for future in pending]
+    assert server.proc.wait(timeout=30) == 0
+    server.stop()
+    for response in responses:
+        assert response.status_code == 503, response.text
+        assert response.json()["error"] == "Service Unavailable"
+        assert "shutdownGraceSeconds" in response.json()["message"]
+    lines = [line for line in server.lines if line.strip()]
+    not_json = [line for line in lines if not line.startswith("{")]
+    assert not not_json, "motia start wrote lines that are not JSON records:\n" + "\n".join(not_json)
+    assert any("still running when the server stopped" in r["msg"] for r in server.json_logs())
+
+
 def test_cron_tick_finding_the_previous_run_still_going_is_skipped(tmp_path: Path) -> None:
     write_project(
         tmp_path,

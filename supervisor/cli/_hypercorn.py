@@ -11,8 +11,10 @@ buffers, ~12 KiB in all, until the timer fires: at 75 s and 750 new connections 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
+from typing import Any
 
 import hypercorn.asyncio.run as hypercorn_run
 from hypercorn.asyncio.tcp_server import TCPServer
@@ -40,6 +42,17 @@ def _install_prompt_close() -> None:
         if installed is not TCPServer:
             raise RuntimeError("hypercorn.asyncio.run.TCPServer is not hypercorn's own: check this fix")
         hypercorn_run.TCPServer = _PromptTCPServer  # type: ignore[attr-defined]
+
+
+def skip_cancelled_connections(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's exception handler while serving. hypercorn cancels the connections still
+    open when the shutdown grace is over, and asyncio.start_server in Python 3.11 and 3.12 then
+    reports each one as "Exception in callback ... CancelledError" (3.13 checks for a cancelled
+    task): nothing went wrong, so those are skipped. The rest is reported as usual, through the
+    ``asyncio`` logger, which ``configure_logging`` formats like every other record."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
 
 
 def hypercorn_config(settings: Settings, listener: socket.socket) -> Config:

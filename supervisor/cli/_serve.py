@@ -18,7 +18,7 @@ from hypercorn.asyncio import serve
 
 from supervisor.cli._dotenv import DotEnv
 from supervisor.cli._generate import refresh_types, wants_types
-from supervisor.cli._hypercorn import hypercorn_config
+from supervisor.cli._hypercorn import hypercorn_config, skip_cancelled_connections
 from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import prepare_project
 from supervisor.core import LoadSummary, Runtime, StartupError, summarize
@@ -124,6 +124,7 @@ def _refuse(summary: LoadSummary) -> None:
 async def _serve(settings: Settings, listener: socket.socket, dotenv: DotEnv) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(skip_cancelled_connections)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 

@@ -9,13 +9,13 @@ keeps per-request work in the core small (see bench/RESULTS.md).
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 import orjson
 
 from supervisor.core import Step, body_rejection, new_trace_id
 from supervisor.http._backend import StepInvoker
+from supervisor.http._errors import new_error_id
 from supervisor.http._qs import parse_query
 from supervisor.http._request import BadRequestBody, node_headers, parse_body, raw_body_text
 from supervisor.http._response import HttpResponse, InvalidHandlerResponse, handler_response
@@ -41,8 +41,7 @@ async def run_api_step(
     try:
         body = parse_body(raw_body, content_type)
     except BadRequestBody as exc:
-        reason = "Bad Request" if exc.status == 400 else "Payload Too Large"
-        return HttpResponse.json(exc.status, {"error": reason, "message": str(exc)})
+        return HttpResponse.error(exc.status, str(exc))
     payload: dict[str, Any] = {
         "body": body,
         "rawBody": raw_body_text(raw_body, content_type),
@@ -73,17 +72,10 @@ async def run_api_step(
             "step %s could not run: %s", step.name, exc, extra={"step": step.name, "trace_id": trace_id}
         )
         message = f"the {step.runner} runner for step {step.name} is unavailable: {exc}"
-        return HttpResponse.json(
-            503,
-            {"error": "Service Unavailable", "message": message, "traceId": trace_id},
-            [("retry-after", "1"), ("x-trace-id", trace_id)],
-        )
+        headers = [("retry-after", "1"), ("x-trace-id", trace_id)]
+        return HttpResponse.error(503, message, headers, traceId=trace_id)
     except InvocationTimeout as exc:
-        return HttpResponse.json(
-            504,
-            {"error": "Gateway Timeout", "message": str(exc), "traceId": trace_id},
-            [("x-trace-id", trace_id)],
-        )
+        return HttpResponse.error(504, str(exc), [("x-trace-id", trace_id)], traceId=trace_id)
     if not result.ok:
         return _handler_failed(invoker.expose_errors, step, trace_id, result.error)
     try:
@@ -97,7 +89,7 @@ async def run_api_step(
 
 
 def _handler_failed(expose_errors: bool, step: Step, trace_id: str, error: ErrorInfo | None) -> HttpResponse:
-    error_id = uuid.uuid4().hex[:16]
+    error_id = new_error_id()
     summary = str(error) if error else "handler failed"
     _logger.error(
         "api handler failed [errorId %s]: %s",
@@ -110,8 +102,10 @@ def _handler_failed(expose_errors: bool, step: Step, trace_id: str, error: Error
         },
     )
     # Motia answers {"error": "Internal server error"}; the ids say where to look in the log
-    body: dict[str, Any] = {"error": "Internal server error", "errorId": error_id, "traceId": trace_id}
     if expose_errors and error is not None:
-        body["message"] = summary
-        body["stack"] = error.stack
-    return HttpResponse.json(500, body, [("x-trace-id", trace_id)])
+        return HttpResponse.error(
+            500, summary, [("x-trace-id", trace_id)], errorId=error_id, traceId=trace_id, stack=error.stack
+        )
+    return HttpResponse.error(
+        500, "the handler failed", [("x-trace-id", trace_id)], errorId=error_id, traceId=trace_id
+    )

@@ -1,6 +1,7 @@
-"""The quart application: internal endpoints under ``/__motia``, 404s and 405s.
+"""The quart application: internal endpoints under ``/__motia`` (and ``POST /emit``), 404s and 405s.
 
-Requests that match an api step are served by ``ApiStepFront`` in front of quart.
+Requests that match an api step are served by ``ApiStepFront`` in front of quart; every other path is
+answered by ``register_error_answers`` as JSON: 405 for an api step's path with another method, else 404.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ from supervisor.core import new_trace_id
 from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
 from supervisor.http._backend import Backend
 from supervisor.http._dead_letters import register_dead_letters
-from supervisor.http._quart import json_response
+from supervisor.http._errors import register_error_answers
+from supervisor.http._quart import json_response, to_quart
 from supervisor.http._request import BadRequestBody, parse_json_body
+from supervisor.http._response import HttpResponse
 from supervisor.queue import MissingMessageGroup
 from supervisor.realtime import register_realtime
-from supervisor.routing import MethodNotAllowed
-
-ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 
 
 def create_app(runtime: Backend) -> Quart:
@@ -48,11 +48,10 @@ def create_app(runtime: Backend) -> Quart:
             task = runtime.trigger_cron(name)
         except KeyError:
             crons = sorted(step.name for step in runtime.registry.crons)
-            return json_response(
-                404, {"error": "Not Found", "message": f"no cron step named {name!r}", "crons": crons}
-            )
+            return to_quart(HttpResponse.error(404, f"no cron step named {name!r}", crons=crons))
         if task is None:
-            return json_response(409, {"status": "skipped", "message": f"cron step {name} is still running"})
+            still = f"cron step {name} is still running"
+            return to_quart(HttpResponse.error(409, still, status="skipped"))
         if request.args.get("wait") in ("1", "true"):
             await task
         return json_response(202, {"status": "started", "step": name})
@@ -64,28 +63,11 @@ def create_app(runtime: Backend) -> Quart:
         # then gets no answer. So every answer waits for the body, even one that never reads it.
         await request.get_data()
 
-    # Every request that matches an api step is served by the ApiStepFront before quart sees it:
-    # what reaches this route is `POST /emit` or matches no api step.
-    @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
-    @app.route("/<path:path>", methods=ALL_METHODS)
-    async def not_an_api_step(path: str) -> Response:
-        if request.path == "/emit" and request.method == "POST":  # what `npx motia emit` posts to
-            return await _emit_from_request(runtime)
-        found = runtime.routes.match(request.method, request.path)
-        if isinstance(found, MethodNotAllowed):
-            return json_response(
-                405,
-                {
-                    "error": "Method Not Allowed",
-                    "message": f"{request.method} is not allowed on {request.path}",
-                    "allowed": list(found.allowed),
-                },
-                {"Allow": ", ".join(found.allowed)},
-            )
-        return json_response(
-            404, {"error": "Not Found", "message": f"no api step handles {request.method} {request.path}"}
-        )
+    @app.route("/emit", methods=["POST"])  # what `npx motia emit` posts to
+    async def npx_emit() -> Response:
+        return await _emit_from_request(runtime)
 
+    register_error_answers(app, runtime, MAX_BODY_BYTES)
     register_dead_letters(app, runtime)
     register_realtime(app, runtime.realtime)
     app.asgi_app = ApiStepFront(app.asgi_app, runtime)  # type: ignore[method-assign]
@@ -101,11 +83,9 @@ async def _emit_from_request(runtime: Backend) -> Response:
     try:
         payload = parse_json_body(await _body())
     except BadRequestBody as exc:
-        return json_response(400, {"error": "Bad Request", "message": str(exc)})
+        return to_quart(HttpResponse.error(exc.status, str(exc)))
     if not isinstance(payload, dict) or not isinstance(payload.get("topic"), str):
-        return json_response(
-            400, {"error": "Bad Request", "message": 'expected {"topic": string, "data": any}'}
-        )
+        return to_quart(HttpResponse.error(400, 'expected {"topic": string, "data": any}'))
     trace_id = new_trace_id()
     group = payload.get("messageGroupId")
     try:
@@ -113,7 +93,7 @@ async def _emit_from_request(runtime: Backend) -> Response:
             payload["topic"], payload.get("data"), trace_id, group if isinstance(group, str) else None
         )
     except MissingMessageGroup as exc:
-        return json_response(400, {"error": "Bad Request", "message": str(exc)})
+        return to_quart(HttpResponse.error(400, str(exc)))
     return json_response(
         200, {"success": True, "topic": payload["topic"], "subscribers": count, "traceId": trace_id}
     )

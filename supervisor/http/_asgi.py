@@ -12,6 +12,8 @@ allow-origin headers go on api-step and quart responses alike.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from supervisor.http._api_steps import run_api_step
 from supervisor.http._backend import StepInvoker
 from supervisor.http._cors import ALLOW_ORIGIN, CorsPolicy, Header
+from supervisor.http._errors import server_failed
 from supervisor.http._response import HttpResponse
 from supervisor.routing import Match
 
@@ -61,14 +64,11 @@ class ApiStepFront:
         found = self._invoker.routes.match(method, path)
         cors = self._cors
         if not isinstance(found, Match):
-            if cors is None:
-                await self._inner(scope, receive, send)
-            elif method == "OPTIONS":  # a preflight: no api step of this path answers OPTIONS
+            if cors is not None and method == "OPTIONS":  # a preflight: no api step here answers OPTIONS
                 await _send(send, _PREFLIGHT_ANSWER, method, cors.preflight_headers(scope["headers"]))
-            else:
-                await self._inner(
-                    scope, receive, _adding_headers(send, cors.response_headers(scope["headers"]))
-                )
+                return
+            extra = cors.response_headers(scope["headers"]) if cors is not None else ()
+            await _through_quart(self._inner, scope, receive, send, extra)
             return
         extra = cors.response_headers(scope["headers"]) if cors is not None else ()
         try:
@@ -80,15 +80,64 @@ class ApiStepFront:
             limit = f"request body over the {self._max_body // (1024 * 1024)} MiB limit"
             # The rest of the body is not read, so this connection cannot carry another request:
             # say so, or the client sends its next one into a socket the server is closing.
-            body = {"error": "Payload Too Large", "message": limit}
-            await _send(send, HttpResponse.json(413, body, [("connection", "close")]), method, extra)
+            await _send(send, HttpResponse.error(413, limit, [("connection", "close")]), method, extra)
             return
         headers = [
             (name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope["headers"]
         ]
         query = scope["query_string"].decode("latin-1")
-        response = await run_api_step(self._invoker, found.target, found.path_params, headers, query, raw)
+        try:
+            response = await run_api_step(self._invoker, found.target, found.path_params, headers, query, raw)
+        except asyncio.CancelledError:
+            _logger.warning(
+                "%s %s: still running when the server stopped; answered 503",
+                method,
+                path,
+                extra={"step": found.target.name},
+            )
+            await _answer_cancelled(send, method, extra)
+            raise
+        except Exception as exc:  # a bug of ours: still a JSON answer, and one log record
+            response = server_failed(exc, f"{method} {path}", self._invoker.expose_errors)
         await _send(send, response, method, extra)
+
+
+_STOPPING = HttpResponse.error(
+    503,
+    "the server stopped before this request finished (it ran past shutdownGraceSeconds)",
+    [("connection", "close"), ("retry-after", "1")],
+)
+
+
+async def _answer_cancelled(send: Send, method: str, extra: Sequence[Header]) -> None:
+    """hypercorn cancels the requests still running when the shutdown grace is over, and would
+    answer them an empty 500: they get a JSON 503 instead (if the client is still there)."""
+    with contextlib.suppress(Exception):
+        await _send(send, _STOPPING, method, extra)
+
+
+async def _through_quart(
+    inner: ASGIApp, scope: Any, receive: Receive, send: Send, extra: Sequence[Header]
+) -> None:
+    """A request quart answers (the ``/__motia`` endpoints, 404s, 405s), with the CORS headers
+    ``extra`` added to its response, and a JSON 503 if the server stops before it answered."""
+    started = False
+
+    async def send_with_headers(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+            headers = list(message.get("headers", ()))
+            if extra and not any(name.lower() == ALLOW_ORIGIN for name, _ in headers):
+                message = {**message, "headers": [*headers, *extra]}
+        await send(message)
+
+    try:
+        await inner(scope, receive, send_with_headers)
+    except asyncio.CancelledError:
+        if not started:
+            await _answer_cancelled(send, scope["method"], extra)
+        raise
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -121,16 +170,3 @@ async def _send(send: Send, response: HttpResponse, method: str, extra: Sequence
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     # a HEAD response announces the GET body's length but carries none
     await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
-
-
-def _adding_headers(send: Send, extra: Sequence[Header]) -> Send:
-    """``send`` for a response quart writes, with ``extra`` headers on it."""
-
-    async def send_with_headers(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = list(message.get("headers", ()))
-            if not any(name.lower() == ALLOW_ORIGIN for name, _ in headers):
-                message = {**message, "headers": [*headers, *extra]}
-        await send(message)
-
-    return send_with_headers

@@ -11,18 +11,21 @@ from typing import Any
 from quart import Quart, Response, request
 
 from supervisor.http._backend import Backend
-from supervisor.http._quart import json_response
+from supervisor.http._quart import json_response, to_quart
+from supervisor.http._response import HttpResponse
 from supervisor.queue import DeadLetter, UnknownDeliveryError
 
 PREFIX = "/__motia/dead-letters"
+#: the largest SQLite integer: ids and limits past it are refused before they reach a query
+_MAX_ID = 2**63 - 1
 
 
 def register_dead_letters(app: Quart, runtime: Backend) -> None:
     @app.route(PREFIX, methods=["GET"])
     async def list_dead_letters() -> Response:
         limit = request.args.get("limit")
-        if limit is not None and not (limit.isdigit() and int(limit) > 0):
-            return _error(400, "Bad Request", f"limit must be a positive integer (got {limit!r})")
+        if limit is not None and not (_is_id(limit) and int(limit) > 0):
+            return _error(400, f"limit must be an integer from 1 to {_MAX_ID} (got {limit!r})")
         entries = await runtime.dead_letters(_step(), int(limit) if limit else None)
         return json_response(200, {"deadLetters": [_describe(entry) for entry in entries]})
 
@@ -36,7 +39,7 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
 
     @app.route(f"{PREFIX}/<ident>/replay", methods=["POST"])
     async def replay_one(ident: str) -> Response:
-        if not ident.isdigit():
+        if not _is_id(ident):
             return _unknown(ident)
         try:
             delivery = await runtime.replay_dead_letter(int(ident))
@@ -47,13 +50,18 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
 
     @app.route(f"{PREFIX}/<ident>", methods=["DELETE"])
     async def purge_one(ident: str) -> Response:
-        if not ident.isdigit():
+        if not _is_id(ident):
             return _unknown(ident)
         try:
             await runtime.purge_dead_letter(int(ident))
         except UnknownDeliveryError:
             return _unknown(ident)
         return json_response(200, {"purged": 1})
+
+
+def _is_id(text: str) -> bool:
+    """Whether ``text`` can be a dead letter's id (a SQLite integer), before it reaches a query."""
+    return text.isdigit() and int(text) <= _MAX_ID
 
 
 def _step() -> str | None:
@@ -75,8 +83,8 @@ def _describe(entry: DeadLetter) -> dict[str, Any]:
 
 
 def _unknown(ident: str) -> Response:
-    return _error(404, "Not Found", f"no dead letter with id {ident!r}")
+    return _error(404, f"no dead letter with id {ident!r}")
 
 
-def _error(status: int, error: str, message: str) -> Response:
-    return json_response(status, {"error": error, "message": message})
+def _error(status: int, message: str) -> Response:
+    return to_quart(HttpResponse.error(status, message))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -31,9 +32,32 @@ class HttpResponse:
     def json(cls, status: int, body: Any, headers: Sequence[tuple[str, str]] = ()) -> HttpResponse:
         return cls(status, [("content-type", JSON_TYPE), *headers], orjson.dumps(body))
 
+    @classmethod
+    def error(
+        cls, status: int, message: str, headers: Sequence[tuple[str, str]] = (), /, **fields: Any
+    ) -> HttpResponse:
+        """Every error the server answers itself, whoever answers it: ``{"error": <reason>,
+        "message": <what went wrong>, ...fields}``."""
+        return cls.json(status, {"error": error_reason(status), "message": message, **fields}, headers)
+
     @property
     def bodyless(self) -> bool:
         return self.status in BODYLESS_STATUSES
+
+
+#: Motia's wording for a 500, and the current name of 413 (RFC 9110), where Python's differ
+_REASONS = {500: "Internal server error", 413: "Payload Too Large"}
+
+
+def error_reason(status: int) -> str:
+    """The ``error`` of an error body: the status's reason phrase."""
+    reason = _REASONS.get(status)
+    if reason is None:
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Error"
+    return reason
 
 
 class InvalidHandlerResponse(ValueError):

@@ -28,18 +28,29 @@ def log_level(debug: bool, environment_value: str | None) -> LogLevel:
 
 
 def configure_logging(mode: LogMode, debug: bool = False, level: LogLevel | None = None) -> None:
-    """Log to stdout, readable (``pretty``) or as JSON lines; at ``level`` (``debug`` if ``debug``)."""
-    root = logging.getLogger("motia")
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    """Log to stdout, readable (``pretty``) or as JSON lines; at ``level`` (``debug`` if ``debug``).
+    Our records (the ``motia`` loggers) and the warnings and errors of every library (asyncio,
+    hypercorn, quart...) share the format: one JSON object per line for ``motia start``, never a raw
+    traceback between them."""
     handler = logging.StreamHandler(sys.stdout)
     if mode == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(PrettyFormatter(color=sys.stdout.isatty()))
-    root.addHandler(handler)
-    root.setLevel(_THRESHOLDS[level or ("debug" if debug else "info")])
-    root.propagate = False
+    threshold = _THRESHOLDS[level or ("debug" if debug else "info")]
+    ours = logging.getLogger("motia")
+    _replace_handlers(ours, handler)
+    ours.setLevel(threshold)
+    ours.propagate = False
+    libraries = logging.getLogger()
+    _replace_handlers(libraries, handler)
+    libraries.setLevel(max(threshold, logging.WARNING))
+
+
+def _replace_handlers(logger: logging.Logger, handler: logging.Handler) -> None:
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    logger.addHandler(handler)
 
 
 def log_event(
