@@ -31,7 +31,8 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from queue_backlog import extract, machine, rss_mb, server  # noqa: E402
+from queue_backlog import extract, rss_mb, server  # noqa: E402
+from report import machine  # noqa: E402
 
 STEP = """
 config = {"type": "api", "name": "Ping", "path": "/ping", "method": "GET", "emits": []}
