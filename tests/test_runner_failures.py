@@ -241,6 +241,42 @@ def test_runner_writing_garbage_to_its_protocol_channel_is_logged_and_restarted(
         assert after != before
 
 
+def test_a_runner_that_corrupts_its_channel_answers_the_requests_in_flight_at_once(tmp_path: Path) -> None:
+    """Garbage on the channel ends the runner, and every request in it is answered 503 right then:
+    not when a timer runs out. With an api timeout of 1.5 s, a late answer would be a 504."""
+    project = write_project(
+        tmp_path,
+        {
+            "steps/garbage.step.js": """
+                const fs = require('fs')
+                exports.config = { type: 'api', name: 'Garbage', path: '/garbage', method: 'POST', emits: [] }
+                exports.handler = async () => {
+                  fs.writeSync(1, 'NOT A FRAME: hello from user code\\n')
+                  await new Promise((resolve) => setTimeout(resolve, 20000))
+                  return { status: 200, body: {} }
+                }
+            """,
+            "steps/waiting.step.js": """
+                exports.config = { type: 'api', name: 'Waiting', path: '/waiting', method: 'POST', emits: [] }
+                exports.handler = async () => {
+                  await new Promise((resolve) => setTimeout(resolve, 20000))
+                  return { status: 200, body: {} }
+                }
+            """,
+        },
+        {"apiTimeoutSeconds": 1.5},
+    )
+    import concurrent.futures
+
+    with MotiaServer(project) as server, concurrent.futures.ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(server.client.post, "/waiting")
+        eventually(lambda: runner_info(server, "node")["inFlight"] == 1)
+        garbage = server.client.post("/garbage")
+        assert garbage.status_code == 503, garbage.text
+        assert "non-protocol output" in garbage.json()["message"]
+        assert waiting.result().status_code == 503, waiting.result().text
+
+
 def test_pool_size_starts_that_many_runners_and_spreads_concurrent_work(tmp_path: Path) -> None:
     project = write_project(
         tmp_path,

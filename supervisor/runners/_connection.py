@@ -53,6 +53,10 @@ def _expire(future: asyncio.Future[Any]) -> None:
 
 T = TypeVar("T")
 
+#: how long the frames still in the pipe are read once a runner has exited on its own, or been killed
+_DRAIN_EXITED = 2.0
+_DRAIN_KILLED = 0.25
+
 _logger = logging.getLogger("motia.runner")
 _user_logger = logging.getLogger("motia.step")
 
@@ -79,6 +83,8 @@ class RunnerConnection:
         self.close_reason = ""
         # False once the supervisor itself ends the runner: its death is then nobody's fault.
         self._fault = True
+        # True once the supervisor has killed it: nothing it still writes is worth waiting for.
+        self._killed = False
         self.hello: HelloReply | None = None
         self._reader: asyncio.Task[None] | None = None
         self._stderr_reader: asyncio.Task[None] | None = None
@@ -186,16 +192,21 @@ class RunnerConnection:
             await self.kill("did not exit after shutdown")
 
     async def kill(self, reason: str, *, fault: bool = True) -> None:
+        self._terminate(reason, fault=fault)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._closed.wait(), 5.0)
+
+    def _terminate(self, reason: str, *, fault: bool = True) -> None:
+        """SIGKILL the runner; ``_wait_exit`` answers what was in flight as soon as it is gone."""
         if self._proc is None:
             return
         if not self.close_reason:
             self.close_reason = reason
             self._fault = self._fault and fault
+        self._killed = True
         if self._proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self._proc.kill()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._closed.wait(), 5.0)
 
     # -------------------------------------------------------------- invocations
 
@@ -276,10 +287,10 @@ class RunnerConnection:
                 self.runner_id,
                 exc.garbage,
             )
-            await self.kill(f"wrote non-protocol output to stdout: {exc.garbage[:80]!r}")
+            self._terminate(f"wrote non-protocol output to stdout: {exc.garbage[:80]!r}")
         except ProtocolError as exc:
             _logger.error("runner %s sent an invalid message (%s); restarting it", self.runner_id, exc)
-            await self.kill(f"protocol error: {exc}")
+            self._terminate(f"protocol error: {exc}")
 
     async def _answer(self, call: ContextCall) -> None:
         try:
@@ -331,9 +342,12 @@ class RunnerConnection:
         assert self._proc is not None
         code = await self._proc.wait()
         if self._reader is not None:
+            # The frames it wrote last (results, logs) may still be in the pipe. A runner we killed
+            # gets a short bound: its in-flight work is answered now, not whenever a child process
+            # of user code that inherited the pipe closes it.
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._reader, 2.0)
-        if self._stderr_reader is not None:
+                await asyncio.wait_for(self._reader, _DRAIN_KILLED if self._killed else _DRAIN_EXITED)
+        if self._stderr_reader is not None and not self._killed:  # its last words say why it exited
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._stderr_reader), 1.0)
         if not self.close_reason:
