@@ -43,6 +43,9 @@ class EventSettings(_Model):
 
 class LanguageRunnerSettings(_Model):
     pool_size: int = Field(1, alias="poolSize", ge=1, le=64)
+    #: runners started on top of the pool while every runner's event loop is blocked by user code
+    #: and work waits; each stops once idle (README, Guarantees)
+    spare_runners: int = Field(2, alias="spareRunners", ge=0, le=16)
 
 
 class PythonRunnerSettings(LanguageRunnerSettings):

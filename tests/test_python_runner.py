@@ -6,10 +6,13 @@ What both runners do is tested once per language in test_runners.py.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -582,6 +585,65 @@ def test_orphan_task_exception_is_logged_for_its_invocation(start_runner: StartR
     log = harness.recv_kind("log", timeout=5).log
     assert log.level == "error" and "lost in background" in log.message
     assert (log.invocation_id, log.trace_id) == (4, "t-orphan")
+
+
+def test_a_blocked_loop_still_answers_pings_names_what_holds_it_and_declines_new_work(
+    start_runner: StartRunner,
+) -> None:
+    """An ``async def`` handler in a synchronous call holds the event loop, not the runner: Pings are
+    answered from the reader thread and say which invocation holds the loop and at which line; an
+    Invoke that would wait behind it is declined, never started, for the supervisor to run elsewhere."""
+    harness = start_runner(
+        PYTHON,
+        {
+            "steps/block_step.py": """
+                import time
+                config = {"type": "api", "name": "Block", "path": "/block", "method": "POST", "emits": []}
+
+                async def handler(req, context):
+                    time.sleep(3)
+                    return {"status": 200, "body": "done"}
+            """,
+            "steps/ok_step.py": """
+                config = {"type": "api", "name": "Ok", "path": "/ok", "method": "GET", "emits": []}
+
+                async def handler(req, context):
+                    print("Ok ran")
+                    return {"status": 200, "body": "ok"}
+            """,
+        },
+    )
+    assert harness.hello_reply is not None and harness.hello_reply.watches_loop
+    harness.load(["steps/block_step.py", "steps/ok_step.py"])
+    harness.invoke(1, "steps/block_step.py", "Block", API, api_payload(), trace_id="trace-block")
+    seen: list[pb.RunnerMessage] = []
+    stall = None
+    deadline = time.monotonic() + 10
+    for seq in itertools.count(1):  # poll with Pings until one reports the stall
+        harness.send(pb.SupervisorMessage(ping=pb.Ping(seq=seq)))
+        pong = harness.recv_kind("pong", seen=seen).pong
+        assert pong.seq == seq
+        if pong.HasField("stall") or time.monotonic() > deadline:
+            stall = pong.stall if pong.HasField("stall") else None
+            break
+        time.sleep(0.05)
+    assert stall is not None, "no Pong reported the stalled loop"
+    assert stall.stalled_ms >= 500
+    assert (stall.invocation_id, stall.step_name, stall.trace_id) == (1, "Block", "trace-block")
+    assert re.fullmatch(r"steps/block_step\.py:\d+ in handler: time\.sleep\(3\)", stall.where), stall.where
+    assert 'block_step.py", line' in stall.stack and "motia_runner" not in stall.stack
+
+    harness.invoke(2, "steps/ok_step.py", "Ok", API, api_payload())
+    declined = harness.recv_kind("result", seen=seen).result
+    assert (declined.invocation_id, declined.ok, declined.declined) == (2, False, True)
+    assert declined.error.name == "RunnerBusy"
+    assert "blocked by step Block" in declined.error.message
+
+    finished = harness.recv_kind("result", timeout=15, seen=seen).result
+    assert (finished.invocation_id, finished.ok, finished.declined) == (1, True, False)
+    harness.send(pb.SupervisorMessage(ping=pb.Ping(seq=1000)))
+    assert not harness.recv_kind("pong", seen=seen).pong.HasField("stall")
+    assert not [m for m in seen if m.WhichOneof("kind") == "log" and "Ok ran" in m.log.message]
 
 
 # ---------------------------------------------------------------- the runner process

@@ -1,8 +1,8 @@
 """Who pays for a runner death: the invocation that was alone in its runner, never its bystanders.
 
 Real faults, real runners: a step that kills its runner (exits, passes the memory limit,
-blocks its event loop past the heartbeat) while healthy events of another step are in
-flight in the same runner. The healthy ones have no retry budget at all (maxRetries 0),
+stops answering heartbeats, blocks its event loop past its timeout) while healthy events of
+another step are in flight in the same runner. The healthy ones have no retry budget at all (maxRetries 0),
 so a single death charged to them would dead-letter them.
 """
 
@@ -88,7 +88,8 @@ CRASHERS = {
     "heartbeat": (
         "py",
         """
-        import time
+        import os
+        import signal
         config = {
             "type": "event", "name": "Crasher", "subscribes": ["crash"], "emits": [],
             "infrastructure": {"queue": {"maxRetries": 2}},
@@ -96,7 +97,7 @@ CRASHERS = {
         async def handler(input_data, context):
             attempts = (await context.state.get("attempts", context.trace_id) or 0) + 1
             await context.state.set("attempts", context.trace_id, attempts)
-            time.sleep(6)  # blocks the runner's event loop: no heartbeat answers
+            os.kill(os.getpid(), signal.SIGSTOP)  # the whole runner stops: no heartbeat answers
         """,
     ),
 }
@@ -177,6 +178,50 @@ def test_a_step_that_kills_its_runner_pays_for_it_and_the_healthy_events_in_flig
             assert state(server, "attempts", entry["traceId"]) == 4
         assert runners(server, language)["isolated"]["restarts"] >= 3 * len(crashing) - 1
         assert "without spending a retry" in server.output
+
+
+def test_a_step_that_blocks_its_event_loop_past_its_timeout_pays_and_the_bystanders_do_not(
+    tmp_path: Path,
+) -> None:
+    """The runner is killed because one invocation held its loop past that invocation's timeout: the
+    culprit is known, so it alone is charged; the healthy event that was in flight beside it (no
+    retry budget at all) is re-run for free, even though it was the only other one there."""
+    project = write_project(
+        tmp_path,
+        {
+            step_path("py", "healthy"): HEALTHY["py"],
+            step_path("py", "blocker"): """
+                import time
+                config = {
+                    "type": "event", "name": "Blocker", "subscribes": ["block"], "emits": [],
+                    "infrastructure": {"handler": {"timeout": 2}, "queue": {"maxRetries": 1}},
+                }
+                async def handler(input_data, context):
+                    attempts = (await context.state.get("attempts", context.trace_id) or 0) + 1
+                    await context.state.set("attempts", context.trace_id, attempts)
+                    while True:
+                        time.sleep(0.2)  # holds the event loop for good
+            """,
+            "steps/reader/read-state.step.ts": READER,
+        },
+        {"events": {"retryBackoffMs": 50, "retryBackoffMaxMs": 200}},
+    )
+    with MotiaServer(project) as server:
+        healthy = emit(server, "work", {"n": 1})
+        eventually(lambda: runners(server, "python")["inFlight"] >= 1)
+        blocker = emit(server, "block", {})
+
+        def dead_letters() -> list[dict[str, Any]]:
+            entries: list[dict[str, Any]] = server.client.get("/__motia/dead-letters").json()["deadLetters"]
+            return entries
+
+        (entry,) = eventually(dead_letters, timeout=90)
+        assert (entry["subscriber"], entry["traceId"], entry["attempts"]) == ("Blocker", blocker, 2)
+        assert state(server, "attempts", blocker) == 2
+        assert eventually(lambda: state(server, "healthy", healthy), timeout=60) == {"n": 1}
+        assert runners(server, "python")["restarts"] >= 1
+        assert "another invocation's doing, not counted" in server.output
+        assert "by step Blocker, at steps/py/blocker_step.py:" in server.output
 
 
 HUNGRY = {
@@ -290,6 +335,10 @@ def test_a_step_over_its_handler_ram_recycles_the_runner_and_is_retried(tmp_path
         (RunnerDied("node-0 is not running"), False, False),
         (RunnerDied("node-0 did not exit after shutdown", in_flight=1, fault=False), False, False),
         (RunnerDied("node-0 did not exit after shutdown", in_flight=3, fault=False), False, False),
+        # A known culprit (it blocked the loop past its timeout) pays; the others are bystanders.
+        (RunnerDied("python-0 blocked by step A", in_flight=3, culprit=7).seen_by(7), True, True),
+        (RunnerDied("python-0 blocked by step A", in_flight=1, culprit=7).seen_by(8), False, False),
+        (RunnerDied("python-0 blocked by step A", in_flight=3, culprit=7).seen_by(8), False, False),
     ],
 )
 def test_who_pays_for_a_runner_death(died: RunnerDied, charged: bool, isolate: bool) -> None:

@@ -122,10 +122,13 @@ SOURCES: dict[str, dict[str, str]] = {
                 await context.state.set("done", context.trace_id, {"attempts": attempts})
         """,
         "spin": """
-            import time
+            import os
+            import signal
             config = {"type": "api", "name": "Spin", "path": "/spin", "method": "POST", "emits": []}
             async def handler(req, context):
-                time.sleep(6)  # blocks the event loop: no heartbeat answers
+                # Stops the whole process: no heartbeat answers. (A blocked event loop is not enough:
+                # the Python runner answers heartbeats from a thread, see test_blocked_loops.py.)
+                os.kill(os.getpid(), signal.SIGSTOP)
                 return {"status": 200, "body": {}}
         """,
         "hog": """

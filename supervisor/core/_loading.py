@@ -72,8 +72,10 @@ def new_pool(
     on_context_call: ContextCallHandler,
     size: int,
     name: str | None = None,
+    spares: int = 0,
 ) -> RunnerPool:
-    """A pool of ``size`` runners started by ``spec``, loading ``files`` (steps, streams, hooks)."""
+    """A pool of ``size`` runners started by ``spec``, loading ``files`` (steps, streams, hooks),
+    and up to ``spares`` more while the event loops of all of them are blocked."""
     runner_config = settings.config.runners
     step_files, stream_files, hook_files = files
     return RunnerPool(
@@ -87,6 +89,7 @@ def new_pool(
             size=size,
             memory_limit_mb=runner_config.memory_limit_mb,
             heartbeat_timeout=runner_config.heartbeat_timeout_s,
+            spares=spares,
         ),
         hook_files=hook_files,
         name=name,
@@ -146,8 +149,10 @@ async def load_code(
     loaded.files.update({str(name): runner_files for name, runner_files in files.items()})
     pools: dict[RunnerKind, RunnerPool] = {}
     for runner, spec in specs.items():
-        size = (runner_config.node if runner == "node" else runner_config.python).pool_size
-        pools[runner] = new_pool(settings, spec, files[runner], on_context_call, size)
+        language = runner_config.node if runner == "node" else runner_config.python
+        pools[runner] = new_pool(
+            settings, spec, files[runner], on_context_call, language.pool_size, spares=language.spare_runners
+        )
     starting = list(pools)
     outcomes = await asyncio.gather(*(pools[name].start() for name in starting), return_exceptions=True)
     for runner, result in zip(starting, outcomes, strict=True):

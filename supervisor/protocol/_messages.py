@@ -35,6 +35,8 @@ class HelloReply:
     language: str
     runtime: str
     pid: int
+    #: Pongs come from outside the event loop and report a stalled loop (``Pong.stall``)
+    watches_loop: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ class InvokeResult:
     error: ErrorInfo | None
     #: an api handler's response body when it is bytes (``result_json`` then has no ``body``)
     body: bytes | None = None
+    #: the runner never started it (its event loop is stalled): run it in another runner
+    declined: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +97,24 @@ class ContextCall:
 
 
 @dataclass(frozen=True, slots=True)
+class LoopStall:
+    """What holds a runner's event loop: user code busy in a synchronous call."""
+
+    stalled_ms: int
+    #: the invocation whose code holds the loop (0: none known)
+    invocation_id: int
+    trace_id: str
+    step_name: str
+    #: the innermost frame in the project's code (``steps/x_step.py:5 in handler: time.sleep(12)``)
+    where: str
+    stack: str
+
+
+@dataclass(frozen=True, slots=True)
 class Pong:
     seq: int
+    #: set when the runner's event loop is stalled (runners that watch their loop)
+    stall: LoopStall | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +146,7 @@ def decode_runner_message(frame: bytes) -> RunnerMessage:
         r = message.result
         error = ErrorInfo(r.error.name, r.error.message, r.error.stack) if r.HasField("error") else None
         body = r.body if r.HasField("body") else None
-        return InvokeResult(r.invocation_id, r.ok, r.result_json, error, body)
+        return InvokeResult(r.invocation_id, r.ok, r.result_json, error, body, r.declined)
     if kind == "call":
         c = message.call
         return ContextCall(c.call_id, c.invocation_id, c.trace_id, c.step_name, c.method, c.args_json)
@@ -134,10 +154,15 @@ def decode_runner_message(frame: bytes) -> RunnerMessage:
         g = message.log
         return LogRecord(g.level, g.message, g.meta_json, g.invocation_id, g.trace_id, g.step_name, g.time_ms)
     if kind == "pong":
-        return Pong(message.pong.seq)
+        pong = message.pong
+        if not pong.HasField("stall"):
+            return Pong(pong.seq)
+        st = pong.stall
+        stall = LoopStall(st.stalled_ms, st.invocation_id, st.trace_id, st.step_name, st.where, st.stack)
+        return Pong(pong.seq, stall)
     if kind == "hello":
         h = message.hello
-        return HelloReply(h.protocol_version, h.language, h.runtime, h.pid)
+        return HelloReply(h.protocol_version, h.language, h.runtime, h.pid, h.watches_loop)
     if kind == "loaded":
         loaded = message.loaded
         return LoadResult(

@@ -4,6 +4,7 @@ from supervisor.runners._backoff import RestartBackoff
 from supervisor.runners._connection import ContextCallHandler, RunnerConnection
 from supervisor.runners._errors import (
     ContextCallError,
+    InvocationDeclined,
     InvocationTimeout,
     RunnerDied,
     RunnerSetupError,
@@ -20,6 +21,7 @@ __all__ = [
     "MIN_NODE_MAJOR",
     "ContextCallError",
     "ContextCallHandler",
+    "InvocationDeclined",
     "InvocationTimeout",
     "IsolatedRunner",
     "PoolSettings",

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,10 +37,28 @@ from supervisor.protocol import (
     encode_context_reply,
     encode_shutdown,
 )
-from supervisor.runners._errors import ContextCallError, InvocationTimeout, RunnerDied, RunnerUnavailable
+from supervisor.runners._errors import (
+    ContextCallError,
+    InvocationDeclined,
+    InvocationTimeout,
+    RunnerDied,
+    RunnerUnavailable,
+)
 from supervisor.runners._spec import RUNNER_COOKIE, RunnerSpec
 
 ContextCallHandler = Callable[[ContextCall], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """An invocation sent to the runner and not answered yet: what a stalled loop's report names."""
+
+    invocation_id: int
+    step_name: str
+    trace_id: str
+    #: when it was sent (event loop time)
+    sent_at: float
+    timeout: float | None
 
 
 class _Expired(Exception):
@@ -78,6 +97,9 @@ class RunnerConnection:
         self._proc: asyncio.subprocess.Process | None = None
         # Every request waits on a future of the answer's type; the session only sees Answer.
         self._session: RunnerSession[asyncio.Future[Any]] = RunnerSession()
+        self._in_flight: dict[int, InFlight] = {}
+        #: the invocation a kill blames (a loop it blocked), for RunnerDied.seen_by
+        self._culprit: int | None = None
         self._call_tasks: set[asyncio.Task[None]] = set()
         self._closed = asyncio.Event()
         self.close_reason = ""
@@ -104,6 +126,18 @@ class RunnerConnection:
     @property
     def alive(self) -> bool:
         return self._proc is not None and not self._closed.is_set()
+
+    @property
+    def watches_loop(self) -> bool:
+        """Its Pongs come from outside its event loop and report a stalled loop."""
+        return self.hello is not None and self.hello.watches_loop
+
+    def invocations(self) -> list[InFlight]:
+        """The invocations in flight, oldest first."""
+        return list(self._in_flight.values())
+
+    def invocation(self, invocation_id: int) -> InFlight | None:
+        return self._in_flight.get(invocation_id)
 
     async def start(self, timeout: float = 30.0) -> HelloReply:
         env = dict(os.environ)
@@ -160,27 +194,30 @@ class RunnerConnection:
         finally:
             self._session.forget_load(request_id)
 
-    async def ping(self, timeout: float) -> bool:
+    def ping(self) -> tuple[int, asyncio.Future[Pong]]:
+        """Send a Ping; its Pong resolves the future (``forget_ping`` once done with it)."""
         future: asyncio.Future[Pong] = asyncio.get_running_loop().create_future()
         seq, frame = self._session.ping(future)
         try:
             self._send(frame)
-            await asyncio.wait_for(future, timeout)
-            return True
-        except (TimeoutError, RunnerUnavailable):
-            return False
-        finally:
+        except RunnerUnavailable:
             self._session.forget_ping(seq)
+            raise
+        return seq, future
+
+    def forget_ping(self, seq: int) -> None:
+        self._session.forget_ping(seq)
 
     async def wait_closed(self) -> str:
         await self._closed.wait()
         return self.close_reason
 
-    async def stop(self, grace: float) -> None:
+    async def stop(self, grace: float, reason: str = "") -> None:
         """Ask the runner to finish in-flight work and exit; kill it after the grace period."""
         if self._proc is None or self._closed.is_set():
             return
         self._fault = False
+        self.close_reason = self.close_reason or reason
         with contextlib.suppress(RunnerUnavailable):
             self._send(encode_shutdown(int(grace * 1000)))
         if self._proc.stdin is not None:
@@ -191,18 +228,20 @@ class RunnerConnection:
         except TimeoutError:
             await self.kill("did not exit after shutdown")
 
-    async def kill(self, reason: str, *, fault: bool = True) -> None:
-        self._terminate(reason, fault=fault)
+    async def kill(self, reason: str, *, fault: bool = True, culprit: int | None = None) -> None:
+        """``culprit``: the invocation known to cause the kill; the others in flight are bystanders."""
+        self._terminate(reason, fault=fault, culprit=culprit)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._closed.wait(), 5.0)
 
-    def _terminate(self, reason: str, *, fault: bool = True) -> None:
+    def _terminate(self, reason: str, *, fault: bool = True, culprit: int | None = None) -> None:
         """SIGKILL the runner; ``_wait_exit`` answers what was in flight as soon as it is gone."""
         if self._proc is None:
             return
         if not self.close_reason:
             self.close_reason = reason
             self._fault = self._fault and fault
+            self._culprit = culprit
         self._killed = True
         if self._proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
@@ -227,21 +266,28 @@ class RunnerConnection:
         invocation_id, frame = self._session.invoke(
             future, file, step_name, kind, payload_json, trace_id, topic
         )
+        self._in_flight[invocation_id] = InFlight(invocation_id, step_name, trace_id, loop.time(), timeout)
         # A plain timer rather than wait_for(shield(...)): this is the hot path of every
         # request and event, and wait_for costs a task and two extra callbacks per call.
         timer = loop.call_later(timeout, _expire, future) if timeout is not None else None
         try:
             self._send(frame)
             try:
-                return await future
+                result = await future
             except _Expired:
                 with contextlib.suppress(RunnerUnavailable):
                     self._send(self._session.cancel(invocation_id, f"timed out after {timeout:g}s"))
                 raise InvocationTimeout(f"step {step_name} did not finish within {timeout:g}s") from None
+            except RunnerDied as died:
+                raise died.seen_by(invocation_id) from None
         finally:
             if timer is not None:
                 timer.cancel()
             self._session.forget_invocation(invocation_id)
+            del self._in_flight[invocation_id]
+        if result.declined:
+            raise InvocationDeclined(f"{self.runner_id} did not start step {step_name}: {result.error}")
+        return result
 
     # -------------------------------------------------------------- I/O
 
@@ -356,7 +402,10 @@ class RunnerConnection:
             self.close_reason = f"exited with status {code}{last_words}"
         self._closed.set()
         died = RunnerDied(
-            f"{self.runner_id} {self.close_reason}", in_flight=self._session.in_flight, fault=self._fault
+            f"{self.runner_id} {self.close_reason}",
+            in_flight=self._session.in_flight,
+            fault=self._fault,
+            culprit=self._culprit,
         )
         for future in self._session.close():
             if not future.done():

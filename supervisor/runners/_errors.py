@@ -14,15 +14,40 @@ class RunnerDied(RunnerUnavailable):
     Who pays for a death is decided from these two (README, Guarantees).
     """
 
-    def __init__(self, message: str, *, in_flight: int = 0, fault: bool = True) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        in_flight: int = 0,
+        fault: bool = True,
+        culprit: int | None = None,
+        bystander: bool = False,
+    ) -> None:
         super().__init__(message)
         self.in_flight = in_flight
         self.fault = fault
+        #: the invocation known to have caused the death (a loop it blocked), when one is known
+        self.culprit = culprit
+        #: another, known invocation caused it: this one only happened to be there
+        self.bystander = bystander
 
     @property
     def alone(self) -> bool:
-        """The invocation was the only one in its runner: the death can only be its own doing."""
-        return self.fault and self.in_flight == 1
+        """The death can only be this invocation's doing: it was the only one in its runner, or it
+        is the known culprit."""
+        return self.fault and not self.bystander and self.in_flight == 1
+
+    def seen_by(self, invocation_id: int) -> RunnerDied:
+        """The death as one of the invocations in flight sees it, when its culprit is known."""
+        if self.culprit is None or not self.fault:
+            return self
+        if invocation_id == self.culprit:
+            return RunnerDied(str(self), in_flight=1)
+        return RunnerDied(str(self), in_flight=self.in_flight, bystander=True)
+
+
+class InvocationDeclined(RunnerUnavailable):
+    """The runner did not start the invocation (its event loop is stalled): run it elsewhere."""
 
 
 class InvocationTimeout(Exception):

@@ -4,6 +4,12 @@ A slot is alive only while its process runs *and* answers pings in time and
 stays under its memory limit (psutil); otherwise it is killed and respawned,
 after a wait that grows while it keeps failing (``RestartBackoff``).
 
+New work goes to the least busy runner whose event loop is not stalled (``HeartbeatMonitor``):
+user code blocking one runner's loop does not hold up the others. When every runner's loop is
+stalled and work waits, the pool starts a spare runner (up to ``spares`` at a time), which stops
+again once it has been idle for ``spare_idle`` with a runner free. An invocation a runner declined
+(never started: its loop was stalled) is sent to another runner.
+
 An invocation may bring its own memory limit (a step's ``handler.ram``): the runner's
 growth while it runs, sampled with the other memory checks and once more when it
 returns, must stay under that many MB, or the runner is recycled as for the global limit.
@@ -24,7 +30,8 @@ import psutil
 from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
 from supervisor.runners._backoff import RestartBackoff
 from supervisor.runners._connection import ContextCallHandler, RunnerConnection
-from supervisor.runners._errors import RunnerDied, RunnerUnavailable
+from supervisor.runners._errors import InvocationDeclined, RunnerDied, RunnerUnavailable
+from supervisor.runners._heartbeat import HeartbeatMonitor, HeartbeatSettings
 from supervisor.runners._spec import RunnerSpec
 
 _logger = logging.getLogger("motia.runner")
@@ -36,6 +43,13 @@ class PoolSettings:
     size: int = 1
     heartbeat_interval: float = 1.0
     heartbeat_timeout: float = 10.0
+    #: how long a runner's event loop may stay blocked when no invocation in flight holds it
+    #: (otherwise: that invocation's timeout); see HeartbeatMonitor
+    stall_limit: float = 60.0
+    #: how many more runners may start while every runner's event loop is blocked and work waits
+    spares: int = 0
+    #: a spare runner stops once it has been idle this long while another runner is free
+    spare_idle: float = 30.0
     memory_limit_mb: float = 1024.0
     memory_check_interval: float = 1.0
     start_timeout: float = 30.0
@@ -95,6 +109,9 @@ class RunnerPool:
         self._stopping = False
         self._processes: dict[RunnerConnection, psutil.Process] = {}
         self._watches: dict[RunnerConnection, set[_MemoryWatch]] = {}
+        self._heartbeats: dict[RunnerConnection, HeartbeatMonitor] = {}
+        self._spares: dict[int, asyncio.Task[None]] = {}
+        self._notifying: set[asyncio.Task[None]] = set()
         self.restarts = 0
 
     # -------------------------------------------------------------- lifecycle
@@ -122,9 +139,10 @@ class RunnerPool:
         self._stopping = True
         connections = list(self._ready)
         await asyncio.gather(*(conn.stop(grace) for conn in connections), return_exceptions=True)
-        for slot in self._slots:
-            slot.cancel()
-        await asyncio.gather(*self._slots, return_exceptions=True)
+        tasks = [*self._slots, *self._spares.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def runtime(self) -> str:
@@ -151,7 +169,37 @@ class RunnerPool:
         timeout: float | None = None,
         memory_limit_mb: float | None = None,
     ) -> InvokeResult:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        args = (file, step_name, kind, payload_json, trace_id, topic)
         connection = self._pick() or await self._wait_for_runner(step_name)
+        while True:
+            try:
+                return await self._invoke_on(connection, *args, timeout, memory_limit_mb)
+            except InvocationDeclined:
+                # Never started: that runner's loop is stalled. Another one takes it, in the time left.
+                self._declined_by(connection)
+            connection = self._pick() or await self._wait_for_runner(step_name)
+            if deadline is not None:
+                timeout = max(deadline - loop.time(), 0.001)
+
+    def _declined_by(self, connection: RunnerConnection) -> None:
+        heartbeat = self._heartbeats.get(connection)
+        if heartbeat is not None:
+            heartbeat.declined()
+
+    async def _invoke_on(
+        self,
+        connection: RunnerConnection,
+        file: str,
+        step_name: str,
+        kind: TriggerKind,
+        payload_json: bytes,
+        trace_id: str,
+        topic: str,
+        timeout: float | None,
+        memory_limit_mb: float | None,
+    ) -> InvokeResult:
         if memory_limit_mb is None:
             return await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, timeout)
         process = self._process(connection)
@@ -182,17 +230,26 @@ class RunnerPool:
         return process
 
     def _pick(self) -> RunnerConnection | None:
+        """The least busy runner whose event loop is not stalled."""
         ready = self._ready
-        if not ready:
-            return None
         if len(ready) == 1:
-            return ready[0] if ready[0].alive else None
-        best = min(ready, key=lambda conn: conn.in_flight)
-        return best if best.alive else None
+            only = ready[0]
+            return only if only.alive and not self._stalled(only) else None
+        best: RunnerConnection | None = None
+        for conn in ready:
+            if conn.alive and not self._stalled(conn) and (best is None or conn.in_flight < best.in_flight):
+                best = conn
+        return best
+
+    def _stalled(self, connection: RunnerConnection) -> bool:
+        heartbeat = self._heartbeats.get(connection)
+        return heartbeat is not None and heartbeat.stalled
 
     async def _wait_for_runner(self, step_name: str) -> RunnerConnection:
         if self._stopping:
             raise RunnerUnavailable(f"the {self.runner} runners are shutting down")
+        if self._ready and all(self._stalled(conn) for conn in self._ready):
+            self._start_spare()
         async with self._ready_changed:
             try:
                 await asyncio.wait_for(
@@ -217,6 +274,16 @@ class RunnerPool:
                 self._ready.remove(connection)
             self._ready_changed.notify_all()
 
+    def _stall_changed(self) -> None:
+        """A runner's loop stalled or runs again: whoever waits for a runner looks again."""
+        task = asyncio.get_running_loop().create_task(self._notify())
+        self._notifying.add(task)
+        task.add_done_callback(self._notifying.discard)
+
+    async def _notify(self) -> None:
+        async with self._ready_changed:
+            self._ready_changed.notify_all()
+
     # -------------------------------------------------------------- one slot
 
     async def _run_slot(self, runner_id: str) -> None:
@@ -236,6 +303,7 @@ class RunnerPool:
                 )
                 if self._first_load is not None and not self._first_load.done():
                     self._first_load.set_result(result)
+                self._heartbeats[connection] = self._heartbeat(connection)
                 await self._set_ready(connection, True)
                 ready_at = time.monotonic()
                 _logger.debug("runner %s ready (pid %s)", runner_id, connection.pid)
@@ -247,9 +315,7 @@ class RunnerPool:
                 reason = str(exc)
                 await connection.kill(reason)
             finally:
-                await self._set_ready(connection, False)
-                self._processes.pop(connection, None)
-                self._watches.pop(connection, None)
+                await self._forget(connection)
             if self._stopping:
                 return
             if self._first_load is not None and not self._first_load.done():
@@ -263,28 +329,102 @@ class RunnerPool:
             _logger.warning("runner %s stopped (%s); restarting in %.2fs", runner_id, reason, delay)
             await asyncio.sleep(delay)
 
-    async def _watch(self, connection: RunnerConnection) -> str:
-        """Return once the runner has exited or been killed for failing a health check.
+    def _heartbeat(self, connection: RunnerConnection) -> HeartbeatMonitor:
+        settings = self._settings
+        return HeartbeatMonitor(
+            connection,
+            HeartbeatSettings(
+                interval=settings.heartbeat_interval,
+                timeout=settings.heartbeat_timeout,
+                stall_after=min(1.0, settings.heartbeat_timeout / 2),
+                stall_limit=settings.stall_limit,
+            ),
+            self._stall_changed,
+        )
+
+    async def _forget(self, connection: RunnerConnection) -> None:
+        await self._set_ready(connection, False)
+        self._processes.pop(connection, None)
+        self._watches.pop(connection, None)
+        self._heartbeats.pop(connection, None)
+
+    async def _watch(self, connection: RunnerConnection, *, spare: bool = False) -> str:
+        """Return once the runner has exited or been killed for failing a health check (or, for a
+        spare, stopped once idle).
 
         Heartbeats and memory are watched independently: a runner whose event loop is
         blocked still gets its memory checked while a ping waits for its answer.
         """
         checks = [
-            asyncio.create_task(self._check_heartbeats(connection)),
+            asyncio.create_task(self._heartbeats[connection].run()),
             asyncio.create_task(self._check_memory(connection)),
         ]
+        if spare:
+            checks.append(asyncio.create_task(self._retire_when_idle(connection)))
         try:
             return await connection.wait_closed()
         finally:
             for check in checks:
                 check.cancel()
 
-    async def _check_heartbeats(self, connection: RunnerConnection) -> None:
+    # -------------------------------------------------------------- spare runners
+
+    def _start_spare(self) -> None:
+        free = next((index for index in range(self._settings.spares) if index not in self._spares), None)
+        if free is None or self._stopping:
+            return
+        runner_id = f"{self.name}-spare-{free}"
+        self._spares[free] = asyncio.create_task(self._run_spare(free, runner_id), name=f"slot-{runner_id}")
+
+    async def _run_spare(self, index: int, runner_id: str) -> None:
+        """One spare runner, from its start to its retirement; not restarted when it dies."""
+        connection = RunnerConnection(
+            self._spec, runner_id, self._root, self._log_level, self._on_context_call
+        )
+        try:
+            await connection.start(self._settings.start_timeout)
+            await connection.load(self._step_files, self._stream_files, hook_files=self._hook_files)
+            self._heartbeats[connection] = self._heartbeat(connection)
+            await self._set_ready(connection, True)
+            _logger.info(
+                "runner %s started: the event loop of every %s runner is blocked and work is waiting",
+                runner_id,
+                self.runner,
+            )
+            reason = await self._watch(connection, spare=True)
+            if connection.close_reason != _RETIRED:
+                _logger.warning("spare runner %s stopped (%s)", runner_id, reason)
+        except asyncio.CancelledError:
+            await connection.kill("supervisor stopping", fault=False)
+            raise
+        except Exception as exc:
+            _logger.warning("spare runner %s failed to start: %s", runner_id, exc)
+            await connection.kill(str(exc))
+        finally:
+            await self._forget(connection)
+            self._spares.pop(index, None)
+
+    async def _retire_when_idle(self, connection: RunnerConnection) -> None:
+        """Stop a spare once it has been idle for ``spare_idle`` while another runner is free."""
         settings = self._settings
+        idle_since: float | None = None
         while connection.alive:
             await asyncio.sleep(settings.heartbeat_interval)
-            if not await connection.ping(settings.heartbeat_timeout) and connection.alive:
-                await connection.kill(f"no heartbeat within {settings.heartbeat_timeout:g}s")
+            others_free = any(
+                conn is not connection and conn.alive and not self._stalled(conn) for conn in self._ready
+            )
+            if connection.in_flight or self._stalled(connection) or not others_free:
+                idle_since = None
+                continue
+            now = time.monotonic()
+            idle_since = idle_since if idle_since is not None else now
+            if now - idle_since >= settings.spare_idle:
+                await self._set_ready(connection, False)
+                if connection.in_flight == 0:
+                    await connection.stop(1.0, reason=_RETIRED)
+                    return
+                await self._set_ready(connection, True)
+                idle_since = None
 
     async def _check_memory(self, connection: RunnerConnection) -> None:
         settings = self._settings
@@ -306,6 +446,9 @@ class RunnerPool:
                         return
         except psutil.Error:
             return  # the process is gone; wait_closed() reports why
+
+
+_RETIRED = "retired: idle while another runner is free"
 
 
 def _rss(process: psutil.Process) -> int:

@@ -21,6 +21,7 @@ from motia_runner.context import Context
 from motia_runner.current import InvocationInfo, current_invocation
 from motia_runner.errors import format_stack
 from motia_runner.invoke import Encoded, Invoker, settle
+from motia_runner.liveness import Admission, LoopWatch
 from motia_runner.loader import Loader
 from motia_runner.logs import LoggingBridge, LogSink, StdoutCapture
 from motia_runner.messages import pb
@@ -59,8 +60,15 @@ class Session:
             1, thread_name_prefix="motia-load", initializer=asyncio.set_event_loop, initargs=(loop,)
         )
         self.invoker = Invoker(loop, self.executor)
-        root = os.environ.get("MOTIA_PROJECT_ROOT") or os.getcwd()
-        self.loader = Loader(Path(root).resolve())
+        root = Path(os.environ.get("MOTIA_PROJECT_ROOT") or os.getcwd()).resolve()
+        self.loader = Loader(root)
+        self.watch = LoopWatch(loop, root)
+        self.admission = Admission(
+            self.watch,
+            call_on_loop=self._threadsafe,
+            start=self._on_invoke,
+            decline=self._decline,
+        )
         self.inflight: dict[int, Inflight] = {}
         self._internal: set[asyncio.Task[None]] = set()
         self.accepting = True
@@ -69,7 +77,7 @@ class Session:
         self._done = asyncio.Event()
         self._reader = FrameReader(
             channel.read_fd,
-            on_message=lambda message: self._threadsafe(self.dispatch, message),
+            on_message=self._receive,
             on_end=lambda error: self._threadsafe(self._on_end, error),
         )
 
@@ -81,26 +89,40 @@ class Session:
         self.tracker.install(self._loop)
         sys.stdout = StdoutCapture(self.sink)
         self.logging_bridge.install("info")
+        self.watch.start()
+        self.admission.start_watching()
         self._reader.start()
         await self._done.wait()
         return self.exit_code
 
     def close(self) -> None:
         """Flush captured output and every queued frame."""
+        self.admission.stop()
         with contextlib.suppress(Exception):
             sys.stdout.flush()
         self.writer.close()
 
     # ------------------------------------------------------------------ dispatch
 
-    def dispatch(self, message: Any) -> None:
+    def _receive(self, message: Any) -> None:
+        """A message from the supervisor, on the reader thread: Pings and Invokes are taken here,
+        off the loop (see liveness), the rest go to the loop in the order they came."""
         kind = message.WhichOneof("kind")
         if kind == "ping":
-            self.writer.send(pb.RunnerMessage(pong=pb.Pong(seq=message.ping.seq)))
-        elif kind == "context_reply":
-            self.client.resolve(message.context_reply)
+            pong = pb.Pong(seq=message.ping.seq)
+            stall = self.watch.report()
+            if stall is not None:
+                pong.stall.CopyFrom(stall)
+            self.writer.send(pb.RunnerMessage(pong=pong))
         elif kind == "invoke":
-            self._on_invoke(message.invoke)
+            self.admission.offer(message.invoke)
+        else:
+            self._threadsafe(self.dispatch, message)
+
+    def dispatch(self, message: Any) -> None:
+        kind = message.WhichOneof("kind")
+        if kind == "context_reply":
+            self.client.resolve(message.context_reply)
         elif kind == "hello":
             self._on_hello(message.hello)
         elif kind == "load":
@@ -125,7 +147,11 @@ class Session:
         self.writer.send(
             pb.RunnerMessage(
                 hello=pb.HelloReply(
-                    protocol_version=PROTOCOL_VERSION, language="python", runtime=runtime, pid=os.getpid()
+                    protocol_version=PROTOCOL_VERSION,
+                    language="python",
+                    runtime=runtime,
+                    pid=os.getpid(),
+                    watches_loop=True,
                 )
             )
         )
@@ -163,11 +189,13 @@ class Session:
         if invoke.invocation_id in self.inflight:
             self.sink.runner("error", f"duplicate invocation_id {invoke.invocation_id}")
             return
-        task = self._loop.create_task(self._invoke(invoke))
+        info = InvocationInfo(invoke.invocation_id, invoke.trace_id, invoke.step_name)
+        task = self._loop.create_task(self._invoke(invoke, info))
+        with contextlib.suppress(AttributeError):  # a TaskTracker task: the LoopWatch names its holder
+            task.motia_info = info  # type: ignore[attr-defined]
         self.inflight[invoke.invocation_id] = Inflight(task)
 
-    async def _invoke(self, invoke: Any) -> None:
-        info = InvocationInfo(invoke.invocation_id, invoke.trace_id, invoke.step_name)
+    async def _invoke(self, invoke: Any, info: InvocationInfo) -> None:
         current_invocation.set(info)  # this task's own context: inherited by everything it spawns
         step = None if invoke.kind in HOOK_KINDS else self.loader.steps.get(invoke.file)
         flows = step.config.get("flows") if step is not None else None
@@ -204,6 +232,12 @@ class Session:
             if self._answered(invoke.invocation_id):
                 return
         self._send_result(invoke.invocation_id, result=result, error=error)
+
+    def _decline(self, invoke: Any, why: str) -> None:
+        """Answer an invocation that was never started (any thread): the supervisor runs it elsewhere."""
+        error = error_info("RunnerBusy", f"not started: {why}")
+        result = pb.InvokeResult(invocation_id=invoke.invocation_id, ok=False, declined=True, error=error)
+        self.writer.send(pb.RunnerMessage(result=result))
 
     def _answered(self, invocation_id: int) -> bool:
         entry = self.inflight.get(invocation_id)

@@ -131,16 +131,18 @@ class RunnerMessage(_message.Message):
     def __init__(self, hello: _Optional[_Union[HelloReply, _Mapping]] = ..., loaded: _Optional[_Union[LoadResult, _Mapping]] = ..., result: _Optional[_Union[InvokeResult, _Mapping]] = ..., call: _Optional[_Union[ContextCall, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., log: _Optional[_Union[LogRecord, _Mapping]] = ...) -> None: ...
 
 class HelloReply(_message.Message):
-    __slots__ = ("protocol_version", "language", "runtime", "pid")
+    __slots__ = ("protocol_version", "language", "runtime", "pid", "watches_loop")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
+    WATCHES_LOOP_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     language: str
     runtime: str
     pid: int
-    def __init__(self, protocol_version: _Optional[int] = ..., language: _Optional[str] = ..., runtime: _Optional[str] = ..., pid: _Optional[int] = ...) -> None: ...
+    watches_loop: bool
+    def __init__(self, protocol_version: _Optional[int] = ..., language: _Optional[str] = ..., runtime: _Optional[str] = ..., pid: _Optional[int] = ..., watches_loop: _Optional[bool] = ...) -> None: ...
 
 class LoadResult(_message.Message):
     __slots__ = ("request_id", "steps", "streams", "errors", "hooks")
@@ -179,18 +181,20 @@ class LoadError(_message.Message):
     def __init__(self, file: _Optional[str] = ..., line: _Optional[int] = ..., column: _Optional[int] = ..., message: _Optional[str] = ..., stack: _Optional[str] = ...) -> None: ...
 
 class InvokeResult(_message.Message):
-    __slots__ = ("invocation_id", "ok", "result_json", "error", "body")
+    __slots__ = ("invocation_id", "ok", "result_json", "error", "body", "declined")
     INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
+    DECLINED_FIELD_NUMBER: _ClassVar[int]
     invocation_id: int
     ok: bool
     result_json: bytes
     error: ErrorInfo
     body: bytes
-    def __init__(self, invocation_id: _Optional[int] = ..., ok: _Optional[bool] = ..., result_json: _Optional[bytes] = ..., error: _Optional[_Union[ErrorInfo, _Mapping]] = ..., body: _Optional[bytes] = ...) -> None: ...
+    declined: bool
+    def __init__(self, invocation_id: _Optional[int] = ..., ok: _Optional[bool] = ..., result_json: _Optional[bytes] = ..., error: _Optional[_Union[ErrorInfo, _Mapping]] = ..., body: _Optional[bytes] = ..., declined: _Optional[bool] = ...) -> None: ...
 
 class ErrorInfo(_message.Message):
     __slots__ = ("name", "message", "stack")
@@ -219,10 +223,28 @@ class ContextCall(_message.Message):
     def __init__(self, call_id: _Optional[int] = ..., invocation_id: _Optional[int] = ..., trace_id: _Optional[str] = ..., step_name: _Optional[str] = ..., method: _Optional[str] = ..., args_json: _Optional[bytes] = ...) -> None: ...
 
 class Pong(_message.Message):
-    __slots__ = ("seq",)
+    __slots__ = ("seq", "stall")
     SEQ_FIELD_NUMBER: _ClassVar[int]
+    STALL_FIELD_NUMBER: _ClassVar[int]
     seq: int
-    def __init__(self, seq: _Optional[int] = ...) -> None: ...
+    stall: LoopStall
+    def __init__(self, seq: _Optional[int] = ..., stall: _Optional[_Union[LoopStall, _Mapping]] = ...) -> None: ...
+
+class LoopStall(_message.Message):
+    __slots__ = ("stalled_ms", "invocation_id", "trace_id", "step_name", "where", "stack")
+    STALLED_MS_FIELD_NUMBER: _ClassVar[int]
+    INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_NAME_FIELD_NUMBER: _ClassVar[int]
+    WHERE_FIELD_NUMBER: _ClassVar[int]
+    STACK_FIELD_NUMBER: _ClassVar[int]
+    stalled_ms: int
+    invocation_id: int
+    trace_id: str
+    step_name: str
+    where: str
+    stack: str
+    def __init__(self, stalled_ms: _Optional[int] = ..., invocation_id: _Optional[int] = ..., trace_id: _Optional[str] = ..., step_name: _Optional[str] = ..., where: _Optional[str] = ..., stack: _Optional[str] = ...) -> None: ...
 
 class LogRecord(_message.Message):
     __slots__ = ("level", "message", "meta_json", "invocation_id", "trace_id", "step_name", "time_ms")

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file motia/runner/v1/runner.proto.
  */
 export const file_motia_runner_v1_runner: GenFile = /*@__PURE__*/
-  fileDesc("Chxtb3RpYS9ydW5uZXIvdjEvcnVubmVyLnByb3RvEg9tb3RpYS5ydW5uZXIudjEi1AIKEVN1cGVydmlzb3JNZXNzYWdlEicKBWhlbGxvGAEgASgLMhYubW90aWEucnVubmVyLnYxLkhlbGxvSAASKgoEbG9hZBgCIAEoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2FkRmlsZXNIABIpCgZpbnZva2UYAyABKAsyFy5tb3RpYS5ydW5uZXIudjEuSW52b2tlSAASNgoNY29udGV4dF9yZXBseRgEIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5Db250ZXh0UmVwbHlIABIpCgZjYW5jZWwYBSABKAsyFy5tb3RpYS5ydW5uZXIudjEuQ2FuY2VsSAASJQoEcGluZxgGIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5QaW5nSAASLQoIc2h1dGRvd24YByABKAsyGS5tb3RpYS5ydW5uZXIudjEuU2h1dGRvd25IAEIGCgRraW5kIl0KBUhlbGxvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMcHJvamVjdF9yb290GAIgASgJEhEKCXJ1bm5lcl9pZBgDIAEoCRIRCglsb2dfbGV2ZWwYBCABKAkiXQoJTG9hZEZpbGVzEhIKCnJlcXVlc3RfaWQYASABKAQSEgoKc3RlcF9maWxlcxgCIAMoCRIUCgxzdHJlYW1fZmlsZXMYAyADKAkSEgoKaG9va19maWxlcxgEIAMoCSKjAQoGSW52b2tlEhUKDWludm9jYXRpb25faWQYASABKAQSDAoEZmlsZRgCIAEoCRIRCglzdGVwX25hbWUYAyABKAkSKgoEa2luZBgEIAEoDjIcLm1vdGlhLnJ1bm5lci52MS5UcmlnZ2VyS2luZBIUCgxwYXlsb2FkX2pzb24YBSABKAwSEAoIdHJhY2VfaWQYBiABKAkSDQoFdG9waWMYByABKAkiTwoMQ29udGV4dFJlcGx5Eg8KB2NhbGxfaWQYASABKAQSCgoCb2sYAiABKAgSEwoLcmVzdWx0X2pzb24YAyABKAwSDQoFZXJyb3IYBCABKAkiLwoGQ2FuY2VsEhUKDWludm9jYXRpb25faWQYASABKAQSDgoGcmVhc29uGAIgASgJIhMKBFBpbmcSCwoDc2VxGAEgASgEIhwKCFNodXRkb3duEhAKCGdyYWNlX21zGAEgASgNIqUCCg1SdW5uZXJNZXNzYWdlEiwKBWhlbGxvGAEgASgLMhsubW90aWEucnVubmVyLnYxLkhlbGxvUmVwbHlIABItCgZsb2FkZWQYAiABKAsyGy5tb3RpYS5ydW5uZXIudjEuTG9hZFJlc3VsdEgAEi8KBnJlc3VsdBgDIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5JbnZva2VSZXN1bHRIABIsCgRjYWxsGAQgASgLMhwubW90aWEucnVubmVyLnYxLkNvbnRleHRDYWxsSAASJQoEcG9uZxgFIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5Qb25nSAASKQoDbG9nGAYgASgLMhoubW90aWEucnVubmVyLnYxLkxvZ1JlY29yZEgAQgYKBGtpbmQiVgoKSGVsbG9SZXBseRIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhAKCGxhbmd1YWdlGAIgASgJEg8KB3J1bnRpbWUYAyABKAkSCwoDcGlkGAQgASgNItIBCgpMb2FkUmVzdWx0EhIKCnJlcXVlc3RfaWQYASABKAQSKgoFc3RlcHMYAiADKAsyGy5tb3RpYS5ydW5uZXIudjEuTG9hZGVkRmlsZRIsCgdzdHJlYW1zGAMgAygLMhsubW90aWEucnVubmVyLnYxLkxvYWRlZEZpbGUSKgoGZXJyb3JzGAQgAygLMhoubW90aWEucnVubmVyLnYxLkxvYWRFcnJvchIqCgVob29rcxgFIAMoCzIbLm1vdGlhLnJ1bm5lci52MS5Mb2FkZWRGaWxlIi8KCkxvYWRlZEZpbGUSDAoEZmlsZRgBIAEoCRITCgtjb25maWdfanNvbhgCIAEoDCJXCglMb2FkRXJyb3ISDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgNEg4KBmNvbHVtbhgDIAEoDRIPCgdtZXNzYWdlGAQgASgJEg0KBXN0YWNrGAUgASgJIo0BCgxJbnZva2VSZXN1bHQSFQoNaW52b2NhdGlvbl9pZBgBIAEoBBIKCgJvaxgCIAEoCBITCgtyZXN1bHRfanNvbhgDIAEoDBIpCgVlcnJvchgEIAEoCzIaLm1vdGlhLnJ1bm5lci52MS5FcnJvckluZm8SEQoEYm9keRgFIAEoDEgAiAEBQgcKBV9ib2R5IjkKCUVycm9ySW5mbxIMCgRuYW1lGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDQoFc3RhY2sYAyABKAkifQoLQ29udGV4dENhbGwSDwoHY2FsbF9pZBgBIAEoBBIVCg1pbnZvY2F0aW9uX2lkGAIgASgEEhAKCHRyYWNlX2lkGAMgASgJEhEKCXN0ZXBfbmFtZRgEIAEoCRIOCgZtZXRob2QYBSABKAkSEQoJYXJnc19qc29uGAYgASgMIhMKBFBvbmcSCwoDc2VxGAEgASgEIosBCglMb2dSZWNvcmQSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCgltZXRhX2pzb24YAyABKAwSFQoNaW52b2NhdGlvbl9pZBgEIAEoBBIQCgh0cmFjZV9pZBgFIAEoCRIRCglzdGVwX25hbWUYBiABKAkSDwoHdGltZV9tcxgHIAEoASqsAQoLVHJpZ2dlcktpbmQSHAoYVFJJR0dFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQVFJJR0dFUl9LSU5EX0FQSRABEhYKElRSSUdHRVJfS0lORF9FVkVOVBACEhUKEVRSSUdHRVJfS0lORF9DUk9OEAMSHQoZVFJJR0dFUl9LSU5EX0FVVEhFTlRJQ0FURRAEEhsKF1RSSUdHRVJfS0lORF9DQU5fQUNDRVNTEAUyYgoNUnVubmVyU2Vzc2lvbhJRCgdDb25uZWN0Eh4ubW90aWEucnVubmVyLnYxLlJ1bm5lck1lc3NhZ2UaIi5tb3RpYS5ydW5uZXIudjEuU3VwZXJ2aXNvck1lc3NhZ2UoATABYgZwcm90bzM");
+  fileDesc("Chxtb3RpYS9ydW5uZXIvdjEvcnVubmVyLnByb3RvEg9tb3RpYS5ydW5uZXIudjEi1AIKEVN1cGVydmlzb3JNZXNzYWdlEicKBWhlbGxvGAEgASgLMhYubW90aWEucnVubmVyLnYxLkhlbGxvSAASKgoEbG9hZBgCIAEoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2FkRmlsZXNIABIpCgZpbnZva2UYAyABKAsyFy5tb3RpYS5ydW5uZXIudjEuSW52b2tlSAASNgoNY29udGV4dF9yZXBseRgEIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5Db250ZXh0UmVwbHlIABIpCgZjYW5jZWwYBSABKAsyFy5tb3RpYS5ydW5uZXIudjEuQ2FuY2VsSAASJQoEcGluZxgGIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5QaW5nSAASLQoIc2h1dGRvd24YByABKAsyGS5tb3RpYS5ydW5uZXIudjEuU2h1dGRvd25IAEIGCgRraW5kIl0KBUhlbGxvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMcHJvamVjdF9yb290GAIgASgJEhEKCXJ1bm5lcl9pZBgDIAEoCRIRCglsb2dfbGV2ZWwYBCABKAkiXQoJTG9hZEZpbGVzEhIKCnJlcXVlc3RfaWQYASABKAQSEgoKc3RlcF9maWxlcxgCIAMoCRIUCgxzdHJlYW1fZmlsZXMYAyADKAkSEgoKaG9va19maWxlcxgEIAMoCSKjAQoGSW52b2tlEhUKDWludm9jYXRpb25faWQYASABKAQSDAoEZmlsZRgCIAEoCRIRCglzdGVwX25hbWUYAyABKAkSKgoEa2luZBgEIAEoDjIcLm1vdGlhLnJ1bm5lci52MS5UcmlnZ2VyS2luZBIUCgxwYXlsb2FkX2pzb24YBSABKAwSEAoIdHJhY2VfaWQYBiABKAkSDQoFdG9waWMYByABKAkiTwoMQ29udGV4dFJlcGx5Eg8KB2NhbGxfaWQYASABKAQSCgoCb2sYAiABKAgSEwoLcmVzdWx0X2pzb24YAyABKAwSDQoFZXJyb3IYBCABKAkiLwoGQ2FuY2VsEhUKDWludm9jYXRpb25faWQYASABKAQSDgoGcmVhc29uGAIgASgJIhMKBFBpbmcSCwoDc2VxGAEgASgEIhwKCFNodXRkb3duEhAKCGdyYWNlX21zGAEgASgNIqUCCg1SdW5uZXJNZXNzYWdlEiwKBWhlbGxvGAEgASgLMhsubW90aWEucnVubmVyLnYxLkhlbGxvUmVwbHlIABItCgZsb2FkZWQYAiABKAsyGy5tb3RpYS5ydW5uZXIudjEuTG9hZFJlc3VsdEgAEi8KBnJlc3VsdBgDIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5JbnZva2VSZXN1bHRIABIsCgRjYWxsGAQgASgLMhwubW90aWEucnVubmVyLnYxLkNvbnRleHRDYWxsSAASJQoEcG9uZxgFIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5Qb25nSAASKQoDbG9nGAYgASgLMhoubW90aWEucnVubmVyLnYxLkxvZ1JlY29yZEgAQgYKBGtpbmQibAoKSGVsbG9SZXBseRIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhAKCGxhbmd1YWdlGAIgASgJEg8KB3J1bnRpbWUYAyABKAkSCwoDcGlkGAQgASgNEhQKDHdhdGNoZXNfbG9vcBgFIAEoCCLSAQoKTG9hZFJlc3VsdBISCgpyZXF1ZXN0X2lkGAEgASgEEioKBXN0ZXBzGAIgAygLMhsubW90aWEucnVubmVyLnYxLkxvYWRlZEZpbGUSLAoHc3RyZWFtcxgDIAMoCzIbLm1vdGlhLnJ1bm5lci52MS5Mb2FkZWRGaWxlEioKBmVycm9ycxgEIAMoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2FkRXJyb3ISKgoFaG9va3MYBSADKAsyGy5tb3RpYS5ydW5uZXIudjEuTG9hZGVkRmlsZSIvCgpMb2FkZWRGaWxlEgwKBGZpbGUYASABKAkSEwoLY29uZmlnX2pzb24YAiABKAwiVwoJTG9hZEVycm9yEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SDwoHbWVzc2FnZRgEIAEoCRINCgVzdGFjaxgFIAEoCSKfAQoMSW52b2tlUmVzdWx0EhUKDWludm9jYXRpb25faWQYASABKAQSCgoCb2sYAiABKAgSEwoLcmVzdWx0X2pzb24YAyABKAwSKQoFZXJyb3IYBCABKAsyGi5tb3RpYS5ydW5uZXIudjEuRXJyb3JJbmZvEhEKBGJvZHkYBSABKAxIAIgBARIQCghkZWNsaW5lZBgGIAEoCEIHCgVfYm9keSI5CglFcnJvckluZm8SDAoEbmFtZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEg0KBXN0YWNrGAMgASgJIn0KC0NvbnRleHRDYWxsEg8KB2NhbGxfaWQYASABKAQSFQoNaW52b2NhdGlvbl9pZBgCIAEoBBIQCgh0cmFjZV9pZBgDIAEoCRIRCglzdGVwX25hbWUYBCABKAkSDgoGbWV0aG9kGAUgASgJEhEKCWFyZ3NfanNvbhgGIAEoDCI+CgRQb25nEgsKA3NlcRgBIAEoBBIpCgVzdGFsbBgCIAEoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb29wU3RhbGwieQoJTG9vcFN0YWxsEhIKCnN0YWxsZWRfbXMYASABKA0SFQoNaW52b2NhdGlvbl9pZBgCIAEoBBIQCgh0cmFjZV9pZBgDIAEoCRIRCglzdGVwX25hbWUYBCABKAkSDQoFd2hlcmUYBSABKAkSDQoFc3RhY2sYBiABKAkiiwEKCUxvZ1JlY29yZBINCgVsZXZlbBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhEKCW1ldGFfanNvbhgDIAEoDBIVCg1pbnZvY2F0aW9uX2lkGAQgASgEEhAKCHRyYWNlX2lkGAUgASgJEhEKCXN0ZXBfbmFtZRgGIAEoCRIPCgd0aW1lX21zGAcgASgBKqwBCgtUcmlnZ2VyS2luZBIcChhUUklHR0VSX0tJTkRfVU5TUEVDSUZJRUQQABIUChBUUklHR0VSX0tJTkRfQVBJEAESFgoSVFJJR0dFUl9LSU5EX0VWRU5UEAISFQoRVFJJR0dFUl9LSU5EX0NST04QAxIdChlUUklHR0VSX0tJTkRfQVVUSEVOVElDQVRFEAQSGwoXVFJJR0dFUl9LSU5EX0NBTl9BQ0NFU1MQBTJiCg1SdW5uZXJTZXNzaW9uElEKB0Nvbm5lY3QSHi5tb3RpYS5ydW5uZXIudjEuUnVubmVyTWVzc2FnZRoiLm1vdGlhLnJ1bm5lci52MS5TdXBlcnZpc29yTWVzc2FnZSgBMAFiBnByb3RvMw");
 
 /**
  * @generated from message motia.runner.v1.SupervisorMessage
@@ -388,6 +388,15 @@ export type HelloReply = Message<"motia.runner.v1.HelloReply"> & {
    * @generated from field: uint32 pid = 4;
    */
   pid: number;
+
+  /**
+   * Pongs come from a thread of their own, not from the event loop, and report a stalled loop
+   * (Pong.stall). The supervisor then reads a missing Pong as a runner that answers nothing at
+   * all, and a stalled loop as user code busy in a synchronous call (proto/README.md, Heartbeats).
+   *
+   * @generated from field: bool watches_loop = 5;
+   */
+  watchesLoop: boolean;
 };
 
 /**
@@ -539,6 +548,14 @@ export type InvokeResult = Message<"motia.runner.v1.InvokeResult"> & {
    * @generated from field: optional bytes body = 5;
    */
   body?: Uint8Array | undefined;
+
+  /**
+   * The runner did not start the invocation (its event loop is stalled): the handler never ran,
+   * and the supervisor runs it in another runner. ok is false; error says why.
+   *
+   * @generated from field: bool declined = 6;
+   */
+  declined: boolean;
 };
 
 /**
@@ -640,6 +657,14 @@ export type Pong = Message<"motia.runner.v1.Pong"> & {
    * @generated from field: uint64 seq = 1;
    */
   seq: bigint;
+
+  /**
+   * Present when the runner's event loop has run nothing for a while: user code holds it in a
+   * synchronous call. Only from runners whose HelloReply says watches_loop.
+   *
+   * @generated from field: motia.runner.v1.LoopStall stall = 2;
+   */
+  stall?: LoopStall | undefined;
 };
 
 /**
@@ -648,6 +673,59 @@ export type Pong = Message<"motia.runner.v1.Pong"> & {
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
   messageDesc(file_motia_runner_v1_runner, 16);
+
+/**
+ * What holds a runner's event loop.
+ *
+ * @generated from message motia.runner.v1.LoopStall
+ */
+export type LoopStall = Message<"motia.runner.v1.LoopStall"> & {
+  /**
+   * since the loop last ran
+   *
+   * @generated from field: uint32 stalled_ms = 1;
+   */
+  stalledMs: number;
+
+  /**
+   * the invocation whose code holds the loop; 0 when none (runner code, a callback)
+   *
+   * @generated from field: uint64 invocation_id = 2;
+   */
+  invocationId: bigint;
+
+  /**
+   * @generated from field: string trace_id = 3;
+   */
+  traceId: string;
+
+  /**
+   * @generated from field: string step_name = 4;
+   */
+  stepName: string;
+
+  /**
+   * The innermost frame in the project's own code, e.g. "steps/block_step.py:5 in handler: time.sleep(12)";
+   * empty when the loop is held outside it
+   *
+   * @generated from field: string where = 5;
+   */
+  where: string;
+
+  /**
+   * the loop thread's stack from the user's code inwards, innermost last
+   *
+   * @generated from field: string stack = 6;
+   */
+  stack: string;
+};
+
+/**
+ * Describes the message motia.runner.v1.LoopStall.
+ * Use `create(LoopStallSchema)` to create a new message.
+ */
+export const LoopStallSchema: GenMessage<LoopStall> = /*@__PURE__*/
+  messageDesc(file_motia_runner_v1_runner, 17);
 
 /**
  * A log line from user code (logger.*, console.*, print) or from the runner.
@@ -704,7 +782,7 @@ export type LogRecord = Message<"motia.runner.v1.LogRecord"> & {
  * Use `create(LogRecordSchema)` to create a new message.
  */
 export const LogRecordSchema: GenMessage<LogRecord> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 17);
+  messageDesc(file_motia_runner_v1_runner, 18);
 
 /**
  * @generated from enum motia.runner.v1.TriggerKind

@@ -1,0 +1,298 @@
+"""Heartbeats: whether a runner is well, busy in user code, or dead; the one place that decides.
+
+Every ``interval`` the supervisor pings each runner. What comes back, or does not:
+
+* a Pong without a stall: well.
+* a Pong that reports a stalled event loop: busy in user code. Runners that watch their loop
+  (the Python runner: ``HelloReply.watches_loop``) answer Pings from a thread of their own and
+  say which invocation holds the loop and where: an ``async def`` handler calling a synchronous
+  SDK. Such a runner is left alone until the stall outlasts the timeout of the invocation that
+  holds it (``apiTimeoutSeconds``, a step's ``handler.timeout``), or ``stall_limit`` when no
+  invocation in flight holds it (a task spawned earlier, runner code); then it is killed, blamed
+  on that invocation.
+* no Pong for ``stall_after``: a runner that answers from its loop (node) has a blocked loop; one
+  that watches its loop answers nothing at all (stopped, or native code holding the GIL). Either
+  way it counts as stalled, blamed on the one invocation sent before the unanswered Ping when there
+  is one (an invocation sent later is still in the pipe, behind the Ping, never started).
+* no Pong within ``timeout``: dead. Killed.
+
+A stall is logged once when it begins (a warning naming the step and, when the runner says, the
+line it blocks at, with its stack) and once when it ends, and marks the runner stalled so that
+its pool sends new work elsewhere (``on_change``).
+
+Suspending these rules (a debugger holding a runner at a breakpoint) belongs here too: a runner
+that may be silent for a while is one this monitor does not ping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from supervisor.logs import log_event
+from supervisor.protocol import LoopStall, Pong
+from supervisor.runners._connection import InFlight, RunnerConnection
+from supervisor.runners._errors import RunnerUnavailable
+
+_logger = logging.getLogger("motia.runner")
+
+
+@dataclass(frozen=True)
+class HeartbeatSettings:
+    interval: float = 1.0
+    #: no Pong for this long: dead
+    timeout: float = 10.0
+    #: no Pong for this long: stalled (at most half the timeout)
+    stall_after: float = 1.0
+    #: how long a stall may last when no invocation in flight holds the loop
+    stall_limit: float = 60.0
+
+
+@dataclass
+class Stall:
+    """One stall of a runner's event loop, from its start to its end."""
+
+    since: float
+    #: how it is known: the runner ``reported`` it in a Pong, its Pongs stopped (``silent``), or it
+    #: ``declined`` an invocation (details with the next Pong)
+    seen: Literal["reported", "silent", "declined"]
+    #: the invocation blamed for it, and where it blocks (empty when not known)
+    invocation_id: int = 0
+    step_name: str = ""
+    trace_id: str = ""
+    where: str = ""
+    stack: str = ""
+    #: kill once stalled this long (None: the heartbeat timeout decides)
+    limit: float | None = None
+    warned: bool = False
+
+    def who(self) -> str:
+        if self.step_name:
+            return f"step {self.step_name}"
+        # a runner that reports its stalls knows when no invocation holds its loop
+        return "code outside any step" if self.seen == "reported" else "synchronous code"
+
+    def describe(self) -> str:
+        return f"{self.who()}, at {self.where}" if self.where else self.who()
+
+
+class HeartbeatMonitor:
+    def __init__(
+        self,
+        connection: RunnerConnection,
+        settings: HeartbeatSettings,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._conn = connection
+        self._settings = settings
+        self._on_change = on_change
+        self.stall: Stall | None = None
+
+    @property
+    def stalled(self) -> bool:
+        return self.stall is not None
+
+    def declined(self) -> None:
+        """The runner declined an invocation: its loop is stalled; details come with the next Pong."""
+        if self.stall is None:
+            self._set(Stall(time.monotonic(), "declined"))
+
+    async def run(self) -> None:
+        """Ping until the runner is gone or killed."""
+        try:
+            while self._conn.alive:
+                await asyncio.sleep(self._settings.interval)
+                if not self._conn.alive or not await self._beat():
+                    return
+        finally:
+            self.stall = None
+
+    async def _beat(self) -> bool:
+        """One Ping and what its answer, or its silence, means; False once the runner is gone."""
+        settings = self._settings
+        sent = time.monotonic()
+        try:
+            seq, pong = self._conn.ping()
+        except RunnerUnavailable:
+            return False
+        try:
+            while True:
+                waited = time.monotonic() - sent
+                if waited >= settings.timeout:
+                    await self._kill_silent()
+                    return False
+                if waited >= settings.stall_after:
+                    self._silent(sent, waited)
+                    wait = min(settings.interval, settings.timeout - waited)
+                else:
+                    wait = settings.stall_after - waited
+                done, _ = await asyncio.wait({pong}, timeout=wait)
+                if done:
+                    break
+        finally:
+            self._conn.forget_ping(seq)
+        if pong.exception() is not None:  # the runner died meanwhile
+            return False
+        return await self._answered(pong.result())
+
+    # -------------------------------------------------------------- a Pong came
+
+    async def _answered(self, pong: Pong) -> bool:
+        report = pong.stall
+        if report is None:
+            self._end()
+            return True
+        stall = self.stall
+        if stall is None or stall.seen != "reported" or stall.invocation_id != report.invocation_id:
+            stall = self._from_report(report)
+            self._set(stall)
+        stalled_for = report.stalled_ms / 1000
+        if not stall.warned:
+            self._warn(stall, stalled_for)
+        if stall.limit is not None and stalled_for >= stall.limit:
+            await self._conn.kill(
+                f"its event loop was blocked for {stalled_for:.0f}s by {stall.describe()}, "
+                f"past its limit of {stall.limit:g}s",
+                culprit=stall.invocation_id or None,
+            )
+            return False
+        return True
+
+    def _from_report(self, report: LoopStall) -> Stall:
+        """A stall as the runner reports it; it may last as long as its holder's timeout."""
+        holder = self._conn.invocation(report.invocation_id) if report.invocation_id else None
+        previous = self.stall
+        if holder is not None and holder.timeout is not None:
+            limit = holder.timeout
+        elif previous is not None and previous.seen == "reported" and previous.limit is not None:
+            limit = previous.limit  # same stall, its holder gone meanwhile (timed out)
+        else:
+            limit = self._settings.stall_limit
+        same_step = previous is not None and previous.step_name == report.step_name
+        return Stall(
+            time.monotonic() - report.stalled_ms / 1000,
+            "reported",
+            report.invocation_id,
+            report.step_name,
+            report.trace_id,
+            report.where,
+            report.stack,
+            limit,
+            warned=same_step and previous is not None and previous.warned and previous.seen == "reported",
+        )
+
+    # -------------------------------------------------------------- no Pong
+
+    def _silent(self, sent: float, waited: float) -> None:
+        """No Pong for ``stall_after``: stalled, blamed on the one invocation that can hold the loop."""
+        if self.stall is not None and self.stall.seen == "silent":
+            return
+        suspect = self._suspect(sent)
+        stall = Stall(sent, "silent")
+        if suspect is not None:
+            stall.invocation_id, stall.step_name, stall.trace_id = (
+                suspect.invocation_id,
+                suspect.step_name,
+                suspect.trace_id,
+            )
+        self._set(stall)
+        self._warn(stall, waited)
+
+    def _suspect(self, sent: float) -> InFlight | None:
+        """The invocation sent before the unanswered Ping, when only one was: those sent after it
+        wait behind it in the pipe, never started. (``InFlight.sent_at`` is event loop time.)"""
+        sent_on_loop = asyncio.get_running_loop().time() - (time.monotonic() - sent)
+        before = [inv for inv in self._conn.invocations() if inv.sent_at <= sent_on_loop]
+        return before[0] if len(before) == 1 else None
+
+    async def _kill_silent(self) -> None:
+        timeout = self._settings.timeout
+        if self._conn.watches_loop:
+            reason = (
+                f"no heartbeat within {timeout:g}s: the process answered nothing, not even from its "
+                "heartbeat thread (stopped, or native code holding the GIL)"
+            )
+        else:
+            reason = f"no heartbeat within {timeout:g}s: its event loop was blocked"
+        stall = self.stall
+        culprit = None
+        if stall is not None and stall.step_name:
+            reason += f" by step {stall.step_name}"
+            culprit = stall.invocation_id if stall.seen == "silent" and not self._conn.watches_loop else None
+        elif self._conn.in_flight:
+            reason += f" while {_steps(self._conn.invocations())} ran"
+        await self._conn.kill(reason, culprit=culprit)
+
+    # -------------------------------------------------------------- start and end
+
+    def _set(self, stall: Stall) -> None:
+        began = self.stall is None
+        self.stall = stall
+        if began:
+            self._on_change()
+
+    def _end(self) -> None:
+        stall, self.stall = self.stall, None
+        if stall is None:
+            return
+        if stall.warned:
+            log_event(
+                _logger,
+                "info",
+                f"the event loop of runner {self._conn.runner_id} runs again, after "
+                f"{time.monotonic() - stall.since:.1f}s blocked by {stall.describe()}",
+                step=stall.step_name or None,
+                trace_id=stall.trace_id or None,
+                runner=None if stall.step_name else self._conn.runner_id,
+            )
+        self._on_change()
+
+    def _warn(self, stall: Stall, stalled_for: float) -> None:
+        stall.warned = True
+        runner = self._conn.runner_id
+        if stall.seen == "silent" and self._conn.watches_loop:
+            message = (
+                f"runner {runner} has answered no heartbeat for {stalled_for:.1f}s, not even from its "
+                "heartbeat thread: the process is stopped, or native code holds the GIL"
+            )
+        else:
+            where = f", at {stall.where}" if stall.where else ""
+            if not stall.step_name and self._conn.in_flight:
+                where += f" (in flight: {_steps(self._conn.invocations())})"
+            message = (
+                f"{stall.who()} has blocked the event loop of runner {runner} for {stalled_for:.1f}s{where}. "
+                "Every other invocation in this runner waits meanwhile; new work goes to another runner. "
+                + _ADVICE[self._conn.watches_loop]
+            )
+        limit = stall.limit if stall.limit is not None else self._settings.timeout
+        message += f" The runner is restarted if this lasts {limit:g}s."
+        log_event(
+            _logger,
+            "warn",
+            message,
+            step=stall.step_name or None,
+            trace_id=stall.trace_id or None,
+            meta={"stack": stall.stack} if stall.stack else None,
+            runner=None if stall.step_name else runner,
+        )
+
+
+def _steps(invocations: list[InFlight]) -> str:
+    return ", ".join(sorted({inv.step_name for inv in invocations}))
+
+
+_ADVICE = {
+    True: (
+        "A synchronous call (requests, a blocking SDK client, time.sleep) inside `async def` holds the "
+        "loop: make the handler a plain `def` (it then runs in a worker thread), or wrap the call in "
+        "`await asyncio.to_thread(...)`."
+    ),
+    False: (
+        "Synchronous code (a long loop, a *Sync call, heavy JSON work) holds the loop: make it "
+        "asynchronous, split it up, or move it to a worker_thread."
+    ),
+}

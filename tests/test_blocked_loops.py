@@ -1,0 +1,183 @@
+"""Handlers that block their runner's event loop in synchronous code: reported, routed around, and
+the runner killed only when it must be.
+
+Real runners, real blocking calls: ``time.sleep`` inside ``async def`` (the shape of a synchronous
+SDK call in a Python agent), a busy loop in a Node handler.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import LANGUAGES
+from tests.support.project import step_path, write_project
+from tests.support.server import MotiaServer, eventually
+
+pytestmark = pytest.mark.e2e
+
+BLOCK_SECONDS = 12
+
+BLOCK = {
+    "ts": f"""
+        export const config = {{ type: 'api', name: 'Block', path: '/block', method: 'POST', emits: [] }}
+        export const handler = async () => {{
+          const end = Date.now() + {BLOCK_SECONDS * 1000}
+          while (Date.now() < end) {{ /* synchronous: nothing else runs on this loop */ }}
+          return {{ status: 200, body: {{ pid: process.pid }} }}
+        }}
+    """,
+    "js": f"""
+        exports.config = {{ type: 'api', name: 'Block', path: '/block', method: 'POST', emits: [] }}
+        exports.handler = async () => {{
+          const end = Date.now() + {BLOCK_SECONDS * 1000}
+          while (Date.now() < end) {{ /* synchronous: nothing else runs on this loop */ }}
+          return {{ status: 200, body: {{ pid: process.pid }} }}
+        }}
+    """,
+    "py": f"""
+        import os
+        import time
+        config = {{"type": "api", "name": "Block", "path": "/block", "method": "POST", "emits": []}}
+        async def handler(req, context):
+            time.sleep({BLOCK_SECONDS})  # a synchronous SDK call inside async def
+            return {{"status": 200, "body": {{"pid": os.getpid()}}}}
+    """,
+}
+
+OK = {
+    "ts": """
+        export const config = { type: 'api', name: 'Ok', path: '/ok', method: 'GET', emits: [] }
+        export const handler = async () => ({ status: 200, body: { pid: process.pid } })
+    """,
+    "js": """
+        exports.config = { type: 'api', name: 'Ok', path: '/ok', method: 'GET', emits: [] }
+        exports.handler = async () => ({ status: 200, body: { pid: process.pid } })
+    """,
+    "py": """
+        import os
+        config = {"type": "api", "name": "Ok", "path": "/ok", "method": "GET", "emits": []}
+        async def handler(req, context):
+            return {"status": 200, "body": {"pid": os.getpid()}}
+    """,
+}
+
+
+def runner_of(lang: str) -> str:
+    return "python" if lang == "py" else "node"
+
+
+def health(server: MotiaServer, runner: str) -> dict[str, Any]:
+    info: dict[str, Any] = server.client.get("/__motia/health").json()["runners"][runner]
+    return info
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_handler_blocking_its_event_loop_is_reported_by_step_and_other_requests_keep_answering(
+    tmp_path: Path, lang: str
+) -> None:
+    """While one handler holds its runner's loop for 12 s, requests to the other steps of that
+    language are answered by another runner (a spare, the pool having one runner), long before the
+    blocked one. A Python runner answers heartbeats from a thread, so the blocked handler finishes
+    (200); a Node runner answers them from its loop and is killed at the heartbeat timeout (10 s),
+    the kill naming the step."""
+    runner = runner_of(lang)
+    project = write_project(
+        tmp_path, {step_path(lang, "block"): BLOCK[lang], step_path(lang, "ok"): OK[lang]}
+    )
+    with MotiaServer(project) as server, concurrent.futures.ThreadPoolExecutor(2) as pool:
+        before = health(server, runner)["pids"]
+        blocked = pool.submit(server.client.post, "/block")
+        eventually(lambda: health(server, runner)["inFlight"] >= 1)
+        if lang == "py":
+            # Sent before the supervisor can know: it reaches the blocked runner, which declines it.
+            early = pool.submit(server.client.get, "/ok")
+        warning = f"step Block has blocked the event loop of runner {runner}-0"
+        eventually(lambda: warning in server.output, timeout=10)
+        if lang == "py":
+            assert early.result().status_code == 200
+        answered = []
+        while len(answered) < 3:
+            response = server.client.get("/ok")
+            assert response.status_code == 200, response.text
+            answered.append(response.json()["pid"])
+        assert not blocked.done(), "the other requests waited for the blocked handler"
+        assert set(answered).isdisjoint(before), "answered by the blocked runner"
+
+        response = blocked.result()
+        if lang == "py":
+            assert response.status_code == 200, response.text
+            assert response.json()["pid"] in before
+            assert health(server, runner)["restarts"] == 0
+            assert re.search(r"at steps/py/block_step\.py:\d+ in handler: time\.sleep\(12\)", server.output)
+            assert "make the handler a plain `def`" in server.output
+            eventually(lambda: "the event loop of runner python-0 runs again" in server.output)
+        else:
+            assert response.status_code == 503, response.text
+            assert (
+                "no heartbeat within 10s: its event loop was blocked by step Block"
+                in response.json()["message"]
+            )
+            eventually(lambda: health(server, runner)["restarts"] >= 1)
+        assert server.client.get("/ok").status_code == 200
+
+
+def test_a_python_loop_blocked_past_its_handler_timeout_restarts_the_runner_naming_the_step(
+    tmp_path: Path,
+) -> None:
+    """A runner that still answers heartbeats but whose loop never comes back is not left stuck:
+    once the stall outlasts the timeout of the invocation holding it, the runner is restarted."""
+    project = write_project(
+        tmp_path,
+        {
+            step_path("py", "forever"): """
+                import time
+                config = {"type": "api", "name": "Forever", "path": "/forever", "method": "POST", "emits": []}
+                async def handler(req, context):
+                    while True:
+                        time.sleep(0.2)
+            """,
+            step_path("py", "ok"): OK["py"],
+        },
+        {"apiTimeoutSeconds": 2},
+    )
+    with MotiaServer(project) as server:
+        before = health(server, "python")["pids"]
+        response = server.client.post("/forever")
+        assert response.status_code == 504, response.text
+        eventually(lambda: health(server, "python")["restarts"] >= 1, timeout=20)
+        assert "its event loop was blocked for" in server.output
+        assert "by step Forever, at steps/py/forever_step.py:" in server.output
+        assert "past its limit of 2s" in server.output
+        after = eventually(lambda: (r := server.client.get("/ok")).status_code == 200 and r.json()["pid"])
+        assert after not in before
+
+
+def test_a_frozen_python_runner_is_told_apart_from_a_busy_one(tmp_path: Path) -> None:
+    """A process that answers nothing at all (here: stopped) is dead, not busy: killed at the
+    heartbeat timeout, with a message saying so."""
+    project = write_project(
+        tmp_path,
+        {
+            step_path("py", "freeze"): """
+                import os
+                import signal
+                config = {"type": "api", "name": "Freeze", "path": "/freeze", "method": "POST", "emits": []}
+                async def handler(req, context):
+                    os.kill(os.getpid(), signal.SIGSTOP)
+            """,
+            step_path("py", "ok"): OK["py"],
+        },
+        {"runners": {"heartbeatTimeoutSeconds": 2}},
+    )
+    with MotiaServer(project) as server:
+        response = server.client.post("/freeze", timeout=httpx.Timeout(30))
+        assert response.status_code == 503, response.text
+        assert "no heartbeat within 2s: the process answered nothing" in response.json()["message"]
+        assert "has answered no heartbeat for" in server.output
+        assert eventually(lambda: server.client.get("/ok").status_code == 200)
