@@ -7,14 +7,19 @@ SDK call in a Python agent), a busy loop in a Node handler.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
+from supervisor.protocol import ContextCall, TriggerKind
+from supervisor.runners import ContextCallError, PoolSettings, RunnerPool
+from supervisor.runners._spec import python_spec
 from tests.conftest import LANGUAGES
 from tests.support.project import step_path, write_project
 from tests.support.server import MotiaServer, eventually
@@ -101,7 +106,7 @@ def test_a_handler_blocking_its_event_loop_is_reported_by_step_and_other_request
         eventually(lambda: warning in server.output, timeout=10)
         if lang == "py":
             assert early.result().status_code == 200
-        answered = []
+        answered: list[int] = []
         while len(answered) < 3:
             response = server.client.get("/ok")
             assert response.status_code == 200, response.text
@@ -181,3 +186,47 @@ def test_a_frozen_python_runner_is_told_apart_from_a_busy_one(tmp_path: Path) ->
         assert "no heartbeat within 2s: the process answered nothing" in response.json()["message"]
         assert "has answered no heartbeat for" in server.output
         assert eventually(lambda: server.client.get("/ok").status_code == 200)
+
+
+async def test_a_spare_runner_serves_while_the_pool_is_blocked_and_stops_once_idle(tmp_path: Path) -> None:
+    """The pool (real Python runners) starts one spare for work that waits behind a blocked loop,
+    and stops it once it has been idle, with a runner free, for ``spare_idle``."""
+    write_project(
+        tmp_path, {"steps/block_step.py": BLOCK["py"].replace("12", "3"), "steps/ok_step.py": OK["py"]}
+    )
+
+    async def refuse(call: ContextCall) -> object:
+        raise ContextCallError("no context calls here")
+
+    pool = RunnerPool(
+        python_spec(tmp_path),
+        tmp_path,
+        "info",
+        refuse,
+        ["steps/block_step.py", "steps/ok_step.py"],
+        [],
+        PoolSettings(size=1, spares=2, spare_idle=1.0),
+    )
+    await pool.start()
+    try:
+        (runner,) = pool.pids()
+        blocked = asyncio.create_task(
+            pool.invoke("steps/block_step.py", "Block", TriggerKind.API, b"{}", "t1")
+        )
+        await asyncio.sleep(0)  # the blocking invocation is sent first
+        assert pool.in_flight == 1
+        answers = [
+            orjson.loads(
+                (await pool.invoke("steps/ok_step.py", "Ok", TriggerKind.API, b"{}", f"t{n}")).result_json
+            )
+            for n in range(3)
+        ]
+        assert not blocked.done()
+        spares = {answer["body"]["pid"] for answer in answers}
+        assert len(spares) == 1 and runner not in spares  # one spare, however many waited
+        assert (await blocked).ok
+        async with asyncio.timeout(30):
+            while pool.pids() != [runner]:  # noqa: ASYNC110 - polling what the pool reports
+                await asyncio.sleep(0.1)
+    finally:
+        await pool.stop(1.0)

@@ -1,6 +1,7 @@
 """Heartbeats: whether a runner is well, busy in user code, or dead; the one place that decides.
 
-Every ``interval`` the supervisor pings each runner. What comes back, or does not:
+Every ``interval`` (every 0.25 s while it is stalled) the supervisor pings each runner. What comes
+back, or does not:
 
 * a Pong without a stall: well.
 * a Pong that reports a stalled event loop: busy in user code. Runners that watch their loop
@@ -10,18 +11,19 @@ Every ``interval`` the supervisor pings each runner. What comes back, or does no
   holds it (``apiTimeoutSeconds``, a step's ``handler.timeout``), or ``stall_limit`` when no
   invocation in flight holds it (a task spawned earlier, runner code); then it is killed, blamed
   on that invocation.
-* no Pong for ``stall_after``: a runner that answers from its loop (node) has a blocked loop; one
-  that watches its loop answers nothing at all (stopped, or native code holding the GIL). Either
-  way it counts as stalled, blamed on the one invocation sent before the unanswered Ping when there
-  is one (an invocation sent later is still in the pipe, behind the Ping, never started).
+* no Pong for ``stall_after``: a runner that answers from its loop (node) has a blocked loop,
+  blamed on the invocation sent before the unanswered Ping when only one was (those sent later
+  are still in the pipe, behind the Ping, never started). One that watches its loop answers
+  nothing at all (stopped, or native code holding the GIL), and nobody is blamed. Either way it
+  counts as stalled.
 * no Pong within ``timeout``: dead. Killed.
 
 A stall is logged once when it begins (a warning naming the step and, when the runner says, the
 line it blocks at, with its stack) and once when it ends, and marks the runner stalled so that
 its pool sends new work elsewhere (``on_change``).
 
-Suspending these rules (a debugger holding a runner at a breakpoint) belongs here too: a runner
-that may be silent for a while is one this monitor does not ping.
+This class alone decides what a Pong, or silence, means: suspending these rules while a debugger
+holds a runner at a breakpoint belongs here, whatever the transport.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from supervisor.runners._connection import InFlight, RunnerConnection
 from supervisor.runners._errors import RunnerUnavailable
 
 _logger = logging.getLogger("motia.runner")
+_STALLED_INTERVAL = 0.25
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ class HeartbeatMonitor:
         """Ping until the runner is gone or killed."""
         try:
             while self._conn.alive:
-                await asyncio.sleep(self._settings.interval)
+                # A stalled runner is pinged more often: work held back for it resumes soon after it does.
+                await asyncio.sleep(self._settings.interval if self.stall is None else _STALLED_INTERVAL)
                 if not self._conn.alive or not await self._beat():
                     return
         finally:

@@ -111,6 +111,8 @@ class RunnerPool:
         self._watches: dict[RunnerConnection, set[_MemoryWatch]] = {}
         self._heartbeats: dict[RunnerConnection, HeartbeatMonitor] = {}
         self._spares: dict[int, asyncio.Task[None]] = {}
+        #: a spare is on its way: one at a time, or a burst of waiting work would start them all
+        self._spare_starting = False
         self._notifying: set[asyncio.Task[None]] = set()
         self.restarts = 0
 
@@ -371,8 +373,9 @@ class RunnerPool:
 
     def _start_spare(self) -> None:
         free = next((index for index in range(self._settings.spares) if index not in self._spares), None)
-        if free is None or self._stopping:
+        if free is None or self._stopping or self._spare_starting:
             return
+        self._spare_starting = True
         runner_id = f"{self.name}-spare-{free}"
         self._spares[free] = asyncio.create_task(self._run_spare(free, runner_id), name=f"slot-{runner_id}")
 
@@ -382,17 +385,20 @@ class RunnerPool:
             self._spec, runner_id, self._root, self._log_level, self._on_context_call
         )
         try:
-            await connection.start(self._settings.start_timeout)
-            await connection.load(self._step_files, self._stream_files, hook_files=self._hook_files)
-            self._heartbeats[connection] = self._heartbeat(connection)
-            await self._set_ready(connection, True)
+            try:
+                await connection.start(self._settings.start_timeout)
+                await connection.load(self._step_files, self._stream_files, hook_files=self._hook_files)
+                self._heartbeats[connection] = self._heartbeat(connection)
+                await self._set_ready(connection, True)
+            finally:
+                self._spare_starting = False
             _logger.info(
                 "runner %s started: the event loop of every %s runner is blocked and work is waiting",
                 runner_id,
                 self.runner,
             )
             reason = await self._watch(connection, spare=True)
-            if connection.close_reason != _RETIRED:
+            if connection.close_reason != _RETIRED and not self._stopping:
                 _logger.warning("spare runner %s stopped (%s)", runner_id, reason)
         except asyncio.CancelledError:
             await connection.kill("supervisor stopping", fault=False)

@@ -66,7 +66,7 @@ class LoopWatch:
         stalled_for = self.stalled_for()
         if stalled_for < STALL_AFTER:
             return None
-        info = self._holder()
+        info = self.holder()
         frame = sys._current_frames().get(self._thread_id)
         frames = traceback.extract_stack(frame, limit=_STACK_LIMIT) if frame is not None else []
         user = _user_frames(frames)
@@ -79,7 +79,7 @@ class LoopWatch:
             stack="".join(traceback.format_list(user)).rstrip(),
         )
 
-    def _holder(self) -> InvocationInfo:
+    def holder(self) -> InvocationInfo:
         """The invocation whose task runs on the loop now (its own task, or one it spawned)."""
         try:
             task = asyncio.current_task(self._loop)
@@ -96,7 +96,8 @@ class LoopWatch:
                 relative = path.resolve().relative_to(self._root)
             except (OSError, ValueError):
                 continue
-            if relative.parts and relative.parts[0] in _NOT_PROJECT_CODE or "site-packages" in relative.parts:
+            parts = relative.parts
+            if not parts or parts[0] in _NOT_PROJECT_CODE or "site-packages" in parts:
                 continue
             code = f": {summary.line}" if summary.line else ""
             return f"{relative.as_posix()}:{summary.lineno} in {summary.name}{code}"
@@ -172,6 +173,6 @@ class Admission:
                 self._decline(invoke, why)
 
     def _why(self) -> str:
-        stall = self._watch.report()
-        who = f" by step {stall.step_name}" if stall is not None and stall.step_name else ""
+        step = self._watch.holder().step_name
+        who = f" by step {step}" if step else ""
         return f"the event loop of runner {os.environ.get('MOTIA_RUNNER_ID', 'python')} is blocked{who}"
