@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -42,6 +41,11 @@ from supervisor.runners._errors import RunnerUnavailable
 
 _logger = logging.getLogger("motia.runner")
 _STALLED_INTERVAL = 0.25
+
+
+def _now() -> float:
+    """The event loop's clock, the one ``InFlight.sent_at`` is read on."""
+    return asyncio.get_running_loop().time()
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ class HeartbeatMonitor:
     def declined(self) -> None:
         """The runner declined an invocation: its loop is stalled; details come with the next Pong."""
         if self.stall is None:
-            self._set(Stall(time.monotonic(), "declined"))
+            self._set(Stall(_now(), "declined"))
 
     async def run(self) -> None:
         """Ping until the runner is gone or killed."""
@@ -118,14 +122,14 @@ class HeartbeatMonitor:
     async def _beat(self) -> bool:
         """One Ping and what its answer, or its silence, means; False once the runner is gone."""
         settings = self._settings
-        sent = time.monotonic()
+        sent = _now()
         try:
             seq, pong = self._conn.ping()
         except RunnerUnavailable:
             return False
         try:
             while True:
-                waited = time.monotonic() - sent
+                waited = _now() - sent
                 if waited >= settings.timeout:
                     await self._kill_silent()
                     return False
@@ -178,7 +182,7 @@ class HeartbeatMonitor:
             limit = self._settings.stall_limit
         same_step = previous is not None and previous.step_name == report.step_name
         return Stall(
-            time.monotonic() - report.stalled_ms / 1000,
+            _now() - report.stalled_ms / 1000,
             "reported",
             report.invocation_id,
             report.step_name,
@@ -208,9 +212,8 @@ class HeartbeatMonitor:
 
     def _suspect(self, sent: float) -> InFlight | None:
         """The invocation sent before the unanswered Ping, when only one was: those sent after it
-        wait behind it in the pipe, never started. (``InFlight.sent_at`` is event loop time.)"""
-        sent_on_loop = asyncio.get_running_loop().time() - (time.monotonic() - sent)
-        before = [inv for inv in self._conn.invocations() if inv.sent_at <= sent_on_loop]
+        wait behind it in the pipe, never started."""
+        before = [inv for inv in self._conn.invocations() if inv.sent_at <= sent]
         return before[0] if len(before) == 1 else None
 
     async def _kill_silent(self) -> None:
@@ -248,7 +251,7 @@ class HeartbeatMonitor:
                 _logger,
                 "info",
                 f"the event loop of runner {self._conn.runner_id} runs again, after "
-                f"{time.monotonic() - stall.since:.1f}s blocked by {stall.describe()}",
+                f"{_now() - stall.since:.1f}s blocked by {stall.describe()}",
                 step=stall.step_name or None,
                 trace_id=stall.trace_id or None,
                 runner=None if stall.step_name else self._conn.runner_id,
@@ -269,8 +272,8 @@ class HeartbeatMonitor:
                 where += f" (in flight: {_steps(self._conn.invocations())})"
             message = (
                 f"{stall.who()} has blocked the event loop of runner {runner} for {stalled_for:.1f}s{where}. "
-                "Every other invocation in this runner waits meanwhile; new work goes to another runner. "
-                + _ADVICE[self._conn.watches_loop]
+                "Every other invocation in this runner waits meanwhile; new work goes to other runners "
+                "(a spare one starts if need be). " + _ADVICE[self._conn.watches_loop]
             )
         limit = stall.limit if stall.limit is not None else self._settings.timeout
         message += f" The runner is restarted if this lasts {limit:g}s."

@@ -123,7 +123,8 @@ class Admission:
     """Invocations handed to the loop and not started yet; a stalled loop's are declined.
 
     ``offer`` runs on the reader thread, ``start`` (the loop's turn) on the loop, the watcher on its
-    own thread; one lock decides whether an invocation starts or is declined, never both.
+    own thread. Whoever pops an invocation from ``_waiting`` (one atomic ``dict.pop``) starts or
+    declines it: never both, and without a lock on the path of every invocation.
     """
 
     def __init__(
@@ -137,7 +138,6 @@ class Admission:
         self._call_on_loop = call_on_loop
         self._start = start
         self._decline = decline
-        self._lock = threading.Lock()
         self._waiting: dict[int, Any] = {}
         self._stopped = threading.Event()
 
@@ -146,13 +146,11 @@ class Admission:
         if self._watch.stalled():
             self._decline(invoke, self._why())
             return
-        with self._lock:
-            self._waiting[invoke.invocation_id] = invoke
+        self._waiting[invoke.invocation_id] = invoke
         self._call_on_loop(self._take, invoke.invocation_id)
 
     def _take(self, invocation_id: int) -> None:
-        with self._lock:
-            invoke = self._waiting.pop(invocation_id, None)
+        invoke = self._waiting.pop(invocation_id, None)
         if invoke is not None:
             self._start(invoke)
 
@@ -166,11 +164,11 @@ class Admission:
         while not self._stopped.wait(TICK):
             if not self._waiting or not self._watch.stalled():
                 continue
-            with self._lock:
-                held, self._waiting = list(self._waiting.values()), {}
             why = self._why()
-            for invoke in held:
-                self._decline(invoke, why)
+            for invocation_id in list(self._waiting):
+                invoke = self._waiting.pop(invocation_id, None)
+                if invoke is not None:
+                    self._decline(invoke, why)
 
     def _why(self) -> str:
         step = self._watch.holder().step_name

@@ -25,7 +25,7 @@ from motia_runner.liveness import Admission, LoopWatch
 from motia_runner.loader import Loader
 from motia_runner.logs import LoggingBridge, LogSink, StdoutCapture
 from motia_runner.messages import pb
-from motia_runner.tasks import TaskTracker
+from motia_runner.tasks import TaskTracker, tag
 from motia_runner.transport import Channel, FrameReader, FrameWriter
 
 WORKER_THREADS = int(os.environ.get("MOTIA_PYTHON_WORKERS", "64") or 64)
@@ -191,8 +191,7 @@ class Session:
             return
         info = InvocationInfo(invoke.invocation_id, invoke.trace_id, invoke.step_name)
         task = self._loop.create_task(self._invoke(invoke, info))
-        with contextlib.suppress(AttributeError):  # a TaskTracker task: the LoopWatch names its holder
-            task.motia_info = info  # type: ignore[attr-defined]
+        tag(task, info)
         self.inflight[invoke.invocation_id] = Inflight(task)
 
     async def _invoke(self, invoke: Any, info: InvocationInfo) -> None:

@@ -20,6 +20,12 @@ class _TrackedTask(asyncio.Task):  # type: ignore[type-arg]
     motia_info: InvocationInfo = RUNNER
 
 
+def tag(task: asyncio.Task[Any], info: InvocationInfo) -> None:
+    """Record which invocation ``task`` works for (its own task: the LoopWatch names it)."""
+    if isinstance(task, _TrackedTask):
+        task.motia_info = info
+
+
 class TaskTracker:
     def __init__(self, sink: LogSink) -> None:
         self._sink = sink
