@@ -47,8 +47,11 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
+from http_bench import cpu_seconds  # noqa: E402
+from load import percentile, run_wrk  # noqa: E402
 from queue_backlog import extract  # noqa: E402
-from run import cpu_seconds, free_port, machine, percentile, run_wrk  # noqa: E402
+from report import machine  # noqa: E402
+from servers import free_port  # noqa: E402
 
 BLOCK = """
 import time
