@@ -191,8 +191,21 @@ def test_a_frozen_python_runner_is_told_apart_from_a_busy_one(tmp_path: Path) ->
 async def test_a_spare_runner_serves_while_the_pool_is_blocked_and_stops_once_idle(tmp_path: Path) -> None:
     """The pool (real Python runners) starts one spare for work that waits behind a blocked loop,
     and stops it once it has been idle, with a runner free, for ``spare_idle``."""
+    release = tmp_path / "release"
     write_project(
-        tmp_path, {"steps/block_step.py": BLOCK["py"].replace("12", "3"), "steps/ok_step.py": OK["py"]}
+        tmp_path,
+        {
+            "steps/block_step.py": f"""
+                import os
+                import time
+                config = {{"type": "api", "name": "Block", "path": "/block", "method": "POST", "emits": []}}
+                async def handler(req, context):
+                    while not os.path.exists({str(release)!r}):  # holds the loop until the test says
+                        time.sleep(0.05)
+                    return {{"status": 200, "body": {{"pid": os.getpid()}}}}
+            """,
+            "steps/ok_step.py": OK["py"],
+        },
     )
 
     async def refuse(call: ContextCall) -> object:
@@ -224,9 +237,11 @@ async def test_a_spare_runner_serves_while_the_pool_is_blocked_and_stops_once_id
         assert not blocked.done()
         spares = {answer["body"]["pid"] for answer in answers}
         assert len(spares) == 1 and runner not in spares  # one spare, however many waited
+        release.touch()
         assert (await blocked).ok
         async with asyncio.timeout(30):
             while pool.pids() != [runner]:  # noqa: ASYNC110 - polling what the pool reports
                 await asyncio.sleep(0.1)
     finally:
+        release.touch()
         await pool.stop(1.0)
