@@ -32,11 +32,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from supervisor.logs import log_event
 from supervisor.protocol import LoopStall, Pong
-from supervisor.runners._connection import InFlight, RunnerConnection
+from supervisor.runners._connection import InFlight
 from supervisor.runners._errors import RunnerUnavailable
 
 _logger = logging.getLogger("motia.runner")
@@ -46,6 +46,24 @@ _STALLED_INTERVAL = 0.25
 def _now() -> float:
     """The event loop's clock, the one ``InFlight.sent_at`` is read on."""
     return asyncio.get_running_loop().time()
+
+
+class Watched(Protocol):
+    """What the monitor needs of a runner connection, whatever its transport (stdio today)."""
+
+    @property
+    def runner_id(self) -> str: ...
+    @property
+    def alive(self) -> bool: ...
+    @property
+    def watches_loop(self) -> bool: ...
+    @property
+    def in_flight(self) -> int: ...
+    def invocations(self) -> list[InFlight]: ...
+    def invocation(self, invocation_id: int) -> InFlight | None: ...
+    def ping(self) -> tuple[int, asyncio.Future[Pong]]: ...
+    def forget_ping(self, seq: int) -> None: ...
+    async def kill(self, reason: str, *, fault: bool = True, culprit: int | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -90,7 +108,7 @@ class Stall:
 class HeartbeatMonitor:
     def __init__(
         self,
-        connection: RunnerConnection,
+        connection: Watched,
         settings: HeartbeatSettings,
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
