@@ -314,12 +314,14 @@ def test_a_step_over_its_handler_ram_recycles_the_runner_and_is_retried(tmp_path
             entries: list[dict[str, Any]] = server.client.get("/__motia/dead-letters").json()["deadLetters"]
             return entries
 
-        (entry,) = eventually(dead_letters, timeout=60)
+        (entry,) = eventually(dead_letters, timeout=120)
         assert entry["subscriber"] == "Hungry"
-        assert entry["attempts"] == 2  # 1 + maxRetries, each one alone in its runner
-        assert "grew the runner by" in entry["error"]
+        assert entry["attempts"] == 2  # 1 + maxRetries charged, each one alone in its runner
+        assert "step Hungry grew the runner by" in entry["error"]
         assert "over its handler.ram of 128 MB" in entry["error"]
-        assert state(server, "attempts", trace_id) == 2
+        # A first run that overlapped Modest's (a slow machine) cannot be told apart from Modest's
+        # growth: it is not charged and runs again isolated, so Hungry may have run 3 times.
+        assert state(server, "attempts", trace_id) in (2, 3)
         # The step that stayed under its limit on the same event was not disturbed.
         assert state(server, "modest", trace_id) == 1024 * 1024
         # The runner that grew was recycled.
