@@ -19,6 +19,7 @@ from supervisor.config import (
     parse_step_config,
     parse_stream_config,
 )
+from supervisor.core import LoadProblem
 
 TS = "steps/create-pet.step.ts"
 PY = "steps/create_pet_step.py"
@@ -224,6 +225,12 @@ def test_error_text_names_file_step_and_field() -> None:
         "must be one of GET, POST, PUT, DELETE, PATCH, OPTIONS, HEAD (got 'FETCH')"
     )
     assert error.file == TS and error.name == "CreatePet" and error.kind == "step"
+
+
+def test_the_logged_load_problem_names_the_file_once() -> None:
+    error = error_of(api(method="FETCH"))
+    assert str(LoadProblem(error.file, str(error))) == str(error)
+    assert str(LoadProblem(TS, "boom at load", line=3, column=7)) == f"{TS}:3:7: boom at load"
 
 
 def test_every_issue_is_reported_one_per_line() -> None:

@@ -39,7 +39,8 @@ class LoadProblem:
         where = (
             self.file + (f":{self.line}" if self.line else "") + (f":{self.column}" if self.column else "")
         )
-        return f"{where}: {self.message}"
+        # A config error names its file at the start of each of its lines already.
+        return f"{where}: {self.message.removeprefix(f'{self.file}: ')}"
 
 
 @dataclass
