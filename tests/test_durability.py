@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.project import write_project
-from tests.support.server import MotiaServer, eventually
+from tests.support.server import MotiaServer, eventually, free_port, run_motia
 
 pytestmark = pytest.mark.e2e
 
@@ -48,3 +48,31 @@ def test_acknowledged_emits_and_state_writes_survive_a_sigkill_of_the_supervisor
     with MotiaServer(project) as second:
         assert eventually(lambda: second.client.get("/count/done").json()["count"] == events, timeout=90)
         assert second.client.get("/count/kept").json()["count"] == 1
+
+
+def test_a_second_supervisor_on_the_same_embedded_store_refuses_until_the_first_is_gone(
+    tmp_path: Path,
+) -> None:
+    project = write_project(tmp_path, {"steps/put.step.js": FILES["steps/put.step.js"]})
+    first = MotiaServer(project).wait_ready()
+    try:
+        second = run_motia("dev", "--project", str(project), "-p", str(free_port()), cwd=tmp_path, timeout=60)
+        assert second.returncode == 1
+        (line,) = [line for line in second.stdout.splitlines() if line.strip()]
+        assert f"another motia (pid {first.proc.pid}, motia dev on http://127.0.0.1:{first.port})" in line
+        assert f"({project / '.motia'})" in line
+        assert first.client.post("/put/a", json={}).status_code == 200  # the first one is untouched
+        first.proc.kill()  # SIGKILL: the kernel lets the claim go, nothing stale is left behind
+        first.proc.wait()
+    finally:
+        first.stop()
+    with MotiaServer(project) as third:
+        assert third.client.post("/put/b", json={}).status_code == 200
+    # Only the embedded store is claimed: on memory adapters several may run side by side.
+    memory = {
+        "MOTIA_STATE_ADAPTER": "memory",
+        "MOTIA_STREAMS_ADAPTER": "memory",
+        "MOTIA_EVENTS_ADAPTER": "memory",
+    }
+    with MotiaServer(project, env=memory), MotiaServer(project, env=memory) as other:
+        assert other.client.post("/put/c", json={}).status_code == 200

@@ -26,6 +26,7 @@ from supervisor.http import create_app
 from supervisor.logs import configure_logging, log_level
 from supervisor.reload import ProjectChanges, project_changes
 from supervisor.settings import ProjectConfig, Settings, SettingsError, load_project_config
+from supervisor.storage import DataDirClaim, DataDirInUse
 
 _logger = logging.getLogger("motia.core")
 
@@ -102,9 +103,25 @@ def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> in
         project_root=root, mode=mode, host=host, port=port, debug=debug, log_level=level, config=config
     )
     try:
+        claim = _claim_embedded_store(settings)
+    except DataDirInUse as exc:
+        listener.close()
+        _logger.error("%s", exc)
+        return 1
+    try:
         return asyncio.run(_serve(settings, listener, dotenv))
     finally:
         listener.close()
+        if claim is not None:
+            claim.release()
+
+
+def _claim_embedded_store(settings: Settings) -> DataDirClaim | None:
+    """The project's ``.motia/`` for this process alone, when anything lives there (SQLite)."""
+    config = settings.config
+    if "sqlite" not in {config.state.adapter, config.streams.adapter, config.events.adapter}:
+        return None
+    return DataDirClaim(settings.data_dir, f"motia {settings.mode} on http://{settings.host}:{settings.port}")
 
 
 def _refuse(summary: LoadSummary) -> None:

@@ -13,6 +13,7 @@ from ._json import (
     encode_json,
 )
 from ._migrations import Migration, SchemaError
+from ._owner import DataDirClaim, DataDirInUse
 from ._schema import MIGRATIONS
 from ._writer import WriterClosedError
 
@@ -20,6 +21,8 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_WRITABLE_JSON_DEPTH",
     "MIGRATIONS",
+    "DataDirClaim",
+    "DataDirInUse",
     "JsonObject",
     "JsonValue",
     "Migration",
