@@ -64,8 +64,12 @@ def bench_http(
     connections: int,
     load: Callable[..., dict[str, Any]],
     log: Callable[[str], None],
+    references: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Interleave the targets round by round (order rotated), so drift on a noisy machine hits all alike."""
+    """Interleave the targets round by round (order rotated), so drift on a noisy machine hits all alike.
+
+    Ratios and deltas are taken against the first target (the baseline) and, under ``vs``, against each
+    of ``references`` too."""
     names = list(servers)
     for name in names:  # warm-up: JIT, caches, connection setup
         server, path = servers[name]
@@ -100,14 +104,22 @@ def bench_http(
             "runs": results,
         }
         if name != baseline:
-            pairs = list(zip(results, runs[baseline], strict=True))
-            # Ratios and deltas are taken per round (against the baseline run next to it), then the median.
-            entry["rps_ratio_rounds"] = [r["rps"] / b["rps"] for r, b in pairs]
-            entry["rps_ratio"] = statistics.median(entry["rps_ratio_rounds"])
-            entry["added_p50_ms"] = statistics.median(r["p50_ms"] - b["p50_ms"] for r, b in pairs)
-            entry["added_p99_ms"] = statistics.median(r["p99_ms"] - b["p99_ms"] for r, b in pairs)
-            entry["added_server_cpu_us_per_req"] = statistics.median(
-                r["server_cpu_us_per_req"] - b["server_cpu_us_per_req"] for r, b in pairs
-            )
+            entry.update(_against(results, runs[baseline]))
+        entry["vs"] = {ref: _against(results, runs[ref]) for ref in references if ref != name}
         summary[name] = entry
     return summary
+
+
+def _against(results: list[dict[str, Any]], reference: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per round (against the reference's run next to it), then the median."""
+    pairs = list(zip(results, reference, strict=True))
+    ratios = [r["rps"] / b["rps"] for r, b in pairs]
+    return {
+        "rps_ratio_rounds": ratios,
+        "rps_ratio": statistics.median(ratios),
+        "added_p50_ms": statistics.median(r["p50_ms"] - b["p50_ms"] for r, b in pairs),
+        "added_p99_ms": statistics.median(r["p99_ms"] - b["p99_ms"] for r, b in pairs),
+        "added_server_cpu_us_per_req": statistics.median(
+            r["server_cpu_us_per_req"] - b["server_cpu_us_per_req"] for r, b in pairs
+        ),
+    }

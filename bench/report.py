@@ -49,7 +49,9 @@ def verdicts(results: dict[str, Any]) -> dict[str, Any]:
     api1 = results["api"].get("c1", {})
     emit = results["emit"]["sqlite"]
     boot = results["boot"]
-    ratio_min, added_max = TARGETS["api_rps_ratio_min"], TARGETS["api_added_p50_ms_max"]
+    pets = results.get("pets", {})
+    ratio_min, added_max = TARGETS["api_rps_ratio_fastapi_min"], TARGETS["api_added_p50_ms_max"]
+    quart_ratio_min, pet_max = TARGETS["api_rps_ratio_min"], TARGETS["pet_quarantine_p50_ms_max"]
     emit_max, boot_max, rss_max = (
         TARGETS["emit_p50_ms_max"],
         TARGETS["boot_s_max"],
@@ -58,10 +60,16 @@ def verdicts(results: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for lang in LANGS:
         ratio = api[lang]["rps_ratio"]
-        out[f"api_{lang}_rps_ratio"] = {
+        out[f"api_{lang}_rps_ratio_fastapi"] = {
             "value": ratio,
             "target": f">= {ratio_min:.2f}",
             "met": ratio >= ratio_min,
+        }
+        quart_ratio = api[lang]["vs"]["bare"]["rps_ratio"]
+        out[f"api_{lang}_rps_ratio_quart"] = {
+            "value": quart_ratio,
+            "target": f">= {quart_ratio_min:.2f}",
+            "met": quart_ratio >= quart_ratio_min,
         }
         added = api[lang]["added_p50_ms"]
         out[f"api_{lang}_added_p50_ms_c32"] = {
@@ -78,6 +86,13 @@ def verdicts(results: dict[str, Any]) -> dict[str, Any]:
             }
         p50 = emit[lang]["p50_ms"]
         out[f"emit_{lang}_p50_ms"] = {"value": p50, "target": f"<= {emit_max}", "met": p50 <= emit_max}
+        if lang in pets:
+            visible = pets[lang]["p50_ms"]
+            out[f"pet_{lang}_quarantine_p50_ms"] = {
+                "value": visible,
+                "target": f"<= {pet_max}",
+                "met": visible <= pet_max,
+            }
     out["boot_45_steps_s"] = {
         "value": boot["worst_s"],
         "target": f"<= {boot_max} (worst boot)",
@@ -92,30 +107,43 @@ def print_report(results: dict[str, Any]) -> None:
     m = results["machine"]
     print(
         f"\n=== motia-supervisor bench  ({m['date']}; {m['nproc']} x {m['cpu_model']}; "
+        f"load average at start {', '.join(f'{x:.1f}' for x in m['load_avg_at_start'])}; "
         f"load via {results['load_generator']})"
     )
+    if m.get("competitors"):
+        print("  baselines: " + ", ".join(f"{k} {v}" for k, v in m["competitors"].items()))
     for key, title in (("c32", f"{CONNECTIONS} keep-alive connections"), ("c1", "1 connection (unloaded)")):
         table = results["api"].get(key)
         if not table:
             continue
         rounds = results["config"]["rounds_c1" if key == "c1" else "rounds"]
         print(f"\nHTTP GET, {title}; medians of {rounds} interleaved rounds")
+        print("  (ratio, +p50, +p99, range: against FastAPI/uvicorn; vs express, vs quart: req/s ratios)")
         print(
-            f"  {'target':<14}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'+p50':>8}{'p99 ms':>9}{'+p99':>8}"
-            f"{'srv us/req':>12}{'runner us/req':>15}{'ratio range':>15}{'foreign':>9}"
+            f"  {'target':<18}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'+p50':>8}{'p99 ms':>9}{'+p99':>8}"
+            f"{'srv us/req':>12}{'runner us/req':>15}{'ratio range':>15}{'vs express':>12}{'vs quart':>10}"
+            f"{'foreign':>9}"
         )
         for name, row in table.items():
-            label = {"bare": "bare quart", "asgi": "bare ASGI *"}.get(name, f"api step {name}")
+            label = {
+                "fastapi": "FastAPI/uvicorn",
+                "express": "Express/Node",
+                "bare": "bare quart",
+                "asgi": "bare ASGI *",
+            }.get(name, f"api step {name}")
             ratio = f"{row['rps_ratio'] * 100:6.1f}%" if "rps_ratio" in row else "      -"
             dp50 = f"{row['added_p50_ms']:+8.2f}" if "added_p50_ms" in row else "       -"
             dp99 = f"{row['added_p99_ms']:+8.2f}" if "added_p99_ms" in row else "       -"
             spread = row.get("rps_ratio_rounds")
             span = f"{min(spread) * 100:5.1f}-{max(spread) * 100:5.1f}%" if spread else "-"
+            vs = row.get("vs", {})
+            express = f"{vs['express']['rps_ratio'] * 100:6.1f}%" if "express" in vs else "-"
+            quart = f"{vs['bare']['rps_ratio'] * 100:6.1f}%" if "bare" in vs else "-"
             print(
-                f"  {label:<14}{row['rps']:9.0f}{ratio:>8}{row['p50_ms']:9.2f}{dp50}"
+                f"  {label:<18}{row['rps']:9.0f}{ratio:>8}{row['p50_ms']:9.2f}{dp50}"
                 f"{row['p99_ms']:9.2f}{dp99}"
                 f"{row['server_cpu_us_per_req']:12.0f}{row['runner_cpu_us_per_req']:15.0f}"
-                f"{span:>15}{row['foreign_cpu_pct']:8.1f}%"
+                f"{span:>15}{express:>12}{quart:>10}{row['foreign_cpu_pct']:8.1f}%"
             )
     for adapter, table in results["emit"].items():
         print(f"\nemit -> handler start ({adapter} event queue), one at a time")
@@ -126,6 +154,16 @@ def print_report(results: dict[str, Any]) -> None:
             print(
                 f"  {lang:<6}{row['samples']:5d}{row['p50_ms']:9.2f}{row['p90_ms']:9.2f}{row['p99_ms']:9.2f}"
                 f"{row['min_ms']:9.2f}{row['emit_response_p50_ms']:14.2f}"
+            )
+    if results.get("pets"):
+        print("\npet app: POST /<lang>/pets -> GET /<lang>/pets/:id shows in_quarantine, one pet at a time")
+        print(
+            f"  {'lang':<6}{'n':>5}{'p50 ms':>9}{'p90 ms':>9}{'min ms':>9}{'POST p50':>10}{'GET rtt p50':>13}"
+        )
+        for lang, row in results["pets"].items():
+            print(
+                f"  {lang:<6}{row['samples']:5d}{row['p50_ms']:9.2f}{row['p90_ms']:9.2f}{row['min_ms']:9.2f}"
+                f"{row['post_p50_ms']:10.2f}{row['poll_rtt_p50_ms']:13.2f}"
             )
     boot = results["boot"]
     warm = boot["warm_median_s"]

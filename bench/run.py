@@ -3,12 +3,15 @@
 Usage: .venv/bin/python bench/run.py [--quick] [--profile] [--json PATH]
 
 What it measures (bench/README.md explains each, and the targets):
-  a. bare quart + hypercorn hello world: req/s and p50/p99 at 32 keep-alive connections (the baseline);
+  a. the baselines, one trivial JSON hello each: FastAPI on uvicorn (the reference of issue 14) and Express
+     on Node, from a bench-only environment (bench/competitors.py), bare quart + hypercorn and a bare ASGI
+     callable on hypercorn: req/s and p50/p99 at 32 keep-alive connections;
   b. a trivial GET api step in TypeScript, JavaScript and Python behind ``motia start``, measured the same
-     way, interleaved with the baseline round by round; also at 1 connection (unloaded latency);
+     way, interleaved with the baselines round by round; also at 1 connection (unloaded latency);
   c. emit -> handler-start latency per language (POST /__motia/emit, one at a time);
   d. boot time of a 45-step project (15 per language): spawn of ``motia start`` -> first 200 of an api step;
-  e. idle RSS of the supervisor plus all its runner processes for that project.
+  e. idle RSS of the supervisor plus all its runner processes for that project;
+  f. the pet app: POST /<lang>/pets -> the pet visible in_quarantine (bench/pet_bench.py).
 
 The load generator is wrk (``apt-get install -y wrk``) with one thread, so that it takes as little of the
 two cores as possible; without wrk a Python asyncio client is used instead, with a warning: it competes
@@ -29,10 +32,13 @@ from typing import Any
 
 from baselines import BARE_APP, BARE_ASGI_APP
 from boot_bench import bench_boot
+from competitors import argv as competitor_argv
+from competitors import ensure_env, versions
 from constants import BENCH, CONNECTIONS, LANGS
 from emit_bench import bench_emit
 from http_bench import bench_http
 from load import run_python_load, run_wrk
+from pet_bench import bench_pets
 from profiling import profile_http
 from projects import write_bench_project
 from report import machine, print_report, verdicts
@@ -51,6 +57,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, help="interleaved rounds of the HTTP benchmark")
     parser.add_argument("--duration", type=float, help="seconds per HTTP run")
     parser.add_argument("--emit-samples", type=int, help="emits per language")
+    parser.add_argument("--pet-samples", type=int, help="pets created per language (f)")
     parser.add_argument(
         "--python-client", action="store_true", help="use the Python load generator even if wrk exists"
     )
@@ -59,6 +66,7 @@ def main() -> int:
     rounds = args.rounds or (1 if args.quick else 3)
     duration = args.duration or (3.0 if args.quick else 10.0)
     emit_samples = args.emit_samples or (100 if args.quick else 300)
+    pet_samples = args.pet_samples or (10 if args.quick else 40)
     warm_boots = 1 if args.quick else 3
 
     def log(message: str) -> None:
@@ -77,8 +85,9 @@ def main() -> int:
                 "2 CPUs: req/s will be lower and latencies higher; only ratios within this run mean anything."
             )
 
+    competitors = ensure_env(log)
     results: dict[str, Any] = {
-        "machine": machine(),
+        "machine": {**machine(), "competitors": versions(competitors)},
         "load_generator": generator,
         "config": {
             "quick": args.quick,
@@ -87,6 +96,7 @@ def main() -> int:
             "duration_s": duration,
             "connections": CONNECTIONS,
             "emit_samples": emit_samples,
+            "pet_samples": pet_samples,
             "warm_boots": warm_boots,
         },
         "api": {},
@@ -97,23 +107,31 @@ def main() -> int:
         (workdir / "bare.py").write_text(BARE_APP, encoding="utf-8")
         (workdir / "asgi.py").write_text(BARE_ASGI_APP, encoding="utf-8")
         project = write_bench_project(workdir / "project")
+        fastapi_port, express_port = free_port(), free_port()
         bare_port, asgi_port, motia_port = free_port(), free_port(), free_port()
+        fastapi = Server.spawn("fastapi", competitor_argv(competitors, "fastapi", fastapi_port), fastapi_port)
+        express = Server.spawn("express", competitor_argv(competitors, "express", express_port), express_port)
         bare = Server.spawn("bare", [sys.executable, str(workdir / "bare.py"), str(bare_port)], bare_port)
         asgi = Server.spawn("asgi", [sys.executable, str(workdir / "asgi.py"), str(asgi_port)], asgi_port)
         motia = Server.spawn("motia", motia_argv(project, motia_port), motia_port)
-        with running([bare, asgi, motia]):
-            bare.wait_ready("/hello")
-            asgi.wait_ready("/hello")
+        with running([fastapi, express, bare, asgi, motia]):
+            for server in (fastapi, express, bare, asgi):
+                server.wait_ready("/hello")
             motia.wait_ready("/py/hello")
             targets = {
+                "fastapi": (fastapi, "/hello"),
+                "express": (express, "/hello"),
                 "bare": (bare, "/hello"),
                 **{lang: (motia, f"/{lang}/hello") for lang in LANGS},
                 "asgi": (asgi, "/hello"),
             }
+            refs = ("express", "bare")
             log(f"[a+b] HTTP, {CONNECTIONS} connections, {rounds} round(s) of {duration:g} s per target")
-            results["api"]["c32"] = bench_http(targets, rounds, duration, CONNECTIONS, load, log)
+            results["api"]["c32"] = bench_http(targets, rounds, duration, CONNECTIONS, load, log, refs)
             log("[a+b] HTTP, 1 connection")
-            results["api"]["c1"] = bench_http(targets, max(1, rounds - 1), min(duration, 5.0), 1, load, log)
+            results["api"]["c1"] = bench_http(
+                targets, max(1, rounds - 1), min(duration, 5.0), 1, load, log, refs
+            )
             log(f"[c] emit -> handler start, {emit_samples} per language (sqlite queue, the default)")
             results["emit"]["sqlite"] = bench_emit(motia, emit_samples, warmup=20, gap=0.005)
             if args.profile:
@@ -122,6 +140,8 @@ def main() -> int:
                 prof_dir = BENCH / "profiles"
                 prof_dir.mkdir(exist_ok=True)
                 for name, (server, path) in targets.items():
+                    if name == "express":  # py-spy samples Python only
+                        continue
                     raw = prof_dir / f"{name}.raw.txt"
                     profiles[name] = profile_http(server, path, max(duration, 15.0), raw, load)
                 results["profiles"] = profiles
@@ -133,6 +153,8 @@ def main() -> int:
                 memq.wait_ready("/py/hello")
                 log(f"[c] emit -> handler start, {emit_samples} per language (memory queue)")
                 results["emit"]["memory"] = bench_emit(memq, emit_samples, warmup=20, gap=0.005)
+        log(f"[f] pet app: POST /<lang>/pets -> in_quarantine, {pet_samples} per language")
+        results["pets"] = bench_pets(workdir, pet_samples, warmup=5, gap=0.05)
         log("[d+e] boot time and idle memory, 45 steps")
         results["boot"] = bench_boot(workdir, warm_boots, idle_wait=2.0 if args.quick else 5.0, log=log)
 
