@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hypercorn.asyncio import serve
 
+from supervisor.cli import _event_loop
 from supervisor.cli._dotenv import DotEnv
 from supervisor.cli._generate import refresh_types, wants_types
 from supervisor.cli._hypercorn import hypercorn_config, skip_cancelled_connections
@@ -109,7 +110,7 @@ def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> in
         _logger.error("%s", exc)
         return 1
     try:
-        return asyncio.run(_serve(settings, listener, dotenv))
+        return _event_loop.run(_serve(settings, listener, dotenv))
     finally:
         listener.close()
         if claim is not None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
 _logger = logging.getLogger("motia.realtime")
 
@@ -68,10 +68,12 @@ def find_direct_socket(asgi_send: Any) -> DirectSocket | None:
             _fall_back(f"found {type(hop).__name__} where hypercorn's {expected} was expected")
             return None
     transport = getattr(getattr(hop, "writer", None), "transport", None)
-    if not isinstance(transport, asyncio.WriteTransport):
-        _fall_back("hypercorn's TCPServer has no asyncio write transport")
+    # asyncio's own transports are WriteTransports; uvloop's (supervisor/cli/_event_loop.py) have the
+    # same methods without the base class
+    if not all(callable(getattr(transport, name, None)) for name in ("write", "is_closing", "abort")):
+        _fall_back(f"hypercorn's TCPServer has no write transport (found {type(transport).__name__})")
         return None
-    return DirectSocket(transport, stream)
+    return DirectSocket(cast(asyncio.WriteTransport, transport), stream)
 
 
 def _state_name(stream: Any) -> str | None:
