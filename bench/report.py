@@ -112,6 +112,9 @@ def print_report(results: dict[str, Any]) -> None:
     )
     if m.get("competitors"):
         print("  baselines: " + ", ".join(f"{k} {v}" for k, v in m["competitors"].items()))
+    for proc in results.get("native_modules", []):
+        upb, uvloop = ("yes" if proc[key] else "no" for key in ("protobuf_upb", "uvloop"))
+        print(f"  motia process {proc['cmd'][:60]:<60} protobuf upb: {upb}, uvloop: {uvloop}")
     for key, title in (("c32", f"{CONNECTIONS} keep-alive connections"), ("c1", "1 connection (unloaded)")):
         table = results["api"].get(key)
         if not table:

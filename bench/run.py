@@ -42,7 +42,7 @@ from pet_bench import bench_pets
 from profiling import profile_http
 from projects import write_bench_project
 from report import machine, print_report, verdicts
-from servers import Server, free_port, motia_argv, running
+from servers import Server, free_port, motia_argv, native_modules, running
 
 
 def main() -> int:
@@ -118,6 +118,7 @@ def main() -> int:
             for server in (fastapi, express, bare, asgi):
                 server.wait_ready("/hello")
             motia.wait_ready("/py/hello")
+            results["native_modules"] = native_modules(motia)
             targets = {
                 "fastapi": (fastapi, "/hello"),
                 "express": (express, "/hello"),

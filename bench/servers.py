@@ -129,3 +129,21 @@ def running(servers: list[Server]) -> Iterator[None]:
     finally:
         for server in servers:
             server.stop()
+
+
+def native_modules(server: Server) -> list[dict[str, object]]:
+    """Per process of the server's tree: whether protobuf's upb C extension and uvloop are loaded
+    (from /proc/<pid>/maps, Linux), so a run shows what it measured rather than what was expected."""
+    out: list[dict[str, object]] = []
+    for proc in server.tree():
+        with contextlib.suppress(OSError, psutil.Error):
+            maps = Path(f"/proc/{proc.pid}/maps").read_text()
+            out.append(
+                {
+                    "pid": proc.pid,
+                    "cmd": " ".join(proc.cmdline())[:80],
+                    "protobuf_upb": "/google/_upb/" in maps,
+                    "uvloop": "/uvloop/" in maps,
+                }
+            )
+    return out
