@@ -44,6 +44,12 @@ def main() -> int:
     )
     parser.add_argument("--a", nargs="*", default=[], metavar="KEY=VALUE", help="environment of A")
     parser.add_argument("--b", nargs="*", default=[], metavar="KEY=VALUE", help="environment of B")
+    parser.add_argument(
+        "--b-front",
+        choices=("hypercorn", "uvicorn"),
+        default="hypercorn",
+        help="B's HTTP server (experiment)",
+    )
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--emit-rounds", type=int, default=4)
