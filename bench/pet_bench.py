@@ -13,6 +13,9 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
+import statistics
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,9 @@ NO_OPENAI = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": "", "OPENAI_MODEL": ""}
 
 
 def write_pet_project(root: Path) -> Path:
-    shutil.copytree(REPO / "steps", root / "steps", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "steps", root / "steps", ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True
+    )
     for name in PROJECT_FILES:
         if (REPO / name).exists():
             shutil.copy2(REPO / name, root / name)
@@ -73,10 +78,12 @@ def _one_pet(
     }
 
 
-def bench_pets(workdir: Path, samples: int, warmup: int, gap: float) -> dict[str, Any]:
-    project = write_pet_project(workdir / "pet-app")
+def bench_pets(
+    workdir: Path, samples: int, warmup: int, gap: float, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
     port = free_port()
-    server = Server.spawn("pet-app", motia_argv(project, port), port, env=NO_OPENAI)
+    server = Server.spawn("pet-app", motia_argv(project, port), port, env={**NO_OPENAI, **(env or {})})
     out: dict[str, Any] = {}
     with running([server]):
         server.wait_ready("/__motia/health")
@@ -104,3 +111,39 @@ def bench_pets(workdir: Path, samples: int, warmup: int, gap: float) -> dict[str
             post.close()
             poll.close()
     return out
+
+
+MEMORY = {
+    "MOTIA_STATE_ADAPTER": "memory",
+    "MOTIA_STREAMS_ADAPTER": "memory",
+    "MOTIA_EVENTS_ADAPTER": "memory",
+}
+
+
+def main() -> int:
+    """What the durable writes cost the flow: SQLite (the default) against the memory adapters,
+    alternating rounds. ``.venv/bin/python bench/pet_bench.py [rounds] [samples]``"""
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    samples = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+    medians: dict[str, dict[str, list[float]]] = {"sqlite": {}, "memory": {}}
+    with tempfile.TemporaryDirectory(prefix="motia-pets-") as tmp:
+        for round_index in range(rounds):
+            order = ("sqlite", "memory") if round_index % 2 == 0 else ("memory", "sqlite")
+            for name in order:
+                result = bench_pets(
+                    Path(tmp), samples, warmup=3, gap=0.05, env=MEMORY if name == "memory" else None
+                )
+                for lang, row in result.items():
+                    medians[name].setdefault(lang, []).append(row["p50_ms"])
+                print(name, {lang: round(row["p50_ms"], 2) for lang, row in result.items()}, flush=True)
+    for name, per_lang in medians.items():
+        print(
+            name,
+            "median of round p50s:",
+            {lang: round(statistics.median(v), 2) for lang, v in per_lang.items()},
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
