@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import os
-import uuid
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 

@@ -129,7 +129,9 @@ async def test_concurrent_enqueues_get_distinct_ids(queue: EventQueue) -> None:
 
 
 @pytest.mark.parametrize("kind", DURABLE_KINDS)
-async def test_durable_pending_survives_a_crash(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+async def test_durable_pending_survives_a_crash(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     harness = await open_harness(kind, tmp_path / ".motia" / "motia.db", request)
     delivered, undelivered = await harness.adapter.enqueue(
         "t", {"n": 1}, "tr", [Target("a", 0.0), Target("b", 2.0)], "g"

@@ -112,7 +112,9 @@ async def test_concurrent_writes_all_land(store: StateStore) -> None:
 
 
 @pytest.mark.parametrize("kind", DURABLE_KINDS)
-async def test_durable_state_survives_reopen(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+async def test_durable_state_survives_reopen(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     harness = await open_harness(kind, tmp_path / ".motia" / "motia.db", request)
     await harness.adapter.set("g", "b", {"v": 1})
     await harness.adapter.set("g", "a", [1, 2])

@@ -1,4 +1,4 @@
-"""The durable event queue (memory, SQLite, Redis) and the bus that delivers its events to subscriber steps."""
+"""The durable event queue (memory, SQLite, Redis) and the bus that delivers its events to steps."""
 
 from ._attempt import Deliver
 from ._bus import EventBus, PolicyFor

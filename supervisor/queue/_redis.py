@@ -447,9 +447,7 @@ def _delivery(row: Sequence[Any]) -> Delivery:
 class RedisEventQueue:
     """The queue on a shared ``RedisConnection``; the connection's owner closes the connection."""
 
-    def __init__(
-        self, redis: RedisConnection, consumer_timeout: float = DEFAULT_CONSUMER_TIMEOUT_S
-    ) -> None:
+    def __init__(self, redis: RedisConnection, consumer_timeout: float = DEFAULT_CONSUMER_TIMEOUT_S) -> None:
         self._redis = redis
         self._prefix = redis.key("q:")
         self._me = redis.node
@@ -517,7 +515,9 @@ class RedisEventQueue:
         found = []
         for name in ("delayed", "delayed-iso"):
             first = await self._redis.call(
-                client.zrangebyscore(self._prefix + name, f"({after!r}", "+inf", start=0, num=1, withscores=True)
+                client.zrangebyscore(
+                    self._prefix + name, f"({after!r}", "+inf", start=0, num=1, withscores=True
+                )
             )
             if first:
                 found.append(float(first[0][1]))
@@ -572,7 +572,9 @@ class RedisEventQueue:
         letters: list[DeadLetter] = []
         start = "-"
         while limit is None or len(letters) < limit:
-            batch = await self._redis.call(self._redis.client.xrange(self._prefix + "dead", start, "+", count=500))
+            batch = await self._redis.call(
+                self._redis.client.xrange(self._prefix + "dead", start, "+", count=500)
+            )
             if not batch:
                 break
             for _, values in batch:
@@ -583,7 +585,9 @@ class RedisEventQueue:
         return letters if limit is None else letters[:limit]
 
     async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
-        rows = await self._redis.run(self._replay, (), [self._prefix, repr(time.time()), "one", dead_letter_id])
+        rows = await self._redis.run(
+            self._replay, (), [self._prefix, repr(time.time()), "one", dead_letter_id]
+        )
         if not rows:
             raise unknown("dead letter", dead_letter_id)
         return _delivery(rows[0])
@@ -621,7 +625,10 @@ class RedisEventQueue:
                 await self._write_unacked()
                 released = await self.release_claims()  # the others take them at once, not after the timeout
                 if released:
-                    _logger.info("handed %d unfinished deliveries back to the queue for the other supervisors", released)
+                    _logger.info(
+                        "handed %d unfinished deliveries back to the queue for the other supervisors",
+                        released,
+                    )
             except RedisUnavailable:
                 pass
 

@@ -62,7 +62,11 @@ class RedisStateStore:
         self._clear = redis.script(_CLEAR)
 
     def _keys(self, group_id: str) -> list[str]:
-        return [self._redis.key("state", group_id), self._redis.key("state-order", group_id), self._groups_key]
+        return [
+            self._redis.key("state", group_id),
+            self._redis.key("state-order", group_id),
+            self._groups_key,
+        ]
 
     async def get(self, group_id: str, key: str) -> JsonValue | None:
         blob = await self._redis.call(self._redis.client.hget(self._redis.key("state", group_id), key))
@@ -83,7 +87,9 @@ class RedisStateStore:
     async def items(self, group_id: str) -> dict[str, JsonValue]:
         keys, values = await self._redis.run(self._items, self._keys(group_id))
         return {
-            key.decode(): decode_json(value) for key, value in zip(keys, values, strict=True) if value is not None
+            key.decode(): decode_json(value)
+            for key, value in zip(keys, values, strict=True)
+            if value is not None
         }
 
     async def clear(self, group_id: str) -> None:

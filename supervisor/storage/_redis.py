@@ -15,6 +15,7 @@ Redis Cluster does not: the adapters are for a standalone Redis.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import os
@@ -22,7 +23,7 @@ import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
@@ -31,7 +32,6 @@ from redis.commands.core import AsyncScript
 
 _logger = logging.getLogger("motia.redis")
 
-T = TypeVar("T")
 MessageHandler = Callable[[bytes], None]
 
 PROBE_EVERY_S = 2.0
@@ -91,7 +91,7 @@ class RedisConnection:
         except _LOST as exc:
             await connection.client.aclose()
             raise RedisUnavailable(
-                f"cannot reach Redis at {redacted(url)}: {exc} (the URL comes from the \"redis\" section "
+                f'cannot reach Redis at {redacted(url)}: {exc} (the URL comes from the "redis" section '
                 "of motia.config.json or MOTIA_REDIS_URL; is redis-server running there?)"
             ) from None
         except redis_errors.ResponseError as exc:  # e.g. NOAUTH, WRONGPASS
@@ -100,7 +100,9 @@ class RedisConnection:
         version = str(info.get("redis_version", "0"))
         if int(version.split(".")[0]) < 7:
             await connection.client.aclose()
-            raise RedisUnavailable(f"Redis at {redacted(url)} is version {version}; motia needs Redis 7 or newer")
+            raise RedisUnavailable(
+                f"Redis at {redacted(url)} is version {version}; motia needs Redis 7 or newer"
+            )
         _logger.info("connected to Redis %s at %s (keys prefixed %r)", version, redacted(url), prefix)
         connection._watcher = asyncio.get_running_loop().create_task(connection._watch(), name="redis-watch")
         return connection
@@ -114,8 +116,10 @@ class RedisConnection:
     async def run(self, script: AsyncScript, keys: Sequence[str] = (), args: Sequence[Any] = ()) -> Any:
         return await self.call(script(keys=list(keys), args=list(args)))
 
-    async def call(self, command: Awaitable[T]) -> T:
-        """Await one command; a lost connection becomes ``RedisUnavailable`` (and is reported)."""
+    async def call(self, command: Awaitable[Any]) -> Any:
+        """Await one command; a lost connection becomes ``RedisUnavailable`` (and is reported).
+
+        Any: redis-py types its replies loosely, callers say what they read."""
         if not self.available:
             if inspect.iscoroutine(command):
                 command.close()  # never sent: nothing to await
@@ -171,10 +175,8 @@ class RedisConnection:
             self._lost(RuntimeError("pub/sub listener failed"))
         finally:
             self._subscribed.clear()
-            try:
-                await asyncio.shield(pubsub.aclose())
-            except Exception:  # the connection is gone anyway
-                pass
+            with contextlib.suppress(Exception):  # the connection is gone anyway
+                await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
 
     # ------------------------------------------------------------------ the watcher
 
@@ -195,10 +197,8 @@ class RedisConnection:
         tries = 0
         while not self._closed:
             if self.available:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._suspect.wait(), PROBE_EVERY_S)
-                except TimeoutError:
-                    pass
                 self._suspect.clear()
             else:
                 delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(tries, 10))
@@ -233,7 +233,9 @@ class RedisConnection:
                     await self._subscribed.wait()
                 self.available = True
                 _logger.warning(
-                    "reconnected to Redis at %s after %.1fs", redacted(self.url), time.monotonic() - self._down_since
+                    "reconnected to Redis at %s after %.1fs",
+                    redacted(self.url),
+                    time.monotonic() - self._down_since,
                 )
                 for callback in self._reconnect_callbacks:
                     try:
@@ -246,5 +248,7 @@ class RedisConnection:
         for task in (self._watcher, self._subscriber):
             if task is not None:
                 task.cancel()
-        await asyncio.gather(*(t for t in (self._watcher, self._subscriber) if t is not None), return_exceptions=True)
+        await asyncio.gather(
+            *(t for t in (self._watcher, self._subscriber) if t is not None), return_exceptions=True
+        )
         await self.client.aclose()
