@@ -38,6 +38,8 @@ PROBE_EVERY_S = 2.0
 MAX_CONNECTIONS = 64
 BACKOFF_BASE_S = 0.25
 BACKOFF_CAP_S = 5.0
+PUBSUB_CLOSE_S = 1.0
+PUBSUB_READ_S = 0.5
 _LOST = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 
 
@@ -155,8 +157,11 @@ class RedisConnection:
         try:
             await pubsub.subscribe(*self._handlers)
             self._subscribed.set()
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            this = asyncio.current_task()
+            # redis-py's blocking read can swallow a cancellation: bounded reads, and a cancelled
+            # task (close, or the watcher restarting the feed) stops at the next one.
+            while this is None or not this.cancelling():
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=PUBSUB_READ_S)
                 if message is None or message.get("type") != "message":
                     continue
                 channel = message["channel"]
@@ -175,12 +180,16 @@ class RedisConnection:
             self._lost(RuntimeError("pub/sub listener failed"))
         finally:
             self._subscribed.clear()
-            with contextlib.suppress(Exception):  # the connection is gone anyway
-                await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
+            # Bounded: redis-py's close of a pub/sub cancelled mid-read can wait forever (and a
+            # supervisor that stops must not); the pool's close drops the connection anyway.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), PUBSUB_CLOSE_S)  # type: ignore[no-untyped-call]
 
     # ------------------------------------------------------------------ the watcher
 
     def _lost(self, exc: BaseException) -> None:
+        if self._closed:  # our own close cut a command short: not an outage
+            return
         self._last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if self.available:
             self.available = False
