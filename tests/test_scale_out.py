@@ -18,8 +18,8 @@ import pytest
 
 from tests.support.project import write_project
 from tests.support.raw_socket import RawSocket
-from tests.support.redis_server import RedisServer
-from tests.support.server import MotiaServer, eventually
+from tests.support.redis_server import RedisServer, redis_server_binary
+from tests.support.server import MotiaServer, eventually, free_port, run_motia
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +32,11 @@ HANDLE = """
       await new Promise((resolve) => setTimeout(resolve, input.sleep || 0))
       fs.appendFileSync(process.env.SCALE_OUT_LOG, `${input.n} ${process.env.SUPERVISOR_LABEL}\\n`)
     }
+"""
+
+COUNT = """
+    exports.config = { type: 'api', name: 'Count', path: '/count', method: 'GET', emits: [] }
+    exports.handler = async (_req, { state }) => ({ status: 200, body: { n: (await state.getGroup('g')).length } })
 """
 
 FILES = {
@@ -200,3 +205,45 @@ def test_killing_one_supervisor_mid_load_loses_no_event(start_pair: StartPair) -
     # duplicates only of what A was running when it died (at most its window of claims)
     duplicates = [n for n, count in runs.items() if count > 1]
     assert len(duplicates) <= 256, duplicates
+
+
+def test_redis_lost_while_running_answers_503_then_recovers(tmp_path: Path) -> None:
+    binary = redis_server_binary()
+    redis = RedisServer(tmp_path / "redis", binary)
+    project = write_project(
+        tmp_path / "project", {"steps/count.step.js": COUNT, "steps/handle.step.js": HANDLE}
+    )
+    server = MotiaServer(project, mode="start", env={"MOTIA_REDIS_URL": redis.url})
+    try:
+        server.wait_ready(timeout=90)
+        assert server.client.get("/count").status_code == 200
+        redis.stop()
+        # the first request may be the one that finds Redis gone: it answers 503 too
+        response = eventually(lambda: (r := server.client.get("/count")).status_code == 503 and r, timeout=20)
+        assert response.headers["retry-after"] == "1"
+        assert "Redis at redis://127.0.0.1" in response.json()["message"]
+        assert server.client.get("/__motia/health").json()["status"] == "degraded"
+        assert server.client.post("/__motia/emit", json={"topic": "job", "data": {}}).status_code == 503
+        redis = RedisServer(tmp_path / "redis", binary, port=redis.port)
+        eventually(lambda: server.client.get("/count").status_code == 200, timeout=30)
+        assert server.client.get("/__motia/health").json()["status"] == "ok"
+        assert "lost the connection to Redis" in server.output
+        assert "reconnected to Redis" in server.output
+    finally:
+        server.stop()
+        redis.stop()
+
+
+def test_an_unreachable_redis_at_start_is_one_clear_error(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {"steps/count.step.js": COUNT})
+    port = free_port()
+    done = run_motia(
+        "start", "--project", str(project), "-p", str(free_port()),
+        cwd=project, env={"MOTIA_REDIS_URL": f"redis://:secret@127.0.0.1:{port}/0"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert f"cannot reach Redis at redis://:***@127.0.0.1:{port}/0" in output
+    assert "MOTIA_REDIS_URL" in output
+    assert "secret" not in output
+    assert "Traceback" not in output

@@ -17,8 +17,8 @@ from tests.support.server import free_port
 class RedisServer:
     """``redis-server`` on a free port of 127.0.0.1 with its files in ``directory``; stopped by its pid."""
 
-    def __init__(self, directory: Path, binary: str) -> None:
-        self.port = free_port()
+    def __init__(self, directory: Path, binary: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
