@@ -140,17 +140,15 @@ def test_events_emitted_through_both_supervisors_are_each_handled_once(start_pai
 
 def test_a_cron_every_second_fires_once_per_tick_across_two_supervisors(start_pair: StartPair) -> None:
     pair = start_pair({"steps/tick.step.js": FILES["steps/tick.step.js"]})
-    time.sleep(11.5)
+    time.sleep(12.5)
     pair.stop()
-    stamps = [
-        (int(ms), label) for ms, label in (line.split() for line in pair.ticks.read_text().splitlines())
-    ]
-    seconds = Counter(ms // 1000 for ms, _ in stamps)
-    assert [second for second, count in seconds.items() if count > 1] == [], stamps
-    # the 10 full seconds in the middle of the run each fired once (not twice: once per supervisor)
-    first = min(seconds)
-    middle = [second for second in seconds if first < second <= first + 10]
-    assert len(middle) == 10, sorted(seconds)
+    stamps = sorted(int(line.split()[0]) for line in pair.ticks.read_text().splitlines())
+    # Both supervisors were up for these 10 s: 10 ticks fired (20 if each fired its own). The
+    # handler's clock, not the tick's, is what is recorded: a tick late on a busy machine may land
+    # in the next second, hence a count over the window rather than one per second.
+    window = [ms for ms in stamps if stamps[0] + 1000 <= ms < stamps[0] + 11000]
+    assert 9 <= len(window) <= 11, stamps
+    assert len(stamps) <= (stamps[-1] - stamps[0]) // 1000 + 2, stamps
 
 
 def test_a_stream_client_on_one_supervisor_sees_every_write_made_through_the_other(
