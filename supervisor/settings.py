@@ -13,7 +13,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-Adapter = Literal["sqlite", "memory"]
+Adapter = Literal["sqlite", "memory", "redis"]
 Mode = Literal["dev", "start"]
 
 CONFIG_FILE = "motia.config.json"
@@ -102,9 +102,30 @@ class CorsSettings(_Model):
         return self
 
 
+class RedisSettings(_Model):
+    """Where the Redis adapters keep everything (several supervisors share it: README, Scale-out)."""
+
+    #: ``redis://[user:password@]host:port/db`` (``rediss://`` for TLS); also ``MOTIA_REDIS_URL``.
+    #: Set, it is the default of every adapter not chosen explicitly.
+    url: str | None = None
+    #: every key starts with it, so several projects can share one Redis
+    prefix: str = Field("motia:", min_length=1)
+    #: a supervisor's claimed events are taken over by the others when it has not been heard of for
+    #: this long (it refreshes its claims every third of it while it lives)
+    consumer_timeout_s: float = Field(15.0, alias="consumerTimeoutSeconds", gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"{url!r} is not a Redis URL: write redis://host:6379/0 (rediss:// for TLS)")
+        return url
+
+
 class ProjectConfig(_Model):
     """The contents of ``motia.config.json`` (every key optional)."""
 
+    redis: RedisSettings = RedisSettings()
     state: AdapterChoice = AdapterChoice()
     streams: AdapterChoice = AdapterChoice()
     events: EventSettings = EventSettings()
@@ -128,6 +149,30 @@ class ProjectConfig(_Model):
         if value is False:
             return None
         return value
+
+    @model_validator(mode="after")
+    def _redis_adapters(self) -> ProjectConfig:
+        choices: dict[str, AdapterChoice | EventSettings] = {
+            "state": self.state,
+            "streams": self.streams,
+            "events": self.events,
+        }
+        if self.redis.url is not None:  # the default of every adapter not chosen explicitly
+            for choice in choices.values():
+                if "adapter" not in choice.model_fields_set:
+                    choice.adapter = "redis"
+        else:
+            on_redis = [name for name, choice in choices.items() if choice.adapter == "redis"]
+            if on_redis:
+                raise ValueError(
+                    f"{', '.join(on_redis)}: the redis adapter needs a Redis URL: set "
+                    '"redis": {"url": "redis://host:6379/0"} or MOTIA_REDIS_URL'
+                )
+        return self
+
+    @property
+    def uses_redis(self) -> bool:
+        return "redis" in (self.state.adapter, self.streams.adapter, self.events.adapter)
 
 
 class SettingsError(Exception):
@@ -157,6 +202,7 @@ class Settings(BaseModel):
 
 
 _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "MOTIA_REDIS_URL": ("redis", "url"),
     "MOTIA_STATE_ADAPTER": ("state", "adapter"),
     "MOTIA_STREAMS_ADAPTER": ("streams", "adapter"),
     "MOTIA_EVENTS_ADAPTER": ("events", "adapter"),

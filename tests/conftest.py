@@ -3,11 +3,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.redis_server import RedisServer, redis_server_binary
 from tests.support.runner_harness import RunnerHarness, RunnerLanguage, write_project
 from tests.support.server import MotiaServer
 
@@ -78,3 +80,19 @@ def start_runner(tmp_path: Path) -> Iterator[StartRunner]:
     for harness in harnesses:
         harness.close()
     assert [h.garbage for h in harnesses if h.garbage] == []
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server for the session (a failure on CI when it is not installed, a skip elsewhere).
+
+    Tests share it and keep apart by key prefix (``redis_prefix``)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"), redis_server_binary())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_prefix(request: pytest.FixtureRequest) -> str:
+    """A key prefix of this test's own on the shared redis-server."""
+    return f"test:{uuid.uuid4().hex[:12]}:"

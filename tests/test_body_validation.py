@@ -63,6 +63,7 @@ class _Invoker:
     api_timeout_s = 5.0
     expose_errors = False
     cors: CorsSettings | None = None
+    unavailable: str | None = None
 
     async def invoke(
         self,

@@ -1,4 +1,4 @@
-"""EventBus over both queue adapters: fan-out, retries, dead letters, FIFO, delays, recovery."""
+"""EventBus over every queue adapter: fan-out, retries, dead letters, FIFO, delays, recovery."""
 
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ from supervisor.queue import (
     MissingMessageGroup,
     PermanentFailure,
     QueuePolicy,
+    RedisEventQueue,
     SqliteEventQueue,
     Target,
 )
-from supervisor.storage import SqliteDatabase
+from supervisor.storage import RedisConnection, SqliteDatabase
+from tests.support.adapters import ADAPTER_KINDS
 
 FAST = 0.005  # backoff base for tests: 5 ms, 10 ms, 20 ms...
 
@@ -57,17 +59,29 @@ class Recorder:
 class Env:
     """A bus on one queue adapter, with per-step policies."""
 
-    def __init__(self, kind: str, path: Path) -> None:
+    def __init__(self, kind: str, path: Path, redis: tuple[str, str] | None = None) -> None:
         self.kind = kind
         self.path = path
         self.db: SqliteDatabase | None = None
-        self.queue: EventQueue = self._open_queue()
+        self.redis_location = redis
+        self.connection: RedisConnection | None = None
+        self.queue: EventQueue
         self.policies: dict[str, QueuePolicy] = {}
         self.buses: list[EventBus] = []
 
-    def _open_queue(self) -> EventQueue:
+    @classmethod
+    async def open(cls, kind: str, path: Path, redis: tuple[str, str] | None = None) -> Env:
+        env = cls(kind, path, redis)
+        env.queue = await env._open_queue()
+        return env
+
+    async def _open_queue(self) -> EventQueue:
         if self.kind == "memory":
             return MemoryEventQueue()
+        if self.kind == "redis":
+            assert self.redis_location is not None
+            self.connection = await RedisConnection.open(*self.redis_location)
+            return RedisEventQueue(self.connection)
         self.db = SqliteDatabase(self.path)
         return SqliteEventQueue(self.db)
 
@@ -84,7 +98,7 @@ class Env:
     async def restart_storage(self) -> None:
         """Close and reopen the queue's storage, as a new process would."""
         await self.close()
-        self.queue = self._open_queue()
+        self.queue = await self._open_queue()
 
     async def close(self) -> None:
         for bus in self.buses:
@@ -93,11 +107,18 @@ class Env:
         await self.queue.close()
         if self.db is not None:
             await self.db.close()
+            self.db = None
+        if self.connection is not None:
+            await self.connection.close()
+            self.connection = None
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=ADAPTER_KINDS)
 async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Env]:
-    e = Env(request.param, tmp_path / ".motia" / "motia.db")
+    redis = None
+    if request.param == "redis":
+        redis = (request.getfixturevalue("redis_server").url, request.getfixturevalue("redis_prefix"))
+    e = await Env.open(request.param, tmp_path / ".motia" / "motia.db", redis)
     yield e
     await e.close()
 
@@ -313,7 +334,7 @@ async def test_stop_waits_for_handlers_in_flight(env: Env) -> None:
 
 
 async def test_sqlite_recovers_undelivered_events_after_restart(tmp_path: Path) -> None:
-    env = Env("sqlite", tmp_path / ".motia" / "motia.db")
+    env = await Env.open("sqlite", tmp_path / ".motia" / "motia.db")
     try:
         env.policies["later"] = QueuePolicy(delay_seconds=0.1)
         never = asyncio.Event()

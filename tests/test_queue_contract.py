@@ -1,4 +1,4 @@
-"""One contract for every EventQueue adapter (memory, SQLite)."""
+"""One contract for every EventQueue adapter (memory, SQLite, Redis)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,26 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.queue import EventQueue, MemoryEventQueue, SqliteEventQueue, Target, UnknownDeliveryError
-from tests.support.adapters import ADAPTER_KINDS, AdapterHarness
+from supervisor.queue import (
+    EventQueue,
+    MemoryEventQueue,
+    RedisEventQueue,
+    SqliteEventQueue,
+    Target,
+    UnknownDeliveryError,
+)
+from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
 
 Harness = AdapterHarness[EventQueue]
 
 
-def open_harness(kind: str, path: Path) -> Harness:
-    return AdapterHarness(kind, path, MemoryEventQueue, SqliteEventQueue)
+async def open_harness(kind: str, path: Path, request: pytest.FixtureRequest | None = None) -> Harness:
+    return await AdapterHarness.open(kind, path, MemoryEventQueue, SqliteEventQueue, RedisEventQueue, request)
 
 
 @pytest.fixture(params=ADAPTER_KINDS)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h = open_harness(request.param, tmp_path / ".motia" / "motia.db")
+    h = await open_harness(request.param, tmp_path / ".motia" / "motia.db", request)
     yield h
     await h.close()
 
@@ -121,8 +128,11 @@ async def test_concurrent_enqueues_get_distinct_ids(queue: EventQueue) -> None:
     assert len(await queue.pending()) == 200
 
 
-async def test_sqlite_pending_survives_a_crash(tmp_path: Path) -> None:
-    harness = open_harness("sqlite", tmp_path / ".motia" / "motia.db")
+@pytest.mark.parametrize("kind", DURABLE_KINDS)
+async def test_durable_pending_survives_a_crash(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    harness = await open_harness(kind, tmp_path / ".motia" / "motia.db", request)
     delivered, undelivered = await harness.adapter.enqueue(
         "t", {"n": 1}, "tr", [Target("a", 0.0), Target("b", 2.0)], "g"
     )
@@ -243,7 +253,7 @@ async def test_released_claims_are_runnable_again(queue: EventQueue) -> None:
 
 
 async def test_sqlite_claims_do_not_outlive_the_process(tmp_path: Path) -> None:
-    harness = open_harness("sqlite", tmp_path / ".motia" / "motia.db")
+    harness = await open_harness("sqlite", tmp_path / ".motia" / "motia.db")
     try:
         ids = [await one(harness.adapter, n) for n in range(3)]
         await harness.adapter.enqueue("t", 3, "tr", [PLAIN], claim=True)
@@ -261,7 +271,7 @@ async def test_isolation_mark_sticks_once_set(harness: Harness) -> None:
     await queue.claim(1, time.time())
     await queue.schedule_retry(ident, 0, 0.0, "runner died", isolate=True)
     await queue.schedule_retry(ident, 1, 0.0, "failed")
-    if harness.kind == "sqlite":
+    if harness.kind in DURABLE_KINDS:
         queue = await harness.reopen()
     # Isolated deliveries are claimed apart from the others: they run under their own limit.
     assert await queue.claim(1, time.time()) == []

@@ -1,4 +1,4 @@
-"""One contract for every StateStore adapter (memory, SQLite)."""
+"""One contract for every StateStore adapter (memory, SQLite, Redis)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
-from tests.support.adapters import ADAPTER_KINDS, AdapterHarness
+from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
+from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
 
 Harness = AdapterHarness[StateStore]
 
 
-def open_harness(kind: str, path: Path) -> Harness:
-    return AdapterHarness(kind, path, MemoryStateStore, SqliteStateStore)
+async def open_harness(kind: str, path: Path, request: pytest.FixtureRequest) -> Harness:
+    return await AdapterHarness.open(kind, path, MemoryStateStore, SqliteStateStore, RedisStateStore, request)
 
 
 @pytest.fixture(params=ADAPTER_KINDS)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h = open_harness(request.param, tmp_path / ".motia" / "motia.db")
+    h = await open_harness(request.param, tmp_path / ".motia" / "motia.db", request)
     yield h
     await h.close()
 
@@ -111,8 +111,11 @@ async def test_concurrent_writes_all_land(store: StateStore) -> None:
     assert await store.items("g") == {str(i): i for i in range(300)}
 
 
-async def test_sqlite_survives_reopen(tmp_path: Path) -> None:
-    harness = open_harness("sqlite", tmp_path / ".motia" / "motia.db")
+@pytest.mark.parametrize("kind", DURABLE_KINDS)
+async def test_durable_state_survives_reopen(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    harness = await open_harness(kind, tmp_path / ".motia" / "motia.db", request)
     await harness.adapter.set("g", "b", {"v": 1})
     await harness.adapter.set("g", "a", [1, 2])
     await harness.adapter.set("h", "x", "y")

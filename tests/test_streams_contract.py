@@ -1,4 +1,4 @@
-"""One contract for every StreamStore adapter, then the Streams service on top of each."""
+"""One contract for every StreamStore adapter (memory, SQLite, Redis), then the Streams service on top of each."""
 
 from __future__ import annotations
 
@@ -11,23 +11,26 @@ import pytest
 
 from supervisor.streams import (
     MemoryStreamStore,
+    RedisStreamStore,
     SqliteStreamStore,
     StreamChange,
     Streams,
     StreamStore,
 )
-from tests.support.adapters import ADAPTER_KINDS, AdapterHarness
+from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
 
 Harness = AdapterHarness[StreamStore]
 
 
-def open_harness(kind: str, path: Path) -> Harness:
-    return AdapterHarness(kind, path, MemoryStreamStore, SqliteStreamStore)
+async def open_harness(kind: str, path: Path, request: pytest.FixtureRequest) -> Harness:
+    return await AdapterHarness.open(
+        kind, path, MemoryStreamStore, SqliteStreamStore, RedisStreamStore, request
+    )
 
 
 @pytest.fixture(params=ADAPTER_KINDS)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h = open_harness(request.param, tmp_path / ".motia" / "motia.db")
+    h = await open_harness(request.param, tmp_path / ".motia" / "motia.db", request)
     yield h
     await h.close()
 
@@ -105,8 +108,11 @@ async def test_concurrent_sets_all_land(store: StreamStore) -> None:
     assert len(await store.get_group("s", "g")) == 200
 
 
-async def test_sqlite_items_survive_reopen(tmp_path: Path) -> None:
-    harness = open_harness("sqlite", tmp_path / ".motia" / "motia.db")
+@pytest.mark.parametrize("kind", DURABLE_KINDS)
+async def test_durable_items_survive_reopen(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    harness = await open_harness(kind, tmp_path / ".motia" / "motia.db", request)
     await harness.adapter.set("s", "g", "b", {"v": 1})
     await harness.adapter.set("s", "g", "a", {"v": 2})
     store = await harness.reopen()
@@ -120,8 +126,10 @@ async def test_sqlite_items_survive_reopen(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def streams(store: StreamStore) -> Streams:
-    return Streams(store)
+async def streams(store: StreamStore) -> Streams:
+    service = Streams(store)
+    await service.listening()
+    return service
 
 
 async def test_set_publishes_create_then_update(streams: Streams) -> None:

@@ -27,7 +27,7 @@ from supervisor.http import create_app
 from supervisor.logs import configure_logging, log_level
 from supervisor.reload import ProjectChanges, project_changes
 from supervisor.settings import ProjectConfig, Settings, SettingsError, load_project_config
-from supervisor.storage import DataDirClaim, DataDirInUse
+from supervisor.storage import DataDirClaim, DataDirInUse, RedisUnavailable
 
 _logger = logging.getLogger("motia.core")
 
@@ -74,13 +74,21 @@ def _new_settings(current: Settings, dotenv: DotEnv, changes: ProjectChanges) ->
     if level != current.log_level:
         configure_logging("pretty" if current.mode == "dev" else "json", level=level)
     if _kept_until_restart(config) != _kept_until_restart(current.config):
-        _logger.warning("motia.config.json: storage adapters and events.concurrency change at the next start")
+        _logger.warning(
+            "motia.config.json: storage adapters, redis and events.concurrency change at the next start"
+        )
     return current.model_copy(update={"config": config, "log_level": level})
 
 
 def _kept_until_restart(config: ProjectConfig) -> tuple[object, ...]:
     """The settings a running server keeps until it restarts: where its data lives, its event window."""
-    return (config.state.adapter, config.streams.adapter, config.events.adapter, config.events.concurrency)
+    return (
+        config.state.adapter,
+        config.streams.adapter,
+        config.events.adapter,
+        config.events.concurrency,
+        config.redis,
+    )
 
 
 def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> int:
@@ -152,6 +160,10 @@ async def _serve(settings: Settings, listener: socket.socket, dotenv: DotEnv) ->
     except StartupError:
         assert runtime.loaded is not None
         _refuse(summarize(runtime.loaded))
+        return 1
+    except RedisUnavailable as exc:
+        _logger.error("could not start: %s", exc)
+        await runtime.stop(0)
         return 1
     except Exception:
         _logger.exception("could not start")

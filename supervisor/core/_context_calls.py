@@ -19,7 +19,7 @@ from supervisor.protocol import ContextCall
 from supervisor.queue import MissingMessageGroup
 from supervisor.runners import ContextCallError
 from supervisor.state import StateStore
-from supervisor.storage import JsonObject, NestedTooDeeply, check_depth
+from supervisor.storage import JsonObject, NestedTooDeeply, RedisUnavailable, check_depth
 from supervisor.streams import Streams
 
 _logger = logging.getLogger("motia.events")
@@ -101,7 +101,10 @@ class ContextCalls:
             raise ContextCallError(str(NestedTooDeeply(f"{call.method}: arguments"))) from None
         if not isinstance(args, list):
             raise ContextCallError(f"{call.method}: arguments must be a JSON array")
-        return await method(call, args)
+        try:
+            return await method(call, args)
+        except RedisUnavailable as exc:  # the connection reports the outage; the handler gets why
+            raise ContextCallError(f"{call.method}: {exc}") from None
 
     # ---------------------------------------------------------------- emit
 

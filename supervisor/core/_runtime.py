@@ -25,7 +25,7 @@ from supervisor.core._loading import LoadedCode, load_code, new_pool
 from supervisor.core._registry import LoadProblem, Registry, Step
 from supervisor.core._schemas import SchemaValidator
 from supervisor.core._trace import new_trace_id
-from supervisor.cron import CronExpression, CronJob, CronScheduler
+from supervisor.cron import CronExpression, CronJob, CronScheduler, RedisTickLocks
 from supervisor.discovery import SourceFile
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import (
@@ -36,6 +36,7 @@ from supervisor.queue import (
     MemoryEventQueue,
     PermanentFailure,
     QueuePolicy,
+    RedisEventQueue,
     SqliteEventQueue,
 )
 from supervisor.realtime import Realtime
@@ -43,9 +44,9 @@ from supervisor.reload import ProjectChanges
 from supervisor.routing import Router
 from supervisor.runners import IsolatedRunner, RunnerDied, RunnerPool, RunnerUnavailable
 from supervisor.settings import CorsSettings, Settings
-from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
-from supervisor.storage import SqliteDatabase
-from supervisor.streams import MemoryStreamStore, SqliteStreamStore, Streams, StreamStore
+from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
+from supervisor.storage import RedisConnection, SqliteDatabase, redacted
+from supervisor.streams import MemoryStreamStore, RedisStreamStore, SqliteStreamStore, Streams, StreamStore
 
 _logger = logging.getLogger("motia.core")
 _step_logger = logging.getLogger("motia.step")
@@ -80,6 +81,7 @@ class Runtime:
         #: per runner, where event deliveries that were in flight at a runner death re-run alone
         self.isolated: dict[str, IsolatedRunner] = {}
         self._database: SqliteDatabase | None = None
+        self._redis: RedisConnection | None = None
         self.state: StateStore
         self.streams: Streams
         self.realtime: Realtime
@@ -99,28 +101,23 @@ class Runtime:
         config = settings.config
         if {config.state.adapter, config.streams.adapter, config.events.adapter} & {"sqlite"}:
             self._database = await SqliteDatabase.open(settings.data_dir / "motia.db")
-        self.state = (
-            SqliteStateStore(self._database)
-            if config.state.adapter == "sqlite" and self._database
-            else MemoryStateStore()
-        )
-        stream_store: StreamStore = (
-            SqliteStreamStore(self._database)
-            if config.streams.adapter == "sqlite" and self._database
-            else MemoryStreamStore()
-        )
+        if config.uses_redis and config.redis.url is not None:
+            # RedisUnavailable (unreachable, refused, too old) says where and why
+            self._redis = await RedisConnection.open(config.redis.url, config.redis.prefix)
+            self.cron = CronScheduler(
+                self._fire_cron, RedisTickLocks(self._redis, config.redis.consumer_timeout_s)
+            )
+        self.state = self._state_store()
+        stream_store = self._stream_store()
         self.streams = Streams(stream_store)
+        await self.streams.listening()
         # Subscribes to every stream change; the registry is looked up late, it is built below.
         self.realtime = Realtime(
             self.streams,
             lambda: self.registry.streams,
             policy=RunnerAccessPolicy(lambda: self.registry, self.invoke_hook),
         )
-        self._queue = (
-            SqliteEventQueue(self._database)
-            if config.events.adapter == "sqlite" and self._database
-            else MemoryEventQueue()
-        )
+        self._queue = self._event_queue()
         self._calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit)
         self.loaded = loaded = await load_code(settings, self._calls)
         self.pools = dict(loaded.pools)
@@ -140,6 +137,37 @@ class Runtime:
         await self.bus.start()
         self.cron.start(self._cron_jobs(self.registry))
         self._started = True
+
+    def _state_store(self) -> StateStore:
+        adapter = self.settings.config.state.adapter
+        if adapter == "sqlite" and self._database:
+            return SqliteStateStore(self._database)
+        if adapter == "redis" and self._redis:
+            return RedisStateStore(self._redis)
+        return MemoryStateStore()
+
+    def _stream_store(self) -> StreamStore:
+        adapter = self.settings.config.streams.adapter
+        if adapter == "sqlite" and self._database:
+            return SqliteStreamStore(self._database)
+        if adapter == "redis" and self._redis:
+            return RedisStreamStore(self._redis)
+        return MemoryStreamStore()
+
+    def _event_queue(self) -> EventQueue:
+        config = self.settings.config
+        if config.events.adapter == "sqlite" and self._database:
+            return SqliteEventQueue(self._database)
+        if config.events.adapter == "redis" and self._redis:
+            return RedisEventQueue(self._redis, config.redis.consumer_timeout_s)
+        return MemoryEventQueue()
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why storage the steps need cannot be reached now (Redis down), or None."""
+        if self._redis is not None and not self._redis.available:
+            return f"Redis at {redacted(self._redis.url)} is unreachable; retrying"
+        return None
 
     async def reload(self, changes: ProjectChanges | None = None, settings: Settings | None = None) -> None:
         """Load what ``changes`` touched again (``motia dev``) and swap it in; everything when None.
@@ -226,6 +254,9 @@ class Runtime:
             await self.state.close()
         if self._database is not None:
             await self._database.close()
+        if self._redis is not None:
+            await self._redis.close()
+            self._redis = None
         self._started = False
 
     @staticmethod

@@ -71,12 +71,13 @@ async def run_api_step(
         _logger.error(
             "step %s could not run: %s", step.name, exc, extra={"step": step.name, "trace_id": trace_id}
         )
-        message = f"the {step.runner} runner for step {step.name} is unavailable: {exc}"
-        headers = [("retry-after", "1"), ("x-trace-id", trace_id)]
-        return HttpResponse.error(503, message, headers, traceId=trace_id)
+        return _unavailable(trace_id, f"the {step.runner} runner for step {step.name} is unavailable: {exc}")
     except InvocationTimeout as exc:
         return HttpResponse.error(504, str(exc), [("x-trace-id", trace_id)], traceId=trace_id)
     if not result.ok:
+        unavailable = invoker.unavailable
+        if unavailable is not None:  # most likely why it failed: answer "try again", not a bug
+            return _unavailable(trace_id, unavailable)
         return _handler_failed(invoker.expose_errors, step, trace_id, result.error)
     try:
         response = handler_response(result.result_json, result.body)
@@ -86,6 +87,12 @@ async def run_api_step(
         )
     response.headers.append(("x-trace-id", trace_id))
     return response
+
+
+def _unavailable(trace_id: str, message: str) -> HttpResponse:
+    return HttpResponse.error(
+        503, message, [("retry-after", "1"), ("x-trace-id", trace_id)], traceId=trace_id
+    )
 
 
 def _handler_failed(expose_errors: bool, step: Step, trace_id: str, error: ErrorInfo | None) -> HttpResponse:

@@ -18,6 +18,7 @@ from supervisor.http._request import BadRequestBody, parse_json_body
 from supervisor.http._response import HttpResponse
 from supervisor.queue import MissingMessageGroup
 from supervisor.realtime import register_realtime
+from supervisor.storage import RedisUnavailable
 
 
 def create_app(runtime: Backend) -> Quart:
@@ -36,7 +37,16 @@ def create_app(runtime: Backend) -> Quart:
             }
             for runner, pool in runtime.pools.items()
         }
-        return json_response(200, {"status": "ok", "steps": len(runtime.registry.steps), "runners": runners})
+        unavailable = runtime.unavailable
+        body = {"status": "ok" if unavailable is None else "degraded", "steps": len(runtime.registry.steps)}
+        if unavailable is not None:
+            body["message"] = unavailable
+        return json_response(200, {**body, "runners": runners})
+
+    @app.errorhandler(RedisUnavailable)
+    async def storage_unavailable(exc: RedisUnavailable) -> Response:
+        # /__motia endpoints that read or write storage while Redis is down: try again later
+        return to_quart(HttpResponse.error(503, str(exc), [("retry-after", "1")]))
 
     @app.route("/__motia/emit", methods=["POST"])
     async def emit() -> Response:

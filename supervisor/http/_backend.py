@@ -40,6 +40,11 @@ class StepInvoker(Protocol):
         """The project's CORS settings; None: no CORS headers, no preflight answers."""
         ...
 
+    @property
+    def unavailable(self) -> str | None:
+        """Why the storage steps use cannot be reached now (Redis down: requests answer 503), or None."""
+        ...
+
     async def invoke(
         self,
         step: Step,

@@ -1,9 +1,10 @@
-"""The durable event queue and the bus that delivers its events to subscriber steps."""
+"""The durable event queue (memory, SQLite, Redis) and the bus that delivers its events to steps."""
 
 from ._attempt import Deliver
 from ._bus import EventBus, PolicyFor
 from ._memory import MemoryEventQueue
 from ._queue import EventQueue, UnknownDeliveryError
+from ._redis import RedisEventQueue
 from ._sqlite import SqliteEventQueue
 from ._types import (
     AttemptLost,
@@ -27,6 +28,7 @@ __all__ = [
     "PermanentFailure",
     "PolicyFor",
     "QueuePolicy",
+    "RedisEventQueue",
     "SqliteEventQueue",
     "Target",
     "UnknownDeliveryError",

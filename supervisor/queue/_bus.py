@@ -38,7 +38,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Literal, TypeAlias
 
-from supervisor.storage import JsonValue
+from supervisor.storage import JsonValue, RedisUnavailable
 
 from ._attempt import Deliver, being_cancelled, describe, log_fields
 from ._queue import EventQueue
@@ -141,6 +141,7 @@ class EventBus:
         if released:
             logger.info("resuming %d deliveries that were running when the previous run stopped", released)
         self._backlog = {False: True, True: True}
+        self._queue.watch(self._on_queue_wake)
         self._request_refill()
 
     async def publish(
@@ -180,8 +181,9 @@ class EventBus:
                 self._dispatch(delivery)
             elif delivery.available_at > now:
                 self._wake_at(delivery.available_at)
-            elif not claim:
-                # Left for a batch read (or held behind its FIFO lane: the read finds nothing).
+            elif not delivery.held:
+                # Left for a batch read (no room, or a shared queue left it for older ones first);
+                # one held behind its FIFO lane comes when the lane moves.
                 self._backlog[False] = True
                 self._request_refill()
         return deliveries
@@ -265,6 +267,9 @@ class EventBus:
                 due = await self._queue.next_due(now)
                 if due is not None:
                     self._wake_at(due)
+        except RedisUnavailable:
+            # Reported (once, then while it lasts) by the connection; nothing is lost.
+            self._wake_at(time.time() + 1.0)
         except Exception:
             # Storage trouble: nothing is lost (the rows are in the queue); look again soon.
             logger.exception("could not read the event queue; trying again in 1s")
@@ -279,6 +284,12 @@ class EventBus:
             self._wakeup.cancel()
         self._wakeup_at = when
         self._wakeup = asyncio.get_running_loop().call_later(max(0.0, when - time.time()), self._on_wakeup)
+
+    def _on_queue_wake(self) -> None:
+        """The queue says something may be runnable that this bus did not put there."""
+        if self._state == "running":
+            self._backlog = {False: True, True: True}
+            self._request_refill()
 
     def _on_wakeup(self) -> None:
         self._wakeup = None

@@ -12,7 +12,7 @@ import heapq
 import itertools
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from supervisor.storage import JsonValue, encode_json
@@ -88,6 +88,9 @@ class MemoryEventQueue:
             if later:
                 found.append(later[0][0])
         return min(found) if found else None
+
+    def watch(self, wake: Callable[[], None]) -> None:
+        return None  # one process: nothing becomes runnable behind its back
 
     async def release_claims(self) -> int:
         released = 0
@@ -193,6 +196,8 @@ class MemoryEventQueue:
             ident, topic, subscriber, data, trace_id, group, 0, available_at, None, False, claimed
         )
         self._rows[ident] = _Row(delivery, fifo, held)
+        if held:
+            delivery = dataclasses.replace(delivery, held=True)  # as returned; the row keeps its own flag
         if lane is not None:
             lane.append(ident)
         if not held and not claimed:

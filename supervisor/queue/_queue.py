@@ -10,12 +10,14 @@ the ``EventBus``'s job; the queue answers "what may run now" in order:
 - ``claim`` hands out runnable deliveries oldest-due first, so a consumer can keep a
   small window in memory whatever the backlog;
 - claims belong to the consumer that made them: they do not outlive its process, and
-  ``release_claims`` voids them in a living one (one supervisor owns a queue).
+  ``release_claims`` voids them in a living one. SQLite and memory queues have one consumer;
+  a Redis queue is shared by every supervisor of the project (each a consumer), which take over
+  a dead one's claims after a timeout.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from supervisor.storage import JsonValue
@@ -59,6 +61,12 @@ class EventQueue(Protocol):
 
     async def release_claims(self) -> int:
         """Void every claim made through this queue; returns how many there were."""
+        ...
+
+    def watch(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` whenever deliveries may have become runnable through someone else: another
+        supervisor sharing the queue (its emits, retries, acks), or claims of a dead one to take
+        over. A queue only one process uses never calls it."""
         ...
 
     async def ack(self, delivery_id: int, *, claim_next: bool = False) -> Delivery | None:

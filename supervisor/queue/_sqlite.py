@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from supervisor.storage import JsonValue, SqliteDatabase, decode_json, encode_json
@@ -68,7 +68,7 @@ class SqliteEventQueue:
         blob = encode_json(data, f"event data for topic {topic!r}")
         now = time.time()
 
-        def write(conn: sqlite3.Connection) -> list[tuple[int, str, float, bool]]:
+        def write(conn: sqlite3.Connection) -> list[tuple[int, str, float, bool, bool]]:
             rows = []
             for target in targets:
                 available_at = now + target.delay_seconds
@@ -85,13 +85,13 @@ class SqliteEventQueue:
                     self._claims.add(ident)
                 elif not held:
                     self._runnable(False, (available_at, ident))
-                rows.append((ident, target.subscriber, available_at, claimed))
+                rows.append((ident, target.subscriber, available_at, claimed, held))
             return rows
 
         return [
             Delivery(ident, topic, name, data, trace_id, message_group_id, 0, available_at, None,
-                     claimed=claimed)
-            for ident, name, available_at, claimed in await self._db.write(write)
+                     claimed=claimed, held=held)
+            for ident, name, available_at, claimed, held in await self._db.write(write)
         ]  # fmt: skip
 
     async def claim(self, limit: int, now: float, *, isolated: bool = False) -> list[Delivery]:
@@ -127,6 +127,9 @@ class SqliteEventQueue:
             return min(found) if found else None
 
         return await self._db.write(write)
+
+    def watch(self, wake: Callable[[], None]) -> None:
+        return None  # one supervisor per database: nothing becomes runnable behind its back
 
     async def release_claims(self) -> int:
         def write(conn: sqlite3.Connection) -> int:

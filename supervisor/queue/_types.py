@@ -40,6 +40,9 @@ class Delivery:
     claimed: bool = field(default=False, compare=False)
     """Handed to the caller that read it (enqueue(claim=True), claim(), ack(claim_next=True)):
     nobody else reads it until it is acked, dead-lettered, retried or released."""
+    held: bool = field(default=False, compare=False)
+    """Waiting behind the head of its FIFO lane (as ``enqueue`` returned it): it becomes runnable when
+    the deliveries before it are acked or dead-lettered, not before."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,15 @@ class TimestampClock:
             self._prune(now)
         return stamp
 
+    def observe(self, stamp: int, *keys: Hashable | None) -> None:
+        """``stamp`` was given to ``keys`` elsewhere (a shared clock): later local stamps exceed it."""
+        last = self._last
+        for key in keys:
+            if key is not None and last.get(key, 0) < stamp:
+                last[key] = stamp
+        if len(last) > self._prune_above:
+            self._prune(max(self._now_ms(), self._floor))
+
     def _prune(self, now: int) -> None:
         # A key last stamped before ``now`` cannot bump any later stamp, which is at least ``now``.
         self._last = {key: value for key, value in self._last.items() if value >= now}

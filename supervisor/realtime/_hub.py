@@ -6,9 +6,12 @@ the store accepted it. It stamps the change, encodes it once, and hands it to ea
 watching the item or its group, whose bounded way out (see ``_connection``) never waits on the
 client.
 
-A later Redis fan-out plugs in between ``Streams`` and ``publish``: local changes go to a Redis
-channel, and what arrives from the channel (from any supervisor) is handed to ``publish``.
-Timestamps are stamped here, per process, so they increase for each client whatever the source.
+With one supervisor, changes are stamped here, by this process's clock. With a store several
+supervisors share (Redis), the store stamps every change from one clock, publishes it, and hands
+what arrives from any supervisor to ``publish``; syncs are stamped by the same clock
+(``stamp_sync``), so a client's timestamps increase whichever supervisor wrote, and a client that
+moves to another supervisor keeps comparable ones. A gap in that feed (an outage) resyncs every
+subscription (``resync``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ _logger = logging.getLogger("motia.realtime")
 
 SnapshotReader = Callable[[Room], Awaitable[JsonValue]]
 """Reads a room's current value: the item (or None) for an item room, the item list for a group."""
+SyncStamper = Callable[[Room], Awaitable[int | None]]
+"""A shared clock's stamp for a sync of the room; None: stamp it locally."""
 
 
 class Hub:
@@ -39,11 +44,15 @@ class Hub:
         *,
         max_held: int = DEFAULT_MAX_MESSAGES,
         clock: TimestampClock | None = None,
+        stamp_sync: SyncStamper | None = None,
     ) -> None:
         self._read_snapshot = read_snapshot
         self._max_held = max_held
         self._clock = clock or TimestampClock()
-        self.replay = ReplayLog(started_at=wall_clock_ms())
+        self._stamp_sync = stamp_sync
+        # Shared: what this process remembers of a group starts with the first change it received.
+        self.replay = ReplayLog(started_at=None if stamp_sync is not None else wall_clock_ms())
+        self._resyncs: set[asyncio.Task[None]] = set()
         # room -> {connection: how many of its subscriptions watch the room}
         self._rooms: dict[Room, dict[Connection, int]] = {}
         self._connections: set[Connection] = set()
@@ -89,9 +98,10 @@ class Hub:
         if subscription_id in connection.subscriptions:
             self.leave(connection, subscription_id)  # a re-join replaces the old subscription
         self._register(connection, subscription_id, room)
-        timestamp = self._clock.stamp(room)
         pending = connection.hold_for_sync()
         try:
+            shared = await self._stamp_sync(room) if self._stamp_sync is not None else None
+            timestamp = self._clock.stamp(room) if shared is None else shared
             snapshot = await self._read_snapshot(room)
         except Exception as exc:
             _logger.exception("stream %s: reading the current value for %s failed", room, connection.label)
@@ -146,7 +156,12 @@ class Hub:
     def publish(self, change: StreamChange) -> None:
         group = Room(change.stream, change.group_id)
         item = None if change.item_id is None else Room(change.stream, change.group_id, change.item_id)
-        message = change_message(change, self._clock.stamp(group, item))
+        if change.timestamp is None:
+            timestamp = self._clock.stamp(group, item)
+        else:  # stamped by the shared store; local stamps (errors) stay past it
+            timestamp = change.timestamp
+            self._clock.observe(timestamp, group, item)
+        message = change_message(change, timestamp)
         self.replay.record(group, change.item_id, message)
         group_watchers = self._rooms.get(group)
         if group_watchers:
@@ -159,3 +174,13 @@ class Hub:
             for connection in item_watchers:
                 if not group_watchers or connection not in group_watchers:
                     connection.deliver(message)
+
+    def resync(self) -> None:
+        """Changes may have been missed (the shared feed was down): send every subscription a fresh
+        sync, and forget what the replay log holds (its history has a hole)."""
+        self.replay.forget()
+        for connection in tuple(self._connections):
+            for subscription_id, room in tuple(connection.subscriptions.items()):
+                task = asyncio.get_running_loop().create_task(self.join(connection, subscription_id, room))
+                self._resyncs.add(task)
+                task.add_done_callback(self._resyncs.discard)

@@ -36,8 +36,9 @@ class Realtime:
         # Per connection: how far a client may fall behind before it is cut off.
         self.max_messages = max_messages
         self.max_bytes = max_bytes
-        self.hub = Hub(self._read_snapshot, max_held=max_messages)
-        self._unsubscribe = streams.subscribe(self.hub.publish)
+        stamp_sync = self._stamp_sync if streams.shared is not None else None
+        self.hub = Hub(self._read_snapshot, max_held=max_messages, stamp_sync=stamp_sync)
+        self._unsubscribe = streams.subscribe(self.hub.publish, on_gap=self.hub.resync)
 
     def stream_names(self) -> Collection[str]:
         return self._stream_names()
@@ -86,6 +87,9 @@ class Realtime:
             raise AccessDenied(f"access to {room} denied: the access check failed") from None
         if not allowed:
             raise AccessDenied(f"access to {room} denied")
+
+    async def _stamp_sync(self, room: Room) -> int | None:
+        return await self.streams.stamp(room.stream, room.group_id)
 
     async def _read_snapshot(self, room: Room) -> JsonValue:
         if room.item_id is None:

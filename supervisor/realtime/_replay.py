@@ -25,24 +25,32 @@ class _GroupLog:
 
 
 class ReplayLog:
+    """``started_at`` None: the messages come stamped from a clock shared with other processes
+    (Redis), so nothing is known of a group before the first message of it recorded here."""
+
     def __init__(
-        self, started_at: int, per_group: int = DEFAULT_PER_GROUP, max_groups: int = DEFAULT_GROUPS
+        self, started_at: int | None, per_group: int = DEFAULT_PER_GROUP, max_groups: int = DEFAULT_GROUPS
     ) -> None:
-        self._started_at = started_at
         self._per_group = per_group
         self._max_groups = max_groups
         self._groups: OrderedDict[Room, _GroupLog] = OrderedDict()
         # A group dropped from memory takes its history along; any group not in memory may have
-        # had messages up to here.
+        # had messages up to here (None: any group not in memory is unknown).
         self._unknown_up_to = started_at
+
+    def forget(self) -> None:
+        """Messages were missed (a gap in a shared feed): nothing here can be replayed exactly."""
+        self._groups.clear()
+        self._unknown_up_to = None
 
     def record(self, group: Room, item_id: str | None, message: ServerMessage) -> None:
         log = self._groups.get(group)
         if log is None:
-            log = self._groups[group] = _GroupLog(deque(), self._unknown_up_to)
+            known_from = message.timestamp - 1 if self._unknown_up_to is None else self._unknown_up_to
+            log = self._groups[group] = _GroupLog(deque(), known_from)
             if len(self._groups) > self._max_groups:
                 _, dropped = self._groups.popitem(last=False)  # the group written least recently
-                if dropped.entries:
+                if dropped.entries and self._unknown_up_to is not None:
                     last = dropped.entries[-1][1].timestamp
                     self._unknown_up_to = max(self._unknown_up_to, last)
         else:
@@ -54,11 +62,12 @@ class ReplayLog:
     def since(self, room: Room, last_timestamp: int) -> list[ServerMessage] | None:
         """The messages for ``room`` stamped after ``last_timestamp``; None if some may be missing."""
         log = self._groups.get(room.group())
-        forgotten_up_to = self._unknown_up_to if log is None else log.forgotten_up_to
-        if last_timestamp < forgotten_up_to:
-            return None
         if log is None:
+            if self._unknown_up_to is None or last_timestamp < self._unknown_up_to:
+                return None
             return []
+        if last_timestamp < log.forgotten_up_to:
+            return None
         return [
             message
             for item_id, message in log.entries

@@ -1,4 +1,4 @@
-"""Shared SQLite plumbing and the JSON encoding every store uses."""
+"""Shared storage plumbing: the SQLite database, the Redis connection, the JSON encoding every store uses."""
 
 from ._database import SqliteDatabase
 from ._json import (
@@ -14,6 +14,7 @@ from ._json import (
 )
 from ._migrations import Migration, SchemaError
 from ._owner import DataDirClaim, DataDirInUse
+from ._redis import RedisConnection, RedisUnavailable, redacted
 from ._schema import MIGRATIONS
 from ._writer import WriterClosedError
 
@@ -27,6 +28,8 @@ __all__ = [
     "JsonValue",
     "Migration",
     "NestedTooDeeply",
+    "RedisConnection",
+    "RedisUnavailable",
     "SchemaError",
     "SqliteDatabase",
     "WriterClosedError",
@@ -34,4 +37,5 @@ __all__ = [
     "decode_checked_json",
     "decode_json",
     "encode_json",
+    "redacted",
 ]

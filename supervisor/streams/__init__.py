@@ -2,13 +2,16 @@
 
 from ._change import ChangeKind, StreamChange, StreamListener
 from ._memory import MemoryStreamStore
+from ._redis import RedisStreamStore
 from ._sqlite import SqliteStreamStore
-from ._store import StreamStore
+from ._store import SharedStreamStore, StreamStore
 from ._streams import Streams
 
 __all__ = [
     "ChangeKind",
     "MemoryStreamStore",
+    "RedisStreamStore",
+    "SharedStreamStore",
     "SqliteStreamStore",
     "StreamChange",
     "StreamListener",

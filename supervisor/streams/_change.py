@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from supervisor.storage import JsonValue
@@ -25,6 +25,9 @@ class StreamChange:
     item_id: str | None
     kind: ChangeKind
     data: JsonValue
+    timestamp: int | None = field(default=None, compare=False)
+    """Set by a store shared by several supervisors (Redis), from one clock for all of them; None:
+    the listener stamps it (one process sees every change, so its own clock orders them)."""
 
 
 StreamListener: TypeAlias = Callable[[StreamChange], None]

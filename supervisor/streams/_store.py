@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from supervisor.storage import JsonObject, JsonValue, encode_json
+
+from ._change import StreamChange, StreamListener
 
 
 class StreamStore(Protocol):
@@ -27,6 +30,29 @@ class StreamStore(Protocol):
     async def delete(self, stream: str, group_id: str, item_id: str) -> JsonObject | None: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class SharedStreamStore(StreamStore, Protocol):
+    """A store several supervisors share (Redis). It publishes every change itself, stamped, in the
+    order it commits them, and hands back the changes of every supervisor (its own included) through
+    ``listen``; its writes return once their change came back."""
+
+    async def send(self, change: StreamChange) -> None:
+        """Publish a custom event (nothing is stored)."""
+        ...
+
+    async def stamp(self, stream: str, group_id: str) -> int:
+        """The next timestamp of a group, for a sync: later than every change published before."""
+        ...
+
+    def listen(self, listener: StreamListener, on_gap: Callable[[], None]) -> None:
+        """Call ``listener`` with every change; ``on_gap`` when some may have been missed (an outage)."""
+        ...
+
+    async def listening(self) -> None:
+        """Wait until changes published from now on are received."""
+        ...
 
 
 def make_item(stream: str, group_id: str, item_id: str, data: JsonValue) -> tuple[JsonObject, bytes]:

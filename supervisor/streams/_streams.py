@@ -3,8 +3,10 @@
 Steps (through runners), the HTTP layer and the Workbench all call this service,
 never a ``StreamStore`` directly, so listeners see every change exactly once and
 in the order it was committed. Listeners are plain callables run synchronously
-after the store has accepted the change; one that needs to do I/O should hand
-the change to its own queue.
+after the store has accepted the change (with a store several supervisors share,
+Redis, once it came back through the store's feed, which carries every
+supervisor's changes); one that needs to do I/O should hand the change to its own
+queue.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from supervisor.storage import JsonObject, JsonValue
 
 from ._change import ChangeKind, StreamChange, StreamListener
-from ._store import StreamStore
+from ._store import SharedStreamStore, StreamStore
 
 logger = logging.getLogger("motia.streams")
 
@@ -27,21 +29,42 @@ class Streams:
         # Keyed by a registration token so the same callable may subscribe twice and
         # each unsubscribe removes only its own registration.
         self._listeners: dict[int, StreamListener] = {}
+        self._gap_listeners: dict[int, Callable[[], None]] = {}
         self._tokens = itertools.count()
+        #: the store publishes (Redis): listeners hear every supervisor's changes, stamped, from it
+        self.shared: SharedStreamStore | None = store if isinstance(store, SharedStreamStore) else None
+        if self.shared is not None:
+            self.shared.listen(self._notify, self._gap)
 
-    def subscribe(self, listener: StreamListener) -> Callable[[], None]:
-        """Register ``listener`` for every change; returns a callable that unsubscribes it."""
+    def subscribe(
+        self, listener: StreamListener, on_gap: Callable[[], None] | None = None
+    ) -> Callable[[], None]:
+        """Register ``listener`` for every change (and ``on_gap`` for when a shared store's feed lost
+        some); returns a callable that unsubscribes them."""
         token = next(self._tokens)
         self._listeners[token] = listener
+        if on_gap is not None:
+            self._gap_listeners[token] = on_gap
 
         def unsubscribe() -> None:
             self._listeners.pop(token, None)
+            self._gap_listeners.pop(token, None)
 
         return unsubscribe
 
+    async def listening(self) -> None:
+        """Wait until a shared store's feed is subscribed (no change published after is missed)."""
+        if self.shared is not None:
+            await self.shared.listening()
+
+    async def stamp(self, stream: str, group_id: str) -> int | None:
+        """A timestamp for a sync of the group, from the shared store's clock; None: stamp locally."""
+        return None if self.shared is None else await self.shared.stamp(stream, group_id)
+
     async def set(self, stream: str, group_id: str, item_id: str, data: JsonValue) -> JsonObject:
         item, created = await self._store.put(stream, group_id, item_id, data)
-        self._publish(stream, group_id, item_id, "create" if created else "update", item)
+        if self.shared is None:
+            self._publish(stream, group_id, item_id, "create" if created else "update", item)
         return item
 
     async def get(self, stream: str, group_id: str, item_id: str) -> JsonObject | None:
@@ -52,7 +75,7 @@ class Streams:
 
     async def delete(self, stream: str, group_id: str, item_id: str) -> JsonObject | None:
         removed = await self._store.delete(stream, group_id, item_id)
-        if removed is not None:
+        if removed is not None and self.shared is None:
             self._publish(stream, group_id, item_id, "delete", removed)
         return removed
 
@@ -73,7 +96,11 @@ class Streams:
                 f"stream {stream!r} group {group_id!r}: send() event must be "
                 f"{{'type': str, 'data': ...}}, got {event!r}"
             )
-        self._publish(stream, group_id, item_id, "event", {"type": event["type"], "data": event.get("data")})
+        data = {"type": event["type"], "data": event.get("data")}
+        if self.shared is not None:
+            await self.shared.send(StreamChange(stream, group_id, item_id, "event", data))
+        else:
+            self._publish(stream, group_id, item_id, "event", data)
 
     async def close(self) -> None:
         self._listeners.clear()
@@ -82,9 +109,18 @@ class Streams:
     def _publish(
         self, stream: str, group_id: str, item_id: str | None, kind: ChangeKind, data: JsonValue
     ) -> None:
-        if not self._listeners:
-            return
-        change = StreamChange(stream, group_id, item_id, kind, data)
+        if self._listeners:
+            self._notify(StreamChange(stream, group_id, item_id, kind, data))
+
+    def _gap(self) -> None:
+        for on_gap in tuple(self._gap_listeners.values()):
+            try:
+                on_gap()
+            except Exception:
+                logger.exception("stream gap listener %r failed", on_gap)
+
+    def _notify(self, change: StreamChange) -> None:
+        kind, stream, group_id = change.kind, change.stream, change.group_id
         # A snapshot: a listener may unsubscribe (itself or another) while being called.
         for listener in tuple(self._listeners.values()):
             try:

@@ -1,0 +1,263 @@
+"""The shared Redis connection every Redis adapter uses (state, streams, queue, cron).
+
+One ``redis.asyncio`` client (a connection pool) per supervisor, plus one pub/sub connection for
+what other supervisors announce. The connection is watched: a command that fails for want of
+Redis marks it down at once (callers get ``RedisUnavailable``, which the HTTP layer answers with a
+503), and a watcher probes it with backoff, reports the outage once and then while it lasts, and
+says when it is back. Whoever keeps something that a gap in the pub/sub feed makes stale (stream
+clients, the event bus) registers ``on_reconnect`` to catch up.
+
+Keys all start with the configured prefix, so several projects can share one Redis. Scripts name
+keys they compute themselves, which a standalone Redis (and a primary with replicas) accepts and
+Redis Cluster does not: the adapters are for a standalone Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+from redis.commands.core import AsyncScript
+
+_logger = logging.getLogger("motia.redis")
+
+MessageHandler = Callable[[bytes], None]
+
+PROBE_EVERY_S = 2.0
+MAX_CONNECTIONS = 64
+BACKOFF_BASE_S = 0.25
+BACKOFF_CAP_S = 5.0
+PUBSUB_CLOSE_S = 1.0
+PUBSUB_READ_S = 0.5
+_LOST = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
+
+
+class RedisUnavailable(Exception):
+    """Redis cannot be reached now (at start, or during an outage); nothing was written."""
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class RedisConnection:
+    def __init__(self, url: str, prefix: str = "motia:") -> None:
+        self.url = url
+        self.prefix = prefix
+        #: this process among the supervisors sharing the Redis (a consumer in the queue's groups)
+        self.node = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        # A bounded pool: a burst of calls waits for a connection instead of opening hundreds.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=10.0,
+            socket_connect_timeout=3.0,
+            socket_timeout=10.0,
+            health_check_interval=30,
+        )
+        self.client: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
+        self.available = True
+        self._down_since = 0.0
+        self._last_error = ""
+        self._suspect = asyncio.Event()
+        self._closed = False
+        self._watcher: asyncio.Task[None] | None = None
+        self._handlers: dict[str, MessageHandler] = {}
+        self._subscriber: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        self._reconnect_callbacks: list[Callable[[], None]] = []
+
+    @classmethod
+    async def open(cls, url: str, prefix: str = "motia:") -> RedisConnection:
+        """Connect and check the server answers; ``RedisUnavailable`` says where and why not."""
+        connection = cls(url, prefix)
+        try:
+            info = await connection.client.info("server")
+        except _LOST as exc:
+            await connection.client.aclose()
+            raise RedisUnavailable(
+                f'cannot reach Redis at {redacted(url)}: {exc} (the URL comes from the "redis" section '
+                "of motia.config.json or MOTIA_REDIS_URL; is redis-server running there?)"
+            ) from None
+        except redis_errors.ResponseError as exc:  # e.g. NOAUTH, WRONGPASS
+            await connection.client.aclose()
+            raise RedisUnavailable(f"Redis at {redacted(url)} refused the connection: {exc}") from None
+        version = str(info.get("redis_version", "0"))
+        if int(version.split(".")[0]) < 7:
+            await connection.client.aclose()
+            raise RedisUnavailable(
+                f"Redis at {redacted(url)} is version {version}; motia needs Redis 7 or newer"
+            )
+        _logger.info("connected to Redis %s at %s (keys prefixed %r)", version, redacted(url), prefix)
+        connection._watcher = asyncio.get_running_loop().create_task(connection._watch(), name="redis-watch")
+        return connection
+
+    def key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    def script(self, source: str) -> AsyncScript:
+        return self.client.register_script(source)
+
+    async def run(self, script: AsyncScript, keys: Sequence[str] = (), args: Sequence[Any] = ()) -> Any:
+        return await self.call(script(keys=list(keys), args=list(args)))
+
+    async def call(self, command: Awaitable[Any]) -> Any:
+        """Await one command; a lost connection becomes ``RedisUnavailable`` (and is reported).
+
+        Any: redis-py types its replies loosely, callers say what they read."""
+        if not self.available:
+            if inspect.iscoroutine(command):
+                command.close()  # never sent: nothing to await
+            raise RedisUnavailable(f"Redis at {redacted(self.url)} is unreachable: {self._last_error}")
+        try:
+            return await command
+        except _LOST as exc:
+            self._lost(exc)
+            raise RedisUnavailable(f"Redis at {redacted(self.url)} is unreachable: {exc}") from None
+
+    # ------------------------------------------------------------------ pub/sub
+
+    def on_message(self, channel: str, handler: MessageHandler) -> None:
+        """Call ``handler`` with every message published on ``channel`` (by any supervisor)."""
+        self._handlers[channel] = handler
+        if self._subscriber is None and self._watcher is not None:
+            self._start_subscriber()
+
+    async def subscribed(self) -> None:
+        """Wait until the pub/sub connection listens to every channel registered so far."""
+        await self._subscribed.wait()
+
+    def on_reconnect(self, callback: Callable[[], None]) -> None:
+        """``callback`` runs each time the connection comes back (pub/sub messages may have been lost)."""
+        self._reconnect_callbacks.append(callback)
+
+    def _start_subscriber(self) -> None:
+        self._subscribed.clear()
+        self._subscriber = asyncio.get_running_loop().create_task(self._subscribe(), name="redis-pubsub")
+
+    async def _subscribe(self) -> None:
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(*self._handlers)
+            self._subscribed.set()
+            this = asyncio.current_task()
+            # redis-py's blocking read can swallow a cancellation: bounded reads, and a cancelled
+            # task (close, or the watcher restarting the feed) stops at the next one.
+            while this is None or not this.cancelling():
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=PUBSUB_READ_S)
+                if message is None or message.get("type") != "message":
+                    continue
+                channel = message["channel"]
+                handler = self._handlers.get(channel.decode() if isinstance(channel, bytes) else channel)
+                if handler is not None:
+                    try:
+                        handler(message["data"])
+                    except Exception:
+                        _logger.exception("handling a Redis message on %s failed", channel)
+        except asyncio.CancelledError:
+            raise
+        except _LOST as exc:
+            self._lost(exc)
+        except Exception:
+            _logger.exception("the Redis pub/sub listener failed")
+            self._lost(RuntimeError("pub/sub listener failed"))
+        finally:
+            self._subscribed.clear()
+            # Bounded: redis-py's close of a pub/sub cancelled mid-read can wait forever (and a
+            # supervisor that stops must not); the pool's close drops the connection anyway.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), PUBSUB_CLOSE_S)  # type: ignore[no-untyped-call]
+
+    # ------------------------------------------------------------------ the watcher
+
+    def _lost(self, exc: BaseException) -> None:
+        if self._closed:  # our own close cut a command short: not an outage
+            return
+        self._last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if self.available:
+            self.available = False
+            self._down_since = time.monotonic()
+            _logger.error(
+                "lost the connection to Redis at %s (%s); retrying with backoff, requests that need it "
+                "answer 503 meanwhile",
+                redacted(self.url),
+                self._last_error,
+            )
+        self._suspect.set()
+
+    async def _watch(self) -> None:
+        tries = 0
+        while not self._closed:
+            if self.available:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._suspect.wait(), PROBE_EVERY_S)
+                self._suspect.clear()
+            else:
+                delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(tries, 10))
+                await asyncio.sleep(delay)
+            try:
+                await self.client.ping()
+            except _LOST as exc:
+                tries += 1
+                was_available = self.available
+                self._lost(exc)
+                if not was_available and tries % 4 == 0:
+                    _logger.warning(
+                        "Redis at %s still unreachable after %.0fs: %s",
+                        redacted(self.url),
+                        time.monotonic() - self._down_since,
+                        self._last_error,
+                    )
+                if self._subscriber is not None:
+                    self._subscriber.cancel()
+                continue
+            except Exception:
+                _logger.exception("probing Redis failed")
+                continue
+            tries = 0
+            if self._subscriber is not None and self._subscriber.done():
+                self._start_subscriber()
+            if not self.available:
+                if self._subscriber is not None and not self._subscriber.done():
+                    self._subscriber.cancel()
+                if self._handlers:
+                    self._start_subscriber()
+                    await self._subscribed.wait()
+                self.available = True
+                _logger.warning(
+                    "reconnected to Redis at %s after %.1fs",
+                    redacted(self.url),
+                    time.monotonic() - self._down_since,
+                )
+                for callback in self._reconnect_callbacks:
+                    try:
+                        callback()
+                    except Exception:
+                        _logger.exception("catching up after the Redis outage failed")
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in (self._watcher, self._subscriber):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(
+            *(t for t in (self._watcher, self._subscriber) if t is not None), return_exceptions=True
+        )
+        await self.client.aclose()

@@ -1,0 +1,247 @@
+"""Two supervisors on one Redis, end to end, as real processes: the events emitted through both are
+each handled, a cron tick fires once across both, a stream client on one sees the writes made
+through the other, and when one is killed (SIGKILL) in the middle of the load the other handles
+everything it had."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.project import write_project
+from tests.support.raw_socket import RawSocket
+from tests.support.redis_server import RedisServer, redis_server_binary
+from tests.support.server import MotiaServer, eventually, free_port, run_motia
+
+pytestmark = pytest.mark.e2e
+
+# The handler appends one line per run to a file both supervisors' runners share: O_APPEND writes
+# of a short line do not interleave, so the file counts every run, duplicates included.
+HANDLE = """
+    const fs = require('fs')
+    exports.config = { type: 'event', name: 'Handle', subscribes: ['job'], emits: [] }
+    exports.handler = async (input) => {
+      await new Promise((resolve) => setTimeout(resolve, input.sleep || 0))
+      fs.appendFileSync(process.env.SCALE_OUT_LOG, `${input.n} ${process.env.SUPERVISOR_LABEL}\\n`)
+    }
+"""
+
+COUNT = """
+    exports.config = { type: 'api', name: 'Count', path: '/count', method: 'GET', emits: [] }
+    exports.handler = async (_req, { state }) => ({ status: 200, body: { n: (await state.getGroup('g')).length } })
+"""
+
+FILES = {
+    "steps/handle.step.js": HANDLE,
+    "steps/tick.step.js": """
+        const fs = require('fs')
+        exports.config = { type: 'cron', name: 'Tick', cron: '* * * * * *', emits: [] }
+        exports.handler = async () => {
+          fs.appendFileSync(process.env.SCALE_OUT_TICKS, `${Date.now()} ${process.env.SUPERVISOR_LABEL}\\n`)
+        }
+    """,
+    "steps/items.stream.js": """
+        exports.config = { name: 'items', schema: { type: 'object' }, baseConfig: { storageType: 'default' } }
+    """,
+    "steps/put.step.js": """
+        exports.config = { type: 'api', name: 'Put', path: '/items/:id', method: 'POST', emits: [] }
+        exports.handler = async (req, { streams }) => {
+          const item = await streams.items.set('g', req.pathParams.id, req.body)
+          return { status: 200, body: item }
+        }
+    """,
+}
+
+
+class Pair:
+    """Supervisors A and B on one project folder and one Redis (and a key prefix of the test's own)."""
+
+    def __init__(self, project: Path, redis_url: str, prefix: str) -> None:
+        self.project = project
+        self.log = project / "handled.log"
+        self.ticks = project / "ticks.log"
+        self.servers: dict[str, MotiaServer] = {}
+        for label in ("A", "B"):
+            env = {
+                "MOTIA_REDIS_URL": redis_url,
+                "SUPERVISOR_LABEL": label,
+                "SCALE_OUT_LOG": str(self.log),
+                "SCALE_OUT_TICKS": str(self.ticks),
+            }
+            self.servers[label] = MotiaServer(project, mode="start", env=env)
+        for server in self.servers.values():
+            server.wait_ready(timeout=90)
+
+    @property
+    def a(self) -> MotiaServer:
+        return self.servers["A"]
+
+    @property
+    def b(self) -> MotiaServer:
+        return self.servers["B"]
+
+    def handled(self) -> list[tuple[int, str]]:
+        if not self.log.exists():
+            return []
+        lines = self.log.read_text().splitlines()
+        return [(int(n), label) for n, label in (line.split() for line in lines if line)]
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+
+
+StartPair = Callable[..., Pair]
+
+
+@pytest.fixture
+def start_pair(tmp_path: Path, redis_server: RedisServer, redis_prefix: str) -> Iterator[StartPair]:
+    """Starts A and B on a project of ``files`` (and motia.config.json keys ``config``)."""
+    pairs: list[Pair] = []
+
+    def start(files: dict[str, str], config: dict[str, object] | None = None) -> Pair:
+        project = write_project(tmp_path, files, {"redis": {"prefix": redis_prefix}, **(config or {})})
+        pair = Pair(project, redis_server.url, redis_prefix)
+        pairs.append(pair)
+        return pair
+
+    yield start
+    for pair in pairs:
+        pair.stop()
+
+
+def _emit(server: MotiaServer, n: int, sleep: int = 0) -> None:
+    response = server.client.post("/__motia/emit", json={"topic": "job", "data": {"n": n, "sleep": sleep}})
+    assert response.status_code == 200, response.text
+
+
+def test_events_emitted_through_both_supervisors_are_each_handled_once(start_pair: StartPair) -> None:
+    pair = start_pair({"steps/handle.step.js": HANDLE})
+    events = 1000
+    for n in range(events):
+        _emit(pair.a if n % 2 == 0 else pair.b, n)
+    eventually(lambda: len(pair.handled()) >= events, timeout=120)
+    time.sleep(1.0)  # a duplicate would show up by now
+    handled = pair.handled()
+    runs = Counter(n for n, _ in handled)
+    assert set(runs) == set(range(events))
+    assert [n for n, count in runs.items() if count > 1] == []
+    by = Counter(label for _, label in handled)
+    assert set(by) == {"A", "B"}, by  # both supervisors took their share
+
+
+def test_a_cron_every_second_fires_once_per_tick_across_two_supervisors(start_pair: StartPair) -> None:
+    pair = start_pair({"steps/tick.step.js": FILES["steps/tick.step.js"]})
+    time.sleep(12.5)
+    pair.stop()
+    stamps = sorted(int(line.split()[0]) for line in pair.ticks.read_text().splitlines())
+    # Both supervisors were up for these 10 s: 10 ticks fired (20 if each fired its own). The
+    # handler's clock, not the tick's, is what is recorded: a tick late on a busy machine may land
+    # in the next second, hence a count over the window rather than one per second.
+    window = [ms for ms in stamps if stamps[0] + 1000 <= ms < stamps[0] + 11000]
+    assert 9 <= len(window) <= 11, stamps
+    assert len(stamps) <= (stamps[-1] - stamps[0]) // 1000 + 2, stamps
+
+
+def test_a_stream_client_on_one_supervisor_sees_every_write_made_through_the_other(
+    start_pair: StartPair,
+) -> None:
+    pair = start_pair(
+        {
+            "steps/items.stream.js": FILES["steps/items.stream.js"],
+            "steps/put.step.js": FILES["steps/put.step.js"],
+        }
+    )
+    writes = 50
+
+    async def scenario() -> list[dict[str, Any]]:
+        client = await RawSocket.open(pair.a.port)
+        try:
+            client.join("items", "g")
+            sync = await client.next(timeout=10)
+            assert sync["event"]["type"] == "sync"
+            async with httpx.AsyncClient(base_url=pair.b.url, timeout=30) as b:
+                for n in range(writes):
+                    # every third write through A: both supervisors' writes arrive in order
+                    base = pair.a.url if n % 3 == 2 else pair.b.url
+                    response = await b.post(f"{base}/items/{n % 5}", json={"n": n})
+                    assert response.status_code == 200, response.text
+            return [sync] + [await client.next(timeout=10) for _ in range(writes)]
+        finally:
+            client.close()
+
+    messages = asyncio.run(scenario())
+    changes = messages[1:]
+    assert [m["event"]["data"]["n"] for m in changes] == list(range(writes))
+    assert [m["event"]["type"] for m in changes] == ["create"] * 5 + ["update"] * (writes - 5)
+    stamps = [m["timestamp"] for m in messages]
+    assert all(b > a for a, b in itertools.pairwise(stamps)), stamps
+
+
+def test_killing_one_supervisor_mid_load_loses_no_event(start_pair: StartPair) -> None:
+    # A short consumer timeout: the survivor takes the dead one's claimed events over within seconds.
+    pair = start_pair({"steps/handle.step.js": HANDLE}, {"redis": {"consumerTimeoutSeconds": 2}})
+    events = 1000
+    for n in range(events):
+        _emit(pair.a if n % 2 == 0 else pair.b, n, sleep=5)
+    eventually(lambda: sum(1 for _, label in pair.handled() if label == "A") >= 50, timeout=60)
+    pair.a.proc.kill()  # SIGKILL: no shutdown, nothing handed back
+    pair.a.proc.wait(timeout=10)
+    handled_by_a_before = {n for n, label in pair.handled() if label == "A"}
+    assert len(handled_by_a_before) < events, "the load was over before the kill"
+    eventually(lambda: {n for n, _ in pair.handled()} == set(range(events)), timeout=120)
+    assert "taking over deliveries held by a supervisor that stopped answering" in pair.b.output
+    runs = Counter(n for n, _ in pair.handled())
+    # duplicates only of what A was running when it died (at most its window of claims)
+    duplicates = [n for n, count in runs.items() if count > 1]
+    assert len(duplicates) <= 256, duplicates
+
+
+def test_redis_lost_while_running_answers_503_then_recovers(tmp_path: Path) -> None:
+    binary = redis_server_binary()
+    redis = RedisServer(tmp_path / "redis", binary)
+    project = write_project(
+        tmp_path / "project", {"steps/count.step.js": COUNT, "steps/handle.step.js": HANDLE}
+    )
+    server = MotiaServer(project, mode="start", env={"MOTIA_REDIS_URL": redis.url})
+    try:
+        server.wait_ready(timeout=90)
+        assert server.client.get("/count").status_code == 200
+        redis.stop()
+        # the first request may be the one that finds Redis gone: it answers 503 too
+        response = eventually(lambda: (r := server.client.get("/count")).status_code == 503 and r, timeout=20)
+        assert response.headers["retry-after"] == "1"
+        assert "Redis at redis://127.0.0.1" in response.json()["message"]
+        assert server.client.get("/__motia/health").json()["status"] == "degraded"
+        assert server.client.post("/__motia/emit", json={"topic": "job", "data": {}}).status_code == 503
+        redis = RedisServer(tmp_path / "redis", binary, port=redis.port)
+        eventually(lambda: server.client.get("/count").status_code == 200, timeout=30)
+        assert server.client.get("/__motia/health").json()["status"] == "ok"
+        assert "lost the connection to Redis" in server.output
+        assert "reconnected to Redis" in server.output
+    finally:
+        server.stop()
+        redis.stop()
+
+
+def test_an_unreachable_redis_at_start_is_one_clear_error(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {"steps/count.step.js": COUNT})
+    port = free_port()
+    done = run_motia(
+        "start", "--project", str(project), "-p", str(free_port()),
+        cwd=project, env={"MOTIA_REDIS_URL": f"redis://:secret@127.0.0.1:{port}/0"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert f"cannot reach Redis at redis://:***@127.0.0.1:{port}/0" in output
+    assert "MOTIA_REDIS_URL" in output
+    assert "secret" not in output
+    assert "Traceback" not in output
