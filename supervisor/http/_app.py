@@ -38,6 +38,10 @@ def create_app(runtime: Backend) -> Quart:
         }
         return json_response(200, {"status": "ok", "steps": len(runtime.registry.steps), "runners": runners})
 
+    @app.route("/__motia/runners", methods=["GET"])
+    async def runners() -> Response:
+        return json_response(200, {"runners": [row.as_json() for row in runtime.runner_rows()]})
+
     @app.route("/__motia/emit", methods=["POST"])
     async def emit() -> Response:
         return await _emit_from_request(runtime)

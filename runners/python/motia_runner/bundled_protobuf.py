@@ -60,6 +60,46 @@ def ensure_protobuf() -> str:
     return origin
 
 
+def ensure_grpc() -> None:
+    """Make ``grpc`` importable for ``--connect``: the project's own, else motia's (from the folder
+    ``MOTIA_RUNNER_PROTOBUF_PATH`` names, when its compiled part suits this interpreter)."""
+    from motia_runner.transport_grpc import ConnectError
+
+    try:
+        import grpc
+
+        return
+    except ImportError:
+        pass
+    root = os.environ.get(PROTOBUF_PATH_ENV)
+    if root and os.path.isdir(os.path.join(root, "grpc")):
+        sys.meta_path.append(_BundledGrpcFinder(root))
+        try:
+            import grpc  # noqa: F401
+
+            return
+        except ImportError as exc:
+            reason = f"motia's grpcio in {root} does not load here: {exc}"
+    else:
+        reason = f"{PROTOBUF_PATH_ENV} names no folder holding motia's grpcio"
+    raise ConnectError(
+        f"--connect needs grpcio in {sys.executable} ({reason}): install it there "
+        "(`pip install 'grpcio>=1.85'`), or run the runner with the interpreter motia runs on"
+    )
+
+
+class _BundledGrpcFinder(importlib.abc.MetaPathFinder):
+    def __init__(self, root: str) -> None:
+        self._root = root
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname == "grpc":
+            return importlib.machinery.PathFinder.find_spec(fullname, [self._root])
+        return None
+
+
 def describe() -> str:
     """``protobuf 7.36.2 (upb, motia's)`` for the runner's hello."""
     try:
