@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.attach import HandStartedRunner, connect_argv, listen_args, wait_attached
 from tests.support.runner_harness import RunnerHarness, RunnerLanguage, write_project
 from tests.support.server import MotiaServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LANGUAGES = ["ts", "js", "py"]
+#: how the supervisor talks to runners: the pipes of those it starts, or gRPC to those started by hand
+TRANSPORTS = ["stdio", "grpc"]
 #: npm packages the tests drive (Motia's stream clients, playwright, qs): see its package.json
 CLIENTS_DIR = Path(__file__).parent / "clients"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -49,15 +52,37 @@ def chromium() -> str:
 StartRunner = Callable[..., RunnerHarness]
 
 
-@pytest.fixture(scope="session")
-def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
-    """One ``motia start`` over the conformance fixtures of all three languages."""
+@pytest.fixture(scope="session", params=TRANSPORTS)
+def conformance_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MotiaServer]:
+    """One ``motia start`` over the conformance fixtures of all three languages, once per transport:
+    its own runners (stdio), or runners started by hand that attached over gRPC and take every step."""
     project = tmp_path_factory.mktemp("conformance")
     shutil.copytree(FIXTURES / "conformance", project, dirs_exist_ok=True)
-    server = MotiaServer(project, mode="start")
+    if request.param == "stdio":
+        server = MotiaServer(project, mode="start")
+        with server:
+            yield server
+        assert server.proc.returncode == 0, server.output
+        return
+    address, listen = listen_args()
+    server = MotiaServer(project, mode="start", args=listen)
+    attached: list[HandStartedRunner] = []
     with server:
+        for runner in ("node", "python"):
+            attached.append(
+                HandStartedRunner(
+                    connect_argv(runner, "--connect", address, "--cookie", "test-cookie"), project
+                )
+            )
+        for hand_started in attached:
+            assert wait_attached(server, hand_started)["transport"] == "grpc"
         yield server
     assert server.proc.returncode == 0, server.output
+    for hand_started in attached:  # the server's shutdown ends their sessions: they exit by themselves
+        assert hand_started.wait(15) == 0, hand_started.output
+        hand_started.stop()
 
 
 @pytest.fixture

@@ -121,17 +121,17 @@ class AttachedRunners:
             attached.describe_steps(),
         )
         try:
-            reason = await connection.wait_closed()
-        finally:
+            await connection.wait_closed()
+        finally:  # also when grpc cancels the call of a runner that went away
             self._attached.remove(attached)
-        if not self._stopping:
-            _logger.info(
-                "runner %s detached (%s): %s run%s in the supervisor's own runners again",
-                connection.runner_id,
-                reason,
-                attached.describe_steps(),
-                "" if attached.steps is not None and len(attached.steps) > 1 else "s",
-            )
+            if not self._stopping:
+                _logger.info(
+                    "runner %s detached (%s): %s run%s in the supervisor's own runners again",
+                    connection.runner_id,
+                    connection.close_reason or "disconnected",
+                    attached.describe_steps(),
+                    "" if attached.steps is not None and len(attached.steps) > 1 else "s",
+                )
 
     async def _load(self, connection: AttachedConnection, target: AttachTarget) -> None:
         result = await connection.load(target.step_files, target.stream_files, hook_files=target.hook_files)
