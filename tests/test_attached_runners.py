@@ -9,11 +9,17 @@ cookie, and ``motia runners``.
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 import signal
 import threading
+import venv
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -247,3 +253,136 @@ def test_the_server_stopping_ends_attached_runners(tmp_path: Path) -> None:
         assert runner.wait(15) == 0, runner.output
         runner.stop()
     assert not connection_file.exists()
+
+
+# ---------------------------------------------------------------- the README's debug configurations
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+#: the example paths in the README's configurations, and which printed value each one stands for
+README_NODE_RUNNER = "/home/me/.cache/motia/node-runner/0.1.0-3f2a9c1d5e6b7a80/bin/runner.mjs"
+README_PYTHONPATH = "/opt/motia/lib/python3.12/site-packages/supervisor/_bundle/runners/python"
+README_PROTOBUF_PATH = "/opt/motia/lib/python3.12/site-packages"
+
+
+@dataclass(frozen=True)
+class DebugConfiguration:
+    """One run configuration of the README, as the IDE would start it."""
+
+    name: str
+    language: str  # js | py: which Whoami it is asked to run
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+
+
+def _debugging_section() -> str:
+    return README.read_text(encoding="utf-8").split("\n## Debugging\n", 1)[1].split("\n## ", 1)[0]
+
+
+def readme_configurations() -> list[DebugConfiguration]:
+    """VS Code's launch.json and PyCharm's .run/*.run.xml, from the README, still with its paths."""
+    section = _debugging_section()
+    found = []
+    launch = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))  # type: ignore[union-attr]
+    for config in launch["configurations"]:
+        if config["type"] == "node":
+            argv = ["node", "--inspect=127.0.0.1:0", config["program"], *config["args"]]
+            found.append(DebugConfiguration(f"vscode-{config['type']}", "js", argv, {}, config["cwd"]))
+        else:
+            argv = [config["python"], "-m", config["module"], *config["args"]]
+            found.append(
+                DebugConfiguration(f"vscode-{config['type']}", "py", argv, config["env"], config["cwd"])
+            )
+    for block in re.findall(r"```xml\n(.*?)```", section, re.S):
+        config = ElementTree.fromstring(block).find("configuration")
+        assert config is not None
+        options = {option.get("name"): option.get("value", "") for option in config.iter("option")}
+        if config.get("type") == "PythonConfigurationType":
+            assert options["MODULE_MODE"] == "true"
+            argv = [options["SDK_HOME"], "-m", options["SCRIPT_NAME"], *options["PARAMETERS"].split()]
+            env = {env.get("name", ""): env.get("value", "") for env in config.iter("env")}
+            found.append(DebugConfiguration("pycharm-python", "py", argv, env, options["WORKING_DIRECTORY"]))
+        else:
+            assert config.get("type") == "NodeJSConfigurationType"
+            program, parameters = config.get("path-to-js-file", ""), config.get("application-parameters", "")
+            argv = ["node", "--inspect=127.0.0.1:0", program, *parameters.split()]
+            found.append(DebugConfiguration("pycharm-node", "js", argv, {}, config.get("working-dir", "")))
+    return found
+
+
+def _printed_commands(server: MotiaServer) -> dict[str, list[str]]:
+    """The attach commands ``motia dev --runner-listen`` logged, by language."""
+    commands = {}
+    for line in server.output.splitlines():
+        language, _, command = line.strip().partition(": ")
+        if language in ("node", "python") and "--connect" in command:
+            commands[language] = shlex.split(command)
+    return commands
+
+
+def _filled_in(
+    config: DebugConfiguration, project: Path, printed: dict[str, list[str]]
+) -> DebugConfiguration:
+    """The configuration with the paths this installation printed, and this project's folder."""
+    node_runner = next(word for word in printed["node"] if word.endswith("runner.mjs"))
+    python_env = dict(
+        word.split("=", 1) for word in printed["python"] if "=" in word and not word.startswith("-")
+    )
+    values = {
+        README_NODE_RUNNER: node_runner,
+        README_PYTHONPATH: python_env["PYTHONPATH"],
+        README_PROTOBUF_PATH: python_env["MOTIA_RUNNER_PROTOBUF_PATH"],
+        "${workspaceFolder}": str(project),
+        "$PROJECT_DIR$": str(project),
+    }
+
+    def fill(text: str) -> str:
+        for example, value in values.items():
+            text = text.replace(example, value)
+        return text
+
+    return DebugConfiguration(
+        config.name,
+        config.language,
+        [fill(word) for word in config.argv],
+        {name: fill(value) for name, value in config.env.items()},
+        fill(config.cwd),
+    )
+
+
+@pytest.fixture(scope="module")
+def readme_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    """A project with its own, empty virtualenv (.venv: no protobuf, no grpcio), served with
+    ``--runner-listen``, whose cookie the configurations read from .motia/runner-listen.json."""
+    files = {step_path(lang, "whoami"): _step(lang, "Whoami", "whoami") for lang in ("js", "py")}
+    project = write_project(tmp_path_factory.mktemp("readme"), files)
+    venv.create(project / ".venv", with_pip=False, symlinks=True)
+    _, listen = listen_args(COOKIE)
+    with MotiaServer(project, args=listen) as server:
+        yield server
+
+
+def test_the_readme_has_a_debug_configuration_for_each_runner_in_each_ide() -> None:
+    assert sorted(config.name for config in readme_configurations()) == [
+        "pycharm-node",
+        "pycharm-python",
+        "vscode-debugpy",
+        "vscode-node",
+    ]
+
+
+@pytest.mark.parametrize("config", readme_configurations(), ids=lambda config: config.name)
+def test_each_readme_debug_configuration_attaches_and_serves_a_request(
+    readme_project: MotiaServer, config: DebugConfiguration
+) -> None:
+    server = readme_project
+    filled = _filled_in(config, server.project, _printed_commands(server))
+    runner = HandStartedRunner(filled.argv, Path(filled.cwd), {**filled.env, "MOTIA_PROJECT_ROOT": ""})
+    try:
+        row = wait_attached(server, runner)
+        assert row["transport"] == "grpc"
+        assert _pid(server, config.language) == runner.pid
+        if config.language == "js":
+            assert "Debugger listening on ws://127.0.0.1:" in runner.output  # the inspector is on too
+    finally:
+        runner.kill()

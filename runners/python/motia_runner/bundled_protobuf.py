@@ -20,6 +20,8 @@ from types import ModuleType
 
 PROTOBUF_PATH_ENV = "MOTIA_RUNNER_PROTOBUF_PATH"
 _PACKAGES = ("google.protobuf", "google._upb")
+#: grpcio and what it imports (for --connect only)
+_GRPC_PACKAGES = ("grpc", "typing_extensions")
 
 #: where the protobuf in use comes from: "project", "motia" or "missing"
 origin = "missing"
@@ -95,7 +97,7 @@ class _BundledGrpcFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname == "grpc":
+        if fullname in _GRPC_PACKAGES:
             return importlib.machinery.PathFinder.find_spec(fullname, [self._root])
         return None
 
