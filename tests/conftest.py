@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.attach import HandStartedRunner, connect_argv, listen_args, wait_attached
+from tests.support.grpc_harness import GrpcRunnerHarness
 from tests.support.runner_harness import RunnerHarness, RunnerLanguage, write_project
 from tests.support.server import MotiaServer
 
@@ -86,15 +87,23 @@ def conformance_server(
 
 
 @pytest.fixture
-def start_runner(tmp_path: Path) -> Iterator[StartRunner]:
+def runner_transport() -> str:
+    """The channel ``start_runner`` speaks to runners on: stdio here; a module that parametrizes this
+    fixture over ``TRANSPORTS`` runs its runner tests over both."""
+    return "stdio"
+
+
+@pytest.fixture
+def start_runner(tmp_path: Path, runner_transport: str) -> Iterator[StartRunner]:
     """``start_runner(language, files, log_level="info")``: write ``files`` into a project under
     tmp_path, start that language's runner there and shake hands; every runner is shut down, and
     checked to have written nothing but frames to its protocol channel, when the test ends."""
     harnesses: list[RunnerHarness] = []
+    harness_class = GrpcRunnerHarness if runner_transport == "grpc" else RunnerHarness
 
     def start(language: RunnerLanguage, files: dict[str, str], log_level: str = "info") -> RunnerHarness:
         project = write_project(tmp_path / "project", files)
-        harness = RunnerHarness(language.argv(), project)
+        harness = harness_class(language.argv(), project)
         harnesses.append(harness)
         assert harness.handshake(log_level=log_level).protocol_version == 1
         return harness

@@ -386,3 +386,31 @@ def test_each_readme_debug_configuration_attaches_and_serves_a_request(
             assert "Debugger listening on ws://127.0.0.1:" in runner.output  # the inspector is on too
     finally:
         runner.kill()
+
+
+def test_a_changed_step_file_is_imported_again_by_the_runners_attached_for_it(tmp_path: Path) -> None:
+    files = {step_path(lang, "whoami"): _step(lang, "Whoami", "whoami") for lang in LANGUAGES}
+    project = write_project(tmp_path, files)
+    address, listen = listen_args(COOKIE)
+    with MotiaServer(project, args=listen) as server:
+        attached = [_attach(server, address, lang) for lang in ("ts", "py")]
+        try:
+            for lang in LANGUAGES:
+                source = project / step_path(lang, "whoami")
+                source.write_text(
+                    source.read_text()
+                    .replace("pid:", "edited: true, pid:")
+                    .replace('"pid":', '"edited": True, "pid":')
+                )
+            for lang, runner in (("ts", attached[0]), ("js", attached[0]), ("py", attached[1])):
+
+                def edited(lang: str = lang) -> dict[str, Any] | None:
+                    body: dict[str, Any] = server.client.get(f"/{lang}/whoami").json()
+                    return body if body.get("edited") else None
+
+                assert eventually(edited)["pid"] == runner.pid  # the new code, in the runner attached for it
+            assert "imported the changed node files" in server.output
+            assert "imported the changed python files" in server.output
+        finally:
+            for runner in attached:
+                runner.kill()
