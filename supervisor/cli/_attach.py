@@ -16,9 +16,12 @@ import os
 import secrets
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from supervisor.core import Runtime
 from supervisor.runners import RunnerListener, is_loopback_address
+
+if TYPE_CHECKING:
+    from supervisor.core import Runtime  # the runtime (quart...) loads when a server starts, not here
 
 _logger = logging.getLogger("motia.core")
 

@@ -17,13 +17,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.runners._connection import ContextCallHandler
 from supervisor.runners._errors import RunnerUnavailable
-from supervisor.runners._grpc import AttachedConnection, AttachRefused, Context
+from supervisor.runners._grpc import AttachedConnection, AttachRefused
+
+if TYPE_CHECKING:
+    from supervisor.runners._grpc import Context
 
 _logger = logging.getLogger("motia.runner")
 

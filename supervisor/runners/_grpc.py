@@ -21,9 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import grpc
+from typing import TYPE_CHECKING, Any
 
 from supervisor.protocol import (
     CONNECT_METHOD,
@@ -44,7 +42,12 @@ LANGUAGE_KEY = "motia-language"
 STEPS_KEY = "motia-steps"
 LANGUAGES = ("node", "python")
 
-Context = grpc.aio.ServicerContext[bytes, bytes]
+if TYPE_CHECKING:
+    # grpc is imported where a listener starts, not with this module: it takes ~0.2 s, which every
+    # motia command would pay, listening or not.
+    import grpc
+
+    Context = grpc.aio.ServicerContext[bytes, bytes]
 
 
 class AttachRefused(Exception):
@@ -178,7 +181,7 @@ class Admission:
 #: serves one attached connection from its handshake to its end (``AttachedRunners.serve``)
 Serve = Callable[[AttachedConnection, frozenset[str] | None], Awaitable[None]]
 #: a new connection of ``language``, from ``peer``, on ``context``
-NewConnection = Callable[[Context, str, str], AttachedConnection]
+NewConnection = Callable[["Context", str, str], AttachedConnection]
 
 
 class RunnerListener:
@@ -195,6 +198,8 @@ class RunnerListener:
     async def start(self) -> str:
         """Listen; the address bound (port 0 becomes the port chosen). Raises ``OSError`` when the
         address cannot be bound."""
+        import grpc
+
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         # No (de)serializers: the messages' bytes pass as they are, to the session and from it.
         handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.stream_stream_rpc_method_handler(self._connect)
@@ -217,6 +222,8 @@ class RunnerListener:
             self._server = None
 
     async def _connect(self, requests: AsyncIterator[bytes], context: Context) -> None:
+        import grpc
+
         admission = await self._admit(context)
         connection = self._connect_runner(context, admission.language, context.peer())
         try:
@@ -234,6 +241,8 @@ class RunnerListener:
             )
 
     async def _admit(self, context: Context) -> Admission:
+        import grpc
+
         metadata: Mapping[str, str | bytes] = dict(context.invocation_metadata() or ())
         given = metadata.get(COOKIE_KEY, "")
         given_bytes = given.encode() if isinstance(given, str) else given
