@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -53,15 +54,13 @@ def chromium() -> str:
 StartRunner = Callable[..., RunnerHarness]
 
 
-@pytest.fixture(scope="session", params=TRANSPORTS)
-def conformance_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[MotiaServer]:
-    """One ``motia start`` over the conformance fixtures of all three languages, once per transport:
-    its own runners (stdio), or runners started by hand that attached over gRPC and take every step."""
-    project = tmp_path_factory.mktemp("conformance")
+@contextlib.contextmanager
+def serving_conformance(project: Path, transport: str) -> Iterator[MotiaServer]:
+    """``motia start`` over the conformance fixtures (copied into ``project``) of all three languages,
+    its steps run by its own runners (``stdio``) or by runners started by hand that attached over gRPC
+    and take every step (``grpc``)."""
     shutil.copytree(FIXTURES / "conformance", project, dirs_exist_ok=True)
-    if request.param == "stdio":
+    if transport == "stdio":
         server = MotiaServer(project, mode="start")
         with server:
             yield server
@@ -84,6 +83,14 @@ def conformance_server(
     for hand_started in attached:  # the server's shutdown ends their sessions: they exit by themselves
         assert hand_started.wait(15) == 0, hand_started.output
         hand_started.stop()
+
+
+@pytest.fixture(scope="session")
+def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    """One ``motia start`` over the conformance fixtures of all three languages (test_conformance.py
+    runs its own over both transports)."""
+    with serving_conformance(tmp_path_factory.mktemp("conformance"), "stdio") as server:
+        yield server
 
 
 @pytest.fixture
