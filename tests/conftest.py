@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -10,11 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.support.redis_server import RedisServer, redis_server_binary
+from tests.support.attach import HandStartedRunner, connect_argv, listen_args, wait_attached
+from tests.support.grpc_harness import GrpcRunnerHarness
 from tests.support.runner_harness import RunnerHarness, RunnerLanguage, write_project
 from tests.support.server import MotiaServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LANGUAGES = ["ts", "js", "py"]
+#: how the supervisor talks to runners: the pipes of those it starts, or gRPC to those started by hand
+TRANSPORTS = ["stdio", "grpc"]
 #: npm packages the tests drive (Motia's stream clients, playwright, qs): see its package.json
 CLIENTS_DIR = Path(__file__).parent / "clients"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -51,27 +56,63 @@ def chromium() -> str:
 StartRunner = Callable[..., RunnerHarness]
 
 
-@pytest.fixture(scope="session")
-def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
-    """One ``motia start`` over the conformance fixtures of all three languages."""
-    project = tmp_path_factory.mktemp("conformance")
+@contextlib.contextmanager
+def serving_conformance(project: Path, transport: str) -> Iterator[MotiaServer]:
+    """``motia start`` over the conformance fixtures (copied into ``project``) of all three languages,
+    its steps run by its own runners (``stdio``) or by runners started by hand that attached over gRPC
+    and take every step (``grpc``)."""
     shutil.copytree(FIXTURES / "conformance", project, dirs_exist_ok=True)
-    server = MotiaServer(project, mode="start")
+    if transport == "stdio":
+        server = MotiaServer(project, mode="start")
+        with server:
+            yield server
+        assert server.proc.returncode == 0, server.output
+        return
+    address, listen = listen_args()
+    server = MotiaServer(project, mode="start", args=listen)
+    attached: list[HandStartedRunner] = []
     with server:
+        for runner in ("node", "python"):
+            attached.append(
+                HandStartedRunner(
+                    connect_argv(runner, "--connect", address, "--cookie", "test-cookie"), project
+                )
+            )
+        for hand_started in attached:
+            assert wait_attached(server, hand_started)["transport"] == "grpc"
         yield server
     assert server.proc.returncode == 0, server.output
+    for hand_started in attached:  # the server's shutdown ends their sessions: they exit by themselves
+        assert hand_started.wait(15) == 0, hand_started.output
+        hand_started.stop()
+
+
+@pytest.fixture(scope="session")
+def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    """One ``motia start`` over the conformance fixtures of all three languages (test_conformance.py
+    runs its own over both transports)."""
+    with serving_conformance(tmp_path_factory.mktemp("conformance"), "stdio") as server:
+        yield server
 
 
 @pytest.fixture
-def start_runner(tmp_path: Path) -> Iterator[StartRunner]:
+def runner_transport() -> str:
+    """The channel ``start_runner`` speaks to runners on: stdio here; a module that parametrizes this
+    fixture over ``TRANSPORTS`` runs its runner tests over both."""
+    return "stdio"
+
+
+@pytest.fixture
+def start_runner(tmp_path: Path, runner_transport: str) -> Iterator[StartRunner]:
     """``start_runner(language, files, log_level="info")``: write ``files`` into a project under
     tmp_path, start that language's runner there and shake hands; every runner is shut down, and
     checked to have written nothing but frames to its protocol channel, when the test ends."""
     harnesses: list[RunnerHarness] = []
+    harness_class = GrpcRunnerHarness if runner_transport == "grpc" else RunnerHarness
 
     def start(language: RunnerLanguage, files: dict[str, str], log_level: str = "info") -> RunnerHarness:
         project = write_project(tmp_path / "project", files)
-        harness = RunnerHarness(language.argv(), project)
+        harness = harness_class(language.argv(), project)
         harnesses.append(harness)
         assert harness.handshake(log_level=log_level).protocol_version == 1
         return harness

@@ -8,6 +8,7 @@ asserts the same thing for each.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -16,11 +17,22 @@ import httpx
 import pytest
 
 from supervisor.storage import MAX_JSON_DEPTH, MAX_WRITABLE_JSON_DEPTH
-from tests.conftest import LANGUAGES
+from tests.conftest import LANGUAGES, TRANSPORTS, serving_conformance
 from tests.support.raw_http import read_response
 from tests.support.server import MotiaServer, eventually
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module", params=TRANSPORTS)
+def conformance_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MotiaServer]:
+    """The conformance server, once per transport: every behaviour here holds whether the steps run in
+    the supervisor's own runners (stdio) or in runners started by hand that attached over gRPC."""
+    with serving_conformance(tmp_path_factory.mktemp("conformance"), request.param) as server:
+        yield server
+
 
 lang_param = pytest.mark.parametrize("lang", LANGUAGES)
 

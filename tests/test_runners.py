@@ -1,5 +1,7 @@
-"""What both runners do, driven byte for byte over their stdio protocol: each behaviour once, over
-TypeScript and JavaScript (the node runner) and Python (the Python runner).
+"""What both runners do, driven byte for byte over their protocol: each behaviour once, over
+TypeScript and JavaScript (the node runner) and Python (the Python runner), and over both transports
+(stdio, as the supervisor starts runners; gRPC, as a runner started by hand with --connect dials in).
+What only the stdio channel does (its cookie, end of stdin, bytes that are no frame) runs over stdio.
 
 A step's source differs by language, what goes over the wire does not: each test writes its step in
 node's and Python's idiom (``lang.pick(node, python)``; TypeScript and JavaScript share one source)
@@ -18,7 +20,7 @@ import orjson
 import pytest
 
 from supervisor.protocol._generated import runner_pb2 as pb
-from tests.conftest import StartRunner
+from tests.conftest import TRANSPORTS, StartRunner
 from tests.support.runner_harness import (
     PYTHON,
     RUNNER_LANGUAGES,
@@ -39,6 +41,15 @@ CAN_ACCESS = pb.TRIGGER_KIND_CAN_ACCESS
 each_language = pytest.mark.parametrize("lang", RUNNER_LANGUAGES, ids=str)
 #: a behaviour of the runner process itself: once per runner
 each_runner = pytest.mark.parametrize("lang", [TYPESCRIPT, PYTHON], ids=lambda lang: lang.runner)
+#: a behaviour of the stdio channel alone
+stdio_only = pytest.mark.parametrize("runner_transport", ["stdio"])
+
+
+@pytest.fixture(params=TRANSPORTS)
+def runner_transport(request: pytest.FixtureRequest) -> str:
+    """Every runner test here runs over both transports (conftest's ``start_runner``)."""
+    transport: str = request.param
+    return transport
 
 
 def result_of(
@@ -101,6 +112,7 @@ def test_without_the_cookie_a_runner_exits_2_with_one_line_on_stderr(
     assert len(lines) == 1 and "supervisor" in lines[0]
 
 
+@stdio_only
 @each_runner
 def test_end_of_stdin_stops_a_runner_with_exit_0(start_runner: StartRunner, lang: RunnerLanguage) -> None:
     h = start_runner(lang, {})
@@ -109,6 +121,7 @@ def test_end_of_stdin_stops_a_runner_with_exit_0(start_runner: StartRunner, lang
     assert h.proc.wait(timeout=10) == 0
 
 
+@stdio_only
 @each_runner
 def test_bytes_that_are_not_a_frame_stop_a_runner_with_a_protocol_error(
     start_runner: StartRunner, lang: RunnerLanguage

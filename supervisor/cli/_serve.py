@@ -17,6 +17,7 @@ from pathlib import Path
 from hypercorn.asyncio import serve
 
 from supervisor.cli import _event_loop
+from supervisor.cli._attach import start_listener, stop_listener
 from supervisor.cli._dotenv import DotEnv
 from supervisor.cli._generate import refresh_types, wants_types
 from supervisor.cli._hypercorn import hypercorn_config, skip_cancelled_connections
@@ -91,7 +92,16 @@ def _kept_until_restart(config: ProjectConfig) -> tuple[object, ...]:
     )
 
 
-def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> int:
+def run_server(
+    mode: str,
+    project: str,
+    host: str,
+    port: int,
+    debug: bool,
+    *,
+    runner_listen: str | None = None,
+    runner_cookie: str | None = None,
+) -> int:
     root = Path(project).resolve()
     dotenv = DotEnv(root)
     if root.is_dir():
@@ -118,7 +128,7 @@ def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> in
         _logger.error("%s", exc)
         return 1
     try:
-        return _event_loop.run(_serve(settings, listener, dotenv))
+        return _event_loop.run(_serve(settings, listener, dotenv, (runner_listen, runner_cookie)))
     finally:
         listener.close()
         if claim is not None:
@@ -147,7 +157,9 @@ def _refuse(summary: LoadSummary) -> None:
     print("Fix these (`motia build` lists them without serving) and start again.", file=sys.stderr)
 
 
-async def _serve(settings: Settings, listener: socket.socket, dotenv: DotEnv) -> int:
+async def _serve(
+    settings: Settings, listener: socket.socket, dotenv: DotEnv, runner_listen: tuple[str | None, str | None]
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(skip_cancelled_connections)
@@ -177,6 +189,16 @@ async def _serve(settings: Settings, listener: socket.socket, dotenv: DotEnv) ->
     elif summary.steps_found == 0:
         _logger.warning("%s", summary.nothing_found_warning())
 
+    attach = None
+    address, cookie = runner_listen
+    if address is not None:
+        try:
+            attach = await start_listener(runtime, address, cookie)
+        except OSError as exc:
+            _logger.error("%s", exc)
+            await runtime.stop(0)
+            return 1
+
     config = hypercorn_config(settings, listener)
     app = create_app(runtime)
     # The socket is bound and listening: connections made from now on wait in its backlog.
@@ -196,6 +218,8 @@ async def _serve(settings: Settings, listener: socket.socket, dotenv: DotEnv) ->
         reloader.cancel()
     _logger.info("shutting down: finishing in-flight work")
     await runtime.stop()
+    if attach is not None:
+        await stop_listener(attach, runtime)
     _logger.info("stopped")
     sys.stdout.flush()
     return 0

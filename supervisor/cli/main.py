@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from supervisor.cli import _build, _create, _dlq, _generate, _install, _version
+from supervisor.cli import _attach, _build, _create, _dlq, _generate, _install, _runners, _version
 from supervisor.cli._client import post_and_print
 
 
@@ -18,6 +18,7 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-d", "--debug", action="store_true", help="debug logging (logger.debug lines too)")
     parser.add_argument("--project", default=".", help="project directory (default: the current directory)")
+    _attach.add_options(parser)
 
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--wait", action="store_true", help="return when the run has finished")
     _client_options(run)
     _dlq.add_commands(commands, _client_options)
+    _runners.add_command(commands, _client_options)
     _install.add_command(commands)
     _build.add_command(commands)
     _create.add_command(commands)
@@ -75,7 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("dev", "start"):
         from supervisor.cli._serve import run_server
 
-        return run_server(args.command, args.project, args.host, args.port, args.debug)
+        return run_server(
+            args.command,
+            args.project,
+            args.host,
+            args.port,
+            args.debug,
+            runner_listen=args.runner_listen,
+            runner_cookie=args.runner_cookie,
+        )
     if args.command == "emit":
         try:
             data = json.loads(args.message)

@@ -15,6 +15,7 @@ from supervisor.core._loading import (
     load_without_serving,
 )
 from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
+from supervisor.core._runner_rows import RunnerRow
 from supervisor.core._schemas import FieldError, SchemaValidator, body_rejection, compile_schema
 from supervisor.core._trace import new_trace_id
 
@@ -52,6 +53,7 @@ __all__ = [
     "Registry",
     "RunnerAccessPolicy",
     "RunnerFailure",
+    "RunnerRow",
     "Runtime",
     "SchemaValidator",
     "StartupError",

@@ -23,6 +23,7 @@ from supervisor.core._hooks import RunnerAccessPolicy
 from supervisor.core._load_summary import summarize
 from supervisor.core._loading import LoadedCode, load_code, new_pool
 from supervisor.core._registry import LoadProblem, Registry, Step
+from supervisor.core._runner_rows import RunnerRow, runner_rows
 from supervisor.core._schemas import SchemaValidator
 from supervisor.core._trace import new_trace_id
 from supervisor.cron import CronExpression, CronJob, CronScheduler, RedisTickLocks
@@ -42,7 +43,14 @@ from supervisor.queue import (
 from supervisor.realtime import Realtime
 from supervisor.reload import ProjectChanges
 from supervisor.routing import Router
-from supervisor.runners import IsolatedRunner, RunnerDied, RunnerPool, RunnerUnavailable
+from supervisor.runners import (
+    AttachedRunners,
+    AttachTarget,
+    IsolatedRunner,
+    RunnerDied,
+    RunnerPool,
+    RunnerUnavailable,
+)
 from supervisor.settings import CorsSettings, Settings
 from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
 from supervisor.storage import RedisConnection, SqliteDatabase, redacted
@@ -89,6 +97,13 @@ class Runtime:
         self.bus: EventBus
         self.cron = CronScheduler(self._fire_cron)
         self._calls: ContextCalls
+        #: runners started by hand that dialled in (``motia dev --runner-listen``)
+        self.attached = AttachedRunners(
+            settings.project_root,
+            lambda: self.settings.runner_log_level,
+            lambda call: self._calls(call),
+            self._attach_target,
+        )
         #: the last load of the project's code (files found, runners, failures), for the start-up summary
         self.loaded: LoadedCode | None = None
         self._reload_lock = asyncio.Lock()
@@ -120,7 +135,7 @@ class Runtime:
         self._queue = self._event_queue()
         self._calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit)
         self.loaded = loaded = await load_code(settings, self._calls)
-        self.pools = dict(loaded.pools)
+        self.pools = self._with_attached(loaded.pools)
         self.isolated = self._isolated(loaded, loaded.pools)
         self.registry = loaded.registry
         if self.registry.problems and settings.mode == "start":
@@ -195,7 +210,7 @@ class Runtime:
             if not loaded.started and not old_pools:
                 return  # nothing this change concerns runs here (requirements.txt without Python steps)
             old_isolated = {r: i for r, i in self.isolated.items() if r in old_pools or r not in loaded.pools}
-            self.pools = dict(loaded.pools)
+            self.pools = self._with_attached(loaded.pools)
             self.isolated = {
                 r: i for r, i in self.isolated.items() if r not in old_isolated
             } | self._isolated(loaded, [runner for runner in loaded.started if runner in loaded.pools])
@@ -215,7 +230,28 @@ class Runtime:
             if not summary.ok:
                 summary.log(_logger, logging.ERROR)
             self.cron.replace(self._cron_jobs(self.registry))
+            for runner in {*loaded.started, *old_pools}:
+                await self.attached.reload(runner)
             await self._close_runners(old_pools, old_isolated, self.settings.config.shutdown_grace_s)
+
+    def runner_rows(self) -> list[RunnerRow]:
+        """Every runner serving the project now: the pools' own and those attached by hand."""
+        return runner_rows(self.pools, self.attached)
+
+    def _with_attached(self, pools: dict[str, RunnerPool]) -> dict[str, RunnerPool]:
+        """The pools, each asking the attached runners first."""
+        for pool in pools.values():
+            pool.attached = self.attached
+        return dict(pools)
+
+    def _attach_target(self, runner: str) -> AttachTarget | None:
+        """What an attached runner of ``runner``'s language loads, and which steps it may take."""
+        files = self.loaded.files.get(runner) if self.loaded is not None else None
+        if files is None or runner not in self.pools:
+            return None
+        steps, streams, hooks = files
+        names = frozenset(step.name for step in self.registry.steps.values() if step.runner == runner)
+        return AttachTarget(steps, streams, hooks, names)
 
     def _isolated(self, loaded: LoadedCode, runners: Iterable[str]) -> dict[str, IsolatedRunner]:
         """Beside each of ``runners``' pool, where deliveries in flight at a runner death re-run alone."""
@@ -247,6 +283,7 @@ class Runtime:
         if self._started:
             await self.cron.stop(grace)
             await self.bus.stop(grace)
+        await self.attached.stop(grace)
         await self._close_runners(self.pools, self.isolated, grace)
         if self._started:
             await self._queue.close()

@@ -48,6 +48,10 @@ def create_app(runtime: Backend) -> Quart:
         # /__motia endpoints that read or write storage while Redis is down: try again later
         return to_quart(HttpResponse.error(503, str(exc), [("retry-after", "1")]))
 
+    @app.route("/__motia/runners", methods=["GET"])
+    async def runners() -> Response:
+        return json_response(200, {"runners": [row.as_json() for row in runtime.runner_rows()]})
+
     @app.route("/__motia/emit", methods=["POST"])
     async def emit() -> Response:
         return await _emit_from_request(runtime)

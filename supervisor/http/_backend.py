@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from supervisor.core import Registry, Step
+from supervisor.core import Registry, RunnerRow, Step
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import DeadLetter, Delivery
 from supervisor.realtime import Realtime
@@ -82,6 +82,10 @@ class Backend(StepInvoker, Protocol):
 
     @property
     def realtime(self) -> Realtime: ...
+
+    def runner_rows(self) -> list[RunnerRow]:
+        """Every runner serving the project: the pools' own (stdio) and those attached by hand (gRPC)."""
+        ...
 
     async def emit(self, topic: str, data: Any, trace_id: str, message_group_id: str | None = None) -> int:
         """Store an event for every subscriber of ``topic``; returns how many it went to."""

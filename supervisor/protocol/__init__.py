@@ -1,9 +1,17 @@
 """The runner protocol without I/O: framing, typed messages and their encoders, and the session
 that pairs each runner answer with the request it answers."""
 
-from supervisor.protocol._framing import MAX_FRAME_SIZE, FrameDecoder, FramingError, encode_frame
+from supervisor.protocol._framing import (
+    MAX_FRAME_SIZE,
+    FrameDecoder,
+    FramingError,
+    encode_frame,
+    frame_payload,
+)
 from supervisor.protocol._messages import (
+    CONNECT_METHOD,
     PROTOCOL_VERSION,
+    RUNNER_SERVICE,
     ContextCall,
     ErrorInfo,
     HelloReply,
@@ -29,8 +37,10 @@ from supervisor.protocol._messages import (
 from supervisor.protocol._session import Answer, Answered, RunnerSession, SessionEvent
 
 __all__ = [
+    "CONNECT_METHOD",
     "MAX_FRAME_SIZE",
     "PROTOCOL_VERSION",
+    "RUNNER_SERVICE",
     "Answer",
     "Answered",
     "ContextCall",
@@ -59,4 +69,5 @@ __all__ = [
     "encode_load",
     "encode_ping",
     "encode_shutdown",
+    "frame_payload",
 ]

@@ -14,6 +14,11 @@ HEADER_SIZE = HEADER.size
 MAX_FRAME_SIZE = 64 * 1024 * 1024
 
 
+def frame_payload(frame: bytes) -> bytes:
+    """The message a frame carries, for a transport that frames messages itself (gRPC)."""
+    return frame[HEADER_SIZE:]
+
+
 class FramingError(Exception):
     """The byte stream is not a sequence of frames (corrupt or foreign output)."""
 

@@ -15,6 +15,11 @@ from supervisor.protocol._generated import runner_pb2 as _pb
 
 PROTOCOL_VERSION = 1
 
+_SERVICE = _pb.DESCRIPTOR.services_by_name["RunnerSession"]
+#: the gRPC service and its one method, as runner.proto declares them (``motia.runner.v1.RunnerSession``)
+RUNNER_SERVICE: str = _SERVICE.full_name
+CONNECT_METHOD: str = _SERVICE.methods_by_name["Connect"].name
+
 
 class TriggerKind(enum.IntEnum):
     API = _pb.TRIGGER_KIND_API

@@ -8,7 +8,8 @@ any more (an invocation that timed out, a ping given up on) are dropped here.
 
 It never blocks and touches no pipe, socket or event loop: the stdio transport
 (``supervisor.runners``) keeps an asyncio future per request and writes the frames; a gRPC
-transport can keep whatever it waits on and send the same frames' messages. Tests drive it
+transport (``supervisor.runners``' attached runners) keeps the same futures and sends the same
+messages without their 5-byte frame header (gRPC frames them itself, the same way). Tests drive it
 byte-in/byte-out.
 """
 
@@ -131,21 +132,29 @@ class RunnerSession(Generic[W]):
         """
         events: list[SessionEvent[W]] = []
         for frame in self._decoder.feed(data):
-            message = decode_runner_message(frame)
-            if isinstance(message, InvokeResult):
-                waiter = self._invocations.pop(message.invocation_id, None)
-            elif isinstance(message, ContextCall | LogRecord):
-                events.append(message)
-                continue
-            elif isinstance(message, Pong):
-                waiter = self._pings.pop(message.seq, None)
-            elif isinstance(message, LoadResult):
-                waiter = self._loads.pop(message.request_id, None)
-            else:
-                waiter, self._hello = self._hello, None
-            if waiter is not None:
-                events.append(Answered(waiter, message))
+            event = self.receive_message(frame)
+            if event is not None:
+                events.append(event)
         return events
+
+    def receive_message(self, payload: bytes) -> SessionEvent[W] | None:
+        """One runner message without its frame header, as a transport that frames messages itself
+        (gRPC) hands it over; None when it answers a request nobody waits for any more.
+
+        Raises ``ProtocolError`` for bytes that are not a runner message.
+        """
+        message = decode_runner_message(payload)
+        if isinstance(message, InvokeResult):
+            waiter = self._invocations.pop(message.invocation_id, None)
+        elif isinstance(message, ContextCall | LogRecord):
+            return message
+        elif isinstance(message, Pong):
+            waiter = self._pings.pop(message.seq, None)
+        elif isinstance(message, LoadResult):
+            waiter = self._loads.pop(message.request_id, None)
+        else:
+            waiter, self._hello = self._hello, None
+        return None if waiter is None else Answered(waiter, message)
 
     def close(self) -> list[W]:
         """The runner is gone: every waiter still waiting, for the transport to fail; forgets them."""

@@ -1,5 +1,6 @@
 """Runner processes: how they are started, spoken to, pooled and restarted."""
 
+from supervisor.runners._attached import Attached, AttachedRunners, AttachTarget, HandedBack
 from supervisor.runners._backoff import RestartBackoff
 from supervisor.runners._connection import ContextCallHandler, RunnerConnection
 from supervisor.runners._errors import (
@@ -11,6 +12,7 @@ from supervisor.runners._errors import (
     RunnerUnavailable,
 )
 from supervisor.runners._files import RunnerFiles, runner_files
+from supervisor.runners._grpc import AttachedConnection, RunnerListener, is_loopback_address
 from supervisor.runners._isolation import IsolatedRunner
 from supervisor.runners._node_env import MIN_NODE_MAJOR, cache_dir, find_node, installed_node_runner
 from supervisor.runners._pool import PoolSettings, RunnerPool
@@ -19,8 +21,13 @@ from supervisor.runners._spec import RunnerSpec, prepare_runner
 
 __all__ = [
     "MIN_NODE_MAJOR",
+    "AttachTarget",
+    "Attached",
+    "AttachedConnection",
+    "AttachedRunners",
     "ContextCallError",
     "ContextCallHandler",
+    "HandedBack",
     "InvocationDeclined",
     "InvocationTimeout",
     "IsolatedRunner",
@@ -30,6 +37,7 @@ __all__ = [
     "RunnerConnection",
     "RunnerDied",
     "RunnerFiles",
+    "RunnerListener",
     "RunnerPool",
     "RunnerSetupError",
     "RunnerSpec",
@@ -37,6 +45,7 @@ __all__ = [
     "cache_dir",
     "find_node",
     "installed_node_runner",
+    "is_loopback_address",
     "prepare_runner",
     "project_python",
     "runner_files",

@@ -12,6 +12,7 @@ import collections
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from supervisor.protocol import (
     Pong,
     ProtocolError,
     RunnerSession,
+    SessionEvent,
     TriggerKind,
     encode_context_reply,
     encode_shutdown,
@@ -81,6 +83,9 @@ _user_logger = logging.getLogger("motia.step")
 
 
 class RunnerConnection:
+    #: how the supervisor talks to it: "stdio" (a child process it started) or "grpc" (attached)
+    transport = "stdio"
+
     def __init__(
         self,
         spec: RunnerSpec,
@@ -91,6 +96,8 @@ class RunnerConnection:
     ) -> None:
         self.spec = spec
         self.runner_id = runner_id
+        #: when it was started or attached (monotonic clock), for its uptime
+        self.started_at = time.monotonic()
         self._root = project_root
         self._log_level = log_level
         self._on_context_call = on_context_call
@@ -140,6 +147,11 @@ class RunnerConnection:
         return self._in_flight.get(invocation_id)
 
     async def start(self, timeout: float = 30.0) -> HelloReply:
+        await self._open()
+        return await self._handshake(timeout)
+
+    async def _open(self) -> None:
+        """Start the runner process and read what it writes."""
         env = dict(os.environ)
         env.update(self.spec.env)
         env["MOTIA_RUNNER_COOKIE"] = RUNNER_COOKIE
@@ -158,10 +170,12 @@ class RunnerConnection:
             # A runner whose supervisor vanishes sees EOF on stdin and exits.
             start_new_session=True,
         )
-        hello_reply: asyncio.Future[HelloReply] = asyncio.get_running_loop().create_future()
         self._reader = asyncio.create_task(self._read_frames(), name=f"{self.runner_id}-stdout")
         self._stderr_reader = asyncio.create_task(self._read_stderr(), name=f"{self.runner_id}-stderr")
         self._waiter = asyncio.create_task(self._wait_exit(), name=f"{self.runner_id}-wait")
+
+    async def _handshake(self, timeout: float) -> HelloReply:
+        hello_reply: asyncio.Future[HelloReply] = asyncio.get_running_loop().create_future()
         # A runner that exits at once (a broken interpreter) is reported below, with its last words.
         with contextlib.suppress(RunnerDied):
             self._send(self._session.hello(hello_reply, str(self._root), self.runner_id, self._log_level))
@@ -319,14 +333,7 @@ class RunnerConnection:
         try:
             while chunk := await stdout.read(1 << 16):
                 for event in session.receive(chunk):
-                    if isinstance(event, Answered):
-                        _resolve(event.waiter, event.message)
-                    elif isinstance(event, ContextCall):
-                        task = asyncio.create_task(self._answer(event))
-                        self._call_tasks.add(task)
-                        task.add_done_callback(self._call_tasks.discard)
-                    else:
-                        self._log(event)
+                    self._take(event)
         except FramingError as exc:
             _logger.error(
                 "runner %s wrote something other than protocol frames to stdout; restarting it. It wrote: %r",
@@ -337,6 +344,17 @@ class RunnerConnection:
         except ProtocolError as exc:
             _logger.error("runner %s sent an invalid message (%s); restarting it", self.runner_id, exc)
             self._terminate(f"protocol error: {exc}")
+
+    def _take(self, event: SessionEvent[asyncio.Future[Any]]) -> None:
+        """What a runner message completes: an answer, a context call to answer, a log line."""
+        if isinstance(event, Answered):
+            _resolve(event.waiter, event.message)
+        elif isinstance(event, ContextCall):
+            task = asyncio.create_task(self._answer(event))
+            self._call_tasks.add(task)
+            task.add_done_callback(self._call_tasks.discard)
+        else:
+            self._log(event)
 
     async def _answer(self, call: ContextCall) -> None:
         try:
@@ -400,6 +418,12 @@ class RunnerConnection:
             # The last thing it wrote says why a runner that never answered died (an ImportError...).
             last_words = f": {self._stderr_tail[-1]}" if self._stderr_tail and self.hello is None else ""
             self.close_reason = f"exited with status {code}{last_words}"
+        self._close()
+
+    def _close(self) -> None:
+        """The runner is gone: every request still waiting fails with why (``close_reason``)."""
+        if self._closed.is_set():
+            return
         self._closed.set()
         died = RunnerDied(
             f"{self.runner_id} {self.close_reason}",

@@ -28,6 +28,7 @@ from pathlib import Path
 import psutil
 
 from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
+from supervisor.runners._attached import AttachedRunners, HandedBack
 from supervisor.runners._backoff import RestartBackoff
 from supervisor.runners._connection import ContextCallHandler, RunnerConnection
 from supervisor.runners._errors import InvocationDeclined, RunnerDied, RunnerUnavailable
@@ -115,6 +116,8 @@ class RunnerPool:
         self._spare_starting = False
         self._notifying: set[asyncio.Task[None]] = set()
         self.restarts = 0
+        #: runners started by hand that take this pool's steps while they are connected
+        self.attached: AttachedRunners | None = None
 
     # -------------------------------------------------------------- lifecycle
 
@@ -158,6 +161,18 @@ class RunnerPool:
     def pids(self) -> list[int]:
         return [conn.pid for conn in self._ready if conn.pid is not None]
 
+    def connections(self) -> list[RunnerConnection]:
+        """Its runners that are up, in the order they came up."""
+        return list(self._ready)
+
+    def rss(self, connection: RunnerConnection) -> int | None:
+        """The resident memory of one of its runners, in bytes, when it can be read."""
+        process = self._process(connection)
+        try:
+            return _rss(process) if process is not None else None
+        except psutil.Error:
+            return None
+
     # -------------------------------------------------------------- invocations
 
     async def invoke(
@@ -171,9 +186,13 @@ class RunnerPool:
         timeout: float | None = None,
         memory_limit_mb: float | None = None,
     ) -> InvokeResult:
+        args = (file, step_name, kind, payload_json, trace_id, topic)
+        attachments = self.attached
+        if attachments is not None and (attached := attachments.pick(self.runner, step_name)) is not None:
+            with contextlib.suppress(HandedBack):  # it went: the pool's own runners take it, in full
+                return await attachments.invoke(attached, *args)
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
-        args = (file, step_name, kind, payload_json, trace_id, topic)
         connection = self._pick() or await self._wait_for_runner(step_name)
         while True:
             try:

@@ -56,21 +56,22 @@ class MotiaServer:
         debug: bool = False,
         motia: Sequence[str] | None = None,
         inherit_env: bool = True,
+        args: Sequence[str] = (),
     ):
         """``motia`` is the command (default: this checkout's, ``python -m supervisor``, run from the
         repository); another one (an installed ``motia``) runs in the project folder. With
-        ``inherit_env=False``, ``env`` is the whole environment."""
+        ``inherit_env=False``, ``env`` is the whole environment. ``args`` are more options for the command."""
         self.project = project
         self.mode = mode
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = [mode, "--project", str(project), "-p", str(self.port)]
+        command = [mode, "--project", str(project), "-p", str(self.port), *args]
         if debug:
-            args.append("-d")
+            command.append("-d")
         full_env = dict(os.environ) if inherit_env else {}
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [*motia, *args] if motia else motia_argv(*args),
+            [*motia, *command] if motia else motia_argv(*command),
             cwd=project if motia else REPO_ROOT,
             env=full_env,
             stdout=subprocess.PIPE,

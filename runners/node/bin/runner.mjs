@@ -2,7 +2,9 @@
 // Entry point of the motia node runner. The supervisor spawns exactly
 //   node runners/node/bin/runner.mjs
 // with cwd = the user's project root and speaks the runner protocol
-// (proto/README.md) over stdin/stdout.
+// (proto/README.md) over stdin/stdout. Started by hand (in a debugger) with
+//   node --inspect runners/node/bin/runner.mjs --connect [ADDR] [--cookie C] [--steps A,B]
+// it dials a `motia dev --runner-listen` supervisor over gRPC instead (src/transport_grpc.ts).
 //
 // Start-up order matters for speed:
 //   1. cookie guard (nothing loaded yet);
@@ -16,10 +18,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const COOKIE = 'motia-runner-v1';
-if (process.env.MOTIA_RUNNER_COOKIE !== COOKIE) {
+const connecting = process.argv.includes('--connect');
+if (!connecting && process.env.MOTIA_RUNNER_COOKIE !== COOKIE) {
   process.stderr.write(
     'motia node runner: this program is started by the motia supervisor and speaks a binary protocol on stdio; ' +
-      `it is not meant to be run by hand (MOTIA_RUNNER_COOKIE is not "${COOKIE}").\n`,
+      `it is not meant to be run by hand (MOTIA_RUNNER_COOKIE is not "${COOKIE}"). To attach it to a ` +
+      '`motia dev --runner-listen ADDR` supervisor, start it with --connect ADDR.\n',
   );
   process.exit(2);
 }
@@ -45,9 +49,20 @@ function registerEsmHooks() {
   return esmHooks;
 }
 
+function connectChannel() {
+  const { grpcChannel, parseConnectArgs, resolveLink } = require('../src/transport_grpc.ts');
+  try {
+    return grpcChannel(resolveLink(parseConnectArgs(process.argv.slice(2)), process.env.MOTIA_PROJECT_ROOT || process.cwd()));
+  } catch (error) {
+    process.stderr.write(`motia node runner: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
 const { runSession } = require('../src/session.ts');
 runSession({
   runnerRoot,
   importModule: (url) => import(url),
   registerEsmHooks,
+  channel: connecting ? connectChannel() : undefined,
 });

@@ -10,7 +10,7 @@ import { errorShape, jsonBytes, parseJsonBytes, type ErrorShape } from './jsonut
 import { emptyRegistry, loadFiles, type ImportModule, type Registry } from './loader';
 import { captureConsole, diagnostic, log, setLogLevel } from './logs';
 import { setRunnerRoot } from './config_encoding';
-import { flushStdout, guardStdout, readFrames, send } from './transport';
+import { guardStdout, send, stdioChannel, useChannel, type Channel } from './transport';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -19,6 +19,8 @@ export interface RunnerOptions {
   importModule: ImportModule;
   /** Registers the ESM loader hooks (tsx + fallback resolver); idempotent. */
   registerEsmHooks: () => Promise<void>;
+  /** Where to speak to the supervisor (default: stdio; gRPC for a runner started with --connect). */
+  channel?: Channel;
 }
 
 type Outcome = { ok: true; resultJson: Uint8Array; body?: Uint8Array } | { ok: false; error: ErrorShape };
@@ -180,11 +182,13 @@ class Invocations {
 }
 
 export function runSession(options: RunnerOptions): void {
-  guardStdout();
+  const channel = options.channel ?? stdioChannel;
+  useChannel(channel);
+  if (channel.stdio) guardStdout();
   captureConsole();
   setRunnerRoot(options.runnerRoot);
 
-  const projectRoot = process.env.MOTIA_PROJECT_ROOT || process.cwd();
+  let projectRoot = process.env.MOTIA_PROJECT_ROOT || process.cwd();
   const registry: Registry = emptyRegistry();
   const invocations = new Invocations(registry);
   let loadChain: Promise<void> = Promise.resolve();
@@ -202,7 +206,7 @@ export function runSession(options: RunnerOptions): void {
   });
 
   const exit = async (code: number): Promise<never> => {
-    await flushStdout();
+    await channel.flush();
     process.exit(code);
   };
 
@@ -218,6 +222,12 @@ export function runSession(options: RunnerOptions): void {
     switch (kind.case) {
       case 'hello': {
         setLogLevel(kind.value.logLevel);
+        if (kind.value.projectRoot && kind.value.projectRoot !== projectRoot) {
+          // a runner started by hand elsewhere (--connect) runs in the project, as the supervisor's do
+          projectRoot = kind.value.projectRoot;
+          process.chdir(projectRoot);
+          process.env.MOTIA_PROJECT_ROOT = projectRoot;
+        }
         send({
           kind: {
             case: 'hello',
@@ -279,7 +289,7 @@ export function runSession(options: RunnerOptions): void {
     }
   };
 
-  readFrames({
+  channel.open({
     message: (message) => {
       try {
         handle(message);
@@ -287,9 +297,9 @@ export function runSession(options: RunnerOptions): void {
         diagnostic('error', `failed to handle ${message.kind.case ?? 'message'}`, error);
       }
     },
-    broken: (reason) => {
+    broken: (reason, code = 1) => {
       process.stderr.write(`motia node runner: ${reason}\n`);
-      void exit(1);
+      void exit(code);
     },
     end: () => shutdown(0),
   });

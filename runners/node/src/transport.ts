@@ -1,6 +1,8 @@
-// The channel to the supervisor: RunnerMessage frames on the real stdout, SupervisorMessage
-// frames from stdin. Nothing else may reach fd 1, so other writes to process.stdout are sent to
-// stderr (console.* becomes LogRecords, see logs.ts).
+// The channel to the supervisor. By default (the supervisor started this runner): RunnerMessage
+// frames on the real stdout, SupervisorMessage frames from stdin. Nothing else may reach fd 1, so
+// other writes to process.stdout are sent to stderr (console.* becomes LogRecords, see logs.ts).
+// A runner started by hand with --connect speaks over gRPC instead (transport_grpc.ts): the same
+// messages, through the same send().
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import {
   RunnerMessageSchema,
@@ -15,19 +17,39 @@ type RunnerMessageInit = MessageInitShape<typeof RunnerMessageSchema>;
 const stdout = process.stdout;
 const realWrite = stdout.write.bind(stdout) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean;
 
+export interface FrameHandlers {
+  message: (message: SupervisorMessage) => void;
+  /** the channel is not a message stream any more: the runner cannot go on (exits with ``code``) */
+  broken: (reason: string, code?: number) => void;
+  /** the supervisor closed the channel: it is gone or wants the runner to stop */
+  end: () => void;
+}
+
+/** Where RunnerMessages go and SupervisorMessages come from. */
+export interface Channel {
+  /** Starts reading; each SupervisorMessage goes to ``handlers.message``. */
+  open(handlers: FrameHandlers): void;
+  /** Sends one RunnerMessage's bytes. */
+  write(payload: Uint8Array): void;
+  /** Resolves once everything sent so far is on its way (at most ``timeoutMs`` later). */
+  flush(timeoutMs?: number): Promise<void>;
+  /** It is the process's own stdin/stdout (which then must carry nothing else). */
+  readonly stdio: boolean;
+}
+
 let helloSent = false;
-const beforeHello: Buffer[] = [];
+const beforeHello: Uint8Array[] = [];
 
 export function send(message: RunnerMessageInit): void {
-  const frame = encodeFrame(toBinary(RunnerMessageSchema, create(RunnerMessageSchema, message)));
+  const payload = toBinary(RunnerMessageSchema, create(RunnerMessageSchema, message));
   if (!helloSent && message.kind?.case !== 'hello') {
-    beforeHello.push(frame); // nothing may precede HelloReply
+    beforeHello.push(payload); // nothing may precede HelloReply
     return;
   }
-  realWrite(frame);
+  channel.write(payload);
   if (message.kind?.case === 'hello') {
     helloSent = true;
-    for (const pending of beforeHello.splice(0)) realWrite(pending);
+    for (const pending of beforeHello.splice(0)) channel.write(pending);
   }
 }
 
@@ -57,14 +79,6 @@ export function guardStdout(): void {
   stdout.on('error', () => process.exit(0)); // supervisor went away
 }
 
-export interface FrameHandlers {
-  message: (message: SupervisorMessage) => void;
-  /** stdin is not a frame stream any more: the runner cannot go on */
-  broken: (reason: string) => void;
-  /** stdin closed: the supervisor is gone or wants the runner to stop */
-  end: () => void;
-}
-
 /** Reads SupervisorMessage frames from stdin. */
 export function readFrames(handlers: FrameHandlers): void {
   const decoder = new FrameDecoder();
@@ -89,4 +103,19 @@ export function readFrames(handlers: FrameHandlers): void {
   });
   process.stdin.on('end', handlers.end);
   process.stdin.on('error', handlers.end);
+}
+
+/** The supervisor started this runner: frames on stdin and stdout. */
+export const stdioChannel: Channel = {
+  open: readFrames,
+  write: (payload) => realWrite(encodeFrame(payload)),
+  flush: flushStdout,
+  stdio: true,
+};
+
+let channel: Channel = stdioChannel;
+
+/** Speak over ``next`` from now on (before anything is sent). */
+export function useChannel(next: Channel): void {
+  channel = next;
 }

@@ -20,6 +20,8 @@ from types import ModuleType
 
 PROTOBUF_PATH_ENV = "MOTIA_RUNNER_PROTOBUF_PATH"
 _PACKAGES = ("google.protobuf", "google._upb")
+#: grpcio and what it imports (for --connect only)
+_GRPC_PACKAGES = ("grpc", "typing_extensions")
 
 #: where the protobuf in use comes from: "project", "motia" or "missing"
 origin = "missing"
@@ -58,6 +60,46 @@ def ensure_protobuf() -> str:
         sys.meta_path.append(_BundledProtobufFinder(root))
         origin = "motia"
     return origin
+
+
+def ensure_grpc() -> None:
+    """Make ``grpc`` importable for ``--connect``: the project's own, else motia's (from the folder
+    ``MOTIA_RUNNER_PROTOBUF_PATH`` names, when its compiled part suits this interpreter)."""
+    from motia_runner.transport_grpc import ConnectError
+
+    try:
+        import grpc
+
+        return
+    except ImportError:
+        pass
+    root = os.environ.get(PROTOBUF_PATH_ENV)
+    if root and os.path.isdir(os.path.join(root, "grpc")):
+        sys.meta_path.append(_BundledGrpcFinder(root))
+        try:
+            import grpc  # noqa: F401
+
+            return
+        except ImportError as exc:
+            reason = f"motia's grpcio in {root} does not load here: {exc}"
+    else:
+        reason = f"{PROTOBUF_PATH_ENV} names no folder holding motia's grpcio"
+    raise ConnectError(
+        f"--connect needs grpcio in {sys.executable} ({reason}): install it there "
+        "(`pip install 'grpcio>=1.85'`), or run the runner with the interpreter motia runs on"
+    )
+
+
+class _BundledGrpcFinder(importlib.abc.MetaPathFinder):
+    def __init__(self, root: str) -> None:
+        self._root = root
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname in _GRPC_PACKAGES:
+            return importlib.machinery.PathFinder.find_spec(fullname, [self._root])
+        return None
 
 
 def describe() -> str:

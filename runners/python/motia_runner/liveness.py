@@ -41,7 +41,7 @@ class LoopWatch:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, project_root: Path) -> None:
         self._loop = loop
-        self._root = project_root
+        self.project_root = project_root
         self._thread_id = threading.get_ident()
         self._last_run = time.monotonic()
 
@@ -93,7 +93,7 @@ class LoopWatch:
         for summary in reversed(frames):
             path = Path(summary.filename)
             try:
-                relative = path.resolve().relative_to(self._root)
+                relative = path.resolve().relative_to(self.project_root)
             except (OSError, ValueError):
                 continue
             parts = relative.parts

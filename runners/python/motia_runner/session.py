@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from motia_runner import PROTOCOL_VERSION, jsonutil
 from motia_runner.bundled_protobuf import describe as describe_protobuf
@@ -26,7 +26,10 @@ from motia_runner.loader import Loader
 from motia_runner.logs import LoggingBridge, LogSink, StdoutCapture
 from motia_runner.messages import pb
 from motia_runner.tasks import TaskTracker, tag
-from motia_runner.transport import Channel, FrameReader, FrameWriter
+from motia_runner.transport import Channel, Reader, Writer
+
+if TYPE_CHECKING:
+    from motia_runner.transport_grpc import GrpcLink
 
 WORKER_THREADS = int(os.environ.get("MOTIA_PYTHON_WORKERS", "64") or 64)
 # Invocations of a hook (authenticate) or a stream's canAccess rather than of a step handler.
@@ -45,10 +48,16 @@ def error_info(name: str, message: str, stack: str = "") -> Any:
 
 
 class Session:
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel | GrpcLink) -> None:
         self._loop = asyncio.get_running_loop()
         loop = self._loop
-        self.writer = FrameWriter(channel.write_fd, on_broken=lambda: self._threadsafe(self._finish, 1))
+        self.writer: Writer
+        self._reader: Reader
+        self.writer, self._reader = channel.open(
+            on_message=self._receive,
+            on_end=lambda error: self._threadsafe(self._on_end, error),
+            on_broken=lambda: self._threadsafe(self._finish, 1),
+        )
         self.sink = LogSink(self.writer.send)
         self.logging_bridge = LoggingBridge(self.sink)
         self.client = CallClient(self.writer.send, self.sink, loop)
@@ -75,11 +84,6 @@ class Session:
         self.shutting_down = False
         self.exit_code = 0
         self._done = asyncio.Event()
-        self._reader = FrameReader(
-            channel.read_fd,
-            on_message=self._receive,
-            on_end=lambda error: self._threadsafe(self._on_end, error),
-        )
 
     def _threadsafe(self, fn: Callable[..., object], *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # loop already closed
@@ -139,8 +143,13 @@ class Session:
     def _on_hello(self, hello: Any) -> None:
         if hello.project_root:
             root = Path(hello.project_root).resolve()
-            if root != self.loader.project_root:
+            if root != self.loader.project_root:  # a runner started by hand, elsewhere (--connect)
                 self.loader = Loader(root)
+                self.watch.project_root = root
+                os.chdir(root)
+                os.environ["MOTIA_PROJECT_ROOT"] = str(root)
+        if hello.runner_id:
+            os.environ["MOTIA_RUNNER_ID"] = hello.runner_id
         self.sink.set_level(hello.log_level or "info")
         self.logging_bridge.set_level(hello.log_level or "info")
         runtime = f"{platform.python_implementation()} {platform.python_version()}, {describe_protobuf()}"
@@ -271,8 +280,8 @@ class Session:
 
     def _on_end(self, error: str | None) -> None:
         if error is not None:
-            sys.stderr.write(f"motia_runner: protocol error on stdin ({error}); exiting\n")
-            self._finish(1)
+            sys.stderr.write(f"motia_runner: {error}; exiting\n")
+            self._finish(2 if getattr(self._reader, "refused", False) else 1)
         elif not self.shutting_down:
             self._start_shutdown(0)
 

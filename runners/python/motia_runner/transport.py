@@ -16,7 +16,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from motia_runner.framing import FrameDecoder, FramingError, encode_frame
 from motia_runner.messages import pb
@@ -24,10 +24,28 @@ from motia_runner.messages import pb
 _STOP = b""
 
 
+class Writer(Protocol):
+    def send(self, message: Any) -> None: ...
+    def close(self, timeout: float = 5.0) -> None: ...
+
+
+class Reader(Protocol):
+    def start(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Channel:
     read_fd: int
     write_fd: int
+
+    def open(
+        self,
+        on_message: Callable[[Any], None],
+        on_end: Callable[[str | None], None],
+        on_broken: Callable[[], None],
+    ) -> tuple[FrameWriter, FrameReader]:
+        """The writer, and the reader (not started yet) of this channel."""
+        return FrameWriter(self.write_fd, on_broken), FrameReader(self.read_fd, on_message, on_end)
 
 
 def claim_channel() -> Channel:
@@ -114,9 +132,9 @@ class FrameReader:
                     message.ParseFromString(frame)
                     self._on_message(message)
         except (FramingError, OSError) as exc:
-            self._on_end(f"{type(exc).__name__}: {exc}")
+            self._on_end(f"protocol error on stdin ({type(exc).__name__}: {exc})")
             return
         except Exception as exc:  # DecodeError from protobuf
-            self._on_end(f"undecodable frame: {exc}")
+            self._on_end(f"protocol error on stdin (undecodable frame: {exc})")
             return
         self._on_end(None)

@@ -840,11 +840,13 @@ export const TriggerKindSchema: GenEnum<TriggerKind> = /*@__PURE__*/
   enumDesc(file_motia_runner_v1_runner, 0);
 
 /**
- * One bidirectional stream per runner. The supervisor writes SupervisorMessage
- * frames to the runner's stdin and reads RunnerMessage frames from its stdout,
- * framed as gRPC frames a message. The service is declared for a gRPC transport
- * (a runner started by hand dialling in, for debugging), planned with the
- * debugging issue and not served yet: stdio is the only transport today.
+ * One bidirectional stream per runner, over either transport. stdio (runners the
+ * supervisor starts): the supervisor writes SupervisorMessage frames to the
+ * runner's stdin and reads RunnerMessage frames from its stdout, framed as gRPC
+ * frames a message. gRPC (a runner started by hand, e.g. under a debugger, with
+ * --connect): the runner calls Connect on the address `motia dev --runner-listen`
+ * serves, with its cookie in the `motia-cookie` metadata; the supervisor's first
+ * message on the stream is its Hello, as on stdio.
  *
  * @generated from service motia.runner.v1.RunnerSession
  */

@@ -1,0 +1,153 @@
+"""The channel to a supervisor over gRPC (``--connect``): for a runner started by hand, in a debugger.
+
+The runner dials ``motia dev --runner-listen``'s address and calls ``RunnerSession.Connect`` with its
+cookie, language and ``--steps`` in the metadata; the stream then carries the messages the stdio
+pipes carry. ``GrpcWriter`` and ``GrpcReader`` offer what ``FrameWriter`` and ``FrameReader`` offer,
+so the session does not know which channel it runs on: messages go out in the order they were
+sent (grpc's thread drains one queue), and each message read is handed to ``on_message`` on the
+reader thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: where ``motia dev --runner-listen`` writes its address and cookie, under the project folder
+CONNECTION_FILE = Path(".motia") / "runner-listen.json"
+MAX_MESSAGE = 64 * 1024 * 1024
+_STOP = None
+
+
+class ConnectError(Exception):
+    """The runner cannot dial in (no cookie, a supervisor that refuses it): one line for stderr."""
+
+
+@dataclass(frozen=True)
+class GrpcLink:
+    address: str
+    cookie: str
+    steps: Sequence[str] = ()
+
+    def open(
+        self,
+        on_message: Callable[[Any], None],
+        on_end: Callable[[str | None], None],
+        on_broken: Callable[[], None],
+    ) -> tuple[GrpcWriter, GrpcReader]:
+        """The writer, and the reader (not started yet: it dials) of this channel."""
+        writer = GrpcWriter(on_broken)
+        return writer, GrpcReader(self, writer, on_message, on_end)
+
+    def metadata(self) -> list[tuple[str, str]]:
+        pairs = [("motia-cookie", self.cookie), ("motia-language", "python")]
+        if self.steps:
+            pairs.append(("motia-steps", ",".join(self.steps)))
+        return pairs
+
+
+def resolve_link(address: str | None, cookie: str | None, steps: Sequence[str], project: Path) -> GrpcLink:
+    """The address and cookie given, or those the supervisor wrote to the project's connection file."""
+    if address and cookie:
+        return GrpcLink(address, cookie, steps)
+    path = project / CONNECTION_FILE
+    try:
+        written = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        missing = "--cookie" if address else "an address (--connect ADDR) and --cookie"
+        raise ConnectError(
+            f"no {missing} given, and {path} cannot be read ({exc}); is `motia dev --runner-listen ADDR` "
+            "running in this project? Start the runner in the project folder, or pass both"
+        ) from None
+    return GrpcLink(address or str(written["address"]), cookie or str(written["cookie"]), steps)
+
+
+class GrpcWriter:
+    def __init__(self, on_broken: Callable[[], None]) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._on_broken = on_broken
+        self.drained = threading.Event()
+
+    def send(self, message: Any) -> None:
+        """Queue one RunnerMessage; thread-safe, never blocks."""
+        self._queue.put(message)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Send everything queued so far, then end the runner's side of the stream."""
+        self._queue.put(_STOP)
+        self.drained.wait(timeout)
+
+    def messages(self) -> Iterator[Any]:
+        """What grpc sends, in order, until ``close``."""
+        while (message := self._queue.get()) is not _STOP:
+            yield message
+        self.drained.set()
+
+
+class GrpcReader:
+    """Calls Connect, then hands each SupervisorMessage to ``on_message`` on its own thread.
+
+    ``on_end`` is called once: ``None`` when the supervisor ended the stream in order, else what went
+    wrong, with ``refused`` True when the supervisor never took the runner (a wrong cookie...).
+    """
+
+    def __init__(
+        self,
+        link: GrpcLink,
+        writer: GrpcWriter,
+        on_message: Callable[[Any], None],
+        on_end: Callable[[str | None], None],
+    ) -> None:
+        self._link = link
+        self._writer = writer
+        self._on_message = on_message
+        self._on_end = on_end
+        self.refused = False
+        self._thread = threading.Thread(target=self._run, name="motia-grpc-reader", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        import grpc
+
+        from motia_runner._generated.runner_pb2_grpc import RunnerSessionStub
+
+        options = [
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+            ("grpc.max_receive_message_length", MAX_MESSAGE),
+        ]
+        channel = grpc.insecure_channel(self._link.address, options=options)
+        stub = RunnerSessionStub(channel)  # type: ignore[no-untyped-call]
+        received = False
+        try:
+            for message in stub.Connect(self._writer.messages(), metadata=self._link.metadata()):
+                received = True
+                self._on_message(message)
+        except grpc.RpcError as exc:
+            self._writer.drained.set()  # nothing more will be sent
+            code, details = exc.code(), exc.details()
+            self.refused = not received
+            if code == grpc.StatusCode.UNAVAILABLE and not received:
+                self._on_end(
+                    f"no supervisor answers at {self._link.address} ({details}); start `motia dev "
+                    f"--runner-listen {self._link.address}` first"
+                )
+            elif not received:
+                self._on_end(f"the supervisor at {self._link.address} refused this runner: {details}")
+            else:
+                self._on_end(f"the supervisor at {self._link.address} ended the session: {details}")
+            return
+        finally:
+            channel.close()
+        self._on_end(None)
+
+
+def project_folder() -> Path:
+    return Path(os.environ.get("MOTIA_PROJECT_ROOT") or os.getcwd())

@@ -1,0 +1,111 @@
+"""Runners started by hand that attach to a ``motia dev|start --runner-listen`` server over gRPC, as a
+developer starts them in a debugger: the real runner, its real command line, its own process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from supervisor.discovery import RunnerKind
+from tests.support.runner_harness import REPO_ROOT, node_runner_argv
+from tests.support.server import MotiaServer, eventually, free_port
+
+
+def listen_args(cookie: str = "test-cookie") -> tuple[str, list[str]]:
+    """A free local address, and the options that make a server listen there for runners."""
+    address = f"127.0.0.1:{free_port()}"
+    return address, ["--runner-listen", address, "--runner-cookie", cookie]
+
+
+def connect_argv(runner: RunnerKind, *args: str) -> list[str]:
+    """The runner's command line with ``--connect ...`` (``args``), as a debug configuration runs it."""
+    if runner == "node":
+        return [*node_runner_argv(), *args]
+    return [sys.executable, "-m", "motia_runner", *args]
+
+
+def attach_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a hand-started runner needs: the Python runner's package on PYTHONPATH."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MOTIA_RUNNER_")}
+    python_path = str(REPO_ROOT / "runners" / "python")
+    env["PYTHONPATH"] = python_path + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra or {})
+    return env
+
+
+class HandStartedRunner:
+    """A runner process started with ``--connect``; its stderr is kept for assertions."""
+
+    def __init__(self, argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=attach_env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.lines: list[str] = []
+        self._pump = threading.Thread(target=self._read, daemon=True)
+        self._pump.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait(self, timeout: float = 30.0) -> int:
+        """Its exit status, once it has exited and all it wrote is read."""
+        code = self.proc.wait(timeout=timeout)
+        self._pump.join(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return code
+
+    def kill(self) -> None:
+        """As a debugger's stop button does: the process is gone, nothing said."""
+        self.proc.kill()
+        self.wait()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        else:
+            self.wait()
+
+
+def runners(server: MotiaServer) -> list[dict[str, Any]]:
+    """What ``GET /__motia/runners`` lists."""
+    response = server.client.get("/__motia/runners")
+    assert response.status_code == 200, response.text
+    listed: list[dict[str, Any]] = response.json()["runners"]
+    return listed
+
+
+def wait_attached(server: MotiaServer, runner: HandStartedRunner, timeout: float = 60.0) -> dict[str, Any]:
+    """The row of ``runner`` once it has attached (a runner that exits meanwhile fails at once)."""
+
+    def attached() -> dict[str, Any] | None:
+        if runner.proc.poll() is not None:
+            raise RuntimeError(f"the runner exited with {runner.proc.returncode}:\n{runner.output}")
+        return next((row for row in runners(server) if row["pid"] == runner.pid), None)
+
+    row: dict[str, Any] = eventually(attached, timeout=timeout)
+    return row

@@ -1,0 +1,425 @@
+"""Runners started by hand (in a debugger) attach over gRPC: ``motia dev --runner-listen`` and
+``--connect``. Real server, real runners in their own processes, started as a debug configuration
+starts them; every behaviour once per language.
+
+The conformance suite (tests/test_conformance.py) runs over both transports; this file proves what
+only attached runners do: routing while connected, hand-back on disconnect, ``--steps``, the
+cookie, and ``motia runners``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import venv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+
+from supervisor.discovery import RunnerKind
+from tests.conftest import LANGUAGES
+from tests.support.attach import HandStartedRunner, connect_argv, listen_args, runners, wait_attached
+from tests.support.project import step_path, write_project
+from tests.support.server import MotiaServer, eventually, run_motia
+
+pytestmark = pytest.mark.e2e
+
+COOKIE = "attach-test-cookie"
+RUNNER: dict[str, RunnerKind] = {"ts": "node", "js": "node", "py": "python"}
+NAME = {"ts": "Ts", "js": "Js", "py": "Py"}
+
+# Each language's Whoami answers with the pid of the runner that ran it. With ?hold=1, in a runner
+# started with HOLD_HERE=1, it never returns: a developer holding it at a breakpoint.
+NODE_STEPS = """
+    {exports}config = {{ type: 'api', name: '{name}{stem}', path: '/{lang}/{path}', method: 'GET', emits: [] }}
+    {exports}handler = async (req{any}, ctx{any}) => {{
+      ctx.logger.info('{path} in ' + process.pid)
+      if (req.queryParams.hold && process.env.HOLD_HERE) await new Promise(() => undefined)
+      return {{ status: 200, body: {{ pid: process.pid }} }}
+    }}
+"""
+PYTHON_STEP = """
+    import asyncio
+    import os
+
+    config = {{"type": "api", "name": "Py{stem}", "path": "/py/{path}", "method": "GET", "emits": []}}
+
+
+    async def handler(req, ctx):
+        ctx.logger.info(f"{path} in {{os.getpid()}}")
+        if req.queryParams.get("hold") and os.environ.get("HOLD_HERE"):
+            await asyncio.Event().wait()
+        return {{"status": 200, "body": {{"pid": os.getpid()}}}}
+"""
+
+
+def _step(lang: str, stem: str, path: str) -> str:
+    if lang == "py":
+        return PYTHON_STEP.format(stem=stem, path=path)
+    ts = lang == "ts"
+    return NODE_STEPS.format(
+        exports="export const " if ts else "exports.",
+        any=": any" if ts else "",
+        name=NAME[lang],
+        stem=stem,
+        lang=lang,
+        path=path,
+    )
+
+
+@pytest.fixture(scope="module")
+def listening(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MotiaServer, str]]:
+    """One ``motia dev --runner-listen`` over a Whoami and an Other step in each language."""
+    files = {}
+    for lang in LANGUAGES:
+        files[step_path(lang, "whoami")] = _step(lang, "Whoami", "whoami")
+        files[step_path(lang, "other")] = _step(lang, "Other", "other")
+    project = write_project(tmp_path_factory.mktemp("attach"), files)
+    address, listen = listen_args(COOKIE)
+    with MotiaServer(project, args=listen) as server:
+        yield server, address
+
+
+def _attach(server: MotiaServer, address: str, lang: str, *args: str, **env: str) -> HandStartedRunner:
+    argv = connect_argv(RUNNER[lang], "--connect", address, "--cookie", COOKIE, *args)
+    runner = HandStartedRunner(argv, server.project, env)
+    wait_attached(server, runner)
+    return runner
+
+
+def _pid(server: MotiaServer, lang: str, path: str = "whoami") -> int:
+    response = server.client.get(f"/{lang}/{path}")
+    assert response.status_code == 200, response.text
+    pid: int = response.json()["pid"]
+    return pid
+
+
+def _own_pids(server: MotiaServer, lang: str) -> set[int]:
+    return {
+        row["pid"]
+        for row in runners(server)
+        if row["language"] == RUNNER[lang] and row["transport"] == "stdio"
+    }
+
+
+def _detached(server: MotiaServer, runner: HandStartedRunner) -> bool:
+    return all(row["pid"] != runner.pid for row in runners(server))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_attached_runner_serves_its_language_while_connected_and_motia_runners_lists_it(
+    listening: tuple[MotiaServer, str], lang: str
+) -> None:
+    server, address = listening
+    runner = _attach(server, address, lang)
+    try:
+        assert _pid(server, lang) == runner.pid
+        assert _pid(server, lang, "other") == runner.pid  # no --steps: every step of its language
+        row = next(row for row in runners(server) if row["pid"] == runner.pid)
+        assert row["id"].startswith(f"{RUNNER[lang]}-attached-")
+        assert (row["transport"], row["steps"], row["inFlight"], row["restarts"]) == ("grpc", None, 0, None)
+        assert row["memoryMb"] > 0 and row["peer"].startswith("ipv4:127.0.0.1:")
+        # what it logs reaches the supervisor's log, tagged with the step, as from its own runners
+        assert eventually(lambda: f"whoami in {runner.pid}" in server.output)
+
+        listed = run_motia("runners", "-p", str(server.port), cwd=server.project)
+        assert listed.returncode == 0, listed.stderr
+        header, *lines = listed.stdout.splitlines()
+        assert header.split() == [
+            "ID",
+            "TRANSPORT",
+            "PID",
+            "UPTIME",
+            "RESTARTS",
+            "MEMORY",
+            "IN",
+            "FLIGHT",
+            "STEPS",
+        ]
+        line = next(line for line in lines if line.startswith(row["id"]))
+        assert "grpc (ipv4:127.0.0.1:" in line and str(runner.pid) in line
+        assert line.endswith(f"all {RUNNER[lang]} steps")
+        own = [line for line in lines if " stdio " in line]
+        assert {line.split()[0] for line in own} >= {"node-0", "python-0"}
+    finally:
+        runner.kill()
+    eventually(lambda: _detached(server, runner))
+    assert _pid(server, lang) in _own_pids(
+        server, lang
+    )  # its steps run in the supervisor's own runners again
+    assert eventually(lambda: f"runner {row['id']} detached (disconnected" in server.output), server.output
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_invocation_held_in_an_attached_runner_survives_its_disconnect(
+    listening: tuple[MotiaServer, str], lang: str
+) -> None:
+    server, address = listening
+    runner = _attach(server, address, lang, HOLD_HERE="1")
+    answer: dict[str, Any] = {}
+
+    def request() -> None:
+        response = httpx.get(f"{server.url}/{lang}/whoami?hold=1", timeout=60)
+        answer.update(status=response.status_code, body=response.json())
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    try:
+        eventually(lambda: any(row["pid"] == runner.pid and row["inFlight"] == 1 for row in runners(server)))
+        runner.kill()  # the developer stops the debug session with the request held at a breakpoint
+        thread.join(30)
+    finally:
+        runner.stop()
+    assert answer["status"] == 200, answer
+    assert answer["body"]["pid"] in _own_pids(server, lang)
+    assert f"did not answer step {NAME[lang]}Whoami" in server.output
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_steps_limits_an_attached_runner_to_the_steps_it_names(
+    listening: tuple[MotiaServer, str], lang: str
+) -> None:
+    server, address = listening
+    runner = _attach(server, address, lang, "--steps", f"{NAME[lang]}Whoami")
+    try:
+        assert _pid(server, lang) == runner.pid
+        assert _pid(server, lang, "other") in _own_pids(server, lang)
+        row = next(row for row in runners(server) if row["pid"] == runner.pid)
+        assert row["steps"] == [f"{NAME[lang]}Whoami"]
+    finally:
+        runner.kill()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_runner_with_a_wrong_cookie_is_refused_with_a_clear_error(
+    listening: tuple[MotiaServer, str], lang: str
+) -> None:
+    server, address = listening
+    runner = HandStartedRunner(
+        connect_argv(RUNNER[lang], "--connect", address, "--cookie", "not-the-cookie"), server.project
+    )
+    assert runner.wait() == 2
+    assert f"the supervisor at {address} refused this runner: wrong cookie" in runner.output
+    assert "--cookie" in runner.output  # and says where the right one is
+    assert all(row["transport"] == "stdio" for row in runners(server))
+    assert eventually(lambda: "refused a runner from ipv4:127.0.0.1:" in server.output)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_steps_naming_no_step_of_the_language_is_refused(
+    listening: tuple[MotiaServer, str], lang: str
+) -> None:
+    server, address = listening
+    argv = connect_argv(RUNNER[lang], "--connect", address, "--cookie", COOKIE, "--steps", "NoSuchStep")
+    runner = HandStartedRunner(argv, server.project)
+    assert runner.wait() == 2
+    assert "--steps names no" in runner.output and "NoSuchStep" in runner.output
+    assert f"{NAME[lang]}Whoami" in runner.output  # the steps it could have named
+
+
+def test_a_runner_started_without_a_supervisor_says_so(tmp_path: Path) -> None:
+    address, _ = listen_args()
+    kinds: tuple[RunnerKind, ...] = ("node", "python")
+    for runner in kinds:
+        started = HandStartedRunner(connect_argv(runner, "--connect", address, "--cookie", "c"), tmp_path)
+        assert started.wait() == 2
+        assert f"no supervisor answers at {address}" in started.output
+
+
+def test_the_server_stopping_ends_attached_runners(tmp_path: Path) -> None:
+    project = write_project(
+        tmp_path, {step_path(lang, "whoami"): _step(lang, "Whoami", "whoami") for lang in ("js", "py")}
+    )
+    address, listen = listen_args(COOKIE)
+    server = MotiaServer(project, args=listen).wait_ready()
+    attached = []
+    try:
+        for lang in ("js", "py"):
+            attached.append(_attach(server, address, lang))
+        connection_file = project / ".motia" / "runner-listen.json"
+        assert connection_file.stat().st_mode & 0o777 == 0o600
+    finally:
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.stop() == 0, server.output
+    for runner in attached:
+        assert runner.wait(15) == 0, runner.output
+        runner.stop()
+    assert not connection_file.exists()
+
+
+# ---------------------------------------------------------------- the README's debug configurations
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+#: the example paths in the README's configurations, and which printed value each one stands for
+README_NODE_RUNNER = "/home/me/.cache/motia/node-runner/0.1.0-3f2a9c1d5e6b7a80/bin/runner.mjs"
+README_PYTHONPATH = "/opt/motia/lib/python3.12/site-packages/supervisor/_bundle/runners/python"
+README_PROTOBUF_PATH = "/opt/motia/lib/python3.12/site-packages"
+
+
+@dataclass(frozen=True)
+class DebugConfiguration:
+    """One run configuration of the README, as the IDE would start it."""
+
+    name: str
+    language: str  # js | py: which Whoami it is asked to run
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+
+
+def _debugging_section() -> str:
+    return README.read_text(encoding="utf-8").split("\n## Debugging\n", 1)[1].split("\n## ", 1)[0]
+
+
+def readme_configurations() -> list[DebugConfiguration]:
+    """VS Code's launch.json and PyCharm's .run/*.run.xml, from the README, still with its paths."""
+    section = _debugging_section()
+    found = []
+    launch = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))  # type: ignore[union-attr]
+    for config in launch["configurations"]:
+        if config["type"] == "node":
+            argv = ["node", "--inspect=127.0.0.1:0", config["program"], *config["args"]]
+            found.append(DebugConfiguration(f"vscode-{config['type']}", "js", argv, {}, config["cwd"]))
+        else:
+            argv = [config["python"], "-m", config["module"], *config["args"]]
+            found.append(
+                DebugConfiguration(f"vscode-{config['type']}", "py", argv, config["env"], config["cwd"])
+            )
+    for block in re.findall(r"```xml\n(.*?)```", section, re.S):
+        config = ElementTree.fromstring(block).find("configuration")
+        assert config is not None
+        options = {option.get("name"): option.get("value", "") for option in config.iter("option")}
+        if config.get("type") == "PythonConfigurationType":
+            assert options["MODULE_MODE"] == "true"
+            argv = [options["SDK_HOME"], "-m", options["SCRIPT_NAME"], *options["PARAMETERS"].split()]
+            env = {env.get("name", ""): env.get("value", "") for env in config.iter("env")}
+            found.append(DebugConfiguration("pycharm-python", "py", argv, env, options["WORKING_DIRECTORY"]))
+        else:
+            assert config.get("type") == "NodeJSConfigurationType"
+            program, parameters = config.get("path-to-js-file", ""), config.get("application-parameters", "")
+            argv = ["node", "--inspect=127.0.0.1:0", program, *parameters.split()]
+            found.append(DebugConfiguration("pycharm-node", "js", argv, {}, config.get("working-dir", "")))
+    return found
+
+
+def _printed_commands(server: MotiaServer) -> dict[str, list[str]]:
+    """The attach commands ``motia dev --runner-listen`` logged, by language."""
+    commands = {}
+    for line in server.output.splitlines():
+        language, _, command = line.strip().partition(": ")
+        if language in ("node", "python") and "--connect" in command:
+            commands[language] = shlex.split(command)
+    return commands
+
+
+def _filled_in(
+    config: DebugConfiguration, project: Path, printed: dict[str, list[str]]
+) -> DebugConfiguration:
+    """The configuration with the paths this installation printed, and this project's folder."""
+    node_runner = next(word for word in printed["node"] if word.endswith("runner.mjs"))
+    python_env = dict(
+        word.split("=", 1) for word in printed["python"] if "=" in word and not word.startswith("-")
+    )
+    values = {
+        README_NODE_RUNNER: node_runner,
+        README_PYTHONPATH: python_env["PYTHONPATH"],
+        README_PROTOBUF_PATH: python_env["MOTIA_RUNNER_PROTOBUF_PATH"],
+        "${workspaceFolder}": str(project),
+        "$PROJECT_DIR$": str(project),
+    }
+
+    def fill(text: str) -> str:
+        for example, value in values.items():
+            text = text.replace(example, value)
+        return text
+
+    return DebugConfiguration(
+        config.name,
+        config.language,
+        [fill(word) for word in config.argv],
+        {name: fill(value) for name, value in config.env.items()},
+        fill(config.cwd),
+    )
+
+
+@pytest.fixture(scope="module")
+def readme_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    """A project with its own, empty virtualenv (.venv: no protobuf, no grpcio), served with
+    ``--runner-listen``, whose cookie the configurations read from .motia/runner-listen.json."""
+    files = {step_path(lang, "whoami"): _step(lang, "Whoami", "whoami") for lang in ("js", "py")}
+    project = write_project(tmp_path_factory.mktemp("readme"), files)
+    venv.create(project / ".venv", with_pip=False, symlinks=True)
+    _, listen = listen_args(COOKIE)
+    with MotiaServer(project, args=listen) as server:
+        yield server
+
+
+def test_the_readme_has_a_debug_configuration_for_each_runner_in_each_ide() -> None:
+    assert sorted(config.name for config in readme_configurations()) == [
+        "pycharm-node",
+        "pycharm-python",
+        "vscode-debugpy",
+        "vscode-node",
+    ]
+
+
+@pytest.mark.parametrize("config", readme_configurations(), ids=lambda config: config.name)
+def test_each_readme_debug_configuration_attaches_and_serves_a_request(
+    readme_project: MotiaServer, config: DebugConfiguration
+) -> None:
+    server = readme_project
+    filled = _filled_in(config, server.project, _printed_commands(server))
+    runner = HandStartedRunner(filled.argv, Path(filled.cwd), {**filled.env, "MOTIA_PROJECT_ROOT": ""})
+    try:
+        row = wait_attached(server, runner)
+        assert row["transport"] == "grpc"
+        assert _pid(server, config.language) == runner.pid
+        if config.language == "js":
+            assert "Debugger listening on ws://127.0.0.1:" in runner.output  # the inspector is on too
+    finally:
+        runner.kill()
+
+
+def test_a_changed_step_file_is_imported_again_by_the_runners_attached_for_it(tmp_path: Path) -> None:
+    files = {step_path(lang, "whoami"): _step(lang, "Whoami", "whoami") for lang in LANGUAGES}
+    project = write_project(tmp_path, files)
+    address, listen = listen_args(COOKIE)
+    with MotiaServer(project, args=listen) as server:
+        attached = [_attach(server, address, lang) for lang in ("ts", "py")]
+        try:
+            for lang in LANGUAGES:
+                source = project / step_path(lang, "whoami")
+                source.write_text(
+                    source.read_text()
+                    .replace("pid:", "edited: true, pid:")
+                    .replace('"pid":', '"edited": True, "pid":')
+                )
+            for lang, runner in (("ts", attached[0]), ("js", attached[0]), ("py", attached[1])):
+
+                def edited(lang: str = lang) -> dict[str, Any] | None:
+                    body: dict[str, Any] = server.client.get(f"/{lang}/whoami").json()
+                    return body if body.get("edited") else None
+
+                assert eventually(edited)["pid"] == runner.pid  # the new code, in the runner attached for it
+            assert "imported the changed node files" in server.output
+            assert "imported the changed python files" in server.output
+        finally:
+            for runner in attached:
+                runner.kill()
+
+
+def test_grpc_is_loaded_only_by_a_server_that_listens_for_runners() -> None:
+    """``import grpc`` takes ~0.2 s: the commands, and servers without --runner-listen, do not pay it."""
+    code = "import sys, supervisor.cli.main, supervisor.core._runtime; print('grpc' in sys.modules)"
+    checked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert checked.stdout.strip() == "False"
