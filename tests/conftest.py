@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.redis_server import RedisServer, redis_server_binary
 from tests.support.attach import HandStartedRunner, connect_argv, listen_args, wait_attached
 from tests.support.grpc_harness import GrpcRunnerHarness
+from tests.support.redis_server import RedisServer, redis_server_binary
 from tests.support.runner_harness import RunnerHarness, RunnerLanguage, write_project
 from tests.support.server import MotiaServer
 
