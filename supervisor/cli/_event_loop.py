@@ -1,9 +1,13 @@
 """The event loop ``motia dev`` / ``motia start`` run on.
 
-uvloop when it is importable (bench/RESULTS.md, issue 14: the supervisor's CPU per api request and its
-req/s against asyncio's own loop, measured A/B in one run), asyncio's own loop otherwise, or always when
-``MOTIA_EVENT_LOOP=asyncio`` (a way out if an extension misbehaves on uvloop). Runners inherit the
-variable; the Python runner makes the same choice for itself.
+uvloop when it is importable (bench/RESULTS.md, issue 14: 8-14 % less supervisor CPU per api request
+than asyncio's own loop, measured A/B), asyncio's own loop otherwise, or always when
+``MOTIA_EVENT_LOOP=asyncio`` (a way out if an extension misbehaves on uvloop).
+
+The Python runner stays on asyncio's loop: its loop watch (``motia_runner/liveness.py``) counts on an
+overdue timer running as soon as a blocking handler returns, which asyncio does (it reads the clock
+before each poll) and uvloop does not (libuv polls with the clock it read before the block, so the
+watch went on reporting a stall for up to a tick after it ended); and the A/B showed no gain there.
 """
 
 from __future__ import annotations

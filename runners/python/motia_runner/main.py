@@ -74,10 +74,9 @@ def main() -> None:
     # decides when runners stop (Shutdown / closing stdin), so SIGINT is ignored here. A Python
     # handler rather than SIG_IGN, so that child processes of user code still get the default.
     signal.signal(signal.SIGINT, lambda _signum, _frame: None)
-    from motia_runner.event_loop import new_event_loop
     from motia_runner.session import Session
 
-    loop = new_event_loop()
+    loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
 
     async def start() -> Session:
