@@ -13,6 +13,8 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from supervisor.runners._inspect import Inspect
+
 Adapter = Literal["sqlite", "memory"]
 Mode = Literal["dev", "start"]
 
@@ -143,6 +145,8 @@ class Settings(BaseModel):
     #: the log threshold: debug, info, warn, error or critical (``-d``, else ``LOG_LEVEL``)
     log_level: str = "info"
     config: ProjectConfig = ProjectConfig()
+    #: per runner kind (node, python), its debugger (``motia dev --inspect-node``/``--inspect-python``)
+    inspect: dict[str, Inspect] = {}
 
     @property
     def runner_log_level(self) -> str:

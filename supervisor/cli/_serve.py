@@ -19,12 +19,14 @@ from hypercorn.asyncio import serve
 from supervisor.cli._dotenv import DotEnv
 from supervisor.cli._generate import refresh_types, wants_types
 from supervisor.cli._hypercorn import hypercorn_config, skip_cancelled_connections
+from supervisor.cli._inspect import announce
 from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import prepare_project
 from supervisor.core import LoadSummary, Runtime, StartupError, summarize
 from supervisor.http import create_app
 from supervisor.logs import configure_logging, log_level
 from supervisor.reload import ProjectChanges, project_changes
+from supervisor.runners import Inspect
 from supervisor.settings import ProjectConfig, Settings, SettingsError, load_project_config
 from supervisor.storage import DataDirClaim, DataDirInUse
 
@@ -82,7 +84,9 @@ def _kept_until_restart(config: ProjectConfig) -> tuple[object, ...]:
     return (config.state.adapter, config.streams.adapter, config.events.adapter, config.events.concurrency)
 
 
-def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> int:
+def run_server(
+    mode: str, project: str, host: str, port: int, debug: bool, inspect: dict[str, Inspect] | None = None
+) -> int:
     root = Path(project).resolve()
     dotenv = DotEnv(root)
     if root.is_dir():
@@ -100,8 +104,18 @@ def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> in
         _logger.error("%s", exc)
         return 1
     settings = Settings(
-        project_root=root, mode=mode, host=host, port=port, debug=debug, log_level=level, config=config
+        project_root=root,
+        mode=mode,
+        host=host,
+        port=port,
+        debug=debug,
+        log_level=level,
+        config=config,
+        inspect=inspect or {},
     )
+    if settings.inspect:
+        runners = config.runners
+        announce(settings.inspect, {"node": runners.node.pool_size, "python": runners.python.pool_size})
     try:
         claim = _claim_embedded_store(settings)
     except DataDirInUse as exc:

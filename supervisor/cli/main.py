@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from supervisor.cli import _build, _create, _dlq, _generate, _install, _version
 from supervisor.cli._client import post_and_print
+from supervisor.cli._inspect import add_inspect_options, inspect_settings
+from supervisor.runners import InspectAddressError
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -43,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-V", "--version", action="version", version=_version.version_line())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
-    _add_server_options(
-        commands.add_parser("dev", help="development server: readable logs, errors in responses")
-    )
+    dev = commands.add_parser("dev", help="development server: readable logs, errors in responses")
+    _add_server_options(dev)
+    add_inspect_options(dev)
     _add_server_options(
         commands.add_parser("start", help="production server: JSON-lines logs; refuses broken projects")
     )
@@ -75,7 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("dev", "start"):
         from supervisor.cli._serve import run_server
 
-        return run_server(args.command, args.project, args.host, args.port, args.debug)
+        try:
+            inspect = inspect_settings(args) if args.command == "dev" else {}
+        except InspectAddressError as exc:
+            print(f"motia dev: {exc}", file=sys.stderr)
+            return 2
+        return run_server(args.command, args.project, args.host, args.port, args.debug, inspect)
     if args.command == "emit":
         try:
             data = json.loads(args.message)

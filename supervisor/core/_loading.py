@@ -10,6 +10,7 @@ before it returns; nothing is served, scheduled or stored. ``load_registry`` is 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Collection
@@ -21,6 +22,7 @@ from supervisor.protocol import ContextCall, LoadResult
 from supervisor.runners import (
     ContextCallError,
     ContextCallHandler,
+    Inspect,
     PoolSettings,
     RunnerPool,
     RunnerSetupError,
@@ -73,9 +75,11 @@ def new_pool(
     size: int,
     name: str | None = None,
     spares: int = 0,
+    inspect: Inspect | None = None,
 ) -> RunnerPool:
     """A pool of ``size`` runners started by ``spec``, loading ``files`` (steps, streams, hooks),
-    and up to ``spares`` more while the event loops of all of them are blocked."""
+    and up to ``spares`` more while the event loops of all of them are blocked; ``inspect``: with
+    their debuggers on."""
     runner_config = settings.config.runners
     step_files, stream_files, hook_files = files
     return RunnerPool(
@@ -90,6 +94,7 @@ def new_pool(
             memory_limit_mb=runner_config.memory_limit_mb,
             heartbeat_timeout=runner_config.heartbeat_timeout_s,
             spares=spares,
+            inspect=inspect,
         ),
         hook_files=hook_files,
         name=name,
@@ -150,8 +155,18 @@ async def load_code(
     pools: dict[RunnerKind, RunnerPool] = {}
     for runner, spec in specs.items():
         language = runner_config.node if runner == "node" else runner_config.python
+        inspect = settings.inspect.get(runner)
+        if inspect is not None and previous is not None:
+            # A reload's runner takes its predecessor's port over; the debugger re-attaches by itself.
+            inspect = dataclasses.replace(inspect, wait=False)
         pools[runner] = new_pool(
-            settings, spec, files[runner], on_context_call, language.pool_size, spares=language.spare_runners
+            settings,
+            spec,
+            files[runner],
+            on_context_call,
+            language.pool_size,
+            spares=language.spare_runners,
+            inspect=inspect,
         )
     starting = list(pools)
     outcomes = await asyncio.gather(*(pools[name].start() for name in starting), return_exceptions=True)
@@ -192,6 +207,8 @@ def _start_fix(spec: RunnerSpec, cause: str) -> str:
     if spec.runner != "python":
         return "see the runner's output above"
     interpreter = spec.argv[0]
+    if "needs debugpy" in cause:
+        return f"install debugpy: `pip install 'motia[debug]'`, or `{interpreter} -m pip install debugpy`"
     if "need Python 3.10 or newer" in cause:
         return (
             "Python steps need Python 3.10 or newer: recreate the project's virtualenv with one "

@@ -16,6 +16,7 @@ from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import DeadLetter, Delivery
 from supervisor.realtime import Realtime
 from supervisor.routing import Router
+from supervisor.runners import RunnerSnapshot
 from supervisor.settings import CorsSettings
 
 
@@ -61,6 +62,10 @@ class RunnerStatus(Protocol):
     def in_flight(self) -> int: ...
 
     def pids(self) -> list[int]: ...
+
+    def describe(self) -> list[RunnerSnapshot]:
+        """Each of its runners: pid, uptime, restarts, memory, in-flight work, transport, debugger."""
+        ...
 
 
 class Backend(StepInvoker, Protocol):

@@ -11,16 +11,28 @@ from supervisor.runners._errors import (
     RunnerUnavailable,
 )
 from supervisor.runners._files import RunnerFiles, runner_files
+from supervisor.runners._inspect import (
+    DEFAULT_PORTS,
+    Inspect,
+    InspectAddressError,
+    InspectorAddress,
+    parse_inspect,
+)
 from supervisor.runners._isolation import IsolatedRunner
 from supervisor.runners._node_env import MIN_NODE_MAJOR, cache_dir, find_node, installed_node_runner
 from supervisor.runners._pool import PoolSettings, RunnerPool
 from supervisor.runners._python_env import ProjectPython, project_python
+from supervisor.runners._snapshot import RunnerSnapshot
 from supervisor.runners._spec import RunnerSpec, prepare_runner
 
 __all__ = [
+    "DEFAULT_PORTS",
     "MIN_NODE_MAJOR",
     "ContextCallError",
     "ContextCallHandler",
+    "Inspect",
+    "InspectAddressError",
+    "InspectorAddress",
     "InvocationDeclined",
     "InvocationTimeout",
     "IsolatedRunner",
@@ -32,11 +44,13 @@ __all__ = [
     "RunnerFiles",
     "RunnerPool",
     "RunnerSetupError",
+    "RunnerSnapshot",
     "RunnerSpec",
     "RunnerUnavailable",
     "cache_dir",
     "find_node",
     "installed_node_runner",
+    "parse_inspect",
     "prepare_runner",
     "project_python",
     "runner_files",

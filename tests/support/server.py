@@ -56,10 +56,11 @@ class MotiaServer:
         debug: bool = False,
         motia: Sequence[str] | None = None,
         inherit_env: bool = True,
+        options: Sequence[str] = (),
     ):
         """``motia`` is the command (default: this checkout's, ``python -m supervisor``, run from the
         repository); another one (an installed ``motia``) runs in the project folder. With
-        ``inherit_env=False``, ``env`` is the whole environment."""
+        ``inherit_env=False``, ``env`` is the whole environment. ``options``: more command-line options."""
         self.project = project
         self.mode = mode
         self.port = free_port()
@@ -67,6 +68,7 @@ class MotiaServer:
         args = [mode, "--project", str(project), "-p", str(self.port)]
         if debug:
             args.append("-d")
+        args.extend(options)
         full_env = dict(os.environ) if inherit_env else {}
         full_env.update(env or {})
         self.proc = subprocess.Popen(

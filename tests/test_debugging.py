@@ -1,0 +1,126 @@
+"""Debugging a runner with a real debugger, as a developer does from an IDE, with no human.
+
+``motia dev --inspect-node`` / ``--inspect-python``: a CDP client (node's inspector) or a DAP client
+(debugpy) attaches to the runner's port, sets a breakpoint in a step, and a request stops there; held
+past the heartbeat timeout and the API timeout, the runner is not restarted, the request waits and
+gets its 200 once resumed, and the other language keeps serving meanwhile.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import LANGUAGES
+from tests.support.debuggers import DebuggerSession, DebugpyClient, NodeInspector
+from tests.support.project import step_path, write_project
+from tests.support.server import MotiaServer, free_port
+
+pytestmark = pytest.mark.e2e
+
+#: longer than the heartbeat timeout (10 s by default) and the API timeout below
+HOLD_SECONDS = 15
+MARKER = "BREAK HERE"
+
+HELD = {
+    "ts": f"""
+        export const config = {{ type: 'api', name: 'Held', path: '/held', method: 'POST', emits: [] }}
+        export const handler = async (req: {{ body: {{ n: number }} }}) => {{
+          const doubled = req.body.n * 2
+          const where = '{MARKER}'
+          return {{ status: 200, body: {{ doubled, where, pid: process.pid }} }}
+        }}
+    """,
+    "js": f"""
+        exports.config = {{ type: 'api', name: 'Held', path: '/held', method: 'POST', emits: [] }}
+        exports.handler = async (req) => {{
+          const doubled = req.body.n * 2
+          const where = '{MARKER}'
+          return {{ status: 200, body: {{ doubled, where, pid: process.pid }} }}
+        }}
+    """,
+    "py": f"""
+        import os
+        config = {{"type": "api", "name": "Held", "path": "/held", "method": "POST", "emits": []}}
+        async def handler(req, context):
+            doubled = req["body"]["n"] * 2
+            where = "{MARKER}"
+            return {{"status": 200, "body": {{"doubled": doubled, "where": where, "pid": os.getpid()}}}}
+    """,
+}
+
+OTHER = {
+    "node": """
+        export const config = { type: 'api', name: 'Other', path: '/other', method: 'GET', emits: [] }
+        export const handler = async () => ({ status: 200, body: { ok: true } })
+    """,
+    "python": """
+        config = {"type": "api", "name": "Other", "path": "/other", "method": "GET", "emits": []}
+        async def handler(req, context):
+            return {"status": 200, "body": {"ok": True}}
+    """,
+}
+
+
+def runner_of(lang: str) -> str:
+    return "python" if lang == "py" else "node"
+
+
+def attach(runner: str, port: int) -> DebuggerSession:
+    return NodeInspector("127.0.0.1", port) if runner == "node" else DebugpyClient("127.0.0.1", port)
+
+
+def runner_health(server: MotiaServer, runner: str) -> dict[str, Any]:
+    runners: dict[str, Any] = server.client.get("/__motia/health").json()["runners"]
+    pool: dict[str, Any] = runners[runner]
+    return pool
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_breakpoint_holds_a_request_past_every_timeout_and_it_answers_once_resumed(
+    tmp_path: Path, lang: str, client_packages: Path
+) -> None:
+    runner = runner_of(lang)
+    other = "python" if runner == "node" else "node"
+    other_file = step_path("py" if other == "python" else "ts", "other")
+    project = write_project(
+        tmp_path,
+        {step_path(lang, "held"): HELD[lang], other_file: OTHER[other]},
+        {"apiTimeoutSeconds": 3},
+    )
+    port = free_port()
+    server = MotiaServer(project, options=[f"--inspect-{runner}=127.0.0.1:{port}"])
+    with server, concurrent.futures.ThreadPoolExecutor(1) as pool:
+        before = runner_health(server, runner)["processes"]
+        assert [(p["id"], p["inspector"], p["transport"]) for p in before] == [
+            (f"{runner}-0", f"127.0.0.1:{port}", "stdio")
+        ]
+        debugger = attach(runner, port)
+        try:
+            debugger.break_at(project / step_path(lang, "held"), MARKER)
+            request = pool.submit(httpx.post, f"{server.url}/held", json={"n": 21}, timeout=60)
+            debugger.wait_paused(timeout=30)
+            assert debugger.evaluate("doubled") == 42
+            paused_at = time.monotonic()
+            while time.monotonic() - paused_at < HOLD_SECONDS:
+                # the other language's runner serves while this one is held
+                assert server.client.get("/other").status_code == 200
+                assert not request.done()
+                time.sleep(1)
+            debugger.resume()
+            response = request.result(timeout=30)
+        finally:
+            debugger.close()
+        assert response.status_code == 200, response.text
+        assert response.json()["doubled"] == 42
+        after = runner_health(server, runner)
+        assert after["restarts"] == 0
+        assert [p["pid"] for p in after["processes"]] == [p["pid"] for p in before]
+        assert response.json()["pid"] == before[0]["pid"]
+    held_notices = [line for line in server.lines if "held at a breakpoint" in line]
+    assert len(held_notices) == 1, server.output
