@@ -215,7 +215,11 @@ class HeartbeatMonitor:
             report.where,
             report.stack,
             limit,
-            warned=same_step and previous is not None and previous.warned and previous.seen == "reported",
+            # a debugged runner's stall is told once: held at a breakpoint, however it shows
+            warned=same_step
+            and previous is not None
+            and previous.warned
+            and (previous.seen == "reported" or self._settings.debugged),
         )
 
     # -------------------------------------------------------------- no Pong

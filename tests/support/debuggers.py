@@ -31,12 +31,13 @@ class DebuggerSession(Protocol):
     def close(self) -> None: ...
 
 
-def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
+def connect(host: str, port: int, timeout: float = 30.0) -> socket.socket:
+    """A connection to ``host:port`` once something listens there (debugpy takes the first
+    connection for its client, so there is no probing first)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with socket.create_connection((host, port), timeout=1):
-                return
+            return socket.create_connection((host, port), timeout=None)
         except OSError:
             if time.monotonic() > deadline:
                 raise
@@ -47,7 +48,7 @@ class NodeInspector:
     """A CDP session on a node runner's inspector at ``host:port``."""
 
     def __init__(self, host: str, port: int) -> None:
-        wait_for_port(host, port)
+        connect(host, port).close()
         self._driver = subprocess.Popen(
             ["node", str(CLIENTS_DIR / "cdp-driver.mjs"), f"{host}:{port}"],
             cwd=CLIENTS_DIR,
@@ -105,8 +106,7 @@ class DebugpyClient:
     """A Debug Adapter Protocol session attached to debugpy at ``host:port``."""
 
     def __init__(self, host: str, port: int) -> None:
-        wait_for_port(host, port)
-        self._sock = socket.create_connection((host, port), timeout=None)
+        self._sock = connect(host, port)
         self._seq = itertools.count(1)
         self._responses: dict[int, queue.Queue[dict[str, Any]]] = {}
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()

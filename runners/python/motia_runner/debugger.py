@@ -36,6 +36,9 @@ class DebugpyMissing(Exception):
 
 
 def _import_debugpy() -> ModuleType:
+    # Its check that the stdlib's frozen modules can be debugged prints a warning to stderr; the
+    # steps debugged here are never frozen.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     try:
         import debugpy
 
