@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import LANGUAGES
 from tests.support.debuggers import DebuggerSession, DebugpyClient, NodeInspector
 from tests.support.project import step_path, write_project
-from tests.support.server import MotiaServer, free_port
+from tests.support.server import MotiaServer, eventually, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -124,3 +124,72 @@ def test_a_breakpoint_holds_a_request_past_every_timeout_and_it_answers_once_res
         assert response.json()["pid"] == before[0]["pid"]
     held_notices = [line for line in server.lines if "held at a breakpoint" in line]
     assert len(held_notices) == 1, server.output
+
+
+@pytest.mark.parametrize("lang", ["ts", "py"])
+def test_a_pool_waits_for_its_debuggers_on_consecutive_ports_and_keeps_them_across_a_hot_reload(
+    tmp_path: Path, lang: str, client_packages: Path
+) -> None:
+    runner = runner_of(lang)
+    held = step_path(lang, "held")
+    project = write_project(tmp_path, {held: HELD[lang]})
+    port = free_port()
+    server = MotiaServer(
+        project,
+        options=[f"--inspect-{runner}=127.0.0.1:{port}", "--inspect-wait"],
+        env={f"MOTIA_{runner.upper()}_POOL_SIZE": "2"},
+    )
+    try:
+        # Nothing is loaded, so nothing is served, until a debugger has attached to each runner.
+        eventually(lambda: server.output.count("waiting for a debugger") == 2, timeout=60)
+        with pytest.raises(httpx.TransportError):
+            server.client.get("/__motia/health", timeout=1)
+        sessions = [attach(runner, port), attach(runner, port + 1)]
+        try:
+            attached_pids = [session.pid() for session in sessions]
+        finally:
+            for session in sessions:
+                session.close()
+        server.wait_ready()
+        first = runner_health(server, runner)["processes"]
+        assert sorted((p["inspector"], p["pid"]) for p in first) == sorted(
+            zip([f"127.0.0.1:{port}", f"127.0.0.1:{port + 1}"], attached_pids, strict=True)
+        )
+
+        (project / held).write_text((project / held).read_text().replace("* 2", "* 3"))
+        old_pids = {p["pid"] for p in first}
+
+        def replaced() -> list[dict[str, Any]]:
+            processes: list[dict[str, Any]] = runner_health(server, runner)["processes"]
+            fresh = len(processes) == 2 and not {p["pid"] for p in processes} & old_pids
+            return processes if fresh else []
+
+        second = eventually(replaced, timeout=60)
+        assert server.client.post("/held", json={"n": 2}).json()["doubled"] == 6
+        # Each new runner took its predecessor's port over once that one had exited.
+        for process in second:
+            _, _, inspector_port = process["inspector"].rpartition(":")
+            session = attach(runner, int(inspector_port))
+            try:
+                assert eventually(lambda session=session: session.pid() == process["pid"], timeout=30)
+            finally:
+                session.close()
+    finally:
+        server.stop()
+
+
+def test_breakpoint_without_a_debugger_says_how_to_stop_there_and_the_step_goes_on(tmp_path: Path) -> None:
+    source = """
+        config = {"type": "api", "name": "Pause", "path": "/pause", "method": "GET", "emits": []}
+        async def handler(req, context):
+            breakpoint()
+            return {"status": 200, "body": {"went": "on"}}
+    """
+    project = write_project(tmp_path, {step_path("py", "pause"): source})
+    with MotiaServer(project) as server:
+        response = server.client.get("/pause")
+        assert response.status_code == 200, response.text
+        assert response.json() == {"went": "on"}
+        line = eventually(lambda: next((x for x in server.lines if "breakpoint() at" in x), None))
+    assert "[Pause]" in line and "pause_step.py:3 does not stop" in line and "--inspect-python" in line
+    assert "BdbQuit" not in server.output

@@ -5,6 +5,7 @@
 //   {"cmd": "paused"}                                             -> {"line": N, "reason": "..."} once paused
 //   {"cmd": "eval", "expr": "process.pid"}                        -> {"value": ...} (in the paused frame)
 //   {"cmd": "resume"}                                             -> {"resumed": true}
+//   {"cmd": "pid"}                                                -> {"value": PID} (of the process inspected)
 // An error answers {"error": "..."}.
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
@@ -133,6 +134,10 @@ const commands = {
   break: ({ file, marker }) => breakAt(file, marker),
   paused: () => whenPaused(),
   eval: ({ expr }) => evaluate(expr),
+  pid: async () => {
+    const { result } = await send('Runtime.evaluate', { expression: 'process.pid', returnByValue: true })
+    return { value: result.value }
+  },
   resume: async () => {
     await send('Debugger.resume')
     return { resumed: true }

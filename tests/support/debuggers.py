@@ -28,6 +28,7 @@ class DebuggerSession(Protocol):
     def wait_paused(self, timeout: float) -> None: ...
     def evaluate(self, expression: str) -> Any: ...
     def resume(self) -> None: ...
+    def pid(self) -> int: ...
     def close(self) -> None: ...
 
 
@@ -88,6 +89,10 @@ class NodeInspector:
 
     def resume(self) -> None:
         self._ask(cmd="resume")
+
+    def pid(self) -> int:
+        pid: int = self._ask(cmd="pid")["value"]
+        return pid
 
     def close(self) -> None:
         if self._driver.stdin is not None:
@@ -191,10 +196,7 @@ class DebugpyClient:
         lines = file.read_text(encoding="utf-8").splitlines()
         line = next(number for number, text in enumerate(lines, 1) if marker in text)
         self.request("setBreakpoints", source={"path": str(file)}, breakpoints=[{"line": line}])
-        if not self._configured:
-            self._configured = True
-            self.request("configurationDone")
-            self._response(self._attach)
+        self.configure()
 
     def wait_paused(self, timeout: float) -> None:
         stopped = self.wait_event("stopped", timeout)
@@ -208,6 +210,23 @@ class DebugpyClient:
 
     def resume(self) -> None:
         self.request("continue", threadId=self._thread_id)
+
+    def configure(self) -> None:
+        """Done configuring (no breakpoints): a runner waiting for its debugger goes on."""
+        if not self._configured:
+            self._configured = True
+            self.request("configurationDone")
+            self._response(self._attach)
+
+    def pid(self) -> int:
+        """The debuggee's pid: paused for a moment to ask."""
+        self.configure()
+        self.request("pause", threadId=0)
+        self.wait_paused(timeout=30)
+        pid = self.evaluate("__import__('os').getpid()")
+        self.request("continue", threadId=self._thread_id)
+        assert isinstance(pid, int)
+        return pid
 
     def close(self) -> None:
         with contextlib.suppress(TimeoutError, RuntimeError, OSError):
