@@ -171,7 +171,8 @@ def test_a_pool_waits_for_its_debuggers_on_consecutive_ports_and_keeps_them_acro
             _, _, inspector_port = process["inspector"].rpartition(":")
             session = attach(runner, int(inspector_port))
             try:
-                assert eventually(lambda session=session: session.pid() == process["pid"], timeout=30)
+                pid = process["pid"]
+                assert eventually(lambda session=session, pid=pid: session.pid() == pid, timeout=30)
             finally:
                 session.close()
     finally:

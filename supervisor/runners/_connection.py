@@ -378,7 +378,7 @@ class RunnerConnection:
             trace_id=record.trace_id or None,
             meta=meta,
             created=record.time_ms / 1000 if record.time_ms else None,
-            runner=None if record.step_name else self.runner_id,
+            runner=self.runner_id,
         )
 
     async def _read_stderr(self) -> None:

@@ -283,7 +283,7 @@ class HeartbeatMonitor:
                 f"{_now() - stall.since:.1f}s blocked by {stall.describe()}",
                 step=stall.step_name or None,
                 trace_id=stall.trace_id or None,
-                runner=None if stall.step_name else self._conn.runner_id,
+                runner=self._conn.runner_id,
             )
         self._on_change()
 
@@ -332,7 +332,7 @@ class HeartbeatMonitor:
             step=stall.step_name or None,
             trace_id=stall.trace_id or None,
             meta={"stack": stall.stack} if stall.stack else None,
-            runner=None if stall.step_name else runner,
+            runner=runner,
         )
 
 
