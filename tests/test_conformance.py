@@ -621,7 +621,9 @@ def test_health_endpoint_counts_loaded_steps(conformance_server: MotiaServer) ->
     assert httpx.get(f"{conformance_server.url}/__motia/health").json()["status"] == "ok"
 
 
-def test_health_shows_each_runner_with_its_pid_uptime_memory_and_work(conformance_server: MotiaServer) -> None:
+def test_health_shows_each_runner_with_its_pid_uptime_memory_and_work(
+    conformance_server: MotiaServer,
+) -> None:
     runners = conformance_server.client.get("/__motia/health").json()["runners"]
     for kind in ("node", "python"):
         (process,) = runners[kind]["processes"]

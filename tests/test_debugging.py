@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,21 @@ def runner_of(lang: str) -> str:
 
 def attach(runner: str, port: int) -> DebuggerSession:
     return NodeInspector("127.0.0.1", port) if runner == "node" else DebugpyClient("127.0.0.1", port)
+
+
+def debugs(runner: str, port: int, pid: int) -> bool:
+    """Whether the debugger listening on ``port`` is runner ``pid``'s, asked through that debugger
+    (not yet when the port is still held by the exiting runner's debugger)."""
+    try:
+        session = (
+            NodeInspector("127.0.0.1", port) if runner == "node" else DebugpyClient("127.0.0.1", port, 5)
+        )
+    except TimeoutError:
+        return False
+    try:
+        return session.pid() == pid
+    finally:
+        session.close()
 
 
 def runner_health(server: MotiaServer, runner: str) -> dict[str, Any]:
@@ -169,12 +185,7 @@ def test_a_pool_waits_for_its_debuggers_on_consecutive_ports_and_keeps_them_acro
         # Each new runner took its predecessor's port over once that one had exited.
         for process in second:
             _, _, inspector_port = process["inspector"].rpartition(":")
-            session = attach(runner, int(inspector_port))
-            try:
-                pid = process["pid"]
-                assert eventually(lambda session=session, pid=pid: session.pid() == pid, timeout=30)
-            finally:
-                session.close()
+            assert eventually(partial(debugs, runner, int(inspector_port), process["pid"]), timeout=60)
     finally:
         server.stop()
 

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from supervisor.cli import _build, _create, _dlq, _generate, _install, _version
+from supervisor.cli import _build, _create, _dlq, _generate, _install, _invoke, _version
 from supervisor.cli._client import post_and_print
 from supervisor.cli._inspect import add_inspect_options, inspect_settings
 from supervisor.runners import InspectAddressError
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _dlq.add_commands(commands, _client_options)
     _install.add_command(commands)
     _build.add_command(commands)
+    _invoke.add_command(commands)
     _create.add_command(commands)
     _generate.add_commands(commands)
     _version.add_command(commands)

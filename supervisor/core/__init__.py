@@ -16,6 +16,7 @@ from supervisor.core._loading import (
 )
 from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
 from supervisor.core._schemas import FieldError, SchemaValidator, body_rejection, compile_schema
+from supervisor.core._single_run import Operation, SingleRun, SingleRunError, run_once
 from supervisor.core._trace import new_trace_id
 
 if TYPE_CHECKING:
@@ -49,11 +50,14 @@ __all__ = [
     "LoadProblem",
     "LoadSummary",
     "LoadedCode",
+    "Operation",
     "Registry",
     "RunnerAccessPolicy",
     "RunnerFailure",
     "Runtime",
     "SchemaValidator",
+    "SingleRun",
+    "SingleRunError",
     "StartupError",
     "Step",
     "Tally",
@@ -65,5 +69,6 @@ __all__ = [
     "load_registry",
     "load_without_serving",
     "new_trace_id",
+    "run_once",
     "summarize",
 ]

@@ -226,6 +226,18 @@ async def _refuse_context_calls(call: ContextCall) -> object:
     raise ContextCallError(f"{call.method} is not available: the project is loaded without serving")
 
 
+def one_runner_each(settings: Settings) -> Settings:
+    """``settings`` with one runner of each kind, and no spare: for a load that serves nothing."""
+    runners = settings.config.runners
+    one_each = runners.model_copy(
+        update={
+            "node": runners.node.model_copy(update={"pool_size": 1, "spare_runners": 0}),
+            "python": runners.python.model_copy(update={"pool_size": 1, "spare_runners": 0}),
+        }
+    )
+    return settings.model_copy(update={"config": settings.config.model_copy(update={"runners": one_each})})
+
+
 async def load_without_serving(settings: Settings) -> LoadedCode:
     """Load every step, stream and hook file of the project in its runners, then stop the runners.
 
@@ -235,17 +247,7 @@ async def load_without_serving(settings: Settings) -> LoadedCode:
     generation. The result's ``pools`` is empty; ``registry`` holds every validated config and every
     problem, ``failures`` the runners that could not start (``summarize`` makes the summary).
     """
-    runners = settings.config.runners
-    one_each = runners.model_copy(
-        update={
-            "node": runners.node.model_copy(update={"pool_size": 1}),
-            "python": runners.python.model_copy(update={"pool_size": 1}),
-        }
-    )
-    settings = settings.model_copy(
-        update={"config": settings.config.model_copy(update={"runners": one_each})}
-    )
-    loaded = await load_code(settings, _refuse_context_calls)
+    loaded = await load_code(one_runner_each(settings), _refuse_context_calls)
     pools, loaded.pools = loaded.pools, {}
     await asyncio.gather(*(pool.stop(0) for pool in pools.values()), return_exceptions=True)
     return loaded

@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 CLIENTS_DIR = Path(__file__).resolve().parents[1] / "clients"
 
@@ -110,7 +110,7 @@ class NodeInspector:
 class DebugpyClient:
     """A Debug Adapter Protocol session attached to debugpy at ``host:port``."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, timeout: float = 30.0) -> None:
         self._sock = connect(host, port)
         self._seq = itertools.count(1)
         self._responses: dict[int, queue.Queue[dict[str, Any]]] = {}
@@ -120,18 +120,22 @@ class DebugpyClient:
         self._reader.start()
         self._thread_id: int | None = None
         self._frame_id: int | None = None
-        self._pending: list[tuple[Path, int]] = []
-        self.request(
-            "initialize",
-            adapterID="debugpy",
-            clientID="motia-tests",
-            pathFormat="path",
-            linesStartAt1=True,
-            columnsStartAt1=True,
-        )
-        # attach is answered only once the configuration is done (breakpoints set): see break_at
-        self._attach = self._send("attach", justMyCode=False)
-        self.wait_event("initialized")
+        try:
+            self.request(
+                "initialize",
+                timeout,
+                adapterID="debugpy",
+                clientID="motia-tests",
+                pathFormat="path",
+                linesStartAt1=True,
+                columnsStartAt1=True,
+            )
+            # attach is answered only once the configuration is done (breakpoints set): see configure
+            self._attach = self._send("attach", justMyCode=False)
+            self.wait_event("initialized", timeout)
+        except TimeoutError:
+            self._sock.close()
+            raise
         self._configured = False
 
     # ------------------------------------------------------------------ the wire
@@ -160,7 +164,10 @@ class DebugpyClient:
         return self._response(self._send(command, **arguments), timeout)
 
     def _read(self) -> None:
-        stream = self._sock.makefile("rb")
+        with contextlib.suppress(OSError), self._sock.makefile("rb") as stream:  # OSError: the adapter went
+            self._read_messages(stream)
+
+    def _read_messages(self, stream: BinaryIO) -> None:
         while True:
             length = None
             while True:
