@@ -9,6 +9,9 @@ gets its 200 once resumed, and the other language keeps serving meanwhile.
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import subprocess
+import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -17,6 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
+from supervisor.runners import runner_files
+from supervisor.runners._python_env import protobuf_search_path
+from supervisor.runners._spec import RUNNER_COOKIE
 from tests.conftest import LANGUAGES
 from tests.support.debuggers import DebuggerSession, DebugpyClient, NodeInspector
 from tests.support.project import step_path, write_project
@@ -205,3 +211,35 @@ def test_breakpoint_without_a_debugger_says_how_to_stop_there_and_the_step_goes_
         line = eventually(lambda: next((x for x in server.lines if "breakpoint() at" in x), None))
     assert "[Pause]" in line and "pause_step.py:3 does not stop" in line and "--inspect-python" in line
     assert "BdbQuit" not in server.output
+
+
+def test_a_project_venv_without_debugpy_is_debugged_with_motias_own(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {step_path("py", "held"): HELD["py"]})
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], check=True)
+    port = free_port()
+    with MotiaServer(project, options=[f"--inspect-python=127.0.0.1:{port}"]) as server:
+        (process,) = runner_health(server, "python")["processes"]
+        assert debugs("python", port, process["pid"])
+    assert "the project's .venv/" in server.output
+
+
+def test_inspect_python_without_debugpy_anywhere_says_how_to_install_it(tmp_path: Path) -> None:
+    # -S: an interpreter with no site-packages, so no debugpy of its own, and motia's is not offered
+    runner = subprocess.run(
+        [sys.executable, "-S", "-m", "motia_runner"],
+        env={
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(runner_files().python),
+            "MOTIA_RUNNER_COOKIE": RUNNER_COOKIE,
+            "MOTIA_RUNNER_PROTOBUF_PATH": protobuf_search_path(),
+            "MOTIA_INSPECT": "127.0.0.1:1",
+        },
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert runner.returncode == 4
+    assert "--inspect-python needs debugpy, which" in runner.stderr
+    assert "-m pip install debugpy" in runner.stderr and "motia[debug]" in runner.stderr
