@@ -9,6 +9,7 @@ gets its 200 once resumed, and the other language keeps serving meanwhile.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import subprocess
 import sys
@@ -20,13 +21,13 @@ from typing import Any
 import httpx
 import pytest
 
-from supervisor.runners import runner_files
+from supervisor.runners import DEFAULT_PORTS, parse_inspect, runner_files
 from supervisor.runners._python_env import protobuf_search_path
 from supervisor.runners._spec import RUNNER_COOKIE
 from tests.conftest import LANGUAGES
 from tests.support.debuggers import DebuggerSession, DebugpyClient, NodeInspector
 from tests.support.project import step_path, write_project
-from tests.support.server import MotiaServer, eventually, free_port
+from tests.support.server import REPO_ROOT, MotiaServer, eventually, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -78,17 +79,43 @@ def runner_of(lang: str) -> str:
     return "python" if lang == "py" else "node"
 
 
-def attach(runner: str, port: int) -> DebuggerSession:
-    return NodeInspector("127.0.0.1", port) if runner == "node" else DebugpyClient("127.0.0.1", port)
+def readme_launch_configurations() -> dict[str, dict[str, Any]]:
+    """The README's VS Code launch.json configurations, by ``type``."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Debugging", 1)[1]
+    launch = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+    return {config["type"]: config for config in launch["configurations"]}
+
+
+def attach(runner: str, port: int, timeout: float = 30.0) -> DebuggerSession:
+    """Attached as the README's launch.json attaches (to this test's port)."""
+    if runner == "node":
+        return NodeInspector("127.0.0.1", port)
+    config = readme_launch_configurations()["debugpy"]
+    arguments = {key: value for key, value in config.items() if key not in ("name", "type", "request")}
+    arguments["connect"] = {**arguments["connect"], "port": port}
+    return DebugpyClient("127.0.0.1", port, timeout, attach=arguments)
+
+
+def test_the_readme_launch_configurations_attach_where_motia_dev_listens() -> None:
+    configs = readme_launch_configurations()
+    node, python = configs["node"], configs["debugpy"]
+    assert (node["request"], node["address"], node["port"]) == ("attach", "127.0.0.1", DEFAULT_PORTS["node"])
+    assert node["restart"] is True  # re-attaches after a hot reload
+    assert python["request"] == "attach"
+    assert python["connect"] == {"host": "127.0.0.1", "port": DEFAULT_PORTS["python"]}
+    defaults = {runner: parse_inspect(None, runner) for runner in DEFAULT_PORTS}
+    assert {runner: (d.host, d.port) for runner, d in defaults.items()} == {
+        "node": (node["address"], node["port"]),
+        "python": (python["connect"]["host"], python["connect"]["port"]),
+    }
 
 
 def debugs(runner: str, port: int, pid: int) -> bool:
     """Whether the debugger listening on ``port`` is runner ``pid``'s, asked through that debugger
     (not yet when the port is still held by the exiting runner's debugger)."""
     try:
-        session = (
-            NodeInspector("127.0.0.1", port) if runner == "node" else DebugpyClient("127.0.0.1", port, 5)
-        )
+        session = attach(runner, port, timeout=5)
     except TimeoutError:
         return False
     try:

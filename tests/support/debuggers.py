@@ -110,7 +110,10 @@ class NodeInspector:
 class DebugpyClient:
     """A Debug Adapter Protocol session attached to debugpy at ``host:port``."""
 
-    def __init__(self, host: str, port: int, timeout: float = 30.0) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float = 30.0, attach: dict[str, Any] | None = None
+    ) -> None:
+        """``attach``: the arguments of the attach request, as an IDE sends its launch configuration's."""
         self._sock = connect(host, port)
         self._seq = itertools.count(1)
         self._responses: dict[int, queue.Queue[dict[str, Any]]] = {}
@@ -120,6 +123,8 @@ class DebugpyClient:
         self._reader.start()
         self._thread_id: int | None = None
         self._frame_id: int | None = None
+        self._pid: int | None = None
+        self._process: queue.Queue[int] = queue.Queue()
         try:
             self.request(
                 "initialize",
@@ -131,7 +136,7 @@ class DebugpyClient:
                 columnsStartAt1=True,
             )
             # attach is answered only once the configuration is done (breakpoints set): see configure
-            self._attach = self._send("attach", justMyCode=False)
+            self._attach = self._send("attach", **(attach or {}))
             self.wait_event("initialized", timeout)
         except TimeoutError:
             self._sock.close()
@@ -184,6 +189,8 @@ class DebugpyClient:
             if message["type"] == "response":
                 self._responses[message["request_seq"]].put(message)
             elif message["type"] == "event":
+                if message["event"] == "process":  # whenever it comes: kept for pid()
+                    self._process.put(int(message["body"]["systemProcessId"]))
                 self._events.put(message)
 
     def wait_event(self, name: str, timeout: float = 30.0) -> dict[str, Any]:
@@ -226,14 +233,11 @@ class DebugpyClient:
             self._response(self._attach)
 
     def pid(self) -> int:
-        """The debuggee's pid: paused for a moment to ask."""
+        """The debuggee's pid, as debugpy announces it once attached (its ``process`` event)."""
         self.configure()
-        self.request("pause", threadId=0)
-        self.wait_paused(timeout=30)
-        pid = self.evaluate("__import__('os').getpid()")
-        self.request("continue", threadId=self._thread_id)
-        assert isinstance(pid, int)
-        return pid
+        if self._pid is None:
+            self._pid = self._process.get(timeout=30)
+        return self._pid
 
     def close(self) -> None:
         with contextlib.suppress(TimeoutError, RuntimeError, OSError):
