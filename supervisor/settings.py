@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from supervisor.runners._inspect import Inspect
 
 Adapter = Literal["sqlite", "memory"]
 Mode = Literal["dev", "start"]
@@ -130,6 +129,22 @@ class ProjectConfig(_Model):
         if value is False:
             return None
         return value
+
+
+@dataclass(frozen=True)
+class Inspect:
+    """How the runners of one kind are debugged (``motia dev --inspect-node``/``--inspect-python``):
+    the first runner's debugger address (runner N of a pool listens on ``port + N``), and whether each
+    waits for a debugger to attach before it loads the project's steps."""
+
+    host: str
+    port: int
+    wait: bool = False
+
+    def address(self, index: int) -> str:
+        """Where runner ``index`` of the pool listens: ``host:port``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port + index}"
 
 
 class SettingsError(Exception):

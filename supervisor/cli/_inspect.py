@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-from supervisor.runners import DEFAULT_PORTS, Inspect, parse_inspect
+from supervisor.runners import DEFAULT_PORTS, parse_inspect
+from supervisor.settings import Inspect
 
 _logger = logging.getLogger("motia.core")
 
@@ -51,8 +52,7 @@ def announce(inspect: dict[str, Inspect], pool_sizes: dict[str, int]) -> None:
     """Once at start: where each runner's debugger listens, and what changes while it is on."""
     for runner, settings in inspect.items():
         size = pool_sizes.get(runner, 1)
-        last = settings.address(size - 1)
-        where = str(settings.address(0)) + (f" to port {last.port}" if size > 1 else "")
+        where = settings.address(0) + (f" to port {settings.port + size - 1}" if size > 1 else "")
         _logger.info(
             "%s runners: debugger on %s (runner %s-N on port %d+N)%s; while it is on, heartbeats do not "
             "restart a %s runner and its steps have no timeout, so a breakpoint may hold a request "

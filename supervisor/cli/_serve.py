@@ -26,8 +26,7 @@ from supervisor.core import LoadSummary, Runtime, StartupError, summarize
 from supervisor.http import create_app
 from supervisor.logs import configure_logging, log_level
 from supervisor.reload import ProjectChanges, project_changes
-from supervisor.runners import Inspect
-from supervisor.settings import ProjectConfig, Settings, SettingsError, load_project_config
+from supervisor.settings import Inspect, ProjectConfig, Settings, SettingsError, load_project_config
 from supervisor.storage import DataDirClaim, DataDirInUse
 
 _logger = logging.getLogger("motia.core")

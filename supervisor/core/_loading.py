@@ -22,14 +22,13 @@ from supervisor.protocol import ContextCall, LoadResult
 from supervisor.runners import (
     ContextCallError,
     ContextCallHandler,
-    Inspect,
     PoolSettings,
     RunnerPool,
     RunnerSetupError,
     RunnerSpec,
     prepare_runner,
 )
-from supervisor.settings import Settings
+from supervisor.settings import Inspect, Settings
 
 _logger = logging.getLogger("motia.core")
 

@@ -11,13 +11,7 @@ from supervisor.runners._errors import (
     RunnerUnavailable,
 )
 from supervisor.runners._files import RunnerFiles, runner_files
-from supervisor.runners._inspect import (
-    DEFAULT_PORTS,
-    Inspect,
-    InspectAddressError,
-    InspectorAddress,
-    parse_inspect,
-)
+from supervisor.runners._inspect import DEFAULT_PORTS, InspectAddressError, parse_inspect
 from supervisor.runners._isolation import IsolatedRunner
 from supervisor.runners._node_env import MIN_NODE_MAJOR, cache_dir, find_node, installed_node_runner
 from supervisor.runners._pool import PoolSettings, RunnerPool
@@ -30,9 +24,7 @@ __all__ = [
     "MIN_NODE_MAJOR",
     "ContextCallError",
     "ContextCallHandler",
-    "Inspect",
     "InspectAddressError",
-    "InspectorAddress",
     "InvocationDeclined",
     "InvocationTimeout",
     "IsolatedRunner",

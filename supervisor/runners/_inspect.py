@@ -9,7 +9,7 @@ a breakpoint, not dead, and its invocations have no timeout (``RunnerPool``, ``H
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from supervisor.settings import Inspect
 
 #: the ports debuggers are looked for on by default: Node's inspector, and debugpy's
 DEFAULT_PORTS = {"node": 9229, "python": 5678}
@@ -21,36 +21,13 @@ class InspectAddressError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class InspectorAddress:
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-
-@dataclass(frozen=True)
-class Inspect:
-    """How the runners of one kind are debugged: the first runner's address, and whether each waits
-    for a debugger to attach before it loads the project's steps."""
-
-    host: str
-    port: int
-    wait: bool = False
-
-    def address(self, index: int) -> InspectorAddress:
-        """Where runner ``index`` of the pool listens."""
-        return InspectorAddress(self.host, self.port + index)
-
-    def env(self, index: int, *, first_start: bool = True) -> dict[str, str]:
-        """What tells runner ``index`` to open its debugger; only a pool's first runners wait for one
-        (a runner started by a hot reload is re-attached to by the debugger, which does not wait)."""
-        env = {INSPECT_ENV: str(self.address(index))}
-        if self.wait and first_start:
-            env[INSPECT_WAIT_ENV] = "1"
-        return env
+def inspect_env(inspect: Inspect, index: int, *, first_start: bool = True) -> dict[str, str]:
+    """What tells runner ``index`` of a pool to open its debugger; only a pool's first runners wait
+    for one (a runner restarted after a fault goes on serving; the debugger re-attaches)."""
+    env = {INSPECT_ENV: inspect.address(index)}
+    if inspect.wait and first_start:
+        env[INSPECT_WAIT_ENV] = "1"
+    return env
 
 
 def parse_inspect(value: str | None, runner: str, wait: bool = False) -> Inspect:

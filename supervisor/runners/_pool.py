@@ -36,9 +36,10 @@ from supervisor.runners._backoff import RestartBackoff
 from supervisor.runners._connection import ContextCallHandler, RunnerConnection
 from supervisor.runners._errors import InvocationDeclined, RunnerDied, RunnerUnavailable
 from supervisor.runners._heartbeat import HeartbeatMonitor, HeartbeatSettings
-from supervisor.runners._inspect import Inspect, InspectorAddress
+from supervisor.runners._inspect import inspect_env
 from supervisor.runners._snapshot import RunnerSnapshot
 from supervisor.runners._spec import RunnerSpec
+from supervisor.settings import Inspect
 
 _logger = logging.getLogger("motia.runner")
 _MB = 1024 * 1024
@@ -126,7 +127,7 @@ class RunnerPool:
         self.restarts = 0
         #: per runner id, how often that slot's runner was restarted
         self._slot_restarts: dict[str, int] = {}
-        self._inspectors: dict[RunnerConnection, InspectorAddress] = {}
+        self._inspectors: dict[RunnerConnection, str] = {}
 
     # -------------------------------------------------------------- lifecycle
 
@@ -193,7 +194,7 @@ class RunnerPool:
                     memory_mb=memory,
                     in_flight=conn.in_flight,
                     transport=conn.transport,
-                    inspector=None if inspector is None else str(inspector),
+                    inspector=inspector,
                     stalled=self._stalled(conn),
                 )
             )
@@ -339,7 +340,7 @@ class RunnerPool:
         )
         first_start = True
         while not self._stopping:
-            env = inspect.env(index, first_start=first_start) if inspect is not None else None
+            env = inspect_env(inspect, index, first_start=first_start) if inspect is not None else None
             connection = RunnerConnection(
                 self._spec, runner_id, self._root, self._log_level, self._on_context_call, env
             )
