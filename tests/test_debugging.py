@@ -270,3 +270,31 @@ def test_inspect_python_without_debugpy_anywhere_says_how_to_install_it(tmp_path
     assert runner.returncode == 4
     assert "--inspect-python needs debugpy, which" in runner.stderr
     assert "-m pip install debugpy" in runner.stderr and "motia[debug]" in runner.stderr
+
+
+def test_breakpoint_under_inspect_python_stops_in_the_attached_debugger(tmp_path: Path) -> None:
+    source = """
+        config = {"type": "api", "name": "Pause", "path": "/pause", "method": "GET", "emits": []}
+        async def handler(req, context):
+            answer = 42
+            breakpoint()
+            return {"status": 200, "body": {"answer": answer}}
+    """
+    project = write_project(tmp_path, {step_path("py", "pause"): source})
+    port = free_port()
+    with (
+        MotiaServer(project, options=[f"--inspect-python=127.0.0.1:{port}"]) as server,
+        concurrent.futures.ThreadPoolExecutor(1) as pool,
+    ):
+        debugger = attach("python", port)
+        try:
+            assert isinstance(debugger, DebugpyClient)
+            debugger.configure()  # no breakpoint set: breakpoint() alone stops it
+            request = pool.submit(server.client.get, "/pause")
+            debugger.wait_paused(timeout=30)
+            assert debugger.evaluate("answer") == 42
+            debugger.resume()
+            assert request.result(timeout=30).json() == {"answer": 42}
+        finally:
+            debugger.close()
+    assert "does not stop" not in server.output

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import LANGUAGES
+from tests.support.debuggers import NodeInspector
 from tests.support.project import step_path, write_project
-from tests.support.server import REPO_ROOT, run_motia
+from tests.support.server import REPO_ROOT, free_port, motia_argv, run_motia
 
 pytestmark = pytest.mark.e2e
 
@@ -84,3 +86,42 @@ def test_invoke_exits_1_when_the_handler_fails_and_2_when_it_cannot_run(tmp_path
     assert wrong.returncode == 2 and "--request is for api steps" in wrong.stderr
     bad = run_motia("invoke", "Boom", "--input", "{nope", cwd=tmp_path)
     assert bad.returncode == 2 and "--input is not valid JSON" in bad.stderr
+
+
+def test_invoke_under_a_debugger_stops_at_a_breakpoint_and_finishes_once_resumed(
+    tmp_path: Path, client_packages: Path
+) -> None:
+    source = """
+        export const config = { type: 'event', name: 'Doubler', subscribes: ['go'], emits: [] }
+        export const handler = async (input: { n: number }, { logger }: any) => {
+          const doubled = input.n * 2
+          logger.info('doubled', { doubled })
+        }
+    """
+    write_project(tmp_path, {step_path("ts", "doubler"): source})
+    port = free_port()
+    invoke = subprocess.Popen(
+        motia_argv(
+            "invoke", "Doubler", "--input", '{"n": 21}', f"--inspect-node=127.0.0.1:{port}", "--inspect-wait"
+        ),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        debugger = NodeInspector("127.0.0.1", port)  # the runner waits for it before loading the step
+        try:
+            debugger.break_at(tmp_path / step_path("ts", "doubler"), "logger.info")
+            debugger.wait_paused(timeout=60)
+            assert debugger.evaluate("doubled") == 42
+            debugger.resume()
+        finally:
+            debugger.close()
+        out, _ = invoke.communicate(timeout=60)
+    finally:
+        if invoke.poll() is None:
+            invoke.kill()
+            invoke.communicate()
+    assert invoke.returncode == 0, out
+    assert re.search(r'\[Doubler\] \(node-0\) \w{8} doubled \{"doubled":42\}', out), out
