@@ -112,15 +112,15 @@ def run_server(
         config=config,
         inspect=inspect or {},
     )
-    if settings.inspect:
-        runners = config.runners
-        announce(settings.inspect, {"node": runners.node.pool_size, "python": runners.python.pool_size})
     try:
         claim = _claim_embedded_store(settings)
     except DataDirInUse as exc:
         listener.close()
         _logger.error("%s", exc)
         return 1
+    if settings.inspect:
+        runners = config.runners
+        announce(settings.inspect, {"node": runners.node.pool_size, "python": runners.python.pool_size})
     try:
         return asyncio.run(_serve(settings, listener, dotenv))
     finally:
