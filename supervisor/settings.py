@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -175,6 +176,22 @@ class ProjectConfig(_Model):
         return "redis" in (self.state.adapter, self.streams.adapter, self.events.adapter)
 
 
+@dataclass(frozen=True)
+class Inspect:
+    """How the runners of one kind are debugged (``motia dev --inspect-node``/``--inspect-python``):
+    the first runner's debugger address (runner N of a pool listens on ``port + N``), and whether each
+    waits for a debugger to attach before it loads the project's steps."""
+
+    host: str
+    port: int
+    wait: bool = False
+
+    def address(self, index: int) -> str:
+        """Where runner ``index`` of the pool listens: ``host:port``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port + index}"
+
+
 class SettingsError(Exception):
     pass
 
@@ -188,6 +205,8 @@ class Settings(BaseModel):
     #: the log threshold: debug, info, warn, error or critical (``-d``, else ``LOG_LEVEL``)
     log_level: str = "info"
     config: ProjectConfig = ProjectConfig()
+    #: per runner kind (node, python), its debugger (``motia dev --inspect-node``/``--inspect-python``)
+    inspect: dict[str, Inspect] = {}
 
     @property
     def runner_log_level(self) -> str:

@@ -106,9 +106,7 @@ def _pid(server: MotiaServer, lang: str, path: str = "whoami") -> int:
 
 def _own_pids(server: MotiaServer, lang: str) -> set[int]:
     return {
-        row["pid"]
-        for row in runners(server)
-        if row["language"] == RUNNER[lang] and row["transport"] == "stdio"
+        row["pid"] for row in runners(server) if row["kind"] == RUNNER[lang] and row["transport"] == "stdio"
     }
 
 
@@ -144,6 +142,7 @@ def test_an_attached_runner_serves_its_language_while_connected_and_motia_runner
             "MEMORY",
             "IN",
             "FLIGHT",
+            "DEBUGGER",
             "STEPS",
         ]
         line = next(line for line in lines if line.startswith(row["id"]))

@@ -14,6 +14,7 @@ from typing import Any
 
 import h11
 import httpx
+import psutil
 import pytest
 
 from supervisor.storage import MAX_JSON_DEPTH, MAX_WRITABLE_JSON_DEPTH
@@ -630,6 +631,21 @@ def test_cli_emit_posts_an_event_to_the_running_server(conformance_server: Motia
 
 def test_health_endpoint_counts_loaded_steps(conformance_server: MotiaServer) -> None:
     assert httpx.get(f"{conformance_server.url}/__motia/health").json()["status"] == "ok"
+
+
+def test_health_shows_each_runner_with_its_pid_uptime_memory_and_work(
+    conformance_server: MotiaServer,
+) -> None:
+    runners = conformance_server.client.get("/__motia/health").json()["runners"]
+    for kind in ("node", "python"):
+        (process,) = runners[kind]["processes"]
+        assert process["id"] == f"{kind}-0" and process["kind"] == kind
+        assert process["pid"] == runners[kind]["pids"][0] and psutil.pid_exists(process["pid"])
+        assert process["uptimeSeconds"] > 0 and process["memoryMb"] > 1
+        # the one runner of its pool: the pool's counts are its own (events of earlier tests may run)
+        assert process["restarts"] == runners[kind]["restarts"]
+        assert isinstance(process["inFlight"], int) and isinstance(process["stalled"], bool)
+        assert process["transport"] == "stdio" and process["inspector"] is None
 
 
 @lang_param

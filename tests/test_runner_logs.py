@@ -45,7 +45,7 @@ RUNNER = {"ts": "node", "js": "node", "py": "python"}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_runner_output_is_tagged_with_the_runner_and_step_lines_with_the_step(
+def test_runner_output_is_tagged_with_the_runner_and_step_lines_with_the_step_and_the_runner(
     tmp_path: Path, lang: str
 ) -> None:
     write_project(tmp_path, {step_path(lang, "speak"): SOURCES[lang]})
@@ -62,4 +62,4 @@ def test_runner_output_is_tagged_with_the_runner_and_step_lines_with_the_step(
     assert raw["runner"] == f"{RUNNER[lang]}-0" and "step" not in raw
     assert raw["level"] == "error"
     said = by_message[f"said by {lang}"]
-    assert said["step"] == "Speak" and "runner" not in said
+    assert said["step"] == "Speak" and said["runner"] == f"{RUNNER[lang]}-0"

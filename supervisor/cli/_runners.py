@@ -11,7 +11,7 @@ from typing import Any
 from supervisor.cli._client import ServerUnreachable, call
 
 PATH = "/__motia/runners"
-COLUMNS = ("ID", "TRANSPORT", "PID", "UPTIME", "RESTARTS", "MEMORY", "IN FLIGHT", "STEPS")
+COLUMNS = ("ID", "TRANSPORT", "PID", "UPTIME", "RESTARTS", "MEMORY", "IN FLIGHT", "DEBUGGER", "STEPS")
 
 
 def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -53,7 +53,8 @@ def _row(runner: dict[str, Any]) -> tuple[str, ...]:
         "-" if restarts is None else str(restarts),
         "-" if memory is None else f"{memory:.0f} MB",
         str(runner["inFlight"]),
-        ", ".join(steps) if steps is not None else f"all {runner['language']} steps",
+        runner.get("inspector") or "-",
+        ", ".join(steps) if steps is not None else f"all {runner['kind']} steps",
     )
 
 

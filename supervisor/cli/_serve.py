@@ -21,13 +21,14 @@ from supervisor.cli._attach import start_listener, stop_listener
 from supervisor.cli._dotenv import DotEnv
 from supervisor.cli._generate import refresh_types, wants_types
 from supervisor.cli._hypercorn import hypercorn_config, skip_cancelled_connections
+from supervisor.cli._inspect import announce
 from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import prepare_project
 from supervisor.core import LoadSummary, Runtime, StartupError, summarize
 from supervisor.http import create_app
 from supervisor.logs import configure_logging, log_level
 from supervisor.reload import ProjectChanges, project_changes
-from supervisor.settings import ProjectConfig, Settings, SettingsError, load_project_config
+from supervisor.settings import Inspect, ProjectConfig, Settings, SettingsError, load_project_config
 from supervisor.storage import DataDirClaim, DataDirInUse, RedisUnavailable
 
 _logger = logging.getLogger("motia.core")
@@ -98,6 +99,7 @@ def run_server(
     host: str,
     port: int,
     debug: bool,
+    inspect: dict[str, Inspect] | None = None,
     *,
     runner_listen: str | None = None,
     runner_cookie: str | None = None,
@@ -119,7 +121,14 @@ def run_server(
         _logger.error("%s", exc)
         return 1
     settings = Settings(
-        project_root=root, mode=mode, host=host, port=port, debug=debug, log_level=level, config=config
+        project_root=root,
+        mode=mode,
+        host=host,
+        port=port,
+        debug=debug,
+        log_level=level,
+        config=config,
+        inspect=inspect or {},
     )
     try:
         claim = _claim_embedded_store(settings)
@@ -127,6 +136,9 @@ def run_server(
         listener.close()
         _logger.error("%s", exc)
         return 1
+    if settings.inspect:
+        runners = config.runners
+        announce(settings.inspect, {"node": runners.node.pool_size, "python": runners.python.pool_size})
     try:
         return _event_loop.run(_serve(settings, listener, dotenv, (runner_listen, runner_cookie)))
     finally:

@@ -7,8 +7,10 @@ import json
 import sys
 from collections.abc import Sequence
 
-from supervisor.cli import _attach, _build, _create, _dlq, _generate, _install, _runners, _version
+from supervisor.cli import _attach, _build, _create, _dlq, _generate, _install, _invoke, _runners, _version
 from supervisor.cli._client import post_and_print
+from supervisor.cli._inspect import add_inspect_options, inspect_settings
+from supervisor.runners import InspectAddressError
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -44,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-V", "--version", action="version", version=_version.version_line())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
-    _add_server_options(
-        commands.add_parser("dev", help="development server: readable logs, errors in responses")
-    )
+    dev = commands.add_parser("dev", help="development server: readable logs, errors in responses")
+    _add_server_options(dev)
+    add_inspect_options(dev)
     _add_server_options(
         commands.add_parser("start", help="production server: JSON-lines logs; refuses broken projects")
     )
@@ -64,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _runners.add_command(commands, _client_options)
     _install.add_command(commands)
     _build.add_command(commands)
+    _invoke.add_command(commands)
     _create.add_command(commands)
     _generate.add_commands(commands)
     _version.add_command(commands)
@@ -77,12 +80,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("dev", "start"):
         from supervisor.cli._serve import run_server
 
+        try:
+            inspect = inspect_settings(args) if args.command == "dev" else {}
+        except InspectAddressError as exc:
+            print(f"motia dev: {exc}", file=sys.stderr)
+            return 2
         return run_server(
             args.command,
             args.project,
             args.host,
             args.port,
             args.debug,
+            inspect,
             runner_listen=args.runner_listen,
             runner_cookie=args.runner_cookie,
         )

@@ -15,8 +15,8 @@ from supervisor.core._loading import (
     load_without_serving,
 )
 from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
-from supervisor.core._runner_rows import RunnerRow
 from supervisor.core._schemas import FieldError, SchemaValidator, body_rejection, compile_schema
+from supervisor.core._single_run import Operation, SingleRun, SingleRunError, run_once
 from supervisor.core._trace import new_trace_id
 
 if TYPE_CHECKING:
@@ -50,12 +50,14 @@ __all__ = [
     "LoadProblem",
     "LoadSummary",
     "LoadedCode",
+    "Operation",
     "Registry",
     "RunnerAccessPolicy",
     "RunnerFailure",
-    "RunnerRow",
     "Runtime",
     "SchemaValidator",
+    "SingleRun",
+    "SingleRunError",
     "StartupError",
     "Step",
     "Tally",
@@ -67,5 +69,6 @@ __all__ = [
     "load_registry",
     "load_without_serving",
     "new_trace_id",
+    "run_once",
     "summarize",
 ]

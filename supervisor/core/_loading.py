@@ -10,6 +10,7 @@ before it returns; nothing is served, scheduled or stored. ``load_registry`` is 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Collection
@@ -27,7 +28,7 @@ from supervisor.runners import (
     RunnerSpec,
     prepare_runner,
 )
-from supervisor.settings import Settings
+from supervisor.settings import Inspect, Settings
 
 _logger = logging.getLogger("motia.core")
 
@@ -73,9 +74,11 @@ def new_pool(
     size: int,
     name: str | None = None,
     spares: int = 0,
+    inspect: Inspect | None = None,
 ) -> RunnerPool:
     """A pool of ``size`` runners started by ``spec``, loading ``files`` (steps, streams, hooks),
-    and up to ``spares`` more while the event loops of all of them are blocked."""
+    and up to ``spares`` more while the event loops of all of them are blocked; ``inspect``: with
+    their debuggers on."""
     runner_config = settings.config.runners
     step_files, stream_files, hook_files = files
     return RunnerPool(
@@ -90,6 +93,7 @@ def new_pool(
             memory_limit_mb=runner_config.memory_limit_mb,
             heartbeat_timeout=runner_config.heartbeat_timeout_s,
             spares=spares,
+            inspect=inspect,
         ),
         hook_files=hook_files,
         name=name,
@@ -150,8 +154,18 @@ async def load_code(
     pools: dict[RunnerKind, RunnerPool] = {}
     for runner, spec in specs.items():
         language = runner_config.node if runner == "node" else runner_config.python
+        inspect = settings.inspect.get(runner)
+        if inspect is not None and previous is not None:
+            # A reload's runner takes its predecessor's port over; the debugger re-attaches by itself.
+            inspect = dataclasses.replace(inspect, wait=False)
         pools[runner] = new_pool(
-            settings, spec, files[runner], on_context_call, language.pool_size, spares=language.spare_runners
+            settings,
+            spec,
+            files[runner],
+            on_context_call,
+            language.pool_size,
+            spares=language.spare_runners,
+            inspect=inspect,
         )
     starting = list(pools)
     outcomes = await asyncio.gather(*(pools[name].start() for name in starting), return_exceptions=True)
@@ -192,6 +206,8 @@ def _start_fix(spec: RunnerSpec, cause: str) -> str:
     if spec.runner != "python":
         return "see the runner's output above"
     interpreter = spec.argv[0]
+    if "needs debugpy" in cause:
+        return f"install debugpy: `pip install 'motia[debug]'`, or `{interpreter} -m pip install debugpy`"
     if "need Python 3.10 or newer" in cause:
         return (
             "Python steps need Python 3.10 or newer: recreate the project's virtualenv with one "
@@ -209,6 +225,18 @@ async def _refuse_context_calls(call: ContextCall) -> object:
     raise ContextCallError(f"{call.method} is not available: the project is loaded without serving")
 
 
+def one_runner_each(settings: Settings) -> Settings:
+    """``settings`` with one runner of each kind, and no spare: for a load that serves nothing."""
+    runners = settings.config.runners
+    one_each = runners.model_copy(
+        update={
+            "node": runners.node.model_copy(update={"pool_size": 1, "spare_runners": 0}),
+            "python": runners.python.model_copy(update={"pool_size": 1, "spare_runners": 0}),
+        }
+    )
+    return settings.model_copy(update={"config": settings.config.model_copy(update={"runners": one_each})})
+
+
 async def load_without_serving(settings: Settings) -> LoadedCode:
     """Load every step, stream and hook file of the project in its runners, then stop the runners.
 
@@ -218,17 +246,7 @@ async def load_without_serving(settings: Settings) -> LoadedCode:
     generation. The result's ``pools`` is empty; ``registry`` holds every validated config and every
     problem, ``failures`` the runners that could not start (``summarize`` makes the summary).
     """
-    runners = settings.config.runners
-    one_each = runners.model_copy(
-        update={
-            "node": runners.node.model_copy(update={"pool_size": 1}),
-            "python": runners.python.model_copy(update={"pool_size": 1}),
-        }
-    )
-    settings = settings.model_copy(
-        update={"config": settings.config.model_copy(update={"runners": one_each})}
-    )
-    loaded = await load_code(settings, _refuse_context_calls)
+    loaded = await load_code(one_runner_each(settings), _refuse_context_calls)
     pools, loaded.pools = loaded.pools, {}
     await asyncio.gather(*(pool.stop(0) for pool in pools.values()), return_exceptions=True)
     return loaded

@@ -23,7 +23,7 @@ from supervisor.core._hooks import RunnerAccessPolicy
 from supervisor.core._load_summary import summarize
 from supervisor.core._loading import LoadedCode, load_code, new_pool
 from supervisor.core._registry import LoadProblem, Registry, Step
-from supervisor.core._runner_rows import RunnerRow, runner_rows
+from supervisor.core._runner_rows import runner_rows
 from supervisor.core._schemas import SchemaValidator
 from supervisor.core._trace import new_trace_id
 from supervisor.cron import CronExpression, CronJob, CronScheduler, RedisTickLocks
@@ -49,6 +49,7 @@ from supervisor.runners import (
     IsolatedRunner,
     RunnerDied,
     RunnerPool,
+    RunnerSnapshot,
     RunnerUnavailable,
 )
 from supervisor.settings import CorsSettings, Settings
@@ -234,7 +235,7 @@ class Runtime:
                 await self.attached.reload(runner)
             await self._close_runners(old_pools, old_isolated, self.settings.config.shutdown_grace_s)
 
-    def runner_rows(self) -> list[RunnerRow]:
+    def runner_rows(self) -> list[RunnerSnapshot]:
         """Every runner serving the project now: the pools' own and those attached by hand."""
         return runner_rows(self.pools, self.attached)
 

@@ -33,6 +33,7 @@ def create_app(runtime: Backend) -> Quart:
                 "pids": pool.pids(),
                 "restarts": pool.restarts,
                 "inFlight": pool.in_flight,
+                "processes": [snapshot.as_json() for snapshot in pool.describe()],
                 "isolated": _isolated(runtime, runner),
             }
             for runner, pool in runtime.pools.items()
@@ -117,5 +118,9 @@ def _isolated(runtime: Backend, runner: str) -> dict[str, object]:
     """The runner that re-runs alone what was in flight when a runner died (started on demand)."""
     isolated = runtime.isolated.get(runner)
     if isolated is None:
-        return {"pids": [], "restarts": 0}
-    return {"pids": isolated.pids(), "restarts": isolated.restarts}
+        return {"pids": [], "restarts": 0, "processes": []}
+    return {
+        "pids": isolated.pids(),
+        "restarts": isolated.restarts,
+        "processes": [snapshot.as_json() for snapshot in isolated.describe()],
+    }

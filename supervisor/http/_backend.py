@@ -11,11 +11,12 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from supervisor.core import Registry, RunnerRow, Step
+from supervisor.core import Registry, Step
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import DeadLetter, Delivery
 from supervisor.realtime import Realtime
 from supervisor.routing import Router
+from supervisor.runners import RunnerSnapshot
 from supervisor.settings import CorsSettings
 
 
@@ -67,6 +68,10 @@ class RunnerStatus(Protocol):
 
     def pids(self) -> list[int]: ...
 
+    def describe(self) -> list[RunnerSnapshot]:
+        """Each of its runners: pid, uptime, restarts, memory, in-flight work, transport, debugger."""
+        ...
+
 
 class Backend(StepInvoker, Protocol):
     @property
@@ -83,7 +88,7 @@ class Backend(StepInvoker, Protocol):
     @property
     def realtime(self) -> Realtime: ...
 
-    def runner_rows(self) -> list[RunnerRow]:
+    def runner_rows(self) -> list[RunnerSnapshot]:
         """Every runner serving the project: the pools' own (stdio) and those attached by hand (gRPC)."""
         ...
 

@@ -20,7 +20,7 @@ def _meta(record: logging.LogRecord) -> Any:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: level, time, step (or runner), traceId, msg, meta."""
+    """One JSON object per line: level, time, step, runner, traceId, msg, meta."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -47,8 +47,9 @@ class JsonFormatter(logging.Formatter):
 
 
 class PrettyFormatter(logging.Formatter):
-    """``12:00:01.123 INFO  [CreatePet] 1a2b3c4d Pet created {"id": 1}``; a runner's own lines
-    carry its id in parentheses instead of a step: ``12:00:01.123 INFO  (node-0) ...``."""
+    """``12:00:01.123 INFO  [CreatePet] (node-0) 1a2b3c4d Pet created {"id": 1}``: the step, the
+    runner it ran in, the trace; a runner's own lines carry its id alone:
+    ``12:00:01.123 INFO  (node-0) ...``."""
 
     def __init__(self, color: bool) -> None:
         super().__init__()

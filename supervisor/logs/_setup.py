@@ -67,7 +67,7 @@ def log_event(
     """Log one record with the framework's tags (used for runner and user logs).
 
     ``step`` is a step's name, never anything else; ``runner`` names the runner process
-    (``node-0``) a record without a step came from.
+    (``node-0``) the record came from, beside its step when it has one.
     """
     levelno = _LEVELS.get(level, logging.INFO)
     if not logger.isEnabledFor(levelno):

@@ -13,13 +13,16 @@ from supervisor.runners._errors import (
 )
 from supervisor.runners._files import RunnerFiles, runner_files
 from supervisor.runners._grpc import AttachedConnection, RunnerListener, is_loopback_address
+from supervisor.runners._inspect import DEFAULT_PORTS, InspectAddressError, parse_inspect
 from supervisor.runners._isolation import IsolatedRunner
 from supervisor.runners._node_env import MIN_NODE_MAJOR, cache_dir, find_node, installed_node_runner
 from supervisor.runners._pool import PoolSettings, RunnerPool
 from supervisor.runners._python_env import ProjectPython, project_python
+from supervisor.runners._snapshot import RunnerSnapshot
 from supervisor.runners._spec import RunnerSpec, prepare_runner
 
 __all__ = [
+    "DEFAULT_PORTS",
     "MIN_NODE_MAJOR",
     "AttachTarget",
     "Attached",
@@ -28,6 +31,7 @@ __all__ = [
     "ContextCallError",
     "ContextCallHandler",
     "HandedBack",
+    "InspectAddressError",
     "InvocationDeclined",
     "InvocationTimeout",
     "IsolatedRunner",
@@ -40,12 +44,14 @@ __all__ = [
     "RunnerListener",
     "RunnerPool",
     "RunnerSetupError",
+    "RunnerSnapshot",
     "RunnerSpec",
     "RunnerUnavailable",
     "cache_dir",
     "find_node",
     "installed_node_runner",
     "is_loopback_address",
+    "parse_inspect",
     "prepare_runner",
     "project_python",
     "runner_files",

@@ -25,6 +25,7 @@ from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.runners._connection import ContextCallHandler
 from supervisor.runners._errors import RunnerUnavailable
 from supervisor.runners._grpc import AttachedConnection, AttachRefused
+from supervisor.runners._snapshot import RunnerSnapshot
 
 if TYPE_CHECKING:
     from supervisor.runners._grpc import Context
@@ -64,6 +65,24 @@ class Attached:
         except psutil.Error:
             return None
         return rss
+
+    def describe(self) -> RunnerSnapshot:
+        rss = self.rss()
+        connection = self.connection
+        return RunnerSnapshot(
+            runner_id=connection.runner_id,
+            kind=self.language,
+            pid=connection.pid,
+            uptime_s=time.monotonic() - self.since,
+            restarts=None,
+            memory_mb=None if rss is None else rss / (1024 * 1024),
+            in_flight=connection.in_flight,
+            transport=connection.transport,
+            inspector=None,
+            stalled=False,
+            steps=None if self.steps is None else sorted(self.steps),
+            peer=connection.peer,
+        )
 
     def describe_steps(self) -> str:
         return ", ".join(sorted(self.steps)) if self.steps is not None else f"every {self.language} step"

@@ -12,8 +12,9 @@ import collections
 import contextlib
 import logging
 import os
+import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -79,6 +80,12 @@ _DRAIN_EXITED = 2.0
 _DRAIN_KILLED = 0.25
 
 _logger = logging.getLogger("motia.runner")
+#: the lines Node's inspector writes to stderr by itself
+_DEBUGGER_CHATTER = re.compile(
+    r"^(Debugger listening on |For help, see: https://nodejs\.org/|Debugger attached\.|"
+    r"Debugger ending on |Waiting for the debugger to disconnect)",
+    re.MULTILINE,
+)
 _user_logger = logging.getLogger("motia.step")
 
 
@@ -93,8 +100,11 @@ class RunnerConnection:
         project_root: Path,
         log_level: str,
         on_context_call: ContextCallHandler,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
+        #: what this one runner gets on top of its spec's environment (its debugger's address)
+        self._env = dict(env or {})
         self.runner_id = runner_id
         #: when it was started or attached (monotonic clock), for its uptime
         self.started_at = time.monotonic()
@@ -154,6 +164,7 @@ class RunnerConnection:
         """Start the runner process and read what it writes."""
         env = dict(os.environ)
         env.update(self.spec.env)
+        env.update(self._env)
         env["MOTIA_RUNNER_COOKIE"] = RUNNER_COOKIE
         env["MOTIA_PROJECT_ROOT"] = str(self._root)
         env["MOTIA_RUNNER_ID"] = self.runner_id
@@ -170,6 +181,7 @@ class RunnerConnection:
             # A runner whose supervisor vanishes sees EOF on stdin and exits.
             start_new_session=True,
         )
+        self.started_at = time.monotonic()  # from its process's start
         self._reader = asyncio.create_task(self._read_frames(), name=f"{self.runner_id}-stdout")
         self._stderr_reader = asyncio.create_task(self._read_stderr(), name=f"{self.runner_id}-stderr")
         self._waiter = asyncio.create_task(self._wait_exit(), name=f"{self.runner_id}-wait")
@@ -197,7 +209,7 @@ class RunnerConnection:
         self,
         step_files: Sequence[str],
         stream_files: Sequence[str],
-        timeout: float = 120.0,
+        timeout: float | None = 120.0,
         hook_files: Sequence[str] = (),
     ) -> LoadResult:
         future: asyncio.Future[LoadResult] = asyncio.get_running_loop().create_future()
@@ -313,7 +325,7 @@ class RunnerConnection:
         # per request under load but added ~0.3 ms to an idle emit's latency (bench/RESULTS.md).
         proc.stdin.write(frame)
 
-    async def _await_or_closed(self, future: asyncio.Future[T], timeout: float, what: str) -> T:
+    async def _await_or_closed(self, future: asyncio.Future[T], timeout: float | None, what: str) -> T:
         closed: asyncio.Future[bool] = asyncio.ensure_future(self._closed.wait())
         waiting: set[asyncio.Future[object]] = {future, closed}  # type: ignore[arg-type]
         try:
@@ -324,7 +336,7 @@ class RunnerConnection:
             return future.result()
         if self._closed.is_set():  # the future, if done, holds the same RunnerDied, less precise
             raise RunnerDied(f"{self.runner_id} exited during {what}: {self.close_reason}")
-        raise RunnerUnavailable(f"{self.runner_id} did not answer within {timeout:g}s ({what})")
+        raise RunnerUnavailable(f"{self.runner_id} did not answer within {timeout or 0:g}s ({what})")
 
     async def _read_frames(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
@@ -378,7 +390,7 @@ class RunnerConnection:
             trace_id=record.trace_id or None,
             meta=meta,
             created=record.time_ms / 1000 if record.time_ms else None,
-            runner=None if record.step_name else self.runner_id,
+            runner=self.runner_id,
         )
 
     async def _read_stderr(self) -> None:
@@ -398,6 +410,11 @@ class RunnerConnection:
 
     def _log_stderr(self, data: bytes) -> None:
         text = data.decode(errors="replace").rstrip()
+        if self._env and _DEBUGGER_CHATTER.search(text):
+            # What Node's inspector prints as debuggers come and go: news, not errors.
+            chatter = [line for line in text.splitlines() if _DEBUGGER_CHATTER.match(line)]
+            text = "\n".join(line for line in text.splitlines() if not _DEBUGGER_CHATTER.match(line))
+            log_event(_logger, "debug", "\n".join(chatter), runner=self.runner_id)
         if text.strip():
             self._stderr_tail.extend(line for line in text.splitlines() if line.strip())
             log_event(_logger, "error", text, runner=self.runner_id)

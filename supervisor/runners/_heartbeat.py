@@ -22,8 +22,11 @@ A stall is logged once when it begins (a warning naming the step and, when the r
 line it blocks at, with its stack) and once when it ends, and marks the runner stalled so that
 its pool sends new work elsewhere (``on_change``).
 
-This class alone decides what a Pong, or silence, means: suspending these rules while a debugger
-holds a runner at a breakpoint belongs here, whatever the transport.
+This class alone decides what a Pong, or silence, means. A runner whose debugger is on
+(``debugged``: ``motia dev --inspect-node``/``--inspect-python``) may be held at a breakpoint, where
+it answers nothing for as long as the developer looks: it is never killed for silence or a stall,
+only marked stalled (new work goes to its pool's other runners, or waits), and the stall is logged
+once, saying so.
 """
 
 from __future__ import annotations
@@ -75,6 +78,8 @@ class HeartbeatSettings:
     stall_after: float = 1.0
     #: how long a stall may last when no invocation in flight holds the loop
     stall_limit: float = 60.0
+    #: a debugger may hold the runner at a breakpoint: silence and stalls never kill it
+    debugged: bool = False
 
 
 @dataclass
@@ -148,12 +153,14 @@ class HeartbeatMonitor:
         try:
             while True:
                 waited = _now() - sent
-                if waited >= settings.timeout:
+                if waited >= settings.timeout and not settings.debugged:
                     await self._kill_silent()
                     return False
                 if waited >= settings.stall_after:
                     self._silent(sent, waited)
-                    wait = min(settings.interval, settings.timeout - waited)
+                    wait = settings.interval
+                    if not settings.debugged:
+                        wait = min(wait, settings.timeout - waited)
                 else:
                     wait = settings.stall_after - waited
                 done, _ = await asyncio.wait({pong}, timeout=wait)
@@ -179,7 +186,7 @@ class HeartbeatMonitor:
         stalled_for = report.stalled_ms / 1000
         if not stall.warned:
             self._warn(stall, stalled_for)
-        if stall.limit is not None and stalled_for >= stall.limit:
+        if stall.limit is not None and stalled_for >= stall.limit and not self._settings.debugged:
             await self._conn.kill(
                 f"its event loop was blocked for {stalled_for:.0f}s by {stall.describe()}, "
                 f"past its limit of {stall.limit:g}s",
@@ -208,7 +215,11 @@ class HeartbeatMonitor:
             report.where,
             report.stack,
             limit,
-            warned=same_step and previous is not None and previous.warned and previous.seen == "reported",
+            # a debugged runner's stall is told once: held at a breakpoint, however it shows
+            warned=same_step
+            and previous is not None
+            and previous.warned
+            and (previous.seen == "reported" or self._settings.debugged),
         )
 
     # -------------------------------------------------------------- no Pong
@@ -272,13 +283,32 @@ class HeartbeatMonitor:
                 f"{_now() - stall.since:.1f}s blocked by {stall.describe()}",
                 step=stall.step_name or None,
                 trace_id=stall.trace_id or None,
-                runner=None if stall.step_name else self._conn.runner_id,
+                runner=self._conn.runner_id,
             )
         self._on_change()
 
     def _warn(self, stall: Stall, stalled_for: float) -> None:
         stall.warned = True
         runner = self._conn.runner_id
+        if self._settings.debugged:
+            message = (
+                f"runner {runner} has answered no heartbeat for {stalled_for:.1f}s"
+                if stall.seen == "silent"
+                else f"{stall.who()} has held the event loop of runner {runner} for {stalled_for:.1f}s"
+            )
+            message += (
+                ": held at a breakpoint, or blocked. Its debugger is on, so it is not restarted and "
+                "what it runs has no timeout; new work goes to other runners of its pool, or waits."
+            )
+            log_event(
+                _logger,
+                "info",
+                message,
+                step=stall.step_name or None,
+                trace_id=stall.trace_id or None,
+                runner=runner,
+            )
+            return
         if stall.seen == "silent" and self._conn.watches_loop:
             message = (
                 f"runner {runner} has answered no heartbeat for {stalled_for:.1f}s, not even from its "
@@ -302,7 +332,7 @@ class HeartbeatMonitor:
             step=stall.step_name or None,
             trace_id=stall.trace_id or None,
             meta={"stack": stall.stack} if stall.stack else None,
-            runner=None if stall.step_name else runner,
+            runner=runner,
         )
 
 

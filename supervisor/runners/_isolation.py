@@ -17,6 +17,7 @@ from collections.abc import Callable
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.runners._errors import RunnerDied
 from supervisor.runners._pool import RunnerPool
+from supervisor.runners._snapshot import RunnerSnapshot
 
 _logger = logging.getLogger("motia.runner")
 
@@ -43,6 +44,9 @@ class IsolatedRunner:
 
     def pids(self) -> list[int]:
         return self._pool.pids() if self._pool is not None else []
+
+    def describe(self) -> list[RunnerSnapshot]:
+        return self._pool.describe() if self._pool is not None else []
 
     async def invoke(
         self,

@@ -10,6 +10,10 @@ stalled and work waits, the pool starts a spare runner (up to ``spares`` at a ti
 again once it has been idle for ``spare_idle`` with a runner free. An invocation a runner declined
 (never started: its loop was stalled) is sent to another runner.
 
+With a debugger on (``PoolSettings.inspect``), each runner listens on its own port, is never killed
+for missing heartbeats, and runs invocations without their timeouts: a breakpoint may hold one as
+long as the developer likes. No spare runner starts then (work waits for the runner to resume).
+
 An invocation may bring its own memory limit (a step's ``handler.ram``): the runner's
 growth while it runs, sampled with the other memory checks and once more when it
 returns, must stay under that many MB, or the runner is recycled as for the global limit.
@@ -33,7 +37,10 @@ from supervisor.runners._backoff import RestartBackoff
 from supervisor.runners._connection import ContextCallHandler, RunnerConnection
 from supervisor.runners._errors import InvocationDeclined, RunnerDied, RunnerUnavailable
 from supervisor.runners._heartbeat import HeartbeatMonitor, HeartbeatSettings
+from supervisor.runners._inspect import inspect_env
+from supervisor.runners._snapshot import RunnerSnapshot
 from supervisor.runners._spec import RunnerSpec
+from supervisor.settings import Inspect
 
 _logger = logging.getLogger("motia.runner")
 _MB = 1024 * 1024
@@ -60,6 +67,9 @@ class PoolSettings:
     restart_forgive_after: float = 2.0
     #: how long an invocation waits for a restarting runner before giving up
     acquire_timeout: float = 15.0
+    #: the runners' debuggers (``motia dev --inspect-*``): a runner may then be held at a breakpoint
+    #: for as long as the developer likes, so heartbeats never kill it and nothing it runs times out
+    inspect: Inspect | None = None
 
 
 @dataclass(eq=False)
@@ -118,6 +128,9 @@ class RunnerPool:
         self.restarts = 0
         #: runners started by hand that take this pool's steps while they are connected
         self.attached: AttachedRunners | None = None
+        #: per runner id, how often that slot's runner was restarted
+        self._slot_restarts: dict[str, int] = {}
+        self._inspectors: dict[RunnerConnection, str] = {}
 
     # -------------------------------------------------------------- lifecycle
 
@@ -130,7 +143,9 @@ class RunnerPool:
         self._first_load = asyncio.get_running_loop().create_future()
         for index in range(self._settings.size):
             runner_id = f"{self.name}-{index}"
-            self._slots.append(asyncio.create_task(self._run_slot(runner_id), name=f"slot-{runner_id}"))
+            self._slots.append(
+                asyncio.create_task(self._run_slot(runner_id, index), name=f"slot-{runner_id}")
+            )
         result = await self._first_load
         async with self._ready_changed:
             with contextlib.suppress(TimeoutError):
@@ -161,17 +176,32 @@ class RunnerPool:
     def pids(self) -> list[int]:
         return [conn.pid for conn in self._ready if conn.pid is not None]
 
-    def connections(self) -> list[RunnerConnection]:
-        """Its runners that are up, in the order they came up."""
-        return list(self._ready)
-
-    def rss(self, connection: RunnerConnection) -> int | None:
-        """The resident memory of one of its runners, in bytes, when it can be read."""
-        process = self._process(connection)
-        try:
-            return _rss(process) if process is not None else None
-        except psutil.Error:
-            return None
+    def describe(self) -> list[RunnerSnapshot]:
+        """Each runner serving now: pid, uptime, restarts, memory, work in flight, debugger."""
+        now = time.monotonic()
+        snapshots = []
+        for conn in list(self._ready):
+            process = self._process(conn)
+            try:
+                memory = None if process is None else _rss(process) / _MB
+            except psutil.Error:
+                memory = None
+            inspector = self._inspectors.get(conn)
+            snapshots.append(
+                RunnerSnapshot(
+                    runner_id=conn.runner_id,
+                    kind=self.runner,
+                    pid=conn.pid,
+                    uptime_s=now - conn.started_at,
+                    restarts=self._slot_restarts.get(conn.runner_id, 0),
+                    memory_mb=memory,
+                    in_flight=conn.in_flight,
+                    transport=conn.transport,
+                    inspector=inspector,
+                    stalled=self._stalled(conn),
+                )
+            )
+        return snapshots
 
     # -------------------------------------------------------------- invocations
 
@@ -192,6 +222,8 @@ class RunnerPool:
             with contextlib.suppress(HandedBack):  # it went: the pool's own runners take it, in full
                 return await attachments.invoke(attached, *args)
         loop = asyncio.get_running_loop()
+        if self._settings.inspect is not None:
+            timeout = None  # a breakpoint may hold it
         deadline = None if timeout is None else loop.time() + timeout
         connection = self._pick() or await self._wait_for_runner(step_name)
         while True:
@@ -275,7 +307,7 @@ class RunnerPool:
             try:
                 await asyncio.wait_for(
                     self._ready_changed.wait_for(lambda: self._pick() is not None or self._stopping),
-                    self._settings.acquire_timeout,
+                    None if self._settings.inspect is not None else self._settings.acquire_timeout,
                 )
             except TimeoutError:
                 raise RunnerUnavailable(
@@ -307,20 +339,30 @@ class RunnerPool:
 
     # -------------------------------------------------------------- one slot
 
-    async def _run_slot(self, runner_id: str) -> None:
+    async def _run_slot(self, runner_id: str, index: int) -> None:
         settings = self._settings
+        inspect = settings.inspect
         backoff = RestartBackoff(
             settings.restart_backoff_base, settings.restart_backoff_cap, settings.restart_forgive_after
         )
+        first_start = True
         while not self._stopping:
+            env = inspect_env(inspect, index, first_start=first_start) if inspect is not None else None
             connection = RunnerConnection(
-                self._spec, runner_id, self._root, self._log_level, self._on_context_call
+                self._spec, runner_id, self._root, self._log_level, self._on_context_call, env
             )
+            if inspect is not None:
+                self._inspectors[connection] = inspect.address(index)
+            waits = inspect is not None and inspect.wait and first_start
+            first_start = False
             ready_at: float | None = None
             try:
                 await connection.start(settings.start_timeout)
                 result = await connection.load(
-                    self._step_files, self._stream_files, hook_files=self._hook_files
+                    self._step_files,
+                    self._stream_files,
+                    timeout=None if waits else _LOAD_TIMEOUT,  # the developer attaches when ready
+                    hook_files=self._hook_files,
                 )
                 if self._first_load is not None and not self._first_load.done():
                     self._first_load.set_result(result)
@@ -347,6 +389,7 @@ class RunnerPool:
             served = 0.0 if ready_at is None else time.monotonic() - ready_at
             delay = backoff.after_fault(served)
             self.restarts += 1
+            self._slot_restarts[runner_id] = self._slot_restarts.get(runner_id, 0) + 1
             _logger.warning("runner %s stopped (%s); restarting in %.2fs", runner_id, reason, delay)
             await asyncio.sleep(delay)
 
@@ -359,6 +402,7 @@ class RunnerPool:
                 timeout=settings.heartbeat_timeout,
                 stall_after=min(1.0, settings.heartbeat_timeout / 2),
                 stall_limit=settings.stall_limit,
+                debugged=settings.inspect is not None,
             ),
             self._stall_changed,
         )
@@ -366,6 +410,7 @@ class RunnerPool:
     async def _forget(self, connection: RunnerConnection) -> None:
         await self._set_ready(connection, False)
         self._processes.pop(connection, None)
+        self._inspectors.pop(connection, None)
         self._watches.pop(connection, None)
         self._heartbeats.pop(connection, None)
 
@@ -391,6 +436,8 @@ class RunnerPool:
     # -------------------------------------------------------------- spare runners
 
     def _start_spare(self) -> None:
+        if self._settings.inspect is not None:
+            return  # work waits for the runner held at a breakpoint: that is where the developer looks
         free = next((index for index in range(self._settings.spares) if index not in self._spares), None)
         if free is None or self._stopping or self._spare_starting:
             return
@@ -474,6 +521,7 @@ class RunnerPool:
 
 
 _RETIRED = "retired: idle while another runner is free"
+_LOAD_TIMEOUT = 120.0
 
 
 def _rss(process: psutil.Process) -> int:

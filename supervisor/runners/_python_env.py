@@ -26,6 +26,7 @@ from pathlib import Path
 from supervisor.runners._errors import RunnerSetupError
 
 PROTOBUF_PATH_ENV = "MOTIA_RUNNER_PROTOBUF_PATH"
+DEBUGPY_PATH_ENV = "MOTIA_RUNNER_DEBUGPY_PATH"
 PROJECT_VENVS = ("python_modules", ".venv", "venv")
 
 
@@ -88,3 +89,12 @@ def protobuf_search_path() -> str:
     if spec is None or not spec.submodule_search_locations:
         raise RunnerSetupError("python", "motia's own protobuf is missing", "reinstall motia")
     return str(Path(next(iter(spec.submodule_search_locations))).resolve().parent.parent)
+
+
+def debugpy_search_path() -> str | None:
+    """The folder holding motia's own ``debugpy`` (the ``debug`` extra), when it is installed: the
+    Python runner falls back on it under ``--inspect-python`` (see ``motia_runner/debugger.py``)."""
+    spec = importlib.util.find_spec("debugpy")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return str(Path(next(iter(spec.submodule_search_locations))).resolve().parent)

@@ -8,7 +8,13 @@ from pathlib import Path
 
 from supervisor.runners._files import runner_files
 from supervisor.runners._node_env import find_node, installed_node_runner
-from supervisor.runners._python_env import PROTOBUF_PATH_ENV, project_python, protobuf_search_path
+from supervisor.runners._python_env import (
+    DEBUGPY_PATH_ENV,
+    PROTOBUF_PATH_ENV,
+    debugpy_search_path,
+    project_python,
+    protobuf_search_path,
+)
 
 RUNNER_COOKIE = "motia-runner-v1"
 
@@ -49,9 +55,13 @@ def python_spec(project_root: Path, interpreter: str | None = None) -> RunnerSpe
     python = project_python(project_root, interpreter)
     existing = os.environ.get("PYTHONPATH")
     python_path = str(runner_files().python) + (os.pathsep + existing if existing else "")
+    env = {"PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1", PROTOBUF_PATH_ENV: protobuf_search_path()}
+    debugpy = debugpy_search_path()
+    if debugpy is not None:
+        env[DEBUGPY_PATH_ENV] = debugpy
     return RunnerSpec(
         "python",
         (python.path, "-X", "utf8", "-m", "motia_runner"),
-        {"PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1", PROTOBUF_PATH_ENV: protobuf_search_path()},
+        env,
         description=f"{python.path} ({python.origin})",
     )

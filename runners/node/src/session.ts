@@ -11,6 +11,7 @@ import { emptyRegistry, loadFiles, type ImportModule, type Registry } from './lo
 import { captureConsole, diagnostic, log, setLogLevel } from './logs';
 import { setRunnerRoot } from './config_encoding';
 import { guardStdout, send, stdioChannel, useChannel, type Channel } from './transport';
+import { closeInspector, inspectPlan, openInspector, waitForDebugger } from './inspect';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -205,7 +206,9 @@ export function runSession(options: RunnerOptions): void {
     log('error', `uncaught exception: ${e.message}`, error);
   });
 
+  const debug = inspectPlan();
   const exit = async (code: number): Promise<never> => {
+    closeInspector();
     await channel.flush();
     process.exit(code);
   };
@@ -244,6 +247,7 @@ export function runSession(options: RunnerOptions): void {
         }
         // Start the loader-hooks thread now; LoadFiles waits for it.
         setImmediate(() => void ensureEsm().catch(() => undefined));
+        if (debug) void openInspector(debug);
         return;
       }
       case 'load': {
@@ -251,6 +255,7 @@ export function runSession(options: RunnerOptions): void {
         loadChain = loadChain.then(async () => {
           try {
             await ensureEsm();
+            if (debug) await waitForDebugger(debug);
             const result = await loadFiles(request, projectRoot, registry, options.importModule);
             send({ kind: { case: 'loaded', value: { requestId: request.requestId, ...result } } });
           } catch (error) {

@@ -74,6 +74,7 @@ def main() -> None:
     # decides when runners stop (Shutdown / closing stdin), so SIGINT is ignored here. A Python
     # handler rather than SIG_IGN, so that child processes of user code still get the default.
     signal.signal(signal.SIGINT, lambda _signum, _frame: None)
+    from motia_runner.debugger import DebugpyMissing
     from motia_runner.session import Session
 
     loop = asyncio.new_event_loop()
@@ -82,7 +83,11 @@ def main() -> None:
     async def start() -> Session:
         return Session(channel)
 
-    session = loop.run_until_complete(start())
+    try:
+        session = loop.run_until_complete(start())
+    except DebugpyMissing as exc:
+        sys.stderr.write(f"motia python runner: {exc}\n")
+        sys.exit(4)
     code = loop.run_until_complete(session.run())
     _run_atexit_handlers(timeout=2.0)
     session.close()

@@ -19,6 +19,7 @@ from motia_runner.bundled_protobuf import describe as describe_protobuf
 from motia_runner.calls import CallClient
 from motia_runner.context import Context
 from motia_runner.current import InvocationInfo, current_invocation
+from motia_runner.debugger import start_debugger
 from motia_runner.errors import format_stack
 from motia_runner.invoke import Encoded, Invoker, settle
 from motia_runner.liveness import Admission, LoopWatch
@@ -60,6 +61,7 @@ class Session:
         )
         self.sink = LogSink(self.writer.send)
         self.logging_bridge = LoggingBridge(self.sink)
+        self.debugger = start_debugger(self.sink.runner, self.sink.log)
         self.client = CallClient(self.writer.send, self.sink, loop)
         self.tracker = TaskTracker(self.sink)
         self.executor = concurrent.futures.ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="motia-run")
@@ -174,6 +176,8 @@ class Session:
     async def _on_load(self, request: Any) -> None:
         started = time.monotonic()
         try:
+            if self.debugger is not None:
+                await self._loop.run_in_executor(self.load_executor, self.debugger.wait_for_client)
             result = await self._loop.run_in_executor(self.load_executor, self.loader.load, request)
         except Exception as exc:  # a runner bug: still answer, or the supervisor waits forever
             result = pb.LoadResult(request_id=request.request_id)
