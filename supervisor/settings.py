@@ -102,6 +102,18 @@ class CorsSettings(_Model):
         return self
 
 
+class TracingSettings(_Model):
+    """Traces and logs recorded by the core (``/__motia/traces``, ``/__motia/logs``), and their
+    retention: the newest ``maxTraces`` traces and ``maxLogLines`` log lines are kept, none older than
+    ``maxAgeHours``."""
+
+    enabled: bool = True
+    adapter: Adapter = "sqlite"
+    max_traces: int = Field(10_000, alias="maxTraces", ge=1)
+    max_log_lines: int = Field(100_000, alias="maxLogLines", ge=1)
+    max_age_hours: float = Field(168.0, alias="maxAgeHours", gt=0)
+
+
 class ProjectConfig(_Model):
     """The contents of ``motia.config.json`` (every key optional)."""
 
@@ -117,6 +129,7 @@ class ProjectConfig(_Model):
     #: the usual load balancers and proxies, so none reuses a connection the server is closing
     keep_alive_timeout_s: float = Field(75.0, alias="keepAliveTimeoutSeconds", gt=0)
     api: ApiSettings = ApiSettings()
+    tracing: TracingSettings = TracingSettings()
     #: None: no CORS headers and no preflight answers (``"cors": false``)
     cors: CorsSettings | None = CorsSettings()
 
@@ -166,6 +179,8 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "MOTIA_PYTHON_INTERPRETER": ("runners", "python", "interpreter"),
     "MOTIA_RUNNER_MEMORY_LIMIT_MB": ("runners", "memoryLimitMb"),
     "MOTIA_KEEP_ALIVE_TIMEOUT_SECONDS": ("keepAliveTimeoutSeconds",),
+    "MOTIA_TRACING": ("tracing", "enabled"),
+    "MOTIA_TRACING_ADAPTER": ("tracing", "adapter"),
 }
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from supervisor.cli import _build, _create, _dlq, _generate, _install, _version
+from supervisor.cli import _build, _create, _dlq, _generate, _install, _logs, _state, _traces, _version
 from supervisor.cli._client import post_and_print
 
 
@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--wait", action="store_true", help="return when the run has finished")
     _client_options(run)
     _dlq.add_commands(commands, _client_options)
+    _logs.add_command(commands, _client_options)
+    _traces.add_command(commands, _client_options)
+    _state.add_command(commands, _client_options)
     _install.add_command(commands)
     _build.add_command(commands)
     _create.add_command(commands)

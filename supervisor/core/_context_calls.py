@@ -2,14 +2,15 @@
 api.validateBody (body validation after an api step's middleware chain).
 
 Runners send these as ContextCall messages; this module turns each into a call
-on the state store, the streams service or the event bus.
+on the state store, the streams service or the event bus, and records it in the call's trace.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -21,10 +22,23 @@ from supervisor.runners import ContextCallError
 from supervisor.state import StateStore
 from supervisor.storage import JsonObject, NestedTooDeeply, check_depth
 from supervisor.streams import Streams
+from supervisor.tracing import Recorder
 
 _logger = logging.getLogger("motia.events")
 
-Emitter = Callable[[str, Any, str, "str | None"], Awaitable[int]]
+
+class Emitter(Protocol):
+    def __call__(
+        self,
+        topic: str,
+        data: Any,
+        trace_id: str,
+        message_group_id: str | None = None,
+        *,
+        step: str | None = None,
+    ) -> Awaitable[int]: ...
+
+
 _Method = Callable[[ContextCall, list[Any]], Awaitable[Any]]
 
 
@@ -70,9 +84,15 @@ def _key(args: list[Any], index: int, name: str, method: str) -> str:
 
 class ContextCalls:
     def __init__(
-        self, registry: Callable[[], Registry], state: StateStore, streams: Streams, emit: Emitter
+        self,
+        registry: Callable[[], Registry],
+        state: StateStore,
+        streams: Streams,
+        emit: Emitter,
+        recorder: Recorder,
     ) -> None:
         self._registry = registry
+        self._recorder = recorder
         self._state = state
         self._streams = streams
         self._emit = emit
@@ -101,7 +121,17 @@ class ContextCalls:
             raise ContextCallError(str(NestedTooDeeply(f"{call.method}: arguments"))) from None
         if not isinstance(args, list):
             raise ContextCallError(f"{call.method}: arguments must be a JSON array")
-        return await method(call, args)
+        recorder = self._recorder
+        if not recorder.enabled:
+            return await method(call, args)
+        started = time.time()
+        try:
+            result = await method(call, args)
+        except Exception as exc:
+            recorder.context_call(call, args, None, started, str(exc) or type(exc).__name__)
+            raise
+        recorder.context_call(call, args, result, started, None)
+        return result
 
     # ---------------------------------------------------------------- emit
 
@@ -127,6 +157,15 @@ class ContextCalls:
                     "meta": {"topic": topic, "emits": declared},
                 },
             )
+            self._recorder.emitted(
+                call.trace_id,
+                call.step_name,
+                topic,
+                event.get("data"),
+                None,
+                (),
+                dropped=f"not in the emits of step {call.step_name}",
+            )
             return
         group = event.get("messageGroupId")
         try:
@@ -135,6 +174,7 @@ class ContextCalls:
                 _within_depth(call, event.get("data"), "data"),
                 call.trace_id,
                 group if isinstance(group, str) else None,
+                step=call.step_name,
             )
         except MissingMessageGroup as exc:
             got = "" if group is None else f" (got {group!r})"

@@ -16,7 +16,10 @@ from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import DeadLetter, Delivery
 from supervisor.realtime import Realtime
 from supervisor.routing import Router
+from supervisor.runners import RunnerInfo
 from supervisor.settings import CorsSettings
+from supervisor.state import StateStore
+from supervisor.tracing import Recorder
 
 
 class StepInvoker(Protocol):
@@ -48,7 +51,17 @@ class StepInvoker(Protocol):
         trace_id: str,
         topic: str = "",
         timeout: float | None = None,
-    ) -> InvokeResult: ...
+        *,
+        parent_span_id: str | None = None,
+        remote_parent: bool = False,
+    ) -> InvokeResult:
+        """Run the step as a span of ``trace_id``; ``parent_span_id``: the caller's span
+        (``remote_parent``: another service's, from a ``traceparent`` header)."""
+        ...
+
+    def record_response(self, trace_id: str, step: Step, method: str, path: str, status: int) -> None:
+        """The answer an api request got, for its trace."""
+        ...
 
 
 class RunnerStatus(Protocol):
@@ -61,6 +74,10 @@ class RunnerStatus(Protocol):
     def in_flight(self) -> int: ...
 
     def pids(self) -> list[int]: ...
+
+    def runners(self) -> list[RunnerInfo]:
+        """Its live runner processes."""
+        ...
 
 
 class Backend(StepInvoker, Protocol):
@@ -78,11 +95,21 @@ class Backend(StepInvoker, Protocol):
     @property
     def realtime(self) -> Realtime: ...
 
+    @property
+    def state(self) -> StateStore: ...
+
+    @property
+    def tracing(self) -> Recorder:
+        """Traces and logs: reads raise ``TracingOff`` when they are not recorded."""
+        ...
+
     async def emit(self, topic: str, data: Any, trace_id: str, message_group_id: str | None = None) -> int:
         """Store an event for every subscriber of ``topic``; returns how many it went to."""
         ...
 
     async def dead_letters(self, step: str | None = None, limit: int | None = None) -> list[DeadLetter]: ...
+
+    async def dead_letter(self, dead_letter_id: int) -> DeadLetter | None: ...
 
     async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
         """Raises ``UnknownDeliveryError`` for an id that is not a dead letter."""

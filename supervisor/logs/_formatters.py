@@ -11,7 +11,8 @@ _COLORS = {"debug": "\x1b[90m", "info": "\x1b[36m", "warn": "\x1b[33m", "error":
 _RESET = "\x1b[0m"
 
 
-def _level(record: logging.LogRecord) -> str:
+def level_name(record: logging.LogRecord) -> str:
+    """Motia's name of a record's level: ``debug``, ``info``, ``warn`` or ``error``."""
     return _LEVEL_NAMES.get(record.levelno, record.levelname.lower())
 
 
@@ -24,7 +25,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "level": _level(record),
+            "level": level_name(record),
             "time": int(record.created * 1000),
             "msg": record.getMessage(),
             "logger": record.name,
@@ -55,7 +56,7 @@ class PrettyFormatter(logging.Formatter):
         self._color = color
 
     def format(self, record: logging.LogRecord) -> str:
-        level = _level(record)
+        level = level_name(record)
         clock = time.strftime("%H:%M:%S", time.localtime(record.created)) + f".{int(record.msecs):03d}"
         label = level.upper().ljust(5)
         if self._color:

@@ -1,6 +1,6 @@
 """The durable event queue and the bus that delivers its events to subscriber steps."""
 
-from ._attempt import Deliver
+from ._attempt import Deliver, DeliveryObserver, Outcome
 from ._bus import EventBus, PolicyFor
 from ._memory import MemoryEventQueue
 from ._queue import EventQueue, UnknownDeliveryError
@@ -20,10 +20,12 @@ __all__ = [
     "DeadLetter",
     "Deliver",
     "Delivery",
+    "DeliveryObserver",
     "EventBus",
     "EventQueue",
     "MemoryEventQueue",
     "MissingMessageGroup",
+    "Outcome",
     "PermanentFailure",
     "PolicyFor",
     "QueuePolicy",

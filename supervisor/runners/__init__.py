@@ -13,7 +13,7 @@ from supervisor.runners._errors import (
 from supervisor.runners._files import RunnerFiles, runner_files
 from supervisor.runners._isolation import IsolatedRunner
 from supervisor.runners._node_env import MIN_NODE_MAJOR, cache_dir, find_node, installed_node_runner
-from supervisor.runners._pool import PoolSettings, RunnerPool
+from supervisor.runners._pool import PoolSettings, RunnerChosen, RunnerInfo, RunnerPool
 from supervisor.runners._python_env import ProjectPython, project_python
 from supervisor.runners._spec import RunnerSpec, prepare_runner
 
@@ -27,9 +27,11 @@ __all__ = [
     "PoolSettings",
     "ProjectPython",
     "RestartBackoff",
+    "RunnerChosen",
     "RunnerConnection",
     "RunnerDied",
     "RunnerFiles",
+    "RunnerInfo",
     "RunnerPool",
     "RunnerSetupError",
     "RunnerSpec",

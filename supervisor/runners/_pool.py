@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,21 @@ from supervisor.runners._spec import RunnerSpec
 
 _logger = logging.getLogger("motia.runner")
 _MB = 1024 * 1024
+
+RunnerChosen = Callable[[str, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class RunnerInfo:
+    """One live runner process of a pool, as ``/__motia/runners`` shows it."""
+
+    id: str
+    pid: int | None
+    in_flight: int
+    #: resident memory in bytes (None when it could not be read)
+    memory: int | None
+    #: seconds since it became ready
+    uptime: float
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,7 @@ class RunnerPool:
         #: a spare is on its way: one at a time, or a burst of waiting work would start them all
         self._spare_starting = False
         self._notifying: set[asyncio.Task[None]] = set()
+        self._ready_at: dict[RunnerConnection, float] = {}
         self.restarts = 0
 
     # -------------------------------------------------------------- lifecycle
@@ -158,6 +174,20 @@ class RunnerPool:
     def pids(self) -> list[int]:
         return [conn.pid for conn in self._ready if conn.pid is not None]
 
+    def runners(self) -> list[RunnerInfo]:
+        """The pool's live runner processes, with their memory and what they are running."""
+        now = time.monotonic()
+        infos = []
+        for conn in list(self._ready):
+            process = self._process(conn)
+            try:
+                memory = _rss(process) if process is not None else None
+            except psutil.Error:
+                memory = None
+            ready_at = self._ready_at.get(conn, now)
+            infos.append(RunnerInfo(conn.runner_id, conn.pid, conn.in_flight, memory, now - ready_at))
+        return infos
+
     # -------------------------------------------------------------- invocations
 
     async def invoke(
@@ -170,12 +200,18 @@ class RunnerPool:
         topic: str = "",
         timeout: float | None = None,
         memory_limit_mb: float | None = None,
+        *,
+        on_runner: RunnerChosen | None = None,
     ) -> InvokeResult:
+        """``on_runner`` is told which runner process took the invocation (its id and pid; again if
+        a stalled runner declines it and another takes it)."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         args = (file, step_name, kind, payload_json, trace_id, topic)
         connection = self._pick() or await self._wait_for_runner(step_name)
         while True:
+            if on_runner is not None:
+                on_runner(connection.runner_id, connection.pid)
             try:
                 return await self._invoke_on(connection, *args, timeout, memory_limit_mb)
             except InvocationDeclined:
@@ -307,7 +343,7 @@ class RunnerPool:
                     self._first_load.set_result(result)
                 self._heartbeats[connection] = self._heartbeat(connection)
                 await self._set_ready(connection, True)
-                ready_at = time.monotonic()
+                ready_at = self._ready_at[connection] = time.monotonic()
                 _logger.debug("runner %s ready (pid %s)", runner_id, connection.pid)
                 reason = await self._watch(connection)
             except asyncio.CancelledError:
@@ -349,6 +385,7 @@ class RunnerPool:
         self._processes.pop(connection, None)
         self._watches.pop(connection, None)
         self._heartbeats.pop(connection, None)
+        self._ready_at.pop(connection, None)
 
     async def _watch(self, connection: RunnerConnection, *, spare: bool = False) -> str:
         """Return once the runner has exited or been killed for failing a health check (or, for a
