@@ -19,12 +19,12 @@ MARKS = {"ok": "ok", "error": "ERROR", "running": "running", "lost": "lost"}
 def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
     traces = commands.add_parser(
         "traces",
-        help="traces of a running server, or one trace (an id or its first characters)",
-        description="Without ID: the newest traces, one line each. With ID (or the first characters of "
-        "one, as log lines print them): every step execution of that trace in every language, with its "
+        help="traces of a running server, or one trace (its id, or part of it)",
+        description="Without ID: the newest traces, one line each. With ID (or part of one, such as the "
+        "8 characters log lines print): every step execution of that trace in every language, with its "
         "state and stream operations, emits, retries and log lines, in time order.",
     )
-    traces.add_argument("id", nargs="?", metavar="ID", help="a trace id, or its first characters")
+    traces.add_argument("id", nargs="?", metavar="ID", help="a trace id, or part of one")
     traces.add_argument("--step", help="only traces in which this step ran")
     traces.add_argument("--status", choices=STATUSES, help="only traces with this status")
     traces.add_argument("--limit", type=int, default=20, help="how many traces to list (default 20)")
@@ -79,12 +79,13 @@ def _list(args: argparse.Namespace) -> int:
 def _one(args: argparse.Namespace) -> int:
     trace_id = args.id
     status, body = call(args.host, args.port, "GET", f"{PATH}/{trace_id}")
-    if status == 404:  # maybe the first characters of one, as the log lines print it
+    if status == 404:  # maybe part of one, as the log lines print it
         found_status, found = call(args.host, args.port, "GET", PATH + query(traceId=trace_id, limit=2))
         matches = found.get("traces", []) if found_status == 200 and isinstance(found, dict) else []
         if len(matches) > 1:
             print(
-                f"motia traces: {trace_id!r} starts more than one trace id; give more of it", file=sys.stderr
+                f"motia traces: {trace_id!r} is part of more than one trace id; give more of it",
+                file=sys.stderr,
             )
             return 1
         if matches:

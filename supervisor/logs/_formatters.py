@@ -48,7 +48,8 @@ class JsonFormatter(logging.Formatter):
 
 
 class PrettyFormatter(logging.Formatter):
-    """``12:00:01.123 INFO  [CreatePet] 1a2b3c4d Pet created {"id": 1}``; a runner's own lines
+    """``12:00:01.123 INFO  [CreatePet] 9b8d14f0 Pet created {"id": 1}`` (the trace id's last 8
+    characters); a runner's own lines
     carry its id in parentheses instead of a step: ``12:00:01.123 INFO  (node-0) ...``."""
 
     def __init__(self, color: bool) -> None:
@@ -70,7 +71,9 @@ class PrettyFormatter(logging.Formatter):
             parts.append(f"({runner})")
         trace_id = getattr(record, "trace_id", None)
         if trace_id:
-            parts.append(str(trace_id)[:8])
+            # the end: trace ids begin with their time (supervisor.core.new_trace_id), so their
+            # first characters are the same for every trace of a minute
+            parts.append(str(trace_id)[-8:])
         parts.append(record.getMessage())
         meta = _meta(record)
         stack = None

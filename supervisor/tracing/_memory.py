@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -105,7 +104,7 @@ class MemoryTraceStore:
         for trace in sorted(self._traces.values(), key=lambda t: t.key, reverse=True):
             if query.before is not None and trace.key >= query.before:
                 continue
-            if query.trace_id is not None and not trace.trace_id.startswith(query.trace_id):
+            if query.trace_id is not None and query.trace_id not in trace.trace_id:
                 continue
             if query.since is not None and trace.started_at < query.since:
                 continue
@@ -150,18 +149,21 @@ class MemoryTraceStore:
         return LogPage(page, page[-1]["id"] if len(page) == query.limit else None)
 
     async def prune(self, retention: Retention, now: float) -> Pruned:
+        # The same cutoffs as the SQLite store: traces that started before the newest max_traces-th
+        # (or before max_age), log lines recorded before the newest max_log_lines-th (or max_age).
         oldest = now - retention.max_age_s
-        newest_first = sorted(self._traces.values(), key=lambda t: t.key, reverse=True)
-        kept = {
-            t.trace_id for t in itertools.islice(newest_first, retention.max_traces) if t.started_at >= oldest
-        }
-        gone = [trace_id for trace_id in self._traces if trace_id not in kept]
+        starts = sorted((trace.started_at for trace in self._traces.values()), reverse=True)
+        cutoff = (
+            max(oldest, starts[retention.max_traces - 1]) if len(starts) >= retention.max_traces else oldest
+        )
+        gone = [trace_id for trace_id, trace in self._traces.items() if trace.started_at < cutoff]
         for trace_id in gone:
             del self._traces[trace_id]
-        newest_logs = sorted(self._logs, reverse=True)
-        # A log line's id is the microsecond it was recorded at (made unique), as in SQLite.
-        keep_logs = {ident for ident in newest_logs[: retention.max_log_lines] if ident >= oldest * 1_000_000}
-        dropped = [ident for ident in self._logs if ident not in keep_logs]
+        ids = sorted(self._logs, reverse=True)
+        log_cutoff = int(oldest * 1_000_000)
+        if len(ids) >= retention.max_log_lines:
+            log_cutoff = max(log_cutoff, ids[retention.max_log_lines - 1])
+        dropped = [ident for ident in self._logs if ident < log_cutoff]
         for ident in dropped:
             del self._logs[ident]
         if dropped:

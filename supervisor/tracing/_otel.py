@@ -98,14 +98,14 @@ class OtelSpanExporter:
         self._provider.add_span_processor(BatchSpanProcessor(exporter))
         self._tracer = self._provider.get_tracer("motia-supervisor", _version())
 
-    def export(self, spans: Sequence[Span]) -> None:
-        for span in spans:
-            self._export(span)
+    def export(self, spans: Sequence[tuple[Span, list[JsonObject]]]) -> None:
+        for span, events in spans:
+            self._export(span, events)
 
     def shutdown(self) -> None:
         self._provider.shutdown()
 
-    def _export(self, span: Span) -> None:
+    def _export(self, span: Span, events: list[JsonObject]) -> None:
         from opentelemetry import context, trace
         from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -129,7 +129,7 @@ class OtelSpanExporter:
             attributes=_span_attributes(span),
             start_time=int(span.started_at * 1e9),
         )
-        for event in span.events or ():
+        for event in events:
             otel_span.add_event(
                 "log" if event["type"] == "log" else event["name"],
                 _event_attributes(event),

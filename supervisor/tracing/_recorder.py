@@ -9,18 +9,23 @@ was recorded before a read is in its answer.
 Operations and log lines find their span by (trace id, step): the most recent span of that step in
 that trace. A runner reports its context calls and logs with both, and calls made after the handler
 returned (timers, tasks it spawned) still land on the span that made them.
+
+Cheap on the request path: a trivial api request costs a span object, a few dict operations and a
+share of one batch write (bench/RESULTS.md). Span objects live only while they run or wait for the
+next flush; the indexes that outlive them hold ids (strings), which the garbage collector never walks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
@@ -47,13 +52,16 @@ from ._stack import locate
 from ._store import TraceStore
 
 _logger = logging.getLogger(OWN_LOGGER)
+K = TypeVar("K")
+V = TypeVar("V")
 
 FLUSH_INTERVAL_S = 0.2
 FLUSH_AT = 2000
 #: past this many records waiting (the store cannot keep up), new ones are dropped and counted
 MAX_BUFFERED = 200_000
 PRUNE_EVERY_S = 10.0
-#: (trace id, step) -> the step's latest span there, for operations and log lines to find it
+#: (trace id, step) -> the step's latest span there, for operations and log lines to find it (at
+#: least this many of the latest spans are kept)
 SPAN_INDEX_SIZE = 8192
 #: delivery id -> the span that emitted it: the parent of the spans that handle it
 PARENT_INDEX_SIZE = 16384
@@ -72,9 +80,10 @@ class TracingOff(Exception):
 
 
 class SpanExporter(Protocol):
-    """Where ended spans go besides the store (OpenTelemetry); ``export`` must not block."""
+    """Where ended spans go besides the store (OpenTelemetry), each with the operations and log lines
+    recorded under it; ``export`` must not block."""
 
-    def export(self, spans: Sequence[Span]) -> None: ...
+    def export(self, spans: Sequence[tuple[Span, list[JsonObject]]]) -> None: ...
 
     def shutdown(self) -> None: ...
 
@@ -85,10 +94,9 @@ class _Buffer:
     spans: dict[str, Span] = field(default_factory=dict)
     operations: list[JsonObject] = field(default_factory=list)
     logs: list[JsonObject] = field(default_factory=list)
+    #: records added (a span counts each time it changes): what FLUSH_AT and MAX_BUFFERED count
+    size: int = 0
     roots: int = 0
-
-    def __len__(self) -> int:
-        return len(self.spans) + len(self.operations) + len(self.logs)
 
 
 class _Ids:
@@ -123,7 +131,11 @@ class Recorder:
         self._internal = tuple(internal_dirs)
         self._buffer = _Buffer()
         self._ids = _Ids()
-        self._by_step: dict[tuple[str, str | None], Span] = {}
+        self._running: dict[str, Span] = {}
+        #: (trace id, step) -> span id
+        self._by_step: dict[tuple[str, str | None], str] = {}
+        #: span id -> what was recorded under it, until it is exported (only with an exporter)
+        self._events: dict[str, list[JsonObject]] = {}
         self._parents: dict[int, str] = {}
         self._languages: dict[str, str] = {}
         self._followers: set[LogFollower] = set()
@@ -199,14 +211,17 @@ class Recorder:
             delivery_id,
             remote_parent=remote_parent,
         )
+        span_id = span.span_id
         if self._exporter is not None:
-            span.events = []
+            self._events[span_id] = []
+        self._running[span_id] = span
         index = self._by_step
-        index[(trace_id, step)] = span
-        if len(index) > SPAN_INDEX_SIZE:
-            del index[next(iter(index))]
+        index[(trace_id, step)] = span_id
+        if len(index) > 2 * SPAN_INDEX_SIZE:
+            self._by_step = _newest(index, SPAN_INDEX_SIZE)
         buffer = self._buffer
-        buffer.spans[span.span_id] = span
+        buffer.spans[span_id] = span
+        buffer.size += 1
         delta = self._delta(trace_id, now)
         delta.spans += 1
         if span_kind != "event":  # api and cron runs are open work; deliveries are counted from their emit
@@ -241,8 +256,8 @@ class Recorder:
             delta.open -= 1
             if span.status == "error":
                 delta.failures += 1
-        self._buffer.spans[span.span_id] = span
-        self._changed()
+        self._running.pop(span.span_id, None)
+        self._mark(span)
 
     def http_response(self, trace_id: str, step: str, method: str, path: str, status: int) -> None:
         """The answer an api request got, once its step's span has ended. A 5xx fails the trace even
@@ -251,7 +266,7 @@ class Recorder:
             return
         delta = self._delta(trace_id, time.time())
         delta.method, delta.path, delta.status_code = method, path, status
-        span = self._by_step.get((trace_id, step))
+        span = self._span(trace_id, step)
         if span is not None:
             span.status_code = status
             if status >= 500 and span.status == "ok":
@@ -263,8 +278,9 @@ class Recorder:
                     "location": None,
                 }
                 delta.failures += 1
-            self._buffer.spans[span.span_id] = span
-        self._changed()
+            self._mark(span)
+        else:
+            self._changed()
 
     # ------------------------------------------------------------------ operations
 
@@ -283,8 +299,8 @@ class Recorder:
         if not self.enabled:
             return
         now = time.time()
-        span = self._by_step.get((trace_id, step)) if step is not None else None
-        operation = self._operation(trace_id, step, span, now, now, "emit", "emit", None)
+        span_id = self._by_step.get((trace_id, step)) if step is not None else None
+        operation = self._operation(trace_id, step, span_id, now, now, "emit", "emit", None)
         operation.update(
             topic=topic,
             data=_bounded(data),
@@ -297,13 +313,13 @@ class Recorder:
         if step is None and delta.kind is None:
             delta.kind, delta.name = "emit", topic
             self._buffer.roots += 1
-        if span is not None:
+        if span_id is not None:
             parents = self._parents
             for ident, _subscriber in deliveries:
-                parents[ident] = span.span_id
-            while len(parents) > PARENT_INDEX_SIZE:
-                del parents[next(iter(parents))]
-        self._add(operation, span)
+                parents[ident] = span_id
+            if len(parents) > 2 * PARENT_INDEX_SIZE:
+                self._parents = _newest(parents, PARENT_INDEX_SIZE)
+        self._add(operation, span_id)
 
     def context_call(
         self, call: ContextCall, args: list[Any], result: Any, started: float, error: str | None
@@ -317,12 +333,12 @@ class Recorder:
         kind = (
             "state" if method.startswith("state.") else "stream" if method.startswith("streams.") else method
         )
-        span = self._by_step.get((call.trace_id, call.step_name))
+        span_id = self._by_step.get((call.trace_id, call.step_name))
         operation = self._operation(
-            call.trace_id, call.step_name, span, started, time.time(), kind, method, error
+            call.trace_id, call.step_name, span_id, started, time.time(), kind, method, error
         )
         operation.update(_call_detail(method, args, result))
-        self._add(operation, span)
+        self._add(operation, span_id)
 
     def delivery_outcome(
         self,
@@ -348,15 +364,15 @@ class Recorder:
             return
         if outcome == "dead":
             delta.failures += 1
-        span = self._by_step.get((trace_id, subscriber))
-        operation = self._operation(trace_id, subscriber, span, now, now, "delivery", outcome, error)
+        span_id = self._by_step.get((trace_id, subscriber))
+        operation = self._operation(trace_id, subscriber, span_id, now, now, "delivery", outcome, error)
         operation.update(
             deliveryId=delivery_id,
             topic=topic,
             attempt=attempt,
             retryAt=None if retry_at is None else retry_at * 1000,
         )
-        self._add(operation, span)
+        self._add(operation, span_id)
 
     def replayed(
         self, trace_id: str, delivery_id: int, subscriber: str, topic: str, dead_letter_id: int | None = None
@@ -385,7 +401,7 @@ class Recorder:
         if record.exc_info:
             stack = logging.Formatter().formatException(record.exc_info)
             meta = {**meta, "stack": stack} if isinstance(meta, dict) else {"meta": meta, "stack": stack}
-        span = self._by_step.get((trace_id, step)) if trace_id else None
+        span_id = self._by_step.get((trace_id, step)) if trace_id else None
         line: JsonObject = {
             "id": self._ids.next(),
             "type": "log",
@@ -394,20 +410,23 @@ class Recorder:
             "message": record.getMessage(),
             "step": step or None,
             "traceId": trace_id or None,
-            "spanId": span.span_id if span is not None else None,
+            "spanId": span_id,
             "runner": getattr(record, "runner", None),
             "logger": record.name,
             "meta": meta,
         }
         if self._store is not None:
-            if len(self._buffer) >= MAX_BUFFERED:
+            if self._buffer.size >= MAX_BUFFERED:
                 self.dropped += 1
                 return
             self._buffer.logs.append(line)
+            self._buffer.size += 1
         if trace_id:
             self._delta(trace_id, record.created)
-        if span is not None and span.events is not None:
-            span.events.append(line)
+        if span_id is not None and self._exporter is not None:
+            events = self._events.get(span_id)
+            if events is not None:
+                events.append(line)
         for follower in tuple(self._followers):
             if follower.query.matches(line):
                 follower.push(line)
@@ -453,7 +472,7 @@ class Recorder:
         # ours. Records that keep arriving meanwhile go to later flushes, not this wait.
         for _ in range(2):
             if self._flushing is None:
-                if not len(self._buffer) and not self._buffer.traces:
+                if not self._buffer.size and not self._buffer.traces:
                     return
                 self._start_flush()
             flushing = self._flushing
@@ -464,7 +483,7 @@ class Recorder:
     def _changed(self) -> None:
         if self._flushing is not None:
             return  # the flush in progress schedules the next one
-        if len(self._buffer) >= FLUSH_AT:
+        if self._buffer.size >= FLUSH_AT:
             self._start_flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(FLUSH_INTERVAL_S, self._start_flush)
@@ -484,7 +503,7 @@ class Recorder:
                     self._exporter.export(ended)
                 except Exception:
                     _logger.exception("could not export %d span(s) to OpenTelemetry", len(ended))
-            if self._store is not None and (len(batch) or batch.traces):
+            if self._store is not None and (batch.spans or batch.operations or batch.logs or batch.traces):
                 try:
                     await self._store.write(batch)
                 except Exception:
@@ -494,24 +513,31 @@ class Recorder:
                         "%d trace and log records dropped: the store could not keep up", self.dropped
                     )
                     self.dropped = 0
-                if time.monotonic() - self._last_prune > PRUNE_EVERY_S or self._roots_since_prune > max(
-                    100, self._retention.max_traces // 10
-                ):
+                if self._prune_due():
                     await self._prune()
         finally:
             self._flushing = None
-            if len(self._buffer) or self._buffer.traces:
+            if self._buffer.size or self._buffer.traces:
                 self._changed()
 
-    def _cut(self) -> tuple[Batch, list[Span]]:
+    def _cut(self) -> tuple[Batch, list[tuple[Span, list[JsonObject]]]]:
         buffer, self._buffer = self._buffer, _Buffer()
         self._roots_since_prune += buffer.roots
         spans = buffer.spans.values()
-        ended = [span for span in spans if span.ended_at is not None]
+        ended: list[tuple[Span, list[JsonObject]]] = []
+        if self._exporter is not None:
+            events = self._events
+            # exported now: what is recorded under them later goes to the store only
+            ended = [(span, events.pop(span.span_id, [])) for span in spans if span.ended_at is not None]
         batch = Batch(buffer.traces, [span.to_json() for span in spans], buffer.operations, buffer.logs)
-        for span in ended:
-            span.events = None  # exported now: later operations of it go to the store only
         return batch, ended
+
+    def _prune_due(self) -> bool:
+        """Every PRUNE_EVERY_S, or sooner when a fifth of max_traces came meanwhile (so that a busy
+        server overshoots its limit by that much at most)."""
+        if time.monotonic() - self._last_prune > PRUNE_EVERY_S:
+            return True
+        return self._roots_since_prune > max(100, self._retention.max_traces // 5)
 
     async def _prune(self) -> None:
         self._last_prune = time.monotonic()
@@ -540,7 +566,7 @@ class Recorder:
         self,
         trace_id: str,
         step: str | None,
-        span: Span | None,
+        span_id: str | None,
         started: float,
         now: float,
         kind: str,
@@ -553,21 +579,40 @@ class Recorder:
             "type": kind,
             "name": name,
             "traceId": trace_id,
-            "spanId": span.span_id if span is not None else None,
+            "spanId": span_id,
             "step": step,
             "time": started * 1000,
             "durationMs": (now - started) * 1000,
             "error": error,
         }
 
-    def _add(self, operation: JsonObject, span: Span | None) -> None:
-        if len(self._buffer) >= MAX_BUFFERED:
+    def _add(self, operation: JsonObject, span_id: str | None) -> None:
+        buffer = self._buffer
+        if buffer.size >= MAX_BUFFERED:
             self.dropped += 1
             return
         if self._store is not None:
-            self._buffer.operations.append(operation)
-        if span is not None and span.events is not None:
-            span.events.append(operation)
+            buffer.operations.append(operation)
+            buffer.size += 1
+        if span_id is not None and self._exporter is not None:
+            events = self._events.get(span_id)
+            if events is not None:
+                events.append(operation)
+        self._changed()
+
+    def _span(self, trace_id: str, step: str) -> Span | None:
+        """The step's latest span in the trace, while it runs or waits for the next flush."""
+        span_id = self._by_step.get((trace_id, step))
+        if span_id is None:
+            return None
+        return self._running.get(span_id) or self._buffer.spans.get(span_id)
+
+    def _mark(self, span: Span) -> None:
+        """The span changed: it goes into the next batch (once, however often it changes)."""
+        buffer = self._buffer
+        if span.span_id not in buffer.spans:
+            buffer.spans[span.span_id] = span
+            buffer.size += 1
         self._changed()
 
     def _language(self, file: str) -> str:
@@ -585,6 +630,12 @@ class Recorder:
             "stack": info.stack,
             "location": locate(info.stack, self._root, self._internal) if info.stack else None,
         }
+
+
+def _newest(index: dict[K, V], keep: int) -> dict[K, V]:
+    """The ``keep`` entries added last (trimming in bulk: deleting one at a time from the front of a
+    dict makes every later look for its first entry walk the holes left)."""
+    return dict(itertools.islice(index.items(), len(index) - keep, None))
 
 
 def _bounded(data: JsonValue) -> JsonValue:

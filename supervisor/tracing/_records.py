@@ -39,8 +39,7 @@ def status_of(open_work: int, failures: int) -> TraceStatus:
 
 @dataclass(slots=True, eq=False)
 class Span:
-    """One step execution. Mutable until ``ended_at`` is set; ``events`` keeps the operations and
-    log lines made under it only while an OpenTelemetry exporter wants them as span events."""
+    """One step execution. Mutable until ``ended_at`` is set (and the HTTP answer is known)."""
 
     trace_id: str
     span_id: str
@@ -62,7 +61,6 @@ class Span:
     status_code: int | None = None
     #: the parent came from an incoming ``traceparent`` header (another service's span)
     remote_parent: bool = False
-    events: list[JsonObject] | None = None
 
     def ran_on(self, runner: str, pid: int | None) -> None:
         """Which runner process took the invocation (called by the pool when it picks one)."""
@@ -132,8 +130,8 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class TraceQuery:
-    """Filters of a trace listing, newest first. ``trace_id`` matches a prefix; ``before`` is the cursor
-    of the page before (see ``encode_cursor``)."""
+    """Filters of a trace listing, newest first. ``trace_id`` matches any part of an id (log lines
+    show the last 8 characters); ``before`` is the cursor of the page before (see ``encode_cursor``)."""
 
     step: str | None = None
     status: TraceStatus | None = None

@@ -11,6 +11,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from supervisor.storage import JsonObject, SqliteDatabase, decode_json, encode_json
 
 from ._records import (
@@ -27,10 +29,12 @@ from ._records import (
     trace_summary,
 )
 
-_UPSERT_TRACE = """
-INSERT INTO traces
-    (trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+# Rows go in as multi-row VALUES (see ``_insert``): one statement per table and batch.
+_TRACES_INSERT = (
+    "INSERT INTO traces (trace_id, started_at, updated_at, kind, name, method, path, status_code, "
+    "open, failures, spans) VALUES "
+)
+_TRACES_UPSERT = """
 ON CONFLICT (trace_id) DO UPDATE SET
     started_at = min(started_at, excluded.started_at),
     updated_at = max(updated_at, excluded.updated_at),
@@ -43,11 +47,16 @@ ON CONFLICT (trace_id) DO UPDATE SET
     failures = failures + excluded.failures,
     spans = spans + excluded.spans
 """
-_UPSERT_SPAN = """
-INSERT INTO trace_spans (trace_id, span_id, step, language, started_at, status, data)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (trace_id, span_id) DO UPDATE SET status = excluded.status, data = excluded.data
-"""
+_SPANS_INSERT = (
+    "INSERT INTO trace_spans (trace_id, span_id, step, language, started_at, status, data) VALUES "
+)
+_SPANS_UPSERT = (
+    " ON CONFLICT (trace_id, span_id) DO UPDATE SET status = excluded.status, data = excluded.data"
+)
+_OPERATIONS_INSERT = "INSERT OR REPLACE INTO trace_operations (trace_id, id, data) VALUES "
+_LOGS_INSERT = "INSERT OR REPLACE INTO logs (id, time, level, step, trace_id, message, data) VALUES "
+#: bound parameters per statement: SQLite's limit before 3.32 (32766 since)
+_MAX_VARIABLES = 999
 _TRACE_COLUMNS = (
     "trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans"
 )
@@ -65,65 +74,53 @@ class SqliteTraceStore:
         self._db = db
 
     async def write(self, batch: Batch) -> None:
+        traces = [
+            (
+                trace_id,
+                d.started_at,
+                d.updated_at,
+                d.kind,
+                d.name,
+                d.method,
+                d.path,
+                d.status_code,
+                d.open,
+                d.failures,
+                d.spans,
+            )
+            for trace_id, d in batch.traces.items()
+        ]
+        spans = [
+            (
+                span["traceId"],
+                span["spanId"],
+                span["step"],
+                span["language"],
+                span["startedAt"] / 1000,
+                span["status"],
+                _encode(span),
+            )
+            for span in batch.spans
+        ]
+        operations = [(op["traceId"], op["id"], _encode(op)) for op in batch.operations]
+        logs = [
+            (
+                line["id"],
+                line["time"] / 1000,
+                line["level"],
+                line["step"],
+                line["traceId"],
+                line["message"],
+                _encode(line),
+            )
+            for line in batch.logs
+        ]
+
         def write(conn: sqlite3.Connection) -> None:
-            if batch.traces:
-                conn.executemany(
-                    _UPSERT_TRACE,
-                    [
-                        (
-                            trace_id,
-                            d.started_at,
-                            d.updated_at,
-                            d.kind,
-                            d.name,
-                            d.method,
-                            d.path,
-                            d.status_code,
-                            d.open,
-                            d.failures,
-                            d.spans,
-                        )
-                        for trace_id, d in batch.traces.items()
-                    ],
-                )
-            if batch.spans:
-                conn.executemany(
-                    _UPSERT_SPAN,
-                    [
-                        (
-                            span["traceId"],
-                            span["spanId"],
-                            span["step"],
-                            span["language"],
-                            span["startedAt"] / 1000,
-                            span["status"],
-                            encode_json(span, "span"),
-                        )
-                        for span in batch.spans
-                    ],
-                )
-            if batch.operations:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO trace_operations (trace_id, id, data) VALUES (?, ?, ?)",
-                    [(op["traceId"], op["id"], encode_json(op, "operation")) for op in batch.operations],
-                )
-            if batch.logs:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO logs (id, time, level, step, trace_id, message, data) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            line["id"],
-                            line["time"] / 1000,
-                            line["level"],
-                            line["step"],
-                            line["traceId"],
-                            line["message"],
-                            encode_json(line, "log line"),
-                        )
-                        for line in batch.logs
-                    ],
-                )
+            _insert(conn, _TRACES_INSERT, _TRACES_UPSERT, traces)
+            _insert(conn, _SPANS_INSERT, _SPANS_UPSERT, spans)
+            _insert(conn, _OPERATIONS_INSERT, "", operations)
+            _insert(conn, _LOGS_INSERT, "", logs)
 
         await self._db.write(write)
 
@@ -131,7 +128,7 @@ class SqliteTraceStore:
         def write(conn: sqlite3.Connection) -> int:
             lost = conn.execute("SELECT data FROM trace_spans WHERE status = 'running'").fetchall()
             for (blob,) in lost:
-                span = decode_json(bytes(blob))
+                span = decode_json(blob)
                 span["status"] = "lost"
                 conn.execute(
                     "UPDATE trace_spans SET status = 'lost', data = ? WHERE trace_id = ? AND span_id = ?",
@@ -154,8 +151,8 @@ class SqliteTraceStore:
             where.append("(started_at, trace_id) < (?, ?)")
             params.extend(query.before)
         if query.trace_id is not None:
-            where.append("substr(trace_id, 1, ?) = ?")
-            params.extend((len(query.trace_id), query.trace_id))
+            where.append("instr(trace_id, ?) > 0")
+            params.append(query.trace_id)
         if query.since is not None:
             where.append("started_at >= ?")
             params.append(query.since)
@@ -184,7 +181,7 @@ class SqliteTraceStore:
     async def trace(self, trace_id: str) -> JsonObject | None:
         def read(
             conn: sqlite3.Connection,
-        ) -> tuple[tuple[Any, ...] | None, list[bytes], list[bytes], dict[str, list[JsonObject]]]:
+        ) -> tuple[tuple[Any, ...] | None, list[str], list[str], dict[str, list[JsonObject]]]:
             row = conn.execute(
                 f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", (trace_id,)
             ).fetchone()
@@ -200,8 +197,8 @@ class SqliteTraceStore:
             ).fetchall()
             return (
                 row,
-                [bytes(span[0]) for span in spans],
-                [bytes(event[1]) for event in events],
+                [span[0] for span in spans],
+                [event[1] for event in events],
                 _steps_of(conn, [trace_id]),
             )
 
@@ -246,8 +243,8 @@ class SqliteTraceStore:
         order = "ASC" if query.after is not None else "DESC"
         sql = f"SELECT data FROM logs {_where(where)} ORDER BY id {order} LIMIT ?"
 
-        def read(conn: sqlite3.Connection) -> list[bytes]:
-            return [bytes(row[0]) for row in conn.execute(sql, (*params, query.limit))]
+        def read(conn: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in conn.execute(sql, (*params, query.limit))]
 
         page = [decode_json(blob) for blob in await self._db.read(read)]
         if query.after is not None:
@@ -258,33 +255,52 @@ class SqliteTraceStore:
         oldest = now - retention.max_age_s
 
         def write(conn: sqlite3.Connection) -> Pruned:
+            # One cutoff time for both limits, so that each delete is a range of an index.
             boundary = conn.execute(
-                "SELECT started_at, trace_id FROM traces ORDER BY started_at DESC, trace_id DESC "
-                "LIMIT 1 OFFSET ?",
-                (retention.max_traces,),
+                "SELECT started_at FROM traces ORDER BY started_at DESC LIMIT 1 OFFSET ?",
+                (retention.max_traces - 1,),
             ).fetchone()
-            condition, params = "started_at < ?", [oldest]
-            if boundary is not None:
-                condition += " OR (started_at, trace_id) <= (?, ?)"
-                params.extend(boundary)
-            gone = f"SELECT trace_id FROM traces WHERE {condition}"
-            conn.execute(f"DELETE FROM trace_spans WHERE trace_id IN ({gone})", params)
-            conn.execute(f"DELETE FROM trace_operations WHERE trace_id IN ({gone})", params)
-            traces = conn.execute(f"DELETE FROM traces WHERE {condition}", params).rowcount
+            cutoff = max(oldest, boundary[0]) if boundary is not None else oldest
+            gone = "SELECT trace_id FROM traces WHERE started_at < ?"
+            conn.execute(f"DELETE FROM trace_spans WHERE trace_id IN ({gone})", (cutoff,))
+            conn.execute(f"DELETE FROM trace_operations WHERE trace_id IN ({gone})", (cutoff,))
+            traces = conn.execute("DELETE FROM traces WHERE started_at < ?", (cutoff,)).rowcount
             boundary_id = conn.execute(
-                "SELECT id FROM logs ORDER BY id DESC LIMIT 1 OFFSET ?", (retention.max_log_lines,)
+                "SELECT id FROM logs ORDER BY id DESC LIMIT 1 OFFSET ?", (retention.max_log_lines - 1,)
             ).fetchone()
-            # A log line's id is the microsecond it was recorded at (made unique): an index range.
-            cutoff = int(oldest * 1_000_000)
+            # A log line's id is the microsecond it was recorded at (made unique): a range of the key.
+            log_cutoff = int(oldest * 1_000_000)
             if boundary_id is not None:
-                cutoff = max(cutoff, boundary_id[0] + 1)
-            logs = conn.execute("DELETE FROM logs WHERE id < ?", (cutoff,)).rowcount
+                log_cutoff = max(log_cutoff, boundary_id[0])
+            logs = conn.execute("DELETE FROM logs WHERE id < ?", (log_cutoff,)).rowcount
             return Pruned(traces, logs)
 
         return await self._db.write(write)
 
     async def close(self) -> None:
         return None
+
+
+def _encode(record: JsonObject) -> bytes:
+    # Records hold JSON from the runners and the core's own scalars; default=str covers the odd value
+    # a log record's extras carry, rather than losing the batch to it.
+    return orjson.dumps(record, default=str)
+
+
+def _insert(conn: sqlite3.Connection, head: str, tail: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``head`` + ``VALUES (?, ...), (?, ...)`` + ``tail`` for as many rows as one statement may bind.
+
+    Multi-row VALUES rather than executemany: executemany gives up and takes back the GIL for every
+    row, which under load slowed the event loop by a fifth (bench/RESULTS.md, tracing overhead).
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    per_statement = _MAX_VARIABLES // width
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = ", ".join([f"({', '.join('?' * width)})"] * len(chunk))
+        conn.execute(head + values + tail, [value for row in chunk for value in row])
 
 
 def _where(conditions: Sequence[str]) -> str:
