@@ -161,7 +161,7 @@ def _event_text(event: dict[str, Any]) -> str:
         return f"{step}{event['name']} {where}{size}{failed_with}"
     if kind == "stream":
         where = "/".join(
-            str(part) for part in (event.get("stream"), event.get("group"), event.get("id")) if part
+            str(part) for part in (event.get("stream"), event.get("group"), event.get("itemId")) if part
         )
         size = f" ({event['size']} B)" if event.get("size") else ""
         return f"{step}{event['name']} {where}{size}{failed_with}"

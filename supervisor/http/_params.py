@@ -14,6 +14,7 @@ from supervisor.http._response import HttpResponse
 from supervisor.tracing import TracingOff
 
 T = TypeVar("T")
+_SQLITE_MAX = 2**63 - 1
 
 
 class BadParameter(Exception):
@@ -39,9 +40,12 @@ def integer(name: str) -> int | None:
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise BadParameter(f"{name} must be an integer (got {raw!r})") from None
+    if not -_SQLITE_MAX <= value <= _SQLITE_MAX:  # past SQLite's integers, a query would fail
+        raise BadParameter(f"{name} is out of range (got {raw!r})")
+    return value
 
 
 def epoch_ms(name: str) -> float | None:

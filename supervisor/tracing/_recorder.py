@@ -681,11 +681,11 @@ def _call_detail(method: str, args: list[Any], result: Any) -> JsonObject:
         if method == "streams.send":
             channel = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
             event = args[2] if len(args) > 2 and isinstance(args[2], dict) else {}
-            detail.update(group=channel.get("groupId"), id=channel.get("id"), event=event.get("type"))
+            detail.update(group=channel.get("groupId"), itemId=channel.get("id"), event=event.get("type"))
             return detail
         detail["group"] = _text(args, 1)
         if method != "streams.getGroup":
-            detail["id"] = _text(args, 2)
+            detail["itemId"] = _text(args, 2)  # "id" is the operation's own
         if method == "streams.set":
             detail["size"] = _size(args[3] if len(args) > 3 else None)
         elif method == "streams.getGroup":
