@@ -14,69 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.orders_project import FILES, LANGUAGES
 from tests.support.project import write_project
 from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
 
 pytestmark = pytest.mark.e2e
-
-FILES = {
-    "steps/orders.stream.ts": """
-        export const config = { name: 'orderUpdates', schema: {}, baseConfig: { storageType: 'default' } }
-    """,
-    # TS api step: state, stream, log, emit; POST /boom throws at a known line of this file.
-    "steps/create.step.ts": """
-        export const config = {
-          type: 'api', name: 'CreateOrder', path: '/orders', method: 'POST',
-          emits: ['order.created'], flows: ['orders'],
-        }
-        export const handler = async (req: any, { emit, state, logger, streams, traceId }: any) => {
-          await state.set('orders', 'o1', { n: req.body.n })
-          await streams.orderUpdates.set(traceId, 'created', { message: 'created' })
-          logger.info('order received', { n: req.body.n })
-          await emit({ topic: 'order.created', data: { n: req.body.n } })
-          return { status: 201, body: { traceId } }
-        }
-    """,
-    "steps/boom.step.ts": """
-        export const config = { type: 'api', name: 'Boom', path: '/boom', method: 'POST', emits: [] }
-        type Body = { why: string }
-        export const handler = async (req: { body: Body }) => {
-          const why: string = req.body.why
-          throw new Error(`boom: ${why}`)
-        }
-    """,
-    "steps/audit.step.ts": """
-        export const config = {
-          type: 'noop', name: 'Audit', virtualSubscribes: ['order.audited'], virtualEmits: [], flows: ['orders'],
-        }
-    """,
-    "steps/route.step.js": """
-        exports.config = {
-          type: 'event', name: 'RouteOrder', subscribes: ['order.created'], emits: ['order.routed'],
-          flows: ['orders'], virtualEmits: [{ topic: 'order.audited', label: 'audit' }],
-        }
-        exports.handler = async (input, { emit, logger, state }) => {
-          await state.get('orders', 'o1')
-          logger.warn('routing slowly', { input })
-          await emit({ topic: 'order.routed', data: input })
-        }
-    """,
-    # Python: fails on its first attempt, succeeds on the retry.
-    "steps/ship_step.py": """
-        config = {
-            "type": "event", "name": "ShipOrder", "subscribes": ["order.routed"], "emits": [],
-            "flows": ["orders"], "infrastructure": {"queue": {"maxRetries": 2}},
-        }
-
-        async def handler(input, ctx):
-            tries = await ctx.state.get("tries", ctx.trace_id) or 0
-            await ctx.state.set("tries", ctx.trace_id, tries + 1)
-            if tries == 0:
-                raise ValueError("carrier not ready")
-            ctx.logger.info("shipped", {"n": input["n"]})
-    """,
-}
-LANGUAGES = {"CreateOrder": "typescript", "RouteOrder": "javascript", "ShipOrder": "python"}
 
 
 @pytest.fixture(scope="module")
@@ -394,7 +336,9 @@ def test_motia_traces_logs_and_state_commands(server: MotiaServer) -> None:
 
 
 def test_tracing_off_records_nothing_and_says_how_to_turn_it_on(tmp_path: Path) -> None:
-    project = write_project(tmp_path, {"steps/create.step.ts": FILES["steps/create.step.ts"]})
+    project = write_project(
+        tmp_path, {name: FILES[name] for name in ("steps/create.step.ts", "steps/orders.stream.ts")}
+    )
     with MotiaServer(project, env={"MOTIA_TRACING": "false"}) as server:
         server.client.post("/orders", json={"n": 1})
         response = server.client.get("/__motia/traces")
