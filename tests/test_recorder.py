@@ -20,6 +20,7 @@ from supervisor.tracing import (
     TracePage,
     TraceQuery,
 )
+from supervisor.tracing._recorder import FLUSH_INTERVAL_S
 
 OK = InvokeResult(1, True, b"{}", None)
 
@@ -61,14 +62,14 @@ def request(recorder: Recorder, trace_id: str) -> None:
     recorder.http_response(trace_id, "Hello", "GET", "/hello", 200)
 
 
-async def test_requests_only_buffer_and_the_store_gets_them_in_one_batch(tmp_path: Path) -> None:
+async def test_requests_only_buffer_and_the_store_gets_them_in_one_batch_per_interval(tmp_path: Path) -> None:
     store = CountingStore()
     recorder = Recorder(store, Retention(10_000, 10_000, 3600), tmp_path)
     await recorder.start()
     for n in range(200):
         request(recorder, f"trace-{n}")
     assert store.batches == []  # nothing written while requests are served
-    await asyncio.sleep(0.5)  # the flush interval passes
+    await asyncio.sleep(FLUSH_INTERVAL_S + 0.3)  # the flush interval passes
     assert len(store.batches) == 1
     assert len(store.batches[0].traces) == 200 and len(store.batches[0].spans) == 200
     listed = (await recorder.traces(TraceQuery(limit=500))).traces

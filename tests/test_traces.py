@@ -335,6 +335,41 @@ def test_motia_traces_logs_and_state_commands(server: MotiaServer) -> None:
     assert missing.returncode != 0 and "nope" in missing.stderr
 
 
+def test_motia_logs_follow_prints_new_lines_as_they_come(server: MotiaServer) -> None:
+    create_order(server, 12)  # a past line: the follow resumes after the last one printed, losing none
+    finished = eventually(
+        lambda: server.client.get("/__motia/logs", params={"step": "ShipOrder"}).json()["logs"]
+    )
+    assert finished
+    follower = subprocess.Popen(
+        motia_argv("logs", "-f", "-n", "1", "--step", "ShipOrder", "-p", str(server.port)),
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    printed: list[str] = []
+
+    def read() -> None:
+        assert follower.stdout is not None
+        printed.extend(follower.stdout)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        trace_id = create_order(server, 13)
+        line = eventually(
+            lambda: next((line for line in printed if trace_id[-8:] in line and "shipped" in line), None),
+            timeout=30,
+        )
+        assert "[ShipOrder]" in line and "INFO" in line
+    finally:
+        follower.terminate()
+        follower.wait(10)
+        reader.join(5)
+        assert follower.stdout is not None
+        follower.stdout.close()
+
+
 def test_tracing_off_records_nothing_and_says_how_to_turn_it_on(tmp_path: Path) -> None:
     project = write_project(
         tmp_path, {name: FILES[name] for name in ("steps/create.step.ts", "steps/orders.stream.ts")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import random
 import time
 
 
@@ -11,9 +11,12 @@ def new_trace_id() -> str:
 
     Any UUID would do for users (an opaque string, as in Motia); a time-ordered one lets the trace
     store's indexes grow at their end instead of at a random page for every new trace, which is most
-    of what recording a trace costs on disk (bench/RESULTS.md, tracing overhead).
+    of what recording a trace costs on disk (bench/RESULTS.md, tracing overhead). The random bits
+    need to be unique, not secret: Python's generator (seeded from the OS, again in a forked child)
+    rather than a system call on every request, which also lets go of the GIL for the SQLite writer
+    thread to take it.
     """
-    random_bits = int.from_bytes(os.urandom(10), "big")
+    random_bits = random.getrandbits(80)
     value = (
         (time.time_ns() // 1_000_000) << 80
         | 0x7 << 76

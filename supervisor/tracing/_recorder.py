@@ -55,7 +55,7 @@ _logger = logging.getLogger(OWN_LOGGER)
 K = TypeVar("K")
 V = TypeVar("V")
 
-FLUSH_INTERVAL_S = 0.2
+FLUSH_INTERVAL_S = 0.5
 FLUSH_AT = 2000
 #: past this many records waiting (the store cannot keep up), new ones are dropped and counted
 MAX_BUFFERED = 200_000
