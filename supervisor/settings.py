@@ -130,6 +130,8 @@ class ProjectConfig(_Model):
     keep_alive_timeout_s: float = Field(75.0, alias="keepAliveTimeoutSeconds", gt=0)
     api: ApiSettings = ApiSettings()
     tracing: TracingSettings = TracingSettings()
+    #: the Workbench page at /__motia/workbench (and /): None means on in ``motia dev``, off in ``start``
+    workbench: bool | None = None
     #: None: no CORS headers and no preflight answers (``"cors": false``)
     cors: CorsSettings | None = CorsSettings()
 
@@ -181,6 +183,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "MOTIA_KEEP_ALIVE_TIMEOUT_SECONDS": ("keepAliveTimeoutSeconds",),
     "MOTIA_TRACING": ("tracing", "enabled"),
     "MOTIA_TRACING_ADAPTER": ("tracing", "adapter"),
+    "MOTIA_WORKBENCH": ("workbench",),
 }
 
 

@@ -165,7 +165,8 @@ async def _serve(settings: Settings, listener: socket.socket, dotenv: DotEnv) ->
         _logger.warning("%s", summary.nothing_found_warning())
 
     config = hypercorn_config(settings, listener)
-    app = create_app(runtime)
+    workbench = settings.config.workbench
+    app = create_app(runtime, workbench=settings.mode == "dev" if workbench is None else workbench)
     # The socket is bound and listening: connections made from now on wait in its backlog.
     _logger.info(
         "motia %s ready on http://%s:%d (%s)",

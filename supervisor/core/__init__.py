@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
-from supervisor.core._flows import flows
+from supervisor.core._flows import flows, step_nodes
 from supervisor.core._load_summary import Failure, LoadSummary, Tally, summarize
 from supervisor.core._loading import (
     LoadedCode,
@@ -67,5 +67,6 @@ __all__ = [
     "load_registry",
     "load_without_serving",
     "new_trace_id",
+    "step_nodes",
     "summarize",
 ]

@@ -24,6 +24,11 @@ def flows(registry: Registry) -> list[JsonObject]:
     return [_flow(name, steps) for name, steps in sorted(members.items())]
 
 
+def step_nodes(registry: Registry) -> list[JsonObject]:
+    """Every loaded step as the flows show it (in or out of a flow), by name."""
+    return [_node(registry.steps[name]) for name in sorted(registry.steps)]
+
+
 def _flow(name: str, steps: list[Step]) -> JsonObject:
     return {"id": name, "name": name, "steps": [_node(step) for step in steps], "edges": list(_edges(steps))}
 

@@ -19,11 +19,13 @@ from supervisor.http._request import BadRequestBody, parse_json_body
 from supervisor.http._response import HttpResponse
 from supervisor.http._state import register_state
 from supervisor.http._traces import register_traces
+from supervisor.http._workbench import register_workbench
 from supervisor.queue import MissingMessageGroup
 from supervisor.realtime import register_realtime
 
 
-def create_app(runtime: Backend) -> Quart:
+def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
+    """``workbench``: serve the Workbench page (``/__motia/workbench``, and ``/`` when no step owns it)."""
     app = Quart("motia")
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -75,6 +77,8 @@ def create_app(runtime: Backend) -> Quart:
     register_traces(app, runtime.tracing)
     register_state(app, runtime.state)
     register_project(app, runtime)
+    if workbench:
+        register_workbench(app)
     register_realtime(app, runtime.realtime)
     app.asgi_app = ApiStepFront(app.asgi_app, runtime)  # type: ignore[method-assign]
     return app

@@ -1,5 +1,6 @@
 """What the running project is made of: flows, streams, runner processes.
 
+    GET /__motia/steps                 {"steps": [...]}: every step, its config as written, language, file
     GET /__motia/flows                 {"flows": [{"id", "name", "steps": [...], "edges": [...]}]}
     GET /__motia/flows/<id>            one flow
     GET /__motia/streams               {"streams": [{"name", "file", "groups": n}]}
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from quart import Quart, Response
 
-from supervisor.core import flows
+from supervisor.core import flows, step_nodes
 from supervisor.http._backend import Backend
 from supervisor.http._params import endpoint, error
 from supervisor.http._quart import json_response
@@ -21,6 +22,11 @@ from supervisor.storage import JsonObject
 
 
 def register_project(app: Quart, runtime: Backend) -> None:
+    @app.route("/__motia/steps", methods=["GET"])
+    @endpoint
+    async def list_steps() -> Response:
+        return json_response(200, {"steps": step_nodes(runtime.registry)})
+
     @app.route("/__motia/flows", methods=["GET"])
     @endpoint
     async def list_flows() -> Response:
