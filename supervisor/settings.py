@@ -108,7 +108,9 @@ class TracingSettings(_Model):
     ``maxAgeHours``."""
 
     enabled: bool = True
-    adapter: Adapter = "sqlite"
+    #: None: SQLite when state, streams or events use it, else memory (an all-memory project keeps
+    #: nothing on disk)
+    adapter: Adapter | None = None
     max_traces: int = Field(10_000, alias="maxTraces", ge=1)
     max_log_lines: int = Field(100_000, alias="maxLogLines", ge=1)
     max_age_hours: float = Field(168.0, alias="maxAgeHours", gt=0)
@@ -134,6 +136,23 @@ class ProjectConfig(_Model):
     workbench: bool | None = None
     #: None: no CORS headers and no preflight answers (``"cors": false``)
     cors: CorsSettings | None = CorsSettings()
+
+    @property
+    def trace_adapter(self) -> Adapter | None:
+        """Where traces and logs are kept (None: they are not recorded)."""
+        if not self.tracing.enabled:
+            return None
+        if self.tracing.adapter is not None:
+            return self.tracing.adapter
+        return "sqlite" if "sqlite" in self.embedded_adapters(tracing=False) else "memory"
+
+    def embedded_adapters(self, tracing: bool = True) -> set[Adapter]:
+        """The adapters the stores use (``sqlite`` among them: ``.motia/motia.db`` is needed)."""
+        adapters: set[Adapter] = {self.state.adapter, self.streams.adapter, self.events.adapter}
+        trace_adapter = self.trace_adapter if tracing else None
+        if trace_adapter is not None:
+            adapters.add(trace_adapter)
+        return adapters
 
     @field_validator("cors", mode="before")
     @classmethod

@@ -118,8 +118,7 @@ def run_server(mode: str, project: str, host: str, port: int, debug: bool) -> in
 
 def _claim_embedded_store(settings: Settings) -> DataDirClaim | None:
     """The project's ``.motia/`` for this process alone, when anything lives there (SQLite)."""
-    config = settings.config
-    if "sqlite" not in {config.state.adapter, config.streams.adapter, config.events.adapter}:
+    if "sqlite" not in settings.config.embedded_adapters():
         return None
     return DataDirClaim(settings.data_dir, f"motia {settings.mode} on http://{settings.host}:{settings.port}")
 

@@ -111,10 +111,7 @@ class Runtime:
     async def start(self) -> None:
         settings = self.settings
         config = settings.config
-        adapters = {config.state.adapter, config.streams.adapter, config.events.adapter}
-        if config.tracing.enabled:
-            adapters.add(config.tracing.adapter)
-        if "sqlite" in adapters:
+        if "sqlite" in config.embedded_adapters():
             self._database = await SqliteDatabase.open(settings.data_dir / "motia.db")
         self.tracing = self._recorder()
         await self.tracing.start()
@@ -255,9 +252,11 @@ class Runtime:
         settings = self.settings
         tracing = settings.config.tracing
         store: TraceStore | None = None
-        if tracing.enabled:
-            use_sqlite = tracing.adapter == "sqlite" and self._database is not None
-            store = SqliteTraceStore(self._database) if use_sqlite and self._database else MemoryTraceStore()
+        adapter = settings.config.trace_adapter
+        if adapter == "sqlite" and self._database is not None:
+            store = SqliteTraceStore(self._database)
+        elif adapter is not None:
+            store = MemoryTraceStore()
         try:
             exporter = otel_exporter(os.environ)
         except OtelUnavailable as exc:
