@@ -123,6 +123,20 @@ class RedisSettings(_Model):
         return url
 
 
+class TracingSettings(_Model):
+    """Traces and logs recorded by the core (``/__motia/traces``, ``/__motia/logs``), and their
+    retention: the newest ``maxTraces`` traces and ``maxLogLines`` log lines are kept, none older than
+    ``maxAgeHours``."""
+
+    enabled: bool = True
+    #: None: SQLite when state, streams or events use it, else memory (an all-memory project keeps
+    #: nothing on disk)
+    adapter: Adapter | None = None
+    max_traces: int = Field(10_000, alias="maxTraces", ge=1)
+    max_log_lines: int = Field(100_000, alias="maxLogLines", ge=1)
+    max_age_hours: float = Field(168.0, alias="maxAgeHours", gt=0)
+
+
 class ProjectConfig(_Model):
     """The contents of ``motia.config.json`` (every key optional)."""
 
@@ -139,8 +153,28 @@ class ProjectConfig(_Model):
     #: the usual load balancers and proxies, so none reuses a connection the server is closing
     keep_alive_timeout_s: float = Field(75.0, alias="keepAliveTimeoutSeconds", gt=0)
     api: ApiSettings = ApiSettings()
+    tracing: TracingSettings = TracingSettings()
+    #: the Workbench page at /__motia/workbench (and /): None means on in ``motia dev``, off in ``start``
+    workbench: bool | None = None
     #: None: no CORS headers and no preflight answers (``"cors": false``)
     cors: CorsSettings | None = CorsSettings()
+
+    @property
+    def trace_adapter(self) -> Adapter | None:
+        """Where traces and logs are kept (None: they are not recorded)."""
+        if not self.tracing.enabled:
+            return None
+        if self.tracing.adapter is not None:
+            return self.tracing.adapter
+        return "sqlite" if "sqlite" in self.embedded_adapters(tracing=False) else "memory"
+
+    def embedded_adapters(self, tracing: bool = True) -> set[Adapter]:
+        """The adapters the stores use (``sqlite`` among them: ``.motia/motia.db`` is needed)."""
+        adapters: set[Adapter] = {self.state.adapter, self.streams.adapter, self.events.adapter}
+        trace_adapter = self.trace_adapter if tracing else None
+        if trace_adapter is not None:
+            adapters.add(trace_adapter)
+        return adapters
 
     @field_validator("cors", mode="before")
     @classmethod
@@ -231,6 +265,9 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "MOTIA_PYTHON_INTERPRETER": ("runners", "python", "interpreter"),
     "MOTIA_RUNNER_MEMORY_LIMIT_MB": ("runners", "memoryLimitMb"),
     "MOTIA_KEEP_ALIVE_TIMEOUT_SECONDS": ("keepAliveTimeoutSeconds",),
+    "MOTIA_TRACING": ("tracing", "enabled"),
+    "MOTIA_TRACING_ADAPTER": ("tracing", "adapter"),
+    "MOTIA_WORKBENCH": ("workbench",),
 }
 
 

@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
         {"http", "codegen"}
     ),  # the ASGI front and the quart app; types.d.ts and OpenAPI from a registry
     frozenset({"core"}),  # the runtime: wires everything below together
-    frozenset({"realtime", "runners", "reload", "config", "queue", "state"}),
+    frozenset({"realtime", "runners", "reload", "config", "queue", "state", "tracing"}),
     frozenset({"streams", "discovery", "cron", "routing", "protocol", "logs", "settings"}),
     frozenset({"storage", "scaffold"}),  # scaffold: motia create's templates, needs nothing else
 )

@@ -73,15 +73,23 @@ class _Invoker:
         trace_id: str,
         topic: str = "",
         timeout: float | None = None,
+        *,
+        parent_span_id: str | None = None,
+        remote_parent: bool = False,
     ) -> InvokeResult:
         self.payloads.append(orjson.loads(payload))
         return InvokeResult(1, True, orjson.dumps({"status": 201, "body": {}}), None)
+
+    def record_response(self, trace_id: str, step: Step, method: str, path: str, status: int) -> None:
+        pass
 
 
 async def test_without_middleware_the_core_answers_the_400_without_running_the_step() -> None:
     step = _registry(True, bodySchema=SCHEMA)["Create"]
     invoker = _Invoker()
-    response = await run_api_step(invoker, step, {}, [("content-type", "application/json")], "", b"{}")
+    response = await run_api_step(
+        invoker, step, "POST", "/create", {}, [("content-type", "application/json")], "", b"{}"
+    )
     assert response.status == 400
     assert invoker.payloads == []  # no runner hop
 
@@ -89,7 +97,9 @@ async def test_without_middleware_the_core_answers_the_400_without_running_the_s
 async def test_with_middleware_the_runner_is_asked_to_validate_after_the_chain() -> None:
     step = _registry(True, bodySchema=SCHEMA, middleware=["auth"])["Create"]
     invoker = _Invoker()
-    response = await run_api_step(invoker, step, {}, [("content-type", "application/json")], "", b"{}")
+    response = await run_api_step(
+        invoker, step, "POST", "/create", {}, [("content-type", "application/json")], "", b"{}"
+    )
     assert response.status == 201  # the middleware may answer first, or change the body
     assert [payload["validateBody"] for payload in invoker.payloads] == [True]
 
@@ -97,7 +107,9 @@ async def test_with_middleware_the_runner_is_asked_to_validate_after_the_chain()
 async def test_without_validation_the_runner_is_not_asked() -> None:
     step = _registry(False, bodySchema=SCHEMA, middleware=["auth"])["Create"]
     invoker = _Invoker()
-    await run_api_step(invoker, step, {}, [("content-type", "application/json")], "", b"{}")
+    await run_api_step(
+        invoker, step, "POST", "/create", {}, [("content-type", "application/json")], "", b"{}"
+    )
     assert "validateBody" not in invoker.payloads[0]
 
 

@@ -301,14 +301,16 @@ async def test_replay_and_purge_all_or_one_subscribers_dead_letters(queue: Event
     assert [d.subscriber for d in await queue.dead_letters()] == ["a", "a", "b", "c"]
     assert [d.subscriber for d in await queue.dead_letters(subscriber="a")] == ["a", "a"]
     assert len(await queue.dead_letters(limit=3)) == 3
-    assert await queue.replay_dead_letters(subscriber="a") == 2
+    assert [d.subscriber for d in await queue.replay_dead_letters(subscriber="a")] == ["a", "a"]
     assert sorted(d.subscriber for d in await queue.pending()) == ["a", "a"]
     (b, _c) = await queue.dead_letters()
+    assert await queue.get_dead_letter(b.id) == b
     await queue.purge_dead_letter(b.id)
+    assert await queue.get_dead_letter(b.id) is None
     with pytest.raises(UnknownDeliveryError, match=str(b.id)):
         await queue.purge_dead_letter(b.id)
     assert await queue.purge_dead_letters(subscriber="nobody") == 0
-    assert await queue.replay_dead_letters() == 1  # c
+    assert [d.subscriber for d in await queue.replay_dead_letters()] == ["c"]
     assert await queue.dead_letters() == []
     for delivery in await queue.claim(10, time.time()):
         await queue.dead_letter(delivery.id, 1, "again")

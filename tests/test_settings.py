@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,33 @@ def test_event_input_validation_warns_by_default_and_can_be_strict(tmp_path: Pat
     (tmp_path / "motia.config.json").write_text('{"events": {"validateInput": "loud"}}')
     with pytest.raises(SettingsError, match=r"events\.validateInput"):
         load_project_config(tmp_path, environ={})
+
+
+@pytest.mark.parametrize(
+    ("config", "environ", "expected"),
+    [
+        ({}, {}, "sqlite"),
+        (
+            {
+                "state": {"adapter": "memory"},
+                "streams": {"adapter": "memory"},
+                "events": {"adapter": "memory"},
+            },
+            {},
+            "memory",
+        ),
+        ({"state": {"adapter": "memory"}, "streams": {"adapter": "memory"}}, {}, "sqlite"),
+        ({"state": {"adapter": "memory"}, "tracing": {"adapter": "sqlite"}}, {}, "sqlite"),
+        ({}, {"MOTIA_TRACING_ADAPTER": "memory"}, "memory"),
+        ({}, {"MOTIA_TRACING": "false"}, None),
+    ],
+)
+def test_traces_are_kept_where_the_other_stores_are_unless_told(
+    tmp_path: Path, config: dict[str, object], environ: dict[str, str], expected: str | None
+) -> None:
+    (tmp_path / "motia.config.json").write_text(json.dumps(config), encoding="utf-8")
+    loaded = load_project_config(tmp_path, environ=environ)
+    assert loaded.trace_adapter == expected
+    assert ("sqlite" in loaded.embedded_adapters()) == (
+        "sqlite" in {expected, loaded.state.adapter, loaded.events.adapter, loaded.streams.adapter}
+    )

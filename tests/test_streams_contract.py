@@ -95,6 +95,17 @@ async def test_keys_are_separated_by_stream_and_group(store: StreamStore) -> Non
     assert await store.get("s1", "h", "i") == {"v": 3, "id": "i"}
 
 
+async def test_groups_of_a_stream_are_listed_sorted_with_their_sizes(store: StreamStore) -> None:
+    assert await store.groups("s") == {}
+    for group, item in [("b", "1"), ("a", "1"), ("b", "2"), ("b", "1")]:
+        await store.set("s", group, item, {})
+    await store.set("other", "z", "1", {})
+    assert await store.groups("s") == {"a": 1, "b": 2}
+    assert list(await store.groups("s")) == ["a", "b"]
+    await store.delete("s", "a", "1")
+    assert await store.groups("s") == {"b": 2}
+
+
 async def test_returned_items_are_copies(store: StreamStore) -> None:
     data = {"tags": ["a"]}
     item = await store.set("s", "g", "i", data)

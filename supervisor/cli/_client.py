@@ -1,12 +1,20 @@
-"""Talking to a running server from the command line (``motia emit``, ``cron``, ``dlq``)."""
+"""Talking to a running server from the command line (``motia emit``, ``cron``, ``dlq``, ``logs``,
+``traces``, ``state``)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
+
+#: ``payload`` of a request that has no body (None is JSON's null)
+NO_BODY: Any = object()
 
 
 class ServerUnreachable(Exception):
@@ -14,7 +22,7 @@ class ServerUnreachable(Exception):
         super().__init__(f"motia: cannot reach a server on {host}:{port}: {reason}")
 
 
-def call(host: str, port: int, method: str, path: str, payload: object = None) -> tuple[int, Any]:
+def call(host: str, port: int, method: str, path: str, payload: object = NO_BODY) -> tuple[int, Any]:
     """One request with a JSON body (if any); returns the status and the decoded JSON answer."""
     status, raw = _request(host, port, method, path, payload)
     try:
@@ -34,10 +42,79 @@ def post_and_print(host: str, port: int, path: str, payload: object) -> int:
     return 0 if status < 400 else 1
 
 
+def query(**params: object) -> str:
+    """``?a=1&b=x`` of the parameters that are not None (empty when none are)."""
+    given = {name: value for name, value in params.items() if value is not None}
+    return "?" + urllib.parse.urlencode(given) if given else ""
+
+
+def failed(command: str, body: Any) -> int:
+    """Print the server's error for ``motia COMMAND``; the exit status 1."""
+    message = body.get("message", body) if isinstance(body, dict) else body
+    print(f"motia {command}: {message}", file=sys.stderr)
+    return 1
+
+
+@dataclass(frozen=True)
+class ServerEvent:
+    id: str | None
+    event: str
+    data: str
+
+
+def server_events(
+    host: str, port: int, path: str, last_event_id: str | None = None, timeout: float = 60.0
+) -> Iterator[ServerEvent]:
+    """The events of a text/event-stream answer, until the server ends it. Raises ServerUnreachable."""
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    headers = {"accept": "text/event-stream"}
+    if last_event_id is not None:
+        headers["last-event-id"] = last_event_id
+    try:
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+        except OSError as exc:
+            raise ServerUnreachable(host, port, exc) from None
+        if response.status != 200:
+            body = response.read().decode(errors="replace")
+            try:
+                message = json.loads(body).get("message", body)
+            except (ValueError, AttributeError):
+                message = body
+            raise ServerUnreachable(host, port, f"{response.status}: {message}")
+        ident: str | None = None
+        event = "message"
+        data: list[str] = []
+        while True:
+            try:
+                raw = response.readline()
+            except OSError as exc:
+                raise ServerUnreachable(host, port, exc) from None
+            if not raw:
+                return
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            if not line:
+                if data:
+                    yield ServerEvent(ident, event, "\n".join(data))
+                ident, event, data = None, "message", []
+            elif not line.startswith(":"):
+                name, _, value = line.partition(":")
+                value = value.removeprefix(" ")
+                if name == "id":
+                    ident = value
+                elif name == "event":
+                    event = value
+                elif name == "data":
+                    data.append(value)
+    finally:
+        connection.close()
+
+
 def _request(host: str, port: int, method: str, path: str, payload: object) -> tuple[int, bytes]:
     request = urllib.request.Request(
         f"http://{host}:{port}{path}",
-        data=None if payload is None else json.dumps(payload).encode(),
+        data=None if payload is NO_BODY else json.dumps(payload).encode(),
         headers={"content-type": "application/json"},
         method=method,
     )

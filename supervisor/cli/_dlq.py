@@ -6,11 +6,10 @@ import argparse
 import datetime
 import json
 import sys
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import ServerUnreachable, call
+from supervisor.cli._client import ServerUnreachable, call, failed, query
 
 PATH = "/__motia/dead-letters"
 
@@ -49,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    status, body = call(args.host, args.port, "GET", PATH + _query(step=args.step, limit=args.limit))
+    status, body = call(args.host, args.port, "GET", PATH + query(step=args.step, limit=args.limit))
     if status != 200:
-        return _failed("list", body)
+        return failed("dlq list", body)
     if args.json:
         print(json.dumps(body, indent=2))
         return 0
@@ -84,9 +83,9 @@ def _apply(args: argparse.Namespace) -> int:
     done = "replayed" if verb == "replay" else "purged"
     if args.all:
         method, path = ("POST", f"{PATH}/replay") if verb == "replay" else ("DELETE", PATH)
-        status, body = call(args.host, args.port, method, path + _query(step=args.step))
+        status, body = call(args.host, args.port, method, path + query(step=args.step))
         if status != 200:
-            return _failed(verb, body)
+            return failed(f"dlq {verb}", body)
         print(f"{done} {body[done]} dead letter(s)")
         return 0
     failures = 0
@@ -95,7 +94,7 @@ def _apply(args: argparse.Namespace) -> int:
         method, path = ("POST", f"{one}/replay") if verb == "replay" else ("DELETE", one)
         status, body = call(args.host, args.port, method, path)
         if status != 200:
-            failures += _failed(verb, body)
+            failures += failed(f"dlq {verb}", body)
         elif verb == "replay":
             replayed = body["replayed"]
             print(
@@ -105,17 +104,6 @@ def _apply(args: argparse.Namespace) -> int:
         else:
             print(f"purged dead letter {ident}")
     return 1 if failures else 0
-
-
-def _query(**params: object) -> str:
-    given = {name: value for name, value in params.items() if value is not None}
-    return "?" + urllib.parse.urlencode(given) if given else ""
-
-
-def _failed(command: str, body: Any) -> int:
-    message = body.get("message", body) if isinstance(body, dict) else body
-    print(f"motia dlq {command}: {message}", file=sys.stderr)
-    return 1
 
 
 def _one_line(text: str, limit: int = 100) -> str:

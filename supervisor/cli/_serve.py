@@ -149,8 +149,7 @@ def run_server(
 
 def _claim_embedded_store(settings: Settings) -> DataDirClaim | None:
     """The project's ``.motia/`` for this process alone, when anything lives there (SQLite)."""
-    config = settings.config
-    if "sqlite" not in {config.state.adapter, config.streams.adapter, config.events.adapter}:
+    if "sqlite" not in settings.config.embedded_adapters():
         return None
     return DataDirClaim(settings.data_dir, f"motia {settings.mode} on http://{settings.host}:{settings.port}")
 
@@ -212,7 +211,8 @@ async def _serve(
             return 1
 
     config = hypercorn_config(settings, listener)
-    app = create_app(runtime)
+    workbench = settings.config.workbench
+    app = create_app(runtime, workbench=settings.mode == "dev" if workbench is None else workbench)
     # The socket is bound and listening: connections made from now on wait in its backlog.
     _logger.info(
         "motia %s ready on http://%s:%d (%s)",

@@ -7,7 +7,20 @@ import json
 import sys
 from collections.abc import Sequence
 
-from supervisor.cli import _attach, _build, _create, _dlq, _generate, _install, _invoke, _runners, _version
+from supervisor.cli import (
+    _attach,
+    _build,
+    _create,
+    _dlq,
+    _generate,
+    _install,
+    _invoke,
+    _logs,
+    _runners,
+    _state,
+    _traces,
+    _version,
+)
 from supervisor.cli._client import post_and_print
 from supervisor.cli._inspect import add_inspect_options, inspect_settings
 from supervisor.runners import InspectAddressError
@@ -64,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     _client_options(run)
     _dlq.add_commands(commands, _client_options)
     _runners.add_command(commands, _client_options)
+    _logs.add_command(commands, _client_options)
+    _traces.add_command(commands, _client_options)
+    _state.add_command(commands, _client_options)
     _install.add_command(commands)
     _build.add_command(commands)
     _invoke.add_command(commands)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from supervisor.config._errors import ConfigError, ConfigIssue, ConfigKind
 from supervisor.config._steps import ApiStepConfig, StepConfig
 from supervisor.config._stream import StreamConfig
+from supervisor.discovery import language_of
 from supervisor.routing import route_shape
 
 
@@ -27,17 +28,9 @@ def check_unique_names(
         # One stream file per language is the norm (the tutorial ships pet-creation.stream.ts,
         # .stream.js and pet_creation.stream.py, one per language folder). Within a language, a
         # second declaration is a mistake.
-        *_duplicate_names([(file, stream.name) for file, stream in streams], "stream", scope=_language),
+        *_duplicate_names([(file, stream.name) for file, stream in streams], "stream", scope=language_of),
         *_clashing_routes(step_list),
     ]
-
-
-def _language(file: str) -> str:
-    """The source language, not the runner: TypeScript and JavaScript share the node runner."""
-    suffix = file.rsplit(".", 1)[-1]
-    if suffix == "py":
-        return "python"
-    return "typescript" if suffix in ("ts", "mts", "cts") else "javascript"
 
 
 def _duplicate_names(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
+from supervisor.core._flows import flows, step_nodes
 from supervisor.core._load_summary import Failure, LoadSummary, Tally, summarize
 from supervisor.core._loading import (
     LoadedCode,
@@ -65,10 +66,12 @@ __all__ = [
     "body_rejection",
     "build_registry",
     "compile_schema",
+    "flows",
     "load_code",
     "load_registry",
     "load_without_serving",
     "new_trace_id",
     "run_once",
+    "step_nodes",
     "summarize",
 ]

@@ -2,14 +2,15 @@
 api.validateBody (body validation after an api step's middleware chain).
 
 Runners send these as ContextCall messages; this module turns each into a call
-on the state store, the streams service or the event bus.
+on the state store, the streams service or the event bus, and records it in the call's trace.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -21,10 +22,23 @@ from supervisor.runners import ContextCallError
 from supervisor.state import StateStore
 from supervisor.storage import JsonObject, NestedTooDeeply, RedisUnavailable, check_depth
 from supervisor.streams import Streams
+from supervisor.tracing import Recorder
 
 _logger = logging.getLogger("motia.events")
 
-Emitter = Callable[[str, Any, str, "str | None"], Awaitable[int]]
+
+class Emitter(Protocol):
+    def __call__(
+        self,
+        topic: str,
+        data: Any,
+        trace_id: str,
+        message_group_id: str | None = None,
+        *,
+        step: str | None = None,
+    ) -> Awaitable[int]: ...
+
+
 _Method = Callable[[ContextCall, list[Any]], Awaitable[Any]]
 
 
@@ -70,9 +84,15 @@ def _key(args: list[Any], index: int, name: str, method: str) -> str:
 
 class ContextCalls:
     def __init__(
-        self, registry: Callable[[], Registry], state: StateStore, streams: Streams, emit: Emitter
+        self,
+        registry: Callable[[], Registry],
+        state: StateStore,
+        streams: Streams,
+        emit: Emitter,
+        recorder: Recorder,
     ) -> None:
         self._registry = registry
+        self._recorder = recorder
         self._state = state
         self._streams = streams
         self._emit = emit
@@ -101,10 +121,22 @@ class ContextCalls:
             raise ContextCallError(str(NestedTooDeeply(f"{call.method}: arguments"))) from None
         if not isinstance(args, list):
             raise ContextCallError(f"{call.method}: arguments must be a JSON array")
+        recorder = self._recorder
+        started = time.time() if recorder.enabled else 0.0
         try:
-            return await method(call, args)
+            result = await method(call, args)
         except RedisUnavailable as exc:  # the connection reports the outage; the handler gets why
-            raise ContextCallError(f"{call.method}: {exc}") from None
+            error = ContextCallError(f"{call.method}: {exc}")
+            if recorder.enabled:
+                recorder.context_call(call, args, None, started, str(error))
+            raise error from None
+        except Exception as exc:
+            if recorder.enabled:
+                recorder.context_call(call, args, None, started, str(exc) or type(exc).__name__)
+            raise
+        if recorder.enabled:
+            recorder.context_call(call, args, result, started, None)
+        return result
 
     # ---------------------------------------------------------------- emit
 
@@ -130,6 +162,15 @@ class ContextCalls:
                     "meta": {"topic": topic, "emits": declared},
                 },
             )
+            self._recorder.emitted(
+                call.trace_id,
+                call.step_name,
+                topic,
+                event.get("data"),
+                None,
+                (),
+                dropped=f"not in the emits of step {call.step_name}",
+            )
             return
         group = event.get("messageGroupId")
         try:
@@ -138,6 +179,7 @@ class ContextCalls:
                 _within_depth(call, event.get("data"), "data"),
                 call.trace_id,
                 group if isinstance(group, str) else None,
+                step=call.step_name,
             )
         except MissingMessageGroup as exc:
             got = "" if group is None else f" (got {group!r})"

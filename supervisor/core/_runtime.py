@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -35,6 +36,7 @@ from supervisor.queue import (
     EventBus,
     EventQueue,
     MemoryEventQueue,
+    Outcome,
     PermanentFailure,
     QueuePolicy,
     RedisEventQueue,
@@ -51,11 +53,22 @@ from supervisor.runners import (
     RunnerPool,
     RunnerSnapshot,
     RunnerUnavailable,
+    runner_files,
 )
 from supervisor.settings import CorsSettings, Settings
 from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
 from supervisor.storage import RedisConnection, SqliteDatabase, redacted
 from supervisor.streams import MemoryStreamStore, RedisStreamStore, SqliteStreamStore, Streams, StreamStore
+from supervisor.tracing import (
+    MemoryTraceStore,
+    OtelUnavailable,
+    Recorder,
+    Retention,
+    SqliteTraceStore,
+    TraceStore,
+    otel_exporter,
+    otlp_endpoint,
+)
 
 _logger = logging.getLogger("motia.core")
 _step_logger = logging.getLogger("motia.step")
@@ -97,6 +110,8 @@ class Runtime:
         self._queue: EventQueue
         self.bus: EventBus
         self.cron = CronScheduler(self._fire_cron)
+        #: traces and logs (replaced by the configured one at start)
+        self.tracing = Recorder(None, Retention(1, 1, 1.0), settings.project_root)
         self._calls: ContextCalls
         #: runners started by hand that dialled in (``motia dev --runner-listen``)
         self.attached = AttachedRunners(
@@ -115,7 +130,7 @@ class Runtime:
     async def start(self) -> None:
         settings = self.settings
         config = settings.config
-        if {config.state.adapter, config.streams.adapter, config.events.adapter} & {"sqlite"}:
+        if "sqlite" in config.embedded_adapters():
             self._database = await SqliteDatabase.open(settings.data_dir / "motia.db")
         if config.uses_redis and config.redis.url is not None:
             # RedisUnavailable (unreachable, refused, too old) says where and why
@@ -123,6 +138,8 @@ class Runtime:
             self.cron = CronScheduler(
                 self._fire_cron, RedisTickLocks(self._redis, config.redis.consumer_timeout_s)
             )
+        self.tracing = self._recorder()
+        await self.tracing.start()
         self.state = self._state_store()
         stream_store = self._stream_store()
         self.streams = Streams(stream_store)
@@ -134,7 +151,7 @@ class Runtime:
             policy=RunnerAccessPolicy(lambda: self.registry, self.invoke_hook),
         )
         self._queue = self._event_queue()
-        self._calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit)
+        self._calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit, self.tracing)
         self.loaded = loaded = await load_code(settings, self._calls)
         self.pools = self._with_attached(loaded.pools)
         self.isolated = self._isolated(loaded, loaded.pools)
@@ -149,6 +166,7 @@ class Runtime:
             self._deliver,
             self._policy_for,
             concurrency=config.events.concurrency,
+            observer=self._observe_delivery,
         )
         await self.bus.start()
         self.cron.start(self._cron_jobs(self.registry))
@@ -236,8 +254,8 @@ class Runtime:
             await self._close_runners(old_pools, old_isolated, self.settings.config.shutdown_grace_s)
 
     def runner_rows(self) -> list[RunnerSnapshot]:
-        """Every runner serving the project now: the pools' own and those attached by hand."""
-        return runner_rows(self.pools, self.attached)
+        """Every runner serving the project now: the pools' own, the isolated ones, those attached by hand."""
+        return runner_rows(self.pools, self.isolated, self.attached)
 
     def _with_attached(self, pools: dict[str, RunnerPool]) -> dict[str, RunnerPool]:
         """The pools, each asking the attached runners first."""
@@ -286,6 +304,7 @@ class Runtime:
             await self.bus.stop(grace)
         await self.attached.stop(grace)
         await self._close_runners(self.pools, self.isolated, grace)
+        await self.tracing.stop()
         if self._started:
             await self._queue.close()
             await self.streams.close()
@@ -296,6 +315,28 @@ class Runtime:
             await self._redis.close()
             self._redis = None
         self._started = False
+
+    def _recorder(self) -> Recorder:
+        """Traces and logs as ``tracing`` in motia.config.json says; OpenTelemetry export as the
+        environment says (``OTEL_EXPORTER_OTLP_ENDPOINT``)."""
+        settings = self.settings
+        tracing = settings.config.tracing
+        store: TraceStore | None = None
+        adapter = settings.config.trace_adapter
+        if adapter == "sqlite" and self._database is not None:
+            store = SqliteTraceStore(self._database)
+        elif adapter is not None:
+            store = MemoryTraceStore()
+        try:
+            exporter = otel_exporter(os.environ)
+        except OtelUnavailable as exc:
+            _logger.error("%s", exc)
+            exporter = None
+        if exporter is not None:
+            _logger.info("exporting step executions to OpenTelemetry at %s", otlp_endpoint(os.environ))
+        retention = Retention(tracing.max_traces, tracing.max_log_lines, tracing.max_age_hours * 3600)
+        files = runner_files()
+        return Recorder(store, retention, settings.project_root, (files.node, files.python), exporter)
 
     @staticmethod
     async def _close_runners(
@@ -325,12 +366,6 @@ class Runtime:
     def cors(self) -> CorsSettings | None:
         return self.settings.config.cors
 
-    def pool_for(self, step: Step) -> RunnerPool:
-        pool = self.pools.get(step.runner)
-        if pool is None:
-            raise RunnerUnavailable(f"no {step.runner} runner is running for step {step.name}")
-        return pool
-
     async def invoke(
         self,
         step: Step,
@@ -341,17 +376,43 @@ class Runtime:
         timeout: float | None = None,
         *,
         isolated: bool = False,
+        parent_span_id: str | None = None,
+        remote_parent: bool = False,
+        delivery: Delivery | None = None,
     ) -> InvokeResult:
-        """Run one step; ``isolated``: alone, in its runner kind's ``IsolatedRunner``."""
+        """Run one step, as a span of its trace. ``isolated``: alone, in its runner kind's
+        ``IsolatedRunner``; ``parent_span_id``: the span it runs under (``remote_parent``: another
+        service's, from a ``traceparent`` header); ``delivery``: the event delivery it handles."""
         limit = _memory_limit(step)
-        if not isolated:
-            return await self.pool_for(step).invoke(
-                step.file, step.name, kind, payload, trace_id, topic, timeout, limit
+        span = self.tracing.start_span(
+            step.name,
+            step.file,
+            kind,
+            trace_id,
+            topic,
+            parent_span_id=parent_span_id,
+            remote_parent=remote_parent,
+            delivery_id=delivery.id if delivery is not None else None,
+            attempt=delivery.attempts + 1 if delivery is not None else 1,
+        )
+        try:
+            runner: RunnerPool | IsolatedRunner | None = (
+                self.isolated.get(step.runner) if isolated else self.pools.get(step.runner)
             )
-        runner = self.isolated.get(step.runner)
-        if runner is None:
-            raise RunnerUnavailable(f"no {step.runner} runner is running for step {step.name}")
-        return await runner.invoke(step.file, step.name, kind, payload, trace_id, topic, timeout, limit)
+            if runner is None:
+                raise RunnerUnavailable(f"no {step.runner} runner is running for step {step.name}")
+            result = await runner.invoke(
+                step.file, step.name, kind, payload, trace_id, topic, timeout, limit, on_runner=span.ran_on
+            )
+        except BaseException as exc:
+            self.tracing.end_span(span, error=exc)
+            raise
+        self.tracing.end_span(span, result)
+        return result
+
+    def record_response(self, trace_id: str, step: Step, method: str, path: str, status: int) -> None:
+        """The answer an api request got (for its trace)."""
+        self.tracing.http_response(trace_id, step.name, method, path, status)
 
     async def invoke_hook(
         self, source: SourceFile, label: str, kind: TriggerKind, payload: bytes, timeout: float
@@ -364,14 +425,36 @@ class Runtime:
 
     # ------------------------------------------------------------------ events
 
-    async def emit(self, topic: str, data: Any, trace_id: str, message_group_id: str | None = None) -> int:
-        """Store the event durably for every subscriber; returns how many subscribers it went to."""
+    async def emit(
+        self,
+        topic: str,
+        data: Any,
+        trace_id: str,
+        message_group_id: str | None = None,
+        *,
+        step: str | None = None,
+    ) -> int:
+        """Store the event durably for every subscriber; returns how many subscribers it went to.
+        ``step``: the step that emitted it (None: it came from outside, and begins its trace)."""
         subscribers = self.registry.subscribers.get(topic, [])
         if not subscribers:
             _logger.debug("no step subscribes to %s", topic, extra={"trace_id": trace_id})
+            self.tracing.emitted(trace_id, step, topic, data, message_group_id, ())
             return 0
-        await self.bus.publish(topic, data, trace_id, [step.name for step in subscribers], message_group_id)
+        deliveries = await self.bus.publish(
+            topic, data, trace_id, [subscriber.name for subscriber in subscribers], message_group_id
+        )
+        self.tracing.emitted(
+            trace_id, step, topic, data, message_group_id, [(d.id, d.subscriber) for d in deliveries]
+        )
         return len(subscribers)
+
+    def _observe_delivery(
+        self, delivery: Delivery, outcome: Outcome, attempt: int, error: str | None, at: float | None
+    ) -> None:
+        self.tracing.delivery_outcome(
+            delivery.trace_id, delivery.id, delivery.subscriber, delivery.topic, outcome, attempt, error, at
+        )
 
     def _policy_for(self, subscriber: str) -> QueuePolicy:
         step = self.registry.steps.get(subscriber)
@@ -408,6 +491,7 @@ class Runtime:
                 delivery.topic,
                 timeout=float(step.config.infrastructure.handler.timeout),
                 isolated=delivery.isolate,
+                delivery=delivery,
             )
         except RunnerDied as died:
             raise attempt_lost_to(died) from None
@@ -464,12 +548,22 @@ class Runtime:
     async def dead_letters(self, step: str | None = None, limit: int | None = None) -> list[DeadLetter]:
         return await self._queue.dead_letters(step, limit)
 
+    async def dead_letter(self, dead_letter_id: int) -> DeadLetter | None:
+        return await self._queue.get_dead_letter(dead_letter_id)
+
     async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
         """Raises ``UnknownDeliveryError`` for an id that is not a dead letter."""
-        return await self.bus.replay_dead_letter(dead_letter_id)
+        delivery = await self.bus.replay_dead_letter(dead_letter_id)
+        self.tracing.replayed(
+            delivery.trace_id, delivery.id, delivery.subscriber, delivery.topic, dead_letter_id
+        )
+        return delivery
 
     async def replay_dead_letters(self, step: str | None = None) -> int:
-        return await self.bus.replay_dead_letters(step)
+        replayed = await self.bus.replay_dead_letters(step)
+        for delivery in replayed:
+            self.tracing.replayed(delivery.trace_id, delivery.id, delivery.subscriber, delivery.topic)
+        return len(replayed)
 
     async def purge_dead_letter(self, dead_letter_id: int) -> None:
         """Raises ``UnknownDeliveryError`` for an id that is not a dead letter."""

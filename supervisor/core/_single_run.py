@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ from supervisor.runners import ContextCallError
 from supervisor.settings import Settings
 from supervisor.state import MemoryStateStore
 from supervisor.streams import MemoryStreamStore, Streams
+from supervisor.tracing import Recorder, Retention
 
 
 class SingleRunError(Exception):
@@ -161,10 +163,14 @@ async def run_once(
     operations: list[Operation] = []
     registry = Registry()
 
-    async def record_emit(topic: str, data: Any, trace_id: str, group: str | None) -> int:
+    async def record_emit(
+        topic: str, data: Any, trace_id: str, message_group_id: str | None = None, *, step: str | None = None
+    ) -> int:
         return 0
 
-    calls = ContextCalls(lambda: registry, store, streams, record_emit)
+    # A single run prints its operations itself: nothing is traced.
+    untraced = Recorder(None, Retention(1, 1, 1.0), Path("."))
+    calls = ContextCalls(lambda: registry, store, streams, record_emit, untraced)
 
     async def on_call(call: ContextCall) -> object:
         args = orjson.loads(call.args_json) if call.args_json else []

@@ -2,9 +2,15 @@
 
 from supervisor.discovery._hooks import find_hook_files, hook_file_runner, is_motia_config
 from supervisor.discovery._motia_config import HONOURED_KEYS, MotiaConfigKeys, advice_for, motia_config_keys
-from supervisor.discovery._naming import NODE_EXTENSIONS, SKIPPED_DIR_NAMES, classify, is_skipped_dir
+from supervisor.discovery._naming import (
+    NODE_EXTENSIONS,
+    SKIPPED_DIR_NAMES,
+    classify,
+    is_skipped_dir,
+    language_of,
+)
 from supervisor.discovery._scan import SCAN_ROOTS, discover
-from supervisor.discovery._types import Discovery, FileKind, RunnerKind, SourceFile
+from supervisor.discovery._types import Discovery, FileKind, Language, RunnerKind, SourceFile
 
 __all__ = [
     "HONOURED_KEYS",
@@ -13,6 +19,7 @@ __all__ = [
     "SKIPPED_DIR_NAMES",
     "Discovery",
     "FileKind",
+    "Language",
     "MotiaConfigKeys",
     "RunnerKind",
     "SourceFile",
@@ -23,5 +30,6 @@ __all__ = [
     "hook_file_runner",
     "is_motia_config",
     "is_skipped_dir",
+    "language_of",
     "motia_config_keys",
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from supervisor.discovery._types import FileKind, RunnerKind
+from supervisor.discovery._types import FileKind, Language, RunnerKind
 
 NODE_EXTENSIONS = (".ts", ".js", ".mjs", ".cjs", ".mts", ".cts")
 _DECLARATION_SUFFIXES = tuple(f".d{ext}" for ext in NODE_EXTENSIONS)
@@ -37,6 +37,14 @@ def classify(name: str | PurePath) -> tuple[FileKind, RunnerKind] | None:
         if _has_python_marker(filename, kind):
             return kind, "python"
     return None
+
+
+def language_of(path: str) -> Language:
+    """What a step or stream file is written in (not its runner: TypeScript and JavaScript share one)."""
+    suffix = path.rsplit(".", 1)[-1]
+    if suffix == "py":
+        return "python"
+    return "typescript" if suffix in ("ts", "mts", "cts") else "javascript"
 
 
 def is_skipped_dir(name: str) -> bool:

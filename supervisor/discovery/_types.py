@@ -9,6 +9,8 @@ from typing import Literal
 #: which runner loads and runs a file: ``node`` (TypeScript, JavaScript) or ``python``
 RunnerKind = Literal["node", "python"]
 FileKind = Literal["step", "stream"]
+#: what a file is written in
+Language = Literal["typescript", "javascript", "python"]
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -4,6 +4,9 @@ Takes the request's parts (method-matched step, path params, headers, query
 string, raw body) and returns status, headers and body bytes. The ASGI front
 (``supervisor.http.asgi``) serves matched routes through it directly, which
 keeps per-request work in the core small (see bench/RESULTS.md).
+
+A request runs under a new trace, or under the caller's when it sends a valid W3C ``traceparent``
+(its trace id, with the caller's span as the parent of the step's).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from supervisor.http._request import BadRequestBody, node_headers, parse_body, r
 from supervisor.http._response import HttpResponse, InvalidHandlerResponse, handler_response
 from supervisor.protocol import ErrorInfo, TriggerKind
 from supervisor.runners import InvocationTimeout, RunnerUnavailable
+from supervisor.tracing import TraceParent, parse_traceparent
 
 _logger = logging.getLogger("motia.http")
 
@@ -28,12 +32,15 @@ _logger = logging.getLogger("motia.http")
 async def run_api_step(
     invoker: StepInvoker,
     step: Step,
+    method: str,
+    path: str,
     path_params: dict[str, str],
     headers: list[tuple[str, str]],
     query_string: str,
     raw_body: bytes,
 ) -> HttpResponse:
-    """``headers`` are (lower-case name, value) pairs as received."""
+    """``headers`` are (lower-case name, value) pairs as received; ``path`` is the request's, without
+    its query string."""
     request_headers = node_headers(headers)
     content_type = request_headers.get("content-type")
     if not isinstance(content_type, str):  # absent (only set-cookie is ever a list)
@@ -58,14 +65,26 @@ async def run_api_step(
             errors = validator.errors(body)
             if errors:
                 return HttpResponse.json(400, body_rejection(errors))
-    trace_id = new_trace_id()
+    traceparent = request_headers.get("traceparent")
+    caller = parse_traceparent(traceparent) if isinstance(traceparent, str) else None
+    trace_id = caller.trace_id if caller is not None else new_trace_id()
+    response = await _invoke(invoker, step, orjson.dumps(payload), trace_id, caller)
+    invoker.record_response(trace_id, step, method, path, response.status)
+    return response
+
+
+async def _invoke(
+    invoker: StepInvoker, step: Step, payload: bytes, trace_id: str, caller: TraceParent | None
+) -> HttpResponse:
     try:
         result = await invoker.invoke(
             step,
             TriggerKind.API,
-            orjson.dumps(payload),
+            payload,
             trace_id,
             timeout=invoker.api_timeout_s,
+            parent_span_id=caller.parent_span_id if caller is not None else None,
+            remote_parent=caller is not None,
         )
     except RunnerUnavailable as exc:
         _logger.error(

@@ -13,15 +13,20 @@ from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
 from supervisor.http._backend import Backend
 from supervisor.http._dead_letters import register_dead_letters
 from supervisor.http._errors import register_error_answers
+from supervisor.http._project import register_project
 from supervisor.http._quart import json_response, to_quart
 from supervisor.http._request import BadRequestBody, parse_json_body
 from supervisor.http._response import HttpResponse
+from supervisor.http._state import register_state
+from supervisor.http._traces import register_traces
+from supervisor.http._workbench import register_workbench
 from supervisor.queue import MissingMessageGroup
 from supervisor.realtime import register_realtime
 from supervisor.storage import RedisUnavailable
 
 
-def create_app(runtime: Backend) -> Quart:
+def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
+    """``workbench``: serve the Workbench page (``/__motia/workbench``, and ``/`` when no step owns it)."""
     app = Quart("motia")
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -84,6 +89,11 @@ def create_app(runtime: Backend) -> Quart:
 
     register_error_answers(app, runtime, MAX_BODY_BYTES)
     register_dead_letters(app, runtime)
+    register_traces(app, runtime.tracing)
+    register_state(app, runtime.state)
+    register_project(app, runtime)
+    if workbench:
+        register_workbench(app)
     register_realtime(app, runtime.realtime)
     app.asgi_app = ApiStepFront(app.asgi_app, runtime)  # type: ignore[method-assign]
     return app

@@ -87,7 +87,9 @@ class ApiStepFront:
         ]
         query = scope["query_string"].decode("latin-1")
         try:
-            response = await run_api_step(self._invoker, found.target, found.path_params, headers, query, raw)
+            response = await run_api_step(
+                self._invoker, found.target, method, path, found.path_params, headers, query, raw
+            )
         except asyncio.CancelledError:
             _logger.warning(
                 "%s %s: still running when the server stopped; answered 503",

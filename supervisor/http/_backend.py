@@ -18,6 +18,8 @@ from supervisor.realtime import Realtime
 from supervisor.routing import Router
 from supervisor.runners import RunnerSnapshot
 from supervisor.settings import CorsSettings
+from supervisor.state import StateStore
+from supervisor.tracing import Recorder
 
 
 class StepInvoker(Protocol):
@@ -54,7 +56,17 @@ class StepInvoker(Protocol):
         trace_id: str,
         topic: str = "",
         timeout: float | None = None,
-    ) -> InvokeResult: ...
+        *,
+        parent_span_id: str | None = None,
+        remote_parent: bool = False,
+    ) -> InvokeResult:
+        """Run the step as a span of ``trace_id``; ``parent_span_id``: the caller's span
+        (``remote_parent``: another service's, from a ``traceparent`` header)."""
+        ...
+
+    def record_response(self, trace_id: str, step: Step, method: str, path: str, status: int) -> None:
+        """The answer an api request got, for its trace."""
+        ...
 
 
 class RunnerStatus(Protocol):
@@ -89,7 +101,16 @@ class Backend(StepInvoker, Protocol):
     def realtime(self) -> Realtime: ...
 
     def runner_rows(self) -> list[RunnerSnapshot]:
-        """Every runner serving the project: the pools' own (stdio) and those attached by hand (gRPC)."""
+        """Every runner serving the project: the pools' own (stdio), the isolated ones, and those
+        attached by hand (gRPC)."""
+        ...
+
+    @property
+    def state(self) -> StateStore: ...
+
+    @property
+    def tracing(self) -> Recorder:
+        """Traces and logs: reads raise ``TracingOff`` when they are not recorded."""
         ...
 
     async def emit(self, topic: str, data: Any, trace_id: str, message_group_id: str | None = None) -> int:
@@ -97,6 +118,8 @@ class Backend(StepInvoker, Protocol):
         ...
 
     async def dead_letters(self, step: str | None = None, limit: int | None = None) -> list[DeadLetter]: ...
+
+    async def dead_letter(self, dead_letter_id: int) -> DeadLetter | None: ...
 
     async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
         """Raises ``UnknownDeliveryError`` for an id that is not a dead letter."""

@@ -1,4 +1,4 @@
-"""``/__motia/dead-letters``: list, replay and purge the events that failed for good.
+"""``/__motia/dead-letters``: list, inspect, replay and purge the events that failed for good.
 
 Every answer is JSON; an id that is not a dead letter answers 404. ``?step=NAME``
 narrows the list, replay-all and purge-all to one subscriber step.
@@ -11,8 +11,8 @@ from typing import Any
 from quart import Quart, Response, request
 
 from supervisor.http._backend import Backend
-from supervisor.http._quart import json_response, to_quart
-from supervisor.http._response import HttpResponse
+from supervisor.http._params import error
+from supervisor.http._quart import json_response
 from supervisor.queue import DeadLetter, UnknownDeliveryError
 
 PREFIX = "/__motia/dead-letters"
@@ -25,7 +25,7 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
     async def list_dead_letters() -> Response:
         limit = request.args.get("limit")
         if limit is not None and not (_is_id(limit) and int(limit) > 0):
-            return _error(400, f"limit must be an integer from 1 to {_MAX_ID} (got {limit!r})")
+            return error(400, f"limit must be an integer from 1 to {_MAX_ID} (got {limit!r})")
         entries = await runtime.dead_letters(_step(), int(limit) if limit else None)
         return json_response(200, {"deadLetters": [_describe(entry) for entry in entries]})
 
@@ -36,6 +36,13 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
     @app.route(PREFIX, methods=["DELETE"])
     async def purge_all() -> Response:
         return json_response(200, {"purged": await runtime.purge_dead_letters(_step())})
+
+    @app.route(f"{PREFIX}/<ident>", methods=["GET"])
+    async def inspect_one(ident: str) -> Response:
+        entry = await runtime.dead_letter(int(ident)) if _is_id(ident) else None
+        if entry is None:
+            return _unknown(ident)
+        return json_response(200, _describe(entry))
 
     @app.route(f"{PREFIX}/<ident>/replay", methods=["POST"])
     async def replay_one(ident: str) -> Response:
@@ -83,8 +90,4 @@ def _describe(entry: DeadLetter) -> dict[str, Any]:
 
 
 def _unknown(ident: str) -> Response:
-    return _error(404, f"no dead letter with id {ident!r}")
-
-
-def _error(status: int, message: str) -> Response:
-    return to_quart(HttpResponse.error(status, message))
+    return error(404, f"no dead letter with id {ident!r}")

@@ -5,6 +5,15 @@ namespace; records carry ``step``, ``trace_id`` and ``meta`` extras. ``dev``
 prints readable lines, ``start`` prints JSON lines.
 """
 
+from supervisor.logs._formatters import PrettyFormatter, level_name
 from supervisor.logs._setup import LogLevel, LogMode, configure_logging, log_event, log_level
 
-__all__ = ["LogLevel", "LogMode", "configure_logging", "log_event", "log_level"]
+__all__ = [
+    "LogLevel",
+    "LogMode",
+    "PrettyFormatter",
+    "configure_logging",
+    "level_name",
+    "log_event",
+    "log_level",
+]

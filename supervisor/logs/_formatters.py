@@ -11,7 +11,8 @@ _COLORS = {"debug": "\x1b[90m", "info": "\x1b[36m", "warn": "\x1b[33m", "error":
 _RESET = "\x1b[0m"
 
 
-def _level(record: logging.LogRecord) -> str:
+def level_name(record: logging.LogRecord) -> str:
+    """Motia's name of a record's level: ``debug``, ``info``, ``warn`` or ``error``."""
     return _LEVEL_NAMES.get(record.levelno, record.levelname.lower())
 
 
@@ -24,7 +25,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "level": _level(record),
+            "level": level_name(record),
             "time": int(record.created * 1000),
             "msg": record.getMessage(),
             "logger": record.name,
@@ -47,8 +48,8 @@ class JsonFormatter(logging.Formatter):
 
 
 class PrettyFormatter(logging.Formatter):
-    """``12:00:01.123 INFO  [CreatePet] (node-0) 1a2b3c4d Pet created {"id": 1}``: the step, the
-    runner it ran in, the trace; a runner's own lines carry its id alone:
+    """``12:00:01.123 INFO  [CreatePet] (node-0) 9b8d14f0 Pet created {"id": 1}``: the step, the
+    runner it ran in, the trace (its id's last 8 characters); a runner's own lines carry its id alone:
     ``12:00:01.123 INFO  (node-0) ...``."""
 
     def __init__(self, color: bool) -> None:
@@ -56,7 +57,7 @@ class PrettyFormatter(logging.Formatter):
         self._color = color
 
     def format(self, record: logging.LogRecord) -> str:
-        level = _level(record)
+        level = level_name(record)
         clock = time.strftime("%H:%M:%S", time.localtime(record.created)) + f".{int(record.msecs):03d}"
         label = level.upper().ljust(5)
         if self._color:
@@ -70,7 +71,9 @@ class PrettyFormatter(logging.Formatter):
             parts.append(f"({runner})")
         trace_id = getattr(record, "trace_id", None)
         if trace_id:
-            parts.append(str(trace_id)[:8])
+            # the end: trace ids begin with their time (supervisor.core.new_trace_id), so their
+            # first characters are the same for every trace of a minute
+            parts.append(str(trace_id)[-8:])
         parts.append(record.getMessage())
         meta = _meta(record)
         stack = None

@@ -1,6 +1,6 @@
 """The durable event queue (memory, SQLite, Redis) and the bus that delivers its events to steps."""
 
-from ._attempt import Deliver
+from ._attempt import Deliver, DeliveryObserver, Outcome
 from ._bus import EventBus, PolicyFor
 from ._memory import MemoryEventQueue
 from ._queue import EventQueue, UnknownDeliveryError
@@ -21,10 +21,12 @@ __all__ = [
     "DeadLetter",
     "Deliver",
     "Delivery",
+    "DeliveryObserver",
     "EventBus",
     "EventQueue",
     "MemoryEventQueue",
     "MissingMessageGroup",
+    "Outcome",
     "PermanentFailure",
     "PolicyFor",
     "QueuePolicy",

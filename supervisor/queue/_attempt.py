@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 from ._types import Delivery
 
 Deliver: TypeAlias = Callable[[Delivery], Awaitable[None]]
+Outcome: TypeAlias = Literal["ok", "retry", "lost", "dead"]
+DeliveryObserver: TypeAlias = Callable[[Delivery, Outcome, int, "str | None", "float | None"], None]
+"""Told what became of each attempt: (delivery, outcome, attempt number, error, when it runs again).
+``ok``: done; ``retry``: failed, runs again; ``lost``: its runner died under it and it runs again without
+spending a retry; ``dead``: moved to the dead letters."""
 
 
 def being_cancelled() -> bool:

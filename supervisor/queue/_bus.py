@@ -40,7 +40,7 @@ from typing import Literal, TypeAlias
 
 from supervisor.storage import JsonValue, RedisUnavailable
 
-from ._attempt import Deliver, being_cancelled, describe, log_fields
+from ._attempt import Deliver, DeliveryObserver, Outcome, being_cancelled, describe, log_fields
 from ._queue import EventQueue
 from ._types import (
     AttemptLost,
@@ -84,12 +84,14 @@ class EventBus:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         window: int | None = None,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"EventBus concurrency must be at least 1, got {concurrency}")
         self._queue = queue
         self._deliver = deliver
         self._policy_for = policy_for
+        self._observer = observer
         self._window = max(window or WINDOW_PER_SLOT * concurrency, 1)
         self._state: _State = "new"
         self._slots = _Slots(concurrency)
@@ -195,13 +197,14 @@ class EventBus:
         self._request_refill()
         return delivery
 
-    async def replay_dead_letters(self, subscriber: str | None = None) -> int:
-        """Put every dead letter (of one subscriber if given) back in the queue; returns how many."""
-        count = await self._queue.replay_dead_letters(subscriber)
-        if count:
+    async def replay_dead_letters(self, subscriber: str | None = None) -> list[Delivery]:
+        """Put every dead letter (of one subscriber if given) back in the queue; returns the new
+        deliveries."""
+        replayed = await self._queue.replay_dead_letters(subscriber)
+        if replayed:
             self._backlog[False] = True
             self._request_refill()
-        return count
+        return replayed
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Dispatch nothing new; wait up to ``timeout`` for running handlers, then cancel them.
@@ -346,7 +349,23 @@ class EventBus:
         except Exception as exc:
             await self._failed(delivery, attempt, policy, describe(exc))
         else:
+            self._observe(delivery, "ok", attempt)
             self._ack(delivery, policy)
+
+    def _observe(
+        self,
+        delivery: Delivery,
+        outcome: Outcome,
+        attempt: int,
+        error: str | None = None,
+        at: float | None = None,
+    ) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer(delivery, outcome, attempt, error, at)
+        except Exception:
+            logger.exception("the delivery observer failed on delivery %d", delivery.id)
 
     async def _failed(
         self, delivery: Delivery, attempt: int, policy: QueuePolicy, error: str, *, isolate: bool = False
@@ -365,6 +384,7 @@ class EventBus:
             error,
             extra=log_fields(delivery, attempt),
         )
+        self._observe(delivery, "retry", attempt, error, time.time() + delay)
         await self._retry(delivery, attempt, delay, error, isolate)
 
     async def _resume_later(
@@ -381,6 +401,7 @@ class EventBus:
             error,
             extra=log_fields(delivery, delivery.attempts + 1),
         )
+        self._observe(delivery, "lost", delivery.attempts + 1, error, time.time() + delay)
         await self._retry(delivery, delivery.attempts, delay, error, isolate)
 
     async def _retry(
@@ -418,6 +439,7 @@ class EventBus:
         except Exception:
             logger.exception("could not move delivery %d to the dead-letter queue", delivery.id)
             return
+        self._observe(delivery, "dead", attempt, error)
         if policy.fifo:
             self._request_refill()  # the next of its lane is runnable now
 

@@ -150,17 +150,19 @@ class MemoryEventQueue:
         ]
         return letters if limit is None else letters[:limit]
 
+    async def get_dead_letter(self, dead_letter_id: int) -> DeadLetter | None:
+        dead = self._dead.get(dead_letter_id)
+        return None if dead is None else dead.letter
+
     async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
         dead = self._dead.pop(dead_letter_id, None)
         if dead is None:
             raise unknown("dead letter", dead_letter_id)
         return self._replay(dead)
 
-    async def replay_dead_letters(self, subscriber: str | None = None) -> int:
+    async def replay_dead_letters(self, subscriber: str | None = None) -> list[Delivery]:
         letters = await self.dead_letters(subscriber)
-        for letter in letters:
-            self._replay(self._dead.pop(letter.id))
-        return len(letters)
+        return [self._replay(self._dead.pop(letter.id)) for letter in letters]
 
     async def purge_dead_letter(self, dead_letter_id: int) -> None:
         if self._dead.pop(dead_letter_id, None) is None:

@@ -105,6 +105,10 @@ class EventQueue(Protocol):
         """Dead letters oldest first, of one subscriber if given."""
         ...
 
+    async def get_dead_letter(self, dead_letter_id: int) -> DeadLetter | None:
+        """One dead letter, or None when there is no such id (never was, replayed, purged)."""
+        ...
+
     async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
         """Move a dead letter back into the queue as a new, unclaimed delivery with attempts 0, due now.
 
@@ -112,8 +116,9 @@ class EventQueue(Protocol):
         """
         ...
 
-    async def replay_dead_letters(self, subscriber: str | None = None) -> int:
-        """``replay_dead_letter`` for every dead letter (of one subscriber if given), oldest first."""
+    async def replay_dead_letters(self, subscriber: str | None = None) -> list[Delivery]:
+        """``replay_dead_letter`` for every dead letter (of one subscriber if given), oldest first;
+        returns the new deliveries."""
         ...
 
     async def purge_dead_letter(self, dead_letter_id: int) -> None:

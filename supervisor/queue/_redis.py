@@ -40,7 +40,7 @@ from typing import Any
 
 from supervisor.storage import JsonValue, RedisConnection, RedisUnavailable, decode_json, encode_json
 
-from ._queue import unknown
+from ._queue import UnknownDeliveryError, unknown
 from ._types import DeadLetter, Delivery, Target
 
 _logger = logging.getLogger("motia.queue")
@@ -592,10 +592,18 @@ class RedisEventQueue:
             raise unknown("dead letter", dead_letter_id)
         return _delivery(rows[0])
 
-    async def replay_dead_letters(self, subscriber: str | None = None) -> int:
-        mode, arg = ("all", "") if subscriber is None else ("sub", subscriber)
-        count: int = await self._redis.run(self._replay, (), [self._prefix, repr(time.time()), mode, arg])
-        return count
+    async def get_dead_letter(self, dead_letter_id: int) -> DeadLetter | None:
+        # An operator's read (the Workbench, /__motia/dead-letters/ID): the dead letters are few.
+        return next((letter for letter in await self.dead_letters() if letter.id == dead_letter_id), None)
+
+    async def replay_dead_letters(self, subscriber: str | None = None) -> list[Delivery]:
+        replayed: list[Delivery] = []
+        for letter in await self.dead_letters(subscriber):
+            try:
+                replayed.append(await self.replay_dead_letter(letter.id))
+            except UnknownDeliveryError:  # another supervisor replayed or purged it meanwhile
+                continue
+        return replayed
 
     async def purge_dead_letter(self, dead_letter_id: int) -> None:
         if not await self._redis.run(self._purge, (), [self._prefix, "one", dead_letter_id]):

@@ -228,6 +228,16 @@ class SqliteEventQueue:
 
         return [_dead_letter(row) for row in await self._db.read(read)]
 
+    async def get_dead_letter(self, dead_letter_id: int) -> DeadLetter | None:
+        def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row: tuple[Any, ...] | None = conn.execute(
+                f"SELECT {_DEAD_COLUMNS} FROM queue_dead_letters WHERE id = ?", (dead_letter_id,)
+            ).fetchone()
+            return row
+
+        row = await self._db.read(read)
+        return None if row is None else _dead_letter(row)
+
     async def replay_dead_letter(self, dead_letter_id: int) -> Delivery:
         now = time.time()
 
@@ -239,14 +249,14 @@ class SqliteEventQueue:
 
         return _delivery(await self._db.write(write))
 
-    async def replay_dead_letters(self, subscriber: str | None = None) -> int:
+    async def replay_dead_letters(self, subscriber: str | None = None) -> list[Delivery]:
         now = time.time()
         where, params = _subscriber_filter(subscriber)
 
-        def write(conn: sqlite3.Connection) -> int:
-            return len(self._replay(conn, where, params, now))
+        def write(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return self._replay(conn, where, params, now)
 
-        return await self._db.write(write)
+        return [_delivery(row) for row in await self._db.write(write)]
 
     async def purge_dead_letter(self, dead_letter_id: int) -> None:
         def write(conn: sqlite3.Connection) -> None:

@@ -16,7 +16,7 @@ from supervisor.runners._grpc import AttachedConnection, RunnerListener, is_loop
 from supervisor.runners._inspect import DEFAULT_PORTS, InspectAddressError, parse_inspect
 from supervisor.runners._isolation import IsolatedRunner
 from supervisor.runners._node_env import MIN_NODE_MAJOR, cache_dir, find_node, installed_node_runner
-from supervisor.runners._pool import PoolSettings, RunnerPool
+from supervisor.runners._pool import PoolSettings, RunnerChosen, RunnerPool
 from supervisor.runners._python_env import ProjectPython, project_python
 from supervisor.runners._snapshot import RunnerSnapshot
 from supervisor.runners._spec import RunnerSpec, prepare_runner
@@ -38,6 +38,7 @@ __all__ = [
     "PoolSettings",
     "ProjectPython",
     "RestartBackoff",
+    "RunnerChosen",
     "RunnerConnection",
     "RunnerDied",
     "RunnerFiles",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.runners._errors import RunnerDied
-from supervisor.runners._pool import RunnerPool
+from supervisor.runners._pool import RunnerChosen, RunnerPool
 from supervisor.runners._snapshot import RunnerSnapshot
 
 _logger = logging.getLogger("motia.runner")
@@ -58,6 +58,8 @@ class IsolatedRunner:
         topic: str = "",
         timeout: float | None = None,
         memory_limit_mb: float | None = None,
+        *,
+        on_runner: RunnerChosen | None = None,
     ) -> InvokeResult:
         async with self._turn:
             if self._idle_timer is not None:
@@ -66,7 +68,15 @@ class IsolatedRunner:
             pool = await self._started()
             try:
                 return await pool.invoke(
-                    file, step_name, kind, payload_json, trace_id, topic, timeout, memory_limit_mb
+                    file,
+                    step_name,
+                    kind,
+                    payload_json,
+                    trace_id,
+                    topic,
+                    timeout,
+                    memory_limit_mb,
+                    on_runner=on_runner,
                 )
             finally:
                 if not self._closed:

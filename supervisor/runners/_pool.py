@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,8 @@ from supervisor.settings import Inspect
 
 _logger = logging.getLogger("motia.runner")
 _MB = 1024 * 1024
+
+RunnerChosen = Callable[[str, "int | None"], None]
 
 
 @dataclass(frozen=True)
@@ -215,10 +217,16 @@ class RunnerPool:
         topic: str = "",
         timeout: float | None = None,
         memory_limit_mb: float | None = None,
+        *,
+        on_runner: RunnerChosen | None = None,
     ) -> InvokeResult:
+        """``on_runner`` is told which runner process took the invocation (its id and pid; again if
+        a stalled runner declines it and another takes it)."""
         args = (file, step_name, kind, payload_json, trace_id, topic)
         attachments = self.attached
         if attachments is not None and (attached := attachments.pick(self.runner, step_name)) is not None:
+            if on_runner is not None:
+                on_runner(attached.connection.runner_id, attached.connection.pid)
             with contextlib.suppress(HandedBack):  # it went: the pool's own runners take it, in full
                 return await attachments.invoke(attached, *args)
         loop = asyncio.get_running_loop()
@@ -227,6 +235,8 @@ class RunnerPool:
         deadline = None if timeout is None else loop.time() + timeout
         connection = self._pick() or await self._wait_for_runner(step_name)
         while True:
+            if on_runner is not None:
+                on_runner(connection.runner_id, connection.pid)
             try:
                 return await self._invoke_on(connection, *args, timeout, memory_limit_mb)
             except InvocationDeclined:

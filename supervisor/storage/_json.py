@@ -50,7 +50,7 @@ def encode_json(value: JsonValue, what: str) -> bytes:
         raise TypeError(f"{what} is not JSON-serializable: {exc}") from None
 
 
-def decode_json(data: bytes) -> JsonValue:
+def decode_json(data: bytes | str) -> JsonValue:
     return orjson.loads(data)
 
 

@@ -92,4 +92,63 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX queue_dead_letters_by_subscriber ON queue_dead_letters (subscriber, id)",
         ),
     ),
+    Migration(
+        version=3,
+        description="traces, their spans and operations, and log lines (supervisor/tracing)",
+        statements=(
+            # One row per trace, upserted with deltas by each batch of records: ``open`` counts work in
+            # progress (api and cron invocations running, event deliveries not yet done or dead),
+            # ``failures`` what failed for good; the status is derived from both when read.
+            """
+            CREATE TABLE traces (
+                trace_id    TEXT PRIMARY KEY,
+                started_at  REAL NOT NULL,
+                updated_at  REAL NOT NULL,
+                kind        TEXT,
+                name        TEXT,
+                method      TEXT,
+                path        TEXT,
+                status_code INTEGER,
+                open        INTEGER NOT NULL DEFAULT 0,
+                failures    INTEGER NOT NULL DEFAULT 0,
+                spans       INTEGER NOT NULL DEFAULT 0
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX traces_by_start ON traces (started_at, trace_id)",
+            # A trace reads as a range of the primary key: spans and operations are clustered by trace.
+            """
+            CREATE TABLE trace_spans (
+                trace_id   TEXT NOT NULL,
+                span_id    TEXT NOT NULL,
+                step       TEXT NOT NULL,
+                language   TEXT NOT NULL,
+                started_at REAL NOT NULL,
+                status     TEXT NOT NULL,
+                data       BLOB NOT NULL,
+                PRIMARY KEY (trace_id, span_id)
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX trace_spans_by_step ON trace_spans (step, trace_id)",
+            """
+            CREATE TABLE trace_operations (
+                trace_id TEXT NOT NULL,
+                id       INTEGER NOT NULL,
+                data     BLOB NOT NULL,
+                PRIMARY KEY (trace_id, id)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE logs (
+                id       INTEGER PRIMARY KEY,
+                time     REAL NOT NULL,
+                level    TEXT NOT NULL,
+                step     TEXT,
+                trace_id TEXT,
+                message  TEXT NOT NULL,
+                data     BLOB NOT NULL
+            )
+            """,
+            "CREATE INDEX logs_by_trace ON logs (trace_id, id) WHERE trace_id IS NOT NULL",
+        ),
+    ),
 )

@@ -38,6 +38,12 @@ class MemoryStreamStore:
             del self._groups[(stream, group_id)]
         return _decode(blob)
 
+    async def groups(self, stream: str) -> dict[str, int]:
+        found = {
+            group: len(items) for (name, group), items in self._groups.items() if name == stream and items
+        }
+        return dict(sorted(found.items()))
+
     async def close(self) -> None:
         return None
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -135,6 +136,25 @@ class RedisStreamStore:
     async def delete(self, stream: str, group_id: str, item_id: str) -> JsonObject | None:
         blob = await self._published(self._delete, stream, group_id, item_id, [item_id])
         return None if blob is None else _decode(blob)
+
+    async def groups(self, stream: str) -> dict[str, int]:
+        # An operator's read (the Workbench, /__motia/streams/NAME): it scans the stream's keys,
+        # which no write path does.
+        prefix = self._items_key(stream, "")
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + "*"
+        names: list[str] = []
+        cursor = 0
+        while True:
+            cursor, batch = await self._redis.call(self._redis.client.scan(cursor, match=pattern, count=1000))
+            names.extend(key.decode() if isinstance(key, bytes) else key for key in batch)
+            if not cursor:
+                break
+        found: dict[str, int] = {}
+        for name in names:
+            size = int(await self._redis.call(self._redis.client.hlen(name)))
+            if size:
+                found[name[len(prefix) :]] = size
+        return dict(sorted(found.items()))
 
     async def close(self) -> None:
         for echo in self._echoes.values():

@@ -70,6 +70,16 @@ class SqliteStreamStore:
         blob = await self._db.write(write)
         return None if blob is None else _decode(blob)
 
+    async def groups(self, stream: str) -> dict[str, int]:
+        def read(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+            return conn.execute(
+                "SELECT group_id, count(*) FROM stream_items WHERE stream = ? "
+                "GROUP BY group_id ORDER BY group_id",
+                (stream,),
+            ).fetchall()
+
+        return dict(await self._db.read(read))
+
     async def close(self) -> None:
         return None
 

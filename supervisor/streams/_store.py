@@ -29,6 +29,10 @@ class StreamStore(Protocol):
 
     async def delete(self, stream: str, group_id: str, item_id: str) -> JsonObject | None: ...
 
+    async def groups(self, stream: str) -> dict[str, int]:
+        """The stream's groups that hold items, sorted, with how many each holds."""
+        ...
+
     async def close(self) -> None: ...
 
 

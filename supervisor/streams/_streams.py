@@ -73,6 +73,10 @@ class Streams:
     async def get_group(self, stream: str, group_id: str) -> list[JsonObject]:
         return await self._store.get_group(stream, group_id)
 
+    async def groups(self, stream: str) -> dict[str, int]:
+        """The stream's groups that hold items, sorted, with how many each holds."""
+        return await self._store.groups(stream)
+
     async def delete(self, stream: str, group_id: str, item_id: str) -> JsonObject | None:
         removed = await self._store.delete(stream, group_id, item_id)
         if removed is not None and self.shared is None:

@@ -1,0 +1,110 @@
+"""What recording traces and logs costs: the trivial api step with tracing on against tracing off.
+
+Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--json PATH]
+
+Two ``motia start`` servers run the same project (bench/projects.py: one trivial api step per
+language), one with ``tracing.enabled`` (the default) and one with ``MOTIA_TRACING=false``. For each
+language the two are loaded in alternating rounds (on/off, then off/on, ...) with wrk at 32
+connections; the ratio on/off is taken per round, against the run next to it, then the median: the
+machine is shared, so only ratios from the same moment mean anything. Also shown: the supervisor's
+CPU per request (psutil), the steadier measure on a loaded machine. ``--busy`` adds a step that
+writes state and logs a line per request (what an ordinary handler does), for information.
+Target (issue 12): tracing costs at most 10 % of the trivial api step's requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from constants import CONNECTIONS, LANGS
+from http_bench import bench_http
+from load import run_wrk
+from projects import write_bench_project
+from servers import Server, free_port, motia_argv, running
+
+BUSY_STEP = """
+export const config = { type: 'api', name: 'Busy', path: '/busy', method: 'GET', emits: [] }
+export const handler = async (_req: unknown, { state, logger, traceId }: any) => {
+  await state.set('busy', traceId, { ok: true })
+  logger.info('busy request served')
+  return { status: 200, body: { ok: true } }
+}
+"""
+TARGET_MAX_COST = 0.10
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per wrk run")
+    parser.add_argument("--busy", action="store_true", help="also a step with a state write and a log line")
+    parser.add_argument("--json", type=Path, help="write the raw numbers here")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="motia-tracing-bench-") as tmp:
+        servers = {}
+        for mode, env in (("on", {}), ("off", {"MOTIA_TRACING": "false"})):
+            project = write_bench_project(Path(tmp) / mode)
+            if args.busy:
+                (project / "steps" / "busy.step.ts").write_text(textwrap.dedent(BUSY_STEP), encoding="utf-8")
+            port = free_port()
+            servers[mode] = Server.spawn(f"tracing-{mode}", motia_argv(project, port), port, env)
+        with running(list(servers.values())):
+            for server in servers.values():
+                server.wait_ready("/ts/hello")
+            paths = {lang: f"/{lang}/hello" for lang in LANGS}
+            if args.busy:
+                paths["busy"] = "/busy"
+            results: dict[str, Any] = {}
+            for name, path in paths.items():
+                print(f"{name}: {path}, tracing off vs on, {args.rounds} rounds", flush=True)
+                results[name] = bench_http(
+                    {"off": (servers["off"], path), "on": (servers["on"], path)},
+                    args.rounds,
+                    args.duration,
+                    CONNECTIONS,
+                    run_wrk,
+                    lambda line: print(line, flush=True),
+                )
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+def report(results: dict[str, Any]) -> None:
+    print()
+    print(
+        "| step | off req/s | on req/s | on/off (median of rounds) | range "
+        "| off srv µs/req | on srv µs/req | foreign |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, result in results.items():
+        off, on = result["off"], result["on"]
+        ratios = on["rps_ratio_rounds"]
+        foreign = statistics.median(run["foreign_cpu_pct"] for run in on["runs"] + off["runs"])
+        print(
+            f"| {name} | {off['rps']:,.0f} | {on['rps']:,.0f} | {on['rps_ratio']:.1%} | "
+            f"{min(ratios):.0%}-{max(ratios):.0%} | {off['server_cpu_us_per_req']:.0f} | "
+            f"{on['server_cpu_us_per_req']:.0f} | {foreign:.0f} % |"
+        )
+    trivial = [results[lang]["on"]["rps_ratio"] for lang in LANGS if lang in results]
+    verdict = "MET" if min(trivial) >= 1 - TARGET_MAX_COST else "MISSED"
+    print(
+        f"\ntracing costs at most {TARGET_MAX_COST:.0%} of the trivial api step's req/s: {verdict} ", end=""
+    )
+    print(f"(worst language {min(trivial):.1%} of tracing off)")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""``motia logs``: a running server's log lines, filtered, and ``--follow`` to keep printing new ones."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from supervisor.cli._client import ServerUnreachable, call, failed, query, server_events
+from supervisor.logs import PrettyFormatter
+
+PATH = "/__motia/logs"
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+#: how long ``--follow`` keeps trying to reach a server that went away, before giving up
+RECONNECT_FOR_S = 10.0
+
+
+def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    logs = commands.add_parser(
+        "logs",
+        help="log lines of a running server (filters; --follow for new ones)",
+        description="Print the last log lines of a running server, oldest first, as `motia dev` prints "
+        "them; with --follow, keep printing new ones until interrupted.",
+    )
+    logs.add_argument(
+        "-n", "--lines", type=int, default=100, help="how many past lines to print (default 100)"
+    )
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    logs.add_argument("--level", choices=list(_LEVELS), help="this level and above")
+    logs.add_argument("--step", help="only the lines of this step")
+    logs.add_argument("--trace", help="only the lines of this trace id")
+    logs.add_argument("--grep", help="only lines whose message contains this text (ignoring ASCII case)")
+    logs.add_argument("--json", action="store_true", help="one JSON object per line")
+    client_options(logs)
+    logs.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.lines < 0:
+        print("motia logs: --lines must be 0 or more", file=sys.stderr)
+        return 2
+    filters = {"level": args.level, "step": args.step, "traceId": args.trace, "q": args.grep}
+    printer = _Printer(args.json)
+    try:
+        last: int | None = None
+        if args.lines:
+            status, body = call(
+                args.host, args.port, "GET", PATH + query(**filters, limit=min(args.lines, 1000))
+            )
+            if status != 200:
+                return failed("logs", body)
+            lines = list(reversed(body["logs"]))
+            for line in lines:
+                printer.show(line)
+            if lines:
+                last = lines[-1]["id"]
+        if args.follow:
+            return _follow(args, filters, printer, last)
+    except ServerUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def _follow(args: argparse.Namespace, filters: dict[str, Any], printer: _Printer, last: int | None) -> int:
+    """New lines as they come; when the stream ends (the server cut a slow reader, or restarted),
+    reconnect and resume after the last line printed."""
+    path = f"{PATH}/stream" + query(**filters, after=last)
+    lost_since: float | None = None
+    while True:
+        try:
+            for event in server_events(args.host, args.port, path, None if last is None else str(last)):
+                lost_since = None
+                if event.event == "log":
+                    line = json.loads(event.data)
+                    printer.show(line)
+                    last = line["id"]
+        except ServerUnreachable:
+            lost_since = lost_since or time.monotonic()
+            if time.monotonic() - lost_since > RECONNECT_FOR_S:
+                raise
+            time.sleep(0.5)
+        path = f"{PATH}/stream" + query(**filters, after=last)
+
+
+class _Printer:
+    def __init__(self, as_json: bool) -> None:
+        self._json = as_json
+        self._formatter = PrettyFormatter(color=sys.stdout.isatty())
+
+    def show(self, line: dict[str, Any]) -> None:
+        if self._json:
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+            return
+        created = line["time"] / 1000
+        record = logging.makeLogRecord(
+            {
+                "name": line.get("logger") or "motia",
+                "levelno": _LEVELS.get(line["level"], logging.INFO),
+                "levelname": line["level"].upper(),
+                "msg": line["message"],
+                "created": created,
+                "msecs": (created - int(created)) * 1000,
+                "step": line.get("step"),
+                "trace_id": line.get("traceId"),
+                "runner": line.get("runner"),
+                "meta": line.get("meta"),
+            }
+        )
+        print(self._formatter.format(record), flush=True)

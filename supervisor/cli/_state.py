@@ -1,0 +1,100 @@
+"""``motia state ls|get|set|delete``: a running server's state, from a terminal or a CI script."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from supervisor.cli._client import ServerUnreachable, call, failed, query
+
+PATH = "/__motia/state"
+
+
+def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    state = commands.add_parser("state", help="state of a running server: ls, get, set, delete")
+    actions = state.add_subparsers(dest="state_command", required=True)
+    listing = actions.add_parser("ls", help="the groups, or the keys and values of one group")
+    listing.add_argument("group", nargs="?", help="a group id (without it: every group)")
+    get = actions.add_parser("get", help="print one value as JSON")
+    put = actions.add_parser("set", help="set one value")
+    delete = actions.add_parser("delete", help="delete one value")
+    for parser in (get, put, delete):
+        parser.add_argument("group", help="the group id")
+        parser.add_argument("key", help="the key")
+    put.add_argument("value", help="the value, as JSON (a string needs its quotes: '\"text\"')")
+    for parser in (listing, get, put, delete):
+        parser.add_argument("--json", action="store_true", help="print the server's JSON answer")
+        client_options(parser)
+        parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _ACTIONS[args.state_command](args)
+    except ServerUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+def _ls(args: argparse.Namespace) -> int:
+    if args.group is None:
+        status, body = call(args.host, args.port, "GET", PATH)
+        if status != 200:
+            return failed("state ls", body)
+        _print(args, body, lambda: "\n".join(body["groups"]) or "no state")
+        return 0
+    status, body = call(args.host, args.port, "GET", f"{PATH}/items" + query(groupId=args.group))
+    if status != 200:
+        return failed("state ls", body)
+    rows = [f"{item['key']}\t{json.dumps(item['value'], ensure_ascii=False)}" for item in body["items"]]
+    _print(args, body, lambda: "\n".join(rows) or f"group {args.group!r} is empty")
+    return 0
+
+
+def _get(args: argparse.Namespace) -> int:
+    status, body = call(args.host, args.port, "GET", f"{PATH}/item" + query(groupId=args.group, key=args.key))
+    if status != 200:
+        return failed("state get", body)
+    _print(args, body, lambda: json.dumps(body["value"], indent=2, ensure_ascii=False))
+    return 0
+
+
+def _set(args: argparse.Namespace) -> int:
+    try:
+        value = json.loads(args.value)
+    except json.JSONDecodeError as exc:
+        print(
+            f"motia state set: the value is not valid JSON ({exc}); a string needs quotes: '\"text\"'",
+            file=sys.stderr,
+        )
+        return 2
+    path = f"{PATH}/item" + query(groupId=args.group, key=args.key)
+    status, body = call(args.host, args.port, "PUT", path, value)
+    if status != 200:
+        return failed("state set", body)
+    _print(args, body, lambda: f"set {args.group} {args.key}")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    path = f"{PATH}/item" + query(groupId=args.group, key=args.key)
+    status, body = call(args.host, args.port, "DELETE", path)
+    if status != 200:
+        return failed("state delete", body)
+    _print(args, body, lambda: f"deleted {args.group} {args.key}")
+    return 0
+
+
+def _print(args: argparse.Namespace, body: Any, text: Callable[[], str]) -> None:
+    print(json.dumps(body, indent=2, ensure_ascii=False) if args.json else text())
+
+
+_ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "ls": _ls,
+    "get": _get,
+    "set": _set,
+    "delete": _delete,
+}

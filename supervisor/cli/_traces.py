@@ -1,0 +1,194 @@
+"""``motia traces [ID]``: a running server's traces, newest first, or one trace step by step."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from supervisor.cli._client import ServerUnreachable, call, failed, query
+
+PATH = "/__motia/traces"
+STATUSES = ("running", "ok", "error")
+MARKS = {"ok": "ok", "error": "ERROR", "running": "running", "lost": "lost"}
+
+
+def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    traces = commands.add_parser(
+        "traces",
+        help="traces of a running server, or one trace (its id, or part of it)",
+        description="Without ID: the newest traces, one line each. With ID (or part of one, such as the "
+        "8 characters log lines print): every step execution of that trace in every language, with its "
+        "state and stream operations, emits, retries and log lines, in time order.",
+    )
+    traces.add_argument("id", nargs="?", metavar="ID", help="a trace id, or part of one")
+    traces.add_argument("--step", help="only traces in which this step ran")
+    traces.add_argument("--status", choices=STATUSES, help="only traces with this status")
+    traces.add_argument("--limit", type=int, default=20, help="how many traces to list (default 20)")
+    traces.add_argument("--json", action="store_true", help="print the server's JSON answer")
+    client_options(traces)
+    traces.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _one(args) if args.id else _list(args)
+    except ServerUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+def _list(args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= 500:
+        print("motia traces: --limit must be from 1 to 500", file=sys.stderr)
+        return 2
+    status, body = call(
+        args.host, args.port, "GET", PATH + query(step=args.step, status=args.status, limit=args.limit)
+    )
+    if status != 200:
+        return failed("traces", body)
+    if args.json:
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+        return 0
+    traces = body["traces"]
+    if not traces:
+        print("no traces")
+        return 0
+    rows = [("TRACE ID", "STARTED", "DURATION", "STATUS", "ENTRY", "STEPS")]
+    for trace in traces:
+        steps = ", ".join(step["name"] for step in trace["steps"])
+        rows.append(
+            (
+                trace["traceId"],
+                _clock(trace["startedAt"]),
+                _duration(trace["durationMs"]),
+                MARKS.get(trace["status"], trace["status"]),
+                _entry(trace["entry"]),
+                steps,
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    return 0
+
+
+def _one(args: argparse.Namespace) -> int:
+    trace_id = args.id
+    status, body = call(args.host, args.port, "GET", f"{PATH}/{trace_id}")
+    if status == 404:  # maybe part of one, as the log lines print it
+        found_status, found = call(args.host, args.port, "GET", PATH + query(traceId=trace_id, limit=2))
+        matches = found.get("traces", []) if found_status == 200 and isinstance(found, dict) else []
+        if len(matches) > 1:
+            print(
+                f"motia traces: {trace_id!r} is part of more than one trace id; give more of it",
+                file=sys.stderr,
+            )
+            return 1
+        if matches:
+            status, body = call(args.host, args.port, "GET", f"{PATH}/{matches[0]['traceId']}")
+    if status != 200:
+        return failed("traces", body)
+    if args.json:
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+        return 0
+    for line in describe(body):
+        print(line)
+    return 0
+
+
+def describe(trace: dict[str, Any]) -> list[str]:
+    """The trace as text: a header, then its spans and events in time order, events under their step."""
+    steps = ", ".join(f"{step['name']} ({step['language']})" for step in trace["steps"])
+    lines = [
+        f"trace {trace['traceId']}  {MARKS.get(trace['status'], trace['status'])}  {_entry(trace['entry'])}"
+        f"  {_duration(trace['durationMs'])}",
+        f"steps: {steps or '-'}",
+        "",
+    ]
+    start = trace["startedAt"]
+    timeline: list[tuple[float, int, dict[str, Any]]] = [
+        (span["startedAt"], 0, span) for span in trace["spans"]
+    ]
+    timeline += [(event["time"], 1, event) for event in trace["events"]]
+    for at, kind, item in sorted(timeline, key=lambda entry: (entry[0], entry[1])):
+        offset = f"+{(at - start):.1f} ms".rjust(12)
+        if kind == 0:
+            lines.extend(_span_lines(offset, item))
+        else:
+            lines.append(f"{offset}      {_event_text(item)}")
+    return lines
+
+
+def _span_lines(offset: str, span: dict[str, Any]) -> list[str]:
+    where = span["runner"] or "?"
+    if span["pid"]:
+        where += f" pid {span['pid']}"
+    attempt = f"  attempt {span['attempt']}" if span["type"] == "event" else ""
+    topic = f" <- {span['topic']}" if span["topic"] else ""
+    lines = [
+        f"{offset}  {span['step']} [{span['type']}{topic}] {span['language']}, {where}{attempt}  "
+        f"{_duration(span['durationMs'])}  {MARKS.get(span['status'], span['status'])}"
+    ]
+    error = span.get("error")
+    if error:
+        location = error.get("location")
+        at = f" at {location['file']}:{location['line']}" if location else ""
+        lines.append(f"{' ' * 16}{error['name']}: {error['message']}{at}")
+        lines.extend(f"{' ' * 18}{text}" for text in error.get("stack", "").splitlines())
+    return lines
+
+
+def _event_text(event: dict[str, Any]) -> str:
+    kind = event["type"]
+    step = f"[{event['step']}] " if event.get("step") else ""
+    failed_with = f"  failed: {event['error']}" if event.get("error") else ""
+    if kind == "log":
+        meta = (
+            f" {json.dumps(event['meta'], ensure_ascii=False)}" if event.get("meta") not in (None, {}) else ""
+        )
+        return f"{step}{event['level'].upper()} {event['message']}{meta}"
+    if kind == "emit":
+        targets = ", ".join(delivery["step"] for delivery in event["deliveries"]) or "no subscriber"
+        dropped = f" (dropped: {event['dropped']})" if event.get("dropped") else ""
+        return f"{step}emit {event['topic']} -> {targets}{dropped}{failed_with}"
+    if kind == "state":
+        where = "/".join(part for part in (event.get("group"), event.get("key")) if part is not None)
+        size = f" ({event['size']} B)" if event.get("size") else ""
+        return f"{step}{event['name']} {where}{size}{failed_with}"
+    if kind == "stream":
+        where = "/".join(
+            str(part) for part in (event.get("stream"), event.get("group"), event.get("itemId")) if part
+        )
+        size = f" ({event['size']} B)" if event.get("size") else ""
+        return f"{step}{event['name']} {where}{size}{failed_with}"
+    if kind == "delivery":
+        attempt = f", attempt {event['attempt']}" if event.get("attempt") else ""
+        again = f", again at {_clock(event['retryAt'])}" if event.get("retryAt") else ""
+        error = f": {event['error']}" if event.get("error") else ""
+        return f"{step}delivery {event['name']} (topic {event.get('topic')}{attempt}{again}){error}"
+    return f"{step}{event.get('name', kind)}{failed_with}"
+
+
+def _entry(entry: dict[str, Any] | None) -> str:
+    if not entry:
+        return "-"
+    if entry["type"] == "api":
+        answered = f" -> {entry['statusCode']}" if entry.get("statusCode") else ""
+        return f"{entry.get('method') or ''} {entry.get('path') or entry['step']}{answered}".strip()
+    if entry["type"] == "emit":
+        return f"emit {entry['topic']}"
+    return f"{entry['type']} {entry.get('step')}"
+
+
+def _duration(ms: float | None) -> str:
+    if ms is None:
+        return "..."
+    return f"{ms:.1f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
+
+
+def _clock(epoch_ms: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch_ms / 1000).strftime("%H:%M:%S.%f")[:-3]

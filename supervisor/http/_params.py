@@ -1,0 +1,92 @@
+"""Query parameters of the ``/__motia`` endpoints, read the same way everywhere: a malformed one
+answers 400 naming the parameter and what it should be (see ``endpoint``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
+
+from quart import Response, request
+
+from supervisor.http._quart import to_quart
+from supervisor.http._response import HttpResponse
+from supervisor.tracing import TracingOff
+
+T = TypeVar("T")
+_SQLITE_MAX = 2**63 - 1
+
+
+class BadParameter(Exception):
+    pass
+
+
+def text(name: str) -> str | None:
+    """The parameter, or None when absent or empty."""
+    return request.args.get(name) or None
+
+
+def count(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise BadParameter(f"{name} must be an integer from 1 to {maximum} (got {raw!r})")
+    return int(raw)
+
+
+def integer(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter(f"{name} must be an integer (got {raw!r})") from None
+    if not -_SQLITE_MAX <= value <= _SQLITE_MAX:  # past SQLite's integers, a query would fail
+        raise BadParameter(f"{name} is out of range (got {raw!r})")
+    return value
+
+
+def epoch_ms(name: str) -> float | None:
+    """A time given in epoch milliseconds (what the API answers with), as epoch seconds."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw) / 1000
+    except ValueError:
+        raise BadParameter(f"{name} must be a time in epoch milliseconds (got {raw!r})") from None
+
+
+def choice(name: str, allowed: Sequence[str]) -> str | None:
+    raw = request.args.get(name) or None
+    if raw is not None and raw not in allowed:
+        raise BadParameter(f"{name} must be one of {', '.join(allowed)} (got {raw!r})")
+    return raw
+
+
+def error(status: int, message: str) -> Response:
+    """The one error shape (``HttpResponse.error``) as a quart response."""
+    return to_quart(HttpResponse.error(status, message))
+
+
+TRACING_OFF = (
+    'traces and logs are not recorded: "tracing": {"enabled": false} in motia.config.json (or MOTIA_TRACING)'
+)
+
+
+def endpoint(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+    """The endpoint answers 400 with the message of any ``BadParameter`` it raises, and 404 when it
+    needs traces or logs and they are not recorded."""
+
+    @wraps(handler)
+    async def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return await handler(*args, **kwargs)
+        except BadParameter as exc:
+            return error(400, str(exc))
+        except TracingOff:
+            return error(404, TRACING_OFF)
+
+    return wrapped

@@ -1,0 +1,62 @@
+"""What the running project is made of: steps, flows, streams (its runners: ``/__motia/runners``).
+
+    GET /__motia/steps                 {"steps": [...]}: every step, its config as written, language, file
+    GET /__motia/flows                 {"flows": [{"id", "name", "steps": [...], "edges": [...]}]}
+    GET /__motia/flows/<id>            one flow
+    GET /__motia/streams               {"streams": [{"name", "file", "groups": n}]}
+    GET /__motia/streams/<name>        {"name", "file", "groups": [{"groupId", "items": n}]}
+
+A stream's items are read with the realtime JSON reads (``/__motia/streams/<name>/<groupId>``).
+"""
+
+from __future__ import annotations
+
+from quart import Quart, Response
+
+from supervisor.core import flows, step_nodes
+from supervisor.http._backend import Backend
+from supervisor.http._params import endpoint, error
+from supervisor.http._quart import json_response
+
+
+def register_project(app: Quart, runtime: Backend) -> None:
+    @app.route("/__motia/steps", methods=["GET"])
+    @endpoint
+    async def list_steps() -> Response:
+        return json_response(200, {"steps": step_nodes(runtime.registry)})
+
+    @app.route("/__motia/flows", methods=["GET"])
+    @endpoint
+    async def list_flows() -> Response:
+        return json_response(200, {"flows": flows(runtime.registry)})
+
+    @app.route("/__motia/flows/<flow_id>", methods=["GET"])
+    @endpoint
+    async def one_flow(flow_id: str) -> Response:
+        found = next((flow for flow in flows(runtime.registry) if flow["id"] == flow_id), None)
+        if found is None:
+            return error(404, f"no flow {flow_id!r}: no loaded step names it in its flows")
+        return json_response(200, found)
+
+    @app.route("/__motia/streams", methods=["GET"])
+    @endpoint
+    async def list_streams() -> Response:
+        registry = runtime.registry
+        listed = []
+        for name in sorted(registry.streams):
+            groups = await runtime.realtime.streams.groups(name)
+            listed.append({"name": name, "file": registry.stream_sources[name].path, "groups": len(groups)})
+        return json_response(200, {"streams": listed})
+
+    @app.route("/__motia/streams/<name>", methods=["GET"])
+    @endpoint
+    async def one_stream(name: str) -> Response:
+        registry = runtime.registry
+        if name not in registry.streams:
+            known = ", ".join(sorted(registry.streams)) or "none"
+            return error(404, f"no stream {name!r} (streams: {known})")
+        groups = await runtime.realtime.streams.groups(name)
+        listed = [{"groupId": group, "items": size} for group, size in groups.items()]
+        return json_response(
+            200, {"name": name, "file": registry.stream_sources[name].path, "groups": listed}
+        )

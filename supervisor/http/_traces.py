@@ -1,0 +1,144 @@
+"""``/__motia/traces`` and ``/__motia/logs``: what the core recorded, paginated, and logs live (SSE).
+
+    GET /__motia/traces[?step=&status=&since=&until=&traceId=&limit=&cursor=]   newest first
+    GET /__motia/traces/<traceId>                                                spans and events
+    GET /__motia/logs[?level=&step=&traceId=&q=&since=&until=&limit=&before=&after=]
+    GET /__motia/logs/stream[?level=&step=&traceId=&q=]                          text/event-stream
+
+Times are epoch milliseconds, in and out. A live log stream sends each new matching line as an
+event ``log`` whose id is the line's; a client that reconnects with ``Last-Event-ID`` (or
+``?after=``) first gets the lines it missed, from the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import orjson
+from quart import Quart, Response, request
+
+from supervisor.http._params import (
+    BadParameter,
+    choice,
+    count,
+    endpoint,
+    epoch_ms,
+    error,
+    integer,
+    text,
+)
+from supervisor.http._quart import json_response
+from supervisor.storage import JsonObject
+from supervisor.tracing import (
+    LOG_LEVELS,
+    TRACE_STATUSES,
+    LogFollower,
+    LogQuery,
+    Recorder,
+    TraceQuery,
+    decode_cursor,
+    encode_cursor,
+)
+
+HEARTBEAT_S = 15.0
+RETRY_MS = 2000
+#: lines read from the store per round when a follower catches up
+CATCH_UP_PAGE = 500
+
+
+def register_traces(app: Quart, recorder: Recorder) -> None:
+    @app.route("/__motia/traces", methods=["GET"])
+    @endpoint
+    async def list_traces() -> Response:
+        cursor = text("cursor")
+        try:
+            before = decode_cursor(cursor) if cursor is not None else None
+        except ValueError:
+            raise BadParameter(f"cursor must be a nextCursor this endpoint gave (got {cursor!r})") from None
+        status = choice("status", TRACE_STATUSES)
+        query = TraceQuery(
+            step=text("step"),
+            status=status,  # type: ignore[arg-type]  # checked by choice()
+            since=epoch_ms("since"),
+            until=epoch_ms("until"),
+            trace_id=text("traceId"),
+            limit=count("limit", 50, 500),
+            before=before,
+        )
+        page = await recorder.traces(query)
+        return json_response(200, {"traces": page.traces, "nextCursor": encode_cursor(page.next_cursor)})
+
+    @app.route("/__motia/traces/<trace_id>", methods=["GET"])
+    @endpoint
+    async def one_trace(trace_id: str) -> Response:
+        trace = await recorder.trace(trace_id)
+        if trace is None:
+            return error(404, f"no trace {trace_id!r} (never recorded, or older than the retention)")
+        return json_response(200, trace)
+
+    @app.route("/__motia/logs", methods=["GET"])
+    @endpoint
+    async def list_logs() -> Response:
+        query = dataclasses.replace(
+            _log_filter(), limit=count("limit", 100, 1000), before=integer("before"), after=integer("after")
+        )
+        page = await recorder.logs(query)
+        return json_response(200, {"logs": page.logs, "nextCursor": page.next_cursor})
+
+    @app.route("/__motia/logs/stream", methods=["GET"])
+    @endpoint
+    async def follow_logs() -> Response:
+        query = _log_filter()
+        last_event_id = request.headers.get("last-event-id")
+        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else integer("after")
+        follower = recorder.follow(query)  # before the catch-up read: nothing falls in between
+        response = Response(
+            _log_events(recorder, follower, query, after),
+            content_type="text/event-stream; charset=utf-8",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        response.timeout = None  # open for as long as the client wants
+        return response
+
+
+def _log_filter() -> LogQuery:
+    return LogQuery(
+        level=choice("level", LOG_LEVELS),
+        step=text("step"),
+        trace_id=text("traceId"),
+        text=text("q"),
+        since=epoch_ms("since"),
+        until=epoch_ms("until"),
+    )
+
+
+async def _log_events(
+    recorder: Recorder, follower: LogFollower, query: LogQuery, after: int | None
+) -> AsyncIterator[bytes]:
+    last = after
+    try:
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        if after is not None:
+            while True:
+                page = await recorder.logs(dataclasses.replace(query, after=last, limit=CATCH_UP_PAGE))
+                if page.logs:
+                    yield b"".join(_event(line) for line in page.logs)
+                    last = page.logs[-1]["id"]
+                if len(page.logs) < CATCH_UP_PAGE:
+                    break
+        while not follower.closed:
+            lines = await follower.take(HEARTBEAT_S)
+            fresh = [line for line in lines if last is None or line["id"] > last]
+            if fresh:
+                yield b"".join(_event(line) for line in fresh)
+                last = fresh[-1]["id"]
+            elif not follower.closed:
+                yield b": heartbeat\n\n"
+        # Closed for falling behind (or at shutdown): EventSource reconnects with Last-Event-ID.
+    finally:
+        recorder.unfollow(follower)
+
+
+def _event(line: JsonObject) -> bytes:
+    return b"id: %d\nevent: log\ndata: %s\n\n" % (line["id"], orjson.dumps(line))

@@ -1,0 +1,45 @@
+"""The Workbench: one page for what the ``/__motia`` JSON API serves (flows, endpoints with a request
+form, traces with their timeline, logs, state, streams, dead letters, runners).
+
+    GET /__motia/workbench                 the page (also ``/`` when no api step owns it)
+    GET /__motia/workbench/assets/<name>   its script and style sheet
+
+Everything the page needs ships in the package (``supervisor/http/workbench/``): no CDN, no build
+step, no Node at run time. Api steps are served in front of quart, so a step on ``GET /`` wins.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quart import Quart, Response
+
+from supervisor.http._params import error
+
+ASSETS = Path(__file__).parent / "workbench"
+_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+
+
+def register_workbench(app: Quart) -> None:
+    # read once: the files are part of the installed package, and a fixed set (no path from a request
+    # ever reaches the file system)
+    files = {
+        path.name: (path.read_bytes(), f"{_TYPES[path.suffix]}; charset=utf-8")
+        for path in ASSETS.iterdir()
+        if path.suffix in _TYPES
+    }
+
+    def serve(name: str) -> Response:
+        body, content_type = files[name]
+        return Response(body, content_type=content_type, headers={"cache-control": "no-cache"})
+
+    @app.route("/", methods=["GET"])
+    @app.route("/__motia/workbench", methods=["GET"])
+    async def page() -> Response:
+        return serve("index.html")
+
+    @app.route("/__motia/workbench/assets/<name>", methods=["GET"])
+    async def asset(name: str) -> Response:
+        if name not in files or name == "index.html":
+            return error(404, f"no Workbench asset {name!r}")
+        return serve(name)

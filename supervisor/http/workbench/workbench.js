@@ -1,0 +1,1103 @@
+// The Motia Workbench: one page over the /__motia JSON API. Plain modules, no build step, no CDN.
+// Each panel renders into <main> and returns a function that stops what it started (timers,
+// EventSources) when another panel opens.
+
+const API = '/__motia'
+const LANG_SHORT = { typescript: 'TS', javascript: 'JS', python: 'PY' }
+
+// ---------------------------------------------------------------- helpers
+
+function h(tag, props, ...children) {
+  const el = document.createElement(tag)
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === null || value === undefined || value === false) continue
+    if (key.startsWith('on')) el.addEventListener(key.slice(2), value)
+    else if (key === 'class') el.className = value
+    else if (key === 'value') el.value = value
+    else el.setAttribute(key, value === true ? '' : String(value))
+  }
+  append(el, children)
+  return el
+}
+
+function fill(el, ...children) {
+  el.replaceChildren()
+  return append(el, children)
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue
+    el.append(child instanceof Node ? child : String(child))
+  }
+  return el
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg'
+function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG_NS, tag)
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined) continue
+    if (key.startsWith('on')) el.addEventListener(key.slice(2), value)
+    else el.setAttribute(key, String(value))
+  }
+  for (const child of children.flat()) if (child !== null && child !== undefined) el.append(child)
+  return el
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.message ? body.message : `HTTP ${status}`)
+    this.status = status
+    this.body = body
+  }
+}
+
+async function api(path, options) {
+  const response = await fetch(API + path, options)
+  const text = await response.text()
+  let body = null
+  try {
+    body = text ? JSON.parse(text) : null
+  } catch {
+    body = text
+  }
+  if (!response.ok) throw new ApiError(response.status, body)
+  return body
+}
+
+function query(params) {
+  const search = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== '') search.set(key, value)
+  }
+  const text = search.toString()
+  return text ? `?${text}` : ''
+}
+
+function jsonBlock(value, extraClass) {
+  return h('pre', { class: `json ${extraClass || ''}` }, JSON.stringify(value, null, 2))
+}
+
+function clock(ms) {
+  const date = new Date(ms)
+  return date.toLocaleTimeString([], { hour12: false }) + '.' + String(date.getMilliseconds()).padStart(3, '0')
+}
+
+function duration(ms) {
+  if (ms === null || ms === undefined) return '…'
+  if (ms < 1) return `${ms.toFixed(2)} ms`
+  if (ms < 1000) return `${ms.toFixed(1)} ms`
+  return `${(ms / 1000).toFixed(2)} s`
+}
+
+function badge(text, kind) {
+  return h('span', { class: `badge ${kind || text}` }, text)
+}
+
+function langBadge(language) {
+  return badge(LANG_SHORT[language] || language || '?', language)
+}
+
+function failure(root, error) {
+  fill(root, h('p', { class: 'error-text' }, `Could not load: ${error.message}`))
+}
+
+function every(ms, fn) {
+  let stopped = false
+  let timer = null
+  const tick = async () => {
+    if (stopped) return
+    try {
+      await fn()
+    } catch (error) {
+      console.warn('refresh failed', error)
+    }
+    if (!stopped) timer = setTimeout(tick, ms)
+  }
+  timer = setTimeout(tick, ms)
+  return () => {
+    stopped = true
+    clearTimeout(timer)
+  }
+}
+
+// ---------------------------------------------------------------- flows
+
+// A layered layout (longest path from the entry points, then a few barycentre sweeps to untangle
+// each layer), top to bottom. Edges that go back up (cycles) curve around the right side.
+const NODE_W = 200
+const NODE_H = 62
+const GAP_X = 36
+const GAP_Y = 74
+const MARGIN = 24
+
+function layoutFlow(flow) {
+  const ids = flow.steps.map((step) => step.name)
+  const out = new Map(ids.map((id) => [id, []]))
+  const incoming = new Map(ids.map((id) => [id, []]))
+  for (const edge of flow.edges) {
+    if (edge.source === edge.target || !out.has(edge.source) || !out.has(edge.target)) continue
+    out.get(edge.source).push(edge.target)
+    incoming.get(edge.target).push(edge.source)
+  }
+  // break cycles: edges back to a node still on the DFS stack do not rank
+  const state = new Map()
+  const forward = new Map(ids.map((id) => [id, []]))
+  const visit = (node) => {
+    state.set(node, 1)
+    for (const next of out.get(node)) {
+      if (state.get(next) === 1) continue
+      forward.get(node).push(next)
+      if (!state.has(next)) visit(next)
+    }
+    state.set(node, 2)
+  }
+  const typeOrder = { api: 0, cron: 1, event: 2, noop: 3 }
+  const byType = [...flow.steps].sort((a, b) => (typeOrder[a.type] ?? 9) - (typeOrder[b.type] ?? 9))
+  for (const step of byType) if (!incoming.get(step.name).length && !state.has(step.name)) visit(step.name)
+  for (const step of byType) if (!state.has(step.name)) visit(step.name)
+
+  const indegree = new Map(ids.map((id) => [id, 0]))
+  for (const targets of forward.values()) for (const t of targets) indegree.set(t, indegree.get(t) + 1)
+  const rank = new Map(ids.map((id) => [id, 0]))
+  const ready = ids.filter((id) => indegree.get(id) === 0)
+  while (ready.length) {
+    const node = ready.shift()
+    for (const next of forward.get(node)) {
+      rank.set(next, Math.max(rank.get(next), rank.get(node) + 1))
+      indegree.set(next, indegree.get(next) - 1)
+      if (indegree.get(next) === 0) ready.push(next)
+    }
+  }
+  // a node only fed by others sits right above the first one it feeds when that is lower
+  const layers = []
+  for (const id of byType.map((step) => step.name)) {
+    const r = rank.get(id)
+    ;(layers[r] ||= []).push(id)
+  }
+  const position = new Map()
+  const place = () => layers.forEach((layer) => layer.forEach((id, index) => position.set(id, index)))
+  place()
+  const barycentre = (id, neighbours) => {
+    const known = neighbours.filter((n) => position.has(n))
+    if (!known.length) return position.get(id)
+    return known.reduce((sum, n) => sum + position.get(n), 0) / known.length
+  }
+  for (let sweep = 0; sweep < 6; sweep++) {
+    const down = sweep % 2 === 0
+    const order = down ? layers.slice(1) : layers.slice(0, -1).reverse()
+    for (const layer of order) {
+      const keys = new Map(layer.map((id) => [id, barycentre(id, down ? incoming.get(id) : out.get(id))]))
+      layer.sort((a, b) => keys.get(a) - keys.get(b))
+      layer.forEach((id, index) => position.set(id, index))
+    }
+  }
+  const widest = Math.max(1, ...layers.map((layer) => layer.length))
+  const width = MARGIN * 2 + widest * NODE_W + (widest - 1) * GAP_X + 80
+  const coords = new Map()
+  layers.forEach((layer, r) => {
+    const rowWidth = layer.length * NODE_W + (layer.length - 1) * GAP_X
+    const left = MARGIN + (width - 80 - MARGIN * 2 - rowWidth) / 2
+    layer.forEach((id, index) => {
+      coords.set(id, { x: left + index * (NODE_W + GAP_X), y: MARGIN + r * (NODE_H + GAP_Y), rank: r })
+    })
+  })
+  const height = MARGIN * 2 + layers.length * NODE_H + Math.max(0, layers.length - 1) * GAP_Y
+  return { coords, width, height }
+}
+
+function nodeSubtitle(step) {
+  if (step.type === 'api') return `${step.method} ${step.path}`
+  if (step.type === 'cron') return step.cron || ''
+  if (step.type === 'event') return (step.subscribes || []).join(', ')
+  return (step.virtualSubscribes || []).join(', ')
+}
+
+function truncate(text, length) {
+  return text.length > length ? text.slice(0, length - 1) + '…' : text
+}
+
+function drawFlow(flow, layout, onSelect) {
+  const { coords, width, height } = layout
+  const edges = s('g')
+  const nodes = s('g')
+  const svgEl = s(
+    'svg',
+    { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `flow ${flow.name}` },
+    s('defs', {}, marker('arrow', '#8c95a6'), marker('arrow-conditional', '#ae3ec9')),
+    edges,
+    nodes,
+  )
+  const seen = new Map()
+  const fanOut = new Map()
+  const fanIn = new Map()
+  for (const edge of flow.edges) {
+    fanOut.set(edge.source, (fanOut.get(edge.source) || 0) + 1)
+    fanIn.set(edge.target, (fanIn.get(edge.target) || 0) + 1)
+  }
+  for (const edge of flow.edges) {
+    const from = coords.get(edge.source)
+    const to = coords.get(edge.target)
+    if (!from || !to) continue
+    const pair = `${edge.source}->${edge.target}`
+    const offset = (seen.get(pair) || 0) * 14
+    seen.set(pair, (seen.get(pair) || 0) + 1)
+    let d
+    let labelX
+    let labelY
+    if (to.rank > from.rank) {
+      const x1 = from.x + NODE_W / 2 + offset
+      const y1 = from.y + NODE_H
+      const x2 = to.x + NODE_W / 2 + offset
+      const y2 = to.y
+      const bend = (y2 - y1) / 2
+      d = `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2 - 2}`
+      // the label where its edge is alone: near the target when the source fans out, near the
+      // source when many edges meet at the target
+      const t = fanIn.get(edge.target) > 1 ? 0.22 : fanOut.get(edge.source) > 1 ? 0.78 : 0.5
+      const u = 1 - t
+      labelX = u * u * u * x1 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t * t * t * x2
+      labelY = u * u * u * y1 + 3 * u * u * t * (y1 + bend) + 3 * u * t * t * (y2 - bend) + t * t * t * y2
+    } else {
+      // back (or sideways) edge: around the right side
+      const x1 = from.x + NODE_W
+      const y1 = from.y + NODE_H / 2 + offset
+      const x2 = to.x + NODE_W
+      const y2 = to.y + NODE_H / 2 - offset
+      const reach = Math.max(x1, x2) + 50 + offset
+      d = `M${x1},${y1} C${reach},${y1} ${reach},${y2} ${x2 + 2},${y2}`
+      labelX = reach - 10
+      labelY = (y1 + y2) / 2
+    }
+    const text = edge.label || edge.topic
+    const classes = ['edge', edge.virtual ? 'virtual' : '', edge.conditional ? 'conditional' : ''].join(' ')
+    const label = truncate(edge.conditional ? `${text}?` : text, 28)
+    const labelWidth = label.length * 6 + 8
+    edges.append(
+      s(
+        'g',
+        { class: classes, 'data-edge': edge.id },
+        s('title', {}, `${edge.source} → ${edge.target}: ${edge.topic}${edge.virtual ? ' (virtual)' : ''}`),
+        s('path', { d, 'marker-end': `url(#${edge.conditional ? 'arrow-conditional' : 'arrow'})` }),
+        s('rect', { x: labelX - labelWidth / 2, y: labelY - 9, width: labelWidth, height: 16, rx: 3 }),
+        s('text', { x: labelX, y: labelY + 3, 'text-anchor': 'middle' }, label),
+      ),
+    )
+  }
+  for (const step of flow.steps) {
+    const at = coords.get(step.name)
+    const group = s(
+      'g',
+      {
+        class: `node type-${step.type}`,
+        'data-step': step.name,
+        transform: `translate(${at.x},${at.y})`,
+        tabindex: 0,
+        onclick: () => onSelect(step),
+        onkeydown: (event) => event.key === 'Enter' && onSelect(step),
+      },
+      s('rect', { width: NODE_W, height: NODE_H, rx: 8 }),
+      s('text', { class: 'kind', x: 10, y: 16 }, step.type.toUpperCase()),
+      s('text', { class: `lang ${step.language}`, x: NODE_W - 10, y: 16, 'text-anchor': 'end' }, LANG_SHORT[step.language] || step.language),
+      s('text', { class: 'title', x: 10, y: 35 }, truncate(step.name, 26)),
+      s('text', { class: 'sub', x: 10, y: 52 }, truncate(nodeSubtitle(step), 32)),
+      s('title', {}, `${step.name} (${step.type}, ${step.language}) ${step.file}`),
+    )
+    nodes.append(group)
+  }
+  return svgEl
+}
+
+function marker(id, color) {
+  return s(
+    'marker',
+    { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+    s('path', { d: 'M0,0 L10,5 L0,10 z', fill: color }),
+  )
+}
+
+function stepDetail(step) {
+  const { id, name, type, language, file, description, flows, ...config } = step
+  return h(
+    'div',
+    { class: 'card', 'data-detail': name },
+    h('h3', {}, name, ' ', langBadge(language)),
+    description ? h('p', {}, description) : null,
+    h(
+      'dl',
+      { class: 'kv' },
+      h('dt', {}, 'type'),
+      h('dd', {}, type),
+      h('dt', {}, 'file'),
+      h('dd', {}, h('code', {}, file)),
+      h('dt', {}, 'flows'),
+      h('dd', {}, (flows || []).join(', ')),
+    ),
+    type === 'api' ? h('p', {}, h('a', { href: `#/endpoints/${encodeURIComponent(name)}` }, 'Try it in Endpoints →')) : null,
+    h('h3', {}, 'Config'),
+    jsonBlock(config),
+  )
+}
+
+async function flowsPanel(root, flowId) {
+  const { flows } = await api('/flows')
+  if (!flows.length) {
+    root.append(h('p', { class: 'empty' }, 'No step names a flow (the "flows" field of a step config).'))
+    return null
+  }
+  const flow = flows.find((f) => f.id === flowId) || flows[0]
+  const detail = h('div', {}, h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.'))
+  let selected = null
+  const layout = layoutFlow(flow)
+  const diagram = drawFlow(flow, layout, (step) => {
+    if (selected) selected.classList.remove('selected')
+    selected = diagram.querySelector(`[data-step="${CSS.escape(step.name)}"]`)
+    selected.classList.add('selected')
+    fill(detail, stepDetail(step))
+  })
+  root.append(
+    h('h2', {}, 'Flows'),
+    h(
+      'div',
+      { class: 'flow-tabs' },
+      flows.map((f) => h('a', { href: `#/flows/${encodeURIComponent(f.id)}`, class: f.id === flow.id ? 'active' : '' }, `${f.name} (${f.steps.length})`)),
+    ),
+    h(
+      'div',
+      { class: 'flow-layout' },
+      h('div', {}, h('div', { class: 'diagram' }, diagram), legend()),
+      detail,
+    ),
+  )
+  // Nodes light up as traces run through them: the newest traces' steps, whenever a trace changes.
+  let since = Date.now()
+  let recorded = true
+  return every(1000, async () => {
+    if (!recorded) return
+    const { traces } = await api(`/traces${query({ limit: 20 })}`).catch((error) => {
+      if (error.status === 404) recorded = false // tracing is off
+      return { traces: [] }
+    })
+    const fresh = traces.filter((trace) => trace.updatedAt > since)
+    if (!fresh.length) return
+    since = Math.max(...fresh.map((trace) => trace.updatedAt))
+    for (const trace of fresh) {
+      for (const step of trace.steps) {
+        const node = diagram.querySelector(`[data-step="${CSS.escape(step.name)}"]`)
+        if (!node) continue
+        node.classList.add('lit')
+        setTimeout(() => node.classList.remove('lit'), 1500)
+      }
+    }
+  })
+}
+
+function legend() {
+  return h(
+    'div',
+    { class: 'legend' },
+    h('span', {}, '■ api (blue) · event (green) · cron (orange) · noop (grey, dashed)'),
+    h('span', {}, '— topic · - - virtual · purple: conditional'),
+  )
+}
+
+// ---------------------------------------------------------------- endpoints
+
+function exampleOf(schema, depth = 0) {
+  if (!schema || typeof schema !== 'object' || depth > 8) return null
+  if ('example' in schema) return schema.example
+  if ('default' in schema) return schema.default
+  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0]
+  if ('const' in schema) return schema.const
+  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0]
+  const choice = schema.anyOf || schema.oneOf
+  if (Array.isArray(choice) && choice.length) {
+    return exampleOf(choice.find((option) => option.type !== 'null') || choice[0], depth + 1)
+  }
+  if (Array.isArray(schema.allOf) && schema.allOf.length) {
+    return Object.assign({}, ...schema.allOf.map((part) => exampleOf(part, depth + 1) || {}))
+  }
+  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type
+  if (type === 'object' || schema.properties) {
+    const result = {}
+    const required = new Set(schema.required || Object.keys(schema.properties || {}))
+    for (const [key, value] of Object.entries(schema.properties || {})) {
+      if (required.has(key)) result[key] = exampleOf(value, depth + 1)
+    }
+    return result
+  }
+  if (type === 'array') {
+    const item = exampleOf(schema.items, depth + 1)
+    return item === null ? [] : [item]
+  }
+  if (type === 'string') {
+    if (schema.format === 'email') return 'user@example.com'
+    if (schema.format === 'date-time') return new Date().toISOString()
+    if (schema.format === 'date') return new Date().toISOString().slice(0, 10)
+    if (schema.format === 'uri' || schema.format === 'url') return 'https://example.com'
+    if (schema.format === 'uuid') return crypto.randomUUID()
+    const text = 'string'
+    return schema.minLength > text.length ? text.padEnd(schema.minLength, 'x') : text
+  }
+  if (type === 'integer' || type === 'number') {
+    if (typeof schema.minimum === 'number') return schema.minimum
+    if (typeof schema.exclusiveMinimum === 'number') return schema.exclusiveMinimum + 1
+    return 0
+  }
+  if (type === 'boolean') return false
+  return null
+}
+
+function pathParams(path) {
+  return [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1])
+}
+
+function parseHeaders(text) {
+  const headers = {}
+  for (const line of text.split('\n')) {
+    const at = line.indexOf(':')
+    if (at > 0) headers[line.slice(0, at).trim()] = line.slice(at + 1).trim()
+  }
+  return headers
+}
+
+async function endpointsPanel(root, selectedName) {
+  const { steps } = await api('/steps')
+  const endpoints = steps
+    .filter((step) => step.type === 'api')
+    .sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))
+  if (!endpoints.length) {
+    root.append(h('p', { class: 'empty' }, 'No api step is loaded.'))
+    return null
+  }
+  let selected = endpoints.find((step) => step.name === selectedName) || endpoints[0]
+  const list = h('ul', { class: 'list', 'aria-label': 'endpoints' })
+  const filter = h('input', { type: 'search', placeholder: 'filter by path or name', 'aria-label': 'filter endpoints' })
+  const form = h('div', {})
+  let cleanup = null
+  const renderList = () => {
+    const text = filter.value.toLowerCase()
+    fill(list, 
+      ...endpoints
+        .filter((step) => !text || `${step.method} ${step.path} ${step.name}`.toLowerCase().includes(text))
+        .map((step) =>
+          h(
+            'li',
+            {
+              class: step === selected ? 'selected' : '',
+              'data-endpoint': `${step.method} ${step.path}`,
+              onclick: () => {
+                selected = step
+                history.replaceState(null, '', `#/endpoints/${encodeURIComponent(step.name)}`)
+                renderList()
+                renderForm()
+              },
+            },
+            h('span', { class: `method ${step.method}` }, step.method),
+            h('span', {}, step.path),
+            h('span', { class: 'muted' }, step.name),
+          ),
+        ),
+    )
+  }
+  const renderForm = () => {
+    if (cleanup) cleanup()
+    cleanup = null
+    fill(form, ...endpointForm(selected, (stop) => (cleanup = stop)))
+  }
+  filter.addEventListener('input', renderList)
+  root.append(h('h2', {}, 'Endpoints'), h('div', { class: 'split' }, h('div', { class: 'card' }, filter, list), form))
+  renderList()
+  renderForm()
+  return () => cleanup && cleanup()
+}
+
+function endpointForm(step, onStreams) {
+  const params = pathParams(step.path)
+  const paramInputs = params.map((name) => h('input', { name, 'data-path-param': name, placeholder: name }))
+  const declared = (step.queryParams || []).map((param) => (typeof param === 'string' ? { name: param } : param))
+  const queryInputs = declared.map((param) => h('input', { 'data-query-param': param.name, placeholder: param.description || '' }))
+  const extraQuery = h('input', { name: 'query', placeholder: 'a=1&b=2' })
+  const hasBody = !['GET', 'HEAD'].includes(step.method)
+  const headers = h('textarea', { rows: 2, name: 'headers', 'aria-label': 'headers' }, hasBody ? 'content-type: application/json' : '')
+  const body = h(
+    'textarea',
+    { rows: 8, name: 'body', 'aria-label': 'body' },
+    hasBody ? JSON.stringify(exampleOf(step.bodySchema) ?? {}, null, 2) : '',
+  )
+  const response = h('div', { class: 'response' })
+  const send = h('button', { type: 'submit' }, 'Send')
+  const submit = async (event) => {
+    event.preventDefault()
+    let path = step.path
+    for (const input of paramInputs) path = path.replace(`:${input.name}`, encodeURIComponent(input.value))
+    const search = new URLSearchParams(extraQuery.value)
+    for (const input of queryInputs) if (input.value) search.set(input.dataset.queryParam, input.value)
+    const url = path + (search.toString() ? `?${search}` : '')
+    send.disabled = true
+    const started = performance.now()
+    try {
+      const answer = await fetch(url, { method: step.method, headers: parseHeaders(headers.value), body: hasBody ? body.value : undefined })
+      const text = await answer.text()
+      const took = performance.now() - started
+      let parsed = text
+      try {
+        parsed = text ? JSON.parse(text) : ''
+      } catch {}
+      const traceId = answer.headers.get('x-trace-id')
+      const streams = h('div', {})
+      fill(response, 
+        h(
+          'div',
+          { class: 'status-line' },
+          h('strong', { 'data-status': answer.status }, `${answer.status} ${answer.statusText}`),
+          h('span', { class: 'muted', 'data-time': '' }, duration(took)),
+          traceId ? h('a', { href: `#/traces/${traceId}`, 'data-trace-link': traceId }, `trace ${traceId.slice(-8)} →`) : null,
+        ),
+        h('h3', {}, 'Headers'),
+        h('table', {}, [...answer.headers].map(([name, value]) => h('tr', {}, h('td', {}, name), h('td', {}, value)))),
+        h('h3', {}, 'Body'),
+        typeof parsed === 'string' ? h('pre', { class: 'json', 'data-body': '' }, parsed) : jsonBlock(parsed, 'response-body'),
+        streams,
+      )
+      onStreams(await followStreams(streams, parsed, traceId))
+    } catch (error) {
+      fill(response, h('p', { class: 'error-text' }, String(error)))
+    } finally {
+      send.disabled = false
+    }
+  }
+  return [
+    h(
+      'div',
+      { class: 'card' },
+      h('h3', {}, h('span', { class: `method ${step.method}` }, step.method), ' ', step.path, ' ', langBadge(step.language)),
+      step.description ? h('p', {}, step.description) : null,
+      h('p', { class: 'muted' }, step.name, ' · ', h('code', {}, step.file)),
+      h(
+        'form',
+        { onsubmit: submit, 'aria-label': 'request' },
+        params.length ? h('h3', {}, 'Path parameters') : null,
+        params.map((name, index) => h('label', { class: 'field' }, h('span', {}, name), paramInputs[index])),
+        h('h3', {}, 'Query'),
+        declared.map((param, index) => h('label', { class: 'field' }, h('span', {}, param.name), queryInputs[index])),
+        h('label', { class: 'field' }, h('span', {}, 'more query parameters'), extraQuery),
+        h('h3', {}, 'Headers'),
+        headers,
+        hasBody ? [h('h3', {}, 'Body (JSON)'), body] : null,
+        h('p', {}, send),
+      ),
+      response,
+      step.bodySchema ? [h('h3', {}, 'Body schema'), jsonBlock(step.bodySchema)] : null,
+      step.responseSchema ? [h('h3', {}, 'Response schema'), jsonBlock(step.responseSchema)] : null,
+    ),
+  ]
+}
+
+function findMarkers(value, found = [], depth = 0) {
+  if (!value || typeof value !== 'object' || depth > 4) return found
+  if (value.__motia && value.__motia.streamName) found.push(value.__motia)
+  for (const child of Array.isArray(value) ? value : Object.values(value)) findMarkers(child, found, depth + 1)
+  return found
+}
+
+// The live updates of what the answer points at: a stream item it returned (its __motia marker), and
+// every stream's group named by the request's trace id (where steps report a request's progress).
+async function followStreams(container, body, traceId) {
+  const rooms = findMarkers(body).map((m) => `${m.streamName}/${m.groupId}/${m.id}`)
+  if (traceId) {
+    try {
+      const { streams } = await api('/streams')
+      for (const stream of streams) rooms.push(`${stream.name}/${traceId}`)
+    } catch {}
+  }
+  if (!rooms.length) return null
+  const list = h('div', { class: 'logs', 'data-stream-updates': '' })
+  container.append(h('h3', {}, 'Stream updates'), list)
+  const sources = rooms.map((room) => {
+    const source = new EventSource(`${API}/sse/${room.split('/').map(encodeURIComponent).join('/')}`)
+    const show = (kind) => (event) => {
+      let data = event.data
+      try {
+        data = JSON.parse(event.data)
+      } catch {}
+      if (kind === 'sync' && Array.isArray(data.data) && !data.data.length) return
+      list.append(h('div', { class: 'line', 'data-stream-event': kind }, h('span', {}, clock(Date.now())), badge(kind, 'info'), h('span', {}, room.split('/')[0]), h('span', {}, ''), h('span', { class: 'message' }, JSON.stringify(data.event ?? data.data ?? data))))
+    }
+    for (const kind of ['sync', 'create', 'update', 'delete', 'event']) source.addEventListener(kind, show(kind))
+    return source
+  })
+  return () => sources.forEach((source) => source.close())
+}
+
+// ---------------------------------------------------------------- traces
+
+async function tracesPanel(root, traceId) {
+  return traceId ? traceDetail(root, traceId) : traceList(root)
+}
+
+function entryText(trace) {
+  const entry = trace.entry
+  if (!entry) return '—'
+  if (entry.type === 'api') return `${entry.method || ''} ${entry.path || entry.step}`
+  if (entry.type === 'cron') return `cron ${entry.step}`
+  return `emit ${entry.topic}`
+}
+
+async function traceList(root) {
+  const { steps } = await api('/steps')
+  const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
+  const statusFilter = h('select', { 'aria-label': 'status' }, ['', 'running', 'ok', 'error'].map((status) => h('option', { value: status }, status || 'any status')))
+  const idFilter = h('input', { type: 'search', placeholder: 'trace id (any part)', 'aria-label': 'trace id' })
+  const body = h('tbody', {})
+  const more = h('button', { class: 'secondary', hidden: true }, 'Older traces')
+  let cursor = null
+  let rows = []
+  const filters = () => ({ step: stepFilter.value, status: statusFilter.value, traceId: idFilter.value.trim() })
+  const row = (trace) =>
+    h(
+      'tr',
+      { class: 'clickable', 'data-trace': trace.traceId, onclick: () => (location.hash = `#/traces/${trace.traceId}`) },
+      h('td', {}, clock(trace.startedAt)),
+      h('td', {}, entryText(trace)),
+      h('td', {}, trace.steps.map((step) => [h('span', {}, step.name, ' '), langBadge(step.language), ' '])),
+      h('td', {}, badge(trace.status)),
+      h('td', {}, duration(trace.durationMs)),
+      h('td', {}, trace.spanCount),
+      h('td', { class: 'muted' }, h('code', {}, trace.traceId.slice(-8))),
+    )
+  const load = async () => {
+    const page = await api(`/traces${query({ ...filters(), limit: 50 })}`)
+    rows = page.traces
+    cursor = page.nextCursor
+    fill(body, ...rows.map(row))
+    more.hidden = !cursor
+    if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No trace yet: call an endpoint.')))
+  }
+  more.addEventListener('click', async () => {
+    const page = await api(`/traces${query({ ...filters(), limit: 50, cursor })}`)
+    cursor = page.nextCursor
+    rows = rows.concat(page.traces)
+    body.append(...page.traces.map(row))
+    more.hidden = !cursor
+  })
+  for (const input of [stepFilter, statusFilter]) input.addEventListener('change', load)
+  idFilter.addEventListener('input', load)
+  root.append(
+    h('h2', {}, 'Traces'),
+    h('div', { class: 'toolbar' }, stepFilter, statusFilter, idFilter),
+    h(
+      'div',
+      { class: 'card' },
+      h('table', { 'aria-label': 'traces' }, h('thead', {}, h('tr', {}, ['started', 'entry', 'steps', 'status', 'duration', 'spans', 'id'].map((c) => h('th', {}, c)))), body),
+      h('p', {}, more),
+    ),
+  )
+  await load()
+  // Live: the newest page again, unless the user paged back.
+  return every(2000, async () => {
+    if (rows.length > 50) return
+    await load()
+  })
+}
+
+function eventSummary(event) {
+  if (event.type === 'log') return event.message
+  if (event.type === 'emit') return `${event.topic} → ${(event.deliveries || []).map((d) => d.step).join(', ') || 'no subscriber'}`
+  if (event.type === 'state') return `${event.name} ${event.group}${event.key ? '/' + event.key : ''}${event.size ? ` (${event.size} B)` : ''}`
+  if (event.type === 'stream') return `${event.name} ${[event.stream, event.group, event.itemId].filter(Boolean).join('/')}`
+  if (event.type === 'delivery') return `${event.name} ${event.topic} (attempt ${event.attempt})${event.error ? ': ' + event.error : ''}`
+  return event.name || event.type
+}
+
+async function traceDetail(root, traceId) {
+  const container = h('div', {})
+  root.append(h('p', {}, h('a', { href: '#/traces' }, '← all traces')), container)
+  let detail = null
+  const render = (trace) => {
+    const start = trace.startedAt
+    const ends = trace.spans.map((span) => span.endedAt ?? Date.now()).concat(trace.events.map((e) => e.time))
+    const total = Math.max(1, Math.max(start + 1, ...ends) - start)
+    const pct = (time) => `${((time - start) / total) * 100}%`
+    detail ||= h('div', { class: 'detail' })
+    const show = (title, value, stack) => {
+      fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? h('pre', { class: 'json stack' }, stack) : null, jsonBlock(value)))
+    }
+    const gantt = h('div', { class: 'gantt', 'aria-label': 'timeline' })
+    gantt.append(h('div', {}), h('div', { class: 'axis' }, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, duration(f * total)))))
+    for (const span of trace.spans) {
+      const failed = span.status === 'error' || span.status === 'lost'
+      const track = h('div', { class: 'track' })
+      const end = span.endedAt ?? Date.now()
+      track.append(
+        h('div', {
+          class: `bar ${span.status}`,
+          'data-span': span.spanId,
+          style: `left:${pct(span.startedAt)};width:calc(${((end - span.startedAt) / total) * 100}% + 3px)`,
+          title: `${span.step}: ${duration(span.durationMs)} (${span.status})`,
+          onclick: () => show(`${span.step} (attempt ${span.attempt})`, span, span.error && span.error.stack),
+        }),
+      )
+      for (const event of trace.events.filter((e) => e.spanId === span.spanId)) {
+        track.append(
+          h('div', {
+            class: `tick ${event.type}`,
+            'data-event': event.type,
+            style: `left:${pct(event.time)}`,
+            title: `${event.type}: ${eventSummary(event)}`,
+            onclick: () => show(`${event.type}: ${event.name || ''}`, event),
+          }),
+        )
+      }
+      gantt.append(
+        h(
+          'div',
+          { class: `label ${failed ? 'failed' : ''}`, 'data-span-label': span.step },
+          badge(span.status),
+          h('span', {}, span.step),
+          langBadge(span.language),
+          span.attempt > 1 ? h('span', { class: 'muted' }, `#${span.attempt}`) : null,
+        ),
+        track,
+      )
+    }
+    const failures = trace.spans.filter((span) => span.error)
+    fill(container, 
+      h('h2', {}, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status)),
+      h('p', { class: 'muted' }, `${entryText(trace)} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${trace.spanCount} span(s)`),
+      h('div', { class: 'card' }, gantt, h('div', { class: 'legend' }, 'ticks: ', ['log', 'state', 'stream', 'emit', 'delivery'].map((t) => h('span', { class: `tick-key ${t}` }, t)))),
+      failures.map((span) =>
+        h('div', { class: 'card detail', 'data-failure': span.step }, h('h3', { class: 'error-text' }, `${span.step} failed (attempt ${span.attempt}): ${span.error.name}: ${span.error.message}`), span.error.location ? h('p', {}, h('code', {}, `${span.error.location.file}:${span.error.location.line}`)) : null, span.error.stack ? h('pre', { class: 'json stack' }, span.error.stack) : null),
+      ),
+      detail,
+      h('h3', {}, 'Operations and log lines'),
+      h(
+        'div',
+        { class: 'card' },
+        h(
+          'table',
+          { 'aria-label': 'events' },
+          h('thead', {}, h('tr', {}, ['+ms', 'step', 'type', 'what'].map((c) => h('th', {}, c)))),
+          h(
+            'tbody',
+            {},
+            trace.events.map((event) =>
+              h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => show(`${event.type}: ${event.name || ''}`, event) }, h('td', {}, (event.time - start).toFixed(1)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event))),
+            ),
+          ),
+        ),
+      ),
+    )
+  }
+  let trace
+  try {
+    trace = await api(`/traces/${encodeURIComponent(traceId)}`)
+  } catch (error) {
+    if (error.status !== 404) throw error
+    fill(container, h('p', { class: 'empty' }, `No trace ${traceId} (yet): it appears once its first record is written.`))
+  }
+  if (trace) render(trace)
+  let last = trace ? JSON.stringify(trace) : ''
+  return every(1000, async () => {
+    if (trace && trace.status !== 'running' && Date.now() - trace.updatedAt > 30000) return
+    const fresh = await api(`/traces/${encodeURIComponent(traceId)}`).catch(() => null)
+    if (!fresh) return
+    const text = JSON.stringify(fresh)
+    if (text !== last) {
+      last = text
+      trace = fresh
+      render(fresh)
+    }
+  })
+}
+
+// ---------------------------------------------------------------- logs
+
+async function logsPanel(root) {
+  const level = h('select', { 'aria-label': 'level' }, ['debug', 'info', 'warn', 'error'].map((l) => h('option', { value: l, selected: l === 'info' }, l)))
+  const step = h('input', { type: 'search', placeholder: 'step', 'aria-label': 'step' })
+  const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id' })
+  const text = h('input', { type: 'search', placeholder: 'text', 'aria-label': 'text' })
+  const lines = h('div', { class: 'logs', 'aria-label': 'log lines' })
+  const status = h('span', { class: 'muted' })
+  let source = null
+  const line = (entry) => {
+    const row = h(
+      'div',
+      { class: `line level-${entry.level}`, 'data-log': entry.id },
+      h('span', { class: 'muted' }, clock(entry.time)),
+      h('span', {}, badge(entry.level)),
+      h('span', {}, entry.step || (entry.runner ? `(${entry.runner})` : '')),
+      h('span', {}, entry.traceId ? h('a', { href: `#/traces/${entry.traceId}`, 'data-trace-link': entry.traceId, onclick: (e) => e.stopPropagation() }, entry.traceId.slice(-8)) : ''),
+      h('span', { class: 'message' }, entry.message),
+    )
+    row.addEventListener('click', () => {
+      const open = row.querySelector('.meta')
+      if (open) open.remove()
+      else row.append(h('div', { class: 'meta' }, jsonBlock(entry)))
+    })
+    return row
+  }
+  const add = (entries) => {
+    const atBottom = lines.scrollHeight - lines.scrollTop - lines.clientHeight < 40
+    lines.append(...entries.map(line))
+    while (lines.childElementCount > 2000) lines.firstElementChild.remove()
+    if (atBottom) lines.scrollTop = lines.scrollHeight
+  }
+  const start = async () => {
+    if (source) source.close()
+    const filters = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
+    const { logs } = await api(`/logs${query({ ...filters, limit: 200 })}`)
+    fill(lines)
+    add(logs.reverse())
+    const after = logs.length ? logs[logs.length - 1].id : null
+    source = new EventSource(`${API}/logs/stream${query({ ...filters, after })}`)
+    source.addEventListener('open', () => (status.textContent = 'live'))
+    source.addEventListener('error', () => (status.textContent = 'reconnecting…'))
+    source.addEventListener('log', (event) => add([JSON.parse(event.data)]))
+  }
+  for (const input of [level]) input.addEventListener('change', start)
+  for (const input of [step, trace, text]) input.addEventListener('change', start)
+  root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, trace, text, status), lines)
+  await start()
+  return () => source && source.close()
+}
+
+// ---------------------------------------------------------------- state
+
+async function statePanel(root) {
+  const groups = h('ul', { class: 'list', 'aria-label': 'state groups' })
+  const items = h('div', {})
+  let selected = null
+  let editing = false
+  const loadGroups = async () => {
+    const { groups: names } = await api('/state')
+    if (!selected && names.length) selected = names[0]
+    fill(groups, ...names.map((name) => h('li', { class: name === selected ? 'selected' : '', 'data-group': name, onclick: () => { selected = name; editing = false; loadGroups(); loadItems() } }, name)))
+    if (!names.length) groups.append(h('li', { class: 'muted' }, 'no state yet'))
+  }
+  const loadItems = async () => {
+    if (!selected) return fill(items)
+    const { items: values } = await api(`/state/items${query({ groupId: selected })}`)
+    fill(items, 
+      h('h3', {}, selected),
+      h('table', { 'aria-label': 'state items' }, h('thead', {}, h('tr', {}, h('th', {}, 'key'), h('th', {}, 'value'), h('th', {}, ''))), h('tbody', {}, values.map(({ key, value }) => itemRow(key, value)))),
+      addForm(),
+    )
+  }
+  const itemRow = (key, value) => {
+    const cell = h('td', {}, jsonBlock(value))
+    const edit = h('button', { class: 'secondary', 'data-edit': key }, 'Edit')
+    const remove = h('button', { class: 'danger', 'data-delete': key }, 'Delete')
+    edit.addEventListener('click', () => {
+      editing = true
+      const area = h('textarea', { rows: 6, 'data-value-of': key }, JSON.stringify(value, null, 2))
+      const message = h('span', { class: 'error-text' })
+      const save = h('button', { 'data-save': key }, 'Save')
+      save.addEventListener('click', async () => {
+        let parsed
+        try {
+          parsed = JSON.parse(area.value)
+        } catch (error) {
+          message.textContent = `not JSON: ${error.message}`
+          return
+        }
+        await api(`/state/item${query({ groupId: selected, key })}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(parsed) })
+        editing = false
+        await loadItems()
+      })
+      fill(cell, area, save, ' ', message)
+    })
+    remove.addEventListener('click', async () => {
+      await api(`/state/item${query({ groupId: selected, key })}`, { method: 'DELETE' })
+      await loadItems()
+    })
+    return h('tr', { 'data-key': key }, h('td', {}, h('code', {}, key)), cell, h('td', {}, edit, ' ', remove))
+  }
+  const addForm = () => {
+    const key = h('input', { placeholder: 'key', 'aria-label': 'new key' })
+    const value = h('input', { placeholder: 'JSON value', 'aria-label': 'new value' })
+    const message = h('span', { class: 'error-text' })
+    return h(
+      'form',
+      {
+        class: 'toolbar',
+        onsubmit: async (event) => {
+          event.preventDefault()
+          try {
+            await api(`/state/item${query({ groupId: selected, key: key.value })}`, { method: 'PUT', body: value.value || 'null' })
+            await loadItems()
+          } catch (error) {
+            message.textContent = error.message
+          }
+        },
+      },
+      key,
+      value,
+      h('button', { type: 'submit' }, 'Set'),
+      message,
+    )
+  }
+  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groups), h('div', { class: 'card' }, items)))
+  await loadGroups()
+  await loadItems()
+  return every(3000, async () => {
+    if (editing) return
+    await loadGroups()
+    await loadItems()
+  })
+}
+
+// ---------------------------------------------------------------- streams
+
+async function streamsPanel(root) {
+  const { streams } = await api('/streams')
+  if (!streams.length) {
+    root.append(h('h2', {}, 'Streams'), h('p', { class: 'empty' }, 'No stream is defined.'))
+    return null
+  }
+  const list = h('ul', { class: 'list', 'aria-label': 'streams' })
+  const view = h('div', {})
+  let source = null
+  const openGroup = (name, groupId, itemsEl) => {
+    if (source) source.close()
+    const render = async () => {
+      const values = await api(`/streams/${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`)
+      fill(itemsEl, h('h3', {}, `${name} / ${groupId}`), values.length ? values.map((item) => h('div', { 'data-item': item.id }, jsonBlock(item))) : h('p', { class: 'muted' }, 'empty'))
+    }
+    source = new EventSource(`${API}/sse/${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`)
+    for (const kind of ['create', 'update', 'delete']) source.addEventListener(kind, () => render())
+    return render()
+  }
+  const openStream = async (name) => {
+    const detail = await api(`/streams/${encodeURIComponent(name)}`)
+    for (const item of list.children) item.classList.toggle('selected', item.dataset.stream === name)
+    const itemsEl = h('div', {})
+    fill(view, 
+      h('h3', {}, name, ' ', h('code', { class: 'muted' }, detail.file)),
+      h('table', { 'aria-label': 'groups' }, h('thead', {}, h('tr', {}, h('th', {}, 'group'), h('th', {}, 'items'))), h('tbody', {}, detail.groups.map((group) => h('tr', { class: 'clickable', 'data-stream-group': group.groupId, onclick: () => openGroup(name, group.groupId, itemsEl) }, h('td', {}, group.groupId), h('td', {}, group.items))))),
+      itemsEl,
+    )
+  }
+  list.append(...streams.map((stream) => h('li', { 'data-stream': stream.name, onclick: () => openStream(stream.name) }, stream.name, h('span', { class: 'muted' }, `${stream.groups} group(s)`))))
+  root.append(h('h2', {}, 'Streams'), h('div', { class: 'split' }, h('div', { class: 'card' }, list), h('div', { class: 'card' }, view)))
+  await openStream(streams[0].name)
+  return () => source && source.close()
+}
+
+// ---------------------------------------------------------------- dead letters
+
+async function deadLettersPanel(root) {
+  const body = h('tbody', {})
+  const detail = h('div', { class: 'detail' })
+  const message = h('span', { class: 'muted', 'aria-live': 'polite' })
+  const load = async () => {
+    const { deadLetters } = await api('/dead-letters')
+    fill(body, 
+      ...deadLetters.map((letter) =>
+        h(
+          'tr',
+          { 'data-dead-letter': letter.id },
+          h('td', {}, letter.id),
+          h('td', {}, letter.topic),
+          h('td', {}, letter.subscriber),
+          h('td', {}, letter.attempts),
+          h('td', { class: 'error-text' }, truncate(String(letter.error || ''), 120)),
+          h('td', {}, letter.traceId ? h('a', { href: `#/traces/${letter.traceId}` }, letter.traceId.slice(-8)) : ''),
+          h(
+            'td',
+            {},
+            h('button', { class: 'secondary', onclick: () => fill(detail, h('div', { class: 'card' }, h('h3', {}, `Dead letter ${letter.id}`), jsonBlock(letter))) }, 'Inspect'),
+            ' ',
+            h('button', { 'data-replay': letter.id, onclick: async () => { const { replayed } = await api(`/dead-letters/${letter.id}/replay`, { method: 'POST' }); message.textContent = `replayed ${letter.id} as delivery ${replayed.deliveryId}`; await load() } }, 'Replay'),
+            ' ',
+            h('button', { class: 'danger', onclick: async () => { await api(`/dead-letters/${letter.id}`, { method: 'DELETE' }); message.textContent = `purged ${letter.id}`; await load() } }, 'Purge'),
+          ),
+        ),
+      ),
+    )
+    if (!deadLetters.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No dead letters.')))
+  }
+  root.append(
+    h('h2', {}, 'Dead letters'),
+    h('div', { class: 'toolbar' }, h('button', { class: 'secondary', onclick: async () => { const { replayed } = await api('/dead-letters/replay', { method: 'POST' }); message.textContent = `replayed ${replayed}`; await load() } }, 'Replay all'), message),
+    h('div', { class: 'card' }, h('table', { 'aria-label': 'dead letters' }, h('thead', {}, h('tr', {}, ['id', 'topic', 'step', 'attempts', 'last error', 'trace', ''].map((c) => h('th', {}, c)))), body)),
+    detail,
+  )
+  await load()
+  return every(3000, load)
+}
+
+// ---------------------------------------------------------------- runners
+
+async function runnersPanel(root) {
+  const body = h('tbody', {})
+  const load = async () => {
+    const { runners } = await api('/runners')
+    fill(body, 
+      ...runners.map((runner) =>
+        h('tr', { 'data-runner': runner.id }, h('td', {}, runner.id), h('td', {}, runner.kind), h('td', {}, runner.transport), h('td', {}, runner.pid ?? '-'), h('td', {}, runner.memoryMb != null ? `${runner.memoryMb.toFixed(1)} MB` : '?'), h('td', {}, runner.inFlight), h('td', {}, `${Math.round(runner.uptimeSeconds)} s`), h('td', {}, runner.restarts ?? '-'), h('td', {}, runner.inspector || '-')),
+      ),
+    )
+    if (!runners.length) body.append(h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No runner is running.')))
+  }
+  root.append(h('h2', {}, 'Runners'), h('div', { class: 'card' }, h('table', { 'aria-label': 'runners' }, h('thead', {}, h('tr', {}, ['id', 'kind', 'transport', 'pid', 'memory', 'in flight', 'uptime', 'restarts', 'debugger'].map((c) => h('th', {}, c)))), body)))
+  await load()
+  return every(2000, load)
+}
+
+// ---------------------------------------------------------------- routing
+
+const PANELS = {
+  flows: flowsPanel,
+  endpoints: endpointsPanel,
+  traces: tracesPanel,
+  logs: logsPanel,
+  state: statePanel,
+  streams: streamsPanel,
+  'dead-letters': deadLettersPanel,
+  runners: runnersPanel,
+}
+
+let stopPanel = null
+let generation = 0
+
+async function route() {
+  const [, name = 'flows', ...rest] = (location.hash || '#/flows').split('/')
+  const panel = PANELS[name] || flowsPanel
+  const argument = rest.length ? decodeURIComponent(rest.join('/')) : undefined
+  if (stopPanel) stopPanel()
+  stopPanel = null
+  const mine = ++generation
+  for (const link of document.querySelectorAll('#tabs a')) link.classList.toggle('active', link.dataset.panel === (PANELS[name] ? name : 'flows'))
+  const root = document.getElementById('panel')
+  fill(root)
+  delete root.dataset.ready
+  root.dataset.panel = PANELS[name] ? name : 'flows'
+  try {
+    const stop = await panel(root, argument)
+    if (mine !== generation) {
+      if (stop) stop()
+      return
+    }
+    stopPanel = stop
+    root.dataset.ready = 'true'
+  } catch (error) {
+    if (mine === generation) failure(root, error)
+  }
+}
+
+async function health() {
+  try {
+    const status = await api('/health')
+    const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
+    document.getElementById('health').textContent = `${status.steps} steps · ${runners} runners`
+  } catch {
+    document.getElementById('health').textContent = 'server unreachable'
+  }
+}
+
+window.addEventListener('hashchange', route)
+route()
+health()

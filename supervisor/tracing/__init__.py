@@ -1,0 +1,63 @@
+"""Traces and logs recorded by the core: what every HTTP request, event delivery and cron tick did.
+
+The ``Recorder`` (one per runtime) is told about each step execution (a *span*), each emit, state and
+stream call (*operations*), each delivery outcome and each log line, buffers them and writes them in
+batches to a ``TraceStore`` (SQLite or memory), with retention by count and age; with
+``OTEL_EXPORTER_OTLP_ENDPOINT`` set it also exports the spans to OpenTelemetry.
+"""
+
+from supervisor.tracing._follow import LogFollower
+from supervisor.tracing._memory import MemoryTraceStore
+from supervisor.tracing._otel import OtelUnavailable, otel_exporter, otlp_endpoint
+from supervisor.tracing._recorder import Recorder, SpanExporter, TracingOff
+from supervisor.tracing._records import (
+    LOG_LEVELS,
+    TRACE_STATUSES,
+    Batch,
+    LogPage,
+    LogQuery,
+    Pruned,
+    Retention,
+    Span,
+    TraceDelta,
+    TracePage,
+    TraceQuery,
+    TraceStatus,
+    decode_cursor,
+    encode_cursor,
+)
+from supervisor.tracing._sqlite import SqliteTraceStore
+from supervisor.tracing._stack import locate
+from supervisor.tracing._store import TraceStore
+from supervisor.tracing._traceparent import TraceParent, parse_traceparent, w3c_trace_id
+
+__all__ = [
+    "LOG_LEVELS",
+    "TRACE_STATUSES",
+    "Batch",
+    "LogFollower",
+    "LogPage",
+    "LogQuery",
+    "MemoryTraceStore",
+    "OtelUnavailable",
+    "Pruned",
+    "Recorder",
+    "Retention",
+    "Span",
+    "SpanExporter",
+    "SqliteTraceStore",
+    "TraceDelta",
+    "TracePage",
+    "TraceParent",
+    "TraceQuery",
+    "TraceStatus",
+    "TraceStore",
+    "TracingOff",
+    "decode_cursor",
+    "encode_cursor",
+    "locate",
+    "otel_exporter",
+    "otlp_endpoint",
+    "parse_traceparent",
+    "w3c_trace_id",
+]

@@ -1,0 +1,274 @@
+"""What a trace is made of, as the recorder buffers it and the stores keep it.
+
+A *trace* is everything one HTTP request, cron tick or manual emit set off, across steps, languages
+and retries. It holds *spans* (one per step execution: one attempt of an event delivery, one api
+request, one cron run), *operations* (emits, state and stream calls, delivery outcomes) and *log
+lines*. Operations and log lines are plain JSON objects from the moment they are recorded (what the
+API returns, camelCase, times in epoch milliseconds); spans are mutable objects until they end.
+
+A trace's status is derived, never stored: ``running`` while work is open (an api or cron invocation
+running, an event delivery not yet done or dead-lettered), else ``error`` if something failed for
+good (an api or cron handler failed, a delivery was dead-lettered and not replayed), else ``ok``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from supervisor.storage import JsonObject
+
+TraceStatus = Literal["running", "ok", "error"]
+SpanStatus = Literal["running", "ok", "error", "lost"]
+SpanKind = Literal["api", "event", "cron"]
+TRACE_STATUSES: tuple[TraceStatus, ...] = ("running", "ok", "error")
+LOG_LEVELS = ("debug", "info", "warn", "error")
+
+
+def new_span_id() -> str:
+    """16 hex digits: a W3C / OpenTelemetry span id (never all zeros)."""
+    return f"{random.getrandbits(64) or 1:016x}"
+
+
+def status_of(open_work: int, failures: int) -> TraceStatus:
+    if open_work > 0:
+        return "running"
+    return "error" if failures > 0 else "ok"
+
+
+@dataclass(slots=True, eq=False)
+class Span:
+    """One step execution. Mutable until ``ended_at`` is set (and the HTTP answer is known)."""
+
+    trace_id: str
+    span_id: str
+    step: str
+    kind: SpanKind
+    language: str
+    file: str
+    started_at: float
+    parent_span_id: str | None = None
+    topic: str | None = None
+    attempt: int = 1
+    delivery_id: int | None = None
+    runner: str | None = None
+    pid: int | None = None
+    ended_at: float | None = None
+    status: SpanStatus = "running"
+    error: JsonObject | None = None
+    #: the api response's status code, once the HTTP layer has built it
+    status_code: int | None = None
+    #: the parent came from an incoming ``traceparent`` header (another service's span)
+    remote_parent: bool = False
+
+    def ran_on(self, runner: str, pid: int | None) -> None:
+        """Which runner process took the invocation (called by the pool when it picks one)."""
+        self.runner = runner
+        self.pid = pid
+
+    def to_json(self) -> JsonObject:
+        ended = self.ended_at
+        return {
+            "traceId": self.trace_id,
+            "spanId": self.span_id,
+            "parentSpanId": self.parent_span_id,
+            "step": self.step,
+            "type": self.kind,
+            "language": self.language,
+            "file": self.file,
+            "topic": self.topic,
+            "attempt": self.attempt,
+            "deliveryId": self.delivery_id,
+            "runner": self.runner,
+            "pid": self.pid,
+            "startedAt": self.started_at * 1000,
+            "endedAt": None if ended is None else ended * 1000,
+            "durationMs": None if ended is None else (ended - self.started_at) * 1000,
+            "status": self.status,
+            "statusCode": self.status_code,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class TraceDelta:
+    """What one batch of records changes in a trace's summary row (counters add up across batches)."""
+
+    started_at: float
+    updated_at: float
+    #: how the trace began: ``api``, ``cron``, ``emit`` (a manual emit), set by the root record
+    kind: str | None = None
+    #: the root's step (api, cron) or topic (emit)
+    name: str | None = None
+    method: str | None = None
+    path: str | None = None
+    status_code: int | None = None
+    open: int = 0
+    failures: int = 0
+    spans: int = 0
+
+    def touch(self, now: float) -> None:
+        if now < self.started_at:
+            self.started_at = now
+        if now > self.updated_at:
+            self.updated_at = now
+
+
+@dataclass(slots=True)
+class Batch:
+    """Records to write in one go; spans are snapshots (``Span.to_json``) taken when the batch was cut."""
+
+    traces: dict[str, TraceDelta] = field(default_factory=dict)
+    spans: list[JsonObject] = field(default_factory=list)
+    operations: list[JsonObject] = field(default_factory=list)
+    logs: list[JsonObject] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.spans) + len(self.operations) + len(self.logs)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceQuery:
+    """Filters of a trace listing, newest first. ``trace_id`` matches any part of an id (log lines
+    show the last 8 characters); ``before`` is the cursor of the page before (see ``encode_cursor``)."""
+
+    step: str | None = None
+    status: TraceStatus | None = None
+    since: float | None = None
+    until: float | None = None
+    trace_id: str | None = None
+    limit: int = 50
+    before: tuple[float, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """Filters of a log listing. ``level`` is the lowest level shown; ``text`` a case-insensitive
+    substring of the message. Newest first, paging back with ``before`` (an id); with ``after`` (an id)
+    the lines after it, oldest first (what a follower reads)."""
+
+    level: str | None = None
+    step: str | None = None
+    trace_id: str | None = None
+    text: str | None = None
+    since: float | None = None
+    until: float | None = None
+    limit: int = 100
+    before: int | None = None
+    after: int | None = None
+
+    def matches(self, entry: JsonObject) -> bool:
+        """The same filter, applied to one log line in memory (live followers)."""
+        if self.level is not None and level_rank(entry["level"]) < level_rank(self.level):
+            return False
+        if self.step is not None and entry["step"] != self.step:
+            return False
+        if self.trace_id is not None and entry["traceId"] != self.trace_id:
+            return False
+        if self.text is not None and ascii_lower(self.text) not in ascii_lower(entry["message"]):
+            return False
+        seconds = entry["time"] / 1000
+        if self.since is not None and seconds < self.since:
+            return False
+        return not (self.until is not None and seconds > self.until)
+
+
+@dataclass(frozen=True, slots=True)
+class TracePage:
+    traces: list[JsonObject]
+    #: pass as ``before`` for the next (older) page; None on the last page
+    next_cursor: tuple[float, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    logs: list[JsonObject]
+    #: the id to pass as ``before`` (newest-first pages) or ``after`` (follow) for the next page
+    next_cursor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    max_traces: int
+    max_log_lines: int
+    max_age_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    traces: int
+    logs: int
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """Lower case for ASCII letters only: what SQLite's lower() does, so text filters match alike."""
+    return text.translate(_ASCII_LOWER)
+
+
+def level_rank(level: str) -> int:
+    try:
+        return LOG_LEVELS.index(level)
+    except ValueError:
+        return 1  # an unknown level reads as info
+
+
+def trace_summary(
+    trace_id: str,
+    started_at: float,
+    updated_at: float,
+    entry: JsonObject | None,
+    open_work: int,
+    failures: int,
+    span_count: int,
+    steps: list[JsonObject],
+) -> JsonObject:
+    """A trace as listings show it. ``steps``: each step that ran in it, once, in order of first run."""
+    status = status_of(open_work, failures)
+    return {
+        "traceId": trace_id,
+        "status": status,
+        "startedAt": started_at * 1000,
+        "updatedAt": updated_at * 1000,
+        "durationMs": None if status == "running" else (updated_at - started_at) * 1000,
+        "entry": entry,
+        "steps": steps,
+        "spanCount": span_count,
+        "failures": max(failures, 0),
+        "open": max(open_work, 0),
+    }
+
+
+def entry_of(
+    kind: str | None,
+    name: str | None,
+    method: str | None,
+    path: str | None,
+    status_code: int | None,
+) -> JsonObject | None:
+    """How the trace began: ``{"type": "api", "step", "method", "path", "statusCode"}``,
+    ``{"type": "cron", "step"}`` or ``{"type": "emit", "topic"}``; None when the root was not seen
+    (its records were pruned, or it began before tracing was on)."""
+    if kind is None:
+        return None
+    if kind == "emit":
+        return {"type": "emit", "topic": name}
+    entry: dict[str, Any] = {"type": kind, "step": name}
+    if kind == "api":
+        entry.update(method=method, path=path, statusCode=status_code)
+    return entry
+
+
+def encode_cursor(cursor: tuple[float, str] | None) -> str | None:
+    return None if cursor is None else f"{cursor[0]!r}_{cursor[1]}"
+
+
+def decode_cursor(text: str) -> tuple[float, str]:
+    """Raises ValueError for anything ``encode_cursor`` did not make."""
+    started, _, trace_id = text.partition("_")
+    if not trace_id:
+        raise ValueError(f"not a trace cursor: {text!r}")
+    return float(started), trace_id

@@ -1,0 +1,329 @@
+"""Traces and logs in the project's SQLite database (tables ``traces``, ``trace_spans``,
+``trace_operations``, ``logs``; see storage's migration 3).
+
+Every record is kept whole as JSON in a ``data`` column; the other columns exist to filter and order
+by. One batch is one write job of the group-commit writer: a few ``executemany`` statements.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from supervisor.storage import JsonObject, SqliteDatabase, decode_json, encode_json
+
+from ._records import (
+    LOG_LEVELS,
+    Batch,
+    LogPage,
+    LogQuery,
+    Pruned,
+    Retention,
+    TracePage,
+    TraceQuery,
+    entry_of,
+    level_rank,
+    trace_summary,
+)
+
+# Rows go in as multi-row VALUES (see ``_insert``): one statement per table and batch.
+_TRACES_INSERT = (
+    "INSERT INTO traces (trace_id, started_at, updated_at, kind, name, method, path, status_code, "
+    "open, failures, spans) VALUES "
+)
+_TRACES_UPSERT = """
+ON CONFLICT (trace_id) DO UPDATE SET
+    started_at = min(started_at, excluded.started_at),
+    updated_at = max(updated_at, excluded.updated_at),
+    kind = coalesce(kind, excluded.kind),
+    name = CASE WHEN kind IS NULL THEN excluded.name ELSE name END,
+    method = coalesce(excluded.method, method),
+    path = coalesce(excluded.path, path),
+    status_code = coalesce(excluded.status_code, status_code),
+    open = open + excluded.open,
+    failures = failures + excluded.failures,
+    spans = spans + excluded.spans
+"""
+_SPANS_INSERT = (
+    "INSERT INTO trace_spans (trace_id, span_id, step, language, started_at, status, data) VALUES "
+)
+_SPANS_UPSERT = (
+    " ON CONFLICT (trace_id, span_id) DO UPDATE SET status = excluded.status, data = excluded.data"
+)
+_OPERATIONS_INSERT = "INSERT OR REPLACE INTO trace_operations (trace_id, id, data) VALUES "
+_LOGS_INSERT = "INSERT OR REPLACE INTO logs (id, time, level, step, trace_id, message, data) VALUES "
+#: bound parameters per statement: SQLite's limit before 3.32 (32766 since)
+_MAX_VARIABLES = 999
+_TRACE_COLUMNS = (
+    "trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans"
+)
+_STATUS_FILTERS = {
+    "running": "open > 0",
+    "error": "open <= 0 AND failures > 0",
+    "ok": "open <= 0 AND failures <= 0",
+}
+
+
+class SqliteTraceStore:
+    """Traces and logs on a shared ``SqliteDatabase``; the database's owner closes it."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def write(self, batch: Batch) -> None:
+        traces = [
+            (
+                trace_id,
+                d.started_at,
+                d.updated_at,
+                d.kind,
+                d.name,
+                d.method,
+                d.path,
+                d.status_code,
+                d.open,
+                d.failures,
+                d.spans,
+            )
+            for trace_id, d in batch.traces.items()
+        ]
+        spans = [
+            (
+                span["traceId"],
+                span["spanId"],
+                span["step"],
+                span["language"],
+                span["startedAt"] / 1000,
+                span["status"],
+                _encode(span),
+            )
+            for span in batch.spans
+        ]
+        operations = [(op["traceId"], op["id"], _encode(op)) for op in batch.operations]
+        logs = [
+            (
+                line["id"],
+                line["time"] / 1000,
+                line["level"],
+                line["step"],
+                line["traceId"],
+                line["message"],
+                _encode(line),
+            )
+            for line in batch.logs
+        ]
+
+        def write(conn: sqlite3.Connection) -> None:
+            _insert(conn, _TRACES_INSERT, _TRACES_UPSERT, traces)
+            _insert(conn, _SPANS_INSERT, _SPANS_UPSERT, spans)
+            _insert(conn, _OPERATIONS_INSERT, "", operations)
+            _insert(conn, _LOGS_INSERT, "", logs)
+
+        await self._db.write(write)
+
+    async def recover(self) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            lost = conn.execute("SELECT data FROM trace_spans WHERE status = 'running'").fetchall()
+            for (blob,) in lost:
+                span = decode_json(blob)
+                span["status"] = "lost"
+                conn.execute(
+                    "UPDATE trace_spans SET status = 'lost', data = ? WHERE trace_id = ? AND span_id = ?",
+                    (encode_json(span, "span"), span["traceId"], span["spanId"]),
+                )
+                if span["type"] != "event":  # event deliveries stay open: they run again
+                    conn.execute("UPDATE traces SET open = open - 1 WHERE trace_id = ?", (span["traceId"],))
+            highest = [
+                conn.execute("SELECT max(id) FROM logs").fetchone()[0],
+                conn.execute("SELECT max(id) FROM trace_operations").fetchone()[0],
+            ]
+            return max((value for value in highest if value is not None), default=0)
+
+        return await self._db.write(write)
+
+    async def traces(self, query: TraceQuery) -> TracePage:
+        where: list[str] = []
+        params: list[Any] = []
+        if query.before is not None:
+            where.append("(started_at, trace_id) < (?, ?)")
+            params.extend(query.before)
+        if query.trace_id is not None:
+            where.append("instr(trace_id, ?) > 0")
+            params.append(query.trace_id)
+        if query.since is not None:
+            where.append("started_at >= ?")
+            params.append(query.since)
+        if query.until is not None:
+            where.append("started_at <= ?")
+            params.append(query.until)
+        if query.status is not None:
+            where.append(_STATUS_FILTERS[query.status])
+        if query.step is not None:
+            where.append("trace_id IN (SELECT trace_id FROM trace_spans WHERE step = ?)")
+            params.append(query.step)
+        sql = (
+            f"SELECT {_TRACE_COLUMNS} FROM traces {_where(where)} "
+            "ORDER BY started_at DESC, trace_id DESC LIMIT ?"
+        )
+
+        def read(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], dict[str, list[JsonObject]]]:
+            rows = conn.execute(sql, (*params, query.limit + 1)).fetchall()
+            return rows, _steps_of(conn, [row[0] for row in rows[: query.limit]])
+
+        rows, steps = await self._db.read(read)
+        page = rows[: query.limit]
+        cursor = (page[-1][1], page[-1][0]) if len(rows) > query.limit and page else None
+        return TracePage([_summary(row, steps.get(row[0], [])) for row in page], cursor)
+
+    async def trace(self, trace_id: str) -> JsonObject | None:
+        def read(
+            conn: sqlite3.Connection,
+        ) -> tuple[tuple[Any, ...] | None, list[str], list[str], dict[str, list[JsonObject]]]:
+            row = conn.execute(
+                f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", (trace_id,)
+            ).fetchone()
+            if row is None:
+                return None, [], [], {}
+            spans = conn.execute(
+                "SELECT data FROM trace_spans WHERE trace_id = ? ORDER BY started_at, span_id", (trace_id,)
+            ).fetchall()
+            events = conn.execute(
+                "SELECT id, data FROM trace_operations WHERE trace_id = ? "
+                "UNION ALL SELECT id, data FROM logs WHERE trace_id = ? ORDER BY 1",
+                (trace_id, trace_id),
+            ).fetchall()
+            return (
+                row,
+                [span[0] for span in spans],
+                [event[1] for event in events],
+                _steps_of(conn, [trace_id]),
+            )
+
+        row, spans, events, steps = await self._db.read(read)
+        if row is None:
+            return None
+        return {
+            **_summary(row, steps.get(trace_id, [])),
+            "spans": [decode_json(blob) for blob in spans],
+            "events": [decode_json(blob) for blob in events],
+        }
+
+    async def logs(self, query: LogQuery) -> LogPage:
+        where: list[str] = []
+        params: list[Any] = []
+        if query.after is not None:
+            where.append("id > ?")
+            params.append(query.after)
+        if query.before is not None:
+            where.append("id < ?")
+            params.append(query.before)
+        if query.level is not None:
+            shown = LOG_LEVELS[level_rank(query.level) :]
+            where.append(f"level IN ({', '.join('?' for _ in shown)})")
+            params.extend(shown)
+        if query.step is not None:
+            where.append("step = ?")
+            params.append(query.step)
+        if query.trace_id is not None:
+            where.append("trace_id = ?")
+            params.append(query.trace_id)
+        if query.text is not None:
+            # instr of lower(): SQLite lowers ASCII only, as LogQuery.matches does
+            where.append("instr(lower(message), lower(?)) > 0")
+            params.append(query.text)
+        if query.since is not None:
+            where.append("time >= ?")
+            params.append(query.since)
+        if query.until is not None:
+            where.append("time <= ?")
+            params.append(query.until)
+        order = "ASC" if query.after is not None else "DESC"
+        sql = f"SELECT data FROM logs {_where(where)} ORDER BY id {order} LIMIT ?"
+
+        def read(conn: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in conn.execute(sql, (*params, query.limit))]
+
+        page = [decode_json(blob) for blob in await self._db.read(read)]
+        if query.after is not None:
+            return LogPage(page, page[-1]["id"] if page else query.after)
+        return LogPage(page, page[-1]["id"] if len(page) == query.limit else None)
+
+    async def prune(self, retention: Retention, now: float) -> Pruned:
+        oldest = now - retention.max_age_s
+
+        def write(conn: sqlite3.Connection) -> Pruned:
+            # One cutoff time for both limits, so that each delete is a range of an index.
+            boundary = conn.execute(
+                "SELECT started_at FROM traces ORDER BY started_at DESC LIMIT 1 OFFSET ?",
+                (retention.max_traces - 1,),
+            ).fetchone()
+            cutoff = max(oldest, boundary[0]) if boundary is not None else oldest
+            gone = "SELECT trace_id FROM traces WHERE started_at < ?"
+            conn.execute(f"DELETE FROM trace_spans WHERE trace_id IN ({gone})", (cutoff,))
+            conn.execute(f"DELETE FROM trace_operations WHERE trace_id IN ({gone})", (cutoff,))
+            traces = conn.execute("DELETE FROM traces WHERE started_at < ?", (cutoff,)).rowcount
+            boundary_id = conn.execute(
+                "SELECT id FROM logs ORDER BY id DESC LIMIT 1 OFFSET ?", (retention.max_log_lines - 1,)
+            ).fetchone()
+            # A log line's id is the microsecond it was recorded at (made unique): a range of the key.
+            log_cutoff = int(oldest * 1_000_000)
+            if boundary_id is not None:
+                log_cutoff = max(log_cutoff, boundary_id[0])
+            logs = conn.execute("DELETE FROM logs WHERE id < ?", (log_cutoff,)).rowcount
+            return Pruned(traces, logs)
+
+        return await self._db.write(write)
+
+    async def close(self) -> None:
+        return None
+
+
+def _encode(record: JsonObject) -> bytes:
+    # Records hold JSON from the runners and the core's own scalars; default=str covers the odd value
+    # a log record's extras carry, rather than losing the batch to it.
+    return orjson.dumps(record, default=str)
+
+
+def _insert(conn: sqlite3.Connection, head: str, tail: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``head`` + ``VALUES (?, ...), (?, ...)`` + ``tail`` for as many rows as one statement may bind.
+
+    Multi-row VALUES rather than executemany: executemany gives up and takes back the GIL for every
+    row, which under load slowed the event loop by a fifth (bench/RESULTS.md, tracing overhead).
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    per_statement = _MAX_VARIABLES // width
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = ", ".join([f"({', '.join('?' * width)})"] * len(chunk))
+        conn.execute(head + values + tail, [value for row in chunk for value in row])
+
+
+def _where(conditions: Sequence[str]) -> str:
+    return "WHERE " + " AND ".join(f"({condition})" for condition in conditions) if conditions else ""
+
+
+def _steps_of(conn: sqlite3.Connection, trace_ids: Sequence[str]) -> dict[str, list[JsonObject]]:
+    """Per trace, each step that ran in it once, in order of its first run, with its language."""
+    steps: dict[str, list[JsonObject]] = {}
+    if not trace_ids:
+        return steps
+    marks = ", ".join("?" for _ in trace_ids)
+    rows = conn.execute(
+        f"SELECT trace_id, step, language, min(started_at) AS first FROM trace_spans "
+        f"WHERE trace_id IN ({marks}) GROUP BY trace_id, step ORDER BY trace_id, first",
+        tuple(trace_ids),
+    )
+    for trace_id, step, language, _first in rows:
+        steps.setdefault(trace_id, []).append({"name": step, "language": language})
+    return steps
+
+
+def _summary(row: tuple[Any, ...], steps: list[JsonObject]) -> JsonObject:
+    trace_id, started_at, updated_at, kind, name, method, path, status_code, open_work, failures, spans = row
+    entry = entry_of(kind, name, method, path, status_code)
+    return trace_summary(trace_id, started_at, updated_at, entry, open_work, failures, spans, steps)

@@ -1,0 +1,163 @@
+// The Workbench in headless Chromium, for tests/test_workbench.py:
+//   node workbench-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR
+// Opens every panel of the running app, creates a pet from the Endpoints panel, follows its trace,
+// filters the logs, sets a state value, replays a dead letter; saves one screenshot per panel in
+// OUT_DIR and prints one line, RESULT followed by the JSON of what it saw (the test asserts on it).
+import { chromium } from 'playwright-core'
+
+const [executablePath, base, outDir] = process.argv.slice(2)
+const result = { consoleErrors: [], panels: {} }
+const browser = await chromium.launch({
+  executablePath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+})
+const shot = (page, name, fullPage = false) => page.screenshot({ path: `${outDir}/workbench-${name}.png`, fullPage })
+const ready = (page, panel) => page.waitForSelector(`main[data-panel="${panel}"][data-ready="true"]`, { timeout: 20000 })
+const open = async (page, hash, panel) => {
+  await page.evaluate((h) => (location.hash = h), hash)
+  await ready(page, panel)
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
+  const page = await context.newPage()
+  page.on('console', (message) => {
+    if (message.type() === 'error') result.consoleErrors.push(message.text())
+  })
+  page.on('pageerror', (error) => result.consoleErrors.push(String(error)))
+
+  // Flows: every flow drawn, node types told apart, a click shows the step's config and file.
+  await page.goto(`${base}/__motia/workbench`)
+  await ready(page, 'flows')
+  const flowIds = await page.$$eval('.flow-tabs a', (links) => links.map((a) => decodeURIComponent(a.getAttribute('href').split('/').pop())))
+  result.panels.flows = {}
+  for (const id of flowIds) {
+    await open(page, `#/flows/${encodeURIComponent(id)}`, 'flows')
+    result.panels.flows[id] = await page.evaluate(() => ({
+      nodes: [...document.querySelectorAll('.node')].map((n) => ({ step: n.dataset.step, type: [...n.classList].find((c) => c.startsWith('type-')) })),
+      edges: document.querySelectorAll('.edge').length,
+      virtualEdges: document.querySelectorAll('.edge.virtual').length,
+      // nodes must not overlap: the layout keeps them apart
+      overlaps: (() => {
+        const boxes = [...document.querySelectorAll('.node rect')].map((r) => r.getBoundingClientRect())
+        let count = 0
+        for (let i = 0; i < boxes.length; i++)
+          for (let j = i + 1; j < boxes.length; j++) {
+            const a = boxes[i]
+            const b = boxes[j]
+            if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) count++
+          }
+        return count
+      })(),
+    }))
+  }
+  await open(page, '#/flows/TsPetManagement', 'flows')
+  await page.click('.node[data-step="TsCreatePet"]')
+  result.panels.flowDetail = await page.textContent('[data-detail="TsCreatePet"]')
+  await shot(page, 'flows')
+
+  // Endpoints: create a pet from the request form.
+  await open(page, '#/endpoints', 'endpoints')
+  result.panels.endpoints = { count: await page.$$eval('[data-endpoint]', (items) => items.length) }
+  await page.click('[data-endpoint="POST /ts/pets"]')
+  result.panels.endpoints.prefilled = await page.inputValue('textarea[name="body"]')
+  await page.fill('textarea[name="body"]', JSON.stringify({ name: 'Luna', species: 'cat', ageMonths: 8 }))
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  await page.waitForSelector('[data-status]', { timeout: 20000 })
+  result.panels.endpoints.status = await page.getAttribute('[data-status]', 'data-status')
+  result.panels.endpoints.body = await page.textContent('.response-body')
+  const traceId = await page.getAttribute('[data-trace-link]', 'data-trace-link')
+  result.traceId = traceId
+  await page.waitForSelector('[data-stream-event]', { timeout: 20000 })
+  await page.waitForTimeout(1500) // more updates arrive as the pet's workflow runs
+  result.panels.endpoints.streamEvents = await page.$$eval('[data-stream-event]', (lines) => lines.map((l) => l.dataset.streamEvent))
+  await shot(page, 'endpoints', true)
+
+  // Traces: the list shows it; its timeline has spans in all three languages and their operations.
+  await open(page, '#/traces', 'traces')
+  await page.waitForSelector(`tr[data-trace="${traceId}"]`, { timeout: 20000 })
+  await shot(page, 'traces')
+  await page.click(`tr[data-trace="${traceId}"]`)
+  await ready(page, 'traces')
+  await page.waitForFunction(
+    () => ['typescript', 'javascript', 'python'].every((lang) => document.querySelector(`.gantt .label .badge.${lang}`)),
+    null,
+    { timeout: 30000 },
+  )
+  // the pet's workflow goes on for a moment: wait until the trace is no longer running
+  await page.waitForFunction(() => document.querySelector('h2 .badge')?.textContent !== 'running', null, { timeout: 30000 })
+  await page.waitForTimeout(1500)
+  result.panels.trace = await page.evaluate(() => ({
+    spans: [...document.querySelectorAll('[data-span-label]')].map((l) => ({ step: l.dataset.spanLabel, text: l.textContent })),
+    bars: document.querySelectorAll('.gantt .bar').length,
+    ticks: [...new Set([...document.querySelectorAll('.gantt .tick')].map((t) => t.dataset.event))],
+    eventRows: [...new Set([...document.querySelectorAll('[data-event-row]')].map((r) => r.dataset.eventRow))],
+  }))
+  await page.click('.gantt .bar')
+  result.panels.trace.selected = await page.textContent('[data-selected]')
+  await page.click('.gantt .tick.emit')
+  result.panels.trace.selectedEvent = await page.textContent('[data-selected]')
+  await shot(page, 'trace')
+
+  // Logs: live tail, filtered by the trace; its id links back to the trace.
+  await open(page, '#/logs', 'logs')
+  await page.waitForSelector('.logs .line', { timeout: 20000 })
+  await page.fill('input[aria-label="trace id"]', traceId)
+  await page.dispatchEvent('input[aria-label="trace id"]', 'change')
+  await page.waitForFunction((id) => {
+    const lines = [...document.querySelectorAll('.logs .line')]
+    return lines.length > 0 && lines.every((line) => line.querySelector(`[data-trace-link="${id}"]`))
+  }, traceId, { timeout: 20000 })
+  result.panels.logs = { lines: await page.$$eval('.logs .line .message', (ms) => ms.map((m) => m.textContent)) }
+  await shot(page, 'logs')
+  await page.click(`.logs [data-trace-link="${traceId}"]`)
+  await ready(page, 'traces')
+  result.panels.logs.followedTo = await page.evaluate(() => location.hash)
+
+  // State: set a value (the switch the doomed step waits for) and edit another.
+  await open(page, '#/state', 'state')
+  result.panels.state = { groups: await page.$$eval('[data-group]', (items) => items.map((i) => i.dataset.group)) }
+  await page.click('[data-group="workbench"]')
+  await page.waitForSelector('[data-key="fixed"]')
+  await page.click('[data-edit="fixed"]')
+  await page.fill('[data-value-of="fixed"]', 'true')
+  await page.click('[data-save="fixed"]')
+  await page.waitForFunction(() => document.querySelector('[data-key="fixed"] pre')?.textContent === 'true', null, { timeout: 10000 })
+  await shot(page, 'state')
+
+  // Dead letters: replay the one waiting; with the switch set it now goes through.
+  await open(page, '#/dead-letters', 'dead-letters')
+  const letters = await page.$$eval('[data-dead-letter]', (rows) => rows.map((r) => r.dataset.deadLetter))
+  result.panels.deadLetters = { before: letters }
+  await shot(page, 'dead-letters')
+  // its trace shows the failure with the stack, at the user's line
+  const failedTrace = await page.$eval(`[data-dead-letter="${letters[0]}"] a`, (a) => a.getAttribute('href'))
+  await open(page, failedTrace, 'traces')
+  await page.waitForSelector('[data-failure="WorkbenchDoomed"]', { timeout: 10000 })
+  result.panels.deadLetters.failure = await page.textContent('[data-failure="WorkbenchDoomed"]')
+  await shot(page, 'trace-failure')
+  await open(page, '#/dead-letters', 'dead-letters')
+  await page.click(`[data-replay="${letters[0]}"]`)
+  await page.waitForFunction((id) => !document.querySelector(`[data-dead-letter="${id}"]`), letters[0], { timeout: 10000 })
+  result.panels.deadLetters.after = await page.$$eval('[data-dead-letter]', (rows) => rows.map((r) => r.dataset.deadLetter))
+
+  // Streams and runners: listed, live.
+  await open(page, '#/streams', 'streams')
+  result.panels.streams = { streams: await page.$$eval('[data-stream]', (items) => items.map((i) => i.dataset.stream)) }
+  await page.click('[data-stream="petCreation"]')
+  await page.waitForSelector('[data-stream="petCreation"].selected', { timeout: 10000 })
+  await page.waitForSelector(`[data-stream-group="${traceId}"]`, { timeout: 10000 })
+  await page.click(`[data-stream-group="${traceId}"]`)
+  await page.waitForSelector('[data-item]', { timeout: 10000 })
+  result.panels.streams.items = await page.$$eval('[data-item]', (items) => items.map((i) => i.dataset.item))
+  await shot(page, 'streams')
+  await open(page, '#/runners', 'runners')
+  result.panels.runners = await page.$$eval('[data-runner]', (rows) => rows.map((r) => r.textContent))
+  await shot(page, 'runners')
+  result.health = await page.textContent('#health')
+} catch (error) {
+  result.failure = String(error && error.stack ? error.stack : error)
+} finally {
+  await browser.close()
+}
+console.log(`RESULT ${JSON.stringify(result)}`)

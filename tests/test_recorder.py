@@ -1,0 +1,112 @@
+"""The recorder keeps tracing off the request path: recording only buffers, the store is written in
+batches by a task of its own, readers see everything recorded before they asked, and retention runs
+as traces come in."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from supervisor.protocol import InvokeResult, TriggerKind
+from supervisor.storage import JsonObject
+from supervisor.tracing import (
+    Batch,
+    LogPage,
+    LogQuery,
+    MemoryTraceStore,
+    Pruned,
+    Recorder,
+    Retention,
+    TracePage,
+    TraceQuery,
+)
+from supervisor.tracing._recorder import FLUSH_INTERVAL_S
+
+OK = InvokeResult(1, True, b"{}", None)
+
+
+class CountingStore:
+    """A memory store that counts the batches it was given."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryTraceStore()
+        self.batches: list[Batch] = []
+
+    async def write(self, batch: Batch) -> None:
+        self.batches.append(batch)
+        await self.inner.write(batch)
+
+    async def recover(self) -> int:
+        return await self.inner.recover()
+
+    async def traces(self, query: TraceQuery) -> TracePage:
+        return await self.inner.traces(query)
+
+    async def trace(self, trace_id: str) -> JsonObject | None:
+        return await self.inner.trace(trace_id)
+
+    async def logs(self, query: LogQuery) -> LogPage:
+        return await self.inner.logs(query)
+
+    async def prune(self, retention: Retention, now: float) -> Pruned:
+        return await self.inner.prune(retention, now)
+
+    async def close(self) -> None:
+        pass
+
+
+def request(recorder: Recorder, trace_id: str) -> None:
+    """What one trivial api request records: its span, started and ended, and its answer."""
+    span = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, trace_id)
+    recorder.end_span(span, OK)
+    recorder.http_response(trace_id, "Hello", "GET", "/hello", 200)
+
+
+async def test_requests_only_buffer_and_the_store_gets_them_in_one_batch_per_interval(tmp_path: Path) -> None:
+    store = CountingStore()
+    recorder = Recorder(store, Retention(10_000, 10_000, 3600), tmp_path)
+    await recorder.start()
+    for n in range(200):
+        request(recorder, f"trace-{n}")
+    assert store.batches == []  # nothing written while requests are served
+    await asyncio.sleep(FLUSH_INTERVAL_S + 0.3)  # the flush interval passes
+    assert len(store.batches) == 1
+    assert len(store.batches[0].traces) == 200 and len(store.batches[0].spans) == 200
+    listed = (await recorder.traces(TraceQuery(limit=500))).traces
+    assert len(listed) == 200
+    assert all(t["status"] == "ok" and t["entry"]["statusCode"] == 200 for t in listed)
+    await recorder.stop()
+
+
+async def test_a_read_sees_what_was_recorded_before_it(tmp_path: Path) -> None:
+    recorder = Recorder(CountingStore(), Retention(100, 100, 3600), tmp_path)
+    await recorder.start()
+    request(recorder, "just-now")
+    trace = await recorder.trace("just-now")  # no wait for the flush interval
+    assert trace is not None and trace["spans"][0]["statusCode"] == 200
+    await recorder.stop()
+
+
+async def test_retention_prunes_as_traces_come_in(tmp_path: Path) -> None:
+    store = CountingStore()
+    recorder = Recorder(store, Retention(max_traces=5, max_log_lines=100, max_age_s=3600), tmp_path)
+    await recorder.start()
+    for n in range(150):  # past the 100 new traces that make a prune due before its 10 s timer
+        request(recorder, f"trace-{n:03d}")
+    await recorder.flush()
+    listed = (await store.inner.traces(TraceQuery(limit=500))).traces
+    assert [t["traceId"] for t in listed] == [f"trace-{n:03d}" for n in range(149, 144, -1)]
+    await recorder.stop()
+
+
+async def test_a_span_still_running_at_a_flush_is_written_again_when_it_ends(tmp_path: Path) -> None:
+    recorder = Recorder(CountingStore(), Retention(100, 100, 3600), tmp_path)
+    await recorder.start()
+    span = recorder.start_span("Slow", "steps/slow_step.py", TriggerKind.API, "slow")
+    running = await recorder.trace("slow")
+    assert running is not None and running["status"] == "running"
+    assert running["spans"][0]["status"] == "running" and running["spans"][0]["language"] == "python"
+    recorder.end_span(span, OK)
+    ended = await recorder.trace("slow")
+    assert ended is not None and ended["status"] == "ok" and ended["spans"][0]["status"] == "ok"
+    await recorder.stop()

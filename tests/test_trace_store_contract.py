@@ -1,0 +1,298 @@
+"""One contract for every TraceStore adapter (memory, SQLite): batches add up, listings filter and
+page, one trace reads back in order, logs filter and page both ways, retention prunes by count and
+age, and a restart turns running spans into lost ones."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supervisor.storage import JsonObject, RedisConnection
+from supervisor.tracing import (
+    Batch,
+    LogQuery,
+    MemoryTraceStore,
+    Retention,
+    Span,
+    SqliteTraceStore,
+    TraceDelta,
+    TraceQuery,
+    TraceStore,
+)
+from tests.support.adapters import ADAPTER_KINDS, AdapterHarness
+
+Harness = AdapterHarness[TraceStore]
+T0 = 1_800_000_000.0
+_ids = itertools.count(1)
+
+
+def _not_on_redis(connection: RedisConnection) -> TraceStore:
+    raise NotImplementedError("traces are not stored in Redis yet: each supervisor keeps its own")
+
+
+@pytest.fixture(params=[kind for kind in ADAPTER_KINDS if kind != "redis"])
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    h: Harness = AdapterHarness(
+        request.param, tmp_path / ".motia" / "motia.db", MemoryTraceStore, SqliteTraceStore, _not_on_redis
+    )
+    yield h
+    await h.close()
+
+
+@pytest.fixture
+def store(harness: Harness) -> TraceStore:
+    return harness.adapter
+
+
+def span(
+    trace_id: str,
+    span_id: str,
+    step: str,
+    start: float,
+    *,
+    status: str = "ok",
+    kind: str = "api",
+    language: str = "typescript",
+    parent: str | None = None,
+) -> JsonObject:
+    recorded = Span(trace_id, span_id, step, kind, language, f"steps/{step}.step.ts", start)  # type: ignore[arg-type]
+    recorded.parent_span_id = parent
+    if status != "running":
+        recorded.ended_at = start + 0.01
+        recorded.status = status  # type: ignore[assignment]
+    return recorded.to_json()
+
+
+def log_line(
+    at: float, message: str, *, level: str = "info", step: str | None = None, trace: str | None = None
+) -> JsonObject:
+    return {
+        "id": int(at * 1_000_000) + next(_ids),
+        "type": "log",
+        "time": at * 1000,
+        "level": level,
+        "message": message,
+        "step": step,
+        "traceId": trace,
+        "spanId": None,
+        "runner": None,
+        "logger": "motia.step",
+        "meta": None,
+    }
+
+
+def operation(trace_id: str, span_id: str, step: str, at: float, **detail: Any) -> JsonObject:
+    return {
+        "id": int(at * 1_000_000) + next(_ids),
+        "type": "state",
+        "name": "state.set",
+        "traceId": trace_id,
+        "spanId": span_id,
+        "step": step,
+        "time": at * 1000,
+        "durationMs": 0.5,
+        "error": None,
+        **detail,
+    }
+
+
+async def api_trace(
+    store: TraceStore, trace_id: str, start: float, step: str = "Create", *, failed: bool = False
+) -> None:
+    """One finished api request: its root span in its own batch, as the recorder writes it."""
+    delta = TraceDelta(
+        start, start + 0.01, kind="api", name=step, method="POST", path="/pets", status_code=201
+    )
+    delta.spans = 1
+    delta.failures = 1 if failed else 0
+    await store.write(
+        Batch(
+            {trace_id: delta},
+            [
+                span(
+                    trace_id,
+                    f"{abs(hash(trace_id)):016x}"[:16],
+                    step,
+                    start,
+                    status="error" if failed else "ok",
+                )
+            ],
+        )
+    )
+
+
+async def test_a_trace_adds_up_its_batches_and_derives_its_status(store: TraceStore) -> None:
+    opened = TraceDelta(T0, T0, kind="api", name="Create", method="POST", path="/pets", open=1, spans=1)
+    await store.write(Batch({"t1": opened}, [span("t1", "a" * 16, "Create", T0, status="running")]))
+    [listed] = (await store.traces(TraceQuery())).traces
+    assert listed["status"] == "running" and listed["durationMs"] is None
+
+    closed = TraceDelta(T0 + 0.01, T0 + 0.5, method="POST", path="/pets", status_code=201, open=-1, spans=1)
+    child = span("t1", "b" * 16, "Notify", T0 + 0.02, kind="event", language="python", parent="a" * 16)
+    await store.write(Batch({"t1": closed}, [span("t1", "a" * 16, "Create", T0), child]))
+    [listed] = (await store.traces(TraceQuery())).traces
+    assert listed["status"] == "ok"
+    assert listed["entry"] == {
+        "type": "api",
+        "step": "Create",
+        "method": "POST",
+        "path": "/pets",
+        "statusCode": 201,
+    }
+    assert listed["spanCount"] == 2
+    assert listed["steps"] == [
+        {"name": "Create", "language": "typescript"},
+        {"name": "Notify", "language": "python"},
+    ]
+    assert listed["durationMs"] == pytest.approx(500, abs=1)
+
+    failed = TraceDelta(T0 + 0.6, T0 + 0.6, failures=1)
+    await store.write(Batch({"t1": failed}))
+    assert (await store.traces(TraceQuery(status="error"))).traces[0]["traceId"] == "t1"
+    assert (await store.traces(TraceQuery(status="ok"))).traces == []
+
+
+async def test_one_trace_reads_back_spans_by_start_and_events_by_id(store: TraceStore) -> None:
+    root, child = "1" * 16, "2" * 16
+    delta = TraceDelta(T0, T0 + 0.1, kind="api", name="Create", spans=2)
+    first = operation("t1", root, "Create", T0 + 0.001, group="pets", key="1", size=10)
+    line = log_line(T0 + 0.002, "created", step="Create", trace="t1")
+    later = operation("t1", child, "Notify", T0 + 0.05, group="pets", key="1", size=12)
+    await store.write(
+        Batch(
+            {"t1": delta},
+            [
+                span("t1", child, "Notify", T0 + 0.04, kind="event", parent=root),
+                span("t1", root, "Create", T0),
+            ],
+            [later, first],
+            [line],
+        )
+    )
+    trace = await store.trace("t1")
+    assert trace is not None
+    assert [s["spanId"] for s in trace["spans"]] == [root, child]
+    assert trace["spans"][1]["parentSpanId"] == root
+    assert [e["id"] for e in trace["events"]] == sorted([first["id"], later["id"], line["id"]])
+    assert {e["type"] for e in trace["events"]} == {"state", "log"}
+    assert await store.trace("nope") is None
+
+
+async def test_listings_filter_by_step_status_time_and_any_part_of_the_id(store: TraceStore) -> None:
+    ids = [f"0000{n}-aaaa-{n}bcd-9999-00000000000{n}" for n in range(5)]
+    for n, trace_id in enumerate(ids):
+        await api_trace(store, trace_id, T0 + n, step="Even" if n % 2 == 0 else "Odd", failed=n == 3)
+
+    def listed(**filters: Any) -> Any:
+        return store.traces(TraceQuery(**filters))
+
+    assert [t["traceId"] for t in (await listed()).traces] == ids[::-1]
+    assert [t["traceId"] for t in (await listed(step="Odd")).traces] == [ids[3], ids[1]]
+    assert [t["traceId"] for t in (await listed(status="error")).traces] == [ids[3]]
+    assert [t["traceId"] for t in (await listed(since=T0 + 1, until=T0 + 2.5)).traces] == [ids[2], ids[1]]
+    # the middle and the end of an id, as log lines print the last 8 characters
+    assert [t["traceId"] for t in (await listed(trace_id="2bcd")).traces] == [ids[2]]
+    assert [t["traceId"] for t in (await listed(trace_id="00000004")).traces] == [ids[4]]
+
+
+async def test_listings_page_newest_first_without_gaps_or_repeats(store: TraceStore) -> None:
+    ids = [f"trace-{n:02d}" for n in range(7)]
+    for n, trace_id in enumerate(ids):
+        await api_trace(store, trace_id, T0 + n)
+    # two traces that started at the same instant are told apart by id
+    await api_trace(store, "trace-07", T0 + 6)
+    seen: list[str] = []
+    before = None
+    pages = 0
+    while True:
+        page = await store.traces(TraceQuery(limit=3, before=before))
+        seen += [t["traceId"] for t in page.traces]
+        pages += 1
+        if page.next_cursor is None:
+            break
+        before = page.next_cursor
+    assert seen == ["trace-07", "trace-06", *ids[5::-1]]
+    assert pages == 3
+
+
+async def test_logs_filter_and_page_back_and_forward(store: TraceStore) -> None:
+    lines = [
+        log_line(T0 + 0, "Pet created", step="Create", trace="t1"),
+        log_line(T0 + 1, "slow feeding", level="warn", step="Feed", trace="t2"),
+        log_line(T0 + 2, "Feeding FAILED", level="error", step="Feed", trace="t2"),
+        log_line(T0 + 3, "supervisor started"),
+        log_line(T0 + 4, "debugging", level="debug", step="Create", trace="t1"),
+    ]
+    await store.write(Batch(logs=lines))
+
+    async def messages(**filters: Any) -> list[str]:
+        return [line["message"] for line in (await store.logs(LogQuery(**filters))).logs]
+
+    assert await messages() == [line["message"] for line in reversed(lines)]
+    assert await messages(level="warn") == ["Feeding FAILED", "slow feeding"]
+    assert await messages(step="Create") == ["debugging", "Pet created"]
+    assert await messages(trace_id="t2") == ["Feeding FAILED", "slow feeding"]
+    assert await messages(text="feeding") == ["Feeding FAILED", "slow feeding"]
+    assert await messages(since=T0 + 1, until=T0 + 3) == [
+        "supervisor started",
+        "Feeding FAILED",
+        "slow feeding",
+    ]
+
+    first = await store.logs(LogQuery(limit=2))
+    assert [line["message"] for line in first.logs] == ["debugging", "supervisor started"]
+    assert first.next_cursor == lines[3]["id"]
+    second = await store.logs(LogQuery(limit=2, before=first.next_cursor))
+    assert [line["message"] for line in second.logs] == ["Feeding FAILED", "slow feeding"]
+    # a follower catching up: the lines after an id, oldest first
+    after = await store.logs(LogQuery(after=lines[1]["id"]))
+    assert [line["message"] for line in after.logs] == ["Feeding FAILED", "supervisor started", "debugging"]
+
+
+async def test_retention_keeps_the_newest_traces_and_log_lines(store: TraceStore) -> None:
+    for n in range(10):
+        trace_id = f"trace-{n}"
+        await api_trace(store, trace_id, T0 + n)
+        await store.write(
+            Batch(
+                operations=[operation(trace_id, "f" * 16, "Create", T0 + n)],
+                logs=[log_line(T0 + n, f"line {n}", trace=trace_id)],
+            )
+        )
+    pruned = await store.prune(Retention(max_traces=4, max_log_lines=3, max_age_s=3600), now=T0 + 10)
+    assert (pruned.traces, pruned.logs) == (6, 7)
+    assert [t["traceId"] for t in (await store.traces(TraceQuery())).traces] == [
+        f"trace-{n}" for n in (9, 8, 7, 6)
+    ]
+    assert await store.trace("trace-5") is None
+    kept = await store.trace("trace-6")
+    assert kept is not None and kept["spans"] and any(e["type"] == "state" for e in kept["events"])
+    assert [line["message"] for line in (await store.logs(LogQuery())).logs] == ["line 9", "line 8", "line 7"]
+
+    # by age: everything older than an hour before "now" goes, whatever the counts
+    pruned = await store.prune(
+        Retention(max_traces=100, max_log_lines=100, max_age_s=3600), now=T0 + 3600 + 7.5
+    )
+    assert (pruned.traces, pruned.logs) == (2, 1)
+    assert [t["traceId"] for t in (await store.traces(TraceQuery())).traces] == ["trace-9", "trace-8"]
+    assert [line["message"] for line in (await store.logs(LogQuery())).logs] == ["line 9", "line 8"]
+
+
+async def test_recovery_turns_running_spans_into_lost_ones_and_closes_their_work(harness: Harness) -> None:
+    store = harness.adapter
+    delta = TraceDelta(T0, T0, kind="api", name="Create", open=1, spans=1)
+    line = log_line(T0, "started", trace="t1")
+    await store.write(
+        Batch({"t1": delta}, [span("t1", "a" * 16, "Create", T0, status="running")], logs=[line])
+    )
+    if harness.kind == "sqlite":  # a memory store starts empty after a restart: recover the same one
+        store = await harness.reopen()
+    assert await store.recover() == line["id"]
+    trace = await store.trace("t1")
+    assert trace is not None
+    assert trace["spans"][0]["status"] == "lost"
+    assert trace["status"] == "ok" and trace["open"] == 0

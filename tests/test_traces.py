@@ -1,0 +1,382 @@
+"""Traces and logs recorded by the core, read through ``/__motia`` and the ``motia logs|traces|state``
+commands: one request followed through TypeScript, JavaScript and Python steps with every state write,
+stream write, emit, retry and log line, on the real CLI and real runners."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.orders_project import FILES, LANGUAGES
+from tests.support.project import write_project
+from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    project = write_project(tmp_path_factory.mktemp("traces"), FILES)
+    with MotiaServer(project) as running:
+        yield running
+
+
+def create_order(server: MotiaServer, n: int, headers: dict[str, str] | None = None) -> str:
+    response = server.client.post("/orders", json={"n": n}, headers=headers)
+    assert response.status_code == 201, response.text
+    trace_id: str = response.json()["traceId"]
+    assert response.headers["x-trace-id"] == trace_id
+    return trace_id
+
+
+def finished_trace(server: MotiaServer, trace_id: str, spans: int = 4) -> dict[str, Any]:
+    """The trace once its retried Python step has succeeded (all its spans ended)."""
+
+    def read() -> dict[str, Any] | None:
+        response = server.client.get(f"/__motia/traces/{trace_id}")
+        if response.status_code != 200:
+            return None
+        trace: dict[str, Any] = response.json()
+        done = trace["status"] != "running" and len(trace["spans"]) >= spans
+        return trace if done and all(s["status"] != "running" for s in trace["spans"]) else None
+
+    found: dict[str, Any] = eventually(read, timeout=30)
+    return found
+
+
+def motia(server: MotiaServer, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        motia_argv(*args, "-p", str(server.port)), cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_one_request_is_followed_through_ts_js_and_python_steps(server: MotiaServer) -> None:
+    trace_id = create_order(server, 7)
+    trace = finished_trace(server, trace_id)
+
+    assert trace["status"] == "ok"  # the retry succeeded
+    assert trace["entry"] == {
+        "type": "api",
+        "step": "CreateOrder",
+        "method": "POST",
+        "path": "/orders",
+        "statusCode": 201,
+    }
+    assert [(s["name"], s["language"]) for s in trace["steps"]] == list(LANGUAGES.items())
+    create, route, ship_1, ship_2 = trace["spans"]
+    assert [s["step"] for s in trace["spans"]] == ["CreateOrder", "RouteOrder", "ShipOrder", "ShipOrder"]
+    for span in trace["spans"]:
+        assert span["language"] == LANGUAGES[span["step"]]
+        assert span["runner"] and isinstance(span["pid"], int)
+        assert span["durationMs"] >= 0
+    # parents: the span that emitted the event; both attempts of a retried delivery hang under it
+    assert create["parentSpanId"] is None and create["statusCode"] == 201
+    assert route["parentSpanId"] == create["spanId"] and route["topic"] == "order.created"
+    assert ship_1["parentSpanId"] == ship_2["parentSpanId"] == route["spanId"]
+    assert (ship_1["attempt"], ship_1["status"], ship_2["attempt"], ship_2["status"]) == (1, "error", 2, "ok")
+    assert ship_1["deliveryId"] == ship_2["deliveryId"]
+    assert ship_1["error"]["message"] == "carrier not ready"
+    assert ship_1["error"]["location"]["file"] == "steps/ship_step.py"
+    assert ship_1["error"]["location"]["line"] == 10  # the raise
+
+    events = trace["events"]
+    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+
+    def of(span: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+        return [e for e in events if e["spanId"] == span["spanId"] and e["type"] == kind]
+
+    [state_set] = of(create, "state")
+    assert (state_set["name"], state_set["group"], state_set["key"]) == ("state.set", "orders", "o1")
+    assert state_set["size"] == len('{"n":7}')
+    [stream_set] = of(create, "stream")
+    assert (stream_set["name"], stream_set["stream"]) == ("streams.set", "orderUpdates")
+    assert (stream_set["group"], stream_set["itemId"]) == (trace_id, "created")
+    [emitted] = of(create, "emit")
+    assert emitted["topic"] == "order.created" and emitted["data"] == {"n": 7}
+    assert [d["step"] for d in emitted["deliveries"]] == ["RouteOrder"]
+    assert [(e["level"], e["message"]) for e in of(create, "log")] == [("info", "order received")]
+    assert of(route, "state")[0]["name"] == "state.get"
+    assert ("warn", "routing slowly") in [(e["level"], e["message"]) for e in of(route, "log")]
+    [retry] = of(ship_1, "delivery")
+    assert (retry["name"], retry["attempt"], retry["retryAt"] is not None) == ("retry", 1, True)
+    assert ("info", "shipped") in [(e["level"], e["message"]) for e in of(ship_2, "log")]
+
+
+def test_a_typescript_failure_points_at_the_users_ts_line(server: MotiaServer) -> None:
+    response = server.client.post("/boom", json={"why": "no reason"})
+    assert response.status_code == 500
+    trace = finished_trace(server, response.headers["x-trace-id"], spans=1)
+    assert trace["status"] == "error"
+    [span] = trace["spans"]
+    assert span["status"] == "error" and span["statusCode"] == 500
+    assert span["error"]["message"] == "boom: no reason"
+    assert span["error"]["location"] == {
+        "file": "steps/boom.step.ts",
+        "line": 5,
+        "column": span["error"]["location"]["column"],
+    }
+    assert "boom.step.ts:5" in span["error"]["stack"]
+
+
+def test_an_incoming_traceparent_makes_the_request_part_of_the_callers_trace(server: MotiaServer) -> None:
+    caller_trace, caller_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    trace_id = create_order(server, 1, {"traceparent": f"00-{caller_trace}-{caller_span}-01"})
+    assert trace_id == caller_trace
+    trace = finished_trace(server, trace_id)
+    assert trace["spans"][0]["parentSpanId"] == caller_span
+    # an invalid header starts a new trace, as the W3C specification says
+    other = create_order(server, 2, {"traceparent": f"00-{'0' * 32}-{caller_span}-01"})
+    assert other != caller_trace
+
+
+def test_traces_list_newest_first_filtered_and_paginated(server: MotiaServer) -> None:
+    ids = [create_order(server, n) for n in range(3)]
+    for trace_id in ids:
+        finished_trace(server, trace_id)
+    listed = server.client.get("/__motia/traces", params={"step": "ShipOrder", "limit": 2}).json()
+    assert [t["traceId"] for t in listed["traces"]] == ids[:0:-1]
+    assert listed["nextCursor"]
+    older = server.client.get(
+        "/__motia/traces", params={"step": "ShipOrder", "limit": 2, "cursor": listed["nextCursor"]}
+    )
+    assert older.json()["traces"][0]["traceId"] == ids[0]
+    # log lines print a trace id's last 8 characters: enough to find it
+    found = server.client.get("/__motia/traces", params={"traceId": ids[1][-8:]}).json()["traces"]
+    assert [t["traceId"] for t in found] == [ids[1]]
+    failed = server.client.get("/__motia/traces", params={"status": "error"}).json()["traces"]
+    assert failed and all(t["status"] == "error" for t in failed)
+    assert ids[0] not in {t["traceId"] for t in failed}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "named"),
+    [
+        ("/__motia/traces", {"status": "fine"}, "status"),
+        ("/__motia/traces", {"limit": "0"}, "limit"),
+        ("/__motia/traces", {"cursor": "nonsense"}, "cursor"),
+        ("/__motia/traces", {"since": "yesterday"}, "since"),
+        ("/__motia/logs", {"level": "loud"}, "level"),
+        ("/__motia/logs", {"before": str(2**70)}, "before"),
+    ],
+)
+def test_a_bad_query_parameter_is_a_400_naming_it(
+    server: MotiaServer, path: str, params: dict[str, str], named: str
+) -> None:
+    response = server.client.get(path, params=params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "Bad Request" and named in body["message"]
+
+
+def test_an_unknown_trace_is_a_404(server: MotiaServer) -> None:
+    response = server.client.get("/__motia/traces/no-such-trace")
+    assert response.status_code == 404
+    assert response.json()["error"] == "Not Found"
+
+
+def test_logs_filter_by_level_step_trace_and_text(server: MotiaServer) -> None:
+    trace_id = create_order(server, 3)
+    finished_trace(server, trace_id)
+    logs = server.client.get("/__motia/logs", params={"traceId": trace_id}).json()["logs"]
+    assert {"order received", "routing slowly", "shipped"} <= {line["message"] for line in logs}
+    warned = server.client.get("/__motia/logs", params={"traceId": trace_id, "level": "warn"}).json()["logs"]
+    assert warned and all(line["level"] in ("warn", "error") for line in warned)
+    by_step = server.client.get("/__motia/logs", params={"step": "RouteOrder", "q": "ROUTING"}).json()["logs"]
+    assert by_step and all(
+        line["step"] == "RouteOrder" and line["message"] == "routing slowly" for line in by_step
+    )
+    page = server.client.get("/__motia/logs", params={"limit": 1}).json()
+    assert len(page["logs"]) == 1 and page["nextCursor"] == page["logs"][0]["id"]
+
+
+def test_logs_arrive_live_over_server_sent_events_and_resume_after_the_last_id(server: MotiaServer) -> None:
+    received: list[dict[str, Any]] = []
+    ids: list[str] = []
+    ready = threading.Event()
+
+    def follow() -> None:
+        with httpx.stream(
+            "GET", f"{server.url}/__motia/logs/stream", params={"step": "ShipOrder"}, timeout=30
+        ) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            ready.set()
+            for line in response.iter_lines():
+                if line.startswith("id: "):
+                    ids.append(line[4:])
+                if line.startswith("data: "):
+                    received.append(json.loads(line[6:]))
+                    if any(entry["message"] == "shipped" for entry in received):
+                        return
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    assert ready.wait(15)
+    trace_id = create_order(server, 11)
+    follower.join(30)
+    assert not follower.is_alive()
+    assert all(entry["step"] == "ShipOrder" for entry in received)
+    assert any(entry["traceId"] == trace_id and entry["message"] == "shipped" for entry in received)
+
+    # a client that reconnects with Last-Event-ID first gets what it missed, from the store
+    first_id = ids[0]
+    with httpx.stream(
+        "GET",
+        f"{server.url}/__motia/logs/stream",
+        params={"step": "ShipOrder"},
+        headers={"last-event-id": first_id},
+        timeout=30,
+    ) as response:
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                caught_up = json.loads(line[6:])
+                assert caught_up["id"] > int(first_id)
+                assert caught_up["id"] == received[1]["id"]
+                break
+
+
+def test_state_can_be_browsed_edited_and_deleted(server: MotiaServer) -> None:
+    create_order(server, 5)
+    groups = server.client.get("/__motia/state").json()["groups"]
+    assert "orders" in groups
+    items = server.client.get("/__motia/state/items", params={"groupId": "orders"}).json()["items"]
+    assert {"key": "o1", "value": {"n": 5}} in items
+    put = server.client.put(
+        "/__motia/state/item", params={"groupId": "a/b", "key": "k?1"}, json={"x": [1, 2]}
+    )
+    assert put.status_code == 200
+    got = server.client.get("/__motia/state/item", params={"groupId": "a/b", "key": "k?1"}).json()
+    assert got == {"groupId": "a/b", "key": "k?1", "value": {"x": [1, 2]}}
+    bad = server.client.put("/__motia/state/item", params={"groupId": "g", "key": "k"}, content=b"{nope")
+    assert bad.status_code == 400 and "JSON" in bad.json()["message"]
+    assert server.client.delete("/__motia/state/item", params={"groupId": "a/b", "key": "k?1"}).json()[
+        "value"
+    ] == {"x": [1, 2]}
+    assert (
+        server.client.get("/__motia/state/item", params={"groupId": "a/b", "key": "k?1"}).status_code == 404
+    )
+    missing = server.client.get("/__motia/state/items")
+    assert missing.status_code == 400 and "groupId" in missing.json()["message"]
+
+
+def test_flows_show_steps_and_topic_edges_with_virtual_ones_marked(server: MotiaServer) -> None:
+    flows = server.client.get("/__motia/flows").json()["flows"]
+    [orders] = [flow for flow in flows if flow["id"] == "orders"]
+    nodes = {step["name"]: step for step in orders["steps"]}
+    assert {name: step["language"] for name, step in nodes.items()} == {**LANGUAGES, "Audit": "typescript"}
+    assert nodes["CreateOrder"]["type"] == "api" and nodes["CreateOrder"]["path"] == "/orders"
+    assert nodes["Audit"]["type"] == "noop" and nodes["ShipOrder"]["file"] == "steps/ship_step.py"
+    edges = {(e["source"], e["target"], e["topic"]): e for e in orders["edges"]}
+    assert set(edges) == {
+        ("CreateOrder", "RouteOrder", "order.created"),
+        ("RouteOrder", "ShipOrder", "order.routed"),
+        ("RouteOrder", "Audit", "order.audited"),
+    }
+    assert not edges[("CreateOrder", "RouteOrder", "order.created")]["virtual"]
+    audited = edges[("RouteOrder", "Audit", "order.audited")]
+    assert audited["virtual"] and audited["label"] == "audit"
+    assert server.client.get("/__motia/flows/orders").json()["id"] == "orders"
+    assert server.client.get("/__motia/flows/nope").status_code == 404
+
+
+def test_runners_and_streams_are_listed(server: MotiaServer) -> None:
+    runners = server.client.get("/__motia/runners").json()["runners"]
+    assert {runner["kind"] for runner in runners} >= {"node", "python"}
+    for runner in runners:
+        assert isinstance(runner["pid"], int) and runner["memoryMb"] > 0 and runner["inFlight"] >= 0
+    trace_id = create_order(server, 9)
+    streams = server.client.get("/__motia/streams").json()["streams"]
+    assert [s["name"] for s in streams] == ["orderUpdates"] and streams[0]["groups"] >= 1
+    groups = server.client.get("/__motia/streams/orderUpdates").json()["groups"]
+    assert {"groupId": trace_id, "items": 1} in groups
+
+
+def test_motia_traces_logs_and_state_commands(server: MotiaServer) -> None:
+    trace_id = create_order(server, 4)
+    finished_trace(server, trace_id)
+
+    listing = motia(server, "traces", "--step", "ShipOrder")
+    assert listing.returncode == 0, listing.stderr
+    assert trace_id in listing.stdout
+    one = motia(server, "traces", trace_id[-8:])  # as a log line prints it
+    assert one.returncode == 0, one.stderr
+    for expected in (
+        "CreateOrder",
+        "RouteOrder",
+        "ShipOrder",
+        "state.set",
+        "order.created",
+        "carrier not ready",
+    ):
+        assert expected in one.stdout
+    as_json = motia(server, "traces", trace_id, "--json")
+    assert json.loads(as_json.stdout)["traceId"] == trace_id
+    unknown = motia(server, "traces", "zzzzzzzz")
+    assert unknown.returncode != 0 and "zzzzzzzz" in unknown.stderr
+
+    logs = motia(server, "logs", "--trace", trace_id, "--level", "warn")
+    assert logs.returncode == 0, logs.stderr
+    assert "routing slowly" in logs.stdout and "order received" not in logs.stdout
+
+    assert motia(server, "state", "set", "cli", "key", '{"a": 1}').returncode == 0
+    got = motia(server, "state", "get", "cli", "key")
+    assert got.returncode == 0 and json.loads(got.stdout) == {"a": 1}
+    listed = motia(server, "state", "ls")
+    assert "cli" in listed.stdout.split()
+    keys = motia(server, "state", "ls", "cli")
+    assert "key" in keys.stdout
+    missing = motia(server, "state", "get", "cli", "nope")
+    assert missing.returncode != 0 and "nope" in missing.stderr
+
+
+def test_motia_logs_follow_prints_new_lines_as_they_come(server: MotiaServer) -> None:
+    create_order(server, 12)  # a past line: the follow resumes after the last one printed, losing none
+    finished = eventually(
+        lambda: server.client.get("/__motia/logs", params={"step": "ShipOrder"}).json()["logs"]
+    )
+    assert finished
+    follower = subprocess.Popen(
+        motia_argv("logs", "-f", "-n", "1", "--step", "ShipOrder", "-p", str(server.port)),
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    printed: list[str] = []
+
+    def read() -> None:
+        assert follower.stdout is not None
+        printed.extend(follower.stdout)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        trace_id = create_order(server, 13)
+        line = eventually(
+            lambda: next((line for line in printed if trace_id[-8:] in line and "shipped" in line), None),
+            timeout=30,
+        )
+        assert "[ShipOrder]" in line and "INFO" in line
+    finally:
+        follower.terminate()
+        follower.wait(10)
+        reader.join(5)
+        assert follower.stdout is not None
+        follower.stdout.close()
+
+
+def test_tracing_off_records_nothing_and_says_how_to_turn_it_on(tmp_path: Path) -> None:
+    project = write_project(
+        tmp_path, {name: FILES[name] for name in ("steps/create.step.ts", "steps/orders.stream.ts")}
+    )
+    with MotiaServer(project, env={"MOTIA_TRACING": "false"}) as server:
+        server.client.post("/orders", json={"n": 1})
+        response = server.client.get("/__motia/traces")
+        assert response.status_code == 404
+        assert "tracing" in response.json()["message"]
+        assert server.client.get("/__motia/state").status_code == 200  # the rest still answers
