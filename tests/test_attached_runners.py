@@ -277,7 +277,8 @@ class DebugConfiguration:
 
 
 def _debugging_section() -> str:
-    return README.read_text(encoding="utf-8").split("\n## Debugging\n", 1)[1].split("\n## ", 1)[0]
+    readme = README.read_text(encoding="utf-8")
+    return readme.split("\n### Attach a runner you start yourself (gRPC)\n", 1)[1].split("\n## ", 1)[0]
 
 
 def readme_configurations() -> list[DebugConfiguration]:
