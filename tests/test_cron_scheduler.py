@@ -8,7 +8,9 @@ from datetime import datetime
 
 import pytest
 
-from supervisor.cron import CronExpression, CronJob, CronScheduler
+from supervisor.cron import CronExpression, CronJob, CronScheduler, RedisTickLocks
+from supervisor.storage import RedisConnection
+from tests.support.redis_server import RedisServer
 
 EVERY_SECOND = CronExpression.parse("* * * * * *")
 HOURLY = CronExpression.parse("0 * * * *")
@@ -128,3 +130,35 @@ async def test_stop_ends_the_schedule_and_waits_for_runs_in_progress_up_to_the_g
     asyncio.get_running_loop().call_later(0.05, release.set)
     await finishing.stop(grace=30)
     assert run.done()  # stop returned as soon as the run did
+
+
+async def test_a_tick_whose_holder_died_on_redis_is_fired_by_another_supervisor(
+    redis_server: RedisServer, redis_prefix: str
+) -> None:
+    holder = await RedisConnection.open(redis_server.url, redis_prefix)
+    survivor = await RedisConnection.open(redis_server.url, redis_prefix)
+    due = datetime.now().astimezone().replace(microsecond=0)
+    # The holder takes the tick, then dies before it has run it (no renewal, no "done").
+    assert await RedisTickLocks(holder, lease=0.3).acquire("ticker", int(due.timestamp() * 1000)) == "run"
+    await holder.close()
+    fired = asyncio.Event()
+
+    async def fire(name: str) -> None:
+        fired.set()
+
+    scheduler = CronScheduler(fire, RedisTickLocks(survivor, lease=0.3))
+    try:
+        await asyncio.wait_for(scheduler._shared_tick(RedisTickLocks(survivor, lease=0.3), "ticker", due), 10)
+        assert fired.is_set()
+        # and the tick is done now: a third supervisor does not fire it again
+        again = asyncio.Event()
+
+        async def fire_again(name: str) -> None:
+            again.set()
+
+        third = CronScheduler(fire_again, RedisTickLocks(survivor, lease=0.3))
+        await asyncio.wait_for(third._shared_tick(RedisTickLocks(survivor, lease=0.3), "ticker", due), 10)
+        assert not again.is_set()
+    finally:
+        await scheduler.stop(grace=1)
+        await survivor.close()

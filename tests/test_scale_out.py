@@ -188,21 +188,21 @@ def test_a_stream_client_on_one_supervisor_sees_every_write_made_through_the_oth
 
 def test_killing_one_supervisor_mid_load_loses_no_event(start_pair: StartPair) -> None:
     # A short consumer timeout: the survivor takes the dead one's claimed events over within seconds.
-    pair = start_pair({"steps/handle.step.js": HANDLE}, {"redis": {"consumerTimeoutSeconds": 2}})
+    # Few handlers at a time, each 100 ms: the backlog outlasts the emits, so A dies mid-load.
+    config = {"redis": {"consumerTimeoutSeconds": 2}, "events": {"concurrency": 4}}
+    pair = start_pair({"steps/handle.step.js": HANDLE}, config)
     events = 1000
     for n in range(events):
-        _emit(pair.a if n % 2 == 0 else pair.b, n, sleep=5)
-    eventually(lambda: sum(1 for _, label in pair.handled() if label == "A") >= 50, timeout=60)
+        _emit(pair.a if n % 2 == 0 else pair.b, n, sleep=100)
     pair.a.proc.kill()  # SIGKILL: no shutdown, nothing handed back
     pair.a.proc.wait(timeout=10)
-    handled_by_a_before = {n for n, label in pair.handled() if label == "A"}
-    assert len(handled_by_a_before) < events, "the load was over before the kill"
-    eventually(lambda: {n for n, _ in pair.handled()} == set(range(events)), timeout=120)
-    assert "taking over deliveries held by a supervisor that stopped answering" in pair.b.output
+    assert len({n for n, _ in pair.handled()}) < events, "the load was over before the kill"
+    eventually(lambda: {n for n, _ in pair.handled()} == set(range(events)), timeout=240)
     runs = Counter(n for n, _ in pair.handled())
-    # duplicates only of what A was running when it died (at most its window of claims)
+    # duplicates only of what A was running when it died (its 4 handlers' claims, and as many
+    # isolated re-runs at most)
     duplicates = [n for n, count in runs.items() if count > 1]
-    assert len(duplicates) <= 256, duplicates
+    assert len(duplicates) <= 8, duplicates
 
 
 def test_redis_lost_while_running_answers_503_then_recovers(tmp_path: Path) -> None:
