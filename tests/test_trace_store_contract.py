@@ -36,7 +36,7 @@ def _not_on_redis(connection: RedisConnection) -> TraceStore:
 
 @pytest.fixture(params=[kind for kind in ADAPTER_KINDS if kind != "redis"])
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h: Harness = AdapterHarness(
+    h: Harness = await AdapterHarness.open(
         request.param, tmp_path / ".motia" / "motia.db", MemoryTraceStore, SqliteTraceStore, _not_on_redis
     )
     yield h
