@@ -188,12 +188,6 @@ def test_a_frozen_python_runner_is_told_apart_from_a_busy_one(tmp_path: Path) ->
         assert eventually(lambda: server.client.get("/ok").status_code == 200)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known race, to fix: an invocation that reaches the Python runner as its loop starts to block "
-    "is sometimes neither started nor declined until the block ends (seen since the gRPC transport landed; "
-    "the end-to-end blocked-loop tests pass)",
-)
 async def test_a_spare_runner_serves_while_the_pool_is_blocked_and_stops_once_idle(tmp_path: Path) -> None:
     """The pool (real Python runners) starts one spare for work that waits behind a blocked loop,
     and stops it once it has been idle, with a runner free, for ``spare_idle``."""

@@ -122,9 +122,12 @@ def _user_frames(frames: list[traceback.FrameSummary]) -> list[traceback.FrameSu
 class Admission:
     """Invocations handed to the loop and not started yet; a stalled loop's are declined.
 
-    ``offer`` runs on the reader thread, ``start`` (the loop's turn) on the loop, the watcher on its
-    own thread. Whoever pops an invocation from ``_waiting`` (one atomic ``dict.pop``) starts or
-    declines it: never both, and without a lock on the path of every invocation.
+    ``offer`` runs on the reader thread, ``claim`` on the loop (the first thing the invocation's task
+    does), the watcher on its own thread. Whoever pops an invocation from ``_waiting`` (one atomic
+    ``dict.pop``) runs or declines it: never both, and without a lock on the path of every invocation.
+    The claim is the task's first step, not its creation: two invocations handed over in the same
+    loop turn both get a task, and if the first one blocks the loop, the second has not run a line
+    and is still declined.
     """
 
     def __init__(
@@ -147,12 +150,12 @@ class Admission:
             self._decline(invoke, self._why())
             return
         self._waiting[invoke.invocation_id] = invoke
-        self._call_on_loop(self._take, invoke.invocation_id)
+        self._call_on_loop(self._start, invoke)
 
-    def _take(self, invocation_id: int) -> None:
-        invoke = self._waiting.pop(invocation_id, None)
-        if invoke is not None:
-            self._start(invoke)
+    def claim(self, invocation_id: int) -> bool:
+        """Whether the invocation is still to run here (not declined meanwhile): call on the loop,
+        as the very first thing the invocation's task does."""
+        return self._waiting.pop(invocation_id, None) is not None
 
     def start_watching(self) -> None:
         threading.Thread(target=self._watch_loop, name="motia-loop-watch", daemon=True).start()

@@ -41,6 +41,8 @@ HOOK_KINDS = frozenset({pb.TRIGGER_KIND_AUTHENTICATE, pb.TRIGGER_KIND_CAN_ACCESS
 class Inflight:
     task: asyncio.Task[None]
     answered: bool = False
+    #: taken from the admission (see liveness.Admission): this runner runs and answers it
+    claimed: bool = False
     started: float = field(default_factory=time.monotonic)
 
 
@@ -195,9 +197,10 @@ class Session:
 
     def _on_invoke(self, invoke: Any) -> None:
         if not self.accepting:
-            self._send_result(
-                invoke.invocation_id, error=error_info("ShutdownError", "runner is shutting down")
-            )
+            if self.admission.claim(invoke.invocation_id):
+                self._send_result(
+                    invoke.invocation_id, error=error_info("ShutdownError", "runner is shutting down")
+                )
             return
         if invoke.invocation_id in self.inflight:
             self.sink.runner("error", f"duplicate invocation_id {invoke.invocation_id}")
@@ -207,7 +210,18 @@ class Session:
         tag(task, info)
         self.inflight[invoke.invocation_id] = Inflight(task)
 
+    def _owns(self, invocation_id: int, entry: Inflight) -> bool:
+        """Whether this runner answers the invocation: claimed by its task, or now, before the task
+        ran; not once the loop watch declined it (the supervisor runs it elsewhere)."""
+        if not entry.claimed:
+            entry.claimed = self.admission.claim(invocation_id)
+        return entry.claimed
+
     async def _invoke(self, invoke: Any, info: InvocationInfo) -> None:
+        entry = self.inflight.get(invoke.invocation_id)
+        if entry is None or not self._owns(invoke.invocation_id, entry):
+            self.inflight.pop(invoke.invocation_id, None)  # declined while its task waited to run
+            return
         current_invocation.set(info)  # this task's own context: inherited by everything it spawns
         step = None if invoke.kind in HOOK_KINDS else self.loader.steps.get(invoke.file)
         flows = step.config.get("flows") if step is not None else None
@@ -276,6 +290,10 @@ class Session:
         entry = self.inflight.get(cancel.invocation_id)
         if entry is None or entry.answered:
             return
+        if not self._owns(cancel.invocation_id, entry):
+            self.inflight.pop(cancel.invocation_id, None)
+            entry.task.cancel()
+            return
         reason = cancel.reason or "cancelled by the supervisor"
         self._send_result(cancel.invocation_id, error=error_info("CancelledError", f"cancelled: {reason}"))
         entry.task.cancel()  # async handlers stop at their next await; threads keep running
@@ -304,7 +322,10 @@ class Session:
         remaining = deadline - self._loop.time()
         if spawned and remaining > 0:
             await asyncio.wait(spawned, timeout=remaining)
-        for invocation_id in list(self.inflight):
+        for invocation_id, entry in list(self.inflight.items()):
+            if not self._owns(invocation_id, entry):
+                self.inflight.pop(invocation_id, None)
+                continue
             self._send_result(
                 invocation_id,
                 error=error_info("ShutdownError", "runner shut down before the handler finished"),
