@@ -226,7 +226,10 @@ class HeartbeatMonitor:
 
     def _silent(self, sent: float, waited: float) -> None:
         """No Pong for ``stall_after``: stalled, blamed on the one invocation that can hold the loop."""
-        if self.stall is not None and self.stall.seen == "silent":
+        stall = self.stall
+        if stall is not None and (stall.seen == "silent" or (self._settings.debugged and stall.warned)):
+            # a debugged runner's stall is told once: its debugger stops the heartbeat thread too
+            # (debugpy suspends every thread at a breakpoint), so a reported stall turns silent
             return
         suspect = self._suspect(sent)
         stall = Stall(sent, "silent")
