@@ -23,11 +23,16 @@ STALL = LoopStall(
     where="steps/held_step.py:4",
     stack="",
 )
+#: what a Pong answered just after the debugger resumed says: the loop has not ticked yet, its holder is gone
+STALL_OUTSIDE_ANY_STEP = LoopStall(
+    stalled_ms=15300, invocation_id=0, trace_id="", step_name="", where="", stack=""
+)
 
 
 class ScriptedRunner:
-    """Answers each Ping as told: ``stalled`` (a Pong reporting the held loop), ``well``, or ``silent``
-    (answered ``late_by`` seconds later, with a stall report: a debugger resumed the heartbeat thread)."""
+    """Answers each Ping as told: ``stalled`` (a Pong reporting the held loop), ``well``, ``silent``
+    (answered ``late_by`` seconds later, with a stall report: a debugger resumed the heartbeat thread),
+    or ``late`` (as ``silent``, its report naming no step)."""
 
     def __init__(self, answers: list[str], late_by: float = 0.3) -> None:
         self._answers: Iterator[str] = iter(answers)
@@ -56,7 +61,8 @@ class ScriptedRunner:
         elif answer == "stalled":
             pong.set_result(Pong(seq=0, stall=STALL))
         else:
-            asyncio.get_running_loop().call_later(self._late_by, pong.set_result, Pong(seq=0, stall=STALL))
+            stall = STALL if answer == "silent" else STALL_OUTSIDE_ANY_STEP
+            asyncio.get_running_loop().call_later(self._late_by, pong.set_result, Pong(seq=0, stall=stall))
         return 0, pong
 
     def forget_ping(self, seq: int) -> None:
@@ -76,8 +82,9 @@ def messages(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
     [
         ["stalled", "silent", "stalled", "well"],
         ["silent", "stalled", "silent", "stalled", "well"],
+        ["silent", "late", "well"],
     ],
-    ids=["reported-then-silent", "silent-then-reported"],
+    ids=["reported-then-silent", "silent-then-reported", "silent-then-late-pong-naming-no-step"],
 )
 async def test_a_debugged_runner_held_at_a_breakpoint_is_told_once_however_its_stall_shows(
     caplog: pytest.LogCaptureFixture, answers: list[str]

@@ -215,11 +215,11 @@ class HeartbeatMonitor:
             report.where,
             report.stack,
             limit,
-            # a debugged runner's stall is told once: held at a breakpoint, however it shows
-            warned=same_step
-            and previous is not None
+            # a debugged runner's stall is told once: held at a breakpoint, however it shows (even
+            # named "outside any step" by a late Pong, its handler answered as the debugger resumed)
+            warned=previous is not None
             and previous.warned
-            and (previous.seen == "reported" or self._settings.debugged),
+            and (self._settings.debugged or (same_step and previous.seen == "reported")),
         )
 
     # -------------------------------------------------------------- no Pong

@@ -51,8 +51,13 @@ class LoopWatch:
         self._mark()
 
     def _mark(self) -> None:
-        self._last_run = time.monotonic()
+        self.ran()
         self._loop.call_later(TICK, self._mark)
+
+    def ran(self) -> None:
+        """The loop runs now (call on the loop): a handler that held it has just answered, and a Ping
+        read before the next tick must not report the stall that ended."""
+        self._last_run = time.monotonic()
 
     def stalled_for(self) -> float:
         """Seconds the loop has run nothing beyond its usual tick (0 when it runs)."""

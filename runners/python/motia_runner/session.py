@@ -270,6 +270,7 @@ class Session:
         return entry is None or entry.answered
 
     def _send_result(self, invocation_id: int, result: Encoded | None = None, error: Any = None) -> None:
+        self.watch.ran()
         entry = self.inflight.pop(invocation_id, None)
         if entry is not None:
             if entry.answered:
