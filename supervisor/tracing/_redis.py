@@ -9,7 +9,8 @@ Layout (``p`` is the configured prefix followed by ``t:``; times are the recorde
 - ``p tr:<trace>``: hash, the trace's summary (``started``, ``updated``, ``kind``, ``name``,
   ``method``, ``path``, ``code``, counters ``open``, ``failures``, ``spans``) and, per step that ran
   in it, ``s:<step>`` = ``<first start, ms>|<language>``;
-- ``p spans:<trace>`` and ``p ops:<trace>``: hashes, span id -> span JSON, operation id -> JSON;
+- ``p spans:<trace>`` and ``p ops:<trace>``: hashes, span id -> span JSON, operation id -> JSON
+  (``p op-max`` the highest operation id, for ``recover``);
 - ``p log``: hash, log line id -> JSON; ``p logs`` (all lines), ``p log-step:<step>`` and
   ``p log-trace:<trace>`` sorted sets of ids (scored by id): a log listing walks the narrowest;
 - ``p running:<node>``: set of the ``trace<TAB>span`` a supervisor is running; ``p nodes``: sorted
