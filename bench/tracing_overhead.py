@@ -1,6 +1,6 @@
 """What recording traces and logs costs: the trivial api step with tracing on against tracing off.
 
-Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--json PATH]
+Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--redis] [--json PATH]
 
 Two ``motia start`` servers run the same project (bench/projects.py: one trivial api step per
 language), one with ``tracing.enabled`` (the default) and one with ``MOTIA_TRACING=false``. For each
@@ -10,11 +10,16 @@ machine is shared, so only ratios from the same moment mean anything. Also shown
 CPU per request (psutil), the steadier measure on a loaded machine. ``--busy`` adds a step that
 writes state and logs a line per request (what an ordinary handler does), for information.
 Target (issue 12): tracing costs at most 10 % of the trivial api step's requests/s.
+
+``--redis``: the projects run on a redis-server this script starts (``MOTIA_REDIS_URL``, each on a
+database of its own), and a third server records into SQLite (``MOTIA_TRACING_ADAPTER=sqlite``)
+next to the one recording into Redis (the default with a Redis URL): what a trace costs in each.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -27,6 +32,7 @@ from constants import CONNECTIONS, LANGS
 from http_bench import bench_http
 from load import run_wrk
 from projects import write_bench_project
+from scale_out import redis_server
 from servers import Server, free_port, motia_argv, running
 
 BUSY_STEP = """
@@ -47,12 +53,22 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per wrk run")
     parser.add_argument("--busy", action="store_true", help="also a step with a state write and a log line")
+    parser.add_argument("--redis", action="store_true", help="on Redis: traces in Redis and in SQLite")
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="motia-tracing-bench-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="motia-tracing-bench-"))
+        modes: list[tuple[str, dict[str, str]]] = [("on", {}), ("off", {"MOTIA_TRACING": "false"})]
+        if args.redis:
+            url = stack.enter_context(redis_server(Path(tmp)))
+            modes = [
+                ("redis", {"MOTIA_REDIS_URL": url[:-1] + "0"}),
+                ("off", {"MOTIA_REDIS_URL": url[:-1] + "1", "MOTIA_TRACING": "false"}),
+                ("sqlite", {"MOTIA_REDIS_URL": url[:-1] + "2", "MOTIA_TRACING_ADAPTER": "sqlite"}),
+            ]
         servers = {}
-        for mode, env in (("on", {}), ("off", {"MOTIA_TRACING": "false"})):
+        for mode, env in modes:
             project = write_bench_project(Path(tmp) / mode)
             if args.busy:
                 (project / "steps" / "busy.step.ts").write_text(textwrap.dedent(BUSY_STEP), encoding="utf-8")
@@ -68,14 +84,18 @@ def main() -> int:
             for name, path in paths.items():
                 print(f"{name}: {path}, tracing off vs on, {args.rounds} rounds", flush=True)
                 results[name] = bench_http(
-                    {"off": (servers["off"], path), "on": (servers["on"], path)},
+                    {"off": (servers["off"], path)}
+                    | {mode: (servers[mode], path) for mode, _env in modes if mode != "off"},
                     args.rounds,
                     args.duration,
                     CONNECTIONS,
                     run_wrk,
                     lambda line: print(line, flush=True),
                 )
-    report(results)
+    if args.redis:
+        report_redis(results)
+    else:
+        report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
@@ -103,6 +123,20 @@ def report(results: dict[str, Any]) -> None:
         f"\ntracing costs at most {TARGET_MAX_COST:.0%} of the trivial api step's req/s: {verdict} ", end=""
     )
     print(f"(worst language {min(trivial):.1%} of tracing off)")
+
+
+def report_redis(results: dict[str, Any]) -> None:
+    print()
+    print("| step | off req/s | SQLite traces req/s | Redis traces req/s | SQLite/off | Redis/off "
+          "| off srv µs/req | SQLite srv µs/req | Redis srv µs/req |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, result in results.items():
+        off, sqlite, redis = result["off"], result["sqlite"], result["redis"]
+        print(
+            f"| {name} | {off['rps']:,.0f} | {sqlite['rps']:,.0f} | {redis['rps']:,.0f} | "
+            f"{sqlite['rps_ratio']:.1%} | {redis['rps_ratio']:.1%} | {off['server_cpu_us_per_req']:.0f} | "
+            f"{sqlite['server_cpu_us_per_req']:.0f} | {redis['server_cpu_us_per_req']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -129,8 +129,8 @@ class TracingSettings(_Model):
     ``maxAgeHours``."""
 
     enabled: bool = True
-    #: None: SQLite when state, streams or events use it, else memory (an all-memory project keeps
-    #: nothing on disk)
+    #: None: Redis when the project has a Redis URL (every supervisor reads every trace), else SQLite
+    #: when state, streams or events use it, else memory (an all-memory project keeps nothing on disk)
     adapter: Adapter | None = None
     max_traces: int = Field(10_000, alias="maxTraces", ge=1)
     max_log_lines: int = Field(100_000, alias="maxLogLines", ge=1)
@@ -166,6 +166,8 @@ class ProjectConfig(_Model):
             return None
         if self.tracing.adapter is not None:
             return self.tracing.adapter
+        if self.redis.url is not None:
+            return "redis"
         return "sqlite" if "sqlite" in self.embedded_adapters(tracing=False) else "memory"
 
     def embedded_adapters(self, tracing: bool = True) -> set[Adapter]:
@@ -198,6 +200,8 @@ class ProjectConfig(_Model):
                     choice.adapter = "redis"
         else:
             on_redis = [name for name, choice in choices.items() if choice.adapter == "redis"]
+            if self.tracing.adapter == "redis":
+                on_redis.append("tracing")
             if on_redis:
                 raise ValueError(
                     f"{', '.join(on_redis)}: the redis adapter needs a Redis URL: set "
@@ -207,7 +211,7 @@ class ProjectConfig(_Model):
 
     @property
     def uses_redis(self) -> bool:
-        return "redis" in (self.state.adapter, self.streams.adapter, self.events.adapter)
+        return "redis" in (self.state.adapter, self.streams.adapter, self.events.adapter, self.trace_adapter)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ one's handed back at once, and buses on two supervisors sharing the work."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -85,7 +86,9 @@ async def test_a_fifo_lane_runs_one_at_a_time_across_supervisors(supervisors: Su
     assert [d.id for d in await a.claim(10, time.time())] == [lane[2]]
 
 
-async def test_a_dead_supervisors_claims_are_taken_over_after_the_timeout(supervisors: Supervisors) -> None:
+async def test_a_dead_supervisors_claims_are_taken_over_after_the_timeout(
+    supervisors: Supervisors, caplog: pytest.LogCaptureFixture
+) -> None:
     a, b = await supervisors.queue(), await supervisors.queue()
     ids = [await one(a, n) for n in range(3)]
     head = await one(a, "head", FIFO, "g")
@@ -96,8 +99,12 @@ async def test_a_dead_supervisors_claims_are_taken_over_after_the_timeout(superv
     assert await b.claim(10, time.time()) == []
     await asyncio.sleep(TIMEOUT * 1.5)
     assert await b.take_over_abandoned() > 0
-    taken = await b.claim(10, time.time())
+    with caplog.at_level(logging.INFO, logger="motia.queue"):
+        taken = await b.claim(10, time.time())
     assert sorted(d.id for d in taken) == sorted([*ids, head])
+    [takeover] = [r.getMessage() for r in caplog.records if "took over" in r.getMessage()]
+    assert takeover.startswith("took over 4 deliveries from a supervisor that stopped answering")
+    assert all(f"{ident} (" in takeover for ident in [*ids, head])
     await b.ack(head)
     assert [d.id for d in await b.claim(10, time.time())] == [behind]
 

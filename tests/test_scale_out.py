@@ -1,12 +1,14 @@
 """Two supervisors on one Redis, end to end, as real processes: the events emitted through both are
 each handled, a cron tick fires once across both, a stream client on one sees the writes made
-through the other, and when one is killed (SIGKILL) in the middle of the load the other handles
-everything it had."""
+through the other, traces and logs recorded by one are read (and followed live) through the other,
+and when one is killed (SIGKILL) in the middle of the load the other handles everything it had."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -56,6 +58,25 @@ FILES = {
         exports.handler = async (req, { streams }) => {
           const item = await streams.items.set('g', req.pathParams.id, req.body)
           return { status: 200, body: item }
+        }
+    """,
+}
+
+
+# A request's trace crosses two steps; each logs which supervisor ran it.
+GREET = {
+    "steps/hello.step.js": """
+        exports.config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: ['greeted'] }
+        exports.handler = async (_req, { emit, logger }) => {
+          logger.info(`hello from ${process.env.SUPERVISOR_LABEL}`)
+          await emit({ topic: 'greeted', data: {} })
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/greeted.step.js": """
+        exports.config = { type: 'event', name: 'Greeted', subscribes: ['greeted'], emits: [] }
+        exports.handler = async (_input, { logger }) => {
+          logger.info(`greeted on ${process.env.SUPERVISOR_LABEL}`)
         }
     """,
 }
@@ -186,6 +207,56 @@ def test_a_stream_client_on_one_supervisor_sees_every_write_made_through_the_oth
     assert all(b > a for a, b in itertools.pairwise(stamps)), stamps
 
 
+def test_traces_and_logs_recorded_by_one_supervisor_are_read_and_followed_through_the_other(
+    start_pair: StartPair,
+) -> None:
+    pair = start_pair(GREET)
+    response = pair.a.client.get("/hello")
+    assert response.status_code == 200, response.text
+    trace_id = response.headers["x-trace-id"]
+
+    def finished_on_b() -> dict[str, Any] | None:
+        read = pair.b.client.get(f"/__motia/traces/{trace_id}")
+        if read.status_code != 200:
+            return None
+        trace: dict[str, Any] = read.json()
+        return trace if trace["status"] == "ok" and len(trace["spans"]) == 2 else None
+
+    trace = eventually(finished_on_b, timeout=30)
+    assert [step["name"] for step in trace["steps"]] == ["Hello", "Greeted"]
+    assert trace["entry"]["path"] == "/hello"
+    logged = [event["message"] for event in trace["events"] if event["type"] == "log"]
+    assert "hello from A" in logged
+    listed = pair.b.client.get("/__motia/traces", params={"step": "Greeted"}).json()["traces"]
+    assert trace_id in [t["traceId"] for t in listed]
+    lines = pair.b.client.get("/__motia/logs", params={"q": "hello from A"}).json()["logs"]
+    assert [line["traceId"] for line in lines] == [trace_id]
+
+    # A client following logs on A receives the lines B records, as they come: B's line arrives
+    # with B's next write, after A's own newer one, and is not taken for one the client already had.
+    received: list[dict[str, Any]] = []
+    ready = threading.Event()
+
+    def follow() -> None:
+        with httpx.stream(
+            "GET", f"{pair.a.url}/__motia/logs/stream", params={"q": "hello from"}, timeout=30
+        ) as r:
+            ready.set()
+            for line in r.iter_lines():
+                if line.startswith("data: "):
+                    received.append(json.loads(line[6:]))
+                    if len(received) == 2:
+                        return
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    assert ready.wait(15)
+    assert pair.b.client.get("/hello").status_code == 200
+    assert pair.a.client.get("/hello").status_code == 200
+    follower.join(30)
+    assert sorted(line["message"] for line in received) == ["hello from A", "hello from B"]
+
+
 def test_killing_one_supervisor_mid_load_loses_no_event(start_pair: StartPair) -> None:
     # A short consumer timeout: the survivor takes the dead one's claimed events over within seconds.
     # Few handlers at a time, each 100 ms: the backlog outlasts the emits, so A dies mid-load.
@@ -220,11 +291,15 @@ def test_redis_lost_while_running_answers_503_then_recovers(tmp_path: Path) -> N
         response = eventually(lambda: (r := server.client.get("/count")).status_code == 503 and r, timeout=20)
         assert response.headers["retry-after"] == "1"
         assert "Redis at redis://127.0.0.1" in response.json()["message"]
-        assert server.client.get("/__motia/health").json()["status"] == "degraded"
+        health = server.client.get("/__motia/health")
+        # a load balancer's health check takes it out of the rotation meanwhile
+        assert (health.status_code, health.json()["status"]) == (503, "degraded")
+        assert "Redis at redis://127.0.0.1" in health.json()["message"]
         assert server.client.post("/__motia/emit", json={"topic": "job", "data": {}}).status_code == 503
         redis = RedisServer(tmp_path / "redis", binary, port=redis.port)
         eventually(lambda: server.client.get("/count").status_code == 200, timeout=30)
-        assert server.client.get("/__motia/health").json()["status"] == "ok"
+        health = server.client.get("/__motia/health")
+        assert (health.status_code, health.json()["status"]) == (200, "ok")
         assert "lost the connection to Redis" in server.output
         assert "reconnected to Redis" in server.output
     finally:

@@ -70,6 +70,14 @@ def test_event_input_validation_warns_by_default_and_can_be_strict(tmp_path: Pat
         ({"state": {"adapter": "memory"}, "tracing": {"adapter": "sqlite"}}, {}, "sqlite"),
         ({}, {"MOTIA_TRACING_ADAPTER": "memory"}, "memory"),
         ({}, {"MOTIA_TRACING": "false"}, None),
+        ({"redis": {"url": "redis://127.0.0.1:6379/0"}}, {}, "redis"),
+        ({}, {"MOTIA_REDIS_URL": "redis://127.0.0.1:6379/0"}, "redis"),
+        ({}, {"MOTIA_REDIS_URL": "redis://127.0.0.1:6379/0", "MOTIA_TRACING_ADAPTER": "sqlite"}, "sqlite"),
+        (
+            {"redis": {"url": "redis://127.0.0.1:6379/0"}, "state": {"adapter": "sqlite"}},
+            {"MOTIA_TRACING_ADAPTER": "memory"},
+            "memory",
+        ),
     ],
 )
 def test_traces_are_kept_where_the_other_stores_are_unless_told(
@@ -78,6 +86,16 @@ def test_traces_are_kept_where_the_other_stores_are_unless_told(
     (tmp_path / "motia.config.json").write_text(json.dumps(config), encoding="utf-8")
     loaded = load_project_config(tmp_path, environ=environ)
     assert loaded.trace_adapter == expected
+    stores = {loaded.state.adapter, loaded.streams.adapter, loaded.events.adapter}
+    assert loaded.uses_redis == ("redis" in {expected, *stores})
     assert ("sqlite" in loaded.embedded_adapters()) == (
         "sqlite" in {expected, loaded.state.adapter, loaded.events.adapter, loaded.streams.adapter}
     )
+
+
+def test_traces_on_redis_without_a_redis_url_is_an_error_naming_tracing(tmp_path: Path) -> None:
+    (tmp_path / "motia.config.json").write_text(
+        json.dumps({"tracing": {"adapter": "redis"}}), encoding="utf-8"
+    )
+    with pytest.raises(SettingsError, match="tracing: the redis adapter needs a Redis URL"):
+        load_project_config(tmp_path, environ={})

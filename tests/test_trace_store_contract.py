@@ -1,4 +1,4 @@
-"""One contract for every TraceStore adapter (memory, SQLite): batches add up, listings filter and
+"""One contract for every TraceStore adapter (memory, SQLite, Redis): batches add up, listings filter and
 page, one trace reads back in order, logs filter and page both ways, retention prunes by count and
 age, and a restart turns running spans into lost ones."""
 
@@ -16,6 +16,7 @@ from supervisor.tracing import (
     Batch,
     LogQuery,
     MemoryTraceStore,
+    RedisTraceStore,
     Retention,
     Span,
     SqliteTraceStore,
@@ -23,21 +24,26 @@ from supervisor.tracing import (
     TraceQuery,
     TraceStore,
 )
-from tests.support.adapters import ADAPTER_KINDS, AdapterHarness
+from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
 
 Harness = AdapterHarness[TraceStore]
 T0 = 1_800_000_000.0
 _ids = itertools.count(1)
 
 
-def _not_on_redis(connection: RedisConnection) -> TraceStore:
-    raise NotImplementedError("traces are not stored in Redis yet: each supervisor keeps its own")
+def _on_redis(connection: RedisConnection) -> TraceStore:
+    return RedisTraceStore(connection)
 
 
-@pytest.fixture(params=[kind for kind in ADAPTER_KINDS if kind != "redis"])
+@pytest.fixture(params=ADAPTER_KINDS)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
     h: Harness = await AdapterHarness.open(
-        request.param, tmp_path / ".motia" / "motia.db", MemoryTraceStore, SqliteTraceStore, _not_on_redis
+        request.param,
+        tmp_path / ".motia" / "motia.db",
+        MemoryTraceStore,
+        SqliteTraceStore,
+        _on_redis,
+        request,
     )
     yield h
     await h.close()
@@ -289,7 +295,7 @@ async def test_recovery_turns_running_spans_into_lost_ones_and_closes_their_work
     await store.write(
         Batch({"t1": delta}, [span("t1", "a" * 16, "Create", T0, status="running")], logs=[line])
     )
-    if harness.kind == "sqlite":  # a memory store starts empty after a restart: recover the same one
+    if harness.kind in DURABLE_KINDS:  # a memory store starts empty after a restart: recover the same one
         store = await harness.reopen()
     assert await store.recover() == line["id"]
     trace = await store.trace("t1")

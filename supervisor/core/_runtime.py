@@ -57,15 +57,17 @@ from supervisor.runners import (
 )
 from supervisor.settings import CorsSettings, Settings
 from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
-from supervisor.storage import RedisConnection, SqliteDatabase, redacted
+from supervisor.storage import JsonObject, RedisConnection, SqliteDatabase, redacted
 from supervisor.streams import MemoryStreamStore, RedisStreamStore, SqliteStreamStore, Streams, StreamStore
 from supervisor.tracing import (
     MemoryTraceStore,
     OtelUnavailable,
     Recorder,
+    RedisTraceStore,
     Retention,
     SqliteTraceStore,
     TraceStore,
+    deliver,
     otel_exporter,
     otlp_endpoint,
 )
@@ -112,6 +114,7 @@ class Runtime:
         self.cron = CronScheduler(self._fire_cron)
         #: traces and logs (replaced by the configured one at start)
         self.tracing = Recorder(None, Retention(1, 1, 1.0), settings.project_root)
+        self._trace_store: RedisTraceStore | None = None
         self._calls: ContextCalls
         #: runners started by hand that dialled in (``motia dev --runner-listen``)
         self.attached = AttachedRunners(
@@ -305,6 +308,9 @@ class Runtime:
         await self.attached.stop(grace)
         await self._close_runners(self.pools, self.isolated, grace)
         await self.tracing.stop()
+        if self._trace_store is not None:
+            await self._trace_store.close()
+            self._trace_store = None
         if self._started:
             await self._queue.close()
             await self.streams.close()
@@ -323,8 +329,11 @@ class Runtime:
         tracing = settings.config.tracing
         store: TraceStore | None = None
         adapter = settings.config.trace_adapter
+        shared: RedisTraceStore | None = None
         if adapter == "sqlite" and self._database is not None:
             store = SqliteTraceStore(self._database)
+        elif adapter == "redis" and self._redis is not None:
+            store = shared = RedisTraceStore(self._redis, settings.config.redis.consumer_timeout_s)
         elif adapter is not None:
             store = MemoryTraceStore()
         try:
@@ -336,7 +345,19 @@ class Runtime:
             _logger.info("exporting step executions to OpenTelemetry at %s", otlp_endpoint(os.environ))
         retention = Retention(tracing.max_traces, tracing.max_log_lines, tracing.max_age_hours * 3600)
         files = runner_files()
-        return Recorder(store, retention, settings.project_root, (files.node, files.python), exporter)
+        recorder = Recorder(store, retention, settings.project_root, (files.node, files.python), exporter)
+        if shared is not None:
+            # The other supervisors' log lines reach this one's live followers as their own do.
+            # (the Recorder has no public way in to its followers yet: the set itself is shared)
+            followers = recorder._followers
+
+            def remote(lines: list[JsonObject]) -> None:
+                for line in lines:
+                    deliver(followers, line)
+
+            shared.listen(remote)
+        self._trace_store = shared
+        return recorder
 
     @staticmethod
     async def _close_runners(

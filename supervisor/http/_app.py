@@ -45,9 +45,11 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
         }
         unavailable = runtime.unavailable
         body = {"status": "ok" if unavailable is None else "degraded", "steps": len(runtime.registry.steps)}
-        if unavailable is not None:
-            body["message"] = unavailable
-        return json_response(200, {**body, "runners": runners})
+        if unavailable is None:
+            return json_response(200, {**body, "runners": runners})
+        # A 503 while Redis is lost: a load balancer's health check sends traffic to the others.
+        body["message"] = unavailable
+        return json_response(503, {**body, "runners": runners}, {"retry-after": "1"})
 
     @app.errorhandler(RedisUnavailable)
     async def storage_unavailable(exc: RedisUnavailable) -> Response:

@@ -117,6 +117,10 @@ async def _log_events(
     recorder: Recorder, follower: LogFollower, query: LogQuery, after: int | None
 ) -> AsyncIterator[bytes]:
     last = after
+    # The follower has every line recorded since it started, some of which the catch-up sent: only
+    # those are left out, not every id below the last sent (with several supervisors on Redis,
+    # another's lines arrive after this one's newer ones).
+    sent: set[int] = set()
     try:
         yield f"retry: {RETRY_MS}\n\n".encode()
         if after is not None:
@@ -125,14 +129,14 @@ async def _log_events(
                 if page.logs:
                     yield b"".join(_event(line) for line in page.logs)
                     last = page.logs[-1]["id"]
+                    sent.update(line["id"] for line in page.logs)
                 if len(page.logs) < CATCH_UP_PAGE:
                     break
         while not follower.closed:
             lines = await follower.take(HEARTBEAT_S)
-            fresh = [line for line in lines if last is None or line["id"] > last]
+            fresh = [line for line in lines if line["id"] not in sent]
             if fresh:
                 yield b"".join(_event(line) for line in fresh)
-                last = fresh[-1]["id"]
             elif not follower.closed:
                 yield b": heartbeat\n\n"
         # Closed for falling behind (or at shutdown): EventSource reconnects with Last-Event-ID.

@@ -40,7 +40,7 @@ from typing import Any
 
 from supervisor.storage import JsonValue, RedisConnection, RedisUnavailable, decode_json, encode_json
 
-from ._queue import UnknownDeliveryError, unknown
+from ._queue import unknown
 from ._types import DeadLetter, Delivery, Target
 
 _logger = logging.getLogger("motia.queue")
@@ -196,11 +196,12 @@ if min_idle > 0 then
   end
   swept = start == '0-0'
 end
+local taken_over = #out
 if #out < limit then
   local got = redis.call('XREADGROUP', 'GROUP', GROUP, me, 'COUNT', limit - #out, 'STREAMS', stream, '>')
   if got then for _, entry in ipairs(got[1][2]) do take(entry) end end
 end
-return {swept and 1 or 0, out}
+return {swept and 1 or 0, out, taken_over}
 """
 )
 
@@ -315,19 +316,19 @@ if mode == 'one' then
   redis.call('PUBLISH', P .. 'wake', '')
   return {describe(id, false)}
 end
-local count, start = 0, '-'
+local start = '-'
 while true do
   local batch = redis.call('XRANGE', P .. 'dead', start, '+', 'COUNT', 500)
   if #batch == 0 then break end
   for _, entry in ipairs(batch) do
     local values, sub = entry[2], nil
     for i = 1, #values, 2 do if values[i] == 'sub' then sub = values[i + 1] end end
-    if mode == 'all' or sub == arg then replay(entry); count = count + 1 end
+    if mode == 'all' or sub == arg then out[#out + 1] = describe(replay(entry), false) end
   end
   start = '(' .. batch[#batch][1]
 end
-if count > 0 then redis.call('PUBLISH', P .. 'wake', '') end
-return count
+if #out > 0 then redis.call('PUBLISH', P .. 'wake', '') end
+return out
 """
 )
 
@@ -505,10 +506,17 @@ class RedisEventQueue:
         sweep = self._sweep[isolated]
         min_idle = int(self._consumer_timeout * 1000) if sweep else 0
         args = [self._prefix, repr(now), limit, "1" if isolated else "0", self._me, min_idle]
-        swept, rows = await self._redis.run(self._claim, (), args)
+        swept, rows, taken_over = await self._redis.run(self._claim, (), args)
         if sweep and swept:
             self._sweep[isolated] = False
-        return [_delivery(row) for row in rows]
+        claimed = [_delivery(row) for row in rows]
+        if taken_over:
+            _logger.info(
+                "took over %d deliveries from a supervisor that stopped answering: %s",
+                taken_over,
+                ", ".join(f"{d.id} ({d.subscriber})" for d in claimed[:taken_over]),
+            )
+        return claimed
 
     async def next_due(self, after: float) -> float | None:
         client = self._redis.client
@@ -593,17 +601,19 @@ class RedisEventQueue:
         return _delivery(rows[0])
 
     async def get_dead_letter(self, dead_letter_id: int) -> DeadLetter | None:
-        # An operator's read (the Workbench, /__motia/dead-letters/ID): the dead letters are few.
-        return next((letter for letter in await self.dead_letters() if letter.id == dead_letter_id), None)
+        client = self._redis.client
+        entry = await self._redis.call(client.hget(self._prefix + "dead-index", str(dead_letter_id)))
+        if entry is None:
+            return None
+        found = await self._redis.call(client.xrange(self._prefix + "dead", entry, entry))
+        if not found:  # replayed or purged by another supervisor in between
+            return None
+        return _dead_letter({key.decode(): value for key, value in found[0][1].items()})
 
     async def replay_dead_letters(self, subscriber: str | None = None) -> list[Delivery]:
-        replayed: list[Delivery] = []
-        for letter in await self.dead_letters(subscriber):
-            try:
-                replayed.append(await self.replay_dead_letter(letter.id))
-            except UnknownDeliveryError:  # another supervisor replayed or purged it meanwhile
-                continue
-        return replayed
+        mode, arg = ("all", "") if subscriber is None else ("sub", subscriber)
+        rows = await self._redis.run(self._replay, (), [self._prefix, repr(time.time()), mode, arg])
+        return [_delivery(row) for row in rows]
 
     async def purge_dead_letter(self, dead_letter_id: int) -> None:
         if not await self._redis.run(self._purge, (), [self._prefix, "one", dead_letter_id]):

@@ -136,8 +136,15 @@ class RedisConnection:
 
     def on_message(self, channel: str, handler: MessageHandler) -> None:
         """Call ``handler`` with every message published on ``channel`` (by any supervisor)."""
+        new = channel not in self._handlers
         self._handlers[channel] = handler
-        if self._subscriber is None and self._watcher is not None:
+        if self._watcher is None:
+            return
+        if self._subscriber is None:
+            self._start_subscriber()
+        elif new and not self._subscriber.done():
+            # A channel added later (the adapters register theirs one by one): listen again, to all.
+            self._subscriber.cancel()
             self._start_subscriber()
 
     async def subscribed(self) -> None:
@@ -179,7 +186,8 @@ class RedisConnection:
             _logger.exception("the Redis pub/sub listener failed")
             self._lost(RuntimeError("pub/sub listener failed"))
         finally:
-            self._subscribed.clear()
+            if self._subscriber is asyncio.current_task():  # not when a newer listener replaced it
+                self._subscribed.clear()
             # Bounded: redis-py's close of a pub/sub cancelled mid-read can wait forever (and a
             # supervisor that stops must not); the pool's close drops the connection anyway.
             with contextlib.suppress(Exception):

@@ -6,6 +6,7 @@ names with colons cannot collide):
 - ``p stream:<s>:<group>``: hash, item id -> item JSON;
 - ``p stream-order:<s>:<group>``: sorted set, item id -> creation number (groups list in creation
   order, an update keeps its place); ``p stream-seq`` the counter;
+- ``p stream-groups:<s>``: set, the stream's groups that hold items (what ``groups`` lists);
 - ``p stream-stamp:<s>:<group>``: the group's last message timestamp (expires after a minute:
   only stamps of the current millisecond can collide); ``p stream-stamp-floor`` the highest
   wall-clock millisecond seen, so stamps never go back with Redis's clock;
@@ -26,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -65,7 +65,10 @@ _PUT = (
     _STAMP
     + """
 local created = redis.call('HSET', KEYS[1], ARGV[3], ARGV[4]) == 1
-if created then redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[5]), ARGV[3]) end
+if created then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[5]), ARGV[3])
+  redis.call('SADD', KEYS[6], ARGV[5])
+end
 publish(created and 'create' or 'update', ARGV[4])
 return created and 1 or 0
 """
@@ -78,6 +81,7 @@ local old = redis.call('HGET', KEYS[1], ARGV[3])
 if not old then return false end
 redis.call('HDEL', KEYS[1], ARGV[3])
 redis.call('ZREM', KEYS[2], ARGV[3])
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[6], ARGV[4]) end
 publish('delete', old)
 return old
 """
@@ -122,7 +126,7 @@ class RedisStreamStore:
 
     async def put(self, stream: str, group_id: str, item_id: str, data: JsonValue) -> tuple[JsonObject, bool]:
         item, blob = make_item(stream, group_id, item_id, data)
-        created = await self._published(self._put, stream, group_id, item_id, [item_id, blob])
+        created = await self._published(self._put, stream, group_id, item_id, [item_id, blob, group_id])
         return item, bool(created)
 
     async def get(self, stream: str, group_id: str, item_id: str) -> JsonObject | None:
@@ -134,27 +138,19 @@ class RedisStreamStore:
         return [_decode(blob) for blob in await self._redis.run(self._group, keys)]
 
     async def delete(self, stream: str, group_id: str, item_id: str) -> JsonObject | None:
-        blob = await self._published(self._delete, stream, group_id, item_id, [item_id])
+        blob = await self._published(self._delete, stream, group_id, item_id, [item_id, group_id])
         return None if blob is None else _decode(blob)
 
     async def groups(self, stream: str) -> dict[str, int]:
-        # An operator's read (the Workbench, /__motia/streams/NAME): it scans the stream's keys,
-        # which no write path does.
-        prefix = self._items_key(stream, "")
-        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + "*"
-        names: list[str] = []
-        cursor = 0
-        while True:
-            cursor, batch = await self._redis.call(self._redis.client.scan(cursor, match=pattern, count=1000))
-            names.extend(key.decode() if isinstance(key, bytes) else key for key in batch)
-            if not cursor:
-                break
-        found: dict[str, int] = {}
-        for name in names:
-            size = int(await self._redis.call(self._redis.client.hlen(name)))
-            if size:
-                found[name[len(prefix) :]] = size
-        return dict(sorted(found.items()))
+        client = self._redis.client
+        names = sorted(
+            name.decode() for name in await self._redis.call(client.smembers(self._groups_key(stream)))
+        )
+        async with client.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hlen(self._items_key(stream, name))
+            sizes = await self._redis.call(pipe.execute())
+        return {name: int(size) for name, size in zip(names, sizes, strict=True) if size}
 
     async def close(self) -> None:
         for echo in self._echoes.values():
@@ -189,10 +185,13 @@ class RedisStreamStore:
     def _order_key(self, stream: str, group_id: str) -> str:
         return self._redis.key("stream-order", f"{len(stream)}", stream, group_id)
 
+    def _groups_key(self, stream: str) -> str:
+        return self._redis.key("stream-groups", f"{len(stream)}", stream)
+
     def _stamp_keys(self, stream: str, group_id: str) -> list[str]:
         stamp_key = self._redis.key("stream-stamp", f"{len(stream)}", stream, group_id)
         return [self._items_key(stream, group_id), self._order_key(stream, group_id), stamp_key,
-                self._floor_key, self._seq_key]  # fmt: skip
+                self._floor_key, self._seq_key, self._groups_key(stream)]  # fmt: skip
 
     async def _published(
         self, script: AsyncScript, stream: str, group_id: str, item_id: str | None, args: list[str | bytes]

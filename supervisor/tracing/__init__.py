@@ -2,11 +2,11 @@
 
 The ``Recorder`` (one per runtime) is told about each step execution (a *span*), each emit, state and
 stream call (*operations*), each delivery outcome and each log line, buffers them and writes them in
-batches to a ``TraceStore`` (SQLite or memory), with retention by count and age; with
+batches to a ``TraceStore`` (SQLite, memory or Redis), with retention by count and age; with
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` set it also exports the spans to OpenTelemetry.
 """
 
-from supervisor.tracing._follow import LogFollower
+from supervisor.tracing._follow import LogFollower, deliver
 from supervisor.tracing._memory import MemoryTraceStore
 from supervisor.tracing._otel import OtelUnavailable, otel_exporter, otlp_endpoint
 from supervisor.tracing._recorder import Recorder, SpanExporter, TracingOff
@@ -26,6 +26,7 @@ from supervisor.tracing._records import (
     decode_cursor,
     encode_cursor,
 )
+from supervisor.tracing._redis import RedisTraceStore
 from supervisor.tracing._sqlite import SqliteTraceStore
 from supervisor.tracing._stack import locate
 from supervisor.tracing._store import TraceStore
@@ -42,6 +43,7 @@ __all__ = [
     "OtelUnavailable",
     "Pruned",
     "Recorder",
+    "RedisTraceStore",
     "Retention",
     "Span",
     "SpanExporter",
@@ -54,6 +56,7 @@ __all__ = [
     "TraceStore",
     "TracingOff",
     "decode_cursor",
+    "deliver",
     "encode_cursor",
     "locate",
     "otel_exporter",

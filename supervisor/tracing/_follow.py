@@ -50,3 +50,12 @@ class LogFollower:
         lines = list(self._lines)
         self._lines.clear()
         return lines
+
+
+def deliver(followers: set[LogFollower], line: JsonObject) -> None:
+    """Give ``line`` to the followers whose filter matches it; those cut off for falling behind leave."""
+    for follower in tuple(followers):
+        if follower.query.matches(line):
+            follower.push(line)
+            if follower.closed:
+                followers.discard(follower)

@@ -1,0 +1,645 @@
+"""Traces and logs in Redis, shared by every supervisor of a project: a request served by one is
+read from any other's Workbench and JSON API, and a log line recorded under one reaches the live
+log followers of all.
+
+Layout (``p`` is the configured prefix followed by ``t:``; times are the recorder's, ids its ids):
+
+- ``p traces``: sorted set, trace id -> start (seconds): listings, newest first, and retention by
+  count and age are ranges of it; ``p step:<step>`` the same for the traces a step ran in;
+- ``p tr:<trace>``: hash, the trace's summary (``started``, ``updated``, ``kind``, ``name``,
+  ``method``, ``path``, ``code``, counters ``open``, ``failures``, ``spans``) and, per step that ran
+  in it, ``s:<step>`` = ``<first start, ms>|<language>``;
+- ``p spans:<trace>`` and ``p ops:<trace>``: hashes, span id -> span JSON, operation id -> JSON
+  (``p op-max`` the highest operation id, for ``recover``);
+- ``p log``: hash, log line id -> JSON; ``p logs`` (all lines), ``p log-step:<step>`` and
+  ``p log-trace:<trace>`` sorted sets of ids (scored by id): a log listing walks the narrowest;
+- ``p running:<node>``: set of the ``trace<TAB>span`` a supervisor is running; ``p nodes``: sorted
+  set, supervisor -> last heartbeat (ms, Redis's clock). The running spans of a supervisor not heard
+  of for ``node_timeout`` become ``lost``, as the SQLite store's ``recover`` does after a restart;
+- channel ``p logs``: every batch's log lines, for the other supervisors' live followers.
+
+A batch is one script (one round trip, applied as one unit). Ids come from each supervisor's clock:
+two supervisors may give the same id in the same microsecond, and the later line (or operation)
+takes the next free id rather than replacing the other.
+
+Recording never waits on Redis nor fails for it: during an outage batches wait in a bounded buffer
+(``MAX_PENDING`` records, then new ones are dropped and counted) and are written, in order, once it
+is back; reads raise ``RedisUnavailable`` (503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from supervisor.storage import JsonObject, RedisConnection, RedisUnavailable
+
+from ._records import (
+    Batch,
+    LogPage,
+    LogQuery,
+    Pruned,
+    Retention,
+    TracePage,
+    TraceQuery,
+    entry_of,
+    trace_summary,
+)
+
+_logger = logging.getLogger("motia.tracing")
+
+#: records kept while Redis is unreachable, written once it is back; past it, batches are dropped
+MAX_PENDING = 50_000
+#: entries read per round trip by listings (a filter that matches little reads more rounds)
+PAGE_CHUNK = 500
+#: traces or log lines removed per script by retention (each script blocks Redis while it runs)
+PRUNE_CHUNK = 500
+DEFAULT_NODE_TIMEOUT_S = 15.0
+
+LogLines = Callable[[list[JsonObject]], None]
+
+_PRELUDE = """
+local P = ARGV[1]
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+"""
+
+# ARGV: prefix, node, channel, counts of traces/spans/operations/logs, then their fields.
+_WRITE = (
+    _PRELUDE
+    + """
+local node, channel = ARGV[2], ARGV[3]
+local nt, ns, no, nl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local i = 8
+-- a record's JSON starts with its id ({"id":N,...}): a taken id moves it to the next free one
+local function put(hash, id, json)
+  if redis.call('HSETNX', hash, id, json) == 1 then return id, json end
+  if redis.call('HGET', hash, id) == json then return id, json end
+  local head = '{"id":' .. id
+  local n = tonumber(id)
+  repeat n = n + 1 until redis.call('HEXISTS', hash, string.format('%d', n)) == 0
+  local moved = string.format('%d', n)
+  json = '{"id":' .. moved .. string.sub(json, #head + 1)
+  redis.call('HSET', hash, moved, json)
+  return moved, json
+end
+local function set_start(tkey, trace, started)
+  redis.call('HSET', tkey, 'started', started)
+  redis.call('ZADD', P .. 'traces', started, trace)
+  for _, field in ipairs(redis.call('HKEYS', tkey)) do
+    if string.sub(field, 1, 2) == 's:' then
+      redis.call('ZADD', P .. 'step:' .. string.sub(field, 3), started, trace)
+    end
+  end
+end
+for _ = 1, nt do
+  local trace, started, updated = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local kind, name, method, path, code = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  local tkey = P .. 'tr:' .. trace
+  local old = redis.call('HMGET', tkey, 'started', 'updated', 'kind')
+  if not old[1] or tonumber(started) < tonumber(old[1]) then set_start(tkey, trace, started) end
+  if not old[2] or tonumber(updated) > tonumber(old[2]) then redis.call('HSET', tkey, 'updated', updated) end
+  if kind ~= '' and not old[3] then redis.call('HSET', tkey, 'kind', kind, 'name', name) end
+  if method ~= '' then redis.call('HSET', tkey, 'method', method) end
+  if path ~= '' then redis.call('HSET', tkey, 'path', path) end
+  if code ~= '' then redis.call('HSET', tkey, 'code', code) end
+  redis.call('HINCRBY', tkey, 'open', ARGV[i + 8])
+  redis.call('HINCRBY', tkey, 'failures', ARGV[i + 9])
+  redis.call('HINCRBY', tkey, 'spans', ARGV[i + 10])
+  i = i + 11
+end
+local running = P .. 'running:' .. node
+for _ = 1, ns do
+  local trace, span, step, language, started, status, json =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local tkey = P .. 'tr:' .. trace
+  redis.call('HSET', P .. 'spans:' .. trace, span, json)
+  local field = 's:' .. step
+  local first = redis.call('HGET', tkey, field)
+  if not first then
+    local start = redis.call('HGET', tkey, 'started') or string.format('%.17g', tonumber(started) / 1000)
+    redis.call('ZADD', P .. 'step:' .. step, start, trace)
+  end
+  if not first or tonumber(string.match(first, '^[^|]*')) > tonumber(started) then
+    redis.call('HSET', tkey, field, started .. '|' .. language)
+  end
+  if status == 'running' then
+    redis.call('SADD', running, trace .. '\\t' .. span)
+  else
+    redis.call('SREM', running, trace .. '\\t' .. span)
+  end
+  i = i + 7
+end
+local top = 0
+for _ = 1, no do
+  local id = put(P .. 'ops:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
+  if tonumber(id) > top then top = tonumber(id) end
+  i = i + 3
+end
+if top > tonumber(redis.call('GET', P .. 'op-max') or '0') then
+  redis.call('SET', P .. 'op-max', string.format('%d', top))
+end
+local lines = {}
+for _ = 1, nl do
+  local id, json = put(P .. 'log', ARGV[i], ARGV[i + 3])
+  redis.call('ZADD', P .. 'logs', id, id)
+  if ARGV[i + 1] ~= '' then redis.call('ZADD', P .. 'log-step:' .. ARGV[i + 1], id, id) end
+  if ARGV[i + 2] ~= '' then redis.call('ZADD', P .. 'log-trace:' .. ARGV[i + 2], id, id) end
+  lines[#lines + 1] = json
+  i = i + 4
+end
+if ns > 0 then redis.call('ZADD', P .. 'nodes', now_ms(), node) end
+if #lines > 0 and channel ~= '' then
+  redis.call('PUBLISH', channel, '{"o":"' .. node .. '","l":[' .. table.concat(lines, ',') .. ']}')
+end
+return #lines
+"""
+)
+
+# KEYS: the index; ARGV: prefix, max, min, offset, count, part of the id ('' for any).
+# Returns {member, score, summary fields or false} per entry scanned.
+_TRACE_CHUNK = (
+    _PRELUDE
+    + """
+local found =
+  redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])
+local out = {}
+for j = 1, #found, 2 do
+  local trace = found[j]
+  local fields = false
+  if ARGV[6] == '' or string.find(trace, ARGV[6], 1, true) then
+    fields = redis.call('HGETALL', P .. 'tr:' .. trace)
+  end
+  out[#out + 1] = {trace, found[j + 1], fields}
+end
+return out
+"""
+)
+
+# KEYS: the index; ARGV: prefix, from, to, count, 'asc' or 'desc'. Returns the lines' JSON.
+_LOG_CHUNK = (
+    _PRELUDE
+    + """
+local ids
+if ARGV[5] == 'asc' then
+  ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'LIMIT', 0, ARGV[4])
+else
+  ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'LIMIT', 0, ARGV[4])
+end
+if #ids == 0 then return {{}, {}} end
+return {ids, redis.call('HMGET', P .. 'log', unpack(ids))}
+"""
+)
+
+_TRACE = (
+    _PRELUDE
+    + """
+local trace = ARGV[2]
+local summary = redis.call('HGETALL', P .. 'tr:' .. trace)
+if #summary == 0 then return false end
+local ids = redis.call('ZRANGE', P .. 'log-trace:' .. trace, 0, -1)
+local lines = {}
+for start = 1, #ids, 1000 do
+  local batch = redis.call('HMGET', P .. 'log', unpack(ids, start, math.min(start + 999, #ids)))
+  for j = 1, #batch do if batch[j] then lines[#lines + 1] = batch[j] end end
+end
+local spans = redis.call('HVALS', P .. 'spans:' .. trace)
+return {summary, spans, redis.call('HVALS', P .. 'ops:' .. trace), lines}
+"""
+)
+
+# ARGV: prefix, cutoff (traces that started before it go), count.
+_PRUNE_TRACES = (
+    _PRELUDE
+    + """
+local gone = redis.call('ZRANGEBYSCORE', P .. 'traces', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])
+for _, trace in ipairs(gone) do
+  local tkey = P .. 'tr:' .. trace
+  for _, field in ipairs(redis.call('HKEYS', tkey)) do
+    if string.sub(field, 1, 2) == 's:' then
+      redis.call('ZREM', P .. 'step:' .. string.sub(field, 3), trace)
+    end
+  end
+  redis.call('DEL', tkey, P .. 'spans:' .. trace, P .. 'ops:' .. trace)
+  redis.call('ZREM', P .. 'traces', trace)
+end
+return #gone
+"""
+)
+
+# ARGV: prefix, cutoff (lines with a lower id go), count.
+_PRUNE_LOGS = (
+    _PRELUDE
+    + """
+local gone = redis.call('ZRANGEBYSCORE', P .. 'logs', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])
+if #gone == 0 then return 0 end
+local blobs = redis.call('HMGET', P .. 'log', unpack(gone))
+for j, id in ipairs(gone) do
+  if blobs[j] then
+    local ok, line = pcall(cjson.decode, blobs[j])
+    if ok then
+      if type(line.step) == 'string' then redis.call('ZREM', P .. 'log-step:' .. line.step, id) end
+      if type(line.traceId) == 'string' then redis.call('ZREM', P .. 'log-trace:' .. line.traceId, id) end
+    end
+  end
+end
+redis.call('HDEL', P .. 'log', unpack(gone))
+redis.call('ZREM', P .. 'logs', unpack(gone))
+return #gone
+"""
+)
+
+# ARGV: prefix, node timeout (ms)[, node]. The supervisors not heard of for that long (or the one
+# named), and the spans they were running.
+_DEAD_NODES = (
+    _PRELUDE
+    + """
+local dead = {ARGV[3]}
+if not ARGV[3] then dead = redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', now_ms() - tonumber(ARGV[2])) end
+local out = {}
+for _, node in ipairs(dead) do
+  local spans = redis.call('SMEMBERS', P .. 'running:' .. node)
+  local blobs = {}
+  for j, member in ipairs(spans) do
+    local tab = string.find(member, '\\t', 1, true)
+    local trace, span = string.sub(member, 1, tab - 1), string.sub(member, tab + 1)
+    blobs[j] = redis.call('HGET', P .. 'spans:' .. trace, span) or false
+  end
+  out[#out + 1] = {node, spans, blobs}
+end
+return out
+"""
+)
+
+# ARGV: prefix, node, then (trace, span, running JSON, lost JSON, 1 to close its work) per span.
+_LOSE = (
+    _PRELUDE
+    + """
+local running = P .. 'running:' .. ARGV[2]
+for i = 3, #ARGV, 5 do
+  local trace, span = ARGV[i], ARGV[i + 1]
+  local spans = P .. 'spans:' .. trace
+  if redis.call('HGET', spans, span) == ARGV[i + 2] then
+    redis.call('HSET', spans, span, ARGV[i + 3])
+    if ARGV[i + 4] == '1' and redis.call('EXISTS', P .. 'tr:' .. trace) == 1 then
+      redis.call('HINCRBY', P .. 'tr:' .. trace, 'open', -1)
+    end
+  end
+  redis.call('SREM', running, trace .. '\\t' .. span)
+end
+if redis.call('SCARD', running) == 0 then redis.call('ZREM', P .. 'nodes', ARGV[2]) end
+return 1
+"""
+)
+
+_BEAT = _PRELUDE + "\nredis.call('ZADD', P .. 'nodes', now_ms(), ARGV[2])\nreturn 1\n"
+
+
+class RedisTraceStore:
+    """Traces and logs on a shared ``RedisConnection``; the connection's owner closes it, ``close``
+    stops this store's heartbeat."""
+
+    def __init__(self, redis: RedisConnection, node_timeout: float = DEFAULT_NODE_TIMEOUT_S) -> None:
+        self._redis = redis
+        self._prefix = redis.key("t:")
+        self._channel = redis.key("t:logs")
+        self._node = redis.node
+        self._node_timeout = node_timeout
+        self._write = redis.script(_WRITE)
+        self._trace_chunk = redis.script(_TRACE_CHUNK)
+        self._log_chunk = redis.script(_LOG_CHUNK)
+        self._trace = redis.script(_TRACE)
+        self._prune_traces = redis.script(_PRUNE_TRACES)
+        self._prune_logs = redis.script(_PRUNE_LOGS)
+        self._dead_nodes = redis.script(_DEAD_NODES)
+        self._lose = redis.script(_LOSE)
+        self._beat = redis.script(_BEAT)
+        self._pending: list[Batch] = []
+        self._pending_size = 0
+        self._dropped = 0
+        self._listener: LogLines | None = None
+        self._heart: asyncio.Task[None] | None = None
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    async def write(self, batch: Batch) -> None:
+        if self._pending and self._redis.available:
+            await self._write_pending()
+        if self._pending or not self._redis.available:
+            self._keep(batch)
+            return
+        try:
+            await self._redis.run(self._write, (), self._arguments(batch))
+        except RedisUnavailable:
+            self._keep(batch)
+
+    def _keep(self, batch: Batch) -> None:
+        size = len(batch) + len(batch.traces)
+        if self._pending_size + size > MAX_PENDING:
+            if not self._dropped:
+                _logger.warning(
+                    "Redis is unreachable and %d trace and log records wait for it: dropping new ones",
+                    self._pending_size,
+                )
+            self._dropped += size
+            return
+        if not self._pending:
+            _logger.warning("Redis is unreachable: traces and logs wait in memory until it is back")
+        self._pending.append(batch)
+        self._pending_size += size
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            try:
+                await self._redis.run(self._write, (), self._arguments(self._pending[0]))
+            except RedisUnavailable:
+                return
+            done = self._pending.pop(0)
+            self._pending_size -= len(done) + len(done.traces)
+        if self._dropped:
+            _logger.warning(
+                "%d trace and log records were dropped while Redis was unreachable", self._dropped
+            )
+            self._dropped = 0
+        else:
+            _logger.info("the traces and logs recorded while Redis was unreachable are written")
+
+    def _arguments(self, batch: Batch) -> list[str | bytes | int]:
+        args: list[str | bytes | int] = [
+            self._prefix,
+            self._node,
+            self._channel if self._listener is not None else "",
+            len(batch.traces),
+            len(batch.spans),
+            len(batch.operations),
+            len(batch.logs),
+        ]
+        for trace_id, d in batch.traces.items():
+            args += [trace_id, repr(d.started_at), repr(d.updated_at), d.kind or "", d.name or "",
+                     d.method or "", d.path or "", "" if d.status_code is None else d.status_code,
+                     d.open, d.failures, d.spans]  # fmt: skip
+        for span in batch.spans:
+            args += [span["traceId"], span["spanId"], span["step"], span["language"] or "",
+                     repr(span["startedAt"]), span["status"], _encode(span)]  # fmt: skip
+        for op in batch.operations:
+            args += [op["traceId"], op["id"], _encode_with_id(op)]
+        for line in batch.logs:
+            args += [line["id"], line["step"] or "", line["traceId"] or "", _encode_with_id(line)]
+        return args
+
+    # -- after a restart, and supervisors that died ----------------------------------------------
+
+    async def recover(self) -> int:
+        await self._lose_dead_nodes()
+        if self._heart is None:
+            self._heart = asyncio.get_running_loop().create_task(self._heartbeat(), name="trace-heartbeat")
+        client = self._redis.client
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.zrevrange(self._prefix + "logs", 0, 0, withscores=True)
+            pipe.get(self._prefix + "op-max")
+            newest, op_max = await self._redis.call(pipe.execute())
+        highest = [int(newest[0][1]) if newest else 0, int(op_max or 0)]
+        return max(highest)
+
+    async def _lose_dead_nodes(self, *only: str) -> int:
+        """The running spans of the supervisors not heard of for ``node_timeout`` (or of ``only``)
+        become ``lost``."""
+        dead = await self._redis.run(
+            self._dead_nodes, (), [self._prefix, int(self._node_timeout * 1000), *only]
+        )
+        lost = 0
+        for node, members, blobs in dead:
+            args: list[str | bytes] = [self._prefix, node]
+            for member, blob in zip(members, blobs, strict=True):
+                trace_id, _, span_id = member.decode().partition("\t")
+                if not blob:
+                    args += [trace_id, span_id, b"", b"", "0"]
+                    continue
+                span = orjson.loads(blob)
+                span["status"] = "lost"
+                closes = "0" if span["type"] == "event" else "1"  # deliveries run again and close theirs
+                args += [trace_id, span_id, blob, _encode(span), closes]
+                lost += 1
+            await self._redis.run(self._lose, (), args)
+        if lost:
+            _logger.info("%d step execution(s) left running by stopped supervisors marked lost", lost)
+        return lost
+
+    async def _heartbeat(self) -> None:
+        """Tell the other supervisors this one lives (its running spans are not lost), and close the
+        spans of those that died."""
+        every = self._node_timeout / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self._redis.run(self._beat, (), [self._prefix, self._node])
+                await self._lose_dead_nodes()
+                if self._pending and self._redis.available:
+                    await self._write_pending()
+            except RedisUnavailable:
+                continue
+            except Exception:
+                _logger.exception("the traces' heartbeat in Redis failed")
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def traces(self, query: TraceQuery) -> TracePage:
+        index = self._prefix + ("traces" if query.step is None else f"step:{query.step}")
+        top = "+inf" if query.until is None else repr(query.until)
+        if query.before is not None and (query.until is None or query.before[0] < query.until):
+            top = repr(query.before[0])
+        bottom = "-inf" if query.since is None else repr(query.since)
+        found: list[JsonObject] = []
+        keys: list[tuple[float, str]] = []
+        skip = 0
+        while len(found) <= query.limit:
+            chunk = await self._redis.run(
+                self._trace_chunk, [index],
+                [self._prefix, top, bottom, skip, PAGE_CHUNK, query.trace_id or ""],
+            )  # fmt: skip
+            for member, score, fields in chunk:
+                trace_id, started = member.decode(), float(score)
+                if query.before is not None and (started, trace_id) >= query.before:
+                    continue
+                if not fields:
+                    continue
+                summary = _summary(trace_id, fields)
+                if summary is None:
+                    continue
+                if query.status is not None and summary["status"] != query.status:
+                    continue
+                found.append(summary)
+                keys.append((started, trace_id))
+                if len(found) > query.limit:
+                    break
+            if len(chunk) < PAGE_CHUNK:
+                break
+            last = chunk[-1][1]
+            same = sum(1 for entry in chunk if entry[1] == last)
+            skip = skip + same if repr(float(last)) == top else same
+            top = repr(float(last))
+        page = found[: query.limit]
+        more = len(found) > query.limit
+        return TracePage(page, keys[query.limit - 1] if more and page else None)
+
+    async def trace(self, trace_id: str) -> JsonObject | None:
+        read = await self._redis.run(self._trace, (), [self._prefix, trace_id])
+        if not read:
+            return None
+        fields, spans, operations, lines = read
+        summary = _summary(trace_id, fields)
+        if summary is None:
+            return None
+        decoded = [orjson.loads(blob) for blob in spans]
+        decoded.sort(key=lambda span: (span["startedAt"], span["spanId"]))
+        events = [orjson.loads(blob) for blob in [*operations, *lines]]
+        events.sort(key=lambda event: event["id"])
+        return {**summary, "spans": decoded, "events": events}
+
+    async def logs(self, query: LogQuery) -> LogPage:
+        if query.trace_id is not None:
+            index = f"log-trace:{query.trace_id}"
+        elif query.step is not None:
+            index = f"log-step:{query.step}"
+        else:
+            index = "logs"
+        ascending = query.after is not None
+        low = "-inf" if query.after is None else f"({query.after}"
+        high = "+inf" if query.before is None else f"({query.before}"
+        page: list[JsonObject] = []
+        chunk_size = max(PAGE_CHUNK, query.limit)
+        while len(page) < query.limit:
+            start, end = (low, high) if ascending else (high, low)
+            ids, blobs = await self._redis.run(
+                self._log_chunk, [self._prefix + index],
+                [self._prefix, start, end, chunk_size, "asc" if ascending else "desc"],
+            )  # fmt: skip
+            for blob in blobs:
+                if blob is None:
+                    continue
+                line = orjson.loads(blob)
+                if query.matches(line):
+                    page.append(line)
+                    if len(page) == query.limit:
+                        break
+            if len(ids) < chunk_size:
+                break
+            if ascending:
+                low = f"({int(ids[-1])}"
+            else:
+                high = f"({int(ids[-1])}"
+        if query.after is not None:
+            return LogPage(page, page[-1]["id"] if page else query.after)
+        return LogPage(page, page[-1]["id"] if len(page) == query.limit else None)
+
+    # -- retention -------------------------------------------------------------------------------
+
+    async def prune(self, retention: Retention, now: float) -> Pruned:
+        if not self._redis.available:
+            return Pruned(0, 0)  # the connection's watcher reports the outage; the next prune catches up
+        oldest = now - retention.max_age_s
+        client = self._redis.client
+        async with client.pipeline(transaction=False) as pipe:
+            rank = retention.max_traces - 1
+            pipe.zrevrange(self._prefix + "traces", rank, rank, withscores=True)
+            rank = retention.max_log_lines - 1
+            pipe.zrevrange(self._prefix + "logs", rank, rank, withscores=True)
+            trace_boundary, log_boundary = await self._redis.call(pipe.execute())
+        # The same cutoffs as the SQLite store: one start time for both trace limits, one id for logs.
+        cutoff = max(oldest, float(trace_boundary[0][1])) if trace_boundary else oldest
+        log_cutoff = int(oldest * 1_000_000)
+        if log_boundary:
+            log_cutoff = max(log_cutoff, int(log_boundary[0][1]))
+        traces = await self._in_chunks(self._prune_traces, repr(cutoff))
+        logs = await self._in_chunks(self._prune_logs, str(log_cutoff))
+        return Pruned(traces, logs)
+
+    async def _in_chunks(self, script: Any, cutoff: str) -> int:
+        total = 0
+        while True:
+            done = int(await self._redis.run(script, (), [self._prefix, cutoff, PRUNE_CHUNK]))
+            total += done
+            if done < PRUNE_CHUNK:
+                return total
+
+    # -- live logs across supervisors ------------------------------------------------------------
+
+    def listen(self, on_lines: LogLines) -> None:
+        """``on_lines`` gets the log lines the other supervisors record, as they write them."""
+        self._listener = on_lines
+        self._redis.on_message(self._channel, self._received)
+
+    def _received(self, message: bytes) -> None:
+        payload = orjson.loads(message)
+        if payload["o"] != self._node and self._listener is not None:
+            self._listener(payload["l"])
+
+    async def close(self) -> None:
+        if self._heart is not None:
+            self._heart.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heart
+            self._heart = None
+        if self._pending and self._redis.available:
+            with contextlib.suppress(RedisUnavailable):
+                await self._write_pending()
+        if self._pending:
+            _logger.warning(
+                "%d trace and log records recorded while Redis was unreachable are lost",
+                self._pending_size,
+            )
+            return
+        # What this supervisor still runs will not end: lost now, as SQLite's recover does at the next
+        # start (a supervisor killed instead is found out by the others after node_timeout).
+        with contextlib.suppress(RedisUnavailable):
+            await self._lose_dead_nodes(self._node)
+
+
+def _encode(record: JsonObject) -> bytes:
+    # As the SQLite store: default=str covers the odd value a log record's extras carry.
+    return orjson.dumps(record, default=str)
+
+
+def _encode_with_id(record: JsonObject) -> bytes:
+    """The record's JSON with its id first, where the write script finds it to move it."""
+    blob = _encode(record)
+    if not blob.startswith(b'{"id":'):
+        blob = _encode({"id": record["id"], **record})
+    return blob
+
+
+def _summary(trace_id: str, fields: Sequence[bytes]) -> JsonObject | None:
+    """A trace's summary from its hash (HGETALL's flat list); None when its row was never written."""
+    row: dict[str, str] = {}
+    steps: list[tuple[float, str, str]] = []
+    for at in range(0, len(fields), 2):
+        name, value = fields[at].decode(), fields[at + 1].decode()
+        if name.startswith("s:"):
+            first, _, language = value.partition("|")
+            steps.append((float(first), name[2:], language))
+        else:
+            row[name] = value
+    if "started" not in row:
+        return None
+    steps.sort()
+    code = row.get("code")
+    entry = entry_of(row.get("kind"), row.get("name"), row.get("method"), row.get("path"),
+                     None if code is None else int(code))  # fmt: skip
+    open_work, failures = int(row.get("open", 0)), int(row.get("failures", 0))
+    return trace_summary(
+        trace_id,
+        float(row["started"]),
+        float(row["updated"]),
+        entry,
+        open_work,
+        failures,
+        int(row.get("spans", 0)),
+        [{"name": name, "language": language} for _first, name, language in steps],
+    )

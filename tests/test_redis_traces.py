@@ -1,0 +1,149 @@
+"""What the Redis trace store adds to the contract (tests/test_trace_store_contract.py): several
+supervisors write one store, each one's log lines reach the others live, a supervisor that stops
+answering has its running work marked lost by the others, listings page through any number of
+chunks, and recording waits out a Redis outage instead of failing or blocking."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supervisor.storage import JsonObject, RedisConnection
+from supervisor.tracing import Batch, LogQuery, RedisTraceStore, TraceDelta, TraceQuery
+from supervisor.tracing import _redis as redis_traces
+from tests.support.redis_server import RedisServer, redis_server_binary
+from tests.test_trace_store_contract import T0, api_trace, log_line, span
+
+
+@pytest.fixture
+async def connect(redis_server: RedisServer, redis_prefix: str) -> AsyncIterator[Callable[[], Any]]:
+    """Opens a connection to the test's keys, as one more supervisor would."""
+    opened: list[RedisConnection] = []
+
+    async def open_one() -> RedisConnection:
+        connection = await RedisConnection.open(redis_server.url, redis_prefix)
+        opened.append(connection)
+        return connection
+
+    yield open_one
+    for connection in opened:
+        await connection.close()
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "not within the timeout"
+        await asyncio.sleep(0.05)
+
+
+async def test_lines_with_the_same_id_from_two_supervisors_are_both_kept_and_seen_live(
+    connect: Callable[[], Awaitable[RedisConnection]],
+) -> None:
+    a, b = RedisTraceStore(await connect()), RedisTraceStore(await connect())
+    seen_by_a: list[JsonObject] = []
+    seen_by_b: list[JsonObject] = []
+    a.listen(seen_by_a.extend)
+    b.listen(seen_by_b.extend)
+    for store in (a, b):
+        await store._redis.subscribed()
+    from_a = log_line(T0, "from A", trace="t1")
+    from_b = {**from_a, "message": "from B"}  # the same microsecond, the same id
+    await a.write(Batch({"t1": TraceDelta(T0, T0)}, logs=[from_a]))
+    await b.write(Batch({"t1": TraceDelta(T0, T0)}, logs=[from_b]))
+
+    stored = (await b.logs(LogQuery())).logs
+    assert [line["message"] for line in stored] == ["from B", "from A"]
+    assert [line["id"] for line in stored] == [from_a["id"] + 1, from_a["id"]]
+    trace = await a.trace("t1")
+    assert trace is not None and [e["message"] for e in trace["events"]] == ["from A", "from B"]
+    await until(lambda: _true(seen_by_a and seen_by_b))
+    assert [line["message"] for line in seen_by_a] == ["from B"]  # not its own: the recorder has them
+    assert [line["message"] for line in seen_by_b] == ["from A"]
+    await a.close()
+    await b.close()
+
+
+async def _true(value: object) -> bool:
+    return bool(value)
+
+
+async def test_the_running_work_of_a_supervisor_that_stopped_answering_is_marked_lost(
+    connect: Callable[[], Awaitable[RedisConnection]],
+) -> None:
+    killed = RedisTraceStore(await connect())
+    opened = TraceDelta(T0, T0, kind="api", name="Create", open=1, spans=1)
+    await killed.write(Batch({"t1": opened}, [span("t1", "a" * 16, "Create", T0, status="running")]))
+    # never closed, never heard of again (as after kill -9)
+    survivor = RedisTraceStore(await connect(), node_timeout=0.3)
+    await survivor.recover()
+    trace = await survivor.trace("t1")
+    assert trace is not None and trace["status"] == "running"  # its supervisor may still be working
+
+    async def lost() -> bool:
+        trace = await survivor.trace("t1")
+        return trace is not None and trace["spans"][0]["status"] == "lost"
+
+    await until(lost)  # found out by the survivor's heartbeat
+    trace = await survivor.trace("t1")
+    assert trace is not None and trace["status"] == "ok" and trace["open"] == 0
+    await survivor.close()
+
+
+async def test_listings_page_through_many_chunks_and_equal_start_times(
+    connect: Callable[[], Awaitable[RedisConnection]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_traces, "PAGE_CHUNK", 3)
+    store = RedisTraceStore(await connect())
+    ids = [f"trace-{n:02d}" for n in range(11)]
+    for n, trace_id in enumerate(ids):
+        await api_trace(store, trace_id, T0 + n // 5, failed=n % 4 == 0)  # five at each instant
+    seen: list[str] = []
+    before = None
+    while True:
+        page = await store.traces(TraceQuery(limit=4, before=before))
+        seen += [t["traceId"] for t in page.traces]
+        if page.next_cursor is None:
+            break
+        before = page.next_cursor
+    assert seen == sorted(ids, reverse=True)
+    assert [t["traceId"] for t in (await store.traces(TraceQuery())).traces] == seen
+    failed = await store.traces(TraceQuery(status="error", limit=2))
+    assert [t["traceId"] for t in failed.traces] == ["trace-08", "trace-04"]
+    rest = await store.traces(TraceQuery(status="error", before=failed.next_cursor))
+    assert [t["traceId"] for t in rest.traces] == ["trace-00"]
+
+    await store.write(Batch(logs=[log_line(T0 + n, f"line {n}", level="warn" if n % 3 else "info")
+                                  for n in range(10)]))  # fmt: skip
+    warnings = await store.logs(LogQuery(level="warn", limit=4))
+    assert [line["message"] for line in warnings.logs] == ["line 8", "line 7", "line 5", "line 4"]
+    older = await store.logs(LogQuery(level="warn", before=warnings.next_cursor))
+    assert [line["message"] for line in older.logs] == ["line 2", "line 1"]
+    await store.close()
+
+
+async def test_recording_waits_out_a_redis_outage_and_is_written_when_it_is_back(
+    tmp_path: Path, redis_prefix: str
+) -> None:
+    binary = redis_server_binary()
+    server = RedisServer(tmp_path / "redis", binary)
+    connection = await RedisConnection.open(server.url, redis_prefix)
+    store = RedisTraceStore(connection)
+    try:
+        server.stop()
+        await until(lambda: _true(not connection.available))
+        # neither fails nor waits: the recorder's flush goes on
+        await asyncio.wait_for(store.write(Batch(logs=[log_line(T0, "during the outage")])), 1.0)
+        server = RedisServer(tmp_path / "redis", binary, port=server.port)
+        await until(lambda: _true(connection.available))
+        await store.write(Batch(logs=[log_line(T0 + 1, "after it")]))
+        lines = (await store.logs(LogQuery())).logs
+        assert [line["message"] for line in lines] == ["after it", "during the outage"]
+    finally:
+        await store.close()
+        await connection.close()
+        server.stop()
