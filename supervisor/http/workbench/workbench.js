@@ -667,8 +667,13 @@ async function traceList(root) {
       h('td', {}, trace.spanCount),
       h('td', { class: 'muted' }, h('code', {}, trace.traceId.slice(-8))),
     )
+  // filters change faster than answers come: only the answer to the latest request is shown
+  let latest = 0
+  let paging = false
   const load = async () => {
+    const mine = ++latest
     const page = await api(`/traces${query({ ...filters(), limit: 50 })}`)
+    if (mine !== latest) return
     rows = page.traces
     cursor = page.nextCursor
     fill(body, ...rows.map(row))
@@ -676,11 +681,18 @@ async function traceList(root) {
     if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No trace yet: call an endpoint.')))
   }
   more.addEventListener('click', async () => {
-    const page = await api(`/traces${query({ ...filters(), limit: 50, cursor })}`)
-    cursor = page.nextCursor
-    rows = rows.concat(page.traces)
-    body.append(...page.traces.map(row))
-    more.hidden = !cursor
+    const mine = latest
+    paging = true
+    try {
+      const page = await api(`/traces${query({ ...filters(), limit: 50, cursor })}`)
+      if (mine !== latest) return // the filters changed meanwhile: this page belongs to the old list
+      cursor = page.nextCursor
+      rows = rows.concat(page.traces)
+      body.append(...page.traces.map(row))
+      more.hidden = !cursor
+    } finally {
+      paging = false
+    }
   })
   for (const input of [stepFilter, statusFilter]) input.addEventListener('change', load)
   idFilter.addEventListener('input', load)
@@ -697,7 +709,7 @@ async function traceList(root) {
   await load()
   // Live: the newest page again, unless the user paged back.
   return every(2000, async () => {
-    if (rows.length > 50) return
+    if (rows.length > 50 || paging) return
     await load()
   })
 }
