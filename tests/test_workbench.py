@@ -33,7 +33,8 @@ ARTIFACTS = REPO_ROOT / "test-artifacts"
 EXTRA_STEPS = {
     "steps/javascript/workbench-echo.step.js": """
         exports.config = {
-          type: 'event', name: 'WorkbenchEcho', subscribes: ['ts.pet.created'], emits: ['workbench.echoed'],
+          type: 'event', name: 'WorkbenchEcho', subscribes: ['ts.pet.created'],
+          emits: [{ topic: 'workbench.echoed', label: 'echo to Python', conditional: true }],
           flows: ['Workbench'],
         }
         exports.handler = async (input, { emit, logger, state, traceId }) => {
@@ -128,10 +129,20 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         assert len(drawn["nodes"]) == len(registry_flows[flow_id]["steps"]), flow_id
         assert drawn["edges"] == len(registry_flows[flow_id]["edges"]), flow_id
         assert drawn["overlaps"] == 0, flow_id
+    # readable: no two edges cross, no edge runs across a step it does not connect, and the entry
+    # points sit beside what they feed rather than in one wide row
+    layout = {
+        flow_id: (drawn["crossings"], drawn["edgesOverNodes"], drawn["widestRow"] <= 5)
+        for flow_id, drawn in flows.items()
+    }
+    assert layout == dict.fromkeys(flows, (0, 0, True))
     ts_types = {node["type"] for node in flows["TsPetManagement"]["nodes"]}
     assert {"type-api", "type-event", "type-cron"} <= ts_types
     assert {node["type"] for node in flows["Workbench"]["nodes"]} == {"type-event", "type-noop"}
     assert flows["Workbench"]["virtualEdges"] == 1
+    # a conditional emit is drawn as configured: its label, marked conditional
+    assert [edge["label"] for edge in flows["Workbench"]["conditionalEdges"]] == ["echo to Python?"]
+    assert all(not drawn["conditionalEdges"] for flow_id, drawn in flows.items() if flow_id != "Workbench")
     assert "steps/typescript/create-pet.step.ts" in panels["flowDetail"]
 
     # Endpoints: the form was prefilled from the schema; the pet was created; its stream updates came
