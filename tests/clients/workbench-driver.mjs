@@ -102,6 +102,8 @@ try {
       })(),
     }))
   }
+  await open(page, '#/flows/Workbench', 'flows')
+  await shot(page, 'flows-conditional') // the test steps' flow: a conditional emit, a virtual edge
   await open(page, '#/flows/TsPetManagement', 'flows')
   await page.click('.node[data-step="TsCreatePet"]')
   result.panels.flowDetail = await page.textContent('[data-detail="TsCreatePet"]')
