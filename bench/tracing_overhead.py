@@ -1,6 +1,7 @@
 """What recording traces and logs costs: the trivial api step with tracing on against tracing off.
 
 Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--redis] [--json PATH]
+       .venv/bin/python bench/tracing_overhead.py --in-process [--rounds 3] [--duration 8]
 
 Two ``motia start`` servers run the same project (bench/projects.py: one trivial api step per
 language), one with ``tracing.enabled`` (the default) and one with ``MOTIA_TRACING=false``. For each
@@ -14,17 +15,26 @@ Target (issue 12): tracing costs at most 10 % of the trivial api step's requests
 ``--redis``: the projects run on a redis-server this script starts (``MOTIA_REDIS_URL``, each on a
 database of its own), and a third server records into SQLite (``MOTIA_TRACING_ADAPTER=sqlite``)
 next to the one recording into Redis (the default with a Redis URL): what a trace costs in each.
+
+``--in-process`` splits the cost without HTTP, runners or wrk: the recorder's calls for one trivial api
+request (start_span, ran_on, end_span, http_response) paced at 1,600 requests/s on an event loop, with
+tracing off, with a store that drops every batch (the recorder alone: buffering, cutting batches,
+``Span.to_json``) and with the SQLite store; CPU per request of the loop's thread and of the process
+(the process adds the SQLite writer thread), modes interleaved round by round.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
+import resource
 import statistics
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +65,10 @@ def main() -> int:
     parser.add_argument("--busy", action="store_true", help="also a step with a state write and a log line")
     parser.add_argument("--redis", action="store_true", help="on Redis: traces in Redis and in SQLite")
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
+    parser.add_argument("--in-process", action="store_true", help="the recorder and store alone (see above)")
     args = parser.parse_args()
+    if args.in_process:
+        return in_process(args.rounds, args.duration)
 
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="motia-tracing-bench-"))
@@ -137,6 +150,84 @@ def report_redis(results: dict[str, Any]) -> None:
             f"{sqlite['rps_ratio']:.1%} | {redis['rps_ratio']:.1%} | {off['server_cpu_us_per_req']:.0f} | "
             f"{sqlite['server_cpu_us_per_req']:.0f} | {redis['server_cpu_us_per_req']:.0f} |"
         )
+
+
+IN_PROCESS_RATE = 1600
+IN_PROCESS_MODES = ("off", "recorder", "sqlite")
+
+
+def in_process(rounds: int, duration: float) -> int:
+    samples: dict[str, list[tuple[float, float]]] = {mode: [] for mode in IN_PROCESS_MODES}
+    for round_index in range(rounds):
+        order = IN_PROCESS_MODES[round_index % 3 :] + IN_PROCESS_MODES[: round_index % 3]
+        for mode in order:
+            loop_us, process_us = asyncio.run(_paced_recording(mode, duration))
+            samples[mode].append((loop_us, process_us))
+            print(
+                f"    round {round_index + 1}/{rounds} {mode:<8} loop thread {loop_us:5.1f} µs/req  "
+                f"process {process_us:5.1f} µs/req",
+                flush=True,
+            )
+    print("\n| mode | loop thread µs/req | process µs/req | process over off |")
+    print("| --- | ---: | ---: | ---: |")
+    off = statistics.median(process for _loop, process in samples["off"])
+    for mode, values in samples.items():
+        loop_us = statistics.median(loop for loop, _process in values)
+        process_us = statistics.median(process for _loop, process in values)
+        print(f"| {mode} | {loop_us:.1f} | {process_us:.1f} | +{process_us - off:.1f} |")
+    return 0
+
+
+async def _paced_recording(mode: str, duration: float) -> tuple[float, float]:
+    """CPU per request (loop thread, process) of recording trivial api requests at IN_PROCESS_RATE."""
+    from supervisor.core import new_trace_id
+    from supervisor.protocol import InvokeResult, TriggerKind
+    from supervisor.storage import SqliteDatabase
+    from supervisor.tracing import Batch, Pruned, Recorder, Retention, SqliteTraceStore, TraceStore
+
+    class DroppingStore(SqliteTraceStore):
+        async def write(self, batch: Batch) -> None:
+            return None
+
+        async def recover(self) -> int:
+            return 0
+
+        async def prune(self, retention: Retention, now: float) -> Pruned:
+            return Pruned(0, 0)
+
+    with tempfile.TemporaryDirectory(prefix="motia-tracing-bench-") as tmp:
+        db = await SqliteDatabase.open(Path(tmp) / "motia.db")
+        stores: dict[str, TraceStore | None] = {
+            "off": None,
+            "recorder": DroppingStore(db),
+            "sqlite": SqliteTraceStore(db),
+        }
+        recorder = Recorder(stores[mode], Retention(10_000, 100_000, 7 * 24 * 3600), Path(tmp))
+        await recorder.start()
+        done = InvokeResult(1, True, b"{}", None)
+
+        async def load(seconds: float) -> int:
+            started, count = time.perf_counter(), 0
+            while time.perf_counter() - started < seconds:
+                for _ in range(IN_PROCESS_RATE // 100):
+                    trace_id = new_trace_id()
+                    span = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, trace_id)
+                    span.ran_on("node-1", 1)
+                    recorder.end_span(span, done)
+                    recorder.http_response(trace_id, "Hello", "GET", "/ts/hello", 200)
+                    count += 1
+                await asyncio.sleep(0.01)
+            return count
+
+        await load(min(6.0, duration))  # to the steady state: the store at its retention limit
+        before, loop_before = resource.getrusage(resource.RUSAGE_SELF), time.thread_time()
+        count = await load(duration)
+        await recorder.flush()
+        after, loop_after = resource.getrusage(resource.RUSAGE_SELF), time.thread_time()
+        await recorder.stop()
+        await db.close()
+    process = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return (loop_after - loop_before) / count * 1e6, process / count * 1e6
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import orjson
+
 from supervisor.protocol import InvokeResult, TriggerKind
-from supervisor.storage import JsonObject
+from supervisor.storage import JsonObject, SqliteDatabase
 from supervisor.tracing import (
     Batch,
     LogPage,
@@ -17,6 +19,9 @@ from supervisor.tracing import (
     Pruned,
     Recorder,
     Retention,
+    Span,
+    SqliteTraceStore,
+    TraceDelta,
     TracePage,
     TraceQuery,
 )
@@ -110,3 +115,32 @@ async def test_a_span_still_running_at_a_flush_is_written_again_when_it_ends(tmp
     ended = await recorder.trace("slow")
     assert ended is not None and ended["status"] == "ok" and ended["spans"][0]["status"] == "ok"
     await recorder.stop()
+
+
+async def test_sqlite_spans_written_whole_by_earlier_versions_read_back_alike(tmp_path: Path) -> None:
+    """The SQLite store leaves a span's columns and nulls out of its blob; a database written before
+    keeps whole spans in it, and both read back as the same JSON."""
+    span = Span("t1", "s1", "Create", "api", "typescript", "steps/create.step.ts", 1_800_000_000.0)
+    span.ended_at = 1_800_000_000.5
+    span.status_code = 201
+    span.status = "ok"
+    whole = span.to_json()
+    db = await SqliteDatabase.open(tmp_path / "motia.db")
+    try:
+        store = SqliteTraceStore(db)
+        await store.write(Batch({"t1": TraceDelta(1_800_000_000.0, 1_800_000_000.5, spans=1)}, [whole]))
+        old = {**whole, "traceId": "t2"}
+        await store.write(Batch({"t2": TraceDelta(1_800_000_001.0, 1_800_000_001.5, spans=1)}))
+        await db.write(
+            lambda conn: conn.execute(
+                "INSERT INTO trace_spans (trace_id, span_id, step, language, started_at, status, data) "
+                "VALUES ('t2', 's1', 'Create', 'typescript', 1800000000.0, 'ok', ?)",
+                (orjson.dumps(old),),
+            )
+        )
+        new_trace, old_trace = await store.trace("t1"), await store.trace("t2")
+        assert new_trace is not None and old_trace is not None
+        assert new_trace["spans"] == [whole] and old_trace["spans"] == [old]
+        assert list(new_trace["spans"][0]) == list(whole)  # the fields in the API's order
+    finally:
+        await db.close()

@@ -6,19 +6,26 @@ a state value is edited and a dead letter replayed. Screenshots go to ``test-art
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from supervisor.storage import SqliteDatabase
+from supervisor.tracing import Batch, Span, SqliteTraceStore, TraceDelta
 from tests.support.project import write_project
 from tests.support.server import REPO_ROOT, MotiaServer, eventually
 from tests.test_pet_app import make_project
 
 pytestmark = pytest.mark.e2e
+
+#: a full store: as many traces as the default retention keeps (tracing.maxTraces)
+MANY_TRACES = 10_000
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 #: the pet app's flows are one per language; these carry a TS pet's creation into JS and Python, and
@@ -26,7 +33,8 @@ ARTIFACTS = REPO_ROOT / "test-artifacts"
 EXTRA_STEPS = {
     "steps/javascript/workbench-echo.step.js": """
         exports.config = {
-          type: 'event', name: 'WorkbenchEcho', subscribes: ['ts.pet.created'], emits: ['workbench.echoed'],
+          type: 'event', name: 'WorkbenchEcho', subscribes: ['ts.pet.created'],
+          emits: [{ topic: 'workbench.echoed', label: 'echo to Python', conditional: true }],
           flows: ['Workbench'],
         }
         exports.handler = async (input, { emit, logger, state, traceId }) => {
@@ -121,10 +129,20 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         assert len(drawn["nodes"]) == len(registry_flows[flow_id]["steps"]), flow_id
         assert drawn["edges"] == len(registry_flows[flow_id]["edges"]), flow_id
         assert drawn["overlaps"] == 0, flow_id
+    # readable: no two edges cross, no edge runs across a step it does not connect, and the entry
+    # points sit beside what they feed rather than in one wide row
+    layout = {
+        flow_id: (drawn["crossings"], drawn["edgesOverNodes"], drawn["widestRow"] <= 5)
+        for flow_id, drawn in flows.items()
+    }
+    assert layout == dict.fromkeys(flows, (0, 0, True))
     ts_types = {node["type"] for node in flows["TsPetManagement"]["nodes"]}
     assert {"type-api", "type-event", "type-cron"} <= ts_types
     assert {node["type"] for node in flows["Workbench"]["nodes"]} == {"type-event", "type-noop"}
     assert flows["Workbench"]["virtualEdges"] == 1
+    # a conditional emit is drawn as configured: its label, marked conditional
+    assert [edge["label"] for edge in flows["Workbench"]["conditionalEdges"]] == ["echo to Python?"]
+    assert all(not drawn["conditionalEdges"] for flow_id, drawn in flows.items() if flow_id != "Workbench")
     assert "steps/typescript/create-pet.step.ts" in panels["flowDetail"]
 
     # Endpoints: the form was prefilled from the schema; the pet was created; its stream updates came
@@ -197,3 +215,88 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "runners",
     ):
         assert (ARTIFACTS / f"workbench-{name}.png").stat().st_size > 10_000, name
+
+
+HELLO_STEPS = {
+    "steps/hello.step.ts": """
+        export const config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: ['said'] }
+        export const handler = async () => ({ status: 200, body: { ok: true } })
+    """,
+    "steps/audit.step.js": """
+        exports.config = { type: 'event', name: 'Audit', subscribes: ['said'], emits: [] }
+        exports.handler = async () => {}
+    """,
+}
+
+
+def _fill_trace_store(database: Path, count: int, audited: set[int]) -> list[str]:
+    """``count`` finished api traces of step Hello, one a tenth of a second apart up to now, written
+    through the SQLite trace store as the recorder writes them; those in ``audited`` also ran Audit
+    (in JavaScript). Returns the trace ids, oldest first."""
+    now = time.time()
+    batch = Batch()
+    ids = []
+    for index in range(count):
+        started = now - (count - index) * 0.1
+        trace_id = f"{int(started * 1000):012x}-{index:020x}"
+        ids.append(trace_id)
+        spans = [
+            Span(trace_id, f"{index:015x}a", "Hello", "api", "typescript", "steps/hello.step.ts", started)
+        ]
+        if index in audited:
+            spans.append(
+                Span(
+                    trace_id, f"{index:015x}b", "Audit", "event", "javascript", "steps/audit.step.js", started
+                )
+            )
+        for span in spans:
+            span.ended_at = started + 0.004
+            span.status = "ok"
+            batch.spans.append(span.to_json())
+        delta = TraceDelta(started, started + 0.004, "api", "Hello", "GET", "/hello", 200, spans=len(spans))
+        batch.traces[trace_id] = delta
+
+    async def write() -> None:
+        db = await SqliteDatabase.open(database)
+        try:
+            await SqliteTraceStore(db).write(batch)
+        finally:
+            await db.close()
+
+    asyncio.run(write())
+    return ids
+
+
+def test_the_traces_panel_pages_through_a_full_store(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """With 10,000 traces stored the panel shows one page of them, pages back on demand, and finds
+    one trace by a part of its id and the few a step ran in by the step filter (server-side)."""
+    project = write_project(tmp_path, HELLO_STEPS)
+    audited = {17, 5_000, 9_990}
+    ids = _fill_trace_store(project / ".motia" / "motia.db", MANY_TRACES, audited)
+    wanted = ids[1_234]  # far past the first pages
+    ARTIFACTS.mkdir(exist_ok=True)
+    with MotiaServer(project, mode="dev") as server:
+        listed = server.client.get("/__motia/traces", params={"limit": 1}).json()
+        assert listed["traces"][0]["traceId"] == ids[-1] and listed["nextCursor"]
+        done = subprocess.run(
+            ["node", "workbench-traces-driver.mjs", chromium, server.url, str(ARTIFACTS), wanted, "Audit"],
+            cwd=client_packages,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+    seen: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    assert "failure" not in seen, seen["failure"]
+
+    newest_first = ids[::-1]
+    assert seen["firstPage"] == newest_first[:50]  # one page, not 10,000 rows
+    assert seen["olderShown"]
+    assert seen["twoPages"] == newest_first[:100]
+    assert seen["byId"] == [wanted]
+    assert seen["byStep"] == [ids[index] for index in sorted(audited, reverse=True)]
+    assert seen["opened"] == f"#/traces/{ids[max(audited)]}"
+    assert seen["consoleErrors"] == []

@@ -37,6 +37,57 @@ try {
       nodes: [...document.querySelectorAll('.node')].map((n) => ({ step: n.dataset.step, type: [...n.classList].find((c) => c.startsWith('type-')) })),
       edges: document.querySelectorAll('.edge').length,
       virtualEdges: document.querySelectorAll('.edge.virtual').length,
+      conditionalEdges: [...document.querySelectorAll('.edge.conditional')].map((e) => ({ edge: e.dataset.edge, label: e.querySelector('text').textContent })),
+      // edges that cross, as drawn: each path sampled into a polyline; edges that share a step do not count
+      crossings: (() => {
+        const lines = [...document.querySelectorAll('.edge')].map((e) => {
+          const path = e.querySelector('path')
+          const length = path.getTotalLength()
+          const points = Array.from({ length: 33 }, (_, i) => path.getPointAtLength((length * i) / 32))
+          return { ends: [e.dataset.source, e.dataset.target], points }
+        })
+        const cross = (p, q, r, s) => {
+          const d = (a, b, c) => (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x)
+          return d(p, q, r) * d(p, q, s) < 0 && d(r, s, p) * d(r, s, q) < 0
+        }
+        let count = 0
+        for (let i = 0; i < lines.length; i++)
+          for (let j = i + 1; j < lines.length; j++) {
+            if (lines[i].ends.some((end) => lines[j].ends.includes(end))) continue
+            const a = lines[i].points
+            const b = lines[j].points
+            if (a.some((p, k) => k && b.some((r, m) => m && cross(a[k - 1], p, b[m - 1], r)))) count++
+          }
+        return count
+      })(),
+      // edges drawn across a step they do not connect (in the diagram's own coordinates)
+      edgesOverNodes: (() => {
+        const boxes = [...document.querySelectorAll('.node')].map((n) => {
+          const [, x, y] = n.getAttribute('transform').match(/translate\(([-\d.]+),([-\d.]+)\)/).map(Number)
+          const r = n.querySelector('rect')
+          return { step: n.dataset.step, x, y, w: Number(r.getAttribute('width')), h: Number(r.getAttribute('height')) }
+        })
+        let count = 0
+        for (const e of document.querySelectorAll('.edge')) {
+          const path = e.querySelector('path')
+          const length = path.getTotalLength()
+          const points = Array.from({ length: 65 }, (_, i) => path.getPointAtLength((length * i) / 64))
+          for (const b of boxes) {
+            if (b.step === e.dataset.source || b.step === e.dataset.target) continue
+            if (points.some((p) => p.x > b.x && p.x < b.x + b.w && p.y > b.y && p.y < b.y + b.h)) count++
+          }
+        }
+        return count
+      })(),
+      // the most steps side by side in one row
+      widestRow: (() => {
+        const rows = new Map()
+        for (const n of document.querySelectorAll('.node')) {
+          const y = n.getAttribute('transform').split(',')[1]
+          rows.set(y, (rows.get(y) || 0) + 1)
+        }
+        return Math.max(0, ...rows.values())
+      })(),
       // nodes must not overlap: the layout keeps them apart
       overlaps: (() => {
         const boxes = [...document.querySelectorAll('.node rect')].map((r) => r.getBoundingClientRect())
@@ -51,6 +102,8 @@ try {
       })(),
     }))
   }
+  await open(page, '#/flows/Workbench', 'flows')
+  await shot(page, 'flows-conditional') // the test steps' flow: a conditional emit, a virtual edge
   await open(page, '#/flows/TsPetManagement', 'flows')
   await page.click('.node[data-step="TsCreatePet"]')
   result.panels.flowDetail = await page.textContent('[data-detail="TsCreatePet"]')

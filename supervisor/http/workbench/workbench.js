@@ -124,13 +124,19 @@ function every(ms, fn) {
 
 // ---------------------------------------------------------------- flows
 
-// A layered layout (longest path from the entry points, then a few barycentre sweeps to untangle
-// each layer), top to bottom. Edges that go back up (cycles) curve around the right side.
-const NODE_W = 200
+// A layered layout (Sugiyama's, simplified), top to bottom: ranks by longest path from the entry
+// points, each entry point then pulled down to just above the first step it feeds (so an api step
+// that emits straight into an orchestrator sits beside that orchestrator's other feeders, not in one
+// wide top row with long crossing edges); the order within each layer from barycentre sweeps, keeping
+// the order with the fewest crossings; each node then shifted towards its neighbours. Steps with no
+// edge in the flow sit in rows of their own below. Edges that go back up (cycles) curve around the
+// right side.
+const NODE_W = 204
 const NODE_H = 62
-const GAP_X = 36
+const GAP_X = 30
 const GAP_Y = 74
 const MARGIN = 24
+const SWEEPS = 16
 
 function layoutFlow(flow) {
   const ids = flow.steps.map((step) => step.name)
@@ -141,6 +147,11 @@ function layoutFlow(flow) {
     out.get(edge.source).push(edge.target)
     incoming.get(edge.target).push(edge.source)
   }
+  const typeOrder = { api: 0, cron: 1, event: 2, noop: 3 }
+  const byType = [...flow.steps].sort((a, b) => (typeOrder[a.type] ?? 9) - (typeOrder[b.type] ?? 9)).map((step) => step.name)
+  const linked = byType.filter((id) => out.get(id).length || incoming.get(id).length)
+  const loose = byType.filter((id) => !out.get(id).length && !incoming.get(id).length)
+
   // break cycles: edges back to a node still on the DFS stack do not rank
   const state = new Map()
   const forward = new Map(ids.map((id) => [id, []]))
@@ -153,15 +164,14 @@ function layoutFlow(flow) {
     }
     state.set(node, 2)
   }
-  const typeOrder = { api: 0, cron: 1, event: 2, noop: 3 }
-  const byType = [...flow.steps].sort((a, b) => (typeOrder[a.type] ?? 9) - (typeOrder[b.type] ?? 9))
-  for (const step of byType) if (!incoming.get(step.name).length && !state.has(step.name)) visit(step.name)
-  for (const step of byType) if (!state.has(step.name)) visit(step.name)
+  for (const id of linked) if (!incoming.get(id).length && !state.has(id)) visit(id)
+  for (const id of linked) if (!state.has(id)) visit(id)
+  const backward = new Map(ids.map((id) => [id, []]))
+  for (const [source, targets] of forward) for (const target of targets) backward.get(target).push(source)
 
-  const indegree = new Map(ids.map((id) => [id, 0]))
-  for (const targets of forward.values()) for (const t of targets) indegree.set(t, indegree.get(t) + 1)
-  const rank = new Map(ids.map((id) => [id, 0]))
-  const ready = ids.filter((id) => indegree.get(id) === 0)
+  const indegree = new Map(ids.map((id) => [id, backward.get(id).length]))
+  const rank = new Map(linked.map((id) => [id, 0]))
+  const ready = linked.filter((id) => indegree.get(id) === 0)
   while (ready.length) {
     const node = ready.shift()
     for (const next of forward.get(node)) {
@@ -170,41 +180,98 @@ function layoutFlow(flow) {
       if (indegree.get(next) === 0) ready.push(next)
     }
   }
-  // a node only fed by others sits right above the first one it feeds when that is lower
+  for (const id of linked) {
+    if (backward.get(id).length || !forward.get(id).length) continue
+    rank.set(id, Math.min(...forward.get(id).map((next) => rank.get(next))) - 1)
+  }
+  const lowest = Math.min(0, ...rank.values())
   const layers = []
-  for (const id of byType.map((step) => step.name)) {
-    const r = rank.get(id)
-    ;(layers[r] ||= []).push(id)
-  }
+  for (const id of linked) (layers[rank.get(id) - lowest] ||= []).push(id)
+  for (const id of linked) rank.set(id, rank.get(id) - lowest)
+  for (let r = 0; r < layers.length; r++) layers[r] ||= []
+
+  // order within layers: barycentres of the neighbours' positions (a fraction of their layer's width,
+  // so that layers of different lengths compare), down and up, keeping the best order seen
   const position = new Map()
-  const place = () => layers.forEach((layer) => layer.forEach((id, index) => position.set(id, index)))
-  place()
-  const barycentre = (id, neighbours) => {
-    const known = neighbours.filter((n) => position.has(n))
-    if (!known.length) return position.get(id)
-    return known.reduce((sum, n) => sum + position.get(n), 0) / known.length
+  const place = () => layers.forEach((layer) => layer.forEach((id, index) => position.set(id, (index + 0.5) / layer.length)))
+  const crossings = () => {
+    let count = 0
+    for (let r = 0; r + 1 < layers.length; r++) {
+      const pairs = []
+      for (const id of layers[r]) for (const next of out.get(id)) if (rank.get(next) === r + 1) pairs.push([position.get(id), position.get(next)])
+      for (const id of layers[r]) for (const prev of incoming.get(id)) if (rank.get(prev) === r + 1) pairs.push([position.get(id), position.get(prev)])
+      for (let i = 0; i < pairs.length; i++)
+        for (let j = i + 1; j < pairs.length; j++)
+          if ((pairs[i][0] - pairs[j][0]) * (pairs[i][1] - pairs[j][1]) < 0) count++
+    }
+    return count
   }
-  for (let sweep = 0; sweep < 6; sweep++) {
+  place()
+  let best = layers.map((layer) => [...layer])
+  let fewest = crossings()
+  const neighbours = (id, down) => (down ? incoming.get(id) : out.get(id)).filter((n) => rank.get(n) !== rank.get(id))
+  for (let sweep = 0; sweep < SWEEPS && fewest > 0; sweep++) {
     const down = sweep % 2 === 0
     const order = down ? layers.slice(1) : layers.slice(0, -1).reverse()
     for (const layer of order) {
-      const keys = new Map(layer.map((id) => [id, barycentre(id, down ? incoming.get(id) : out.get(id))]))
+      const keys = new Map(
+        layer.map((id) => {
+          const near = neighbours(id, down)
+          return [id, near.length ? near.reduce((sum, n) => sum + position.get(n), 0) / near.length : position.get(id)]
+        }),
+      )
       layer.sort((a, b) => keys.get(a) - keys.get(b))
-      layer.forEach((id, index) => position.set(id, index))
+      layer.forEach((id, index) => position.set(id, (index + 0.5) / layer.length))
+    }
+    const now = crossings()
+    if (now < fewest) {
+      fewest = now
+      best = layers.map((layer) => [...layer])
     }
   }
+  best.forEach((layer, r) => (layers[r] = layer))
+
+  // x: each node as near its neighbours' centre as the order and the gaps allow (a few passes)
+  const pitch = NODE_W + GAP_X
   const widest = Math.max(1, ...layers.map((layer) => layer.length))
-  const width = MARGIN * 2 + widest * NODE_W + (widest - 1) * GAP_X + 80
+  const x = new Map()
+  layers.forEach((layer) => layer.forEach((id, index) => x.set(id, (index + (widest - layer.length) / 2) * pitch)))
+  for (let pass = 0; pass < 4; pass++) {
+    const down = pass % 2 === 0
+    for (const layer of down ? layers.slice(1) : layers.slice(0, -1).reverse()) {
+      const wanted = layer.map((id) => {
+        const near = neighbours(id, down)
+        return near.length ? near.reduce((sum, n) => sum + x.get(n), 0) / near.length : x.get(id)
+      })
+      // keep the order and a gap: push right from the left, then left from the right, then average
+      const right = []
+      wanted.forEach((want, i) => right.push(i ? Math.max(want, right[i - 1] + pitch) : want))
+      const left = []
+      for (let i = wanted.length - 1; i >= 0; i--) left[i] = i < wanted.length - 1 ? Math.min(wanted[i], left[i + 1] - pitch) : wanted[i]
+      layer.forEach((id, i) => x.set(id, (right[i] + left[i]) / 2))
+    }
+  }
+  const xs = [...x.values()]
+  const shift = xs.length ? -Math.min(...xs) : 0
+  let graphWidth = xs.length ? Math.max(...xs) + shift + NODE_W : 0
+
+  // steps with no edge: rows below the graph, as wide as it (at least three to a row)
+  const perRow = Math.max(3, Math.floor((graphWidth + GAP_X) / pitch))
+  const looseRows = []
+  loose.forEach((id, index) => (looseRows[Math.floor(index / perRow)] ||= []).push(id))
+  graphWidth = Math.max(graphWidth, ...looseRows.map((row) => row.length * pitch - GAP_X))
+  const hasBackEdges = flow.edges.some((edge) => rank.has(edge.source) && rank.has(edge.target) && rank.get(edge.target) <= rank.get(edge.source) && edge.source !== edge.target)
+  const width = MARGIN * 2 + graphWidth + (hasBackEdges ? 80 : 0)
   const coords = new Map()
-  layers.forEach((layer, r) => {
-    const rowWidth = layer.length * NODE_W + (layer.length - 1) * GAP_X
-    const left = MARGIN + (width - 80 - MARGIN * 2 - rowWidth) / 2
-    layer.forEach((id, index) => {
-      coords.set(id, { x: left + index * (NODE_W + GAP_X), y: MARGIN + r * (NODE_H + GAP_Y), rank: r })
-    })
+  const graphLeft = MARGIN + (graphWidth - (xs.length ? Math.max(...xs) + shift + NODE_W : 0)) / 2
+  layers.forEach((layer, r) => layer.forEach((id) => coords.set(id, { x: graphLeft + x.get(id) + shift, y: MARGIN + r * (NODE_H + GAP_Y), rank: r })))
+  looseRows.forEach((row, i) => {
+    const left = MARGIN + (graphWidth - (row.length * pitch - GAP_X)) / 2
+    row.forEach((id, index) => coords.set(id, { x: left + index * pitch, y: MARGIN + (layers.length + i) * (NODE_H + GAP_Y), rank: layers.length + i }))
   })
-  const height = MARGIN * 2 + layers.length * NODE_H + Math.max(0, layers.length - 1) * GAP_Y
-  return { coords, width, height }
+  const rows = layers.length + looseRows.length
+  const height = MARGIN * 2 + rows * NODE_H + Math.max(0, rows - 1) * GAP_Y
+  return { coords, width, height, crossings: fewest }
 }
 
 function nodeSubtitle(step) {
@@ -259,6 +326,8 @@ function drawFlow(flow, layout, onSelect) {
       const u = 1 - t
       labelX = u * u * u * x1 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t * t * t * x2
       labelY = u * u * u * y1 + 3 * u * u * t * (y1 + bend) + 3 * u * t * t * (y2 - bend) + t * t * t * y2
+      // edges between the same two steps (one per topic) stack their labels instead of covering them
+      labelY += (offset / 14) * 18
     } else {
       // back (or sideways) edge: around the right side
       const x1 = from.x + NODE_W
@@ -277,7 +346,7 @@ function drawFlow(flow, layout, onSelect) {
     edges.append(
       s(
         'g',
-        { class: classes, 'data-edge': edge.id },
+        { class: classes, 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target },
         s('title', {}, `${edge.source} → ${edge.target}: ${edge.topic}${edge.virtual ? ' (virtual)' : ''}`),
         s('path', { d, 'marker-end': `url(#${edge.conditional ? 'arrow-conditional' : 'arrow'})` }),
         s('rect', { x: labelX - labelWidth / 2, y: labelY - 9, width: labelWidth, height: 16, rx: 3 }),
@@ -300,7 +369,8 @@ function drawFlow(flow, layout, onSelect) {
       s('rect', { width: NODE_W, height: NODE_H, rx: 8 }),
       s('text', { class: 'kind', x: 10, y: 16 }, step.type.toUpperCase()),
       s('text', { class: `lang ${step.language}`, x: NODE_W - 10, y: 16, 'text-anchor': 'end' }, LANG_SHORT[step.language] || step.language),
-      s('text', { class: 'title', x: 10, y: 35 }, truncate(step.name, 26)),
+      // a long name is squeezed to fit its box rather than cut
+      s('text', { class: 'title', x: 10, y: 35, ...(step.name.length > 21 ? { textLength: NODE_W - 20, lengthAdjust: 'spacingAndGlyphs' } : {}) }, truncate(step.name, 30)),
       s('text', { class: 'sub', x: 10, y: 52 }, truncate(nodeSubtitle(step), 32)),
       s('title', {}, `${step.name} (${step.type}, ${step.language}) ${step.file}`),
     )
@@ -667,8 +737,13 @@ async function traceList(root) {
       h('td', {}, trace.spanCount),
       h('td', { class: 'muted' }, h('code', {}, trace.traceId.slice(-8))),
     )
+  // filters change faster than answers come: only the answer to the latest request is shown
+  let latest = 0
+  let paging = false
   const load = async () => {
+    const mine = ++latest
     const page = await api(`/traces${query({ ...filters(), limit: 50 })}`)
+    if (mine !== latest) return
     rows = page.traces
     cursor = page.nextCursor
     fill(body, ...rows.map(row))
@@ -676,11 +751,18 @@ async function traceList(root) {
     if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No trace yet: call an endpoint.')))
   }
   more.addEventListener('click', async () => {
-    const page = await api(`/traces${query({ ...filters(), limit: 50, cursor })}`)
-    cursor = page.nextCursor
-    rows = rows.concat(page.traces)
-    body.append(...page.traces.map(row))
-    more.hidden = !cursor
+    const mine = latest
+    paging = true
+    try {
+      const page = await api(`/traces${query({ ...filters(), limit: 50, cursor })}`)
+      if (mine !== latest) return // the filters changed meanwhile: this page belongs to the old list
+      cursor = page.nextCursor
+      rows = rows.concat(page.traces)
+      body.append(...page.traces.map(row))
+      more.hidden = !cursor
+    } finally {
+      paging = false
+    }
   })
   for (const input of [stepFilter, statusFilter]) input.addEventListener('change', load)
   idFilter.addEventListener('input', load)
@@ -697,7 +779,7 @@ async function traceList(root) {
   await load()
   // Live: the newest page again, unless the user paged back.
   return every(2000, async () => {
-    if (rows.length > 50) return
+    if (rows.length > 50 || paging) return
     await load()
   })
 }

@@ -1,0 +1,65 @@
+// The Traces panel with a full store, in headless Chromium, for tests/test_workbench.py:
+//   node workbench-traces-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR TRACE_ID STEP
+// Opens the panel, counts the rows of the first page, pages back once, finds TRACE_ID by a part of its
+// id and the traces STEP ran in by the step filter; prints RESULT and the JSON of what it saw.
+import { chromium } from 'playwright-core'
+
+const [executablePath, base, outDir, wantedTrace, rareStep] = process.argv.slice(2)
+const result = { consoleErrors: [] }
+const browser = await chromium.launch({
+  executablePath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+})
+const rowIds = (page) => page.$$eval('tr[data-trace]', (rows) => rows.map((row) => row.dataset.trace))
+// the rows once the list has settled on what ``predicate`` (run in the page) waits for
+const rowsWhen = async (page, predicate, arg) => {
+  await page.waitForFunction(predicate, arg, { timeout: 20000 })
+  return rowIds(page)
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
+  const page = await context.newPage()
+  page.on('console', (message) => {
+    if (message.type() === 'error') result.consoleErrors.push(message.text())
+  })
+  page.on('pageerror', (error) => result.consoleErrors.push(String(error)))
+
+  await page.goto(`${base}/__motia/workbench#/traces`)
+  await page.waitForSelector('main[data-panel="traces"][data-ready="true"]', { timeout: 20000 })
+  result.firstPage = await rowsWhen(page, () => document.querySelectorAll('tr[data-trace]').length > 0)
+  result.olderShown = await page.isVisible('button:text("Older traces")')
+  await page.screenshot({ path: `${outDir}/workbench-traces-10000.png` })
+
+  await page.click('button:text("Older traces")')
+  result.twoPages = await rowsWhen(page, (n) => document.querySelectorAll('tr[data-trace]').length > n, result.firstPage.length)
+
+  // a part of the id, as a user pastes the 8 characters log lines show
+  await page.fill('input[aria-label="trace id"]', wantedTrace.slice(-8))
+  result.byId = await rowsWhen(
+    page,
+    (id) => {
+      const rows = [...document.querySelectorAll('tr[data-trace]')]
+      return rows.length > 0 && rows.every((row) => row.dataset.trace.endsWith(id))
+    },
+    wantedTrace.slice(-8),
+  )
+  await page.fill('input[aria-label="trace id"]', '')
+  await page.selectOption('select[aria-label="step"]', rareStep)
+  result.byStep = await rowsWhen(
+    page,
+    (step) => {
+      const rows = [...document.querySelectorAll('tr[data-trace]')]
+      return rows.length > 0 && rows.length < 50 && rows.every((row) => row.textContent.includes(step))
+    },
+    rareStep,
+  )
+  await page.click(`tr[data-trace="${result.byStep[0]}"]`)
+  await page.waitForSelector(`[data-span-label="${rareStep}"]`, { timeout: 20000 })
+  result.opened = await page.evaluate(() => location.hash)
+} catch (error) {
+  result.failure = String(error && error.stack ? error.stack : error)
+} finally {
+  await browser.close()
+}
+console.log(`RESULT ${JSON.stringify(result)}`)
