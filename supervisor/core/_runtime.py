@@ -57,7 +57,7 @@ from supervisor.runners import (
 )
 from supervisor.settings import CorsSettings, Settings
 from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
-from supervisor.storage import JsonObject, RedisConnection, SqliteDatabase, redacted
+from supervisor.storage import RedisConnection, SqliteDatabase, redacted
 from supervisor.streams import MemoryStreamStore, RedisStreamStore, SqliteStreamStore, Streams, StreamStore
 from supervisor.tracing import (
     MemoryTraceStore,
@@ -67,7 +67,6 @@ from supervisor.tracing import (
     Retention,
     SqliteTraceStore,
     TraceStore,
-    deliver,
     otel_exporter,
     otlp_endpoint,
 )
@@ -347,15 +346,7 @@ class Runtime:
         files = runner_files()
         recorder = Recorder(store, retention, settings.project_root, (files.node, files.python), exporter)
         if shared is not None:
-            # The other supervisors' log lines reach this one's live followers as their own do.
-            # (the Recorder has no public way in to its followers yet: the set itself is shared)
-            followers = recorder._followers
-
-            def remote(lines: list[JsonObject]) -> None:
-                for line in lines:
-                    deliver(followers, line)
-
-            shared.listen(remote)
+            shared.listen(recorder.relay)  # the other supervisors' log lines, to this one's followers
         self._trace_store = shared
         return recorder
 

@@ -6,7 +6,7 @@ batches to a ``TraceStore`` (SQLite, memory or Redis), with retention by count a
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` set it also exports the spans to OpenTelemetry.
 """
 
-from supervisor.tracing._follow import LogFollower, deliver
+from supervisor.tracing._follow import LogFollower
 from supervisor.tracing._memory import MemoryTraceStore
 from supervisor.tracing._otel import OtelUnavailable, otel_exporter, otlp_endpoint
 from supervisor.tracing._recorder import Recorder, SpanExporter, TracingOff
@@ -56,7 +56,6 @@ __all__ = [
     "TraceStore",
     "TracingOff",
     "decode_cursor",
-    "deliver",
     "encode_cursor",
     "locate",
     "otel_exporter",

@@ -34,7 +34,7 @@ from supervisor.logs import level_name
 from supervisor.protocol import ContextCall, ErrorInfo, InvokeResult, TriggerKind
 from supervisor.storage import JsonObject, JsonValue
 
-from ._follow import LogFollower
+from ._follow import LogFollower, deliver
 from ._handler import OWN_LOGGER, RecordingHandler
 from ._records import (
     Batch,
@@ -427,12 +427,14 @@ class Recorder:
             events = self._events.get(span_id)
             if events is not None:
                 events.append(line)
-        for follower in tuple(self._followers):
-            if follower.query.matches(line):
-                follower.push(line)
-                if follower.closed:
-                    self._followers.discard(follower)
+        deliver(self._followers, line)
         self._changed()
+
+    def relay(self, lines: list[JsonObject]) -> None:
+        """Log lines another supervisor recorded into the store shared with this one (Redis): to this
+        one's live followers, as its own lines go."""
+        for line in lines:
+            deliver(self._followers, line)
 
     def follow(self, query: LogQuery) -> LogFollower:
         """A follower of new log lines matching ``query`` (stop it with ``unfollow``)."""
