@@ -81,3 +81,16 @@ def test_traces_are_kept_where_the_other_stores_are_unless_told(
     assert ("sqlite" in loaded.embedded_adapters()) == (
         "sqlite" in {expected, loaded.state.adapter, loaded.events.adapter, loaded.streams.adapter}
     )
+
+
+def test_the_http_server_is_uvicorn_unless_the_config_or_the_environment_chooses_hypercorn(
+    tmp_path: Path,
+) -> None:
+    assert load_project_config(tmp_path, environ={}).http.server == "uvicorn"
+    environ = {"MOTIA_HTTP_SERVER": "hypercorn"}
+    assert load_project_config(tmp_path, environ=environ).http.server == "hypercorn"
+    (tmp_path / "motia.config.json").write_text('{"http": {"server": "hypercorn"}}')
+    assert load_project_config(tmp_path, environ={}).http.server == "hypercorn"
+    assert load_project_config(tmp_path, environ={"MOTIA_HTTP_SERVER": "uvicorn"}).http.server == "uvicorn"
+    with pytest.raises(SettingsError, match=r"http\.server.*'uvicorn' or 'hypercorn'"):
+        load_project_config(tmp_path, environ={"MOTIA_HTTP_SERVER": "granian"})
