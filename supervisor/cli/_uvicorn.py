@@ -12,8 +12,9 @@ differently from hypercorn out of the box, and what is changed here so a client 
   until the timer fired (``keepAliveTimeoutSeconds``, 75 s); the timer now stops whenever the
   connection is lost.
 - requests still running when the shutdown grace is over are cancelled, as under hypercorn, and the
-  front answers them a JSON 503 (``http/_asgi.py``); uvicorn would then log a traceback per request
-  ("Exception in ASGI application") for a cancellation it caused itself: those records are dropped.
+  front answers them a JSON 503 (``http/_asgi.py``); uvicorn would then log an error and a traceback
+  per request ("Exception in ASGI application") for a cancellation it caused itself: those records
+  are dropped.
 - its log records go through ``motia``'s logging (``log_config=None``), warnings and errors only; no
   access log, no ``server`` header, no X-Forwarded-* rewriting (as hypercorn: a proxy's headers reach
   the steps as sent), no WebSocket pings of its own.
@@ -138,12 +139,15 @@ class _HttpToolsProtocol(HttpToolsProtocol):
 
 
 class _CancelledByShutdown(logging.Filter):
-    """Drops uvicorn's "Exception in ASGI application" records of requests it cancelled itself at
-    the end of the shutdown grace: the front answered them 503 and logged each one."""
+    """Drops uvicorn's records of the requests it cancels itself at the end of the shutdown grace
+    (one "Cancel N running task(s)" error, then a traceback per request): the front answered each a
+    503 and logged it as a warning (``http/_asgi.py``), as under hypercorn, which logs nothing more."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc_info = record.exc_info
-        return not (exc_info and isinstance(exc_info[1], asyncio.CancelledError))
+        if exc_info and isinstance(exc_info[1], asyncio.CancelledError):
+            return False
+        return not str(record.msg).startswith("Cancel %s running task(s)")
 
 
 class _Server(uvicorn.Server):
