@@ -6,9 +6,13 @@ clean stop. The suites of each behaviour run under the default; this one keeps h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
+import time
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +66,7 @@ def test_each_server_serves_requests_streams_and_stops_cleanly(
         assert (brew.status_code, brew.headers["allow"]) == (405, "POST"), brew.text
         assert brew.json()["error"] == "Method Not Allowed"
         assert server.client.post("/items/b", json={"n": 2}).status_code == 200  # the next one too
+        _heads_past_the_limit_and_garbage_are_refused(server.port, json_bodies=expected == "uvicorn")
 
         asyncio.run(_websocket_then_sse(server))
     finally:
@@ -71,6 +76,32 @@ def test_each_server_serves_requests_streams_and_stops_cleanly(
     records = server.json_logs()
     assert not [r for r in records if r["level"] in ("warn", "warning", "error")], records
     assert not [line for line in server.lines if line.strip() and not line.startswith("{")]
+
+
+def _heads_past_the_limit_and_garbage_are_refused(port: int, json_bodies: bool) -> None:
+    """A head still incomplete past 16 KiB is a 431 (llhttp has no limit of its own: cli/_uvicorn.py
+    sets hypercorn's); what is not HTTP is a 400. hypercorn's (h11's) own answers have empty bodies."""
+    big_head = b"POST /items/a HTTP/1.1\r\nhost: x\r\n" + b"".join(
+        b"x-filler-%d: %s\r\n" % (n, b"a" * 1000) for n in range(40)
+    )
+    requests = [
+        (big_head, 431),
+        (b"\x16\x03\x01 not http\r\n\r\n", 400),
+        (b"BREW /items/a HTTP/1.1\r\nnot a header\r\n\r\n", 400),  # under uvicorn, h11 parses it
+    ]
+    for request, status in requests:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            with contextlib.suppress(ConnectionError):  # the server may close before all is sent
+                for start in range(0, len(request), 4096):
+                    sock.sendall(request[start : start + 4096])
+                    time.sleep(0.005)  # several reads, as from a slow client
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 %d" % status), reply
+        if json_bodies:
+            assert orjson.loads(body)["error"] == HTTPStatus(status).phrase, reply
 
 
 async def _websocket_then_sse(server: MotiaServer) -> None:

@@ -8,6 +8,8 @@ differently from hypercorn out of the box, and what is changed here so a client 
   before the app sees it; HTTP says any token is a method, and we answer JSON (a 405 naming the allowed
   methods, or a 404). Such a request is handed, with its connection, to uvicorn's h11 implementation,
   which parses any token; the bytes of the request are replayed to it (``_HttpToolsProtocol``).
+- llhttp sets no limit on a request's head: one still incomplete past 16 KiB (``MAX_HEAD_BYTES``, as
+  hypercorn and Node) is answered 431; a request it cannot parse gets our JSON 400, not plain text.
 - a connection reset by its client kept its keep-alive timer, and through it the connection's objects,
   until the timer fired (``keepAliveTimeoutSeconds``, 75 s); the timer now stops whenever the
   connection is lost.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import socket
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
@@ -34,26 +37,50 @@ from typing import Any
 import httptools
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
 
 from supervisor.cli._listen import BACKLOG
+from supervisor.http import HttpResponse
 from supervisor.realtime import MAX_CLIENT_FRAME
 from supervisor.settings import Settings
 
-# A request head longer than this is not kept for a replay (llhttp's own limit is 80 KiB)
-_MAX_REPLAYED_HEAD = 64 * 1024
+#: a request head (request line and headers) still incomplete past this many bytes is answered 431:
+#: llhttp sets no limit of its own; hypercorn's (h11's) and Node's are 16 KiB too
+MAX_HEAD_BYTES = 16 * 1024
+#: a request line that starts with a method (any token, RFC 9110), after the empty lines HTTP allows
+_METHOD = re.compile(rb"(?:\r?\n)*[!#$%&'*+\-.^_`|~0-9A-Za-z]+ ")
+_BAD_REQUEST = HttpResponse.error(400, "the request is not valid HTTP/1.1")
+
+
+def _reply_and_close(protocol: HttpToolsProtocol | H11Protocol, response: HttpResponse) -> None:
+    """Write ``response`` (an error of ours, in JSON) on the connection and close it."""
+    head = [STATUS_LINE[response.status]]
+    head += [b"%s: %s\r\n" % (name, value) for name, value in protocol.server_state.default_headers]
+    head += [f"{name}: {value}\r\n".encode("latin-1") for name, value in response.headers]
+    head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(response.body))
+    protocol.transport.write(b"".join([*head, response.body]))
+    protocol.transport.close()
+
+
+class _H11Protocol(H11Protocol):
+    """uvicorn's h11 connection, for requests whose method llhttp does not know, answering what h11
+    cannot parse in JSON too."""
+
+    def send_400_response(self, msg: str) -> None:
+        _reply_and_close(self, _BAD_REQUEST)
 
 
 class _HttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools connection, which hands a request with a method llhttp does not know over to
-    uvicorn's h11 connection instead of answering 400, and stops its keep-alive timer when the
-    connection is lost, however it is lost.
+    uvicorn's h11 connection instead of answering 400, limits a request's head, answers errors in
+    JSON, and stops its keep-alive timer when the connection is lost, however it is lost.
 
     To replay the request, the bytes of a request head are kept while it is incomplete across reads;
     a head that arrives in one read (nearly all of them) costs no copy. A request whose start cannot
-    be told (it follows a pipelined request in the same read) gets uvicorn's 400, as does one that
-    comes while an earlier response on the connection is still being written."""
+    be told (it follows a pipelined request in the same read) gets a 400, as does one that comes
+    while an earlier response on the connection is still being written. A head still incomplete past
+    ``MAX_HEAD_BYTES`` gets a 431; what llhttp cannot parse, a 400 (both JSON, as every error)."""
 
     # the bytes since the current request began, while its head is incomplete; b"" between requests;
     # None when they are not known (its head began after another request in the same read)
@@ -61,6 +88,7 @@ class _HttpToolsProtocol(HttpToolsProtocol):
     _in_head = False  # a request began; its head (method, path, headers) is not complete yet
     _in_body = False  # a request's head is complete, its body is not
     _begun = 0  # requests begun during the current read
+    _head_size = 0  # the bytes read since the current request began, while its head is incomplete
 
     def on_message_begin(self) -> None:
         self._begun += 1
@@ -85,13 +113,13 @@ class _HttpToolsProtocol(HttpToolsProtocol):
             self.parser.feed_data(data)
         except httptools.HttpParserInvalidMethodError:
             request = self._request_bytes(before, data)
-            if request is not None and self._previous_response_done():
+            if request is not None and _METHOD.match(request) and self._previous_response_done():
                 self._hand_over_to_h11(request)
                 return
-            self._reject("Invalid HTTP request received.")
+            self.send_400_response("")
             return
         except httptools.HttpParserError:
-            self._reject("Invalid HTTP request received.")
+            self.send_400_response("")
             return
         except httptools.HttpParserUpgrade:
             if self._should_upgrade():
@@ -100,9 +128,14 @@ class _HttpToolsProtocol(HttpToolsProtocol):
                 self._unsupported_upgrade_warning()
             return
         if self._in_head:
+            # counted from the start of this read when the head began in it: at most one read more
+            self._head_size = (self._head_size if self._begun == 0 else 0) + len(data)
+            if self._head_size > MAX_HEAD_BYTES:
+                _reply_and_close(
+                    self, HttpResponse.error(431, f"the request head is over {MAX_HEAD_BYTES // 1024} KiB")
+                )
+                return
             self._head = self._request_bytes(before, data)
-            if self._head is not None and len(self._head) > _MAX_REPLAYED_HEAD:
-                self._head = None
 
     def _request_bytes(self, before: bytes | None, data: bytes) -> bytes | None:
         """The bytes of the request that is being parsed, if they are known: it began in an earlier
@@ -116,14 +149,16 @@ class _HttpToolsProtocol(HttpToolsProtocol):
     def _previous_response_done(self) -> bool:
         return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
 
-    def _reject(self, message: str) -> None:
-        self.logger.warning(message)
-        self.send_400_response(message)
+    def send_400_response(self, msg: str) -> None:
+        """A request llhttp cannot parse: our JSON 400 rather than uvicorn's plain text, and no
+        warning (uvicorn logs one): a client's bad bytes say nothing about the server, and hypercorn
+        logs none either."""
+        _reply_and_close(self, _BAD_REQUEST)
 
     def _hand_over_to_h11(self, request: bytes) -> None:
         """The connection goes on under uvicorn's h11 implementation, from the start of ``request``
         (uvicorn hands an upgraded connection to its WebSocket implementation the same way)."""
-        successor = H11Protocol(
+        successor = _H11Protocol(
             config=self.config, server_state=self.server_state, app_state=self.app_state, _loop=self.loop
         )
         self.connections.discard(self)
@@ -138,16 +173,21 @@ class _HttpToolsProtocol(HttpToolsProtocol):
         self._unset_keepalive_if_required()
 
 
-class _CancelledByShutdown(logging.Filter):
-    """Drops uvicorn's records of the requests it cancels itself at the end of the shutdown grace
-    (one "Cancel N running task(s)" error, then a traceback per request): the front answered each a
-    503 and logged it as a warning (``http/_asgi.py``), as under hypercorn, which logs nothing more."""
+class _NothingWentWrong(logging.Filter):
+    """Drops uvicorn's records that report no fault of the server's, as hypercorn logs none of them:
+    the requests it cancels itself at the end of the shutdown grace (one "Cancel N running task(s)"
+    error, then a traceback per request; the front answered each a 503 and logged it as a warning,
+    ``http/_asgi.py``), and a client's bytes that are not HTTP (answered 400)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc_info = record.exc_info
         if exc_info and isinstance(exc_info[1], asyncio.CancelledError):
             return False
-        return not str(record.msg).startswith("Cancel %s running task(s)")
+        message = str(record.msg)
+        return not (message.startswith("Cancel %s running task(s)") or message == _INVALID_REQUEST)
+
+
+_INVALID_REQUEST = "Invalid HTTP request received."
 
 
 class _Server(uvicorn.Server):
@@ -188,8 +228,8 @@ async def serve_uvicorn(
     """Serve ``app`` on the bound ``listener`` (closed when serving ends) until ``shutdown_trigger``
     returns, then shut down: in-flight requests get ``shutdownGraceSeconds`` to finish."""
     error_log = logging.getLogger("uvicorn.error")
-    cancelled_filter = _CancelledByShutdown()
-    error_log.addFilter(cancelled_filter)
+    quiet = _NothingWentWrong()
+    error_log.addFilter(quiet)
     server = _Server(uvicorn_config(app, settings))
     serving = asyncio.ensure_future(server.serve(sockets=[listener]))
     trigger = asyncio.ensure_future(shutdown_trigger())
@@ -203,4 +243,4 @@ async def serve_uvicorn(
             await asyncio.wait(cancelled, timeout=1.0)
     finally:
         trigger.cancel()
-        error_log.removeFilter(cancelled_filter)
+        error_log.removeFilter(quiet)
