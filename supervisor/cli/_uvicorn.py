@@ -1,7 +1,8 @@
 """uvicorn as ``motia dev`` and ``motia start`` run it (the default server; bench/RESULTS.md, issue 14).
 
 uvicorn parses HTTP/1.1 with httptools (llhttp, Node's parser, in C) and speaks WebSocket through wsproto,
-on the supervisor's uvloop: 3.3-3.6x hypercorn's api requests per second on this machine. What it does
+on the supervisor's uvloop: 2-3.6x hypercorn's api requests per second in A/B runs on this machine, at
+2.4-3.9x less supervisor CPU per request (bench/RESULTS.md). What it does
 differently from hypercorn out of the box, and what is changed here so a client sees no difference:
 
 - llhttp knows a fixed list of methods and answers any other (``BREW``) with its own plain-text 400
