@@ -134,8 +134,8 @@ async def _data_lines(lines: AsyncIterator[str], count: int) -> AsyncIterator[st
 
 
 def test_an_unknown_server_is_one_clear_error(tmp_path: Path) -> None:
-    write_project(tmp_path, FILES, {"http": {"server": "gunicorn"}})
-    server = MotiaServer(tmp_path, mode="start")
+    write_project(tmp_path, FILES)
+    server = MotiaServer(tmp_path, mode="start", env={"MOTIA_HTTP_SERVER": "gunicorn"})
     assert server.proc.wait(timeout=60) != 0
     server.stop()
     output = "\n".join(server.lines)
