@@ -2,6 +2,7 @@
 interleaved (A, B, A, B ...) in one run next to FastAPI on uvicorn, so a busy machine's drift hits both.
 
     .venv/bin/python bench/ab.py --b MOTIA_EVENT_LOOP=uvloop --a MOTIA_EVENT_LOOP=asyncio --rounds 4
+    .venv/bin/python bench/ab.py --a MOTIA_HTTP_SERVER=hypercorn --b MOTIA_HTTP_SERVER=uvicorn
 
 Per language: api req/s and p50 at 32 connections (B/A per round, then the median; the supervisor's and
 the runners' CPU per request), and emit -> handler start p50 on the SQLite queue (rounds of emits, A then
@@ -27,7 +28,6 @@ from load import run_wrk
 from projects import write_bench_project
 from report import machine
 from servers import Server, free_port, motia_argv, running
-from uvicorn_front import ensure_front
 
 
 def _env(pairs: list[str]) -> dict[str, str]:
@@ -44,12 +44,6 @@ def main() -> int:
     )
     parser.add_argument("--a", nargs="*", default=[], metavar="KEY=VALUE", help="environment of A")
     parser.add_argument("--b", nargs="*", default=[], metavar="KEY=VALUE", help="environment of B")
-    parser.add_argument(
-        "--b-front",
-        choices=("hypercorn", "uvicorn"),
-        default="hypercorn",
-        help="B's HTTP server (experiment)",
-    )
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--emit-rounds", type=int, default=4)
@@ -65,7 +59,7 @@ def main() -> int:
     results: dict[str, Any] = {
         "machine": {**machine(), "competitors": versions(competitors)},
         "a": env_a,
-        "b": {**env_b, "front": args.b_front},
+        "b": env_b,
         "config": vars(args) | {"json": str(args.json)},
     }
     with tempfile.TemporaryDirectory(prefix="motia-ab-") as tmp:
@@ -76,10 +70,6 @@ def main() -> int:
         )
         argv_a = motia_argv(write_bench_project(workdir / "a"), ports["A"])
         argv_b = motia_argv(write_bench_project(workdir / "b"), ports["B"])
-        if args.b_front == "uvicorn":
-            front = ensure_front()
-            argv_b = [sys.executable, str(BENCH / "uvicorn_front.py"), *argv_b[argv_b.index("start") :]]
-            env_b = {**env_b, "PYTHONPATH": str(front)}
         servers = {
             "A": Server.spawn("A", argv_a, ports["A"], env_a),
             "B": Server.spawn("B", argv_b, ports["B"], env_b),

@@ -61,6 +61,15 @@ class RunnerSettings(_Model):
     heartbeat_timeout_s: float = Field(10.0, alias="heartbeatTimeoutSeconds", gt=0)
 
 
+HttpServer = Literal["uvicorn", "hypercorn"]
+
+
+class HttpSettings(_Model):
+    #: the HTTP and WebSocket server: uvicorn (httptools on uvloop, the default: ~3.5x hypercorn's
+    #: requests per second, bench/RESULTS.md) or hypercorn; both serve the same app, the same way
+    server: HttpServer = "uvicorn"
+
+
 class ApiSettings(_Model):
     #: validate request bodies against ``bodySchema`` in the core (a step's own ``validateBody``
     #: overrides it); off by default, as in Motia, where projects validate in handlers or middleware
@@ -153,6 +162,7 @@ class ProjectConfig(_Model):
     #: the usual load balancers and proxies, so none reuses a connection the server is closing
     keep_alive_timeout_s: float = Field(75.0, alias="keepAliveTimeoutSeconds", gt=0)
     api: ApiSettings = ApiSettings()
+    http: HttpSettings = HttpSettings()
     tracing: TracingSettings = TracingSettings()
     #: the Workbench page at /__motia/workbench (and /): None means on in ``motia dev``, off in ``start``
     workbench: bool | None = None
@@ -269,6 +279,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "MOTIA_PYTHON_INTERPRETER": ("runners", "python", "interpreter"),
     "MOTIA_RUNNER_MEMORY_LIMIT_MB": ("runners", "memoryLimitMb"),
     "MOTIA_KEEP_ALIVE_TIMEOUT_SECONDS": ("keepAliveTimeoutSeconds",),
+    "MOTIA_HTTP_SERVER": ("http", "server"),
     "MOTIA_TRACING": ("tracing", "enabled"),
     "MOTIA_TRACING_ADAPTER": ("tracing", "adapter"),
     "MOTIA_WORKBENCH": ("workbench",),

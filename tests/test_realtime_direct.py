@@ -1,8 +1,8 @@
 """The direct WebSocket write path on its own, without a server: how a pre-framed message reaches a
-socket (``DirectSink``), when it must not (closing, closed, too far behind), how hypercorn's
-plumbing is recognised (``find_direct_socket``), and the framing every client shares (``text_frame``).
+socket (``DirectSink``), when it must not (closing, closed, too far behind), how uvicorn's and
+hypercorn's plumbing is recognised (``find_direct_socket``), and the framing every client shares (``text_frame``).
 
-tests/test_realtime_endpoints.py checks the same path end to end under the real hypercorn.
+tests/test_realtime_endpoints.py checks the same path end to end under the real servers.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from wsproto.connection import ConnectionState
 
 from supervisor.realtime import _direct as direct
 from supervisor.realtime._connection import DirectSink
-from supervisor.realtime._direct import DirectSocket, find_direct_socket
+from supervisor.realtime._direct import HypercornSocket, find_direct_socket
 from supervisor.realtime._wire import ServerMessage, text_frame
 
 
@@ -56,7 +56,7 @@ def test_the_same_frame_bytes_go_to_every_socket_at_once() -> None:
     update = message()
     transports = [RecordingTransport() for _ in range(3)]
     for transport in transports:
-        assert DirectSink(DirectSocket(transport, ws_stream())).write(update) is None
+        assert DirectSink(HypercornSocket(transport, ws_stream())).write(update) is None
     assert all(t.written == [update.frame] for t in transports)
     assert all(t.written[0] is update.frame for t in transports)  # framed once, never copied per client
 
@@ -65,9 +65,9 @@ def test_a_client_too_far_behind_is_refused_with_the_reason_and_nothing_written(
     update = message()
     limit = 1000
     fits = RecordingTransport(unsent=limit - len(update.frame))
-    assert DirectSink(DirectSocket(fits, ws_stream()), max_bytes=limit).write(update) is None
+    assert DirectSink(HypercornSocket(fits, ws_stream()), max_bytes=limit).write(update) is None
     behind = RecordingTransport(unsent=limit - len(update.frame) + 1)
-    reason = DirectSink(DirectSocket(behind, ws_stream()), max_bytes=limit).write(update)
+    reason = DirectSink(HypercornSocket(behind, ws_stream()), max_bytes=limit).write(update)
     assert reason is not None and "unsent (limit 1000)" in reason
     assert behind.written == []
 
@@ -87,7 +87,7 @@ def test_nothing_is_written_once_either_side_is_closing(
 ) -> None:
     transport = RecordingTransport()
     transport.closing = transport_closing
-    socket = DirectSocket(transport, ws_stream(state, stream_closed))
+    socket = HypercornSocket(transport, ws_stream(state, stream_closed))
     assert not socket.is_open()
     assert DirectSink(socket).write(message()) is None  # not a slow client: just nothing to do
     assert transport.written == []
@@ -95,7 +95,7 @@ def test_nothing_is_written_once_either_side_is_closing(
 
 def test_nothing_is_written_after_the_sink_is_closed() -> None:
     transport = RecordingTransport()
-    sink = DirectSink(DirectSocket(transport, ws_stream()))
+    sink = DirectSink(HypercornSocket(transport, ws_stream()))
     sink.close()
     assert sink.write(message()) is None
     assert transport.written == []
@@ -138,6 +138,44 @@ def test_the_transport_is_found_by_following_hypercorns_send_chain() -> None:
     assert not socket.is_open()
 
 
+class PromptTCPServer(TCPServer):
+    """As cli/_hypercorn.py installs it: hypercorn's TCPServer, subclassed."""
+
+
+def test_hypercorns_tcp_server_is_recognised_through_motias_subclass_of_it() -> None:
+    transport = RecordingTransport()
+    socket = find_direct_socket(WSStream(H11Protocol(PromptTCPServer(transport))).app_send)
+    assert socket is not None and socket.transport is transport
+
+
+class WSProtocol:
+    """The shape of uvicorn 0.54's wsproto WebSocket protocol, as far as _direct follows it."""
+
+    __module__ = "uvicorn.protocols.websockets.wsproto_impl"
+
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        self.transport = transport
+        self.close_sent = False
+        self.conn = SimpleNamespace(state=ConnectionState.OPEN)
+
+    async def send(self, message: object) -> None: ...
+
+
+def test_the_transport_is_found_on_uvicorns_websocket_protocol_until_a_close_frame() -> None:
+    transport = RecordingTransport()
+    protocol = WSProtocol(transport)
+    socket = find_direct_socket(protocol.send)
+    assert socket is not None and socket.transport is transport and socket.is_open()
+    protocol.close_sent = True  # uvicorn sent a close frame (an oversized message, the app closed)
+    assert not socket.is_open()
+    protocol.close_sent = False
+    protocol.conn.state = ConnectionState.REMOTE_CLOSING  # the client sent one
+    assert not socket.is_open()
+    protocol.conn.state = ConnectionState.OPEN
+    transport.closing = True
+    assert not socket.is_open()
+
+
 class H2Protocol:
     async def stream_send(self, event: object) -> None: ...
 
@@ -159,6 +197,11 @@ def test_any_other_shape_falls_back_to_the_asgi_path(monkeypatch: pytest.MonkeyP
     async def plain_asgi_send(message: object) -> None: ...
 
     assert find_direct_socket(plain_asgi_send) is None
+    no_conn = WSProtocol(transport)
+    del no_conn.conn
+    assert find_direct_socket(no_conn.send) is None
+    not_uvicorns = type("WSProtocol", (WSProtocol,), {"__module__": "another_server"})(transport)
+    assert find_direct_socket(not_uvicorns.send) is None
 
 
 # --------------------------------------------------------------------------- text_frame

@@ -1,5 +1,6 @@
-"""The realtime endpoints over real sockets: hypercorn in-process, raw WebSocket clients (wsproto),
-SSE and JSON reads with httpx. Bad input, back-pressure and the SSE resume are checked here; the
+"""The realtime endpoints over real sockets: each of the two servers ``motia dev`` runs (uvicorn as
+``cli/_uvicorn.py`` configures it, hypercorn) in-process, raw WebSocket clients (wsproto), SSE and JSON
+reads with httpx. Bad input, back-pressure and the SSE resume are checked here; the
 real Motia clients are driven in test_realtime_clients.py."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
@@ -17,9 +19,12 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from quart import Quart
 
+from supervisor.cli._listen import listen
+from supervisor.cli._uvicorn import serve_uvicorn
 from supervisor.realtime import MAX_CLIENT_FRAME, Realtime, register_realtime
 from supervisor.realtime import _direct as direct
 from supervisor.realtime._connection import DirectSink
+from supervisor.settings import Settings
 from supervisor.streams import MemoryStreamStore, Streams
 from tests.support.raw_socket import RawSocket
 from tests.support.server import free_port
@@ -32,21 +37,30 @@ class Server(SimpleNamespace):
     app: Quart
 
 
+SERVERS = ["uvicorn", "hypercorn"]
+
+
 @contextlib.asynccontextmanager
-async def serving(websocket_max_message_size: int | None = None) -> AsyncIterator[Server]:
+async def serving(http_server: str, websocket_max_message_size: int | None = None) -> AsyncIterator[Server]:
+    """``http_server`` serving the realtime endpoints; uvicorn as ``motia dev`` configures it (its
+    WebSocket message limit is MAX_CLIENT_FRAME), hypercorn with its defaults unless told."""
     streams = Streams(MemoryStreamStore())
     realtime = Realtime(streams, lambda: {"items"}, max_bytes=256 * 1024)
     app = Quart("realtime-test")
     app.config["MOTIA_SSE_HEARTBEAT_SECONDS"] = 0.2
     register_realtime(app, realtime)
     port = free_port()
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    if websocket_max_message_size is not None:
-        config.websocket_max_message_size = websocket_max_message_size
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
+    if http_server == "uvicorn":
+        settings = Settings(project_root=Path.cwd(), mode="start")
+        task = asyncio.create_task(serve_uvicorn(app, settings, listen("127.0.0.1", port), stop.wait))
+    else:
+        config = Config()
+        config.bind = [f"127.0.0.1:{port}"]
+        config.accesslog = None
+        if websocket_max_message_size is not None:
+            config.websocket_max_message_size = websocket_max_message_size
+        task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
     for _ in range(100):
         with contextlib.suppress(OSError):
             _, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -62,9 +76,9 @@ async def serving(websocket_max_message_size: int | None = None) -> AsyncIterato
     await asyncio.wait_for(task, 10)
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[Server]:
-    async with serving() as running:
+@pytest.fixture(params=SERVERS)
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    async with serving(request.param) as running:
         yield running
 
 
@@ -199,7 +213,7 @@ async def test_sse_sync_changes_heartbeat_and_resume(server: Server) -> None:
 # ---------------------------------------------------------------- the direct write path (_direct)
 
 
-async def test_websocket_messages_take_the_direct_path_under_hypercorn(
+async def test_websocket_messages_take_the_direct_path(
     server: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, "motia.realtime")
@@ -209,14 +223,15 @@ async def test_websocket_messages_take_the_direct_path_under_hypercorn(
     await server.streams.set("items", "g", "a", {"v": 1})
     assert (await client.next())["event"]["type"] == "create"
     [connection] = server.realtime.hub.connections
-    assert isinstance(connection.sink, DirectSink), "hypercorn changed shape: see realtime/_direct.py"
+    assert isinstance(connection.sink, DirectSink), "the server changed shape: see realtime/_direct.py"
     assert "slower ASGI path" not in caplog.text
 
 
-async def test_nothing_is_written_after_the_server_sent_a_close_frame() -> None:
-    # As `motia dev` configures hypercorn: it closes on an oversized frame itself (1009) and the
-    # endpoint only hears of it once the client answers the close, which this client never does.
-    async with serving(websocket_max_message_size=MAX_CLIENT_FRAME) as server:
+@pytest.mark.parametrize("http_server", SERVERS)
+async def test_nothing_is_written_after_the_server_sent_a_close_frame(http_server: str) -> None:
+    # As `motia dev` configures the servers: they close on an oversized frame themselves (1009) and
+    # the endpoint only hears of it once the client answers the close, which this client never does.
+    async with serving(http_server, websocket_max_message_size=MAX_CLIENT_FRAME) as server:
         client = await RawSocket.open(server.port)
         client.join("items", "g")
         assert (await client.next())["event"]["type"] == "sync"

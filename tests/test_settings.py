@@ -99,3 +99,16 @@ def test_traces_on_redis_without_a_redis_url_is_an_error_naming_tracing(tmp_path
     )
     with pytest.raises(SettingsError, match="tracing: the redis adapter needs a Redis URL"):
         load_project_config(tmp_path, environ={})
+
+
+def test_the_http_server_is_uvicorn_unless_the_config_or_the_environment_chooses_hypercorn(
+    tmp_path: Path,
+) -> None:
+    assert load_project_config(tmp_path, environ={}).http.server == "uvicorn"
+    environ = {"MOTIA_HTTP_SERVER": "hypercorn"}
+    assert load_project_config(tmp_path, environ=environ).http.server == "hypercorn"
+    (tmp_path / "motia.config.json").write_text('{"http": {"server": "hypercorn"}}')
+    assert load_project_config(tmp_path, environ={}).http.server == "hypercorn"
+    assert load_project_config(tmp_path, environ={"MOTIA_HTTP_SERVER": "uvicorn"}).http.server == "uvicorn"
+    with pytest.raises(SettingsError, match=r"http\.server.*'uvicorn' or 'hypercorn'"):
+        load_project_config(tmp_path, environ={"MOTIA_HTTP_SERVER": "granian"})

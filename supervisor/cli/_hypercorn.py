@@ -1,4 +1,6 @@
-"""hypercorn as ``motia dev`` and ``motia start`` run it: its settings, and one fix to its connections.
+"""hypercorn as ``motia dev`` and ``motia start`` run it (``"http": {"server": "hypercorn"}`` or
+``MOTIA_HTTP_SERVER=hypercorn``; uvicorn is the default, ``cli/_uvicorn.py``): its settings, and one fix
+to its connections.
 
 The fix: hypercorn (0.17 and 0.18) starts a keep-alive timer (``keep_alive_timeout``) as a task in a
 connection's task group whenever the connection turns idle, i.e. after every response. When the client
@@ -14,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import hypercorn.asyncio.run as hypercorn_run
+from hypercorn.asyncio import serve
 from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.config import Config
 
@@ -67,3 +71,12 @@ def hypercorn_config(settings: Settings, listener: socket.socket) -> Config:
     # hypercorn would buffer a client's WebSocket frame up to 16 MiB before our own size check runs
     config.websocket_max_message_size = MAX_CLIENT_FRAME
     return config
+
+
+async def serve_hypercorn(
+    app: Any, settings: Settings, listener: socket.socket, shutdown_trigger: Callable[[], Awaitable[Any]]
+) -> None:
+    """Serve ``app`` on the bound ``listener`` (closed when serving ends) until ``shutdown_trigger``
+    returns, then shut down: in-flight requests get ``shutdownGraceSeconds`` to finish."""
+    asyncio.get_running_loop().set_exception_handler(skip_cancelled_connections)
+    await serve(app, hypercorn_config(settings, listener), shutdown_trigger=shutdown_trigger)

@@ -1,4 +1,5 @@
-"""``motia dev`` / ``motia start``: run the runtime behind hypercorn until a signal arrives.
+"""``motia dev`` / ``motia start``: run the runtime behind the HTTP server (uvicorn, or hypercorn when
+the project chooses it: ``"http": {"server": ...}``, ``MOTIA_HTTP_SERVER``) until a signal arrives.
 
 Start-up order: the port is bound first (a taken port fails at once, before any runner starts), then
 the project's code is loaded, then the summary is printed, then "ready", then requests are served.
@@ -12,15 +13,14 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-
-from hypercorn.asyncio import serve
+from typing import Any
 
 from supervisor.cli import _event_loop
 from supervisor.cli._attach import start_listener, stop_listener
 from supervisor.cli._dotenv import DotEnv
 from supervisor.cli._generate import refresh_types, wants_types
-from supervisor.cli._hypercorn import hypercorn_config, skip_cancelled_connections
 from supervisor.cli._inspect import announce
 from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import prepare_project
@@ -28,7 +28,14 @@ from supervisor.core import LoadSummary, Runtime, StartupError, summarize
 from supervisor.http import create_app
 from supervisor.logs import configure_logging, log_level
 from supervisor.reload import ProjectChanges, project_changes
-from supervisor.settings import Inspect, ProjectConfig, Settings, SettingsError, load_project_config
+from supervisor.settings import (
+    HttpServer,
+    Inspect,
+    ProjectConfig,
+    Settings,
+    SettingsError,
+    load_project_config,
+)
 from supervisor.storage import DataDirClaim, DataDirInUse, RedisUnavailable
 
 _logger = logging.getLogger("motia.core")
@@ -77,7 +84,8 @@ def _new_settings(current: Settings, dotenv: DotEnv, changes: ProjectChanges) ->
         configure_logging("pretty" if current.mode == "dev" else "json", level=level)
     if _kept_until_restart(config) != _kept_until_restart(current.config):
         _logger.warning(
-            "motia.config.json: storage adapters, redis and events.concurrency change at the next start"
+            "motia.config.json: storage adapters, redis, events.concurrency and http.server change at the "
+            "next start"
         )
     return current.model_copy(update={"config": config, "log_level": level})
 
@@ -90,6 +98,7 @@ def _kept_until_restart(config: ProjectConfig) -> tuple[object, ...]:
         config.events.adapter,
         config.events.concurrency,
         config.redis,
+        config.http.server,
     )
 
 
@@ -168,12 +177,25 @@ def _refuse(summary: LoadSummary) -> None:
     print("Fix these (`motia build` lists them without serving) and start again.", file=sys.stderr)
 
 
+Serve = Callable[[Any, Settings, socket.socket, Callable[[], Awaitable[Any]]], Awaitable[None]]
+
+
+def _server(name: HttpServer) -> Serve:
+    """The chosen server's ``serve``; only its own modules are imported."""
+    if name == "hypercorn":
+        from supervisor.cli._hypercorn import serve_hypercorn
+
+        return serve_hypercorn
+    from supervisor.cli._uvicorn import serve_uvicorn
+
+    return serve_uvicorn
+
+
 async def _serve(
     settings: Settings, listener: socket.socket, dotenv: DotEnv, runner_listen: tuple[str | None, str | None]
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    loop.set_exception_handler(skip_cancelled_connections)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
@@ -210,7 +232,7 @@ async def _serve(
             await runtime.stop(0)
             return 1
 
-    config = hypercorn_config(settings, listener)
+    serve = _server(settings.config.http.server)
     workbench = settings.config.workbench
     app = create_app(runtime, workbench=settings.mode == "dev" if workbench is None else workbench)
     # The socket is bound and listening: connections made from now on wait in its backlog.
@@ -225,7 +247,7 @@ async def _serve(
     if settings.mode == "dev":
         _refresh_types(runtime)
         reloader = asyncio.create_task(_reload_on_changes(runtime, dotenv, stop))
-    await serve(app, config, shutdown_trigger=stop.wait)
+    await serve(app, settings, listener, stop.wait)
     if reloader is not None:
         reloader.cancel()
     _logger.info("shutting down: finishing in-flight work")

@@ -1,0 +1,247 @@
+"""uvicorn as ``motia dev`` and ``motia start`` run it (the default server; bench/RESULTS.md, issue 14).
+
+uvicorn parses HTTP/1.1 with httptools (llhttp, Node's parser, in C) and speaks WebSocket through wsproto,
+on the supervisor's uvloop: 2-3.6x hypercorn's api requests per second in A/B runs on this machine, at
+2.4-3.9x less supervisor CPU per request (bench/RESULTS.md). What it does
+differently from hypercorn out of the box, and what is changed here so a client sees no difference:
+
+- llhttp knows a fixed list of methods and answers any other (``BREW``) with its own plain-text 400
+  before the app sees it; HTTP says any token is a method, and we answer JSON (a 405 naming the allowed
+  methods, or a 404). Such a request is handed, with its connection, to uvicorn's h11 implementation,
+  which parses any token; the bytes of the request are replayed to it (``_HttpToolsProtocol``).
+- llhttp sets no limit on a request's head: one still incomplete past 16 KiB (``MAX_HEAD_BYTES``, as
+  hypercorn and Node) is answered 431; a request it cannot parse gets our JSON 400, not plain text.
+- a connection reset by its client kept its keep-alive timer, and through it the connection's objects,
+  until the timer fired (``keepAliveTimeoutSeconds``, 75 s); the timer now stops whenever the
+  connection is lost.
+- requests still running when the shutdown grace is over are cancelled, as under hypercorn, and the
+  front answers them a JSON 503 (``http/_asgi.py``); uvicorn would then log an error and a traceback
+  per request ("Exception in ASGI application") for a cancellation it caused itself: those records
+  are dropped.
+- its log records go through ``motia``'s logging (``log_config=None``), warnings and errors only; no
+  access log, no ``server`` header, no X-Forwarded-* rewriting (as hypercorn: a proxy's headers reach
+  the steps as sent), no WebSocket pings of its own.
+- SIGINT and SIGTERM stay motia's own (``_Server.capture_signals``): the shutdown starts from
+  ``shutdown_trigger``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import socket
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any
+
+import httptools
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
+
+from supervisor.cli._listen import BACKLOG
+from supervisor.http import HttpResponse
+from supervisor.realtime import MAX_CLIENT_FRAME
+from supervisor.settings import Settings
+
+#: a request head (request line and headers) still incomplete past this many bytes is answered 431:
+#: llhttp sets no limit of its own; hypercorn's (h11's) and Node's are 16 KiB too
+MAX_HEAD_BYTES = 16 * 1024
+#: a request line that starts with a method (any token, RFC 9110), after the empty lines HTTP allows
+_METHOD = re.compile(rb"(?:\r?\n)*[!#$%&'*+\-.^_`|~0-9A-Za-z]+ ")
+_BAD_REQUEST = HttpResponse.error(400, "the request is not valid HTTP/1.1")
+
+
+def _reply_and_close(protocol: HttpToolsProtocol | H11Protocol, response: HttpResponse) -> None:
+    """Write ``response`` (an error of ours, in JSON) on the connection and close it."""
+    head = [STATUS_LINE[response.status]]
+    head += [b"%s: %s\r\n" % (name, value) for name, value in protocol.server_state.default_headers]
+    head += [f"{name}: {value}\r\n".encode("latin-1") for name, value in response.headers]
+    head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(response.body))
+    protocol.transport.write(b"".join([*head, response.body]))
+    protocol.transport.close()
+
+
+class _H11Protocol(H11Protocol):
+    """uvicorn's h11 connection, for requests whose method llhttp does not know, answering what h11
+    cannot parse in JSON too."""
+
+    def send_400_response(self, msg: str) -> None:
+        _reply_and_close(self, _BAD_REQUEST)
+
+
+class _HttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools connection, which hands a request with a method llhttp does not know over to
+    uvicorn's h11 connection instead of answering 400, limits a request's head, answers errors in
+    JSON, and stops its keep-alive timer when the connection is lost, however it is lost.
+
+    To replay the request, the bytes of a request head are kept while it is incomplete across reads;
+    a head that arrives in one read (nearly all of them) costs no copy. A request whose start cannot
+    be told (it follows a pipelined request in the same read) gets a 400, as does one that comes
+    while an earlier response on the connection is still being written. A head still incomplete past
+    ``MAX_HEAD_BYTES`` gets a 431; what llhttp cannot parse, a 400 (both JSON, as every error)."""
+
+    # the bytes since the current request began, while its head is incomplete; b"" between requests;
+    # None when they are not known (its head began after another request in the same read)
+    _head: bytes | None = b""
+    _in_head = False  # a request began; its head (method, path, headers) is not complete yet
+    _in_body = False  # a request's head is complete, its body is not
+    _begun = 0  # requests begun during the current read
+    _head_size = 0  # the bytes read since the current request began, while its head is incomplete
+
+    def on_message_begin(self) -> None:
+        self._begun += 1
+        self._in_head = True
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._in_body = True
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_body = False
+        super().on_message_complete()
+
+    def data_received(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        # what was fed before this read, for a replay: b"" between requests, a head's bytes, or None
+        before = None if self._in_body else (self._head if self._in_head else b"")
+        self._begun = 0
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserInvalidMethodError:
+            request = self._request_bytes(before, data)
+            if request is not None and _METHOD.match(request) and self._previous_response_done():
+                self._hand_over_to_h11(request)
+                return
+            self.send_400_response("")
+            return
+        except httptools.HttpParserError:
+            self.send_400_response("")
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if self._in_head:
+            # counted from the start of this read when the head began in it: at most one read more
+            self._head_size = (self._head_size if self._begun == 0 else 0) + len(data)
+            if self._head_size > MAX_HEAD_BYTES:
+                _reply_and_close(
+                    self, HttpResponse.error(431, f"the request head is over {MAX_HEAD_BYTES // 1024} KiB")
+                )
+                return
+            self._head = self._request_bytes(before, data)
+
+    def _request_bytes(self, before: bytes | None, data: bytes) -> bytes | None:
+        """The bytes of the request that is being parsed, if they are known: it began in an earlier
+        read (its head so far, then this read), or at the start of this one."""
+        if self._begun == 0:
+            return None if before is None else before + data
+        if self._begun == 1 and before == b"":
+            return data
+        return None
+
+    def _previous_response_done(self) -> bool:
+        return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
+
+    def send_400_response(self, msg: str) -> None:
+        """A request llhttp cannot parse: our JSON 400 rather than uvicorn's plain text, and no
+        warning (uvicorn logs one): a client's bad bytes say nothing about the server, and hypercorn
+        logs none either."""
+        _reply_and_close(self, _BAD_REQUEST)
+
+    def _hand_over_to_h11(self, request: bytes) -> None:
+        """The connection goes on under uvicorn's h11 implementation, from the start of ``request``
+        (uvicorn hands an upgraded connection to its WebSocket implementation the same way)."""
+        successor = _H11Protocol(
+            config=self.config, server_state=self.server_state, app_state=self.app_state, _loop=self.loop
+        )
+        self.connections.discard(self)
+        successor.connection_made(self.transport)
+        self.transport.set_protocol(successor)
+        successor.data_received(request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        # uvicorn stops the timer only when the connection ended cleanly (exc None); after a reset
+        # the timer would hold this connection's objects until keepAliveTimeoutSeconds
+        self._unset_keepalive_if_required()
+
+
+class _NothingWentWrong(logging.Filter):
+    """Drops uvicorn's records that report no fault of the server's, as hypercorn logs none of them:
+    the requests it cancels itself at the end of the shutdown grace (one "Cancel N running task(s)"
+    error, then a traceback per request; the front answered each a 503 and logged it as a warning,
+    ``http/_asgi.py``), and a client's bytes that are not HTTP (answered 400)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc_info = record.exc_info
+        if exc_info and isinstance(exc_info[1], asyncio.CancelledError):
+            return False
+        message = str(record.msg)
+        return not (message.startswith("Cancel %s running task(s)") or message == _INVALID_REQUEST)
+
+
+_INVALID_REQUEST = "Invalid HTTP request received."
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """motia's own handlers stay installed (``cli/_serve.py``): they set the shutdown trigger."""
+        yield
+
+
+def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
+    grace = settings.config.shutdown_grace_s
+    # uvicorn types these as int; they are only ever handed to timers
+    keep_alive: Any = settings.config.keep_alive_timeout_s
+    return uvicorn.Config(
+        app,
+        http=_HttpToolsProtocol,
+        ws=WSProtocol,
+        interface="asgi3",
+        backlog=BACKLOG,
+        lifespan="on",
+        log_config=None,
+        log_level=logging.WARNING,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        timeout_keep_alive=keep_alive,
+        timeout_graceful_shutdown=grace,  # type: ignore[arg-type]
+        # uvicorn would buffer a client's WebSocket message up to 16 MiB before our own size check runs
+        ws_max_size=MAX_CLIENT_FRAME,
+        ws_ping_interval=None,
+        ws_ping_timeout=None,
+    )
+
+
+async def serve_uvicorn(
+    app: Any, settings: Settings, listener: socket.socket, shutdown_trigger: Callable[[], Awaitable[Any]]
+) -> None:
+    """Serve ``app`` on the bound ``listener`` (closed when serving ends) until ``shutdown_trigger``
+    returns, then shut down: in-flight requests get ``shutdownGraceSeconds`` to finish."""
+    error_log = logging.getLogger("uvicorn.error")
+    quiet = _NothingWentWrong()
+    error_log.addFilter(quiet)
+    server = _Server(uvicorn_config(app, settings))
+    serving = asyncio.ensure_future(server.serve(sockets=[listener]))
+    trigger = asyncio.ensure_future(shutdown_trigger())
+    try:
+        await asyncio.wait({serving, trigger}, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        await serving
+        # the requests cancelled at the end of the grace answer their 503 as they unwind
+        cancelled = set(server.server_state.tasks)
+        if cancelled:
+            await asyncio.wait(cancelled, timeout=1.0)
+    finally:
+        trigger.cancel()
+        error_log.removeFilter(quiet)
