@@ -1,0 +1,152 @@
+"""Issue 14, goal 4: flat with uptime. The trivial api step (one per language, requests spread over the
+three) served for ``--requests`` (default 1,000,000) requests by one ``motia start``; what a request
+costs after the first 1,000 against after the last, and the memory of every process over the run.
+
+The load is wrk (one thread, ``--connections`` keep-alive connections) in slices of ``--slice``
+seconds until the count is reached. Between slices, with no other load: a probe of ``--probe``
+sequential requests on one connection, round robin over the languages (its p50 and p99 are the
+latency the goal compares: at one connection, they are not queueing behind the load), and the RSS
+of the supervisor and of each runner. The first probe runs after 1,000 warm-up requests.
+
+``.venv/bin/python bench/uptime.py [--requests 1000000] [--connections 8] [--slice 30] [--probe 1000]
+[--json bench/uptime.json]`` (~10 min at ~2,000 req/s; not in CI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+from constants import LANGS
+from load import percentile, run_python_load, run_wrk
+from projects import write_bench_project
+from servers import Server, free_port, motia_argv, running
+
+WARMUP = 1_000
+
+
+def probe(port: int, requests: int) -> dict[str, float]:
+    """p50/p99 (ms) of ``requests`` sequential GETs on one keep-alive connection, over the languages."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    samples: list[float] = []
+    try:
+        for index in range(requests):
+            path = f"/{LANGS[index % len(LANGS)]}/hello"
+            sent = time.perf_counter_ns()
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            samples.append((time.perf_counter_ns() - sent) / 1e6)
+            if response.status != 200:
+                raise RuntimeError(f"GET {path} answered {response.status}")
+    finally:
+        conn.close()
+    samples.sort()
+    return {"p50_ms": percentile(samples, 0.5, True), "p99_ms": percentile(samples, 0.99, True)}
+
+
+def memory(server: Server) -> dict[str, float]:
+    """RSS (MB) of the supervisor and of each runner, by role."""
+    out: dict[str, float] = {}
+    tree = server.tree()
+    for index, process in enumerate(tree):
+        try:
+            rss = process.memory_info().rss / 2**20
+            cmd = " ".join(process.cmdline())
+        except psutil.Error:
+            continue
+        if index == 0:
+            role = "supervisor"
+        elif "runner.mjs" in cmd:
+            role = "node"
+        elif "motia_runner" in cmd:
+            role = "python"
+        else:
+            continue  # esbuild and other helpers
+        out[role] = out.get(role, 0.0) + rss
+    return out
+
+
+def load_slice(port: int, connections: int, seconds: float) -> int:
+    """Requests served by one slice of load, spread over the languages (one wrk per language)."""
+    served = 0
+    for lang in LANGS:
+        url = f"http://127.0.0.1:{port}/{lang}/hello"
+        if shutil.which("wrk"):
+            result = run_wrk(url, connections, seconds / len(LANGS))
+        else:
+            result = run_python_load(url, connections, seconds / len(LANGS))
+        if result.get("errors"):
+            raise RuntimeError(f"{result['errors']} failed requests to {url}")
+        served += int(result["requests"])
+    return served
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1_000_000)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--slice", type=float, default=30.0, help="seconds of load between probes")
+    parser.add_argument("--probe", type=int, default=1_000, help="sequential requests per probe")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    timeline: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="motia-uptime-") as tmp:
+        project = write_bench_project(Path(tmp) / "project")
+        port = free_port()
+        server = Server.spawn("uptime", motia_argv(project, port), port)
+        with running([server]):
+            for lang in LANGS:
+                server.wait_ready(f"/{lang}/hello")
+            started = time.monotonic()
+            probe(port, WARMUP)
+            served = WARMUP
+
+            def checkpoint() -> None:
+                nonlocal served
+                loadavg = os.getloadavg()[0]
+                entry = {
+                    "requests": served,
+                    "elapsed_s": round(time.monotonic() - started, 1),
+                    **probe(port, args.probe),
+                    "rss_mb": memory(server),
+                    "load": loadavg,
+                }
+                timeline.append(entry)
+                served += args.probe
+                rss = ", ".join(f"{role} {mb:.0f}" for role, mb in entry["rss_mb"].items())
+                print(
+                    f"{served:>9,} requests {entry['elapsed_s']:>7.0f} s  p50 {entry['p50_ms']:.2f} ms"
+                    f"  p99 {entry['p99_ms']:.2f} ms  RSS MB: {rss}  load {loadavg:.1f}",
+                    flush=True,
+                )
+
+            checkpoint()
+            while served < args.requests:
+                served += load_slice(port, args.connections, args.slice)
+                checkpoint()
+    first, last = timeline[0], timeline[-1]
+    ratio = last["p50_ms"] / first["p50_ms"]
+    print(f"\np50 after {first['requests']:,} requests {first['p50_ms']:.2f} ms; after {last['requests']:,}:")
+    print(f"{last['p50_ms']:.2f} ms ({ratio:.0%} of the first; the goal is within 10 %)")
+    settled = timeline[min(1, len(timeline) - 1)]  # RSS once every path has run under load
+    for role, mb in last["rss_mb"].items():
+        base = settled["rss_mb"].get(role, mb)
+        change = mb / base - 1
+        print(f"RSS {role}: {base:.0f} MB after the first slice, {mb:.0f} MB at the end ({change:+.0%})")
+    if args.json:
+        args.json.write_text(json.dumps({"timeline": timeline}, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
