@@ -1,12 +1,12 @@
-"""The channel to the supervisor: private copies of fds 0/1, one reader thread, one writer thread.
+"""The channel to the supervisor: private copies of fds 0/1, a reader thread, a writer thread for backlogs.
 
 :func:`claim_channel` takes fds 0 and 1 away from user code so that only frames reach the
 supervisor: frames are read from and written to private fds; fd 1 becomes a copy of stderr (so
 ``print``, C extensions and child processes cannot corrupt the channel) and fd 0 reads
 ``/dev/null`` (so child processes cannot steal frames).
 
-Any thread may call :meth:`FrameWriter.send`; frames leave in the order they were sent, and only
-the writer thread touches the output fd.
+Any thread may call :meth:`FrameWriter.send`; frames leave in the order they were sent, written by
+the sending thread when the pipe takes them at once, else by the writer thread.
 """
 
 from __future__ import annotations
