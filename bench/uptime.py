@@ -125,8 +125,9 @@ def main() -> int:
                 served += args.probe
                 rss = ", ".join(f"{role} {mb:.0f}" for role, mb in entry["rss_mb"].items())
                 print(
-                    f"{served:>9,} requests {entry['elapsed_s']:>7.0f} s  p50 {entry['p50_ms']:.2f} ms"
-                    f"  p99 {entry['p99_ms']:.2f} ms  RSS MB: {rss}  load {loadavg:.1f}",
+                    f"{entry['requests']:>9,} requests {entry['elapsed_s']:>7.0f} s"
+                    f"  p50 {entry['p50_ms']:.2f} ms  p99 {entry['p99_ms']:.2f} ms"
+                    f"  RSS MB: {rss}  load {loadavg:.1f}",
                     flush=True,
                 )
 
