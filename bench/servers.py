@@ -46,12 +46,14 @@ class Server:
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     @classmethod
-    def spawn(cls, name: str, argv: list[str], port: int, env: dict[str, str] | None = None) -> Server:
+    def spawn(
+        cls, name: str, argv: list[str], port: int, env: dict[str, str] | None = None, cwd: Path = REPO
+    ) -> Server:
         full_env = {**os.environ, **(env or {})}
         started = time.monotonic_ns()
         proc = subprocess.Popen(
             argv,
-            cwd=REPO,
+            cwd=cwd,
             env=full_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

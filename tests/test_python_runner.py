@@ -695,3 +695,65 @@ def test_sync_handler_print_context_get_and_sigint_is_ignored(start_runner: Star
     ]
     assert json.loads(logs[1].meta_json) == {"traceId": "t-sp"}
     assert harness.close() == 0
+
+
+FRAMES_WHILE_NOBODY_READS = """
+import os
+import sys
+import threading
+
+from motia_runner.framing import FrameDecoder
+from motia_runner.messages import pb
+from motia_runner.transport import FrameWriter
+
+read_fd, write_fd = os.pipe()
+broken = []
+writer = FrameWriter(write_fd, on_broken=lambda: broken.append(True))
+count = 2000
+padding = "x" * 1000  # 2 MB in all: the pipe holds 64 KB
+
+
+def send_logs():
+    for i in range(count):
+        writer.send(pb.RunnerMessage(log=pb.LogRecord(level="info", message=f"{i} {padding}")))
+
+
+other = threading.Thread(target=send_logs)
+other.start()
+for seq in range(count):  # from this thread meanwhile, as the reader thread sends Pongs
+    writer.send(pb.RunnerMessage(pong=pb.Pong(seq=seq)))
+other.join()
+# Every send has returned with nobody reading: none of them waited for the pipe.
+closer = threading.Thread(target=writer.close, args=(30.0,))
+closer.start()
+decoder, pongs, logs = FrameDecoder(), [], []
+while len(pongs) + len(logs) < 2 * count:
+    for frame in decoder.feed(os.read(read_fd, 1 << 16)):
+        message = pb.RunnerMessage()
+        message.ParseFromString(frame)
+        if message.WhichOneof("kind") == "pong":
+            pongs.append(message.pong.seq)
+        else:
+            logs.append(int(message.log.message.split()[0]))
+closer.join()
+assert pongs == list(range(count)), pongs[:10]
+assert logs == list(range(count)), logs[:10]
+assert not broken
+print("ok")
+"""
+
+
+def test_frames_sent_while_the_supervisor_does_not_read_wait_in_order_without_blocking_the_sender() -> None:
+    """The runner's channel writes a frame from the thread that sends it when the pipe takes it at once,
+    else queues it (and all after it) for its writer thread: with nobody reading, senders on two threads
+    still return at once, and once read, each thread's frames come whole and in the order they were sent."""
+    runner_path = Path(__file__).resolve().parents[1] / "runners" / "python"
+    done = subprocess.run(
+        [sys.executable, "-c", FRAMES_WHILE_NOBODY_READS],
+        env={**os.environ, "PYTHONPATH": str(runner_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

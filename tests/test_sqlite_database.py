@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -127,3 +128,55 @@ async def test_migrations_run_once_and_refuse_a_newer_file(tmp_path: Path) -> No
 def test_migration_versions_must_follow_list_order(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match="expected 1"):
         SqliteDatabase(tmp_path / "db", migrations=(Migration(2, "skips one", ()),))
+
+
+def value_of(k: str) -> Callable[[sqlite3.Connection], int | None]:
+    def fn(conn: sqlite3.Connection) -> int | None:
+        row = conn.execute("SELECT v FROM t WHERE k = ?", (k,)).fetchone()
+        return None if row is None else int(row[0])
+
+    return fn
+
+
+async def test_a_lookup_runs_on_the_calling_thread_and_sees_the_last_commit(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+    threads: list[int] = []
+
+    def traced(conn: sqlite3.Connection) -> int | None:
+        threads.append(threading.get_ident())
+        return value_of("a")(conn)
+
+    try:
+        assert await db.lookup(traced) is None
+        await db.write(insert("a", 1))
+        assert await db.lookup(traced) == 1
+        await db.write(lambda conn: conn.execute("UPDATE t SET v = 2 WHERE k = 'a'"))
+        assert await db.lookup(traced) == 2
+        assert threads == [threading.get_ident()] * 3
+    finally:
+        await db.close()
+
+
+async def test_a_lookup_that_would_wait_for_a_lock_is_read_in_the_pool_instead(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+    await db.write(insert("a", 1))
+    holder = sqlite3.connect(tmp_path / "db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    holder.execute("UPDATE t SET v = 5 WHERE k = 'a'")
+    threads: list[int] = []
+
+    def locking_read(conn: sqlite3.Connection) -> int | None:
+        threads.append(threading.get_ident())
+        if len(threads) == 1:  # the first try, on the calling thread: SQLite answers busy
+            with contextlib.closing(sqlite3.connect(tmp_path / "db", timeout=0)) as other:
+                other.execute("BEGIN IMMEDIATE")
+        return value_of("a")(conn)
+
+    try:
+        assert await db.lookup(locking_read) == 1  # the last commit, read by a worker thread
+        assert len(threads) == 2
+        assert threads[0] == threading.get_ident() != threads[1]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        await db.close()

@@ -64,6 +64,35 @@ class InFlight:
     timeout: float | None
 
 
+class _RunnerProtocol(asyncio.subprocess.SubprocessStreamProtocol):
+    """asyncio's subprocess protocol, except that what the runner writes to stdout goes straight to
+    ``on_stdout``, in the pipe's own callback: frames are decoded as they arrive rather than by a task
+    that a StreamReader wakes, one task step and one loop turn fewer for every answer and context
+    call. ``stdout_closed`` resolves once the runner's stdout is closed (all of it has been handed over).
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        on_stdout: Callable[[bytes], None],
+        stdout_closed: asyncio.Future[None],
+    ) -> None:
+        super().__init__(limit=1 << 20, loop=loop)
+        self._on_stdout = on_stdout
+        self._stdout_closed = stdout_closed
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        if fd == 1:
+            self._on_stdout(data if isinstance(data, bytes) else data.encode())
+        else:
+            super().pipe_data_received(fd, data)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        super().pipe_connection_lost(fd, exc)
+        if fd == 1 and not self._stdout_closed.done():
+            self._stdout_closed.set_result(None)
+
+
 class _Expired(Exception):
     """An invocation's timer ran out (internal: turned into InvocationTimeout)."""
 
@@ -125,7 +154,10 @@ class RunnerConnection:
         # True once the supervisor has killed it: nothing it still writes is worth waiting for.
         self._killed = False
         self.hello: HelloReply | None = None
-        self._reader: asyncio.Task[None] | None = None
+        #: resolves once the runner's stdout is closed and everything it wrote there was taken
+        self._stdout_closed: asyncio.Future[None] | None = None
+        #: stdout is no stream of frames any more (the runner is being killed for it)
+        self._garbled = False
         self._stderr_reader: asyncio.Task[None] | None = None
         self._waiter: asyncio.Task[None] | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
@@ -168,21 +200,24 @@ class RunnerConnection:
         env["MOTIA_RUNNER_COOKIE"] = RUNNER_COOKIE
         env["MOTIA_PROJECT_ROOT"] = str(self._root)
         env["MOTIA_RUNNER_ID"] = self.runner_id
-        self._proc = await asyncio.create_subprocess_exec(
+        loop = asyncio.get_running_loop()
+        stdout_closed: asyncio.Future[None] = loop.create_future()
+        self._stdout_closed = stdout_closed
+        transport, protocol = await loop.subprocess_exec(
+            lambda: _RunnerProtocol(loop, self._read_frames, stdout_closed),
             *self.spec.argv,
             cwd=self._root,
             env=env,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            limit=1 << 20,
             # Ctrl-C in a terminal signals the whole foreground process group; the
             # supervisor shuts runners down itself, in order, so keep them out of it.
             # A runner whose supervisor vanishes sees EOF on stdin and exits.
             start_new_session=True,
         )
+        self._proc = asyncio.subprocess.Process(transport, protocol, loop)
         self.started_at = time.monotonic()  # from its process's start
-        self._reader = asyncio.create_task(self._read_frames(), name=f"{self.runner_id}-stdout")
         self._stderr_reader = asyncio.create_task(self._read_stderr(), name=f"{self.runner_id}-stderr")
         self._waiter = asyncio.create_task(self._wait_exit(), name=f"{self.runner_id}-wait")
 
@@ -338,15 +373,15 @@ class RunnerConnection:
             raise RunnerDied(f"{self.runner_id} exited during {what}: {self.close_reason}")
         raise RunnerUnavailable(f"{self.runner_id} did not answer within {timeout or 0:g}s ({what})")
 
-    async def _read_frames(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        stdout = self._proc.stdout
-        session = self._session
+    def _read_frames(self, chunk: bytes) -> None:
+        """What the runner wrote to stdout, as it arrives (``_RunnerProtocol``)."""
+        if self._garbled or self._closed.is_set():
+            return
         try:
-            while chunk := await stdout.read(1 << 16):
-                for event in session.receive(chunk):
-                    self._take(event)
+            for event in self._session.receive(chunk):
+                self._take(event)
         except FramingError as exc:
+            self._garbled = True
             _logger.error(
                 "runner %s wrote something other than protocol frames to stdout; restarting it. It wrote: %r",
                 self.runner_id,
@@ -354,6 +389,7 @@ class RunnerConnection:
             )
             self._terminate(f"wrote non-protocol output to stdout: {exc.garbage[:80]!r}")
         except ProtocolError as exc:
+            self._garbled = True
             _logger.error("runner %s sent an invalid message (%s); restarting it", self.runner_id, exc)
             self._terminate(f"protocol error: {exc}")
 
@@ -422,12 +458,13 @@ class RunnerConnection:
     async def _wait_exit(self) -> None:
         assert self._proc is not None
         code = await self._proc.wait()
-        if self._reader is not None:
+        if self._stdout_closed is not None:
             # The frames it wrote last (results, logs) may still be in the pipe. A runner we killed
             # gets a short bound: its in-flight work is answered now, not whenever a child process
             # of user code that inherited the pipe closes it.
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._reader, _DRAIN_KILLED if self._killed else _DRAIN_EXITED)
+                drain = _DRAIN_KILLED if self._killed else _DRAIN_EXITED
+                await asyncio.wait_for(asyncio.shield(self._stdout_closed), drain)
         if self._stderr_reader is not None and not self._killed:  # its last words say why it exited
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._stderr_reader), 1.0)

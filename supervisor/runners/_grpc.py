@@ -74,6 +74,7 @@ class AttachedConnection(RunnerConnection):
         self._context = context
         self.peer = peer
         self._outbox: asyncio.Queue[bytes] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
 
     @property

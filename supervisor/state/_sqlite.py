@@ -20,7 +20,7 @@ class SqliteStateStore:
             ).fetchone()
             return None if row is None else bytes(row[0])
 
-        blob = await self._db.read(read)
+        blob = await self._db.lookup(read)
         return None if blob is None else decode_json(blob)
 
     async def set(self, group_id: str, key: str, value: JsonValue) -> JsonValue:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ._migrations import Migration, apply_migrations
-from ._reader import ReadPool
+from ._reader import LookupBusy, LookupReader, ReadPool
 from ._schema import MIGRATIONS
 from ._writer import GroupCommitWriter
 
@@ -52,6 +52,7 @@ class SqliteDatabase:
         self._reads = ReadPool(
             lambda: self._connect(read_only=True), read_threads, name=f"motia-sqlite-read:{self.path.name}"
         )
+        self._lookups = LookupReader(lambda: self._connect(read_only=True))
         self._closed = False
 
     @classmethod
@@ -76,6 +77,15 @@ class SqliteDatabase:
         """Run ``fn(conn)`` on a read connection in a worker thread, in one snapshot."""
         return await self._reads.run(fn)
 
+    async def lookup(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)``, one SELECT of a few rows by an index, on the calling thread: no worker
+        thread hop. Anything that may scan or return much belongs in ``read``. A lookup that would
+        wait for a lock goes to ``read`` instead."""
+        try:
+            return self._lookups.run(fn)
+        except LookupBusy:
+            return await self._reads.run(fn)
+
     async def close(self) -> None:
         """Finish queued writes and reads, then close every connection. Idempotent."""
         if self._closed:
@@ -85,6 +95,7 @@ class SqliteDatabase:
 
     def _close_blocking(self) -> None:
         self._reads.close()
+        self._lookups.close()
         # The writer's connection closes last: the last connection to close checkpoints
         # the WAL into the main file.
         self._writer.close()

@@ -107,19 +107,27 @@ class GroupCommitWriter:
 
     def _commit(self, batch: list[_Job]) -> list[_Outcome]:
         conn = self._conn
+        # A job alone in its transaction needs no savepoint: its failure rolls the transaction back.
+        # That is most writes on an idle server, two statements fewer per commit.
+        alone = len(batch) == 1
         outcomes: list[_Outcome] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
-                conn.execute("SAVEPOINT job")
+                if not alone:
+                    conn.execute("SAVEPOINT job")
                 try:
                     value = job.fn(conn)
                 except Exception as exc:
+                    if alone:
+                        conn.execute("ROLLBACK")
+                        return [_Outcome(job.future, None, exc)]
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     outcomes.append(_Outcome(job.future, None, exc))
                 else:
-                    conn.execute("RELEASE job")
+                    if not alone:
+                        conn.execute("RELEASE job")
                     outcomes.append(_Outcome(job.future, value, None))
             conn.execute("COMMIT")
             self.commits += 1

@@ -29,10 +29,20 @@ class ContextCallError(RuntimeError):
 class PendingCall(collections.abc.Coroutine[Any, Any, Any]):
     """The result of one context call; already sent, whether or not it is awaited."""
 
-    def __init__(self, future: concurrent.futures.Future[Any], method: str, loop_thread: int) -> None:
+    def __init__(
+        self,
+        future: concurrent.futures.Future[Any],
+        method: str,
+        loop: asyncio.AbstractEventLoop,
+        loop_thread: int,
+    ) -> None:
         self._future = future
         self._iter: Generator[Any, None, Any] | None = None
+        self._loop = loop
         self._loop_thread = loop_thread
+        # The answer as a future of the runner's loop, for awaits on it: set by the reply itself,
+        # where asyncio.wrap_future would cost a call_soon_threadsafe (a self-pipe write) per call.
+        self._on_loop: asyncio.Future[Any] | None = None
         self.method = method
         self.observed = False
 
@@ -42,7 +52,23 @@ class PendingCall(collections.abc.Coroutine[Any, Any, Any]):
 
     def __await__(self) -> Generator[Any, None, Any]:
         self.observed = True
+        if threading.get_ident() == self._loop_thread:
+            return self.on_loop().__await__()
         return asyncio.wrap_future(self._future).__await__()
+
+    def on_loop(self) -> asyncio.Future[Any]:
+        """The answer as a future of the runner's loop (call on the loop's thread); does not count as
+        observing the call."""
+        if self._on_loop is None:
+            self._on_loop = self._loop.create_future()
+            if self._future.done():
+                _copy_outcome(self._future, self._on_loop)
+        return self._on_loop
+
+    def _answered(self) -> None:
+        """The reply has settled ``future`` (on the loop's thread)."""
+        if self._on_loop is not None and not self._on_loop.done():
+            _copy_outcome(self._future, self._on_loop)
 
     # Coroutine protocol, so asyncio.create_task()/ensure_future() accept the call.
     def send(self, value: Any) -> Any:
@@ -83,6 +109,14 @@ class PendingCall(collections.abc.Coroutine[Any, Any, Any]):
         return self._future
 
 
+def _copy_outcome(source: concurrent.futures.Future[Any], target: asyncio.Future[Any]) -> None:
+    error = source.exception()
+    if error is not None:
+        target.set_exception(error)
+    else:
+        target.set_result(source.result())
+
+
 class CallClient:
     """Sends ContextCalls and routes ContextReplies back to their PendingCall."""
 
@@ -97,7 +131,7 @@ class CallClient:
     def start(self, info: InvocationInfo, method: str, args: list[Any]) -> PendingCall:
         args_json = jsonutil.dumps(args)  # a TypeError here reaches the caller, nothing is sent
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        call = PendingCall(future, method, self._loop_thread)
+        call = PendingCall(future, method, self._loop, self._loop_thread)
         call_id = next(self._ids)
         self._pending[call_id] = (future, call, info)
         self._send(
@@ -129,6 +163,7 @@ class CallClient:
         else:
             future.set_exception(ContextCallError(reply.error or f"{call.method} failed"))
             self._loop.call_later(0.05, self._report_unobserved, call, info, reply.error)
+        call._answered()
 
     def _report_unobserved(self, call: PendingCall, info: InvocationInfo, error: str) -> None:
         if not call.observed:

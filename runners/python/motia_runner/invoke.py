@@ -181,6 +181,6 @@ class Invoker:
 
 async def settle(ctx: Context) -> None:
     """Wait until every context call the invocation started so far is answered."""
-    started = list(ctx.started_calls)
-    if started:
-        await asyncio.gather(*(asyncio.wrap_future(call.future) for call in started), return_exceptions=True)
+    waiting = [call.on_loop() for call in ctx.started_calls if not call.done()]
+    if waiting:
+        await asyncio.gather(*waiting, return_exceptions=True)
