@@ -46,7 +46,7 @@ class SqliteStreamStore:
             ).fetchone()
             return None if row is None else bytes(row[0])
 
-        blob = await self._db.read(read)
+        blob = await self._db.lookup(read)  # one row by its key: no worker thread hop
         return None if blob is None else _decode(blob)
 
     async def get_group(self, stream: str, group_id: str) -> list[JsonObject]:
