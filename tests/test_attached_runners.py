@@ -410,7 +410,13 @@ def test_a_changed_step_file_is_imported_again_by_the_runners_attached_for_it(tm
                     body: dict[str, Any] = server.client.get(f"/{lang}/whoami").json()
                     return body if body.get("edited") else None
 
-                assert eventually(edited)["pid"] == runner.pid  # the new code, in the runner attached for it
+                try:
+                    body = eventually(edited)
+                except AssertionError as exc:
+                    raise AssertionError(
+                        f"/{lang}/whoami never answered the edited code\n{server.output}"
+                    ) from exc
+                assert body["pid"] == runner.pid  # the new code, in the runner attached for it
             assert "imported the changed node files" in server.output
             assert "imported the changed python files" in server.output
         finally:

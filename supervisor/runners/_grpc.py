@@ -18,6 +18,7 @@ import contextlib
 import hmac
 import ipaddress
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,6 +200,10 @@ class RunnerListener:
     async def start(self) -> str:
         """Listen; the address bound (port 0 becomes the port chosen). Raises ``OSError`` when the
         address cannot be bound."""
+        # The supervisor forks only to exec its runners: gRPC's fork handlers have nothing to do, and
+        # while its threads are busy they leave the child to crash before its exec (SIGSEGV: a node
+        # runner "exited during handshake" on a hot reload; grpc/grpc#13873). Read at gRPC's start.
+        os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
         import grpc
 
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
