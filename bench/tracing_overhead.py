@@ -65,6 +65,12 @@ def main() -> int:
     parser.add_argument("--busy", action="store_true", help="also a step with a state write and a log line")
     parser.add_argument("--redis", action="store_true", help="on Redis: traces in Redis and in SQLite")
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also a server with tracing on running the supervisor package found in this directory "
+        "(e.g. a `git archive` of an earlier commit's supervisor/): an A/B of two versions in one run",
+    )
     parser.add_argument("--in-process", action="store_true", help="the recorder and store alone (see above)")
     args = parser.parse_args()
     if args.in_process:
@@ -80,6 +86,8 @@ def main() -> int:
                 ("off", {"MOTIA_REDIS_URL": url[:-1] + "1", "MOTIA_TRACING": "false"}),
                 ("sqlite", {"MOTIA_REDIS_URL": url[:-1] + "2", "MOTIA_TRACING_ADAPTER": "sqlite"}),
             ]
+        if args.baseline is not None and not args.redis:
+            modes.append(("base", {"PYTHONPATH": str(args.baseline.resolve())}))
         servers = {}
         for mode, env in modes:
             project = write_bench_project(Path(tmp) / mode)
@@ -130,6 +138,14 @@ def report(results: dict[str, Any]) -> None:
             f"{min(ratios):.0%}-{max(ratios):.0%} | {off['server_cpu_us_per_req']:.0f} | "
             f"{on['server_cpu_us_per_req']:.0f} | {foreign:.0f} % |"
         )
+    for name, result in results.items():
+        if "base" in result:
+            base = result["base"]
+            print(
+                f"| {name} (baseline) | | {base['rps']:,.0f} | {base['rps_ratio']:.1%} | "
+                f"{min(base['rps_ratio_rounds']):.0%}-{max(base['rps_ratio_rounds']):.0%} | | "
+                f"{base['server_cpu_us_per_req']:.0f} | |"
+            )
     trivial = [results[lang]["on"]["rps_ratio"] for lang in LANGS if lang in results]
     verdict = "MET" if min(trivial) >= 1 - TARGET_MAX_COST else "MISSED"
     print(
@@ -157,32 +173,36 @@ IN_PROCESS_MODES = ("off", "recorder", "sqlite")
 
 
 def in_process(rounds: int, duration: float) -> int:
-    samples: dict[str, list[tuple[float, float]]] = {mode: [] for mode in IN_PROCESS_MODES}
+    samples: dict[str, list[tuple[float, float, float, float]]] = {mode: [] for mode in IN_PROCESS_MODES}
     for round_index in range(rounds):
         order = IN_PROCESS_MODES[round_index % 3 :] + IN_PROCESS_MODES[: round_index % 3]
         for mode in order:
-            loop_us, process_us = asyncio.run(_paced_recording(mode, duration))
-            samples[mode].append((loop_us, process_us))
+            loop_us, process_us, lag_p99, lag_max = asyncio.run(_paced_recording(mode, duration))
+            samples[mode].append((loop_us, process_us, lag_p99, lag_max))
             print(
                 f"    round {round_index + 1}/{rounds} {mode:<8} loop thread {loop_us:5.1f} µs/req  "
-                f"process {process_us:5.1f} µs/req",
+                f"process {process_us:5.1f} µs/req  loop lag p99 {lag_p99:5.2f} ms max {lag_max:5.2f} ms",
                 flush=True,
             )
-    print("\n| mode | loop thread µs/req | process µs/req | process over off |")
-    print("| --- | ---: | ---: | ---: |")
-    off = statistics.median(process for _loop, process in samples["off"])
+    print("\n| mode | loop thread µs/req | process µs/req | process over off | loop lag p99 | loop lag max |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    off = statistics.median(sample[1] for sample in samples["off"])
     for mode, values in samples.items():
-        loop_us = statistics.median(loop for loop, _process in values)
-        process_us = statistics.median(process for _loop, process in values)
-        print(f"| {mode} | {loop_us:.1f} | {process_us:.1f} | +{process_us - off:.1f} |")
+        columns = zip(*values, strict=True)
+        loop_us, process_us, lag_p99, lag_max = (statistics.median(column) for column in columns)
+        print(
+            f"| {mode} | {loop_us:.1f} | {process_us:.1f} | +{process_us - off:.1f} "
+            f"| {lag_p99:.2f} ms | {lag_max:.2f} ms |"
+        )
     return 0
 
 
-async def _paced_recording(mode: str, duration: float) -> tuple[float, float]:
-    """CPU per request (loop thread, process) of recording trivial api requests at IN_PROCESS_RATE."""
+async def _paced_recording(mode: str, duration: float) -> tuple[float, float, float, float]:
+    """CPU per request (loop thread, process) of recording trivial api requests at IN_PROCESS_RATE,
+    and the loop's lag (how late its 10 ms sleeps end: p99 and max, ms), which writes on the loop
+    (SQLite) lengthen."""
     from supervisor.core import new_trace_id
     from supervisor.protocol import InvokeResult, TriggerKind
-    from supervisor.storage import SqliteDatabase
     from supervisor.tracing import Batch, Pruned, Recorder, Retention, SqliteTraceStore, TraceStore
 
     class DroppingStore(SqliteTraceStore):
@@ -196,15 +216,16 @@ async def _paced_recording(mode: str, duration: float) -> tuple[float, float]:
             return Pruned(0, 0)
 
     with tempfile.TemporaryDirectory(prefix="motia-tracing-bench-") as tmp:
-        db = await SqliteDatabase.open(Path(tmp) / "motia.db")
         stores: dict[str, TraceStore | None] = {
             "off": None,
-            "recorder": DroppingStore(db),
-            "sqlite": SqliteTraceStore(db),
+            "recorder": DroppingStore(Path(tmp) / "dropped.db"),
+            "sqlite": SqliteTraceStore(Path(tmp) / "traces.db"),
         }
         recorder = Recorder(stores[mode], Retention(10_000, 100_000, 7 * 24 * 3600), Path(tmp))
         await recorder.start()
         done = InvokeResult(1, True, b"{}", None)
+
+        lags: list[float] = []
 
         async def load(seconds: float) -> int:
             started, count = time.perf_counter(), 0
@@ -216,18 +237,25 @@ async def _paced_recording(mode: str, duration: float) -> tuple[float, float]:
                     recorder.end_span(span, done)
                     recorder.http_response(trace_id, "Hello", "GET", "/ts/hello", 200)
                     count += 1
+                asleep = time.perf_counter()
                 await asyncio.sleep(0.01)
+                lags.append(time.perf_counter() - asleep - 0.01)
             return count
 
         await load(min(6.0, duration))  # to the steady state: the store at its retention limit
+        lags.clear()
         before, loop_before = resource.getrusage(resource.RUSAGE_SELF), time.thread_time()
         count = await load(duration)
         await recorder.flush()
         after, loop_after = resource.getrusage(resource.RUSAGE_SELF), time.thread_time()
         await recorder.stop()
-        await db.close()
+        for store in stores.values():
+            if store is not None:
+                await store.close()
     process = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return (loop_after - loop_before) / count * 1e6, process / count * 1e6
+    lags.sort()
+    lag_p99 = lags[int(len(lags) * 0.99)] * 1000
+    return (loop_after - loop_before) / count * 1e6, process / count * 1e6, lag_p99, lags[-1] * 1000
 
 
 if __name__ == "__main__":

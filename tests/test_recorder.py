@@ -5,12 +5,13 @@ as traces come in."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import orjson
 
 from supervisor.protocol import InvokeResult, TriggerKind
-from supervisor.storage import JsonObject, SqliteDatabase
+from supervisor.storage import JsonObject
 from supervisor.tracing import (
     Batch,
     LogPage,
@@ -125,22 +126,20 @@ async def test_sqlite_spans_written_whole_by_earlier_versions_read_back_alike(tm
     span.status_code = 201
     span.status = "ok"
     whole = span.to_json()
-    db = await SqliteDatabase.open(tmp_path / "motia.db")
+    store = await SqliteTraceStore.open(tmp_path / "traces.db")
     try:
-        store = SqliteTraceStore(db)
         await store.write(Batch({"t1": TraceDelta(1_800_000_000.0, 1_800_000_000.5, spans=1)}, [whole]))
         old = {**whole, "traceId": "t2"}
         await store.write(Batch({"t2": TraceDelta(1_800_000_001.0, 1_800_000_001.5, spans=1)}))
-        await db.write(
-            lambda conn: conn.execute(
+        with sqlite3.connect(store.path, isolation_level=None) as conn:
+            conn.execute(
                 "INSERT INTO trace_spans (trace_id, span_id, step, language, started_at, status, data) "
                 "VALUES ('t2', 's1', 'Create', 'typescript', 1800000000.0, 'ok', ?)",
                 (orjson.dumps(old),),
             )
-        )
         new_trace, old_trace = await store.trace("t1"), await store.trace("t2")
         assert new_trace is not None and old_trace is not None
         assert new_trace["spans"] == [whole] and old_trace["spans"] == [old]
         assert list(new_trace["spans"][0]) == list(whole)  # the fields in the API's order
     finally:
-        await db.close()
+        await store.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from supervisor.storage import JsonObject, RedisConnection
+from supervisor.storage import JsonObject, RedisConnection, SqliteDatabase
 from supervisor.tracing import (
     Batch,
     LogQuery,
@@ -31,6 +31,10 @@ T0 = 1_800_000_000.0
 _ids = itertools.count(1)
 
 
+def _on_sqlite(db: SqliteDatabase) -> TraceStore:
+    return SqliteTraceStore(db.path.with_name("traces.db"))  # a file of its own, beside the database
+
+
 def _on_redis(connection: RedisConnection) -> TraceStore:
     return RedisTraceStore(connection)
 
@@ -41,7 +45,7 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         request.param,
         tmp_path / ".motia" / "motia.db",
         MemoryTraceStore,
-        SqliteTraceStore,
+        _on_sqlite,
         _on_redis,
         request,
     )

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from supervisor.storage import SqliteDatabase
 from supervisor.tracing import Batch, Span, SqliteTraceStore, TraceDelta
 from tests.support.project import write_project
 from tests.support.server import REPO_ROOT, MotiaServer, eventually
@@ -257,11 +256,11 @@ def _fill_trace_store(database: Path, count: int, audited: set[int]) -> list[str
         batch.traces[trace_id] = delta
 
     async def write() -> None:
-        db = await SqliteDatabase.open(database)
+        store = await SqliteTraceStore.open(database)
         try:
-            await SqliteTraceStore(db).write(batch)
+            await store.write(batch)
         finally:
-            await db.close()
+            await store.close()
 
     asyncio.run(write())
     return ids
@@ -274,7 +273,7 @@ def test_the_traces_panel_pages_through_a_full_store(
     one trace by a part of its id and the few a step ran in by the step filter (server-side)."""
     project = write_project(tmp_path, HELLO_STEPS)
     audited = {17, 5_000, 9_990}
-    ids = _fill_trace_store(project / ".motia" / "motia.db", MANY_TRACES, audited)
+    ids = _fill_trace_store(project / ".motia" / "traces.db", MANY_TRACES, audited)
     wanted = ids[1_234]  # far past the first pages
     ARTIFACTS.mkdir(exist_ok=True)
     with MotiaServer(project, mode="dev") as server:

@@ -113,7 +113,8 @@ class Runtime:
         self.cron = CronScheduler(self._fire_cron)
         #: traces and logs (replaced by the configured one at start)
         self.tracing = Recorder(None, Retention(1, 1, 1.0), settings.project_root)
-        self._trace_store: RedisTraceStore | None = None
+        #: the store the recorder writes into, when the runtime must close it (SQLite, Redis)
+        self._trace_store: TraceStore | None = None
         self._calls: ContextCalls
         #: runners started by hand that dialled in (``motia dev --runner-listen``)
         self.attached = AttachedRunners(
@@ -140,7 +141,7 @@ class Runtime:
             self.cron = CronScheduler(
                 self._fire_cron, RedisTickLocks(self._redis, config.redis.consumer_timeout_s)
             )
-        self.tracing = self._recorder()
+        self.tracing = await self._recorder()
         await self.tracing.start()
         self.state = self._state_store()
         stream_store = self._stream_store()
@@ -321,7 +322,7 @@ class Runtime:
             self._redis = None
         self._started = False
 
-    def _recorder(self) -> Recorder:
+    async def _recorder(self) -> Recorder:
         """Traces and logs as ``tracing`` in motia.config.json says; OpenTelemetry export as the
         environment says (``OTEL_EXPORTER_OTLP_ENDPOINT``)."""
         settings = self.settings
@@ -329,8 +330,9 @@ class Runtime:
         store: TraceStore | None = None
         adapter = settings.config.trace_adapter
         shared: RedisTraceStore | None = None
-        if adapter == "sqlite" and self._database is not None:
-            store = SqliteTraceStore(self._database)
+        if adapter == "sqlite":
+            # a file of its own, written with less durability than motia.db (see SqliteTraceStore)
+            store = await SqliteTraceStore.open(settings.data_dir / "traces.db")
         elif adapter == "redis" and self._redis is not None:
             store = shared = RedisTraceStore(self._redis, settings.config.redis.consumer_timeout_s)
         elif adapter is not None:
@@ -347,7 +349,7 @@ class Runtime:
         recorder = Recorder(store, retention, settings.project_root, (files.node, files.python), exporter)
         if shared is not None:
             shared.listen(recorder.relay)  # the other supervisors' log lines, to this one's followers
-        self._trace_store = shared
+        self._trace_store = store
         return recorder
 
     @staticmethod

@@ -38,8 +38,13 @@ class SqliteDatabase:
         *,
         migrations: Sequence[Migration] = MIGRATIONS,
         read_threads: int = 2,
+        durable: bool = True,
     ) -> None:
+        """``durable=False``: commits are not synced at all (``synchronous = OFF``): a crash of the
+        process still loses nothing committed, one of the machine may lose the last commits or corrupt
+        the file. For data that is not worth a sync (traces and logs), never the queue or state."""
         self.path = Path(path)
+        self._synchronous = "NORMAL" if durable else "OFF"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = self._connect(read_only=False)
         try:
@@ -56,8 +61,10 @@ class SqliteDatabase:
         self._closed = False
 
     @classmethod
-    async def open(cls, path: Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> SqliteDatabase:
-        return await asyncio.to_thread(cls, path, migrations=migrations)
+    async def open(
+        cls, path: Path, *, migrations: Sequence[Migration] = MIGRATIONS, durable: bool = True
+    ) -> SqliteDatabase:
+        return await asyncio.to_thread(cls, path, migrations=migrations, durable=durable)
 
     @property
     def commits(self) -> int:
@@ -106,7 +113,7 @@ class SqliteDatabase:
         # but is opened and closed from another.
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         if read_only:
             conn.execute("PRAGMA query_only = ON")
         return conn

@@ -1,15 +1,23 @@
-"""Traces and logs in the project's SQLite database (tables ``traces``, ``trace_spans``,
-``trace_operations``, ``logs``; see storage's migration 3).
+"""Traces and logs in a SQLite file of their own, ``.motia/traces.db`` (tables ``traces``,
+``trace_spans``, ``trace_operations``, ``logs``; see ``_schema``).
 
 Every record is kept as JSON in a ``data`` column; the other columns exist to filter and order by (a
 span's blob leaves out what its columns hold, and its nulls). One batch is one write job of the
-group-commit writer: a few multi-row INSERT statements.
+file's group-commit writer: a few multi-row INSERT statements.
+
+Durability: traces are diagnostics, not the durable queue and state of ``.motia/motia.db``, so this
+file is written with ``synchronous = OFF`` (WAL): a crash of the process loses nothing committed; a
+crash of the machine (power loss, kernel panic) may lose the last traces written or, rarely, corrupt
+the file (delete it; the next start makes a new one). A file of their own also keeps trace writes out
+of the durable store's group commit, which the queue and state wait on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -29,6 +37,7 @@ from ._records import (
     level_rank,
     trace_summary,
 )
+from ._schema import TRACE_MIGRATIONS
 
 # Rows go in as multi-row VALUES (see ``_insert``): one statement per table and batch.
 _TRACES_INSERT = (
@@ -93,10 +102,19 @@ _STATUS_FILTERS = {
 
 
 class SqliteTraceStore:
-    """Traces and logs on a shared ``SqliteDatabase``; the database's owner closes it."""
+    """Traces and logs in the SQLite file at ``path`` (created if missing), which the store owns.
 
-    def __init__(self, db: SqliteDatabase) -> None:
-        self._db = db
+    Opening is synchronous (it creates the file and applies the schema); from a running event loop
+    prefer ``await SqliteTraceStore.open(path)``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._db = SqliteDatabase(path, migrations=TRACE_MIGRATIONS, durable=False)
+        self.path = self._db.path
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteTraceStore:
+        return await asyncio.to_thread(cls, path)
 
     async def write(self, batch: Batch) -> None:
         traces = [
@@ -310,7 +328,7 @@ class SqliteTraceStore:
         return await self._db.write(write)
 
     async def close(self) -> None:
-        return None
+        await self._db.close()
 
 
 def _encode(record: JsonObject) -> bytes:
