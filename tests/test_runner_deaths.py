@@ -314,7 +314,10 @@ def test_a_step_over_its_handler_ram_recycles_the_runner_and_is_retried(tmp_path
             entries: list[dict[str, Any]] = server.client.get("/__motia/dead-letters").json()["deadLetters"]
             return entries
 
-        (entry,) = eventually(dead_letters, timeout=120)
+        try:
+            (entry,) = eventually(dead_letters, timeout=120)
+        except AssertionError as exc:
+            raise AssertionError(f"no dead letter for Hungry\n{server.output}") from exc
         assert entry["subscriber"] == "Hungry"
         assert entry["attempts"] == 2  # 1 + maxRetries charged, each one alone in its runner
         assert "step Hungry grew the runner by" in entry["error"]

@@ -81,6 +81,9 @@ class _MemoryWatch:
     step_name: str
     limit_mb: float
     rss_at_start: int
+    #: the runner's RSS when another watch's breach killed it: what this one is judged on once it
+    #: returns (a killed runner's RSS reads 0, which would let a step that grew it go unnoticed)
+    rss_at_kill: int | None = None
 
     def breach(self, rss: int) -> str | None:
         growth = (rss - self.rss_at_start) / _MB
@@ -276,12 +279,22 @@ class RunnerPool:
         finally:
             watches.discard(watch)
         # Also when it returned between two periodic checks: the growth stays in the runner.
-        breach = watch.breach(_rss(process))
+        try:
+            rss = watch.rss_at_kill if watch.rss_at_kill is not None else _rss(process)
+        except psutil.Error:
+            return result  # gone, and not for memory: its result stands
+        breach = watch.breach(rss)
         if breach is not None:
             bystanders = connection.in_flight
+            self._killing_for_memory(connection, rss)
             await connection.kill(breach)
             raise RunnerDied(f"{connection.runner_id} {breach}", in_flight=bystanders + 1)
         return result
+
+    def _killing_for_memory(self, connection: RunnerConnection, rss: int) -> None:
+        """Every invocation still watched on ``connection`` is judged on the RSS that kills it."""
+        for watch in self._watches.get(connection, ()):
+            watch.rss_at_kill = rss
 
     def _process(self, connection: RunnerConnection) -> psutil.Process | None:
         process = self._processes.get(connection)
@@ -524,6 +537,7 @@ class RunnerPool:
                 for watch in list(self._watches.get(connection, ())):
                     breach = watch.breach(rss)
                     if breach is not None:
+                        self._killing_for_memory(connection, rss)
                         await connection.kill(breach)
                         return
         except psutil.Error:
