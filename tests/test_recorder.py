@@ -12,6 +12,7 @@ import orjson
 
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.storage import JsonObject
+from supervisor.storage._migrations import apply_migrations
 from supervisor.tracing import (
     Batch,
     LogPage,
@@ -27,6 +28,7 @@ from supervisor.tracing import (
     TraceQuery,
 )
 from supervisor.tracing._recorder import FLUSH_INTERVAL_S
+from supervisor.tracing._schema import TRACE_MIGRATIONS
 
 OK = InvokeResult(1, True, b"{}", None)
 
@@ -133,13 +135,59 @@ async def test_sqlite_spans_written_whole_by_earlier_versions_read_back_alike(tm
         await store.write(Batch({"t2": TraceDelta(1_800_000_001.0, 1_800_000_001.5, spans=1)}))
         with sqlite3.connect(store.path, isolation_level=None) as conn:
             conn.execute(
-                "INSERT INTO trace_spans (trace_id, span_id, step, language, started_at, status, data) "
-                "VALUES ('t2', 's1', 'Create', 'typescript', 1800000000.0, 'ok', ?)",
+                "INSERT INTO trace_spans (trace_seq, span_id, step, language, started_at, status, data) "
+                "VALUES ((SELECT seq FROM traces WHERE trace_id = 't2'), 's1', 'Create', 'typescript', "
+                "1800000000.0, 'ok', ?)",
                 (orjson.dumps(old),),
             )
         new_trace, old_trace = await store.trace("t1"), await store.trace("t2")
         assert new_trace is not None and old_trace is not None
         assert new_trace["spans"] == [whole] and old_trace["spans"] == [old]
         assert list(new_trace["spans"][0]) == list(whole)  # the fields in the API's order
+    finally:
+        await store.close()
+
+
+async def test_a_traces_file_of_the_schema_before_trace_numbers_keeps_its_traces(tmp_path: Path) -> None:
+    """Schema 2 keys spans and operations by a trace's number (its order of arrival) instead of its
+    id; a file written with schema 1 is migrated on open and reads back as it did: spans, events,
+    the step filter, the order of the listing, and a span left running is marked lost."""
+    path = tmp_path / "traces.db"
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        apply_migrations(conn, TRACE_MIGRATIONS[:1], str(path))
+        for trace_id, started, step in (("t-old", 1_800_000_000.0, "A"), ("t-new", 1_800_000_100.0, "B")):
+            conn.execute(
+                "INSERT INTO traces (trace_id, started_at, updated_at, kind, name, method, path, "
+                "status_code, open, failures, spans) VALUES (?, ?, ?, 'api', ?, 'GET', '/x', 200, 0, 0, 2)",
+                (trace_id, started, started + 1, step),
+            )
+            for index, status in enumerate(("ok", "running")):
+                span: JsonObject = {"type": "api" if index == 0 else "event", "file": "steps/a.step.ts"}
+                span["startedAt"] = (started + index) * 1000
+                conn.execute(
+                    "INSERT INTO trace_spans (trace_id, span_id, step, language, started_at, status, data) "
+                    "VALUES (?, ?, ?, 'typescript', ?, ?, ?)",
+                    (trace_id, f"s{index}", step, started + index, status, orjson.dumps(span)),
+                )
+            operation = {"id": int(started), "type": "emit", "traceId": trace_id, "topic": "t"}
+            conn.execute(
+                "INSERT INTO trace_operations (trace_id, id, data) VALUES (?, ?, ?)",
+                (trace_id, operation["id"], orjson.dumps(operation)),
+            )
+    store = await SqliteTraceStore.open(path)
+    try:
+        assert await store.recover() >= 1_800_000_000
+        trace = await store.trace("t-old")
+        assert trace is not None
+        assert [(span["spanId"], span["step"], span["status"]) for span in trace["spans"]] == [
+            ("s0", "A", "ok"),
+            ("s1", "A", "lost"),
+        ]
+        assert [event["topic"] for event in trace["events"]] == ["t"]
+        listed = await store.traces(TraceQuery())
+        assert [row["traceId"] for row in listed.traces] == ["t-new", "t-old"]
+        by_step = await store.traces(TraceQuery(step="A"))
+        assert [row["traceId"] for row in by_step.traces] == ["t-old"]
+        assert by_step.traces[0]["steps"] == [{"name": "A", "language": "typescript"}]
     finally:
         await store.close()

@@ -11,6 +11,71 @@ from supervisor.storage import MIGRATIONS, Migration
 
 _IN_MOTIA_DB = next(migration for migration in MIGRATIONS if migration.version == 3)
 
+_TRACE_COLUMNS = (
+    "trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans"
+)
+
 TRACE_MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, description=_IN_MOTIA_DB.description, statements=_IN_MOTIA_DB.statements),
+    Migration(
+        version=2,
+        description="traces numbered in the order they began; spans and operations keyed by that number",
+        statements=(
+            # Keyed by a random trace id, every batch's rows landed on pages all over each table and
+            # every page it touched was written again (and pruning touched as many): most of what a
+            # trace cost (bench/RESULTS.md, tracing overhead). Keyed by ``seq``, a batch appends to the
+            # end of each table and pruning cuts their beginning; only the trace id's own index takes
+            # random inserts, of small entries.
+            """
+            CREATE TABLE traces_by_seq (
+                seq         INTEGER PRIMARY KEY,
+                trace_id    TEXT NOT NULL UNIQUE,
+                started_at  REAL NOT NULL,
+                updated_at  REAL NOT NULL,
+                kind        TEXT,
+                name        TEXT,
+                method      TEXT,
+                path        TEXT,
+                status_code INTEGER,
+                open        INTEGER NOT NULL DEFAULT 0,
+                failures    INTEGER NOT NULL DEFAULT 0,
+                spans       INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            f"INSERT INTO traces_by_seq ({_TRACE_COLUMNS}) "
+            f"SELECT {_TRACE_COLUMNS} FROM traces ORDER BY started_at, trace_id",
+            """
+            CREATE TABLE spans_by_seq (
+                trace_seq  INTEGER NOT NULL,
+                span_id    TEXT NOT NULL,
+                step       TEXT NOT NULL,
+                language   TEXT NOT NULL,
+                started_at REAL NOT NULL,
+                status     TEXT NOT NULL,
+                data       BLOB NOT NULL,
+                PRIMARY KEY (trace_seq, span_id)
+            ) WITHOUT ROWID
+            """,
+            "INSERT INTO spans_by_seq SELECT t.seq, s.span_id, s.step, s.language, s.started_at, s.status, "
+            "s.data FROM trace_spans s JOIN traces_by_seq t USING (trace_id)",
+            """
+            CREATE TABLE operations_by_seq (
+                trace_seq INTEGER NOT NULL,
+                id        INTEGER NOT NULL,
+                data      BLOB NOT NULL,
+                PRIMARY KEY (trace_seq, id)
+            ) WITHOUT ROWID
+            """,
+            "INSERT INTO operations_by_seq SELECT t.seq, o.id, o.data "
+            "FROM trace_operations o JOIN traces_by_seq t USING (trace_id)",
+            "DROP TABLE trace_operations",
+            "DROP TABLE trace_spans",
+            "DROP TABLE traces",
+            "ALTER TABLE traces_by_seq RENAME TO traces",
+            "ALTER TABLE spans_by_seq RENAME TO trace_spans",
+            "ALTER TABLE operations_by_seq RENAME TO trace_operations",
+            "CREATE INDEX traces_by_start ON traces (started_at, trace_id)",
+            "CREATE INDEX trace_spans_by_step ON trace_spans (step, trace_seq)",
+        ),
+    ),
 )

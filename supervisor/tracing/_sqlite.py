@@ -58,12 +58,15 @@ ON CONFLICT (trace_id) DO UPDATE SET
     spans = spans + excluded.spans
 """
 _SPANS_INSERT = (
-    "INSERT INTO trace_spans (trace_id, span_id, step, language, started_at, status, data) VALUES "
+    "INSERT INTO trace_spans (trace_seq, span_id, step, language, started_at, status, data) VALUES "
 )
 _SPANS_UPSERT = (
-    " ON CONFLICT (trace_id, span_id) DO UPDATE SET status = excluded.status, data = excluded.data"
+    " ON CONFLICT (trace_seq, span_id) DO UPDATE SET status = excluded.status, data = excluded.data"
 )
-_OPERATIONS_INSERT = "INSERT OR REPLACE INTO trace_operations (trace_id, id, data) VALUES "
+_OPERATIONS_INSERT = "INSERT OR REPLACE INTO trace_operations (trace_seq, id, data) VALUES "
+#: spans and operations are keyed by their trace's ``seq`` (see ``_schema``), found by its id: every
+#: record of a batch has its trace's row in the same batch, upserted first
+_SEQ_OF = "(SELECT seq FROM traces WHERE trace_id = ?)"
 _LOGS_INSERT = "INSERT OR REPLACE INTO logs (id, time, level, step, trace_id, message, data) VALUES "
 #: bound parameters per statement: SQLite's limit before 3.32 (32766 since)
 _MAX_VARIABLES = 999
@@ -90,9 +93,9 @@ _SPAN_FIELDS = (
     "error",
 )
 _SPAN_COLUMNS = frozenset(("traceId", "spanId", "step", "language", "status"))
-_SPAN_DATA = "trace_id, span_id, step, language, status, data"
+_SPAN_DATA = "span_id, step, language, status, data"
 _TRACE_COLUMNS = (
-    "trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans"
+    "seq, trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans"
 )
 _STATUS_FILTERS = {
     "running": "open > 0",
@@ -165,26 +168,39 @@ class SqliteTraceStore:
             for line in batch.logs
         ]
 
+        # A record whose trace has no row yet (the recorder sends each record's trace along; a batch
+        # built otherwise) gets an empty one: its seq is what keys the record.
+        unseen = {row[0]: row[4] for row in spans if row[0] not in batch.traces}
+        unseen.update(
+            (op["traceId"], op["time"] / 1000) for op in batch.operations if op["traceId"] not in batch.traces
+        )
+
         def write(conn: sqlite3.Connection) -> None:
             _insert(conn, _TRACES_INSERT, _TRACES_UPSERT, traces)
-            _insert(conn, _SPANS_INSERT, _SPANS_UPSERT, spans)
-            _insert(conn, _OPERATIONS_INSERT, "", operations)
+            if unseen:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO traces (trace_id, started_at, updated_at) VALUES (?, ?, ?)",
+                    [(trace_id, at, at) for trace_id, at in unseen.items()],
+                )
+            _insert(conn, _SPANS_INSERT, _SPANS_UPSERT, spans, _SEQ_OF)
+            _insert(conn, _OPERATIONS_INSERT, "", operations, _SEQ_OF)
             _insert(conn, _LOGS_INSERT, "", logs)
 
         await self._db.write(write)
 
     async def recover(self) -> int:
         def write(conn: sqlite3.Connection) -> int:
-            lost = conn.execute(f"SELECT {_SPAN_DATA} FROM trace_spans WHERE status = 'running'").fetchall()
-            for row in lost:
-                span = _span(row)
-                span["status"] = "lost"
+            lost = conn.execute(
+                f"SELECT trace_seq, {_SPAN_DATA} FROM trace_spans WHERE status = 'running'"
+            ).fetchall()
+            for trace_seq, *row in lost:
+                span = _span("", tuple(row))
                 conn.execute(
-                    "UPDATE trace_spans SET status = 'lost' WHERE trace_id = ? AND span_id = ?",
-                    (span["traceId"], span["spanId"]),
+                    "UPDATE trace_spans SET status = 'lost' WHERE trace_seq = ? AND span_id = ?",
+                    (trace_seq, span["spanId"]),
                 )
                 if span["type"] != "event":  # event deliveries stay open: they run again
-                    conn.execute("UPDATE traces SET open = open - 1 WHERE trace_id = ?", (span["traceId"],))
+                    conn.execute("UPDATE traces SET open = open - 1 WHERE seq = ?", (trace_seq,))
             highest = [
                 conn.execute("SELECT max(id) FROM logs").fetchone()[0],
                 conn.execute("SELECT max(id) FROM trace_operations").fetchone()[0],
@@ -211,53 +227,54 @@ class SqliteTraceStore:
         if query.status is not None:
             where.append(_STATUS_FILTERS[query.status])
         if query.step is not None:
-            where.append("trace_id IN (SELECT trace_id FROM trace_spans WHERE step = ?)")
+            where.append("seq IN (SELECT trace_seq FROM trace_spans WHERE step = ?)")
             params.append(query.step)
         sql = (
             f"SELECT {_TRACE_COLUMNS} FROM traces {_where(where)} "
             "ORDER BY started_at DESC, trace_id DESC LIMIT ?"
         )
 
-        def read(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], dict[str, list[JsonObject]]]:
+        def read(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], dict[int, list[JsonObject]]]:
             rows = conn.execute(sql, (*params, query.limit + 1)).fetchall()
             return rows, _steps_of(conn, [row[0] for row in rows[: query.limit]])
 
         rows, steps = await self._db.read(read)
         page = rows[: query.limit]
-        cursor = (page[-1][1], page[-1][0]) if len(rows) > query.limit and page else None
+        cursor = (page[-1][2], page[-1][1]) if len(rows) > query.limit and page else None
         return TracePage([_summary(row, steps.get(row[0], [])) for row in page], cursor)
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         def read(
             conn: sqlite3.Connection,
-        ) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]], list[str], dict[str, list[JsonObject]]]:
+        ) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]], list[str], dict[int, list[JsonObject]]]:
             row = conn.execute(
                 f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", (trace_id,)
             ).fetchone()
             if row is None:
                 return None, [], [], {}
+            seq = row[0]
             spans = conn.execute(
-                f"SELECT {_SPAN_DATA} FROM trace_spans WHERE trace_id = ? ORDER BY started_at, span_id",
-                (trace_id,),
+                f"SELECT {_SPAN_DATA} FROM trace_spans WHERE trace_seq = ? ORDER BY started_at, span_id",
+                (seq,),
             ).fetchall()
             events = conn.execute(
-                "SELECT id, data FROM trace_operations WHERE trace_id = ? "
+                "SELECT id, data FROM trace_operations WHERE trace_seq = ? "
                 "UNION ALL SELECT id, data FROM logs WHERE trace_id = ? ORDER BY 1",
-                (trace_id, trace_id),
+                (seq, trace_id),
             ).fetchall()
             return (
                 row,
                 spans,
                 [event[1] for event in events],
-                _steps_of(conn, [trace_id]),
+                _steps_of(conn, [seq]),
             )
 
         row, spans, events, steps = await self._db.read(read)
         if row is None:
             return None
         return {
-            **_summary(row, steps.get(trace_id, [])),
-            "spans": [_span(row) for row in spans],
+            **_summary(row, steps.get(row[0], [])),
+            "spans": [_span(trace_id, span) for span in spans],
             "events": [decode_json(blob) for blob in events],
         }
 
@@ -311,9 +328,9 @@ class SqliteTraceStore:
                 (retention.max_traces - 1,),
             ).fetchone()
             cutoff = max(oldest, boundary[0]) if boundary is not None else oldest
-            gone = "SELECT trace_id FROM traces WHERE started_at < ?"
-            conn.execute(f"DELETE FROM trace_spans WHERE trace_id IN ({gone})", (cutoff,))
-            conn.execute(f"DELETE FROM trace_operations WHERE trace_id IN ({gone})", (cutoff,))
+            gone = "SELECT seq FROM traces WHERE started_at < ?"
+            conn.execute(f"DELETE FROM trace_spans WHERE trace_seq IN ({gone})", (cutoff,))
+            conn.execute(f"DELETE FROM trace_operations WHERE trace_seq IN ({gone})", (cutoff,))
             traces = conn.execute("DELETE FROM traces WHERE started_at < ?", (cutoff,)).rowcount
             boundary_id = conn.execute(
                 "SELECT id FROM logs ORDER BY id DESC LIMIT 1 OFFSET ?", (retention.max_log_lines - 1,)
@@ -337,8 +354,11 @@ def _encode(record: JsonObject) -> bytes:
     return orjson.dumps(record, default=str)
 
 
-def _insert(conn: sqlite3.Connection, head: str, tail: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """``head`` + ``VALUES (?, ...), (?, ...)`` + ``tail`` for as many rows as one statement may bind.
+def _insert(
+    conn: sqlite3.Connection, head: str, tail: str, rows: Sequence[tuple[Any, ...]], first: str = "?"
+) -> None:
+    """``head`` + ``VALUES (?, ...), (?, ...)`` + ``tail`` for as many rows as one statement may bind;
+    ``first``: the expression of each row's first value (binding one parameter).
 
     Multi-row VALUES rather than executemany: executemany gives up and takes back the GIL for every
     row, which under load slowed the event loop by a fifth (bench/RESULTS.md, tracing overhead).
@@ -347,16 +367,17 @@ def _insert(conn: sqlite3.Connection, head: str, tail: str, rows: Sequence[tuple
         return
     width = len(rows[0])
     per_statement = _MAX_VARIABLES // width
+    row_sql = f"({', '.join([first, *('?' * (width - 1))])})"
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        values = ", ".join([f"({', '.join('?' * width)})"] * len(chunk))
+        values = ", ".join([row_sql] * len(chunk))
         conn.execute(head + values + tail, [value for row in chunk for value in row])
 
 
-def _span(row: tuple[Any, ...]) -> JsonObject:
+def _span(trace_id: str, row: tuple[Any, ...]) -> JsonObject:
     """A span as written (``Span.to_json``) from its row: the blob (whole, as earlier versions wrote it,
     or without the columns and nulls) and the columns."""
-    trace_id, span_id, step, language, status, blob = row
+    span_id, step, language, status, blob = row
     span: JsonObject = dict.fromkeys(_SPAN_FIELDS)
     span.update(decode_json(blob))
     span.update(traceId=trace_id, spanId=span_id, step=step, language=language, status=status)
@@ -367,23 +388,25 @@ def _where(conditions: Sequence[str]) -> str:
     return "WHERE " + " AND ".join(f"({condition})" for condition in conditions) if conditions else ""
 
 
-def _steps_of(conn: sqlite3.Connection, trace_ids: Sequence[str]) -> dict[str, list[JsonObject]]:
-    """Per trace, each step that ran in it once, in order of its first run, with its language."""
-    steps: dict[str, list[JsonObject]] = {}
-    if not trace_ids:
+def _steps_of(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, list[JsonObject]]:
+    """Per trace (by ``seq``), each step that ran in it once, in order of its first run, with its
+    language."""
+    steps: dict[int, list[JsonObject]] = {}
+    if not seqs:
         return steps
-    marks = ", ".join("?" for _ in trace_ids)
+    marks = ", ".join("?" for _ in seqs)
     rows = conn.execute(
-        f"SELECT trace_id, step, language, min(started_at) AS first FROM trace_spans "
-        f"WHERE trace_id IN ({marks}) GROUP BY trace_id, step ORDER BY trace_id, first",
-        tuple(trace_ids),
+        f"SELECT trace_seq, step, language, min(started_at) AS first FROM trace_spans "
+        f"WHERE trace_seq IN ({marks}) GROUP BY trace_seq, step ORDER BY trace_seq, first",
+        tuple(seqs),
     )
-    for trace_id, step, language, _first in rows:
-        steps.setdefault(trace_id, []).append({"name": step, "language": language})
+    for seq, step, language, _first in rows:
+        steps.setdefault(seq, []).append({"name": step, "language": language})
     return steps
 
 
 def _summary(row: tuple[Any, ...], steps: list[JsonObject]) -> JsonObject:
-    trace_id, started_at, updated_at, kind, name, method, path, status_code, open_work, failures, spans = row
+    _seq, trace_id, started_at, updated_at, kind, name, method, path, status_code, *counts = row
+    open_work, failures, spans = counts
     entry = entry_of(kind, name, method, path, status_code)
     return trace_summary(trace_id, started_at, updated_at, entry, open_work, failures, spans, steps)
