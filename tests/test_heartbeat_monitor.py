@@ -12,6 +12,7 @@ import pytest
 
 from supervisor.protocol import LoopStall, Pong
 from supervisor.runners._connection import InFlight
+from supervisor.runners._debugger import DEBUGGER_MAY_HOLD
 from supervisor.runners._heartbeat import HeartbeatMonitor, HeartbeatSettings
 
 HELD = InFlight(invocation_id=7, step_name="Held", trace_id="t-held", sent_at=0.0, timeout=3.0)
@@ -90,7 +91,7 @@ async def test_a_debugged_runner_held_at_a_breakpoint_is_told_once_however_its_s
     caplog: pytest.LogCaptureFixture, answers: list[str]
 ) -> None:
     runner = ScriptedRunner(answers)
-    settings = HeartbeatSettings(interval=0.02, timeout=0.1, stall_after=0.05, debugged=True)
+    settings = HeartbeatSettings(interval=0.02, timeout=0.1, stall_after=0.05, debugger=DEBUGGER_MAY_HOLD)
     caplog.set_level(logging.INFO, logger="motia.runner")
     await asyncio.wait_for(HeartbeatMonitor(runner, settings).run(), timeout=10)
     assert runner.killed == []  # silent past the heartbeat timeout, and stalled past the step's

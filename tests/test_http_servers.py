@@ -1,7 +1,8 @@
 """Both HTTP servers ``motia dev``/``start`` can run (uvicorn, the default, and hypercorn, chosen with
 ``"http": {"server": ...}`` or ``MOTIA_HTTP_SERVER``) serve a project the same way: an api step, a
 method outside llhttp's list, a stream over WebSocket (on the direct write path) and over SSE, and a
-clean stop. The suites of each behaviour run under the default; this one keeps hypercorn honest."""
+clean stop, and both refuse what their HTTP parsers cannot take with our JSON errors. The suites of each
+behaviour run under the default; this one keeps hypercorn honest."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -66,7 +68,6 @@ def test_each_server_serves_requests_streams_and_stops_cleanly(
         assert (brew.status_code, brew.headers["allow"]) == (405, "POST"), brew.text
         assert brew.json()["error"] == "Method Not Allowed"
         assert server.client.post("/items/b", json={"n": 2}).status_code == 200  # the next one too
-        _heads_past_the_limit_and_garbage_are_refused(server.port, json_bodies=expected == "uvicorn")
 
         asyncio.run(_websocket_then_sse(server))
     finally:
@@ -78,30 +79,97 @@ def test_each_server_serves_requests_streams_and_stops_cleanly(
     assert not [line for line in server.lines if line.strip() and not line.startswith("{")]
 
 
-def _heads_past_the_limit_and_garbage_are_refused(port: int, json_bodies: bool) -> None:
-    """A head still incomplete past 16 KiB is a 431 (llhttp has no limit of its own: cli/_uvicorn.py
-    sets hypercorn's); what is not HTTP is a 400. hypercorn's (h11's) own answers have empty bodies."""
-    big_head = b"POST /items/a HTTP/1.1\r\nhost: x\r\n" + b"".join(
-        b"x-filler-%d: %s\r\n" % (n, b"a" * 1000) for n in range(40)
-    )
-    requests = [
-        (big_head, 431),
-        (b"\x16\x03\x01 not http\r\n\r\n", 400),
-        (b"BREW /items/a HTTP/1.1\r\nnot a header\r\n\r\n", 400),  # under uvicorn, h11 parses it
-    ]
-    for request, status in requests:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            with contextlib.suppress(ConnectionError):  # the server may close before all is sent
-                for start in range(0, len(request), 4096):
-                    sock.sendall(request[start : start + 4096])
+@pytest.fixture(scope="module", params=["uvicorn", "hypercorn"])
+def each_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MotiaServer]:
+    project = write_project(tmp_path_factory.mktemp(request.param), FILES)
+    with MotiaServer(project, mode="start", env={"MOTIA_HTTP_SERVER": request.param}) as server:
+        yield server
+
+
+BIG_HEAD = b"POST /items/a HTTP/1.1\r\nhost: x\r\n" + b"".join(
+    b"x-filler-%d: %s\r\n" % (n, b"a" * 1000) for n in range(20)
+)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "reads"),
+    [
+        (BIG_HEAD, 431, "several"),  # still incomplete past 16 KiB
+        (BIG_HEAD + b"content-length: 2\r\n\r\n{}", 431, "one"),  # complete, past 16 KiB
+        (b"\x16\x03\x01 not http\r\n\r\n", 400, "one"),
+        (b"BREW /items/a HTTP/1.1\r\nnot a header\r\n\r\n", 400, "one"),  # under uvicorn, h11 parses it
+    ],
+    ids=["head-over-16-KiB-in-reads", "head-over-16-KiB-in-one-read", "not-http", "unknown-method-malformed"],
+)
+def test_what_the_http_parser_refuses_is_a_json_error(
+    each_server: MotiaServer, request_bytes: bytes, status: int, reads: str
+) -> None:
+    """A head past 16 KiB is a 431 however it arrives (llhttp has no limit of its own, h11 none for a
+    head that comes whole: cli/_refusals.py sets one); what is not HTTP is a 400; each in our JSON."""
+    with socket.create_connection(("127.0.0.1", each_server.port), timeout=10) as sock:
+        with contextlib.suppress(ConnectionError):  # the server may close before all is sent
+            if reads == "one":
+                sock.sendall(request_bytes)
+            else:
+                for start in range(0, len(request_bytes), 4096):
+                    sock.sendall(request_bytes[start : start + 4096])
                     time.sleep(0.005)  # several reads, as from a slow client
-            reply = b""
-            while chunk := sock.recv(65536):
-                reply += chunk
-        head, _, body = reply.partition(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 %d" % status), reply
-        if json_bodies:
-            assert orjson.loads(body)["error"] == HTTPStatus(status).phrase, reply
+        (reply,) = _responses(sock, 1)
+    assert reply.status == status, reply
+    assert reply.headers["connection"] == "close", reply
+    assert reply.headers["content-type"] == "application/json", reply
+    assert orjson.loads(reply.body)["error"] == HTTPStatus(status).phrase, reply
+
+
+def test_an_unknown_method_pipelined_behind_a_request_is_answered_in_order(each_server: MotiaServer) -> None:
+    """llhttp does not know BREW: the request goes to h11 (cli/_uvicorn.py) even when it comes in the
+    same read as the one before it, and once that one is answered; the connection goes on after it."""
+    pipelined = b"".join(
+        [
+            b'POST /items/a HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 7\r\n\r\n{"n":1}',
+            b"BREW /items/a HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}",
+            b'POST /items/b HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 7\r\n\r\n{"n":2}',
+        ]
+    )
+    with socket.create_connection(("127.0.0.1", each_server.port), timeout=10) as sock:
+        sock.sendall(pipelined)
+        first, brew, last = _responses(sock, 3)
+    assert (first.status, orjson.loads(first.body)["id"]) == (200, "a"), first
+    assert (brew.status, brew.headers["allow"]) == (405, "POST"), brew
+    assert orjson.loads(brew.body)["error"] == "Method Not Allowed", brew
+    assert (last.status, orjson.loads(last.body)["id"]) == (200, "b"), last
+
+
+@dataclass
+class _Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _responses(sock: socket.socket, count: int) -> list[_Response]:
+    """``count`` responses read off ``sock``, each framed by its content-length."""
+    buffer, responses = b"", list[_Response]()
+    while len(responses) < count:
+        head_end = buffer.find(b"\r\n\r\n")
+        if head_end >= 0:
+            status_line, *lines = buffer[:head_end].decode("latin-1").split("\r\n")
+            headers = {
+                name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)
+            }
+            body_end = head_end + 4 + int(headers.get("content-length", "0"))
+            if len(buffer) >= body_end:
+                responses.append(
+                    _Response(int(status_line.split()[1]), headers, buffer[head_end + 4 : body_end])
+                )
+                buffer = buffer[body_end:]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection closed after {responses}, {buffer!r}"
+        buffer += chunk
+    return responses
 
 
 async def _websocket_then_sse(server: MotiaServer) -> None:

@@ -14,6 +14,7 @@ import pytest
 from supervisor.storage import JsonObject, RedisConnection, SqliteDatabase
 from supervisor.tracing import (
     Batch,
+    LogFollower,
     LogQuery,
     MemoryTraceStore,
     RedisTraceStore,
@@ -261,6 +262,23 @@ async def test_logs_filter_and_page_back_and_forward(store: TraceStore) -> None:
     # a follower catching up: the lines after an id, oldest first
     after = await store.logs(LogQuery(after=lines[1]["id"]))
     assert [line["message"] for line in after.logs] == ["Feeding FAILED", "supervisor started", "debugging"]
+
+
+async def test_a_level_no_store_knows_reads_as_info_in_every_store_and_in_live_filters(
+    store: TraceStore,
+) -> None:
+    # logging.CRITICAL records as "critical" (supervisor.logs.level_name): one rule for all (tracing/_query.py)
+    lines = [log_line(T0, "disk full", level="critical"), log_line(T0 + 1, "retrying", level="warn")]
+    await store.write(Batch(logs=lines))
+    for level, shown in [
+        ("debug", ["retrying", "disk full"]),
+        ("info", ["retrying", "disk full"]),
+        ("warn", ["retrying"]),
+    ]:
+        query = LogQuery(level=level)
+        assert [line["message"] for line in (await store.logs(query)).logs] == shown, level
+        follower = LogFollower(query)
+        assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, level
 
 
 async def test_retention_keeps_the_newest_traces_and_log_lines(store: TraceStore) -> None:

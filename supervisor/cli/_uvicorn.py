@@ -8,9 +8,11 @@ differently from hypercorn out of the box, and what is changed here so a client 
 - llhttp knows a fixed list of methods and answers any other (``BREW``) with its own plain-text 400
   before the app sees it; HTTP says any token is a method, and we answer JSON (a 405 naming the allowed
   methods, or a 404). Such a request is handed, with its connection, to uvicorn's h11 implementation,
-  which parses any token; the bytes of the request are replayed to it (``_HttpToolsProtocol``).
-- llhttp sets no limit on a request's head: one still incomplete past 16 KiB (``MAX_HEAD_BYTES``, as
-  hypercorn and Node) is answered 431; a request it cannot parse gets our JSON 400, not plain text.
+  which parses any token, once the answers to the requests before it on the connection are written;
+  the bytes of the request are replayed to it (``_HttpToolsProtocol``).
+- llhttp sets no limit on a request's head: one past 16 KiB (``MAX_HEAD_BYTES``, as hypercorn and
+  Node), in one read or several, is answered 431; a request it cannot parse gets our JSON 400, not
+  plain text (``cli/_refusals.py``).
 - a connection reset by its client kept its keep-alive timer, and through it the connection's objects,
   until the timer fired (``keepAliveTimeoutSeconds``, 75 s); the timer now stops whenever the
   connection is lost.
@@ -42,16 +44,13 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
 
 from supervisor.cli._listen import BACKLOG
+from supervisor.cli._refusals import MAX_HEAD_BYTES, head_size, refusal
 from supervisor.http import HttpResponse
 from supervisor.realtime import MAX_CLIENT_FRAME
 from supervisor.settings import Settings
 
-#: a request head (request line and headers) still incomplete past this many bytes is answered 431:
-#: llhttp sets no limit of its own; hypercorn's (h11's) and Node's are 16 KiB too
-MAX_HEAD_BYTES = 16 * 1024
 #: a request line that starts with a method (any token, RFC 9110), after the empty lines HTTP allows
 _METHOD = re.compile(rb"(?:\r?\n)*[!#$%&'*+\-.^_`|~0-9A-Za-z]+ ")
-_BAD_REQUEST = HttpResponse.error(400, "the request is not valid HTTP/1.1")
 
 
 def _reply_and_close(protocol: HttpToolsProtocol | H11Protocol, response: HttpResponse) -> None:
@@ -69,7 +68,39 @@ class _H11Protocol(H11Protocol):
     cannot parse in JSON too."""
 
     def send_400_response(self, msg: str) -> None:
-        _reply_and_close(self, _BAD_REQUEST)
+        _reply_and_close(self, refusal(400))
+
+
+class _HeadTooLarge(Exception):
+    """Raised in llhttp's callback to stop parsing a request whose head is past ``MAX_HEAD_BYTES``."""
+
+
+class _MessageEnds:
+    """Counts the requests llhttp completes (``_end_of_requests``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_message_complete(self) -> None:
+        self.count += 1
+
+
+def _end_of_requests(data: bytes, count: int) -> int:
+    """Where the first ``count`` requests in ``data`` end, as llhttp frames them (the framing that
+    served them): it tells no offsets, so this is the shortest prefix in which a fresh parser
+    completes them. Only for the rare replay of a pipelined request, at ~log2(len(data)) parses."""
+    view = memoryview(data)
+    low, high = 0, len(data)
+    while low < high:
+        middle = (low + high) // 2
+        ends = _MessageEnds()
+        with contextlib.suppress(httptools.HttpParserError, httptools.HttpParserUpgrade):
+            httptools.HttpRequestParser(ends).feed_data(view[:middle])
+        if ends.count >= count:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 class _HttpToolsProtocol(HttpToolsProtocol):
@@ -78,10 +109,12 @@ class _HttpToolsProtocol(HttpToolsProtocol):
     JSON, and stops its keep-alive timer when the connection is lost, however it is lost.
 
     To replay the request, the bytes of a request head are kept while it is incomplete across reads;
-    a head that arrives in one read (nearly all of them) costs no copy. A request whose start cannot
-    be told (it follows a pipelined request in the same read) gets a 400, as does one that comes
-    while an earlier response on the connection is still being written. A head still incomplete past
-    ``MAX_HEAD_BYTES`` gets a 431; what llhttp cannot parse, a 400 (both JSON, as every error)."""
+    a head that arrives in one read (nearly all of them) costs no copy. A request that follows others
+    in the same read starts where llhttp ended them (``_end_of_requests``); it is handed over once the
+    answers to those are written, the bytes that come meanwhile kept for h11. Only a request whose
+    start cannot be told (it follows, in the same read, a body that began in an earlier read) gets a
+    400. A head past ``MAX_HEAD_BYTES`` gets a 431, whether still incomplete after a read or complete
+    within one; what llhttp cannot parse, a 400 (both JSON, as every error)."""
 
     # the bytes since the current request began, while its head is incomplete; b"" between requests;
     # None when they are not known (its head began after another request in the same read)
@@ -90,6 +123,10 @@ class _HttpToolsProtocol(HttpToolsProtocol):
     _in_body = False  # a request's head is complete, its body is not
     _begun = 0  # requests begun during the current read
     _head_size = 0  # the bytes read since the current request began, while its head is incomplete
+    _read_size = 0  # the bytes of the current read
+    _head_too_large = False  # the current request's head, complete in this read, is past the limit
+    # a request for h11 and what followed it, waiting for the answers before it to be written
+    _replay: bytes | None = None
 
     def on_message_begin(self) -> None:
         self._begun += 1
@@ -97,30 +134,48 @@ class _HttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
 
     def on_headers_complete(self) -> None:
+        # a head that began in an earlier read was under the limit then: only a read that could hold
+        # past the limit (rare: a large body's reads) is worth counting
+        earlier = self._head_size if self._begun == 0 else 0
+        if earlier + self._read_size > MAX_HEAD_BYTES and self._parsed_head_size() > MAX_HEAD_BYTES:
+            self._head_too_large = True
+            raise _HeadTooLarge
         self._in_head = False
         self._in_body = True
         super().on_headers_complete()
+
+    def _parsed_head_size(self) -> int:
+        return head_size(self.parser.get_method(), self.url, self.headers)
 
     def on_message_complete(self) -> None:
         self._in_body = False
         super().on_message_complete()
 
     def data_received(self, data: bytes) -> None:
+        if self._replay is not None:
+            self._replay += data
+            self.flow.pause_reading()  # h11 reads the rest, once it has the connection
+            return
         self._unset_keepalive_if_required()
         # what was fed before this read, for a replay: b"" between requests, a head's bytes, or None
         before = None if self._in_body else (self._head if self._in_head else b"")
         self._begun = 0
+        self._read_size = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserInvalidMethodError:
             request = self._request_bytes(before, data)
-            if request is not None and _METHOD.match(request) and self._previous_response_done():
-                self._hand_over_to_h11(request)
+            if request is not None and _METHOD.match(request):
+                self._replay = request
+                self._hand_over_when_answered()
                 return
             self.send_400_response("")
             return
         except httptools.HttpParserError:
-            self.send_400_response("")
+            if self._head_too_large:
+                _reply_and_close(self, refusal(431))
+            else:
+                self.send_400_response("")
             return
         except httptools.HttpParserUpgrade:
             if self._should_upgrade():
@@ -132,33 +187,48 @@ class _HttpToolsProtocol(HttpToolsProtocol):
             # counted from the start of this read when the head began in it: at most one read more
             self._head_size = (self._head_size if self._begun == 0 else 0) + len(data)
             if self._head_size > MAX_HEAD_BYTES:
-                _reply_and_close(
-                    self, HttpResponse.error(431, f"the request head is over {MAX_HEAD_BYTES // 1024} KiB")
-                )
+                _reply_and_close(self, refusal(431))
                 return
             self._head = self._request_bytes(before, data)
 
     def _request_bytes(self, before: bytes | None, data: bytes) -> bytes | None:
         """The bytes of the request that is being parsed, if they are known: it began in an earlier
-        read (its head so far, then this read), or at the start of this one."""
-        if self._begun == 0:
-            return None if before is None else before + data
-        if self._begun == 1 and before == b"":
-            return data
-        return None
+        read (its head so far, then this read), or in this one, after the requests that ended in it."""
+        if before is None:
+            return None
+        received = before + data if before else data
+        # the requests that began in what was received, the one being parsed last
+        requests = self._begun + (1 if before else 0)
+        return received[_end_of_requests(received, requests - 1) :] if requests > 1 else received
 
     def _previous_response_done(self) -> bool:
         return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._replay is not None and not self.transport.is_closing():
+            self._hand_over_when_answered()
+
+    def _hand_over_when_answered(self) -> None:
+        """Hand the connection over to h11 with the request it is to replay once the requests before
+        it are answered (their answers are written by this connection); till then nothing is read."""
+        if self._previous_response_done() and self._replay is not None:
+            request, self._replay = self._replay, None
+            self._hand_over_to_h11(request)
+        else:
+            self.flow.pause_reading()
 
     def send_400_response(self, msg: str) -> None:
         """A request llhttp cannot parse: our JSON 400 rather than uvicorn's plain text, and no
         warning (uvicorn logs one): a client's bad bytes say nothing about the server, and hypercorn
         logs none either."""
-        _reply_and_close(self, _BAD_REQUEST)
+        _reply_and_close(self, refusal(400))
 
     def _hand_over_to_h11(self, request: bytes) -> None:
         """The connection goes on under uvicorn's h11 implementation, from the start of ``request``
         (uvicorn hands an upgraded connection to its WebSocket implementation the same way)."""
+        self._unset_keepalive_if_required()
+        self.flow.resume_reading()
         successor = _H11Protocol(
             config=self.config, server_state=self.server_state, app_state=self.app_state, _loop=self.loop
         )

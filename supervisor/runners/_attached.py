@@ -2,10 +2,11 @@
 
 A runner that dialled in (``RunnerListener``) loads its language's files as a pool's runners do,
 then takes every invocation of its language, or only of the steps it named (``--steps``), until it
-disconnects: the pools ask ``pick`` first (``RunnerPool.attached``). Its invocations carry no
-timeout (a debugger may hold them at a breakpoint as long as the developer likes) and no heartbeat
-ends it: a runner process that exits closes its stream, which is how it is known to be gone. What
-it had in flight then is handed back (``HandedBack``) and runs in the supervisor's own runners.
+disconnects: the pools ask ``pick`` first (``RunnerPool.attached``). A debugger may hold it at a
+breakpoint as long as the developer likes (``runners/_debugger.py``): its invocations carry no
+timeout and no heartbeat ends it; a runner process that exits closes its stream, which is how it is
+known to be gone. What it had in flight then is handed back (``HandedBack``) and runs in the
+supervisor's own runners.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import psutil
 
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.runners._connection import ContextCallHandler
+from supervisor.runners._debugger import DEBUGGER_MAY_HOLD
 from supervisor.runners._errors import RunnerUnavailable
 from supervisor.runners._grpc import AttachedConnection, AttachRefused
 from supervisor.runners._snapshot import RunnerSnapshot
@@ -205,11 +207,15 @@ class AttachedRunners:
         payload_json: bytes,
         trace_id: str,
         topic: str = "",
+        *,
+        timeout: float | None = None,
     ) -> InvokeResult:
-        """Run it in ``attached``; raises ``HandedBack`` when it goes (or declines) before answering."""
+        """Run it in ``attached``, without ``timeout`` (a debugger may hold it); raises ``HandedBack``
+        when it goes (or declines) before answering."""
         connection = attached.connection
+        timeout = DEBUGGER_MAY_HOLD.timeout(timeout)
         try:
-            return await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, None)
+            return await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, timeout)
         except RunnerUnavailable as exc:
             _logger.warning(
                 "runner %s did not answer step %s (%s): it runs in the supervisor's own runners",

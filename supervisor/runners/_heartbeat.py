@@ -22,11 +22,9 @@ A stall is logged once when it begins (a warning naming the step and, when the r
 line it blocks at, with its stack) and once when it ends, and marks the runner stalled so that
 its pool sends new work elsewhere (``on_change``).
 
-This class alone decides what a Pong, or silence, means. A runner whose debugger is on
-(``debugged``: ``motia dev --inspect-node``/``--inspect-python``) may be held at a breakpoint, where
-it answers nothing for as long as the developer looks: it is never killed for silence or a stall,
-only marked stalled (new work goes to its pool's other runners, or waits), and the stall is logged
-once, saying so.
+This class alone decides what a Pong, or silence, means. A runner a debugger may hold at a
+breakpoint (``debugger``: ``runners/_debugger.py``) is never killed for silence or a stall, only marked
+stalled, and the stall is logged once, saying so.
 """
 
 from __future__ import annotations
@@ -40,6 +38,7 @@ from typing import Literal, Protocol
 from supervisor.logs import log_event
 from supervisor.protocol import LoopStall, Pong
 from supervisor.runners._connection import InFlight
+from supervisor.runners._debugger import NO_DEBUGGER, DebuggerPolicy
 from supervisor.runners._errors import RunnerUnavailable
 
 _logger = logging.getLogger("motia.runner")
@@ -78,8 +77,8 @@ class HeartbeatSettings:
     stall_after: float = 1.0
     #: how long a stall may last when no invocation in flight holds the loop
     stall_limit: float = 60.0
-    #: a debugger may hold the runner at a breakpoint: silence and stalls never kill it
-    debugged: bool = False
+    #: whether a debugger may hold the runner at a breakpoint: then silence and stalls never kill it
+    debugger: DebuggerPolicy = NO_DEBUGGER
 
 
 @dataclass
@@ -153,13 +152,13 @@ class HeartbeatMonitor:
         try:
             while True:
                 waited = _now() - sent
-                if waited >= settings.timeout and not settings.debugged:
+                if waited >= settings.timeout and settings.debugger.kills_stalled:
                     await self._kill_silent()
                     return False
                 if waited >= settings.stall_after:
                     self._silent(sent, waited)
                     wait = settings.interval
-                    if not settings.debugged:
+                    if settings.debugger.kills_stalled:
                         wait = min(wait, settings.timeout - waited)
                 else:
                     wait = settings.stall_after - waited
@@ -186,7 +185,7 @@ class HeartbeatMonitor:
         stalled_for = report.stalled_ms / 1000
         if not stall.warned:
             self._warn(stall, stalled_for)
-        if stall.limit is not None and stalled_for >= stall.limit and not self._settings.debugged:
+        if stall.limit is not None and stalled_for >= stall.limit and self._settings.debugger.kills_stalled:
             await self._conn.kill(
                 f"its event loop was blocked for {stalled_for:.0f}s by {stall.describe()}, "
                 f"past its limit of {stall.limit:g}s",
@@ -219,15 +218,15 @@ class HeartbeatMonitor:
             # named "outside any step" by a late Pong, its handler answered as the debugger resumed)
             warned=previous is not None
             and previous.warned
-            and (self._settings.debugged or (same_step and previous.seen == "reported")),
+            and (self._settings.debugger.may_hold or (same_step and previous.seen == "reported")),
         )
 
     # -------------------------------------------------------------- no Pong
 
     def _silent(self, sent: float, waited: float) -> None:
         """No Pong for ``stall_after``: stalled, blamed on the one invocation that can hold the loop."""
-        stall = self.stall
-        if stall is not None and (stall.seen == "silent" or (self._settings.debugged and stall.warned)):
+        stall, held = self.stall, self._settings.debugger.may_hold
+        if stall is not None and (stall.seen == "silent" or (held and stall.warned)):
             # a debugged runner's stall is told once: its debugger stops the heartbeat thread too
             # (debugpy suspends every thread at a breakpoint), so a reported stall turns silent
             return
@@ -293,7 +292,7 @@ class HeartbeatMonitor:
     def _warn(self, stall: Stall, stalled_for: float) -> None:
         stall.warned = True
         runner = self._conn.runner_id
-        if self._settings.debugged:
+        if self._settings.debugger.may_hold:
             message = (
                 f"runner {runner} has answered no heartbeat for {stalled_for:.1f}s"
                 if stall.seen == "silent"

@@ -3,8 +3,8 @@
 A pool of N runners of one kind listens on N consecutive ports from the one given (node-0 on 9229,
 node-1 on 9230...). The runner opens its debugger itself (the V8 inspector, or debugpy) from the
 address in ``MOTIA_INSPECT``; one started by a hot reload takes its predecessor's port over once that
-one has exited. While a pool is inspected, a runner that answers no heartbeat is taken to be held at
-a breakpoint, not dead, and its invocations have no timeout (``RunnerPool``, ``HeartbeatMonitor``).
+one has exited. While a pool is inspected, a runner may be held at a breakpoint: ``runners/_debugger.py``
+says what follows from that.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ stalled and work waits, the pool starts a spare runner (up to ``spares`` at a ti
 again once it has been idle for ``spare_idle`` with a runner free. An invocation a runner declined
 (never started: its loop was stalled) is sent to another runner.
 
-With a debugger on (``PoolSettings.inspect``), each runner listens on its own port, is never killed
-for missing heartbeats, and runs invocations without their timeouts: a breakpoint may hold one as
-long as the developer likes. No spare runner starts then (work waits for the runner to resume).
+With a debugger on (``PoolSettings.inspect``), each runner listens on its own port, and a breakpoint
+may hold it as long as the developer likes: what that means for heartbeats, timeouts and spare
+runners is ``runners/_debugger.py``'s, as for runners attached by hand.
 
 An invocation may bring its own memory limit (a step's ``handler.ram``): the runner's
 growth while it runs, sampled with the other memory checks and once more when it
@@ -35,6 +35,7 @@ from supervisor.protocol import InvokeResult, LoadResult, TriggerKind
 from supervisor.runners._attached import AttachedRunners, HandedBack
 from supervisor.runners._backoff import RestartBackoff
 from supervisor.runners._connection import ContextCallHandler, RunnerConnection
+from supervisor.runners._debugger import DEBUGGER_MAY_HOLD, NO_DEBUGGER, DebuggerPolicy
 from supervisor.runners._errors import InvocationDeclined, RunnerDied, RunnerUnavailable
 from supervisor.runners._heartbeat import HeartbeatMonitor, HeartbeatSettings
 from supervisor.runners._inspect import inspect_env
@@ -70,8 +71,12 @@ class PoolSettings:
     #: how long an invocation waits for a restarting runner before giving up
     acquire_timeout: float = 15.0
     #: the runners' debuggers (``motia dev --inspect-*``): a runner may then be held at a breakpoint
-    #: for as long as the developer likes, so heartbeats never kill it and nothing it runs times out
+    #: for as long as the developer likes (``debugger``)
     inspect: Inspect | None = None
+
+    @property
+    def debugger(self) -> DebuggerPolicy:
+        return NO_DEBUGGER if self.inspect is None else DEBUGGER_MAY_HOLD
 
 
 @dataclass(eq=False)
@@ -231,10 +236,9 @@ class RunnerPool:
             if on_runner is not None:
                 on_runner(attached.connection.runner_id, attached.connection.pid)
             with contextlib.suppress(HandedBack):  # it went: the pool's own runners take it, in full
-                return await attachments.invoke(attached, *args)
+                return await attachments.invoke(attached, *args, timeout=timeout)
         loop = asyncio.get_running_loop()
-        if self._settings.inspect is not None:
-            timeout = None  # a breakpoint may hold it
+        timeout = self._settings.debugger.timeout(timeout)
         deadline = None if timeout is None else loop.time() + timeout
         connection = self._pick() or await self._wait_for_runner(step_name)
         while True:
@@ -330,7 +334,7 @@ class RunnerPool:
             try:
                 await asyncio.wait_for(
                     self._ready_changed.wait_for(lambda: self._pick() is not None or self._stopping),
-                    None if self._settings.inspect is not None else self._settings.acquire_timeout,
+                    self._settings.debugger.timeout(self._settings.acquire_timeout),
                 )
             except TimeoutError:
                 raise RunnerUnavailable(
@@ -425,7 +429,7 @@ class RunnerPool:
                 timeout=settings.heartbeat_timeout,
                 stall_after=min(1.0, settings.heartbeat_timeout / 2),
                 stall_limit=settings.stall_limit,
-                debugged=settings.inspect is not None,
+                debugger=settings.debugger,
             ),
             self._stall_changed,
         )
@@ -459,8 +463,8 @@ class RunnerPool:
     # -------------------------------------------------------------- spare runners
 
     def _start_spare(self) -> None:
-        if self._settings.inspect is not None:
-            return  # work waits for the runner held at a breakpoint: that is where the developer looks
+        if not self._settings.debugger.starts_spares:
+            return
         free = next((index for index in range(self._settings.spares) if index not in self._spares), None)
         if free is None or self._stopping or self._spare_starting:
             return

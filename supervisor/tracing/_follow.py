@@ -11,6 +11,7 @@ from collections import deque
 
 from supervisor.storage import JsonObject
 
+from ._query import all_hold, log_line_facts, log_predicates
 from ._records import LogQuery
 
 MAX_BACKLOG = 2048
@@ -19,11 +20,15 @@ MAX_BACKLOG = 2048
 class LogFollower:
     def __init__(self, query: LogQuery, max_backlog: int = MAX_BACKLOG) -> None:
         self.query = query
+        self._predicates = log_predicates(query)
         self._lines: deque[JsonObject] = deque()
         self._max = max_backlog
         self._ready = asyncio.Event()
         self.overflowed = False
         self.closed = False
+
+    def matches(self, line: JsonObject) -> bool:
+        return all_hold(self._predicates, log_line_facts(line))
 
     def push(self, line: JsonObject) -> None:
         if self.closed:
@@ -55,7 +60,7 @@ class LogFollower:
 def deliver(followers: set[LogFollower], line: JsonObject) -> None:
     """Give ``line`` to the followers whose filter matches it; those cut off for falling behind leave."""
     for follower in tuple(followers):
-        if follower.query.matches(line):
+        if follower.matches(line):
             follower.push(line)
             if follower.closed:
                 followers.discard(follower)

@@ -5,9 +5,19 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from supervisor.storage import JsonObject
 
+from ._query import (
+    all_hold,
+    log_line_facts,
+    log_page,
+    log_predicates,
+    one_trace,
+    trace_page,
+    trace_predicates,
+)
 from ._records import (
     Batch,
     LogPage,
@@ -41,6 +51,20 @@ class _Trace:
     @property
     def key(self) -> tuple[float, str]:
         return self.started_at, self.trace_id
+
+    def fact(self, field: str) -> Any:
+        """Its value of a field listings filter by (``_query``)."""
+        if field == "key":
+            return self.key
+        if field == "traceId":
+            return self.trace_id
+        if field == "startedAt":
+            return self.started_at
+        if field == "status":
+            return status_of(self.open, self.failures)
+        if field == "steps":
+            return {span["step"] for span in self.spans.values()}
+        raise KeyError(field)
 
     def summary(self) -> JsonObject:
         entry = entry_of(self.kind, self.name, self.method, self.path, self.status_code)
@@ -100,53 +124,33 @@ class MemoryTraceStore:
         return max(ids, default=0)
 
     async def traces(self, query: TraceQuery) -> TracePage:
-        found = []
+        predicates = trace_predicates(query)
+        found: list[_Trace] = []
         for trace in sorted(self._traces.values(), key=lambda t: t.key, reverse=True):
-            if query.before is not None and trace.key >= query.before:
-                continue
-            if query.trace_id is not None and query.trace_id not in trace.trace_id:
-                continue
-            if query.since is not None and trace.started_at < query.since:
-                continue
-            if query.until is not None and trace.started_at > query.until:
-                continue
-            if query.status is not None and status_of(trace.open, trace.failures) != query.status:
-                continue
-            if query.step is not None and all(span["step"] != query.step for span in trace.spans.values()):
-                continue
-            found.append(trace)
-            if len(found) > query.limit:
-                break
-        page = found[: query.limit]
-        more = len(found) > query.limit
-        return TracePage([trace.summary() for trace in page], page[-1].key if more and page else None)
+            if all_hold(predicates, trace.fact):
+                found.append(trace)
+                if len(found) > query.limit:
+                    break
+        return trace_page(query, [trace.summary() for trace in found], [trace.key for trace in found])
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         trace = self._traces.get(trace_id)
         if trace is None:
             return None
-        spans = sorted(trace.spans.values(), key=lambda span: (span["startedAt"], span["spanId"]))
-        events = sorted(
-            [*trace.operations, *self._logs_by_trace.get(trace_id, [])], key=lambda event: event["id"]
-        )
-        return {**trace.summary(), "spans": copy.deepcopy(spans), "events": copy.deepcopy(events)}
+        events = [*trace.operations, *self._logs_by_trace.get(trace_id, [])]
+        return one_trace(trace.summary(), copy.deepcopy(list(trace.spans.values())), copy.deepcopy(events))
 
     async def logs(self, query: LogQuery) -> LogPage:
         ids = sorted(self._logs) if query.after is not None else sorted(self._logs, reverse=True)
+        predicates = log_predicates(query)
         page: list[JsonObject] = []
         for ident in ids:
-            if query.after is not None and ident <= query.after:
-                continue
-            if query.before is not None and ident >= query.before:
-                continue
             line = self._logs[ident]
-            if query.matches(line):
+            if all_hold(predicates, log_line_facts(line)):
                 page.append(copy.deepcopy(line))
                 if len(page) == query.limit:
                     break
-        if query.after is not None:
-            return LogPage(page, page[-1]["id"] if page else query.after)
-        return LogPage(page, page[-1]["id"] if len(page) == query.limit else None)
+        return log_page(query, page)
 
     async def prune(self, retention: Retention, now: float) -> Pruned:
         # The same cutoffs as the SQLite store: traces that started before the newest max_traces-th

@@ -131,7 +131,8 @@ class Batch:
 @dataclass(frozen=True, slots=True)
 class TraceQuery:
     """Filters of a trace listing, newest first. ``trace_id`` matches any part of an id (log lines
-    show the last 8 characters); ``before`` is the cursor of the page before (see ``encode_cursor``)."""
+    show the last 8 characters); ``before`` is the cursor of the page before (see ``encode_cursor``).
+    ``_query`` states what it selects."""
 
     step: str | None = None
     status: TraceStatus | None = None
@@ -146,7 +147,7 @@ class TraceQuery:
 class LogQuery:
     """Filters of a log listing. ``level`` is the lowest level shown; ``text`` a case-insensitive
     substring of the message. Newest first, paging back with ``before`` (an id); with ``after`` (an id)
-    the lines after it, oldest first (what a follower reads)."""
+    the lines after it, oldest first (what a follower reads). ``_query`` states what it selects."""
 
     level: str | None = None
     step: str | None = None
@@ -157,21 +158,6 @@ class LogQuery:
     limit: int = 100
     before: int | None = None
     after: int | None = None
-
-    def matches(self, entry: JsonObject) -> bool:
-        """The same filter, applied to one log line in memory (live followers)."""
-        if self.level is not None and level_rank(entry["level"]) < level_rank(self.level):
-            return False
-        if self.step is not None and entry["step"] != self.step:
-            return False
-        if self.trace_id is not None and entry["traceId"] != self.trace_id:
-            return False
-        if self.text is not None and ascii_lower(self.text) not in ascii_lower(entry["message"]):
-            return False
-        seconds = entry["time"] / 1000
-        if self.since is not None and seconds < self.since:
-            return False
-        return not (self.until is not None and seconds > self.until)
 
 
 @dataclass(frozen=True, slots=True)

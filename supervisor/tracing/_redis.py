@@ -39,6 +39,17 @@ import orjson
 
 from supervisor.storage import JsonObject, RedisConnection, RedisUnavailable
 
+from ._query import (
+    Facts,
+    all_hold,
+    log_line_facts,
+    log_page,
+    log_predicates,
+    narrowing,
+    one_trace,
+    trace_page,
+    trace_predicates,
+)
 from ._records import (
     Batch,
     LogPage,
@@ -451,29 +462,28 @@ class RedisTraceStore:
     # -- reads -----------------------------------------------------------------------------------
 
     async def traces(self, query: TraceQuery) -> TracePage:
-        index = self._prefix + ("traces" if query.step is None else f"step:{query.step}")
-        top = "+inf" if query.until is None else repr(query.until)
-        if query.before is not None and (query.until is None or query.before[0] < query.until):
-            top = repr(query.before[0])
-        bottom = "-inf" if query.since is None else repr(query.since)
+        # the index and score range narrow what is read; every predicate is tested on what was
+        predicates = trace_predicates(query)
+        narrowed = narrowing(predicates)
+        step = narrowed.get(("steps", "contains"))
+        index = self._prefix + ("traces" if step is None else f"step:{step}")
+        until, before = narrowed.get(("startedAt", "le")), narrowed.get(("key", "lt"))
+        tops = [bound for bound in (until, None if before is None else before[0]) if bound is not None]
+        top = repr(min(tops)) if tops else "+inf"
+        since = narrowed.get(("startedAt", "ge"))
+        bottom = "-inf" if since is None else repr(since)
         found: list[JsonObject] = []
         keys: list[tuple[float, str]] = []
         skip = 0
         while len(found) <= query.limit:
             chunk = await self._redis.run(
                 self._trace_chunk, [index],
-                [self._prefix, top, bottom, skip, PAGE_CHUNK, query.trace_id or ""],
+                [self._prefix, top, bottom, skip, PAGE_CHUNK, narrowed.get(("traceId", "contains"), "")],
             )  # fmt: skip
             for member, score, fields in chunk:
                 trace_id, started = member.decode(), float(score)
-                if query.before is not None and (started, trace_id) >= query.before:
-                    continue
-                if not fields:
-                    continue
-                summary = _summary(trace_id, fields)
-                if summary is None:
-                    continue
-                if query.status is not None and summary["status"] != query.status:
+                summary = _summary(trace_id, fields) if fields else None
+                if summary is None or not all_hold(predicates, _trace_facts(summary, started)):
                     continue
                 found.append(summary)
                 keys.append((started, trace_id))
@@ -485,9 +495,7 @@ class RedisTraceStore:
             same = sum(1 for entry in chunk if entry[1] == last)
             skip = skip + same if repr(float(last)) == top else same
             top = repr(float(last))
-        page = found[: query.limit]
-        more = len(found) > query.limit
-        return TracePage(page, keys[query.limit - 1] if more and page else None)
+        return trace_page(query, found, keys)
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         read = await self._redis.run(self._trace, (), [self._prefix, trace_id])
@@ -497,22 +505,22 @@ class RedisTraceStore:
         summary = _summary(trace_id, fields)
         if summary is None:
             return None
-        decoded = [orjson.loads(blob) for blob in spans]
-        decoded.sort(key=lambda span: (span["startedAt"], span["spanId"]))
-        events = [orjson.loads(blob) for blob in [*operations, *lines]]
-        events.sort(key=lambda event: event["id"])
-        return {**summary, "spans": decoded, "events": events}
+        events = [*operations, *lines]
+        return one_trace(summary, map(orjson.loads, spans), map(orjson.loads, events))
 
     async def logs(self, query: LogQuery) -> LogPage:
-        if query.trace_id is not None:
-            index = f"log-trace:{query.trace_id}"
-        elif query.step is not None:
-            index = f"log-step:{query.step}"
+        # the narrowest index and the id range narrow what is read; every predicate is tested on it
+        predicates = log_predicates(query)
+        narrowed = narrowing(predicates)
+        if ("traceId", "eq") in narrowed:
+            index = f"log-trace:{narrowed['traceId', 'eq']}"
+        elif ("step", "eq") in narrowed:
+            index = f"log-step:{narrowed['step', 'eq']}"
         else:
             index = "logs"
         ascending = query.after is not None
-        low = "-inf" if query.after is None else f"({query.after}"
-        high = "+inf" if query.before is None else f"({query.before}"
+        low = "-inf" if ("id", "gt") not in narrowed else f"({narrowed['id', 'gt']}"
+        high = "+inf" if ("id", "lt") not in narrowed else f"({narrowed['id', 'lt']}"
         page: list[JsonObject] = []
         chunk_size = max(PAGE_CHUNK, query.limit)
         while len(page) < query.limit:
@@ -525,7 +533,7 @@ class RedisTraceStore:
                 if blob is None:
                     continue
                 line = orjson.loads(blob)
-                if query.matches(line):
+                if all_hold(predicates, log_line_facts(line)):
                     page.append(line)
                     if len(page) == query.limit:
                         break
@@ -535,9 +543,7 @@ class RedisTraceStore:
                 low = f"({int(ids[-1])}"
             else:
                 high = f"({int(ids[-1])}"
-        if query.after is not None:
-            return LogPage(page, page[-1]["id"] if page else query.after)
-        return LogPage(page, page[-1]["id"] if len(page) == query.limit else None)
+        return log_page(query, page)
 
     # -- retention -------------------------------------------------------------------------------
 
@@ -613,6 +619,17 @@ def _encode_with_id(record: JsonObject) -> bytes:
     if not blob.startswith(b'{"id":'):
         blob = _encode({"id": record["id"], **record})
     return blob
+
+
+def _trace_facts(summary: JsonObject, started: float) -> Facts:
+    """A listed trace's fields (``_query``), its start the score it is indexed by."""
+    facts: dict[str, Any] = {
+        "key": (started, summary["traceId"]),
+        "traceId": summary["traceId"],
+        "startedAt": started,
+        "status": summary["status"],
+    }
+    return lambda field: [step["name"] for step in summary["steps"]] if field == "steps" else facts[field]
 
 
 def _summary(trace_id: str, fields: Sequence[bytes]) -> JsonObject | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import orjson
 
 from supervisor.storage import JsonObject, SqliteDatabase, decode_json
 
+from ._query import Predicate, log_page, log_predicates, one_trace, trace_page, trace_predicates
 from ._records import (
     LOG_LEVELS,
     Batch,
@@ -101,6 +102,31 @@ _STATUS_FILTERS = {
     "running": "open > 0",
     "error": "open <= 0 AND failures > 0",
     "ok": "open <= 0 AND failures <= 0",
+}
+
+#: a predicate (``_query``) as an SQL condition and its parameters, by field and op
+_Condition = Callable[[Any], tuple[str, Sequence[Any]]]
+_TRACE_CONDITIONS: dict[tuple[str, str], _Condition] = {
+    ("key", "lt"): lambda key: ("(started_at, trace_id) < (?, ?)", key),
+    ("traceId", "contains"): lambda part: ("instr(trace_id, ?) > 0", (part,)),
+    ("startedAt", "ge"): lambda since: ("started_at >= ?", (since,)),
+    ("startedAt", "le"): lambda until: ("started_at <= ?", (until,)),
+    ("status", "eq"): lambda status: (_STATUS_FILTERS[status], ()),
+    ("steps", "contains"): lambda step: (
+        "seq IN (SELECT trace_seq FROM trace_spans WHERE step = ?)",
+        (step,),
+    ),
+}
+_LOG_CONDITIONS: dict[tuple[str, str], _Condition] = {
+    ("id", "gt"): lambda after: ("id > ?", (after,)),
+    ("id", "lt"): lambda before: ("id < ?", (before,)),
+    ("level", "at_least"): lambda level: _level_at_least(level),
+    ("step", "eq"): lambda step: ("step = ?", (step,)),
+    ("traceId", "eq"): lambda trace_id: ("trace_id = ?", (trace_id,)),
+    # instr of lower(): SQLite lowers ASCII only, as the predicate's own test does
+    ("message", "icontains"): lambda text: ("instr(lower(message), lower(?)) > 0", (text,)),
+    ("time", "ge"): lambda since: ("time >= ?", (since,)),
+    ("time", "le"): lambda until: ("time <= ?", (until,)),
 }
 
 
@@ -210,25 +236,7 @@ class SqliteTraceStore:
         return await self._db.write(write)
 
     async def traces(self, query: TraceQuery) -> TracePage:
-        where: list[str] = []
-        params: list[Any] = []
-        if query.before is not None:
-            where.append("(started_at, trace_id) < (?, ?)")
-            params.extend(query.before)
-        if query.trace_id is not None:
-            where.append("instr(trace_id, ?) > 0")
-            params.append(query.trace_id)
-        if query.since is not None:
-            where.append("started_at >= ?")
-            params.append(query.since)
-        if query.until is not None:
-            where.append("started_at <= ?")
-            params.append(query.until)
-        if query.status is not None:
-            where.append(_STATUS_FILTERS[query.status])
-        if query.step is not None:
-            where.append("seq IN (SELECT trace_seq FROM trace_spans WHERE step = ?)")
-            params.append(query.step)
+        where, params = _conditions(trace_predicates(query), _TRACE_CONDITIONS)
         sql = (
             f"SELECT {_TRACE_COLUMNS} FROM traces {_where(where)} "
             "ORDER BY started_at DESC, trace_id DESC LIMIT ?"
@@ -239,9 +247,9 @@ class SqliteTraceStore:
             return rows, _steps_of(conn, [row[0] for row in rows[: query.limit]])
 
         rows, steps = await self._db.read(read)
-        page = rows[: query.limit]
-        cursor = (page[-1][2], page[-1][1]) if len(rows) > query.limit and page else None
-        return TracePage([_summary(row, steps.get(row[0], [])) for row in page], cursor)
+        # the row past the limit only says an older page follows (its steps were not read)
+        summaries = [_summary(row, steps.get(row[0], [])) for row in rows]
+        return trace_page(query, summaries, [(row[2], row[1]) for row in rows])
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         def read(
@@ -272,51 +280,18 @@ class SqliteTraceStore:
         row, spans, events, steps = await self._db.read(read)
         if row is None:
             return None
-        return {
-            **_summary(row, steps.get(row[0], [])),
-            "spans": [_span(trace_id, span) for span in spans],
-            "events": [decode_json(blob) for blob in events],
-        }
+        spans_read = (_span(trace_id, span) for span in spans)
+        return one_trace(_summary(row, steps.get(row[0], [])), spans_read, map(decode_json, events))
 
     async def logs(self, query: LogQuery) -> LogPage:
-        where: list[str] = []
-        params: list[Any] = []
-        if query.after is not None:
-            where.append("id > ?")
-            params.append(query.after)
-        if query.before is not None:
-            where.append("id < ?")
-            params.append(query.before)
-        if query.level is not None:
-            shown = LOG_LEVELS[level_rank(query.level) :]
-            where.append(f"level IN ({', '.join('?' for _ in shown)})")
-            params.extend(shown)
-        if query.step is not None:
-            where.append("step = ?")
-            params.append(query.step)
-        if query.trace_id is not None:
-            where.append("trace_id = ?")
-            params.append(query.trace_id)
-        if query.text is not None:
-            # instr of lower(): SQLite lowers ASCII only, as LogQuery.matches does
-            where.append("instr(lower(message), lower(?)) > 0")
-            params.append(query.text)
-        if query.since is not None:
-            where.append("time >= ?")
-            params.append(query.since)
-        if query.until is not None:
-            where.append("time <= ?")
-            params.append(query.until)
+        where, params = _conditions(log_predicates(query), _LOG_CONDITIONS)
         order = "ASC" if query.after is not None else "DESC"
         sql = f"SELECT data FROM logs {_where(where)} ORDER BY id {order} LIMIT ?"
 
         def read(conn: sqlite3.Connection) -> list[str]:
             return [row[0] for row in conn.execute(sql, (*params, query.limit))]
 
-        page = [decode_json(blob) for blob in await self._db.read(read)]
-        if query.after is not None:
-            return LogPage(page, page[-1]["id"] if page else query.after)
-        return LogPage(page, page[-1]["id"] if len(page) == query.limit else None)
+        return log_page(query, [decode_json(blob) for blob in await self._db.read(read)])
 
     async def prune(self, retention: Retention, now: float) -> Pruned:
         oldest = now - retention.max_age_s
@@ -382,6 +357,28 @@ def _span(trace_id: str, row: tuple[Any, ...]) -> JsonObject:
     span.update(decode_json(blob))
     span.update(traceId=trace_id, spanId=span_id, step=step, language=language, status=status)
     return span
+
+
+def _conditions(
+    predicates: Sequence[Predicate], translations: dict[tuple[str, str], _Condition]
+) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    for predicate in predicates:
+        condition, values = translations[predicate.field, predicate.op](predicate.value)
+        where.append(condition)
+        params.extend(values)
+    return where, params
+
+
+def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:
+    """The levels shown: those at least as severe, and one not known when info is (it reads as info)."""
+    shown = [name for name in LOG_LEVELS if level_rank(name) >= level_rank(level)]
+    condition = f"level IN ({', '.join('?' for _ in shown)})"
+    if level_rank("info") >= level_rank(level):
+        condition += f" OR level NOT IN ({', '.join('?' for _ in LOG_LEVELS)})"
+        return condition, [*shown, *LOG_LEVELS]
+    return condition, shown
 
 
 def _where(conditions: Sequence[str]) -> str:

@@ -1,0 +1,131 @@
+"""What a listing selects and how it pages, stated once for every store.
+
+A query (``TraceQuery``, ``LogQuery``) is described as predicates on the fields of the records it
+lists (``trace_predicates``, ``log_predicates``). Each store translates them: into SQL conditions
+(``_sqlite``), into the index and score range it walks plus the same tests on what it read
+(``_redis``), or only into those tests (``_memory``, and live log followers: ``_follow``). The
+tests (``all_hold``) are the rules; a translation into an index or SQL may only narrow what they see.
+
+Fields, in the units the stores order and filter by (times in seconds):
+
+- a log line: ``id`` (its cursor), ``time``, ``level``, ``step``, ``traceId``, ``message``;
+- a trace: ``key`` (``(startedAt, traceId)``, the order of listings and of their cursor),
+  ``traceId``, ``startedAt``, ``status`` (derived), ``steps`` (the names of the steps that ran in it).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from supervisor.storage import JsonObject
+
+from ._records import LogPage, LogQuery, TracePage, TraceQuery, ascii_lower, level_rank
+
+#: ``contains``: a part of a string, or a member of a collection; ``icontains``: a part of a string,
+#: ASCII letters in any case (as SQLite's lower()); ``at_least``: a log level at least as severe
+Op = Literal["eq", "lt", "gt", "le", "ge", "contains", "icontains", "at_least"]
+
+_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "lt": operator.lt,
+    "gt": operator.gt,
+    "le": operator.le,
+    "ge": operator.ge,
+    "contains": lambda actual, value: value in actual,
+    "icontains": lambda actual, value: ascii_lower(value) in ascii_lower(actual),
+    "at_least": lambda actual, value: level_rank(actual) >= level_rank(value),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Predicate:
+    """``<field of the record> <op> value``."""
+
+    field: str
+    op: Op
+    value: Any
+
+
+#: a record's value of a field (see the module's docstring for the fields of each kind of record)
+Facts = Callable[[str], Any]
+
+
+def all_hold(predicates: Sequence[Predicate], facts: Facts) -> bool:
+    return all(_TESTS[p.op](facts(p.field), p.value) for p in predicates)
+
+
+def narrowing(predicates: Sequence[Predicate]) -> dict[tuple[str, Op], Any]:
+    """The predicates by field and op, for a store to find those its indexes answer."""
+    return {(p.field, p.op): p.value for p in predicates}
+
+
+#: each filter of a query: its attribute, and the predicate it states when set
+_TRACE_FILTERS: tuple[tuple[str, str, Op], ...] = (
+    ("before", "key", "lt"),  # the cursor
+    ("trace_id", "traceId", "contains"),
+    ("since", "startedAt", "ge"),
+    ("until", "startedAt", "le"),
+    ("status", "status", "eq"),
+    ("step", "steps", "contains"),
+)
+#: ``level`` is the lowest level shown (one not known reads as info), ``text`` a part of the message
+_LOG_FILTERS: tuple[tuple[str, str, Op], ...] = (
+    ("after", "id", "gt"),  # the cursors
+    ("before", "id", "lt"),
+    ("level", "level", "at_least"),
+    ("step", "step", "eq"),
+    ("trace_id", "traceId", "eq"),
+    ("text", "message", "icontains"),
+    ("since", "time", "ge"),
+    ("until", "time", "le"),
+)
+
+
+def trace_predicates(query: TraceQuery) -> list[Predicate]:
+    return _predicates(query, _TRACE_FILTERS)
+
+
+def log_predicates(query: LogQuery) -> list[Predicate]:
+    return _predicates(query, _LOG_FILTERS)
+
+
+def _predicates(query: TraceQuery | LogQuery, filters: tuple[tuple[str, str, Op], ...]) -> list[Predicate]:
+    return [
+        Predicate(field, op, value)
+        for attribute, field, op in filters
+        if (value := getattr(query, attribute)) is not None
+    ]
+
+
+def log_line_facts(line: JsonObject) -> Facts:
+    """A log line's fields as its JSON holds them (``time`` in ms there)."""
+    return lambda field: line["time"] / 1000 if field == "time" else line[field]
+
+
+def one_trace(summary: JsonObject, spans: Iterable[JsonObject], events: Iterable[JsonObject]) -> JsonObject:
+    """A trace as ``TraceStore.trace`` reads it: its summary, its spans by start (then id), its
+    operations and log lines (``events``) by id."""
+    return {
+        **summary,
+        "spans": sorted(spans, key=lambda span: (span["startedAt"], span["spanId"])),
+        "events": sorted(events, key=lambda event: event["id"]),
+    }
+
+
+def trace_page(query: TraceQuery, summaries: list[JsonObject], keys: list[tuple[float, str]]) -> TracePage:
+    """A listing's page from the summaries (and their keys) a store found in order, up to one past
+    ``query.limit``: that one, when found, says an older page follows."""
+    more = len(summaries) > query.limit
+    page = summaries[: query.limit]
+    return TracePage(page, keys[query.limit - 1] if more and page else None)
+
+
+def log_page(query: LogQuery, lines: list[JsonObject]) -> LogPage:
+    """A log page from the lines a store found in order, up to ``query.limit``: following (``after``)
+    the cursor is the last line read, else the last of a full page (an older page may follow)."""
+    if query.after is not None:
+        return LogPage(lines, lines[-1]["id"] if lines else query.after)
+    return LogPage(lines, lines[-1]["id"] if len(lines) == query.limit else None)
