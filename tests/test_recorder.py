@@ -130,7 +130,7 @@ async def test_sqlite_spans_written_whole_by_earlier_versions_read_back_alike(tm
     whole = span.to_json()
     store = await SqliteTraceStore.open(tmp_path / "traces.db")
     try:
-        await store.write(Batch({"t1": TraceDelta(1_800_000_000.0, 1_800_000_000.5, spans=1)}, [whole]))
+        await store.write(Batch({"t1": TraceDelta(1_800_000_000.0, 1_800_000_000.5, spans=1)}, [span]))
         old = {**whole, "traceId": "t2"}
         await store.write(Batch({"t2": TraceDelta(1_800_000_001.0, 1_800_000_001.5, spans=1)}))
         with sqlite3.connect(store.path, isolation_level=None) as conn:

@@ -69,13 +69,13 @@ def span(
     kind: str = "api",
     language: str = "typescript",
     parent: str | None = None,
-) -> JsonObject:
+) -> Span:
     recorded = Span(trace_id, span_id, step, kind, language, f"steps/{step}.step.ts", start)  # type: ignore[arg-type]
     recorded.parent_span_id = parent
     if status != "running":
         recorded.ended_at = start + 0.01
         recorded.status = status  # type: ignore[assignment]
-    return recorded.to_json()
+    return recorded
 
 
 def log_line(

@@ -251,7 +251,7 @@ def _fill_trace_store(database: Path, count: int, audited: set[int]) -> list[str
         for span in spans:
             span.ended_at = started + 0.004
             span.status = "ok"
-            batch.spans.append(span.to_json())
+            batch.spans.append(span)
         delta = TraceDelta(started, started + 0.004, "api", "Hello", "GET", "/hello", 200, spans=len(spans))
         batch.traces[trace_id] = delta
 

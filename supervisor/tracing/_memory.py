@@ -100,9 +100,10 @@ class MemoryTraceStore:
             trace.open += delta.open
             trace.failures += delta.failures
             trace.span_count += delta.spans
-        for span in batch.spans:
+        for recorded in batch.spans:
+            span = copy.deepcopy(recorded.to_json())
             trace = self._trace(span["traceId"], span["startedAt"] / 1000)
-            trace.spans[span["spanId"]] = copy.deepcopy(span)
+            trace.spans[span["spanId"]] = span
         for operation in batch.operations:
             trace = self._trace(operation["traceId"], operation["time"] / 1000)
             trace.operations.append(copy.deepcopy(operation))

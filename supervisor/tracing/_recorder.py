@@ -531,7 +531,7 @@ class Recorder:
             events = self._events
             # exported now: what is recorded under them later goes to the store only
             ended = [(span, events.pop(span.span_id, [])) for span in spans if span.ended_at is not None]
-        batch = Batch(buffer.traces, [span.to_json() for span in spans], buffer.operations, buffer.logs)
+        batch = Batch(buffer.traces, list(spans), buffer.operations, buffer.logs)
         return batch, ended
 
     def _prune_due(self) -> bool:

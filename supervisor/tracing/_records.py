@@ -117,10 +117,12 @@ class TraceDelta:
 
 @dataclass(slots=True)
 class Batch:
-    """Records to write in one go; spans are snapshots (``Span.to_json``) taken when the batch was cut."""
+    """Records to write in one go. Spans are the recorder's own objects, which go on changing (a span
+    running at the cut ends later): a store reads them before its ``write`` first awaits, or copies
+    them (``Span.to_json``); what changed after that comes again in a later batch."""
 
     traces: dict[str, TraceDelta] = field(default_factory=dict)
-    spans: list[JsonObject] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
     operations: list[JsonObject] = field(default_factory=list)
     logs: list[JsonObject] = field(default_factory=list)
 

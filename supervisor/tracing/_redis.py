@@ -396,7 +396,8 @@ class RedisTraceStore:
             args += [trace_id, repr(d.started_at), repr(d.updated_at), d.kind or "", d.name or "",
                      d.method or "", d.path or "", "" if d.status_code is None else d.status_code,
                      d.open, d.failures, d.spans]  # fmt: skip
-        for span in batch.spans:
+        for recorded in batch.spans:
+            span = recorded.to_json()
             args += [span["traceId"], span["spanId"], span["step"], span["language"] or "",
                      repr(span["startedAt"]), span["status"], _encode(span)]  # fmt: skip
         for op in batch.operations:

@@ -32,6 +32,7 @@ from ._records import (
     LogQuery,
     Pruned,
     Retention,
+    Span,
     TracePage,
     TraceQuery,
     entry_of,
@@ -93,7 +94,6 @@ _SPAN_FIELDS = (
     "statusCode",
     "error",
 )
-_SPAN_COLUMNS = frozenset(("traceId", "spanId", "step", "language", "status"))
 _SPAN_DATA = "span_id, step, language, status, data"
 _TRACE_COLUMNS = (
     "seq, trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans"
@@ -162,24 +162,7 @@ class SqliteTraceStore:
             )
             for trace_id, d in batch.traces.items()
         ]
-        spans = [
-            (
-                span["traceId"],
-                span["spanId"],
-                span["step"],
-                span["language"],
-                span["startedAt"] / 1000,
-                span["status"],
-                _encode(
-                    {
-                        key: value
-                        for key, value in span.items()
-                        if value is not None and key not in _SPAN_COLUMNS
-                    }
-                ),
-            )
-            for span in batch.spans
-        ]
+        spans = [_span_row(span) for span in batch.spans]
         operations = [(op["traceId"], op["id"], _encode(op)) for op in batch.operations]
         logs = [
             (
@@ -347,6 +330,40 @@ def _insert(
         chunk = rows[start : start + per_statement]
         values = ", ".join([row_sql] * len(chunk))
         conn.execute(head + values + tail, [value for row in chunk for value in row])
+
+
+def _span_row(span: Span) -> tuple[Any, ...]:
+    """A span's row: its columns, and a blob of its other fields that are not null (most are, for most
+    spans: a third less to write, and to prune again), as ``Span.to_json`` names them."""
+    data: JsonObject = {"type": span.kind, "file": span.file, "attempt": span.attempt}
+    if span.parent_span_id is not None:
+        data["parentSpanId"] = span.parent_span_id
+    if span.topic is not None:
+        data["topic"] = span.topic
+    if span.delivery_id is not None:
+        data["deliveryId"] = span.delivery_id
+    if span.runner is not None:
+        data["runner"] = span.runner
+    if span.pid is not None:
+        data["pid"] = span.pid
+    data["startedAt"] = span.started_at * 1000
+    ended = span.ended_at
+    if ended is not None:
+        data["endedAt"] = ended * 1000
+        data["durationMs"] = (ended - span.started_at) * 1000
+    if span.status_code is not None:
+        data["statusCode"] = span.status_code
+    if span.error is not None:
+        data["error"] = span.error
+    return (
+        span.trace_id,
+        span.span_id,
+        span.step,
+        span.language,
+        span.started_at,
+        span.status,
+        _encode(data),
+    )
 
 
 def _span(trace_id: str, row: tuple[Any, ...]) -> JsonObject:
