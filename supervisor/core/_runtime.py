@@ -136,7 +136,8 @@ class Runtime:
     async def start(self) -> None:
         settings = self.settings
         config = settings.config
-        if "sqlite" in config.embedded_adapters():
+        # traces kept in SQLite have a file of their own (traces.db): motia.db only for the others
+        if "sqlite" in config.embedded_adapters(tracing=False):
             self._database = await SqliteDatabase.open(settings.data_dir / "motia.db")
         if config.uses_redis and config.redis.url is not None:
             # RedisUnavailable (unreachable, refused, too old) says where and why
