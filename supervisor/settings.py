@@ -181,7 +181,8 @@ class ProjectConfig(_Model):
         return "sqlite" if "sqlite" in self.embedded_adapters(tracing=False) else "memory"
 
     def embedded_adapters(self, tracing: bool = True) -> set[Adapter]:
-        """The adapters the stores use (``sqlite`` among them: ``.motia/motia.db`` is needed)."""
+        """The adapters the stores use (``sqlite`` among them: ``.motia/`` is used; ``.motia/motia.db``
+        when it is among those of ``tracing=False``, the stores but traces)."""
         adapters: set[Adapter] = {self.state.adapter, self.streams.adapter, self.events.adapter}
         trace_adapter = self.trace_adapter if tracing else None
         if trace_adapter is not None:

@@ -187,6 +187,29 @@ def test_memory_adapter_keeps_nothing_on_disk(tmp_path: Path) -> None:
     assert not (tmp_path / ".motia").exists()
 
 
+def test_traces_alone_on_sqlite_keep_their_file_and_create_no_motia_db(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/ping.step.ts": """
+                export const config = { type: 'api', name: 'Ping', path: '/ping', method: 'GET', emits: [] }
+                export const handler = async () => ({ status: 200, body: { ok: true } })
+            """,
+        },
+        {
+            "state": {"adapter": "memory"},
+            "streams": {"adapter": "memory"},
+            "events": {"adapter": "memory"},
+            "tracing": {"adapter": "sqlite"},
+        },
+    )
+    with MotiaServer(tmp_path, mode="start") as server:
+        trace_id = server.client.get("/ping").headers["x-trace-id"]
+        eventually(lambda: server.client.get(f"/__motia/traces/{trace_id}").status_code == 200)
+    assert (tmp_path / ".motia" / "traces.db").exists()
+    assert not (tmp_path / ".motia" / "motia.db").exists()
+
+
 def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
     """Ctrl-C signals the whole foreground process group; runners must not die before the supervisor."""
     import os

@@ -4,12 +4,14 @@ Motia; runner stderr is an error."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from supervisor.logs import level_name, log_event
 from tests.conftest import LANGUAGES
 from tests.support.project import step_path, write_project
 from tests.support.server import MotiaServer, eventually
@@ -113,3 +115,17 @@ def test_log_level_hides_what_is_below_it(warn_server: MotiaServer, lang: str) -
     records = _records(warn_server, lang, {f"warn from {lang}", f"error from {lang}"})
     assert f"info from {lang}" not in records and f"debug from {lang}" not in records
     assert not [r for r in warn_server.json_logs() if r["level"] in ("info", "debug")]
+
+
+@pytest.mark.parametrize("sent", ["critical", "fatal"])
+def test_a_runners_critical_or_fatal_line_is_recorded_as_critical_not_info(
+    sent: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Our runners send error for these; another runner's keeps its severity (it ranks as error in
+    the trace stores' level filters: test_trace_store_contract)."""
+    logger = logging.getLogger("motia.test.levels")
+    caplog.set_level(logging.ERROR, logger=logger.name)
+    log_event(logger, sent, "disk full", step="Create")
+    assert [(level_name(record), record.getMessage()) for record in caplog.records] == [
+        ("critical", "disk full")
+    ]

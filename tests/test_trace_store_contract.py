@@ -267,13 +267,21 @@ async def test_logs_filter_and_page_back_and_forward(store: TraceStore) -> None:
 async def test_a_level_no_store_knows_reads_as_info_in_every_store_and_in_live_filters(
     store: TraceStore,
 ) -> None:
-    # logging.CRITICAL records as "critical" (supervisor.logs.level_name): one rule for all (tracing/_query.py)
-    lines = [log_line(T0, "disk full", level="critical"), log_line(T0 + 1, "retrying", level="warn")]
+    """Critical (logging.CRITICAL records as "critical": supervisor.logs.level_name) and fatal rank as
+    error; a level none knows reads as info. One rule for all (tracing/_query.py)."""
+    lines = [
+        log_line(T0, "disk full", level="critical"),
+        log_line(T0 + 1, "retrying", level="warn"),
+        log_line(T0 + 2, "noted", level="notice"),
+        log_line(T0 + 3, "gave up", level="fatal"),
+        log_line(T0 + 4, "failed", level="error"),
+    ]
     await store.write(Batch(logs=lines))
     for level, shown in [
-        ("debug", ["retrying", "disk full"]),
-        ("info", ["retrying", "disk full"]),
-        ("warn", ["retrying"]),
+        ("debug", ["failed", "gave up", "noted", "retrying", "disk full"]),
+        ("info", ["failed", "gave up", "noted", "retrying", "disk full"]),
+        ("warn", ["failed", "gave up", "retrying", "disk full"]),
+        ("error", ["failed", "gave up", "disk full"]),
     ]:
         query = LogQuery(level=level)
         assert [line["message"] for line in (await store.logs(query)).logs] == shown, level

@@ -10,8 +10,10 @@ import asyncio
 import functools
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -67,6 +69,7 @@ from supervisor.tracing import (
     Retention,
     SqliteTraceStore,
     TraceStore,
+    move_earlier_traces,
     otel_exporter,
     otlp_endpoint,
 )
@@ -133,7 +136,8 @@ class Runtime:
     async def start(self) -> None:
         settings = self.settings
         config = settings.config
-        if "sqlite" in config.embedded_adapters():
+        # traces kept in SQLite have a file of their own (traces.db): motia.db only for the others
+        if "sqlite" in config.embedded_adapters(tracing=False):
             self._database = await SqliteDatabase.open(settings.data_dir / "motia.db")
         if config.uses_redis and config.redis.url is not None:
             # RedisUnavailable (unreachable, refused, too old) says where and why
@@ -333,6 +337,7 @@ class Runtime:
         if adapter == "sqlite":
             # a file of its own, written with less durability than motia.db (see SqliteTraceStore)
             store = await SqliteTraceStore.open(settings.data_dir / "traces.db")
+            await self._move_earlier_traces(store.path)
         elif adapter == "redis" and self._redis is not None:
             store = shared = RedisTraceStore(self._redis, settings.config.redis.consumer_timeout_s)
         elif adapter is not None:
@@ -351,6 +356,29 @@ class Runtime:
             shared.listen(recorder.relay)  # the other supervisors' log lines, to this one's followers
         self._trace_store = store
         return recorder
+
+    async def _move_earlier_traces(self, traces_file: Path) -> None:
+        """Traces and logs that versions before ``traces.db`` kept in ``motia.db``, into ``traces.db``."""
+        database = self.settings.data_dir / "motia.db"
+        try:
+            moved = await asyncio.to_thread(move_earlier_traces, database, traces_file)
+        except sqlite3.Error as exc:
+            _logger.warning(
+                "could not move the traces and logs of an earlier version from %s to %s (%s): they stay "
+                "there, the next start tries again",
+                database,
+                traces_file,
+                exc,
+            )
+            return
+        if moved.traces or moved.logs:
+            _logger.info(
+                "moved %d traces and %d log lines of an earlier version from %s to %s",
+                moved.traces,
+                moved.logs,
+                database,
+                traces_file,
+            )
 
     @staticmethod
     async def _close_runners(

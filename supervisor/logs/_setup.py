@@ -12,6 +12,8 @@ LogLevel = Literal["debug", "info", "warn", "error", "critical"]
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 _THRESHOLDS: dict[str, int] = {**_LEVELS, "warning": logging.WARNING, "critical": logging.CRITICAL}
+#: what a runner may send for its most severe records (ours send error): kept as critical, not info
+_MOST_SEVERE = {"critical": logging.CRITICAL, "fatal": logging.CRITICAL}
 
 
 def log_level(debug: bool, environment_value: str | None) -> LogLevel:
@@ -69,7 +71,7 @@ def log_event(
     ``step`` is a step's name, never anything else; ``runner`` names the runner process
     (``node-0``) the record came from, beside its step when it has one.
     """
-    levelno = _LEVELS.get(level, logging.INFO)
+    levelno = _LEVELS.get(level) or _MOST_SEVERE.get(level, logging.INFO)
     if not logger.isEnabledFor(levelno):
         return
     record = logger.makeRecord(

@@ -6,6 +6,7 @@ batches to a ``TraceStore`` (SQLite, memory or Redis), with retention by count a
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` set it also exports the spans to OpenTelemetry.
 """
 
+from supervisor.tracing._earlier import Moved, move_earlier_traces
 from supervisor.tracing._follow import LogFollower
 from supervisor.tracing._memory import MemoryTraceStore
 from supervisor.tracing._otel import OtelUnavailable, otel_exporter, otlp_endpoint
@@ -40,6 +41,7 @@ __all__ = [
     "LogPage",
     "LogQuery",
     "MemoryTraceStore",
+    "Moved",
     "OtelUnavailable",
     "Pruned",
     "Recorder",
@@ -58,6 +60,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "locate",
+    "move_earlier_traces",
     "otel_exporter",
     "otlp_endpoint",
     "parse_traceparent",

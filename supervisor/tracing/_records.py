@@ -24,6 +24,9 @@ SpanStatus = Literal["running", "ok", "error", "lost"]
 SpanKind = Literal["api", "event", "cron"]
 TRACE_STATUSES: tuple[TraceStatus, ...] = ("running", "ok", "error")
 LOG_LEVELS = ("debug", "info", "warn", "error")
+#: levels kept under their own name that rank as another: logging.CRITICAL's (``supervisor.logs``
+#: records it as ``critical``), and what loggers elsewhere call their most severe
+LEVEL_ALIASES = {"critical": "error", "fatal": "error"}
 
 
 def new_span_id() -> str:
@@ -199,7 +202,7 @@ def ascii_lower(text: str) -> str:
 
 def level_rank(level: str) -> int:
     try:
-        return LOG_LEVELS.index(level)
+        return LOG_LEVELS.index(LEVEL_ALIASES.get(level, level))
     except ValueError:
         return 1  # an unknown level reads as info
 

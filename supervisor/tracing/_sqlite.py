@@ -26,6 +26,7 @@ from supervisor.storage import JsonObject, SqliteDatabase, decode_json
 
 from ._query import Predicate, log_page, log_predicates, one_trace, trace_page, trace_predicates
 from ._records import (
+    LEVEL_ALIASES,
     LOG_LEVELS,
     Batch,
     LogPage,
@@ -390,11 +391,12 @@ def _conditions(
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:
     """The levels shown: those at least as severe, and one not known when info is (it reads as info)."""
-    shown = [name for name in LOG_LEVELS if level_rank(name) >= level_rank(level)]
+    known = (*LOG_LEVELS, *LEVEL_ALIASES)
+    shown = [name for name in known if level_rank(name) >= level_rank(level)]
     condition = f"level IN ({', '.join('?' for _ in shown)})"
     if level_rank("info") >= level_rank(level):
-        condition += f" OR level NOT IN ({', '.join('?' for _ in LOG_LEVELS)})"
-        return condition, [*shown, *LOG_LEVELS]
+        condition += f" OR level NOT IN ({', '.join('?' for _ in known)})"
+        return condition, [*shown, *known]
     return condition, shown
 
 
