@@ -191,3 +191,19 @@ async def test_a_traces_file_of_the_schema_before_trace_numbers_keeps_its_traces
         assert by_step.traces[0]["steps"] == [{"name": "A", "language": "typescript"}]
     finally:
         await store.close()
+
+
+async def test_a_span_whose_trace_has_no_row_yet_gets_one_in_the_sqlite_store(tmp_path: Path) -> None:
+    """Spans and operations are keyed by their trace's number: one whose trace is not in the batch
+    (nor already stored) gets an empty trace row rather than failing the batch it is in."""
+    span = Span("lone", "s1", "Late", "event", "python", "steps/late_step.py", 1_800_000_000.0)
+    span.ended_at, span.status = 1_800_000_000.2, "ok"
+    operation: JsonObject = {"id": 1, "type": "state", "traceId": "op-only", "time": 1_800_000_001_000.0}
+    store = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        await store.write(Batch(spans=[span], operations=[operation]))
+        lone, op_only = await store.trace("lone"), await store.trace("op-only")
+        assert lone is not None and [s["spanId"] for s in lone["spans"]] == ["s1"]
+        assert op_only is not None and [e["id"] for e in op_only["events"]] == [1]
+    finally:
+        await store.close()
