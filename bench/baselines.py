@@ -11,13 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 BARE_APP = """
-import asyncio
-import logging
-import sys
-
 import orjson
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 from quart import Quart, Response
 
 app = Quart("bare")
@@ -26,20 +20,6 @@ app = Quart("bare")
 @app.route("/hello", methods=["GET"])
 async def hello():
     return Response(orjson.dumps({"ok": True}), status=200, content_type="application/json")
-
-
-async def main():
-    # The same hypercorn settings as supervisor/cli/_hypercorn.py: one worker (in-process serve),
-    # no access log, keep-alive 75 s.
-    config = Config()
-    config.bind = [f"127.0.0.1:{sys.argv[1]}"]
-    config.accesslog = None
-    config.errorlog = logging.getLogger("bare.http")
-    config.keep_alive_timeout = 75
-    await serve(app, config)
-
-
-asyncio.run(main())
 """
 
 # Not a target: the server's own share. The same answer from a raw ASGI callable, no framework.
@@ -64,7 +44,9 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": BODY})
 """
 
-ASGI_ON_HYPERCORN = """
+# The same hypercorn settings as supervisor/cli/_hypercorn.py: one worker (in-process serve), no access log,
+# keep-alive 75 s. The app comes from the module named by MODULE.
+ON_HYPERCORN = """
 import asyncio
 import logging
 import sys
@@ -72,7 +54,7 @@ import sys
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from asgi_app import app
+from MODULE import app
 
 
 async def main():
@@ -108,9 +90,11 @@ ASGI_SERVERS = ("hypercorn", "uvicorn", "granian")
 
 
 def write_baselines(workdir: Path) -> None:
-    (workdir / "bare.py").write_text(BARE_APP, encoding="utf-8")
+    """``bare.py PORT`` (quart on hypercorn) and the ASGI callable's scripts, for :func:`asgi_argv`."""
+    (workdir / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
+    (workdir / "bare.py").write_text(ON_HYPERCORN.replace("MODULE", "bare_app"), encoding="utf-8")
     (workdir / "asgi_app.py").write_text(ASGI_APP, encoding="utf-8")
-    (workdir / "asgi_hypercorn.py").write_text(ASGI_ON_HYPERCORN, encoding="utf-8")
+    (workdir / "asgi_hypercorn.py").write_text(ON_HYPERCORN.replace("MODULE", "asgi_app"), encoding="utf-8")
     (workdir / "asgi_uvicorn.py").write_text(ASGI_ON_UVICORN, encoding="utf-8")
 
 

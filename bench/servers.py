@@ -46,6 +46,14 @@ def extract(ref: str, into: Path) -> Path:
     return into
 
 
+def codes_under_test(baseline_ref: str | None, workdir: Path) -> dict[str, Path | None]:
+    """``{"old": <baseline_ref's code>, "new": None}`` (None: this checkout), or only "new" without a ref:
+    what an A/B against a git ref passes to :func:`motia` as ``code``, round after round."""
+    if not baseline_ref:
+        return {"new": None}
+    return {"old": extract(baseline_ref, workdir / "baseline"), "new": None}
+
+
 @dataclass
 class Server:
     """A server process we started; stdout is pumped by a thread, ``bench-start`` log lines are indexed."""
