@@ -26,7 +26,7 @@ from emit_bench import bench_emit
 from machine_hops import echo_server
 from pet_bench import bench_pets
 from projects import write_bench_project
-from servers import extract, motia
+from servers import codes_under_test, motia
 
 
 def pets(code: Path | None, workdir: Path, samples: int, gap: float) -> dict[str, dict[str, float]]:
@@ -37,6 +37,7 @@ def pets(code: Path | None, workdir: Path, samples: int, gap: float) -> dict[str
             "post_p50_ms": row["post_p50_ms"],
             "echo_p50_ms": row["echo"]["p50_ms"],
             "chain_p50_ms": row["chain"]["p50_ms"],
+            "chain_work_p50_ms": row["chain_work"]["p50_ms"],
             "wakeups": row["critical_path"]["wakeups"],
         }
         for lang, row in result.items()
@@ -72,9 +73,7 @@ def main() -> int:
     load_before = os.getloadavg()
     results: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="motia-hops-") as tmp, echo_server(Path(tmp)) as echo:
-        codes: dict[str, Path | None] = {"new": None}
-        if args.baseline_ref:
-            codes = {"old": extract(args.baseline_ref, Path(tmp) / "baseline"), **codes}
+        codes = codes_under_test(args.baseline_ref, Path(tmp))
         names = list(codes)
         for index in range(args.rounds):
             for name in names if index % 2 == 0 else names[::-1]:

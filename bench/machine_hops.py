@@ -38,18 +38,34 @@ from competitors import ensure_env
 from load import percentile
 from servers import Server, free_port, running
 
-# One link of the chain: wake on a byte from the previous process, pass it on.
-LINK = "import os\nwhile True:\n    b = os.read(0, 64)\n    if not b:\n        break\n    os.write(1, b)\n"
+# One link of the chain: wake on a byte from the previous process, work (spin) WORK_NS, pass it on.
+LINK = """
+import os, time
+work = int(os.environ["WORK_NS"])
+while True:
+    b = os.read(0, 64)
+    if not b:
+        break
+    if work:
+        until = time.perf_counter_ns() + work
+        while time.perf_counter_ns() < until:
+            pass
+    os.write(1, b)
+"""
 
 
 class HopChain:
     """``hops - 1`` processes in a line of pipes: a byte from us through all of them back to us is
-    ``hops`` pipe writes, each waking a process (the last one wakes us)."""
+    ``hops`` pipe writes, each waking a process (the last one wakes us). With ``work_us``, each process
+    spins that long before passing the byte on, as the flow's processes work between their hops (and
+    the CPU the next one waits on may go idle meanwhile)."""
 
-    def __init__(self, hops: int) -> None:
+    def __init__(self, hops: int, work_us: float = 0.0) -> None:
         if hops < 2:
             raise ValueError("a chain needs at least 2 hops (one process and back)")
         self.hops = hops
+        self.work_us = work_us
+        env = {**os.environ, "WORK_NS": str(int(work_us * 1000))}
         self.links: list[subprocess.Popen[bytes]] = []
         previous: int | None = None
         for _ in range(hops - 1):
@@ -57,6 +73,7 @@ class HopChain:
                 [sys.executable, "-c", LINK],
                 stdin=subprocess.PIPE if previous is None else previous,
                 stdout=subprocess.PIPE,
+                env=env,
             )
             if previous is not None:
                 os.close(previous)  # the link holds it now
@@ -90,8 +107,8 @@ class HopChain:
 
 
 @contextlib.contextmanager
-def hop_chain(hops: int) -> Iterator[HopChain]:
-    chain = HopChain(hops)
+def hop_chain(hops: int, work_us: float = 0.0) -> Iterator[HopChain]:
+    chain = HopChain(hops, work_us)
     try:
         yield chain
     finally:
@@ -106,6 +123,7 @@ def chain_pattern(chain: HopChain, samples: int, gap: float) -> dict[str, float]
     p50 = percentile(times, 0.5)
     return {
         "hops": chain.hops,
+        "work_us": chain.work_us,
         "p50_ms": p50,
         "per_hop_ms": p50 / chain.hops,
         "p90_ms": percentile(times, 0.9),
@@ -255,6 +273,7 @@ def main() -> int:
     parser.add_argument("--hops", type=int, default=30)
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--gaps", default="0,0.01,0.05,0.5")
+    parser.add_argument("--work-us", type=float, default=300.0, help="work per hop of the second chain")
     args = parser.parse_args()
     gaps = [float(g) for g in args.gaps.split(",")]
     print(f"load average {os.getloadavg()[0]:.2f}")
@@ -262,15 +281,20 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="motia-hops-") as tmp,
         echo_server(Path(tmp)) as echo,
         hop_chain(args.hops) as chain,
+        hop_chain(args.hops, args.work_us) as working,
     ):
         for gap in gaps:
             pets = echo_pet_pattern(echo.port, args.samples, gap)
             emit = echo_emit_pattern(echo.port, args.samples, gap)
             hops = chain_pattern(chain, args.samples, gap)
+            busy = chain_pattern(working, args.samples, gap)
+            spun = (args.hops - 1) * args.work_us / 1000  # ms of work in the working chain
             print(
                 f"gap {gap * 1000:5.0f} ms: echo POST+GET p50 {pets['p50_ms']:6.2f} ms, "
                 f"echo POST p50 {emit['p50_ms']:6.2f} ms, chain of {hops['hops']} hops p50 "
-                f"{hops['p50_ms']:6.2f} ms ({hops['per_hop_ms'] * 1000:4.0f} us/hop)",
+                f"{hops['p50_ms']:6.2f} ms ({hops['per_hop_ms'] * 1000:4.0f} us/hop); with "
+                f"{args.work_us:g} us of work per hop {busy['p50_ms']:6.2f} ms "
+                f"({(busy['p50_ms'] - spun) / args.hops * 1000:4.0f} us/hop above the work)",
                 flush=True,
             )
     print(f"load average {os.getloadavg()[0]:.2f}")

@@ -33,6 +33,9 @@ NO_OPENAI = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": "", "OPENAI_MODEL": ""}
 #: a pet's critical path in wake-ups when its trace cannot be read (what the traces of all three languages
 #: show: 12 awaited context calls, bench/machine_hops.py's critical_path)
 PET_WAKEUPS = 40
+#: work per wake-up of the second chain: about what the flow does between two of its hops (pets back to back
+#: take 12-20 ms for 40 wake-ups on a quiet machine)
+PET_WORK_US = 300.0
 
 
 def write_pet_project(root: Path) -> Path:
@@ -100,7 +103,8 @@ def bench_pets(
     """Per language: ``samples`` pets one at a time, ``gap`` s of sleep after each. With ``machine``,
     right after each language's pets and with the same gap: the bare echo answering the same requests
     and a chain of as many process wake-ups as one pet's traced critical path (bench/machine_hops.py),
-    so the flow reads against what the machine alone costs for it, in the same run."""
+    so the flow reads against what the machine alone costs for it, in the same run; and the same chain
+    with ``PET_WORK_US`` of work (spinning) per hop, as the flow works between its hops."""
     project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
     out: dict[str, Any] = {}
     with contextlib.ExitStack() as stack:
@@ -141,8 +145,11 @@ def bench_pets(
                 row["echo"] = echo_pet_pattern(echo.port, samples, gap)
                 with hop_chain(path["wakeups"]) as chain:
                     row["chain"] = chain_pattern(chain, samples, gap)
+                with hop_chain(path["wakeups"], PET_WORK_US) as chain:
+                    row["chain_work"] = chain_pattern(chain, samples, gap)
                 row["x_echo"] = row["p50_ms"] / row["echo"]["p50_ms"]
                 row["x_chain"] = row["p50_ms"] / row["chain"]["p50_ms"]
+                row["x_chain_work"] = row["p50_ms"] / row["chain_work"]["p50_ms"]
             out[lang] = row
     return out
 
@@ -166,7 +173,8 @@ def print_rows(label: str, result: dict[str, Any]) -> None:
         if "echo" in row:
             line += (
                 f" | echo POST+GET {row['echo']['p50_ms']:5.2f} ms (x{row['x_echo']:.1f}),"
-                f" chain of {row['chain']['hops']} {row['chain']['p50_ms']:5.2f} ms (x{row['x_chain']:.1f})"
+                f" chain of {row['chain']['hops']} {row['chain']['p50_ms']:5.2f} ms (x{row['x_chain']:.1f}),"
+                f" with work {row['chain_work']['p50_ms']:5.2f} ms (x{row['x_chain_work']:.1f})"
             )
         print(line, flush=True)
 
@@ -205,15 +213,18 @@ def main() -> int:
                 "post_p50_ms": statistics.median(r["post_p50_ms"] for r in rows),
                 "echo_p50_ms": statistics.median(r["echo"]["p50_ms"] for r in rows),
                 "chain_p50_ms": statistics.median(r["chain"]["p50_ms"] for r in rows),
+                "chain_work_p50_ms": statistics.median(r["chain_work"]["p50_ms"] for r in rows),
                 "wakeups": statistics.median(r["critical_path"]["wakeups"] for r in rows),
                 "x_echo": statistics.median(r["x_echo"] for r in rows),
                 "x_chain": statistics.median(r["x_chain"] for r in rows),
+                "x_chain_work": statistics.median(r["x_chain_work"] for r in rows),
             }
             row = summary[label][lang]
             print(
                 f"{label:20} {lang}: pet p50 {row['p50_ms']:6.2f} ms, echo {row['echo_p50_ms']:5.2f} ms "
                 f"(x{row['x_echo']:.1f}), chain of {row['wakeups']:.0f} {row['chain_p50_ms']:5.2f} ms "
-                f"(x{row['x_chain']:.1f})"
+                f"(x{row['x_chain']:.1f}), with {PET_WORK_US:g} us of work per hop "
+                f"{row['chain_work_p50_ms']:5.2f} ms (x{row['x_chain_work']:.1f})"
             )
     if args.json:
         record = {"load_before": load_before, "load_after": load_after, "summary": summary, "raw": raw}

@@ -178,11 +178,13 @@ def print_report(results: dict[str, Any]) -> None:
         print(
             f"  {'lang':<6}{'n':>5}{'p50 ms':>9}{'p90 ms':>9}{'min ms':>9}{'POST p50':>10}{'GET rtt p50':>13}"
             f"{'wake-ups':>10}{'echo p50':>10}{'x echo':>8}{'chain p50':>11}{'x chain':>9}"
+            f"{'+work p50':>11}{'x +work':>9}"
         )
         for lang, row in results[key].items():
             machine_cols = (
                 f"{row['critical_path']['wakeups']:10d}{row['echo']['p50_ms']:10.2f}{row['x_echo']:8.1f}"
                 f"{row['chain']['p50_ms']:11.2f}{row['x_chain']:9.1f}"
+                f"{row['chain_work']['p50_ms']:11.2f}{row['x_chain_work']:9.1f}"
                 if "echo" in row
                 else ""
             )
@@ -220,7 +222,8 @@ def print_report(results: dict[str, Any]) -> None:
     )
     print(
         "  echo / chain: the machine's own cost of the same request pattern (the bare ASGI callable on"
-        " uvicorn; a chain of as many process wake-ups as the flow's critical path), bench/machine_hops.py."
+        " uvicorn; a chain of as many process wake-ups as the flow's critical path; +work: the same"
+        " chain with 300 us of work per hop), bench/machine_hops.py."
     )
     print("\ntargets:")
     for name, verdict in results["verdicts"].items():
