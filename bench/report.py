@@ -156,6 +156,7 @@ def print_report(results: dict[str, Any]) -> None:
         print(
             f"  {'lang':<6}{'n':>5}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'min ms':>9}{'emit 200 p50':>14}"
             f"{'echo p50':>10}{'x echo':>8}{'chain p50':>11}{'x chain':>9}"
+            f"{'median: queued, span, handler':>31}"
         )
         for lang, row in table.items():
             machine_cols = (
@@ -164,9 +165,11 @@ def print_report(results: dict[str, Any]) -> None:
                 if "echo" in row
                 else ""
             )
+            path = row.get("path", {})
+            way = ", ".join(f"{path[k]:.2f}" for k in ("queued_ms", "span_ms", "handler_ms") if k in path)
             print(
                 f"  {lang:<6}{row['samples']:5d}{row['p50_ms']:9.2f}{row['p90_ms']:9.2f}{row['p99_ms']:9.2f}"
-                f"{row['min_ms']:9.2f}{row['emit_response_p50_ms']:14.2f}{machine_cols}"
+                f"{row['min_ms']:9.2f}{row['emit_response_p50_ms']:14.2f}{machine_cols}{way:>31}"
             )
     for key, how in (("pets", "50 ms apart"), ("pets_back_to_back", "back to back")):
         if not results.get(key):
