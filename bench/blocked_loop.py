@@ -29,9 +29,7 @@ import concurrent.futures
 import contextlib
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,9 +47,8 @@ sys.path.insert(0, str(BENCH))
 
 from http_bench import cpu_seconds  # noqa: E402
 from load import percentile, run_wrk  # noqa: E402
-from queue_backlog import extract  # noqa: E402
 from report import machine  # noqa: E402
-from servers import free_port  # noqa: E402
+from servers import extract, motia  # noqa: E402
 
 BLOCK = """
 import time
@@ -127,35 +124,9 @@ def make_project(root: Path, option: str, block_seconds: float) -> Path:
 
 
 @contextlib.contextmanager
-def server(code: Path, project: Path) -> Iterator[tuple[psutil.Process, str]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "supervisor", "start", "--project", str(project), "-p", str(port)],
-        cwd=code,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"motia start exited with {proc.returncode}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/fast", timeout=1) as answer:
-                if answer.status == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise TimeoutError("motia start did not become ready")
-            time.sleep(0.05)
-        yield psutil.Process(proc.pid), url
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+def server(code: Path | None, project: Path) -> Iterator[tuple[psutil.Process, str]]:
+    with motia(project, code=code, ready="/fast", timeout=120, interval=0.05, stop_timeout=60) as started:
+        yield psutil.Process(started.proc.pid), f"http://127.0.0.1:{started.port}"
 
 
 def request(url: str, method: str = "GET", timeout: float = 60) -> tuple[int, float]:
@@ -203,7 +174,7 @@ def runners_rss_mb(supervisor: psutil.Process) -> float:
     return total / (1024 * 1024)
 
 
-def measure(code: Path, root: Path, option: str, block: float, duration: float) -> dict[str, Any]:
+def measure(code: Path | None, root: Path, option: str, block: float, duration: float) -> dict[str, Any]:
     project = make_project(root, option, block)
     with server(code, project) as (supervisor, url):
         runners = supervisor.children(recursive=True)
@@ -244,7 +215,7 @@ def main() -> int:
         for round_ in range(args.rounds):
             order = options[round_ % len(options) :] + options[: round_ % len(options)]
             for option in order:
-                code = old if option == "old" and old is not None else REPO
+                code = old if option == "old" and old is not None else None
                 entry = measure(code, work / f"run-{next(runs)}", option, args.block, args.duration)
                 entry["load_avg"] = os.getloadavg()[0]
                 results["runs"].setdefault(option, []).append(entry)

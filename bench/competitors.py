@@ -17,7 +17,8 @@ from collections.abc import Callable
 from constants import BENCH
 
 ENV = BENCH / ".env"
-PY_REQUIREMENTS = ("fastapi==0.165.0", "uvicorn[standard]==0.54.0")  # standard: uvloop + httptools
+# standard: uvloop + httptools. granian: measured against uvicorn on the bare ASGI app (bench/baselines.py).
+PY_REQUIREMENTS = ("fastapi==0.165.0", "uvicorn[standard]==0.54.0", "granian==2.8.7")
 NODE_PACKAGES = {"express": "5.3.0"}
 
 FASTAPI_APP = """
@@ -60,7 +61,7 @@ def ensure_env(log: Callable[[str], None] = print) -> dict[str, str]:
     python = ENV / "venv" / "bin" / "python"
     node_dir = ENV / "node"
     if not (stamp_file.exists() and stamp_file.read_text() == _stamp()):
-        log(f"[setup] bench-only environment in {ENV} (fastapi, uvicorn[standard], express)")
+        log(f"[setup] bench-only environment in {ENV} (fastapi, uvicorn[standard], granian, express)")
         shutil.rmtree(ENV, ignore_errors=True)
         ENV.mkdir(parents=True)
         subprocess.run([sys.executable, "-m", "venv", str(ENV / "venv")], check=True)
@@ -92,7 +93,7 @@ def ensure_env(log: Callable[[str], None] = print) -> dict[str, str]:
 def versions(env: dict[str, str]) -> dict[str, str]:
     code = (
         "import importlib.metadata as m, json;"
-        "names = ('fastapi', 'uvicorn', 'uvloop', 'httptools', 'starlette');"
+        "names = ('fastapi', 'uvicorn', 'uvloop', 'httptools', 'starlette', 'granian');"
         "print(json.dumps({p: m.version(p) for p in names}))"
     )
     out: dict[str, str] = json.loads(

@@ -10,7 +10,7 @@ sending one request, reading the response and closing. Reported for the supervis
 (not its runners): RSS before the churn, right after it and 5 s later; its open file descriptors and
 the connections its clients closed that it still holds (CLOSE_WAIT) right after; and connections per
 second. Rounds alternate old and new; the baseline runs from a ``git archive`` with the same
-interpreter and node_modules (as in queue_backlog.py).
+interpreter and node_modules (servers.extract).
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from queue_backlog import extract, rss_mb, server  # noqa: E402
+from queue_backlog import rss_mb, server  # noqa: E402
 from report import machine  # noqa: E402
+from servers import codes_under_test  # noqa: E402
 
 STEP = """
 config = {"type": "api", "name": "Ping", "path": "/ping", "method": "GET", "emits": []}
@@ -85,7 +86,7 @@ def held(process: psutil.Process) -> tuple[int, int]:
     return process.num_fds(), waiting
 
 
-def measure(code: Path, root: Path, connections: int, clients: int) -> dict[str, Any]:
+def measure(code: Path | None, root: Path, connections: int, clients: int) -> dict[str, Any]:
     project = make_project(root)
     with server(code, project) as (proc, port, _ready_s):
         supervisor = psutil.Process(proc.pid)
@@ -125,9 +126,7 @@ def main() -> int:
     results: dict[str, Any] = {"machine": machine(), "runs": {}}
     with tempfile.TemporaryDirectory(prefix="motia-churn-") as tmp:
         work = Path(tmp)
-        codes = {"new": REPO}
-        if args.baseline_ref:
-            codes["old"] = extract(args.baseline_ref, work / "baseline")
+        codes = codes_under_test(args.baseline_ref, work)
         for round_ in range(args.rounds):
             order = list(codes) if round_ % 2 == 0 else list(reversed(codes))
             for name in order:

@@ -34,47 +34,37 @@ import psutil
 from constants import LANGS, REPO
 from load import percentile
 from projects import _render, _write_step
-from queue_backlog import extract
-from servers import Server, free_port, motia_argv, running
+from servers import Server, codes_under_test, motia
 
 OPS = ("none", "state.get", "state.set", "emit")
 
+# The TypeScript and JavaScript steps are one source: the handler's body, with the module syntax and
+# the parameter types of each around it.
+NODE_CALLS = """
+{head}
+  const op = String(req.queryParams.op ?? 'none')
+  const n = Number(req.queryParams.n ?? 0)
+  const started = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) {
+    if (op === 'state.get') await state.get('cc', 'k')
+    else if (op === 'state.set') await state.set('cc', 'k', { i })
+    else if (op === 'emit') await emit({ topic: 'cc.{lang}', data: { i } })
+  }
+  const ns = Number(process.hrtime.bigint() - started)
+  return { status: 200, body: { ns } }
+}
+{tail}"""
+NODE_CONFIG = "{ type: 'api', name: '{name}', path: '/cc/{lang}', method: 'GET', emits: ['cc.{lang}'] }"
+
 CALL_STEP = {
-    "ts": """
-        export const config = {
-          type: 'api', name: '{name}', path: '/cc/{lang}', method: 'GET', emits: ['cc.{lang}'],
-        }
-        export const handler = async (req: any, { state, emit }: any) => {
-          const op = String(req.queryParams.op ?? 'none')
-          const n = Number(req.queryParams.n ?? 0)
-          const started = process.hrtime.bigint()
-          for (let i = 0; i < n; i++) {
-            if (op === 'state.get') await state.get('cc', 'k')
-            else if (op === 'state.set') await state.set('cc', 'k', { i })
-            else if (op === 'emit') await emit({ topic: 'cc.{lang}', data: { i } })
-          }
-          const ns = Number(process.hrtime.bigint() - started)
-          return { status: 200, body: { ns } }
-        }
-    """,
-    "js": """
-        const config = {
-          type: 'api', name: '{name}', path: '/cc/{lang}', method: 'GET', emits: ['cc.{lang}'],
-        }
-        const handler = async (req, { state, emit }) => {
-          const op = String(req.queryParams.op ?? 'none')
-          const n = Number(req.queryParams.n ?? 0)
-          const started = process.hrtime.bigint()
-          for (let i = 0; i < n; i++) {
-            if (op === 'state.get') await state.get('cc', 'k')
-            else if (op === 'state.set') await state.set('cc', 'k', { i })
-            else if (op === 'emit') await emit({ topic: 'cc.{lang}', data: { i } })
-          }
-          const ns = Number(process.hrtime.bigint() - started)
-          return { status: 200, body: { ns } }
-        }
-        module.exports = { config, handler }
-    """,
+    "ts": NODE_CALLS.replace(
+        "{head}",
+        f"export const config = {NODE_CONFIG}\n"
+        "export const handler = async (req: any, { state, emit }: any) => {",
+    ).replace("{tail}", ""),
+    "js": NODE_CALLS.replace(
+        "{head}", f"const config = {NODE_CONFIG}\nconst handler = async (req, {{ state, emit }}) => {{"
+    ).replace("{tail}", "module.exports = { config, handler }\n"),
     "py": """
         import time
 
@@ -207,15 +197,8 @@ def run_server(
 ) -> dict[str, dict[str, float]]:
     """``motia start`` of this checkout, or of ``code`` (an extracted git ref), on a fresh project."""
     project = write_project(Path(tempfile.mkdtemp(prefix="cc-", dir=workdir)))
-    port = free_port()
-    if code is None:
-        server = Server.spawn("context-calls", motia_argv(project, port), port, env=env)
-    else:
-        argv = [sys.executable, "-m", "supervisor", "start", "--project", str(project), "-p", str(port)]
-        server = Server.spawn("context-calls-baseline", argv, port, env=env, cwd=code)
-    with running([server]):
-        for lang in LANGS:
-            server.wait_ready(f"/cc/{lang}?op=none&n=0")
+    ready = tuple(f"/cc/{lang}?op=none&n=0" for lang in LANGS)
+    with motia(project, code=code, env=env, ready=ready, name="context-calls") as server:
         return measure(server, args.calls, args.requests, args.warmup, args.gap)
 
 
@@ -272,9 +255,7 @@ def main() -> int:
     adapters = [a.strip() for a in args.adapters.split(",") if a.strip()]
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="motia-cc-") as tmp:
-        codes: dict[str, Path | None] = {"new": None}
-        if args.baseline_ref:
-            codes = {"old": extract(args.baseline_ref, Path(tmp) / "baseline"), **codes}
+        codes = codes_under_test(args.baseline_ref, Path(tmp))
         runs = [(code, adapter) for adapter in adapters for code in codes]
         rounds: dict[str, list[dict[str, dict[str, float]]]] = {f"{c}:{a}": [] for c, a in runs}
         for index in range(args.rounds):

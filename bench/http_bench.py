@@ -82,7 +82,7 @@ def bench_http(
             result = measure_http(server, path, connections, duration, load)
             runs[name].append(result)
             log(
-                f"    round {round_index + 1}/{rounds} {name:<5} c={connections:<3} "
+                f"    round {round_index + 1}/{rounds} {name:<14} c={connections:<3} "
                 f"{result['rps']:8.0f} req/s  "
                 f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
                 f"server cpu {result['server_cpu_us_per_req']:5.0f} us/req  "

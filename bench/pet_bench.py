@@ -10,8 +10,11 @@ so it is late by at most one GET (its round trip is reported next to it).
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import http.client
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -22,10 +25,17 @@ from typing import Any
 
 from constants import LANGS, REPO
 from load import percentile
-from servers import Server, free_port, motia_argv, running
+from machine_hops import chain_pattern, critical_path, echo_pet_pattern, echo_server, fetch_trace, hop_chain
+from servers import motia
 
 PROJECT_FILES = ("package.json", "package-lock.json", "tsconfig.json", "types.d.ts", "motia.config.json")
 NO_OPENAI = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": "", "OPENAI_MODEL": ""}
+#: a pet's critical path in wake-ups when its trace cannot be read (what the traces of all three languages
+#: show: 12 awaited context calls, bench/machine_hops.py's critical_path)
+PET_WAKEUPS = 40
+#: work per wake-up of the second chain: about what the flow does between two of its hops (pets back to back
+#: take 12-20 ms for 40 wake-ups on a quiet machine)
+PET_WORK_US = 300.0
 
 
 def write_pet_project(root: Path) -> Path:
@@ -50,13 +60,15 @@ def _request(conn: http.client.HTTPConnection, method: str, path: str, body: Any
 
 def _one_pet(
     post: http.client.HTTPConnection, poll: http.client.HTTPConnection, lang: str, n: int
-) -> dict[str, float]:
+) -> dict[str, Any]:
     body = {"name": f"Bench{n}", "species": "dog", "ageMonths": 24}
     sent = time.monotonic_ns()
-    status, created = _request(post, "POST", f"/{lang}/pets", body)
+    post.request("POST", f"/{lang}/pets", json.dumps(body).encode(), {"content-type": "application/json"})
+    response = post.getresponse()
+    created = json.loads(response.read())
     answered = time.monotonic_ns()
-    if status != 201:
-        raise RuntimeError(f"POST /{lang}/pets answered {status}: {created}")
+    if response.status != 201:
+        raise RuntimeError(f"POST /{lang}/pets answered {response.status}: {created}")
     pet_id = created["petId"] if "petId" in created else created["id"]
     polls, poll_ns = 0, 0
     deadline = time.monotonic() + 10
@@ -75,41 +87,70 @@ def _one_pet(
         "post_ms": (answered - sent) / 1e6,
         "poll_rtt_ms": poll_ns / polls / 1e6,
         "polls": polls,
+        "trace_id": response.getheader("x-trace-id") or "",
     }
 
 
 def bench_pets(
-    workdir: Path, samples: int, warmup: int, gap: float, env: dict[str, str] | None = None
+    workdir: Path,
+    samples: int,
+    warmup: int,
+    gap: float,
+    env: dict[str, str] | None = None,
+    code: Path | None = None,
+    machine: bool = True,
 ) -> dict[str, Any]:
+    """Per language: ``samples`` pets one at a time, ``gap`` s of sleep after each. With ``machine``,
+    right after each language's pets and with the same gap: the bare echo answering the same requests
+    and a chain of as many process wake-ups as one pet's traced critical path (bench/machine_hops.py),
+    so the flow reads against what the machine alone costs for it, in the same run; and the same chain
+    with ``PET_WORK_US`` of work (spinning) per hop, as the flow works between its hops."""
     project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
-    port = free_port()
-    server = Server.spawn("pet-app", motia_argv(project, port), port, env={**NO_OPENAI, **(env or {})})
     out: dict[str, Any] = {}
-    with running([server]):
-        server.wait_ready("/__motia/health")
-        post = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        poll = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            for lang in LANGS:
-                runs = []
-                for n in range(warmup + samples):
-                    result = _one_pet(post, poll, lang, n)
-                    if n >= warmup:
-                        runs.append(result)
-                    time.sleep(gap)  # let the enrichment agent and the stream writes finish
-                visible = [r["visible_ms"] for r in runs]
-                out[lang] = {
-                    "samples": len(runs),
-                    "p50_ms": percentile(visible, 0.50),
-                    "p90_ms": percentile(visible, 0.90),
-                    "min_ms": min(visible),
-                    "post_p50_ms": percentile([r["post_ms"] for r in runs], 0.50),
-                    "poll_rtt_p50_ms": percentile([r["poll_rtt_ms"] for r in runs], 0.50),
-                    "polls_p50": percentile([float(r["polls"]) for r in runs], 0.50),
-                }
-        finally:
-            post.close()
-            poll.close()
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(motia(project, code=code, env={**NO_OPENAI, **(env or {})}, name="pets"))
+        echo = stack.enter_context(echo_server(workdir)) if machine else None
+        post = stack.enter_context(
+            contextlib.closing(http.client.HTTPConnection("127.0.0.1", server.port, 10))
+        )
+        poll = stack.enter_context(
+            contextlib.closing(http.client.HTTPConnection("127.0.0.1", server.port, 10))
+        )
+        for lang in LANGS:
+            runs = []
+            for n in range(warmup + samples):
+                result = _one_pet(post, poll, lang, n)
+                if n >= warmup:
+                    runs.append(result)
+                time.sleep(gap)  # let the enrichment agent and the stream writes finish
+            visible = [r["visible_ms"] for r in runs]
+            row: dict[str, Any] = {
+                "samples": len(runs),
+                "gap_s": gap,
+                "p50_ms": percentile(visible, 0.50),
+                "p90_ms": percentile(visible, 0.90),
+                "min_ms": min(visible),
+                "post_p50_ms": percentile([r["post_ms"] for r in runs], 0.50),
+                "poll_rtt_p50_ms": percentile([r["poll_rtt_ms"] for r in runs], 0.50),
+                "polls_p50": percentile([float(r["polls"]) for r in runs], 0.50),
+            }
+            # the median pet's trace: its critical path in context calls and wake-ups
+            median_run = sorted(runs, key=lambda r: r["visible_ms"])[len(runs) // 2]
+            try:
+                path = critical_path(fetch_trace(poll, median_run["trace_id"]))
+            except (TimeoutError, StopIteration, KeyError):  # tracing off, or code without traces
+                path = {"wakeups": PET_WAKEUPS, "awaited_calls": 0, "to_write_ms": float("nan"), "spans": []}
+            row["critical_path"] = path
+            if echo is not None:
+                row["echo"] = echo_pet_pattern(echo.port, samples, gap)
+                with hop_chain(path["wakeups"]) as chain:
+                    row["chain"] = chain_pattern(chain, samples, gap)
+                with hop_chain(path["wakeups"], PET_WORK_US) as chain:
+                    row["chain_work"] = chain_pattern(chain, samples, gap)
+                row["x_echo"] = row["p50_ms"] / row["echo"]["p50_ms"]
+                row["x_chain"] = row["p50_ms"] / row["chain"]["p50_ms"]
+                row["x_chain_work"] = row["p50_ms"] / row["chain_work"]["p50_ms"]
+            out[lang] = row
     return out
 
 
@@ -120,28 +161,74 @@ MEMORY = {
 }
 
 
-def main() -> int:
-    """What the durable writes cost the flow: SQLite (the default) against the memory adapters,
-    alternating rounds. ``.venv/bin/python bench/pet_bench.py [rounds] [samples]``"""
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    samples = int(sys.argv[2]) if len(sys.argv) > 2 else 15
-    medians: dict[str, dict[str, list[float]]] = {"sqlite": {}, "memory": {}}
-    with tempfile.TemporaryDirectory(prefix="motia-pets-") as tmp:
-        for round_index in range(rounds):
-            order = ("sqlite", "memory") if round_index % 2 == 0 else ("memory", "sqlite")
-            for name in order:
-                result = bench_pets(
-                    Path(tmp), samples, warmup=3, gap=0.05, env=MEMORY if name == "memory" else None
-                )
-                for lang, row in result.items():
-                    medians[name].setdefault(lang, []).append(row["p50_ms"])
-                print(name, {lang: round(row["p50_ms"], 2) for lang, row in result.items()}, flush=True)
-    for name, per_lang in medians.items():
-        print(
-            name,
-            "median of round p50s:",
-            {lang: round(statistics.median(v), 2) for lang, v in per_lang.items()},
+def print_rows(label: str, result: dict[str, Any]) -> None:
+    for lang, row in result.items():
+        path = row["critical_path"]
+        line = (
+            f"{label} {lang}: pet visible p50 {row['p50_ms']:6.2f} ms (POST {row['post_p50_ms']:5.2f});"
+            " trace:"
+            f" {path['awaited_calls']} awaited calls, {path['wakeups']} wake-ups,"
+            f" {path['to_write_ms']:5.2f} ms to the write"
         )
+        if "echo" in row:
+            line += (
+                f" | echo POST+GET {row['echo']['p50_ms']:5.2f} ms (x{row['x_echo']:.1f}),"
+                f" chain of {row['chain']['hops']} {row['chain']['p50_ms']:5.2f} ms (x{row['x_chain']:.1f}),"
+                f" with work {row['chain_work']['p50_ms']:5.2f} ms (x{row['x_chain_work']:.1f})"
+            )
+        print(line, flush=True)
+
+
+def main() -> int:
+    """Goal 2 with the machine's own cost next to it, in alternating rounds: per gap between pets (the
+    idle time before each POST) and per adapter set (SQLite, the default, against memory: what the
+    durable writes cost the flow)."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=15, help="pets per language, gap and round")
+    parser.add_argument("--gaps", default="0.05,0", help="seconds of sleep after each pet, comma-separated")
+    parser.add_argument("--adapters", default="sqlite", help="sqlite,memory to compare the two")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    gaps = [float(g) for g in args.gaps.split(",")]
+    setups = [(adapter, gap) for adapter in args.adapters.split(",") for gap in gaps]
+    load_before = os.getloadavg()
+    raw: dict[str, list[dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory(prefix="motia-pets-") as tmp:
+        for round_index in range(args.rounds):
+            for adapter, gap in setups if round_index % 2 == 0 else setups[::-1]:
+                env = MEMORY if adapter == "memory" else None
+                result = bench_pets(Path(tmp), args.samples, warmup=3, gap=gap, env=env)
+                label = f"{adapter}:gap={gap * 1000:g}ms"
+                raw.setdefault(label, []).append(result)
+                print_rows(f"round {round_index + 1} {label}", result)
+    load_after = os.getloadavg()
+    print(f"\nload average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}")
+    summary: dict[str, dict[str, dict[str, float]]] = {}
+    for label, rounds in raw.items():
+        for lang in LANGS:
+            rows = [r[lang] for r in rounds]
+            summary.setdefault(label, {})[lang] = {
+                "p50_ms": statistics.median(r["p50_ms"] for r in rows),
+                "post_p50_ms": statistics.median(r["post_p50_ms"] for r in rows),
+                "echo_p50_ms": statistics.median(r["echo"]["p50_ms"] for r in rows),
+                "chain_p50_ms": statistics.median(r["chain"]["p50_ms"] for r in rows),
+                "chain_work_p50_ms": statistics.median(r["chain_work"]["p50_ms"] for r in rows),
+                "wakeups": statistics.median(r["critical_path"]["wakeups"] for r in rows),
+                "x_echo": statistics.median(r["x_echo"] for r in rows),
+                "x_chain": statistics.median(r["x_chain"] for r in rows),
+                "x_chain_work": statistics.median(r["x_chain_work"] for r in rows),
+            }
+            row = summary[label][lang]
+            print(
+                f"{label:20} {lang}: pet p50 {row['p50_ms']:6.2f} ms, echo {row['echo_p50_ms']:5.2f} ms "
+                f"(x{row['x_echo']:.1f}), chain of {row['wakeups']:.0f} {row['chain_p50_ms']:5.2f} ms "
+                f"(x{row['x_chain']:.1f}), with {PET_WORK_US:g} us of work per hop "
+                f"{row['chain_work_p50_ms']:5.2f} ms (x{row['x_chain_work']:.1f})"
+            )
+    if args.json:
+        record = {"load_before": load_before, "load_after": load_after, "summary": summary, "raw": raw}
+        args.json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

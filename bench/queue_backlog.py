@@ -30,14 +30,12 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,7 +47,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 from report import machine  # noqa: E402
-from servers import free_port  # noqa: E402
+from servers import codes_under_test, motia  # noqa: E402
 
 PAYLOAD_BYTES = 2048
 CONFIG = {"shutdownGraceSeconds": 1}
@@ -64,25 +62,14 @@ exports.handler = async () => {}
 """
 
 
-def extract(ref: str, into: Path) -> Path:
-    """The code of ``ref``, runnable with our interpreter and node_modules."""
-    archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
-    into.mkdir(parents=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    for modules in ("runners/node/node_modules", "node_modules"):
-        if (REPO / modules).exists():
-            (into / modules).symlink_to(REPO / modules)
-    return into
-
-
-def make_project(root: Path, code: Path, step: str, events: int) -> Path:
+def make_project(root: Path, code: Path | None, step: str, events: int) -> Path:
     (root / "steps").mkdir(parents=True)
     (root / "steps" / "backlog.step.js").write_text(step, encoding="utf-8")
     (root / "motia.config.json").write_text(json.dumps(CONFIG), encoding="utf-8")
     db = root / ".motia" / "motia.db"
     # The code under test creates the file with its own schema.
     create = "import sys; from supervisor.storage import SqliteDatabase; SqliteDatabase(sys.argv[1])"
-    subprocess.run([sys.executable, "-c", create, str(db)], cwd=code, check=True)
+    subprocess.run([sys.executable, "-c", create, str(db)], cwd=code or REPO, check=True)
     fill(db, events)
     return root
 
@@ -111,38 +98,10 @@ def fill(db: Path, events: int) -> None:
 
 
 @contextlib.contextmanager
-def server(code: Path, project: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, float]]:
-    port = free_port()
-    begin = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "supervisor", "start", "--project", str(project), "-p", str(port)],
-        cwd=code,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = begin + 600
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"motia start exited with {proc.returncode}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/__motia/health", timeout=1) as answer,
-            ):
-                if answer.status == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise TimeoutError("motia start did not become ready")
-            time.sleep(0.02)
-        yield proc, port, time.monotonic() - begin
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+def server(code: Path | None, project: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, float]]:
+    """``motia start`` of ``code`` once healthy (start-up with a large backlog takes a while)."""
+    with motia(project, code=code, timeout=600, interval=0.02, stop_timeout=60, name="backlog") as started:
+        yield started.proc, started.port, started.ready_s
 
 
 def rss_mb(pid: int) -> float:
@@ -150,7 +109,7 @@ def rss_mb(pid: int) -> float:
     return rss / (1024 * 1024)
 
 
-def backlog_memory(code: Path, root: Path, events: int) -> dict[str, Any]:
+def backlog_memory(code: Path | None, root: Path, events: int) -> dict[str, Any]:
     project = make_project(root, code, BLOCKED_STEP, events)
     with server(code, project) as (proc, _port, ready_s):
         at_ready = rss_mb(proc.pid)
@@ -161,7 +120,7 @@ def backlog_memory(code: Path, root: Path, events: int) -> dict[str, Any]:
     return {"events": events, "ready_s": ready_s, "rss_ready_mb": at_ready, "rss_peak_mb": max(samples)}
 
 
-def drain(code: Path, root: Path, events: int) -> dict[str, Any]:
+def drain(code: Path | None, root: Path, events: int) -> dict[str, Any]:
     project = make_project(root, code, FAST_STEP, events)
     db = project / ".motia" / "motia.db"
     seen: list[tuple[float, int, float]] = []
@@ -210,9 +169,7 @@ def main() -> int:
     results: dict[str, Any] = {"machine": machine(), "memory": {}, "drain": {}}
     with tempfile.TemporaryDirectory(prefix="motia-backlog-") as tmp:
         work = Path(tmp)
-        codes = {"new": REPO}
-        if args.baseline_ref:
-            codes["old"] = extract(args.baseline_ref, work / "baseline")
+        codes = codes_under_test(args.baseline_ref, work)
         runs = iter(range(1_000_000))
 
         def fresh() -> Path:

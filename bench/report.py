@@ -121,19 +121,21 @@ def print_report(results: dict[str, Any]) -> None:
             continue
         rounds = results["config"]["rounds_c1" if key == "c1" else "rounds"]
         print(f"\nHTTP GET, {title}; medians of {rounds} interleaved rounds")
-        print("  (ratio, +p50, +p99, range: against FastAPI/uvicorn; vs express, vs quart: req/s ratios)")
         print(
-            f"  {'target':<18}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'+p50':>8}{'p99 ms':>9}{'+p99':>8}"
+            "  (ratio, +p50, +p99, range: against FastAPI/uvicorn; vs express, vs quart, vs uvicorn: req/s"
+            " ratios, the last against the bare ASGI callable on uvicorn)"
+        )
+        print(
+            f"  {'target':<22}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'+p50':>8}{'p99 ms':>9}{'+p99':>8}"
             f"{'srv us/req':>12}{'runner us/req':>15}{'ratio range':>15}{'vs express':>12}{'vs quart':>10}"
-            f"{'foreign':>9}"
+            f"{'vs uvicorn':>12}{'foreign':>9}"
         )
         for name, row in table.items():
             label = {
                 "fastapi": "FastAPI/uvicorn",
                 "express": "Express/Node",
                 "bare": "bare quart",
-                "asgi": "bare ASGI *",
-            }.get(name, f"api step {name}")
+            }.get(name, f"bare ASGI {name[5:]} *" if name.startswith("asgi-") else f"api step {name}")
             ratio = f"{row['rps_ratio'] * 100:6.1f}%" if "rps_ratio" in row else "      -"
             dp50 = f"{row['added_p50_ms']:+8.2f}" if "added_p50_ms" in row else "       -"
             dp99 = f"{row['added_p99_ms']:+8.2f}" if "added_p99_ms" in row else "       -"
@@ -142,31 +144,56 @@ def print_report(results: dict[str, Any]) -> None:
             vs = row.get("vs", {})
             express = f"{vs['express']['rps_ratio'] * 100:6.1f}%" if "express" in vs else "-"
             quart = f"{vs['bare']['rps_ratio'] * 100:6.1f}%" if "bare" in vs else "-"
+            uvicorn = f"{vs['asgi-uvicorn']['rps_ratio'] * 100:6.1f}%" if "asgi-uvicorn" in vs else "-"
             print(
-                f"  {label:<18}{row['rps']:9.0f}{ratio:>8}{row['p50_ms']:9.2f}{dp50}"
+                f"  {label:<22}{row['rps']:9.0f}{ratio:>8}{row['p50_ms']:9.2f}{dp50}"
                 f"{row['p99_ms']:9.2f}{dp99}"
                 f"{row['server_cpu_us_per_req']:12.0f}{row['runner_cpu_us_per_req']:15.0f}"
-                f"{span:>15}{express:>12}{quart:>10}{row['foreign_cpu_pct']:8.1f}%"
+                f"{span:>15}{express:>12}{quart:>10}{uvicorn:>12}{row['foreign_cpu_pct']:8.1f}%"
             )
     for adapter, table in results["emit"].items():
         print(f"\nemit -> handler start ({adapter} event queue), one at a time")
         print(
             f"  {'lang':<6}{'n':>5}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'min ms':>9}{'emit 200 p50':>14}"
+            f"{'echo p50':>10}{'x echo':>8}{'chain p50':>11}{'x chain':>9}"
+            f"{'median: queued, span, handler':>31}"
         )
         for lang, row in table.items():
+            machine_cols = (
+                f"{row['echo']['p50_ms']:10.2f}{row['x_echo']:8.1f}{row['chain']['p50_ms']:11.2f}"
+                f"{row['x_chain']:9.1f}"
+                if "echo" in row
+                else ""
+            )
+            path = row.get("path", {})
+            way = ", ".join(f"{path[k]:.2f}" for k in ("queued_ms", "span_ms", "handler_ms") if k in path)
             print(
                 f"  {lang:<6}{row['samples']:5d}{row['p50_ms']:9.2f}{row['p90_ms']:9.2f}{row['p99_ms']:9.2f}"
-                f"{row['min_ms']:9.2f}{row['emit_response_p50_ms']:14.2f}"
+                f"{row['min_ms']:9.2f}{row['emit_response_p50_ms']:14.2f}{machine_cols}{way:>31}"
             )
-    if results.get("pets"):
-        print("\npet app: POST /<lang>/pets -> GET /<lang>/pets/:id shows in_quarantine, one pet at a time")
+    for key, how in (("pets", "50 ms apart"), ("pets_back_to_back", "back to back")):
+        if not results.get(key):
+            continue
+        print(
+            f"\npet app: POST /<lang>/pets -> GET /<lang>/pets/:id shows in_quarantine, one pet at a time,"
+            f" {how}"
+        )
         print(
             f"  {'lang':<6}{'n':>5}{'p50 ms':>9}{'p90 ms':>9}{'min ms':>9}{'POST p50':>10}{'GET rtt p50':>13}"
+            f"{'wake-ups':>10}{'echo p50':>10}{'x echo':>8}{'chain p50':>11}{'x chain':>9}"
+            f"{'+work p50':>11}{'x +work':>9}"
         )
-        for lang, row in results["pets"].items():
+        for lang, row in results[key].items():
+            machine_cols = (
+                f"{row['critical_path']['wakeups']:10d}{row['echo']['p50_ms']:10.2f}{row['x_echo']:8.1f}"
+                f"{row['chain']['p50_ms']:11.2f}{row['x_chain']:9.1f}"
+                f"{row['chain_work']['p50_ms']:11.2f}{row['x_chain_work']:9.1f}"
+                if "echo" in row
+                else ""
+            )
             print(
                 f"  {lang:<6}{row['samples']:5d}{row['p50_ms']:9.2f}{row['p90_ms']:9.2f}{row['min_ms']:9.2f}"
-                f"{row['post_p50_ms']:10.2f}{row['poll_rtt_p50_ms']:13.2f}"
+                f"{row['post_p50_ms']:10.2f}{row['poll_rtt_p50_ms']:13.2f}{machine_cols}"
             )
     boot = results["boot"]
     warm = boot["warm_median_s"]
@@ -192,7 +219,15 @@ def print_report(results: dict[str, Any]) -> None:
                 for label, share in prof["groups"].items()
             )
             print(f"  {name:<5} {prof['load']['server_cpu_us_per_req']:4.0f} us/req: {groups}")
-    print("\n* bare ASGI: hypercorn with a raw ASGI callable, no quart; not a target, shows quart's cost.")
+    print(
+        "\n* bare ASGI: a raw ASGI callable, no framework, on each server; not a target: what the server"
+        " alone costs (on uvicorn, the server motia ships)."
+    )
+    print(
+        "  echo / chain: the machine's own cost of the same request pattern (the bare ASGI callable on"
+        " uvicorn; a chain of as many process wake-ups as the flow's critical path; +work: the same"
+        " chain with 300 us of work per hop), bench/machine_hops.py."
+    )
     print("\ntargets:")
     for name, verdict in results["verdicts"].items():
         print(

@@ -4,14 +4,17 @@ Usage: .venv/bin/python bench/run.py [--quick] [--profile] [--json PATH]
 
 What it measures (bench/README.md explains each, and the targets):
   a. the baselines, one trivial JSON hello each: FastAPI on uvicorn (the reference of issue 14) and Express
-     on Node, from a bench-only environment (bench/competitors.py), bare quart + hypercorn and a bare ASGI
-     callable on hypercorn: req/s and p50/p99 at 32 keep-alive connections;
+     on Node, from a bench-only environment (bench/competitors.py), bare quart + hypercorn, and a bare ASGI
+     callable on hypercorn, on uvicorn (motia's default server) and on granian: req/s and p50/p99 at 32
+     keep-alive connections;
   b. a trivial GET api step in TypeScript, JavaScript and Python behind ``motia start``, measured the same
      way, interleaved with the baselines round by round; also at 1 connection (unloaded latency);
-  c. emit -> handler-start latency per language (POST /__motia/emit, one at a time);
+  c. emit -> handler-start latency per language (POST /__motia/emit, one at a time), next to the machine's
+     own cost of the same pattern (the bare ASGI echo, a chain of as many process wake-ups);
   d. boot time of a 45-step project (15 per language): spawn of ``motia start`` -> first 200 of an api step;
   e. idle RSS of the supervisor plus all its runner processes for that project;
-  f. the pet app: POST /<lang>/pets -> the pet visible in_quarantine (bench/pet_bench.py).
+  f. the pet app: POST /<lang>/pets -> the pet visible in_quarantine (bench/pet_bench.py), 50 ms apart and
+     back to back, each next to the machine's own cost of the same pattern (bench/machine_hops.py).
 
 The load generator is wrk (``apt-get install -y wrk``) with one thread, so that it takes as little of the
 two cores as possible; without wrk a Python asyncio client is used instead, with a warning: it competes
@@ -30,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from baselines import BARE_APP, BARE_ASGI_APP
+from baselines import ASGI_SERVERS, asgi_argv, write_baselines
 from boot_bench import bench_boot
 from competitors import argv as competitor_argv
 from competitors import ensure_env, versions
@@ -43,6 +46,7 @@ from profiling import profile_http
 from projects import write_bench_project
 from report import machine, print_report, verdicts
 from servers import Server, free_port, motia_argv, native_modules, running
+from servers import motia as motia_server
 
 
 def main() -> int:
@@ -104,18 +108,21 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory(prefix="motia-bench-") as tmp:
         workdir = Path(tmp)
-        (workdir / "bare.py").write_text(BARE_APP, encoding="utf-8")
-        (workdir / "asgi.py").write_text(BARE_ASGI_APP, encoding="utf-8")
+        write_baselines(workdir)
         project = write_bench_project(workdir / "project")
         fastapi_port, express_port = free_port(), free_port()
-        bare_port, asgi_port, motia_port = free_port(), free_port(), free_port()
+        bare_port, motia_port = free_port(), free_port()
         fastapi = Server.spawn("fastapi", competitor_argv(competitors, "fastapi", fastapi_port), fastapi_port)
         express = Server.spawn("express", competitor_argv(competitors, "express", express_port), express_port)
         bare = Server.spawn("bare", [sys.executable, str(workdir / "bare.py"), str(bare_port)], bare_port)
-        asgi = Server.spawn("asgi", [sys.executable, str(workdir / "asgi.py"), str(asgi_port)], asgi_port)
+        asgi: dict[str, Server] = {}
+        for name in ASGI_SERVERS:
+            port = free_port()
+            argv = asgi_argv(name, workdir, port, sys.executable, competitors["python"])
+            asgi[name] = Server.spawn(f"asgi-{name}", argv, port, cwd=workdir)
         motia = Server.spawn("motia", motia_argv(project, motia_port), motia_port)
-        with running([fastapi, express, bare, asgi, motia]):
-            for server in (fastapi, express, bare, asgi):
+        with running([fastapi, express, bare, *asgi.values(), motia]):
+            for server in (fastapi, express, bare, *asgi.values()):
                 server.wait_ready("/hello")
             motia.wait_ready("/py/hello")
             results["native_modules"] = native_modules(motia)
@@ -124,9 +131,9 @@ def main() -> int:
                 "express": (express, "/hello"),
                 "bare": (bare, "/hello"),
                 **{lang: (motia, f"/{lang}/hello") for lang in LANGS},
-                "asgi": (asgi, "/hello"),
+                **{f"asgi-{name}": (server, "/hello") for name, server in asgi.items()},
             }
-            refs = ("express", "bare")
+            refs = ("express", "bare", "asgi-uvicorn")
             log(f"[a+b] HTTP, {CONNECTIONS} connections, {rounds} round(s) of {duration:g} s per target")
             results["api"]["c32"] = bench_http(targets, rounds, duration, CONNECTIONS, load, log, refs)
             log("[a+b] HTTP, 1 connection")
@@ -134,7 +141,8 @@ def main() -> int:
                 targets, max(1, rounds - 1), min(duration, 5.0), 1, load, log, refs
             )
             log(f"[c] emit -> handler start, {emit_samples} per language (sqlite queue, the default)")
-            results["emit"]["sqlite"] = bench_emit(motia, emit_samples, warmup=20, gap=0.005)
+            echo = asgi["uvicorn"].port  # the bare ASGI callable on uvicorn: the machine's own HTTP hop
+            results["emit"]["sqlite"] = bench_emit(motia, emit_samples, warmup=20, gap=0.005, echo_port=echo)
             if args.profile:
                 log("[profile] py-spy on the supervisor / bare app under the api load")
                 profiles: dict[str, Any] = {}
@@ -148,14 +156,13 @@ def main() -> int:
                 results["profiles"] = profiles
         if not args.quick:
             memory_project = write_bench_project(workdir / "project-memq", events_adapter="memory")
-            port = free_port()
-            memq = Server.spawn("motia-memq", motia_argv(memory_project, port), port)
-            with running([memq]):
-                memq.wait_ready("/py/hello")
+            with motia_server(memory_project, ready="/py/hello", name="motia-memq") as memq:
                 log(f"[c] emit -> handler start, {emit_samples} per language (memory queue)")
                 results["emit"]["memory"] = bench_emit(memq, emit_samples, warmup=20, gap=0.005)
-        log(f"[f] pet app: POST /<lang>/pets -> in_quarantine, {pet_samples} per language")
+        log(f"[f] pet app: POST /<lang>/pets -> in_quarantine, {pet_samples} per language, 50 ms apart")
         results["pets"] = bench_pets(workdir, pet_samples, warmup=5, gap=0.05)
+        log(f"[f] pet app: the same, {pet_samples} per language back to back (no idle gap)")
+        results["pets_back_to_back"] = bench_pets(workdir, pet_samples, warmup=5, gap=0.0)
         log("[d+e] boot time and idle memory, 45 steps")
         results["boot"] = bench_boot(workdir, warm_boots, idle_wait=2.0 if args.quick else 5.0, log=log)
 

@@ -27,10 +27,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def motia_argv(project: Path, port: int) -> list[str]:
+def motia_argv(project: Path, port: int, code: Path | None = None) -> list[str]:
+    """``motia start`` of this checkout, or of ``code`` (a git ref's code from :func:`extract`, run from
+    its own folder with this interpreter)."""
     script = Path(sys.executable).parent / "motia"
-    head = [str(script)] if script.exists() else [sys.executable, "-m", "supervisor"]
+    head = [str(script)] if script.exists() and code is None else [sys.executable, "-m", "supervisor"]
     return [*head, "start", "--project", str(project), "-p", str(port)]
+
+
+def extract(ref: str, into: Path) -> Path:
+    """The code of git ``ref``, runnable with our interpreter and node_modules (``code`` above)."""
+    archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
+    into.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    for modules in ("runners/node/node_modules", "node_modules"):
+        if (REPO / modules).exists():
+            (into / modules).symlink_to(REPO / modules)
+    return into
+
+
+def codes_under_test(baseline_ref: str | None, workdir: Path) -> dict[str, Path | None]:
+    """``{"old": <baseline_ref's code>, "new": None}`` (None: this checkout), or only "new" without a ref:
+    what an A/B against a git ref passes to :func:`motia` as ``code``, round after round."""
+    if not baseline_ref:
+        return {"new": None}
+    return {"old": extract(baseline_ref, workdir / "baseline"), "new": None}
 
 
 @dataclass
@@ -44,6 +65,7 @@ class Server:
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=200))
     marks: dict[tuple[str, int], int] = field(default_factory=dict)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    ready_s: float = 0.0
 
     @classmethod
     def spawn(
@@ -125,12 +147,34 @@ class Server:
 
 
 @contextlib.contextmanager
-def running(servers: list[Server]) -> Iterator[None]:
+def running(servers: list[Server], stop_timeout: float = 20.0) -> Iterator[None]:
     try:
         yield
     finally:
         for server in servers:
-            server.stop()
+            server.stop(stop_timeout)
+
+
+@contextlib.contextmanager
+def motia(
+    project: Path,
+    *,
+    code: Path | None = None,
+    env: dict[str, str] | None = None,
+    ready: str | tuple[str, ...] = "/__motia/health",
+    timeout: float = 60.0,
+    interval: float = 0.005,
+    stop_timeout: float = 20.0,
+    name: str = "motia",
+) -> Iterator[Server]:
+    """``motia start`` on ``project`` (this checkout's, or ``code``'s) on a free port, once every path in
+    ``ready`` answers 200; stopped by its pid on the way out. ``server.ready_s``: spawn to ready."""
+    port = free_port()
+    server = Server.spawn(name, motia_argv(project, port, code), port, env, cwd=code or REPO)
+    with running([server], stop_timeout):
+        for path in (ready,) if isinstance(ready, str) else ready:
+            server.ready_s = server.wait_ready(path, timeout, interval)
+        yield server
 
 
 def native_modules(server: Server) -> list[dict[str, object]]:

@@ -19,18 +19,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from constants import REPO
+from servers import motia
+
 CLIENT = Path(__file__).with_name("streams_fanout_client.cjs")
 
 STREAM = """
@@ -53,12 +52,6 @@ export const handler = async (req: any, { streams }: any) => {
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def post(url: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
     request = urllib.request.Request(
         url, json.dumps(body).encode(), {"content-type": "application/json"}, method="POST"
@@ -66,24 +59,6 @@ def post(url: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
     with urllib.request.urlopen(request, timeout=timeout) as response:
         result: dict[str, Any] = json.loads(response.read())
         return result
-
-
-def start_server(project: Path, port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "supervisor", "start", "--project", str(project), "-p", str(port)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/__motia/health", timeout=1).read()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("motia start did not become ready")
 
 
 def run_rate(port: int, clients: int, rate: int, seconds: float, deflate: bool) -> dict[str, Any]:
@@ -119,17 +94,12 @@ def main() -> int:
         (project / "steps" / "bench.stream.ts").write_text(textwrap.dedent(STREAM))
         (project / "steps" / "pump.step.ts").write_text(textwrap.dedent(PUMP))
         (project / "motia.config.json").write_text('{"apiTimeoutSeconds": 600}')
-        port = free_port()
-        server = start_server(project, port)
         results = []
-        try:
+        with motia(project, stop_timeout=30, name="fanout") as server:
             for rate in (int(value) for value in args.rates.split(",")):
-                result = run_rate(port, args.clients, rate, args.seconds, not args.no_deflate)
+                result = run_rate(server.port, args.clients, rate, args.seconds, not args.no_deflate)
                 results.append(result)
                 print(json.dumps(result), flush=True)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
     deflate = not args.no_deflate
     print(f"\n{args.clients} subscribers, {args.seconds:g} s per rate, deflate offered: {deflate}\n")
     print("| updates/s | achieved | p50 ms | p99 ms | max ms | missed | disconnected | sustained |")
