@@ -23,6 +23,12 @@ export function inspectPlan(env: NodeJS.ProcessEnv = process.env): InspectPlan |
   return { host, port: Number(address.slice(at + 1)), wait: env.MOTIA_INSPECT_WAIT === '1' };
 }
 
+/** Whether a debugger may pause this runner: motia's --inspect-node, or an inspector the process was
+ *  started with (NODE_OPTIONS=--inspect). */
+export function debuggable(plan: InspectPlan | undefined): boolean {
+  return plan !== undefined || inspector.url() !== undefined;
+}
+
 /** Whether nothing listens on the port: inspector.open() only prints to stderr when it is taken. */
 function portFree(plan: InspectPlan): Promise<boolean> {
   return new Promise((resolve) => {

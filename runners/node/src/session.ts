@@ -10,8 +10,8 @@ import { errorShape, jsonBytes, parseJsonBytes, type ErrorShape } from './jsonut
 import { emptyRegistry, loadFiles, type ImportModule, type Registry } from './loader';
 import { captureConsole, diagnostic, log, setLogLevel } from './logs';
 import { setRunnerRoot } from './config_encoding';
-import { guardStdout, send, stdioChannel, useChannel, type Channel } from './transport';
-import { closeInspector, inspectPlan, openInspector, waitForDebugger } from './inspect';
+import { guardStdout, send, stdioChannel, useChannel, writeFramesAtOnce, type Channel } from './transport';
+import { closeInspector, debuggable, inspectPlan, openInspector, waitForDebugger } from './inspect';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -207,6 +207,7 @@ export function runSession(options: RunnerOptions): void {
   });
 
   const debug = inspectPlan();
+  if (debuggable(debug)) writeFramesAtOnce();
   const exit = async (code: number): Promise<never> => {
     closeInspector();
     await channel.flush();

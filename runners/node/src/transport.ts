@@ -105,11 +105,52 @@ export function readFrames(handlers: FrameHandlers): void {
   process.stdin.on('error', handlers.end);
 }
 
+// Frames sent during one turn of the event loop go out in one write, at its end (setImmediate: the
+// check phase of the same turn, before the loop waits again). A write to a pipe is a synchronous
+// system call here, and one per frame was a fifth of the runner's busy time under load (results,
+// context calls and log lines of many handlers in the same turn). The price: a frame sent just
+// before a handler blocks the loop goes out when the block ends, with everything else.
+let pending: Uint8Array[] = [];
+let scheduled = false;
+
+function writePending(): void {
+  scheduled = false;
+  if (pending.length === 0) return;
+  const frames = pending;
+  pending = [];
+  realWrite(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+}
+
+// process.exit() (user code, or ours after flush) ends the turn early: its frames go out first.
+process.on('exit', writePending);
+
+let batching = true;
+
+/** From now on each frame goes out at once, in a write of its own: a debugger pauses the loop (at a
+ *  breakpoint, or waiting to attach), and what was logged before the pause must show during it. */
+export function writeFramesAtOnce(): void {
+  writePending();
+  batching = false;
+}
+
 /** The supervisor started this runner: frames on stdin and stdout. */
 export const stdioChannel: Channel = {
   open: readFrames,
-  write: (payload) => realWrite(encodeFrame(payload)),
-  flush: flushStdout,
+  write: (payload) => {
+    if (!batching) {
+      realWrite(encodeFrame(payload));
+      return;
+    }
+    pending.push(encodeFrame(payload));
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(writePending);
+    }
+  },
+  flush: (timeoutMs) => {
+    writePending();
+    return flushStdout(timeoutMs);
+  },
   stdio: true,
 };
 
