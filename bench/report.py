@@ -100,6 +100,13 @@ def verdicts(results: dict[str, Any]) -> dict[str, Any]:
     }
     rss = boot["memory"]["rss_mb"]
     out["idle_rss_mb"] = {"value": rss, "target": f"< {rss_max:g}", "met": rss < rss_max}
+    uptime = results.get("uptime", {}).get("summary")
+    if uptime:
+        ratio = uptime["p50_ratio"]
+        out["uptime_p50_ratio"] = {"value": ratio, "target": "<= 1.10", "met": ratio <= 1.10}
+        for role, change in uptime["rss_change"].items():
+            met = abs(change) <= 0.10
+            out[f"uptime_rss_{role}"] = {"value": change, "target": "within ±10 %", "met": met}
     return out
 
 

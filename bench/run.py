@@ -47,6 +47,7 @@ from projects import write_bench_project
 from report import machine, print_report, verdicts
 from servers import Server, free_port, motia_argv, native_modules, running
 from servers import motia as motia_server
+from uptime import print_summary, run_uptime, summarize
 
 
 def main() -> int:
@@ -64,6 +65,12 @@ def main() -> int:
     parser.add_argument("--pet-samples", type=int, help="pets created per language (f)")
     parser.add_argument(
         "--python-client", action="store_true", help="use the Python load generator even if wrk exists"
+    )
+    parser.add_argument(
+        "--uptime",
+        type=int,
+        metavar="REQUESTS",
+        help="also goal 4 (bench/uptime.py): REQUESTS requests, 1000000 for the goal (+10-20 min)",
     )
     args = parser.parse_args()
 
@@ -166,8 +173,14 @@ def main() -> int:
         log("[d+e] boot time and idle memory, 45 steps")
         results["boot"] = bench_boot(workdir, warm_boots, idle_wait=2.0 if args.quick else 5.0, log=log)
 
+    if args.uptime:
+        log(f"\ngoal 4: {args.uptime:,} requests (bench/uptime.py)")
+        timeline = run_uptime(args.uptime, slice_s=5.0 if args.quick else 30.0)
+        results["uptime"] = {"timeline": timeline, "summary": summarize(timeline)}
     results["verdicts"] = verdicts(results)
     print_report(results)
+    if "uptime" in results:
+        print_summary(results["uptime"]["summary"])
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nJSON written to {args.json}")

@@ -91,14 +91,10 @@ def load_slice(port: int, connections: int, seconds: float) -> int:
     return served
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=1_000_000)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--slice", type=float, default=30.0, help="seconds of load between probes")
-    parser.add_argument("--probe", type=int, default=1_000, help="sequential requests per probe")
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
+def run_uptime(
+    requests: int = 1_000_000, connections: int = 8, slice_s: float = 30.0, probe_requests: int = 1_000
+) -> list[dict[str, Any]]:
+    """The timeline: after the warm-up and after each slice, the probe's p50/p99 and every process's RSS."""
     timeline: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="motia-uptime-") as tmp:
         project = write_bench_project(Path(tmp) / "project")
@@ -117,12 +113,12 @@ def main() -> int:
                 entry = {
                     "requests": served,
                     "elapsed_s": round(time.monotonic() - started, 1),
-                    **probe(port, args.probe),
+                    **probe(port, probe_requests),
                     "rss_mb": memory(server),
                     "load": loadavg,
                 }
                 timeline.append(entry)
-                served += args.probe
+                served += probe_requests
                 rss = ", ".join(f"{role} {mb:.0f}" for role, mb in entry["rss_mb"].items())
                 print(
                     f"{entry['requests']:>9,} requests {entry['elapsed_s']:>7.0f} s"
@@ -132,20 +128,50 @@ def main() -> int:
                 )
 
             checkpoint()
-            while served < args.requests:
-                served += load_slice(port, args.connections, args.slice)
+            while served < requests:
+                served += load_slice(port, connections, slice_s)
                 checkpoint()
+    return timeline
+
+
+def summarize(timeline: list[dict[str, Any]]) -> dict[str, Any]:
+    """Goal 4's numbers: the last p50 against the first, and each process's RSS at the end against after
+    the first slice (once every path has run under load)."""
     first, last = timeline[0], timeline[-1]
-    ratio = last["p50_ms"] / first["p50_ms"]
-    print(f"\np50 after {first['requests']:,} requests {first['p50_ms']:.2f} ms; after {last['requests']:,}:")
-    print(f"{last['p50_ms']:.2f} ms ({ratio:.0%} of the first; the goal is within 10 %)")
-    settled = timeline[min(1, len(timeline) - 1)]  # RSS once every path has run under load
-    for role, mb in last["rss_mb"].items():
-        base = settled["rss_mb"].get(role, mb)
-        change = mb / base - 1
-        print(f"RSS {role}: {base:.0f} MB after the first slice, {mb:.0f} MB at the end ({change:+.0%})")
+    settled = timeline[min(1, len(timeline) - 1)]
+    return {
+        "first_requests": first["requests"],
+        "last_requests": last["requests"],
+        "p50_first_ms": first["p50_ms"],
+        "p50_last_ms": last["p50_ms"],
+        "p50_ratio": last["p50_ms"] / first["p50_ms"],
+        "rss_change": {role: mb / settled["rss_mb"].get(role, mb) - 1 for role, mb in last["rss_mb"].items()},
+    }
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    print(f"\np50 after {summary['first_requests']:,} requests {summary['p50_first_ms']:.2f} ms; ", end="")
+    print(f"after {summary['last_requests']:,}: {summary['p50_last_ms']:.2f} ms ", end="")
+    print(f"({summary['p50_ratio']:.0%} of the first; the goal is within 10 %)")
+    for role, change in summary["rss_change"].items():
+        print(f"RSS {role}: {change:+.0%} from after the first slice to the end (the goal: within 10 %)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1_000_000)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--slice", type=float, default=30.0, help="seconds of load between probes")
+    parser.add_argument("--probe", type=int, default=1_000, help="sequential requests per probe")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    timeline = run_uptime(args.requests, args.connections, args.slice, args.probe)
+    summary = summarize(timeline)
+    print_summary(summary)
     if args.json:
-        args.json.write_text(json.dumps({"timeline": timeline}, indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"timeline": timeline, "summary": summary}, indent=2) + "\n", encoding="utf-8"
+        )
     return 0
 
 
