@@ -21,10 +21,11 @@ TRACE_MIGRATIONS: tuple[Migration, ...] = (
         version=2,
         description="traces numbered in the order they began; spans and operations keyed by that number",
         statements=(
-            # Keyed by a random trace id, every batch's rows landed on pages all over each table and
-            # every page it touched was written again (and pruning touched as many): most of what a
-            # trace cost (bench/RESULTS.md, tracing overhead). Keyed by ``seq``, a batch appends to the
-            # end of each table and pruning cuts their beginning; only the trace id's own index takes
+            # Keyed by the trace id, a batch's rows landed wherever its ids sort: at the end for our
+            # own (UUIDv7, time-ordered), on pages all over each table for ids that came in a
+            # traceparent header (random), every page touched written again, and pruning touching as
+            # many (bench/RESULTS.md, tracing overhead). Keyed by ``seq``, a batch appends to the end
+            # of each table and pruning cuts their beginning; only the trace id's own index takes
             # random inserts, of small entries.
             """
             CREATE TABLE traces_by_seq (
