@@ -29,6 +29,7 @@ from supervisor.tracing import (
 )
 from supervisor.tracing._recorder import FLUSH_INTERVAL_S
 from supervisor.tracing._schema import TRACE_MIGRATIONS
+from tests.support.earlier_traces import write_earlier_traces
 
 OK = InvokeResult(1, True, b"{}", None)
 
@@ -155,25 +156,7 @@ async def test_a_traces_file_of_the_schema_before_trace_numbers_keeps_its_traces
     path = tmp_path / "traces.db"
     with sqlite3.connect(path, isolation_level=None) as conn:
         apply_migrations(conn, TRACE_MIGRATIONS[:1], str(path))
-        for trace_id, started, step in (("t-old", 1_800_000_000.0, "A"), ("t-new", 1_800_000_100.0, "B")):
-            conn.execute(
-                "INSERT INTO traces (trace_id, started_at, updated_at, kind, name, method, path, "
-                "status_code, open, failures, spans) VALUES (?, ?, ?, 'api', ?, 'GET', '/x', 200, 0, 0, 2)",
-                (trace_id, started, started + 1, step),
-            )
-            for index, status in enumerate(("ok", "running")):
-                span: JsonObject = {"type": "api" if index == 0 else "event", "file": "steps/a.step.ts"}
-                span["startedAt"] = (started + index) * 1000
-                conn.execute(
-                    "INSERT INTO trace_spans (trace_id, span_id, step, language, started_at, status, data) "
-                    "VALUES (?, ?, ?, 'typescript', ?, ?, ?)",
-                    (trace_id, f"s{index}", step, started + index, status, orjson.dumps(span)),
-                )
-            operation = {"id": int(started), "type": "emit", "traceId": trace_id, "topic": "t"}
-            conn.execute(
-                "INSERT INTO trace_operations (trace_id, id, data) VALUES (?, ?, ?)",
-                (trace_id, operation["id"], orjson.dumps(operation)),
-            )
+        write_earlier_traces(conn, logs=False)
     store = await SqliteTraceStore.open(path)
     try:
         assert await store.recover() >= 1_800_000_000

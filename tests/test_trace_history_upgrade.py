@@ -8,10 +8,9 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import orjson
 import pytest
 
-from supervisor.storage import MIGRATIONS, JsonObject
+from supervisor.storage import MIGRATIONS
 from supervisor.storage._migrations import apply_migrations
 from supervisor.tracing import (
     Batch,
@@ -22,6 +21,7 @@ from supervisor.tracing import (
     TraceQuery,
     move_earlier_traces,
 )
+from tests.support.earlier_traces import write_earlier_traces
 from tests.support.project import write_project
 from tests.support.server import MotiaServer
 
@@ -35,37 +35,8 @@ def _earlier_database(path: Path) -> Path:
     with sqlite3.connect(path, isolation_level=None) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
         apply_migrations(conn, [m for m in MIGRATIONS if m.version <= 3], str(path))
-        for trace_id, started, step in (("t-old", 1_800_000_000.0, "A"), ("t-new", 1_800_000_100.0, "B")):
-            conn.execute(
-                "INSERT INTO traces (trace_id, started_at, updated_at, kind, name, method, path, "
-                "status_code, open, failures, spans) VALUES (?, ?, ?, 'api', ?, 'GET', '/x', 200, 1, 0, 2)",
-                (trace_id, started, started + 1, step),
-            )
-            for index, status in enumerate(("ok", "running")):
-                span: JsonObject = {"type": "api" if index == 0 else "cron", "file": "steps/a.step.ts"}
-                span["startedAt"] = (started + index) * 1000
-                conn.execute(
-                    "INSERT INTO trace_spans (trace_id, span_id, step, language, started_at, status, data) "
-                    "VALUES (?, ?, ?, 'typescript', ?, ?, ?)",
-                    (trace_id, f"s{index}", step, started + index, status, orjson.dumps(span)),
-                )
-            operation = {"id": int(started * 1_000_000), "type": "emit", "traceId": trace_id, "topic": "t"}
-            conn.execute(
-                "INSERT INTO trace_operations (trace_id, id, data) VALUES (?, ?, ?)",
-                (trace_id, operation["id"], orjson.dumps(operation)),
-            )
-            _log(conn, int(started * 1_000_000) + 1, started, trace_id, f"in {trace_id}")
-        _log(conn, 1_800_000_200_000_000, 1_800_000_200.0, None, "outside any trace")
+        write_earlier_traces(conn)
     return path
-
-
-def _log(conn: sqlite3.Connection, ident: int, time: float, trace_id: str | None, message: str) -> None:
-    line = {"id": ident, "time": time * 1000, "level": "info", "step": None, "traceId": trace_id}
-    line["message"] = message
-    conn.execute(
-        "INSERT INTO logs (id, time, level, step, trace_id, message, data) VALUES (?, ?, 'info', NULL, ?, ?, ?)",
-        (ident, time, trace_id, message, orjson.dumps(line)),
-    )
 
 
 def _counts(path: Path) -> dict[str, int]:
