@@ -190,3 +190,21 @@ async def test_a_span_whose_trace_has_no_row_yet_gets_one_in_the_sqlite_store(tm
         assert op_only is not None and [e["id"] for e in op_only["events"]] == [1]
     finally:
         await store.close()
+
+
+async def test_a_span_with_every_field_set_reads_back_from_sqlite_as_recorded(tmp_path: Path) -> None:
+    """The SQLite store writes a span's row from the ``Span`` itself (its columns, and a blob of the
+    other fields that are not null), apart from ``Span.to_json``: every field must come back."""
+    span = Span("t1", "s2", "Handle", "event", "python", "steps/handle_step.py", 1_800_000_000.0)
+    span.parent_span_id, span.topic, span.attempt, span.delivery_id = "s1", "pet.created", 3, 42
+    span.ran_on("python-1", 4321)
+    span.ended_at, span.status, span.status_code = 1_800_000_000.25, "error", 500
+    span.error = {"name": "Boom", "message": "failed", "stack": "at x", "location": None}
+    assert None not in span.to_json().values()
+    store = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        await store.write(Batch({"t1": TraceDelta(1_800_000_000.0, 1_800_000_000.25, spans=1)}, [span]))
+        trace = await store.trace("t1")
+        assert trace is not None and trace["spans"] == [span.to_json()]
+    finally:
+        await store.close()
