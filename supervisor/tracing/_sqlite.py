@@ -42,11 +42,12 @@ from ._records import (
 )
 from ._schema import TRACE_MIGRATIONS
 
-# Rows go in as multi-row VALUES (see ``_insert``): one statement per table and batch.
-_TRACES_INSERT = (
-    "INSERT INTO traces (trace_id, started_at, updated_at, kind, name, method, path, status_code, "
-    "open, failures, spans) VALUES "
+#: what a batch writes of a trace (its ``seq`` is SQLite's to give)
+_TRACE_FIELDS = (
+    "trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans"
 )
+# Rows go in as multi-row VALUES (see ``_insert``): one statement per table and batch.
+_TRACES_INSERT = f"INSERT INTO traces ({_TRACE_FIELDS}) VALUES "
 _TRACES_UPSERT = """
 ON CONFLICT (trace_id) DO UPDATE SET
     started_at = min(started_at, excluded.started_at),
@@ -96,9 +97,7 @@ _SPAN_FIELDS = (
     "error",
 )
 _SPAN_DATA = "span_id, step, language, status, data"
-_TRACE_COLUMNS = (
-    "seq, trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans"
-)
+_TRACE_COLUMNS = f"seq, {_TRACE_FIELDS}"
 _STATUS_FILTERS = {
     "running": "open > 0",
     "error": "open <= 0 AND failures > 0",
