@@ -261,12 +261,18 @@ class EventBus:
                     room = self._room(slots)
                     if not self._backlog[isolated] or room <= 0:
                         continue
+                    # Cleared before the read, not after it: a delivery queued while the claim is on
+                    # its way (which the claim may not see) sets it again, and the next turn of this
+                    # loop reads it; cleared after, that mark was lost and the delivery waited for
+                    # the next timer.
+                    self._backlog[isolated] = False
                     batch = await self._queue.claim(room, now, isolated=isolated)
                     if self._state != "running":
                         return  # stopping: the claims are void at the next start
                     for delivery in batch:
                         self._dispatch(delivery)
-                    self._backlog[isolated] = len(batch) == room
+                    if len(batch) == room:
+                        self._backlog[isolated] = True
                 due = await self._queue.next_due(now)
                 if due is not None:
                     self._wake_at(due)
