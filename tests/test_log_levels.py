@@ -97,7 +97,10 @@ def _records(server: MotiaServer, lang: str, wanted: set[str]) -> dict[str, dict
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_user_log_lines_keep_their_level_step_and_trace(debug_server: MotiaServer, lang: str) -> None:
     levels = ("debug", "info", "warn", "error")
-    records = _records(debug_server, lang, {f"{level} from {lang}" for level in levels})
+    wanted = {f"{level} from {lang}" for level in levels}
+    if lang == "py":
+        wanted.add("exception from py")
+    records = _records(debug_server, lang, wanted)
     for level in levels:
         assert records[f"{level} from {lang}"]["level"] == level
     if lang == "py":
