@@ -1,11 +1,17 @@
-"""The shared Redis connection: every adapter's pub/sub channel is listened to, whenever it registers."""
+"""The shared Redis connection: every adapter's pub/sub channel is listened to, whenever it registers;
+a Redis that stops answering (SIGSTOP) fails what waits on it, by name, and is used again once it answers."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
-from supervisor.storage import RedisConnection
-from tests.support.redis_server import RedisServer
+import pytest
+
+from supervisor.state import RedisStateStore
+from supervisor.storage import RedisConnection, RedisUnavailable
+from tests.support.redis_server import RedisServer, redis_server_binary
 
 
 async def test_a_channel_registered_after_the_listener_started_is_listened_to_too(
@@ -25,3 +31,82 @@ async def test_a_channel_registered_after_the_listener_started_is_listened_to_to
         assert await asyncio.wait_for(first.get(), 5) == b"to the first one"
     finally:
         await connection.close()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own: it is paused, which the session's server must never be."""
+    server = RedisServer(tmp_path / "redis", redis_server_binary())
+    yield server
+    server.stop()
+
+
+async def test_a_redis_that_stops_answering_fails_the_waiting_commands_and_serves_again_once_resumed(
+    own_redis: RedisServer, redis_prefix: str
+) -> None:
+    connection = await RedisConnection.open(own_redis.url, redis_prefix, answer_within=1.0)
+    try:
+        state = RedisStateStore(connection)
+        heard: asyncio.Queue[bytes] = asyncio.Queue()
+        connection.on_message(redis_prefix + "news", heard.put_nowait)
+        back = asyncio.Event()
+        connection.on_reconnect(back.set)
+        await connection.subscribed()
+        await state.set("pets", "1", {"name": "Rex"})
+
+        own_redis.pause()  # alive, its port accepts, nothing answers
+        try:
+            # bounded here only so that a regression fails instead of hanging the run
+            with pytest.raises(RedisUnavailable) as waiting:
+                await asyncio.wait_for(state.get("pets", "1"), 30)
+            message = str(waiting.value)
+            assert own_redis.url in message, message
+            assert "no answer to a PING within 1s" in message, message
+            assert "given up" in message, message
+            assert not connection.available
+            with pytest.raises(RedisUnavailable, match="no answer to a PING within 1s"):
+                await asyncio.wait_for(state.set("pets", "2", {"name": "Tom"}), 1)  # at once while down
+        finally:
+            own_redis.resume()
+
+        # the same server, not restarted: the connection is used again, pub/sub included
+        await asyncio.wait_for(back.wait(), 30)
+        assert connection.available
+        assert await state.get("pets", "1") == {"name": "Rex"}
+        await connection.client.publish(redis_prefix + "news", b"back")
+        assert await asyncio.wait_for(heard.get(), 5) == b"back"
+    finally:
+        own_redis.resume()
+        await connection.close()
+
+
+async def test_a_command_its_caller_cancels_on_a_silent_redis_is_cancelled_not_failed(
+    own_redis: RedisServer, redis_prefix: str
+) -> None:
+    connection = await RedisConnection.open(own_redis.url, redis_prefix, answer_within=5.0)
+    try:
+        state = RedisStateStore(connection)
+        await state.set("pets", "1", {"name": "Rex"})
+        own_redis.pause()
+        waiting = asyncio.get_running_loop().create_task(state.get("pets", "1"))
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        own_redis.resume()
+        assert await asyncio.wait_for(state.get("pets", "1"), 10) == {"name": "Rex"}
+    finally:
+        own_redis.resume()
+        await connection.close()
+
+
+async def test_a_redis_that_accepts_but_does_not_answer_at_start_is_named(
+    own_redis: RedisServer, redis_prefix: str
+) -> None:
+    own_redis.pause()
+    try:
+        with pytest.raises(RedisUnavailable, match="did not answer within 1s") as refused:
+            await asyncio.wait_for(RedisConnection.open(own_redis.url, redis_prefix, answer_within=1.0), 30)
+        assert own_redis.url in str(refused.value)
+    finally:
+        own_redis.resume()

@@ -7,6 +7,13 @@ Redis marks it down at once (callers get ``RedisUnavailable``, which the HTTP la
 says when it is back. Whoever keeps something that a gap in the pub/sub feed makes stale (stream
 clients, the event bus) registers ``on_reconnect`` to catch up.
 
+Commands carry no timeout of their own (redis-py's per-read timeout costs about a third of a
+command's CPU). A Redis that is alive but does not answer (a stopped process, a cut network) is
+found by the watcher instead: its PING, every ``PROBE_EVERY_S``, has ``answer_within`` seconds
+(a server busy in a long script answers BUSY meanwhile, so only a silent one runs out); then every
+command still waiting is given up with a ``RedisUnavailable`` saying so, and the connection is down
+until a PING is answered again.
+
 Keys all start with the configured prefix, so several projects can share one Redis. Scripts name
 keys they compute themselves, which a standalone Redis (and a primary with replicas) accepts and
 Redis Cluster does not: the adapters are for a standalone Redis.
@@ -35,6 +42,8 @@ _logger = logging.getLogger("motia.redis")
 MessageHandler = Callable[[bytes], None]
 
 PROBE_EVERY_S = 2.0
+#: a PING unanswered this long means a hung Redis (was the per-command socket timeout)
+ANSWER_WITHIN_S = 10.0
 MAX_CONNECTIONS = 64
 BACKOFF_BASE_S = 0.25
 BACKOFF_CAP_S = 5.0
@@ -44,7 +53,12 @@ _LOST = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 
 
 class RedisUnavailable(Exception):
-    """Redis cannot be reached now (at start, or during an outage); nothing was written."""
+    """Redis cannot be reached now (at start, or during an outage). Nothing was written, unless the
+    message says the command was given up (a silent Redis may still run it when it resumes)."""
+
+
+class _Silent(Exception):
+    """Redis accepted our bytes and did not answer (the watcher's PING ran out of time)."""
 
 
 def redacted(url: str) -> str:
@@ -58,9 +72,10 @@ def redacted(url: str) -> str:
 
 
 class RedisConnection:
-    def __init__(self, url: str, prefix: str = "motia:") -> None:
+    def __init__(self, url: str, prefix: str = "motia:", *, answer_within: float = ANSWER_WITHIN_S) -> None:
         self.url = url
         self.prefix = prefix
+        self.answer_within = answer_within
         #: this process among the supervisors sharing the Redis (a consumer in the queue's groups)
         self.node = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         # A bounded pool: a burst of calls waits for a connection instead of opening hundreds.
@@ -69,7 +84,7 @@ class RedisConnection:
             max_connections=MAX_CONNECTIONS,
             timeout=10.0,
             socket_connect_timeout=3.0,
-            socket_timeout=10.0,
+            socket_timeout=None,  # the watcher finds a silent Redis (module docstring)
             health_check_interval=30,
         )
         self.client: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
@@ -83,13 +98,24 @@ class RedisConnection:
         self._subscriber: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._reconnect_callbacks: list[Callable[[], None]] = []
+        #: the tasks awaiting a command now, and those of them the watcher gave up (a silent Redis)
+        self._waiting: set[asyncio.Task[Any]] = set()
+        self._given_up: set[asyncio.Task[Any]] = set()
 
     @classmethod
-    async def open(cls, url: str, prefix: str = "motia:") -> RedisConnection:
+    async def open(
+        cls, url: str, prefix: str = "motia:", *, answer_within: float = ANSWER_WITHIN_S
+    ) -> RedisConnection:
         """Connect and check the server answers; ``RedisUnavailable`` says where and why not."""
-        connection = cls(url, prefix)
+        connection = cls(url, prefix, answer_within=answer_within)
         try:
-            info = await connection.client.info("server")
+            info = await asyncio.wait_for(connection.client.info("server"), answer_within)
+        except TimeoutError:
+            await connection.client.aclose()
+            raise RedisUnavailable(
+                f"Redis at {redacted(url)} accepted the connection but did not answer within "
+                f"{answer_within:g}s (is the server stopped or overloaded?)"
+            ) from None
         except _LOST as exc:
             await connection.client.aclose()
             raise RedisUnavailable(
@@ -126,11 +152,31 @@ class RedisConnection:
             if inspect.iscoroutine(command):
                 command.close()  # never sent: nothing to await
             raise RedisUnavailable(f"Redis at {redacted(self.url)} is unreachable: {self._last_error}")
+        task = asyncio.current_task()
+        if task is not None:
+            self._waiting.add(task)
         try:
             return await command
         except _LOST as exc:
             self._lost(exc)
             raise RedisUnavailable(f"Redis at {redacted(self.url)} is unreachable: {exc}") from None
+        except asyncio.CancelledError:
+            if task is not None and task in self._given_up and task.uncancel() == 0:
+                raise RedisUnavailable(
+                    f"Redis at {redacted(self.url)} stopped answering ({self._last_error}); the command "
+                    "was given up, and may still take effect if that Redis resumes"
+                ) from None
+            raise  # cancelled by its caller (too)
+        finally:
+            if task is not None:
+                self._waiting.discard(task)
+                self._given_up.discard(task)
+
+    def _give_up_waiting(self) -> None:
+        """Fail every command waiting on a Redis that does not answer (``call`` says why)."""
+        for task in self._waiting - self._given_up:
+            self._given_up.add(task)
+            task.cancel()  # redis-py drops the connection of a command cut short
 
     # ------------------------------------------------------------------ pub/sub
 
@@ -198,7 +244,10 @@ class RedisConnection:
     def _lost(self, exc: BaseException) -> None:
         if self._closed:  # our own close cut a command short: not an outage
             return
-        self._last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if isinstance(exc, _Silent):
+            self._last_error = f"{exc}: the server is stopped, stuck or cut off"
+        else:
+            self._last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if self.available:
             self.available = False
             self._down_since = time.monotonic()
@@ -221,11 +270,20 @@ class RedisConnection:
                 delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(tries, 10))
                 await asyncio.sleep(delay)
             try:
-                await self.client.ping()
-            except _LOST as exc:
+                try:
+                    await asyncio.wait_for(self.client.ping(), self.answer_within)
+                except TimeoutError:
+                    raise _Silent(f"no answer to a PING within {self.answer_within:g}s") from None
+            except redis_errors.ResponseError as exc:
+                if not str(exc).startswith("BUSY"):
+                    _logger.warning("probing Redis at %s: %s", redacted(self.url), exc)
+                continue  # busy in a long script: answering, so not hung
+            except (*_LOST, _Silent) as exc:
                 tries += 1
                 was_available = self.available
                 self._lost(exc)
+                if isinstance(exc, _Silent):
+                    self._give_up_waiting()
                 if not was_available and tries % 4 == 0:
                     _logger.warning(
                         "Redis at %s still unreachable after %.0fs: %s",
@@ -247,7 +305,10 @@ class RedisConnection:
                     self._subscriber.cancel()
                 if self._handlers:
                     self._start_subscriber()
-                    await self._subscribed.wait()
+                    try:
+                        await asyncio.wait_for(self._subscribed.wait(), self.answer_within)
+                    except TimeoutError:
+                        continue  # the probe again decides: silent, lost, or back
                 self.available = True
                 _logger.warning(
                     "reconnected to Redis at %s after %.1fs",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -47,8 +48,17 @@ class RedisServer:
             time.sleep(0.02)
         raise TimeoutError(f"redis-server did not answer on port {self.port} within {timeout}s")
 
+    def pause(self) -> None:
+        """SIGSTOP: the process lives and its port still accepts connections, but nothing answers."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT: the paused server answers again, with what it had (no restart)."""
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a paused server would not act on the SIGTERM
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
