@@ -1,6 +1,7 @@
 """Supervisors on one Redis next to the SQLite default, in the same run: api req/s and events/s.
 
 Usage: .venv/bin/python bench/scale_out.py [--rounds 2] [--duration 8] [--events 2000] [--json PATH]
+       [--setups sqlite,"redis x1"]
 
 Three setups of one project, each round in turn (so the machine's noise hits all of them alike):
 
@@ -14,6 +15,8 @@ Measured per setup:
 - **api req/s**: ``GET /state`` (a JavaScript api step that writes one state key and reads it back,
   the trivial step on state) under wrk, one thread and 32 connections in all (two wrk of 16, one per
   supervisor, for ``redis x2``);
+- **CPU per api request** (µs, during the wrk run): the supervisors' own processes (``srv``), their
+  runners (``run``) and redis-server (``redis``), which on 2 cores is what bounds req/s;
 - **events/s**: ``POST /burst`` emits N events from a step (one request, so the client costs
   nothing; one emit after another, as a handler would), a JavaScript event step writes one state
   key per event, and the clock stops when
@@ -42,12 +45,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+from http_bench import cpu_seconds  # noqa: E402
 from load import parse_wrk  # noqa: E402
 from report import machine  # noqa: E402
 from servers import Server, free_port, motia_argv  # noqa: E402
+
+SETUPS = ("sqlite", "redis x1", "redis x2")
 
 FILES = {
     "steps/state.step.js": """
@@ -87,7 +95,7 @@ def write_project(root: Path, config: dict[str, Any]) -> Path:
 
 
 @contextlib.contextmanager
-def redis_server(directory: Path) -> Iterator[str]:
+def redis_server(directory: Path) -> Iterator[tuple[str, psutil.Process]]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("redis-server is not installed (scripts/setup installs it)")
@@ -101,7 +109,7 @@ def redis_server(directory: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise TimeoutError("redis-server did not start")
             time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", psutil.Process(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -129,11 +137,17 @@ def start(name: str, project: Path, env: dict[str, str]) -> Server:
     return server
 
 
-def measure(servers: list[Server], duration: float, events: int) -> dict[str, float]:
+def measure(
+    servers: list[Server], duration: float, events: int, redis: psutil.Process | None
+) -> dict[str, float]:
     # warm up every runner and connection, then the api load split evenly over the supervisors
     for server in servers:
         for _ in range(20):
             _get(server.port, "/state")
+    roots = [psutil.Process(server.proc.pid) for server in servers]
+    runners = [proc for server in servers for proc in server.tree()[1:]]
+    watched = roots + runners + ([redis] if redis is not None else [])
+    before = cpu_seconds(watched)
     connections = 32 // len(servers)
     procs = [
         subprocess.Popen(  # one wrk per supervisor, as many connections in all as bench/run.py
@@ -153,9 +167,15 @@ def measure(servers: list[Server], duration: float, events: int) -> dict[str, fl
         for server in servers
     ]
     outputs = [proc.communicate(timeout=duration + 60)[0] for proc in procs]
+    spent = {pid: seconds - before.get(pid, 0.0) for pid, seconds in cpu_seconds(watched).items()}
     runs = [parse_wrk(output) for output in outputs]
     rps = sum(run["rps"] for run in runs)
     errors = sum(run["errors"] for run in runs)
+    requests = max(1, sum(run["requests"] for run in runs))
+
+    def us_per_request(procs: list[psutil.Process]) -> float:
+        return sum(spent.get(proc.pid, 0.0) for proc in procs) / requests * 1e6
+
     # events: one burst per supervisor, counted through the first
     per = events // len(servers)
     began = time.monotonic()
@@ -172,6 +192,9 @@ def measure(servers: list[Server], duration: float, events: int) -> dict[str, fl
         "api_rps": rps,
         "api_errors": errors,
         "api_p50_ms": statistics.fmean(run.get("p50_ms", 0.0) for run in runs),
+        "srv_us": us_per_request(roots),
+        "run_us": us_per_request(runners),
+        "redis_us": us_per_request([redis]) if redis is not None else 0.0,
         "events_per_s": per * len(servers) / elapsed,
         "emit_s": emitted,
     }
@@ -185,14 +208,22 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--json", type=Path, default=BENCH / "scale_out.json")
+    parser.add_argument(
+        "--setups", default=",".join(SETUPS), help=f"a comma-separated choice among {', '.join(SETUPS)}"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
+    setups = [setup.strip() for setup in args.setups.split(",")]
+    if "sqlite" not in setups or "redis x1" not in setups or not set(setups) <= set(SETUPS):
+        raise SystemExit(f"--setups: sqlite and redis x1 are needed (the ratio), others among {SETUPS}")
 
     info = machine()  # the load before the runs
-    setups = ("sqlite", "redis x1", "redis x2")
     results: dict[str, list[dict[str, float]]] = {setup: [] for setup in setups}
-    with tempfile.TemporaryDirectory(prefix="motia-scale-out-") as tmp, redis_server(Path(tmp)) as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="motia-scale-out-") as tmp,
+        redis_server(Path(tmp)) as (url, redis),
+    ):
         for round_index in range(args.rounds):
             for setup in setups:
                 root = Path(tmp) / f"{setup.replace(' ', '-')}-{round_index}"
@@ -207,7 +238,9 @@ def main() -> None:
                     count = 2 if setup.endswith("x2") else 1
                 servers = [start(f"{setup}#{n}", project, env) for n in range(count)]
                 try:
-                    result = measure(servers, args.duration, args.events)
+                    result = measure(
+                        servers, args.duration, args.events, None if setup == "sqlite" else redis
+                    )
                 finally:
                     for server in servers:
                         server.stop()
@@ -222,12 +255,23 @@ def main() -> None:
         for setup, runs in results.items()
     }
     base = summary["sqlite"]
-    header = ("setup", "api req/s", "x sqlite", "p50 ms", "events/s", "x sqlite")
-    print("\n{:10s} {:>10s} {:>9s} {:>7s} {:>9s} {:>9s}".format(*header))
+    header = (
+        "setup",
+        "api req/s",
+        "x sqlite",
+        "p50 ms",
+        "srv µs",
+        "run µs",
+        "redis µs",
+        "events/s",
+        "x sqlite",
+    )
+    print("\n{:10s} {:>10s} {:>9s} {:>7s} {:>7s} {:>7s} {:>8s} {:>9s} {:>9s}".format(*header))
     for setup, row in summary.items():
         api, events = row["api_rps"], row["events_per_s"]
         print(
             f"{setup:10s} {api:10.0f} {api / base['api_rps']:9.2f} {row['api_p50_ms']:7.2f}"
+            f" {row['srv_us']:7.0f} {row['run_us']:7.0f} {row['redis_us']:8.0f}"
             f" {events:9.0f} {events / base['events_per_s']:9.2f}"
         )
     ratio = summary["redis x1"]["api_rps"] / base["api_rps"]
