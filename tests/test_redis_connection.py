@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis.exceptions import ResponseError
 
 from supervisor.state import RedisStateStore
 from supervisor.storage import RedisConnection, RedisUnavailable
@@ -110,3 +111,63 @@ async def test_a_redis_that_accepts_but_does_not_answer_at_start_is_named(
         assert own_redis.url in str(refused.value)
     finally:
         own_redis.resume()
+
+
+async def test_concurrent_commands_on_the_shared_lane_each_get_their_own_reply(
+    redis_server: RedisServer, redis_prefix: str
+) -> None:
+    connection = await RedisConnection.open(redis_server.url, redis_prefix)
+    try:
+        keys = [f"{redis_prefix}n{n}" for n in range(300)]
+        await asyncio.gather(*(connection.execute("SET", key, n) for n, key in enumerate(keys)))
+        # one of them cancelled by its caller while the others wait behind it: its reply is dropped
+        gets = [asyncio.ensure_future(connection.execute("GET", key)) for key in keys]
+        await asyncio.sleep(0)  # each has written its command and waits for its reply
+        gets[7].cancel()
+        replies = await asyncio.gather(*gets, return_exceptions=True)
+        assert isinstance(replies[7], asyncio.CancelledError)
+        expected = [str(n).encode() for n in range(300)]
+        assert replies[:7] + replies[8:] == expected[:7] + expected[8:]
+        # an error answers its own caller only
+        with pytest.raises(ResponseError, match="WRONGTYPE"):
+            await connection.execute("HGET", keys[0], "field")
+        assert await connection.execute("GET", keys[1]) == b"1"
+    finally:
+        await connection.close()
+
+
+async def test_a_script_the_server_forgot_is_loaded_again(
+    redis_server: RedisServer, redis_prefix: str
+) -> None:
+    connection = await RedisConnection.open(redis_server.url, redis_prefix)
+    try:
+        script = connection.script("return redis.call('INCR', KEYS[1])")
+        key = redis_prefix + "counter"
+        assert await connection.run(script, [key]) == 1
+        await connection.execute("SCRIPT", "FLUSH")  # as a restarted or failed-over Redis has
+        assert await connection.run(script, [key]) == 2
+    finally:
+        await connection.close()
+
+
+async def test_a_restarted_redis_is_used_again_through_a_new_lane_connection(
+    own_redis: RedisServer, redis_prefix: str, tmp_path: Path
+) -> None:
+    connection = await RedisConnection.open(own_redis.url, redis_prefix)
+    try:
+        back = asyncio.Event()
+        connection.on_reconnect(back.set)
+        await connection.execute("SET", redis_prefix + "k", "v")
+        own_redis.stop()
+        with pytest.raises(RedisUnavailable, match="unreachable"):
+            await connection.execute("GET", redis_prefix + "k")
+        restarted = RedisServer(tmp_path / "redis", redis_server_binary(), port=own_redis.port)
+        try:
+            await asyncio.wait_for(back.wait(), 30)
+            assert await connection.execute("GET", redis_prefix + "k") is None  # a fresh server: no save
+            await connection.execute("SET", redis_prefix + "k", "again")
+            assert await connection.execute("GET", redis_prefix + "k") == b"again"
+        finally:
+            restarted.stop()
+    finally:
+        await connection.close()

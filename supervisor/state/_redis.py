@@ -8,7 +8,8 @@ Layout (``p`` is the configured prefix):
 - ``p state-groups``: set of the groups that have keys (``groups()`` without SCAN);
 - ``p state-seq``: the insertion counter.
 
-Writes are Lua scripts, so a key, its place and its group's membership change together.
+Writes are Lua scripts, so a key, its place and its group's membership change together. Every
+call is one command on the connection's shared lane (one round trip, no pooled checkout).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class RedisStateStore:
         ]
 
     async def get(self, group_id: str, key: str) -> JsonValue | None:
-        blob = await self._redis.call(self._redis.client.hget(self._redis.key("state", group_id), key))
+        blob = await self._redis.execute("HGET", self._redis.key("state", group_id), key)
         return None if blob is None else decode_json(blob)
 
     async def set(self, group_id: str, key: str, value: JsonValue) -> JsonValue:
@@ -96,7 +97,7 @@ class RedisStateStore:
         await self._redis.run(self._clear, self._keys(group_id), [group_id])
 
     async def groups(self) -> list[str]:
-        members = await self._redis.call(self._redis.client.smembers(self._groups_key))
+        members = await self._redis.execute("SMEMBERS", self._groups_key)
         return sorted(member.decode() for member in members)
 
     async def close(self) -> None:

@@ -1,18 +1,20 @@
-"""The shared Redis connection every Redis adapter uses (state, streams, queue, cron).
+"""The shared Redis connection every Redis adapter uses (state, streams, queue, cron, traces).
 
-One ``redis.asyncio`` client (a connection pool) per supervisor, plus one pub/sub connection for
-what other supervisors announce. The connection is watched: a command that fails for want of
-Redis marks it down at once (callers get ``RedisUnavailable``, which the HTTP layer answers with a
-503), and a watcher probes it with backoff, reports the outage once and then while it lasts, and
-says when it is back. Whoever keeps something that a gap in the pub/sub feed makes stale (stream
-clients, the event bus) registers ``on_reconnect`` to catch up.
+Per supervisor: one connection that short commands and scripts share (``RedisLane``, through
+``execute`` and ``run``: no pooled checkout per command), a ``redis.asyncio`` client (a connection
+pool) for the rest (pipelines, reads of whole streams), and one pub/sub connection for what other
+supervisors announce. The connection is watched: a command that fails for want of Redis marks it
+down at once (callers get ``RedisUnavailable``, which the HTTP layer answers with a 503), and a
+watcher probes it with backoff, reports the outage once and then while it lasts, and says when it
+is back. Whoever keeps something that a gap in the pub/sub feed makes stale (stream clients, the
+event bus) registers ``on_reconnect`` to catch up.
 
-Commands carry no timeout of their own (redis-py's per-read timeout costs about a third of a
-command's CPU). A Redis that is alive but does not answer (a stopped process, a cut network) is
-found by the watcher instead: its PING, every ``PROBE_EVERY_S``, has ``answer_within`` seconds
-(a server busy in a long script answers BUSY meanwhile, so only a silent one runs out); then every
-command still waiting is given up with a ``RedisUnavailable`` saying so, and the connection is down
-until a PING is answered again.
+Commands carry no timeout of their own (redis-py's timers on the pool wait and on each read cost a
+pooled command a fifth of its CPU). A Redis that is alive but does not answer (a stopped process, a
+cut network) is found by the watcher instead: its PING on the lane, every ``PROBE_EVERY_S``, has
+``answer_within`` seconds (a server busy in a long script answers BUSY meanwhile, so only a silent
+one runs out); then every command still waiting is given up with a ``RedisUnavailable`` saying so,
+the lane's connection is dropped, and the connection is down until a PING is answered again.
 
 Keys all start with the configured prefix, so several projects can share one Redis. Scripts name
 keys they compute themselves, which a standalone Redis (and a primary with replicas) accepts and
@@ -36,6 +38,8 @@ from urllib.parse import urlsplit, urlunsplit
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 from redis.commands.core import AsyncScript
+
+from ._redis_lane import RedisLane
 
 _logger = logging.getLogger("motia.redis")
 
@@ -82,12 +86,15 @@ class RedisConnection:
         pool = aioredis.BlockingConnectionPool.from_url(
             url,
             max_connections=MAX_CONNECTIONS,
-            timeout=10.0,
+            # No timers per command (the pool wait's and the read's cost a command a fifth of its
+            # CPU, bench/redis_client.py): the watcher finds a silent Redis (module docstring).
+            timeout=None,
             socket_connect_timeout=3.0,
-            socket_timeout=None,  # the watcher finds a silent Redis (module docstring)
+            socket_timeout=None,
             health_check_interval=30,
         )
         self.client: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
+        self.lane = RedisLane(pool)
         self.available = True
         self._down_since = 0.0
         self._last_error = ""
@@ -142,7 +149,20 @@ class RedisConnection:
         return self.client.register_script(source)
 
     async def run(self, script: AsyncScript, keys: Sequence[str] = (), args: Sequence[Any] = ()) -> Any:
-        return await self.call(script(keys=list(keys), args=list(args)))
+        """Run ``script`` on the shared lane (loaded first if this Redis does not know it yet)."""
+        return await self.call(self._evalsha(script, keys, args))
+
+    async def execute(self, *args: Any) -> Any:
+        """One short command on the shared lane; its reply as RESP gives it (bytes, ints, lists)."""
+        return await self.call(self.lane.execute(*args))
+
+    async def _evalsha(self, script: AsyncScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        try:
+            return await self.lane.execute("EVALSHA", script.sha, len(keys), *keys, *args)
+        except redis_errors.NoScriptError:  # a restarted or flushed Redis, or a replica promoted
+            loaded = await self.lane.execute("SCRIPT", "LOAD", script.script)
+            script.sha = loaded.decode() if isinstance(loaded, bytes) else str(loaded)
+            return await self.lane.execute("EVALSHA", script.sha, len(keys), *keys, *args)
 
     async def call(self, command: Awaitable[Any]) -> Any:
         """Await one command; a lost connection becomes ``RedisUnavailable`` (and is reported).
@@ -271,7 +291,7 @@ class RedisConnection:
                 await asyncio.sleep(delay)
             try:
                 try:
-                    await asyncio.wait_for(self.client.ping(), self.answer_within)
+                    await asyncio.wait_for(self.lane.execute("PING"), self.answer_within)
                 except TimeoutError:
                     raise _Silent(f"no answer to a PING within {self.answer_within:g}s") from None
             except redis_errors.ResponseError as exc:
@@ -284,6 +304,7 @@ class RedisConnection:
                 self._lost(exc)
                 if isinstance(exc, _Silent):
                     self._give_up_waiting()
+                    self.lane.reset(redis_errors.ConnectionError(self._last_error))  # a new one when back
                 if not was_available and tries % 4 == 0:
                     _logger.warning(
                         "Redis at %s still unreachable after %.0fs: %s",
@@ -329,4 +350,5 @@ class RedisConnection:
         await asyncio.gather(
             *(t for t in (self._watcher, self._subscriber) if t is not None), return_exceptions=True
         )
+        await self.lane.close()
         await self.client.aclose()
