@@ -307,6 +307,37 @@ def test_redis_lost_while_running_answers_503_then_recovers(tmp_path: Path) -> N
         redis.stop()
 
 
+def test_a_redis_that_stops_answering_ends_requests_in_a_503_naming_it_then_serves_again(
+    tmp_path: Path,
+) -> None:
+    """SIGSTOP: the process lives and its port accepts, nothing answers; SIGCONT: the same server, back."""
+    redis = RedisServer(tmp_path / "redis", redis_server_binary())
+    project = write_project(tmp_path / "project", {"steps/count.step.js": COUNT})
+    server = MotiaServer(project, mode="start", env={"MOTIA_REDIS_URL": redis.url})
+    try:
+        server.wait_ready(timeout=90)
+        assert server.client.get("/count").status_code == 200
+        redis.pause()
+        try:
+            # within the watcher's 10 s PING (after at most its 2 s between probes), not forever
+            response = server.client.get("/count", timeout=60)
+            assert response.status_code == 503, response.text
+            assert response.headers["retry-after"] == "1"
+            message = response.json()["message"]
+            assert f"Redis at {redis.url}" in message, message
+            assert "no answer to a PING within 10s" in message, message
+            health = server.client.get("/__motia/health")
+            assert (health.status_code, health.json()["status"]) == (503, "degraded")
+        finally:
+            redis.resume()
+        eventually(lambda: server.client.get("/count").status_code == 200, timeout=30)
+        assert "no answer to a PING within 10s" in server.output
+        assert "reconnected to Redis" in server.output
+    finally:
+        server.stop()
+        redis.stop()
+
+
 def test_an_unreachable_redis_at_start_is_one_clear_error(tmp_path: Path) -> None:
     project = write_project(tmp_path, {"steps/count.step.js": COUNT})
     port = free_port()

@@ -59,7 +59,7 @@ from supervisor.runners import (
 )
 from supervisor.settings import CorsSettings, Settings
 from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
-from supervisor.storage import RedisConnection, SqliteDatabase, redacted
+from supervisor.storage import RedisConnection, SqliteDatabase
 from supervisor.streams import MemoryStreamStore, RedisStreamStore, SqliteStreamStore, Streams, StreamStore
 from supervisor.tracing import (
     MemoryTraceStore,
@@ -206,9 +206,7 @@ class Runtime:
     @property
     def unavailable(self) -> str | None:
         """Why storage the steps need cannot be reached now (Redis down), or None."""
-        if self._redis is not None and not self._redis.available:
-            return f"Redis at {redacted(self._redis.url)} is unreachable; retrying"
-        return None
+        return None if self._redis is None else self._redis.outage
 
     async def reload(self, changes: ProjectChanges | None = None, settings: Settings | None = None) -> None:
         """Load what ``changes`` touched again (``motia dev``) and swap it in; everything when None.

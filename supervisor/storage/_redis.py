@@ -142,6 +142,13 @@ class RedisConnection:
         connection._watcher = asyncio.get_running_loop().create_task(connection._watch(), name="redis-watch")
         return connection
 
+    @property
+    def outage(self) -> str | None:
+        """Why Redis cannot be used now (for a 503 and the health check), or None while it can."""
+        if self.available:
+            return None
+        return f"Redis at {redacted(self.url)} is unreachable ({self._last_error}); retrying"
+
     def key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
 
