@@ -81,6 +81,10 @@ class RedisLane:
         connection = self._pool.make_connection()  # type: ignore[no-untyped-call]
         try:
             await connection.connect()
+        except BaseException:
+            if connection._writer is not None:  # cut short in the handshake (reset): not left open
+                connection._writer.transport.abort()
+            raise
         finally:
             if self._opening is asyncio.current_task():
                 self._opening = None
