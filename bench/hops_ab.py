@@ -6,8 +6,8 @@ Each next to the machine's own cost of the same request pattern, measured in the
 (bench/machine_hops.py: the bare ASGI echo on uvicorn, a chain of as many process wake-ups).
 
 ``.venv/bin/python bench/hops_ab.py --baseline-ref main [--rounds 3] [--pets 20] [--emits 100] [--gap 0.05]
-[--json PATH]``; without ``--baseline-ref`` only this checkout is measured; ``--gap 0``: pets back to
-back (no idle time before each POST).
+[--only pets|emit] [--json PATH]``; without ``--baseline-ref`` only this checkout is measured; ``--gap 0``:
+pets back to back (no idle time before each POST).
 """
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ def emits(code: Path | None, workdir: Path, samples: int, echo_port: int) -> dic
         lang: {
             "handler_p50_ms": row["p50_ms"],
             "response_p50_ms": row["emit_response_p50_ms"],
+            # the median emit's way: committed (queued) and its subscriber's span begun, ms from the send
+            "queued_ms": row["path"].get("queued_ms", float("nan")),
+            "span_ms": row["path"].get("span_ms", float("nan")),
             "echo_p50_ms": row["echo"]["p50_ms"],
             "chain_p50_ms": row["chain"]["p50_ms"],
         }
@@ -68,6 +71,7 @@ def main() -> int:
     parser.add_argument(
         "--gap", type=float, default=0.05, help="seconds of sleep after each pet (0: back to back)"
     )
+    parser.add_argument("--only", choices=("pets", "emit"), help="measure one of the two goals")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     load_before = os.getloadavg()
@@ -77,10 +81,11 @@ def main() -> int:
         names = list(codes)
         for index in range(args.rounds):
             for name in names if index % 2 == 0 else names[::-1]:
-                row = {
-                    "pets": pets(codes[name], Path(tmp), args.pets, args.gap),
-                    "emit": emits(codes[name], Path(tmp), args.emits, echo.port),
-                }
+                row = {}
+                if args.only != "emit":
+                    row["pets"] = pets(codes[name], Path(tmp), args.pets, args.gap)
+                if args.only != "pets":
+                    row["emit"] = emits(codes[name], Path(tmp), args.emits, echo.port)
                 results.setdefault(name, []).append(row)
                 print(f"round {index + 1} {name}: {json.dumps(row)}", flush=True)
     load_after = os.getloadavg()
@@ -88,31 +93,26 @@ def main() -> int:
     print(
         "medians over rounds (ms); echo, chain: the machine's own cost of the same pattern (machine_hops.py)"
     )
-    head = f"{'code':5} {'lang':4} {'pet visible p50':>16} {'POST p50':>9} {'echo':>6} {'chain':>6}"
-    print(f"{head} {'emit->handler p50':>18} {'emit answer p50':>16} {'echo':>6} {'chain':>6}")
+    parts = [part for part in ("pets", "emit") if args.only in (None, part)]
+    fields = {
+        "pets": ("visible_p50_ms", "post_p50_ms", "echo_p50_ms", "chain_p50_ms"),
+        "emit": ("handler_p50_ms", "response_p50_ms", "queued_ms", "span_ms", "echo_p50_ms", "chain_p50_ms"),
+    }
+    titles = {
+        "pets": ("pet visible p50", "POST p50", "echo", "chain"),
+        "emit": ("emit->handler p50", "emit answer p50", "queued", "span begun", "echo", "chain"),
+    }
+    print(f"{'code':5} {'lang':4} " + " ".join(f"{t:>18}" for part in parts for t in titles[part]))
     summary: dict[str, dict[str, dict[str, float]]] = {}
     for name, rounds in results.items():
         for lang in LANGS:
             row = {
                 f"{part}_{field}": statistics.median(r[part][lang][field] for r in rounds)
-                for part, field in (
-                    ("pets", "visible_p50_ms"),
-                    ("pets", "post_p50_ms"),
-                    ("pets", "echo_p50_ms"),
-                    ("pets", "chain_p50_ms"),
-                    ("emit", "handler_p50_ms"),
-                    ("emit", "response_p50_ms"),
-                    ("emit", "echo_p50_ms"),
-                    ("emit", "chain_p50_ms"),
-                )
+                for part in parts
+                for field in fields[part]
             }
             summary.setdefault(name, {})[lang] = row
-            print(
-                f"{name:5} {lang:4} {row['pets_visible_p50_ms']:>16.2f} {row['pets_post_p50_ms']:>9.2f}"
-                f" {row['pets_echo_p50_ms']:>6.2f} {row['pets_chain_p50_ms']:>6.2f}"
-                f" {row['emit_handler_p50_ms']:>18.2f} {row['emit_response_p50_ms']:>16.2f}"
-                f" {row['emit_echo_p50_ms']:>6.2f} {row['emit_chain_p50_ms']:>6.2f}"
-            )
+            print(f"{name:5} {lang:4} " + " ".join(f"{value:>18.2f}" for value in row.values()))
     if args.json:
         record = {
             "baseline_ref": args.baseline_ref,

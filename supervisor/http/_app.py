@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from quart import Quart, Response, request
 
-from supervisor.core import new_trace_id
 from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
 from supervisor.http._backend import Backend
 from supervisor.http._dead_letters import register_dead_letters
+from supervisor.http._emit import answer_emit
 from supervisor.http._errors import register_error_answers
 from supervisor.http._project import register_project
 from supervisor.http._quart import json_response, to_quart
-from supervisor.http._request import BadRequestBody, parse_json_body
 from supervisor.http._response import HttpResponse
 from supervisor.http._state import register_state
 from supervisor.http._traces import register_traces
 from supervisor.http._workbench import register_workbench
-from supervisor.queue import MissingMessageGroup
 from supervisor.realtime import register_realtime
 from supervisor.storage import RedisUnavailable
 
@@ -97,33 +95,15 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
     if workbench:
         register_workbench(app)
     register_realtime(app, runtime.realtime)
-    app.asgi_app = ApiStepFront(app.asgi_app, runtime)  # type: ignore[method-assign]
+    app.asgi_app = ApiStepFront(app.asgi_app, runtime, emit=runtime.emit)  # type: ignore[method-assign]
     return app
 
 
-async def _body() -> bytes:
-    data = await request.get_data(as_text=False)
-    return data if isinstance(data, bytes) else data.encode()
-
-
 async def _emit_from_request(runtime: Backend) -> Response:
-    try:
-        payload = parse_json_body(await _body())
-    except BadRequestBody as exc:
-        return to_quart(HttpResponse.error(exc.status, str(exc)))
-    if not isinstance(payload, dict) or not isinstance(payload.get("topic"), str):
-        return to_quart(HttpResponse.error(400, 'expected {"topic": string, "data": any}'))
-    trace_id = new_trace_id()
-    group = payload.get("messageGroupId")
-    try:
-        count = await runtime.emit(
-            payload["topic"], payload.get("data"), trace_id, group if isinstance(group, str) else None
-        )
-    except MissingMessageGroup as exc:
-        return to_quart(HttpResponse.error(400, str(exc)))
-    return json_response(
-        200, {"success": True, "topic": payload["topic"], "subscribers": count, "traceId": trace_id}
-    )
+    # The ASGI front answers POST on these paths (``answer_emit``); through quart come only callers of
+    # the quart app itself, and the other methods, which get quart's 405 naming POST.
+    data = await request.get_data(as_text=False)
+    return to_quart(await answer_emit(runtime.emit, data if isinstance(data, bytes) else data.encode()))
 
 
 def _isolated(runtime: Backend, runner: str) -> dict[str, object]:

@@ -2,8 +2,10 @@
 
 Quart's request machinery (contexts, werkzeug request/response objects, its own
 routing) costs more per request than the runner round trip itself, and api
-steps need none of it. Everything that does not match an api step route (404s,
-405s, the internal /__motia endpoints, WebSockets) falls through to quart.
+steps need none of it. ``POST /__motia/emit`` (and ``POST /emit``) is answered here
+too, for the same reason: an emit's way to its handler is a latency goal. Everything
+else that does not match an api step route (404s, 405s, the other internal /__motia
+endpoints, WebSockets) falls through to quart.
 
 CORS is answered here too, for every HTTP response: preflights (an ``OPTIONS``
 request no api step declares) get their 204 without reaching quart, and the
@@ -21,6 +23,7 @@ from typing import Any
 from supervisor.http._api_steps import run_api_step
 from supervisor.http._backend import StepInvoker
 from supervisor.http._cors import ALLOW_ORIGIN, CorsPolicy, Header
+from supervisor.http._emit import EMIT_PATHS, Emit, answer_emit
 from supervisor.http._errors import server_failed
 from supervisor.http._response import HttpResponse
 from supervisor.routing import Match
@@ -47,9 +50,18 @@ class ClientGone(Exception):
 
 
 class ApiStepFront:
-    def __init__(self, inner: ASGIApp, invoker: StepInvoker, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        inner: ASGIApp,
+        invoker: StepInvoker,
+        max_body: int = MAX_BODY_BYTES,
+        *,
+        emit: Emit | None = None,
+    ) -> None:
+        """``emit``: serve ``POST /__motia/emit`` and ``POST /emit`` with it (None: quart does)."""
         self._inner = inner
         self._invoker = invoker
+        self._emit = emit
         self._max_body = max_body
         self._cors = CorsPolicy(invoker.cors) if invoker.cors is not None else None
 
@@ -68,19 +80,14 @@ class ApiStepFront:
                 await _send(send, _PREFLIGHT_ANSWER, method, cors.preflight_headers(scope["headers"]))
                 return
             extra = cors.response_headers(scope["headers"]) if cors is not None else ()
+            if method == "POST" and self._emit is not None and path in EMIT_PATHS:
+                await self._serve_emit(self._emit, receive, send, path, extra)
+                return
             await _through_quart(self._inner, scope, receive, send, extra)
             return
         extra = cors.response_headers(scope["headers"]) if cors is not None else ()
-        try:
-            raw = await _read_body(receive, self._max_body)
-        except ClientGone:
-            _logger.debug("%s %s: the client hung up before its body was complete; not run", method, path)
-            return
-        except BodyTooLarge:
-            limit = f"request body over the {self._max_body // (1024 * 1024)} MiB limit"
-            # The rest of the body is not read, so this connection cannot carry another request:
-            # say so, or the client sends its next one into a socket the server is closing.
-            await _send(send, HttpResponse.error(413, limit, [("connection", "close")]), method, extra)
+        raw = await self._body(receive, send, method, path, extra)
+        if raw is None:
             return
         headers = [
             (name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope["headers"]
@@ -102,6 +109,37 @@ class ApiStepFront:
         except Exception as exc:  # a bug of ours: still a JSON answer, and one log record
             response = server_failed(exc, f"{method} {path}", self._invoker.expose_errors)
         await _send(send, response, method, extra)
+
+    async def _serve_emit(
+        self, emit: Emit, receive: Receive, send: Send, path: str, extra: Sequence[Header]
+    ) -> None:
+        raw = await self._body(receive, send, "POST", path, extra)
+        if raw is None:
+            return
+        try:
+            response = await answer_emit(emit, raw)
+        except asyncio.CancelledError:
+            await _answer_cancelled(send, "POST", extra)
+            raise
+        except Exception as exc:  # a bug of ours: still a JSON answer, and one log record
+            response = server_failed(exc, f"POST {path}", self._invoker.expose_errors)
+        await _send(send, response, "POST", extra)
+
+    async def _body(
+        self, receive: Receive, send: Send, method: str, path: str, extra: Sequence[Header]
+    ) -> bytes | None:
+        """The request's body; None when it was answered already (too large) or nobody is left to."""
+        try:
+            return await _read_body(receive, self._max_body)
+        except ClientGone:
+            _logger.debug("%s %s: the client hung up before its body was complete; not run", method, path)
+            return None
+        except BodyTooLarge:
+            limit = f"request body over the {self._max_body // (1024 * 1024)} MiB limit"
+            # The rest of the body is not read, so this connection cannot carry another request:
+            # say so, or the client sends its next one into a socket the server is closing.
+            await _send(send, HttpResponse.error(413, limit, [("connection", "close")]), method, extra)
+            return None
 
 
 _STOPPING = HttpResponse.error(
