@@ -67,8 +67,8 @@ from supervisor.tracing import (
     Recorder,
     RedisTraceStore,
     Retention,
-    SqliteTraceStore,
     TraceStore,
+    TraceWriter,
     move_earlier_traces,
     otel_exporter,
     otlp_endpoint,
@@ -335,9 +335,12 @@ class Runtime:
         adapter = settings.config.trace_adapter
         shared: RedisTraceStore | None = None
         if adapter == "sqlite":
-            # a file of its own, written with less durability than motia.db (see SqliteTraceStore)
-            store = await SqliteTraceStore.open(settings.data_dir / "traces.db")
-            await self._move_earlier_traces(store.path)
+            # a file of its own, written with less durability than motia.db (see SqliteTraceStore), by
+            # a process of its own (see TraceWriter)
+            writer = TraceWriter(settings.data_dir / "traces.db")
+            await writer.start()
+            store = writer
+            await self._move_earlier_traces(writer.path)
         elif adapter == "redis" and self._redis is not None:
             store = shared = RedisTraceStore(self._redis, settings.config.redis.consumer_timeout_s)
         elif adapter is not None:

@@ -2,8 +2,9 @@
 
 The ``Recorder`` (one per runtime) is told about each step execution (a *span*), each emit, state and
 stream call (*operations*), each delivery outcome and each log line, buffers them and writes them in
-batches to a ``TraceStore`` (SQLite, memory or Redis), with retention by count and age; with
-``OTEL_EXPORTER_OTLP_ENDPOINT`` set it also exports the spans to OpenTelemetry.
+batches to a ``TraceStore`` (SQLite, in the trace writer process: ``TraceWriter``; memory or Redis),
+with retention by count and age; with ``OTEL_EXPORTER_OTLP_ENDPOINT`` set it also exports the spans
+to OpenTelemetry.
 """
 
 from supervisor.tracing._earlier import Moved, move_earlier_traces
@@ -32,6 +33,7 @@ from supervisor.tracing._sqlite import SqliteTraceStore
 from supervisor.tracing._stack import locate
 from supervisor.tracing._store import TraceStore
 from supervisor.tracing._traceparent import TraceParent, parse_traceparent, w3c_trace_id
+from supervisor.tracing._writer import TraceWriter, TraceWriterUnavailable
 
 __all__ = [
     "LOG_LEVELS",
@@ -56,6 +58,8 @@ __all__ = [
     "TraceQuery",
     "TraceStatus",
     "TraceStore",
+    "TraceWriter",
+    "TraceWriterUnavailable",
     "TracingOff",
     "decode_cursor",
     "encode_cursor",
