@@ -5,7 +5,9 @@ A message is a frame: 4 bytes of length (big-endian), then JSON (orjson, which w
 dataclasses as objects of their fields). A request is ``[id, op, args]``; its answer
 ``[id, true, result]`` or ``[id, false, error message]``. Answers come in any order (by id). ``op`` is a
 ``TraceStore`` method: ``write`` (a ``Batch``), ``recover``, ``traces`` (a ``TraceQuery``), ``trace``
-(an id), ``logs`` (a ``LogQuery``), ``prune`` (a ``Retention`` and the time), ``close``.
+(an id), ``logs`` (a ``LogQuery``), ``prune`` (a ``Retention`` and the time), ``close``; or
+``assemble`` (a ``Retention``: from now on the writer assembles events, and ``recover`` prunes too),
+then ``record`` (a list of the recorder's events, see ``_assembler``).
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ ARGUMENTS: dict[str, Callable[[list[Any]], tuple[Any, ...]]] = {
     "trace": lambda args: (str(args[0]),),
     "logs": lambda args: (LogQuery(**args[0]),),
     "prune": lambda args: (Retention(**args[0]), float(args[1])),
+    "assemble": lambda args: (Retention(**args[0]),),
+    "record": lambda args: (args[0],),
 }
 
 

@@ -30,6 +30,7 @@ from supervisor.storage import JsonObject
 
 from . import _wire
 from ._handler import OWN_LOGGER
+from ._pipeline import EventSink
 from ._records import Batch, LogPage, LogQuery, Pruned, Retention, TracePage, TraceQuery
 
 _logger = logging.getLogger(OWN_LOGGER)
@@ -192,6 +193,8 @@ class TraceWriter:
         #: after a start that failed: no other before this (monotonic), and why it failed
         self._retry_at = 0.0
         self._failure = ""
+        #: what each new child is told first once events are sent (``assembling``)
+        self._retention: Retention | None = None
 
     @property
     def pid(self) -> int | None:
@@ -203,6 +206,18 @@ class TraceWriter:
         """Start the child; raises ``TraceWriterUnavailable`` (with its reason) if it cannot open the
         store."""
         await self._running()
+
+    def assembling(self, retention: Retention) -> EventSink:
+        """The recorder's sink: its events assembled into batches in the child, traces beyond
+        ``retention`` pruned there (and in every child that replaces it)."""
+        return _AssemblingWriter(self, retention)
+
+    async def assemble(self, retention: Retention) -> None:
+        self._retention = retention
+        await self._call("assemble", retention)
+
+    async def record(self, events: list[tuple[Any, ...]]) -> None:
+        await self._call("record", events)
 
     # ------------------------------------------------------------------ TraceStore
 
@@ -270,6 +285,15 @@ class TraceWriter:
     async def _start(self) -> _Child:
         try:
             child = await _Child.spawn(self.path)
+            if self._retention is not None:  # a replacement: it assembles as the one before did
+                request_id = next(self._ids)
+                try:
+                    answered = child.send(request_id, _wire.request(request_id, "assemble", self._retention))
+                    await child.drain()
+                    await answered
+                except BaseException:
+                    await child.kill()
+                    raise
         except Exception as exc:
             self._retry_at = time.monotonic() + RETRY_AFTER_S
             self._failure = f"the trace writer could not start: {exc}"
@@ -278,3 +302,30 @@ class TraceWriter:
             self._starting = None
         self._child = child
         return child
+
+
+class _AssemblingWriter:
+    """``TraceWriter.assembling``: an ``EventSink``."""
+
+    def __init__(self, writer: TraceWriter, retention: Retention) -> None:
+        self._writer = writer
+        self._retention = retention
+
+    async def start(self) -> int:
+        await self._writer.assemble(self._retention)
+        return await self._writer.recover()  # the child's pipeline recovers, then prunes
+
+    async def record(self, events: list[tuple[Any, ...]]) -> None:
+        await self._writer.record(events)
+
+    async def traces(self, query: TraceQuery) -> TracePage:
+        return await self._writer.traces(query)
+
+    async def trace(self, trace_id: str) -> JsonObject | None:
+        return await self._writer.trace(trace_id)
+
+    async def logs(self, query: LogQuery) -> LogPage:
+        return await self._writer.logs(query)
+
+    async def stop(self) -> None:
+        pass  # the runtime closes the writer

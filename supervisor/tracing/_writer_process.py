@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from . import _wire
+from ._pipeline import TracePipeline
 from ._sqlite import SqliteTraceStore
 
 #: requests that change the store: run in the order they came
-_WRITES = frozenset({"write", "recover", "prune"})
+_WRITES = frozenset({"write", "recover", "prune", "record"})
 
 
 class _Channel:
@@ -45,13 +46,20 @@ class _Session:
     def __init__(self, store: SqliteTraceStore, channel: _Channel) -> None:
         self._store = store
         self._channel = channel
+        #: once asked to ``assemble``: what turns events into batches
+        self._pipeline: TracePipeline | None = None
         self._last_write: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def handle(self, request_id: int, op: str, args: list[Any]) -> None:
         try:
             arguments = _wire.ARGUMENTS[op](args)
-            method = getattr(self._store, op)
+            if op == "assemble":
+                (retention,) = arguments
+                self._pipeline = TracePipeline(self._store, None, retention)
+                self._channel.send(_wire.answer(request_id, True, None))
+                return
+            method = self._method(op)
         except Exception as exc:  # an op or arguments this version does not know
             self._channel.send(_wire.answer(request_id, False, f"bad {op!r} request: {exc!r}"))
             return
@@ -63,6 +71,16 @@ class _Session:
             task = asyncio.create_task(self._read_after(self._last_write, request_id, method, arguments))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _method(self, op: str) -> Any:
+        pipeline = self._pipeline
+        if op == "record":
+            if pipeline is None:
+                raise RuntimeError("events came before 'assemble'")
+            return pipeline.take
+        if op == "recover" and pipeline is not None:
+            return pipeline.recover  # and a first prune
+        return getattr(self._store, op)
 
     async def _read_after(
         self, write: asyncio.Task[None] | None, request_id: int, method: Any, arguments: tuple[Any, ...]
