@@ -7,7 +7,7 @@ summaries from them and writes them to SQLite, or a ``LocalSink`` beside the rec
 same for the stores living in the supervisor (memory, Redis) and for the OpenTelemetry exporter.
 Reads flush first, so what was recorded before a read is in its answer.
 
-Cheap on the request path: a trivial api request costs a span id, a handle and three tuples; spans,
+Cheap on the request path: a trivial api request costs a span id, a handle and four tuples; spans,
 indexes and rows are built on the other side of the sink (bench/RESULTS.md, tracing overhead). Live
 log followers are served here, as lines are recorded (their ``spanId`` is found by the sink).
 """
