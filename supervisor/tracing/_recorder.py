@@ -78,6 +78,10 @@ class _Ids:
     def __init__(self, floor: int = 0) -> None:
         self._last = floor
 
+    @property
+    def last(self) -> int:
+        return self._last
+
     def next(self) -> int:
         now = int(time.time() * 1_000_000)
         self._last = now if now > self._last else self._last + 1
@@ -113,6 +117,8 @@ class Recorder:
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
         self._handler: RecordingHandler | None = None
+        #: once the sink has recovered (``start``): events wait until then
+        self._started = False
         self.dropped = 0
 
     @property
@@ -122,12 +128,24 @@ class Recorder:
 
     # ------------------------------------------------------------------ lifecycle
 
+    def listen(self) -> None:
+        """Record the lines logged under ``motia`` from now on (``start`` does, if not done before:
+        lines logged while the sink starts wait for it)."""
+        if self.enabled and self._handler is None:
+            self._handler = RecordingHandler(self.log_record, asyncio.get_running_loop())
+            logging.getLogger("motia").addHandler(self._handler)
+
     async def start(self) -> None:
+        """The sink recovers what a previous process left running; then what was recorded meanwhile
+        goes to it."""
         if not self.enabled:
             return
-        self._ids = _Ids(await self._sink.start())
-        self._handler = RecordingHandler(self.log_record, asyncio.get_running_loop())
-        logging.getLogger("motia").addHandler(self._handler)
+        highest = await self._sink.start()
+        self._ids = _Ids(max(highest, self._ids.last))
+        self.listen()
+        self._started = True
+        if self._events:
+            self._changed()
 
     async def stop(self) -> None:
         if self._handler is not None:
@@ -138,7 +156,8 @@ class Recorder:
         self._followers.clear()
         if not self.enabled:
             return
-        await self.flush()
+        if self._started:
+            await self.flush()
         await self._sink.stop()
 
     # ------------------------------------------------------------------ spans
@@ -358,7 +377,7 @@ class Recorder:
         # ours. Events that keep arriving meanwhile go to later flushes, not this wait.
         for _ in range(2):
             if self._flushing is None:
-                if not self._events:
+                if not self._events or not self._started:
                     return
                 self._start_flush()
             flushing = self._flushing
@@ -376,8 +395,8 @@ class Recorder:
             self._changed()
 
     def _changed(self) -> None:
-        if self._flushing is not None:
-            return  # the flush in progress schedules the next one
+        if self._flushing is not None or not self._started:
+            return  # the flush in progress schedules the next one; ``start`` the first
         if len(self._events) >= FLUSH_AT:
             self._start_flush()
         elif self._timer is None:

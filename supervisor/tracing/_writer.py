@@ -55,6 +55,8 @@ class _Child:
         self.pid = proc.pid
         loop = asyncio.get_running_loop()
         self.ready: asyncio.Future[None] = loop.create_future()
+        # read here, whether or not the start is still awaited (a start cancelled at shutdown)
+        self.ready.add_done_callback(lambda ready: ready.cancelled() or ready.exception())
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self.alive = True
         self.closing = False
@@ -123,20 +125,28 @@ class _Child:
                     future.set_exception(TraceWriterUnavailable(f"the trace writer failed: {result}"))
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
-        finally:
-            self.alive = False
-            code = await self.proc.wait()
-            gone = TraceWriterUnavailable(f"the trace writer (pid {self.pid}) exited with code {code}")
-            if not self.ready.done():
-                self.ready.set_exception(gone)
-            for future in self.pending.values():
-                if not future.done():
-                    future.set_exception(gone)
-            if self.pending and not self.closing:
-                _logger.error("%s with %d request(s) unanswered", gone, len(self.pending))
-            elif not self.closing and self.ready.done() and not self.ready.exception():
-                _logger.error("%s; a new one starts with the next batch", gone)
-            self.pending.clear()
+        except asyncio.CancelledError:
+            # The loop is shutting down without ``close`` (a start refused, a crash): the child sees
+            # the end of its stdin when this process exits; waiting for it here would wait forever.
+            self._gone(TraceWriterUnavailable("the trace store was not closed"))
+            raise
+        self.alive = False
+        code = await self.proc.wait()
+        gone = TraceWriterUnavailable(f"the trace writer (pid {self.pid}) exited with code {code}")
+        if self.pending and not self.closing:
+            _logger.error("%s with %d request(s) unanswered", gone, len(self.pending))
+        elif not self.closing and self.ready.done() and not self.ready.exception():
+            _logger.error("%s; a new one starts with the next batch", gone)
+        self._gone(gone)
+
+    def _gone(self, reason: TraceWriterUnavailable) -> None:
+        self.alive = False
+        if not self.ready.done():
+            self.ready.set_exception(reason)
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(reason)
+        self.pending.clear()
 
     async def _relay_stderr(self) -> None:
         """What the child prints (an interpreter's last words, SQLite's complaints), as our log lines."""
