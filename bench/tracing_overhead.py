@@ -8,8 +8,10 @@ language), one with ``tracing.enabled`` (the default) and one with ``MOTIA_TRACI
 language the two are loaded in alternating rounds (on/off, then off/on, ...) with wrk at 32
 connections; the ratio on/off is taken per round, against the run next to it, then the median: the
 machine is shared, so only ratios from the same moment mean anything. Also shown: the supervisor's
-CPU per request (psutil), the steadier measure on a loaded machine. ``--busy`` adds a step that
-writes state and logs a line per request (what an ordinary handler does), for information.
+CPU per request (psutil), the steadier measure on a loaded machine, and its trace writer process's
+(a child of the supervisor's: it shares the machine's cores with wrk and the runners). ``--busy``
+adds a step that writes state and logs a line per request (what an ordinary handler does), for
+information.
 Target (issue 12): tracing costs at most 10 % of the trivial api step's requests/s.
 
 ``--redis``: the projects run on a redis-server this script starts (``MOTIA_REDIS_URL``, each on a
@@ -18,9 +20,10 @@ next to the one recording into Redis (the default with a Redis URL): what a trac
 
 ``--in-process`` splits the cost without HTTP, runners or wrk: the recorder's calls for one trivial api
 request (start_span, ran_on, end_span, http_response) paced at 1,600 requests/s on an event loop, with
-tracing off, with a store that drops every batch (the recorder alone: buffering, cutting batches,
-``Span.to_json``) and with the SQLite store; CPU per request of the loop's thread and of the process
-(the process adds the SQLite writer thread), modes interleaved round by round.
+tracing off, with a store that drops every batch (the recorder alone, and what it builds beside it),
+with the SQLite store in the process and with the trace writer process (what ``motia`` runs); CPU
+per request of the loop's thread, of the process (with the SQLite writer thread) and of the trace
+writer process, modes interleaved round by round.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import http.client
 import json
+import os
 import resource
 import statistics
 import sys
@@ -38,8 +43,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from constants import CONNECTIONS, LANGS
-from http_bench import bench_http
+from http_bench import bench_http, cpu_seconds
 from load import run_wrk
 from projects import write_bench_project
 from scale_out import redis_server
@@ -54,6 +60,38 @@ export const handler = async (_req: unknown, { state, logger, traceId }: any) =>
 }
 """
 TARGET_MAX_COST = 0.10
+WRITER_MODULE = "supervisor.tracing._writer_process"
+
+
+def trace_writers(server: Server) -> list[psutil.Process]:
+    found = []
+    for proc in server.tree()[1:]:
+        with contextlib.suppress(psutil.Error):
+            if WRITER_MODULE in proc.cmdline():
+                found.append(proc)
+    return found
+
+
+def load_measuring_writers(servers: dict[str, Server]) -> Any:
+    """``run_wrk``, then a read of the server's traces (all it recorded is written), and the CPU per
+    request of its trace writer meanwhile (0 without one)."""
+    by_port = {server.port: server for server in servers.values()}
+
+    def load(url: str, connections: int, duration: float) -> dict[str, Any]:
+        server = by_port[int(url.split(":")[2].split("/")[0])]
+        writers = trace_writers(server)
+        before = cpu_seconds(writers)
+        result = run_wrk(url, connections, duration)
+        # A read flushes: the round's trace work is done (and counted) before the next round starts,
+        # rather than slowing it down.
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            server.get("/__motia/traces?limit=1", timeout=60)
+        after = cpu_seconds(writers)
+        spent = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+        result["writer_cpu_us_per_req"] = spent / max(1, result["requests"]) * 1e6
+        return result
+
+    return load
 
 
 def main() -> int:
@@ -68,14 +106,18 @@ def main() -> int:
     parser.add_argument(
         "--baseline",
         type=Path,
+        action="append",
+        default=[],
         help="also a server with tracing on running the supervisor package found in this directory "
-        "(e.g. a `git archive` of an earlier commit's supervisor/): an A/B of two versions in one run",
+        "(e.g. a `git archive` of an earlier commit's supervisor/): an A/B of two versions in one run "
+        "(repeatable: one server per directory, named after it)",
     )
     parser.add_argument("--in-process", action="store_true", help="the recorder and store alone (see above)")
     args = parser.parse_args()
     if args.in_process:
         return in_process(args.rounds, args.duration)
 
+    print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="motia-tracing-bench-"))
         modes: list[tuple[str, dict[str, str]]] = [("on", {}), ("off", {"MOTIA_TRACING": "false"})]
@@ -86,8 +128,8 @@ def main() -> int:
                 ("off", {"MOTIA_REDIS_URL": url[:-1] + "1", "MOTIA_TRACING": "false"}),
                 ("sqlite", {"MOTIA_REDIS_URL": url[:-1] + "2", "MOTIA_TRACING_ADAPTER": "sqlite"}),
             ]
-        if args.baseline is not None and not args.redis:
-            modes.append(("base", {"PYTHONPATH": str(args.baseline.resolve())}))
+        if not args.redis:
+            modes += [(f"base:{code.name}", {"PYTHONPATH": str(code.resolve())}) for code in args.baseline]
         servers = {}
         for mode, env in modes:
             project = write_bench_project(Path(tmp) / mode)
@@ -110,9 +152,10 @@ def main() -> int:
                     args.rounds,
                     args.duration,
                     CONNECTIONS,
-                    run_wrk,
+                    load_measuring_writers(servers),
                     lambda line: print(line, flush=True),
                 )
+    print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     if args.redis:
         report_redis(results)
     else:
@@ -126,9 +169,9 @@ def report(results: dict[str, Any]) -> None:
     print()
     print(
         "| step | off req/s | on req/s | on/off (median of rounds) | range "
-        "| off srv µs/req | on srv µs/req | foreign |"
+        "| off srv µs/req | on srv µs/req | on writer µs/req | foreign |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, result in results.items():
         off, on = result["off"], result["on"]
         ratios = on["rps_ratio_rounds"]
@@ -136,15 +179,16 @@ def report(results: dict[str, Any]) -> None:
         print(
             f"| {name} | {off['rps']:,.0f} | {on['rps']:,.0f} | {on['rps_ratio']:.1%} | "
             f"{min(ratios):.0%}-{max(ratios):.0%} | {off['server_cpu_us_per_req']:.0f} | "
-            f"{on['server_cpu_us_per_req']:.0f} | {foreign:.0f} % |"
+            f"{on['server_cpu_us_per_req']:.0f} | {_writer_us(on):.0f} | {foreign:.0f} % |"
         )
     for name, result in results.items():
-        if "base" in result:
-            base = result["base"]
+        for mode, base in result.items():
+            if not mode.startswith("base:"):
+                continue
             print(
-                f"| {name} (baseline) | | {base['rps']:,.0f} | {base['rps_ratio']:.1%} | "
+                f"| {name} ({mode}) | | {base['rps']:,.0f} | {base['rps_ratio']:.1%} | "
                 f"{min(base['rps_ratio_rounds']):.0%}-{max(base['rps_ratio_rounds']):.0%} | | "
-                f"{base['server_cpu_us_per_req']:.0f} | |"
+                f"{base['server_cpu_us_per_req']:.0f} | {_writer_us(base):.0f} | |"
             )
     trivial = [results[lang]["on"]["rps_ratio"] for lang in LANGS if lang in results]
     verdict = "MET" if min(trivial) >= 1 - TARGET_MAX_COST else "MISSED"
@@ -152,6 +196,10 @@ def report(results: dict[str, Any]) -> None:
         f"\ntracing costs at most {TARGET_MAX_COST:.0%} of the trivial api step's req/s: {verdict} ", end=""
     )
     print(f"(worst language {min(trivial):.1%} of tracing off)")
+
+
+def _writer_us(result: dict[str, Any]) -> float:
+    return float(statistics.median(run.get("writer_cpu_us_per_req", 0.0) for run in result["runs"]))
 
 
 def report_redis(results: dict[str, Any]) -> None:
@@ -169,41 +217,58 @@ def report_redis(results: dict[str, Any]) -> None:
 
 
 IN_PROCESS_RATE = 1600
-IN_PROCESS_MODES = ("off", "recorder", "sqlite")
+IN_PROCESS_MODES = ("off", "recorder", "sqlite", "writer")
+#: per run: loop thread µs/req, process µs/req, trace writer process µs/req, loop lag p99 and max (ms)
+Sample = tuple[float, float, float, float, float]
 
 
 def in_process(rounds: int, duration: float) -> int:
-    samples: dict[str, list[tuple[float, float, float, float]]] = {mode: [] for mode in IN_PROCESS_MODES}
+    samples: dict[str, list[Sample]] = {mode: [] for mode in IN_PROCESS_MODES}
+    modes = len(IN_PROCESS_MODES)
     for round_index in range(rounds):
-        order = IN_PROCESS_MODES[round_index % 3 :] + IN_PROCESS_MODES[: round_index % 3]
+        order = IN_PROCESS_MODES[round_index % modes :] + IN_PROCESS_MODES[: round_index % modes]
         for mode in order:
-            loop_us, process_us, lag_p99, lag_max = asyncio.run(_paced_recording(mode, duration))
-            samples[mode].append((loop_us, process_us, lag_p99, lag_max))
+            sample = asyncio.run(_paced_recording(mode, duration))
+            samples[mode].append(sample)
+            loop_us, process_us, writer_us, lag_p99, lag_max = sample
             print(
                 f"    round {round_index + 1}/{rounds} {mode:<8} loop thread {loop_us:5.1f} µs/req  "
-                f"process {process_us:5.1f} µs/req  loop lag p99 {lag_p99:5.2f} ms max {lag_max:5.2f} ms",
+                f"process {process_us:5.1f} µs/req  writer {writer_us:5.1f} µs/req  "
+                f"loop lag p99 {lag_p99:5.2f} ms max {lag_max:5.2f} ms",
                 flush=True,
             )
-    print("\n| mode | loop thread µs/req | process µs/req | process over off | loop lag p99 | loop lag max |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "\n| mode | loop thread µs/req | process µs/req | process over off | trace writer µs/req "
+        "| loop lag p99 | loop lag max |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     off = statistics.median(sample[1] for sample in samples["off"])
     for mode, values in samples.items():
         columns = zip(*values, strict=True)
-        loop_us, process_us, lag_p99, lag_max = (statistics.median(column) for column in columns)
+        loop_us, process_us, writer_us, lag_p99, lag_max = (statistics.median(column) for column in columns)
         print(
-            f"| {mode} | {loop_us:.1f} | {process_us:.1f} | +{process_us - off:.1f} "
+            f"| {mode} | {loop_us:.1f} | {process_us:.1f} | +{process_us - off:.1f} | {writer_us:.1f} "
             f"| {lag_p99:.2f} ms | {lag_max:.2f} ms |"
         )
     return 0
 
 
-async def _paced_recording(mode: str, duration: float) -> tuple[float, float, float, float]:
-    """CPU per request (loop thread, process) of recording trivial api requests at IN_PROCESS_RATE,
-    and the loop's lag (how late its 10 ms sleeps end: p99 and max, ms), which writes on the loop
-    (SQLite) lengthen."""
+async def _paced_recording(mode: str, duration: float) -> Sample:
+    """CPU per request (loop thread, process, trace writer process) of recording trivial api requests
+    at IN_PROCESS_RATE, and the loop's lag (how late its 10 ms sleeps end: p99 and max, ms), which
+    writes on the loop (SQLite) lengthen. Modes: tracing off; a store that drops every batch (the
+    recorder alone); the SQLite store in this process; the trace writer process."""
     from supervisor.core import new_trace_id
     from supervisor.protocol import InvokeResult, TriggerKind
-    from supervisor.tracing import Batch, Pruned, Recorder, Retention, SqliteTraceStore, TraceStore
+    from supervisor.tracing import (
+        Batch,
+        Pruned,
+        Recorder,
+        Retention,
+        SqliteTraceStore,
+        TraceStore,
+        TraceWriter,
+    )
 
     class DroppingStore(SqliteTraceStore):
         async def write(self, batch: Batch) -> None:
@@ -216,13 +281,16 @@ async def _paced_recording(mode: str, duration: float) -> tuple[float, float, fl
             return Pruned(0, 0)
 
     with tempfile.TemporaryDirectory(prefix="motia-tracing-bench-") as tmp:
-        stores: dict[str, TraceStore | None] = {
-            "off": None,
-            "recorder": DroppingStore(Path(tmp) / "dropped.db"),
-            "sqlite": SqliteTraceStore(Path(tmp) / "traces.db"),
-        }
-        recorder = Recorder(stores[mode], Retention(10_000, 100_000, 7 * 24 * 3600), Path(tmp))
+        store: TraceStore | None = None
+        if mode == "recorder":
+            store = DroppingStore(Path(tmp) / "dropped.db")
+        elif mode == "sqlite":
+            store = SqliteTraceStore(Path(tmp) / "traces.db")
+        elif mode == "writer":
+            store = TraceWriter(Path(tmp) / "traces.db")
+        recorder = Recorder(store, Retention(10_000, 100_000, 7 * 24 * 3600), Path(tmp))
         await recorder.start()
+        writer = psutil.Process(store.pid) if isinstance(store, TraceWriter) and store.pid else None
         done = InvokeResult(1, True, b"{}", None)
 
         lags: list[float] = []
@@ -242,20 +310,39 @@ async def _paced_recording(mode: str, duration: float) -> tuple[float, float, fl
                 lags.append(time.perf_counter() - asleep - 0.01)
             return count
 
+        def writer_cpu() -> float:
+            if writer is None:
+                return 0.0
+            times = writer.cpu_times()
+            return float(times.user + times.system)
+
         await load(min(6.0, duration))  # to the steady state: the store at its retention limit
         lags.clear()
-        before, loop_before = resource.getrusage(resource.RUSAGE_SELF), time.thread_time()
+        before, loop_before, writer_before = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            time.thread_time(),
+            writer_cpu(),
+        )
         count = await load(duration)
         await recorder.flush()
-        after, loop_after = resource.getrusage(resource.RUSAGE_SELF), time.thread_time()
+        after, loop_after, writer_after = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            time.thread_time(),
+            writer_cpu(),
+        )
         await recorder.stop()
-        for store in stores.values():
-            if store is not None:
-                await store.close()
+        if store is not None:
+            await store.close()
     process = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     lags.sort()
     lag_p99 = lags[int(len(lags) * 0.99)] * 1000
-    return (loop_after - loop_before) / count * 1e6, process / count * 1e6, lag_p99, lags[-1] * 1000
+    return (
+        (loop_after - loop_before) / count * 1e6,
+        process / count * 1e6,
+        (writer_after - writer_before) / count * 1e6,
+        lag_p99,
+        lags[-1] * 1000,
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ as traces come in."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from supervisor.tracing import (
     TraceDelta,
     TracePage,
     TraceQuery,
+    TraceWriter,
 )
 from supervisor.tracing._recorder import FLUSH_INTERVAL_S
 from supervisor.tracing._schema import TRACE_MIGRATIONS
@@ -208,3 +210,43 @@ async def test_a_span_with_every_field_set_reads_back_from_sqlite_as_recorded(tm
         assert trace is not None and trace["spans"] == [span.to_json()]
     finally:
         await store.close()
+
+
+async def test_the_trace_writer_process_assembles_what_the_recorder_sends(tmp_path: Path) -> None:
+    """With the SQLite store in its writer process, the recorder sends events only: spans, trace
+    summaries, the spans of log lines and retention are the writer's work."""
+    writer = TraceWriter(tmp_path / "traces.db")
+    recorder = Recorder(writer, Retention(max_traces=5, max_log_lines=100, max_age_s=3600), tmp_path)
+    await recorder.start()
+    try:
+        span = recorder.start_span("Slow", "steps/slow_step.py", TriggerKind.API, "slow")
+        span.ran_on("python-1", 4321)
+        line = logging.LogRecord("motia.step", logging.INFO, __file__, 1, "working", None, None)
+        line.step, line.trace_id = "Slow", "slow"
+        recorder.log_record(line)
+        running = await recorder.trace("slow")
+        assert running is not None and running["status"] == "running"
+        [started] = running["spans"]
+        assert (started["status"], started["runner"], started["pid"]) == ("running", "python-1", 4321)
+        assert [(e["message"], e["spanId"]) for e in running["events"]] == [("working", started["spanId"])]
+        recorder.end_span(span, OK)
+        recorder.http_response("slow", "Slow", "GET", "/slow", 503)
+        ended = await recorder.trace("slow")
+        assert ended is not None and ended["status"] == "error"
+        assert ended["spans"][0]["status"] == "error" and ended["spans"][0]["statusCode"] == 503
+        assert ended["entry"] == {
+            "type": "api",
+            "step": "Slow",
+            "method": "GET",
+            "path": "/slow",
+            "statusCode": 503,
+        }
+
+        for n in range(150):  # past the 100 new traces that make a prune due before its 10 s timer
+            request(recorder, f"trace-{n:03d}")
+        await recorder.flush()
+        listed = (await recorder.traces(TraceQuery(limit=500))).traces
+        assert [t["traceId"] for t in listed] == [f"trace-{n:03d}" for n in range(149, 144, -1)]
+    finally:
+        await recorder.stop()
+        await writer.close()

@@ -24,6 +24,7 @@ from supervisor.tracing import (
     TraceDelta,
     TraceQuery,
     TraceStore,
+    TraceWriter,
 )
 from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
 
@@ -36,17 +37,23 @@ def _on_sqlite(db: SqliteDatabase) -> TraceStore:
     return SqliteTraceStore(db.path.with_name("traces.db"))  # a file of its own, beside the database
 
 
+def _in_writer_process(db: SqliteDatabase) -> TraceStore:
+    """The SQLite store as the runtime uses it: in a trace writer process (started by the first call)."""
+    return TraceWriter(db.path.with_name("traces.db"))
+
+
 def _on_redis(connection: RedisConnection) -> TraceStore:
     return RedisTraceStore(connection)
 
 
-@pytest.fixture(params=ADAPTER_KINDS)
+@pytest.fixture(params=[*ADAPTER_KINDS, "writer"])
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    writer = request.param == "writer"
     h: Harness = await AdapterHarness.open(
-        request.param,
+        "sqlite" if writer else request.param,
         tmp_path / ".motia" / "motia.db",
         MemoryTraceStore,
-        _on_sqlite,
+        _in_writer_process if writer else _on_sqlite,
         _on_redis,
         request,
     )

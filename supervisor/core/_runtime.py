@@ -7,6 +7,7 @@ one place that knows how the parts are wired together.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -67,8 +68,8 @@ from supervisor.tracing import (
     Recorder,
     RedisTraceStore,
     Retention,
-    SqliteTraceStore,
     TraceStore,
+    TraceWriter,
     move_earlier_traces,
     otel_exporter,
     otlp_endpoint,
@@ -145,8 +146,34 @@ class Runtime:
             self.cron = CronScheduler(
                 self._fire_cron, RedisTickLocks(self._redis, config.redis.consumer_timeout_s)
             )
-        self.tracing = await self._recorder()
-        await self.tracing.start()
+        self.tracing = self._recorder()
+        self.tracing.listen()
+        # The trace writer (a process: ~0.3 s to start) starts while the project's code loads.
+        tracing_started = asyncio.create_task(self._start_tracing(), name="tracing-start")
+        try:
+            await self._load()
+        except BaseException:
+            tracing_started.cancel()
+            with contextlib.suppress(BaseException):
+                await tracing_started
+            raise
+        await tracing_started
+        announce_load(self.registry)
+
+        self.bus = EventBus(
+            self._queue,
+            self._deliver,
+            self._policy_for,
+            concurrency=config.events.concurrency,
+            observer=self._observe_delivery,
+        )
+        await self.bus.start()
+        self.cron.start(self._cron_jobs(self.registry))
+        self._started = True
+
+    async def _load(self) -> None:
+        """The stores the steps use, then the steps (their runners started, their files loaded)."""
+        settings = self.settings
         self.state = self._state_store()
         stream_store = self._stream_store()
         self.streams = Streams(stream_store)
@@ -166,18 +193,6 @@ class Runtime:
         if self.registry.problems and settings.mode == "start":
             await self._close_runners(self.pools, self.isolated, 0)
             raise StartupError(self.registry.problems)
-        announce_load(self.registry)
-
-        self.bus = EventBus(
-            self._queue,
-            self._deliver,
-            self._policy_for,
-            concurrency=config.events.concurrency,
-            observer=self._observe_delivery,
-        )
-        await self.bus.start()
-        self.cron.start(self._cron_jobs(self.registry))
-        self._started = True
 
     def _state_store(self) -> StateStore:
         adapter = self.settings.config.state.adapter
@@ -324,7 +339,7 @@ class Runtime:
             self._redis = None
         self._started = False
 
-    async def _recorder(self) -> Recorder:
+    def _recorder(self) -> Recorder:
         """Traces and logs as ``tracing`` in motia.config.json says; OpenTelemetry export as the
         environment says (``OTEL_EXPORTER_OTLP_ENDPOINT``)."""
         settings = self.settings
@@ -333,9 +348,9 @@ class Runtime:
         adapter = settings.config.trace_adapter
         shared: RedisTraceStore | None = None
         if adapter == "sqlite":
-            # a file of its own, written with less durability than motia.db (see SqliteTraceStore)
-            store = await SqliteTraceStore.open(settings.data_dir / "traces.db")
-            await self._move_earlier_traces(store.path)
+            # a file of its own, written with less durability than motia.db (see SqliteTraceStore), by
+            # a process of its own (see TraceWriter)
+            store = TraceWriter(settings.data_dir / "traces.db")
         elif adapter == "redis" and self._redis is not None:
             store = shared = RedisTraceStore(self._redis, settings.config.redis.consumer_timeout_s)
         elif adapter is not None:
@@ -354,6 +369,13 @@ class Runtime:
             shared.listen(recorder.relay)  # the other supervisors' log lines, to this one's followers
         self._trace_store = store
         return recorder
+
+    async def _start_tracing(self) -> None:
+        store = self._trace_store
+        if isinstance(store, TraceWriter):
+            await store.start()  # a traces file it cannot open stops the start, with the reason
+            await self._move_earlier_traces(store.path)
+        await self.tracing.start()
 
     async def _move_earlier_traces(self, traces_file: Path) -> None:
         """Traces and logs that versions before ``traces.db`` kept in ``motia.db``, into ``traces.db``."""

@@ -1,16 +1,19 @@
 """Traces and logs recorded by the core: what every HTTP request, event delivery and cron tick did.
 
 The ``Recorder`` (one per runtime) is told about each step execution (a *span*), each emit, state and
-stream call (*operations*), each delivery outcome and each log line, buffers them and writes them in
-batches to a ``TraceStore`` (SQLite, memory or Redis), with retention by count and age; with
-``OTEL_EXPORTER_OTLP_ENDPOINT`` set it also exports the spans to OpenTelemetry.
+stream call (*operations*), each delivery outcome and each log line, as events it buffers. In batches
+they go to where spans are assembled (``_assembler``) and written to a ``TraceStore`` (SQLite, memory
+or Redis), with retention by count and age: the trace writer process for SQLite (``TraceWriter``),
+else the supervisor itself. With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set the spans are also exported to
+OpenTelemetry.
 """
 
 from supervisor.tracing._earlier import Moved, move_earlier_traces
 from supervisor.tracing._follow import LogFollower
 from supervisor.tracing._memory import MemoryTraceStore
 from supervisor.tracing._otel import OtelUnavailable, otel_exporter, otlp_endpoint
-from supervisor.tracing._recorder import Recorder, SpanExporter, TracingOff
+from supervisor.tracing._pipeline import SpanExporter
+from supervisor.tracing._recorder import Recorder, SpanHandle, TracingOff
 from supervisor.tracing._records import (
     LOG_LEVELS,
     TRACE_STATUSES,
@@ -32,6 +35,7 @@ from supervisor.tracing._sqlite import SqliteTraceStore
 from supervisor.tracing._stack import locate
 from supervisor.tracing._store import TraceStore
 from supervisor.tracing._traceparent import TraceParent, parse_traceparent, w3c_trace_id
+from supervisor.tracing._writer import TraceWriter, TraceWriterUnavailable
 
 __all__ = [
     "LOG_LEVELS",
@@ -49,6 +53,7 @@ __all__ = [
     "Retention",
     "Span",
     "SpanExporter",
+    "SpanHandle",
     "SqliteTraceStore",
     "TraceDelta",
     "TracePage",
@@ -56,6 +61,8 @@ __all__ = [
     "TraceQuery",
     "TraceStatus",
     "TraceStore",
+    "TraceWriter",
+    "TraceWriterUnavailable",
     "TracingOff",
     "decode_cursor",
     "encode_cursor",

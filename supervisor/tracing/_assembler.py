@@ -1,0 +1,266 @@
+"""``Assembler``: spans, trace summaries and their indexes, built from the recorder's events.
+
+The recorder's request path only appends *events*, flat tuples (below), in the order things happen;
+the assembler replays them, in the trace writer process (``_writer_process``) or, when spans are
+exported to OpenTelemetry from the supervisor, beside the recorder (``_pipeline.LocalSink``), and
+cuts what they changed into a ``Batch`` for the store.
+
+Operations and log lines find their span by (trace id, step): the most recent span of that step in
+that trace. A runner reports its context calls and logs with both, and calls made after the handler
+returned (timers, tasks it spawned) still land on the span that made them.
+
+Events (first field: the kind; times are epoch seconds):
+
+- ``(START, span_id, trace_id, step, file, kind, topic, parent_span_id, remote_parent, delivery_id,
+  attempt, at)``: a step starts running (``kind``: api, event or cron)
+- ``(RAN_ON, span_id, runner, pid)``: the runner process that took it
+- ``(END, span_id, at, status, error)``: it returned (``status``: ok, error, lost; ``error`` as stored)
+- ``(RESPONSE, trace_id, step, method, path, status_code, at)``: the answer an api request got
+- ``(OPERATION, operation)``: an emit, state or stream call, or a delivery's retry, death or replay
+  (the stored JSON, ``spanId`` to be found); ``emit`` ones add open work (their deliveries),
+  ``delivery`` ones ``dead`` a failure and ``replayed`` open work back
+- ``(DELIVERED, trace_id, at)``: a delivery is done (its trace has one open work less)
+- ``(LOG, line)``: a log line (the stored JSON, ``spanId`` to be found)
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from supervisor.discovery import language_of
+from supervisor.storage import JsonObject
+
+from ._records import Batch, Span, SpanKind, TraceDelta
+
+START, RAN_ON, END, RESPONSE, OPERATION, DELIVERED, LOG = range(7)
+Event = tuple[Any, ...]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+#: (trace id, step) -> the step's latest span there, for operations and log lines to find it (at
+#: least this many of the latest spans are kept)
+SPAN_INDEX_SIZE = 8192
+#: delivery id -> the span that emitted it: the parent of the spans that handle it
+PARENT_INDEX_SIZE = 16384
+
+
+@dataclass
+class _Buffer:
+    traces: dict[str, TraceDelta] = field(default_factory=dict)
+    spans: dict[str, Span] = field(default_factory=dict)
+    operations: list[JsonObject] = field(default_factory=list)
+    logs: list[JsonObject] = field(default_factory=list)
+    #: traces that began (their root was seen): what makes a prune due early
+    roots: int = 0
+
+
+class Assembler:
+    """Replays events into spans and trace deltas; ``cut`` takes what changed since the last cut.
+    ``exporting``: also keep, per span, the operations and log lines recorded under it until it ends
+    (what an exporter sends as span events)."""
+
+    def __init__(self, exporting: bool = False) -> None:
+        self._exporting = exporting
+        self._buffer = _Buffer()
+        self._running: dict[str, Span] = {}
+        #: (trace id, step) -> span id
+        self._by_step: dict[tuple[str, str | None], str] = {}
+        #: span id -> what was recorded under it, until it is exported (only when exporting)
+        self._events: dict[str, list[JsonObject]] = {}
+        self._parents: dict[int, str] = {}
+        self._languages: dict[str, str] = {}
+
+    def apply(self, events: Sequence[Sequence[Any]]) -> None:
+        for event in events:
+            kind = event[0]
+            if kind == START:
+                self._start(*event[1:])
+            elif kind == RAN_ON:
+                span = self._running.get(event[1])
+                if span is not None:
+                    span.runner, span.pid = event[2], event[3]
+            elif kind == END:
+                self._end(*event[1:])
+            elif kind == RESPONSE:
+                self._response(*event[1:])
+            elif kind == OPERATION:
+                self._operation(event[1])
+            elif kind == DELIVERED:
+                self._delta(event[1], event[2]).open -= 1
+            elif kind == LOG:
+                self._log(event[1])
+
+    def cut(self) -> tuple[Batch, list[tuple[Span, list[JsonObject]]], int]:
+        """What changed since the last cut; the spans that ended, with what was recorded under them
+        (when exporting); how many traces began."""
+        buffer, self._buffer = self._buffer, _Buffer()
+        spans = buffer.spans.values()
+        ended: list[tuple[Span, list[JsonObject]]] = []
+        if self._exporting:
+            events = self._events
+            # exported now: what is recorded under them later goes to the store only
+            ended = [(span, events.pop(span.span_id, [])) for span in spans if span.ended_at is not None]
+        return Batch(buffer.traces, list(spans), buffer.operations, buffer.logs), ended, buffer.roots
+
+    # ------------------------------------------------------------------ spans
+
+    def _start(
+        self,
+        span_id: str,
+        trace_id: str,
+        step: str,
+        file: str,
+        kind: SpanKind,
+        topic: str | None,
+        parent_span_id: str | None,
+        remote_parent: bool,
+        delivery_id: int | None,
+        attempt: int,
+        at: float,
+    ) -> None:
+        if parent_span_id is None and delivery_id is not None:
+            parent_span_id = self._parents.get(delivery_id)
+        span = Span(
+            trace_id,
+            span_id,
+            step,
+            kind,
+            self._language(file),
+            file,
+            at,
+            parent_span_id,
+            topic,
+            attempt,
+            delivery_id,
+            remote_parent=remote_parent,
+        )
+        if self._exporting:
+            self._events[span_id] = []
+        self._running[span_id] = span
+        index = self._by_step
+        index[(trace_id, step)] = span_id
+        if len(index) > 2 * SPAN_INDEX_SIZE:
+            self._by_step = _newest(index, SPAN_INDEX_SIZE)
+        buffer = self._buffer
+        buffer.spans[span_id] = span
+        delta = self._delta(trace_id, at)
+        delta.spans += 1
+        if kind != "event":  # api and cron runs are open work; deliveries are counted from their emit
+            delta.open += 1
+            if delta.kind is None:
+                delta.kind, delta.name = kind, step
+                buffer.roots += 1
+
+    def _end(self, span_id: str, at: float, status: Any, error: JsonObject | None) -> None:
+        span = self._running.pop(span_id, None)
+        if span is None:
+            return
+        span.ended_at = at
+        span.status = status
+        span.error = error
+        delta = self._delta(span.trace_id, at)
+        if span.kind != "event":
+            delta.open -= 1
+            if status == "error":
+                delta.failures += 1
+        self._buffer.spans[span_id] = span
+
+    def _response(self, trace_id: str, step: str, method: str, path: str, status: int, at: float) -> None:
+        """A 5xx fails the trace even when the handler returned normally (a response the core
+        refused, a handler that answered 500)."""
+        delta = self._delta(trace_id, at)
+        delta.method, delta.path, delta.status_code = method, path, status
+        span = self._span(trace_id, step)
+        if span is None:
+            return
+        span.status_code = status
+        if status >= 500 and span.status == "ok":
+            span.status = "error"
+            span.error = {
+                "name": f"HTTP {status}",
+                "message": f"answered {status}",
+                "stack": "",
+                "location": None,
+            }
+            delta.failures += 1
+        self._buffer.spans[span.span_id] = span
+
+    # ------------------------------------------------------------------ operations and logs
+
+    def _operation(self, operation: JsonObject) -> None:
+        trace_id: str = operation["traceId"]
+        step = operation["step"]
+        kind, name = operation["type"], operation["name"]
+        # a replay is the core's doing, not the subscriber's latest span's
+        span_id = self._by_step.get((trace_id, step)) if step is not None and name != "replayed" else None
+        operation["spanId"] = span_id
+        delta = self._delta(trace_id, (operation["time"] + operation["durationMs"]) / 1000)
+        if kind == "emit":
+            deliveries = operation["deliveries"]
+            delta.open += len(deliveries)
+            if step is None and delta.kind is None:  # from outside (POST /__motia/emit): a root
+                delta.kind, delta.name = "emit", operation["topic"]
+                self._buffer.roots += 1
+            if span_id is not None:
+                parents = self._parents
+                for delivery in deliveries:
+                    parents[delivery["id"]] = span_id
+                if len(parents) > 2 * PARENT_INDEX_SIZE:
+                    self._parents = _newest(parents, PARENT_INDEX_SIZE)
+        elif kind == "delivery":
+            if name == "dead":
+                delta.open -= 1
+                delta.failures += 1
+            elif name == "replayed":
+                delta.open += 1
+                delta.failures -= 1
+        self._buffer.operations.append(operation)
+        self._under(span_id, operation)
+
+    def _log(self, line: JsonObject) -> None:
+        trace_id = line["traceId"]
+        span_id = self._by_step.get((trace_id, line["step"])) if trace_id else None
+        line["spanId"] = span_id
+        self._buffer.logs.append(line)
+        if trace_id:
+            self._delta(trace_id, line["time"] / 1000)
+        self._under(span_id, line)
+
+    def _under(self, span_id: str | None, record: JsonObject) -> None:
+        if span_id is not None and self._exporting:
+            events = self._events.get(span_id)
+            if events is not None:
+                events.append(record)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _delta(self, trace_id: str, now: float) -> TraceDelta:
+        delta = self._buffer.traces.get(trace_id)
+        if delta is None:
+            delta = self._buffer.traces[trace_id] = TraceDelta(now, now)
+        else:
+            delta.touch(now)
+        return delta
+
+    def _span(self, trace_id: str, step: str) -> Span | None:
+        """The step's latest span in the trace, while it runs or waits for the next cut."""
+        span_id = self._by_step.get((trace_id, step))
+        if span_id is None:
+            return None
+        return self._running.get(span_id) or self._buffer.spans.get(span_id)
+
+    def _language(self, file: str) -> str:
+        language = self._languages.get(file)
+        if language is None:
+            language = self._languages[file] = language_of(file)
+        return language
+
+
+def _newest(index: dict[K, V], keep: int) -> dict[K, V]:
+    """The ``keep`` entries added last (trimming in bulk: deleting one at a time from the front of a
+    dict makes every later look for its first entry walk the holes left)."""
+    return dict(itertools.islice(index.items(), len(index) - keep, None))

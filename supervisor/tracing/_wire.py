@@ -1,0 +1,104 @@
+"""What the supervisor and its trace writer process (``_writer``, ``_writer_process``) say to each other:
+the one place their messages are encoded and decoded.
+
+A message is a frame: 4 bytes of length (big-endian), then JSON (orjson, which writes the records'
+dataclasses as objects of their fields). A request is ``[id, op, args]``; its answer
+``[id, true, result]`` or ``[id, false, error message]``. Answers come in any order (by id). ``op`` is a
+``TraceStore`` method: ``write`` (a ``Batch``), ``recover``, ``traces`` (a ``TraceQuery``), ``trace``
+(an id), ``logs`` (a ``LogQuery``), ``prune`` (a ``Retention`` and the time), ``close``; or
+``assemble`` (a ``Retention``: from now on the writer assembles events, and ``recover`` prunes too),
+then ``record`` (a list of the recorder's events, see ``_assembler``).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from supervisor.storage import JsonObject
+
+from ._records import (
+    Batch,
+    LogPage,
+    LogQuery,
+    Pruned,
+    Retention,
+    Span,
+    TraceDelta,
+    TracePage,
+    TraceQuery,
+)
+
+HEADER = struct.Struct(">I")
+#: the first frame the writer sends, once its store is open (its id is never a request's)
+READY_ID = 0
+#: the writer's answer to a request it could not decode, or sent before it was ready
+NO_ID = -1
+
+
+def frame(message: Any) -> bytes:
+    # Records hold JSON from the runners and the core's own scalars; default=str covers the odd value
+    # a log record's extras carry, rather than losing the batch to it.
+    payload = orjson.dumps(message, default=str)
+    return HEADER.pack(len(payload)) + payload
+
+
+def request(request_id: int, op: str, *args: Any) -> bytes:
+    return frame([request_id, op, args])
+
+
+def answer(request_id: int, ok: bool, result: Any) -> bytes:
+    return frame([request_id, ok, result])
+
+
+def decode(payload: bytes) -> Any:
+    return orjson.loads(payload)
+
+
+# ---------------------------------------------------------------------- arguments (in the writer)
+
+
+def _batch(data: JsonObject) -> Batch:
+    return Batch(
+        {trace_id: TraceDelta(**delta) for trace_id, delta in data["traces"].items()},
+        [Span(**span) for span in data["spans"]],
+        data["operations"],
+        data["logs"],
+    )
+
+
+def _trace_query(data: JsonObject) -> TraceQuery:
+    before = data.get("before")
+    return TraceQuery(**{**data, "before": None if before is None else (before[0], before[1])})
+
+
+#: per op, its arguments as the writer's store takes them, from their JSON
+ARGUMENTS: dict[str, Callable[[list[Any]], tuple[Any, ...]]] = {
+    "write": lambda args: (_batch(args[0]),),
+    "recover": lambda args: (),
+    "traces": lambda args: (_trace_query(args[0]),),
+    "trace": lambda args: (str(args[0]),),
+    "logs": lambda args: (LogQuery(**args[0]),),
+    "prune": lambda args: (Retention(**args[0]), float(args[1])),
+    "assemble": lambda args: (Retention(**args[0]),),
+    "record": lambda args: (args[0],),
+}
+
+
+# ---------------------------------------------------------------------- results (in the supervisor)
+
+
+def trace_page(data: JsonObject) -> TracePage:
+    cursor = data["next_cursor"]
+    return TracePage(data["traces"], None if cursor is None else (cursor[0], cursor[1]))
+
+
+def log_page(data: JsonObject) -> LogPage:
+    return LogPage(data["logs"], data["next_cursor"])
+
+
+def pruned(data: JsonObject) -> Pruned:
+    return Pruned(**data)

@@ -1,0 +1,155 @@
+"""The trace writer process: ``python -m supervisor.tracing._writer_process PATH``, started by the
+supervisor (``_writer.TraceWriter``), owns the SQLite trace store at PATH.
+
+It reads requests (``_wire``) on stdin and answers on stdout. Writes (``write``, ``recover``, ``prune``)
+go to the store in the order they came; a read waits for the writes sent before it, so it sees them.
+At EOF on stdin (the supervisor closed the pipe, or died) or a ``close`` request, it finishes what
+it was sent, closes the store and exits: it never outlives its supervisor.
+
+Signals: SIGINT and SIGTERM are ignored. The supervisor starts it in a session of its own (Ctrl-C in
+a terminal does not reach it), and a service manager that signals every process of the service
+(systemd's control group) must not stop it before the supervisor has sent its last batch; the end of
+its stdin is what stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import _wire
+from ._pipeline import TracePipeline
+from ._sqlite import SqliteTraceStore
+
+#: requests that change the store: run in the order they came
+_WRITES = frozenset({"write", "recover", "prune", "record"})
+
+
+class _Channel:
+    """Answers to the supervisor, written whole (blocking: they are small, and it reads them at once)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+
+class _Session:
+    def __init__(self, store: SqliteTraceStore, channel: _Channel) -> None:
+        self._store = store
+        self._channel = channel
+        #: once asked to ``assemble``: what turns events into batches
+        self._pipeline: TracePipeline | None = None
+        self._last_write: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def handle(self, request_id: int, op: str, args: list[Any]) -> None:
+        try:
+            arguments = _wire.ARGUMENTS[op](args)
+            if op == "assemble":
+                (retention,) = arguments
+                self._pipeline = TracePipeline(self._store, None, retention)
+                self._channel.send(_wire.answer(request_id, True, None))
+                return
+            method = self._method(op)
+        except Exception as exc:  # an op or arguments this version does not know
+            self._channel.send(_wire.answer(request_id, False, f"bad {op!r} request: {exc!r}"))
+            return
+        if op in _WRITES:
+            # The task's first step hands the write to the store's writer, which keeps the order.
+            task = asyncio.create_task(self._run(request_id, method(*arguments)))
+            self._last_write = task
+        else:
+            task = asyncio.create_task(self._read_after(self._last_write, request_id, method, arguments))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _method(self, op: str) -> Any:
+        pipeline = self._pipeline
+        if op == "record":
+            if pipeline is None:
+                raise RuntimeError("events came before 'assemble'")
+            return pipeline.take
+        if op == "recover" and pipeline is not None:
+            return pipeline.recover  # and a first prune
+        return getattr(self._store, op)
+
+    async def _read_after(
+        self, write: asyncio.Task[None] | None, request_id: int, method: Any, arguments: tuple[Any, ...]
+    ) -> None:
+        if write is not None:
+            await asyncio.wait([write])
+        await self._run(request_id, method(*arguments))
+
+    async def _run(self, request_id: int, work: Any) -> None:
+        try:
+            result = await work
+        except Exception as exc:  # the supervisor logs it, with what it concerned
+            self._channel.send(_wire.answer(request_id, False, f"{type(exc).__name__}: {exc}"))
+        else:
+            self._channel.send(_wire.answer(request_id, True, result))
+
+    async def finish(self) -> None:
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+
+async def serve(path: Path, channel: _Channel) -> int:
+    try:
+        store = await SqliteTraceStore.open(path)
+    except Exception as exc:  # a file it cannot open or migrate: the supervisor says why
+        channel.send(_wire.answer(_wire.READY_ID, False, f"could not open {path}: {exc}"))
+        return 1
+    loop = asyncio.get_running_loop()
+    requests = asyncio.StreamReader()
+    stdin = os.fdopen(0, "rb", buffering=0, closefd=False)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(requests), stdin)
+    channel.send(_wire.answer(_wire.READY_ID, True, os.getpid()))
+    session = _Session(store, channel)
+    close_id: int | None = None
+    try:
+        while True:
+            try:
+                (length,) = _wire.HEADER.unpack(await requests.readexactly(_wire.HEADER.size))
+                request_id, op, args = _wire.decode(await requests.readexactly(length))
+            except asyncio.IncompleteReadError:
+                break  # the supervisor is done, or gone
+            if op == "close":
+                close_id = request_id
+                break
+            session.handle(request_id, op, args)
+        await session.finish()
+    finally:
+        await store.close()
+    if close_id is not None:
+        channel.send(_wire.answer(close_id, True, None))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m supervisor.tracing._writer_process TRACES_DB", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Answers go to a copy of stdout; stdout itself then points at stderr, so that a stray print (a
+    # library's warning) cannot corrupt the channel.
+    channel = _Channel(os.dup(1))
+    os.dup2(2, 1)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    try:
+        return asyncio.run(serve(Path(argv[1]), channel))
+    except BrokenPipeError:
+        return 0  # the supervisor is gone: nobody to answer
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

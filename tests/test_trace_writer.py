@@ -1,0 +1,131 @@
+"""The trace writer process (``supervisor.tracing.TraceWriter``) on the real CLI: it starts and stops with
+the supervisor, keeps every trace a clean shutdown flushed, is replaced when it dies (requests never
+notice), and never outlives a supervisor that was killed."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from tests.support.project import write_project
+from tests.support.server import MotiaServer, eventually
+
+pytestmark = pytest.mark.e2e
+
+WRITER_MODULE = "supervisor.tracing._writer_process"
+FILES = {
+    "steps/ping_step.py": """
+        config = {"type": "api", "name": "Ping", "path": "/ping", "method": "GET", "emits": []}
+        async def handler(req, context):
+            context.logger.info("pinged")
+            return {"status": 200, "body": {"ok": True}}
+    """,
+}
+
+
+def trace_writers(server: MotiaServer) -> list[psutil.Process]:
+    found = []
+    for child in psutil.Process(server.proc.pid).children():
+        try:
+            if WRITER_MODULE in child.cmdline():
+                found.append(child)
+        except psutil.Error:  # exited meanwhile
+            continue
+    return found
+
+
+def the_trace_writer(server: MotiaServer) -> psutil.Process:
+    writers = trace_writers(server)
+    assert len(writers) == 1, writers
+    return writers[0]
+
+
+def ping(server: MotiaServer) -> str:
+    response = server.client.get("/ping")
+    assert response.status_code == 200, response.text
+    return response.headers["x-trace-id"]
+
+
+def finished(server: MotiaServer, trace_id: str) -> dict[str, Any] | None:
+    response = server.client.get(f"/__motia/traces/{trace_id}")
+    if response.status_code != 200:
+        return None
+    trace: dict[str, Any] = response.json()
+    return trace if trace["status"] == "ok" else None
+
+
+def stored_trace_ids(project: Path) -> set[str]:
+    with sqlite3.connect(project / ".motia" / "traces.db") as conn:
+        return {row[0] for row in conn.execute("SELECT trace_id FROM traces")}
+
+
+def test_a_clean_shutdown_stops_the_writer_after_it_wrote_every_trace(tmp_path: Path) -> None:
+    project = write_project(tmp_path, FILES)
+    server = MotiaServer(project, mode="start").wait_ready()
+    try:
+        writer = the_trace_writer(server)
+        # answered, not yet flushed (the recorder flushes every 0.5 s): the shutdown writes them
+        trace_ids = {ping(server) for _ in range(40)}
+    finally:
+        assert server.stop() == 0, server.output
+    assert not writer.is_running()
+    assert trace_ids <= stored_trace_ids(project)
+    assert "trace writer" not in server.output  # it said nothing: no crash, no complaint
+
+
+def test_a_killed_writer_is_replaced_and_requests_never_fail(tmp_path: Path) -> None:
+    project = write_project(tmp_path, FILES)
+    with MotiaServer(project, mode="start") as server:
+        before = ping(server)
+        eventually(lambda: server.client.get(f"/__motia/traces/{before}").status_code == 200)
+        writer = the_trace_writer(server)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=10)
+
+        after = [ping(server) for _ in range(20)]  # answered as ever, whatever became of their batch
+        replacement = eventually(lambda: trace_writers(server), timeout=20)[0]
+        assert replacement.pid != writer.pid
+        last = ping(server)
+        trace = eventually(lambda: finished(server, last), timeout=20)
+        assert trace["spans"][0]["step"] == "Ping"
+        assert server.client.get(f"/__motia/traces/{before}").status_code == 200  # nothing lost on disk
+        assert len(after) == 20
+        eventually(lambda: f"trace writer (pid {writer.pid}) exited with code -9" in server.output)
+
+
+def test_a_killed_supervisor_leaves_no_writer_behind(tmp_path: Path) -> None:
+    project = write_project(tmp_path, FILES)
+    server = MotiaServer(project, mode="start").wait_ready()
+    try:
+        writer = the_trace_writer(server)
+        flushed = ping(server)
+        eventually(lambda: server.client.get(f"/__motia/traces/{flushed}").status_code == 200)
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(timeout=10)
+        # it sees the end of its stdin, finishes what it was sent and exits
+        deadline = time.monotonic() + 15
+        while writer.is_running() and writer.status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the trace writer outlived its supervisor"
+            time.sleep(0.05)
+    finally:
+        server.stop()
+    assert flushed in stored_trace_ids(project)
+
+
+def test_a_traces_file_the_writer_cannot_open_stops_the_start_with_the_reason(tmp_path: Path) -> None:
+    project = write_project(tmp_path, FILES)
+    (project / ".motia").mkdir()
+    (project / ".motia" / "traces.db").write_bytes(b"not a database, " * 512)
+    server = MotiaServer(project, mode="start")
+    try:
+        assert server.proc.wait(timeout=60) == 1
+    finally:
+        server.stop()
+    assert "could not start" in server.output
+    assert "traces.db" in server.output, server.output
