@@ -9,6 +9,7 @@ gets its 200 once resumed, and the other language keeps serving meanwhile.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from supervisor.runners import DEFAULT_PORTS, parse_inspect, runner_files
@@ -220,6 +222,40 @@ def test_a_pool_waits_for_its_debuggers_on_consecutive_ports_and_keeps_them_acro
             _, _, inspector_port = process["inspector"].rpartition(":")
             assert eventually(partial(debugs, runner, int(inspector_port), process["pid"]), timeout=60)
     finally:
+        server.stop()
+
+
+def _alive(process: psutil.Process) -> bool:
+    """Whether ``process`` still runs (a zombie nobody reaps has ended)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.mark.parametrize("lang", ["ts", "py"])
+def test_a_runner_waiting_for_its_debugger_ends_when_its_supervisor_is_killed(
+    tmp_path: Path, lang: str
+) -> None:
+    """A runner held until a debugger attaches reads nothing from its supervisor meanwhile (node's
+    inspector.waitForDebugger() blocks its main thread): it still ends, with everything it started,
+    once the supervisor is gone without a word (kill -9), rather than wait on orphaned."""
+    runner = runner_of(lang)
+    project = write_project(tmp_path, {step_path(lang, "held"): HELD[lang]})
+    server = MotiaServer(project, args=[f"--inspect-{runner}=127.0.0.1:{free_port()}", "--inspect-wait"])
+    started: list[psutil.Process] = []
+    try:
+        eventually(lambda: "waiting for a debugger" in server.output, timeout=60)
+        started = psutil.Process(server.proc.pid).children(recursive=True)
+        program = "runner.mjs" if runner == "node" else "motia_runner"
+        assert [p for p in started if any(program in part for part in p.cmdline())], server.output
+        server.proc.kill()
+        server.proc.wait(timeout=30)
+        eventually(lambda: not [p for p in started if _alive(p)], timeout=20)
+    finally:
+        for process in started:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
         server.stop()
 
 

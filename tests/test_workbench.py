@@ -299,3 +299,83 @@ def test_the_traces_panel_pages_through_a_full_store(
     assert seen["byStep"] == [ids[index] for index in sorted(audited, reverse=True)]
     assert seen["opened"] == f"#/traces/{ids[max(audited)]}"
     assert seen["consoleErrors"] == []
+
+
+LIVE_ERROR = "live error line"
+FAILING_STEP = {
+    "steps/fail.step.js": f"""
+        exports.config = {{ type: 'api', name: 'Fail', path: '/fail', method: 'GET', emits: [] }}
+        exports.handler = async (_req, {{ logger }}) => {{
+          logger.error('{LIVE_ERROR}')
+          return {{ status: 200, body: {{}} }}
+        }}
+    """,
+}
+
+
+def _store_log_lines(database: Path, lines: list[tuple[str, str]]) -> None:
+    """``lines`` (level, message), oldest first, a millisecond apart ending a minute ago, written
+    through the SQLite trace store as the recorder writes them."""
+    start = time.time() - 60 - len(lines) / 1000
+    logs = []
+    for index, (level, message) in enumerate(lines):
+        at = start + index / 1000
+        logs.append(
+            {
+                "id": int(at * 1_000_000),
+                "type": "log",
+                "time": at * 1000,
+                "level": level,
+                "message": message,
+                "step": None,
+                "traceId": None,
+                "spanId": None,
+                "runner": None,
+                "logger": "motia.step",
+                "meta": None,
+            }
+        )
+
+    async def write() -> None:
+        store = await SqliteTraceStore.open(database)
+        try:
+            await store.write(Batch(logs=logs))
+        finally:
+            await store.close()
+
+    asyncio.run(write())
+
+
+def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """The level filter offers Motia's levels and critical; critical shows the critical and fatal
+    lines only, though the API ranks them with error: also when errors newer than them fill more than
+    a page, and when an error line arrives live; error then shows them all."""
+    project = write_project(tmp_path, FAILING_STEP)
+    severe = [("critical", "disk full"), ("fatal", "gave up")]
+    newer_errors = [("error", f"failed {n}") for n in range(1_500)]
+    stored = [("debug", "a detail"), ("info", "noted"), ("warn", "slow"), *severe, *newer_errors]
+    _store_log_lines(project / ".motia" / "traces.db", stored)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with MotiaServer(project, mode="dev") as server:
+        done = subprocess.run(
+            ["node", "workbench-logs-driver.mjs", chromium, server.url, str(ARTIFACTS), "/fail", LIVE_ERROR],
+            cwd=client_packages,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+    seen: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    assert "failure" not in seen, seen["failure"]
+
+    assert seen["levels"] == ["debug", "info", "warn", "error", "critical"]
+    shown_severe = [{"level": level, "message": message} for level, message in severe]
+    assert seen["critical"] == shown_severe  # oldest at the top, as every log view
+    assert seen["liveStatus"] == 200
+    assert seen["criticalAfterLive"] == shown_severe
+    errors = [entry["message"] for entry in seen["error"]]
+    assert errors[-2:] == ["failed 1499", LIVE_ERROR], errors[-3:]
+    assert seen["consoleErrors"] == []

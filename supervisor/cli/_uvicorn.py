@@ -10,9 +10,9 @@ differently from hypercorn out of the box, and what is changed here so a client 
   methods, or a 404). Such a request is handed, with its connection, to uvicorn's h11 implementation,
   which parses any token, once the answers to the requests before it on the connection are written;
   the bytes of the request are replayed to it (``_HttpToolsProtocol``).
-- llhttp sets no limit on a request's head: one past 16 KiB (``MAX_HEAD_BYTES``, as hypercorn and
-  Node), in one read or several, is answered 431; a request it cannot parse gets our JSON 400, not
-  plain text (``cli/_refusals.py``).
+- llhttp sets no limit on a request's head, and h11 one only on a head still incomplete after a read:
+  one past 16 KiB (``MAX_HEAD_BYTES``, as hypercorn and Node), in one read or several, is answered 431
+  by either; a request they cannot parse gets our JSON 400, not plain text (``cli/_refusals.py``).
 - a connection reset by its client kept its keep-alive timer, and through it the connection's objects,
   until the timer fired (``keepAliveTimeoutSeconds``, 75 s); the timer now stops whenever the
   connection is lost.
@@ -37,6 +37,7 @@ import socket
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
+import h11
 import httptools
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -63,12 +64,42 @@ def _reply_and_close(protocol: HttpToolsProtocol | H11Protocol, response: HttpRe
     protocol.transport.close()
 
 
+class _HeadLimitedConnection(h11.Connection):
+    """h11's server side, refusing a request head past ``MAX_HEAD_BYTES`` however it comes: h11 limits
+    only a head still incomplete after a read (``max_incomplete_event_size``), not one that came
+    whole. Keeps the status each refusal asks for (h11's hint: 431 for its own limit)."""
+
+    refused = 400
+
+    def __init__(self) -> None:
+        super().__init__(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
+
+    def next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
+        try:
+            event = super().next_event()
+        except h11.RemoteProtocolError as exc:
+            self.refused = exc.error_status_hint
+            raise
+        if (
+            isinstance(event, h11.Request)
+            and head_size(event.method, event.target, event.headers.raw_items()) > MAX_HEAD_BYTES
+        ):
+            self.refused = 431
+            raise h11.RemoteProtocolError("request head too large", error_status_hint=431)
+        return event
+
+
 class _H11Protocol(H11Protocol):
     """uvicorn's h11 connection, for requests whose method llhttp does not know, answering what h11
-    cannot parse in JSON too."""
+    cannot parse in JSON too, and a head past ``MAX_HEAD_BYTES`` with a 431 as the llhttp side does."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conn = self._limited = _HeadLimitedConnection()
 
     def send_400_response(self, msg: str) -> None:
-        _reply_and_close(self, refusal(400))
+        """What h11 refused (uvicorn calls this for every refusal): the status h11 asked for."""
+        _reply_and_close(self, refusal(self._limited.refused))
 
 
 class _HeadTooLarge(Exception):
@@ -110,11 +141,13 @@ class _HttpToolsProtocol(HttpToolsProtocol):
 
     To replay the request, the bytes of a request head are kept while it is incomplete across reads;
     a head that arrives in one read (nearly all of them) costs no copy. A request that follows others
-    in the same read starts where llhttp ended them (``_end_of_requests``); it is handed over once the
-    answers to those are written, the bytes that come meanwhile kept for h11. Only a request whose
-    start cannot be told (it follows, in the same read, a body that began in an earlier read) gets a
-    400. A head past ``MAX_HEAD_BYTES`` gets a 431, whether still incomplete after a read or complete
-    within one; what llhttp cannot parse, a 400 (both JSON, as every error)."""
+    in the same read starts where llhttp ended them (``_end_of_requests``), and one that follows, in
+    the same read, the end of a body begun in an earlier read starts where its content-length says the
+    body ends; it is handed over once the answers to those are written, the bytes that come meanwhile
+    kept for h11. Only a request whose start cannot be told (it follows the end of a chunked body that
+    began in an earlier read: llhttp tells nothing of its framing) gets a 400. A head past
+    ``MAX_HEAD_BYTES`` gets a 431, whether still incomplete after a read or complete within one; what
+    llhttp cannot parse, a 400 (both JSON, as every error)."""
 
     # the bytes since the current request began, while its head is incomplete; b"" between requests;
     # None when they are not known (its head began after another request in the same read)
@@ -125,6 +158,9 @@ class _HttpToolsProtocol(HttpToolsProtocol):
     _head_size = 0  # the bytes read since the current request began, while its head is incomplete
     _read_size = 0  # the bytes of the current read
     _head_too_large = False  # the current request's head, complete in this read, is past the limit
+    # the headers of the request whose body is being read, and the bytes of that body read so far
+    _body_headers: list[tuple[bytes, bytes]] = []
+    _body_read = 0
     # a request for h11 and what followed it, waiting for the answers before it to be written
     _replay: bytes | None = None
 
@@ -142,14 +178,31 @@ class _HttpToolsProtocol(HttpToolsProtocol):
             raise _HeadTooLarge
         self._in_head = False
         self._in_body = True
+        self._body_headers = self.headers
+        self._body_read = 0
         super().on_headers_complete()
 
     def _parsed_head_size(self) -> int:
         return head_size(self.parser.get_method(), self.url, self.headers)
 
+    def on_body(self, body: bytes) -> None:
+        self._body_read += len(body)
+        super().on_body(body)
+
     def on_message_complete(self) -> None:
         self._in_body = False
         super().on_message_complete()
+
+    def _body_left(self) -> int | None:
+        """The bytes of the current request's body still to come, when its content-length tells (a
+        chunked body's framing llhttp does not tell)."""
+        length = None
+        for name, value in self._body_headers:
+            if name == b"transfer-encoding":
+                return None
+            if name == b"content-length":
+                length = int(value)  # llhttp took it: digits, and one value
+        return None if length is None else length - self._body_read
 
     def data_received(self, data: bytes) -> None:
         if self._replay is not None:
@@ -158,13 +211,20 @@ class _HttpToolsProtocol(HttpToolsProtocol):
             return
         self._unset_keepalive_if_required()
         # what was fed before this read, for a replay: b"" between requests, a head's bytes, or None
-        before = None if self._in_body else (self._head if self._in_head else b"")
+        # (in a body of unknown length); and the bytes at its start that end a body begun before it
+        before: bytes | None = b""
+        body_end = 0
+        if self._in_body:
+            left = self._body_left()
+            before, body_end = (None, 0) if left is None else (b"", left)
+        elif self._in_head:
+            before = self._head
         self._begun = 0
         self._read_size = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserInvalidMethodError:
-            request = self._request_bytes(before, data)
+            request = self._request_bytes(before, data, body_end)
             if request is not None and _METHOD.match(request):
                 self._replay = request
                 self._hand_over_when_answered()
@@ -189,14 +249,15 @@ class _HttpToolsProtocol(HttpToolsProtocol):
             if self._head_size > MAX_HEAD_BYTES:
                 _reply_and_close(self, refusal(431))
                 return
-            self._head = self._request_bytes(before, data)
+            self._head = self._request_bytes(before, data, body_end)
 
-    def _request_bytes(self, before: bytes | None, data: bytes) -> bytes | None:
+    def _request_bytes(self, before: bytes | None, data: bytes, body_end: int) -> bytes | None:
         """The bytes of the request that is being parsed, if they are known: it began in an earlier
-        read (its head so far, then this read), or in this one, after the requests that ended in it."""
+        read (its head so far, then this read), or in this one, after the requests that ended in it
+        (and the end, ``body_end`` bytes long, of a body begun in an earlier read)."""
         if before is None:
             return None
-        received = before + data if before else data
+        received = before + data if before else data[body_end:]
         # the requests that began in what was received, the one being parsed last
         requests = self._begun + (1 if before else 0)
         return received[_end_of_requests(received, requests - 1) :] if requests > 1 else received

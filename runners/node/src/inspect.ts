@@ -2,10 +2,12 @@
 // --inspect-node). A runner started by a hot reload finds its port still held by the runner it
 // replaces, which finishes its work first: it takes the port over once that one has exited.
 // MOTIA_INSPECT_WAIT=1: the steps are loaded only once a debugger has attached, so that a
-// breakpoint at the top of a step file is hit.
+// breakpoint at the top of a step file is hit; a supervisor that dies meanwhile takes the runner
+// with it (orphan_watch.ts).
 import * as inspector from 'node:inspector';
 import { createServer } from 'node:net';
 import { diagnostic } from './logs';
+import { exitIfOrphaned } from './orphan_watch';
 
 const RETRY_MS = 100;
 
@@ -74,7 +76,12 @@ export async function waitForDebugger(plan: InspectPlan): Promise<void> {
   if (!plan.wait) return; // a reload's runner loads at once: its port frees only once it serves
   await openInspector(plan);
   diagnostic('info', `waiting for a debugger on ${plan.host}:${plan.port} before loading the steps`);
-  inspector.waitForDebugger();
+  const stopWatching = exitIfOrphaned(); // the wait blocks the thread that would see stdin end
+  try {
+    inspector.waitForDebugger();
+  } finally {
+    stopWatching();
+  }
 }
 
 /** Lets debuggers go before the process exits: Node would otherwise wait for them to disconnect. */

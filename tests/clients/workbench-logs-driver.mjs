@@ -1,0 +1,63 @@
+// The Logs panel's level filter, in headless Chromium, for tests/test_workbench.py:
+//   node workbench-logs-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR LIVE_PATH LIVE_MESSAGE
+// Reads the level choices, selects critical and reads the lines shown; requests LIVE_PATH (a step that
+// logs LIVE_MESSAGE as an error) and, once the panel has read that line from its live stream, reads
+// the lines shown again; then selects error and reads them. Prints RESULT and the JSON of what it saw.
+import { chromium } from 'playwright-core'
+
+const [executablePath, base, outDir, livePath, liveMessage] = process.argv.slice(2)
+const result = { consoleErrors: [] }
+const browser = await chromium.launch({
+  executablePath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+})
+const shown = (page) =>
+  page.$$eval('.logs .line', (rows) =>
+    rows.map((row) => ({ level: row.querySelector('.badge').textContent, message: row.querySelector('.message').textContent })),
+  )
+// the panel has read the lines up to ``id`` (shown or not)
+const readTo = (page, id) =>
+  page.waitForFunction((wanted) => Number(document.querySelector('.logs')?.dataset.readTo) >= wanted, id, { timeout: 20000 })
+// the newest line at ``level`` or above
+const newestId = async (level) => {
+  const { logs } = await (await fetch(`${base}/__motia/logs?limit=1&level=${level}`)).json()
+  return logs[0].id
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
+  const page = await context.newPage()
+  page.on('console', (message) => {
+    if (message.type() === 'error') result.consoleErrors.push(message.text())
+  })
+  page.on('pageerror', (error) => result.consoleErrors.push(String(error)))
+
+  await page.goto(`${base}/__motia/workbench#/logs`)
+  await page.waitForSelector('main[data-panel="logs"][data-ready="true"]', { timeout: 20000 })
+  result.levels = await page.$$eval('select[aria-label="level"] option', (options) => options.map((o) => o.value))
+
+  await page.selectOption('select[aria-label="level"]', 'critical')
+  await readTo(page, await newestId('error')) // critical and fatal lines rank as errors in the API
+  result.critical = await shown(page)
+  await page.screenshot({ path: `${outDir}/workbench-logs-critical.png` })
+
+  const answered = await fetch(`${base}${livePath}`)
+  result.liveStatus = answered.status
+  let liveId = null
+  for (let tries = 0; liveId === null && tries < 200; tries++) {
+    const { logs } = await (await fetch(`${base}/__motia/logs?q=${encodeURIComponent(liveMessage)}`)).json()
+    liveId = logs.length ? logs[0].id : null
+    if (liveId === null) await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  await readTo(page, liveId)
+  result.criticalAfterLive = await shown(page)
+
+  await page.selectOption('select[aria-label="level"]', 'error')
+  await readTo(page, await newestId('error'))
+  result.error = await shown(page)
+} catch (error) {
+  result.failure = String(error && error.stack ? error.stack : error)
+} finally {
+  await browser.close()
+}
+console.log(`RESULT ${JSON.stringify(result)}`)
