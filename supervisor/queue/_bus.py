@@ -217,8 +217,12 @@ class EventBus:
         if self._wakeup is not None:
             self._wakeup.cancel()
             self._wakeup = None
-        if self._refill_task is not None:
-            self._refill_task.cancel()
+        refill = self._refill_task
+        if refill is not None:
+            # Waited for, not only cancelled: a claim cut off mid-command must let go of its
+            # connection before the caller closes the store (or its event loop) under it.
+            refill.cancel()
+            await asyncio.wait([refill])
         # Claimed but never started: their claims are void at the next start().
         self._slots.waiting.clear()
         self._isolated.waiting.clear()
