@@ -134,6 +134,14 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 @pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own: it may be paused, which the session's server must never be."""
+    server = RedisServer(tmp_path / "redis", redis_server_binary())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def redis_prefix(request: pytest.FixtureRequest) -> str:
     """A key prefix of this test's own on the shared redis-server."""
     return f"test:{uuid.uuid4().hex[:12]}:"

@@ -1,10 +1,11 @@
 """The shared Redis connection: every adapter's pub/sub channel is listened to, whenever it registers;
-a Redis that stops answering (SIGSTOP) fails what waits on it, by name, and is used again once it answers."""
+a Redis that stops answering (SIGSTOP) fails what waits on it, by name, and is used again once it answers;
+every TCP connection to it has keepalive and a user timeout, so a cut one is dropped by the kernel."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import socket
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,12 @@ from redis.exceptions import DataError, ResponseError
 
 from supervisor.state import RedisStateStore
 from supervisor.storage import RedisConnection, RedisUnavailable
+from supervisor.storage._redis import (
+    KEEPALIVE_IDLE_S,
+    KEEPALIVE_INTERVAL_S,
+    KEEPALIVE_PROBES,
+    TCP_USER_TIMEOUT_MS,
+)
 from tests.support.redis_server import RedisServer, redis_server_binary
 
 
@@ -32,14 +39,6 @@ async def test_a_channel_registered_after_the_listener_started_is_listened_to_to
         assert await asyncio.wait_for(first.get(), 5) == b"to the first one"
     finally:
         await connection.close()
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A redis-server of this test's own: it is paused, which the session's server must never be."""
-    server = RedisServer(tmp_path / "redis", redis_server_binary())
-    yield server
-    server.stop()
 
 
 async def test_a_redis_that_stops_answering_fails_the_waiting_commands_and_serves_again_once_resumed(
@@ -173,3 +172,57 @@ async def test_a_restarted_redis_is_used_again_through_a_new_lane_connection(
             restarted.stop()
     finally:
         await connection.close()
+
+
+def _tcp_options(sock: socket.socket) -> dict[str, int]:
+    found = {"SO_KEEPALIVE": sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)}
+    for name in ("TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_USER_TIMEOUT"):
+        if hasattr(socket, name):
+            found[name] = sock.getsockopt(socket.IPPROTO_TCP, getattr(socket, name))
+    return found
+
+
+async def test_the_lane_and_the_pooled_connections_have_tcp_keepalive_and_a_user_timeout(
+    redis_server: RedisServer, redis_prefix: str
+) -> None:
+    connection = await RedisConnection.open(redis_server.url, redis_prefix)
+    pool = connection.client.connection_pool
+    try:
+        await connection.execute("PING")  # opens the lane's connection
+        lane = connection.lane._link
+        assert lane is not None
+        pooled = await pool.get_connection()  # type: ignore[no-untyped-call]  # as pub/sub and pipelines do
+        try:
+            sockets = {"lane": lane.connection._writer, "pooled": pooled._writer}
+            expected = {"SO_KEEPALIVE": 1, "TCP_KEEPIDLE": KEEPALIVE_IDLE_S, "TCP_KEEPINTVL": KEEPALIVE_INTERVAL_S,
+                        "TCP_KEEPCNT": KEEPALIVE_PROBES, "TCP_USER_TIMEOUT": TCP_USER_TIMEOUT_MS}  # fmt: skip
+            for name, writer in sockets.items():
+                assert writer is not None, name
+                found = _tcp_options(writer.transport.get_extra_info("socket"))
+                assert found == {key: value for key, value in expected.items() if key in found}, name
+                assert "TCP_KEEPIDLE" in found and "TCP_USER_TIMEOUT" in found  # Linux, where CI runs
+        finally:
+            await pool.release(pooled)
+    finally:
+        await connection.close()
+
+
+async def test_a_redis_reached_through_a_unix_socket_serves_commands_and_pub_sub(
+    tmp_path: Path, redis_prefix: str
+) -> None:
+    server = RedisServer(tmp_path / "redis", redis_server_binary(), unix_socket=True)
+    try:
+        assert server.unix_url is not None
+        connection = await RedisConnection.open(server.unix_url, redis_prefix)  # no TCP options there
+        try:
+            heard: asyncio.Queue[bytes] = asyncio.Queue()
+            connection.on_message(redis_prefix + "news", heard.put_nowait)
+            await connection.subscribed()
+            await RedisStateStore(connection).set("pets", "1", {"name": "Rex"})
+            assert await RedisStateStore(connection).get("pets", "1") == {"name": "Rex"}
+            await connection.client.publish(redis_prefix + "news", b"over the socket")
+            assert await asyncio.wait_for(heard.get(), 5) == b"over the socket"
+        finally:
+            await connection.close()
+    finally:
+        server.stop()

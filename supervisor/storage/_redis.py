@@ -15,6 +15,8 @@ cut network) is found by the watcher instead: its PING on the lane, every ``PROB
 ``answer_within`` seconds (a server busy in a long script answers BUSY meanwhile, so only a silent
 one runs out); then every command still waiting is given up with a ``RedisUnavailable`` saying so,
 the lane's connection is dropped, and the connection is down until a PING is answered again.
+Every connection also has TCP keepalive and a TCP user timeout (``tcp_keepalive``), so that the
+kernel drops a pooled one cut off from a Redis that lives on, which the lane's PING cannot see.
 
 Keys all start with the configured prefix, so several projects can share one Redis. Scripts name
 keys they compute themselves, which a standalone Redis (and a primary with replicas) accepts and
@@ -53,6 +55,13 @@ BACKOFF_BASE_S = 0.25
 BACKOFF_CAP_S = 5.0
 PUBSUB_CLOSE_S = 1.0
 PUBSUB_READ_S = 0.5
+#: TCP keepalive on every connection: the first probe after this much silence, then every interval; a
+#: peer that answers none of the probes is dropped (idle + interval x probes = 30 s after its last word)
+KEEPALIVE_IDLE_S = 15
+KEEPALIVE_INTERVAL_S = 5
+KEEPALIVE_PROBES = 3
+#: data sent and not acknowledged by the peer's kernel for this long drops the connection (Linux)
+TCP_USER_TIMEOUT_MS = (KEEPALIVE_IDLE_S + KEEPALIVE_INTERVAL_S * KEEPALIVE_PROBES) * 1000
 _LOST = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 
 
@@ -63,6 +72,31 @@ class RedisUnavailable(Exception):
 
 class _Silent(Exception):
     """Redis accepted our bytes and did not answer (the watcher's PING ran out of time)."""
+
+
+def tcp_keepalive(url: str) -> dict[str, Any]:
+    """redis-py's connection options that make the kernel find a connection whose peer is gone.
+
+    The watcher's PING runs on the lane's connection only: a pooled one (pub/sub, pipelines) cut off
+    from a Redis that lives on (a network cut, a NAT or load balancer that forgot an idle flow) would
+    wait on its read forever, as commands carry no socket timeout. Keepalive probes find an idle one
+    (and keep middleboxes' idle timers, often 4-10 min, from firing); ``TCP_USER_TIMEOUT`` finds one
+    with a command in flight, which keepalive does not probe (retransmissions would go on for ~15
+    min). Both count only the peer kernel's acknowledgements, which a busy (a long script) or stopped
+    (SIGSTOP) redis-server still sends: those are the watcher's to find, never these. A unix socket
+    has no such states (and redis-py refuses the options there).
+    """
+    if urlsplit(url).scheme == "unix":
+        return {}
+    wanted = {
+        # Linux's names (macOS calls the idle time TCP_KEEPALIVE); an option the platform lacks is left out
+        "TCP_KEEPIDLE" if hasattr(socket, "TCP_KEEPIDLE") else "TCP_KEEPALIVE": KEEPALIVE_IDLE_S,
+        "TCP_KEEPINTVL": KEEPALIVE_INTERVAL_S,
+        "TCP_KEEPCNT": KEEPALIVE_PROBES,
+        "TCP_USER_TIMEOUT": TCP_USER_TIMEOUT_MS,
+    }
+    options = {getattr(socket, name): value for name, value in wanted.items() if hasattr(socket, name)}
+    return {"socket_keepalive": True, "socket_keepalive_options": options}
 
 
 def redacted(url: str) -> str:
@@ -92,6 +126,7 @@ class RedisConnection:
             socket_connect_timeout=3.0,
             socket_timeout=None,
             health_check_interval=30,
+            **tcp_keepalive(url),  # the lane's connection too: it is made with the pool's options
         )
         self.client: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         self.lane = RedisLane(pool)

@@ -18,15 +18,22 @@ from tests.support.server import free_port
 class RedisServer:
     """``redis-server`` on a free port of 127.0.0.1 with its files in ``directory``; stopped by its pid."""
 
-    def __init__(self, directory: Path, binary: str, port: int | None = None) -> None:
+    def __init__(
+        self, directory: Path, binary: str, port: int | None = None, *, unix_socket: bool = False
+    ) -> None:
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        #: also listening on a unix socket in ``directory`` (``unix_url``), when asked for
+        self.unix_url = f"unix://{directory / 'redis.sock'}?db=0" if unix_socket else None
+        on_socket = (
+            ["--unixsocket", str(directory / "redis.sock"), "--unixsocketperm", "700"] if unix_socket else []
+        )
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(directory),
              "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
-             "--logfile", str(directory / "redis.log")],
+             "--logfile", str(directory / "redis.log"), *on_socket],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
