@@ -63,5 +63,5 @@ class RedisTickLocks:
 
     async def done(self, step: str, tick_ms: int) -> bool | None:
         """True when the tick ran (or was skipped), None when its key is gone (free to take)."""
-        value = await self._redis.call(self._redis.client.get(self._keys(step, tick_ms)[0]))
+        value = await self._redis.execute("GET", self._keys(step, tick_ms)[0])
         return None if value is None else value == b"done"

@@ -12,11 +12,12 @@ names with colons cannot collide):
   wall-clock millisecond seen, so stamps never go back with Redis's clock;
 - channel ``p streams``: every change and custom event, as JSON with its timestamp.
 
-Each write is one script that changes the item, takes the next timestamp of the group from
-Redis's clock and publishes the change, so every supervisor receives the changes of a group in the
-order they were committed, stamped from one clock: a WebSocket client on supervisor A sees a write
-made under supervisor B like one made under A, and a client that moves to another supervisor
-(SSE ``Last-Event-ID``) keeps comparable timestamps.
+Every call is one command (most of them a script) on the connection's shared lane. Each write is
+one script that changes the item, takes the next timestamp of the group from Redis's clock and
+publishes the change, so every supervisor receives the changes of a group in the order they were
+committed, stamped from one clock: a WebSocket client on supervisor A sees a write made under
+supervisor B like one made under A, and a client that moves to another supervisor (SSE
+``Last-Event-ID``) keeps comparable timestamps.
 
 A write returns once its own change has come back through the feed, so that the writer's
 listeners (its clients, its hub) have seen it, as with the local stores.
@@ -100,6 +101,13 @@ end
 return out
 """
 
+_GROUPS = """
+local names = redis.call('SMEMBERS', KEYS[1])
+local sizes = {}
+for i = 1, #names do sizes[i] = redis.call('HLEN', ARGV[1] .. names[i]) end
+return {names, sizes}
+"""
+
 
 class RedisStreamStore:
     """Items and their change feed on a shared ``RedisConnection``; the connection's owner closes it."""
@@ -114,6 +122,7 @@ class RedisStreamStore:
         self._send = redis.script(_SEND)
         self._sync_stamp = redis.script(_SYNC_STAMP)
         self._group = redis.script(_GROUP)
+        self._groups = redis.script(_GROUPS)
         self._tokens = itertools.count()
         self._echoes: dict[str, asyncio.Future[None]] = {}
         self._listener: StreamListener | None = None
@@ -130,7 +139,7 @@ class RedisStreamStore:
         return item, bool(created)
 
     async def get(self, stream: str, group_id: str, item_id: str) -> JsonObject | None:
-        blob = await self._redis.call(self._redis.client.hget(self._items_key(stream, group_id), item_id))
+        blob = await self._redis.execute("HGET", self._items_key(stream, group_id), item_id)
         return None if blob is None else _decode(blob)
 
     async def get_group(self, stream: str, group_id: str) -> list[JsonObject]:
@@ -142,15 +151,11 @@ class RedisStreamStore:
         return None if blob is None else _decode(blob)
 
     async def groups(self, stream: str) -> dict[str, int]:
-        client = self._redis.client
-        names = sorted(
-            name.decode() for name in await self._redis.call(client.smembers(self._groups_key(stream)))
-        )
-        async with client.pipeline(transaction=False) as pipe:
-            for name in names:
-                pipe.hlen(self._items_key(stream, name))
-            sizes = await self._redis.call(pipe.execute())
-        return {name: int(size) for name, size in zip(names, sizes, strict=True) if size}
+        # the items keys of the stream's groups: its groups' names after this
+        items_key_prefix = self._items_key(stream, "")
+        names, sizes = await self._redis.run(self._groups, [self._groups_key(stream)], [items_key_prefix])
+        found = {name.decode(): int(size) for name, size in zip(names, sizes, strict=True) if size}
+        return dict(sorted(found.items()))
 
     async def close(self) -> None:
         for echo in self._echoes.values():
