@@ -1,6 +1,7 @@
 """Several supervisors on one Redis queue: each delivery to one of them, FIFO lanes one at a time
-across all, a dead supervisor's claims taken over after the timeout (not a live one's), a stopping
-one's handed back at once, and buses on two supervisors sharing the work."""
+across all, a dead supervisor's claims taken over after the timeout (not a live one's, but a claim
+whose answer it never got), a stopping one's handed back at once, and buses on two supervisors
+sharing the work."""
 
 from __future__ import annotations
 
@@ -118,6 +119,33 @@ async def test_a_live_supervisors_claims_are_kept_however_long_it_runs(superviso
         assert await a.refresh_claims() == 1
     assert await b.take_over_abandoned() == 0
     assert await b.claim(10, time.time()) == []
+
+
+async def test_a_claim_whose_answer_never_came_back_is_taken_over_not_kept_alive(
+    supervisors: Supervisors,
+) -> None:
+    a = await supervisors.queue()
+    a.watch(lambda: None)  # its keeper keeps its claims alive, as a running supervisor's does
+    ident = await one(a, "lost answer")
+    # Redis ran a claim for a's consumer and a never got the answer (cut off on its way back, or
+    # given up on a silent Redis that ran it later): made here by a connection under a's name.
+    lost = await RedisConnection.open(supervisors.url, supervisors.prefix)
+    supervisors.connections.append(lost)
+    lost.node = a._redis.node
+    assert [d.id for d in await RedisEventQueue(lost, consumer_timeout=TIMEOUT).claim(10, time.time())] == [
+        ident
+    ]
+    # a's keeper does not keep that claim alive: it goes idle, and the next claims take it over
+    taken: list[Delivery] = []
+    deadline = time.monotonic() + 10
+    while not taken and time.monotonic() < deadline:
+        await asyncio.sleep(TIMEOUT / 2)
+        await a.take_over_abandoned()
+        taken = await a.claim(10, time.time())
+    assert [d.id for d in taken] == [ident]
+    await asyncio.sleep(TIMEOUT * 2)
+    assert await a.refresh_claims() == 1  # and this one it keeps
+    await a.close()
 
 
 async def test_a_stopping_supervisor_hands_its_claims_back_at_once(supervisors: Supervisors) -> None:

@@ -22,12 +22,14 @@ Layout (``q`` is the configured prefix followed by ``q:``):
   an idle supervisor does not wait for its next timer.
 
 Claims are the consumer group's pending entries (PEL). A supervisor refreshes the idle time of
-its own every third of ``consumer_timeout`` (``XCLAIM`` to itself); entries idle longer than that
-belong to a supervisor that died, and the next claim takes them over with ``XAUTOCLAIM``. A
-supervisor that stops puts what it still held back into the stream at once.
+those it runs every third of ``consumer_timeout`` (``XCLAIM`` to itself); entries idle longer than
+that belong to a supervisor that died, or are claims whose answer this one never got (given up on a
+silent Redis that ran them when it resumed), and the next claim takes them over with
+``XAUTOCLAIM``. A supervisor that stops puts what it still held back into the stream at once.
 
 Every change is one Lua script, so a delivery, its lane and its stream entry never disagree, and
-two supervisors never both take a lane's head.
+two supervisors never both take a lane's head. Every call, reads included, is one command on the
+connection's shared lane.
 """
 
 from __future__ import annotations
@@ -373,12 +375,14 @@ return out
 """
 )
 
-# Put this consumer's pending entries back at the end of their stream (``release``), or reset their
-# idle time so that nobody takes them over (``refresh``).
+# Put this consumer's pending entries back at the end of their stream (``release``), or reset the
+# idle time of those whose deliveries it holds (ARGV[4..]) so that nobody takes them over (``refresh``).
 _MINE = (
     _PRELUDE
     + """
 local me, mode = ARGV[2], ARGV[3]
+local kept = {}
+for i = 4, #ARGV do kept[ARGV[i]] = true end
 local count = 0
 for _, iso in ipairs({'0', '1'}) do
   local stream = ready(iso)
@@ -386,10 +390,14 @@ for _, iso in ipairs({'0', '1'}) do
   local mine = redis.call('XPENDING', stream, GROUP, '-', '+', 100000, me)
   for _, p in ipairs(mine) do
     local entry = p[1]
-    count = count + 1
     if mode == 'refresh' then
-      redis.call('XCLAIM', stream, GROUP, me, 0, entry, 'JUSTID')
+      local found = redis.call('XRANGE', stream, entry, entry)
+      if #found > 0 and kept[found[1][2][2]] then
+        redis.call('XCLAIM', stream, GROUP, me, 0, entry, 'JUSTID')
+        count = count + 1
+      end
     else
+      count = count + 1
       local found = redis.call('XRANGE', stream, entry, entry)
       redis.call('XACK', stream, GROUP, entry)
       redis.call('XDEL', stream, entry)
@@ -433,6 +441,31 @@ return abandoned
 )
 
 
+# The earliest due time after ARGV[2] in each delayed set that has one.
+_NEXT_DUE = """
+local out = {}
+for _, name in ipairs({'delayed', 'delayed-iso'}) do
+  local first = redis.call('ZRANGEBYSCORE', ARGV[1] .. name, ARGV[2], '+inf', 'LIMIT', 0, 1, 'WITHSCORES')
+  if first[2] then out[#out + 1] = first[2] end
+end
+return out
+"""
+
+# One dead letter's fields (as XRANGE lists them), by the id its delivery had.
+_DEAD_ONE = """
+local entry = redis.call('HGET', ARGV[1] .. 'dead-index', ARGV[2])
+if not entry then return false end
+local found = redis.call('XRANGE', ARGV[1] .. 'dead', entry, entry)
+if #found == 0 then return false end
+return found[1][2]
+"""
+
+
+def _fields(values: Sequence[bytes]) -> dict[str, bytes]:
+    """A stream entry's fields, from the flat list of names and values Redis answers."""
+    return {values[i].decode(): values[i + 1] for i in range(0, len(values), 2)}
+
+
 def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode()
 
@@ -463,9 +496,15 @@ class RedisEventQueue:
         self._pending = redis.script(_PENDING)
         self._mine = redis.script(_MINE)
         self._abandoned = redis.script(_ABANDONED)
+        self._next_due = redis.script(_NEXT_DUE)
+        self._dead_one = redis.script(_DEAD_ONE)
         self._wake: Callable[[], None] | None = None
         self._sweep = {False: False, True: False}  # a claim should look for abandoned entries
         self._unacked: list[int] = []  # acks that failed for want of Redis, written when it is back
+        # The deliveries this supervisor was handed and has not let go (acked, retried, dead-lettered):
+        # only their claims are kept alive. One it was never told of (a claim given up on a silent
+        # Redis that ran it when it resumed) goes idle and is taken over like a dead supervisor's.
+        self._kept: set[int] = set()
         self._keeper: asyncio.Task[None] | None = None
 
     # -- the contract ----------------------------------------------------------------------
@@ -492,13 +531,15 @@ class RedisEventQueue:
         for target, at in zip(targets, due, strict=True):
             args += [target.subscriber, repr(at), "1" if target.fifo else "0"]
         rows = await self._redis.run(self._enqueue, (), args)
-        return [
+        deliveries = [
             Delivery(
                 int(ident), topic, target.subscriber, data, trace_id, message_group_id, 0, at, None,
                 claimed=claimed == b"1", held=held == b"1",
             )
             for (ident, claimed, held), target, at in zip(rows, targets, due, strict=True)
         ]  # fmt: skip
+        self._kept.update(delivery.id for delivery in deliveries if delivery.claimed)
+        return deliveries
 
     async def claim(self, limit: int, now: float, *, isolated: bool = False) -> list[Delivery]:
         if limit <= 0:
@@ -510,6 +551,7 @@ class RedisEventQueue:
         if sweep and swept:
             self._sweep[isolated] = False
         claimed = [_delivery(row) for row in rows]
+        self._kept.update(delivery.id for delivery in claimed)
         if taken_over:
             _logger.info(
                 "took over %d deliveries from a supervisor that stopped answering: %s",
@@ -519,20 +561,12 @@ class RedisEventQueue:
         return claimed
 
     async def next_due(self, after: float) -> float | None:
-        client = self._redis.client
-        found = []
-        for name in ("delayed", "delayed-iso"):
-            first = await self._redis.call(
-                client.zrangebyscore(
-                    self._prefix + name, f"({after!r}", "+inf", start=0, num=1, withscores=True
-                )
-            )
-            if first:
-                found.append(float(first[0][1]))
-        return min(found) if found else None
+        found = await self._redis.run(self._next_due, (), [self._prefix, f"({after!r}"])
+        return min(float(at) for at in found) if found else None
 
     async def release_claims(self) -> int:
         released: int = await self._redis.run(self._mine, (), [self._prefix, self._me, "release"])
+        self._kept.clear()
         return released
 
     async def ack(self, delivery_id: int, *, claim_next: bool = False) -> Delivery | None:
@@ -551,20 +585,26 @@ class RedisEventQueue:
             # entries stay this consumer's claims, so nobody runs them again.
             self._unacked.extend(delivery_ids)
             return []
-        return [_delivery(row) for row in rows]
+        self._kept.difference_update(delivery_ids)
+        promoted = [_delivery(row) for row in rows]
+        self._kept.update(head.id for head in promoted if head.claimed)
+        return promoted
 
     async def schedule_retry(
         self, delivery_id: int, attempts: int, available_at: float, error: str, *, isolate: bool = False
     ) -> None:
         args = [self._prefix, repr(time.time()), delivery_id, attempts, repr(available_at), error,
                 "1" if isolate else "0"]  # fmt: skip
-        if not await self._redis.run(self._retry, (), args):
+        retried = await self._redis.run(self._retry, (), args)
+        self._kept.discard(delivery_id)
+        if not retried:
             raise unknown("pending delivery", delivery_id)
 
     async def dead_letter(self, delivery_id: int, attempts: int, error: str) -> DeadLetter:
         failed_at = time.time()
         args = [self._prefix, delivery_id, attempts, error, repr(failed_at)]
         row = await self._redis.run(self._dead, (), args)
+        self._kept.discard(delivery_id)
         if not row:
             raise unknown("pending delivery", delivery_id)
         topic, sub, data, trace, group = row
@@ -580,13 +620,11 @@ class RedisEventQueue:
         letters: list[DeadLetter] = []
         start = "-"
         while limit is None or len(letters) < limit:
-            batch = await self._redis.call(
-                self._redis.client.xrange(self._prefix + "dead", start, "+", count=500)
-            )
+            batch = await self._redis.execute("XRANGE", self._prefix + "dead", start, "+", "COUNT", 500)
             if not batch:
                 break
             for _, values in batch:
-                fields = {key.decode(): value for key, value in values.items()}
+                fields = _fields(values)
                 if subscriber is None or fields["sub"].decode() == subscriber:
                     letters.append(_dead_letter(fields))
             start = "(" + batch[-1][0].decode()
@@ -601,14 +639,8 @@ class RedisEventQueue:
         return _delivery(rows[0])
 
     async def get_dead_letter(self, dead_letter_id: int) -> DeadLetter | None:
-        client = self._redis.client
-        entry = await self._redis.call(client.hget(self._prefix + "dead-index", str(dead_letter_id)))
-        if entry is None:
-            return None
-        found = await self._redis.call(client.xrange(self._prefix + "dead", entry, entry))
-        if not found:  # replayed or purged by another supervisor in between
-            return None
-        return _dead_letter({key.decode(): value for key, value in found[0][1].items()})
+        values = await self._redis.run(self._dead_one, (), [self._prefix, dead_letter_id])
+        return None if values is None else _dead_letter(_fields(values))
 
     async def replay_dead_letters(self, subscriber: str | None = None) -> list[Delivery]:
         mode, arg = ("all", "") if subscriber is None else ("sub", subscriber)
@@ -662,8 +694,10 @@ class RedisEventQueue:
         return abandoned
 
     async def refresh_claims(self) -> int:
-        """Reset the idle time of this supervisor's claims, so that nobody takes them over."""
-        refreshed: int = await self._redis.run(self._mine, (), [self._prefix, self._me, "refresh"])
+        """Reset the idle time of the claims of the deliveries this supervisor holds, so that nobody
+        takes them over (any other of its claims is left to go idle: ``_kept``)."""
+        args = [self._prefix, self._me, "refresh", *self._kept]
+        refreshed: int = await self._redis.run(self._mine, (), args)
         return refreshed
 
     async def _keep(self) -> None:
@@ -692,6 +726,7 @@ class RedisEventQueue:
         except RedisUnavailable:
             self._unacked = ids + self._unacked
             raise
+        self._kept.difference_update(ids)
 
     def _on_reconnect(self) -> None:
         asyncio.get_running_loop().create_task(self._catch_up())
