@@ -20,6 +20,10 @@ Variants (the first three: each command a pooled redis-py command, as the store 
   commands written at once, replies matched in order by one reader: ``storage/_redis_lane.py``);
 - ``raw RESP``: one hand-written HSET and HGET per pair on asyncio streams, no client library: the floor.
 
+Then a stream item read (``streams.get``: one HGET and the item's decoding) per call, in the same
+rounds: ``stream get, pooled`` as the stream store made it before (a pooled redis-py command on the
+connection's own pool), ``stream get, lane`` as it is (the shared lane).
+
 Then one large reply: ``getGroup`` of ``--group`` items on the lane, with redis-py's Python parser
 and with hiredis's (the loop is blocked for as long as it takes).
 """
@@ -49,6 +53,7 @@ from scale_out import redis_server  # noqa: E402
 from supervisor.state import RedisStateStore  # noqa: E402
 from supervisor.storage import RedisConnection, decode_json, encode_json  # noqa: E402
 from supervisor.storage._redis_lane import RedisLane  # noqa: E402
+from supervisor.streams import RedisStreamStore  # noqa: E402
 
 HIREDIS = DefaultParser is not _AsyncRESP2Parser and DefaultParser.__name__ == "_AsyncHiredisParser"
 BASE = {"max_connections": 64, "socket_connect_timeout": 3.0, "health_check_interval": 30}
@@ -124,6 +129,30 @@ async def measure_lane(url: str, options: dict[str, Any], calls: int, concurrenc
         await connection.close()
 
 
+STREAM_GETS = ("stream get, pooled", "stream get, lane")
+
+
+async def measure_stream_get(url: str, variant: str, calls: int, concurrency: int) -> float:
+    """One stream item read per call, as a pooled redis-py command or through the store (the lane)."""
+    connection = await RedisConnection.open(url, f"bench:{time.monotonic_ns()}:")
+    store = RedisStreamStore(connection)
+    pet = {"name": "Rex", "species": "dog", "age": 3, "tags": ["friendly", "vaccinated"]}
+    await asyncio.gather(*(store.set("pets", "all", str(n), pet) for n in range(100)))
+    items_key = store._items_key("pets", "all")
+
+    async def pooled(n: int) -> None:
+        decode_json(await connection.call(connection.client.hget(items_key, str(n % 100))))
+
+    async def lane(n: int) -> None:
+        await store.get("pets", "all", str(n % 100))
+
+    try:
+        return await _pairs(pooled if variant.endswith("pooled") else lane, calls, concurrency)
+    finally:
+        await store.close()
+        await connection.close()
+
+
 async def measure_raw(url: str, calls: int, concurrency: int) -> float:
     """Two hand-written round trips per pair (HSET and HGET), one connection per worker."""
     host, port = url.removeprefix("redis://").split("/")[0].split(":")
@@ -181,7 +210,9 @@ def main() -> None:
     levels = [int(level) for level in args.concurrency.split(",")]
     info = machine()
     chosen = variants()
-    results: dict[str, dict[int, list[float]]] = {name: {c: [] for c in levels} for name in chosen}
+    results: dict[str, dict[int, list[float]]] = {
+        name: {c: [] for c in levels} for name in (*chosen, *STREAM_GETS)
+    }
     with (
         tempfile.TemporaryDirectory(prefix="motia-redis-client-") as tmp,
         redis_server(Path(tmp)) as (url, _),
@@ -197,6 +228,10 @@ def main() -> None:
                     else:
                         cpu = asyncio.run(measure_client(url, options, args.calls, level))
                     results[name][level].append(cpu * 1e6)
+            for name in STREAM_GETS:
+                for level in levels:
+                    cpu = asyncio.run(measure_stream_get(url, name, args.calls, level))
+                    results[name][level].append(cpu * 1e6)
             print(f"round {round_index + 1} done", flush=True)
         parsers = {"python": _AsyncRESP2Parser} | ({"hiredis": DefaultParser} if HIREDIS else {})
         group = {
@@ -209,7 +244,13 @@ def main() -> None:
     print("\nµs of CPU per state.set + state.get pair (median of rounds), and against 'timeouts'")
     print(f"{'variant':28s}" + "".join(f" {'c=' + str(c):>8s} {'x':>5s}" for c in levels))
     for name, by in median.items():
-        print(f"{name:28s}" + "".join(f" {by[c]:8.1f} {by[c] / base[c]:5.2f}" for c in levels))
+        if name not in STREAM_GETS:
+            print(f"{name:28s}" + "".join(f" {by[c]:8.1f} {by[c] / base[c]:5.2f}" for c in levels))
+    pooled = median[STREAM_GETS[0]]
+    print("\nµs of CPU per stream item get (median of rounds), and against the pooled one")
+    for name in STREAM_GETS:
+        by = median[name]
+        print(f"{name:28s}" + "".join(f" {by[c]:8.1f} {by[c] / pooled[c]:5.2f}" for c in levels))
     for name, ms in group.items():
         print(f"getGroup of {args.group:,} items on the lane, {name} parser: {ms:.1f} ms of CPU (best of 15)")
     record = {"machine": info, "args": vars(args) | {"json": str(args.json)}, "runs": results}
