@@ -15,6 +15,7 @@ from supervisor.tracing._otel import OtelUnavailable, otel_exporter, otlp_endpoi
 from supervisor.tracing._pipeline import SpanExporter
 from supervisor.tracing._recorder import Recorder, SpanHandle, TracingOff
 from supervisor.tracing._records import (
+    LEVEL_NAMES,
     LOG_LEVELS,
     TRACE_STATUSES,
     Batch,
@@ -38,6 +39,7 @@ from supervisor.tracing._traceparent import TraceParent, parse_traceparent, w3c_
 from supervisor.tracing._writer import TraceWriter, TraceWriterUnavailable
 
 __all__ = [
+    "LEVEL_NAMES",
     "LOG_LEVELS",
     "TRACE_STATUSES",
     "Batch",
