@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import orjson
+import pytest
 
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.storage import JsonObject
@@ -250,3 +251,56 @@ async def test_the_trace_writer_process_assembles_what_the_recorder_sends(tmp_pa
     finally:
         await recorder.stop()
         await writer.close()
+
+
+def log(recorder: Recorder, trace_id: str, step: str, message: str) -> None:
+    line = logging.LogRecord("motia.step", logging.INFO, __file__, 1, message, None, None)
+    line.step, line.trace_id = step, trace_id
+    recorder.log_record(line)
+
+
+@pytest.mark.parametrize("sink", ["memory", "writer"])
+async def test_a_followed_log_line_has_the_span_id_of_its_stored_copy(tmp_path: Path, sink: str) -> None:
+    """Live lines go out as they are recorded, before spans are assembled (in the trace writer process
+    for SQLite): they still name the span the stored line does, whether it began before the follower
+    came (sent to the sink, or still buffered) or after, and when its step has run again since."""
+    writer = TraceWriter(tmp_path / "traces.db") if sink == "writer" else None
+    recorder = Recorder(writer or MemoryTraceStore(), Retention(100, 100, 3600), tmp_path)
+    await recorder.start()
+    try:
+        recorder.start_span("Sent", "steps/sent.step.ts", TriggerKind.API, "t-sent")
+        recorder.start_span("Again", "steps/again_step.py", TriggerKind.API, "t-again")
+        await recorder.flush()
+        recorder.start_span("Buffered", "steps/buffered.step.js", TriggerKind.API, "t-buffered")
+        follower = recorder.follow(LogQuery())
+        log(recorder, "t-sent", "Sent", "under a span the sink has")
+        log(recorder, "t-buffered", "Buffered", "under a span still buffered")
+        log(recorder, "t-again", "Again", "under the first run")
+        recorder.start_span("Again", "steps/again_step.py", TriggerKind.EVENT, "t-again")
+        log(recorder, "t-again", "Again", "under the second run")
+        recorder.start_span("After", "steps/after.step.ts", TriggerKind.API, "t-after")
+        log(recorder, "t-after", "After", "under a span begun while followed")
+        log(recorder, "t-none", "Nowhere", "under no span")
+
+        # as a follower sends them, then (the memory sink's assembler fills in the lines it is given
+        # when they are flushed: those the follower holds are the same objects)
+        followed: list[JsonObject] = []
+        while len(followed) < 6:
+            taken = await follower.take(10)
+            assert taken, followed
+            followed += [dict(line) for line in taken]
+        log(recorder, "t-sent", "Sent", "later, under a span the sink has")  # the map is complete now
+        log(recorder, "t-after", "After", "later, under a span begun while followed")
+        followed += [dict(line) for line in await follower.take(10)]
+        assert len(followed) == 8
+        stored = {line["id"]: line for line in (await recorder.logs(LogQuery())).logs}
+        assert [(line["message"], line["spanId"]) for line in followed] == [
+            (line["message"], stored[line["id"]]["spanId"]) for line in followed
+        ]
+        assert [line["spanId"] is not None for line in followed] == [True] * 5 + [False] + [True] * 2
+        assert followed[2]["spanId"] != followed[3]["spanId"]  # Again's first run, then its second
+        recorder.unfollow(follower)
+    finally:
+        await recorder.stop()
+        if writer is not None:
+            await writer.close()

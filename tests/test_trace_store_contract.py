@@ -271,11 +271,10 @@ async def test_logs_filter_and_page_back_and_forward(store: TraceStore) -> None:
     assert [line["message"] for line in after.logs] == ["Feeding FAILED", "supervisor started", "debugging"]
 
 
-async def test_a_level_no_store_knows_reads_as_info_in_every_store_and_in_live_filters(
-    store: TraceStore,
-) -> None:
-    """Critical (logging.CRITICAL records as "critical": supervisor.logs.level_name) and fatal rank as
-    error; a level none knows reads as info. One rule for all (tracing/_query.py)."""
+async def test_levels_rank_alike_in_every_store_and_in_live_filters(store: TraceStore) -> None:
+    """Critical (logging.CRITICAL records as "critical": supervisor.logs.level_name) ranks above
+    error, fatal is another name of it; a level none knows reads as info. One rule for all
+    (tracing/_query.py)."""
     lines = [
         log_line(T0, "disk full", level="critical"),
         log_line(T0 + 1, "retrying", level="warn"),
@@ -289,6 +288,8 @@ async def test_a_level_no_store_knows_reads_as_info_in_every_store_and_in_live_f
         ("info", ["failed", "gave up", "noted", "retrying", "disk full"]),
         ("warn", ["failed", "gave up", "retrying", "disk full"]),
         ("error", ["failed", "gave up", "disk full"]),
+        ("critical", ["gave up", "disk full"]),
+        ("fatal", ["gave up", "disk full"]),
     ]:
         query = LogQuery(level=level)
         assert [line["message"] for line in (await store.logs(query)).logs] == shown, level

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import psutil
 import pytest
 
 from tests.support.project import write_project
-from tests.support.server import MotiaServer, eventually
+from tests.support.server import REPO_ROOT, MotiaServer, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -129,3 +131,35 @@ def test_a_traces_file_the_writer_cannot_open_stops_the_start_with_the_reason(tm
         server.stop()
     assert "could not start" in server.output
     assert "traces.db" in server.output, server.output
+
+
+def test_the_writer_process_imports_only_what_it_needs() -> None:
+    """It starts with every supervisor, and each module it imports is start time: not the recorder
+    and the runner protocol it pulls in, nor the Redis and OpenTelemetry trace adapters (the Redis
+    client still comes with supervisor.storage)."""
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, {WRITER_MODULE}; print(' '.join(sorted(sys.modules)))",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    modules = set(listed.stdout.split())
+    assert WRITER_MODULE in modules
+    not_needed = {
+        "supervisor.protocol",
+        "supervisor.logs",
+        "supervisor.tracing._recorder",
+        "supervisor.tracing._follow",
+        "supervisor.tracing._memory",
+        "supervisor.tracing._redis",
+        "supervisor.tracing._otel",
+        "supervisor.tracing._earlier",
+        "supervisor.tracing._writer",
+    }
+    assert sorted(modules & not_needed) == []

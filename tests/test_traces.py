@@ -223,6 +223,11 @@ def test_logs_arrive_live_over_server_sent_events_and_resume_after_the_last_id(s
     assert not follower.is_alive()
     assert all(entry["step"] == "ShipOrder" for entry in received)
     assert any(entry["traceId"] == trace_id and entry["message"] == "shipped" for entry in received)
+    # each under the span its stored copy names
+    stored = server.client.get("/__motia/logs", params={"step": "ShipOrder", "limit": 1000}).json()["logs"]
+    span_ids = {line["id"]: line["spanId"] for line in stored}
+    assert [entry["spanId"] for entry in received] == [span_ids[entry["id"]] for entry in received]
+    assert all(entry["spanId"] for entry in received if entry["traceId"] == trace_id)
 
     # a client that reconnects with Last-Event-ID first gets what it missed, from the store
     first_id = ids[0]

@@ -350,8 +350,8 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
     """The level filter offers Motia's levels and critical; critical shows the critical and fatal
-    lines only, though the API ranks them with error: also when errors newer than them fill more than
-    a page, and when an error line arrives live; error then shows them all."""
+    lines only, asking the server for them (one page, and a live stream of them), though errors newer
+    than them fill more than a page, and when an error line arrives live; error then shows them all."""
     project = write_project(tmp_path, FAILING_STEP)
     severe = [("critical", "disk full"), ("fatal", "gave up")]
     newer_errors = [("error", f"failed {n}") for n in range(1_500)]
@@ -374,6 +374,11 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
     assert seen["levels"] == ["debug", "info", "warn", "error", "critical"]
     shown_severe = [{"level": level, "message": message} for level, message in severe]
     assert seen["critical"] == shown_severe  # oldest at the top, as every log view
+    # the server filters, read back and live: one page, no paging back through errors
+    assert seen["criticalRequests"] == [
+        "/__motia/logs?level=critical&limit=200",
+        f"/__motia/logs/stream?level=critical&after={seen['newestCritical']}",
+    ]
     assert seen["liveStatus"] == 200
     assert seen["criticalAfterLive"] == shown_severe
     errors = [entry["message"] for entry in seen["error"]]

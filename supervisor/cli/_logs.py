@@ -14,7 +14,14 @@ from supervisor.cli._client import ServerUnreachable, call, failed, query, serve
 from supervisor.logs import PrettyFormatter
 
 PATH = "/__motia/logs"
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,  # another name of critical
+}
 #: how long ``--follow`` keeps trying to reach a server that went away, before giving up
 RECONNECT_FOR_S = 10.0
 

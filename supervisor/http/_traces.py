@@ -31,7 +31,7 @@ from supervisor.http._params import (
 from supervisor.http._quart import json_response
 from supervisor.storage import JsonObject
 from supervisor.tracing import (
-    LOG_LEVELS,
+    LEVEL_NAMES,
     TRACE_STATUSES,
     LogFollower,
     LogQuery,
@@ -104,7 +104,7 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
 
 def _log_filter() -> LogQuery:
     return LogQuery(
-        level=choice("level", LOG_LEVELS),
+        level=choice("level", LEVEL_NAMES),
         step=text("step"),
         trace_id=text("traceId"),
         text=text("q"),

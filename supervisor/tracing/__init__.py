@@ -8,13 +8,11 @@ else the supervisor itself. With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set the spans a
 OpenTelemetry.
 """
 
-from supervisor.tracing._earlier import Moved, move_earlier_traces
-from supervisor.tracing._follow import LogFollower
-from supervisor.tracing._memory import MemoryTraceStore
-from supervisor.tracing._otel import OtelUnavailable, otel_exporter, otlp_endpoint
-from supervisor.tracing._pipeline import SpanExporter
-from supervisor.tracing._recorder import Recorder, SpanHandle, TracingOff
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from supervisor.tracing._records import (
+    LEVEL_NAMES,
     LOG_LEVELS,
     TRACE_STATUSES,
     Batch,
@@ -30,14 +28,56 @@ from supervisor.tracing._records import (
     decode_cursor,
     encode_cursor,
 )
-from supervisor.tracing._redis import RedisTraceStore
-from supervisor.tracing._sqlite import SqliteTraceStore
-from supervisor.tracing._stack import locate
 from supervisor.tracing._store import TraceStore
-from supervisor.tracing._traceparent import TraceParent, parse_traceparent, w3c_trace_id
-from supervisor.tracing._writer import TraceWriter, TraceWriterUnavailable
+
+if TYPE_CHECKING:
+    from supervisor.tracing._earlier import Moved, move_earlier_traces
+    from supervisor.tracing._follow import LogFollower
+    from supervisor.tracing._memory import MemoryTraceStore
+    from supervisor.tracing._otel import OtelUnavailable, otel_exporter, otlp_endpoint
+    from supervisor.tracing._pipeline import SpanExporter
+    from supervisor.tracing._recorder import Recorder, SpanHandle, TracingOff
+    from supervisor.tracing._redis import RedisTraceStore
+    from supervisor.tracing._sqlite import SqliteTraceStore
+    from supervisor.tracing._stack import locate
+    from supervisor.tracing._traceparent import TraceParent, parse_traceparent, w3c_trace_id
+    from supervisor.tracing._writer import TraceWriter, TraceWriterUnavailable
+
+#: imported when first used: the trace writer process (``_writer_process``) imports this package
+#: before the few modules it needs, and starts faster without the rest (the recorder and the runner
+#: protocol, the Redis and OpenTelemetry adapters)
+_LAZY = {
+    "Moved": "_earlier",
+    "move_earlier_traces": "_earlier",
+    "LogFollower": "_follow",
+    "MemoryTraceStore": "_memory",
+    "OtelUnavailable": "_otel",
+    "otel_exporter": "_otel",
+    "otlp_endpoint": "_otel",
+    "SpanExporter": "_pipeline",
+    "Recorder": "_recorder",
+    "SpanHandle": "_recorder",
+    "TracingOff": "_recorder",
+    "RedisTraceStore": "_redis",
+    "SqliteTraceStore": "_sqlite",
+    "locate": "_stack",
+    "TraceParent": "_traceparent",
+    "parse_traceparent": "_traceparent",
+    "w3c_trace_id": "_traceparent",
+    "TraceWriter": "_writer",
+    "TraceWriterUnavailable": "_writer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
+    "LEVEL_NAMES",
     "LOG_LEVELS",
     "TRACE_STATUSES",
     "Batch",

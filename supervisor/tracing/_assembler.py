@@ -37,6 +37,8 @@ from ._records import Batch, Span, SpanKind, TraceDelta
 
 START, RAN_ON, END, RESPONSE, OPERATION, DELIVERED, LOG = range(7)
 Event = tuple[Any, ...]
+#: (trace id, step, span id): the step's latest span in that trace
+LatestSpan = tuple[str, str, str]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -106,6 +108,12 @@ class Assembler:
             ended = [(span, events.pop(span.span_id, [])) for span in spans if span.ended_at is not None]
         return Batch(buffer.traces, list(spans), buffer.operations, buffer.logs), ended, buffer.roots
 
+    def latest_spans(self) -> list[LatestSpan]:
+        """The latest span of each step in each trace, as operations and log lines find it (the newest
+        SPAN_INDEX_SIZE): where live log followers start from (``_follow.Followers``)."""
+        index = newest(self._by_step, SPAN_INDEX_SIZE)
+        return [(trace_id, step, span_id) for (trace_id, step), span_id in index.items() if step is not None]
+
     # ------------------------------------------------------------------ spans
 
     def _start(
@@ -144,7 +152,7 @@ class Assembler:
         index = self._by_step
         index[(trace_id, step)] = span_id
         if len(index) > 2 * SPAN_INDEX_SIZE:
-            self._by_step = _newest(index, SPAN_INDEX_SIZE)
+            self._by_step = newest(index, SPAN_INDEX_SIZE)
         buffer = self._buffer
         buffer.spans[span_id] = span
         delta = self._delta(trace_id, at)
@@ -210,7 +218,7 @@ class Assembler:
                 for delivery in deliveries:
                     parents[delivery["id"]] = span_id
                 if len(parents) > 2 * PARENT_INDEX_SIZE:
-                    self._parents = _newest(parents, PARENT_INDEX_SIZE)
+                    self._parents = newest(parents, PARENT_INDEX_SIZE)
         elif kind == "delivery":
             if name == "dead":
                 delta.open -= 1
@@ -260,7 +268,7 @@ class Assembler:
         return language
 
 
-def _newest(index: dict[K, V], keep: int) -> dict[K, V]:
+def newest(index: dict[K, V], keep: int) -> dict[K, V]:
     """The ``keep`` entries added last (trimming in bulk: deleting one at a time from the front of a
     dict makes every later look for its first entry walk the holes left)."""
-    return dict(itertools.islice(index.items(), len(index) - keep, None))
+    return dict(itertools.islice(index.items(), max(len(index) - keep, 0), None))

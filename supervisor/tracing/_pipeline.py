@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from supervisor.storage import JsonObject
 
-from ._assembler import Assembler
+from ._assembler import Assembler, LatestSpan
 from ._handler import OWN_LOGGER
 from ._records import LogPage, LogQuery, Retention, Span, TracePage, TraceQuery
 from ._store import TraceStore
@@ -52,6 +52,11 @@ class EventSink(Protocol):
     async def trace(self, trace_id: str) -> JsonObject | None: ...
 
     async def logs(self, query: LogQuery) -> LogPage: ...
+
+    def latest_spans(self) -> asyncio.Future[Sequence[LatestSpan]]:
+        """The latest span of each step in each trace, as assembled from the events sent before this
+        call (``Assembler.latest_spans``): asked at once, answered when the assembler has looked."""
+        ...
 
     async def stop(self) -> None:
         """No more events (the store is closed by its owner)."""
@@ -92,6 +97,9 @@ class TracePipeline:
             await self.store.write(batch)
             if self._prune_due():
                 await self._prune()
+
+    def latest_spans(self) -> list[LatestSpan]:
+        return self._assembler.latest_spans()
 
     async def stop(self) -> None:
         if self._exporter is not None:
@@ -139,6 +147,11 @@ class LocalSink:
 
     async def logs(self, query: LogQuery) -> LogPage:
         return await self._store().logs(query)
+
+    def latest_spans(self) -> asyncio.Future[Sequence[LatestSpan]]:
+        answer: asyncio.Future[Sequence[LatestSpan]] = asyncio.get_running_loop().create_future()
+        answer.set_result(self._pipeline.latest_spans())  # the events recorded are all applied
+        return answer
 
     async def stop(self) -> None:
         await self._pipeline.stop()

@@ -71,8 +71,8 @@ _TRACE_FILTERS: tuple[tuple[str, str, Op], ...] = (
     ("status", "status", "eq"),
     ("step", "steps", "contains"),
 )
-#: ``level`` is the lowest level shown (``critical`` and ``fatal`` rank as error, one not known reads as
-#: info: ``level_rank``), ``text`` a part of the message
+#: ``level`` is the lowest level shown (``critical`` above error, ``fatal`` as critical, one not known
+#: as info: ``level_rank``), ``text`` a part of the message
 _LOG_FILTERS: tuple[tuple[str, str, Op], ...] = (
     ("after", "id", "gt"),  # the cursors
     ("before", "id", "lt"),

@@ -9,7 +9,8 @@ Reads flush first, so what was recorded before a read is in its answer.
 
 Cheap on the request path: a trivial api request costs a span id, a handle and four tuples; spans,
 indexes and rows are built on the other side of the sink (bench/RESULTS.md, tracing overhead). Live
-log followers are served here, as lines are recorded (their ``spanId`` is found by the sink).
+log followers are served here, as lines are recorded, with the ``spanId`` the sink gives the stored
+line (found here too while someone follows: ``_follow.Followers``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from supervisor.protocol import ContextCall, ErrorInfo, InvokeResult, TriggerKin
 from supervisor.storage import JsonObject, JsonValue
 
 from ._assembler import DELIVERED, END, LOG, OPERATION, RAN_ON, RESPONSE, START
-from ._follow import LogFollower, deliver
+from ._follow import Followers, LogFollower
 from ._handler import OWN_LOGGER, RecordingHandler
 from ._pipeline import EventSink, LocalSink, SpanExporter
 from ._records import LogPage, LogQuery, Retention, SpanKind, TracePage, TraceQuery, new_span_id
@@ -113,7 +114,7 @@ class Recorder:
         self._internal = tuple(internal_dirs)
         self._events: list[tuple[Any, ...]] = []
         self._ids = _Ids()
-        self._followers: set[LogFollower] = set()
+        self._followers = Followers()
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
         self._handler: RecordingHandler | None = None
@@ -151,9 +152,7 @@ class Recorder:
         if self._handler is not None:
             logging.getLogger("motia").removeHandler(self._handler)
             self._handler = None
-        for follower in list(self._followers):
-            follower.close()
-        self._followers.clear()
+        self._followers.close()
         if not self.enabled:
             return
         if self._started:
@@ -179,6 +178,8 @@ class Recorder:
         if not self.enabled:
             return _IDLE_SPAN
         span_id = new_span_id()
+        if self._followers.spans is not None:  # only while someone follows the logs
+            self._followers.started(trace_id, step, span_id)
         self._record(
             (
                 START,
@@ -331,25 +332,22 @@ class Recorder:
             "meta": meta,
         }
         self._record((LOG, line))
-        deliver(self._followers, line)
+        self._followers.recorded(line)
 
     def relay(self, lines: list[JsonObject]) -> None:
         """Log lines another supervisor recorded into the store shared with this one (Redis): to this
         one's live followers, as its own lines go."""
         for line in lines:
-            deliver(self._followers, line)
+            self._followers.relayed(line)
 
     def follow(self, query: LogQuery) -> LogFollower:
         """A follower of new log lines matching ``query`` (stop it with ``unfollow``)."""
         if not self._stored:
             raise TracingOff
-        follower = LogFollower(query)
-        self._followers.add(follower)
-        return follower
+        return self._followers.add(query, self._events, self._sink)
 
     def unfollow(self, follower: LogFollower) -> None:
-        follower.close()
-        self._followers.discard(follower)
+        self._followers.remove(follower)
 
     # ------------------------------------------------------------------ reads
 

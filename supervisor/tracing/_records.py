@@ -23,10 +23,13 @@ TraceStatus = Literal["running", "ok", "error"]
 SpanStatus = Literal["running", "ok", "error", "lost"]
 SpanKind = Literal["api", "event", "cron"]
 TRACE_STATUSES: tuple[TraceStatus, ...] = ("running", "ok", "error")
-LOG_LEVELS = ("debug", "info", "warn", "error")
-#: levels kept under their own name that rank as another: logging.CRITICAL's (``supervisor.logs``
-#: records it as ``critical``), and what loggers elsewhere call their most severe
-LEVEL_ALIASES = {"critical": "error", "fatal": "error"}
+#: the levels of log lines, least severe first: Motia's four, then logging.CRITICAL's (``supervisor.logs``
+#: records it, and a runner's ``critical`` or ``fatal``, as ``critical``)
+LOG_LEVELS = ("debug", "info", "warn", "error", "critical")
+#: levels kept under their own name that rank as another: what loggers elsewhere call their most severe
+LEVEL_ALIASES = {"fatal": "critical"}
+#: what a level filter takes: a level, or another name of one
+LEVEL_NAMES = (*LOG_LEVELS, *LEVEL_ALIASES)
 
 
 def new_span_id() -> str:

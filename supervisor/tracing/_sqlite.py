@@ -26,8 +26,7 @@ from supervisor.storage import JsonObject, SqliteDatabase, decode_json
 
 from ._query import Predicate, log_page, log_predicates, one_trace, trace_page, trace_predicates
 from ._records import (
-    LEVEL_ALIASES,
-    LOG_LEVELS,
+    LEVEL_NAMES,
     Batch,
     LogPage,
     LogQuery,
@@ -390,12 +389,11 @@ def _conditions(
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:
     """The levels shown: those at least as severe, and one not known when info is (it reads as info)."""
-    known = (*LOG_LEVELS, *LEVEL_ALIASES)
-    shown = [name for name in known if level_rank(name) >= level_rank(level)]
+    shown = [name for name in LEVEL_NAMES if level_rank(name) >= level_rank(level)]
     condition = f"level IN ({', '.join('?' for _ in shown)})"
     if level_rank("info") >= level_rank(level):
-        condition += f" OR level NOT IN ({', '.join('?' for _ in known)})"
-        return condition, [*shown, *known]
+        condition += f" OR level NOT IN ({', '.join('?' for _ in LEVEL_NAMES)})"
+        return condition, [*shown, *LEVEL_NAMES]
     return condition, shown
 
 

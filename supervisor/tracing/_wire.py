@@ -7,7 +7,8 @@ dataclasses as objects of their fields). A request is ``[id, op, args]``; its an
 ``TraceStore`` method: ``write`` (a ``Batch``), ``recover``, ``traces`` (a ``TraceQuery``), ``trace``
 (an id), ``logs`` (a ``LogQuery``), ``prune`` (a ``Retention`` and the time), ``close``; or
 ``assemble`` (a ``Retention``: from now on the writer assembles events, and ``recover`` prunes too),
-then ``record`` (a list of the recorder's events, see ``_assembler``).
+then ``record`` (a list of the recorder's events, see ``_assembler``) and ``latest_spans`` (the
+assembler's (trace id, step) -> span id index, for live log followers: ``_follow.Followers``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ ARGUMENTS: dict[str, Callable[[list[Any]], tuple[Any, ...]]] = {
     "prune": lambda args: (Retention(**args[0]), float(args[1])),
     "assemble": lambda args: (Retention(**args[0]),),
     "record": lambda args: (args[0],),
+    "latest_spans": lambda args: (),
 }
 
 

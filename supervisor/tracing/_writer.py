@@ -23,12 +23,14 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from supervisor.storage import JsonObject
 
 from . import _wire
+from ._assembler import LatestSpan
 from ._handler import OWN_LOGGER
 from ._pipeline import EventSink
 from ._records import Batch, LogPage, LogQuery, Pruned, Retention, TracePage, TraceQuery
@@ -229,6 +231,18 @@ class TraceWriter:
     async def record(self, events: list[tuple[Any, ...]]) -> None:
         await self._call("record", events)
 
+    def latest_spans(self) -> asyncio.Future[Sequence[LatestSpan]]:
+        """``EventSink.latest_spans``: sent now, behind the events sent before (while a child starts,
+        once it runs)."""
+        child = self._child
+        if child is not None and child.alive:
+            request_id = next(self._ids)
+            answered: asyncio.Future[Sequence[LatestSpan]] = child.send(
+                request_id, _wire.request(request_id, "latest_spans")
+            )
+            return answered
+        return asyncio.ensure_future(self._call("latest_spans"))
+
     # ------------------------------------------------------------------ TraceStore
 
     async def write(self, batch: Batch) -> None:
@@ -336,6 +350,9 @@ class _AssemblingWriter:
 
     async def logs(self, query: LogQuery) -> LogPage:
         return await self._writer.logs(query)
+
+    def latest_spans(self) -> asyncio.Future[Sequence[LatestSpan]]:
+        return self._writer.latest_spans()
 
     async def stop(self) -> None:
         pass  # the runtime closes the writer

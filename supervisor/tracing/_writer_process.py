@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +75,10 @@ class _Session:
 
     def _method(self, op: str) -> Any:
         pipeline = self._pipeline
-        if op == "record":
+        if op in ("record", "latest_spans"):
             if pipeline is None:
-                raise RuntimeError("events came before 'assemble'")
-            return pipeline.take
+                raise RuntimeError(f"{op!r} came before 'assemble'")
+            return pipeline.take if op == "record" else lambda: _now(pipeline.latest_spans)
         if op == "recover" and pipeline is not None:
             return pipeline.recover  # and a first prune
         return getattr(self._store, op)
@@ -100,6 +101,10 @@ class _Session:
     async def finish(self) -> None:
         while self._tasks:
             await asyncio.wait(list(self._tasks))
+
+
+async def _now(function: Callable[[], Any]) -> Any:
+    return function()
 
 
 async def serve(path: Path, channel: _Channel) -> int:

@@ -896,39 +896,10 @@ async function traceDetail(root, traceId) {
 
 // ---------------------------------------------------------------- logs
 
-// The level filter shows a level and those above it: Motia's four, then critical (and fatal, its
-// other name). The API ranks critical and fatal lines with error (tracing/_query.py), so for them the
-// panel asks for errors and keeps the most severe, reading back through older pages of errors until
-// it has a page's worth (or has read SEVERE_PAGES of them).
+// The level filter shows a level and those above it: Motia's four, then critical (a fatal line is a
+// critical one: tracing/_records.py). The server filters, the page read back and the live stream alike.
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
-const MOST_SEVERE = new Set(['critical', 'fatal'])
 const LOG_PAGE = 200
-const SEVERE_PAGES = 10
-
-const KEEP_ALL = () => true
-
-function levelFilter(level) {
-  if (level === 'critical') return { asked: 'error', keeps: (entry) => MOST_SEVERE.has(entry.level) }
-  return { asked: level, keeps: KEEP_ALL }
-}
-
-/** The newest LOG_PAGE lines `keeps` takes among those the API gives for `filters` (newest first),
- *  and the id of the newest line read, taken or not. */
-async function newestLogs(filters, keeps) {
-  // all kept: one page; else pages of as many lines as the API gives at once
-  const [pages, limit] = keeps === KEEP_ALL ? [1, LOG_PAGE] : [SEVERE_PAGES, 1000]
-  const kept = []
-  let before = null
-  let newest = null
-  for (let read = 0; read < pages && kept.length < LOG_PAGE; read++) {
-    const { logs, nextCursor } = await api(`/logs${query({ ...filters, before, limit })}`)
-    if (newest === null && logs.length) newest = logs[0].id
-    kept.push(...logs.filter(keeps))
-    if (nextCursor === null || nextCursor === undefined) break
-    before = nextCursor
-  }
-  return { logs: kept.slice(0, LOG_PAGE), newest }
-}
 
 async function logsPanel(root) {
   const level = h('select', { 'aria-label': 'level' }, LOG_LEVELS.map((l) => h('option', { value: l, selected: l === 'info' }, l)))
@@ -961,16 +932,16 @@ async function logsPanel(root) {
     while (lines.childElementCount > 2000) lines.firstElementChild.remove()
     if (atBottom) lines.scrollTop = lines.scrollHeight
   }
-  // the newest line read, shown or not: where the live stream goes on from
+  // the newest line shown: where the live stream goes on from
   const readTo = (id) => {
     if (id !== null) lines.dataset.readTo = String(id)
   }
   const start = async () => {
     if (source) source.close()
     delete lines.dataset.readTo
-    const { asked, keeps } = levelFilter(level.value)
-    const filters = { level: asked, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
-    const { logs, newest } = await newestLogs(filters, keeps)
+    const filters = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
+    const { logs } = await api(`/logs${query({ ...filters, limit: LOG_PAGE })}`)
+    const newest = logs.length ? logs[0].id : null
     fill(lines)
     add(logs.reverse())
     readTo(newest)
@@ -979,7 +950,7 @@ async function logsPanel(root) {
     source.addEventListener('error', () => (status.textContent = 'reconnecting…'))
     source.addEventListener('log', (event) => {
       const entry = JSON.parse(event.data)
-      if (keeps(entry)) add([entry])
+      add([entry])
       readTo(entry.id)
     })
   }
