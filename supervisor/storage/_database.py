@@ -59,7 +59,11 @@ class SqliteDatabase:
         )
         self._lookups = LookupReader(lambda: self._connect(read_only=True))
         self._closed = False
-        #: no write ran on the loop's thread yet in this loop turn (``write``)
+        #: a write may run on the caller's thread (``write``): in the durable file only, whose writes
+        #: (state, streams, the queue) each have a handler or a request waiting on them; the traces file
+        #: is written in background batches, which stay off the event loop
+        self._writes_now = durable
+        #: no write ran on the loop's thread yet in this loop turn
         self._now_free = True
 
     @classmethod
@@ -80,10 +84,11 @@ class SqliteDatabase:
         changes are rolled back and the exception is raised here; other callers in the
         same group are unaffected. Cancelling the await does not cancel the write.
 
-        The first write of a loop turn that finds the writer idle runs at once, on this thread
-        (``GroupCommitWriter.try_now``); the others of the turn queue behind it as one group.
+        In a durable database, the first write of a loop turn that finds the writer idle runs at
+        once, on this thread (``GroupCommitWriter.try_now``); the others of the turn queue behind it
+        as one group.
         """
-        if self._now_free:
+        if self._writes_now and self._now_free:
             done, value = self._writer.try_now(fn)
             if done:
                 # One per loop turn: a burst in one turn still shares a commit, off the loop.
