@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from supervisor.storage import Migration, SchemaError, SqliteDatabase, WriterClosedError
+from supervisor.storage import _writer as writer_module
 
 TABLE = (Migration(1, "a scratch table", ("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)",)),)
 
@@ -180,6 +181,53 @@ async def test_a_write_does_not_wait_on_the_loop_for_another_processs_lock(tmp_p
         assert ran_on == [db_writer_thread(db)]
     finally:
         other.close()
+        await db.close()
+
+
+async def test_the_writer_thread_checkpoints_so_writes_on_the_loop_do_not_grow_the_wal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The connection does not checkpoint by itself (a checkpoint syncs the file: never on the loop);
+    # every CHECKPOINT_EVERY commits a write goes through the writer thread, which checkpoints.
+    monkeypatch.setattr(writer_module, "CHECKPOINT_EVERY", 4)
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+    ran_on: list[int] = []
+
+    def record(i: int) -> Callable[[sqlite3.Connection], None]:
+        def fn(conn: sqlite3.Connection) -> None:
+            ran_on.append(threading.get_ident())
+            conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (str(i), i))
+
+        return fn
+
+    try:
+        for i in range(60):
+            await db.write(record(i))
+            await asyncio.sleep(0)  # each write in a loop turn of its own
+        here = threading.get_ident()
+        assert ran_on.count(here) >= 30  # most at once, on the loop's thread
+        assert set(ran_on) - {here} == {db_writer_thread(db)}  # the others in the writer thread
+        page_size = await db.read(lambda conn: conn.execute("PRAGMA page_size").fetchone()[0])
+        # 60 commits of at least one page each, had nothing checkpointed the WAL (it restarts after one)
+        assert (tmp_path / "db-wal").stat().st_size < 30 * (page_size + 24)
+        assert await db.read(count) == 60
+    finally:
+        await db.close()
+
+
+async def test_a_database_that_is_not_durable_writes_only_in_its_writer_thread(tmp_path: Path) -> None:
+    # The traces file: background batches that no caller waits on stay off the event loop.
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE, durable=False)
+    ran_on: list[int] = []
+
+    def record(conn: sqlite3.Connection) -> None:
+        ran_on.append(threading.get_ident())
+        conn.execute("INSERT INTO t (k, v) VALUES ('a', 1)")
+
+    try:
+        await db.write(record)
+        assert ran_on == [db_writer_thread(db)]
+    finally:
         await db.close()
 
 

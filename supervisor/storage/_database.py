@@ -78,7 +78,7 @@ class SqliteDatabase:
         return self._writer.commits
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(conn)`` in the writer thread; returns once its transaction is committed.
+        """Run ``fn(conn)`` as one write (group commit, ``_writer``); returns once it is committed.
 
         ``fn`` must not commit, roll back or touch the event loop. If it raises, its own
         changes are rolled back and the exception is raised here; other callers in the

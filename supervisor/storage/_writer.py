@@ -137,11 +137,14 @@ class GroupCommitWriter:
                     with self._conn_lock:
                         outcomes = self._commit(batch)
                         self._since_checkpoint += 1
-                        if self._since_checkpoint >= CHECKPOINT_EVERY:
-                            self._checkpoint()
                     with self._lock:
                         self._pending -= len(batch)
                     self._resolve(outcomes)
+                    # After the callers are told: a checkpoint syncs the file, no caller waits for it.
+                    # Meanwhile writes queue here (try_now refuses while one is due).
+                    if self._since_checkpoint >= CHECKPOINT_EVERY:
+                        with self._conn_lock:
+                            self._checkpoint()
                 if stop:
                     return
         finally:
