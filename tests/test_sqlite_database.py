@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from supervisor.storage import Migration, SchemaError, SqliteDatabase, WriterClosedError
+from supervisor.storage import _writer as writer_module
 
 TABLE = (Migration(1, "a scratch table", ("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)",)),)
 
@@ -84,18 +85,148 @@ async def test_a_burst_of_writes_shares_few_commits(tmp_path: Path) -> None:
         return fn
 
     try:
-        # Hold the writer busy so the burst queues up behind it.
+        # Hold the writer thread busy so the burst queues up behind it. The first write of a loop turn
+        # runs on the loop's own thread when the writer is idle: the blocker comes second in its turn.
         gate = threading.Event()
+        first = asyncio.ensure_future(db.write(insert("first", 0)))
         blocker = asyncio.ensure_future(db.write(lambda conn: gate.wait(5)))
         await asyncio.sleep(0.01)
+        assert first.done() and not blocker.done()
         burst = [asyncio.ensure_future(db.write(counted(i))) for i in range(500)]
         await asyncio.sleep(0.01)
         before = db.commits
         gate.set()
         await asyncio.gather(blocker, *burst)
-        assert await db.read(count) == 500
-        assert len(threads) == 1  # the one writer thread
+        assert await db.read(count) == 501
+        assert threads == {db_writer_thread(db)}  # the whole burst waited for the writer thread
         assert db.commits - before == 2  # the blocker's group, then the whole burst in one
+    finally:
+        await db.close()
+
+
+def db_writer_thread(db: SqliteDatabase) -> int | None:
+    return next((t.ident for t in threading.enumerate() if t.name.endswith(f":{db.path.name}")), None)
+
+
+async def test_a_write_that_finds_the_writer_idle_commits_on_the_callers_thread(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+    ran_on: list[int] = []
+
+    def record(conn: sqlite3.Connection) -> int:
+        ran_on.append(threading.get_ident())
+        conn.execute("INSERT INTO t (k, v) VALUES ('a', 1)")
+        return 1
+
+    def fail(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO t (k, v) VALUES ('b', 2)")
+        raise ValueError("boom")
+
+    try:
+        before = db.commits
+        assert await db.write(record) == 1
+        assert ran_on == [threading.get_ident()] and db.commits == before + 1
+        await asyncio.sleep(0)  # the next loop turn
+        with pytest.raises(ValueError, match="boom"):
+            await db.write(fail)  # rolled back, raised to its caller
+        # committed: another connection sees it at once
+        assert await db.read(lambda conn: conn.execute("SELECT k FROM t").fetchall()) == [("a",)]
+    finally:
+        await db.close()
+
+
+async def test_the_writes_of_one_loop_turn_after_the_first_share_a_commit_in_the_writer_thread(
+    tmp_path: Path,
+) -> None:
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+    threads: list[int] = []
+
+    def counted(i: int) -> Callable[[sqlite3.Connection], None]:
+        def fn(conn: sqlite3.Connection) -> None:
+            threads.append(threading.get_ident())
+            conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (str(i), i))
+
+        return fn
+
+    try:
+        before = db.commits
+        await asyncio.gather(*(db.write(counted(i)) for i in range(100)))
+        assert await db.read(count) == 100
+        assert threads[0] == threading.get_ident()  # the first, at once
+        assert set(threads[1:]) == {db_writer_thread(db)}
+        assert db.commits - before <= 3  # the first, then the rest in one group (or two)
+    finally:
+        await db.close()
+
+
+async def test_a_write_does_not_wait_on_the_loop_for_another_processs_lock(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    db = SqliteDatabase(path, migrations=TABLE)
+    other = sqlite3.connect(path, isolation_level=None)
+    ran_on: list[int] = []
+
+    def record(conn: sqlite3.Connection) -> None:
+        ran_on.append(threading.get_ident())
+        conn.execute("INSERT INTO t (k, v) VALUES ('late', 1)")
+
+    try:
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock
+        pending = asyncio.ensure_future(db.write(record))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.sleep(0.05)
+        assert loop.time() - started < 2  # the loop was not held for the lock's busy timeout (5 s)
+        assert not pending.done() and ran_on == []  # waiting in the writer thread, not on the loop
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(pending, 5)
+        assert ran_on == [db_writer_thread(db)]
+    finally:
+        other.close()
+        await db.close()
+
+
+async def test_the_writer_thread_checkpoints_so_writes_on_the_loop_do_not_grow_the_wal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The connection does not checkpoint by itself (a checkpoint syncs the file: never on the loop);
+    # every CHECKPOINT_EVERY commits a write goes through the writer thread, which checkpoints.
+    monkeypatch.setattr(writer_module, "CHECKPOINT_EVERY", 4)
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+    ran_on: list[int] = []
+
+    def record(i: int) -> Callable[[sqlite3.Connection], None]:
+        def fn(conn: sqlite3.Connection) -> None:
+            ran_on.append(threading.get_ident())
+            conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (str(i), i))
+
+        return fn
+
+    try:
+        for i in range(60):
+            await db.write(record(i))
+            await asyncio.sleep(0)  # each write in a loop turn of its own
+        here = threading.get_ident()
+        assert ran_on.count(here) >= 30  # most at once, on the loop's thread
+        assert set(ran_on) - {here} == {db_writer_thread(db)}  # the others in the writer thread
+        page_size = await db.read(lambda conn: conn.execute("PRAGMA page_size").fetchone()[0])
+        # 60 commits of at least one page each, had nothing checkpointed the WAL (it restarts after one)
+        assert (tmp_path / "db-wal").stat().st_size < 30 * (page_size + 24)
+        assert await db.read(count) == 60
+    finally:
+        await db.close()
+
+
+async def test_a_database_that_is_not_durable_writes_only_in_its_writer_thread(tmp_path: Path) -> None:
+    # The traces file: background batches that no caller waits on stay off the event loop.
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE, durable=False)
+    ran_on: list[int] = []
+
+    def record(conn: sqlite3.Connection) -> None:
+        ran_on.append(threading.get_ident())
+        conn.execute("INSERT INTO t (k, v) VALUES ('a', 1)")
+
+    try:
+        await db.write(record)
+        assert ran_on == [db_writer_thread(db)]
     finally:
         await db.close()
 

@@ -6,8 +6,9 @@ disk, whatever its length.
 
 Claims are kept in this object, not in the rows: marking a row claimed would rewrite it
 (payload and all) into the WAL once more per delivery, and a claim is void once its
-process is gone anyway. Every function that reads or changes the claims runs in the
-database's one writer thread, inside the transaction that makes the change it is about,
+process is gone anyway. Every function that reads or changes the claims runs as one of the
+database's writes (on its writer connection, under its lock: the writer thread, or the caller's
+thread when the writer is idle), inside the transaction that makes the change it is about,
 so claims and rows never disagree: a row leaves the claims in the same write that
 deletes or releases it, and a claim read sees every write before it.
 
@@ -49,7 +50,7 @@ class SqliteEventQueue:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
         # Ids handed out to run, and where unclaimed runnable rows start per kind (None: at
-        # the beginning); both touched only in the writer thread (see the module doc).
+        # the beginning); both touched only by the database's writes (see the module doc).
         self._claims: set[int] = set()
         self._scan_from: dict[bool, _Key | None] = {False: None, True: None}
 

@@ -59,6 +59,12 @@ class SqliteDatabase:
         )
         self._lookups = LookupReader(lambda: self._connect(read_only=True))
         self._closed = False
+        #: a write may run on the caller's thread (``write``): in the durable file only, whose writes
+        #: (state, streams, the queue) each have a handler or a request waiting on them; the traces file
+        #: is written in background batches, which stay off the event loop
+        self._writes_now = durable
+        #: no write ran on the loop's thread yet in this loop turn
+        self._now_free = True
 
     @classmethod
     async def open(
@@ -72,13 +78,27 @@ class SqliteDatabase:
         return self._writer.commits
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(conn)`` in the writer thread; returns once its transaction is committed.
+        """Run ``fn(conn)`` as one write (group commit, ``_writer``); returns once it is committed.
 
         ``fn`` must not commit, roll back or touch the event loop. If it raises, its own
         changes are rolled back and the exception is raised here; other callers in the
         same group are unaffected. Cancelling the await does not cancel the write.
+
+        In a durable database, the first write of a loop turn that finds the writer idle runs at
+        once, on this thread (``GroupCommitWriter.try_now``); the others of the turn queue behind it
+        as one group.
         """
+        if self._writes_now and self._now_free:
+            done, value = self._writer.try_now(fn)
+            if done:
+                # One per loop turn: a burst in one turn still shares a commit, off the loop.
+                self._now_free = False
+                asyncio.get_running_loop().call_soon(self._free_now)
+                return value  # type: ignore[return-value]  # fn's result, None included
         return await self._writer.submit(fn)
+
+    def _free_now(self) -> None:
+        self._now_free = True
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(conn)`` on a read connection in a worker thread, in one snapshot."""

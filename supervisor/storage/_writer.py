@@ -5,6 +5,13 @@ takes everything queued at that moment, runs it in one transaction with a
 SAVEPOINT around each callable (so one failure undoes and fails only its own
 work), commits once, and only then resolves the callers' futures. A burst of
 emits therefore costs one commit, and nobody is told "done" before it is.
+
+A write that finds the writer idle (nothing queued or being committed) may instead run at once
+on the caller's thread (``try_now``), on the same connection under the same lock: no hand-over
+to the thread and back, which cost a write 0.3-1 ms (two wake-ups, and the GIL to win back from a
+busy event loop; bench/RESULTS.md, issue 14). Checkpoints, which sync the database file, stay on
+the writer thread: the connection does not checkpoint by itself, the thread does every
+``CHECKPOINT_EVERY`` commits, and a write on the caller's thread is refused while one is due.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ logger = logging.getLogger("motia.storage")
 
 # Caps one transaction so a flood of writers still sees commits at a steady pace.
 MAX_BATCH = 2048
+#: commits between two checkpoints (SQLite's own default is at 1000 WAL pages; a commit here writes a few)
+CHECKPOINT_EVERY = 256
 
 
 @dataclass(slots=True)
@@ -53,6 +62,13 @@ class GroupCommitWriter:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
+        #: jobs submitted and not committed yet (guarded by _lock): a write runs at once only when none
+        self._pending = 0
+        #: held while the connection is in use, by the thread or by a caller's ``try_now``
+        self._conn_lock = threading.Lock()
+        self._since_checkpoint = 0
+        self._busy_timeout = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # the thread checkpoints (see the module doc)
         self.commits = 0
         """Transactions committed so far (a group counts once), for metrics and tests."""
         # Daemon: if the process exits without close(), unfinished callers were never
@@ -68,8 +84,42 @@ class GroupCommitWriter:
         with self._lock:
             if self._closed:
                 raise WriterClosedError("the database is closed")
+            self._pending += 1
             self._jobs.put(_Job(fn, future))
         return future
+
+    def try_now(self, fn: WriteFn[T]) -> tuple[bool, T | None]:
+        """Run ``fn`` in a transaction of its own on the calling thread, if the writer is idle: (True,
+        its result) once committed, its exception if it failed (rolled back). (False, None): not run
+        (writes queued or being committed, a checkpoint due, the database locked by another process,
+        closed); ``submit`` it instead."""
+        if not self._conn_lock.acquire(blocking=False):
+            return False, None
+        try:
+            with self._lock:
+                if self._pending or self._closed or self._since_checkpoint >= CHECKPOINT_EVERY:
+                    return False, None
+            conn = self._conn
+            # Never wait for another process's lock here (the caller is an event loop): queue instead.
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                return False, None
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout}")
+            try:
+                value = fn(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            self.commits += 1
+            self._since_checkpoint += 1
+            return True, value
+        finally:
+            self._conn_lock.release()
 
     def close(self) -> None:
         """Stop accepting writes, finish the queued ones, and join the thread (blocking)."""
@@ -84,11 +134,29 @@ class GroupCommitWriter:
             while True:
                 batch, stop = self._next_batch()
                 if batch:
-                    self._resolve(self._commit(batch))
+                    with self._conn_lock:
+                        outcomes = self._commit(batch)
+                        self._since_checkpoint += 1
+                    with self._lock:
+                        self._pending -= len(batch)
+                    self._resolve(outcomes)
+                    # After the callers are told: a checkpoint syncs the file, no caller waits for it.
+                    # Meanwhile writes queue here (try_now refuses while one is due).
+                    if self._since_checkpoint >= CHECKPOINT_EVERY:
+                        with self._conn_lock:
+                            self._checkpoint()
                 if stop:
                     return
         finally:
-            self._conn.close()
+            with self._conn_lock:
+                self._conn.close()
+
+    def _checkpoint(self) -> None:
+        self._since_checkpoint = 0
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # the next one tries again; nothing committed depends on it
+            logger.warning("SQLite checkpoint failed: %s", exc)
 
     def _next_batch(self) -> tuple[list[_Job], bool]:
         first = self._jobs.get()
