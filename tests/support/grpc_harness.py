@@ -73,6 +73,7 @@ class GrpcRunnerHarness(RunnerHarness):
         except grpc.RpcError:
             pass  # the call ended: the runner went
         self.messages.put(None)
+        self._outgoing.put(None)  # as the supervisor does: the runner's end of the stream ends the call
 
     def send(self, message: pb.SupervisorMessage) -> None:
         self._outgoing.put(message.SerializeToString())

@@ -14,6 +14,7 @@ import json
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,15 +74,23 @@ class GrpcWriter:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._on_broken = on_broken
         self.drained = threading.Event()
+        #: the call is over (the supervisor ended its side, or it failed): what grpc took was sent
+        self.ended = threading.Event()
 
     def send(self, message: Any) -> None:
         """Queue one RunnerMessage; thread-safe, never blocks."""
         self._queue.put(message)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Send everything queued so far, then end the runner's side of the stream."""
+        """Send everything queued so far, end the runner's side of the stream, and wait for the
+        supervisor to end its own."""
+        deadline = time.monotonic() + timeout
         self._queue.put(_STOP)
         self.drained.wait(timeout)
+        # grpc takes a message from the iterator before its bytes reach the socket: the process
+        # exits right after this returns, so wait until the supervisor, having read our end of the
+        # stream (and so every message before it), ends the call.
+        self.ended.wait(max(0.0, deadline - time.monotonic()))
 
     def messages(self) -> Iterator[Any]:
         """What grpc sends, in order, until ``close``."""
@@ -145,6 +154,7 @@ class GrpcReader:
                 self._on_end(f"the supervisor at {self._link.address} ended the session: {details}")
             return
         finally:
+            self._writer.ended.set()
             channel.close()
         self._on_end(None)
 
