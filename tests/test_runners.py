@@ -169,6 +169,49 @@ def test_shutdown_refuses_new_work_and_lets_in_flight_work_finish(
     assert h.proc.wait(timeout=10) == 0
 
 
+@each_runner
+def test_what_a_runner_sends_last_arrives_whole_before_it_exits(
+    start_runner: StartRunner, lang: RunnerLanguage
+) -> None:
+    """A runner exits as soon as its last message is sent: large results finished in the shutdown's
+    grace period still reach the supervisor whole (over gRPC, sent means written, not only handed to
+    grpc)."""
+    step = lang.step("big")
+    size = 3 * 1024 * 1024
+    h = start_runner(
+        lang,
+        {
+            step: lang.pick(
+                f"""
+                export const config = {{ type: 'api', name: 'Big', path: '/big', method: 'GET', emits: [] }}
+                export const handler = async () => {{
+                  await new Promise((r) => setTimeout(r, 300))
+                  return {{ status: 200, body: 'x'.repeat({size}) }}
+                }}
+                """,
+                f"""
+                import asyncio
+
+                config = {{"type": "api", "name": "Big", "path": "/big", "method": "GET", "emits": []}}
+
+
+                async def handler(req, context):
+                    await asyncio.sleep(0.3)
+                    return {{"status": 200, "body": "x" * {size}}}
+                """,
+            )
+        },
+    )
+    assert not h.load([step]).errors
+    invocations = (1, 2, 3, 4)
+    for invocation_id in invocations:
+        h.invoke(invocation_id, step, "Big", API, {"body": None})
+    h.send(pb.SupervisorMessage(shutdown=pb.Shutdown(grace_ms=5000)))
+    for invocation_id in invocations:
+        assert value_of(result_of(h, invocation_id)) == {"status": 200, "body": "x" * size}
+    assert h.proc.wait(timeout=10) == 0
+
+
 # --------------------------------------------------------------------------- loading
 
 
