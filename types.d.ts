@@ -14,6 +14,9 @@ declare module 'motia' {
     error(message: string, args?: unknown): void
     debug(message: string, args?: unknown): void
     warn(message: string, args?: unknown): void
+    /** Above error: the supervisor keeps it as its own level (not in Motia's Logger). */
+    critical(message: string, args?: unknown): void
+    /** ``{ level, msg, ...fields }``: at the level named (info when none), the other fields as meta. */
     log(args: any): void
     child(meta: Record<string, unknown>): Logger
   }

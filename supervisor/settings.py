@@ -259,10 +259,8 @@ class Settings(BaseModel):
 
     @property
     def runner_log_level(self) -> str:
-        """The threshold runners filter their records at (they know no ``critical``)."""
-        if self.debug:
-            return "debug"
-        return "error" if self.log_level == "critical" else self.log_level
+        """The threshold runners filter their records at."""
+        return "debug" if self.debug else self.log_level
 
     @property
     def data_dir(self) -> Path:

@@ -182,6 +182,7 @@ export const createOrder: Handlers['CreateOrder'] = async (req, { emit, logger, 
   // @ts-expect-error the body schema has no such field
   req.body.nope
   logger.info('creating', { quantity, note, bytes: raw.length })
+  logger.critical('out of stock', { quantity })
   await state.set('orders', traceId, { quantity })
   await emit({ topic: 'order.created', data: { orderId: traceId, quantity, lines: [{ sku: 'a' }] } })
   // @ts-expect-error data must fit the input of every subscriber (Fulfil wants quantity)

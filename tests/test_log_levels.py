@@ -56,14 +56,42 @@ SOURCES = {
 }
 
 
+# Above error: the logger's critical, and another way each language has (Motia's logger.log with a
+# level; the standard logging module's CRITICAL), beside an error that level=critical leaves out.
+NODE_CRITICAL_STEP = """
+    export const config = { type: 'api', name: '{Lang}Critical', path: '/{lang}/critical', method: 'GET', emits: [] }
+    export const handler = async (_req: unknown, { logger, traceId }: any) => {
+      logger.error('error from {lang}')
+      logger.critical('critical from {lang}', { code: 7 })
+      logger.child({ part: 'disk' }).log({ level: 'fatal', msg: 'severe from {lang}', code: 8 })
+      return { status: 200, body: { traceId } }
+    }
+"""
+CRITICAL_SOURCES = {
+    "ts": NODE_CRITICAL_STEP,
+    "js": NODE_CRITICAL_STEP.replace("export const config =", "exports.config =")
+    .replace("export const handler =", "exports.handler =")
+    .replace("(_req: unknown, { logger, traceId }: any)", "(_req, { logger, traceId })"),
+    "py": """
+        import logging
+
+        config = {"type": "api", "name": "PyCritical", "path": "/py/critical", "method": "GET", "emits": []}
+
+        def handler(req, context):
+            context.logger.error("error from py")
+            context.logger.critical("critical from py", {"code": 7})
+            logging.getLogger("disk").critical("severe from py", extra={"code": 8})
+            return {"status": 200, "body": {"traceId": context.trace_id}}
+    """,
+}
+
+
 def _project(root: Path) -> Path:
-    return write_project(
-        root,
-        {
-            step_path(lang, "levels"): source.replace("{lang}", lang).replace("{Lang}", lang.capitalize())
-            for lang, source in SOURCES.items()
-        },
-    )
+    files = {}
+    for stem, sources in (("levels", SOURCES), ("critical", CRITICAL_SOURCES)):
+        for lang, source in sources.items():
+            files[step_path(lang, stem)] = source.replace("{lang}", lang).replace("{Lang}", lang.capitalize())
+    return write_project(root, files)
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +149,36 @@ def test_log_level_hides_what_is_below_it(warn_server: MotiaServer, lang: str) -
     assert not [r for r in warn_server.json_logs() if r["level"] in ("info", "debug")]
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_steps_critical_lines_are_critical_and_level_critical_shows_them_alone(
+    warn_server: MotiaServer, lang: str
+) -> None:
+    trace_id = warn_server.client.get(f"/{lang}/critical").json()["traceId"]
+
+    def logged(level: str) -> list[dict[str, Any]]:
+        params = {"traceId": trace_id, "level": level}
+        logs: list[dict[str, Any]] = warn_server.client.get("/__motia/logs", params=params).json()["logs"]
+        assert f"severe from {lang}" in [line["message"] for line in logs], logs
+        return logs
+
+    assert f"error from {lang}" in [line["message"] for line in eventually(lambda: logged("error"))]
+    critical = sorted(logged("critical"), key=lambda line: line["message"])
+    assert [(line["level"], line["message"], line["step"]) for line in critical] == [
+        ("critical", f"critical from {lang}", f"{lang.capitalize()}Critical"),
+        ("critical", f"severe from {lang}", f"{lang.capitalize()}Critical"),
+    ]
+    assert critical[0]["meta"] == {"code": 7}
+    assert critical[1]["meta"] == (
+        {"part": "disk", "code": 8} if lang != "py" else {"code": 8, "logger": "disk"}
+    )
+
+
 @pytest.mark.parametrize("sent", ["critical", "fatal"])
 def test_a_runners_critical_or_fatal_line_is_recorded_as_critical_not_info(
     sent: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Our runners send error for these; another runner's keeps its severity (a level of its own,
-    above error: test_critical_lines_are_a_level_of_their_own_stored_and_live)."""
+    """Whatever sends them (our runners send critical); a level of their own, above error:
+    test_critical_lines_are_a_level_of_their_own_stored_and_live."""
     logger = logging.getLogger("motia.test.levels")
     caplog.set_level(logging.ERROR, logger=logger.name)
     log_event(logger, sent, "disk full", step="Create")

@@ -1,10 +1,15 @@
 // The ctx handed to handlers and hooks: emit, logger, state, streams, traceId, flows.
 import type { InvocationScope } from './current';
 import { jsonText } from './jsonutil';
-import { log, type LogLevel } from './logs';
+import { levelOf, log, type LogLevel } from './logs';
 
 /** Starts a context call for the invocation the ctx belongs to. */
 export type CallFn = (method: string, ...args: unknown[]) => Promise<unknown>;
+
+/** A plain object of fields (not an array, not an Error: those are one value of meta). */
+function isFields(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Error);
+}
 
 export function buildContext(
   call: CallFn,
@@ -13,28 +18,31 @@ export function buildContext(
   flows?: unknown,
 ): Record<string, unknown> {
   const makeLogger = (bound: Record<string, unknown> | undefined): Record<string, unknown> => {
+    const write = (level: LogLevel, message: unknown, meta?: unknown): void => {
+      const text = typeof message === 'string' ? message : jsonText(message);
+      let merged = meta;
+      if (bound) {
+        merged = isFields(meta) ? { ...bound, ...meta } : meta === undefined ? bound : { ...bound, value: meta };
+      }
+      log(level, text, merged, who);
+    };
     const at =
       (level: LogLevel) =>
-      (message: unknown, meta?: unknown): void => {
-        const text = typeof message === 'string' ? message : jsonText(message);
-        let merged = meta;
-        if (bound) {
-          merged =
-            meta && typeof meta === 'object' && !Array.isArray(meta) && !(meta instanceof Error)
-              ? { ...bound, ...(meta as object) }
-              : meta === undefined
-                ? bound
-                : { ...bound, value: meta };
-        }
-        log(level, text, merged, who);
-      };
+      (message: unknown, meta?: unknown): void =>
+        write(level, message, meta);
     return {
       info: at('info'),
       warn: at('warn'),
       warning: at('warn'),
       error: at('error'),
+      critical: at('critical'),
       debug: at('debug'),
-      log: at('info'),
+      // Motia's log({ level, msg, ...fields }): at the level named (info when none), the rest as meta
+      log: (entry: unknown, meta?: unknown): void => {
+        if (!isFields(entry)) return write('info', entry, meta);
+        const { level, msg, ...fields } = entry;
+        write(levelOf(level), msg ?? '', Object.keys(fields).length ? fields : undefined);
+      },
       child: (meta: Record<string, unknown>) => makeLogger({ ...bound, ...meta }),
     };
   };

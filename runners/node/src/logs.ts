@@ -5,8 +5,21 @@ import { current, RUNNER, type InvocationScope } from './current';
 import { jsonBytes, normalizeMeta } from './jsonutil';
 import { send } from './transport';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** Motia's four levels, and critical above error (the supervisor records it as its own level). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'critical';
+const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, critical: 50 };
+const ALIASES = new Map<string, LogLevel>([
+  ['warning', 'warn'],
+  ['fatal', 'critical'],
+  ['trace', 'debug'],
+]);
+
+/** A level named by user code (``logger.log({ level })``) as one of ours; one not known is info. */
+export function levelOf(name: unknown): LogLevel {
+  const lower = typeof name === 'string' ? name.toLowerCase() : '';
+  const level = ALIASES.get(lower) ?? lower;
+  return Object.hasOwn(LEVEL_ORDER, level) ? (level as LogLevel) : 'info';
+}
 
 let minLevel = 0;
 

@@ -49,8 +49,11 @@ class Logger:
     def error(self, message: Any = "", meta: Any = None, **extra: Any) -> None:
         self._log("error", message, meta, extra)
 
-    critical = error
     exception = error
+
+    def critical(self, message: Any = "", meta: Any = None, **extra: Any) -> None:
+        """Above error, as ``logging.CRITICAL``: the supervisor keeps it as its own level, ``critical``."""
+        self._log("critical", message, meta, extra)
 
     def debug(self, message: Any = "", meta: Any = None, **extra: Any) -> None:
         self._log("debug", message, meta, extra)

@@ -15,8 +15,9 @@ from motia_runner import jsonutil
 from motia_runner.current import RUNNER, InvocationInfo, current
 from motia_runner.messages import pb
 
-LEVELS: dict[str, int] = {"debug": 10, "info": 20, "warn": 30, "error": 40}
-ALIASES: dict[str, str] = {"warning": "warn", "critical": "error", "fatal": "error", "trace": "debug"}
+#: Motia's four levels, and ``critical`` above error (the supervisor records it as its own level)
+LEVELS: dict[str, int] = {"debug": 10, "info": 20, "warn": 30, "error": 40, "critical": 50}
+ALIASES: dict[str, str] = {"warning": "warn", "fatal": "critical", "trace": "debug"}
 
 
 def normalize_level(level: str) -> str:
@@ -100,7 +101,9 @@ _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None
 
 
 def level_of(levelno: int) -> str:
-    """A ``logging`` level number as one of ours (CRITICAL is an error, anything below INFO a debug)."""
+    """A ``logging`` level number as one of ours (anything below INFO is a debug)."""
+    if levelno >= logging.CRITICAL:
+        return "critical"
     if levelno >= logging.ERROR:
         return "error"
     if levelno >= logging.WARNING:
@@ -152,6 +155,7 @@ _LOGGING_LEVELS = {
     "info": logging.INFO,
     "warn": logging.WARNING,
     "error": logging.ERROR,
+    "critical": logging.CRITICAL,
 }
 
 

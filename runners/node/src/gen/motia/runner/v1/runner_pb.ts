@@ -101,7 +101,7 @@ export type Hello = Message<"motia.runner.v1.Hello"> & {
   runnerId: string;
 
   /**
-   * "debug" | "info" | "warn" | "error"
+   * "debug" | "info" | "warn" | "error" | "critical"
    *
    * @generated from field: string log_level = 4;
    */
@@ -734,7 +734,7 @@ export const LoopStallSchema: GenMessage<LoopStall> = /*@__PURE__*/
  */
 export type LogRecord = Message<"motia.runner.v1.LogRecord"> & {
   /**
-   * "debug" | "info" | "warn" | "error"
+   * "debug" | "info" | "warn" | "error" | "critical"
    *
    * @generated from field: string level = 1;
    */
