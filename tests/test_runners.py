@@ -744,6 +744,51 @@ def test_logger_calls_become_log_records_tagged_with_the_invocation(
 
 
 @each_language
+def test_critical_records_are_above_error_and_a_critical_threshold_keeps_only_them(
+    start_runner: StartRunner, lang: RunnerLanguage
+) -> None:
+    step = lang.step("critical")
+    h = start_runner(
+        lang,
+        {
+            step: lang.pick(
+                """
+                export const config = { type: 'event', name: 'Critical', subscribes: ['in'], emits: [] }
+                export const handler = async (input, { logger }) => {
+                  logger.error('below the threshold')
+                  console.error('below it too')
+                  logger.critical('disk full', { free: 0 })
+                  logger.log({ level: 'fatal', msg: 'gave up', attempts: 3 })
+                }
+                """,
+                """
+                import logging
+
+                config = {"type": "event", "name": "Critical", "subscribes": ["in"], "emits": []}
+
+
+                async def handler(input_data, context):
+                    context.logger.error("below the threshold")
+                    logging.error("below it too")
+                    context.logger.critical("disk full", {"free": 0})
+                    logging.getLogger("retry").critical("gave up", extra={"attempts": 3})
+                """,
+            )
+        },
+        log_level="critical",
+    )
+    assert not h.load([step]).errors
+    h.invoke(1, step, "Critical", EVENT, {})
+    seen: list[pb.RunnerMessage] = []
+    assert result_of(h, 1, seen).ok
+    logs = logs_in(seen)
+    assert [(log.level, log.message) for log in logs] == [("critical", "disk full"), ("critical", "gave up")]
+    assert orjson.loads(logs[0].meta_json) == {"free": 0}
+    named = {} if lang.runner == "node" else {"logger": "retry"}  # a logging record's logger, unless root
+    assert orjson.loads(logs[1].meta_json) == {"attempts": 3, **named}
+
+
+@each_language
 def test_writes_to_stdout_go_to_stderr_and_never_corrupt_the_channel(
     start_runner: StartRunner, lang: RunnerLanguage
 ) -> None:
