@@ -14,7 +14,6 @@ import json
 import os
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +72,6 @@ class GrpcWriter:
     def __init__(self, on_broken: Callable[[], None]) -> None:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._on_broken = on_broken
-        self.drained = threading.Event()
         #: the call is over (the supervisor ended its side, or it failed): what grpc took was sent
         self.ended = threading.Event()
 
@@ -84,19 +82,18 @@ class GrpcWriter:
     def close(self, timeout: float = 5.0) -> None:
         """Send everything queued so far, end the runner's side of the stream, and wait for the
         supervisor to end its own."""
-        deadline = time.monotonic() + timeout
         self._queue.put(_STOP)
-        self.drained.wait(timeout)
-        # grpc takes a message from the iterator before its bytes reach the socket: the process
-        # exits right after this returns, so wait until the supervisor, having read our end of the
-        # stream (and so every message before it), ends the call.
-        self.ended.wait(max(0.0, deadline - time.monotonic()))
+        # grpc takes a message from the iterator before its bytes reach the socket, and the process
+        # exits right after this returns: so wait until the supervisor, having read our end of the
+        # stream (and so every message before it), ends the call. A call the supervisor ended first
+        # is over as well: grpc then stops taking messages, and waiting for them to go would only
+        # wait out the timeout.
+        self.ended.wait(timeout)
 
     def messages(self) -> Iterator[Any]:
         """What grpc sends, in order, until ``close``."""
         while (message := self._queue.get()) is not _STOP:
             yield message
-        self.drained.set()
 
 
 class GrpcReader:
@@ -140,7 +137,6 @@ class GrpcReader:
                 received = True
                 self._on_message(message)
         except grpc.RpcError as exc:
-            self._writer.drained.set()  # nothing more will be sent
             code, details = exc.code(), exc.details()
             self.refused = not received
             if code == grpc.StatusCode.UNAVAILABLE and not received:
@@ -154,7 +150,7 @@ class GrpcReader:
                 self._on_end(f"the supervisor at {self._link.address} ended the session: {details}")
             return
         finally:
-            self._writer.ended.set()
+            self._writer.ended.set()  # nothing more will be sent
             channel.close()
         self._on_end(None)
 
