@@ -8,10 +8,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 import pytest
 
@@ -99,6 +101,58 @@ def test_a_killed_writer_is_replaced_and_requests_never_fail(tmp_path: Path) -> 
         assert server.client.get(f"/__motia/traces/{before}").status_code == 200  # nothing lost on disk
         assert len(after) == 20
         eventually(lambda: f"trace writer (pid {writer.pid}) exited with code -9" in server.output)
+
+
+def test_spans_a_killed_writer_left_running_end_as_errors_when_its_replacement_starts(tmp_path: Path) -> None:
+    """A span the dead writer stored as running would stay running: its end goes to the replacement,
+    which never saw it start. The replacement ends it first, as an error saying why, and its trace
+    is no longer open."""
+    release = tmp_path / "release"
+    files = {
+        **FILES,
+        "steps/hold_step.py": f"""
+            import asyncio, os
+            config = {{"type": "api", "name": "Hold", "path": "/hold", "method": "GET", "emits": []}}
+            async def handler(req, context):
+                while not os.path.exists({str(release)!r}):
+                    await asyncio.sleep(0.05)
+                return {{"status": 200, "body": {{"held": True}}}}
+        """,
+    }
+    project = write_project(tmp_path / "project", files)
+    with MotiaServer(project, mode="start") as server:
+        held: list[httpx.Response] = []
+        request = threading.Thread(target=lambda: held.append(httpx.get(f"{server.url}/hold", timeout=60)))
+        request.start()
+        try:
+
+            def running_hold() -> str | None:
+                listed = server.client.get("/__motia/traces", params={"step": "Hold"}).json()["traces"]
+                return listed[0]["traceId"] if listed and listed[0]["status"] == "running" else None
+
+            trace_id = eventually(running_hold)  # its span is stored, as running
+            writer = the_trace_writer(server)
+            writer.send_signal(signal.SIGKILL)
+            writer.wait(timeout=10)
+            release.touch()  # its end now goes to the replacement
+            request.join(timeout=60)
+            assert held and held[0].status_code == 200
+            eventually(lambda: finished(server, ping(server)), timeout=20)  # a replacement writes
+
+            def ended() -> dict[str, Any] | None:
+                trace: dict[str, Any] = server.client.get(f"/__motia/traces/{trace_id}").json()
+                return trace if trace["status"] != "running" else None
+
+            trace = eventually(ended, timeout=20)
+        finally:
+            release.touch()
+            request.join(timeout=60)
+        assert trace["status"] == "error"
+        (span,) = trace["spans"]
+        assert (span["step"], span["status"]) == ("Hold", "error")
+        assert span["error"]["name"] == "TraceWriterLost"
+        assert f"pid {writer.pid}" in span["error"]["message"]
+        eventually(lambda: "marked failed" in server.output)
 
 
 def test_a_killed_supervisor_leaves_no_writer_behind(tmp_path: Path) -> None:
