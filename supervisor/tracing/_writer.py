@@ -10,8 +10,10 @@ Lifecycle: ``start`` spawns the child and waits until its store is open (a file 
 migrate fails the start, with the child's reason). The child exits at the end of its stdin: when
 ``close`` has sent it everything (it commits what it was sent first), or when the supervisor dies,
 whatever killed it. If the child dies, what it had not answered fails (a batch is logged as lost by
-the recorder, never failing a request), and the next call starts a new one; one that cannot start is
-tried again after ``RETRY_AFTER_S``, calls failing at once meanwhile.
+the recorder, never failing a request), and the next call starts a new one, which first ends as errors
+the spans the dead one stored as running (``SqliteTraceStore.abandon``: their end would go to a
+writer that never saw them start); one that cannot start is tried again after ``RETRY_AFTER_S``, calls
+failing at once meanwhile.
 """
 
 from __future__ import annotations
