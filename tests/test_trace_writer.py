@@ -17,6 +17,9 @@ import httpx
 import psutil
 import pytest
 
+from supervisor.storage._migrations import apply_migrations
+from supervisor.tracing._schema import TRACE_MIGRATIONS
+from tests.support.earlier_traces import write_earlier_traces
 from tests.support.project import write_project
 from tests.support.server import REPO_ROOT, MotiaServer, eventually
 
@@ -153,6 +156,28 @@ def test_spans_a_killed_writer_left_running_end_as_errors_when_its_replacement_s
         assert span["error"]["name"] == "TraceWriterLost"
         assert f"pid {writer.pid}" in span["error"]["message"]
         eventually(lambda: "marked failed" in server.output)
+
+
+@pytest.mark.parametrize("schema", [1, 2])
+def test_a_traces_file_of_an_earlier_schema_is_migrated_when_motia_starts(
+    tmp_path: Path, schema: int
+) -> None:
+    """A ``.motia/traces.db`` an earlier version wrote (schema 1, or 2: the last with an index of spans
+    by step) is migrated by the trace writer as it opens it: the server starts, its traces read back
+    (by step too), and new ones are written beside them."""
+    project = write_project(tmp_path, FILES)
+    path = project / ".motia" / "traces.db"
+    path.parent.mkdir()
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        apply_migrations(conn, TRACE_MIGRATIONS[:1], str(path))
+        write_earlier_traces(conn, logs=False)
+        apply_migrations(conn, TRACE_MIGRATIONS[:schema], str(path))
+    with MotiaServer(project, mode="start") as server:
+        by_step = server.client.get("/__motia/traces", params={"step": "A"}).json()["traces"]
+        assert [trace["traceId"] for trace in by_step] == ["t-old"]
+        assert eventually(lambda: finished(server, ping(server)))["spans"][0]["step"] == "Ping"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(TRACE_MIGRATIONS)
 
 
 def test_a_killed_supervisor_leaves_no_writer_behind(tmp_path: Path) -> None:
