@@ -152,14 +152,17 @@ async def test_sqlite_spans_written_whole_by_earlier_versions_read_back_alike(tm
         await store.close()
 
 
-async def test_a_traces_file_of_the_schema_before_trace_numbers_keeps_its_traces(tmp_path: Path) -> None:
+@pytest.mark.parametrize("schema", [1, 2])
+async def test_a_traces_file_of_an_earlier_schema_keeps_its_traces(tmp_path: Path, schema: int) -> None:
     """Schema 2 keys spans and operations by a trace's number (its order of arrival) instead of its
-    id; a file written with schema 1 is migrated on open and reads back as it did: spans, events,
-    the step filter, the order of the listing, and a span left running is marked lost."""
+    id; schema 3 drops the index of spans by step. A file written with schema 1 (or written then and
+    migrated to 2) is migrated on open and reads back as it did: spans, events, the step filter, the
+    order of the listing, and a span left running is marked lost."""
     path = tmp_path / "traces.db"
     with sqlite3.connect(path, isolation_level=None) as conn:
         apply_migrations(conn, TRACE_MIGRATIONS[:1], str(path))
         write_earlier_traces(conn, logs=False)
+        apply_migrations(conn, TRACE_MIGRATIONS[:schema], str(path))
     store = await SqliteTraceStore.open(path)
     try:
         assert await store.recover() >= 1_800_000_000
@@ -175,8 +178,13 @@ async def test_a_traces_file_of_the_schema_before_trace_numbers_keeps_its_traces
         by_step = await store.traces(TraceQuery(step="A"))
         assert [row["traceId"] for row in by_step.traces] == ["t-old"]
         assert by_step.traces[0]["steps"] == [{"name": "A", "language": "typescript"}]
+        assert (await store.traces(TraceQuery(step="Z"))).traces == []
     finally:
         await store.close()
+    with sqlite3.connect(path) as conn:
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(TRACE_MIGRATIONS)
+    assert "trace_spans_by_step" not in indexes
 
 
 async def test_a_span_whose_trace_has_no_row_yet_gets_one_in_the_sqlite_store(tmp_path: Path) -> None:

@@ -8,13 +8,18 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 import pytest
 
+from supervisor.storage._migrations import apply_migrations
+from supervisor.tracing._schema import TRACE_MIGRATIONS
+from tests.support.earlier_traces import write_earlier_traces
 from tests.support.project import write_project
 from tests.support.server import REPO_ROOT, MotiaServer, eventually
 
@@ -99,6 +104,80 @@ def test_a_killed_writer_is_replaced_and_requests_never_fail(tmp_path: Path) -> 
         assert server.client.get(f"/__motia/traces/{before}").status_code == 200  # nothing lost on disk
         assert len(after) == 20
         eventually(lambda: f"trace writer (pid {writer.pid}) exited with code -9" in server.output)
+
+
+def test_spans_a_killed_writer_left_running_end_as_errors_when_its_replacement_starts(tmp_path: Path) -> None:
+    """A span the dead writer stored as running would stay running: its end goes to the replacement,
+    which never saw it start. The replacement ends it first, as an error saying why, and its trace
+    is no longer open."""
+    release = tmp_path / "release"
+    files = {
+        **FILES,
+        "steps/hold_step.py": f"""
+            import asyncio, os
+            config = {{"type": "api", "name": "Hold", "path": "/hold", "method": "GET", "emits": []}}
+            async def handler(req, context):
+                while not os.path.exists({str(release)!r}):
+                    await asyncio.sleep(0.05)
+                return {{"status": 200, "body": {{"held": True}}}}
+        """,
+    }
+    project = write_project(tmp_path / "project", files)
+    with MotiaServer(project, mode="start") as server:
+        held: list[httpx.Response] = []
+        request = threading.Thread(target=lambda: held.append(httpx.get(f"{server.url}/hold", timeout=60)))
+        request.start()
+        try:
+
+            def running_hold() -> str | None:
+                listed = server.client.get("/__motia/traces", params={"step": "Hold"}).json()["traces"]
+                return listed[0]["traceId"] if listed and listed[0]["status"] == "running" else None
+
+            trace_id = eventually(running_hold)  # its span is stored, as running
+            writer = the_trace_writer(server)
+            writer.send_signal(signal.SIGKILL)
+            writer.wait(timeout=10)
+            release.touch()  # its end now goes to the replacement
+            request.join(timeout=60)
+            assert held and held[0].status_code == 200
+            eventually(lambda: finished(server, ping(server)), timeout=20)  # a replacement writes
+
+            def ended() -> dict[str, Any] | None:
+                trace: dict[str, Any] = server.client.get(f"/__motia/traces/{trace_id}").json()
+                return trace if trace["status"] != "running" else None
+
+            trace = eventually(ended, timeout=20)
+        finally:
+            release.touch()
+            request.join(timeout=60)
+        assert trace["status"] == "error"
+        (span,) = trace["spans"]
+        assert (span["step"], span["status"]) == ("Hold", "error")
+        assert span["error"]["name"] == "TraceWriterLost"
+        assert f"pid {writer.pid}" in span["error"]["message"]
+        eventually(lambda: "marked failed" in server.output)
+
+
+@pytest.mark.parametrize("schema", [1, 2])
+def test_a_traces_file_of_an_earlier_schema_is_migrated_when_motia_starts(
+    tmp_path: Path, schema: int
+) -> None:
+    """A ``.motia/traces.db`` an earlier version wrote (schema 1, or 2: the last with an index of spans
+    by step) is migrated by the trace writer as it opens it: the server starts, its traces read back
+    (by step too), and new ones are written beside them."""
+    project = write_project(tmp_path, FILES)
+    path = project / ".motia" / "traces.db"
+    path.parent.mkdir()
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        apply_migrations(conn, TRACE_MIGRATIONS[:1], str(path))
+        write_earlier_traces(conn, logs=False)
+        apply_migrations(conn, TRACE_MIGRATIONS[:schema], str(path))
+    with MotiaServer(project, mode="start") as server:
+        by_step = server.client.get("/__motia/traces", params={"step": "A"}).json()["traces"]
+        assert [trace["traceId"] for trace in by_step] == ["t-old"]
+        assert eventually(lambda: finished(server, ping(server)))["spans"][0]["step"] == "Ping"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(TRACE_MIGRATIONS)
 
 
 def test_a_killed_supervisor_leaves_no_writer_behind(tmp_path: Path) -> None:

@@ -79,4 +79,17 @@ TRACE_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX trace_spans_by_step ON trace_spans (step, trace_seq)",
         ),
     ),
+    Migration(
+        version=3,
+        description="no index of spans by step: the step filter looks into each listed trace's spans",
+        statements=(
+            # Every span paid for this index twice, at its insert and at its prune (b-tree entries in
+            # a table of their own, in step order: all over it), for one filter of the listings. The
+            # step filter now walks the traces newest first, as every listing does, and looks for the
+            # step among each one's spans by the spans' primary key (trace_seq, span_id): as fast
+            # as the index for a step that ran in many recent traces, a scan of the traces kept for
+            # one that ran in none (bench/RESULTS.md, tracing overhead, seventh pass).
+            "DROP INDEX IF EXISTS trace_spans_by_step",
+        ),
+    ),
 )

@@ -111,8 +111,9 @@ _TRACE_CONDITIONS: dict[tuple[str, str], _Condition] = {
     ("startedAt", "ge"): lambda since: ("started_at >= ?", (since,)),
     ("startedAt", "le"): lambda until: ("started_at <= ?", (until,)),
     ("status", "eq"): lambda status: (_STATUS_FILTERS[status], ()),
+    # by the spans' primary key, trace by trace in the listing's order (no index by step: ``_schema``)
     ("steps", "contains"): lambda step: (
-        "seq IN (SELECT trace_seq FROM trace_spans WHERE step = ?)",
+        "EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq AND step = ?)",
         (step,),
     ),
 }
@@ -198,17 +199,7 @@ class SqliteTraceStore:
 
     async def recover(self) -> int:
         def write(conn: sqlite3.Connection) -> int:
-            lost = conn.execute(
-                f"SELECT trace_seq, {_SPAN_DATA} FROM trace_spans WHERE status = 'running'"
-            ).fetchall()
-            for trace_seq, *row in lost:
-                span = _span("", tuple(row))
-                conn.execute(
-                    "UPDATE trace_spans SET status = 'lost' WHERE trace_seq = ? AND span_id = ?",
-                    (trace_seq, span["spanId"]),
-                )
-                if span["type"] != "event":  # event deliveries stay open: they run again
-                    conn.execute("UPDATE traces SET open = open - 1 WHERE seq = ?", (trace_seq,))
+            _end_running(conn, "lost", None)
             highest = [
                 conn.execute("SELECT max(id) FROM logs").fetchone()[0],
                 conn.execute("SELECT max(id) FROM trace_operations").fetchone()[0],
@@ -216,6 +207,15 @@ class SqliteTraceStore:
             return max((value for value in highest if value is not None), default=0)
 
         return await self._db.write(write)
+
+    async def abandon(self, reason: str) -> int:
+        """Spans stored as running whose end will never be recorded: a trace writer process died
+        while they ran, and the one that replaces it never saw them start (their end, when it comes,
+        finds no span). Each becomes an error saying ``reason``; an api or cron span's trace is no
+        longer open and counts it as a failure (a delivery's trace closes with its outcome, which is
+        recorded whatever became of the span). Returns how many there were."""
+        error: JsonObject = {"name": "TraceWriterLost", "message": reason, "stack": "", "location": None}
+        return await self._db.write(lambda conn: _end_running(conn, "error", error))
 
     async def traces(self, query: TraceQuery) -> TracePage:
         where, params = _conditions(trace_predicates(query), _TRACE_CONDITIONS)
@@ -373,6 +373,29 @@ def _span(trace_id: str, row: tuple[Any, ...]) -> JsonObject:
     span.update(decode_json(blob))
     span.update(traceId=trace_id, spanId=span_id, step=step, language=language, status=status)
     return span
+
+
+def _end_running(conn: sqlite3.Connection, status: str, error: JsonObject | None) -> int:
+    """Every span stored as running gets ``status`` (and ``error``, when given); an api or cron span's
+    trace one open work less (and one more failure, with an error). Event deliveries' traces are
+    left open: a delivery's outcome (done, retried, dead) closes its work."""
+    running = conn.execute(
+        f"SELECT trace_seq, {_SPAN_DATA} FROM trace_spans WHERE status = 'running'"
+    ).fetchall()
+    for trace_seq, span_id, *_columns, blob in running:
+        data = decode_json(blob)
+        if error is not None:
+            data["error"] = error
+        conn.execute(
+            "UPDATE trace_spans SET status = ?, data = ? WHERE trace_seq = ? AND span_id = ?",
+            (status, _encode(data), trace_seq, span_id),
+        )
+        if data.get("type") != "event":
+            conn.execute(
+                "UPDATE traces SET open = open - 1, failures = failures + ? WHERE seq = ?",
+                (int(error is not None), trace_seq),
+            )
+    return len(running)
 
 
 def _conditions(

@@ -4,7 +4,8 @@ the one place their messages are encoded and decoded.
 A message is a frame: 4 bytes of length (big-endian), then JSON (orjson, which writes the records'
 dataclasses as objects of their fields). A request is ``[id, op, args]``; its answer
 ``[id, true, result]`` or ``[id, false, error message]``. Answers come in any order (by id). ``op`` is a
-``TraceStore`` method: ``write`` (a ``Batch``), ``recover``, ``traces`` (a ``TraceQuery``), ``trace``
+``TraceStore`` method: ``write`` (a ``Batch``), ``recover``, ``abandon`` (a reason: what a replacement
+for a writer that died is told first, ``SqliteTraceStore.abandon``), ``traces`` (a ``TraceQuery``), ``trace``
 (an id), ``logs`` (a ``LogQuery``), ``prune`` (a ``Retention`` and the time), ``close``; or
 ``assemble`` (a ``Retention``: from now on the writer assembles events, and ``recover`` prunes too),
 then ``record`` (a list of the recorder's events, see ``_assembler``) and ``latest_spans`` (the
@@ -80,6 +81,7 @@ def _trace_query(data: JsonObject) -> TraceQuery:
 ARGUMENTS: dict[str, Callable[[list[Any]], tuple[Any, ...]]] = {
     "write": lambda args: (_batch(args[0]),),
     "recover": lambda args: (),
+    "abandon": lambda args: (str(args[0]),),
     "traces": lambda args: (_trace_query(args[0]),),
     "trace": lambda args: (str(args[0]),),
     "logs": lambda args: (LogQuery(**args[0]),),

@@ -10,8 +10,10 @@ Lifecycle: ``start`` spawns the child and waits until its store is open (a file 
 migrate fails the start, with the child's reason). The child exits at the end of its stdin: when
 ``close`` has sent it everything (it commits what it was sent first), or when the supervisor dies,
 whatever killed it. If the child dies, what it had not answered fails (a batch is logged as lost by
-the recorder, never failing a request), and the next call starts a new one; one that cannot start is
-tried again after ``RETRY_AFTER_S``, calls failing at once meanwhile.
+the recorder, never failing a request), and the next call starts a new one, which first ends as errors
+the spans the dead one stored as running (``SqliteTraceStore.abandon``: their end would go to a
+writer that never saw them start); one that cannot start is tried again after ``RETRY_AFTER_S``, calls
+failing at once meanwhile.
 """
 
 from __future__ import annotations
@@ -277,12 +279,7 @@ class TraceWriter:
     # ------------------------------------------------------------------ requests
 
     async def _call(self, op: str, *args: Any) -> Any:
-        child = await self._running()
-        request_id = next(self._ids)
-        # Encoded now, before any await: a batch's spans go on changing (see ``Batch``).
-        answered = child.send(request_id, _wire.request(request_id, op, *args))
-        await child.drain()
-        return await answered
+        return await self._ask(await self._running(), op, *args)
 
     async def _read(self, op: str, *args: Any) -> Any:
         """A read is asked again of a new child if the one asked died before answering."""
@@ -307,14 +304,14 @@ class TraceWriter:
         return await asyncio.shield(starting)
 
     async def _start(self) -> _Child:
+        dead = self._child
         try:
             child = await _Child.spawn(self.path)
             if self._retention is not None:  # a replacement: it assembles as the one before did
-                request_id = next(self._ids)
                 try:
-                    answered = child.send(request_id, _wire.request(request_id, "assemble", self._retention))
-                    await child.drain()
-                    await answered
+                    await self._ask(child, "assemble", self._retention)
+                    if dead is not None:
+                        await self._abandon(child, dead.pid)
                 except BaseException:
                     await child.kill()
                     raise
@@ -326,6 +323,34 @@ class TraceWriter:
             self._starting = None
         self._child = child
         return child
+
+    async def _abandon(self, child: _Child, dead_pid: int) -> None:
+        """What the dead child stored as running never ends (the new one never saw it start): ended
+        as errors. A failure is logged, and the new child kept: those spans only stay running."""
+        reason = (
+            f"the trace writer process (pid {dead_pid}) died while this span ran; its end was not recorded"
+        )
+        try:
+            abandoned = await self._ask(child, "abandon", reason)
+        except TraceWriterUnavailable as exc:
+            if not child.alive:
+                raise
+            _logger.warning("could not end the spans trace writer %d left running: %s", dead_pid, exc)
+            return
+        if abandoned:
+            _logger.warning(
+                "%d span(s) the trace writer (pid %d) stored as running are marked failed: their end was "
+                "lost with it",
+                abandoned,
+                dead_pid,
+            )
+
+    async def _ask(self, child: _Child, op: str, *args: Any) -> Any:
+        request_id = next(self._ids)
+        # Encoded now, before any await: a batch's spans go on changing (see ``Batch``).
+        answered = child.send(request_id, _wire.request(request_id, op, *args))
+        await child.drain()
+        return await answered
 
 
 class _AssemblingWriter:
