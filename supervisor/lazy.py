@@ -3,7 +3,6 @@ few of its names (a short-lived command, a helper process) does not pay for the 
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,7 +17,10 @@ def lazy_exports(package: str, sources: Mapping[str, str]) -> Callable[[str], An
         module = sources.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{module}"), name)
+        full_name = f"{package}.{module}"
+        # the import statement's machinery, not importlib.import_module's: -X importtime lists it
+        __import__(full_name)
+        value = getattr(sys.modules[full_name], name)
         setattr(sys.modules[package], name, value)
         return value
 
