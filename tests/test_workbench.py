@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from supervisor.tracing import Batch, Span, SqliteTraceStore, TraceDelta
+from tests.support.drivers import run_driver
 from tests.support.project import write_project
 from tests.support.server import REPO_ROOT, MotiaServer, eventually
 from tests.test_pet_app import make_project
@@ -77,16 +77,7 @@ def _drive(
     given ``args`` after the browser, the server's URL and the screenshots' folder: the JSON of its
     RESULT line, once it has run to the end without a failure."""
     ARTIFACTS.mkdir(exist_ok=True)
-    done = subprocess.run(
-        ["node", driver, chromium, server.url, str(ARTIFACTS), *args],
-        cwd=client_packages,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    seen: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    seen: dict[str, Any] = run_driver(client_packages, driver, chromium, server.url, str(ARTIFACTS), *args)
     assert "failure" not in seen, seen["failure"] + "\n" + server.output[-4000:]
     return seen
 
