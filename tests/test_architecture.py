@@ -23,6 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"realtime", "runners", "reload", "config", "queue", "state", "tracing"}),
     frozenset({"streams", "discovery", "cron", "routing", "protocol", "logs", "settings"}),
     frozenset({"storage", "scaffold"}),  # scaffold: motia create's templates, needs nothing else
+    frozenset({"lazy"}),  # a package's names imported on first use, for packages of every layer
 )
 #: packages that must stay free of I/O machinery (tested byte-in/byte-out, shared by transports)
 PURE = {"protocol": {"asyncio", "socket", "subprocess", "threading"}, "routing": {"asyncio"}}

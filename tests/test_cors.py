@@ -5,7 +5,6 @@ on another origin in headless Chromium, which sends real preflights and enforces
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import LANGUAGES
+from tests.support.drivers import run_driver
 from tests.support.project import write_project
 from tests.support.server import MotiaServer, free_port
 
@@ -172,16 +172,9 @@ def test_a_page_on_another_origin_can_call_the_api_as_its_cors_settings_say(
         {"page": "other", "url": f"{closed_server.url}/hello"},  # GET: no preflight, still refused
     ]
     spec = {"pages": page_ports, "checks": checks}
-    done = subprocess.run(
-        ["node", "cors-driver.mjs", chromium, json.dumps(spec)],
-        cwd=client_packages,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    default, listed, not_listed, closed_post, closed_get = run_driver(
+        client_packages, "cors-driver.mjs", chromium, json.dumps(spec), timeout=180
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    default, listed, not_listed, closed_post, closed_get = json.loads(line.removeprefix("RESULT "))
 
     assert default["ok"], default
     assert default["status"] == 201

@@ -210,6 +210,45 @@ def test_traces_alone_on_sqlite_keep_their_file_and_create_no_motia_db(tmp_path:
     assert not (tmp_path / ".motia" / "motia.db").exists()
 
 
+def test_start_on_sqlite_never_imports_the_redis_client(tmp_path: Path) -> None:
+    """The Redis client is a fifth of a second of a supervisor's start (and of its trace writer's):
+    on the embedded default, with state, an emit, its delivery and the trace all used, no process of
+    ``motia start`` imports it (what each imports, as ``python -X importtime`` lists it)."""
+    write_project(
+        tmp_path,
+        {
+            "steps/put.step.ts": """
+                export const config = { type: 'api', name: 'Put', path: '/kv/:key', method: 'PUT', emits: ['put'] }
+                export const handler = async (req: any, { state, emit }: any) => {
+                  await emit({ topic: 'put', data: { key: req.pathParams.key } })
+                  return { status: 200, body: await state.set('kv', req.pathParams.key, req.body) }
+                }
+            """,
+            "steps/copy_step.py": """
+                config = {"type": "event", "name": "Copy", "subscribes": ["put"], "emits": []}
+
+                async def handler(data, ctx):
+                    await ctx.state.set("copies", data["key"], True)
+            """,
+        },
+    )
+    with MotiaServer(tmp_path, mode="start", env={"PYTHONPROFILEIMPORTTIME": "1"}) as server:
+        answer = server.client.put("/kv/a", json={"v": 1})
+        eventually(
+            lambda: server.client.get(f"/__motia/traces/{answer.headers['x-trace-id']}").status_code == 200
+        )
+        eventually(
+            lambda: server.client.get("/__motia/state/item", params={"groupId": "copies", "key": "a"}).json()
+        )
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in server.output.splitlines()
+        if line.startswith("import time:")
+    }
+    assert {"supervisor.core._runtime", "supervisor.storage._database", "sqlite3"} <= imported
+    assert sorted(name for name in imported if name == "redis" or name.startswith("redis.")) == []
+
+
 def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
     """Ctrl-C signals the whole foreground process group; runners must not die before the supervisor."""
     import os

@@ -7,6 +7,7 @@ What both runners do is tested once per language in test_runners.py.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -334,3 +335,24 @@ def test_stream_auth_in_the_default_export_of_motia_config_ts_is_an_authenticate
     assert json.loads(recv_result(h, 1).result_json) == {"userId": "u1"}
     h.invoke(2, "motia.config.ts", "authenticate", AUTHENTICATE, [{**request, "token": "bad"}])
     assert json.loads(recv_result(h, 2).result_json) is None
+
+
+def test_memory_usage_goes_to_the_file_named_by_motia_node_memory_log(
+    start: Start, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For bench/uptime.py (heap or leak): a JSON line of ``process.memoryUsage()`` at start, then every
+    ``MOTIA_NODE_MEMORY_LOG_MS``; without the variable (the default) the runner writes nothing."""
+    log = tmp_path / "memory.jsonl"
+    monkeypatch.setenv("MOTIA_NODE_MEMORY_LOG", str(log))
+    monkeypatch.setenv("MOTIA_NODE_MEMORY_LOG_MS", "50")
+    start({"steps/noop.step.ts": "export const config = { type: 'noop', name: 'Noop', virtualEmits: [] }"})
+    deadline = time.monotonic() + 15
+    while len(log.read_text().splitlines() if log.exists() else []) < 3:
+        assert time.monotonic() < deadline, "fewer than 3 lines in 15 s"
+        time.sleep(0.05)
+    lines = [json.loads(line) for line in log.read_text().splitlines()[:3]]
+    assert len({line["pid"] for line in lines}) == 1
+    assert [line["t"] for line in lines] == sorted(line["t"] for line in lines)
+    for line in lines:
+        assert 0 < line["heapUsed"] <= line["heapTotal"] < line["rss"]
+        assert line["external"] > 0 and line["arrayBuffers"] >= 0

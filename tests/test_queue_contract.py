@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +20,7 @@ from supervisor.queue import (
     Target,
     UnknownDeliveryError,
 )
+from supervisor.storage import SqliteDatabase
 from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
 
 Harness = AdapterHarness[EventQueue]
@@ -316,3 +320,47 @@ async def test_replay_and_purge_all_or_one_subscribers_dead_letters(queue: Event
         await queue.dead_letter(delivery.id, 1, "again")
     assert await queue.purge_dead_letters() == 3
     assert await queue.dead_letters() == []
+
+
+async def test_replaying_or_purging_many_dead_letters_on_sqlite_commits_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An idle writer commits a write on the caller's thread, the event loop's; a replay or purge of
+    every dead letter is as large as the dead-letter queue and goes to the writer thread instead."""
+    harness = await open_harness("sqlite", tmp_path / "motia.db")
+    queue = harness.adapter
+    ran_on: list[int] = []
+    write = SqliteDatabase.write
+
+    async def recording(self: SqliteDatabase, fn: Callable[[sqlite3.Connection], Any], **kwargs: Any) -> Any:
+        def traced(conn: sqlite3.Connection) -> Any:
+            ran_on.append(threading.get_ident())
+            return fn(conn)
+
+        return await write(self, traced, **kwargs)
+
+    monkeypatch.setattr(SqliteDatabase, "write", recording)
+    loop_thread = threading.get_ident()
+    try:
+        many = [Target(f"subscriber-{n % 7}") for n in range(1_000)]
+        await queue.enqueue("t", {"payload": "x" * 200}, "tr", many)
+        claimed = await queue.claim(len(many), time.time())
+        await asyncio.gather(*(queue.dead_letter(d.id, 1, "boom") for d in claimed))
+        for _ in range(3):  # the spy sees a write on the loop: small ones, once the writer is idle
+            await asyncio.sleep(0.05)
+            await one(queue, "small")
+        assert loop_thread in ran_on[-3:]
+
+        del ran_on[:]
+        await asyncio.sleep(0.05)
+        assert len(await queue.replay_dead_letters()) == len(many)
+        assert ran_on and loop_thread not in ran_on
+
+        for delivery in await queue.claim(len(many), time.time()):
+            await queue.dead_letter(delivery.id, 2, "boom again")
+        del ran_on[:]
+        await asyncio.sleep(0.05)
+        assert await queue.purge_dead_letters() == len(many)
+        assert ran_on and loop_thread not in ran_on
+    finally:
+        await harness.close()

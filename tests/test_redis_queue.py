@@ -122,7 +122,7 @@ async def test_a_live_supervisors_claims_are_kept_however_long_it_runs(superviso
 
 
 async def test_a_claim_whose_answer_never_came_back_is_taken_over_not_kept_alive(
-    supervisors: Supervisors,
+    supervisors: Supervisors, caplog: pytest.LogCaptureFixture
 ) -> None:
     a = await supervisors.queue()
     a.watch(lambda: None)  # its keeper keeps its claims alive, as a running supervisor's does
@@ -138,11 +138,18 @@ async def test_a_claim_whose_answer_never_came_back_is_taken_over_not_kept_alive
     # a's keeper does not keep that claim alive: it goes idle, and the next claims take it over
     taken: list[Delivery] = []
     deadline = time.monotonic() + 10
-    while not taken and time.monotonic() < deadline:
-        await asyncio.sleep(TIMEOUT / 2)
-        await a.take_over_abandoned()
-        taken = await a.claim(10, time.time())
+    with caplog.at_level(logging.INFO, logger="motia.queue"):
+        while not taken and time.monotonic() < deadline:
+            await asyncio.sleep(TIMEOUT / 2)
+            await a.take_over_abandoned()
+            taken = await a.claim(10, time.time())
     assert [d.id for d in taken] == [ident]
+    # told as what happened: its own claim, whose answer was lost, not another supervisor's death
+    logged = [r.getMessage() for r in caplog.records if r.name == "motia.queue"]
+    assert not [message for message in logged if "stopped answering" in message], logged
+    [took_back] = [message for message in logged if message.startswith("took back")]
+    assert took_back.startswith("took back 1 deliveries that Redis had handed to this supervisor in a claim")
+    assert took_back.endswith(f": {ident} (s)"), took_back
     await asyncio.sleep(TIMEOUT * 2)
     assert await a.refresh_claims() == 1  # and this one it keeps
     await a.close()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from supervisor.storage import JsonObject, RedisConnection
-from supervisor.tracing import Batch, LogQuery, RedisTraceStore, TraceDelta, TraceQuery
+from supervisor.tracing import Batch, LogQuery, RedisTraceStore, Retention, TraceDelta, TraceQuery
 from supervisor.tracing import _redis as redis_traces
 from tests.support.redis_server import RedisServer, redis_server_binary
 from tests.test_trace_store_contract import T0, api_trace, log_line, span
@@ -147,3 +147,24 @@ async def test_recording_waits_out_a_redis_outage_and_is_written_when_it_is_back
         await store.close()
         await connection.close()
         server.stop()
+
+
+async def test_recovery_and_retention_need_no_pooled_connection(
+    connect: Callable[[], Awaitable[RedisConnection]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their reads (the newest log id and operation, the retention boundaries) go over the shared lane
+    with every other command of the store: they work with redis-py's pool refusing every checkout."""
+    connection = await connect()
+    store = RedisTraceStore(connection)
+    lines = [log_line(T0 + n, f"line {n}", trace="t1") for n in range(5)]
+    await store.write(Batch({"t1": TraceDelta(T0, T0 + 4)}, logs=lines))  # the lane is open now
+
+    async def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a pooled connection was checked out")
+
+    monkeypatch.setattr(connection.client.connection_pool, "get_connection", refused)
+    assert await store.recover() == lines[-1]["id"]
+    pruned = await store.prune(Retention(max_traces=1, max_log_lines=2, max_age_s=3600), now=T0 + 10)
+    assert pruned.logs == 3
+    assert [line["message"] for line in (await store.logs(LogQuery())).logs] == ["line 4", "line 3"]
+    await store.close()

@@ -134,6 +134,23 @@ async def test_a_write_that_finds_the_writer_idle_commits_on_the_callers_thread(
         await db.close()
 
 
+async def test_a_bulk_write_commits_in_the_writer_thread_though_the_writer_is_idle(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+    ran_on: list[int] = []
+
+    def record(conn: sqlite3.Connection) -> int:
+        ran_on.append(threading.get_ident())
+        conn.executemany("INSERT INTO t (k, v) VALUES (?, ?)", ((str(n), n) for n in range(10_000)))
+        return 1
+
+    try:
+        assert await db.write(record, bulk=True) == 1
+        assert ran_on == [db_writer_thread(db)]
+        assert await db.read(count) == 10_000
+    finally:
+        await db.close()
+
+
 async def test_the_writes_of_one_loop_turn_after_the_first_share_a_commit_in_the_writer_thread(
     tmp_path: Path,
 ) -> None:

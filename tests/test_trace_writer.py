@@ -214,8 +214,8 @@ def test_a_traces_file_the_writer_cannot_open_stops_the_start_with_the_reason(tm
 
 def test_the_writer_process_imports_only_what_it_needs() -> None:
     """It starts with every supervisor, and each module it imports is start time: not the recorder
-    and the runner protocol it pulls in, nor the Redis and OpenTelemetry trace adapters (the Redis
-    client still comes with supervisor.storage)."""
+    and the runner protocol it pulls in, nor the Redis and OpenTelemetry trace adapters, nor the
+    Redis client."""
     listed = subprocess.run(
         [
             sys.executable,
@@ -240,5 +240,7 @@ def test_the_writer_process_imports_only_what_it_needs() -> None:
         "supervisor.tracing._otel",
         "supervisor.tracing._earlier",
         "supervisor.tracing._writer",
+        "supervisor.storage._redis",
+        "redis",
     }
     assert sorted(modules & not_needed) == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from supervisor.tracing import Batch, Span, SqliteTraceStore, TraceDelta
+from tests.support.drivers import run_driver
 from tests.support.project import write_project
 from tests.support.server import REPO_ROOT, MotiaServer, eventually
 from tests.test_pet_app import make_project
@@ -70,6 +70,18 @@ EXTRA_STEPS = {
 }
 
 
+def _drive(
+    server: MotiaServer, chromium: str, client_packages: Path, driver: str, *args: str
+) -> dict[str, Any]:
+    """What ``driver`` (tests/clients/workbench-*driver.mjs) saw in Chromium on ``server``'s Workbench,
+    given ``args`` after the browser, the server's URL and the screenshots' folder: the JSON of its
+    RESULT line, once it has run to the end without a failure."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    seen: dict[str, Any] = run_driver(client_packages, driver, chromium, server.url, str(ARTIFACTS), *args)
+    assert "failure" not in seen, seen["failure"] + "\n" + server.output[-4000:]
+    return seen
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
     project = write_project(make_project(tmp_path_factory.mktemp("workbench")), EXTRA_STEPS)
@@ -106,18 +118,7 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     assert doomed.status_code == 200
     eventually(lambda: server.client.get("/__motia/dead-letters").json()["deadLetters"])
     server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
-    ARTIFACTS.mkdir(exist_ok=True)
-    done = subprocess.run(
-        ["node", "workbench-driver.mjs", chromium, server.url, str(ARTIFACTS)],
-        cwd=client_packages,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    seen: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
-    assert "failure" not in seen, seen["failure"] + "\n" + server.output[-4000:]
+    seen = _drive(server, chromium, client_packages, "workbench-driver.mjs")
     panels = seen["panels"]
 
     # Flows: every flow drawn, nodes apart, api/event/cron/noop told apart, virtual edges dashed
@@ -275,21 +276,10 @@ def test_the_traces_panel_pages_through_a_full_store(
     audited = {17, 5_000, 9_990}
     ids = _fill_trace_store(project / ".motia" / "traces.db", MANY_TRACES, audited)
     wanted = ids[1_234]  # far past the first pages
-    ARTIFACTS.mkdir(exist_ok=True)
     with MotiaServer(project, mode="dev") as server:
         listed = server.client.get("/__motia/traces", params={"limit": 1}).json()
         assert listed["traces"][0]["traceId"] == ids[-1] and listed["nextCursor"]
-        done = subprocess.run(
-            ["node", "workbench-traces-driver.mjs", chromium, server.url, str(ARTIFACTS), wanted, "Audit"],
-            cwd=client_packages,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    assert done.returncode == 0, done.stdout + done.stderr
-    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    seen: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
-    assert "failure" not in seen, seen["failure"]
+        seen = _drive(server, chromium, client_packages, "workbench-traces-driver.mjs", wanted, "Audit")
 
     newest_first = ids[::-1]
     assert seen["firstPage"] == newest_first[:50]  # one page, not 10,000 rows
@@ -357,19 +347,8 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
     newer_errors = [("error", f"failed {n}") for n in range(1_500)]
     stored = [("debug", "a detail"), ("info", "noted"), ("warn", "slow"), *severe, *newer_errors]
     _store_log_lines(project / ".motia" / "traces.db", stored)
-    ARTIFACTS.mkdir(exist_ok=True)
     with MotiaServer(project, mode="dev") as server:
-        done = subprocess.run(
-            ["node", "workbench-logs-driver.mjs", chromium, server.url, str(ARTIFACTS), "/fail", LIVE_ERROR],
-            cwd=client_packages,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    assert done.returncode == 0, done.stdout + done.stderr
-    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    seen: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
-    assert "failure" not in seen, seen["failure"]
+        seen = _drive(server, chromium, client_packages, "workbench-logs-driver.mjs", "/fail", LIVE_ERROR)
 
     assert seen["levels"] == ["debug", "info", "warn", "error", "critical"]
     shown_severe = [{"level": level, "message": message} for level, message in severe]

@@ -1,8 +1,7 @@
 """The running application: what the runners loaded (the registry), and the runtime that wires
 discovery, runners, storage, the event bus, cron and realtime together."""
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
@@ -19,6 +18,7 @@ from supervisor.core._registry import LoadProblem, Registry, Step, build_registr
 from supervisor.core._schemas import FieldError, SchemaValidator, body_rejection, compile_schema
 from supervisor.core._single_run import Operation, SingleRun, SingleRunError, run_once
 from supervisor.core._trace import new_trace_id
+from supervisor.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from supervisor.core._hooks import HOOK_TIMEOUT_S, RunnerAccessPolicy
@@ -26,20 +26,16 @@ if TYPE_CHECKING:
 
 #: what the runtime brings with it (the realtime service, quart): imported when first used, so that
 #: commands that only load a project (build, generate-types, generate openapi) start faster
-_LAZY = {
-    "HOOK_TIMEOUT_S": "supervisor.core._hooks",
-    "RunnerAccessPolicy": "supervisor.core._hooks",
-    "HandlerFailed": "supervisor.core._runtime",
-    "Runtime": "supervisor.core._runtime",
-    "StartupError": "supervisor.core._runtime",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "HOOK_TIMEOUT_S": "_hooks",
+        "RunnerAccessPolicy": "_hooks",
+        "HandlerFailed": "_runtime",
+        "Runtime": "_runtime",
+        "StartupError": "_runtime",
+    },
+)
 
 
 __all__ = [

@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -30,7 +30,7 @@ from supervisor.core._registry import LoadProblem, Registry, Step
 from supervisor.core._runner_rows import runner_rows
 from supervisor.core._schemas import SchemaValidator
 from supervisor.core._trace import new_trace_id
-from supervisor.cron import CronExpression, CronJob, CronScheduler, RedisTickLocks
+from supervisor.cron import CronExpression, CronJob, CronScheduler
 from supervisor.discovery import SourceFile
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import (
@@ -42,7 +42,6 @@ from supervisor.queue import (
     Outcome,
     PermanentFailure,
     QueuePolicy,
-    RedisEventQueue,
     SqliteEventQueue,
 )
 from supervisor.realtime import Realtime
@@ -59,14 +58,13 @@ from supervisor.runners import (
     runner_files,
 )
 from supervisor.settings import CorsSettings, Settings
-from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
-from supervisor.storage import RedisConnection, SqliteDatabase
-from supervisor.streams import MemoryStreamStore, RedisStreamStore, SqliteStreamStore, Streams, StreamStore
+from supervisor.state import MemoryStateStore, SqliteStateStore, StateStore
+from supervisor.storage import SqliteDatabase
+from supervisor.streams import MemoryStreamStore, SqliteStreamStore, Streams, StreamStore
 from supervisor.tracing import (
     MemoryTraceStore,
     OtelUnavailable,
     Recorder,
-    RedisTraceStore,
     Retention,
     TraceStore,
     TraceWriter,
@@ -74,6 +72,10 @@ from supervisor.tracing import (
     otel_exporter,
     otlp_endpoint,
 )
+
+if TYPE_CHECKING:
+    from supervisor.storage import RedisConnection
+    from supervisor.tracing import RedisTraceStore
 
 _logger = logging.getLogger("motia.core")
 _step_logger = logging.getLogger("motia.step")
@@ -141,6 +143,11 @@ class Runtime:
         if "sqlite" in config.embedded_adapters(tracing=False):
             self._database = await SqliteDatabase.open(settings.data_dir / "motia.db")
         if config.uses_redis and config.redis.url is not None:
+            # the Redis client is imported only when Redis is configured (in this method and in
+            # those that make the Redis stores): a supervisor on SQLite starts without it
+            from supervisor.cron import RedisTickLocks
+            from supervisor.storage import RedisConnection
+
             # RedisUnavailable (unreachable, refused, too old) says where and why
             self._redis = await RedisConnection.open(config.redis.url, config.redis.prefix)
             self.cron = CronScheduler(
@@ -199,6 +206,8 @@ class Runtime:
         if adapter == "sqlite" and self._database:
             return SqliteStateStore(self._database)
         if adapter == "redis" and self._redis:
+            from supervisor.state import RedisStateStore
+
             return RedisStateStore(self._redis)
         return MemoryStateStore()
 
@@ -207,6 +216,8 @@ class Runtime:
         if adapter == "sqlite" and self._database:
             return SqliteStreamStore(self._database)
         if adapter == "redis" and self._redis:
+            from supervisor.streams import RedisStreamStore
+
             return RedisStreamStore(self._redis)
         return MemoryStreamStore()
 
@@ -215,6 +226,8 @@ class Runtime:
         if config.events.adapter == "sqlite" and self._database:
             return SqliteEventQueue(self._database)
         if config.events.adapter == "redis" and self._redis:
+            from supervisor.queue import RedisEventQueue
+
             return RedisEventQueue(self._redis, config.redis.consumer_timeout_s)
         return MemoryEventQueue()
 
@@ -352,6 +365,8 @@ class Runtime:
             # a process of its own (see TraceWriter)
             store = TraceWriter(settings.data_dir / "traces.db")
         elif adapter == "redis" and self._redis is not None:
+            from supervisor.tracing import RedisTraceStore
+
             store = shared = RedisTraceStore(self._redis, settings.config.redis.consumer_timeout_s)
         elif adapter is not None:
             store = MemoryTraceStore()

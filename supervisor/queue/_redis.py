@@ -177,11 +177,12 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', delayed(iso), '-inf', now, 'LIMI
   redis.call('ZREM', delayed(iso), id)
   if redis.call('EXISTS', dkey(id)) == 1 then runnable(id, iso, now, now) end
 end
-local out = {}
+local out, mine, taken_back = {}, {}, {}
 local function take(entry)
   local id = entry[2][2]
   if redis.call('HGET', dkey(id), 'entry') == entry[1] then
     out[#out + 1] = describe(id, true)
+    if mine[entry[1]] then taken_back[#taken_back + 1] = id end
   else  -- its delivery moved on (acked, retried) since: a stale entry
     redis.call('XACK', stream, GROUP, entry[1])
     redis.call('XDEL', stream, entry[1])
@@ -189,6 +190,10 @@ local function take(entry)
 end
 local swept = true
 if min_idle > 0 then
+  -- idle claims of this supervisor's own: claims whose answer it never got (see RedisEventQueue._kept)
+  for _, p in ipairs(redis.call('XPENDING', stream, GROUP, 'IDLE', min_idle, '-', '+', limit, me)) do
+    mine[p[1]] = true
+  end
   local start = '0-0'
   for _ = 1, 10 do
     local r = redis.call('XAUTOCLAIM', stream, GROUP, me, min_idle, start, 'COUNT', limit - #out)
@@ -199,11 +204,12 @@ if min_idle > 0 then
   swept = start == '0-0'
 end
 local taken_over = #out
+mine = {}
 if #out < limit then
   local got = redis.call('XREADGROUP', 'GROUP', GROUP, me, 'COUNT', limit - #out, 'STREAMS', stream, '>')
   if got then for _, entry in ipairs(got[1][2]) do take(entry) end end
 end
-return {swept and 1 or 0, out, taken_over}
+return {swept and 1 or 0, out, taken_over, taken_back}
 """
 )
 
@@ -421,12 +427,14 @@ return count
 _ABANDONED = (
     _PRELUDE
     + """
-local min_idle, forget_after = tonumber(ARGV[2]), tonumber(ARGV[3])
-local abandoned = 0
+local min_idle, forget_after, me = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local others, own = 0, 0
 for _, iso in ipairs({'0', '1'}) do
   local stream = ready(iso)
   ensure(stream)
-  abandoned = abandoned + #redis.call('XPENDING', stream, GROUP, 'IDLE', min_idle, '-', '+', 1)
+  for _, p in ipairs(redis.call('XPENDING', stream, GROUP, 'IDLE', min_idle, '-', '+', 100)) do
+    if p[2] == me then own = own + 1 else others = others + 1 end
+  end
   for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', stream, GROUP)) do
     local name, pending, idle
     for i = 1, #c, 2 do
@@ -436,7 +444,7 @@ for _, iso in ipairs({'0', '1'}) do
     if pending == 0 and idle > forget_after then redis.call('XGROUP', 'DELCONSUMER', stream, GROUP, name) end
   end
 end
-return abandoned
+return {others, own}
 """
 )
 
@@ -468,6 +476,10 @@ def _fields(values: Sequence[bytes]) -> dict[str, bytes]:
 
 def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode()
+
+
+def _listed(deliveries: Sequence[Delivery]) -> str:
+    return ", ".join(f"{d.id} ({d.subscriber})" for d in deliveries)
 
 
 def _delivery(row: Sequence[Any]) -> Delivery:
@@ -547,16 +559,26 @@ class RedisEventQueue:
         sweep = self._sweep[isolated]
         min_idle = int(self._consumer_timeout * 1000) if sweep else 0
         args = [self._prefix, repr(now), limit, "1" if isolated else "0", self._me, min_idle]
-        swept, rows, taken_over = await self._redis.run(self._claim, (), args)
+        swept, rows, taken_over, taken_back = await self._redis.run(self._claim, (), args)
         if sweep and swept:
             self._sweep[isolated] = False
         claimed = [_delivery(row) for row in rows]
         self._kept.update(delivery.id for delivery in claimed)
-        if taken_over:
+        own = {int(ident) for ident in taken_back}
+        others = [d for d in claimed[:taken_over] if d.id not in own]
+        if others:
             _logger.info(
                 "took over %d deliveries from a supervisor that stopped answering: %s",
-                taken_over,
-                ", ".join(f"{d.id} ({d.subscriber})" for d in claimed[:taken_over]),
+                len(others),
+                _listed(others),
+            )
+        if own:
+            _logger.info(
+                "took back %d deliveries that Redis had handed to this supervisor in a claim whose "
+                "answer never reached it (lost on the way back, or given up on while Redis did not "
+                "answer): %s",
+                len(own),
+                _listed([d for d in claimed[:taken_over] if d.id in own]),
             )
         return claimed
 
@@ -685,13 +707,21 @@ class RedisEventQueue:
     # -- keeping claims alive, finding abandoned ones ----------------------------------------
 
     async def take_over_abandoned(self) -> int:
-        """Look for deliveries a dead supervisor held past the timeout; the next claims take them."""
+        """Look for deliveries held past the timeout, by a dead supervisor or by this one in a claim
+        whose answer it never got; the next claims take them."""
         forget_after = int(self._consumer_timeout * 1000 * 20)
-        args = [self._prefix, int(self._consumer_timeout * 1000), forget_after]
-        abandoned: int = await self._redis.run(self._abandoned, (), args)
-        if abandoned:
+        args = [self._prefix, int(self._consumer_timeout * 1000), forget_after, self._me]
+        others, own = await self._redis.run(self._abandoned, (), args)
+        if others:
+            _logger.warning("taking over deliveries held by a supervisor that stopped answering")
+        if own:
+            _logger.warning(
+                "taking back deliveries that Redis handed to this supervisor in a claim whose answer "
+                "never reached it"
+            )
+        if others or own:
             self._sweep = {False: True, True: True}
-        return abandoned
+        return int(others) + int(own)
 
     async def refresh_claims(self) -> int:
         """Reset the idle time of the claims of the deliveries this supervisor holds, so that nobody
@@ -707,8 +737,7 @@ class RedisEventQueue:
             try:
                 await self._write_unacked()
                 await self.refresh_claims()
-                if await self.take_over_abandoned():
-                    _logger.warning("taking over deliveries held by a supervisor that stopped answering")
+                await self.take_over_abandoned()
                 # Also catches due times set by others and any wake lost in a pub/sub gap.
                 if self._wake is not None:
                     self._wake()

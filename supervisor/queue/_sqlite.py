@@ -257,7 +257,8 @@ class SqliteEventQueue:
         def write(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return self._replay(conn, where, params, now)
 
-        return [_delivery(row) for row in await self._db.write(write)]
+        # as many as there are dead letters: off the event loop
+        return [_delivery(row) for row in await self._db.write(write, bulk=True)]
 
     async def purge_dead_letter(self, dead_letter_id: int) -> None:
         def write(conn: sqlite3.Connection) -> None:
@@ -272,7 +273,7 @@ class SqliteEventQueue:
         def write(conn: sqlite3.Connection) -> int:
             return conn.execute(f"DELETE FROM queue_dead_letters WHERE {where}", params).rowcount
 
-        return await self._db.write(write)
+        return await self._db.write(write, bulk=True)  # as many as there are: off the event loop
 
     async def close(self) -> None:
         return None

@@ -77,7 +77,7 @@ class SqliteDatabase:
         """Write transactions committed since open; a group of writes counts once."""
         return self._writer.commits
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, fn: Callable[[sqlite3.Connection], T], *, bulk: bool = False) -> T:
         """Run ``fn(conn)`` as one write (group commit, ``_writer``); returns once it is committed.
 
         ``fn`` must not commit, roll back or touch the event loop. If it raises, its own
@@ -86,9 +86,10 @@ class SqliteDatabase:
 
         In a durable database, the first write of a loop turn that finds the writer idle runs at
         once, on this thread (``GroupCommitWriter.try_now``); the others of the turn queue behind it
-        as one group.
+        as one group. ``bulk``: a write of unbounded size (every dead letter replayed or purged at
+        once) always runs in the writer thread, which holds the event loop up for nothing.
         """
-        if self._writes_now and self._now_free:
+        if self._writes_now and self._now_free and not bulk:
             done, value = self._writer.try_now(fn)
             if done:
                 # One per loop turn: a burst in one turn still shares a commit, off the loop.

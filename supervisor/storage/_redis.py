@@ -35,13 +35,14 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 from redis.commands.core import AsyncScript
 
 from ._redis_lane import RedisLane
+from ._redis_names import RedisUnavailable, redacted
 
 _logger = logging.getLogger("motia.redis")
 
@@ -63,11 +64,6 @@ KEEPALIVE_PROBES = 3
 #: data sent and not acknowledged by the peer's kernel for this long drops the connection (Linux)
 TCP_USER_TIMEOUT_MS = (KEEPALIVE_IDLE_S + KEEPALIVE_INTERVAL_S * KEEPALIVE_PROBES) * 1000
 _LOST = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
-
-
-class RedisUnavailable(Exception):
-    """Redis cannot be reached now (at start, or during an outage). Nothing was written, unless the
-    message says the command was given up (a silent Redis may still run it when it resumes)."""
 
 
 class _Silent(Exception):
@@ -97,16 +93,6 @@ def tcp_keepalive(url: str) -> dict[str, Any]:
     }
     options = {getattr(socket, name): value for name, value in wanted.items() if hasattr(socket, name)}
     return {"socket_keepalive": True, "socket_keepalive_options": options}
-
-
-def redacted(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class RedisConnection:

@@ -8,9 +8,9 @@ else the supervisor itself. With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set the spans a
 OpenTelemetry.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from supervisor.lazy import lazy_exports
 from supervisor.tracing._records import (
     LEVEL_NAMES,
     LOG_LEVELS,
@@ -46,34 +46,30 @@ if TYPE_CHECKING:
 #: imported when first used: the trace writer process (``_writer_process``) imports this package
 #: before the few modules it needs, and starts faster without the rest (the recorder and the runner
 #: protocol, the Redis and OpenTelemetry adapters)
-_LAZY = {
-    "Moved": "_earlier",
-    "move_earlier_traces": "_earlier",
-    "LogFollower": "_follow",
-    "MemoryTraceStore": "_memory",
-    "OtelUnavailable": "_otel",
-    "otel_exporter": "_otel",
-    "otlp_endpoint": "_otel",
-    "SpanExporter": "_pipeline",
-    "Recorder": "_recorder",
-    "SpanHandle": "_recorder",
-    "TracingOff": "_recorder",
-    "RedisTraceStore": "_redis",
-    "SqliteTraceStore": "_sqlite",
-    "locate": "_stack",
-    "TraceParent": "_traceparent",
-    "parse_traceparent": "_traceparent",
-    "w3c_trace_id": "_traceparent",
-    "TraceWriter": "_writer",
-    "TraceWriterUnavailable": "_writer",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "Moved": "_earlier",
+        "move_earlier_traces": "_earlier",
+        "LogFollower": "_follow",
+        "MemoryTraceStore": "_memory",
+        "OtelUnavailable": "_otel",
+        "otel_exporter": "_otel",
+        "otlp_endpoint": "_otel",
+        "SpanExporter": "_pipeline",
+        "Recorder": "_recorder",
+        "SpanHandle": "_recorder",
+        "TracingOff": "_recorder",
+        "RedisTraceStore": "_redis",
+        "SqliteTraceStore": "_sqlite",
+        "locate": "_stack",
+        "TraceParent": "_traceparent",
+        "parse_traceparent": "_traceparent",
+        "w3c_trace_id": "_traceparent",
+        "TraceWriter": "_writer",
+        "TraceWriterUnavailable": "_writer",
+    },
+)
 
 
 __all__ = [

@@ -412,13 +412,11 @@ class RedisTraceStore:
         await self._lose_dead_nodes()
         if self._heart is None:
             self._heart = asyncio.get_running_loop().create_task(self._heartbeat(), name="trace-heartbeat")
-        client = self._redis.client
-        async with client.pipeline(transaction=False) as pipe:
-            pipe.zrevrange(self._prefix + "logs", 0, 0, withscores=True)
-            pipe.get(self._prefix + "op-max")
-            newest, op_max = await self._redis.call(pipe.execute())
-        highest = [int(newest[0][1]) if newest else 0, int(op_max or 0)]
-        return max(highest)
+        # both in one write on the shared lane (the commands of one loop turn go out together)
+        newest, op_max = await asyncio.gather(
+            self._score_at("logs", 0), self._redis.execute("GET", self._prefix + "op-max")
+        )
+        return max(int(newest or 0), int(op_max or 0))
 
     async def _lose_dead_nodes(self, *only: str) -> int:
         """The running spans of the supervisors not heard of for ``node_timeout`` (or of ``only``)
@@ -552,21 +550,23 @@ class RedisTraceStore:
         if not self._redis.available:
             return Pruned(0, 0)  # the connection's watcher reports the outage; the next prune catches up
         oldest = now - retention.max_age_s
-        client = self._redis.client
-        async with client.pipeline(transaction=False) as pipe:
-            rank = retention.max_traces - 1
-            pipe.zrevrange(self._prefix + "traces", rank, rank, withscores=True)
-            rank = retention.max_log_lines - 1
-            pipe.zrevrange(self._prefix + "logs", rank, rank, withscores=True)
-            trace_boundary, log_boundary = await self._redis.call(pipe.execute())
+        trace_boundary, log_boundary = await asyncio.gather(
+            self._score_at("traces", retention.max_traces - 1),
+            self._score_at("logs", retention.max_log_lines - 1),
+        )
         # The same cutoffs as the SQLite store: one start time for both trace limits, one id for logs.
-        cutoff = max(oldest, float(trace_boundary[0][1])) if trace_boundary else oldest
+        cutoff = oldest if trace_boundary is None else max(oldest, trace_boundary)
         log_cutoff = int(oldest * 1_000_000)
-        if log_boundary:
-            log_cutoff = max(log_cutoff, int(log_boundary[0][1]))
+        if log_boundary is not None:
+            log_cutoff = max(log_cutoff, int(log_boundary))
         traces = await self._in_chunks(self._prune_traces, repr(cutoff))
         logs = await self._in_chunks(self._prune_logs, str(log_cutoff))
         return Pruned(traces, logs)
+
+    async def _score_at(self, key: str, rank: int) -> float | None:
+        """The score of the member of sorted set ``key`` at ``rank`` from the highest, if it has one."""
+        found = await self._redis.execute("ZREVRANGE", self._prefix + key, rank, rank, "WITHSCORES")
+        return float(found[0][1]) if found else None  # [[member, score]]
 
     async def _in_chunks(self, script: Any, cutoff: str) -> int:
         total = 0

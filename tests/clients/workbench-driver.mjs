@@ -3,32 +3,19 @@
 // Opens every panel of the running app, creates a pet from the Endpoints panel, follows its trace,
 // filters the logs, sets a state value, replays a dead letter; saves one screenshot per panel in
 // OUT_DIR and prints one line, RESULT followed by the JSON of what it saw (the test asserts on it).
-import { chromium } from 'playwright-core'
+import { drive, openWorkbench, panelReady as ready } from './workbench-page.mjs'
 
 const [executablePath, base, outDir] = process.argv.slice(2)
-const result = { consoleErrors: [], panels: {} }
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-})
+const result = { panels: {} }
 const shot = (page, name, fullPage = false) => page.screenshot({ path: `${outDir}/workbench-${name}.png`, fullPage })
-const ready = (page, panel) => page.waitForSelector(`main[data-panel="${panel}"][data-ready="true"]`, { timeout: 20000 })
 const open = async (page, hash, panel) => {
   await page.evaluate((h) => (location.hash = h), hash)
   await ready(page, panel)
 }
 
-try {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
-  const page = await context.newPage()
-  page.on('console', (message) => {
-    if (message.type() === 'error') result.consoleErrors.push(message.text())
-  })
-  page.on('pageerror', (error) => result.consoleErrors.push(String(error)))
-
+await drive(executablePath, result, async (page) => {
   // Flows: every flow drawn, node types told apart, a click shows the step's config and file.
-  await page.goto(`${base}/__motia/workbench`)
-  await ready(page, 'flows')
+  await openWorkbench(page, base, 'flows', '')
   const flowIds = await page.$$eval('.flow-tabs a', (links) => links.map((a) => decodeURIComponent(a.getAttribute('href').split('/').pop())))
   result.panels.flows = {}
   for (const id of flowIds) {
@@ -208,9 +195,4 @@ try {
   result.panels.runners = await page.$$eval('[data-runner]', (rows) => rows.map((r) => r.textContent))
   await shot(page, 'runners')
   result.health = await page.textContent('#health')
-} catch (error) {
-  result.failure = String(error && error.stack ? error.stack : error)
-} finally {
-  await browser.close()
-}
-console.log(`RESULT ${JSON.stringify(result)}`)
+})

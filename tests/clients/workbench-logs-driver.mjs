@@ -4,14 +4,10 @@
 // made for them; requests LIVE_PATH (a step that logs LIVE_MESSAGE as an error) and, once that line is
 // stored, reads the lines shown again; then selects error and, once the panel has that line from its
 // live stream, reads them. Prints RESULT and the JSON of what it saw.
-import { chromium } from 'playwright-core'
+import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, livePath, liveMessage] = process.argv.slice(2)
-const result = { consoleErrors: [], requests: [] }
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-})
+const result = { requests: [] }
 const shown = (page) =>
   page.$$eval('.logs .line', (rows) =>
     rows.map((row) => ({ level: row.querySelector('.badge').textContent, message: row.querySelector('.message').textContent })),
@@ -25,20 +21,13 @@ const newestId = async (level) => {
   return logs[0].id
 }
 
-try {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
-  const page = await context.newPage()
-  page.on('console', (message) => {
-    if (message.type() === 'error') result.consoleErrors.push(message.text())
-  })
-  page.on('pageerror', (error) => result.consoleErrors.push(String(error)))
+await drive(executablePath, result, async (page) => {
   page.on('request', (request) => {
     const url = new URL(request.url())
     if (url.pathname.startsWith('/__motia/logs')) result.requests.push(`${url.pathname}${url.search}`)
   })
 
-  await page.goto(`${base}/__motia/workbench#/logs`)
-  await page.waitForSelector('main[data-panel="logs"][data-ready="true"]', { timeout: 20000 })
+  await openWorkbench(page, base, 'logs')
   result.levels = await page.$$eval('select[aria-label="level"] option', (options) => options.map((o) => o.value))
 
   result.requests = []
@@ -70,9 +59,4 @@ try {
   await page.selectOption('select[aria-label="level"]', 'error')
   await readTo(page, liveId)
   result.error = await shown(page)
-} catch (error) {
-  result.failure = String(error && error.stack ? error.stack : error)
-} finally {
-  await browser.close()
-}
-console.log(`RESULT ${JSON.stringify(result)}`)
+})

@@ -2,14 +2,10 @@
 //   node workbench-traces-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR TRACE_ID STEP
 // Opens the panel, counts the rows of the first page, pages back once, finds TRACE_ID by a part of its
 // id and the traces STEP ran in by the step filter; prints RESULT and the JSON of what it saw.
-import { chromium } from 'playwright-core'
+import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, wantedTrace, rareStep] = process.argv.slice(2)
-const result = { consoleErrors: [] }
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-})
+const result = {}
 const rowIds = (page) => page.$$eval('tr[data-trace]', (rows) => rows.map((row) => row.dataset.trace))
 // the rows once the list has settled on what ``predicate`` (run in the page) waits for
 const rowsWhen = async (page, predicate, arg) => {
@@ -17,16 +13,8 @@ const rowsWhen = async (page, predicate, arg) => {
   return rowIds(page)
 }
 
-try {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
-  const page = await context.newPage()
-  page.on('console', (message) => {
-    if (message.type() === 'error') result.consoleErrors.push(message.text())
-  })
-  page.on('pageerror', (error) => result.consoleErrors.push(String(error)))
-
-  await page.goto(`${base}/__motia/workbench#/traces`)
-  await page.waitForSelector('main[data-panel="traces"][data-ready="true"]', { timeout: 20000 })
+await drive(executablePath, result, async (page) => {
+  await openWorkbench(page, base, 'traces')
   result.firstPage = await rowsWhen(page, () => document.querySelectorAll('tr[data-trace]').length > 0)
   result.olderShown = await page.isVisible('button:text("Older traces")')
   await page.screenshot({ path: `${outDir}/workbench-traces-10000.png` })
@@ -57,9 +45,4 @@ try {
   await page.click(`tr[data-trace="${result.byStep[0]}"]`)
   await page.waitForSelector(`[data-span-label="${rareStep}"]`, { timeout: 20000 })
   result.opened = await page.evaluate(() => location.hash)
-} catch (error) {
-  result.failure = String(error && error.stack ? error.stack : error)
-} finally {
-  await browser.close()
-}
-console.log(`RESULT ${JSON.stringify(result)}`)
+})

@@ -12,6 +12,7 @@ import { captureConsole, diagnostic, log, setLogLevel } from './logs';
 import { setRunnerRoot } from './config_encoding';
 import { guardStdout, send, stdioChannel, useChannel, writeFramesAtOnce, type Channel } from './transport';
 import { closeInspector, debuggable, inspectPlan, openInspector, waitForDebugger } from './inspect';
+import { logMemoryPeriodically } from './memory_log';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -188,6 +189,7 @@ export function runSession(options: RunnerOptions): void {
   if (channel.stdio) guardStdout();
   captureConsole();
   setRunnerRoot(options.runnerRoot);
+  logMemoryPeriodically();
 
   let projectRoot = process.env.MOTIA_PROJECT_ROOT || process.cwd();
   const registry: Registry = emptyRegistry();

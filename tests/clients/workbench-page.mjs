@@ -1,0 +1,43 @@
+// What every Workbench driver (workbench-*driver.mjs) shares: Debian's Chromium, headless, at the
+// path the test gives; one page at the desktop size the panels are laid out for, whose console errors
+// and uncaught exceptions land in result.consoleErrors (every test asserts there are none); one line
+// printed at the end, RESULT and the JSON of what the driver saw, with its failure if it had one.
+import { chromium } from 'playwright-core'
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run']
+const READY_MS = 20000
+
+/** A fresh page of ``browser`` whose console errors are collected in ``result``. */
+export async function openPage(browser, result) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
+  const page = await context.newPage()
+  result.consoleErrors ??= []
+  page.on('console', (message) => {
+    if (message.type() === 'error') result.consoleErrors.push(message.text())
+  })
+  page.on('pageerror', (error) => result.consoleErrors.push(String(error)))
+  return page
+}
+
+/** Once ``panel`` has loaded what it shows. */
+export const panelReady = (page, panel) =>
+  page.waitForSelector(`main[data-panel="${panel}"][data-ready="true"]`, { timeout: READY_MS })
+
+/** Loads the Workbench of the app at ``base`` on ``hash`` and waits for ``panel``. */
+export async function openWorkbench(page, base, panel, hash = `#/${panel}`) {
+  await page.goto(`${base}/__motia/workbench${hash}`)
+  await panelReady(page, panel)
+}
+
+/** Runs ``steps(page)`` in a fresh page of Chromium at ``executablePath``, then prints ``result``. */
+export async function drive(executablePath, result, steps) {
+  const browser = await chromium.launch({ executablePath, args: ARGS })
+  try {
+    await steps(await openPage(browser, result))
+  } catch (error) {
+    result.failure = String(error && error.stack ? error.stack : error)
+  } finally {
+    await browser.close()
+  }
+  console.log(`RESULT ${JSON.stringify(result)}`)
+}
