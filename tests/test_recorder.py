@@ -312,3 +312,92 @@ async def test_a_followed_log_line_has_the_span_id_of_its_stored_copy(tmp_path: 
         await recorder.stop()
         if writer is not None:
             await writer.close()
+
+
+@pytest.mark.parametrize("sink", ["memory", "writer"])
+async def test_a_span_reads_back_alike_whether_its_start_was_sent_before_its_end_or_with_it(
+    tmp_path: Path, sink: str
+) -> None:
+    """What follows a span's start in the same batch (its runner, end and answer) is folded into its
+    start event; after a flush they go as events of their own. Both read back the same, a followed line
+    under either names its span, and a span flushed while it runs is seen running."""
+    writer = TraceWriter(tmp_path / "traces.db") if sink == "writer" else None
+    recorder = Recorder(writer or MemoryTraceStore(), Retention(100, 100, 3600), tmp_path)
+    await recorder.start()
+    try:
+        follower = recorder.follow(LogQuery())
+        failed = InvokeResult(1, False, b"", None)
+        # one batch: start, runner, a log line, end and answer of each
+        for trace_id, result, status in [
+            ("t-one", OK, 200),
+            ("t-one-5xx", OK, 503),
+            ("t-one-err", failed, 500),
+        ]:
+            span = recorder.start_span("Hello", "steps/hello_step.py", TriggerKind.API, trace_id)
+            span.ran_on("python-1", 4321)
+            log(recorder, trace_id, "Hello", f"in {trace_id}")
+            recorder.end_span(span, result)
+            recorder.http_response(trace_id, "Hello", "GET", "/hello", status)
+        assert len(recorder._events) == 6  # a start (with the rest folded in) and a log line each
+
+        # start sent before its runner, end and answer are known
+        split = recorder.start_span("Hello", "steps/hello_step.py", TriggerKind.API, "t-split")
+        await recorder.flush()
+        running = await recorder.trace("t-split")
+        assert running is not None and running["status"] == "running"
+        assert (running["spans"][0]["status"], running["spans"][0]["runner"]) == ("running", None)
+        split.ran_on("python-1", 4321)
+        log(recorder, "t-split", "Hello", "in t-split")
+        recorder.end_span(split, OK)
+        recorder.http_response("t-split", "Hello", "GET", "/hello", 200)
+        # ended before a flush, answered after it
+        late = recorder.start_span("Hello", "steps/hello_step.py", TriggerKind.API, "t-late")
+        recorder.end_span(late, OK)
+        await recorder.flush()
+        recorder.http_response("t-late", "Hello", "GET", "/hello", 201)
+
+        expected = {
+            "t-one": ("ok", "ok", 200, None),
+            "t-one-5xx": ("error", "error", 503, "HTTP 503"),
+            "t-one-err": ("error", "error", 500, "Error"),
+            "t-split": ("ok", "ok", 200, None),
+        }
+        for trace_id, (trace_status, span_status, code, error) in expected.items():
+            trace = await recorder.trace(trace_id)
+            assert trace is not None, trace_id
+            [span_json] = trace["spans"]
+            assert (trace["status"], span_json["status"], span_json["statusCode"]) == (
+                trace_status,
+                span_status,
+                code,
+            ), trace_id
+            assert (span_json["error"] or {}).get("name") == error, trace_id
+            assert (span_json["runner"], span_json["pid"]) == ("python-1", 4321), trace_id
+            assert span_json["endedAt"] >= span_json["startedAt"] and span_json["durationMs"] >= 0
+            assert trace["entry"] == {
+                "type": "api",
+                "step": "Hello",
+                "method": "GET",
+                "path": "/hello",
+                "statusCode": code,
+            }
+            assert [e["spanId"] for e in trace["events"]] == [span_json["spanId"]], trace_id
+        late_trace = await recorder.trace("t-late")
+        assert late_trace is not None and late_trace["status"] == "ok"
+        assert late_trace["entry"]["statusCode"] == 201 and late_trace["spans"][0]["status"] == "ok"
+
+        followed: list[JsonObject] = []
+        while len(followed) < 4:
+            taken = await follower.take(10)
+            assert taken, followed
+            followed += [dict(line) for line in taken]
+        stored = {line["id"]: line for line in (await recorder.logs(LogQuery())).logs}
+        assert [(line["message"], line["spanId"]) for line in followed] == [
+            (line["message"], stored[line["id"]]["spanId"]) for line in followed
+        ]
+        assert all(line["spanId"] is not None for line in followed)
+        recorder.unfollow(follower)
+    finally:
+        await recorder.stop()
+        if writer is not None:
+            await writer.close()

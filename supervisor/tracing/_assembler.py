@@ -12,10 +12,17 @@ returned (timers, tasks it spawned) still land on the span that made them.
 Events (first field: the kind; times are epoch seconds):
 
 - ``(START, span_id, trace_id, step, file, kind, topic, parent_span_id, remote_parent, delivery_id,
-  attempt, at)``: a step starts running (``kind``: api, event or cron)
+  attempt, at, runner, pid)``: a step starts running (``kind``: api, event or cron) on ``runner``
+  (None: not picked yet)
 - ``(RAN_ON, span_id, runner, pid)``: the runner process that took it
 - ``(END, span_id, at, status, error)``: it returned (``status``: ok, error, lost; ``error`` as stored)
 - ``(RESPONSE, trace_id, step, method, path, status_code, at)``: the answer an api request got
+
+What follows a START in the same batch is folded into it by the recorder (its request path appends to
+the START it still holds instead of appending an event): a START may go on with END's fields (``at,
+status, error``), then RESPONSE's (``method, path, status_code, at``). A trivial api request within one
+flush is one event; a span whose START went in an earlier batch (it is shown running meanwhile) ends
+with its own END and RESPONSE events.
 - ``(OPERATION, operation)``: an emit, state or stream call, or a delivery's retry, death or replay
   (the stored JSON, ``spanId`` to be found); ``emit`` ones add open work (their deliveries),
   ``delivery`` ones ``dead`` a failure and ``replayed`` open work back
@@ -80,11 +87,17 @@ class Assembler:
         for event in events:
             kind = event[0]
             if kind == START:
-                self._start(*event[1:])
+                span, delta = self._start(*event[1:14])
+                if len(event) > 14:  # END folded in, and maybe RESPONSE
+                    del self._running[span.span_id]
+                    self._finish(span, delta, event[14], event[15], event[16])
+                    if len(event) > 17:
+                        delta.touch(event[20])
+                        self._answer(span, delta, event[17], event[18], event[19])
             elif kind == RAN_ON:
-                span = self._running.get(event[1])
-                if span is not None:
-                    span.runner, span.pid = event[2], event[3]
+                taken = self._running.get(event[1])
+                if taken is not None:
+                    taken.runner, taken.pid = event[2], event[3]
             elif kind == END:
                 self._end(*event[1:])
             elif kind == RESPONSE:
@@ -129,7 +142,9 @@ class Assembler:
         delivery_id: int | None,
         attempt: int,
         at: float,
-    ) -> None:
+        runner: str | None = None,
+        pid: int | None = None,
+    ) -> tuple[Span, TraceDelta]:
         if parent_span_id is None and delivery_id is not None:
             parent_span_id = self._parents.get(delivery_id)
         span = Span(
@@ -144,6 +159,8 @@ class Assembler:
             topic,
             attempt,
             delivery_id,
+            runner,
+            pid,
             remote_parent=remote_parent,
         )
         if self._exporting:
@@ -162,29 +179,40 @@ class Assembler:
             if delta.kind is None:
                 delta.kind, delta.name = kind, step
                 buffer.roots += 1
+        return span, delta
 
     def _end(self, span_id: str, at: float, status: Any, error: JsonObject | None) -> None:
         span = self._running.pop(span_id, None)
         if span is None:
             return
+        self._finish(span, self._delta(span.trace_id, at), at, status, error)
+        self._buffer.spans[span_id] = span
+
+    def _finish(
+        self, span: Span, delta: TraceDelta, at: float, status: Any, error: JsonObject | None
+    ) -> None:
         span.ended_at = at
         span.status = status
         span.error = error
-        delta = self._delta(span.trace_id, at)
+        delta.touch(at)
         if span.kind != "event":
             delta.open -= 1
             if status == "error":
                 delta.failures += 1
-        self._buffer.spans[span_id] = span
 
     def _response(self, trace_id: str, step: str, method: str, path: str, status: int, at: float) -> None:
-        """A 5xx fails the trace even when the handler returned normally (a response the core
-        refused, a handler that answered 500)."""
         delta = self._delta(trace_id, at)
-        delta.method, delta.path, delta.status_code = method, path, status
         span = self._span(trace_id, step)
         if span is None:
+            delta.method, delta.path, delta.status_code = method, path, status
             return
+        self._answer(span, delta, method, path, status)
+        self._buffer.spans[span.span_id] = span
+
+    def _answer(self, span: Span, delta: TraceDelta, method: str, path: str, status: int) -> None:
+        """A 5xx fails the trace even when the handler returned normally (a response the core
+        refused, a handler that answered 500)."""
+        delta.method, delta.path, delta.status_code = method, path, status
         span.status_code = status
         if status >= 500 and span.status == "ok":
             span.status = "error"
@@ -195,7 +223,6 @@ class Assembler:
                 "location": None,
             }
             delta.failures += 1
-        self._buffer.spans[span.span_id] = span
 
     # ------------------------------------------------------------------ operations and logs
 

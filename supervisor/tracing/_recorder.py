@@ -7,8 +7,10 @@ summaries from them and writes them to SQLite, or a ``LocalSink`` beside the rec
 same for the stores living in the supervisor (memory, Redis) and for the OpenTelemetry exporter.
 Reads flush first, so what was recorded before a read is in its answer.
 
-Cheap on the request path: a trivial api request costs a span id, a handle and four tuples; spans,
-indexes and rows are built on the other side of the sink (bench/RESULTS.md, tracing overhead). Live
+Cheap on the request path: a trivial api request costs a span id, a handle and one event (its runner,
+end and response are folded into its START while that is still waiting for the flush; after a flush
+they go as events of their own, so that a span is seen running meanwhile); spans, indexes and rows are
+built on the other side of the sink (bench/RESULTS.md, tracing overhead). Live
 log followers are served here, as lines are recorded, with the ``spanId`` the sink gives the stored
 line (found here too while someone follows: ``_follow.Followers``).
 """
@@ -47,6 +49,9 @@ MAX_BUFFERED = 200_000
 #: emitted payloads kept in a trace, encoded; a larger one keeps its size and a preview
 MAX_PAYLOAD_BYTES = 16 * 1024
 
+#: a START event's length before anything is folded into it (``_assembler``)
+_START_FIELDS = 14
+
 _KINDS: dict[int, SpanKind] = {TriggerKind.API: "api", TriggerKind.EVENT: "event", TriggerKind.CRON: "cron"}
 
 
@@ -55,18 +60,34 @@ class TracingOff(Exception):
 
 
 class SpanHandle:
-    """A step's span as the request path holds it: its id, and the way to say which runner took it."""
+    """A step's span as the request path holds it: its id, and the way to say which runner took it.
+    ``start``: its START event, ``batch``: the recorder's batch it went into (what follows is folded
+    into it while that batch is still unsent)."""
 
-    __slots__ = ("_recorder", "span_id")
+    __slots__ = ("_recorder", "batch", "span_id", "start")
 
-    def __init__(self, recorder: Recorder | None, span_id: str) -> None:
+    def __init__(
+        self,
+        recorder: Recorder | None,
+        span_id: str,
+        start: list[Any] | None = None,
+        batch: int = -1,
+    ) -> None:
         self._recorder = recorder
         self.span_id = span_id
+        self.start = start
+        self.batch = batch
 
     def ran_on(self, runner: str, pid: int | None) -> None:
         """Which runner process took the invocation (called by the pool when it picks one)."""
-        if self._recorder is not None:
-            self._recorder._record((RAN_ON, self.span_id, runner, pid))
+        recorder = self._recorder
+        if recorder is None:
+            return
+        start = self.start
+        if start is not None and self.batch == recorder._batch and len(start) == _START_FIELDS:
+            start[12], start[13] = runner, pid
+        else:
+            recorder._record((RAN_ON, self.span_id, runner, pid))
 
 
 _IDLE_SPAN = SpanHandle(None, "0" * 16)
@@ -112,7 +133,12 @@ class Recorder:
         )
         self._root = project_root
         self._internal = tuple(internal_dirs)
-        self._events: list[tuple[Any, ...]] = []
+        self._events: list[Any] = []
+        #: (trace id, step) -> the START of an api span that ended, still unsent, waiting for its
+        #: response to be folded in
+        self._answering: dict[tuple[str, str], list[Any]] = {}
+        #: which batch ``_events`` is (counted up as each is taken to be sent)
+        self._batch = 0
         self._ids = _Ids()
         self._followers = Followers()
         self._timer: asyncio.TimerHandle | None = None
@@ -180,23 +206,25 @@ class Recorder:
         span_id = new_span_id()
         if self._followers.spans is not None:  # only while someone follows the logs
             self._followers.started(trace_id, step, span_id)
-        self._record(
-            (
-                START,
-                span_id,
-                trace_id,
-                step,
-                file,
-                _KINDS.get(kind, "event"),
-                topic or None,
-                parent_span_id,
-                remote_parent,
-                delivery_id,
-                attempt,
-                time.time(),
-            )
-        )
-        return SpanHandle(self, span_id)
+        start = [
+            START,
+            span_id,
+            trace_id,
+            step,
+            file,
+            _KINDS.get(kind, "event"),
+            topic or None,
+            parent_span_id,
+            remote_parent,
+            delivery_id,
+            attempt,
+            time.time(),
+            None,  # runner and pid: folded in by ``ran_on``
+            None,
+        ]
+        if not self._record(start):
+            return SpanHandle(self, span_id)
+        return SpanHandle(self, span_id, start, self._batch)
 
     def end_span(
         self, span: SpanHandle, result: InvokeResult | None = None, error: BaseException | None = None
@@ -215,12 +243,24 @@ class Recorder:
             status = "error"
             name = type(error).__name__ if error is not None else "Error"
             failure = {"name": name, "message": str(error or ""), "stack": "", "location": None}
-        self._record((END, span.span_id, time.time(), status, failure))
+        start = span.start
+        if start is not None and span.batch == self._batch and len(start) == _START_FIELDS:
+            start += (time.time(), status, failure)
+            if start[5] == "api":
+                self._answering[(start[2], start[3])] = start
+        else:
+            self._record((END, span.span_id, time.time(), status, failure))
+        span.start = None
 
     def http_response(self, trace_id: str, step: str, method: str, path: str, status: int) -> None:
         """The answer an api request got, once its step's span has ended. A 5xx fails the trace even
         when the handler returned normally (a response the core refused, a handler that answered 500)."""
-        if self.enabled:
+        if not self.enabled:
+            return
+        start = self._answering.pop((trace_id, step), None)
+        if start is not None:  # its span's START is still unsent, with the span's end
+            start += (method, path, status, time.time())
+        else:
             self._record((RESPONSE, trace_id, step, method, path, status, time.time()))
 
     # ------------------------------------------------------------------ operations
@@ -383,14 +423,16 @@ class Recorder:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(flushing)
 
-    def _record(self, event: tuple[Any, ...]) -> None:
+    def _record(self, event: tuple[Any, ...] | list[Any]) -> bool:
+        """Whether the event was kept (else dropped: too many wait)."""
         events = self._events
         if len(events) >= MAX_BUFFERED:
             self.dropped += 1
-            return
+            return False
         events.append(event)
         if self._flushing is None and (self._timer is None or len(events) >= FLUSH_AT):
             self._changed()
+        return True
 
     def _changed(self) -> None:
         if self._flushing is not None or not self._started:
@@ -410,6 +452,9 @@ class Recorder:
     async def _flush_once(self) -> None:
         try:
             events, self._events = self._events, []
+            # what was recorded went with ``events``: nothing more is folded into them
+            self._batch += 1
+            self._answering = {}
             try:
                 await self._sink.record(events)
             except Exception as exc:
