@@ -193,15 +193,17 @@ def run(code: Path, samples: int, gap: float, workdir: Path) -> list[dict[str, A
         head, *fields = line.split()
         trace = fields.pop(0) if head == "R" else head
         marks.setdefault(trace, {}).update({k: int(v) for k, v in (f.split("=") for f in fields)})
-    # the answer's marks come after the frame's flush: they are in the next emit's line
+    # With the answer written after the Invoke frame, an emit's answer marks are in the next emit's line,
+    # before that emit's own arrival: each line's answer marks belong to it only if they follow its arrival.
+    answer = ("answer_built", "head_written", "answer_written")
     for row, after in zip(rows, [*rows[1:], None], strict=True):
         row.update(marks.get(row["trace"], {}))
-        for key in ("answer_built", "head_written", "answer_written"):  # another emit's, see below
-            if key in row and row[key] > row.get("frame_written", 0):
+        for key in answer:
+            if key in row and row[key] < row.get("asgi", 0):
                 del row[key]
         later = marks.get(after["trace"], {}) if after is not None else {}
-        for key in ("answer_built", "head_written", "answer_written"):
-            if key not in row and key in later and later[key] > row.get("frame_written", 0):
+        for key in answer:
+            if key not in row and key in later and later[key] < later.get("asgi", 0):
                 row[key] = later[key]
     return rows
 
