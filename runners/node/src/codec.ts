@@ -88,7 +88,7 @@ function asciiLength(text: string): number {
 class Writer {
   private buf: Buffer = EMPTY_BUFFER;
   private pos = 0;
-  // per length-delimited field, in order: its byte length (strings: -length-1 when ASCII, written by hand)
+  // per non-empty string, in sizing order: its UTF-8 length, or -length-1 when it is ASCII (copied by hand)
   private readonly lengths: number[] = [];
   private next = 0;
 
@@ -99,7 +99,7 @@ class Writer {
 
   // --- sizing pass: each returns the bytes the field takes (0 when it is not written)
 
-  sizeVarint(field: number, value: Uint64): number {
+  sizeVarint(value: Uint64): number {
     return value === 0 ? 0 : 1 + varintSize(value);
   }
 
@@ -236,7 +236,7 @@ function encodeResult(value: Init): Buffer {
     errorSize = w.sizeString(errorName) + w.sizeString(errorMessage) + w.sizeString(errorStack);
   }
   const inner =
-    w.sizeVarint(1, invocationId) +
+    w.sizeVarint(invocationId) +
     w.sizeBool(ok) +
     w.sizeBytes(resultJson) +
     (error !== undefined ? w.sizeMessage(errorSize) : 0) +
@@ -268,8 +268,8 @@ function encodeCall(value: Init): Buffer {
   const method = string(value.method);
   const argsJson = bytes(value.argsJson);
   const inner =
-    w.sizeVarint(1, callId) +
-    w.sizeVarint(2, invocationId) +
+    w.sizeVarint(callId) +
+    w.sizeVarint(invocationId) +
     w.sizeString(traceId) +
     w.sizeString(stepName) +
     w.sizeString(method) +
@@ -300,7 +300,7 @@ function encodeLog(value: Init): Buffer {
     w.sizeString(level) +
     w.sizeString(message) +
     w.sizeBytes(metaJson) +
-    w.sizeVarint(4, invocationId) +
+    w.sizeVarint(invocationId) +
     w.sizeString(traceId) +
     w.sizeString(stepName) +
     w.sizeDouble(timeMs);
@@ -321,7 +321,7 @@ function encodePong(value: Init): Buffer {
   const w = writer;
   w.reset();
   const seq = uint64(value.seq);
-  const inner = w.sizeVarint(1, seq);
+  const inner = w.sizeVarint(seq);
   w.start(w.sizeMessage(inner));
   w.writeMessageHeader(5, inner);
   w.writeVarint(1, seq);
