@@ -5,7 +5,12 @@ The project is a copy of the repository's app (steps/ and its project files, nod
 by ``motia start`` without an OpenAI key (the agents take their rule-based fallback: no network). One
 pet at a time: the POST goes out on one keep-alive connection, then a second one polls the pet back to
 back until its status is ``in_quarantine``; the latency is the poll's answer minus the POST's send time,
-so it is late by at most one GET (its round trip is reported next to it).
+so it is late by at most one GET (its round trip is reported next to it). Next to each language's pets: the
+CPU each process of the server spent per pet (the supervisor, the node runner, the Python runner, others).
+
+``--baseline-ref REF`` measures REF's code in the same run, rounds alternating (an A/B of a change);
+``--node-profile DIR`` records ``node --cpu-prof`` profiles of the node runner and prints where its busy time
+went while the TS and JS pets ran (bench/node_profile.py).
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from constants import LANGS, REPO
+from http_bench import cpu_seconds
 from load import percentile
 from machine_hops import chain_pattern, critical_path, echo_pet_pattern, echo_server, fetch_trace, hop_chain
-from servers import motia
+from node_profile import summarise
+from servers import codes_under_test, motia
 
 PROJECT_FILES = ("package.json", "package-lock.json", "tsconfig.json", "types.d.ts", "motia.config.json")
 NO_OPENAI = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": "", "OPENAI_MODEL": ""}
@@ -91,6 +99,49 @@ def _one_pet(
     }
 
 
+def _role(process: psutil.Process, root: int) -> str:
+    if process.pid == root:
+        return "supervisor"
+    try:
+        command = " ".join(process.cmdline())
+    except psutil.Error:
+        return "other"
+    if "runner.mjs" in command:
+        return "node runner"
+    if "motia_runner" in command:
+        return "python runner"
+    return "other"
+
+
+def cpu_ms_by_role(procs: list[psutil.Process], root: int, before: dict[int, float]) -> dict[str, float]:
+    """CPU ms each kind of process of the server spent since ``before`` (http_bench.cpu_seconds)."""
+    after = cpu_seconds(procs)
+    out: dict[str, float] = {}
+    for process in procs:
+        if process.pid in after:
+            role = _role(process, root)
+            out[role] = out.get(role, 0.0) + (after[process.pid] - before.get(process.pid, 0.0)) * 1000
+    return out
+
+
+def profiling_node(folder: Path) -> Path:
+    """A ``node`` that records a CPU profile into ``folder`` (node 20 refuses --cpu-prof in NODE_OPTIONS),
+    to put first on the server's PATH; ``node --version`` (the supervisor's check) stays as it is."""
+    real = shutil.which("node")
+    if real is None:
+        raise RuntimeError("node is not on the PATH")
+    wrapper = folder / "bin" / "node"
+    wrapper.parent.mkdir(parents=True, exist_ok=True)
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'case "$1" in --version|-v) exec {real} "$@";; esac\n'
+        f'exec {real} --cpu-prof --cpu-prof-interval=200 --cpu-prof-dir={folder} "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    return wrapper.parent
+
+
 def bench_pets(
     workdir: Path,
     samples: int,
@@ -99,16 +150,22 @@ def bench_pets(
     env: dict[str, str] | None = None,
     code: Path | None = None,
     machine: bool = True,
+    node_profile: Path | None = None,
 ) -> dict[str, Any]:
     """Per language: ``samples`` pets one at a time, ``gap`` s of sleep after each. With ``machine``,
     right after each language's pets and with the same gap: the bare echo answering the same requests
     and a chain of as many process wake-ups as one pet's traced critical path (bench/machine_hops.py),
     so the flow reads against what the machine alone costs for it, in the same run; and the same chain
-    with ``PET_WORK_US`` of work (spinning) per hop, as the flow works between its hops."""
+    with ``PET_WORK_US`` of work (spinning) per hop, as the flow works between its hops. ``node_profile``:
+    a folder for the node runner's CPU profiles (written when the server stops); each row's ``window_us``
+    is when its pets ran, on the profile's clock."""
     project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
     out: dict[str, Any] = {}
+    env = {**NO_OPENAI, **(env or {})}
+    if node_profile is not None:
+        env["PATH"] = f"{profiling_node(node_profile)}{os.pathsep}{os.environ.get('PATH', '')}"
     with contextlib.ExitStack() as stack:
-        server = stack.enter_context(motia(project, code=code, env={**NO_OPENAI, **(env or {})}, name="pets"))
+        server = stack.enter_context(motia(project, code=code, env=env, name="pets"))
         echo = stack.enter_context(echo_server(workdir)) if machine else None
         post = stack.enter_context(
             contextlib.closing(http.client.HTTPConnection("127.0.0.1", server.port, 10))
@@ -118,13 +175,24 @@ def bench_pets(
         )
         for lang in LANGS:
             runs = []
+            procs: list[psutil.Process] = []
+            cpu_before: dict[int, float] = {}
+            window_start = 0
             for n in range(warmup + samples):
+                if n == warmup:
+                    procs = server.tree()
+                    cpu_before = cpu_seconds(procs)
+                    window_start = time.monotonic_ns() // 1000
                 result = _one_pet(post, poll, lang, n)
                 if n >= warmup:
                     runs.append(result)
                 time.sleep(gap)  # let the enrichment agent and the stream writes finish
+            window_end = time.monotonic_ns() // 1000
+            cpu_ms = cpu_ms_by_role(procs, server.proc.pid, cpu_before)
             visible = [r["visible_ms"] for r in runs]
             row: dict[str, Any] = {
+                "cpu_ms_per_pet": {role: ms / len(runs) for role, ms in sorted(cpu_ms.items())},
+                "window_us": [window_start, window_end],
                 "samples": len(runs),
                 "gap_s": gap,
                 "p50_ms": percentile(visible, 0.50),
@@ -164,9 +232,10 @@ MEMORY = {
 def print_rows(label: str, result: dict[str, Any]) -> None:
     for lang, row in result.items():
         path = row["critical_path"]
+        cpu = ", ".join(f"{role} {ms:.1f}" for role, ms in row["cpu_ms_per_pet"].items())
         line = (
             f"{label} {lang}: pet visible p50 {row['p50_ms']:6.2f} ms (POST {row['post_p50_ms']:5.2f});"
-            " trace:"
+            f" CPU ms per pet: {cpu}; trace:"
             f" {path['awaited_calls']} awaited calls, {path['wakeups']} wake-ups,"
             f" {path['to_write_ms']:5.2f} ms to the write"
         )
@@ -179,55 +248,143 @@ def print_rows(label: str, result: dict[str, Any]) -> None:
         print(line, flush=True)
 
 
+def print_node_profile(label: str, folder: Path, windows: list[list[int]]) -> dict[str, float]:
+    """Where the node runner's busy time went while the TS and JS pets ran (its profiles in ``folder``)."""
+    profiles = [json.loads(path.read_text()) for path in sorted(folder.glob("*.cpuprofile"))]
+    shares: dict[str, float] = {}
+    busy = 0
+    for window in windows:
+        result = summarise(profiles, (window[0], window[1]))
+        busy += result["busy_us"]
+        for where, us in result["self"].items():
+            shares[where] = shares.get(where, 0.0) + us
+    total = busy or 1
+    shares = {where: 100 * us / total for where, us in sorted(shares.items(), key=lambda kv: -kv[1])}
+    top = ", ".join(f"{where} {pct:.1f} %" for where, pct in list(shares.items())[:12])
+    print(f"{label} node runner profile, {busy / 1000:.0f} ms busy during TS+JS pets: {top}", flush=True)
+    return shares
+
+
 def main() -> int:
     """Goal 2 with the machine's own cost next to it, in alternating rounds: per gap between pets (the
-    idle time before each POST) and per adapter set (SQLite, the default, against memory: what the
-    durable writes cost the flow)."""
+    idle time before each POST), per adapter set (SQLite, the default, against memory: what the
+    durable writes cost the flow) and, with ``--baseline-ref``, per code (a git ref's against this
+    checkout's)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=15, help="pets per language, gap and round")
     parser.add_argument("--gaps", default="0.05,0", help="seconds of sleep after each pet, comma-separated")
     parser.add_argument("--adapters", default="sqlite", help="sqlite,memory to compare the two")
+    parser.add_argument("--baseline-ref", help="a git ref measured against this checkout, rounds alternating")
+    parser.add_argument("--no-machine", action="store_true", help="leave out the echo and chain baselines")
+    parser.add_argument("--node-profile", type=Path, help="a folder for the node runner's CPU profiles")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     gaps = [float(g) for g in args.gaps.split(",")]
-    setups = [(adapter, gap) for adapter in args.adapters.split(",") for gap in gaps]
     load_before = os.getloadavg()
     raw: dict[str, list[dict[str, Any]]] = {}
+    profiles: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="motia-pets-") as tmp:
+        codes = codes_under_test(args.baseline_ref, Path(tmp))
+        setups = [
+            (name, adapter, gap) for name in codes for adapter in args.adapters.split(",") for gap in gaps
+        ]
         for round_index in range(args.rounds):
-            for adapter, gap in setups if round_index % 2 == 0 else setups[::-1]:
+            for name, adapter, gap in setups if round_index % 2 == 0 else setups[::-1]:
                 env = MEMORY if adapter == "memory" else None
-                result = bench_pets(Path(tmp), args.samples, warmup=3, gap=gap, env=env)
-                label = f"{adapter}:gap={gap * 1000:g}ms"
+                label = f"{name}:{adapter}:gap={gap * 1000:g}ms"
+                folder = None
+                if args.node_profile is not None:
+                    folder = args.node_profile.resolve() / f"{label.replace(':', '-')}-{round_index + 1}"
+                    folder.mkdir(parents=True, exist_ok=True)
+                result = bench_pets(
+                    Path(tmp),
+                    args.samples,
+                    warmup=3,
+                    gap=gap,
+                    env=env,
+                    code=codes[name],
+                    machine=not args.no_machine,
+                    node_profile=folder,
+                )
                 raw.setdefault(label, []).append(result)
                 print_rows(f"round {round_index + 1} {label}", result)
+                if folder is not None:
+                    windows = [result[lang]["window_us"] for lang in LANGS if lang in ("ts", "js")]
+                    profiles.setdefault(label, []).append(
+                        print_node_profile(f"round {round_index + 1} {label}", folder, windows)
+                    )
     load_after = os.getloadavg()
     print(f"\nload average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     summary: dict[str, dict[str, dict[str, float]]] = {}
     for label, rounds in raw.items():
         for lang in LANGS:
             rows = [r[lang] for r in rounds]
-            summary.setdefault(label, {})[lang] = {
+            roles = sorted({role for r in rows for role in r["cpu_ms_per_pet"]})
+            row: dict[str, float] = {
                 "p50_ms": statistics.median(r["p50_ms"] for r in rows),
                 "post_p50_ms": statistics.median(r["post_p50_ms"] for r in rows),
-                "echo_p50_ms": statistics.median(r["echo"]["p50_ms"] for r in rows),
-                "chain_p50_ms": statistics.median(r["chain"]["p50_ms"] for r in rows),
-                "chain_work_p50_ms": statistics.median(r["chain_work"]["p50_ms"] for r in rows),
                 "wakeups": statistics.median(r["critical_path"]["wakeups"] for r in rows),
-                "x_echo": statistics.median(r["x_echo"] for r in rows),
-                "x_chain": statistics.median(r["x_chain"] for r in rows),
-                "x_chain_work": statistics.median(r["x_chain_work"] for r in rows),
+                **{
+                    f"cpu_ms_per_pet {role}": statistics.median(
+                        r["cpu_ms_per_pet"].get(role, 0.0) for r in rows
+                    )
+                    for role in roles
+                },
             }
-            row = summary[label][lang]
-            print(
-                f"{label:20} {lang}: pet p50 {row['p50_ms']:6.2f} ms, echo {row['echo_p50_ms']:5.2f} ms "
-                f"(x{row['x_echo']:.1f}), chain of {row['wakeups']:.0f} {row['chain_p50_ms']:5.2f} ms "
-                f"(x{row['x_chain']:.1f}), with {PET_WORK_US:g} us of work per hop "
-                f"{row['chain_work_p50_ms']:5.2f} ms (x{row['x_chain_work']:.1f})"
-            )
+            if not args.no_machine:
+                row.update(
+                    {
+                        "echo_p50_ms": statistics.median(r["echo"]["p50_ms"] for r in rows),
+                        "chain_p50_ms": statistics.median(r["chain"]["p50_ms"] for r in rows),
+                        "chain_work_p50_ms": statistics.median(r["chain_work"]["p50_ms"] for r in rows),
+                        "x_echo": statistics.median(r["x_echo"] for r in rows),
+                        "x_chain": statistics.median(r["x_chain"] for r in rows),
+                        "x_chain_work": statistics.median(r["x_chain_work"] for r in rows),
+                    }
+                )
+            summary.setdefault(label, {})[lang] = row
+            cpu = ", ".join(f"{k.split(' ', 1)[1]} {v:.1f}" for k, v in row.items() if k.startswith("cpu_ms"))
+            line = f"{label:26} {lang}: pet p50 {row['p50_ms']:6.2f} ms; CPU ms per pet: {cpu}"
+            if not args.no_machine:
+                line += (
+                    f"; echo {row['echo_p50_ms']:5.2f} ms (x{row['x_echo']:.1f}), chain of"
+                    f" {row['wakeups']:.0f} {row['chain_p50_ms']:5.2f} ms (x{row['x_chain']:.1f}), with"
+                    f" {PET_WORK_US:g} us of work per hop {row['chain_work_p50_ms']:5.2f} ms"
+                    f" (x{row['x_chain_work']:.1f})"
+                )
+            print(line)
+    if args.baseline_ref:
+        # per language and setup: rounds where this checkout's p50 was below the baseline's
+        for label in raw:
+            if not label.startswith("new:"):
+                continue
+            old, new = raw["old:" + label[4:]], raw[label]
+            for lang in LANGS:
+                wins = sum(n[lang]["p50_ms"] < o[lang]["p50_ms"] for o, n in zip(old, new, strict=False))
+                print(f"{label[4:]:20} {lang}: new faster in {wins} of {min(len(old), len(new))} rounds")
+    profile_summary = {
+        label: {
+            where: statistics.median(p.get(where, 0.0) for p in rounds)
+            for where in sorted({w for p in rounds for w in p})
+        }
+        for label, rounds in profiles.items()
+    }
+    for label, shares in profile_summary.items():
+        top = sorted(shares.items(), key=lambda kv: -kv[1])[:14]
+        print(
+            f"{label} node runner busy time (median share over rounds): "
+            + ", ".join(f"{where} {pct:.1f} %" for where, pct in top)
+        )
     if args.json:
-        record = {"load_before": load_before, "load_after": load_after, "summary": summary, "raw": raw}
+        record = {
+            "baseline_ref": args.baseline_ref,
+            "load_before": load_before,
+            "load_after": load_after,
+            "summary": summary,
+            "node_profile": profile_summary,
+            "raw": raw,
+        }
         args.json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -296,6 +296,42 @@ def test_console_methods_become_log_records_with_their_level_and_node_formatting
         assert (log.invocation_id, log.trace_id, log.step_name) == (1, "trace-log", "Log")
 
 
+@pytest.mark.parametrize("file", ["steps/fails.step.ts", "steps/fails.step.js"])
+def test_a_failed_context_call_throws_where_the_handler_awaits_it(start: Start, file: str) -> None:
+    h = start(
+        {
+            file: """
+                const config = { type: 'event', name: 'Fails', subscribes: ['in'], emits: [] }
+                const handler = async (input, { state }) => {
+                  try {
+                    await state.get('group', 'key')
+                  } catch (error) {
+                    try {
+                      await Promise.all([state.set('group', 'key', 1)])
+                    } catch (second) {
+                      return [error.name, error.message, error.stack, second.stack]
+                    }
+                  }
+                }
+                module.exports = { config, handler }
+            """,
+        }
+    )
+    loaded_ok(h.load([file]))
+    h.invoke(1, file, "Fails", API, {})
+    h.reply(h.recv_kind("call").call.call_id, error="state backend unavailable")
+    h.reply(h.recv_kind("call").call.call_id, error="read-only")
+    result = recv_result(h, 1)
+    assert result.ok, result.error.message
+    name, message, stack, second = json.loads(result.result_json)
+    assert (name, message) == ("ContextCallError", "state backend unavailable")
+    # the caller's frames, through tsx's source map; none of the runner's
+    assert stack.splitlines()[0] == "ContextCallError: state backend unavailable"
+    assert f"{file.removeprefix('steps/')}:4:" in stack, stack
+    assert "runners/node" not in stack, stack
+    assert f"{file.removeprefix('steps/')}:7:" in second, second
+
+
 def test_a_thrown_string_is_the_error_message(start: Start) -> None:
     h = start(
         {

@@ -84,22 +84,71 @@ export function toPlain(value: unknown): unknown {
   return walk(value);
 }
 
-const encoder = new TextEncoder();
+/** How deep ``isPlainJson`` looks before leaving a value to ``toPlain`` (which also catches cycles). */
+const PLAIN_DEPTH = 32;
+
+/**
+ * Whether ``JSON.stringify(value)`` already says what ``JSON.stringify(toPlain(value))`` says: nothing
+ * in it that toPlain rewrites (a bigint, an Error, a Map or Set, a typed array, a boxed primitive, an
+ * object with its own toJSON but a Date's) and no cycle. Payloads, results and context-call arguments
+ * almost always are, and then need no copy: toPlain's walk was a tenth of the runner's busy time.
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'bigint':
+      return false;
+    case 'object': {
+      if (value === null) return true;
+      if (depth > PLAIN_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        if (value instanceof Date) return proto === Date.prototype;
+        if (
+          isError(value) ||
+          value instanceof Map ||
+          value instanceof Set ||
+          ArrayBuffer.isView(value) ||
+          value instanceof Number ||
+          value instanceof String ||
+          value instanceof Boolean
+        ) {
+          return false;
+        }
+      }
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+      for (const key in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, key)) return false; // inherited keys: toPlain's walk
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return true;
+  }
+}
 
 export function jsonText(value: unknown): string {
+  if (isPlainJson(value, 0)) return JSON.stringify(value) ?? 'null';
   const plain = toPlain(value);
   return plain === undefined ? 'null' : JSON.stringify(plain);
 }
 
 export function jsonBytes(value: unknown): Uint8Array {
-  return encoder.encode(jsonText(value));
+  return Buffer.from(jsonText(value), 'utf8'); // TextEncoder's bytes, from Buffer's pool
 }
 
 const decoder = new TextDecoder();
 
 export function parseJsonBytes(bytes: Uint8Array): unknown {
   if (bytes.length === 0) return null;
-  return JSON.parse(decoder.decode(bytes));
+  // frames are Buffers: their own UTF-8 decoding is cheaper than TextDecoder's, which also drops a BOM
+  const text =
+    bytes instanceof Buffer && bytes[0] !== 0xef ? bytes.toString('utf8', 0, bytes.length) : decoder.decode(bytes);
+  return JSON.parse(text);
 }
 
 /** LogRecord meta: a JSON object. An Error becomes {name,message,stack}; a non-object becomes {value}. */
@@ -107,6 +156,7 @@ export function normalizeMeta(meta: unknown): Record<string, unknown> | undefine
   if (meta === undefined || meta === null) return undefined;
   if (isError(meta)) return toPlain(meta) as Record<string, unknown>;
   if (typeof meta === 'object' && !Array.isArray(meta)) {
+    if (isPlainJson(meta, 0)) return meta as Record<string, unknown>;
     const plain = toPlain(meta);
     if (plain && typeof plain === 'object' && !Array.isArray(plain)) return plain as Record<string, unknown>;
     return { value: plain };

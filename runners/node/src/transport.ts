@@ -3,16 +3,10 @@
 // other writes to process.stdout are sent to stderr (console.* becomes LogRecords, see logs.ts).
 // A runner started by hand with --connect speaks over gRPC instead (transport_grpc.ts): the same
 // messages, through the same send().
-import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
-import {
-  RunnerMessageSchema,
-  type SupervisorMessage,
-  SupervisorMessageSchema,
-} from './gen/motia/runner/v1/runner_pb';
+import type { SupervisorMessage } from './gen/motia/runner/v1/runner_pb';
+import { decodeSupervisorMessage, encodeRunnerMessage, type RunnerMessageInit } from './codec';
 import { encodeFrame, FrameDecoder } from './framing';
 import { errorShape } from './jsonutil';
-
-type RunnerMessageInit = MessageInitShape<typeof RunnerMessageSchema>;
 
 const stdout = process.stdout;
 const realWrite = stdout.write.bind(stdout) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean;
@@ -41,7 +35,7 @@ let helloSent = false;
 const beforeHello: Uint8Array[] = [];
 
 export function send(message: RunnerMessageInit): void {
-  const payload = toBinary(RunnerMessageSchema, create(RunnerMessageSchema, message));
+  const payload = encodeRunnerMessage(message);
   if (!helloSent && message.kind?.case !== 'hello') {
     beforeHello.push(payload); // nothing may precede HelloReply
     return;
@@ -93,7 +87,7 @@ export function readFrames(handlers: FrameHandlers): void {
     for (const frame of frames) {
       let message: SupervisorMessage;
       try {
-        message = fromBinary(SupervisorMessageSchema, frame);
+        message = decodeSupervisorMessage(frame);
       } catch (error) {
         handlers.broken(`undecodable frame: ${errorShape(error).message}`);
         return;
