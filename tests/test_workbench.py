@@ -292,11 +292,13 @@ def test_the_traces_panel_pages_through_a_full_store(
 
 
 LIVE_ERROR = "live error line"
+LIVE_CRITICAL = "live critical line"
 FAILING_STEP = {
     "steps/fail.step.js": f"""
         exports.config = {{ type: 'api', name: 'Fail', path: '/fail', method: 'GET', emits: [] }}
         exports.handler = async (_req, {{ logger }}) => {{
           logger.error('{LIVE_ERROR}')
+          logger.critical('{LIVE_CRITICAL}')
           return {{ status: 200, body: {{}} }}
         }}
     """,
@@ -348,7 +350,9 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
     stored = [("debug", "a detail"), ("info", "noted"), ("warn", "slow"), *severe, *newer_errors]
     _store_log_lines(project / ".motia" / "traces.db", stored)
     with MotiaServer(project, mode="dev") as server:
-        seen = _drive(server, chromium, client_packages, "workbench-logs-driver.mjs", "/fail", LIVE_ERROR)
+        seen = _drive(
+            server, chromium, client_packages, "workbench-logs-driver.mjs", "/fail", LIVE_ERROR, LIVE_CRITICAL
+        )
 
     assert seen["levels"] == ["debug", "info", "warn", "error", "critical"]
     shown_severe = [{"level": level, "message": message} for level, message in severe]
@@ -359,7 +363,8 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
         f"/__motia/logs/stream?level=critical&after={seen['newestCritical']}",
     ]
     assert seen["liveStatus"] == 200
-    assert seen["criticalAfterLive"] == shown_severe
+    # the error line was logged before the critical one, which the page had when this was read
+    assert seen["criticalAfterLive"] == [*shown_severe, {"level": "critical", "message": LIVE_CRITICAL}]
     errors = [entry["message"] for entry in seen["error"]]
-    assert errors[-2:] == ["failed 1499", LIVE_ERROR], errors[-3:]
+    assert errors[-3:] == ["failed 1499", LIVE_ERROR, LIVE_CRITICAL], errors[-4:]
     assert seen["consoleErrors"] == []
