@@ -178,6 +178,10 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "echoed in Python" in line for line in logs
     )
     assert panels["logs"]["followedTo"] == f"#/traces/{seen['traceId']}"
+    assert panels["logs"]["readsOnLeaving"] == []  # the focus leaving the trace filter reloads nothing
+    # every panel closed its live streams when the next one opened (on the runners panel, none is
+    # left), the logs panel too, whose trace filter fires a change as the trace link takes the focus
+    assert seen["streamsLeftOpen"] == []
 
     # State edited from the page; the dead letter replayed from the page went through
     assert "workbench" in panels["state"]["groups"]

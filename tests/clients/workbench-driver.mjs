@@ -14,6 +14,12 @@ const open = async (page, hash, panel) => {
 }
 
 await drive(executablePath, result, async (page) => {
+  // the live streams (EventSources) the page has open: a panel closes its own when another opens
+  const live = new Set()
+  const isLive = (request) => /^\/__motia\/(logs\/stream|sse\/)/.test(new URL(request.url()).pathname)
+  page.on('request', (request) => isLive(request) && live.add(request))
+  for (const ended of ['requestfinished', 'requestfailed']) page.on(ended, (request) => live.delete(request))
+
   // Flows: every flow drawn, node types told apart, a click shows the step's config and file.
   await openWorkbench(page, base, 'flows', '')
   const flowIds = await page.$$eval('.flow-tabs a', (links) => links.map((a) => decodeURIComponent(a.getAttribute('href').split('/').pop())))
@@ -150,8 +156,14 @@ await drive(executablePath, result, async (page) => {
   }, traceId, { timeout: 20000 })
   result.panels.logs = { lines: await page.$$eval('.logs .line .message', (ms) => ms.map((m) => m.textContent)) }
   await shot(page, 'logs')
+  // the trace filter's field loses the focus to the link: the lines the click lands on stay
+  const readsOnLeaving = []
+  const recordRead = (request) => new URL(request.url()).pathname.startsWith('/__motia/logs') && readsOnLeaving.push(request.url())
+  page.on('request', recordRead)
   await page.click(`.logs [data-trace-link="${traceId}"]`)
   await ready(page, 'traces')
+  page.off('request', recordRead)
+  result.panels.logs.readsOnLeaving = readsOnLeaving
   result.panels.logs.followedTo = await page.evaluate(() => location.hash)
 
   // State: set a value (the switch the doomed step waits for) and edit another.
@@ -195,4 +207,5 @@ await drive(executablePath, result, async (page) => {
   result.panels.runners = await page.$$eval('[data-runner]', (rows) => rows.map((r) => r.textContent))
   await shot(page, 'runners')
   result.health = await page.textContent('#health')
+  result.streamsLeftOpen = [...live].map((request) => new URL(request.url()).pathname)
 })

@@ -936,11 +936,29 @@ async function logsPanel(root) {
   const readTo = (id) => {
     if (id !== null) lines.dataset.readTo = String(id)
   }
+  // A text filter's change event fires again when its field loses focus (as following a line's trace
+  // link takes it): the same filters keep the lines shown, which the click is landing on. Only the
+  // latest start opens a stream, and none once the panel is left.
+  let shownFilters = null
+  let starts = 0
+  let stopped = false
   const start = async () => {
-    if (source) source.close()
-    delete lines.dataset.readTo
     const filters = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
-    const { logs } = await api(`/logs${query({ ...filters, limit: LOG_PAGE })}`)
+    const key = JSON.stringify(filters)
+    if (key === shownFilters) return
+    shownFilters = key
+    const mine = ++starts
+    if (source) source.close()
+    source = null
+    delete lines.dataset.readTo
+    let logs
+    try {
+      ;({ logs } = await api(`/logs${query({ ...filters, limit: LOG_PAGE })}`))
+    } catch (error) {
+      if (mine === starts) shownFilters = null // not shown: the same filters may try again
+      throw error
+    }
+    if (stopped || mine !== starts) return
     const newest = logs.length ? logs[0].id : null
     fill(lines)
     add(logs.reverse())
@@ -958,7 +976,10 @@ async function logsPanel(root) {
   for (const input of [step, trace, text]) input.addEventListener('change', start)
   root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, trace, text, status), lines)
   await start()
-  return () => source && source.close()
+  return () => {
+    stopped = true
+    if (source) source.close()
+  }
 }
 
 // ---------------------------------------------------------------- state
