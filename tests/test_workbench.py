@@ -166,6 +166,7 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
 
     # Traces: one trace through all three languages, with operations and log lines
     trace = panels["trace"]
+    assert trace["status"] == "ok"
     steps = {span["step"] for span in trace["spans"]}
     assert {"TsCreatePet", "WorkbenchEcho", "WorkbenchPyEcho"} <= steps
     assert {"state", "emit", "stream", "log"} <= set(trace["eventRows"])

@@ -25,6 +25,19 @@ function fill(el, ...children) {
   return append(el, children)
 }
 
+// Puts ``rows`` in ``el``, in order, leaving those already in place untouched: a live list refreshed
+// under the pointer must not remove the row being clicked (a click pressed on an element that is
+// removed before it is released goes to its parent).
+function place(el, rows) {
+  const keep = new Set(rows)
+  for (const child of [...el.children]) if (!keep.has(child)) child.remove()
+  let at = el.firstElementChild
+  for (const row of rows) {
+    if (at === row) at = at.nextElementSibling
+    else el.insertBefore(row, at)
+  }
+}
+
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue
@@ -725,10 +738,20 @@ async function traceList(root) {
   let cursor = null
   let rows = []
   const filters = () => ({ step: stepFilter.value, status: statusFilter.value, traceId: idFilter.value.trim() })
-  const row = (trace) =>
+  // the row of each trace listed, kept while the trace is unchanged
+  let shown = new Map()
+  const row = (trace) => {
+    const text = JSON.stringify(trace)
+    const kept = shown.get(trace.traceId)
+    if (kept && kept.text === text) return kept.tr
+    const tr = traceRow(trace)
+    shown.set(trace.traceId, { text, tr })
+    return tr
+  }
+  const traceRow = (trace) =>
     h(
       'tr',
-      { class: 'clickable', 'data-trace': trace.traceId, onclick: () => (location.hash = `#/traces/${trace.traceId}`) },
+      { class: 'clickable', 'data-trace': trace.traceId, 'data-trace-status': trace.status, onclick: () => (location.hash = `#/traces/${trace.traceId}`) },
       h('td', {}, clock(trace.startedAt)),
       h('td', {}, entryText(trace)),
       h('td', {}, trace.steps.map((step) => [h('span', {}, step.name, ' '), langBadge(step.language), ' '])),
@@ -746,7 +769,9 @@ async function traceList(root) {
     if (mine !== latest) return
     rows = page.traces
     cursor = page.nextCursor
-    fill(body, ...rows.map(row))
+    const trs = rows.map(row)
+    shown = new Map(rows.map((trace) => [trace.traceId, shown.get(trace.traceId)]))
+    place(body, trs)
     more.hidden = !cursor
     if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No trace yet: call an endpoint.')))
   }
