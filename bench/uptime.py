@@ -224,16 +224,21 @@ def run_uptime(
 
 
 def summarize(timeline: list[dict[str, Any]]) -> dict[str, Any]:
-    """Goal 4's numbers: the last p50 against the first, and each process's RSS at the end against after
-    the first slice (once every path has run under load)."""
+    """Goal 4's numbers: the last p50 against the first probe's (``p50_ratio``, the goal's measure),
+    and against the probe after the first slice (``p50_ratio_settled``: the first probe runs before any
+    load, when nothing has warmed up under it, so an end faster than the start is no surprise); each
+    process's RSS at the end against after the first slice (once every path has run under load)."""
     first, last = timeline[0], timeline[-1]
     settled = timeline[min(1, len(timeline) - 1)]
     return {
         "first_requests": first["requests"],
+        "settled_requests": settled["requests"],
         "last_requests": last["requests"],
         "p50_first_ms": first["p50_ms"],
+        "p50_settled_ms": settled["p50_ms"],
         "p50_last_ms": last["p50_ms"],
         "p50_ratio": last["p50_ms"] / first["p50_ms"],
+        "p50_ratio_settled": last["p50_ms"] / settled["p50_ms"],
         "rss_change": {role: mb / settled["rss_mb"].get(role, mb) - 1 for role, mb in last["rss_mb"].items()},
         "node_mb_settled": settled.get("node_mb", {}),
         "node_mb_last": last.get("node_mb", {}),
@@ -241,9 +246,12 @@ def summarize(timeline: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def print_summary(summary: dict[str, Any]) -> None:
-    print(f"\np50 after {summary['first_requests']:,} requests {summary['p50_first_ms']:.2f} ms; ", end="")
-    print(f"after {summary['last_requests']:,}: {summary['p50_last_ms']:.2f} ms ", end="")
-    print(f"({summary['p50_ratio']:.0%} of the first; the goal is within 10 %)")
+    print(f"\np50 after {summary['first_requests']:,} requests (the first probe, before any load) ", end="")
+    print(f"{summary['p50_first_ms']:.2f} ms; after the first slice of load ", end="")
+    print(f"({summary['settled_requests']:,} requests) {summary['p50_settled_ms']:.2f} ms; ", end="")
+    print(f"after {summary['last_requests']:,}: {summary['p50_last_ms']:.2f} ms")
+    print(f"p50 at the end: {summary['p50_ratio']:.0%} of the first probe's (goal 4's measure: ", end="")
+    print(f"within 10 %, at most 110 %), {summary['p50_ratio_settled']:.0%} of the first slice's")
     for role, change in summary["rss_change"].items():
         print(f"RSS {role}: {change:+.0%} from after the first slice to the end (the goal: within 10 %)")
     settled, last = summary["node_mb_settled"], summary["node_mb_last"]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,8 +18,8 @@ from supervisor.queue import (
     Target,
     UnknownDeliveryError,
 )
-from supervisor.storage import SqliteDatabase
 from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
+from tests.support.sqlite_writes import record_write_threads
 
 Harness = AdapterHarness[EventQueue]
 
@@ -329,17 +327,7 @@ async def test_replaying_or_purging_many_dead_letters_on_sqlite_commits_off_the_
     every dead letter is as large as the dead-letter queue and goes to the writer thread instead."""
     harness = await open_harness("sqlite", tmp_path / "motia.db")
     queue = harness.adapter
-    ran_on: list[int] = []
-    write = SqliteDatabase.write
-
-    async def recording(self: SqliteDatabase, fn: Callable[[sqlite3.Connection], Any], **kwargs: Any) -> Any:
-        def traced(conn: sqlite3.Connection) -> Any:
-            ran_on.append(threading.get_ident())
-            return fn(conn)
-
-        return await write(self, traced, **kwargs)
-
-    monkeypatch.setattr(SqliteDatabase, "write", recording)
+    ran_on = record_write_threads(monkeypatch)
     loop_thread = threading.get_ident()
     try:
         many = [Target(f"subscriber-{n % 7}") for n in range(1_000)]

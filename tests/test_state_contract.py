@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
+from supervisor.storage import SqliteDatabase
 from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
+from tests.support.sqlite_writes import record_write_threads
 
 Harness = AdapterHarness[StateStore]
 
@@ -109,6 +112,32 @@ async def test_unserializable_value_is_refused_with_its_name(store: StateStore) 
 async def test_concurrent_writes_all_land(store: StateStore) -> None:
     await asyncio.gather(*(store.set("g", str(i), i) for i in range(300)))
     assert await store.items("g") == {str(i): i for i in range(300)}
+
+
+async def test_clearing_a_large_group_on_sqlite_commits_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An idle writer commits a small write on the caller's thread, the event loop's; clearing a group
+    deletes as many rows as the group holds and goes to the writer thread instead."""
+    db = await SqliteDatabase.open(tmp_path / ".motia" / "motia.db")
+    store = SqliteStateStore(db)
+    ran_on = record_write_threads(monkeypatch)
+    loop_thread = threading.get_ident()
+    try:
+        await asyncio.gather(*(store.set("big", str(n), {"payload": "x" * 200}) for n in range(5_000)))
+        await store.set("other", "k", 1)
+        await asyncio.sleep(0.05)  # the writer is idle: a small write now runs on the loop
+        await store.set("small", "k", 1)
+        assert ran_on[-1] == loop_thread
+
+        del ran_on[:]
+        await asyncio.sleep(0.05)
+        await store.clear("big")
+        assert ran_on and loop_thread not in ran_on
+        assert await store.items("big") == {}
+        assert await store.groups() == ["other", "small"]
+    finally:
+        await db.close()
 
 
 @pytest.mark.parametrize("kind", DURABLE_KINDS)

@@ -166,6 +166,7 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
 
     # Traces: one trace through all three languages, with operations and log lines
     trace = panels["trace"]
+    assert trace["status"] == "ok"
     steps = {span["step"] for span in trace["spans"]}
     assert {"TsCreatePet", "WorkbenchEcho", "WorkbenchPyEcho"} <= steps
     assert {"state", "emit", "stream", "log"} <= set(trace["eventRows"])
@@ -178,6 +179,10 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "echoed in Python" in line for line in logs
     )
     assert panels["logs"]["followedTo"] == f"#/traces/{seen['traceId']}"
+    assert panels["logs"]["readsOnLeaving"] == []  # the focus leaving the trace filter reloads nothing
+    # every panel closed its live streams when the next one opened (on the runners panel, none is
+    # left), the logs panel too, whose trace filter fires a change as the trace link takes the focus
+    assert seen["streamsLeftOpen"] == []
 
     # State edited from the page; the dead letter replayed from the page went through
     assert "workbench" in panels["state"]["groups"]
@@ -292,11 +297,13 @@ def test_the_traces_panel_pages_through_a_full_store(
 
 
 LIVE_ERROR = "live error line"
+LIVE_CRITICAL = "live critical line"
 FAILING_STEP = {
     "steps/fail.step.js": f"""
         exports.config = {{ type: 'api', name: 'Fail', path: '/fail', method: 'GET', emits: [] }}
         exports.handler = async (_req, {{ logger }}) => {{
           logger.error('{LIVE_ERROR}')
+          logger.critical('{LIVE_CRITICAL}')
           return {{ status: 200, body: {{}} }}
         }}
     """,
@@ -348,7 +355,9 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
     stored = [("debug", "a detail"), ("info", "noted"), ("warn", "slow"), *severe, *newer_errors]
     _store_log_lines(project / ".motia" / "traces.db", stored)
     with MotiaServer(project, mode="dev") as server:
-        seen = _drive(server, chromium, client_packages, "workbench-logs-driver.mjs", "/fail", LIVE_ERROR)
+        seen = _drive(
+            server, chromium, client_packages, "workbench-logs-driver.mjs", "/fail", LIVE_ERROR, LIVE_CRITICAL
+        )
 
     assert seen["levels"] == ["debug", "info", "warn", "error", "critical"]
     shown_severe = [{"level": level, "message": message} for level, message in severe]
@@ -359,7 +368,8 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
         f"/__motia/logs/stream?level=critical&after={seen['newestCritical']}",
     ]
     assert seen["liveStatus"] == 200
-    assert seen["criticalAfterLive"] == shown_severe
+    # the error line was logged before the critical one, which the page had when this was read
+    assert seen["criticalAfterLive"] == [*shown_severe, {"level": "critical", "message": LIVE_CRITICAL}]
     errors = [entry["message"] for entry in seen["error"]]
-    assert errors[-2:] == ["failed 1499", LIVE_ERROR], errors[-3:]
+    assert errors[-3:] == ["failed 1499", LIVE_ERROR, LIVE_CRITICAL], errors[-4:]
     assert seen["consoleErrors"] == []

@@ -65,7 +65,7 @@ class SqliteStateStore:
         def write(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM state_items WHERE group_id = ?", (group_id,))
 
-        await self._db.write(write)
+        await self._db.write(write, bulk=True)  # as large as the group: off the event loop
 
     async def groups(self) -> list[str]:
         def read(conn: sqlite3.Connection) -> list[str]:

@@ -8,12 +8,27 @@ import { drive, openWorkbench, panelReady as ready } from './workbench-page.mjs'
 const [executablePath, base, outDir] = process.argv.slice(2)
 const result = { panels: {} }
 const shot = (page, name, fullPage = false) => page.screenshot({ path: `${outDir}/workbench-${name}.png`, fullPage })
+// once the trace ``id`` is no longer running (its workflow has gone through every step)
+const traceDone = async (id) => {
+  for (let tries = 0; tries < 300; tries++) {
+    const answer = await fetch(`${base}/__motia/traces/${encodeURIComponent(id)}`)
+    if (answer.ok && (await answer.json()).status !== 'running') return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`trace ${id} still running after 30 s`)
+}
 const open = async (page, hash, panel) => {
   await page.evaluate((h) => (location.hash = h), hash)
   await ready(page, panel)
 }
 
 await drive(executablePath, result, async (page) => {
+  // the live streams (EventSources) the page has open: a panel closes its own when another opens
+  const live = new Set()
+  const isLive = (request) => /^\/__motia\/(logs\/stream|sse\/)/.test(new URL(request.url()).pathname)
+  page.on('request', (request) => isLive(request) && live.add(request))
+  for (const ended of ['requestfinished', 'requestfailed']) page.on(ended, (request) => live.delete(request))
+
   // Flows: every flow drawn, node types told apart, a click shows the step's config and file.
   await openWorkbench(page, base, 'flows', '')
   const flowIds = await page.$$eval('.flow-tabs a', (links) => links.map((a) => decodeURIComponent(a.getAttribute('href').split('/').pop())))
@@ -109,30 +124,31 @@ await drive(executablePath, result, async (page) => {
   const traceId = await page.getAttribute('[data-trace-link]', 'data-trace-link')
   result.traceId = traceId
   await page.waitForSelector('[data-stream-event]', { timeout: 20000 })
-  await page.waitForTimeout(1500) // more updates arrive as the pet's workflow runs
+  await traceDone(traceId) // more updates arrive as the pet's workflow runs
   result.panels.endpoints.streamEvents = await page.$$eval('[data-stream-event]', (lines) => lines.map((l) => l.dataset.streamEvent))
   await shot(page, 'endpoints', true)
 
   // Traces: the list shows it; its timeline has spans in all three languages and their operations.
   await open(page, '#/traces', 'traces')
-  await page.waitForSelector(`tr[data-trace="${traceId}"]`, { timeout: 20000 })
+  // its row as done: the list's refreshes leave an unchanged row in place under the click
+  await page.waitForSelector(`tr[data-trace="${traceId}"]:not([data-trace-status="running"])`, { timeout: 20000 })
   await shot(page, 'traces')
   await page.click(`tr[data-trace="${traceId}"]`)
+  await page.waitForFunction((id) => location.hash === `#/traces/${id}`, traceId, { timeout: 20000 })
   await ready(page, 'traces')
+  // the trace was done before the panel read it: the timeline drawn first is the whole trace
+  result.panels.trace = { status: await page.textContent('h2 .badge') }
   await page.waitForFunction(
     () => ['typescript', 'javascript', 'python'].every((lang) => document.querySelector(`.gantt .label .badge.${lang}`)),
     null,
     { timeout: 30000 },
   )
-  // the pet's workflow goes on for a moment: wait until the trace is no longer running
-  await page.waitForFunction(() => document.querySelector('h2 .badge')?.textContent !== 'running', null, { timeout: 30000 })
-  await page.waitForTimeout(1500)
-  result.panels.trace = await page.evaluate(() => ({
+  Object.assign(result.panels.trace, await page.evaluate(() => ({
     spans: [...document.querySelectorAll('[data-span-label]')].map((l) => ({ step: l.dataset.spanLabel, text: l.textContent })),
     bars: document.querySelectorAll('.gantt .bar').length,
     ticks: [...new Set([...document.querySelectorAll('.gantt .tick')].map((t) => t.dataset.event))],
     eventRows: [...new Set([...document.querySelectorAll('[data-event-row]')].map((r) => r.dataset.eventRow))],
-  }))
+  })))
   await page.click('.gantt .bar')
   result.panels.trace.selected = await page.textContent('[data-selected]')
   await page.click('.gantt .tick.emit')
@@ -150,8 +166,14 @@ await drive(executablePath, result, async (page) => {
   }, traceId, { timeout: 20000 })
   result.panels.logs = { lines: await page.$$eval('.logs .line .message', (ms) => ms.map((m) => m.textContent)) }
   await shot(page, 'logs')
+  // the trace filter's field loses the focus to the link: the lines the click lands on stay
+  const readsOnLeaving = []
+  const recordRead = (request) => new URL(request.url()).pathname.startsWith('/__motia/logs') && readsOnLeaving.push(request.url())
+  page.on('request', recordRead)
   await page.click(`.logs [data-trace-link="${traceId}"]`)
   await ready(page, 'traces')
+  page.off('request', recordRead)
+  result.panels.logs.readsOnLeaving = readsOnLeaving
   result.panels.logs.followedTo = await page.evaluate(() => location.hash)
 
   // State: set a value (the switch the doomed step waits for) and edit another.
@@ -195,4 +217,5 @@ await drive(executablePath, result, async (page) => {
   result.panels.runners = await page.$$eval('[data-runner]', (rows) => rows.map((r) => r.textContent))
   await shot(page, 'runners')
   result.health = await page.textContent('#health')
+  result.streamsLeftOpen = [...live].map((request) => new URL(request.url()).pathname)
 })

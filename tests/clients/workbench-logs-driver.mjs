@@ -1,12 +1,13 @@
 // The Logs panel's level filter, in headless Chromium, for tests/test_workbench.py:
-//   node workbench-logs-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR LIVE_PATH LIVE_MESSAGE
+//   node workbench-logs-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR LIVE_PATH LIVE_ERROR LIVE_CRITICAL
 // Reads the level choices, selects critical and reads the lines shown and the log requests the page
-// made for them; requests LIVE_PATH (a step that logs LIVE_MESSAGE as an error) and, once that line is
-// stored, reads the lines shown again; then selects error and, once the panel has that line from its
-// live stream, reads them. Prints RESULT and the JSON of what it saw.
+// made for them; requests LIVE_PATH (a step that logs LIVE_ERROR as an error, then LIVE_CRITICAL as
+// critical) and, once the panel has the critical line from its live stream, reads the lines shown
+// again; then selects error and, once the panel has both lines, reads them. Prints RESULT and the
+// JSON of what it saw.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
-const [executablePath, base, outDir, livePath, liveMessage] = process.argv.slice(2)
+const [executablePath, base, outDir, livePath, liveError, liveCritical] = process.argv.slice(2)
 const result = { requests: [] }
 const shown = (page) =>
   page.$$eval('.logs .line', (rows) =>
@@ -19,6 +20,15 @@ const readTo = (page, id) =>
 const newestId = async (level) => {
   const { logs } = await (await fetch(`${base}/__motia/logs?limit=1&level=${level}`)).json()
   return logs[0].id
+}
+// the id of the line saying ``message``, once it is stored
+const storedId = async (message) => {
+  for (let tries = 0; tries < 200; tries++) {
+    const { logs } = await (await fetch(`${base}/__motia/logs?q=${encodeURIComponent(message)}`)).json()
+    if (logs.length) return logs[0].id
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`no log line ${JSON.stringify(message)} stored in 20 s`)
 }
 
 await drive(executablePath, result, async (page) => {
@@ -45,18 +55,13 @@ await drive(executablePath, result, async (page) => {
 
   const answered = await fetch(`${base}${livePath}`)
   result.liveStatus = answered.status
-  let liveId = null
-  for (let tries = 0; liveId === null && tries < 200; tries++) {
-    const { logs } = await (await fetch(`${base}/__motia/logs?q=${encodeURIComponent(liveMessage)}`)).json()
-    liveId = logs.length ? logs[0].id : null
-    if (liveId === null) await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  // The server left the line out of the critical stream, so nothing tells when the page would have
-  // had it: it was sent to the stream when recorded (before it was stored), this gives it time to land.
-  await page.waitForTimeout(500)
+  const liveCriticalId = await storedId(liveCritical)
+  // The live stream keeps the order lines were recorded in: once the critical line logged after the
+  // error line is shown, the error line would be too, had the stream let it through.
+  await readTo(page, liveCriticalId)
   result.criticalAfterLive = await shown(page)
 
   await page.selectOption('select[aria-label="level"]', 'error')
-  await readTo(page, liveId)
+  await readTo(page, liveCriticalId)
   result.error = await shown(page)
 })

@@ -25,6 +25,19 @@ function fill(el, ...children) {
   return append(el, children)
 }
 
+// Puts ``rows`` in ``el``, in order, leaving those already in place untouched: a live list refreshed
+// under the pointer must not remove the row being clicked (a click pressed on an element that is
+// removed before it is released goes to its parent).
+function place(el, rows) {
+  const keep = new Set(rows)
+  for (const child of [...el.children]) if (!keep.has(child)) child.remove()
+  let at = el.firstElementChild
+  for (const row of rows) {
+    if (at === row) at = at.nextElementSibling
+    else el.insertBefore(row, at)
+  }
+}
+
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue
@@ -725,10 +738,20 @@ async function traceList(root) {
   let cursor = null
   let rows = []
   const filters = () => ({ step: stepFilter.value, status: statusFilter.value, traceId: idFilter.value.trim() })
-  const row = (trace) =>
+  // the row of each trace listed, kept while the trace is unchanged
+  let shown = new Map()
+  const row = (trace) => {
+    const text = JSON.stringify(trace)
+    const kept = shown.get(trace.traceId)
+    if (kept && kept.text === text) return kept.tr
+    const tr = traceRow(trace)
+    shown.set(trace.traceId, { text, tr })
+    return tr
+  }
+  const traceRow = (trace) =>
     h(
       'tr',
-      { class: 'clickable', 'data-trace': trace.traceId, onclick: () => (location.hash = `#/traces/${trace.traceId}`) },
+      { class: 'clickable', 'data-trace': trace.traceId, 'data-trace-status': trace.status, onclick: () => (location.hash = `#/traces/${trace.traceId}`) },
       h('td', {}, clock(trace.startedAt)),
       h('td', {}, entryText(trace)),
       h('td', {}, trace.steps.map((step) => [h('span', {}, step.name, ' '), langBadge(step.language), ' '])),
@@ -746,7 +769,9 @@ async function traceList(root) {
     if (mine !== latest) return
     rows = page.traces
     cursor = page.nextCursor
-    fill(body, ...rows.map(row))
+    const trs = rows.map(row)
+    shown = new Map(rows.map((trace) => [trace.traceId, shown.get(trace.traceId)]))
+    place(body, trs)
     more.hidden = !cursor
     if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No trace yet: call an endpoint.')))
   }
@@ -936,11 +961,29 @@ async function logsPanel(root) {
   const readTo = (id) => {
     if (id !== null) lines.dataset.readTo = String(id)
   }
+  // A text filter's change event fires again when its field loses focus (as following a line's trace
+  // link takes it): the same filters keep the lines shown, which the click is landing on. Only the
+  // latest start opens a stream, and none once the panel is left.
+  let shownFilters = null
+  let starts = 0
+  let stopped = false
   const start = async () => {
-    if (source) source.close()
-    delete lines.dataset.readTo
     const filters = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
-    const { logs } = await api(`/logs${query({ ...filters, limit: LOG_PAGE })}`)
+    const key = JSON.stringify(filters)
+    if (key === shownFilters) return
+    shownFilters = key
+    const mine = ++starts
+    if (source) source.close()
+    source = null
+    delete lines.dataset.readTo
+    let logs
+    try {
+      ;({ logs } = await api(`/logs${query({ ...filters, limit: LOG_PAGE })}`))
+    } catch (error) {
+      if (mine === starts) shownFilters = null // not shown: the same filters may try again
+      throw error
+    }
+    if (stopped || mine !== starts) return
     const newest = logs.length ? logs[0].id : null
     fill(lines)
     add(logs.reverse())
@@ -958,7 +1001,10 @@ async function logsPanel(root) {
   for (const input of [step, trace, text]) input.addEventListener('change', start)
   root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, trace, text, status), lines)
   await start()
-  return () => source && source.close()
+  return () => {
+    stopped = true
+    if (source) source.close()
+  }
 }
 
 // ---------------------------------------------------------------- state
