@@ -186,6 +186,16 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
 
     # State edited from the page; the dead letter replayed from the page went through
     assert "workbench" in panels["state"]["groups"]
+    # a refresh kept what was being typed in the add form (and its focus) and the unchanged rows and
+    # groups; the value changed meanwhile was updated in its row (the same row); the add then worked
+    assert panels["state"]["afterRefresh"] == {
+        "typed": ["typed", '{"by": "hand"}'],
+        "focused": "new value",
+        "kept": [True, True, True],
+    }
+    assert panels["state"]["added"] == {"value": {"by": "hand"}, "inputs": ["", ""]}
+    added = server.client.get("/__motia/state/item", params={"groupId": "workbench", "key": "typed"})
+    assert added.json()["value"] == {"by": "hand"}
     assert (
         server.client.get("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}).json()[
             "value"

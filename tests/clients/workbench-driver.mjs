@@ -177,6 +177,9 @@ await drive(executablePath, result, async (page) => {
   result.panels.logs.followedTo = await page.evaluate(() => location.hash)
 
   // State: set a value (the switch the doomed step waits for) and edit another.
+  const putState = (key, value) =>
+    fetch(`${base}/__motia/state/item?groupId=workbench&key=${key}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) })
+  await putState('visits', 1)
   await open(page, '#/state', 'state')
   result.panels.state = { groups: await page.$$eval('[data-group]', (items) => items.map((i) => i.dataset.group)) }
   await page.click('[data-group="workbench"]')
@@ -186,6 +189,25 @@ await drive(executablePath, result, async (page) => {
   await page.click('[data-save="fixed"]')
   await page.waitForFunction(() => document.querySelector('[data-key="fixed"] pre')?.textContent === 'true', null, { timeout: 10000 })
   await shot(page, 'state')
+  // A refresh (every 3 s) leaves what the user is typing in the add form, and the rows and groups
+  // that did not change, in place (marked before, checked after); a value changed meanwhile (from
+  // outside, which tells the refresh has happened) is updated in its row.
+  const marked = ['[data-key="fixed"]', '[data-key="visits"]', '[data-group="workbench"]']
+  await page.waitForSelector(marked[1])
+  await page.evaluate((selectors) => selectors.forEach((selector) => (document.querySelector(selector).markedBefore = true)), marked)
+  await page.fill('input[aria-label="new key"]', 'typed')
+  await page.fill('input[aria-label="new value"]', '{"by": "hand"}')
+  await putState('visits', 2)
+  await page.waitForFunction(() => document.querySelector('[data-key="visits"] pre')?.textContent === '2', null, { timeout: 10000 })
+  const addInputs = () => page.$$eval('form:has([aria-label="new key"]) input', (inputs) => inputs.map((input) => input.value))
+  result.panels.state.afterRefresh = {
+    typed: await addInputs(),
+    focused: await page.evaluate(() => document.activeElement?.getAttribute('aria-label')),
+    kept: await page.evaluate((selectors) => selectors.map((selector) => document.querySelector(selector)?.markedBefore === true), marked),
+  }
+  await page.click('form:has([aria-label="new key"]) button[type="submit"]')
+  await page.waitForSelector('[data-key="typed"]', { timeout: 10000 })
+  result.panels.state.added = { value: JSON.parse(await page.textContent('[data-key="typed"] pre')), inputs: await addInputs() }
 
   // Dead letters: replay the one waiting; with the switch set it now goes through.
   await open(page, '#/dead-letters', 'dead-letters')

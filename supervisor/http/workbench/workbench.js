@@ -1009,33 +1009,86 @@ async function logsPanel(root) {
 
 // ---------------------------------------------------------------- state
 
+// The groups and the selected group's items, refreshed every 3 s. A refresh keeps each unchanged
+// entry and row in place (a click pressed on an element that is removed before it is released goes
+// to its parent), updates a changed value in its row, and never touches the add form, whose inputs
+// keep what the user is typing, nor a row being edited.
 async function statePanel(root) {
   const groups = h('ul', { class: 'list', 'aria-label': 'state groups' })
-  const items = h('div', {})
+  const noGroups = h('li', { class: 'muted' }, 'no state yet')
+  const title = h('h3', {})
+  const body = h('tbody', {})
+  const newKey = h('input', { placeholder: 'key', 'aria-label': 'new key' })
+  const newValue = h('input', { placeholder: 'JSON value', 'aria-label': 'new value' })
+  const addMessage = h('span', { class: 'error-text' })
+  const addForm = h('form', { class: 'toolbar', 'aria-label': 'add a state item' }, newKey, newValue, h('button', { type: 'submit' }, 'Set'), addMessage)
+  const items = h(
+    'div',
+    { hidden: true },
+    title,
+    h('table', { 'aria-label': 'state items' }, h('thead', {}, h('tr', {}, h('th', {}, 'key'), h('th', {}, 'value'), h('th', {}, ''))), body),
+    addForm,
+  )
   let selected = null
-  let editing = false
+  const entries = new Map() // group name -> its <li>
+  let rows = new Map() // key -> its row in the selected group: { tr, cell, value, text, editing }
+  // only the latest read is shown: a refresh answered after a click's read must not undo it
+  let groupReads = 0
+  let itemReads = 0
+
+  const choose = (name) => {
+    selected = name
+    rows = new Map()
+    for (const [group, entry] of entries) entry.classList.toggle('selected', group === selected)
+    return loadItems()
+  }
   const loadGroups = async () => {
+    const mine = ++groupReads
     const { groups: names } = await api('/state')
+    if (mine !== groupReads) return
     if (!selected && names.length) selected = names[0]
-    fill(groups, ...names.map((name) => h('li', { class: name === selected ? 'selected' : '', 'data-group': name, onclick: () => { selected = name; editing = false; loadGroups(); loadItems() } }, name)))
-    if (!names.length) groups.append(h('li', { class: 'muted' }, 'no state yet'))
+    for (const name of [...entries.keys()]) if (!names.includes(name)) entries.delete(name)
+    const shown = names.map((name) => {
+      let entry = entries.get(name)
+      if (!entry) entries.set(name, (entry = h('li', { 'data-group': name, onclick: () => choose(name) }, name)))
+      entry.classList.toggle('selected', name === selected)
+      return entry
+    })
+    place(groups, shown.length ? shown : [noGroups])
   }
   const loadItems = async () => {
-    if (!selected) return fill(items)
-    const { items: values } = await api(`/state/items${query({ groupId: selected })}`)
-    fill(items, 
-      h('h3', {}, selected),
-      h('table', { 'aria-label': 'state items' }, h('thead', {}, h('tr', {}, h('th', {}, 'key'), h('th', {}, 'value'), h('th', {}, ''))), h('tbody', {}, values.map(({ key, value }) => itemRow(key, value)))),
-      addForm(),
-    )
+    const mine = ++itemReads
+    const group = selected
+    if (!group) {
+      items.hidden = true
+      return
+    }
+    const { items: values } = await api(`/state/items${query({ groupId: group })}`)
+    if (mine !== itemReads || group !== selected) return
+    if (title.textContent !== group) title.textContent = group
+    const keys = new Set(values.map(({ key }) => key))
+    for (const key of [...rows.keys()]) if (!keys.has(key)) rows.delete(key)
+    place(body, values.map(({ key, value }) => itemRow(key, value)))
+    items.hidden = false
   }
   const itemRow = (key, value) => {
-    const cell = h('td', {}, jsonBlock(value))
+    let row = rows.get(key)
+    if (!row) rows.set(key, (row = newRow(key)))
+    const text = JSON.stringify(value)
+    if (row.text !== text && !row.editing) {
+      row.value = value
+      row.text = text
+      fill(row.cell, jsonBlock(value))
+    }
+    return row.tr
+  }
+  const newRow = (key) => {
+    const row = { cell: h('td', {}), value: null, text: null, editing: false }
     const edit = h('button', { class: 'secondary', 'data-edit': key }, 'Edit')
     const remove = h('button', { class: 'danger', 'data-delete': key }, 'Delete')
     edit.addEventListener('click', () => {
-      editing = true
-      const area = h('textarea', { rows: 6, 'data-value-of': key }, JSON.stringify(value, null, 2))
+      row.editing = true
+      const area = h('textarea', { rows: 6, 'data-value-of': key }, JSON.stringify(row.value, null, 2))
       const message = h('span', { class: 'error-text' })
       const save = h('button', { 'data-save': key }, 'Save')
       save.addEventListener('click', async () => {
@@ -1046,47 +1099,43 @@ async function statePanel(root) {
           message.textContent = `not JSON: ${error.message}`
           return
         }
-        await api(`/state/item${query({ groupId: selected, key })}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(parsed) })
-        editing = false
+        try {
+          await api(`/state/item${query({ groupId: selected, key })}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(parsed) })
+        } catch (error) {
+          message.textContent = error.message
+          return
+        }
+        row.editing = false
+        row.text = null // shown again as read back
         await loadItems()
       })
-      fill(cell, area, save, ' ', message)
+      fill(row.cell, area, save, ' ', message)
     })
     remove.addEventListener('click', async () => {
       await api(`/state/item${query({ groupId: selected, key })}`, { method: 'DELETE' })
       await loadItems()
     })
-    return h('tr', { 'data-key': key }, h('td', {}, h('code', {}, key)), cell, h('td', {}, edit, ' ', remove))
+    row.tr = h('tr', { 'data-key': key }, h('td', {}, h('code', {}, key)), row.cell, h('td', {}, edit, ' ', remove))
+    return row
   }
-  const addForm = () => {
-    const key = h('input', { placeholder: 'key', 'aria-label': 'new key' })
-    const value = h('input', { placeholder: 'JSON value', 'aria-label': 'new value' })
-    const message = h('span', { class: 'error-text' })
-    return h(
-      'form',
-      {
-        class: 'toolbar',
-        onsubmit: async (event) => {
-          event.preventDefault()
-          try {
-            await api(`/state/item${query({ groupId: selected, key: key.value })}`, { method: 'PUT', body: value.value || 'null' })
-            await loadItems()
-          } catch (error) {
-            message.textContent = error.message
-          }
-        },
-      },
-      key,
-      value,
-      h('button', { type: 'submit' }, 'Set'),
-      message,
-    )
-  }
+  addForm.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    try {
+      await api(`/state/item${query({ groupId: selected, key: newKey.value })}`, { method: 'PUT', body: newValue.value || 'null' })
+    } catch (error) {
+      addMessage.textContent = error.message
+      return
+    }
+    newKey.value = ''
+    newValue.value = ''
+    addMessage.textContent = ''
+    await loadItems()
+  })
+
   root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groups), h('div', { class: 'card' }, items)))
   await loadGroups()
   await loadItems()
   return every(3000, async () => {
-    if (editing) return
     await loadGroups()
     await loadItems()
   })
