@@ -128,8 +128,36 @@ await drive(executablePath, result, async (page) => {
   result.panels.endpoints.streamEvents = await page.$$eval('[data-stream-event]', (lines) => lines.map((l) => l.dataset.streamEvent))
   await shot(page, 'endpoints', true)
 
-  // Traces: the list shows it; its timeline has spans in all three languages and their operations.
+  // Each answer's stream updates are followed until another request is sent, another endpoint chosen
+  // or the panel left, even when left while they are being set up: the page reads the streams'
+  // names first, held here until the panel is left (the live streams left open are checked at the end).
+  await page.click('[data-endpoint="GET /ts/pets"]')
+  const sendAndFollow = async () => {
+    const before = await page.evaluate(() => document.querySelector('.response [data-trace-link]')?.dataset.traceLink)
+    await page.click('form[aria-label="request"] button[type="submit"]')
+    await page.waitForFunction(
+      (previous) => {
+        const link = document.querySelector('.response [data-trace-link]')
+        return link && link.dataset.traceLink !== previous && document.querySelector('.response [data-stream-updates]')
+      },
+      before,
+      { timeout: 20000 },
+    )
+  }
+  await sendAndFollow()
+  await sendAndFollow()
+  const isStreamNames = (url) => url.pathname === '/__motia/streams'
+  let reached
+  const heldRoute = new Promise((resolve) => (reached = resolve))
+  await page.route(isStreamNames, (route) => reached(route), { times: 1 })
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  const held = await heldRoute
   await open(page, '#/traces', 'traces')
+  await held.continue()
+  await (await held.request().response()).finished()
+  result.panels.endpoints.leftWhileSettingUp = true
+
+  // Traces: the list shows it; its timeline has spans in all three languages and their operations.
   // its row as done: the list's refreshes leave an unchanged row in place under the click
   await page.waitForSelector(`tr[data-trace="${traceId}"]:not([data-trace-status="running"])`, { timeout: 20000 })
   await shot(page, 'traces')

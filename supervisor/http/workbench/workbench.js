@@ -558,7 +558,9 @@ async function endpointsPanel(root, selectedName) {
   const list = h('ul', { class: 'list', 'aria-label': 'endpoints' })
   const filter = h('input', { type: 'search', placeholder: 'filter by path or name', 'aria-label': 'filter endpoints' })
   const form = h('div', {})
-  let cleanup = null
+  // aborted when the form shown goes (another endpoint chosen, the panel left): its requests' stream
+  // subscriptions close, or never open if they were still being set up
+  let shown = null
   const renderList = () => {
     const text = filter.value.toLowerCase()
     fill(list, 
@@ -585,18 +587,20 @@ async function endpointsPanel(root, selectedName) {
     )
   }
   const renderForm = () => {
-    if (cleanup) cleanup()
-    cleanup = null
-    fill(form, ...endpointForm(selected, (stop) => (cleanup = stop)))
+    if (shown) shown.abort()
+    shown = new AbortController()
+    fill(form, ...endpointForm(selected, shown.signal))
   }
   filter.addEventListener('input', renderList)
   root.append(h('h2', {}, 'Endpoints'), h('div', { class: 'split' }, h('div', { class: 'card' }, filter, list), form))
   renderList()
   renderForm()
-  return () => cleanup && cleanup()
+  return () => shown.abort()
 }
 
-function endpointForm(step, onStreams) {
+// The request form of api ``step``; the live updates of each answer follow until another request is
+// sent or ``shown`` is aborted.
+function endpointForm(step, shown) {
   const params = pathParams(step.path)
   const paramInputs = params.map((name) => h('input', { name, 'data-path-param': name, placeholder: name }))
   const declared = (step.queryParams || []).map((param) => (typeof param === 'string' ? { name: param } : param))
@@ -611,8 +615,12 @@ function endpointForm(step, onStreams) {
   )
   const response = h('div', { class: 'response' })
   const send = h('button', { type: 'submit' }, 'Send')
+  let following = null // the latest answer's
+  shown.addEventListener('abort', () => following && following.abort())
   const submit = async (event) => {
     event.preventDefault()
+    if (following) following.abort()
+    const mine = (following = new AbortController())
     let path = step.path
     for (const input of paramInputs) path = path.replace(`:${input.name}`, encodeURIComponent(input.value))
     const search = new URLSearchParams(extraQuery.value)
@@ -644,7 +652,7 @@ function endpointForm(step, onStreams) {
         typeof parsed === 'string' ? h('pre', { class: 'json', 'data-body': '' }, parsed) : jsonBlock(parsed, 'response-body'),
         streams,
       )
-      onStreams(await followStreams(streams, parsed, traceId))
+      await followStreams(streams, parsed, traceId, mine.signal)
     } catch (error) {
       fill(response, h('p', { class: 'error-text' }, String(error)))
     } finally {
@@ -686,8 +694,9 @@ function findMarkers(value, found = [], depth = 0) {
 }
 
 // The live updates of what the answer points at: a stream item it returned (its __motia marker), and
-// every stream's group named by the request's trace id (where steps report a request's progress).
-async function followStreams(container, body, traceId) {
+// every stream's group named by the request's trace id (where steps report a request's progress);
+// until ``until`` is aborted, which may be before they are set up: then none opens.
+async function followStreams(container, body, traceId, until) {
   const rooms = findMarkers(body).map((m) => `${m.streamName}/${m.groupId}/${m.id}`)
   if (traceId) {
     try {
@@ -695,7 +704,7 @@ async function followStreams(container, body, traceId) {
       for (const stream of streams) rooms.push(`${stream.name}/${traceId}`)
     } catch {}
   }
-  if (!rooms.length) return null
+  if (until.aborted || !rooms.length) return
   const list = h('div', { class: 'logs', 'data-stream-updates': '' })
   container.append(h('h3', {}, 'Stream updates'), list)
   const sources = rooms.map((room) => {
@@ -711,7 +720,7 @@ async function followStreams(container, body, traceId) {
     for (const kind of ['sync', 'create', 'update', 'delete', 'event']) source.addEventListener(kind, show(kind))
     return source
   })
-  return () => sources.forEach((source) => source.close())
+  until.addEventListener('abort', () => sources.forEach((source) => source.close()))
 }
 
 // ---------------------------------------------------------------- traces
