@@ -1046,8 +1046,8 @@ async function statePanel(root) {
   let itemReads = 0
 
   const choose = (name) => {
+    if (name !== selected) rows = new Map() // the rows of the group shown stay, an editor open in one too
     selected = name
-    rows = new Map()
     for (const [group, entry] of entries) entry.classList.toggle('selected', group === selected)
     return loadItems()
   }
