@@ -1,0 +1,222 @@
+"""Where the supervisor's CPU per pet goes: pets of one language back to back (bench/pet_bench.py's
+flow, this checkout's code), measured three ways in separate runs of the same length:
+
+- ``cpu``: CPU per pet of each process of the server (psutil), of the supervisor's loop thread
+  against its other threads (``/proc/<pid>/task``), and what one of the bench's own polls costs (the
+  ``GET /<lang>/pets/:id`` it sends back to back while a pet runs), measured after the pets;
+- ``cprofile``: cProfile with a per-thread CPU clock (``time.thread_time``) on the loop thread, through a
+  ``sitecustomize`` hook on the server's ``PYTHONPATH`` (started after the warm-up by SIGUSR1, written
+  by SIGUSR2): the calls per pet of the hot functions and their profiled CPU, by part of the code.
+  The profiler's own overhead roughly doubles the loop thread's CPU: read shares, not costs;
+- ``pin``: the ``cpu`` run with the supervisor on CPU 0 and its runners on CPU 1 (``taskset``).
+
+Usage: ``.venv/bin/python bench/supervisor_pet_profile.py --lang ts --seconds 15 --modes cpu,cprofile,pin``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import pstats
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from http_bench import cpu_seconds
+from pet_bench import NO_OPENAI, _one_pet, cpu_ms_by_role, write_pet_project
+from servers import motia
+
+HOOK = """\
+import os, signal, sys
+_out = os.environ.get("MOTIA_BENCH_CPROFILE")
+if _out and "start" in sys.argv:
+    import cProfile, time
+    _profile = cProfile.Profile(timer=time.thread_time)
+    def _on_signal(signum, frame):
+        if signum == signal.SIGUSR1:
+            _profile.enable()
+        else:
+            _profile.disable()
+            _profile.dump_stats(_out)
+    signal.signal(signal.SIGUSR1, _on_signal)
+    signal.signal(signal.SIGUSR2, _on_signal)
+"""
+
+#: (label, test on a profiled function's file and name); the first match wins
+PARTS: list[tuple[str, Any]] = [
+    ("SQLite statements (the C calls)", lambda f, fn: "sqlite3" in fn),
+    ("runner frames: decode, encode, session, connection, pool", lambda f, fn: "supervisor/protocol/" in f
+     or "supervisor/runners/" in f),
+    ("socket writes to the runners (transport write)", lambda f, fn: f.endswith("asyncio/streams.py")),
+    ("HTTP front: uvicorn, ASGI, routing, responses", lambda f, fn: any(
+        x in f for x in ("uvicorn", "httptools", "supervisor/cli/_uvicorn", "supervisor/http/", "quart",
+                         "supervisor/routing"))),
+    ("SQLite write and read path (storage/)", lambda f, fn: "supervisor/storage/" in f),
+    ("stores' SQL closures (state, streams, queue)", lambda f, fn: any(
+        x in f for x in ("supervisor/state/", "supervisor/streams/_sqlite", "supervisor/queue/_sqlite"))),
+    ("stream publish (streams/, realtime/)", lambda f, fn: "supervisor/realtime/" in f
+     or "supervisor/streams/" in f),
+    ("context-call dispatch (core/_context_calls)", lambda f, fn: "core/_context_calls" in f),
+    ("events: runtime, bus", lambda f, fn: "supervisor/core/_runtime" in f or "supervisor/queue/" in f),
+    ("trace and log records (tracing/)", lambda f, fn: "supervisor/tracing/" in f),
+    ("log lines (logging, logs/)", lambda f, fn: "logging/" in f or "supervisor/logs/" in f),
+    ("asyncio loop, tasks, futures", lambda f, fn: "asyncio/" in f or "_contextvars" in fn),
+    ("orjson", lambda f, fn: "orjson" in fn),
+    ("the rest of supervisor/", lambda f, fn: "supervisor/" in f),
+]  # fmt: skip
+
+#: functions whose calls per pet count what a pet does (plain functions: cProfile counts every resume
+#: of a coroutine as a call, so no coroutine here)
+COUNTED = {
+    "decode_runner_message": "frames from the runners",
+    "encode_context_reply": "context calls answered",
+    "encode_invoke": "invocations",
+    "try_now": "writes committed on the loop thread",
+    "_publish": "stream changes published",
+    "log_event": "log lines",
+    "context_call": "context calls (every method) seen by the trace recorder",
+    "on_headers_complete": "HTTP requests",
+}
+
+
+def _thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds per thread of ``pid``: ``loop`` (the main thread) and ``other``."""
+    out = {"loop": 0.0, "other threads": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            out["loop" if tid == str(pid) else "other threads"] += (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def run(lang: str, seconds: float, mode: str, workdir: Path) -> dict[str, Any]:
+    project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
+    env = dict(NO_OPENAI)
+    stats_file = workdir / f"{mode}.pstats"
+    if mode == "cprofile":
+        hook = workdir / "hook"
+        hook.mkdir(exist_ok=True)
+        (hook / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
+        env["PYTHONPATH"] = str(hook)
+        env["MOTIA_BENCH_CPROFILE"] = str(stats_file)
+    with motia(project, env=env, name="pets") as server:
+        post = http.client.HTTPConnection("127.0.0.1", server.port, 10)
+        poll = http.client.HTTPConnection("127.0.0.1", server.port, 10)
+        for n in range(5):
+            _one_pet(post, poll, lang, n)
+        procs = server.tree()
+        if mode == "pin":
+            subprocess.run(
+                ["taskset", "-a", "-p", "-c", "0", str(server.proc.pid)], check=True, capture_output=True
+            )
+            for child in procs[1:]:
+                subprocess.run(
+                    ["taskset", "-a", "-p", "-c", "1", str(child.pid)], check=True, capture_output=True
+                )
+        if mode == "cprofile":
+            os.kill(server.proc.pid, signal.SIGUSR1)
+        before, threads_before = cpu_seconds(procs), _thread_cpu(server.proc.pid)
+        started, latencies = time.monotonic(), []
+        while time.monotonic() - started < seconds:
+            latencies.append(_one_pet(post, poll, lang, 100 + len(latencies))["visible_ms"])
+        pets = len(latencies)
+        cpu = cpu_ms_by_role(procs, server.proc.pid, before)
+        threads_after = _thread_cpu(server.proc.pid)
+        if mode == "cprofile":
+            os.kill(server.proc.pid, signal.SIGUSR2)
+            deadline = time.monotonic() + 10
+            while not stats_file.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)
+        # one poll alone: a pet that is already in_quarantine, read back to back
+        body = json.dumps({"name": "Polled", "species": "dog", "ageMonths": 3}).encode()
+        post.request("POST", f"/{lang}/pets", body, {"content-type": "application/json"})
+        response = post.getresponse()
+        created, status = json.loads(response.read()), response.status
+        pet_id = created.get("petId") or created.get("id")
+        time.sleep(0.5)
+        polls_before = cpu_seconds(procs)
+        for _ in range(300):
+            poll.request("GET", f"/{lang}/pets/{pet_id}")
+            poll.getresponse().read()
+        poll_cpu = cpu_ms_by_role(procs, server.proc.pid, polls_before)
+    latencies.sort()
+    result: dict[str, Any] = {
+        "mode": mode,
+        "pets": pets,
+        "p50_ms": latencies[pets // 2],
+        "cpu_ms_per_pet": {role: ms / pets for role, ms in sorted(cpu.items())},
+        "supervisor_threads_ms_per_pet": {
+            name: 1000 * (threads_after[name] - threads_before[name]) / pets for name in threads_after
+        },
+        "one_poll_cpu_ms": {role: ms / 300 for role, ms in sorted(poll_cpu.items())},
+        "post_status": status,
+        "load": os.getloadavg()[0],
+    }
+    if mode == "cprofile" and stats_file.exists():
+        result["profile"] = summarise(stats_file, pets)
+    return result
+
+
+def summarise(path: Path, pets: int) -> dict[str, Any]:
+    stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    parts: Counter[str] = Counter()
+    counts: dict[str, float] = {}
+    total = 0.0
+    for (file, _line, name), (_cc, calls, own, _cum, _callers) in stats.items():
+        total += own
+        label = next((label for label, test in PARTS if test(file, name)), "builtins and the rest")
+        parts[label] += own
+        if name in COUNTED and "supervisor/" in file:
+            counts[name] = counts.get(name, 0.0) + calls / pets
+    return {
+        "profiled_us_per_pet": 1e6 * total / pets,
+        "parts_share": {label: own / total for label, own in parts.most_common()},
+        "calls_per_pet": counts,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--lang", default="ts")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--modes", default="cpu,cprofile,pin", help="cpu, cprofile, pin; comma-separated")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="motia-supprof-") as tmp:
+        for mode in args.modes.split(","):
+            result = run(args.lang, args.seconds, mode, Path(tmp))
+            results.append(result)
+            cpu = ", ".join(f"{role} {ms:.2f}" for role, ms in result["cpu_ms_per_pet"].items())
+            threads = ", ".join(f"{k} {v:.2f}" for k, v in result["supervisor_threads_ms_per_pet"].items())
+            poll = ", ".join(f"{role} {ms:.3f}" for role, ms in result["one_poll_cpu_ms"].items())
+            print(
+                f"{mode}: {result['pets']} {args.lang} pets, p50 {result['p50_ms']:.2f} ms, load"
+                f" {result['load']:.1f}; CPU ms per pet: {cpu}; supervisor: {threads}; one poll: {poll}",
+                flush=True,
+            )
+            profile = result.get("profile")
+            if profile:
+                print(f"  loop thread profiled: {profile['profiled_us_per_pet']:.0f} us per pet")
+                for label, share in profile["parts_share"].items():
+                    print(f"  {100 * share:5.1f} %  {label}")
+                for name, per_pet in sorted(profile["calls_per_pet"].items()):
+                    print(f"  {per_pet:6.1f} per pet  {name}  {COUNTED[name]}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
