@@ -97,13 +97,10 @@ class Session:
             self._loop.call_soon_threadsafe(fn, *args)
 
     def _to_loop(self, fn: Callable[..., object], *args: Any) -> None:
-        """Run ``fn`` on the loop after what was handed to it before, from the loop or any thread.
-
-        A message read on the loop is scheduled too, not run at once: the reader's standby thread
-        may have handed earlier ones over (``call_soon_threadsafe``) that have not run yet.
-        """
+        """Run ``fn`` on the loop: now when called there (the reader lets what its standby thread
+        handed over run first), else as soon as the loop takes it."""
         if threading.get_ident() == self._loop_thread:
-            self._loop.call_soon(fn, *args)
+            fn(*args)
         else:
             self._threadsafe(fn, *args)
 

@@ -160,7 +160,9 @@ class FrameReader:
     ``async def``), and Pings must still be answered, and Invokes declined, meanwhile (see liveness):
     so once the loop has not turned for ``TAKE_OVER_AFTER`` beyond its tick, the standby thread reads
     the pipe instead, until the loop turns again. One lock makes one reader at a time, and one decoder
-    sees the bytes in the order they came.
+    sees the bytes in the order they came. After the standby thread read, the loop lets one turn
+    pass before it reads again, so that what the thread handed to the loop runs before what the loop
+    reads next.
 
     ``on_message`` is called on whichever thread read the message, in the order they came; ``on_end``
     once, with ``None`` on EOF or a description of the protocol error.
@@ -181,6 +183,8 @@ class FrameReader:
         self._decoder = FrameDecoder()
         self._lock = threading.Lock()
         self._ended = False
+        #: the standby thread read since the loop last did
+        self._standby_read = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._standby = threading.Thread(target=self._stand_by, name="motia-reader", daemon=True)
 
@@ -192,6 +196,9 @@ class FrameReader:
 
     def _read_on_loop(self) -> None:
         with self._lock:
+            if self._standby_read:  # its messages wait in the loop's queue, behind this call: after them
+                self._standby_read = False
+                return
             if not self._ended:
                 self._read()
             if self._ended and self._loop is not None:
@@ -207,6 +214,7 @@ class FrameReader:
                 with self._lock:
                     if not self._ended:
                         self._read()
+                        self._standby_read = True
 
     def _read(self) -> None:
         """Read what the pipe holds and hand over each whole message (with the lock held)."""
