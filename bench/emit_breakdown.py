@@ -113,19 +113,24 @@ _MARKS: list[tuple[str, str, str]] = [
         "            _probe.mark('frame_written'); _probe.flush(trace_id)\n"
         "            try:\n                result = await future\n",
     ),
-    # the Python runner: its reader thread's read, then its loop taking the Invoke
-    (
-        "runners/python/motia_runner/transport.py",
-        "                data = os.read(self._fd, 1 << 16)\n",
-        "                data = os.read(self._fd, 1 << 16)\n"
-        f"                {_R}; _probe.mark('runner_read')\n",
-    ),
+    # the Python runner: its read (see _RUNNER_READ), then its loop taking the Invoke
     (
         "runners/python/motia_runner/session.py",
         "        info = InvocationInfo(invoke.invocation_id, invoke.trace_id, invoke.step_name)\n",
         f"        {_R}; _probe.mark('runner_loop'); _probe.flush('R ' + invoke.trace_id)\n"
         "        info = InvocationInfo(invoke.invocation_id, invoke.trace_id, invoke.step_name)\n",
     ),
+]
+
+#: the Python runner's read, as the code has it (one of them must match): on a reader thread (before
+#: 2026-11-30), or on the loop (transport.FrameReader._read)
+_RUNNER_READ: list[tuple[str, str, str]] = [
+    (
+        "runners/python/motia_runner/transport.py",
+        f"{indent}data = os.read(self._fd, 1 << 16)\n",
+        f"{indent}data = os.read(self._fd, 1 << 16)\n{indent}{_R}; _probe.mark('runner_read')\n",
+    )
+    for indent in (" " * 16, " " * 12)
 ]
 
 ORDER = [
@@ -154,12 +159,15 @@ def instrumented_copy(ref: str, into: Path) -> Path:
     code = extract(ref, into)
     (code / "supervisor/_probe.py").write_text(_PROBE, encoding="utf-8")
     (code / "runners/python/motia_runner/_probe.py").write_text(_PROBE, encoding="utf-8")
-    for rel, old, new in _MARKS:
-        path = code / rel
-        text = path.read_text(encoding="utf-8")
-        if text.count(old) != 1:
+    for alternatives in [*([mark] for mark in _MARKS), _RUNNER_READ]:
+        for rel, old, new in alternatives:
+            path = code / rel
+            text = path.read_text(encoding="utf-8")
+            if text.count(old) == 1:
+                path.write_text(text.replace(old, new), encoding="utf-8")
+                break
+        else:
             raise SystemExit(f"{rel}: the text to mark is not there once any more: {old!r}")
-        path.write_text(text.replace(old, new), encoding="utf-8")
     return code
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from pathlib import Path
 
@@ -221,3 +222,42 @@ def test_env_and_settings_changes_restart_every_runner_with_them(tmp_path: Path)
         write(tmp_path, "motia.config.json", '{"runners": {"python": {"poolSize": "many"}}}')
         eventually(lambda: "keeping the previous settings" in server.output, timeout=20)
         assert len(pids(server, "python")) == 2
+
+
+RETRIES_STEP = """
+    config = {{
+        "type": "event", "name": "PyFails", "subscribes": ["py.fails"], "emits": [],
+        "infrastructure": {{"queue": {{"maxRetries": {retries}}}}},
+    }}
+    async def handler(input_data, context):
+        attempts = (await context.state.get("fails", context.trace_id) or 0) + 1
+        await context.state.set("fails", context.trace_id, attempts)
+        raise Exception(f"fails (attempt {{attempts}})")
+"""
+
+
+def dead_letter_error(server: MotiaServer, trace_id: str) -> str | None:
+    entries = server.client.get("/__motia/dead-letters").json()["deadLetters"]
+    return next((entry["error"] for entry in entries if entry["traceId"] == trace_id), None)
+
+
+def test_a_reloaded_queue_config_decides_the_retries_of_later_events(tmp_path: Path) -> None:
+    """The queue's per-step policy is built once per loaded registry: a reload that changes a step's
+    ``maxRetries`` is honoured from the next event on."""
+    step = step_path("py", "fails")
+    write_project(tmp_path, {step: RETRIES_STEP.format(retries=0), "requirements.txt": ""})
+    with MotiaServer(tmp_path, mode="dev", env={"MOTIA_RETRY_BACKOFF_MS": "10"}) as server:
+
+        def dead_lettered_after() -> str:
+            response = server.client.post("/__motia/emit", json={"topic": "py.fails", "data": {}})
+            assert response.status_code == 200, response.text
+            trace_id = response.json()["traceId"]
+            error = eventually(lambda: dead_letter_error(server, trace_id), timeout=20)
+            assert isinstance(error, str)
+            return error
+
+        assert "fails (attempt 1)" in dead_lettered_after()
+        since = mark(server)
+        write(tmp_path, step, textwrap.dedent(RETRIES_STEP.format(retries=2)).lstrip("\n"))
+        eventually(lambda: f"Step (Event) {step} updated" in lines_after(server, since), timeout=20)
+        assert "fails (attempt 3)" in dead_lettered_after()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from supervisor.storage import Migration, SchemaError, SqliteDatabase, WriterClosedError
+from supervisor.storage import _database as database_module
 from supervisor.storage import _writer as writer_module
 
 TABLE = (Migration(1, "a scratch table", ("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)",)),)
@@ -199,6 +200,43 @@ async def test_a_write_does_not_wait_on_the_loop_for_another_processs_lock(tmp_p
     finally:
         other.close()
         await db.close()
+
+
+async def test_a_write_whose_lock_stays_taken_past_the_busy_timeout_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer thread waits for another process's lock as the connection's busy timeout says
+    (the connection itself waits for nothing, for the writes on the loop), then gives up."""
+    monkeypatch.setattr(database_module, "BUSY_TIMEOUT_MS", 200)
+    path = tmp_path / "db"
+    db = SqliteDatabase(path, migrations=TABLE)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await asyncio.wait_for(db.write(insert("a", 1)), 5)
+        assert 0.15 < loop.time() - started < 4
+        other.execute("ROLLBACK")
+        assert await db.write(insert("b", 2)) == 2
+        assert await db.read(count) == 1
+    finally:
+        other.close()
+        await db.close()
+
+
+def test_without_wal_no_write_runs_on_the_callers_thread(tmp_path: Path) -> None:
+    """A file system that refuses WAL: a commit would wait for readers, so nothing runs on the loop."""
+    conn = sqlite3.connect(tmp_path / "db", isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)")
+    writer = writer_module.GroupCommitWriter(conn, "test-writer")
+    try:
+        assert writer.try_now(insert("a", 1)) == (False, None)
+        assert int(conn.execute("PRAGMA busy_timeout").fetchone()[0]) == 5000
+    finally:
+        writer.close()
 
 
 async def test_the_writer_thread_checkpoints_so_writes_on_the_loop_do_not_grow_the_wal(

@@ -131,6 +131,9 @@ class Runtime:
         )
         #: the last load of the project's code (files found, runners, failures), for the start-up summary
         self.loaded: LoadedCode | None = None
+        #: each subscriber's queue policy, for the registry and settings they were built from
+        self._policies: dict[str, QueuePolicy] = {}
+        self._policies_from: tuple[Registry, Settings] | None = None
         self._reload_lock = asyncio.Lock()
         self._started = False
 
@@ -534,6 +537,18 @@ class Runtime:
         )
 
     def _policy_for(self, subscriber: str) -> QueuePolicy:
+        """A step's queue policy; built once per registry and settings (a reload replaces either),
+        since the bus asks on every publish and every attempt."""
+        source = self._policies_from
+        if source is None or source[0] is not self.registry or source[1] is not self.settings:
+            self._policies = {}
+            self._policies_from = (self.registry, self.settings)
+        policy = self._policies.get(subscriber)
+        if policy is None:
+            policy = self._policies[subscriber] = self._build_policy(subscriber)
+        return policy
+
+    def _build_policy(self, subscriber: str) -> QueuePolicy:
         step = self.registry.steps.get(subscriber)
         events = self.settings.config.events
         base = QueuePolicy(

@@ -9,19 +9,27 @@ emits therefore costs one commit, and nobody is told "done" before it is.
 A write that finds the writer idle (nothing queued or being committed) may instead run at once
 on the caller's thread (``try_now``), on the same connection under the same lock: no hand-over
 to the thread and back, which cost a write 0.3-1 ms (two wake-ups, and the GIL to win back from a
-busy event loop; bench/RESULTS.md, issue 14). Checkpoints, which sync the database file, stay on
-the writer thread: the connection does not checkpoint by itself, the thread does every
-``CHECKPOINT_EVERY`` commits, and a write on the caller's thread is refused while one is due.
+busy event loop; bench/RESULTS.md, issue 14). The caller is an event loop, which must never wait
+for another process's lock: in WAL mode the connection's busy timeout is 0 for good (a busy
+``BEGIN IMMEDIATE`` there queues the write instead), and the writer thread waits for a busy
+``BEGIN`` by itself, up to the timeout the connection was opened with; in WAL mode that ``BEGIN``
+is the one statement of a write that can wait for a lock. Without WAL (a file system that
+refuses it) a commit would also wait for readers, so every write goes to the thread. Checkpoints,
+which sync the database file, stay on the writer thread: the connection does not checkpoint by
+itself, the thread does every ``CHECKPOINT_EVERY`` commits, and a write on the caller's thread is
+refused while one is due.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -35,6 +43,8 @@ logger = logging.getLogger("motia.storage")
 MAX_BATCH = 2048
 #: commits between two checkpoints (SQLite's own default is at 1000 WAL pages; a commit here writes a few)
 CHECKPOINT_EVERY = 256
+#: pauses between two tries of a busy BEGIN in the writer thread, ms (SQLite's own busy handler's)
+BUSY_PAUSES_MS = (1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100)
 
 
 @dataclass(slots=True)
@@ -68,6 +78,10 @@ class GroupCommitWriter:
         self._conn_lock = threading.Lock()
         self._since_checkpoint = 0
         self._busy_timeout = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        #: WAL: writes may run on the caller's thread, and the connection waits for no lock (module doc)
+        self._wal = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
+        if self._wal:
+            conn.execute("PRAGMA busy_timeout = 0")
         conn.execute("PRAGMA wal_autocheckpoint = 0")  # the thread checkpoints (see the module doc)
         self.commits = 0
         """Transactions committed so far (a group counts once), for metrics and tests."""
@@ -92,22 +106,18 @@ class GroupCommitWriter:
         """Run ``fn`` in a transaction of its own on the calling thread, if the writer is idle: (True,
         its result) once committed, its exception if it failed (rolled back). (False, None): not run
         (writes queued or being committed, a checkpoint due, the database locked by another process,
-        closed); ``submit`` it instead."""
-        if not self._conn_lock.acquire(blocking=False):
+        closed, not in WAL mode); ``submit`` it instead."""
+        if not self._wal or not self._conn_lock.acquire(blocking=False):
             return False, None
         try:
             with self._lock:
                 if self._pending or self._closed or self._since_checkpoint >= CHECKPOINT_EVERY:
                     return False, None
             conn = self._conn
-            # Never wait for another process's lock here (the caller is an event loop): queue instead.
-            conn.execute("PRAGMA busy_timeout = 0")
-            try:
+            try:  # busy_timeout 0: another process's lock refuses it at once, and the write queues
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError:
                 return False, None
-            finally:
-                conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout}")
             try:
                 value = fn(conn)
                 conn.execute("COMMIT")
@@ -149,6 +159,9 @@ class GroupCommitWriter:
                     return
         finally:
             with self._conn_lock:
+                # The last connection to close checkpoints the WAL: let that one wait as it would have.
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout}")
                 self._conn.close()
 
     def _checkpoint(self) -> None:
@@ -180,7 +193,7 @@ class GroupCommitWriter:
         alone = len(batch) == 1
         outcomes: list[_Outcome] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin()
             for job in batch:
                 if not alone:
                     conn.execute("SAVEPOINT job")
@@ -210,6 +223,22 @@ class GroupCommitWriter:
                     logger.exception("SQLite rollback failed")
             return [_Outcome(job.future, None, exc) for job in batch]
         return outcomes
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting up to the busy timeout for another process's write lock: in WAL
+        mode the connection does not wait by itself (busy_timeout 0, for ``try_now``)."""
+        waited = 0
+        for pause in itertools.chain(BUSY_PAUSES_MS, itertools.repeat(BUSY_PAUSES_MS[-1])):
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = (exc.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_BUSY
+                if not (self._wal and busy) or waited >= self._busy_timeout:
+                    raise
+            pause = min(pause, self._busy_timeout - waited)
+            time.sleep(pause / 1000)
+            waited += pause
 
     def _resolve(self, outcomes: list[_Outcome]) -> None:
         # One wake-up per event loop for the whole group rather than one per caller.

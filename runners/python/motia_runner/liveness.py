@@ -1,10 +1,10 @@
 """Staying alive while user code blocks the event loop.
 
 Real handlers call synchronous SDKs (requests, the OpenAI client) inside ``async def``: the call
-holds the runner's one event loop, but not the process. So Pings are answered from the reader
-thread, never from the loop, and each Pong says whether the loop is stalled, which invocation
-holds it and where (the loop thread's stack): the supervisor tells "busy in user code" from
-"dead", says where it blocks, and sends new work elsewhere.
+holds the runner's one event loop, but not the process. So while the loop is held, a standby
+thread reads the channel instead (transport.FrameReader) and answers Pings, and each Pong says
+whether the loop is stalled, which invocation holds it and where (the loop thread's stack): the
+supervisor tells "busy in user code" from "dead", says where it blocks, and sends new work elsewhere.
 
 Invocations that arrive while the loop is stalled, or that still wait for it when a stall begins,
 are declined (answered at once, never started), so that the supervisor runs them in another
@@ -127,7 +127,8 @@ def _user_frames(frames: list[traceback.FrameSummary]) -> list[traceback.FrameSu
 class Admission:
     """Invocations handed to the loop and not started yet; a stalled loop's are declined.
 
-    ``offer`` runs on the reader thread, ``claim`` on the loop (the first thing the invocation's task
+    ``offer`` runs where the Invoke was read (the loop, or the reader's standby thread while the loop
+    is held), ``claim`` on the loop (the first thing the invocation's task
     does), the watcher on its own thread. Whoever pops an invocation from ``_waiting`` (one atomic
     ``dict.pop``) runs or declines it: never both, and without a lock on the path of every invocation.
     The claim is the task's first step, not its creation: two invocations handed over in the same
@@ -150,7 +151,7 @@ class Admission:
         self._stopped = threading.Event()
 
     def offer(self, invoke: Any) -> None:
-        """An Invoke read from the supervisor (reader thread)."""
+        """An Invoke read from the supervisor (on the loop, or the reader's standby thread)."""
         if self._watch.stalled():
             self._decline(invoke, self._why())
             return

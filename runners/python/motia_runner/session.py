@@ -8,6 +8,7 @@ import contextlib
 import os
 import platform
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,12 +55,16 @@ class Session:
     def __init__(self, channel: Channel | GrpcLink) -> None:
         self._loop = asyncio.get_running_loop()
         loop = self._loop
+        self._loop_thread = threading.get_ident()
+        root = Path(os.environ.get("MOTIA_PROJECT_ROOT") or os.getcwd()).resolve()
+        self.watch = LoopWatch(loop, root)
         self.writer: Writer
         self._reader: Reader
         self.writer, self._reader = channel.open(
             on_message=self._receive,
-            on_end=lambda error: self._threadsafe(self._on_end, error),
+            on_end=lambda error: self._to_loop(self._on_end, error),
             on_broken=lambda: self._threadsafe(self._finish, 1),
+            loop_stalled_for=self.watch.stalled_for,
         )
         self.sink = LogSink(self.writer.send)
         self.logging_bridge = LoggingBridge(self.sink)
@@ -73,12 +78,10 @@ class Session:
             1, thread_name_prefix="motia-load", initializer=asyncio.set_event_loop, initargs=(loop,)
         )
         self.invoker = Invoker(loop, self.executor)
-        root = Path(os.environ.get("MOTIA_PROJECT_ROOT") or os.getcwd()).resolve()
         self.loader = Loader(root)
-        self.watch = LoopWatch(loop, root)
         self.admission = Admission(
             self.watch,
-            call_on_loop=self._threadsafe,
+            call_on_loop=self._to_loop,
             start=self._on_invoke,
             decline=self._decline,
         )
@@ -92,6 +95,14 @@ class Session:
     def _threadsafe(self, fn: Callable[..., object], *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # loop already closed
             self._loop.call_soon_threadsafe(fn, *args)
+
+    def _to_loop(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run ``fn`` on the loop: now when called there (the reader lets what its standby thread
+        handed over run first), else as soon as the loop takes it."""
+        if threading.get_ident() == self._loop_thread:
+            fn(*args)
+        else:
+            self._threadsafe(fn, *args)
 
     async def run(self) -> int:
         self.tracker.install(self._loop)
@@ -113,9 +124,12 @@ class Session:
     # ------------------------------------------------------------------ dispatch
 
     def _receive(self, message: Any) -> None:
-        """A message from the supervisor, on the reader thread: Pings and Invokes are taken here,
-        off the loop (see liveness), the rest go to the loop in the order they came."""
+        """A message from the supervisor, read on the loop or, while a handler holds the loop, on the
+        reader's standby thread (see transport.FrameReader): Pings are answered and Invokes offered
+        here, the rest go to the loop in the order they came."""
         kind = message.WhichOneof("kind")
+        if threading.get_ident() == self._loop_thread:
+            self.watch.ran()  # the loop runs: nothing holds it, whatever the last tick says
         if kind == "ping":
             pong = pb.Pong(seq=message.ping.seq)
             stall = self.watch.report()
@@ -125,7 +139,7 @@ class Session:
         elif kind == "invoke":
             self.admission.offer(message.invoke)
         else:
-            self._threadsafe(self.dispatch, message)
+            self._to_loop(self.dispatch, message)
 
     def dispatch(self, message: Any) -> None:
         kind = message.WhichOneof("kind")

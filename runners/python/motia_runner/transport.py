@@ -1,25 +1,34 @@
-"""The channel to the supervisor: private copies of fds 0/1, a reader thread, a writer thread for backlogs.
+"""The channel to the supervisor: private copies of fds 0/1, read on the event loop, written at once.
 
 :func:`claim_channel` takes fds 0 and 1 away from user code so that only frames reach the
 supervisor: frames are read from and written to private fds; fd 1 becomes a copy of stderr (so
 ``print``, C extensions and child processes cannot corrupt the channel) and fd 0 reads
 ``/dev/null`` (so child processes cannot steal frames).
 
-Any thread may call :meth:`FrameWriter.send`; frames leave in the order they were sent, written by
-the sending thread when the pipe takes them at once, else by the writer thread.
+Frames are read on the event loop, or on a standby thread while a handler holds the loop
+(:class:`FrameReader`). Any thread may call :meth:`FrameWriter.send`; frames leave in the order
+they were sent, written by the sending thread when the pipe takes them at once, else by the writer
+thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from motia_runner.framing import FrameDecoder, FramingError, encode_frame
 from motia_runner.messages import pb
+
+#: the loop has not turned for this long beyond its tick (liveness.LoopWatch): the standby thread reads
+TAKE_OVER_AFTER = 0.1
+#: how often the standby thread looks whether the loop is held
+STANDBY_TICK = 0.1
 
 
 class Writer(Protocol):
@@ -41,9 +50,11 @@ class Channel:
         on_message: Callable[[Any], None],
         on_end: Callable[[str | None], None],
         on_broken: Callable[[], None],
+        loop_stalled_for: Callable[[], float],
     ) -> tuple[FrameWriter, FrameReader]:
         """The writer, and the reader (not started yet) of this channel."""
-        return FrameWriter(self.write_fd, on_broken), FrameReader(self.read_fd, on_message, on_end)
+        reader = FrameReader(self.read_fd, on_message, on_end, loop_stalled_for)
+        return FrameWriter(self.write_fd, on_broken), reader
 
 
 def claim_channel() -> Channel:
@@ -141,38 +152,92 @@ class FrameWriter:
 
 
 class FrameReader:
-    """Reads SupervisorMessages on a daemon thread and hands each to ``on_message``.
+    """Reads SupervisorMessages on the event loop, and on a standby thread while the loop is held.
 
-    ``on_end`` is called once, with ``None`` on EOF or a description of the
-    protocol error.
+    The loop watches the pipe (``add_reader``) and reads it itself: a message costs no thread wake-up
+    and no GIL hand-over on its way to its handler (a reader thread handing each message to the loop
+    cost both, 0.1-0.2 ms per invocation). But a handler may hold the loop (a synchronous call in an
+    ``async def``), and Pings must still be answered, and Invokes declined, meanwhile (see liveness):
+    so once the loop has not turned for ``TAKE_OVER_AFTER`` beyond its tick, the standby thread reads
+    the pipe instead, until the loop turns again. One lock makes one reader at a time, and one decoder
+    sees the bytes in the order they came. After the standby thread read, the loop lets one turn
+    pass before it reads again, so that what the thread handed to the loop runs before what the loop
+    reads next.
+
+    ``on_message`` is called on whichever thread read the message, in the order they came; ``on_end``
+    once, with ``None`` on EOF or a description of the protocol error.
     """
 
     def __init__(
-        self, fd: int, on_message: Callable[[Any], None], on_end: Callable[[str | None], None]
+        self,
+        fd: int,
+        on_message: Callable[[Any], None],
+        on_end: Callable[[str | None], None],
+        loop_stalled_for: Callable[[], float],
     ) -> None:
         self._fd = fd
+        os.set_blocking(fd, False)
         self._on_message = on_message
         self._on_end = on_end
-        self._thread = threading.Thread(target=self._run, name="motia-reader", daemon=True)
+        self._loop_stalled_for = loop_stalled_for
+        self._decoder = FrameDecoder()
+        self._lock = threading.Lock()
+        self._ended = False
+        #: the standby thread read since the loop last did
+        self._standby_read = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._standby = threading.Thread(target=self._stand_by, name="motia-reader", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        """Start reading (call on the loop)."""
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._fd, self._read_on_loop)
+        self._standby.start()
 
-    def _run(self) -> None:
-        decoder = FrameDecoder()
+    def _read_on_loop(self) -> None:
+        with self._lock:
+            if self._standby_read:  # its messages wait in the loop's queue, behind this call: after them
+                self._standby_read = False
+                return
+            if not self._ended:
+                self._read()
+            if self._ended and self._loop is not None:
+                self._loop.remove_reader(self._fd)
+
+    def _stand_by(self) -> None:
+        poller = select.poll()
+        poller.register(self._fd, select.POLLIN)
+        while not self._ended:
+            if self._loop_stalled_for() < TAKE_OVER_AFTER:
+                time.sleep(STANDBY_TICK)
+            elif poller.poll(int(STANDBY_TICK * 1000)):
+                with self._lock:
+                    if not self._ended:
+                        self._read()
+                        self._standby_read = True
+
+    def _read(self) -> None:
+        """Read what the pipe holds and hand over each whole message (with the lock held)."""
         try:
-            while True:
-                data = os.read(self._fd, 1 << 16)
-                if not data:
-                    break
-                for frame in decoder.feed(data):
-                    message = pb.SupervisorMessage()
-                    message.ParseFromString(frame)
-                    self._on_message(message)
-        except (FramingError, OSError) as exc:
-            self._on_end(f"protocol error on stdin ({type(exc).__name__}: {exc})")
+            data = os.read(self._fd, 1 << 16)
+        except BlockingIOError:  # the other reader took it
             return
+        except OSError as exc:
+            self._end(f"protocol error on stdin ({type(exc).__name__}: {exc})")
+            return
+        if not data:
+            self._end(None)
+            return
+        try:
+            for frame in self._decoder.feed(data):
+                message = pb.SupervisorMessage()
+                message.ParseFromString(frame)
+                self._on_message(message)
+        except FramingError as exc:
+            self._end(f"protocol error on stdin ({type(exc).__name__}: {exc})")
         except Exception as exc:  # DecodeError from protobuf
-            self._on_end(f"protocol error on stdin (undecodable frame: {exc})")
-            return
-        self._on_end(None)
+            self._end(f"protocol error on stdin (undecodable frame: {exc})")
+
+    def _end(self, error: str | None) -> None:
+        self._ended = True
+        self._on_end(error)

@@ -40,8 +40,10 @@ class GrpcLink:
         on_message: Callable[[Any], None],
         on_end: Callable[[str | None], None],
         on_broken: Callable[[], None],
+        loop_stalled_for: Callable[[], float],
     ) -> tuple[GrpcWriter, GrpcReader]:
-        """The writer, and the reader (not started yet: it dials) of this channel."""
+        """The writer, and the reader (not started yet: it dials) of this channel; its reader is a
+        thread of its own (grpc's stream), so the loop being held does not concern it."""
         writer = GrpcWriter(on_broken)
         return writer, GrpcReader(self, writer, on_message, on_end)
 
