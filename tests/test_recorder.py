@@ -271,7 +271,8 @@ def log(recorder: Recorder, trace_id: str, step: str, message: str) -> None:
 async def test_a_followed_log_line_has_the_span_id_of_its_stored_copy(tmp_path: Path, sink: str) -> None:
     """Live lines go out as they are recorded, before spans are assembled (in the trace writer process
     for SQLite): they still name the span the stored line does, whether it began before the follower
-    came (sent to the sink, or still buffered) or after, and when its step has run again since."""
+    came (sent to the sink, or still buffered, running or answered: then kept encoded for the trace
+    writer) or after, and when its step has run again since."""
     writer = TraceWriter(tmp_path / "traces.db") if sink == "writer" else None
     recorder = Recorder(writer or MemoryTraceStore(), Retention(100, 100, 3600), tmp_path)
     await recorder.start()
@@ -280,9 +281,13 @@ async def test_a_followed_log_line_has_the_span_id_of_its_stored_copy(tmp_path: 
         recorder.start_span("Again", "steps/again_step.py", TriggerKind.API, "t-again")
         await recorder.flush()
         recorder.start_span("Buffered", "steps/buffered.step.js", TriggerKind.API, "t-buffered")
+        answered = recorder.start_span("Answered", "steps/answered_step.py", TriggerKind.API, "t-answered")
+        recorder.end_span(answered, OK)
+        recorder.http_response("t-answered", "Answered", "GET", "/answered", 200)
         follower = recorder.follow(LogQuery())
         log(recorder, "t-sent", "Sent", "under a span the sink has")
         log(recorder, "t-buffered", "Buffered", "under a span still buffered")
+        log(recorder, "t-answered", "Answered", "under a span answered, still buffered")
         log(recorder, "t-again", "Again", "under the first run")
         recorder.start_span("Again", "steps/again_step.py", TriggerKind.EVENT, "t-again")
         log(recorder, "t-again", "Again", "under the second run")
@@ -293,20 +298,21 @@ async def test_a_followed_log_line_has_the_span_id_of_its_stored_copy(tmp_path: 
         # as a follower sends them, then (the memory sink's assembler fills in the lines it is given
         # when they are flushed: those the follower holds are the same objects)
         followed: list[JsonObject] = []
-        while len(followed) < 6:
+        while len(followed) < 7:
             taken = await follower.take(10)
             assert taken, followed
             followed += [dict(line) for line in taken]
         log(recorder, "t-sent", "Sent", "later, under a span the sink has")  # the map is complete now
         log(recorder, "t-after", "After", "later, under a span begun while followed")
         followed += [dict(line) for line in await follower.take(10)]
-        assert len(followed) == 8
+        assert len(followed) == 9
         stored = {line["id"]: line for line in (await recorder.logs(LogQuery())).logs}
         assert [(line["message"], line["spanId"]) for line in followed] == [
             (line["message"], stored[line["id"]]["spanId"]) for line in followed
         ]
-        assert [line["spanId"] is not None for line in followed] == [True] * 5 + [False] + [True] * 2
-        assert followed[2]["spanId"] != followed[3]["spanId"]  # Again's first run, then its second
+        assert [line["spanId"] is not None for line in followed] == [True] * 6 + [False] + [True] * 2
+        assert followed[2]["spanId"] == answered.span_id
+        assert followed[3]["spanId"] != followed[4]["spanId"]  # Again's first run, then its second
         recorder.unfollow(follower)
     finally:
         await recorder.stop()

@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import orjson
+
 from supervisor.storage import JsonObject
 
 from ._assembler import SPAN_INDEX_SIZE, START, LatestSpan, newest
@@ -94,13 +96,15 @@ class Followers:
         #: lines recorded until the sink's index came, each with whether its span was found
         self._held: list[tuple[JsonObject, bool]] | None = None
 
-    def add(self, query: LogQuery, buffered: Sequence[tuple[Any, ...]], sink: SpanSource) -> LogFollower:
+    def add(self, query: LogQuery, buffered: Sequence[Any], sink: SpanSource) -> LogFollower:
         """A follower of the lines matching ``query``; ``buffered``: the recorder's events not yet sent
-        to ``sink``."""
+        to ``sink`` (tuples, lists, or ``bytes`` kept encoded)."""
         follower = LogFollower(query)
         if self.spans is None:
             spans: dict[tuple[str, str | None], str] = {}
             for event in buffered:
+                if type(event) is bytes:  # kept encoded (``Recorder._encoding``)
+                    event = orjson.loads(event)
                 if event[0] == START:
                     spans[(event[2], event[3])] = event[1]
             self.spans = spans

@@ -38,6 +38,7 @@ from ._pipeline import EventSink, LocalSink, SpanExporter
 from ._records import LogPage, LogQuery, Retention, SpanKind, TracePage, TraceQuery, new_span_id
 from ._stack import locate
 from ._store import TraceStore
+from ._wire import encode_event
 from ._writer import TraceWriter, TraceWriterUnavailable
 
 _logger = logging.getLogger(OWN_LOGGER)
@@ -64,7 +65,7 @@ class SpanHandle:
     ``start``: its START event, ``batch``: the recorder's batch it went into (what follows is folded
     into it while that batch is still unsent)."""
 
-    __slots__ = ("_recorder", "batch", "span_id", "start")
+    __slots__ = ("_recorder", "at", "batch", "span_id", "start")
 
     def __init__(
         self,
@@ -72,11 +73,14 @@ class SpanHandle:
         span_id: str,
         start: list[Any] | None = None,
         batch: int = -1,
+        at: int = -1,
     ) -> None:
         self._recorder = recorder
         self.span_id = span_id
         self.start = start
         self.batch = batch
+        #: where ``start`` is in the batch
+        self.at = at
 
     def ran_on(self, runner: str, pid: int | None) -> None:
         """Which runner process took the invocation (called by the pool when it picks one)."""
@@ -134,9 +138,15 @@ class Recorder:
         self._root = project_root
         self._internal = tuple(internal_dirs)
         self._events: list[Any] = []
-        #: (trace id, step) -> the START of an api span that ended, still unsent, waiting for its
-        #: response to be folded in
-        self._answering: dict[tuple[str, str], list[Any]] = {}
+        #: whether a span's START, once nothing more is folded into it, is kept encoded (JSON ``bytes``)
+        #: until the flush: when the events go through the trace writer's pipe as JSON anyway. A list
+        #: kept for up to ``FLUSH_INTERVAL_S`` is one object more per request for the garbage collector
+        #: (its young collections ran 2-3 times as often, each walking the requests in flight);
+        #: ``bytes`` are none (bench/RESULTS.md, tracing overhead, ninth pass).
+        self._encoding = isinstance(store, TraceWriter) and exporter is None
+        #: (trace id, step) -> where the START of an api span that ended is in ``_events``, still
+        #: unsent, waiting for its response to be folded in
+        self._answering: dict[tuple[str, str], int] = {}
         #: which batch ``_events`` is (counted up as each is taken to be sent)
         self._batch = 0
         self._ids = _Ids()
@@ -224,7 +234,7 @@ class Recorder:
         ]
         if not self._record(start):
             return SpanHandle(self, span_id)
-        return SpanHandle(self, span_id, start, self._batch)
+        return SpanHandle(self, span_id, start, self._batch, len(self._events) - 1)
 
     def end_span(
         self, span: SpanHandle, result: InvokeResult | None = None, error: BaseException | None = None
@@ -247,7 +257,9 @@ class Recorder:
         if start is not None and span.batch == self._batch and len(start) == _START_FIELDS:
             start += (time.time(), status, failure)
             if start[5] == "api":
-                self._answering[(start[2], start[3])] = start
+                self._answering[(start[2], start[3])] = span.at
+            elif self._encoding:
+                self._events[span.at] = encode_event(start)
         else:
             self._record((END, span.span_id, time.time(), status, failure))
         span.start = None
@@ -257,9 +269,13 @@ class Recorder:
         when the handler returned normally (a response the core refused, a handler that answered 500)."""
         if not self.enabled:
             return
-        start = self._answering.pop((trace_id, step), None)
-        if start is not None:  # its span's START is still unsent, with the span's end
+        at = self._answering.pop((trace_id, step), None)
+        if at is not None:  # its span's START is still unsent, with the span's end
+            events = self._events
+            start = events[at]
             start += (method, path, status, time.time())
+            if self._encoding:
+                events[at] = encode_event(start)
         else:
             self._record((RESPONSE, trace_id, step, method, path, status, time.time()))
 

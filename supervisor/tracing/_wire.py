@@ -56,6 +56,18 @@ def answer(request_id: int, ok: bool, result: Any) -> bytes:
     return frame([request_id, ok, result])
 
 
+def encode_event(event: list[Any]) -> bytes:
+    """A recorder's event, encoded while it waits for its batch (``Recorder._encoding``)."""
+    return orjson.dumps(event, default=str)
+
+
+def inlined(events: list[Any]) -> list[Any]:
+    """``events`` as a ``record`` request takes them: those already encoded (``bytes``: no event is
+    one otherwise) go into its frame as they are."""
+    fragment = orjson.Fragment
+    return [fragment(event) if type(event) is bytes else event for event in events]
+
+
 def decode(payload: bytes) -> Any:
     return orjson.loads(payload)
 

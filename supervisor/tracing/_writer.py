@@ -231,7 +231,7 @@ class TraceWriter:
         await self._call("assemble", retention)
 
     async def record(self, events: list[tuple[Any, ...]]) -> None:
-        await self._call("record", events)
+        await self._call("record", _wire.inlined(events))
 
     def latest_spans(self) -> asyncio.Future[Sequence[LatestSpan]]:
         """``EventSink.latest_spans``: sent now, behind the events sent before (while a child starts,
