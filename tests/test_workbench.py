@@ -196,6 +196,11 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "kept": [True, True, True],
     }
     assert panels["state"]["added"] == {"value": {"by": "hand"}, "inputs": ["", ""]}
+    # a Delete the server failed showed its error in the row (no unhandled rejection); the next one
+    # deleted it
+    assert panels["state"]["failedDelete"] == {"shown": "the state store is down", "rowKept": True}
+    gone = server.client.get("/__motia/state/item", params={"groupId": "workbench", "key": "gone"})
+    assert gone.status_code == 404
     added = server.client.get("/__motia/state/item", params={"groupId": "workbench", "key": "typed"})
     assert added.json()["value"] == {"by": "hand"}
     assert (

@@ -3,7 +3,7 @@
 // Opens every panel of the running app, creates a pet from the Endpoints panel, follows its trace,
 // filters the logs, sets a state value, replays a dead letter; saves one screenshot per panel in
 // OUT_DIR and prints one line, RESULT followed by the JSON of what it saw (the test asserts on it).
-import { drive, openWorkbench, panelReady as ready } from './workbench-page.mjs'
+import { drive, failOnPurpose, openWorkbench, panelReady as ready } from './workbench-page.mjs'
 
 const [executablePath, base, outDir] = process.argv.slice(2)
 const result = { panels: {} }
@@ -236,6 +236,17 @@ await drive(executablePath, result, async (page) => {
   await page.click('form:has([aria-label="new key"]) button[type="submit"]')
   await page.waitForSelector('[data-key="typed"]', { timeout: 10000 })
   result.panels.state.added = { value: JSON.parse(await page.textContent('[data-key="typed"] pre')), inputs: await addInputs() }
+  // A Delete the server fails shows its error in the row, which stays; the next one goes through.
+  await putState('gone', 'soon')
+  await page.waitForSelector('[data-delete="gone"]', { timeout: 10000 })
+  const isStateItem = (url) => url.pathname === '/__motia/state/item'
+  const stateDown = { error: 'Internal Server Error', message: 'the state store is down' }
+  await page.route(isStateItem, (route) => failOnPurpose(route, 500, stateDown), { times: 1 })
+  await page.click('[data-delete="gone"]')
+  await page.waitForFunction(() => document.querySelector('[data-error-of="gone"]')?.textContent, null, { timeout: 10000 })
+  result.panels.state.failedDelete = { shown: await page.textContent('[data-error-of="gone"]'), rowKept: Boolean(await page.$('[data-key="gone"]')) }
+  await page.click('[data-delete="gone"]')
+  await page.waitForSelector('[data-key="gone"]', { state: 'detached', timeout: 10000 })
 
   // Dead letters: replay the one waiting; with the switch set it now goes through.
   await open(page, '#/dead-letters', 'dead-letters')

@@ -7,13 +7,25 @@ import { chromium } from 'playwright-core'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run']
 const READY_MS = 20000
 
+/** The URLs a driver answers with an error on purpose (page.route): the browser's own line that their
+ * load failed is not the page's error. */
+export const failedOnPurpose = new Set()
+
+/** Answers ``route`` with ``status`` and the JSON ``body``, the failure the page is meant to show. */
+export function failOnPurpose(route, status, body) {
+  failedOnPurpose.add(route.request().url())
+  return route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) })
+}
+
 /** A fresh page of ``browser`` whose console errors are collected in ``result``. */
 export async function openPage(browser, result) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
   const page = await context.newPage()
   result.consoleErrors ??= []
   page.on('console', (message) => {
-    if (message.type() === 'error') result.consoleErrors.push(message.text())
+    if (message.type() !== 'error') return
+    if (failedOnPurpose.has(message.location().url) && message.text().startsWith('Failed to load resource')) return
+    result.consoleErrors.push(message.text())
   })
   page.on('pageerror', (error) => result.consoleErrors.push(String(error)))
   return page

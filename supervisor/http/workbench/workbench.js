@@ -1120,11 +1120,17 @@ async function statePanel(root) {
       })
       fill(row.cell, area, save, ' ', message)
     })
+    const removeMessage = h('span', { class: 'error-text', 'data-error-of': key })
     remove.addEventListener('click', async () => {
-      await api(`/state/item${query({ groupId: selected, key })}`, { method: 'DELETE' })
-      await loadItems()
+      removeMessage.textContent = ''
+      try {
+        await api(`/state/item${query({ groupId: selected, key })}`, { method: 'DELETE' })
+        await loadItems()
+      } catch (error) {
+        removeMessage.textContent = error.message
+      }
     })
-    row.tr = h('tr', { 'data-key': key }, h('td', {}, h('code', {}, key)), row.cell, h('td', {}, edit, ' ', remove))
+    row.tr = h('tr', { 'data-key': key }, h('td', {}, h('code', {}, key)), row.cell, h('td', {}, edit, ' ', remove, ' ', removeMessage))
     return row
   }
   addForm.addEventListener('submit', async (event) => {
