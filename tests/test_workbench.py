@@ -221,7 +221,11 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     )
     assert replayed == {"n": 1}
 
-    assert "petCreation" in panels["streams"]["streams"] and "created" in panels["streams"]["items"]
+    streams = panels["streams"]
+    assert "petCreation" in streams["streams"] and "created" in streams["items"]
+    # a group's failed read showed its error; the read pending when the panel was left was cancelled
+    assert streams["failedGroup"] == "Could not load: the stream store is down"
+    assert streams["leftWhileOpening"] == "net::ERR_ABORTED"
     assert len(panels["runners"]) >= 2
     assert "steps" in seen["health"]
     assert seen["consoleErrors"] == []

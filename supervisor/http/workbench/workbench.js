@@ -1167,18 +1167,44 @@ async function streamsPanel(root) {
   const list = h('ul', { class: 'list', 'aria-label': 'streams' })
   const view = h('div', {})
   let source = null
-  const openGroup = (name, groupId, itemsEl) => {
+  // Each choice (a stream, a group) replaces the one before, as leaving the panel does: its read
+  // still pending is cancelled and its live stream closed, so nothing writes into what is gone.
+  let shown = new AbortController()
+  const replaceShown = () => {
+    shown.abort()
     if (source) source.close()
+    source = null
+    shown = new AbortController()
+    return shown.signal
+  }
+  const openGroup = (name, groupId, itemsEl) => {
+    const signal = replaceShown()
+    const path = `${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`
+    let reads = 0 // only the latest read is shown
     const render = async () => {
-      const values = await api(`/streams/${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`)
-      fill(itemsEl, h('h3', {}, `${name} / ${groupId}`), values.length ? values.map((item) => h('div', { 'data-item': item.id }, jsonBlock(item))) : h('p', { class: 'muted' }, 'empty'))
+      const mine = ++reads
+      try {
+        const values = await api(`/streams/${path}`, { signal })
+        if (signal.aborted || mine !== reads) return
+        fill(itemsEl, h('h3', {}, `${name} / ${groupId}`), values.length ? values.map((item) => h('div', { 'data-item': item.id }, jsonBlock(item))) : h('p', { class: 'muted' }, 'empty'))
+      } catch (error) {
+        if (!signal.aborted && mine === reads) failure(itemsEl, error)
+      }
     }
-    source = new EventSource(`${API}/sse/${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`)
-    for (const kind of ['create', 'update', 'delete']) source.addEventListener(kind, () => render())
-    return render()
+    source = new EventSource(`${API}/sse/${path}`)
+    for (const kind of ['create', 'update', 'delete']) source.addEventListener(kind, render)
+    render()
   }
   const openStream = async (name) => {
-    const detail = await api(`/streams/${encodeURIComponent(name)}`)
+    const signal = replaceShown()
+    let detail
+    try {
+      detail = await api(`/streams/${encodeURIComponent(name)}`, { signal })
+    } catch (error) {
+      if (!signal.aborted) failure(view, error)
+      return
+    }
+    if (signal.aborted) return
     for (const item of list.children) item.classList.toggle('selected', item.dataset.stream === name)
     const itemsEl = h('div', {})
     fill(view, 
@@ -1190,7 +1216,7 @@ async function streamsPanel(root) {
   list.append(...streams.map((stream) => h('li', { 'data-stream': stream.name, onclick: () => openStream(stream.name) }, stream.name, h('span', { class: 'muted' }, `${stream.groups} group(s)`))))
   root.append(h('h2', {}, 'Streams'), h('div', { class: 'split' }, h('div', { class: 'card' }, list), h('div', { class: 'card' }, view)))
   await openStream(streams[0].name)
-  return () => source && source.close()
+  return replaceShown
 }
 
 // ---------------------------------------------------------------- dead letters
