@@ -19,6 +19,16 @@ from tests.support.server import MotiaServer, eventually
 
 pytestmark = pytest.mark.e2e
 
+
+def as_js(ts_step: str, ts_params: str, js_params: str) -> str:
+    """A TypeScript step's source as CommonJS: exports instead of export, the handler's parameters untyped."""
+    return (
+        ts_step.replace("export const config =", "exports.config =")
+        .replace("export const handler =", "exports.handler =")
+        .replace(ts_params, js_params)
+    )
+
+
 NODE_STEP = """
     export const config = { type: 'api', name: '{Lang}Levels', path: '/{lang}/levels', method: 'GET', emits: [] }
     export const handler = async (_req: unknown, { traceId }: { traceId: string }) => {
@@ -31,9 +41,7 @@ NODE_STEP = """
 """
 SOURCES = {
     "ts": NODE_STEP,
-    "js": NODE_STEP.replace("export const config =", "exports.config =")
-    .replace("export const handler =", "exports.handler =")
-    .replace("(_req: unknown, { traceId }: { traceId: string })", "(_req, { traceId })"),
+    "js": as_js(NODE_STEP, "(_req: unknown, { traceId }: { traceId: string })", "(_req, { traceId })"),
     # a sync handler: it runs in a worker thread, and its records still find their invocation
     "py": """
         import logging
@@ -69,9 +77,9 @@ NODE_CRITICAL_STEP = """
 """
 CRITICAL_SOURCES = {
     "ts": NODE_CRITICAL_STEP,
-    "js": NODE_CRITICAL_STEP.replace("export const config =", "exports.config =")
-    .replace("export const handler =", "exports.handler =")
-    .replace("(_req: unknown, { logger, traceId }: any)", "(_req, { logger, traceId })"),
+    "js": as_js(
+        NODE_CRITICAL_STEP, "(_req: unknown, { logger, traceId }: any)", "(_req, { logger, traceId })"
+    ),
     "py": """
         import logging
 
