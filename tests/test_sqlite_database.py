@@ -26,6 +26,16 @@ def insert(k: str, v: int) -> Callable[[sqlite3.Connection], int]:
     return fn
 
 
+def insert_noting_thread(ran_on: list[int], k: str, v: int) -> Callable[[sqlite3.Connection], int]:
+    """``insert``, noting in ``ran_on`` the thread it ran on (the event loop's or the writer's)."""
+
+    def fn(conn: sqlite3.Connection) -> int:
+        ran_on.append(threading.get_ident())
+        return insert(k, v)(conn)
+
+    return fn
+
+
 def count(conn: sqlite3.Connection) -> int:
     n: int = conn.execute("SELECT count(*) FROM t").fetchone()[0]
     return n
@@ -112,11 +122,7 @@ def db_writer_thread(db: SqliteDatabase) -> int | None:
 async def test_a_write_that_finds_the_writer_idle_commits_on_the_callers_thread(tmp_path: Path) -> None:
     db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
     ran_on: list[int] = []
-
-    def record(conn: sqlite3.Connection) -> int:
-        ran_on.append(threading.get_ident())
-        conn.execute("INSERT INTO t (k, v) VALUES ('a', 1)")
-        return 1
+    record = insert_noting_thread(ran_on, "a", 1)
 
     def fail(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT INTO t (k, v) VALUES ('b', 2)")
@@ -158,16 +164,9 @@ async def test_the_writes_of_one_loop_turn_after_the_first_share_a_commit_in_the
     db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
     threads: list[int] = []
 
-    def counted(i: int) -> Callable[[sqlite3.Connection], None]:
-        def fn(conn: sqlite3.Connection) -> None:
-            threads.append(threading.get_ident())
-            conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (str(i), i))
-
-        return fn
-
     try:
         before = db.commits
-        await asyncio.gather(*(db.write(counted(i)) for i in range(100)))
+        await asyncio.gather(*(db.write(insert_noting_thread(threads, str(i), i)) for i in range(100)))
         assert await db.read(count) == 100
         assert threads[0] == threading.get_ident()  # the first, at once
         assert set(threads[1:]) == {db_writer_thread(db)}
@@ -181,10 +180,7 @@ async def test_a_write_does_not_wait_on_the_loop_for_another_processs_lock(tmp_p
     db = SqliteDatabase(path, migrations=TABLE)
     other = sqlite3.connect(path, isolation_level=None)
     ran_on: list[int] = []
-
-    def record(conn: sqlite3.Connection) -> None:
-        ran_on.append(threading.get_ident())
-        conn.execute("INSERT INTO t (k, v) VALUES ('late', 1)")
+    record = insert_noting_thread(ran_on, "late", 1)
 
     try:
         other.execute("BEGIN IMMEDIATE")  # holds the write lock
@@ -248,16 +244,9 @@ async def test_the_writer_thread_checkpoints_so_writes_on_the_loop_do_not_grow_t
     db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
     ran_on: list[int] = []
 
-    def record(i: int) -> Callable[[sqlite3.Connection], None]:
-        def fn(conn: sqlite3.Connection) -> None:
-            ran_on.append(threading.get_ident())
-            conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (str(i), i))
-
-        return fn
-
     try:
         for i in range(60):
-            await db.write(record(i))
+            await db.write(insert_noting_thread(ran_on, str(i), i))
             await asyncio.sleep(0)  # each write in a loop turn of its own
         here = threading.get_ident()
         assert ran_on.count(here) >= 30  # most at once, on the loop's thread
@@ -274,10 +263,7 @@ async def test_a_database_that_is_not_durable_writes_only_in_its_writer_thread(t
     # The traces file: background batches that no caller waits on stay off the event loop.
     db = SqliteDatabase(tmp_path / "db", migrations=TABLE, durable=False)
     ran_on: list[int] = []
-
-    def record(conn: sqlite3.Connection) -> None:
-        ran_on.append(threading.get_ident())
-        conn.execute("INSERT INTO t (k, v) VALUES ('a', 1)")
+    record = insert_noting_thread(ran_on, "a", 1)
 
     try:
         await db.write(record)
