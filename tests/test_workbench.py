@@ -243,6 +243,70 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         assert (ARTIFACTS / f"workbench-{name}.png").stat().st_size > 10_000, name
 
 
+def test_a_failed_request_shows_its_error_where_the_user_acted(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """Each panel, its requests answered with a 500 (page.route): the server's message is shown where
+    the user acted, the rows shown stay, no promise is left rejected unhandled (a console error); a
+    double click on Replay replays once."""
+    server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
+    for n in (2, 3):
+        emitted = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": n}})
+        assert emitted.status_code == 200
+
+    def doomed_letters() -> list[int]:
+        listed = server.client.get("/__motia/dead-letters").json()["deadLetters"]
+        ids = sorted(letter["id"] for letter in listed if letter["topic"] == "workbench.doomed")
+        return ids[-2:] if len(ids) >= 2 else []
+
+    letters = eventually(doomed_letters)
+    for group, key, value in (("wb-fail", "a", 1), ("wb-fail", "b", 2), ("wb-other", "c", 3)):
+        server.client.put("/__motia/state/item", params={"groupId": group, "key": key}, json=value)
+    letter_a, letter_b = (str(letter) for letter in letters)
+    try:
+        seen = _drive(server, chromium, client_packages, "workbench-failures-driver.mjs", letter_a, letter_b)
+    finally:
+        server.client.delete("/__motia/dead-letters")  # the letters left fail for good
+
+    # Dead letters: each failure in its row or above the table; the rows stayed
+    assert seen["failedReplay"] == {
+        "shown": "the queue is down",
+        "message": f"Could not replay {letter_a}: the queue is down",
+        "rowKept": True,
+    }
+    assert seen["failedPurge"] == {"shown": "the queue is down", "rowKept": True}
+    assert seen["failedReplayAll"] == "Could not replay: the queue is down"
+    assert seen["failedRefresh"]["shown"] == "Could not load: the queue is down"
+    assert {letter_a, letter_b} <= set(seen["failedRefresh"]["rows"])
+    # one replay for a double click; the button stayed disabled (the same one) through a refresh
+    double = seen["doubleClick"]
+    assert len(double["replays"]) == 1, double["replays"]
+    assert double["button"] == {"disabled": True, "same": True}
+    assert double["message"].startswith(f"replayed {letter_a} as delivery ")
+
+    # State: a group's failed read, then a Save's failed reading back; the value saved shown after
+    assert seen["failedGroup"] == {
+        "shown": "Could not load: the state store is down",
+        "title": "wb-other",
+        "rows": [],
+    }
+    assert seen["failedReload"] == "Could not load: the state store is down"
+    state_a = server.client.get("/__motia/state/item", params={"groupId": "wb-fail", "key": "a"})
+    assert state_a.json()["value"] == 5
+    # a row shown deleted from its own group while another was read; that read's late failure showed
+    # nothing over the group chosen after it
+    assert seen["deletedFrom"] == "wb-fail"
+    gone = server.client.get("/__motia/state/item", params={"groupId": "wb-fail", "key": "b"})
+    assert gone.status_code == 404
+    assert seen["staleFailure"] == {"shown": "", "title": "wb-fail"}
+
+    # Logs and runners
+    assert seen["failedLogs"] == {"shown": "Could not load: the log store is down", "lines": 0}
+    assert seen["failedRunners"]["shown"] == "Could not load: the supervisor is down"
+    assert seen["failedRunners"]["rows"] >= 2
+    assert seen["consoleErrors"] == []
+
+
 HELLO_STEPS = {
     "steps/hello.step.ts": """
         export const config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: ['said'] }
@@ -310,7 +374,15 @@ def test_the_traces_panel_pages_through_a_full_store(
     newest_first = ids[::-1]
     assert seen["firstPage"] == newest_first[:50]  # one page, not 10,000 rows
     assert seen["olderShown"]
+    # paging back failed once: its error shown by the button, the first page kept; then a double
+    # click paged back once
+    assert seen["olderFailed"] == {
+        "shown": "Could not load older traces: the trace store is down",
+        "rows": 50,
+    }
+    assert seen["olderRequests"] == 1
     assert seen["twoPages"] == newest_first[:100]
+    assert seen["searchFailed"] == "Could not load: the trace store is down"
     assert seen["byId"] == [wanted]
     assert seen["byStep"] == [ids[index] for index in sorted(audited, reverse=True)]
     assert seen["opened"] == f"#/traces/{ids[max(audited)]}"

@@ -2,7 +2,7 @@
 //   node workbench-traces-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR TRACE_ID STEP
 // Opens the panel, counts the rows of the first page, pages back once, finds TRACE_ID by a part of its
 // id and the traces STEP ran in by the step filter; prints RESULT and the JSON of what it saw.
-import { drive, openWorkbench } from './workbench-page.mjs'
+import { drive, failOnPurpose, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, wantedTrace, rareStep] = process.argv.slice(2)
 const result = {}
@@ -19,9 +19,26 @@ await drive(executablePath, result, async (page) => {
   result.olderShown = await page.isVisible('button:text("Older traces")')
   await page.screenshot({ path: `${outDir}/workbench-traces-10000.png` })
 
+  // paging back: a failure shows its error by the button, the rows stay; a double click pages once
+  const isOlder = (url) => url.pathname === '/__motia/traces' && url.searchParams.has('cursor')
+  const storeDown = { error: 'Internal Server Error', message: 'the trace store is down' }
+  await page.route(isOlder, (route) => failOnPurpose(route, 500, storeDown), { times: 1 })
   await page.click('button:text("Older traces")')
+  const olderFailed = await page.waitForFunction(() => document.querySelector('[data-load-error="older"]')?.textContent || false, null, { timeout: 20000 })
+  result.olderFailed = { shown: await olderFailed.jsonValue(), rows: (await rowIds(page)).length }
+  result.olderRequests = 0
+  const countOlder = (request) => isOlder(new URL(request.url())) && result.olderRequests++
+  page.on('request', countOlder)
+  await page.dblclick('button:text("Older traces")')
   result.twoPages = await rowsWhen(page, (n) => document.querySelectorAll('tr[data-trace]').length > n, result.firstPage.length)
+  page.off('request', countOlder)
 
+  // filters whose read fails show the error above the rows
+  const isSearch = (url) => url.pathname === '/__motia/traces' && url.searchParams.get('traceId') === wantedTrace.slice(-9)
+  await page.route(isSearch, (route) => failOnPurpose(route, 500, storeDown), { times: 1 })
+  await page.fill('input[aria-label="trace id"]', wantedTrace.slice(-9))
+  const searchFailed = await page.waitForFunction(() => document.querySelector('[data-load-error="traces"]')?.textContent || false, null, { timeout: 20000 })
+  result.searchFailed = await searchFailed.jsonValue()
   // a part of the id, as a user pastes the 8 characters log lines show
   await page.fill('input[aria-label="trace id"]', wantedTrace.slice(-8))
   result.byId = await rowsWhen(

@@ -744,6 +744,8 @@ async function traceList(root) {
   const idFilter = h('input', { type: 'search', placeholder: 'trace id (any part)', 'aria-label': 'trace id' })
   const body = h('tbody', {})
   const more = h('button', { class: 'secondary', hidden: true }, 'Older traces')
+  const moreError = h('span', { class: 'error-text', 'data-load-error': 'older' })
+  const loadError = h('p', { class: 'error-text', 'data-load-error': 'traces' })
   let cursor = null
   let rows = []
   const filters = () => ({ step: stepFilter.value, status: statusFilter.value, traceId: idFilter.value.trim() })
@@ -769,13 +771,22 @@ async function traceList(root) {
       h('td', {}, trace.spanCount),
       h('td', { class: 'muted' }, h('code', {}, trace.traceId.slice(-8))),
     )
-  // filters change faster than answers come: only the answer to the latest request is shown
+  // filters change faster than answers come: only the answer to the latest request is shown, or its
+  // failure (above the rows, which stay)
   let latest = 0
   let paging = false
   const load = async () => {
     const mine = ++latest
-    const page = await api(`/traces${query({ ...filters(), limit: 50 })}`)
+    let page
+    try {
+      page = await api(`/traces${query({ ...filters(), limit: 50 })}`)
+    } catch (error) {
+      if (mine === latest) loadError.textContent = `Could not load: ${error.message}`
+      return
+    }
     if (mine !== latest) return
+    loadError.textContent = ''
+    moreError.textContent = ''
     rows = page.traces
     cursor = page.nextCursor
     const trs = rows.map(row)
@@ -785,8 +796,11 @@ async function traceList(root) {
     if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No trace yet: call an endpoint.')))
   }
   more.addEventListener('click', async () => {
+    if (paging) return // a double click pages back once
     const mine = latest
     paging = true
+    more.disabled = true
+    moreError.textContent = ''
     try {
       const page = await api(`/traces${query({ ...filters(), limit: 50, cursor })}`)
       if (mine !== latest) return // the filters changed meanwhile: this page belongs to the old list
@@ -794,8 +808,11 @@ async function traceList(root) {
       rows = rows.concat(page.traces)
       body.append(...page.traces.map(row))
       more.hidden = !cursor
+    } catch (error) {
+      if (mine === latest) moreError.textContent = `Could not load older traces: ${error.message}`
     } finally {
       paging = false
+      more.disabled = false
     }
   })
   for (const input of [stepFilter, statusFilter]) input.addEventListener('change', load)
@@ -803,11 +820,12 @@ async function traceList(root) {
   root.append(
     h('h2', {}, 'Traces'),
     h('div', { class: 'toolbar' }, stepFilter, statusFilter, idFilter),
+    loadError,
     h(
       'div',
       { class: 'card' },
       h('table', { 'aria-label': 'traces' }, h('thead', {}, h('tr', {}, ['started', 'entry', 'steps', 'status', 'duration', 'spans', 'id'].map((c) => h('th', {}, c)))), body),
-      h('p', {}, more),
+      h('p', {}, more, ' ', moreError),
     ),
   )
   await load()
@@ -941,7 +959,11 @@ async function logsPanel(root) {
   const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id' })
   const text = h('input', { type: 'search', placeholder: 'text', 'aria-label': 'text' })
   const lines = h('div', { class: 'logs', 'aria-label': 'log lines' })
-  const status = h('span', { class: 'muted' })
+  const status = h('span', { class: 'muted', 'data-log-status': '' })
+  const say = (text, failed) => {
+    status.textContent = text
+    status.className = failed ? 'error-text' : 'muted'
+  }
   let source = null
   const line = (entry) => {
     const row = h(
@@ -972,7 +994,8 @@ async function logsPanel(root) {
   }
   // A text filter's change event fires again when its field loses focus (as following a line's trace
   // link takes it): the same filters keep the lines shown, which the click is landing on. Only the
-  // latest start opens a stream, and none once the panel is left.
+  // latest start opens a stream, and none once the panel is left. A failed read shows its error
+  // beside the filters, and no lines.
   let shownFilters = null
   let starts = 0
   let stopped = false
@@ -986,11 +1009,15 @@ async function logsPanel(root) {
     source = null
     delete lines.dataset.readTo
     let logs
+    say('', false)
     try {
       ;({ logs } = await api(`/logs${query({ ...filters, limit: LOG_PAGE })}`))
     } catch (error) {
-      if (mine === starts) shownFilters = null // not shown: the same filters may try again
-      throw error
+      if (stopped || mine !== starts) return
+      shownFilters = null // not shown: the same filters may try again
+      fill(lines) // the lines of other filters would pass for these
+      say(`Could not load: ${error.message}`, true)
+      return
     }
     if (stopped || mine !== starts) return
     const newest = logs.length ? logs[0].id : null
@@ -998,8 +1025,8 @@ async function logsPanel(root) {
     add(logs.reverse())
     readTo(newest)
     source = new EventSource(`${API}/logs/stream${query({ ...filters, after: newest })}`)
-    source.addEventListener('open', () => (status.textContent = 'live'))
-    source.addEventListener('error', () => (status.textContent = 'reconnecting…'))
+    source.addEventListener('open', () => say('live', false))
+    source.addEventListener('error', () => say('reconnecting…', false))
     source.addEventListener('log', (event) => {
       const entry = JSON.parse(event.data)
       add([entry])
@@ -1024,24 +1051,28 @@ async function logsPanel(root) {
 // keep what the user is typing, nor a row being edited.
 async function statePanel(root) {
   const groups = h('ul', { class: 'list', 'aria-label': 'state groups' })
+  const groupsError = h('p', { class: 'error-text', 'data-load-error': 'groups' })
   const noGroups = h('li', { class: 'muted' }, 'no state yet')
   const title = h('h3', {})
   const body = h('tbody', {})
   const newKey = h('input', { placeholder: 'key', 'aria-label': 'new key' })
   const newValue = h('input', { placeholder: 'JSON value', 'aria-label': 'new value' })
   const addMessage = h('span', { class: 'error-text' })
+  const itemsError = h('p', { class: 'error-text', 'data-load-error': 'items' })
   const addForm = h('form', { class: 'toolbar', 'aria-label': 'add a state item' }, newKey, newValue, h('button', { type: 'submit' }, 'Set'), addMessage)
   const items = h(
     'div',
     { hidden: true },
     title,
+    itemsError,
     h('table', { 'aria-label': 'state items' }, h('thead', {}, h('tr', {}, h('th', {}, 'key'), h('th', {}, 'value'), h('th', {}, ''))), body),
     addForm,
   )
   let selected = null
   const entries = new Map() // group name -> its <li>
   let rows = new Map() // key -> its row in the selected group: { tr, cell, value, text, editing }
-  // only the latest read is shown: a refresh answered after a click's read must not undo it
+  // only the latest read is shown (its items or its failure): a refresh answered after a click's read
+  // must not undo it. A failed read shows its error and leaves the rows of the group shown.
   let groupReads = 0
   let itemReads = 0
 
@@ -1053,8 +1084,15 @@ async function statePanel(root) {
   }
   const loadGroups = async () => {
     const mine = ++groupReads
-    const { groups: names } = await api('/state')
+    let names
+    try {
+      ;({ groups: names } = await api('/state'))
+    } catch (error) {
+      if (mine === groupReads) groupsError.textContent = `Could not load: ${error.message}`
+      return
+    }
     if (mine !== groupReads) return
+    groupsError.textContent = ''
     if (!selected && names.length) selected = names[0]
     for (const name of [...entries.keys()]) if (!names.includes(name)) entries.delete(name)
     const shown = names.map((name) => {
@@ -1072,17 +1110,31 @@ async function statePanel(root) {
       items.hidden = true
       return
     }
-    const { items: values } = await api(`/state/items${query({ groupId: group })}`)
+    let values
+    try {
+      ;({ items: values } = await api(`/state/items${query({ groupId: group })}`))
+    } catch (error) {
+      if (mine !== itemReads || group !== selected) return
+      if (title.textContent !== group) {
+        // another group's rows must not stand under this group's name
+        title.textContent = group
+        place(body, [])
+      }
+      itemsError.textContent = `Could not load: ${error.message}`
+      items.hidden = false
+      return
+    }
     if (mine !== itemReads || group !== selected) return
+    itemsError.textContent = ''
     if (title.textContent !== group) title.textContent = group
     const keys = new Set(values.map(({ key }) => key))
     for (const key of [...rows.keys()]) if (!keys.has(key)) rows.delete(key)
-    place(body, values.map(({ key, value }) => itemRow(key, value)))
+    place(body, values.map(({ key, value }) => itemRow(group, key, value)))
     items.hidden = false
   }
-  const itemRow = (key, value) => {
+  const itemRow = (group, key, value) => {
     let row = rows.get(key)
-    if (!row) rows.set(key, (row = newRow(key)))
+    if (!row) rows.set(key, (row = newRow(group, key)))
     const text = JSON.stringify(value)
     if (row.text !== text && !row.editing) {
       row.value = value
@@ -1091,7 +1143,8 @@ async function statePanel(root) {
     }
     return row.tr
   }
-  const newRow = (key) => {
+  // a row's Save and Delete act on its own group, also once another is chosen and still being read
+  const newRow = (group, key) => {
     const row = { cell: h('td', {}), value: null, text: null, editing: false }
     const edit = h('button', { class: 'secondary', 'data-edit': key }, 'Edit')
     const remove = h('button', { class: 'danger', 'data-delete': key }, 'Delete')
@@ -1109,7 +1162,7 @@ async function statePanel(root) {
           return
         }
         try {
-          await api(`/state/item${query({ groupId: selected, key })}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(parsed) })
+          await api(`/state/item${query({ groupId: group, key })}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(parsed) })
         } catch (error) {
           message.textContent = error.message
           return
@@ -1124,7 +1177,7 @@ async function statePanel(root) {
     remove.addEventListener('click', async () => {
       removeMessage.textContent = ''
       try {
-        await api(`/state/item${query({ groupId: selected, key })}`, { method: 'DELETE' })
+        await api(`/state/item${query({ groupId: group, key })}`, { method: 'DELETE' })
         await loadItems()
       } catch (error) {
         removeMessage.textContent = error.message
@@ -1147,7 +1200,7 @@ async function statePanel(root) {
     await loadItems()
   })
 
-  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groups), h('div', { class: 'card' }, items)))
+  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups), h('div', { class: 'card' }, items)))
   await loadGroups()
   await loadItems()
   return every(3000, async () => {
@@ -1221,40 +1274,117 @@ async function streamsPanel(root) {
 
 // ---------------------------------------------------------------- dead letters
 
+// The dead letters, refreshed every 3 s. A refresh keeps the rows of unchanged letters in place (a
+// click pressed on a row's button that is removed before it is released is lost). A letter's Replay
+// and Purge are disabled while one of them is in flight (a double click replays once), its failure
+// shows the server's error in the row, and the list is read again: a letter replayed or purged
+// elsewhere goes, with the error above the table.
 async function deadLettersPanel(root) {
   const body = h('tbody', {})
   const detail = h('div', { class: 'detail' })
-  const message = h('span', { class: 'muted', 'aria-live': 'polite' })
+  const message = h('span', { class: 'muted', 'aria-live': 'polite', 'data-message': '' })
+  const loadError = h('p', { class: 'error-text', 'data-load-error': '' })
+  const empty = h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No dead letters.'))
+  const say = (text, failed) => {
+    message.textContent = text
+    message.className = failed ? 'error-text' : 'muted'
+  }
+  let rows = new Map() // letter id -> { text, tr, buttons, error }
+  const busy = new Set() // the letters whose replay or purge is in flight
+  let reads = 0 // only the latest read is shown
+  const show = (letters) => {
+    const next = new Map(letters.map((letter) => [letter.id, rowOf(letter)]))
+    rows = next
+    place(body, letters.length ? [...next.values()].map((row) => row.tr) : [empty])
+  }
+  let shown = []
   const load = async () => {
-    const { deadLetters } = await api('/dead-letters')
-    fill(body, 
-      ...deadLetters.map((letter) =>
-        h(
-          'tr',
-          { 'data-dead-letter': letter.id },
-          h('td', {}, letter.id),
-          h('td', {}, letter.topic),
-          h('td', {}, letter.subscriber),
-          h('td', {}, letter.attempts),
-          h('td', { class: 'error-text' }, truncate(String(letter.error || ''), 120)),
-          h('td', {}, letter.traceId ? h('a', { href: `#/traces/${letter.traceId}` }, letter.traceId.slice(-8)) : ''),
-          h(
-            'td',
-            {},
-            h('button', { class: 'secondary', onclick: () => fill(detail, h('div', { class: 'card' }, h('h3', {}, `Dead letter ${letter.id}`), jsonBlock(letter))) }, 'Inspect'),
-            ' ',
-            h('button', { 'data-replay': letter.id, onclick: async () => { const { replayed } = await api(`/dead-letters/${letter.id}/replay`, { method: 'POST' }); message.textContent = `replayed ${letter.id} as delivery ${replayed.deliveryId}`; await load() } }, 'Replay'),
-            ' ',
-            h('button', { class: 'danger', onclick: async () => { await api(`/dead-letters/${letter.id}`, { method: 'DELETE' }); message.textContent = `purged ${letter.id}`; await load() } }, 'Purge'),
-          ),
-        ),
+    const mine = ++reads
+    let deadLetters
+    try {
+      ;({ deadLetters } = await api('/dead-letters'))
+    } catch (error) {
+      if (mine === reads) loadError.textContent = `Could not load: ${error.message}`
+      return
+    }
+    if (mine !== reads) return
+    loadError.textContent = ''
+    shown = deadLetters
+    show(shown)
+  }
+  const act = async (letter, verb, request, done) => {
+    if (busy.has(letter.id)) return
+    busy.add(letter.id)
+    const row = rows.get(letter.id)
+    row.error.textContent = ''
+    for (const button of row.buttons) button.disabled = true
+    try {
+      say(done(await request()), false)
+      shown = shown.filter((other) => other.id !== letter.id) // gone from the server: gone at once
+      show(shown)
+    } catch (error) {
+      const still = rows.get(letter.id)
+      if (still) still.error.textContent = error.message
+      say(`Could not ${verb} ${letter.id}: ${error.message}`, true)
+    } finally {
+      busy.delete(letter.id)
+      const still = rows.get(letter.id)
+      if (still) for (const button of still.buttons) button.disabled = false
+    }
+    await load()
+  }
+  const rowOf = (letter) => {
+    const text = JSON.stringify(letter)
+    const kept = rows.get(letter.id)
+    if (kept && kept.text === text) return kept
+    const replay = h('button', { 'data-replay': letter.id, disabled: busy.has(letter.id) }, 'Replay')
+    const purge = h('button', { class: 'danger', 'data-purge': letter.id, disabled: busy.has(letter.id) }, 'Purge')
+    replay.addEventListener('click', () =>
+      act(letter, 'replay', () => api(`/dead-letters/${letter.id}/replay`, { method: 'POST' }), ({ replayed }) => `replayed ${letter.id} as delivery ${replayed.deliveryId}`),
+    )
+    purge.addEventListener('click', () => act(letter, 'purge', () => api(`/dead-letters/${letter.id}`, { method: 'DELETE' }), () => `purged ${letter.id}`))
+    const error = h('span', { class: 'error-text', 'data-error-of': letter.id })
+    const tr = h(
+      'tr',
+      { 'data-dead-letter': letter.id },
+      h('td', {}, letter.id),
+      h('td', {}, letter.topic),
+      h('td', {}, letter.subscriber),
+      h('td', {}, letter.attempts),
+      h('td', { class: 'error-text' }, truncate(String(letter.error || ''), 120)),
+      h('td', {}, letter.traceId ? h('a', { href: `#/traces/${letter.traceId}` }, letter.traceId.slice(-8)) : ''),
+      h(
+        'td',
+        {},
+        h('button', { class: 'secondary', onclick: () => fill(detail, h('div', { class: 'card' }, h('h3', {}, `Dead letter ${letter.id}`), jsonBlock(letter))) }, 'Inspect'),
+        ' ',
+        replay,
+        ' ',
+        purge,
+        ' ',
+        error,
       ),
     )
-    if (!deadLetters.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No dead letters.')))
+    return { text, tr, buttons: [replay, purge], error }
   }
+  const replayAll = h('button', { class: 'secondary', 'data-replay-all': '' }, 'Replay all')
+  replayAll.addEventListener('click', async () => {
+    if (replayAll.disabled) return
+    replayAll.disabled = true
+    try {
+      const { replayed } = await api('/dead-letters/replay', { method: 'POST' })
+      say(`replayed ${replayed}`, false)
+    } catch (error) {
+      say(`Could not replay: ${error.message}`, true)
+    } finally {
+      replayAll.disabled = false
+    }
+    await load()
+  })
   root.append(
     h('h2', {}, 'Dead letters'),
-    h('div', { class: 'toolbar' }, h('button', { class: 'secondary', onclick: async () => { const { replayed } = await api('/dead-letters/replay', { method: 'POST' }); message.textContent = `replayed ${replayed}`; await load() } }, 'Replay all'), message),
+    h('div', { class: 'toolbar' }, replayAll, message),
+    loadError,
     h('div', { class: 'card' }, h('table', { 'aria-label': 'dead letters' }, h('thead', {}, h('tr', {}, ['id', 'topic', 'step', 'attempts', 'last error', 'trace', ''].map((c) => h('th', {}, c)))), body)),
     detail,
   )
@@ -1266,8 +1396,17 @@ async function deadLettersPanel(root) {
 
 async function runnersPanel(root) {
   const body = h('tbody', {})
+  const loadError = h('p', { class: 'error-text', 'data-load-error': 'runners' })
+  // a refresh that fails shows its error above the runners last read
   const load = async () => {
-    const { runners } = await api('/runners')
+    let runners
+    try {
+      ;({ runners } = await api('/runners'))
+    } catch (error) {
+      loadError.textContent = `Could not load: ${error.message}`
+      return
+    }
+    loadError.textContent = ''
     fill(body, 
       ...runners.map((runner) =>
         h('tr', { 'data-runner': runner.id }, h('td', {}, runner.id), h('td', {}, runner.kind), h('td', {}, runner.transport), h('td', {}, runner.pid ?? '-'), h('td', {}, runner.memoryMb != null ? `${runner.memoryMb.toFixed(1)} MB` : '?'), h('td', {}, runner.inFlight), h('td', {}, `${Math.round(runner.uptimeSeconds)} s`), h('td', {}, runner.restarts ?? '-'), h('td', {}, runner.inspector || '-')),
@@ -1275,7 +1414,7 @@ async function runnersPanel(root) {
     )
     if (!runners.length) body.append(h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No runner is running.')))
   }
-  root.append(h('h2', {}, 'Runners'), h('div', { class: 'card' }, h('table', { 'aria-label': 'runners' }, h('thead', {}, h('tr', {}, ['id', 'kind', 'transport', 'pid', 'memory', 'in flight', 'uptime', 'restarts', 'debugger'].map((c) => h('th', {}, c)))), body)))
+  root.append(h('h2', {}, 'Runners'), loadError, h('div', { class: 'card' }, h('table', { 'aria-label': 'runners' }, h('thead', {}, h('tr', {}, ['id', 'kind', 'transport', 'pid', 'memory', 'in flight', 'uptime', 'restarts', 'debugger'].map((c) => h('th', {}, c)))), body)))
   await load()
   return every(2000, load)
 }

@@ -1,0 +1,160 @@
+// The Workbench's panels when a request fails, in headless Chromium, for tests/test_workbench.py:
+//   node workbench-failures-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR LETTER_A LETTER_B
+// Answers chosen requests with an error (page.route, failOnPurpose) or holds them, and reads what each
+// panel shows: the server's message where the user acted, the rows kept, one request per double
+// click. LETTER_A and LETTER_B are dead letters that fail again when replayed; the state groups
+// wb-fail (keys a, b) and wb-other (key c) exist. Prints RESULT and the JSON of what it saw; an
+// unhandled rejection lands in consoleErrors.
+import { drive, failOnPurpose, openWorkbench } from './workbench-page.mjs'
+
+const [executablePath, base, outDir, letterA, letterB] = process.argv.slice(2)
+const result = {}
+const down = (what) => ({ error: 'Internal Server Error', message: `the ${what} is down` })
+const WAIT = { timeout: 20000 }
+const path = (pathname) => (url) => url.pathname === pathname
+// the text of ``selector`` once it has one, read when it appears (a refresh may clear it next)
+const textOnce = async (page, selector) =>
+  (await page.waitForFunction((s) => document.querySelector(s)?.textContent || false, selector, WAIT)).jsonValue()
+// the first request ``matches`` sees, held (not sent on) until the driver continues or fulfils it
+const hold = async (page, matches) => {
+  let reached
+  const held = new Promise((resolve) => (reached = resolve))
+  await page.route(matches, (route) => reached(route), { times: 1 })
+  return held
+}
+// once the page has had the answer to its next request ``matches`` (method GET)
+const nextRead = (page, matches) =>
+  page.waitForEvent('requestfinished', { predicate: (r) => r.method() === 'GET' && matches(new URL(r.url())), ...WAIT })
+// Marks the page so that ``handled`` can tell when it has done with an answer: the body of each
+// response, once read, is noted after the code awaiting it has run (a task after its promise's).
+const noteBodiesRead = (page) =>
+  page.evaluate(() => {
+    window.bodiesRead = []
+    const text = Response.prototype.text
+    Response.prototype.text = function () {
+      return text.call(this).then((body) => {
+        setTimeout(() => window.bodiesRead.push(this.url))
+        return body
+      })
+    }
+  })
+// once ``selector`` shows ``text``
+const shows = (page, selector, text) =>
+  page.waitForFunction(([s, t]) => document.querySelector(s)?.textContent === t, [selector, text], WAIT)
+
+await drive(executablePath, result, async (page) => {
+  // ---- Dead letters
+  await openWorkbench(page, base, 'dead-letters')
+  const replayOf = path(`/__motia/dead-letters/${letterA}/replay`)
+  // a failed replay shows the server's message in its row, which stays
+  await page.route(replayOf, (route) => failOnPurpose(route, 500, down('queue')), { times: 1 })
+  await page.click(`[data-replay="${letterA}"]`)
+  result.failedReplay = {
+    shown: await textOnce(page, `[data-error-of="${letterA}"]`),
+    message: await page.textContent('[data-message]'),
+    rowKept: Boolean(await page.$(`[data-dead-letter="${letterA}"]`)),
+  }
+  // a failed purge too
+  await page.route(path(`/__motia/dead-letters/${letterB}`), (route) => failOnPurpose(route, 500, down('queue')), { times: 1 })
+  await page.click(`[data-purge="${letterB}"]`)
+  result.failedPurge = { shown: await textOnce(page, `[data-error-of="${letterB}"]`), rowKept: Boolean(await page.$(`[data-dead-letter="${letterB}"]`)) }
+  // and a failed replay-all above the table
+  await page.route(path('/__motia/dead-letters/replay'), (route) => failOnPurpose(route, 500, down('queue')), { times: 1 })
+  const before = await page.textContent('[data-message]')
+  await page.click('[data-replay-all]')
+  const replayAllShown = await page.waitForFunction((b) => document.querySelector('[data-message]').textContent !== b && document.querySelector('[data-message]').textContent, before, WAIT)
+  result.failedReplayAll = await replayAllShown.jsonValue()
+  // a failed refresh shows its error above the rows, which stay
+  await page.route(path('/__motia/dead-letters'), (route) => failOnPurpose(route, 500, down('queue')), { times: 1 })
+  result.failedRefresh = { shown: await textOnce(page, '[data-load-error]'), rows: await page.$$eval('[data-dead-letter]', (rows) => rows.map((r) => r.dataset.deadLetter)) }
+
+  // a double click replays once: the button is disabled while its request is held, also once a
+  // refresh has been answered meanwhile (its row, unchanged, is the same element)
+  const replays = []
+  page.on('request', (request) => request.method() === 'POST' && replayOf(new URL(request.url())) && replays.push(request.url()))
+  const heldReplay = hold(page, replayOf)
+  await page.$eval(`[data-replay="${letterA}"]`, (button) => (button.markedBefore = true))
+  await page.dblclick(`[data-replay="${letterA}"]`)
+  const replay = await heldReplay
+  await nextRead(page, path('/__motia/dead-letters'))
+  const button = await page.evaluate((id) => {
+    const b = document.querySelector(`[data-replay="${id}"]`) // gone if a second click replayed it
+    return b && { disabled: b.disabled, same: b.markedBefore === true }
+  }, letterA)
+  result.doubleClick = { replays, button }
+  await replay.continue()
+  // replayed, the letter leaves the list (it fails again as another letter)
+  await page.waitForSelector(`[data-dead-letter="${letterA}"]`, { state: 'detached', ...WAIT })
+  result.doubleClick.message = await page.textContent('[data-message]')
+
+  // ---- State
+  await openWorkbench(page, base, 'state')
+  await noteBodiesRead(page)
+  await page.click('[data-group="wb-fail"]')
+  await page.waitForSelector('[data-key="a"]', WAIT)
+  // a group whose read fails shows the error under its name, and none of the other group's rows
+  const itemsOf = (group) => (url) => url.pathname === '/__motia/state/items' && url.searchParams.get('groupId') === group
+  await page.route(itemsOf('wb-other'), (route) => failOnPurpose(route, 500, down('state store')), { times: 1 })
+  await page.click('[data-group="wb-other"]')
+  const failedGroup = await page.waitForFunction(() => {
+    const shown = document.querySelector('[data-load-error="items"]').textContent
+    const rows = [...document.querySelectorAll('[data-key]')].map((r) => r.dataset.key)
+    return shown && { shown, title: document.querySelector('main h3').textContent, rows }
+  }, null, WAIT)
+  result.failedGroup = await failedGroup.jsonValue()
+  // a Save whose reading back fails shows the error; the next refresh shows the value saved
+  await page.click('[data-group="wb-fail"]')
+  await page.waitForSelector('[data-key="a"]', WAIT)
+  await page.route(itemsOf('wb-fail'), (route) => failOnPurpose(route, 500, down('state store')), { times: 1 })
+  await page.click('[data-edit="a"]')
+  await page.fill('[data-value-of="a"]', '5')
+  await page.click('[data-save="a"]')
+  result.failedReload = await textOnce(page, '[data-load-error="items"]')
+  await shows(page, '[data-key="a"] pre', '5')
+  // while another group is being read (its reads held), a row shown still deletes from its own
+  // group; those reads, answered with a failure after a later choice was shown, show nothing
+  const heldOthers = []
+  let reachedOther
+  const otherReached = new Promise((resolve) => (reachedOther = resolve))
+  const holdOther = (route) => {
+    heldOthers.push(route)
+    reachedOther()
+  }
+  const otherItems = itemsOf('wb-other')
+  await page.route(otherItems, holdOther)
+  await page.click('[data-group="wb-other"]')
+  await otherReached
+  const deleting = page.waitForRequest((r) => r.method() === 'DELETE', WAIT)
+  await page.click('[data-delete="b"]')
+  result.deletedFrom = new URL((await deleting).url()).searchParams.get('groupId')
+  await page.click('[data-group="wb-fail"]')
+  await page.waitForSelector('[data-key="b"]', { state: 'detached', ...WAIT })
+  for (const route of heldOthers) await failOnPurpose(route, 500, down('state store'))
+  await page.unroute(otherItems, holdOther)
+  // what the page shows once it has done with those answers
+  const staleShown = await page.waitForFunction(
+    ([url, count]) =>
+      window.bodiesRead.filter((read) => read === url).length >= count && {
+        shown: document.querySelector('[data-load-error="items"]').textContent,
+        title: document.querySelector('main h3').textContent,
+      },
+    [heldOthers[0].request().url(), heldOthers.length],
+    WAIT,
+  )
+  result.staleFailure = await staleShown.jsonValue()
+
+  // ---- Logs: filters whose read fails show the error and no lines
+  await openWorkbench(page, base, 'logs')
+  await page.waitForSelector('.logs .line', WAIT)
+  await page.route((url) => url.pathname === '/__motia/logs' && url.searchParams.get('q') === 'boom', (route) => failOnPurpose(route, 500, down('log store')), { times: 1 })
+  await page.fill('input[aria-label="text"]', 'boom')
+  await page.dispatchEvent('input[aria-label="text"]', 'change')
+  result.failedLogs = { shown: await textOnce(page, '[data-log-status].error-text'), lines: await page.$$eval('.logs .line', (lines) => lines.length) }
+
+  // ---- Runners: a failed refresh shows its error above the runners, which stay
+  await openWorkbench(page, base, 'runners')
+  await page.route(path('/__motia/runners'), (route) => failOnPurpose(route, 500, down('supervisor')), { times: 1 })
+  result.failedRunners = { shown: await textOnce(page, '[data-load-error="runners"]'), rows: await page.$$eval('[data-runner]', (rows) => rows.length) }
+  await page.waitForFunction(() => document.querySelector('[data-load-error="runners"]')?.textContent === '', null, WAIT)
+  result.failedRunners.clearedBy = 'the next refresh'
+})
