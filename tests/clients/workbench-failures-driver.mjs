@@ -142,6 +142,13 @@ await drive(executablePath, result, async (page) => {
     WAIT,
   )
   result.staleFailure = await staleShown.jsonValue()
+  // a double click on Delete deletes once (a second request would answer 404 and show it)
+  const deletes = []
+  const isDeleteOfA = (r) => r.method() === 'DELETE' && new URL(r.url()).searchParams.get('key') === 'a'
+  page.on('request', (r) => isDeleteOfA(r) && deletes.push(r.url()))
+  await page.dblclick('[data-delete="a"]')
+  await page.waitForSelector('[data-key="a"]', { state: 'detached', ...WAIT })
+  result.deletesForDoubleClick = deletes.length
 
   // ---- Logs: filters whose read fails show the error and no lines
   await openWorkbench(page, base, 'logs')

@@ -116,6 +116,17 @@ function failure(root, error) {
   fill(root, h('p', { class: 'error-text' }, `Could not load: ${error.message}`))
 }
 
+// Runs ``request`` with ``button`` disabled, unless it already is: a double click sends one request.
+async function whileDisabled(button, request) {
+  if (button.disabled) return
+  button.disabled = true
+  try {
+    await request()
+  } finally {
+    button.disabled = false
+  }
+}
+
 function every(ms, fn) {
   let stopped = false
   let timer = null
@@ -1059,7 +1070,8 @@ async function statePanel(root) {
   const newValue = h('input', { placeholder: 'JSON value', 'aria-label': 'new value' })
   const addMessage = h('span', { class: 'error-text' })
   const itemsError = h('p', { class: 'error-text', 'data-load-error': 'items' })
-  const addForm = h('form', { class: 'toolbar', 'aria-label': 'add a state item' }, newKey, newValue, h('button', { type: 'submit' }, 'Set'), addMessage)
+  const setButton = h('button', { type: 'submit' }, 'Set')
+  const addForm = h('form', { class: 'toolbar', 'aria-label': 'add a state item' }, newKey, newValue, setButton, addMessage)
   const items = h(
     'div',
     { hidden: true },
@@ -1153,7 +1165,7 @@ async function statePanel(root) {
       const area = h('textarea', { rows: 6, 'data-value-of': key }, JSON.stringify(row.value, null, 2))
       const message = h('span', { class: 'error-text' })
       const save = h('button', { 'data-save': key }, 'Save')
-      save.addEventListener('click', async () => {
+      save.addEventListener('click', () => whileDisabled(save, async () => {
         let parsed
         try {
           parsed = JSON.parse(area.value)
@@ -1170,34 +1182,39 @@ async function statePanel(root) {
         row.editing = false
         row.text = null // shown again as read back
         await loadItems()
-      })
+      }))
       fill(row.cell, area, save, ' ', message)
     })
     const removeMessage = h('span', { class: 'error-text', 'data-error-of': key })
-    remove.addEventListener('click', async () => {
-      removeMessage.textContent = ''
-      try {
-        await api(`/state/item${query({ groupId: group, key })}`, { method: 'DELETE' })
+    remove.addEventListener('click', () =>
+      whileDisabled(remove, async () => {
+        removeMessage.textContent = ''
+        try {
+          await api(`/state/item${query({ groupId: group, key })}`, { method: 'DELETE' })
+        } catch (error) {
+          removeMessage.textContent = error.message
+          return
+        }
         await loadItems()
-      } catch (error) {
-        removeMessage.textContent = error.message
-      }
-    })
+      }),
+    )
     row.tr = h('tr', { 'data-key': key }, h('td', {}, h('code', {}, key)), row.cell, h('td', {}, edit, ' ', remove, ' ', removeMessage))
     return row
   }
-  addForm.addEventListener('submit', async (event) => {
+  addForm.addEventListener('submit', (event) => {
     event.preventDefault()
-    try {
-      await api(`/state/item${query({ groupId: selected, key: newKey.value })}`, { method: 'PUT', body: newValue.value || 'null' })
-    } catch (error) {
-      addMessage.textContent = error.message
-      return
-    }
-    newKey.value = ''
-    newValue.value = ''
-    addMessage.textContent = ''
-    await loadItems()
+    return whileDisabled(setButton, async () => {
+      try {
+        await api(`/state/item${query({ groupId: selected, key: newKey.value })}`, { method: 'PUT', body: newValue.value || 'null' })
+      } catch (error) {
+        addMessage.textContent = error.message
+        return
+      }
+      newKey.value = ''
+      newValue.value = ''
+      addMessage.textContent = ''
+      await loadItems()
+    })
   })
 
   root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups), h('div', { class: 'card' }, items)))
@@ -1368,19 +1385,17 @@ async function deadLettersPanel(root) {
     return { text, tr, buttons: [replay, purge], error }
   }
   const replayAll = h('button', { class: 'secondary', 'data-replay-all': '' }, 'Replay all')
-  replayAll.addEventListener('click', async () => {
-    if (replayAll.disabled) return
-    replayAll.disabled = true
-    try {
-      const { replayed } = await api('/dead-letters/replay', { method: 'POST' })
-      say(`replayed ${replayed}`, false)
-    } catch (error) {
-      say(`Could not replay: ${error.message}`, true)
-    } finally {
-      replayAll.disabled = false
-    }
-    await load()
-  })
+  replayAll.addEventListener('click', () =>
+    whileDisabled(replayAll, async () => {
+      try {
+        const { replayed } = await api('/dead-letters/replay', { method: 'POST' })
+        say(`replayed ${replayed}`, false)
+      } catch (error) {
+        say(`Could not replay: ${error.message}`, true)
+      }
+      await load()
+    }),
+  )
   root.append(
     h('h2', {}, 'Dead letters'),
     h('div', { class: 'toolbar' }, replayAll, message),
