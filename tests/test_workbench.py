@@ -284,6 +284,13 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert double["button"] == {"disabled": True, "same": True}
     assert double["message"].startswith(f"replayed {letter_a} as delivery ")
 
+    # A running trace refreshed: the bar, tick, row, failure and label shown before are the same
+    # elements after two refreshes that added log lines; a click on the bar selected its span
+    refreshed = seen["traceRefreshed"]
+    assert refreshed["kept"] == [True] * 5
+    assert refreshed["added"] >= 2 and refreshed["selected"] == "WorkbenchDoomed (attempt 1)"
+    assert refreshed["failed"] == "Could not load: the trace store is down"
+
     # State: a group's failed read, then a Save's failed reading back; the value saved shown after
     assert seen["failedGroup"] == {
         "shown": "Could not load: the state store is down",

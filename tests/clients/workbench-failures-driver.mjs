@@ -45,6 +45,7 @@ const shows = (page, selector, text) =>
 await drive(executablePath, result, async (page) => {
   // ---- Dead letters
   await openWorkbench(page, base, 'dead-letters')
+  const letterTrace = await page.$eval(`[data-dead-letter="${letterA}"] a`, (a) => a.getAttribute('href'))
   const replayOf = path(`/__motia/dead-letters/${letterA}/replay`)
   // a failed replay shows the server's message in its row, which stays
   await page.route(replayOf, (route) => failOnPurpose(route, 500, down('queue')), { times: 1 })
@@ -86,6 +87,38 @@ await drive(executablePath, result, async (page) => {
   // replayed, the letter leaves the list (it fails again as another letter)
   await page.waitForSelector(`[data-dead-letter="${letterA}"]`, { state: 'detached', ...WAIT })
   result.doubleClick.message = await page.textContent('[data-message]')
+
+  // ---- A trace, running: each refresh (every second) has one more log line. The elements shown stay
+  // in place under the pointer, the bars and ticks moved to the new scale.
+  const traceRead = (url) => url.pathname === `/__motia/traces/${letterTrace.split('/').pop()}`
+  let reads = 0
+  const running = async (route) => {
+    const trace = await (await route.fetch()).json()
+    const [span] = trace.spans
+    const last = trace.events.at(-1)
+    for (let n = 0; n < reads; n++) {
+      trace.events.push({ ...last, id: last.id + 1 + n, type: 'log', level: 'info', message: `one more line ${n}`, spanId: span.spanId, step: span.step, time: last.time + 1 + n })
+    }
+    reads++
+    await route.fulfill({ json: { ...trace, status: 'running', updatedAt: Date.now() } })
+  }
+  await page.route(traceRead, running)
+  await openWorkbench(page, base, 'traces', letterTrace)
+  const kept = ['.gantt .bar', '.gantt .tick', '[data-event-row]', '[data-failure]', '[data-span-label]']
+  await page.evaluate((selectors) => selectors.forEach((s) => (document.querySelector(s).markedBefore = true)), kept)
+  const rowsBefore = await page.$$eval('[data-event-row]', (rows) => rows.length)
+  await page.waitForFunction((n) => document.querySelectorAll('[data-event-row]').length >= n + 2, rowsBefore, WAIT)
+  result.traceRefreshed = {
+    kept: await page.evaluate((selectors) => selectors.map((s) => document.querySelector(s).markedBefore === true), kept),
+    added: (await page.$$eval('[data-event-row]', (rows) => rows.length)) - rowsBefore,
+    ticks: await page.$$eval('.gantt .tick', (ticks) => ticks.length),
+  }
+  await page.click('.gantt .bar')
+  result.traceRefreshed.selected = await page.textContent('[data-selected] h3')
+  // a refresh that fails shows its error above the trace, which stays
+  await page.unroute(traceRead, running)
+  await page.route(traceRead, (route) => failOnPurpose(route, 500, down('trace store')), { times: 1 })
+  result.traceRefreshed.failed = await textOnce(page, '[data-load-error="trace"]')
 
   // ---- State
   await openWorkbench(page, base, 'state')

@@ -856,84 +856,105 @@ function eventSummary(event) {
   return event.name || event.type
 }
 
+// One trace: its timeline, failures and operations, refreshed every second while it runs. A refresh
+// keeps the elements of unchanged spans, operations and log lines in place (a click pressed on a bar,
+// a tick or a row that is removed before it is released opens nothing), moving the bars and ticks to
+// the new scale and adding what is new. A refresh that fails shows its error above the trace.
 async function traceDetail(root, traceId) {
   const container = h('div', {})
-  root.append(h('p', {}, h('a', { href: '#/traces' }, '← all traces')), container)
-  let detail = null
+  const loadError = h('p', { class: 'error-text', 'data-load-error': 'trace' })
+  root.append(h('p', {}, h('a', { href: '#/traces' }, '← all traces')), loadError, container)
+  const detail = h('div', { class: 'detail' })
+  const show = (title, value, stack) => {
+    fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? h('pre', { class: 'json stack' }, stack) : null, jsonBlock(value)))
+  }
+  const heading = h('h2', {})
+  const summary = h('p', { class: 'muted' })
+  const axis = h('div', { class: 'axis' })
+  const corner = h('div', {})
+  const gantt = h('div', { class: 'gantt', 'aria-label': 'timeline' })
+  const failures = h('div', {})
+  const events = h('tbody', {})
+  const spanViews = new Map() // span id -> { text, span, label, track, bar, ticks: Map(event id -> tick) }
+  const failureCards = new Map() // span id -> { text, card }
+  const eventRows = new Map() // event id -> its row
+  const layout = [
+    heading,
+    summary,
+    h('div', { class: 'card' }, gantt, h('div', { class: 'legend' }, 'ticks: ', ['log', 'state', 'stream', 'emit', 'delivery'].map((t) => h('span', { class: `tick-key ${t}` }, t)))),
+    failures,
+    detail,
+    h('h3', {}, 'Operations and log lines'),
+    h('div', { class: 'card' }, h('table', { 'aria-label': 'events' }, h('thead', {}, h('tr', {}, ['+ms', 'step', 'type', 'what'].map((c) => h('th', {}, c)))), events)),
+  ]
+  const spanView = (span) => {
+    let view = spanViews.get(span.spanId)
+    if (!view) {
+      view = { text: null, span, label: h('div', { 'data-span-label': span.step }), track: h('div', { class: 'track' }), ticks: new Map() }
+      view.bar = h('div', { 'data-span': span.spanId, onclick: () => show(`${view.span.step} (attempt ${view.span.attempt})`, view.span, view.span.error && view.span.error.stack) })
+      spanViews.set(span.spanId, view)
+    }
+    view.span = span
+    const text = JSON.stringify(span)
+    if (view.text !== text) {
+      view.text = text
+      const failed = span.status === 'error' || span.status === 'lost'
+      view.label.className = `label ${failed ? 'failed' : ''}`
+      fill(view.label, badge(span.status), h('span', {}, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted' }, `#${span.attempt}`) : null)
+      view.bar.className = `bar ${span.status}`
+      view.bar.title = `${span.step}: ${duration(span.durationMs)} (${span.status})`
+    }
+    return view
+  }
+  const tick = (view, event) => {
+    let el = view.ticks.get(event.id)
+    if (!el) {
+      el = h('div', { class: `tick ${event.type}`, 'data-event': event.type, title: `${event.type}: ${eventSummary(event)}`, onclick: () => show(`${event.type}: ${event.name || ''}`, event) })
+      view.ticks.set(event.id, el)
+    }
+    return el
+  }
+  const eventRow = (event, start) => {
+    let tr = eventRows.get(event.id)
+    if (!tr) {
+      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => show(`${event.type}: ${event.name || ''}`, event) }, h('td', {}, (event.time - start).toFixed(1)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event)))
+      eventRows.set(event.id, tr)
+    }
+    return tr
+  }
+  const failureCard = (span) => {
+    const text = JSON.stringify(span.error)
+    const kept = failureCards.get(span.spanId)
+    if (kept && kept.text === text) return kept.card
+    const card = h('div', { class: 'card detail', 'data-failure': span.step }, h('h3', { class: 'error-text' }, `${span.step} failed (attempt ${span.attempt}): ${span.error.name}: ${span.error.message}`), span.error.location ? h('p', {}, h('code', {}, `${span.error.location.file}:${span.error.location.line}`)) : null, span.error.stack ? h('pre', { class: 'json stack' }, span.error.stack) : null)
+    failureCards.set(span.spanId, { text, card })
+    return card
+  }
   const render = (trace) => {
     const start = trace.startedAt
     const ends = trace.spans.map((span) => span.endedAt ?? Date.now()).concat(trace.events.map((e) => e.time))
     const total = Math.max(1, Math.max(start + 1, ...ends) - start)
     const pct = (time) => `${((time - start) / total) * 100}%`
-    detail ||= h('div', { class: 'detail' })
-    const show = (title, value, stack) => {
-      fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? h('pre', { class: 'json stack' }, stack) : null, jsonBlock(value)))
-    }
-    const gantt = h('div', { class: 'gantt', 'aria-label': 'timeline' })
-    gantt.append(h('div', {}), h('div', { class: 'axis' }, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, duration(f * total)))))
+    if (container.firstChild !== heading) fill(container, layout)
+    fill(heading, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status))
+    summary.textContent = `${entryText(trace)} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${trace.spanCount} span(s)`
+    fill(axis, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, duration(f * total))))
+    const rows = [corner, axis]
     for (const span of trace.spans) {
-      const failed = span.status === 'error' || span.status === 'lost'
-      const track = h('div', { class: 'track' })
+      const view = spanView(span)
       const end = span.endedAt ?? Date.now()
-      track.append(
-        h('div', {
-          class: `bar ${span.status}`,
-          'data-span': span.spanId,
-          style: `left:${pct(span.startedAt)};width:calc(${((end - span.startedAt) / total) * 100}% + 3px)`,
-          title: `${span.step}: ${duration(span.durationMs)} (${span.status})`,
-          onclick: () => show(`${span.step} (attempt ${span.attempt})`, span, span.error && span.error.stack),
-        }),
-      )
-      for (const event of trace.events.filter((e) => e.spanId === span.spanId)) {
-        track.append(
-          h('div', {
-            class: `tick ${event.type}`,
-            'data-event': event.type,
-            style: `left:${pct(event.time)}`,
-            title: `${event.type}: ${eventSummary(event)}`,
-            onclick: () => show(`${event.type}: ${event.name || ''}`, event),
-          }),
-        )
-      }
-      gantt.append(
-        h(
-          'div',
-          { class: `label ${failed ? 'failed' : ''}`, 'data-span-label': span.step },
-          badge(span.status),
-          h('span', {}, span.step),
-          langBadge(span.language),
-          span.attempt > 1 ? h('span', { class: 'muted' }, `#${span.attempt}`) : null,
-        ),
-        track,
-      )
+      view.bar.setAttribute('style', `left:${pct(span.startedAt)};width:calc(${((end - span.startedAt) / total) * 100}% + 3px)`)
+      const ticks = trace.events.filter((e) => e.spanId === span.spanId).map((event) => {
+        const el = tick(view, event)
+        el.setAttribute('style', `left:${pct(event.time)}`)
+        return el
+      })
+      place(view.track, [view.bar, ...ticks])
+      rows.push(view.label, view.track)
     }
-    const failures = trace.spans.filter((span) => span.error)
-    fill(container, 
-      h('h2', {}, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status)),
-      h('p', { class: 'muted' }, `${entryText(trace)} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${trace.spanCount} span(s)`),
-      h('div', { class: 'card' }, gantt, h('div', { class: 'legend' }, 'ticks: ', ['log', 'state', 'stream', 'emit', 'delivery'].map((t) => h('span', { class: `tick-key ${t}` }, t)))),
-      failures.map((span) =>
-        h('div', { class: 'card detail', 'data-failure': span.step }, h('h3', { class: 'error-text' }, `${span.step} failed (attempt ${span.attempt}): ${span.error.name}: ${span.error.message}`), span.error.location ? h('p', {}, h('code', {}, `${span.error.location.file}:${span.error.location.line}`)) : null, span.error.stack ? h('pre', { class: 'json stack' }, span.error.stack) : null),
-      ),
-      detail,
-      h('h3', {}, 'Operations and log lines'),
-      h(
-        'div',
-        { class: 'card' },
-        h(
-          'table',
-          { 'aria-label': 'events' },
-          h('thead', {}, h('tr', {}, ['+ms', 'step', 'type', 'what'].map((c) => h('th', {}, c)))),
-          h(
-            'tbody',
-            {},
-            trace.events.map((event) =>
-              h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => show(`${event.type}: ${event.name || ''}`, event) }, h('td', {}, (event.time - start).toFixed(1)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event))),
-            ),
-          ),
-        ),
-      ),
-    )
+    place(gantt, rows)
+    place(failures, trace.spans.filter((span) => span.error).map(failureCard))
+    place(events, trace.events.map((event) => eventRow(event, start)))
   }
   let trace
   try {
@@ -946,8 +967,14 @@ async function traceDetail(root, traceId) {
   let last = trace ? JSON.stringify(trace) : ''
   return every(1000, async () => {
     if (trace && trace.status !== 'running' && Date.now() - trace.updatedAt > 30000) return
-    const fresh = await api(`/traces/${encodeURIComponent(traceId)}`).catch(() => null)
-    if (!fresh) return
+    let fresh
+    try {
+      fresh = await api(`/traces/${encodeURIComponent(traceId)}`)
+    } catch (error) {
+      if (error.status !== 404) loadError.textContent = `Could not load: ${error.message}`
+      return
+    }
+    loadError.textContent = ''
     const text = JSON.stringify(fresh)
     if (text !== last) {
       last = text
