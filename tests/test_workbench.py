@@ -310,6 +310,8 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert seen["failedLogs"] == {"shown": "Could not load: the log store is down", "lines": 0}
     assert seen["failedRunners"]["shown"] == "Could not load: the supervisor is down"
     assert seen["failedRunners"]["rows"] >= 2
+    # a refresh that changed a runner's uptime kept its row and the pid a user had selected
+    assert seen["runnersRefreshed"] == {"same": True, "selected": True}
     assert seen["consoleErrors"] == []
 
 

@@ -191,8 +191,23 @@ await drive(executablePath, result, async (page) => {
   await page.dispatchEvent('input[aria-label="text"]', 'change')
   result.failedLogs = { shown: await textOnce(page, '[data-log-status].error-text'), lines: await page.$$eval('.logs .line', (lines) => lines.length) }
 
-  // ---- Runners: a failed refresh shows its error above the runners, which stay
+  // ---- Runners: a refresh keeps the text a user selected (a pid) while the uptime changes
   await openWorkbench(page, base, 'runners')
+  const uptimeBefore = await page.evaluate(() => {
+    const row = document.querySelector('[data-runner]')
+    row.markedBefore = true
+    const range = document.createRange()
+    range.selectNodeContents(row.children[3])
+    getSelection().removeAllRanges()
+    getSelection().addRange(range)
+    return row.children[6].textContent
+  })
+  await page.waitForFunction((before) => document.querySelector('[data-runner]').children[6].textContent !== before, uptimeBefore, WAIT)
+  result.runnersRefreshed = await page.evaluate(() => {
+    const row = document.querySelector('[data-runner]')
+    return { same: row.markedBefore === true, selected: getSelection().toString() === row.children[3].textContent && getSelection().toString() !== '' }
+  })
+  // a failed refresh shows its error above the runners, which stay
   await page.route(path('/__motia/runners'), (route) => failOnPurpose(route, 500, down('supervisor')), { times: 1 })
   result.failedRunners = { shown: await textOnce(page, '[data-load-error="runners"]'), rows: await page.$$eval('[data-runner]', (rows) => rows.length) }
   await page.waitForFunction(() => document.querySelector('[data-load-error="runners"]')?.textContent === '', null, WAIT)

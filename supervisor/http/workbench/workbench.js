@@ -1436,9 +1436,22 @@ async function deadLettersPanel(root) {
 
 // ---------------------------------------------------------------- runners
 
+// The runners, refreshed every 2 s. A refresh changes the text of the cells that changed and nothing
+// else: a row rebuilt every 2 s lost the selection of a user copying a pid or a debugger's address.
 async function runnersPanel(root) {
   const body = h('tbody', {})
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'runners' })
+  const empty = h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No runner is running.'))
+  let rows = new Map() // runner id -> its <tr>
+  const cellsOf = (runner) => [runner.id, runner.kind, runner.transport, runner.pid ?? '-', runner.memoryMb != null ? `${runner.memoryMb.toFixed(1)} MB` : '?', runner.inFlight, `${Math.round(runner.uptimeSeconds)} s`, runner.restarts ?? '-', runner.inspector || '-'].map(String)
+  const rowOf = (runner) => {
+    const tr = rows.get(runner.id) || h('tr', { 'data-runner': runner.id }, cellsOf(runner).map(() => h('td', {})))
+    cellsOf(runner).forEach((text, index) => {
+      const cell = tr.children[index]
+      if (cell.textContent !== text) cell.textContent = text
+    })
+    return tr
+  }
   // a refresh that fails shows its error above the runners last read
   const load = async () => {
     let runners
@@ -1449,12 +1462,8 @@ async function runnersPanel(root) {
       return
     }
     loadError.textContent = ''
-    fill(body, 
-      ...runners.map((runner) =>
-        h('tr', { 'data-runner': runner.id }, h('td', {}, runner.id), h('td', {}, runner.kind), h('td', {}, runner.transport), h('td', {}, runner.pid ?? '-'), h('td', {}, runner.memoryMb != null ? `${runner.memoryMb.toFixed(1)} MB` : '?'), h('td', {}, runner.inFlight), h('td', {}, `${Math.round(runner.uptimeSeconds)} s`), h('td', {}, runner.restarts ?? '-'), h('td', {}, runner.inspector || '-')),
-      ),
-    )
-    if (!runners.length) body.append(h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No runner is running.')))
+    rows = new Map(runners.map((runner) => [runner.id, rowOf(runner)]))
+    place(body, runners.length ? [...rows.values()] : [empty])
   }
   root.append(h('h2', {}, 'Runners'), loadError, h('div', { class: 'card' }, h('table', { 'aria-label': 'runners' }, h('thead', {}, h('tr', {}, ['id', 'kind', 'transport', 'pid', 'memory', 'in flight', 'uptime', 'restarts', 'debugger'].map((c) => h('th', {}, c)))), body)))
   await load()
