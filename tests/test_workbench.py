@@ -27,8 +27,9 @@ pytestmark = pytest.mark.e2e
 MANY_TRACES = 10_000
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-#: the pet app's flows are one per language; these carry a TS pet's creation into JS and Python, and
-#: give the Dead letters panel a letter that goes through once a state switch is set
+#: the pet app's flows are one per language; these carry a TS pet's creation into JS and Python, give
+#: the Streams panel a group updated on request, and the Dead letters panel a letter that goes through
+#: once a state switch is set
 EXTRA_STEPS = {
     "steps/javascript/workbench-echo.step.js": """
         exports.config = {
@@ -55,6 +56,13 @@ EXTRA_STEPS = {
         export const config = {
           type: 'noop', name: 'WorkbenchAudit', virtualSubscribes: ['workbench.audited'], virtualEmits: [],
           flows: ['Workbench'],
+        }
+    """,
+    "steps/javascript/workbench-live.step.js": """
+        exports.config = { type: 'api', name: 'WorkbenchLive', path: '/workbench/live/:item', method: 'POST', emits: [] }
+        exports.handler = async (req, { streams }) => {
+          await streams.petCreation.set('workbench-live', req.pathParams.item, { message: 'live' })
+          return { status: 200, body: {} }
         }
     """,
     "steps/javascript/workbench-doomed.step.js": """
@@ -305,6 +313,11 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     gone = server.client.get("/__motia/state/item", params={"groupId": "wb-fail", "key": "b"})
     assert gone.status_code == 404
     assert seen["staleFailure"] == {"shown": "", "title": "wb-fail"}
+
+    # Endpoints: the streams of a request's trace that could not be listed, said so
+    assert seen["failedStreams"] == "Could not follow the request's streams: the stream store is down"
+    # Streams: an item created in the group shown kept the item shown before and the text selected in it
+    assert seen["streamItems"] == {"same": True, "selected": True}
 
     # Logs and runners
     assert seen["failedLogs"] == {"shown": "Could not load: the log store is down", "lines": 0}

@@ -183,6 +183,41 @@ await drive(executablePath, result, async (page) => {
   await page.waitForSelector('[data-key="a"]', { state: 'detached', ...WAIT })
   result.deletesForDoubleClick = deletes.length
 
+  // ---- Endpoints: a request whose trace's streams cannot be listed says so under its answer
+  await openWorkbench(page, base, 'endpoints')
+  await page.click('[data-endpoint="GET /ts/pets"]')
+  await page.route(path('/__motia/streams'), (route) => failOnPurpose(route, 500, down('stream store')), { times: 1 })
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  result.failedStreams = await textOnce(page, '[data-streams-error]')
+
+  // ---- Streams: an item created in the group shown leaves the items shown (and a selection) in place
+  const setLive = async (item) => {
+    const answer = await fetch(`${base}/workbench/live/${item}`, { method: 'POST' })
+    if (!answer.ok) throw new Error(`POST /workbench/live/${item}: ${answer.status}`)
+  }
+  await setLive('first')
+  await openWorkbench(page, base, 'streams')
+  if (!(await page.$('[data-stream="petCreation"].selected'))) {
+    await page.click('[data-stream="petCreation"]')
+    await page.waitForSelector('[data-stream="petCreation"].selected', WAIT)
+  }
+  await page.click('[data-stream-group="workbench-live"]')
+  await page.waitForSelector('[data-item="first"]', WAIT)
+  await page.evaluate(() => {
+    const item = document.querySelector('[data-item="first"]')
+    item.markedBefore = true
+    const range = document.createRange()
+    range.selectNodeContents(item.querySelector('pre'))
+    getSelection().removeAllRanges()
+    getSelection().addRange(range)
+  })
+  await setLive('second')
+  await page.waitForSelector('[data-item="second"]', WAIT)
+  result.streamItems = await page.evaluate(() => {
+    const item = document.querySelector('[data-item="first"]')
+    return { same: item.markedBefore === true, selected: getSelection().toString() !== '' && getSelection().toString() === item.querySelector('pre').textContent }
+  })
+
   // ---- Logs: filters whose read fails show the error and no lines
   await openWorkbench(page, base, 'logs')
   await page.waitForSelector('.logs .line', WAIT)

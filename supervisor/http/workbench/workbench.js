@@ -713,7 +713,9 @@ async function followStreams(container, body, traceId, until) {
     try {
       const { streams } = await api('/streams')
       for (const stream of streams) rooms.push(`${stream.name}/${traceId}`)
-    } catch {}
+    } catch (error) {
+      if (!until.aborted) container.append(h('p', { class: 'error-text', 'data-streams-error': '' }, `Could not follow the request's streams: ${error.message}`))
+    }
   }
   if (until.aborted || !rooms.length) return
   const list = h('div', { class: 'logs', 'data-stream-updates': '' })
@@ -1278,12 +1280,22 @@ async function streamsPanel(root) {
     const signal = replaceShown()
     const path = `${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`
     let reads = 0 // only the latest read is shown
+    // an update leaves the unchanged items in place: what the user selects in one stays selected
+    const heading = h('h3', {}, `${name} / ${groupId}`)
+    const empty = h('p', { class: 'muted' }, 'empty')
+    let shownItems = new Map() // item id -> { text, el }
+    const itemView = (item) => {
+      const text = JSON.stringify(item)
+      const kept = shownItems.get(item.id)
+      return kept && kept.text === text ? kept : { text, el: h('div', { 'data-item': item.id }, jsonBlock(item)) }
+    }
     const render = async () => {
       const mine = ++reads
       try {
         const values = await api(`/streams/${path}`, { signal })
         if (signal.aborted || mine !== reads) return
-        fill(itemsEl, h('h3', {}, `${name} / ${groupId}`), values.length ? values.map((item) => h('div', { 'data-item': item.id }, jsonBlock(item))) : h('p', { class: 'muted' }, 'empty'))
+        shownItems = new Map(values.map((item) => [item.id, itemView(item)]))
+        place(itemsEl, [heading, ...(values.length ? [...shownItems.values()].map((view) => view.el) : [empty])])
       } catch (error) {
         if (!signal.aborted && mine === reads) failure(itemsEl, error)
       }
