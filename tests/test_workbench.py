@@ -291,6 +291,7 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert len(double["replays"]) == 1, double["replays"]
     assert double["button"] == {"disabled": True, "same": True}
     assert double["message"].startswith(f"replayed {letter_a} as delivery ")
+    assert double["inspectedLeft"] == 0  # its detail, open, went with it
 
     # A running trace refreshed: the bar, tick, row, failure and label shown before are the same
     # elements after two refreshes that added log lines; a click on the bar selected its span

@@ -73,6 +73,8 @@ await drive(executablePath, result, async (page) => {
   // refresh has been answered meanwhile (its row, unchanged, is the same element)
   const replays = []
   page.on('request', (request) => request.method() === 'POST' && replayOf(new URL(request.url())) && replays.push(request.url()))
+  await page.click(`[data-inspect="${letterA}"]`)
+  await page.waitForSelector(`[data-inspected="${letterA}"]`, WAIT)
   const heldReplay = hold(page, replayOf)
   await page.$eval(`[data-replay="${letterA}"]`, (button) => (button.markedBefore = true))
   await page.dblclick(`[data-replay="${letterA}"]`)
@@ -87,6 +89,7 @@ await drive(executablePath, result, async (page) => {
   // replayed, the letter leaves the list (it fails again as another letter)
   await page.waitForSelector(`[data-dead-letter="${letterA}"]`, { state: 'detached', ...WAIT })
   result.doubleClick.message = await page.textContent('[data-message]')
+  result.doubleClick.inspectedLeft = await page.$$eval('[data-inspected]', (cards) => cards.length)
 
   // ---- A trace, running: each refresh (every second) has one more log line. The elements shown stay
   // in place under the pointer, the bars and ticks moved to the new scale.

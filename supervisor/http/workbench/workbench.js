@@ -1348,10 +1348,19 @@ async function deadLettersPanel(root) {
   let rows = new Map() // letter id -> { text, tr, buttons, error }
   const busy = new Set() // the letters whose replay or purge is in flight
   let reads = 0 // only the latest read is shown
+  let inspected = null // the letter whose detail is shown, which goes with it
   const show = (letters) => {
     const next = new Map(letters.map((letter) => [letter.id, rowOf(letter)]))
     rows = next
     place(body, letters.length ? [...next.values()].map((row) => row.tr) : [empty])
+    if (inspected !== null && !next.has(inspected)) {
+      inspected = null
+      fill(detail)
+    }
+  }
+  const inspect = (letter) => {
+    inspected = letter.id
+    fill(detail, h('div', { class: 'card', 'data-inspected': letter.id }, h('h3', {}, `Dead letter ${letter.id}`), jsonBlock(letter)))
   }
   let shown = []
   const load = async () => {
@@ -1412,7 +1421,7 @@ async function deadLettersPanel(root) {
       h(
         'td',
         {},
-        h('button', { class: 'secondary', onclick: () => fill(detail, h('div', { class: 'card' }, h('h3', {}, `Dead letter ${letter.id}`), jsonBlock(letter))) }, 'Inspect'),
+        h('button', { class: 'secondary', 'data-inspect': letter.id, onclick: () => inspect(letter) }, 'Inspect'),
         ' ',
         replay,
         ' ',
