@@ -2,7 +2,9 @@
 Chromium on the running pet app: every panel opens without a console error, a pet created from the
 Endpoints panel shows its trace through TypeScript, JavaScript and Python steps (two test-only steps
 carry the TS app's event into the other languages) and its stream updates, logs filter by trace,
-a state value is edited and a dead letter replayed. Screenshots go to ``test-artifacts/``."""
+a state value is edited and a dead letter replayed; a request each panel makes, failed on purpose,
+shows its error where the user acted, and a refresh leaves what the user points at in place.
+Screenshots go to ``test-artifacts/``."""
 
 from __future__ import annotations
 
