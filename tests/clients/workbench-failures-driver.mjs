@@ -22,6 +22,13 @@ const hold = async (page, matches) => {
   await page.route(matches, (route) => reached(route), { times: 1 })
   return held
 }
+// Answers every request ``matches`` with a 500 and ``body`` until the function returned is called:
+// where a refresh may start while a read is in flight, the read shown (the latest) fails too.
+const failEvery = async (page, matches, body) => {
+  let failing = true
+  await page.route(matches, (route) => (failing ? failOnPurpose(route, 500, body) : route.fallback()))
+  return () => (failing = false)
+}
 // once the page has had the answer to its next request ``matches`` (method GET)
 const nextRead = (page, matches) =>
   page.waitForEvent('requestfinished', { predicate: (r) => r.method() === 'GET' && matches(new URL(r.url())), ...WAIT })
@@ -66,8 +73,9 @@ await drive(executablePath, result, async (page) => {
   const replayAllShown = await page.waitForFunction((b) => document.querySelector('[data-message]').textContent !== b && document.querySelector('[data-message]').textContent, before, WAIT)
   result.failedReplayAll = await replayAllShown.jsonValue()
   // a failed refresh shows its error above the rows, which stay
-  await page.route(path('/__motia/dead-letters'), (route) => failOnPurpose(route, 500, down('queue')), { times: 1 })
+  const listBack = await failEvery(page, path('/__motia/dead-letters'), down('queue'))
   result.failedRefresh = { shown: await textOnce(page, '[data-load-error]'), rows: await page.$$eval('[data-dead-letter]', (rows) => rows.map((r) => r.dataset.deadLetter)) }
+  listBack()
 
   // a double click replays once: the button is disabled while its request is held, also once a
   // refresh has been answered meanwhile (its row, unchanged, is the same element)
@@ -130,7 +138,7 @@ await drive(executablePath, result, async (page) => {
   await page.waitForSelector('[data-key="a"]', WAIT)
   // a group whose read fails shows the error under its name, and none of the other group's rows
   const itemsOf = (group) => (url) => url.pathname === '/__motia/state/items' && url.searchParams.get('groupId') === group
-  await page.route(itemsOf('wb-other'), (route) => failOnPurpose(route, 500, down('state store')), { times: 1 })
+  const otherBack = await failEvery(page, itemsOf('wb-other'), down('state store'))
   await page.click('[data-group="wb-other"]')
   const failedGroup = await page.waitForFunction(() => {
     const shown = document.querySelector('[data-load-error="items"]').textContent
@@ -138,14 +146,16 @@ await drive(executablePath, result, async (page) => {
     return shown && { shown, title: document.querySelector('main h3').textContent, rows }
   }, null, WAIT)
   result.failedGroup = await failedGroup.jsonValue()
+  otherBack()
   // a Save whose reading back fails shows the error; the next refresh shows the value saved
   await page.click('[data-group="wb-fail"]')
   await page.waitForSelector('[data-key="a"]', WAIT)
-  await page.route(itemsOf('wb-fail'), (route) => failOnPurpose(route, 500, down('state store')), { times: 1 })
   await page.click('[data-edit="a"]')
   await page.fill('[data-value-of="a"]', '5')
+  const failBack = await failEvery(page, itemsOf('wb-fail'), down('state store'))
   await page.click('[data-save="a"]')
   result.failedReload = await textOnce(page, '[data-load-error="items"]')
+  failBack()
   await shows(page, '[data-key="a"] pre', '5')
   // while another group is being read (its reads held), a row shown still deletes from its own
   // group; those reads, answered with a failure after a later choice was shown, show nothing
