@@ -30,6 +30,7 @@ class GrpcRunnerHarness(RunnerHarness):
         self.stderr_lines = []
         self.garbage = []
         self.hello_reply = pb.HelloReply()
+        self.channel_end = "runner ended its call"
         self.metadata: dict[str, str] = {}
         self._server = grpc.server(ThreadPoolExecutor(max_workers=4))
         handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.stream_stream_rpc_method_handler(self._connect)
@@ -70,8 +71,8 @@ class GrpcRunnerHarness(RunnerHarness):
                 message = pb.RunnerMessage()
                 message.ParseFromString(payload)
                 self.messages.put(message)
-        except grpc.RpcError:
-            pass  # the call ended: the runner went
+        except grpc.RpcError:  # grpcio's bare error: the call was cancelled, not ended by the runner
+            self.channel_end = "runner's call was cancelled (its process went or the channel broke)"
         self.messages.put(None)
         self._outgoing.put(None)  # as the supervisor does: the runner's end of the stream ends the call
 

@@ -118,6 +118,7 @@ class RunnerHarness:
         self.stderr_lines: list[str] = []
         self.garbage: list[bytes] = []
         self.hello_reply = pb.HelloReply()  # what the runner answered to handshake()
+        self.channel_end = "runner closed its stdout"  # what recv reports once no message can come
         self._readers = [
             threading.Thread(target=self._read_stdout, daemon=True),
             threading.Thread(target=self._read_stderr, daemon=True),
@@ -158,7 +159,7 @@ class RunnerHarness:
     def recv(self, timeout: float = 15.0) -> pb.RunnerMessage:
         message = self.messages.get(timeout=timeout)
         if message is None:
-            raise EOFError(f"runner closed its stdout; stderr: {self.stderr_lines[-20:]}")
+            raise EOFError(f"{self.channel_end}; stderr: {self.stderr_lines[-20:]}")
         return message
 
     def recv_kind(
