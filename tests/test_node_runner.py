@@ -343,6 +343,49 @@ def test_a_failed_context_call_throws_where_the_handler_awaits_it(start: Start, 
     assert f"{file.removeprefix('steps/')}:7:" in second, second
 
 
+@pytest.mark.parametrize("file", ["steps/fails.step.ts", "steps/fails.step.js"])
+def test_a_failed_context_call_chained_with_then_names_where_it_was_chained(start: Start, file: str) -> None:
+    """No await chain reaches a call whose promise is only .then-chained: its failure names the line
+    that chained it instead, whether a rejection handler gets the error or nothing catches it (the
+    unhandled rejection's log line); none of the runner's frames."""
+    h = start(
+        {
+            file: """
+                const config = { type: 'event', name: 'Fails', subscribes: ['in'], emits: [] }
+                const handler = async (input, { state }) => {
+                  state.set('group', 'key', 1).then(() => undefined)
+                  return new Promise((resolve) => {
+                    state.get('group', 'key').then(
+                      () => resolve(['no error']),
+                      (error) => resolve([error.name, error.message, error.stack]),
+                    )
+                  })
+                }
+                module.exports = { config, handler }
+            """,
+        }
+    )
+    loaded_ok(h.load([file]))
+    h.invoke(1, file, "Fails", API, {})
+    h.reply(h.recv_kind("call").call.call_id, error="read-only")
+    h.reply(h.recv_kind("call").call.call_id, error="state backend unavailable")
+    seen: list[pb.RunnerMessage] = []
+    result = recv_result(h, 1, seen)
+    assert result.ok, result.error.message
+    name, message, stack = json.loads(result.result_json)
+    assert (name, message) == ("ContextCallError", "state backend unavailable")
+    assert stack.splitlines()[0] == "ContextCallError: state backend unavailable"
+    assert f"{file.removeprefix('steps/')}:5:" in stack, stack
+    assert "runners/node" not in stack, stack
+    while not any(m.WhichOneof("kind") == "log" and "read-only" in m.log.message for m in seen):
+        seen.append(h.recv())
+    unhandled = next(m.log for m in seen if m.WhichOneof("kind") == "log" and "read-only" in m.log.message)
+    assert unhandled.message == "unhandled promise rejection: read-only"
+    unhandled_stack = orjson.loads(unhandled.meta_json)["stack"]
+    assert f"{file.removeprefix('steps/')}:3:" in unhandled_stack, unhandled_stack
+    assert "runners/node" not in unhandled_stack, unhandled_stack
+
+
 def test_a_thrown_string_is_the_error_message(start: Start) -> None:
     h = start(
         {
