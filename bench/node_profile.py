@@ -8,6 +8,12 @@ area, the user's steps, GC), as a share of the busy samples (idle left out). A f
 counted apart under "builtins called from ...". ``--window``: only samples taken between two
 CLOCK_MONOTONIC times in microseconds (the profile's clock; Python's ``time.monotonic_ns() // 1000``), to
 leave out start-up and loading. bench/pet_bench.py --node-profile records such profiles and windows.
+
+The samples are taken on a wall clock, not on CPU time: while the runner is preempted inside a system call
+(a ``write`` whose wake-up of the supervisor takes its core) the samples still land there, which is why
+"node: net / pipes" (``writeBuffer``) reads 20-25 % under load while ``perf record`` on the same flow puts
+the whole write path at ~8 % of the runner's CPU (bench/RESULTS.md, branch noderun). For CPU, use ``perf``
+with node's ``--perf-basic-prof-only-functions``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,11 @@ What both runners do is tested once per language in test_runners.py.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import subprocess
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -16,9 +20,16 @@ from typing import Any
 import orjson
 import pytest
 
+from supervisor.protocol import FrameDecoder, encode_frame
 from supervisor.protocol._generated import runner_pb2 as pb
 from tests.conftest import StartRunner
-from tests.support.runner_harness import TYPESCRIPT, RunnerHarness
+from tests.support.runner_harness import (
+    TYPESCRIPT,
+    RunnerHarness,
+    node_runner_argv,
+    runner_env,
+    write_project,
+)
 
 Start = Callable[..., RunnerHarness]
 
@@ -332,6 +343,49 @@ def test_a_failed_context_call_throws_where_the_handler_awaits_it(start: Start, 
     assert f"{file.removeprefix('steps/')}:7:" in second, second
 
 
+@pytest.mark.parametrize("file", ["steps/fails.step.ts", "steps/fails.step.js"])
+def test_a_failed_context_call_chained_with_then_names_where_it_was_chained(start: Start, file: str) -> None:
+    """No await chain reaches a call whose promise is only .then-chained: its failure names the line
+    that chained it instead, whether a rejection handler gets the error or nothing catches it (the
+    unhandled rejection's log line); none of the runner's frames."""
+    h = start(
+        {
+            file: """
+                const config = { type: 'event', name: 'Fails', subscribes: ['in'], emits: [] }
+                const handler = async (input, { state }) => {
+                  state.set('group', 'key', 1).then(() => undefined)
+                  return new Promise((resolve) => {
+                    state.get('group', 'key').then(
+                      () => resolve(['no error']),
+                      (error) => resolve([error.name, error.message, error.stack]),
+                    )
+                  })
+                }
+                module.exports = { config, handler }
+            """,
+        }
+    )
+    loaded_ok(h.load([file]))
+    h.invoke(1, file, "Fails", API, {})
+    h.reply(h.recv_kind("call").call.call_id, error="read-only")
+    h.reply(h.recv_kind("call").call.call_id, error="state backend unavailable")
+    seen: list[pb.RunnerMessage] = []
+    result = recv_result(h, 1, seen)
+    assert result.ok, result.error.message
+    name, message, stack = json.loads(result.result_json)
+    assert (name, message) == ("ContextCallError", "state backend unavailable")
+    assert stack.splitlines()[0] == "ContextCallError: state backend unavailable"
+    assert f"{file.removeprefix('steps/')}:5:" in stack, stack
+    assert "runners/node" not in stack, stack
+    while not any(m.WhichOneof("kind") == "log" and "read-only" in m.log.message for m in seen):
+        seen.append(h.recv())
+    unhandled = next(m.log for m in seen if m.WhichOneof("kind") == "log" and "read-only" in m.log.message)
+    assert unhandled.message == "unhandled promise rejection: read-only"
+    unhandled_stack = orjson.loads(unhandled.meta_json)["stack"]
+    assert f"{file.removeprefix('steps/')}:3:" in unhandled_stack, unhandled_stack
+    assert "runners/node" not in unhandled_stack, unhandled_stack
+
+
 def test_a_thrown_string_is_the_error_message(start: Start) -> None:
     h = start(
         {
@@ -392,3 +446,86 @@ def test_memory_usage_goes_to_the_file_named_by_motia_node_memory_log(
     for line in lines:
         assert 0 < line["heapUsed"] <= line["heapTotal"] < line["rss"]
         assert line["external"] > 0 and line["arrayBuffers"] >= 0
+
+
+def test_a_runner_whose_output_is_not_read_stops_reading_its_input(tmp_path: Path) -> None:
+    """Backpressure: while the supervisor reads nothing of its stdout, the runner takes no new work
+    from stdin (its writer blocks on a full pipe) instead of queueing every result in memory; once
+    read again, every result arrives. (What it read before its first write found the pipe full, up to
+    a loop turn's reads, it still runs.)"""
+    project = write_project(
+        tmp_path / "project",
+        {
+            "steps/big.step.js": """
+                exports.config = { type: 'api', name: 'Big', path: '/big', method: 'GET', emits: [] }
+                exports.handler = async () => ({ status: 200, body: 'x'.repeat(4 * 1024) })
+            """
+        },
+    )
+    proc = subprocess.Popen(
+        node_runner_argv(),
+        cwd=project,
+        env=runner_env(project),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and isinstance(proc.stdout, io.BufferedReader)
+    decoder = FrameDecoder()
+    pending: list[pb.RunnerMessage] = []
+
+    def send(message: pb.SupervisorMessage) -> None:
+        assert proc.stdin is not None
+        proc.stdin.write(encode_frame(message.SerializeToString()))
+        proc.stdin.flush()
+
+    def recv() -> pb.RunnerMessage:
+        assert isinstance(proc.stdout, io.BufferedReader)
+        while not pending:
+            chunk = proc.stdout.read1(65536)
+            assert chunk, "the runner closed its stdout"
+            for frame in decoder.feed(chunk):
+                pending.append(pb.RunnerMessage.FromString(frame))
+        return pending.pop(0)
+
+    def recv_kind(kind: str) -> pb.RunnerMessage:
+        while (message := recv()).WhichOneof("kind") != kind:
+            pass
+        return message
+
+    try:
+        send(pb.SupervisorMessage(hello=pb.Hello(protocol_version=1, project_root=str(project))))
+        recv_kind("hello")
+        send(pb.SupervisorMessage(load=pb.LoadFiles(request_id=1, step_files=["steps/big.step.js"])))
+        assert not recv_kind("loaded").loaded.errors
+        count = 20_000  # 80 MiB of results, if the runner took every request while nobody reads
+        sent = 0
+
+        def write_all() -> None:
+            nonlocal sent
+            with contextlib.suppress(BrokenPipeError):  # the runner killed at the end of a failed test
+                for n in range(1, count + 1):
+                    invoke = pb.Invoke(invocation_id=n, file="steps/big.step.js", kind=API)
+                    send(pb.SupervisorMessage(invoke=invoke))
+                    sent = n
+
+        writer = threading.Thread(target=write_all, daemon=True)
+        writer.start()
+        # the writer stalls: a full pipe to a runner that stopped reading (or, without backpressure,
+        # it sends all or most of them)
+        last, still_since = -1, time.monotonic()
+        while time.monotonic() - still_since < 2.0:
+            assert writer.is_alive(), f"all {count} requests taken while none of the results was read"
+            if sent != last:
+                last, still_since = sent, time.monotonic()
+            time.sleep(0.1)
+        assert sent < count // 2, f"{sent} of {count} requests taken while none of the results was read"
+        results = {recv_kind("result").result.invocation_id for _ in range(count)}
+        assert results == set(range(1, count + 1))
+        writer.join(timeout=10)
+        assert not writer.is_alive()
+    finally:
+        proc.kill()
+        proc.wait()
+        for pipe in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()

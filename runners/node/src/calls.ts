@@ -1,7 +1,9 @@
 // ContextCalls: requests from handlers to the supervisor (emit, state.*, streams.*). A call is sent
 // the moment the handler makes it and settled by its ContextReply; a failed call throws in the
 // caller's await chain, so its stack is the user's (V8's async stack traces: "at async handler
-// (steps/x.step.ts:12:5)"), not the reply handler's.
+// (steps/x.step.ts:12:5)"), not the reply handler's. A call's promise chained with .then/.catch
+// instead, which no await chain reaches, records where it was chained, the one time it is.
+import { dirname } from 'node:path';
 import type { ContextReply } from './gen/motia/runner/v1/runner_pb';
 import type { InvocationScope } from './current';
 import { errorShape, jsonBytes, parseJsonBytes } from './jsonutil';
@@ -17,6 +19,57 @@ export interface CallOwner {
 interface PendingCall {
   owner: CallOwner;
   answer: (reply: ContextReply) => void;
+  /** the stack where the caller chained the call's promise (.then, .catch, .finally, Promise.all) */
+  chained?: { stack?: string };
+}
+
+/** A call's promise, which knows its call. */
+type CallPromise = Promise<unknown> & { [CALL]?: PendingCall };
+
+const CALL = Symbol('motia.contextCall');
+
+/**
+ * The call promise's own ``then``. ``await`` never looks it up (a native promise is awaited as it is),
+ * so an awaited call pays nothing; ``.then``/``.catch``/``.finally`` and Promise.all call it, and the
+ * first time it captures the caller's stack: the only user frames a failure reached only through a
+ * then-chain can name.
+ */
+function chainedThen(this: CallPromise, ...handlers: [unknown?, unknown?]): Promise<unknown> {
+  const call = this[CALL];
+  if (call && !call.chained) {
+    const site: { stack?: string } = {};
+    Error.captureStackTrace(site, chainedThen);
+    call.chained = site;
+  }
+  return Promise.prototype.then.apply(this, handlers as Parameters<Promise<unknown>['then']>);
+}
+
+/** The folder of the runner's own modules, whose frames are not the user's. */
+const RUNNER_SRC = typeof __filename === 'string' ? dirname(__filename) : '\0';
+
+/** A stack frame of user code: not the runner's, not a builtin's, not node's own. */
+function isUserFrame(line: string): boolean {
+  return (
+    line.startsWith('    at ') &&
+    !line.includes(RUNNER_SRC) &&
+    !line.includes('(<anonymous>)') &&
+    !line.includes('(node:') &&
+    !line.startsWith('    at node:')
+  );
+}
+
+/** A failure reached through a then-chain only: the frames where the chain was made (without ours). */
+function withChainedFrames(error: Error, call: PendingCall): void {
+  const stack = error.stack ?? '';
+  const lines = stack.split('\n');
+  if (lines.some(isUserFrame)) return; // awaited: V8's async stack already names the caller
+  const site = (call.chained?.stack ?? '').split('\n').slice(1);
+  const frames = site.filter((line) => !line.includes(RUNNER_SRC));
+  const last = frames.findLastIndex(isUserFrame);
+  if (last < 0) return;
+  frames.length = last + 1; // what called the handler is the runner's (through AsyncLocalStorage.run)
+  const header = lines.filter((line) => !line.startsWith('    at '));
+  error.stack = [...header, ...frames].join('\n');
 }
 
 /**
@@ -24,12 +77,13 @@ interface PendingCall {
  * thrown where the caller awaits: capturing the caller's stack when each call starts instead (in case
  * it fails) was a tenth of the runner's busy time.
  */
-async function outcome(reply: Promise<ContextReply>, method: string): Promise<unknown> {
+async function outcome(reply: Promise<ContextReply>, method: string, call: PendingCall): Promise<unknown> {
   const answer = await reply;
   if (!answer.ok) {
     const error = new Error(answer.error || `${method} failed`);
     error.name = 'ContextCallError';
     Error.captureStackTrace(error, outcome); // the header with the name; from the caller's frames on
+    if (call.chained) withChainedFrames(error, call);
     throw error;
   }
   try {
@@ -37,6 +91,7 @@ async function outcome(reply: Promise<ContextReply>, method: string): Promise<un
   } catch (error) {
     const invalid = new Error(`${method}: the supervisor sent invalid JSON (${errorShape(error).message})`);
     Error.captureStackTrace(invalid, outcome);
+    if (call.chained) withChainedFrames(invalid, call);
     throw invalid;
   }
 }
@@ -58,7 +113,11 @@ export class CallClient {
       return Promise.reject(new Error(`${method}: arguments are not JSON-serialisable: ${errorShape(error).message}`));
     }
     const callId = this.nextCallId++;
-    const reply = new Promise<ContextReply>((answer) => this.calls.set(callId, { owner, answer }));
+    let call!: PendingCall;
+    const reply = new Promise<ContextReply>((answer) => {
+      call = { owner, answer, chained: undefined };
+      this.calls.set(callId, call);
+    });
     owner.callStarted();
     send({
       kind: {
@@ -73,7 +132,10 @@ export class CallClient {
         },
       },
     });
-    return outcome(reply, method);
+    const promise: CallPromise = outcome(reply, method, call);
+    promise[CALL] = call;
+    promise.then = chainedThen as CallPromise['then'];
+    return promise;
   }
 
   reply(reply: ContextReply): void {

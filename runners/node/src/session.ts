@@ -10,7 +10,7 @@ import { errorShape, jsonBytes, parseJsonBytes, type ErrorShape } from './jsonut
 import { emptyRegistry, loadFiles, type ImportModule, type Registry } from './loader';
 import { captureConsole, diagnostic, log, setLogLevel } from './logs';
 import { setRunnerRoot } from './config_encoding';
-import { guardStdout, send, stdioChannel, useChannel, writeFramesAtOnce, type Channel } from './transport';
+import { atTurnEnd, guardStdout, send, stdioChannel, useChannel, writeFramesAtOnce, type Channel } from './transport';
 import { closeInspector, debuggable, inspectPlan, openInspector, waitForDebugger } from './inspect';
 import { logMemoryPeriodically } from './memory_log';
 
@@ -61,19 +61,22 @@ class Invocation implements CallOwner {
   }
 
   /**
-   * Checked on a later turn, so promise chains hanging off a just-answered call
-   * (`emit(a).then(() => emit(b))`) get to start their next call first.
+   * Checked at the turn's end, after its microtasks, so promise chains hanging off a just-answered
+   * call (`emit(a).then(() => emit(b))`) get to start their next call first; the result then goes
+   * out in the turn's write.
    */
   scheduleCheck(): void {
     if (this.completed || this.checkScheduled) return;
     this.checkScheduled = true;
-    setImmediate(() => {
-      this.checkScheduled = false;
-      if (!this.completed && this.handlerDone && this.pending === 0 && this.outcome) {
-        this.complete(this.outcome);
-      }
-    });
+    atTurnEnd(this.check);
   }
+
+  private readonly check = (): void => {
+    this.checkScheduled = false;
+    if (!this.completed && this.handlerDone && this.pending === 0 && this.outcome) {
+      this.complete(this.outcome);
+    }
+  };
 
   complete(outcome: Outcome): void {
     if (this.completed) return;

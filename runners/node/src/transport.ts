@@ -100,19 +100,68 @@ export function readFrames(handlers: FrameHandlers): void {
 }
 
 // Frames sent during one turn of the event loop go out in one write, at its end (setImmediate: the
-// check phase of the same turn, before the loop waits again). A write to a pipe is a synchronous
-// system call here, and one per frame was a fifth of the runner's busy time under load (results,
-// context calls and log lines of many handlers in the same turn). The price: a frame sent just
+// check phase of the same turn, before the loop waits again). A write to a pipe is a system call
+// that wakes the supervisor's reader, and one per frame was a fifth of the runner's busy time under
+// load (results, context calls and log lines of many handlers in the same turn). Work that decides
+// what the turn sends last (an invocation's completion check, which sends its result) runs in the
+// same place, before the write (atTurnEnd), so a result joins the log lines and calls of its turn
+// instead of waiting for a write of its own a loop iteration later. The price: a frame sent just
 // before a handler blocks the loop goes out when the block ends, with everything else.
 let pending: Uint8Array[] = [];
 let scheduled = false;
+const turnEnd: Array<() => void> = [];
+
+function scheduleTurnEnd(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(endTurn);
+}
+
+function endTurn(): void {
+  // callbacks may send frames and add callbacks: those run here too, all before the one write
+  for (let i = 0; i < turnEnd.length; i++) {
+    try {
+      turnEnd[i]!();
+    } catch (error) {
+      process.nextTick(() => {
+        throw error; // the process's uncaughtException handler reports it; the others still ran
+      });
+    }
+  }
+  turnEnd.length = 0;
+  scheduled = false;
+  writePending();
+}
+
+/** Runs ``callback`` at the end of this loop turn, before the turn's frames are written. */
+export function atTurnEnd(callback: () => void): void {
+  turnEnd.push(callback);
+  scheduleTurnEnd();
+}
+
+// Backpressure: a write to a full pipe does not block; Node keeps the bytes (stdout.writableLength).
+// Past its high-water mark the runner stops reading stdin, so no new invocation or reply adds to
+// them, until the supervisor has read enough ('drain'). What handlers already running send still
+// queues, bounded by what they do.
+let inputPaused = false;
+
+function resumeInput(): void {
+  inputPaused = false;
+  process.stdin.resume();
+}
+
+function writeOut(chunk: Uint8Array): void {
+  if (realWrite(chunk) || inputPaused || stdout.destroyed) return;
+  inputPaused = true;
+  process.stdin.pause();
+  stdout.once('drain', resumeInput);
+}
 
 function writePending(): void {
-  scheduled = false;
   if (pending.length === 0) return;
   const frames = pending;
   pending = [];
-  realWrite(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+  writeOut(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
 }
 
 // process.exit() (user code, or ours after flush) ends the turn early: its frames go out first.
@@ -132,14 +181,11 @@ export const stdioChannel: Channel = {
   open: readFrames,
   write: (payload) => {
     if (!batching) {
-      realWrite(encodeFrame(payload));
+      writeOut(encodeFrame(payload));
       return;
     }
     pending.push(encodeFrame(payload));
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(writePending);
-    }
+    scheduleTurnEnd();
   },
   flush: (timeoutMs) => {
     writePending();
