@@ -5,11 +5,11 @@ Runners send these as ContextCall messages; this module turns each into a call
 on the state store, the streams service or the event bus, and records it in the call's trace.
 
 Most calls need no waiting on the embedded stores (a state read is a lookup on the loop's thread, the
-first write of a loop turn commits there, a stream publish only queues its messages), so a call is
-answered with its result when its method's coroutine finishes in its first step, and only a call that
-must wait (a write queued behind others, a read in a worker thread, Redis) gives an awaitable, which the
-runner connection awaits in a task of its own: ~27 context calls per pet of the pet app, most of them
-without a task and a loop turn each.
+first write of a loop turn commits there, a stream set's subscribers only get its message queued), so a
+call is answered with its result when its method's coroutine finishes in its first step, and only a call
+that must wait (a write behind another of the same loop turn, a read in a worker thread, Redis) gives an
+awaitable, which the runner connection awaits in a task of its own: of the pet app's ~22 context calls
+per pet, ~17 go without a task and a loop turn each (bench/RESULTS.md, branch petflow).
 """
 
 from __future__ import annotations
