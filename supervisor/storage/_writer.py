@@ -143,7 +143,7 @@ class GroupCommitWriter:
                     return False
             try:  # busy_timeout 0: another process's lock refuses it at once, and the writes queue
                 self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:
+            except sqlite3.Error:  # locked, or worse: the writer thread waits, or reports it to each
                 return False
             outcomes = self._commit_begun(jobs)
             self._since_checkpoint += 1
