@@ -3,10 +3,18 @@
 
 The project is a copy of the repository's app (steps/ and its project files, node_modules linked), served
 by ``motia start`` without an OpenAI key (the agents take their rule-based fallback: no network). One
-pet at a time: the POST goes out on one keep-alive connection, then a second one polls the pet back to
-back until its status is ``in_quarantine``; the latency is the poll's answer minus the POST's send time,
-so it is late by at most one GET (its round trip is reported next to it). Next to each language's pets: the
-CPU each process of the server spent per pet (the supervisor, the node runner, the Python runner, others).
+pet at a time, seen ``in_quarantine`` one of two ways (``--watch``):
+
+- ``stream`` (the default): before the POST, a WebSocket joins the ``petCreation`` stream item the
+  orchestrator writes right after it stores the pet ``in_quarantine`` (group: the request's trace id, which
+  the POST chooses with a ``traceparent`` header; item: ``in_quarantine``); the latency is that item's
+  message minus the POST's send time. Nothing but the flow runs on the server while it is measured.
+- ``poll``: a second keep-alive connection GETs the pet back to back until its status is ``in_quarantine``;
+  late by at most one GET (its round trip is reported next to it), and the GETs (~5 per pet) cost the
+  server CPU beside the flow they measure.
+
+Next to each language's pets: the CPU each process of the server spent per pet (the supervisor, the node
+runner, the Python runner, others).
 
 ``--baseline-ref REF`` measures REF's code in the same run, rounds alternating (an A/B of a change);
 ``--node-profile DIR`` records ``node --cpu-prof`` profiles of the node runner and prints where its busy time
@@ -20,7 +28,9 @@ import contextlib
 import http.client
 import json
 import os
+import secrets
 import shutil
+import socket
 import statistics
 import sys
 import tempfile
@@ -28,6 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psutil
 from constants import LANGS, REPO
 from http_bench import cpu_seconds
@@ -35,6 +46,8 @@ from load import percentile
 from machine_hops import chain_pattern, critical_path, echo_pet_pattern, echo_server, fetch_trace, hop_chain
 from node_profile import summarise
 from servers import codes_under_test, motia
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, CloseConnection, Message, Request, TextMessage
 
 PROJECT_FILES = ("package.json", "package-lock.json", "tsconfig.json", "types.d.ts", "motia.config.json")
 NO_OPENAI = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": "", "OPENAI_MODEL": ""}
@@ -66,18 +79,110 @@ def _request(conn: http.client.HTTPConnection, method: str, path: str, body: Any
     return response.status, json.loads(data) if data else None
 
 
-def _one_pet(
-    post: http.client.HTTPConnection, poll: http.client.HTTPConnection, lang: str, n: int
-) -> dict[str, Any]:
+class StreamWatch:
+    """A blocking WebSocket client of the server's streams (Motia's wire: join, then sync and changes)."""
+
+    def __init__(self, port: int) -> None:
+        self._sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._ws = WSConnection(ConnectionType.CLIENT)
+        self._sock.sendall(self._ws.send(Request(host="127.0.0.1", target="/")))
+        self._messages: list[dict[str, Any]] = []
+        self._accepted = False
+        while not self._accepted:
+            self._receive()
+        self._joins = 0
+
+    def _receive(self) -> None:
+        data = self._sock.recv(65536)
+        if not data:
+            raise ConnectionError("the stream socket closed")
+        self._ws.receive_data(data)
+        for event in self._ws.events():
+            if isinstance(event, AcceptConnection):
+                self._accepted = True
+            elif isinstance(event, TextMessage):
+                self._messages.append(orjson.loads(event.data))
+            elif isinstance(event, CloseConnection):
+                raise ConnectionError(f"the stream socket closed: {event.code} {event.reason}")
+
+    def _send(self, frame: dict[str, Any]) -> None:
+        self._sock.sendall(self._ws.send(Message(data=orjson.dumps(frame).decode())))
+
+    def next(self, deadline: float) -> dict[str, Any]:
+        while not self._messages:
+            self._sock.settimeout(max(0.001, deadline - time.monotonic()))
+            self._receive()
+        return self._messages.pop(0)
+
+    def join(self, stream: str, group: str, item: str) -> dict[str, Any]:
+        """Join one item; returns the subscription (for ``leave``) once its sync arrived."""
+        self._joins += 1
+        data = {"streamName": stream, "groupId": group, "id": item, "subscriptionId": f"s{self._joins}"}
+        self._send({"type": "join", "data": data})
+        deadline = time.monotonic() + 10
+        while True:
+            message = self.next(deadline)
+            if message.get("groupId") == group and message["event"]["type"] == "sync":
+                return data
+            if message["event"]["type"] == "error":
+                raise RuntimeError(f"join {stream}/{group}/{item} refused: {message}")
+
+    def leave(self, subscription: dict[str, Any]) -> None:
+        self._send({"type": "leave", "data": subscription})
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def _post_pet(
+    post: http.client.HTTPConnection, lang: str, n: int, headers: dict[str, str]
+) -> tuple[int, int, str, str]:
+    """Sends ``POST /<lang>/pets``: (sent, answered) on the monotonic clock, the pet's id, the trace id."""
     body = {"name": f"Bench{n}", "species": "dog", "ageMonths": 24}
     sent = time.monotonic_ns()
-    post.request("POST", f"/{lang}/pets", json.dumps(body).encode(), {"content-type": "application/json"})
+    post.request(
+        "POST", f"/{lang}/pets", json.dumps(body).encode(), {"content-type": "application/json", **headers}
+    )
     response = post.getresponse()
     created = json.loads(response.read())
     answered = time.monotonic_ns()
     if response.status != 201:
         raise RuntimeError(f"POST /{lang}/pets answered {response.status}: {created}")
     pet_id = created["petId"] if "petId" in created else created["id"]
+    return sent, answered, pet_id, response.getheader("x-trace-id") or ""
+
+
+def _watched_pet(post: http.client.HTTPConnection, watch: StreamWatch, lang: str, n: int) -> dict[str, Any]:
+    """One pet seen ``in_quarantine`` through the petCreation stream item the orchestrator writes then."""
+    trace_id = secrets.token_hex(16)
+    subscription = watch.join("petCreation", trace_id, "in_quarantine")
+    headers = {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
+    sent, answered, pet_id, _ = _post_pet(post, lang, n, headers)
+    deadline = time.monotonic() + 10
+    while True:
+        message = watch.next(deadline)
+        seen = time.monotonic_ns()
+        event = message["event"]
+        if message.get("groupId") == trace_id and event["type"] in ("create", "update"):
+            break
+    watch.leave(subscription)
+    if event["data"].get("petId") != pet_id:
+        raise RuntimeError(f"the in_quarantine item of trace {trace_id} is not pet {pet_id}: {event}")
+    return {
+        "visible_ms": (seen - sent) / 1e6,
+        "post_ms": (answered - sent) / 1e6,
+        "poll_rtt_ms": 0.0,
+        "polls": 0,
+        "trace_id": trace_id,
+    }
+
+
+def _polled_pet(
+    post: http.client.HTTPConnection, poll: http.client.HTTPConnection, lang: str, n: int
+) -> dict[str, Any]:
+    """One pet seen ``in_quarantine`` by GETs of it back to back."""
+    sent, answered, pet_id, trace_id = _post_pet(post, lang, n, {})
     polls, poll_ns = 0, 0
     deadline = time.monotonic() + 10
     while True:
@@ -95,7 +200,7 @@ def _one_pet(
         "post_ms": (answered - sent) / 1e6,
         "poll_rtt_ms": poll_ns / polls / 1e6,
         "polls": polls,
-        "trace_id": response.getheader("x-trace-id") or "",
+        "trace_id": trace_id,
     }
 
 
@@ -151,6 +256,7 @@ def bench_pets(
     code: Path | None = None,
     machine: bool = True,
     node_profile: Path | None = None,
+    watch: str = "stream",
 ) -> dict[str, Any]:
     """Per language: ``samples`` pets one at a time, ``gap`` s of sleep after each. With ``machine``,
     right after each language's pets and with the same gap: the bare echo answering the same requests
@@ -158,7 +264,8 @@ def bench_pets(
     so the flow reads against what the machine alone costs for it, in the same run; and the same chain
     with ``PET_WORK_US`` of work (spinning) per hop, as the flow works between its hops. ``node_profile``:
     a folder for the node runner's CPU profiles (written when the server stops); each row's ``window_us``
-    is when its pets ran, on the profile's clock."""
+    is when its pets ran, on the profile's clock. ``watch``: how a pet is seen ``in_quarantine``, "stream"
+    or "poll" (the module's docstring)."""
     project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
     out: dict[str, Any] = {}
     env = {**NO_OPENAI, **(env or {})}
@@ -173,6 +280,9 @@ def bench_pets(
         poll = stack.enter_context(
             contextlib.closing(http.client.HTTPConnection("127.0.0.1", server.port, 10))
         )
+        stream = (
+            stack.enter_context(contextlib.closing(StreamWatch(server.port))) if watch == "stream" else None
+        )
         for lang in LANGS:
             runs = []
             procs: list[psutil.Process] = []
@@ -183,7 +293,10 @@ def bench_pets(
                     procs = server.tree()
                     cpu_before = cpu_seconds(procs)
                     window_start = time.monotonic_ns() // 1000
-                result = _one_pet(post, poll, lang, n)
+                if stream is not None:
+                    result = _watched_pet(post, stream, lang, n)
+                else:
+                    result = _polled_pet(post, poll, lang, n)
                 if n >= warmup:
                     runs.append(result)
                 time.sleep(gap)  # let the enrichment agent and the stream writes finish
@@ -195,6 +308,7 @@ def bench_pets(
                 "window_us": [window_start, window_end],
                 "samples": len(runs),
                 "gap_s": gap,
+                "watch": watch,
                 "p50_ms": percentile(visible, 0.50),
                 "p90_ms": percentile(visible, 0.90),
                 "min_ms": min(visible),
@@ -275,6 +389,11 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=15, help="pets per language, gap and round")
     parser.add_argument("--gaps", default="0.05,0", help="seconds of sleep after each pet, comma-separated")
     parser.add_argument("--adapters", default="sqlite", help="sqlite,memory to compare the two")
+    parser.add_argument(
+        "--watch",
+        default="stream",
+        help="how a pet is seen in_quarantine: stream (a subscription), poll (GETs), or stream,poll for both",
+    )
     parser.add_argument("--baseline-ref", help="a git ref measured against this checkout, rounds alternating")
     parser.add_argument("--no-machine", action="store_true", help="leave out the echo and chain baselines")
     parser.add_argument("--node-profile", type=Path, help="a folder for the node runner's CPU profiles")
@@ -287,12 +406,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="motia-pets-") as tmp:
         codes = codes_under_test(args.baseline_ref, Path(tmp))
         setups = [
-            (name, adapter, gap) for name in codes for adapter in args.adapters.split(",") for gap in gaps
+            (name, adapter, gap, watch)
+            for name in codes
+            for adapter in args.adapters.split(",")
+            for gap in gaps
+            for watch in args.watch.split(",")
         ]
         for round_index in range(args.rounds):
-            for name, adapter, gap in setups if round_index % 2 == 0 else setups[::-1]:
+            for name, adapter, gap, watch in setups if round_index % 2 == 0 else setups[::-1]:
                 env = MEMORY if adapter == "memory" else None
-                label = f"{name}:{adapter}:gap={gap * 1000:g}ms"
+                label = f"{name}:{adapter}:{watch}:gap={gap * 1000:g}ms"
                 folder = None
                 if args.node_profile is not None:
                     folder = args.node_profile.resolve() / f"{label.replace(':', '-')}-{round_index + 1}"
@@ -306,6 +429,7 @@ def main() -> int:
                     code=codes[name],
                     machine=not args.no_machine,
                     node_profile=folder,
+                    watch=watch,
                 )
                 raw.setdefault(label, []).append(result)
                 print_rows(f"round {round_index + 1} {label}", result)
@@ -345,7 +469,7 @@ def main() -> int:
                 )
             summary.setdefault(label, {})[lang] = row
             cpu = ", ".join(f"{k.split(' ', 1)[1]} {v:.1f}" for k, v in row.items() if k.startswith("cpu_ms"))
-            line = f"{label:26} {lang}: pet p50 {row['p50_ms']:6.2f} ms; CPU ms per pet: {cpu}"
+            line = f"{label:32} {lang}: pet p50 {row['p50_ms']:6.2f} ms; CPU ms per pet: {cpu}"
             if not args.no_machine:
                 line += (
                     f"; echo {row['echo_p50_ms']:5.2f} ms (x{row['x_echo']:.1f}), chain of"
@@ -362,7 +486,7 @@ def main() -> int:
             old, new = raw["old:" + label[4:]], raw[label]
             for lang in LANGS:
                 wins = sum(n[lang]["p50_ms"] < o[lang]["p50_ms"] for o, n in zip(old, new, strict=False))
-                print(f"{label[4:]:20} {lang}: new faster in {wins} of {min(len(old), len(new))} rounds")
+                print(f"{label[4:]:26} {lang}: new faster in {wins} of {min(len(old), len(new))} rounds")
     profile_summary = {
         label: {
             where: statistics.median(p.get(where, 0.0) for p in rounds)

@@ -181,10 +181,9 @@ def print_report(results: dict[str, Any]) -> None:
     for key, how in (("pets", "50 ms apart"), ("pets_back_to_back", "back to back")):
         if not results.get(key):
             continue
-        print(
-            f"\npet app: POST /<lang>/pets -> GET /<lang>/pets/:id shows in_quarantine, one pet at a time,"
-            f" {how}"
-        )
+        watch = next(iter(results[key].values()), {}).get("watch", "poll")
+        seen = "its petCreation stream item" if watch == "stream" else "GET /<lang>/pets/:id"
+        print(f"\npet app: POST /<lang>/pets -> {seen} shows in_quarantine, one pet at a time, {how}")
         print(
             f"  {'lang':<6}{'n':>5}{'p50 ms':>9}{'p90 ms':>9}{'min ms':>9}{'POST p50':>10}{'GET rtt p50':>13}"
             f"{'wake-ups':>10}{'echo p50':>10}{'x echo':>8}{'chain p50':>11}{'x chain':>9}"

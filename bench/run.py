@@ -13,8 +13,9 @@ What it measures (bench/README.md explains each, and the targets):
      own cost of the same pattern (the bare ASGI echo, a chain of as many process wake-ups);
   d. boot time of a 45-step project (15 per language): spawn of ``motia start`` -> first 200 of an api step;
   e. idle RSS of the supervisor plus all its runner processes for that project;
-  f. the pet app: POST /<lang>/pets -> the pet visible in_quarantine (bench/pet_bench.py), 50 ms apart and
-     back to back, each next to the machine's own cost of the same pattern (bench/machine_hops.py).
+  f. the pet app: POST /<lang>/pets -> the pet visible in_quarantine, seen through its stream item
+     (bench/pet_bench.py), 50 ms apart and back to back, each next to the machine's own cost of the same
+     pattern (bench/machine_hops.py).
 
 The load generator is wrk (``apt-get install -y wrk``) with one thread, so that it takes as little of the
 two cores as possible; without wrk a Python asyncio client is used instead, with a warning: it competes

@@ -10,6 +10,10 @@ flow, this checkout's code), measured three ways in separate runs of the same le
   The profiler's own overhead roughly doubles the loop thread's CPU: read shares, not costs;
 - ``pin``: the ``cpu`` run with the supervisor on CPU 0 and its runners on CPU 1 (``taskset``).
 
+A pet is seen ``in_quarantine`` through its stream item (``--watch stream``, the default) or by polls
+(``--watch poll``), as in bench/pet_bench.py. ``--baseline-ref REF`` runs every mode for REF's code too
+(``git archive``), ``--rounds`` times, old and new alternating: an A/B of the supervisor's CPU per pet.
+
 Usage: ``.venv/bin/python bench/supervisor_pet_profile.py --lang ts --seconds 15 --modes cpu,cprofile,pin``.
 """
 
@@ -31,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from http_bench import cpu_seconds
-from pet_bench import NO_OPENAI, _one_pet, cpu_ms_by_role, write_pet_project
-from servers import motia
+from pet_bench import NO_OPENAI, StreamWatch, _polled_pet, _watched_pet, cpu_ms_by_role, write_pet_project
+from servers import codes_under_test, motia
 
 HOOK = """\
 import os, signal, sys
@@ -99,7 +103,9 @@ def _thread_cpu(pid: int) -> dict[str, float]:
     return out
 
 
-def run(lang: str, seconds: float, mode: str, workdir: Path) -> dict[str, Any]:
+def run(
+    lang: str, seconds: float, mode: str, workdir: Path, watch: str = "stream", code: Path | None = None
+) -> dict[str, Any]:
     project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
     env = dict(NO_OPENAI)
     stats_file = workdir / f"{mode}.pstats"
@@ -109,11 +115,16 @@ def run(lang: str, seconds: float, mode: str, workdir: Path) -> dict[str, Any]:
         (hook / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
         env["PYTHONPATH"] = str(hook)
         env["MOTIA_BENCH_CPROFILE"] = str(stats_file)
-    with motia(project, env=env, name="pets") as server:
+    with motia(project, code=code, env=env, name="pets") as server:
         post = http.client.HTTPConnection("127.0.0.1", server.port, 10)
         poll = http.client.HTTPConnection("127.0.0.1", server.port, 10)
+        stream = StreamWatch(server.port) if watch == "stream" else None
+
+        def one_pet(n: int) -> dict[str, Any]:
+            return _watched_pet(post, stream, lang, n) if stream else _polled_pet(post, poll, lang, n)
+
         for n in range(5):
-            _one_pet(post, poll, lang, n)
+            one_pet(n)
         procs = server.tree()
         if mode == "pin":
             subprocess.run(
@@ -128,7 +139,7 @@ def run(lang: str, seconds: float, mode: str, workdir: Path) -> dict[str, Any]:
         before, threads_before = cpu_seconds(procs), _thread_cpu(server.proc.pid)
         started, latencies = time.monotonic(), []
         while time.monotonic() - started < seconds:
-            latencies.append(_one_pet(post, poll, lang, 100 + len(latencies))["visible_ms"])
+            latencies.append(one_pet(100 + len(latencies))["visible_ms"])
         pets = len(latencies)
         cpu = cpu_ms_by_role(procs, server.proc.pid, before)
         threads_after = _thread_cpu(server.proc.pid)
@@ -150,9 +161,12 @@ def run(lang: str, seconds: float, mode: str, workdir: Path) -> dict[str, Any]:
             poll.request("GET", f"/{lang}/pets/{pet_id}")
             poll.getresponse().read()
         poll_cpu = cpu_ms_by_role(procs, server.proc.pid, polls_before)
+        if stream is not None:
+            stream.close()
     latencies.sort()
     result: dict[str, Any] = {
         "mode": mode,
+        "watch": watch,
         "pets": pets,
         "p50_ms": latencies[pets // 2],
         "cpu_ms_per_pet": {role: ms / pets for role, ms in sorted(cpu.items())},
@@ -191,31 +205,53 @@ def main() -> int:
     parser.add_argument("--lang", default="ts")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--modes", default="cpu,cprofile,pin", help="cpu, cprofile, pin; comma-separated")
+    parser.add_argument("--watch", default="stream", choices=("stream", "poll"))
+    parser.add_argument("--baseline-ref", help="a git ref measured against this checkout, rounds alternating")
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="motia-supprof-") as tmp:
+        codes = list(codes_under_test(args.baseline_ref, Path(tmp)).items())
+        for round_index in range(args.rounds):
+            for name, code in codes if round_index % 2 == 0 else codes[::-1]:
+                for mode in args.modes.split(","):
+                    result = run(args.lang, args.seconds, mode, Path(tmp), args.watch, code)
+                    result["code"], result["round"] = name, round_index + 1
+                    results.append(result)
+                    report(f"round {round_index + 1} {name} {mode}", args.lang, result)
+    if args.baseline_ref:
         for mode in args.modes.split(","):
-            result = run(args.lang, args.seconds, mode, Path(tmp))
-            results.append(result)
-            cpu = ", ".join(f"{role} {ms:.2f}" for role, ms in result["cpu_ms_per_pet"].items())
-            threads = ", ".join(f"{k} {v:.2f}" for k, v in result["supervisor_threads_ms_per_pet"].items())
-            poll = ", ".join(f"{role} {ms:.3f}" for role, ms in result["one_poll_cpu_ms"].items())
-            print(
-                f"{mode}: {result['pets']} {args.lang} pets, p50 {result['p50_ms']:.2f} ms, load"
-                f" {result['load']:.1f}; CPU ms per pet: {cpu}; supervisor: {threads}; one poll: {poll}",
-                flush=True,
-            )
-            profile = result.get("profile")
-            if profile:
-                print(f"  loop thread profiled: {profile['profiled_us_per_pet']:.0f} us per pet")
-                for label, share in profile["parts_share"].items():
-                    print(f"  {100 * share:5.1f} %  {label}")
-                for name, per_pet in sorted(profile["calls_per_pet"].items()):
-                    print(f"  {per_pet:6.1f} per pet  {name}  {COUNTED[name]}")
+            for name, _ in codes:
+                rows = [r for r in results if r["code"] == name and r["mode"] == mode]
+                supervisor = sorted(r["cpu_ms_per_pet"].get("supervisor", 0.0) for r in rows)
+                p50 = sorted(r["p50_ms"] for r in rows)
+                print(
+                    f"{name} {mode}: supervisor CPU ms per pet, median of {len(rows)} rounds"
+                    f" {supervisor[len(rows) // 2]:.2f} (all: {', '.join(f'{v:.2f}' for v in supervisor)});"
+                    f" pets p50 {p50[len(rows) // 2]:.2f} ms"
+                )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def report(label: str, lang: str, result: dict[str, Any]) -> None:
+    cpu = ", ".join(f"{role} {ms:.2f}" for role, ms in result["cpu_ms_per_pet"].items())
+    threads = ", ".join(f"{k} {v:.2f}" for k, v in result["supervisor_threads_ms_per_pet"].items())
+    poll = ", ".join(f"{role} {ms:.3f}" for role, ms in result["one_poll_cpu_ms"].items())
+    print(
+        f"{label}: {result['pets']} {lang} pets ({result['watch']}), p50 {result['p50_ms']:.2f} ms, load"
+        f" {result['load']:.1f}; CPU ms per pet: {cpu}; supervisor: {threads}; one poll: {poll}",
+        flush=True,
+    )
+    profile = result.get("profile")
+    if profile:
+        print(f"  loop thread profiled: {profile['profiled_us_per_pet']:.0f} us per pet")
+        for part, share in profile["parts_share"].items():
+            print(f"  {100 * share:5.1f} %  {part}")
+        for name, per_pet in sorted(profile["calls_per_pet"].items()):
+            print(f"  {per_pet:6.1f} per pet  {name}  {COUNTED[name]}")
 
 
 if __name__ == "__main__":

@@ -96,11 +96,11 @@ async def test_a_burst_of_writes_shares_few_commits(tmp_path: Path) -> None:
         return fn
 
     try:
-        # Hold the writer thread busy so the burst queues up behind it. The first write of a loop turn
-        # runs on the loop's own thread when the writer is idle: the blocker comes second in its turn.
+        # Hold the writer thread busy so the burst queues up behind it. A write may run on the loop's
+        # own thread when the writer is idle: the blocker is a bulk write, which never does.
         gate = threading.Event()
         first = asyncio.ensure_future(db.write(insert("first", 0)))
-        blocker = asyncio.ensure_future(db.write(lambda conn: gate.wait(5)))
+        blocker = asyncio.ensure_future(db.write(lambda conn: gate.wait(5), bulk=True))
         await asyncio.sleep(0.01)
         assert first.done() and not blocker.done()
         burst = [asyncio.ensure_future(db.write(counted(i))) for i in range(500)]
@@ -158,9 +158,64 @@ async def test_a_bulk_write_commits_in_the_writer_thread_though_the_writer_is_id
         await db.close()
 
 
+async def test_the_few_writes_of_one_loop_turn_after_the_first_share_a_commit_on_the_loops_thread(
+    tmp_path: Path,
+) -> None:
+    """Handlers whose calls arrive together: no hand-over to the writer thread and back for the second
+    and third writes, one commit for both right after the turn, each failure its own."""
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+    threads: list[int] = []
+
+    def fail(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO t (k, v) VALUES ('failed', 9)")
+        raise ValueError("boom")
+
+    try:
+        await asyncio.sleep(0)
+        before = db.commits
+        writes = [db.write(insert_noting_thread(threads, str(i), i)) for i in range(3)]
+        results = await asyncio.gather(*writes[:2], db.write(fail), writes[2], return_exceptions=True)
+        assert results[:2] == [0, 1] and isinstance(results[2], ValueError) and results[3] == 2
+        assert threads == [threading.get_ident()] * 3
+        assert db.commits - before == 2  # the first at once, the others together
+        assert await db.read(lambda conn: conn.execute("SELECT k FROM t ORDER BY k").fetchall()) == [
+            ("0",),
+            ("1",),
+            ("2",),
+        ]
+    finally:
+        await db.close()
+
+
+async def test_a_write_made_while_a_turns_writes_wait_commits_after_them(tmp_path: Path) -> None:
+    """Writes keep their order: one made in the next turn, before the last turn's writes are committed,
+    waits behind them rather than committing first (the same key, written three times)."""
+    db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
+
+    def put(v: int) -> Callable[[sqlite3.Connection], int]:
+        def fn(conn: sqlite3.Connection) -> int:
+            conn.execute(
+                "INSERT INTO t (k, v) VALUES ('k', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", (v,)
+            )
+            return v
+
+        return fn
+
+    try:
+        await asyncio.sleep(0)
+        assert await db.write(put(1)) == 1  # at once, on this thread: the turn's one transaction
+        third = asyncio.ensure_future(db.write(put(3)))  # starts in the next turn, before the second commits
+        assert await db.write(put(2)) == 2  # waits for the turn's end
+        assert await third == 3
+        assert await db.read(lambda conn: conn.execute("SELECT v FROM t WHERE k = 'k'").fetchone()[0]) == 3
+    finally:
+        await db.close()
+
+
 async def test_the_writes_of_one_loop_turn_after_the_first_share_a_commit_in_the_writer_thread(
     tmp_path: Path,
 ) -> None:
+    """A burst (more than MAX_GROUP_NOW) shares its commit off the loop."""
     db = SqliteDatabase(tmp_path / "db", migrations=TABLE)
     threads: list[int] = []
 

@@ -195,7 +195,16 @@ class Runtime:
             policy=RunnerAccessPolicy(lambda: self.registry, self.invoke_hook),
         )
         self._queue = self._event_queue()
-        self._calls = ContextCalls(lambda: self.registry, self.state, self.streams, self.emit, self.tracing)
+        config = settings.config
+        stores = (config.state.adapter, config.streams.adapter, config.events.adapter)
+        self._calls = ContextCalls(
+            lambda: self.registry,
+            self.state,
+            self.streams,
+            self.emit,
+            self.tracing,
+            inline="redis" not in stores,
+        )
         self.loaded = loaded = await load_code(settings, self._calls)
         self.pools = self._with_attached(loaded.pools)
         self.isolated = self._isolated(loaded, loaded.pools)

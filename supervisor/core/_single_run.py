@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,9 +177,12 @@ async def run_once(
         args = orjson.loads(call.args_json) if call.args_json else []
         args = args if isinstance(args, list) else [args]
         try:
-            result = await calls(call)
-        except ContextCallError as exc:
-            operation = Operation(call.step_name, call.trace_id, call.method, args, error=str(exc))
+            result = calls(call)  # the result, or an awaitable of it for a call that must wait
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:
+            error = str(exc) if isinstance(exc, ContextCallError) else f"{call.method} failed: {exc}"
+            operation = Operation(call.step_name, call.trace_id, call.method, args, error=error)
             raise
         else:
             delivered = call.method != "emit"

@@ -2,7 +2,8 @@
 
 The conversation itself (framing, messages, which request an answer belongs to) is
 ``supervisor.protocol.RunnerSession``, which does no I/O; this module is the thin asyncio
-transport around it: a pipe each way, a future per request, a task per context call.
+transport around it: a pipe each way, a future per request, and a task per context call that has to
+wait (one whose handler returns its result is answered at once).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import inspect
 import logging
 import os
 import re
@@ -49,7 +51,9 @@ from supervisor.runners._errors import (
 )
 from supervisor.runners._spec import RUNNER_COOKIE, RunnerSpec
 
-ContextCallHandler = Callable[[ContextCall], Awaitable[object]]
+#: answers a context call: its result (a JSON value), or an awaitable of it when the call must wait; a
+#: failed call raises (ContextCallError: the runner gets its message)
+ContextCallHandler = Callable[[ContextCall], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,23 +402,41 @@ class RunnerConnection:
         if isinstance(event, Answered):
             _resolve(event.waiter, event.message)
         elif isinstance(event, ContextCall):
-            task = asyncio.create_task(self._answer(event))
-            self._call_tasks.add(task)
-            task.add_done_callback(self._call_tasks.discard)
+            self._answer(event)
         else:
             self._log(event)
 
-    async def _answer(self, call: ContextCall) -> None:
+    def _answer(self, call: ContextCall) -> None:
+        """Answers ``call`` at once when its handler returns the result; in a task of its own, once the
+        result is there, when it returns an awaitable."""
         try:
-            result = await self._on_context_call(call)
+            result = self._on_context_call(call)
+            if inspect.isawaitable(result):
+                task = asyncio.create_task(self._answer_when_done(call, result))
+                self._call_tasks.add(task)
+                task.add_done_callback(self._call_tasks.discard)
+                return
             frame = encode_context_reply(call.call_id, orjson.dumps(result), None)
-        except ContextCallError as exc:
-            frame = encode_context_reply(call.call_id, None, str(exc))
         except Exception as exc:
-            _logger.exception("context call %s from step %s failed", call.method, call.step_name)
-            frame = encode_context_reply(call.call_id, None, f"{call.method} failed: {exc}")
+            frame = self._failure(call, exc)
         with contextlib.suppress(RunnerUnavailable):
             self._send(frame)
+
+    async def _answer_when_done(self, call: ContextCall, pending: Awaitable[object]) -> None:
+        try:
+            frame = encode_context_reply(call.call_id, orjson.dumps(await pending), None)
+        except Exception as exc:
+            frame = self._failure(call, exc)
+        with contextlib.suppress(RunnerUnavailable):
+            self._send(frame)
+
+    def _failure(self, call: ContextCall, exc: Exception) -> bytes:
+        """The reply to a call that failed: a ContextCallError's message as it is, anything else logged
+        with the call's step and answered as the method's failure."""
+        if isinstance(exc, ContextCallError):
+            return encode_context_reply(call.call_id, None, str(exc))
+        _logger.error("context call %s from step %s failed", call.method, call.step_name, exc_info=exc)
+        return encode_context_reply(call.call_id, None, f"{call.method} failed: {exc}")
 
     def _log(self, record: LogRecord) -> None:
         meta = orjson.loads(record.meta_json) if record.meta_json else None

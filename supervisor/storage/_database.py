@@ -18,11 +18,14 @@ from typing import TypeVar
 from ._migrations import Migration, apply_migrations
 from ._reader import LookupBusy, LookupReader, ReadPool
 from ._schema import MIGRATIONS
-from ._writer import GroupCommitWriter
+from ._writer import GroupCommitWriter, _Job
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
+#: the most writes of one loop turn (after its first) committed together on the loop's thread at the
+#: turn's end; a larger burst shares a commit in the writer thread instead, off the loop
+MAX_GROUP_NOW = 16
 
 
 class SqliteDatabase:
@@ -65,6 +68,8 @@ class SqliteDatabase:
         self._writes_now = durable
         #: no write ran on the loop's thread yet in this loop turn
         self._now_free = True
+        #: the writes of this loop turn after its first, committed together when the turn ends
+        self._later: list[_Job] = []
 
     @classmethod
     async def open(
@@ -85,21 +90,48 @@ class SqliteDatabase:
         same group are unaffected. Cancelling the await does not cancel the write.
 
         In a durable database, the first write of a loop turn that finds the writer idle runs at
-        once, on this thread (``GroupCommitWriter.try_now``); the others of the turn queue behind it
-        as one group. ``bulk``: a write of unbounded size (every dead letter replayed or purged at
+        once, on this thread (``GroupCommitWriter.try_now``); the others of the turn are committed
+        together right after the turn, on this thread too when the writer is still idle and they are
+        few (``MAX_GROUP_NOW``), else in the writer thread: no hand-over to the thread and back for
+        the two or three writes of handlers whose calls arrive together. Commits keep the order of
+        the writes. ``bulk``: a write of unbounded size (every dead letter replayed or purged at
         once) always runs in the writer thread, which holds the event loop up for nothing.
         """
-        if self._writes_now and self._now_free and not bulk:
+        if self._writes_now and not bulk:
+            if self._later or not self._now_free:
+                # After this turn's transaction on this thread, or behind writes that wait for it.
+                loop = asyncio.get_running_loop()
+                future: asyncio.Future[T] = loop.create_future()
+                if not self._later:
+                    loop.call_soon(self._commit_later)
+                self._later.append(_Job(fn, future))
+                return await future
             done, value = self._writer.try_now(fn)
             if done:
-                # One per loop turn: a burst in one turn still shares a commit, off the loop.
+                # One transaction per loop turn on this thread; the rest of the turn's writes wait
+                # for its end (_commit_later).
                 self._now_free = False
                 asyncio.get_running_loop().call_soon(self._free_now)
                 return value  # type: ignore[return-value]  # fn's result, None included
+        elif self._later:  # a bulk write queues behind the writes still waiting for this turn's end
+            self._commit_later(on_loop=False)
         return await self._writer.submit(fn)
 
     def _free_now(self) -> None:
         self._now_free = True
+
+    def _commit_later(self, *, on_loop: bool = True) -> None:
+        """The writes of the last loop turn after its first: one commit on this thread if the writer is
+        idle and they are few, else queued in order for the writer thread. Until they are, every
+        write of this turn waits behind them, so commits keep the order of the writes."""
+        jobs, self._later = self._later, []
+        if not jobs:  # already queued, behind a bulk write
+            return
+        if on_loop and len(jobs) <= MAX_GROUP_NOW and self._writer.try_now_group(jobs):
+            self._now_free = False
+            asyncio.get_running_loop().call_soon(self._free_now)
+        else:
+            self._writer.submit_group(jobs)
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(conn)`` on a read connection in a worker thread, in one snapshot."""
@@ -119,6 +151,7 @@ class SqliteDatabase:
         if self._closed:
             return
         self._closed = True
+        self._commit_later(on_loop=False)  # the writes still waiting for their turn's end go first
         await asyncio.to_thread(self._close_blocking)
 
     def _close_blocking(self) -> None:

@@ -131,6 +131,39 @@ class GroupCommitWriter:
         finally:
             self._conn_lock.release()
 
+    def try_now_group(self, jobs: list[_Job]) -> bool:
+        """Run ``jobs`` as one group commit on the calling thread (an event loop's), as ``try_now`` runs
+        one write, and settle their futures (each its own result or error, as in the writer thread);
+        False: not run, for the reasons ``try_now`` gives (``submit_group`` them instead)."""
+        if not self._wal or not self._conn_lock.acquire(blocking=False):
+            return False
+        try:
+            with self._lock:
+                if self._pending or self._closed or self._since_checkpoint >= CHECKPOINT_EVERY:
+                    return False
+            try:  # busy_timeout 0: another process's lock refuses it at once, and the writes queue
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error:  # locked, or worse: the writer thread waits, or reports it to each
+                return False
+            outcomes = self._commit_begun(jobs)
+            self._since_checkpoint += 1
+        finally:
+            self._conn_lock.release()
+        _settle(outcomes)
+        return True
+
+    def submit_group(self, jobs: list[_Job]) -> None:
+        """Queue ``jobs``, in order, for the writer thread (``submit``'s, with their futures made)."""
+        with self._lock:
+            if not self._closed:
+                self._pending += len(jobs)
+                for job in jobs:
+                    self._jobs.put(job)
+                return
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(WriterClosedError("the database is closed"))
+
     def close(self) -> None:
         """Stop accepting writes, finish the queued ones, and join the thread (blocking)."""
         with self._lock:
@@ -187,13 +220,20 @@ class GroupCommitWriter:
         return batch, False
 
     def _commit(self, batch: list[_Job]) -> list[_Outcome]:
+        try:
+            self._begin()
+        except Exception as exc:
+            return self._failed(batch, exc)
+        return self._commit_begun(batch)
+
+    def _commit_begun(self, batch: list[_Job]) -> list[_Outcome]:
+        """Run ``batch`` in the transaction just begun, and commit it."""
         conn = self._conn
         # A job alone in its transaction needs no savepoint: its failure rolls the transaction back.
         # That is most writes on an idle server, two statements fewer per commit.
         alone = len(batch) == 1
         outcomes: list[_Outcome] = []
         try:
-            self._begin()
             for job in batch:
                 if not alone:
                     conn.execute("SAVEPOINT job")
@@ -213,16 +253,19 @@ class GroupCommitWriter:
             conn.execute("COMMIT")
             self.commits += 1
         except Exception as exc:
-            # The transaction itself failed (disk full, I/O error, a callable that broke
-            # the savepoint): nothing in it is durable, so every caller gets the error.
-            logger.error("SQLite write transaction of %d job(s) failed: %s", len(batch), exc)
-            if conn.in_transaction:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    logger.exception("SQLite rollback failed")
-            return [_Outcome(job.future, None, exc) for job in batch]
+            return self._failed(batch, exc)
         return outcomes
+
+    def _failed(self, batch: list[_Job], exc: Exception) -> list[_Outcome]:
+        # The transaction itself failed (disk full, I/O error, a callable that broke
+        # the savepoint): nothing in it is durable, so every caller gets the error.
+        logger.error("SQLite write transaction of %d job(s) failed: %s", len(batch), exc)
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                logger.exception("SQLite rollback failed")
+        return [_Outcome(job.future, None, exc) for job in batch]
 
     def _begin(self) -> None:
         """BEGIN IMMEDIATE, waiting up to the busy timeout for another process's write lock: in WAL
