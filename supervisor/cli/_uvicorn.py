@@ -23,6 +23,11 @@ differently from hypercorn out of the box, and what is changed here so a client 
 - its log records go through ``motia``'s logging (``log_config=None``), warnings and errors only; no
   access log, no ``server`` header, no X-Forwarded-* rewriting (as hypercorn: a proxy's headers reach
   the steps as sent), no WebSocket pings of its own.
+- an answer whose length is known (a Content-Length, or no body: HEAD, 204, 304) leaves in one
+  ``transport.write``, one send syscall and, with TCP_NODELAY, one TCP segment: uvicorn writes the status
+  line and headers on ``http.response.start`` and the body on ``http.response.body``; the head is held
+  until the body's first message and joined to it (``_OneWriteCycle``). A streamed answer's head (no
+  length: chunked, as an event stream) still leaves at once: its client waits for it.
 - SIGINT and SIGTERM stay motia's own (``_Server.capture_signals``): the shutdown starts from
   ``shutdown_trigger``.
 """
@@ -35,11 +40,13 @@ import logging
 import re
 import socket
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any
+from typing import Any, Protocol
 
 import h11
 import httptools
 import uvicorn
+from uvicorn.protocols.http import h11_impl, httptools_impl
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
@@ -47,6 +54,7 @@ from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
 from supervisor.cli._listen import BACKLOG
 from supervisor.cli._refusals import MAX_HEAD_BYTES, head_size, refusal
 from supervisor.http import HttpResponse
+from supervisor.http._response import BODYLESS_STATUSES
 from supervisor.realtime import MAX_CLIENT_FRAME
 from supervisor.settings import Settings
 
@@ -62,6 +70,91 @@ def _reply_and_close(protocol: HttpToolsProtocol | H11Protocol, response: HttpRe
     head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(response.body))
     protocol.transport.write(b"".join([*head, response.body]))
     protocol.transport.close()
+
+
+class _Joined:
+    """Stands in for a connection's transport during one ``send`` of a request-response cycle: what
+    uvicorn writes is joined to the head held before it, and written once, when the send ends
+    (``flush``) or before the connection is closed."""
+
+    __slots__ = ("data", "transport")
+
+    def __init__(self, transport: asyncio.Transport, held: bytes) -> None:
+        self.transport = transport
+        self.data = held
+
+    def write(self, data: bytes) -> None:
+        self.data = self.data + data if self.data else data
+
+    def flush(self) -> None:
+        if self.data:
+            self.transport.write(self.data)
+            self.data = b""
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+
+class _Cycle(Protocol):
+    """What ``_send_in_one_write`` uses of uvicorn's request-response cycles (either parser's)."""
+
+    transport: asyncio.Transport
+    flow: FlowControl
+    disconnected: bool
+    scope: Any
+    held_head: bytes
+
+
+def _streamed(message: Any, method: str) -> bool:
+    """An answer of unknown length (chunked): its head cannot wait for a body that may be long to come."""
+    if method == "HEAD" or message["status"] in BODYLESS_STATUSES:
+        return False
+    return not any(name.lower() == b"content-length" for name, _ in message.get("headers", ()))
+
+
+async def _send_in_one_write(cycle: _Cycle, send: Callable[[Any], Awaitable[None]], message: Any) -> None:
+    """uvicorn's ``send`` (``send``) of ``message``, its writes joined into one; the head of an answer
+    whose length is known is held for the body's first message, and leaves with it."""
+    if cycle.flow.write_paused and not cycle.disconnected:
+        await cycle.flow.drain()  # now uvicorn's send runs through without suspending, the stand-in in place
+    if cycle.disconnected:
+        cycle.held_head = b""
+        return
+    transport = cycle.transport
+    joined = _Joined(transport, cycle.held_head)
+    cycle.transport = joined  # type: ignore[assignment]
+    try:
+        await send(message)
+    finally:
+        cycle.transport = transport
+    if message["type"] == "http.response.start" and not _streamed(message, cycle.scope["method"]):
+        cycle.held_head, joined.data = joined.data, b""
+    else:
+        cycle.held_head = b""
+        joined.flush()
+
+
+class _OneWriteCycle(httptools_impl.RequestResponseCycle):
+    """uvicorn's httptools request-response cycle, an answer of known length in one write."""
+
+    held_head = b""  # the status line and headers, written with the body's first message
+
+    async def send(self, message: Any) -> None:
+        await _send_in_one_write(self, super().send, message)
+
+
+class _OneWriteH11Cycle(h11_impl.RequestResponseCycle):
+    """uvicorn's h11 request-response cycle, an answer of known length in one write (h11 writes its
+    body and its end apart, too)."""
+
+    held_head = b""
+
+    async def send(self, message: Any) -> None:
+        await _send_in_one_write(self, super().send, message)
 
 
 class _HeadLimitedConnection(h11.Connection):
@@ -100,6 +193,12 @@ class _H11Protocol(H11Protocol):
     def send_400_response(self, msg: str) -> None:
         """What h11 refused (uvicorn calls this for every refusal): the status h11 asked for."""
         _reply_and_close(self, refusal(self._limited.refused))
+
+    def handle_events(self) -> None:
+        cycle = self.cycle
+        super().handle_events()
+        if self.cycle is not cycle:  # a request began: its cycle, made by uvicorn, is not running yet
+            self.cycle.__class__ = _OneWriteH11Cycle
 
 
 class _HeadTooLarge(Exception):
@@ -180,7 +279,10 @@ class _HttpToolsProtocol(HttpToolsProtocol):
         self._in_body = True
         self._body_headers = self.headers
         self._body_read = 0
+        cycle = self.cycle
         super().on_headers_complete()
+        if self.cycle is not cycle:  # a request began: its cycle, made by uvicorn, is not running yet
+            self.cycle.__class__ = _OneWriteCycle
 
     def _parsed_head_size(self) -> int:
         return head_size(self.parser.get_method(), self.url, self.headers)
