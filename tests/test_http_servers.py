@@ -250,11 +250,11 @@ def test_an_unknown_server_is_one_clear_error(tmp_path: Path) -> None:
 
 
 class _CountedWrites:
-    """A connection's transport, keeping what each ``write`` carried."""
+    """A connection's transport, keeping what each ``write`` carried in ``writes``."""
 
-    def __init__(self, transport: asyncio.Transport) -> None:
+    def __init__(self, transport: asyncio.Transport, writes: list[bytes]) -> None:
         self._transport = transport
-        self.writes: list[bytes] = []
+        self.writes = writes
 
     def write(self, data: bytes) -> None:
         self.writes.append(bytes(data))
@@ -265,21 +265,21 @@ class _CountedWrites:
 
 
 class _CountingProtocol(_HttpToolsProtocol):
-    """The server's protocol (``cli/_uvicorn.py``) writing through a ``_CountedWrites``."""
+    """The server's protocol (``cli/_uvicorn.py``) writing through a ``_CountedWrites``: the writes of
+    every connection, in order, in ``writes``."""
 
-    counted: list[_CountedWrites] = []
+    writes: list[bytes] = []
 
     def connection_made(self, transport: Any) -> None:
-        counted = _CountedWrites(transport)
-        self.counted.append(counted)
-        super().connection_made(cast(asyncio.Transport, counted))
+        super().connection_made(cast(asyncio.Transport, _CountedWrites(transport, self.writes)))
 
 
 async def test_an_answer_of_known_length_leaves_in_one_write_a_streamed_one_head_first() -> None:
     """uvicorn writes a response's head and body apart (two send syscalls, and with TCP_NODELAY two
     segments): under ``cli/_uvicorn.py`` an answer the front sends (``http/_asgi.py``), whatever its
-    kind, is one write; a streamed answer's head leaves before its first chunk, which
-    waits here until the client has read the head."""
+    kind, is one write; one of known length sent in parts has its head written with the first part;
+    a streamed answer's head leaves before its first chunk, which waits here until the client has
+    read the head."""
     release = asyncio.Event()
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -290,6 +290,11 @@ async def test_an_answer_of_known_length_leaves_in_one_write_a_streamed_one_head
             await release.wait()
             await send({"type": "http.response.body", "body": b"one", "more_body": True})
             await send({"type": "http.response.body", "body": b"two"})
+            return
+        if path == "/parts":  # a length, the body in parts (as quart sends its answers)
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"6")]})
+            await send({"type": "http.response.body", "body": b"abc", "more_body": True})
+            await send({"type": "http.response.body", "body": b"def"})
             return
         answers = {
             "/json": HttpResponse.json(200, {"ok": True}),
@@ -304,7 +309,7 @@ async def test_an_answer_of_known_length_leaves_in_one_write_a_streamed_one_head
     server = _Server(uvicorn_config(app, Settings(project_root=Path.cwd(), mode="start")))
     server.config.lifespan = "off"
     server.config.http = _CountingProtocol
-    _CountingProtocol.counted = []
+    _CountingProtocol.writes = []
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         client = h11.Connection(h11.CLIENT)
@@ -312,14 +317,13 @@ async def test_an_answer_of_known_length_leaves_in_one_write_a_streamed_one_head
 
         async def exchange(method: str, path: str) -> tuple[h11.Response, bytes, list[bytes]]:
             """A request on the connection; its response, and the writes that carried it."""
-            before = sum(len(counted.writes) for counted in _CountingProtocol.counted)
+            before = len(_CountingProtocol.writes)
             request = client.send(h11.Request(method=method, target=path, headers=[("host", "x")]))
             sock.sendall(request + (client.send(h11.EndOfMessage()) or b""))
             head, body = await asyncio.to_thread(read_response, client, sock)
             if client.our_state is h11.DONE and client.their_state is h11.DONE:
                 client.start_next_cycle()
-            [counted] = _CountingProtocol.counted
-            return head, body, counted.writes[before:]
+            return head, body, _CountingProtocol.writes[before:]
 
         for method, path, status, body in [
             ("GET", "/json", 200, b'{"ok":true}'),
@@ -336,6 +340,12 @@ async def test_an_answer_of_known_length_leaves_in_one_write_a_streamed_one_head
             assert (head.status_code, dict(head.headers)[b"connection"]) == (200, b"close")
             assert len(writes) == 1, writes
             assert await asyncio.to_thread(sock.recv, 1) == b""
+
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            client = h11.Connection(h11.CLIENT)
+            head, got, writes = await exchange("GET", "/parts")
+            assert got == b"abcdef" and len(writes) == 2, writes  # the head with the first part
+            assert writes[0].startswith(b"HTTP/1.1 200 ") and writes[0].endswith(b"abc"), writes
 
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"GET /stream HTTP/1.1\r\nhost: x\r\n\r\n")
