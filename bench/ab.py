@@ -3,6 +3,7 @@ interleaved (A, B, A, B ...) in one run next to FastAPI on uvicorn, so a busy ma
 
     .venv/bin/python bench/ab.py --b MOTIA_EVENT_LOOP=uvloop --a MOTIA_EVENT_LOOP=asyncio --rounds 4
     .venv/bin/python bench/ab.py --a MOTIA_HTTP_SERVER=hypercorn --b MOTIA_HTTP_SERVER=uvicorn
+    .venv/bin/python bench/ab.py --a-ref integ      # A: a git ref's code (servers.extract), B: this checkout
 
 Per language: api req/s and p50 at 32 connections (B/A per round, then the median; the supervisor's and
 the runners' CPU per request), and emit -> handler start p50 on the SQLite queue (rounds of emits, A then
@@ -21,13 +22,13 @@ from typing import Any
 
 from competitors import argv as competitor_argv
 from competitors import ensure_env, versions
-from constants import BENCH, CONNECTIONS, LANGS
+from constants import BENCH, CONNECTIONS, LANGS, REPO
 from emit_bench import bench_emit
 from http_bench import bench_http
 from load import run_wrk
 from projects import write_bench_project
 from report import machine
-from servers import Server, free_port, motia_argv, running
+from servers import Server, extract, free_port, motia_argv, running
 
 
 def _env(pairs: list[str]) -> dict[str, str]:
@@ -44,6 +45,7 @@ def main() -> int:
     )
     parser.add_argument("--a", nargs="*", default=[], metavar="KEY=VALUE", help="environment of A")
     parser.add_argument("--b", nargs="*", default=[], metavar="KEY=VALUE", help="environment of B")
+    parser.add_argument("--a-ref", help="A runs this git ref's code (B: this checkout's)")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--emit-rounds", type=int, default=4)
@@ -58,7 +60,7 @@ def main() -> int:
     competitors = ensure_env(log)
     results: dict[str, Any] = {
         "machine": {**machine(), "competitors": versions(competitors)},
-        "a": env_a,
+        "a": {**env_a, **({"code": args.a_ref} if args.a_ref else {})},
         "b": env_b,
         "config": vars(args) | {"json": str(args.json)},
     }
@@ -68,10 +70,11 @@ def main() -> int:
         fastapi = Server.spawn(
             "fastapi", competitor_argv(competitors, "fastapi", ports["fastapi"]), ports["fastapi"]
         )
-        argv_a = motia_argv(write_bench_project(workdir / "a"), ports["A"])
+        code_a = extract(args.a_ref, workdir / "code-a") if args.a_ref else None
+        argv_a = motia_argv(write_bench_project(workdir / "a"), ports["A"], code_a)
         argv_b = motia_argv(write_bench_project(workdir / "b"), ports["B"])
         servers = {
-            "A": Server.spawn("A", argv_a, ports["A"], env_a),
+            "A": Server.spawn("A", argv_a, ports["A"], env_a, cwd=code_a or REPO),
             "B": Server.spawn("B", argv_b, ports["B"], env_b),
         }
         with running([fastapi, *servers.values()]):

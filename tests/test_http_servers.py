@@ -16,13 +16,20 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import h11
 import httpx
 import orjson
 import pytest
 
+from supervisor.cli._listen import listen
+from supervisor.cli._uvicorn import _HttpToolsProtocol, _Server, uvicorn_config
+from supervisor.http._asgi import _send
+from supervisor.http._response import HttpResponse
+from supervisor.settings import Settings
 from tests.support.project import write_project
+from tests.support.raw_http import read_response
 from tests.support.raw_socket import RawSocket
 from tests.support.server import MotiaServer
 
@@ -240,3 +247,116 @@ def test_an_unknown_server_is_one_clear_error(tmp_path: Path) -> None:
     server.stop()
     output = "\n".join(server.lines)
     assert "http.server" in output and "uvicorn" in output and "hypercorn" in output, output
+
+
+class _CountedWrites:
+    """A connection's transport, keeping what each ``write`` carried in ``writes``."""
+
+    def __init__(self, transport: asyncio.Transport, writes: list[bytes]) -> None:
+        self._transport = transport
+        self.writes = writes
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class _CountingProtocol(_HttpToolsProtocol):
+    """The server's protocol (``cli/_uvicorn.py``) writing through a ``_CountedWrites``: the writes of
+    every connection, in order, in ``writes``."""
+
+    writes: list[bytes] = []
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(cast(asyncio.Transport, _CountedWrites(transport, self.writes)))
+
+
+async def test_an_answer_of_known_length_leaves_in_one_write_a_streamed_one_head_first() -> None:
+    """uvicorn writes a response's head and body apart (two send syscalls, and with TCP_NODELAY two
+    segments): under ``cli/_uvicorn.py`` an answer the front sends (``http/_asgi.py``), whatever its
+    kind, is one write; one of known length sent in parts has its head written with the first part;
+    a streamed answer's head leaves before its first chunk, which waits here until the client has
+    read the head."""
+    release = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        method, path = scope["method"], scope["path"]
+        if path == "/stream":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await release.wait()
+            await send({"type": "http.response.body", "body": b"one", "more_body": True})
+            await send({"type": "http.response.body", "body": b"two"})
+            return
+        if path == "/parts":  # a length, the body in parts (as quart sends its answers)
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"6")]})
+            await send({"type": "http.response.body", "body": b"abc", "more_body": True})
+            await send({"type": "http.response.body", "body": b"def"})
+            return
+        answers = {
+            "/json": HttpResponse.json(200, {"ok": True}),
+            "/large": HttpResponse(200, [], b"x" * 300_000),
+            "/empty": HttpResponse(204, [("x-kind", "empty")], b""),
+            "/close": HttpResponse.json(200, {"last": True}, [("connection", "close")]),
+        }
+        await _send(send, answers[path], method)
+
+    listener = listen("127.0.0.1", 0)
+    port = listener.getsockname()[1]
+    server = _Server(uvicorn_config(app, Settings(project_root=Path.cwd(), mode="start")))
+    server.config.lifespan = "off"
+    server.config.http = _CountingProtocol
+    _CountingProtocol.writes = []
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        client = h11.Connection(h11.CLIENT)
+        sock = await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port), 10)
+
+        async def exchange(method: str, path: str) -> tuple[h11.Response, bytes, list[bytes]]:
+            """A request on the connection; its response, and the writes that carried it."""
+            before = len(_CountingProtocol.writes)
+            request = client.send(h11.Request(method=method, target=path, headers=[("host", "x")]))
+            sock.sendall(request + (client.send(h11.EndOfMessage()) or b""))
+            head, body = await asyncio.to_thread(read_response, client, sock)
+            if client.our_state is h11.DONE and client.their_state is h11.DONE:
+                client.start_next_cycle()
+            return head, body, _CountingProtocol.writes[before:]
+
+        for method, path, status, body in [
+            ("GET", "/json", 200, b'{"ok":true}'),
+            ("HEAD", "/json", 200, b""),
+            ("GET", "/large", 200, b"x" * 300_000),
+            ("GET", "/empty", 204, b""),
+        ]:
+            head, got, writes = await exchange(method, path)
+            assert (head.status_code, got) == (status, body), (method, path)
+            assert len(writes) == 1, (method, path, writes)
+            assert writes[0].startswith(b"HTTP/1.1 %d " % status) and writes[0].endswith(body)
+        with sock:
+            head, got, writes = await exchange("GET", "/close")
+            assert (head.status_code, dict(head.headers)[b"connection"]) == (200, b"close")
+            assert len(writes) == 1, writes
+            assert await asyncio.to_thread(sock.recv, 1) == b""
+
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            client = h11.Connection(h11.CLIENT)
+            head, got, writes = await exchange("GET", "/parts")
+            assert got == b"abcdef" and len(writes) == 2, writes  # the head with the first part
+            assert writes[0].startswith(b"HTTP/1.1 200 ") and writes[0].endswith(b"abc"), writes
+
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /stream HTTP/1.1\r\nhost: x\r\n\r\n")
+            received = b""
+            while b"\r\n\r\n" not in received:  # the head, while the first chunk is held back
+                received += await asyncio.to_thread(sock.recv, 65536)
+            assert received.startswith(b"HTTP/1.1 200 ") and b"transfer-encoding: chunked" in received
+            release.set()
+            while not received.endswith(b"0\r\n\r\n"):
+                received += await asyncio.to_thread(sock.recv, 65536)
+        assert received.endswith(b"3\r\none\r\n3\r\ntwo\r\n0\r\n\r\n"), received
+    finally:
+        server.should_exit = True
+        await serving

@@ -23,6 +23,12 @@ differently from hypercorn out of the box, and what is changed here so a client 
 - its log records go through ``motia``'s logging (``log_config=None``), warnings and errors only; no
   access log, no ``server`` header, no X-Forwarded-* rewriting (as hypercorn: a proxy's headers reach
   the steps as sent), no WebSocket pings of its own.
+- an answer whose length is known (a Content-Length, or no body: HEAD, 204, 304) leaves in one
+  ``transport.write``, one send syscall and, with TCP_NODELAY, one TCP segment: uvicorn writes the status
+  line and headers on ``http.response.start`` and the body on ``http.response.body``; the head is held
+  until the body's first message and joined to it (``_OneWriteCycle``). A streamed answer's head (no
+  length: chunked, as an event stream) still leaves at once: its client waits for it. The h11 side (a
+  method llhttp does not know: our 404s and 405s) writes as uvicorn does.
 - SIGINT and SIGTERM stay motia's own (``_Server.capture_signals``): the shutdown starts from
   ``shutdown_trigger``.
 """
@@ -34,14 +40,16 @@ import contextlib
 import logging
 import re
 import socket
+import types
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 import h11
 import httptools
 import uvicorn
+from uvicorn.protocols.http import httptools_impl
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HEADER_RE, HEADER_VALUE_RE, STATUS_LINE, HttpToolsProtocol
 from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
 
 from supervisor.cli._listen import BACKLOG
@@ -62,6 +70,118 @@ def _reply_and_close(protocol: HttpToolsProtocol | H11Protocol, response: HttpRe
     head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(response.body))
     protocol.transport.write(b"".join([*head, response.body]))
     protocol.transport.close()
+
+
+class _OneWriteCycle(httptools_impl.RequestResponseCycle):
+    """uvicorn's httptools request-response cycle, whose ``send`` (uvicorn 0.54's, changed where marked;
+    its access log left out: motia runs uvicorn without one) holds the head of an answer whose length
+    is known (a Content-Length, or no body: HEAD, 204, 304) from ``http.response.start`` and writes it
+    with the body's first message: one write. A streamed answer's head (chunked: no length) is written
+    at once, as before; its client waits for it.
+
+    A wrapper around uvicorn's ``send`` (a stand-in transport collecting its writes) did the same at
+    ~3 µs of Python per answer, more than the send syscall it saves (~1.5-2 µs; bench/RESULTS.md)."""
+
+    held_head = b""  # changed: the status line and headers, until the body's first message
+
+    async def send(self, message: Any) -> None:
+        if self.flow.write_paused and not self.disconnected:
+            await self.flow.drain()
+        if self.disconnected:
+            return
+        if not self.response_started:
+            if message["type"] != "http.response.start":
+                raise RuntimeError(
+                    f"Expected ASGI message 'http.response.start', but got '{message['type']}'."
+                )
+            self.response_started = True
+            self.waiting_for_100_continue = False
+            status_code = message["status"]
+            headers = self.default_headers + list(message.get("headers", []))
+            content = [STATUS_LINE[status_code]]
+            has_connection_close = False
+            for name, value in headers:
+                if HEADER_RE.search(name):
+                    raise RuntimeError("Invalid HTTP header name.")
+                if HEADER_VALUE_RE.search(value):
+                    raise RuntimeError("Invalid HTTP header value.")
+                name = name.lower()
+                if name == b"content-length" and self.chunked_encoding is None:
+                    self.expected_content_length = int(value.decode())
+                    self.chunked_encoding = False
+                elif name == b"transfer-encoding" and value.lower() == b"chunked":
+                    self.expected_content_length = 0
+                    self.chunked_encoding = True
+                elif name == b"connection":
+                    connection = [token.lower().strip() for token in value.split(b",")]
+                    if b"close" in connection:
+                        self.keep_alive = False
+                        has_connection_close = True
+                content.extend([name, b": ", value, b"\r\n"])
+            if not self.keep_alive and not has_connection_close:
+                content.append(b"connection: close\r\n")
+            if (
+                self.chunked_encoding is None
+                and self.scope["method"] != "HEAD"
+                and status_code not in (204, 304)
+            ):
+                self.chunked_encoding = True
+                content.append(b"transfer-encoding: chunked\r\n")
+            content.append(b"\r\n")
+            # changed: uvicorn writes the head here
+            if self.chunked_encoding:
+                self.transport.write(b"".join(content))
+            else:
+                self.held_head = b"".join(content)
+        elif not self.response_complete:
+            if message["type"] != "http.response.body":
+                raise RuntimeError(
+                    f"Expected ASGI message 'http.response.body', but got '{message['type']}'."
+                )
+            body = message.get("body", b"")
+            more_body = message.get("more_body", False)
+            head, self.held_head = self.held_head, b""  # changed: written with the body
+            if self.scope["method"] == "HEAD":
+                self.expected_content_length = 0
+                if head:
+                    self.transport.write(head)
+            elif self.chunked_encoding:
+                content = [b"%x\r\n" % len(body), body, b"\r\n"] if body else []
+                if not more_body:
+                    content.append(b"0\r\n\r\n")
+                self.transport.write(b"".join(content))
+            else:
+                num_bytes = len(body)
+                if num_bytes > self.expected_content_length:
+                    raise RuntimeError("Response content longer than Content-Length")
+                self.expected_content_length -= num_bytes
+                self.transport.write(head + body if head else body)
+            if not more_body:
+                if self.expected_content_length != 0:
+                    raise RuntimeError("Response content shorter than Content-Length")
+                self.response_complete = True
+                self.message_event.set()
+                if not self.keep_alive:
+                    self.transport.close()
+                self.on_response()
+        else:
+            raise RuntimeError(
+                f"Unexpected ASGI message '{message['type']}' sent, after response already completed."
+            )
+
+
+def _making(cycle_class: type, method: Callable[..., None]) -> Callable[..., None]:
+    """uvicorn's ``method``, its request-response cycles made of ``cycle_class``: its code, run with its
+    module's names but for ``RequestResponseCycle``. (Setting a cycle's ``__class__`` once made costs
+    ~1 µs per answer: CPython's attribute caches do not take an instance whose class was swapped.)"""
+    code = method.__code__
+    if "RequestResponseCycle" not in code.co_names or code.co_freevars:
+        raise RuntimeError(f"uvicorn's {method.__qualname__} changed: review cli/_uvicorn.py")
+    names = {**vars(httptools_impl), "RequestResponseCycle": cycle_class}
+    return types.FunctionType(code, names, method.__name__, method.__defaults__)
+
+
+_on_headers_complete = _making(_OneWriteCycle, HttpToolsProtocol.on_headers_complete)
 
 
 class _HeadLimitedConnection(h11.Connection):
@@ -180,7 +300,7 @@ class _HttpToolsProtocol(HttpToolsProtocol):
         self._in_body = True
         self._body_headers = self.headers
         self._body_read = 0
-        super().on_headers_complete()
+        _on_headers_complete(self)
 
     def _parsed_head_size(self) -> int:
         return head_size(self.parser.get_method(), self.url, self.headers)
