@@ -1,0 +1,181 @@
+"""Segments: the traces a write batch finished, stored as one row of ``traces.db`` (table ``segments``).
+
+Most traces begin and end within one batch of the trace writer (an api request, a cron run, a short
+flow of deliveries). Kept as rows, each cost two rows in four b-trees and their prune later: ~10 µs
+of the writer's CPU per trivial request (bench/RESULTS.md, tracing overhead, seventh pass). A
+segment holds a batch's finished traces in two blobs, their summaries (what listings show) and their
+records (spans and operations: what one trace shows), plus columns a read narrows segments by
+(their traces' earliest and latest start, their ids, the steps that ran in them, how many failed).
+
+A trace goes into a segment only when its whole story so far is in the batch: its root began there
+(``TraceDelta.kind``), no work is open and no span runs, and the store holds nothing of it yet. What
+comes later for it (a log line's touch, a late answer, a replayed delivery) is a *revision*: kept as
+rows, as every other trace is, with the row's ``segment`` column naming the segment, and the segment
+marked ``revised`` so that reads look for them. Reads merge the two (``merge``), and list a trace once.
+
+Retention drops a segment when all its traces fall out, and sets ``pruned_before`` on one that
+straddles the cutoff: reads skip its traces that began before that.
+
+Log lines stay in the ``logs`` table whatever their trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from supervisor.storage import JsonObject
+
+from ._records import TraceDelta
+
+#: at most this many traces per segment: a listing decodes the summaries of one segment at a time,
+#: ``trace(id)`` the records of the segment holding it
+SEGMENT_SIZE = 512
+#: what separates the ids in ``segments.trace_ids`` (and the step names in ``segments.steps``): a
+#: character trace ids and step names do not hold; a match across two ids only costs a look
+ID_SEPARATOR = " "
+STEP_SEPARATOR = "\n"
+
+#: a trace's summary as a segment keeps it: the ``traces`` row's columns without ``seq``, then its steps
+#: ([name, language] each, in order of first run)
+SummaryRow = list[Any]
+#: a span as ``_sqlite`` takes it from a batch: trace id, span id, step, language, started at, status,
+#: and the rest of its fields that are not null (``_sqlite._span_fields``)
+SpanFields = tuple[str, str, str, str, float, str, JsonObject]
+
+# a SummaryRow's fields
+TRACE_ID, STARTED, UPDATED, KIND, NAME, METHOD, PATH, STATUS_CODE, OPEN, FAILURES, SPANS, STEPS = range(12)
+
+
+@dataclass(slots=True)
+class SegmentIndex:
+    """What the store's writer knows of the segments: which trace is in which (and when it began), and
+    each segment's traces still kept, by start. Rebuilt from the file at open; kept by the write
+    jobs only (one at a time), never read by reads (they see the file's snapshot)."""
+
+    by_trace: dict[str, tuple[int, float]] = field(default_factory=dict)
+    #: segment -> its kept traces' (start, trace id), ascending
+    kept: dict[int, list[tuple[float, str]]] = field(default_factory=dict)
+
+    def add(self, seq: int, summaries: Iterable[SummaryRow], pruned_before: float | None) -> None:
+        kept = sorted(
+            (row[STARTED], row[TRACE_ID])
+            for row in summaries
+            if pruned_before is None or row[STARTED] >= pruned_before
+        )
+        if not kept:
+            return
+        self.kept[seq] = kept
+        by_trace = self.by_trace
+        for start, trace_id in kept:
+            by_trace[trace_id] = (seq, start)
+
+
+@dataclass(slots=True)
+class NewSegment:
+    """One segment's row, ready to insert (``SEGMENT_COLUMNS``), and its traces for the index."""
+
+    values: tuple[Any, ...]
+    summaries: list[SummaryRow]
+
+
+SEGMENT_COLUMNS = "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records"
+
+
+def build(
+    traces: Sequence[tuple[str, TraceDelta]],
+    spans: dict[str, list[SpanFields]],
+    operations: dict[str, list[JsonObject]],
+) -> NewSegment:
+    """A segment of ``traces`` (their deltas: whole, see the module's doc), with their spans and
+    operations by trace id."""
+    summaries: list[SummaryRow] = []
+    records: dict[str, Any] = {}
+    step_names: set[str] = set()
+    errors = 0
+    max_id = None
+    for trace_id, d in traces:
+        own = spans.get(trace_id, ())
+        steps = steps_of(own)
+        step_names.update(step for step, _language in steps)
+        summaries.append(
+            [
+                trace_id,
+                d.started_at,
+                d.updated_at,
+                d.kind,
+                d.name,
+                d.method,
+                d.path,
+                d.status_code,
+                d.open,
+                d.failures,
+                d.spans,
+                steps,
+            ]
+        )
+        ops = operations.get(trace_id, [])
+        if ops:
+            top = max(op["id"] for op in ops)
+            max_id = top if max_id is None or top > max_id else max_id
+        records[trace_id] = ([[s[1], s[2], s[3], s[5], s[6]] for s in own], ops)
+        if d.failures > 0:
+            errors += 1
+    summaries.sort(key=_key, reverse=True)
+    values = (
+        summaries[-1][STARTED],
+        summaries[0][STARTED],
+        len(summaries),
+        errors,
+        max_id,
+        ID_SEPARATOR.join(row[TRACE_ID] for row in summaries),
+        STEP_SEPARATOR + STEP_SEPARATOR.join(sorted(step_names)) + STEP_SEPARATOR,
+        orjson.dumps(summaries),
+        # records hold JSON from the runners; default=str covers the odd value a log record's extras
+        # carry rather than losing the batch to it (as ``_sqlite._encode``)
+        orjson.dumps(records, default=str),
+    )
+    return NewSegment(values, summaries)
+
+
+def steps_of(spans: Iterable[SpanFields]) -> list[list[str]]:
+    """Each step of the spans once, in order of its first run, with its language."""
+    ordered = sorted(spans, key=lambda s: s[4])
+    seen: dict[str, list[str]] = {}
+    for span in ordered:
+        if span[2] not in seen:
+            seen[span[2]] = [span[2], span[3]]
+    return list(seen.values())
+
+
+def merge(summary: SummaryRow, revision: Sequence[Any], more_steps: Sequence[JsonObject]) -> SummaryRow:
+    """A segment's summary of a trace with its revision (the ``traces`` row's columns from
+    ``trace_id``, as the row upsert adds up batches: the segment came first) and the steps its later
+    spans ran."""
+    merged = list(summary)
+    _trace_id, started, updated, kind, name, method, path, status_code, open_work, failures, spans = revision
+    merged[STARTED] = min(summary[STARTED], started)
+    merged[UPDATED] = max(summary[UPDATED], updated)
+    if summary[KIND] is None:
+        merged[KIND], merged[NAME] = kind, name
+    merged[METHOD] = method if method is not None else summary[METHOD]
+    merged[PATH] = path if path is not None else summary[PATH]
+    merged[STATUS_CODE] = status_code if status_code is not None else summary[STATUS_CODE]
+    merged[OPEN] = summary[OPEN] + open_work
+    merged[FAILURES] = summary[FAILURES] + failures
+    merged[SPANS] = summary[SPANS] + spans
+    steps = list(summary[STEPS])
+    known = {step for step, _language in steps}
+    for step in more_steps:
+        if step["name"] not in known:
+            known.add(step["name"])
+            steps.append([step["name"], step["language"]])
+    merged[STEPS] = steps
+    return merged
+
+
+def _key(row: SummaryRow) -> tuple[float, str]:
+    return row[STARTED], row[TRACE_ID]
