@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import orjson
 
 from supervisor.storage import JsonObject
 
-from ._records import TraceDelta
+from ._records import Span, TraceDelta
 
 #: at most this many traces per segment: a listing decodes the summaries of one segment at a time,
 #: ``trace(id)`` the records of the segment holding it
@@ -42,12 +43,63 @@ STEP_SEPARATOR = "\n"
 #: a trace's summary as a segment keeps it: the ``traces`` row's columns without ``seq``, then its steps
 #: ([name, language] each, in order of first run)
 SummaryRow = list[Any]
-#: a span as ``_sqlite`` takes it from a batch: trace id, span id, step, language, started at, status,
-#: and the rest of its fields that are not null (``_sqlite._span_fields``)
-SpanFields = tuple[str, str, str, str, float, str, JsonObject]
+#: a span as the store takes it from a batch (``span_fields``): what a segment keeps of it (all but the
+#: trace id), a list rather than ``Span.to_json``'s object, which ``span_json`` makes of it again
+SpanFields = tuple[Any, ...]
 
 # a SummaryRow's fields
 TRACE_ID, STARTED, UPDATED, KIND, NAME, METHOD, PATH, STATUS_CODE, OPEN, FAILURES, SPANS, STEPS = range(12)
+# a SpanFields' first fields (the columns of a span's row)
+SPAN_TRACE, SPAN_ID, SPAN_STEP, SPAN_LANGUAGE, SPAN_STARTED, SPAN_STATUS = range(6)
+
+
+def span_fields(span: Span) -> SpanFields:
+    """A span as it stands (a running one goes on changing: read it before the batch is written)."""
+    return (
+        span.trace_id,
+        span.span_id,
+        span.step,
+        span.language,
+        span.started_at,
+        span.status,
+        span.kind,
+        span.file,
+        span.attempt,
+        span.parent_span_id,
+        span.topic,
+        span.delivery_id,
+        span.runner,
+        span.pid,
+        span.ended_at,
+        span.status_code,
+        span.error,
+    )
+
+
+def span_json(trace_id: str, fields: Sequence[Any]) -> JsonObject:
+    """``Span.to_json`` of a span a segment keeps (``span_fields`` without the trace id)."""
+    span_id, step, language, started, status, kind, file, attempt, parent, topic, delivery, *rest = fields
+    runner, pid, ended, status_code, error = rest
+    return {
+        "traceId": trace_id,
+        "spanId": span_id,
+        "parentSpanId": parent,
+        "step": step,
+        "type": kind,
+        "language": language,
+        "file": file,
+        "topic": topic,
+        "attempt": attempt,
+        "deliveryId": delivery,
+        "runner": runner,
+        "pid": pid,
+        "startedAt": started * 1000,
+        "endedAt": None if ended is None else ended * 1000,
+        "durationMs": None if ended is None else (ended - started) * 1000,
+        "status": status,
+        "statusCode": status_code,
+        "error": error,
+    }
 
 
 @dataclass(slots=True)
@@ -60,12 +112,13 @@ class SegmentIndex:
     #: segment -> its kept traces' (start, trace id), ascending
     kept: dict[int, list[tuple[float, str]]] = field(default_factory=dict)
 
-    def add(self, seq: int, summaries: Iterable[SummaryRow], pruned_before: float | None) -> None:
-        kept = sorted(
+    def add(self, seq: int, summaries: Sequence[SummaryRow], pruned_before: float | None) -> None:
+        """A segment's traces (its summaries, newest first) that began at ``pruned_before`` or later."""
+        kept = [
             (row[STARTED], row[TRACE_ID])
-            for row in summaries
+            for row in reversed(summaries)
             if pruned_before is None or row[STARTED] >= pruned_before
-        )
+        ]
         if not kept:
             return
         self.kept[seq] = kept
@@ -90,17 +143,26 @@ def build(
     spans: dict[str, list[SpanFields]],
     operations: dict[str, list[JsonObject]],
 ) -> NewSegment:
-    """A segment of ``traces`` (their deltas: whole, see the module's doc), with their spans and
-    operations by trace id."""
+    """A segment of ``traces`` (their deltas, oldest first: whole, see the module's doc), with their
+    spans and operations by trace id.
+
+    ``summaries`` is their ``SummaryRow``s newest first; ``records`` a list beside it, each trace's
+    spans (``span_fields`` without the trace id) and operations."""
     summaries: list[SummaryRow] = []
-    records: dict[str, Any] = {}
+    records: list[Any] = []
     step_names: set[str] = set()
     errors = 0
     max_id = None
-    for trace_id, d in traces:
+    no_operations: list[JsonObject] = []
+    for trace_id, d in reversed(traces):
         own = spans.get(trace_id, ())
-        steps = steps_of(own)
-        step_names.update(step for step, _language in steps)
+        if len(own) == 1:
+            only = own[0]
+            steps = [[only[SPAN_STEP], only[SPAN_LANGUAGE]]]
+            step_names.add(only[SPAN_STEP])
+        else:
+            steps = steps_of(own)
+            step_names.update(step for step, _language in steps)
         summaries.append(
             [
                 trace_id,
@@ -117,21 +179,20 @@ def build(
                 steps,
             ]
         )
-        ops = operations.get(trace_id, [])
+        ops = operations.get(trace_id, no_operations)
         if ops:
             top = max(op["id"] for op in ops)
             max_id = top if max_id is None or top > max_id else max_id
-        records[trace_id] = ([[s[1], s[2], s[3], s[5], s[6]] for s in own], ops)
+        records.append(([span[1:] for span in own], ops))
         if d.failures > 0:
             errors += 1
-    summaries.sort(key=_key, reverse=True)
     values = (
         summaries[-1][STARTED],
         summaries[0][STARTED],
         len(summaries),
         errors,
         max_id,
-        ID_SEPARATOR.join(row[TRACE_ID] for row in summaries),
+        ID_SEPARATOR.join([row[TRACE_ID] for row in summaries]),
         STEP_SEPARATOR + STEP_SEPARATOR.join(sorted(step_names)) + STEP_SEPARATOR,
         orjson.dumps(summaries),
         # records hold JSON from the runners; default=str covers the odd value a log record's extras
@@ -143,11 +204,10 @@ def build(
 
 def steps_of(spans: Iterable[SpanFields]) -> list[list[str]]:
     """Each step of the spans once, in order of its first run, with its language."""
-    ordered = sorted(spans, key=lambda s: s[4])
     seen: dict[str, list[str]] = {}
-    for span in ordered:
-        if span[2] not in seen:
-            seen[span[2]] = [span[2], span[3]]
+    for span in sorted(spans, key=itemgetter(SPAN_STARTED)):
+        if span[SPAN_STEP] not in seen:
+            seen[span[SPAN_STEP]] = [span[SPAN_STEP], span[SPAN_LANGUAGE]]
     return list(seen.values())
 
 
@@ -175,7 +235,3 @@ def merge(summary: SummaryRow, revision: Sequence[Any], more_steps: Sequence[Jso
             steps.append([step["name"], step["language"]])
     merged[STEPS] = steps
     return merged
-
-
-def _key(row: SummaryRow) -> tuple[float, str]:
-    return row[STARTED], row[TRACE_ID]

@@ -44,7 +44,6 @@ from ._records import (
     LogQuery,
     Pruned,
     Retention,
-    Span,
     TraceDelta,
     TracePage,
     TraceQuery,
@@ -54,7 +53,7 @@ from ._records import (
     trace_summary,
 )
 from ._schema import TRACE_MIGRATIONS
-from ._segments import STARTED, SegmentIndex, SpanFields, SummaryRow
+from ._segments import STARTED, SegmentIndex, SpanFields, SummaryRow, span_fields
 
 #: what a batch writes of a trace (its ``seq`` is SQLite's to give)
 _TRACE_FIELDS = (
@@ -197,7 +196,7 @@ class SqliteTraceStore:
     async def write(self, batch: Batch) -> None:
         deltas = batch.traces
         # read now: a span running at the cut goes on changing (``Batch``)
-        spans = [_span_fields(span) for span in batch.spans]
+        spans = [span_fields(span) for span in batch.spans]
         operations = batch.operations
         logs = [
             (
@@ -225,15 +224,15 @@ class SqliteTraceStore:
         as rows (``_segments``). The index learns the new segments once every statement ran."""
         index = self._index.by_trace
         spans_of: dict[str, list[SpanFields]] = {}
+        running = set()
         for span in spans:
             spans_of.setdefault(span[0], []).append(span)
+            if span[5] == "running":
+                running.add(span[0])
         whole = {
             trace_id
             for trace_id, d in deltas.items()
-            if d.kind is not None
-            and d.open == 0
-            and trace_id not in index
-            and all(span[5] != "running" for span in spans_of.get(trace_id, ()))
+            if d.open == 0 and d.kind is not None and trace_id not in index and trace_id not in running
         }
         if whole:
             whole.difference_update(_stored(conn, whole))
@@ -252,7 +251,7 @@ class SqliteTraceStore:
                 revised.add(held[0])
                 started = min(d.started_at, held[1])
                 traces.append((trace_id, started, d.updated_at, *_counts(d), held[0]))
-        span_rows = [(*span[:6], _encode(span[6])) for span in spans if span[0] not in whole]
+        span_rows = [_span_row(span) for span in spans if span[0] not in whole]
         operation_rows = [
             (op["traceId"], op["id"], _encode(op)) for op in operations if op["traceId"] not in whole
         ]
@@ -306,7 +305,7 @@ class SqliteTraceStore:
             if op["traceId"] in whole:
                 operations_of.setdefault(op["traceId"], []).append(op)
         # in order of start: each segment a stretch of time, which listings and pruning skip by
-        ordered = sorted((deltas[trace_id].started_at, trace_id) for trace_id in whole)
+        ordered = sorted([(deltas[trace_id].started_at, trace_id) for trace_id in whole])
         inserted = []
         size = segments.SEGMENT_SIZE
         for first in range(0, len(ordered), size):
@@ -430,8 +429,8 @@ class SqliteTraceStore:
         read_events = [decode_json(event) for event in events]
         if held is not None:
             summary, (segment_spans, operations) = held
-            for span_id, step, language, status, data in segment_spans:
-                read_spans[span_id] = _span(trace_id, span_id, step, language, status, data)
+            for fields in segment_spans:
+                read_spans[fields[0]] = segments.span_json(trace_id, fields)
             read_events += operations
             if row is not None:
                 summary = segments.merge(summary, row[1:], steps.get(row[0], []))
@@ -558,16 +557,18 @@ def _stored(conn: sqlite3.Connection, trace_ids: set[str]) -> set[str]:
 def _held(conn: sqlite3.Connection, trace_id: str) -> tuple[SummaryRow, Any] | None:
     """The trace's summary and records as a segment holds them (None: none does, or retention cut it)."""
     found = conn.execute(
-        "SELECT pruned_before, summaries, records FROM segments WHERE instr(trace_ids, ?) > 0", (trace_id,)
+        "SELECT seq, pruned_before, summaries FROM segments WHERE instr(trace_ids, ?) > 0", (trace_id,)
     )
-    for pruned_before, summaries, records in found:
-        held = orjson.loads(records).get(trace_id)
-        if held is None:
+    for seq, pruned_before, summaries in found.fetchall():
+        rows = orjson.loads(summaries)
+        position = next((n for n, row in enumerate(rows) if row[0] == trace_id), None)
+        if position is None:
             continue  # a part of another id
-        summary = next(row for row in orjson.loads(summaries) if row[0] == trace_id)
+        summary = rows[position]
         if pruned_before is not None and summary[STARTED] < pruned_before:
             return None
-        return summary, held
+        records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
+        return summary, orjson.loads(records)[position]
     return None
 
 
@@ -632,30 +633,31 @@ def _insert(
         conn.execute(head + values + tail, [value for row in chunk for value in row])
 
 
-def _span_fields(span: Span) -> SpanFields:
-    """A span's columns, and its other fields that are not null (most are, for most spans: a third
-    less to write, and to prune again), as ``Span.to_json`` names them."""
-    data: JsonObject = {"type": span.kind, "file": span.file, "attempt": span.attempt}
-    if span.parent_span_id is not None:
-        data["parentSpanId"] = span.parent_span_id
-    if span.topic is not None:
-        data["topic"] = span.topic
-    if span.delivery_id is not None:
-        data["deliveryId"] = span.delivery_id
-    if span.runner is not None:
-        data["runner"] = span.runner
-    if span.pid is not None:
-        data["pid"] = span.pid
-    data["startedAt"] = span.started_at * 1000
-    ended = span.ended_at
+def _span_row(span: SpanFields) -> tuple[Any, ...]:
+    """A span's row: its columns, and a blob of its other fields that are not null (most are, for most
+    spans: a third less to write, and to prune again), as ``Span.to_json`` names them."""
+    trace_id, span_id, step, language, started, status, kind, file, attempt, *rest = span
+    parent, topic, delivery_id, runner, pid, ended, status_code, error = rest
+    data: JsonObject = {"type": kind, "file": file, "attempt": attempt}
+    if parent is not None:
+        data["parentSpanId"] = parent
+    if topic is not None:
+        data["topic"] = topic
+    if delivery_id is not None:
+        data["deliveryId"] = delivery_id
+    if runner is not None:
+        data["runner"] = runner
+    if pid is not None:
+        data["pid"] = pid
+    data["startedAt"] = started * 1000
     if ended is not None:
         data["endedAt"] = ended * 1000
-        data["durationMs"] = (ended - span.started_at) * 1000
-    if span.status_code is not None:
-        data["statusCode"] = span.status_code
-    if span.error is not None:
-        data["error"] = span.error
-    return (span.trace_id, span.span_id, span.step, span.language, span.started_at, span.status, data)
+        data["durationMs"] = (ended - started) * 1000
+    if status_code is not None:
+        data["statusCode"] = status_code
+    if error is not None:
+        data["error"] = error
+    return (trace_id, span_id, step, language, started, status, _encode(data))
 
 
 def _span(trace_id: str, span_id: str, step: str, language: str, status: str, data: JsonObject) -> JsonObject:
