@@ -109,22 +109,30 @@ class SegmentIndex:
     jobs only (one at a time), never read by reads (they see the file's snapshot)."""
 
     by_trace: dict[str, tuple[int, float]] = field(default_factory=dict)
-    #: segment -> its kept traces' (start, trace id), ascending
-    kept: dict[int, list[tuple[float, str]]] = field(default_factory=dict)
+    #: segment -> its kept traces' starts, ascending (what pruning counts and cuts by)
+    starts: dict[int, list[float]] = field(default_factory=dict)
+    #: segment -> its kept traces' ids, in the order of ``starts``
+    ids: dict[int, list[str]] = field(default_factory=dict)
 
     def add(self, seq: int, summaries: Sequence[SummaryRow], pruned_before: float | None) -> None:
         """A segment's traces (its summaries, newest first) that began at ``pruned_before`` or later."""
-        kept = [
-            (row[STARTED], row[TRACE_ID])
-            for row in reversed(summaries)
-            if pruned_before is None or row[STARTED] >= pruned_before
-        ]
+        kept = [row for row in reversed(summaries) if pruned_before is None or row[STARTED] >= pruned_before]
         if not kept:
             return
-        self.kept[seq] = kept
+        starts = self.starts[seq] = [row[STARTED] for row in kept]
+        ids = self.ids[seq] = [row[TRACE_ID] for row in kept]
+        self.by_trace.update(zip(ids, [(seq, start) for start in starts], strict=True))
+
+    def cut(self, seq: int, out: int) -> None:
+        """Forget the ``out`` oldest traces of the segment (all of them: the segment)."""
         by_trace = self.by_trace
-        for start, trace_id in kept:
-            by_trace[trace_id] = (seq, start)
+        for trace_id in self.ids[seq][:out]:
+            by_trace.pop(trace_id, None)
+        if out >= len(self.starts[seq]):
+            del self.starts[seq], self.ids[seq]
+        else:
+            self.starts[seq] = self.starts[seq][out:]
+            self.ids[seq] = self.ids[seq][out:]
 
 
 @dataclass(slots=True)

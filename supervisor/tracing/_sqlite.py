@@ -456,11 +456,11 @@ class SqliteTraceStore:
         oldest = now - retention.max_age_s
 
         def write(conn: sqlite3.Connection) -> Pruned:
-            kept = self._index.kept
+            index = self._index
             # One cutoff time for both limits, so that each delete is a range of an index, and a
             # segment's traces are cut by their start.
             rows = [row[0] for row in conn.execute(_ROW_STARTS)]
-            boundary = _newest(rows, kept.values(), retention.max_traces)
+            boundary = _newest(rows, index.starts.values(), retention.max_traces)
             cutoff = max(oldest, boundary) if boundary is not None else oldest
             traces = conn.execute(
                 "SELECT count(*) FROM traces WHERE started_at < ? AND segment IS NULL", (cutoff,)
@@ -469,23 +469,20 @@ class SqliteTraceStore:
             conn.execute(f"DELETE FROM trace_spans WHERE trace_seq IN ({gone})", (cutoff,))
             conn.execute(f"DELETE FROM trace_operations WHERE trace_seq IN ({gone})", (cutoff,))
             conn.execute("DELETE FROM traces WHERE started_at < ?", (cutoff,))
-            dropped: list[int] = []
-            cut: dict[int, int] = {}
-            for seq, starts in kept.items():
-                if starts[0][0] >= cutoff:
-                    continue
-                out = bisect.bisect_left(starts, cutoff, key=itemgetter(0))
-                traces += out
-                if out == len(starts):
-                    dropped.append(seq)
-                else:
-                    cut[seq] = out
+            cut = {
+                seq: bisect.bisect_left(starts, cutoff)
+                for seq, starts in index.starts.items()
+                if starts[0] < cutoff
+            }
+            traces += sum(cut.values())
+            dropped = [seq for seq, out in cut.items() if out == len(index.starts[seq])]
+            straddling = [seq for seq, out in cut.items() if out < len(index.starts[seq])]
             if dropped:
                 conn.execute(f"DELETE FROM segments WHERE seq IN ({', '.join('?' * len(dropped))})", dropped)
-            if cut:
+            if straddling:
+                marks = ", ".join("?" * len(straddling))
                 conn.execute(
-                    f"UPDATE segments SET pruned_before = ? WHERE seq IN ({', '.join('?' * len(cut))})",
-                    [cutoff, *cut],
+                    f"UPDATE segments SET pruned_before = ? WHERE seq IN ({marks})", [cutoff, *straddling]
                 )
             boundary_id = conn.execute(
                 "SELECT id FROM logs ORDER BY id DESC LIMIT 1 OFFSET ?", (retention.max_log_lines - 1,)
@@ -496,14 +493,8 @@ class SqliteTraceStore:
                 log_cutoff = max(log_cutoff, boundary_id[0])
             logs = conn.execute("DELETE FROM logs WHERE id < ?", (log_cutoff,)).rowcount
             # every statement ran: the index forgets what went
-            by_trace = self._index.by_trace
-            for seq in dropped:
-                for _start, trace_id in kept.pop(seq):
-                    by_trace.pop(trace_id, None)
             for seq, out in cut.items():
-                for _start, trace_id in kept[seq][:out]:
-                    by_trace.pop(trace_id, None)
-                kept[seq] = kept[seq][out:]
+                index.cut(seq, out)
             return Pruned(traces, logs)
 
         return await self._db.write(write)
@@ -515,13 +506,13 @@ class SqliteTraceStore:
 _ROW_STARTS = "SELECT started_at FROM traces WHERE segment IS NULL ORDER BY started_at"
 
 
-def _newest(rows: list[float], segment_starts: Iterable[list[tuple[float, str]]], keep: int) -> float | None:
-    """The start of the ``keep``-th newest trace, of those kept as rows (starts ascending) and in
-    segments (their (start, id) ascending); None when there are no more than ``keep``.
+def _newest(rows: list[float], segments_starts: Iterable[list[float]], keep: int) -> float | None:
+    """The start of the ``keep``-th newest trace, of those kept as rows and in segments (each list
+    of starts ascending); None when there are no more than ``keep``.
 
     Found among the oldest: those to drop are the few (a prune comes every fifth of ``keep``), so it
     sorts the starts up to the latest start of the oldest runs that hold enough of them."""
-    runs: list[list[float]] = [[start for start, _id in starts] for starts in segment_starts]
+    runs = [starts for starts in segments_starts if starts]
     if rows:
         runs.append(rows)
     total = sum(len(run) for run in runs)
