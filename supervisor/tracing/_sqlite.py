@@ -146,11 +146,13 @@ _LOG_CONDITIONS: dict[tuple[str, str], _Condition] = {
 
 
 #: what a segment must hold for a trace of it to match a predicate (``_segments``): narrowing only,
-#: every trace read is tested (``all_hold``); a revised segment's traces may have changed since
+#: every trace read is tested (``all_hold``). A revised segment's traces may have changed since: their
+#: revisions (rows naming the segment, by ``traces_by_segment``) are looked at for what may have.
+_REVISION = "revised AND EXISTS (SELECT 1 FROM traces WHERE segment = segments.seq AND {})"
 _SEGMENT_STATUS = {
-    "running": "revised",
-    "error": "revised OR errors > 0",
-    "ok": "revised OR errors < traces",
+    "running": _REVISION.format("open > 0"),
+    "error": f"errors > 0 OR {_REVISION.format('failures > 0')}",
+    "ok": f"errors < traces OR {_REVISION.format('failures < 0')}",
 }
 _SEGMENT_CONDITIONS: dict[tuple[str, str], _Condition] = {
     ("key", "lt"): lambda key: ("min_started <= ?", (key[0],)),
@@ -159,8 +161,9 @@ _SEGMENT_CONDITIONS: dict[tuple[str, str], _Condition] = {
     ("startedAt", "le"): lambda until: ("min_started <= ?", (until,)),
     ("status", "eq"): lambda status: (_SEGMENT_STATUS[status], ()),
     ("steps", "contains"): lambda step: (
-        "revised OR instr(steps, ?) > 0",
-        (f"{segments.STEP_SEPARATOR}{step}{segments.STEP_SEPARATOR}",),
+        "instr(steps, ?) > 0 OR revised AND EXISTS (SELECT 1 FROM traces JOIN trace_spans "
+        "ON trace_seq = traces.seq WHERE segment = segments.seq AND step = ?)",
+        (f"{segments.STEP_SEPARATOR}{step}{segments.STEP_SEPARATOR}", step),
     ),
 }
 _SEGMENT_INSERT = f"INSERT INTO segments ({segments.SEGMENT_COLUMNS}) VALUES ({', '.join('?' * 9)})"
