@@ -6,6 +6,7 @@ SQLite list, page, filter, read one by one and prune alike."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import random
 import sqlite3
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ from supervisor.tracing import (
     TraceWriter,
     _segments,
 )
+from supervisor.tracing._assembler import LOG, START, Assembler
+from supervisor.tracing._pipeline import TracePipeline
 
 T0 = 1_800_000_000.0
 STEPS = ("Create", "Notify", "Audit")
@@ -296,3 +299,90 @@ async def test_reads_from_the_supervisor_see_whole_traces_while_the_writer_write
         await _same_reads(writer, memory, story)
     finally:
         await writer.close()
+
+
+def _requests(at: float) -> list[list[Any]]:
+    """The recorder's events for api requests, each one event (its END and RESPONSE folded into its
+    START, as within one flush): answered 200, answered 503, one that failed, one whose trace gets a
+    log line after its answer, and one sent with the trace id of a request of the batch before."""
+
+    def request(trace_id: str, n: int, status: str, code: int, error: JsonObject | None = None) -> list[Any]:
+        start = at + n
+        head = [START, f"{int(at - T0) + n:016x}", trace_id, "Create", "steps/create.step.ts", "api", None, None, False]
+        return [
+            *head,
+            None,
+            1,
+            start,
+            "node#1",
+            4242,
+            start + 0.01,
+            status,
+            error,
+            "POST",
+            "/pets",
+            code,
+            start + 0.02,
+        ]
+
+    failure = {"name": "Error", "message": "boom", "stack": "", "location": None}
+    line = {
+        "id": int((at + 9) * 1_000_000),
+        "type": "log",
+        "time": (at + 9) * 1000,
+        "level": "info",
+        "message": "after the answer",
+        "step": "Create",
+        "traceId": f"late-{at}",
+        "spanId": None,
+        "runner": None,
+        "logger": "motia.step",
+        "meta": None,
+    }
+    return [
+        request(f"ok-{at}", 1, "ok", 200),
+        request(f"503-{at}", 2, "ok", 503),
+        request(f"failed-{at}", 3, "error", 500, failure),
+        request(f"late-{at}", 4, "ok", 201),
+        [LOG, line],
+        request("reused", 5, "ok", 200),
+    ]
+
+
+async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_general_path(
+    tmp_path: Path,
+) -> None:
+    """The writer's assembler cuts a request that is one event as a ``WholeTrace`` (no span or delta
+    built); the SQLite store puts it into a segment, or into rows when its trace is already stored.
+    Read back, it is what the general path makes of the same events (in the memory store)."""
+    retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    memory = MemoryTraceStore()
+    fast, general = TracePipeline(sqlite, None, retention), TracePipeline(memory, None, retention)
+    try:
+        for at in (T0, T0 + 100):
+            events = _requests(at)
+            cut = Assembler(whole=True)
+            cut.apply(copy.deepcopy(events))
+            whole = cut.cut()[0].whole
+            assert sorted(trace[0] for trace in whole) == sorted(
+                [f"ok-{at}", f"503-{at}", f"failed-{at}", "reused"]
+            )
+            await fast.take(copy.deepcopy(events))
+            await general.take(copy.deepcopy(events))
+        for trace_id in ("ok", "503", "failed", "late"):
+            for at in (T0, T0 + 100):
+                assert await sqlite.trace(f"{trace_id}-{at}") == await memory.trace(f"{trace_id}-{at}")
+        reused = await sqlite.trace("reused")
+        assert reused == await memory.trace("reused") and reused is not None and reused["spanCount"] == 2
+        for filters in QUERIES:
+            assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
+    finally:
+        await sqlite.close()
+    with sqlite3.connect(tmp_path / "traces.db") as conn:
+        in_segments = " ".join(row[0] for row in conn.execute("SELECT trace_ids FROM segments")).split()
+        rows = sorted(row[0] for row in conn.execute("SELECT trace_id FROM traces"))
+    assert sorted(in_segments) == sorted(
+        [f"{name}-{at}" for name in ("ok", "503", "failed", "late") for at in (T0, T0 + 100)] + ["reused"]
+    )
+    assert rows == ["reused"]  # its second request: a revision of the segment holding the first

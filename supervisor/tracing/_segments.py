@@ -30,7 +30,7 @@ import orjson
 
 from supervisor.storage import JsonObject
 
-from ._records import Span, TraceDelta
+from ._records import Span, TraceDelta, WholeTrace
 
 #: at most this many traces per segment: a listing decodes the summaries of one segment at a time,
 #: ``trace(id)`` the records of the segment holding it
@@ -146,13 +146,63 @@ class NewSegment:
 SEGMENT_COLUMNS = "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records"
 
 
-def build(
-    traces: Sequence[tuple[str, TraceDelta]],
-    spans: dict[str, list[SpanFields]],
-    operations: dict[str, list[JsonObject]],
-) -> NewSegment:
-    """A segment of ``traces`` (their deltas, oldest first: whole, see the module's doc), with their
-    spans and operations by trace id.
+#: a trace as a segment takes it: its summary, its spans (``SpanFields`` without the trace id), its
+#: operations
+Entry = tuple[SummaryRow, list[Any], list[JsonObject]]
+
+
+def entry_of(
+    trace_id: str, d: TraceDelta, spans: Sequence[SpanFields], operations: list[JsonObject]
+) -> Entry:
+    """A trace whose every record is in one batch (its delta, spans and operations) as an ``Entry``."""
+    steps = [[spans[0][SPAN_STEP], spans[0][SPAN_LANGUAGE]]] if len(spans) == 1 else steps_of(spans)
+    summary = [
+        trace_id,
+        d.started_at,
+        d.updated_at,
+        d.kind,
+        d.name,
+        d.method,
+        d.path,
+        d.status_code,
+        d.open,
+        d.failures,
+        d.spans,
+        steps,
+    ]
+    return summary, [span[1:] for span in spans], operations
+
+
+def whole_entry(trace: WholeTrace) -> Entry:
+    """A ``WholeTrace`` as an ``Entry``."""
+    step, kind = trace[SPAN_STEP], trace[6]
+    started, updated, method, path, failures = trace[17:]
+    summary = [
+        trace[0],
+        started,
+        updated,
+        kind,
+        step,
+        method,
+        path,
+        trace[15],
+        0,
+        failures,
+        1,
+        [[step, trace[SPAN_LANGUAGE]]],
+    ]
+    return summary, [trace[1:17]], []
+
+
+def whole_records(trace: WholeTrace) -> tuple[TraceDelta, SpanFields]:
+    """A ``WholeTrace`` as a delta and a span, as rows take them."""
+    started, updated, method, path, failures = trace[17:]
+    delta = TraceDelta(started, updated, trace[6], trace[SPAN_STEP], method, path, trace[15], 0, failures, 1)
+    return delta, trace[:17]
+
+
+def build(entries: Sequence[Entry]) -> NewSegment:
+    """A segment of ``entries`` (whole traces, see the module's doc), oldest first.
 
     ``summaries`` is their ``SummaryRow``s newest first; ``records`` a list beside it, each trace's
     spans (``span_fields`` without the trace id) and operations."""
@@ -161,38 +211,14 @@ def build(
     step_names: set[str] = set()
     errors = 0
     max_id = None
-    no_operations: list[JsonObject] = []
-    for trace_id, d in reversed(traces):
-        own = spans.get(trace_id, ())
-        if len(own) == 1:
-            only = own[0]
-            steps = [[only[SPAN_STEP], only[SPAN_LANGUAGE]]]
-            step_names.add(only[SPAN_STEP])
-        else:
-            steps = steps_of(own)
-            step_names.update(step for step, _language in steps)
-        summaries.append(
-            [
-                trace_id,
-                d.started_at,
-                d.updated_at,
-                d.kind,
-                d.name,
-                d.method,
-                d.path,
-                d.status_code,
-                d.open,
-                d.failures,
-                d.spans,
-                steps,
-            ]
-        )
-        ops = operations.get(trace_id, no_operations)
-        if ops:
-            top = max(op["id"] for op in ops)
+    for summary, spans, operations in reversed(entries):
+        summaries.append(summary)
+        step_names.update([step for step, _language in summary[STEPS]])
+        if operations:
+            top = max(op["id"] for op in operations)
             max_id = top if max_id is None or top > max_id else max_id
-        records.append(([span[1:] for span in own], ops))
-        if d.failures > 0:
+        records.append((spans, operations))
+        if summary[FAILURES] > 0:
             errors += 1
     values = (
         summaries[-1][STARTED],

@@ -47,6 +47,7 @@ from ._records import (
     TraceDelta,
     TracePage,
     TraceQuery,
+    WholeTrace,
     entry_of,
     level_rank,
     status_of,
@@ -180,6 +181,9 @@ class SqliteTraceStore:
     the segments hold in memory (``SegmentIndex``), read from the file at open.
     """
 
+    #: a batch's ``whole`` traces go straight into segments (``Assembler``)
+    takes_whole_traces = True
+
     def __init__(self, path: Path) -> None:
         self._db = SqliteDatabase(path, migrations=TRACE_MIGRATIONS, durable=False)
         self.path = self._db.path
@@ -213,13 +217,15 @@ class SqliteTraceStore:
             )
             for line in batch.logs
         ]
-        await self._db.write(lambda conn: self._write(conn, deltas, spans, operations, logs))
+        whole_traces = batch.whole
+        await self._db.write(lambda conn: self._write(conn, deltas, spans, whole_traces, operations, logs))
 
     def _write(
         self,
         conn: sqlite3.Connection,
         deltas: dict[str, TraceDelta],
         spans: list[SpanFields],
+        whole_traces: list[WholeTrace],
         operations: list[JsonObject],
         logs: list[tuple[Any, ...]],
     ) -> None:
@@ -237,9 +243,28 @@ class SqliteTraceStore:
             for trace_id, d in deltas.items()
             if d.open == 0 and d.kind is not None and trace_id not in index and trace_id not in running
         }
+        whole.update(trace[0] for trace in whole_traces if trace[0] not in index)
         if whole:
             whole.difference_update(_stored(conn, whole))
-        new_segments = self._insert_segments(conn, whole, deltas, spans_of, operations) if whole else []
+        entries: list[segments.Entry] = []
+        stored_before = [trace for trace in whole_traces if trace[0] not in whole]
+        if stored_before:  # rows, as any other trace of theirs (the batch's own dict stays as it was)
+            deltas = dict(deltas)
+            for trace in stored_before:
+                deltas[trace[0]], span = segments.whole_records(trace)
+                spans.append(span)
+        entries.extend(segments.whole_entry(trace) for trace in whole_traces if trace[0] in whole)
+        if len(entries) < len(whole):
+            operations_of: dict[str, list[JsonObject]] = {}
+            for op in operations:
+                if op["traceId"] in whole:
+                    operations_of.setdefault(op["traceId"], []).append(op)
+            entries.extend(
+                segments.entry_of(trace_id, d, spans_of.get(trace_id, []), operations_of.get(trace_id, []))
+                for trace_id, d in deltas.items()
+                if trace_id in whole
+            )
+        new_segments = self._insert_segments(conn, entries) if entries else []
 
         # the rest as rows; a trace a segment holds gets its start and the segment's number
         traces: list[tuple[Any, ...]] = []
@@ -296,24 +321,14 @@ class SqliteTraceStore:
             self._index.add(seq, summaries, None)
 
     def _insert_segments(
-        self,
-        conn: sqlite3.Connection,
-        whole: set[str],
-        deltas: dict[str, TraceDelta],
-        spans_of: dict[str, list[SpanFields]],
-        operations: list[JsonObject],
+        self, conn: sqlite3.Connection, entries: list[segments.Entry]
     ) -> list[tuple[int, list[SummaryRow]]]:
-        operations_of: dict[str, list[JsonObject]] = {}
-        for op in operations:
-            if op["traceId"] in whole:
-                operations_of.setdefault(op["traceId"], []).append(op)
         # in order of start: each segment a stretch of time, which listings and pruning skip by
-        ordered = sorted([(deltas[trace_id].started_at, trace_id) for trace_id in whole])
+        entries.sort(key=lambda entry: (entry[0][STARTED], entry[0][0]))
         inserted = []
         size = segments.SEGMENT_SIZE
-        for first in range(0, len(ordered), size):
-            chunk = [(trace_id, deltas[trace_id]) for _start, trace_id in ordered[first : first + size]]
-            segment = segments.build(chunk, spans_of, operations_of)
+        for first in range(0, len(entries), size):
+            segment = segments.build(entries[first : first + size])
             seq = conn.execute(_SEGMENT_INSERT, segment.values).lastrowid
             assert seq is not None
             inserted.append((seq, segment.summaries))
