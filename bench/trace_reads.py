@@ -1,8 +1,9 @@
 """What the trace API's reads cost with a full SQLite trace store, through the trace writer process.
 
-Usage: .venv/bin/python bench/trace_reads.py [--traces 10000] [--tries 7] [--root DIR]
+Usage: .venv/bin/python bench/trace_reads.py [--traces 10000] [--batch 500] [--tries 7] [--root DIR]
 
-Fills a fresh ``traces.db`` as a busy server would (batches of 500 trivial api traces, one in 100 with
+Fills a fresh ``traces.db`` as a busy server would (batches of ``--batch`` trivial api traces (500: a
+busy server's flush; 5: a quiet one's), one in 100 with
 a second step ``Audit``, one in 20 failed, a few still running, one in 50 changed by a later batch)
 through a ``TraceWriter`` (the child process ``motia`` runs), then times what ``GET /__motia/traces``
 and ``GET /__motia/traces/{id}`` ask of it: the first page, a page far back (by cursor), filters by a
@@ -27,16 +28,15 @@ from pathlib import Path
 from typing import Any
 
 T0 = 1_800_000_000.0
-BATCH = 500
 
 
-async def _fill(writer: Any, traces: int) -> list[str]:
+async def _fill(writer: Any, traces: int, size: int) -> list[str]:
     from supervisor.tracing import Batch, Span, TraceDelta
 
     ids = []
-    for first in range(0, traces, BATCH):
+    for first in range(0, traces, size):
         batch = Batch()
-        for n in range(first, min(first + BATCH, traces)):
+        for n in range(first, min(first + size, traces)):
             trace_id = f"{n:08x}-0000-7000-8000-{n * 7919 % 16**12:012x}"
             ids.append(trace_id)
             started = T0 + n * 0.01
@@ -65,8 +65,13 @@ async def _fill(writer: Any, traces: int) -> list[str]:
             batch.traces[trace_id] = delta
         await writer.write(batch)
         # one in 50 of them changed later (a late log line's touch): a revision of its segment
-        touched = {trace_id: TraceDelta(T0 + len(ids), T0 + len(ids)) for trace_id in ids[first::50]}
-        await writer.write(Batch(touched))
+        touched = {
+            ids[n]: TraceDelta(T0 + n * 0.01 + 1, T0 + n * 0.01 + 1)
+            for n in range(first, min(first + size, traces))
+            if n % 50 == 25
+        }
+        if touched:
+            await writer.write(Batch(touched))
     return ids
 
 
@@ -79,14 +84,14 @@ async def _time(read: Callable[[], Awaitable[Any]], tries: int) -> tuple[float, 
     return min(times), statistics.median(times)
 
 
-async def _run(traces: int, tries: int) -> None:
+async def _run(traces: int, size: int, tries: int) -> None:
     from supervisor.tracing import TraceQuery, TraceWriter
 
     with tempfile.TemporaryDirectory() as tmp:
         writer = TraceWriter(Path(tmp) / "traces.db")
         try:
             await writer.start()
-            ids = await _fill(writer, traces)
+            ids = await _fill(writer, traces, size)
             cursor = None
             for _ in range(20):  # 20 pages of 50 back
                 cursor = (await writer.traces(TraceQuery(limit=50, before=cursor))).next_cursor
@@ -111,11 +116,12 @@ async def _run(traces: int, tries: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traces", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--tries", type=int, default=7)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
     args = parser.parse_args()
     sys.path.insert(0, str(args.root.resolve()))
-    asyncio.run(_run(args.traces, args.tries))
+    asyncio.run(_run(args.traces, args.batch, args.tries))
 
 
 if __name__ == "__main__":

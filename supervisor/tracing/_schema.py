@@ -116,6 +116,8 @@ TRACE_MIGRATIONS: tuple[Migration, ...] = (
                 records       BLOB NOT NULL
             )
             """,
+            # listings walk segments newest first, and stop once older ones cannot make the page
+            "CREATE INDEX segments_by_start ON segments (max_started)",
             # a trace's later changes, kept as rows, name the segment holding the rest of it
             "ALTER TABLE traces ADD COLUMN segment INTEGER",
             "CREATE INDEX traces_by_segment ON traces (segment) WHERE segment IS NOT NULL",

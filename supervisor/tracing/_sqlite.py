@@ -374,9 +374,8 @@ class SqliteTraceStore:
             found: list[_Found] = [
                 ((row[2], row[1]), list(row[1:]), row[0]) for row in conn.execute(rows_sql, (*params, wanted))
             ]
-            for seq, max_started, pruned_before, revised in conn.execute(
-                segments_sql, segment_params
-            ).fetchall():
+            # read as walked (by ``segments_by_start``): the walk stops once older ones cannot make the page
+            for seq, max_started, pruned_before, revised in conn.execute(segments_sql, segment_params):
                 if len(found) >= wanted:
                     found.sort(key=itemgetter(0), reverse=True)
                     del found[wanted:]
