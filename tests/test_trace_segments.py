@@ -308,7 +308,17 @@ def _requests(at: float) -> list[list[Any]]:
 
     def request(trace_id: str, n: int, status: str, code: int, error: JsonObject | None = None) -> list[Any]:
         start = at + n
-        head = [START, f"{int(at - T0) + n:016x}", trace_id, "Create", "steps/create.step.ts", "api", None, None, False]
+        head = [
+            START,
+            f"{int(at - T0) + n:016x}",
+            trace_id,
+            "Create",
+            "steps/create.step.ts",
+            "api",
+            None,
+            None,
+            False,
+        ]
         return [
             *head,
             None,
