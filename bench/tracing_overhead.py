@@ -147,7 +147,9 @@ def main() -> int:
             if args.busy:
                 (project / "steps" / "busy.step.ts").write_text(textwrap.dedent(BUSY_STEP), encoding="utf-8")
             port = free_port()
-            servers[mode] = Server.spawn(f"tracing-{mode}", motia_argv(project, port), port, env)
+            # started in the project: not in this checkout, whose supervisor/ a process started with
+            # ``-m`` would import before a baseline's
+            servers[mode] = Server.spawn(f"tracing-{mode}", motia_argv(project, port), port, env, cwd=project)
         with running(list(servers.values())):
             for server in servers.values():
                 server.wait_ready("/ts/hello")

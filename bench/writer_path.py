@@ -65,11 +65,11 @@ async def _round(requests: int, batch: int) -> tuple[float, float, float]:
         await recorder.start()
         result = InvokeResult(1, True, b"{}", None)
         record_cpu = writer_loop_cpu = process_cpu = 0.0
-        for _ in range(requests // batch):
+        for flush in range(requests // batch):
             frames.clear()
             started = time.thread_time()
             for index in range(batch):
-                trace_id = f"{index:032x}"
+                trace_id = f"{flush:016x}{index:016x}"  # each request a trace of its own
                 span = recorder.start_span("Hello", "steps/hello_step.py", TriggerKind.API, trace_id)
                 span.ran_on("python#1", 4242)
                 recorder.end_span(span, result)

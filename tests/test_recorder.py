@@ -152,12 +152,13 @@ async def test_sqlite_spans_written_whole_by_earlier_versions_read_back_alike(tm
         await store.close()
 
 
-@pytest.mark.parametrize("schema", [1, 2])
+@pytest.mark.parametrize("schema", [1, 2, 3])
 async def test_a_traces_file_of_an_earlier_schema_keeps_its_traces(tmp_path: Path, schema: int) -> None:
     """Schema 2 keys spans and operations by a trace's number (its order of arrival) instead of its
-    id; schema 3 drops the index of spans by step. A file written with schema 1 (or written then and
-    migrated to 2) is migrated on open and reads back as it did: spans, events, the step filter, the
-    order of the listing, and a span left running is marked lost."""
+    id; schema 3 drops the index of spans by step; schema 4 adds segments. A file written with schema 1
+    (or written then and migrated to 2 or 3) is migrated on open and reads back as it did: spans,
+    events, the step filter, the order of the listing, and a span left running is marked lost; a
+    trace written after goes into a segment and is listed among them."""
     path = tmp_path / "traces.db"
     with sqlite3.connect(path, isolation_level=None) as conn:
         apply_migrations(conn, TRACE_MIGRATIONS[:1], str(path))
@@ -179,9 +180,21 @@ async def test_a_traces_file_of_an_earlier_schema_keeps_its_traces(tmp_path: Pat
         assert [row["traceId"] for row in by_step.traces] == ["t-old"]
         assert by_step.traces[0]["steps"] == [{"name": "A", "language": "typescript"}]
         assert (await store.traces(TraceQuery(step="Z"))).traces == []
+
+        between = Span("t-mid", "m1", "A", "api", "python", "steps/a_step.py", 1_800_000_050.0)
+        between.ended_at, between.status = 1_800_000_050.1, "ok"
+        delta = TraceDelta(1_800_000_050.0, 1_800_000_050.1, kind="api", name="A", spans=1)
+        await store.write(Batch({"t-mid": delta}, [between]))
+        listed = await store.traces(TraceQuery())
+        assert [row["traceId"] for row in listed.traces] == ["t-new", "t-mid", "t-old"]
+        by_step = await store.traces(TraceQuery(step="A", limit=1))
+        assert [row["traceId"] for row in by_step.traces] == ["t-mid"]
+        older = await store.traces(TraceQuery(step="A", limit=1, before=by_step.next_cursor))
+        assert [row["traceId"] for row in older.traces] == ["t-old"] and older.next_cursor is None
     finally:
         await store.close()
     with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT trace_ids FROM segments").fetchall() == [("t-mid",)]
         indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(TRACE_MIGRATIONS)
     assert "trace_spans_by_step" not in indexes

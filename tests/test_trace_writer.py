@@ -68,8 +68,12 @@ def finished(server: MotiaServer, trace_id: str) -> dict[str, Any] | None:
 
 
 def stored_trace_ids(project: Path) -> set[str]:
+    """The traces in the file: rows, and those segments hold (supervisor/tracing/_segments.py)."""
     with sqlite3.connect(project / ".motia" / "traces.db") as conn:
-        return {row[0] for row in conn.execute("SELECT trace_id FROM traces")}
+        rows = {row[0] for row in conn.execute("SELECT trace_id FROM traces")}
+        for (ids,) in conn.execute("SELECT trace_ids FROM segments"):
+            rows.update(ids.split(" "))
+        return rows
 
 
 def test_a_clean_shutdown_stops_the_writer_after_it_wrote_every_trace(tmp_path: Path) -> None:
@@ -158,12 +162,12 @@ def test_spans_a_killed_writer_left_running_end_as_errors_when_its_replacement_s
         eventually(lambda: "marked failed" in server.output)
 
 
-@pytest.mark.parametrize("schema", [1, 2])
+@pytest.mark.parametrize("schema", [1, 2, 3])
 def test_a_traces_file_of_an_earlier_schema_is_migrated_when_motia_starts(
     tmp_path: Path, schema: int
 ) -> None:
-    """A ``.motia/traces.db`` an earlier version wrote (schema 1, or 2: the last with an index of spans
-    by step) is migrated by the trace writer as it opens it: the server starts, its traces read back
+    """A ``.motia/traces.db`` an earlier version wrote (schema 1, 2: the last with an index of spans
+    by step, or 3: the last without segments) is migrated by the trace writer as it opens it: the server starts, its traces read back
     (by step too), and new ones are written beside them."""
     project = write_project(tmp_path, FILES)
     path = project / ".motia" / "traces.db"
@@ -175,7 +179,12 @@ def test_a_traces_file_of_an_earlier_schema_is_migrated_when_motia_starts(
     with MotiaServer(project, mode="start") as server:
         by_step = server.client.get("/__motia/traces", params={"step": "A"}).json()["traces"]
         assert [trace["traceId"] for trace in by_step] == ["t-old"]
-        assert eventually(lambda: finished(server, ping(server)))["spans"][0]["step"] == "Ping"
+        pinged = eventually(lambda: finished(server, ping(server)))
+        assert pinged["spans"][0]["step"] == "Ping"
+        # the earlier ones began in 2027 (tests/support/earlier_traces.py): newest
+        listed = server.client.get("/__motia/traces").json()["traces"]
+        assert [trace["traceId"] for trace in listed][:2] == ["t-new", "t-old"]
+        assert pinged["traceId"] in [trace["traceId"] for trace in listed[2:]]
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(TRACE_MIGRATIONS)
 

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
-from ._records import Batch, Span, SpanKind, TraceDelta
+from ._records import Batch, Span, SpanKind, TraceDelta, WholeTrace
 
 START, RAN_ON, END, RESPONSE, OPERATION, DELIVERED, LOG = range(7)
 Event = tuple[Any, ...]
@@ -63,6 +63,8 @@ class _Buffer:
     spans: dict[str, Span] = field(default_factory=dict)
     operations: list[JsonObject] = field(default_factory=list)
     logs: list[JsonObject] = field(default_factory=list)
+    #: trace id -> its START, with END and RESPONSE folded in, while nothing else of it came (``whole``)
+    whole: dict[str, Sequence[Any]] = field(default_factory=dict)
     #: traces that began (their root was seen): what makes a prune due early
     roots: int = 0
 
@@ -70,10 +72,14 @@ class _Buffer:
 class Assembler:
     """Replays events into spans and trace deltas; ``cut`` takes what changed since the last cut.
     ``exporting``: also keep, per span, the operations and log lines recorded under it until it ends
-    (what an exporter sends as span events)."""
+    (what an exporter sends as span events). ``whole``: a trace that is one api request, started,
+    ended and answered in one event, is cut as a ``WholeTrace`` (``Batch.whole``) without a ``Span``
+    or a ``TraceDelta`` built for it, unless something else of it comes in the same batch (most
+    trivial requests: their cost in the trace writer, bench/RESULTS.md, tracing overhead)."""
 
-    def __init__(self, exporting: bool = False) -> None:
+    def __init__(self, exporting: bool = False, whole: bool = False) -> None:
         self._exporting = exporting
+        self._whole = whole and not exporting
         self._buffer = _Buffer()
         self._running: dict[str, Span] = {}
         #: (trace id, step) -> span id
@@ -84,16 +90,14 @@ class Assembler:
         self._languages: dict[str, str] = {}
 
     def apply(self, events: Sequence[Sequence[Any]]) -> None:
+        whole = self._whole
         for event in events:
             kind = event[0]
             if kind == START:
-                span, delta = self._start(*event[1:14])
-                if len(event) > 14:  # END folded in, and maybe RESPONSE
-                    del self._running[span.span_id]
-                    self._finish(span, delta, event[14], event[15], event[16])
-                    if len(event) > 17:
-                        delta.touch(event[20])
-                        self._answer(span, delta, event[17], event[18], event[19])
+                if whole and len(event) > 17 and event[5] != "event" and event[2] not in self._buffer.traces:
+                    self._take_whole(event)
+                else:
+                    self._start_event(event)
             elif kind == RAN_ON:
                 taken = self._running.get(event[1])
                 if taken is not None:
@@ -119,7 +123,8 @@ class Assembler:
             events = self._events
             # exported now: what is recorded under them later goes to the store only
             ended = [(span, events.pop(span.span_id, [])) for span in spans if span.ended_at is not None]
-        return Batch(buffer.traces, list(spans), buffer.operations, buffer.logs), ended, buffer.roots
+        whole = [self._whole_trace(event) for event in buffer.whole.values()]
+        return Batch(buffer.traces, list(spans), buffer.operations, buffer.logs, whole), ended, buffer.roots
 
     def latest_spans(self) -> list[LatestSpan]:
         """The latest span of each step in each trace, as operations and log lines find it (the newest
@@ -128,6 +133,60 @@ class Assembler:
         return [(trace_id, step, span_id) for (trace_id, step), span_id in index.items() if step is not None]
 
     # ------------------------------------------------------------------ spans
+
+    def _start_event(self, event: Sequence[Any]) -> None:
+        span, delta = self._start(*event[1:14])
+        if len(event) > 14:  # END folded in, and maybe RESPONSE
+            del self._running[span.span_id]
+            self._finish(span, delta, event[14], event[15], event[16])
+            if len(event) > 17:
+                delta.touch(event[20])
+                self._answer(span, delta, event[17], event[18], event[19])
+
+    def _take_whole(self, event: Sequence[Any]) -> None:
+        """A START with its END and RESPONSE, of a trace nothing else of came in this batch: kept as it
+        is until the cut (``_whole_trace``), or until something else of its trace comes (``_delta``)."""
+        trace_id = event[2]
+        index = self._by_step
+        index[(trace_id, event[3])] = event[1]
+        if len(index) > 2 * SPAN_INDEX_SIZE:
+            self._by_step = newest(index, SPAN_INDEX_SIZE)
+        buffer = self._buffer
+        buffer.whole[trace_id] = event
+        buffer.roots += 1
+
+    def _whole_trace(self, event: Sequence[Any]) -> WholeTrace:
+        """What ``_start_event`` would make of the event, as a ``WholeTrace``."""
+        _, span_id, trace_id, step, file, kind, topic, parent, _remote, delivery, attempt, at, *rest = event
+        runner, pid, ended, status, error, method, path, status_code, answered = rest
+        failures = int(status == "error")
+        if status_code >= 500 and status == "ok":
+            status, error = "error", _answered_with(status_code)
+            failures += 1
+        return (
+            trace_id,
+            span_id,
+            step,
+            self._language(file),
+            at,
+            status,
+            kind,
+            file,
+            attempt,
+            parent,
+            topic,
+            delivery,
+            runner,
+            pid,
+            ended,
+            status_code,
+            error,
+            min(at, ended, answered),
+            max(at, ended, answered),
+            method,
+            path,
+            failures,
+        )
 
     def _start(
         self,
@@ -216,12 +275,7 @@ class Assembler:
         span.status_code = status
         if status >= 500 and span.status == "ok":
             span.status = "error"
-            span.error = {
-                "name": f"HTTP {status}",
-                "message": f"answered {status}",
-                "stack": "",
-                "location": None,
-            }
+            span.error = _answered_with(status)
             delta.failures += 1
 
     # ------------------------------------------------------------------ operations and logs
@@ -274,9 +328,15 @@ class Assembler:
     # ------------------------------------------------------------------ helpers
 
     def _delta(self, trace_id: str, now: float) -> TraceDelta:
-        delta = self._buffer.traces.get(trace_id)
+        buffer = self._buffer
+        delta = buffer.traces.get(trace_id)
         if delta is None:
-            delta = self._buffer.traces[trace_id] = TraceDelta(now, now)
+            held = buffer.whole.pop(trace_id, None)
+            if held is not None:  # no longer whole in this batch: assembled as any other
+                buffer.roots -= 1
+                self._start_event(held)
+                return self._delta(trace_id, now)
+            delta = buffer.traces[trace_id] = TraceDelta(now, now)
         else:
             delta.touch(now)
         return delta
@@ -293,6 +353,13 @@ class Assembler:
         if language is None:
             language = self._languages[file] = language_of(file)
         return language
+
+
+def _answered_with(status_code: int) -> JsonObject:
+    """The error of a span whose handler returned normally and whose request was answered 5xx (a
+    response the core refused, a handler that answered 500)."""
+    message = f"answered {status_code}"
+    return {"name": f"HTTP {status_code}", "message": message, "stack": "", "location": None}
 
 
 def newest(index: dict[K, V], keep: int) -> dict[K, V]:

@@ -71,7 +71,10 @@ class TracePipeline:
         self.store = store
         self._exporter = exporter
         self._retention = retention
-        self._assembler = Assembler(exporting=exporter is not None)
+        # a store that keeps whole traces its own way (the SQLite store's segments) is given them so
+        self._assembler = Assembler(
+            exporting=exporter is not None, whole=getattr(store, "takes_whole_traces", False)
+        )
         self._last_prune = time.monotonic()
         self._roots_since_prune = 0
 
@@ -93,7 +96,9 @@ class TracePipeline:
                 self._exporter.export(ended)
             except Exception:
                 _logger.exception("could not export %d span(s) to OpenTelemetry", len(ended))
-        if self.store is not None and (batch.spans or batch.operations or batch.logs or batch.traces):
+        if self.store is not None and (
+            batch.spans or batch.operations or batch.logs or batch.traces or batch.whole
+        ):
             await self.store.write(batch)
             if self._prune_due():
                 await self._prune()

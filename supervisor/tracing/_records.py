@@ -121,19 +121,31 @@ class TraceDelta:
             self.updated_at = now
 
 
+#: a trace that is one api or cron span, started, ended and answered within a batch, and nothing else
+#: there (``Batch.whole``): the span's fields (``_segments.SpanFields``: trace id, span id, step,
+#: language, started at, status, kind, file, attempt, parent span id, topic, delivery id, runner, pid,
+#: ended at, status code, error), then the trace's started at, updated at, method, path, failures
+WholeTrace = tuple[Any, ...]
+
+
 @dataclass(slots=True)
 class Batch:
     """Records to write in one go. Spans are the recorder's own objects, which go on changing (a span
     running at the cut ends later): a store reads them before its ``write`` first awaits, or copies
-    them (``Span.to_json``); what changed after that comes again in a later batch."""
+    them (``Span.to_json``); what changed after that comes again in a later batch.
+
+    ``whole``: traces cut as ``WholeTrace``s rather than a delta and a span (no trace is in both), for
+    a store that says it takes them (``takes_whole_traces``: the SQLite store's segments); empty for
+    any other."""
 
     traces: dict[str, TraceDelta] = field(default_factory=dict)
     spans: list[Span] = field(default_factory=list)
     operations: list[JsonObject] = field(default_factory=list)
     logs: list[JsonObject] = field(default_factory=list)
+    whole: list[WholeTrace] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.spans) + len(self.operations) + len(self.logs)
+        return len(self.spans) + len(self.operations) + len(self.logs) + len(self.whole)
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,4 +92,35 @@ TRACE_MIGRATIONS: tuple[Migration, ...] = (
             "DROP INDEX IF EXISTS trace_spans_by_step",
         ),
     ),
+    Migration(
+        version=4,
+        description="segments: the traces a write batch finished, as one row; later changes to them as rows",
+        statements=(
+            # A row per trace cost the trace writer ~10 µs of CPU per trivial request, most of the
+            # budget tracing has (bench/RESULTS.md, tracing overhead, tenth pass); a batch's finished
+            # traces as one row cost a fraction of that. ``_segments`` says what goes where. The small
+            # columns come first: a read that narrows by them does not read the blobs.
+            """
+            CREATE TABLE segments (
+                seq           INTEGER PRIMARY KEY,
+                min_started   REAL NOT NULL,
+                max_started   REAL NOT NULL,
+                traces        INTEGER NOT NULL,
+                errors        INTEGER NOT NULL,
+                max_id        INTEGER,
+                revised       INTEGER NOT NULL DEFAULT 0,
+                pruned_before REAL,
+                trace_ids     TEXT NOT NULL,
+                steps         TEXT NOT NULL,
+                summaries     BLOB NOT NULL,
+                records       BLOB NOT NULL
+            )
+            """,
+            # listings walk segments newest first, and stop once older ones cannot make the page
+            "CREATE INDEX segments_by_start ON segments (max_started)",
+            # a trace's later changes, kept as rows, name the segment holding the rest of it
+            "ALTER TABLE traces ADD COLUMN segment INTEGER",
+            "CREATE INDEX traces_by_segment ON traces (segment) WHERE segment IS NOT NULL",
+        ),
+    ),
 )

@@ -15,8 +15,10 @@ of the durable store's group commit, which the queue and state wait on.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,17 @@ import orjson
 
 from supervisor.storage import JsonObject, SqliteDatabase, decode_json
 
-from ._query import Predicate, log_page, log_predicates, one_trace, trace_page, trace_predicates
+from . import _segments as segments
+from ._query import (
+    Facts,
+    Predicate,
+    all_hold,
+    log_page,
+    log_predicates,
+    one_trace,
+    trace_page,
+    trace_predicates,
+)
 from ._records import (
     LEVEL_NAMES,
     Batch,
@@ -32,21 +44,24 @@ from ._records import (
     LogQuery,
     Pruned,
     Retention,
-    Span,
+    TraceDelta,
     TracePage,
     TraceQuery,
+    WholeTrace,
     entry_of,
     level_rank,
+    status_of,
     trace_summary,
 )
 from ._schema import TRACE_MIGRATIONS
+from ._segments import STARTED, SegmentIndex, SpanFields, SummaryRow, span_fields
 
 #: what a batch writes of a trace (its ``seq`` is SQLite's to give)
 _TRACE_FIELDS = (
     "trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans"
 )
 # Rows go in as multi-row VALUES (see ``_insert``): one statement per table and batch.
-_TRACES_INSERT = f"INSERT INTO traces ({_TRACE_FIELDS}) VALUES "
+_TRACES_INSERT = f"INSERT INTO traces ({_TRACE_FIELDS}, segment) VALUES "
 _TRACES_UPSERT = """
 ON CONFLICT (trace_id) DO UPDATE SET
     started_at = min(started_at, excluded.started_at),
@@ -58,7 +73,8 @@ ON CONFLICT (trace_id) DO UPDATE SET
     status_code = coalesce(excluded.status_code, status_code),
     open = open + excluded.open,
     failures = failures + excluded.failures,
-    spans = spans + excluded.spans
+    spans = spans + excluded.spans,
+    segment = coalesce(segment, excluded.segment)
 """
 _SPANS_INSERT = (
     "INSERT INTO trace_spans (trace_seq, span_id, step, language, started_at, status, data) VALUES "
@@ -130,40 +146,65 @@ _LOG_CONDITIONS: dict[tuple[str, str], _Condition] = {
 }
 
 
+#: what a segment must hold for a trace of it to match a predicate (``_segments``): narrowing only,
+#: every trace read is tested (``all_hold``). A revised segment's traces may have changed since: their
+#: revisions (rows naming the segment, by ``traces_by_segment``) are looked at for what may have.
+_REVISION = "revised AND EXISTS (SELECT 1 FROM traces WHERE segment = segments.seq AND {})"
+_SEGMENT_STATUS = {
+    "running": _REVISION.format("open > 0"),
+    "error": f"errors > 0 OR {_REVISION.format('failures > 0')}",
+    "ok": f"errors < traces OR {_REVISION.format('failures < 0')}",
+}
+_SEGMENT_CONDITIONS: dict[tuple[str, str], _Condition] = {
+    ("key", "lt"): lambda key: ("min_started <= ?", (key[0],)),
+    ("traceId", "contains"): lambda part: ("instr(trace_ids, ?) > 0", (part,)),
+    ("startedAt", "ge"): lambda since: ("max_started >= ?", (since,)),
+    ("startedAt", "le"): lambda until: ("min_started <= ?", (until,)),
+    ("status", "eq"): lambda status: (_SEGMENT_STATUS[status], ()),
+    ("steps", "contains"): lambda step: (
+        "instr(steps, ?) > 0 OR revised AND EXISTS (SELECT 1 FROM traces JOIN trace_spans "
+        "ON trace_seq = traces.seq WHERE segment = segments.seq AND step = ?)",
+        (f"{segments.STEP_SEPARATOR}{step}{segments.STEP_SEPARATOR}", step),
+    ),
+}
+_SEGMENT_INSERT = f"INSERT INTO segments ({segments.SEGMENT_COLUMNS}) VALUES ({', '.join('?' * 9)})"
+#: a listing's candidate: its key, its summary (``SummaryRow``), and its ``seq`` when it is a row (its
+#: steps are read for the page)
+_Found = tuple[tuple[float, str], SummaryRow, int | None]
+
+
 class SqliteTraceStore:
     """Traces and logs in the SQLite file at ``path`` (created if missing), which the store owns.
 
     Opening is synchronous (it creates the file and applies the schema); from a running event loop
-    prefer ``await SqliteTraceStore.open(path)``.
+    prefer ``await SqliteTraceStore.open(path)``. One store writes a file at a time: it keeps what
+    the segments hold in memory (``SegmentIndex``), read from the file at open.
     """
+
+    #: a batch's ``whole`` traces go straight into segments (``Assembler``)
+    takes_whole_traces = True
 
     def __init__(self, path: Path) -> None:
         self._db = SqliteDatabase(path, migrations=TRACE_MIGRATIONS, durable=False)
         self.path = self._db.path
+        self._index = SegmentIndex()
+        conn = sqlite3.connect(self.path)
+        try:
+            listed = conn.execute("SELECT seq, pruned_before, summaries FROM segments")
+            for seq, pruned_before, summaries in listed:
+                self._index.add(seq, orjson.loads(summaries), pruned_before)
+        finally:
+            conn.close()
 
     @classmethod
     async def open(cls, path: Path) -> SqliteTraceStore:
         return await asyncio.to_thread(cls, path)
 
     async def write(self, batch: Batch) -> None:
-        traces = [
-            (
-                trace_id,
-                d.started_at,
-                d.updated_at,
-                d.kind,
-                d.name,
-                d.method,
-                d.path,
-                d.status_code,
-                d.open,
-                d.failures,
-                d.spans,
-            )
-            for trace_id, d in batch.traces.items()
-        ]
-        spans = [_span_row(span) for span in batch.spans]
-        operations = [(op["traceId"], op["id"], _encode(op)) for op in batch.operations]
+        deltas = batch.traces
+        # read now: a span running at the cut goes on changing (``Batch``)
+        spans = [span_fields(span) for span in batch.spans]
+        operations = batch.operations
         logs = [
             (
                 line["id"],
@@ -176,26 +217,122 @@ class SqliteTraceStore:
             )
             for line in batch.logs
         ]
+        whole_traces = batch.whole
+        await self._db.write(lambda conn: self._write(conn, deltas, spans, whole_traces, operations, logs))
 
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        deltas: dict[str, TraceDelta],
+        spans: list[SpanFields],
+        whole_traces: list[WholeTrace],
+        operations: list[JsonObject],
+        logs: list[tuple[Any, ...]],
+    ) -> None:
+        """One batch, in the writer's transaction: the traces it holds whole into segments, the rest
+        as rows (``_segments``). The index learns the new segments once every statement ran."""
+        index = self._index.by_trace
+        spans_of: dict[str, list[SpanFields]] = {}
+        running = set()
+        for span in spans:
+            spans_of.setdefault(span[0], []).append(span)
+            if span[5] == "running":
+                running.add(span[0])
+        whole = {
+            trace_id
+            for trace_id, d in deltas.items()
+            if d.open == 0 and d.kind is not None and trace_id not in index and trace_id not in running
+        }
+        whole.update(trace[0] for trace in whole_traces if trace[0] not in index)
+        if whole:
+            whole.difference_update(_stored(conn, whole))
+        entries: list[segments.Entry] = []
+        stored_before = [trace for trace in whole_traces if trace[0] not in whole]
+        if stored_before:  # rows, as any other trace of theirs (the batch's own dict stays as it was)
+            deltas = dict(deltas)
+            for trace in stored_before:
+                deltas[trace[0]], span = segments.whole_records(trace)
+                spans.append(span)
+        entries.extend(segments.whole_entry(trace) for trace in whole_traces if trace[0] in whole)
+        if len(entries) < len(whole):
+            operations_of: dict[str, list[JsonObject]] = {}
+            for op in operations:
+                if op["traceId"] in whole:
+                    operations_of.setdefault(op["traceId"], []).append(op)
+            entries.extend(
+                segments.entry_of(trace_id, d, spans_of.get(trace_id, []), operations_of.get(trace_id, []))
+                for trace_id, d in deltas.items()
+                if trace_id in whole
+            )
+        new_segments = self._insert_segments(conn, entries) if entries else []
+
+        # the rest as rows; a trace a segment holds gets its start and the segment's number
+        traces: list[tuple[Any, ...]] = []
+        revised: set[int] = set()
+        for trace_id, d in deltas.items():
+            if trace_id in whole:
+                continue
+            held = index.get(trace_id)
+            if held is None:
+                traces.append((trace_id, d.started_at, d.updated_at, *_counts(d), None))
+            else:
+                revised.add(held[0])
+                started = min(d.started_at, held[1])
+                traces.append((trace_id, started, d.updated_at, *_counts(d), held[0]))
+        span_rows = [_span_row(span) for span in spans if span[0] not in whole]
+        operation_rows = [
+            (op["traceId"], op["id"], _encode(op)) for op in operations if op["traceId"] not in whole
+        ]
         # A record whose trace has no row yet (the recorder sends each record's trace along; a batch
         # built otherwise) gets an empty one: its seq is what keys the record.
-        unseen = {row[0]: row[4] for row in spans if row[0] not in batch.traces}
+        unseen = {row[0]: row[4] for row in span_rows if row[0] not in deltas}
         unseen.update(
-            (op["traceId"], op["time"] / 1000) for op in batch.operations if op["traceId"] not in batch.traces
+            (row[0], operation["time"] / 1000)
+            for row, operation in zip(
+                operation_rows, (op for op in operations if op["traceId"] not in whole), strict=True
+            )
+            if row[0] not in deltas
         )
+        _insert(conn, _TRACES_INSERT, _TRACES_UPSERT, traces)
+        if unseen:
+            # a segment's trace: a row of its revisions, under its start
+            held_rows = [
+                (trace_id, *index[trace_id], at) for trace_id, at in unseen.items() if trace_id in index
+            ]
+            revised.update(row[1] for row in held_rows)
+            conn.executemany(
+                "INSERT OR IGNORE INTO traces (trace_id, started_at, updated_at, segment) "
+                "VALUES (?, ?, ?, ?)",
+                [(trace_id, start, at, seq) for trace_id, seq, start, at in held_rows],
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO traces (trace_id, started_at, updated_at) VALUES (?, ?, ?)",
+                [(trace_id, at, at) for trace_id, at in unseen.items() if trace_id not in index],
+            )
+        if revised:
+            marks = ", ".join("?" * len(revised))
+            conn.execute(
+                f"UPDATE segments SET revised = 1 WHERE revised = 0 AND seq IN ({marks})", [*revised]
+            )
+        _insert(conn, _SPANS_INSERT, _SPANS_UPSERT, span_rows, _SEQ_OF)
+        _insert(conn, _OPERATIONS_INSERT, "", operation_rows, _SEQ_OF)
+        _insert(conn, _LOGS_INSERT, "", logs)
+        for seq, summaries in new_segments:
+            self._index.add(seq, summaries, None)
 
-        def write(conn: sqlite3.Connection) -> None:
-            _insert(conn, _TRACES_INSERT, _TRACES_UPSERT, traces)
-            if unseen:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO traces (trace_id, started_at, updated_at) VALUES (?, ?, ?)",
-                    [(trace_id, at, at) for trace_id, at in unseen.items()],
-                )
-            _insert(conn, _SPANS_INSERT, _SPANS_UPSERT, spans, _SEQ_OF)
-            _insert(conn, _OPERATIONS_INSERT, "", operations, _SEQ_OF)
-            _insert(conn, _LOGS_INSERT, "", logs)
-
-        await self._db.write(write)
+    def _insert_segments(
+        self, conn: sqlite3.Connection, entries: list[segments.Entry]
+    ) -> list[tuple[int, list[SummaryRow]]]:
+        # in order of start: each segment a stretch of time, which listings and pruning skip by
+        entries.sort(key=lambda entry: (entry[0][STARTED], entry[0][0]))
+        inserted = []
+        size = segments.SEGMENT_SIZE
+        for first in range(0, len(entries), size):
+            segment = segments.build(entries[first : first + size])
+            seq = conn.execute(_SEGMENT_INSERT, segment.values).lastrowid
+            assert seq is not None
+            inserted.append((seq, segment.summaries))
+        return inserted
 
     async def recover(self) -> int:
         def write(conn: sqlite3.Connection) -> int:
@@ -203,6 +340,7 @@ class SqliteTraceStore:
             highest = [
                 conn.execute("SELECT max(id) FROM logs").fetchone()[0],
                 conn.execute("SELECT max(id) FROM trace_operations").fetchone()[0],
+                conn.execute("SELECT max(max_id) FROM segments").fetchone()[0],
             ]
             return max((value for value in highest if value is not None), default=0)
 
@@ -213,35 +351,82 @@ class SqliteTraceStore:
         while they ran, and the one that replaces it never saw them start (their end, when it comes,
         finds no span). Each becomes an error saying ``reason``; an api or cron span's trace is no
         longer open and counts it as a failure (a delivery's trace closes with its outcome, which is
-        recorded whatever became of the span). Returns how many there were."""
+        recorded whatever became of the span). Returns how many there were. (Segments hold no
+        running span.)"""
         error: JsonObject = {"name": "TraceWriterLost", "message": reason, "stack": "", "location": None}
         return await self._db.write(lambda conn: _end_running(conn, "error", error))
 
     async def traces(self, query: TraceQuery) -> TracePage:
-        where, params = _conditions(trace_predicates(query), _TRACE_CONDITIONS)
-        sql = (
-            f"SELECT {_TRACE_COLUMNS} FROM traces {_where(where)} "
+        predicates = trace_predicates(query)
+        where, params = _conditions(predicates, _TRACE_CONDITIONS)
+        rows_sql = (
+            f"SELECT {_TRACE_COLUMNS} FROM traces {_where(['segment IS NULL', *where])} "
             "ORDER BY started_at DESC, trace_id DESC LIMIT ?"
         )
+        segment_where, segment_params = _conditions(predicates, _SEGMENT_CONDITIONS)
+        segments_sql = (
+            f"SELECT seq, max_started, pruned_before, revised FROM segments {_where(segment_where)} "
+            "ORDER BY max_started DESC"
+        )
+        wanted = query.limit + 1  # the one past the limit says an older page follows
 
-        def read(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], dict[int, list[JsonObject]]]:
-            rows = conn.execute(sql, (*params, query.limit + 1)).fetchall()
-            return rows, _steps_of(conn, [row[0] for row in rows[: query.limit]])
+        def read(conn: sqlite3.Connection) -> tuple[list[_Found], dict[int, list[JsonObject]]]:
+            found: list[_Found] = [
+                ((row[2], row[1]), list(row[1:]), row[0]) for row in conn.execute(rows_sql, (*params, wanted))
+            ]
+            # read as walked (by ``segments_by_start``): the walk stops once older ones cannot make the page
+            for seq, max_started, pruned_before, revised in conn.execute(segments_sql, segment_params):
+                if len(found) >= wanted:
+                    found.sort(key=itemgetter(0), reverse=True)
+                    del found[wanted:]
+                    if found[-1][0][0] > max_started:
+                        break  # this segment's traces, and the next ones', all began before
+                blob = conn.execute("SELECT summaries FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
+                revisions = _revisions(conn, seq) if revised else {}
+                matched = 0
+                for summary in orjson.loads(blob):  # newest first
+                    if pruned_before is not None and summary[STARTED] < pruned_before:
+                        break
+                    revision = revisions.get(summary[0])
+                    if revision is not None:
+                        summary = segments.merge(summary, *revision)
+                    if all_hold(predicates, _facts(summary)):
+                        found.append(((summary[STARTED], summary[0]), summary, None))
+                        matched += 1
+                        if matched == wanted:
+                            break  # the rest of it began before
+            found.sort(key=itemgetter(0), reverse=True)
+            del found[wanted:]
+            return found, _steps_of(
+                conn, [seq for _key, _summary, seq in found[: query.limit] if seq is not None]
+            )
 
-        rows, steps = await self._db.read(read)
-        # the row past the limit only says an older page follows (its steps were not read)
-        summaries = [_summary(row, steps.get(row[0], [])) for row in rows]
-        return trace_page(query, summaries, [(row[2], row[1]) for row in rows])
+        found, steps = await self._db.read(read)
+        summaries = [
+            _summary(summary, steps.get(seq, []) if seq is not None else _step_objects(summary))
+            for _key, summary, seq in found
+        ]
+        return trace_page(query, summaries, [key for key, _summary, _seq in found])
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         def read(
             conn: sqlite3.Connection,
-        ) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]], list[str], dict[int, list[JsonObject]]]:
+        ) -> tuple[
+            tuple[SummaryRow, Any] | None,
+            tuple[Any, ...] | None,
+            list[tuple[Any, ...]],
+            list[str],
+            dict[int, list[JsonObject]],
+        ]:
+            held = _held(conn, trace_id)
             row = conn.execute(
                 f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", (trace_id,)
             ).fetchone()
             if row is None:
-                return None, [], [], {}
+                events = conn.execute(
+                    "SELECT data FROM logs WHERE trace_id = ? ORDER BY id", (trace_id,)
+                ).fetchall()
+                return held, None, [], [event[0] for event in events] if held else [], {}
             seq = row[0]
             spans = conn.execute(
                 f"SELECT {_SPAN_DATA} FROM trace_spans WHERE trace_seq = ? ORDER BY started_at, span_id",
@@ -252,18 +437,27 @@ class SqliteTraceStore:
                 "UNION ALL SELECT id, data FROM logs WHERE trace_id = ? ORDER BY 1",
                 (seq, trace_id),
             ).fetchall()
-            return (
-                row,
-                spans,
-                [event[1] for event in events],
-                _steps_of(conn, [seq]),
-            )
+            return held, row, spans, [event[1] for event in events], _steps_of(conn, [seq])
 
-        row, spans, events, steps = await self._db.read(read)
-        if row is None:
+        held, row, spans, events, steps = await self._db.read(read)
+        if row is None and held is None:
             return None
-        spans_read = (_span(trace_id, span) for span in spans)
-        return one_trace(_summary(row, steps.get(row[0], [])), spans_read, map(decode_json, events))
+        read_spans: dict[str, JsonObject] = {}
+        read_events = [decode_json(event) for event in events]
+        if held is not None:
+            summary, (segment_spans, operations) = held
+            for fields in segment_spans:
+                read_spans[fields[0]] = segments.span_json(trace_id, fields)
+            read_events += operations
+            if row is not None:
+                summary = segments.merge(summary, row[1:], steps.get(row[0], []))
+            summary_json = _summary(summary, _step_objects(summary))
+        else:
+            assert row is not None
+            summary_json = _summary(list(row[1:]), steps.get(row[0], []))
+        for span_id, step, language, status, blob in spans:
+            read_spans[span_id] = _span(trace_id, span_id, step, language, status, decode_json(blob))
+        return one_trace(summary_json, read_spans.values(), read_events)
 
     async def logs(self, query: LogQuery) -> LogPage:
         where, params = _conditions(log_predicates(query), _LOG_CONDITIONS)
@@ -279,16 +473,34 @@ class SqliteTraceStore:
         oldest = now - retention.max_age_s
 
         def write(conn: sqlite3.Connection) -> Pruned:
-            # One cutoff time for both limits, so that each delete is a range of an index.
-            boundary = conn.execute(
-                "SELECT started_at FROM traces ORDER BY started_at DESC LIMIT 1 OFFSET ?",
-                (retention.max_traces - 1,),
-            ).fetchone()
-            cutoff = max(oldest, boundary[0]) if boundary is not None else oldest
+            index = self._index
+            # One cutoff time for both limits, so that each delete is a range of an index, and a
+            # segment's traces are cut by their start.
+            rows = [row[0] for row in conn.execute(_ROW_STARTS)]
+            boundary = _newest(rows, index.starts.values(), retention.max_traces)
+            cutoff = max(oldest, boundary) if boundary is not None else oldest
+            traces = conn.execute(
+                "SELECT count(*) FROM traces WHERE started_at < ? AND segment IS NULL", (cutoff,)
+            ).fetchone()[0]
             gone = "SELECT seq FROM traces WHERE started_at < ?"
             conn.execute(f"DELETE FROM trace_spans WHERE trace_seq IN ({gone})", (cutoff,))
             conn.execute(f"DELETE FROM trace_operations WHERE trace_seq IN ({gone})", (cutoff,))
-            traces = conn.execute("DELETE FROM traces WHERE started_at < ?", (cutoff,)).rowcount
+            conn.execute("DELETE FROM traces WHERE started_at < ?", (cutoff,))
+            cut = {
+                seq: bisect.bisect_left(starts, cutoff)
+                for seq, starts in index.starts.items()
+                if starts[0] < cutoff
+            }
+            traces += sum(cut.values())
+            dropped = [seq for seq, out in cut.items() if out == len(index.starts[seq])]
+            straddling = [seq for seq, out in cut.items() if out < len(index.starts[seq])]
+            if dropped:
+                conn.execute(f"DELETE FROM segments WHERE seq IN ({', '.join('?' * len(dropped))})", dropped)
+            if straddling:
+                marks = ", ".join("?" * len(straddling))
+                conn.execute(
+                    f"UPDATE segments SET pruned_before = ? WHERE seq IN ({marks})", [cutoff, *straddling]
+                )
             boundary_id = conn.execute(
                 "SELECT id FROM logs ORDER BY id DESC LIMIT 1 OFFSET ?", (retention.max_log_lines - 1,)
             ).fetchone()
@@ -297,12 +509,110 @@ class SqliteTraceStore:
             if boundary_id is not None:
                 log_cutoff = max(log_cutoff, boundary_id[0])
             logs = conn.execute("DELETE FROM logs WHERE id < ?", (log_cutoff,)).rowcount
+            # every statement ran: the index forgets what went
+            for seq, out in cut.items():
+                index.cut(seq, out)
             return Pruned(traces, logs)
 
         return await self._db.write(write)
 
     async def close(self) -> None:
         await self._db.close()
+
+
+_ROW_STARTS = "SELECT started_at FROM traces WHERE segment IS NULL ORDER BY started_at"
+
+
+def _newest(rows: list[float], segments_starts: Iterable[list[float]], keep: int) -> float | None:
+    """The start of the ``keep``-th newest trace, of those kept as rows and in segments (each list
+    of starts ascending); None when there are no more than ``keep``.
+
+    Found among the oldest: those to drop are the few (a prune comes every fifth of ``keep``), so it
+    sorts the starts up to the latest start of the oldest runs that hold enough of them."""
+    runs = [starts for starts in segments_starts if starts]
+    if rows:
+        runs.append(rows)
+    total = sum(len(run) for run in runs)
+    if total <= keep:
+        return None
+    drop = total - keep  # the boundary is the drop-th oldest (from 0)
+    runs.sort(key=itemgetter(0))
+    counted, latest = 0, float("-inf")
+    for run in runs:
+        counted += len(run)
+        latest = max(latest, run[-1])
+        if counted > drop:
+            break
+    pool = sorted(
+        start for run in runs if run[0] <= latest for start in run[: bisect.bisect_right(run, latest)]
+    )
+    return pool[drop]
+
+
+def _stored(conn: sqlite3.Connection, trace_ids: set[str]) -> set[str]:
+    """Those of ``trace_ids`` that have a row."""
+    ids = list(trace_ids)
+    stored: set[str] = set()
+    for first in range(0, len(ids), _MAX_VARIABLES):
+        chunk = ids[first : first + _MAX_VARIABLES]
+        marks = ", ".join("?" * len(chunk))
+        stored.update(
+            row[0] for row in conn.execute(f"SELECT trace_id FROM traces WHERE trace_id IN ({marks})", chunk)
+        )
+    return stored
+
+
+def _held(conn: sqlite3.Connection, trace_id: str) -> tuple[SummaryRow, Any] | None:
+    """The trace's summary and records as a segment holds them (None: none does, or retention cut it)."""
+    found = conn.execute(
+        "SELECT seq, pruned_before, summaries FROM segments WHERE instr(trace_ids, ?) > 0", (trace_id,)
+    )
+    for seq, pruned_before, summaries in found.fetchall():
+        rows = orjson.loads(summaries)
+        position = next((n for n, row in enumerate(rows) if row[0] == trace_id), None)
+        if position is None:
+            continue  # a part of another id
+        summary = rows[position]
+        if pruned_before is not None and summary[STARTED] < pruned_before:
+            return None
+        records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
+        return summary, orjson.loads(records)[position]
+    return None
+
+
+def _revisions(conn: sqlite3.Connection, segment: int) -> dict[str, tuple[Sequence[Any], list[JsonObject]]]:
+    """What rows hold of a segment's traces (their later changes), by trace id: the row's columns from
+    ``trace_id``, and the steps of its spans."""
+    rows = conn.execute(f"SELECT {_TRACE_COLUMNS} FROM traces WHERE segment = ?", (segment,)).fetchall()
+    steps = _steps_of(conn, [row[0] for row in rows])
+    return {row[1]: (row[1:], steps.get(row[0], [])) for row in rows}
+
+
+def _facts(summary: SummaryRow) -> Facts:
+    """A summary's values of the fields listings filter by (``_query``)."""
+
+    def fact(field: str) -> Any:
+        if field == "key":
+            return summary[STARTED], summary[0]
+        if field == "traceId":
+            return summary[0]
+        if field == "startedAt":
+            return summary[STARTED]
+        if field == "status":
+            return status_of(summary[segments.OPEN], summary[segments.FAILURES])
+        if field == "steps":
+            return {step for step, _language in summary[segments.STEPS]}
+        raise KeyError(field)
+
+    return fact
+
+
+def _step_objects(summary: SummaryRow) -> list[JsonObject]:
+    return [{"name": step, "language": language} for step, language in summary[segments.STEPS]]
+
+
+def _counts(d: TraceDelta) -> tuple[Any, ...]:
+    return d.kind, d.name, d.method, d.path, d.status_code, d.open, d.failures, d.spans
 
 
 def _encode(record: JsonObject) -> bytes:
@@ -331,46 +641,38 @@ def _insert(
         conn.execute(head + values + tail, [value for row in chunk for value in row])
 
 
-def _span_row(span: Span) -> tuple[Any, ...]:
+def _span_row(span: SpanFields) -> tuple[Any, ...]:
     """A span's row: its columns, and a blob of its other fields that are not null (most are, for most
     spans: a third less to write, and to prune again), as ``Span.to_json`` names them."""
-    data: JsonObject = {"type": span.kind, "file": span.file, "attempt": span.attempt}
-    if span.parent_span_id is not None:
-        data["parentSpanId"] = span.parent_span_id
-    if span.topic is not None:
-        data["topic"] = span.topic
-    if span.delivery_id is not None:
-        data["deliveryId"] = span.delivery_id
-    if span.runner is not None:
-        data["runner"] = span.runner
-    if span.pid is not None:
-        data["pid"] = span.pid
-    data["startedAt"] = span.started_at * 1000
-    ended = span.ended_at
+    trace_id, span_id, step, language, started, status, kind, file, attempt, *rest = span
+    parent, topic, delivery_id, runner, pid, ended, status_code, error = rest
+    data: JsonObject = {"type": kind, "file": file, "attempt": attempt}
+    if parent is not None:
+        data["parentSpanId"] = parent
+    if topic is not None:
+        data["topic"] = topic
+    if delivery_id is not None:
+        data["deliveryId"] = delivery_id
+    if runner is not None:
+        data["runner"] = runner
+    if pid is not None:
+        data["pid"] = pid
+    data["startedAt"] = started * 1000
     if ended is not None:
         data["endedAt"] = ended * 1000
-        data["durationMs"] = (ended - span.started_at) * 1000
-    if span.status_code is not None:
-        data["statusCode"] = span.status_code
-    if span.error is not None:
-        data["error"] = span.error
-    return (
-        span.trace_id,
-        span.span_id,
-        span.step,
-        span.language,
-        span.started_at,
-        span.status,
-        _encode(data),
-    )
+        data["durationMs"] = (ended - started) * 1000
+    if status_code is not None:
+        data["statusCode"] = status_code
+    if error is not None:
+        data["error"] = error
+    return (trace_id, span_id, step, language, started, status, _encode(data))
 
 
-def _span(trace_id: str, row: tuple[Any, ...]) -> JsonObject:
-    """A span as written (``Span.to_json``) from its row: the blob (whole, as earlier versions wrote it,
-    or without the columns and nulls) and the columns."""
-    span_id, step, language, status, blob = row
+def _span(trace_id: str, span_id: str, step: str, language: str, status: str, data: JsonObject) -> JsonObject:
+    """A span as written (``Span.to_json``) from its columns and the rest of its fields (whole, as
+    earlier versions wrote its blob, or without the columns and nulls)."""
     span: JsonObject = dict.fromkeys(_SPAN_FIELDS)
-    span.update(decode_json(blob))
+    span.update(data)
     span.update(traceId=trace_id, spanId=span_id, step=step, language=language, status=status)
     return span
 
@@ -441,8 +743,10 @@ def _steps_of(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, list[J
     return steps
 
 
-def _summary(row: tuple[Any, ...], steps: list[JsonObject]) -> JsonObject:
-    _seq, trace_id, started_at, updated_at, kind, name, method, path, status_code, *counts = row
-    open_work, failures, spans = counts
+def _summary(row: Sequence[Any], steps: list[JsonObject]) -> JsonObject:
+    """A summary as listed, from the ``traces`` row's columns from ``trace_id`` on (or a segment's
+    ``SummaryRow``)."""
+    trace_id, started_at, updated_at, kind, name, method, path, status_code, *counts = row
+    open_work, failures, spans = counts[:3]
     entry = entry_of(kind, name, method, path, status_code)
     return trace_summary(trace_id, started_at, updated_at, entry, open_work, failures, spans, steps)

@@ -72,6 +72,9 @@ class _Child:
         python_path = os.pathsep.join(filter(None, [_CODE_ROOT, os.environ.get("PYTHONPATH")]))
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
+            # -P: the working directory is not put first on sys.path (as -m does), so a supervisor/
+            # folder there (another checkout's) is not what the writer runs
+            "-P",
             "-m",
             PROCESS_MODULE,
             str(path),

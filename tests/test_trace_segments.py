@@ -1,0 +1,398 @@
+"""The SQLite trace store's segments (supervisor/tracing/_segments.py): the traces a batch finished kept
+as one row, what comes later for them and traces still running kept as rows. Reads must not tell the
+difference: the same batches written to the memory store (the contract's plainest reading) and to
+SQLite list, page, filter, read one by one and prune alike."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import random
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supervisor.storage import JsonObject
+from supervisor.tracing import (
+    Batch,
+    MemoryTraceStore,
+    Retention,
+    Span,
+    SqliteTraceStore,
+    TraceDelta,
+    TraceQuery,
+    TraceStore,
+    TraceWriter,
+    _segments,
+)
+from supervisor.tracing._assembler import LOG, START, Assembler
+from supervisor.tracing._pipeline import TracePipeline
+
+T0 = 1_800_000_000.0
+STEPS = ("Create", "Notify", "Audit")
+
+
+@pytest.fixture(autouse=True)
+def small_segments(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A few traces per segment: every listing crosses segments, and rows between them."""
+    monkeypatch.setattr(_segments, "SEGMENT_SIZE", 4)
+    yield
+
+
+class Story:
+    """Batches of traces of every shape, in a seeded random order: whole in one batch (one or two
+    spans, some failed), a span running at one cut and ended at a later one, and whole traces that
+    later get a log line's touch, an operation, or a replayed delivery with a span of its own."""
+
+    def __init__(self, seed: int, traces: int = 60, batches: int = 8) -> None:
+        self.rng = random.Random(seed)
+        self.batches: list[Batch] = [Batch() for _ in range(batches)]
+        self.ids: list[str] = []
+        self._op_ids = iter(range(1_000, 1_000_000))
+        for n in range(traces):
+            self._trace(n)
+
+    def _trace(self, n: int) -> None:
+        rng = self.rng
+        # a random id part in the middle: an order by id that is not the order of start
+        trace_id = f"{rng.randrange(16**6):06x}-t{n:03d}"
+        self.ids.append(trace_id)
+        start = T0 + rng.randrange(200) / 2  # ties of start too
+        step = rng.choice(STEPS)
+        first = rng.randrange(len(self.batches) - 1)
+        shape = rng.choice(("whole", "whole", "two", "running", "revised", "replayed"))
+        root = self._span(trace_id, f"{n:04d}r", step, "api", start)
+        delta = TraceDelta(start, start, kind="api", name=step, method="GET", path="/x", open=1, spans=1)
+        batch = self.batches[first]
+        batch.traces[trace_id] = delta
+        later = self.batches[rng.randrange(first + 1, len(self.batches))]
+        if shape == "running":
+            batch.spans.append(self._span(trace_id, root.span_id, step, "api", start, ended=False))
+            ended = TraceDelta(start + 0.5, start + 0.5, status_code=200, open=-1)
+            later.traces[trace_id] = ended
+            later.spans.append(root)
+            return
+        delta.open = 0
+        delta.status_code = 201
+        delta.touch(start + 0.01)
+        if rng.random() < 0.2:
+            root.status = "error"
+            delta.failures = 1
+        batch.spans.append(root)
+        if shape == "two":
+            child = self._span(trace_id, f"{n:04d}c", rng.choice(STEPS), "event", start + 0.005)
+            batch.spans.append(child)
+            delta.spans += 1
+            batch.operations.append(self._operation(trace_id, root.span_id, step, start + 0.002))
+        elif shape == "revised":
+            later.traces[trace_id] = TraceDelta(start + 3, start + 3)
+            later.operations.append(self._operation(trace_id, root.span_id, step, start + 3))
+        elif shape == "replayed":
+            # dead-lettered within the first batch, replayed later: open again, then done
+            delta.failures += 1
+            retry = self._span(trace_id, f"{n:04d}x", "Retry", "event", start + 5)
+            later.traces[trace_id] = TraceDelta(start + 5, start + 5.5, failures=-1, spans=1)
+            later.spans.append(retry)
+
+    def _span(
+        self, trace_id: str, span_id: str, step: str, kind: Any, start: float, *, ended: bool = True
+    ) -> Span:
+        language = "typescript" if step == "Create" else "python"
+        span = Span(trace_id, f"{span_id:0>16}", step, kind, language, f"steps/{step}.step.ts", start)
+        if ended:
+            span.ended_at, span.status = start + 0.01, "ok"
+        return span
+
+    def _operation(self, trace_id: str, span_id: str, step: str, at: float) -> JsonObject:
+        return {
+            "id": next(self._op_ids),
+            "type": "state",
+            "name": "state.set",
+            "traceId": trace_id,
+            "spanId": span_id,
+            "step": step,
+            "time": at * 1000,
+            "durationMs": 0.5,
+            "error": None,
+        }
+
+
+async def _write(story: Story, *stores: TraceStore, upto: int | None = None) -> None:
+    for batch in story.batches[:upto]:
+        for store in stores:
+            await store.write(batch)
+
+
+async def _pages(store: TraceStore, **filters: Any) -> list[list[str]]:
+    pages: list[list[str]] = []
+    before = None
+    while True:
+        page = await store.traces(TraceQuery(limit=5, before=before, **filters))
+        pages.append([trace["traceId"] for trace in page.traces])
+        if page.next_cursor is None:
+            return pages
+        before = page.next_cursor
+
+
+QUERIES: list[dict[str, Any]] = [
+    {},
+    {"step": "Notify"},
+    {"step": "Retry"},
+    {"status": "ok"},
+    {"status": "error"},
+    {"status": "running"},
+    {"since": T0 + 20, "until": T0 + 60},
+    {"trace_id": "-t01"},
+    {"step": "Create", "status": "ok", "since": T0 + 10},
+]
+
+
+async def _same_reads(sqlite: TraceStore, memory: TraceStore, story: Story) -> None:
+    for filters in QUERIES:
+        assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
+        first = await sqlite.traces(TraceQuery(limit=200, **filters))
+        assert first.traces == (await memory.traces(TraceQuery(limit=200, **filters))).traces, filters
+    for trace_id in story.ids:
+        assert await sqlite.trace(trace_id) == await memory.trace(trace_id), trace_id
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_segments_and_rows_read_as_the_memory_store_reads_the_same_batches(
+    tmp_path: Path, seed: int
+) -> None:
+    story = Story(seed)
+    memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        # halfway (traces running, revisions to come), then all
+        await _write(story, memory, sqlite, upto=3)
+        await _same_reads(sqlite, memory, story)
+        for batch in story.batches[3:]:
+            await memory.write(batch)
+            await sqlite.write(batch)
+        await _same_reads(sqlite, memory, story)
+        with sqlite3.connect(sqlite.path) as conn:
+            segments, revised = conn.execute("SELECT count(*), sum(revised) FROM segments").fetchone()
+            revisions = conn.execute("SELECT count(*) FROM traces WHERE segment IS NOT NULL").fetchone()[0]
+        # the story made both: several segments, some revised, and rows of their revisions
+        assert segments > 3 and revised > 0 and revisions > 0
+    finally:
+        await sqlite.close()
+
+
+async def test_a_trace_split_across_a_segment_and_rows_reads_whole_and_is_listed_once(
+    tmp_path: Path,
+) -> None:
+    """A finished request (a segment), then its dead-lettered delivery replayed: a span running, then
+    ended; a log line in between. The trace reads whole at each step, under its first start."""
+    store = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        root = Span("t1", "a" * 16, "Create", "api", "typescript", "steps/create.step.ts", T0)
+        root.ended_at, root.status = T0 + 0.01, "ok"
+        opened = TraceDelta(T0, T0 + 0.01, kind="api", name="Create", method="POST", path="/pets")
+        opened.status_code, opened.spans, opened.failures = 201, 1, 1  # its delivery died
+        await store.write(Batch({"t1": opened}, [root]))
+        assert (await store.traces(TraceQuery(status="error"))).traces[0]["traceId"] == "t1"
+
+        retry = Span("t1", "b" * 16, "Notify", "event", "python", "steps/notify_step.py", T0 + 60)
+        await store.write(Batch({"t1": TraceDelta(T0 + 60, T0 + 60, open=1, failures=-1, spans=1)}, [retry]))
+        [listed] = (await store.traces(TraceQuery())).traces
+        assert listed["status"] == "running" and listed["startedAt"] == T0 * 1000
+        assert listed["steps"] == [
+            {"name": "Create", "language": "typescript"},
+            {"name": "Notify", "language": "python"},
+        ]
+        assert [t["traceId"] for t in (await store.traces(TraceQuery(step="Notify"))).traces] == ["t1"]
+        assert [t["traceId"] for t in (await store.traces(TraceQuery(status="running"))).traces] == ["t1"]
+        assert (await store.traces(TraceQuery(status="error"))).traces == []
+
+        retry.ended_at, retry.status = T0 + 60.5, "ok"
+        await store.write(Batch({"t1": TraceDelta(T0 + 60.5, T0 + 60.5, open=-1)}, [retry]))
+        trace = await store.trace("t1")
+        assert trace is not None
+        assert (trace["status"], trace["spanCount"], trace["durationMs"]) == ("ok", 2, pytest.approx(60_500))
+        assert [(s["spanId"], s["status"]) for s in trace["spans"]] == [("a" * 16, "ok"), ("b" * 16, "ok")]
+        assert trace["entry"]["statusCode"] == 201
+        assert [t["traceId"] for t in (await store.traces(TraceQuery())).traces] == ["t1"]
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "traces.db") as conn:
+        assert conn.execute("SELECT trace_ids, revised FROM segments").fetchall() == [("t1", 1)]
+        assert conn.execute("SELECT started_at, segment FROM traces").fetchall() == [(T0, 1)]
+
+
+@pytest.mark.parametrize("keep", [1, 7, 23, 40])
+async def test_retention_drops_whole_segments_and_hides_the_cut_part_of_one(
+    tmp_path: Path, keep: int
+) -> None:
+    """Pruned at every count, the two stores keep the same traces; a segment wholly out is deleted
+    (its revisions with it), one across the cutoff stays with its older traces hidden, and none of
+    them comes back when the store opens again."""
+    story = Story(7)
+    memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+    retention = Retention(max_traces=keep, max_log_lines=1000, max_age_s=10**9)
+    try:
+        await _write(story, memory, sqlite)
+        with sqlite3.connect(sqlite.path) as conn:
+            before = conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+        assert await sqlite.prune(retention, T0 + 500) == await memory.prune(retention, T0 + 500)
+        listed = (await sqlite.traces(TraceQuery(limit=200))).traces
+        assert len(listed) <= keep + 3  # ties at the cutoff's start are kept, as every store does
+        await _same_reads(sqlite, memory, story)
+        with sqlite3.connect(sqlite.path) as conn:
+            after = conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+            cut = conn.execute(
+                "SELECT min_started, pruned_before, max_started FROM segments WHERE pruned_before IS NOT NULL"
+            ).fetchall()
+            orphans = conn.execute(
+                "SELECT count(*) FROM traces WHERE segment IS NOT NULL "
+                "AND segment NOT IN (SELECT seq FROM segments)"
+            ).fetchone()[0]
+        assert after < before and orphans == 0
+        # a segment is cut only across the cutoff (one wholly out is gone)
+        assert all(first < cutoff <= last for first, cutoff, last in cut)
+    finally:
+        await sqlite.close()
+    reopened = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        await _same_reads(reopened, memory, story)
+        # the index read back at open: a later change to a kept trace is a revision, not a new trace
+        kept = listed[-1]["traceId"]
+        await reopened.write(Batch({kept: TraceDelta(T0 + 400, T0 + 400)}))
+        await memory.write(Batch({kept: TraceDelta(T0 + 400, T0 + 400)}))
+        await _same_reads(reopened, memory, story)
+    finally:
+        await reopened.close()
+
+
+async def test_reads_from_the_supervisor_see_whole_traces_while_the_writer_writes(tmp_path: Path) -> None:
+    """The runtime's setup: the store in a trace writer process, written batch after batch, read by
+    the supervisor meanwhile: every read is a consistent picture (each trace once, newest first, as
+    many spans as it counts), and the last one is what the memory store makes of the same batches."""
+    story = Story(11, traces=300, batches=30)
+    writer, memory = TraceWriter(tmp_path / "traces.db"), MemoryTraceStore()
+    done = asyncio.Event()
+    reads = 0
+
+    async def write() -> None:
+        for batch in story.batches:
+            await asyncio.gather(writer.write(batch), memory.write(batch))
+        done.set()
+
+    async def read() -> None:
+        nonlocal reads
+        while not done.is_set():
+            page = await writer.traces(TraceQuery(limit=50))
+            ids = [trace["traceId"] for trace in page.traces]
+            keys = [(trace["startedAt"], trace["traceId"]) for trace in page.traces]
+            assert len(set(ids)) == len(ids) and keys == sorted(keys, reverse=True)
+            for trace_id in ids[:5]:
+                trace = await writer.trace(trace_id)
+                assert trace is not None and trace["spanCount"] >= len(trace["spans"]) > 0
+            reads += 1
+
+    try:
+        await asyncio.gather(write(), read())
+        assert reads > 3
+        await _same_reads(writer, memory, story)
+    finally:
+        await writer.close()
+
+
+def _requests(at: float) -> list[list[Any]]:
+    """The recorder's events for api requests, each one event (its END and RESPONSE folded into its
+    START, as within one flush): answered 200, answered 503, one that failed, one whose trace gets a
+    log line after its answer, and one sent with the trace id of a request of the batch before."""
+
+    def request(trace_id: str, n: int, status: str, code: int, error: JsonObject | None = None) -> list[Any]:
+        start = at + n
+        head = [
+            START,
+            f"{int(at - T0) + n:016x}",
+            trace_id,
+            "Create",
+            "steps/create.step.ts",
+            "api",
+            None,
+            None,
+            False,
+        ]
+        return [
+            *head,
+            None,
+            1,
+            start,
+            "node#1",
+            4242,
+            start + 0.01,
+            status,
+            error,
+            "POST",
+            "/pets",
+            code,
+            start + 0.02,
+        ]
+
+    failure = {"name": "Error", "message": "boom", "stack": "", "location": None}
+    line = {
+        "id": int((at + 9) * 1_000_000),
+        "type": "log",
+        "time": (at + 9) * 1000,
+        "level": "info",
+        "message": "after the answer",
+        "step": "Create",
+        "traceId": f"late-{at}",
+        "spanId": None,
+        "runner": None,
+        "logger": "motia.step",
+        "meta": None,
+    }
+    return [
+        request(f"ok-{at}", 1, "ok", 200),
+        request(f"503-{at}", 2, "ok", 503),
+        request(f"failed-{at}", 3, "error", 500, failure),
+        request(f"late-{at}", 4, "ok", 201),
+        [LOG, line],
+        request("reused", 5, "ok", 200),
+    ]
+
+
+async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_general_path(
+    tmp_path: Path,
+) -> None:
+    """The writer's assembler cuts a request that is one event as a ``WholeTrace`` (no span or delta
+    built); the SQLite store puts it into a segment, or into rows when its trace is already stored.
+    Read back, it is what the general path makes of the same events (in the memory store)."""
+    retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    memory = MemoryTraceStore()
+    fast, general = TracePipeline(sqlite, None, retention), TracePipeline(memory, None, retention)
+    try:
+        for at in (T0, T0 + 100):
+            events = _requests(at)
+            cut = Assembler(whole=True)
+            cut.apply(copy.deepcopy(events))
+            whole = cut.cut()[0].whole
+            assert sorted(trace[0] for trace in whole) == sorted(
+                [f"ok-{at}", f"503-{at}", f"failed-{at}", "reused"]
+            )
+            await fast.take(copy.deepcopy(events))
+            await general.take(copy.deepcopy(events))
+        for trace_id in ("ok", "503", "failed", "late"):
+            for at in (T0, T0 + 100):
+                assert await sqlite.trace(f"{trace_id}-{at}") == await memory.trace(f"{trace_id}-{at}")
+        reused = await sqlite.trace("reused")
+        assert reused == await memory.trace("reused") and reused is not None and reused["spanCount"] == 2
+        for filters in QUERIES:
+            assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
+    finally:
+        await sqlite.close()
+    with sqlite3.connect(tmp_path / "traces.db") as conn:
+        in_segments = " ".join(row[0] for row in conn.execute("SELECT trace_ids FROM segments")).split()
+        rows = sorted(row[0] for row in conn.execute("SELECT trace_id FROM traces"))
+    assert sorted(in_segments) == sorted(
+        [f"{name}-{at}" for name in ("ok", "503", "failed", "late") for at in (T0, T0 + 100)] + ["reused"]
+    )
+    assert rows == ["reused"]  # its second request: a revision of the segment holding the first
