@@ -153,15 +153,31 @@ def _post_pet(
     return sent, answered, pet_id, response.getheader("x-trace-id") or ""
 
 
+class TraceparentIgnored(RuntimeError):
+    """The server ran a POST under a trace of its own, not the ``traceparent`` it was sent (code older
+    than traceparent support): ``--watch stream`` cannot see its pets."""
+
+
 def _watched_pet(post: http.client.HTTPConnection, watch: StreamWatch, lang: str, n: int) -> dict[str, Any]:
     """One pet seen ``in_quarantine`` through the petCreation stream item the orchestrator writes then."""
     trace_id = secrets.token_hex(16)
     subscription = watch.join("petCreation", trace_id, "in_quarantine")
     headers = {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
-    sent, answered, pet_id, _ = _post_pet(post, lang, n, headers)
+    sent, answered, pet_id, answered_trace = _post_pet(post, lang, n, headers)
+    if answered_trace and answered_trace != trace_id:
+        raise TraceparentIgnored(
+            f"POST /{lang}/pets with traceparent trace {trace_id} ran as trace {answered_trace}: this code "
+            "predates traceparent support, so its pets cannot be watched through their stream item "
+            "(use --watch poll)"
+        )
     deadline = time.monotonic() + 10
     while True:
-        message = watch.next(deadline)
+        try:
+            message = watch.next(deadline)
+        except TimeoutError:
+            raise TimeoutError(
+                f"no petCreation item in_quarantine of trace {trace_id} (pet {pet_id}) within 10 s"
+            ) from None
         seen = time.monotonic_ns()
         event = message["event"]
         if message.get("groupId") == trace_id and event["type"] in ("create", "update"):
