@@ -403,6 +403,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=15, help="pets per language, gap and round")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="pets per language before the measured ones on each round's server (>= 200 for a warmed-up "
+        "node runner: V8 tiers its code up over the first ~200 pets; pet_steady.py)",
+    )
     parser.add_argument("--gaps", default="0.05,0", help="seconds of sleep after each pet, comma-separated")
     parser.add_argument("--adapters", default="sqlite", help="sqlite,memory to compare the two")
     parser.add_argument(
@@ -439,7 +446,7 @@ def main() -> int:
                 result = bench_pets(
                     Path(tmp),
                     args.samples,
-                    warmup=3,
+                    warmup=args.warmup,
                     gap=gap,
                     env=env,
                     code=codes[name],
