@@ -115,6 +115,41 @@ async def test_a_call_that_must_wait_gives_an_awaitable_of_the_same_result(
     assert await calls("state.getGroup", "g") == [1, 2]  # a read in a worker thread
 
 
+async def test_a_write_committed_right_after_its_loop_turn_is_answered_in_the_next_turn(
+    db: SqliteDatabase, tmp_path: Path
+) -> None:
+    """Two writes read together: the first commits at once, the second right after the turn, first
+    thing in the next one; the task answering its call (as the runner connection's) runs in that next
+    turn too, finds it committed and answers there, not a turn later."""
+    calls = Setup(db, CallLog(tmp_path))
+    loop = asyncio.get_running_loop()
+    turns_after_the_read = 0
+    answered: list[tuple[int, Any]] = []
+
+    def end_of_turn() -> None:  # queued after everything else of each turn, so it counts turns
+        nonlocal turns_after_the_read
+        turns_after_the_read += 1
+        if not answered:
+            loop.call_soon(end_of_turn)
+
+    async def answer(pending: Any) -> None:
+        value = await pending
+        answered.append((turns_after_the_read, value))
+
+    def read() -> None:  # one read of a runner's pipe that brings two state.set calls
+        assert calls("state.set", "g", "a", 1) == 1
+        pending = calls("state.set", "g", "b", 2)
+        assert inspect.isawaitable(pending)
+        tasks.append(loop.create_task(answer(pending)))
+        loop.call_soon(end_of_turn)
+
+    tasks: list[asyncio.Task[None]] = []
+    loop.call_soon(read)
+    await asyncio.sleep(0)  # read runs
+    await asyncio.gather(*tasks)
+    assert answered == [(0, 2)]  # answered in the first turn after the read (1: a turn later)
+
+
 async def test_a_failed_call_raises_the_handlers_error_at_once_and_is_recorded(
     db: SqliteDatabase, tmp_path: Path
 ) -> None:
