@@ -137,6 +137,11 @@ async def compare_calls(args: argparse.Namespace) -> None:
             wall = statistics.median(r[1] for r in results[(writes, name)])
             row.append(f"{name}: loop CPU {cpu:6.1f} µs, last answer after {wall:6.1f} µs")
         print(f"{writes} state.set calls in a read: " + "; ".join(row))
+        pairs = zip(results[(writes, "turn later")], results[(writes, "at once")], strict=True)
+        print(
+            "  at once - turn later per round, CPU / last answer µs: "
+            + ", ".join(f"{b[0] - a[0]:+.1f} / {b[1] - a[1]:+.1f}" for a, b in pairs)
+        )
 
 
 async def main() -> int:
