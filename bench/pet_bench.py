@@ -164,11 +164,11 @@ def _watched_pet(post: http.client.HTTPConnection, watch: StreamWatch, lang: str
     subscription = watch.join("petCreation", trace_id, "in_quarantine")
     headers = {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
     sent, answered, pet_id, answered_trace = _post_pet(post, lang, n, headers)
-    if answered_trace and answered_trace != trace_id:
+    if answered_trace != trace_id:  # no x-trace-id at all: code older than traces
         raise TraceparentIgnored(
-            f"POST /{lang}/pets with traceparent trace {trace_id} ran as trace {answered_trace}: this code "
-            "predates traceparent support, so its pets cannot be watched through their stream item "
-            "(use --watch poll)"
+            f"POST /{lang}/pets with traceparent trace {trace_id} ran as trace {answered_trace or '(none)'}: "
+            "this code predates traceparent support, so its pets cannot be watched through their stream "
+            "item (use --watch poll)"
         )
     deadline = time.monotonic() + 10
     while True:
