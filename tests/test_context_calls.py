@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -201,12 +202,19 @@ async def test_a_waiting_call_cancelled_is_cancelled_where_it_waits(
     awaiting it that is cancelled cancels that coroutine where it waits (nothing answered is recorded)."""
     calls = Setup(db, CallLog(tmp_path))
     calls("state.set", "g", "a", 1)
-    pending = calls("state.getGroup", "g")  # a read in a worker thread
+    # Both read threads busy, so the call's read is still waiting when its task first runs (a read done
+    # by then would let the task go on past it, _Resumed, and finish before the cancel).
+    release = threading.Event()
+    busy = [asyncio.ensure_future(db.read(lambda _: release.wait(10))) for _ in range(2)]
+    await asyncio.sleep(0)
+    pending = calls("state.getGroup", "g")  # a read in a worker thread, queued behind them
     task = asyncio.ensure_future(pending)
     await asyncio.sleep(0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    release.set()
+    await asyncio.gather(*busy)
     assert calls.recorder.calls == [("state.set", 1, None)]  # a cancelled call is not recorded as an answer
 
 
