@@ -6,8 +6,10 @@ Each next to the machine's own cost of the same request pattern, measured in the
 (bench/machine_hops.py: the bare ASGI echo on uvicorn, a chain of as many process wake-ups).
 
 ``.venv/bin/python bench/hops_ab.py --baseline-ref main [--rounds 3] [--pets 20] [--emits 100] [--gap 0.05]
-[--only pets|emit] [--json PATH]``; without ``--baseline-ref`` only this checkout is measured; ``--gap 0``:
-pets back to back (no idle time before each POST).
+[--only pets|emit] [--watch stream|poll] [--json PATH]``; without ``--baseline-ref`` only this checkout is
+measured; ``--gap 0``: pets back to back (no idle time before each POST). Pets are seen through their stream
+item (pet_bench's ``--watch stream``), which needs ``traceparent`` support: against a baseline older than
+that, the run says so and measures both codes by polling GETs (``--watch poll``) instead.
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ from typing import Any
 from constants import LANGS
 from emit_bench import bench_emit
 from machine_hops import echo_server
-from pet_bench import bench_pets
+from pet_bench import TraceparentIgnored, bench_pets
 from projects import write_bench_project
 from servers import codes_under_test, motia
 
 
-def pets(code: Path | None, workdir: Path, samples: int, gap: float) -> dict[str, dict[str, float]]:
-    result = bench_pets(workdir, samples, warmup=3, gap=gap, code=code)
+def pets(
+    code: Path | None, workdir: Path, samples: int, gap: float, watch: str
+) -> dict[str, dict[str, float]]:
+    result = bench_pets(workdir, samples, warmup=3, gap=gap, code=code, watch=watch)
     return {
         lang: {
             "visible_p50_ms": row["p50_ms"],
@@ -72,22 +76,38 @@ def main() -> int:
         "--gap", type=float, default=0.05, help="seconds of sleep after each pet (0: back to back)"
     )
     parser.add_argument("--only", choices=("pets", "emit"), help="measure one of the two goals")
+    parser.add_argument(
+        "--watch", choices=("stream", "poll"), default="stream", help="how a pet is seen (pet_bench.py)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     load_before = os.getloadavg()
     results: dict[str, list[dict[str, Any]]] = {}
+    watch = args.watch
     with tempfile.TemporaryDirectory(prefix="motia-hops-") as tmp, echo_server(Path(tmp)) as echo:
         codes = codes_under_test(args.baseline_ref, Path(tmp))
         names = list(codes)
-        for index in range(args.rounds):
+        index = 0
+        while index < args.rounds:
             for name in names if index % 2 == 0 else names[::-1]:
                 row = {}
                 if args.only != "emit":
-                    row["pets"] = pets(codes[name], Path(tmp), args.pets, args.gap)
+                    try:
+                        row["pets"] = pets(codes[name], Path(tmp), args.pets, args.gap, watch)
+                    except TraceparentIgnored as exc:  # only the stream watch raises it
+                        code = args.baseline_ref if name == "old" else "this checkout"
+                        print(f"{name} ({code}): {exc}", flush=True)
+                        print(
+                            "measuring both codes' pets by polling GETs (--watch poll) from round 1",
+                            flush=True,
+                        )
+                        watch, index, results = "poll", -1, {}
+                        break
                 if args.only != "pets":
                     row["emit"] = emits(codes[name], Path(tmp), args.emits, echo.port)
                 results.setdefault(name, []).append(row)
                 print(f"round {index + 1} {name}: {json.dumps(row)}", flush=True)
+            index += 1
     load_after = os.getloadavg()
     print(f"\nload average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     print(
@@ -99,7 +119,7 @@ def main() -> int:
         "emit": ("handler_p50_ms", "response_p50_ms", "queued_ms", "span_ms", "echo_p50_ms", "chain_p50_ms"),
     }
     titles = {
-        "pets": ("pet visible p50", "POST p50", "echo", "chain"),
+        "pets": (f"pet visible p50 ({watch})", "POST p50", "echo", "chain"),
         "emit": ("emit->handler p50", "emit answer p50", "queued", "span begun", "echo", "chain"),
     }
     print(f"{'code':5} {'lang':4} " + " ".join(f"{t:>18}" for part in parts for t in titles[part]))
@@ -118,6 +138,7 @@ def main() -> int:
             "baseline_ref": args.baseline_ref,
             "rounds": args.rounds,
             "gap_s": args.gap,
+            "watch": watch,
             "load_before": load_before,
             "load_after": load_after,
             "summary": summary,

@@ -153,15 +153,31 @@ def _post_pet(
     return sent, answered, pet_id, response.getheader("x-trace-id") or ""
 
 
+class TraceparentIgnored(RuntimeError):
+    """The server ran a POST under a trace of its own, not the ``traceparent`` it was sent (code older
+    than traceparent support): ``--watch stream`` cannot see its pets."""
+
+
 def _watched_pet(post: http.client.HTTPConnection, watch: StreamWatch, lang: str, n: int) -> dict[str, Any]:
     """One pet seen ``in_quarantine`` through the petCreation stream item the orchestrator writes then."""
     trace_id = secrets.token_hex(16)
     subscription = watch.join("petCreation", trace_id, "in_quarantine")
     headers = {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
-    sent, answered, pet_id, _ = _post_pet(post, lang, n, headers)
+    sent, answered, pet_id, answered_trace = _post_pet(post, lang, n, headers)
+    if answered_trace != trace_id:  # no x-trace-id at all: code older than traces
+        raise TraceparentIgnored(
+            f"POST /{lang}/pets with traceparent trace {trace_id} ran as trace {answered_trace or '(none)'}: "
+            "this code predates traceparent support, so its pets cannot be watched through their stream "
+            "item (use --watch poll)"
+        )
     deadline = time.monotonic() + 10
     while True:
-        message = watch.next(deadline)
+        try:
+            message = watch.next(deadline)
+        except TimeoutError:
+            raise TimeoutError(
+                f"no petCreation item in_quarantine of trace {trace_id} (pet {pet_id}) within 10 s"
+            ) from None
         seen = time.monotonic_ns()
         event = message["event"]
         if message.get("groupId") == trace_id and event["type"] in ("create", "update"):
@@ -387,6 +403,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=15, help="pets per language, gap and round")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="pets per language before the measured ones on each round's server (>= 200 for a warmed-up "
+        "node runner: V8 tiers its code up over the first ~200 pets; pet_steady.py)",
+    )
     parser.add_argument("--gaps", default="0.05,0", help="seconds of sleep after each pet, comma-separated")
     parser.add_argument("--adapters", default="sqlite", help="sqlite,memory to compare the two")
     parser.add_argument(
@@ -423,7 +446,7 @@ def main() -> int:
                 result = bench_pets(
                     Path(tmp),
                     args.samples,
-                    warmup=3,
+                    warmup=args.warmup,
                     gap=gap,
                     env=env,
                     code=codes[name],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,41 @@ async def test_a_call_that_must_wait_gives_an_awaitable_of_the_same_result(
     assert await calls("state.getGroup", "g") == [1, 2]  # a read in a worker thread
 
 
+async def test_a_write_committed_right_after_its_loop_turn_is_answered_in_the_next_turn(
+    db: SqliteDatabase, tmp_path: Path
+) -> None:
+    """Two writes read together: the first commits at once, the second right after the turn, first
+    thing in the next one; the task answering its call (as the runner connection's) runs in that next
+    turn too, finds it committed and answers there, not a turn later."""
+    calls = Setup(db, CallLog(tmp_path))
+    loop = asyncio.get_running_loop()
+    turns_after_the_read = 0
+    answered: list[tuple[int, Any]] = []
+
+    def end_of_turn() -> None:  # queued after everything else of each turn, so it counts turns
+        nonlocal turns_after_the_read
+        turns_after_the_read += 1
+        if not answered:
+            loop.call_soon(end_of_turn)
+
+    async def answer(pending: Any) -> None:
+        value = await pending
+        answered.append((turns_after_the_read, value))
+
+    def read() -> None:  # one read of a runner's pipe that brings two state.set calls
+        assert calls("state.set", "g", "a", 1) == 1
+        pending = calls("state.set", "g", "b", 2)
+        assert inspect.isawaitable(pending)
+        tasks.append(loop.create_task(answer(pending)))
+        loop.call_soon(end_of_turn)
+
+    tasks: list[asyncio.Task[None]] = []
+    loop.call_soon(read)
+    await asyncio.sleep(0)  # read runs
+    await asyncio.gather(*tasks)
+    assert answered == [(0, 2)]  # answered in the first turn after the read (1: a turn later)
+
+
 async def test_a_failed_call_raises_the_handlers_error_at_once_and_is_recorded(
     db: SqliteDatabase, tmp_path: Path
 ) -> None:
@@ -166,12 +202,19 @@ async def test_a_waiting_call_cancelled_is_cancelled_where_it_waits(
     awaiting it that is cancelled cancels that coroutine where it waits (nothing answered is recorded)."""
     calls = Setup(db, CallLog(tmp_path))
     calls("state.set", "g", "a", 1)
-    pending = calls("state.getGroup", "g")  # a read in a worker thread
+    # Both read threads busy, so the call's read is still waiting when its task first runs (a read done
+    # by then would let the task go on past it, _Resumed, and finish before the cancel).
+    release = threading.Event()
+    busy = [asyncio.ensure_future(db.read(lambda _: release.wait(10))) for _ in range(2)]
+    await asyncio.sleep(0)
+    pending = calls("state.getGroup", "g")  # a read in a worker thread, queued behind them
     task = asyncio.ensure_future(pending)
     await asyncio.sleep(0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    release.set()
+    await asyncio.gather(*busy)
     assert calls.recorder.calls == [("state.set", 1, None)]  # a cancelled call is not recorded as an answer
 
 

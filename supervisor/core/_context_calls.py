@@ -14,6 +14,7 @@ per pet, ~17 go without a task and a loop turn each (bench/RESULTS.md, branch pe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Generator
@@ -51,7 +52,13 @@ _Method = Callable[[ContextCall, list[Any]], Coroutine[Any, Any, Any]]
 
 class _Resumed:
     """The rest of a coroutine whose first step already ran and yielded ``waiting_on`` (what it waits
-    for), awaitable from another coroutine as if that one had run it from the start (``yield from``)."""
+    for), awaitable from another coroutine as if that one had run it from the start (``yield from``).
+
+    A future that is done by the time the awaiting task first runs (the write of a loop turn committed
+    right after the turn, before the call's task starts) is not yielded: the task would only put its
+    wake-up on the next loop turn (asyncio and uvloop call a done future's callbacks with ``call_soon``),
+    so the coroutine goes on at once, as the task would have resumed it (``Future.__await__`` gives
+    the result or raises)."""
 
     __slots__ = ("_coro", "_waiting_on")
 
@@ -61,6 +68,13 @@ class _Resumed:
     def __await__(self) -> Generator[Any, Any, Any]:
         coro, waiting_on = self._coro, self._waiting_on
         while True:
+            if isinstance(waiting_on, asyncio.Future) and waiting_on.done():
+                waiting_on._asyncio_future_blocking = False  # as a task resets a future it was given
+                try:
+                    waiting_on = coro.send(None)
+                except StopIteration as done:
+                    return done.value
+                continue
             try:
                 sent = yield waiting_on
             except GeneratorExit:

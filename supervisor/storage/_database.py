@@ -100,6 +100,11 @@ class SqliteDatabase:
         if self._writes_now and not bulk:
             if self._later or not self._now_free:
                 # After this turn's transaction on this thread, or behind writes that wait for it.
+                # call_soon runs the commit first among the next turn's callbacks: neither asyncio nor
+                # uvloop runs a callback after the others of the current turn within it. Under uvloop a
+                # turn's callbacks run before its poll, so for writes made by what a read brought (a
+                # runner's context calls) nothing read since comes first; the calls' tasks, which start
+                # after it in that turn, find their writes committed and answer there (_Resumed).
                 loop = asyncio.get_running_loop()
                 future: asyncio.Future[T] = loop.create_future()
                 if not self._later:
