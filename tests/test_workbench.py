@@ -258,7 +258,8 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
 ) -> None:
     """Each panel, its requests answered with a 500 (page.route): the server's message is shown where
     the user acted, the rows shown stay, no promise is left rejected unhandled (a console error); a
-    double click on Replay replays once."""
+    double click on Replay replays once; a read or request still in flight when its view is left is
+    cancelled; the header's health line follows the server going away and coming back."""
     server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
     for n in (2, 3):
         emitted = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": n}})
@@ -294,6 +295,12 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert double["button"] == {"disabled": True, "same": True}
     assert double["message"].startswith(f"replayed {letter_a} as delivery ")
     assert double["inspectedLeft"] == 0  # its detail, open, went with it
+    # a letter purged elsewhere as its Replay went out: the 404's message shown, the list read again
+    # (at once, the refresh held) without it
+    assert seen["goneReplay"] == {
+        "status": 404,
+        "message": f"Could not replay {letter_b}: no dead letter with id '{letter_b}'",
+    }
 
     # A running trace refreshed: the bar, tick, row, failure and label shown before are the same
     # elements after two refreshes that added log lines; a click on the bar selected its span
@@ -319,6 +326,8 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
 
     # Endpoints: the streams of a request's trace that could not be listed, said so
     assert seen["failedStreams"] == "Could not follow the request's streams: the stream store is down"
+    # a request to the endpoint still in flight when the panel was left was cancelled
+    assert seen["leftWhileRequesting"] == "net::ERR_ABORTED"
     # Streams: an item created in the group shown kept the item shown before and the text selected in it
     assert seen["streamItems"] == {"same": True, "selected": True}
 
@@ -328,6 +337,9 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert seen["failedRunners"]["rows"] >= 2
     # a refresh that changed a runner's uptime kept its row and the pid a user had selected
     assert seen["runnersRefreshed"] == {"same": True, "selected": True}
+    # the health line, read again: the server not answering, then answering again
+    assert seen["health"]["down"].startswith("server unreachable since ")
+    assert seen["health"]["back"].endswith(" runners") and "steps" in seen["health"]["back"]
     assert seen["consoleErrors"] == []
 
 

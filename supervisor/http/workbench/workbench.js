@@ -609,8 +609,8 @@ async function endpointsPanel(root, selectedName) {
   return () => shown.abort()
 }
 
-// The request form of api ``step``; the live updates of each answer follow until another request is
-// sent or ``shown`` is aborted.
+// The request form of api ``step``. A request, and then the live updates of its answer, go on until
+// another request is sent or ``shown`` is aborted: a request still in flight is then cancelled.
 function endpointForm(step, shown) {
   const params = pathParams(step.path)
   const paramInputs = params.map((name) => h('input', { name, 'data-path-param': name, placeholder: name }))
@@ -640,7 +640,7 @@ function endpointForm(step, shown) {
     send.disabled = true
     const started = performance.now()
     try {
-      const answer = await fetch(url, { method: step.method, headers: parseHeaders(headers.value), body: hasBody ? body.value : undefined })
+      const answer = await fetch(url, { method: step.method, headers: parseHeaders(headers.value), body: hasBody ? body.value : undefined, signal: mine.signal })
       const text = await answer.text()
       const took = performance.now() - started
       let parsed = text
@@ -665,7 +665,8 @@ function endpointForm(step, shown) {
       )
       await followStreams(streams, parsed, traceId, mine.signal)
     } catch (error) {
-      fill(response, h('p', { class: 'error-text' }, String(error)))
+      // cancelled: the panel was left, another endpoint chosen or another request sent
+      if (!mine.signal.aborted) fill(response, h('p', { class: 'error-text' }, String(error)))
     } finally {
       send.disabled = false
     }
@@ -1532,16 +1533,39 @@ async function route() {
   }
 }
 
+// The header's health line, read every few seconds: when the server stops answering it says so, and
+// since when, until it answers again. A read that hangs counts as no answer.
+const HEALTH_EVERY_MS = 3000
+const HEALTH_TIMEOUT_MS = 5000
+let unreachableSince = null
+
 async function health() {
-  try {
-    const status = await api('/health')
+  const line = document.getElementById('health')
+  const show = (state, text) => {
+    line.dataset.health = state
+    line.classList.toggle('down', state !== 'ok')
+    if (line.textContent !== text) line.textContent = text
+  }
+  const summary = (status) => {
     const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
-    document.getElementById('health').textContent = `${status.steps} steps · ${runners} runners`
-  } catch {
-    document.getElementById('health').textContent = 'server unreachable'
+    return `${status.steps} steps · ${runners} runners`
+  }
+  try {
+    const status = await api('/health', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
+    unreachableSince = null
+    show('ok', summary(status))
+  } catch (error) {
+    // a 503 is an answer: the server is up, its storage is not
+    if (error instanceof ApiError && error.body && error.body.status === 'degraded') {
+      unreachableSince = null
+      show('degraded', `${summary(error.body)} · degraded: ${error.body.message}`)
+      return
+    }
+    unreachableSince ??= Date.now()
+    show('down', `server unreachable since ${new Date(unreachableSince).toLocaleTimeString([], { hour12: false })}`)
   }
 }
 
 window.addEventListener('hashchange', route)
 route()
-health()
+health().then(() => every(HEALTH_EVERY_MS, health))
