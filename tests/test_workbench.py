@@ -30,7 +30,7 @@ MANY_TRACES = 10_000
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 #: the pet app's flows are one per language; these carry a TS pet's creation into JS and Python, give
-#: the Streams panel a group updated on request, and the Dead letters panel a letter that goes through
+#: the Streams panel groups updated on request (?group=, workbench-live by default), and the Dead letters panel a letter that goes through
 #: once a state switch is set
 EXTRA_STEPS = {
     "steps/javascript/workbench-echo.step.js": """
@@ -63,7 +63,8 @@ EXTRA_STEPS = {
     "steps/javascript/workbench-live.step.js": """
         exports.config = { type: 'api', name: 'WorkbenchLive', path: '/workbench/live/:item', method: 'POST', emits: [] }
         exports.handler = async (req, { streams }) => {
-          await streams.petCreation.set('workbench-live', req.pathParams.item, { message: 'live' })
+          const group = req.queryParams.group || 'workbench-live'
+          await streams.petCreation.set(group, req.pathParams.item, { message: 'live' })
           return { status: 200, body: {} }
         }
     """,
@@ -233,9 +234,10 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
 
     streams = panels["streams"]
     assert "petCreation" in streams["streams"] and "created" in streams["items"]
-    # a group's failed read showed its error; the read pending when the panel was left was cancelled
+    # a group's failed read showed its error; the stream's read pending when the panel was left (its
+    # refresh) was cancelled
     assert streams["failedGroup"] == "Could not load: the stream store is down"
-    assert streams["leftWhileOpening"] == "net::ERR_ABORTED"
+    assert streams["leftWhileReading"] == "net::ERR_ABORTED"
     assert len(panels["runners"]) >= 2
     assert "steps" in seen["health"]
     assert seen["consoleErrors"] == []
@@ -330,6 +332,14 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert seen["leftWhileRequesting"] == "net::ERR_ABORTED"
     # Streams: an item created in the group shown kept the item shown before and the text selected in it
     assert seen["streamItems"] == {"same": True, "selected": True}
+    # the stream's groups, read again while a group was shown: a count went up in its row (the same
+    # row), a new group appeared with its count, the stream's count of groups in the list followed;
+    # the group shown stayed chosen with its items; choosing another group cancelled the read pending
+    assert seen["streamGroups"]["same"] and seen["streamGroups"]["chosen"] == ["workbench-live"]
+    assert seen["streamGroups"]["newCount"] == "1"
+    assert seen["streamGroups"]["listed"] == f"{seen['streamGroups']['rows']} group(s)"
+    assert seen["streamGroups"]["items"] == ["first", "second", "third"]
+    assert seen["streamGroups"]["replacedGroupRead"] == "net::ERR_ABORTED"
 
     # Logs and runners
     assert seen["failedLogs"] == {"shown": "Could not load: the log store is down", "lines": 0}

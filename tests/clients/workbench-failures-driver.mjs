@@ -236,8 +236,8 @@ await drive(executablePath, result, async (page) => {
   await panelReady(page, 'runners')
 
   // ---- Streams: an item created in the group shown leaves the items shown (and a selection) in place
-  const setLive = async (item) => {
-    const answer = await fetch(`${base}/workbench/live/${item}`, { method: 'POST' })
+  const setLive = async (item, group = 'workbench-live') => {
+    const answer = await fetch(`${base}/workbench/live/${item}?group=${group}`, { method: 'POST' })
     if (!answer.ok) throw new Error(`POST /workbench/live/${item}: ${answer.status}`)
   }
   await setLive('first')
@@ -262,6 +262,37 @@ await drive(executablePath, result, async (page) => {
     const item = document.querySelector('[data-item="first"]')
     return { same: item.markedBefore === true, selected: getSelection().toString() !== '' && getSelection().toString() === item.querySelector('pre').textContent }
   })
+  // the stream's groups are read again while a group is shown: the count of workbench-live (1 when
+  // the panel opened) goes to 2 in its cell, a group created meanwhile appears; the rows stay in place
+  const countOf = (group) => `[data-items-of="${group}"]`
+  const liveRow = '[data-stream-group="workbench-live"]'
+  await shows(page, countOf('workbench-live'), '2')
+  await page.evaluate((s) => (document.querySelector(s).markedBefore = true), liveRow)
+  const newGroup = 'workbench-new'
+  await setLive('third')
+  await setLive('one', newGroup)
+  await page.waitForSelector(`[data-stream-group="${newGroup}"]`, WAIT)
+  await shows(page, countOf('workbench-live'), '3')
+  await page.waitForSelector('[data-group-items] [data-item="third"]', WAIT)
+  result.streamGroups = await page.evaluate(
+    ([row, group]) => ({
+      same: document.querySelector(row).markedBefore === true,
+      chosen: [...document.querySelectorAll('[data-stream-group].selected')].map((r) => r.dataset.streamGroup),
+      newCount: document.querySelector(`[data-items-of="${group}"]`).textContent,
+      listed: document.querySelector('[data-stream="petCreation"] .muted').textContent,
+      rows: document.querySelectorAll('[data-stream-group]').length,
+      items: [...document.querySelectorAll('[data-item]')].map((item) => item.dataset.item),
+    }),
+    [liveRow, newGroup],
+  )
+  // the group view replaced cancels its read: the new group's, held, when workbench-live is chosen
+  const heldGroupRead = (await hold(page, path(`/__motia/streams/petCreation/${newGroup}`))).reached
+  await page.click(`[data-stream-group="${newGroup}"]`)
+  const pendingGroupRead = (await heldGroupRead).request()
+  const groupReadCancelled = page.waitForEvent('requestfailed', { predicate: (r) => r === pendingGroupRead, ...WAIT })
+  await page.click(liveRow)
+  result.streamGroups.replacedGroupRead = (await groupReadCancelled).failure()?.errorText
+  await page.waitForSelector('[data-group-items] [data-item="third"]', WAIT)
 
   // ---- Logs: filters whose read fails show the error and no lines
   await openWorkbench(page, base, 'logs')
