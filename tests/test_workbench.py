@@ -30,7 +30,7 @@ MANY_TRACES = 10_000
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 #: the pet app's flows are one per language; these carry a TS pet's creation into JS and Python, give
-#: the Streams panel a group updated on request, and the Dead letters panel a letter that goes through
+#: the Streams panel groups updated on request (?group=, workbench-live by default), and the Dead letters panel a letter that goes through
 #: once a state switch is set
 EXTRA_STEPS = {
     "steps/javascript/workbench-echo.step.js": """
@@ -63,7 +63,8 @@ EXTRA_STEPS = {
     "steps/javascript/workbench-live.step.js": """
         exports.config = { type: 'api', name: 'WorkbenchLive', path: '/workbench/live/:item', method: 'POST', emits: [] }
         exports.handler = async (req, { streams }) => {
-          await streams.petCreation.set('workbench-live', req.pathParams.item, { message: 'live' })
+          const group = req.queryParams.group || 'workbench-live'
+          await streams.petCreation.set(group, req.pathParams.item, { message: 'live' })
           return { status: 200, body: {} }
         }
     """,
@@ -233,9 +234,10 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
 
     streams = panels["streams"]
     assert "petCreation" in streams["streams"] and "created" in streams["items"]
-    # a group's failed read showed its error; the read pending when the panel was left was cancelled
+    # a group's failed read showed its error; the stream's read pending when the panel was left (its
+    # refresh) was cancelled
     assert streams["failedGroup"] == "Could not load: the stream store is down"
-    assert streams["leftWhileOpening"] == "net::ERR_ABORTED"
+    assert streams["leftWhileReading"] == "net::ERR_ABORTED"
     assert len(panels["runners"]) >= 2
     assert "steps" in seen["health"]
     assert seen["consoleErrors"] == []
@@ -258,7 +260,8 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
 ) -> None:
     """Each panel, its requests answered with a 500 (page.route): the server's message is shown where
     the user acted, the rows shown stay, no promise is left rejected unhandled (a console error); a
-    double click on Replay replays once."""
+    double click on Replay replays once; a read or request still in flight when its view is left is
+    cancelled; the header's health line follows the server going away and coming back."""
     server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
     for n in (2, 3):
         emitted = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": n}})
@@ -294,6 +297,12 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert double["button"] == {"disabled": True, "same": True}
     assert double["message"].startswith(f"replayed {letter_a} as delivery ")
     assert double["inspectedLeft"] == 0  # its detail, open, went with it
+    # a letter purged elsewhere as its Replay went out: the 404's message shown, the list read again
+    # (at once, the refresh held) without it
+    assert seen["goneReplay"] == {
+        "status": 404,
+        "message": f"Could not replay {letter_b}: no dead letter with id '{letter_b}'",
+    }
 
     # A running trace refreshed: the bar, tick, row, failure and label shown before are the same
     # elements after two refreshes that added log lines; a click on the bar selected its span
@@ -319,8 +328,18 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
 
     # Endpoints: the streams of a request's trace that could not be listed, said so
     assert seen["failedStreams"] == "Could not follow the request's streams: the stream store is down"
+    # a request to the endpoint still in flight when the panel was left was cancelled
+    assert seen["leftWhileRequesting"] == "net::ERR_ABORTED"
     # Streams: an item created in the group shown kept the item shown before and the text selected in it
     assert seen["streamItems"] == {"same": True, "selected": True}
+    # the stream's groups, read again while a group was shown: a count went up in its row (the same
+    # row), a new group appeared with its count, the stream's count of groups in the list followed;
+    # the group shown stayed chosen with its items; choosing another group cancelled the read pending
+    assert seen["streamGroups"]["same"] and seen["streamGroups"]["chosen"] == ["workbench-live"]
+    assert seen["streamGroups"]["newCount"] == "1"
+    assert seen["streamGroups"]["listed"] == f"{seen['streamGroups']['rows']} group(s)"
+    assert seen["streamGroups"]["items"] == ["first", "second", "third"]
+    assert seen["streamGroups"]["replacedGroupRead"] == "net::ERR_ABORTED"
 
     # Logs and runners
     assert seen["failedLogs"] == {"shown": "Could not load: the log store is down", "lines": 0}
@@ -328,6 +347,9 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert seen["failedRunners"]["rows"] >= 2
     # a refresh that changed a runner's uptime kept its row and the pid a user had selected
     assert seen["runnersRefreshed"] == {"same": True, "selected": True}
+    # the health line, read again: the server not answering, then answering again
+    assert seen["health"]["down"].startswith("server unreachable since ")
+    assert seen["health"]["back"].endswith(" runners") and "steps" in seen["health"]["back"]
     assert seen["consoleErrors"] == []
 
 

@@ -274,21 +274,21 @@ await drive(executablePath, result, async (page) => {
   await page.waitForSelector('[data-item]', { timeout: 10000 })
   result.panels.streams.items = await page.$$eval('[data-item]', (items) => items.map((i) => i.dataset.item))
   await shot(page, 'streams')
-  // A group whose read fails shows the error; a read still pending when the panel is left is
-  // cancelled (held here until then), so nothing is written into the panel left.
+  // A group whose read fails shows the error.
   const streamDown = { error: 'Internal Server Error', message: 'the stream store is down' }
   await page.route((url) => url.pathname === `/__motia/streams/petCreation/${traceId}`, (route) => failOnPurpose(route, 500, streamDown), { times: 1 })
   await page.click(`[data-stream-group="${traceId}"]`)
-  await page.waitForSelector('main .error-text', { timeout: 10000 })
-  result.panels.streams.failedGroup = await page.textContent('main .error-text')
+  await page.waitForSelector('[data-group-items] .error-text', { timeout: 10000 })
+  result.panels.streams.failedGroup = await page.textContent('[data-group-items] .error-text')
+  // The stream view's read pending when the panel is left (its refresh, every 2 s, held here until
+  // then) is cancelled, so nothing is written into the panel left.
   let reachedDetail
   const heldDetail = new Promise((resolve) => (reachedDetail = resolve))
   await page.route((url) => url.pathname === '/__motia/streams/petCreation', (route) => reachedDetail(route), { times: 1 })
-  await page.click('[data-stream="petCreation"]')
   const pendingDetail = (await heldDetail).request()
   const cancelled = page.waitForEvent('requestfailed', { predicate: (request) => request === pendingDetail, timeout: 10000 })
   await open(page, '#/runners', 'runners')
-  result.panels.streams.leftWhileOpening = (await cancelled).failure()?.errorText
+  result.panels.streams.leftWhileReading = (await cancelled).failure()?.errorText
   result.panels.runners = await page.$$eval('[data-runner]', (rows) => rows.map((r) => r.textContent))
   await shot(page, 'runners')
   result.health = await page.textContent('#health')

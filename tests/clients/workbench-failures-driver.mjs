@@ -5,7 +5,7 @@
 // click. LETTER_A and LETTER_B are dead letters that fail again when replayed; the state groups
 // wb-fail (keys a, b) and wb-other (key c) exist. Prints RESULT and the JSON of what it saw; an
 // unhandled rejection lands in consoleErrors.
-import { drive, failOnPurpose, openWorkbench } from './workbench-page.mjs'
+import { cutOffOnPurpose, drive, failOnPurpose, failedOnPurpose, openWorkbench, panelReady } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, letterA, letterB] = process.argv.slice(2)
 const result = {}
@@ -15,12 +15,13 @@ const path = (pathname) => (url) => url.pathname === pathname
 // the text of ``selector`` once it has one, read when it appears (a refresh may clear it next)
 const textOnce = async (page, selector) =>
   (await page.waitForFunction((s) => document.querySelector(s)?.textContent || false, selector, WAIT)).jsonValue()
-// the first request ``matches`` sees, held (not sent on) until the driver continues or fulfils it
+// Holds the first request ``matches`` sees (not sent on until the driver continues or fulfils it):
+// once the route is in place, ``reached`` is the promise of that request's route.
 const hold = async (page, matches) => {
-  let reached
-  const held = new Promise((resolve) => (reached = resolve))
-  await page.route(matches, (route) => reached(route), { times: 1 })
-  return held
+  let reachedWith
+  const reached = new Promise((resolve) => (reachedWith = resolve))
+  await page.route(matches, (route) => reachedWith(route), { times: 1 })
+  return { reached }
 }
 // Answers every request ``matches`` with a 500 and ``body`` until the function returned is called:
 // where a refresh may start while a read is in flight, the read shown (the latest) fails too.
@@ -83,7 +84,7 @@ await drive(executablePath, result, async (page) => {
   page.on('request', (request) => request.method() === 'POST' && replayOf(new URL(request.url())) && replays.push(request.url()))
   await page.click(`[data-inspect="${letterA}"]`)
   await page.waitForSelector(`[data-inspected="${letterA}"]`, WAIT)
-  const heldReplay = hold(page, replayOf)
+  const heldReplay = (await hold(page, replayOf)).reached
   await page.$eval(`[data-replay="${letterA}"]`, (button) => (button.markedBefore = true))
   await page.dblclick(`[data-replay="${letterA}"]`)
   const replay = await heldReplay
@@ -98,6 +99,29 @@ await drive(executablePath, result, async (page) => {
   await page.waitForSelector(`[data-dead-letter="${letterA}"]`, { state: 'detached', ...WAIT })
   result.doubleClick.message = await page.textContent('[data-message]')
   result.doubleClick.inspectedLeft = await page.$$eval('[data-inspected]', (cards) => cards.length)
+  // a replay of a letter already gone (purged elsewhere as the click goes out) answers 404: the
+  // server's message is shown and the list, read again at once, no longer has it. On a page just
+  // loaded, the refresh (every 3 s) is the only reader of the list: held, it reads nothing more, so
+  // the read seen after the 404 is the replay's own.
+  await openWorkbench(page, base, 'dead-letters')
+  const listOf = path('/__motia/dead-letters')
+  const heldRefresh = await (await hold(page, listOf)).reached
+  const purgedFirst = async (route) => {
+    const purged = await fetch(`${base}/__motia/dead-letters/${letterB}`, { method: 'DELETE' })
+    if (!purged.ok) throw new Error(`DELETE dead letter ${letterB}: ${purged.status}`)
+    failedOnPurpose.add(route.request().url()) // the browser's line for the 404
+    await route.continue()
+  }
+  await page.route(path(`/__motia/dead-letters/${letterB}/replay`), purgedFirst, { times: 1 })
+  let goneReplay = null
+  const isGoneReplay = (r) => r.request().method() === 'POST' && r.url().endsWith(`/${letterB}/replay`)
+  page.on('response', (r) => isGoneReplay(r) && (goneReplay = r))
+  const reread = page.waitForRequest((r) => goneReplay !== null && r.method() === 'GET' && listOf(new URL(r.url())), WAIT)
+  await page.click(`[data-replay="${letterB}"]`)
+  await reread
+  await page.waitForSelector(`[data-dead-letter="${letterB}"]`, { state: 'detached', ...WAIT })
+  result.goneReplay = { status: goneReplay.status(), message: await page.textContent('[data-message]') }
+  await heldRefresh.continue()
 
   // ---- A trace, running: each refresh (every second) has one more log line. The elements shown stay
   // in place under the pointer, the bars and ticks moved to the new scale.
@@ -202,10 +226,18 @@ await drive(executablePath, result, async (page) => {
   await page.route(path('/__motia/streams'), (route) => failOnPurpose(route, 500, down('stream store')), { times: 1 })
   await page.click('form[aria-label="request"] button[type="submit"]')
   result.failedStreams = await textOnce(page, '[data-streams-error]')
+  // a request to the endpoint still in flight (held here) is cancelled when the panel is left
+  const heldPets = (await hold(page, path('/ts/pets'))).reached
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  const pendingPets = (await heldPets).request()
+  const petsCancelled = page.waitForEvent('requestfailed', { predicate: (r) => r === pendingPets, ...WAIT })
+  await page.evaluate(() => (location.hash = '#/runners'))
+  result.leftWhileRequesting = (await petsCancelled).failure()?.errorText
+  await panelReady(page, 'runners')
 
   // ---- Streams: an item created in the group shown leaves the items shown (and a selection) in place
-  const setLive = async (item) => {
-    const answer = await fetch(`${base}/workbench/live/${item}`, { method: 'POST' })
+  const setLive = async (item, group = 'workbench-live') => {
+    const answer = await fetch(`${base}/workbench/live/${item}?group=${group}`, { method: 'POST' })
     if (!answer.ok) throw new Error(`POST /workbench/live/${item}: ${answer.status}`)
   }
   await setLive('first')
@@ -230,6 +262,37 @@ await drive(executablePath, result, async (page) => {
     const item = document.querySelector('[data-item="first"]')
     return { same: item.markedBefore === true, selected: getSelection().toString() !== '' && getSelection().toString() === item.querySelector('pre').textContent }
   })
+  // the stream's groups are read again while a group is shown: the count of workbench-live (1 when
+  // the panel opened) goes to 2 in its cell, a group created meanwhile appears; the rows stay in place
+  const countOf = (group) => `[data-items-of="${group}"]`
+  const liveRow = '[data-stream-group="workbench-live"]'
+  await shows(page, countOf('workbench-live'), '2')
+  await page.evaluate((s) => (document.querySelector(s).markedBefore = true), liveRow)
+  const newGroup = 'workbench-new'
+  await setLive('third')
+  await setLive('one', newGroup)
+  await page.waitForSelector(`[data-stream-group="${newGroup}"]`, WAIT)
+  await shows(page, countOf('workbench-live'), '3')
+  await page.waitForSelector('[data-group-items] [data-item="third"]', WAIT)
+  result.streamGroups = await page.evaluate(
+    ([row, group]) => ({
+      same: document.querySelector(row).markedBefore === true,
+      chosen: [...document.querySelectorAll('[data-stream-group].selected')].map((r) => r.dataset.streamGroup),
+      newCount: document.querySelector(`[data-items-of="${group}"]`).textContent,
+      listed: document.querySelector('[data-stream="petCreation"] .muted').textContent,
+      rows: document.querySelectorAll('[data-stream-group]').length,
+      items: [...document.querySelectorAll('[data-item]')].map((item) => item.dataset.item),
+    }),
+    [liveRow, newGroup],
+  )
+  // the group view replaced cancels its read: the new group's, held, when workbench-live is chosen
+  const heldGroupRead = (await hold(page, path(`/__motia/streams/petCreation/${newGroup}`))).reached
+  await page.click(`[data-stream-group="${newGroup}"]`)
+  const pendingGroupRead = (await heldGroupRead).request()
+  const groupReadCancelled = page.waitForEvent('requestfailed', { predicate: (r) => r === pendingGroupRead, ...WAIT })
+  await page.click(liveRow)
+  result.streamGroups.replacedGroupRead = (await groupReadCancelled).failure()?.errorText
+  await page.waitForSelector('[data-group-items] [data-item="third"]', WAIT)
 
   // ---- Logs: filters whose read fails show the error and no lines
   await openWorkbench(page, base, 'logs')
@@ -260,4 +323,14 @@ await drive(executablePath, result, async (page) => {
   result.failedRunners = { shown: await textOnce(page, '[data-load-error="runners"]'), rows: await page.$$eval('[data-runner]', (rows) => rows.length) }
   await page.waitForFunction(() => document.querySelector('[data-load-error="runners"]')?.textContent === '', null, WAIT)
   result.failedRunners.clearedBy = 'the next refresh'
+  // ---- The header's health line is read again: when the server stops answering it says so, then
+  // shows the server's health again once it answers
+  await page.waitForSelector('#health[data-health="ok"]', WAIT)
+  const healthOf = path('/__motia/health')
+  await page.route(healthOf, cutOffOnPurpose)
+  await page.waitForSelector('#health[data-health="down"]', WAIT)
+  const healthDown = await page.textContent('#health')
+  await page.unroute(healthOf, cutOffOnPurpose)
+  await page.waitForSelector('#health[data-health="ok"]', WAIT)
+  result.health = { down: healthDown, back: await page.textContent('#health') }
 })

@@ -17,6 +17,12 @@ export function failOnPurpose(route, status, body) {
   return route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) })
 }
 
+/** Fails ``route`` as a server that does not answer (connection refused), on purpose. */
+export function cutOffOnPurpose(route) {
+  failedOnPurpose.add(route.request().url())
+  return route.abort('connectionrefused')
+}
+
 /** A fresh page of ``browser`` whose console errors are collected in ``result``. */
 export async function openPage(browser, result) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })

@@ -609,8 +609,8 @@ async function endpointsPanel(root, selectedName) {
   return () => shown.abort()
 }
 
-// The request form of api ``step``; the live updates of each answer follow until another request is
-// sent or ``shown`` is aborted.
+// The request form of api ``step``. A request, and then the live updates of its answer, go on until
+// another request is sent or ``shown`` is aborted: a request still in flight is then cancelled.
 function endpointForm(step, shown) {
   const params = pathParams(step.path)
   const paramInputs = params.map((name) => h('input', { name, 'data-path-param': name, placeholder: name }))
@@ -640,7 +640,7 @@ function endpointForm(step, shown) {
     send.disabled = true
     const started = performance.now()
     try {
-      const answer = await fetch(url, { method: step.method, headers: parseHeaders(headers.value), body: hasBody ? body.value : undefined })
+      const answer = await fetch(url, { method: step.method, headers: parseHeaders(headers.value), body: hasBody ? body.value : undefined, signal: mine.signal })
       const text = await answer.text()
       const took = performance.now() - started
       let parsed = text
@@ -665,7 +665,8 @@ function endpointForm(step, shown) {
       )
       await followStreams(streams, parsed, traceId, mine.signal)
     } catch (error) {
-      fill(response, h('p', { class: 'error-text' }, String(error)))
+      // cancelled: the panel was left, another endpoint chosen or another request sent
+      if (!mine.signal.aborted) fill(response, h('p', { class: 'error-text' }, String(error)))
     } finally {
       send.disabled = false
     }
@@ -1257,6 +1258,15 @@ async function statePanel(root) {
 
 // ---------------------------------------------------------------- streams
 
+// The streams. A stream chosen shows its groups with their item counts, read again every 2 s (no
+// realtime subscription covers a whole stream): a new group appears, a count changes in its cell (and
+// the stream's count of groups in the list), unchanged rows stay in place under the pointer. A group
+// chosen shows its items, live (the group's realtime subscription). The stream view and the group
+// view each have an AbortController: choosing another group cancels the group view's read and closes
+// its live stream; choosing another stream, or leaving the panel, does that and cancels the stream
+// view's read and stops its refresh, so nothing writes into a view replaced or a panel left.
+const STREAM_REFRESH_MS = 2000
+
 async function streamsPanel(root) {
   const { streams } = await api('/streams')
   if (!streams.length) {
@@ -1266,18 +1276,23 @@ async function streamsPanel(root) {
   const list = h('ul', { class: 'list', 'aria-label': 'streams' })
   const view = h('div', {})
   let source = null
-  // Each choice (a stream, a group) replaces the one before, as leaving the panel does: its read
-  // still pending is cancelled and its live stream closed, so nothing writes into what is gone.
-  let shown = new AbortController()
-  const replaceShown = () => {
-    shown.abort()
+  let groupShown = new AbortController()
+  let streamShown = new AbortController()
+  const replaceGroup = () => {
+    groupShown.abort()
     if (source) source.close()
     source = null
-    shown = new AbortController()
-    return shown.signal
+    groupShown = new AbortController()
+    return groupShown.signal
+  }
+  const replaceStream = () => {
+    streamShown.abort()
+    replaceGroup()
+    streamShown = new AbortController()
+    return streamShown.signal
   }
   const openGroup = (name, groupId, itemsEl) => {
-    const signal = replaceShown()
+    const signal = replaceGroup()
     const path = `${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`
     let reads = 0 // only the latest read is shown
     // an update leaves the unchanged items in place: what the user selects in one stays selected
@@ -1305,7 +1320,7 @@ async function streamsPanel(root) {
     render()
   }
   const openStream = async (name) => {
-    const signal = replaceShown()
+    const signal = replaceStream()
     let detail
     try {
       detail = await api(`/streams/${encodeURIComponent(name)}`, { signal })
@@ -1315,17 +1330,64 @@ async function streamsPanel(root) {
     }
     if (signal.aborted) return
     for (const item of list.children) item.classList.toggle('selected', item.dataset.stream === name)
-    const itemsEl = h('div', {})
-    fill(view, 
+    const itemsEl = h('div', { 'data-group-items': '' })
+    const groupsBody = h('tbody', {})
+    const loadError = h('p', { class: 'error-text', 'data-load-error': 'stream' })
+    const empty = h('tr', {}, h('td', { colspan: 2, class: 'empty' }, 'No group yet.'))
+    let chosen = null
+    let rows = new Map() // group id -> { tr, count }
+    const rowOf = (group) => {
+      const kept = rows.get(group.groupId)
+      if (kept) {
+        if (kept.count.textContent !== String(group.items)) kept.count.textContent = String(group.items)
+        return kept
+      }
+      const count = h('td', { 'data-items-of': group.groupId }, group.items)
+      const tr = h('tr', {
+        class: group.groupId === chosen ? 'clickable selected' : 'clickable',
+        'data-stream-group': group.groupId,
+        onclick: () => {
+          chosen = group.groupId
+          for (const row of rows.values()) row.tr.classList.toggle('selected', row.tr === tr)
+          openGroup(name, group.groupId, itemsEl)
+        },
+      }, h('td', {}, group.groupId), count)
+      return { tr, count }
+    }
+    const showGroups = (groups) => {
+      rows = new Map(groups.map((group) => [group.groupId, rowOf(group)]))
+      place(groupsBody, groups.length ? [...rows.values()].map((row) => row.tr) : [empty])
+    }
+    let reads = 0 // only the latest read is shown
+    const refresh = async () => {
+      const mine = ++reads
+      let again
+      try {
+        again = await api(`/streams/${encodeURIComponent(name)}`, { signal })
+      } catch (error) {
+        if (!signal.aborted && mine === reads) loadError.textContent = `Could not load: ${error.message}`
+        return
+      }
+      if (signal.aborted || mine !== reads) return
+      loadError.textContent = ''
+      showGroups(again.groups)
+      const count = `${again.groups.length} group(s)`
+      const counted = list.querySelector(`[data-stream="${CSS.escape(name)}"] .muted`)
+      if (counted && counted.textContent !== count) counted.textContent = count
+    }
+    showGroups(detail.groups)
+    fill(view,
       h('h3', {}, name, ' ', h('code', { class: 'muted' }, detail.file)),
-      h('table', { 'aria-label': 'groups' }, h('thead', {}, h('tr', {}, h('th', {}, 'group'), h('th', {}, 'items'))), h('tbody', {}, detail.groups.map((group) => h('tr', { class: 'clickable', 'data-stream-group': group.groupId, onclick: () => openGroup(name, group.groupId, itemsEl) }, h('td', {}, group.groupId), h('td', {}, group.items))))),
+      loadError,
+      h('table', { 'aria-label': 'groups' }, h('thead', {}, h('tr', {}, h('th', {}, 'group'), h('th', {}, 'items'))), groupsBody),
       itemsEl,
     )
+    signal.addEventListener('abort', every(STREAM_REFRESH_MS, refresh))
   }
   list.append(...streams.map((stream) => h('li', { 'data-stream': stream.name, onclick: () => openStream(stream.name) }, stream.name, h('span', { class: 'muted' }, `${stream.groups} group(s)`))))
   root.append(h('h2', {}, 'Streams'), h('div', { class: 'split' }, h('div', { class: 'card' }, list), h('div', { class: 'card' }, view)))
   await openStream(streams[0].name)
-  return replaceShown
+  return replaceStream
 }
 
 // ---------------------------------------------------------------- dead letters
@@ -1532,16 +1594,39 @@ async function route() {
   }
 }
 
+// The header's health line, read every few seconds: when the server stops answering it says so, and
+// since when, until it answers again. A read that hangs counts as no answer.
+const HEALTH_EVERY_MS = 3000
+const HEALTH_TIMEOUT_MS = 5000
+let unreachableSince = null
+
 async function health() {
-  try {
-    const status = await api('/health')
+  const line = document.getElementById('health')
+  const show = (state, text) => {
+    line.dataset.health = state
+    line.classList.toggle('down', state !== 'ok')
+    if (line.textContent !== text) line.textContent = text
+  }
+  const summary = (status) => {
     const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
-    document.getElementById('health').textContent = `${status.steps} steps · ${runners} runners`
-  } catch {
-    document.getElementById('health').textContent = 'server unreachable'
+    return `${status.steps} steps · ${runners} runners`
+  }
+  try {
+    const status = await api('/health', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
+    unreachableSince = null
+    show('ok', summary(status))
+  } catch (error) {
+    // a 503 is an answer: the server is up, its storage is not
+    if (error instanceof ApiError && error.body && error.body.status === 'degraded') {
+      unreachableSince = null
+      show('degraded', `${summary(error.body)} · degraded: ${error.body.message}`)
+      return
+    }
+    unreachableSince ??= Date.now()
+    show('down', `server unreachable since ${new Date(unreachableSince).toLocaleTimeString([], { hour12: false })}`)
   }
 }
 
 window.addEventListener('hashchange', route)
 route()
-health()
+health().then(() => every(HEALTH_EVERY_MS, health))
