@@ -396,3 +396,48 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
         [f"{name}-{at}" for name in ("ok", "503", "failed", "late") for at in (T0, T0 + 100)] + ["reused"]
     )
     assert rows == ["reused"]  # its second request: a revision of the segment holding the first
+
+
+async def test_a_request_whole_in_one_event_of_a_trace_kept_as_rows_goes_into_rows_until_pruned(
+    tmp_path: Path,
+) -> None:
+    """Whether a trace is new to the file is known without asking it (the store keeps the ids of the
+    traces it has rows of): a whole request of a trace that has rows (here, its earlier request was
+    still running at a cut) adds to them, also once the store is opened again; once retention cut
+    those rows, the trace is new again and a whole request of it goes into a segment."""
+    retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
+    path = tmp_path / "traces.db"
+
+    def in_segments() -> list[str]:
+        with sqlite3.connect(path) as conn:
+            return " ".join(row[0] for row in conn.execute("SELECT trace_ids FROM segments")).split()
+
+    def request_of_kept(at: float, whole: bool = True) -> list[list[Any]]:
+        event = _requests(at)[0]
+        event[2] = "kept"
+        return [event if whole else event[:14]]  # [:14]: its START only (running at the cut)
+
+    store = await SqliteTraceStore.open(path)
+    try:
+        await TracePipeline(store, None, retention).take(request_of_kept(T0, whole=False))
+        await TracePipeline(store, None, retention).take(request_of_kept(T0 + 10))
+        kept = await store.trace("kept")
+        assert kept is not None and kept["spanCount"] == 2 and kept["status"] == "running"
+    finally:
+        await store.close()
+    assert in_segments() == []
+    store = await SqliteTraceStore.open(path)
+    try:
+        await TracePipeline(store, None, retention).take(request_of_kept(T0 + 20))
+        kept = await store.trace("kept")
+        assert kept is not None and kept["spanCount"] == 3
+        assert in_segments() == []
+        later = T0 + 10**6
+        await store.prune(Retention(max_traces=1000, max_log_lines=1000, max_age_s=10), later)
+        assert await store.trace("kept") is None
+        await TracePipeline(store, None, retention).take(request_of_kept(later))
+        kept = await store.trace("kept")
+        assert kept is not None and kept["spanCount"] == 1 and kept["status"] == "ok"
+    finally:
+        await store.close()
+    assert in_segments() == ["kept"]
