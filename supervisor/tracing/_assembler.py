@@ -163,11 +163,23 @@ class Assembler:
         if status_code >= 500 and status == "ok":
             status, error = "error", _answered_with(status_code)
             failures += 1
+        language = self._language(file)
         return (
             trace_id,
+            min(at, ended, answered),
+            max(at, ended, answered),
+            kind,
+            step,
+            method,
+            path,
+            status_code,
+            0,
+            failures,
+            1,
+            ((step, language),),
             span_id,
             step,
-            self._language(file),
+            language,
             at,
             status,
             kind,
@@ -181,11 +193,6 @@ class Assembler:
             ended,
             status_code,
             error,
-            min(at, ended, answered),
-            max(at, ended, answered),
-            method,
-            path,
-            failures,
         )
 
     def _start(
