@@ -34,7 +34,8 @@ LEVEL_NAMES = (*LOG_LEVELS, *LEVEL_ALIASES)
 
 def new_span_id() -> str:
     """16 hex digits: a W3C / OpenTelemetry span id (never all zeros)."""
-    return f"{random.getrandbits(64) or 1:016x}"
+    # to_bytes().hex(): half the time of an f-string's ``:016x`` (bench/RESULTS.md, eleventh pass)
+    return (random.getrandbits(64) or 1).to_bytes(8, "big").hex()
 
 
 def status_of(open_work: int, failures: int) -> TraceStatus:
