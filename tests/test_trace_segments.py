@@ -304,9 +304,12 @@ async def test_reads_from_the_supervisor_see_whole_traces_while_the_writer_write
 def _requests(at: float) -> list[list[Any]]:
     """The recorder's events for api requests, each one event (its END and RESPONSE folded into its
     START, as within one flush): answered 200, answered 503, one that failed, one whose trace gets a
-    log line after its answer, and one sent with the trace id of a request of the batch before."""
+    log line after its answer, one sent with the trace id of a request of the batch before, and one
+    whose clock was set back while it ran."""
 
-    def request(trace_id: str, n: int, status: str, code: int, error: JsonObject | None = None) -> list[Any]:
+    def request(
+        trace_id: str, n: int, status: str, code: int, error: JsonObject | None = None, clock: float = 0.01
+    ) -> list[Any]:
         start = at + n
         head = [
             START,
@@ -326,13 +329,13 @@ def _requests(at: float) -> list[list[Any]]:
             start,
             "node#1",
             4242,
-            start + 0.01,
+            start + clock,
             status,
             error,
             "POST",
             "/pets",
             code,
-            start + 0.02,
+            start + 2 * clock,
         ]
 
     failure = {"name": "Error", "message": "boom", "stack": "", "location": None}
@@ -356,6 +359,7 @@ def _requests(at: float) -> list[list[Any]]:
         request(f"late-{at}", 4, "ok", 201),
         [LOG, line],
         request("reused", 5, "ok", 200),
+        request(f"clock-{at}", 6, "ok", 200, clock=-0.01),  # the clock set back while it ran
     ]
 
 
@@ -376,11 +380,11 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
             cut.apply(copy.deepcopy(events))
             whole = cut.cut()[0].whole
             assert sorted(trace[0] for trace in whole) == sorted(
-                [f"ok-{at}", f"503-{at}", f"failed-{at}", "reused"]
+                [f"ok-{at}", f"503-{at}", f"failed-{at}", "reused", f"clock-{at}"]
             )
             await fast.take(copy.deepcopy(events))
             await general.take(copy.deepcopy(events))
-        for trace_id in ("ok", "503", "failed", "late"):
+        for trace_id in ("ok", "503", "failed", "late", "clock"):
             for at in (T0, T0 + 100):
                 assert await sqlite.trace(f"{trace_id}-{at}") == await memory.trace(f"{trace_id}-{at}")
         reused = await sqlite.trace("reused")
@@ -393,7 +397,8 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
         in_segments = " ".join(row[0] for row in conn.execute("SELECT trace_ids FROM segments")).split()
         rows = sorted(row[0] for row in conn.execute("SELECT trace_id FROM traces"))
     assert sorted(in_segments) == sorted(
-        [f"{name}-{at}" for name in ("ok", "503", "failed", "late") for at in (T0, T0 + 100)] + ["reused"]
+        [f"{name}-{at}" for name in ("ok", "503", "failed", "late", "clock") for at in (T0, T0 + 100)]
+        + ["reused"]
     )
     assert rows == ["reused"]  # its second request: a revision of the segment holding the first
 
