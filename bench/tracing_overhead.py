@@ -1,6 +1,7 @@
 """What recording traces and logs costs: the trivial api step with tracing on against tracing off.
 
 Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--redis] [--json PATH]
+       [--baseline DIR ...] [--lang ts|js|py ...]
        .venv/bin/python bench/tracing_overhead.py --in-process [--rounds 3] [--duration 8]
 
 Two ``motia start`` servers run the same project (bench/projects.py: one trivial api step per
@@ -123,6 +124,9 @@ def main() -> int:
         "(e.g. a `git archive` of an earlier commit's supervisor/): an A/B of two versions in one run "
         "(repeatable: one server per directory, named after it)",
     )
+    parser.add_argument(
+        "--lang", choices=LANGS, action="append", default=[], help="only these languages (default all)"
+    )
     parser.add_argument("--in-process", action="store_true", help="the recorder and store alone (see above)")
     args = parser.parse_args()
     if args.in_process:
@@ -153,7 +157,7 @@ def main() -> int:
         with running(list(servers.values())):
             for server in servers.values():
                 server.wait_ready("/ts/hello")
-            paths = {lang: f"/{lang}/hello" for lang in LANGS}
+            paths = {lang: f"/{lang}/hello" for lang in args.lang or LANGS}
             if args.busy:
                 paths["busy"] = "/busy"
             results: dict[str, Any] = {}

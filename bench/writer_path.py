@@ -2,13 +2,15 @@
 
 Usage: .venv/bin/python bench/writer_path.py [--requests 20000] [--batch 500] [--rounds 5] [--root DIR]
 
-The recorder's calls for one trivial api request (start_span, ran_on, end_span, http_response) are made
-``--batch`` times between flushes; each flush's events are framed as the supervisor frames them
-(``_wire.request``) and, as the trace writer process does, decoded and taken by a ``TracePipeline``
-over the SQLite store (retention 10,000 traces: pruned as it goes). Reported per request, min and
-median of rounds: the recorder's CPU (the supervisor's share), the writer's loop-thread CPU (decoding,
-assembling, building rows; the young generation's threshold set as the writer process sets it) and
-the process's CPU beyond both (the SQLite thread).
+The recorder's calls for one trivial api request (start_span, ran_on, end_span, http_response) are
+made ``--batch`` times between flushes, the recorder encoding each answered START as it does for the
+trace writer process; each flush's events are framed as the supervisor frames them
+(``TraceWriter.record``) and, as the trace writer process does, decoded and taken by a
+``TracePipeline`` over the SQLite store (retention 10,000 traces: pruned as it goes). Reported per
+request, min and median of rounds: the recorder's CPU (the supervisor's share: its calls, the flush
+and the frame), the writer's loop-thread CPU (decoding, assembling, building rows; the young
+generation's threshold set as the writer process sets it) and the process's CPU beyond both (the
+SQLite thread).
 
 ``--root DIR`` runs the ``supervisor`` package found in DIR (e.g. a ``git archive`` of another branch):
 run it once per checkout, interleaved, for an A/B.
@@ -55,13 +57,16 @@ async def _round(requests: int, batch: int) -> tuple[float, float, float]:
                 return 0
 
             async def record(self, events: list[tuple[Any, ...]]) -> None:
-                frames.append(_wire.request(1, "record", events))
+                # as ``TraceWriter.record`` sends them (a checkout before the ninth pass: as they are)
+                inlined = getattr(_wire, "inlined", None)
+                frames.append(_wire.request(1, "record", events if inlined is None else inlined(events)))
 
             async def stop(self) -> None:
                 return None
 
         recorder = Recorder(None, retention, Path(tmp), exporter=_NoExport())
         recorder._sink = Capture()  # type: ignore[assignment]
+        recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
         await recorder.start()
         result = InvokeResult(1, True, b"{}", None)
         record_cpu = writer_loop_cpu = process_cpu = 0.0

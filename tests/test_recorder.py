@@ -8,6 +8,7 @@ import asyncio
 import logging
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -29,6 +30,7 @@ from supervisor.tracing import (
     TracePage,
     TraceQuery,
     TraceWriter,
+    _wire,
 )
 from supervisor.tracing._recorder import FLUSH_INTERVAL_S
 from supervisor.tracing._schema import TRACE_MIGRATIONS
@@ -420,3 +422,27 @@ async def test_a_span_reads_back_alike_whether_its_start_was_sent_before_its_end
         await recorder.stop()
         if writer is not None:
             await writer.close()
+
+
+def test_a_record_frame_of_encoded_and_plain_events_is_the_frame_of_the_plain_events() -> None:
+    """The recorder keeps some events encoded while they wait (answered STARTs); the frame the trace
+    writer gets holds the same JSON as if none were, odd values included (``default=str``)."""
+
+    class Odd:
+        def __str__(self) -> str:
+            return "odd"
+
+    plain: list[Any] = [
+        ["S", "00000000000000aa", "t" * 32, "Hello", "steps/a.ts", "api", None, None, False, None, 1, 1.5],
+        ("L", {"id": 7, "message": 'é \u2028 "quoted"', "meta": {"x": Odd()}}),
+        ("E", "00000000000000aa", 2.25, "ok", None),
+        [],
+    ]
+    encoded: list[Any] = [plain[0], _wire.encode_event(list(plain[1])), plain[2], _wire.encode_event([])]
+    all_encoded = [_wire.encode_event(list(event)) for event in plain]
+    as_json = orjson.loads(orjson.dumps(plain, default=str))
+    for events, expected in ((plain, as_json), (encoded, as_json), (all_encoded, as_json), ([], [])):
+        data = _wire.request(3, "record", _wire.inlined(events))
+        assert data == _wire.request(3, "record", expected)
+        _, _, args = _wire.decode(data[_wire.HEADER.size :])
+        assert args == [expected]

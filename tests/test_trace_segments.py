@@ -304,9 +304,12 @@ async def test_reads_from_the_supervisor_see_whole_traces_while_the_writer_write
 def _requests(at: float) -> list[list[Any]]:
     """The recorder's events for api requests, each one event (its END and RESPONSE folded into its
     START, as within one flush): answered 200, answered 503, one that failed, one whose trace gets a
-    log line after its answer, and one sent with the trace id of a request of the batch before."""
+    log line after its answer, one sent with the trace id of a request of the batch before, and one
+    whose clock was set back while it ran."""
 
-    def request(trace_id: str, n: int, status: str, code: int, error: JsonObject | None = None) -> list[Any]:
+    def request(
+        trace_id: str, n: int, status: str, code: int, error: JsonObject | None = None, clock: float = 0.01
+    ) -> list[Any]:
         start = at + n
         head = [
             START,
@@ -326,13 +329,13 @@ def _requests(at: float) -> list[list[Any]]:
             start,
             "node#1",
             4242,
-            start + 0.01,
+            start + clock,
             status,
             error,
             "POST",
             "/pets",
             code,
-            start + 0.02,
+            start + 2 * clock,
         ]
 
     failure = {"name": "Error", "message": "boom", "stack": "", "location": None}
@@ -356,6 +359,7 @@ def _requests(at: float) -> list[list[Any]]:
         request(f"late-{at}", 4, "ok", 201),
         [LOG, line],
         request("reused", 5, "ok", 200),
+        request(f"clock-{at}", 6, "ok", 200, clock=-0.01),  # the clock set back while it ran
     ]
 
 
@@ -376,11 +380,11 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
             cut.apply(copy.deepcopy(events))
             whole = cut.cut()[0].whole
             assert sorted(trace[0] for trace in whole) == sorted(
-                [f"ok-{at}", f"503-{at}", f"failed-{at}", "reused"]
+                [f"ok-{at}", f"503-{at}", f"failed-{at}", "reused", f"clock-{at}"]
             )
             await fast.take(copy.deepcopy(events))
             await general.take(copy.deepcopy(events))
-        for trace_id in ("ok", "503", "failed", "late"):
+        for trace_id in ("ok", "503", "failed", "late", "clock"):
             for at in (T0, T0 + 100):
                 assert await sqlite.trace(f"{trace_id}-{at}") == await memory.trace(f"{trace_id}-{at}")
         reused = await sqlite.trace("reused")
@@ -393,6 +397,52 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
         in_segments = " ".join(row[0] for row in conn.execute("SELECT trace_ids FROM segments")).split()
         rows = sorted(row[0] for row in conn.execute("SELECT trace_id FROM traces"))
     assert sorted(in_segments) == sorted(
-        [f"{name}-{at}" for name in ("ok", "503", "failed", "late") for at in (T0, T0 + 100)] + ["reused"]
+        [f"{name}-{at}" for name in ("ok", "503", "failed", "late", "clock") for at in (T0, T0 + 100)]
+        + ["reused"]
     )
     assert rows == ["reused"]  # its second request: a revision of the segment holding the first
+
+
+async def test_a_request_whole_in_one_event_of_a_trace_kept_as_rows_goes_into_rows_until_pruned(
+    tmp_path: Path,
+) -> None:
+    """Whether a trace is new to the file is known without asking it (the store keeps the ids of the
+    traces it has rows of): a whole request of a trace that has rows (here, its earlier request was
+    still running at a cut) adds to them, also once the store is opened again; once retention cut
+    those rows, the trace is new again and a whole request of it goes into a segment."""
+    retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
+    path = tmp_path / "traces.db"
+
+    def in_segments() -> list[str]:
+        with sqlite3.connect(path) as conn:
+            return " ".join(row[0] for row in conn.execute("SELECT trace_ids FROM segments")).split()
+
+    def request_of_kept(at: float, whole: bool = True) -> list[list[Any]]:
+        event = _requests(at)[0]
+        event[2] = "kept"
+        return [event if whole else event[:14]]  # [:14]: its START only (running at the cut)
+
+    store = await SqliteTraceStore.open(path)
+    try:
+        await TracePipeline(store, None, retention).take(request_of_kept(T0, whole=False))
+        await TracePipeline(store, None, retention).take(request_of_kept(T0 + 10))
+        kept = await store.trace("kept")
+        assert kept is not None and kept["spanCount"] == 2 and kept["status"] == "running"
+    finally:
+        await store.close()
+    assert in_segments() == []
+    store = await SqliteTraceStore.open(path)
+    try:
+        await TracePipeline(store, None, retention).take(request_of_kept(T0 + 20))
+        kept = await store.trace("kept")
+        assert kept is not None and kept["spanCount"] == 3
+        assert in_segments() == []
+        later = T0 + 10**6
+        await store.prune(Retention(max_traces=1000, max_log_lines=1000, max_age_s=10), later)
+        assert await store.trace("kept") is None
+        await TracePipeline(store, None, retention).take(request_of_kept(later))
+        kept = await store.trace("kept")
+        assert kept is not None and kept["spanCount"] == 1 and kept["status"] == "ok"
+    finally:
+        await store.close()
+    assert in_segments() == ["kept"]

@@ -41,8 +41,9 @@ ID_SEPARATOR = " "
 STEP_SEPARATOR = "\n"
 
 #: a trace's summary as a segment keeps it: the ``traces`` row's columns without ``seq``, then its steps
-#: ([name, language] each, in order of first run)
-SummaryRow = list[Any]
+#: ([name, language] each, in order of first run); a list when read from a segment, a tuple when cut
+#: from a ``WholeTrace``
+SummaryRow = Sequence[Any]
 #: a span as the store takes it from a batch (``span_fields``): what a segment keeps of it (all but the
 #: trace id), a list rather than ``Span.to_json``'s object, which ``span_json`` makes of it again
 SpanFields = tuple[Any, ...]
@@ -148,7 +149,7 @@ SEGMENT_COLUMNS = "min_started, max_started, traces, errors, max_id, trace_ids, 
 
 #: a trace as a segment takes it: its summary, its spans (``SpanFields`` without the trace id), its
 #: operations
-Entry = tuple[SummaryRow, list[Any], list[JsonObject]]
+Entry = tuple[SummaryRow, Sequence[Any], list[JsonObject]]
 
 
 def entry_of(
@@ -173,32 +174,19 @@ def entry_of(
     return summary, [span[1:] for span in spans], operations
 
 
+#: where a ``WholeTrace``'s span fields (without its trace id) begin
+WHOLE_SPAN = 12
+
+
 def whole_entry(trace: WholeTrace) -> Entry:
-    """A ``WholeTrace`` as an ``Entry``."""
-    step, kind = trace[SPAN_STEP], trace[6]
-    started, updated, method, path, failures = trace[17:]
-    summary = [
-        trace[0],
-        started,
-        updated,
-        kind,
-        step,
-        method,
-        path,
-        trace[15],
-        0,
-        failures,
-        1,
-        [[step, trace[SPAN_LANGUAGE]]],
-    ]
-    return summary, [trace[1:17]], []
+    """A ``WholeTrace`` as an ``Entry``: its two slices."""
+    return trace[:WHOLE_SPAN], (trace[WHOLE_SPAN:],), []
 
 
 def whole_records(trace: WholeTrace) -> tuple[TraceDelta, SpanFields]:
     """A ``WholeTrace`` as a delta and a span, as rows take them."""
-    started, updated, method, path, failures = trace[17:]
-    delta = TraceDelta(started, updated, trace[6], trace[SPAN_STEP], method, path, trace[15], 0, failures, 1)
-    return delta, trace[:17]
+    delta = TraceDelta(*trace[STARTED:STEPS])
+    return delta, (trace[TRACE_ID], *trace[WHOLE_SPAN:])
 
 
 def build(entries: Sequence[Entry]) -> NewSegment:
@@ -213,7 +201,8 @@ def build(entries: Sequence[Entry]) -> NewSegment:
     max_id = None
     for summary, spans, operations in reversed(entries):
         summaries.append(summary)
-        step_names.update([step for step, _language in summary[STEPS]])
+        for step, _language in summary[STEPS]:
+            step_names.add(step)
         if operations:
             top = max(op["id"] for op in operations)
             max_id = top if max_id is None or top > max_id else max_id

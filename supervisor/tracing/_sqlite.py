@@ -188,8 +188,12 @@ class SqliteTraceStore:
         self._db = SqliteDatabase(path, migrations=TRACE_MIGRATIONS, durable=False)
         self.path = self._db.path
         self._index = SegmentIndex()
+        #: the ids of the traces the ``traces`` table has a row of (kept by the write jobs, as the
+        #: index): whether a trace is new need not be asked of the file for each one a batch holds whole
+        self._row_ids: set[str] = set()
         conn = sqlite3.connect(self.path)
         try:
+            self._row_ids.update(row[0] for row in conn.execute("SELECT trace_id FROM traces"))
             listed = conn.execute("SELECT seq, pruned_before, summaries FROM segments")
             for seq, pruned_before, summaries in listed:
                 self._index.add(seq, orjson.loads(summaries), pruned_before)
@@ -244,8 +248,9 @@ class SqliteTraceStore:
             if d.open == 0 and d.kind is not None and trace_id not in index and trace_id not in running
         }
         whole.update(trace[0] for trace in whole_traces if trace[0] not in index)
-        if whole:
-            whole.difference_update(_stored(conn, whole))
+        row_ids = self._row_ids
+        if row_ids:
+            whole.difference_update(row_ids.intersection(whole))
         entries: list[segments.Entry] = []
         stored_before = [trace for trace in whole_traces if trace[0] not in whole]
         if stored_before:  # rows, as any other trace of theirs (the batch's own dict stays as it was)
@@ -294,6 +299,8 @@ class SqliteTraceStore:
             if row[0] not in deltas
         )
         _insert(conn, _TRACES_INSERT, _TRACES_UPSERT, traces)
+        row_ids.update([row[0] for row in traces])
+        row_ids.update(unseen)
         if unseen:
             # a segment's trace: a row of its revisions, under its start
             held_rows = [
@@ -485,7 +492,8 @@ class SqliteTraceStore:
             gone = "SELECT seq FROM traces WHERE started_at < ?"
             conn.execute(f"DELETE FROM trace_spans WHERE trace_seq IN ({gone})", (cutoff,))
             conn.execute(f"DELETE FROM trace_operations WHERE trace_seq IN ({gone})", (cutoff,))
-            conn.execute("DELETE FROM traces WHERE started_at < ?", (cutoff,))
+            deleted = conn.execute("DELETE FROM traces WHERE started_at < ? RETURNING trace_id", (cutoff,))
+            gone_ids = [row[0] for row in deleted]
             cut = {
                 seq: bisect.bisect_left(starts, cutoff)
                 for seq, starts in index.starts.items()
@@ -510,6 +518,7 @@ class SqliteTraceStore:
                 log_cutoff = max(log_cutoff, boundary_id[0])
             logs = conn.execute("DELETE FROM logs WHERE id < ?", (log_cutoff,)).rowcount
             # every statement ran: the index forgets what went
+            self._row_ids.difference_update(gone_ids)
             for seq, out in cut.items():
                 index.cut(seq, out)
             return Pruned(traces, logs)
@@ -547,19 +556,6 @@ def _newest(rows: list[float], segments_starts: Iterable[list[float]], keep: int
         start for run in runs if run[0] <= latest for start in run[: bisect.bisect_right(run, latest)]
     )
     return pool[drop]
-
-
-def _stored(conn: sqlite3.Connection, trace_ids: set[str]) -> set[str]:
-    """Those of ``trace_ids`` that have a row."""
-    ids = list(trace_ids)
-    stored: set[str] = set()
-    for first in range(0, len(ids), _MAX_VARIABLES):
-        chunk = ids[first : first + _MAX_VARIABLES]
-        marks = ", ".join("?" * len(chunk))
-        stored.update(
-            row[0] for row in conn.execute(f"SELECT trace_id FROM traces WHERE trace_id IN ({marks})", chunk)
-        )
-    return stored
 
 
 def _held(conn: sqlite3.Connection, trace_id: str) -> tuple[SummaryRow, Any] | None:
