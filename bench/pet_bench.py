@@ -1,5 +1,5 @@
-"""f. The pet app's whole flow: ``POST /<lang>/pets`` -> the pet visible ``in_quarantine`` through
-``GET /<lang>/pets/:id``, per language (create, emit, the feeding job, the orchestrator, state).
+"""f. The pet app's whole flow: ``POST /<lang>/pets`` -> the pet visible ``in_quarantine``, per language
+(create, emit, the feeding job, the orchestrator, state).
 
 The project is a copy of the repository's app (steps/ and its project files, node_modules linked), served
 by ``motia start`` without an OpenAI key (the agents take their rule-based fallback: no network). One
