@@ -30,6 +30,7 @@ from supervisor.tracing import (
 )
 from supervisor.tracing._assembler import LOG, START, Assembler
 from supervisor.tracing._pipeline import TracePipeline
+from tests.test_trace_store_contract import operation
 
 T0 = 1_800_000_000.0
 STEPS = ("Create", "Notify", "Audit")
@@ -51,7 +52,6 @@ class Story:
         self.rng = random.Random(seed)
         self.batches: list[Batch] = [Batch() for _ in range(batches)]
         self.ids: list[str] = []
-        self._op_ids = iter(range(1_000, 1_000_000))
         for n in range(traces):
             self._trace(n)
 
@@ -86,10 +86,10 @@ class Story:
             child = self._span(trace_id, f"{n:04d}c", rng.choice(STEPS), "event", start + 0.005)
             batch.spans.append(child)
             delta.spans += 1
-            batch.operations.append(self._operation(trace_id, root.span_id, step, start + 0.002))
+            batch.operations.append(operation(trace_id, root.span_id, step, start + 0.002))
         elif shape == "revised":
             later.traces[trace_id] = TraceDelta(start + 3, start + 3)
-            later.operations.append(self._operation(trace_id, root.span_id, step, start + 3))
+            later.operations.append(operation(trace_id, root.span_id, step, start + 3))
         elif shape == "replayed":
             # dead-lettered within the first batch, replayed later: open again, then done
             delta.failures += 1
@@ -105,19 +105,6 @@ class Story:
         if ended:
             span.ended_at, span.status = start + 0.01, "ok"
         return span
-
-    def _operation(self, trace_id: str, span_id: str, step: str, at: float) -> JsonObject:
-        return {
-            "id": next(self._op_ids),
-            "type": "state",
-            "name": "state.set",
-            "traceId": trace_id,
-            "spanId": span_id,
-            "step": step,
-            "time": at * 1000,
-            "durationMs": 0.5,
-            "error": None,
-        }
 
 
 async def _write(story: Story, *stores: TraceStore, upto: int | None = None) -> None:
