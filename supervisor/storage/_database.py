@@ -18,7 +18,7 @@ from typing import TypeVar
 from ._migrations import Migration, apply_migrations
 from ._reader import LookupBusy, LookupReader, ReadPool
 from ._schema import MIGRATIONS
-from ._writer import GroupCommitWriter, _Job
+from ._writer import GroupCommitWriter, WriteJob
 
 T = TypeVar("T")
 
@@ -69,7 +69,7 @@ class SqliteDatabase:
         #: no write ran on the loop's thread yet in this loop turn
         self._now_free = True
         #: the writes of this loop turn after its first, committed together when the turn ends
-        self._later: list[_Job] = []
+        self._later: list[WriteJob] = []
 
     @classmethod
     async def open(
@@ -109,7 +109,7 @@ class SqliteDatabase:
                 future: asyncio.Future[T] = loop.create_future()
                 if not self._later:
                     loop.call_soon(self._commit_later)
-                self._later.append(_Job(fn, future))
+                self._later.append(WriteJob(fn, future))
                 return await future
             done, value = self._writer.try_now(fn)
             if done:

@@ -48,7 +48,10 @@ BUSY_PAUSES_MS = (1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100)
 
 
 @dataclass(slots=True)
-class _Job:
+class WriteJob:
+    """A write for ``submit_group`` or ``try_now_group``: ``fn`` and the future its caller awaits (the
+    writer settles it with ``fn``'s result or exception)."""
+
     fn: Callable[[sqlite3.Connection], Any]
     future: asyncio.Future[Any]
 
@@ -69,7 +72,7 @@ class GroupCommitWriter:
         # The connection must be in autocommit mode (isolation_level=None): this class
         # issues BEGIN/SAVEPOINT/COMMIT itself.
         self._conn = conn
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[WriteJob | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
         #: jobs submitted and not committed yet (guarded by _lock): a write runs at once only when none
@@ -99,7 +102,7 @@ class GroupCommitWriter:
             if self._closed:
                 raise WriterClosedError("the database is closed")
             self._pending += 1
-            self._jobs.put(_Job(fn, future))
+            self._jobs.put(WriteJob(fn, future))
         return future
 
     def try_now(self, fn: WriteFn[T]) -> tuple[bool, T | None]:
@@ -131,7 +134,7 @@ class GroupCommitWriter:
         finally:
             self._conn_lock.release()
 
-    def try_now_group(self, jobs: list[_Job]) -> bool:
+    def try_now_group(self, jobs: list[WriteJob]) -> bool:
         """Run ``jobs`` as one group commit on the calling thread (an event loop's), as ``try_now`` runs
         one write, and settle their futures (each its own result or error, as in the writer thread);
         False: not run, for the reasons ``try_now`` gives (``submit_group`` them instead)."""
@@ -152,7 +155,7 @@ class GroupCommitWriter:
         _settle(outcomes)
         return True
 
-    def submit_group(self, jobs: list[_Job]) -> None:
+    def submit_group(self, jobs: list[WriteJob]) -> None:
         """Queue ``jobs``, in order, for the writer thread (``submit``'s, with their futures made)."""
         with self._lock:
             if not self._closed:
@@ -204,7 +207,7 @@ class GroupCommitWriter:
         except sqlite3.Error as exc:  # the next one tries again; nothing committed depends on it
             logger.warning("SQLite checkpoint failed: %s", exc)
 
-    def _next_batch(self) -> tuple[list[_Job], bool]:
+    def _next_batch(self) -> tuple[list[WriteJob], bool]:
         first = self._jobs.get()
         if first is None:
             return [], True
@@ -219,14 +222,14 @@ class GroupCommitWriter:
             batch.append(job)
         return batch, False
 
-    def _commit(self, batch: list[_Job]) -> list[_Outcome]:
+    def _commit(self, batch: list[WriteJob]) -> list[_Outcome]:
         try:
             self._begin()
         except Exception as exc:
             return self._failed(batch, exc)
         return self._commit_begun(batch)
 
-    def _commit_begun(self, batch: list[_Job]) -> list[_Outcome]:
+    def _commit_begun(self, batch: list[WriteJob]) -> list[_Outcome]:
         """Run ``batch`` in the transaction just begun, and commit it."""
         conn = self._conn
         # A job alone in its transaction needs no savepoint: its failure rolls the transaction back.
@@ -256,7 +259,7 @@ class GroupCommitWriter:
             return self._failed(batch, exc)
         return outcomes
 
-    def _failed(self, batch: list[_Job], exc: Exception) -> list[_Outcome]:
+    def _failed(self, batch: list[WriteJob], exc: Exception) -> list[_Outcome]:
         # The transaction itself failed (disk full, I/O error, a callable that broke
         # the savepoint): nothing in it is durable, so every caller gets the error.
         logger.error("SQLite write transaction of %d job(s) failed: %s", len(batch), exc)
