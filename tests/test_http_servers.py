@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -357,6 +358,82 @@ async def test_an_answer_of_known_length_leaves_in_one_write_a_streamed_one_head
             while not received.endswith(b"0\r\n\r\n"):
                 received += await asyncio.to_thread(sock.recv, 65536)
         assert received.endswith(b"3\r\none\r\n3\r\ntwo\r\n0\r\n\r\n"), received
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_an_app_that_fails_before_any_of_its_answer_left_gets_a_500_one_whose_head_left_a_close(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The head of an answer of known length is held until its body (``cli/_uvicorn.py``): an app that
+    fails meanwhile (raises, returns without the body, sends a body short of its length, or a head
+    uvicorn refuses) has sent nothing, so its client gets uvicorn's clean 500, as for an app that fails
+    before starting, and the failure is logged as uvicorn logs it. A streamed answer's head has left:
+    its connection is closed, as uvicorn does."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        path = scope["path"]
+        headers = [(b"content-length", b"6")]
+        if path == "/bad-header":
+            headers = [(b"x-bad", b"one\r\ntwo")]
+        elif path == "/streamed-raises":
+            headers = []
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if path == "/short":
+            await send({"type": "http.response.body", "body": b"abc"})
+        elif path in ("/raises", "/streamed-raises"):
+            raise ValueError(f"broken after the start of {path}")
+
+    listener = listen("127.0.0.1", 0)
+    port = listener.getsockname()[1]
+    server = _Server(uvicorn_config(app, Settings(project_root=Path.cwd(), mode="start")))
+    server.config.lifespan = "off"
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+
+    def get(path: str) -> tuple[h11.Response | None, bytes]:
+        """The response to GET ``path`` on a connection of its own (None: closed before any), and what
+        came after its head until the server closed the connection."""
+        client = h11.Connection(h11.CLIENT)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(client.send(h11.Request(method="GET", target=path, headers=[("host", "x")])))
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        client.receive_data(received)
+        client.receive_data(b"")
+        head: h11.Response | None = None
+        body = b""
+        with contextlib.suppress(h11.RemoteProtocolError):  # a chunked body cut short
+            while not isinstance(event := client.next_event(), h11.ConnectionClosed | h11.EndOfMessage):
+                if isinstance(event, h11.Response):
+                    head = event
+                elif isinstance(event, h11.Data):
+                    body += event.data
+        return head, body
+
+    try:
+        with caplog.at_level(logging.ERROR, logger="uvicorn.error"):
+            for path, logged in [
+                ("/raises", "Exception in ASGI application"),
+                ("/returns", "ASGI callable returned without completing response."),
+                ("/short", "Exception in ASGI application"),
+                ("/bad-header", "Exception in ASGI application"),
+            ]:
+                caplog.clear()
+                head, body = await asyncio.to_thread(get, path)
+                assert head is not None, path
+                assert (head.status_code, body) == (500, b"Internal Server Error"), path
+                assert dict(head.headers)[b"connection"] == b"close", path
+                assert [r.getMessage().strip() for r in caplog.records] == [logged.strip()], path
+                if path == "/raises":
+                    error = caplog.records[0].exc_info
+                    assert error is not None and isinstance(error[1], ValueError)
+            caplog.clear()
+            head, body = await asyncio.to_thread(get, "/streamed-raises")
+            assert head is not None and head.status_code == 200 and body == b""
+            assert [r.getMessage().strip() for r in caplog.records] == ["Exception in ASGI application"]
     finally:
         server.should_exit = True
         await serving

@@ -27,8 +27,11 @@ differently from hypercorn out of the box, and what is changed here so a client 
   ``transport.write``, one send syscall and, with TCP_NODELAY, one TCP segment: uvicorn writes the status
   line and headers on ``http.response.start`` and the body on ``http.response.body``; the head is held
   until the body's first message and joined to it (``_OneWriteCycle``). A streamed answer's head (no
-  length: chunked, as an event stream) still leaves at once: its client waits for it. The h11 side (a
-  method llhttp does not know: our 404s and 405s) writes as uvicorn does.
+  length: chunked, as an event stream) still leaves at once: its client waits for it. An app that fails
+  while the head is held (it raises, returns without the body, or its last part is short of the
+  Content-Length) has sent nothing yet: its client gets uvicorn's 500, as for an app that fails before
+  starting, where uvicorn, the head written, only closes the connection. The h11 side (a method llhttp
+  does not know: our 404s and 405s) writes as uvicorn does.
 - SIGINT and SIGTERM stay motia's own (``_Server.capture_signals``): the shutdown starts from
   ``shutdown_trigger``.
 """
@@ -84,6 +87,44 @@ class _OneWriteCycle(httptools_impl.RequestResponseCycle):
 
     held_head = b""  # changed: the status line and headers, until the body's first message
 
+    async def run_asgi(self, app: Any) -> None:
+        """uvicorn 0.54's, but for an answer whose head is still held when the app fails (it raises, or
+        returns without the body) or whose head was invalid: nothing of it has left, so the client gets
+        uvicorn's clean 500, as for an app that fails before starting its answer, rather than a
+        connection closed on it."""
+        try:
+            result = await app(self.scope, self.receive, self.send)
+        except BaseException as exc:
+            self.logger.error("Exception in ASGI application\n", exc_info=exc)
+            if not self.response_started or self.held_head:  # changed: or its head is held
+                await self._send_500_instead()
+            else:
+                self.transport.close()
+        else:
+            if result is not None:
+                self.logger.error("ASGI callable should return None, but returned '%s'.", result)
+                self.transport.close()
+            elif not self.response_started and not self.disconnected:
+                self.logger.error("ASGI callable returned without starting response.")
+                await self._send_500_instead()
+            elif not self.response_complete and not self.disconnected:
+                self.logger.error("ASGI callable returned without completing response.")
+                if self.held_head:  # changed: nothing has left, a 500 can
+                    await self._send_500_instead()
+                else:
+                    self.transport.close()
+        finally:
+            self.on_response = lambda: None
+
+    async def _send_500_instead(self) -> None:
+        """uvicorn's 500, instead of what the app began of its answer, if anything: a head held, or the
+        state a head refused as invalid left."""
+        self.held_head = b""
+        self.response_started = False
+        self.chunked_encoding = None
+        self.expected_content_length = 0
+        await self.send_500_response()
+
     async def send(self, message: Any) -> None:
         if self.flow.write_paused and not self.disconnected:
             await self.flow.drain()
@@ -94,7 +135,6 @@ class _OneWriteCycle(httptools_impl.RequestResponseCycle):
                 raise RuntimeError(
                     f"Expected ASGI message 'http.response.start', but got '{message['type']}'."
                 )
-            self.response_started = True
             self.waiting_for_100_continue = False
             status_code = message["status"]
             headers = self.default_headers + list(message.get("headers", []))
@@ -128,7 +168,9 @@ class _OneWriteCycle(httptools_impl.RequestResponseCycle):
                 self.chunked_encoding = True
                 content.append(b"transfer-encoding: chunked\r\n")
             content.append(b"\r\n")
-            # changed: uvicorn writes the head here
+            # changed: started once its head is valid (an invalid header gets a 500), and uvicorn writes
+            # the head here
+            self.response_started = True
             if self.chunked_encoding:
                 self.transport.write(b"".join(content))
             else:
@@ -140,11 +182,11 @@ class _OneWriteCycle(httptools_impl.RequestResponseCycle):
                 )
             body = message.get("body", b"")
             more_body = message.get("more_body", False)
-            head, self.held_head = self.held_head, b""  # changed: written with the body
             if self.scope["method"] == "HEAD":
                 self.expected_content_length = 0
-                if head:
-                    self.transport.write(head)
+                if self.held_head:  # changed: the head, held
+                    self.transport.write(self.held_head)
+                    self.held_head = b""
             elif self.chunked_encoding:
                 content = [b"%x\r\n" % len(body), body, b"\r\n"] if body else []
                 if not more_body:
@@ -154,11 +196,15 @@ class _OneWriteCycle(httptools_impl.RequestResponseCycle):
                 num_bytes = len(body)
                 if num_bytes > self.expected_content_length:
                     raise RuntimeError("Response content longer than Content-Length")
+                # changed: a last part short of the length is refused before it is written, as one too
+                # long is (uvicorn writes it, then raises): a held head is not written for an answer that
+                # cannot be complete, and run_asgi answers a 500 instead
+                if not more_body and num_bytes < self.expected_content_length:
+                    raise RuntimeError("Response content shorter than Content-Length")
                 self.expected_content_length -= num_bytes
+                head, self.held_head = self.held_head, b""  # changed: written with the body
                 self.transport.write(head + body if head else body)
             if not more_body:
-                if self.expected_content_length != 0:
-                    raise RuntimeError("Response content shorter than Content-Length")
                 self.response_complete = True
                 self.message_event.set()
                 if not self.keep_alive:
