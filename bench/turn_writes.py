@@ -24,7 +24,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +109,59 @@ async def measure_reads(calls: ContextCalls, turns: int, writes: int) -> tuple[f
     return (time.thread_time() - cpu) / turns * 1e6, statistics.median(connection.latencies) * 1e6
 
 
+Results = dict[tuple[int, str], list[tuple[float, float]]]
+Measure = Callable[[int, int], Awaitable[tuple[float, float]]]
+
+
+def writes_per_turn(args: argparse.Namespace) -> list[int]:
+    return [int(w) for w in args.writes.split(",")]
+
+
+async def interleaved(
+    args: argparse.Namespace, modes: list[tuple[str, Callable[[], None]]], measure: Measure
+) -> Results:
+    """``measure(turns, writes)`` in each mode (named, and switched to by calling its function), for
+    each count of writes, in ``--rounds`` rounds whose order of modes alternates, each after a tenth
+    of its turns to warm up: every (writes, mode)'s result per round."""
+    results: Results = {}
+    for round_index in range(args.rounds):
+        for writes in writes_per_turn(args):
+            for name, switch in modes if round_index % 2 == 0 else modes[::-1]:
+                switch()
+                await measure(args.turns // 10, writes)
+                results.setdefault((writes, name), []).append(await measure(args.turns, writes))
+    return results
+
+
+def print_medians(
+    args: argparse.Namespace,
+    results: Results,
+    title: str,
+    rows: str,
+    modes: tuple[str, str],
+    columns: tuple[str, str],
+) -> None:
+    """Under ``title``, a line per count of writes (``rows``: what they are): the medians in the two
+    ``modes`` (``columns``: what the two numbers measure), then the second's less the first's round by
+    round."""
+    before, after = modes
+    cpu_label, wall_label = columns
+    print(f"load average {os.getloadavg()[0]:.2f}; {title}, median of {args.rounds} rounds")
+    for writes in writes_per_turn(args):
+        row = []
+        for name in (before, after):
+            cpu = statistics.median(r[0] for r in results[(writes, name)])
+            wall = statistics.median(r[1] for r in results[(writes, name)])
+            row.append(f"{name}: {cpu_label} {cpu:6.1f} µs, {wall_label} {wall:6.1f} µs")
+        print(f"{writes} {rows}: " + "; ".join(row))
+        pairs = zip(results[(writes, before)], results[(writes, after)], strict=True)
+        print(
+            f"  {after} - {before} per round, {cpu_label} / {wall_label} µs: "
+            + ", ".join(f"{b[0] - a[0]:+.1f} / {b[1] - a[1]:+.1f}" for a, b in pairs)
+        )
+
+
 async def compare_calls(args: argparse.Namespace) -> None:
-    results: dict[tuple[int, str], list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="motia-turns-") as tmp:
         db = await SqliteDatabase.open(Path(tmp) / ".motia" / "motia.db")
         untraced = Recorder(None, Retention(1, 1, 1.0), Path(tmp))
@@ -118,30 +170,33 @@ async def compare_calls(args: argparse.Namespace) -> None:
             return 0
 
         calls = ContextCalls(Registry, SqliteStateStore(db), Streams(MemoryStreamStore()), emit, untraced)
-        modes = [("at once", _at_once), ("turn later", _a_turn_later)]
-        for round_index in range(args.rounds):
-            for writes in (int(w) for w in args.writes.split(",")):
-                for name, resume in modes if round_index % 2 == 0 else modes[::-1]:
-                    context_calls_module._Resumed.__await__ = resume  # type: ignore[method-assign]
-                    await measure_reads(calls, args.turns // 10, writes)
-                    results.setdefault((writes, name), []).append(
-                        await measure_reads(calls, args.turns, writes)
-                    )
+
+        def resuming(resume: Callable[[Any], Generator[Any, Any, Any]]) -> Callable[[], None]:
+            return partial(setattr, context_calls_module._Resumed, "__await__", resume)
+
+        modes = [("at once", resuming(_at_once)), ("turn later", resuming(_a_turn_later))]
+        results = await interleaved(args, modes, partial(measure_reads, calls))
         context_calls_module._Resumed.__await__ = _at_once  # type: ignore[method-assign]
         await db.close()
-    print(f"load average {os.getloadavg()[0]:.2f}; context calls per read, median of {args.rounds} rounds")
-    for writes in (int(w) for w in args.writes.split(",")):
-        row = []
-        for name in ("turn later", "at once"):
-            cpu = statistics.median(r[0] for r in results[(writes, name)])
-            wall = statistics.median(r[1] for r in results[(writes, name)])
-            row.append(f"{name}: loop CPU {cpu:6.1f} µs, last answer after {wall:6.1f} µs")
-        print(f"{writes} state.set calls in a read: " + "; ".join(row))
-        pairs = zip(results[(writes, "turn later")], results[(writes, "at once")], strict=True)
-        print(
-            "  at once - turn later per round, CPU / last answer µs: "
-            + ", ".join(f"{b[0] - a[0]:+.1f} / {b[1] - a[1]:+.1f}" for a, b in pairs)
-        )
+    title, rows = "context calls per read", "state.set calls in a read"
+    print_medians(args, results, title, rows, ("turn later", "at once"), ("loop CPU", "last answer after"))
+
+
+async def compare_writes(args: argparse.Namespace) -> None:
+    group_max = database_module.MAX_GROUP_NOW
+
+    def group_at_most(limit: int) -> Callable[[], None]:
+        return partial(setattr, database_module, "MAX_GROUP_NOW", limit)
+
+    with tempfile.TemporaryDirectory(prefix="motia-turns-") as tmp:
+        db = await SqliteDatabase.open(Path(tmp) / ".motia" / "motia.db")
+        state = SqliteStateStore(db)
+        modes = [("group", group_at_most(group_max)), ("thread", group_at_most(0))]
+        results = await interleaved(args, modes, partial(measure, state))
+        database_module.MAX_GROUP_NOW = group_max
+        await db.close()
+    rows = "writes in a turn"
+    print_medians(args, results, "per turn", rows, ("thread", "group"), ("CPU", "committed after"))
 
 
 async def main() -> int:
@@ -153,30 +208,8 @@ async def main() -> int:
     args = parser.parse_args()
     if args.part != "writes":
         await compare_calls(args)
-    if args.part == "calls":
-        return 0
-    group_max = database_module.MAX_GROUP_NOW
-    results: dict[tuple[int, str], list[tuple[float, float]]] = {}
-    with tempfile.TemporaryDirectory(prefix="motia-turns-") as tmp:
-        db = await SqliteDatabase.open(Path(tmp) / ".motia" / "motia.db")
-        state = SqliteStateStore(db)
-        for round_index in range(args.rounds):
-            for writes in (int(w) for w in args.writes.split(",")):
-                modes = [("group", group_max), ("thread", 0)]
-                for name, limit in modes if round_index % 2 == 0 else modes[::-1]:
-                    database_module.MAX_GROUP_NOW = limit
-                    await measure(state, args.turns // 10, writes)
-                    results.setdefault((writes, name), []).append(await measure(state, args.turns, writes))
-        database_module.MAX_GROUP_NOW = group_max
-        await db.close()
-    print(f"load average {os.getloadavg()[0]:.2f}; per turn, median of {args.rounds} rounds")
-    for writes in (int(w) for w in args.writes.split(",")):
-        row = []
-        for name in ("thread", "group"):
-            cpu = statistics.median(r[0] for r in results[(writes, name)])
-            wall = statistics.median(r[1] for r in results[(writes, name)])
-            row.append(f"{name}: CPU {cpu:6.1f} µs, committed after {wall:6.1f} µs")
-        print(f"{writes} writes in a turn: " + "; ".join(row))
+    if args.part != "calls":
+        await compare_writes(args)
     return 0
 
 
