@@ -75,6 +75,12 @@ export function grpcChannel(link: Link): Channel {
   if (link.steps.length) metadata.set('motia-steps', link.steps.join(','));
   let call: grpc.ClientDuplexStream<Uint8Array, Buffer> | undefined;
   let ended: Promise<void> | undefined;
+  // Backpressure, as over stdio (transport.ts): a write is done once HTTP/2's flow control lets its
+  // bytes go (past grpc-js's retry buffer, 256 KiB), so a supervisor that reads nothing stops the
+  // writes being done; past the stream's high-water mark (16 messages) the runner stops reading the
+  // stream, so no new invocation or reply adds to them, until 'drain'. Reading no more, grpc-js reads
+  // no more of the HTTP/2 stream, and the supervisor's sends wait in turn.
+  let inputPaused = false;
 
   return {
     stdio: false,
@@ -123,7 +129,14 @@ export function grpcChannel(link: Link): Channel {
       });
     },
     write(payload: Uint8Array): void {
-      call?.write(payload);
+      const stream = call;
+      if (!stream || stream.write(payload) || inputPaused) return;
+      inputPaused = true;
+      stream.pause();
+      stream.once('drain', () => {
+        inputPaused = false;
+        stream.resume();
+      });
     },
     async flush(timeoutMs = 5000): Promise<void> {
       // Everything written goes out before the runner's side of the stream ends.
