@@ -9,7 +9,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,15 @@ def failed(command: str, body: Any) -> int:
     message = body.get("message", body) if isinstance(body, dict) else body
     print(f"motia {command}: {message}", file=sys.stderr)
     return 1
+
+
+def print_table(rows: Sequence[Sequence[str]]) -> None:
+    """``rows`` (the header first) in columns two spaces apart; the last column, which may be long, is
+    not padded."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip())
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import ServerUnreachable, call, failed, query
+from supervisor.cli._client import ServerUnreachable, call, failed, print_table, query
 
 PATH = "/__motia/dead-letters"
 
@@ -71,9 +71,7 @@ def _list(args: argparse.Namespace) -> int:
                 _one_line(letter["error"]),
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    print_table(rows)
     return 0
 
 

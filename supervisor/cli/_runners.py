@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import ServerUnreachable, call
+from supervisor.cli._client import ServerUnreachable, call, print_table
 
 PATH = "/__motia/runners"
 COLUMNS = ("ID", "TRANSPORT", "PID", "UPTIME", "RESTARTS", "MEMORY", "IN FLIGHT", "DEBUGGER", "STEPS")
@@ -34,9 +34,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(answer, indent=2))
         return 0
     rows = [COLUMNS, *(_row(runner) for runner in answer["runners"])]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print_table(rows)
     return 0
 
 
