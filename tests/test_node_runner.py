@@ -14,7 +14,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,10 @@ import grpc
 import orjson
 import pytest
 
-from supervisor.protocol import CONNECT_METHOD, RUNNER_SERVICE, FrameDecoder, encode_frame
+from supervisor.protocol import FrameDecoder, encode_frame
 from supervisor.protocol._generated import runner_pb2 as pb
 from tests.conftest import StartRunner
+from tests.support.grpc_harness import serve_connect
 from tests.support.runner_harness import (
     TYPESCRIPT,
     RunnerHarness,
@@ -495,13 +495,7 @@ class _GrpcLink:
         self._calls: queue.Queue[Iterator[bytes]] = queue.Queue()
         self._requests: Iterator[bytes] | None = None
         self._closed = False
-        self._server = grpc.server(ThreadPoolExecutor(max_workers=2))
-        handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.stream_stream_rpc_method_handler(self._connect)
-        self._server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler(RUNNER_SERVICE, {CONNECT_METHOD: handler}),)
-        )
-        port = self._server.add_insecure_port("127.0.0.1:0")
-        self._server.start()
+        self._server, port = serve_connect(self._connect, threads=2)
         self.proc = subprocess.Popen(
             [*node_runner_argv(), "--connect", f"127.0.0.1:{port}", "--cookie", "test"],
             cwd=project,

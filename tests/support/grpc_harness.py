@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +20,21 @@ import grpc
 from supervisor.protocol import CONNECT_METHOD, RUNNER_SERVICE
 from supervisor.protocol._generated import runner_pb2 as pb
 from tests.support.runner_harness import RunnerHarness, runner_env
+
+Connect = Callable[[Iterator[bytes], grpc.ServicerContext], Iterator[bytes]]
+
+
+def serve_connect(connect: Connect, threads: int = 4) -> tuple[grpc.Server, int]:
+    """A started gRPC server on a free port of 127.0.0.1 whose ``RunnerSession/Connect`` is ``connect``
+    (raw messages in and out), and the port."""
+    server = grpc.server(ThreadPoolExecutor(max_workers=threads))
+    handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.stream_stream_rpc_method_handler(connect)
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(RUNNER_SERVICE, {CONNECT_METHOD: handler}),)
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port
 
 
 class GrpcRunnerHarness(RunnerHarness):
@@ -32,13 +47,7 @@ class GrpcRunnerHarness(RunnerHarness):
         self.hello_reply = pb.HelloReply()
         self.channel_end = "runner ended its call"
         self.metadata: dict[str, str] = {}
-        self._server = grpc.server(ThreadPoolExecutor(max_workers=4))
-        handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.stream_stream_rpc_method_handler(self._connect)
-        self._server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler(RUNNER_SERVICE, {CONNECT_METHOD: handler}),)
-        )
-        port = self._server.add_insecure_port("127.0.0.1:0")
-        self._server.start()
+        self._server, port = serve_connect(self._connect)
         self.proc = subprocess.Popen(
             [*argv, "--connect", f"127.0.0.1:{port}", "--cookie", "harness"],
             cwd=project,
