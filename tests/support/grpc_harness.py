@@ -99,12 +99,5 @@ class GrpcRunnerHarness(RunnerHarness):
                 pipe.close()
         return code
 
-    def _stop(self, grace_ms: int) -> int:
-        if self.proc.poll() is None:
-            self.send(pb.SupervisorMessage(shutdown=pb.Shutdown(grace_ms=grace_ms)))
-            try:
-                return self.proc.wait(timeout=grace_ms / 1000 + 5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                return self.proc.wait()
-        return self.proc.returncode
+    def _ask_to_stop(self, grace_ms: int) -> None:
+        self.send(pb.SupervisorMessage(shutdown=pb.Shutdown(grace_ms=grace_ms)))

@@ -257,15 +257,19 @@ class RunnerHarness:
 
     def _stop(self, grace_ms: int) -> int:
         if self.proc.poll() is None:
-            try:
-                self.send(pb.SupervisorMessage(shutdown=pb.Shutdown(grace_ms=grace_ms)))
-                assert self.proc.stdin is not None
-                self.proc.stdin.close()
-            except (BrokenPipeError, OSError):
-                pass
+            self._ask_to_stop(grace_ms)
             try:
                 return self.proc.wait(timeout=grace_ms / 1000 + 5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 return self.proc.wait()
         return self.proc.returncode
+
+    def _ask_to_stop(self, grace_ms: int) -> None:
+        """Shutdown, then the end of the runner's input."""
+        try:
+            self.send(pb.SupervisorMessage(shutdown=pb.Shutdown(grace_ms=grace_ms)))
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
