@@ -44,6 +44,10 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _verdict(value: float, target: str, met: bool) -> dict[str, Any]:
+    return {"value": value, "target": target, "met": met}
+
+
 def verdicts(results: dict[str, Any]) -> dict[str, Any]:
     api = results["api"]["c32"]
     api1 = results["api"].get("c1", {})
@@ -60,53 +64,31 @@ def verdicts(results: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for lang in LANGS:
         ratio = api[lang]["rps_ratio"]
-        out[f"api_{lang}_rps_ratio_fastapi"] = {
-            "value": ratio,
-            "target": f">= {ratio_min:.2f}",
-            "met": ratio >= ratio_min,
-        }
+        out[f"api_{lang}_rps_ratio_fastapi"] = _verdict(ratio, f">= {ratio_min:.2f}", ratio >= ratio_min)
         quart_ratio = api[lang]["vs"]["bare"]["rps_ratio"]
-        out[f"api_{lang}_rps_ratio_quart"] = {
-            "value": quart_ratio,
-            "target": f">= {quart_ratio_min:.2f}",
-            "met": quart_ratio >= quart_ratio_min,
-        }
+        out[f"api_{lang}_rps_ratio_quart"] = _verdict(
+            quart_ratio, f">= {quart_ratio_min:.2f}", quart_ratio >= quart_ratio_min
+        )
         added = api[lang]["added_p50_ms"]
-        out[f"api_{lang}_added_p50_ms_c32"] = {
-            "value": added,
-            "target": f"<= {added_max}",
-            "met": added <= added_max,
-        }
+        out[f"api_{lang}_added_p50_ms_c32"] = _verdict(added, f"<= {added_max}", added <= added_max)
         if lang in api1:
             added1 = api1[lang]["added_p50_ms"]
-            out[f"api_{lang}_added_p50_ms_c1"] = {
-                "value": added1,
-                "target": f"<= {added_max}",
-                "met": added1 <= added_max,
-            }
+            out[f"api_{lang}_added_p50_ms_c1"] = _verdict(added1, f"<= {added_max}", added1 <= added_max)
         p50 = emit[lang]["p50_ms"]
-        out[f"emit_{lang}_p50_ms"] = {"value": p50, "target": f"<= {emit_max}", "met": p50 <= emit_max}
+        out[f"emit_{lang}_p50_ms"] = _verdict(p50, f"<= {emit_max}", p50 <= emit_max)
         if lang in pets:
             visible = pets[lang]["p50_ms"]
-            out[f"pet_{lang}_quarantine_p50_ms"] = {
-                "value": visible,
-                "target": f"<= {pet_max}",
-                "met": visible <= pet_max,
-            }
-    out["boot_45_steps_s"] = {
-        "value": boot["worst_s"],
-        "target": f"<= {boot_max} (worst boot)",
-        "met": boot["worst_s"] <= boot_max,
-    }
+            out[f"pet_{lang}_quarantine_p50_ms"] = _verdict(visible, f"<= {pet_max}", visible <= pet_max)
+    worst = boot["worst_s"]
+    out["boot_45_steps_s"] = _verdict(worst, f"<= {boot_max} (worst boot)", worst <= boot_max)
     rss = boot["memory"]["rss_mb"]
-    out["idle_rss_mb"] = {"value": rss, "target": f"< {rss_max:g}", "met": rss < rss_max}
+    out["idle_rss_mb"] = _verdict(rss, f"< {rss_max:g}", rss < rss_max)
     uptime = results.get("uptime", {}).get("summary")
     if uptime:
         ratio = uptime["p50_ratio"]
-        out["uptime_p50_ratio"] = {"value": ratio, "target": "<= 1.10", "met": ratio <= 1.10}
+        out["uptime_p50_ratio"] = _verdict(ratio, "<= 1.10", ratio <= 1.10)
         for role, change in uptime["rss_change"].items():
-            met = abs(change) <= 0.10
-            out[f"uptime_rss_{role}"] = {"value": change, "target": "within ±10 %", "met": met}
+            out[f"uptime_rss_{role}"] = _verdict(change, "within ±10 %", abs(change) <= 0.10)
     return out
 
 
