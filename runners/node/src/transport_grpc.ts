@@ -76,10 +76,10 @@ export function grpcChannel(link: Link): Channel {
   let call: grpc.ClientDuplexStream<Uint8Array, Buffer> | undefined;
   let ended: Promise<void> | undefined;
   // Backpressure, as over stdio (transport.ts): a write is done once HTTP/2's flow control lets its
-  // bytes go (past grpc-js's retry buffer, 256 KiB), so a supervisor that reads nothing stops the
-  // writes being done; past the stream's high-water mark (16 messages) the runner stops reading the
-  // stream, so no new invocation or reply adds to them, until 'drain'. Reading no more, grpc-js reads
-  // no more of the HTTP/2 stream, and the supervisor's sends wait in turn.
+  // bytes go (past grpc-js's retry buffer, up to 1 MiB a call), so a supervisor that reads nothing
+  // stops the writes being done; past the stream's high-water mark (16 messages) the runner stops
+  // reading the stream, so no new invocation or reply adds to them, until 'drain'. Reading no more,
+  // grpc-js reads no more of the HTTP/2 stream, and the supervisor's sends wait in turn.
   let inputPaused = false;
 
   return {
