@@ -48,10 +48,7 @@ def register_state(app: Quart, state: StateStore) -> None:
     @endpoint
     async def get_item() -> Response:
         group, key = _required("groupId"), _required("key")
-        value = await state.get(group, key)
-        if value is None:
-            return error(404, f"no state value {key!r} in group {group!r}")
-        return json_response(200, {"groupId": group, "key": key, "value": value})
+        return _item(group, key, await state.get(group, key))
 
     @app.route(f"{PREFIX}/item", methods=["PUT"])
     @endpoint
@@ -69,10 +66,7 @@ def register_state(app: Quart, state: StateStore) -> None:
     @endpoint
     async def delete_item() -> Response:
         group, key = _required("groupId"), _required("key")
-        value = await state.delete(group, key)
-        if value is None:
-            return error(404, f"no state value {key!r} in group {group!r}")
-        return json_response(200, {"groupId": group, "key": key, "value": value})
+        return _item(group, key, await state.delete(group, key))
 
 
 def _required(name: str) -> str:
@@ -80,3 +74,10 @@ def _required(name: str) -> str:
     if not value:
         raise BadParameter(f"the {name} query parameter is required")
     return value
+
+
+def _item(group: str, key: str, value: object) -> Response:
+    """The answer naming one item: its value, or a 404 where there is none (None)."""
+    if value is None:
+        return error(404, f"no state value {key!r} in group {group!r}")
+    return json_response(200, {"groupId": group, "key": key, "value": value})
