@@ -30,8 +30,9 @@ MANY_TRACES = 10_000
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 #: the pet app's flows are one per language; these carry a TS pet's creation into JS and Python, give
-#: the Streams panel groups updated on request (?group=, workbench-live by default), and the Dead letters panel a letter that goes through
-#: once a state switch is set
+#: the Streams panel a second stream and groups updated on request (POST or DELETE an item, ?group=,
+#: workbench-live by default, ?stream=, petCreation by default), and the Dead letters panel a letter
+#: that goes through once a state switch is set
 EXTRA_STEPS = {
     "steps/javascript/workbench-echo.step.js": """
         exports.config = {
@@ -64,9 +65,21 @@ EXTRA_STEPS = {
         exports.config = { type: 'api', name: 'WorkbenchLive', path: '/workbench/live/:item', method: 'POST', emits: [] }
         exports.handler = async (req, { streams }) => {
           const group = req.queryParams.group || 'workbench-live'
-          await streams.petCreation.set(group, req.pathParams.item, { message: 'live' })
+          await streams[req.queryParams.stream || 'petCreation'].set(group, req.pathParams.item, { message: 'live' })
           return { status: 200, body: {} }
         }
+    """,
+    "steps/javascript/workbench-unlive.step.js": """
+        exports.config = { type: 'api', name: 'WorkbenchUnlive', path: '/workbench/live/:item', method: 'DELETE', emits: [] }
+        exports.handler = async (req, { streams }) => {
+          const group = req.queryParams.group || 'workbench-live'
+          await streams[req.queryParams.stream || 'petCreation'].delete(group, req.pathParams.item)
+          return { status: 204 }
+        }
+    """,
+    "steps/javascript/workbench-board.stream.js": """
+        const { z } = require('zod')
+        exports.config = { name: 'workbenchBoard', schema: z.looseObject({ message: z.string() }), baseConfig: { storageType: 'default' } }
     """,
     "steps/javascript/workbench-doomed.step.js": """
         exports.config = {
@@ -350,6 +363,24 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     # the health line, read again: the server not answering, then answering again
     assert seen["health"]["down"].startswith("server unreachable since ")
     assert seen["health"]["back"].endswith(" runners") and "steps" in seen["health"]["back"]
+    assert seen["consoleErrors"] == []
+
+
+def test_the_streams_panel_follows_every_stream_and_a_group_whose_items_go(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """While one stream is shown, a group added to another stream shows in that stream's count of
+    groups; a chosen group whose items are all deleted while its live stream misses it (held, as while
+    it reconnects) is said to be gone, its items no longer shown, and shows its items again once it
+    has some."""
+    seen = _drive(server, chromium, client_packages, "workbench-streams-driver.mjs")
+
+    before = int(seen["otherStream"]["before"].split()[0])
+    assert seen["otherStream"]["after"] == f"{before + 1} group(s)"
+    assert seen["groupGone"]["heldStreams"] == 1  # the live stream never delivered the delete
+    assert seen["groupGone"]["items"] == []
+    assert "the group is gone" in seen["groupGone"]["shown"]
+    assert seen["groupBack"] == ["y"]
     assert seen["consoleErrors"] == []
 
 

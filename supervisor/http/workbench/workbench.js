@@ -1258,13 +1258,16 @@ async function statePanel(root) {
 
 // ---------------------------------------------------------------- streams
 
-// The streams. A stream chosen shows its groups with their item counts, read again every 2 s (no
-// realtime subscription covers a whole stream): a new group appears, a count changes in its cell (and
-// the stream's count of groups in the list), unchanged rows stay in place under the pointer. A group
-// chosen shows its items, live (the group's realtime subscription). The stream view and the group
-// view each have an AbortController: choosing another group cancels the group view's read and closes
-// its live stream; choosing another stream, or leaving the panel, does that and cancels the stream
-// view's read and stops its refresh, so nothing writes into a view replaced or a panel left.
+// The streams, each with its count of groups, read again every 2 s (no realtime subscription covers a
+// whole stream). A stream chosen shows its groups with their item counts, read again as often: a new
+// group appears, a count changes in its cell, unchanged rows stay in place under the pointer. A group
+// chosen shows its items, live (the group's realtime subscription); a refresh whose count for it
+// differs from the items shown (an update the subscription missed, as while it reconnects) reads them
+// again, and a group whose items are all gone says so (it comes back if items are added to it again).
+// The stream view and the group view each have an AbortController: choosing another group cancels
+// the group view's read and closes its live stream; choosing another stream does that and cancels the
+// stream view's read and stops its refresh; leaving the panel stops everything, so nothing writes
+// into a view replaced or a panel left.
 const STREAM_REFRESH_MS = 2000
 
 async function streamsPanel(root) {
@@ -1275,13 +1278,18 @@ async function streamsPanel(root) {
   }
   const list = h('ul', { class: 'list', 'aria-label': 'streams' })
   const view = h('div', {})
+  const listError = h('p', { class: 'error-text', 'data-load-error': 'streams' })
   let source = null
+  let group = null // the group view: { groupId, render, count }
+  let shownName = null
   let groupShown = new AbortController()
   let streamShown = new AbortController()
+  const panelShown = new AbortController()
   const replaceGroup = () => {
     groupShown.abort()
     if (source) source.close()
     source = null
+    group = null
     groupShown = new AbortController()
     return groupShown.signal
   }
@@ -1291,13 +1299,50 @@ async function streamsPanel(root) {
     streamShown = new AbortController()
     return streamShown.signal
   }
+  // the streams' entries, kept while their stream is (a click pressed on one is not lost to a refresh)
+  const entries = new Map() // stream name -> { li, count }
+  const showCount = (name, groups) => {
+    const entry = entries.get(name)
+    const text = `${groups} group(s)`
+    if (entry && entry.count.textContent !== text) entry.count.textContent = text
+  }
+  const showStreams = (listed) => {
+    const next = listed.map((stream) => {
+      let entry = entries.get(stream.name)
+      if (!entry) {
+        const count = h('span', { class: 'muted' })
+        const li = h('li', { 'data-stream': stream.name, class: stream.name === shownName ? 'selected' : '', onclick: () => openStream(stream.name) }, stream.name, count)
+        entries.set(stream.name, (entry = { li, count }))
+      }
+      showCount(stream.name, stream.groups)
+      return entry
+    })
+    const names = new Set(listed.map((stream) => stream.name))
+    for (const name of [...entries.keys()]) if (!names.has(name)) entries.delete(name)
+    place(list, next.map((entry) => entry.li))
+  }
+  let listReads = 0 // only the latest read is shown
+  const refreshStreams = async () => {
+    const mine = ++listReads
+    const signal = panelShown.signal
+    let listed
+    try {
+      ;({ streams: listed } = await api('/streams', { signal }))
+    } catch (error) {
+      if (!signal.aborted && mine === listReads) listError.textContent = `Could not load: ${error.message}`
+      return
+    }
+    if (signal.aborted || mine !== listReads) return
+    listError.textContent = ''
+    showStreams(listed)
+  }
   const openGroup = (name, groupId, itemsEl) => {
     const signal = replaceGroup()
     const path = `${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`
     let reads = 0 // only the latest read is shown
     // an update leaves the unchanged items in place: what the user selects in one stays selected
     const heading = h('h3', {}, `${name} / ${groupId}`)
-    const empty = h('p', { class: 'muted' }, 'empty')
+    const gone = h('p', { class: 'muted', 'data-group-gone': groupId }, 'No items: the group is gone (its items were deleted). Items added to it again show here.')
     let shownItems = new Map() // item id -> { text, el }
     const itemView = (item) => {
       const text = JSON.stringify(item)
@@ -1310,13 +1355,14 @@ async function streamsPanel(root) {
         const values = await api(`/streams/${path}`, { signal })
         if (signal.aborted || mine !== reads) return
         shownItems = new Map(values.map((item) => [item.id, itemView(item)]))
-        place(itemsEl, [heading, ...(values.length ? [...shownItems.values()].map((view) => view.el) : [empty])])
+        place(itemsEl, [heading, ...(values.length ? [...shownItems.values()].map((view) => view.el) : [gone])])
       } catch (error) {
         if (!signal.aborted && mine === reads) failure(itemsEl, error)
       }
     }
     source = new EventSource(`${API}/sse/${path}`)
     for (const kind of ['create', 'update', 'delete']) source.addEventListener(kind, render)
+    group = { groupId, render, count: () => shownItems.size }
     render()
   }
   const openStream = async (name) => {
@@ -1329,7 +1375,8 @@ async function streamsPanel(root) {
       return
     }
     if (signal.aborted) return
-    for (const item of list.children) item.classList.toggle('selected', item.dataset.stream === name)
+    shownName = name
+    for (const [other, entry] of entries) entry.li.classList.toggle('selected', other === name)
     const itemsEl = h('div', { 'data-group-items': '' })
     const groupsBody = h('tbody', {})
     const loadError = h('p', { class: 'error-text', 'data-load-error': 'stream' })
@@ -1361,6 +1408,7 @@ async function streamsPanel(root) {
     let reads = 0 // only the latest read is shown
     const refresh = async () => {
       const mine = ++reads
+      const shown = group // the group view this read may correct
       let again
       try {
         again = await api(`/streams/${encodeURIComponent(name)}`, { signal })
@@ -1371,9 +1419,11 @@ async function streamsPanel(root) {
       if (signal.aborted || mine !== reads) return
       loadError.textContent = ''
       showGroups(again.groups)
-      const count = `${again.groups.length} group(s)`
-      const counted = list.querySelector(`[data-stream="${CSS.escape(name)}"] .muted`)
-      if (counted && counted.textContent !== count) counted.textContent = count
+      showCount(name, again.groups.length)
+      if (shown && shown === group) {
+        const listed = again.groups.find((other) => other.groupId === shown.groupId)
+        if ((listed ? listed.items : 0) !== shown.count()) shown.render()
+      }
     }
     showGroups(detail.groups)
     fill(view,
@@ -1384,10 +1434,14 @@ async function streamsPanel(root) {
     )
     signal.addEventListener('abort', every(STREAM_REFRESH_MS, refresh))
   }
-  list.append(...streams.map((stream) => h('li', { 'data-stream': stream.name, onclick: () => openStream(stream.name) }, stream.name, h('span', { class: 'muted' }, `${stream.groups} group(s)`))))
-  root.append(h('h2', {}, 'Streams'), h('div', { class: 'split' }, h('div', { class: 'card' }, list), h('div', { class: 'card' }, view)))
+  showStreams(streams)
+  root.append(h('h2', {}, 'Streams'), listError, h('div', { class: 'split' }, h('div', { class: 'card' }, list), h('div', { class: 'card' }, view)))
+  panelShown.signal.addEventListener('abort', every(STREAM_REFRESH_MS, refreshStreams))
   await openStream(streams[0].name)
-  return replaceStream
+  return () => {
+    panelShown.abort()
+    replaceStream()
+  }
 }
 
 // ---------------------------------------------------------------- dead letters
