@@ -20,6 +20,7 @@ import pytest
 from supervisor.tracing import Batch, Span, SqliteTraceStore, TraceDelta
 from tests.support.drivers import run_driver
 from tests.support.project import write_project
+from tests.support.redis_server import RedisServer, redis_server_binary
 from tests.support.server import REPO_ROOT, MotiaServer, eventually
 from tests.test_pet_app import make_project
 
@@ -381,6 +382,33 @@ def test_the_streams_panel_follows_every_stream_and_a_group_whose_items_go(
     assert seen["groupGone"]["items"] == []
     assert "the group is gone" in seen["groupGone"]["shown"]
     assert seen["groupBack"] == ["y"]
+    assert seen["consoleErrors"] == []
+
+
+def test_a_degraded_server_shows_in_the_health_line_without_a_console_error(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """Redis lost: ``/__motia/health`` answers 503 (for load balancers), the Workbench's form of it a
+    200 with the same report; the header's line, read every 3 s, says degraded and why, and the
+    browser logs no failed load."""
+    redis = RedisServer(tmp_path / "redis", redis_server_binary())
+    project = write_project(tmp_path / "project", HELLO_STEPS)
+    try:
+        with MotiaServer(project, mode="dev", env={"MOTIA_REDIS_URL": redis.url}) as server:
+            redis.stop()
+            public = eventually(
+                lambda: (r := server.client.get("/__motia/health")).status_code == 503 and r, timeout=30
+            )
+            page = server.client.get("/__motia/workbench/health")
+            assert page.status_code == 200
+            assert page.json()["status"] == public.json()["status"] == "degraded"
+            assert page.json()["message"] == public.json()["message"]
+            seen = _drive(server, chromium, client_packages, "workbench-health-driver.mjs")
+    finally:
+        redis.stop()
+
+    assert seen["line"].startswith("2 steps · ") and " · degraded: Redis at redis://127.0.0.1" in seen["line"]
+    assert seen["reads"] >= 3
     assert seen["consoleErrors"] == []
 
 

@@ -1649,7 +1649,10 @@ async function route() {
 }
 
 // The header's health line, read every few seconds: when the server stops answering it says so, and
-// since when, until it answers again. A read that hangs counts as no answer.
+// since when, until it answers again. A read that hangs counts as no answer. It reads the Workbench's
+// form of the health endpoint, which answers a degraded server (up, its storage not) with a 200 and
+// the status in its body: the 503 of /__motia/health, meant for load balancers, would be logged by
+// the browser as a failed load at every read.
 const HEALTH_EVERY_MS = 3000
 const HEALTH_TIMEOUT_MS = 5000
 let unreachableSince = null
@@ -1661,24 +1664,19 @@ async function health() {
     line.classList.toggle('down', state !== 'ok')
     if (line.textContent !== text) line.textContent = text
   }
-  const summary = (status) => {
-    const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
-    return `${status.steps} steps · ${runners} runners`
-  }
+  let status
   try {
-    const status = await api('/health', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
-    unreachableSince = null
-    show('ok', summary(status))
-  } catch (error) {
-    // a 503 is an answer: the server is up, its storage is not
-    if (error instanceof ApiError && error.body && error.body.status === 'degraded') {
-      unreachableSince = null
-      show('degraded', `${summary(error.body)} · degraded: ${error.body.message}`)
-      return
-    }
+    status = await api('/workbench/health', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
+  } catch {
     unreachableSince ??= Date.now()
     show('down', `server unreachable since ${new Date(unreachableSince).toLocaleTimeString([], { hour12: false })}`)
+    return
   }
+  unreachableSince = null
+  const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
+  const summary = `${status.steps} steps · ${runners} runners`
+  if (status.status === 'ok') show('ok', summary)
+  else show('degraded', `${summary} · degraded: ${status.message}`)
 }
 
 window.addEventListener('hashchange', route)
