@@ -9,6 +9,7 @@ Screenshots go to ``test-artifacts/``."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -188,6 +189,8 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "update",
         "event",
     }
+    # an answer that points at no stream item, whose trace reported in no stream: no update shown
+    assert endpoints["quietUpdates"] == []
 
     # Traces: one trace through all three languages, with operations and log lines
     trace = panels["trace"]
@@ -364,6 +367,39 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     # the health line, read again: the server not answering, then answering again
     assert seen["health"]["down"].startswith("server unreachable since ")
     assert seen["health"]["back"].endswith(" runners") and "steps" in seen["health"]["back"]
+    assert seen["consoleErrors"] == []
+
+
+def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A pet created while the TS flow's diagram is open: each step its trace ran in the flow lights
+    up once, in the order its span started, a moment after the one before (though the trace went
+    through them faster than the page looks), then goes out."""
+    pet = json.dumps({"name": "Nova", "species": "dog", "ageMonths": 2})
+    seen = _drive(
+        server,
+        chromium,
+        client_packages,
+        "workbench-flows-driver.mjs",
+        "TsPetManagement",
+        "POST",
+        "/ts/pets",
+        pet,
+    )
+
+    assert seen["status"] == 201
+    trace = server.client.get(f"/__motia/traces/{seen['traceId']}").json()
+    flow = next(
+        f for f in server.client.get("/__motia/flows").json()["flows"] if f["id"] == "TsPetManagement"
+    )
+    in_flow = {step["name"] for step in flow["steps"]}
+    spans = sorted((s for s in trace["spans"] if s["step"] in in_flow), key=lambda span: span["startedAt"])
+    assert len(spans) >= 3
+    assert [step for _, step in seen["lightings"]] == [span["step"] for span in spans]
+    moments = [at for at, _ in seen["lightings"]]
+    assert all(later - earlier >= 200 for earlier, later in itertools.pairwise(moments)), moments
+    assert sorted(step for _, step in seen["outs"]) == sorted(span["step"] for span in spans)
     assert seen["consoleErrors"] == []
 
 

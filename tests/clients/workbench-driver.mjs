@@ -145,6 +145,13 @@ await drive(executablePath, result, async (page) => {
     )
   }
   await sendAndFollow()
+  // the pets listed are no stream item, and the request's trace reported nothing in any stream: each
+  // subscription's first sync is empty, and shown as nothing
+  await page.waitForFunction(() => {
+    const list = document.querySelector('.response [data-stream-updates]')
+    return list && list.dataset.synced === list.dataset.rooms
+  }, null, { timeout: 20000 })
+  result.panels.endpoints.quietUpdates = await page.$$eval('.response [data-stream-event]', (lines) => lines.map((line) => line.textContent))
   await sendAndFollow()
   const isStreamNames = (url) => url.pathname === '/__motia/streams'
   let reached

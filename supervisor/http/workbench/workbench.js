@@ -464,27 +464,110 @@ async function flowsPanel(root, flowId) {
       detail,
     ),
   )
-  // Nodes light up as traces run through them: the newest traces' steps, whenever a trace changes.
-  let since = Date.now()
-  let recorded = true
-  return every(1000, async () => {
-    if (!recorded) return
-    const { traces } = await api(`/traces${query({ limit: 20 })}`).catch((error) => {
-      if (error.status === 404) recorded = false // tracing is off
-      return { traces: [] }
-    })
-    const fresh = traces.filter((trace) => trace.updatedAt > since)
-    if (!fresh.length) return
-    since = Math.max(...fresh.map((trace) => trace.updatedAt))
-    for (const trace of fresh) {
-      for (const step of trace.steps) {
-        const node = diagram.querySelector(`[data-step="${CSS.escape(step.name)}"]`)
+  return lightUpAsTracesRun(flow, diagram)
+}
+
+// Nodes light up as traces run through them. Every second, the traces updated since the last look
+// that ran a step of the flow (the newest few) are read, and each span not seen yet lights its step's
+// node, one after another in the order the spans started, LIGHT_STEP_MS apart (a trace that went
+// through four steps within a second is seen going through them, not as four nodes lit at once): a
+// span still running keeps its node lit until it is seen ended, then the node stays lit LIT_MS more.
+// Returns what stops it.
+const LIGHT_STEP_MS = 250
+const LIT_MS = 1500
+const TRACES_LIT_PER_LOOK = 5
+
+async function lightUpAsTracesRun(flow, diagram) {
+  const inFlow = new Set(flow.steps.map((step) => step.name))
+  const nodeOf = (name) => diagram.querySelector(`[data-step="${CSS.escape(name)}"]`)
+  const lighting = new Map() // node -> how many spans light it
+  const timers = new Set()
+  const later = (ms, fn) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      fn()
+    }, ms)
+    timers.add(timer)
+  }
+  const lightUp = (node) => {
+    lighting.set(node, (lighting.get(node) || 0) + 1)
+    node.classList.add('lit')
+  }
+  const lightDown = (node) => {
+    const left = (lighting.get(node) || 1) - 1
+    if (left > 0) return lighting.set(node, left)
+    lighting.delete(node)
+    node.classList.remove('lit')
+  }
+  const seen = new Set() // span ids queued or lit
+  const running = new Map() // span id -> { node, traceId }: lit until seen ended
+  const queue = [] // spans to light: { spanId, node, traceId, ended }
+  let pumping = false
+  const pump = () => {
+    const next = queue.shift()
+    if (!next) {
+      pumping = false
+      return
+    }
+    pumping = true
+    lightUp(next.node)
+    if (next.ended) later(LIT_MS, () => lightDown(next.node))
+    else running.set(next.spanId, next)
+    later(LIGHT_STEP_MS, pump)
+  }
+  const look = async (traceId) => {
+    let trace
+    try {
+      trace = await api(`/traces/${encodeURIComponent(traceId)}`)
+    } catch {
+      return // gone (retention) or not readable now: the next look tries again if it changed
+    }
+    for (const span of [...trace.spans].sort((a, b) => a.startedAt - b.startedAt)) {
+      const ended = span.endedAt !== null && span.endedAt !== undefined
+      if (!seen.has(span.spanId)) {
+        const node = inFlow.has(span.step) ? nodeOf(span.step) : null
         if (!node) continue
-        node.classList.add('lit')
-        setTimeout(() => node.classList.remove('lit'), 1500)
+        seen.add(span.spanId)
+        queue.push({ spanId: span.spanId, node, traceId, ended })
+      } else if (ended && running.has(span.spanId)) {
+        const { node } = running.get(span.spanId)
+        running.delete(span.spanId)
+        later(LIT_MS, () => lightDown(node))
+      } else if (ended) {
+        const queued = queue.find((entry) => entry.spanId === span.spanId)
+        if (queued) queued.ended = true
       }
     }
+  }
+  const newestTraces = async () => (await api(`/traces${query({ limit: 20 })}`)).traces
+  const lastUpdate = (traces) => Math.max(0, ...traces.map((trace) => trace.updatedAt))
+  // what ran before the diagram opened does not light (the server's clock, not the browser's)
+  let since = await newestTraces().then(lastUpdate, () => Date.now())
+  let stopped = false
+  const stopLooking = every(1000, async () => {
+    let traces
+    try {
+      traces = await newestTraces()
+    } catch {
+      return // tracing off (404) or the trace store down: nothing lights
+    }
+    const newest = lastUpdate(traces)
+    if (seen.size > 10_000) for (const spanId of seen) if (!running.has(spanId)) seen.delete(spanId)
+    const fresh = traces.filter((trace) => trace.updatedAt > since && trace.steps.some((step) => inFlow.has(step.name)))
+    since = Math.max(since, newest)
+    const ids = new Set(fresh.slice(0, TRACES_LIT_PER_LOOK).map((trace) => trace.traceId))
+    for (const { traceId } of running.values()) ids.add(traceId)
+    for (const traceId of ids) {
+      await look(traceId)
+      if (stopped) return
+    }
+    if (!pumping) pump()
   })
+  return () => {
+    stopped = true
+    stopLooking()
+    for (const timer of timers) clearTimeout(timer)
+  }
 }
 
 function legend() {
@@ -707,7 +790,9 @@ function findMarkers(value, found = [], depth = 0) {
 
 // The live updates of what the answer points at: a stream item it returned (its __motia marker), and
 // every stream's group named by the request's trace id (where steps report a request's progress);
-// until ``until`` is aborted, which may be before they are set up: then none opens.
+// until ``until`` is aborted, which may be before they are set up: then none opens. A subscription's
+// first message syncs what is there: nothing, for most of them, which is not shown (the list counts the
+// subscriptions synced in data-synced).
 async function followStreams(container, body, traceId, until) {
   const rooms = findMarkers(body).map((m) => `${m.streamName}/${m.groupId}/${m.id}`)
   if (traceId) {
@@ -719,17 +804,25 @@ async function followStreams(container, body, traceId, until) {
     }
   }
   if (until.aborted || !rooms.length) return
-  const list = h('div', { class: 'logs', 'data-stream-updates': '' })
-  container.append(h('h3', {}, 'Stream updates'), list)
+  const list = h('div', { class: 'logs', 'data-stream-updates': '', 'data-rooms': rooms.length, 'data-synced': 0 })
+  container.append(h('h3', {}, 'Stream updates'), h('p', { class: 'muted' }, `following ${rooms.join(', ')}`), list)
   const sources = rooms.map((room) => {
     const source = new EventSource(`${API}/sse/${room.split('/').map(encodeURIComponent).join('/')}`)
+    let synced = false
     const show = (kind) => (event) => {
-      let data = event.data
+      let message = event.data
       try {
-        data = JSON.parse(event.data)
+        message = JSON.parse(event.data)
       } catch {}
-      if (kind === 'sync' && Array.isArray(data.data) && !data.data.length) return
-      list.append(h('div', { class: 'line', 'data-stream-event': kind }, h('span', {}, clock(Date.now())), badge(kind, 'info'), h('span', {}, room.split('/')[0]), h('span', {}, ''), h('span', { class: 'message' }, JSON.stringify(data.event ?? data.data ?? data))))
+      // {timestamp, streamName, groupId[, id], event: {type, data}}
+      const change = message && typeof message === 'object' && message.event ? message.event : message
+      const data = change && typeof change === 'object' && 'data' in change ? change.data : change
+      if (kind === 'sync' && !synced) {
+        synced = true
+        list.dataset.synced = String(Number(list.dataset.synced) + 1)
+      }
+      if (kind === 'sync' && (data === null || (Array.isArray(data) && !data.length))) return
+      list.append(h('div', { class: 'line', 'data-stream-event': kind }, h('span', {}, clock(Date.now())), badge(kind, 'info'), h('span', {}, room.split('/')[0]), h('span', {}, ''), h('span', { class: 'message' }, JSON.stringify(data))))
     }
     for (const kind of ['sync', 'create', 'update', 'delete', 'event']) source.addEventListener(kind, show(kind))
     return source
