@@ -542,14 +542,23 @@ async function lightUpAsTracesRun(flow, diagram) {
   const newestTraces = async () => (await api(`/traces${query({ limit: 20 })}`)).traces
   const lastUpdate = (traces) => Math.max(0, ...traces.map((trace) => trace.updatedAt))
   // what ran before the diagram opened does not light (the server's clock, not the browser's)
-  let since = await newestTraces().then(lastUpdate, () => Date.now())
+  let recorded = true // not when the server records no trace (404): then it is not asked again
+  const unrecorded = (error) => {
+    if (error.status === 404) recorded = false
+  }
+  let since = await newestTraces().then(lastUpdate, (error) => {
+    unrecorded(error)
+    return Date.now()
+  })
   let stopped = false
   const stopLooking = every(1000, async () => {
+    if (!recorded) return
     let traces
     try {
       traces = await newestTraces()
-    } catch {
-      return // tracing off (404) or the trace store down: nothing lights
+    } catch (error) {
+      unrecorded(error) // or the trace store is down: nothing lights meanwhile
+      return
     }
     const newest = lastUpdate(traces)
     if (seen.size > 10_000) for (const spanId of seen) if (!running.has(spanId)) seen.delete(spanId)
