@@ -207,6 +207,8 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "echoed in Python" in line for line in logs
     )
     assert panels["logs"]["followedTo"] == f"#/traces/{seen['traceId']}"
+    # Back from there: the lines as they were filtered, the filter in the address
+    assert panels["logs"]["back"] == {"hash": f"#/logs?traceId={seen['traceId']}", "filter": seen["traceId"]}
     assert panels["logs"]["readsOnLeaving"] == []  # the focus leaving the trace filter reloads nothing
     # every panel closed its live streams when the next one opened (on the runners panel, none is
     # left), the logs panel too, whose trace filter fires a change as the trace link takes the focus
@@ -527,6 +529,8 @@ def test_the_traces_panel_pages_through_a_full_store(
     assert seen["byId"] == [wanted]
     assert seen["byStep"] == [ids[index] for index in sorted(audited, reverse=True)]
     assert seen["opened"] == f"#/traces/{ids[max(audited)]}"
+    # back to the list from there: as it was filtered, the filter in the address
+    assert seen["backToList"] == {"hash": "#/traces?step=Audit", "step": "Audit", "rows": seen["byStep"]}
     assert seen["consoleErrors"] == []
 
 

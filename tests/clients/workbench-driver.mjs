@@ -210,6 +210,14 @@ await drive(executablePath, result, async (page) => {
   page.off('request', recordRead)
   result.panels.logs.readsOnLeaving = readsOnLeaving
   result.panels.logs.followedTo = await page.evaluate(() => location.hash)
+  // Back from the trace: the lines as they were filtered (the filters are in the panel's address)
+  await page.goBack()
+  await ready(page, 'logs')
+  await page.waitForFunction((id) => {
+    const lines = [...document.querySelectorAll('.logs .line')]
+    return lines.length > 0 && lines.every((line) => line.querySelector(`[data-trace-link="${id}"]`))
+  }, traceId, { timeout: 20000 })
+  result.panels.logs.back = await page.evaluate(() => ({ hash: location.hash, filter: document.querySelector('input[aria-label="trace id"]').value }))
 
   // State: set a value (the switch the doomed step waits for) and edit another.
   const putState = (key, value) =>

@@ -88,6 +88,17 @@ function query(params) {
   return text ? `?${text}` : ''
 }
 
+// A list panel's filters live in its address (#/logs?traceId=...): Back from a trace opened from the
+// list, a reload or a shared link shows the list as it was filtered. Writing them replaces the
+// history entry (no entry per keystroke, no hashchange).
+const listAddresses = {} // panel -> its latest address, for links back to it
+
+function rememberFilters(panel, filters) {
+  const address = `#/${panel}${query(filters)}`
+  listAddresses[panel] = address
+  if (location.hash !== address) history.replaceState(null, '', address)
+}
+
 function jsonBlock(value, extraClass) {
   return h('pre', { class: `json ${extraClass || ''}` }, JSON.stringify(value, null, 2))
 }
@@ -841,8 +852,8 @@ async function followStreams(container, body, traceId, until) {
 
 // ---------------------------------------------------------------- traces
 
-async function tracesPanel(root, traceId) {
-  return traceId ? traceDetail(root, traceId) : traceList(root)
+async function tracesPanel(root, traceId, params) {
+  return traceId ? traceDetail(root, traceId) : traceList(root, params)
 }
 
 function entryText(trace) {
@@ -853,11 +864,14 @@ function entryText(trace) {
   return `emit ${entry.topic}`
 }
 
-async function traceList(root) {
+async function traceList(root, params) {
   const { steps } = await api('/steps')
   const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
   const statusFilter = h('select', { 'aria-label': 'status' }, ['', 'running', 'ok', 'error'].map((status) => h('option', { value: status }, status || 'any status')))
   const idFilter = h('input', { type: 'search', placeholder: 'trace id (any part)', 'aria-label': 'trace id' })
+  stepFilter.value = params.get('step') || ''
+  statusFilter.value = params.get('status') || ''
+  idFilter.value = params.get('traceId') || ''
   const body = h('tbody', {})
   const more = h('button', { class: 'secondary', hidden: true }, 'Older traces')
   const moreError = h('span', { class: 'error-text', 'data-load-error': 'older' })
@@ -931,8 +945,15 @@ async function traceList(root) {
       more.disabled = false
     }
   })
-  for (const input of [stepFilter, statusFilter]) input.addEventListener('change', load)
-  idFilter.addEventListener('input', load)
+  let left = false
+  const filtered = () => {
+    if (left) return
+    rememberFilters('traces', filters())
+    return load()
+  }
+  for (const input of [stepFilter, statusFilter]) input.addEventListener('change', filtered)
+  idFilter.addEventListener('input', filtered)
+  rememberFilters('traces', filters())
   root.append(
     h('h2', {}, 'Traces'),
     h('div', { class: 'toolbar' }, stepFilter, statusFilter, idFilter),
@@ -946,10 +967,14 @@ async function traceList(root) {
   )
   await load()
   // Live: the newest page again, unless the user paged back.
-  return every(2000, async () => {
+  const stopRefreshing = every(2000, async () => {
     if (rows.length > 50 || paging) return
     await load()
   })
+  return () => {
+    left = true
+    stopRefreshing()
+  }
 }
 
 function eventSummary(event) {
@@ -968,7 +993,7 @@ function eventSummary(event) {
 async function traceDetail(root, traceId) {
   const container = h('div', {})
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'trace' })
-  root.append(h('p', {}, h('a', { href: '#/traces' }, '← all traces')), loadError, container)
+  root.append(h('p', {}, h('a', { href: listAddresses.traces || '#/traces' }, '← all traces')), loadError, container)
   const detail = h('div', { class: 'detail' })
   const show = (title, value, stack) => {
     fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? h('pre', { class: 'json stack' }, stack) : null, jsonBlock(value)))
@@ -1096,11 +1121,12 @@ async function traceDetail(root, traceId) {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
 const LOG_PAGE = 200
 
-async function logsPanel(root) {
-  const level = h('select', { 'aria-label': 'level' }, LOG_LEVELS.map((l) => h('option', { value: l, selected: l === 'info' }, l)))
-  const step = h('input', { type: 'search', placeholder: 'step', 'aria-label': 'step' })
-  const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id' })
-  const text = h('input', { type: 'search', placeholder: 'text', 'aria-label': 'text' })
+async function logsPanel(root, _argument, params) {
+  const wanted = LOG_LEVELS.includes(params.get('level')) ? params.get('level') : 'info'
+  const level = h('select', { 'aria-label': 'level' }, LOG_LEVELS.map((l) => h('option', { value: l, selected: l === wanted }, l)))
+  const step = h('input', { type: 'search', placeholder: 'step', 'aria-label': 'step', value: params.get('step') || '' })
+  const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id', value: params.get('traceId') || '' })
+  const text = h('input', { type: 'search', placeholder: 'text', 'aria-label': 'text', value: params.get('q') || '' })
   const lines = h('div', { class: 'logs', 'aria-label': 'log lines' })
   const status = h('span', { class: 'muted', 'data-log-status': '' })
   const say = (text, failed) => {
@@ -1143,10 +1169,12 @@ async function logsPanel(root) {
   let starts = 0
   let stopped = false
   const start = async () => {
+    if (stopped) return
     const filters = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
     const key = JSON.stringify(filters)
     if (key === shownFilters) return
     shownFilters = key
+    rememberFilters('logs', { ...filters, level: filters.level === 'info' ? '' : filters.level })
     const mine = ++starts
     if (source) source.close()
     source = null
@@ -1726,7 +1754,8 @@ let stopPanel = null
 let generation = 0
 
 async function route() {
-  const [, name = 'flows', ...rest] = (location.hash || '#/flows').split('/')
+  const [path, search = ''] = (location.hash || '#/flows').split('?')
+  const [, name = 'flows', ...rest] = path.split('/')
   const panel = PANELS[name] || flowsPanel
   const argument = rest.length ? decodeURIComponent(rest.join('/')) : undefined
   if (stopPanel) stopPanel()
@@ -1738,7 +1767,7 @@ async function route() {
   delete root.dataset.ready
   root.dataset.panel = PANELS[name] ? name : 'flows'
   try {
-    const stop = await panel(root, argument)
+    const stop = await panel(root, argument, new URLSearchParams(search))
     if (mine !== generation) {
       if (stop) stop()
       return
