@@ -170,6 +170,11 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     assert [edge["label"] for edge in flows["Workbench"]["conditionalEdges"]] == ["echo to Python?"]
     assert all(not drawn["conditionalEdges"] for flow_id, drawn in flows.items() if flow_id != "Workbench")
     assert "steps/typescript/create-pet.step.ts" in panels["flowDetail"]
+    steps_by_name = {step["name"]: step for step in server.client.get("/__motia/steps").json()["steps"]}
+    assert panels["flowSchemas"] == {
+        "TsCreatePet": {"bodySchema": steps_by_name["TsCreatePet"]["bodySchema"]},
+        "TsAiProfileEnrichment": {"input": steps_by_name["TsAiProfileEnrichment"]["input"]},
+    }
 
     # Endpoints: the form was prefilled from the schema; the pet was created; its stream updates came
     endpoints = panels["endpoints"]

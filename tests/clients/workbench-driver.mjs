@@ -109,6 +109,13 @@ await drive(executablePath, result, async (page) => {
   await open(page, '#/flows/TsPetManagement', 'flows')
   await page.click('.node[data-step="TsCreatePet"]')
   result.panels.flowDetail = await page.textContent('[data-detail="TsCreatePet"]')
+  // its schemas each under a heading of their own: an api step's body, an event step's input
+  const schemasShown = () => page.$$eval('[data-detail] [data-schema]', (blocks) => Object.fromEntries(blocks.map((b) => [b.dataset.schema, JSON.parse(b.textContent)])))
+  result.panels.flowSchemas = { TsCreatePet: await schemasShown() }
+  await page.click('.node[data-step="TsAiProfileEnrichment"]')
+  await page.waitForSelector('[data-detail="TsAiProfileEnrichment"]')
+  result.panels.flowSchemas.TsAiProfileEnrichment = await schemasShown()
+  await page.click('.node[data-step="TsCreatePet"]')
   await shot(page, 'flows')
 
   // Endpoints: create a pet from the request form.

@@ -422,8 +422,17 @@ function marker(id, color) {
   )
 }
 
+// A step's schemas, each under its own heading: what its input or body must be, what it answers
+const SCHEMAS = [
+  ['input', 'Input schema'],
+  ['bodySchema', 'Body schema'],
+  ['responseSchema', 'Response schema'],
+]
+
 function stepDetail(step) {
   const { id, name, type, language, file, description, flows, ...config } = step
+  const schemas = SCHEMAS.filter(([key]) => config[key])
+  for (const [key] of schemas) delete config[key]
   return h(
     'div',
     { class: 'card', 'data-detail': name },
@@ -442,6 +451,7 @@ function stepDetail(step) {
     type === 'api' ? h('p', {}, h('a', { href: `#/endpoints/${encodeURIComponent(name)}` }, 'Try it in Endpoints →')) : null,
     h('h3', {}, 'Config'),
     jsonBlock(config),
+    schemas.map(([key, title]) => [h('h3', {}, title), h('div', { 'data-schema': key }, jsonBlock(step[key]))]),
   )
 }
 
