@@ -214,6 +214,10 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     assert panels["logs"]["followedTo"] == f"#/traces/{seen['traceId']}"
     # Back from there: the lines as they were filtered, the filter in the address
     assert panels["logs"]["back"] == {"hash": f"#/logs?traceId={seen['traceId']}", "filter": seen["traceId"]}
+    # the step filter (a step's whole name) offers the names; filters no line matches say so
+    assert panels["logs"]["stepNames"] == list(steps_by_name)
+    assert panels["logs"]["noLines"]["lines"] == 0
+    assert panels["logs"]["noLines"]["shown"].startswith("No log line matches these filters yet")
     assert panels["logs"]["readsOnLeaving"] == []  # the focus leaving the trace filter reloads nothing
     # every panel closed its live streams when the next one opened (on the runners panel, none is
     # left), the logs panel too, whose trace filter fires a change as the trace link takes the focus

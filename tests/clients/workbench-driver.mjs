@@ -225,6 +225,12 @@ await drive(executablePath, result, async (page) => {
     return lines.length > 0 && lines.every((line) => line.querySelector(`[data-trace-link="${id}"]`))
   }, traceId, { timeout: 20000 })
   result.panels.logs.back = await page.evaluate(() => ({ hash: location.hash, filter: document.querySelector('input[aria-label="trace id"]').value }))
+  // the step filter offers the steps' names; filters no line matches say so
+  result.panels.logs.stepNames = await page.$$eval('input[aria-label="step"]', ([input]) => [...input.list.options].map((option) => option.value))
+  await page.fill('input[aria-label="text"]', 'no line says this')
+  await page.dispatchEvent('input[aria-label="text"]', 'change')
+  await page.waitForSelector('[data-no-lines]:not([hidden])', { timeout: 20000 })
+  result.panels.logs.noLines = { shown: await page.textContent('[data-no-lines]'), lines: await page.$$eval('.logs .line', (lines) => lines.length) }
 
   // State: set a value (the switch the doomed step waits for) and edit another.
   const putState = (key, value) =>

@@ -1134,7 +1134,10 @@ const LOG_PAGE = 200
 async function logsPanel(root, _argument, params) {
   const wanted = LOG_LEVELS.includes(params.get('level')) ? params.get('level') : 'info'
   const level = h('select', { 'aria-label': 'level' }, LOG_LEVELS.map((l) => h('option', { value: l, selected: l === wanted }, l)))
-  const step = h('input', { type: 'search', placeholder: 'step', 'aria-label': 'step', value: params.get('step') || '' })
+  // the step filter takes a step's whole name: the names are offered as it is typed
+  const { steps } = await api('/steps')
+  const stepNames = h('datalist', { id: 'log-step-names' }, steps.map((known) => h('option', { value: known.name })))
+  const step = h('input', { type: 'search', placeholder: 'step', 'aria-label': 'step', list: 'log-step-names', value: params.get('step') || '' })
   const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id', value: params.get('traceId') || '' })
   const text = h('input', { type: 'search', placeholder: 'text', 'aria-label': 'text', value: params.get('q') || '' })
   const lines = h('div', { class: 'logs', 'aria-label': 'log lines' })
@@ -1161,10 +1164,12 @@ async function logsPanel(root, _argument, params) {
     })
     return row
   }
+  const noLines = h('p', { class: 'empty', 'data-no-lines': '', hidden: true }, 'No log line matches these filters yet: the lines logged from now on that do will show here.')
   const add = (entries) => {
     const atBottom = lines.scrollHeight - lines.scrollTop - lines.clientHeight < 40
     lines.append(...entries.map(line))
     while (lines.childElementCount > 2000) lines.firstElementChild.remove()
+    noLines.hidden = lines.childElementCount > 0
     if (atBottom) lines.scrollTop = lines.scrollHeight
   }
   // the newest line shown: where the live stream goes on from
@@ -1197,6 +1202,7 @@ async function logsPanel(root, _argument, params) {
       if (stopped || mine !== starts) return
       shownFilters = null // not shown: the same filters may try again
       fill(lines) // the lines of other filters would pass for these
+      noLines.hidden = true
       say(`Could not load: ${error.message}`, true)
       return
     }
@@ -1216,7 +1222,7 @@ async function logsPanel(root, _argument, params) {
   }
   for (const input of [level]) input.addEventListener('change', start)
   for (const input of [step, trace, text]) input.addEventListener('change', start)
-  root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, trace, text, status), lines)
+  root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, stepNames, trace, text, status), noLines, lines)
   await start()
   return () => {
     stopped = true
