@@ -32,7 +32,8 @@ MANY_TRACES = 10_000
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 #: the pet app's flows are one per language; these carry a TS pet's creation into JS and Python, give
-#: the Streams panel a second stream and groups updated on request (POST or DELETE an item, ?group=,
+#: an endpoint with a query parameter and a response schema, the Streams panel a second stream and
+#: groups updated on request (POST or DELETE an item, ?group=,
 #: workbench-live by default, ?stream=, petCreation by default), and the Dead letters panel a letter
 #: that goes through once a state switch is set
 EXTRA_STEPS = {
@@ -78,6 +79,15 @@ EXTRA_STEPS = {
           await streams[req.queryParams.stream || 'petCreation'].delete(group, req.pathParams.item)
           return { status: 204 }
         }
+    """,
+    "steps/javascript/workbench-query.step.js": """
+        const { z } = require('zod')
+        exports.config = {
+          type: 'api', name: 'WorkbenchQuery', path: '/workbench/query/:kind', method: 'GET', emits: [],
+          queryParams: [{ name: 'limit', description: 'how many to list' }],
+          responseSchema: { 200: z.object({ kind: z.string(), limit: z.string() }) },
+        }
+        exports.handler = async (req) => ({ status: 200, body: { kind: req.pathParams.kind, limit: req.queryParams.limit } })
     """,
     "steps/javascript/workbench-board.stream.js": """
         const { z } = require('zod')
@@ -196,6 +206,13 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     }
     # an answer that points at no stream item, whose trace reported in no stream: no update shown
     assert endpoints["quietUpdates"] == []
+    # a declared query parameter: named with its description, sent with the path parameter; the
+    # response schema shown, per status
+    assert endpoints["query"]["label"] == "limit · how many to list"
+    assert endpoints["query"]["status"] == "200"
+    assert json.loads(endpoints["query"]["body"]) == {"kind": "cats", "limit": "5"}
+    assert endpoints["query"]["schemas"] == ["Response schema"]
+    assert "200" in json.loads(endpoints["query"]["responseSchema"])
 
     # Traces: one trace through all three languages, with operations and log lines
     trace = panels["trace"]

@@ -135,6 +135,20 @@ await drive(executablePath, result, async (page) => {
   result.panels.endpoints.streamEvents = await page.$$eval('[data-stream-event]', (lines) => lines.map((l) => l.dataset.streamEvent))
   await shot(page, 'endpoints', true)
 
+  // An endpoint with a declared query parameter and a response schema
+  await page.click('[data-endpoint="GET /workbench/query/:kind"]')
+  await page.fill('[data-path-param="kind"]', 'cats')
+  await page.fill('[data-query-param="limit"]', '5')
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  await page.waitForSelector('.response [data-status]', { timeout: 20000 })
+  result.panels.endpoints.query = {
+    label: await page.textContent('[data-query-label="limit"] > span'),
+    status: await page.getAttribute('.response [data-status]', 'data-status'),
+    body: await page.textContent('.response .response-body'),
+    schemas: await page.$$eval('.card h3', (titles) => titles.map((t) => t.textContent).filter((t) => t.endsWith('schema'))),
+    responseSchema: await page.evaluate(() => [...document.querySelectorAll('.card h3')].find((t) => t.textContent === 'Response schema')?.nextElementSibling?.textContent),
+  }
+
   // Each answer's stream updates are followed until another request is sent, another endpoint chosen
   // or the panel left, even when left while they are being set up: the page reads the streams'
   // names first, held here until the panel is left (the live streams left open are checked at the end).

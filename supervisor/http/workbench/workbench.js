@@ -797,7 +797,7 @@ function endpointForm(step, shown) {
         params.length ? h('h3', {}, 'Path parameters') : null,
         params.map((name, index) => h('label', { class: 'field' }, h('span', {}, name), paramInputs[index])),
         h('h3', {}, 'Query'),
-        declared.map((param, index) => h('label', { class: 'field' }, h('span', {}, param.name), queryInputs[index])),
+        declared.map((param, index) => h('label', { class: 'field', 'data-query-label': param.name }, h('span', {}, param.name, param.description ? h('span', { class: 'muted' }, ` · ${param.description}`) : null), queryInputs[index])),
         h('label', { class: 'field' }, h('span', {}, 'more query parameters'), extraQuery),
         h('h3', {}, 'Headers'),
         headers,
