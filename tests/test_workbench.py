@@ -427,7 +427,7 @@ def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
     assert [step for _, step in seen["lightings"]] == [span["step"] for span in spans]
     moments = [at for at, _ in seen["lightings"]]
     assert all(later - earlier >= 200 for earlier, later in itertools.pairwise(moments)), moments
-    assert sorted(step for _, step in seen["outs"]) == sorted(span["step"] for span in spans)
+    assert {step for _, step in seen["outs"]} >= {span["step"] for span in spans}  # and all went out
     assert seen["consoleErrors"] == []
 
 

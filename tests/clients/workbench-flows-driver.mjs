@@ -3,7 +3,8 @@
 //   node workbench-flows-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR FLOW METHOD PATH BODY
 // Opens FLOW's diagram, notes each time a node lights up (its class gets "lit") and goes out, then
 // sends METHOD PATH with the JSON BODY and waits for its trace to end and the nodes to go out. Prints
-// RESULT and the JSON of what it saw: the trace id and the lightings, [ms since the request, step].
+// RESULT and the JSON of what it saw: the trace id, the lightings by its trace, [ms since the request,
+// step], and the nodes going out.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, flow, method, path, body] = process.argv.slice(2)
@@ -18,7 +19,7 @@ await drive(executablePath, result, async (page) => {
       for (const change of changes) {
         const was = (change.oldValue || '').split(' ').includes('lit')
         const is = change.target.classList.contains('lit')
-        if (is && !was) window.lightings.push([performance.now(), change.target.dataset.step])
+        if (is && !was) window.lightings.push([performance.now(), change.target.dataset.step, change.target.dataset.litBy])
         if (was && !is) window.outs.push([performance.now(), change.target.dataset.step])
       }
     })
@@ -36,6 +37,10 @@ await drive(executablePath, result, async (page) => {
   }
   await page.waitForFunction(() => window.lightings.length > 0 && !document.querySelector('.node.lit'), null, { timeout: 20000 })
   await page.waitForTimeout(1500) // nothing more lights once they are out
-  result.lightings = await page.evaluate((t0) => window.lightings.map(([at, step]) => [Math.round(at - t0), step]), sent)
+  // those of the request's trace (another trace running meanwhile lights nodes too)
+  result.lightings = await page.evaluate(
+    ([t0, traceId]) => window.lightings.filter(([, , by]) => by === traceId).map(([at, step]) => [Math.round(at - t0), step]),
+    [sent, result.traceId],
+  )
   result.outs = await page.evaluate((t0) => window.outs.map(([at, step]) => [Math.round(at - t0), step]), sent)
 })

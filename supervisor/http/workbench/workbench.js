@@ -510,8 +510,9 @@ async function lightUpAsTracesRun(flow, diagram) {
     }, ms)
     timers.add(timer)
   }
-  const lightUp = (node) => {
+  const lightUp = (node, traceId) => {
     lighting.set(node, (lighting.get(node) || 0) + 1)
+    node.dataset.litBy = traceId // the trace that lit it last
     node.classList.add('lit')
   }
   const lightDown = (node) => {
@@ -531,7 +532,7 @@ async function lightUpAsTracesRun(flow, diagram) {
       return
     }
     pumping = true
-    lightUp(next.node)
+    lightUp(next.node, next.traceId)
     if (next.ended) later(LIT_MS, () => lightDown(next.node))
     else running.set(next.spanId, next)
     later(LIGHT_STEP_MS, pump)
