@@ -476,6 +476,24 @@ def test_a_degraded_server_shows_in_the_health_line_without_a_console_error(
     assert seen["consoleErrors"] == []
 
 
+def test_a_server_that_records_no_trace_is_asked_for_none(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """Tracing off: the header says so, the Flows panel does not look for traces to light its nodes,
+    the Traces and Logs panels say why they are empty; no request refused, so no console error."""
+    project = write_project(tmp_path, HELLO_STEPS)
+    with MotiaServer(project, mode="dev", env={"MOTIA_TRACING": "false"}) as server:
+        assert server.client.get("/__motia/traces").status_code == 404
+        assert server.client.get("/__motia/workbench/health").json()["traces"] is False
+        seen = _drive(server, chromium, client_packages, "workbench-untraced-driver.mjs")
+
+    assert seen["health"].endswith(" · traces off")
+    assert seen["asked"] == []
+    for panel in ("traces", "logs"):
+        assert seen[panel].startswith("Traces and logs are not recorded"), seen[panel]
+    assert seen["consoleErrors"] == []
+
+
 HELLO_STEPS = {
     "steps/hello.step.ts": """
         export const config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: ['said'] }

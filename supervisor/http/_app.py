@@ -81,7 +81,8 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
     register_state(app, runtime.state)
     register_project(app, runtime)
     if workbench:
-        register_workbench(app, health=lambda: health_report(runtime))
+        # the page asks no trace or log of a server that records none (each refusal a console error)
+        register_workbench(app, health=lambda: {**health_report(runtime), "traces": runtime.tracing.stored})
     register_realtime(app, runtime.realtime)
     app.asgi_app = ApiStepFront(app.asgi_app, runtime, emit=runtime.emit)  # type: ignore[method-assign]
     return app

@@ -6,7 +6,8 @@ form, traces with their timeline, logs, state, streams, dead letters, runners).
     GET /__motia/workbench/health          the server's health for the page's header: what
                                            ``/__motia/health`` answers, always with a 200 (a degraded
                                            server's 503 is for load balancers; in the page the browser
-                                           would log it as a failed load every time it is read)
+                                           would log it as a failed load every time it is read), and
+                                           ``traces``: whether traces and logs are recorded
 
 Everything the page needs ships in the package (``supervisor/http/workbench/``): no CDN, no build
 step, no Node at run time. Api steps are served in front of quart, so a step on ``GET /`` wins.
@@ -27,7 +28,7 @@ _TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".
 
 
 def register_workbench(app: Quart, *, health: Callable[[], dict[str, object]]) -> None:
-    """``health``: the server's health report (``status`` ok or degraded, ...)."""
+    """``health``: the server's health report (``status`` ok or degraded, ..., ``traces``)."""
     # read once: the files are part of the installed package, and a fixed set (no path from a request
     # ever reaches the file system)
     files = {

@@ -123,6 +123,11 @@ function langBadge(language) {
   return badge(LANG_SHORT[language] || language || '?', language)
 }
 
+// Whether the server records traces and logs, as its first health report said (a panel that reads
+// them asks nothing of a server that records none: each refusal would be a console error).
+const TRACES_OFF = 'Traces and logs are not recorded: "tracing": {"enabled": false} in motia.config.json (or MOTIA_TRACING).'
+const tracesRecorded = async () => (await firstHealth)?.traces !== false
+
 function failure(root, error) {
   fill(root, h('p', { class: 'error-text' }, `Could not load: ${error.message}`))
 }
@@ -561,6 +566,7 @@ async function lightUpAsTracesRun(flow, diagram) {
       }
     }
   }
+  if (!(await tracesRecorded())) return null
   const newestTraces = async () => (await api(`/traces${query({ limit: 20 })}`)).traces
   const lastUpdate = (traces) => Math.max(0, ...traces.map((trace) => trace.updatedAt))
   // what ran before the diagram opened does not light (the server's clock, not the browser's)
@@ -864,6 +870,10 @@ async function followStreams(container, body, traceId, until) {
 // ---------------------------------------------------------------- traces
 
 async function tracesPanel(root, traceId, params) {
+  if (!(await tracesRecorded())) {
+    root.append(h('h2', {}, 'Traces'), h('p', { class: 'empty' }, TRACES_OFF))
+    return null
+  }
   return traceId ? traceDetail(root, traceId) : traceList(root, params)
 }
 
@@ -1133,6 +1143,10 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
 const LOG_PAGE = 200
 
 async function logsPanel(root, _argument, params) {
+  if (!(await tracesRecorded())) {
+    root.append(h('h2', {}, 'Logs'), h('p', { class: 'empty' }, TRACES_OFF))
+    return null
+  }
   const wanted = LOG_LEVELS.includes(params.get('level')) ? params.get('level') : 'info'
   const level = h('select', { 'aria-label': 'level' }, LOG_LEVELS.map((l) => h('option', { value: l, selected: l === wanted }, l)))
   // the step filter takes a step's whole name: the names are offered as it is typed
@@ -1804,6 +1818,9 @@ async function route() {
 const HEALTH_EVERY_MS = 3000
 const HEALTH_TIMEOUT_MS = 5000
 let unreachableSince = null
+let firstHealthRead
+// the server's first health report (null if it did not answer): whether it records traces and logs
+const firstHealth = new Promise((resolve) => (firstHealthRead = resolve))
 
 async function health() {
   const line = document.getElementById('health')
@@ -1816,13 +1833,15 @@ async function health() {
   try {
     status = await api('/workbench/health', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
   } catch {
+    firstHealthRead(null)
     unreachableSince ??= Date.now()
     show('down', `server unreachable since ${new Date(unreachableSince).toLocaleTimeString([], { hour12: false })}`)
     return
   }
+  firstHealthRead(status)
   unreachableSince = null
   const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
-  const summary = `${status.steps} steps · ${runners} runners`
+  const summary = `${status.steps} steps · ${runners} runners${status.traces === false ? ' · traces off' : ''}`
   if (status.status === 'ok') show('ok', summary)
   else show('degraded', `${summary} · degraded: ${status.message}`)
 }
