@@ -476,6 +476,40 @@ def test_a_degraded_server_shows_in_the_health_line_without_a_console_error(
     assert seen["consoleErrors"] == []
 
 
+def test_a_step_added_in_motia_dev_is_drawn_in_its_flow_without_a_reload(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """The Flows panel open on a flow, a step selected: a step added to the flow's project is drawn
+    with its edge once ``motia dev`` has loaded it, the page not reloaded, the selection kept."""
+    project = write_project(
+        tmp_path,
+        {
+            "steps/hello.step.js": """
+                exports.config = {
+                  type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: ['said'], flows: ['greeting'],
+                }
+                exports.handler = async () => ({ status: 200, body: {} })
+            """,
+            "steps/audit.step.js": """
+                exports.config = { type: 'event', name: 'Audit', subscribes: ['said'], emits: [], flows: ['greeting'] }
+                exports.handler = async () => {}
+            """,
+        },
+    )
+    with MotiaServer(project, mode="dev") as server:
+        seen = _drive(server, chromium, client_packages, "workbench-reload-driver.mjs", str(project))
+
+    assert seen["after"] == {
+        "notReloaded": True,
+        "nodes": ["Audit", "Hello", "Notify"],
+        "edges": ["Hello->Audit", "Hello->Notify"],
+        "selected": ["Audit"],
+        "detail": "Audit",
+        "tab": "greeting (3)",
+    }
+    assert seen["consoleErrors"] == []
+
+
 def test_a_server_that_records_no_trace_is_asked_for_none(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:

@@ -460,37 +460,56 @@ function stepDetail(step) {
   )
 }
 
+// The flows, read again every 2 s: in `motia dev` a step added, changed or removed is drawn as the
+// server reloads it, the step selected staying selected (its detail read again) while it exists.
+const FLOWS_REFRESH_MS = 2000
+
 async function flowsPanel(root, flowId) {
-  const { flows } = await api('/flows')
+  let { flows } = await api('/flows')
   if (!flows.length) {
     root.append(h('p', { class: 'empty' }, 'No step names a flow (the "flows" field of a step config).'))
     return null
   }
-  const flow = flows.find((f) => f.id === flowId) || flows[0]
-  const detail = h('div', {}, h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.'))
-  let selected = null
-  const layout = layoutFlow(flow)
-  const diagram = drawFlow(flow, layout, (step) => {
-    if (selected) selected.classList.remove('selected')
-    selected = diagram.querySelector(`[data-step="${CSS.escape(step.name)}"]`)
-    selected.classList.add('selected')
+  const hint = h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.')
+  const detail = h('div', {}, hint)
+  const tabs = h('div', { class: 'flow-tabs' })
+  const diagramBox = h('div', { class: 'diagram' })
+  const shown = { flow: null, diagram: null } // what the lighting follows
+  let selected = null // the name of the step whose detail is shown
+  const select = (step) => {
+    selected = step.name
+    for (const node of shown.diagram.querySelectorAll('.node')) node.classList.toggle('selected', node.dataset.step === step.name)
     fill(detail, stepDetail(step))
+  }
+  const draw = () => {
+    const flow = flows.find((f) => f.id === flowId) || flows[0]
+    fill(tabs, flows.map((f) => h('a', { href: `#/flows/${encodeURIComponent(f.id)}`, class: f.id === flow.id ? 'active' : '' }, `${f.name} (${f.steps.length})`)))
+    shown.flow = flow
+    shown.diagram = drawFlow(flow, layoutFlow(flow), select)
+    fill(diagramBox, shown.diagram)
+    const still = flow.steps.find((step) => step.name === selected)
+    if (still) select(still)
+    else if (selected !== null) {
+      selected = null
+      fill(detail, hint)
+    }
+  }
+  draw()
+  root.append(h('h2', {}, 'Flows'), tabs, h('div', { class: 'flow-layout' }, h('div', {}, diagramBox, legend()), detail))
+  let drawn = JSON.stringify(flows)
+  const stopReading = every(FLOWS_REFRESH_MS, async () => {
+    const fresh = (await api('/flows')).flows
+    const text = JSON.stringify(fresh)
+    if (text === drawn || !fresh.length) return
+    drawn = text
+    flows = fresh
+    draw()
   })
-  root.append(
-    h('h2', {}, 'Flows'),
-    h(
-      'div',
-      { class: 'flow-tabs' },
-      flows.map((f) => h('a', { href: `#/flows/${encodeURIComponent(f.id)}`, class: f.id === flow.id ? 'active' : '' }, `${f.name} (${f.steps.length})`)),
-    ),
-    h(
-      'div',
-      { class: 'flow-layout' },
-      h('div', {}, h('div', { class: 'diagram' }, diagram), legend()),
-      detail,
-    ),
-  )
-  return lightUpAsTracesRun(flow, diagram)
+  const stopLighting = await lightUpAsTracesRun(shown)
+  return () => {
+    stopReading()
+    if (stopLighting) stopLighting()
+  }
 }
 
 // Nodes light up as traces run through them. Every second, the traces updated since the last look
@@ -498,14 +517,14 @@ async function flowsPanel(root, flowId) {
 // node, one after another in the order the spans started, LIGHT_STEP_MS apart (a trace that went
 // through four steps within a second is seen going through them, not as four nodes lit at once): a
 // span still running keeps its node lit until it is seen ended, then the node stays lit LIT_MS more.
-// Returns what stops it.
+// ``shown``: the flow and its diagram, as drawn now. Returns what stops it.
 const LIGHT_STEP_MS = 250
 const LIT_MS = 1500
 const TRACES_LIT_PER_LOOK = 5
 
-async function lightUpAsTracesRun(flow, diagram) {
-  const inFlow = new Set(flow.steps.map((step) => step.name))
-  const nodeOf = (name) => diagram.querySelector(`[data-step="${CSS.escape(name)}"]`)
+async function lightUpAsTracesRun(shown) {
+  const inFlow = (name) => shown.flow.steps.some((step) => step.name === name)
+  const nodeOf = (name) => shown.diagram.querySelector(`[data-step="${CSS.escape(name)}"]`)
   const lighting = new Map() // node -> how many spans light it
   const timers = new Set()
   const later = (ms, fn) => {
@@ -552,7 +571,7 @@ async function lightUpAsTracesRun(flow, diagram) {
     for (const span of [...trace.spans].sort((a, b) => a.startedAt - b.startedAt)) {
       const ended = span.endedAt !== null && span.endedAt !== undefined
       if (!seen.has(span.spanId)) {
-        const node = inFlow.has(span.step) ? nodeOf(span.step) : null
+        const node = inFlow(span.step) ? nodeOf(span.step) : null
         if (!node) continue
         seen.add(span.spanId)
         queue.push({ spanId: span.spanId, node, traceId, ended })
@@ -590,7 +609,7 @@ async function lightUpAsTracesRun(flow, diagram) {
     }
     const newest = lastUpdate(traces)
     if (seen.size > 10_000) for (const spanId of seen) if (!running.has(spanId)) seen.delete(spanId)
-    const fresh = traces.filter((trace) => trace.updatedAt > since && trace.steps.some((step) => inFlow.has(step.name)))
+    const fresh = traces.filter((trace) => trace.updatedAt > since && trace.steps.some((step) => inFlow(step.name)))
     since = Math.max(since, newest)
     const ids = new Set(fresh.slice(0, TRACES_LIT_PER_LOOK).map((trace) => trace.traceId))
     for (const { traceId } of running.values()) ids.add(traceId)
