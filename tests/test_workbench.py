@@ -476,11 +476,12 @@ def test_a_degraded_server_shows_in_the_health_line_without_a_console_error(
     assert seen["consoleErrors"] == []
 
 
-def test_a_step_added_in_motia_dev_is_drawn_in_its_flow_without_a_reload(
+def test_a_step_added_in_motia_dev_shows_in_flows_and_endpoints_without_a_reload(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
     """The Flows panel open on a flow, a step selected: a step added to the flow's project is drawn
-    with its edge once ``motia dev`` has loaded it, the page not reloaded, the selection kept."""
+    with its edge once ``motia dev`` has loaded it, the page not reloaded, the selection kept; the
+    Endpoints panel lists an api step added, the form shown left as it was."""
     project = write_project(
         tmp_path,
         {
@@ -506,6 +507,13 @@ def test_a_step_added_in_motia_dev_is_drawn_in_its_flow_without_a_reload(
         "selected": ["Audit"],
         "detail": "Audit",
         "tab": "greeting (3)",
+    }
+    # the Endpoints panel lists an api step added, the endpoint chosen and its form as they were
+    assert seen["endpoints"] == {
+        "notReloaded": True,
+        "listed": ["GET /bye", "GET /hello"],
+        "selected": ["GET /hello"],
+        "typed": "x-typed: kept",
     }
     assert seen["consoleErrors"] == []
 

@@ -695,11 +695,15 @@ function parseHeaders(text) {
   return headers
 }
 
+// The api steps, read again every 2 s: in `motia dev` an endpoint added, changed or removed is listed
+// as the server reloads it. The form shown stays, with what is typed in it (an endpoint changed shows
+// its new form once chosen again).
+const ENDPOINTS_REFRESH_MS = 2000
+const apiSteps = (steps) =>
+  steps.filter((step) => step.type === 'api').sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))
+
 async function endpointsPanel(root, selectedName) {
-  const { steps } = await api('/steps')
-  const endpoints = steps
-    .filter((step) => step.type === 'api')
-    .sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))
+  let endpoints = apiSteps((await api('/steps')).steps)
   if (!endpoints.length) {
     root.append(h('p', { class: 'empty' }, 'No api step is loaded.'))
     return null
@@ -720,7 +724,7 @@ async function endpointsPanel(root, selectedName) {
           h(
             'li',
             {
-              class: step === selected ? 'selected' : '',
+              class: step.name === selected.name ? 'selected' : '',
               'data-endpoint': `${step.method} ${step.path}`,
               onclick: () => {
                 selected = step
@@ -745,7 +749,19 @@ async function endpointsPanel(root, selectedName) {
   root.append(h('h2', {}, 'Endpoints'), h('div', { class: 'split' }, h('div', { class: 'card' }, filter, list), form))
   renderList()
   renderForm()
-  return () => shown.abort()
+  let listed = JSON.stringify(endpoints)
+  const stopReading = every(ENDPOINTS_REFRESH_MS, async () => {
+    const fresh = apiSteps((await api('/steps')).steps)
+    const text = JSON.stringify(fresh)
+    if (text === listed) return
+    listed = text
+    endpoints = fresh
+    renderList()
+  })
+  return () => {
+    stopReading()
+    shown.abort()
+  }
 }
 
 // The request form of api ``step``. A request, and then the live updates of its answer, go on until
