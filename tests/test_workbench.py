@@ -276,6 +276,10 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         )
     )
     assert replayed == {"n": 1}
+    # the replay's message linked the letter's trace, which showed the failed attempt and the new one
+    followed = panels["deadLetters"]["followed"]
+    assert followed["hash"] == followed["trace"]
+    assert followed["attempts"] == ["error", "ok"]
 
     streams = panels["streams"]
     assert "petCreation" in streams["streams"] and "created" in streams["items"]

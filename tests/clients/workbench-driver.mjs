@@ -305,6 +305,18 @@ await drive(executablePath, result, async (page) => {
   await page.click(`[data-replay="${letters[0]}"]`)
   await page.waitForFunction((id) => !document.querySelector(`[data-dead-letter="${id}"]`), letters[0], { timeout: 10000 })
   result.panels.deadLetters.after = await page.$$eval('[data-dead-letter]', (rows) => rows.map((r) => r.dataset.deadLetter))
+  // the replay goes on in the letter's trace, linked from the message: it shows the step's new attempt
+  await page.click('[data-message] [data-replayed-trace]')
+  await ready(page, 'traces')
+  await page.waitForFunction(() => {
+    const labels = [...document.querySelectorAll('[data-span-label="WorkbenchDoomed"]')]
+    return labels.length >= 2 && labels.every((label) => label.querySelector('.badge').textContent !== 'running')
+  }, null, { timeout: 20000 })
+  result.panels.deadLetters.followed = await page.evaluate((trace) => ({
+    trace,
+    hash: location.hash,
+    attempts: [...document.querySelectorAll('[data-span-label="WorkbenchDoomed"]')].map((label) => label.querySelector('.badge').textContent),
+  }), failedTrace)
 
   // Streams and runners: listed, live.
   await open(page, '#/streams', 'streams')

@@ -1653,8 +1653,9 @@ async function deadLettersPanel(root) {
   const message = h('span', { class: 'muted', 'aria-live': 'polite', 'data-message': '' })
   const loadError = h('p', { class: 'error-text', 'data-load-error': '' })
   const empty = h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No dead letters.'))
-  const say = (text, failed) => {
-    message.textContent = text
+  // ``text``, and a link to follow after it (a replay goes on in the letter's trace)
+  const say = (text, failed, link = null) => {
+    fill(message, text, link ? [' · ', link] : null)
     message.className = failed ? 'error-text' : 'muted'
   }
   let rows = new Map() // letter id -> { text, tr, buttons, error }
@@ -1696,7 +1697,9 @@ async function deadLettersPanel(root) {
     row.error.textContent = ''
     for (const button of row.buttons) button.disabled = true
     try {
-      say(done(await request()), false)
+      const answer = await request()
+      const follow = verb === 'replay' && letter.traceId ? h('a', { href: `#/traces/${letter.traceId}`, 'data-replayed-trace': letter.traceId }, 'follow it in its trace →') : null
+      say(done(answer), false, follow)
       shown = shown.filter((other) => other.id !== letter.id) // gone from the server: gone at once
       show(shown)
     } catch (error) {
