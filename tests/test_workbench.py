@@ -9,6 +9,7 @@ Screenshots go to ``test-artifacts/``."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import pytest
 from supervisor.tracing import Batch, Span, SqliteTraceStore, TraceDelta
 from tests.support.drivers import run_driver
 from tests.support.project import write_project
+from tests.support.redis_server import RedisServer, redis_server_binary
 from tests.support.server import REPO_ROOT, MotiaServer, eventually
 from tests.test_pet_app import make_project
 
@@ -30,8 +32,10 @@ MANY_TRACES = 10_000
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 #: the pet app's flows are one per language; these carry a TS pet's creation into JS and Python, give
-#: the Streams panel groups updated on request (?group=, workbench-live by default), and the Dead letters panel a letter that goes through
-#: once a state switch is set
+#: an endpoint with a query parameter and a response schema, the Streams panel a second stream and
+#: groups updated on request (POST or DELETE an item, ?group=,
+#: workbench-live by default, ?stream=, petCreation by default), and the Dead letters panel a letter
+#: that goes through once a state switch is set
 EXTRA_STEPS = {
     "steps/javascript/workbench-echo.step.js": """
         exports.config = {
@@ -64,9 +68,30 @@ EXTRA_STEPS = {
         exports.config = { type: 'api', name: 'WorkbenchLive', path: '/workbench/live/:item', method: 'POST', emits: [] }
         exports.handler = async (req, { streams }) => {
           const group = req.queryParams.group || 'workbench-live'
-          await streams.petCreation.set(group, req.pathParams.item, { message: 'live' })
+          await streams[req.queryParams.stream || 'petCreation'].set(group, req.pathParams.item, { message: 'live' })
           return { status: 200, body: {} }
         }
+    """,
+    "steps/javascript/workbench-unlive.step.js": """
+        exports.config = { type: 'api', name: 'WorkbenchUnlive', path: '/workbench/live/:item', method: 'DELETE', emits: [] }
+        exports.handler = async (req, { streams }) => {
+          const group = req.queryParams.group || 'workbench-live'
+          await streams[req.queryParams.stream || 'petCreation'].delete(group, req.pathParams.item)
+          return { status: 204 }
+        }
+    """,
+    "steps/javascript/workbench-query.step.js": """
+        const { z } = require('zod')
+        exports.config = {
+          type: 'api', name: 'WorkbenchQuery', path: '/workbench/query/:kind', method: 'GET', emits: [],
+          queryParams: [{ name: 'limit', description: 'how many to list' }],
+          responseSchema: { 200: z.object({ kind: z.string(), limit: z.string() }) },
+        }
+        exports.handler = async (req) => ({ status: 200, body: { kind: req.pathParams.kind, limit: req.queryParams.limit } })
+    """,
+    "steps/javascript/workbench-board.stream.js": """
+        const { z } = require('zod')
+        exports.config = { name: 'workbenchBoard', schema: z.looseObject({ message: z.string() }), baseConfig: { storageType: 'default' } }
     """,
     "steps/javascript/workbench-doomed.step.js": """
         exports.config = {
@@ -155,6 +180,11 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     assert [edge["label"] for edge in flows["Workbench"]["conditionalEdges"]] == ["echo to Python?"]
     assert all(not drawn["conditionalEdges"] for flow_id, drawn in flows.items() if flow_id != "Workbench")
     assert "steps/typescript/create-pet.step.ts" in panels["flowDetail"]
+    steps_by_name = {step["name"]: step for step in server.client.get("/__motia/steps").json()["steps"]}
+    assert panels["flowSchemas"] == {
+        "TsCreatePet": {"bodySchema": steps_by_name["TsCreatePet"]["bodySchema"]},
+        "TsAiProfileEnrichment": {"input": steps_by_name["TsAiProfileEnrichment"]["input"]},
+    }
 
     # Endpoints: the form was prefilled from the schema; the pet was created; its stream updates came
     endpoints = panels["endpoints"]
@@ -174,6 +204,15 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "update",
         "event",
     }
+    # an answer that points at no stream item, whose trace reported in no stream: no update shown
+    assert endpoints["quietUpdates"] == []
+    # a declared query parameter: named with its description, sent with the path parameter; the
+    # response schema shown, per status
+    assert endpoints["query"]["label"] == "limit · how many to list"
+    assert endpoints["query"]["status"] == "200"
+    assert json.loads(endpoints["query"]["body"]) == {"kind": "cats", "limit": "5"}
+    assert endpoints["query"]["schemas"] == ["Response schema"]
+    assert "200" in json.loads(endpoints["query"]["responseSchema"])
 
     # Traces: one trace through all three languages, with operations and log lines
     trace = panels["trace"]
@@ -190,6 +229,12 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "echoed in Python" in line for line in logs
     )
     assert panels["logs"]["followedTo"] == f"#/traces/{seen['traceId']}"
+    # Back from there: the lines as they were filtered, the filter in the address
+    assert panels["logs"]["back"] == {"hash": f"#/logs?traceId={seen['traceId']}", "filter": seen["traceId"]}
+    # the step filter (a step's whole name) offers the names; filters no line matches say so
+    assert panels["logs"]["stepNames"] == list(steps_by_name)
+    assert panels["logs"]["noLines"]["lines"] == 0
+    assert panels["logs"]["noLines"]["shown"].startswith("No log line matches these filters yet")
     assert panels["logs"]["readsOnLeaving"] == []  # the focus leaving the trace filter reloads nothing
     # every panel closed its live streams when the next one opened (on the runners panel, none is
     # left), the logs panel too, whose trace filter fires a change as the trace link takes the focus
@@ -231,6 +276,10 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         )
     )
     assert replayed == {"n": 1}
+    # the replay's message linked the letter's trace, which showed the failed attempt and the new one
+    followed = panels["deadLetters"]["followed"]
+    assert followed["hash"] == followed["trace"]
+    assert followed["attempts"] == ["error", "ok"]
 
     streams = panels["streams"]
     assert "petCreation" in streams["streams"] and "created" in streams["items"]
@@ -353,6 +402,144 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert seen["consoleErrors"] == []
 
 
+def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A pet created while the TS flow's diagram is open: each step its trace ran in the flow lights
+    up once, in the order its span started, a moment after the one before (though the trace went
+    through them faster than the page looks), then goes out."""
+    pet = json.dumps({"name": "Nova", "species": "dog", "ageMonths": 2})
+    seen = _drive(
+        server,
+        chromium,
+        client_packages,
+        "workbench-flows-driver.mjs",
+        "TsPetManagement",
+        "POST",
+        "/ts/pets",
+        pet,
+    )
+
+    assert seen["status"] == 201
+    trace = server.client.get(f"/__motia/traces/{seen['traceId']}").json()
+    flow = next(
+        f for f in server.client.get("/__motia/flows").json()["flows"] if f["id"] == "TsPetManagement"
+    )
+    in_flow = {step["name"] for step in flow["steps"]}
+    spans = sorted((s for s in trace["spans"] if s["step"] in in_flow), key=lambda span: span["startedAt"])
+    assert len(spans) >= 3
+    assert [step for _, step in seen["lightings"]] == [span["step"] for span in spans]
+    moments = [at for at, _ in seen["lightings"]]
+    assert all(later - earlier >= 200 for earlier, later in itertools.pairwise(moments)), moments
+    assert {step for _, step in seen["outs"]} >= {span["step"] for span in spans}  # and all went out
+    assert seen["consoleErrors"] == []
+
+
+def test_the_streams_panel_follows_every_stream_and_a_group_whose_items_go(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """While one stream is shown, a group added to another stream shows in that stream's count of
+    groups; a chosen group whose items are all deleted while its live stream misses it (held, as while
+    it reconnects) is said to be gone, its items no longer shown, and shows its items again once it
+    has some."""
+    seen = _drive(server, chromium, client_packages, "workbench-streams-driver.mjs")
+
+    before = int(seen["otherStream"]["before"].split()[0])
+    assert seen["otherStream"]["after"] == f"{before + 1} group(s)"
+    assert seen["groupGone"]["heldStreams"] == 1  # the live stream never delivered the delete
+    assert seen["groupGone"]["items"] == []
+    assert "the group is gone" in seen["groupGone"]["shown"]
+    assert seen["groupBack"] == ["y"]
+    assert seen["consoleErrors"] == []
+
+
+def test_a_degraded_server_shows_in_the_health_line_without_a_console_error(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """Redis lost: ``/__motia/health`` answers 503 (for load balancers), the Workbench's form of it a
+    200 with the same report; the header's line, read every 3 s, says degraded and why, and the
+    browser logs no failed load."""
+    redis = RedisServer(tmp_path / "redis", redis_server_binary())
+    project = write_project(tmp_path / "project", HELLO_STEPS)
+    try:
+        with MotiaServer(project, mode="dev", env={"MOTIA_REDIS_URL": redis.url}) as server:
+            redis.stop()
+            public = eventually(
+                lambda: (r := server.client.get("/__motia/health")).status_code == 503 and r, timeout=30
+            )
+            page = server.client.get("/__motia/workbench/health")
+            assert page.status_code == 200
+            assert page.json()["status"] == public.json()["status"] == "degraded"
+            assert page.json()["message"] == public.json()["message"]
+            seen = _drive(server, chromium, client_packages, "workbench-health-driver.mjs")
+    finally:
+        redis.stop()
+
+    assert seen["line"].startswith("2 steps · ") and " · degraded: Redis at redis://127.0.0.1" in seen["line"]
+    assert seen["reads"] >= 3
+    assert seen["consoleErrors"] == []
+
+
+def test_a_step_added_in_motia_dev_shows_in_flows_and_endpoints_without_a_reload(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """The Flows panel open on a flow, a step selected: a step added to the flow's project is drawn
+    with its edge once ``motia dev`` has loaded it, the page not reloaded, the selection kept; the
+    Endpoints panel lists an api step added, the form shown left as it was."""
+    project = write_project(
+        tmp_path,
+        {
+            "steps/hello.step.js": """
+                exports.config = {
+                  type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: ['said'], flows: ['greeting'],
+                }
+                exports.handler = async () => ({ status: 200, body: {} })
+            """,
+            "steps/audit.step.js": """
+                exports.config = { type: 'event', name: 'Audit', subscribes: ['said'], emits: [], flows: ['greeting'] }
+                exports.handler = async () => {}
+            """,
+        },
+    )
+    with MotiaServer(project, mode="dev") as server:
+        seen = _drive(server, chromium, client_packages, "workbench-reload-driver.mjs", str(project))
+
+    assert seen["after"] == {
+        "notReloaded": True,
+        "nodes": ["Audit", "Hello", "Notify"],
+        "edges": ["Hello->Audit", "Hello->Notify"],
+        "selected": ["Audit"],
+        "detail": "Audit",
+        "tab": "greeting (3)",
+    }
+    # the Endpoints panel lists an api step added, the endpoint chosen and its form as they were
+    assert seen["endpoints"] == {
+        "notReloaded": True,
+        "listed": ["GET /bye", "GET /hello"],
+        "selected": ["GET /hello"],
+        "typed": "x-typed: kept",
+    }
+    assert seen["consoleErrors"] == []
+
+
+def test_a_server_that_records_no_trace_is_asked_for_none(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """Tracing off: the header says so, the Flows panel does not look for traces to light its nodes,
+    the Traces and Logs panels say why they are empty; no request refused, so no console error."""
+    project = write_project(tmp_path, HELLO_STEPS)
+    with MotiaServer(project, mode="dev", env={"MOTIA_TRACING": "false"}) as server:
+        assert server.client.get("/__motia/traces").status_code == 404
+        assert server.client.get("/__motia/workbench/health").json()["traces"] is False
+        seen = _drive(server, chromium, client_packages, "workbench-untraced-driver.mjs")
+
+    assert seen["health"].endswith(" · traces off")
+    assert seen["asked"] == []
+    for panel in ("traces", "logs"):
+        assert seen[panel].startswith("Traces and logs are not recorded"), seen[panel]
+    assert seen["consoleErrors"] == []
+
+
 HELLO_STEPS = {
     "steps/hello.step.ts": """
         export const config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: ['said'] }
@@ -432,6 +619,8 @@ def test_the_traces_panel_pages_through_a_full_store(
     assert seen["byId"] == [wanted]
     assert seen["byStep"] == [ids[index] for index in sorted(audited, reverse=True)]
     assert seen["opened"] == f"#/traces/{ids[max(audited)]}"
+    # back to the list from there: as it was filtered, the filter in the address
+    assert seen["backToList"] == {"hash": "#/traces?step=Audit", "step": "Audit", "rows": seen["byStep"]}
     assert seen["consoleErrors"] == []
 
 

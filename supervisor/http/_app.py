@@ -31,23 +31,11 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
 
     @app.route("/__motia/health", methods=["GET"])
     async def health() -> Response:
-        runners = {
-            runner: {
-                "pids": pool.pids(),
-                "restarts": pool.restarts,
-                "inFlight": pool.in_flight,
-                "processes": [snapshot.as_json() for snapshot in pool.describe()],
-                "isolated": _isolated(runtime, runner),
-            }
-            for runner, pool in runtime.pools.items()
-        }
-        unavailable = runtime.unavailable
-        body = {"status": "ok" if unavailable is None else "degraded", "steps": len(runtime.registry.steps)}
-        if unavailable is None:
-            return json_response(200, {**body, "runners": runners})
+        report = health_report(runtime)
+        if report["status"] == "ok":
+            return json_response(200, report)
         # A 503 while Redis is lost: a load balancer's health check sends traffic to the others.
-        body["message"] = unavailable
-        return json_response(503, {**body, "runners": runners}, {"retry-after": "1"})
+        return json_response(503, report, {"retry-after": "1"})
 
     @app.errorhandler(RedisUnavailable)
     async def storage_unavailable(exc: RedisUnavailable) -> Response:
@@ -93,7 +81,8 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
     register_state(app, runtime.state)
     register_project(app, runtime)
     if workbench:
-        register_workbench(app)
+        # the page asks no trace or log of a server that records none (each refusal a console error)
+        register_workbench(app, health=lambda: {**health_report(runtime), "traces": runtime.tracing.stored})
     register_realtime(app, runtime.realtime)
     app.asgi_app = ApiStepFront(app.asgi_app, runtime, emit=runtime.emit)  # type: ignore[method-assign]
     return app
@@ -104,6 +93,28 @@ async def _emit_from_request(runtime: Backend) -> Response:
     # the quart app itself, and the other methods, which get quart's 405 naming POST.
     data = await request.get_data(as_text=False)
     return to_quart(await answer_emit(runtime.emit, data if isinstance(data, bytes) else data.encode()))
+
+
+def health_report(runtime: Backend) -> dict[str, object]:
+    """What ``GET /__motia/health`` answers: ``status`` ok or degraded (then ``message`` says why),
+    the count of steps, and each runner pool."""
+    runners = {
+        runner: {
+            "pids": pool.pids(),
+            "restarts": pool.restarts,
+            "inFlight": pool.in_flight,
+            "processes": [snapshot.as_json() for snapshot in pool.describe()],
+            "isolated": _isolated(runtime, runner),
+        }
+        for runner, pool in runtime.pools.items()
+    }
+    unavailable = runtime.unavailable
+    report: dict[str, object] = {"status": "ok" if unavailable is None else "degraded"}
+    report["steps"] = len(runtime.registry.steps)
+    if unavailable is not None:
+        report["message"] = unavailable
+    report["runners"] = runners
+    return report
 
 
 def _isolated(runtime: Backend, runner: str) -> dict[str, object]:

@@ -109,6 +109,13 @@ await drive(executablePath, result, async (page) => {
   await open(page, '#/flows/TsPetManagement', 'flows')
   await page.click('.node[data-step="TsCreatePet"]')
   result.panels.flowDetail = await page.textContent('[data-detail="TsCreatePet"]')
+  // its schemas each under a heading of their own: an api step's body, an event step's input
+  const schemasShown = () => page.$$eval('[data-detail] [data-schema]', (blocks) => Object.fromEntries(blocks.map((b) => [b.dataset.schema, JSON.parse(b.textContent)])))
+  result.panels.flowSchemas = { TsCreatePet: await schemasShown() }
+  await page.click('.node[data-step="TsAiProfileEnrichment"]')
+  await page.waitForSelector('[data-detail="TsAiProfileEnrichment"]')
+  result.panels.flowSchemas.TsAiProfileEnrichment = await schemasShown()
+  await page.click('.node[data-step="TsCreatePet"]')
   await shot(page, 'flows')
 
   // Endpoints: create a pet from the request form.
@@ -128,6 +135,20 @@ await drive(executablePath, result, async (page) => {
   result.panels.endpoints.streamEvents = await page.$$eval('[data-stream-event]', (lines) => lines.map((l) => l.dataset.streamEvent))
   await shot(page, 'endpoints', true)
 
+  // An endpoint with a declared query parameter and a response schema
+  await page.click('[data-endpoint="GET /workbench/query/:kind"]')
+  await page.fill('[data-path-param="kind"]', 'cats')
+  await page.fill('[data-query-param="limit"]', '5')
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  await page.waitForSelector('.response [data-status]', { timeout: 20000 })
+  result.panels.endpoints.query = {
+    label: await page.textContent('[data-query-label="limit"] > span'),
+    status: await page.getAttribute('.response [data-status]', 'data-status'),
+    body: await page.textContent('.response .response-body'),
+    schemas: await page.$$eval('.card h3', (titles) => titles.map((t) => t.textContent).filter((t) => t.endsWith('schema'))),
+    responseSchema: await page.evaluate(() => [...document.querySelectorAll('.card h3')].find((t) => t.textContent === 'Response schema')?.nextElementSibling?.textContent),
+  }
+
   // Each answer's stream updates are followed until another request is sent, another endpoint chosen
   // or the panel left, even when left while they are being set up: the page reads the streams'
   // names first, held here until the panel is left (the live streams left open are checked at the end).
@@ -145,6 +166,13 @@ await drive(executablePath, result, async (page) => {
     )
   }
   await sendAndFollow()
+  // the pets listed are no stream item, and the request's trace reported nothing in any stream: each
+  // subscription's first sync is empty, and shown as nothing
+  await page.waitForFunction(() => {
+    const list = document.querySelector('.response [data-stream-updates]')
+    return list && list.dataset.synced === list.dataset.rooms
+  }, null, { timeout: 20000 })
+  result.panels.endpoints.quietUpdates = await page.$$eval('.response [data-stream-event]', (lines) => lines.map((line) => line.textContent))
   await sendAndFollow()
   const isStreamNames = (url) => url.pathname === '/__motia/streams'
   let reached
@@ -203,6 +231,20 @@ await drive(executablePath, result, async (page) => {
   page.off('request', recordRead)
   result.panels.logs.readsOnLeaving = readsOnLeaving
   result.panels.logs.followedTo = await page.evaluate(() => location.hash)
+  // Back from the trace: the lines as they were filtered (the filters are in the panel's address)
+  await page.goBack()
+  await ready(page, 'logs')
+  await page.waitForFunction((id) => {
+    const lines = [...document.querySelectorAll('.logs .line')]
+    return lines.length > 0 && lines.every((line) => line.querySelector(`[data-trace-link="${id}"]`))
+  }, traceId, { timeout: 20000 })
+  result.panels.logs.back = await page.evaluate(() => ({ hash: location.hash, filter: document.querySelector('input[aria-label="trace id"]').value }))
+  // the step filter offers the steps' names; filters no line matches say so
+  result.panels.logs.stepNames = await page.$$eval('input[aria-label="step"]', ([input]) => [...input.list.options].map((option) => option.value))
+  await page.fill('input[aria-label="text"]', 'no line says this')
+  await page.dispatchEvent('input[aria-label="text"]', 'change')
+  await page.waitForSelector('[data-no-lines]:not([hidden])', { timeout: 20000 })
+  result.panels.logs.noLines = { shown: await page.textContent('[data-no-lines]'), lines: await page.$$eval('.logs .line', (lines) => lines.length) }
 
   // State: set a value (the switch the doomed step waits for) and edit another.
   const putState = (key, value) =>
@@ -263,6 +305,18 @@ await drive(executablePath, result, async (page) => {
   await page.click(`[data-replay="${letters[0]}"]`)
   await page.waitForFunction((id) => !document.querySelector(`[data-dead-letter="${id}"]`), letters[0], { timeout: 10000 })
   result.panels.deadLetters.after = await page.$$eval('[data-dead-letter]', (rows) => rows.map((r) => r.dataset.deadLetter))
+  // the replay goes on in the letter's trace, linked from the message: it shows the step's new attempt
+  await page.click('[data-message] [data-replayed-trace]')
+  await ready(page, 'traces')
+  await page.waitForFunction(() => {
+    const labels = [...document.querySelectorAll('[data-span-label="WorkbenchDoomed"]')]
+    return labels.length >= 2 && labels.every((label) => label.querySelector('.badge').textContent !== 'running')
+  }, null, { timeout: 20000 })
+  result.panels.deadLetters.followed = await page.evaluate((trace) => ({
+    trace,
+    hash: location.hash,
+    attempts: [...document.querySelectorAll('[data-span-label="WorkbenchDoomed"]')].map((label) => label.querySelector('.badge').textContent),
+  }), failedTrace)
 
   // Streams and runners: listed, live.
   await open(page, '#/streams', 'streams')

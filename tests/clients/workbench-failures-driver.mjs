@@ -326,7 +326,7 @@ await drive(executablePath, result, async (page) => {
   // ---- The header's health line is read again: when the server stops answering it says so, then
   // shows the server's health again once it answers
   await page.waitForSelector('#health[data-health="ok"]', WAIT)
-  const healthOf = path('/__motia/health')
+  const healthOf = path('/__motia/workbench/health')
   await page.route(healthOf, cutOffOnPurpose)
   await page.waitForSelector('#health[data-health="down"]', WAIT)
   const healthDown = await page.textContent('#health')

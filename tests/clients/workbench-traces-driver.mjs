@@ -62,4 +62,12 @@ await drive(executablePath, result, async (page) => {
   await page.click(`tr[data-trace="${result.byStep[0]}"]`)
   await page.waitForSelector(`[data-span-label="${rareStep}"]`, { timeout: 20000 })
   result.opened = await page.evaluate(() => location.hash)
+  // back to the list from the trace: as it was filtered (the filters are in the panel's address)
+  await page.click('a:text("← all traces")')
+  await page.waitForSelector('main[data-panel="traces"][data-ready="true"] tr[data-trace]', { timeout: 20000 })
+  result.backToList = {
+    hash: await page.evaluate(() => location.hash),
+    step: await page.inputValue('select[aria-label="step"]'),
+    rows: await rowIds(page),
+  }
 })

@@ -88,6 +88,17 @@ function query(params) {
   return text ? `?${text}` : ''
 }
 
+// A list panel's filters live in its address (#/logs?traceId=...): Back from a trace opened from the
+// list, a reload or a shared link shows the list as it was filtered. Writing them replaces the
+// history entry (no entry per keystroke, no hashchange).
+const listAddresses = {} // panel -> its latest address, for links back to it
+
+function rememberFilters(panel, filters) {
+  const address = `#/${panel}${query(filters)}`
+  listAddresses[panel] = address
+  if (location.hash !== address) history.replaceState(null, '', address)
+}
+
 function jsonBlock(value, extraClass) {
   return h('pre', { class: `json ${extraClass || ''}` }, JSON.stringify(value, null, 2))
 }
@@ -111,6 +122,11 @@ function badge(text, kind) {
 function langBadge(language) {
   return badge(LANG_SHORT[language] || language || '?', language)
 }
+
+// Whether the server records traces and logs, as its first health report said (a panel that reads
+// them asks nothing of a server that records none: each refusal would be a console error).
+const TRACES_OFF = 'Traces and logs are not recorded: "tracing": {"enabled": false} in motia.config.json (or MOTIA_TRACING).'
+const tracesRecorded = async () => (await firstHealth)?.traces !== false
 
 function failure(root, error) {
   fill(root, h('p', { class: 'error-text' }, `Could not load: ${error.message}`))
@@ -411,8 +427,17 @@ function marker(id, color) {
   )
 }
 
+// A step's schemas, each under its own heading: what its input or body must be, what it answers
+const SCHEMAS = [
+  ['input', 'Input schema'],
+  ['bodySchema', 'Body schema'],
+  ['responseSchema', 'Response schema'],
+]
+
 function stepDetail(step) {
   const { id, name, type, language, file, description, flows, ...config } = step
+  const schemas = SCHEMAS.filter(([key]) => config[key])
+  for (const [key] of schemas) delete config[key]
   return h(
     'div',
     { class: 'card', 'data-detail': name },
@@ -431,60 +456,174 @@ function stepDetail(step) {
     type === 'api' ? h('p', {}, h('a', { href: `#/endpoints/${encodeURIComponent(name)}` }, 'Try it in Endpoints →')) : null,
     h('h3', {}, 'Config'),
     jsonBlock(config),
+    schemas.map(([key, title]) => [h('h3', {}, title), h('div', { 'data-schema': key }, jsonBlock(step[key]))]),
   )
 }
 
+// The flows, read again every 2 s: in `motia dev` a step added, changed or removed is drawn as the
+// server reloads it, the step selected staying selected (its detail read again) while it exists.
+const FLOWS_REFRESH_MS = 2000
+
 async function flowsPanel(root, flowId) {
-  const { flows } = await api('/flows')
+  let { flows } = await api('/flows')
   if (!flows.length) {
     root.append(h('p', { class: 'empty' }, 'No step names a flow (the "flows" field of a step config).'))
     return null
   }
-  const flow = flows.find((f) => f.id === flowId) || flows[0]
-  const detail = h('div', {}, h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.'))
-  let selected = null
-  const layout = layoutFlow(flow)
-  const diagram = drawFlow(flow, layout, (step) => {
-    if (selected) selected.classList.remove('selected')
-    selected = diagram.querySelector(`[data-step="${CSS.escape(step.name)}"]`)
-    selected.classList.add('selected')
+  const hint = h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.')
+  const detail = h('div', {}, hint)
+  const tabs = h('div', { class: 'flow-tabs' })
+  const diagramBox = h('div', { class: 'diagram' })
+  const shown = { flow: null, diagram: null } // what the lighting follows
+  let selected = null // the name of the step whose detail is shown
+  const select = (step) => {
+    selected = step.name
+    for (const node of shown.diagram.querySelectorAll('.node')) node.classList.toggle('selected', node.dataset.step === step.name)
     fill(detail, stepDetail(step))
+  }
+  const draw = () => {
+    const flow = flows.find((f) => f.id === flowId) || flows[0]
+    fill(tabs, flows.map((f) => h('a', { href: `#/flows/${encodeURIComponent(f.id)}`, class: f.id === flow.id ? 'active' : '' }, `${f.name} (${f.steps.length})`)))
+    shown.flow = flow
+    shown.diagram = drawFlow(flow, layoutFlow(flow), select)
+    fill(diagramBox, shown.diagram)
+    const still = flow.steps.find((step) => step.name === selected)
+    if (still) select(still)
+    else if (selected !== null) {
+      selected = null
+      fill(detail, hint)
+    }
+  }
+  draw()
+  root.append(h('h2', {}, 'Flows'), tabs, h('div', { class: 'flow-layout' }, h('div', {}, diagramBox, legend()), detail))
+  let drawn = JSON.stringify(flows)
+  const stopReading = every(FLOWS_REFRESH_MS, async () => {
+    const fresh = (await api('/flows')).flows
+    const text = JSON.stringify(fresh)
+    if (text === drawn || !fresh.length) return
+    drawn = text
+    flows = fresh
+    draw()
   })
-  root.append(
-    h('h2', {}, 'Flows'),
-    h(
-      'div',
-      { class: 'flow-tabs' },
-      flows.map((f) => h('a', { href: `#/flows/${encodeURIComponent(f.id)}`, class: f.id === flow.id ? 'active' : '' }, `${f.name} (${f.steps.length})`)),
-    ),
-    h(
-      'div',
-      { class: 'flow-layout' },
-      h('div', {}, h('div', { class: 'diagram' }, diagram), legend()),
-      detail,
-    ),
-  )
-  // Nodes light up as traces run through them: the newest traces' steps, whenever a trace changes.
-  let since = Date.now()
-  let recorded = true
-  return every(1000, async () => {
-    if (!recorded) return
-    const { traces } = await api(`/traces${query({ limit: 20 })}`).catch((error) => {
-      if (error.status === 404) recorded = false // tracing is off
-      return { traces: [] }
-    })
-    const fresh = traces.filter((trace) => trace.updatedAt > since)
-    if (!fresh.length) return
-    since = Math.max(...fresh.map((trace) => trace.updatedAt))
-    for (const trace of fresh) {
-      for (const step of trace.steps) {
-        const node = diagram.querySelector(`[data-step="${CSS.escape(step.name)}"]`)
+  const stopLighting = await lightUpAsTracesRun(shown)
+  return () => {
+    stopReading()
+    if (stopLighting) stopLighting()
+  }
+}
+
+// Nodes light up as traces run through them. Every second, the traces updated since the last look
+// that ran a step of the flow (the newest few) are read, and each span not seen yet lights its step's
+// node, one after another in the order the spans started, LIGHT_STEP_MS apart (a trace that went
+// through four steps within a second is seen going through them, not as four nodes lit at once): a
+// span still running keeps its node lit until it is seen ended, then the node stays lit LIT_MS more.
+// ``shown``: the flow and its diagram, as drawn now. Returns what stops it.
+const LIGHT_STEP_MS = 250
+const LIT_MS = 1500
+const TRACES_LIT_PER_LOOK = 5
+
+async function lightUpAsTracesRun(shown) {
+  const inFlow = (name) => shown.flow.steps.some((step) => step.name === name)
+  const nodeOf = (name) => shown.diagram.querySelector(`[data-step="${CSS.escape(name)}"]`)
+  const lighting = new Map() // node -> how many spans light it
+  const timers = new Set()
+  const later = (ms, fn) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      fn()
+    }, ms)
+    timers.add(timer)
+  }
+  const lightUp = (node, traceId) => {
+    lighting.set(node, (lighting.get(node) || 0) + 1)
+    node.dataset.litBy = traceId // the trace that lit it last
+    node.classList.add('lit')
+  }
+  const lightDown = (node) => {
+    const left = (lighting.get(node) || 1) - 1
+    if (left > 0) return lighting.set(node, left)
+    lighting.delete(node)
+    node.classList.remove('lit')
+  }
+  const seen = new Set() // span ids queued or lit
+  const running = new Map() // span id -> { node, traceId }: lit until seen ended
+  const queue = [] // spans to light: { spanId, node, traceId, ended }
+  let pumping = false
+  const pump = () => {
+    const next = queue.shift()
+    if (!next) {
+      pumping = false
+      return
+    }
+    pumping = true
+    lightUp(next.node, next.traceId)
+    if (next.ended) later(LIT_MS, () => lightDown(next.node))
+    else running.set(next.spanId, next)
+    later(LIGHT_STEP_MS, pump)
+  }
+  const look = async (traceId) => {
+    let trace
+    try {
+      trace = await api(`/traces/${encodeURIComponent(traceId)}`)
+    } catch {
+      return // gone (retention) or not readable now: the next look tries again if it changed
+    }
+    for (const span of [...trace.spans].sort((a, b) => a.startedAt - b.startedAt)) {
+      const ended = span.endedAt !== null && span.endedAt !== undefined
+      if (!seen.has(span.spanId)) {
+        const node = inFlow(span.step) ? nodeOf(span.step) : null
         if (!node) continue
-        node.classList.add('lit')
-        setTimeout(() => node.classList.remove('lit'), 1500)
+        seen.add(span.spanId)
+        queue.push({ spanId: span.spanId, node, traceId, ended })
+      } else if (ended && running.has(span.spanId)) {
+        const { node } = running.get(span.spanId)
+        running.delete(span.spanId)
+        later(LIT_MS, () => lightDown(node))
+      } else if (ended) {
+        const queued = queue.find((entry) => entry.spanId === span.spanId)
+        if (queued) queued.ended = true
       }
     }
+  }
+  if (!(await tracesRecorded())) return null
+  const newestTraces = async () => (await api(`/traces${query({ limit: 20 })}`)).traces
+  const lastUpdate = (traces) => Math.max(0, ...traces.map((trace) => trace.updatedAt))
+  // what ran before the diagram opened does not light (the server's clock, not the browser's)
+  let recorded = true // not when the server records no trace (404): then it is not asked again
+  const unrecorded = (error) => {
+    if (error.status === 404) recorded = false
+  }
+  let since = await newestTraces().then(lastUpdate, (error) => {
+    unrecorded(error)
+    return Date.now()
   })
+  let stopped = false
+  const stopLooking = every(1000, async () => {
+    if (!recorded) return
+    let traces
+    try {
+      traces = await newestTraces()
+    } catch (error) {
+      unrecorded(error) // or the trace store is down: nothing lights meanwhile
+      return
+    }
+    const newest = lastUpdate(traces)
+    if (seen.size > 10_000) for (const spanId of seen) if (!running.has(spanId)) seen.delete(spanId)
+    const fresh = traces.filter((trace) => trace.updatedAt > since && trace.steps.some((step) => inFlow(step.name)))
+    since = Math.max(since, newest)
+    const ids = new Set(fresh.slice(0, TRACES_LIT_PER_LOOK).map((trace) => trace.traceId))
+    for (const { traceId } of running.values()) ids.add(traceId)
+    for (const traceId of ids) {
+      await look(traceId)
+      if (stopped) return
+    }
+    if (!pumping) pump()
+  })
+  return () => {
+    stopped = true
+    stopLooking()
+    for (const timer of timers) clearTimeout(timer)
+  }
 }
 
 function legend() {
@@ -556,11 +695,15 @@ function parseHeaders(text) {
   return headers
 }
 
+// The api steps, read again every 2 s: in `motia dev` an endpoint added, changed or removed is listed
+// as the server reloads it. The form shown stays, with what is typed in it (an endpoint changed shows
+// its new form once chosen again).
+const ENDPOINTS_REFRESH_MS = 2000
+const apiSteps = (steps) =>
+  steps.filter((step) => step.type === 'api').sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))
+
 async function endpointsPanel(root, selectedName) {
-  const { steps } = await api('/steps')
-  const endpoints = steps
-    .filter((step) => step.type === 'api')
-    .sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))
+  let endpoints = apiSteps((await api('/steps')).steps)
   if (!endpoints.length) {
     root.append(h('p', { class: 'empty' }, 'No api step is loaded.'))
     return null
@@ -581,7 +724,7 @@ async function endpointsPanel(root, selectedName) {
           h(
             'li',
             {
-              class: step === selected ? 'selected' : '',
+              class: step.name === selected.name ? 'selected' : '',
               'data-endpoint': `${step.method} ${step.path}`,
               onclick: () => {
                 selected = step
@@ -606,7 +749,19 @@ async function endpointsPanel(root, selectedName) {
   root.append(h('h2', {}, 'Endpoints'), h('div', { class: 'split' }, h('div', { class: 'card' }, filter, list), form))
   renderList()
   renderForm()
-  return () => shown.abort()
+  let listed = JSON.stringify(endpoints)
+  const stopReading = every(ENDPOINTS_REFRESH_MS, async () => {
+    const fresh = apiSteps((await api('/steps')).steps)
+    const text = JSON.stringify(fresh)
+    if (text === listed) return
+    listed = text
+    endpoints = fresh
+    renderList()
+  })
+  return () => {
+    stopReading()
+    shown.abort()
+  }
 }
 
 // The request form of api ``step``. A request, and then the live updates of its answer, go on until
@@ -684,7 +839,7 @@ function endpointForm(step, shown) {
         params.length ? h('h3', {}, 'Path parameters') : null,
         params.map((name, index) => h('label', { class: 'field' }, h('span', {}, name), paramInputs[index])),
         h('h3', {}, 'Query'),
-        declared.map((param, index) => h('label', { class: 'field' }, h('span', {}, param.name), queryInputs[index])),
+        declared.map((param, index) => h('label', { class: 'field', 'data-query-label': param.name }, h('span', {}, param.name, param.description ? h('span', { class: 'muted' }, ` · ${param.description}`) : null), queryInputs[index])),
         h('label', { class: 'field' }, h('span', {}, 'more query parameters'), extraQuery),
         h('h3', {}, 'Headers'),
         headers,
@@ -707,7 +862,9 @@ function findMarkers(value, found = [], depth = 0) {
 
 // The live updates of what the answer points at: a stream item it returned (its __motia marker), and
 // every stream's group named by the request's trace id (where steps report a request's progress);
-// until ``until`` is aborted, which may be before they are set up: then none opens.
+// until ``until`` is aborted, which may be before they are set up: then none opens. A subscription's
+// first message syncs what is there: nothing, for most of them, which is not shown (the list counts the
+// subscriptions synced in data-synced).
 async function followStreams(container, body, traceId, until) {
   const rooms = findMarkers(body).map((m) => `${m.streamName}/${m.groupId}/${m.id}`)
   if (traceId) {
@@ -719,17 +876,25 @@ async function followStreams(container, body, traceId, until) {
     }
   }
   if (until.aborted || !rooms.length) return
-  const list = h('div', { class: 'logs', 'data-stream-updates': '' })
-  container.append(h('h3', {}, 'Stream updates'), list)
+  const list = h('div', { class: 'logs', 'data-stream-updates': '', 'data-rooms': rooms.length, 'data-synced': 0 })
+  container.append(h('h3', {}, 'Stream updates'), h('p', { class: 'muted' }, `following ${rooms.join(', ')}`), list)
   const sources = rooms.map((room) => {
     const source = new EventSource(`${API}/sse/${room.split('/').map(encodeURIComponent).join('/')}`)
+    let synced = false
     const show = (kind) => (event) => {
-      let data = event.data
+      let message = event.data
       try {
-        data = JSON.parse(event.data)
+        message = JSON.parse(event.data)
       } catch {}
-      if (kind === 'sync' && Array.isArray(data.data) && !data.data.length) return
-      list.append(h('div', { class: 'line', 'data-stream-event': kind }, h('span', {}, clock(Date.now())), badge(kind, 'info'), h('span', {}, room.split('/')[0]), h('span', {}, ''), h('span', { class: 'message' }, JSON.stringify(data.event ?? data.data ?? data))))
+      // {timestamp, streamName, groupId[, id], event: {type, data}}
+      const change = message && typeof message === 'object' && message.event ? message.event : message
+      const data = change && typeof change === 'object' && 'data' in change ? change.data : change
+      if (kind === 'sync' && !synced) {
+        synced = true
+        list.dataset.synced = String(Number(list.dataset.synced) + 1)
+      }
+      if (kind === 'sync' && (data === null || (Array.isArray(data) && !data.length))) return
+      list.append(h('div', { class: 'line', 'data-stream-event': kind }, h('span', {}, clock(Date.now())), badge(kind, 'info'), h('span', {}, room.split('/')[0]), h('span', {}, ''), h('span', { class: 'message' }, JSON.stringify(data))))
     }
     for (const kind of ['sync', 'create', 'update', 'delete', 'event']) source.addEventListener(kind, show(kind))
     return source
@@ -739,8 +904,12 @@ async function followStreams(container, body, traceId, until) {
 
 // ---------------------------------------------------------------- traces
 
-async function tracesPanel(root, traceId) {
-  return traceId ? traceDetail(root, traceId) : traceList(root)
+async function tracesPanel(root, traceId, params) {
+  if (!(await tracesRecorded())) {
+    root.append(h('h2', {}, 'Traces'), h('p', { class: 'empty' }, TRACES_OFF))
+    return null
+  }
+  return traceId ? traceDetail(root, traceId) : traceList(root, params)
 }
 
 function entryText(trace) {
@@ -751,11 +920,14 @@ function entryText(trace) {
   return `emit ${entry.topic}`
 }
 
-async function traceList(root) {
+async function traceList(root, params) {
   const { steps } = await api('/steps')
   const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
   const statusFilter = h('select', { 'aria-label': 'status' }, ['', 'running', 'ok', 'error'].map((status) => h('option', { value: status }, status || 'any status')))
   const idFilter = h('input', { type: 'search', placeholder: 'trace id (any part)', 'aria-label': 'trace id' })
+  stepFilter.value = params.get('step') || ''
+  statusFilter.value = params.get('status') || ''
+  idFilter.value = params.get('traceId') || ''
   const body = h('tbody', {})
   const more = h('button', { class: 'secondary', hidden: true }, 'Older traces')
   const moreError = h('span', { class: 'error-text', 'data-load-error': 'older' })
@@ -829,8 +1001,15 @@ async function traceList(root) {
       more.disabled = false
     }
   })
-  for (const input of [stepFilter, statusFilter]) input.addEventListener('change', load)
-  idFilter.addEventListener('input', load)
+  let left = false
+  const filtered = () => {
+    if (left) return
+    rememberFilters('traces', filters())
+    return load()
+  }
+  for (const input of [stepFilter, statusFilter]) input.addEventListener('change', filtered)
+  idFilter.addEventListener('input', filtered)
+  rememberFilters('traces', filters())
   root.append(
     h('h2', {}, 'Traces'),
     h('div', { class: 'toolbar' }, stepFilter, statusFilter, idFilter),
@@ -844,10 +1023,14 @@ async function traceList(root) {
   )
   await load()
   // Live: the newest page again, unless the user paged back.
-  return every(2000, async () => {
+  const stopRefreshing = every(2000, async () => {
     if (rows.length > 50 || paging) return
     await load()
   })
+  return () => {
+    left = true
+    stopRefreshing()
+  }
 }
 
 function eventSummary(event) {
@@ -866,7 +1049,7 @@ function eventSummary(event) {
 async function traceDetail(root, traceId) {
   const container = h('div', {})
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'trace' })
-  root.append(h('p', {}, h('a', { href: '#/traces' }, '← all traces')), loadError, container)
+  root.append(h('p', {}, h('a', { href: listAddresses.traces || '#/traces' }, '← all traces')), loadError, container)
   const detail = h('div', { class: 'detail' })
   const show = (title, value, stack) => {
     fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? h('pre', { class: 'json stack' }, stack) : null, jsonBlock(value)))
@@ -994,11 +1177,19 @@ async function traceDetail(root, traceId) {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
 const LOG_PAGE = 200
 
-async function logsPanel(root) {
-  const level = h('select', { 'aria-label': 'level' }, LOG_LEVELS.map((l) => h('option', { value: l, selected: l === 'info' }, l)))
-  const step = h('input', { type: 'search', placeholder: 'step', 'aria-label': 'step' })
-  const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id' })
-  const text = h('input', { type: 'search', placeholder: 'text', 'aria-label': 'text' })
+async function logsPanel(root, _argument, params) {
+  if (!(await tracesRecorded())) {
+    root.append(h('h2', {}, 'Logs'), h('p', { class: 'empty' }, TRACES_OFF))
+    return null
+  }
+  const wanted = LOG_LEVELS.includes(params.get('level')) ? params.get('level') : 'info'
+  const level = h('select', { 'aria-label': 'level' }, LOG_LEVELS.map((l) => h('option', { value: l, selected: l === wanted }, l)))
+  // the step filter takes a step's whole name: the names are offered as it is typed
+  const { steps } = await api('/steps')
+  const stepNames = h('datalist', { id: 'log-step-names' }, steps.map((known) => h('option', { value: known.name })))
+  const step = h('input', { type: 'search', placeholder: 'step', 'aria-label': 'step', list: 'log-step-names', value: params.get('step') || '' })
+  const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id', value: params.get('traceId') || '' })
+  const text = h('input', { type: 'search', placeholder: 'text', 'aria-label': 'text', value: params.get('q') || '' })
   const lines = h('div', { class: 'logs', 'aria-label': 'log lines' })
   const status = h('span', { class: 'muted', 'data-log-status': '' })
   const say = (text, failed) => {
@@ -1023,10 +1214,12 @@ async function logsPanel(root) {
     })
     return row
   }
+  const noLines = h('p', { class: 'empty', 'data-no-lines': '', hidden: true }, 'No log line matches these filters yet: the lines logged from now on that do will show here.')
   const add = (entries) => {
     const atBottom = lines.scrollHeight - lines.scrollTop - lines.clientHeight < 40
     lines.append(...entries.map(line))
     while (lines.childElementCount > 2000) lines.firstElementChild.remove()
+    noLines.hidden = lines.childElementCount > 0
     if (atBottom) lines.scrollTop = lines.scrollHeight
   }
   // the newest line shown: where the live stream goes on from
@@ -1041,10 +1234,12 @@ async function logsPanel(root) {
   let starts = 0
   let stopped = false
   const start = async () => {
+    if (stopped) return
     const filters = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
     const key = JSON.stringify(filters)
     if (key === shownFilters) return
     shownFilters = key
+    rememberFilters('logs', { ...filters, level: filters.level === 'info' ? '' : filters.level })
     const mine = ++starts
     if (source) source.close()
     source = null
@@ -1057,6 +1252,7 @@ async function logsPanel(root) {
       if (stopped || mine !== starts) return
       shownFilters = null // not shown: the same filters may try again
       fill(lines) // the lines of other filters would pass for these
+      noLines.hidden = true
       say(`Could not load: ${error.message}`, true)
       return
     }
@@ -1076,7 +1272,7 @@ async function logsPanel(root) {
   }
   for (const input of [level]) input.addEventListener('change', start)
   for (const input of [step, trace, text]) input.addEventListener('change', start)
-  root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, trace, text, status), lines)
+  root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, stepNames, trace, text, status), noLines, lines)
   await start()
   return () => {
     stopped = true
@@ -1258,13 +1454,16 @@ async function statePanel(root) {
 
 // ---------------------------------------------------------------- streams
 
-// The streams. A stream chosen shows its groups with their item counts, read again every 2 s (no
-// realtime subscription covers a whole stream): a new group appears, a count changes in its cell (and
-// the stream's count of groups in the list), unchanged rows stay in place under the pointer. A group
-// chosen shows its items, live (the group's realtime subscription). The stream view and the group
-// view each have an AbortController: choosing another group cancels the group view's read and closes
-// its live stream; choosing another stream, or leaving the panel, does that and cancels the stream
-// view's read and stops its refresh, so nothing writes into a view replaced or a panel left.
+// The streams, each with its count of groups, read again every 2 s (no realtime subscription covers a
+// whole stream). A stream chosen shows its groups with their item counts, read again as often: a new
+// group appears, a count changes in its cell, unchanged rows stay in place under the pointer. A group
+// chosen shows its items, live (the group's realtime subscription); a refresh whose count for it
+// differs from the items shown (an update the subscription missed, as while it reconnects) reads them
+// again, and a group whose items are all gone says so (it comes back if items are added to it again).
+// The stream view and the group view each have an AbortController: choosing another group cancels
+// the group view's read and closes its live stream; choosing another stream does that and cancels the
+// stream view's read and stops its refresh; leaving the panel stops everything, so nothing writes
+// into a view replaced or a panel left.
 const STREAM_REFRESH_MS = 2000
 
 async function streamsPanel(root) {
@@ -1275,13 +1474,18 @@ async function streamsPanel(root) {
   }
   const list = h('ul', { class: 'list', 'aria-label': 'streams' })
   const view = h('div', {})
+  const listError = h('p', { class: 'error-text', 'data-load-error': 'streams' })
   let source = null
+  let group = null // the group view: { groupId, render, count }
+  let shownName = null
   let groupShown = new AbortController()
   let streamShown = new AbortController()
+  const panelShown = new AbortController()
   const replaceGroup = () => {
     groupShown.abort()
     if (source) source.close()
     source = null
+    group = null
     groupShown = new AbortController()
     return groupShown.signal
   }
@@ -1291,13 +1495,50 @@ async function streamsPanel(root) {
     streamShown = new AbortController()
     return streamShown.signal
   }
+  // the streams' entries, kept while their stream is (a click pressed on one is not lost to a refresh)
+  const entries = new Map() // stream name -> { li, count }
+  const showCount = (name, groups) => {
+    const entry = entries.get(name)
+    const text = `${groups} group(s)`
+    if (entry && entry.count.textContent !== text) entry.count.textContent = text
+  }
+  const showStreams = (listed) => {
+    const next = listed.map((stream) => {
+      let entry = entries.get(stream.name)
+      if (!entry) {
+        const count = h('span', { class: 'muted' })
+        const li = h('li', { 'data-stream': stream.name, class: stream.name === shownName ? 'selected' : '', onclick: () => openStream(stream.name) }, stream.name, count)
+        entries.set(stream.name, (entry = { li, count }))
+      }
+      showCount(stream.name, stream.groups)
+      return entry
+    })
+    const names = new Set(listed.map((stream) => stream.name))
+    for (const name of [...entries.keys()]) if (!names.has(name)) entries.delete(name)
+    place(list, next.map((entry) => entry.li))
+  }
+  let listReads = 0 // only the latest read is shown
+  const refreshStreams = async () => {
+    const mine = ++listReads
+    const signal = panelShown.signal
+    let listed
+    try {
+      ;({ streams: listed } = await api('/streams', { signal }))
+    } catch (error) {
+      if (!signal.aborted && mine === listReads) listError.textContent = `Could not load: ${error.message}`
+      return
+    }
+    if (signal.aborted || mine !== listReads) return
+    listError.textContent = ''
+    showStreams(listed)
+  }
   const openGroup = (name, groupId, itemsEl) => {
     const signal = replaceGroup()
     const path = `${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`
     let reads = 0 // only the latest read is shown
     // an update leaves the unchanged items in place: what the user selects in one stays selected
     const heading = h('h3', {}, `${name} / ${groupId}`)
-    const empty = h('p', { class: 'muted' }, 'empty')
+    const gone = h('p', { class: 'muted', 'data-group-gone': groupId }, 'No items: the group is gone (its items were deleted). Items added to it again show here.')
     let shownItems = new Map() // item id -> { text, el }
     const itemView = (item) => {
       const text = JSON.stringify(item)
@@ -1310,13 +1551,14 @@ async function streamsPanel(root) {
         const values = await api(`/streams/${path}`, { signal })
         if (signal.aborted || mine !== reads) return
         shownItems = new Map(values.map((item) => [item.id, itemView(item)]))
-        place(itemsEl, [heading, ...(values.length ? [...shownItems.values()].map((view) => view.el) : [empty])])
+        place(itemsEl, [heading, ...(values.length ? [...shownItems.values()].map((view) => view.el) : [gone])])
       } catch (error) {
         if (!signal.aborted && mine === reads) failure(itemsEl, error)
       }
     }
     source = new EventSource(`${API}/sse/${path}`)
     for (const kind of ['create', 'update', 'delete']) source.addEventListener(kind, render)
+    group = { groupId, render, count: () => shownItems.size }
     render()
   }
   const openStream = async (name) => {
@@ -1329,7 +1571,8 @@ async function streamsPanel(root) {
       return
     }
     if (signal.aborted) return
-    for (const item of list.children) item.classList.toggle('selected', item.dataset.stream === name)
+    shownName = name
+    for (const [other, entry] of entries) entry.li.classList.toggle('selected', other === name)
     const itemsEl = h('div', { 'data-group-items': '' })
     const groupsBody = h('tbody', {})
     const loadError = h('p', { class: 'error-text', 'data-load-error': 'stream' })
@@ -1361,6 +1604,7 @@ async function streamsPanel(root) {
     let reads = 0 // only the latest read is shown
     const refresh = async () => {
       const mine = ++reads
+      const shown = group // the group view this read may correct
       let again
       try {
         again = await api(`/streams/${encodeURIComponent(name)}`, { signal })
@@ -1371,9 +1615,11 @@ async function streamsPanel(root) {
       if (signal.aborted || mine !== reads) return
       loadError.textContent = ''
       showGroups(again.groups)
-      const count = `${again.groups.length} group(s)`
-      const counted = list.querySelector(`[data-stream="${CSS.escape(name)}"] .muted`)
-      if (counted && counted.textContent !== count) counted.textContent = count
+      showCount(name, again.groups.length)
+      if (shown && shown === group) {
+        const listed = again.groups.find((other) => other.groupId === shown.groupId)
+        if ((listed ? listed.items : 0) !== shown.count()) shown.render()
+      }
     }
     showGroups(detail.groups)
     fill(view,
@@ -1384,10 +1630,14 @@ async function streamsPanel(root) {
     )
     signal.addEventListener('abort', every(STREAM_REFRESH_MS, refresh))
   }
-  list.append(...streams.map((stream) => h('li', { 'data-stream': stream.name, onclick: () => openStream(stream.name) }, stream.name, h('span', { class: 'muted' }, `${stream.groups} group(s)`))))
-  root.append(h('h2', {}, 'Streams'), h('div', { class: 'split' }, h('div', { class: 'card' }, list), h('div', { class: 'card' }, view)))
+  showStreams(streams)
+  root.append(h('h2', {}, 'Streams'), listError, h('div', { class: 'split' }, h('div', { class: 'card' }, list), h('div', { class: 'card' }, view)))
+  panelShown.signal.addEventListener('abort', every(STREAM_REFRESH_MS, refreshStreams))
   await openStream(streams[0].name)
-  return replaceStream
+  return () => {
+    panelShown.abort()
+    replaceStream()
+  }
 }
 
 // ---------------------------------------------------------------- dead letters
@@ -1403,8 +1653,9 @@ async function deadLettersPanel(root) {
   const message = h('span', { class: 'muted', 'aria-live': 'polite', 'data-message': '' })
   const loadError = h('p', { class: 'error-text', 'data-load-error': '' })
   const empty = h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No dead letters.'))
-  const say = (text, failed) => {
-    message.textContent = text
+  // ``text``, and a link to follow after it (a replay goes on in the letter's trace)
+  const say = (text, failed, link = null) => {
+    fill(message, text, link ? [' · ', link] : null)
     message.className = failed ? 'error-text' : 'muted'
   }
   let rows = new Map() // letter id -> { text, tr, buttons, error }
@@ -1446,7 +1697,9 @@ async function deadLettersPanel(root) {
     row.error.textContent = ''
     for (const button of row.buttons) button.disabled = true
     try {
-      say(done(await request()), false)
+      const answer = await request()
+      const follow = verb === 'replay' && letter.traceId ? h('a', { href: `#/traces/${letter.traceId}`, 'data-replayed-trace': letter.traceId }, 'follow it in its trace →') : null
+      say(done(answer), false, follow)
       shown = shown.filter((other) => other.id !== letter.id) // gone from the server: gone at once
       show(shown)
     } catch (error) {
@@ -1570,7 +1823,8 @@ let stopPanel = null
 let generation = 0
 
 async function route() {
-  const [, name = 'flows', ...rest] = (location.hash || '#/flows').split('/')
+  const [path, search = ''] = (location.hash || '#/flows').split('?')
+  const [, name = 'flows', ...rest] = path.split('/')
   const panel = PANELS[name] || flowsPanel
   const argument = rest.length ? decodeURIComponent(rest.join('/')) : undefined
   if (stopPanel) stopPanel()
@@ -1582,7 +1836,7 @@ async function route() {
   delete root.dataset.ready
   root.dataset.panel = PANELS[name] ? name : 'flows'
   try {
-    const stop = await panel(root, argument)
+    const stop = await panel(root, argument, new URLSearchParams(search))
     if (mine !== generation) {
       if (stop) stop()
       return
@@ -1595,10 +1849,16 @@ async function route() {
 }
 
 // The header's health line, read every few seconds: when the server stops answering it says so, and
-// since when, until it answers again. A read that hangs counts as no answer.
+// since when, until it answers again. A read that hangs counts as no answer. It reads the Workbench's
+// form of the health endpoint, which answers a degraded server (up, its storage not) with a 200 and
+// the status in its body: the 503 of /__motia/health, meant for load balancers, would be logged by
+// the browser as a failed load at every read.
 const HEALTH_EVERY_MS = 3000
 const HEALTH_TIMEOUT_MS = 5000
 let unreachableSince = null
+let firstHealthRead
+// the server's first health report (null if it did not answer): whether it records traces and logs
+const firstHealth = new Promise((resolve) => (firstHealthRead = resolve))
 
 async function health() {
   const line = document.getElementById('health')
@@ -1607,24 +1867,21 @@ async function health() {
     line.classList.toggle('down', state !== 'ok')
     if (line.textContent !== text) line.textContent = text
   }
-  const summary = (status) => {
-    const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
-    return `${status.steps} steps · ${runners} runners`
-  }
+  let status
   try {
-    const status = await api('/health', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
-    unreachableSince = null
-    show('ok', summary(status))
-  } catch (error) {
-    // a 503 is an answer: the server is up, its storage is not
-    if (error instanceof ApiError && error.body && error.body.status === 'degraded') {
-      unreachableSince = null
-      show('degraded', `${summary(error.body)} · degraded: ${error.body.message}`)
-      return
-    }
+    status = await api('/workbench/health', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
+  } catch {
+    firstHealthRead(null)
     unreachableSince ??= Date.now()
     show('down', `server unreachable since ${new Date(unreachableSince).toLocaleTimeString([], { hour12: false })}`)
+    return
   }
+  firstHealthRead(status)
+  unreachableSince = null
+  const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
+  const summary = `${status.steps} steps · ${runners} runners${status.traces === false ? ' · traces off' : ''}`
+  if (status.status === 'ok') show('ok', summary)
+  else show('degraded', `${summary} · degraded: ${status.message}`)
 }
 
 window.addEventListener('hashchange', route)
