@@ -291,7 +291,7 @@ def bench_pets(
     JS alike and V8 tiers its shared code up over its first few hundred pets, so warming each language just
     before measuring it measured the first one (TS) on a runner still compiling: +0.4 ms of runner CPU and
     ~+0.7 ms per TS pet against JS measured later, a gap no runner difference between TS and JS made
-    (bench/RESULTS.md, session 10). ``main`` also rotates ``order`` from round to round."""
+    (bench/RESULTS.md, session 10). ``main`` changes ``order`` from round to round (``measuring_order``)."""
     project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
     out: dict[str, Any] = {}
     env = {**NO_OPENAI, **(env or {})}
@@ -405,6 +405,16 @@ def print_node_profile(label: str, folder: Path, windows: list[list[int]]) -> di
     return shares
 
 
+def measuring_order(round_index: int, langs: Sequence[str] = LANGS) -> list[str]:
+    """The languages in the order round ``round_index`` measures them: each first in turn (rotations), and
+    in the next as many rounds reversed, so each also follows each other one (in the rotations of ts, js,
+    py, ts always comes right after py, when the node runner has sat idle). With three languages, six
+    rounds measure every order once."""
+    shift = round_index % len(langs)
+    rotated = [*langs[shift:], *langs[:shift]]
+    return rotated[::-1] if (round_index // len(langs)) % 2 else rotated
+
+
 def main() -> int:
     """Goal 2 with the machine's own cost next to it, in alternating rounds: per gap between pets (the
     idle time before each POST), per adapter set (SQLite, the default, against memory: what the
@@ -463,7 +473,7 @@ def main() -> int:
                     machine=not args.no_machine,
                     node_profile=folder,
                     watch=watch,
-                    order=LANGS[round_index % len(LANGS) :] + LANGS[: round_index % len(LANGS)],
+                    order=measuring_order(round_index),
                 )
                 raw.setdefault(label, []).append(result)
                 print_rows(f"round {round_index + 1} {label}", result)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from http_bench import cpu_seconds
-from pet_bench import NO_OPENAI, _polled_pet, cpu_ms_by_role, write_pet_project
+from pet_bench import NO_OPENAI, _polled_pet, cpu_ms_by_role, measuring_order, write_pet_project
 from servers import codes_under_test, motia
 
 
@@ -70,10 +70,8 @@ def main() -> int:
         names = list(codes)
         for round_index in range(args.rounds):
             for name in names if round_index % 2 == 0 else names[::-1]:
-                first = round_index % len(langs)  # each language measured first in turn
-                result = measure(
-                    Path(tmp), codes[name], langs[first:] + langs[:first], args.warmup, args.samples
-                )
+                order = measuring_order(round_index, langs)
+                result = measure(Path(tmp), codes[name], order, args.warmup, args.samples)
                 rows.setdefault(name, []).append(result)
                 for lang, row in result.items():
                     cpu = ", ".join(f"{role} {ms:.2f}" for role, ms in row["cpu_ms_per_pet"].items())
