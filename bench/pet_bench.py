@@ -388,16 +388,20 @@ def print_rows(label: str, result: dict[str, Any]) -> None:
         print(line, flush=True)
 
 
-def print_node_profile(label: str, folder: Path, windows: list[list[int]]) -> dict[str, float]:
-    """Where the node runner's busy time went while the TS and JS pets ran (its profiles in ``folder``)."""
+def print_node_profile(label: str, folder: Path, windows: dict[str, list[int]]) -> dict[str, float]:
+    """Where the node runner's busy time went while the TS and JS pets ran (its profiles in ``folder``), per
+    language and together; ``windows``: when each language's measured pets ran."""
     profiles = [json.loads(path.read_text()) for path in sorted(folder.glob("*.cpuprofile"))]
     shares: dict[str, float] = {}
     busy = 0
-    for window in windows:
+    for lang, window in windows.items():
         result = summarise(profiles, (window[0], window[1]))
         busy += result["busy_us"]
         for where, us in result["self"].items():
             shares[where] = shares.get(where, 0.0) + us
+        own = sorted(result["self"].items(), key=lambda kv: -kv[1])[:8]
+        part = ", ".join(f"{where} {100 * us / (result['busy_us'] or 1):.1f} %" for where, us in own)
+        print(f"{label} node runner profile, {lang}: {result['busy_us'] / 1000:.0f} ms busy: {part}")
     total = busy or 1
     shares = {where: 100 * us / total for where, us in sorted(shares.items(), key=lambda kv: -kv[1])}
     top = ", ".join(f"{where} {pct:.1f} %" for where, pct in list(shares.items())[:12])
@@ -478,7 +482,7 @@ def main() -> int:
                 raw.setdefault(label, []).append(result)
                 print_rows(f"round {round_index + 1} {label}", result)
                 if folder is not None:
-                    windows = [result[lang]["window_us"] for lang in LANGS if lang in ("ts", "js")]
+                    windows = {lang: result[lang]["window_us"] for lang in ("ts", "js") if lang in result}
                     profiles.setdefault(label, []).append(
                         print_node_profile(f"round {round_index + 1} {label}", folder, windows)
                     )
