@@ -14,7 +14,9 @@ pet at a time, seen ``in_quarantine`` one of two ways (``--watch``):
   server CPU beside the flow they measure.
 
 Next to each language's pets: the CPU each process of the server spent per pet (the supervisor, the node
-runner, the Python runner, others).
+runner, the Python runner, others). Each round's server runs every language's ``--warmup`` pets before it
+measures any, and the languages take turns at being measured first (``bench_pets``): the first language
+measured after start-up pays the runners' warm-up, which is no property of its language.
 
 ``--baseline-ref REF`` measures REF's code in the same run, rounds alternating (an A/B of a change);
 ``--node-profile DIR`` records ``node --cpu-prof`` profiles of the node runner and prints where its busy time
@@ -35,6 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +276,7 @@ def bench_pets(
     machine: bool = True,
     node_profile: Path | None = None,
     watch: str = "stream",
+    order: Sequence[str] = LANGS,
 ) -> dict[str, Any]:
     """Per language: ``samples`` pets one at a time, ``gap`` s of sleep after each. With ``machine``,
     right after each language's pets and with the same gap: the bare echo answering the same requests
@@ -281,7 +285,13 @@ def bench_pets(
     with ``PET_WORK_US`` of work (spinning) per hop, as the flow works between its hops. ``node_profile``:
     a folder for the node runner's CPU profiles (written when the server stops); each row's ``window_us``
     is when its pets ran, on the profile's clock. ``watch``: how a pet is seen ``in_quarantine``, "stream"
-    or "poll" (the module's docstring)."""
+    or "poll" (the module's docstring). ``order``: the languages, in the order their pets are measured.
+
+    Every language's ``warmup`` pets run before any language's measured ones. The node runner serves TS and
+    JS alike and V8 tiers its shared code up over its first few hundred pets, so warming each language just
+    before measuring it measured the first one (TS) on a runner still compiling: +0.4 ms of runner CPU and
+    ~+0.7 ms per TS pet against JS measured later, a gap no runner difference between TS and JS made
+    (bench/RESULTS.md, session 10). ``main`` changes ``order`` from round to round (``measuring_order``)."""
     project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
     out: dict[str, Any] = {}
     env = {**NO_OPENAI, **(env or {})}
@@ -299,23 +309,23 @@ def bench_pets(
         stream = (
             stack.enter_context(contextlib.closing(StreamWatch(server.port))) if watch == "stream" else None
         )
-        for lang in LANGS:
-            runs = []
-            procs: list[psutil.Process] = []
-            cpu_before: dict[int, float] = {}
-            window_start = 0
-            for n in range(warmup + samples):
-                if n == warmup:
-                    procs = server.tree()
-                    cpu_before = cpu_seconds(procs)
-                    window_start = time.monotonic_ns() // 1000
-                if stream is not None:
-                    result = _watched_pet(post, stream, lang, n)
-                else:
-                    result = _polled_pet(post, poll, lang, n)
-                if n >= warmup:
-                    runs.append(result)
-                time.sleep(gap)  # let the enrichment agent and the stream writes finish
+
+        def one_pet(lang: str, n: int) -> dict[str, Any]:
+            if stream is not None:
+                result = _watched_pet(post, stream, lang, n)
+            else:
+                result = _polled_pet(post, poll, lang, n)
+            time.sleep(gap)  # let the enrichment agent and the stream writes finish
+            return result
+
+        for lang in order:
+            for n in range(warmup):
+                one_pet(lang, n)
+        for lang in order:
+            procs = server.tree()
+            cpu_before = cpu_seconds(procs)
+            window_start = time.monotonic_ns() // 1000
+            runs = [one_pet(lang, warmup + n) for n in range(samples)]
             window_end = time.monotonic_ns() // 1000
             cpu_ms = cpu_ms_by_role(procs, server.proc.pid, cpu_before)
             visible = [r["visible_ms"] for r in runs]
@@ -349,7 +359,7 @@ def bench_pets(
                 row["x_chain"] = row["p50_ms"] / row["chain"]["p50_ms"]
                 row["x_chain_work"] = row["p50_ms"] / row["chain_work"]["p50_ms"]
             out[lang] = row
-    return out
+    return {lang: out[lang] for lang in LANGS if lang in out}
 
 
 MEMORY = {
@@ -378,21 +388,35 @@ def print_rows(label: str, result: dict[str, Any]) -> None:
         print(line, flush=True)
 
 
-def print_node_profile(label: str, folder: Path, windows: list[list[int]]) -> dict[str, float]:
-    """Where the node runner's busy time went while the TS and JS pets ran (its profiles in ``folder``)."""
+def print_node_profile(label: str, folder: Path, windows: dict[str, list[int]]) -> dict[str, float]:
+    """Where the node runner's busy time went while the TS and JS pets ran (its profiles in ``folder``), per
+    language and together; ``windows``: when each language's measured pets ran."""
     profiles = [json.loads(path.read_text()) for path in sorted(folder.glob("*.cpuprofile"))]
     shares: dict[str, float] = {}
     busy = 0
-    for window in windows:
+    for lang, window in windows.items():
         result = summarise(profiles, (window[0], window[1]))
         busy += result["busy_us"]
         for where, us in result["self"].items():
             shares[where] = shares.get(where, 0.0) + us
+        own = sorted(result["self"].items(), key=lambda kv: -kv[1])[:8]
+        part = ", ".join(f"{where} {100 * us / (result['busy_us'] or 1):.1f} %" for where, us in own)
+        print(f"{label} node runner profile, {lang}: {result['busy_us'] / 1000:.0f} ms busy: {part}")
     total = busy or 1
     shares = {where: 100 * us / total for where, us in sorted(shares.items(), key=lambda kv: -kv[1])}
     top = ", ".join(f"{where} {pct:.1f} %" for where, pct in list(shares.items())[:12])
     print(f"{label} node runner profile, {busy / 1000:.0f} ms busy during TS+JS pets: {top}", flush=True)
     return shares
+
+
+def measuring_order(round_index: int, langs: Sequence[str] = LANGS) -> list[str]:
+    """The languages in the order round ``round_index`` measures them: each first in turn (rotations), and
+    in the next as many rounds reversed, so each also follows each other one (in the rotations of ts, js,
+    py, ts always comes right after py, when the node runner has sat idle). With three languages, six
+    rounds measure every order once."""
+    shift = round_index % len(langs)
+    rotated = [*langs[shift:], *langs[:shift]]
+    return rotated[::-1] if (round_index // len(langs)) % 2 else rotated
 
 
 def main() -> int:
@@ -453,11 +477,12 @@ def main() -> int:
                     machine=not args.no_machine,
                     node_profile=folder,
                     watch=watch,
+                    order=measuring_order(round_index),
                 )
                 raw.setdefault(label, []).append(result)
                 print_rows(f"round {round_index + 1} {label}", result)
                 if folder is not None:
-                    windows = [result[lang]["window_us"] for lang in LANGS if lang in ("ts", "js")]
+                    windows = {lang: result[lang]["window_us"] for lang in ("ts", "js") if lang in result}
                     profiles.setdefault(label, []).append(
                         print_node_profile(f"round {round_index + 1} {label}", folder, windows)
                     )

@@ -1,10 +1,11 @@
 """The pet flow on warmed-up runners: each process's CPU per pet and the pet's p50, in alternating rounds.
 
-``pet_bench.py`` starts a server per round and measures its first pets after 3 warm-up ones: then the
-node runner's code is still being compiled (V8 tiers a function up after enough calls), and its CPU per
-pet is about twice what it is after a few hundred pets. Here each round's server first runs ``--warmup``
-pets per language, then measures ``--samples`` more, so an A/B (``--baseline-ref REF``: REF's code from
-``git archive``, rounds alternating with this checkout's) compares steady states.
+A runner's first pets run code V8 is still compiling (it tiers a function up after enough calls): its
+CPU per pet is about twice what it is after a few hundred pets. Here each round's server first runs
+``--warmup`` pets of every language, then measures ``--samples`` more per language (each language measured
+first in turn: the node runner's code is shared by TS and JS), so an A/B (``--baseline-ref REF``: REF's code
+from ``git archive``, rounds alternating with this checkout's) compares steady states. The pet is seen
+``in_quarantine`` by GETs (``pet_bench.py --watch poll``); ``pet_bench.py --warmup`` watches its stream.
 
 Usage: ``cd bench && ../.venv/bin/python pet_steady.py --baseline-ref REF --rounds 4 --langs ts,js``
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from http_bench import cpu_seconds
-from pet_bench import NO_OPENAI, _one_pet, cpu_ms_by_role, write_pet_project
+from pet_bench import NO_OPENAI, _polled_pet, cpu_ms_by_role, measuring_order, write_pet_project
 from servers import codes_under_test, motia
 
 
@@ -37,12 +38,14 @@ def measure(workdir: Path, code: Path | None, langs: list[str], warmup: int, sam
         poll = stack.enter_context(
             contextlib.closing(http.client.HTTPConnection("127.0.0.1", server.port, 10))
         )
+        # every language warmed before any is measured: the node runner's code is shared by TS and JS
         for lang in langs:
             for n in range(warmup):
-                _one_pet(post, poll, lang, n)
+                _polled_pet(post, poll, lang, n)
+        for lang in langs:
             procs = server.tree()
             before = cpu_seconds(procs)
-            visible = [_one_pet(post, poll, lang, warmup + n)["visible_ms"] for n in range(samples)]
+            visible = [_polled_pet(post, poll, lang, warmup + n)["visible_ms"] for n in range(samples)]
             cpu = cpu_ms_by_role(procs, server.proc.pid, before)
             out[lang] = {
                 "p50_ms": statistics.median(visible),
@@ -67,7 +70,8 @@ def main() -> int:
         names = list(codes)
         for round_index in range(args.rounds):
             for name in names if round_index % 2 == 0 else names[::-1]:
-                result = measure(Path(tmp), codes[name], langs, args.warmup, args.samples)
+                order = measuring_order(round_index, langs)
+                result = measure(Path(tmp), codes[name], order, args.warmup, args.samples)
                 rows.setdefault(name, []).append(result)
                 for lang, row in result.items():
                     cpu = ", ".join(f"{role} {ms:.2f}" for role, ms in row["cpu_ms_per_pet"].items())
