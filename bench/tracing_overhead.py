@@ -3,6 +3,7 @@
 Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--redis] [--json PATH]
        [--baseline DIR ...] [--lang ts|js|py ...]
        .venv/bin/python bench/tracing_overhead.py --in-process [--rounds 3] [--duration 8]
+       .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--baseline DIR ...] [--lang ...]
 
 Two ``motia start`` servers run the same project (bench/projects.py: one trivial api step per
 language), one with ``tracing.enabled`` (the default) and one with ``MOTIA_TRACING=false``. For each
@@ -25,6 +26,13 @@ tracing off, with a store that drops every batch (the recorder alone, and what i
 with the SQLite store in the process and with the trace writer process (what ``motia`` runs); CPU
 per request of the loop's thread, of the process (with the SQLite writer thread) and of the trace
 writer process, modes interleaved round by round.
+
+``--instructions N`` counts what the supervisor executes, which the machine's load does not change
+(CPU time and req/s do, by ±10-20 % on a shared machine): each server (tracing off, on, and one per
+``--baseline``) runs under ``valgrind --tool=callgrind`` (needs valgrind), instrumented only while N
+requests of 16 connections are answered, after 1,000 to warm up; reported: instructions per request
+and, for tracing on, over tracing off (bench/RESULTS.md, tracing overhead, session 10). valgrind
+makes the supervisor the bottleneck, so its loop turns batch requests as at saturation.
 """
 
 from __future__ import annotations
@@ -35,8 +43,11 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -121,16 +132,23 @@ def main() -> int:
         action="append",
         default=[],
         help="also a server with tracing on running the supervisor package found in this directory "
-        "(e.g. a `git archive` of an earlier commit's supervisor/): an A/B of two versions in one run "
+        "(e.g. a `git archive` of an earlier commit, with its supervisor/ and runners/, the checkout's "
+        "node_modules and runners/node/node_modules linked in: the supervisor will not start without "
+        "its runners' files): an A/B of two versions in one run "
         "(repeatable: one server per directory, named after it)",
     )
     parser.add_argument(
         "--lang", choices=LANGS, action="append", default=[], help="only these languages (default all)"
     )
     parser.add_argument("--in-process", action="store_true", help="the recorder and store alone (see above)")
+    parser.add_argument(
+        "--instructions", type=int, metavar="N", help="the supervisor's instructions per request (see above)"
+    )
     args = parser.parse_args()
     if args.in_process:
         return in_process(args.rounds, args.duration)
+    if args.instructions:
+        return instructions(args.instructions, args.lang or list(LANGS), args.baseline)
 
     print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     with contextlib.ExitStack() as stack:
@@ -234,6 +252,96 @@ def report_redis(results: dict[str, Any]) -> None:
             f"{sqlite['rps_ratio']:.1%} | {redis['rps_ratio']:.1%} | {off['server_cpu_us_per_req']:.0f} | "
             f"{sqlite['server_cpu_us_per_req']:.0f} | {redis['server_cpu_us_per_req']:.0f} |"
         )
+
+
+INSTRUCTIONS_WARMUP = 1000
+INSTRUCTIONS_CONNECTIONS = 16
+
+
+def instructions(requests: int, langs: list[str], baselines: list[Path]) -> int:
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("--instructions needs valgrind (Debian's package valgrind)", file=sys.stderr)
+        return 2
+    modes: list[tuple[str, dict[str, str]]] = [("off", {"MOTIA_TRACING": "false"}), ("on", {})]
+    modes += [(f"base:{code.name}", {"PYTHONPATH": str(code.resolve())}) for code in baselines]
+    print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    counts: dict[str, dict[str, float]] = {lang: {} for lang in langs}
+    with tempfile.TemporaryDirectory(prefix="motia-tracing-instructions-") as tmp:
+        for lang in langs:
+            for mode, env in modes:
+                counts[lang][mode] = _instructions_per_request(
+                    Path(tmp) / f"{lang}-{mode}", lang, env, requests
+                )
+                print(f"    {lang} {mode:<14} {counts[lang][mode] / 1000:8.1f}k instructions/req", flush=True)
+    print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    print("\n| step | mode | instructions/req | over tracing off |")
+    print("| --- | --- | ---: | ---: |")
+    for lang, by_mode in counts.items():
+        off = by_mode["off"]
+        for mode, count in by_mode.items():
+            over = "" if mode == "off" else f"+{(count - off) / 1000:.1f}k ({(count - off) / off:.1%})"
+            print(f"| {lang} | {mode} | {count / 1000:.1f}k | {over} |")
+    return 0
+
+
+def _instructions_per_request(workdir: Path, lang: str, env: dict[str, str], requests: int) -> float:
+    """``motia start`` under callgrind (its children run natively), instrumented for ``requests``."""
+    project = write_bench_project(workdir / "project")
+    out = workdir / "callgrind.out"
+    port = free_port()
+    argv = [
+        "valgrind",
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={out}",
+        sys.executable,
+        "-m",
+        "supervisor",
+        "start",
+        "--project",
+        str(project),
+        "-p",
+        str(port),
+    ]
+    server = Server.spawn(f"callgrind-{lang}", argv, port, env, cwd=project)
+    path = f"/{lang}/hello"
+    with running([server], stop_timeout=120):
+        server.wait_ready(path, timeout=600)
+        asyncio.run(_requests(port, path, INSTRUCTIONS_WARMUP))
+        time.sleep(1.0)  # the warm-up's flush
+        pid = str(server.proc.pid)
+        subprocess.run(["callgrind_control", "--instr=on", pid], check=True, capture_output=True)
+        asyncio.run(_requests(port, path, requests))
+        time.sleep(1.0)  # the last requests' flush (FLUSH_INTERVAL_S)
+        subprocess.run(["callgrind_control", "--dump", pid], check=True, capture_output=True)
+    dumped = sorted(workdir.glob("callgrind.out.*"))[0]  # the dump asked for (the exit's has no suffix)
+    for line in dumped.read_text(errors="replace").splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1]) / requests
+    raise RuntimeError(f"no totals in {dumped}")
+
+
+async def _requests(port: int, path: str, count: int) -> None:
+    """``count`` GETs of ``path`` over INSTRUCTIONS_CONNECTIONS keep-alive connections; each must be a 200."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    left = count
+
+    async def connection() -> None:
+        nonlocal left
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while left > 0:
+                left -= 1
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                if not head.startswith(b"HTTP/1.1 200"):
+                    raise RuntimeError(f"{path} answered {head.splitlines()[0]!r}")
+                length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                await reader.readexactly(int(length.group(1)) if length else 0)
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(connection() for _ in range(INSTRUCTIONS_CONNECTIONS)))
 
 
 IN_PROCESS_RATE = 1600

@@ -30,6 +30,7 @@ from supervisor.tracing import (
     TracePage,
     TraceQuery,
     TraceWriter,
+    _recorder,
     _wire,
 )
 from supervisor.tracing._recorder import FLUSH_INTERVAL_S
@@ -89,6 +90,45 @@ async def test_requests_only_buffer_and_the_store_gets_them_in_one_batch_per_int
     listed = (await recorder.traces(TraceQuery(limit=500))).traces
     assert len(listed) == 200
     assert all(t["status"] == "ok" and t["entry"]["statusCode"] == 200 for t in listed)
+    await recorder.stop()
+
+
+async def test_a_store_that_falls_behind_bounds_what_waits_and_what_is_dropped_is_counted_and_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One batch goes to the store at a time; while it is being written, new events wait in memory, at
+    most ``MAX_BUFFERED`` of them. Past that, new ones are dropped, counted, and the count is logged as
+    a warning once the store answers; what waited reaches the store then, none of it lost."""
+    monkeypatch.setattr(_recorder, "MAX_BUFFERED", 30)
+    store = CountingStore()
+    entered, released = asyncio.Event(), asyncio.Event()
+    write = store.write
+
+    async def slow_write(batch: Batch) -> None:
+        entered.set()
+        await released.wait()
+        await write(batch)
+
+    store.write = slow_write  # type: ignore[method-assign]
+    recorder = Recorder(store, Retention(10_000, 10_000, 3600), tmp_path)
+    await recorder.start()
+    for n in range(10):
+        request(recorder, f"first-{n}")
+    flushing = asyncio.create_task(recorder.flush())
+    await asyncio.wait_for(entered.wait(), 5)  # the store is busy with the first 10
+    for n in range(100):
+        request(recorder, f"later-{n}")
+    # 30 requests wait (one event each: the answer is folded into its span's start); each of the other
+    # 70 loses its start, its end and its answer
+    assert len(recorder._events) == 30
+    with caplog.at_level(logging.WARNING, logger="motia.tracing"):
+        released.set()
+        await flushing
+        await recorder.flush()
+    assert "210 trace and log events dropped: the store could not keep up" in caplog.text
+    listed = {t["traceId"] for t in (await recorder.traces(TraceQuery(limit=500))).traces}
+    assert listed == {f"first-{n}" for n in range(10)} | {f"later-{n}" for n in range(30)}
+    assert recorder.dropped == 0  # counted from zero again once logged
     await recorder.stop()
 
 
@@ -442,7 +482,7 @@ def test_a_record_frame_of_encoded_and_plain_events_is_the_frame_of_the_plain_ev
     all_encoded = [_wire.encode_event(list(event)) for event in plain]
     as_json = orjson.loads(orjson.dumps(plain, default=str))
     for events, expected in ((plain, as_json), (encoded, as_json), (all_encoded, as_json), ([], [])):
-        data = _wire.request(3, "record", _wire.inlined(events))
+        data = _wire.record_request(3, events)
         assert data == _wire.request(3, "record", expected)
         _, _, args = _wire.decode(data[_wire.HEADER.size :])
         assert args == [expected]

@@ -35,7 +35,16 @@ from ._assembler import DELIVERED, END, LOG, OPERATION, RAN_ON, RESPONSE, START
 from ._follow import Followers, LogFollower
 from ._handler import OWN_LOGGER, RecordingHandler
 from ._pipeline import EventSink, LocalSink, SpanExporter
-from ._records import LogPage, LogQuery, Retention, SpanKind, TracePage, TraceQuery, new_span_id
+from ._records import (
+    NO_SPAN_ID,
+    LogPage,
+    LogQuery,
+    Retention,
+    SpanKind,
+    TracePage,
+    TraceQuery,
+    new_span_ids,
+)
 from ._stack import locate
 from ._store import TraceStore
 from ._wire import encode_event
@@ -52,6 +61,8 @@ MAX_PAYLOAD_BYTES = 16 * 1024
 
 #: a START event's length before anything is folded into it (``_assembler``)
 _START_FIELDS = 14
+#: span ids are made this many at a time (``new_span_ids``)
+_SPAN_IDS_AT_ONCE = 512
 
 _KINDS: dict[int, SpanKind] = {TriggerKind.API: "api", TriggerKind.EVENT: "event", TriggerKind.CRON: "cron"}
 
@@ -94,8 +105,11 @@ class SpanHandle:
             recorder._record((RAN_ON, self.span_id, runner, pid))
 
 
-_IDLE_SPAN = SpanHandle(None, "0" * 16)
+_IDLE_SPAN = SpanHandle(None, NO_SPAN_ID)
 """What ``start_span`` returns when nothing is recorded: every call on it is a no-op for the recorder."""
+
+#: a ``SpanHandle`` without its ``__init__`` (``start_span`` sets its fields)
+_new_handle = object.__new__
 
 
 class _Ids:
@@ -138,6 +152,8 @@ class Recorder:
         self._root = project_root
         self._internal = tuple(internal_dirs)
         self._events: list[Any] = []
+        #: span ids not given yet (``start_span`` takes them from the end)
+        self._span_ids: list[str] = []
         #: whether a span's START, once nothing more is folded into it, is kept encoded (JSON ``bytes``)
         #: until the flush: when the events go through the trace writer's pipe as JSON anyway. A list
         #: kept for up to ``FLUSH_INTERVAL_S`` is one object more per request for the garbage collector
@@ -213,7 +229,8 @@ class Recorder:
         """A step starts running (an api request, one attempt of a delivery, a cron run)."""
         if not self.enabled:
             return _IDLE_SPAN
-        span_id = new_span_id()
+        span_ids = self._span_ids
+        span_id = span_ids.pop() if span_ids else self._more_span_ids()
         if self._followers.spans is not None:  # only while someone follows the logs
             self._followers.started(trace_id, step, span_id)
         start = [
@@ -232,9 +249,26 @@ class Recorder:
             None,  # runner and pid: folded in by ``ran_on``
             None,
         ]
-        if not self._record(start):
+        # ``_record`` and ``SpanHandle(...)`` written out: a request's share of the recorder is a few
+        # µs, and each Python call and ``__init__`` is a tenth of one (bench/RESULTS.md, session 10)
+        events = self._events
+        if len(events) >= MAX_BUFFERED:
+            self.dropped += 1
             return SpanHandle(self, span_id)
-        return SpanHandle(self, span_id, start, self._batch, len(self._events) - 1)
+        events.append(start)
+        if self._flushing is None and (self._timer is None or len(events) >= FLUSH_AT):
+            self._changed()
+        span = _new_handle(SpanHandle)
+        span._recorder = self
+        span.span_id = span_id
+        span.start = start
+        span.batch = self._batch
+        span.at = len(events) - 1
+        return span
+
+    def _more_span_ids(self) -> str:
+        self._span_ids = new_span_ids(_SPAN_IDS_AT_ONCE)
+        return self._span_ids.pop()
 
     def end_span(
         self, span: SpanHandle, result: InvokeResult | None = None, error: BaseException | None = None

@@ -13,7 +13,7 @@ good (an api or cron handler failed, a delivery was dead-lettered and not replay
 
 from __future__ import annotations
 
-import random
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,10 +32,18 @@ LEVEL_ALIASES = {"fatal": "critical"}
 LEVEL_NAMES = (*LOG_LEVELS, *LEVEL_ALIASES)
 
 
-def new_span_id() -> str:
-    """16 hex digits: a W3C / OpenTelemetry span id (never all zeros)."""
-    # to_bytes().hex(): half the time of an f-string's ``:016x`` (bench/RESULTS.md, eleventh pass)
-    return (random.getrandbits(64) or 1).to_bytes(8, "big").hex()
+#: a span id that is no span's (W3C trace context: an all-zero id is invalid)
+NO_SPAN_ID = "0" * 16
+
+
+def new_span_ids(count: int) -> list[str]:
+    """About ``count`` random W3C / OpenTelemetry span ids (16 hex digits, never all zeros). Made in
+    bulk: one ``urandom`` and one C split cost ~0.1 µs an id, against ~0.3 µs for one id made alone
+    (bench/RESULTS.md, tracing overhead, session 10)."""
+    ids = os.urandom(8 * count).hex(" ", 8).split()
+    if NO_SPAN_ID in ids:
+        ids = [span_id for span_id in ids if span_id != NO_SPAN_ID]
+    return ids
 
 
 def status_of(open_work: int, failures: int) -> TraceStatus:

@@ -25,7 +25,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -234,7 +234,8 @@ class TraceWriter:
         await self._call("assemble", retention)
 
     async def record(self, events: list[tuple[Any, ...]]) -> None:
-        await self._call("record", _wire.inlined(events))
+        child = await self._running()
+        await self._send(child, lambda request_id: _wire.record_request(request_id, events))
 
     def latest_spans(self) -> asyncio.Future[Sequence[LatestSpan]]:
         """``EventSink.latest_spans``: sent now, behind the events sent before (while a child starts,
@@ -349,9 +350,13 @@ class TraceWriter:
             )
 
     async def _ask(self, child: _Child, op: str, *args: Any) -> Any:
+        return await self._send(child, lambda request_id: _wire.request(request_id, op, *args))
+
+    async def _send(self, child: _Child, encode: Callable[[int], bytes]) -> Any:
+        """The request ``encode`` makes of its id, sent to ``child``; its answer."""
         request_id = next(self._ids)
         # Encoded now, before any await: a batch's spans go on changing (see ``Batch``).
-        answered = child.send(request_id, _wire.request(request_id, op, *args))
+        answered = child.send(request_id, encode(request_id))
         await child.drain()
         return await answered
 
