@@ -378,6 +378,10 @@ async def test_an_app_that_fails_before_any_of_its_answer_left_gets_a_500_one_wh
         headers = [(b"content-length", b"6")]
         if path == "/bad-header":
             headers = [(b"x-bad", b"one\r\ntwo")]
+        elif path == "/bad-second-value":  # values are checked at once: the second is found
+            headers = [(b"content-length", b"6"), (b"x-fine", b"ok\tok"), (b"x-bad", b"one\x00two")]
+        elif path == "/bad-name":
+            headers = [(b"content-length", b"6"), (b"x bad", b"fine")]
         elif path == "/streamed-raises":
             headers = []
         await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -420,6 +424,8 @@ async def test_an_app_that_fails_before_any_of_its_answer_left_gets_a_500_one_wh
                 ("/returns", "ASGI callable returned without completing response."),
                 ("/short", "Exception in ASGI application"),
                 ("/bad-header", "Exception in ASGI application"),
+                ("/bad-second-value", "Exception in ASGI application"),
+                ("/bad-name", "Exception in ASGI application"),
             ]:
                 caplog.clear()
                 head, body = await asyncio.to_thread(get, path)
@@ -427,9 +433,13 @@ async def test_an_app_that_fails_before_any_of_its_answer_left_gets_a_500_one_wh
                 assert (head.status_code, body) == (500, b"Internal Server Error"), path
                 assert dict(head.headers)[b"connection"] == b"close", path
                 assert [r.getMessage().strip() for r in caplog.records] == [logged.strip()], path
+                error = caplog.records[0].exc_info
                 if path == "/raises":
-                    error = caplog.records[0].exc_info
                     assert error is not None and isinstance(error[1], ValueError)
+                elif path.startswith("/bad-"):
+                    assert error is not None, path
+                    which = "name" if path == "/bad-name" else "value"
+                    assert str(error[1]) == f"Invalid HTTP header {which}."
             caplog.clear()
             head, body = await asyncio.to_thread(get, "/streamed-raises")
             assert head is not None and head.status_code == 200 and body == b""
