@@ -36,14 +36,15 @@ LOW_WATER = 16 * 1024
 class Backpressure:
     """The bytes a writer holds and has not handed to its channel yet, and whether input may be read.
 
-    Thread-safe: the writer adds and removes bytes from any thread; the reader checks ``full`` before
-    each read (and registers ``on_drained`` to be told when to read again), or waits in
-    ``wait_while_full`` on a thread of its own. ``on_drained`` is called without any lock held.
+    Guarded by the writer's ``lock``: the writer adds bytes while it holds it (as it queues them, so
+    a queued frame costs no second lock) and removes them from any thread without it. The reader
+    checks ``full`` before each read (and registers ``on_drained`` to be told when to read again), or
+    waits in ``wait_while_full`` on a thread of its own. ``on_drained`` is called without the lock.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._drained = threading.Condition(self._lock)
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self._drained = threading.Condition(lock)
         self._waiting = 0
         #: above the high mark, and not yet back down to the low mark
         self.full = False
@@ -53,12 +54,13 @@ class Backpressure:
         self.on_drained: Callable[[], None] | None = None
 
     def add(self, size: int) -> None:
-        with self._lock:
-            self._waiting += size
-            if self._waiting > HIGH_WATER and not self._released:
-                self.full = True
+        """Bytes queued (call with the lock held)."""
+        self._waiting += size
+        if self._waiting > HIGH_WATER and not self._released:
+            self.full = True
 
     def remove(self, size: int) -> None:
+        """Bytes handed to the channel (call without the lock)."""
         with self._lock:
             self._waiting -= size
             if not self.full or self._waiting > LOW_WATER:

@@ -93,7 +93,7 @@ class FrameWriter:
         self._busy = False
         self._closing = False
         self._broken = False
-        self.backpressure = Backpressure()
+        self.backpressure = Backpressure(self._lock)
         self._thread = threading.Thread(target=self._run, name="motia-writer", daemon=True)
         self._thread.start()
 

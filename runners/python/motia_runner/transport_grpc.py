@@ -81,14 +81,16 @@ class GrpcWriter:
         #: each message with its size, or _STOP
         self._queue: queue.SimpleQueue[tuple[Any, int] | None] = queue.SimpleQueue()
         self._on_broken = on_broken
-        self.backpressure = Backpressure()
+        self._lock = threading.Lock()
+        self.backpressure = Backpressure(self._lock)
         #: the call is over (the supervisor ended its side, or it failed): what grpc took was sent
         self.ended = threading.Event()
 
     def send(self, message: Any) -> None:
         """Queue one RunnerMessage; thread-safe, never blocks."""
         size = message.ByteSize()
-        self.backpressure.add(size)
+        with self._lock:
+            self.backpressure.add(size)
         self._queue.put((message, size))
 
     def close(self, timeout: float = 5.0) -> None:
