@@ -11,11 +11,12 @@ the supervisor) until the writer is down to ``LOW_WATER``. The node runner does 
 Only new input stops; what handlers already running send (results, context calls, log lines, Pongs)
 is still queued, and no sender ever waits here. That is what keeps this free of deadlock: the
 writer drains as the supervisor reads, and the supervisor reads the runner whatever the runner does
-with its input (its writes to the runner are buffered, never awaited by its reader). A handler that
-awaits a context-call reply read after the pause therefore gets it once the supervisor has read
-down to the low mark. Blocking senders instead would hold the event loop (which reads the stdio
-channel and answers Pings) or a handler thread in the middle of its work, on a peer that may be
-waiting for exactly the reply the runner would then never read.
+with its input (its writes to the runner are buffered, never awaited by its reader). So a handler
+awaiting a context-call reply that arrived behind the pause gets it once the supervisor has read
+the runner down to the low mark (test_runners.py: test_a_runner_whose_output_is_not_read_...).
+Blocking senders instead would hold the event loop (which reads the stdio channel and answers
+Pings) or a handler thread in the middle of its work, while the reply that would let it go on
+waits unread behind it.
 """
 
 from __future__ import annotations
