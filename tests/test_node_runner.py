@@ -6,33 +6,19 @@ What both runners do is tested once per language in test_runners.py.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import queue
-import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import grpc
 import orjson
 import pytest
 
-from supervisor.protocol import FrameDecoder, encode_frame
 from supervisor.protocol._generated import runner_pb2 as pb
 from tests.conftest import StartRunner
-from tests.support.grpc_harness import serve_connect
-from tests.support.runner_harness import (
-    TYPESCRIPT,
-    RunnerHarness,
-    node_runner_argv,
-    runner_env,
-    write_project,
-)
+from tests.support.runner_harness import TYPESCRIPT, RunnerHarness
 
 Start = Callable[..., RunnerHarness]
 
@@ -449,142 +435,3 @@ def test_memory_usage_goes_to_the_file_named_by_motia_node_memory_log(
     for line in lines:
         assert 0 < line["heapUsed"] <= line["heapTotal"] < line["rss"]
         assert line["external"] > 0 and line["arrayBuffers"] >= 0
-
-
-class _PipeLink:
-    """The runner on stdio pipes, read only when asked: a send blocks on a full pipe."""
-
-    def __init__(self, project: Path) -> None:
-        self.proc = subprocess.Popen(
-            node_runner_argv(),
-            cwd=project,
-            env=runner_env(project),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        self._decoder = FrameDecoder()
-        self._pending: list[pb.RunnerMessage] = []
-
-    def send(self, message: pb.SupervisorMessage) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(encode_frame(message.SerializeToString()))
-        self.proc.stdin.flush()
-
-    def recv(self) -> pb.RunnerMessage:
-        assert isinstance(self.proc.stdout, io.BufferedReader)
-        while not self._pending:
-            chunk = self.proc.stdout.read1(65536)
-            assert chunk, "the runner closed its stdout"
-            self._pending += [pb.RunnerMessage.FromString(frame) for frame in self._decoder.feed(chunk)]
-        return self._pending.pop(0)
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(OSError):
-                pipe.close()  # type: ignore[union-attr]
-
-
-class _GrpcLink:
-    """The runner dialling a Connect call (``--connect``), its messages read only when asked: a send
-    blocks while grpc takes no more of the stream (gRPC's flow control: the runner reads no more)."""
-
-    def __init__(self, project: Path) -> None:
-        self._outgoing: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
-        self._calls: queue.Queue[Iterator[bytes]] = queue.Queue()
-        self._requests: Iterator[bytes] | None = None
-        self._closed = False
-        self._server, port = serve_connect(self._connect, threads=2)
-        self.proc = subprocess.Popen(
-            [*node_runner_argv(), "--connect", f"127.0.0.1:{port}", "--cookie", "test"],
-            cwd=project,
-            env=runner_env(project),
-            stdin=subprocess.DEVNULL,
-        )
-
-    def _connect(self, requests: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[bytes]:
-        self._calls.put(requests)
-        while (payload := self._outgoing.get()) is not None:
-            yield payload
-
-    def send(self, message: pb.SupervisorMessage) -> None:
-        payload = message.SerializeToString()
-        while not self._closed:
-            with contextlib.suppress(queue.Full):
-                self._outgoing.put(payload, timeout=0.1)
-                return
-        raise BrokenPipeError("the link is closed")
-
-    def recv(self) -> pb.RunnerMessage:
-        if self._requests is None:
-            self._requests = self._calls.get(timeout=30)
-        return pb.RunnerMessage.FromString(next(self._requests))
-
-    def close(self) -> None:
-        self._closed = True
-        self.proc.kill()
-        self.proc.wait()
-        with contextlib.suppress(queue.Empty):
-            self._outgoing.get_nowait()
-        self._outgoing.put(None)
-        self._server.stop(0).wait(5)
-
-
-@pytest.mark.parametrize("link_class", [_PipeLink, _GrpcLink], ids=["stdio", "grpc"])
-def test_a_runner_whose_output_is_not_read_stops_reading_its_input(
-    tmp_path: Path, link_class: type[_PipeLink | _GrpcLink]
-) -> None:
-    """Backpressure: while the supervisor reads nothing of what the runner sends, the runner takes no
-    new work (over stdio: its writer blocks on a full pipe; over gRPC: the stream takes no more)
-    instead of queueing every result in memory; once read again, every result arrives. (What it read
-    before its first write found the channel full, up to a loop turn's reads, it still runs.)"""
-    project = write_project(
-        tmp_path / "project",
-        {
-            "steps/big.step.js": """
-                exports.config = { type: 'api', name: 'Big', path: '/big', method: 'GET', emits: [] }
-                exports.handler = async () => ({ status: 200, body: 'x'.repeat(4 * 1024) })
-            """
-        },
-    )
-    link = link_class(project)
-
-    def recv_kind(kind: str) -> pb.RunnerMessage:
-        while (message := link.recv()).WhichOneof("kind") != kind:
-            pass
-        return message
-
-    try:
-        link.send(pb.SupervisorMessage(hello=pb.Hello(protocol_version=1, project_root=str(project))))
-        recv_kind("hello")
-        link.send(pb.SupervisorMessage(load=pb.LoadFiles(request_id=1, step_files=["steps/big.step.js"])))
-        assert not recv_kind("loaded").loaded.errors
-        count = 20_000  # 80 MiB of results, if the runner took every request while nobody reads
-        sent = 0
-
-        def write_all() -> None:
-            nonlocal sent
-            with contextlib.suppress(BrokenPipeError):  # the runner killed at the end of a failed test
-                for n in range(1, count + 1):
-                    invoke = pb.Invoke(invocation_id=n, file="steps/big.step.js", kind=API)
-                    link.send(pb.SupervisorMessage(invoke=invoke))
-                    sent = n
-
-        writer = threading.Thread(target=write_all, daemon=True)
-        writer.start()
-        # the writer stalls: a full channel to a runner that stopped reading (or, without backpressure,
-        # it sends all or most of them)
-        last, still_since = -1, time.monotonic()
-        while time.monotonic() - still_since < 2.0:
-            assert writer.is_alive(), f"all {count} requests taken while none of the results was read"
-            if sent != last:
-                last, still_since = sent, time.monotonic()
-            time.sleep(0.1)
-        assert sent < count // 2, f"{sent} of {count} requests taken while none of the results was read"
-        results = {recv_kind("result").result.invocation_id for _ in range(count)}
-        assert results == set(range(1, count + 1))
-        writer.join(timeout=10)
-        assert not writer.is_alive()
-    finally:
-        link.close()

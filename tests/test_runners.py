@@ -11,16 +11,23 @@ Python's worker threads and pydantic, ...) is tested in test_node_runner.py and 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import queue
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import orjson
 import pytest
 
+from supervisor.protocol import FrameDecoder, encode_frame
 from supervisor.protocol._generated import runner_pb2 as pb
 from tests.conftest import TRANSPORTS, StartRunner
+from tests.support.grpc_harness import serve_connect
 from tests.support.runner_harness import (
     PYTHON,
     RUNNER_LANGUAGES,
@@ -210,6 +217,205 @@ def test_what_a_runner_sends_last_arrives_whole_before_it_exits(
     for invocation_id in invocations:
         assert value_of(result_of(h, invocation_id)) == {"status": 200, "body": "x" * size}
     assert h.proc.wait(timeout=10) == 0
+
+
+class _PipeLink:
+    """A runner on stdio pipes, read only when asked: a send blocks on a full pipe (thread-safe)."""
+
+    def __init__(self, argv: list[str], project: Path) -> None:
+        self.proc = subprocess.Popen(
+            argv, cwd=project, env=runner_env(project), stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        self._decoder = FrameDecoder()
+        self._pending: list[pb.RunnerMessage] = []
+        self._sending = threading.Lock()  # sends come from two threads: one whole frame at a time
+
+    def send(self, message: pb.SupervisorMessage) -> None:
+        assert self.proc.stdin is not None
+        with self._sending:
+            self.proc.stdin.write(encode_frame(message.SerializeToString()))
+            self.proc.stdin.flush()
+
+    def recv(self) -> pb.RunnerMessage:
+        assert isinstance(self.proc.stdout, io.BufferedReader)
+        while not self._pending:
+            chunk = self.proc.stdout.read1(65536)
+            assert chunk, "the runner closed its stdout"
+            self._pending += [pb.RunnerMessage.FromString(frame) for frame in self._decoder.feed(chunk)]
+        return self._pending.pop(0)
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()  # type: ignore[union-attr]
+
+
+class _GrpcLink:
+    """A runner dialling a Connect call (``--connect``), its messages read only when asked: a send
+    blocks while grpc takes no more of the stream (gRPC's flow control: the runner reads no more);
+    thread-safe."""
+
+    def __init__(self, argv: list[str], project: Path) -> None:
+        self._outgoing: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
+        self._calls: queue.Queue[Iterator[bytes]] = queue.Queue()
+        self._requests: Iterator[bytes] | None = None
+        self._closed = False
+        # grpc core with BDP probing would widen the window it grants the runner, taking what it sends
+        # while nothing reads it: a supervisor that does not read must not be one that buffers
+        self._server, port = serve_connect(self._connect, threads=2, options=[("grpc.http2.bdp_probe", 0)])
+        self.proc = subprocess.Popen(
+            [*argv, "--connect", f"127.0.0.1:{port}", "--cookie", "test"],
+            cwd=project,
+            env=runner_env(project),
+            stdin=subprocess.DEVNULL,
+        )
+
+    def _connect(self, requests: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[bytes]:
+        self._calls.put(requests)
+        while (payload := self._outgoing.get()) is not None:
+            yield payload
+
+    def send(self, message: pb.SupervisorMessage) -> None:
+        payload = message.SerializeToString()
+        while not self._closed:
+            with contextlib.suppress(queue.Full):
+                self._outgoing.put(payload, timeout=0.1)
+                return
+        raise BrokenPipeError("the link is closed")
+
+    def recv(self) -> pb.RunnerMessage:
+        if self._requests is None:
+            self._requests = self._calls.get(timeout=30)
+        return pb.RunnerMessage.FromString(next(self._requests))
+
+    def close(self) -> None:
+        self._closed = True
+        self.proc.kill()
+        self.proc.wait()
+        with contextlib.suppress(queue.Empty):
+            self._outgoing.get_nowait()
+        self._outgoing.put(None)
+        self._server.stop(0).wait(5)
+
+
+@each_runner
+def test_a_runner_whose_output_is_not_read_stops_reading_its_input(
+    tmp_path: Path, lang: RunnerLanguage, runner_transport: str
+) -> None:
+    """Backpressure: while the supervisor reads nothing of what the runner sends, the runner takes no
+    new work (over stdio: the pipe to it fills and the supervisor's writes block; over gRPC: the
+    stream takes no more) instead of queueing every result in memory. Once read again, every result
+    arrives, and a handler that was awaiting a context call meanwhile gets its reply, sent behind the
+    requests the runner had not read yet: the runner reads on rather than deadlock. (What it read
+    before what it sent filled the channel, up to a read's worth, it still runs.)"""
+    big, asks = lang.step("big"), lang.step("asks")
+    project = write_project(
+        tmp_path / "project",
+        {
+            big: lang.pick(
+                """
+                export const config = { type: 'api', name: 'Big', path: '/big', method: 'GET', emits: [] }
+                export const handler = async () => ({ status: 200, body: 'x'.repeat(4 * 1024) })
+                """,
+                """
+                config = {"type": "api", "name": "Big", "path": "/big", "method": "GET", "emits": []}
+
+
+                async def handler(req, context):
+                    return {"status": 200, "body": "x" * (4 * 1024)}
+                """,
+            ),
+            asks: lang.pick(
+                """
+                export const config = { type: 'api', name: 'Asks', path: '/asks', method: 'GET', emits: [] }
+                export const handler = async (_req: unknown, { state }: any) => ({
+                  status: 200,
+                  body: await state.get('g', 'k'),
+                })
+                """,
+                """
+                config = {"type": "api", "name": "Asks", "path": "/asks", "method": "GET", "emits": []}
+
+
+                async def handler(req, context):
+                    return {"status": 200, "body": await context.state.get("g", "k")}
+                """,
+            ),
+        },
+    )
+    link = (_GrpcLink if runner_transport == "grpc" else _PipeLink)(lang.argv(), project)
+
+    def recv_kind(kind: str) -> pb.RunnerMessage:
+        while (message := link.recv()).WhichOneof("kind") != kind:
+            pass
+        return message
+
+    def invoke(invocation_id: int, step: str) -> pb.SupervisorMessage:
+        request = pb.Invoke(invocation_id=invocation_id, file=step, kind=API, payload_json=b'{"body":null}')
+        return pb.SupervisorMessage(invoke=request)
+
+    try:
+        link.send(pb.SupervisorMessage(hello=pb.Hello(protocol_version=1, project_root=str(project))))
+        recv_kind("hello")
+        link.send(pb.SupervisorMessage(load=pb.LoadFiles(request_id=1, step_files=[big, asks])))
+        assert not recv_kind("loaded").loaded.errors
+        count = 20_000  # 80 MiB of results, if the runner took every request while nobody reads
+        asking = count + 1
+        link.send(invoke(asking, asks))
+        sent = 0
+
+        def write_all() -> None:
+            nonlocal sent
+            with contextlib.suppress(BrokenPipeError):  # the runner killed at the end of a failed test
+                for n in range(1, count + 1):
+                    link.send(invoke(n, big))
+                    sent = n
+
+        writer = threading.Thread(target=write_all, daemon=True)
+        writer.start()
+        # the writer stalls: a full channel to a runner that stopped reading (or, without backpressure,
+        # it sends all or most of them)
+        last, still_since = -1, time.monotonic()
+        while time.monotonic() - still_since < 2.0:
+            assert writer.is_alive(), f"all {count} requests taken while none of the results was read"
+            if sent != last:
+                last, still_since = sent, time.monotonic()
+            time.sleep(0.1)
+        assert sent < count // 2, f"{sent} of {count} requests taken while none of the results was read"
+        # as the supervisor does, the reply goes out without holding up the reading: from a thread of
+        # its own, behind the requests the writer is still sending
+        replies: queue.Queue[pb.SupervisorMessage | None] = queue.Queue()
+        replier = threading.Thread(target=_send_each, args=(link, replies), daemon=True)
+        replier.start()
+        results: dict[int, pb.InvokeResult] = {}
+        while len(results) < count + 1:
+            message = link.recv()
+            if message.WhichOneof("kind") == "call":
+                reply = pb.ContextReply(call_id=message.call.call_id, ok=True, result_json=b'"answered"')
+                replies.put(pb.SupervisorMessage(context_reply=reply))
+            elif message.WhichOneof("kind") == "result":
+                results[message.result.invocation_id] = message.result
+        assert set(results) == set(range(1, count + 2))
+        # each one run, or declined (read while a turn of the runner's loop ran long: the supervisor
+        # runs those elsewhere)
+        assert [
+            result.error.message for result in results.values() if not (result.ok or result.declined)
+        ] == []
+        assert orjson.loads(results[asking].result_json) == {"status": 200, "body": "answered"}
+        replies.put(None)
+        for thread in (writer, replier):
+            thread.join(timeout=10)
+            assert not thread.is_alive()
+    finally:
+        link.close()
+
+
+def _send_each(link: _PipeLink | _GrpcLink, messages: queue.Queue[pb.SupervisorMessage | None]) -> None:
+    with contextlib.suppress(BrokenPipeError):  # the runner killed at the end of a failed test
+        while (message := messages.get()) is not None:
+            link.send(message)
 
 
 # --------------------------------------------------------------------------- loading

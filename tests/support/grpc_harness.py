@@ -24,10 +24,12 @@ from tests.support.runner_harness import RunnerHarness, runner_env
 Connect = Callable[[Iterator[bytes], grpc.ServicerContext], Iterator[bytes]]
 
 
-def serve_connect(connect: Connect, threads: int = 4) -> tuple[grpc.Server, int]:
+def serve_connect(
+    connect: Connect, threads: int = 4, options: Sequence[tuple[str, int]] = ()
+) -> tuple[grpc.Server, int]:
     """A started gRPC server on a free port of 127.0.0.1 whose ``RunnerSession/Connect`` is ``connect``
     (raw messages in and out), and the port."""
-    server = grpc.server(ThreadPoolExecutor(max_workers=threads))
+    server = grpc.server(ThreadPoolExecutor(max_workers=threads), options=options)
     handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.stream_stream_rpc_method_handler(connect)
     server.add_generic_rpc_handlers(
         (grpc.method_handlers_generic_handler(RUNNER_SERVICE, {CONNECT_METHOD: handler}),)

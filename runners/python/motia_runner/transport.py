@@ -8,12 +8,13 @@ supervisor: frames are read from and written to private fds; fd 1 becomes a copy
 Frames are read on the event loop, or on a standby thread while a handler holds the loop
 (:class:`FrameReader`). Any thread may call :meth:`FrameWriter.send`; frames leave in the order
 they were sent, written by the sending thread when the pipe takes them at once, else by the writer
-thread.
+thread. While the supervisor does not read, the reader stops reading (see backpressure).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import select
 import threading
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from motia_runner.backpressure import Backpressure
 from motia_runner.framing import FrameDecoder, FramingError, encode_frame
 from motia_runner.messages import pb
 
@@ -53,8 +55,9 @@ class Channel:
         loop_stalled_for: Callable[[], float],
     ) -> tuple[FrameWriter, FrameReader]:
         """The writer, and the reader (not started yet) of this channel."""
-        reader = FrameReader(self.read_fd, on_message, on_end, loop_stalled_for)
-        return FrameWriter(self.write_fd, on_broken), reader
+        writer = FrameWriter(self.write_fd, on_broken)
+        reader = FrameReader(self.read_fd, on_message, on_end, loop_stalled_for, writer.backpressure)
+        return writer, reader
 
 
 def claim_channel() -> Channel:
@@ -74,7 +77,8 @@ class FrameWriter:
     pipe in non-blocking mode: a context call then costs no thread wake-up on its way out (a hand-off
     to the writer thread cost a wake-up and two GIL hand-overs per frame). What the pipe cannot take
     now (the supervisor is not reading), and every frame sent after it, waits for the writer thread,
-    which writes it as the pipe drains; a blocked event loop therefore never holds back a Pong.
+    which writes it as the pipe drains; a blocked event loop therefore never holds back a Pong. The
+    bytes waiting for it are counted in ``backpressure``: past its high mark the reader reads no more.
     """
 
     def __init__(self, fd: int, on_broken: Callable[[], None]) -> None:
@@ -89,6 +93,7 @@ class FrameWriter:
         self._busy = False
         self._closing = False
         self._broken = False
+        self.backpressure = Backpressure(self._lock)
         self._thread = threading.Thread(target=self._run, name="motia-writer", daemon=True)
         self._thread.start()
 
@@ -110,6 +115,7 @@ class FrameWriter:
             if not self._broken:
                 self._backlog.append(frame)
                 self._ready.notify()
+                self.backpressure.add(len(frame))
                 return
         self._on_broken()
 
@@ -140,10 +146,12 @@ class FrameWriter:
                         poller.poll()
                         continue
                     data = data[written:]
+                    self.backpressure.remove(written)
             except OSError:
                 with self._lock:
                     self._broken = True
                     self._backlog.clear()
+                self.backpressure.release()
                 self._on_broken()
                 return
             finally:
@@ -164,6 +172,10 @@ class FrameReader:
     pass before it reads again, so that what the thread handed to the loop runs before what the loop
     reads next.
 
+    While the writer's ``backpressure`` is full, neither reads: the loop stops watching the pipe until
+    the writer has drained (``backpressure.on_drained``), so the pipe fills and the supervisor's
+    writes wait in the supervisor (see backpressure for why only input stops).
+
     ``on_message`` is called on whichever thread read the message, in the order they came; ``on_end``
     once, with ``None`` on EOF or a description of the protocol error.
     """
@@ -174,9 +186,12 @@ class FrameReader:
         on_message: Callable[[Any], None],
         on_end: Callable[[str | None], None],
         loop_stalled_for: Callable[[], float],
+        backpressure: Backpressure,
     ) -> None:
         self._fd = fd
         os.set_blocking(fd, False)
+        self._backpressure = backpressure
+        backpressure.on_drained = self._on_drained
         self._on_message = on_message
         self._on_end = on_end
         self._loop_stalled_for = loop_stalled_for
@@ -199,20 +214,31 @@ class FrameReader:
             if self._standby_read:  # its messages wait in the loop's queue, behind this call: after them
                 self._standby_read = False
                 return
-            if not self._ended:
+            if not self._ended and not self._backpressure.full:
                 self._read()
-            if self._ended and self._loop is not None:
+            if (self._ended or self._backpressure.full) and self._loop is not None:
+                # on_drained, called once full turns False (before or after this), watches it again
                 self._loop.remove_reader(self._fd)
+
+    def _on_drained(self) -> None:
+        """The writer drained (on its thread): the loop reads again; the standby thread sees it itself."""
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the runner is exiting
+                self._loop.call_soon_threadsafe(self._watch)
+
+    def _watch(self) -> None:
+        if self._loop is not None and not self._ended and not self._backpressure.full:
+            self._loop.add_reader(self._fd, self._read_on_loop)
 
     def _stand_by(self) -> None:
         poller = select.poll()
         poller.register(self._fd, select.POLLIN)
         while not self._ended:
-            if self._loop_stalled_for() < TAKE_OVER_AFTER:
+            if self._backpressure.full or self._loop_stalled_for() < TAKE_OVER_AFTER:
                 time.sleep(STANDBY_TICK)
             elif poller.poll(int(STANDBY_TICK * 1000)):
                 with self._lock:
-                    if not self._ended:
+                    if not self._ended and not self._backpressure.full:
                         self._read()
                         self._standby_read = True
 

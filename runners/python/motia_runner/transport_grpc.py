@@ -5,7 +5,8 @@ cookie, language and ``--steps`` in the metadata; the stream then carries the me
 pipes carry. ``GrpcWriter`` and ``GrpcReader`` offer what ``FrameWriter`` and ``FrameReader`` offer,
 so the session does not know which channel it runs on: messages go out in the order they were
 sent (grpc's thread drains one queue), and each message read is handed to ``on_message`` on the
-reader thread.
+reader thread. While grpc takes nothing from that queue (HTTP/2's flow control: the supervisor does
+not read), the reader thread takes no next message (see backpressure).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from motia_runner.backpressure import Backpressure
 
 #: where ``motia dev --runner-listen`` writes its address and cookie, under the project folder
 CONNECTION_FILE = Path(".motia") / "runner-listen.json"
@@ -71,15 +74,24 @@ def resolve_link(address: str | None, cookie: str | None, steps: Sequence[str], 
 
 
 class GrpcWriter:
+    """Queues messages for grpc's thread, which takes the next one once HTTP/2's flow control took the
+    last; the bytes queued are counted in ``backpressure``."""
+
     def __init__(self, on_broken: Callable[[], None]) -> None:
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        #: each message with its size, or _STOP
+        self._queue: queue.SimpleQueue[tuple[Any, int] | None] = queue.SimpleQueue()
         self._on_broken = on_broken
+        self._lock = threading.Lock()
+        self.backpressure = Backpressure(self._lock)
         #: the call is over (the supervisor ended its side, or it failed): what grpc took was sent
         self.ended = threading.Event()
 
     def send(self, message: Any) -> None:
         """Queue one RunnerMessage; thread-safe, never blocks."""
-        self._queue.put(message)
+        size = message.ByteSize()
+        with self._lock:
+            self.backpressure.add(size)
+        self._queue.put((message, size))
 
     def close(self, timeout: float = 5.0) -> None:
         """Send everything queued so far, end the runner's side of the stream, and wait for the
@@ -94,7 +106,9 @@ class GrpcWriter:
 
     def messages(self) -> Iterator[Any]:
         """What grpc sends, in order, until ``close``."""
-        while (message := self._queue.get()) is not _STOP:
+        while (item := self._queue.get()) is not _STOP:
+            message, size = item
+            self.backpressure.remove(size)
             yield message
 
 
@@ -130,14 +144,26 @@ class GrpcReader:
         options = [
             ("grpc.max_send_message_length", MAX_MESSAGE),
             ("grpc.max_receive_message_length", MAX_MESSAGE),
+            # Backpressure needs the supervisor's sends to wait while the reader thread takes no
+            # message. With BDP probing, grpc core widens the window it grants the supervisor from
+            # the bandwidth it measures, whether or not messages are taken: a runner that took
+            # nothing still received all 20,000 requests of the backpressure test (test_runners).
+            # Without it the window stays at grpc's lookahead (64 KiB), replenished as messages are
+            # taken; enough on the local links an attached runner is used on.
+            ("grpc.http2.bdp_probe", 0),
         ]
         channel = grpc.insecure_channel(self._link.address, options=options)
         stub = RunnerSessionStub(channel)  # type: ignore[no-untyped-call]
         received = False
+        backpressure = self._writer.backpressure
         try:
-            for message in stub.Connect(self._writer.messages(), metadata=self._link.metadata()):
+            call = stub.Connect(self._writer.messages(), metadata=self._link.metadata())
+            # once the call is over grpc takes nothing more: the reader must not wait for that
+            call.add_done_callback(lambda _call: backpressure.release())
+            for message in call:
                 received = True
                 self._on_message(message)
+                backpressure.wait_while_full()  # and grpc reads no more of the stream meanwhile
         except grpc.RpcError as exc:
             code, details = exc.code(), exc.details()
             self.refused = not received
