@@ -9,12 +9,16 @@ flow, this checkout's code), measured three ways in separate runs of the same le
   by SIGUSR2): the calls per pet of the hot functions and their profiled CPU, by part of the code.
   The profiler's own overhead roughly doubles the loop thread's CPU: read shares, not costs;
 - ``pin``: the ``cpu`` run with the supervisor on CPU 0 and its runners on CPU 1 (``taskset``);
-- ``pyspy`` (``pyspy-pin``: pinned as ``pin``, so that a runner woken by the supervisor does not take
-  the supervisor's CPU, which py-spy would count as the supervisor's time): the ``cpu`` run sampled by py-spy (``--nonblocking``: the supervisor is never paused, so
+- ``pyspy``: the ``cpu`` run sampled by py-spy (``--nonblocking``: the supervisor is never paused, so
   its CPU per pet is the ``cpu`` mode's), every sampled stack put in one bucket of what it serves
   (``BUCKETS``): the first frame from the innermost outwards that belongs to a part of the work (a
   state write's COMMIT counts for state, a stream set's socket write for streams), else the transport
   or scheduling frame it ran under. The buckets' shares times the measured CPU per pet: ms per pet.
+  py-spy counts a thread that is runnable but waiting for a CPU as busy: on a loaded machine the
+  shares lean towards where the supervisor is preempted (a write that wakes a runner, the loop's
+  poll); ``pyspy-pin`` pins as ``pin`` does, so that a woken runner does not take its CPU;
+- ``perf``: ``perf record`` of the supervisor (native frames too: uvloop's, SQLite's, the kernel's),
+  kept for ``perf report``.
 
 A pet is seen ``in_quarantine`` through its stream item (``--watch stream``, the default) or by polls
 (``--watch poll``), as in bench/pet_bench.py. ``--baseline-ref REF`` runs every mode for REF's code too
@@ -41,8 +45,8 @@ from pathlib import Path
 from typing import Any
 
 from http_bench import cpu_seconds
-from profiling import py_spy
 from pet_bench import NO_OPENAI, StreamWatch, _polled_pet, _watched_pet, cpu_ms_by_role, write_pet_project
+from profiling import py_spy
 from servers import codes_under_test, motia
 
 HOOK = """\
@@ -104,7 +108,7 @@ COUNTED = {
 BUCKETS: list[tuple[str, Any]] = [
     ("tracing recorder (tracing/)", lambda f, fn: "supervisor/tracing/" in f),
     ("runner log lines (logs/, logging)", lambda f, fn: "supervisor/logs/" in f or "/logging/" in f
-     or fn.endswith("._log") and "runners/_connection" in f),
+     or (fn.endswith("._log") and "runners/_connection" in f)),
     ("state ops (state/)", lambda f, fn: "supervisor/state/" in f),
     ("streams set + WebSocket broadcast (streams/, realtime/)", lambda f, fn: "supervisor/streams/" in f
      or "supervisor/realtime/" in f),
