@@ -258,7 +258,7 @@ def _varint(value: int) -> bytes:
 
 def encode_context_reply(call_id: int, result_json: bytes | None, error: str | None) -> bytes:
     """The reply to a context call, framed: the bytes protobuf's ``SerializeToString`` writes for
-    ``SupervisorMessage(context_reply=ContextReply(...))`` (tests/test_protocol.py compares them), put
+    ``SupervisorMessage(context_reply=ContextReply(...))`` (tests/test_runner_session.py compares them), put
     together here because it is the message the supervisor sends most, one per context call, and
     building the two message objects to serialise them took twice as long."""
     # ContextReply: call_id = 1 (varint), ok = 2 (bool), result_json = 3 (bytes), error = 4 (string);
