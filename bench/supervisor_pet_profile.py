@@ -8,7 +8,17 @@ flow, this checkout's code), measured three ways in separate runs of the same le
   ``sitecustomize`` hook on the server's ``PYTHONPATH`` (started after the warm-up by SIGUSR1, written
   by SIGUSR2): the calls per pet of the hot functions and their profiled CPU, by part of the code.
   The profiler's own overhead roughly doubles the loop thread's CPU: read shares, not costs;
-- ``pin``: the ``cpu`` run with the supervisor on CPU 0 and its runners on CPU 1 (``taskset``).
+- ``pin``: the ``cpu`` run with the supervisor on CPU 0 and its runners on CPU 1 (``taskset``);
+- ``pyspy``: the ``cpu`` run sampled by py-spy (``--nonblocking``: the supervisor is never paused, so
+  its CPU per pet is the ``cpu`` mode's), every sampled stack put in one bucket of what it serves
+  (``BUCKETS``): the first frame from the innermost outwards that belongs to a part of the work (a
+  state write's COMMIT counts for state, a stream set's socket write for streams), else the transport
+  or scheduling frame it ran under. The buckets' shares times the measured CPU per pet: ms per pet.
+  py-spy counts a thread that is runnable but waiting for a CPU as busy: on a loaded machine the
+  shares lean towards where the supervisor is preempted (a write that wakes a runner, the loop's
+  poll); ``pyspy-pin`` pins as ``pin`` does, so that a woken runner does not take its CPU;
+- ``perf``: ``perf record`` of the supervisor (native frames too: uvloop's, SQLite's, the kernel's),
+  kept for ``perf report``.
 
 A pet is seen ``in_quarantine`` through its stream item (``--watch stream``, the default) or by polls
 (``--watch poll``), as in bench/pet_bench.py. ``--baseline-ref REF`` runs every mode for REF's code too
@@ -36,6 +46,7 @@ from typing import Any
 
 from http_bench import cpu_seconds
 from pet_bench import NO_OPENAI, StreamWatch, _polled_pet, _watched_pet, cpu_ms_by_role, write_pet_project
+from profiling import py_spy
 from servers import codes_under_test, motia
 
 HOOK = """\
@@ -91,6 +102,72 @@ COUNTED = {
 }
 
 
+#: (bucket, test on a frame's file and function), looked for from the innermost frame outwards; the first
+#: frame that matches any names the stack's bucket (what it serves), so storage, asyncio and socket
+#: frames count for the part that called them
+BUCKETS: list[tuple[str, Any]] = [
+    ("tracing recorder (tracing/)", lambda f, fn: "supervisor/tracing/" in f),
+    ("runner log lines (logs/, logging)", lambda f, fn: "supervisor/logs/" in f or "/logging/" in f
+     or (fn.endswith("._log") and "runners/_connection" in f)),
+    ("state ops (state/)", lambda f, fn: "supervisor/state/" in f),
+    ("streams set + WebSocket broadcast (streams/, realtime/)", lambda f, fn: "supervisor/streams/" in f
+     or "supervisor/realtime/" in f),
+    ("queue: enqueue, claim, deliver, ack (queue/)", lambda f, fn: "supervisor/queue/" in f),
+    ("protocol encode/decode (protocol/)", lambda f, fn: "supervisor/protocol/" in f),
+    ("context-call dispatch and validation (core/_context_calls)", lambda f, fn: "core/_context_calls" in f),
+    ("invocations: runtime (core/_runtime, other core/)", lambda f, fn: "supervisor/core/" in f),
+    ("HTTP request handling (http/, routing/, server, ASGI)", lambda f, fn: any(
+        x in f for x in ("supervisor/http/", "supervisor/routing/", "supervisor/cli/_uvicorn",
+                         "supervisor/cli/_hypercorn", "/uvicorn/", "/httptools/", "/hypercorn/", "/h11/",
+                         "/quart/", "/werkzeug/"))),
+    ("runner pipe I/O (runners/, pipe transports)", lambda f, fn: "supervisor/runners/" in f
+     or "asyncio/unix_events.py" in f or "asyncio/base_subprocess.py" in f),
+]  # fmt: skip
+#: what a stack that matched no bucket ran under
+FALLBACK: list[tuple[str, Any]] = [
+    ("SQLite commits of a loop turn's later writes (storage/)", lambda f, fn: "supervisor/storage/" in f),
+    ("socket I/O not attributed (selector transports)", lambda f, fn: "asyncio/selector_events.py" in f),
+    (
+        "asyncio scheduling (loop, tasks, futures, selector)",
+        lambda f, fn: "asyncio/" in f or "selectors.py" in f,
+    ),
+]
+
+
+def bucket_of(frames: list[tuple[str, str]]) -> str:
+    """The bucket of one sampled stack (``(function, file)`` from the outermost frame inwards)."""
+    for rules in (BUCKETS, FALLBACK):
+        for function, file in reversed(frames):
+            for label, test in rules:
+                if test(file, function):
+                    return str(label)
+    return "other (threads' own frames, interpreter)"
+
+
+def summarise_pyspy(path: Path, supervisor_ms_per_pet: float, top: int = 30) -> dict[str, Any]:
+    from profile_summary import _split
+
+    buckets: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [_split(frame) for frame in stack.split(";")]
+        total += count
+        buckets[bucket_of(frames)] += count
+        function, file = frames[-1]
+        leaves[f"{function} ({'/'.join(Path(file).parts[-2:])})"] += count
+    return {
+        "samples": total,
+        "ms_per_pet": {label: supervisor_ms_per_pet * n / total for label, n in buckets.most_common()},
+        "share": {label: n / total for label, n in buckets.most_common()},
+        "top_leaves": {label: n / total for label, n in leaves.most_common(top)},
+    }
+
+
 def _thread_cpu(pid: int) -> dict[str, float]:
     """CPU seconds per thread of ``pid``: ``loop`` (the main thread) and ``other``."""
     out = {"loop": 0.0, "other threads": 0.0}
@@ -126,7 +203,7 @@ def run(
         for n in range(5):
             one_pet(n)
         procs = server.tree()
-        if mode == "pin":
+        if mode in ("pin", "pyspy-pin"):
             subprocess.run(
                 ["taskset", "-a", "-p", "-c", "0", str(server.proc.pid)], check=True, capture_output=True
             )
@@ -136,6 +213,25 @@ def run(
                 )
         if mode == "cprofile":
             os.kill(server.proc.pid, signal.SIGUSR1)
+        sampler = None
+        if mode.startswith("pyspy"):
+            spy = py_spy()
+            if spy is None:
+                raise SystemExit("py-spy is not installed (.venv/bin/pip install py-spy)")
+            sampler = subprocess.Popen(
+                [spy, "record", "--pid", str(server.proc.pid), "--duration", str(round(seconds) + 1),
+                 "--rate", "1000", "--format", "raw", "--full-filenames", "--nonblocking",
+                 "--output", str(workdir / "pyspy.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            time.sleep(0.7)
+        if mode == "perf":  # native frames too: uvloop's, SQLite's, the kernel's (perf report reads it)
+            sampler = subprocess.Popen(
+                ["perf", "record", "-e", "cpu-clock", "-F", "1999", "-g", "-p", str(server.proc.pid),
+                 "-o", str(workdir / "perf.data"), "--", "sleep", str(round(seconds))],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            time.sleep(0.3)
         before, threads_before = cpu_seconds(procs), _thread_cpu(server.proc.pid)
         started, latencies = time.monotonic(), []
         while time.monotonic() - started < seconds:
@@ -143,6 +239,8 @@ def run(
         pets = len(latencies)
         cpu = cpu_ms_by_role(procs, server.proc.pid, before)
         threads_after = _thread_cpu(server.proc.pid)
+        if sampler is not None:
+            sampler.wait(timeout=seconds + 30)
         if mode == "cprofile":
             os.kill(server.proc.pid, signal.SIGUSR2)
             deadline = time.monotonic() + 10
@@ -179,6 +277,18 @@ def run(
     }
     if mode == "cprofile" and stats_file.exists():
         result["profile"] = summarise(stats_file, pets)
+    if mode == "perf" and (workdir / "perf.data").exists():
+        kept = Path(tempfile.gettempdir()) / f"supervisor-pet-{lang}.perf.data"
+        (workdir / "perf.data").replace(kept)
+        result["perf_data"] = str(kept)
+        print(f"perf data: {kept} (perf report -i {kept} --no-children --sort dso,sym)")
+    if mode.startswith("pyspy") and (workdir / "pyspy.txt").exists():
+        result["pyspy"] = summarise_pyspy(
+            workdir / "pyspy.txt", result["cpu_ms_per_pet"].get("supervisor", 0.0)
+        )
+        kept = Path(tempfile.gettempdir()) / f"supervisor-pet-{lang}.pyspy.txt"
+        (workdir / "pyspy.txt").replace(kept)
+        result["pyspy_raw"] = str(kept)
     return result
 
 
@@ -193,7 +303,12 @@ def summarise(path: Path, pets: int) -> dict[str, Any]:
         parts[label] += own
         if name in COUNTED and "supervisor/" in file:
             counts[name] = counts.get(name, 0.0) + calls / pets
+    own = sorted(stats.items(), key=lambda entry: entry[1][2], reverse=True)[:40]
     return {
+        "top_own_us_per_pet": {
+            f"{name} ({'/'.join(Path(file).parts[-2:])}:{line})": (1e6 * entry[2] / pets, entry[1] / pets)
+            for (file, line, name), entry in own
+        },
         "profiled_us_per_pet": 1e6 * total / pets,
         "parts_share": {label: own / total for label, own in parts.most_common()},
         "calls_per_pet": counts,
@@ -204,7 +319,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--lang", default="ts")
     parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--modes", default="cpu,cprofile,pin", help="cpu, cprofile, pin; comma-separated")
+    parser.add_argument(
+        "--modes",
+        default="cpu,cprofile,pin",
+        help="cpu, cprofile, pin, pyspy, pyspy-pin, perf; comma-separated",
+    )
     parser.add_argument("--watch", default="stream", choices=("stream", "poll"))
     parser.add_argument("--baseline-ref", help="a git ref measured against this checkout, rounds alternating")
     parser.add_argument("--rounds", type=int, default=1)
@@ -252,6 +371,17 @@ def report(label: str, lang: str, result: dict[str, Any]) -> None:
             print(f"  {100 * share:5.1f} %  {part}")
         for name, per_pet in sorted(profile["calls_per_pet"].items()):
             print(f"  {per_pet:6.1f} per pet  {name}  {COUNTED[name]}")
+        print("  own time per pet (profiled us, calls per pet):")
+        for name, (us, calls) in profile["top_own_us_per_pet"].items():
+            print(f"  {us:7.1f} us {calls:6.1f}  {name}")
+    spied = result.get("pyspy")
+    if spied:
+        print(f"  py-spy: {spied['samples']} samples; supervisor CPU per pet by bucket:")
+        for label, ms in spied["ms_per_pet"].items():
+            print(f"  {ms:6.3f} ms  {100 * spied['share'][label]:5.1f} %  {label}")
+        print("  hottest innermost frames:")
+        for label, share in spied["top_leaves"].items():
+            print(f"         {100 * share:5.1f} %  {label}")
 
 
 if __name__ == "__main__":

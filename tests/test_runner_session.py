@@ -18,6 +18,7 @@ from supervisor.protocol import (
     ProtocolError,
     RunnerSession,
     TriggerKind,
+    encode_context_reply,
     encode_frame,
 )
 from supervisor.protocol._generated import runner_pb2 as pb
@@ -166,3 +167,32 @@ def test_bytes_that_are_not_frames_raise_framing_error() -> None:
 def test_a_frame_that_is_not_a_runner_message_raises_protocol_error() -> None:
     with pytest.raises(ProtocolError):
         RunnerSession[str]().receive(encode_frame(b"\xff\xff\xff"))
+
+
+@pytest.mark.parametrize(
+    ("call_id", "result_json", "error"),
+    [
+        (1, b'{"id":"p1"}', None),
+        (0, b"[]", None),
+        (127, None, None),
+        (128, b"", None),
+        (16_383, b"x" * 16_383, None),
+        (16_384, b"y" * 200_000, None),
+        (2**64 - 1, b"null", None),
+        (300, None, "state.get: 'key' must be a string (got int)"),
+        (5, None, "ünïcode ✓"),
+        (6, None, ""),
+    ],
+)
+def test_a_context_reply_is_the_message_protobuf_would_write(
+    call_id: int, result_json: bytes | None, error: str | None
+) -> None:
+    """The reply is put together by hand (the supervisor's most frequent message): its bytes are the
+    generated code's, byte for byte, whatever the sizes of its varints."""
+    if error is None:
+        reply = pb.ContextReply(call_id=call_id, ok=True, result_json=result_json or b"null")
+    else:
+        reply = pb.ContextReply(call_id=call_id, ok=False, error=error)
+    expected = encode_frame(pb.SupervisorMessage(context_reply=reply).SerializeToString())
+    assert encode_context_reply(call_id, result_json, error) == expected
+    assert sent(expected).context_reply == reply

@@ -58,7 +58,12 @@ class _Resumed:
     right after the turn, before the call's task starts) is not yielded: the task would only put its
     wake-up on the next loop turn (asyncio and uvloop call a done future's callbacks with ``call_soon``),
     so the coroutine goes on at once, as the task would have resumed it (``Future.__await__`` gives
-    the result or raises)."""
+    the result or raises).
+
+    Such a future keeps the ``_asyncio_future_blocking`` mark its ``__await__`` set when it yielded it:
+    only a task reads that mark (and clears it), when a coroutine hands it a pending future, and a done
+    future is never pending again nor handed to a task (its ``__await__`` returns at once), so the
+    mark left behind is never read and nothing here touches asyncio's internals."""
 
     __slots__ = ("_coro", "_waiting_on")
 
@@ -69,7 +74,6 @@ class _Resumed:
         coro, waiting_on = self._coro, self._waiting_on
         while True:
             if isinstance(waiting_on, asyncio.Future) and waiting_on.done():
-                waiting_on._asyncio_future_blocking = False  # as a task resets a future it was given
                 try:
                     waiting_on = coro.send(None)
                 except StopIteration as done:

@@ -23,17 +23,21 @@ class SqliteStreamStore:
         key = (stream, group_id, item_id)
 
         def write(conn: sqlite3.Connection) -> bool:
-            # Lookup and upsert are atomic: the single writer runs one callable at a time.
-            existed = conn.execute(
-                "SELECT 1 FROM stream_items WHERE stream = ? AND group_id = ? AND item_id = ?", key
-            ).fetchone()
-            # Upsert, not REPLACE, so an updated item keeps its place in the group.
-            conn.execute(
+            # One statement for a new item (most sets: an item per step of a flow), whose insert says
+            # it was new; an existing one is updated in place, not REPLACEd, so it keeps its place in
+            # the group. Both are one write: the single writer runs one callable at a time.
+            inserted = conn.execute(
                 "INSERT INTO stream_items (stream, group_id, item_id, data) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (stream, group_id, item_id) DO UPDATE SET data = excluded.data",
+                "ON CONFLICT (stream, group_id, item_id) DO NOTHING",
                 (*key, blob),
+            ).rowcount
+            if inserted:
+                return True
+            conn.execute(
+                "UPDATE stream_items SET data = ? WHERE stream = ? AND group_id = ? AND item_id = ?",
+                (blob, *key),
             )
-            return existed is None
+            return False
 
         created = await self._db.write(write)
         return item, created
