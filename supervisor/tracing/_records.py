@@ -154,14 +154,16 @@ class Batch:
 @dataclass(frozen=True, slots=True)
 class TraceQuery:
     """Filters of a trace listing, newest first. ``trace_id`` matches any part of an id (log lines
-    show the last 8 characters); ``before`` is the cursor of the page before (see ``encode_cursor``).
-    ``_query`` states what it selects."""
+    show the last 8 characters); ``text`` a case-insensitive part of its id, its name (``POST
+    /pets``, a cron's step, an emitted topic) or a step's name; ``before`` is the cursor of the page
+    before (see ``encode_cursor``). ``_query`` states what it selects."""
 
     step: str | None = None
     status: TraceStatus | None = None
     since: float | None = None
     until: float | None = None
     trace_id: str | None = None
+    text: str | None = None
     limit: int = 50
     before: tuple[float, str] | None = None
 
