@@ -721,14 +721,23 @@ def _conditions(
     return where, params
 
 
+#: a revised segment's trace whose revision may make its text match: a step of it does, or it sets
+#: the api's method or path (``segments.merge``; a segment's trace has its name from the start)
+_REVISED_TEXT = _REVISION.format(
+    "(method IS NOT NULL OR path IS NOT NULL OR EXISTS (SELECT 1 FROM trace_spans "
+    "WHERE trace_seq = traces.seq AND instr(lower(step), lower(?)) > 0))"
+)
+
+
 def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
-    """A segment that may hold a trace whose ``trace_text`` holds ``text``: revised (a revision may
-    add steps), or its summaries' JSON holds each space-separated piece of the text (``METHOD path``
-    is two strings there; a method has no space). A text JSON would escape narrows nothing."""
+    """A segment that may hold a trace whose ``trace_text`` holds ``text``: its summaries' JSON holds
+    each space-separated piece of the text (``METHOD path`` is two strings there; a method has no
+    space), or a revision may have made it match. A text JSON would escape narrows nothing."""
     if any(char in text for char in '"\\') or any(ord(char) < 0x20 for char in text):
         return "1", ()
     pieces = text.split(" ")
-    return " AND ".join(["instr(lower(summaries), lower(?)) > 0"] * len(pieces)) + " OR revised", pieces
+    held = " AND ".join(["instr(lower(summaries), lower(?)) > 0"] * len(pieces))
+    return f"{held} OR {_REVISED_TEXT}", [*pieces, text]
 
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:
