@@ -35,7 +35,10 @@ def _icontains(actual: str | Iterable[str], value: str) -> bool:
     part = ascii_lower(value)
     if isinstance(actual, str):
         return part in ascii_lower(actual)
-    return any(part in ascii_lower(text) for text in actual)
+    if "\n" in part:  # it might match across two strings joined by a line break
+        return any(part in ascii_lower(text) for text in actual)
+    # lowered and searched in one go: a third of the time of one by one (a listing tests thousands)
+    return part in ascii_lower("\n".join(actual))
 
 
 _TESTS: dict[str, Callable[[Any, Any], bool]] = {

@@ -217,7 +217,8 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 def ascii_lower(text: str) -> str:
     """Lower case for ASCII letters only: what SQLite's lower() does, so text filters match alike."""
-    return text.translate(_ASCII_LOWER)
+    # str.lower() of ASCII text is the same, ~10x faster than translate() (a listing lowers thousands)
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
 def level_rank(level: str) -> int:
