@@ -60,13 +60,16 @@ await drive(executablePath, result, async (page) => {
   }, wantedTrace)
   // a name, in another case than the endpoint's: the server matches it (the rows are not on the first pages)
   await page.fill('input[aria-label="text"]', rareName)
-  result.byName = await rowsWhen(page, () => {
+  result.byName = await rowsWhen(page, (id) => {
     const rows = [...document.querySelectorAll('tr[data-trace]')]
-    return rows.length > 0 && rows.length < 50
-  })
+    // the answer to the name, not the row of the id still shown until it comes
+    return rows.length > 0 && rows.length < 50 && !(rows.length === 1 && rows[0].dataset.trace === id)
+  }, wantedTrace)
   result.byNameShown = await page.$$eval('tr[data-trace] td:nth-child(2)', (cells) => cells.map((cell) => cell.textContent))
   result.byNameHash = await page.evaluate(() => location.hash)
+  // every trace again before the step filter: its rows must be its answer's, not these
   await page.fill('input[aria-label="text"]', '')
+  await rowsWhen(page, () => document.querySelectorAll('tr[data-trace]').length === 50)
   await page.selectOption('select[aria-label="step"]', rareStep)
   result.byStep = await rowsWhen(
     page,
