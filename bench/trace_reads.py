@@ -7,7 +7,8 @@ busy server's flush; 5: a quiet one's), one in 100 with
 a second step ``Audit``, one in 20 failed, a few still running, one in 50 changed by a later batch)
 through a ``TraceWriter`` (the child process ``motia`` runs), then times what ``GET /__motia/traces``
 and ``GET /__motia/traces/{id}`` ask of it: the first page, a page far back (by cursor), filters by a
-rare step, by status, by a part of an id, and one trace, new and old. Wall time per read (the
+rare step, by status, by a part of an id, by text (a rare step, none, every trace's name, a whole
+id), and one trace, new and old. Wall time per read (the
 writer's answer over its pipe included; the HTTP layer is the same for every store), min and median
 of ``--tries``.
 
@@ -103,6 +104,10 @@ async def _run(traces: int, size: int, tries: int) -> None:
                 "status=error": lambda: writer.traces(TraceQuery(limit=50, status="error")),
                 "status=running": lambda: writer.traces(TraceQuery(limit=50, status="running")),
                 "traceId part (one)": lambda: writer.traces(TraceQuery(limit=50, trace_id=ids[1234][-12:])),
+                "text=audit (1 in 100)": lambda: writer.traces(TraceQuery(limit=50, text="audit")),
+                "text=nothing (none)": lambda: writer.traces(TraceQuery(limit=50, text="nothing")),
+                "text=GET /hello (all)": lambda: writer.traces(TraceQuery(limit=50, text="GET /hello")),
+                "text=whole id (one)": lambda: writer.traces(TraceQuery(limit=50, text=ids[1234])),
                 "trace(id), newest": lambda: writer.trace(ids[-1]),
                 "trace(id), oldest": lambda: writer.trace(ids[0]),
             }

@@ -134,6 +134,13 @@ QUERIES: list[dict[str, Any]] = [
     {"since": T0 + 20, "until": T0 + 60},
     {"trace_id": "-t01"},
     {"step": "Create", "status": "ok", "since": T0 + 10},
+    # text: steps (Retry only in revisions), the api's name across its two fields, an id's part
+    {"text": "retry"},
+    {"text": "NOTIFY"},
+    {"text": "get /X"},
+    {"text": "-T01"},
+    {"text": "crea", "status": "error"},
+    {"text": "/x create"},
 ]
 
 
@@ -208,6 +215,38 @@ async def test_a_trace_split_across_a_segment_and_rows_reads_whole_and_is_listed
     with sqlite3.connect(tmp_path / "traces.db") as conn:
         assert conn.execute("SELECT trace_ids, revised FROM segments").fetchall() == [("t1", 1)]
         assert conn.execute("SELECT started_at, segment FROM traces").fetchall() == [(T0, 1)]
+
+
+async def test_a_text_filter_finds_names_json_escapes_in_segments_and_rows_alike(tmp_path: Path) -> None:
+    """Segments are narrowed by their summaries' JSON: a text that JSON escapes (quotes, backslashes,
+    control characters) or holds a space is still found, in a segment as in a row."""
+    names = ['Say "hi"', "C:\\pets\\new", "tab\there", "Café du chat"]
+    memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        for n, name in enumerate(names):
+            for place, offset in (("segment", 0), ("row", 100)):
+                trace_id, start = f"{place}-{n}", T0 + offset + n
+                root = Span(trace_id, f"{n:016x}", name, "cron", "python", "steps/x_step.py", start)
+                delta = TraceDelta(start, start, kind="cron", name=name, spans=1)
+                if place == "row":  # running at the cut: kept as a row
+                    delta.open = 1
+                else:
+                    root.ended_at, root.status = start + 0.01, "ok"
+                await memory.write(Batch({trace_id: copy.copy(delta)}, [root]))
+                await sqlite.write(Batch({trace_id: delta}, [root]))
+        for text in ['"hi"', 'say "HI"', "\\pets\\", "tab\tHERE", "du chat", "CAFé", "CAFÉ", "nothing"]:
+            listed = [t["traceId"] for t in (await sqlite.traces(TraceQuery(text=text))).traces]
+            assert listed == [t["traceId"] for t in (await memory.traces(TraceQuery(text=text))).traces], text
+            expected = [n for n, name in enumerate(names) if text.lower() in name.lower()]
+            if text == "CAFÉ":
+                expected = []  # ASCII letters only change case
+            assert listed == [f"{place}-{n}" for place in ("row", "segment") for n in expected[::-1]], text
+    finally:
+        await sqlite.close()
+    with sqlite3.connect(tmp_path / "traces.db") as conn:
+        assert conn.execute("SELECT count(*) FROM segments").fetchone()[0] > 0
+        kept_as_rows = conn.execute("SELECT trace_id FROM traces WHERE segment IS NULL ORDER BY 1").fetchall()
+        assert kept_as_rows == [(f"row-{n}",) for n in range(len(names))]
 
 
 @pytest.mark.parametrize("keep", [1, 7, 23, 40])

@@ -217,6 +217,52 @@ async def test_listings_filter_by_step_status_time_and_any_part_of_the_id(store:
     assert [t["traceId"] for t in (await listed(trace_id="00000004")).traces] == [ids[4]]
 
 
+async def test_a_text_filter_finds_traces_by_name_id_or_step_in_any_ascii_case(store: TraceStore) -> None:
+    """``text`` is a part of the trace's id, its name (``METHOD path``, the api or cron step, the
+    emitted topic) or a step's name, each on its own, ASCII letters in any case (as SQLite's
+    lower()); error messages are not looked in (a listing reads summaries)."""
+    await api_trace(store, "api-trace-0001", T0, step="CreatePet")
+    cron = TraceDelta(T0 + 1, T0 + 1.01, kind="cron", name="NightlyReport", spans=1)
+    await store.write(
+        Batch({"cron-trace-0002": cron}, [span("cron-trace-0002", "c" * 16, "NightlyReport", T0 + 1)])
+    )
+    emitted = TraceDelta(T0 + 2, T0 + 2.01, kind="emit", name="pet.adopted", spans=1)
+    notify = span("emit-trace-0003", "e" * 16, "Café", T0 + 2, kind="event", language="python")
+    await store.write(Batch({"emit-trace-0003": emitted}, [notify]))
+    await api_trace(store, "api-trace-0004", T0 + 3, step="CreatePet", failed=True)
+    # a step that ran later, in a batch of its own
+    later = span("api-trace-0004", "f" * 16, "SendMail", T0 + 3.5, kind="event", language="javascript")
+    later.error = {"name": "Error", "message": "smtp refused", "stack": "", "location": None}
+    await store.write(Batch({"api-trace-0004": TraceDelta(T0 + 3.5, T0 + 3.6, spans=1)}, [later]))
+
+    async def found(text: str, **filters: Any) -> list[str]:
+        return [t["traceId"] for t in (await store.traces(TraceQuery(text=text, **filters))).traces]
+
+    assert await found("post /PETS") == ["api-trace-0004", "api-trace-0001"]  # the api's name
+    assert await found("/pets") == ["api-trace-0004", "api-trace-0001"]
+    assert await found("createpet") == ["api-trace-0004", "api-trace-0001"]  # its step
+    assert await found("nightly") == ["cron-trace-0002"]  # the cron's step
+    assert await found("PET.ADOPTED") == ["emit-trace-0003"]  # the emitted topic
+    assert await found("sendmail") == ["api-trace-0004"]  # a step of a later batch
+    assert await found("TRACE-0002") == ["cron-trace-0002"]  # a part of the id
+    assert await found("api-trace-0001") == ["api-trace-0001"]  # an exact id
+    assert await found("trace") == ["api-trace-0004", "emit-trace-0003", "cron-trace-0002", "api-trace-0001"]
+    # ASCII letters only change case, as SQLite's lower(): É is not é
+    assert await found("CAFé") == ["emit-trace-0003"]
+    assert await found("CAFÉ") == []
+    # never across two parts of the text, nor in what a summary does not hold
+    assert await found("/pets CreatePet") == []
+    assert await found("smtp refused") == []
+    # with the other filters, all of them hold
+    assert await found("createpet", status="error") == ["api-trace-0004"]
+    assert await found("pet", step="Café") == ["emit-trace-0003"]
+    assert await found("pet", until=T0 + 1.5) == ["api-trace-0001"]
+    page = await store.traces(TraceQuery(text="pet", limit=1))
+    assert [t["traceId"] for t in page.traces] == ["api-trace-0004"] and page.next_cursor is not None
+    older = await store.traces(TraceQuery(text="pet", limit=5, before=page.next_cursor))
+    assert [t["traceId"] for t in older.traces] == ["emit-trace-0003", "api-trace-0001"]
+
+
 async def test_listings_page_newest_first_without_gaps_or_repeats(store: TraceStore) -> None:
     ids = [f"trace-{n:02d}" for n in range(7)]
     for n, trace_id in enumerate(ids):

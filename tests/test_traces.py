@@ -155,6 +155,42 @@ def test_traces_list_newest_first_filtered_and_paginated(server: MotiaServer) ->
     assert ids[0] not in {t["traceId"] for t in failed}
 
 
+def test_traces_filter_by_text_in_their_name_id_and_steps_in_any_case(server: MotiaServer) -> None:
+    order = create_order(server, 21)
+    finished_trace(server, order)
+    boom = server.client.post("/boom", json={"why": "a text filter"})
+    assert boom.status_code == 500
+    failed = boom.headers["x-trace-id"]
+    finished_trace(server, failed, spans=1)
+
+    def found(**params: str) -> list[dict[str, Any]]:
+        response = server.client.get("/__motia/traces", params={**params, "limit": "500"})
+        assert response.status_code == 200, response.text
+        traces: list[dict[str, Any]] = response.json()["traces"]
+        return traces
+
+    # the api's name, as the Workbench shows it, in any case
+    by_name = found(text="post /ORDERS")
+    assert order in {t["traceId"] for t in by_name} and failed not in {t["traceId"] for t in by_name}
+    assert all((t["entry"]["method"], t["entry"]["path"]) == ("POST", "/orders") for t in by_name)
+    # a step that ran in it (a Python one, after the TS and JS ones)
+    by_step = found(text="shiporder")
+    assert order in {t["traceId"] for t in by_step}
+    assert all("ShipOrder" in {s["name"] for s in t["steps"]} for t in by_step)
+    # the whole id, or a part of it, in any case
+    assert [t["traceId"] for t in found(text=order.upper())] == [order]
+    assert [t["traceId"] for t in found(text=failed[-8:])] == [failed]
+    # with the other filters
+    assert [t["traceId"] for t in found(text="BOOM", status="error")][:1] == [failed]
+    assert found(text="boom", status="ok") == []
+    # not error messages: a listing reads summaries, which count failures
+    assert found(text="a text filter") == []
+
+    listing = motia(server, "traces", "--grep", "post /ORDERS", "--limit", "500")
+    assert listing.returncode == 0, listing.stderr
+    assert order in listing.stdout and failed not in listing.stdout
+
+
 @pytest.mark.parametrize(
     ("path", "params", "named"),
     [

@@ -553,9 +553,9 @@ HELLO_STEPS = {
 
 
 def _fill_trace_store(database: Path, count: int, audited: set[int]) -> list[str]:
-    """``count`` finished api traces of step Hello, one a tenth of a second apart up to now, written
-    through the SQLite trace store as the recorder writes them; those in ``audited`` also ran Audit
-    (in JavaScript). Returns the trace ids, oldest first."""
+    """``count`` finished api traces of step Hello (GET /hello), one a tenth of a second apart up to
+    now, written through the SQLite trace store as the recorder writes them; those in ``audited`` came
+    by POST /hello/audit and also ran Audit (in JavaScript). Returns the trace ids, oldest first."""
     now = time.time()
     batch = Batch()
     ids = []
@@ -576,7 +576,8 @@ def _fill_trace_store(database: Path, count: int, audited: set[int]) -> list[str
             span.ended_at = started + 0.004
             span.status = "ok"
             batch.spans.append(span)
-        delta = TraceDelta(started, started + 0.004, "api", "Hello", "GET", "/hello", 200, spans=len(spans))
+        method, path = ("POST", "/hello/audit") if index in audited else ("GET", "/hello")
+        delta = TraceDelta(started, started + 0.004, "api", "Hello", method, path, 200, spans=len(spans))
         batch.traces[trace_id] = delta
 
     async def write() -> None:
@@ -594,7 +595,8 @@ def test_the_traces_panel_pages_through_a_full_store(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
     """With 10,000 traces stored the panel shows one page of them, pages back on demand, and finds
-    one trace by a part of its id and the few a step ran in by the step filter (server-side)."""
+    (server-side) one trace by a part of its id or all of it, the few of an endpoint by its name in
+    the text box, and the few a step ran in by the step filter."""
     project = write_project(tmp_path, HELLO_STEPS)
     audited = {17, 5_000, 9_990}
     ids = _fill_trace_store(project / ".motia" / "traces.db", MANY_TRACES, audited)
@@ -602,7 +604,9 @@ def test_the_traces_panel_pages_through_a_full_store(
     with MotiaServer(project, mode="dev") as server:
         listed = server.client.get("/__motia/traces", params={"limit": 1}).json()
         assert listed["traces"][0]["traceId"] == ids[-1] and listed["nextCursor"]
-        seen = _drive(server, chromium, client_packages, "workbench-traces-driver.mjs", wanted, "Audit")
+        seen = _drive(
+            server, chromium, client_packages, "workbench-traces-driver.mjs", wanted, "Audit", "post /HELLO/a"
+        )
 
     newest_first = ids[::-1]
     assert seen["firstPage"] == newest_first[:50]  # one page, not 10,000 rows
@@ -617,7 +621,12 @@ def test_the_traces_panel_pages_through_a_full_store(
     assert seen["twoPages"] == newest_first[:100]
     assert seen["searchFailed"] == "Could not load: the trace store is down"
     assert seen["byId"] == [wanted]
-    assert seen["byStep"] == [ids[index] for index in sorted(audited, reverse=True)]
+    assert seen["byWholeId"] == [wanted]
+    audits = [ids[index] for index in sorted(audited, reverse=True)]
+    assert seen["byName"] == audits
+    assert seen["byNameShown"] == ["POST /hello/audit"] * len(audited)
+    assert seen["byNameHash"] == "#/traces?text=post+%2FHELLO%2Fa"
+    assert seen["byStep"] == audits
     assert seen["opened"] == f"#/traces/{ids[max(audited)]}"
     # back to the list from there: as it was filtered, the filter in the address
     assert seen["backToList"] == {"hash": "#/traces?step=Audit", "step": "Audit", "rows": seen["byStep"]}

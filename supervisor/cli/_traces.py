@@ -27,6 +27,11 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
     traces.add_argument("id", nargs="?", metavar="ID", help="a trace id, or part of one")
     traces.add_argument("--step", help="only traces in which this step ran")
     traces.add_argument("--status", choices=STATUSES, help="only traces with this status")
+    traces.add_argument(
+        "--grep",
+        metavar="TEXT",
+        help="only traces whose name (e.g. 'POST /pets'), id or a step's name holds TEXT, in any case",
+    )
     traces.add_argument("--limit", type=int, default=20, help="how many traces to list (default 20)")
     traces.add_argument("--json", action="store_true", help="print the server's JSON answer")
     client_options(traces)
@@ -45,9 +50,8 @@ def _list(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= 500:
         print("motia traces: --limit must be from 1 to 500", file=sys.stderr)
         return 2
-    status, body = call(
-        args.host, args.port, "GET", PATH + query(step=args.step, status=args.status, limit=args.limit)
-    )
+    filters = query(step=args.step, status=args.status, text=args.grep, limit=args.limit)
+    status, body = call(args.host, args.port, "GET", PATH + filters)
     if status != 200:
         return failed("traces", body)
     if args.json:

@@ -1,7 +1,7 @@
 """``/__motia/traces`` and ``/__motia/logs``: what the core recorded, paginated, and logs live (SSE).
 
-    GET /__motia/traces[?step=&status=&since=&until=&traceId=&limit=&cursor=]   newest first
-    GET /__motia/traces/<traceId>                                                spans and events
+    GET /__motia/traces[?step=&status=&since=&until=&traceId=&text=&limit=&cursor=]   newest first
+    GET /__motia/traces/<traceId>                                                      spans and events
     GET /__motia/logs[?level=&step=&traceId=&q=&since=&until=&limit=&before=&after=]
     GET /__motia/logs/stream[?level=&step=&traceId=&q=]                          text/event-stream
 
@@ -63,6 +63,7 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
             since=epoch_ms("since"),
             until=epoch_ms("until"),
             trace_id=text("traceId"),
+            text=text("text"),
             limit=count("limit", 50, 500),
             before=before,
         )

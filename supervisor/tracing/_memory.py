@@ -17,6 +17,7 @@ from ._query import (
     one_trace,
     trace_page,
     trace_predicates,
+    trace_text,
 )
 from ._records import (
     Batch,
@@ -64,6 +65,9 @@ class _Trace:
             return status_of(self.open, self.failures)
         if field == "steps":
             return {span["step"] for span in self.spans.values()}
+        if field == "text":
+            entry = entry_of(self.kind, self.name, self.method, self.path, self.status_code)
+            return trace_text(self.trace_id, entry, {span["step"] for span in self.spans.values()})
         raise KeyError(field)
 
     def summary(self) -> JsonObject:

@@ -162,14 +162,16 @@ class Batch:
 @dataclass(frozen=True, slots=True)
 class TraceQuery:
     """Filters of a trace listing, newest first. ``trace_id`` matches any part of an id (log lines
-    show the last 8 characters); ``before`` is the cursor of the page before (see ``encode_cursor``).
-    ``_query`` states what it selects."""
+    show the last 8 characters); ``text`` a case-insensitive part of its id, its name (``POST
+    /pets``, a cron's step, an emitted topic) or a step's name; ``before`` is the cursor of the page
+    before (see ``encode_cursor``). ``_query`` states what it selects."""
 
     step: str | None = None
     status: TraceStatus | None = None
     since: float | None = None
     until: float | None = None
     trace_id: str | None = None
+    text: str | None = None
     limit: int = 50
     before: tuple[float, str] | None = None
 
@@ -223,7 +225,8 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 def ascii_lower(text: str) -> str:
     """Lower case for ASCII letters only: what SQLite's lower() does, so text filters match alike."""
-    return text.translate(_ASCII_LOWER)
+    # str.lower() of ASCII text is the same, ~10x faster than translate() (a listing lowers thousands)
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
 def level_rank(level: str) -> int:

@@ -49,6 +49,7 @@ from ._query import (
     one_trace,
     trace_page,
     trace_predicates,
+    trace_text,
 )
 from ._records import (
     Batch,
@@ -630,7 +631,16 @@ def _trace_facts(summary: JsonObject, started: float) -> Facts:
         "startedAt": started,
         "status": summary["status"],
     }
-    return lambda field: [step["name"] for step in summary["steps"]] if field == "steps" else facts[field]
+    steps = [step["name"] for step in summary["steps"]]
+
+    def fact(field: str) -> Any:
+        if field == "steps":
+            return steps
+        if field == "text":
+            return trace_text(summary["traceId"], summary["entry"], steps)
+        return facts[field]
+
+    return fact
 
 
 def _summary(trace_id: str, fields: Sequence[bytes]) -> JsonObject | None:

@@ -36,6 +36,7 @@ from ._query import (
     one_trace,
     trace_page,
     trace_predicates,
+    trace_text,
 )
 from ._records import (
     LEVEL_NAMES,
@@ -132,6 +133,14 @@ _TRACE_CONDITIONS: dict[tuple[str, str], _Condition] = {
         "EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq AND step = ?)",
         (step,),
     ),
+    # ``trace_text``, each part on its own (instr of lower(): ASCII only, as the predicate's test)
+    ("text", "icontains"): lambda text: (
+        "instr(lower(trace_id), lower(?)) > 0 OR instr(lower(name), lower(?)) > 0 "
+        "OR kind = 'api' AND instr(lower(method || ' ' || path), lower(?)) > 0 "
+        "OR EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq "
+        "AND instr(lower(step), lower(?)) > 0)",
+        (text,) * 4,
+    ),
 }
 _LOG_CONDITIONS: dict[tuple[str, str], _Condition] = {
     ("id", "gt"): lambda after: ("id > ?", (after,)),
@@ -166,6 +175,7 @@ _SEGMENT_CONDITIONS: dict[tuple[str, str], _Condition] = {
         "ON trace_seq = traces.seq WHERE segment = segments.seq AND step = ?)",
         (f"{segments.STEP_SEPARATOR}{step}{segments.STEP_SEPARATOR}", step),
     ),
+    ("text", "icontains"): lambda text: _segment_text(text),
 }
 _SEGMENT_INSERT = f"INSERT INTO segments ({segments.SEGMENT_COLUMNS}) VALUES ({', '.join('?' * 9)})"
 #: a listing's candidate: its key, its summary (``SummaryRow``), and its ``seq`` when it is a row (its
@@ -598,6 +608,9 @@ def _facts(summary: SummaryRow) -> Facts:
             return status_of(summary[segments.OPEN], summary[segments.FAILURES])
         if field == "steps":
             return {step for step, _language in summary[segments.STEPS]}
+        if field == "text":
+            entry = entry_of(*summary[segments.KIND : segments.STATUS_CODE + 1])
+            return trace_text(summary[0], entry, [step for step, _language in summary[segments.STEPS]])
         raise KeyError(field)
 
     return fact
@@ -706,6 +719,25 @@ def _conditions(
         where.append(condition)
         params.extend(values)
     return where, params
+
+
+#: a revised segment's trace whose revision may make its text match: a step of it does, or it sets
+#: the api's method or path (``segments.merge``; a segment's trace has its name from the start)
+_REVISED_TEXT = _REVISION.format(
+    "(method IS NOT NULL OR path IS NOT NULL OR EXISTS (SELECT 1 FROM trace_spans "
+    "WHERE trace_seq = traces.seq AND instr(lower(step), lower(?)) > 0))"
+)
+
+
+def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
+    """A segment that may hold a trace whose ``trace_text`` holds ``text``: its summaries' JSON holds
+    each space-separated piece of the text (``METHOD path`` is two strings there; a method has no
+    space), or a revision may have made it match. A text JSON would escape narrows nothing."""
+    if any(char in text for char in '"\\') or any(ord(char) < 0x20 for char in text):
+        return "1", ()
+    pieces = text.split(" ")
+    held = " AND ".join(["instr(lower(summaries), lower(?)) > 0"] * len(pieces))
+    return f"{held} OR {_REVISED_TEXT}", [*pieces, text]
 
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:

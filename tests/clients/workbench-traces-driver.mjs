@@ -1,10 +1,11 @@
 // The Traces panel with a full store, in headless Chromium, for tests/test_workbench.py:
-//   node workbench-traces-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR TRACE_ID STEP
+//   node workbench-traces-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR TRACE_ID STEP NAME
 // Opens the panel, counts the rows of the first page, pages back once, finds TRACE_ID by a part of its
-// id and the traces STEP ran in by the step filter; prints RESULT and the JSON of what it saw.
+// id and by all of it, the traces named NAME by the text box, the traces STEP ran in by the step
+// filter; prints RESULT and the JSON of what it saw.
 import { drive, failOnPurpose, openWorkbench } from './workbench-page.mjs'
 
-const [executablePath, base, outDir, wantedTrace, rareStep] = process.argv.slice(2)
+const [executablePath, base, outDir, wantedTrace, rareStep, rareName] = process.argv.slice(2)
 const result = {}
 const rowIds = (page) => page.$$eval('tr[data-trace]', (rows) => rows.map((row) => row.dataset.trace))
 // the rows once the list has settled on what ``predicate`` (run in the page) waits for
@@ -34,13 +35,13 @@ await drive(executablePath, result, async (page) => {
   page.off('request', countOlder)
 
   // filters whose read fails show the error above the rows
-  const isSearch = (url) => url.pathname === '/__motia/traces' && url.searchParams.get('traceId') === wantedTrace.slice(-9)
+  const isSearch = (url) => url.pathname === '/__motia/traces' && url.searchParams.get('text') === wantedTrace.slice(-9)
   await page.route(isSearch, (route) => failOnPurpose(route, 500, storeDown), { times: 1 })
-  await page.fill('input[aria-label="trace id"]', wantedTrace.slice(-9))
+  await page.fill('input[aria-label="text"]', wantedTrace.slice(-9))
   const searchFailed = await page.waitForFunction(() => document.querySelector('[data-load-error="traces"]')?.textContent || false, null, { timeout: 20000 })
   result.searchFailed = await searchFailed.jsonValue()
   // a part of the id, as a user pastes the 8 characters log lines show
-  await page.fill('input[aria-label="trace id"]', wantedTrace.slice(-8))
+  await page.fill('input[aria-label="text"]', wantedTrace.slice(-8))
   result.byId = await rowsWhen(
     page,
     (id) => {
@@ -49,7 +50,26 @@ await drive(executablePath, result, async (page) => {
     },
     wantedTrace.slice(-8),
   )
-  await page.fill('input[aria-label="trace id"]', '')
+  // the whole id, as pasted from a response's x-trace-id
+  await page.fill('input[aria-label="text"]', '')
+  await rowsWhen(page, () => document.querySelectorAll('tr[data-trace]').length === 50)
+  await page.fill('input[aria-label="text"]', wantedTrace)
+  result.byWholeId = await rowsWhen(page, (id) => {
+    const rows = [...document.querySelectorAll('tr[data-trace]')]
+    return rows.length > 0 && rows.every((row) => row.dataset.trace === id)
+  }, wantedTrace)
+  // a name, in another case than the endpoint's: the server matches it (the rows are not on the first pages)
+  await page.fill('input[aria-label="text"]', rareName)
+  result.byName = await rowsWhen(page, (id) => {
+    const rows = [...document.querySelectorAll('tr[data-trace]')]
+    // the answer to the name, not the row of the id still shown until it comes
+    return rows.length > 0 && rows.length < 50 && !(rows.length === 1 && rows[0].dataset.trace === id)
+  }, wantedTrace)
+  result.byNameShown = await page.$$eval('tr[data-trace] td:nth-child(2)', (cells) => cells.map((cell) => cell.textContent))
+  result.byNameHash = await page.evaluate(() => location.hash)
+  // every trace again before the step filter: its rows must be its answer's, not these
+  await page.fill('input[aria-label="text"]', '')
+  await rowsWhen(page, () => document.querySelectorAll('tr[data-trace]').length === 50)
   await page.selectOption('select[aria-label="step"]', rareStep)
   result.byStep = await rowsWhen(
     page,

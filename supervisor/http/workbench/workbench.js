@@ -924,17 +924,18 @@ async function traceList(root, params) {
   const { steps } = await api('/steps')
   const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
   const statusFilter = h('select', { 'aria-label': 'status' }, ['', 'running', 'ok', 'error'].map((status) => h('option', { value: status }, status || 'any status')))
-  const idFilter = h('input', { type: 'search', placeholder: 'trace id (any part)', 'aria-label': 'trace id' })
+  // a part of the trace's id, its name (POST /pets, a cron or topic) or a step's, in any case
+  const textFilter = h('input', { type: 'search', placeholder: 'text: endpoint, step, trace id…', 'aria-label': 'text' })
   stepFilter.value = params.get('step') || ''
   statusFilter.value = params.get('status') || ''
-  idFilter.value = params.get('traceId') || ''
+  textFilter.value = params.get('text') || params.get('traceId') || '' // traceId: an address from before
   const body = h('tbody', {})
   const more = h('button', { class: 'secondary', hidden: true }, 'Older traces')
   const moreError = h('span', { class: 'error-text', 'data-load-error': 'older' })
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'traces' })
   let cursor = null
   let rows = []
-  const filters = () => ({ step: stepFilter.value, status: statusFilter.value, traceId: idFilter.value.trim() })
+  const filters = () => ({ step: stepFilter.value, status: statusFilter.value, text: textFilter.value.trim() })
   // the row of each trace listed, kept while the trace is unchanged
   let shown = new Map()
   const row = (trace) => {
@@ -1008,11 +1009,11 @@ async function traceList(root, params) {
     return load()
   }
   for (const input of [stepFilter, statusFilter]) input.addEventListener('change', filtered)
-  idFilter.addEventListener('input', filtered)
+  textFilter.addEventListener('input', filtered)
   rememberFilters('traces', filters())
   root.append(
     h('h2', {}, 'Traces'),
-    h('div', { class: 'toolbar' }, stepFilter, statusFilter, idFilter),
+    h('div', { class: 'toolbar' }, stepFilter, statusFilter, textFilter),
     loadError,
     h(
       'div',
