@@ -121,6 +121,18 @@ local function leave_lane(id, sub, grp)
   redis.call('HDEL', dkey(head), 'held')
   return head
 end
+-- a delivery that leaves the queue for good (acked, dead-lettered): out of its stream, its keys and
+-- its FIFO lane; returns the lane's new head with that one's isolate flag and due time, if any
+local function remove(id, iso, entry, fifo, sub, grp)
+  unqueue(id, iso, entry)
+  redis.call('DEL', dkey(id))
+  redis.call('ZREM', P .. 'all', id)
+  if fifo ~= '1' then return false end
+  local head = leave_lane(id, sub, grp)
+  if not head then return false end
+  local h = redis.call('HMGET', dkey(head), 'iso', 'at')
+  return head, h[1], h[2]
+end
 """
 
 _ENQUEUE = (
@@ -222,23 +234,17 @@ for i = 5, #ARGV do
   local id = ARGV[i]
   local row = redis.call('HMGET', dkey(id), 'entry', 'iso', 'fifo', 'sub', 'grp')
   if row[2] then
-    unqueue(id, row[2], row[1])
-    redis.call('DEL', dkey(id))
-    redis.call('ZREM', P .. 'all', id)
-    if row[3] == '1' then
-      local head = leave_lane(id, row[4], row[5])
-      if head then
-        local h = redis.call('HMGET', dkey(head), 'iso', 'at')
-        local direct = claim_next and caught_up(ready(h[1]))
-        local entry = runnable(head, h[1], h[2], now)
-        local claimed = false
-        if entry and direct then
-          local got = redis.call('XREADGROUP', 'GROUP', GROUP, me, 'COUNT', 1, 'STREAMS', ready(h[1]), '>')
-          claimed = got and got[1][2][1][1] == entry
-        end
-        if not claimed then announce = true end
-        out[#out + 1] = describe(head, claimed)
+    local head, head_iso, head_at = remove(id, row[2], row[1], row[3], row[4], row[5])
+    if head then
+      local direct = claim_next and caught_up(ready(head_iso))
+      local entry = runnable(head, head_iso, head_at, now)
+      local claimed = false
+      if entry and direct then
+        local got = redis.call('XREADGROUP', 'GROUP', GROUP, me, 'COUNT', 1, 'STREAMS', ready(head_iso), '>')
+        claimed = got and got[1][2][1][1] == entry
       end
+      if not claimed then announce = true end
+      out[#out + 1] = describe(head, claimed)
     end
   end
 end
@@ -270,21 +276,15 @@ _DEAD = (
 local id, attempts, err, failed_at = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local row = redis.call('HMGET', dkey(id), 'entry', 'iso', 'fifo', 'sub', 'grp', 'topic', 'data', 'trace')
 if not row[2] then return false end
-unqueue(id, row[2], row[1])
 local fields = {'id', id, 'topic', row[6], 'sub', row[4], 'data', row[7], 'trace', row[8], 'att', attempts,
                 'err', err, 'failed', failed_at, 'fifo', row[3]}
 if row[5] then fields[#fields + 1] = 'grp'; fields[#fields + 1] = row[5] end
 local entry = redis.call('XADD', P .. 'dead', '*', unpack(fields))
 redis.call('HSET', P .. 'dead-index', id, entry)
-redis.call('DEL', dkey(id))
-redis.call('ZREM', P .. 'all', id)
-if row[3] == '1' then
-  local head = leave_lane(id, row[4], row[5])
-  if head then
-    local h = redis.call('HMGET', dkey(head), 'iso', 'at')
-    runnable(head, h[1], h[2], failed_at)
-    redis.call('PUBLISH', P .. 'wake', '')
-  end
+local head, head_iso, head_at = remove(id, row[2], row[1], row[3], row[4], row[5])
+if head then
+  runnable(head, head_iso, head_at, failed_at)
+  redis.call('PUBLISH', P .. 'wake', '')
 end
 return {row[6], row[4], row[7], row[8], row[5]}
 """
