@@ -15,9 +15,9 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from supervisor.storage import JsonValue, encode_json
+from supervisor.storage import JsonValue
 
-from ._queue import unknown
+from ._queue import encode_event_data, unknown
 from ._types import DeadLetter, Delivery, Target
 
 _LaneKey = tuple[str, str | None]
@@ -56,9 +56,9 @@ class MemoryEventQueue:
         *,
         claim: bool = False,
     ) -> list[Delivery]:
-        # Encoded only to refuse what SQLite would refuse; the value itself is shared by
+        # Encoded only to refuse what the durable queues refuse; the value itself is shared by
         # the deliveries, which hand it to a runner as JSON anyway.
-        encode_json(data, f"event data for topic {topic!r}")
+        encode_event_data(topic, data)
         now = time.time()
         return [
             self._insert(

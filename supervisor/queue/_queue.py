@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from supervisor.storage import JsonValue
+from supervisor.storage import JsonValue, encode_json
 
 from ._types import DeadLetter, Delivery, Target
 
@@ -136,3 +136,8 @@ def unknown(kind: str, ident: int) -> UnknownDeliveryError:
     return UnknownDeliveryError(
         f"no {kind} with id {ident} in the queue (already acked, dead-lettered, replayed or purged?)"
     )
+
+
+def encode_event_data(topic: str, data: JsonValue) -> bytes:
+    """An event's data as queues store it: every queue refuses what is not JSON alike, naming its topic."""
+    return encode_json(data, f"event data for topic {topic!r}")

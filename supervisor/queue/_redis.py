@@ -40,9 +40,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from supervisor.storage import JsonValue, RedisConnection, RedisUnavailable, decode_json, encode_json
+from supervisor.storage import JsonValue, RedisConnection, RedisUnavailable, decode_json
 
-from ._queue import unknown
+from ._queue import encode_event_data, unknown
 from ._types import DeadLetter, Delivery, Target
 
 _logger = logging.getLogger("motia.queue")
@@ -533,7 +533,7 @@ class RedisEventQueue:
     ) -> list[Delivery]:
         if not targets:
             return []
-        blob = encode_json(data, f"event data for topic {topic!r}")
+        blob = encode_event_data(topic, data)
         now = time.time()
         due = [now + target.delay_seconds for target in targets]
         args: list[Any] = [

@@ -26,9 +26,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from supervisor.storage import JsonValue, SqliteDatabase, decode_json, encode_json
+from supervisor.storage import JsonValue, SqliteDatabase, decode_json
 
-from ._queue import unknown
+from ._queue import encode_event_data, unknown
 from ._types import DeadLetter, Delivery, Target
 
 _Key = tuple[float, int]
@@ -66,7 +66,7 @@ class SqliteEventQueue:
     ) -> list[Delivery]:
         if not targets:
             return []
-        blob = encode_json(data, f"event data for topic {topic!r}")
+        blob = encode_event_data(topic, data)
         now = time.time()
 
         def write(conn: sqlite3.Connection) -> list[tuple[int, str, float, bool, bool]]:
