@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,21 +17,14 @@ from supervisor.queue import (
     Target,
     UnknownDeliveryError,
 )
-from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
+from tests.support.adapters import DURABLE_KINDS, AdapterHarness, Adapters
 from tests.support.sqlite_writes import record_write_threads
 
 Harness = AdapterHarness[EventQueue]
 
 
-async def open_harness(kind: str, path: Path, request: pytest.FixtureRequest | None = None) -> Harness:
-    return await AdapterHarness.open(kind, path, MemoryEventQueue, SqliteEventQueue, RedisEventQueue, request)
-
-
-@pytest.fixture(params=ADAPTER_KINDS)
-async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(request.param, tmp_path / ".motia" / "motia.db", request)
-    yield h
-    await h.close()
+QUEUES: Adapters[EventQueue] = Adapters(MemoryEventQueue, SqliteEventQueue, RedisEventQueue)
+harness = QUEUES.harness_fixture()
 
 
 @pytest.fixture
@@ -134,7 +126,7 @@ async def test_concurrent_enqueues_get_distinct_ids(queue: EventQueue) -> None:
 async def test_durable_pending_survives_a_crash(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    harness = await open_harness(kind, tmp_path / ".motia" / "motia.db", request)
+    harness = await QUEUES.open(kind, tmp_path / ".motia" / "motia.db", request)
     delivered, undelivered = await harness.adapter.enqueue(
         "t", {"n": 1}, "tr", [Target("a", 0.0), Target("b", 2.0)], "g"
     )
@@ -255,7 +247,7 @@ async def test_released_claims_are_runnable_again(queue: EventQueue) -> None:
 
 
 async def test_sqlite_claims_do_not_outlive_the_process(tmp_path: Path) -> None:
-    harness = await open_harness("sqlite", tmp_path / ".motia" / "motia.db")
+    harness = await QUEUES.open("sqlite", tmp_path / ".motia" / "motia.db")
     try:
         ids = [await one(harness.adapter, n) for n in range(3)]
         await harness.adapter.enqueue("t", 3, "tr", [PLAIN], claim=True)
@@ -325,7 +317,7 @@ async def test_replaying_or_purging_many_dead_letters_on_sqlite_commits_off_the_
 ) -> None:
     """An idle writer commits a write on the caller's thread, the event loop's; a replay or purge of
     every dead letter is as large as the dead-letter queue and goes to the writer thread instead."""
-    harness = await open_harness("sqlite", tmp_path / "motia.db")
+    harness = await QUEUES.open("sqlite", tmp_path / "motia.db")
     queue = harness.adapter
     ran_on = record_write_threads(monkeypatch)
     loop_thread = threading.get_ident()

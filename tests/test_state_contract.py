@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
 from supervisor.storage import SqliteDatabase
-from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
+from tests.support.adapters import DURABLE_KINDS, AdapterHarness, Adapters
 from tests.support.sqlite_writes import record_write_threads
 
 Harness = AdapterHarness[StateStore]
 
 
-async def open_harness(kind: str, path: Path, request: pytest.FixtureRequest) -> Harness:
-    return await AdapterHarness.open(kind, path, MemoryStateStore, SqliteStateStore, RedisStateStore, request)
-
-
-@pytest.fixture(params=ADAPTER_KINDS)
-async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(request.param, tmp_path / ".motia" / "motia.db", request)
-    yield h
-    await h.close()
+STATE_STORES: Adapters[StateStore] = Adapters(MemoryStateStore, SqliteStateStore, RedisStateStore)
+harness = STATE_STORES.harness_fixture()
 
 
 @pytest.fixture
@@ -144,7 +136,7 @@ async def test_clearing_a_large_group_on_sqlite_commits_off_the_event_loop(
 async def test_durable_state_survives_reopen(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    harness = await open_harness(kind, tmp_path / ".motia" / "motia.db", request)
+    harness = await STATE_STORES.open(kind, tmp_path / ".motia" / "motia.db", request)
     await harness.adapter.set("g", "b", {"v": 1})
     await harness.adapter.set("g", "a", [1, 2])
     await harness.adapter.set("h", "x", "y")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,22 +16,13 @@ from supervisor.streams import (
     Streams,
     StreamStore,
 )
-from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
+from tests.support.adapters import DURABLE_KINDS, AdapterHarness, Adapters
 
 Harness = AdapterHarness[StreamStore]
 
 
-async def open_harness(kind: str, path: Path, request: pytest.FixtureRequest) -> Harness:
-    return await AdapterHarness.open(
-        kind, path, MemoryStreamStore, SqliteStreamStore, RedisStreamStore, request
-    )
-
-
-@pytest.fixture(params=ADAPTER_KINDS)
-async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(request.param, tmp_path / ".motia" / "motia.db", request)
-    yield h
-    await h.close()
+STREAM_STORES: Adapters[StreamStore] = Adapters(MemoryStreamStore, SqliteStreamStore, RedisStreamStore)
+harness = STREAM_STORES.harness_fixture()
 
 
 @pytest.fixture
@@ -123,7 +113,7 @@ async def test_concurrent_sets_all_land(store: StreamStore) -> None:
 async def test_durable_items_survive_reopen(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    harness = await open_harness(kind, tmp_path / ".motia" / "motia.db", request)
+    harness = await STREAM_STORES.open(kind, tmp_path / ".motia" / "motia.db", request)
     await harness.adapter.set("s", "g", "b", {"v": 1})
     await harness.adapter.set("s", "g", "a", {"v": 2})
     store = await harness.reopen()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
@@ -89,3 +90,29 @@ class AdapterHarness(Generic[A]):
         await self.close()
         self.adapter = await self._open()
         return self.adapter
+
+
+@dataclass(frozen=True)
+class Adapters(Generic[A]):
+    """The three adapters of one store (a queue, a state store...): what its contract suite runs over."""
+
+    memory: Callable[[], A]
+    sqlite: Callable[[SqliteDatabase], A]
+    redis: Callable[[RedisConnection], A]
+
+    async def open(
+        self, kind: str, path: Path, request: pytest.FixtureRequest | None = None
+    ) -> AdapterHarness[A]:
+        return await AdapterHarness.open(kind, path, self.memory, self.sqlite, self.redis, request)
+
+    def harness_fixture(self) -> Callable[..., AsyncIterator[AdapterHarness[A]]]:
+        """A ``harness`` fixture: each test that uses it runs once per kind of ``ADAPTER_KINDS``, on a
+        harness opened on the test's own database (``tmp_path/.motia/motia.db``) and closed after it."""
+
+        @pytest.fixture(params=ADAPTER_KINDS)
+        async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AdapterHarness[A]]:
+            opened = await self.open(request.param, tmp_path / ".motia" / "motia.db", request)
+            yield opened
+            await opened.close()
+
+        return harness
