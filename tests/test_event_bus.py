@@ -21,12 +21,10 @@ from supervisor.queue import (
     MissingMessageGroup,
     PermanentFailure,
     QueuePolicy,
-    RedisEventQueue,
-    SqliteEventQueue,
     Target,
 )
-from supervisor.storage import RedisConnection, SqliteDatabase
-from tests.support.adapters import ADAPTER_KINDS
+from tests.support.adapters import ADAPTER_KINDS, AdapterHarness
+from tests.test_queue_contract import QUEUES
 
 FAST = 0.005  # backoff base for tests: 5 ms, 10 ms, 20 ms...
 
@@ -57,33 +55,20 @@ class Recorder:
 
 
 class Env:
-    """A bus on one queue adapter, with per-step policies."""
+    """A bus on one queue adapter (opened as the queue contract opens it), with per-step policies."""
 
-    def __init__(self, kind: str, path: Path, redis: tuple[str, str] | None = None) -> None:
-        self.kind = kind
-        self.path = path
-        self.db: SqliteDatabase | None = None
-        self.redis_location = redis
-        self.connection: RedisConnection | None = None
-        self.queue: EventQueue
+    def __init__(self, storage: AdapterHarness[EventQueue]) -> None:
+        self.storage = storage
         self.policies: dict[str, QueuePolicy] = {}
         self.buses: list[EventBus] = []
 
     @classmethod
-    async def open(cls, kind: str, path: Path, redis: tuple[str, str] | None = None) -> Env:
-        env = cls(kind, path, redis)
-        env.queue = await env._open_queue()
-        return env
+    async def open(cls, kind: str, path: Path, request: pytest.FixtureRequest | None = None) -> Env:
+        return cls(await QUEUES.open(kind, path, request))
 
-    async def _open_queue(self) -> EventQueue:
-        if self.kind == "memory":
-            return MemoryEventQueue()
-        if self.kind == "redis":
-            assert self.redis_location is not None
-            self.connection = await RedisConnection.open(*self.redis_location)
-            return RedisEventQueue(self.connection)
-        self.db = SqliteDatabase(self.path)
-        return SqliteEventQueue(self.db)
+    @property
+    def queue(self) -> EventQueue:
+        return self.storage.adapter
 
     def policy(self, step: str) -> QueuePolicy:
         return self.policies.get(step, QueuePolicy(backoff_base=FAST))
@@ -97,28 +82,22 @@ class Env:
 
     async def restart_storage(self) -> None:
         """Close and reopen the queue's storage, as a new process would."""
-        await self.close()
-        self.queue = await self._open_queue()
+        await self._stop_buses()
+        await self.storage.reopen()
 
     async def close(self) -> None:
+        await self._stop_buses()
+        await self.storage.close()
+
+    async def _stop_buses(self) -> None:
         for bus in self.buses:
             await bus.stop(timeout=1.0)
         self.buses.clear()
-        await self.queue.close()
-        if self.db is not None:
-            await self.db.close()
-            self.db = None
-        if self.connection is not None:
-            await self.connection.close()
-            self.connection = None
 
 
 @pytest.fixture(params=ADAPTER_KINDS)
 async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Env]:
-    redis = None
-    if request.param == "redis":
-        redis = (request.getfixturevalue("redis_server").url, request.getfixturevalue("redis_prefix"))
-    e = await Env.open(request.param, tmp_path / ".motia" / "motia.db", redis)
+    e = await Env.open(request.param, tmp_path / ".motia" / "motia.db", request)
     yield e
     await e.close()
 
