@@ -55,10 +55,17 @@ class PrettyFormatter(logging.Formatter):
     def __init__(self, color: bool) -> None:
         super().__init__()
         self._color = color
+        #: the clock of the last second formatted: the lines of a second share it (localtime and strftime
+        #: cost about a microsecond a line)
+        self._second: tuple[int, str] = (-1, "")
 
     def format(self, record: logging.LogRecord) -> str:
         level = level_name(record)
-        clock = time.strftime("%H:%M:%S", time.localtime(record.created)) + f".{int(record.msecs):03d}"
+        second, hms = self._second
+        if int(record.created) != second:
+            hms = time.strftime("%H:%M:%S", time.localtime(record.created))
+            self._second = (int(record.created), hms)
+        clock = f"{hms}.{int(record.msecs):03d}"
         label = level.upper().ljust(5)
         if self._color:
             label = f"{_COLORS.get(level, '')}{label}{_RESET}"
