@@ -9,6 +9,7 @@ Screenshots go to ``test-artifacts/``."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import json
 import time
@@ -310,7 +311,8 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     """Each panel, its requests answered with a 500 (page.route): the server's message is shown where
     the user acted, the rows shown stay, no promise is left rejected unhandled (a console error); a
     double click on Replay replays once; a read or request still in flight when its view is left is
-    cancelled; the header's health line follows the server going away and coming back."""
+    cancelled; the header's health line follows the server going away and coming back, and the panel
+    open meanwhile stops re-reading a server known unreachable until it answers again."""
     server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
     for n in (2, 3):
         emitted = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": n}})
@@ -399,6 +401,9 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     # the health line, read again: the server not answering, then answering again
     assert seen["health"]["down"].startswith("server unreachable since ")
     assert seen["health"]["back"].endswith(" runners") and "steps" in seen["health"]["back"]
+    # the Runners panel, open meanwhile: the one read that found the server gone, its error shown
+    assert seen["health"]["whileDown"]["runnerReadsFailed"] == 1, seen["health"]["whileDown"]
+    assert seen["health"]["whileDown"]["shown"].startswith("Could not load: ")
     assert seen["consoleErrors"] == []
 
 
@@ -453,16 +458,28 @@ def test_the_streams_panel_follows_every_stream_and_a_group_whose_items_go(
     assert seen["consoleErrors"] == []
 
 
-def test_a_degraded_server_shows_in_the_health_line_without_a_console_error(
+def test_a_degraded_server_shows_in_the_health_line_and_its_panels_wait_for_it_quietly(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
-    """Redis lost: ``/__motia/health`` answers 503 (for load balancers), the Workbench's form of it a
-    200 with the same report; the header's line, read every 3 s, says degraded and why, and the
-    browser logs no failed load."""
-    redis = RedisServer(tmp_path / "redis", redis_server_binary())
+    """Redis lost while the State panel is open: ``/__motia/health`` answers 503 (for load balancers),
+    the Workbench's form of it a 200 with the same report; the header's line, read every 3 s, says
+    degraded and why. The panel's read that found the store down shows its error (the browser's one
+    failed load), and the panel reads no more while the line says degraded, though it re-reads every
+    3 s: no failed load every few seconds. Redis back, the panel reads again and shows what was set."""
+    binary = redis_server_binary()
+    redis = RedisServer(tmp_path / "redis", binary)
     project = write_project(tmp_path / "project", HELLO_STEPS)
+    signals = tmp_path / "signals"
+    signals.mkdir()
     try:
-        with MotiaServer(project, mode="dev", env={"MOTIA_REDIS_URL": redis.url}) as server:
+        with (
+            MotiaServer(project, mode="dev", env={"MOTIA_REDIS_URL": redis.url}) as server,
+            concurrent.futures.ThreadPoolExecutor(1) as pool,
+        ):
+            driven = pool.submit(
+                _drive, server, chromium, client_packages, "workbench-health-driver.mjs", str(signals)
+            )
+            eventually(lambda: (signals / "open").exists() or driven.done(), timeout=60)
             redis.stop()
             public = eventually(
                 lambda: (r := server.client.get("/__motia/health")).status_code == 503 and r, timeout=30
@@ -471,13 +488,22 @@ def test_a_degraded_server_shows_in_the_health_line_without_a_console_error(
             assert page.status_code == 200
             assert page.json()["status"] == public.json()["status"] == "degraded"
             assert page.json()["message"] == public.json()["message"]
-            seen = _drive(server, chromium, client_packages, "workbench-health-driver.mjs")
+            eventually(lambda: (signals / "watched").exists() or driven.done(), timeout=90)
+            redis = RedisServer(tmp_path / "redis", binary, port=redis.port)
+            back = {"groupId": "back", "key": "k"}
+            eventually(lambda: server.client.put("/__motia/state/item", params=back, json=1).is_success, 30)
+            seen = driven.result()
     finally:
         redis.stop()
 
     assert seen["line"].startswith("2 steps · ") and " · degraded: Redis at redis://127.0.0.1" in seen["line"]
     assert seen["reads"] >= 3
-    assert seen["consoleErrors"] == []
+    assert seen["shown"].startswith("Could not load: ")
+    # the read that found the store down, at most: none again while the line said degraded
+    assert seen["failedWhileDown"] == 1 and [path for path, _ in seen["failed"]] == ["/__motia/state"], seen
+    assert all(error.startswith("Failed to load resource: ") for error in seen["consoleErrors"])
+    assert len(seen["consoleErrors"]) == len(seen["failed"])
+    assert seen["shownBack"] == ""
 
 
 def test_a_step_added_in_motia_dev_shows_in_flows_and_endpoints_without_a_reload(

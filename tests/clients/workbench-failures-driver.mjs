@@ -323,14 +323,22 @@ await drive(executablePath, result, async (page) => {
   result.failedRunners = { shown: await textOnce(page, '[data-load-error="runners"]'), rows: await page.$$eval('[data-runner]', (rows) => rows.length) }
   await page.waitForFunction(() => document.querySelector('[data-load-error="runners"]')?.textContent === '', null, WAIT)
   result.failedRunners.clearedBy = 'the next refresh'
-  // ---- The header's health line is read again: when the server stops answering it says so, then
-  // shows the server's health again once it answers
+  // ---- The server stops answering (every request to it cut off): the header's line, read again,
+  // says so; the Runners panel's read that found it shows its error, and the panel reads no more
+  // until the line sees the server answer again, then reads at once
   await page.waitForSelector('#health[data-health="ok"]', WAIT)
-  const healthOf = path('/__motia/workbench/health')
-  await page.route(healthOf, cutOffOnPurpose)
+  const toServer = (url) => url.pathname.startsWith('/__motia/')
+  const runnerReadsFailed = []
+  const countRunnerRead = (request) => path('/__motia/runners')(new URL(request.url())) && runnerReadsFailed.push(request)
+  page.on('requestfailed', countRunnerRead)
+  await page.route(toServer, cutOffOnPurpose)
   await page.waitForSelector('#health[data-health="down"]', WAIT)
   const healthDown = await page.textContent('#health')
-  await page.unroute(healthOf, cutOffOnPurpose)
+  await page.waitForTimeout(8000) // four refreshes of the panel's
+  const whileDown = { runnerReadsFailed: runnerReadsFailed.length, shown: await page.textContent('[data-load-error="runners"]') }
+  await page.unroute(toServer, cutOffOnPurpose)
   await page.waitForSelector('#health[data-health="ok"]', WAIT)
-  result.health = { down: healthDown, back: await page.textContent('#health') }
+  await page.waitForFunction(() => document.querySelector('[data-load-error="runners"]')?.textContent === '', null, WAIT)
+  page.off('requestfailed', countRunnerRead)
+  result.health = { down: healthDown, back: await page.textContent('#health'), whileDown }
 })

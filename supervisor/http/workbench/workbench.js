@@ -143,15 +143,27 @@ async function whileDisabled(button, request) {
   }
 }
 
+// Runs ``fn`` every ``ms`` ms (counted from the end of the run before) until the function returned
+// is called. A run fails when ``fn`` throws or resolves to false (a read that shows its own error):
+// the health line is then read at once, and while it says the server is unreachable or degraded the
+// runs wait (whenServerHealthy), then run again at once. Each failed read is a console error of the
+// browser's ("Failed to load resource"): a panel re-reading a server known down would log one every
+// few seconds for as long as it is down, telling nothing the panel's error and the health line do not.
 function every(ms, fn) {
   let stopped = false
   let timer = null
   const tick = async () => {
     if (stopped) return
+    let failed
     try {
-      await fn()
+      failed = (await fn()) === false
     } catch (error) {
+      failed = true
       console.warn('refresh failed', error)
+    }
+    if (failed && !stopped && (await readHealth()) !== 'ok') {
+      await whenServerHealthy()
+      return tick()
     }
     if (!stopped) timer = setTimeout(tick, ms)
   }
@@ -605,7 +617,7 @@ async function lightUpAsTracesRun(shown) {
       traces = await newestTraces()
     } catch (error) {
       unrecorded(error) // or the trace store is down: nothing lights meanwhile
-      return
+      return false
     }
     const newest = lastUpdate(traces)
     if (seen.size > 10_000) for (const spanId of seen) if (!running.has(spanId)) seen.delete(spanId)
@@ -969,7 +981,7 @@ async function traceList(root, params) {
       page = await api(`/traces${query({ ...filters(), limit: 50 })}`)
     } catch (error) {
       if (mine === latest) loadError.textContent = `Could not load: ${error.message}`
-      return
+      return false
     }
     if (mine !== latest) return
     loadError.textContent = ''
@@ -1026,7 +1038,7 @@ async function traceList(root, params) {
   // Live: the newest page again, unless the user paged back.
   const stopRefreshing = every(2000, async () => {
     if (rows.length > 50 || paging) return
-    await load()
+    return load()
   })
   return () => {
     left = true
@@ -1158,8 +1170,9 @@ async function traceDetail(root, traceId) {
     try {
       fresh = await api(`/traces/${encodeURIComponent(traceId)}`)
     } catch (error) {
-      if (error.status !== 404) loadError.textContent = `Could not load: ${error.message}`
-      return
+      if (error.status === 404) return // not written yet
+      loadError.textContent = `Could not load: ${error.message}`
+      return false
     }
     loadError.textContent = ''
     const text = JSON.stringify(fresh)
@@ -1328,7 +1341,7 @@ async function statePanel(root) {
       ;({ groups: names } = await api('/state'))
     } catch (error) {
       if (mine === groupReads) groupsError.textContent = `Could not load: ${error.message}`
-      return
+      return false
     }
     if (mine !== groupReads) return
     groupsError.textContent = ''
@@ -1361,7 +1374,7 @@ async function statePanel(root) {
       }
       itemsError.textContent = `Could not load: ${error.message}`
       items.hidden = false
-      return
+      return false
     }
     if (mine !== itemReads || group !== selected) return
     itemsError.textContent = ''
@@ -1447,10 +1460,8 @@ async function statePanel(root) {
   root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups), h('div', { class: 'card' }, items)))
   await loadGroups()
   await loadItems()
-  return every(3000, async () => {
-    await loadGroups()
-    await loadItems()
-  })
+  // the items are not read from a store whose groups could not be (one failed read, not two)
+  return every(3000, async () => (await loadGroups()) !== false && loadItems())
 }
 
 // ---------------------------------------------------------------- streams
@@ -1526,8 +1537,9 @@ async function streamsPanel(root) {
     try {
       ;({ streams: listed } = await api('/streams', { signal }))
     } catch (error) {
-      if (!signal.aborted && mine === listReads) listError.textContent = `Could not load: ${error.message}`
-      return
+      if (signal.aborted) return
+      if (mine === listReads) listError.textContent = `Could not load: ${error.message}`
+      return false
     }
     if (signal.aborted || mine !== listReads) return
     listError.textContent = ''
@@ -1610,8 +1622,9 @@ async function streamsPanel(root) {
       try {
         again = await api(`/streams/${encodeURIComponent(name)}`, { signal })
       } catch (error) {
-        if (!signal.aborted && mine === reads) loadError.textContent = `Could not load: ${error.message}`
-        return
+        if (signal.aborted) return
+        if (mine === reads) loadError.textContent = `Could not load: ${error.message}`
+        return false
       }
       if (signal.aborted || mine !== reads) return
       loadError.textContent = ''
@@ -1684,7 +1697,7 @@ async function deadLettersPanel(root) {
       ;({ deadLetters } = await api('/dead-letters'))
     } catch (error) {
       if (mine === reads) loadError.textContent = `Could not load: ${error.message}`
-      return
+      return false
     }
     if (mine !== reads) return
     loadError.textContent = ''
@@ -1796,7 +1809,7 @@ async function runnersPanel(root) {
       ;({ runners } = await api('/runners'))
     } catch (error) {
       loadError.textContent = `Could not load: ${error.message}`
-      return
+      return false
     }
     loadError.textContent = ''
     rows = new Map(runners.map((runner) => [runner.id, rowOf(runner)]))
@@ -1857,6 +1870,15 @@ async function route() {
 const HEALTH_EVERY_MS = 3000
 const HEALTH_TIMEOUT_MS = 5000
 let unreachableSince = null
+// the gate of the pollers (every): the server's health as the line last read it ('ok', 'degraded' or
+// 'down'), and the pollers waiting for it to be 'ok' again
+let serverHealth = 'ok'
+const waitingForHealth = new Set()
+const whenServerHealthy = () =>
+  serverHealth === 'ok' ? Promise.resolve() : new Promise((resolve) => waitingForHealth.add(resolve))
+// one read at a time: a poller's failure and the line's own schedule share the read in flight
+let healthReading = null
+const readHealth = () => (healthReading ??= health().finally(() => (healthReading = null)))
 let firstHealthRead
 // the server's first health report (null if it did not answer): whether it records traces and logs
 const firstHealth = new Promise((resolve) => (firstHealthRead = resolve))
@@ -1864,6 +1886,11 @@ const firstHealth = new Promise((resolve) => (firstHealthRead = resolve))
 async function health() {
   const line = document.getElementById('health')
   const show = (state, text) => {
+    serverHealth = state
+    if (state === 'ok') {
+      for (const resolve of waitingForHealth) resolve()
+      waitingForHealth.clear()
+    }
     line.dataset.health = state
     line.classList.toggle('down', state !== 'ok')
     if (line.textContent !== text) line.textContent = text
@@ -1875,7 +1902,7 @@ async function health() {
     firstHealthRead(null)
     unreachableSince ??= Date.now()
     show('down', `server unreachable since ${new Date(unreachableSince).toLocaleTimeString([], { hour12: false })}`)
-    return
+    return serverHealth
   }
   firstHealthRead(status)
   unreachableSince = null
@@ -1883,8 +1910,9 @@ async function health() {
   const summary = `${status.steps} steps · ${runners} runners${status.traces === false ? ' · traces off' : ''}`
   if (status.status === 'ok') show('ok', summary)
   else show('degraded', `${summary} · degraded: ${status.message}`)
+  return serverHealth
 }
 
 window.addEventListener('hashchange', route)
 route()
-health().then(() => every(HEALTH_EVERY_MS, health))
+readHealth().then(() => every(HEALTH_EVERY_MS, readHealth))
