@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,16 @@ def _split(frame: str) -> tuple[str, str]:
     return (match.group("func"), match.group("file")) if match else (frame, "")
 
 
-def _category(frame: str) -> str:
-    _, path = _split(frame)
+def collapsed_stacks(path: Path) -> Iterator[tuple[list[tuple[str, str]], int]]:
+    """The stacks of a collapsed profile (py-spy's raw format: ``frame;frame;... count`` a line),
+    each as its frames (function, file), outermost first, and how many samples it holds."""
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if stack and count_text.isdigit():
+            yield [_split(frame) for frame in stack.split(";")], int(count_text)
+
+
+def _category(path: str) -> str:
     for label, needle in CATEGORIES:
         if needle in path:
             return label
@@ -132,16 +141,10 @@ def summarise_data(path: Path, top: int = 25) -> dict[str, Any]:
     leaf: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = stack.split(";")
-        parsed = [_split(frame) for frame in frames]
+    for parsed, count in collapsed_stacks(path):
         total += count
-        self_by_category[_category(frames[-1])] += count
         func, file = parsed[-1]
+        self_by_category[_category(file)] += count
         leaf[f"{func} ({Path(file).parent.name}/{Path(file).name})" if file else func] += count
         for label, label_func, label_path in WATCH:
             if any(_watched(f, p, label_func, label_path) for f, p in parsed):

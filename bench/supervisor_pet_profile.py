@@ -145,17 +145,12 @@ def bucket_of(frames: list[tuple[str, str]]) -> str:
 
 
 def summarise_pyspy(path: Path, supervisor_ms_per_pet: float, top: int = 30) -> dict[str, Any]:
-    from profile_summary import _split
+    from profile_summary import collapsed_stacks
 
     buckets: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     total = 0
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = [_split(frame) for frame in stack.split(";")]
+    for frames, count in collapsed_stacks(path):
         total += count
         buckets[bucket_of(frames)] += count
         function, file = frames[-1]
