@@ -132,6 +132,34 @@ function failure(root, error) {
   fill(root, h('p', { class: 'error-text' }, `Could not load: ${error.message}`))
 }
 
+// The reads of one view, of which only the latest shows: a refresh answered after a click's read must
+// not undo it. ``read(request, show)`` hands the answer of ``request()`` to ``show`` and clears the
+// view's error line ``errorEl``, or shows its failure there ('Could not load: …'), the view left as
+// it was (``failed(error)`` first, for a view that must change with it). Nothing shows once
+// ``signal`` (the view's) is aborted. A read resolves to what ``show`` returned, to false when it
+// failed (a failed run of every: the health line is read), or to undefined when a later read
+// overtook its answer or the view is gone.
+function latestReads(errorEl, { signal, failed } = {}) {
+  let reads = 0
+  return async (request, show) => {
+    const mine = ++reads
+    let answer
+    try {
+      answer = await request()
+    } catch (error) {
+      if (signal?.aborted) return undefined
+      if (mine === reads) {
+        if (failed) failed(error)
+        errorEl.textContent = `Could not load: ${error.message}`
+      }
+      return false
+    }
+    if (signal?.aborted || mine !== reads) return undefined
+    errorEl.textContent = ''
+    return show(answer)
+  }
+}
+
 // Runs ``request`` with ``button`` disabled, unless it already is: a double click sends one request.
 async function whileDisabled(button, request) {
   if (button.disabled) return
@@ -972,19 +1000,14 @@ async function traceList(root, params) {
     )
   // filters change faster than answers come: only the answer to the latest request is shown, or its
   // failure (above the rows, which stay)
-  let latest = 0
+  const read = latestReads(loadError)
+  let latest = 0 // the lists loaded: a page of older traces belongs to the one it was asked for
   let paging = false
-  const load = async () => {
-    const mine = ++latest
-    let page
-    try {
-      page = await api(`/traces${query({ ...filters(), limit: 50 })}`)
-    } catch (error) {
-      if (mine === latest) loadError.textContent = `Could not load: ${error.message}`
-      return false
-    }
-    if (mine !== latest) return
-    loadError.textContent = ''
+  const load = () => {
+    latest++
+    return read(() => api(`/traces${query({ ...filters(), limit: 50 })}`), showPage)
+  }
+  const showPage = (page) => {
     moreError.textContent = ''
     rows = page.traces
     cursor = page.nextCursor
@@ -1164,23 +1187,20 @@ async function traceDetail(root, traceId) {
   }
   if (trace) render(trace)
   let last = trace ? JSON.stringify(trace) : ''
+  const read = latestReads(loadError)
+  const notYet = (error) => {
+    if (error.status === 404) return null // not written yet
+    throw error
+  }
   return every(1000, async () => {
     if (trace && trace.status !== 'running' && Date.now() - trace.updatedAt > 30000) return
-    let fresh
-    try {
-      fresh = await api(`/traces/${encodeURIComponent(traceId)}`)
-    } catch (error) {
-      if (error.status === 404) return // not written yet
-      loadError.textContent = `Could not load: ${error.message}`
-      return false
-    }
-    loadError.textContent = ''
-    const text = JSON.stringify(fresh)
-    if (text !== last) {
+    return read(() => api(`/traces/${encodeURIComponent(traceId)}`).catch(notYet), (fresh) => {
+      const text = fresh && JSON.stringify(fresh)
+      if (!fresh || text === last) return
       last = text
       trace = fresh
       render(fresh)
-    }
+    })
   })
 }
 
@@ -1325,8 +1345,18 @@ async function statePanel(root) {
   let rows = new Map() // key -> its row in the selected group: { tr, cell, value, text, editing }
   // only the latest read is shown (its items or its failure): a refresh answered after a click's read
   // must not undo it. A failed read shows its error and leaves the rows of the group shown.
-  let groupReads = 0
-  let itemReads = 0
+  const readGroups = latestReads(groupsError)
+  let reading = null // the group whose items the latest read asked for
+  const readItems = latestReads(itemsError, {
+    failed: () => {
+      if (title.textContent !== reading) {
+        // another group's rows must not stand under this group's name
+        title.textContent = reading
+        place(body, [])
+      }
+      items.hidden = false
+    },
+  })
 
   const choose = (name) => {
     if (name !== selected) rows = new Map() // the rows of the group shown stay, an editor open in one too
@@ -1334,17 +1364,7 @@ async function statePanel(root) {
     for (const [group, entry] of entries) entry.classList.toggle('selected', group === selected)
     return loadItems()
   }
-  const loadGroups = async () => {
-    const mine = ++groupReads
-    let names
-    try {
-      ;({ groups: names } = await api('/state'))
-    } catch (error) {
-      if (mine === groupReads) groupsError.textContent = `Could not load: ${error.message}`
-      return false
-    }
-    if (mine !== groupReads) return
-    groupsError.textContent = ''
+  const loadGroups = () => readGroups(() => api('/state'), ({ groups: names }) => {
     if (!selected && names.length) selected = names[0]
     for (const name of [...entries.keys()]) if (!names.includes(name)) entries.delete(name)
     const shown = names.map((name) => {
@@ -1354,35 +1374,21 @@ async function statePanel(root) {
       return entry
     })
     place(groups, shown.length ? shown : [noGroups])
-  }
-  const loadItems = async () => {
-    const mine = ++itemReads
+  })
+  const loadItems = () => {
     const group = selected
     if (!group) {
       items.hidden = true
       return
     }
-    let values
-    try {
-      ;({ items: values } = await api(`/state/items${query({ groupId: group })}`))
-    } catch (error) {
-      if (mine !== itemReads || group !== selected) return
-      if (title.textContent !== group) {
-        // another group's rows must not stand under this group's name
-        title.textContent = group
-        place(body, [])
-      }
-      itemsError.textContent = `Could not load: ${error.message}`
+    reading = group
+    return readItems(() => api(`/state/items${query({ groupId: group })}`), ({ items: values }) => {
+      if (title.textContent !== group) title.textContent = group
+      const keys = new Set(values.map(({ key }) => key))
+      for (const key of [...rows.keys()]) if (!keys.has(key)) rows.delete(key)
+      place(body, values.map(({ key, value }) => itemRow(group, key, value)))
       items.hidden = false
-      return false
-    }
-    if (mine !== itemReads || group !== selected) return
-    itemsError.textContent = ''
-    if (title.textContent !== group) title.textContent = group
-    const keys = new Set(values.map(({ key }) => key))
-    for (const key of [...rows.keys()]) if (!keys.has(key)) rows.delete(key)
-    place(body, values.map(({ key, value }) => itemRow(group, key, value)))
-    items.hidden = false
+    })
   }
   const itemRow = (group, key, value) => {
     let row = rows.get(key)
@@ -1529,26 +1535,12 @@ async function streamsPanel(root) {
     for (const name of [...entries.keys()]) if (!names.has(name)) entries.delete(name)
     place(list, next.map((entry) => entry.li))
   }
-  let listReads = 0 // only the latest read is shown
-  const refreshStreams = async () => {
-    const mine = ++listReads
-    const signal = panelShown.signal
-    let listed
-    try {
-      ;({ streams: listed } = await api('/streams', { signal }))
-    } catch (error) {
-      if (signal.aborted) return
-      if (mine === listReads) listError.textContent = `Could not load: ${error.message}`
-      return false
-    }
-    if (signal.aborted || mine !== listReads) return
-    listError.textContent = ''
-    showStreams(listed)
-  }
+  const readStreams = latestReads(listError, { signal: panelShown.signal })
+  const refreshStreams = () =>
+    readStreams(() => api('/streams', { signal: panelShown.signal }), ({ streams: listed }) => showStreams(listed))
   const openGroup = (name, groupId, itemsEl) => {
     const signal = replaceGroup()
     const path = `${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`
-    let reads = 0 // only the latest read is shown
     // an update leaves the unchanged items in place: what the user selects in one stays selected
     const heading = h('h3', {}, `${name} / ${groupId}`)
     const gone = h('p', { class: 'muted', 'data-group-gone': groupId }, 'No items: the group is gone (its items were deleted). Items added to it again show here.')
@@ -1558,17 +1550,15 @@ async function streamsPanel(root) {
       const kept = shownItems.get(item.id)
       return kept && kept.text === text ? kept : { text, el: h('div', { 'data-item': item.id }, jsonBlock(item)) }
     }
-    const render = async () => {
-      const mine = ++reads
-      try {
-        const values = await api(`/streams/${path}`, { signal })
-        if (signal.aborted || mine !== reads) return
+    // a failed read shows its error above the group's items shown (none, if it was the first)
+    const loadError = h('p', { class: 'error-text', 'data-load-error': 'items' })
+    const showItems = (views) => place(itemsEl, [heading, loadError, ...views])
+    const read = latestReads(loadError, { signal, failed: () => showItems([...shownItems.values()].map((view) => view.el)) })
+    const render = () =>
+      read(() => api(`/streams/${path}`, { signal }), (values) => {
         shownItems = new Map(values.map((item) => [item.id, itemView(item)]))
-        place(itemsEl, [heading, ...(values.length ? [...shownItems.values()].map((view) => view.el) : [gone])])
-      } catch (error) {
-        if (!signal.aborted && mine === reads) failure(itemsEl, error)
-      }
-    }
+        showItems(values.length ? [...shownItems.values()].map((view) => view.el) : [gone])
+      })
     source = new EventSource(`${API}/sse/${path}`)
     for (const kind of ['create', 'update', 'delete']) source.addEventListener(kind, render)
     group = { groupId, render, count: () => shownItems.size }
@@ -1614,26 +1604,17 @@ async function streamsPanel(root) {
       rows = new Map(groups.map((group) => [group.groupId, rowOf(group)]))
       place(groupsBody, groups.length ? [...rows.values()].map((row) => row.tr) : [empty])
     }
-    let reads = 0 // only the latest read is shown
-    const refresh = async () => {
-      const mine = ++reads
+    const read = latestReads(loadError, { signal })
+    const refresh = () => {
       const shown = group // the group view this read may correct
-      let again
-      try {
-        again = await api(`/streams/${encodeURIComponent(name)}`, { signal })
-      } catch (error) {
-        if (signal.aborted) return
-        if (mine === reads) loadError.textContent = `Could not load: ${error.message}`
-        return false
-      }
-      if (signal.aborted || mine !== reads) return
-      loadError.textContent = ''
-      showGroups(again.groups)
-      showCount(name, again.groups.length)
-      if (shown && shown === group) {
-        const listed = again.groups.find((other) => other.groupId === shown.groupId)
-        if ((listed ? listed.items : 0) !== shown.count()) shown.render()
-      }
+      return read(() => api(`/streams/${encodeURIComponent(name)}`, { signal }), (again) => {
+        showGroups(again.groups)
+        showCount(name, again.groups.length)
+        if (shown && shown === group) {
+          const listed = again.groups.find((other) => other.groupId === shown.groupId)
+          if ((listed ? listed.items : 0) !== shown.count()) shown.render()
+        }
+      })
     }
     showGroups(detail.groups)
     fill(view,
@@ -1674,7 +1655,7 @@ async function deadLettersPanel(root) {
   }
   let rows = new Map() // letter id -> { text, tr, buttons, error }
   const busy = new Set() // the letters whose replay or purge is in flight
-  let reads = 0 // only the latest read is shown
+  const read = latestReads(loadError)
   let inspected = null // the letter whose detail is shown, which goes with it
   const show = (letters) => {
     const next = new Map(letters.map((letter) => [letter.id, rowOf(letter)]))
@@ -1690,20 +1671,11 @@ async function deadLettersPanel(root) {
     fill(detail, h('div', { class: 'card', 'data-inspected': letter.id }, h('h3', {}, `Dead letter ${letter.id}`), jsonBlock(letter)))
   }
   let shown = []
-  const load = async () => {
-    const mine = ++reads
-    let deadLetters
-    try {
-      ;({ deadLetters } = await api('/dead-letters'))
-    } catch (error) {
-      if (mine === reads) loadError.textContent = `Could not load: ${error.message}`
-      return false
-    }
-    if (mine !== reads) return
-    loadError.textContent = ''
-    shown = deadLetters
-    show(shown)
-  }
+  const load = () =>
+    read(() => api('/dead-letters'), ({ deadLetters }) => {
+      shown = deadLetters
+      show(shown)
+    })
   const act = async (letter, verb, request, done) => {
     if (busy.has(letter.id)) return
     busy.add(letter.id)
@@ -1803,18 +1775,12 @@ async function runnersPanel(root) {
     return tr
   }
   // a refresh that fails shows its error above the runners last read
-  const load = async () => {
-    let runners
-    try {
-      ;({ runners } = await api('/runners'))
-    } catch (error) {
-      loadError.textContent = `Could not load: ${error.message}`
-      return false
-    }
-    loadError.textContent = ''
-    rows = new Map(runners.map((runner) => [runner.id, rowOf(runner)]))
-    place(body, runners.length ? [...rows.values()] : [empty])
-  }
+  const read = latestReads(loadError)
+  const load = () =>
+    read(() => api('/runners'), ({ runners }) => {
+      rows = new Map(runners.map((runner) => [runner.id, rowOf(runner)]))
+      place(body, runners.length ? [...rows.values()] : [empty])
+    })
   root.append(h('h2', {}, 'Runners'), loadError, h('div', { class: 'card' }, h('table', { 'aria-label': 'runners' }, h('thead', {}, h('tr', {}, ['id', 'kind', 'transport', 'pid', 'memory', 'in flight', 'uptime', 'restarts', 'debugger'].map((c) => h('th', {}, c)))), body)))
   await load()
   return every(2000, load)
