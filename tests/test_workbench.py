@@ -192,6 +192,7 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     assert endpoints["count"] == sum(
         1 for s in server.client.get("/__motia/steps").json()["steps"] if s["type"] == "api"
     )
+    assert endpoints["cutOff"] == []  # every route's method, path and name readable whole
     assert set(json.loads(endpoints["prefilled"])) >= {"name", "species"}
     assert endpoints["status"] == "201"
     created = json.loads(endpoints["body"])

@@ -121,6 +121,22 @@ await drive(executablePath, result, async (page) => {
   // Endpoints: create a pet from the request form.
   await open(page, '#/endpoints', 'endpoints')
   result.panels.endpoints = { count: await page.$$eval('[data-endpoint]', (items) => items.length) }
+  // each endpoint's method, path and name shown whole: no text runs past its own box or the list's row
+  result.panels.endpoints.cutOff = await page.$$eval('[data-endpoint]', (items) =>
+    items
+      .filter((item) =>
+        [...item.querySelectorAll('span')]
+          .filter((span) => !span.children.length)
+          .some((span) => {
+            const range = document.createRange()
+            range.selectNodeContents(span)
+            const text = range.getBoundingClientRect()
+            const [row, own] = [item.getBoundingClientRect(), span.getBoundingClientRect()]
+            return text.right > Math.min(row.right, own.right) + 0.5 || text.left < row.left - 0.5
+          }),
+      )
+      .map((item) => item.textContent),
+  )
   await page.click('[data-endpoint="POST /ts/pets"]')
   result.panels.endpoints.prefilled = await page.inputValue('textarea[name="body"]')
   await page.fill('textarea[name="body"]', JSON.stringify({ name: 'Luna', species: 'cat', ageMonths: 8 }))

@@ -749,7 +749,7 @@ async function endpointsPanel(root, selectedName) {
     return null
   }
   let selected = endpoints.find((step) => step.name === selectedName) || endpoints[0]
-  const list = h('ul', { class: 'list', 'aria-label': 'endpoints' })
+  const list = h('ul', { class: 'list endpoint-list', 'aria-label': 'endpoints' })
   const filter = h('input', { type: 'search', placeholder: 'filter by path or name', 'aria-label': 'filter endpoints' })
   const form = h('div', {})
   // aborted when the form shown goes (another endpoint chosen, the panel left): its requests' stream
@@ -774,8 +774,7 @@ async function endpointsPanel(root, selectedName) {
               },
             },
             h('span', { class: `method ${step.method}` }, step.method),
-            h('span', {}, step.path),
-            h('span', { class: 'muted' }, step.name),
+            h('span', { class: 'route', title: `${step.method} ${step.path} · ${step.name}` }, h('span', {}, step.path), h('span', { class: 'muted' }, step.name)),
           ),
         ),
     )
@@ -786,7 +785,7 @@ async function endpointsPanel(root, selectedName) {
     fill(form, ...endpointForm(selected, shown.signal))
   }
   filter.addEventListener('input', renderList)
-  root.append(h('h2', {}, 'Endpoints'), h('div', { class: 'split' }, h('div', { class: 'card' }, filter, list), form))
+  root.append(h('h2', {}, 'Endpoints'), h('div', { class: 'split wide-list' }, h('div', { class: 'card' }, filter, list), form))
   renderList()
   renderForm()
   let listed = JSON.stringify(endpoints)
