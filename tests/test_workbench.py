@@ -507,12 +507,13 @@ def test_a_degraded_server_shows_in_the_health_line_and_its_panels_wait_for_it_q
     assert seen["shownBack"] == ""
 
 
-def test_a_step_added_in_motia_dev_shows_in_flows_and_endpoints_without_a_reload(
+def test_a_step_added_or_changed_in_motia_dev_shows_in_flows_and_endpoints_without_a_reload(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
     """The Flows panel open on a flow, a step selected: a step added to the flow's project is drawn
     with its edge once ``motia dev`` has loaded it, the page not reloaded, the selection kept; the
-    Endpoints panel lists an api step added, the form shown left as it was."""
+    Endpoints panel lists an api step added, the form shown left as it was; the endpoint shown
+    changed in its file, its form is drawn anew keeping what the user typed where it still fits."""
     project = write_project(
         tmp_path,
         {
@@ -525,6 +526,14 @@ def test_a_step_added_in_motia_dev_shows_in_flows_and_endpoints_without_a_reload
             "steps/audit.step.js": """
                 exports.config = { type: 'event', name: 'Audit', subscribes: ['said'], emits: [], flows: ['greeting'] }
                 exports.handler = async () => {}
+            """,
+            "steps/greet.step.js": """
+                exports.config = {
+                  type: 'api', name: 'Greet', path: '/greet/:who', method: 'POST', emits: [],
+                  queryParams: [{ name: 'tone' }, { name: 'old' }],
+                  bodySchema: { type: 'object', properties: { greeting: { type: 'string' } }, required: ['greeting'] },
+                }
+                exports.handler = async (req) => ({ status: 200, body: { who: req.pathParams.who } })
             """,
         },
     )
@@ -542,9 +551,18 @@ def test_a_step_added_in_motia_dev_shows_in_flows_and_endpoints_without_a_reload
     # the Endpoints panel lists an api step added, the endpoint chosen and its form as they were
     assert seen["endpoints"] == {
         "notReloaded": True,
-        "listed": ["GET /bye", "GET /hello"],
-        "selected": ["GET /hello"],
+        "listed": ["GET /bye", "POST /greet/:who", "GET /hello"],
+        "selected": ["POST /greet/:who"],
         "typed": "x-typed: kept",
+    }
+    # the endpoint shown changed in its file: its form follows, without a reload, what was typed kept
+    # in the fields still there, the body (untouched) prefilled from the new schema, the cursor kept
+    assert seen["changed"] == {
+        "notReloaded": True,
+        "queryParams": ["tone", "lang"],
+        "values": {"who": "Ada", "tone": "warm", "lang": "", "headers": "x-typed: kept"},
+        "body": ["greeting", "name"],
+        "focused": "query:tone",
     }
     assert seen["consoleErrors"] == []
 

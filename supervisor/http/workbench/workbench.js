@@ -736,8 +736,9 @@ function parseHeaders(text) {
 }
 
 // The api steps, read again every 2 s: in `motia dev` an endpoint added, changed or removed is listed
-// as the server reloads it. The form shown stays, with what is typed in it (an endpoint changed shows
-// its new form once chosen again).
+// as the server reloads it. The form shown stays, with what is typed in it; the endpoint shown
+// changed, its form is drawn again (new fields, the body prefilled from its new schema), keeping what
+// the user typed in each field that is still there, the field being typed in, and the answer shown.
 const ENDPOINTS_REFRESH_MS = 2000
 const apiSteps = (steps) =>
   steps.filter((step) => step.type === 'api').sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))
@@ -752,9 +753,9 @@ async function endpointsPanel(root, selectedName) {
   const list = h('ul', { class: 'list endpoint-list', 'aria-label': 'endpoints' })
   const filter = h('input', { type: 'search', placeholder: 'filter by path or name', 'aria-label': 'filter endpoints' })
   const form = h('div', {})
-  // aborted when the form shown goes (another endpoint chosen, the panel left): its requests' stream
-  // subscriptions close, or never open if they were still being set up
-  let shown = null
+  // the request and answer of the endpoint shown, closed when it goes (another endpoint chosen, the
+  // panel left): its requests' stream subscriptions close, or never open if still being set up
+  let exchange = null
   const renderList = () => {
     const text = filter.value.toLowerCase()
     fill(list, 
@@ -780,9 +781,18 @@ async function endpointsPanel(root, selectedName) {
     )
   }
   const renderForm = () => {
-    if (shown) shown.abort()
-    shown = new AbortController()
-    fill(form, ...endpointForm(selected, shown.signal))
+    if (exchange) closeExchange(exchange)
+    exchange = { response: h('div', { class: 'response' }), following: null }
+    fill(form, ...endpointForm(selected, exchange, new Map()))
+  }
+  const redrawForm = () => {
+    const focused = form.contains(document.activeElement) ? document.activeElement : null
+    fill(form, ...endpointForm(selected, exchange, typedIn(form)))
+    const again = focused && focused.dataset.field && form.querySelector(`[data-field="${CSS.escape(focused.dataset.field)}"]`)
+    if (again) {
+      again.focus()
+      again.setSelectionRange(focused.selectionStart, focused.selectionEnd)
+    }
   }
   filter.addEventListener('input', renderList)
   root.append(h('h2', {}, 'Endpoints'), h('div', { class: 'split wide-list' }, h('div', { class: 'card' }, filter, list), form))
@@ -796,36 +806,53 @@ async function endpointsPanel(root, selectedName) {
     listed = text
     endpoints = fresh
     renderList()
+    const now = fresh.find((step) => step.name === selected.name)
+    if (now && JSON.stringify(now) !== JSON.stringify(selected)) {
+      selected = now
+      redrawForm()
+    }
   })
   return () => {
     stopReading()
-    shown.abort()
+    closeExchange(exchange)
   }
 }
 
-// The request form of api ``step``. A request, and then the live updates of its answer, go on until
-// another request is sent or ``shown`` is aborted: a request still in flight is then cancelled.
-function endpointForm(step, shown) {
+// What the user typed in the fields of ``form``: field (data-field) -> value, for each field whose
+// value is not the one it was drawn with
+const typedIn = (form) =>
+  new Map([...form.querySelectorAll('[data-field]')].filter((field) => field.value !== field.defaultValue).map((field) => [field.dataset.field, field.value]))
+
+const closeExchange = (exchange) => exchange.following && exchange.following.abort()
+
+// The request form of api ``step``, its fields holding what was ``typed`` (field -> value; see
+// typedIn) where they are the same. ``exchange``: the request sent from the form shown and its answer,
+// { response: the element showing it, following: the AbortController of the latest }, which go on
+// when the form is drawn again for the endpoint changed: a request, and then the live updates of its
+// answer, go on until another request is sent or ``exchange`` is closed (closeExchange): a request
+// still in flight is then cancelled.
+function endpointForm(step, exchange, typed) {
   const params = pathParams(step.path)
-  const paramInputs = params.map((name) => h('input', { name, 'data-path-param': name, placeholder: name }))
+  const paramInputs = params.map((name) => h('input', { name, 'data-path-param': name, 'data-field': `path:${name}`, placeholder: name }))
   const declared = (step.queryParams || []).map((param) => (typeof param === 'string' ? { name: param } : param))
-  const queryInputs = declared.map((param) => h('input', { 'data-query-param': param.name, placeholder: param.description || '' }))
-  const extraQuery = h('input', { name: 'query', placeholder: 'a=1&b=2' })
+  const queryInputs = declared.map((param) => h('input', { 'data-query-param': param.name, 'data-field': `query:${param.name}`, placeholder: param.description || '' }))
+  const extraQuery = h('input', { name: 'query', 'data-field': 'query', placeholder: 'a=1&b=2' })
   const hasBody = !['GET', 'HEAD'].includes(step.method)
-  const headers = h('textarea', { rows: 2, name: 'headers', 'aria-label': 'headers' }, hasBody ? 'content-type: application/json' : '')
+  const headers = h('textarea', { rows: 2, name: 'headers', 'data-field': 'headers', 'aria-label': 'headers' }, hasBody ? 'content-type: application/json' : '')
   const body = h(
     'textarea',
-    { rows: 8, name: 'body', 'aria-label': 'body' },
+    { rows: 8, name: 'body', 'data-field': 'body', 'aria-label': 'body' },
     hasBody ? JSON.stringify(exampleOf(step.bodySchema) ?? {}, null, 2) : '',
   )
-  const response = h('div', { class: 'response' })
+  for (const field of [...paramInputs, ...queryInputs, extraQuery, headers, body]) {
+    if (typed.has(field.dataset.field)) field.value = typed.get(field.dataset.field)
+  }
+  const { response } = exchange
   const send = h('button', { type: 'submit' }, 'Send')
-  let following = null // the latest answer's
-  shown.addEventListener('abort', () => following && following.abort())
   const submit = async (event) => {
     event.preventDefault()
-    if (following) following.abort()
-    const mine = (following = new AbortController())
+    if (exchange.following) exchange.following.abort()
+    const mine = (exchange.following = new AbortController())
     let path = step.path
     for (const input of paramInputs) path = path.replace(`:${input.name}`, encodeURIComponent(input.value))
     const search = new URLSearchParams(extraQuery.value)
