@@ -171,6 +171,13 @@ async function whileDisabled(button, request) {
   }
 }
 
+// One run of a poll that makes several reads: ``reads`` one after another (a null one skipped),
+// stopping at the first that fails (resolves to false), which it resolves to: a poll that found the
+// server gone makes no more failed reads before every's health gate.
+const inTurn = (...reads) => async () => {
+  for (const read of reads) if (read && (await read()) === false) return false
+}
+
 // Runs ``fn`` every ``ms`` ms (counted from the end of the run before) until the function returned
 // is called. A run fails when ``fn`` throws or resolves to false (a read that shows its own error):
 // the health line is then read at once, and while it says the server is unreachable or degraded the
@@ -501,8 +508,9 @@ function stepDetail(step) {
 }
 
 // The flows, read again every 2 s: in `motia dev` a step added, changed or removed is drawn as the
-// server reloads it, the step selected staying selected (its detail read again) while it exists.
-const FLOWS_REFRESH_MS = 2000
+// server reloads it, the step selected staying selected (its detail read again) while it exists. The
+// panel polls once a second (LOOK_MS, for traces to light its nodes), reading the flows every other time.
+const FLOWS_READ_EVERY = 2
 
 async function flowsPanel(root, flowId) {
   let { flows } = await api('/flows')
@@ -537,27 +545,34 @@ async function flowsPanel(root, flowId) {
   draw()
   root.append(h('h2', {}, 'Flows'), tabs, h('div', { class: 'flow-layout' }, h('div', {}, diagramBox, legend()), detail))
   let drawn = JSON.stringify(flows)
-  const stopReading = every(FLOWS_REFRESH_MS, async () => {
+  let looks = 0
+  const readFlows = async () => {
+    if (looks++ % FLOWS_READ_EVERY) return
     const fresh = (await api('/flows')).flows
     const text = JSON.stringify(fresh)
     if (text === drawn || !fresh.length) return
     drawn = text
     flows = fresh
     draw()
-  })
-  const stopLighting = await lightUpAsTracesRun(shown)
+  }
+  const lighting = await lightUpAsTracesRun(shown)
+  // one poll: no look for traces on a server the flows' read found gone (nor the other way round)
+  const stopReading = every(LOOK_MS, inTurn(readFlows, lighting && lighting.look))
   return () => {
     stopReading()
-    if (stopLighting) stopLighting()
+    if (lighting) lighting.stop()
   }
 }
 
-// Nodes light up as traces run through them. Every second, the traces updated since the last look
-// that ran a step of the flow (the newest few) are read, and each span not seen yet lights its step's
-// node, one after another in the order the spans started, LIGHT_STEP_MS apart (a trace that went
-// through four steps within a second is seen going through them, not as four nodes lit at once): a
-// span still running keeps its node lit until it is seen ended, then the node stays lit LIT_MS more.
-// ``shown``: the flow and its diagram, as drawn now. Returns what stops it.
+// Nodes light up as traces run through them. Every second (the panel's poll runs the look), the
+// traces updated since the last look that ran a step of the flow (the newest few) are read, and each
+// span not seen yet lights its step's node, one after another in the order the spans started,
+// LIGHT_STEP_MS apart (a trace that went through four steps within a second is seen going through
+// them, not as four nodes lit at once): a span still running keeps its node lit until it is seen
+// ended, then the node stays lit LIT_MS more.
+// ``shown``: the flow and its diagram, as drawn now. Returns the look and what stops the lighting, or
+// null when the server records no trace.
+const LOOK_MS = 1000
 const LIGHT_STEP_MS = 250
 const LIT_MS = 1500
 const TRACES_LIT_PER_LOOK = 5
@@ -638,8 +653,8 @@ async function lightUpAsTracesRun(shown) {
     return Date.now()
   })
   let stopped = false
-  const stopLooking = every(1000, async () => {
-    if (!recorded) return
+  const lookForTraces = async () => {
+    if (!recorded || stopped) return
     let traces
     try {
       traces = await newestTraces()
@@ -658,12 +673,12 @@ async function lightUpAsTracesRun(shown) {
       if (stopped) return
     }
     if (!pumping) pump()
-  })
-  return () => {
+  }
+  const stop = () => {
     stopped = true
-    stopLooking()
     for (const timer of timers) clearTimeout(timer)
   }
+  return { look: lookForTraces, stop }
 }
 
 function legend() {
@@ -1493,7 +1508,7 @@ async function statePanel(root) {
   await loadGroups()
   await loadItems()
   // the items are not read from a store whose groups could not be (one failed read, not two)
-  return every(3000, async () => (await loadGroups()) !== false && loadItems())
+  return every(3000, inTurn(loadGroups, loadItems))
 }
 
 // ---------------------------------------------------------------- streams
@@ -1522,6 +1537,7 @@ async function streamsPanel(root) {
   let source = null
   let group = null // the group view: { groupId, render, count }
   let shownName = null
+  let refreshShown = null // what reads the stream shown's groups again
   let groupShown = new AbortController()
   let streamShown = new AbortController()
   const panelShown = new AbortController()
@@ -1649,11 +1665,13 @@ async function streamsPanel(root) {
       h('table', { 'aria-label': 'groups' }, h('thead', {}, h('tr', {}, h('th', {}, 'group'), h('th', {}, 'items'))), groupsBody),
       itemsEl,
     )
-    signal.addEventListener('abort', every(STREAM_REFRESH_MS, refresh))
+    refreshShown = refresh
+    signal.addEventListener('abort', () => refreshShown === refresh && (refreshShown = null))
   }
   showStreams(streams)
   root.append(h('h2', {}, 'Streams'), listError, h('div', { class: 'split' }, h('div', { class: 'card' }, list), h('div', { class: 'card' }, view)))
-  panelShown.signal.addEventListener('abort', every(STREAM_REFRESH_MS, refreshStreams))
+  // one poll: the groups of the stream shown are not read from a server the list found gone
+  panelShown.signal.addEventListener('abort', every(STREAM_REFRESH_MS, inTurn(refreshStreams, () => refreshShown?.())))
   await openStream(streams[0].name)
   return () => {
     panelShown.abort()
