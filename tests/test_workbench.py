@@ -13,7 +13,7 @@ import concurrent.futures
 import itertools
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -505,6 +505,89 @@ def test_a_degraded_server_shows_in_the_health_line_and_its_panels_wait_for_it_q
     assert all(error.startswith("Failed to load resource: ") for error in seen["consoleErrors"])
     assert len(seen["consoleErrors"]) == len(seen["failed"])
     assert seen["shownBack"] == ""
+
+
+OUTAGE_STEPS = {
+    "steps/say.step.js": """
+        exports.config = { type: 'api', name: 'Say', path: '/say', method: 'GET', emits: [], flows: ['outage'] }
+        exports.handler = async (req, { logger }) => {
+          logger.info(`said ${req.queryParams.word}`)
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/board.stream.js": """
+        exports.config = { name: 'board', schema: { type: 'object' }, baseConfig: { storageType: 'default' } }
+    """,
+    "steps/pin.step.js": """
+        exports.config = { type: 'api', name: 'Pin', path: '/board/:id', method: 'POST', emits: [], flows: ['outage'] }
+        exports.handler = async (req, { streams }) => {
+          await streams.board.set('g', req.pathParams.id, { pinned: req.pathParams.id })
+          return { status: 200, body: {} }
+        }
+    """,
+}
+
+
+def test_live_panels_wait_quietly_while_the_server_is_down_and_catch_up_when_it_is_back(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """The server stopped and started again on its port while the Logs panel follows its lines, then
+    while the Streams panel follows a group, then while the Flows panel is open. Meanwhile, the
+    page's failed loads (console errors) are the health line's reads, every 3 s, and, for a panel
+    that polls, the one read that found the server gone (of its two polls): its live streams do not
+    try again every few seconds, and reconnect once the line sees the server back, showing what
+    changed meanwhile (a line logged, an item set before they reconnected) and what changes after."""
+    project = write_project(tmp_path / "project", OUTAGE_STEPS)
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    changes: dict[str, Callable[[MotiaServer], object]] = {
+        "logs": lambda server: server.client.get("/say", params={"word": "missed"}).raise_for_status(),
+        "streams": lambda server: server.client.post("/board/b").raise_for_status(),
+        "flows": lambda server: None,
+    }
+    server = MotiaServer(project, mode="dev").wait_ready()
+    try:
+        server.client.get("/say", params={"word": "before"}).raise_for_status()
+        server.client.post("/board/a").raise_for_status()
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            driven = pool.submit(
+                _drive, server, chromium, client_packages, "workbench-outage-driver.mjs", str(signals)
+            )
+            for panel, change in changes.items():
+                _signalled(signals / f"{panel}-open", driven)
+                server.stop()
+                (signals / f"{panel}-stopped").touch()
+                _signalled(signals / f"{panel}-watched", driven)
+                server = MotiaServer(project, mode="dev", port=server.port).wait_ready()
+                change(server)
+                (signals / f"{panel}-back").touch()
+            seen = driven.result()
+    finally:
+        server.stop()
+
+    health = "/__motia/workbench/health"
+    live = {"logs": "/__motia/logs/stream", "streams": "/__motia/sse/board/g", "flows": None}
+    for panel, outage in seen["panels"].items():
+        reads = [path for path in outage["failed"] if path != health]
+        # the live stream's, cut as the server went away (not finished: ERR_INCOMPLETE_CHUNKED_ENCODING),
+        # and not tried again; a poll's, the one that found the server gone, one of the panel's two
+        assert reads.count(live[panel]) <= 1, (panel, outage)
+        assert len([path for path in reads if path != live[panel]]) <= (panel != "logs"), (panel, outage)
+        assert outage["failed"].count(health) >= 2, (panel, outage)  # it was down a while
+        assert len(outage["errors"]) == len(outage["failed"]), (panel, outage)
+        assert all(text.startswith("Failed to load resource: ") for text, _ in outage["errors"]), outage
+    assert seen["panels"]["logs"]["lines"] == ["said before", "said missed", "said after"]
+    assert seen["panels"]["logs"]["status"] == "live"
+    assert seen["panels"]["streams"]["items"] == ["a", "b", "c"]
+    assert seen["consoleErrors"] == []
+
+
+def _signalled(path: Path, driven: concurrent.futures.Future[Any]) -> None:
+    """Once the driver ``driven`` has written ``path`` (its failure raised if it stopped first)."""
+    eventually(lambda: path.exists() or driven.done(), timeout=120)
+    if driven.done():
+        driven.result()
+        raise AssertionError(f"the driver ended before {path.name}")
 
 
 def test_a_step_added_or_changed_in_motia_dev_shows_in_flows_and_endpoints_without_a_reload(

@@ -57,13 +57,16 @@ class MotiaServer:
         motia: Sequence[str] | None = None,
         inherit_env: bool = True,
         args: Sequence[str] = (),
+        port: int | None = None,
     ):
         """``motia`` is the command (default: this checkout's, ``python -m supervisor``, run from the
         repository); another one (an installed ``motia``) runs in the project folder. With
-        ``inherit_env=False``, ``env`` is the whole environment. ``args`` are more options for the command."""
+        ``inherit_env=False``, ``env`` is the whole environment. ``args`` are more options for the
+        command. ``port``: the one to listen on (a server started again where clients expect it), a
+        free one by default."""
         self.project = project
         self.mode = mode
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [mode, "--project", str(project), "-p", str(self.port), *args]
         if debug:

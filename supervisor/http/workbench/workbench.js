@@ -209,6 +209,42 @@ function every(ms, fn) {
   }
 }
 
+// An EventSource that goes quiet while the server is down: the browser's own reconnection would try
+// again every few seconds for as long as it is, each attempt a console error. At its first error the
+// source is closed and the health line read (the read the pollers share); it opens again, a moment
+// later if the server is healthy (it only closed the stream), else as soon as the line sees it
+// healthy again. ``address(again)`` is read at each opening (again: a reopening, which goes on from
+// what was shown); ``listeners``: event name -> listener; ``opened()`` at each opening answered,
+// ``lost()`` at each error, ``reconnected()`` after each reopening (to read again what went by
+// meanwhile). An error the browser would not retry either (an answer that is no event stream)
+// leaves the source closed. Returns what closes it for good.
+const SOURCE_RETRY_MS = 1000
+
+function liveSource(address, listeners, { opened, lost, reconnected } = {}) {
+  let closed = false
+  let source = null
+  const open = (again) => {
+    const mine = (source = new EventSource(address(again)))
+    for (const [name, listener] of Object.entries(listeners)) mine.addEventListener(name, listener)
+    if (opened) mine.addEventListener('open', opened)
+    mine.addEventListener('error', async () => {
+      if (lost) lost()
+      if (mine.readyState === EventSource.CLOSED) return
+      mine.close()
+      if ((await readHealth()) === 'ok') await new Promise((resolve) => setTimeout(resolve, SOURCE_RETRY_MS))
+      else await whenServerHealthy()
+      if (closed) return
+      open(true)
+      if (reconnected) reconnected()
+    })
+  }
+  open(false)
+  return () => {
+    closed = true
+    source.close()
+  }
+}
+
 // ---------------------------------------------------------------- flows
 
 // A layered layout (Sugiyama's, simplified), top to bottom: ranks by longest path from the entry
@@ -959,8 +995,7 @@ async function followStreams(container, body, traceId, until) {
   if (until.aborted || !rooms.length) return
   const list = h('div', { class: 'logs', 'data-stream-updates': '', 'data-rooms': rooms.length, 'data-synced': 0 })
   container.append(h('h3', {}, 'Stream updates'), h('p', { class: 'muted' }, `following ${rooms.join(', ')}`), list)
-  const sources = rooms.map((room) => {
-    const source = new EventSource(`${API}/sse/${room.split('/').map(encodeURIComponent).join('/')}`)
+  const closers = rooms.map((room) => {
     let synced = false
     const show = (kind) => (event) => {
       let message = event.data
@@ -977,10 +1012,10 @@ async function followStreams(container, body, traceId, until) {
       if (kind === 'sync' && (data === null || (Array.isArray(data) && !data.length))) return
       list.append(h('div', { class: 'line', 'data-stream-event': kind }, h('span', {}, clock(Date.now())), badge(kind, 'info'), h('span', {}, room.split('/')[0]), h('span', {}, ''), h('span', { class: 'message' }, JSON.stringify(data))))
     }
-    for (const kind of ['sync', 'create', 'update', 'delete', 'event']) source.addEventListener(kind, show(kind))
-    return source
+    const listeners = Object.fromEntries(['sync', 'create', 'update', 'delete', 'event'].map((kind) => [kind, show(kind)]))
+    return liveSource(() => `${API}/sse/${room.split('/').map(encodeURIComponent).join('/')}`, listeners)
   })
-  until.addEventListener('abort', () => sources.forEach((source) => source.close()))
+  until.addEventListener('abort', () => closers.forEach((close) => close()))
 }
 
 // ---------------------------------------------------------------- traces
@@ -1271,7 +1306,7 @@ async function logsPanel(root, _argument, params) {
     status.textContent = text
     status.className = failed ? 'error-text' : 'muted'
   }
-  let source = null
+  let closeLive = null // closes the live stream
   const line = (entry) => {
     const row = h(
       'div',
@@ -1316,8 +1351,8 @@ async function logsPanel(root, _argument, params) {
     shownFilters = key
     rememberFilters('logs', { ...filters, level: filters.level === 'info' ? '' : filters.level })
     const mine = ++starts
-    if (source) source.close()
-    source = null
+    if (closeLive) closeLive()
+    closeLive = null
     delete lines.dataset.readTo
     let logs
     say('', false)
@@ -1336,13 +1371,16 @@ async function logsPanel(root, _argument, params) {
     fill(lines)
     add(logs.reverse())
     readTo(newest)
-    source = new EventSource(`${API}/logs/stream${query({ ...filters, after: newest })}`)
-    source.addEventListener('open', () => say('live', false))
-    source.addEventListener('error', () => say('reconnecting…', false))
-    source.addEventListener('log', (event) => {
+    // reopened, it goes on after the newest line shown (from the first, if none was)
+    const after = (again) => lines.dataset.readTo ?? (again ? 0 : null)
+    const showLine = (event) => {
       const entry = JSON.parse(event.data)
       add([entry])
       readTo(entry.id)
+    }
+    closeLive = liveSource((again) => `${API}/logs/stream${query({ ...filters, after: after(again) })}`, { log: showLine }, {
+      opened: () => say('live', false),
+      lost: () => say('reconnecting…', false),
     })
   }
   for (const input of [level]) input.addEventListener('change', start)
@@ -1351,7 +1389,7 @@ async function logsPanel(root, _argument, params) {
   await start()
   return () => {
     stopped = true
-    if (source) source.close()
+    if (closeLive) closeLive()
   }
 }
 
@@ -1534,7 +1572,7 @@ async function streamsPanel(root) {
   const list = h('ul', { class: 'list', 'aria-label': 'streams' })
   const view = h('div', {})
   const listError = h('p', { class: 'error-text', 'data-load-error': 'streams' })
-  let source = null
+  let closeLive = null // closes the group view's live stream
   let group = null // the group view: { groupId, render, count }
   let shownName = null
   let refreshShown = null // what reads the stream shown's groups again
@@ -1543,8 +1581,8 @@ async function streamsPanel(root) {
   const panelShown = new AbortController()
   const replaceGroup = () => {
     groupShown.abort()
-    if (source) source.close()
-    source = null
+    if (closeLive) closeLive()
+    closeLive = null
     group = null
     groupShown = new AbortController()
     return groupShown.signal
@@ -1601,8 +1639,8 @@ async function streamsPanel(root) {
         shownItems = new Map(values.map((item) => [item.id, itemView(item)]))
         showItems(values.length ? [...shownItems.values()].map((view) => view.el) : [gone])
       })
-    source = new EventSource(`${API}/sse/${path}`)
-    for (const kind of ['create', 'update', 'delete']) source.addEventListener(kind, render)
+    // reconnected after the server was down, its items are read again: what changed meanwhile shows
+    closeLive = liveSource(() => `${API}/sse/${path}`, { create: render, update: render, delete: render }, { reconnected: render })
     group = { groupId, render, count: () => shownItems.size }
     render()
   }

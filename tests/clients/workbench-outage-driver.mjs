@@ -1,0 +1,91 @@
+// The Workbench's live panels while the server goes away and comes back, in headless Chromium, for
+// tests/test_workbench.py:
+//   node workbench-outage-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR SIGNALS_DIR
+// For each panel in turn (Logs following its lines, Streams following the group "g" of the stream
+// "board", Flows lighting its nodes), once it is open: says so (SIGNALS_DIR/<panel>-open) for the
+// test to stop the server; once the test says it has (<panel>-stopped), waits for the health line to
+// say the server is down, watches the page QUIET_MS more and says so (<panel>-watched) for the test
+// to start the server again on the same port and change what the panel shows (a log line "said
+// missed", the item "b"); once the test says so (<panel>-back), waits for the line to say the server
+// is back, for the panel to show that change, and for one more made then (the line "said after",
+// the item "c"). The app's GET /say?word= logs "said <word>", its POST /board/:id sets an item of the
+// group "g". Prints RESULT and the JSON of what it saw: for each panel, the requests that failed and
+// the console's errors [text, path] from its opening until the server was back, and what it showed.
+import { existsSync, writeFileSync } from 'node:fs'
+import { drive, openWorkbench } from './workbench-page.mjs'
+
+const [executablePath, base, outDir, signals] = process.argv.slice(2)
+const result = { panels: {} }
+const QUIET_MS = 8000
+const WAIT = { timeout: 30000 }
+
+const signalled = async (name) => {
+  const deadline = Date.now() + 120000
+  while (!existsSync(`${signals}/${name}`)) {
+    if (Date.now() > deadline) throw new Error(`the test never said ${name}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+const ask = async (method, path) => {
+  const answer = await fetch(`${base}${path}`, { method })
+  if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status}`)
+}
+
+await drive(executablePath, result, async (page) => {
+  let watched = null // { failed, errors } of the outage watched
+  page.on('requestfailed', (request) => watched && watched.failed.push(new URL(request.url()).pathname))
+  page.on('console', (message) => {
+    if (watched && message.type() === 'error') watched.errors.push([message.text(), new URL(message.location().url || base).pathname])
+  })
+  // the server stopped and started again while ``panel`` is open: what failed meanwhile (not page
+  // errors of their own: taken out of result.consoleErrors)
+  const outage = async (panel) => {
+    const seen = { failed: [], errors: [] }
+    const errorsBefore = result.consoleErrors.length
+    watched = seen
+    writeFileSync(`${signals}/${panel}-open`, '')
+    await signalled(`${panel}-stopped`)
+    await page.waitForSelector('#health[data-health="down"]', WAIT)
+    await page.waitForTimeout(QUIET_MS)
+    await page.screenshot({ path: `${outDir}/workbench-${panel}-server-down.png` })
+    writeFileSync(`${signals}/${panel}-watched`, '')
+    await signalled(`${panel}-back`)
+    await page.waitForSelector('#health[data-health="ok"]', WAIT)
+    watched = null
+    result.consoleErrors.splice(errorsBefore)
+    return seen
+  }
+
+  // Logs: the live tail
+  const messages = () => page.$$eval('.logs .line .message', (lines) => lines.map((line) => line.textContent).filter((text) => text.startsWith('said ')))
+  const lineShown = (text) =>
+    page
+      .waitForFunction((wanted) => [...document.querySelectorAll('.logs .line .message')].some((line) => line.textContent === wanted), text, WAIT)
+      .catch(() => null)
+  await openWorkbench(page, base, 'logs')
+  await page.waitForFunction(() => document.querySelector('[data-log-status]').textContent === 'live', null, WAIT)
+  await lineShown('said before')
+  const logs = await outage('logs')
+  await lineShown('said missed')
+  await ask('GET', '/say?word=after')
+  await lineShown('said after')
+  logs.lines = await messages()
+  logs.status = await page.textContent('[data-log-status]')
+  result.panels.logs = logs
+
+  // Streams: a group chosen, followed live
+  const itemShown = (id) => page.waitForSelector(`[data-group-items] [data-item="${id}"]`, WAIT).catch(() => null)
+  await openWorkbench(page, base, 'streams')
+  await page.click('[data-stream-group="g"]')
+  await itemShown('a')
+  const streams = await outage('streams')
+  await itemShown('b')
+  await ask('POST', '/board/c')
+  await itemShown('c')
+  streams.items = await page.$$eval('[data-group-items] [data-item]', (items) => items.map((item) => item.dataset.item))
+  result.panels.streams = streams
+
+  // Flows: its flows read, and traces looked for to light its nodes
+  await openWorkbench(page, base, 'flows')
+  result.panels.flows = await outage('flows')
+})
