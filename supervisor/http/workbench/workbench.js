@@ -218,7 +218,7 @@ function every(ms, fn) {
 // ``lost()`` at each error, ``reconnected()`` after each reopening (to read again what went by
 // meanwhile). An error the browser would not retry either (an answer that is no event stream)
 // leaves the source closed. Returns what closes it for good.
-const SOURCE_RETRY_MS = 1000
+const SOURCE_RETRY_MS = 2000 // as the server asks (retry: in its event streams)
 
 function liveSource(address, listeners, { opened, lost, reconnected } = {}) {
   let closed = false
