@@ -1630,14 +1630,16 @@ async function streamsPanel(root) {
       const kept = shownItems.get(item.id)
       return kept && kept.text === text ? kept : { text, el: h('div', { 'data-item': item.id }, jsonBlock(item)) }
     }
-    // a failed read shows its error above the group's items shown (none, if it was the first)
+    // a failed read shows its error above what the group's last read showed (nothing, if it was the first)
     const loadError = h('p', { class: 'error-text', 'data-load-error': 'items' })
-    const showItems = (views) => place(itemsEl, [heading, loadError, ...views])
-    const read = latestReads(loadError, { signal, failed: () => showItems([...shownItems.values()].map((view) => view.el)) })
+    let shown = []
+    const showItems = () => place(itemsEl, [heading, loadError, ...shown])
+    const read = latestReads(loadError, { signal, failed: showItems })
     const render = () =>
       read(() => api(`/streams/${path}`, { signal }), (values) => {
         shownItems = new Map(values.map((item) => [item.id, itemView(item)]))
-        showItems(values.length ? [...shownItems.values()].map((view) => view.el) : [gone])
+        shown = values.length ? [...shownItems.values()].map((view) => view.el) : [gone]
+        showItems()
       })
     // reconnected after the server was down, its items are read again: what changed meanwhile shows
     closeLive = liveSource(() => `${API}/sse/${path}`, { create: render, update: render, delete: render }, { reconnected: render })
