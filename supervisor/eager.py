@@ -71,7 +71,7 @@ def start_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         waiting_on = context.run(coro.send, None)
     except StopIteration as done:
         return loop.create_task(_returning(done.value), context=context)
-    except BaseException as exc:  # the task fails with it, as one started later would
+    except (Exception, asyncio.CancelledError) as exc:  # the task fails with it, as one started later would
         return loop.create_task(_raising(exc), context=context)
     return loop.create_task(_awaiting(Resumed(coro, waiting_on)), context=context)
 
