@@ -531,7 +531,7 @@ class Runtime:
             self.tracing.emitted(trace_id, step, topic, data, message_group_id, ())
             return 0
         # An emit from outside has its handlers' Invoke frames written before its 200 (bench/RESULTS.md,
-        # session 11: emit -> handler start -0.15 to -0.9 ms, the 200 +0.2 to +1.2 ms at load 3-7); a
+        # session 11: emit -> handler start -0.1 to -1.0 ms, the 200 +0.15 to +1.2 ms at load 2.5-8); a
         # step's emit keeps its reply first: the subscriber is often in the emitter's own runner, whose
         # handler would wait for the other's first step.
         deliveries = await self.bus.publish(
