@@ -203,7 +203,7 @@ async def test_a_waiting_call_cancelled_is_cancelled_where_it_waits(
     calls = Setup(db, CallLog(tmp_path))
     calls("state.set", "g", "a", 1)
     # Both read threads busy, so the call's read is still waiting when its task first runs (a read done
-    # by then would let the task go on past it, _Resumed, and finish before the cancel).
+    # by then would let the task go on past it, Resumed, and finish before the cancel).
     release = threading.Event()
     busy = [asyncio.ensure_future(db.read(lambda _: release.wait(10))) for _ in range(2)]
     await asyncio.sleep(0)
