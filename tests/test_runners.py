@@ -301,8 +301,9 @@ class _GrpcLink:
 
 
 @each_runner
+@pytest.mark.parametrize("result_bytes", [4 * 1024, 16], ids=["4KiB-results", "16B-results"])
 def test_a_runner_whose_output_is_not_read_stops_reading_its_input(
-    tmp_path: Path, lang: RunnerLanguage, runner_transport: str
+    tmp_path: Path, lang: RunnerLanguage, runner_transport: str, result_bytes: int
 ) -> None:
     """Backpressure: while the supervisor reads nothing of what the runner sends, the runner takes no
     new work (over stdio: the pipe to it fills and the supervisor's writes block; over gRPC: the
@@ -317,15 +318,15 @@ def test_a_runner_whose_output_is_not_read_stops_reading_its_input(
             big: lang.pick(
                 """
                 export const config = { type: 'api', name: 'Big', path: '/big', method: 'GET', emits: [] }
-                export const handler = async () => ({ status: 200, body: 'x'.repeat(4 * 1024) })
-                """,
+                export const handler = async () => ({ status: 200, body: 'x'.repeat(RESULT_BYTES) })
+                """.replace("RESULT_BYTES", str(result_bytes)),
                 """
                 config = {"type": "api", "name": "Big", "path": "/big", "method": "GET", "emits": []}
 
 
                 async def handler(req, context):
-                    return {"status": 200, "body": "x" * (4 * 1024)}
-                """,
+                    return {"status": 200, "body": "x" * RESULT_BYTES}
+                """.replace("RESULT_BYTES", str(result_bytes)),
             ),
             asks: lang.pick(
                 """

@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fromBinary } from '@bufbuild/protobuf';
 import { RunnerSession, SupervisorMessageSchema } from './gen/motia/runner/v1/runner_pb';
 import type { Channel, FrameHandlers } from './transport';
+import { OutputBound } from './backpressure';
 
 export const CONNECTION_FILE = join('.motia', 'runner-listen.json');
 const MAX_MESSAGE = 64 * 1024 * 1024;
@@ -68,6 +69,7 @@ export function grpcChannel(link: Link): Channel {
   const client = new grpc.Client(link.address, grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': MAX_MESSAGE,
     'grpc.max_receive_message_length': MAX_MESSAGE,
+    'grpc.per_rpc_retry_buffer_size': 0,
   });
   const metadata = new grpc.Metadata();
   metadata.set('motia-cookie', link.cookie);
@@ -75,12 +77,13 @@ export function grpcChannel(link: Link): Channel {
   if (link.steps.length) metadata.set('motia-steps', link.steps.join(','));
   let call: grpc.ClientDuplexStream<Uint8Array, Buffer> | undefined;
   let ended: Promise<void> | undefined;
-  // Backpressure, as over stdio (transport.ts): a write is done once HTTP/2's flow control lets its
-  // bytes go (past grpc-js's retry buffer, up to 1 MiB a call), so a supervisor that reads nothing
-  // stops the writes being done; past the stream's high-water mark (16 messages) the runner stops
-  // reading the stream, so no new invocation or reply adds to them, until 'drain'. Reading no more,
-  // grpc-js reads no more of the HTTP/2 stream, and the supervisor's sends wait in turn.
-  let inputPaused = false;
+  // Backpressure, as over stdio (backpressure.ts): a write is counted until its callback runs. grpc-js
+  // would run it at once while its retry buffer (1 MiB a call) has room, so many small messages would
+  // fill that buffer before the runner stopped reading; without a retry buffer (no retries are
+  // configured for this call anyway) the callback runs once HTTP/2's flow control let the bytes go.
+  // Paused, the runner reads no more of the stream, grpc-js reads no more of the HTTP/2 stream, and the
+  // supervisor's sends wait in turn.
+  let output: OutputBound | undefined;
 
   return {
     stdio: false,
@@ -92,7 +95,17 @@ export function grpcChannel(link: Link): Channel {
         metadata,
       );
       call = stream;
-      ended = new Promise((resolve) => stream.on('status', () => resolve()));
+      output = new OutputBound(
+        () => stream.pause(),
+        () => stream.resume(),
+      );
+      const bound = output;
+      ended = new Promise((resolve) =>
+        stream.on('status', () => {
+          bound.release(); // nothing more will be taken: read on, to the end
+          resolve();
+        }),
+      );
       let received = false;
       let over = false;
       stream.on('data', (payload: Buffer) => {
@@ -130,13 +143,11 @@ export function grpcChannel(link: Link): Channel {
     },
     write(payload: Uint8Array): void {
       const stream = call;
-      if (!stream || stream.write(payload) || inputPaused) return;
-      inputPaused = true;
-      stream.pause();
-      stream.once('drain', () => {
-        inputPaused = false;
-        stream.resume();
-      });
+      if (!stream || !output) return;
+      const size = payload.byteLength;
+      const bound = output;
+      bound.queued(size);
+      stream.write(payload, () => bound.taken(size));
     },
     async flush(timeoutMs = 5000): Promise<void> {
       // Everything written goes out before the runner's side of the stream ends.
