@@ -54,6 +54,11 @@ class Backpressure:
         #: called when ``full`` turns False (from the thread that removed the bytes)
         self.on_drained: Callable[[], None] | None = None
 
+    @property
+    def waiting(self) -> int:
+        """Bytes queued and not yet handed to the channel."""
+        return self._waiting
+
     def add(self, size: int) -> None:
         """Bytes queued (call with the lock held)."""
         self._waiting += size
