@@ -787,7 +787,7 @@ server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(RUNNER_SER
 port = server.add_insecure_port("127.0.0.1:0")
 server.start()
 
-big = pb.RunnerMessage(log=pb.LogRecord(level="info", message="x" * (16 * HIGH_WATER)))
+big = pb.RunnerMessage(log=pb.LogRecord(level="info", message="x" * (2 * HIGH_WATER)))
 received = []
 
 
@@ -817,9 +817,9 @@ print("ok")
 def test_over_grpc_a_message_counts_as_queued_until_grpc_has_written_it() -> None:
     """Over gRPC, what waits to be sent counts as over stdio: the bytes not handed to the socket yet.
     grpc takes a message from the writer's queue and then sends what HTTP/2's flow control lets go:
-    a 1 MiB message taken while the supervisor reads nothing still waits, nearly whole, in grpc, so
-    the reader must stay paused (it was counted as sent when taken, and the reader read on: it paused
-    only once another 64 KiB waited behind it)."""
+    a message of twice the high mark, taken while the supervisor reads nothing, still waits (all but a
+    window's worth) in grpc, so it still counts whole and the reader stays paused (it counted as sent
+    once taken, and the reader read on: it paused only once another 64 KiB waited behind it)."""
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
         [sys.executable, "-c", GRPC_MESSAGE_WAITING_IN_GRPC],
