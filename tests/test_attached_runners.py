@@ -28,7 +28,14 @@ import pytest
 
 from supervisor.discovery import RunnerKind
 from tests.conftest import LANGUAGES
-from tests.support.attach import HandStartedRunner, connect_argv, listen_args, runners, wait_attached
+from tests.support.attach import (
+    CuttableLink,
+    HandStartedRunner,
+    connect_argv,
+    listen_args,
+    runners,
+    wait_attached,
+)
 from tests.support.project import step_path, write_project
 from tests.support.server import MotiaServer, eventually, run_motia
 
@@ -63,6 +70,38 @@ PYTHON_STEP = """
 """
 
 
+# Each language's Flood, in a runner started with HOLD_HERE=1, logs 32 MiB in 64 KiB lines at once, marks
+# that it did (the file flooded-<pid>) and never returns; elsewhere it answers with its runner's pid.
+NODE_FLOOD = """
+    import { writeFileSync } from 'node:fs'
+    export const config = { type: 'api', name: '{name}Flood', path: '/{lang}/flood', method: 'GET', emits: [] }
+    export const handler = async (_req: any, ctx: any) => {
+      if (!process.env.HOLD_HERE) return { status: 200, body: { pid: process.pid } }
+      const line = 'x'.repeat(64 * 1024)
+      for (let i = 0; i < 512; i++) ctx.logger.info(line)
+      writeFileSync(`flooded-${process.pid}`, '')
+      await new Promise(() => undefined)
+    }
+"""
+PYTHON_FLOOD = """
+    import asyncio
+    import os
+    from pathlib import Path
+
+    config = {"type": "api", "name": "PyFlood", "path": "/py/flood", "method": "GET", "emits": []}
+
+
+    async def handler(req, ctx):
+        if not os.environ.get("HOLD_HERE"):
+            return {"status": 200, "body": {"pid": os.getpid()}}
+        line = "x" * (64 * 1024)
+        for _ in range(512):
+            ctx.logger.info(line)
+        Path(f"flooded-{os.getpid()}").touch()
+        await asyncio.Event().wait()
+"""
+
+
 def _step(lang: str, stem: str, path: str) -> str:
     if lang == "py":
         return PYTHON_STEP.format(stem=stem, path=path)
@@ -84,6 +123,13 @@ def listening(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MotiaS
     for lang in LANGUAGES:
         files[step_path(lang, "whoami")] = _step(lang, "Whoami", "whoami")
         files[step_path(lang, "other")] = _step(lang, "Other", "other")
+        if lang != "js":
+            flood = (
+                PYTHON_FLOOD
+                if lang == "py"
+                else NODE_FLOOD.replace("{name}", NAME[lang]).replace("{lang}", lang)
+            )
+            files[step_path(lang, "flood")] = flood
     project = write_project(tmp_path_factory.mktemp("attach"), files)
     address, listen = listen_args(COOKIE)
     with MotiaServer(project, args=listen) as server:
@@ -182,6 +228,44 @@ def test_an_invocation_held_in_an_attached_runner_survives_its_disconnect(
     assert answer["status"] == 200, answer
     assert answer["body"]["pid"] in _own_pids(server, lang)
     assert f"did not answer step {NAME[lang]}Whoami" in server.output
+
+
+@pytest.mark.parametrize("lang", ["ts", "py"])
+def test_a_runner_paused_by_backpressure_whose_call_is_cut_exits_and_its_work_runs_elsewhere(
+    listening: tuple[MotiaServer, str], lang: str
+) -> None:
+    """An attached runner whose output the supervisor has stopped reading (the link carries nothing from
+    it) stops reading in turn, with a handler in flight; then the connection goes. The runner exits 1
+    saying the session ended, rather than wait for a drain that cannot come, and the request it held is
+    answered by the supervisor's own runners: nothing in flight is lost."""
+    server, address = listening
+    link = CuttableLink(address)
+    runner = _attach(server, link.address, lang, HOLD_HERE="1")
+    answer: dict[str, Any] = {}
+
+    def request() -> None:
+        response = httpx.get(f"{server.url}/{lang}/flood", timeout=60)
+        answer.update(status=response.status_code, body=response.json())
+
+    thread = threading.Thread(target=request)
+    try:
+        link.stop_carrying_the_runners_output()
+        thread.start()
+        # 32 MiB sent while at most the window the supervisor granted (and the sockets' buffers) left
+        # the runner: it has stopped reading
+        flooded = server.project / f"flooded-{runner.pid}"
+        eventually(lambda: flooded.exists() or runner.proc.poll() is not None, timeout=60)
+        assert flooded.exists(), runner.output
+        link.cut()
+        assert runner.wait(60) == 1, runner.output
+        assert "ended the session" in runner.output, runner.output
+        thread.join(60)
+    finally:
+        link.cut()
+        runner.stop()
+    assert answer["status"] == 200, answer
+    assert answer["body"]["pid"] in _own_pids(server, lang)
+    assert f"did not answer step {NAME[lang]}Flood" in server.output
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
