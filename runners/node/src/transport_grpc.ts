@@ -82,7 +82,9 @@ export function grpcChannel(link: Link): Channel {
   // fill that buffer before the runner stopped reading; without a retry buffer (no retries are
   // configured for this call anyway) the callback runs once HTTP/2's flow control let the bytes go.
   // Paused, the runner reads no more of the stream, grpc-js reads no more of the HTTP/2 stream, and the
-  // supervisor's sends wait in turn.
+  // supervisor's sends wait in turn. One difference with the Python runner, which takes one message at
+  // a time: grpc-js reads ahead of a paused stream up to its readable high-water mark (16 messages),
+  // which makeBidiStreamRequest does not let us lower; those are handed over once it resumes.
   let output: OutputBound | undefined;
 
   return {
@@ -120,6 +122,10 @@ export function grpcChannel(link: Link): Channel {
         }
         handlers.message(message);
       });
+      // A call the supervisor cancels (or whose connection goes) ends here at once, paused or not, as
+      // in the Python runner (its call's done callback releases the paused reader). A status the
+      // supervisor sends instead waits behind what it sent before, unread while paused: see
+      // runners/python/motia_runner/backpressure.py.
       stream.on('error', (error: grpc.ServiceError) => {
         if (over) return;
         over = true;
