@@ -15,12 +15,14 @@ handed over: over stdio the rest of a read (up to 64 KiB of frames), over gRPC o
 A paused runner still sees its call end when the supervisor cancels it or the connection goes (grpc
 ends the call at once: here ``release`` lets the reader see it; node's stream reports it whether or
 not it is read): it then exits like any runner whose session ended. A status the supervisor sends
-instead comes after every message it sent before, which the paused runner does not read: a
-supervisor that stops reading a runner and then ends its call with a status leaves it waiting, until
-the connection goes or the supervisor's listener stops (which cancels its calls). No runner can tell
-that end from a supervisor that is only slow to read; the supervisor would have to cancel the call,
-or read the runner on until it has read everything sent before the status. Tested: a paused runner
-whose call is cancelled, or whose connection is cut (test_runners.py, test_attached_runners.py).
+instead comes after every message it sent before, which the paused runner does not read (grpc-js
+reports a failed status once it arrived, but it leaves the supervisor only after what was sent before
+it; this grpc hands a status over only once every message before it was read). So a supervisor that
+stops reading a runner and then ends its call with a status can leave it waiting, until the
+connection goes or the supervisor's listener stops (which cancels its calls). No runner can tell that
+end from a supervisor only slow to read; the supervisor would have to cancel the call, or read the
+runner on until it has read everything sent before the status. Tested: a paused runner whose call is
+cancelled, or whose connection is cut (test_runners.py, test_attached_runners.py).
 
 Only new input stops; what handlers already running send (results, context calls, log lines, Pongs)
 is still queued, and no sender ever waits here. That is what keeps this free of deadlock: the
