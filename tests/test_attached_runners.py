@@ -9,6 +9,7 @@ cookie, and ``motia runners``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
@@ -27,6 +28,8 @@ import httpx
 import pytest
 
 from supervisor.discovery import RunnerKind
+from supervisor.protocol import TriggerKind
+from supervisor.runners._grpc import AttachedConnection, RunnerListener
 from tests.conftest import LANGUAGES
 from tests.support.attach import (
     CuttableLink,
@@ -513,3 +516,75 @@ def test_grpc_is_loaded_only_by_a_server_that_listens_for_runners() -> None:
     code = "import sys, supervisor.cli.main, supervisor.core._runtime; print('grpc' in sys.modules)"
     checked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert checked.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("lang", ["ts", "py"])
+def test_a_runner_paused_by_backpressure_sees_the_end_of_a_session_the_supervisor_ends(
+    tmp_path: Path, lang: str
+) -> None:
+    """The supervisor ends an attached runner's session (``kill``: its in-flight work goes back to the
+    pools) while the runner has stopped reading because its output was not read (the link carried
+    none of it, and a handler has 32 MiB waiting), with invocations from the supervisor unread. Once
+    the link carries again, the runner sees the status that ended its call, which came after them,
+    and exits 1 with the supervisor's reason, instead of waiting for a drain that never comes. The
+    real listener and connection; ``serve`` stands in for AttachedRunners.serve, to end the session at
+    a chosen moment."""
+    whoami = step_path(lang, "whoami")
+    flood = step_path(lang, "flood")
+    flood_source = (
+        PYTHON_FLOOD if lang == "py" else NODE_FLOOD.replace("{name}", NAME[lang]).replace("{lang}", lang)
+    )
+    project = write_project(tmp_path, {whoami: _step(lang, "Whoami", "whoami"), flood: flood_source})
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    kill_now = threading.Event()
+    connections: list[AttachedConnection] = []
+    links: list[CuttableLink] = []
+
+    async def serve(connection: AttachedConnection, steps: frozenset[str] | None) -> None:
+        connections.append(connection)
+        await connection.start()
+        await connection.load([whoami, flood], [])
+        links[0].stop_carrying_the_runners_output()
+        kind = TriggerKind.API
+        invocations = [
+            asyncio.ensure_future(
+                connection.invoke(flood, f"{NAME[lang]}Flood", kind, b'{"body":null}', "t", "", None)
+            )
+        ]
+        flooded = project / f"flooded-{connection.pid}"
+        await loop.run_in_executor(None, lambda: eventually(flooded.exists, timeout=60))
+        for _ in range(2000):  # more than the runner's receive window: some wait in the supervisor
+            invocations.append(
+                asyncio.ensure_future(
+                    connection.invoke(whoami, f"{NAME[lang]}Whoami", kind, b'{"body":null}', "t", "", None)
+                )
+            )
+        await loop.run_in_executor(None, kill_now.wait)
+        await connection.kill("the test ends it", fault=False)
+        await asyncio.gather(*invocations, return_exceptions=True)  # each fails: the runner is gone
+
+    listener = RunnerListener(
+        "127.0.0.1:0",
+        COOKIE,
+        lambda context, language, peer: AttachedConnection(
+            context, language, f"{language}-attached-1", project, "info", lambda call: None, peer
+        ),
+        serve,
+    )
+    address = asyncio.run_coroutine_threadsafe(listener.start(), loop).result(30)
+    links.append(CuttableLink(address))
+    argv = connect_argv(RUNNER[lang], "--connect", links[0].address, "--cookie", COOKIE)
+    runner = HandStartedRunner(argv, project, {"HOLD_HERE": "1"})
+    try:
+        eventually(lambda: connections and connections[0].in_flight > 1000, timeout=60)
+        kill_now.set()
+        eventually(lambda: not connections[0].alive, timeout=30)
+        links[0].carry_the_runners_output()  # the supervisor may read it again: it ended the session
+        assert runner.wait(60) == 1, runner.output
+        assert "the supervisor ended this runner's session: the test ends it" in runner.output, runner.output
+    finally:
+        runner.stop()
+        links[0].cut()
+        asyncio.run_coroutine_threadsafe(listener.stop(0), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)

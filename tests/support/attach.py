@@ -155,6 +155,9 @@ class CuttableLink:
     def stop_carrying_the_runners_output(self) -> None:
         self._upstream.clear()
 
+    def carry_the_runners_output(self) -> None:
+        self._upstream.set()
+
     def cut(self) -> None:
         """Reset every connection (SO_LINGER 0: a RST, not an orderly end) and stop accepting."""
         self._listener.close()

@@ -20,8 +20,12 @@ reports a failed status once it arrived, but it leaves the supervisor only after
 it; this grpc hands a status over only once every message before it was read). So a supervisor that
 stops reading a runner and then ends its call with a status can leave it waiting, until the
 connection goes or the supervisor's listener stops (which cancels its calls). No runner can tell that
-end from a supervisor only slow to read; the supervisor would have to cancel the call, or read the
-runner on until it has read everything sent before the status. Tested: a paused runner whose call is
+end from a supervisor only slow to read. Ours ends a session with a status (supervisor/runners/
+_grpc.py), neither cancelling the call nor reading the runner on, and yet a runner paused with its
+messages unread saw it in every run so far (test_attached_runners.py: ..._sees_the_end_of_a_session_
+the_supervisor_ends, with 32 and 256 MiB waiting in the runner); probably because the supervisor's
+grpc, probing the bandwidth, grants a far wider window than the harness of test_runners.py, which
+probes nothing and does leave the runner waiting. Tested as well: a paused runner whose call is
 cancelled, or whose connection is cut (test_runners.py, test_attached_runners.py).
 
 Only new input stops; what handlers already running send (results, context calls, log lines, Pongs)
