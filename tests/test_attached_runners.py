@@ -9,6 +9,7 @@ cookie, and ``motia runners``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
@@ -27,8 +28,17 @@ import httpx
 import pytest
 
 from supervisor.discovery import RunnerKind
+from supervisor.protocol import TriggerKind
+from supervisor.runners._grpc import AttachedConnection, RunnerListener
 from tests.conftest import LANGUAGES
-from tests.support.attach import HandStartedRunner, connect_argv, listen_args, runners, wait_attached
+from tests.support.attach import (
+    CuttableLink,
+    HandStartedRunner,
+    connect_argv,
+    listen_args,
+    runners,
+    wait_attached,
+)
 from tests.support.project import step_path, write_project
 from tests.support.server import MotiaServer, eventually, run_motia
 
@@ -63,6 +73,38 @@ PYTHON_STEP = """
 """
 
 
+# Each language's Flood, in a runner started with HOLD_HERE=1, logs 32 MiB in 64 KiB lines at once, marks
+# that it did (the file flooded-<pid>) and never returns; elsewhere it answers with its runner's pid.
+NODE_FLOOD = """
+    import { writeFileSync } from 'node:fs'
+    export const config = { type: 'api', name: '{name}Flood', path: '/{lang}/flood', method: 'GET', emits: [] }
+    export const handler = async (_req: any, ctx: any) => {
+      if (!process.env.HOLD_HERE) return { status: 200, body: { pid: process.pid } }
+      const line = 'x'.repeat(64 * 1024)
+      for (let i = 0; i < 512; i++) ctx.logger.info(line)
+      writeFileSync(`flooded-${process.pid}`, '')
+      await new Promise(() => undefined)
+    }
+"""
+PYTHON_FLOOD = """
+    import asyncio
+    import os
+    from pathlib import Path
+
+    config = {"type": "api", "name": "PyFlood", "path": "/py/flood", "method": "GET", "emits": []}
+
+
+    async def handler(req, ctx):
+        if not os.environ.get("HOLD_HERE"):
+            return {"status": 200, "body": {"pid": os.getpid()}}
+        line = "x" * (64 * 1024)
+        for _ in range(512):
+            ctx.logger.info(line)
+        Path(f"flooded-{os.getpid()}").touch()
+        await asyncio.Event().wait()
+"""
+
+
 def _step(lang: str, stem: str, path: str) -> str:
     if lang == "py":
         return PYTHON_STEP.format(stem=stem, path=path)
@@ -84,6 +126,13 @@ def listening(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MotiaS
     for lang in LANGUAGES:
         files[step_path(lang, "whoami")] = _step(lang, "Whoami", "whoami")
         files[step_path(lang, "other")] = _step(lang, "Other", "other")
+        if lang != "js":
+            flood = (
+                PYTHON_FLOOD
+                if lang == "py"
+                else NODE_FLOOD.replace("{name}", NAME[lang]).replace("{lang}", lang)
+            )
+            files[step_path(lang, "flood")] = flood
     project = write_project(tmp_path_factory.mktemp("attach"), files)
     address, listen = listen_args(COOKIE)
     with MotiaServer(project, args=listen) as server:
@@ -182,6 +231,44 @@ def test_an_invocation_held_in_an_attached_runner_survives_its_disconnect(
     assert answer["status"] == 200, answer
     assert answer["body"]["pid"] in _own_pids(server, lang)
     assert f"did not answer step {NAME[lang]}Whoami" in server.output
+
+
+@pytest.mark.parametrize("lang", ["ts", "py"])
+def test_a_runner_paused_by_backpressure_whose_call_is_cut_exits_and_its_work_runs_elsewhere(
+    listening: tuple[MotiaServer, str], lang: str
+) -> None:
+    """An attached runner whose output the supervisor has stopped reading (the link carries nothing from
+    it) stops reading in turn, with a handler in flight; then the connection goes. The runner exits 1
+    saying the session ended, rather than wait for a drain that cannot come, and the request it held is
+    answered by the supervisor's own runners: nothing in flight is lost."""
+    server, address = listening
+    link = CuttableLink(address)
+    runner = _attach(server, link.address, lang, HOLD_HERE="1")
+    answer: dict[str, Any] = {}
+
+    def request() -> None:
+        response = httpx.get(f"{server.url}/{lang}/flood", timeout=60)
+        answer.update(status=response.status_code, body=response.json())
+
+    thread = threading.Thread(target=request)
+    try:
+        link.stop_carrying_the_runners_output()
+        thread.start()
+        # 32 MiB sent while at most the window the supervisor granted (and the sockets' buffers) left
+        # the runner: it has stopped reading
+        flooded = server.project / f"flooded-{runner.pid}"
+        eventually(lambda: flooded.exists() or runner.proc.poll() is not None, timeout=60)
+        assert flooded.exists(), runner.output
+        link.cut()
+        assert runner.wait(60) == 1, runner.output
+        assert "ended the session" in runner.output, runner.output
+        thread.join(60)
+    finally:
+        link.cut()
+        runner.stop()
+    assert answer["status"] == 200, answer
+    assert answer["body"]["pid"] in _own_pids(server, lang)
+    assert f"did not answer step {NAME[lang]}Flood" in server.output
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -429,3 +516,75 @@ def test_grpc_is_loaded_only_by_a_server_that_listens_for_runners() -> None:
     code = "import sys, supervisor.cli.main, supervisor.core._runtime; print('grpc' in sys.modules)"
     checked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert checked.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("lang", ["ts", "py"])
+def test_a_runner_paused_by_backpressure_sees_the_end_of_a_session_the_supervisor_ends(
+    tmp_path: Path, lang: str
+) -> None:
+    """The supervisor ends an attached runner's session (``kill``: its in-flight work goes back to the
+    pools) while the runner has stopped reading because its output was not read (the link carried
+    none of it, and a handler has 32 MiB waiting), with invocations from the supervisor unread. Once
+    the link carries again, the runner sees the status that ended its call, which came after them,
+    and exits 1 with the supervisor's reason, instead of waiting for a drain that never comes. The
+    real listener and connection; ``serve`` stands in for AttachedRunners.serve, to end the session at
+    a chosen moment."""
+    whoami = step_path(lang, "whoami")
+    flood = step_path(lang, "flood")
+    flood_source = (
+        PYTHON_FLOOD if lang == "py" else NODE_FLOOD.replace("{name}", NAME[lang]).replace("{lang}", lang)
+    )
+    project = write_project(tmp_path, {whoami: _step(lang, "Whoami", "whoami"), flood: flood_source})
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    kill_now = threading.Event()
+    connections: list[AttachedConnection] = []
+    links: list[CuttableLink] = []
+
+    async def serve(connection: AttachedConnection, steps: frozenset[str] | None) -> None:
+        connections.append(connection)
+        await connection.start()
+        await connection.load([whoami, flood], [])
+        links[0].stop_carrying_the_runners_output()
+        kind = TriggerKind.API
+        invocations = [
+            asyncio.ensure_future(
+                connection.invoke(flood, f"{NAME[lang]}Flood", kind, b'{"body":null}', "t", "", None)
+            )
+        ]
+        flooded = project / f"flooded-{connection.pid}"
+        await loop.run_in_executor(None, lambda: eventually(flooded.exists, timeout=60))
+        for _ in range(2000):  # more than the runner's receive window: some wait in the supervisor
+            invocations.append(
+                asyncio.ensure_future(
+                    connection.invoke(whoami, f"{NAME[lang]}Whoami", kind, b'{"body":null}', "t", "", None)
+                )
+            )
+        await loop.run_in_executor(None, kill_now.wait)
+        await connection.kill("the test ends it", fault=False)
+        await asyncio.gather(*invocations, return_exceptions=True)  # each fails: the runner is gone
+
+    listener = RunnerListener(
+        "127.0.0.1:0",
+        COOKIE,
+        lambda context, language, peer: AttachedConnection(
+            context, language, f"{language}-attached-1", project, "info", lambda call: None, peer
+        ),
+        serve,
+    )
+    address = asyncio.run_coroutine_threadsafe(listener.start(), loop).result(30)
+    links.append(CuttableLink(address))
+    argv = connect_argv(RUNNER[lang], "--connect", links[0].address, "--cookie", COOKIE)
+    runner = HandStartedRunner(argv, project, {"HOLD_HERE": "1"})
+    try:
+        eventually(lambda: connections and connections[0].in_flight > 1000, timeout=60)
+        kill_now.set()
+        eventually(lambda: not connections[0].alive, timeout=30)
+        links[0].carry_the_runners_output()  # the supervisor may read it again: it ended the session
+        assert runner.wait(60) == 1, runner.output
+        assert "the supervisor ended this runner's session: the test ends it" in runner.output, runner.output
+    finally:
+        runner.stop()
+        links[0].cut()
+        asyncio.run_coroutine_threadsafe(listener.stop(0), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)

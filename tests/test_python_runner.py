@@ -757,3 +757,78 @@ def test_frames_sent_while_the_supervisor_does_not_read_wait_in_order_without_bl
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+GRPC_MESSAGE_WAITING_IN_GRPC = """
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+
+from motia_runner.backpressure import HIGH_WATER
+from motia_runner.messages import pb
+from motia_runner.transport_grpc import GrpcLink
+from supervisor.protocol import CONNECT_METHOD, RUNNER_SERVICE
+
+done = threading.Event()
+
+
+def connect(requests, context):  # a supervisor that reads nothing of what the runner sends
+    for seq in range(20_000):
+        yield pb.SupervisorMessage(ping=pb.Ping(seq=seq)).SerializeToString()
+    done.wait()
+
+
+# without BDP probing the window the supervisor grants stays at 64 KiB (see transport_grpc)
+server = grpc.server(ThreadPoolExecutor(max_workers=2), options=[("grpc.http2.bdp_probe", 0)])
+handler = grpc.stream_stream_rpc_method_handler(connect)
+server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(RUNNER_SERVICE, {CONNECT_METHOD: handler}),))
+port = server.add_insecure_port("127.0.0.1:0")
+server.start()
+
+big = pb.RunnerMessage(log=pb.LogRecord(level="info", message="x" * (2 * HIGH_WATER)))
+received = []
+
+
+def on_message(message):
+    received.append(message.ping.seq)
+    if len(received) == 1:
+        writer.send(big)
+
+
+ended = []  # the call, cancelled as the server stops at the end
+writer, reader = GrpcLink(f"127.0.0.1:{port}", "c").open(on_message, ended.append, ended.append, lambda: 0.0)
+reader.start()
+try:
+    # grpc's thread takes the message from the writer and sends the window's worth HTTP/2 lets go
+    while not (received and writer._queue.empty()):
+        time.sleep(0.01)
+    # all the rest still waits in this process, so it counts, and the reader reads nothing more
+    assert writer.backpressure.waiting == big.ByteSize(), (writer.backpressure.waiting, big.ByteSize())
+    assert writer.backpressure.full
+    assert received == [0], len(received)
+finally:
+    done.set()
+    server.stop(0)
+print("ok")
+"""
+
+
+def test_over_grpc_a_message_counts_as_queued_until_grpc_has_written_it() -> None:
+    """Over gRPC, what waits to be sent counts as over stdio: the bytes not handed to the socket yet.
+    grpc takes a message from the writer's queue and then sends what HTTP/2's flow control lets go:
+    a message of twice the high mark, taken while the supervisor reads nothing, still waits (all but a
+    window's worth) in grpc, so it still counts whole and the reader stays paused (it counted as sent
+    once taken, and the reader read on: it paused only once another 64 KiB waited behind it)."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", GRPC_MESSAGE_WAITING_IN_GRPC],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": f"{root / 'runners' / 'python'}{os.pathsep}{root}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok", done.stdout

@@ -17,7 +17,7 @@ import queue
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -259,21 +259,25 @@ class _GrpcLink:
 
     def __init__(self, argv: list[str], project: Path) -> None:
         self._outgoing: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
-        self._calls: queue.Queue[Iterator[bytes]] = queue.Queue()
+        self._calls: queue.Queue[tuple[Iterator[bytes], grpc.ServicerContext]] = queue.Queue()
+        self._context: grpc.ServicerContext | None = None
         self._requests: Iterator[bytes] | None = None
         self._closed = False
         # grpc core with BDP probing would widen the window it grants the runner, taking what it sends
         # while nothing reads it: a supervisor that does not read must not be one that buffers
         self._server, port = serve_connect(self._connect, threads=2, options=[("grpc.http2.bdp_probe", 0)])
-        self.proc = subprocess.Popen(
-            [*argv, "--connect", f"127.0.0.1:{port}", "--cookie", "test"],
-            cwd=project,
-            env=runner_env(project),
-            stdin=subprocess.DEVNULL,
-        )
+        self.stderr = project / "runner-stderr.txt"
+        with self.stderr.open("wb") as stderr:
+            self.proc = subprocess.Popen(
+                [*argv, "--connect", f"127.0.0.1:{port}", "--cookie", "test"],
+                cwd=project,
+                env=runner_env(project),
+                stdin=subprocess.DEVNULL,
+                stderr=stderr,
+            )
 
     def _connect(self, requests: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[bytes]:
-        self._calls.put(requests)
+        self._calls.put((requests, context))
         while (payload := self._outgoing.get()) is not None:
             yield payload
 
@@ -287,8 +291,16 @@ class _GrpcLink:
 
     def recv(self) -> pb.RunnerMessage:
         if self._requests is None:
-            self._requests = self._calls.get(timeout=30)
+            self._requests, self._context = self._calls.get(timeout=30)
         return pb.RunnerMessage.FromString(next(self._requests))
+
+    def end(self, how: str) -> None:
+        """End the call from the supervisor's side: cancel it, or stop serving altogether."""
+        assert self._context is not None, "no call yet"
+        if how == "cancelled":
+            self._context.cancel()
+        else:
+            self._server.stop(0)
 
     def close(self) -> None:
         self._closed = True
@@ -300,16 +312,8 @@ class _GrpcLink:
         self._server.stop(0).wait(5)
 
 
-@each_runner
-def test_a_runner_whose_output_is_not_read_stops_reading_its_input(
-    tmp_path: Path, lang: RunnerLanguage, runner_transport: str
-) -> None:
-    """Backpressure: while the supervisor reads nothing of what the runner sends, the runner takes no
-    new work (over stdio: the pipe to it fills and the supervisor's writes block; over gRPC: the
-    stream takes no more) instead of queueing every result in memory. Once read again, every result
-    arrives, and a handler that was awaiting a context call meanwhile gets its reply, sent behind the
-    requests the runner had not read yet: the runner reads on rather than deadlock. (What it read
-    before what it sent filled the channel, up to a read's worth, it still runs.)"""
+def _backpressure_project(tmp_path: Path, lang: RunnerLanguage, result_bytes: int) -> tuple[Path, str, str]:
+    """A project with Big (answers ``result_bytes`` of body) and Asks (awaits a state.get reply)."""
     big, asks = lang.step("big"), lang.step("asks")
     project = write_project(
         tmp_path / "project",
@@ -317,15 +321,15 @@ def test_a_runner_whose_output_is_not_read_stops_reading_its_input(
             big: lang.pick(
                 """
                 export const config = { type: 'api', name: 'Big', path: '/big', method: 'GET', emits: [] }
-                export const handler = async () => ({ status: 200, body: 'x'.repeat(4 * 1024) })
-                """,
+                export const handler = async () => ({ status: 200, body: 'x'.repeat(RESULT_BYTES) })
+                """.replace("RESULT_BYTES", str(result_bytes)),
                 """
                 config = {"type": "api", "name": "Big", "path": "/big", "method": "GET", "emits": []}
 
 
                 async def handler(req, context):
-                    return {"status": 200, "body": "x" * (4 * 1024)}
-                """,
+                    return {"status": 200, "body": "x" * RESULT_BYTES}
+                """.replace("RESULT_BYTES", str(result_bytes)),
             ),
             asks: lang.pick(
                 """
@@ -345,45 +349,73 @@ def test_a_runner_whose_output_is_not_read_stops_reading_its_input(
             ),
         },
     )
+    return project, big, asks
+
+
+def _hello_and_load(link: _PipeLink | _GrpcLink, project: Path, steps: list[str]) -> None:
+    link.send(pb.SupervisorMessage(hello=pb.Hello(protocol_version=1, project_root=str(project))))
+    while link.recv().WhichOneof("kind") != "hello":
+        pass
+    link.send(pb.SupervisorMessage(load=pb.LoadFiles(request_id=1, step_files=steps)))
+    while (message := link.recv()).WhichOneof("kind") != "loaded":
+        pass
+    assert not message.loaded.errors
+
+
+def _invoke(invocation_id: int, step: str) -> pb.SupervisorMessage:
+    request = pb.Invoke(invocation_id=invocation_id, file=step, kind=API, payload_json=b'{"body":null}')
+    return pb.SupervisorMessage(invoke=request)
+
+
+def _send_until_stalled(
+    link: _PipeLink | _GrpcLink, step: str, count: int
+) -> tuple[threading.Thread, Callable[[], int]]:
+    """Invoke ``step`` ``count`` times from a thread of its own until the channel to the runner takes
+    no more (the runner stopped reading: its output is not read); that thread, and how many it sent."""
+    sent = 0
+
+    def write_all() -> None:
+        nonlocal sent
+        with contextlib.suppress(BrokenPipeError):  # the runner killed at the end of a failed test
+            for n in range(1, count + 1):
+                link.send(_invoke(n, step))
+                sent = n
+
+    writer = threading.Thread(target=write_all, daemon=True)
+    writer.start()
+    # the writer stalls: a full channel to a runner that stopped reading (or, without backpressure,
+    # it sends all or most of them)
+    last, still_since = -1, time.monotonic()
+    while time.monotonic() - still_since < 2.0:
+        assert writer.is_alive(), f"all {count} requests taken while none of the results was read"
+        if sent != last:
+            last, still_since = sent, time.monotonic()
+        time.sleep(0.1)
+    return writer, lambda: sent
+
+
+@each_runner
+@pytest.mark.parametrize("result_bytes", [4 * 1024, 16], ids=["4KiB-results", "16B-results"])
+def test_a_runner_whose_output_is_not_read_stops_reading_its_input(
+    tmp_path: Path, lang: RunnerLanguage, runner_transport: str, result_bytes: int
+) -> None:
+    """Backpressure: while the supervisor reads nothing of what the runner sends, the runner takes no
+    new work (over stdio: the pipe to it fills and the supervisor's writes block; over gRPC: the
+    stream takes no more) instead of queueing every result in memory. Once read again, every result
+    arrives, and a handler that was awaiting a context call meanwhile gets its reply, sent behind the
+    requests the runner had not read yet: the runner reads on rather than deadlock. (What it read
+    before what it sent filled the channel, up to a read's worth, it still runs.) Small results are
+    bounded as large ones are: by the bytes waiting, not by a count of messages."""
+    project, big, asks = _backpressure_project(tmp_path, lang, result_bytes)
     link = (_GrpcLink if runner_transport == "grpc" else _PipeLink)(lang.argv(), project)
 
-    def recv_kind(kind: str) -> pb.RunnerMessage:
-        while (message := link.recv()).WhichOneof("kind") != kind:
-            pass
-        return message
-
-    def invoke(invocation_id: int, step: str) -> pb.SupervisorMessage:
-        request = pb.Invoke(invocation_id=invocation_id, file=step, kind=API, payload_json=b'{"body":null}')
-        return pb.SupervisorMessage(invoke=request)
-
     try:
-        link.send(pb.SupervisorMessage(hello=pb.Hello(protocol_version=1, project_root=str(project))))
-        recv_kind("hello")
-        link.send(pb.SupervisorMessage(load=pb.LoadFiles(request_id=1, step_files=[big, asks])))
-        assert not recv_kind("loaded").loaded.errors
+        _hello_and_load(link, project, [big, asks])
         count = 20_000  # 80 MiB of results, if the runner took every request while nobody reads
         asking = count + 1
-        link.send(invoke(asking, asks))
-        sent = 0
-
-        def write_all() -> None:
-            nonlocal sent
-            with contextlib.suppress(BrokenPipeError):  # the runner killed at the end of a failed test
-                for n in range(1, count + 1):
-                    link.send(invoke(n, big))
-                    sent = n
-
-        writer = threading.Thread(target=write_all, daemon=True)
-        writer.start()
-        # the writer stalls: a full channel to a runner that stopped reading (or, without backpressure,
-        # it sends all or most of them)
-        last, still_since = -1, time.monotonic()
-        while time.monotonic() - still_since < 2.0:
-            assert writer.is_alive(), f"all {count} requests taken while none of the results was read"
-            if sent != last:
-                last, still_since = sent, time.monotonic()
-            time.sleep(0.1)
-        assert sent < count // 2, f"{sent} of {count} requests taken while none of the results was read"
+        link.send(_invoke(asking, asks))
+        writer, sent = _send_until_stalled(link, big, count)
+        assert sent() < count // 2, f"{sent()} of {count} requests taken while none of the results was read"
         # as the supervisor does, the reply goes out without holding up the reading: from a thread of
         # its own, behind the requests the writer is still sending
         replies: queue.Queue[pb.SupervisorMessage | None] = queue.Queue()
@@ -408,6 +440,29 @@ def test_a_runner_whose_output_is_not_read_stops_reading_its_input(
         for thread in (writer, replier):
             thread.join(timeout=10)
             assert not thread.is_alive()
+    finally:
+        link.close()
+
+
+@each_runner
+@pytest.mark.parametrize("end", ["cancelled", "server stopped"])
+def test_a_runner_paused_by_backpressure_exits_when_the_supervisor_ends_its_call(
+    tmp_path: Path, lang: RunnerLanguage, end: str
+) -> None:
+    """Over gRPC, a runner that stopped reading because its output is not read, with a handler awaiting
+    a context call's reply meanwhile, exits once the supervisor cancels its call (or stops serving),
+    saying so: it neither waits for a drain that cannot come nor keeps the waiting handler alive. (The
+    supervisor hands back what the runner had in flight: test_attached_runners.py.)"""
+    project, big, asks = _backpressure_project(tmp_path, lang, 4 * 1024)
+    link = _GrpcLink(lang.argv(), project)
+    try:
+        _hello_and_load(link, project, [big, asks])
+        count = 20_000
+        link.send(_invoke(count + 1, asks))
+        _send_until_stalled(link, big, count)
+        link.end(end)
+        assert link.proc.wait(timeout=60) == 1
+        assert "ended the session" in link.stderr.read_text(), link.stderr.read_text()
     finally:
         link.close()
 

@@ -3,7 +3,10 @@ developer starts them in a debugger: the real runner, its real command line, its
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -109,3 +112,59 @@ def wait_attached(server: MotiaServer, runner: HandStartedRunner, timeout: float
 
     row: dict[str, Any] = eventually(attached, timeout=timeout)
     return row
+
+
+class CuttableLink:
+    """A TCP hop between a hand-started runner and the server it dials: it can stop carrying what the
+    runner sends (the server then reads nothing of it, as a supervisor that falls behind) and cut the
+    connection (its calls are cancelled at both ends, as when the network between them goes)."""
+
+    def __init__(self, target: str) -> None:
+        host, port = target.rsplit(":", 1)
+        self._target = (host, int(port))
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
+        #: set while what the runner sends is carried to the server
+        self._upstream = threading.Event()
+        self._upstream.set()
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                runner, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self._target)
+            self._sockets += [runner, server]
+            threading.Thread(target=self._carry, args=(runner, server, self._upstream), daemon=True).start()
+            threading.Thread(target=self._carry, args=(server, runner, None), daemon=True).start()
+
+    def _carry(self, source: socket.socket, sink: socket.socket, gate: threading.Event | None) -> None:
+        try:
+            while gate is None or gate.wait():
+                data = source.recv(1 << 16)
+                if not data:
+                    sink.shutdown(socket.SHUT_WR)
+                    return
+                sink.sendall(data)
+        except OSError:  # cut
+            return
+
+    def stop_carrying_the_runners_output(self) -> None:
+        self._upstream.clear()
+
+    def carry_the_runners_output(self) -> None:
+        self._upstream.set()
+
+    def cut(self) -> None:
+        """Reset every connection (SO_LINGER 0: a RST, not an orderly end) and stop accepting."""
+        self._listener.close()
+        sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the carriers blocked reading it
+            sock.close()
+        self._upstream.set()  # the frozen carrier wakes and finds its socket closed

@@ -7,6 +7,7 @@ import type { SupervisorMessage } from './gen/motia/runner/v1/runner_pb';
 import { decodeSupervisorMessage, encodeRunnerMessage, type RunnerMessageInit } from './codec';
 import { encodeFrame, FrameDecoder } from './framing';
 import { errorShape } from './jsonutil';
+import { OutputBound } from './backpressure';
 
 const stdout = process.stdout;
 const realWrite = stdout.write.bind(stdout) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean;
@@ -139,22 +140,19 @@ export function atTurnEnd(callback: () => void): void {
   scheduleTurnEnd();
 }
 
-// Backpressure: a write to a full pipe does not block; Node keeps the bytes (stdout.writableLength).
-// Past its high-water mark the runner stops reading stdin, so no new invocation or reply adds to
-// them, until the supervisor has read enough ('drain'). What handlers already running send still
-// queues, bounded by what they do.
-let inputPaused = false;
-
-function resumeInput(): void {
-  inputPaused = false;
-  process.stdin.resume();
-}
+// Backpressure: a write to a full pipe does not block; Node keeps the bytes. Past the high mark of
+// what waits (backpressure.ts) the runner stops reading stdin, so no new invocation or reply adds to
+// them, until the supervisor has read it down to the low mark. What handlers already running send
+// still queues, bounded by what they do.
+const output = new OutputBound(
+  () => process.stdin.pause(),
+  () => process.stdin.resume(),
+);
 
 function writeOut(chunk: Uint8Array): void {
-  if (realWrite(chunk) || inputPaused || stdout.destroyed) return;
-  inputPaused = true;
-  process.stdin.pause();
-  stdout.once('drain', resumeInput);
+  const size = chunk.length;
+  output.queued(size);
+  realWrite(chunk, () => output.taken(size));
 }
 
 function writePending(): void {

@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fromBinary } from '@bufbuild/protobuf';
 import { RunnerSession, SupervisorMessageSchema } from './gen/motia/runner/v1/runner_pb';
 import type { Channel, FrameHandlers } from './transport';
+import { OutputBound } from './backpressure';
 
 export const CONNECTION_FILE = join('.motia', 'runner-listen.json');
 const MAX_MESSAGE = 64 * 1024 * 1024;
@@ -68,6 +69,7 @@ export function grpcChannel(link: Link): Channel {
   const client = new grpc.Client(link.address, grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': MAX_MESSAGE,
     'grpc.max_receive_message_length': MAX_MESSAGE,
+    'grpc.per_rpc_retry_buffer_size': 0,
   });
   const metadata = new grpc.Metadata();
   metadata.set('motia-cookie', link.cookie);
@@ -75,12 +77,15 @@ export function grpcChannel(link: Link): Channel {
   if (link.steps.length) metadata.set('motia-steps', link.steps.join(','));
   let call: grpc.ClientDuplexStream<Uint8Array, Buffer> | undefined;
   let ended: Promise<void> | undefined;
-  // Backpressure, as over stdio (transport.ts): a write is done once HTTP/2's flow control lets its
-  // bytes go (past grpc-js's retry buffer, up to 1 MiB a call), so a supervisor that reads nothing
-  // stops the writes being done; past the stream's high-water mark (16 messages) the runner stops
-  // reading the stream, so no new invocation or reply adds to them, until 'drain'. Reading no more,
-  // grpc-js reads no more of the HTTP/2 stream, and the supervisor's sends wait in turn.
-  let inputPaused = false;
+  // Backpressure, as over stdio (backpressure.ts): a write is counted until its callback runs. grpc-js
+  // would run it at once while its retry buffer (1 MiB a call) has room, so many small messages would
+  // fill that buffer before the runner stopped reading; without a retry buffer (no retries are
+  // configured for this call anyway) the callback runs once HTTP/2's flow control let the bytes go.
+  // Paused, the runner reads no more of the stream, grpc-js reads no more of the HTTP/2 stream, and the
+  // supervisor's sends wait in turn. One difference with the Python runner, which takes one message at
+  // a time: grpc-js reads ahead of a paused stream up to its readable high-water mark (16 messages),
+  // which makeBidiStreamRequest does not let us lower; those are handed over once it resumes.
+  let output: OutputBound | undefined;
 
   return {
     stdio: false,
@@ -92,7 +97,17 @@ export function grpcChannel(link: Link): Channel {
         metadata,
       );
       call = stream;
-      ended = new Promise((resolve) => stream.on('status', () => resolve()));
+      output = new OutputBound(
+        () => stream.pause(),
+        () => stream.resume(),
+      );
+      const bound = output;
+      ended = new Promise((resolve) =>
+        stream.on('status', () => {
+          bound.release(); // nothing more will be taken: read on, to the end
+          resolve();
+        }),
+      );
       let received = false;
       let over = false;
       stream.on('data', (payload: Buffer) => {
@@ -107,6 +122,10 @@ export function grpcChannel(link: Link): Channel {
         }
         handlers.message(message);
       });
+      // A call the supervisor cancels (or whose connection goes) ends here at once, paused or not, as
+      // in the Python runner (its call's done callback releases the paused reader). A status the
+      // supervisor sends instead waits behind what it sent before, unread while paused: see
+      // runners/python/motia_runner/backpressure.py.
       stream.on('error', (error: grpc.ServiceError) => {
         if (over) return;
         over = true;
@@ -130,13 +149,11 @@ export function grpcChannel(link: Link): Channel {
     },
     write(payload: Uint8Array): void {
       const stream = call;
-      if (!stream || stream.write(payload) || inputPaused) return;
-      inputPaused = true;
-      stream.pause();
-      stream.once('drain', () => {
-        inputPaused = false;
-        stream.resume();
-      });
+      if (!stream || !output) return;
+      const size = payload.byteLength;
+      const bound = output;
+      bound.queued(size);
+      stream.write(payload, () => bound.taken(size));
     },
     async flush(timeoutMs = 5000): Promise<void> {
       // Everything written goes out before the runner's side of the stream ends.

@@ -5,8 +5,28 @@ Without a bound, a supervisor that sends faster than it reads (or stopped readin
 runner take every request and keep every result in memory. So the writer counts the bytes waiting
 in it, and past ``HIGH_WATER`` the reader stops reading (over stdio: the loop stops watching the
 pipe; over gRPC: the stream's thread takes no next message, so HTTP/2's flow control pushes back on
-the supervisor) until the writer is down to ``LOW_WATER``. The node runner does the same
-(runners/node/src/transport.ts: stdin paused past stdout's high-water mark, resumed on 'drain').
+the supervisor) until the writer is down to ``LOW_WATER``. The node runner does the same, with the
+same bounds, over both channels (runners/node/src/backpressure.ts). In both runners and over both
+channels a byte counts until the channel took it: over stdio, written into the pipe; over gRPC, let
+go by HTTP/2's flow control (here: grpc asks for the next message; in node: grpc-js calls the write
+back, with its retry buffer off). And in both, what the read in progress already holds is still
+handed over: over stdio the rest of a read (up to 64 KiB of frames), over gRPC one message.
+
+A paused runner still sees its call end when the supervisor cancels it or the connection goes (grpc
+ends the call at once: here ``release`` lets the reader see it; node's stream reports it whether or
+not it is read): it then exits like any runner whose session ended. A status the supervisor sends
+instead comes after every message it sent before, which the paused runner does not read (grpc-js
+reports a failed status once it arrived, but it leaves the supervisor only after what was sent before
+it; this grpc hands a status over only once every message before it was read). So a supervisor that
+stops reading a runner and then ends its call with a status can leave it waiting, until the
+connection goes or the supervisor's listener stops (which cancels its calls). No runner can tell that
+end from a supervisor only slow to read. Ours ends a session with a status (supervisor/runners/
+_grpc.py), neither cancelling the call nor reading the runner on, and yet a runner paused with its
+messages unread saw it in every run so far (test_attached_runners.py: ..._sees_the_end_of_a_session_
+the_supervisor_ends, with 32 and 256 MiB waiting in the runner); probably because the supervisor's
+grpc, probing the bandwidth, grants a far wider window than the harness of test_runners.py, which
+probes nothing and does leave the runner waiting. Tested as well: a paused runner whose call is
+cancelled, or whose connection is cut (test_runners.py, test_attached_runners.py).
 
 Only new input stops; what handlers already running send (results, context calls, log lines, Pongs)
 is still queued, and no sender ever waits here. That is what keeps this free of deadlock: the
@@ -53,6 +73,11 @@ class Backpressure:
         self._released = False
         #: called when ``full`` turns False (from the thread that removed the bytes)
         self.on_drained: Callable[[], None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Bytes queued and not yet handed to the channel."""
+        return self._waiting
 
     def add(self, size: int) -> None:
         """Bytes queued (call with the lock held)."""

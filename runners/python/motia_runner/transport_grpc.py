@@ -105,11 +105,18 @@ class GrpcWriter:
         self.ended.wait(timeout)
 
     def messages(self) -> Iterator[Any]:
-        """What grpc sends, in order, until ``close``."""
+        """What grpc sends, in order, until ``close``.
+
+        A message counts as queued until grpc asks for the next one: grpc's thread takes the next only
+        once HTTP/2's flow control let the last one's bytes go (its send completed), so what waits in
+        grpc is counted as what waits in the stdio writer is: the bytes not handed to the socket yet.
+        Uncounted the moment grpc took it, a message larger than the high mark let the reader read on
+        while all of it was still waiting (and 64 KiB more behind it).
+        """
         while (item := self._queue.get()) is not _STOP:
             message, size = item
-            self.backpressure.remove(size)
             yield message
+            self.backpressure.remove(size)  # grpc asks for the next: this one's send completed
 
 
 class GrpcReader:
