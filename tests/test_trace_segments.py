@@ -405,7 +405,7 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
             cut = Assembler(whole=True)
             cut.apply(copy.deepcopy(events))
             whole = cut.cut()[0].whole
-            assert sorted(trace[0] for trace in whole) == sorted(
+            assert sorted(event[2] for event, _json in whole) == sorted(
                 [f"ok-{at}", f"503-{at}", f"failed-{at}", "reused", f"clock-{at}"]
             )
             await fast.take(copy.deepcopy(events))

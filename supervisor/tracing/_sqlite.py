@@ -206,7 +206,8 @@ class SqliteTraceStore:
             self._row_ids.update(row[0] for row in conn.execute("SELECT trace_id FROM traces"))
             listed = conn.execute("SELECT seq, pruned_before, summaries FROM segments")
             for seq, pruned_before, summaries in listed:
-                self._index.add(seq, orjson.loads(summaries), pruned_before)
+                rows = [segments.summary_row(row) for row in orjson.loads(summaries)]
+                self._index.add_summaries(seq, rows, pruned_before)
         finally:
             conn.close()
 
@@ -257,29 +258,33 @@ class SqliteTraceStore:
             for trace_id, d in deltas.items()
             if d.open == 0 and d.kind is not None and trace_id not in index and trace_id not in running
         }
-        whole.update(trace[0] for trace in whole_traces if trace[0] not in index)
+        whole.update([event[2] for event, _json in whole_traces if event[2] not in index])
         row_ids = self._row_ids
         if row_ids:
             whole.difference_update(row_ids.intersection(whole))
-        entries: list[segments.Entry] = []
-        stored_before = [trace for trace in whole_traces if trace[0] not in whole]
+        stored_before = [event for event, _json in whole_traces if event[2] not in whole]
         if stored_before:  # rows, as any other trace of theirs (the batch's own dict stays as it was)
             deltas = dict(deltas)
-            for trace in stored_before:
-                deltas[trace[0]], span = segments.whole_records(trace)
+            for event in stored_before:
+                deltas[event[2]], span = segments.whole_records(event)
                 spans.append(span)
-        entries.extend(segments.whole_entry(trace) for trace in whole_traces if trace[0] in whole)
-        if len(entries) < len(whole):
+            whole_traces = [trace for trace in whole_traces if trace[0][2] in whole]
+        items = segments.whole_items(whole_traces)
+        if len(items) < len(whole):
             operations_of: dict[str, list[JsonObject]] = {}
             for op in operations:
                 if op["traceId"] in whole:
                     operations_of.setdefault(op["traceId"], []).append(op)
-            entries.extend(
-                segments.entry_of(trace_id, d, spans_of.get(trace_id, []), operations_of.get(trace_id, []))
+            items.extend(
+                segments.entry_item(
+                    segments.entry_of(
+                        trace_id, d, spans_of.get(trace_id, []), operations_of.get(trace_id, [])
+                    )
+                )
                 for trace_id, d in deltas.items()
                 if trace_id in whole
             )
-        new_segments = self._insert_segments(conn, entries) if entries else []
+        new_segments = self._insert_segments(conn, items) if items else []
 
         # the rest as rows; a trace a segment holds gets its start and the segment's number
         traces: list[tuple[Any, ...]] = []
@@ -334,21 +339,22 @@ class SqliteTraceStore:
         _insert(conn, _SPANS_INSERT, _SPANS_UPSERT, span_rows, _SEQ_OF)
         _insert(conn, _OPERATIONS_INSERT, "", operation_rows, _SEQ_OF)
         _insert(conn, _LOGS_INSERT, "", logs)
-        for seq, summaries in new_segments:
-            self._index.add(seq, summaries, None)
+        for seq, kept in new_segments:
+            self._index.add(seq, kept, None)
 
     def _insert_segments(
-        self, conn: sqlite3.Connection, entries: list[segments.Entry]
-    ) -> list[tuple[int, list[SummaryRow]]]:
-        # in order of start: each segment a stretch of time, which listings and pruning skip by
-        entries.sort(key=lambda entry: (entry[0][STARTED], entry[0][0]))
+        self, conn: sqlite3.Connection, items: list[segments.Item]
+    ) -> list[tuple[int, Sequence[segments.Item]]]:
+        # in order of start (then id: no two are the same trace): each segment a stretch of time,
+        # which listings and pruning skip by
+        items.sort()
         inserted = []
         size = segments.SEGMENT_SIZE
-        for first in range(0, len(entries), size):
-            segment = segments.build(entries[first : first + size])
+        for first in range(0, len(items), size):
+            segment = segments.build(items[first : first + size])
             seq = conn.execute(_SEGMENT_INSERT, segment.values).lastrowid
             assert seq is not None
-            inserted.append((seq, segment.summaries))
+            inserted.append((seq, segment.traces))
         return inserted
 
     async def recover(self) -> int:
@@ -401,7 +407,8 @@ class SqliteTraceStore:
                 blob = conn.execute("SELECT summaries FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
                 revisions = _revisions(conn, seq) if revised else {}
                 matched = 0
-                for summary in orjson.loads(blob):  # newest first
+                for kept in orjson.loads(blob):  # newest first
+                    summary = segments.summary_row(kept)
                     if pruned_before is not None and summary[STARTED] < pruned_before:
                         break
                     revision = revisions.get(summary[0])
@@ -429,7 +436,7 @@ class SqliteTraceStore:
         def read(
             conn: sqlite3.Connection,
         ) -> tuple[
-            tuple[SummaryRow, Any] | None,
+            tuple[SummaryRow, Sequence[Any], list[JsonObject]] | None,
             tuple[Any, ...] | None,
             list[tuple[Any, ...]],
             list[str],
@@ -462,7 +469,7 @@ class SqliteTraceStore:
         read_spans: dict[str, JsonObject] = {}
         read_events = [decode_json(event) for event in events]
         if held is not None:
-            summary, (segment_spans, operations) = held
+            summary, segment_spans, operations = held
             for fields in segment_spans:
                 read_spans[fields[0]] = segments.span_json(trace_id, fields)
             read_events += operations
@@ -568,21 +575,25 @@ def _newest(rows: list[float], segments_starts: Iterable[list[float]], keep: int
     return pool[drop]
 
 
-def _held(conn: sqlite3.Connection, trace_id: str) -> tuple[SummaryRow, Any] | None:
-    """The trace's summary and records as a segment holds them (None: none does, or retention cut it)."""
+def _held(
+    conn: sqlite3.Connection, trace_id: str
+) -> tuple[SummaryRow, Sequence[Any], list[JsonObject]] | None:
+    """The trace's summary, spans (``SpanFields`` without the trace id) and operations as a segment
+    holds them (None: none does, or retention cut it)."""
     found = conn.execute(
         "SELECT seq, pruned_before, summaries FROM segments WHERE instr(trace_ids, ?) > 0", (trace_id,)
     )
     for seq, pruned_before, summaries in found.fetchall():
         rows = orjson.loads(summaries)
-        position = next((n for n, row in enumerate(rows) if row[0] == trace_id), None)
+        position = next((n for n, row in enumerate(rows) if segments.trace_id_of(row) == trace_id), None)
         if position is None:
             continue  # a part of another id
-        summary = rows[position]
+        kept = rows[position]
+        summary = segments.summary_row(kept)
         if pruned_before is not None and summary[STARTED] < pruned_before:
             return None
         records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
-        return summary, orjson.loads(records)[position]
+        return summary, *segments.held_records(kept, orjson.loads(records)[position])
     return None
 
 

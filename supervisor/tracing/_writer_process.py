@@ -60,9 +60,11 @@ class _Session:
         self._last_write: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def handle(self, request_id: int, op: str, args: list[Any]) -> None:
+    def handle(self, request_id: int, op: str, args: list[Any], payload: bytes) -> None:
         try:
             arguments = _wire.ARGUMENTS[op](args)
+            if op == "record":  # with each event's JSON: what a segment keeps of a whole trace
+                arguments = (*arguments, _wire.events_json(payload, len(arguments[0])))
             if op == "assemble":
                 (retention,) = arguments
                 self._pipeline = TracePipeline(self._store, None, retention)
@@ -136,13 +138,14 @@ async def serve(path: Path, channel: _Channel) -> int:
         while True:
             try:
                 (length,) = _wire.HEADER.unpack(await requests.readexactly(_wire.HEADER.size))
-                request_id, op, args = _wire.decode(await requests.readexactly(length))
+                payload = await requests.readexactly(length)
+                request_id, op, args = _wire.decode(payload)
             except asyncio.IncompleteReadError:
                 break  # the supervisor is done, or gone
             if op == "close":
                 close_id = request_id
                 break
-            session.handle(request_id, op, args)
+            session.handle(request_id, op, args, payload)
         await session.finish()
     finally:
         await store.close()
