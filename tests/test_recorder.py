@@ -487,7 +487,11 @@ def test_a_record_frame_of_encoded_and_plain_events_is_the_frame_of_the_plain_ev
         data = _wire.record_request(3, events)
         payload = data[_wire.HEADER.size :]
         assert _wire.HEADER.unpack(data[: _wire.HEADER.size]) == (len(payload),)
-        assert _wire.decode(payload) == _wire.decode(_wire.request(3, "record", expected)[_wire.HEADER.size :])
+        assert _wire.decode(payload) == _wire.decode(
+            _wire.request(3, "record", expected)[_wire.HEADER.size :]
+        )
         encoded_each = [orjson.dumps(event) for event in expected]
         assert _wire.events_json(payload, len(events)) == (encoded_each or None)
-        assert _wire.events_json(_wire.request(3, "record", expected)[_wire.HEADER.size :], len(events)) is None
+        assert (
+            _wire.events_json(_wire.request(3, "record", expected)[_wire.HEADER.size :], len(events)) is None
+        )
