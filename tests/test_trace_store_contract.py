@@ -283,6 +283,50 @@ async def test_listings_page_newest_first_without_gaps_or_repeats(store: TraceSt
     assert pages == 3
 
 
+async def test_a_batch_of_hundreds_of_records_of_each_kind_reads_back_whole(store: TraceStore) -> None:
+    """More rows of each kind than one statement binds, in a number that is no power of two (the
+    SQLite store inserts them in statements of a power of two rows each), twice: new, then updated."""
+    count = 301
+    ids = [f"bulk-{n:04d}" for n in range(count)]
+    for status in ("running", "ok"):
+        deltas = {
+            trace_id: TraceDelta(T0 + n, T0 + n + 0.01, spans=int(status == "running"))
+            for n, trace_id in enumerate(ids)
+        }
+        for delta in deltas.values():
+            delta.kind, delta.name, delta.open = "api", "Create", 1 if status == "running" else -1
+        await store.write(
+            Batch(
+                deltas,
+                [
+                    span(trace_id, f"{n + 1:016x}", "Create", T0 + n, status=status)
+                    for n, trace_id in enumerate(ids)
+                ],
+                [
+                    operation(trace_id, f"{n + 1:016x}", "Create", T0 + n + 0.001)
+                    for n, trace_id in enumerate(ids)
+                ]
+                if status == "ok"
+                else [],
+                [log_line(T0 + n, f"line {n}", trace=trace_id) for n, trace_id in enumerate(ids)]
+                if status == "ok"
+                else [],
+            )
+        )
+    listed = (await store.traces(TraceQuery(limit=count + 1))).traces
+    assert [t["traceId"] for t in listed] == ids[::-1]
+    assert {(t["status"], t["spanCount"]) for t in listed} == {("ok", 1)}
+    assert len((await store.logs(LogQuery(limit=count + 1))).logs) == count
+    for n in (0, 127, 128, 300):
+        trace = await store.trace(ids[n])
+        assert trace is not None
+        assert [s["status"] for s in trace["spans"]] == ["ok"]
+        assert [e["message"] if "message" in e else e["type"] for e in trace["events"]] == [
+            f"line {n}",
+            "state",
+        ]
+
+
 async def test_logs_filter_and_page_back_and_forward(store: TraceStore) -> None:
     lines = [
         log_line(T0 + 0, "Pet created", step="Create", trace="t1"),

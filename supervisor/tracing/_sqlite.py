@@ -649,16 +649,30 @@ def _insert(
 
     Multi-row VALUES rather than executemany: executemany gives up and takes back the GIL for every
     row, which under load slowed the event loop by a fifth (bench/RESULTS.md, tracing overhead).
+    Statements of a power of two rows each: a text not in the connection's statement cache is parsed
+    again, and one of any number of rows was a new text for most batches (~8k of the trace writer's
+    instructions per trivial request; bench/RESULTS.md, session 11: trace writer).
     """
     if not rows:
         return
     width = len(rows[0])
-    per_statement = _MAX_VARIABLES // width
-    row_sql = f"({', '.join([first, *('?' * (width - 1))])})"
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        values = ", ".join([row_sql] * len(chunk))
-        conn.execute(head + values + tail, [value for row in chunk for value in row])
+    per_statement = 1 << ((_MAX_VARIABLES // width).bit_length() - 1)
+    left = len(rows)
+    start = 0
+    while left:
+        size = min(per_statement, 1 << (left.bit_length() - 1))
+        key = (head, tail, first, width, size)
+        sql = _STATEMENTS.get(key)
+        if sql is None:
+            row_sql = f"({', '.join([first, *('?' * (width - 1))])})"
+            sql = _STATEMENTS[key] = head + ", ".join([row_sql] * size) + tail
+        conn.execute(sql, [value for row in rows[start : start + size] for value in row])
+        start += size
+        left -= size
+
+
+#: ``_insert``'s statements, by (head, tail, first, width, rows)
+_STATEMENTS: dict[tuple[str, str, str, int, int], str] = {}
 
 
 def _span_row(span: SpanFields) -> tuple[Any, ...]:

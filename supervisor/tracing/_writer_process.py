@@ -19,10 +19,11 @@ import gc
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import _wire
 from ._pipeline import TracePipeline
@@ -154,10 +155,23 @@ async def serve(path: Path, channel: _Channel) -> int:
     return 0
 
 
+def bind_directly() -> None:
+    """Python's sqlite3 (3.11) binds an int, float, str or bytearray as it is, and sends anything else
+    through its adaptation protocol first: a None or a bytes (the writer's blobs and absent fields) is
+    looked up among the adapters, then for ``__adapt__`` and ``__conform__``, each miss formatting an
+    AttributeError: ~3k instructions a value, more than binding the rest of a row. Adapters for them
+    are found at the first look: a bytearray of the bytes (a blob as well), None for None (``{}.get``
+    of one argument returns it). For this process only: it binds nothing else (bench/RESULTS.md,
+    session 11: trace writer)."""
+    sqlite3.register_adapter(bytes, bytearray)
+    sqlite3.register_adapter(type(None), cast(Callable[[None], None], {}.get))
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m supervisor.tracing._writer_process TRACES_DB", file=sys.stderr)
         return 2
+    bind_directly()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # Answers go to a copy of stdout; stdout itself then points at stderr, so that a stray print (a
