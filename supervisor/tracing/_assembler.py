@@ -95,11 +95,21 @@ class Assembler:
         """``encoded``: each event's JSON, as the supervisor sent it (``_wire.events_json``): a whole
         trace's is what the store keeps of it."""
         whole = self._whole
+        buffer = self._buffer
         for event, json in zip(events, itertools.repeat(None) if encoded is None else encoded, strict=False):
             kind = event[0]
             if kind == START:
-                if whole and len(event) > 17 and event[5] != "event" and event[2] not in self._buffer.traces:
-                    self._take_whole(event, json)
+                if whole and len(event) > 17 and event[5] != "event" and event[2] not in buffer.traces:
+                    # a whole trace (see the class's doc): kept as it is, with its JSON, until the cut or
+                    # until something else of its trace comes (``_delta``); written out here rather
+                    # than in a method of its own, as most requests come this way (-0.6k instructions)
+                    trace_id = event[2]
+                    index = self._by_step
+                    index[(trace_id, event[3])] = event[1]
+                    if len(index) > 2 * SPAN_INDEX_SIZE:
+                        self._by_step = newest(index, SPAN_INDEX_SIZE)
+                    buffer.whole[trace_id] = (event, json)
+                    buffer.roots += 1
                 else:
                     self._start_event(event)
             elif kind == RAN_ON:
@@ -146,18 +156,6 @@ class Assembler:
             if len(event) > 17:
                 delta.touch(event[20])
                 self._answer(span, delta, event[17], event[18], event[19])
-
-    def _take_whole(self, event: Sequence[Any], json: bytes | None) -> None:
-        """A START with its END and RESPONSE, of a trace nothing else of came in this batch: kept as it
-        is (with its JSON) until the cut, or until something else of its trace comes (``_delta``)."""
-        trace_id = event[2]
-        index = self._by_step
-        index[(trace_id, event[3])] = event[1]
-        if len(index) > 2 * SPAN_INDEX_SIZE:
-            self._by_step = newest(index, SPAN_INDEX_SIZE)
-        buffer = self._buffer
-        buffer.whole[trace_id] = (event, json)
-        buffer.roots += 1
 
     def _start(
         self,
