@@ -8,8 +8,9 @@ dataclasses as objects of their fields). A request is ``[id, op, args]``; its an
 for a writer that died is told first, ``SqliteTraceStore.abandon``), ``traces`` (a ``TraceQuery``), ``trace``
 (an id), ``logs`` (a ``LogQuery``), ``prune`` (a ``Retention`` and the time), ``close``; or
 ``assemble`` (a ``Retention``: from now on the writer assembles events, and ``recover`` prunes too),
-then ``record`` (a list of the recorder's events, see ``_assembler``) and ``latest_spans`` (the
-assembler's (trace id, step) -> span id index, for live log followers: ``_follow.Followers``).
+then ``record`` (a list of the recorder's events, see ``_assembler``, one a line: ``record_request``)
+and ``latest_spans`` (the assembler's (trace id, step) -> span id index, for live log followers:
+``_follow.Followers``).
 """
 
 from __future__ import annotations
