@@ -2,11 +2,16 @@
 writer executes does not depend on the machine's load (its CPU time does, by ±10-20 % on a shared
 machine).
 
-Usage: .venv/bin/python bench/writer_instructions.py [--requests 20000] [--batch 500] [--root DIR ...]
+Usage: .venv/bin/python bench/writer_instructions.py [--requests 20000] [--batch 500] [--straddling 0]
+       [--root DIR ...]
 
 The recorder's calls for one trivial api request (start_span, ran_on, end_span, http_response) are
 made ``--batch`` times between flushes, as in bench/writer_path.py, and each flush's events framed as
-the supervisor frames them (``TraceWriter.record``). The real trace writer process
+the supervisor frames them (``TraceWriter.record``). ``--straddling N``: N requests of each batch
+are still running at its flush (their START goes in it, their end and response in the next), as
+under load the requests in flight at each flush (up to the connections: 16-32 of a batch of up to
+2,000 at full speed, about a fifth of the requests under valgrind); such a trace is kept as rows,
+not in a segment. The real trace writer process
 (``python -m supervisor.tracing._writer_process``, over a new traces.db, assembling with retention of
 10,000 traces: it prunes as it goes) runs under ``valgrind --tool=callgrind``; it is sent the frames one
 at a time, each after the answer to the one before (as the recorder sends them), a quarter of them
@@ -34,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 RETENTION = {"max_traces": 10_000, "max_log_lines": 10_000, "max_age_s": 3600.0}
 
 
-async def _recorded_batches(requests: int, batch: int) -> list[list[Any]]:
+async def _recorded_batches(requests: int, batch: int, straddling: int) -> list[list[Any]]:
     """Each flush's events, as the recorder hands them to the trace writer's sink."""
     from supervisor.protocol import InvokeResult, TriggerKind
     from supervisor.tracing import Recorder, Retention
@@ -64,13 +69,24 @@ async def _recorded_batches(requests: int, batch: int) -> list[list[Any]]:
         recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
         await recorder.start()
         result = InvokeResult(1, True, b"{}", None)
+        running: list[tuple[Any, str]] = []
+
+        def answer(span: Any, trace_id: str) -> None:
+            recorder.end_span(span, result)
+            recorder.http_response(trace_id, "Hello", "GET", "/py/hello", 200)
+
         for flush in range(requests // batch):
+            for span, trace_id in running:
+                answer(span, trace_id)
+            running = []
             for index in range(batch):
                 trace_id = f"{flush:016x}{index:016x}"  # each request a trace of its own
                 span = recorder.start_span("Hello", "steps/hello_step.py", TriggerKind.API, trace_id)
                 span.ran_on("python#1", 4242)
-                recorder.end_span(span, result)
-                recorder.http_response(trace_id, "Hello", "GET", "/py/hello", 200)
+                if index < batch - straddling:
+                    answer(span, trace_id)
+                else:
+                    running.append((span, trace_id))
             await recorder.flush()
         await recorder.stop()
     return batches
@@ -178,6 +194,7 @@ def main() -> int:
     )
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--straddling", type=int, default=0, help="requests of a batch running at its flush")
     parser.add_argument("--root", type=Path, action="append", default=[], help="also this checkout's writer")
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
@@ -186,7 +203,7 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
     print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     started = time.monotonic()
-    batches = asyncio.run(_recorded_batches(args.requests, args.batch))
+    batches = asyncio.run(_recorded_batches(args.requests, args.batch, args.straddling))
     roots = {"this checkout": REPO, **{str(root): root.resolve() for root in args.root}}
     print("| writer | loop thread instructions/req | other threads | total |")
     print("| --- | ---: | ---: | ---: |")
@@ -196,7 +213,10 @@ def main() -> int:
             total = (loop + rest) / 1000
             print(f"| {name} | {loop / 1000:.1f}k | {rest / 1000:.1f}k | {total:.1f}k |", flush=True)
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    print(f"({time.monotonic() - started:.0f} s; {args.requests} requests in batches of {args.batch})")
+    print(
+        f"({time.monotonic() - started:.0f} s; {args.requests} requests in batches of {args.batch}, "
+        f"{args.straddling} of each running at its flush)"
+    )
     return 0
 
 
