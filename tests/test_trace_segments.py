@@ -81,6 +81,7 @@ class Story:
         delta.touch(start + 0.01)
         if rng.random() < 0.2:
             root.status = "error"
+            root.error = {"name": "Error", "message": f"Pet {n} NOT found", "stack": "", "location": None}
             delta.failures = 1
         batch.spans.append(root)
         if shape == "two":
@@ -95,6 +96,9 @@ class Story:
             # dead-lettered within the first batch, replayed later: open again, then done
             delta.failures += 1
             retry = self._span(trace_id, f"{n:04d}x", "Retry", "event", start + 5)
+            if n % 2:  # failed again (its message only in the revision)
+                retry.status = "error"
+                retry.error = {"name": "Error", "message": "gave up again", "stack": "", "location": None}
             later.traces[trace_id] = TraceDelta(start + 5, start + 5.5, failures=-1, spans=1)
             later.spans.append(retry)
 
@@ -142,6 +146,12 @@ QUERIES: list[dict[str, Any]] = [
     {"text": "-T01"},
     {"text": "crea", "status": "error"},
     {"text": "/x create"},
+    # text: failed spans' error messages, in segments, rows and revisions; a 5xx's
+    {"text": "not FOUND"},
+    {"text": "gave up"},
+    {"text": "pet 1"},
+    {"text": "boom"},
+    {"text": "answered 503"},
 ]
 
 
@@ -173,6 +183,9 @@ async def test_segments_and_rows_read_as_the_memory_store_reads_the_same_batches
             revisions = conn.execute("SELECT count(*) FROM traces WHERE segment IS NOT NULL").fetchone()[0]
         # the story made both: several segments, some revised, and rows of their revisions
         assert segments > 3 and revised > 0 and revisions > 0
+        # and traces found by a failed span's error message only (the same in both stores: above)
+        for text in ("not found", "gave up"):
+            assert (await memory.traces(TraceQuery(text=text))).traces, text
     finally:
         await sqlite.close()
 
@@ -430,6 +443,9 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
         assert reused == await memory.trace("reused") and reused is not None and reused["spanCount"] == 2
         for filters in QUERIES:
             assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
+        for text in ("boom", "answered 503"):  # a failed request's error message, a 5xx's
+            found = {t["traceId"] for t in (await sqlite.traces(TraceQuery(text=text))).traces}
+            assert found == {f"{'failed' if text == 'boom' else '503'}-{at}" for at in (T0, T0 + 100)}, text
     finally:
         await sqlite.close()
     with sqlite3.connect(tmp_path / "traces.db") as conn:

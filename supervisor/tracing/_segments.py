@@ -38,6 +38,7 @@ import orjson
 from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
+from ._query import error_messages
 from ._records import Span, TraceDelta, WholeTrace, answered_with
 
 #: at most this many traces per segment: a listing decodes the summaries of one segment at a time,
@@ -49,8 +50,8 @@ ID_SEPARATOR = " "
 STEP_SEPARATOR = "\n"
 
 #: a trace's summary as a segment keeps it: the ``traces`` row's columns without ``seq``, then its steps
-#: ([name, language] each, in order of first run); a list when read from a segment, a tuple when cut
-#: from a ``WholeTrace``
+#: ([name, language] each, in order of first run), then its failed spans' error messages (what a text
+#: filter finds; not in segments written before they were kept)
 SummaryRow = Sequence[Any]
 #: a span as the store takes it from a batch (``span_fields``): what a segment keeps of it (all but the
 #: trace id), a list rather than ``Span.to_json``'s object, which ``span_json`` makes of it again
@@ -58,8 +59,10 @@ SpanFields = tuple[Any, ...]
 
 # a SummaryRow's fields
 TRACE_ID, STARTED, UPDATED, KIND, NAME, METHOD, PATH, STATUS_CODE, OPEN, FAILURES, SPANS, STEPS = range(12)
-# a SpanFields' first fields (the columns of a span's row)
+ERRORS = 12
+# a SpanFields' first fields (the columns of a span's row), and its last
 SPAN_TRACE, SPAN_ID, SPAN_STEP, SPAN_LANGUAGE, SPAN_STARTED, SPAN_STATUS = range(6)
+SPAN_ERROR = 16
 
 
 def span_fields(span: Span) -> SpanFields:
@@ -194,6 +197,7 @@ def entry_of(
         d.failures,
         d.spans,
         steps,
+        error_messages([(span[SPAN_STATUS], span[SPAN_ERROR]) for span in spans]),
     ]
     return summary, [span[1:] for span in spans], operations
 
@@ -260,8 +264,10 @@ def summary_row(row: Sequence[Any]) -> SummaryRow:
         return row
     status, status_code = row[EVENT_STATUS], row[EVENT_STATUS_CODE]
     failures = 1 if status == "error" else 0
+    errors = error_messages([(status, row[EVENT_ERROR])])
     if status == "ok" and status_code >= 500:
         failures += 1
+        errors = error_messages([("error", answered_with(status_code))])
     return [
         row[EVENT_TRACE],
         _start(row),
@@ -275,6 +281,7 @@ def summary_row(row: Sequence[Any]) -> SummaryRow:
         failures,
         1,
         [[row[EVENT_STEP], language_of(row[EVENT_FILE])]],
+        errors,
     ]
 
 
@@ -349,10 +356,15 @@ def steps_of(spans: Iterable[SpanFields]) -> list[list[str]]:
     return list(seen.values())
 
 
-def merge(summary: SummaryRow, revision: Sequence[Any], more_steps: Sequence[JsonObject]) -> SummaryRow:
+def merge(
+    summary: SummaryRow,
+    revision: Sequence[Any],
+    more_steps: Sequence[JsonObject],
+    more_errors: Sequence[str] = (),
+) -> SummaryRow:
     """A segment's summary of a trace with its revision (the ``traces`` row's columns from
-    ``trace_id``, as the row upsert adds up batches: the segment came first) and the steps its later
-    spans ran."""
+    ``trace_id``, as the row upsert adds up batches: the segment came first), the steps its later
+    spans ran and their error messages."""
     merged = list(summary)
     _trace_id, started, updated, kind, name, method, path, status_code, open_work, failures, spans = revision
     merged[STARTED] = min(summary[STARTED], started)
@@ -372,4 +384,5 @@ def merge(summary: SummaryRow, revision: Sequence[Any], more_steps: Sequence[Jso
             known.add(step["name"])
             steps.append([step["name"], step["language"]])
     merged[STEPS] = steps
+    merged[ERRORS:] = [[*(summary[ERRORS] if len(summary) > ERRORS else []), *more_errors]]
     return merged

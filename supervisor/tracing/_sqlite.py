@@ -31,6 +31,7 @@ from ._query import (
     Facts,
     Predicate,
     all_hold,
+    error_messages,
     log_page,
     log_predicates,
     one_trace,
@@ -120,6 +121,10 @@ _STATUS_FILTERS = {
     "ok": "open <= 0 AND failures <= 0",
 }
 
+#: a span of the trace failed with an error whose message holds the parameter (``error_messages``)
+_ERROR_HOLDS = (
+    "status = 'error' AND instr(lower(json_extract(CAST(data AS TEXT), '$.error.message')), lower(?)) > 0"
+)
 #: a predicate (``_query``) as an SQL condition and its parameters, by field and op
 _Condition = Callable[[Any], tuple[str, Sequence[Any]]]
 _TRACE_CONDITIONS: dict[tuple[str, str], _Condition] = {
@@ -138,8 +143,9 @@ _TRACE_CONDITIONS: dict[tuple[str, str], _Condition] = {
         "instr(lower(trace_id), lower(?)) > 0 OR instr(lower(name), lower(?)) > 0 "
         "OR kind = 'api' AND instr(lower(method || ' ' || path), lower(?)) > 0 "
         "OR EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq "
-        "AND instr(lower(step), lower(?)) > 0)",
-        (text,) * 4,
+        "AND instr(lower(step), lower(?)) > 0) "
+        f"OR EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq AND {_ERROR_HOLDS})",
+        (text,) * 5,
     ),
 }
 _LOG_CONDITIONS: dict[tuple[str, str], _Condition] = {
@@ -597,12 +603,24 @@ def _held(
     return None
 
 
-def _revisions(conn: sqlite3.Connection, segment: int) -> dict[str, tuple[Sequence[Any], list[JsonObject]]]:
+def _revisions(
+    conn: sqlite3.Connection, segment: int
+) -> dict[str, tuple[Sequence[Any], list[JsonObject], list[str]]]:
     """What rows hold of a segment's traces (their later changes), by trace id: the row's columns from
-    ``trace_id``, and the steps of its spans."""
+    ``trace_id``, the steps of its spans and their error messages."""
     rows = conn.execute(f"SELECT {_TRACE_COLUMNS} FROM traces WHERE segment = ?", (segment,)).fetchall()
-    steps = _steps_of(conn, [row[0] for row in rows])
-    return {row[1]: (row[1:], steps.get(row[0], [])) for row in rows}
+    seqs = [row[0] for row in rows]
+    steps = _steps_of(conn, seqs)
+    errors: dict[int, list[str]] = {}
+    if seqs:
+        failed = conn.execute(
+            f"SELECT trace_seq, data FROM trace_spans WHERE status = 'error' "
+            f"AND trace_seq IN ({', '.join('?' * len(seqs))})",
+            seqs,
+        )
+        for seq, blob in failed:
+            errors.setdefault(seq, []).extend(error_messages([("error", decode_json(blob).get("error"))]))
+    return {row[1]: (row[1:], steps.get(row[0], []), errors.get(row[0], [])) for row in rows}
 
 
 def _facts(summary: SummaryRow) -> Facts:
@@ -621,7 +639,9 @@ def _facts(summary: SummaryRow) -> Facts:
             return {step for step, _language in summary[segments.STEPS]}
         if field == "text":
             entry = entry_of(*summary[segments.KIND : segments.STATUS_CODE + 1])
-            return trace_text(summary[0], entry, [step for step, _language in summary[segments.STEPS]])
+            steps = [step for step, _language in summary[segments.STEPS]]
+            errors = summary[segments.ERRORS] if len(summary) > segments.ERRORS else []
+            return trace_text(summary[0], entry, steps, errors)
         raise KeyError(field)
 
     return fact
@@ -750,7 +770,8 @@ def _conditions(
 #: the api's method or path (``segments.merge``; a segment's trace has its name from the start)
 _REVISED_TEXT = _REVISION.format(
     "(method IS NOT NULL OR path IS NOT NULL OR EXISTS (SELECT 1 FROM trace_spans "
-    "WHERE trace_seq = traces.seq AND instr(lower(step), lower(?)) > 0))"
+    "WHERE trace_seq = traces.seq AND instr(lower(step), lower(?)) > 0) "
+    f"OR EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq AND {_ERROR_HOLDS}))"
 )
 
 
@@ -762,7 +783,9 @@ def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
         return "1", ()
     pieces = text.split(" ")
     held = " AND ".join(["instr(lower(summaries), lower(?)) > 0"] * len(pieces))
-    return f"{held} OR {_REVISED_TEXT}", [*pieces, text]
+    # ``errors > 0``: a whole trace answered 5xx has the message of its error ("answered 503") from
+    # its status code, not in the JSON
+    return f"{held} OR errors > 0 OR {_REVISED_TEXT}", [*pieces, text, text]
 
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:
