@@ -32,7 +32,12 @@ writer process, modes interleaved round by round.
 ``--baseline``) runs under ``valgrind --tool=callgrind`` (needs valgrind), instrumented only while N
 requests of 16 connections are answered, after 1,000 to warm up; reported: instructions per request
 and, for tracing on, over tracing off (bench/RESULTS.md, tracing overhead, session 10). valgrind
-makes the supervisor the bottleneck, so its loop turns batch requests as at saturation.
+makes the supervisor the bottleneck, so its loop turns batch requests as at saturation. The trace
+writer process (tracing on) runs under callgrind too (valgrind follows the supervisor's children but
+the runners, which run natively), instrumented over the same requests: its instructions per request
+are reported beside the supervisor's, and the two together against tracing off (what tracing adds to
+the 2 cores' work; bench/RESULTS.md, session 11: trace writer). ``bench/writer_instructions.py``
+counts the writer alone, fed the recorder's frames.
 """
 
 from __future__ import annotations
@@ -265,35 +270,52 @@ def instructions(requests: int, langs: list[str], baselines: list[Path]) -> int:
     modes: list[tuple[str, dict[str, str]]] = [("off", {"MOTIA_TRACING": "false"}), ("on", {})]
     modes += [(f"base:{code.name}", {"PYTHONPATH": str(code.resolve())}) for code in baselines]
     print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    counts: dict[str, dict[str, float]] = {lang: {} for lang in langs}
+    #: per language and mode: the supervisor's instructions per request, and its trace writer's
+    counts: dict[str, dict[str, tuple[float, float]]] = {lang: {} for lang in langs}
     with tempfile.TemporaryDirectory(prefix="motia-tracing-instructions-") as tmp:
         for lang in langs:
             for mode, env in modes:
-                counts[lang][mode] = _instructions_per_request(
+                supervisor, writer = counts[lang][mode] = _instructions_per_request(
                     Path(tmp) / f"{lang}-{mode}", lang, env, requests
                 )
-                print(f"    {lang} {mode:<14} {counts[lang][mode] / 1000:8.1f}k instructions/req", flush=True)
+                print(
+                    f"    {lang} {mode:<14} {supervisor / 1000:8.1f}k instructions/req, "
+                    f"its trace writer {writer / 1000:.1f}k",
+                    flush=True,
+                )
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    print("\n| step | mode | instructions/req | over tracing off |")
-    print("| --- | --- | ---: | ---: |")
+    print(
+        "\n| step | mode | supervisor instructions/req | over tracing off | trace writer instructions/req "
+        "| both over tracing off |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for lang, by_mode in counts.items():
-        off = by_mode["off"]
-        for mode, count in by_mode.items():
-            over = "" if mode == "off" else f"+{(count - off) / 1000:.1f}k ({(count - off) / off:.1%})"
-            print(f"| {lang} | {mode} | {count / 1000:.1f}k | {over} |")
+        off = by_mode["off"][0]
+        for mode, (count, writer) in by_mode.items():
+            over = both = ""
+            if mode != "off":
+                over = f"+{(count - off) / 1000:.1f}k ({(count - off) / off:.1%})"
+                both = f"+{(count + writer - off) / 1000:.1f}k ({(count + writer - off) / off:.1%})"
+            print(f"| {lang} | {mode} | {count / 1000:.1f}k | {over} | {writer / 1000:.1f}k | {both} |")
     return 0
 
 
-def _instructions_per_request(workdir: Path, lang: str, env: dict[str, str], requests: int) -> float:
-    """``motia start`` under callgrind (its children run natively), instrumented for ``requests``."""
+def _instructions_per_request(
+    workdir: Path, lang: str, env: dict[str, str], requests: int
+) -> tuple[float, float]:
+    """``motia start`` and its trace writer under callgrind (the runners run natively), instrumented
+    for ``requests``: the instructions per request of each (the writer's 0 when there is none)."""
     project = write_bench_project(workdir / "project")
-    out = workdir / "callgrind.out"
     port = free_port()
     argv = [
         "valgrind",
         "--tool=callgrind",
         "--instr-atstart=no",
-        f"--callgrind-out-file={out}",
+        f"--callgrind-out-file={workdir / 'callgrind.out.%p'}",
+        "--trace-children=yes",
+        # the runners run natively: node (and what it starts), and Python's ``-m motia_runner``
+        "--trace-children-skip=*node*",
+        "--trace-children-skip-by-arg=motia_runner",
         sys.executable,
         "-m",
         "supervisor",
@@ -309,15 +331,23 @@ def _instructions_per_request(workdir: Path, lang: str, env: dict[str, str], req
         server.wait_ready(path, timeout=600)
         asyncio.run(_requests(port, path, INSTRUCTIONS_WARMUP))
         time.sleep(1.0)  # the warm-up's flush
-        pid = str(server.proc.pid)
-        subprocess.run(["callgrind_control", "--instr=on", pid], check=True, capture_output=True)
+        pids = [server.proc.pid, *(writer.pid for writer in trace_writers(server))]
+        for pid in pids:
+            subprocess.run(["callgrind_control", "--instr=on", str(pid)], check=True, capture_output=True)
         asyncio.run(_requests(port, path, requests))
-        time.sleep(1.0)  # the last requests' flush (FLUSH_INTERVAL_S)
-        subprocess.run(["callgrind_control", "--dump", pid], check=True, capture_output=True)
-    dumped = sorted(workdir.glob("callgrind.out.*"))[0]  # the dump asked for (the exit's has no suffix)
+        time.sleep(3.0)  # the last requests' flush (FLUSH_INTERVAL_S), written by a writer under valgrind
+        for pid in pids:
+            subprocess.run(["callgrind_control", "--dump", str(pid)], check=True, capture_output=True)
+    counts = [_dumped_instructions(workdir, pid) / requests for pid in pids]
+    return counts[0], sum(counts[1:])
+
+
+def _dumped_instructions(workdir: Path, pid: int) -> int:
+    """The total of the dump asked of ``pid`` (named ``callgrind.out.PID.1``; the exit's has no suffix)."""
+    dumped = sorted(workdir.glob(f"callgrind.out.{pid}.*"))[0]
     for line in dumped.read_text(errors="replace").splitlines():
         if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1]) / requests
+            return int(line.split()[1])
     raise RuntimeError(f"no totals in {dumped}")
 
 

@@ -466,7 +466,9 @@ async def test_a_span_reads_back_alike_whether_its_start_was_sent_before_its_end
 
 def test_a_record_frame_of_encoded_and_plain_events_is_the_frame_of_the_plain_events() -> None:
     """The recorder keeps some events encoded while they wait (answered STARTs); the frame the trace
-    writer gets holds the same JSON as if none were, odd values included (``default=str``)."""
+    writer gets holds the same JSON as if none were, odd values included (``default=str``), and the
+    writer cuts each event's own JSON out of it (``events_json``: what a segment keeps of a whole
+    trace); of a frame made otherwise, none."""
 
     class Odd:
         def __str__(self) -> str:
@@ -483,6 +485,13 @@ def test_a_record_frame_of_encoded_and_plain_events_is_the_frame_of_the_plain_ev
     as_json = orjson.loads(orjson.dumps(plain, default=str))
     for events, expected in ((plain, as_json), (encoded, as_json), (all_encoded, as_json), ([], [])):
         data = _wire.record_request(3, events)
-        assert data == _wire.request(3, "record", expected)
-        _, _, args = _wire.decode(data[_wire.HEADER.size :])
-        assert args == [expected]
+        payload = data[_wire.HEADER.size :]
+        assert _wire.HEADER.unpack(data[: _wire.HEADER.size]) == (len(payload),)
+        assert _wire.decode(payload) == _wire.decode(
+            _wire.request(3, "record", expected)[_wire.HEADER.size :]
+        )
+        encoded_each = [orjson.dumps(event) for event in expected]
+        assert _wire.events_json(payload, len(events)) == (encoded_each or None)
+        assert (
+            _wire.events_json(_wire.request(3, "record", expected)[_wire.HEADER.size :], len(events)) is None
+        )

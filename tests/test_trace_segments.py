@@ -27,6 +27,7 @@ from supervisor.tracing import (
     TraceStore,
     TraceWriter,
     _segments,
+    _wire,
 )
 from supervisor.tracing._assembler import LOG, START, Assembler
 from supervisor.tracing._pipeline import TracePipeline
@@ -80,6 +81,7 @@ class Story:
         delta.touch(start + 0.01)
         if rng.random() < 0.2:
             root.status = "error"
+            root.error = {"name": "Error", "message": f"Pet {n} NOT found", "stack": "", "location": None}
             delta.failures = 1
         batch.spans.append(root)
         if shape == "two":
@@ -94,6 +96,9 @@ class Story:
             # dead-lettered within the first batch, replayed later: open again, then done
             delta.failures += 1
             retry = self._span(trace_id, f"{n:04d}x", "Retry", "event", start + 5)
+            if n % 2:  # failed again (its message only in the revision)
+                retry.status = "error"
+                retry.error = {"name": "Error", "message": "gave up again", "stack": "", "location": None}
             later.traces[trace_id] = TraceDelta(start + 5, start + 5.5, failures=-1, spans=1)
             later.spans.append(retry)
 
@@ -141,6 +146,12 @@ QUERIES: list[dict[str, Any]] = [
     {"text": "-T01"},
     {"text": "crea", "status": "error"},
     {"text": "/x create"},
+    # text: failed spans' error messages, in segments, rows and revisions; a 5xx's
+    {"text": "not FOUND"},
+    {"text": "gave up"},
+    {"text": "pet 1"},
+    {"text": "boom"},
+    {"text": "answered 503"},
 ]
 
 
@@ -172,6 +183,9 @@ async def test_segments_and_rows_read_as_the_memory_store_reads_the_same_batches
             revisions = conn.execute("SELECT count(*) FROM traces WHERE segment IS NOT NULL").fetchone()[0]
         # the story made both: several segments, some revised, and rows of their revisions
         assert segments > 3 and revised > 0 and revisions > 0
+        # and traces found by a failed span's error message only (the same in both stores: above)
+        for text in ("not found", "gave up"):
+            assert (await memory.traces(TraceQuery(text=text))).traces, text
     finally:
         await sqlite.close()
 
@@ -389,26 +403,38 @@ def _requests(at: float) -> list[list[Any]]:
     ]
 
 
+@pytest.mark.parametrize("framed", [False, True], ids=["events", "record frame"])
 async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_general_path(
-    tmp_path: Path,
+    tmp_path: Path, framed: bool
 ) -> None:
     """The writer's assembler cuts a request that is one event as a ``WholeTrace`` (no span or delta
     built); the SQLite store puts it into a segment, or into rows when its trace is already stored.
-    Read back, it is what the general path makes of the same events (in the memory store)."""
+    Read back, it is what the general path makes of the same events (in the memory store), whether
+    the segment keeps the event's JSON as the supervisor framed it (the trace writer process) or as the
+    store encodes it; and the file holds that JSON once, as it was sent."""
     retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
     sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
     memory = MemoryTraceStore()
     fast, general = TracePipeline(sqlite, None, retention), TracePipeline(memory, None, retention)
+    json_of: dict[str, bytes] = {}
     try:
         for at in (T0, T0 + 100):
             events = _requests(at)
             cut = Assembler(whole=True)
             cut.apply(copy.deepcopy(events))
             whole = cut.cut()[0].whole
-            assert sorted(trace[0] for trace in whole) == sorted(
+            assert sorted(event[2] for event, _json in whole) == sorted(
                 [f"ok-{at}", f"503-{at}", f"failed-{at}", "reused", f"clock-{at}"]
             )
-            await fast.take(copy.deepcopy(events))
+            if framed:  # as the trace writer process takes them (``_writer_process``)
+                payload = _wire.record_request(7, [_wire.encode_event(event) for event in events])[4:]
+                _, _, (decoded,) = _wire.decode(payload)
+                sent = _wire.events_json(payload, len(events))
+                assert sent is not None
+                json_of.update((e[2], json) for e, json in zip(events, sent, strict=True) if e[0] == START)
+                await fast.take(decoded, sent)
+            else:
+                await fast.take(copy.deepcopy(events))
             await general.take(copy.deepcopy(events))
         for trace_id in ("ok", "503", "failed", "late", "clock"):
             for at in (T0, T0 + 100):
@@ -417,6 +443,9 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
         assert reused == await memory.trace("reused") and reused is not None and reused["spanCount"] == 2
         for filters in QUERIES:
             assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
+        for text in ("boom", "answered 503"):  # a failed request's error message, a 5xx's
+            found = {t["traceId"] for t in (await sqlite.traces(TraceQuery(text=text))).traces}
+            assert found == {f"{'failed' if text == 'boom' else '503'}-{at}" for at in (T0, T0 + 100)}, text
     finally:
         await sqlite.close()
     with sqlite3.connect(tmp_path / "traces.db") as conn:
@@ -427,6 +456,11 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
         + ["reused"]
     )
     assert rows == ["reused"]  # its second request: a revision of the segment holding the first
+    with sqlite3.connect(tmp_path / "traces.db") as conn:
+        kept = b"".join(row[0] + row[1] for row in conn.execute("SELECT summaries, records FROM segments"))
+    for trace_id in (f"ok-{T0}", f"503-{T0 + 100}", f"clock-{T0}"):
+        json = json_of.get(trace_id, b"")
+        assert kept.count(json if framed else trace_id.encode()) == 1, trace_id
 
 
 async def test_a_request_whole_in_one_event_of_a_trace_kept_as_rows_goes_into_rows_until_pruned(

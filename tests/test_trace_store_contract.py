@@ -220,7 +220,7 @@ async def test_listings_filter_by_step_status_time_and_any_part_of_the_id(store:
 async def test_a_text_filter_finds_traces_by_name_id_or_step_in_any_ascii_case(store: TraceStore) -> None:
     """``text`` is a part of the trace's id, its name (``METHOD path``, the api or cron step, the
     emitted topic) or a step's name, each on its own, ASCII letters in any case (as SQLite's
-    lower()); error messages are not looked in (a listing reads summaries)."""
+    lower()); not the error of a span that did not fail (failed ones: the next test)."""
     await api_trace(store, "api-trace-0001", T0, step="CreatePet")
     cron = TraceDelta(T0 + 1, T0 + 1.01, kind="cron", name="NightlyReport", spans=1)
     await store.write(
@@ -250,7 +250,7 @@ async def test_a_text_filter_finds_traces_by_name_id_or_step_in_any_ascii_case(s
     # ASCII letters only change case, as SQLite's lower(): É is not é
     assert await found("CAFé") == ["emit-trace-0003"]
     assert await found("CAFÉ") == []
-    # never across two parts of the text, nor in what a summary does not hold
+    # never across two parts of the text, nor in the error of a span that did not fail
     assert await found("/pets CreatePet") == []
     assert await found("smtp refused") == []
     # with the other filters, all of them hold
@@ -281,6 +281,79 @@ async def test_listings_page_newest_first_without_gaps_or_repeats(store: TraceSt
         before = page.next_cursor
     assert seen == ["trace-07", "trace-06", *ids[5::-1]]
     assert pages == 3
+
+
+async def test_a_text_filter_finds_a_trace_by_a_failed_spans_error_message(store: TraceStore) -> None:
+    """A failed span's error message, in any ASCII case, whether its trace ended in the batch that
+    began it or in a later one (the SQLite store: a segment, or rows); not a message that did not
+    fail, nor across two messages."""
+    failure = {"name": "Error", "message": "Pet Rex not found", "stack": "", "location": None}
+    for trace_id, start, split in (("whole-trace", T0, False), ("split-trace", T0 + 1, True)):
+        failed = span(trace_id, f"{int(start):016x}", "Create", start, status="error")
+        failed.error = failure
+        done = TraceDelta(start, start + 0.01, kind="api", name="Create", method="GET", path="/pets")
+        done.spans, done.failures = 1, 1
+        if split:  # running at the first cut
+            running = span(trace_id, failed.span_id, "Create", start, status="running")
+            began = TraceDelta(start, start, kind="api", name="Create", open=1, spans=1)
+            await store.write(Batch({trace_id: began}, [running]))
+            done = TraceDelta(start + 0.01, start + 0.01, method="GET", path="/pets", open=-1, failures=1)
+        await store.write(Batch({trace_id: done}, [failed]))
+    fine = span("fine-trace", "f" * 16, "Create", T0 + 2)
+    fine.error = {"name": "Error", "message": "Pet Rex not found", "stack": "", "location": None}  # ok
+    await store.write(
+        Batch({"fine-trace": TraceDelta(T0 + 2, T0 + 2.01, kind="api", name="Create", spans=1)}, [fine])
+    )
+
+    async def found(text: str) -> list[str]:
+        return [t["traceId"] for t in (await store.traces(TraceQuery(text=text))).traces]
+
+    assert await found("rex NOT FOUND") == ["split-trace", "whole-trace"]
+    assert await found("found pet") == []
+
+
+async def test_a_batch_of_hundreds_of_records_of_each_kind_reads_back_whole(store: TraceStore) -> None:
+    """More rows of each kind than one statement binds, in a number that is no power of two (the
+    SQLite store inserts them in statements of a power of two rows each), twice: new, then updated."""
+    count = 301
+    ids = [f"bulk-{n:04d}" for n in range(count)]
+    for status in ("running", "ok"):
+        deltas = {
+            trace_id: TraceDelta(T0 + n, T0 + n + 0.01, spans=int(status == "running"))
+            for n, trace_id in enumerate(ids)
+        }
+        for delta in deltas.values():
+            delta.kind, delta.name, delta.open = "api", "Create", 1 if status == "running" else -1
+        await store.write(
+            Batch(
+                deltas,
+                [
+                    span(trace_id, f"{n + 1:016x}", "Create", T0 + n, status=status)
+                    for n, trace_id in enumerate(ids)
+                ],
+                [
+                    operation(trace_id, f"{n + 1:016x}", "Create", T0 + n + 0.001)
+                    for n, trace_id in enumerate(ids)
+                ]
+                if status == "ok"
+                else [],
+                [log_line(T0 + n, f"line {n}", trace=trace_id) for n, trace_id in enumerate(ids)]
+                if status == "ok"
+                else [],
+            )
+        )
+    listed = (await store.traces(TraceQuery(limit=count + 1))).traces
+    assert [t["traceId"] for t in listed] == ids[::-1]
+    assert {(t["status"], t["spanCount"]) for t in listed} == {("ok", 1)}
+    assert len((await store.logs(LogQuery(limit=count + 1))).logs) == count
+    for n in (0, 127, 128, 300):
+        trace = await store.trace(ids[n])
+        assert trace is not None
+        assert [s["status"] for s in trace["spans"]] == ["ok"]
+        assert [e["message"] if "message" in e else e["type"] for e in trace["events"]] == [
+            f"line {n}",
+            "state",
+        ]
 
 
 async def test_logs_filter_and_page_back_and_forward(store: TraceStore) -> None:

@@ -155,7 +155,7 @@ def test_traces_list_newest_first_filtered_and_paginated(server: MotiaServer) ->
     assert ids[0] not in {t["traceId"] for t in failed}
 
 
-def test_traces_filter_by_text_in_their_name_id_and_steps_in_any_case(server: MotiaServer) -> None:
+def test_traces_filter_by_text_in_their_name_id_steps_and_errors_in_any_case(server: MotiaServer) -> None:
     order = create_order(server, 21)
     finished_trace(server, order)
     boom = server.client.post("/boom", json={"why": "a text filter"})
@@ -183,8 +183,8 @@ def test_traces_filter_by_text_in_their_name_id_and_steps_in_any_case(server: Mo
     # with the other filters
     assert [t["traceId"] for t in found(text="BOOM", status="error")][:1] == [failed]
     assert found(text="boom", status="ok") == []
-    # not error messages: a listing reads summaries, which count failures
-    assert found(text="a text filter") == []
+    # a failed step's error message (TS, thrown: "boom: a text filter")
+    assert [t["traceId"] for t in found(text="A TEXT filter")] == [failed]
 
     listing = motia(server, "traces", "--grep", "post /ORDERS", "--limit", "500")
     assert listing.returncode == 0, listing.stderr

@@ -30,7 +30,8 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
     traces.add_argument(
         "--grep",
         metavar="TEXT",
-        help="only traces whose name (e.g. 'POST /pets'), id or a step's name holds TEXT, in any case",
+        help="only traces whose name (e.g. 'POST /pets'), id, a step's name or a failed step's error "
+        "message holds TEXT, in any case",
     )
     traces.add_argument("--limit", type=int, default=20, help="how many traces to list (default 20)")
     traces.add_argument("--json", action="store_true", help="print the server's JSON answer")

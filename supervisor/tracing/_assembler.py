@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
-from ._records import Batch, Span, SpanKind, TraceDelta, WholeTrace
+from ._records import Batch, Span, SpanKind, TraceDelta, WholeTrace, answered_with
 
 START, RAN_ON, END, RESPONSE, OPERATION, DELIVERED, LOG = range(7)
 Event = tuple[Any, ...]
@@ -63,8 +63,9 @@ class _Buffer:
     spans: dict[str, Span] = field(default_factory=dict)
     operations: list[JsonObject] = field(default_factory=list)
     logs: list[JsonObject] = field(default_factory=list)
-    #: trace id -> its START, with END and RESPONSE folded in, while nothing else of it came (``whole``)
-    whole: dict[str, Sequence[Any]] = field(default_factory=dict)
+    #: trace id -> its START, with END and RESPONSE folded in, and its JSON, while nothing else of it
+    #: came (``whole``)
+    whole: dict[str, WholeTrace] = field(default_factory=dict)
     #: traces that began (their root was seen): what makes a prune due early
     roots: int = 0
 
@@ -73,8 +74,9 @@ class Assembler:
     """Replays events into spans and trace deltas; ``cut`` takes what changed since the last cut.
     ``exporting``: also keep, per span, the operations and log lines recorded under it until it ends
     (what an exporter sends as span events). ``whole``: a trace that is one api request, started,
-    ended and answered in one event, is cut as a ``WholeTrace`` (``Batch.whole``) without a ``Span``
-    or a ``TraceDelta`` built for it, unless something else of it comes in the same batch (most
+    ended and answered in one event, is cut as a ``WholeTrace`` (``Batch.whole``: the event as it
+    came, and its JSON when ``apply`` is given it) without a ``Span`` or a ``TraceDelta`` built for it,
+    unless something else of it comes in the same batch (most
     trivial requests: their cost in the trace writer, bench/RESULTS.md, tracing overhead)."""
 
     def __init__(self, exporting: bool = False, whole: bool = False) -> None:
@@ -89,13 +91,25 @@ class Assembler:
         self._parents: dict[int, str] = {}
         self._languages: dict[str, str] = {}
 
-    def apply(self, events: Sequence[Sequence[Any]]) -> None:
+    def apply(self, events: Sequence[Sequence[Any]], encoded: Sequence[bytes] | None = None) -> None:
+        """``encoded``: each event's JSON, as the supervisor sent it (``_wire.events_json``): a whole
+        trace's is what the store keeps of it."""
         whole = self._whole
-        for event in events:
+        buffer = self._buffer
+        for event, json in zip(events, itertools.repeat(None) if encoded is None else encoded, strict=False):
             kind = event[0]
             if kind == START:
-                if whole and len(event) > 17 and event[5] != "event" and event[2] not in self._buffer.traces:
-                    self._take_whole(event)
+                if whole and len(event) > 17 and event[5] != "event" and event[2] not in buffer.traces:
+                    # a whole trace (see the class's doc): kept as it is, with its JSON, until the cut or
+                    # until something else of its trace comes (``_delta``); written out here rather
+                    # than in a method of its own, as most requests come this way (-0.6k instructions)
+                    trace_id = event[2]
+                    index = self._by_step
+                    index[(trace_id, event[3])] = event[1]
+                    if len(index) > 2 * SPAN_INDEX_SIZE:
+                        self._by_step = newest(index, SPAN_INDEX_SIZE)
+                    buffer.whole[trace_id] = (event, json)
+                    buffer.roots += 1
                 else:
                     self._start_event(event)
             elif kind == RAN_ON:
@@ -123,7 +137,7 @@ class Assembler:
             events = self._events
             # exported now: what is recorded under them later goes to the store only
             ended = [(span, events.pop(span.span_id, [])) for span in spans if span.ended_at is not None]
-        whole = [self._whole_trace(event) for event in buffer.whole.values()]
+        whole = list(buffer.whole.values())
         return Batch(buffer.traces, list(spans), buffer.operations, buffer.logs, whole), ended, buffer.roots
 
     def latest_spans(self) -> list[LatestSpan]:
@@ -142,60 +156,6 @@ class Assembler:
             if len(event) > 17:
                 delta.touch(event[20])
                 self._answer(span, delta, event[17], event[18], event[19])
-
-    def _take_whole(self, event: Sequence[Any]) -> None:
-        """A START with its END and RESPONSE, of a trace nothing else of came in this batch: kept as it
-        is until the cut (``_whole_trace``), or until something else of its trace comes (``_delta``)."""
-        trace_id = event[2]
-        index = self._by_step
-        index[(trace_id, event[3])] = event[1]
-        if len(index) > 2 * SPAN_INDEX_SIZE:
-            self._by_step = newest(index, SPAN_INDEX_SIZE)
-        buffer = self._buffer
-        buffer.whole[trace_id] = event
-        buffer.roots += 1
-
-    def _whole_trace(self, event: Sequence[Any]) -> WholeTrace:
-        """What ``_start_event`` would make of the event, as a ``WholeTrace``."""
-        (_, span_id, trace_id, step, file, kind, topic, parent, _remote, delivery, attempt, at) = event[:12]
-        (runner, pid, ended, status, error, method, path, status_code, answered) = event[12:]
-        failures = 1 if status == "error" else 0
-        if status_code >= 500 and status == "ok":
-            status, error = "error", _answered_with(status_code)
-            failures += 1
-        language = self._languages.get(file) or self._language(file)
-        # in order, but for a clock set back meanwhile (comparisons: cheaper than min() and max())
-        in_order = at <= ended <= answered
-        return (
-            trace_id,
-            at if in_order else min(at, ended, answered),
-            answered if in_order else max(at, ended, answered),
-            kind,
-            step,
-            method,
-            path,
-            status_code,
-            0,
-            failures,
-            1,
-            ((step, language),),
-            span_id,
-            step,
-            language,
-            at,
-            status,
-            kind,
-            file,
-            attempt,
-            parent,
-            topic,
-            delivery,
-            runner,
-            pid,
-            ended,
-            status_code,
-            error,
-        )
 
     def _start(
         self,
@@ -284,7 +244,7 @@ class Assembler:
         span.status_code = status
         if status >= 500 and span.status == "ok":
             span.status = "error"
-            span.error = _answered_with(status)
+            span.error = answered_with(status)
             delta.failures += 1
 
     # ------------------------------------------------------------------ operations and logs
@@ -343,7 +303,7 @@ class Assembler:
             held = buffer.whole.pop(trace_id, None)
             if held is not None:  # no longer whole in this batch: assembled as any other
                 buffer.roots -= 1
-                self._start_event(held)
+                self._start_event(held[0])
                 return self._delta(trace_id, now)
             delta = buffer.traces[trace_id] = TraceDelta(now, now)
         else:
@@ -362,13 +322,6 @@ class Assembler:
         if language is None:
             language = self._languages[file] = language_of(file)
         return language
-
-
-def _answered_with(status_code: int) -> JsonObject:
-    """The error of a span whose handler returned normally and whose request was answered 5xx (a
-    response the core refused, a handler that answered 500)."""
-    message = f"answered {status_code}"
-    return {"name": f"HTTP {status_code}", "message": message, "stack": "", "location": None}
 
 
 def newest(index: dict[K, V], keep: int) -> dict[K, V]:

@@ -11,6 +11,7 @@ from supervisor.storage import JsonObject
 
 from ._query import (
     all_hold,
+    error_messages,
     log_line_facts,
     log_page,
     log_predicates,
@@ -67,7 +68,9 @@ class _Trace:
             return {span["step"] for span in self.spans.values()}
         if field == "text":
             entry = entry_of(self.kind, self.name, self.method, self.path, self.status_code)
-            return trace_text(self.trace_id, entry, {span["step"] for span in self.spans.values()})
+            spans = self.spans.values()
+            errors = error_messages((span["status"], span["error"]) for span in spans)
+            return trace_text(self.trace_id, entry, {span["step"] for span in spans}, errors)
         raise KeyError(field)
 
     def summary(self) -> JsonObject:

@@ -85,10 +85,11 @@ class TracePipeline:
         await self._prune()
         return highest
 
-    async def take(self, events: Sequence[Sequence[Any]]) -> None:
-        """Raises what the store raised for the batch (its records are lost)."""
+    async def take(self, events: Sequence[Sequence[Any]], encoded: Sequence[bytes] | None = None) -> None:
+        """Raises what the store raised for the batch (its records are lost). ``encoded``: each
+        event's JSON as it came (``Assembler.apply``)."""
         assembler = self._assembler
-        assembler.apply(events)
+        assembler.apply(events, encoded)
         batch, ended, roots = assembler.cut()
         self._roots_since_prune += roots
         if ended and self._exporter is not None:

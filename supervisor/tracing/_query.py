@@ -11,7 +11,8 @@ Fields, in the units the stores order and filter by (times in seconds):
 - a log line: ``id`` (its cursor), ``time``, ``level``, ``step``, ``traceId``, ``message``;
 - a trace: ``key`` (``(startedAt, traceId)``, the order of listings and of their cursor),
   ``traceId``, ``startedAt``, ``status`` (derived), ``steps`` (the names of the steps that ran in it),
-  ``text`` (what a text filter looks in: ``trace_text``, its id, its name and its steps' names).
+  ``text`` (what a text filter looks in: ``trace_text``, its id, its name, its steps' names and its
+  failed spans' error messages).
 """
 
 from __future__ import annotations
@@ -115,12 +116,14 @@ def _predicates(query: TraceQuery | LogQuery, filters: tuple[tuple[str, str, Op]
     ]
 
 
-def trace_text(trace_id: str, entry: JsonObject | None, steps: Iterable[str]) -> list[str]:
+def trace_text(
+    trace_id: str, entry: JsonObject | None, steps: Iterable[str], errors: Iterable[str] = ()
+) -> list[str]:
     """What a trace's ``text`` is: its id, its name (the api's step and ``METHOD path``, the cron's
-    step, the emitted topic: ``entry_of``) and the names of its steps. Each is matched on its own,
-    so a text never matches across two of them. Error messages are not in it: a summary keeps how
-    many things failed, not what they said, and a listing reads summaries only."""
-    texts = [trace_id, *steps]
+    step, the emitted topic: ``entry_of``), the names of its steps and the error messages of its
+    failed spans (``error_messages``). Each is matched on its own, so a text never matches across
+    two of them."""
+    texts = [trace_id, *steps, *errors]
     if entry is not None:
         name = entry.get("topic") if entry["type"] == "emit" else entry.get("step")
         if name is not None:
@@ -128,6 +131,16 @@ def trace_text(trace_id: str, entry: JsonObject | None, steps: Iterable[str]) ->
         if entry.get("method") is not None and entry.get("path") is not None:
             texts.append(f"{entry['method']} {entry['path']}")
     return texts
+
+
+def error_messages(spans: Iterable[tuple[Any, Any]]) -> list[str]:
+    """The messages of the errors of the failed spans among ``spans`` (each its status and its error,
+    as stored): what a text filter finds a trace by, besides its names."""
+    return [
+        error["message"]
+        for status, error in spans
+        if status == "error" and isinstance(error, dict) and isinstance(error.get("message"), str)
+    ]
 
 
 def log_line_facts(line: JsonObject) -> Facts:

@@ -14,6 +14,7 @@ good (an api or cron handler failed, a delivery was dead-lettered and not replay
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -131,12 +132,19 @@ class TraceDelta:
 
 
 #: a trace that is one api or cron span, started, ended and answered within a batch, and nothing else
-#: there (``Batch.whole``): its summary as a segment keeps it (``_segments.SummaryRow``: trace id,
-#: started at, updated at, kind, name, method, path, status code, open work (0), failures, spans (1),
-#: steps), then the span's fields but its trace id (``_segments.SpanFields[1:]``: span id, step,
-#: language, started at, status, kind, file, attempt, parent span id, topic, delivery id, runner, pid,
-#: ended at, status code, error); a segment takes both by slicing (``_segments.whole_entry``)
-WholeTrace = tuple[Any, ...]
+#: there (``Batch.whole``): the recorder's START event with its END and RESPONSE folded in
+#: (``_assembler``: kind, span id, trace id, step, file, kind, topic, parent span id, remote parent,
+#: delivery id, attempt, at, runner, pid, ended at, status, error, method, path, status code, answered
+#: at), and its JSON as the supervisor sent it (None: not known, it is encoded again). A segment keeps
+#: that JSON as the trace's summary and its record (``_segments``): never decoded and encoded again.
+WholeTrace = tuple[Sequence[Any], bytes | None]
+
+
+def answered_with(status_code: int) -> JsonObject:
+    """The error of a span whose handler returned normally and whose request was answered 5xx (a
+    response the core refused, a handler that answered 500)."""
+    message = f"answered {status_code}"
+    return {"name": f"HTTP {status_code}", "message": message, "stack": "", "location": None}
 
 
 @dataclass(slots=True)

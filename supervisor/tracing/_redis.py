@@ -8,7 +8,8 @@ Layout (``p`` is the configured prefix followed by ``t:``; times are the recorde
   count and age are ranges of it; ``p step:<step>`` the same for the traces a step ran in;
 - ``p tr:<trace>``: hash, the trace's summary (``started``, ``updated``, ``kind``, ``name``,
   ``method``, ``path``, ``code``, counters ``open``, ``failures``, ``spans``) and, per step that ran
-  in it, ``s:<step>`` = ``<first start, ms>|<language>``;
+  in it, ``s:<step>`` = ``<first start, ms>|<language>``, per span that failed, ``e:<span>`` = its error
+  message (what a text filter finds it by);
 - ``p spans:<trace>`` and ``p ops:<trace>``: hashes, span id -> span JSON, operation id -> JSON
   (``p op-max`` the highest operation id, for ``recover``);
 - ``p log``: hash, log line id -> JSON; ``p logs`` (all lines), ``p log-step:<step>`` and
@@ -42,6 +43,7 @@ from supervisor.storage import JsonObject, RedisConnection, RedisUnavailable
 from ._query import (
     Facts,
     all_hold,
+    error_messages,
     log_line_facts,
     log_page,
     log_predicates,
@@ -129,10 +131,11 @@ for _ = 1, nt do
 end
 local running = P .. 'running:' .. node
 for _ = 1, ns do
-  local trace, span, step, language, started, status, json =
-    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local trace, span, step, language, started, status, json, failure =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local tkey = P .. 'tr:' .. trace
   redis.call('HSET', P .. 'spans:' .. trace, span, json)
+  if failure ~= '' then redis.call('HSET', tkey, 'e:' .. span, failure) end
   local field = 's:' .. step
   local first = redis.call('HGET', tkey, field)
   if not first then
@@ -147,7 +150,7 @@ for _ = 1, ns do
   else
     redis.call('SREM', running, trace .. '\\t' .. span)
   end
-  i = i + 7
+  i = i + 8
 end
 local top = 0
 for _ = 1, no do
@@ -399,8 +402,10 @@ class RedisTraceStore:
                      d.open, d.failures, d.spans]  # fmt: skip
         for recorded in batch.spans:
             span = recorded.to_json()
+            failed = error_messages([(span["status"], span["error"])])
             args += [span["traceId"], span["spanId"], span["step"], span["language"] or "",
-                     repr(span["startedAt"]), span["status"], _encode(span)]  # fmt: skip
+                     repr(span["startedAt"]), span["status"], _encode(span),
+                     failed[0] if failed else ""]  # fmt: skip
         for op in batch.operations:
             args += [op["traceId"], op["id"], _encode_with_id(op)]
         for line in batch.logs:
@@ -483,7 +488,7 @@ class RedisTraceStore:
             for member, score, fields in chunk:
                 trace_id, started = member.decode(), float(score)
                 summary = _summary(trace_id, fields) if fields else None
-                if summary is None or not all_hold(predicates, _trace_facts(summary, started)):
+                if summary is None or not all_hold(predicates, _trace_facts(summary, started, fields)):
                     continue
                 found.append(summary)
                 keys.append((started, trace_id))
@@ -623,8 +628,9 @@ def _encode_with_id(record: JsonObject) -> bytes:
     return blob
 
 
-def _trace_facts(summary: JsonObject, started: float) -> Facts:
-    """A listed trace's fields (``_query``), its start the score it is indexed by."""
+def _trace_facts(summary: JsonObject, started: float, fields: Sequence[bytes]) -> Facts:
+    """A listed trace's fields (``_query``), its start the score it is indexed by; ``fields``: its
+    hash (HGETALL's flat list), whose ``e:<span>`` are its failed spans' error messages."""
     facts: dict[str, Any] = {
         "key": (started, summary["traceId"]),
         "traceId": summary["traceId"],
@@ -637,7 +643,10 @@ def _trace_facts(summary: JsonObject, started: float) -> Facts:
         if field == "steps":
             return steps
         if field == "text":
-            return trace_text(summary["traceId"], summary["entry"], steps)
+            errors = [
+                fields[at + 1].decode() for at in range(0, len(fields), 2) if fields[at].startswith(b"e:")
+            ]
+            return trace_text(summary["traceId"], summary["entry"], steps, errors)
         return facts[field]
 
     return fact
@@ -652,7 +661,7 @@ def _summary(trace_id: str, fields: Sequence[bytes]) -> JsonObject | None:
         if name.startswith("s:"):
             first, _, language = value.partition("|")
             steps.append((float(first), name[2:], language))
-        else:
+        elif not name.startswith("e:"):  # a failed span's error message (``_trace_facts``)
             row[name] = value
     if "started" not in row:
         return None

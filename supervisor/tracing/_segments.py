@@ -17,6 +17,13 @@ Retention drops a segment when all its traces fall out, and sets ``pruned_before
 straddles the cutoff: reads skip its traces that began before that.
 
 Log lines stay in the ``logs`` table whatever their trace.
+
+A trace that is one api or cron request whole in one event (``WholeTrace``: most requests) is kept as
+that event's JSON, as the supervisor sent it, in the summaries; its record is ``0`` (the summary's
+event is the record too). The writer neither decodes it into a summary and a span nor encodes those
+again, and keeps it once (bench/RESULTS.md, session 11: trace writer); reads make the summary
+(``summary_row``) and the span (``whole_span``) of it. A summary that is a list whose first item is
+the event kind ``START`` (0) is such an event; a trace id is a string.
 """
 
 from __future__ import annotations
@@ -28,9 +35,11 @@ from typing import Any
 
 import orjson
 
+from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
-from ._records import Span, TraceDelta, WholeTrace
+from ._query import error_messages
+from ._records import Span, TraceDelta, WholeTrace, answered_with
 
 #: at most this many traces per segment: a listing decodes the summaries of one segment at a time,
 #: ``trace(id)`` the records of the segment holding it
@@ -41,8 +50,8 @@ ID_SEPARATOR = " "
 STEP_SEPARATOR = "\n"
 
 #: a trace's summary as a segment keeps it: the ``traces`` row's columns without ``seq``, then its steps
-#: ([name, language] each, in order of first run); a list when read from a segment, a tuple when cut
-#: from a ``WholeTrace``
+#: ([name, language] each, in order of first run), then its failed spans' error messages (what a text
+#: filter finds; not in segments written before they were kept)
 SummaryRow = Sequence[Any]
 #: a span as the store takes it from a batch (``span_fields``): what a segment keeps of it (all but the
 #: trace id), a list rather than ``Span.to_json``'s object, which ``span_json`` makes of it again
@@ -50,8 +59,10 @@ SpanFields = tuple[Any, ...]
 
 # a SummaryRow's fields
 TRACE_ID, STARTED, UPDATED, KIND, NAME, METHOD, PATH, STATUS_CODE, OPEN, FAILURES, SPANS, STEPS = range(12)
-# a SpanFields' first fields (the columns of a span's row)
+ERRORS = 12
+# a SpanFields' first fields (the columns of a span's row), and its last
 SPAN_TRACE, SPAN_ID, SPAN_STEP, SPAN_LANGUAGE, SPAN_STARTED, SPAN_STATUS = range(6)
+SPAN_ERROR = 16
 
 
 def span_fields(span: Span) -> SpanFields:
@@ -115,14 +126,19 @@ class SegmentIndex:
     #: segment -> its kept traces' ids, in the order of ``starts``
     ids: dict[int, list[str]] = field(default_factory=dict)
 
-    def add(self, seq: int, summaries: Sequence[SummaryRow], pruned_before: float | None) -> None:
-        """A segment's traces (its summaries, newest first) that began at ``pruned_before`` or later."""
-        kept = [row for row in reversed(summaries) if pruned_before is None or row[STARTED] >= pruned_before]
+    def add(self, seq: int, traces: Sequence[Sequence[Any]], pruned_before: float | None) -> None:
+        """A segment's traces (each its start and id, then anything: ``Item``s, oldest first) that
+        began at ``pruned_before`` or later."""
+        kept = [trace for trace in traces if pruned_before is None or trace[0] >= pruned_before]
         if not kept:
             return
-        starts = self.starts[seq] = [row[STARTED] for row in kept]
-        ids = self.ids[seq] = [row[TRACE_ID] for row in kept]
+        starts = self.starts[seq] = [trace[0] for trace in kept]
+        ids = self.ids[seq] = [trace[1] for trace in kept]
         self.by_trace.update(zip(ids, [(seq, start) for start in starts], strict=True))
+
+    def add_summaries(self, seq: int, summaries: Sequence[SummaryRow], pruned_before: float | None) -> None:
+        """``add`` of a segment read from the file (its ``SummaryRow``s, newest first)."""
+        self.add(seq, [(row[STARTED], row[TRACE_ID]) for row in reversed(summaries)], pruned_before)
 
     def cut(self, seq: int, out: int) -> None:
         """Forget the ``out`` oldest traces of the segment (all of them: the segment)."""
@@ -141,7 +157,7 @@ class NewSegment:
     """One segment's row, ready to insert (``SEGMENT_COLUMNS``), and its traces for the index."""
 
     values: tuple[Any, ...]
-    summaries: list[SummaryRow]
+    traces: Sequence[Item]
 
 
 SEGMENT_COLUMNS = "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records"
@@ -150,6 +166,17 @@ SEGMENT_COLUMNS = "min_started, max_started, traces, errors, max_id, trace_ids, 
 #: a trace as a segment takes it: its summary, its spans (``SpanFields`` without the trace id), its
 #: operations
 Entry = tuple[SummaryRow, Sequence[Any], list[JsonObject]]
+#: a trace as ``build`` takes it: its start and its id (what segments are ordered and indexed by), the
+#: JSON of its summary and of its records, whether it failed, its steps' names (``STEP_SEPARATOR``
+#: between them), its highest operation id (None: it has none)
+Item = tuple[float, str, bytes, bytes, bool, str, int | None]
+#: a whole trace's record: its summary (its event) is the record
+WHOLE_RECORD = b"0"
+
+# a START event's fields (``_assembler``), END's and RESPONSE's folded in
+EVENT_SPAN, EVENT_TRACE, EVENT_STEP, EVENT_FILE, EVENT_KIND, EVENT_TOPIC, EVENT_PARENT = range(1, 8)
+EVENT_DELIVERY, EVENT_ATTEMPT, EVENT_AT, EVENT_RUNNER, EVENT_PID, EVENT_ENDED = range(9, 15)
+EVENT_STATUS, EVENT_ERROR, EVENT_METHOD, EVENT_PATH, EVENT_STATUS_CODE, EVENT_ANSWERED = range(15, 21)
 
 
 def entry_of(
@@ -170,59 +197,154 @@ def entry_of(
         d.failures,
         d.spans,
         steps,
+        error_messages([(span[SPAN_STATUS], span[SPAN_ERROR]) for span in spans]),
     ]
     return summary, [span[1:] for span in spans], operations
 
 
-#: where a ``WholeTrace``'s span fields (without its trace id) begin
-WHOLE_SPAN = 12
-
-
-def whole_entry(trace: WholeTrace) -> Entry:
-    """A ``WholeTrace`` as an ``Entry``: its two slices."""
-    return trace[:WHOLE_SPAN], (trace[WHOLE_SPAN:],), []
-
-
-def whole_records(trace: WholeTrace) -> tuple[TraceDelta, SpanFields]:
-    """A ``WholeTrace`` as a delta and a span, as rows take them."""
-    delta = TraceDelta(*trace[STARTED:STEPS])
-    return delta, (trace[TRACE_ID], *trace[WHOLE_SPAN:])
-
-
-def build(entries: Sequence[Entry]) -> NewSegment:
-    """A segment of ``entries`` (whole traces, see the module's doc), oldest first.
-
-    ``summaries`` is their ``SummaryRow``s newest first; ``records`` a list beside it, each trace's
-    spans (``span_fields`` without the trace id) and operations."""
-    summaries: list[SummaryRow] = []
-    records: list[Any] = []
-    step_names: set[str] = set()
-    errors = 0
-    max_id = None
-    for summary, spans, operations in reversed(entries):
-        summaries.append(summary)
-        for step, _language in summary[STEPS]:
-            step_names.add(step)
-        if operations:
-            top = max(op["id"] for op in operations)
-            max_id = top if max_id is None or top > max_id else max_id
-        records.append((spans, operations))
-        if summary[FAILURES] > 0:
-            errors += 1
-    values = (
-        summaries[-1][STARTED],
-        summaries[0][STARTED],
-        len(summaries),
-        errors,
-        max_id,
-        ID_SEPARATOR.join([row[TRACE_ID] for row in summaries]),
-        STEP_SEPARATOR + STEP_SEPARATOR.join(sorted(step_names)) + STEP_SEPARATOR,
-        orjson.dumps(summaries),
+def entry_item(entry: Entry) -> Item:
+    summary, spans, operations = entry
+    top = max(op["id"] for op in operations) if operations else None
+    return (
+        summary[STARTED],
+        summary[TRACE_ID],
+        orjson.dumps(summary),
         # records hold JSON from the runners; default=str covers the odd value a log record's extras
         # carry rather than losing the batch to it (as ``_sqlite._encode``)
-        orjson.dumps(records, default=str),
+        orjson.dumps((spans, operations), default=str),
+        summary[FAILURES] > 0,
+        STEP_SEPARATOR.join([step for step, _language in summary[STEPS]]),
+        top,
     )
-    return NewSegment(values, summaries)
+
+
+def whole_items(traces: Iterable[WholeTrace]) -> list[Item]:
+    """Whole traces as ``Item``s: their JSON as it came (encoded here when it did not)."""
+    dumps = orjson.dumps
+    items: list[Item] = []
+    append = items.append
+    for event, json in traces:
+        at, ended, answered = event[EVENT_AT], event[EVENT_ENDED], event[EVENT_ANSWERED]
+        status = event[EVENT_STATUS]
+        append(
+            (
+                at if at <= ended <= answered else _start(event),
+                event[EVENT_TRACE],
+                json if json is not None else dumps(event, default=str),
+                WHOLE_RECORD,
+                status == "error" or (status == "ok" and event[EVENT_STATUS_CODE] >= 500),
+                event[EVENT_STEP],
+                None,
+            )
+        )
+    return items
+
+
+def _start(event: Sequence[Any]) -> float:
+    """A whole trace's start: its first time (a clock set back while it ran makes a later one earlier)."""
+    earliest: float = min(event[EVENT_AT], event[EVENT_ENDED], event[EVENT_ANSWERED])
+    return earliest
+
+
+def is_event(row: Sequence[Any]) -> bool:
+    """Whether a summary a segment keeps is a whole trace's event (else a ``SummaryRow``)."""
+    return type(row[0]) is int
+
+
+def trace_id_of(row: Sequence[Any]) -> str:
+    """The trace id of a summary as a segment keeps it."""
+    trace_id: str = row[EVENT_TRACE] if is_event(row) else row[TRACE_ID]
+    return trace_id
+
+
+def summary_row(row: Sequence[Any]) -> SummaryRow:
+    """A summary as a segment keeps it, as a ``SummaryRow`` (of a whole trace's event: what the
+    general path makes of the event)."""
+    if not is_event(row):
+        return row
+    status, status_code = row[EVENT_STATUS], row[EVENT_STATUS_CODE]
+    failures = 1 if status == "error" else 0
+    errors = error_messages([(status, row[EVENT_ERROR])])
+    if status == "ok" and status_code >= 500:
+        failures += 1
+        errors = error_messages([("error", answered_with(status_code))])
+    return [
+        row[EVENT_TRACE],
+        _start(row),
+        max(row[EVENT_AT], row[EVENT_ENDED], row[EVENT_ANSWERED]),
+        row[EVENT_KIND],
+        row[EVENT_STEP],
+        row[EVENT_METHOD],
+        row[EVENT_PATH],
+        status_code,
+        0,
+        failures,
+        1,
+        [[row[EVENT_STEP], language_of(row[EVENT_FILE])]],
+        errors,
+    ]
+
+
+def whole_span(event: Sequence[Any]) -> SpanFields:
+    """A whole trace's span, as ``span_fields`` without the trace id."""
+    status, error, status_code = event[EVENT_STATUS], event[EVENT_ERROR], event[EVENT_STATUS_CODE]
+    if status == "ok" and status_code >= 500:
+        status, error = "error", answered_with(status_code)
+    return (
+        event[EVENT_SPAN],
+        event[EVENT_STEP],
+        language_of(event[EVENT_FILE]),
+        event[EVENT_AT],
+        status,
+        event[EVENT_KIND],
+        event[EVENT_FILE],
+        event[EVENT_ATTEMPT],
+        event[EVENT_PARENT],
+        event[EVENT_TOPIC],
+        event[EVENT_DELIVERY],
+        event[EVENT_RUNNER],
+        event[EVENT_PID],
+        event[EVENT_ENDED],
+        status_code,
+        error,
+    )
+
+
+def whole_records(event: Sequence[Any]) -> tuple[TraceDelta, SpanFields]:
+    """A whole trace's event as a delta and a span, as rows take them."""
+    summary = summary_row(event)
+    return TraceDelta(*summary[STARTED:STEPS]), (event[EVENT_TRACE], *whole_span(event))
+
+
+def held_records(summary: Sequence[Any], records: Any) -> tuple[Sequence[Any], list[JsonObject]]:
+    """A trace's spans (``SpanFields`` without the trace id) and operations, from its summary and its
+    record as a segment keeps them."""
+    if is_event(summary):
+        return [whole_span(summary)], []
+    spans, operations = records
+    return spans, operations
+
+
+def build(items: Sequence[Item]) -> NewSegment:
+    """A segment of ``items`` (whole traces, see the module's doc), oldest first: its summaries and
+    its records, newest first, are their JSON joined."""
+    newest_first = items[::-1]
+    step_names: set[str] = set()
+    for names in {item[5] for item in items}:
+        step_names.update(names.split(STEP_SEPARATOR))
+    top = [item[6] for item in items if item[6] is not None]
+    values = (
+        items[0][0],
+        items[-1][0],
+        len(items),
+        sum([1 for item in items if item[4]]),
+        max(top) if top else None,
+        ID_SEPARATOR.join([item[1] for item in newest_first]),
+        STEP_SEPARATOR + STEP_SEPARATOR.join(sorted(step_names)) + STEP_SEPARATOR,
+        b"[" + b",".join([item[2] for item in newest_first]) + b"]",
+        b"[" + b",".join([item[3] for item in newest_first]) + b"]",
+    )
+    return NewSegment(values, items)
 
 
 def steps_of(spans: Iterable[SpanFields]) -> list[list[str]]:
@@ -234,10 +356,15 @@ def steps_of(spans: Iterable[SpanFields]) -> list[list[str]]:
     return list(seen.values())
 
 
-def merge(summary: SummaryRow, revision: Sequence[Any], more_steps: Sequence[JsonObject]) -> SummaryRow:
+def merge(
+    summary: SummaryRow,
+    revision: Sequence[Any],
+    more_steps: Sequence[JsonObject],
+    more_errors: Sequence[str] = (),
+) -> SummaryRow:
     """A segment's summary of a trace with its revision (the ``traces`` row's columns from
-    ``trace_id``, as the row upsert adds up batches: the segment came first) and the steps its later
-    spans ran."""
+    ``trace_id``, as the row upsert adds up batches: the segment came first), the steps its later
+    spans ran and their error messages."""
     merged = list(summary)
     _trace_id, started, updated, kind, name, method, path, status_code, open_work, failures, spans = revision
     merged[STARTED] = min(summary[STARTED], started)
@@ -257,4 +384,5 @@ def merge(summary: SummaryRow, revision: Sequence[Any], more_steps: Sequence[Jso
             known.add(step["name"])
             steps.append([step["name"], step["language"]])
     merged[STEPS] = steps
+    merged[ERRORS:] = [[*(summary[ERRORS] if len(summary) > ERRORS else []), *more_errors]]
     return merged

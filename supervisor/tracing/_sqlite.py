@@ -31,6 +31,7 @@ from ._query import (
     Facts,
     Predicate,
     all_hold,
+    error_messages,
     log_page,
     log_predicates,
     one_trace,
@@ -120,6 +121,10 @@ _STATUS_FILTERS = {
     "ok": "open <= 0 AND failures <= 0",
 }
 
+#: a span of the trace failed with an error whose message holds the parameter (``error_messages``)
+_ERROR_HOLDS = (
+    "status = 'error' AND instr(lower(json_extract(CAST(data AS TEXT), '$.error.message')), lower(?)) > 0"
+)
 #: a predicate (``_query``) as an SQL condition and its parameters, by field and op
 _Condition = Callable[[Any], tuple[str, Sequence[Any]]]
 _TRACE_CONDITIONS: dict[tuple[str, str], _Condition] = {
@@ -138,8 +143,9 @@ _TRACE_CONDITIONS: dict[tuple[str, str], _Condition] = {
         "instr(lower(trace_id), lower(?)) > 0 OR instr(lower(name), lower(?)) > 0 "
         "OR kind = 'api' AND instr(lower(method || ' ' || path), lower(?)) > 0 "
         "OR EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq "
-        "AND instr(lower(step), lower(?)) > 0)",
-        (text,) * 4,
+        "AND instr(lower(step), lower(?)) > 0) "
+        f"OR EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq AND {_ERROR_HOLDS})",
+        (text,) * 5,
     ),
 }
 _LOG_CONDITIONS: dict[tuple[str, str], _Condition] = {
@@ -206,7 +212,8 @@ class SqliteTraceStore:
             self._row_ids.update(row[0] for row in conn.execute("SELECT trace_id FROM traces"))
             listed = conn.execute("SELECT seq, pruned_before, summaries FROM segments")
             for seq, pruned_before, summaries in listed:
-                self._index.add(seq, orjson.loads(summaries), pruned_before)
+                rows = [segments.summary_row(row) for row in orjson.loads(summaries)]
+                self._index.add_summaries(seq, rows, pruned_before)
         finally:
             conn.close()
 
@@ -257,29 +264,33 @@ class SqliteTraceStore:
             for trace_id, d in deltas.items()
             if d.open == 0 and d.kind is not None and trace_id not in index and trace_id not in running
         }
-        whole.update(trace[0] for trace in whole_traces if trace[0] not in index)
+        whole.update([event[2] for event, _json in whole_traces if event[2] not in index])
         row_ids = self._row_ids
         if row_ids:
             whole.difference_update(row_ids.intersection(whole))
-        entries: list[segments.Entry] = []
-        stored_before = [trace for trace in whole_traces if trace[0] not in whole]
+        stored_before = [event for event, _json in whole_traces if event[2] not in whole]
         if stored_before:  # rows, as any other trace of theirs (the batch's own dict stays as it was)
             deltas = dict(deltas)
-            for trace in stored_before:
-                deltas[trace[0]], span = segments.whole_records(trace)
+            for event in stored_before:
+                deltas[event[2]], span = segments.whole_records(event)
                 spans.append(span)
-        entries.extend(segments.whole_entry(trace) for trace in whole_traces if trace[0] in whole)
-        if len(entries) < len(whole):
+            whole_traces = [trace for trace in whole_traces if trace[0][2] in whole]
+        items = segments.whole_items(whole_traces)
+        if len(items) < len(whole):
             operations_of: dict[str, list[JsonObject]] = {}
             for op in operations:
                 if op["traceId"] in whole:
                     operations_of.setdefault(op["traceId"], []).append(op)
-            entries.extend(
-                segments.entry_of(trace_id, d, spans_of.get(trace_id, []), operations_of.get(trace_id, []))
+            items.extend(
+                segments.entry_item(
+                    segments.entry_of(
+                        trace_id, d, spans_of.get(trace_id, []), operations_of.get(trace_id, [])
+                    )
+                )
                 for trace_id, d in deltas.items()
                 if trace_id in whole
             )
-        new_segments = self._insert_segments(conn, entries) if entries else []
+        new_segments = self._insert_segments(conn, items) if items else []
 
         # the rest as rows; a trace a segment holds gets its start and the segment's number
         traces: list[tuple[Any, ...]] = []
@@ -334,21 +345,22 @@ class SqliteTraceStore:
         _insert(conn, _SPANS_INSERT, _SPANS_UPSERT, span_rows, _SEQ_OF)
         _insert(conn, _OPERATIONS_INSERT, "", operation_rows, _SEQ_OF)
         _insert(conn, _LOGS_INSERT, "", logs)
-        for seq, summaries in new_segments:
-            self._index.add(seq, summaries, None)
+        for seq, kept in new_segments:
+            self._index.add(seq, kept, None)
 
     def _insert_segments(
-        self, conn: sqlite3.Connection, entries: list[segments.Entry]
-    ) -> list[tuple[int, list[SummaryRow]]]:
-        # in order of start: each segment a stretch of time, which listings and pruning skip by
-        entries.sort(key=lambda entry: (entry[0][STARTED], entry[0][0]))
+        self, conn: sqlite3.Connection, items: list[segments.Item]
+    ) -> list[tuple[int, Sequence[segments.Item]]]:
+        # in order of start (then id: no two are the same trace): each segment a stretch of time,
+        # which listings and pruning skip by
+        items.sort()
         inserted = []
         size = segments.SEGMENT_SIZE
-        for first in range(0, len(entries), size):
-            segment = segments.build(entries[first : first + size])
+        for first in range(0, len(items), size):
+            segment = segments.build(items[first : first + size])
             seq = conn.execute(_SEGMENT_INSERT, segment.values).lastrowid
             assert seq is not None
-            inserted.append((seq, segment.summaries))
+            inserted.append((seq, segment.traces))
         return inserted
 
     async def recover(self) -> int:
@@ -401,7 +413,8 @@ class SqliteTraceStore:
                 blob = conn.execute("SELECT summaries FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
                 revisions = _revisions(conn, seq) if revised else {}
                 matched = 0
-                for summary in orjson.loads(blob):  # newest first
+                for kept in orjson.loads(blob):  # newest first
+                    summary = segments.summary_row(kept)
                     if pruned_before is not None and summary[STARTED] < pruned_before:
                         break
                     revision = revisions.get(summary[0])
@@ -429,7 +442,7 @@ class SqliteTraceStore:
         def read(
             conn: sqlite3.Connection,
         ) -> tuple[
-            tuple[SummaryRow, Any] | None,
+            tuple[SummaryRow, Sequence[Any], list[JsonObject]] | None,
             tuple[Any, ...] | None,
             list[tuple[Any, ...]],
             list[str],
@@ -462,7 +475,7 @@ class SqliteTraceStore:
         read_spans: dict[str, JsonObject] = {}
         read_events = [decode_json(event) for event in events]
         if held is not None:
-            summary, (segment_spans, operations) = held
+            summary, segment_spans, operations = held
             for fields in segment_spans:
                 read_spans[fields[0]] = segments.span_json(trace_id, fields)
             read_events += operations
@@ -568,30 +581,46 @@ def _newest(rows: list[float], segments_starts: Iterable[list[float]], keep: int
     return pool[drop]
 
 
-def _held(conn: sqlite3.Connection, trace_id: str) -> tuple[SummaryRow, Any] | None:
-    """The trace's summary and records as a segment holds them (None: none does, or retention cut it)."""
+def _held(
+    conn: sqlite3.Connection, trace_id: str
+) -> tuple[SummaryRow, Sequence[Any], list[JsonObject]] | None:
+    """The trace's summary, spans (``SpanFields`` without the trace id) and operations as a segment
+    holds them (None: none does, or retention cut it)."""
     found = conn.execute(
         "SELECT seq, pruned_before, summaries FROM segments WHERE instr(trace_ids, ?) > 0", (trace_id,)
     )
     for seq, pruned_before, summaries in found.fetchall():
         rows = orjson.loads(summaries)
-        position = next((n for n, row in enumerate(rows) if row[0] == trace_id), None)
+        position = next((n for n, row in enumerate(rows) if segments.trace_id_of(row) == trace_id), None)
         if position is None:
             continue  # a part of another id
-        summary = rows[position]
+        kept = rows[position]
+        summary = segments.summary_row(kept)
         if pruned_before is not None and summary[STARTED] < pruned_before:
             return None
         records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
-        return summary, orjson.loads(records)[position]
+        return summary, *segments.held_records(kept, orjson.loads(records)[position])
     return None
 
 
-def _revisions(conn: sqlite3.Connection, segment: int) -> dict[str, tuple[Sequence[Any], list[JsonObject]]]:
+def _revisions(
+    conn: sqlite3.Connection, segment: int
+) -> dict[str, tuple[Sequence[Any], list[JsonObject], list[str]]]:
     """What rows hold of a segment's traces (their later changes), by trace id: the row's columns from
-    ``trace_id``, and the steps of its spans."""
+    ``trace_id``, the steps of its spans and their error messages."""
     rows = conn.execute(f"SELECT {_TRACE_COLUMNS} FROM traces WHERE segment = ?", (segment,)).fetchall()
-    steps = _steps_of(conn, [row[0] for row in rows])
-    return {row[1]: (row[1:], steps.get(row[0], [])) for row in rows}
+    seqs = [row[0] for row in rows]
+    steps = _steps_of(conn, seqs)
+    errors: dict[int, list[str]] = {}
+    if seqs:
+        failed = conn.execute(
+            f"SELECT trace_seq, data FROM trace_spans WHERE status = 'error' "
+            f"AND trace_seq IN ({', '.join('?' * len(seqs))})",
+            seqs,
+        )
+        for seq, blob in failed:
+            errors.setdefault(seq, []).extend(error_messages([("error", decode_json(blob).get("error"))]))
+    return {row[1]: (row[1:], steps.get(row[0], []), errors.get(row[0], [])) for row in rows}
 
 
 def _facts(summary: SummaryRow) -> Facts:
@@ -610,7 +639,9 @@ def _facts(summary: SummaryRow) -> Facts:
             return {step for step, _language in summary[segments.STEPS]}
         if field == "text":
             entry = entry_of(*summary[segments.KIND : segments.STATUS_CODE + 1])
-            return trace_text(summary[0], entry, [step for step, _language in summary[segments.STEPS]])
+            steps = [step for step, _language in summary[segments.STEPS]]
+            errors = summary[segments.ERRORS] if len(summary) > segments.ERRORS else []
+            return trace_text(summary[0], entry, steps, errors)
         raise KeyError(field)
 
     return fact
@@ -638,16 +669,30 @@ def _insert(
 
     Multi-row VALUES rather than executemany: executemany gives up and takes back the GIL for every
     row, which under load slowed the event loop by a fifth (bench/RESULTS.md, tracing overhead).
+    Statements of a power of two rows each: a text not in the connection's statement cache is parsed
+    again, and one of any number of rows was a new text for most batches (~8k of the trace writer's
+    instructions per trivial request; bench/RESULTS.md, session 11: trace writer).
     """
     if not rows:
         return
     width = len(rows[0])
-    per_statement = _MAX_VARIABLES // width
-    row_sql = f"({', '.join([first, *('?' * (width - 1))])})"
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        values = ", ".join([row_sql] * len(chunk))
-        conn.execute(head + values + tail, [value for row in chunk for value in row])
+    per_statement = 1 << ((_MAX_VARIABLES // width).bit_length() - 1)
+    left = len(rows)
+    start = 0
+    while left:
+        size = min(per_statement, 1 << (left.bit_length() - 1))
+        key = (head, tail, first, width, size)
+        sql = _STATEMENTS.get(key)
+        if sql is None:
+            row_sql = f"({', '.join([first, *('?' * (width - 1))])})"
+            sql = _STATEMENTS[key] = head + ", ".join([row_sql] * size) + tail
+        conn.execute(sql, [value for row in rows[start : start + size] for value in row])
+        start += size
+        left -= size
+
+
+#: ``_insert``'s statements, by (head, tail, first, width, rows)
+_STATEMENTS: dict[tuple[str, str, str, int, int], str] = {}
 
 
 def _span_row(span: SpanFields) -> tuple[Any, ...]:
@@ -725,7 +770,8 @@ def _conditions(
 #: the api's method or path (``segments.merge``; a segment's trace has its name from the start)
 _REVISED_TEXT = _REVISION.format(
     "(method IS NOT NULL OR path IS NOT NULL OR EXISTS (SELECT 1 FROM trace_spans "
-    "WHERE trace_seq = traces.seq AND instr(lower(step), lower(?)) > 0))"
+    "WHERE trace_seq = traces.seq AND instr(lower(step), lower(?)) > 0) "
+    f"OR EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq AND {_ERROR_HOLDS}))"
 )
 
 
@@ -737,7 +783,9 @@ def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
         return "1", ()
     pieces = text.split(" ")
     held = " AND ".join(["instr(lower(summaries), lower(?)) > 0"] * len(pieces))
-    return f"{held} OR {_REVISED_TEXT}", [*pieces, text]
+    # ``errors > 0``: a whole trace answered 5xx has the message of its error ("answered 503") from
+    # its status code, not in the JSON
+    return f"{held} OR errors > 0 OR {_REVISED_TEXT}", [*pieces, text, text]
 
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:
