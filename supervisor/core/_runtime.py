@@ -342,6 +342,14 @@ class Runtime:
             if isinstance(step.config, CronStepConfig)
         ]
 
+    def end_live_streams(self) -> None:
+        """The server is stopping: the streams a client keeps open for as long as it likes (stream
+        clients over WebSocket and SSE, live log streams) end now, cleanly, rather than hold the
+        shutdown for the whole grace and then be cut; those asked for from now on end at once.
+        Requests in flight still get the grace."""
+        self.realtime.hub.go_away()
+        self.tracing.end_follows()
+
     async def stop(self, grace: float | None = None) -> None:
         grace = self.settings.config.shutdown_grace_s if grace is None else grace
         if self._started:
