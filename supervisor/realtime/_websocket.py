@@ -79,8 +79,9 @@ async def _serve(scope: Scope, receive: Receive, send: Send, realtime: Realtime)
     connection = hub.connect("websocket", sink, f"{client[0]}:{client[1]}" if client else "")
     reader = asyncio.create_task(_read(receive, realtime, connection, identity))
     tasks = {reader, asyncio.create_task(connection.ended.wait())}
-    if isinstance(sink, QueueSink):
-        tasks.add(asyncio.create_task(_write(send, connection, sink)))
+    writer = asyncio.create_task(_write(send, connection, sink)) if isinstance(sink, QueueSink) else None
+    if writer is not None:
+        tasks.add(writer)
     close: tuple[int, str] | None = None
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -88,6 +89,8 @@ async def _serve(scope: Scope, receive: Receive, send: Send, realtime: Realtime)
             close = (CLOSE_SLOW_CONSUMER, "too slow: outbound buffer full; reconnect to resync")
         elif connection.going_away:
             close = (CLOSE_GOING_AWAY, "server shutting down")
+            if writer is not None:  # what was queued goes out first, if the client takes it soon
+                await asyncio.wait({writer}, timeout=CLOSE_TIMEOUT_S)
         elif _raised(reader, FrameTooLarge):
             close = (CLOSE_TOO_BIG, f"frame larger than {MAX_CLIENT_FRAME} bytes")
         else:
