@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import signal
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.project import write_project
+from tests.support.raw_socket import RawSocket
 from tests.support.server import MotiaServer, eventually
 
 pytestmark = pytest.mark.e2e
@@ -322,3 +325,106 @@ def test_api_handler_over_its_timeout_answers_504_and_the_runner_keeps_serving(t
         assert response.status_code == 504
         assert "did not finish within 1s" in response.json()["message"]
         assert server.client.get("/fast").json() == {"fast": True}
+
+
+@pytest.mark.parametrize(
+    ("server_name", "mode", "stop_signal"),
+    [
+        ("uvicorn", "dev", signal.SIGINT),
+        ("hypercorn", "dev", signal.SIGTERM),
+        ("uvicorn", "start", signal.SIGTERM),
+        ("hypercorn", "start", signal.SIGINT),
+    ],
+    ids=["uvicorn-dev-ctrl-c", "hypercorn-dev-sigterm", "uvicorn-start-sigterm", "hypercorn-start-ctrl-c"],
+)
+def test_a_stop_ends_the_live_streams_at_once_while_a_request_in_flight_finishes(
+    tmp_path: Path, server_name: str, mode: str, stop_signal: signal.Signals
+) -> None:
+    """The Workbench's live streams (the Logs' tail, a Streams group's updates: SSE) and Motia's stream
+    clients (WebSocket) stay open as long as the client likes: a stop must end them, cleanly, rather
+    than wait out the grace (60 s here) and cut them; a request in flight still finishes."""
+    gate = tmp_path / "let-the-request-finish"
+    write_project(
+        tmp_path,
+        {
+            "steps/items.stream.js": """
+                exports.config = {
+                  name: 'items', schema: { type: 'object' }, baseConfig: { storageType: 'default' },
+                }
+            """,
+            "steps/gated_step.py": f"""
+                import asyncio
+                from pathlib import Path
+                config = {{"type": "api", "name": "Gated", "path": "/gated", "method": "GET", "emits": []}}
+                async def handler(req, context):
+                    while not Path({str(gate)!r}).exists():
+                        await asyncio.sleep(0.05)
+                    return {{"status": 200, "body": {{"finished": True}}}}
+            """,
+        },
+        {"shutdownGraceSeconds": 60},
+    )
+    server = MotiaServer(tmp_path, mode=mode, env={"MOTIA_HTTP_SERVER": server_name}).wait_ready()
+    try:
+        asyncio.run(_stop_with_live_streams_open(server, stop_signal, gate))
+        # well before the grace: nothing was left to wait for
+        assert server.proc.wait(timeout=30) == 0, server.output
+    finally:
+        server.stop()
+    assert "Traceback" not in server.output, server.output
+
+
+async def _stop_with_live_streams_open(server: MotiaServer, stop_signal: signal.Signals, gate: Path) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        in_flight = asyncio.create_task(http.get("/gated"))
+        logs = await _LiveEvents.open(http, "/__motia/logs/stream")
+        group = await _LiveEvents.open(http, "/__motia/sse/items/g")
+        socket = await RawSocket.open(server.port)
+        try:
+            socket.join("items", "g")
+            assert (await socket.next(timeout=10))["event"]["type"] == "sync"
+            await asyncio.to_thread(
+                eventually,
+                lambda: server.client.get("/__motia/health").json()["runners"]["python"]["inFlight"] == 1,
+            )
+            server.proc.send_signal(stop_signal)
+            # each ends while the request is still held (an SSE client reading to the end of its
+            # chunked answer: a cut raises here; a WebSocket client getting a close frame)
+            try:
+                await asyncio.wait_for(asyncio.gather(logs.to_the_end(), group.to_the_end()), 30)
+            except TimeoutError:
+                pytest.fail("the event streams were still open 30 s after the stop (grace: 60 s)")
+            closed = await socket.until_closed(timeout=30)
+            assert closed is not None and closed.code == 1001, closed
+            assert not in_flight.done()
+        finally:
+            socket.close()
+            await asyncio.to_thread(gate.touch)
+        response = await in_flight
+        assert (response.status_code, response.json()) == (200, {"finished": True})
+        assert "sync" in group.seen  # it was live: the group's sync came before its end
+
+
+class _LiveEvents:
+    """An event stream (SSE) read as a client reads it, to its end."""
+
+    def __init__(self, response: httpx.Response, lines: AsyncIterator[str]) -> None:
+        self.response = response
+        self._lines = lines
+        self.seen: list[str] = []
+
+    @classmethod
+    async def open(cls, http: httpx.AsyncClient, path: str) -> _LiveEvents:
+        request = http.build_request("GET", path, headers={"accept": "text/event-stream"})
+        response = await http.send(request, stream=True)
+        assert response.status_code == 200, await response.aread()
+        live = cls(response, response.aiter_lines())
+        assert (await anext(live._lines)).startswith("retry:")  # it is open
+        return live
+
+    async def to_the_end(self) -> None:
+        """Reads until the server ends the stream; httpx raises if it was cut instead."""
+        async for line in self._lines:
+            if line.startswith("event:"):
+                self.seen.append(line.removeprefix("event:").strip())
+        await self.response.aclose()

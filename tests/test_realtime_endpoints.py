@@ -23,7 +23,8 @@ from supervisor.cli._listen import listen
 from supervisor.cli._uvicorn import serve_uvicorn
 from supervisor.realtime import MAX_CLIENT_FRAME, Realtime, register_realtime
 from supervisor.realtime import _direct as direct
-from supervisor.realtime._connection import DirectSink
+from supervisor.realtime import _websocket as websocket
+from supervisor.realtime._connection import DirectSink, QueueSink
 from supervisor.settings import Settings
 from supervisor.streams import MemoryStreamStore, Streams
 from tests.support.raw_socket import RawSocket
@@ -146,6 +147,35 @@ async def test_a_stalled_client_is_cut_off_without_delaying_writers_or_others(
     assert "bytes unsent" in caplog.text
     await asyncio.sleep(0.1)
     assert server.realtime.hub.connection_count == 1
+
+
+@pytest.mark.parametrize("path", ["direct", "asgi"])
+async def test_when_the_server_stops_a_socket_gets_every_message_sent_before_then_a_1001_close(
+    server: Server, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    if path == "asgi":  # the queue and writer task a socket uses when its transport is not reachable
+        monkeypatch.setattr(websocket, "find_direct_socket", lambda send: None)
+    client = await RawSocket.open(server.port)
+    client.join("items", "g")
+    assert (await client.next())["event"]["type"] == "sync"
+    [connection] = server.realtime.hub.connections
+    assert isinstance(connection.sink, QueueSink if path == "asgi" else DirectSink)
+    for n in range(20):
+        await server.streams.set("items", "g", f"i{n}", {"n": n})
+    server.realtime.hub.go_away()
+    received = []
+    with contextlib.suppress(ConnectionError):
+        while True:
+            received.append((await client.next(timeout=5))["event"]["data"]["n"])
+    assert received == list(range(20))
+    assert client.closed is not None and (client.closed.code, client.closed.reason) == (
+        1001,
+        "server shutting down",
+    )
+    sse_url = f"http://127.0.0.1:{server.port}/__motia/sse/items/g"
+    async with httpx.AsyncClient(timeout=5) as http, http.stream("GET", sse_url) as response:
+        # one that comes while the server stops ends at once, cleanly
+        assert [line async for line in response.aiter_lines() if line] == ["retry: 2000"]
 
 
 async def test_json_reads_of_a_group_and_an_item(server: Server) -> None:

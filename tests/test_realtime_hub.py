@@ -202,6 +202,28 @@ async def test_a_client_that_falls_behind_is_cut_off_alone(
     assert slow.connection not in realtime.hub._rooms.get(Room("items", "g"), {})
 
 
+async def test_when_the_server_stops_each_client_gets_what_was_queued_then_its_end(
+    realtime: Realtime, streams: Streams
+) -> None:
+    client = Client(realtime)
+    await realtime.hub.join(client.connection, "s", Room("items", "g"))
+    await client.messages()  # the sync
+    await streams.set("items", "g", "a", {"n": 1})  # queued, not read yet
+    realtime.hub.go_away()
+    connection = client.connection
+    assert (connection.ended.is_set(), connection.going_away, connection.cut_off.is_set()) == (
+        True,
+        True,
+        False,
+    )
+    await streams.set("items", "g", "b", {"n": 2})  # after the end: not sent
+    assert [m["event"]["data"]["n"] for m in await client.messages()] == [1]
+    assert await asyncio.wait_for(client.sink.take(), 5) == []  # the end: it waits for nothing more
+
+    late = Client(realtime)  # one that connects while the server stops ends at once
+    assert late.connection.ended.is_set() and late.connection.going_away
+
+
 async def test_resume_replays_missed_messages_or_declines(realtime: Realtime, streams: Streams) -> None:
     first = Client(realtime)
     await realtime.hub.join(first.connection, "s", Room("items", "g"))

@@ -569,7 +569,7 @@ def test_live_panels_wait_quietly_while_the_server_is_down_and_catch_up_when_it_
     live = {"logs": "/__motia/logs/stream", "streams": "/__motia/sse/board/g", "flows": None}
     for panel, outage in seen["panels"].items():
         reads = [path for path in outage["failed"] if path != health]
-        # the live stream's, cut as the server went away (not finished: ERR_INCOMPLETE_CHUNKED_ENCODING),
+        # the live stream's, ended as the server went away (the health line then says it is stopping),
         # and not tried again; a poll's, the one that found the server gone, one of the panel's two
         assert reads.count(live[panel]) <= 1, (panel, outage)
         assert len([path for path in reads if path != live[panel]]) <= (panel != "logs"), (panel, outage)

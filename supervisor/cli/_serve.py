@@ -250,7 +250,12 @@ async def _serve(
         _refresh_types(runtime)
         reloader = asyncio.create_task(_reload_on_changes(runtime, dotenv, stop))
     _freeze_startup_objects()
-    await serve(app, settings, listener, stop.wait)
+
+    async def shutdown_trigger() -> None:
+        await stop.wait()
+        runtime.shutdown_begins()
+
+    await serve(app, settings, listener, shutdown_trigger)
     if reloader is not None:
         reloader.cancel()
     _logger.info("shutting down: finishing in-flight work")

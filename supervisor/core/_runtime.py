@@ -117,6 +117,8 @@ class Runtime:
         self._queue: EventQueue
         self.bus: EventBus
         self.cron = CronScheduler(self._fire_cron)
+        #: the server is shutting down (``shutdown_begins``)
+        self.stopping = False
         #: traces and logs (replaced by the configured one at start)
         self.tracing = Recorder(None, Retention(1, 1, 1.0), settings.project_root)
         #: the store the recorder writes into, when the runtime must close it (SQLite, Redis)
@@ -341,6 +343,15 @@ class Runtime:
             for step in registry.crons
             if isinstance(step.config, CronStepConfig)
         ]
+
+    def shutdown_begins(self) -> None:
+        """The server is stopping: its health says so, and the streams a client keeps open for as
+        long as it likes (stream clients over WebSocket and SSE, live log streams) end now, cleanly,
+        rather than hold the shutdown for the whole grace and then be cut; those asked for from now on
+        end at once. Requests in flight still get the grace."""
+        self.stopping = True
+        self.realtime.hub.go_away()
+        self.tracing.end_follows()
 
     async def stop(self, grace: float | None = None) -> None:
         grace = self.settings.config.shutdown_grace_s if grace is None else grace

@@ -96,8 +96,10 @@ async def _emit_from_request(runtime: Backend) -> Response:
 
 
 def health_report(runtime: Backend) -> dict[str, object]:
-    """What ``GET /__motia/health`` answers: ``status`` ok or degraded (then ``message`` says why),
-    the count of steps, and each runner pool."""
+    """What ``GET /__motia/health`` answers: ``status`` ok, degraded or stopping (then ``message``
+    says why), the count of steps, and each runner pool. Stopping once a shutdown began: a load
+    balancer sends no more traffic, the Workbench waits for the next server rather than reopen its
+    live streams here."""
     runners = {
         runner: {
             "pids": pool.pids(),
@@ -110,6 +112,9 @@ def health_report(runtime: Backend) -> dict[str, object]:
     }
     unavailable = runtime.unavailable
     report: dict[str, object] = {"status": "ok" if unavailable is None else "degraded"}
+    if runtime.stopping:
+        report["status"] = "stopping"
+        unavailable = "shutting down: finishing in-flight work"
     report["steps"] = len(runtime.registry.steps)
     if unavailable is not None:
         report["message"] = unavailable

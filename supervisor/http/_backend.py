@@ -100,6 +100,11 @@ class Backend(StepInvoker, Protocol):
     @property
     def realtime(self) -> Realtime: ...
 
+    @property
+    def stopping(self) -> bool:
+        """Whether the server is shutting down (its health says so: a 503)."""
+        ...
+
     def runner_rows(self) -> list[RunnerSnapshot]:
         """Every runner serving the project: the pools' own (stdio), the isolated ones, and those
         attached by hand (gRPC)."""

@@ -133,14 +133,19 @@ async def _log_events(
                     sent.update(line["id"] for line in page.logs)
                 if len(page.logs) < CATCH_UP_PAGE:
                     break
-        while not follower.closed:
+        while True:
             lines = await follower.take(HEARTBEAT_S)
             fresh = [line for line in lines if line["id"] not in sent]
             if fresh:
                 yield b"".join(_event(line) for line in fresh)
-            elif not follower.closed:
+            elif lines:
+                continue  # the catch-up sent them
+            elif follower.closed:
+                # Closed for falling behind, or the server is stopping: the response ends, its last
+                # chunk sent; EventSource reconnects with Last-Event-ID.
+                return
+            else:
                 yield b": heartbeat\n\n"
-        # Closed for falling behind (or at shutdown): EventSource reconnects with Last-Event-ID.
     finally:
         recorder.unfollow(follower)
 

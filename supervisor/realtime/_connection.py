@@ -47,6 +47,10 @@ class Sink(Protocol):
 
     def close(self) -> None: ...
 
+    def finish(self) -> None:
+        """Take no more messages; those queued still go out."""
+        ...
+
 
 class Connection:
     """One WebSocket or SSE client: its subscriptions (subscription id -> room) and its way out."""
@@ -61,7 +65,9 @@ class Connection:
         self.label = label
         self.subscriptions: dict[str, Room] = {}
         self.sink = sink
-        self.cut_off = asyncio.Event()  # set when the client fell behind; the endpoint closes it
+        self.cut_off = asyncio.Event()  # set when the client fell behind
+        self.going_away = False  # the server is stopping
+        self.ended = asyncio.Event()  # set for either: the endpoint ends the stream
         self.closed = False
         self._on_overflow = on_overflow
         self._held: deque[ServerMessage | PendingSync] = deque()
@@ -103,9 +109,20 @@ class Connection:
         self._held.clear()
         self.sink.close()
 
+    def go_away(self) -> None:
+        """The server is stopping: nothing more is delivered, and the endpoint ends the stream once
+        what the sink holds is out (an SSE client sees the end of its event stream, a WebSocket
+        client a close frame)."""
+        self.closed = True
+        self._held.clear()
+        self.sink.finish()
+        self.going_away = True
+        self.ended.set()
+
     def _overflow(self, reason: str) -> None:
         self.close()
         self.cut_off.set()
+        self.ended.set()
         self._on_overflow(self, reason)
 
     def __repr__(self) -> str:
@@ -131,6 +148,9 @@ class DirectSink:
 
     def close(self) -> None:
         self.closed = True
+
+    def finish(self) -> None:
+        self.closed = True  # what was written is in the transport already
 
 
 class QueueSink:
@@ -162,8 +182,13 @@ class QueueSink:
         self._bytes = 0
         self._ready.set()
 
+    def finish(self) -> None:
+        self.closed = True
+        self._ready.set()
+
     async def take(self, timeout: float | None = None) -> list[ServerMessage]:
-        """Everything queued, waiting for at least one message; [] on timeout or once closed."""
+        """Everything queued, waiting for at least one message; [] on timeout, or once closed (or
+        finished) and empty."""
         if not self._messages and not self.closed:
             self._ready.clear()
             try:

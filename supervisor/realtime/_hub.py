@@ -57,6 +57,7 @@ class Hub:
         self._rooms: dict[Room, dict[Connection, int]] = {}
         self._connections: set[Connection] = set()
         self._ids = itertools.count(1)
+        self._going_away = False
 
     # ------------------------------------------------------------------ connections
 
@@ -64,7 +65,17 @@ class Hub:
         label = f"{kind}#{next(self._ids)}" + (f" from {peer}" if peer else "")
         connection = Connection(label, sink, self._cut_off, self._max_held)
         self._connections.add(connection)
+        if self._going_away:
+            connection.go_away()
         return connection
+
+    def go_away(self) -> None:
+        """The server is stopping: every stream client's connection ends (``Connection.go_away``),
+        and one that connects from now on ends at once. Its endpoint would otherwise hold the
+        shutdown for the whole grace, then be cut (``cli/_serve.py``)."""
+        self._going_away = True
+        for connection in tuple(self._connections):
+            connection.go_away()
 
     def _cut_off(self, connection: Connection, reason: str) -> None:
         _logger.warning(

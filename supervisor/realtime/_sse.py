@@ -99,14 +99,16 @@ async def _events(
         yield f"retry: {RETRY_MS}\n\n".encode()
         if last_timestamp is None or not hub.resume(connection, subscription_id, room, last_timestamp):
             await hub.join(connection, subscription_id, room)
-        while not connection.closed:
+        while True:
             messages = await sink.take(timeout=heartbeat)
-            if connection.closed:
-                return  # cut off for falling behind: EventSource reconnects and resyncs
-            if not messages:
+            if messages:
+                yield b"".join(_event(message) for message in messages)
+            elif connection.closed:
+                # cut off for falling behind (EventSource reconnects and resyncs), or the server is
+                # stopping: the response ends, its last chunk sent
+                return
+            else:
                 yield b": heartbeat\n\n"
-                continue
-            yield b"".join(_event(message) for message in messages)
     finally:
         hub.disconnect(connection)
 

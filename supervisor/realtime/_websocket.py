@@ -37,6 +37,8 @@ MAX_CLIENT_FRAME = 64 * 1024
 CLOSE_TOO_BIG = 1009
 # "Try again later": the client reconnects (Motia's clients do after 2 s) and resyncs.
 CLOSE_SLOW_CONSUMER = 1013
+# The server is stopping: Motia's clients reconnect (to the next server on this address).
+CLOSE_GOING_AWAY = 1001
 CLOSE_TIMEOUT_S = 1.0
 
 
@@ -76,14 +78,19 @@ async def _serve(scope: Scope, receive: Receive, send: Send, realtime: Realtime)
     hub = realtime.hub
     connection = hub.connect("websocket", sink, f"{client[0]}:{client[1]}" if client else "")
     reader = asyncio.create_task(_read(receive, realtime, connection, identity))
-    tasks = {reader, asyncio.create_task(connection.cut_off.wait())}
-    if isinstance(sink, QueueSink):
-        tasks.add(asyncio.create_task(_write(send, connection, sink)))
+    tasks = {reader, asyncio.create_task(connection.ended.wait())}
+    writer = asyncio.create_task(_write(send, connection, sink)) if isinstance(sink, QueueSink) else None
+    if writer is not None:
+        tasks.add(writer)
     close: tuple[int, str] | None = None
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         if connection.cut_off.is_set():
             close = (CLOSE_SLOW_CONSUMER, "too slow: outbound buffer full; reconnect to resync")
+        elif connection.going_away:
+            close = (CLOSE_GOING_AWAY, "server shutting down")
+            if writer is not None:  # what was queued goes out first, if the client takes it soon
+                await asyncio.wait({writer}, timeout=CLOSE_TIMEOUT_S)
         elif _raised(reader, FrameTooLarge):
             close = (CLOSE_TOO_BIG, f"frame larger than {MAX_CLIENT_FRAME} bytes")
         else:

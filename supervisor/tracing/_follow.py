@@ -95,11 +95,16 @@ class Followers:
         self.spans: dict[tuple[str, str | None], str] | None = None
         #: lines recorded until the sink's index came, each with whether its span was found
         self._held: list[tuple[JsonObject, bool]] | None = None
+        #: closed (the server is stopping): a follower added now is closed from the start
+        self._closed = False
 
     def add(self, query: LogQuery, buffered: Sequence[Any], sink: SpanSource) -> LogFollower:
         """A follower of the lines matching ``query``; ``buffered``: the recorder's events not yet sent
         to ``sink`` (tuples, lists, or ``bytes`` kept encoded)."""
         follower = LogFollower(query)
+        if self._closed:
+            follower.close()
+            return follower
         if self.spans is None:
             spans: dict[tuple[str, str | None], str] = {}
             for event in buffered:
@@ -121,6 +126,8 @@ class Followers:
         self._left()
 
     def close(self) -> None:
+        """Close every follower (each still hands over the lines it holds), and those added later."""
+        self._closed = True
         for follower in self._followers:
             follower.close()
         self._followers.clear()

@@ -439,6 +439,11 @@ class Recorder:
     def unfollow(self, follower: LogFollower) -> None:
         self._followers.remove(follower)
 
+    def end_follows(self) -> None:
+        """The server is stopping: every live log stream ends once its follower's lines are out, and
+        one asked for from now on ends at once. Recording goes on until ``stop``."""
+        self._followers.close()
+
     # ------------------------------------------------------------------ reads
 
     async def traces(self, query: TraceQuery) -> TracePage:

@@ -1959,7 +1959,7 @@ async function health() {
   const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
   const summary = `${status.steps} steps · ${runners} runners${status.traces === false ? ' · traces off' : ''}`
   if (status.status === 'ok') show('ok', summary)
-  else show('degraded', `${summary} · degraded: ${status.message}`)
+  else show('degraded', `${summary} · ${status.status}: ${status.message}`) // degraded, or stopping
   return serverHealth
 }
 
