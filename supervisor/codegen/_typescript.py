@@ -131,7 +131,7 @@ def _handler_entry(step: Step, topics: _Topics) -> list[str]:
             body = schema_type(config.body_schema, arg)
         generics = [body, _responses(config, arg), topics.emits(step, arg)]
     elif isinstance(config, EventStepConfig):
-        kind, where = "EventHandler", "on " + ", ".join(config.subscribes)
+        kind, where = "EventHandler", "on " + (", ".join(config.subscribes) or "no topic")
         input_type = schema_type(config.input, arg) if config.input is not None else "never"
         generics = [input_type, topics.emits(step, arg)]
     elif isinstance(config, CronStepConfig):

@@ -111,7 +111,8 @@ class ApiStepConfig(_EmittingStep):
 
 class EventStepConfig(_EmittingStep):
     type: Literal["event"]
-    subscribes: tuple[NonEmptyStr, ...] = Field(min_length=1)
+    # May be empty, as in Motia: examples keep a placeholder step that nothing triggers yet.
+    subscribes: tuple[NonEmptyStr, ...]
     # Documented as required but omitted by many examples.
     input: JsonSchema | None = None
     #: an event failing ``input``: ``warn`` (log, then run the handler, as Motia) or ``strict`` (dead

@@ -112,7 +112,7 @@ def _payload(step: Step, input_json: Any, request: dict[str, Any] | None) -> tup
     if request is not None:
         raise SingleRunError(f"--request is for api steps; step {step.name} is not one (use --input)")
     if isinstance(config, EventStepConfig):
-        return TriggerKind.EVENT, orjson.dumps(input_json), config.subscribes[0]
+        return TriggerKind.EVENT, orjson.dumps(input_json), next(iter(config.subscribes), "")
     if isinstance(config, CronStepConfig):
         return TriggerKind.CRON, b"null", ""
     raise SingleRunError(f"step {step.name} is a noop step: it has no handler to run")
