@@ -128,6 +128,36 @@ def test_end_of_stdin_stops_a_runner_with_exit_0(start_runner: StartRunner, lang
     assert h.proc.wait(timeout=10) == 0
 
 
+@each_runner
+def test_a_runner_whose_supervisor_closed_its_pipe_exits_1_with_one_line_on_stderr(
+    tmp_path: Path, lang: RunnerLanguage
+) -> None:
+    project = write_project(tmp_path / "project", {})
+    proc = subprocess.Popen(
+        lang.argv(),
+        cwd=project,
+        env=runner_env(project),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        proc.stdout.close()  # the supervisor's end of the runner's output, gone; its input stays open
+        hello = pb.Hello(protocol_version=1, project_root=str(project), runner_id="test-0", log_level="info")
+        proc.stdin.write(encode_frame(pb.SupervisorMessage(hello=hello).SerializeToString()))
+        proc.stdin.flush()  # the runner's reply meets the closed pipe
+        assert proc.wait(timeout=30) == 1
+        lines = proc.stderr.read().decode().strip().splitlines()
+        assert len(lines) == 1 and "the supervisor's pipe closed" in lines[0], lines
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdin.close()
+        proc.stderr.close()
+
+
 @stdio_only
 @each_runner
 def test_bytes_that_are_not_a_frame_stop_a_runner_with_a_protocol_error(

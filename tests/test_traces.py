@@ -4,6 +4,7 @@ stream write, emit, retry and log line, on the real CLI and real runners."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import threading
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.counting_proxy import CountingProxy
 from tests.support.orders_project import FILES, LANGUAGES
 from tests.support.project import write_project
 from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
@@ -409,6 +411,75 @@ def test_motia_logs_follow_prints_new_lines_as_they_come(server: MotiaServer) ->
         reader.join(5)
         assert follower.stdout is not None
         follower.stdout.close()
+
+
+def test_motia_logs_follow_waits_out_a_stopping_server_and_resumes_after_its_restart(tmp_path: Path) -> None:
+    """A stopping server ends each live stream as soon as it is asked for, until it stops listening:
+    the follower waits before asking again after a stream that brought nothing (it made a burst of
+    requests before), and shows the lines of the server started again on the same port, none twice."""
+    project = write_project(
+        tmp_path,
+        {
+            "steps/say_step.py": """
+                config = {"type": "api", "name": "Say", "path": "/say", "method": "POST", "emits": []}
+
+                async def handler(req, ctx):
+                    ctx.logger.info("said " + req.body["what"])
+                    return {"status": 200, "body": {}}
+            """
+        },
+    )
+    server = MotiaServer(project).wait_ready()
+    proxy = CountingProxy(server.port)
+    follower = subprocess.Popen(
+        motia_argv("logs", "-f", "-n", "0", "--json", "--step", "Say", "-p", str(proxy.port)),
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    printed: list[dict[str, Any]] = []
+
+    def read() -> None:
+        assert follower.stdout is not None
+        printed.extend(json.loads(line) for line in follower.stdout)
+
+    def said() -> list[str]:
+        return [line["message"] for line in list(printed) if line["message"].startswith("said ")]
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        eventually(lambda: len(proxy.reached) == 1)  # the follower's stream is open
+        # Twice: how many requests reach a stopping server depends on when in its shutdown they come.
+        for stop in (1, 2):
+            assert server.client.post("/say", json={"what": f"before stop {stop}"}).status_code == 200
+            eventually(lambda: f"said before stop {stop}" in said(), timeout=30)  # noqa: B023
+            before = len(proxy.reached)
+            server.stop()
+            # The stream the stop ended had brought a line: asked again at once. That one (and any
+            # later one the stopping server still takes) ends at once, empty: the next waits 0.5 s.
+            reconnects = proxy.reached[before:]
+            gaps = [later - earlier for earlier, later in itertools.pairwise(reconnects)]
+            assert reconnects and all(gap >= 0.45 for gap in gaps), gaps
+
+            server = MotiaServer(project, port=server.port).wait_ready()
+            assert server.client.post("/say", json={"what": f"after restart {stop}"}).status_code == 200
+            eventually(lambda: f"said after restart {stop}" in said(), timeout=30)  # noqa: B023
+        assert said() == [
+            "said before stop 1",
+            "said after restart 1",
+            "said before stop 2",
+            "said after restart 2",
+        ]
+        assert follower.poll() is None
+    finally:
+        server.stop()
+        follower.terminate()
+        follower.wait(10)
+        reader.join(5)
+        assert follower.stdout is not None
+        follower.stdout.close()
+        proxy.close()
 
 
 def test_tracing_off_records_nothing_and_says_how_to_turn_it_on(tmp_path: Path) -> None:

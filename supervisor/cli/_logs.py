@@ -24,6 +24,8 @@ _LEVELS = {
 }
 #: how long ``--follow`` keeps trying to reach a server that went away, before giving up
 RECONNECT_FOR_S = 10.0
+#: the pause before trying again after a failed or empty stream
+RETRY_S = 0.5
 
 
 def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -77,13 +79,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _follow(args: argparse.Namespace, filters: dict[str, Any], printer: _Printer, last: int | None) -> int:
     """New lines as they come; when the stream ends (the server cut a slow reader, or restarted),
-    reconnect and resume after the last line printed."""
+    reconnect and resume after the last line printed: at once after a stream that brought lines, after
+    RETRY_S after one that brought none (a stopping server ends each stream as soon as it is asked for,
+    until it stops listening)."""
     path = f"{PATH}/stream" + query(**filters, after=last)
     lost_since: float | None = None
     while True:
+        delivered = False
         try:
             for event in server_events(args.host, args.port, path, None if last is None else str(last)):
                 lost_since = None
+                delivered = True
                 if event.event == "log":
                     line = json.loads(event.data)
                     printer.show(line)
@@ -92,7 +98,10 @@ def _follow(args: argparse.Namespace, filters: dict[str, Any], printer: _Printer
             lost_since = lost_since or time.monotonic()
             if time.monotonic() - lost_since > RECONNECT_FOR_S:
                 raise
-            time.sleep(0.5)
+            time.sleep(RETRY_S)
+        else:
+            if not delivered:
+                time.sleep(RETRY_S)
         path = f"{PATH}/stream" + query(**filters, after=last)
 
 

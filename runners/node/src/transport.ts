@@ -10,6 +10,8 @@ import { errorShape } from './jsonutil';
 import { OutputBound } from './backpressure';
 
 const stdout = process.stdout;
+/** why a runner whose frames the supervisor no longer takes exits (1), on stderr (the Python runner's words) */
+export const PIPE_CLOSED = "the supervisor's pipe closed (writing to stdout failed)";
 const realWrite = stdout.write.bind(stdout) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean;
 
 export interface FrameHandlers {
@@ -71,7 +73,12 @@ export function guardStdout(): void {
     return (process.stderr.write as (...a: unknown[]) => boolean)(...args);
   };
   stdout.write = toStderr as typeof stdout.write;
-  stdout.on('error', () => process.exit(0)); // supervisor went away
+  // The supervisor died or closed its end: a session end no Shutdown asked for, an error (exit 1, as the
+  // Python runner; at once, as nothing more can reach the supervisor).
+  stdout.on('error', () => {
+    process.stderr.write(`motia node runner: ${PIPE_CLOSED}; exiting\n`);
+    process.exit(1);
+  });
 }
 
 /** Reads SupervisorMessage frames from stdin. */

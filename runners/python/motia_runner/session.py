@@ -28,7 +28,7 @@ from motia_runner.loader import Loader
 from motia_runner.logs import LoggingBridge, LogSink, StdoutCapture
 from motia_runner.messages import pb
 from motia_runner.tasks import TaskTracker, tag
-from motia_runner.transport import Channel, Reader, Writer
+from motia_runner.transport import PIPE_CLOSED, Channel, Reader, Writer
 
 if TYPE_CHECKING:
     from motia_runner.transport_grpc import GrpcLink
@@ -63,7 +63,7 @@ class Session:
         self.writer, self._reader = channel.open(
             on_message=self._receive,
             on_end=lambda error: self._to_loop(self._on_end, error),
-            on_broken=lambda: self._threadsafe(self._finish, 1),
+            on_broken=lambda: self._threadsafe(self._on_pipe_closed),
             loop_stalled_for=self.watch.stalled_for,
         )
         self.sink = LogSink(self.writer.send)
@@ -321,6 +321,14 @@ class Session:
             self._finish(2 if getattr(self._reader, "refused", False) else 1)
         elif not self.shutting_down:
             self._start_shutdown(0)
+
+    def _on_pipe_closed(self) -> None:
+        """Writing to the supervisor failed: it died or closed its end, a session end no Shutdown asked
+        for (exit 1, as the node runner)."""
+        if not self._done.is_set():
+            with contextlib.suppress(OSError):  # a dead supervisor took stderr's reader too
+                sys.stderr.write(f"motia_runner: {PIPE_CLOSED}; exiting\n")
+        self._finish(1)
 
     def _start_shutdown(self, grace_ms: int) -> None:
         self.accepting = False

@@ -31,6 +31,8 @@ from motia_runner.messages import pb
 TAKE_OVER_AFTER = 0.1
 #: how often the standby thread looks whether the loop is held
 STANDBY_TICK = 0.1
+#: why a runner whose frames the supervisor no longer takes exits (1), on stderr (the node runner's words)
+PIPE_CLOSED = "the supervisor's pipe closed (writing to stdout failed)"
 
 
 class Writer(Protocol):
