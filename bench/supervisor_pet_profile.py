@@ -45,7 +45,15 @@ from pathlib import Path
 from typing import Any
 
 from http_bench import cpu_seconds
-from pet_bench import NO_OPENAI, StreamWatch, _polled_pet, _watched_pet, cpu_ms_by_role, write_pet_project
+from pet_bench import (
+    NO_OPENAI,
+    StreamWatch,
+    _polled_pet,
+    _role,
+    _watched_pet,
+    cpu_ms_by_role,
+    write_pet_project,
+)
 from profiling import py_spy
 from servers import codes_under_test, motia
 
@@ -175,6 +183,25 @@ def _thread_cpu(pid: int) -> dict[str, float]:
     return out
 
 
+def _wakeups_and_syscalls(procs: list[Any], root: int) -> dict[str, dict[str, int]]:
+    """Per kind of process of the server: its read and write system calls (``/proc/<pid>/io``: syscr,
+    syscw, every thread's) and its voluntary context switches (each a sleep, so each a wake-up to come),
+    summed over its threads (``/proc/<pid>/task/*/status``)."""
+    out: dict[str, dict[str, int]] = {}
+    for process in procs:
+        counts = out.setdefault(_role(process, root), {"reads": 0, "writes": 0, "wakeups": 0})
+        with contextlib.suppress(OSError):
+            io = dict(line.split(": ") for line in Path(f"/proc/{process.pid}/io").read_text().splitlines())
+            counts["reads"] += int(io["syscr"])
+            counts["writes"] += int(io["syscw"])
+            for tid in os.listdir(f"/proc/{process.pid}/task"):
+                with contextlib.suppress(OSError):
+                    for line in Path(f"/proc/{process.pid}/task/{tid}/status").read_text().splitlines():
+                        if line.startswith("voluntary_ctxt_switches:"):
+                            counts["wakeups"] += int(line.split()[1])
+    return out
+
+
 def run(
     lang: str, seconds: float, mode: str, workdir: Path, watch: str = "stream", code: Path | None = None
 ) -> dict[str, Any]:
@@ -228,11 +255,13 @@ def run(
             )  # fmt: skip
             time.sleep(0.3)
         before, threads_before = cpu_seconds(procs), _thread_cpu(server.proc.pid)
-        started, latencies = time.monotonic(), []
+        counts_before = _wakeups_and_syscalls(procs, server.proc.pid)
+        started, latencies = time.monotonic(), list[float]()
         while time.monotonic() - started < seconds:
             latencies.append(one_pet(100 + len(latencies))["visible_ms"])
         pets = len(latencies)
         cpu = cpu_ms_by_role(procs, server.proc.pid, before)
+        counts_after = _wakeups_and_syscalls(procs, server.proc.pid)
         threads_after = _thread_cpu(server.proc.pid)
         if sampler is not None:
             sampler.wait(timeout=seconds + 30)
@@ -267,6 +296,10 @@ def run(
             name: 1000 * (threads_after[name] - threads_before[name]) / pets for name in threads_after
         },
         "one_poll_cpu_ms": {role: ms / 300 for role, ms in sorted(poll_cpu.items())},
+        "per_pet": {
+            role: {name: (n - counts_before.get(role, {}).get(name, 0)) / pets for name, n in counts.items()}
+            for role, counts in sorted(counts_after.items())
+        },
         "post_status": status,
         "load": os.getloadavg()[0],
     }
@@ -340,10 +373,21 @@ def main() -> int:
                 rows = [r for r in results if r["code"] == name and r["mode"] == mode]
                 supervisor = sorted(r["cpu_ms_per_pet"].get("supervisor", 0.0) for r in rows)
                 p50 = sorted(r["p50_ms"] for r in rows)
+                counts = {
+                    role: {
+                        name: sorted(r["per_pet"].get(role, {}).get(name, 0.0) for r in rows)[len(rows) // 2]
+                        for name in ("reads", "writes", "wakeups")
+                    }
+                    for role in rows[0].get("per_pet", {})
+                }
                 print(
                     f"{name} {mode}: supervisor CPU ms per pet, median of {len(rows)} rounds"
                     f" {supervisor[len(rows) // 2]:.2f} (all: {', '.join(f'{v:.2f}' for v in supervisor)});"
-                    f" pets p50 {p50[len(rows) // 2]:.2f} ms"
+                    f" pets p50 {p50[len(rows) // 2]:.2f} ms; per pet (medians): "
+                    + "; ".join(
+                        f"{role} " + ", ".join(f"{name} {n:.1f}" for name, n in c.items())
+                        for role, c in counts.items()
+                    )
                 )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -359,6 +403,11 @@ def report(label: str, lang: str, result: dict[str, Any]) -> None:
         f" {result['load']:.1f}; CPU ms per pet: {cpu}; supervisor: {threads}; one poll: {poll}",
         flush=True,
     )
+    counts = "; ".join(
+        f"{role} " + ", ".join(f"{name} {n:.1f}" for name, n in per_pet.items())
+        for role, per_pet in result.get("per_pet", {}).items()
+    )
+    print(f"  per pet (read / write system calls, voluntary context switches): {counts}", flush=True)
     profile = result.get("profile")
     if profile:
         print(f"  loop thread profiled: {profile['profiled_us_per_pet']:.0f} us per pet")
