@@ -17,6 +17,8 @@ flow, this checkout's code), measured three ways in separate runs of the same le
   py-spy counts a thread that is runnable but waiting for a CPU as busy: on a loaded machine the
   shares lean towards where the supervisor is preempted (a write that wakes a runner, the loop's
   poll); ``pyspy-pin`` pins as ``pin`` does, so that a woken runner does not take its CPU;
+- ``sql``: every SQLite statement the supervisor runs (``set_trace_callback`` on every connection, through
+  the same hook), per pet, by its text with the values taken out, and whether the loop's thread ran it;
 - ``perf``: ``perf record`` of the supervisor (native frames too: uvloop's, SQLite's, the kernel's),
   kept for ``perf report``.
 
@@ -71,6 +73,32 @@ if _out and "start" in sys.argv:
             _profile.dump_stats(_out)
     signal.signal(signal.SIGUSR1, _on_signal)
     signal.signal(signal.SIGUSR2, _on_signal)
+_sql_out = os.environ.get("MOTIA_BENCH_SQL")
+if _sql_out and "start" in sys.argv:
+    import collections, json, re, sqlite3, threading
+    _counts = collections.Counter()
+    _on = [False]
+    _literals = re.compile(r"[xX]?'(?:[^']|'')*'|[0-9]+(?:[.][0-9]+)?")
+    def _trace(statement):
+        if _on[0]:
+            on_loop = threading.current_thread() is threading.main_thread()
+            _counts[(on_loop, _literals.sub("?", statement))] += 1
+    _connect = sqlite3.connect
+    def _traced_connect(*args, **kwargs):
+        conn = _connect(*args, **kwargs)
+        conn.set_trace_callback(_trace)
+        return conn
+    sqlite3.connect = _traced_connect
+    def _on_sql_signal(signum, frame):
+        if signum == signal.SIGUSR1:
+            _on[0] = True
+        else:
+            _on[0] = False
+            rows = [[loop, statement, n] for (loop, statement), n in _counts.most_common()]
+            with open(_sql_out, "w") as out:
+                json.dump(rows, out)
+    signal.signal(signal.SIGUSR1, _on_sql_signal)
+    signal.signal(signal.SIGUSR2, _on_sql_signal)
 """
 
 #: (label, test on a profiled function's file and name); the first match wins
@@ -208,12 +236,12 @@ def run(
     project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
     env = dict(NO_OPENAI)
     stats_file = workdir / f"{mode}.pstats"
-    if mode == "cprofile":
+    if mode in ("cprofile", "sql"):
         hook = workdir / "hook"
         hook.mkdir(exist_ok=True)
         (hook / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
         env["PYTHONPATH"] = str(hook)
-        env["MOTIA_BENCH_CPROFILE"] = str(stats_file)
+        env["MOTIA_BENCH_CPROFILE" if mode == "cprofile" else "MOTIA_BENCH_SQL"] = str(stats_file)
     with motia(project, code=code, env=env, name="pets") as server:
         post = http.client.HTTPConnection("127.0.0.1", server.port, 10)
         poll = http.client.HTTPConnection("127.0.0.1", server.port, 10)
@@ -233,7 +261,7 @@ def run(
                 subprocess.run(
                     ["taskset", "-a", "-p", "-c", "1", str(child.pid)], check=True, capture_output=True
                 )
-        if mode == "cprofile":
+        if mode in ("cprofile", "sql"):
             os.kill(server.proc.pid, signal.SIGUSR1)
         sampler = None
         if mode.startswith("pyspy"):
@@ -265,7 +293,7 @@ def run(
         threads_after = _thread_cpu(server.proc.pid)
         if sampler is not None:
             sampler.wait(timeout=seconds + 30)
-        if mode == "cprofile":
+        if mode in ("cprofile", "sql"):
             os.kill(server.proc.pid, signal.SIGUSR2)
             deadline = time.monotonic() + 10
             while not stats_file.exists() and time.monotonic() < deadline:
@@ -305,6 +333,12 @@ def run(
     }
     if mode == "cprofile" and stats_file.exists():
         result["profile"] = summarise(stats_file, pets)
+    if mode == "sql" and stats_file.exists():
+        rows = json.loads(stats_file.read_text(encoding="utf-8"))
+        result["sql_per_pet"] = [
+            {"loop": loop, "statement": " ".join(statement.split()), "per_pet": n / pets}
+            for loop, statement, n in rows
+        ]
     if mode == "perf" and (workdir / "perf.data").exists():
         kept = Path(tempfile.gettempdir()) / f"supervisor-pet-{lang}.perf.data"
         (workdir / "perf.data").replace(kept)
@@ -350,7 +384,7 @@ def main() -> int:
     parser.add_argument(
         "--modes",
         default="cpu,cprofile,pin",
-        help="cpu, cprofile, pin, pyspy, pyspy-pin, perf; comma-separated",
+        help="cpu, cprofile, sql, pin, pyspy, pyspy-pin, perf; comma-separated",
     )
     parser.add_argument("--watch", default="stream", choices=("stream", "poll"))
     parser.add_argument("--baseline-ref", help="a git ref measured against this checkout, rounds alternating")
@@ -418,6 +452,14 @@ def report(label: str, lang: str, result: dict[str, Any]) -> None:
         print("  own time per pet (profiled us, calls per pet):")
         for name, (us, calls) in profile["top_own_us_per_pet"].items():
             print(f"  {us:7.1f} us {calls:6.1f}  {name}")
+    statements = result.get("sql_per_pet")
+    if statements:
+        total = sum(row["per_pet"] for row in statements)
+        on_loop = sum(row["per_pet"] for row in statements if row["loop"])
+        print(f"  SQLite statements per pet: {total:.1f} ({on_loop:.1f} on the loop's thread)")
+        for row in statements:
+            where = "loop " if row["loop"] else "other"
+            print(f"  {row['per_pet']:6.2f}  {where}  {row['statement'][:150]}")
     spied = result.get("pyspy")
     if spied:
         print(f"  py-spy: {spied['samples']} samples; supervisor CPU per pet by bucket:")
