@@ -809,9 +809,13 @@ async def main():
     writer.send_later(line("at close"))
     writer.close()
     assert in_the_pipe() == ["at close"]
+    return FrameWriter(write_fd, on_broken=lambda: None)
 
 
-asyncio.run(main())
+late = asyncio.run(main())
+late.send_later(line("after the loop stopped"))
+assert in_the_pipe() == ["after the loop stopped"], "a loop that stopped has no turn to end"
+late.close()
 print("ok")
 """
 
@@ -819,7 +823,7 @@ print("ok")
 def test_a_log_line_on_the_loop_goes_out_with_the_next_frame_or_at_the_end_of_the_loop_turn() -> None:
     """A log line sent on the runner's event loop waits for the frame sent after it (a handler's
     ``logger.info`` before its ``await state.get``), in order, in one write, or for the end of the loop
-    turn; sent from another thread, or at close, it goes out at once."""
+    turn; sent from another thread, at close, or once the loop has stopped, it goes out at once."""
     runner_path = Path(__file__).resolve().parents[1] / "runners" / "python"
     done = subprocess.run(
         [sys.executable, "-c", LOG_LINES_WAIT_FOR_THE_NEXT_FRAME],

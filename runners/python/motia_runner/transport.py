@@ -84,7 +84,8 @@ class FrameWriter:
     A frame nobody waits for (a log line, ``send_later``) sent on the event loop's thread waits for the
     next frame sent or the end of the loop turn, whichever comes first, and goes out in the same write:
     a handler's ``logger.info(...)`` before its ``await state.get(...)`` was a write of its own, which
-    woke the supervisor for the line alone and again for the call, a fifth of a pet's reads.
+    could wake the supervisor for the line alone and again for the call (the pet flow: 33 writes per pet,
+    7 of them log lines; 26 with this).
     """
 
     def __init__(self, fd: int, on_broken: Callable[[], None]) -> None:
@@ -113,9 +114,10 @@ class FrameWriter:
 
     def send_later(self, message: Any) -> None:
         """Send one RunnerMessage no one waits for: from the event loop's thread, with the next frame
-        sent or at the end of this loop turn; from any other thread (no loop turn to wait for), now."""
+        sent or at the end of this loop turn; from any other thread (no loop turn to wait for), or once
+        the loop has stopped, now."""
         loop = self._loop
-        if loop is None or threading.get_ident() != self._loop_thread:
+        if loop is None or threading.get_ident() != self._loop_thread or not loop.is_running():
             self.send(message)
             return
         frame = encode_frame(message.SerializeToString())
