@@ -17,6 +17,8 @@ flow, this checkout's code), measured three ways in separate runs of the same le
   py-spy counts a thread that is runnable but waiting for a CPU as busy: on a loaded machine the
   shares lean towards where the supervisor is preempted (a write that wakes a runner, the loop's
   poll); ``pyspy-pin`` pins as ``pin`` does, so that a woken runner does not take its CPU;
+- ``sql``: every SQLite statement the supervisor runs (``set_trace_callback`` on every connection, through
+  the same hook), per pet, by its text with the values taken out, and whether the loop's thread ran it;
 - ``perf``: ``perf record`` of the supervisor (native frames too: uvloop's, SQLite's, the kernel's),
   kept for ``perf report``.
 
@@ -45,7 +47,15 @@ from pathlib import Path
 from typing import Any
 
 from http_bench import cpu_seconds
-from pet_bench import NO_OPENAI, StreamWatch, _polled_pet, _watched_pet, cpu_ms_by_role, write_pet_project
+from pet_bench import (
+    NO_OPENAI,
+    StreamWatch,
+    _polled_pet,
+    _role,
+    _watched_pet,
+    cpu_ms_by_role,
+    write_pet_project,
+)
 from profiling import py_spy
 from servers import codes_under_test, motia
 
@@ -63,6 +73,32 @@ if _out and "start" in sys.argv:
             _profile.dump_stats(_out)
     signal.signal(signal.SIGUSR1, _on_signal)
     signal.signal(signal.SIGUSR2, _on_signal)
+_sql_out = os.environ.get("MOTIA_BENCH_SQL")
+if _sql_out and "start" in sys.argv:
+    import collections, json, re, sqlite3, threading
+    _counts = collections.Counter()
+    _on = [False]
+    _literals = re.compile(r"[xX]?'(?:[^']|'')*'|[0-9]+(?:[.][0-9]+)?")
+    def _trace(statement):
+        if _on[0]:
+            on_loop = threading.current_thread() is threading.main_thread()
+            _counts[(on_loop, _literals.sub("?", statement))] += 1
+    _connect = sqlite3.connect
+    def _traced_connect(*args, **kwargs):
+        conn = _connect(*args, **kwargs)
+        conn.set_trace_callback(_trace)
+        return conn
+    sqlite3.connect = _traced_connect
+    def _on_sql_signal(signum, frame):
+        if signum == signal.SIGUSR1:
+            _on[0] = True
+        else:
+            _on[0] = False
+            rows = [[loop, statement, n] for (loop, statement), n in _counts.most_common()]
+            with open(_sql_out, "w") as out:
+                json.dump(rows, out)
+    signal.signal(signal.SIGUSR1, _on_sql_signal)
+    signal.signal(signal.SIGUSR2, _on_sql_signal)
 """
 
 #: (label, test on a profiled function's file and name); the first match wins
@@ -175,18 +211,37 @@ def _thread_cpu(pid: int) -> dict[str, float]:
     return out
 
 
+def _wakeups_and_syscalls(procs: list[Any], root: int) -> dict[str, dict[str, int]]:
+    """Per kind of process of the server: its read and write system calls (``/proc/<pid>/io``: syscr,
+    syscw, every thread's) and its voluntary context switches (each a sleep, so each a wake-up to come),
+    summed over its threads (``/proc/<pid>/task/*/status``)."""
+    out: dict[str, dict[str, int]] = {}
+    for process in procs:
+        counts = out.setdefault(_role(process, root), {"reads": 0, "writes": 0, "wakeups": 0})
+        with contextlib.suppress(OSError):
+            io = dict(line.split(": ") for line in Path(f"/proc/{process.pid}/io").read_text().splitlines())
+            counts["reads"] += int(io["syscr"])
+            counts["writes"] += int(io["syscw"])
+            for tid in os.listdir(f"/proc/{process.pid}/task"):
+                with contextlib.suppress(OSError):
+                    for line in Path(f"/proc/{process.pid}/task/{tid}/status").read_text().splitlines():
+                        if line.startswith("voluntary_ctxt_switches:"):
+                            counts["wakeups"] += int(line.split()[1])
+    return out
+
+
 def run(
     lang: str, seconds: float, mode: str, workdir: Path, watch: str = "stream", code: Path | None = None
 ) -> dict[str, Any]:
     project = write_pet_project(Path(tempfile.mkdtemp(prefix="pet-app-", dir=workdir)))
     env = dict(NO_OPENAI)
     stats_file = workdir / f"{mode}.pstats"
-    if mode == "cprofile":
+    if mode in ("cprofile", "sql"):
         hook = workdir / "hook"
         hook.mkdir(exist_ok=True)
         (hook / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
         env["PYTHONPATH"] = str(hook)
-        env["MOTIA_BENCH_CPROFILE"] = str(stats_file)
+        env["MOTIA_BENCH_CPROFILE" if mode == "cprofile" else "MOTIA_BENCH_SQL"] = str(stats_file)
     with motia(project, code=code, env=env, name="pets") as server:
         post = http.client.HTTPConnection("127.0.0.1", server.port, 10)
         poll = http.client.HTTPConnection("127.0.0.1", server.port, 10)
@@ -206,7 +261,7 @@ def run(
                 subprocess.run(
                     ["taskset", "-a", "-p", "-c", "1", str(child.pid)], check=True, capture_output=True
                 )
-        if mode == "cprofile":
+        if mode in ("cprofile", "sql"):
             os.kill(server.proc.pid, signal.SIGUSR1)
         sampler = None
         if mode.startswith("pyspy"):
@@ -228,15 +283,17 @@ def run(
             )  # fmt: skip
             time.sleep(0.3)
         before, threads_before = cpu_seconds(procs), _thread_cpu(server.proc.pid)
-        started, latencies = time.monotonic(), []
+        counts_before = _wakeups_and_syscalls(procs, server.proc.pid)
+        started, latencies = time.monotonic(), list[float]()
         while time.monotonic() - started < seconds:
             latencies.append(one_pet(100 + len(latencies))["visible_ms"])
         pets = len(latencies)
         cpu = cpu_ms_by_role(procs, server.proc.pid, before)
+        counts_after = _wakeups_and_syscalls(procs, server.proc.pid)
         threads_after = _thread_cpu(server.proc.pid)
         if sampler is not None:
             sampler.wait(timeout=seconds + 30)
-        if mode == "cprofile":
+        if mode in ("cprofile", "sql"):
             os.kill(server.proc.pid, signal.SIGUSR2)
             deadline = time.monotonic() + 10
             while not stats_file.exists() and time.monotonic() < deadline:
@@ -267,11 +324,21 @@ def run(
             name: 1000 * (threads_after[name] - threads_before[name]) / pets for name in threads_after
         },
         "one_poll_cpu_ms": {role: ms / 300 for role, ms in sorted(poll_cpu.items())},
+        "per_pet": {
+            role: {name: (n - counts_before.get(role, {}).get(name, 0)) / pets for name, n in counts.items()}
+            for role, counts in sorted(counts_after.items())
+        },
         "post_status": status,
         "load": os.getloadavg()[0],
     }
     if mode == "cprofile" and stats_file.exists():
         result["profile"] = summarise(stats_file, pets)
+    if mode == "sql" and stats_file.exists():
+        rows = json.loads(stats_file.read_text(encoding="utf-8"))
+        result["sql_per_pet"] = [
+            {"loop": loop, "statement": " ".join(statement.split()), "per_pet": n / pets}
+            for loop, statement, n in rows
+        ]
     if mode == "perf" and (workdir / "perf.data").exists():
         kept = Path(tempfile.gettempdir()) / f"supervisor-pet-{lang}.perf.data"
         (workdir / "perf.data").replace(kept)
@@ -317,7 +384,7 @@ def main() -> int:
     parser.add_argument(
         "--modes",
         default="cpu,cprofile,pin",
-        help="cpu, cprofile, pin, pyspy, pyspy-pin, perf; comma-separated",
+        help="cpu, cprofile, sql, pin, pyspy, pyspy-pin, perf; comma-separated",
     )
     parser.add_argument("--watch", default="stream", choices=("stream", "poll"))
     parser.add_argument("--baseline-ref", help="a git ref measured against this checkout, rounds alternating")
@@ -340,10 +407,21 @@ def main() -> int:
                 rows = [r for r in results if r["code"] == name and r["mode"] == mode]
                 supervisor = sorted(r["cpu_ms_per_pet"].get("supervisor", 0.0) for r in rows)
                 p50 = sorted(r["p50_ms"] for r in rows)
+                counts = {
+                    role: {
+                        name: sorted(r["per_pet"].get(role, {}).get(name, 0.0) for r in rows)[len(rows) // 2]
+                        for name in ("reads", "writes", "wakeups")
+                    }
+                    for role in rows[0].get("per_pet", {})
+                }
                 print(
                     f"{name} {mode}: supervisor CPU ms per pet, median of {len(rows)} rounds"
                     f" {supervisor[len(rows) // 2]:.2f} (all: {', '.join(f'{v:.2f}' for v in supervisor)});"
-                    f" pets p50 {p50[len(rows) // 2]:.2f} ms"
+                    f" pets p50 {p50[len(rows) // 2]:.2f} ms; per pet (medians): "
+                    + "; ".join(
+                        f"{role} " + ", ".join(f"{name} {n:.1f}" for name, n in c.items())
+                        for role, c in counts.items()
+                    )
                 )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -359,6 +437,11 @@ def report(label: str, lang: str, result: dict[str, Any]) -> None:
         f" {result['load']:.1f}; CPU ms per pet: {cpu}; supervisor: {threads}; one poll: {poll}",
         flush=True,
     )
+    counts = "; ".join(
+        f"{role} " + ", ".join(f"{name} {n:.1f}" for name, n in per_pet.items())
+        for role, per_pet in result.get("per_pet", {}).items()
+    )
+    print(f"  per pet (read / write system calls, voluntary context switches): {counts}", flush=True)
     profile = result.get("profile")
     if profile:
         print(f"  loop thread profiled: {profile['profiled_us_per_pet']:.0f} us per pet")
@@ -369,6 +452,14 @@ def report(label: str, lang: str, result: dict[str, Any]) -> None:
         print("  own time per pet (profiled us, calls per pet):")
         for name, (us, calls) in profile["top_own_us_per_pet"].items():
             print(f"  {us:7.1f} us {calls:6.1f}  {name}")
+    statements = result.get("sql_per_pet")
+    if statements:
+        total = sum(row["per_pet"] for row in statements)
+        on_loop = sum(row["per_pet"] for row in statements if row["loop"])
+        print(f"  SQLite statements per pet: {total:.1f} ({on_loop:.1f} on the loop's thread)")
+        for row in statements:
+            where = "loop " if row["loop"] else "other"
+            print(f"  {row['per_pet']:6.2f}  {where}  {row['statement'][:150]}")
     spied = result.get("pyspy")
     if spied:
         print(f"  py-spy: {spied['samples']} samples; supervisor CPU per pet by bucket:")

@@ -832,3 +832,80 @@ def test_over_grpc_a_message_counts_as_queued_until_grpc_has_written_it() -> Non
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok", done.stdout
+
+
+LOG_LINES_WAIT_FOR_THE_NEXT_FRAME = """
+import asyncio
+import os
+import threading
+
+from motia_runner.framing import FrameDecoder
+from motia_runner.messages import pb
+from motia_runner.transport import FrameWriter
+
+read_fd, write_fd = os.pipe()
+os.set_blocking(read_fd, False)
+decoder = FrameDecoder()
+
+
+def in_the_pipe():
+    try:
+        data = os.read(read_fd, 1 << 16)
+    except BlockingIOError:
+        return []
+    seen = []
+    for frame in decoder.feed(data):
+        message = pb.RunnerMessage()
+        message.ParseFromString(frame)
+        kind = message.WhichOneof("kind")
+        seen.append(message.log.message if kind == "log" else f"call {message.call.call_id}")
+    return seen
+
+
+def line(text):
+    return pb.RunnerMessage(log=pb.LogRecord(level="info", message=text))
+
+
+async def main():
+    writer = FrameWriter(write_fd, on_broken=lambda: None)
+    writer.send_later(line("before the call"))
+    writer.send_later(line("and another"))
+    assert in_the_pipe() == [], "a log line went out before the frame after it"
+    writer.send(pb.RunnerMessage(call=pb.ContextCall(call_id=1, method="state.get")))
+    assert in_the_pipe() == ["before the call", "and another", "call 1"]
+    writer.send_later(line("last of the turn"))
+    assert in_the_pipe() == []
+    await asyncio.sleep(0)  # the loop turn ends
+    assert in_the_pipe() == ["last of the turn"]
+    other = threading.Thread(target=writer.send_later, args=(line("from another thread"),))
+    other.start()
+    other.join()
+    assert in_the_pipe() == ["from another thread"], "a thread without the loop has no turn to wait for"
+    writer.send_later(line("at close"))
+    writer.close()
+    assert in_the_pipe() == ["at close"]
+    return FrameWriter(write_fd, on_broken=lambda: None)
+
+
+late = asyncio.run(main())
+late.send_later(line("after the loop stopped"))
+assert in_the_pipe() == ["after the loop stopped"], "a loop that stopped has no turn to end"
+late.close()
+print("ok")
+"""
+
+
+def test_a_log_line_on_the_loop_goes_out_with_the_next_frame_or_at_the_end_of_the_loop_turn() -> None:
+    """A log line sent on the runner's event loop waits for the frame sent after it (a handler's
+    ``logger.info`` before its ``await state.get``), in order, in one write, or for the end of the loop
+    turn; sent from another thread, at close, or once the loop has stopped, it goes out at once."""
+    runner_path = Path(__file__).resolve().parents[1] / "runners" / "python"
+    done = subprocess.run(
+        [sys.executable, "-c", LOG_LINES_WAIT_FOR_THE_NEXT_FRAME],
+        env={**os.environ, "PYTHONPATH": str(runner_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -6,11 +6,14 @@ in the order it was committed. Listeners are plain callables run synchronously
 after the store has accepted the change (with a store several supervisors share,
 Redis, once it came back through the store's feed, which carries every
 supervisor's changes); one that needs to do I/O should hand the change to its own
-queue.
+queue. A set made with ``publish_later`` (a runner's, answered in the loop callback
+that read it) reaches them in the loop's next callback instead, and so does every
+change committed while one is held, so that their order stays the commits'.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from collections.abc import Callable
@@ -31,6 +34,8 @@ class Streams:
         self._listeners: dict[int, StreamListener] = {}
         self._gap_listeners: dict[int, Callable[[], None]] = {}
         self._tokens = itertools.count()
+        #: changes committed and not yet told to the listeners (``publish_later``), oldest first
+        self._held: list[StreamChange] = []
         #: the store publishes (Redis): listeners hear every supervisor's changes, stamped, from it
         self.shared: SharedStreamStore | None = store if isinstance(store, SharedStreamStore) else None
         if self.shared is not None:
@@ -61,10 +66,16 @@ class Streams:
         """A timestamp for a sync of the group, from the shared store's clock; None: stamp locally."""
         return None if self.shared is None else await self.shared.stamp(stream, group_id)
 
-    async def set(self, stream: str, group_id: str, item_id: str, data: JsonValue) -> JsonObject:
+    async def set(
+        self, stream: str, group_id: str, item_id: str, data: JsonValue, *, publish_later: bool = False
+    ) -> JsonObject:
+        """Store the item; its change reaches the listeners before this returns, or with
+        ``publish_later`` in the loop's next callback: a runner's reply to the set then leaves before
+        the WebSocket writes of its subscribers (~20-40 µs each), which is what the runner waits for."""
         item, created = await self._store.put(stream, group_id, item_id, data)
         if self.shared is None:
-            self._publish(stream, group_id, item_id, "create" if created else "update", item)
+            kind: ChangeKind = "create" if created else "update"
+            self._publish(stream, group_id, item_id, kind, item, later=publish_later)
         return item
 
     async def get(self, stream: str, group_id: str, item_id: str) -> JsonObject | None:
@@ -111,10 +122,29 @@ class Streams:
         await self._store.close()
 
     def _publish(
-        self, stream: str, group_id: str, item_id: str | None, kind: ChangeKind, data: JsonValue
+        self,
+        stream: str,
+        group_id: str,
+        item_id: str | None,
+        kind: ChangeKind,
+        data: JsonValue,
+        *,
+        later: bool = False,
     ) -> None:
-        if self._listeners:
-            self._notify(StreamChange(stream, group_id, item_id, kind, data))
+        if not self._listeners:
+            return
+        change = StreamChange(stream, group_id, item_id, kind, data)
+        if not later and not self._held:
+            self._notify(change)
+            return
+        self._held.append(change)  # behind those held before it, in the order of the commits
+        if len(self._held) == 1:
+            asyncio.get_running_loop().call_soon(self._release)
+
+    def _release(self) -> None:
+        held, self._held = self._held, []
+        for change in held:
+            self._notify(change)
 
     def _gap(self) -> None:
         for on_gap in tuple(self._gap_listeners.values()):

@@ -341,9 +341,16 @@ class Recorder:
         self._record((OPERATION, operation))
 
     def context_call(
-        self, call: ContextCall, args: list[Any], result: Any, started: float, error: str | None
+        self,
+        call: ContextCall,
+        args: list[Any],
+        result: Any,
+        started: float,
+        error: str | None,
+        finished: float | None = None,
     ) -> None:
-        """A state or stream call a step made (emits are recorded by ``emitted``, unless they failed)."""
+        """A state or stream call a step made (emits are recorded by ``emitted``, unless they failed),
+        which ended at ``finished`` (None: now)."""
         if not self.enabled:
             return
         method = call.method
@@ -352,7 +359,8 @@ class Recorder:
         kind = (
             "state" if method.startswith("state.") else "stream" if method.startswith("streams.") else method
         )
-        operation = self._operation(call.trace_id, call.step_name, started, time.time(), kind, method, error)
+        ended = time.time() if finished is None else finished
+        operation = self._operation(call.trace_id, call.step_name, started, ended, kind, method, error)
         operation.update(_call_detail(method, args, result))
         self._record((OPERATION, operation))
 

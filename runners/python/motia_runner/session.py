@@ -66,7 +66,7 @@ class Session:
             on_broken=lambda: self._threadsafe(self._on_pipe_closed),
             loop_stalled_for=self.watch.stalled_for,
         )
-        self.sink = LogSink(self.writer.send)
+        self.sink = LogSink(self.writer.send_later)
         self.logging_bridge = LoggingBridge(self.sink)
         self.debugger = start_debugger(self.sink.runner, self.sink.log)
         self.client = CallClient(self.writer.send, self.sink, loop)

@@ -93,6 +93,10 @@ class GrpcWriter:
             self.backpressure.add(size)
         self._queue.put((message, size))
 
+    def send_later(self, message: Any) -> None:
+        """``send``: grpc's thread takes messages as HTTP/2 lets it, several per write already."""
+        self.send(message)
+
     def close(self, timeout: float = 5.0) -> None:
         """Send everything queued so far, end the runner's side of the stream, and wait for the
         supervisor to end its own."""
