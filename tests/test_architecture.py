@@ -23,7 +23,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"realtime", "runners", "reload", "config", "queue", "state", "tracing"}),
     frozenset({"streams", "discovery", "cron", "routing", "protocol", "logs", "settings"}),
     frozenset({"storage", "scaffold"}),  # scaffold: motia create's templates, needs nothing else
-    frozenset({"lazy"}),  # a package's names imported on first use, for packages of every layer
+    # lazy: a package's names imported on first use; eager: tasks whose first step runs at once (both
+    # import nothing of ours, for packages of every layer)
+    frozenset({"lazy", "eager"}),
 )
 #: packages that must stay free of I/O machinery (tested byte-in/byte-out, shared by transports)
 PURE = {"protocol": {"asyncio", "socket", "subprocess", "threading"}, "routing": {"asyncio"}}
