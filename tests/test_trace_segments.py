@@ -233,8 +233,9 @@ async def test_a_trace_split_across_a_segment_and_rows_reads_whole_and_is_listed
 
 async def test_a_text_filter_finds_names_json_escapes_in_segments_and_rows_alike(tmp_path: Path) -> None:
     """Segments are narrowed by their summaries' JSON: a text that JSON escapes (quotes, backslashes,
-    control characters) or holds a space is still found, in a segment as in a row."""
-    names = ['Say "hi"', "C:\\pets\\new", "tab\there", "Café du chat"]
+    control characters), holds a space or what SQL's LIKE takes for a wildcard or an escape is still
+    found, in a segment as in a row."""
+    names = ['Say "hi"', "C:\\pets\\new", "tab\there", "Café du chat", "50%_OFF!"]
     memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
     try:
         for n, name in enumerate(names):
@@ -248,7 +249,8 @@ async def test_a_text_filter_finds_names_json_escapes_in_segments_and_rows_alike
                     root.ended_at, root.status = start + 0.01, "ok"
                 await memory.write(Batch({trace_id: copy.copy(delta)}, [root]))
                 await sqlite.write(Batch({trace_id: delta}, [root]))
-        for text in ['"hi"', 'say "HI"', "\\pets\\", "tab\tHERE", "du chat", "CAFé", "CAFÉ", "nothing"]:
+        texts = ['"hi"', 'say "HI"', "\\pets\\", "tab\tHERE", "du chat", "CAFé", "CAFÉ", "nothing"]
+        for text in [*texts, "%_off!", "!", "0%", "_", "5_%"]:
             listed = [t["traceId"] for t in (await sqlite.traces(TraceQuery(text=text))).traces]
             assert listed == [t["traceId"] for t in (await memory.traces(TraceQuery(text=text))).traces], text
             expected = [n for n, name in enumerate(names) if text.lower() in name.lower()]
