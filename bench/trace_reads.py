@@ -17,9 +17,10 @@ writer's answer over its pipe included; the HTTP layer is the same for every sto
 of ``--tries``.
 
 ``--root DIR`` runs the ``supervisor`` package found in DIR (e.g. a ``git archive`` of another
-commit). ``--baseline DIR``: an A/B in one run, ``--rounds`` rounds each running the bench in a child
-process for DIR and for ``--root`` (this checkout by default), in turn; per case the median of the
-runs' medians and the ratio to the baseline's, with the load average of each run.
+commit). ``--baseline DIR`` (repeatable): an A/B in one run, ``--rounds`` rounds each running the
+bench in a child process for each DIR and for ``--root`` (this checkout by default), in turn; per
+case the median of the runs' medians and the ratio to the first baseline's, with the load average of
+each run.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def _ab(roots: list[Path], rounds: int, forwarded: list[str]) -> None:
 
     medians: dict[Path, dict[str, list[float]]] = {root: {} for root in roots}
     for round_ in range(rounds):
-        order = roots if round_ % 2 == 0 else roots[::-1]
+        order = roots[round_ % len(roots) :] + roots[: round_ % len(roots)]  # each goes first in turn
         for root in order:
             before = os.getloadavg()[0]
             out = subprocess.run(
@@ -196,13 +197,15 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--tries", type=int, default=7)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
-    parser.add_argument("--baseline", type=Path, help="A/B: this checkout first, then --root, interleaved")
+    parser.add_argument(
+        "--baseline", type=Path, action="append", help="A/B: this checkout (repeatable) and --root, in turn"
+    )
     parser.add_argument("--rounds", type=int, default=4, help="with --baseline")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline is not None:
         forwarded = ["--traces", str(args.traces), "--batch", str(args.batch), "--tries", str(args.tries)]
-        _ab([args.baseline.resolve(), args.root.resolve()], args.rounds, forwarded)
+        _ab([*(root.resolve() for root in args.baseline), args.root.resolve()], args.rounds, forwarded)
         return
     sys.path.insert(0, str(args.root.resolve()))
     results = asyncio.run(_run(args.traces, args.batch, args.tries))
