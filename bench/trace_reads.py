@@ -144,11 +144,15 @@ async def _run(traces: int, size: int, tries: int) -> dict[str, tuple[float, flo
                 "step=Nothing (none)": lambda: writer.traces(TraceQuery(limit=50, step="Nothing")),
                 "status=error": lambda: writer.traces(TraceQuery(limit=50, status="error")),
                 "status=running": lambda: writer.traces(TraceQuery(limit=50, status="running")),
-                "traceId part (one)": lambda: writer.traces(TraceQuery(limit=50, trace_id=ids[1234][-12:])),
+                "traceId part (one)": lambda: writer.traces(
+                    TraceQuery(limit=50, trace_id=ids[min(1234, len(ids) - 1)][-12:])
+                ),
                 "text=audit (1 in 100)": lambda: writer.traces(TraceQuery(limit=50, text="audit")),
                 "text=nothing (none)": lambda: writer.traces(TraceQuery(limit=50, text="nothing")),
                 "text=GET /hello (all)": lambda: writer.traces(TraceQuery(limit=50, text="GET /hello")),
-                "text=whole id (one)": lambda: writer.traces(TraceQuery(limit=50, text=ids[1234])),
+                "text=whole id (one)": lambda: writer.traces(
+                    TraceQuery(limit=50, text=ids[min(1234, len(ids) - 1)])
+                ),
                 "text=card declined (err)": lambda: writer.traces(TraceQuery(limit=50, text="card declined")),
                 "text=gateway timeout": lambda: writer.traces(TraceQuery(limit=50, text="gateway timeout")),
                 "trace(id), newest": lambda: writer.trace(ids[-1]),
