@@ -1,19 +1,26 @@
 """What the trace API's reads cost with a full SQLite trace store, through the trace writer process.
 
 Usage: .venv/bin/python bench/trace_reads.py [--traces 10000] [--batch 500] [--tries 7] [--root DIR]
+       [--baseline DIR --rounds 4]
 
-Fills a fresh ``traces.db`` as a busy server would (batches of ``--batch`` trivial api traces (500: a
-busy server's flush; 5: a quiet one's), one in 100 with
-a second step ``Audit``, one in 20 failed, a few still running, one in 50 changed by a later batch)
-through a ``TraceWriter`` (the child process ``motia`` runs), then times what ``GET /__motia/traces``
+Fills a fresh ``traces.db`` as a busy server would: the recorder's events of batches of ``--batch``
+trivial api traces (500: a busy server's flush; 5: a quiet one's), one in 100 with a second step
+``Audit``, one in 20 failed ("card declined"; one in 1000 "gateway timeout") with a 500, a few still
+running, one in 50 changed by a later batch (a state call), sent to a ``TraceWriter`` (the child
+process ``motia`` runs) as the supervisor sends them, so that the store keeps what it keeps of a
+running server's traces (a whole request as its event, where it does). Then it times what
+``GET /__motia/traces``
 and ``GET /__motia/traces/{id}`` ask of it: the first page, a page far back (by cursor), filters by a
 rare step, by status, by a part of an id, by text (a rare step, none, every trace's name, a whole
-id), and one trace, new and old. Wall time per read (the
+id, a failure's error message, a rare one), and one trace, new and old. Wall time per read (the
 writer's answer over its pipe included; the HTTP layer is the same for every store), min and median
 of ``--tries``.
 
 ``--root DIR`` runs the ``supervisor`` package found in DIR (e.g. a ``git archive`` of another
-commit): run it once per checkout for an A/B.
+commit). ``--baseline DIR`` (repeatable): an A/B in one run, ``--rounds`` rounds each running the
+bench in a child process for each DIR and for ``--root`` (this checkout by default), in turn; per
+case the median of the runs' medians and the ratio to the first baseline's, with the load average of
+each run.
 """
 
 from __future__ import annotations
@@ -28,52 +35,82 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-T0 = 1_800_000_000.0
+
+def _retention() -> Any:
+    """Nothing pruned while the bench runs."""
+    from supervisor.tracing import Retention
+
+    return Retention(max_traces=10_000_000, max_log_lines=10_000_000, max_age_s=1e9)
 
 
-async def _fill(writer: Any, traces: int, size: int) -> list[str]:
-    from supervisor.tracing import Batch, Span, TraceDelta
+async def _recorded(traces: int, size: int) -> tuple[list[str], list[list[Any]]]:
+    """The trace ids and each flush's events, as the recorder hands them to the trace writer (the path
+    a running server takes: most requests whole in one event, ``Batch.whole``, where the store keeps
+    them so)."""
+    from supervisor.protocol import ContextCall, ErrorInfo, InvokeResult, TriggerKind
+    from supervisor.tracing import Recorder
 
-    ids = []
-    for first in range(0, traces, size):
-        batch = Batch()
-        for n in range(first, min(first + size, traces)):
-            trace_id = f"{n:08x}-0000-7000-8000-{n * 7919 % 16**12:012x}"
-            ids.append(trace_id)
-            started = T0 + n * 0.01
-            running = n % 997 == 0
-            failed = n % 20 == 7
-            steps = (
-                [("Hello", "steps/hello.step.ts"), ("Audit", "steps/audit_step.py")] if n % 100 == 3 else []
-            )
-            steps = steps or [("Hello", "steps/hello.step.ts")]
-            for index, (step, file) in enumerate(steps):
-                kind: Any = "api" if index == 0 else "event"
-                span = Span(
-                    trace_id, f"{n:012x}{index:04x}", step, kind, "typescript", file, started + index * 0.001
-                )
+    batches: list[list[Any]] = []
+
+    class Capture:
+        async def start(self) -> int:
+            return 0
+
+        async def record(self, events: list[tuple[Any, ...]]) -> None:
+            batches.append(list(events))
+
+        async def stop(self) -> None:
+            return None
+
+    class NoExport:
+        def export(self, spans: Any) -> None:
+            return None
+
+        def shutdown(self) -> None:
+            return None
+
+    ok = InvokeResult(1, True, b"{}", None)
+    ids: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        recorder = Recorder(None, _retention(), Path(tmp), exporter=NoExport())
+        recorder._sink = Capture()  # type: ignore[assignment]
+        recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
+        await recorder.start()
+        for first in range(0, traces, size):
+            for n in range(first, min(first + size, traces)):
+                trace_id = f"{n:08x}-0000-7000-8000-{n * 7919 % 16**12:012x}"
+                ids.append(trace_id)
+                span = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, trace_id)
                 span.ran_on("node#1", 4242)
-                if not running:
-                    span.ended_at = started + 0.004
-                    span.status = "error" if failed and index == 0 else "ok"
-                    span.status_code = 500 if failed else 200
-                batch.spans.append(span)
-            delta = TraceDelta(
-                started, started + 0.004, "api", "Hello", "GET", "/hello", 200, spans=len(steps)
-            )
-            delta.open = 1 if running else 0
-            delta.failures = 1 if failed else 0
-            batch.traces[trace_id] = delta
-        await writer.write(batch)
-        # one in 50 of them changed later (a late log line's touch): a revision of its segment
-        touched = {
-            ids[n]: TraceDelta(T0 + n * 0.01 + 1, T0 + n * 0.01 + 1)
-            for n in range(first, min(first + size, traces))
-            if n % 50 == 25
-        }
-        if touched:
-            await writer.write(Batch(touched))
-    return ids
+                if n % 997 == 0:
+                    continue  # still running
+                if n % 100 == 3:
+                    audit = recorder.start_span(
+                        "Audit",
+                        "steps/audit_step.py",
+                        TriggerKind.EVENT,
+                        trace_id,
+                        "audit",
+                        parent_span_id=span.span_id,
+                    )
+                    audit.ran_on("python#1", 4343)
+                    recorder.end_span(audit, ok)
+                if n % 20 == 7:
+                    message = "gateway timeout" if n % 1000 == 7 else "card declined"
+                    recorder.end_span(span, InvokeResult(1, False, b"", ErrorInfo("Error", message, "")))
+                    recorder.http_response(trace_id, "Hello", "GET", "/hello", 500)
+                else:
+                    recorder.end_span(span, ok)
+                    recorder.http_response(trace_id, "Hello", "GET", "/hello", 200)
+            await recorder.flush()
+            # one in 50 of them changed later (a state call recorded after its flush): a revision
+            for n in range(first, min(first + size, traces)):
+                if n % 50 == 25:
+                    call = ContextCall(1, 1, ids[n], "Hello", "state.get", b"[]")
+                    recorder.context_call(call, ["pets", "1"], None, time.time(), None)
+            await recorder.flush()
+        await recorder.stop()
+    return ids, batches
 
 
 async def _time(read: Callable[[], Awaitable[Any]], tries: int) -> tuple[float, float]:
@@ -85,14 +122,18 @@ async def _time(read: Callable[[], Awaitable[Any]], tries: int) -> tuple[float, 
     return min(times), statistics.median(times)
 
 
-async def _run(traces: int, size: int, tries: int) -> None:
+async def _run(traces: int, size: int, tries: int) -> dict[str, tuple[float, float]]:
     from supervisor.tracing import TraceQuery, TraceWriter
 
     with tempfile.TemporaryDirectory() as tmp:
+        ids, batches = await _recorded(traces, size)
         writer = TraceWriter(Path(tmp) / "traces.db")
         try:
             await writer.start()
-            ids = await _fill(writer, traces, size)
+            await writer.assemble(_retention())
+            await writer.recover()
+            for events in batches:
+                await writer.record(events)
             cursor = None
             for _ in range(20):  # 20 pages of 50 back
                 cursor = (await writer.traces(TraceQuery(limit=50, before=cursor))).next_cursor
@@ -103,19 +144,55 @@ async def _run(traces: int, size: int, tries: int) -> None:
                 "step=Nothing (none)": lambda: writer.traces(TraceQuery(limit=50, step="Nothing")),
                 "status=error": lambda: writer.traces(TraceQuery(limit=50, status="error")),
                 "status=running": lambda: writer.traces(TraceQuery(limit=50, status="running")),
-                "traceId part (one)": lambda: writer.traces(TraceQuery(limit=50, trace_id=ids[1234][-12:])),
+                "traceId part (one)": lambda: writer.traces(
+                    TraceQuery(limit=50, trace_id=ids[min(1234, len(ids) - 1)][-12:])
+                ),
                 "text=audit (1 in 100)": lambda: writer.traces(TraceQuery(limit=50, text="audit")),
                 "text=nothing (none)": lambda: writer.traces(TraceQuery(limit=50, text="nothing")),
                 "text=GET /hello (all)": lambda: writer.traces(TraceQuery(limit=50, text="GET /hello")),
-                "text=whole id (one)": lambda: writer.traces(TraceQuery(limit=50, text=ids[1234])),
+                "text=whole id (one)": lambda: writer.traces(
+                    TraceQuery(limit=50, text=ids[min(1234, len(ids) - 1)])
+                ),
+                "text=card declined (err)": lambda: writer.traces(TraceQuery(limit=50, text="card declined")),
+                "text=gateway timeout": lambda: writer.traces(TraceQuery(limit=50, text="gateway timeout")),
                 "trace(id), newest": lambda: writer.trace(ids[-1]),
                 "trace(id), oldest": lambda: writer.trace(ids[0]),
             }
-            for name, read in reads.items():
-                fastest, median = await _time(read, tries)
-                print(f"{name:>24}: min {fastest:7.2f}  median {median:7.2f} ms", flush=True)
+            for read in reads.values():  # once each first: the file's pages in the cache for all alike
+                await read()
+            return {name: await _time(read, tries) for name, read in reads.items()}
         finally:
             await writer.close()
+
+
+def _ab(roots: list[Path], rounds: int, forwarded: list[str]) -> None:
+    """``rounds`` rounds, each running the bench once per root (in turn, the first alternating), in
+    child processes; per case the median over rounds of each run's median, and its ratio to the
+    first root's."""
+    import json
+    import os
+    import subprocess
+
+    medians: dict[Path, dict[str, list[float]]] = {root: {} for root in roots}
+    for round_ in range(rounds):
+        order = roots[round_ % len(roots) :] + roots[: round_ % len(roots)]  # each goes first in turn
+        for root in order:
+            before = os.getloadavg()[0]
+            out = subprocess.run(
+                [sys.executable, __file__, "--root", str(root), "--json", *forwarded],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            for name, (_fastest, median) in json.loads(out).items():
+                medians[root].setdefault(name, []).append(median)
+            print(f"round {round_ + 1} {root}: load {before:.2f} -> {os.getloadavg()[0]:.2f}", flush=True)
+    base = roots[0]
+    print(f"{'':>26}" + "".join(f"{str(root)[-18:]:>20}" for root in roots) + "   ratio(s) to the first")
+    for name in medians[base]:
+        values = [statistics.median(medians[root][name]) for root in roots]
+        ratios = "  ".join(f"{value / values[0]:.2f}" for value in values[1:])
+        print(f"{name:>26}" + "".join(f"{value:17.2f} ms" for value in values) + f"   {ratios}")
 
 
 def main() -> None:
@@ -124,9 +201,25 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--tries", type=int, default=7)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
+    parser.add_argument(
+        "--baseline", type=Path, action="append", help="A/B: this checkout (repeatable) and --root, in turn"
+    )
+    parser.add_argument("--rounds", type=int, default=4, help="with --baseline")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.baseline is not None:
+        forwarded = ["--traces", str(args.traces), "--batch", str(args.batch), "--tries", str(args.tries)]
+        _ab([*(root.resolve() for root in args.baseline), args.root.resolve()], args.rounds, forwarded)
+        return
     sys.path.insert(0, str(args.root.resolve()))
-    asyncio.run(_run(args.traces, args.batch, args.tries))
+    results = asyncio.run(_run(args.traces, args.batch, args.tries))
+    if args.json:
+        import json
+
+        print(json.dumps(results))
+        return
+    for name, (fastest, median) in results.items():
+        print(f"{name:>26}: min {fastest:7.2f}  median {median:7.2f} ms", flush=True)
 
 
 if __name__ == "__main__":

@@ -233,8 +233,9 @@ async def test_a_trace_split_across_a_segment_and_rows_reads_whole_and_is_listed
 
 async def test_a_text_filter_finds_names_json_escapes_in_segments_and_rows_alike(tmp_path: Path) -> None:
     """Segments are narrowed by their summaries' JSON: a text that JSON escapes (quotes, backslashes,
-    control characters) or holds a space is still found, in a segment as in a row."""
-    names = ['Say "hi"', "C:\\pets\\new", "tab\there", "Café du chat"]
+    control characters), holds a space or what SQL's LIKE takes for a wildcard or an escape is still
+    found, in a segment as in a row."""
+    names = ['Say "hi"', "C:\\pets\\new", "tab\there", "Café du chat", "50%_OFF!"]
     memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
     try:
         for n, name in enumerate(names):
@@ -248,7 +249,8 @@ async def test_a_text_filter_finds_names_json_escapes_in_segments_and_rows_alike
                     root.ended_at, root.status = start + 0.01, "ok"
                 await memory.write(Batch({trace_id: copy.copy(delta)}, [root]))
                 await sqlite.write(Batch({trace_id: delta}, [root]))
-        for text in ['"hi"', 'say "HI"', "\\pets\\", "tab\tHERE", "du chat", "CAFé", "CAFÉ", "nothing"]:
+        texts = ['"hi"', 'say "HI"', "\\pets\\", "tab\tHERE", "du chat", "CAFé", "CAFÉ", "nothing"]
+        for text in [*texts, "%_off!", "!", "0%", "_", "5_%"]:
             listed = [t["traceId"] for t in (await sqlite.traces(TraceQuery(text=text))).traces]
             assert listed == [t["traceId"] for t in (await memory.traces(TraceQuery(text=text))).traces], text
             expected = [n for n, name in enumerate(names) if text.lower() in name.lower()]
@@ -506,3 +508,47 @@ async def test_a_request_whole_in_one_event_of_a_trace_kept_as_rows_goes_into_ro
     finally:
         await store.close()
     assert in_segments() == ["kept"]
+
+
+@pytest.mark.parametrize("keep", [3, 13, 20, 31, 39, 45])
+async def test_retention_by_count_and_age_counts_rows_revisions_and_segments_alike(
+    tmp_path: Path, keep: int
+) -> None:
+    """Traces kept as rows (running at the cut) interleaved in time with traces in segments, some of
+    them revised (a row naming the segment): pruned by count, then by age, the SQLite store keeps
+    what the memory store keeps (a revision's row is not a trace of its own)."""
+    memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        for first in (0, 20):
+            batch: list[tuple[str, TraceDelta, Span]] = []
+            for n in range(first, first + 20):
+                trace_id, start = f"t-{n:02d}", T0 + n
+                root = Span(trace_id, f"{n:016x}", "Tick", "cron", "python", "steps/x_step.py", start)
+                delta = TraceDelta(start, start, kind="cron", name="Tick", spans=1)
+                if n % 3 != 2:  # running at the cut: kept as a row
+                    delta.open = 1
+                else:
+                    root.ended_at, root.status = start + 0.01, "ok"
+                batch.append((trace_id, delta, root))
+            for store in (memory, sqlite):
+                copies = [(t, copy.copy(d), copy.copy(s)) for t, d, s in batch]
+                await store.write(Batch({t: d for t, d, _s in copies}, [s for _t, _d, s in copies]))
+        for store in (memory, sqlite):  # later changes to some in segments: revisions
+            await store.write(Batch({f"t-{n:02d}": TraceDelta(T0 + n, T0 + 50) for n in (2, 5, 23, 38)}))
+        with sqlite3.connect(sqlite.path) as conn:
+            assert conn.execute("SELECT count(*) FROM traces WHERE segment IS NULL").fetchone()[0] == 27
+            assert conn.execute("SELECT count(*) FROM traces WHERE segment IS NOT NULL").fetchone()[0] == 4
+        by_count = Retention(max_traces=keep, max_log_lines=1000, max_age_s=10**9)
+        assert await sqlite.prune(by_count, T0 + 60) == await memory.prune(by_count, T0 + 60)
+
+        async def listed(store: TraceStore) -> list[str]:
+            return [t["traceId"] for t in (await store.traces(TraceQuery(limit=100))).traces]
+
+        assert await listed(sqlite) == await listed(memory)
+        assert len(await listed(sqlite)) == min(keep, 40)
+        by_age = Retention(max_traces=1000, max_log_lines=1000, max_age_s=100)
+        assert await sqlite.prune(by_age, T0 + 130.5) == await memory.prune(by_age, T0 + 130.5)
+        assert await listed(sqlite) == await listed(memory)
+        assert all(int(trace_id[2:]) >= 31 for trace_id in await listed(sqlite))
+    finally:
+        await sqlite.close()

@@ -228,7 +228,7 @@ def whole_items(traces: Iterable[WholeTrace]) -> list[Item]:
         status = event[EVENT_STATUS]
         append(
             (
-                at if at <= ended <= answered else _start(event),
+                at if at <= ended <= answered else event_start(event),
                 event[EVENT_TRACE],
                 json if json is not None else dumps(event, default=str),
                 WHOLE_RECORD,
@@ -240,10 +240,26 @@ def whole_items(traces: Iterable[WholeTrace]) -> list[Item]:
     return items
 
 
-def _start(event: Sequence[Any]) -> float:
+def event_start(event: Sequence[Any]) -> float:
     """A whole trace's start: its first time (a clock set back while it ran makes a later one earlier)."""
     earliest: float = min(event[EVENT_AT], event[EVENT_ENDED], event[EVENT_ANSWERED])
     return earliest
+
+
+def event_failed(event: Sequence[Any]) -> bool:
+    """Whether a whole trace failed: its step did, or its request was answered 5xx."""
+    status = event[EVENT_STATUS]
+    failed: bool = status == "error" or (status == "ok" and event[EVENT_STATUS_CODE] >= 500)
+    return failed
+
+
+def event_errors(event: Sequence[Any]) -> list[str]:
+    """A whole trace's error messages, as ``error_messages`` gives a failed span's (one answered 5xx
+    without failing has ``answered_with``'s)."""
+    status, status_code = event[EVENT_STATUS], event[EVENT_STATUS_CODE]
+    if status == "ok" and status_code >= 500:
+        return error_messages([("error", answered_with(status_code))])
+    return error_messages([(status, event[EVENT_ERROR])])
 
 
 def is_event(row: Sequence[Any]) -> bool:
@@ -264,13 +280,11 @@ def summary_row(row: Sequence[Any]) -> SummaryRow:
         return row
     status, status_code = row[EVENT_STATUS], row[EVENT_STATUS_CODE]
     failures = 1 if status == "error" else 0
-    errors = error_messages([(status, row[EVENT_ERROR])])
     if status == "ok" and status_code >= 500:
         failures += 1
-        errors = error_messages([("error", answered_with(status_code))])
     return [
         row[EVENT_TRACE],
-        _start(row),
+        event_start(row),
         max(row[EVENT_AT], row[EVENT_ENDED], row[EVENT_ANSWERED]),
         row[EVENT_KIND],
         row[EVENT_STEP],
@@ -281,7 +295,7 @@ def summary_row(row: Sequence[Any]) -> SummaryRow:
         failures,
         1,
         [[row[EVENT_STEP], language_of(row[EVENT_FILE])]],
-        errors,
+        event_errors(row),
     ]
 
 

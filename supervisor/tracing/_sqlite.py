@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
@@ -50,13 +51,25 @@ from ._records import (
     TracePage,
     TraceQuery,
     WholeTrace,
+    answered_with,
+    ascii_lower,
     entry_of,
     level_rank,
     status_of,
     trace_summary,
 )
 from ._schema import TRACE_MIGRATIONS
-from ._segments import STARTED, SegmentIndex, SpanFields, SummaryRow, span_fields
+from ._segments import (
+    EVENT_METHOD,
+    EVENT_PATH,
+    EVENT_STEP,
+    EVENT_TRACE,
+    STARTED,
+    SegmentIndex,
+    SpanFields,
+    SummaryRow,
+    span_fields,
+)
 
 #: what a batch writes of a trace (its ``seq`` is SQLite's to give)
 _TRACE_FIELDS = (
@@ -414,6 +427,13 @@ class SqliteTraceStore:
                 revisions = _revisions(conn, seq) if revised else {}
                 matched = 0
                 for kept in orjson.loads(blob):  # newest first
+                    if type(kept[0]) is int and kept[EVENT_TRACE] not in revisions:
+                        # a whole trace's event tested as it is: its summary made only if it matches
+                        start = segments.event_start(kept)
+                        if pruned_before is not None and start < pruned_before:
+                            break
+                        if not all_hold(predicates, _event_facts(kept, start)):
+                            continue
                     summary = segments.summary_row(kept)
                     if pruned_before is not None and summary[STARTED] < pruned_before:
                         break
@@ -506,8 +526,12 @@ class SqliteTraceStore:
             index = self._index
             # One cutoff time for both limits, so that each delete is a range of an index, and a
             # segment's traces are cut by their start.
-            rows = [row[0] for row in conn.execute(_ROW_STARTS)]
-            boundary = _newest(rows, index.starts.values(), retention.max_traces)
+            # Only the oldest starts of the rows can be the boundary: as many as there are traces to
+            # drop, by the index of starts (all of them cost ~8 ms per 10,000 rows, each prune)
+            kept = conn.execute(_ROWS_KEPT).fetchone()[0] + sum(map(len, index.starts.values()))
+            drop = kept - retention.max_traces
+            rows = [row[0] for row in conn.execute(_OLDEST_ROW_STARTS, (drop + 1,))] if drop > 0 else []
+            boundary = _nth_oldest(rows, index.starts.values(), drop) if drop > 0 else None
             cutoff = max(oldest, boundary) if boundary is not None else oldest
             traces = conn.execute(
                 "SELECT count(*) FROM traces WHERE started_at < ? AND segment IS NULL", (cutoff,)
@@ -552,33 +576,32 @@ class SqliteTraceStore:
         await self._db.close()
 
 
-_ROW_STARTS = "SELECT started_at FROM traces WHERE segment IS NULL ORDER BY started_at"
+#: how many traces are kept as rows (a revision's row is of a trace its segment counts), each count
+#: answered by an index alone
+_ROWS_KEPT = "SELECT (SELECT count(*) FROM traces) - (SELECT count(*) FROM traces WHERE segment IS NOT NULL)"
+_OLDEST_ROW_STARTS = "SELECT started_at FROM traces WHERE segment IS NULL ORDER BY started_at LIMIT ?"
 
 
-def _newest(rows: list[float], segments_starts: Iterable[list[float]], keep: int) -> float | None:
-    """The start of the ``keep``-th newest trace, of those kept as rows and in segments (each list
-    of starts ascending); None when there are no more than ``keep``.
+def _nth_oldest(rows: list[float], segments_starts: Iterable[list[float]], nth: int) -> float:
+    """The start of the ``nth`` oldest trace (from 0), of those kept as rows (the ``nth`` + 1 oldest
+    of them at least) and in segments (each list of starts ascending; there are more than ``nth``).
 
-    Found among the oldest: those to drop are the few (a prune comes every fifth of ``keep``), so it
-    sorts the starts up to the latest start of the oldest runs that hold enough of them."""
+    Those to drop are the few (a prune comes every fifth of ``keep``), so it sorts the starts up to
+    the latest start of the oldest runs that hold enough of them."""
     runs = [starts for starts in segments_starts if starts]
     if rows:
         runs.append(rows)
-    total = sum(len(run) for run in runs)
-    if total <= keep:
-        return None
-    drop = total - keep  # the boundary is the drop-th oldest (from 0)
     runs.sort(key=itemgetter(0))
     counted, latest = 0, float("-inf")
     for run in runs:
         counted += len(run)
         latest = max(latest, run[-1])
-        if counted > drop:
+        if counted > nth:
             break
     pool = sorted(
         start for run in runs if run[0] <= latest for start in run[: bisect.bisect_right(run, latest)]
     )
-    return pool[drop]
+    return pool[nth]
 
 
 def _held(
@@ -642,6 +665,35 @@ def _facts(summary: SummaryRow) -> Facts:
             steps = [step for step, _language in summary[segments.STEPS]]
             errors = summary[segments.ERRORS] if len(summary) > segments.ERRORS else []
             return trace_text(summary[0], entry, steps, errors)
+        raise KeyError(field)
+
+    return fact
+
+
+def _event_facts(event: Sequence[Any], start: float) -> Facts:
+    """``_facts`` of a whole trace's event (which began at ``start``) without its summary made
+    (``segments.summary_row``): a listing by status, step or text tests each trace of each segment
+    it reads (up to twice as long with the summaries made, bench/RESULTS.md, session 11: trace
+    reads)."""
+
+    def fact(field: str) -> Any:
+        if field == "key":
+            return start, event[EVENT_TRACE]
+        if field == "traceId":
+            return event[EVENT_TRACE]
+        if field == "startedAt":
+            return start
+        if field == "status":
+            return "error" if segments.event_failed(event) else "ok"
+        if field == "steps":
+            return {event[EVENT_STEP]}
+        if field == "text":
+            # ``trace_text`` of ``summary_row``'s: an api or cron request is named by its step
+            step, method, path = event[EVENT_STEP], event[EVENT_METHOD], event[EVENT_PATH]
+            texts = [event[EVENT_TRACE], step, *segments.event_errors(event)]
+            if method is not None and path is not None:
+                texts.append(f"{method} {path}")
+            return texts
         raise KeyError(field)
 
     return fact
@@ -782,10 +834,31 @@ def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
     if any(char in text for char in '"\\') or any(ord(char) < 0x20 for char in text):
         return "1", ()
     pieces = text.split(" ")
-    held = " AND ".join(["instr(lower(summaries), lower(?)) > 0"] * len(pieces))
+    # LIKE matches ASCII letters in either case, as lower() (and ``ascii_lower``) do, a quarter of the
+    # time of instr(lower()) over a segment's blob (no copy of it lowered)
+    held = " AND ".join(["CAST(summaries AS TEXT) LIKE ? ESCAPE '!'"] * len(pieces))
+    likes = ["%" + _LIKE_ESCAPES.sub(r"!\g<0>", piece) + "%" for piece in pieces]
     # ``errors > 0``: a whole trace answered 5xx has the message of its error ("answered 503") from
-    # its status code, not in the JSON
-    return f"{held} OR errors > 0 OR {_REVISED_TEXT}", [*pieces, text, text]
+    # its status code, not in the JSON; only a text such a message may hold needs it (else every
+    # segment with a failure is read: a text found nowhere took ~100x as long, bench/RESULTS.md,
+    # session 11: trace reads)
+    failed = " OR errors > 0" if _may_be_answered_with(text) else ""
+    return f"{held}{failed} OR {_REVISED_TEXT}", [*likes, text, text]
+
+
+#: what LIKE would take for a wildcard, or for its escape
+_LIKE_ESCAPES = re.compile("[%_!]")
+
+
+def _may_be_answered_with(text: str) -> bool:
+    """Whether ``text`` is in the message ``answered_with`` gives some 5xx status code, as the text
+    filter matches (``trace_text``, ``icontains``)."""
+    wanted = ascii_lower(text)
+    # digits alone: any status code's (one past 999 too)
+    return wanted.isdigit() or any(wanted in message for message in _ANSWERED_WITH)
+
+
+_ANSWERED_WITH = [ascii_lower(answered_with(code)["message"]) for code in range(500, 1000)]
 
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:
