@@ -14,6 +14,7 @@ per pet, ~17 go without a task and a loop turn each (bench/RESULTS.md, branch pe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
