@@ -354,8 +354,7 @@ async def test_stop_waits_for_handlers_in_flight(env: Env) -> None:
     assert await env.queue.pending() == []
 
 
-@pytest.mark.parametrize("start_now", [False, True], ids=["in-a-task", "started-now"])
-async def test_sqlite_recovers_undelivered_events_after_restart(tmp_path: Path, start_now: bool) -> None:
+async def test_sqlite_recovers_undelivered_events_after_restart(tmp_path: Path) -> None:
     env = await Env.open("sqlite", tmp_path / ".motia" / "motia.db")
     try:
         env.policies["later"] = QueuePolicy(delay_seconds=0.1)
@@ -366,9 +365,7 @@ async def test_sqlite_recovers_undelivered_events_after_restart(tmp_path: Path, 
 
         first = Recorder(block)
         bus = await env.bus(first)
-        published = await bus.publish(
-            "pet.created", {"id": 3}, "trace-r", ["notify", "later"], "grp", start_now=start_now
-        )
+        published = await bus.publish("pet.created", {"id": 3}, "trace-r", ["notify", "later"], "grp")
         await eventually(lambda: len(first.calls) == 1)  # "notify" is stuck in its handler
         await bus.stop(timeout=0.05)  # gives up on it: nothing was acked
         await env.restart_storage()
