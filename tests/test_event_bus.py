@@ -299,48 +299,6 @@ async def test_publish_before_start_is_delivered_by_start(env: Env) -> None:
     assert len(deliver.calls) == 2  # recovered once, not twice
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-async def test_publish_started_now_has_the_handler_running_when_it_returns(kind: str, tmp_path: Path) -> None:
-    env = await Env.open(kind, tmp_path / ".motia" / "motia.db")
-    try:
-        deliver = Recorder()
-        bus = await env.bus(deliver)
-        await bus.publish("t", {"n": 0}, "tr", ["a"])  # after start, the first read of the backlog
-        await eventually(lambda: len(deliver.succeeded) == 1)
-        await bus.publish("t", {"n": 1}, "tr", ["a"])
-        assert len(deliver.calls) == 1  # a task's first step, one loop turn later
-        await eventually(lambda: len(deliver.succeeded) == 2)
-        published = await bus.publish("t", {"n": 2}, "tr", ["a", "b"], start_now=True)
-        # No loop turn in between: what the handler's runner is sent goes out in the publisher's turn.
-        assert [d.id for d in deliver.calls[2:]] == [d.id for d in published]
-        await eventually(lambda: len(deliver.succeeded) == 4)
-        ids = [d.id for d in deliver.calls]
-        assert len(ids) == len(set(ids)) == 4  # each once
-    finally:
-        await env.close()
-
-
-async def test_a_burst_beyond_the_window_is_delivered_once_each_in_order(env: Env) -> None:
-    env.policies["lane"] = QueuePolicy(fifo=True, backoff_base=FAST)
-
-    async def brief(delivery: Delivery) -> None:
-        await asyncio.sleep(0.001)
-
-    deliver = Recorder(brief)
-    bus = await env.bus(deliver, concurrency=2)  # a window of 4: most of the burst waits in the queue
-    events = 40
-    for n in range(events):  # every other one as an emit from outside publishes
-        await bus.publish("t", n, "tr", ["free", "lane"], "group", start_now=n % 2 == 0)
-    await eventually(lambda: len(deliver.succeeded) == 2 * events, timeout=10)
-    ids = [d.id for d in deliver.calls]
-    assert len(ids) == len(set(ids)) == 2 * events  # nothing delivered twice
-    assert [d.data for d in deliver.calls if d.subscriber == "lane"] == list(range(events))
-    await eventually(lambda: bus.in_memory == 0)
-    for bus_ in env.buses:
-        await bus_.stop()
-    assert await env.queue.pending() == []
-
-
 async def test_stop_waits_for_handlers_in_flight(env: Env) -> None:
     async def brief(delivery: Delivery) -> None:
         await asyncio.sleep(0.03)

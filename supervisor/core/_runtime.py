@@ -541,18 +541,8 @@ class Runtime:
             _logger.debug("no step subscribes to %s", topic, extra={"trace_id": trace_id})
             self.tracing.emitted(trace_id, step, topic, data, message_group_id, ())
             return 0
-        # An emit from outside has its handlers' Invoke frames written before its 200 (bench/RESULTS.md,
-        # session 11: emit -> handler start -0.1 to -1.0 ms, the 200 +0.15 to +1.2 ms at load 2.5-8); a
-        # step's emit keeps its reply first: the subscriber is often in the emitter's own runner, whose
-        # handler would wait for the other's first step.
         deliveries = await self.bus.publish(
-            topic,
-            data,
-            trace_id,
-            [subscriber.name for subscriber in subscribers],
-            message_group_id,
-            # not on Redis: EventBus.publish says why
-            start_now=step is None and self.settings.config.events.adapter != "redis",
+            topic, data, trace_id, [subscriber.name for subscriber in subscribers], message_group_id
         )
         self.tracing.emitted(
             trace_id, step, topic, data, message_group_id, [(d.id, d.subscriber) for d in deliveries]

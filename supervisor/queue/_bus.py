@@ -38,7 +38,6 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Literal, TypeAlias
 
-from supervisor.eager import start_task
 from supervisor.storage import JsonValue, RedisUnavailable
 
 from ._attempt import Deliver, DeliveryObserver, Outcome, being_cancelled, describe, log_fields
@@ -154,17 +153,8 @@ class EventBus:
         trace_id: str,
         subscribers: Sequence[str],
         message_group_id: str | None = None,
-        *,
-        start_now: bool = False,
     ) -> list[Delivery]:
         """Queue one delivery per subscriber (durable on return) and dispatch them.
-
-        ``start_now``: a delivery that can run at once runs its attempt's first step in this call,
-        right after the commit (``deliver`` up to its first wait: the Invoke frame written to the
-        runner), instead of in a task's first step one loop turn later: for an emit from outside, whose
-        handler then starts before the emitter's 200 is written. Not for a queue whose client keys its
-        commands on the task awaiting them (Redis): an attempt that fails at once writes its retry in
-        that first step, which would run in the publisher's task.
 
         Raises ``MissingMessageGroup`` if a subscriber is FIFO and no group is given: which
         order to keep would be a guess. Before ``start()`` or after ``stop()`` the deliveries
@@ -190,7 +180,7 @@ class EventBus:
         now = time.time()
         for delivery in deliveries:
             if delivery.claimed:
-                self._dispatch(delivery, start_now=start_now)
+                self._dispatch(delivery)
             elif delivery.available_at > now:
                 self._wake_at(delivery.available_at)
             elif not delivery.held:
@@ -320,18 +310,17 @@ class EventBus:
         self._backlog = {False: True, True: True}
         self._request_refill()
 
-    def _dispatch(self, delivery: Delivery, *, start_now: bool = False) -> None:
+    def _dispatch(self, delivery: Delivery) -> None:
         if self._state != "running":
             return
         slots = self._isolated if delivery.isolate else self._slots
         if len(slots.running) < slots.limit:
-            self._start(delivery, slots, start_now=start_now)
+            self._start(delivery, slots)
         else:
             slots.waiting.append(delivery)
 
-    def _start(self, delivery: Delivery, slots: _Slots, *, start_now: bool = False) -> None:
-        attempt = self._attempt(delivery)
-        task = start_task(attempt) if start_now else asyncio.get_running_loop().create_task(attempt)
+    def _start(self, delivery: Delivery, slots: _Slots) -> None:
+        task = asyncio.get_running_loop().create_task(self._attempt(delivery))
         slots.running.add(task)
         task.add_done_callback(self._on_attempt_done)
 
