@@ -1,15 +1,11 @@
-"""Coroutines whose first step runs now, on the caller's stack, rather than one loop turn later in a task:
-what Python 3.12's eager tasks do, for the two hot paths that need it (a context call answered without a
-task, an event delivery whose Invoke frame goes out in the turn that committed its event)."""
+"""Coroutines whose first step runs now, on the caller's stack, rather than one loop turn later in a task
+(what Python 3.12's eager tasks do): a context call answered without a task when it needs no waiting."""
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 from collections.abc import Coroutine, Generator
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 
 class Resumed:
@@ -56,33 +52,3 @@ class Resumed:
                     waiting_on = coro.send(sent)
                 except StopIteration as done:
                     return done.value
-
-
-def start_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-    """A task of the running loop for ``coro``, whose first step (up to its first wait) runs now, in the
-    task's own copy of the context as the task's steps run.
-
-    Unlike the task's later steps, the first one runs inside the caller's step: ``asyncio.current_task()``
-    there is the caller's task (or None in a callback), so ``coro`` must not hand its first step's work
-    to code that keys on the current task (asyncio.timeout, a client that cancels the task awaiting it)."""
-    loop = asyncio.get_running_loop()
-    context = contextvars.copy_context()
-    try:
-        waiting_on = context.run(coro.send, None)
-    except StopIteration as done:
-        return loop.create_task(_returning(done.value), context=context)
-    except (Exception, asyncio.CancelledError) as exc:  # the task fails with it, as one started later would
-        return loop.create_task(_raising(exc), context=context)
-    return loop.create_task(_awaiting(Resumed(coro, waiting_on)), context=context)
-
-
-async def _awaiting(rest: Resumed) -> Any:
-    return await rest
-
-
-async def _returning(value: T) -> T:
-    return value
-
-
-async def _raising(exc: BaseException) -> Any:
-    raise exc
