@@ -206,6 +206,7 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "update",
         "event",
     }
+    assert endpoints["tallestBadge"] < 30  # one line of badge (px), however long the message beside it
     # an answer that points at no stream item, whose trace reported in no stream: no update shown
     assert endpoints["quietUpdates"] == []
     # a declared query parameter: named with its description, sent with the path parameter; the

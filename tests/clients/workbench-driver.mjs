@@ -149,6 +149,9 @@ await drive(executablePath, result, async (page) => {
   await page.waitForSelector('[data-stream-event]', { timeout: 20000 })
   await traceDone(traceId) // more updates arrive as the pet's workflow runs
   result.panels.endpoints.streamEvents = await page.$$eval('[data-stream-event]', (lines) => lines.map((l) => l.dataset.streamEvent))
+  // a badge beside a message that wraps over many lines keeps its own height (it stretched with the row)
+  result.panels.endpoints.tallestBadge = await page.$$eval('[data-stream-event] > .badge', (badges) =>
+    Math.max(...badges.map((b) => b.getBoundingClientRect().height)))
   await shot(page, 'endpoints', true)
 
   // An endpoint with a declared query parameter and a response schema
