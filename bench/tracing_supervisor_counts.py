@@ -96,7 +96,12 @@ def snapshot(pid: int, writers: list[int]) -> dict[str, float]:
     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     times = proc.cpu_times()
     counts = thread_counts(pid)
+    # the machine's: guest time the hypervisor gave to others (``steal``) and idle time, in µs
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
     shot = {
+        "machine_idle_us": float(cpu[4]) * tick_us,
+        "machine_steal_us": float(cpu[8]) * tick_us,
         "syscr": float(io["syscr"]),
         "syscw": float(io["syscw"]),
         "minflt": float(stat[7]),
