@@ -35,6 +35,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from writer_instructions import capturing_recorder
+
 
 def _retention() -> Any:
     """Nothing pruned while the bench runs."""
@@ -48,33 +50,11 @@ async def _recorded(traces: int, size: int) -> tuple[list[str], list[list[Any]]]
     a running server takes: most requests whole in one event, ``Batch.whole``, where the store keeps
     them so)."""
     from supervisor.protocol import ContextCall, ErrorInfo, InvokeResult, TriggerKind
-    from supervisor.tracing import Recorder
-
-    batches: list[list[Any]] = []
-
-    class Capture:
-        async def start(self) -> int:
-            return 0
-
-        async def record(self, events: list[tuple[Any, ...]]) -> None:
-            batches.append(list(events))
-
-        async def stop(self) -> None:
-            return None
-
-    class NoExport:
-        def export(self, spans: Any) -> None:
-            return None
-
-        def shutdown(self) -> None:
-            return None
 
     ok = InvokeResult(1, True, b"{}", None)
     ids: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        recorder = Recorder(None, _retention(), Path(tmp), exporter=NoExport())
-        recorder._sink = Capture()  # type: ignore[assignment]
-        recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
+        recorder, batches = capturing_recorder(Path(tmp), _retention())
         await recorder.start()
         for first in range(0, traces, size):
             for n in range(first, min(first + size, traces)):

@@ -39,10 +39,10 @@ REPO = Path(__file__).resolve().parents[1]
 RETENTION = {"max_traces": 10_000, "max_log_lines": 10_000, "max_age_s": 3600.0}
 
 
-async def _recorded_batches(requests: int, batch: int, straddling: int) -> list[list[Any]]:
-    """Each flush's events, as the recorder hands them to the trace writer's sink."""
-    from supervisor.protocol import InvokeResult, TriggerKind
-    from supervisor.tracing import Recorder, Retention
+def capturing_recorder(directory: Path, retention: Any) -> tuple[Any, list[list[Any]]]:
+    """A ``Recorder`` that encodes its events as for the trace writer process and keeps each flush's
+    events (what it would hand the writer's sink) in the list returned beside it; nothing exported."""
+    from supervisor.tracing import Recorder
 
     batches: list[list[Any]] = []
 
@@ -63,10 +63,19 @@ async def _recorded_batches(requests: int, batch: int, straddling: int) -> list[
         def shutdown(self) -> None:
             return None
 
+    recorder = Recorder(None, retention, directory, exporter=NoExport())
+    recorder._sink = Capture()  # type: ignore[assignment]
+    recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
+    return recorder, batches
+
+
+async def _recorded_batches(requests: int, batch: int, straddling: int) -> list[list[Any]]:
+    """Each flush's events, as the recorder hands them to the trace writer's sink."""
+    from supervisor.protocol import InvokeResult, TriggerKind
+    from supervisor.tracing import Retention
+
     with tempfile.TemporaryDirectory() as tmp:
-        recorder = Recorder(None, Retention(**RETENTION), Path(tmp), exporter=NoExport())  # type: ignore[arg-type]
-        recorder._sink = Capture()  # type: ignore[assignment]
-        recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
+        recorder, batches = capturing_recorder(Path(tmp), Retention(**RETENTION))  # type: ignore[arg-type]
         await recorder.start()
         result = InvokeResult(1, True, b"{}", None)
         running: list[tuple[Any, str]] = []
