@@ -743,20 +743,32 @@ print("ok")
 """
 
 
+def _script_prints_ok(script: str, *, timeout: float, with_supervisor: bool = False) -> None:
+    """Runs ``script`` in a Python of its own with the runner's package importable (and the supervisor's,
+    from the repository root, ``with_supervisor``): it must exit 0 having printed ``ok``."""
+    root = Path(__file__).resolve().parents[1]
+    path = (
+        f"{root / 'runners' / 'python'}{os.pathsep}{root}"
+        if with_supervisor
+        else str(root / "runners" / "python")
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root if with_supervisor else None,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok", done.stdout
+
+
 def test_frames_sent_while_the_supervisor_does_not_read_wait_in_order_without_blocking_the_sender() -> None:
     """The runner's channel writes a frame from the thread that sends it when the pipe takes it at once,
     else queues it (and all after it) for its writer thread: with nobody reading, senders on two threads
     still return at once, and once read, each thread's frames come whole and in the order they were sent."""
-    runner_path = Path(__file__).resolve().parents[1] / "runners" / "python"
-    done = subprocess.run(
-        [sys.executable, "-c", FRAMES_WHILE_NOBODY_READS],
-        env={**os.environ, "PYTHONPATH": str(runner_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    _script_prints_ok(FRAMES_WHILE_NOBODY_READS, timeout=120)
 
 
 GRPC_MESSAGE_WAITING_IN_GRPC = """
@@ -821,17 +833,7 @@ def test_over_grpc_a_message_counts_as_queued_until_grpc_has_written_it() -> Non
     a message of twice the high mark, taken while the supervisor reads nothing, still waits (all but a
     window's worth) in grpc, so it still counts whole and the reader stays paused (it counted as sent
     once taken, and the reader read on: it paused only once another 64 KiB waited behind it)."""
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run(
-        [sys.executable, "-c", GRPC_MESSAGE_WAITING_IN_GRPC],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": f"{root / 'runners' / 'python'}{os.pathsep}{root}"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok", done.stdout
+    _script_prints_ok(GRPC_MESSAGE_WAITING_IN_GRPC, timeout=120, with_supervisor=True)
 
 
 LOG_LINES_WAIT_FOR_THE_NEXT_FRAME = """
@@ -899,13 +901,4 @@ def test_a_log_line_on_the_loop_goes_out_with_the_next_frame_or_at_the_end_of_th
     """A log line sent on the runner's event loop waits for the frame sent after it (a handler's
     ``logger.info`` before its ``await state.get``), in order, in one write, or for the end of the loop
     turn; sent from another thread, at close, or once the loop has stopped, it goes out at once."""
-    runner_path = Path(__file__).resolve().parents[1] / "runners" / "python"
-    done = subprocess.run(
-        [sys.executable, "-c", LOG_LINES_WAIT_FOR_THE_NEXT_FRAME],
-        env={**os.environ, "PYTHONPATH": str(runner_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    _script_prints_ok(LOG_LINES_WAIT_FOR_THE_NEXT_FRAME, timeout=60)
