@@ -8,6 +8,7 @@ import itertools
 import json
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -414,16 +415,24 @@ def test_motia_logs_follow_prints_new_lines_as_they_come(server: MotiaServer) ->
 
 
 def test_motia_logs_follow_waits_out_a_stopping_server_and_resumes_after_its_restart(tmp_path: Path) -> None:
-    """A stopping server ends each live stream as soon as it is asked for, until it stops listening:
-    the follower waits before asking again after a stream that brought nothing (it made a burst of
-    requests before), and shows the lines of the server started again on the same port, none twice."""
+    """A stopping server ends the live log stream at once and its health says it is stopping while a
+    slow request finishes: the follower says so in one line, asks its health again each ``retry:``
+    delay the server gave (2 s) rather than its own 0.5 s, however long the server is away (longer
+    than the 10 s it gives a server lost unannounced), and then shows the lines of the server
+    started again on the same port: the slow request's, logged while stopping, and the new ones,
+    none lost or twice."""
     project = write_project(
         tmp_path,
         {
             "steps/say_step.py": """
+                import asyncio
+
                 config = {"type": "api", "name": "Say", "path": "/say", "method": "POST", "emits": []}
 
                 async def handler(req, ctx):
+                    if req.body.get("slow"):
+                        ctx.logger.info("begun " + req.body["what"])
+                        await asyncio.sleep(3)
                     ctx.logger.info("said " + req.body["what"])
                     return {"status": 200, "body": {}}
             """
@@ -432,43 +441,66 @@ def test_motia_logs_follow_waits_out_a_stopping_server_and_resumes_after_its_res
     server = MotiaServer(project).wait_ready()
     proxy = CountingProxy(server.port)
     follower = subprocess.Popen(
-        motia_argv("logs", "-f", "-n", "0", "--json", "--step", "Say", "-p", str(proxy.port)),
+        motia_argv("logs", "-f", "-n", "0", "--json", "--grep", "said ", "-p", str(proxy.port)),
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
     printed: list[dict[str, Any]] = []
+    told: list[str] = []
 
     def read() -> None:
         assert follower.stdout is not None
         printed.extend(json.loads(line) for line in follower.stdout)
 
+    def read_errors() -> None:
+        assert follower.stderr is not None
+        told.extend(follower.stderr)
+
     def said() -> list[str]:
         return [line["message"] for line in list(printed) if line["message"].startswith("said ")]
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    def slow(what: str) -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            assert client.post("/say", json={"what": what, "slow": True}).status_code == 200
+
+    readers = [threading.Thread(target=target, daemon=True) for target in (read, read_errors)]
+    for reader in readers:
+        reader.start()
     try:
         eventually(lambda: len(proxy.reached) == 1)  # the follower's stream is open
-        # Twice: how many requests reach a stopping server depends on when in its shutdown they come.
-        for stop in (1, 2):
+        for stop, away_s in ((1, 0.0), (2, 11.0)):
             assert server.client.post("/say", json={"what": f"before stop {stop}"}).status_code == 200
             eventually(lambda: f"said before stop {stop}" in said(), timeout=30)  # noqa: B023
-            before = len(proxy.reached)
-            server.stop()
-            # The stream the stop ended had brought a line: asked again at once. That one (and any
-            # later one the stopping server still takes) ends at once, empty: the next waits 0.5 s.
-            reconnects = proxy.reached[before:]
+            late = threading.Thread(target=slow, args=(f"late {stop}",))
+            late.start()
+            eventually(
+                lambda: server.client.get("/__motia/logs", params={"q": f"begun late {stop}"}).json()["logs"]  # noqa: B023
+            )
+            before = len(proxy.attempts)
+            server.stop()  # waits for the slow request, which logs as it ends
+            late.join(10)
+            time.sleep(away_s)
+            # The follower's tries while the server stopped and was away: its health, once each
+            # retry: delay (the stream the stop ended was not asked for again)
+            reconnects = proxy.attempts[before:]
             gaps = [later - earlier for earlier, later in itertools.pairwise(reconnects)]
-            assert reconnects and all(gap >= 0.45 for gap in gaps), gaps
+            assert reconnects and all(gap >= 1.9 for gap in gaps), gaps
+            assert [line for line in told if "stopping" in line] == [
+                f"motia logs: the server on 127.0.0.1:{proxy.port} is stopping; "
+                "following again once it is back (Ctrl-C to quit)\n"
+            ] * stop, "".join(told)
 
             server = MotiaServer(project, port=server.port).wait_ready()
             assert server.client.post("/say", json={"what": f"after restart {stop}"}).status_code == 200
             eventually(lambda: f"said after restart {stop}" in said(), timeout=30)  # noqa: B023
         assert said() == [
             "said before stop 1",
+            "said late 1",
             "said after restart 1",
             "said before stop 2",
+            "said late 2",
             "said after restart 2",
         ]
         assert follower.poll() is None
@@ -476,9 +508,11 @@ def test_motia_logs_follow_waits_out_a_stopping_server_and_resumes_after_its_res
         server.stop()
         follower.terminate()
         follower.wait(10)
-        reader.join(5)
-        assert follower.stdout is not None
+        for reader in readers:
+            reader.join(5)
+        assert follower.stdout is not None and follower.stderr is not None
         follower.stdout.close()
+        follower.stderr.close()
         proxy.close()
 
 

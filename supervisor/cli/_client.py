@@ -9,7 +9,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,9 +72,15 @@ class ServerEvent:
 
 
 def server_events(
-    host: str, port: int, path: str, last_event_id: str | None = None, timeout: float = 60.0
+    host: str,
+    port: int,
+    path: str,
+    last_event_id: str | None = None,
+    timeout: float = 60.0,
+    on_retry: Callable[[int], None] | None = None,
 ) -> Iterator[ServerEvent]:
-    """The events of a text/event-stream answer, until the server ends it. Raises ServerUnreachable."""
+    """The events of a text/event-stream answer, until the server ends it; ``on_retry`` is given each
+    ``retry:`` the server sends (its reconnection delay, in ms). Raises ServerUnreachable."""
     connection = http.client.HTTPConnection(host, port, timeout=timeout)
     headers = {"accept": "text/event-stream"}
     if last_event_id is not None:
@@ -83,7 +89,7 @@ def server_events(
         try:
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise ServerUnreachable(host, port, exc) from None
         if response.status != 200:
             body = response.read().decode(errors="replace")
@@ -98,7 +104,7 @@ def server_events(
         while True:
             try:
                 raw = response.readline()
-            except OSError as exc:
+            except (OSError, http.client.HTTPException) as exc:  # cut off mid-chunk: IncompleteRead
                 raise ServerUnreachable(host, port, exc) from None
             if not raw:
                 return
@@ -116,6 +122,8 @@ def server_events(
                     event = value
                 elif name == "data":
                     data.append(value)
+                elif name == "retry" and value.isdigit() and on_retry is not None:
+                    on_retry(int(value))
     finally:
         connection.close()
 
@@ -134,3 +142,5 @@ def _request(host: str, port: int, method: str, path: str, payload: object) -> t
         return exc.code, exc.read()
     except urllib.error.URLError as exc:
         raise ServerUnreachable(host, port, exc.reason) from None
+    except (OSError, http.client.HTTPException) as exc:  # the answer cut off (urllib passes it on as is)
+        raise ServerUnreachable(host, port, exc) from None

@@ -22,9 +22,9 @@ _LEVELS = {
     "critical": logging.CRITICAL,
     "fatal": logging.CRITICAL,  # another name of critical
 }
-#: how long ``--follow`` keeps trying to reach a server that went away, before giving up
+#: how long ``--follow`` keeps trying to reach a server that went away unannounced, before giving up
 RECONNECT_FOR_S = 10.0
-#: the pause before trying again after a failed or empty stream
+#: the pause before trying again after a failed or empty stream, until the server says (``retry:``)
 RETRY_S = 0.5
 
 
@@ -78,31 +78,60 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _follow(args: argparse.Namespace, filters: dict[str, Any], printer: _Printer, last: int | None) -> int:
-    """New lines as they come; when the stream ends (the server cut a slow reader, or restarted),
-    reconnect and resume after the last line printed: at once after a stream that brought lines, after
-    RETRY_S after one that brought none (a stopping server ends each stream as soon as it is asked for,
-    until it stops listening)."""
-    path = f"{PATH}/stream" + query(**filters, after=last)
+    """New lines as they come; when the stream ends (the server cut a slow reader, or is stopping),
+    reconnect and resume after the last line printed, none lost or printed twice. A stream that
+    brought no line is asked for again after the ``retry:`` delay the server gave; one that brought
+    some, at once. A server that ended the stream saying it is stopping is waited for, however long
+    until it is back (a restart), its health asked each such delay; one line on stderr says so."""
+    retry_s = RETRY_S
+
+    def on_retry(ms: int) -> None:
+        nonlocal retry_s
+        retry_s = ms / 1000
+
     lost_since: float | None = None
     while True:
-        delivered = False
+        path = f"{PATH}/stream" + query(**filters, after=last)
+        delivered = stopping = False
         try:
-            for event in server_events(args.host, args.port, path, None if last is None else str(last)):
+            for event in server_events(
+                args.host, args.port, path, None if last is None else str(last), on_retry=on_retry
+            ):
                 lost_since = None
                 delivered = True
                 if event.event == "log":
                     line = json.loads(event.data)
                     printer.show(line)
                     last = line["id"]
+                elif event.event == "stopping":
+                    stopping = True
         except ServerUnreachable:
             lost_since = lost_since or time.monotonic()
             if time.monotonic() - lost_since > RECONNECT_FOR_S:
                 raise
-            time.sleep(RETRY_S)
-        else:
-            if not delivered:
-                time.sleep(RETRY_S)
-        path = f"{PATH}/stream" + query(**filters, after=last)
+            time.sleep(retry_s)
+            continue
+        if stopping:
+            print(
+                f"motia logs: the server on {args.host}:{args.port} is stopping; "
+                "following again once it is back (Ctrl-C to quit)",
+                file=sys.stderr,
+                flush=True,
+            )
+            time.sleep(retry_s)
+            while _health(args) in (None, "stopping"):
+                time.sleep(retry_s)
+        elif not delivered:
+            time.sleep(retry_s)
+
+
+def _health(args: argparse.Namespace) -> str | None:
+    """What the server's health says (ok, degraded or stopping); None when no server answers."""
+    try:
+        _, body = call(args.host, args.port, "GET", "/__motia/health")
+    except ServerUnreachable:
+        return None
+    return body.get("status") if isinstance(body, dict) else None
 
 
 class _Printer:

@@ -7,7 +7,9 @@
 
 Times are epoch milliseconds, in and out. A live log stream sends each new matching line as an
 event ``log`` whose id is the line's; a client that reconnects with ``Last-Event-ID`` (or
-``?after=``) first gets the lines it missed, from the store.
+``?after=``) first gets the lines it missed, from the store. When the server is stopping, the stream
+ends with an event ``stopping`` (data ``{"status":"stopping"}``, as the health says) for a client to
+wait for the next server rather than reconnect at once (``motia logs --follow``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ HEARTBEAT_S = 15.0
 RETRY_MS = 2000
 #: lines read from the store per round when a follower catches up
 CATCH_UP_PAGE = 500
+STOPPING_EVENT = b'event: stopping\ndata: {"status":"stopping"}\n\n'
 
 
 def register_traces(app: Quart, recorder: Recorder) -> None:
@@ -143,6 +146,8 @@ async def _log_events(
             elif follower.closed:
                 # Closed for falling behind, or the server is stopping: the response ends, its last
                 # chunk sent; EventSource reconnects with Last-Event-ID.
+                if not follower.overflowed:
+                    yield STOPPING_EVENT
                 return
             else:
                 yield b": heartbeat\n\n"

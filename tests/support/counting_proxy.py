@@ -19,6 +19,7 @@ class CountingProxy:
         self.port: int = self._listener.getsockname()[1]
         self._lock = threading.Lock()
         self._reached: list[float] = []
+        self._attempts: list[float] = []
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -28,6 +29,12 @@ class CountingProxy:
         with self._lock:
             return list(self._reached)
 
+    @property
+    def attempts(self) -> list[float]:
+        """When each connection made to the proxy so far was accepted, whether the upstream took it."""
+        with self._lock:
+            return list(self._attempts)
+
     def _accept(self) -> None:
         while True:
             try:
@@ -35,6 +42,8 @@ class CountingProxy:
             except OSError:  # closed
                 return
             accepted = time.monotonic()
+            with self._lock:
+                self._attempts.append(accepted)
             try:
                 upstream = socket.create_connection(("127.0.0.1", self._upstream_port), timeout=5)
             except OSError:
