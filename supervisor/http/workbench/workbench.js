@@ -1264,15 +1264,21 @@ async function traceDetail(root, traceId) {
   if (trace) render(trace)
   let last = trace ? JSON.stringify(trace) : ''
   const read = latestReads(loadError)
-  const notYet = (error) => {
-    if (error.status === 404) return null // not written yet
+  const notFound = (error) => {
+    if (error.status === 404) return { notFound: error.message }
     throw error
   }
   return every(1000, async () => {
     if (trace && trace.status !== 'running' && Date.now() - trace.updatedAt > 30000) return
-    return read(() => api(`/traces/${encodeURIComponent(traceId)}`).catch(notYet), (fresh) => {
-      const text = fresh && JSON.stringify(fresh)
-      if (!fresh || text === last) return
+    return read(() => api(`/traces/${encodeURIComponent(traceId)}`).catch(notFound), (fresh) => {
+      // Not written yet (the page says so), or gone since it was shown (retention, a restarted server
+      // that kept it in memory): said above it, in place of an earlier failure's error
+      if (fresh.notFound) {
+        if (trace) loadError.textContent = `Trace not found: ${fresh.notFound}; shown below as last read.`
+        return
+      }
+      const text = JSON.stringify(fresh)
+      if (text === last) return
       last = text
       trace = fresh
       render(fresh)

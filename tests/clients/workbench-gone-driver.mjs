@@ -1,0 +1,59 @@
+// A stream update beside a long message, then a trace its server no longer has, in headless Chromium,
+// for tests/test_workbench_gone.py:
+//   node workbench-gone-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR SIGNALS_DIR
+// Endpoints: sends POST /notes (the app answers with a stream item whose message wraps over many
+// lines) and measures the item's first update (a sync) and its badge. Then opens the request's
+// trace and says so (SIGNALS_DIR/trace-open) for the test to stop the server; waits for the error
+// line above the trace to say a read failed and says so (trace-failed) for the test to start the
+// server again, which keeps traces in memory: the trace is gone. Once the test says so
+// (trace-back), waits for the health line to say the server is back and for the error line to
+// change. Prints RESULT and the JSON of what it saw; the browser's lines for the failed loads
+// meanwhile are apart (expectedErrors) from the page's own (consoleErrors).
+import { existsSync, writeFileSync } from 'node:fs'
+import { drive, openWorkbench } from './workbench-page.mjs'
+
+const [executablePath, base, outDir, signals] = process.argv.slice(2)
+const result = {}
+const WAIT = { timeout: 30000 }
+
+const signalled = async (name) => {
+  const deadline = Date.now() + 120000
+  while (!existsSync(`${signals}/${name}`)) {
+    if (Date.now() > deadline) throw new Error(`the test never said ${name}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+const errorLine = () => page.textContent('[data-load-error="trace"]')
+let page
+
+await drive(executablePath, result, async (opened) => {
+  page = opened
+  // Endpoints: the answer's stream item, synced with its long message
+  await openWorkbench(page, base, 'endpoints')
+  await page.click('[data-endpoint="POST /notes"]')
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  await page.waitForSelector('[data-stream-event="sync"]', WAIT)
+  result.sync = await page.$eval('[data-stream-event="sync"]', (line) => ({
+    badge: line.querySelector('.badge').getBoundingClientRect().height,
+    message: line.querySelector('.message').getBoundingClientRect().height,
+  }))
+  await page.screenshot({ path: `${outDir}/workbench-gone-sync.png`, fullPage: true })
+  const traceId = await page.getAttribute('[data-trace-link]', 'data-trace-link')
+
+  // Its trace, while the server goes away and comes back without it
+  await openWorkbench(page, base, 'traces', `#/traces/${traceId}`)
+  await page.waitForSelector('.gantt .bar', WAIT)
+  const errorsBefore = result.consoleErrors.length
+  writeFileSync(`${signals}/trace-open`, '')
+  await page.waitForFunction(() => document.querySelector('[data-load-error="trace"]').textContent !== '', null, WAIT)
+  result.whileDown = await errorLine()
+  writeFileSync(`${signals}/trace-failed`, '')
+  await signalled('trace-back')
+  await page.waitForSelector('#health[data-health="ok"]', WAIT)
+  await page.waitForFunction((before) => document.querySelector('[data-load-error="trace"]').textContent !== before, result.whileDown, WAIT)
+  await page.waitForTimeout(2500) // a few more reads of the trace (every second)
+  result.afterRestart = await errorLine()
+  result.traceStillShown = (await page.$$('.gantt .bar')).length > 0
+  await page.screenshot({ path: `${outDir}/workbench-gone-trace.png`, fullPage: true })
+  result.expectedErrors = result.consoleErrors.splice(errorsBefore)
+})
