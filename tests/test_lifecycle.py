@@ -403,6 +403,8 @@ async def _stop_with_live_streams_open(server: MotiaServer, stop_signal: signal.
         response = await in_flight
         assert (response.status_code, response.json()) == (200, {"finished": True})
         assert "sync" in group.seen  # it was live: the group's sync came before its end
+        # the log stream's last event says why it ended (motia logs -f waits for the next server)
+        assert logs.seen[-1:] == ["stopping"], logs.seen
 
 
 class _LiveEvents:
