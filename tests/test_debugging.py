@@ -225,6 +225,33 @@ def test_a_pool_waits_for_its_debuggers_on_consecutive_ports_and_keeps_them_acro
         server.stop()
 
 
+def test_a_python_runner_replaced_by_a_hot_reload_frees_its_debugpy_port_though_a_debugger_is_still_on_it(
+    tmp_path: Path,
+) -> None:
+    """debugpy serves the port from an adapter process of its own, which outlives its runner while any
+    session on it is open (a debugger still attached, or one attaching as the runner exits): the
+    runner that replaces it gets the port all the same."""
+    held = step_path("py", "held")
+    project = write_project(tmp_path, {held: HELD["py"]})
+    port = free_port()
+    with MotiaServer(project, args=[f"--inspect-python=127.0.0.1:{port}"]) as server:
+        (old,) = runner_health(server, "python")["processes"]
+        session = attach("python", port)
+        try:
+            assert session.pid() == old["pid"]
+            (project / held).write_text((project / held).read_text().replace("* 2", "* 3"))
+
+            def replaced() -> dict[str, Any] | None:
+                processes: list[dict[str, Any]] = runner_health(server, "python")["processes"]
+                return processes[0] if [p["pid"] for p in processes] not in ([], [old["pid"]]) else None
+
+            new = eventually(replaced, timeout=60)
+            assert server.client.post("/held", json={"n": 2}).json()["doubled"] == 6
+            assert eventually(partial(debugs, "python", port, new["pid"]), timeout=30)
+        finally:
+            session.close()
+
+
 def _alive(process: psutil.Process) -> bool:
     """Whether ``process`` still runs (a zombie nobody reaps has ended)."""
     try:

@@ -4,6 +4,10 @@
 there, so VS Code (or any Debug Adapter Protocol client) attaches; ``MOTIA_INSPECT_WAIT=1`` holds the
 loading of steps until one has. A runner started by a hot reload finds its port still held by the
 runner it replaces, which finishes its work first: it takes the port over once that one has exited.
+debugpy.listen() serves the port from a separate adapter process, which by itself outlives the runner
+for as long as any debugger's session on it is open (one attaching as the runner exits holds it for
+another minute, waiting for a debuggee that is gone): an exiting runner stops its adapter (``stop``),
+so that the port is free for its successor the moment it has exited.
 debugpy comes from the project's interpreter or, failing that, from motia's own environment
 (``MOTIA_RUNNER_DEBUGPY_PATH``, the folder holding its ``debugpy`` package), and nothing else of it.
 
@@ -14,8 +18,10 @@ was called and how to stop there, and the step goes on. ``PYTHONBREAKPOINT``, wh
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import signal
 import sys
 import threading
 import time
@@ -114,6 +120,21 @@ class Debugger:
 
     def breakpoint(self, *args: Any, **kwargs: Any) -> None:
         self._debugpy.breakpoint()
+
+    def stop(self) -> None:
+        """Stop debugpy's adapter, freeing the port (for the runner that replaces this one): called as
+        the runner exits."""
+        if not self._listening.is_set() or os.name != "posix":
+            return
+        # debugpy keeps no handle on the adapter itself: the process it spawned made itself a session
+        # (and process group) leader, forked the adapter and exited. The group outlives it: the adapter
+        # stays until this runner's debuggee connection to it ends, which it has not yet (we run).
+        api = sys.modules.get(f"{self._debugpy.__name__}.server.api")
+        spawned = getattr(api, "_adapter_process", None)
+        pid = getattr(spawned, "pid", None)
+        if isinstance(pid, int):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGTERM)
 
 
 def start_debugger(runner_log: Log, step_log: Log) -> Debugger | None:
