@@ -22,6 +22,7 @@ import contextlib
 import importlib.util
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -107,8 +108,24 @@ class Debugger:
             "info",
             f"debugpy port {self.port} is still held (by the runner this one replaces); taking it once free",
         )
-        while not self._listen():
+        while not (self._port_free() and self._listen()):
             time.sleep(_RETRY_S)
+
+    def _port_free(self) -> bool:
+        """Whether the port can be listened on: asked before each attempt to listen, since each spawns
+        debugpy's adapter (a whole Python process) only to find the port still held."""
+        try:
+            (family, kind, proto, _, address), *_ = socket.getaddrinfo(
+                self.host, self.port, type=socket.SOCK_STREAM
+            )
+            with socket.socket(family, kind, proto) as probe:
+                # as debugpy's adapter binds: a closed connection lingering in TIME_WAIT holds nothing
+                if os.name == "posix":
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+        except OSError:
+            return False
+        return True
 
     def wait_for_client(self) -> None:
         """With ``MOTIA_INSPECT_WAIT``: return once a debugger has attached (a blocking call)."""
