@@ -114,16 +114,19 @@ def test_the_readme_launch_configurations_attach_where_motia_dev_listens() -> No
 
 
 def debugs(runner: str, port: int, pid: int) -> bool:
-    """Whether the debugger listening on ``port`` is runner ``pid``'s, asked through that debugger
-    (not yet when the port is still held by the exiting runner's debugger)."""
+    """Whether the debugger listening on ``port`` is runner ``pid``'s, asked through that debugger.
+    Not yet (an AssertionError saying why, for ``eventually``) while the port is still the exiting
+    runner's, which may also go away in the middle of the asking."""
     try:
         session = attach(runner, port, timeout=5)
-    except TimeoutError:
-        return False
-    try:
-        return session.pid() == pid
-    finally:
-        session.close()
+        try:
+            debugged = session.pid()
+        finally:
+            session.close()
+    except (TimeoutError, RuntimeError, OSError) as exc:
+        raise AssertionError(f"no session with the debugger on port {port}: {exc!r}") from exc
+    assert debugged == pid, f"the debugger on port {port} debugs pid {debugged}, not {pid}"
+    return True
 
 
 def runner_health(server: MotiaServer, runner: str) -> dict[str, Any]:
