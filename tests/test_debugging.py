@@ -114,16 +114,19 @@ def test_the_readme_launch_configurations_attach_where_motia_dev_listens() -> No
 
 
 def debugs(runner: str, port: int, pid: int) -> bool:
-    """Whether the debugger listening on ``port`` is runner ``pid``'s, asked through that debugger
-    (not yet when the port is still held by the exiting runner's debugger)."""
+    """Whether the debugger listening on ``port`` is runner ``pid``'s, asked through that debugger.
+    Not yet (an AssertionError saying why, for ``eventually``) while the port is still the exiting
+    runner's, which may also go away in the middle of the asking."""
     try:
         session = attach(runner, port, timeout=5)
-    except TimeoutError:
-        return False
-    try:
-        return session.pid() == pid
-    finally:
-        session.close()
+        try:
+            debugged = session.pid()
+        finally:
+            session.close()
+    except (TimeoutError, RuntimeError, OSError) as exc:
+        raise AssertionError(f"no session with the debugger on port {port}: {exc!r}") from exc
+    assert debugged == pid, f"the debugger on port {port} debugs pid {debugged}, not {pid}"
+    return True
 
 
 def runner_health(server: MotiaServer, runner: str) -> dict[str, Any]:
@@ -223,6 +226,33 @@ def test_a_pool_waits_for_its_debuggers_on_consecutive_ports_and_keeps_them_acro
             assert eventually(partial(debugs, runner, int(inspector_port), process["pid"]), timeout=60)
     finally:
         server.stop()
+
+
+def test_a_python_runner_replaced_by_a_hot_reload_frees_its_debugpy_port_though_a_debugger_is_still_on_it(
+    tmp_path: Path,
+) -> None:
+    """debugpy serves the port from an adapter process of its own, which outlives its runner while any
+    session on it is open (a debugger still attached, or one attaching as the runner exits): the
+    runner that replaces it gets the port all the same."""
+    held = step_path("py", "held")
+    project = write_project(tmp_path, {held: HELD["py"]})
+    port = free_port()
+    with MotiaServer(project, args=[f"--inspect-python=127.0.0.1:{port}"]) as server:
+        (old,) = runner_health(server, "python")["processes"]
+        session = attach("python", port)
+        try:
+            assert session.pid() == old["pid"]
+            (project / held).write_text((project / held).read_text().replace("* 2", "* 3"))
+
+            def replaced() -> dict[str, Any] | None:
+                processes: list[dict[str, Any]] = runner_health(server, "python")["processes"]
+                return processes[0] if [p["pid"] for p in processes] not in ([], [old["pid"]]) else None
+
+            new = eventually(replaced, timeout=60)
+            assert server.client.post("/held", json={"n": 2}).json()["doubled"] == 6
+            assert eventually(partial(debugs, "python", port, new["pid"]), timeout=30)
+        finally:
+            session.close()
 
 
 def _alive(process: psutil.Process) -> bool:

@@ -114,7 +114,7 @@ class DebugpyClient:
         self, host: str, port: int, timeout: float = 30.0, attach: dict[str, Any] | None = None
     ) -> None:
         """``attach``: the arguments of the attach request, as an IDE sends its launch configuration's."""
-        self._sock = connect(host, port)
+        self._sock = connect(host, port, timeout)
         self._seq = itertools.count(1)
         self._responses: dict[int, queue.Queue[dict[str, Any]]] = {}
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -236,7 +236,10 @@ class DebugpyClient:
         """The debuggee's pid, as debugpy announces it once attached (its ``process`` event)."""
         self.configure()
         if self._pid is None:
-            self._pid = self._process.get(timeout=30)
+            try:
+                self._pid = self._process.get(timeout=30)
+            except queue.Empty:
+                raise TimeoutError("debugpy announced no process within 30s") from None
         return self._pid
 
     def close(self) -> None:

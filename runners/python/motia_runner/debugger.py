@@ -4,6 +4,10 @@
 there, so VS Code (or any Debug Adapter Protocol client) attaches; ``MOTIA_INSPECT_WAIT=1`` holds the
 loading of steps until one has. A runner started by a hot reload finds its port still held by the
 runner it replaces, which finishes its work first: it takes the port over once that one has exited.
+debugpy.listen() serves the port from a separate adapter process, which by itself outlives the runner
+for as long as any debugger's session on it is open (one attaching as the runner exits holds it for
+another minute, waiting for a debuggee that is gone): an exiting runner stops its adapter (``stop``),
+so that the port is free for its successor the moment it has exited.
 debugpy comes from the project's interpreter or, failing that, from motia's own environment
 (``MOTIA_RUNNER_DEBUGPY_PATH``, the folder holding its ``debugpy`` package), and nothing else of it.
 
@@ -14,8 +18,11 @@ was called and how to stop there, and the step goes on. ``PYTHONBREAKPOINT``, wh
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import signal
+import socket
 import sys
 import threading
 import time
@@ -101,8 +108,24 @@ class Debugger:
             "info",
             f"debugpy port {self.port} is still held (by the runner this one replaces); taking it once free",
         )
-        while not self._listen():
+        while not (self._port_free() and self._listen()):
             time.sleep(_RETRY_S)
+
+    def _port_free(self) -> bool:
+        """Whether the port can be listened on: asked before each attempt to listen, since each spawns
+        debugpy's adapter (a whole Python process) only to find the port still held."""
+        try:
+            (family, kind, proto, _, address), *_ = socket.getaddrinfo(
+                self.host, self.port, type=socket.SOCK_STREAM
+            )
+            with socket.socket(family, kind, proto) as probe:
+                # as debugpy's adapter binds: a closed connection lingering in TIME_WAIT holds nothing
+                if os.name == "posix":
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+        except OSError:
+            return False
+        return True
 
     def wait_for_client(self) -> None:
         """With ``MOTIA_INSPECT_WAIT``: return once a debugger has attached (a blocking call)."""
@@ -114,6 +137,21 @@ class Debugger:
 
     def breakpoint(self, *args: Any, **kwargs: Any) -> None:
         self._debugpy.breakpoint()
+
+    def stop(self) -> None:
+        """Stop debugpy's adapter, freeing the port (for the runner that replaces this one): called as
+        the runner exits."""
+        if not self._listening.is_set() or os.name != "posix":
+            return
+        # debugpy keeps no handle on the adapter itself: the process it spawned made itself a session
+        # (and process group) leader, forked the adapter and exited. The group outlives it: the adapter
+        # stays until this runner's debuggee connection to it ends, which it has not yet (we run).
+        api = sys.modules.get(f"{self._debugpy.__name__}.server.api")
+        spawned = getattr(api, "_adapter_process", None)
+        pid = getattr(spawned, "pid", None)
+        if isinstance(pid, int):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGTERM)
 
 
 def start_debugger(runner_log: Log, step_log: Log) -> Debugger | None:

@@ -91,6 +91,8 @@ def main() -> None:
     code = loop.run_until_complete(session.run())
     _run_atexit_handlers(timeout=2.0)
     session.close()
+    if session.debugger is not None:
+        session.debugger.stop()
     sys.stderr.flush()
     # Handler threads and spawned tasks may still hold user code; exit without waiting for them
     # (the grace period was already spent in Session._shutdown).
