@@ -313,7 +313,7 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     """Each panel, its requests answered with a 500 (page.route): the server's message is shown where
     the user acted, the rows shown stay, no promise is left rejected unhandled (a console error); a
     double click on Replay replays once; a read or request still in flight when its view is left is
-    cancelled; the header's health line follows the server going away and coming back, and the panel
+    cancelled; a refresh that never answers fails as no answer and the refreshes go on; the header's health line follows the server going away and coming back, and the panel
     open meanwhile stops re-reading a server known unreachable until it answers again."""
     server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
     for n in (2, 3):
@@ -398,6 +398,11 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert seen["failedLogs"] == {"shown": "Could not load: the log store is down", "lines": 0}
     assert seen["failedRunners"]["shown"] == "Could not load: the supervisor is down"
     assert seen["failedRunners"]["rows"] >= 2
+    # a refresh that never answered failed as no answer; the refreshes went on and cleared it
+    assert seen["unansweredRunners"] == {
+        "shown": "Could not load: no answer in 10 s",
+        "clearedBy": "the next refresh",
+    }
     # a refresh that changed a runner's uptime kept its row and the pid a user had selected
     assert seen["runnersRefreshed"] == {"same": True, "selected": True}
     # the health line, read again: the server not answering, then answering again

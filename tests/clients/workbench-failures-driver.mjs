@@ -75,7 +75,9 @@ await drive(executablePath, result, async (page) => {
   result.failedReplayAll = await replayAllShown.jsonValue()
   // a failed refresh shows its error above the rows, which stay
   const listBack = await failEvery(page, path('/__motia/dead-letters'), down('queue'))
-  result.failedRefresh = { shown: await textOnce(page, '[data-load-error]'), rows: await page.$$eval('[data-dead-letter]', (rows) => rows.map((r) => r.dataset.deadLetter)) }
+  // (a read in flight meanwhile, answered or not, may show first: its own error, or none)
+  await shows(page, '[data-load-error]', 'Could not load: the queue is down')
+  result.failedRefresh = { shown: await page.textContent('[data-load-error]'), rows: await page.$$eval('[data-dead-letter]', (rows) => rows.map((r) => r.dataset.deadLetter)) }
   listBack()
 
   // a double click replays once: the button is disabled while its request is held, also once a
@@ -323,6 +325,13 @@ await drive(executablePath, result, async (page) => {
   result.failedRunners = { shown: await textOnce(page, '[data-load-error="runners"]'), rows: await page.$$eval('[data-runner]', (rows) => rows.length) }
   await page.waitForFunction(() => document.querySelector('[data-load-error="runners"]')?.textContent === '', null, WAIT)
   result.failedRunners.clearedBy = 'the next refresh'
+  // a refresh that never answers (held here for good) fails as no answer, and the refreshes go on:
+  // the next one, answered, clears its error
+  const unanswered = await hold(page, path('/__motia/runners'))
+  await unanswered.reached
+  result.unansweredRunners = { shown: await textOnce(page, '[data-load-error="runners"]') }
+  await page.waitForFunction(() => document.querySelector('[data-load-error="runners"]')?.textContent === '', null, WAIT)
+  result.unansweredRunners.clearedBy = 'the next refresh'
   // ---- The server stops answering (every request to it cut off): the header's line, read again,
   // says so; the Runners panel's read that found it shows its error, and the panel reads no more
   // until the line sees the server answer again, then reads at once

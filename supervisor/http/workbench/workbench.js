@@ -66,9 +66,23 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, options) {
-  const response = await fetch(API + path, options)
-  const text = await response.text()
+// A read (GET) that has no answer after ``timeout`` ms fails as no answer ('no answer in 10 s'),
+// its request cancelled: a poll awaits each of its reads, and one that never answered (the server
+// stalled, a connection lost without a word) would stop the poll for good, its panel showing neither
+// new rows nor an error. Actions (POST, PUT, DELETE) wait for their answer, whatever it takes.
+const READ_TIMEOUT_MS = 10000
+
+async function api(path, { timeout = READ_TIMEOUT_MS, ...options } = {}) {
+  const reading = (options.method || 'GET') === 'GET'
+  const signal = reading ? AbortSignal.any([AbortSignal.timeout(timeout), ...(options.signal ? [options.signal] : [])]) : options.signal
+  let response, text
+  try {
+    response = await fetch(API + path, { ...options, signal })
+    text = await response.text()
+  } catch (error) {
+    if (error.name === 'TimeoutError') throw new Error(`no answer in ${timeout / 1000} s`)
+    throw error
+  }
   let body = null
   try {
     body = text ? JSON.parse(text) : null
@@ -1953,7 +1967,7 @@ async function health() {
   }
   let status
   try {
-    status = await api('/workbench/health', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
+    status = await api('/workbench/health', { timeout: HEALTH_TIMEOUT_MS })
   } catch {
     firstHealthRead(null)
     unreachableSince ??= Date.now()
