@@ -10,7 +10,8 @@ code whose trace writer runs at another priority) are loaded by wrk in alternati
 ``perf record -e sched:sched_switch -a`` records every context switch of the machine. Per 1,000
 requests: how often the supervisor's event loop thread was switched out while runnable (preempted) and
 by whom (the trace writer's threads, the runners, wrk, anything else), how long it then waited to run
-again, and the writer's CPU time (its threads' time on a CPU between switches). Needs ``perf``
+again, how often it got its CPU from the writer (``from_writer``: they shared that core), and the
+writer's CPU time (its threads' time on a CPU between switches). Needs ``perf``
 and a kernel that lets it read scheduler tracepoints (root).
 """
 
@@ -93,6 +94,8 @@ def one_round(server: Server, path: str, duration: float, workdir: Path) -> dict
     by: Counter[str] = Counter()
     waited = 0.0
     writer_ran = 0.0
+    #: the supervisor got a CPU the writer was on (it woke, or was waiting, where the writer ran)
+    from_writer = 0
     out_since: float | None = None
     on_cpu: dict[int, tuple[int, float]] = {}  # cpu -> (pid, since)
     for cpu, at, prev, state, command, nxt in switches(data):
@@ -103,6 +106,8 @@ def one_round(server: Server, path: str, duration: float, workdir: Path) -> dict
         if prev == supervisor and state.startswith("R"):
             by[who(nxt, command, writer, ours)] += 1
             out_since = at
+        if nxt == supervisor and prev in writer:
+            from_writer += 1
         if nxt == supervisor and out_since is not None:
             waited += at - out_since
             out_since = None
@@ -114,6 +119,7 @@ def one_round(server: Server, path: str, duration: float, workdir: Path) -> dict
         "by_runner": by["runner"] * per,
         "by_wrk": by["wrk"] * per,
         "by_other": by["other"] * per,
+        "from_writer": from_writer * per,
         "waited_ms": waited * 1000 * per,
         "writer_ms": writer_ran * 1000 * per,
     }
