@@ -4,6 +4,7 @@ Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [-
        [--baseline DIR ...] [--lang ts|js|py ...]
        .venv/bin/python bench/tracing_overhead.py --in-process [--rounds 3] [--duration 8]
        .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--baseline DIR ...] [--lang ...]
+       .venv/bin/python bench/tracing_overhead.py --sustained 60 [--rounds 2] [--baseline DIR ...] [--lang py]
 
 Two ``motia start`` servers run the same project (bench/projects.py: one trivial api step per
 language), one with ``tracing.enabled`` (the default) and one with ``MOTIA_TRACING=false``. For each
@@ -38,6 +39,12 @@ the runners, which run natively), instrumented over the same requests: its instr
 are reported beside the supervisor's, and the two together against tracing off (what tracing adds to
 the 2 cores' work; bench/RESULTS.md, session 11: trace writer). ``bench/writer_instructions.py``
 counts the writer alone, fed the recorder's frames.
+
+``--sustained S`` asks whether the trace writer keeps up when the machine is saturated for long (e.g.
+a ``--baseline`` copy whose writer runs at a lower priority, bench/RESULTS.md, session 12): each
+server with tracing on (this checkout and each ``--baseline``), one at a time, loaded by wrk for S
+seconds; then the time the read after it takes (what the recorder still held, written), the writer's
+CPU per request during the load and after it, and the events the recorder dropped (its log line).
 """
 
 from __future__ import annotations
@@ -149,11 +156,16 @@ def main() -> int:
     parser.add_argument(
         "--instructions", type=int, metavar="N", help="the supervisor's instructions per request (see above)"
     )
+    parser.add_argument(
+        "--sustained", type=float, metavar="S", help="does the trace writer keep up for S s (see above)"
+    )
     args = parser.parse_args()
     if args.in_process:
         return in_process(args.rounds, args.duration)
     if args.instructions:
         return instructions(args.instructions, args.lang or list(LANGS), args.baseline)
+    if args.sustained:
+        return sustained(args.sustained, args.rounds, (args.lang or ["py"])[0], args.baseline)
 
     print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     with contextlib.ExitStack() as stack:
@@ -257,6 +269,59 @@ def report_redis(results: dict[str, Any]) -> None:
             f"{sqlite['rps_ratio']:.1%} | {redis['rps_ratio']:.1%} | {off['server_cpu_us_per_req']:.0f} | "
             f"{sqlite['server_cpu_us_per_req']:.0f} | {redis['server_cpu_us_per_req']:.0f} |"
         )
+
+
+def sustained(seconds: float, rounds: int, lang: str, baselines: list[Path]) -> int:
+    print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    codes: list[tuple[str, Path | None]] = [("on", None)]
+    codes += [(f"base:{code.name}", code) for code in baselines]
+    path = f"/{lang}/hello"
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="motia-tracing-sustained-") as tmp:
+        servers = {}
+        for mode, code in codes:
+            project = write_bench_project(Path(tmp) / mode.replace(":", "-"))
+            port = free_port()
+            env = {"PYTHONPATH": str(code.resolve())} if code else {}
+            argv = motia_argv(project, port)
+            servers[mode] = Server.spawn(f"sustained-{mode}", argv, port, env, cwd=project)
+        with running(list(servers.values())):
+            for server in servers.values():
+                server.wait_ready(path)
+            for round_index in range(rounds):
+                order = list(servers) if round_index % 2 == 0 else list(reversed(servers))
+                for mode in order:
+                    server = servers[mode]
+                    writers = trace_writers(server)
+                    start = cpu_seconds(writers)
+                    result = run_wrk(f"http://127.0.0.1:{server.port}{path}", CONNECTIONS, seconds)
+                    loaded = cpu_seconds(writers)
+                    asked = time.perf_counter()
+                    server.get("/__motia/traces?limit=1", timeout=600)
+                    catch_up = time.perf_counter() - asked
+                    done = cpu_seconds(writers)
+                    requests = max(1, result["requests"])
+                    during = sum(loaded[pid] - start.get(pid, 0.0) for pid in loaded) / requests * 1e6
+                    after = sum(done[pid] - loaded.get(pid, 0.0) for pid in done) / requests * 1e6
+                    dropped = sum(
+                        int(match.group(1))
+                        for line in server.tail
+                        if (match := re.search(r"(\d+) trace and log events dropped", line))
+                    )
+                    server.tail.clear()
+                    row = (
+                        f"| {mode} | {result['rps']:,.0f} | {during:.1f} | {after:.1f} | {catch_up:.2f} s "
+                        f"| {dropped} | {' / '.join(f'{load:.1f}' for load in os.getloadavg())} |"
+                    )
+                    print(row, flush=True)
+                    rows.append(row)
+    print(
+        f"\n| code | req/s over {seconds:.0f} s | writer µs/req during the load | after it | the read after "
+        "| events dropped | load average |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("\n".join(rows))
+    return 0
 
 
 INSTRUCTIONS_WARMUP = 1000

@@ -158,6 +158,9 @@ class RunnerConnection:
         # True once the supervisor has killed it: nothing it still writes is worth waiting for.
         self._killed = False
         self.hello: HelloReply | None = None
+        #: the loop it was started on: ``asyncio.get_running_loop()`` is a ``getpid`` system call
+        #: in CPython 3.11, one per request saved here (bench/RESULTS.md, session 12)
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: resolves once the runner's stdout is closed and everything it wrote there was taken
         self._stdout_closed: asyncio.Future[None] | None = None
         #: stdout is no stream of frames any more (the runner is being killed for it)
@@ -196,6 +199,7 @@ class RunnerConnection:
         return self._in_flight.get(invocation_id)
 
     async def start(self, timeout: float = 30.0) -> HelloReply:
+        self._loop = asyncio.get_running_loop()
         await self._open()
         return await self._handshake(timeout)
 
@@ -329,7 +333,7 @@ class RunnerConnection:
     ) -> InvokeResult:
         if self._closed.is_set():
             raise RunnerDied(f"{self.runner_id} is not running")
-        loop = asyncio.get_running_loop()
+        loop = self._loop or asyncio.get_running_loop()
         future: asyncio.Future[InvokeResult] = loop.create_future()
         invocation_id, frame = self._session.invoke(
             future, file, step_name, kind, payload_json, trace_id, topic

@@ -127,6 +127,9 @@ class RunnerPool:
         self._ready_changed = asyncio.Condition()
         self._slots: list[asyncio.Task[None]] = []
         self._first_load: asyncio.Future[LoadResult] | None = None
+        #: the loop it was started on (``asyncio.get_running_loop()`` is a system call: see
+        #: ``RunnerConnection._loop``)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._processes: dict[RunnerConnection, psutil.Process] = {}
         self._watches: dict[RunnerConnection, set[_MemoryWatch]] = {}
@@ -150,7 +153,8 @@ class RunnerPool:
         A slot that is slow to come up is waited for up to the start timeout, so that
         traffic is spread over the whole pool from the first request.
         """
-        self._first_load = asyncio.get_running_loop().create_future()
+        self._loop = asyncio.get_running_loop()
+        self._first_load = self._loop.create_future()
         for index in range(self._settings.size):
             runner_id = f"{self.name}-{index}"
             self._slots.append(
@@ -237,7 +241,7 @@ class RunnerPool:
                 on_runner(attached.connection.runner_id, attached.connection.pid)
             with contextlib.suppress(HandedBack):  # it went: the pool's own runners take it, in full
                 return await attachments.invoke(attached, *args, timeout=timeout)
-        loop = asyncio.get_running_loop()
+        loop = self._loop or asyncio.get_running_loop()
         timeout = self._settings.debugger.timeout(timeout)
         deadline = None if timeout is None else loop.time() + timeout
         connection = self._pick() or await self._wait_for_runner(step_name)
