@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import threading
@@ -48,6 +47,8 @@ class OutputLines:
                 self._pipe.close()
 
     def _pump(self) -> None:
+        readable = select.poll()  # not select(): a long session's descriptors may pass 1024
+        readable.register(self._fd, select.POLLIN)
         while True:
             with self._lock:
                 if self._closed:
@@ -55,8 +56,7 @@ class OutputLines:
                 self._read_available()
                 if self._at_end:
                     return
-            with contextlib.suppress(OSError, ValueError):  # closed meanwhile: the next turn sees it
-                select.select([self._fd], [], [], 0.1)
+            readable.poll(100)  # ms; a close meanwhile is seen at the next turn
 
     def _read_available(self) -> None:
         """Under the lock: every complete line the pipe holds now, without waiting for more."""
