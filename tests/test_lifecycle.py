@@ -41,17 +41,19 @@ def test_sigterm_finishes_in_flight_requests_then_exits_zero(tmp_path: Path) -> 
         },
     )
     server = MotiaServer(tmp_path, mode="start").wait_ready()
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        pending = [
-            pool.submit(httpx.get, f"{server.url}{path}", timeout=30) for path in ("/slow", "/slow-py")
-        ]
-        # both in their handlers: one still on its way when the signal comes is not in flight
-        eventually(lambda: server.output.count("slow request started") == 2)
-        server.proc.send_signal(signal.SIGTERM)
-        responses = [future.result() for future in pending]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            pending = [
+                pool.submit(httpx.get, f"{server.url}{path}", timeout=30) for path in ("/slow", "/slow-py")
+            ]
+            # both in their handlers: one still on its way when the signal comes is not in flight
+            eventually(lambda: server.output.count("slow request started") == 2)
+            server.proc.send_signal(signal.SIGTERM)
+            responses = [future.result() for future in pending]
+        assert server.proc.wait(timeout=30) == 0
+    finally:
+        server.stop()  # even after a failure: a server left running fails a later test (ResourceWarning)
     assert [r.json() for r in responses] == [{"finished": True}, {"finished": True}]
-    assert server.proc.wait(timeout=30) == 0
-    server.stop()
 
 
 def test_requests_still_running_past_the_grace_get_a_json_503_and_the_log_stays_json_lines(
@@ -78,13 +80,17 @@ def test_requests_still_running_past_the_grace_get_a_json_503_and_the_log_stays_
     server = MotiaServer(tmp_path, mode="start").wait_ready()
     # an api step (served by the ASGI front) and an internal endpoint (served by quart), both hung
     paths = ("/hang", "/__motia/cron/HangCron/run?wait=1")
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        pending = [pool.submit(httpx.post, f"{server.url}{path}", json={}, timeout=30) for path in paths]
-        eventually(lambda: server.client.get("/__motia/health").json()["runners"]["python"]["inFlight"] == 2)
-        server.proc.send_signal(signal.SIGTERM)
-        responses = [future.result() for future in pending]
-    assert server.proc.wait(timeout=30) == 0
-    server.stop()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            pending = [pool.submit(httpx.post, f"{server.url}{path}", json={}, timeout=30) for path in paths]
+            eventually(
+                lambda: server.client.get("/__motia/health").json()["runners"]["python"]["inFlight"] == 2
+            )
+            server.proc.send_signal(signal.SIGTERM)
+            responses = [future.result() for future in pending]
+        assert server.proc.wait(timeout=30) == 0
+    finally:
+        server.stop()  # even after a failure: a server left running fails a later test (ResourceWarning)
     for response in responses:
         assert response.status_code == 503, response.text
         assert response.json()["error"] == "Service Unavailable"
