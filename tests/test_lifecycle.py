@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import signal
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,7 +24,8 @@ def test_sigterm_finishes_in_flight_requests_then_exits_zero(tmp_path: Path) -> 
         {
             "steps/slow.step.ts": """
                 export const config = { type: 'api', name: 'Slow', path: '/slow', method: 'GET', emits: [] }
-                export const handler = async () => {
+                export const handler = async (req, { logger }) => {
+                  logger.info('slow request started')
                   await new Promise((resolve) => setTimeout(resolve, 1500))
                   return { status: 200, body: { finished: true } }
                 }
@@ -34,22 +34,26 @@ def test_sigterm_finishes_in_flight_requests_then_exits_zero(tmp_path: Path) -> 
                 import asyncio
                 config = {"type": "api", "name": "SlowPy", "path": "/slow-py", "method": "GET", "emits": []}
                 async def handler(req, context):
+                    context.logger.info("slow request started")
                     await asyncio.sleep(1.5)
                     return {"status": 200, "body": {"finished": True}}
             """,
         },
     )
     server = MotiaServer(tmp_path, mode="start").wait_ready()
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        pending = [
-            pool.submit(httpx.get, f"{server.url}{path}", timeout=30) for path in ("/slow", "/slow-py")
-        ]
-        time.sleep(0.5)
-        server.proc.send_signal(signal.SIGTERM)
-        responses = [future.result() for future in pending]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            pending = [
+                pool.submit(httpx.get, f"{server.url}{path}", timeout=30) for path in ("/slow", "/slow-py")
+            ]
+            # both in their handlers: one still on its way when the signal comes is not in flight
+            eventually(lambda: server.output.count("slow request started") == 2)
+            server.proc.send_signal(signal.SIGTERM)
+            responses = [future.result() for future in pending]
+        assert server.proc.wait(timeout=30) == 0
+    finally:
+        server.stop()  # even after a failure: a server left running fails a later test (ResourceWarning)
     assert [r.json() for r in responses] == [{"finished": True}, {"finished": True}]
-    assert server.proc.wait(timeout=30) == 0
-    server.stop()
 
 
 def test_requests_still_running_past_the_grace_get_a_json_503_and_the_log_stays_json_lines(
@@ -76,13 +80,17 @@ def test_requests_still_running_past_the_grace_get_a_json_503_and_the_log_stays_
     server = MotiaServer(tmp_path, mode="start").wait_ready()
     # an api step (served by the ASGI front) and an internal endpoint (served by quart), both hung
     paths = ("/hang", "/__motia/cron/HangCron/run?wait=1")
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        pending = [pool.submit(httpx.post, f"{server.url}{path}", json={}, timeout=30) for path in paths]
-        eventually(lambda: server.client.get("/__motia/health").json()["runners"]["python"]["inFlight"] == 2)
-        server.proc.send_signal(signal.SIGTERM)
-        responses = [future.result() for future in pending]
-    assert server.proc.wait(timeout=30) == 0
-    server.stop()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            pending = [pool.submit(httpx.post, f"{server.url}{path}", json={}, timeout=30) for path in paths]
+            eventually(
+                lambda: server.client.get("/__motia/health").json()["runners"]["python"]["inFlight"] == 2
+            )
+            server.proc.send_signal(signal.SIGTERM)
+            responses = [future.result() for future in pending]
+        assert server.proc.wait(timeout=30) == 0
+    finally:
+        server.stop()  # even after a failure: a server left running fails a later test (ResourceWarning)
     for response in responses:
         assert response.status_code == 503, response.text
         assert response.json()["error"] == "Service Unavailable"
@@ -259,15 +267,19 @@ def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
 
     from tests.support.server import free_port, motia_argv
 
+    project = tmp_path / "project"
+    started = tmp_path / "started"  # outside the project, which motia dev watches
     write_project(
-        tmp_path,
+        project,
         {
-            "steps/ok.step.ts": """
-                export const config = { type: 'api', name: 'Ok', path: '/ok', method: 'GET', emits: [] }
-                export const handler = async () => {
+            "steps/ok.step.ts": f"""
+                import {{ writeFileSync }} from 'fs'
+                export const config = {{ type: 'api', name: 'Ok', path: '/ok', method: 'GET', emits: [] }}
+                export const handler = async () => {{
+                  writeFileSync({str(started)!r}, '')
                   await new Promise((resolve) => setTimeout(resolve, 1000))
-                  return { status: 200, body: { ok: true } }
-                }
+                  return {{ status: 200, body: {{ ok: true }} }}
+                }}
             """,
             "steps/ok_step.py": """
                 config = {"type": "api", "name": "OkPy", "path": "/ok-py", "method": "GET", "emits": []}
@@ -278,7 +290,7 @@ def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
     )
     port = free_port()
     with subprocess.Popen(
-        motia_argv("dev", "--project", str(tmp_path), "-p", str(port)),
+        motia_argv("dev", "--project", str(project), "-p", str(port)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own group, as a shell gives a foreground job
@@ -289,7 +301,8 @@ def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
             )
             with concurrent.futures.ThreadPoolExecutor(1) as pool:
                 in_flight = pool.submit(httpx.get, f"http://127.0.0.1:{port}/ok", timeout=30)
-                time.sleep(0.4)
+                # in its handler: one still on its way when the signal comes is not in flight
+                eventually(started.exists)
                 os.killpg(proc.pid, signal.SIGINT)
                 assert in_flight.result().json() == {"ok": True}
             output, _ = proc.communicate(timeout=30)

@@ -28,7 +28,7 @@ from supervisor.realtime._connection import DirectSink, QueueSink
 from supervisor.settings import Settings
 from supervisor.streams import MemoryStreamStore, Streams
 from tests.support.raw_socket import RawSocket
-from tests.support.server import free_port
+from tests.support.server import eventually, free_port
 
 
 class Server(SimpleNamespace):
@@ -129,24 +129,24 @@ async def test_a_stalled_client_is_cut_off_without_delaying_writers_or_others(
     await asyncio.sleep(0.2)  # joined; from now on it never reads
 
     payload = {"blob": "y" * 16000}
-    loop = asyncio.get_running_loop()
-    slowest = 0.0
     received = 0
     for n in range(400):  # ~6 MB (kernel buffers take some) for a client allowed 256 KiB behind
-        started = loop.time()
-        await server.streams.set("items", "g", "a", {**payload, "n": n})
-        slowest = max(slowest, loop.time() - started)
+        # A write that waited for the stalled client to read would wait for good (it never
+        # reads); the bound only turns such a hang into a failure.
+        try:
+            await asyncio.wait_for(server.streams.set("items", "g", "a", {**payload, "n": n}), 30)
+        except TimeoutError:
+            pytest.fail(f"write {n} waited on the stalled client")
         while True:  # the healthy client keeps up
             message = await healthy.next()
             if message["event"]["type"] in ("create", "update"):
                 received += 1
                 break
     assert received == 400
-    assert slowest < 0.05, f"a write waited {slowest:.3f}s on a client"
+    # cut off for what it left unread (a bound in bytes), not after a wait
     assert "disconnecting stream client" in caplog.text
     assert "bytes unsent" in caplog.text
-    await asyncio.sleep(0.1)
-    assert server.realtime.hub.connection_count == 1
+    await asyncio.to_thread(eventually, lambda: server.realtime.hub.connection_count == 1)
 
 
 @pytest.mark.parametrize("path", ["direct", "asgi"])

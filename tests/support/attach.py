@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from supervisor.discovery import RunnerKind
+from tests.support.output import OutputLines
 from tests.support.runner_harness import REPO_ROOT, node_runner_argv
 from tests.support.server import MotiaServer, eventually, free_port
 
@@ -53,18 +54,12 @@ class HandStartedRunner:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        self.lines: list[str] = []
-        self._pump = threading.Thread(target=self._read, daemon=True)
-        self._pump.start()
-
-    def _read(self) -> None:
         assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+        self._output = OutputLines(self.proc.stdout)
 
     @property
     def output(self) -> str:
-        return "\n".join(self.lines)
+        return "\n".join(self._output.lines())
 
     @property
     def pid(self) -> int:
@@ -73,9 +68,7 @@ class HandStartedRunner:
     def wait(self, timeout: float = 30.0) -> int:
         """Its exit status, once it has exited and all it wrote is read."""
         code = self.proc.wait(timeout=timeout)
-        self._pump.join(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        self._output.close()
         return code
 
     def kill(self) -> None:

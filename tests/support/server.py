@@ -9,13 +9,14 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.support.output import OutputLines
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,29 +81,23 @@ class MotiaServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        self.lines: list[str] = []
-        self._lock = threading.Lock()
-        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
-        self._pump_thread.start()
+        assert self.proc.stdout is not None
+        self._output = OutputLines(self.proc.stdout)
         self.client = httpx.Client(base_url=self.url, timeout=30)
 
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            with self._lock:
-                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+    @property
+    def lines(self) -> list[str]:
+        """Every line written so far, including those written just before an answer just received."""
+        return self._output.lines()
 
     @property
     def output(self) -> str:
-        with self._lock:
-            return "\n".join(self.lines)
+        return "\n".join(self.lines)
 
     def json_logs(self) -> list[dict[str, Any]]:
         """The JSON log lines (``motia start``)."""
         records = []
-        with self._lock:
-            lines = list(self.lines)
-        for line in lines:
+        for line in self.lines:
             if line.startswith("{"):
                 with contextlib.suppress(json.JSONDecodeError):
                     records.append(json.loads(line))
@@ -130,9 +125,7 @@ class MotiaServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._pump_thread.join(timeout=5)  # it reads to EOF, which the exit brings
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        self._output.close()
         return self.proc.returncode
 
     def __enter__(self) -> MotiaServer:
