@@ -9,8 +9,9 @@
 // missed", the item "b"); once the test says so (<panel>-back), waits for the line to say the server
 // is back, for the panel to show that change, and for one more made then (the line "said after",
 // the item "c"). The app's GET /say?word= logs "said <word>", its POST /board/:id sets an item of the
-// group "g". Prints RESULT and the JSON of what it saw: for each panel, the requests that failed and
-// the console's errors [text, path] from its opening until the server was back, and what it showed.
+// group "g". Prints RESULT and the JSON of what it saw: for each panel, the requests that failed
+// [path, Chromium's error: net::ERR_CONNECTION_REFUSED, net::ERR_ABORTED for one the page cancelled]
+// and the console's errors [text, path] from its opening until the server was back, and what it showed.
 import { existsSync, writeFileSync } from 'node:fs'
 import { drive, openWorkbench } from './workbench-page.mjs'
 
@@ -33,7 +34,7 @@ const ask = async (method, path) => {
 
 await drive(executablePath, result, async (page) => {
   let watched = null // { failed, errors } of the outage watched
-  page.on('requestfailed', (request) => watched && watched.failed.push(new URL(request.url()).pathname))
+  page.on('requestfailed', (request) => watched && watched.failed.push([new URL(request.url()).pathname, request.failure()?.errorText]))
   page.on('console', (message) => {
     if (watched && message.type() === 'error') watched.errors.push([message.text(), new URL(message.location().url || base).pathname])
   })
