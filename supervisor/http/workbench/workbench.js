@@ -993,14 +993,15 @@ function findMarkers(value, found = [], depth = 0) {
 
 // The live updates of what the answer points at: a stream item it returned (its __motia marker), and
 // every stream's group named by the request's trace id (where steps report a request's progress);
-// until ``until`` is aborted, which may be before they are set up: then none opens. A subscription's
-// first message syncs what is there: nothing, for most of them, which is not shown (the list counts the
-// subscriptions synced in data-synced).
+// until ``until`` is aborted, which may be before they are set up: then none opens (the read of the
+// streams' names in flight is cancelled). A subscription's first message syncs what is there:
+// nothing, for most of them, which is not shown (the list counts the subscriptions synced in
+// data-synced).
 async function followStreams(container, body, traceId, until) {
   const rooms = findMarkers(body).map((m) => `${m.streamName}/${m.groupId}/${m.id}`)
   if (traceId) {
     try {
-      const { streams } = await api('/streams')
+      const { streams } = await api('/streams', { signal: until })
       for (const stream of streams) rooms.push(`${stream.name}/${traceId}`)
     } catch (error) {
       if (!until.aborted) container.append(h('p', { class: 'error-text', 'data-streams-error': '' }, `Could not follow the request's streams: ${error.message}`))
