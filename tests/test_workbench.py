@@ -545,9 +545,9 @@ def test_live_panels_wait_quietly_while_the_server_is_down_and_catch_up_when_it_
     reads, every 3 s, and, for a panel that polls, the one read that found the server gone (of its
     two polls): its live streams do not try again every few seconds, and reconnect once the line
     sees the server back, showing what changed meanwhile (a line logged, an item set before they
-    reconnected) and what changes after. Before the server is back the last time, its port listens a
-    while without answering (as a server starting listens before it answers): a health read then
-    waits out its 5 s and the page cancels it."""
+    reconnected) and what changes after. Before the server is back the last time, its port listens
+    without answering (as a server starting listens before it answers) until a health read has
+    waited out its 5 s and the page has cancelled it."""
     project = write_project(tmp_path / "project", OUTAGE_STEPS)
     signals = tmp_path / "signals"
     signals.mkdir()
@@ -571,7 +571,7 @@ def test_live_panels_wait_quietly_while_the_server_is_down_and_catch_up_when_it_
                 _signalled(signals / f"{panel}-watched", driven)
                 if panel == "flows":
                     with socket.create_server(("127.0.0.1", server.port)):
-                        time.sleep(10)  # a health read sent (every 3 s) and cut (after 5 s) meanwhile
+                        _signalled(signals / "flows-health-cancelled", driven)  # its 5 s out
                 server = MotiaServer(project, mode="dev", port=server.port).wait_ready()
                 change(server)
                 (signals / f"{panel}-back").touch()
