@@ -3,7 +3,7 @@
 // Opens every panel of the running app, creates a pet from the Endpoints panel, follows its trace,
 // filters the logs, sets a state value, replays a dead letter; saves one screenshot per panel in
 // OUT_DIR and prints one line, RESULT followed by the JSON of what it saw (the test asserts on it).
-import { drive, failOnPurpose, openWorkbench, panelReady as ready } from './workbench-page.mjs'
+import { drive, failOnPurpose, openWorkbench, panelReady as ready, shownAs } from './workbench-page.mjs'
 
 const [executablePath, base, outDir] = process.argv.slice(2)
 const result = { panels: {} }
@@ -23,11 +23,16 @@ const open = async (page, hash, panel) => {
 }
 
 await drive(executablePath, result, async (page) => {
-  // the live streams (EventSources) the page has open: a panel closes its own when another opens
+  // the live streams (EventSources, the stream socket) the page has open: a panel closes its own
+  // when another opens
   const live = new Set()
   const isLive = (request) => /^\/__motia\/(logs\/stream|sse\/)/.test(new URL(request.url()).pathname)
   page.on('request', (request) => isLive(request) && live.add(request))
   for (const ended of ['requestfinished', 'requestfailed']) page.on(ended, (request) => live.delete(request))
+  page.on('websocket', (socket) => {
+    live.add(socket)
+    socket.on('close', () => live.delete(socket))
+  })
 
   // Flows: every flow drawn, node types told apart, a click shows the step's config and file.
   await openWorkbench(page, base, 'flows', '')
@@ -170,7 +175,8 @@ await drive(executablePath, result, async (page) => {
 
   // Each answer's stream updates are followed until another request is sent, another endpoint chosen
   // or the panel left, even when left while they are being set up: the page reads the streams'
-  // names first, held here until the panel is left (the live streams left open are checked at the end).
+  // names first, held here until the panel is left, which cancels that read (the live streams left
+  // open are checked at the end).
   await page.click('[data-endpoint="GET /ts/pets"]')
   const sendAndFollow = async () => {
     const before = await page.evaluate(() => document.querySelector('.response [data-trace-link]')?.dataset.traceLink)
@@ -198,11 +204,10 @@ await drive(executablePath, result, async (page) => {
   const heldRoute = new Promise((resolve) => (reached = resolve))
   await page.route(isStreamNames, (route) => reached(route), { times: 1 })
   await page.click('form[aria-label="request"] button[type="submit"]')
-  const held = await heldRoute
+  const held = (await heldRoute).request()
+  const namesCancelled = page.waitForEvent('requestfailed', { predicate: (request) => request === held, timeout: 10000 })
   await open(page, '#/traces', 'traces')
-  await held.continue()
-  await (await held.request().response()).finished()
-  result.panels.endpoints.leftWhileSettingUp = true
+  result.panels.endpoints.leftWhileSettingUp = (await namesCancelled).failure()?.errorText
 
   // Traces: the list shows it; its timeline has spans in all three languages and their operations.
   // its row as done: the list's refreshes leave an unchanged row in place under the click
@@ -351,8 +356,7 @@ await drive(executablePath, result, async (page) => {
   const streamDown = { error: 'Internal Server Error', message: 'the stream store is down' }
   await page.route((url) => url.pathname === `/__motia/streams/petCreation/${traceId}`, (route) => failOnPurpose(route, 500, streamDown), { times: 1 })
   await page.click(`[data-stream-group="${traceId}"]`)
-  await page.waitForSelector('[data-group-items] .error-text', { timeout: 10000 })
-  result.panels.streams.failedGroup = await page.textContent('[data-group-items] .error-text')
+  result.panels.streams.failedGroup = await shownAs(page, '[data-group-items] .error-text', 'Could not load: the stream store is down')
   // The stream view's read pending when the panel is left (its refresh, every 2 s, held here until
   // then) is cancelled, so nothing is written into the panel left.
   let reachedDetail

@@ -5,7 +5,7 @@
 // click. LETTER_A and LETTER_B are dead letters that fail again when replayed; the state groups
 // wb-fail (keys a, b) and wb-other (key c) exist. Prints RESULT and the JSON of what it saw; an
 // unhandled rejection lands in consoleErrors.
-import { cutOffOnPurpose, drive, failOnPurpose, failedOnPurpose, openWorkbench, panelReady } from './workbench-page.mjs'
+import { cutOffOnPurpose, drive, failOnPurpose, failedOnPurpose, openWorkbench, panelReady, shownAs } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, letterA, letterB] = process.argv.slice(2)
 const result = {}
@@ -49,6 +49,22 @@ const noteBodiesRead = (page) =>
 // once ``selector`` shows ``text``
 const shows = (page, selector, text) =>
   page.waitForFunction(([s, t]) => document.querySelector(s)?.textContent === t, [selector, text], WAIT)
+// Runs ``steps()`` while reads are held here (routes not answered yet; ``isHeld(request)`` tells
+// them): a read held past the page's 10 s timeout on reads is cut, and the steps then prove nothing,
+// so they fail at once, saying so, rather than on a wait that times out.
+const whileHeld = async (page, isHeld, what, steps) => {
+  const started = Date.now()
+  let cutOff
+  const cut = new Promise((resolve, reject) => {
+    cutOff = (request) => isHeld(request) && reject(new Error(`${what}, held here, was cut by the page after ${Date.now() - started} ms`))
+  })
+  page.on('requestfailed', cutOff)
+  try {
+    return await Promise.race([steps(), cut])
+  } finally {
+    page.off('requestfailed', cutOff)
+  }
+}
 
 await drive(executablePath, result, async (page) => {
   // ---- Dead letters
@@ -119,11 +135,14 @@ await drive(executablePath, result, async (page) => {
   const isGoneReplay = (r) => r.request().method() === 'POST' && r.url().endsWith(`/${letterB}/replay`)
   page.on('response', (r) => isGoneReplay(r) && (goneReplay = r))
   const reread = page.waitForRequest((r) => goneReplay !== null && r.method() === 'GET' && listOf(new URL(r.url())), WAIT)
-  await page.click(`[data-replay="${letterB}"]`)
-  await reread
+  // the refresh let go as soon as the list is read again (a hold as short as can be)
+  await whileHeld(page, (r) => r === heldRefresh.request(), 'the refresh of the dead letters', async () => {
+    await page.click(`[data-replay="${letterB}"]`)
+    await reread
+  })
+  await heldRefresh.continue()
   await page.waitForSelector(`[data-dead-letter="${letterB}"]`, { state: 'detached', ...WAIT })
   result.goneReplay = { status: goneReplay.status(), message: await page.textContent('[data-message]') }
-  await heldRefresh.continue()
 
   // ---- A trace, running: each refresh (every second) has one more log line. The elements shown stay
   // in place under the pointer, the bars and ticks moved to the new scale.
@@ -155,7 +174,7 @@ await drive(executablePath, result, async (page) => {
   // a refresh that fails shows its error above the trace, which stays
   await page.unroute(traceRead, running)
   await page.route(traceRead, (route) => failOnPurpose(route, 500, down('trace store')), { times: 1 })
-  result.traceRefreshed.failed = await textOnce(page, '[data-load-error="trace"]')
+  result.traceRefreshed.failed = await shownAs(page, '[data-load-error="trace"]', 'Could not load: the trace store is down')
 
   // ---- State
   await openWorkbench(page, base, 'state')
@@ -166,11 +185,13 @@ await drive(executablePath, result, async (page) => {
   const itemsOf = (group) => (url) => url.pathname === '/__motia/state/items' && url.searchParams.get('groupId') === group
   const otherBack = await failEvery(page, itemsOf('wb-other'), down('state store'))
   await page.click('[data-group="wb-other"]')
-  const failedGroup = await page.waitForFunction(() => {
+  const groupShown = (wanted) => {
     const shown = document.querySelector('[data-load-error="items"]').textContent
     const rows = [...document.querySelectorAll('[data-key]')].map((r) => r.dataset.key)
-    return shown && { shown, title: document.querySelector('main h3').textContent, rows }
-  }, null, WAIT)
+    return (wanted === null || shown === wanted) && { shown, title: document.querySelector('main h3').textContent, rows }
+  }
+  // (what it shows if never the failure)
+  const failedGroup = await page.waitForFunction(groupShown, 'Could not load: the state store is down', WAIT).catch(() => page.evaluateHandle(groupShown, null))
   result.failedGroup = await failedGroup.jsonValue()
   otherBack()
   // a Save whose reading back fails shows the error; the next refresh shows the value saved
@@ -180,7 +201,7 @@ await drive(executablePath, result, async (page) => {
   await page.fill('[data-value-of="a"]', '5')
   const failBack = await failEvery(page, itemsOf('wb-fail'), down('state store'))
   await page.click('[data-save="a"]')
-  result.failedReload = await textOnce(page, '[data-load-error="items"]')
+  result.failedReload = await shownAs(page, '[data-load-error="items"]', 'Could not load: the state store is down')
   failBack()
   await shows(page, '[data-key="a"] pre', '5')
   // while another group is being read (its reads held), a row shown still deletes from its own
@@ -196,12 +217,15 @@ await drive(executablePath, result, async (page) => {
   await page.route(otherItems, holdOther)
   await page.click('[data-group="wb-other"]')
   await otherReached
-  const deleting = page.waitForRequest((r) => r.method() === 'DELETE', WAIT)
-  await page.click('[data-delete="b"]')
-  result.deletedFrom = new URL((await deleting).url()).searchParams.get('groupId')
-  await page.click('[data-group="wb-fail"]')
-  await page.waitForSelector('[data-key="b"]', { state: 'detached', ...WAIT })
-  for (const route of heldOthers) await failOnPurpose(route, 500, down('state store'))
+  const isHeldOther = (request) => heldOthers.some((route) => route.request() === request)
+  await whileHeld(page, isHeldOther, "the other group's reads", async () => {
+    const deleting = page.waitForRequest((r) => r.method() === 'DELETE', WAIT)
+    await page.click('[data-delete="b"]')
+    result.deletedFrom = new URL((await deleting).url()).searchParams.get('groupId')
+    await page.click('[data-group="wb-fail"]')
+    await page.waitForSelector('[data-key="b"]', { state: 'detached', ...WAIT })
+    for (const route of heldOthers) await failOnPurpose(route, 500, down('state store'))
+  })
   await page.unroute(otherItems, holdOther)
   // what the page shows once it has done with those answers
   const staleShown = await page.waitForFunction(
@@ -302,7 +326,7 @@ await drive(executablePath, result, async (page) => {
   await page.route((url) => url.pathname === '/__motia/logs' && url.searchParams.get('q') === 'boom', (route) => failOnPurpose(route, 500, down('log store')), { times: 1 })
   await page.fill('input[aria-label="text"]', 'boom')
   await page.dispatchEvent('input[aria-label="text"]', 'change')
-  result.failedLogs = { shown: await textOnce(page, '[data-log-status].error-text'), lines: await page.$$eval('.logs .line', (lines) => lines.length) }
+  result.failedLogs = { shown: await shownAs(page, '[data-log-status].error-text', 'Could not load: the log store is down'), lines: await page.$$eval('.logs .line', (lines) => lines.length) }
 
   // ---- Runners: a refresh keeps the text a user selected (a pid) while the uptime changes
   await openWorkbench(page, base, 'runners')
@@ -322,14 +346,14 @@ await drive(executablePath, result, async (page) => {
   })
   // a failed refresh shows its error above the runners, which stay
   await page.route(path('/__motia/runners'), (route) => failOnPurpose(route, 500, down('supervisor')), { times: 1 })
-  result.failedRunners = { shown: await textOnce(page, '[data-load-error="runners"]'), rows: await page.$$eval('[data-runner]', (rows) => rows.length) }
+  result.failedRunners = { shown: await shownAs(page, '[data-load-error="runners"]', 'Could not load: the supervisor is down'), rows: await page.$$eval('[data-runner]', (rows) => rows.length) }
   await page.waitForFunction(() => document.querySelector('[data-load-error="runners"]')?.textContent === '', null, WAIT)
   result.failedRunners.clearedBy = 'the next refresh'
   // a refresh that never answers (held here for good) fails as no answer, and the refreshes go on:
   // the next one, answered, clears its error
   const unanswered = await hold(page, path('/__motia/runners'))
   await unanswered.reached
-  result.unansweredRunners = { shown: await textOnce(page, '[data-load-error="runners"]') }
+  result.unansweredRunners = { shown: await shownAs(page, '[data-load-error="runners"]', 'Could not load: no answer in 10 s') }
   await page.waitForFunction(() => document.querySelector('[data-load-error="runners"]')?.textContent === '', null, WAIT)
   result.unansweredRunners.clearedBy = 'the next refresh'
   // ---- The server stops answering (every request to it cut off): the header's line, read again,

@@ -37,6 +37,15 @@ export async function openPage(browser, result) {
   return page
 }
 
+/** ``text`` once ``selector`` shows it, else (not within ``timeout`` ms) what it shows then: a
+ * failure a driver sets up shows on the page's next read, and a read already in flight may show first
+ * (its own answer, or 'no answer in 10 s'). */
+export const shownAs = (page, selector, text, timeout = 20000) =>
+  page.waitForFunction(([s, t]) => document.querySelector(s)?.textContent === t, [selector, text], { timeout }).then(
+    () => text,
+    () => page.evaluate((s) => document.querySelector(s)?.textContent ?? null, selector),
+  )
+
 /** Once ``panel`` has loaded what it shows. */
 export const panelReady = (page, panel) =>
   page.waitForSelector(`main[data-panel="${panel}"][data-ready="true"]`, { timeout: READY_MS })

@@ -3,7 +3,7 @@
 // Opens the panel, counts the rows of the first page, pages back once, finds TRACE_ID by a part of its
 // id and by all of it, the traces named NAME by the text box, the traces STEP ran in by the step
 // filter; prints RESULT and the JSON of what it saw.
-import { drive, failOnPurpose, openWorkbench } from './workbench-page.mjs'
+import { drive, failOnPurpose, openWorkbench, shownAs } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, wantedTrace, rareStep, rareName] = process.argv.slice(2)
 const result = {}
@@ -38,8 +38,7 @@ await drive(executablePath, result, async (page) => {
   const isSearch = (url) => url.pathname === '/__motia/traces' && url.searchParams.get('text') === wantedTrace.slice(-9)
   await page.route(isSearch, (route) => failOnPurpose(route, 500, storeDown), { times: 1 })
   await page.fill('input[aria-label="text"]', wantedTrace.slice(-9))
-  const searchFailed = await page.waitForFunction(() => document.querySelector('[data-load-error="traces"]')?.textContent || false, null, { timeout: 20000 })
-  result.searchFailed = await searchFailed.jsonValue()
+  result.searchFailed = await shownAs(page, '[data-load-error="traces"]', 'Could not load: the trace store is down')
   // a part of the id, as a user pastes the 8 characters log lines show
   await page.fill('input[aria-label="text"]', wantedTrace.slice(-8))
   result.byId = await rowsWhen(

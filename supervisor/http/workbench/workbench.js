@@ -259,6 +259,83 @@ function liveSource(address, listeners, { opened, lost, reconnected } = {}) {
   }
 }
 
+// The page's one WebSocket to the server's stream endpoint (ws://host/), shared by every stream
+// subscription of the page: Chromium opens at most 6 HTTP/1.1 connections to a host, and an
+// EventSource per stream followed (a request's answer follows the group its trace names in every
+// stream) would take them all, the panels' reads and the health line's then waiting for one.
+// ``subscribe(room, deliver)``: room { streamName, groupId, id? }; ``deliver(kind, message)`` gets
+// each message of it (kind: sync, create, update, delete, event, error; the message as the server
+// sent it: { timestamp, streamName, groupId[, id], event }), an item's changes reaching its group's
+// subscriptions too (the server sends them once per socket). Returns what ends the subscription.
+// The socket opens with the first subscription and closes with the last. Closed by the server or
+// lost, it stays closed while the server is down (each attempt would be a console error), as a
+// liveSource does: it opens again a moment later if the health line finds the server healthy, else
+// once the line sees it healthy again, and joins every subscription again (each one's first message
+// then a fresh sync).
+const SOCKET_RETRY_MS = 2000
+
+const streamSocket = (() => {
+  const subscriptions = new Map() // subscription id -> { room, deliver }
+  let socket = null
+  let waiting = false // to open again, once the server is healthy
+  let count = 0
+  const send = (type, subscriptionId, room) => {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type, data: { ...room, subscriptionId } }))
+  }
+  const route = (message) => {
+    const kind = message.event && message.event.type
+    for (const { room, deliver } of subscriptions.values()) {
+      if (message.streamName !== room.streamName || message.groupId !== room.groupId) continue
+      const exact = (message.id ?? null) === (room.id ?? null)
+      const itsGroups = room.id === undefined && message.id !== undefined && kind !== 'sync' && kind !== 'error'
+      if (exact || itsGroups) deliver(kind, message)
+    }
+  }
+  // (not while it connects: closed then, the browser logs an error; it closes once open)
+  const closeIfUnused = () => {
+    if (subscriptions.size || !socket || socket.readyState === WebSocket.CONNECTING) return
+    const mine = socket
+    socket = null
+    mine.close()
+  }
+  const open = () => {
+    const mine = (socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`))
+    mine.addEventListener('open', () => {
+      for (const [id, { room }] of subscriptions) send('join', id, room)
+      closeIfUnused()
+    })
+    mine.addEventListener('message', (event) => {
+      let message
+      try {
+        message = JSON.parse(event.data)
+      } catch {
+        return
+      }
+      if (socket === mine) route(message)
+    })
+    mine.addEventListener('close', async () => {
+      if (socket !== mine) return // closed here: no subscription left
+      socket = null
+      waiting = true
+      if ((await readHealth()) === 'ok') await new Promise((resolve) => setTimeout(resolve, SOCKET_RETRY_MS))
+      else await whenServerHealthy()
+      waiting = false
+      if (subscriptions.size && !socket) open()
+    })
+  }
+  return (room, deliver) => {
+    const id = `workbench-${++count}`
+    subscriptions.set(id, { room, deliver })
+    if (!socket && !waiting) open()
+    else send('join', id, room)
+    return () => {
+      if (!subscriptions.delete(id)) return
+      send('leave', id, room)
+      closeIfUnused()
+    }
+  }
+})()
+
 // ---------------------------------------------------------------- flows
 
 // A layered layout (Sugiyama's, simplified), top to bottom: ranks by longest path from the entry
@@ -993,41 +1070,39 @@ function findMarkers(value, found = [], depth = 0) {
 
 // The live updates of what the answer points at: a stream item it returned (its __motia marker), and
 // every stream's group named by the request's trace id (where steps report a request's progress);
-// until ``until`` is aborted, which may be before they are set up: then none opens. A subscription's
-// first message syncs what is there: nothing, for most of them, which is not shown (the list counts the
-// subscriptions synced in data-synced).
+// until ``until`` is aborted, which may be before they are set up: then none opens (the read of the
+// streams' names in flight is cancelled). A subscription's first message syncs what is there:
+// nothing, for most of them, which is not shown (the list counts the subscriptions synced in
+// data-synced).
 async function followStreams(container, body, traceId, until) {
-  const rooms = findMarkers(body).map((m) => `${m.streamName}/${m.groupId}/${m.id}`)
+  const rooms = findMarkers(body).map((m) => ({ streamName: m.streamName, groupId: m.groupId, id: m.id }))
   if (traceId) {
     try {
-      const { streams } = await api('/streams')
-      for (const stream of streams) rooms.push(`${stream.name}/${traceId}`)
+      const { streams } = await api('/streams', { signal: until })
+      for (const stream of streams) rooms.push({ streamName: stream.name, groupId: traceId })
     } catch (error) {
       if (!until.aborted) container.append(h('p', { class: 'error-text', 'data-streams-error': '' }, `Could not follow the request's streams: ${error.message}`))
     }
   }
   if (until.aborted || !rooms.length) return
   const list = h('div', { class: 'logs', 'data-stream-updates': '', 'data-rooms': rooms.length, 'data-synced': 0 })
-  container.append(h('h3', {}, 'Stream updates'), h('p', { class: 'muted' }, `following ${rooms.join(', ')}`), list)
+  const names = rooms.map((room) => [room.streamName, room.groupId, room.id].filter((part) => part !== undefined).join('/'))
+  container.append(h('h3', {}, 'Stream updates'), h('p', { class: 'muted' }, `following ${names.join(', ')}`), list)
+  // all of them on the page's one stream socket
   const closers = rooms.map((room) => {
     let synced = false
-    const show = (kind) => (event) => {
-      let message = event.data
-      try {
-        message = JSON.parse(event.data)
-      } catch {}
+    const show = (kind, message) => {
       // {timestamp, streamName, groupId[, id], event: {type, data}}
-      const change = message && typeof message === 'object' && message.event ? message.event : message
+      const change = message.event
       const data = change && typeof change === 'object' && 'data' in change ? change.data : change
       if (kind === 'sync' && !synced) {
         synced = true
         list.dataset.synced = String(Number(list.dataset.synced) + 1)
       }
       if (kind === 'sync' && (data === null || (Array.isArray(data) && !data.length))) return
-      list.append(h('div', { class: 'line', 'data-stream-event': kind }, h('span', {}, clock(Date.now())), badge(kind, 'info'), h('span', {}, room.split('/')[0]), h('span', {}, ''), h('span', { class: 'message' }, JSON.stringify(data))))
+      list.append(h('div', { class: 'line', 'data-stream-event': kind }, h('span', {}, clock(Date.now())), badge(kind, 'info'), h('span', {}, room.streamName), h('span', {}, ''), h('span', { class: 'message' }, JSON.stringify(data))))
     }
-    const listeners = Object.fromEntries(['sync', 'create', 'update', 'delete', 'event'].map((kind) => [kind, show(kind)]))
-    return liveSource(() => `${API}/sse/${room.split('/').map(encodeURIComponent).join('/')}`, listeners)
+    return streamSocket(room, show)
   })
   until.addEventListener('abort', () => closers.forEach((close) => close()))
 }

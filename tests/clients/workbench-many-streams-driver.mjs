@@ -1,0 +1,76 @@
+// The Endpoints panel following a request's streams, many of them, in headless Chromium, for
+// tests/test_workbench_many_streams.py:
+//   node workbench-many-streams-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR SIGNALS_DIR
+// Sends GET /work from the panel: its answer follows the group its trace names in every stream of
+// the app (more streams than Chromium opens connections to one host). Waits for every subscription
+// to have synced, then for the panel's poll (GET /__motia/steps, every 2 s) to be answered twice and
+// the health line's read once; then the app's POST /touch/:stream/:group sets an item in the last
+// stream, which the list shows. Then says so (SIGNALS_DIR/following) for the test to stop the
+// server; once the test says it has (stopped), waits for the health line to say the server is down
+// and says so (watched) for the test to start it again on its port; once the test says so (back),
+// waits for the line to say it is back and sets an item in the first stream, which the list shows.
+// A wait that is not met is not a failure here: what was seen then is reported. Prints RESULT and
+// the JSON of what it saw; the browser's lines for the loads that failed while the server was down
+// are apart (expectedErrors) from the page's own (consoleErrors).
+import { existsSync, writeFileSync } from 'node:fs'
+import { drive, openWorkbench } from './workbench-page.mjs'
+
+const [executablePath, base, , signals] = process.argv.slice(2)
+const result = {}
+const WAIT = { timeout: 20000 }
+const met = (waiting) => waiting.then(() => true, () => false)
+const signalled = async (name) => {
+  const deadline = Date.now() + 120000
+  while (!existsSync(`${signals}/${name}`)) {
+    if (Date.now() > deadline) throw new Error(`the test never said ${name}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+const touch = async (stream, group) => {
+  const touched = await fetch(`${base}/touch/${stream}/${group}`, { method: 'POST' })
+  if (!touched.ok) throw new Error(`POST /touch/${stream}/${group}: ${touched.status}`)
+}
+
+await drive(executablePath, result, async (page) => {
+  const sockets = []
+  page.on('websocket', (socket) => sockets.push(new URL(socket.url()).pathname))
+  const answered = { steps: 0, health: 0 }
+  let counting = false
+  page.on('requestfinished', (request) => {
+    const path = new URL(request.url()).pathname
+    if (counting && path === '/__motia/steps') answered.steps++
+    if (counting && path === '/__motia/workbench/health') answered.health++
+  })
+  await openWorkbench(page, base, 'endpoints')
+  await page.click('[data-endpoint="GET /work"]')
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  await page.waitForSelector('.response [data-stream-updates]', WAIT)
+  const list = '.response [data-stream-updates]'
+  await met(page.waitForFunction((s) => document.querySelector(s).dataset.synced === document.querySelector(s).dataset.rooms, list, WAIT))
+  result.rooms = Number(await page.getAttribute(list, 'data-rooms'))
+  result.synced = Number(await page.getAttribute(list, 'data-synced'))
+  counting = true
+  const deadline = Date.now() + 20000
+  while ((answered.steps < 2 || answered.health < 1) && Date.now() < deadline) await page.waitForTimeout(200)
+  result.answered = answered
+  // the last stream's group, changed: shown
+  const traceId = await page.getAttribute('.response [data-trace-link]', 'data-trace-link')
+  const lines = `${list} [data-stream-event]`
+  await touch('s7', traceId)
+  result.created = await met(page.waitForFunction(([s, stream]) => [...document.querySelectorAll(s)].some((line) => line.dataset.streamEvent === 'create' && line.children[2].textContent === stream), [lines, 's7'], WAIT))
+
+  // the server stopped and started again: the socket closed, opened again once the health line sees
+  // the server back, every subscription joined again
+  const errorsBefore = result.consoleErrors.length
+  writeFileSync(`${signals}/following`, '')
+  await signalled('stopped')
+  await page.waitForSelector('#health[data-health="down"]', WAIT)
+  writeFileSync(`${signals}/watched`, '')
+  await signalled('back')
+  await page.waitForSelector('#health[data-health="ok"]', WAIT)
+  await touch('s1', traceId)
+  result.createdAfterRestart = await met(page.waitForFunction(([s, stream]) => [...document.querySelectorAll(s)].some((line) => line.dataset.streamEvent === 'create' && line.children[2].textContent === stream), [lines, 's1'], WAIT))
+  result.expectedErrors = result.consoleErrors.splice(errorsBefore)
+  result.errorShown = await page.evaluate(() => document.querySelector('.response .error-text')?.textContent ?? '')
+  result.sockets = sockets
+})

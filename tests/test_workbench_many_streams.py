@@ -1,0 +1,76 @@
+"""The Workbench following more streams than Chromium opens connections to one host, in Debian's
+Chromium: the page's stream subscriptions share one WebSocket, so its panels' reads still go out."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from pathlib import Path
+
+import pytest
+
+from tests.support.project import write_project
+from tests.support.server import MotiaServer
+from tests.test_workbench import _drive, _signalled
+
+pytestmark = pytest.mark.e2e
+
+STREAMS = [f"s{n}" for n in range(1, 8)]
+
+MANY_STREAMS_STEPS = {
+    **{
+        f"steps/{name}.stream.js": f"""
+            exports.config = {{ name: '{name}', schema: {{ type: 'object' }}, baseConfig: {{ storageType: 'default' }} }}
+        """
+        for name in STREAMS
+    },
+    "steps/work.step.js": """
+        exports.config = { type: 'api', name: 'Work', path: '/work', method: 'GET', emits: [] }
+        exports.handler = async () => ({ status: 200, body: { done: true } })
+    """,
+    "steps/touch.step.js": """
+        exports.config = { type: 'api', name: 'Touch', path: '/touch/:stream/:group', method: 'POST', emits: [] }
+        exports.handler = async (req, { streams }) => {
+          await streams[req.pathParams.stream].set(req.pathParams.group, 'touched', { by: 'the test' })
+          return { status: 200, body: {} }
+        }
+    """,
+}
+
+
+def test_a_request_that_follows_seven_streams_leaves_the_panels_reads_answered(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """A request sent from the Endpoints panel follows its trace's group in each of the app's seven
+    streams (one EventSource each took all six connections Chromium opens to a host, and one more
+    waited): every subscription syncs, the panel's poll and the health line's read are answered
+    meanwhile, an item set in the seventh stream shows, and the page opened one WebSocket for all.
+    The server stopped and started again on its port: the socket opens again once the health line
+    sees it back (not before: no failed attempt), its subscriptions joined again, and an item set in
+    the first stream then shows."""
+    project = write_project(tmp_path / "project", MANY_STREAMS_STEPS)
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    server = MotiaServer(project, mode="dev").wait_ready()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            driven = pool.submit(
+                _drive, server, chromium, client_packages, "workbench-many-streams-driver.mjs", str(signals)
+            )
+            _signalled(signals / "following", driven)
+            server.stop()
+            (signals / "stopped").touch()
+            _signalled(signals / "watched", driven)
+            server = MotiaServer(project, mode="dev", port=server.port).wait_ready()
+            (signals / "back").touch()
+            seen = driven.result()
+    finally:
+        server.stop()
+
+    assert seen["rooms"] == len(STREAMS) and seen["synced"] == len(STREAMS), seen
+    assert seen["answered"]["steps"] >= 2 and seen["answered"]["health"] >= 1, seen
+    assert seen["created"] and seen["createdAfterRestart"], seen
+    assert seen["errorShown"] == ""
+    assert seen["sockets"] == ["/", "/"]  # one, then one again after the restart
+    # the health line's reads that failed while the server was down; no socket's attempt
+    assert all(error.startswith("Failed to load resource: ") for error in seen["expectedErrors"]), seen
+    assert seen["consoleErrors"] == []
