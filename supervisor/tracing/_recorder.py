@@ -47,10 +47,10 @@ from ._records import (
 )
 from ._stack import locate
 from ._store import TraceStore
-from ._wire import encode_event
 from ._writer import TraceWriter, TraceWriterUnavailable
 
 _logger = logging.getLogger(OWN_LOGGER)
+_dumps = orjson.dumps
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_AT = 2000
@@ -74,24 +74,17 @@ class TracingOff(Exception):
 class SpanHandle:
     """A step's span as the request path holds it: its id, and the way to say which runner took it.
     ``start``: its START event, ``batch``: the recorder's batch it went into (what follows is folded
-    into it while that batch is still unsent)."""
+    into it while that batch is still unsent), ``at``: where ``start`` is in that batch. Made by
+    calling the class (no ``__init__``: its fields are set by whoever makes it, ``start_span`` or
+    ``_handle``; the cheapest way to a slotted object, bench/RESULTS.md, session 12)."""
 
     __slots__ = ("_recorder", "at", "batch", "span_id", "start")
 
-    def __init__(
-        self,
-        recorder: Recorder | None,
-        span_id: str,
-        start: list[Any] | None = None,
-        batch: int = -1,
-        at: int = -1,
-    ) -> None:
-        self._recorder = recorder
-        self.span_id = span_id
-        self.start = start
-        self.batch = batch
-        #: where ``start`` is in the batch
-        self.at = at
+    _recorder: Recorder | None
+    span_id: str
+    start: list[Any] | None
+    batch: int
+    at: int
 
     def ran_on(self, runner: str, pid: int | None) -> None:
         """Which runner process took the invocation (called by the pool when it picks one)."""
@@ -105,11 +98,18 @@ class SpanHandle:
             recorder._record((RAN_ON, self.span_id, runner, pid))
 
 
-_IDLE_SPAN = SpanHandle(None, NO_SPAN_ID)
-"""What ``start_span`` returns when nothing is recorded: every call on it is a no-op for the recorder."""
+def _handle(recorder: Recorder | None, span_id: str) -> SpanHandle:
+    """A handle whose START is not in the recorder's hands (dropped, or nothing is recorded)."""
+    span = SpanHandle()
+    span._recorder = recorder
+    span.span_id = span_id
+    span.start = None
+    span.batch = span.at = -1
+    return span
 
-#: a ``SpanHandle`` without its ``__init__`` (``start_span`` sets its fields)
-_new_handle = object.__new__
+
+_IDLE_SPAN = _handle(None, NO_SPAN_ID)
+"""What ``start_span`` returns when nothing is recorded: every call on it is a no-op for the recorder."""
 
 
 class _Ids:
@@ -160,9 +160,11 @@ class Recorder:
         #: (its young collections ran 2-3 times as often, each walking the requests in flight);
         #: ``bytes`` are none (bench/RESULTS.md, tracing overhead, ninth pass).
         self._encoding = isinstance(store, TraceWriter) and exporter is None
-        #: (trace id, step) -> where the START of an api span that ended is in ``_events``, still
-        #: unsent, waiting for its response to be folded in
-        self._answering: dict[tuple[str, str], int] = {}
+        #: trace id -> where the START of an api span that ended is in ``_events``, still unsent,
+        #: waiting for its response to be folded in; ``_answering_steps``: (trace id, step) -> the same,
+        #: for a span of another step than the one waiting under its trace id (``_answer_later``)
+        self._answering: dict[str, int] = {}
+        self._answering_steps: dict[tuple[str, str], int] = {}
         #: which batch ``_events`` is (counted up as each is taken to be sent)
         self._batch = 0
         self._ids = _Ids()
@@ -249,16 +251,16 @@ class Recorder:
             None,  # runner and pid: folded in by ``ran_on``
             None,
         ]
-        # ``_record`` and ``SpanHandle(...)`` written out: a request's share of the recorder is a few
+        # ``_record`` and the handle's making written out: a request's share of the recorder is a few
         # µs, and each Python call and ``__init__`` is a tenth of one (bench/RESULTS.md, session 10)
         events = self._events
         if len(events) >= MAX_BUFFERED:
             self.dropped += 1
-            return SpanHandle(self, span_id)
+            return _handle(self, span_id)
         events.append(start)
         if self._flushing is None and (self._timer is None or len(events) >= FLUSH_AT):
             self._changed()
-        span = _new_handle(SpanHandle)
+        span = SpanHandle()
         span._recorder = self
         span.span_id = span_id
         span.start = start
@@ -291,25 +293,53 @@ class Recorder:
         if start is not None and span.batch == self._batch and len(start) == _START_FIELDS:
             start += (time.time(), status, failure)
             if start[5] == "api":
-                self._answering[(start[2], start[3])] = span.at
+                at = span.at
+                # keyed by the trace id alone, a ``str`` whose hash is kept: a (trace id, step) tuple
+                # made and hashed twice a request cost ~0.8k instructions (bench/RESULTS.md, session 12)
+                waiting = self._answering.setdefault(start[2], at)
+                if waiting != at or self._answering_steps:
+                    self._answer_later(start, at, waiting)
             elif self._encoding:
-                self._events[span.at] = encode_event(start)
+                self._events[span.at] = _dumps(start, default=str)  # ``encode_event``, written out
         else:
             self._record((END, span.span_id, time.time(), status, failure))
         span.start = None
+
+    def _answer_later(self, start: list[Any], at: int, waiting: int) -> None:
+        """The api span whose START is ``events[at]`` ended while another of its trace waits for its
+        response (``events[waiting]``), or some wait under (trace id, step): a step's newest span is
+        the one its response is folded into, as if all waited under (trace id, step)."""
+        trace_id, step = start[2], start[3]
+        if waiting == at:  # the first of its trace to wait: none of its step waits any more
+            self._answering_steps.pop((trace_id, step), None)
+        elif self._events[waiting][3] == step:  # its step's older span waits no more
+            self._answering[trace_id] = at
+        else:
+            self._answering_steps[(trace_id, step)] = at
+
+    def _answered(self, trace_id: str, step: str, taken: int | None) -> int | None:
+        """Where the START of ``step``'s span in ``trace_id`` waits for its response, taken from the
+        waiting ones (None: it does not wait: its batch went, or it did not end). ``taken``: what
+        waited under ``trace_id``, another step's span (put back) or None."""
+        if taken is not None:
+            self._answering[trace_id] = taken
+        steps = self._answering_steps
+        return steps.pop((trace_id, step), None) if steps else None
 
     def http_response(self, trace_id: str, step: str, method: str, path: str, status: int) -> None:
         """The answer an api request got, once its step's span has ended. A 5xx fails the trace even
         when the handler returned normally (a response the core refused, a handler that answered 500)."""
         if not self.enabled:
             return
-        at = self._answering.pop((trace_id, step), None)
+        at = self._answering.pop(trace_id, None)
+        events = self._events
+        if at is None or events[at][3] != step:  # it may wait under (trace id, step)
+            at = self._answered(trace_id, step, at)
         if at is not None:  # its span's START is still unsent, with the span's end
-            events = self._events
             start = events[at]
             start += (method, path, status, time.time())
             if self._encoding:
-                events[at] = encode_event(start)
+                events[at] = _dumps(start, default=str)  # ``encode_event``, written out
         else:
             self._record((RESPONSE, trace_id, step, method, path, status, time.time()))
 
@@ -518,6 +548,7 @@ class Recorder:
             # what was recorded went with ``events``: nothing more is folded into them
             self._batch += 1
             self._answering = {}
+            self._answering_steps = {}
             try:
                 await self._sink.record(events)
             except Exception as exc:
