@@ -505,8 +505,17 @@ async def test_api_spans_of_one_trace_waiting_for_their_answers_each_get_their_o
     """Two api requests of one trace (an incoming ``traceparent`` names it) whose spans ended before
     either was answered: each answer is folded into its own step's span, whichever comes first, and a
     step's answer goes to its newest span (an older one waits no more: a second answer of that step
-    goes as an event of its own, applied to the newest)."""
+    goes as an event of its own, applied to the newest). What is sent of a span not answered yet is
+    its START with its END's fields, no more."""
     recorder = Recorder(MemoryTraceStore(), Retention(100, 100, 3600), tmp_path)
+    sent: list[Any] = []
+    record = recorder._sink.record
+
+    async def sending(events: list[Any]) -> None:
+        sent.extend(events)
+        await record(events)
+
+    recorder._sink.record = sending  # type: ignore[method-assign]
     await recorder.start()
     try:
         spans = {}
@@ -516,11 +525,8 @@ async def test_api_spans_of_one_trace_waiting_for_their_answers_each_get_their_o
         codes = {"Hello": 200, "Other": 201}
         for step in (first, "Other" if first == "Hello" else "Hello"):
             recorder.http_response("t-shared", step, "GET", f"/{step}", codes[step])
-        assert [tuple(event[17:20]) for event in recorder._events] == [
-            ("GET", "/Hello", 200),
-            ("GET", "/Other", 201),
-        ]
         trace = await recorder.trace("t-shared")
+        assert [tuple(event[17:20]) for event in sent] == [("GET", "/Hello", 200), ("GET", "/Other", 201)]
         assert trace is not None
         assert {span["step"]: span["statusCode"] for span in trace["spans"]} == codes
 
@@ -535,12 +541,24 @@ async def test_api_spans_of_one_trace_waiting_for_their_answers_each_get_their_o
         recorder.end_span(newer, OK)
         recorder.http_response("t-again", "Other", "GET", "/Other", 201)
         recorder.http_response("t-again", "Other", "GET", "/Other", 202)
-        events = recorder._events  # the read flushed the first trace
+        await recorder.flush()
+        events = sent[2:]
         assert [(event[1], tuple(event[17:20])) for event in events[:3]] == [
             (older.span_id, ("GET", "/Hello", 200)),
             (other.span_id, ()),
             (newer.span_id, ("GET", "/Other", 201)),
         ]
         assert events[3][:6] == (_assembler.RESPONSE, "t-again", "Other", "GET", "/Other", 202)
+
+        # the same step twice, both waiting: its answer goes to the newer
+        twice = [recorder.start_span("Hello", "steps/Hello.ts", TriggerKind.API, "t-twice") for _ in "12"]
+        for span in twice:
+            recorder.end_span(span, OK)
+        recorder.http_response("t-twice", "Hello", "GET", "/Hello", 200)
+        await recorder.flush()
+        assert [(event[1], tuple(event[17:20])) for event in sent[-2:]] == [
+            (twice[0].span_id, ()),
+            (twice[1].span_id, ("GET", "/Hello", 200)),
+        ]
     finally:
         await recorder.stop()

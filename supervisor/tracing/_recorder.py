@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -61,6 +62,8 @@ MAX_PAYLOAD_BYTES = 16 * 1024
 
 #: a START event's length before anything is folded into it (``_assembler``)
 _START_FIELDS = 14
+#: its length with END's fields folded in (``_assembler``)
+_ENDED_FIELDS = 17
 #: span ids are made this many at a time (``new_span_ids``)
 _SPAN_IDS_AT_ONCE = 512
 
@@ -291,16 +294,20 @@ class Recorder:
             failure = {"name": name, "message": str(error or ""), "stack": "", "location": None}
         start = span.start
         if start is not None and span.batch == self._batch and len(start) == _START_FIELDS:
-            start += (time.time(), status, failure)
             if start[5] == "api":
+                # with room for its answer, which ``http_response`` writes in place (a tuple and a
+                # list extension less); a START sent unanswered is cut back (``_flush_once``)
+                start += (time.time(), status, failure, None, None, None, None)
                 at = span.at
                 # keyed by the trace id alone, a ``str`` whose hash is kept: a (trace id, step) tuple
                 # made and hashed twice a request cost ~0.8k instructions (bench/RESULTS.md, session 12)
                 waiting = self._answering.setdefault(start[2], at)
                 if waiting != at or self._answering_steps:
                     self._answer_later(start, at, waiting)
-            elif self._encoding:
-                self._events[span.at] = _dumps(start, default=str)  # ``encode_event``, written out
+            else:
+                start += (time.time(), status, failure)
+                if self._encoding:
+                    self._events[span.at] = _dumps(start, default=str)  # ``encode_event``, written out
         else:
             self._record((END, span.span_id, time.time(), status, failure))
         span.start = None
@@ -308,14 +315,19 @@ class Recorder:
     def _answer_later(self, start: list[Any], at: int, waiting: int) -> None:
         """The api span whose START is ``events[at]`` ended while another of its trace waits for its
         response (``events[waiting]``), or some wait under (trace id, step): a step's newest span is
-        the one its response is folded into, as if all waited under (trace id, step)."""
+        the one its response is folded into, as if all waited under (trace id, step); an older one
+        waits no more, and loses the room left for its answer."""
         trace_id, step = start[2], start[3]
+        events = self._events
         if waiting == at:  # the first of its trace to wait: none of its step waits any more
-            self._answering_steps.pop((trace_id, step), None)
-        elif self._events[waiting][3] == step:  # its step's older span waits no more
-            self._answering[trace_id] = at
+            older = self._answering_steps.pop((trace_id, step), None)
+        elif events[waiting][3] == step:
+            self._answering[trace_id], older = at, waiting
         else:
+            older = self._answering_steps.get((trace_id, step))
             self._answering_steps[(trace_id, step)] = at
+        if older is not None:
+            del events[older][_ENDED_FIELDS:]
 
     def _answered(self, trace_id: str, step: str, taken: int | None) -> int | None:
         """Where the START of ``step``'s span in ``trace_id`` waits for its response, taken from the
@@ -337,7 +349,10 @@ class Recorder:
             at = self._answered(trace_id, step, at)
         if at is not None:  # its span's START is still unsent, with the span's end
             start = events[at]
-            start += (method, path, status, time.time())
+            start[17] = method
+            start[18] = path
+            start[19] = status
+            start[20] = time.time()
             if self._encoding:
                 events[at] = _dumps(start, default=str)  # ``encode_event``, written out
         else:
@@ -545,8 +560,11 @@ class Recorder:
     async def _flush_once(self) -> None:
         try:
             events, self._events = self._events, []
-            # what was recorded went with ``events``: nothing more is folded into them
+            # what was recorded went with ``events``: nothing more is folded into them; an api span's
+            # START waiting for its answer goes without the room left for it (``end_span``)
             self._batch += 1
+            for at in itertools.chain(self._answering.values(), self._answering_steps.values()):
+                del events[at][_ENDED_FIELDS:]
             self._answering = {}
             self._answering_steps = {}
             try:
