@@ -560,5 +560,23 @@ async def test_api_spans_of_one_trace_waiting_for_their_answers_each_get_their_o
             (twice[0].span_id, ()),
             (twice[1].span_id, ("GET", "/Hello", 200)),
         ]
+
+        # and with another step's span between them
+        mixed = [
+            recorder.start_span(step, f"steps/{step}.ts", TriggerKind.API, "t-mixed")
+            for step in ("Hello", "Other", "Hello")
+        ]
+        for span in mixed:
+            recorder.end_span(span, OK)
+        recorder.http_response("t-mixed", "Other", "GET", "/Other", 201)
+        recorder.http_response("t-mixed", "Hello", "GET", "/Hello", 200)
+        recorder.http_response("t-mixed", "Hello", "GET", "/Hello", 202)
+        await recorder.flush()
+        assert [(event[1], tuple(event[17:20])) for event in sent[-4:-1]] == [
+            (mixed[0].span_id, ()),
+            (mixed[1].span_id, ("GET", "/Other", 201)),
+            (mixed[2].span_id, ("GET", "/Hello", 200)),
+        ]
+        assert sent[-1][:6] == (_assembler.RESPONSE, "t-mixed", "Hello", "GET", "/Hello", 202)
     finally:
         await recorder.stop()

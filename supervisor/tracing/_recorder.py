@@ -163,11 +163,11 @@ class Recorder:
         #: (its young collections ran 2-3 times as often, each walking the requests in flight);
         #: ``bytes`` are none (bench/RESULTS.md, tracing overhead, ninth pass).
         self._encoding = isinstance(store, TraceWriter) and exporter is None
-        #: trace id -> where the START of an api span that ended is in ``_events``, still unsent,
-        #: waiting for its response to be folded in; ``_answering_steps``: (trace id, step) -> the same,
-        #: for a span of another step than the one waiting under its trace id (``_answer_later``)
-        self._answering: dict[str, int] = {}
-        self._answering_steps: dict[tuple[str, str], int] = {}
+        #: where the START of the api span that ended last is in ``_events`` (-1: none), still unsent
+        #: and waiting for its response to be folded in; ``_waiting``: the others that wait, by (trace
+        #: id, step) (``_wait_behind``)
+        self._answering = -1
+        self._waiting: dict[tuple[str, str], int] = {}
         #: which batch ``_events`` is (counted up as each is taken to be sent)
         self._batch = 0
         self._ids = _Ids()
@@ -298,12 +298,12 @@ class Recorder:
                 # with room for its answer, which ``http_response`` writes in place (a tuple and a
                 # list extension less); a START sent unanswered is cut back (``_flush_once``)
                 start += (time.time(), status, failure, None, None, None, None)
-                at = span.at
-                # keyed by the trace id alone, a ``str`` whose hash is kept: a (trace id, step) tuple
-                # made and hashed twice a request cost ~0.8k instructions (bench/RESULTS.md, session 12)
-                waiting = self._answering.setdefault(start[2], at)
-                if waiting != at or self._answering_steps:
-                    self._answer_later(start, at, waiting)
+                # it waits for its answer as ``_answering``, which the answer (``http_response``, in the
+                # same turn of the loop for a request: its step's result is the answer's) takes
+                # without a lookup; an earlier one that still waits goes to ``_waiting``
+                if self._answering >= 0 or self._waiting:
+                    self._wait_behind(start)
+                self._answering = span.at
             else:
                 start += (time.time(), status, failure)
                 if self._encoding:
@@ -312,41 +312,39 @@ class Recorder:
             self._record((END, span.span_id, time.time(), status, failure))
         span.start = None
 
-    def _answer_later(self, start: list[Any], at: int, waiting: int) -> None:
-        """The api span whose START is ``events[at]`` ended while another of its trace waits for its
-        response (``events[waiting]``), or some wait under (trace id, step): a step's newest span is
-        the one its response is folded into, as if all waited under (trace id, step); an older one
-        waits no more, and loses the room left for its answer."""
+    def _wait_behind(self, start: list[Any]) -> None:
+        """The api span of ``start`` ended and will be ``_answering``: the one that was goes on waiting
+        in ``_waiting``, unless it is of the same step and trace (an answer goes to its step's newest
+        span); an older span of that step and trace waits no more, and loses the room for its answer
+        (as ``_flush_once`` cuts it)."""
         trace_id, step = start[2], start[3]
         events = self._events
-        if waiting == at:  # the first of its trace to wait: none of its step waits any more
-            older = self._answering_steps.pop((trace_id, step), None)
-        elif events[waiting][3] == step:
-            self._answering[trace_id], older = at, waiting
-        else:
-            older = self._answering_steps.get((trace_id, step))
-            self._answering_steps[(trace_id, step)] = at
+        held = self._answering
+        older: int | None = None
+        if held >= 0:
+            waiting = events[held]
+            if waiting[2] == trace_id and waiting[3] == step:
+                older = held
+            else:
+                # its (trace id, step) waits nowhere else: it was taken out when this one came
+                self._waiting[(waiting[2], waiting[3])] = held
+        if older is None:
+            older = self._waiting.pop((trace_id, step), None)
         if older is not None:
             del events[older][_ENDED_FIELDS:]
-
-    def _answered(self, trace_id: str, step: str, taken: int | None) -> int | None:
-        """Where the START of ``step``'s span in ``trace_id`` waits for its response, taken from the
-        waiting ones (None: it does not wait: its batch went, or it did not end). ``taken``: what
-        waited under ``trace_id``, another step's span (put back) or None."""
-        if taken is not None:
-            self._answering[trace_id] = taken
-        steps = self._answering_steps
-        return steps.pop((trace_id, step), None) if steps else None
 
     def http_response(self, trace_id: str, step: str, method: str, path: str, status: int) -> None:
         """The answer an api request got, once its step's span has ended. A 5xx fails the trace even
         when the handler returned normally (a response the core refused, a handler that answered 500)."""
         if not self.enabled:
             return
-        at = self._answering.pop(trace_id, None)
+        at: int | None
+        answering = self._answering
         events = self._events
-        if at is None or events[at][3] != step:  # it may wait under (trace id, step)
-            at = self._answered(trace_id, step, at)
+        if answering >= 0 and events[answering][2] == trace_id and events[answering][3] == step:
+            at, self._answering = answering, -1  # the request's own span, as a rule
+        else:
+            at = self._waiting.pop((trace_id, step), None) if self._waiting else None
         if at is not None:  # its span's START is still unsent, with the span's end
             start = events[at]
             start[17] = method
@@ -563,10 +561,11 @@ class Recorder:
             # what was recorded went with ``events``: nothing more is folded into them; an api span's
             # START waiting for its answer goes without the room left for it (``end_span``)
             self._batch += 1
-            for at in itertools.chain(self._answering.values(), self._answering_steps.values()):
-                del events[at][_ENDED_FIELDS:]
-            self._answering = {}
-            self._answering_steps = {}
+            for at in itertools.chain((self._answering,), self._waiting.values()):
+                if at >= 0:
+                    del events[at][_ENDED_FIELDS:]
+            self._answering = -1
+            self._waiting = {}
             try:
                 await self._sink.record(events)
             except Exception as exc:
