@@ -30,6 +30,7 @@ from supervisor.tracing import (
     TracePage,
     TraceQuery,
     TraceWriter,
+    _assembler,
     _recorder,
     _wire,
 )
@@ -495,3 +496,87 @@ def test_a_record_frame_of_encoded_and_plain_events_is_the_frame_of_the_plain_ev
         assert (
             _wire.events_json(_wire.request(3, "record", expected)[_wire.HEADER.size :], len(events)) is None
         )
+
+
+@pytest.mark.parametrize("first", ["Hello", "Other"])
+async def test_api_spans_of_one_trace_waiting_for_their_answers_each_get_their_own(
+    tmp_path: Path, first: str
+) -> None:
+    """Two api requests of one trace (an incoming ``traceparent`` names it) whose spans ended before
+    either was answered: each answer is folded into its own step's span, whichever comes first, and a
+    step's answer goes to its newest span (an older one waits no more: a second answer of that step
+    goes as an event of its own, applied to the newest). What is sent of a span not answered yet is
+    its START with its END's fields, no more."""
+    recorder = Recorder(MemoryTraceStore(), Retention(100, 100, 3600), tmp_path)
+    sent: list[Any] = []
+    record = recorder._sink.record
+
+    async def sending(events: list[Any]) -> None:
+        sent.extend(events)
+        await record(events)
+
+    recorder._sink.record = sending  # type: ignore[method-assign]
+    await recorder.start()
+    try:
+        spans = {}
+        for step in ("Hello", "Other"):
+            spans[step] = recorder.start_span(step, f"steps/{step}.ts", TriggerKind.API, "t-shared")
+            recorder.end_span(spans[step], OK)
+        codes = {"Hello": 200, "Other": 201}
+        for step in (first, "Other" if first == "Hello" else "Hello"):
+            recorder.http_response("t-shared", step, "GET", f"/{step}", codes[step])
+        trace = await recorder.trace("t-shared")
+        assert [tuple(event[17:20]) for event in sent] == [("GET", "/Hello", 200), ("GET", "/Other", 201)]
+        assert trace is not None
+        assert {span["step"]: span["statusCode"] for span in trace["spans"]} == codes
+
+        # Hello waits under the trace id, the older Other under (trace id, step); a newer Other then
+        # waits under the trace id: the older no more
+        older = recorder.start_span("Hello", "steps/Hello.ts", TriggerKind.API, "t-again")
+        recorder.end_span(older, OK)
+        other = recorder.start_span("Other", "steps/Other.ts", TriggerKind.API, "t-again")
+        recorder.end_span(other, OK)
+        recorder.http_response("t-again", "Hello", "GET", "/Hello", 200)
+        newer = recorder.start_span("Other", "steps/Other.ts", TriggerKind.API, "t-again")
+        recorder.end_span(newer, OK)
+        recorder.http_response("t-again", "Other", "GET", "/Other", 201)
+        recorder.http_response("t-again", "Other", "GET", "/Other", 202)
+        await recorder.flush()
+        events = sent[2:]
+        assert [(event[1], tuple(event[17:20])) for event in events[:3]] == [
+            (older.span_id, ("GET", "/Hello", 200)),
+            (other.span_id, ()),
+            (newer.span_id, ("GET", "/Other", 201)),
+        ]
+        assert events[3][:6] == (_assembler.RESPONSE, "t-again", "Other", "GET", "/Other", 202)
+
+        # the same step twice, both waiting: its answer goes to the newer
+        twice = [recorder.start_span("Hello", "steps/Hello.ts", TriggerKind.API, "t-twice") for _ in "12"]
+        for span in twice:
+            recorder.end_span(span, OK)
+        recorder.http_response("t-twice", "Hello", "GET", "/Hello", 200)
+        await recorder.flush()
+        assert [(event[1], tuple(event[17:20])) for event in sent[-2:]] == [
+            (twice[0].span_id, ()),
+            (twice[1].span_id, ("GET", "/Hello", 200)),
+        ]
+
+        # and with another step's span between them
+        mixed = [
+            recorder.start_span(step, f"steps/{step}.ts", TriggerKind.API, "t-mixed")
+            for step in ("Hello", "Other", "Hello")
+        ]
+        for span in mixed:
+            recorder.end_span(span, OK)
+        recorder.http_response("t-mixed", "Other", "GET", "/Other", 201)
+        recorder.http_response("t-mixed", "Hello", "GET", "/Hello", 200)
+        recorder.http_response("t-mixed", "Hello", "GET", "/Hello", 202)
+        await recorder.flush()
+        assert [(event[1], tuple(event[17:20])) for event in sent[-4:-1]] == [
+            (mixed[0].span_id, ()),
+            (mixed[1].span_id, ("GET", "/Other", 201)),
+            (mixed[2].span_id, ("GET", "/Hello", 200)),
+        ]
+        assert sent[-1][:6] == (_assembler.RESPONSE, "t-mixed", "Hello", "GET", "/Hello", 202)
+    finally:
+        await recorder.stop()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -47,10 +48,10 @@ from ._records import (
 )
 from ._stack import locate
 from ._store import TraceStore
-from ._wire import encode_event
 from ._writer import TraceWriter, TraceWriterUnavailable
 
 _logger = logging.getLogger(OWN_LOGGER)
+_dumps = orjson.dumps
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_AT = 2000
@@ -61,6 +62,8 @@ MAX_PAYLOAD_BYTES = 16 * 1024
 
 #: a START event's length before anything is folded into it (``_assembler``)
 _START_FIELDS = 14
+#: its length with END's fields folded in (``_assembler``)
+_ENDED_FIELDS = 17
 #: span ids are made this many at a time (``new_span_ids``)
 _SPAN_IDS_AT_ONCE = 512
 
@@ -74,24 +77,17 @@ class TracingOff(Exception):
 class SpanHandle:
     """A step's span as the request path holds it: its id, and the way to say which runner took it.
     ``start``: its START event, ``batch``: the recorder's batch it went into (what follows is folded
-    into it while that batch is still unsent)."""
+    into it while that batch is still unsent), ``at``: where ``start`` is in that batch. Made by
+    calling the class (no ``__init__``: its fields are set by whoever makes it, ``start_span`` or
+    ``_handle``; the cheapest way to a slotted object, bench/RESULTS.md, session 12)."""
 
     __slots__ = ("_recorder", "at", "batch", "span_id", "start")
 
-    def __init__(
-        self,
-        recorder: Recorder | None,
-        span_id: str,
-        start: list[Any] | None = None,
-        batch: int = -1,
-        at: int = -1,
-    ) -> None:
-        self._recorder = recorder
-        self.span_id = span_id
-        self.start = start
-        self.batch = batch
-        #: where ``start`` is in the batch
-        self.at = at
+    _recorder: Recorder | None
+    span_id: str
+    start: list[Any] | None
+    batch: int
+    at: int
 
     def ran_on(self, runner: str, pid: int | None) -> None:
         """Which runner process took the invocation (called by the pool when it picks one)."""
@@ -105,11 +101,18 @@ class SpanHandle:
             recorder._record((RAN_ON, self.span_id, runner, pid))
 
 
-_IDLE_SPAN = SpanHandle(None, NO_SPAN_ID)
-"""What ``start_span`` returns when nothing is recorded: every call on it is a no-op for the recorder."""
+def _handle(recorder: Recorder | None, span_id: str) -> SpanHandle:
+    """A handle whose START is not in the recorder's hands (dropped, or nothing is recorded)."""
+    span = SpanHandle()
+    span._recorder = recorder
+    span.span_id = span_id
+    span.start = None
+    span.batch = span.at = -1
+    return span
 
-#: a ``SpanHandle`` without its ``__init__`` (``start_span`` sets its fields)
-_new_handle = object.__new__
+
+_IDLE_SPAN = _handle(None, NO_SPAN_ID)
+"""What ``start_span`` returns when nothing is recorded: every call on it is a no-op for the recorder."""
 
 
 class _Ids:
@@ -160,9 +163,11 @@ class Recorder:
         #: (its young collections ran 2-3 times as often, each walking the requests in flight);
         #: ``bytes`` are none (bench/RESULTS.md, tracing overhead, ninth pass).
         self._encoding = isinstance(store, TraceWriter) and exporter is None
-        #: (trace id, step) -> where the START of an api span that ended is in ``_events``, still
-        #: unsent, waiting for its response to be folded in
-        self._answering: dict[tuple[str, str], int] = {}
+        #: where the START of the api span that ended last is in ``_events`` (-1: none), still unsent
+        #: and waiting for its response to be folded in; ``_waiting``: the others that wait, by (trace
+        #: id, step) (``_wait_behind``)
+        self._answering = -1
+        self._waiting: dict[tuple[str, str], int] = {}
         #: which batch ``_events`` is (counted up as each is taken to be sent)
         self._batch = 0
         self._ids = _Ids()
@@ -249,16 +254,16 @@ class Recorder:
             None,  # runner and pid: folded in by ``ran_on``
             None,
         ]
-        # ``_record`` and ``SpanHandle(...)`` written out: a request's share of the recorder is a few
+        # ``_record`` and the handle's making written out: a request's share of the recorder is a few
         # µs, and each Python call and ``__init__`` is a tenth of one (bench/RESULTS.md, session 10)
         events = self._events
         if len(events) >= MAX_BUFFERED:
             self.dropped += 1
-            return SpanHandle(self, span_id)
+            return _handle(self, span_id)
         events.append(start)
         if self._flushing is None and (self._timer is None or len(events) >= FLUSH_AT):
             self._changed()
-        span = _new_handle(SpanHandle)
+        span = SpanHandle()
         span._recorder = self
         span.span_id = span_id
         span.start = start
@@ -289,27 +294,65 @@ class Recorder:
             failure = {"name": name, "message": str(error or ""), "stack": "", "location": None}
         start = span.start
         if start is not None and span.batch == self._batch and len(start) == _START_FIELDS:
-            start += (time.time(), status, failure)
             if start[5] == "api":
-                self._answering[(start[2], start[3])] = span.at
-            elif self._encoding:
-                self._events[span.at] = encode_event(start)
+                # with room for its answer, which ``http_response`` writes in place (a tuple and a
+                # list extension less); a START sent unanswered is cut back (``_flush_once``)
+                start += (time.time(), status, failure, None, None, None, None)
+                # it waits for its answer as ``_answering``, which the answer (``http_response``, in the
+                # same turn of the loop for a request: its step's result is the answer's) takes
+                # without a lookup; an earlier one that still waits goes to ``_waiting``
+                if self._answering >= 0 or self._waiting:
+                    self._wait_behind(start)
+                self._answering = span.at
+            else:
+                start += (time.time(), status, failure)
+                if self._encoding:
+                    self._events[span.at] = _dumps(start, default=str)  # ``encode_event``, written out
         else:
             self._record((END, span.span_id, time.time(), status, failure))
         span.start = None
+
+    def _wait_behind(self, start: list[Any]) -> None:
+        """The api span of ``start`` ended and will be ``_answering``: the one that was goes on waiting
+        in ``_waiting``, unless it is of the same step and trace (an answer goes to its step's newest
+        span); an older span of that step and trace waits no more, and loses the room for its answer
+        (as ``_flush_once`` cuts it)."""
+        trace_id, step = start[2], start[3]
+        events = self._events
+        held = self._answering
+        older: int | None = None
+        if held >= 0:
+            waiting = events[held]
+            if waiting[2] == trace_id and waiting[3] == step:
+                older = held
+            else:
+                # its (trace id, step) waits nowhere else: it was taken out when this one came
+                self._waiting[(waiting[2], waiting[3])] = held
+        if older is None:
+            older = self._waiting.pop((trace_id, step), None)
+        if older is not None:
+            del events[older][_ENDED_FIELDS:]
 
     def http_response(self, trace_id: str, step: str, method: str, path: str, status: int) -> None:
         """The answer an api request got, once its step's span has ended. A 5xx fails the trace even
         when the handler returned normally (a response the core refused, a handler that answered 500)."""
         if not self.enabled:
             return
-        at = self._answering.pop((trace_id, step), None)
+        at: int | None
+        answering = self._answering
+        events = self._events
+        if answering >= 0 and events[answering][2] == trace_id and events[answering][3] == step:
+            at, self._answering = answering, -1  # the request's own span, as a rule
+        else:
+            at = self._waiting.pop((trace_id, step), None) if self._waiting else None
         if at is not None:  # its span's START is still unsent, with the span's end
-            events = self._events
             start = events[at]
-            start += (method, path, status, time.time())
+            start[17] = method
+            start[18] = path
+            start[19] = status
+            start[20] = time.time()
             if self._encoding:
-                events[at] = encode_event(start)
+                events[at] = _dumps(start, default=str)  # ``encode_event``, written out
         else:
             self._record((RESPONSE, trace_id, step, method, path, status, time.time()))
 
@@ -515,9 +558,14 @@ class Recorder:
     async def _flush_once(self) -> None:
         try:
             events, self._events = self._events, []
-            # what was recorded went with ``events``: nothing more is folded into them
+            # what was recorded went with ``events``: nothing more is folded into them; an api span's
+            # START waiting for its answer goes without the room left for it (``end_span``)
             self._batch += 1
-            self._answering = {}
+            for at in itertools.chain((self._answering,), self._waiting.values()):
+                if at >= 0:
+                    del events[at][_ENDED_FIELDS:]
+            self._answering = -1
+            self._waiting = {}
             try:
                 await self._sink.record(events)
             except Exception as exc:

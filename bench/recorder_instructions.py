@@ -1,0 +1,128 @@
+"""The recorder's instructions per trivial api request, alone: its calls and its flush's frame.
+
+Usage: .venv/bin/python bench/recorder_instructions.py [--requests 20000] [--batch 500] [--root DIR ...]
+
+The recorder's calls for one trivial api request (start_span, ran_on, end_span, http_response, as
+the supervisor makes them) are made ``--batch`` times between flushes, encoding as it does for the
+trace writer process, and each flush's events are framed as ``TraceWriter.record`` frames them
+(``_wire.record_request``). The process runs under ``valgrind --tool=callgrind`` twice, with
+``--requests`` and with none (the same set-up: trace ids made beforehand, imports, the event loop);
+the difference over ``--requests`` is the recorder's instructions per request, which the machine's
+load does not change (bench/RESULTS.md, session 12: recorder instructions). ``--root DIR`` counts the
+``supervisor`` package in DIR (e.g. a ``git archive`` of another commit) too, for an A/B.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve()
+
+
+async def _requests(count: int, batch: int, total: int) -> None:
+    from supervisor.protocol import InvokeResult, TriggerKind
+    from supervisor.tracing import Recorder, Retention, _wire
+
+    frames: list[bytes] = []
+
+    class Capture:
+        async def start(self) -> int:
+            return 0
+
+        async def record(self, events: list[Any]) -> None:
+            frames.append(_wire.record_request(1, events))
+
+        async def stop(self) -> None:
+            return None
+
+    class NoExport:
+        def export(self, spans: Any) -> None:
+            return None
+
+        def shutdown(self) -> None:
+            return None
+
+    trace_ids = [f"{index:032x}" for index in range(total)]
+    with tempfile.TemporaryDirectory() as tmp:
+        retention = Retention(max_traces=10_000, max_log_lines=10_000, max_age_s=3600)
+        recorder = Recorder(None, retention, Path(tmp), exporter=NoExport())
+        recorder._sink = Capture()  # type: ignore[assignment]
+        recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
+        await recorder.start()
+        result = InvokeResult(1, True, b"{}", None)
+        start_span, end_span, http_response = recorder.start_span, recorder.end_span, recorder.http_response
+        for first in range(0, count, batch):
+            for trace_id in trace_ids[first : min(first + batch, count)]:
+                span = start_span(
+                    "Hello",
+                    "steps/hello_step.py",
+                    TriggerKind.API,
+                    trace_id,
+                    "",
+                    parent_span_id=None,
+                    remote_parent=False,
+                    delivery_id=None,
+                    attempt=1,
+                )
+                span.ran_on("python#1", 4242)
+                end_span(span, result)
+                http_response(trace_id, "Hello", "GET", "/py/hello", 200)
+            await recorder.flush()
+            frames.clear()
+        await recorder.stop()
+
+
+def _total(root: Path, count: int, batch: int, total: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={out}",
+                sys.executable,
+                str(HERE),
+                "--run",
+                str(count),
+                "--batch",
+                str(batch),
+                "--total",
+                str(total),
+                "--root",
+                str(root),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        for line in out.read_text(errors="replace").splitlines():
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError("no totals in callgrind's output")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--root", type=Path, action="append", default=[])
+    parser.add_argument("--run", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--total", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run is not None:
+        sys.path.insert(0, str(args.root[0]))
+        asyncio.run(_requests(args.run, args.batch, args.total))
+        return
+    for root in [HERE.parent.parent, *args.root]:
+        base = _total(root.resolve(), 0, args.batch, args.requests)
+        loaded = _total(root.resolve(), args.requests, args.batch, args.requests)
+        print(f"{root}: {(loaded - base) / args.requests / 1000:.2f}k instructions/request", flush=True)
+
+
+if __name__ == "__main__":
+    main()
