@@ -465,6 +465,43 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
         assert kept.count(json if framed else trace_id.encode()) == 1, trace_id
 
 
+@pytest.mark.parametrize("framed", [False, True], ids=["events", "record frame"])
+async def test_two_requests_of_one_trace_each_whole_in_one_batch_are_both_stored(
+    tmp_path: Path, framed: bool
+) -> None:
+    """Two api requests sharing a trace id (a client's ``traceparent``), each one event in the same
+    flush: the writer's assembler takes the first as a ``WholeTrace`` and, when the second comes,
+    assembles both as any other trace; both spans are stored, as the general path stores them (the
+    second used to replace the first: one span, and the trace counted as begun twice)."""
+    retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    memory = MemoryTraceStore()
+    fast, general = TracePipeline(sqlite, None, retention), TracePipeline(memory, None, retention)
+    events = [event for event in _requests(T0) if event[0] == START][:2]  # answered 200, answered 503
+    for event in events:
+        event[2] = "shared"
+    cut = Assembler(whole=True)
+    cut.apply(copy.deepcopy(events))
+    batch, _ended, roots = cut.cut()
+    assert (len(batch.whole), len(batch.spans), roots) == (0, 2, 1)
+    try:
+        if framed:  # as the trace writer process takes them (``_writer_process``)
+            payload = _wire.record_request(7, [_wire.encode_event(event) for event in events])[4:]
+            _, _, (decoded,) = _wire.decode(payload)
+            await fast.take(decoded, _wire.events_json(payload, len(events)))
+        else:
+            await fast.take(copy.deepcopy(events))
+        await general.take(copy.deepcopy(events))
+        shared = await sqlite.trace("shared")
+        assert shared == await memory.trace("shared")
+        assert shared is not None and shared["spanCount"] == 2 and shared["status"] == "error"
+        assert [span["spanId"] for span in shared["spans"]] == [events[0][1], events[1][1]]
+        for filters in QUERIES:
+            assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
+    finally:
+        await sqlite.close()
+
+
 async def test_a_request_whole_in_one_event_of_a_trace_kept_as_rows_goes_into_rows_until_pruned(
     tmp_path: Path,
 ) -> None:

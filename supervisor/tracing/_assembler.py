@@ -96,6 +96,7 @@ class Assembler:
         trace's is what the store keeps of it."""
         whole = self._whole
         buffer = self._buffer
+        held = buffer.whole  # the buffer's dicts are replaced only by ``cut``
         for event, json in zip(events, itertools.repeat(None) if encoded is None else encoded, strict=False):
             kind = event[0]
             if kind == START:
@@ -108,8 +109,12 @@ class Assembler:
                     index[(trace_id, event[3])] = event[1]
                     if len(index) > 2 * SPAN_INDEX_SIZE:
                         self._by_step = newest(index, SPAN_INDEX_SIZE)
-                    buffer.whole[trace_id] = (event, json)
-                    buffer.roots += 1
+                    if trace_id not in held:
+                        held[trace_id] = (event, json)
+                        buffer.roots += 1
+                    else:  # a second request of the trace, whole too: both assembled as any other
+                        self._delta(trace_id, event[11])
+                        self._start_event(event)
                 else:
                     self._start_event(event)
             elif kind == RAN_ON:
