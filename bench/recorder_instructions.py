@@ -20,40 +20,20 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+
+from writer_instructions import capturing_recorder
 
 HERE = Path(__file__).resolve()
 
 
 async def _requests(count: int, batch: int, total: int) -> None:
     from supervisor.protocol import InvokeResult, TriggerKind
-    from supervisor.tracing import Recorder, Retention, _wire
-
-    frames: list[bytes] = []
-
-    class Capture:
-        async def start(self) -> int:
-            return 0
-
-        async def record(self, events: list[Any]) -> None:
-            frames.append(_wire.record_request(1, events))
-
-        async def stop(self) -> None:
-            return None
-
-    class NoExport:
-        def export(self, spans: Any) -> None:
-            return None
-
-        def shutdown(self) -> None:
-            return None
+    from supervisor.tracing import Retention, _wire
 
     trace_ids = [f"{index:032x}" for index in range(total)]
     with tempfile.TemporaryDirectory() as tmp:
         retention = Retention(max_traces=10_000, max_log_lines=10_000, max_age_s=3600)
-        recorder = Recorder(None, retention, Path(tmp), exporter=NoExport())
-        recorder._sink = Capture()  # type: ignore[assignment]
-        recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
+        recorder, batches = capturing_recorder(Path(tmp), retention)
         await recorder.start()
         result = InvokeResult(1, True, b"{}", None)
         start_span, end_span, http_response = recorder.start_span, recorder.end_span, recorder.http_response
@@ -74,7 +54,9 @@ async def _requests(count: int, batch: int, total: int) -> None:
                 end_span(span, result)
                 http_response(trace_id, "Hello", "GET", "/py/hello", 200)
             await recorder.flush()
-            frames.clear()
+            for events in batches:  # framed as ``TraceWriter.record`` frames them
+                _wire.record_request(1, events)
+            batches.clear()
         await recorder.stop()
 
 
