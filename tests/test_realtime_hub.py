@@ -13,6 +13,7 @@ from supervisor.realtime import ANONYMOUS
 from supervisor.realtime._clock import TimestampClock
 from supervisor.realtime._connection import QueueSink
 from supervisor.realtime._realtime import AccessDenied, Realtime
+from supervisor.realtime._websocket import StreamSocketMiddleware
 from supervisor.realtime._wire import InvalidClientFrame, Join, Leave, Room, parse_client_frame
 from supervisor.streams import MemoryStreamStore, Streams
 
@@ -259,3 +260,39 @@ async def test_every_writer_reaches_subscribers_including_the_supervisor(
     await streams.set("items", "g", "a", {"by": "supervisor"})
     [message] = await client.messages()
     assert message["event"] == {"type": "create", "data": {"by": "supervisor", "id": "a"}}
+
+
+async def test_a_stopping_server_waits_until_each_stream_socket_sent_its_going_away_close(
+    realtime: Realtime,
+) -> None:
+    """The HTTP server's own shutdown closes the WebSockets still open with its code (uvicorn's
+    1012, "service restart"): the stop waits for ours (1001, "going away") to be out first."""
+    sent: list[dict[str, Any]] = []
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    received.put_nowait({"type": "websocket.connect"})
+    accepted = asyncio.Event()
+
+    async def send(message: dict[str, Any]) -> None:
+        await asyncio.sleep(0.01)  # a send takes a while, as over a real transport
+        sent.append(message)
+        if message["type"] == "websocket.accept":
+            accepted.set()
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("the stream socket is served by the middleware")
+
+    scope = {"type": "websocket", "path": "/", "headers": [], "client": ("127.0.0.1", 1)}
+    serving = asyncio.create_task(StreamSocketMiddleware(app, realtime)(scope, received.get, send))
+    await accepted.wait()
+    assert realtime.hub.connection_count == 1
+    realtime.hub.go_away()
+    assert await realtime.hub.gone(timeout=30)
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.close"]
+    assert sent[-1]["code"] == 1001
+    await serving
+
+
+async def test_a_stopping_server_gives_up_on_a_stream_that_does_not_end(realtime: Realtime) -> None:
+    Client(realtime)  # its endpoint never disconnects it
+    realtime.hub.go_away()
+    assert await realtime.hub.gone(timeout=0.05) is False

@@ -253,7 +253,7 @@ async def _serve(
 
     async def shutdown_trigger() -> None:
         await stop.wait()
-        runtime.shutdown_begins()
+        await runtime.shutdown_begins()
 
     await serve(app, settings, listener, shutdown_trigger)
     if reloader is not None:

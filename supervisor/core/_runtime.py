@@ -44,7 +44,7 @@ from supervisor.queue import (
     QueuePolicy,
     SqliteEventQueue,
 )
-from supervisor.realtime import Realtime
+from supervisor.realtime import STREAM_END_TIMEOUT_S, Realtime
 from supervisor.reload import ProjectChanges
 from supervisor.routing import Router
 from supervisor.runners import (
@@ -344,14 +344,17 @@ class Runtime:
             if isinstance(step.config, CronStepConfig)
         ]
 
-    def shutdown_begins(self) -> None:
+    async def shutdown_begins(self) -> None:
         """The server is stopping: its health says so, and the streams a client keeps open for as
         long as it likes (stream clients over WebSocket and SSE, live log streams) end now, cleanly,
         rather than hold the shutdown for the whole grace and then be cut; those asked for from now on
-        end at once. Requests in flight still get the grace."""
+        end at once. Requests in flight still get the grace. Returns once the stream clients got
+        their end (or a stalled one was given up on), before the HTTP server's own shutdown closes
+        what is left its way."""
         self.stopping = True
         self.realtime.hub.go_away()
         self.tracing.end_follows()
+        await self.realtime.hub.gone(STREAM_END_TIMEOUT_S)
 
     async def stop(self, grace: float | None = None) -> None:
         grace = self.settings.config.shutdown_grace_s if grace is None else grace

@@ -13,7 +13,7 @@ from ._connection import Connection
 from ._hub import Hub
 from ._realtime import AccessDenied, Realtime
 from ._sse import register_sse
-from ._websocket import MAX_CLIENT_FRAME, StreamSocketMiddleware
+from ._websocket import MAX_CLIENT_FRAME, STREAM_END_TIMEOUT_S, StreamSocketMiddleware
 from ._wire import Room
 
 
@@ -27,6 +27,7 @@ def register_realtime(app: Quart, realtime: Realtime) -> None:
 __all__ = [
     "ANONYMOUS",
     "MAX_CLIENT_FRAME",
+    "STREAM_END_TIMEOUT_S",
     "AccessDenied",
     "AccessHookFailed",
     "AccessPolicy",

@@ -58,6 +58,7 @@ class Hub:
         self._connections: set[Connection] = set()
         self._ids = itertools.count(1)
         self._going_away = False
+        self._all_gone = asyncio.Event()
 
     # ------------------------------------------------------------------ connections
 
@@ -76,6 +77,19 @@ class Hub:
         self._going_away = True
         for connection in tuple(self._connections):
             connection.go_away()
+        if not self._connections:
+            self._all_gone.set()
+
+    async def gone(self, timeout: float) -> bool:
+        """Wait, at most ``timeout`` seconds, for the connections ``go_away`` ended to be gone: each
+        endpoint disconnects once its client got the end of its stream (a WebSocket's close frame).
+        The HTTP server's own shutdown would otherwise close a WebSocket still open with its code
+        (uvicorn's 1012) rather than ours. True if they all went."""
+        try:
+            await asyncio.wait_for(self._all_gone.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def _cut_off(self, connection: Connection, reason: str) -> None:
         _logger.warning(
@@ -89,6 +103,8 @@ class Hub:
             self.leave(connection, subscription_id)
         connection.close()
         self._connections.discard(connection)
+        if self._going_away and not self._connections:
+            self._all_gone.set()
 
     @property
     def connection_count(self) -> int:

@@ -40,6 +40,8 @@ CLOSE_SLOW_CONSUMER = 1013
 # The server is stopping: Motia's clients reconnect (to the next server on this address).
 CLOSE_GOING_AWAY = 1001
 CLOSE_TIMEOUT_S = 1.0
+# A stream ended because the server stops: what its client was sent drains, then the close frame.
+STREAM_END_TIMEOUT_S = 2 * CLOSE_TIMEOUT_S + 0.5
 
 
 class FrameTooLarge(Exception):
@@ -102,9 +104,12 @@ async def _serve(scope: Scope, receive: Receive, send: Send, realtime: Realtime)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        hub.disconnect(connection)
-    if close is not None:
-        await _close(send, socket, *close)
+        try:
+            if close is not None:
+                await _close(send, socket, *close)
+        finally:
+            # after the close frame: a stopping server waits for its stream clients to be gone
+            hub.disconnect(connection)
 
 
 async def _read(receive: Receive, realtime: Realtime, connection: Connection, identity: Identity) -> None:
