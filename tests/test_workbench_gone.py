@@ -33,7 +33,8 @@ def test_a_trace_gone_from_the_server_says_so_in_place_of_the_earlier_error_and_
     """The request's stream item, synced with a long message: its badge is one line high beside the
     message's many. The request's trace open, the server stopped: the error line above it says a read
     failed; started again, without the trace (kept in memory): the line says the trace is not found
-    (it was cleared, the trace left shown as if all were well), the trace still shown as last read."""
+    (it was cleared, the trace left shown as if all were well), the trace still shown as last read.
+    The header's line, the server back, counts its one step and one runner in the singular."""
     project = write_project(tmp_path / "project", NOTES_STEPS, config={"tracing": {"adapter": "memory"}})
     driver = "workbench-gone-driver.mjs"
     with _driven_through_restarts(project, tmp_path / "signals", chromium, client_packages, driver) as run:
@@ -46,6 +47,7 @@ def test_a_trace_gone_from_the_server_says_so_in_place_of_the_earlier_error_and_
     assert seen["afterRestart"].startswith("Trace not found: no trace "), seen["afterRestart"]
     assert seen["afterRestart"].endswith("; shown below as last read."), seen["afterRestart"]
     assert seen["traceStillShown"]
+    assert seen["healthLine"] == "1 step · 1 runner"  # the header's counts, singular for one
     # the browser's lines for the reads that failed meanwhile (the server down, then the 404s)
     assert all(text.startswith("Failed to load resource: ") for text in seen["expectedErrors"]), seen
     assert seen["consoleErrors"] == []

@@ -44,6 +44,7 @@ await drive(executablePath, result, async (opened) => {
   await page.waitForTimeout(2500) // a few more reads of the trace (every second)
   result.afterRestart = await errorLine()
   result.traceStillShown = (await page.$$('.gantt .bar')).length > 0
+  result.healthLine = await page.textContent('#health')
   await page.screenshot({ path: `${outDir}/workbench-gone-trace.png`, fullPage: true })
   result.expectedErrors = result.consoleErrors.splice(errorsBefore)
 })
