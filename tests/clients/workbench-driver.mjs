@@ -3,7 +3,7 @@
 // Opens every panel of the running app, creates a pet from the Endpoints panel, follows its trace,
 // filters the logs, sets a state value, replays a dead letter; saves one screenshot per panel in
 // OUT_DIR and prints one line, RESULT followed by the JSON of what it saw (the test asserts on it).
-import { drive, failOnPurpose, openWorkbench, panelReady as ready, shownAs } from './workbench-page.mjs'
+import { drive, failOnPurpose, hold, openWorkbench, panelReady as ready, path, shownAs } from './workbench-page.mjs'
 
 const [executablePath, base, outDir] = process.argv.slice(2)
 const result = { panels: {} }
@@ -199,10 +199,7 @@ await drive(executablePath, result, async (page) => {
   }, null, { timeout: 20000 })
   result.panels.endpoints.quietUpdates = await page.$$eval('.response [data-stream-event]', (lines) => lines.map((line) => line.textContent))
   await sendAndFollow()
-  const isStreamNames = (url) => url.pathname === '/__motia/streams'
-  let reached
-  const heldRoute = new Promise((resolve) => (reached = resolve))
-  await page.route(isStreamNames, (route) => reached(route), { times: 1 })
+  const heldRoute = (await hold(page, path('/__motia/streams'))).reached
   await page.click('form[aria-label="request"] button[type="submit"]')
   const held = (await heldRoute).request()
   const namesCancelled = page.waitForEvent('requestfailed', { predicate: (request) => request === held, timeout: 10000 })
@@ -354,14 +351,12 @@ await drive(executablePath, result, async (page) => {
   await shot(page, 'streams')
   // A group whose read fails shows the error.
   const streamDown = { error: 'Internal Server Error', message: 'the stream store is down' }
-  await page.route((url) => url.pathname === `/__motia/streams/petCreation/${traceId}`, (route) => failOnPurpose(route, 500, streamDown), { times: 1 })
+  await page.route(path(`/__motia/streams/petCreation/${traceId}`), (route) => failOnPurpose(route, 500, streamDown), { times: 1 })
   await page.click(`[data-stream-group="${traceId}"]`)
   result.panels.streams.failedGroup = await shownAs(page, '[data-group-items] .error-text', 'Could not load: the stream store is down')
   // The stream view's read pending when the panel is left (its refresh, every 2 s, held here until
   // then) is cancelled, so nothing is written into the panel left.
-  let reachedDetail
-  const heldDetail = new Promise((resolve) => (reachedDetail = resolve))
-  await page.route((url) => url.pathname === '/__motia/streams/petCreation', (route) => reachedDetail(route), { times: 1 })
+  const heldDetail = (await hold(page, path('/__motia/streams/petCreation'))).reached
   const pendingDetail = (await heldDetail).request()
   const cancelled = page.waitForEvent('requestfailed', { predicate: (request) => request === pendingDetail, timeout: 10000 })
   await open(page, '#/runners', 'runners')

@@ -5,24 +5,15 @@
 // click. LETTER_A and LETTER_B are dead letters that fail again when replayed; the state groups
 // wb-fail (keys a, b) and wb-other (key c) exist. Prints RESULT and the JSON of what it saw; an
 // unhandled rejection lands in consoleErrors.
-import { cutOffOnPurpose, drive, failOnPurpose, failedOnPurpose, openWorkbench, panelReady, shownAs } from './workbench-page.mjs'
+import { cutOffOnPurpose, drive, failOnPurpose, failedOnPurpose, hold, openWorkbench, panelReady, path, shownAs } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, letterA, letterB] = process.argv.slice(2)
 const result = {}
 const down = (what) => ({ error: 'Internal Server Error', message: `the ${what} is down` })
 const WAIT = { timeout: 20000 }
-const path = (pathname) => (url) => url.pathname === pathname
 // the text of ``selector`` once it has one, read when it appears (a refresh may clear it next)
 const textOnce = async (page, selector) =>
   (await page.waitForFunction((s) => document.querySelector(s)?.textContent || false, selector, WAIT)).jsonValue()
-// Holds the first request ``matches`` sees (not sent on until the driver continues or fulfils it):
-// once the route is in place, ``reached`` is the promise of that request's route.
-const hold = async (page, matches) => {
-  let reachedWith
-  const reached = new Promise((resolve) => (reachedWith = resolve))
-  await page.route(matches, (route) => reachedWith(route), { times: 1 })
-  return { reached }
-}
 // Answers every request ``matches`` with a 500 and ``body`` until the function returned is called:
 // where a refresh may start while a read is in flight, the read shown (the latest) fails too.
 const failEvery = async (page, matches, body) => {

@@ -49,6 +49,18 @@ export const shownAs = (page, selector, text, timeout = 20000) =>
     () => page.evaluate((s) => document.querySelector(s)?.textContent ?? null, selector),
   )
 
+/** A page.route matcher of the URLs whose path is ``pathname``. */
+export const path = (pathname) => (url) => url.pathname === pathname
+
+/** Holds the first request ``matches`` sees (not sent on until the driver continues or fulfils it):
+ * once the route is in place, ``reached`` is the promise of that request's route. */
+export async function hold(page, matches) {
+  let reachedWith
+  const reached = new Promise((resolve) => (reachedWith = resolve))
+  await page.route(matches, (route) => reachedWith(route), { times: 1 })
+  return { reached }
+}
+
 /** Once ``panel`` has loaded what it shows. */
 export const panelReady = (page, panel) =>
   page.waitForSelector(`main[data-panel="${panel}"][data-ready="true"]`, { timeout: READY_MS })
