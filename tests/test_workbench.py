@@ -27,6 +27,7 @@ from tests.support.project import write_project
 from tests.support.redis_server import RedisServer, redis_server_binary
 from tests.support.server import REPO_ROOT, MotiaServer, eventually
 from tests.test_pet_app import make_project
+from tests.test_trace_store_contract import log_line
 
 pytestmark = pytest.mark.e2e
 
@@ -780,15 +781,7 @@ def _fill_trace_store(database: Path, count: int, audited: set[int]) -> list[str
         method, path = ("POST", "/hello/audit") if index in audited else ("GET", "/hello")
         delta = TraceDelta(started, started + 0.004, "api", "Hello", method, path, 200, spans=len(spans))
         batch.traces[trace_id] = delta
-
-    async def write() -> None:
-        store = await SqliteTraceStore.open(database)
-        try:
-            await store.write(batch)
-        finally:
-            await store.close()
-
-    asyncio.run(write())
+    _write_trace_store(database, batch)
     return ids
 
 
@@ -852,29 +845,19 @@ def _store_log_lines(database: Path, lines: list[tuple[str, str]]) -> None:
     """``lines`` (level, message), oldest first, a millisecond apart ending a minute ago, written
     through the SQLite trace store as the recorder writes them."""
     start = time.time() - 60 - len(lines) / 1000
-    logs = []
-    for index, (level, message) in enumerate(lines):
-        at = start + index / 1000
-        logs.append(
-            {
-                "id": int(at * 1_000_000),
-                "type": "log",
-                "time": at * 1000,
-                "level": level,
-                "message": message,
-                "step": None,
-                "traceId": None,
-                "spanId": None,
-                "runner": None,
-                "logger": "motia.step",
-                "meta": None,
-            }
-        )
+    logs = [
+        log_line(start + index / 1000, message, level=level) for index, (level, message) in enumerate(lines)
+    ]
+    _write_trace_store(database, Batch(logs=logs))
+
+
+def _write_trace_store(database: Path, batch: Batch) -> None:
+    """``batch`` written through the SQLite trace store at ``database``, as the recorder writes it."""
 
     async def write() -> None:
         store = await SqliteTraceStore.open(database)
         try:
-            await store.write(Batch(logs=logs))
+            await store.write(batch)
         finally:
             await store.close()
 
