@@ -3,7 +3,7 @@
 // Opens every panel of the running app, creates a pet from the Endpoints panel, follows its trace,
 // filters the logs, sets a state value, replays a dead letter; saves one screenshot per panel in
 // OUT_DIR and prints one line, RESULT followed by the JSON of what it saw (the test asserts on it).
-import { drive, failOnPurpose, hold, openWorkbench, panelReady as ready, path, shownAs } from './workbench-page.mjs'
+import { cancelledOnLeaving, drive, failOnPurpose, openWorkbench, panelReady as ready, path, shownAs } from './workbench-page.mjs'
 
 const [executablePath, base, outDir] = process.argv.slice(2)
 const result = { panels: {} }
@@ -199,12 +199,8 @@ await drive(executablePath, result, async (page) => {
   }, null, { timeout: 20000 })
   result.panels.endpoints.quietUpdates = await page.$$eval('.response [data-stream-event]', (lines) => lines.map((line) => line.textContent))
   await sendAndFollow()
-  const heldRoute = (await hold(page, path('/__motia/streams'))).reached
-  await page.click('form[aria-label="request"] button[type="submit"]')
-  const held = (await heldRoute).request()
-  const namesCancelled = page.waitForEvent('requestfailed', { predicate: (request) => request === held, timeout: 10000 })
-  await open(page, '#/traces', 'traces')
-  result.panels.endpoints.leftWhileSettingUp = (await namesCancelled).failure()?.errorText
+  const send = () => page.click('form[aria-label="request"] button[type="submit"]')
+  result.panels.endpoints.leftWhileSettingUp = await cancelledOnLeaving(page, path('/__motia/streams'), send, () => open(page, '#/traces', 'traces'))
 
   // Traces: the list shows it; its timeline has spans in all three languages and their operations.
   // its row as done: the list's refreshes leave an unchanged row in place under the click
@@ -356,11 +352,8 @@ await drive(executablePath, result, async (page) => {
   result.panels.streams.failedGroup = await shownAs(page, '[data-group-items] .error-text', 'Could not load: the stream store is down')
   // The stream view's read pending when the panel is left (its refresh, every 2 s, held here until
   // then) is cancelled, so nothing is written into the panel left.
-  const heldDetail = (await hold(page, path('/__motia/streams/petCreation'))).reached
-  const pendingDetail = (await heldDetail).request()
-  const cancelled = page.waitForEvent('requestfailed', { predicate: (request) => request === pendingDetail, timeout: 10000 })
-  await open(page, '#/runners', 'runners')
-  result.panels.streams.leftWhileReading = (await cancelled).failure()?.errorText
+  const refreshed = () => {} // by the panel itself
+  result.panels.streams.leftWhileReading = await cancelledOnLeaving(page, path('/__motia/streams/petCreation'), refreshed, () => open(page, '#/runners', 'runners'))
   result.panels.runners = await page.$$eval('[data-runner]', (rows) => rows.map((r) => r.textContent))
   await shot(page, 'runners')
   result.health = await page.textContent('#health')

@@ -61,6 +61,17 @@ export async function hold(page, matches) {
   return { reached }
 }
 
+/** Chromium's error for the first request ``matches`` once ``send()`` has had it sent, held unanswered
+ * until ``leave()`` (the page moving on) has cancelled it: net::ERR_ABORTED. */
+export async function cancelledOnLeaving(page, matches, send, leave) {
+  const { reached } = await hold(page, matches)
+  await send()
+  const pending = (await reached).request()
+  const failed = page.waitForEvent('requestfailed', { predicate: (request) => request === pending, timeout: 20000 })
+  await leave()
+  return (await failed).failure()?.errorText
+}
+
 /** Once ``panel`` has loaded what it shows. */
 export const panelReady = (page, panel) =>
   page.waitForSelector(`main[data-panel="${panel}"][data-ready="true"]`, { timeout: READY_MS })
