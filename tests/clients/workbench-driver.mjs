@@ -233,10 +233,13 @@ await drive(executablePath, result, async (page) => {
   await page.waitForSelector('.logs .line', { timeout: 20000 })
   await page.fill('input[aria-label="trace id"]', traceId)
   await page.dispatchEvent('input[aria-label="trace id"]', 'change')
-  await page.waitForFunction((id) => {
-    const lines = [...document.querySelectorAll('.logs .line')]
-    return lines.length > 0 && lines.every((line) => line.querySelector(`[data-trace-link="${id}"]`))
-  }, traceId, { timeout: 20000 })
+  // every line shown is of the trace
+  const filteredToTrace = () =>
+    page.waitForFunction((id) => {
+      const lines = [...document.querySelectorAll('.logs .line')]
+      return lines.length > 0 && lines.every((line) => line.querySelector(`[data-trace-link="${id}"]`))
+    }, traceId, { timeout: 20000 })
+  await filteredToTrace()
   result.panels.logs = { lines: await page.$$eval('.logs .line .message', (ms) => ms.map((m) => m.textContent)) }
   await shot(page, 'logs')
   // the trace filter's field loses the focus to the link: the lines the click lands on stay
@@ -251,10 +254,7 @@ await drive(executablePath, result, async (page) => {
   // Back from the trace: the lines as they were filtered (the filters are in the panel's address)
   await page.goBack()
   await ready(page, 'logs')
-  await page.waitForFunction((id) => {
-    const lines = [...document.querySelectorAll('.logs .line')]
-    return lines.length > 0 && lines.every((line) => line.querySelector(`[data-trace-link="${id}"]`))
-  }, traceId, { timeout: 20000 })
+  await filteredToTrace()
   result.panels.logs.back = await page.evaluate(() => ({ hash: location.hash, filter: document.querySelector('input[aria-label="trace id"]').value }))
   // the step filter offers the steps' names; filters no line matches say so
   result.panels.logs.stepNames = await page.$$eval('input[aria-label="step"]', ([input]) => [...input.list.options].map((option) => option.value))
