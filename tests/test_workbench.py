@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import itertools
 import json
 import socket
@@ -26,6 +27,7 @@ from tests.support.project import write_project
 from tests.support.redis_server import RedisServer, redis_server_binary
 from tests.support.server import REPO_ROOT, MotiaServer, eventually
 from tests.test_pet_app import make_project
+from tests.test_trace_store_contract import log_line
 
 pytestmark = pytest.mark.e2e
 
@@ -118,6 +120,75 @@ def _drive(
     seen: dict[str, Any] = run_driver(client_packages, driver, chromium, server.url, str(ARTIFACTS), *args)
     assert "failure" not in seen, seen["failure"] + "\n" + server.output[-4000:]
     return seen
+
+
+def _signalled(path: Path, driven: concurrent.futures.Future[Any]) -> None:
+    """Once the driver ``driven`` has written ``path`` (its failure raised if it stopped first)."""
+    eventually(lambda: path.exists() or driven.done(), timeout=120)
+    if driven.done():
+        driven.result()
+        raise AssertionError(f"the driver ended before {path.name}")
+
+
+class _Restarts:
+    """A Workbench driver at work on a ``motia dev`` server that the test stops and starts again on its
+    port (see ``_driven_through_restarts``)."""
+
+    def __init__(self, project: Path, signals: Path, server: MotiaServer) -> None:
+        self.project = project
+        self.signals = signals
+        self.server = server
+        self.driven: concurrent.futures.Future[dict[str, Any]] | None = None
+        self.seen: dict[str, Any] = {}
+
+    def signalled(self, name: str) -> None:
+        """Once the driver has said ``name`` (a file in the signals folder)."""
+        assert self.driven is not None
+        _signalled(self.signals / name, self.driven)
+
+    def restart(
+        self,
+        name: str,
+        while_down: Callable[[], object] = lambda: None,
+        once_back: Callable[[MotiaServer], object] = lambda server: None,
+    ) -> None:
+        """The test's side of workbench-page.mjs's ``serverRestarted``: the server stopped once the
+        driver says ``name``-open (and the driver told ``name``-stopped), started again on its port
+        once it says ``name``-watched (``while_down`` done first), ``once_back`` done on it, and the
+        driver told ``name``-back."""
+        self.signalled(f"{name}-open")
+        self.server.stop()
+        (self.signals / f"{name}-stopped").touch()
+        self.signalled(f"{name}-watched")
+        while_down()
+        self.server = MotiaServer(self.project, mode="dev", port=self.server.port).wait_ready()
+        once_back(self.server)
+        (self.signals / f"{name}-back").touch()
+
+
+@contextlib.contextmanager
+def _driven_through_restarts(
+    project: Path,
+    signals: Path,
+    chromium: str,
+    client_packages: Path,
+    driver: str,
+    before: Callable[[MotiaServer], object] = lambda server: None,
+) -> Iterator[_Restarts]:
+    """``driver`` in Chromium on ``motia dev`` serving ``project`` (``before`` done on the server
+    first), given the folder ``signals`` (made here) to tell the test when to stop and start the
+    server: the block restarts it (``_Restarts.restart``) and, on its end, the driver's RESULT is
+    in ``seen``; the server is stopped in any case."""
+    signals.mkdir()
+    run = _Restarts(project, signals, MotiaServer(project, mode="dev").wait_ready())
+    try:
+        before(run.server)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            run.driven = pool.submit(_drive, run.server, chromium, client_packages, driver, str(signals))
+            yield run
+            run.seen = run.driven.result()
+    finally:
+        run.server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -392,7 +463,7 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     # the group shown stayed chosen with its items; choosing another group cancelled the read pending
     assert seen["streamGroups"]["same"] and seen["streamGroups"]["chosen"] == ["workbench-live"]
     assert seen["streamGroups"]["newCount"] == "1"
-    assert seen["streamGroups"]["listed"] == f"{seen['streamGroups']['rows']} group(s)"
+    assert seen["streamGroups"]["listed"] == f"{seen['streamGroups']['rows']} groups"
     assert seen["streamGroups"]["items"] == ["first", "second", "third"]
     assert seen["streamGroups"]["replacedGroupRead"] == "net::ERR_ABORTED"
 
@@ -459,7 +530,7 @@ def test_the_streams_panel_follows_every_stream_and_a_group_whose_items_go(
     seen = _drive(server, chromium, client_packages, "workbench-streams-driver.mjs")
 
     before = int(seen["otherStream"]["before"].split()[0])
-    assert seen["otherStream"]["after"] == f"{before + 1} group(s)"
+    assert seen["otherStream"]["after"] == (f"{before + 1} groups" if before else "1 group")
     assert seen["groupGone"]["heldStreams"] == 1  # the live stream never delivered the delete
     assert seen["groupGone"]["items"] == []
     assert "the group is gone" in seen["groupGone"]["shown"]
@@ -488,7 +559,7 @@ def test_a_degraded_server_shows_in_the_health_line_and_its_panels_wait_for_it_q
             driven = pool.submit(
                 _drive, server, chromium, client_packages, "workbench-health-driver.mjs", str(signals)
             )
-            eventually(lambda: (signals / "open").exists() or driven.done(), timeout=60)
+            _signalled(signals / "open", driven)
             redis.stop()
             public = eventually(
                 lambda: (r := server.client.get("/__motia/health")).status_code == 503 and r, timeout=30
@@ -497,7 +568,7 @@ def test_a_degraded_server_shows_in_the_health_line_and_its_panels_wait_for_it_q
             assert page.status_code == 200
             assert page.json()["status"] == public.json()["status"] == "degraded"
             assert page.json()["message"] == public.json()["message"]
-            eventually(lambda: (signals / "watched").exists() or driven.done(), timeout=90)
+            _signalled(signals / "watched", driven)
             redis = RedisServer(tmp_path / "redis", binary, port=redis.port)
             back = {"groupId": "back", "key": "k"}
             eventually(lambda: server.client.put("/__motia/state/item", params=back, json=1).is_success, 30)
@@ -549,35 +620,26 @@ def test_live_panels_wait_quietly_while_the_server_is_down_and_catch_up_when_it_
     without answering (as a server starting listens before it answers) until a health read has
     waited out its 5 s and the page has cancelled it."""
     project = write_project(tmp_path / "project", OUTAGE_STEPS)
-    signals = tmp_path / "signals"
-    signals.mkdir()
-    changes: dict[str, Callable[[MotiaServer], object]] = {
-        "logs": lambda server: server.client.get("/say", params={"word": "missed"}).raise_for_status(),
-        "streams": lambda server: server.client.post("/board/b").raise_for_status(),
-        "flows": lambda server: None,
-    }
-    server = MotiaServer(project, mode="dev").wait_ready()
-    try:
+
+    def before(server: MotiaServer) -> None:
         server.client.get("/say", params={"word": "before"}).raise_for_status()
         server.client.post("/board/a").raise_for_status()
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            driven = pool.submit(
-                _drive, server, chromium, client_packages, "workbench-outage-driver.mjs", str(signals)
-            )
-            for panel, change in changes.items():
-                _signalled(signals / f"{panel}-open", driven)
-                server.stop()
-                (signals / f"{panel}-stopped").touch()
-                _signalled(signals / f"{panel}-watched", driven)
-                if panel == "flows":
-                    with socket.create_server(("127.0.0.1", server.port)):
-                        _signalled(signals / "flows-health-cancelled", driven)  # its 5 s out
-                server = MotiaServer(project, mode="dev", port=server.port).wait_ready()
-                change(server)
-                (signals / f"{panel}-back").touch()
-            seen = driven.result()
-    finally:
-        server.stop()
+
+    with _driven_through_restarts(
+        project, tmp_path / "signals", chromium, client_packages, "workbench-outage-driver.mjs", before
+    ) as run:
+
+        def listening_unanswered() -> None:
+            with socket.create_server(("127.0.0.1", run.server.port)):
+                run.signalled("flows-health-cancelled")  # its 5 s out
+
+        missed = {"word": "missed"}  # logged before the panel follows again
+        run.restart(
+            "logs", once_back=lambda server: server.client.get("/say", params=missed).raise_for_status()
+        )
+        run.restart("streams", once_back=lambda server: server.client.post("/board/b").raise_for_status())
+        run.restart("flows", while_down=listening_unanswered)
+    seen = run.seen
 
     health = "/__motia/workbench/health"
     live = {"logs": "/__motia/logs/stream", "streams": "/__motia/sse/board/g", "flows": None}
@@ -600,14 +662,6 @@ def test_live_panels_wait_quietly_while_the_server_is_down_and_catch_up_when_it_
     assert seen["panels"]["logs"]["status"] == "live"
     assert seen["panels"]["streams"]["items"] == ["a", "b", "c"]
     assert seen["consoleErrors"] == []
-
-
-def _signalled(path: Path, driven: concurrent.futures.Future[Any]) -> None:
-    """Once the driver ``driven`` has written ``path`` (its failure raised if it stopped first)."""
-    eventually(lambda: path.exists() or driven.done(), timeout=120)
-    if driven.done():
-        driven.result()
-        raise AssertionError(f"the driver ended before {path.name}")
 
 
 def test_a_step_added_or_changed_in_motia_dev_shows_in_flows_and_endpoints_without_a_reload(
@@ -727,15 +781,7 @@ def _fill_trace_store(database: Path, count: int, audited: set[int]) -> list[str
         method, path = ("POST", "/hello/audit") if index in audited else ("GET", "/hello")
         delta = TraceDelta(started, started + 0.004, "api", "Hello", method, path, 200, spans=len(spans))
         batch.traces[trace_id] = delta
-
-    async def write() -> None:
-        store = await SqliteTraceStore.open(database)
-        try:
-            await store.write(batch)
-        finally:
-            await store.close()
-
-    asyncio.run(write())
+    _write_trace_store(database, batch)
     return ids
 
 
@@ -799,29 +845,19 @@ def _store_log_lines(database: Path, lines: list[tuple[str, str]]) -> None:
     """``lines`` (level, message), oldest first, a millisecond apart ending a minute ago, written
     through the SQLite trace store as the recorder writes them."""
     start = time.time() - 60 - len(lines) / 1000
-    logs = []
-    for index, (level, message) in enumerate(lines):
-        at = start + index / 1000
-        logs.append(
-            {
-                "id": int(at * 1_000_000),
-                "type": "log",
-                "time": at * 1000,
-                "level": level,
-                "message": message,
-                "step": None,
-                "traceId": None,
-                "spanId": None,
-                "runner": None,
-                "logger": "motia.step",
-                "meta": None,
-            }
-        )
+    logs = [
+        log_line(start + index / 1000, message, level=level) for index, (level, message) in enumerate(lines)
+    ]
+    _write_trace_store(database, Batch(logs=logs))
+
+
+def _write_trace_store(database: Path, batch: Batch) -> None:
+    """``batch`` written through the SQLite trace store at ``database``, as the recorder writes it."""
 
     async def write() -> None:
         store = await SqliteTraceStore.open(database)
         try:
-            await store.write(Batch(logs=logs))
+            await store.write(batch)
         finally:
             await store.close()
 

@@ -4,14 +4,12 @@ from a restart (its traces kept in memory)."""
 
 from __future__ import annotations
 
-import concurrent.futures
 from pathlib import Path
 
 import pytest
 
 from tests.support.project import write_project
-from tests.support.server import MotiaServer
-from tests.test_workbench import _drive, _signalled
+from tests.test_workbench import _driven_through_restarts
 
 pytestmark = pytest.mark.e2e
 
@@ -35,24 +33,13 @@ def test_a_trace_gone_from_the_server_says_so_in_place_of_the_earlier_error_and_
     """The request's stream item, synced with a long message: its badge is one line high beside the
     message's many. The request's trace open, the server stopped: the error line above it says a read
     failed; started again, without the trace (kept in memory): the line says the trace is not found
-    (it was cleared, the trace left shown as if all were well), the trace still shown as last read."""
+    (it was cleared, the trace left shown as if all were well), the trace still shown as last read.
+    The header's line, the server back, counts its one step and one runner in the singular."""
     project = write_project(tmp_path / "project", NOTES_STEPS, config={"tracing": {"adapter": "memory"}})
-    signals = tmp_path / "signals"
-    signals.mkdir()
-    server = MotiaServer(project, mode="dev").wait_ready()
-    try:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            driven = pool.submit(
-                _drive, server, chromium, client_packages, "workbench-gone-driver.mjs", str(signals)
-            )
-            _signalled(signals / "trace-open", driven)
-            server.stop()
-            _signalled(signals / "trace-failed", driven)
-            server = MotiaServer(project, mode="dev", port=server.port).wait_ready()
-            (signals / "trace-back").touch()
-            seen = driven.result()
-    finally:
-        server.stop()
+    driver = "workbench-gone-driver.mjs"
+    with _driven_through_restarts(project, tmp_path / "signals", chromium, client_packages, driver) as run:
+        run.restart("trace")
+    seen = run.seen
 
     assert seen["sync"]["message"] > 60  # the message wraps over several lines (px)
     assert seen["sync"]["badge"] < 30, seen["sync"]  # the badge beside it, one line
@@ -60,6 +47,7 @@ def test_a_trace_gone_from_the_server_says_so_in_place_of_the_earlier_error_and_
     assert seen["afterRestart"].startswith("Trace not found: no trace "), seen["afterRestart"]
     assert seen["afterRestart"].endswith("; shown below as last read."), seen["afterRestart"]
     assert seen["traceStillShown"]
+    assert seen["healthLine"] == "1 step · 1 runner"  # the header's counts, singular for one
     # the browser's lines for the reads that failed meanwhile (the server down, then the 404s)
     assert all(text.startswith("Failed to load resource: ") for text in seen["expectedErrors"]), seen
     assert seen["consoleErrors"] == []

@@ -3,14 +3,12 @@ Chromium: the page's stream subscriptions share one WebSocket, so its panels' re
 
 from __future__ import annotations
 
-import concurrent.futures
 from pathlib import Path
 
 import pytest
 
 from tests.support.project import write_project
-from tests.support.server import MotiaServer
-from tests.test_workbench import _drive, _signalled
+from tests.test_workbench import _driven_through_restarts
 
 pytestmark = pytest.mark.e2e
 
@@ -48,23 +46,10 @@ def test_a_request_that_follows_seven_streams_leaves_the_panels_reads_answered(
     sees it back (not before: no failed attempt), its subscriptions joined again, and an item set in
     the first stream then shows."""
     project = write_project(tmp_path / "project", MANY_STREAMS_STEPS)
-    signals = tmp_path / "signals"
-    signals.mkdir()
-    server = MotiaServer(project, mode="dev").wait_ready()
-    try:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            driven = pool.submit(
-                _drive, server, chromium, client_packages, "workbench-many-streams-driver.mjs", str(signals)
-            )
-            _signalled(signals / "following", driven)
-            server.stop()
-            (signals / "stopped").touch()
-            _signalled(signals / "watched", driven)
-            server = MotiaServer(project, mode="dev", port=server.port).wait_ready()
-            (signals / "back").touch()
-            seen = driven.result()
-    finally:
-        server.stop()
+    driver = "workbench-many-streams-driver.mjs"
+    with _driven_through_restarts(project, tmp_path / "signals", chromium, client_packages, driver) as run:
+        run.restart("streams")
+    seen = run.seen
 
     assert seen["rooms"] == len(STREAMS) and seen["synced"] == len(STREAMS), seen
     assert seen["answered"]["steps"] >= 2 and seen["answered"]["health"] >= 1, seen

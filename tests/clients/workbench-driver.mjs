@@ -3,7 +3,7 @@
 // Opens every panel of the running app, creates a pet from the Endpoints panel, follows its trace,
 // filters the logs, sets a state value, replays a dead letter; saves one screenshot per panel in
 // OUT_DIR and prints one line, RESULT followed by the JSON of what it saw (the test asserts on it).
-import { drive, failOnPurpose, openWorkbench, panelReady as ready, shownAs } from './workbench-page.mjs'
+import { cancelledOnLeaving, drive, failOnPurpose, openWorkbench, panelReady as ready, path, shownAs } from './workbench-page.mjs'
 
 const [executablePath, base, outDir] = process.argv.slice(2)
 const result = { panels: {} }
@@ -199,15 +199,8 @@ await drive(executablePath, result, async (page) => {
   }, null, { timeout: 20000 })
   result.panels.endpoints.quietUpdates = await page.$$eval('.response [data-stream-event]', (lines) => lines.map((line) => line.textContent))
   await sendAndFollow()
-  const isStreamNames = (url) => url.pathname === '/__motia/streams'
-  let reached
-  const heldRoute = new Promise((resolve) => (reached = resolve))
-  await page.route(isStreamNames, (route) => reached(route), { times: 1 })
-  await page.click('form[aria-label="request"] button[type="submit"]')
-  const held = (await heldRoute).request()
-  const namesCancelled = page.waitForEvent('requestfailed', { predicate: (request) => request === held, timeout: 10000 })
-  await open(page, '#/traces', 'traces')
-  result.panels.endpoints.leftWhileSettingUp = (await namesCancelled).failure()?.errorText
+  const send = () => page.click('form[aria-label="request"] button[type="submit"]')
+  result.panels.endpoints.leftWhileSettingUp = await cancelledOnLeaving(page, path('/__motia/streams'), send, () => open(page, '#/traces', 'traces'))
 
   // Traces: the list shows it; its timeline has spans in all three languages and their operations.
   // its row as done: the list's refreshes leave an unchanged row in place under the click
@@ -240,10 +233,13 @@ await drive(executablePath, result, async (page) => {
   await page.waitForSelector('.logs .line', { timeout: 20000 })
   await page.fill('input[aria-label="trace id"]', traceId)
   await page.dispatchEvent('input[aria-label="trace id"]', 'change')
-  await page.waitForFunction((id) => {
-    const lines = [...document.querySelectorAll('.logs .line')]
-    return lines.length > 0 && lines.every((line) => line.querySelector(`[data-trace-link="${id}"]`))
-  }, traceId, { timeout: 20000 })
+  // every line shown is of the trace
+  const filteredToTrace = () =>
+    page.waitForFunction((id) => {
+      const lines = [...document.querySelectorAll('.logs .line')]
+      return lines.length > 0 && lines.every((line) => line.querySelector(`[data-trace-link="${id}"]`))
+    }, traceId, { timeout: 20000 })
+  await filteredToTrace()
   result.panels.logs = { lines: await page.$$eval('.logs .line .message', (ms) => ms.map((m) => m.textContent)) }
   await shot(page, 'logs')
   // the trace filter's field loses the focus to the link: the lines the click lands on stay
@@ -258,10 +254,7 @@ await drive(executablePath, result, async (page) => {
   // Back from the trace: the lines as they were filtered (the filters are in the panel's address)
   await page.goBack()
   await ready(page, 'logs')
-  await page.waitForFunction((id) => {
-    const lines = [...document.querySelectorAll('.logs .line')]
-    return lines.length > 0 && lines.every((line) => line.querySelector(`[data-trace-link="${id}"]`))
-  }, traceId, { timeout: 20000 })
+  await filteredToTrace()
   result.panels.logs.back = await page.evaluate(() => ({ hash: location.hash, filter: document.querySelector('input[aria-label="trace id"]').value }))
   // the step filter offers the steps' names; filters no line matches say so
   result.panels.logs.stepNames = await page.$$eval('input[aria-label="step"]', ([input]) => [...input.list.options].map((option) => option.value))
@@ -354,18 +347,13 @@ await drive(executablePath, result, async (page) => {
   await shot(page, 'streams')
   // A group whose read fails shows the error.
   const streamDown = { error: 'Internal Server Error', message: 'the stream store is down' }
-  await page.route((url) => url.pathname === `/__motia/streams/petCreation/${traceId}`, (route) => failOnPurpose(route, 500, streamDown), { times: 1 })
+  await page.route(path(`/__motia/streams/petCreation/${traceId}`), (route) => failOnPurpose(route, 500, streamDown), { times: 1 })
   await page.click(`[data-stream-group="${traceId}"]`)
   result.panels.streams.failedGroup = await shownAs(page, '[data-group-items] .error-text', 'Could not load: the stream store is down')
   // The stream view's read pending when the panel is left (its refresh, every 2 s, held here until
   // then) is cancelled, so nothing is written into the panel left.
-  let reachedDetail
-  const heldDetail = new Promise((resolve) => (reachedDetail = resolve))
-  await page.route((url) => url.pathname === '/__motia/streams/petCreation', (route) => reachedDetail(route), { times: 1 })
-  const pendingDetail = (await heldDetail).request()
-  const cancelled = page.waitForEvent('requestfailed', { predicate: (request) => request === pendingDetail, timeout: 10000 })
-  await open(page, '#/runners', 'runners')
-  result.panels.streams.leftWhileReading = (await cancelled).failure()?.errorText
+  const refreshed = () => {} // by the panel itself
+  result.panels.streams.leftWhileReading = await cancelledOnLeaving(page, path('/__motia/streams/petCreation'), refreshed, () => open(page, '#/runners', 'runners'))
   result.panels.runners = await page.$$eval('[data-runner]', (rows) => rows.map((r) => r.textContent))
   await shot(page, 'runners')
   result.health = await page.textContent('#health')

@@ -5,24 +5,15 @@
 // click. LETTER_A and LETTER_B are dead letters that fail again when replayed; the state groups
 // wb-fail (keys a, b) and wb-other (key c) exist. Prints RESULT and the JSON of what it saw; an
 // unhandled rejection lands in consoleErrors.
-import { cutOffOnPurpose, drive, failOnPurpose, failedOnPurpose, openWorkbench, panelReady, shownAs } from './workbench-page.mjs'
+import { cancelledOnLeaving, cutOffOnPurpose, drive, failOnPurpose, failedOnPurpose, hold, openWorkbench, panelReady, path, shownAs } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, letterA, letterB] = process.argv.slice(2)
 const result = {}
 const down = (what) => ({ error: 'Internal Server Error', message: `the ${what} is down` })
 const WAIT = { timeout: 20000 }
-const path = (pathname) => (url) => url.pathname === pathname
 // the text of ``selector`` once it has one, read when it appears (a refresh may clear it next)
 const textOnce = async (page, selector) =>
   (await page.waitForFunction((s) => document.querySelector(s)?.textContent || false, selector, WAIT)).jsonValue()
-// Holds the first request ``matches`` sees (not sent on until the driver continues or fulfils it):
-// once the route is in place, ``reached`` is the promise of that request's route.
-const hold = async (page, matches) => {
-  let reachedWith
-  const reached = new Promise((resolve) => (reachedWith = resolve))
-  await page.route(matches, (route) => reachedWith(route), { times: 1 })
-  return { reached }
-}
 // Answers every request ``matches`` with a 500 and ``body`` until the function returned is called:
 // where a refresh may start while a read is in flight, the read shown (the latest) fails too.
 const failEvery = async (page, matches, body) => {
@@ -253,12 +244,8 @@ await drive(executablePath, result, async (page) => {
   await page.click('form[aria-label="request"] button[type="submit"]')
   result.failedStreams = await textOnce(page, '[data-streams-error]')
   // a request to the endpoint still in flight (held here) is cancelled when the panel is left
-  const heldPets = (await hold(page, path('/ts/pets'))).reached
-  await page.click('form[aria-label="request"] button[type="submit"]')
-  const pendingPets = (await heldPets).request()
-  const petsCancelled = page.waitForEvent('requestfailed', { predicate: (r) => r === pendingPets, ...WAIT })
-  await page.evaluate(() => (location.hash = '#/runners'))
-  result.leftWhileRequesting = (await petsCancelled).failure()?.errorText
+  const send = () => page.click('form[aria-label="request"] button[type="submit"]')
+  result.leftWhileRequesting = await cancelledOnLeaving(page, path('/ts/pets'), send, () => page.evaluate(() => (location.hash = '#/runners')))
   await panelReady(page, 'runners')
 
   // ---- Streams: an item created in the group shown leaves the items shown (and a selection) in place
@@ -312,12 +299,8 @@ await drive(executablePath, result, async (page) => {
     [liveRow, newGroup],
   )
   // the group view replaced cancels its read: the new group's, held, when workbench-live is chosen
-  const heldGroupRead = (await hold(page, path(`/__motia/streams/petCreation/${newGroup}`))).reached
-  await page.click(`[data-stream-group="${newGroup}"]`)
-  const pendingGroupRead = (await heldGroupRead).request()
-  const groupReadCancelled = page.waitForEvent('requestfailed', { predicate: (r) => r === pendingGroupRead, ...WAIT })
-  await page.click(liveRow)
-  result.streamGroups.replacedGroupRead = (await groupReadCancelled).failure()?.errorText
+  const chooseNew = () => page.click(`[data-stream-group="${newGroup}"]`)
+  result.streamGroups.replacedGroupRead = await cancelledOnLeaving(page, path(`/__motia/streams/petCreation/${newGroup}`), chooseNew, () => page.click(liveRow))
   await page.waitForSelector('[data-group-items] [data-item="third"]', WAIT)
 
   // ---- Logs: filters whose read fails show the error and no lines

@@ -3,26 +3,18 @@
 //   node workbench-gone-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR SIGNALS_DIR
 // Endpoints: sends POST /notes (the app answers with a stream item whose message wraps over many
 // lines) and measures the item's first update (a sync) and its badge. Then opens the request's
-// trace and says so (SIGNALS_DIR/trace-open) for the test to stop the server; waits for the error
-// line above the trace to say a read failed and says so (trace-failed) for the test to start the
-// server again, which keeps traces in memory: the trace is gone. Once the test says so
-// (trace-back), waits for the health line to say the server is back and for the error line to
-// change. Prints RESULT and the JSON of what it saw; the browser's lines for the failed loads
-// meanwhile are apart (expectedErrors) from the page's own (consoleErrors).
-import { existsSync, writeFileSync } from 'node:fs'
-import { drive, openWorkbench } from './workbench-page.mjs'
+// trace and says so (SIGNALS_DIR/trace-open) for the test to stop the server; once the test says
+// it has (trace-stopped), waits for the error line above the trace to say a read failed and says so
+// (trace-watched) for the test to start the server again, which keeps traces in memory: the trace
+// is gone. Once the test says so (trace-back), waits for the health line to say the server is back
+// and for the error line to change. Prints RESULT and the JSON of what it saw; the browser's lines
+// for the failed loads meanwhile are apart (expectedErrors) from the page's own (consoleErrors).
+import { drive, openWorkbench, serverRestarted } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, signals] = process.argv.slice(2)
 const result = {}
 const WAIT = { timeout: 30000 }
 
-const signalled = async (name) => {
-  const deadline = Date.now() + 120000
-  while (!existsSync(`${signals}/${name}`)) {
-    if (Date.now() > deadline) throw new Error(`the test never said ${name}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 const errorLine = () => page.textContent('[data-load-error="trace"]')
 let page
 
@@ -44,16 +36,15 @@ await drive(executablePath, result, async (opened) => {
   await openWorkbench(page, base, 'traces', `#/traces/${traceId}`)
   await page.waitForSelector('.gantt .bar', WAIT)
   const errorsBefore = result.consoleErrors.length
-  writeFileSync(`${signals}/trace-open`, '')
-  await page.waitForFunction(() => document.querySelector('[data-load-error="trace"]').textContent !== '', null, WAIT)
-  result.whileDown = await errorLine()
-  writeFileSync(`${signals}/trace-failed`, '')
-  await signalled('trace-back')
-  await page.waitForSelector('#health[data-health="ok"]', WAIT)
+  await serverRestarted(page, signals, 'trace', async () => {
+    await page.waitForFunction(() => document.querySelector('[data-load-error="trace"]').textContent !== '', null, WAIT)
+    result.whileDown = await errorLine()
+  })
   await page.waitForFunction((before) => document.querySelector('[data-load-error="trace"]').textContent !== before, result.whileDown, WAIT)
   await page.waitForTimeout(2500) // a few more reads of the trace (every second)
   result.afterRestart = await errorLine()
   result.traceStillShown = (await page.$$('.gantt .bar')).length > 0
+  result.healthLine = await page.textContent('#health')
   await page.screenshot({ path: `${outDir}/workbench-gone-trace.png`, fullPage: true })
   result.expectedErrors = result.consoleErrors.splice(errorsBefore)
 })

@@ -7,8 +7,7 @@
 // group "back"; then waits for the line to say ok and the panel to list that group. Prints RESULT and
 // the JSON of what it saw: the line, the panel's error, each read that failed (the health line's
 // aside), with the console's errors.
-import { writeFileSync } from 'node:fs'
-import { drive, openWorkbench } from './workbench-page.mjs'
+import { drive, openWorkbench, say } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, signals] = process.argv.slice(2)
 const result = {}
@@ -25,7 +24,7 @@ await drive(executablePath, result, async (page) => {
   page.on('requestfailed', failed)
   page.on('response', (response) => response.status() >= 400 && failed(response.request()))
   await openWorkbench(page, base, 'state')
-  writeFileSync(`${signals}/open`, '')
+  say(signals, 'open')
   await page.waitForSelector('#health[data-health="degraded"]', WAIT)
   degraded = true
   await page.waitForTimeout(QUIET_MS)
@@ -33,7 +32,7 @@ await drive(executablePath, result, async (page) => {
   result.shown = await page.textContent('[data-load-error="groups"]')
   result.failedWhileDown = result.failed.length
   await page.screenshot({ path: `${outDir}/workbench-health-degraded.png` })
-  writeFileSync(`${signals}/watched`, '')
+  say(signals, 'watched')
   await page.waitForSelector('#health[data-health="ok"]', WAIT)
   await page.waitForSelector('[data-group="back"]', WAIT)
   result.shownBack = await page.textContent('[data-load-error="groups"]')

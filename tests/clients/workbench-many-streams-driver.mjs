@@ -5,27 +5,20 @@
 // the app (more streams than Chromium opens connections to one host). Waits for every subscription
 // to have synced, then for the panel's poll (GET /__motia/steps, every 2 s) to be answered twice and
 // the health line's read once; then the app's POST /touch/:stream/:group sets an item in the last
-// stream, which the list shows. Then says so (SIGNALS_DIR/following) for the test to stop the
-// server; once the test says it has (stopped), waits for the health line to say the server is down
-// and says so (watched) for the test to start it again on its port; once the test says so (back),
-// waits for the line to say it is back and sets an item in the first stream, which the list shows.
+// stream, which the list shows. Then says so (SIGNALS_DIR/streams-open) for the test to stop the
+// server; once the test says it has (streams-stopped), waits for the health line to say the server
+// is down and says so (streams-watched) for the test to start it again on its port; once the test
+// says so (streams-back), waits for the line to say it is back and sets an item in the first
+// stream, which the list shows.
 // A wait that is not met is not a failure here: what was seen then is reported. Prints RESULT and
 // the JSON of what it saw; the browser's lines for the loads that failed while the server was down
 // are apart (expectedErrors) from the page's own (consoleErrors).
-import { existsSync, writeFileSync } from 'node:fs'
-import { drive, openWorkbench } from './workbench-page.mjs'
+import { drive, openWorkbench, serverRestarted } from './workbench-page.mjs'
 
 const [executablePath, base, , signals] = process.argv.slice(2)
 const result = {}
 const WAIT = { timeout: 20000 }
 const met = (waiting) => waiting.then(() => true, () => false)
-const signalled = async (name) => {
-  const deadline = Date.now() + 120000
-  while (!existsSync(`${signals}/${name}`)) {
-    if (Date.now() > deadline) throw new Error(`the test never said ${name}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 const touch = async (stream, group) => {
   const touched = await fetch(`${base}/touch/${stream}/${group}`, { method: 'POST' })
   if (!touched.ok) throw new Error(`POST /touch/${stream}/${group}: ${touched.status}`)
@@ -56,20 +49,16 @@ await drive(executablePath, result, async (page) => {
   // the last stream's group, changed: shown
   const traceId = await page.getAttribute('.response [data-trace-link]', 'data-trace-link')
   const lines = `${list} [data-stream-event]`
+  const createdIn = (stream) => met(page.waitForFunction(([s, wanted]) => [...document.querySelectorAll(s)].some((line) => line.dataset.streamEvent === 'create' && line.children[2].textContent === wanted), [lines, stream], WAIT))
   await touch('s7', traceId)
-  result.created = await met(page.waitForFunction(([s, stream]) => [...document.querySelectorAll(s)].some((line) => line.dataset.streamEvent === 'create' && line.children[2].textContent === stream), [lines, 's7'], WAIT))
+  result.created = await createdIn('s7')
 
   // the server stopped and started again: the socket closed, opened again once the health line sees
   // the server back, every subscription joined again
   const errorsBefore = result.consoleErrors.length
-  writeFileSync(`${signals}/following`, '')
-  await signalled('stopped')
-  await page.waitForSelector('#health[data-health="down"]', WAIT)
-  writeFileSync(`${signals}/watched`, '')
-  await signalled('back')
-  await page.waitForSelector('#health[data-health="ok"]', WAIT)
+  await serverRestarted(page, signals, 'streams', () => page.waitForSelector('#health[data-health="down"]', WAIT))
   await touch('s1', traceId)
-  result.createdAfterRestart = await met(page.waitForFunction(([s, stream]) => [...document.querySelectorAll(s)].some((line) => line.dataset.streamEvent === 'create' && line.children[2].textContent === stream), [lines, 's1'], WAIT))
+  result.createdAfterRestart = await createdIn('s1')
   result.expectedErrors = result.consoleErrors.splice(errorsBefore)
   result.errorShown = await page.evaluate(() => document.querySelector('.response .error-text')?.textContent ?? '')
   result.sockets = sockets

@@ -13,21 +13,13 @@
 // [path, Chromium's error: net::ERR_CONNECTION_REFUSED, net::ERR_ABORTED for one the page cancelled]
 // (a health read the page cancels meanwhile is said too: SIGNALS_DIR/<panel>-health-cancelled)
 // and the console's errors [text, path] from its opening until the server was back, and what it showed.
-import { existsSync, writeFileSync } from 'node:fs'
-import { drive, openWorkbench } from './workbench-page.mjs'
+import { drive, openWorkbench, say, serverRestarted } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, signals] = process.argv.slice(2)
 const result = { panels: {} }
 const QUIET_MS = 8000
 const WAIT = { timeout: 30000 }
 
-const signalled = async (name) => {
-  const deadline = Date.now() + 120000
-  while (!existsSync(`${signals}/${name}`)) {
-    if (Date.now() > deadline) throw new Error(`the test never said ${name}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 const ask = async (method, path) => {
   const answer = await fetch(`${base}${path}`, { method })
   if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status}`)
@@ -39,7 +31,7 @@ await drive(executablePath, result, async (page) => {
     const [path, error] = [new URL(request.url()).pathname, request.failure()?.errorText]
     if (!watched) return
     watched.failed.push([path, error])
-    if (path === '/__motia/workbench/health' && error === 'net::ERR_ABORTED') writeFileSync(`${signals}/${watched.panel}-health-cancelled`, '')
+    if (path === '/__motia/workbench/health' && error === 'net::ERR_ABORTED') say(signals, `${watched.panel}-health-cancelled`)
   })
   page.on('console', (message) => {
     if (watched && message.type() === 'error') watched.errors.push([message.text(), new URL(message.location().url || base).pathname])
@@ -51,14 +43,11 @@ await drive(executablePath, result, async (page) => {
     const errorsBefore = result.consoleErrors.length
     watched = seen
     Object.defineProperty(seen, 'panel', { value: panel }) // not in the result
-    writeFileSync(`${signals}/${panel}-open`, '')
-    await signalled(`${panel}-stopped`)
-    await page.waitForSelector('#health[data-health="down"]', WAIT)
-    await page.waitForTimeout(QUIET_MS)
-    await page.screenshot({ path: `${outDir}/workbench-${panel}-server-down.png` })
-    writeFileSync(`${signals}/${panel}-watched`, '')
-    await signalled(`${panel}-back`)
-    await page.waitForSelector('#health[data-health="ok"]', WAIT)
+    await serverRestarted(page, signals, panel, async () => {
+      await page.waitForSelector('#health[data-health="down"]', WAIT)
+      await page.waitForTimeout(QUIET_MS)
+      await page.screenshot({ path: `${outDir}/workbench-${panel}-server-down.png` })
+    })
     watched = null
     result.consoleErrors.splice(errorsBefore)
     return seen

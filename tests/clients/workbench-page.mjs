@@ -1,7 +1,10 @@
 // What every Workbench driver (workbench-*driver.mjs) shares: Debian's Chromium, headless, at the
 // path the test gives; one page at the desktop size the panels are laid out for, whose console errors
 // and uncaught exceptions land in result.consoleErrors (every test asserts there are none); one line
-// printed at the end, RESULT and the JSON of what the driver saw, with its failure if it had one.
+// printed at the end, RESULT and the JSON of what the driver saw, with its failure if it had one;
+// and a server outage, the driver and the test telling each other with files in a signals folder
+// (tests/test_workbench.py's _driven_through_restarts).
+import { existsSync, writeFileSync } from 'node:fs'
 import { chromium } from 'playwright-core'
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run']
@@ -46,6 +49,29 @@ export const shownAs = (page, selector, text, timeout = 20000) =>
     () => page.evaluate((s) => document.querySelector(s)?.textContent ?? null, selector),
   )
 
+/** A page.route matcher of the URLs whose path is ``pathname``. */
+export const path = (pathname) => (url) => url.pathname === pathname
+
+/** Holds the first request ``matches`` sees (not sent on until the driver continues or fulfils it):
+ * once the route is in place, ``reached`` is the promise of that request's route. */
+export async function hold(page, matches) {
+  let reachedWith
+  const reached = new Promise((resolve) => (reachedWith = resolve))
+  await page.route(matches, (route) => reachedWith(route), { times: 1 })
+  return { reached }
+}
+
+/** Chromium's error for the first request ``matches`` once ``send()`` has had it sent, held unanswered
+ * until ``leave()`` (the page moving on) has cancelled it: net::ERR_ABORTED. */
+export async function cancelledOnLeaving(page, matches, send, leave) {
+  const { reached } = await hold(page, matches)
+  await send()
+  const pending = (await reached).request()
+  const failed = page.waitForEvent('requestfailed', { predicate: (request) => request === pending, timeout: 20000 })
+  await leave()
+  return (await failed).failure()?.errorText
+}
+
 /** Once ``panel`` has loaded what it shows. */
 export const panelReady = (page, panel) =>
   page.waitForSelector(`main[data-panel="${panel}"][data-ready="true"]`, { timeout: READY_MS })
@@ -54,6 +80,31 @@ export const panelReady = (page, panel) =>
 export async function openWorkbench(page, base, panel, hash = `#/${panel}`) {
   await page.goto(`${base}/__motia/workbench${hash}`)
   await panelReady(page, panel)
+}
+
+/** Tells the test ``name`` (the file ``signals``/``name``). */
+export const say = (signals, name) => writeFileSync(`${signals}/${name}`, '')
+
+/** Once the test has said ``name`` (the file ``signals``/``name``), within 120 s. */
+export async function signalled(signals, name) {
+  const deadline = Date.now() + 120000
+  while (!existsSync(`${signals}/${name}`)) {
+    if (Date.now() > deadline) throw new Error(`the test never said ${name}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** The server stopped and started again on its port while ``page`` shows it, as the test does it in
+ * _Restarts.restart: says ``name``-open for the test to stop the server; once the test says it has
+ * (``name``-stopped), runs ``whileDown()`` and says ``name``-watched for the test to start the server
+ * again; once the test says so (``name``-back), waits for the health line to say the server is back. */
+export async function serverRestarted(page, signals, name, whileDown) {
+  say(signals, `${name}-open`)
+  await signalled(signals, `${name}-stopped`)
+  await whileDown()
+  say(signals, `${name}-watched`)
+  await signalled(signals, `${name}-back`)
+  await page.waitForSelector('#health[data-health="ok"]', { timeout: 30000 })
 }
 
 /** Runs ``steps(page)`` in a fresh page of Chromium at ``executablePath``, then prints ``result``. */

@@ -129,6 +129,9 @@ function duration(ms) {
   return `${(ms / 1000).toFixed(2)} s`
 }
 
+// "1 step", "2 steps"
+const counted = (count, noun) => `${count} ${noun}${count === 1 ? '' : 's'}`
+
 function badge(text, kind) {
   return h('span', { class: `badge ${kind || text}` }, text)
 }
@@ -1324,7 +1327,7 @@ async function traceDetail(root, traceId) {
     const pct = (time) => `${((time - start) / total) * 100}%`
     if (container.firstChild !== heading) fill(container, layout)
     fill(heading, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status))
-    summary.textContent = `${entryText(trace)} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${trace.spanCount} span(s)`
+    summary.textContent = `${entryText(trace)} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${counted(trace.spanCount, 'span')}`
     fill(axis, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, duration(f * total))))
     const rows = [corner, axis]
     for (const span of trace.spans) {
@@ -1692,7 +1695,7 @@ async function streamsPanel(root) {
   const entries = new Map() // stream name -> { li, count }
   const showCount = (name, groups) => {
     const entry = entries.get(name)
-    const text = `${groups} group(s)`
+    const text = counted(groups, 'group')
     if (entry && entry.count.textContent !== text) entry.count.textContent = text
   }
   const showStreams = (listed) => {
@@ -2052,7 +2055,7 @@ async function health() {
   firstHealthRead(status)
   unreachableSince = null
   const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
-  const summary = `${status.steps} steps · ${runners} runners${status.traces === false ? ' · traces off' : ''}`
+  const summary = `${counted(status.steps, 'step')} · ${counted(runners, 'runner')}${status.traces === false ? ' · traces off' : ''}`
   if (status.status === 'ok') show('ok', summary)
   else show('degraded', `${summary} · ${status.status}: ${status.message}`) // degraded, or stopping
   return serverHealth
