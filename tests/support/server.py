@@ -21,10 +21,30 @@ from tests.support.output import OutputLines
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+#: the ports ``free_port`` holds until ``release_ports``
+_held: list[socket.socket] = []
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port of 127.0.0.1 that no other program can take before the one it is meant for binds it.
+
+    A port found free and let go may be taken in between: by another test's server, or as the
+    local port of any outgoing connection. This one stays bound here, never listening, until
+    ``release_ports``: meanwhile the kernel gives it to no bind to port 0 and to no outgoing
+    connection, and a socket binding it by number fails, while a server binding it with
+    SO_REUSEADDR (motia, redis-server, node's inspector and HTTP servers, debugpy all do) binds
+    and listens on it, started again on it too."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    _held.append(sock)
+    return int(sock.getsockname()[1])
+
+
+def release_ports() -> None:
+    """Lets go the ports ``free_port`` held (the test module that asked for them has ended)."""
+    while _held:
+        _held.pop().close()
 
 
 def motia_argv(*args: str) -> list[str]:
