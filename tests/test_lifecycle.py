@@ -116,7 +116,7 @@ def test_cron_tick_finding_the_previous_run_still_going_is_skipped(tmp_path: Pat
         },
     )
     with MotiaServer(tmp_path, mode="dev") as server:
-        eventually(lambda: "previous run still in progress" in server.output, timeout=10)
+        eventually(lambda: "previous run still in progress" in server.output, timeout=30)
         assert "SlowCron" in server.output
 
 

@@ -155,10 +155,12 @@ class MotiaServer:
         self.stop()
 
 
-def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
+def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
     """Poll ``check`` until it returns a truthy value, which is returned.
 
     An AssertionError or a connection error counts as "not yet"; the last one is re-raised at the timeout.
+    What is waited for will happen: the timeout only guards against a hang, and is as generous as a
+    busy machine needs (it costs nothing while the check passes).
     """
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None
