@@ -126,7 +126,7 @@ async def test_a_stalled_client_is_cut_off_without_delaying_writers_or_others(
     await healthy.next()
     stalled = await RawSocket.open(server.port, small_buffer=True)
     stalled.join("items", "g")
-    await asyncio.sleep(0.2)  # joined; from now on it never reads
+    assert (await stalled.next())["event"]["type"] == "sync"  # joined; from now on it never reads
 
     payload = {"blob": "y" * 16000}
     received = 0
