@@ -395,7 +395,7 @@ async def _stop_with_live_streams_open(server: MotiaServer, stop_signal: signal.
         socket = await RawSocket.open(server.port)
         try:
             socket.join("items", "g")
-            assert (await socket.next(timeout=10))["event"]["type"] == "sync"
+            assert (await socket.next())["event"]["type"] == "sync"
             await asyncio.to_thread(
                 eventually,
                 lambda: server.client.get("/__motia/health").json()["runners"]["python"]["inFlight"] == 1,

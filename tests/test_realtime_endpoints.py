@@ -166,7 +166,7 @@ async def test_when_the_server_stops_a_socket_gets_every_message_sent_before_the
     received = []
     with contextlib.suppress(ConnectionError):
         while True:
-            received.append((await client.next(timeout=5))["event"]["data"]["n"])
+            received.append((await client.next())["event"]["data"]["n"])
     assert received == list(range(20))
     assert client.closed is not None and (client.closed.code, client.closed.reason) == (
         1001,

@@ -199,7 +199,7 @@ def test_a_stream_client_on_one_supervisor_sees_every_write_made_through_the_oth
         client = await RawSocket.open(pair.a.port)
         try:
             client.join("items", "g")
-            sync = await client.next(timeout=10)
+            sync = await client.next()
             assert sync["event"]["type"] == "sync"
             async with httpx.AsyncClient(base_url=pair.b.url, timeout=30) as b:
                 for n in range(writes):
@@ -207,7 +207,7 @@ def test_a_stream_client_on_one_supervisor_sees_every_write_made_through_the_oth
                     base = pair.a.url if n % 3 == 2 else pair.b.url
                     response = await b.post(f"{base}/items/{n % 5}", json={"n": n})
                     assert response.status_code == 200, response.text
-            return [sync] + [await client.next(timeout=10) for _ in range(writes)]
+            return [sync] + [await client.next() for _ in range(writes)]
         finally:
             client.close()
 
