@@ -25,8 +25,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 _held: list[socket.socket] = []
 
 
-def free_port() -> int:
-    """A port of 127.0.0.1 that no other program can take before the one it is meant for binds it.
+def free_port(count: int = 1) -> int:
+    """A port of 127.0.0.1 that no other program can take before the one it is meant for binds it
+    (the first of ``count`` consecutive ones, for a pool that takes one each).
 
     A port found free and let go may be taken in between: by another test's server, or as the
     local port of any outgoing connection. This one stays bound here, never listening, until
@@ -34,11 +35,29 @@ def free_port() -> int:
     connection, and a socket binding it by number fails, while a server binding it with
     SO_REUSEADDR (motia, redis-server, node's inspector and HTTP servers, debugpy all do) binds
     and listens on it, started again on it too."""
+    while True:
+        first = _hold(0)
+        port = int(first.getsockname()[1])
+        held = [first]
+        try:
+            held += [_hold(port + n) for n in range(1, count)]
+        except (OSError, OverflowError):  # one of the next ones is taken, or past the last port
+            for sock in held:
+                sock.close()
+            continue
+        _held.extend(held)
+        return port
+
+
+def _hold(port: int) -> socket.socket:
     sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    _held.append(sock)
-    return int(sock.getsockname()[1])
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+    except (OSError, OverflowError):
+        sock.close()
+        raise
+    return sock
 
 
 def release_ports() -> None:
