@@ -267,9 +267,10 @@ async def test_nothing_is_written_after_the_server_sent_a_close_frame(http_serve
         assert (await client.next())["event"]["type"] == "sync"
         client.send("x" * (MAX_CLIENT_FRAME + 1))
         received = b""
-        with contextlib.suppress(TimeoutError):
-            while b"\x88" not in received:  # FIN + opcode 8: the close frame
-                received += await asyncio.wait_for(client.reader.read(65536), 2)
+        while b"\x88" not in received:  # FIN + opcode 8: the close frame, due before the writes below
+            chunk = await asyncio.wait_for(client.reader.read(65536), 30)
+            assert chunk, f"the connection ended without a close frame: {received!r}"
+            received += chunk
         for n in range(5):
             await server.streams.set("items", "g", "a", {"n": n})
         with contextlib.suppress(TimeoutError):
