@@ -14,7 +14,7 @@ from tests.support.attach import HandStartedRunner, connect_argv, listen_args, w
 from tests.support.grpc_harness import GrpcRunnerHarness
 from tests.support.redis_server import RedisServer, redis_server_binary
 from tests.support.runner_harness import RunnerHarness, RunnerLanguage, write_project
-from tests.support.server import MotiaServer
+from tests.support.server import MotiaServer, release_ports
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LANGUAGES = ["ts", "js", "py"]
@@ -23,6 +23,14 @@ TRANSPORTS = ["stdio", "grpc"]
 #: npm packages the tests drive (Motia's stream clients, playwright, qs): see its package.json
 CLIENTS_DIR = Path(__file__).parent / "clients"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _ports_held_for_the_module() -> Iterator[None]:
+    """The ports ``free_port`` held in a module are let go at its end (its module-scoped servers with
+    it): by then each program they were for has bound its own, or is gone."""
+    yield
+    release_ports()
 
 
 @pytest.fixture(scope="session")

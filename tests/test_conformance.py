@@ -513,14 +513,14 @@ def test_a_response_body_too_deep_to_write_is_a_500_naming_the_cause(
 
 @lang_param
 def test_cron_step_fires_on_its_schedule(conformance_server: MotiaServer, lang: str) -> None:
-    first = eventually(lambda: state_get(conformance_server, lang, "cron", lang), timeout=10)
+    first = eventually(lambda: state_get(conformance_server, lang, "cron", lang), timeout=30)
     later = eventually(
         lambda: (
             (value := state_get(conformance_server, lang, "cron", lang))
             and value["count"] > first["count"]
             and value
         ),
-        timeout=10,
+        timeout=30,
     )
     assert later["traceId"] != first["traceId"]  # every tick starts its own trace
 

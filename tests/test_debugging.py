@@ -187,7 +187,7 @@ def test_a_pool_waits_for_its_debuggers_on_consecutive_ports_and_keeps_them_acro
     runner = runner_of(lang)
     held = step_path(lang, "held")
     project = write_project(tmp_path, {held: HELD[lang]})
-    port = free_port()
+    port = free_port(count=2)
     server = MotiaServer(
         project,
         args=[f"--inspect-{runner}=127.0.0.1:{port}", "--inspect-wait"],

@@ -216,11 +216,11 @@ async def _websocket_then_sse(server: MotiaServer) -> None:
     client = await RawSocket.open(server.port)
     try:
         client.join("items", "g")
-        sync = await client.next(timeout=10)
+        sync = await client.next()
         assert sync["event"]["type"] == "sync"
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
             assert (await http.post("/items/c", json={"n": 3})).status_code == 200
-            update = await client.next(timeout=10)
+            update = await client.next()
             assert (update["event"]["type"], update["event"]["data"]["n"]) == ("create", 3)
             headers = {"Accept": "text/event-stream"}
             async with http.stream("GET", "/__motia/streams/items/g/c", headers=headers) as events:

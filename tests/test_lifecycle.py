@@ -116,7 +116,7 @@ def test_cron_tick_finding_the_previous_run_still_going_is_skipped(tmp_path: Pat
         },
     )
     with MotiaServer(tmp_path, mode="dev") as server:
-        eventually(lambda: "previous run still in progress" in server.output, timeout=10)
+        eventually(lambda: "previous run still in progress" in server.output, timeout=30)
         assert "SlowCron" in server.output
 
 
@@ -395,7 +395,7 @@ async def _stop_with_live_streams_open(server: MotiaServer, stop_signal: signal.
         socket = await RawSocket.open(server.port)
         try:
             socket.join("items", "g")
-            assert (await socket.next(timeout=10))["event"]["type"] == "sync"
+            assert (await socket.next())["event"]["type"] == "sync"
             await asyncio.to_thread(
                 eventually,
                 lambda: server.client.get("/__motia/health").json()["runners"]["python"]["inFlight"] == 1,

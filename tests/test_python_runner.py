@@ -366,26 +366,48 @@ def test_sync_handlers_run_concurrently_in_worker_threads(start_runner: StartRun
     assert results == {i: i * 10 for i in range(1, count + 1)}
 
 
+#: a handler held in one synchronous call (reading the named pipe steps/release) until the test writes
+#: to it (``release``): held for as long as the test needs, however slow the machine, not a fixed time
+HELD_UNTIL_RELEASED = """
+    from pathlib import Path
+    {head}
+    RELEASE = Path(__file__).with_name("release")
+
+    {signature}:
+        RELEASE.read_text()
+        return {{"status": 200, "body": "done"}}
+"""
+
+
+def hold(harness: RunnerHarness) -> None:
+    """Make the named pipe a ``HELD_UNTIL_RELEASED`` handler reads."""
+    os.mkfifo(harness.project / "steps" / "release")
+
+
+def release(harness: RunnerHarness) -> None:
+    """Let a ``HELD_UNTIL_RELEASED`` handler return (opening the pipe waits for it to be reading)."""
+    (harness.project / "steps" / "release").write_text("go")
+
+
 def test_ping_is_answered_while_a_sync_handler_keeps_its_thread_busy(start_runner: StartRunner) -> None:
     harness = start_runner(
         PYTHON,
         {
-            "steps/busy_step.py": """
-                import time
-                config = {"type": "cron", "name": "Busy", "cron": "* * * * *", "emits": []}
-
-                def handler(context):
-                    time.sleep(3)
-            """,
+            "steps/busy_step.py": HELD_UNTIL_RELEASED.format(
+                head='config = {"type": "cron", "name": "Busy", "cron": "* * * * *", "emits": []}',
+                signature="def handler(context)",
+            ),
         },
     )
+    hold(harness)
     harness.load(["steps/busy_step.py"])
     harness.invoke(1, "steps/busy_step.py", "Busy", CRON, None)
     harness.send(pb.SupervisorMessage(ping=pb.Ping(seq=42)))
     seen: list[pb.RunnerMessage] = []
     assert harness.recv_kind("pong", seen=seen).pong.seq == 42
     assert [m for m in seen if m.WhichOneof("kind") == "result"] == []  # the handler is still running
-    assert harness.recv_kind("result", timeout=10).result.invocation_id == 1
+    release(harness)
+    assert harness.recv_kind("result", timeout=30).result.invocation_id == 1
 
 
 # ---------------------------------------------------------------- logs and the stdout channel
@@ -596,14 +618,10 @@ def test_a_blocked_loop_still_answers_pings_names_what_holds_it_and_declines_new
     harness = start_runner(
         PYTHON,
         {
-            "steps/block_step.py": """
-                import time
-                config = {"type": "api", "name": "Block", "path": "/block", "method": "POST", "emits": []}
-
-                async def handler(req, context):
-                    time.sleep(3)
-                    return {"status": 200, "body": "done"}
-            """,
+            "steps/block_step.py": HELD_UNTIL_RELEASED.format(
+                head='config = {"type": "api", "name": "Block", "path": "/block", "method": "POST", "emits": []}',
+                signature="async def handler(req, context)",
+            ),
             "steps/ok_step.py": """
                 config = {"type": "api", "name": "Ok", "path": "/ok", "method": "GET", "emits": []}
 
@@ -614,11 +632,12 @@ def test_a_blocked_loop_still_answers_pings_names_what_holds_it_and_declines_new
         },
     )
     assert harness.hello_reply is not None and harness.hello_reply.watches_loop
+    hold(harness)
     harness.load(["steps/block_step.py", "steps/ok_step.py"])
     harness.invoke(1, "steps/block_step.py", "Block", API, api_payload(), trace_id="trace-block")
     seen: list[pb.RunnerMessage] = []
     stall = None
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a guard: the loop is held until the test releases it
     for seq in itertools.count(1):  # poll with Pings until one reports the stall
         harness.send(pb.SupervisorMessage(ping=pb.Ping(seq=seq)))
         pong = harness.recv_kind("pong", seen=seen).pong
@@ -630,7 +649,9 @@ def test_a_blocked_loop_still_answers_pings_names_what_holds_it_and_declines_new
     assert stall is not None, "no Pong reported the stalled loop"
     assert stall.stalled_ms >= 500
     assert (stall.invocation_id, stall.step_name, stall.trace_id) == (1, "Block", "trace-block")
-    assert re.fullmatch(r"steps/block_step\.py:\d+ in handler: time\.sleep\(3\)", stall.where), stall.where
+    assert re.fullmatch(r"steps/block_step\.py:\d+ in handler: RELEASE\.read_text\(\)", stall.where), (
+        stall.where
+    )
     assert 'block_step.py", line' in stall.stack and "motia_runner" not in stall.stack
 
     harness.invoke(2, "steps/ok_step.py", "Ok", API, api_payload())
@@ -639,7 +660,8 @@ def test_a_blocked_loop_still_answers_pings_names_what_holds_it_and_declines_new
     assert declined.error.name == "RunnerBusy"
     assert "blocked by step Block" in declined.error.message
 
-    finished = harness.recv_kind("result", timeout=15, seen=seen).result
+    release(harness)
+    finished = harness.recv_kind("result", timeout=30, seen=seen).result
     assert (finished.invocation_id, finished.ok, finished.declined) == (1, True, False)
     harness.send(pb.SupervisorMessage(ping=pb.Ping(seq=1000)))
     assert not harness.recv_kind("pong", seen=seen).pong.HasField("stall")

@@ -18,7 +18,7 @@ from supervisor.queue import (
     UnknownDeliveryError,
 )
 from tests.support.adapters import DURABLE_KINDS, AdapterHarness, Adapters
-from tests.support.sqlite_writes import record_write_threads
+from tests.support.sqlite_writes import record_write_threads, until_a_write_runs_on_the_loop
 
 Harness = AdapterHarness[EventQueue]
 
@@ -326,13 +326,10 @@ async def test_replaying_or_purging_many_dead_letters_on_sqlite_commits_off_the_
         await queue.enqueue("t", {"payload": "x" * 200}, "tr", many)
         claimed = await queue.claim(len(many), time.time())
         await asyncio.gather(*(queue.dead_letter(d.id, 1, "boom") for d in claimed))
-        for _ in range(3):  # the spy sees a write on the loop: small ones, once the writer is idle
-            await asyncio.sleep(0.05)
-            await one(queue, "small")
-        assert loop_thread in ran_on[-3:]
+        await until_a_write_runs_on_the_loop(lambda: one(queue, "small"), ran_on)
 
         del ran_on[:]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.01)  # a loop turn of its own, as the small write had
         assert len(await queue.replay_dead_letters()) == len(many)
         assert ran_on and loop_thread not in ran_on
 

@@ -126,7 +126,7 @@ async def test_a_stalled_client_is_cut_off_without_delaying_writers_or_others(
     await healthy.next()
     stalled = await RawSocket.open(server.port, small_buffer=True)
     stalled.join("items", "g")
-    await asyncio.sleep(0.2)  # joined; from now on it never reads
+    assert (await stalled.next())["event"]["type"] == "sync"  # joined; from now on it never reads
 
     payload = {"blob": "y" * 16000}
     received = 0
@@ -166,7 +166,7 @@ async def test_when_the_server_stops_a_socket_gets_every_message_sent_before_the
     received = []
     with contextlib.suppress(ConnectionError):
         while True:
-            received.append((await client.next(timeout=5))["event"]["data"]["n"])
+            received.append((await client.next())["event"]["data"]["n"])
     assert received == list(range(20))
     assert client.closed is not None and (client.closed.code, client.closed.reason) == (
         1001,
@@ -267,9 +267,10 @@ async def test_nothing_is_written_after_the_server_sent_a_close_frame(http_serve
         assert (await client.next())["event"]["type"] == "sync"
         client.send("x" * (MAX_CLIENT_FRAME + 1))
         received = b""
-        with contextlib.suppress(TimeoutError):
-            while b"\x88" not in received:  # FIN + opcode 8: the close frame
-                received += await asyncio.wait_for(client.reader.read(65536), 2)
+        while b"\x88" not in received:  # FIN + opcode 8: the close frame, due before the writes below
+            chunk = await asyncio.wait_for(client.reader.read(65536), 30)
+            assert chunk, f"the connection ended without a close frame: {received!r}"
+            received += chunk
         for n in range(5):
             await server.streams.set("items", "g", "a", {"n": n})
         with contextlib.suppress(TimeoutError):

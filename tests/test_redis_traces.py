@@ -76,10 +76,12 @@ async def test_the_running_work_of_a_supervisor_that_stopped_answering_is_marked
     connect: Callable[[], Awaitable[RedisConnection]],
 ) -> None:
     killed = RedisTraceStore(await connect())
+    # Connected before the write: the survivor looks one round trip after it, well within its timeout
+    # (a connection opened in between could take longer than that on a busy machine).
+    survivor = RedisTraceStore(await connect(), node_timeout=1.0)
     opened = TraceDelta(T0, T0, kind="api", name="Create", open=1, spans=1)
     await killed.write(Batch({"t1": opened}, [span("t1", "a" * 16, "Create", T0, status="running")]))
     # never closed, never heard of again (as after kill -9)
-    survivor = RedisTraceStore(await connect(), node_timeout=0.3)
     await survivor.recover()
     trace = await survivor.trace("t1")
     assert trace is not None and trace["status"] == "running"  # its supervisor may still be working

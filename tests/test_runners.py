@@ -174,34 +174,43 @@ def test_bytes_that_are_not_a_frame_stop_a_runner_with_a_protocol_error(
 
 @each_runner
 def test_shutdown_refuses_new_work_and_lets_in_flight_work_finish(
-    start_runner: StartRunner, lang: RunnerLanguage
+    start_runner: StartRunner, lang: RunnerLanguage, tmp_path: Path
 ) -> None:
     step = lang.step("slow")
+    # the handler runs until the test makes the file ``gate``: in flight when the shutdown comes,
+    # however slow the machine
     h = start_runner(
         lang,
         {
             step: lang.pick(
                 """
+                import { existsSync } from 'node:fs'
                 export const config = { type: 'event', name: 'Slow', subscribes: ['in'], emits: [] }
-                export const handler = async () => { await new Promise((r) => setTimeout(r, 400)) }
+                export const handler = async (input) => {
+                  while (!existsSync(input.gate)) await new Promise((r) => setTimeout(r, 20))
+                }
                 """,
                 """
                 import asyncio
+                from pathlib import Path
 
                 config = {"type": "event", "name": "Slow", "subscribes": ["in"], "emits": []}
 
 
                 async def handler(data, context):
-                    await asyncio.sleep(0.4)
+                    while not Path(data["gate"]).exists():
+                        await asyncio.sleep(0.02)
                 """,
             )
         },
     )
     assert not h.load([step]).errors
-    h.invoke(1, step, "Slow", EVENT, {})
-    h.send(pb.SupervisorMessage(shutdown=pb.Shutdown(grace_ms=5000)))
-    h.invoke(2, step, "Slow", EVENT, {})
+    gate = tmp_path / "gate"
+    h.invoke(1, step, "Slow", EVENT, {"gate": str(gate)})
+    h.send(pb.SupervisorMessage(shutdown=pb.Shutdown(grace_ms=30_000)))
+    h.invoke(2, step, "Slow", EVENT, {"gate": str(gate)})
     assert not result_of(h, 2).ok  # refused: shutting down
+    gate.touch()
     assert result_of(h, 1).ok
     assert h.proc.wait(timeout=10) == 0
 

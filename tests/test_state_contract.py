@@ -11,7 +11,7 @@ import pytest
 from supervisor.state import MemoryStateStore, RedisStateStore, SqliteStateStore, StateStore
 from supervisor.storage import SqliteDatabase
 from tests.support.adapters import DURABLE_KINDS, AdapterHarness, Adapters
-from tests.support.sqlite_writes import record_write_threads
+from tests.support.sqlite_writes import record_write_threads, until_a_write_runs_on_the_loop
 
 Harness = AdapterHarness[StateStore]
 
@@ -118,12 +118,10 @@ async def test_clearing_a_large_group_on_sqlite_commits_off_the_event_loop(
     try:
         await asyncio.gather(*(store.set("big", str(n), {"payload": "x" * 200}) for n in range(5_000)))
         await store.set("other", "k", 1)
-        await asyncio.sleep(0.05)  # the writer is idle: a small write now runs on the loop
-        await store.set("small", "k", 1)
-        assert ran_on[-1] == loop_thread
+        await until_a_write_runs_on_the_loop(lambda: store.set("small", "k", 1), ran_on)
 
         del ran_on[:]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.01)  # a loop turn of its own, as the small write had
         await store.clear("big")
         assert ran_on and loop_thread not in ran_on
         assert await store.items("big") == {}

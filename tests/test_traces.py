@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import signal
 import subprocess
 import threading
 import time
@@ -422,17 +423,19 @@ def test_motia_logs_follow_waits_out_a_stopping_server_and_resumes_after_its_res
     started again on the same port: the slow request's, logged while stopping, and the new ones,
     none lost or twice."""
     project = write_project(
-        tmp_path,
+        tmp_path / "project",  # the gates beside it: a file made in it is a change to reload
         {
             "steps/say_step.py": """
                 import asyncio
+                from pathlib import Path
 
                 config = {"type": "api", "name": "Say", "path": "/say", "method": "POST", "emits": []}
 
                 async def handler(req, ctx):
-                    if req.body.get("slow"):
+                    if req.body.get("slow"):  # held until the test makes the file named ``gate``
                         ctx.logger.info("begun " + req.body["what"])
-                        await asyncio.sleep(3)
+                        while not Path(req.body["gate"]).exists():
+                            await asyncio.sleep(0.05)
                     ctx.logger.info("said " + req.body["what"])
                     return {"status": 200, "body": {}}
             """
@@ -461,9 +464,11 @@ def test_motia_logs_follow_waits_out_a_stopping_server_and_resumes_after_its_res
     def said() -> list[str]:
         return [line["message"] for line in list(printed) if line["message"].startswith("said ")]
 
-    def slow(what: str) -> None:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            assert client.post("/say", json={"what": what, "slow": True}).status_code == 200
+    def slow(what: str, gate: Path) -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            assert (
+                client.post("/say", json={"what": what, "slow": True, "gate": str(gate)}).status_code == 200
+            )
 
     readers = [threading.Thread(target=target, daemon=True) for target in (read, read_errors)]
     for reader in readers:
@@ -473,24 +478,31 @@ def test_motia_logs_follow_waits_out_a_stopping_server_and_resumes_after_its_res
         for stop, away_s in ((1, 0.0), (2, 11.0)):
             assert server.client.post("/say", json={"what": f"before stop {stop}"}).status_code == 200
             eventually(lambda: f"said before stop {stop}" in said(), timeout=30)  # noqa: B023
-            late = threading.Thread(target=slow, args=(f"late {stop}",))
+            gate = tmp_path / f"gate-{stop}"
+            late = threading.Thread(target=slow, args=(f"late {stop}", gate))
             late.start()
             eventually(
                 lambda: server.client.get("/__motia/logs", params={"q": f"begun late {stop}"}).json()["logs"]  # noqa: B023
             )
             before = len(proxy.attempts)
+            server.proc.send_signal(signal.SIGTERM)
+            # The server stays stopping, held by the slow request, until the follower has been told
+            # and has asked again (a retry: delay later), however long that takes on a busy machine.
+            stopping = (
+                f"motia logs: the server on 127.0.0.1:{proxy.port} is stopping; "
+                "following again once it is back (Ctrl-C to quit)\n"
+            )
+            eventually(lambda: told.count(stopping) == stop and len(proxy.attempts) > before, timeout=30)  # noqa: B023
+            gate.touch()
             server.stop()  # waits for the slow request, which logs as it ends
-            late.join(10)
+            late.join(30)
             time.sleep(away_s)
             # The follower's tries while the server stopped and was away: its health, once each
             # retry: delay (the stream the stop ended was not asked for again)
             reconnects = proxy.attempts[before:]
             gaps = [later - earlier for earlier, later in itertools.pairwise(reconnects)]
             assert reconnects and all(gap >= 1.9 for gap in gaps), gaps
-            assert [line for line in told if "stopping" in line] == [
-                f"motia logs: the server on 127.0.0.1:{proxy.port} is stopping; "
-                "following again once it is back (Ctrl-C to quit)\n"
-            ] * stop, "".join(told)
+            assert [line for line in told if "stopping" in line] == [stopping] * stop, "".join(told)
 
             server = MotiaServer(project, port=server.port).wait_ready()
             assert server.client.post("/say", json={"what": f"after restart {stop}"}).status_code == 200

@@ -64,8 +64,10 @@ class RawSocket:
             data["id"] = item
         self.send(orjson.dumps({"type": "join", "data": data}).decode())
 
-    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
-        """The next server message; ConnectionError once the socket is closed and everything is read."""
+    async def next(self, timeout: float = 30.0) -> dict[str, Any]:
+        """The next server message; ConnectionError once the socket is closed and everything is read.
+
+        ``timeout`` guards a hang when a message is due; a test proving none comes passes its own."""
         while not self._backlog:
             if self.closed is not None:
                 raise ConnectionError(f"closed {self.closed.code} {self.closed.reason}")

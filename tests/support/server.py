@@ -21,10 +21,49 @@ from tests.support.output import OutputLines
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+#: the ports ``free_port`` holds until ``release_ports``
+_held: list[socket.socket] = []
+
+
+def free_port(count: int = 1) -> int:
+    """A port of 127.0.0.1 that no other program can take before the one it is meant for binds it
+    (the first of ``count`` consecutive ones, for a pool that takes one each).
+
+    A port found free and let go may be taken in between: by another test's server, or as the
+    local port of any outgoing connection. This one stays bound here, never listening, until
+    ``release_ports``: meanwhile the kernel gives it to no bind to port 0 and to no outgoing
+    connection, and a socket binding it by number fails, while a server binding it with
+    SO_REUSEADDR (motia, redis-server, node's inspector and HTTP servers, debugpy all do) binds
+    and listens on it, started again on it too."""
+    while True:
+        first = _hold(0)
+        port = int(first.getsockname()[1])
+        held = [first]
+        try:
+            held += [_hold(port + n) for n in range(1, count)]
+        except (OSError, OverflowError):  # one of the next ones is taken, or past the last port
+            for sock in held:
+                sock.close()
+            continue
+        _held.extend(held)
+        return port
+
+
+def _hold(port: int) -> socket.socket:
+    sock = socket.socket()
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+    except (OSError, OverflowError):
+        sock.close()
+        raise
+    return sock
+
+
+def release_ports() -> None:
+    """Lets go the ports ``free_port`` held (the test module that asked for them has ended)."""
+    while _held:
+        _held.pop().close()
 
 
 def motia_argv(*args: str) -> list[str]:
@@ -135,10 +174,12 @@ class MotiaServer:
         self.stop()
 
 
-def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
+def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
     """Poll ``check`` until it returns a truthy value, which is returned.
 
     An AssertionError or a connection error counts as "not yet"; the last one is re-raised at the timeout.
+    What is waited for will happen: the timeout only guards against a hang, and is as generous as a
+    busy machine needs (it costs nothing while the check passes).
     """
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None
