@@ -520,6 +520,20 @@ def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
     assert seen["consoleErrors"] == []
 
 
+def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """At 800 px wide: every tab wholly in the window on every panel (wrapped onto a second row, not
+    clipped behind the health line), no filter's placeholder cut, and an endpoint chosen in the list,
+    which then stands above the form, shows its form's heading in the window."""
+    seen = _drive(server, chromium, client_packages, "workbench-narrow-driver.mjs", "TsCreatePet")
+
+    assert seen["unreachableTabs"] == {}
+    assert seen["cutPlaceholders"] == {}
+    assert seen["chosenHeading"] == {"text": "POST /ts/pets TS", "inWindow": True}
+    assert seen["consoleErrors"] == []
+
+
 def test_the_streams_panel_follows_every_stream_and_a_group_whose_items_go(
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:

@@ -1133,7 +1133,7 @@ async function traceList(root, params) {
   const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
   const statusFilter = h('select', { 'aria-label': 'status' }, ['', 'running', 'ok', 'error'].map((status) => h('option', { value: status }, status || 'any status')))
   // a part of the trace's id, its name (POST /pets, a cron or topic) or a step's, in any case
-  const textFilter = h('input', { type: 'search', placeholder: 'text: endpoint, step, trace id, error…', 'aria-label': 'text' })
+  const textFilter = h('input', { type: 'search', class: 'wide', placeholder: 'text: endpoint, step, trace id, error…', 'aria-label': 'text' })
   stepFilter.value = params.get('step') || ''
   statusFilter.value = params.get('status') || ''
   textFilter.value = params.get('text') || params.get('traceId') || '' // traceId: an address from before

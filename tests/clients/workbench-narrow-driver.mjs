@@ -1,0 +1,59 @@
+// The Workbench in a narrow window (800 px wide, where the panels' lists go above what is chosen in
+// them), in headless Chromium, for tests/test_workbench.py:
+//   node workbench-narrow-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR ENDPOINT
+// On every panel: the tabs the user cannot reach (not wholly in the window, or covered where they
+// would be clicked), and the filters whose placeholder is cut; on the Endpoints panel, ENDPOINT (a
+// step's name) chosen in the list: whether its form's heading is in the window. Prints RESULT and
+// the JSON of what it saw.
+import { drive, openWorkbench } from './workbench-page.mjs'
+
+const [executablePath, base, outDir, endpoint] = process.argv.slice(2)
+const PANELS = ['flows', 'endpoints', 'traces', 'logs', 'state', 'streams', 'dead-letters', 'runners']
+const result = { unreachableTabs: {}, cutPlaceholders: {} }
+
+const unreachableTabs = (page) =>
+  page.$$eval('#tabs a', (tabs) =>
+    tabs
+      .filter((tab) => {
+        const box = tab.getBoundingClientRect()
+        const room = tab.parentElement.getBoundingClientRect() // the tabs' row, which may clip them
+        const inside = box.width > 0 && box.left >= room.left && box.right <= Math.min(room.right, innerWidth) && box.top >= 0 && box.bottom <= innerHeight
+        return !inside || !tab.contains(document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2))
+      })
+      .map((tab) => tab.textContent),
+  )
+
+// a shown input's placeholder wider than the room for text inside it (its width less its padding)
+const cutPlaceholders = (page) =>
+  page.$$eval('main input[placeholder]', (inputs) => {
+    const context = document.createElement('canvas').getContext('2d')
+    return inputs
+      .filter((input) => {
+        const style = getComputedStyle(input)
+        context.font = style.font
+        const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+        return input.placeholder && input.getClientRects().length && context.measureText(input.placeholder).width > room + 0.5
+      })
+      .map((input) => input.placeholder)
+  })
+
+await drive(executablePath, result, async (page) => {
+  await page.setViewportSize({ width: 800, height: 900 })
+  for (const panel of PANELS) {
+    await openWorkbench(page, base, panel)
+    const tabs = await unreachableTabs(page)
+    if (tabs.length) result.unreachableTabs[panel] = tabs
+    const cut = await cutPlaceholders(page)
+    if (cut.length) result.cutPlaceholders[panel] = cut
+    await page.screenshot({ path: `${outDir}/workbench-narrow-${panel}.png` })
+  }
+  await openWorkbench(page, base, 'endpoints')
+  await page.click(`.endpoint-list li:has(.route .muted:text-is("${endpoint}"))`)
+  const heading = page.locator('main .card h3').filter({ hasText: '/' }).first()
+  await heading.waitFor()
+  result.chosenHeading = await heading.evaluate((el) => {
+    const box = el.getBoundingClientRect()
+    return { text: el.textContent, inWindow: box.top >= 0 && box.bottom <= innerHeight }
+  })
+  await page.screenshot({ path: `${outDir}/workbench-narrow-endpoint.png` })
+})
