@@ -520,17 +520,24 @@ def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
     assert seen["consoleErrors"] == []
 
 
-def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view(
+def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_stream_items_apart(
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:
     """At 800 px wide: every tab wholly in the window on every panel (wrapped onto a second row, not
     clipped behind the health line), no filter's placeholder cut, and an endpoint chosen in the list,
-    which then stands above the form, shows its form's heading in the window."""
+    which then stands above the form, shows its form's heading in the window. A pet created there:
+    its stream updates one item a line, the sync of the request's group (the items its steps had
+    written by then) too, each with its item's id, its JSON as wide as the line."""
     seen = _drive(server, chromium, client_packages, "workbench-narrow-driver.mjs", "TsCreatePet")
 
     assert seen["unreachableTabs"] == {}
     assert seen["cutPlaceholders"] == {}
     assert seen["chosenHeading"] == {"text": "POST /ts/pets TS", "inWindow": True}
+    lines = seen["streamLines"]
+    # the answer's item, synced twice: in its own subscription and in its group's
+    assert [line["id"] for line in lines].count("created") == 2, lines
+    assert all(line["oneItem"] and line["id"] and line["stream"] == "petCreation" for line in lines), lines
+    assert all(line["widthShare"] > 0.9 for line in lines), lines
     assert seen["consoleErrors"] == []
 
 

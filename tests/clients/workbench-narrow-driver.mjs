@@ -3,8 +3,9 @@
 //   node workbench-narrow-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR ENDPOINT
 // On every panel: the tabs the user cannot reach (not wholly in the window, or covered where they
 // would be clicked), and the filters whose placeholder is cut; on the Endpoints panel, ENDPOINT (a
-// step's name) chosen in the list: whether its form's heading is in the window. Prints RESULT and
-// the JSON of what it saw.
+// step's name, whose body is a pet) chosen in the list: whether its form's heading is in the window,
+// and a pet created from it, the lines of its stream updates. Prints RESULT and the JSON of what it
+// saw.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, endpoint] = process.argv.slice(2)
@@ -56,4 +57,24 @@ await drive(executablePath, result, async (page) => {
     return { text: el.textContent, inWindow: box.top >= 0 && box.bottom <= innerHeight }
   })
   await page.screenshot({ path: `${outDir}/workbench-narrow-endpoint.png` })
+
+  // a pet created from there: its stream updates, one item a line (a group's sync too), each with the
+  // stream and the item's id, its JSON as wide as the line
+  await page.fill('textarea[name="body"]', JSON.stringify({ name: 'Miso', species: 'cat', ageMonths: 3 }))
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  await page.waitForSelector('.response [data-stream-event]', { timeout: 20000 })
+  await page.waitForTimeout(1000) // the other subscription's sync, and updates as the workflow runs
+  result.streamLines = await page.$$eval('.response [data-stream-event]', (lines) =>
+    lines.map((line) => {
+      const message = line.querySelector('.message')
+      return {
+        kind: line.dataset.streamEvent,
+        stream: line.children[2].textContent,
+        id: line.children[3].textContent,
+        oneItem: !Array.isArray(JSON.parse(message.textContent)),
+        widthShare: Math.round((message.getBoundingClientRect().width / line.getBoundingClientRect().width) * 100) / 100,
+      }
+    }),
+  )
+  await page.screenshot({ path: `${outDir}/workbench-narrow-stream-updates.png`, fullPage: true })
 })

@@ -1103,7 +1103,13 @@ async function followStreams(container, body, traceId, until) {
         list.dataset.synced = String(Number(list.dataset.synced) + 1)
       }
       if (kind === 'sync' && (data === null || (Array.isArray(data) && !data.length))) return
-      list.append(h('div', { class: 'line', 'data-stream-event': kind }, h('span', {}, clock(Date.now())), badge(kind, 'info'), h('span', {}, room.streamName), h('span', {}, ''), h('span', { class: 'message' }, JSON.stringify(data))))
+      // a group's sync: one line per item, as its changes come after it
+      const items = kind === 'sync' && Array.isArray(data) ? data : [data]
+      const at = clock(Date.now())
+      for (const item of items) {
+        const id = room.id ?? (item && typeof item === 'object' ? item.id : undefined)
+        list.append(h('div', { class: 'line stream-line', 'data-stream-event': kind }, h('span', {}, at), badge(kind, 'info'), h('span', {}, room.streamName), h('span', { 'data-item-id': id ?? '' }, id ?? ''), h('span', { class: 'message' }, JSON.stringify(item))))
+      }
     }
     return streamSocket(room, show)
   })
