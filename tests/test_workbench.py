@@ -541,6 +541,27 @@ def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_
     assert seen["consoleErrors"] == []
 
 
+def test_the_logs_and_traces_text_filters_apply_as_they_are_typed_and_say_when_nothing_matches(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """Text typed in the Logs' filter, without Enter, the focus kept there: the lines are filtered
+    once the typing pauses (as the Traces' filter does), the filter kept in the address; the Traces'
+    filter matching no trace says so, rather than that there is no trace yet."""
+    server.client.get("/ts/pets")  # a trace, and its log lines
+    seen = _drive(
+        server, chromium, client_packages, "workbench-typed-filters-driver.mjs", "no line says this"
+    )
+
+    assert seen["logs"] == {
+        "noLinesShown": True,
+        "lines": 0,
+        "focused": "text",
+        "address": "#/logs?q=no+line+says+this",
+    }
+    assert seen["traces"] == {"shown": "No trace matches these filters."}
+    assert seen["consoleErrors"] == []
+
+
 def test_the_streams_panel_follows_every_stream_and_a_group_whose_items_go(
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:

@@ -1189,7 +1189,9 @@ async function traceList(root, params) {
     shown = new Map(rows.map((trace) => [trace.traceId, shown.get(trace.traceId)]))
     place(body, trs)
     more.hidden = !cursor
-    if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No trace yet: call an endpoint.')))
+    const { step, status, text } = filters()
+    const none = step || status || text ? 'No trace matches these filters.' : 'No trace yet: call an endpoint.'
+    if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty', 'data-no-traces': '' }, none)))
   }
   more.addEventListener('click', async () => {
     if (paging) return // a double click pages back once
@@ -1390,6 +1392,7 @@ async function traceDetail(root, traceId) {
 // critical one: tracing/_records.py). The server filters, the page read back and the live stream alike.
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
 const LOG_PAGE = 200
+const TYPING_PAUSE_MS = 300
 
 async function logsPanel(root, _argument, params) {
   if (!(await tracesRecorded())) {
@@ -1487,12 +1490,27 @@ async function logsPanel(root, _argument, params) {
       lost: () => say('reconnecting…', false),
     })
   }
-  for (const input of [level]) input.addEventListener('change', start)
-  for (const input of [step, trace, text]) input.addEventListener('change', start)
+  // a text filter applies as it is typed, once the typing pauses (as the Traces' one does), and on
+  // Enter or leaving it at once
+  let typing = null
+  const typed = () => {
+    clearTimeout(typing)
+    typing = setTimeout(start, TYPING_PAUSE_MS)
+  }
+  const changed = () => {
+    clearTimeout(typing)
+    start()
+  }
+  level.addEventListener('change', changed)
+  for (const input of [step, trace, text]) {
+    input.addEventListener('input', typed)
+    input.addEventListener('change', changed)
+  }
   root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, stepNames, trace, text, status), noLines, lines)
   await start()
   return () => {
     stopped = true
+    clearTimeout(typing)
     if (closeLive) closeLive()
   }
 }
