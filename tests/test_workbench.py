@@ -562,6 +562,47 @@ def test_the_logs_and_traces_text_filters_apply_as_they_are_typed_and_say_when_n
     assert seen["consoleErrors"] == []
 
 
+def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_attempt_number(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A TS pet-created event without its pet: the enrichment step fails the same way on each of its
+    four attempts. Its trace shows one failure naming the four attempts, its stack once (four cards
+    of the same stack filled the page), and each span's language and attempt number in full beside
+    the step's long name (the attempt number was cut to "#")."""
+    emitted = server.client.post("/__motia/emit", json={"topic": "ts.pet.created", "data": None})
+    trace_id = emitted.json()["traceId"]
+
+    def letters() -> list[int]:
+        listed = server.client.get("/__motia/dead-letters").json()["deadLetters"]
+        return [item["id"] for item in listed if item["traceId"] == trace_id]
+
+    try:
+        trace = eventually(
+            lambda: (
+                (traced := server.client.get(f"/__motia/traces/{trace_id}").json())["status"] != "running"
+                and letters()
+                and traced
+            ),
+            timeout=30,
+        )
+        spans = str(len(trace["spans"]))
+        seen = _drive(server, chromium, client_packages, "workbench-retries-driver.mjs", trace_id, spans)
+    finally:
+        for ident in letters():  # the event fails for good in each subscriber (the JS echo too)
+            server.client.delete(f"/__motia/dead-letters/{ident}")
+
+    enrichment = [card for card in seen["failures"] if card["heading"].startswith("TsAiProfileEnrichment")]
+    assert enrichment == [
+        {
+            "heading": "TsAiProfileEnrichment failed (attempts 1, 2, 3, 4): TypeError: "
+            "Cannot destructure property 'petId' of 'input' as it is null.",
+            "stacks": 1,
+        }
+    ]
+    assert seen["cutLabels"] == []
+    assert seen["consoleErrors"] == []
+
+
 def test_the_streams_panel_follows_every_stream_and_a_group_whose_items_go(
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:

@@ -1274,7 +1274,7 @@ async function traceDetail(root, traceId) {
   const failures = h('div', {})
   const events = h('tbody', {})
   const spanViews = new Map() // span id -> { text, span, label, track, bar, ticks: Map(event id -> tick) }
-  const failureCards = new Map() // span id -> { text, card }
+  const failureCards = new Map() // step and error -> { heading, card }
   const eventRows = new Map() // event id -> its row
   const layout = [
     heading,
@@ -1298,7 +1298,8 @@ async function traceDetail(root, traceId) {
       view.text = text
       const failed = span.status === 'error' || span.status === 'lost'
       view.label.className = `label ${failed ? 'failed' : ''}`
-      fill(view.label, badge(span.status), h('span', {}, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted' }, `#${span.attempt}`) : null)
+      // a long step name is cut (whole in its title), never the language or the attempt beside it
+      fill(view.label, badge(span.status), h('span', { class: 'step-name', title: span.step }, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted attempt' }, `#${span.attempt}`) : null)
       view.bar.className = `bar ${span.status}`
       view.bar.title = `${span.step}: ${duration(span.durationMs)} (${span.status})`
     }
@@ -1320,13 +1321,30 @@ async function traceDetail(root, traceId) {
     }
     return tr
   }
-  const failureCard = (span) => {
-    const text = JSON.stringify(span.error)
-    const kept = failureCards.get(span.spanId)
-    if (kept && kept.text === text) return kept.card
-    const card = h('div', { class: 'card detail', 'data-failure': span.step }, h('h3', { class: 'error-text' }, `${span.step} failed (attempt ${span.attempt}): ${span.error.name}: ${span.error.message}`), span.error.location ? h('p', {}, h('code', {}, `${span.error.location.file}:${span.error.location.line}`)) : null, span.error.stack ? h('pre', { class: 'json stack' }, span.error.stack) : null)
-    failureCards.set(span.spanId, { text, card })
-    return card
+  // The attempts of a step that failed alike (a handler retried on the same bad input): one card,
+  // its stack once, naming every attempt
+  const failureCard = (key, spans) => {
+    const [{ step, error }] = spans
+    const attempts = spans.length > 1 ? `attempts ${spans.map((span) => span.attempt).join(', ')}` : `attempt ${spans[0].attempt}`
+    const title = `${step} failed (${attempts}): ${error.name}: ${error.message}`
+    let kept = failureCards.get(key)
+    if (!kept) {
+      const heading = h('h3', { class: 'error-text' })
+      const card = h('div', { class: 'card detail', 'data-failure': step }, heading, error.location ? h('p', {}, h('code', {}, `${error.location.file}:${error.location.line}`)) : null, error.stack ? h('pre', { class: 'json stack' }, error.stack) : null)
+      kept = { heading, card }
+      failureCards.set(key, kept)
+    }
+    if (kept.heading.textContent !== title) kept.heading.textContent = title
+    kept.card.dataset.attempts = String(spans.length)
+    return kept.card
+  }
+  const failedAlike = (spans) => {
+    const groups = new Map() // step and error -> the spans that failed so
+    for (const span of spans.filter((span) => span.error)) {
+      const key = `${span.step}\n${JSON.stringify(span.error)}`
+      groups.set(key, [...(groups.get(key) || []), span])
+    }
+    return [...groups].map(([key, alike]) => failureCard(key, alike))
   }
   const render = (trace) => {
     const start = trace.startedAt
@@ -1351,7 +1369,7 @@ async function traceDetail(root, traceId) {
       rows.push(view.label, view.track)
     }
     place(gantt, rows)
-    place(failures, trace.spans.filter((span) => span.error).map(failureCard))
+    place(failures, failedAlike(trace.spans))
     place(events, trace.events.map((event) => eventRow(event, start)))
   }
   let trace

@@ -1,0 +1,26 @@
+// A trace whose step failed alike on every attempt, in headless Chromium, for tests/test_workbench.py:
+//   node workbench-retries-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR TRACE_ID ATTEMPTS
+// Opens the trace once its ATTEMPTS spans are drawn. Prints RESULT and the JSON of what it saw: the
+// failure cards (their headings and stacks), and the span labels whose language or attempt number
+// is cut off (not wholly inside the label).
+import { drive, openWorkbench } from './workbench-page.mjs'
+
+const [executablePath, base, outDir, traceId, attempts] = process.argv.slice(2)
+const result = {}
+
+await drive(executablePath, result, async (page) => {
+  await openWorkbench(page, base, 'traces', `#/traces/${traceId}`)
+  await page.waitForFunction((n) => document.querySelectorAll('.gantt .bar').length === n, Number(attempts), { timeout: 20000 })
+  result.failures = await page.$$eval('[data-failure]', (cards) =>
+    cards.map((card) => ({ heading: card.querySelector('h3').textContent, stacks: card.querySelectorAll('pre.stack').length })),
+  )
+  result.cutLabels = await page.$$eval('[data-span-label]', (labels) =>
+    labels
+      .filter((label) => {
+        const room = label.getBoundingClientRect()
+        return [...label.querySelectorAll('.badge, .muted')].some((part) => part.getBoundingClientRect().right > room.right + 0.5)
+      })
+      .map((label) => label.textContent),
+  )
+  await page.screenshot({ path: `${outDir}/workbench-retries.png`, fullPage: true })
+})
