@@ -568,7 +568,8 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     """A TS pet-created event without its pet: the enrichment step fails the same way on each of its
     four attempts. Its trace shows one failure naming the four attempts, its stack once (four cards
     of the same stack filled the page), and each span's language and attempt number in full beside
-    the step's long name (the attempt number was cut to "#")."""
+    the step's long name (the attempt number was cut to "#"). Its last operation clicked in the table
+    shows its payload beneath it."""
     emitted = server.client.post("/__motia/emit", json={"topic": "ts.pet.created", "data": None})
     trace_id = emitted.json()["traceId"]
 
@@ -600,6 +601,11 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
         }
     ]
     assert seen["cutLabels"] == []
+    # the last operation clicked: its payload beneath its row, in the window (it was shown above the
+    # table, out of sight); a second click closes it
+    payload = seen["lastRowPayload"]
+    assert payload["inWindow"] and '"type": "delivery"' in payload["text"], payload
+    assert seen["closedAgain"]
     assert seen["consoleErrors"] == []
 
 

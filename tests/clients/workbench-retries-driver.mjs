@@ -1,8 +1,9 @@
 // A trace whose step failed alike on every attempt, in headless Chromium, for tests/test_workbench.py:
 //   node workbench-retries-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR TRACE_ID ATTEMPTS
 // Opens the trace once its ATTEMPTS spans are drawn. Prints RESULT and the JSON of what it saw: the
-// failure cards (their headings and stacks), and the span labels whose language or attempt number
-// is cut off (not wholly inside the label).
+// failure cards (their headings and stacks), the span labels whose language or attempt number is
+// cut off (not wholly inside the label), and the last operation's payload, once its row is clicked,
+// and whether it is in the window; whether a second click closes it.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, traceId, attempts] = process.argv.slice(2)
@@ -23,4 +24,16 @@ await drive(executablePath, result, async (page) => {
       .map((label) => label.textContent),
   )
   await page.screenshot({ path: `${outDir}/workbench-retries.png`, fullPage: true })
+
+  // the last operation clicked (the table scrolled to it): its payload shows where the user looks
+  const last = page.locator('[data-event-row]').last()
+  await last.click()
+  result.lastRowPayload = await page.evaluate(() => {
+    const shown = document.querySelector('[data-event-detail], [data-selected]')
+    const box = shown?.getBoundingClientRect()
+    return shown && { text: shown.textContent, inWindow: box.top >= 0 && box.bottom <= innerHeight }
+  })
+  await page.screenshot({ path: `${outDir}/workbench-retries-payload.png` })
+  await last.click()
+  result.closedAgain = await page.evaluate(() => document.querySelector('[data-event-detail]') === null)
 })

@@ -1280,8 +1280,8 @@ async function traceDetail(root, traceId) {
     heading,
     summary,
     h('div', { class: 'card' }, gantt, h('div', { class: 'legend' }, 'ticks: ', ['log', 'state', 'stream', 'emit', 'delivery'].map((t) => h('span', { class: `tick-key ${t}` }, t)))),
+    detail, // right beneath the bar or tick clicked, above failures that may be long
     failures,
-    detail,
     h('h3', {}, 'Operations and log lines'),
     h('div', { class: 'card' }, h('table', { 'aria-label': 'events' }, h('thead', {}, h('tr', {}, ['+ms', 'step', 'type', 'what'].map((c) => h('th', {}, c)))), events)),
   ]
@@ -1313,10 +1313,20 @@ async function traceDetail(root, traceId) {
     }
     return el
   }
+  // An operation or log line clicked in the table opens its payload in a row beneath it, where the
+  // user is looking (a card above the table is out of sight from most of its rows), scrolled into
+  // the window; clicked again, closes it
+  let opened = null // { id, tr }: the event whose payload is shown beneath its row
+  let placeEvents = () => {}
+  const toggle = (event) => {
+    opened = opened && opened.id === event.id ? null : { id: event.id, tr: h('tr', { class: 'event-detail', 'data-event-detail': event.id }, h('td', { colspan: 4 }, jsonBlock(event))) }
+    placeEvents()
+    if (opened) opened.tr.scrollIntoView({ block: 'nearest' }) // below the fold, under the last rows
+  }
   const eventRow = (event, start) => {
     let tr = eventRows.get(event.id)
     if (!tr) {
-      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => show(`${event.type}: ${event.name || ''}`, event) }, h('td', {}, (event.time - start).toFixed(1)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event)))
+      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => toggle(event) }, h('td', {}, (event.time - start).toFixed(1)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event)))
       eventRows.set(event.id, tr)
     }
     return tr
@@ -1370,7 +1380,11 @@ async function traceDetail(root, traceId) {
     }
     place(gantt, rows)
     place(failures, failedAlike(trace.spans))
-    place(events, trace.events.map((event) => eventRow(event, start)))
+    placeEvents = () => {
+      for (const [id, tr] of eventRows) tr.classList.toggle('selected', opened !== null && opened.id === id)
+      place(events, trace.events.flatMap((event) => [eventRow(event, start), opened && opened.id === event.id ? opened.tr : null]).filter(Boolean))
+    }
+    placeEvents()
   }
   let trace
   try {
