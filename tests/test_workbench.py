@@ -609,6 +609,22 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     assert seen["consoleErrors"] == []
 
 
+def test_a_state_value_is_edited_in_a_box_as_tall_as_it_and_the_edit_can_be_cancelled(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A pet-sized value (20 lines of JSON) opened for editing: every line shows in the box (it was 6
+    rows high whatever the value); Cancel puts the value back as stored, nothing saved."""
+    value = {f"field{n}": n for n in range(18)}
+    server.client.put("/__motia/state/item", params={"groupId": "wb-edit", "key": "pet"}, json=value)
+    seen = _drive(server, chromium, client_packages, "workbench-state-edit-driver.mjs", "wb-edit", "pet")
+
+    assert seen["box"] == {"lines": 20, "rows": 20, "scrolls": False}
+    assert seen["cancelled"] == {"box": False, "shown": value}
+    stored = server.client.get("/__motia/state/item", params={"groupId": "wb-edit", "key": "pet"})
+    assert stored.json()["value"] == value
+    assert seen["consoleErrors"] == []
+
+
 def test_the_streams_panel_follows_every_stream_and_a_group_whose_items_go(
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:

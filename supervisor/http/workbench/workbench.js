@@ -1553,6 +1553,8 @@ async function logsPanel(root, _argument, params) {
 // entry and row in place (a click pressed on an element that is removed before it is released goes
 // to its parent), updates a changed value in its row, and never touches the add form, whose inputs
 // keep what the user is typing, nor a row being edited.
+const EDIT_ROWS_MAX = 30
+
 async function statePanel(root) {
   const groups = h('ul', { class: 'list', 'aria-label': 'state groups' })
   const groupsError = h('p', { class: 'error-text', 'data-load-error': 'groups' })
@@ -1641,9 +1643,17 @@ async function statePanel(root) {
     const remove = h('button', { class: 'danger', 'data-delete': key }, 'Delete')
     edit.addEventListener('click', () => {
       row.editing = true
-      const area = h('textarea', { rows: 6, 'data-value-of': key }, JSON.stringify(row.value, null, 2))
+      const shown = JSON.stringify(row.value, null, 2)
+      // as tall as the value (a pet's 30 lines were read through 6), up to a screenful
+      const area = h('textarea', { rows: Math.min(Math.max(shown.split('\n').length, 3), EDIT_ROWS_MAX), 'data-value-of': key }, shown)
       const message = h('span', { class: 'error-text' })
       const save = h('button', { 'data-save': key }, 'Save')
+      // the value as stored again, nothing saved
+      const cancel = h('button', { class: 'secondary', type: 'button', 'data-cancel': key }, 'Cancel')
+      cancel.addEventListener('click', () => {
+        row.editing = false
+        fill(row.cell, jsonBlock(row.value))
+      })
       save.addEventListener('click', () => whileDisabled(save, async () => {
         let parsed
         try {
@@ -1662,7 +1672,7 @@ async function statePanel(root) {
         row.text = null // shown again as read back
         await loadItems()
       }))
-      fill(row.cell, area, save, ' ', message)
+      fill(row.cell, area, save, ' ', cancel, ' ', message)
     })
     const removeMessage = h('span', { class: 'error-text', 'data-error-of': key })
     remove.addEventListener('click', () =>
