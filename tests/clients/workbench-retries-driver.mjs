@@ -3,7 +3,8 @@
 // Opens the trace once its ATTEMPTS spans are drawn. Prints RESULT and the JSON of what it saw: the
 // failure cards (their headings and stacks), the span labels whose language or attempt number is
 // cut off (not wholly inside the label), and the last operation's payload, once its row is clicked,
-// and whether it is in the window; whether a second click closes it.
+// and whether it is in the window; whether a second click closes it; its dead letter inspected in a
+// window 400 px high, whether the letter shows in it.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, traceId, attempts] = process.argv.slice(2)
@@ -36,4 +37,16 @@ await drive(executablePath, result, async (page) => {
   await page.screenshot({ path: `${outDir}/workbench-retries-payload.png` })
   await last.click()
   result.closedAgain = await page.evaluate(() => document.querySelector('[data-event-detail]') === null)
+
+  // its dead letter inspected in a short window, the list above it: the letter shows in the window
+  const { deadLetters } = await (await fetch(`${base}/__motia/dead-letters`)).json()
+  const letter = deadLetters.find((item) => item.traceId === traceId)
+  await page.setViewportSize({ width: 1400, height: 400 })
+  await openWorkbench(page, base, 'dead-letters')
+  await page.click(`[data-inspect="${letter.id}"]`)
+  result.inspected = await page.$eval('[data-inspected]', (card) => {
+    const box = card.getBoundingClientRect()
+    return { letter: Number(card.dataset.inspected), inWindow: box.top >= 0 && box.bottom <= innerHeight }
+  })
+  result.inspected.wanted = letter.id
 })

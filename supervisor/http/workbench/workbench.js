@@ -1917,6 +1917,7 @@ async function deadLettersPanel(root) {
   const inspect = (letter) => {
     inspected = letter.id
     fill(detail, h('div', { class: 'card', 'data-inspected': letter.id }, h('h3', {}, `Dead letter ${letter.id}`), jsonBlock(letter)))
+    detail.scrollIntoView({ block: 'nearest' }) // beneath the table, below the fold once it is long
   }
   let shown = []
   const load = () =>
