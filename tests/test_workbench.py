@@ -569,7 +569,7 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     four attempts. Its trace shows one failure naming the four attempts, its stack once (four cards
     of the same stack filled the page), and each span's language and attempt number in full beside
     the step's long name (the attempt number was cut to "#"). Its last operation clicked in the table
-    shows its payload beneath it; its dead letter, inspected, shows in a window too short for the
+    shows its payload beneath it; its operations in the order they happened; its dead letter, inspected, shows in a window too short for the
     list and the letter."""
     emitted = server.client.post("/__motia/emit", json={"topic": "ts.pet.created", "data": None})
     trace_id = emitted.json()["traceId"]
@@ -607,6 +607,8 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     payload = seen["lastRowPayload"]
     assert payload["inWindow"] and '"type": "delivery"' in payload["text"], payload
     assert seen["closedAgain"]
+    # its operations in the order they happened, whatever the order the server lists them in
+    assert len(seen["sinceStart"]) > 10 and seen["sinceStart"] == sorted(seen["sinceStart"])
     # its dead letter inspected below the fold of a short window: scrolled into it
     inspected = seen["inspected"]
     assert inspected["inWindow"] and inspected["letter"] == inspected["wanted"], inspected

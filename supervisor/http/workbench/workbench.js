@@ -1380,9 +1380,12 @@ async function traceDetail(root, traceId) {
     }
     place(gantt, rows)
     place(failures, failedAlike(trace.spans))
+    // as they happened, which the +ms column counts: the trace lists them as they were recorded,
+    // an emit's after a log line its delivery had already caused
+    const inTimeOrder = [...trace.events].sort((a, b) => a.time - b.time)
     placeEvents = () => {
       for (const [id, tr] of eventRows) tr.classList.toggle('selected', opened !== null && opened.id === id)
-      place(events, trace.events.flatMap((event) => [eventRow(event, start), opened && opened.id === event.id ? opened.tr : null]).filter(Boolean))
+      place(events, inTimeOrder.flatMap((event) => [eventRow(event, start), opened && opened.id === event.id ? opened.tr : null]).filter(Boolean))
     }
     placeEvents()
   }
