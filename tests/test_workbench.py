@@ -527,7 +527,8 @@ def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_
     clipped behind the health line), no filter's placeholder cut, and an endpoint chosen in the list,
     which then stands above the form, shows its form's heading in the window. A pet created there:
     its stream updates one item a line, the sync of the request's group (the items its steps had
-    written by then) too, each with its item's id, its JSON as wide as the line."""
+    written by then) too, each with its item's id, its JSON as wide as the line; in its trace's
+    timeline, each step's name whole."""
     seen = _drive(server, chromium, client_packages, "workbench-narrow-driver.mjs", "TsCreatePet")
 
     assert seen["unreachableTabs"] == {}
@@ -538,6 +539,7 @@ def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_
     assert [line["id"] for line in lines].count("created") == 2, lines
     assert all(line["oneItem"] and line["id"] and line["stream"] == "petCreation" for line in lines), lines
     assert all(line["widthShare"] > 0.9 for line in lines), lines
+    assert seen["cutStepNames"] == []  # in its trace's timeline, each step's name whole
     assert seen["consoleErrors"] == []
 
 

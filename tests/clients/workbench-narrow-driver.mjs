@@ -4,8 +4,8 @@
 // On every panel: the tabs the user cannot reach (not wholly in the window, or covered where they
 // would be clicked), and the filters whose placeholder is cut; on the Endpoints panel, ENDPOINT (a
 // step's name, whose body is a pet) chosen in the list: whether its form's heading is in the window,
-// and a pet created from it, the lines of its stream updates. Prints RESULT and the JSON of what it
-// saw.
+// and a pet created from it, the lines of its stream updates, and in its trace, the steps whose name
+// is cut in the timeline. Prints RESULT and the JSON of what it saw.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, endpoint] = process.argv.slice(2)
@@ -77,4 +77,12 @@ await drive(executablePath, result, async (page) => {
     }),
   )
   await page.screenshot({ path: `${outDir}/workbench-narrow-stream-updates.png`, fullPage: true })
+
+  // its trace: the steps' names in the timeline's labels, the names cut short
+  await page.click('.response [data-trace-link]')
+  await page.waitForSelector('main[data-panel="traces"] [data-span-label]', { timeout: 20000 })
+  result.cutStepNames = await page.$$eval('[data-span-label]', (labels) =>
+    labels.filter((label) => [...label.children].some((part) => part.scrollWidth > part.clientWidth + 0.5)).map((label) => label.dataset.spanLabel),
+  )
+  await page.screenshot({ path: `${outDir}/workbench-narrow-trace.png` })
 })
