@@ -2,10 +2,11 @@
 // them), in headless Chromium, for tests/test_workbench.py:
 //   node workbench-narrow-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR ENDPOINT
 // On every panel: the tabs the user cannot reach (not wholly in the window, or covered where they
-// would be clicked), and the filters whose placeholder is cut; on the Endpoints panel, ENDPOINT (a
-// step's name, whose body is a pet) chosen in the list: whether its form's heading is in the window,
-// and a pet created from it, the lines of its stream updates, and in its trace, the steps whose name
-// is cut in the timeline. Prints RESULT and the JSON of what it saw.
+// would be clicked), and the filters whose placeholder is cut; on the Logs panel, the narrowest share
+// of its line a message has; on the Endpoints panel, ENDPOINT (a step's name, whose body is a pet)
+// chosen in the list: whether its form's heading is in the window, and a pet created from it, the
+// lines of its stream updates, and in its trace, the steps whose name is cut in the timeline. Prints
+// RESULT and the JSON of what it saw.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, endpoint] = process.argv.slice(2)
@@ -46,6 +47,13 @@ await drive(executablePath, result, async (page) => {
     if (tabs.length) result.unreachableTabs[panel] = tabs
     const cut = await cutPlaceholders(page)
     if (cut.length) result.cutPlaceholders[panel] = cut
+    if (panel === 'logs') {
+      await page.waitForSelector('.logs .line .message')
+      // the narrowest share of its line a log message has
+      result.logMessageShare = await page.$$eval('.logs .line', (lines) =>
+        Math.min(...lines.map((line) => line.querySelector('.message').getBoundingClientRect().width / line.getBoundingClientRect().width)),
+      )
+    }
     await page.screenshot({ path: `${outDir}/workbench-narrow-${panel}.png` })
   }
   await openWorkbench(page, base, 'endpoints')
