@@ -1381,7 +1381,7 @@ async function traceDetail(root, traceId) {
     place(gantt, rows)
     place(failures, failedAlike(trace.spans))
     // as they happened, which the +ms column counts: the trace lists them as they were recorded,
-    // an emit's after a log line its delivery had already caused
+    // an emit once committed, after lines other steps logged meanwhile
     const inTimeOrder = [...trace.events].sort((a, b) => a.time - b.time)
     placeEvents = () => {
       for (const [id, tr] of eventRows) tr.classList.toggle('selected', opened !== null && opened.id === id)
@@ -1552,12 +1552,12 @@ async function logsPanel(root, _argument, params) {
 
 // ---------------------------------------------------------------- state
 
+const EDIT_ROWS_MAX = 30 // an edited value's box grows with it up to these rows
+
 // The groups and the selected group's items, refreshed every 3 s. A refresh keeps each unchanged
 // entry and row in place (a click pressed on an element that is removed before it is released goes
 // to its parent), updates a changed value in its row, and never touches the add form, whose inputs
 // keep what the user is typing, nor a row being edited.
-const EDIT_ROWS_MAX = 30
-
 async function statePanel(root) {
   const groups = h('ul', { class: 'list', 'aria-label': 'state groups' })
   const groupsError = h('p', { class: 'error-text', 'data-load-error': 'groups' })
