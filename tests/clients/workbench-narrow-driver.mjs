@@ -5,9 +5,10 @@
 // would be clicked), and the filters whose placeholder is cut; on the Logs panel, the narrowest share
 // of its line a message has; on the Endpoints panel, ENDPOINT (a step's name, whose body is a pet)
 // chosen in the list: whether its form's heading is in the window, and a pet created from it, the
-// lines of its stream updates, and in its trace, the steps whose name is cut in the timeline. Prints
-// RESULT and the JSON of what it saw.
-import { drive, openWorkbench } from './workbench-page.mjs'
+// subscriptions and lines of its stream updates (the first synced item's change repeated after the
+// sync), and in its trace, the steps whose name is cut in the timeline. Prints RESULT and the JSON of
+// what it saw.
+import { drive, openWorkbench, path } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, endpoint] = process.argv.slice(2)
 const PANELS = ['flows', 'endpoints', 'traces', 'logs', 'state', 'streams', 'dead-letters', 'runners']
@@ -39,8 +40,22 @@ const cutPlaceholders = (page) =>
       .map((input) => input.placeholder)
   })
 
+let armed = false // once the pet is about to be created
 await drive(executablePath, result, async (page) => {
   await page.setViewportSize({ width: 800, height: 900 })
+  // (routed from the start: the page's one stream socket may be open before the pet is created)
+  await page.routeWebSocket(path('/'), (ws) => {
+    const server = ws.connectToServer()
+    ws.onMessage((message) => server.send(message))
+    server.onMessage((message) => {
+      ws.send(message)
+      const { streamName, groupId, event } = JSON.parse(message)
+      if (!armed || result.repeated || event?.type !== 'sync' || !Array.isArray(event.data) || !event.data.length) return
+      const [item] = event.data
+      result.repeated = item.id
+      ws.send(JSON.stringify({ timestamp: Date.now(), streamName, groupId, id: item.id, event: { type: 'create', data: item } }))
+    })
+  })
   for (const panel of PANELS) {
     await openWorkbench(page, base, panel)
     const tabs = await unreachableTabs(page)
@@ -67,11 +82,15 @@ await drive(executablePath, result, async (page) => {
   await page.screenshot({ path: `${outDir}/workbench-narrow-endpoint.png` })
 
   // a pet created from there: its stream updates, one item a line (a group's sync too), each with the
-  // stream and the item's id, its JSON as wide as the line
+  // stream and the item's id, its JSON as wide as the line. The change to a group's first item
+  // made while the page subscribed comes after the sync too (sent again here, as the server does
+  // when the change lands between the subscription and its sync's read).
+  armed = true
   await page.fill('textarea[name="body"]', JSON.stringify({ name: 'Miso', species: 'cat', ageMonths: 3 }))
   await page.click('form[aria-label="request"] button[type="submit"]')
   await page.waitForSelector('.response [data-stream-event]', { timeout: 20000 })
   await page.waitForTimeout(1000) // the other subscription's sync, and updates as the workflow runs
+  result.rooms = Number(await page.getAttribute('.response [data-stream-updates]', 'data-rooms'))
   result.streamLines = await page.$$eval('.response [data-stream-event]', (lines) =>
     lines.map((line) => {
       const message = line.querySelector('.message')

@@ -1078,22 +1078,29 @@ function findMarkers(value, found = [], depth = 0) {
 // nothing, for most of them, which is not shown (the list counts the subscriptions synced in
 // data-synced).
 async function followStreams(container, body, traceId, until) {
-  const rooms = findMarkers(body).map((m) => ({ streamName: m.streamName, groupId: m.groupId, id: m.id }))
+  const wanted = findMarkers(body).map((m) => ({ streamName: m.streamName, groupId: m.groupId, id: m.id }))
   if (traceId) {
     try {
       const { streams } = await api('/streams', { signal: until })
-      for (const stream of streams) rooms.push({ streamName: stream.name, groupId: traceId })
+      for (const stream of streams) wanted.push({ streamName: stream.name, groupId: traceId })
     } catch (error) {
       if (!until.aborted) container.append(h('p', { class: 'error-text', 'data-streams-error': '' }, `Could not follow the request's streams: ${error.message}`))
     }
   }
-  if (until.aborted || !rooms.length) return
+  if (until.aborted) return
+  // an item of a group followed whole is followed with it (its updates were shown twice)
+  const wholeGroup = (room) => room.id === undefined
+  const rooms = wanted.filter((room) => wholeGroup(room) || !wanted.some((other) => wholeGroup(other) && other.streamName === room.streamName && other.groupId === room.groupId))
+  if (!rooms.length) return
   const list = h('div', { class: 'logs', 'data-stream-updates': '', 'data-rooms': rooms.length, 'data-synced': 0 })
   const names = rooms.map((room) => [room.streamName, room.groupId, room.id].filter((part) => part !== undefined).join('/'))
   container.append(h('h3', {}, 'Stream updates'), h('p', { class: 'muted' }, `following ${names.join(', ')}`), list)
   // all of them on the page's one stream socket
   const closers = rooms.map((room) => {
     let synced = false
+    // item id -> its JSON as the sync showed it: a change made while the page subscribed comes both
+    // in the sync and after it, the first change after the sync repeating it is not shown again
+    const inSync = new Map()
     const show = (kind, message) => {
       // {timestamp, streamName, groupId[, id], event: {type, data}}
       const change = message.event
@@ -1108,7 +1115,14 @@ async function followStreams(container, body, traceId, until) {
       const at = clock(Date.now())
       for (const item of items) {
         const id = room.id ?? (item && typeof item === 'object' ? item.id : undefined)
-        list.append(h('div', { class: 'line stream-line', 'data-stream-event': kind }, h('span', {}, at), badge(kind, 'info'), h('span', {}, room.streamName), h('span', { 'data-item-id': id ?? '' }, id ?? ''), h('span', { class: 'message' }, JSON.stringify(item))))
+        const text = JSON.stringify(item)
+        if (kind === 'sync') inSync.set(id, text)
+        else if (inSync.has(id)) {
+          const repeated = inSync.get(id) === text
+          inSync.delete(id)
+          if (repeated) continue
+        }
+        list.append(h('div', { class: 'line stream-line', 'data-stream-event': kind }, h('span', {}, at), badge(kind, 'info'), h('span', {}, room.streamName), h('span', { 'data-item-id': id ?? '' }, id ?? ''), h('span', { class: 'message' }, text)))
       }
     }
     return streamSocket(room, show)
