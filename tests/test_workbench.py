@@ -547,6 +547,7 @@ def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_
     assert [line["id"] for line in lines].count("created") == 1, lines
     assert all(line["oneItem"] and line["id"] and line["stream"] == "petCreation" for line in lines), lines
     assert all(line["widthShare"] > 0.9 for line in lines), lines
+    assert seen["badgesAlone"] == []  # in the Traces list, each step's language beside its name
     assert seen["cutStepNames"] == []  # in its trace's timeline, each step's name whole
     assert seen["consoleErrors"] == []
 

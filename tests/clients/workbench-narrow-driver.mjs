@@ -6,8 +6,8 @@
 // of its line a message has; on the Endpoints panel, ENDPOINT (a step's name, whose body is a pet)
 // chosen in the list: whether its form's heading is in the window, and a pet created from it, the
 // subscriptions and lines of its stream updates (the first synced item's change repeated after the
-// sync), and in its trace, the steps whose name is cut in the timeline. Prints RESULT and the JSON of
-// what it saw.
+// sync), in the Traces panel, the language badges that wrapped away from their step's name, and in
+// its trace, the steps whose name is cut in the timeline. Prints RESULT and the JSON of what it saw.
 import { drive, openWorkbench, path } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, endpoint] = process.argv.slice(2)
@@ -105,8 +105,20 @@ await drive(executablePath, result, async (page) => {
   )
   await page.screenshot({ path: `${outDir}/workbench-narrow-stream-updates.png`, fullPage: true })
 
+  // the traces listed, its own among them: the language badges wrapped onto a line of their own,
+  // away from the step's name (starting a line of the Steps cell)
+  const traceId = await page.getAttribute('.response [data-trace-link]', 'data-trace-link')
+  await openWorkbench(page, base, 'traces')
+  await page.waitForSelector(`[data-trace="${traceId}"]`, { timeout: 20000 })
+  result.badgesAlone = await page.$$eval('[data-trace] td:nth-child(3)', (cells) =>
+    cells.flatMap((cell) => {
+      const start = cell.getBoundingClientRect().left + parseFloat(getComputedStyle(cell).paddingLeft)
+      return [...cell.querySelectorAll('.badge')].filter((badge) => badge.getBoundingClientRect().left - start < 1).map((badge) => cell.textContent)
+    }),
+  )
+
   // its trace: the steps' names in the timeline's labels, the names cut short
-  await page.click('.response [data-trace-link]')
+  await openWorkbench(page, base, 'traces', `#/traces/${traceId}`)
   await page.waitForSelector('main[data-panel="traces"] [data-span-label]', { timeout: 20000 })
   result.cutStepNames = await page.$$eval('[data-span-label]', (labels) =>
     labels.filter((label) => [...label.children].some((part) => part.scrollWidth > part.clientWidth + 0.5)).map((label) => label.dataset.spanLabel),

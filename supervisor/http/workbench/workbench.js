@@ -1180,7 +1180,8 @@ async function traceList(root, params) {
       { class: 'clickable', 'data-trace': trace.traceId, 'data-trace-status': trace.status, onclick: () => (location.hash = `#/traces/${trace.traceId}`) },
       h('td', {}, clock(trace.startedAt)),
       h('td', {}, entryText(trace)),
-      h('td', {}, trace.steps.map((step) => [h('span', {}, step.name, ' '), langBadge(step.language), ' '])),
+      // a step's language kept beside its name, not wrapped onto a line of its own
+      h('td', {}, trace.steps.map((step) => [h('span', { class: 'step-with-lang' }, step.name, ' ', langBadge(step.language)), ' '])),
       h('td', {}, badge(trace.status)),
       h('td', {}, duration(trace.durationMs)),
       h('td', {}, trace.spanCount),
