@@ -557,7 +557,8 @@ def test_the_logs_and_traces_text_filters_apply_as_they_are_typed_and_say_when_n
 ) -> None:
     """Text typed in the Logs' filter, without Enter, the focus kept there: the lines are filtered
     once the typing pauses (as the Traces' filter does), the filter kept in the address; the Traces'
-    filter matching no trace says so, rather than that there is no trace yet."""
+    filter matching no trace says so, rather than that there is no trace yet. A trace of minutes
+    says its duration in minutes."""
     server.client.get("/ts/pets")  # a trace, and its log lines
     seen = _drive(
         server, chromium, client_packages, "workbench-typed-filters-driver.mjs", "no line says this"
@@ -570,6 +571,7 @@ def test_the_logs_and_traces_text_filters_apply_as_they_are_typed_and_say_when_n
         "address": "#/logs?q=no+line+says+this",
     }
     assert seen["traces"] == {"shown": "No trace matches these filters."}
+    assert seen["longDuration"] == "18 min 16 s"  # not "1095.57 s"
     assert seen["consoleErrors"] == []
 
 

@@ -126,7 +126,11 @@ function duration(ms) {
   if (ms === null || ms === undefined) return '…'
   if (ms < 1) return `${ms.toFixed(2)} ms`
   if (ms < 1000) return `${ms.toFixed(1)} ms`
-  return `${(ms / 1000).toFixed(2)} s`
+  if (ms < 60000) return `${(ms / 1000).toFixed(2)} s`
+  // a trace a replay or a cron's retries spread over minutes or hours: "1095.57 s" read as such
+  const seconds = Math.round(ms / 1000)
+  const [hours, minutes] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60]
+  return hours ? `${hours} h ${minutes} min` : `${minutes} min ${seconds % 60} s`
 }
 
 // "1 step", "2 steps"
