@@ -632,15 +632,23 @@ def test_a_state_value_is_edited_in_a_box_as_tall_as_it_and_the_edit_can_be_canc
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:
     """A pet-sized value (20 lines of JSON) opened for editing: every line shows in the box (it was 6
-    rows high whatever the value); Cancel puts the value back as stored, nothing saved."""
+    rows high whatever the value); Cancel puts the value back as stored, nothing saved. A group the
+    store does not have is opened from the page and its first item added there."""
     value = {f"field{n}": n for n in range(18)}
     server.client.put("/__motia/state/item", params={"groupId": "wb-edit", "key": "pet"}, json=value)
-    seen = _drive(server, chromium, client_packages, "workbench-state-edit-driver.mjs", "wb-edit", "pet")
+    seen = _drive(
+        server, chromium, client_packages, "workbench-state-edit-driver.mjs", "wb-edit", "pet", "wb-seeded"
+    )
 
     assert seen["box"] == {"lines": 20, "rows": 20, "scrolls": False}
     assert seen["cancelled"] == {"box": False, "shown": value}
     stored = server.client.get("/__motia/state/item", params={"groupId": "wb-edit", "key": "pet"})
     assert stored.json()["value"] == value
+    # a group opened from the page, its first item added there (an empty store had no way to add one)
+    assert "wb-seeded" in seen["newGroup"]["groups"]
+    assert seen["newGroup"]["selected"] == "wb-seeded" and seen["newGroup"]["keys"] == ["first"]
+    seeded = server.client.get("/__motia/state/item", params={"groupId": "wb-seeded", "key": "first"})
+    assert seeded.json()["value"] == {"seeded": True}
     assert seen["consoleErrors"] == []
 
 

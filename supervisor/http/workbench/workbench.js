@@ -1621,7 +1621,11 @@ async function statePanel(root) {
     for (const [group, entry] of entries) entry.classList.toggle('selected', group === selected)
     return loadItems()
   }
-  const loadGroups = () => readGroups(() => api('/state'), ({ groups: names }) => {
+  // a group the user opened to add the first item to: listed until the store has it
+  let opening = null
+  const loadGroups = () => readGroups(() => api('/state'), ({ groups: stored }) => {
+    if (stored.includes(opening)) opening = null
+    const names = opening ? [...stored, opening] : stored
     if (!selected && names.length) selected = names[0]
     for (const name of [...entries.keys()]) if (!names.includes(name)) entries.delete(name)
     const shown = names.map((name) => {
@@ -1728,7 +1732,19 @@ async function statePanel(root) {
     })
   })
 
-  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups), h('div', { class: 'card' }, items)))
+  // a new group, to add its first item in (an empty store had no form to add one)
+  const newGroup = h('input', { placeholder: 'new group', 'aria-label': 'new group' })
+  const groupForm = h('form', { class: 'toolbar', 'aria-label': 'open a new group' }, newGroup, h('button', { type: 'submit', class: 'secondary' }, 'Open'))
+  groupForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    const name = newGroup.value.trim()
+    if (!name) return
+    newGroup.value = ''
+    if (!entries.has(name)) opening = name
+    choose(name)
+    return loadGroups()
+  })
+  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups, groupForm), h('div', { class: 'card' }, items)))
   await loadGroups()
   await loadItems()
   // the items are not read from a store whose groups could not be (one failed read, not two)
