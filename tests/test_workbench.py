@@ -520,6 +520,138 @@ def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
     assert seen["consoleErrors"] == []
 
 
+def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_stream_items_apart(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """At 800 px wide: every tab wholly in the window on every panel (wrapped onto a second row, not
+    clipped behind the health line), no filter's placeholder cut, log messages on the whole row
+    beneath their time, level, step and trace (a third of the line beside them), and an endpoint
+    chosen in the list,
+    which then stands above the form, shows its form's heading in the window. A pet created there:
+    its stream updates one item a line, the sync of the request's group (the items its steps had
+    written by then) too, each with its item's id, its JSON as wide as the line, each item once
+    (the answer's own item followed with its group, a change repeated after the sync); in its trace's
+    timeline, each step's name whole."""
+    seen = _drive(server, chromium, client_packages, "workbench-narrow-driver.mjs", "TsCreatePet")
+
+    assert seen["unreachableTabs"] == {}
+    assert seen["cutPlaceholders"] == {}
+    assert seen["logMessageShare"] > 0.9  # a log line's message on the whole row beneath the rest
+    assert seen["chosenHeading"] == {"text": "POST /ts/pets TS", "inWindow": True}
+    lines = seen["streamLines"]
+    # the answer's item followed with its group, one subscription per stream (it was synced and
+    # updated twice: in its own subscription and in its group's); the first item's change repeated
+    # after the sync not shown again
+    assert seen["rooms"] == len(server.client.get("/__motia/streams").json()["streams"])
+    assert seen["repeated"] == "created"
+    assert [line["id"] for line in lines].count("created") == 1, lines
+    assert all(line["oneItem"] and line["id"] and line["stream"] == "petCreation" for line in lines), lines
+    assert all(line["widthShare"] > 0.9 for line in lines), lines
+    assert seen["badgesAlone"] == []  # in the Traces list, each step's language beside its name
+    assert seen["cutStepNames"] == []  # in its trace's timeline, each step's name whole
+    assert seen["consoleErrors"] == []
+
+
+def test_the_logs_and_traces_text_filters_apply_as_they_are_typed_and_say_when_nothing_matches(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """Text typed in the Logs' filter, without Enter, the focus kept there: the lines are filtered
+    once the typing pauses (as the Traces' filter does), the filter kept in the address; the Traces'
+    filter matching no trace says so, rather than that there is no trace yet. A trace of minutes
+    says its duration in minutes."""
+    server.client.get("/ts/pets")  # a trace, and its log lines
+    seen = _drive(
+        server, chromium, client_packages, "workbench-typed-filters-driver.mjs", "no line says this"
+    )
+
+    assert seen["logs"] == {
+        "noLinesShown": True,
+        "lines": 0,
+        "focused": "text",
+        "address": "#/logs?q=no+line+says+this",
+    }
+    assert seen["traces"] == {"shown": "No trace matches these filters."}
+    assert seen["longDuration"] == "18 min 16 s"  # not "1095.57 s"
+    assert seen["consoleErrors"] == []
+
+
+def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_attempt_number(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A TS pet-created event without its pet: the enrichment step fails the same way on each of its
+    four attempts. Its trace shows one failure naming the four attempts, its stack once (four cards
+    of the same stack filled the page), and each span's language and attempt number in full beside
+    the step's long name (the attempt number was cut to "#"). Its last operation clicked in the table
+    shows its payload beneath it; its operations in the order they happened; its dead letter, inspected, shows in a window too short for the
+    list and the letter."""
+    emitted = server.client.post("/__motia/emit", json={"topic": "ts.pet.created", "data": None})
+    trace_id = emitted.json()["traceId"]
+
+    def letters() -> list[int]:
+        listed = server.client.get("/__motia/dead-letters").json()["deadLetters"]
+        return [item["id"] for item in listed if item["traceId"] == trace_id]
+
+    try:
+        trace = eventually(
+            lambda: (
+                (traced := server.client.get(f"/__motia/traces/{trace_id}").json())["status"] != "running"
+                and letters()
+                and traced
+            ),
+            timeout=30,
+        )
+        spans = str(len(trace["spans"]))
+        seen = _drive(server, chromium, client_packages, "workbench-retries-driver.mjs", trace_id, spans)
+    finally:
+        for ident in letters():  # the event fails for good in each subscriber (the JS echo too)
+            server.client.delete(f"/__motia/dead-letters/{ident}")
+
+    enrichment = [card for card in seen["failures"] if card["heading"].startswith("TsAiProfileEnrichment")]
+    assert enrichment == [
+        {
+            "heading": "TsAiProfileEnrichment failed (attempts 1, 2, 3, 4): TypeError: "
+            "Cannot destructure property 'petId' of 'input' as it is null.",
+            "stacks": 1,
+        }
+    ]
+    assert seen["cutLabels"] == []
+    # the last operation clicked: its payload beneath its row, in the window (it was shown above the
+    # table, out of sight); a second click closes it
+    payload = seen["lastRowPayload"]
+    assert payload["inWindow"] and '"type": "delivery"' in payload["text"], payload
+    assert seen["closedAgain"]
+    # its operations in the order they happened, whatever the order the server lists them in
+    assert len(seen["sinceStart"]) > 10 and seen["sinceStart"] == sorted(seen["sinceStart"])
+    # its dead letter inspected below the fold of a short window: scrolled into it
+    inspected = seen["inspected"]
+    assert inspected["inWindow"] and inspected["letter"] == inspected["wanted"], inspected
+    assert seen["consoleErrors"] == []
+
+
+def test_a_state_value_is_edited_in_a_box_as_tall_as_it_and_the_edit_can_be_cancelled(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A pet-sized value (20 lines of JSON) opened for editing: every line shows in the box (it was 6
+    rows high whatever the value); Cancel puts the value back as stored, nothing saved. A group the
+    store does not have is opened from the page and its first item added there."""
+    value = {f"field{n}": n for n in range(18)}
+    server.client.put("/__motia/state/item", params={"groupId": "wb-edit", "key": "pet"}, json=value)
+    seen = _drive(
+        server, chromium, client_packages, "workbench-state-edit-driver.mjs", "wb-edit", "pet", "wb-seeded"
+    )
+
+    assert seen["box"] == {"lines": 20, "rows": 20, "scrolls": False}
+    assert seen["cancelled"] == {"box": False, "shown": value}
+    stored = server.client.get("/__motia/state/item", params={"groupId": "wb-edit", "key": "pet"})
+    assert stored.json()["value"] == value
+    # a group opened from the page, its first item added there (an empty store had no way to add one)
+    assert "wb-seeded" in seen["newGroup"]["groups"]
+    assert seen["newGroup"]["selected"] == "wb-seeded" and seen["newGroup"]["keys"] == ["first"]
+    seeded = server.client.get("/__motia/state/item", params={"groupId": "wb-seeded", "key": "first"})
+    assert seeded.json()["value"] == {"seeded": True}
+    assert seen["consoleErrors"] == []
+
+
 def test_the_streams_panel_follows_every_stream_and_a_group_whose_items_go(
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:

@@ -126,7 +126,11 @@ function duration(ms) {
   if (ms === null || ms === undefined) return '…'
   if (ms < 1) return `${ms.toFixed(2)} ms`
   if (ms < 1000) return `${ms.toFixed(1)} ms`
-  return `${(ms / 1000).toFixed(2)} s`
+  if (ms < 60000) return `${(ms / 1000).toFixed(2)} s`
+  // a trace a replay or a cron's retries spread over minutes or hours: "1095.57 s" read as such
+  const seconds = Math.round(ms / 1000)
+  const [hours, minutes] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60]
+  return hours ? `${hours} h ${minutes} min` : `${minutes} min ${seconds % 60} s`
 }
 
 // "1 step", "2 steps"
@@ -1078,22 +1082,29 @@ function findMarkers(value, found = [], depth = 0) {
 // nothing, for most of them, which is not shown (the list counts the subscriptions synced in
 // data-synced).
 async function followStreams(container, body, traceId, until) {
-  const rooms = findMarkers(body).map((m) => ({ streamName: m.streamName, groupId: m.groupId, id: m.id }))
+  const wanted = findMarkers(body).map((m) => ({ streamName: m.streamName, groupId: m.groupId, id: m.id }))
   if (traceId) {
     try {
       const { streams } = await api('/streams', { signal: until })
-      for (const stream of streams) rooms.push({ streamName: stream.name, groupId: traceId })
+      for (const stream of streams) wanted.push({ streamName: stream.name, groupId: traceId })
     } catch (error) {
       if (!until.aborted) container.append(h('p', { class: 'error-text', 'data-streams-error': '' }, `Could not follow the request's streams: ${error.message}`))
     }
   }
-  if (until.aborted || !rooms.length) return
+  if (until.aborted) return
+  // an item of a group followed whole is followed with it (its updates were shown twice)
+  const wholeGroup = (room) => room.id === undefined
+  const rooms = wanted.filter((room) => wholeGroup(room) || !wanted.some((other) => wholeGroup(other) && other.streamName === room.streamName && other.groupId === room.groupId))
+  if (!rooms.length) return
   const list = h('div', { class: 'logs', 'data-stream-updates': '', 'data-rooms': rooms.length, 'data-synced': 0 })
   const names = rooms.map((room) => [room.streamName, room.groupId, room.id].filter((part) => part !== undefined).join('/'))
   container.append(h('h3', {}, 'Stream updates'), h('p', { class: 'muted' }, `following ${names.join(', ')}`), list)
   // all of them on the page's one stream socket
   const closers = rooms.map((room) => {
     let synced = false
+    // item id -> its JSON as the sync showed it: a change made while the page subscribed comes both
+    // in the sync and after it, the first change after the sync repeating it is not shown again
+    const inSync = new Map()
     const show = (kind, message) => {
       // {timestamp, streamName, groupId[, id], event: {type, data}}
       const change = message.event
@@ -1103,7 +1114,20 @@ async function followStreams(container, body, traceId, until) {
         list.dataset.synced = String(Number(list.dataset.synced) + 1)
       }
       if (kind === 'sync' && (data === null || (Array.isArray(data) && !data.length))) return
-      list.append(h('div', { class: 'line', 'data-stream-event': kind }, h('span', {}, clock(Date.now())), badge(kind, 'info'), h('span', {}, room.streamName), h('span', {}, ''), h('span', { class: 'message' }, JSON.stringify(data))))
+      // a group's sync: one line per item, as its changes come after it
+      const items = kind === 'sync' && Array.isArray(data) ? data : [data]
+      const at = clock(Date.now())
+      for (const item of items) {
+        const id = room.id ?? (item && typeof item === 'object' ? item.id : undefined)
+        const text = JSON.stringify(item)
+        if (kind === 'sync') inSync.set(id, text)
+        else if (inSync.has(id)) {
+          const repeated = inSync.get(id) === text
+          inSync.delete(id)
+          if (repeated) continue
+        }
+        list.append(h('div', { class: 'line stream-line', 'data-stream-event': kind }, h('span', {}, at), badge(kind, 'info'), h('span', {}, room.streamName), h('span', { 'data-item-id': id ?? '' }, id ?? ''), h('span', { class: 'message' }, text)))
+      }
     }
     return streamSocket(room, show)
   })
@@ -1133,7 +1157,7 @@ async function traceList(root, params) {
   const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
   const statusFilter = h('select', { 'aria-label': 'status' }, ['', 'running', 'ok', 'error'].map((status) => h('option', { value: status }, status || 'any status')))
   // a part of the trace's id, its name (POST /pets, a cron or topic) or a step's, in any case
-  const textFilter = h('input', { type: 'search', placeholder: 'text: endpoint, step, trace id, error…', 'aria-label': 'text' })
+  const textFilter = h('input', { type: 'search', class: 'wide', placeholder: 'text: endpoint, step, trace id, error…', 'aria-label': 'text' })
   stepFilter.value = params.get('step') || ''
   statusFilter.value = params.get('status') || ''
   textFilter.value = params.get('text') || params.get('traceId') || '' // traceId: an address from before
@@ -1160,7 +1184,8 @@ async function traceList(root, params) {
       { class: 'clickable', 'data-trace': trace.traceId, 'data-trace-status': trace.status, onclick: () => (location.hash = `#/traces/${trace.traceId}`) },
       h('td', {}, clock(trace.startedAt)),
       h('td', {}, entryText(trace)),
-      h('td', {}, trace.steps.map((step) => [h('span', {}, step.name, ' '), langBadge(step.language), ' '])),
+      // a step's language kept beside its name, not wrapped onto a line of its own
+      h('td', {}, trace.steps.map((step) => [h('span', { class: 'step-with-lang' }, step.name, ' ', langBadge(step.language)), ' '])),
       h('td', {}, badge(trace.status)),
       h('td', {}, duration(trace.durationMs)),
       h('td', {}, trace.spanCount),
@@ -1183,7 +1208,9 @@ async function traceList(root, params) {
     shown = new Map(rows.map((trace) => [trace.traceId, shown.get(trace.traceId)]))
     place(body, trs)
     more.hidden = !cursor
-    if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No trace yet: call an endpoint.')))
+    const { step, status, text } = filters()
+    const none = step || status || text ? 'No trace matches these filters.' : 'No trace yet: call an endpoint.'
+    if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty', 'data-no-traces': '' }, none)))
   }
   more.addEventListener('click', async () => {
     if (paging) return // a double click pages back once
@@ -1266,14 +1293,14 @@ async function traceDetail(root, traceId) {
   const failures = h('div', {})
   const events = h('tbody', {})
   const spanViews = new Map() // span id -> { text, span, label, track, bar, ticks: Map(event id -> tick) }
-  const failureCards = new Map() // span id -> { text, card }
+  const failureCards = new Map() // step and error -> { heading, card }
   const eventRows = new Map() // event id -> its row
   const layout = [
     heading,
     summary,
     h('div', { class: 'card' }, gantt, h('div', { class: 'legend' }, 'ticks: ', ['log', 'state', 'stream', 'emit', 'delivery'].map((t) => h('span', { class: `tick-key ${t}` }, t)))),
+    detail, // right beneath the bar or tick clicked, above failures that may be long
     failures,
-    detail,
     h('h3', {}, 'Operations and log lines'),
     h('div', { class: 'card' }, h('table', { 'aria-label': 'events' }, h('thead', {}, h('tr', {}, ['+ms', 'step', 'type', 'what'].map((c) => h('th', {}, c)))), events)),
   ]
@@ -1290,7 +1317,8 @@ async function traceDetail(root, traceId) {
       view.text = text
       const failed = span.status === 'error' || span.status === 'lost'
       view.label.className = `label ${failed ? 'failed' : ''}`
-      fill(view.label, badge(span.status), h('span', {}, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted' }, `#${span.attempt}`) : null)
+      // a long step name is cut (whole in its title), never the language or the attempt beside it
+      fill(view.label, badge(span.status), h('span', { class: 'step-name', title: span.step }, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted attempt' }, `#${span.attempt}`) : null)
       view.bar.className = `bar ${span.status}`
       view.bar.title = `${span.step}: ${duration(span.durationMs)} (${span.status})`
     }
@@ -1304,21 +1332,48 @@ async function traceDetail(root, traceId) {
     }
     return el
   }
+  // An operation or log line clicked in the table opens its payload in a row beneath it, where the
+  // user is looking (a card above the table is out of sight from most of its rows), scrolled into
+  // the window; clicked again, closes it
+  let opened = null // { id, tr }: the event whose payload is shown beneath its row
+  let placeEvents = () => {}
+  const toggle = (event) => {
+    opened = opened && opened.id === event.id ? null : { id: event.id, tr: h('tr', { class: 'event-detail', 'data-event-detail': event.id }, h('td', { colspan: 4 }, jsonBlock(event))) }
+    placeEvents()
+    if (opened) opened.tr.scrollIntoView({ block: 'nearest' }) // below the fold, under the last rows
+  }
   const eventRow = (event, start) => {
     let tr = eventRows.get(event.id)
     if (!tr) {
-      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => show(`${event.type}: ${event.name || ''}`, event) }, h('td', {}, (event.time - start).toFixed(1)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event)))
+      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => toggle(event) }, h('td', {}, (event.time - start).toFixed(1)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event)))
       eventRows.set(event.id, tr)
     }
     return tr
   }
-  const failureCard = (span) => {
-    const text = JSON.stringify(span.error)
-    const kept = failureCards.get(span.spanId)
-    if (kept && kept.text === text) return kept.card
-    const card = h('div', { class: 'card detail', 'data-failure': span.step }, h('h3', { class: 'error-text' }, `${span.step} failed (attempt ${span.attempt}): ${span.error.name}: ${span.error.message}`), span.error.location ? h('p', {}, h('code', {}, `${span.error.location.file}:${span.error.location.line}`)) : null, span.error.stack ? h('pre', { class: 'json stack' }, span.error.stack) : null)
-    failureCards.set(span.spanId, { text, card })
-    return card
+  // The attempts of a step that failed alike (a handler retried on the same bad input): one card,
+  // its stack once, naming every attempt
+  const failureCard = (key, spans) => {
+    const [{ step, error }] = spans
+    const attempts = spans.length > 1 ? `attempts ${spans.map((span) => span.attempt).join(', ')}` : `attempt ${spans[0].attempt}`
+    const title = `${step} failed (${attempts}): ${error.name}: ${error.message}`
+    let kept = failureCards.get(key)
+    if (!kept) {
+      const heading = h('h3', { class: 'error-text' })
+      const card = h('div', { class: 'card detail', 'data-failure': step }, heading, error.location ? h('p', {}, h('code', {}, `${error.location.file}:${error.location.line}`)) : null, error.stack ? h('pre', { class: 'json stack' }, error.stack) : null)
+      kept = { heading, card }
+      failureCards.set(key, kept)
+    }
+    if (kept.heading.textContent !== title) kept.heading.textContent = title
+    kept.card.dataset.attempts = String(spans.length)
+    return kept.card
+  }
+  const failedAlike = (spans) => {
+    const groups = new Map() // step and error -> the spans that failed so
+    for (const span of spans.filter((span) => span.error)) {
+      const key = `${span.step}\n${JSON.stringify(span.error)}`
+      groups.set(key, [...(groups.get(key) || []), span])
+    }
+    return [...groups].map(([key, alike]) => failureCard(key, alike))
   }
   const render = (trace) => {
     const start = trace.startedAt
@@ -1343,8 +1398,15 @@ async function traceDetail(root, traceId) {
       rows.push(view.label, view.track)
     }
     place(gantt, rows)
-    place(failures, trace.spans.filter((span) => span.error).map(failureCard))
-    place(events, trace.events.map((event) => eventRow(event, start)))
+    place(failures, failedAlike(trace.spans))
+    // as they happened, which the +ms column counts: the trace lists them as they were recorded,
+    // an emit once committed, after lines other steps logged meanwhile
+    const inTimeOrder = [...trace.events].sort((a, b) => a.time - b.time)
+    placeEvents = () => {
+      for (const [id, tr] of eventRows) tr.classList.toggle('selected', opened !== null && opened.id === id)
+      place(events, inTimeOrder.flatMap((event) => [eventRow(event, start), opened && opened.id === event.id ? opened.tr : null]).filter(Boolean))
+    }
+    placeEvents()
   }
   let trace
   try {
@@ -1384,6 +1446,7 @@ async function traceDetail(root, traceId) {
 // critical one: tracing/_records.py). The server filters, the page read back and the live stream alike.
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
 const LOG_PAGE = 200
+const TYPING_PAUSE_MS = 300
 
 async function logsPanel(root, _argument, params) {
   if (!(await tracesRecorded())) {
@@ -1481,17 +1544,34 @@ async function logsPanel(root, _argument, params) {
       lost: () => say('reconnecting…', false),
     })
   }
-  for (const input of [level]) input.addEventListener('change', start)
-  for (const input of [step, trace, text]) input.addEventListener('change', start)
+  // a text filter applies as it is typed, once the typing pauses (as the Traces' one does), and on
+  // Enter or leaving it at once
+  let typing = null
+  const typed = () => {
+    clearTimeout(typing)
+    typing = setTimeout(start, TYPING_PAUSE_MS)
+  }
+  const changed = () => {
+    clearTimeout(typing)
+    start()
+  }
+  level.addEventListener('change', changed)
+  for (const input of [step, trace, text]) {
+    input.addEventListener('input', typed)
+    input.addEventListener('change', changed)
+  }
   root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, stepNames, trace, text, status), noLines, lines)
   await start()
   return () => {
     stopped = true
+    clearTimeout(typing)
     if (closeLive) closeLive()
   }
 }
 
 // ---------------------------------------------------------------- state
+
+const EDIT_ROWS_MAX = 30 // an edited value's box grows with it up to these rows
 
 // The groups and the selected group's items, refreshed every 3 s. A refresh keeps each unchanged
 // entry and row in place (a click pressed on an element that is removed before it is released goes
@@ -1541,7 +1621,11 @@ async function statePanel(root) {
     for (const [group, entry] of entries) entry.classList.toggle('selected', group === selected)
     return loadItems()
   }
-  const loadGroups = () => readGroups(() => api('/state'), ({ groups: names }) => {
+  // a group the user opened to add the first item to: listed until the store has it
+  let opening = null
+  const loadGroups = () => readGroups(() => api('/state'), ({ groups: stored }) => {
+    if (stored.includes(opening)) opening = null
+    const names = opening ? [...stored, opening] : stored
     if (!selected && names.length) selected = names[0]
     for (const name of [...entries.keys()]) if (!names.includes(name)) entries.delete(name)
     const shown = names.map((name) => {
@@ -1585,9 +1669,17 @@ async function statePanel(root) {
     const remove = h('button', { class: 'danger', 'data-delete': key }, 'Delete')
     edit.addEventListener('click', () => {
       row.editing = true
-      const area = h('textarea', { rows: 6, 'data-value-of': key }, JSON.stringify(row.value, null, 2))
+      const shown = JSON.stringify(row.value, null, 2)
+      // as tall as the value (a pet's 30 lines were read through 6), up to a screenful
+      const area = h('textarea', { rows: Math.min(Math.max(shown.split('\n').length, 3), EDIT_ROWS_MAX), 'data-value-of': key }, shown)
       const message = h('span', { class: 'error-text' })
       const save = h('button', { 'data-save': key }, 'Save')
+      // the value as stored again, nothing saved
+      const cancel = h('button', { class: 'secondary', type: 'button', 'data-cancel': key }, 'Cancel')
+      cancel.addEventListener('click', () => {
+        row.editing = false
+        fill(row.cell, jsonBlock(row.value))
+      })
       save.addEventListener('click', () => whileDisabled(save, async () => {
         let parsed
         try {
@@ -1606,7 +1698,7 @@ async function statePanel(root) {
         row.text = null // shown again as read back
         await loadItems()
       }))
-      fill(row.cell, area, save, ' ', message)
+      fill(row.cell, area, save, ' ', cancel, ' ', message)
     })
     const removeMessage = h('span', { class: 'error-text', 'data-error-of': key })
     remove.addEventListener('click', () =>
@@ -1640,7 +1732,19 @@ async function statePanel(root) {
     })
   })
 
-  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups), h('div', { class: 'card' }, items)))
+  // a new group, to add its first item in (an empty store had no form to add one)
+  const newGroup = h('input', { placeholder: 'new group', 'aria-label': 'new group' })
+  const groupForm = h('form', { class: 'toolbar', 'aria-label': 'open a new group' }, newGroup, h('button', { type: 'submit', class: 'secondary' }, 'Open'))
+  groupForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    const name = newGroup.value.trim()
+    if (!name) return
+    newGroup.value = ''
+    if (!entries.has(name)) opening = name
+    choose(name)
+    return loadGroups()
+  })
+  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups, groupForm), h('div', { class: 'card' }, items)))
   await loadGroups()
   await loadItems()
   // the items are not read from a store whose groups could not be (one failed read, not two)
@@ -1851,6 +1955,7 @@ async function deadLettersPanel(root) {
   const inspect = (letter) => {
     inspected = letter.id
     fill(detail, h('div', { class: 'card', 'data-inspected': letter.id }, h('h3', {}, `Dead letter ${letter.id}`), jsonBlock(letter)))
+    detail.scrollIntoView({ block: 'nearest' }) // beneath the table, below the fold once it is long
   }
   let shown = []
   const load = () =>

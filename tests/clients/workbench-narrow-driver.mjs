@@ -1,0 +1,127 @@
+// The Workbench in a narrow window (800 px wide, where the panels' lists go above what is chosen in
+// them), in headless Chromium, for tests/test_workbench.py:
+//   node workbench-narrow-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR ENDPOINT
+// On every panel: the tabs the user cannot reach (not wholly in the window, or covered where they
+// would be clicked), and the filters whose placeholder is cut; on the Logs panel, the narrowest share
+// of its line a message has; on the Endpoints panel, ENDPOINT (a step's name, whose body is a pet)
+// chosen in the list: whether its form's heading is in the window, and a pet created from it, the
+// subscriptions and lines of its stream updates (the first synced item's change repeated after the
+// sync), in the Traces panel, the language badges that wrapped away from their step's name, and in
+// its trace, the steps whose name is cut in the timeline. Prints RESULT and the JSON of what it saw.
+import { drive, openWorkbench, path } from './workbench-page.mjs'
+
+const [executablePath, base, outDir, endpoint] = process.argv.slice(2)
+const PANELS = ['flows', 'endpoints', 'traces', 'logs', 'state', 'streams', 'dead-letters', 'runners']
+const result = { unreachableTabs: {}, cutPlaceholders: {} }
+
+const unreachableTabs = (page) =>
+  page.$$eval('#tabs a', (tabs) =>
+    tabs
+      .filter((tab) => {
+        const box = tab.getBoundingClientRect()
+        const room = tab.parentElement.getBoundingClientRect() // the tabs' row, which may clip them
+        const inside = box.width > 0 && box.left >= room.left && box.right <= Math.min(room.right, innerWidth) && box.top >= 0 && box.bottom <= innerHeight
+        return !inside || !tab.contains(document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2))
+      })
+      .map((tab) => tab.textContent),
+  )
+
+// a shown input's placeholder wider than the room for text inside it (its width less its padding)
+const cutPlaceholders = (page) =>
+  page.$$eval('main input[placeholder]', (inputs) => {
+    const context = document.createElement('canvas').getContext('2d')
+    return inputs
+      .filter((input) => {
+        const style = getComputedStyle(input)
+        context.font = style.font
+        const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+        return input.placeholder && input.getClientRects().length && context.measureText(input.placeholder).width > room + 0.5
+      })
+      .map((input) => input.placeholder)
+  })
+
+let armed = false // once the pet is about to be created
+await drive(executablePath, result, async (page) => {
+  await page.setViewportSize({ width: 800, height: 900 })
+  // (routed from the start: the page's one stream socket may be open before the pet is created)
+  await page.routeWebSocket(path('/'), (ws) => {
+    const server = ws.connectToServer()
+    ws.onMessage((message) => server.send(message))
+    server.onMessage((message) => {
+      ws.send(message)
+      const { streamName, groupId, event } = JSON.parse(message)
+      if (!armed || result.repeated || event?.type !== 'sync' || !Array.isArray(event.data) || !event.data.length) return
+      const [item] = event.data
+      result.repeated = item.id
+      ws.send(JSON.stringify({ timestamp: Date.now(), streamName, groupId, id: item.id, event: { type: 'create', data: item } }))
+    })
+  })
+  for (const panel of PANELS) {
+    await openWorkbench(page, base, panel)
+    const tabs = await unreachableTabs(page)
+    if (tabs.length) result.unreachableTabs[panel] = tabs
+    const cut = await cutPlaceholders(page)
+    if (cut.length) result.cutPlaceholders[panel] = cut
+    if (panel === 'logs') {
+      await page.waitForSelector('.logs .line .message')
+      // the narrowest share of its line a log message has
+      result.logMessageShare = await page.$$eval('.logs .line', (lines) =>
+        Math.min(...lines.map((line) => line.querySelector('.message').getBoundingClientRect().width / line.getBoundingClientRect().width)),
+      )
+    }
+    await page.screenshot({ path: `${outDir}/workbench-narrow-${panel}.png` })
+  }
+  await openWorkbench(page, base, 'endpoints')
+  await page.click(`.endpoint-list li:has(.route .muted:text-is("${endpoint}"))`)
+  const heading = page.locator('main .card h3').filter({ hasText: '/' }).first()
+  await heading.waitFor()
+  result.chosenHeading = await heading.evaluate((el) => {
+    const box = el.getBoundingClientRect()
+    return { text: el.textContent, inWindow: box.top >= 0 && box.bottom <= innerHeight }
+  })
+  await page.screenshot({ path: `${outDir}/workbench-narrow-endpoint.png` })
+
+  // a pet created from there: its stream updates, one item a line (a group's sync too), each with the
+  // stream and the item's id, its JSON as wide as the line. The change to a group's first item
+  // made while the page subscribed comes after the sync too (sent again here, as the server does
+  // when the change lands between the subscription and its sync's read).
+  armed = true
+  await page.fill('textarea[name="body"]', JSON.stringify({ name: 'Miso', species: 'cat', ageMonths: 3 }))
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  await page.waitForSelector('.response [data-stream-event]', { timeout: 20000 })
+  await page.waitForTimeout(1000) // the other subscription's sync, and updates as the workflow runs
+  result.rooms = Number(await page.getAttribute('.response [data-stream-updates]', 'data-rooms'))
+  result.streamLines = await page.$$eval('.response [data-stream-event]', (lines) =>
+    lines.map((line) => {
+      const message = line.querySelector('.message')
+      return {
+        kind: line.dataset.streamEvent,
+        stream: line.children[2].textContent,
+        id: line.children[3].textContent,
+        oneItem: !Array.isArray(JSON.parse(message.textContent)),
+        widthShare: Math.round((message.getBoundingClientRect().width / line.getBoundingClientRect().width) * 100) / 100,
+      }
+    }),
+  )
+  await page.screenshot({ path: `${outDir}/workbench-narrow-stream-updates.png`, fullPage: true })
+
+  // the traces listed, its own among them: the language badges wrapped onto a line of their own,
+  // away from the step's name (starting a line of the Steps cell)
+  const traceId = await page.getAttribute('.response [data-trace-link]', 'data-trace-link')
+  await openWorkbench(page, base, 'traces')
+  await page.waitForSelector(`[data-trace="${traceId}"]`, { timeout: 20000 })
+  result.badgesAlone = await page.$$eval('[data-trace] td:nth-child(3)', (cells) =>
+    cells.flatMap((cell) => {
+      const start = cell.getBoundingClientRect().left + parseFloat(getComputedStyle(cell).paddingLeft)
+      return [...cell.querySelectorAll('.badge')].filter((badge) => badge.getBoundingClientRect().left - start < 1).map((badge) => cell.textContent)
+    }),
+  )
+
+  // its trace: the steps' names in the timeline's labels, the names cut short
+  await openWorkbench(page, base, 'traces', `#/traces/${traceId}`)
+  await page.waitForSelector('main[data-panel="traces"] [data-span-label]', { timeout: 20000 })
+  result.cutStepNames = await page.$$eval('[data-span-label]', (labels) =>
+    labels.filter((label) => [...label.children].some((part) => part.scrollWidth > part.clientWidth + 0.5)).map((label) => label.dataset.spanLabel),
+  )
+  await page.screenshot({ path: `${outDir}/workbench-narrow-trace.png` })
+})

@@ -1,0 +1,66 @@
+// A trace whose step failed alike on every attempt, in headless Chromium, for tests/test_workbench.py:
+//   node workbench-retries-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR TRACE_ID ATTEMPTS
+// Opens the trace once its ATTEMPTS spans are drawn. Prints RESULT and the JSON of what it saw: the
+// failure cards (their headings and stacks), the span labels whose language or attempt number is
+// cut off (not wholly inside the label), and the last operation's payload, once its row is clicked,
+// and whether it is in the window; whether a second click closes it; the +ms column of its
+// operations, listed by the server in reverse; its dead letter inspected in a
+// window 400 px high, whether the letter shows in it.
+import { drive, openWorkbench } from './workbench-page.mjs'
+
+const [executablePath, base, outDir, traceId, attempts] = process.argv.slice(2)
+const result = {}
+
+await drive(executablePath, result, async (page) => {
+  await openWorkbench(page, base, 'traces', `#/traces/${traceId}`)
+  await page.waitForFunction((n) => document.querySelectorAll('.gantt .bar').length === n, Number(attempts), { timeout: 20000 })
+  result.failures = await page.$$eval('[data-failure]', (cards) =>
+    cards.map((card) => ({ heading: card.querySelector('h3').textContent, stacks: card.querySelectorAll('pre.stack').length })),
+  )
+  result.cutLabels = await page.$$eval('[data-span-label]', (labels) =>
+    labels
+      .filter((label) => {
+        const room = label.getBoundingClientRect()
+        return [...label.querySelectorAll('.badge, .muted')].some((part) => part.getBoundingClientRect().right > room.right + 0.5)
+      })
+      .map((label) => label.textContent),
+  )
+  await page.screenshot({ path: `${outDir}/workbench-retries.png`, fullPage: true })
+
+  // the last operation clicked (the table scrolled to it): its payload shows where the user looks
+  const last = page.locator('[data-event-row]').last()
+  await last.click()
+  result.lastRowPayload = await page.evaluate(() => {
+    const shown = document.querySelector('[data-event-detail], [data-selected]')
+    const box = shown?.getBoundingClientRect()
+    return shown && { text: shown.textContent, inWindow: box.top >= 0 && box.bottom <= innerHeight }
+  })
+  await page.screenshot({ path: `${outDir}/workbench-retries-payload.png` })
+  await last.click()
+  result.closedAgain = await page.evaluate(() => document.querySelector('[data-event-detail]') === null)
+
+  // its operations listed by the server in another order than they happened (reversed here): the
+  // table's +ms column counts up all the same
+  const traceRead = (url) => url.pathname === `/__motia/traces/${traceId}`
+  await page.route(traceRead, async (route) => {
+    const trace = await (await route.fetch()).json()
+    await route.fulfill({ json: { ...trace, events: trace.events.reverse() } })
+  })
+  await page.goto('about:blank') // the trace read anew, not the page left as it was
+  await openWorkbench(page, base, 'traces', `#/traces/${traceId}`)
+  await page.waitForSelector('[data-event-row]')
+  result.sinceStart = await page.$$eval('[data-event-row] > td:first-child', (cells) => cells.map((cell) => Number(cell.textContent)))
+  await page.unroute(traceRead)
+
+  // its dead letter inspected in a short window, the list above it: the letter shows in the window
+  const { deadLetters } = await (await fetch(`${base}/__motia/dead-letters`)).json()
+  const letter = deadLetters.find((item) => item.traceId === traceId)
+  await page.setViewportSize({ width: 1400, height: 400 })
+  await openWorkbench(page, base, 'dead-letters')
+  await page.click(`[data-inspect="${letter.id}"]`)
+  result.inspected = await page.$eval('[data-inspected]', (card) => {
+    const box = card.getBoundingClientRect()
+    return { letter: Number(card.dataset.inspected), inWindow: box.top >= 0 && box.bottom <= innerHeight }
+  })
+  result.inspected.wanted = letter.id
+})
