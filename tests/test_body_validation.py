@@ -16,6 +16,7 @@ from supervisor.http._api_steps import run_api_step
 from supervisor.protocol import InvokeResult, LoadedFile, LoadResult, TriggerKind
 from supervisor.routing import Router
 from supervisor.settings import CorsSettings
+from supervisor.tracing import TraceParent
 from tests.conftest import LANGUAGES
 from tests.support.project import step_path, write_project
 from tests.support.server import MotiaServer
@@ -58,6 +59,7 @@ class _Invoker:
 
     def __init__(self) -> None:
         self.payloads: list[dict[str, Any]] = []
+        self.rejections: list[tuple[str, int, str]] = []
 
     routes: Router[Step] = Router()
     api_timeout_s = 5.0
@@ -83,6 +85,18 @@ class _Invoker:
     def record_response(self, trace_id: str, step: Step, method: str, path: str, status: int) -> None:
         pass
 
+    def record_rejection(
+        self,
+        step: Step,
+        trace_id: str,
+        caller: TraceParent | None,
+        method: str,
+        path: str,
+        status: int,
+        reason: str,
+    ) -> None:
+        self.rejections.append((step.name, status, reason))
+
 
 async def test_without_middleware_the_core_answers_the_400_without_running_the_step() -> None:
     step = _registry(True, bodySchema=SCHEMA)["Create"]
@@ -92,6 +106,9 @@ async def test_without_middleware_the_core_answers_the_400_without_running_the_s
     )
     assert response.status == 400
     assert invoker.payloads == []  # no runner hop
+    [(step_name, status, reason)] = invoker.rejections  # for its trace and a log line
+    assert (step_name, status) == ("Create", 400)
+    assert reason.startswith("request body does not match the step's bodySchema: ") and "name" in reason
 
 
 async def test_with_middleware_the_runner_is_asked_to_validate_after_the_chain() -> None:
@@ -186,3 +203,28 @@ def test_the_project_setting_validates_every_step_but_those_that_say_no(
     assert validating_server.client.post(f"/{lang}/create", json={"name": "Rex"}).status_code == 201
     own = validating_server.client.post(f"/{lang}/own", json={"name": 3})
     assert own.status_code == 422 and own.json() == {"mine": True}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b'{"name": 3}', "does not match the step's bodySchema: name: "),
+        (b'{"name": ', "JSON"),
+    ],
+    ids=["schema", "unparsable"],
+)
+def test_a_request_rejected_before_its_step_ran_has_its_trace_and_a_log_line_saying_why(
+    validating_server: MotiaServer, lang: str, body: bytes, why: str
+) -> None:
+    rejected = validating_server.client.post(
+        f"/{lang}/create", content=body, headers={"content-type": "application/json"}
+    )
+    assert rejected.status_code == 400
+    trace_id = rejected.headers["x-trace-id"]
+    trace = validating_server.client.get(f"/__motia/traces/{trace_id}").json()
+    [span] = trace["spans"]
+    assert (span["step"], span["statusCode"], span["pid"]) == (f"{lang.capitalize()}Create", 400, None)
+    [line] = [event for event in trace["events"] if event["type"] == "log"]
+    assert why in line["message"] and f"POST /{lang}/create answered 400" in line["message"], line

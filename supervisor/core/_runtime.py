@@ -66,6 +66,7 @@ from supervisor.tracing import (
     OtelUnavailable,
     Recorder,
     Retention,
+    TraceParent,
     TraceStore,
     TraceWriter,
     move_earlier_traces,
@@ -78,6 +79,8 @@ if TYPE_CHECKING:
     from supervisor.tracing import RedisTraceStore
 
 _logger = logging.getLogger("motia.core")
+# A request's span when the core answered it without running its step.
+_NOT_RUN = InvokeResult(0, True, b"", None)
 _step_logger = logging.getLogger("motia.step")
 
 
@@ -515,6 +518,39 @@ class Runtime:
 
     def record_response(self, trace_id: str, step: Step, method: str, path: str, status: int) -> None:
         """The answer an api request got (for its trace)."""
+        self.tracing.http_response(trace_id, step.name, method, path, status)
+
+    def record_rejection(
+        self,
+        step: Step,
+        trace_id: str,
+        caller: TraceParent | None,
+        method: str,
+        path: str,
+        status: int,
+        reason: str,
+    ) -> None:
+        """A request answered ``status`` before its step ran (its body did not parse, or did not match
+        the step's ``bodySchema``): a span of the step that did not run, its answer, and a log line
+        saying why, so that the sender finds it in the traces and logs."""
+        span = self.tracing.start_span(
+            step.name,
+            step.file,
+            TriggerKind.API,
+            trace_id,
+            parent_span_id=caller.parent_span_id if caller is not None else None,
+            remote_parent=caller is not None,
+        )
+        _logger.info(
+            "%s %s answered %d before step %s ran: %s",
+            method,
+            path,
+            status,
+            step.name,
+            reason,
+            extra={"step": step.name, "trace_id": trace_id},
+        )
+        self.tracing.end_span(span, _NOT_RUN)
         self.tracing.http_response(trace_id, step.name, method, path, status)
 
     async def invoke_hook(

@@ -48,7 +48,9 @@ async def run_api_step(
     try:
         body = parse_body(raw_body, content_type)
     except BadRequestBody as exc:
-        return HttpResponse.error(exc.status, str(exc))
+        return _rejected(
+            invoker, step, method, path, request_headers, HttpResponse.error(exc.status, str(exc)), str(exc)
+        )
     payload: dict[str, Any] = {
         "body": body,
         "rawBody": raw_body_text(raw_body, content_type),
@@ -64,12 +66,39 @@ async def run_api_step(
         else:  # nothing can change the body before the handler: answer a 400 here, without a runner hop
             errors = validator.errors(body)
             if errors:
-                return HttpResponse.json(400, body_rejection(errors))
-    traceparent = request_headers.get("traceparent")
-    caller = parse_traceparent(traceparent) if isinstance(traceparent, str) else None
-    trace_id = caller.trace_id if caller is not None else new_trace_id()
+                rejection = body_rejection(errors)
+                reason = f"{rejection['message']}: " + "; ".join(
+                    f"{error.field}: {error.message}" if error.field else error.message for error in errors
+                )
+                return _rejected(
+                    invoker, step, method, path, request_headers, HttpResponse.json(400, rejection), reason
+                )
+    caller, trace_id = _trace_of(request_headers)
     response = await _invoke(invoker, step, orjson.dumps(payload), trace_id, caller)
     invoker.record_response(trace_id, step, method, path, response.status)
+    return response
+
+
+def _trace_of(request_headers: dict[str, str | list[str]]) -> tuple[TraceParent | None, str]:
+    traceparent = request_headers.get("traceparent")
+    caller = parse_traceparent(traceparent) if isinstance(traceparent, str) else None
+    return caller, caller.trace_id if caller is not None else new_trace_id()
+
+
+def _rejected(
+    invoker: StepInvoker,
+    step: Step,
+    method: str,
+    path: str,
+    request_headers: dict[str, str | list[str]],
+    response: HttpResponse,
+    reason: str,
+) -> HttpResponse:
+    """A request answered a 4xx before its step ran (a body that does not parse or does not match the
+    step's ``bodySchema``) still has its trace, so that its sender finds why in the traces and logs."""
+    caller, trace_id = _trace_of(request_headers)
+    invoker.record_rejection(step, trace_id, caller, method, path, response.status, reason)
+    response.headers.append(("x-trace-id", trace_id))
     return response
 
 

@@ -19,7 +19,7 @@ from supervisor.routing import Router
 from supervisor.runners import RunnerSnapshot
 from supervisor.settings import CorsSettings
 from supervisor.state import StateStore
-from supervisor.tracing import Recorder
+from supervisor.tracing import Recorder, TraceParent
 
 
 class StepInvoker(Protocol):
@@ -66,6 +66,19 @@ class StepInvoker(Protocol):
 
     def record_response(self, trace_id: str, step: Step, method: str, path: str, status: int) -> None:
         """The answer an api request got, for its trace."""
+        ...
+
+    def record_rejection(
+        self,
+        step: Step,
+        trace_id: str,
+        caller: TraceParent | None,
+        method: str,
+        path: str,
+        status: int,
+        reason: str,
+    ) -> None:
+        """A request answered ``status`` before ``step`` ran, for ``reason``: its trace and a log line."""
         ...
 
 
