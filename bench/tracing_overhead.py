@@ -3,7 +3,8 @@
 Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--redis] [--json PATH]
        [--baseline DIR ...] [--lang ts|js|py ...]
        .venv/bin/python bench/tracing_overhead.py --in-process [--rounds 3] [--duration 8]
-       .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--baseline DIR ...] [--lang ...]
+       .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--runners] [--baseline DIR ...]
+       [--lang ...]
        .venv/bin/python bench/tracing_overhead.py --sustained 60 [--rounds 2] [--baseline DIR ...] [--lang py]
 
 Two ``motia start`` servers run the same project (bench/projects.py: one trivial api step per
@@ -38,7 +39,10 @@ writer process (tracing on) runs under callgrind too (valgrind follows the super
 the runners, which run natively), instrumented over the same requests: its instructions per request
 are reported beside the supervisor's, and the two together against tracing off (what tracing adds to
 the 2 cores' work; bench/RESULTS.md, session 11: trace writer). ``bench/writer_instructions.py``
-counts the writer alone, fed the recorder's frames.
+counts the writer alone, fed the recorder's frames. ``--runners``: the node runner runs under callgrind
+too (not tsx's esbuild service), instrumented over the same requests, and its instructions per request
+are reported beside the others' (JIT and garbage collector included: within a few % run to run): whether
+a TS and a JS step cost the same (bench/RESULTS.md, session 13).
 
 ``--sustained S`` asks whether the trace writer keeps up when the machine is saturated for long (e.g.
 a ``--baseline`` copy whose writer runs at a lower priority, bench/RESULTS.md, session 12): each
@@ -92,6 +96,15 @@ def trace_writers(server: Server) -> list[psutil.Process]:
     for proc in server.tree()[1:]:
         with contextlib.suppress(psutil.Error):
             if WRITER_MODULE in proc.cmdline():
+                found.append(proc)
+    return found
+
+
+def node_runners(server: Server) -> list[psutil.Process]:
+    found = []
+    for proc in server.tree()[1:]:
+        with contextlib.suppress(psutil.Error):
+            if any(arg.endswith("runner.mjs") for arg in proc.cmdline()):
                 found.append(proc)
     return found
 
@@ -157,13 +170,16 @@ def main() -> int:
         "--instructions", type=int, metavar="N", help="the supervisor's instructions per request (see above)"
     )
     parser.add_argument(
+        "--runners", action="store_true", help="with --instructions: the node runner's instructions too"
+    )
+    parser.add_argument(
         "--sustained", type=float, metavar="S", help="does the trace writer keep up for S s (see above)"
     )
     args = parser.parse_args()
     if args.in_process:
         return in_process(args.rounds, args.duration)
     if args.instructions:
-        return instructions(args.instructions, args.lang or list(LANGS), args.baseline)
+        return instructions(args.instructions, args.lang or list(LANGS), args.baseline, args.runners)
     if args.sustained:
         return sustained(args.sustained, args.rounds, (args.lang or ["py"])[0], args.baseline)
 
@@ -328,48 +344,52 @@ INSTRUCTIONS_WARMUP = 1000
 INSTRUCTIONS_CONNECTIONS = 16
 
 
-def instructions(requests: int, langs: list[str], baselines: list[Path]) -> int:
+def instructions(requests: int, langs: list[str], baselines: list[Path], runners: bool = False) -> int:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("--instructions needs valgrind (Debian's package valgrind)", file=sys.stderr)
         return 2
     modes: list[tuple[str, dict[str, str]]] = [("off", {"MOTIA_TRACING": "false"}), ("on", {})]
     modes += [(f"base:{code.name}", {"PYTHONPATH": str(code.resolve())}) for code in baselines]
     print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    #: per language and mode: the supervisor's instructions per request, and its trace writer's
-    counts: dict[str, dict[str, tuple[float, float]]] = {lang: {} for lang in langs}
+    #: per language and mode: the supervisor's instructions per request, its trace writer's, its node runner's
+    counts: dict[str, dict[str, tuple[float, float, float]]] = {lang: {} for lang in langs}
     with tempfile.TemporaryDirectory(prefix="motia-tracing-instructions-") as tmp:
         for lang in langs:
             for mode, env in modes:
-                supervisor, writer = counts[lang][mode] = _instructions_per_request(
-                    Path(tmp) / f"{lang}-{mode}", lang, env, requests
+                supervisor, writer, runner = counts[lang][mode] = _instructions_per_request(
+                    Path(tmp) / f"{lang}-{mode}", lang, env, requests, runners
                 )
                 print(
                     f"    {lang} {mode:<14} {supervisor / 1000:8.1f}k instructions/req, "
-                    f"its trace writer {writer / 1000:.1f}k",
+                    f"its trace writer {writer / 1000:.1f}k, node runner {runner / 1000:.1f}k",
                     flush=True,
                 )
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(
         "\n| step | mode | supervisor instructions/req | over tracing off | trace writer instructions/req "
-        "| both over tracing off |"
+        "| both over tracing off | node runner instructions/req |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for lang, by_mode in counts.items():
         off = by_mode["off"][0]
-        for mode, (count, writer) in by_mode.items():
+        for mode, (count, writer, runner) in by_mode.items():
             over = both = ""
             if mode != "off":
                 over = f"+{(count - off) / 1000:.1f}k ({(count - off) / off:.1%})"
                 both = f"+{(count + writer - off) / 1000:.1f}k ({(count + writer - off) / off:.1%})"
-            print(f"| {lang} | {mode} | {count / 1000:.1f}k | {over} | {writer / 1000:.1f}k | {both} |")
+            print(
+                f"| {lang} | {mode} | {count / 1000:.1f}k | {over} | {writer / 1000:.1f}k | {both} "
+                f"| {runner / 1000:.1f}k |"
+            )
     return 0
 
 
 def _instructions_per_request(
-    workdir: Path, lang: str, env: dict[str, str], requests: int
-) -> tuple[float, float]:
-    """``motia start`` and its trace writer under callgrind (the runners run natively), instrumented
-    for ``requests``: the instructions per request of each (the writer's 0 when there is none)."""
+    workdir: Path, lang: str, env: dict[str, str], requests: int, runners: bool = False
+) -> tuple[float, float, float]:
+    """``motia start`` and its trace writer under callgrind (the runners run natively, or with
+    ``runners`` the node runner under callgrind too), instrumented for ``requests``: the instructions per
+    request of each (the writer's 0 when there is none; the node runner's 0 unless counted)."""
     project = write_bench_project(workdir / "project")
     port = free_port()
     argv = [
@@ -378,8 +398,9 @@ def _instructions_per_request(
         "--instr-atstart=no",
         f"--callgrind-out-file={workdir / 'callgrind.out.%p'}",
         "--trace-children=yes",
-        # the runners run natively: node (and what it starts), and Python's ``-m motia_runner``
-        "--trace-children-skip=*node*",
+        # the runners run natively: node (and what it starts; with ``runners`` only tsx's esbuild
+        # service), and Python's ``-m motia_runner``
+        "--trace-children-skip=*esbuild*" if runners else "--trace-children-skip=*node*",
         "--trace-children-skip-by-arg=motia_runner",
         sys.executable,
         "-m",
@@ -396,15 +417,21 @@ def _instructions_per_request(
         server.wait_ready(path, timeout=600)
         asyncio.run(_requests(port, path, INSTRUCTIONS_WARMUP))
         time.sleep(1.0)  # the warm-up's flush
-        pids = [server.proc.pid, *(writer.pid for writer in trace_writers(server))]
+        writers = [writer.pid for writer in trace_writers(server)]
+        nodes = [runner.pid for runner in node_runners(server)] if runners else []
+        pids = [server.proc.pid, *writers, *nodes]
         for pid in pids:
             subprocess.run(["callgrind_control", "--instr=on", str(pid)], check=True, capture_output=True)
         asyncio.run(_requests(port, path, requests))
         time.sleep(3.0)  # the last requests' flush (FLUSH_INTERVAL_S), written by a writer under valgrind
         for pid in pids:
             subprocess.run(["callgrind_control", "--dump", str(pid)], check=True, capture_output=True)
-    counts = [_dumped_instructions(workdir, pid) / requests for pid in pids]
-    return counts[0], sum(counts[1:])
+    counts = {pid: _dumped_instructions(workdir, pid) / requests for pid in pids}
+    return (
+        counts[server.proc.pid],
+        sum(counts[pid] for pid in writers),
+        sum(counts[pid] for pid in nodes),
+    )
 
 
 def _dumped_instructions(workdir: Path, pid: int) -> int:
