@@ -3,8 +3,8 @@
 Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--redis] [--json PATH]
        [--baseline DIR ...] [--lang ts|js|py ...]
        .venv/bin/python bench/tracing_overhead.py --in-process [--rounds 3] [--duration 8]
-       .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--runners] [--baseline DIR ...]
-       [--lang ...]
+       .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--runners] [--connections 16]
+       [--baseline DIR ...] [--lang ...]
        .venv/bin/python bench/tracing_overhead.py --sustained 60 [--rounds 2] [--baseline DIR ...] [--lang py]
 
 Two ``motia start`` servers run the same project (bench/projects.py: one trivial api step per
@@ -41,8 +41,10 @@ are reported beside the supervisor's, and the two together against tracing off (
 the 2 cores' work; bench/RESULTS.md, session 11: trace writer). ``bench/writer_instructions.py``
 counts the writer alone, fed the recorder's frames. ``--runners``: the node runner runs under callgrind
 too (not tsx's esbuild service), instrumented over the same requests, and its instructions per request
-are reported beside the others' (JIT and garbage collector included: within a few % run to run): whether
-a TS and a JS step cost the same (bench/RESULTS.md, session 13).
+are reported beside the others' (JIT and garbage collector included): whether a TS and a JS step cost
+the same (bench/RESULTS.md, session 13). At 16 connections the runner's count swings by ±25 % run to
+run (how many requests each of its loop turns takes depends on timing); ``--connections 1`` sends the
+requests one at a time, which steadies it.
 
 ``--sustained S`` asks whether the trace writer keeps up when the machine is saturated for long (e.g.
 a ``--baseline`` copy whose writer runs at a lower priority, bench/RESULTS.md, session 12): each
@@ -173,13 +175,22 @@ def main() -> int:
         "--runners", action="store_true", help="with --instructions: the node runner's instructions too"
     )
     parser.add_argument(
+        "--connections",
+        type=int,
+        default=INSTRUCTIONS_CONNECTIONS,
+        help="with --instructions: requests over this many connections (1: one at a time, which makes the "
+        "runner's count steadier: no batching that depends on timing)",
+    )
+    parser.add_argument(
         "--sustained", type=float, metavar="S", help="does the trace writer keep up for S s (see above)"
     )
     args = parser.parse_args()
     if args.in_process:
         return in_process(args.rounds, args.duration)
     if args.instructions:
-        return instructions(args.instructions, args.lang or list(LANGS), args.baseline, args.runners)
+        return instructions(
+            args.instructions, args.lang or list(LANGS), args.baseline, args.runners, args.connections
+        )
     if args.sustained:
         return sustained(args.sustained, args.rounds, (args.lang or ["py"])[0], args.baseline)
 
@@ -344,7 +355,13 @@ INSTRUCTIONS_WARMUP = 1000
 INSTRUCTIONS_CONNECTIONS = 16
 
 
-def instructions(requests: int, langs: list[str], baselines: list[Path], runners: bool = False) -> int:
+def instructions(
+    requests: int,
+    langs: list[str],
+    baselines: list[Path],
+    runners: bool = False,
+    connections: int = INSTRUCTIONS_CONNECTIONS,
+) -> int:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("--instructions needs valgrind (Debian's package valgrind)", file=sys.stderr)
         return 2
@@ -357,7 +374,7 @@ def instructions(requests: int, langs: list[str], baselines: list[Path], runners
         for lang in langs:
             for mode, env in modes:
                 supervisor, writer, runner = counts[lang][mode] = _instructions_per_request(
-                    Path(tmp) / f"{lang}-{mode}", lang, env, requests, runners
+                    Path(tmp) / f"{lang}-{mode}", lang, env, requests, runners, connections
                 )
                 print(
                     f"    {lang} {mode:<14} {supervisor / 1000:8.1f}k instructions/req, "
@@ -385,7 +402,12 @@ def instructions(requests: int, langs: list[str], baselines: list[Path], runners
 
 
 def _instructions_per_request(
-    workdir: Path, lang: str, env: dict[str, str], requests: int, runners: bool = False
+    workdir: Path,
+    lang: str,
+    env: dict[str, str],
+    requests: int,
+    runners: bool = False,
+    connections: int = INSTRUCTIONS_CONNECTIONS,
 ) -> tuple[float, float, float]:
     """``motia start`` and its trace writer under callgrind (the runners run natively, or with
     ``runners`` the node runner under callgrind too), instrumented for ``requests``: the instructions per
@@ -415,14 +437,14 @@ def _instructions_per_request(
     path = f"/{lang}/hello"
     with running([server], stop_timeout=120):
         server.wait_ready(path, timeout=600)
-        asyncio.run(_requests(port, path, INSTRUCTIONS_WARMUP))
+        asyncio.run(_requests(port, path, INSTRUCTIONS_WARMUP, connections))
         time.sleep(1.0)  # the warm-up's flush
         writers = [writer.pid for writer in trace_writers(server)]
         nodes = [runner.pid for runner in node_runners(server)] if runners else []
         pids = [server.proc.pid, *writers, *nodes]
         for pid in pids:
             subprocess.run(["callgrind_control", "--instr=on", str(pid)], check=True, capture_output=True)
-        asyncio.run(_requests(port, path, requests))
+        asyncio.run(_requests(port, path, requests, connections))
         time.sleep(3.0)  # the last requests' flush (FLUSH_INTERVAL_S), written by a writer under valgrind
         for pid in pids:
             subprocess.run(["callgrind_control", "--dump", str(pid)], check=True, capture_output=True)
@@ -443,8 +465,8 @@ def _dumped_instructions(workdir: Path, pid: int) -> int:
     raise RuntimeError(f"no totals in {dumped}")
 
 
-async def _requests(port: int, path: str, count: int) -> None:
-    """``count`` GETs of ``path`` over INSTRUCTIONS_CONNECTIONS keep-alive connections; each must be a 200."""
+async def _requests(port: int, path: str, count: int, connections: int = INSTRUCTIONS_CONNECTIONS) -> None:
+    """``count`` GETs of ``path`` over ``connections`` keep-alive connections; each must be a 200."""
     request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
     left = count
 
@@ -463,7 +485,7 @@ async def _requests(port: int, path: str, count: int) -> None:
         finally:
             writer.close()
 
-    await asyncio.gather(*(connection() for _ in range(INSTRUCTIONS_CONNECTIONS)))
+    await asyncio.gather(*(connection() for _ in range(connections)))
 
 
 IN_PROCESS_RATE = 1600
