@@ -1,7 +1,7 @@
 """What recording traces and logs costs: the trivial api step with tracing on against tracing off.
 
 Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--redis] [--json PATH]
-       [--baseline DIR ...] [--lang ts|js|py ...]
+       [--baseline DIR ...] [--lang ts|js|py ...] [--together]
        .venv/bin/python bench/tracing_overhead.py --in-process [--rounds 3] [--duration 8]
        .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--runners] [--connections 16]
        [--baseline DIR ...] [--lang ...]
@@ -11,11 +11,13 @@ Two ``motia start`` servers run the same project (bench/projects.py: one trivial
 language), one with ``tracing.enabled`` (the default) and one with ``MOTIA_TRACING=false``. For each
 language the two are loaded in alternating rounds (on/off, then off/on, ...) with wrk at 32
 connections; the ratio on/off is taken per round, against the run next to it, then the median: the
-machine is shared, so only ratios from the same moment mean anything. Also shown: the supervisor's
-CPU per request (psutil), the steadier measure on a loaded machine, and its trace writer process's
-(a child of the supervisor's: it shares the machine's cores with wrk and the runners). ``--busy``
-adds a step that writes state and logs a line per request (what an ordinary handler does), for
-information.
+machine is shared, so only ratios from the same moment mean anything. ``--together``: every language's
+servers in each round (rotated), each language's ratio against its own tracing-off run of the round,
+so that the languages are compared in the same moments too (session 13: a JS/TS gap between blocks).
+Also shown: the supervisor's CPU per request (psutil), the steadier measure on a loaded machine, and
+its trace writer process's (a child of the supervisor's: it shares the machine's cores with wrk and the
+runners). ``--busy`` adds a step that writes state and logs a line per request (what an ordinary handler
+does), for information.
 Target (issue 12): tracing costs at most 10 % of the trivial api step's requests/s.
 
 ``--redis``: the projects run on a redis-server this script starts (``MOTIA_REDIS_URL``, each on a
@@ -165,6 +167,11 @@ def main() -> int:
         "(repeatable: one server per directory, named after it)",
     )
     parser.add_argument(
+        "--together",
+        action="store_true",
+        help="every language's servers in each round (default: one language after the other)",
+    )
+    parser.add_argument(
         "--lang", choices=LANGS, action="append", default=[], help="only these languages (default all)"
     )
     parser.add_argument("--in-process", action="store_true", help="the recorder and store alone (see above)")
@@ -223,17 +230,20 @@ def main() -> int:
             if args.busy:
                 paths["busy"] = "/busy"
             results: dict[str, Any] = {}
-            for name, path in paths.items():
-                print(f"{name}: {path}, tracing off vs on, {args.rounds} rounds", flush=True)
-                results[name] = bench_http(
-                    {"off": (servers["off"], path)}
-                    | {mode: (servers[mode], path) for mode, _env in modes if mode != "off"},
-                    args.rounds,
-                    args.duration,
-                    CONNECTIONS,
-                    load_measuring_writers(servers),
-                    lambda line: print(line, flush=True),
-                )
+            if args.together:
+                results = together(paths, servers, [mode for mode, _env in modes], args.rounds, args.duration)
+            else:
+                for name, path in paths.items():
+                    print(f"{name}: {path}, tracing off vs on, {args.rounds} rounds", flush=True)
+                    results[name] = bench_http(
+                        {"off": (servers["off"], path)}
+                        | {mode: (servers[mode], path) for mode, _env in modes if mode != "off"},
+                        args.rounds,
+                        args.duration,
+                        CONNECTIONS,
+                        load_measuring_writers(servers),
+                        lambda line: print(line, flush=True),
+                    )
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     if args.redis:
         report_redis(results)
@@ -242,6 +252,34 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
+
+
+def together(
+    paths: dict[str, str], servers: dict[str, Server], modes: list[str], rounds: int, duration: float
+) -> dict[str, Any]:
+    """Every step on every server in each round (``--together``), each step's ratios against its own
+    tracing-off run of the same round: the steps compared in the same moments, not in blocks minutes
+    apart (bench/RESULTS.md, session 13)."""
+    print(f"{', '.join(paths)}: tracing off vs on, all in each of {rounds} rounds", flush=True)
+    ordered = ["off", *(mode for mode in modes if mode != "off")]
+    summary = bench_http(
+        {f"{name} {mode}": (servers[mode], path) for name, path in paths.items() for mode in ordered},
+        rounds,
+        duration,
+        CONNECTIONS,
+        load_measuring_writers(servers),
+        lambda line: print(line, flush=True),
+        references=tuple(f"{name} off" for name in paths),
+    )
+    results: dict[str, Any] = {}
+    for name in paths:
+        results[name] = {}
+        for mode in ordered:
+            entry = summary[f"{name} {mode}"]
+            if mode != "off":
+                entry.update(entry["vs"][f"{name} off"])
+            results[name][mode] = entry
+    return results
 
 
 def report(results: dict[str, Any]) -> None:
