@@ -1,20 +1,23 @@
 """What recording traces and logs costs: the trivial api step with tracing on against tracing off.
 
 Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--redis] [--json PATH]
-       [--baseline DIR ...] [--lang ts|js|py ...]
+       [--baseline DIR ...] [--lang ts|js|py ...] [--together]
        .venv/bin/python bench/tracing_overhead.py --in-process [--rounds 3] [--duration 8]
-       .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--baseline DIR ...] [--lang ...]
+       .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--runners] [--connections 16]
+       [--baseline DIR ...] [--lang ...]
        .venv/bin/python bench/tracing_overhead.py --sustained 60 [--rounds 2] [--baseline DIR ...] [--lang py]
 
 Two ``motia start`` servers run the same project (bench/projects.py: one trivial api step per
 language), one with ``tracing.enabled`` (the default) and one with ``MOTIA_TRACING=false``. For each
 language the two are loaded in alternating rounds (on/off, then off/on, ...) with wrk at 32
 connections; the ratio on/off is taken per round, against the run next to it, then the median: the
-machine is shared, so only ratios from the same moment mean anything. Also shown: the supervisor's
-CPU per request (psutil), the steadier measure on a loaded machine, and its trace writer process's
-(a child of the supervisor's: it shares the machine's cores with wrk and the runners). ``--busy``
-adds a step that writes state and logs a line per request (what an ordinary handler does), for
-information.
+machine is shared, so only ratios from the same moment mean anything. ``--together``: every language's
+servers in each round (rotated), each language's ratio against its own tracing-off run of the round,
+so that the languages are compared in the same moments too (session 13: a JS/TS gap between blocks).
+Also shown: the supervisor's CPU per request (psutil), the steadier measure on a loaded machine, and
+its trace writer process's (a child of the supervisor's: it shares the machine's cores with wrk and the
+runners). ``--busy`` adds a step that writes state and logs a line per request (what an ordinary handler
+does), for information.
 Target (issue 12): tracing costs at most 10 % of the trivial api step's requests/s.
 
 ``--redis``: the projects run on a redis-server this script starts (``MOTIA_REDIS_URL``, each on a
@@ -38,7 +41,12 @@ writer process (tracing on) runs under callgrind too (valgrind follows the super
 the runners, which run natively), instrumented over the same requests: its instructions per request
 are reported beside the supervisor's, and the two together against tracing off (what tracing adds to
 the 2 cores' work; bench/RESULTS.md, session 11: trace writer). ``bench/writer_instructions.py``
-counts the writer alone, fed the recorder's frames.
+counts the writer alone, fed the recorder's frames. ``--runners``: the node runner runs under callgrind
+too (not tsx's esbuild service), instrumented over the same requests, and its instructions per request
+are reported beside the others' (JIT and garbage collector included): whether a TS and a JS step cost
+the same (bench/RESULTS.md, session 13). At 16 connections the runner's count swings by ±25 % run to
+run (how many requests each of its loop turns takes depends on timing); ``--connections 1`` sends the
+requests one at a time, which steadies it.
 
 ``--sustained S`` asks whether the trace writer keeps up when the machine is saturated for long (e.g.
 a ``--baseline`` copy whose writer runs at a lower priority, bench/RESULTS.md, session 12): each
@@ -92,6 +100,15 @@ def trace_writers(server: Server) -> list[psutil.Process]:
     for proc in server.tree()[1:]:
         with contextlib.suppress(psutil.Error):
             if WRITER_MODULE in proc.cmdline():
+                found.append(proc)
+    return found
+
+
+def node_runners(server: Server) -> list[psutil.Process]:
+    found = []
+    for proc in server.tree()[1:]:
+        with contextlib.suppress(psutil.Error):
+            if any(arg.endswith("runner.mjs") for arg in proc.cmdline()):
                 found.append(proc)
     return found
 
@@ -150,11 +167,26 @@ def main() -> int:
         "(repeatable: one server per directory, named after it)",
     )
     parser.add_argument(
+        "--together",
+        action="store_true",
+        help="every language's servers in each round (default: one language after the other)",
+    )
+    parser.add_argument(
         "--lang", choices=LANGS, action="append", default=[], help="only these languages (default all)"
     )
     parser.add_argument("--in-process", action="store_true", help="the recorder and store alone (see above)")
     parser.add_argument(
         "--instructions", type=int, metavar="N", help="the supervisor's instructions per request (see above)"
+    )
+    parser.add_argument(
+        "--runners", action="store_true", help="with --instructions: the node runner's instructions too"
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=INSTRUCTIONS_CONNECTIONS,
+        help="with --instructions: requests over this many connections (1: one at a time, which makes the "
+        "runner's count steadier: no batching that depends on timing)",
     )
     parser.add_argument(
         "--sustained", type=float, metavar="S", help="does the trace writer keep up for S s (see above)"
@@ -163,7 +195,9 @@ def main() -> int:
     if args.in_process:
         return in_process(args.rounds, args.duration)
     if args.instructions:
-        return instructions(args.instructions, args.lang or list(LANGS), args.baseline)
+        return instructions(
+            args.instructions, args.lang or list(LANGS), args.baseline, args.runners, args.connections
+        )
     if args.sustained:
         return sustained(args.sustained, args.rounds, (args.lang or ["py"])[0], args.baseline)
 
@@ -196,17 +230,20 @@ def main() -> int:
             if args.busy:
                 paths["busy"] = "/busy"
             results: dict[str, Any] = {}
-            for name, path in paths.items():
-                print(f"{name}: {path}, tracing off vs on, {args.rounds} rounds", flush=True)
-                results[name] = bench_http(
-                    {"off": (servers["off"], path)}
-                    | {mode: (servers[mode], path) for mode, _env in modes if mode != "off"},
-                    args.rounds,
-                    args.duration,
-                    CONNECTIONS,
-                    load_measuring_writers(servers),
-                    lambda line: print(line, flush=True),
-                )
+            if args.together:
+                results = together(paths, servers, [mode for mode, _env in modes], args.rounds, args.duration)
+            else:
+                for name, path in paths.items():
+                    print(f"{name}: {path}, tracing off vs on, {args.rounds} rounds", flush=True)
+                    results[name] = bench_http(
+                        {"off": (servers["off"], path)}
+                        | {mode: (servers[mode], path) for mode, _env in modes if mode != "off"},
+                        args.rounds,
+                        args.duration,
+                        CONNECTIONS,
+                        load_measuring_writers(servers),
+                        lambda line: print(line, flush=True),
+                    )
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     if args.redis:
         report_redis(results)
@@ -215,6 +252,34 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
+
+
+def together(
+    paths: dict[str, str], servers: dict[str, Server], modes: list[str], rounds: int, duration: float
+) -> dict[str, Any]:
+    """Every step on every server in each round (``--together``), each step's ratios against its own
+    tracing-off run of the same round: the steps compared in the same moments, not in blocks minutes
+    apart (bench/RESULTS.md, session 13)."""
+    print(f"{', '.join(paths)}: tracing off vs on, all in each of {rounds} rounds", flush=True)
+    ordered = ["off", *(mode for mode in modes if mode != "off")]
+    summary = bench_http(
+        {f"{name} {mode}": (servers[mode], path) for name, path in paths.items() for mode in ordered},
+        rounds,
+        duration,
+        CONNECTIONS,
+        load_measuring_writers(servers),
+        lambda line: print(line, flush=True),
+        references=tuple(f"{name} off" for name in paths),
+    )
+    results: dict[str, Any] = {}
+    for name in paths:
+        results[name] = {}
+        for mode in ordered:
+            entry = summary[f"{name} {mode}"]
+            if mode != "off":
+                entry.update(entry["vs"][f"{name} off"])
+            results[name][mode] = entry
+    return results
 
 
 def report(results: dict[str, Any]) -> None:
@@ -328,48 +393,63 @@ INSTRUCTIONS_WARMUP = 1000
 INSTRUCTIONS_CONNECTIONS = 16
 
 
-def instructions(requests: int, langs: list[str], baselines: list[Path]) -> int:
+def instructions(
+    requests: int,
+    langs: list[str],
+    baselines: list[Path],
+    runners: bool = False,
+    connections: int = INSTRUCTIONS_CONNECTIONS,
+) -> int:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("--instructions needs valgrind (Debian's package valgrind)", file=sys.stderr)
         return 2
     modes: list[tuple[str, dict[str, str]]] = [("off", {"MOTIA_TRACING": "false"}), ("on", {})]
     modes += [(f"base:{code.name}", {"PYTHONPATH": str(code.resolve())}) for code in baselines]
     print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    #: per language and mode: the supervisor's instructions per request, and its trace writer's
-    counts: dict[str, dict[str, tuple[float, float]]] = {lang: {} for lang in langs}
+    #: per language and mode: the supervisor's instructions per request, its trace writer's, its node runner's
+    counts: dict[str, dict[str, tuple[float, float, float]]] = {lang: {} for lang in langs}
     with tempfile.TemporaryDirectory(prefix="motia-tracing-instructions-") as tmp:
         for lang in langs:
             for mode, env in modes:
-                supervisor, writer = counts[lang][mode] = _instructions_per_request(
-                    Path(tmp) / f"{lang}-{mode}", lang, env, requests
+                supervisor, writer, runner = counts[lang][mode] = _instructions_per_request(
+                    Path(tmp) / f"{lang}-{mode}", lang, env, requests, runners, connections
                 )
                 print(
                     f"    {lang} {mode:<14} {supervisor / 1000:8.1f}k instructions/req, "
-                    f"its trace writer {writer / 1000:.1f}k",
+                    f"its trace writer {writer / 1000:.1f}k, node runner {runner / 1000:.1f}k",
                     flush=True,
                 )
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(
         "\n| step | mode | supervisor instructions/req | over tracing off | trace writer instructions/req "
-        "| both over tracing off |"
+        "| both over tracing off | node runner instructions/req |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for lang, by_mode in counts.items():
         off = by_mode["off"][0]
-        for mode, (count, writer) in by_mode.items():
+        for mode, (count, writer, runner) in by_mode.items():
             over = both = ""
             if mode != "off":
                 over = f"+{(count - off) / 1000:.1f}k ({(count - off) / off:.1%})"
                 both = f"+{(count + writer - off) / 1000:.1f}k ({(count + writer - off) / off:.1%})"
-            print(f"| {lang} | {mode} | {count / 1000:.1f}k | {over} | {writer / 1000:.1f}k | {both} |")
+            print(
+                f"| {lang} | {mode} | {count / 1000:.1f}k | {over} | {writer / 1000:.1f}k | {both} "
+                f"| {runner / 1000:.1f}k |"
+            )
     return 0
 
 
 def _instructions_per_request(
-    workdir: Path, lang: str, env: dict[str, str], requests: int
-) -> tuple[float, float]:
-    """``motia start`` and its trace writer under callgrind (the runners run natively), instrumented
-    for ``requests``: the instructions per request of each (the writer's 0 when there is none)."""
+    workdir: Path,
+    lang: str,
+    env: dict[str, str],
+    requests: int,
+    runners: bool = False,
+    connections: int = INSTRUCTIONS_CONNECTIONS,
+) -> tuple[float, float, float]:
+    """``motia start`` and its trace writer under callgrind (the runners run natively, or with
+    ``runners`` the node runner under callgrind too), instrumented for ``requests``: the instructions per
+    request of each (the writer's 0 when there is none; the node runner's 0 unless counted)."""
     project = write_bench_project(workdir / "project")
     port = free_port()
     argv = [
@@ -378,8 +458,9 @@ def _instructions_per_request(
         "--instr-atstart=no",
         f"--callgrind-out-file={workdir / 'callgrind.out.%p'}",
         "--trace-children=yes",
-        # the runners run natively: node (and what it starts), and Python's ``-m motia_runner``
-        "--trace-children-skip=*node*",
+        # the runners run natively: node (and what it starts; with ``runners`` only tsx's esbuild
+        # service), and Python's ``-m motia_runner``
+        "--trace-children-skip=*esbuild*" if runners else "--trace-children-skip=*node*",
         "--trace-children-skip-by-arg=motia_runner",
         sys.executable,
         "-m",
@@ -394,17 +475,23 @@ def _instructions_per_request(
     path = f"/{lang}/hello"
     with running([server], stop_timeout=120):
         server.wait_ready(path, timeout=600)
-        asyncio.run(_requests(port, path, INSTRUCTIONS_WARMUP))
+        asyncio.run(_requests(port, path, INSTRUCTIONS_WARMUP, connections))
         time.sleep(1.0)  # the warm-up's flush
-        pids = [server.proc.pid, *(writer.pid for writer in trace_writers(server))]
+        writers = [writer.pid for writer in trace_writers(server)]
+        nodes = [runner.pid for runner in node_runners(server)] if runners else []
+        pids = [server.proc.pid, *writers, *nodes]
         for pid in pids:
             subprocess.run(["callgrind_control", "--instr=on", str(pid)], check=True, capture_output=True)
-        asyncio.run(_requests(port, path, requests))
+        asyncio.run(_requests(port, path, requests, connections))
         time.sleep(3.0)  # the last requests' flush (FLUSH_INTERVAL_S), written by a writer under valgrind
         for pid in pids:
             subprocess.run(["callgrind_control", "--dump", str(pid)], check=True, capture_output=True)
-    counts = [_dumped_instructions(workdir, pid) / requests for pid in pids]
-    return counts[0], sum(counts[1:])
+    counts = {pid: _dumped_instructions(workdir, pid) / requests for pid in pids}
+    return (
+        counts[server.proc.pid],
+        sum(counts[pid] for pid in writers),
+        sum(counts[pid] for pid in nodes),
+    )
 
 
 def _dumped_instructions(workdir: Path, pid: int) -> int:
@@ -416,8 +503,8 @@ def _dumped_instructions(workdir: Path, pid: int) -> int:
     raise RuntimeError(f"no totals in {dumped}")
 
 
-async def _requests(port: int, path: str, count: int) -> None:
-    """``count`` GETs of ``path`` over INSTRUCTIONS_CONNECTIONS keep-alive connections; each must be a 200."""
+async def _requests(port: int, path: str, count: int, connections: int = INSTRUCTIONS_CONNECTIONS) -> None:
+    """``count`` GETs of ``path`` over ``connections`` keep-alive connections; each must be a 200."""
     request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
     left = count
 
@@ -436,7 +523,7 @@ async def _requests(port: int, path: str, count: int) -> None:
         finally:
             writer.close()
 
-    await asyncio.gather(*(connection() for _ in range(INSTRUCTIONS_CONNECTIONS)))
+    await asyncio.gather(*(connection() for _ in range(connections)))
 
 
 IN_PROCESS_RATE = 1600
