@@ -77,7 +77,8 @@ class DecodedSegment:
     def position(self, trace_id: str) -> int | None:
         """Where the trace is among ``rows`` (None: not in this segment)."""
         if self._positions is None:
-            self._positions = {trace_id: n for n, trace_id in enumerate(self.column("traceId"))}
+            ids = self.column("traceId")
+            self._positions = {ids[n]: n for n in range(len(ids) - 1, -1, -1)}  # the first, were one twice
         return self._positions.get(trace_id)
 
 
