@@ -200,6 +200,23 @@ async def test_one_trace_reads_back_spans_by_start_and_events_by_id(store: Trace
     assert await store.trace("nope") is None
 
 
+async def test_listings_filter_by_each_status(store: TraceStore) -> None:
+    """``running``: work still open; ``error``: none open, a failure; ``ok``: neither (a store may
+    narrow by status where it reads, as the Redis store's listing script does)."""
+    await api_trace(store, "ok-1", T0)
+    await api_trace(store, "failed-2", T0 + 1, failed=True)
+    opened = TraceDelta(
+        T0 + 2, T0 + 2, kind="api", name="Create", method="POST", path="/pets", open=1, spans=1
+    )
+    await store.write(
+        Batch({"running-3": opened}, [span("running-3", "c" * 16, "Create", T0 + 2, status="running")])
+    )
+    for status, expected in (("running", ["running-3"]), ("error", ["failed-2"]), ("ok", ["ok-1"])):
+        assert [t["traceId"] for t in (await store.traces(TraceQuery(status=status))).traces] == expected, (
+            status
+        )
+
+
 async def test_listings_filter_by_step_status_time_and_any_part_of_the_id(store: TraceStore) -> None:
     ids = [f"0000{n}-aaaa-{n}bcd-9999-00000000000{n}" for n in range(5)]
     for n, trace_id in enumerate(ids):
