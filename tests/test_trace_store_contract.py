@@ -23,6 +23,7 @@ from supervisor.tracing import (
     SqliteTraceStore,
     TraceDelta,
     TraceQuery,
+    TraceStatus,
     TraceStore,
     TraceWriter,
 )
@@ -211,10 +212,9 @@ async def test_listings_filter_by_each_status(store: TraceStore) -> None:
     await store.write(
         Batch({"running-3": opened}, [span("running-3", "c" * 16, "Create", T0 + 2, status="running")])
     )
-    for status, expected in (("running", ["running-3"]), ("error", ["failed-2"]), ("ok", ["ok-1"])):
-        assert [t["traceId"] for t in (await store.traces(TraceQuery(status=status))).traces] == expected, (
-            status
-        )
+    expected: dict[TraceStatus, list[str]] = {"running": ["running-3"], "error": ["failed-2"], "ok": ["ok-1"]}
+    for status, ids in expected.items():
+        assert [t["traceId"] for t in (await store.traces(TraceQuery(status=status))).traces] == ids, status
 
 
 async def test_listings_filter_by_step_status_time_and_any_part_of_the_id(store: TraceStore) -> None:
