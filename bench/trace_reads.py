@@ -1,7 +1,7 @@
 """What the trace API's reads cost with a full SQLite trace store, through the trace writer process.
 
 Usage: .venv/bin/python bench/trace_reads.py [--traces 10000] [--batch 500] [--tries 7] [--root DIR]
-       [--baseline DIR --rounds 4]
+       [--baseline DIR --rounds 4] [--redis]
 
 Fills a fresh ``traces.db`` as a busy server would: the recorder's events of batches of ``--batch``
 trivial api traces (500: a busy server's flush; 5: a quiet one's), one in 100 with a second step
@@ -15,6 +15,9 @@ rare step, by status, by a part of an id, by text (a rare step, none, every trac
 id, a failure's error message, a rare one), and one trace, new and old. Wall time per read (the
 writer's answer over its pipe included; the HTTP layer is the same for every store), min and median
 of ``--tries``.
+
+``--redis``: the same traces in a ``RedisTraceStore`` (written by the supervisor's own pipeline, as
+with ``MOTIA_REDIS_URL``) on a redis-server the bench starts, read from it in process.
 
 ``--root DIR`` runs the ``supervisor`` package found in DIR (e.g. a ``git archive`` of another
 commit). ``--baseline DIR`` (repeatable): an A/B in one run, ``--rounds`` rounds each running the
@@ -45,7 +48,7 @@ def _retention() -> Any:
     return Retention(max_traces=10_000_000, max_log_lines=10_000_000, max_age_s=1e9)
 
 
-async def _recorded(traces: int, size: int) -> tuple[list[str], list[list[Any]]]:
+async def _recorded(traces: int, size: int, encoding: bool = True) -> tuple[list[str], list[list[Any]]]:
     """The trace ids and each flush's events, as the recorder hands them to the trace writer (the path
     a running server takes: most requests whole in one event, ``Batch.whole``, where the store keeps
     them so)."""
@@ -54,7 +57,7 @@ async def _recorded(traces: int, size: int) -> tuple[list[str], list[list[Any]]]
     ok = InvokeResult(1, True, b"{}", None)
     ids: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        recorder, batches = capturing_recorder(Path(tmp), _retention())
+        recorder, batches = capturing_recorder(Path(tmp), _retention(), encoding=encoding)
         await recorder.start()
         for first in range(0, traces, size):
             for n in range(first, min(first + size, traces)):
@@ -103,7 +106,7 @@ async def _time(read: Callable[[], Awaitable[Any]], tries: int) -> tuple[float, 
 
 
 async def _run(traces: int, size: int, tries: int) -> dict[str, tuple[float, float]]:
-    from supervisor.tracing import TraceQuery, TraceWriter
+    from supervisor.tracing import TraceWriter
 
     with tempfile.TemporaryDirectory() as tmp:
         ids, batches = await _recorded(traces, size)
@@ -114,35 +117,64 @@ async def _run(traces: int, size: int, tries: int) -> dict[str, tuple[float, flo
             await writer.recover()
             for events in batches:
                 await writer.record(events)
-            cursor = None
-            for _ in range(20):  # 20 pages of 50 back
-                cursor = (await writer.traces(TraceQuery(limit=50, before=cursor))).next_cursor
-            reads: dict[str, Callable[[], Awaitable[Any]]] = {
-                "first page (50)": lambda: writer.traces(TraceQuery(limit=50)),
-                "page 21 (by cursor)": lambda: writer.traces(TraceQuery(limit=50, before=cursor)),
-                "step=Audit (1 in 100)": lambda: writer.traces(TraceQuery(limit=50, step="Audit")),
-                "step=Nothing (none)": lambda: writer.traces(TraceQuery(limit=50, step="Nothing")),
-                "status=error": lambda: writer.traces(TraceQuery(limit=50, status="error")),
-                "status=running": lambda: writer.traces(TraceQuery(limit=50, status="running")),
-                "traceId part (one)": lambda: writer.traces(
-                    TraceQuery(limit=50, trace_id=ids[min(1234, len(ids) - 1)][-12:])
-                ),
-                "text=audit (1 in 100)": lambda: writer.traces(TraceQuery(limit=50, text="audit")),
-                "text=nothing (none)": lambda: writer.traces(TraceQuery(limit=50, text="nothing")),
-                "text=GET /hello (all)": lambda: writer.traces(TraceQuery(limit=50, text="GET /hello")),
-                "text=whole id (one)": lambda: writer.traces(
-                    TraceQuery(limit=50, text=ids[min(1234, len(ids) - 1)])
-                ),
-                "text=card declined (err)": lambda: writer.traces(TraceQuery(limit=50, text="card declined")),
-                "text=gateway timeout": lambda: writer.traces(TraceQuery(limit=50, text="gateway timeout")),
-                "trace(id), newest": lambda: writer.trace(ids[-1]),
-                "trace(id), oldest": lambda: writer.trace(ids[0]),
-            }
-            for read in reads.values():  # once each first: the file's pages in the cache for all alike
-                await read()
-            return {name: await _time(read, tries) for name, read in reads.items()}
+            return await _timed_reads(writer, ids, tries)
         finally:
             await writer.close()
+
+
+async def _run_redis(traces: int, size: int, tries: int) -> dict[str, tuple[float, float]]:
+    from scale_out import redis_server
+
+    from supervisor.storage import RedisConnection
+    from supervisor.tracing import RedisTraceStore
+    from supervisor.tracing._pipeline import TracePipeline
+
+    ids, batches = await _recorded(traces, size, encoding=False)
+    with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as (url, _process):
+        connection = await RedisConnection.open(url, "bench:")
+        store = RedisTraceStore(connection)
+        try:
+            pipeline = TracePipeline(store, None, _retention())
+            for events in batches:
+                await pipeline.take(events)
+            return await _timed_reads(store, ids, tries)
+        finally:
+            await store.close()
+            await connection.close()
+
+
+async def _timed_reads(store: Any, ids: list[str], tries: int) -> dict[str, tuple[float, float]]:
+    """Each read's min and median time (``--tries``), the cursor 20 pages of 50 back."""
+    from supervisor.tracing import TraceQuery
+
+    cursor = None
+    for _ in range(20):  # 20 pages of 50 back
+        cursor = (await store.traces(TraceQuery(limit=50, before=cursor))).next_cursor
+    one = ids[min(1234, len(ids) - 1)]
+
+    def listing(**filters: Any) -> Callable[[], Awaitable[Any]]:
+        return lambda: store.traces(TraceQuery(limit=50, **filters))
+
+    reads: dict[str, Callable[[], Awaitable[Any]]] = {
+        "first page (50)": listing(),
+        "page 21 (by cursor)": listing(before=cursor),
+        "step=Audit (1 in 100)": listing(step="Audit"),
+        "step=Nothing (none)": listing(step="Nothing"),
+        "status=error": listing(status="error"),
+        "status=running": listing(status="running"),
+        "traceId part (one)": listing(trace_id=one[-12:]),
+        "text=audit (1 in 100)": listing(text="audit"),
+        "text=nothing (none)": listing(text="nothing"),
+        "text=GET /hello (all)": listing(text="GET /hello"),
+        "text=whole id (one)": listing(text=one),
+        "text=card declined (err)": listing(text="card declined"),
+        "text=gateway timeout": listing(text="gateway timeout"),
+        "trace(id), newest": lambda: store.trace(ids[-1]),
+        "trace(id), oldest": lambda: store.trace(ids[0]),
+    }
+    for read in reads.values():  # once each first: the file's pages in the cache for all alike
+        await read()
+    return {name: await _time(read, tries) for name, read in reads.items()}
 
 
 def _ab(roots: list[Path], rounds: int, forwarded: list[str]) -> None:
@@ -185,14 +217,16 @@ def main() -> None:
         "--baseline", type=Path, action="append", help="A/B: this checkout (repeatable) and --root, in turn"
     )
     parser.add_argument("--rounds", type=int, default=4, help="with --baseline")
+    parser.add_argument("--redis", action="store_true", help="a RedisTraceStore instead (see above)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline is not None:
         forwarded = ["--traces", str(args.traces), "--batch", str(args.batch), "--tries", str(args.tries)]
+        forwarded += ["--redis"] if args.redis else []
         _ab([*(root.resolve() for root in args.baseline), args.root.resolve()], args.rounds, forwarded)
         return
     sys.path.insert(0, str(args.root.resolve()))
-    results = asyncio.run(_run(args.traces, args.batch, args.tries))
+    results = asyncio.run((_run_redis if args.redis else _run)(args.traces, args.batch, args.tries))
     if args.json:
         import json
 

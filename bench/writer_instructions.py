@@ -39,9 +39,12 @@ REPO = Path(__file__).resolve().parents[1]
 RETENTION = {"max_traces": 10_000, "max_log_lines": 10_000, "max_age_s": 3600.0}
 
 
-def capturing_recorder(directory: Path, retention: Any) -> tuple[Any, list[list[Any]]]:
-    """A ``Recorder`` that encodes its events as for the trace writer process and keeps each flush's
-    events (what it would hand the writer's sink) in the list returned beside it; nothing exported."""
+def capturing_recorder(
+    directory: Path, retention: Any, *, encoding: bool = True
+) -> tuple[Any, list[list[Any]]]:
+    """A ``Recorder`` that encodes its events as for the trace writer process (``encoding``; else as
+    for a store the supervisor writes itself, Redis) and keeps each flush's events (what it would hand
+    the writer's sink) in the list returned beside it; nothing exported."""
     from supervisor.tracing import Recorder
 
     batches: list[list[Any]] = []
@@ -65,7 +68,7 @@ def capturing_recorder(directory: Path, retention: Any) -> tuple[Any, list[list[
 
     recorder = Recorder(None, retention, directory, exporter=NoExport())
     recorder._sink = Capture()  # type: ignore[assignment]
-    recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
+    recorder._encoding = encoding  # as with the trace writer process (``Recorder._encoding``)
     return recorder, batches
 
 

@@ -589,3 +589,112 @@ async def test_retention_by_count_and_age_counts_rows_revisions_and_segments_ali
         assert all(int(trace_id[2:]) >= 31 for trace_id in await listed(sqlite))
     finally:
         await sqlite.close()
+
+
+def _finished_requests(prefix: str, at: float, count: int, kept_as: str) -> list[Any] | Batch:
+    """``count`` finished api requests ``prefix0``.., one a second from ``at``: the recorder's events,
+    each request whole in one (a segment keeps the event), or a batch of their spans and deltas (a
+    segment keeps their summaries)."""
+    if kept_as == "events":
+        events = []
+        for n in range(count):
+            event = _requests(at + n - 1)[0]  # answered 200, begun at at + n
+            event[1], event[2] = f"{int(at - T0) + n:016x}", f"{prefix}{n}"
+            events.append(event)
+        return events
+    batch = Batch()
+    for n in range(count):
+        trace_id, start = f"{prefix}{n}", at + n
+        root = Span(
+            trace_id, f"{int(at - T0) + n:016x}", "Create", "api", "typescript", "steps/c.step.ts", start
+        )
+        root.ended_at, root.status = start + 0.01, "ok"
+        batch.traces[trace_id] = TraceDelta(
+            start,
+            start + 0.01,
+            kind="api",
+            name="Create",
+            method="POST",
+            path="/pets",
+            status_code=201,
+            spans=1,
+        )
+        batch.spans.append(root)
+    return batch
+
+
+@pytest.mark.parametrize("kept_as", ["events", "summaries"])
+async def test_segments_decoded_once_for_reads_show_a_revision_a_prune_and_a_new_segment_in_their_place(
+    tmp_path: Path, kept_as: str
+) -> None:
+    """Reads keep the segments they decoded (``_decoded``) for the next ones; what changes a segment's
+    traces later shows in the next read all the same: a revision (a trace failed later, in a step of
+    its own, with a message), retention hiding part of a segment, and a new segment given the number
+    of one retention deleted. Every read as the memory store's of the same writes."""
+    retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=100)
+    memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+    queries: list[dict[str, Any]] = [
+        {},
+        {"status": "error"},
+        {"status": "ok"},
+        {"step": "Notify"},
+        {"text": "boom"},
+        {"text": "notify"},
+        {"trace_id": "a"},
+        {"since": T0 + 3},
+    ]
+
+    async def write(prefix: str, at: float) -> None:
+        for store in (sqlite, memory):
+            requests = _finished_requests(prefix, at, 8, kept_as)
+            if isinstance(requests, Batch):
+                await store.write(requests)
+            else:
+                await TracePipeline(store, None, retention).take(requests)
+
+    async def listed(**filters: Any) -> list[str]:
+        pages = await _pages(sqlite, **filters)
+        assert pages == await _pages(memory, **filters), filters
+        for trace_id in [f"{prefix}{n}" for prefix in "ab" for n in range(8)]:
+            assert await sqlite.trace(trace_id) == await memory.trace(trace_id), trace_id
+        return [trace_id for page in pages for trace_id in page]
+
+    def numbers() -> list[int]:
+        with sqlite3.connect(sqlite.path) as conn:
+            return [row[0] for row in conn.execute("SELECT seq FROM segments ORDER BY seq")]
+
+    try:
+        await write("a", T0)
+        assert numbers() == [1, 2]
+        for filters in queries:
+            await listed(**filters)  # each segment decoded, and kept
+        assert await listed(status="error") == []
+
+        # a0..a7 in two segments; a5 fails later, in a step of its own: a revision
+        notify = Span("a5", "f" * 16, "Notify", "event", "python", "steps/notify_step.py", T0 + 30)
+        notify.ended_at, notify.status = T0 + 30.5, "error"
+        notify.error = {"name": "Error", "message": "boom", "stack": "", "location": None}
+        for store in (sqlite, memory):
+            await store.write(Batch({"a5": TraceDelta(T0 + 30, T0 + 30.5, failures=1, spans=1)}, [notify]))
+        for filters in queries:
+            await listed(**filters)
+        for filters in ({"status": "error"}, {"step": "Notify"}, {"text": "boom"}, {"text": "notify"}):
+            assert await listed(**filters) == ["a5"], filters
+
+        # retention: a0..a3's segment deleted, a4 and a5 hidden in the other one
+        assert await sqlite.prune(retention, T0 + 105.5) == await memory.prune(retention, T0 + 105.5)
+        assert numbers() == [2]
+        for filters in queries:
+            await listed(**filters)
+        assert await listed() == ["a7", "a6"] and await listed(status="error") == []
+
+        # every segment deleted: the next ones are given their numbers again
+        assert await sqlite.prune(retention, T0 + 200) == await memory.prune(retention, T0 + 200)
+        await write("b", T0 + 150)
+        assert numbers() == [1, 2]
+        for filters in queries:
+            await listed(**filters)
+        assert await listed() == [f"b{n}" for n in range(7, -1, -1)]
+        assert await listed(since=T0 + 153) == [f"b{n}" for n in range(7, 2, -1)]
+    finally:
+        await sqlite.close()

@@ -23,6 +23,7 @@ from supervisor.tracing import (
     SqliteTraceStore,
     TraceDelta,
     TraceQuery,
+    TraceStatus,
     TraceStore,
     TraceWriter,
 )
@@ -198,6 +199,22 @@ async def test_one_trace_reads_back_spans_by_start_and_events_by_id(store: Trace
     assert [e["id"] for e in trace["events"]] == sorted([first["id"], later["id"], line["id"]])
     assert {e["type"] for e in trace["events"]} == {"state", "log"}
     assert await store.trace("nope") is None
+
+
+async def test_listings_filter_by_each_status(store: TraceStore) -> None:
+    """``running``: work still open; ``error``: none open, a failure; ``ok``: neither (a store may
+    narrow by status where it reads, as the Redis store's listing script does)."""
+    await api_trace(store, "ok-1", T0)
+    await api_trace(store, "failed-2", T0 + 1, failed=True)
+    opened = TraceDelta(
+        T0 + 2, T0 + 2, kind="api", name="Create", method="POST", path="/pets", open=1, spans=1
+    )
+    await store.write(
+        Batch({"running-3": opened}, [span("running-3", "c" * 16, "Create", T0 + 2, status="running")])
+    )
+    expected: dict[TraceStatus, list[str]] = {"running": ["running-3"], "error": ["failed-2"], "ok": ["ok-1"]}
+    for status, ids in expected.items():
+        assert [t["traceId"] for t in (await store.traces(TraceQuery(status=status))).traces] == ids, status
 
 
 async def test_listings_filter_by_step_status_time_and_any_part_of_the_id(store: TraceStore) -> None:

@@ -178,11 +178,51 @@ return #lines
 """
 )
 
-# KEYS: the index; ARGV: prefix, max, min, offset, count, part of the id ('' for any).
-# Returns {member, score, summary fields or false} per entry scanned.
+# KEYS: the index; ARGV: prefix, max, min, offset, count, part of the id ('' for any), a text (''
+# for any), a status ('' for any). Returns {member, score, summary fields or false} per entry
+# scanned: false for a trace whose id does not hold the part, none of whose texts (``trace_text``:
+# its id, name, method and path, steps' names, error messages) holds the text, ASCII letters in any
+# case, or whose status (``status_of``) is another. Narrowing only (the reader tests what it gets):
+# string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
+# too; texts are joined by line breaks, which a text may match across. A text or status found in few
+# traces read every trace's fields into the supervisor, and made its summary (bench/RESULTS.md,
+# session 13: trace listings).
 _TRACE_CHUNK = (
     _PRELUDE
     + """
+local text = string.lower(ARGV[7])
+local function holds_text(trace, fields)
+  local texts, method, path = {trace}, nil, nil
+  for k = 1, #fields, 2 do
+    local name = fields[k]
+    local head = string.sub(name, 1, 2)
+    if head == 's:' then
+      texts[#texts + 1] = string.sub(name, 3)
+    elseif head == 'e:' or name == 'name' then
+      texts[#texts + 1] = fields[k + 1]
+    elseif name == 'method' then
+      method = fields[k + 1]
+    elseif name == 'path' then
+      path = fields[k + 1]
+    end
+  end
+  if method and path then texts[#texts + 1] = method .. ' ' .. path end
+  return string.find(string.lower(table.concat(texts, '\\n')), text, 1, true) ~= nil
+end
+local status = ARGV[8]
+local function has_status(fields)
+  local open, failures = 0, 0
+  for k = 1, #fields, 2 do
+    if fields[k] == 'open' then
+      open = tonumber(fields[k + 1])
+    elseif fields[k] == 'failures' then
+      failures = tonumber(fields[k + 1])
+    end
+  end
+  if open > 0 then return status == 'running' end
+  if failures > 0 then return status == 'error' end
+  return status == 'ok'
+end
 local found =
   redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])
 local out = {}
@@ -191,6 +231,9 @@ for j = 1, #found, 2 do
   local fields = false
   if ARGV[6] == '' or string.find(trace, ARGV[6], 1, true) then
     fields = redis.call('HGETALL', P .. 'tr:' .. trace)
+    if (status ~= '' and not has_status(fields)) or (text ~= '' and not holds_text(trace, fields)) then
+      fields = false
+    end
   end
   out[#out + 1] = {trace, found[j + 1], fields}
 end
@@ -483,7 +526,8 @@ class RedisTraceStore:
         while len(found) <= query.limit:
             chunk = await self._redis.run(
                 self._trace_chunk, [index],
-                [self._prefix, top, bottom, skip, PAGE_CHUNK, narrowed.get(("traceId", "contains"), "")],
+                [self._prefix, top, bottom, skip, PAGE_CHUNK, narrowed.get(("traceId", "contains"), ""),
+                 narrowed.get(("text", "icontains"), ""), narrowed.get(("status", "eq"), "")],
             )  # fmt: skip
             for member, score, fields in chunk:
                 trace_id, started = member.decode(), float(score)

@@ -267,12 +267,6 @@ def is_event(row: Sequence[Any]) -> bool:
     return type(row[0]) is int
 
 
-def trace_id_of(row: Sequence[Any]) -> str:
-    """The trace id of a summary as a segment keeps it."""
-    trace_id: str = row[EVENT_TRACE] if is_event(row) else row[TRACE_ID]
-    return trace_id
-
-
 def summary_row(row: Sequence[Any]) -> SummaryRow:
     """A summary as a segment keeps it, as a ``SummaryRow`` (of a whole trace's event: what the
     general path makes of the event)."""

@@ -28,17 +28,17 @@ import orjson
 from supervisor.storage import JsonObject, SqliteDatabase, decode_json
 
 from . import _segments as segments
+from ._decoded import DecodedSegment, SegmentCache, summary_facts
 from ._query import (
-    Facts,
     Predicate,
     all_hold,
     error_messages,
+    holding,
     log_page,
     log_predicates,
     one_trace,
     trace_page,
     trace_predicates,
-    trace_text,
 )
 from ._records import (
     LEVEL_NAMES,
@@ -55,15 +55,10 @@ from ._records import (
     ascii_lower,
     entry_of,
     level_rank,
-    status_of,
     trace_summary,
 )
 from ._schema import TRACE_MIGRATIONS
 from ._segments import (
-    EVENT_METHOD,
-    EVENT_PATH,
-    EVENT_STEP,
-    EVENT_TRACE,
     STARTED,
     SegmentIndex,
     SpanFields,
@@ -196,6 +191,8 @@ _SEGMENT_CONDITIONS: dict[tuple[str, str], _Condition] = {
     ),
     ("text", "icontains"): lambda text: _segment_text(text),
 }
+#: the columns of a segment that, with its ``seq``, tell it from a later one given the same (``_decoded``)
+_FINGERPRINT = "min_started, max_started, traces"
 _SEGMENT_INSERT = f"INSERT INTO segments ({segments.SEGMENT_COLUMNS}) VALUES ({', '.join('?' * 9)})"
 #: a listing's candidate: its key, its summary (``SummaryRow``), and its ``seq`` when it is a row (its
 #: steps are read for the page)
@@ -217,6 +214,8 @@ class SqliteTraceStore:
         self._db = SqliteDatabase(path, migrations=TRACE_MIGRATIONS, durable=False)
         self.path = self._db.path
         self._index = SegmentIndex()
+        #: segments as reads use them, decoded once (``_decoded``)
+        self._cache = SegmentCache()
         #: the ids of the traces the ``traces`` table has a row of (kept by the write jobs, as the
         #: index): whether a trace is new need not be asked of the file for each one a batch holds whole
         self._row_ids: set[str] = set()
@@ -407,44 +406,28 @@ class SqliteTraceStore:
         )
         segment_where, segment_params = _conditions(predicates, _SEGMENT_CONDITIONS)
         segments_sql = (
-            f"SELECT seq, max_started, pruned_before, revised FROM segments {_where(segment_where)} "
+            f"SELECT seq, {_FINGERPRINT}, pruned_before, revised FROM segments {_where(segment_where)} "
             "ORDER BY max_started DESC"
         )
         wanted = query.limit + 1  # the one past the limit says an older page follows
+        cache = self._cache
 
         def read(conn: sqlite3.Connection) -> tuple[list[_Found], dict[int, list[JsonObject]]]:
             found: list[_Found] = [
                 ((row[2], row[1]), list(row[1:]), row[0]) for row in conn.execute(rows_sql, (*params, wanted))
             ]
             # read as walked (by ``segments_by_start``): the walk stops once older ones cannot make the page
-            for seq, max_started, pruned_before, revised in conn.execute(segments_sql, segment_params):
+            for seq, min_started, max_started, count, pruned_before, revised in conn.execute(
+                segments_sql, segment_params
+            ):
                 if len(found) >= wanted:
                     found.sort(key=itemgetter(0), reverse=True)
                     del found[wanted:]
                     if found[-1][0][0] > max_started:
                         break  # this segment's traces, and the next ones', all began before
-                blob = conn.execute("SELECT summaries FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
+                segment = cache.get(conn, seq, (min_started, max_started, count))
                 revisions = _revisions(conn, seq) if revised else {}
-                matched = 0
-                for kept in orjson.loads(blob):  # newest first
-                    if type(kept[0]) is int and kept[EVENT_TRACE] not in revisions:
-                        # a whole trace's event tested as it is: its summary made only if it matches
-                        start = segments.event_start(kept)
-                        if pruned_before is not None and start < pruned_before:
-                            break
-                        if not all_hold(predicates, _event_facts(kept, start)):
-                            continue
-                    summary = segments.summary_row(kept)
-                    if pruned_before is not None and summary[STARTED] < pruned_before:
-                        break
-                    revision = revisions.get(summary[0])
-                    if revision is not None:
-                        summary = segments.merge(summary, *revision)
-                    if all_hold(predicates, _facts(summary)):
-                        found.append(((summary[STARTED], summary[0]), summary, None))
-                        matched += 1
-                        if matched == wanted:
-                            break  # the rest of it began before
+                found.extend(_matching(segment, predicates, pruned_before, revisions, wanted))
             found.sort(key=itemgetter(0), reverse=True)
             del found[wanted:]
             return found, _steps_of(
@@ -468,7 +451,7 @@ class SqliteTraceStore:
             list[str],
             dict[int, list[JsonObject]],
         ]:
-            held = _held(conn, trace_id)
+            held = _held(conn, self._cache, trace_id)
             row = conn.execute(
                 f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", (trace_id,)
             ).fetchone()
@@ -605,30 +588,66 @@ def _nth_oldest(rows: list[float], segments_starts: Iterable[list[float]], nth: 
 
 
 def _held(
-    conn: sqlite3.Connection, trace_id: str
+    conn: sqlite3.Connection, cache: SegmentCache, trace_id: str
 ) -> tuple[SummaryRow, Sequence[Any], list[JsonObject]] | None:
     """The trace's summary, spans (``SpanFields`` without the trace id) and operations as a segment
     holds them (None: none does, or retention cut it)."""
     found = conn.execute(
-        "SELECT seq, pruned_before, summaries FROM segments WHERE instr(trace_ids, ?) > 0", (trace_id,)
+        f"SELECT seq, {_FINGERPRINT}, pruned_before FROM segments WHERE instr(trace_ids, ?) > 0", (trace_id,)
     )
-    for seq, pruned_before, summaries in found.fetchall():
-        rows = orjson.loads(summaries)
-        position = next((n for n, row in enumerate(rows) if segments.trace_id_of(row) == trace_id), None)
+    for seq, min_started, max_started, count, pruned_before in found.fetchall():
+        segment = cache.get(conn, seq, (min_started, max_started, count))
+        position = segment.position(trace_id)
         if position is None:
             continue  # a part of another id
-        kept = rows[position]
+        kept = segment.rows[position]
         summary = segments.summary_row(kept)
         if pruned_before is not None and summary[STARTED] < pruned_before:
             return None
+        if segments.is_event(kept):  # its record is its event
+            return summary, *segments.held_records(kept, None)
         records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
         return summary, *segments.held_records(kept, orjson.loads(records)[position])
     return None
 
 
-def _revisions(
-    conn: sqlite3.Connection, segment: int
-) -> dict[str, tuple[Sequence[Any], list[JsonObject], list[str]]]:
+#: a revision of a segment's trace: the ``traces`` row's columns from ``trace_id``, the steps of its
+#: spans and their error messages (``_revisions``)
+_Revision = tuple[Sequence[Any], list[JsonObject], list[str]]
+
+
+def _matching(
+    segment: DecodedSegment,
+    predicates: Sequence[Predicate],
+    pruned_before: float | None,
+    revisions: dict[str, _Revision],
+    wanted: int,
+) -> list[_Found]:
+    """The first ``wanted`` of a segment's traces (newest first) that retention kept and the predicates
+    hold of: a revised one as its summary merged with its revision, the others by what the segment
+    holds (``DecodedSegment``'s facts, which no later change touches)."""
+    kept = segment.kept(pruned_before)
+    rows = segment.rows
+    merged: dict[int, SummaryRow] = {}
+    for trace_id, revision in revisions.items():
+        position = segment.position(trace_id)
+        if position is not None and position < kept:
+            merged[position] = segments.merge(segments.summary_row(rows[position]), *revision)
+    unrevised = [n for n in range(kept) if n not in merged] if merged else range(kept)
+    chosen = holding(predicates, segment, unrevised)
+    if merged:
+        chosen += [n for n, summary in merged.items() if all_hold(predicates, summary_facts(summary))]
+        chosen.sort()
+    found: list[_Found] = []
+    for n in chosen[:wanted]:
+        summary = merged.get(n)
+        if summary is None:
+            summary = segments.summary_row(rows[n])
+        found.append(((summary[STARTED], summary[0]), summary, None))
+    return found
+
+
+def _revisions(conn: sqlite3.Connection, segment: int) -> dict[str, _Revision]:
     """What rows hold of a segment's traces (their later changes), by trace id: the row's columns from
     ``trace_id``, the steps of its spans and their error messages."""
     rows = conn.execute(f"SELECT {_TRACE_COLUMNS} FROM traces WHERE segment = ?", (segment,)).fetchall()
@@ -644,59 +663,6 @@ def _revisions(
         for seq, blob in failed:
             errors.setdefault(seq, []).extend(error_messages([("error", decode_json(blob).get("error"))]))
     return {row[1]: (row[1:], steps.get(row[0], []), errors.get(row[0], [])) for row in rows}
-
-
-def _facts(summary: SummaryRow) -> Facts:
-    """A summary's values of the fields listings filter by (``_query``)."""
-
-    def fact(field: str) -> Any:
-        if field == "key":
-            return summary[STARTED], summary[0]
-        if field == "traceId":
-            return summary[0]
-        if field == "startedAt":
-            return summary[STARTED]
-        if field == "status":
-            return status_of(summary[segments.OPEN], summary[segments.FAILURES])
-        if field == "steps":
-            return {step for step, _language in summary[segments.STEPS]}
-        if field == "text":
-            entry = entry_of(*summary[segments.KIND : segments.STATUS_CODE + 1])
-            steps = [step for step, _language in summary[segments.STEPS]]
-            errors = summary[segments.ERRORS] if len(summary) > segments.ERRORS else []
-            return trace_text(summary[0], entry, steps, errors)
-        raise KeyError(field)
-
-    return fact
-
-
-def _event_facts(event: Sequence[Any], start: float) -> Facts:
-    """``_facts`` of a whole trace's event (which began at ``start``) without its summary made
-    (``segments.summary_row``): a listing by status, step or text tests each trace of each segment
-    it reads (up to twice as long with the summaries made, bench/RESULTS.md, session 11: trace
-    reads)."""
-
-    def fact(field: str) -> Any:
-        if field == "key":
-            return start, event[EVENT_TRACE]
-        if field == "traceId":
-            return event[EVENT_TRACE]
-        if field == "startedAt":
-            return start
-        if field == "status":
-            return "error" if segments.event_failed(event) else "ok"
-        if field == "steps":
-            return {event[EVENT_STEP]}
-        if field == "text":
-            # ``trace_text`` of ``summary_row``'s: an api or cron request is named by its step
-            step, method, path = event[EVENT_STEP], event[EVENT_METHOD], event[EVENT_PATH]
-            texts = [event[EVENT_TRACE], step, *segments.event_errors(event)]
-            if method is not None and path is not None:
-                texts.append(f"{method} {path}")
-            return texts
-        raise KeyError(field)
-
-    return fact
 
 
 def _step_objects(summary: SummaryRow) -> list[JsonObject]:
