@@ -50,14 +50,18 @@ export const shownAs = (page, selector, text, timeout = 20000) =>
   )
 
 /** A page.route matcher of the URLs whose path is ``pathname``. */
-export const path = (pathname) => (url) => url.pathname === pathname
+export const path = (pathname) => Object.assign((url) => url.pathname === pathname, { toString: () => pathname })
 
 /** Holds the first request ``matches`` sees (not sent on until the driver continues or fulfils it):
  * once the route is in place, ``reached`` is the promise of that request's route. */
-export async function hold(page, matches) {
+export async function hold(page, matches, timeout = 30000) {
   let reachedWith
-  const reached = new Promise((resolve) => (reachedWith = resolve))
-  await page.route(matches, (route) => reachedWith(route), { times: 1 })
+  let timer
+  const reached = new Promise((resolve, reject) => {
+    reachedWith = resolve
+    timer = setTimeout(() => reject(new Error(`no request the route ${matches} holds came in ${timeout / 1000} s`)), timeout)
+  })
+  await page.route(matches, (route) => (clearTimeout(timer), reachedWith(route)), { times: 1 })
   return { reached }
 }
 
@@ -109,6 +113,12 @@ export async function serverRestarted(page, signals, name, whileDown) {
 
 /** Runs ``steps(page)`` in a fresh page of Chromium at ``executablePath``, then prints ``result``. */
 export async function drive(executablePath, result, steps) {
+  // The test stops a driver that has run too long: what it saw so far tells how far it got.
+  process.once('SIGTERM', () => {
+    result.failure = 'stopped by the test, still running (what it saw so far is in this result)'
+    console.log(`RESULT ${JSON.stringify(result)}`)
+    process.exit(1)
+  })
   const browser = await chromium.launch({ executablePath, args: ARGS })
   try {
     await steps(await openPage(browser, result))
