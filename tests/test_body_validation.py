@@ -16,7 +16,6 @@ from supervisor.http._api_steps import run_api_step
 from supervisor.protocol import InvokeResult, LoadedFile, LoadResult, TriggerKind
 from supervisor.routing import Router
 from supervisor.settings import CorsSettings
-from supervisor.tracing import TraceParent
 from tests.conftest import LANGUAGES
 from tests.support.project import step_path, write_project
 from tests.support.server import MotiaServer
@@ -60,6 +59,7 @@ class _Invoker:
     def __init__(self) -> None:
         self.payloads: list[dict[str, Any]] = []
         self.rejections: list[tuple[str, int, str]] = []
+        self.parents: list[tuple[str | None, bool]] = []
 
     routes: Router[Step] = Router()
     api_timeout_s = 5.0
@@ -89,13 +89,16 @@ class _Invoker:
         self,
         step: Step,
         trace_id: str,
-        caller: TraceParent | None,
         method: str,
         path: str,
         status: int,
         reason: str,
+        *,
+        parent_span_id: str | None = None,
+        remote_parent: bool = False,
     ) -> None:
         self.rejections.append((step.name, status, reason))
+        self.parents.append((parent_span_id, remote_parent))
 
 
 async def test_without_middleware_the_core_answers_the_400_without_running_the_step() -> None:
@@ -109,6 +112,18 @@ async def test_without_middleware_the_core_answers_the_400_without_running_the_s
     [(step_name, status, reason)] = invoker.rejections  # for its trace and a log line
     assert (step_name, status) == ("Create", 400)
     assert reason.startswith("request body does not match the step's bodySchema: ") and "name" in reason
+
+
+async def test_a_rejected_request_is_recorded_under_the_callers_traceparent_as_an_invoked_one_is() -> None:
+    step = _registry(True, bodySchema=SCHEMA)["Create"]
+    invoker = _Invoker()
+    caller_trace, caller_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    headers = [("content-type", "application/json"), ("traceparent", f"00-{caller_trace}-{caller_span}-01")]
+    response = await run_api_step(invoker, step, "POST", "/create", {}, headers, "", b"{}")
+    assert response.status == 400
+    assert ("x-trace-id", caller_trace) in response.headers
+    await run_api_step(invoker, step, "POST", "/create", {}, headers[:1], "", b"{}")  # no caller
+    assert invoker.parents == [(caller_span, True), (None, False)]
 
 
 async def test_with_middleware_the_runner_is_asked_to_validate_after_the_chain() -> None:

@@ -66,7 +66,6 @@ from supervisor.tracing import (
     OtelUnavailable,
     Recorder,
     Retention,
-    TraceParent,
     TraceStore,
     TraceWriter,
     move_earlier_traces,
@@ -524,11 +523,13 @@ class Runtime:
         self,
         step: Step,
         trace_id: str,
-        caller: TraceParent | None,
         method: str,
         path: str,
         status: int,
         reason: str,
+        *,
+        parent_span_id: str | None = None,
+        remote_parent: bool = False,
     ) -> None:
         """A request answered ``status`` before its step ran (its body did not parse, or did not match
         the step's ``bodySchema``): a span of the step that did not run, its answer, and a log line
@@ -538,8 +539,8 @@ class Runtime:
             step.file,
             TriggerKind.API,
             trace_id,
-            parent_span_id=caller.parent_span_id if caller is not None else None,
-            remote_parent=caller is not None,
+            parent_span_id=parent_span_id,
+            remote_parent=remote_parent,
         )
         _logger.info(
             "%s %s answered %d before step %s ran: %s",

@@ -12,7 +12,7 @@ A request runs under a new trace, or under the caller's when it sends a valid W3
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -24,7 +24,7 @@ from supervisor.http._request import BadRequestBody, node_headers, parse_body, r
 from supervisor.http._response import HttpResponse, InvalidHandlerResponse, handler_response
 from supervisor.protocol import ErrorInfo, TriggerKind
 from supervisor.runners import InvocationTimeout, RunnerUnavailable
-from supervisor.tracing import TraceParent, parse_traceparent
+from supervisor.tracing import parse_traceparent
 
 _logger = logging.getLogger("motia.http")
 
@@ -73,16 +73,27 @@ async def run_api_step(
                 return _rejected(
                     invoker, step, method, path, request_headers, HttpResponse.json(400, rejection), reason
                 )
-    caller, trace_id = _trace_of(request_headers)
-    response = await _invoke(invoker, step, orjson.dumps(payload), trace_id, caller)
-    invoker.record_response(trace_id, step, method, path, response.status)
+    trace = _trace_of(request_headers)
+    response = await _invoke(invoker, step, orjson.dumps(payload), trace)
+    invoker.record_response(trace.trace_id, step, method, path, response.status)
     return response
 
 
-def _trace_of(request_headers: dict[str, str | list[str]]) -> tuple[TraceParent | None, str]:
+class _RequestTrace(NamedTuple):
+    """The trace a request's span belongs to, and its parent: the caller's span (``remote_parent``)
+    when the request sent a valid ``traceparent``, else none in a new trace."""
+
+    trace_id: str
+    parent_span_id: str | None
+    remote_parent: bool
+
+
+def _trace_of(request_headers: dict[str, str | list[str]]) -> _RequestTrace:
     traceparent = request_headers.get("traceparent")
     caller = parse_traceparent(traceparent) if isinstance(traceparent, str) else None
-    return caller, caller.trace_id if caller is not None else new_trace_id()
+    if caller is None:
+        return _RequestTrace(new_trace_id(), None, False)
+    return _RequestTrace(caller.trace_id, caller.parent_span_id, True)
 
 
 def _rejected(
@@ -96,15 +107,23 @@ def _rejected(
 ) -> HttpResponse:
     """A request answered a 4xx before its step ran (a body that does not parse or does not match the
     step's ``bodySchema``) still has its trace, so that its sender finds why in the traces and logs."""
-    caller, trace_id = _trace_of(request_headers)
-    invoker.record_rejection(step, trace_id, caller, method, path, response.status, reason)
-    response.headers.append(("x-trace-id", trace_id))
+    trace = _trace_of(request_headers)
+    invoker.record_rejection(
+        step,
+        trace.trace_id,
+        method,
+        path,
+        response.status,
+        reason,
+        parent_span_id=trace.parent_span_id,
+        remote_parent=trace.remote_parent,
+    )
+    response.headers.append(("x-trace-id", trace.trace_id))
     return response
 
 
-async def _invoke(
-    invoker: StepInvoker, step: Step, payload: bytes, trace_id: str, caller: TraceParent | None
-) -> HttpResponse:
+async def _invoke(invoker: StepInvoker, step: Step, payload: bytes, trace: _RequestTrace) -> HttpResponse:
+    trace_id = trace.trace_id
     try:
         result = await invoker.invoke(
             step,
@@ -112,8 +131,8 @@ async def _invoke(
             payload,
             trace_id,
             timeout=invoker.api_timeout_s,
-            parent_span_id=caller.parent_span_id if caller is not None else None,
-            remote_parent=caller is not None,
+            parent_span_id=trace.parent_span_id,
+            remote_parent=trace.remote_parent,
         )
     except RunnerUnavailable as exc:
         _logger.error(

@@ -19,7 +19,7 @@ from supervisor.routing import Router
 from supervisor.runners import RunnerSnapshot
 from supervisor.settings import CorsSettings
 from supervisor.state import StateStore
-from supervisor.tracing import Recorder, TraceParent
+from supervisor.tracing import Recorder
 
 
 class StepInvoker(Protocol):
@@ -72,13 +72,16 @@ class StepInvoker(Protocol):
         self,
         step: Step,
         trace_id: str,
-        caller: TraceParent | None,
         method: str,
         path: str,
         status: int,
         reason: str,
+        *,
+        parent_span_id: str | None = None,
+        remote_parent: bool = False,
     ) -> None:
-        """A request answered ``status`` before ``step`` ran, for ``reason``: its trace and a log line."""
+        """A request answered ``status`` before ``step`` ran, for ``reason``: its trace and a log line;
+        ``parent_span_id`` and ``remote_parent`` as for ``invoke``."""
         ...
 
 
