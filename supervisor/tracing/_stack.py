@@ -1,8 +1,9 @@
 """Where in the user's code an error happened, read from the stack a runner sent.
 
-Both runners send the stack as their language prints it: V8's ``at fn (/abs/file.ts:7:9)`` lines,
-innermost first (TypeScript already mapped to its own lines by tsx's source maps), or Python's
-``File "/abs/file.py", line 9, in fn`` lines, innermost last. The location is the innermost frame in
+Both runners send the stack as their language prints it, without their own frames (when any frame is
+the user's): V8's ``at fn (/abs/file.ts:7:9)`` lines, innermost first (TypeScript already mapped to its
+own lines by tsx's source maps), or Python's ``File "/abs/file.py", line 9, in fn`` lines, innermost
+last. The location is the innermost frame in
 a file of the project, outside its dependencies and the runners' own files.
 """
 

@@ -3,10 +3,10 @@
 // caller's await chain, so its stack is the user's (V8's async stack traces: "at async handler
 // (steps/x.step.ts:12:5)"), not the reply handler's. A call's promise chained with .then/.catch
 // instead, which no await chain reaches, records where it was chained, the one time it is.
-import { dirname } from 'node:path';
 import type { ContextReply } from './gen/motia/runner/v1/runner_pb';
 import type { InvocationScope } from './current';
 import { errorShape, jsonBytes, parseJsonBytes } from './jsonutil';
+import { isRunnerFrame, isUserFrame } from './stack';
 import { send } from './transport';
 
 /** The invocation a call belongs to, told when each of its calls starts and is answered. */
@@ -44,27 +44,13 @@ function chainedThen(this: CallPromise, ...handlers: [unknown?, unknown?]): Prom
   return Promise.prototype.then.apply(this, handlers as Parameters<Promise<unknown>['then']>);
 }
 
-/** The folder of the runner's own modules, whose frames are not the user's. */
-const RUNNER_SRC = typeof __filename === 'string' ? dirname(__filename) : '\0';
-
-/** A stack frame of user code: not the runner's, not a builtin's, not node's own. */
-function isUserFrame(line: string): boolean {
-  return (
-    line.startsWith('    at ') &&
-    !line.includes(RUNNER_SRC) &&
-    !line.includes('(<anonymous>)') &&
-    !line.includes('(node:') &&
-    !line.startsWith('    at node:')
-  );
-}
-
 /** A failure reached through a then-chain only: the frames where the chain was made (without ours). */
 function withChainedFrames(error: Error, call: PendingCall): void {
   const stack = error.stack ?? '';
   const lines = stack.split('\n');
   if (lines.some(isUserFrame)) return; // awaited: V8's async stack already names the caller
   const site = (call.chained?.stack ?? '').split('\n').slice(1);
-  const frames = site.filter((line) => !line.includes(RUNNER_SRC));
+  const frames = site.filter((line) => !isRunnerFrame(line));
   const last = frames.findLastIndex(isUserFrame);
   if (last < 0) return;
   frames.length = last + 1; // what called the handler is the runner's (through AsyncLocalStorage.run)

@@ -1,5 +1,7 @@
 // JSON encoding that never throws on the usual suspects: Errors become
-// {name, message, stack}, bigints become strings, cycles become "[Circular]".
+// {name, message, stack} (the stack without the runner's frames), bigints become strings, cycles
+// become "[Circular]".
+import { userStack } from './stack';
 
 export interface ErrorShape {
   name: string;
@@ -12,7 +14,7 @@ export function errorShape(error: unknown): ErrorShape {
     const e = error as Partial<Error>;
     const name = typeof e.name === 'string' && e.name ? e.name : 'Error';
     const message = typeof e.message === 'string' ? e.message : String(e.message);
-    const stack = typeof e.stack === 'string' ? e.stack : '';
+    const stack = typeof e.stack === 'string' ? userStack(e.stack) : '';
     return { name, message, stack };
   }
   return { name: 'Error', message: describe(error), stack: '' };

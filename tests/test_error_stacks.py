@@ -1,0 +1,213 @@
+"""A failing handler's stack, as its trace, its 500 body and the log show it, and the stack of an error
+a handler logs: the user's frames only (none of the runner's), in TypeScript, JavaScript and Python
+alike, innermost first naming the user's file and line."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.project import write_project
+from tests.support.server import REPO_ROOT, MotiaServer, eventually
+
+pytestmark = pytest.mark.e2e
+
+FILES = {
+    "steps/ts/fail.step.ts": """
+        import { explode } from './explode'
+        export const config = { type: 'api', name: 'FailTs', path: '/fail/ts', method: 'GET', emits: [] }
+        export const handler = async () => {
+          return explode('ts')
+        }
+    """,
+    "steps/ts/explode.ts": """
+        export function explode(lang: string): never {
+          const reason: string = `${lang} exploded`
+          throw new Error(reason)
+        }
+    """,
+    "steps/js/fail.step.js": """
+        const { explode } = require('./explode.js')
+        exports.config = { type: 'api', name: 'FailJs', path: '/fail/js', method: 'GET', emits: [] }
+        exports.handler = async () => {
+          return explode('js')
+        }
+    """,
+    "steps/js/explode.js": """
+        exports.explode = function explode(lang) {
+          const reason = `${lang} exploded`
+          throw new Error(reason)
+        }
+    """,
+    "steps/py/fail_step.py": """
+        from .explode import explode
+        config = {"type": "api", "name": "FailPy", "path": "/fail/py", "method": "GET", "emits": []}
+        async def handler(req, context):
+            return explode("py")
+    """,
+    "steps/ts/caught.step.ts": """
+        import { explode } from './explode'
+        export const config = { type: 'api', name: 'CaughtTs', path: '/caught/ts', method: 'GET', emits: [] }
+        export const handler = async (_req: unknown, { logger }: any) => {
+          try { explode('ts') } catch (error) { logger.error('caught', error) }
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/js/caught.step.js": """
+        const { explode } = require('./explode.js')
+        exports.config = { type: 'api', name: 'CaughtJs', path: '/caught/js', method: 'GET', emits: [] }
+        exports.handler = async (_req, { logger }) => {
+          try { explode('js') } catch (error) { logger.error('caught', error) }
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/py/caught_step.py": """
+        from .explode import explode
+        config = {"type": "api", "name": "CaughtPy", "path": "/caught/py", "method": "GET", "emits": []}
+        async def handler(req, context):
+            try: explode("py")
+            except RuntimeError as error: context.logger.error("caught", error)
+            return {"status": 200, "body": {}}
+    """,
+    "steps/py/explode.py": """
+        def explode(lang):
+            reason = f"{lang} exploded"
+            raise RuntimeError(reason)
+    """,
+}
+
+HELPERS = {"ts": "steps/ts/explode.ts", "js": "steps/js/explode.js", "py": "steps/py/explode.py"}
+STEPS = {"ts": "steps/ts/fail.step.ts", "js": "steps/js/fail.step.js", "py": "steps/py/fail_step.py"}
+CAUGHT = {"ts": "steps/ts/caught.step.ts", "js": "steps/js/caught.step.js", "py": "steps/py/caught_step.py"}
+
+_V8_FRAME = re.compile(r"^\s+at (?:.*?\()?(?:file://)?(/[^():]+):(\d+)(?::\d+)?\)?$")
+_PYTHON_FRAME = re.compile(r'^\s+File "([^"]+)", line (\d+)')
+
+
+def frames(stack: str) -> list[tuple[str, int]]:
+    """(file, line) of every frame, innermost first."""
+    v8 = [(m.group(1), int(m.group(2))) for line in stack.splitlines() if (m := _V8_FRAME.match(line))]
+    if v8:
+        return v8
+    python = [
+        (m.group(1), int(m.group(2))) for line in stack.splitlines() if (m := _PYTHON_FRAME.match(line))
+    ]
+    return python[::-1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    project = write_project(tmp_path_factory.mktemp("stacks").resolve(), FILES)
+    with MotiaServer(project, mode="dev") as running:
+        yield running
+
+
+def assert_users_stack(server: MotiaServer, lang: str, stack: str, step_file: str) -> None:
+    root = str(server.project) + "/"
+    found = frames(stack)
+    assert found, stack
+    assert all(file.startswith(root) and "node_modules" not in file for file, _ in found), stack
+    assert found[0] == (root + HELPERS[lang], 3), stack  # the throw, in the helper module
+    assert (root + step_file, 4) in found, stack  # the handler's call of the helper
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_failed_handlers_stack_holds_only_the_users_frames(server: MotiaServer, lang: str) -> None:
+    response = server.client.get(f"/fail/{lang}")
+    assert response.status_code == 500
+    body = response.json()
+    assert_users_stack(server, lang, body["stack"], STEPS[lang])
+
+    def trace() -> dict[str, Any] | None:
+        found = server.client.get(f"/__motia/traces/{response.headers['x-trace-id']}")
+        span: dict[str, Any] = found.json()["spans"][0] if found.status_code == 200 else {}
+        return span if span.get("status") == "error" else None
+
+    span = eventually(trace)
+    assert span["error"]["message"] == f"{lang} exploded"
+    assert_users_stack(server, lang, span["error"]["stack"], STEPS[lang])
+    assert span["error"]["location"]["file"] == HELPERS[lang]
+    assert span["error"]["location"]["line"] == 3
+    assert span["error"]["stack"] == body["stack"]
+
+    [logged] = eventually(lambda: logs(server, response.headers["x-trace-id"], "api handler failed"))
+    assert logged["meta"]["stack"] == body["stack"]
+
+
+def logs(server: MotiaServer, trace_id: str, starting: str) -> list[dict[str, Any]]:
+    found = server.client.get("/__motia/logs", params={"traceId": trace_id}).json()["logs"]
+    lines = [line for line in found if line["message"].startswith(starting)]
+    assert lines, found
+    return lines
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_an_error_a_handler_logs_has_only_the_users_frames(server: MotiaServer, lang: str) -> None:
+    response = server.client.get(f"/caught/{lang}")
+    assert response.status_code == 200
+    [logged] = eventually(lambda: logs(server, response.headers["x-trace-id"], "caught"))
+    assert_users_stack(server, lang, logged["meta"]["stack"], CAUGHT[lang])
+
+
+_USER_STACK = """
+const path = require('node:path');
+const root = path.resolve(process.argv[1]);
+require('node:module').createRequire(path.join(root, 'bin', 'runner.mjs'))('tsx/cjs/api').register();
+const { userStack } = require(path.join(root, 'src', 'stack.ts'));
+const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+process.stdout.write(JSON.stringify(input.map(userStack)));
+"""
+
+
+def node_user_stacks(stacks: list[str]) -> list[str]:
+    runner_root = REPO_ROOT / "runners" / "node"
+    done = subprocess.run(
+        ["node", "-e", _USER_STACK, str(runner_root)],
+        input=json.dumps(stacks),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    trimmed: list[str] = json.loads(done.stdout)
+    return trimmed
+
+
+def test_a_node_stack_of_the_runners_frames_only_is_kept_as_it_is() -> None:
+    runner = REPO_ROOT / "runners" / "node"
+    ours = "\n".join(
+        [
+            "TypeError: handler is not a function",
+            f"    at Object.run ({runner}/src/invoke.ts:96:16)",
+            "    at AsyncLocalStorage.run (node:async_hooks:346:14)",
+            f"    at file://{runner}/bin/runner.mjs:80:3",
+        ]
+    )
+    mixed = "\n".join(
+        [
+            "Error: x",
+            "    at explode (/project/steps/a.ts:3:9)",
+            "    at Array.map (<anonymous>)",
+            "    at handler (/project/steps/a.step.ts:4:10)",
+            f"    at last ({runner}/src/invoke.ts:93:19)",
+            "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
+            "    at async handler (/project/steps/a.step.ts:5:3)",
+        ]
+    )
+    assert node_user_stacks([ours, mixed]) == [
+        ours,
+        "\n".join(
+            [
+                "Error: x",
+                "    at explode (/project/steps/a.ts:3:9)",
+                "    at Array.map (<anonymous>)",
+                "    at handler (/project/steps/a.step.ts:4:10)",
+                "    at async handler (/project/steps/a.step.ts:5:3)",
+            ]
+        ),
+    ]
