@@ -67,7 +67,9 @@ class InvalidHandlerResponse(ValueError):
 def handler_response(result_json: bytes, binary_body: bytes | None = None) -> HttpResponse:
     """A handler's ``{status, body, headers}`` (as JSON from its runner): a string body is text, bytes
     (``binary_body``, a Buffer or bytes the runner sent as is) are ``application/octet-stream``,
-    anything else JSON; the handler's own ``content-type`` wins. A list header value is sent as one
+    anything else JSON (``null`` too, as Express's ``res.json`` writes it; no body at all is empty);
+    the handler's own ``content-type`` wins, with ``charset=utf-8`` on it when the body is text or JSON
+    (what the bytes are, and what Express's ``res.send`` says). A list header value is sent as one
     header line per item. Raises ``InvalidHandlerResponse`` saying what is wrong with anything else."""
     # A response is not kept, so MAX_JSON_DEPTH does not apply; only what orjson cannot handle
     # (runners send valid JSON: a parse error is past orjson's 1,024 levels) is refused.
@@ -83,16 +85,18 @@ def handler_response(result_json: bytes, binary_body: bytes | None = None) -> Ht
     if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
         raise InvalidHandlerResponse(f"handler returned an invalid status {status!r} (expected 200-599)")
     headers: list[tuple[str, str]] = []
+    encoded = False  # a body of text this server encoded as UTF-8
     if status in BODYLESS_STATUSES:
         data = b""
     elif binary_body is not None:
         data = binary_body
         headers.append(("content-type", BINARY_TYPE))
+    elif "body" not in result:
+        data = b""
     else:
-        body = result.get("body")
-        if body is None:
-            data = b""
-        elif isinstance(body, str):
+        encoded = True
+        body = result["body"]
+        if isinstance(body, str):
             data = body.encode()
             headers.append(("content-type", TEXT_TYPE))
         else:
@@ -114,10 +118,21 @@ def handler_response(result_json: bytes, binary_body: bytes | None = None) -> Ht
                 problem = _header_problem(lowered, text)
                 if problem is not None:
                     raise InvalidHandlerResponse(f"handler returned an invalid header {name!r}: {problem}")
+                if encoded and lowered == "content-type":
+                    text = _in_utf8(text)
                 headers.append((lowered, text))
     if status in BODYLESS_STATUSES:
         headers = [header for header in headers if header[0] != "content-type"]
     return HttpResponse(status, headers, data)
+
+
+def _in_utf8(content_type: str) -> str:
+    """``content_type`` declaring UTF-8, the encoding of the text sent: its own charset replaced."""
+    media_type, *parameters = (part.strip() for part in content_type.split(";"))
+    if not media_type:
+        return content_type
+    kept = [p for p in parameters if p and p.split("=", 1)[0].strip().lower() != "charset"]
+    return "; ".join([media_type, *kept, "charset=utf-8"])
 
 
 def _kind(value: Any) -> str:

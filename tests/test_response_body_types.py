@@ -1,0 +1,85 @@
+"""What an api step's answer looks like on the wire for each kind of body it returns (string, number,
+boolean, null, object), with and without its own ``content-type``, in TypeScript, JavaScript and Python
+alike; as Motia 0.17 answers (Express 4: ``res.send`` for a string, ``res.json`` for the rest, after
+the handler's headers, packages/core/src/server.ts), except where the README's compatibility table
+says why not: a string without a type is ``text/plain`` (Motia: ``text/html``), and JSON's own type
+carries no charset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.project import write_project
+from tests.support.server import MotiaServer
+
+pytestmark = pytest.mark.e2e
+
+BODIES = {"string": "h\u00e9 {}", "number": 42, "boolean": False, "null": None, "object": {"a": [1, "two"]}}
+
+FILES = {
+    "steps/answer.step.ts": """
+        export const config = { type: 'api', name: 'AnswerTs', path: '/ts/answer', method: 'GET', emits: [] }
+        const BODIES: Record<string, unknown> = {
+          string: 'h\\u00e9 {}', number: 42, boolean: false, null: null, object: { a: [1, 'two'] },
+        }
+        export const handler = async (req: any) => {
+          const type = req.queryParams.type
+          return { status: 200, headers: type ? { 'content-type': type } : {}, body: BODIES[req.queryParams.kind] }
+        }
+    """,
+    "steps/answer.step.js": """
+        exports.config = { type: 'api', name: 'AnswerJs', path: '/js/answer', method: 'GET', emits: [] }
+        const BODIES = { string: 'h\\u00e9 {}', number: 42, boolean: false, null: null, object: { a: [1, 'two'] } }
+        exports.handler = async (req) => {
+          const type = req.queryParams.type
+          return { status: 200, headers: type ? { 'content-type': type } : {}, body: BODIES[req.queryParams.kind] }
+        }
+    """,
+    "steps/answer_step.py": """
+        config = {"type": "api", "name": "AnswerPy", "path": "/py/answer", "method": "GET", "emits": []}
+        BODIES = {"string": "h\\u00e9 {}", "number": 42, "boolean": False, "null": None, "object": {"a": [1, "two"]}}
+        async def handler(req, context):
+            kind, type = req["queryParams"]["kind"], req["queryParams"].get("type")
+            return {"status": 200, "headers": {"content-type": type} if type else {}, "body": BODIES[kind]}
+    """,
+}
+
+# body kind -> the bytes sent: a string as it is, anything else as JSON text
+SENT = {
+    "string": "h\u00e9 {}".encode(),
+    "number": b"42",
+    "boolean": b"false",
+    "null": b"null",
+    "object": b'{"a":[1,"two"]}',
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    project = write_project(tmp_path_factory.mktemp("answers"), FILES)
+    with MotiaServer(project) as running:
+        yield running
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+@pytest.mark.parametrize("kind", list(BODIES))
+@pytest.mark.parametrize(
+    ("declared", "sent_type"),
+    [
+        (None, None),  # the body's own: text/plain for a string, application/json for the rest
+        ("text/csv", "text/csv; charset=utf-8"),
+        ("application/json", "application/json; charset=utf-8"),
+        ("text/plain; charset=latin1", "text/plain; charset=utf-8"),  # the bytes are UTF-8
+    ],
+)
+def test_a_response_body_is_sent_as_express_sends_it(
+    server: MotiaServer, lang: str, kind: str, declared: str | None, sent_type: str | None
+) -> None:
+    params = {"kind": kind, **({"type": declared} if declared else {})}
+    response = server.client.get(f"/{lang}/answer", params=params)
+    assert response.status_code == 200, response.text
+    default = "text/plain; charset=utf-8" if kind == "string" else "application/json"
+    assert response.headers.get_list("content-type") == [sent_type or default]
+    assert response.content == SENT[kind]
