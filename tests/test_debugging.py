@@ -12,6 +12,7 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -261,6 +262,52 @@ def _alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def debugpy_adapter_on(port: int) -> psutil.Process:
+    """The debugpy adapter serving ``port`` (a process of its own, which debugpy.listen() spawns)."""
+    adapters = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if (
+            "--for-server" in cmdline
+            and "--port" in cmdline
+            and cmdline[cmdline.index("--port") + 1] == str(port)
+        ):
+            adapters.append(process)
+    assert len(adapters) == 1, adapters
+    return adapters[0]
+
+
+def test_a_sigkilled_python_runners_debugpy_adapter_ends_with_it_and_its_replacement_is_debuggable(
+    tmp_path: Path,
+) -> None:
+    """A runner killed with SIGKILL (its memory limit, the OOM killer, a developer) cannot stop its
+    debugpy adapter as an exiting one does, and the adapter stays while a debugger's session on it is
+    open: the supervisor ends it, says so, and the runner replacing it takes the port over."""
+    project = write_project(tmp_path, {step_path("py", "held"): HELD["py"]})
+    port = free_port()
+    with MotiaServer(project, args=[f"--inspect-python=127.0.0.1:{port}"]) as server:
+        (old,) = runner_health(server, "python")["processes"]
+        adapter: psutil.Process = eventually(partial(debugpy_adapter_on, port))
+        session = attach("python", port)
+        try:
+            assert session.pid() == old["pid"]
+            os.kill(old["pid"], signal.SIGKILL)
+            eventually(lambda: not _alive(adapter), timeout=30)
+            assert eventually(lambda: f"ended its debugpy adapter (pid {adapter.pid})" in server.output)
+        finally:
+            session.close()
+            with contextlib.suppress(psutil.Error):
+                adapter.kill()
+
+        def replaced() -> dict[str, Any] | None:
+            processes: list[dict[str, Any]] = runner_health(server, "python")["processes"]
+            return processes[0] if [p["pid"] for p in processes] not in ([], [old["pid"]]) else None
+
+        new = eventually(replaced, timeout=60)
+        assert eventually(partial(debugs, "python", port, new["pid"]), timeout=30)
+        assert server.client.post("/held", json={"n": 2}).json()["doubled"] == 4
 
 
 @pytest.mark.parametrize("lang", ["ts", "py"])

@@ -42,6 +42,7 @@ from supervisor.protocol import (
     encode_context_reply,
     encode_shutdown,
 )
+from supervisor.runners._debug_adapter import ADAPTER_OWNER_ENV, end_adapters
 from supervisor.runners._errors import (
     ContextCallError,
     InvocationDeclined,
@@ -523,6 +524,25 @@ class RunnerConnection:
             last_words = f": {self._stderr_tail[-1]}" if self._stderr_tail and self.hello is None else ""
             self.close_reason = f"exited with status {code}{last_words}"
         self._close()
+        owner = self._env.get(ADAPTER_OWNER_ENV)
+        if owner is not None and self.spec.runner == "python":  # only debugpy serves from a process apart
+            await self._end_debug_adapter(owner)
+
+    async def _end_debug_adapter(self, owner: str) -> None:
+        """End the debugpy adapter this runner could not stop (it was killed), which would hold the
+        port its replacement waits for."""
+        try:
+            ended = await asyncio.to_thread(end_adapters, owner)
+        except Exception as exc:  # the process table could not be read: the replacement waits longer
+            _logger.warning("runner %s: its debugpy adapter may still run: %s", self.runner_id, exc)
+            return
+        for pid in ended:
+            _logger.info(
+                "runner %s ended (%s): ended its debugpy adapter (pid %d) too",
+                self.runner_id,
+                self.close_reason,
+                pid,
+            )
 
     def _close(self) -> None:
         """The runner is gone: every request still waiting fails with why (``close_reason``)."""

@@ -9,6 +9,7 @@ says what follows from that.
 
 from __future__ import annotations
 
+from supervisor.runners._debug_adapter import ADAPTER_OWNER_ENV, adapter_owner
 from supervisor.settings import Inspect
 
 #: the ports debuggers are looked for on by default: Node's inspector, and debugpy's
@@ -23,8 +24,9 @@ class InspectAddressError(ValueError):
 
 def inspect_env(inspect: Inspect, index: int, *, first_start: bool = True) -> dict[str, str]:
     """What tells runner ``index`` of a pool to open its debugger; only a pool's first runners wait
-    for one (a runner restarted after a fault goes on serving; the debugger re-attaches)."""
-    env = {INSPECT_ENV: inspect.address(index)}
+    for one (a runner restarted after a fault goes on serving; the debugger re-attaches). Each start
+    gets a token of its own, which tells its debugpy adapter from its successor's."""
+    env = {INSPECT_ENV: inspect.address(index), ADAPTER_OWNER_ENV: adapter_owner()}
     if inspect.wait and first_start:
         env[INSPECT_WAIT_ENV] = "1"
     return env

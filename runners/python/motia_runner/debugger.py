@@ -7,7 +7,8 @@ runner it replaces, which finishes its work first: it takes the port over once t
 debugpy.listen() serves the port from a separate adapter process, which by itself outlives the runner
 for as long as any debugger's session on it is open (one attaching as the runner exits holds it for
 another minute, waiting for a debuggee that is gone): an exiting runner stops its adapter (``stop``),
-so that the port is free for its successor the moment it has exited.
+so that the port is free for its successor the moment it has exited; a runner killed (SIGKILL) cannot,
+and the supervisor ends its adapter then (``supervisor/runners/_debug_adapter.py``).
 debugpy comes from the project's interpreter or, failing that, from motia's own environment
 (``MOTIA_RUNNER_DEBUGPY_PATH``, the folder holding its ``debugpy`` package), and nothing else of it.
 
