@@ -680,6 +680,12 @@ def test_a_pet_created_at_any_desk_is_taken_in_by_python_and_posted_by_javascrip
     assert on_board.status_code == 200, on_board.text
     message = f"Pepper the dog was taken in at the {DESK_NAMES[lang]} desk"
     assert on_board.json() == {"message": message, **entry, "id": pet_id}
+    # and watched live, as the README shows: the group's first sync holds it
+    with pet_server.client.stream("GET", "/__motia/sse/shelterBoard/intake", timeout=30) as events:
+        synced = next(
+            json.loads(line.removeprefix("data:")) for line in events.iter_lines() if line.startswith("data:")
+        )
+    assert {"message": message, **entry, "id": pet_id} in synced["event"]["data"]
 
 
 # ---------------------------------------------------------------- without an API key
