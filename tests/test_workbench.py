@@ -509,31 +509,31 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert seen["consoleErrors"] == []
 
 
+@pytest.mark.parametrize(
+    ("flow_id", "path", "ran"),
+    [
+        ("TsPetManagement", "/ts/pets", None),
+        # where the languages meet: the JS desk's pet, taken in in Python, posted in JavaScript
+        ("PetShelter", "/js/pets", ["JsCreatePet", "ShelterIntake", "ShelterBoard"]),
+    ],
+    ids=["ts-flow", "shelter-flow"],
+)
 def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
-    server: MotiaServer, chromium: str, client_packages: Path
+    server: MotiaServer, chromium: str, client_packages: Path, flow_id: str, path: str, ran: list[str] | None
 ) -> None:
-    """A pet created while the TS flow's diagram is open: each step its trace ran in the flow lights
+    """A pet created while a flow's diagram is open: each step its trace ran in the flow lights
     up once, in the order its span started, a moment after the one before (though the trace went
     through them faster than the page looks), then goes out."""
     pet = json.dumps({"name": "Nova", "species": "dog", "ageMonths": 2})
-    seen = _drive(
-        server,
-        chromium,
-        client_packages,
-        "workbench-flows-driver.mjs",
-        "TsPetManagement",
-        "POST",
-        "/ts/pets",
-        pet,
-    )
+    seen = _drive(server, chromium, client_packages, "workbench-flows-driver.mjs", flow_id, "POST", path, pet)
 
     assert seen["status"] == 201
     trace = server.client.get(f"/__motia/traces/{seen['traceId']}").json()
-    flow = next(
-        f for f in server.client.get("/__motia/flows").json()["flows"] if f["id"] == "TsPetManagement"
-    )
+    flow = next(f for f in server.client.get("/__motia/flows").json()["flows"] if f["id"] == flow_id)
     in_flow = {step["name"] for step in flow["steps"]}
     spans = sorted((s for s in trace["spans"] if s["step"] in in_flow), key=lambda span: span["startedAt"])
+    if ran is not None:
+        assert [span["step"] for span in spans] == ran
     assert len(spans) >= 3
     assert [step for _, step in seen["lightings"]] == [span["step"] for span in spans]
     moments = [at for at, _ in seen["lightings"]]
