@@ -220,6 +220,14 @@ declare module 'motia' {
       petId?: string
       [key: string]: unknown
     }>
+    shelterBoard: MotiaStream<{
+      message: string
+      petId: string
+      name: string
+      species: string
+      desk: 'ts' | 'js' | 'py'
+      intakeAt: number
+    }>
   }
 
   export interface Handlers {
@@ -258,7 +266,12 @@ declare module 'motia' {
       unknown,
       | {
           topic: 'js.pet.created'
-          data: never
+          data: ({
+            petId: string
+            event: 'pet.created'
+            name: string
+            species: 'dog' | 'cat' | 'bird' | 'other'
+          })
         }
       | {
           topic: 'js.feeding.reminder.enqueued'
@@ -392,7 +405,12 @@ declare module 'motia' {
       unknown,
       | {
           topic: 'py.pet.created'
-          data: never
+          data: ({
+            petId: string
+            event: 'pet.created'
+            name: string
+            species: 'dog' | 'cat' | 'bird' | 'other'
+          })
         }
       | {
           topic: 'py.feeding.reminder.enqueued'
@@ -491,6 +509,36 @@ declare module 'motia' {
         data: never
       }
     >
+    /** on shelter.intake.recorded (steps/shelter/shelter-board.step.js) */
+    ShelterBoard: EventHandler<
+      {
+        petId: string
+        name: string
+        species: 'dog' | 'cat' | 'bird' | 'other'
+        desk: 'ts' | 'js' | 'py'
+        intakeAt: number
+      },
+      never
+    >
+    /** on ts.pet.created, js.pet.created, py.pet.created (steps/shelter/shelter_intake_step.py) */
+    ShelterIntake: EventHandler<
+      {
+        petId: string
+        event: 'pet.created'
+        name: string
+        species: 'dog' | 'cat' | 'bird' | 'other'
+      },
+      {
+        topic: 'shelter.intake.recorded'
+        data: ({
+          petId: string
+          name: string
+          species: 'dog' | 'cat' | 'bird' | 'other'
+          desk: 'ts' | 'js' | 'py'
+          intakeAt: number
+        })
+      }
+    >
     /** on ts.adoption.available (steps/typescript/adoption-posting.step.ts) */
     TsAdoptionPosting: EventHandler<
       {
@@ -546,7 +594,12 @@ declare module 'motia' {
       unknown,
       | {
           topic: 'ts.pet.created'
-          data: {
+          data: ({
+            petId: string
+            event: 'pet.created'
+            name: string
+            species: 'dog' | 'cat' | 'bird' | 'other'
+          }) & {
             petId: string
             event: 'pet.created'
             name: string

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.e2e
 
 LANGS = ["ts", "js", "py"]
 STEP_FOLDERS = {"ts": "typescript", "js": "javascript", "py": "python"}
+DESK_NAMES = {"ts": "TypeScript", "js": "JavaScript", "py": "Python"}
 PROJECT_FILES = ["package.json", "package-lock.json", "tsconfig.json", "types.d.ts", "motia.config.json"]
 TEST_STEPS = Path(__file__).parent / "fixtures" / "pet_app" / "steps"
 
@@ -608,6 +609,83 @@ def test_pets_live_in_state_readable_from_other_languages(pet_server: MotiaServe
     assert refused.status_code == 409  # it read the record: the pet exists and is not deleted
     assert refused.json() == {"message": "only soft-deleted pets can be expired", "petId": pet_id}
     assert pet_server.client.post(f"/test-support/{lang}/pets/no-such-pet/expire").status_code == 404
+
+
+# ---------------------------------------------------------------- the shelter: one trace, three languages
+
+
+def test_a_pet_created_at_any_desk_is_taken_in_by_python_and_posted_by_javascript_in_its_trace(
+    pet_server: MotiaServer, lang: str
+) -> None:
+    """steps/shelter/: whichever language created the pet, the Python ShelterIntake records it in
+    state and emits, and the JavaScript ShelterBoard puts it on the shelterBoard stream, all in the
+    POST's own trace, each step with its operations and a log line."""
+    api = PetApi(pet_server, lang)
+    item, trace_id = api.create({"name": "Pepper", "species": "dog", "ageMonths": 3})
+    pet_id = item["petId"]
+
+    def settled() -> dict[str, Any]:
+        trace: dict[str, Any] = pet_server.client.get(f"/__motia/traces/{trace_id}").json()
+        assert trace["status"] != "running" and "ShelterBoard" in {s["step"] for s in trace["spans"]}, trace
+        return trace
+
+    trace = eventually(settled)
+    assert trace["status"] == "ok"
+    spans = {span["step"]: span for span in trace["spans"]}
+    create, intake, board = (
+        spans[f"{api.step_prefix}CreatePet"],
+        spans["ShelterIntake"],
+        spans["ShelterBoard"],
+    )
+    languages = [span["language"] for span in (create, intake, board)]
+    assert languages == [STEP_FOLDERS[lang], "python", "javascript"]
+    assert (intake["parentSpanId"], board["parentSpanId"]) == (create["spanId"], intake["spanId"])
+
+    def of(span: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+        return [e for e in trace["events"] if e["spanId"] == span["spanId"] and e["type"] == kind]
+
+    [created] = [e for e in of(create, "emit") if e["topic"] == f"{lang}.pet.created"]
+    assert "ShelterIntake" in [delivery["step"] for delivery in created["deliveries"]]
+    # the intake found the pet in its desk's state group, and wrote its entry under the pet's id
+    reads = [(e["group"], e["key"]) for e in of(intake, "state") if e["name"] == "state.get"]
+    assert reads[-1] == (f"{lang}-pets", pet_id)
+    writes = [(e["name"], e["group"], e["key"]) for e in of(intake, "state") if e["name"] != "state.get"]
+    assert writes == [("state.set", "shelter-intake", pet_id)]
+    [recorded] = of(intake, "emit")
+    entry = recorded["data"]
+    assert recorded["topic"] == "shelter.intake.recorded"
+    assert entry == {
+        "petId": pet_id,
+        "name": "Pepper",
+        "species": "dog",
+        "desk": lang,
+        "intakeAt": entry["intakeAt"],
+    }
+    assert entry["intakeAt"] >= item["pet"]["createdAt"]
+    assert [delivery["step"] for delivery in recorded["deliveries"]] == ["ShelterBoard"]
+    [posted] = of(board, "stream")
+    assert (posted["name"], posted["stream"], posted["group"], posted["itemId"]) == (
+        "streams.set",
+        "shelterBoard",
+        "intake",
+        pet_id,
+    )
+    logged = [[e["message"] for e in of(span, "log")] for span in (create, intake, board)]
+    assert logged == [["🐾 Pet created"], ["🏠 Shelter intake recorded"], ["📋 Shelter board updated"]]
+
+    # what they wrote is readable: the entry in state, the board's item in its stream
+    stored = pet_server.client.get("/__motia/state/item", params={"groupId": "shelter-intake", "key": pet_id})
+    assert stored.json()["value"] == entry
+    on_board = pet_server.client.get(f"/__motia/streams/shelterBoard/intake/{pet_id}")
+    assert on_board.status_code == 200, on_board.text
+    message = f"Pepper the dog was taken in at the {DESK_NAMES[lang]} desk"
+    assert on_board.json() == {"message": message, **entry, "id": pet_id}
+    # and watched live, as the README shows: the group's first sync holds it
+    with pet_server.client.stream("GET", "/__motia/sse/shelterBoard/intake", timeout=30) as events:
+        synced = next(
+            json.loads(line.removeprefix("data:")) for line in events.iter_lines() if line.startswith("data:")
+        )
+    assert {"message": message, **entry, "id": pet_id} in synced["event"]["data"]
 
 
 # ---------------------------------------------------------------- without an API key

@@ -1,7 +1,8 @@
 """The Workbench page, served by ``motia dev`` at ``/__motia/workbench`` (and ``/``), driven in Debian's
 Chromium on the running pet app: every panel opens without a console error, a pet created from the
-Endpoints panel shows its trace through TypeScript, JavaScript and Python steps (two test-only steps
-carry the TS app's event into the other languages) and its stream updates, logs filter by trace,
+Endpoints panel shows its trace through TypeScript, JavaScript and Python steps (the app's own: the
+shelter's Python intake and JavaScript board take in the TS pet) and its stream updates, logs filter
+by trace,
 a state value is edited and a dead letter replayed; a request each panel makes, failed on purpose,
 shows its error where the user acted, and a refresh leaves what the user points at in place.
 Screenshots go to ``test-artifacts/``."""
@@ -35,20 +36,21 @@ pytestmark = pytest.mark.e2e
 MANY_TRACES = 10_000
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-#: the pet app's flows are one per language; these carry a TS pet's creation into JS and Python, give
-#: an endpoint with a query parameter and a response schema, the Streams panel a second stream and
+#: test-only steps: a flow of their own drawing a conditional emit, a virtual edge and a noop step
+#: (nothing emits its first topic: the pet app's traces are the app's own), an endpoint with a query
+#: parameter and a response schema, the Streams panel a second stream and
 #: groups updated on request (POST or DELETE an item, ?group=,
 #: workbench-live by default, ?stream=, petCreation by default), and the Dead letters panel a letter
 #: that goes through once a state switch is set
 EXTRA_STEPS = {
     "steps/javascript/workbench-echo.step.js": """
         exports.config = {
-          type: 'event', name: 'WorkbenchEcho', subscribes: ['ts.pet.created'],
+          type: 'event', name: 'WorkbenchEcho', subscribes: ['workbench.echo'],
           emits: [{ topic: 'workbench.echoed', label: 'echo to Python', conditional: true }],
           flows: ['Workbench'],
         }
         exports.handler = async (input, { emit, logger, state, traceId }) => {
-          logger.info('echoing a TS pet in JS', { petId: input.petId })
+          logger.info('echoing in JS', { petId: input.petId })
           await state.set('workbench', `echo-${traceId}`, { petId: input.petId })
           await emit({ topic: 'workbench.echoed', data: { petId: input.petId } })
         }
@@ -232,7 +234,7 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
 
     # Flows: every flow drawn, nodes apart, api/event/cron/noop told apart, virtual edges dashed
     flows = panels["flows"]
-    assert {"TsPetManagement", "JsPetManagement", "PyPetManagement", "Workbench"} <= set(flows)
+    assert {"TsPetManagement", "JsPetManagement", "PyPetManagement", "PetShelter", "Workbench"} <= set(flows)
     registry_flows = {flow["id"]: flow for flow in server.client.get("/__motia/flows").json()["flows"]}
     for flow_id, drawn in flows.items():
         assert len(drawn["nodes"]) == len(registry_flows[flow_id]["steps"]), flow_id
@@ -245,6 +247,23 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         for flow_id, drawn in flows.items()
     }
     assert layout == dict.fromkeys(flows, (0, 0, True))
+    # the shelter's flow: where the languages meet, every desk's CreatePet feeding the Python intake,
+    # which feeds the JavaScript board
+    shelter = registry_flows["PetShelter"]
+    assert {step["name"]: step["language"] for step in shelter["steps"]} == {
+        "TsCreatePet": "typescript",
+        "JsCreatePet": "javascript",
+        "PyCreatePet": "python",
+        "ShelterIntake": "python",
+        "ShelterBoard": "javascript",
+    }
+    assert sorted((edge["source"], edge["target"]) for edge in shelter["edges"]) == [
+        ("JsCreatePet", "ShelterIntake"),
+        ("PyCreatePet", "ShelterIntake"),
+        ("ShelterIntake", "ShelterBoard"),
+        ("TsCreatePet", "ShelterIntake"),
+    ]
+    assert flows["PetShelter"]["edges"] == 4
     ts_types = {node["type"] for node in flows["TsPetManagement"]["nodes"]}
     assert {"type-api", "type-event", "type-cron"} <= ts_types
     assert {node["type"] for node in flows["Workbench"]["nodes"]} == {"type-event", "type-noop"}
@@ -289,20 +308,23 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     assert endpoints["query"]["schemas"] == ["Response schema"]
     assert "200" in json.loads(endpoints["query"]["responseSchema"])
 
-    # Traces: one trace through all three languages, with operations and log lines
+    # Traces: the app's own trace through all three languages (the TS pet taken in by the shelter's
+    # Python intake, posted by its JavaScript board), with operations and log lines
     trace = panels["trace"]
     assert trace["status"] == "ok"
     steps = {span["step"] for span in trace["spans"]}
-    assert {"TsCreatePet", "WorkbenchEcho", "WorkbenchPyEcho"} <= steps
+    assert {"TsCreatePet", "TsAiProfileEnrichment", "ShelterIntake", "ShelterBoard"} <= steps
+    assert not any(step.startswith("Workbench") for step in steps)  # no test-only step in it
+    languages = {span["step"]: span["text"] for span in trace["spans"]}
+    assert ("TS" in languages["TsCreatePet"], "PY" in languages["ShelterIntake"]) == (True, True), languages
+    assert "JS" in languages["ShelterBoard"], languages
     assert {"state", "emit", "stream", "log"} <= set(trace["eventRows"])
     assert trace["bars"] == len(trace["spans"])
     assert "spanId" in trace["selected"] and "ts.pet.created" in trace["selectedEvent"] + json.dumps(trace)
 
     # Logs: filtered by the trace, lines from the steps of every language; the id opens the trace
     logs = panels["logs"]["lines"]
-    assert any("echoing a TS pet in JS" in line for line in logs) and any(
-        "echoed in Python" in line for line in logs
-    )
+    assert {"🐾 Pet created", "🏠 Shelter intake recorded", "📋 Shelter board updated"} <= set(logs), logs
     assert panels["logs"]["followedTo"] == f"#/traces/{seen['traceId']}"
     # Back from there: the lines as they were filtered, the filter in the address
     assert panels["logs"]["back"] == {"hash": f"#/logs?traceId={seen['traceId']}", "filter": seen["traceId"]}
@@ -487,31 +509,31 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert seen["consoleErrors"] == []
 
 
+@pytest.mark.parametrize(
+    ("flow_id", "path", "ran"),
+    [
+        ("TsPetManagement", "/ts/pets", None),
+        # where the languages meet: the JS desk's pet, taken in in Python, posted in JavaScript
+        ("PetShelter", "/js/pets", ["JsCreatePet", "ShelterIntake", "ShelterBoard"]),
+    ],
+    ids=["ts-flow", "shelter-flow"],
+)
 def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
-    server: MotiaServer, chromium: str, client_packages: Path
+    server: MotiaServer, chromium: str, client_packages: Path, flow_id: str, path: str, ran: list[str] | None
 ) -> None:
-    """A pet created while the TS flow's diagram is open: each step its trace ran in the flow lights
+    """A pet created while a flow's diagram is open: each step its trace ran in the flow lights
     up once, in the order its span started, a moment after the one before (though the trace went
     through them faster than the page looks), then goes out."""
     pet = json.dumps({"name": "Nova", "species": "dog", "ageMonths": 2})
-    seen = _drive(
-        server,
-        chromium,
-        client_packages,
-        "workbench-flows-driver.mjs",
-        "TsPetManagement",
-        "POST",
-        "/ts/pets",
-        pet,
-    )
+    seen = _drive(server, chromium, client_packages, "workbench-flows-driver.mjs", flow_id, "POST", path, pet)
 
     assert seen["status"] == 201
     trace = server.client.get(f"/__motia/traces/{seen['traceId']}").json()
-    flow = next(
-        f for f in server.client.get("/__motia/flows").json()["flows"] if f["id"] == "TsPetManagement"
-    )
+    flow = next(f for f in server.client.get("/__motia/flows").json()["flows"] if f["id"] == flow_id)
     in_flow = {step["name"] for step in flow["steps"]}
     spans = sorted((s for s in trace["spans"] if s["step"] in in_flow), key=lambda span: span["startedAt"])
+    if ran is not None:
+        assert [span["step"] for span in spans] == ran
     assert len(spans) >= 3
     assert [step for _, step in seen["lightings"]] == [span["step"] for span in spans]
     moments = [at for at, _ in seen["lightings"]]
@@ -603,7 +625,7 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
         spans = str(len(trace["spans"]))
         seen = _drive(server, chromium, client_packages, "workbench-retries-driver.mjs", trace_id, spans)
     finally:
-        for ident in letters():  # the event fails for good in each subscriber (the JS echo too)
+        for ident in letters():  # the event fails for good in each subscriber (the shelter's intake too)
             server.client.delete(f"/__motia/dead-letters/{ident}")
 
     enrichment = [card for card in seen["failures"] if card["heading"].startswith("TsAiProfileEnrichment")]

@@ -18,7 +18,7 @@ const config = {
   method: 'POST',
   bodySchema: createPetSchema,
   emits: ['js.pet.created', 'js.feeding.reminder.enqueued'],
-  flows: ['JsPetManagement'],
+  flows: ['JsPetManagement', 'PetShelter'],
 }
 
 const handler = async (req, { emit, logger, state, streams, traceId }) => {

@@ -27,7 +27,7 @@ config = {
     "method": "POST",
     "bodySchema": CreatePetBody,
     "emits": ["py.pet.created", "py.feeding.reminder.enqueued"],
-    "flows": ["PyPetManagement"],
+    "flows": ["PyPetManagement", "PetShelter"],
 }
 
 

@@ -19,7 +19,7 @@ export const config: ApiRouteConfig = {
   method: 'POST',
   bodySchema: createPetSchema,
   emits: ['ts.pet.created', 'ts.feeding.reminder.enqueued'],
-  flows: ['TsPetManagement'],
+  flows: ['TsPetManagement', 'PetShelter'],
 }
 
 export const handler: Handlers['TsCreatePet'] = async (req, { emit, logger, state, streams, traceId }) => {

@@ -111,6 +111,8 @@ await drive(executablePath, result, async (page) => {
   }
   await open(page, '#/flows/Workbench', 'flows')
   await shot(page, 'flows-conditional') // the test steps' flow: a conditional emit, a virtual edge
+  await open(page, '#/flows/PetShelter', 'flows')
+  await shot(page, 'flows-shelter') // the pet app's languages meeting: every desk's pets taken in
   await open(page, '#/flows/TsPetManagement', 'flows')
   await page.click('.node[data-step="TsCreatePet"]')
   result.panels.flowDetail = await page.textContent('[data-detail="TsCreatePet"]')
