@@ -13,6 +13,7 @@ import concurrent.futures
 import contextlib
 import itertools
 import json
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -1026,3 +1027,33 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
     errors = [entry["message"] for entry in seen["error"]]
     assert errors[-3:] == ["failed 1499", LIVE_ERROR, LIVE_CRITICAL], errors[-4:]
     assert seen["consoleErrors"] == []
+
+
+def test_a_drivers_own_request_left_unanswered_fails_in_time_naming_its_url(
+    chromium: str, client_packages: Path
+) -> None:
+    """A driver's own request (not the page's) to a port that listens and never answers fails once
+    its time is out, naming its method and URL, rather than waiting Node's 300 s for the headers and
+    then saying only "fetch failed" (a CI run hung silent in a driver)."""
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        url = f"http://127.0.0.1:{listening.getsockname()[1]}/never"
+        seen = run_driver(
+            client_packages, "workbench-unanswered-driver.mjs", chromium, url, str(ARTIFACTS), url, "1500"
+        )
+
+    assert f"the driver's POST {url}: no answer in 1.5 s" in seen["failure"]
+    assert 1500 <= seen["waitedMs"] < 10_000
+
+
+def test_every_workbench_driver_asks_the_app_through_the_timed_fetch() -> None:
+    """The drivers' own requests go through workbench-page.mjs's ``timedFetch`` (the test above), none
+    through Node's bare ``fetch``, whose only timeout is 300 s for the headers."""
+    bare = re.compile(r"(?<![.\w])fetch\(")
+    drivers = sorted((REPO_ROOT / "tests" / "clients").glob("workbench-*driver.mjs"))
+    untimed = [
+        f"{driver.name}:{number}"
+        for driver in drivers
+        for number, line in enumerate(driver.read_text().splitlines(), 1)
+        if bare.search(line)
+    ]
+    assert len(drivers) > 10 and untimed == []
