@@ -1057,3 +1057,93 @@ def test_every_workbench_driver_asks_the_app_through_the_timed_fetch() -> None:
         if bare.search(line)
     ]
     assert len(drivers) > 10 and untimed == []
+
+
+def test_the_pet_apps_create_forms_are_prefilled_with_a_pet_that_a_first_send_creates(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """The Endpoints form of each language's POST /<lang>/pets, as first shown: its body is a pet
+    from the schema's examples (the name "Luna", not "string"), the first of the species, and it
+    passes the schema: a first Send creates the pet."""
+    created = [f"POST /{lang}/pets" for lang in ("ts", "js", "py")]
+    seen = _drive(server, chromium, client_packages, "workbench-prefill-driver.mjs", *created)
+
+    pet = {"name": "Luna", "species": "dog", "ageMonths": 8}
+    shown = {endpoint: json.loads(form["prefilled"]) for endpoint, form in seen["endpoints"].items()}
+    assert shown == dict.fromkeys(created, pet)
+    assert {endpoint: form["status"] for endpoint, form in seen["endpoints"].items()} == dict.fromkeys(
+        created, "201"
+    ), seen["endpoints"]
+    assert all(json.loads(form["body"])["pet"]["name"] == "Luna" for form in seen["endpoints"].values())
+    assert seen["consoleErrors"] == []
+
+
+PREFILL_STEPS = {
+    "steps/offered.step.js": """
+        exports.config = {
+          type: 'api', name: 'Offered', path: '/offered', method: 'POST', emits: [],
+          bodySchema: {
+            type: 'object',
+            required: ['examples', 'example', 'default', 'const', 'enum', 'described', 'unfit', 'tags', 'count'],
+            properties: {
+              examples: { type: 'string', examples: ['first', 'second'], example: 'e', default: 'd' },
+              example: { type: 'integer', example: 7, default: 3 },
+              default: { type: 'boolean', default: true, enum: [false, true] },
+              const: { const: 'v1', enum: ['v0', 'v1'] },
+              enum: { type: 'string', enum: ['small', 'large'] },
+              described: { type: 'string', description: 'your nickname' },
+              unfit: { type: 'string', description: 'two words', pattern: '^\\\\S+$' },
+              tags: { type: 'array', minItems: 2, items: { type: 'string', examples: ['red'] } },
+              count: { type: 'number', exclusiveMinimum: 0 },
+              optional: { type: 'string', examples: ['left out'] },
+            },
+          },
+        }
+        exports.handler = async (req) => ({ status: 200, body: req.body })
+    """,
+    "steps/owned_step.py": """
+        from pydantic import BaseModel, Field
+
+        class Owner(BaseModel):
+            name: str = Field(examples=["Ada"])
+
+        class Body(BaseModel):
+            owner: Owner
+            note: str | None = None
+
+        config = {"type": "api", "name": "Owned", "path": "/owned", "method": "POST", "emits": [], "bodySchema": Body}
+
+        async def handler(req, ctx):
+            return {"status": 200, "body": Body.model_validate(req["body"]).model_dump()}
+    """,
+}
+
+
+def test_a_request_body_is_prefilled_from_its_schemas_examples_then_its_types(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """A body's prefilled JSON takes each property's first of examples, else its example, default,
+    const, first of enum; else one of its type that its constraints accept (a string its
+    description, as Motia's Workbench does, when it fits); a required property only; a pydantic
+    model's nested model (a $ref to its $defs) as that model's example. Each passes its schema."""
+    project = write_project(tmp_path, PREFILL_STEPS, config={"api": {"validateBody": True}})
+    with MotiaServer(project, mode="dev") as server:
+        seen = _drive(
+            server, chromium, client_packages, "workbench-prefill-driver.mjs", "POST /offered", "POST /owned"
+        )
+
+    offered, owned = seen["endpoints"]["POST /offered"], seen["endpoints"]["POST /owned"]
+    assert json.loads(offered["prefilled"]) == {
+        "examples": "first",
+        "example": 7,
+        "default": True,
+        "const": "v1",
+        "enum": "small",
+        "described": "your nickname",
+        "unfit": "string",
+        "tags": ["red", "red"],
+        "count": 1,
+    }
+    assert json.loads(owned["prefilled"]) == {"owner": {"name": "Ada"}}
+    assert (offered["status"], owned["status"]) == ("200", "200"), seen["endpoints"]
+    assert seen["consoleErrors"] == []
