@@ -1147,3 +1147,35 @@ def test_a_request_body_is_prefilled_from_its_schemas_examples_then_its_types(
     assert json.loads(owned["prefilled"]) == {"owner": {"name": "Ada"}}
     assert (offered["status"], owned["status"]) == ("200", "200"), seen["endpoints"]
     assert seen["consoleErrors"] == []
+
+
+def test_a_state_value_is_deleted_only_once_the_user_says_yes_in_its_row(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A state value's Delete asks first, in its row (no browser dialog): "Delete key X?" with Yes
+    and Cancel, the focus on Cancel (a double click on Delete only asks); Cancel or Escape keeps the
+    value, the focus back on Delete; Yes deletes it. The keyboard alone reaches Delete, asks, and
+    answers Yes."""
+    for key in ("kept", "gone"):
+        server.client.put("/__motia/state/item", params={"groupId": "wb-delete", "key": key}, json={"k": key})
+    seen = _drive(
+        server, chromium, client_packages, "workbench-state-delete-driver.mjs", "wb-delete", "kept", "gone"
+    )
+
+    assert seen["asked"] == {"row": True, "asked": "Delete key kept?", "focused": "Cancel", "deletes": []}
+    assert seen["cancelled"] == {"row": True, "asked": None, "focused": "Delete"}
+    assert seen["escaped"] == {"row": True, "asked": None, "focused": "Delete", "deletes": []}
+    assert seen["keyboardAsked"] == {
+        "row": True,
+        "asked": "Delete key gone?",
+        "focused": "Cancel",
+        "deletes": [],
+    }
+    assert seen["deletes"] == ["gone"]
+    assert seen["dialogs"] == []
+    state = {
+        key: server.client.get("/__motia/state/item", params={"groupId": "wb-delete", "key": key}).status_code
+        for key in ("kept", "gone")
+    }
+    assert state == {"kept": 200, "gone": 404}
+    assert seen["consoleErrors"] == []

@@ -302,9 +302,11 @@ await drive(executablePath, result, async (page) => {
   const stateDown = { error: 'Internal Server Error', message: 'the state store is down' }
   await page.route(isStateItem, (route) => failOnPurpose(route, 500, stateDown), { times: 1 })
   await page.click('[data-delete="gone"]')
+  await page.click('[data-confirm-delete="gone"]')
   await page.waitForFunction(() => document.querySelector('[data-error-of="gone"]')?.textContent, null, { timeout: 10000 })
   result.panels.state.failedDelete = { shown: await page.textContent('[data-error-of="gone"]'), rowKept: Boolean(await page.$('[data-key="gone"]')) }
   await page.click('[data-delete="gone"]')
+  await page.click('[data-confirm-delete="gone"]')
   await page.waitForSelector('[data-key="gone"]', { state: 'detached', timeout: 10000 })
 
   // Dead letters: replay the one waiting; with the switch set it now goes through.

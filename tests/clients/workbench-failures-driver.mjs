@@ -212,6 +212,7 @@ await drive(executablePath, result, async (page) => {
   await whileHeld(page, isHeldOther, "the other group's reads", async () => {
     const deleting = page.waitForRequest((r) => r.method() === 'DELETE', WAIT)
     await page.click('[data-delete="b"]')
+    await page.click('[data-confirm-delete="b"]')
     result.deletedFrom = new URL((await deleting).url()).searchParams.get('groupId')
     await page.click('[data-group="wb-fail"]')
     await page.waitForSelector('[data-key="b"]', { state: 'detached', ...WAIT })
@@ -229,11 +230,14 @@ await drive(executablePath, result, async (page) => {
     WAIT,
   )
   result.staleFailure = await staleShown.jsonValue()
-  // a double click on Delete deletes once (a second request would answer 404 and show it)
+  // a double click on Delete only asks (its second click, on what took Delete's place, answers
+  // nothing), one on its Yes
+  // deletes once (a second request would answer 404 and show it)
   const deletes = []
   const isDeleteOfA = (r) => r.method() === 'DELETE' && new URL(r.url()).searchParams.get('key') === 'a'
   page.on('request', (r) => isDeleteOfA(r) && deletes.push(r.url()))
   await page.dblclick('[data-delete="a"]')
+  await page.dblclick('[data-confirm-delete="a"]')
   await page.waitForSelector('[data-key="a"]', { state: 'detached', ...WAIT })
   result.deletesForDoubleClick = deletes.length
 

@@ -1730,19 +1730,40 @@ async function statePanel(root) {
       fill(row.cell, area, save, ' ', cancel, ' ', message)
     })
     const removeMessage = h('span', { class: 'error-text', 'data-error-of': key })
-    remove.addEventListener('click', () =>
-      whileDisabled(remove, async () => {
-        removeMessage.textContent = ''
+    // Delete asks first, in the row, the focus on Cancel (Escape cancels too), back on Delete once
+    // answered. The question widens the column, so a double click's second click on Delete lands on
+    // whatever moved under it: a click that is not the first of its clicks (event.detail; 0 for the
+    // keyboard's) answers nothing.
+    const yes = h('button', { class: 'danger', type: 'button', 'data-confirm-delete': key }, 'Yes')
+    const no = h('button', { class: 'secondary', type: 'button', 'data-keep': key }, 'Cancel')
+    const asking = h('span', { class: 'confirm', role: 'group', 'aria-label': `delete ${key}`, 'data-asking': key, hidden: true }, h('span', {}, `Delete key ${key}?`), ' ', yes, ' ', no)
+    const answered = () => {
+      asking.hidden = true
+      remove.hidden = false
+      remove.focus()
+    }
+    remove.addEventListener('click', () => {
+      removeMessage.textContent = ''
+      remove.hidden = true
+      asking.hidden = false
+      no.focus()
+    })
+    const firstClick = (event) => event.detail <= 1
+    no.addEventListener('click', (event) => firstClick(event) && answered())
+    asking.addEventListener('keydown', (event) => event.key === 'Escape' && !yes.disabled && answered())
+    yes.addEventListener('click', (event) =>
+      firstClick(event) && whileDisabled(yes, async () => {
         try {
           await api(`/state/item${query({ groupId: group, key })}`, { method: 'DELETE' })
         } catch (error) {
           removeMessage.textContent = error.message
+          answered()
           return
         }
         await loadItems()
       }),
     )
-    row.tr = h('tr', { 'data-key': key }, h('td', {}, h('code', {}, key)), row.cell, h('td', {}, edit, ' ', remove, ' ', removeMessage))
+    row.tr = h('tr', { 'data-key': key }, h('td', {}, h('code', {}, key)), row.cell, h('td', {}, edit, ' ', remove, asking, ' ', removeMessage))
     return row
   }
   addForm.addEventListener('submit', (event) => {
