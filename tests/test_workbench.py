@@ -1179,3 +1179,21 @@ def test_a_state_value_is_deleted_only_once_the_user_says_yes_in_its_row(
     }
     assert state == {"kept": 200, "gone": 404}
     assert seen["consoleErrors"] == []
+
+
+def test_every_panels_lists_end_in_the_window_under_a_header_of_any_height(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """At 800 px wide the header's tabs take two rows; at 1400, one: on every panel, in a window
+    700 px tall, the lists, the log lines, the diagram and what is chosen beside a list take the
+    height left under the header and scroll in themselves: none ends below the window (they did by
+    the header's second row)."""
+    server.client.get("/ts/pets")  # a trace and its log lines, in the pet app's long lists
+    seen = _drive(server, chromium, client_packages, "workbench-heights-driver.mjs", "800,1400")
+
+    assert seen["800"]["header"] > seen["1400"]["header"]  # the taller header this is about
+    for width in ("800", "1400"):
+        overflowing = {panel: bottoms for panel, bottoms in seen[width]["panels"].items() if bottoms}
+        assert len(seen[width]["panels"]) == 8 and overflowing == {}, width
+    assert seen["consoleErrors"] == []
+
