@@ -1197,3 +1197,53 @@ def test_every_panels_lists_end_in_the_window_under_a_header_of_any_height(
         assert len(seen[width]["panels"]) == 8 and overflowing == {}, width
     assert seen["consoleErrors"] == []
 
+
+def _crowded_flow() -> dict[str, str]:
+    """The flow "crowd": four api steps each emitting two topics to one hub, which emits three topics
+    to one step and one to each of two more."""
+    files = {}
+    for n in range(4):
+        files[f"steps/source{n}.step.js"] = f"""
+            exports.config = {{
+              type: 'api', name: 'Source{n}', path: '/source/{n}', method: 'POST', flows: ['crowd'],
+              emits: ['source{n}.asked_for_review', 'source{n}.ready_for_adoption'],
+            }}
+            exports.handler = async () => ({{ status: 200, body: {{}} }})
+        """
+    subscribes = [
+        f"source{n}.{topic}" for n in range(4) for topic in ("asked_for_review", "ready_for_adoption")
+    ]
+    treatment = ["hub.treatment.required", "hub.treatment.completed", "hub.treatment.cancelled"]
+    files["steps/hub.step.js"] = f"""
+        exports.config = {{
+          type: 'event', name: 'Hub', subscribes: {subscribes!r}, flows: ['crowd'],
+          emits: {[*treatment, "hub.adoption", "hub.audit"]!r},
+        }}
+        exports.handler = async () => {{}}
+    """
+    for name, topics in (("Treat", treatment), ("Adopt", ["hub.adoption"]), ("Audit", ["hub.audit"])):
+        files[f"steps/{name.lower()}.step.js"] = f"""
+            exports.config = {{ type: 'event', name: '{name}', subscribes: {topics!r}, emits: [], flows: ['crowd'] }}
+            exports.handler = async () => {{}}
+        """
+    return files
+
+
+def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every_step(
+    server: MotiaServer, tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """The pet app's flows, whose orchestrator step has many topics in and out, and a flow more
+    crowded still (eight topics into one step, three of its topics to one step), each edge labelled:
+    every label on its own edge (a second edge between two steps had its label stacked off it, onto
+    the other edge), its box and text clear of every other label and of every step's box."""
+    flows = ["TsPetManagement", "JsPetManagement", "PyPetManagement", "Workbench"]
+    seen = _drive(server, chromium, client_packages, "workbench-edge-labels-driver.mjs", *flows)
+    with MotiaServer(write_project(tmp_path, _crowded_flow()), mode="dev") as crowded:
+        in_crowd = _drive(crowded, chromium, client_packages, "workbench-edge-labels-driver.mjs", "crowd")
+    assert seen.pop("consoleErrors") == in_crowd.pop("consoleErrors") == []
+    seen |= in_crowd
+
+    assert seen["TsPetManagement"]["labels"] > 10 and seen["crowd"]["labels"] == 13
+    labelled = [*flows, "crowd"]
+    crowding = {flow: {k: v for k, v in seen[flow].items() if k != "labels" and v} for flow in labelled}
+    assert {flow: crowd for flow, crowd in crowding.items() if crowd} == {}

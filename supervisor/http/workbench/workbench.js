@@ -506,6 +506,40 @@ function truncate(text, length) {
   return text.length > length ? text.slice(0, length - 1) + '…' : text
 }
 
+const LABEL_H = 16
+
+// The box of an edge's label ``width`` wide on ``curve`` (a cubic Bézier's four points): the point
+// along it nearest ``preferred`` (0..1) where the box covers nothing ``taken`` (steps, labels placed
+// before); else nudged beside such a point, a little off its edge; else where it covers the least.
+function placeLabel(curve, preferred, width, taken) {
+  const at = (t) => {
+    const u = 1 - t
+    const weights = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t]
+    return [0, 1].map((axis) => weights.reduce((sum, weight, i) => sum + weight * curve[i][axis], 0))
+  }
+  const boxAt = ([x, y]) => ({ x: x - width / 2, y: y - LABEL_H / 2, w: width, h: LABEL_H })
+  const covered = (box) =>
+    taken.reduce((area, other) => {
+      const w = Math.min(box.x + box.w, other.x + other.w) - Math.max(box.x, other.x) + 2
+      const h = Math.min(box.y + box.h, other.y + other.h) - Math.max(box.y, other.y) + 2
+      return w > 0 && h > 0 ? area + w * h : area
+    }, 0)
+  const along = Array.from({ length: 41 }, (_, i) => 0.05 + (i * 0.9) / 40).sort((a, b) => Math.abs(a - preferred) - Math.abs(b - preferred))
+  const nudges = [[0, 0]]
+  for (let step = 1; step <= 4; step++) nudges.push([0, -step * 5], [0, step * 5], [-step * 12, 0], [step * 12, 0])
+  let best = null
+  for (const [dx, dy] of nudges) {
+    for (const t of along) {
+      const [x, y] = at(t)
+      const box = boxAt([x + dx, y + dy])
+      const area = covered(box)
+      if (!area) return box
+      if (!best || area < best.area) best = { box, area }
+    }
+  }
+  return best.box
+}
+
 function drawFlow(flow, layout, onSelect) {
   const { coords, width, height } = layout
   const edges = s('g')
@@ -524,6 +558,8 @@ function drawFlow(flow, layout, onSelect) {
     fanOut.set(edge.source, (fanOut.get(edge.source) || 0) + 1)
     fanIn.set(edge.target, (fanIn.get(edge.target) || 0) + 1)
   }
+  // what a label must not cover: every step's box, then each label placed before it
+  const taken = [...coords.values()].map((at) => ({ x: at.x - 3, y: at.y - 3, w: NODE_W + 6, h: NODE_H + 6 }))
   for (const edge of flow.edges) {
     const from = coords.get(edge.source)
     const to = coords.get(edge.target)
@@ -531,24 +567,18 @@ function drawFlow(flow, layout, onSelect) {
     const pair = `${edge.source}->${edge.target}`
     const offset = (seen.get(pair) || 0) * 14
     seen.set(pair, (seen.get(pair) || 0) + 1)
-    let d
-    let labelX
-    let labelY
+    let curve // the path's four points (a cubic Bézier)
+    let preferred // where along it (0..1) its label reads best
     if (to.rank > from.rank) {
       const x1 = from.x + NODE_W / 2 + offset
       const y1 = from.y + NODE_H
       const x2 = to.x + NODE_W / 2 + offset
       const y2 = to.y
       const bend = (y2 - y1) / 2
-      d = `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2 - 2}`
-      // the label where its edge is alone: near the target when the source fans out, near the
-      // source when many edges meet at the target
-      const t = fanIn.get(edge.target) > 1 ? 0.22 : fanOut.get(edge.source) > 1 ? 0.78 : 0.5
-      const u = 1 - t
-      labelX = u * u * u * x1 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t * t * t * x2
-      labelY = u * u * u * y1 + 3 * u * u * t * (y1 + bend) + 3 * u * t * t * (y2 - bend) + t * t * t * y2
-      // edges between the same two steps (one per topic) stack their labels instead of covering them
-      labelY += (offset / 14) * 18
+      curve = [[x1, y1], [x1, y1 + bend], [x2, y2 - bend], [x2, y2 - 2]]
+      // where its edge is alone: near the target when the source fans out, near the source when
+      // many edges meet at the target
+      preferred = fanIn.get(edge.target) > 1 ? 0.22 : fanOut.get(edge.source) > 1 ? 0.78 : 0.5
     } else {
       // back (or sideways) edge: around the right side
       const x1 = from.x + NODE_W
@@ -556,22 +586,24 @@ function drawFlow(flow, layout, onSelect) {
       const x2 = to.x + NODE_W
       const y2 = to.y + NODE_H / 2 - offset
       const reach = Math.max(x1, x2) + 50 + offset
-      d = `M${x1},${y1} C${reach},${y1} ${reach},${y2} ${x2 + 2},${y2}`
-      labelX = reach - 10
-      labelY = (y1 + y2) / 2
+      curve = [[x1, y1], [reach, y1], [reach, y2], [x2 + 2, y2]]
+      preferred = 0.5
     }
+    const [p0, p1, p2, p3] = curve
+    const d = `M${p0} C${p1} ${p2} ${p3}`
     const text = edge.label || edge.topic
     const classes = ['edge', edge.virtual ? 'virtual' : '', edge.conditional ? 'conditional' : ''].join(' ')
     const label = truncate(edge.conditional ? `${text}?` : text, 28)
-    const labelWidth = label.length * 6 + 8
+    const box = placeLabel(curve, preferred, label.length * 6 + 8, taken)
+    taken.push(box)
     edges.append(
       s(
         'g',
         { class: classes, 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target },
         s('title', {}, `${edge.source} → ${edge.target}: ${edge.topic}${edge.virtual ? ' (virtual)' : ''}`),
         s('path', { d, 'marker-end': `url(#${edge.conditional ? 'arrow-conditional' : 'arrow'})` }),
-        s('rect', { x: labelX - labelWidth / 2, y: labelY - 9, width: labelWidth, height: 16, rx: 3 }),
-        s('text', { x: labelX, y: labelY + 3, 'text-anchor': 'middle' }, label),
+        s('rect', { x: box.x, y: box.y, width: box.w, height: box.h, rx: 3 }),
+        s('text', { x: box.x + box.w / 2, y: box.y + 12, 'text-anchor': 'middle' }, label),
       ),
     )
   }
