@@ -14,6 +14,7 @@ import concurrent.futures
 import contextlib
 import itertools
 import json
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -1048,3 +1049,223 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
     errors = [entry["message"] for entry in seen["error"]]
     assert errors[-3:] == ["failed 1499", LIVE_ERROR, LIVE_CRITICAL], errors[-4:]
     assert seen["consoleErrors"] == []
+
+
+def test_a_drivers_own_request_left_unanswered_fails_in_time_naming_its_url(
+    chromium: str, client_packages: Path
+) -> None:
+    """A driver's own request (not the page's) to a port that listens and never answers fails once
+    its time is out, naming its method and URL, rather than waiting Node's 300 s for the headers and
+    then saying only "fetch failed" (a CI run hung silent in a driver)."""
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        url = f"http://127.0.0.1:{listening.getsockname()[1]}/never"
+        seen = run_driver(
+            client_packages, "workbench-unanswered-driver.mjs", chromium, url, str(ARTIFACTS), url, "1500"
+        )
+
+    assert f"the driver's POST {url}: no answer in 1.5 s" in seen["failure"]
+    assert 1500 <= seen["waitedMs"] < 10_000
+
+
+def test_every_workbench_driver_asks_the_app_through_the_timed_fetch() -> None:
+    """The drivers' own requests go through workbench-page.mjs's ``timedFetch`` (the test above), none
+    through Node's bare ``fetch``, whose only timeout is 300 s for the headers."""
+    bare = re.compile(r"(?<![.\w])fetch\(")
+    drivers = sorted((REPO_ROOT / "tests" / "clients").glob("workbench-*driver.mjs"))
+    untimed = [
+        f"{driver.name}:{number}"
+        for driver in drivers
+        for number, line in enumerate(driver.read_text().splitlines(), 1)
+        if bare.search(line)
+    ]
+    assert len(drivers) > 10 and untimed == []
+
+
+def test_the_pet_apps_create_forms_are_prefilled_with_a_pet_that_a_first_send_creates(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """The Endpoints form of each language's POST /<lang>/pets, as first shown: its body is a pet
+    from the schema's examples (the name "Luna", not "string"), the first of the species, and it
+    passes the schema: a first Send creates the pet."""
+    created = [f"POST /{lang}/pets" for lang in ("ts", "js", "py")]
+    seen = _drive(server, chromium, client_packages, "workbench-prefill-driver.mjs", *created)
+
+    pet = {"name": "Luna", "species": "dog", "ageMonths": 8}
+    shown = {endpoint: json.loads(form["prefilled"]) for endpoint, form in seen["endpoints"].items()}
+    assert shown == dict.fromkeys(created, pet)
+    assert {endpoint: form["status"] for endpoint, form in seen["endpoints"].items()} == dict.fromkeys(
+        created, "201"
+    ), seen["endpoints"]
+    assert all(json.loads(form["body"])["pet"]["name"] == "Luna" for form in seen["endpoints"].values())
+    assert seen["consoleErrors"] == []
+
+
+PREFILL_STEPS = {
+    "steps/offered.step.js": """
+        exports.config = {
+          type: 'api', name: 'Offered', path: '/offered', method: 'POST', emits: [],
+          bodySchema: {
+            type: 'object',
+            required: ['examples', 'example', 'default', 'const', 'enum', 'described', 'unfit', 'tags', 'count'],
+            properties: {
+              examples: { type: 'string', examples: ['first', 'second'], example: 'e', default: 'd' },
+              example: { type: 'integer', example: 7, default: 3 },
+              default: { type: 'boolean', default: true, enum: [false, true] },
+              const: { const: 'v1', enum: ['v0', 'v1'] },
+              enum: { type: 'string', enum: ['small', 'large'] },
+              described: { type: 'string', description: 'your nickname' },
+              unfit: { type: 'string', description: 'two words', pattern: '^\\\\S+$' },
+              tags: { type: 'array', minItems: 2, items: { type: 'string', examples: ['red'] } },
+              count: { type: 'number', exclusiveMinimum: 0 },
+              optional: { type: 'string', examples: ['left out'] },
+            },
+          },
+        }
+        exports.handler = async (req) => ({ status: 200, body: req.body })
+    """,
+    "steps/owned_step.py": """
+        from pydantic import BaseModel, Field
+
+        class Owner(BaseModel):
+            name: str = Field(examples=["Ada"])
+
+        class Body(BaseModel):
+            owner: Owner
+            note: str | None = None
+
+        config = {"type": "api", "name": "Owned", "path": "/owned", "method": "POST", "emits": [], "bodySchema": Body}
+
+        async def handler(req, ctx):
+            return {"status": 200, "body": Body.model_validate(req["body"]).model_dump()}
+    """,
+}
+
+
+def test_a_request_body_is_prefilled_from_its_schemas_examples_then_its_types(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """A body's prefilled JSON takes each property's first of examples, else its example, default,
+    const, first of enum; else one of its type that its constraints accept (a string its
+    description, as Motia's Workbench does, when it fits); a required property only; a pydantic
+    model's nested model (a $ref to its $defs) as that model's example. Each passes its schema."""
+    project = write_project(tmp_path, PREFILL_STEPS, config={"api": {"validateBody": True}})
+    with MotiaServer(project, mode="dev") as server:
+        seen = _drive(
+            server, chromium, client_packages, "workbench-prefill-driver.mjs", "POST /offered", "POST /owned"
+        )
+
+    offered, owned = seen["endpoints"]["POST /offered"], seen["endpoints"]["POST /owned"]
+    assert json.loads(offered["prefilled"]) == {
+        "examples": "first",
+        "example": 7,
+        "default": True,
+        "const": "v1",
+        "enum": "small",
+        "described": "your nickname",
+        "unfit": "string",
+        "tags": ["red", "red"],
+        "count": 1,
+    }
+    assert json.loads(owned["prefilled"]) == {"owner": {"name": "Ada"}}
+    assert (offered["status"], owned["status"]) == ("200", "200"), seen["endpoints"]
+    assert seen["consoleErrors"] == []
+
+
+def test_a_state_value_is_deleted_only_once_the_user_says_yes_in_its_row(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A state value's Delete asks first, in its row (no browser dialog): "Delete key X?" with Yes
+    and Cancel, the focus on Cancel (a double click on Delete only asks); Cancel or Escape keeps the
+    value, the focus back on Delete; Yes deletes it. The keyboard alone reaches Delete, asks, and
+    answers Yes."""
+    for key in ("kept", "gone"):
+        server.client.put("/__motia/state/item", params={"groupId": "wb-delete", "key": key}, json={"k": key})
+    seen = _drive(
+        server, chromium, client_packages, "workbench-state-delete-driver.mjs", "wb-delete", "kept", "gone"
+    )
+
+    assert seen["asked"] == {"row": True, "asked": "Delete key kept?", "focused": "Cancel", "deletes": []}
+    assert seen["cancelled"] == {"row": True, "asked": None, "focused": "Delete"}
+    assert seen["escaped"] == {"row": True, "asked": None, "focused": "Delete", "deletes": []}
+    assert seen["keyboardAsked"] == {
+        "row": True,
+        "asked": "Delete key gone?",
+        "focused": "Cancel",
+        "deletes": [],
+    }
+    assert seen["deletes"] == ["gone"]
+    assert seen["dialogs"] == []
+    state = {
+        key: server.client.get("/__motia/state/item", params={"groupId": "wb-delete", "key": key}).status_code
+        for key in ("kept", "gone")
+    }
+    assert state == {"kept": 200, "gone": 404}
+    assert seen["consoleErrors"] == []
+
+
+def test_every_panels_lists_end_in_the_window_under_a_header_of_any_height(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """At 800 px wide the header's tabs take two rows; at 1400, one: on every panel, in a window
+    700 px tall, the lists, the log lines, the diagram and what is chosen beside a list take the
+    height left under the header and scroll in themselves: none ends below the window (they did by
+    the header's second row)."""
+    server.client.get("/ts/pets")  # a trace and its log lines, in the pet app's long lists
+    seen = _drive(server, chromium, client_packages, "workbench-heights-driver.mjs", "800,1400")
+
+    assert seen["800"]["header"] > seen["1400"]["header"]  # the taller header this is about
+    for width in ("800", "1400"):
+        overflowing = {panel: bottoms for panel, bottoms in seen[width]["panels"].items() if bottoms}
+        assert len(seen[width]["panels"]) == 8 and overflowing == {}, width
+    assert seen["consoleErrors"] == []
+
+
+def _crowded_flow() -> dict[str, str]:
+    """The flow "crowd": four api steps each emitting two topics to one hub, which emits three topics
+    to one step and one to each of two more."""
+    files = {}
+    for n in range(4):
+        files[f"steps/source{n}.step.js"] = f"""
+            exports.config = {{
+              type: 'api', name: 'Source{n}', path: '/source/{n}', method: 'POST', flows: ['crowd'],
+              emits: ['source{n}.asked_for_review', 'source{n}.ready_for_adoption'],
+            }}
+            exports.handler = async () => ({{ status: 200, body: {{}} }})
+        """
+    subscribes = [
+        f"source{n}.{topic}" for n in range(4) for topic in ("asked_for_review", "ready_for_adoption")
+    ]
+    treatment = ["hub.treatment.required", "hub.treatment.completed", "hub.treatment.cancelled"]
+    files["steps/hub.step.js"] = f"""
+        exports.config = {{
+          type: 'event', name: 'Hub', subscribes: {subscribes!r}, flows: ['crowd'],
+          emits: {[*treatment, "hub.adoption", "hub.audit"]!r},
+        }}
+        exports.handler = async () => {{}}
+    """
+    for name, topics in (("Treat", treatment), ("Adopt", ["hub.adoption"]), ("Audit", ["hub.audit"])):
+        files[f"steps/{name.lower()}.step.js"] = f"""
+            exports.config = {{ type: 'event', name: '{name}', subscribes: {topics!r}, emits: [], flows: ['crowd'] }}
+            exports.handler = async () => {{}}
+        """
+    return files
+
+
+def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every_step(
+    server: MotiaServer, tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """The pet app's flows, whose orchestrator step has many topics in and out, and a flow more
+    crowded still (eight topics into one step, three of its topics to one step), each edge labelled:
+    every label on its own edge (a second edge between two steps had its label stacked off it, onto
+    the other edge), its box and text clear of every other label and of every step's box."""
+    flows = ["TsPetManagement", "JsPetManagement", "PyPetManagement", "Workbench"]
+    seen = _drive(server, chromium, client_packages, "workbench-edge-labels-driver.mjs", *flows)
+    with MotiaServer(write_project(tmp_path, _crowded_flow()), mode="dev") as crowded:
+        in_crowd = _drive(crowded, chromium, client_packages, "workbench-edge-labels-driver.mjs", "crowd")
+    assert seen.pop("consoleErrors") == in_crowd.pop("consoleErrors") == []
+    seen |= in_crowd
+
+    assert seen["TsPetManagement"]["labels"] > 10 and seen["crowd"]["labels"] == 13
+    labelled = [*flows, "crowd"]
+    crowding = {flow: {k: v for k, v in seen[flow].items() if k != "labels" and v} for flow in labelled}
+    assert {flow: crowd for flow, crowd in crowding.items() if crowd} == {}

@@ -3,9 +3,9 @@ const { z } = require('zod')
 const { petStore, SPECIES } = require('./js-store')
 
 const createPetSchema = z.object({
-  name: z.string().regex(/\S/, 'Name is required'),
+  name: z.string().regex(/\S/, 'Name is required').meta({ examples: ['Luna'] }),
   species: z.enum(SPECIES),
-  ageMonths: z.number().int().min(0),
+  ageMonths: z.number().int().min(0).meta({ examples: [8] }),
   weightKg: z.number().positive().optional(),
   symptoms: z.array(z.string()).optional(),
 })

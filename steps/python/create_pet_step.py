@@ -10,9 +10,9 @@ from services.types import plain_json_schema
 class CreatePetBody(BaseModel):
     model_config = ConfigDict(json_schema_extra=plain_json_schema)
 
-    name: str = Field(pattern=r"\S")
+    name: str = Field(pattern=r"\S", examples=["Luna"])
     species: Literal["dog", "cat", "bird", "other"]
-    ageMonths: int = Field(ge=0, le=MAX_SAFE_INTEGER)
+    ageMonths: int = Field(ge=0, le=MAX_SAFE_INTEGER, examples=[8])
     weightKg: Annotated[float, Field(gt=0)] | SkipJsonSchema[None] = None
     symptoms: list[str] | SkipJsonSchema[None] = None
 

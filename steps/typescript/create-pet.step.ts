@@ -4,9 +4,9 @@ import { z } from 'zod'
 import { petStore, SPECIES } from './ts-store'
 
 export const createPetSchema = z.object({
-  name: z.string().regex(/\S/, 'Name is required'),
+  name: z.string().regex(/\S/, 'Name is required').meta({ examples: ['Luna'] }),
   species: z.enum(SPECIES),
-  ageMonths: z.number().int().min(0),
+  ageMonths: z.number().int().min(0).meta({ examples: [8] }),
   weightKg: z.number().positive().optional(),
   symptoms: z.array(z.string()).optional(),
 })

@@ -3,7 +3,7 @@
 // Opens every panel of the running app, creates a pet from the Endpoints panel, follows its trace,
 // filters the logs, sets a state value, replays a dead letter; saves one screenshot per panel in
 // OUT_DIR and prints one line, RESULT followed by the JSON of what it saw (the test asserts on it).
-import { cancelledOnLeaving, drive, failOnPurpose, openWorkbench, panelReady as ready, path, shownAs } from './workbench-page.mjs'
+import { cancelledOnLeaving, drive, failOnPurpose, openWorkbench, panelReady as ready, path, shownAs, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, outDir] = process.argv.slice(2)
 const result = { panels: {} }
@@ -11,7 +11,7 @@ const shot = (page, name, fullPage = false) => page.screenshot({ path: `${outDir
 // once the trace ``id`` is no longer running (its workflow has gone through every step)
 const traceDone = async (id) => {
   for (let tries = 0; tries < 300; tries++) {
-    const answer = await fetch(`${base}/__motia/traces/${encodeURIComponent(id)}`)
+    const answer = await timedFetch(`${base}/__motia/traces/${encodeURIComponent(id)}`)
     if (answer.ok && (await answer.json()).status !== 'running') return
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -267,7 +267,7 @@ await drive(executablePath, result, async (page) => {
 
   // State: set a value (the switch the doomed step waits for) and edit another.
   const putState = (key, value) =>
-    fetch(`${base}/__motia/state/item?groupId=workbench&key=${key}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) })
+    timedFetch(`${base}/__motia/state/item?groupId=workbench&key=${key}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) })
   await putState('visits', 1)
   await open(page, '#/state', 'state')
   result.panels.state = { groups: await page.$$eval('[data-group]', (items) => items.map((i) => i.dataset.group)) }
@@ -304,9 +304,11 @@ await drive(executablePath, result, async (page) => {
   const stateDown = { error: 'Internal Server Error', message: 'the state store is down' }
   await page.route(isStateItem, (route) => failOnPurpose(route, 500, stateDown), { times: 1 })
   await page.click('[data-delete="gone"]')
+  await page.click('[data-confirm-delete="gone"]')
   await page.waitForFunction(() => document.querySelector('[data-error-of="gone"]')?.textContent, null, { timeout: 10000 })
   result.panels.state.failedDelete = { shown: await page.textContent('[data-error-of="gone"]'), rowKept: Boolean(await page.$('[data-key="gone"]')) }
   await page.click('[data-delete="gone"]')
+  await page.click('[data-confirm-delete="gone"]')
   await page.waitForSelector('[data-key="gone"]', { state: 'detached', timeout: 10000 })
 
   // Dead letters: replay the one waiting; with the switch set it now goes through.

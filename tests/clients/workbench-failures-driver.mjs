@@ -5,7 +5,7 @@
 // click. LETTER_A and LETTER_B are dead letters that fail again when replayed; the state groups
 // wb-fail (keys a, b) and wb-other (key c) exist. Prints RESULT and the JSON of what it saw; an
 // unhandled rejection lands in consoleErrors.
-import { cancelledOnLeaving, cutOffOnPurpose, drive, failOnPurpose, failedOnPurpose, hold, openWorkbench, panelReady, path, shownAs } from './workbench-page.mjs'
+import { cancelledOnLeaving, cutOffOnPurpose, drive, failOnPurpose, failedOnPurpose, hold, openWorkbench, panelReady, path, shownAs, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, letterA, letterB] = process.argv.slice(2)
 const result = {}
@@ -116,7 +116,7 @@ await drive(executablePath, result, async (page) => {
   const listOf = path('/__motia/dead-letters')
   const heldRefresh = await (await hold(page, listOf)).reached
   const purgedFirst = async (route) => {
-    const purged = await fetch(`${base}/__motia/dead-letters/${letterB}`, { method: 'DELETE' })
+    const purged = await timedFetch(`${base}/__motia/dead-letters/${letterB}`, { method: 'DELETE' })
     if (!purged.ok) throw new Error(`DELETE dead letter ${letterB}: ${purged.status}`)
     failedOnPurpose.add(route.request().url()) // the browser's line for the 404
     await route.continue()
@@ -212,6 +212,7 @@ await drive(executablePath, result, async (page) => {
   await whileHeld(page, isHeldOther, "the other group's reads", async () => {
     const deleting = page.waitForRequest((r) => r.method() === 'DELETE', WAIT)
     await page.click('[data-delete="b"]')
+    await page.click('[data-confirm-delete="b"]')
     result.deletedFrom = new URL((await deleting).url()).searchParams.get('groupId')
     await page.click('[data-group="wb-fail"]')
     await page.waitForSelector('[data-key="b"]', { state: 'detached', ...WAIT })
@@ -229,11 +230,14 @@ await drive(executablePath, result, async (page) => {
     WAIT,
   )
   result.staleFailure = await staleShown.jsonValue()
-  // a double click on Delete deletes once (a second request would answer 404 and show it)
+  // a double click on Delete only asks (its second click, on what took Delete's place, answers
+  // nothing), one on its Yes
+  // deletes once (a second request would answer 404 and show it)
   const deletes = []
   const isDeleteOfA = (r) => r.method() === 'DELETE' && new URL(r.url()).searchParams.get('key') === 'a'
   page.on('request', (r) => isDeleteOfA(r) && deletes.push(r.url()))
   await page.dblclick('[data-delete="a"]')
+  await page.dblclick('[data-confirm-delete="a"]')
   await page.waitForSelector('[data-key="a"]', { state: 'detached', ...WAIT })
   result.deletesForDoubleClick = deletes.length
 
@@ -250,7 +254,7 @@ await drive(executablePath, result, async (page) => {
 
   // ---- Streams: an item created in the group shown leaves the items shown (and a selection) in place
   const setLive = async (item, group = 'workbench-live') => {
-    const answer = await fetch(`${base}/workbench/live/${item}?group=${group}`, { method: 'POST' })
+    const answer = await timedFetch(`${base}/workbench/live/${item}?group=${group}`, { method: 'POST' })
     if (!answer.ok) throw new Error(`POST /workbench/live/${item}: ${answer.status}`)
   }
   await setLive('first')

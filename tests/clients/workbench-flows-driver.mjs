@@ -5,7 +5,7 @@
 // sends METHOD PATH with the JSON BODY and waits for its trace to end and the nodes to go out. Prints
 // RESULT and the JSON of what it saw: the trace id, the lightings by its trace, [ms since the request,
 // step], and the nodes going out.
-import { drive, openWorkbench } from './workbench-page.mjs'
+import { drive, openWorkbench, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, flow, method, path, body] = process.argv.slice(2)
 const result = {}
@@ -26,11 +26,11 @@ await drive(executablePath, result, async (page) => {
     observer.observe(document.querySelector('.diagram svg'), { subtree: true, attributes: true, attributeFilter: ['class'], attributeOldValue: true })
   })
   const sent = await page.evaluate(() => performance.now())
-  const answer = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body })
+  const answer = await timedFetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body })
   result.status = answer.status
   result.traceId = answer.headers.get('x-trace-id')
   for (let tries = 0; ; tries++) {
-    const trace = await (await fetch(`${base}/__motia/traces/${result.traceId}`)).json()
+    const trace = await (await timedFetch(`${base}/__motia/traces/${result.traceId}`)).json()
     if (trace.status !== 'running') break
     if (tries > 300) throw new Error(`trace ${result.traceId} still running after 30 s`)
     await new Promise((resolve) => setTimeout(resolve, 100))

@@ -5,7 +5,7 @@
 // critical) and, once the panel has the critical line from its live stream, reads the lines shown
 // again; then selects error and, once the panel has both lines, reads them. Prints RESULT and the
 // JSON of what it saw.
-import { drive, openWorkbench } from './workbench-page.mjs'
+import { drive, openWorkbench, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, livePath, liveError, liveCritical] = process.argv.slice(2)
 const result = { requests: [] }
@@ -18,13 +18,13 @@ const readTo = (page, id) =>
   page.waitForFunction((wanted) => Number(document.querySelector('.logs')?.dataset.readTo) >= wanted, id, { timeout: 20000 })
 // the newest line at ``level`` or above
 const newestId = async (level) => {
-  const { logs } = await (await fetch(`${base}/__motia/logs?limit=1&level=${level}`)).json()
+  const { logs } = await (await timedFetch(`${base}/__motia/logs?limit=1&level=${level}`)).json()
   return logs[0].id
 }
 // the id of the line saying ``message``, once it is stored
 const storedId = async (message) => {
   for (let tries = 0; tries < 200; tries++) {
-    const { logs } = await (await fetch(`${base}/__motia/logs?q=${encodeURIComponent(message)}`)).json()
+    const { logs } = await (await timedFetch(`${base}/__motia/logs?q=${encodeURIComponent(message)}`)).json()
     if (logs.length) return logs[0].id
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -53,7 +53,7 @@ await drive(executablePath, result, async (page) => {
   result.criticalRequests = [...result.requests]
   await page.screenshot({ path: `${outDir}/workbench-logs-critical.png` })
 
-  const answered = await fetch(`${base}${livePath}`)
+  const answered = await timedFetch(`${base}${livePath}`)
   result.liveStatus = answered.status
   const liveCriticalId = await storedId(liveCritical)
   // The live stream keeps the order lines were recorded in: once the critical line logged after the

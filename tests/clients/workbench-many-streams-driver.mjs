@@ -13,14 +13,14 @@
 // A wait that is not met is not a failure here: what was seen then is reported. Prints RESULT and
 // the JSON of what it saw; the browser's lines for the loads that failed while the server was down
 // are apart (expectedErrors) from the page's own (consoleErrors).
-import { drive, openWorkbench, serverRestarted } from './workbench-page.mjs'
+import { drive, openWorkbench, serverRestarted, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, , signals] = process.argv.slice(2)
 const result = {}
 const WAIT = { timeout: 20000 }
 const met = (waiting) => waiting.then(() => true, () => false)
 const touch = async (stream, group) => {
-  const touched = await fetch(`${base}/touch/${stream}/${group}`, { method: 'POST' })
+  const touched = await timedFetch(`${base}/touch/${stream}/${group}`, { method: 'POST' })
   if (!touched.ok) throw new Error(`POST /touch/${stream}/${group}: ${touched.status}`)
 }
 

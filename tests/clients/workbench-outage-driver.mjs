@@ -13,7 +13,7 @@
 // [path, Chromium's error: net::ERR_CONNECTION_REFUSED, net::ERR_ABORTED for one the page cancelled]
 // (a health read the page cancels meanwhile is said too: SIGNALS_DIR/<panel>-health-cancelled)
 // and the console's errors [text, path] from its opening until the server was back, and what it showed.
-import { drive, openWorkbench, say, serverRestarted } from './workbench-page.mjs'
+import { drive, openWorkbench, say, serverRestarted, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, signals] = process.argv.slice(2)
 const result = { panels: {} }
@@ -21,7 +21,7 @@ const QUIET_MS = 8000
 const WAIT = { timeout: 30000 }
 
 const ask = async (method, path) => {
-  const answer = await fetch(`${base}${path}`, { method })
+  const answer = await timedFetch(`${base}${path}`, { method })
   if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status}`)
 }
 

@@ -6,7 +6,7 @@
 // and whether it is in the window; whether a second click closes it; the +ms column of its
 // operations, listed by the server in reverse; its dead letter inspected in a
 // window 400 px high, whether the letter shows in it.
-import { drive, openWorkbench } from './workbench-page.mjs'
+import { drive, openWorkbench, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, traceId, attempts] = process.argv.slice(2)
 const result = {}
@@ -55,7 +55,7 @@ await drive(executablePath, result, async (page) => {
 
   // its dead letter inspected in a short window, the list above it: the letter shows in the window
   // the enrichment step's (the shelter's intake fails on the event too, its letter with a longer stack)
-  const { deadLetters } = await (await fetch(`${base}/__motia/dead-letters?step=TsAiProfileEnrichment`)).json()
+  const { deadLetters } = await (await timedFetch(`${base}/__motia/dead-letters?step=TsAiProfileEnrichment`)).json()
   const letter = deadLetters.find((item) => item.traceId === traceId)
   await page.setViewportSize({ width: 1400, height: 400 })
   await openWorkbench(page, base, 'dead-letters')

@@ -3,13 +3,13 @@
 //   node workbench-streams-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR
 // The app's POST and DELETE /workbench/live/:item (?group=, ?stream=) set and delete stream items.
 // Prints RESULT and the JSON of what it saw.
-import { drive, openWorkbench } from './workbench-page.mjs'
+import { drive, openWorkbench, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, outDir] = process.argv.slice(2)
 const result = {}
 const WAIT = { timeout: 20000 }
 const live = async (method, item, group, stream = 'petCreation') => {
-  const answer = await fetch(`${base}/workbench/live/${item}?group=${group}&stream=${stream}`, { method })
+  const answer = await timedFetch(`${base}/workbench/live/${item}?group=${group}&stream=${stream}`, { method })
   if (!answer.ok) throw new Error(`${method} /workbench/live/${item}: ${answer.status}`)
 }
 const countOf = (page, stream) => page.textContent(`[data-stream="${stream}"] .muted`)

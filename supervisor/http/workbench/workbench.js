@@ -506,6 +506,40 @@ function truncate(text, length) {
   return text.length > length ? text.slice(0, length - 1) + '…' : text
 }
 
+const LABEL_H = 16
+
+// The box of an edge's label ``width`` wide on ``curve`` (a cubic Bézier's four points): the point
+// along it nearest ``preferred`` (0..1) where the box covers nothing ``taken`` (steps, labels placed
+// before); else nudged beside such a point, a little off its edge; else where it covers the least.
+function placeLabel(curve, preferred, width, taken) {
+  const at = (t) => {
+    const u = 1 - t
+    const weights = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t]
+    return [0, 1].map((axis) => weights.reduce((sum, weight, i) => sum + weight * curve[i][axis], 0))
+  }
+  const boxAt = ([x, y]) => ({ x: x - width / 2, y: y - LABEL_H / 2, w: width, h: LABEL_H })
+  const covered = (box) =>
+    taken.reduce((area, other) => {
+      const w = Math.min(box.x + box.w, other.x + other.w) - Math.max(box.x, other.x) + 2
+      const h = Math.min(box.y + box.h, other.y + other.h) - Math.max(box.y, other.y) + 2
+      return w > 0 && h > 0 ? area + w * h : area
+    }, 0)
+  const along = Array.from({ length: 41 }, (_, i) => 0.05 + (i * 0.9) / 40).sort((a, b) => Math.abs(a - preferred) - Math.abs(b - preferred))
+  const nudges = [[0, 0]]
+  for (let step = 1; step <= 4; step++) nudges.push([0, -step * 5], [0, step * 5], [-step * 12, 0], [step * 12, 0])
+  let best = null
+  for (const [dx, dy] of nudges) {
+    for (const t of along) {
+      const [x, y] = at(t)
+      const box = boxAt([x + dx, y + dy])
+      const area = covered(box)
+      if (!area) return box
+      if (!best || area < best.area) best = { box, area }
+    }
+  }
+  return best.box
+}
+
 function drawFlow(flow, layout, onSelect) {
   const { coords, width, height } = layout
   const edges = s('g')
@@ -524,6 +558,8 @@ function drawFlow(flow, layout, onSelect) {
     fanOut.set(edge.source, (fanOut.get(edge.source) || 0) + 1)
     fanIn.set(edge.target, (fanIn.get(edge.target) || 0) + 1)
   }
+  // what a label must not cover: every step's box, then each label placed before it
+  const taken = [...coords.values()].map((at) => ({ x: at.x - 3, y: at.y - 3, w: NODE_W + 6, h: NODE_H + 6 }))
   for (const edge of flow.edges) {
     const from = coords.get(edge.source)
     const to = coords.get(edge.target)
@@ -531,24 +567,18 @@ function drawFlow(flow, layout, onSelect) {
     const pair = `${edge.source}->${edge.target}`
     const offset = (seen.get(pair) || 0) * 14
     seen.set(pair, (seen.get(pair) || 0) + 1)
-    let d
-    let labelX
-    let labelY
+    let curve // the path's four points (a cubic Bézier)
+    let preferred // where along it (0..1) its label reads best
     if (to.rank > from.rank) {
       const x1 = from.x + NODE_W / 2 + offset
       const y1 = from.y + NODE_H
       const x2 = to.x + NODE_W / 2 + offset
       const y2 = to.y
       const bend = (y2 - y1) / 2
-      d = `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2 - 2}`
-      // the label where its edge is alone: near the target when the source fans out, near the
-      // source when many edges meet at the target
-      const t = fanIn.get(edge.target) > 1 ? 0.22 : fanOut.get(edge.source) > 1 ? 0.78 : 0.5
-      const u = 1 - t
-      labelX = u * u * u * x1 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t * t * t * x2
-      labelY = u * u * u * y1 + 3 * u * u * t * (y1 + bend) + 3 * u * t * t * (y2 - bend) + t * t * t * y2
-      // edges between the same two steps (one per topic) stack their labels instead of covering them
-      labelY += (offset / 14) * 18
+      curve = [[x1, y1], [x1, y1 + bend], [x2, y2 - bend], [x2, y2 - 2]]
+      // where its edge is alone: near the target when the source fans out, near the source when
+      // many edges meet at the target
+      preferred = fanIn.get(edge.target) > 1 ? 0.22 : fanOut.get(edge.source) > 1 ? 0.78 : 0.5
     } else {
       // back (or sideways) edge: around the right side
       const x1 = from.x + NODE_W
@@ -556,22 +586,24 @@ function drawFlow(flow, layout, onSelect) {
       const x2 = to.x + NODE_W
       const y2 = to.y + NODE_H / 2 - offset
       const reach = Math.max(x1, x2) + 50 + offset
-      d = `M${x1},${y1} C${reach},${y1} ${reach},${y2} ${x2 + 2},${y2}`
-      labelX = reach - 10
-      labelY = (y1 + y2) / 2
+      curve = [[x1, y1], [reach, y1], [reach, y2], [x2 + 2, y2]]
+      preferred = 0.5
     }
+    const [p0, p1, p2, p3] = curve
+    const d = `M${p0} C${p1} ${p2} ${p3}`
     const text = edge.label || edge.topic
     const classes = ['edge', edge.virtual ? 'virtual' : '', edge.conditional ? 'conditional' : ''].join(' ')
     const label = truncate(edge.conditional ? `${text}?` : text, 28)
-    const labelWidth = label.length * 6 + 8
+    const box = placeLabel(curve, preferred, label.length * 6 + 8, taken)
+    taken.push(box)
     edges.append(
       s(
         'g',
         { class: classes, 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target },
         s('title', {}, `${edge.source} → ${edge.target}: ${edge.topic}${edge.virtual ? ' (virtual)' : ''}`),
         s('path', { d, 'marker-end': `url(#${edge.conditional ? 'arrow-conditional' : 'arrow'})` }),
-        s('rect', { x: labelX - labelWidth / 2, y: labelY - 9, width: labelWidth, height: 16, rx: 3 }),
-        s('text', { x: labelX, y: labelY + 3, 'text-anchor': 'middle' }, label),
+        s('rect', { x: box.x, y: box.y, width: box.w, height: box.h, rx: 3 }),
+        s('text', { x: box.x + box.w / 2, y: box.y + 12, 'text-anchor': 'middle' }, label),
       ),
     )
   }
@@ -826,49 +858,78 @@ function legend() {
 
 // ---------------------------------------------------------------- endpoints
 
-function exampleOf(schema, depth = 0) {
+// The value a request form is prefilled with for ``schema`` (a JSON Schema; ``root`` the document
+// its $refs point into): what the schema offers as an example (its first of examples, its example,
+// default, const, first of enum), else one built from its type that its constraints accept, the
+// required properties of an object only (an optional one's example is one a user adds). As Motia's
+// Workbench does, a $ref to the root's $defs (pydantic's nested models) is followed, a choice with
+// null takes its other option, and a string with no example is its description: what to type there.
+function exampleOf(schema, root = schema, depth = 0) {
   if (!schema || typeof schema !== 'object' || depth > 8) return null
-  if ('example' in schema) return schema.example
-  if ('default' in schema) return schema.default
   if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0]
-  if ('const' in schema) return schema.const
+  for (const offered of ['example', 'default', 'const']) if (offered in schema) return schema[offered]
   if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0]
+  if (typeof schema.$ref === 'string') return exampleOf(referenced(schema.$ref, root), root, depth + 1)
   const choice = schema.anyOf || schema.oneOf
   if (Array.isArray(choice) && choice.length) {
-    return exampleOf(choice.find((option) => option.type !== 'null') || choice[0], depth + 1)
+    return exampleOf(choice.find((option) => option.type !== 'null') || choice[0], root, depth + 1)
   }
   if (Array.isArray(schema.allOf) && schema.allOf.length) {
-    return Object.assign({}, ...schema.allOf.map((part) => exampleOf(part, depth + 1) || {}))
+    return Object.assign({}, ...schema.allOf.map((part) => exampleOf(part, root, depth + 1) || {}))
   }
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type
   if (type === 'object' || schema.properties) {
     const result = {}
     const required = new Set(schema.required || Object.keys(schema.properties || {}))
     for (const [key, value] of Object.entries(schema.properties || {})) {
-      if (required.has(key)) result[key] = exampleOf(value, depth + 1)
+      if (required.has(key)) result[key] = exampleOf(value, root, depth + 1)
     }
     return result
   }
   if (type === 'array') {
-    const item = exampleOf(schema.items, depth + 1)
-    return item === null ? [] : [item]
+    const item = exampleOf(schema.items, root, depth + 1)
+    return item === null ? [] : Array(Math.max(1, schema.minItems || 0)).fill(item)
   }
-  if (type === 'string') {
-    if (schema.format === 'email') return 'user@example.com'
-    if (schema.format === 'date-time') return new Date().toISOString()
-    if (schema.format === 'date') return new Date().toISOString().slice(0, 10)
-    if (schema.format === 'uri' || schema.format === 'url') return 'https://example.com'
-    if (schema.format === 'uuid') return crypto.randomUUID()
-    const text = 'string'
-    return schema.minLength > text.length ? text.padEnd(schema.minLength, 'x') : text
-  }
+  if (type === 'string') return stringExampleOf(schema)
   if (type === 'integer' || type === 'number') {
     if (typeof schema.minimum === 'number') return schema.minimum
     if (typeof schema.exclusiveMinimum === 'number') return schema.exclusiveMinimum + 1
+    if (typeof schema.maximum === 'number' && schema.maximum < 0) return schema.maximum
     return 0
   }
   if (type === 'boolean') return false
   return null
+}
+
+// The schema a local $ref (#/$defs/Name, #/definitions/Name, any #/ pointer) names in ``root``.
+function referenced(ref, root) {
+  if (!ref.startsWith('#')) return null
+  const names = ref.slice(1).split('/').filter(Boolean).map((name) => decodeURIComponent(name.replaceAll('~1', '/').replaceAll('~0', '~')))
+  return names.reduce((at, name) => (at && typeof at === 'object' ? at[name] : undefined), root) ?? null
+}
+
+function stringExampleOf(schema) {
+  const formatted = {
+    email: 'user@example.com',
+    'date-time': new Date().toISOString(),
+    date: new Date().toISOString().slice(0, 10),
+    uri: 'https://example.com',
+    url: 'https://example.com',
+    uuid: crypto.randomUUID(),
+  }[schema.format]
+  if (formatted) return formatted
+  const fits = (text) => {
+    if (text.length < (schema.minLength || 0) || text.length > (schema.maxLength ?? Infinity)) return false
+    try {
+      return !schema.pattern || new RegExp(schema.pattern, 'u').test(text)
+    } catch {
+      return true // a pattern JavaScript cannot read: the server's validation says
+    }
+  }
+  const described = typeof schema.description === 'string' ? schema.description.trim() : ''
+  if (described && fits(described)) return described
+  const text = 'string'
+  return text.length < (schema.minLength || 0) ? text.padEnd(schema.minLength, 'x') : text
 }
 
 function pathParams(path) {
@@ -1701,19 +1762,40 @@ async function statePanel(root) {
       fill(row.cell, area, save, ' ', cancel, ' ', message)
     })
     const removeMessage = h('span', { class: 'error-text', 'data-error-of': key })
-    remove.addEventListener('click', () =>
-      whileDisabled(remove, async () => {
-        removeMessage.textContent = ''
+    // Delete asks first, in the row, the focus on Cancel (Escape cancels too), back on Delete once
+    // answered. The question widens the column, so a double click's second click on Delete lands on
+    // whatever moved under it: a click that is not the first of its clicks (event.detail; 0 for the
+    // keyboard's) answers nothing.
+    const yes = h('button', { class: 'danger', type: 'button', 'data-confirm-delete': key }, 'Yes')
+    const no = h('button', { class: 'secondary', type: 'button', 'data-keep': key }, 'Cancel')
+    const asking = h('span', { class: 'confirm', role: 'group', 'aria-label': `delete ${key}`, 'data-asking': key, hidden: true }, h('span', {}, `Delete key ${key}?`), ' ', yes, ' ', no)
+    const answered = () => {
+      asking.hidden = true
+      remove.hidden = false
+      remove.focus()
+    }
+    remove.addEventListener('click', () => {
+      removeMessage.textContent = ''
+      remove.hidden = true
+      asking.hidden = false
+      no.focus()
+    })
+    const firstClick = (event) => event.detail <= 1
+    no.addEventListener('click', (event) => firstClick(event) && answered())
+    asking.addEventListener('keydown', (event) => event.key === 'Escape' && !yes.disabled && answered())
+    yes.addEventListener('click', (event) =>
+      firstClick(event) && whileDisabled(yes, async () => {
         try {
           await api(`/state/item${query({ groupId: group, key })}`, { method: 'DELETE' })
         } catch (error) {
           removeMessage.textContent = error.message
+          answered()
           return
         }
         await loadItems()
       }),
     )
-    row.tr = h('tr', { 'data-key': key }, h('td', {}, h('code', {}, key)), row.cell, h('td', {}, edit, ' ', remove, ' ', removeMessage))
+    row.tr = h('tr', { 'data-key': key }, h('td', {}, h('code', {}, key)), row.cell, h('td', {}, edit, ' ', remove, asking, ' ', removeMessage))
     return row
   }
   addForm.addEventListener('submit', (event) => {
