@@ -54,8 +54,8 @@ this VM's per-core L2, 512 KiB 8-way: the level a batch of ~1 MB held between fl
 its 32 MiB L3 would hold it) and mispredicted branches; the callgrind files are kept (``--keep DIR``)
 for ``callgrind_annotate``. Each process's caches are simulated as its own, from its own accesses:
 what the trace writer does to the runner's or wrk's lines on the other core is not in it, nor the
-hardware's prefetching. Under valgrind the supervisor serves ~100-300 req/s, so with the recorder's
-``FLUSH_INTERVAL_S`` its batches hold a few dozen requests, against ``FLUSH_AT`` (2,000) at the 5,000
+hardware's prefetching. Under the cache simulation the supervisor serves ~20 req/s, so with the
+recorder's ``FLUSH_INTERVAL_S`` its batches hold about ten requests, against ``FLUSH_AT`` (2,000) at the 5,000
 req/s of a native run: ``--flush-interval S`` sets every server's interval (so that batches fill to
 ``FLUSH_AT`` as natively), and the counted requests start after a read that flushes the warm-up's
 (bench/RESULTS.md, session 14).
