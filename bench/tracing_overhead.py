@@ -480,7 +480,12 @@ def instructions(
                     flush=True,
                 )
                 if simulation.keep is not None:
-                    shutil.copytree(workdir, simulation.keep / workdir.name, dirs_exist_ok=True)
+                    shutil.copytree(
+                        workdir,
+                        simulation.keep / workdir.name,
+                        ignore=shutil.ignore_patterns("project"),
+                        dirs_exist_ok=True,
+                    )
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(
         "\n| step | mode | supervisor instructions/req | over tracing off | trace writer instructions/req "
