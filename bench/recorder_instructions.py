@@ -1,6 +1,7 @@
 """The recorder's instructions per trivial api request, alone: its calls and its flush's frame.
 
 Usage: .venv/bin/python bench/recorder_instructions.py [--requests 20000] [--batch 500] [--root DIR ...]
+       [--cache-sim]
 
 The recorder's calls for one trivial api request (start_span, ran_on, end_span, http_response, as
 the supervisor makes them) are made ``--batch`` times between flushes, encoding as it does for the
@@ -10,6 +11,8 @@ trace writer process, and each flush's events are framed as ``TraceWriter.record
 the difference over ``--requests`` is the recorder's instructions per request, which the machine's
 load does not change (bench/RESULTS.md, session 12: recorder instructions). ``--root DIR`` counts the
 ``supervisor`` package in DIR (e.g. a ``git archive`` of another commit) too, for an A/B.
+``--cache-sim``: D1 and LL misses and mispredicted branches per request too (``tracing_overhead.py
+--instructions --cache-sim``'s simulation: bench/RESULTS.md, session 14).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tracing_overhead import CACHE_SIM, cache_columns, callgrind_totals
 from writer_instructions import capturing_recorder
 
 HERE = Path(__file__).resolve()
@@ -60,13 +64,14 @@ async def _requests(count: int, batch: int, total: int) -> None:
         await recorder.stop()
 
 
-def _total(root: Path, count: int, batch: int, total: int) -> int:
+def _total(root: Path, count: int, batch: int, total: int, cache_sim: bool = False) -> dict[str, int]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         subprocess.run(
             [
                 "valgrind",
                 "--tool=callgrind",
+                *(CACHE_SIM if cache_sim else ()),
                 f"--callgrind-out-file={out}",
                 sys.executable,
                 str(HERE),
@@ -82,10 +87,7 @@ def _total(root: Path, count: int, batch: int, total: int) -> int:
             check=True,
             capture_output=True,
         )
-        for line in out.read_text(errors="replace").splitlines():
-            if line.startswith(("summary:", "totals:")):
-                return int(line.split()[1])
-    raise RuntimeError("no totals in callgrind's output")
+        return callgrind_totals(out)
 
 
 def main() -> None:
@@ -93,6 +95,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--root", type=Path, action="append", default=[])
+    parser.add_argument("--cache-sim", action="store_true", help="misses and mispredictions too")
     parser.add_argument("--run", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--total", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -100,10 +103,17 @@ def main() -> None:
         sys.path.insert(0, str(args.root[0]))
         asyncio.run(_requests(args.run, args.batch, args.total))
         return
+    if args.cache_sim:
+        print("| code | instructions/req | D1 misses/req | LL misses/req | mispredicted branches/req |")
+        print("| --- | ---: | ---: | ---: | ---: |")
     for root in [HERE.parent.parent, *args.root]:
-        base = _total(root.resolve(), 0, args.batch, args.requests)
-        loaded = _total(root.resolve(), args.requests, args.batch, args.requests)
-        print(f"{root}: {(loaded - base) / args.requests / 1000:.2f}k instructions/request", flush=True)
+        base = _total(root.resolve(), 0, args.batch, args.requests, args.cache_sim)
+        loaded = _total(root.resolve(), args.requests, args.batch, args.requests, args.cache_sim)
+        per_request = {event: (loaded[event] - base[event]) / args.requests for event in loaded}
+        if args.cache_sim:
+            print(f"| {root} | {cache_columns(per_request)} |", flush=True)
+        else:
+            print(f"{root}: {per_request['Ir'] / 1000:.2f}k instructions/request", flush=True)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [-
        [--baseline DIR ...] [--lang ts|js|py ...] [--together]
        .venv/bin/python bench/tracing_overhead.py --in-process [--rounds 3] [--duration 8]
        .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--runners] [--connections 16]
-       [--baseline DIR ...] [--lang ...]
+       [--cache-sim] [--flush-interval S] [--baseline DIR ...] [--lang ...]
        .venv/bin/python bench/tracing_overhead.py --sustained 60 [--rounds 2] [--baseline DIR ...] [--lang py]
 
 Two ``motia start`` servers run the same project (bench/projects.py: one trivial api step per
@@ -48,6 +48,18 @@ the same (bench/RESULTS.md, session 13). At 16 connections the runner's count sw
 run (how many requests each of its loop turns takes depends on timing); ``--connections 1`` sends the
 requests one at a time, which steadies it.
 
+``--cache-sim`` adds callgrind's cache and branch simulation to ``--instructions``: per request, each
+process's first-level data cache misses (D1, 32 KiB as this VM's), last-level misses (simulated as
+this VM's per-core L2, 512 KiB 8-way: the level a batch of ~1 MB held between flushes spills from;
+its 32 MiB L3 would hold it) and mispredicted branches; the callgrind files are kept (``--keep DIR``)
+for ``callgrind_annotate``. Each process's caches are simulated as its own, from its own accesses:
+what the trace writer does to the runner's or wrk's lines on the other core is not in it, nor the
+hardware's prefetching. Under the cache simulation the supervisor serves ~20 req/s, so with the
+recorder's ``FLUSH_INTERVAL_S`` its batches hold about ten requests, against ``FLUSH_AT`` (2,000) at the 5,000
+req/s of a native run: ``--flush-interval S`` sets every server's interval (so that batches fill to
+``FLUSH_AT`` as natively), and the counted requests start after a read that flushes the warm-up's
+(bench/RESULTS.md, session 14).
+
 ``--sustained S`` asks whether the trace writer keeps up when the machine is saturated for long (e.g.
 a ``--baseline`` copy whose writer runs at a lower priority, bench/RESULTS.md, session 12): each
 server with tracing on (this checkout and each ``--baseline``), one at a time, loaded by wrk for S
@@ -72,6 +84,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +202,20 @@ def main() -> int:
         "runner's count steadier: no batching that depends on timing)",
     )
     parser.add_argument(
+        "--cache-sim",
+        action="store_true",
+        help="with --instructions: cache misses and mispredicted branches per request too (see above)",
+    )
+    parser.add_argument(
+        "--flush-interval",
+        type=float,
+        metavar="S",
+        help="with --instructions: every recorder flushes after S s or FLUSH_AT events (see above)",
+    )
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="with --instructions: keep the callgrind files in DIR"
+    )
+    parser.add_argument(
         "--sustained", type=float, metavar="S", help="does the trace writer keep up for S s (see above)"
     )
     args = parser.parse_args()
@@ -196,7 +223,12 @@ def main() -> int:
         return in_process(args.rounds, args.duration)
     if args.instructions:
         return instructions(
-            args.instructions, args.lang or list(LANGS), args.baseline, args.runners, args.connections
+            args.instructions,
+            args.lang or list(LANGS),
+            args.baseline,
+            args.runners,
+            args.connections,
+            Simulation(args.cache_sim, args.flush_interval, args.keep),
         )
     if args.sustained:
         return sustained(args.sustained, args.rounds, (args.lang or ["py"])[0], args.baseline)
@@ -391,6 +423,31 @@ def sustained(seconds: float, rounds: int, lang: str, baselines: list[Path]) -> 
 
 INSTRUCTIONS_WARMUP = 1000
 INSTRUCTIONS_CONNECTIONS = 16
+#: callgrind's events as ``--cache-sim`` (with ``--branch-sim``) counts them: instructions; first-level
+#: data misses on reads and writes; last-level misses on instruction fetches, reads and writes;
+#: mispredicted conditional and indirect branches
+CACHE_EVENTS = ("Ir", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw", "Bcm", "Bim")
+#: callgrind's cache and branch simulation, with this VM's per-core L2 (AMD EPYC: 512 KiB, 8-way,
+#: 64-byte lines) as its last level
+CACHE_SIM = ("--cache-sim=yes", "--branch-sim=yes", "--LL=524288,8,64")
+#: ``python -m supervisor`` with the recorder's flush interval set first (``--flush-interval``)
+_FLUSHING_EVERY = (
+    "import runpy; from supervisor.tracing import _recorder; _recorder.FLUSH_INTERVAL_S = %r; "
+    "runpy.run_module('supervisor', run_name='__main__', alter_sys=True)"
+)
+#: per process, its callgrind events per request
+Counts = dict[str, float]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """How ``--instructions`` runs: with caches and branches simulated (``--cache-sim``), every
+    server's recorder flushing after ``flush_interval`` s (None: its own), callgrind's files kept in
+    ``keep``."""
+
+    caches: bool = False
+    flush_interval: float | None = None
+    keep: Path | None = None
 
 
 def instructions(
@@ -399,6 +456,7 @@ def instructions(
     baselines: list[Path],
     runners: bool = False,
     connections: int = INSTRUCTIONS_CONNECTIONS,
+    simulation: Simulation = Simulation(),
 ) -> int:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("--instructions needs valgrind (Debian's package valgrind)", file=sys.stderr)
@@ -406,19 +464,28 @@ def instructions(
     modes: list[tuple[str, dict[str, str]]] = [("off", {"MOTIA_TRACING": "false"}), ("on", {})]
     modes += [(f"base:{code.name}", {"PYTHONPATH": str(code.resolve())}) for code in baselines]
     print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    #: per language and mode: the supervisor's instructions per request, its trace writer's, its node runner's
-    counts: dict[str, dict[str, tuple[float, float, float]]] = {lang: {} for lang in langs}
+    #: per language and mode: the supervisor's counts per request, its trace writer's, its node runner's
+    counts: dict[str, dict[str, tuple[Counts, Counts, Counts]]] = {lang: {} for lang in langs}
     with tempfile.TemporaryDirectory(prefix="motia-tracing-instructions-") as tmp:
         for lang in langs:
             for mode, env in modes:
+                workdir = Path(tmp) / f"{lang}-{mode.replace(':', '-')}"
                 supervisor, writer, runner = counts[lang][mode] = _instructions_per_request(
-                    Path(tmp) / f"{lang}-{mode}", lang, env, requests, runners, connections
+                    workdir, lang, env, requests, runners, connections, simulation
                 )
                 print(
-                    f"    {lang} {mode:<14} {supervisor / 1000:8.1f}k instructions/req, "
-                    f"its trace writer {writer / 1000:.1f}k, node runner {runner / 1000:.1f}k",
+                    f"    {lang} {mode:<14} {supervisor['Ir'] / 1000:8.1f}k instructions/req, "
+                    f"its trace writer {writer['Ir'] / 1000:.1f}k, node runner {runner['Ir'] / 1000:.1f}k"
+                    f"  (load {os.getloadavg()[0]:.2f})",
                     flush=True,
                 )
+                if simulation.keep is not None:
+                    shutil.copytree(
+                        workdir,
+                        simulation.keep / workdir.name,
+                        ignore=shutil.ignore_patterns("project"),
+                        dirs_exist_ok=True,
+                    )
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(
         "\n| step | mode | supervisor instructions/req | over tracing off | trace writer instructions/req "
@@ -426,17 +493,58 @@ def instructions(
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for lang, by_mode in counts.items():
-        off = by_mode["off"][0]
-        for mode, (count, writer, runner) in by_mode.items():
+        off = by_mode["off"][0]["Ir"]
+        for mode, (supervisor, writer, runner) in by_mode.items():
+            count, written = supervisor["Ir"], writer["Ir"]
             over = both = ""
             if mode != "off":
                 over = f"+{(count - off) / 1000:.1f}k ({(count - off) / off:.1%})"
-                both = f"+{(count + writer - off) / 1000:.1f}k ({(count + writer - off) / off:.1%})"
+                both = f"+{(count + written - off) / 1000:.1f}k ({(count + written - off) / off:.1%})"
             print(
-                f"| {lang} | {mode} | {count / 1000:.1f}k | {over} | {writer / 1000:.1f}k | {both} "
-                f"| {runner / 1000:.1f}k |"
+                f"| {lang} | {mode} | {count / 1000:.1f}k | {over} | {writer['Ir'] / 1000:.1f}k | {both} "
+                f"| {runner['Ir'] / 1000:.1f}k |"
             )
+    if simulation.caches:
+        report_caches(counts)
     return 0
+
+
+def report_caches(counts: dict[str, dict[str, tuple[Counts, Counts, Counts]]]) -> None:
+    """Per request and process: instructions, D1 misses, LL (L2) misses, mispredicted branches; and
+    what tracing adds to the supervisor, and to the supervisor and its writer, over tracing off."""
+    print(
+        "\n| step | mode | process | instructions/req | D1 misses/req (reads+writes) | LL misses/req "
+        "(instr.+reads+writes) | mispredicted branches/req |"
+    )
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+
+    def row(lang: str, mode: str, process: str, values: Counts, sign: str = "") -> None:
+        d1 = values["D1mr"] + values["D1mw"]
+        ll = values["ILmr"] + values["DLmr"] + values["DLmw"]
+        print(
+            f"| {lang} | {mode} | {process} | {sign}{values['Ir'] / 1000:.1f}k | {sign}{d1:,.0f} "
+            f"({values['D1mr']:,.0f}+{values['D1mw']:,.0f}) | {sign}{ll:,.0f} ({values['ILmr']:,.0f}+"
+            f"{values['DLmr']:,.0f}+{values['DLmw']:,.0f}) | {sign}{values['Bcm'] + values['Bim']:,.0f} |"
+        )
+
+    for lang, by_mode in counts.items():
+        off = by_mode["off"][0]
+        for mode, (supervisor, writer, _runner) in by_mode.items():
+            row(lang, mode, "supervisor", supervisor)
+            if mode == "off":
+                continue
+            row(lang, mode, "trace writer", writer)
+            row(lang, mode, "supervisor over off", {key: supervisor[key] - off[key] for key in off}, "Δ ")
+            row(
+                lang,
+                mode,
+                "supervisor + writer over off",
+                {key: supervisor[key] + writer[key] - off[key] for key in off},
+                "Δ ",
+            )
+        for mode, (_supervisor, _writer, runner) in by_mode.items():
+            if runner["Ir"]:
+                row(lang, mode, "node runner", runner)
 
 
 def _instructions_per_request(
@@ -446,16 +554,22 @@ def _instructions_per_request(
     requests: int,
     runners: bool = False,
     connections: int = INSTRUCTIONS_CONNECTIONS,
-) -> tuple[float, float, float]:
+    simulation: Simulation = Simulation(),
+) -> tuple[Counts, Counts, Counts]:
     """``motia start`` and its trace writer under callgrind (the runners run natively, or with
-    ``runners`` the node runner under callgrind too), instrumented for ``requests``: the instructions per
+    ``runners`` the node runner under callgrind too), instrumented for ``requests``: the events per
     request of each (the writer's 0 when there is none; the node runner's 0 unless counted)."""
     project = write_bench_project(workdir / "project")
     port = free_port()
+    simulated = list(CACHE_SIM) if simulation.caches else []
+    supervisor = ["-m", "supervisor"]
+    if simulation.flush_interval is not None:
+        supervisor = ["-c", _FLUSHING_EVERY % simulation.flush_interval]
     argv = [
         "valgrind",
         "--tool=callgrind",
         "--instr-atstart=no",
+        *simulated,
         f"--callgrind-out-file={workdir / 'callgrind.out.%p'}",
         "--trace-children=yes",
         # the runners run natively: node (and what it starts; with ``runners`` only tsx's esbuild
@@ -463,8 +577,7 @@ def _instructions_per_request(
         "--trace-children-skip=*esbuild*" if runners else "--trace-children-skip=*node*",
         "--trace-children-skip-by-arg=motia_runner",
         sys.executable,
-        "-m",
-        "supervisor",
+        *supervisor,
         "start",
         "--project",
         str(project),
@@ -476,31 +589,70 @@ def _instructions_per_request(
     with running([server], stop_timeout=120):
         server.wait_ready(path, timeout=600)
         asyncio.run(_requests(port, path, INSTRUCTIONS_WARMUP, connections))
-        time.sleep(1.0)  # the warm-up's flush
+        if simulation.flush_interval is None:
+            time.sleep(1.0)  # the warm-up's flush
+        else:  # a read flushes the warm-up's events: the counted batches start empty
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                server.get("/__motia/traces?limit=1", timeout=600)
         writers = [writer.pid for writer in trace_writers(server)]
         nodes = [runner.pid for runner in node_runners(server)] if runners else []
         pids = [server.proc.pid, *writers, *nodes]
         for pid in pids:
             subprocess.run(["callgrind_control", "--instr=on", str(pid)], check=True, capture_output=True)
         asyncio.run(_requests(port, path, requests, connections))
-        time.sleep(3.0)  # the last requests' flush (FLUSH_INTERVAL_S), written by a writer under valgrind
+        # the last requests' flush (FLUSH_INTERVAL_S), written by a writer under valgrind
+        _settled(pids, minimum=3.0)
         for pid in pids:
             subprocess.run(["callgrind_control", "--dump", str(pid)], check=True, capture_output=True)
-    counts = {pid: _dumped_instructions(workdir, pid) / requests for pid in pids}
-    return (
-        counts[server.proc.pid],
-        sum(counts[pid] for pid in writers),
-        sum(counts[pid] for pid in nodes),
-    )
+    counts = {pid: {key: value / requests for key, value in _dumped(workdir, pid).items()} for pid in pids}
+    none = dict.fromkeys(counts[server.proc.pid], 0.0)
+
+    def total(of: list[int]) -> Counts:
+        return {key: sum(counts[pid][key] for pid in of) for key in none} if of else none
+
+    return counts[server.proc.pid], total(writers), total(nodes)
 
 
-def _dumped_instructions(workdir: Path, pid: int) -> int:
-    """The total of the dump asked of ``pid`` (named ``callgrind.out.PID.1``; the exit's has no suffix)."""
-    dumped = sorted(workdir.glob(f"callgrind.out.{pid}.*"))[0]
+def _settled(pids: list[int], minimum: float, most: float = 120.0) -> None:
+    """Wait ``minimum`` s, then until the processes' CPU time stays put for a second (a writer under
+    the cache simulation takes seconds for a batch of 2,000 events), at most ``most`` s."""
+    time.sleep(minimum)
+    procs = [psutil.Process(pid) for pid in pids]
+    deadline = time.monotonic() + most
+    before = sum(cpu_seconds(procs).values())
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = sum(cpu_seconds(procs).values())
+        if now - before < 0.05:
+            return
+        before = now
+
+
+def _dumped(workdir: Path, pid: int) -> dict[str, int]:
+    """The totals of the dump asked of ``pid`` (named ``callgrind.out.PID.1``; the exit's has no
+    suffix)."""
+    return callgrind_totals(sorted(workdir.glob(f"callgrind.out.{pid}.*"))[0])
+
+
+def callgrind_totals(dumped: Path) -> dict[str, int]:
+    """A callgrind file's totals by event: ``Ir``, and with ``CACHE_SIM`` the misses and branches
+    (``CACHE_EVENTS``)."""
+    names: list[str] = []
     for line in dumped.read_text(errors="replace").splitlines():
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1])
+        if line.startswith("events:"):
+            names = line.split()[1:]
+        elif line.startswith(("summary:", "totals:")):
+            # callgrind leaves out the trailing zeros
+            values = dict(zip(names or ["Ir"], map(int, line.split()[1:]), strict=False))
+            return {name: values.get(name, 0) for name in (CACHE_EVENTS if "D1mr" in names else ("Ir",))}
     raise RuntimeError(f"no totals in {dumped}")
+
+
+def cache_columns(values: dict[str, float]) -> str:
+    """Instructions, D1 misses, LL misses, mispredicted branches (``CACHE_EVENTS``), as table cells."""
+    d1 = values["D1mr"] + values["D1mw"]
+    ll = values["ILmr"] + values["DLmr"] + values["DLmw"]
+    return f"{values['Ir'] / 1000:.2f}k | {d1:,.1f} | {ll:,.1f} | {values['Bcm'] + values['Bim']:,.1f}"
 
 
 async def _requests(port: int, path: str, count: int, connections: int = INSTRUCTIONS_CONNECTIONS) -> None:

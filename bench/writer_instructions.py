@@ -3,7 +3,7 @@ writer executes does not depend on the machine's load (its CPU time does, by ±1
 machine).
 
 Usage: .venv/bin/python bench/writer_instructions.py [--requests 20000] [--batch 500] [--straddling 0]
-       [--root DIR ...]
+       [--root DIR ...] [--cache-sim]
 
 The recorder's calls for one trivial api request (start_span, ran_on, end_span, http_response) are
 made ``--batch`` times between flushes, as in bench/writer_path.py, and each flush's events framed as
@@ -19,7 +19,9 @@ to warm up and the rest instrumented. Reported: instructions per request of its 
 decoding, assembling, building rows and blobs) and of the rest (SQLite's writer thread).
 
 ``--root DIR`` (repeatable): also the ``supervisor`` package found in DIR (e.g. a ``git archive`` of
-another commit), fed the same frames: an A/B of two versions in one run.
+another commit), fed the same frames: an A/B of two versions in one run. ``--cache-sim``: D1 and LL
+misses and mispredicted branches per request too, the process's threads together (``tracing_overhead.py
+--instructions --cache-sim``'s simulation: bench/RESULTS.md, session 14).
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from tracing_overhead import CACHE_SIM, cache_columns, callgrind_totals
 
 REPO = Path(__file__).resolve().parents[1]
 RETENTION = {"max_traces": 10_000, "max_log_lines": 10_000, "max_age_s": 3600.0}
@@ -107,7 +112,7 @@ async def _recorded_batches(requests: int, batch: int, straddling: int) -> list[
 class _Writer:
     """A trace writer process under callgrind, spoken to synchronously."""
 
-    def __init__(self, root: Path, workdir: Path) -> None:
+    def __init__(self, root: Path, workdir: Path, simulation: Sequence[str] = ()) -> None:
         self.out = workdir / "callgrind.out"
         env = {**os.environ, "PYTHONPATH": str(root)}
         self.proc = subprocess.Popen(
@@ -115,6 +120,7 @@ class _Writer:
                 "valgrind",
                 "--tool=callgrind",
                 "--instr-atstart=no",
+                *simulation,
                 "--separate-threads=yes",
                 f"--callgrind-out-file={self.out}",
                 sys.executable,
@@ -162,24 +168,24 @@ class _Writer:
         self.proc.wait(timeout=300)
 
 
-def _thread_totals(out: Path) -> list[int]:
-    """The instructions of each thread in the dump asked for (``--separate-threads``: a file each)."""
-    totals = []
-    for dumped in sorted(out.parent.glob(out.name + ".*")):
-        if dumped.name.endswith("-01") or "-" in dumped.name.rsplit(".", 1)[-1]:
-            for line in dumped.read_text(errors="replace").splitlines():
-                if line.startswith(("summary:", "totals:")):
-                    totals.append(int(line.split()[1]))
-                    break
-    return totals
+def _thread_totals(out: Path) -> list[dict[str, int]]:
+    """The events of each thread in the dump asked for (``--separate-threads``: a file each)."""
+    return [
+        callgrind_totals(dumped)
+        for dumped in sorted(out.parent.glob(out.name + ".*"))
+        if dumped.name.endswith("-01") or "-" in dumped.name.rsplit(".", 1)[-1]
+    ]
 
 
-def measure(root: Path, batches: list[list[Any]], workdir: Path) -> tuple[float, float]:
-    """Loop-thread and other threads' instructions per request of the writer running ``root``."""
+def measure(
+    root: Path, batches: list[list[Any]], workdir: Path, simulation: Sequence[str] = ()
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Loop-thread and other threads' events per request of the writer running ``root`` (``Ir``, and
+    with ``simulation`` the misses and branches)."""
     from supervisor.tracing import _wire
 
     workdir.mkdir(parents=True)
-    writer = _Writer(root, workdir)
+    writer = _Writer(root, workdir, simulation)
     try:
         writer.ask(_wire.request(writer.next_id(), "assemble", RETENTION))
         writer.ask(_wire.request(writer.next_id(), "recover"))
@@ -197,7 +203,9 @@ def measure(root: Path, batches: list[list[Any]], workdir: Path) -> tuple[float,
         raise RuntimeError(f"no callgrind dump in {workdir}")
     requests = sum(len(events) for events in batches[warm:])
     # the main thread's file first (-01); the rest are SQLite's writer thread and asyncio's helpers
-    return totals[0] / requests, sum(totals[1:]) / requests
+    loop = {event: count / requests for event, count in totals[0].items()}
+    rest = {event: sum(thread[event] for thread in totals[1:]) / requests for event in totals[0]}
+    return loop, rest
 
 
 def main() -> int:
@@ -208,6 +216,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--straddling", type=int, default=0, help="requests of a batch running at its flush")
     parser.add_argument("--root", type=Path, action="append", default=[], help="also this checkout's writer")
+    parser.add_argument("--cache-sim", action="store_true", help="misses and mispredictions too")
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("needs valgrind (Debian's package valgrind)", file=sys.stderr)
@@ -217,13 +226,22 @@ def main() -> int:
     started = time.monotonic()
     batches = asyncio.run(_recorded_batches(args.requests, args.batch, args.straddling))
     roots = {"this checkout": REPO, **{str(root): root.resolve() for root in args.root}}
-    print("| writer | loop thread instructions/req | other threads | total |")
-    print("| --- | ---: | ---: | ---: |")
+    simulation = CACHE_SIM if args.cache_sim else ()
+    if args.cache_sim:
+        print(
+            "| writer | loop thread instructions/req | other threads | total | total D1 misses/req "
+            "| total LL misses/req | total mispredicted branches/req |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    else:
+        print("| writer | loop thread instructions/req | other threads | total |")
+        print("| --- | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory(prefix="motia-writer-instructions-") as tmp:
         for number, (name, root) in enumerate(roots.items()):
-            loop, rest = measure(root, batches, Path(tmp) / str(number))
-            total = (loop + rest) / 1000
-            print(f"| {name} | {loop / 1000:.1f}k | {rest / 1000:.1f}k | {total:.1f}k |", flush=True)
+            loop, rest = measure(root, batches, Path(tmp) / str(number), simulation)
+            both = {event: loop[event] + rest[event] for event in loop}
+            cells = cache_columns(both) if args.cache_sim else f"{both['Ir'] / 1000:.1f}k"
+            print(f"| {name} | {loop['Ir'] / 1000:.1f}k | {rest['Ir'] / 1000:.1f}k | {cells} |", flush=True)
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(
         f"({time.monotonic() - started:.0f} s; {args.requests} requests in batches of {args.batch}, "

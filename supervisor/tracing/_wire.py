@@ -74,11 +74,16 @@ def record_request(request_id: int, events: list[Any]) -> bytes:
     supervisor's CPU per event than a frame of ``orjson.Fragment``s (bench/RESULTS.md, tracing
     overhead, session 10), and each event's JSON can be cut out of the frame as it is."""
     dumps = orjson.dumps
-    body = EVENT_SEPARATOR.join(
-        [event if type(event) is bytes else dumps(event, default=str) for event in events]
-    )
+    pieces = [event if type(event) is bytes else dumps(event, default=str) for event in events]
     head = b'[%d,"record",[[' % request_id
-    return b"".join((HEADER.pack(len(head) + len(body) + 3), head, body, b"]]]"))
+    if not pieces:
+        return HEADER.pack(len(head) + 3) + head + b"]]]"
+    # one copy of the events into the frame, not two (the body, then the body framed): the header's
+    # length counted first, the frame's head and tail joined to the first and last event
+    size = len(head) + sum(map(len, pieces)) + len(EVENT_SEPARATOR) * (len(pieces) - 1) + 3
+    pieces[0] = HEADER.pack(size) + head + pieces[0]
+    pieces[-1] += b"]]]"
+    return EVENT_SEPARATOR.join(pieces)
 
 
 def events_json(payload: bytes, count: int) -> list[bytes] | None:
