@@ -1257,7 +1257,9 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     """The pet app's flows, whose orchestrator step has many topics in and out, and a flow more
     crowded still (eight topics into one step, three of its topics to one step), each edge labelled:
     every label on its own edge (a second edge between two steps had its label stacked off it, onto
-    the other edge), its box and text clear of every other label and of every step's box."""
+    the other edge), its box and text clear of every other label and of every step's box; the edges
+    into (and out of) a step spread along its side, not met in one point (the orchestrator's six
+    incoming edges and their labels were crowded into its top centre)."""
     flows = ["TsPetManagement", "JsPetManagement", "PyPetManagement", "Workbench"]
     seen = _drive(server, chromium, client_packages, "workbench-edge-labels-driver.mjs", *flows)
     with MotiaServer(write_project(tmp_path, _crowded_flow()), mode="dev") as crowded:

@@ -2,8 +2,9 @@
 //   node workbench-edge-labels-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR FLOW...
 // Opens each FLOW's diagram and lists the labels (each edge's box and text, as drawn) that overlap another
 // label or a step's box, and the labels each not on its own edge (its box's centre farther than a
-// label's height from the edge's path). Prints RESULT and the JSON of what it saw: { flow: { labels:
-// how many, overLabels: [[edge, edge]], overNodes: [[edge, step]], offEdge: [edge] } }.
+// label's height from the edge's path), and the edges that leave or enter a step at one point (less
+// than 8 px apart). Prints RESULT and the JSON of what it saw: { flow: { labels: how many, overLabels:
+// [[edge, edge]], overNodes: [[edge, step]], offEdge: [edge], sharedEnds: [[edge, edge]] } }.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, ...flows] = process.argv.slice(2)
@@ -38,7 +39,27 @@ await drive(executablePath, result, async (page) => {
           )
         })
         .map((label) => label.edge)
-      return { labels: labels.length, overLabels, overNodes, offEdge }
+      // edges meeting at one point of a step: two that leave (or enter) it less than 8 px apart
+      const ends = [...document.querySelectorAll('.edge')].map((edge) => {
+        const path = edge.querySelector('path')
+        const matrix = path.getScreenCTM()
+        return {
+          edge: `${edge.dataset.source}->${edge.dataset.target}: ${edge.querySelector('text').textContent}`,
+          source: edge.dataset.source,
+          target: edge.dataset.target,
+          start: path.getPointAtLength(0).matrixTransform(matrix),
+          end: path.getPointAtLength(path.getTotalLength()).matrixTransform(matrix),
+        }
+      })
+      const sharedEnds = []
+      for (let i = 0; i < ends.length; i++)
+        for (let j = i + 1; j < ends.length; j++) {
+          const [a, b] = [ends[i], ends[j]]
+          const near = (p, q) => Math.hypot(p.x - q.x, p.y - q.y) < 8
+          if ((a.source === b.source && near(a.start, b.start)) || (a.target === b.target && near(a.end, b.end)))
+            sharedEnds.push([a.edge, b.edge])
+        }
+      return { labels: labels.length, overLabels, overNodes, offEdge, sharedEnds }
     })
     await page.screenshot({ path: `${outDir}/workbench-edge-labels-${flow}.png` })
   }

@@ -356,6 +356,7 @@ const NODE_W = 204
 const NODE_H = 62
 const GAP_X = 30
 const GAP_Y = 74
+const LABEL_ROW = 18
 const MARGIN = 24
 const SWEEPS = 16
 
@@ -485,13 +486,21 @@ function layoutFlow(flow) {
   const width = MARGIN * 2 + graphWidth + (hasBackEdges ? 80 : 0)
   const coords = new Map()
   const graphLeft = MARGIN + (graphWidth - (xs.length ? Math.max(...xs) + shift + NODE_W : 0)) / 2
-  layers.forEach((layer, r) => layer.forEach((id) => coords.set(id, { x: graphLeft + x.get(id) + shift, y: MARGIN + r * (NODE_H + GAP_Y), rank: r })))
+  // a layer sits lower when a step of it has many labelled edges coming in: their labels need rows
+  // of their own in the gap above it
+  const tops = [MARGIN]
+  for (let r = 1; r < layers.length; r++) {
+    const busiest = Math.max(0, ...layers[r].map((id) => backward.get(id).length))
+    tops.push(tops[r - 1] + NODE_H + GAP_Y + LABEL_ROW * Math.max(0, busiest - 3))
+  }
+  layers.forEach((layer, r) => layer.forEach((id) => coords.set(id, { x: graphLeft + x.get(id) + shift, y: tops[r], rank: r })))
+  const graphBottom = layers.length ? tops[layers.length - 1] + NODE_H + GAP_Y : MARGIN
   looseRows.forEach((row, i) => {
     const left = MARGIN + (graphWidth - (row.length * pitch - GAP_X)) / 2
-    row.forEach((id, index) => coords.set(id, { x: left + index * pitch, y: MARGIN + (layers.length + i) * (NODE_H + GAP_Y), rank: layers.length + i }))
+    row.forEach((id, index) => coords.set(id, { x: left + index * pitch, y: graphBottom + i * (NODE_H + GAP_Y), rank: layers.length + i }))
   })
-  const rows = layers.length + looseRows.length
-  const height = MARGIN * 2 + rows * NODE_H + Math.max(0, rows - 1) * GAP_Y
+  const bottom = looseRows.length ? graphBottom + looseRows.length * (NODE_H + GAP_Y) : graphBottom
+  const height = Math.max(MARGIN * 2, bottom - GAP_Y + MARGIN)
   return { coords, width, height, crossings: fewest }
 }
 
@@ -540,6 +549,35 @@ function placeLabel(curve, preferred, width, taken) {
   return best.box
 }
 
+// Where each edge going down leaves its source and enters its target: a step's edges spread across
+// its bottom (or top) edge in the order of the steps at their other ends, so that edges meeting at a
+// busy step (the orchestrator) arrive side by side instead of in one point, their labels apart.
+function downwardPorts(edges, coords) {
+  const out = new Map()
+  const into = new Map()
+  const spread = (byStep, otherEnd, place) => {
+    for (const [step, list] of byStep) {
+      const at = coords.get(step)
+      list.sort((a, b) => coords.get(otherEnd(a)).x - coords.get(otherEnd(b)).x)
+      list.forEach((edge, i) => place.set(edge, at.x + (NODE_W * (i + 1)) / (list.length + 1)))
+    }
+  }
+  const bySource = new Map()
+  const byTarget = new Map()
+  for (const edge of edges) {
+    const from = coords.get(edge.source)
+    const to = coords.get(edge.target)
+    if (!from || !to || to.rank <= from.rank) continue
+    if (!bySource.has(edge.source)) bySource.set(edge.source, [])
+    if (!byTarget.has(edge.target)) byTarget.set(edge.target, [])
+    bySource.get(edge.source).push(edge)
+    byTarget.get(edge.target).push(edge)
+  }
+  spread(bySource, (edge) => edge.target, out)
+  spread(byTarget, (edge) => edge.source, into)
+  return { out, in: into }
+}
+
 function drawFlow(flow, layout, onSelect) {
   const { coords, width, height } = layout
   const edges = s('g')
@@ -558,6 +596,7 @@ function drawFlow(flow, layout, onSelect) {
     fanOut.set(edge.source, (fanOut.get(edge.source) || 0) + 1)
     fanIn.set(edge.target, (fanIn.get(edge.target) || 0) + 1)
   }
+  const ports = downwardPorts(flow.edges, coords)
   // what a label must not cover: every step's box, then each label placed before it
   const taken = [...coords.values()].map((at) => ({ x: at.x - 3, y: at.y - 3, w: NODE_W + 6, h: NODE_H + 6 }))
   for (const edge of flow.edges) {
@@ -570,9 +609,9 @@ function drawFlow(flow, layout, onSelect) {
     let curve // the path's four points (a cubic Bézier)
     let preferred // where along it (0..1) its label reads best
     if (to.rank > from.rank) {
-      const x1 = from.x + NODE_W / 2 + offset
+      const x1 = ports.out.get(edge)
       const y1 = from.y + NODE_H
-      const x2 = to.x + NODE_W / 2 + offset
+      const x2 = ports.in.get(edge)
       const y2 = to.y
       const bend = (y2 - y1) / 2
       curve = [[x1, y1], [x1, y1 + bend], [x2, y2 - bend], [x2, y2 - 2]]
