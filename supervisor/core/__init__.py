@@ -15,7 +15,13 @@ from supervisor.core._loading import (
     load_without_serving,
 )
 from supervisor.core._registry import LoadProblem, Registry, Step, build_registry
-from supervisor.core._schemas import FieldError, SchemaValidator, body_rejection, compile_schema
+from supervisor.core._schemas import (
+    FieldError,
+    SchemaValidator,
+    body_rejection,
+    compile_schema,
+    describe_errors,
+)
 from supervisor.core._single_run import Operation, SingleRun, SingleRunError, run_once
 from supervisor.core._trace import new_trace_id
 from supervisor.lazy import lazy_exports
@@ -62,6 +68,7 @@ __all__ = [
     "body_rejection",
     "build_registry",
     "compile_schema",
+    "describe_errors",
     "flows",
     "load_code",
     "load_registry",

@@ -28,7 +28,7 @@ from supervisor.core._load_summary import summarize
 from supervisor.core._loading import LoadedCode, load_code, new_pool
 from supervisor.core._registry import LoadProblem, Registry, Step
 from supervisor.core._runner_rows import runner_rows
-from supervisor.core._schemas import SchemaValidator
+from supervisor.core._schemas import SchemaValidator, describe_errors
 from supervisor.core._trace import new_trace_id
 from supervisor.cron import CronExpression, CronJob, CronScheduler
 from supervisor.discovery import SourceFile
@@ -670,7 +670,7 @@ class Runtime:
         errors = validator.errors(delivery.data)
         if not errors:
             return
-        detail = "; ".join(f"{error.field}: {error.message}" for error in errors)
+        detail = describe_errors(errors)
         extra = {
             "step": step.name,
             "trace_id": delivery.trace_id,

@@ -36,6 +36,11 @@ class SchemaValidator:
         return found
 
 
+def describe_errors(errors: list[FieldError]) -> str:
+    """The failing fields as a log line or an exception says them: ``field: message; ...``."""
+    return "; ".join(f"{error.field}: {error.message}" for error in errors)
+
+
 def body_rejection(errors: list[FieldError]) -> dict[str, Any]:
     """The body of the 400 for a request body that fails its step's ``bodySchema``."""
     return {

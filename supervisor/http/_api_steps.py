@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from supervisor.core import Step, body_rejection, new_trace_id
+from supervisor.core import Step, body_rejection, describe_errors, new_trace_id
 from supervisor.http._backend import StepInvoker
 from supervisor.http._errors import new_error_id
 from supervisor.http._qs import parse_query
@@ -67,9 +67,7 @@ async def run_api_step(
             errors = validator.errors(body)
             if errors:
                 rejection = body_rejection(errors)
-                reason = f"{rejection['message']}: " + "; ".join(
-                    f"{error.field}: {error.message}" if error.field else error.message for error in errors
-                )
+                reason = f"{rejection['message']}: {describe_errors(errors)}"
                 return _rejected(
                     invoker, step, method, path, request_headers, HttpResponse.json(400, rejection), reason
                 )
