@@ -3,7 +3,8 @@ boolean, null, object), with and without its own ``content-type``, in TypeScript
 alike; as Motia 0.17 answers (Express 4: ``res.send`` for a string, ``res.json`` for the rest, after
 the handler's headers, packages/core/src/server.ts), except where the README's compatibility table
 says why not: a string without a type is ``text/plain`` (Motia: ``text/html``), and JSON's own type
-carries no charset."""
+carries no charset. A handler that returns no ``body`` at all is answered as ``res.json(undefined)``
+answers: the JSON type over no bytes (Content-Length 0), none of it on a 204."""
 
 from __future__ import annotations
 
@@ -44,6 +45,26 @@ FILES = {
             kind, type = req["queryParams"]["kind"], req["queryParams"].get("type")
             return {"status": 200, "headers": {"content-type": type} if type else {}, "body": BODIES[kind]}
     """,
+    "steps/silent.step.ts": """
+        export const config = { type: 'api', name: 'SilentTs', path: '/ts/silent', method: 'GET', emits: [] }
+        export const handler = async (req: any) => {
+          const type = req.queryParams.type
+          return { status: Number(req.queryParams.status), headers: type ? { 'content-type': type } : {} }
+        }
+    """,
+    "steps/silent.step.js": """
+        exports.config = { type: 'api', name: 'SilentJs', path: '/js/silent', method: 'GET', emits: [] }
+        exports.handler = async (req) => {
+          const type = req.queryParams.type
+          return { status: Number(req.queryParams.status), headers: type ? { 'content-type': type } : {} }
+        }
+    """,
+    "steps/silent_step.py": """
+        config = {"type": "api", "name": "SilentPy", "path": "/py/silent", "method": "GET", "emits": []}
+        async def handler(req, context):
+            status, type = int(req["queryParams"]["status"]), req["queryParams"].get("type")
+            return {"status": status, "headers": {"content-type": type} if type else {}}
+    """,
 }
 
 # body kind -> the bytes sent: a string as it is, anything else as JSON text
@@ -83,3 +104,29 @@ def test_a_response_body_is_sent_as_express_sends_it(
     default = "text/plain; charset=utf-8" if kind == "string" else "application/json"
     assert response.headers.get_list("content-type") == [sent_type or default]
     assert response.content == SENT[kind]
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+@pytest.mark.parametrize(
+    ("status", "declared", "sent_type", "sent_length"),
+    [
+        (200, None, "application/json", "0"),  # res.json(undefined): its type, no bytes
+        (200, "text/csv", "text/csv", "0"),  # the handler's own, without a charset: no text was sent
+        (204, None, None, None),  # Express strips the type of a 204, and Node sends no length
+        (204, "text/csv", None, None),
+    ],
+)
+def test_a_response_without_a_body_is_sent_as_express_sends_res_json_of_undefined(
+    server: MotiaServer,
+    lang: str,
+    status: int,
+    declared: str | None,
+    sent_type: str | None,
+    sent_length: str | None,
+) -> None:
+    params = {"status": str(status), **({"type": declared} if declared else {})}
+    response = server.client.get(f"/{lang}/silent", params=params)
+    assert response.status_code == status, response.text
+    assert response.headers.get_list("content-type") == ([sent_type] if sent_type else [])
+    assert response.headers.get("content-length") == sent_length
+    assert response.content == b""

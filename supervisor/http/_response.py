@@ -67,7 +67,8 @@ class InvalidHandlerResponse(ValueError):
 def handler_response(result_json: bytes, binary_body: bytes | None = None) -> HttpResponse:
     """A handler's ``{status, body, headers}`` (as JSON from its runner): a string body is text, bytes
     (``binary_body``, a Buffer or bytes the runner sent as is) are ``application/octet-stream``,
-    anything else JSON (``null`` too, as Express's ``res.json`` writes it; no body at all is empty);
+    anything else JSON (``null`` too, as Express's ``res.json`` writes it; no body at all is no bytes
+    typed as JSON, as ``res.json(undefined)`` sends it);
     the handler's own ``content-type`` wins, with ``charset=utf-8`` on it when the body is text or JSON
     (what the bytes are, and what Express's ``res.send`` says). A list header value is sent as one
     header line per item. Raises ``InvalidHandlerResponse`` saying what is wrong with anything else."""
@@ -91,8 +92,9 @@ def handler_response(result_json: bytes, binary_body: bytes | None = None) -> Ht
     elif binary_body is not None:
         data = binary_body
         headers.append(("content-type", BINARY_TYPE))
-    elif "body" not in result:
+    elif "body" not in result:  # Express's res.json(undefined): the JSON type over no bytes
         data = b""
+        headers.append(("content-type", JSON_TYPE))
     else:
         encoded = True
         body = result["body"]
