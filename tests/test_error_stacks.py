@@ -4,16 +4,14 @@ alike, innermost first naming the user's file and line."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.support.project import write_project
-from tests.support.server import REPO_ROOT, MotiaServer, eventually
+from tests.support.server import MotiaServer, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -152,62 +150,3 @@ def test_an_error_a_handler_logs_has_only_the_users_frames(server: MotiaServer, 
     assert response.status_code == 200
     [logged] = eventually(lambda: logs(server, response.headers["x-trace-id"], "caught"))
     assert_users_stack(server, lang, logged["meta"]["stack"], CAUGHT[lang])
-
-
-_USER_STACK = """
-const path = require('node:path');
-const root = path.resolve(process.argv[1]);
-require('node:module').createRequire(path.join(root, 'bin', 'runner.mjs'))('tsx/cjs/api').register();
-const { userStack } = require(path.join(root, 'src', 'stack.ts'));
-const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
-process.stdout.write(JSON.stringify(input.map(userStack)));
-"""
-
-
-def node_user_stacks(stacks: list[str]) -> list[str]:
-    runner_root = REPO_ROOT / "runners" / "node"
-    done = subprocess.run(
-        ["node", "-e", _USER_STACK, str(runner_root)],
-        input=json.dumps(stacks),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    trimmed: list[str] = json.loads(done.stdout)
-    return trimmed
-
-
-def test_a_node_stack_of_the_runners_frames_only_is_kept_as_it_is() -> None:
-    runner = REPO_ROOT / "runners" / "node"
-    ours = "\n".join(
-        [
-            "TypeError: handler is not a function",
-            f"    at Object.run ({runner}/src/invoke.ts:96:16)",
-            "    at AsyncLocalStorage.run (node:async_hooks:346:14)",
-            f"    at file://{runner}/bin/runner.mjs:80:3",
-        ]
-    )
-    mixed = "\n".join(
-        [
-            "Error: x",
-            "    at explode (/project/steps/a.ts:3:9)",
-            "    at Array.map (<anonymous>)",
-            "    at handler (/project/steps/a.step.ts:4:10)",
-            f"    at last ({runner}/src/invoke.ts:93:19)",
-            "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
-            "    at async handler (/project/steps/a.step.ts:5:3)",
-        ]
-    )
-    assert node_user_stacks([ours, mixed]) == [
-        ours,
-        "\n".join(
-            [
-                "Error: x",
-                "    at explode (/project/steps/a.ts:3:9)",
-                "    at Array.map (<anonymous>)",
-                "    at handler (/project/steps/a.step.ts:4:10)",
-                "    at async handler (/project/steps/a.step.ts:5:3)",
-            ]
-        ),
-    ]
