@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 
-from supervisor.core import attempt_lost_to
-from supervisor.runners import RunnerDied
 from tests.support.project import step_path, write_project
 from tests.support.server import MotiaServer, eventually
 
@@ -329,24 +327,3 @@ def test_a_step_over_its_handler_ram_recycles_the_runner_and_is_retried(tmp_path
         assert state(server, "modest", trace_id) == 1024 * 1024
         # The runner that grew was recycled.
         assert eventually(lambda: (pids := runners(server, language)["pids"]) and pids != before, timeout=30)
-
-
-@pytest.mark.parametrize(
-    ("died", "charged", "isolate"),
-    [
-        (RunnerDied("node-0 exited with status 7", in_flight=1), True, True),
-        (RunnerDied("node-0 exited with status 7", in_flight=5), False, True),
-        (RunnerDied("node-0 no heartbeat within 10s", in_flight=2), False, True),
-        (RunnerDied("node-0 is not running"), False, False),
-        (RunnerDied("node-0 did not exit after shutdown", in_flight=1, fault=False), False, False),
-        (RunnerDied("node-0 did not exit after shutdown", in_flight=3, fault=False), False, False),
-        # A known culprit (it blocked the loop past its timeout) pays; the others are bystanders.
-        (RunnerDied("python-0 blocked by step A", in_flight=3, culprit=7).seen_by(7), True, True),
-        (RunnerDied("python-0 blocked by step A", in_flight=1, culprit=7).seen_by(8), False, False),
-        (RunnerDied("python-0 blocked by step A", in_flight=3, culprit=7).seen_by(8), False, False),
-    ],
-)
-def test_who_pays_for_a_runner_death(died: RunnerDied, charged: bool, isolate: bool) -> None:
-    lost = attempt_lost_to(died)
-    assert (lost.charged, lost.isolate) == (charged, isolate)
-    assert str(died) in lost.message
