@@ -4,15 +4,12 @@ Motia; runner stderr is an error."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from supervisor.logs import level_name, log_event
-from supervisor.tracing import LogQuery, MemoryTraceStore, Recorder, Retention
 from tests.conftest import LANGUAGES
 from tests.support.project import step_path, write_project
 from tests.support.server import MotiaServer, eventually
@@ -179,47 +176,3 @@ def test_a_steps_critical_lines_are_critical_and_level_critical_shows_them_alone
     assert critical[1]["meta"] == (
         {"part": "disk", "code": 8} if lang != "py" else {"code": 8, "logger": "disk"}
     )
-
-
-@pytest.mark.parametrize("sent", ["critical", "fatal"])
-def test_a_runners_critical_or_fatal_line_is_recorded_as_critical_not_info(
-    sent: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Whatever sends them (our runners send critical); a level of their own, above error:
-    test_critical_lines_are_a_level_of_their_own_stored_and_live."""
-    logger = logging.getLogger("motia.test.levels")
-    caplog.set_level(logging.ERROR, logger=logger.name)
-    log_event(logger, sent, "disk full", step="Create")
-    assert [(level_name(record), record.getMessage()) for record in caplog.records] == [
-        ("critical", "disk full")
-    ]
-
-
-async def test_critical_lines_are_a_level_of_their_own_stored_and_live(tmp_path: Path) -> None:
-    """``level=critical`` (or its other name, fatal) shows the critical and fatal lines alone, read
-    back or followed live; ``level=error`` shows them with the errors."""
-    recorder = Recorder(MemoryTraceStore(), Retention(100, 100, 3600), tmp_path)
-    await recorder.start()
-    try:
-        levels = ("error", "critical", "fatal")
-        followers = {level: recorder.follow(LogQuery(level=level)) for level in levels}
-        logger = logging.getLogger("motia.test.critical")
-        for level, message in [
-            ("warn", "slow"),
-            ("error", "failed"),
-            ("fatal", "gave up"),
-            ("critical", "disk full"),
-        ]:
-            log_event(logger, level, message, step="Create")
-        severe = [("critical", "gave up"), ("critical", "disk full")]
-        for level, shown in [
-            ("error", [("error", "failed"), *severe]),
-            ("critical", severe),
-            ("fatal", severe),
-        ]:
-            stored = (await recorder.logs(LogQuery(level=level))).logs
-            assert [(line["level"], line["message"]) for line in reversed(stored)] == shown, level
-            followed = await followers[level].take(5)
-            assert [(line["level"], line["message"]) for line in followed] == shown, level
-    finally:
-        await recorder.stop()

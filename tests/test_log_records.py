@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from supervisor.logs import log_event
+from supervisor.logs import level_name, log_event
 
 
 class _Kept(logging.Handler):
@@ -81,3 +81,17 @@ def test_a_record_factory_of_the_application_makes_the_records_of_logged_lines(
     assert getattr(record, "tenant", None) == "acme"
     assert record.created == 1_700_000_000.5 and record.msecs == 500.0
     assert getattr(record, "step", None) == "S"
+
+
+@pytest.mark.parametrize("sent", ["critical", "fatal"])
+def test_a_runners_critical_or_fatal_line_is_recorded_as_critical_not_info(
+    sent: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever sends them (our runners send critical); a level of their own, above error:
+    test_critical_lines_are_a_level_of_their_own_stored_and_live."""
+    logger = logging.getLogger("motia.test.levels")
+    caplog.set_level(logging.ERROR, logger=logger.name)
+    log_event(logger, sent, "disk full", step="Create")
+    assert [(level_name(record), record.getMessage()) for record in caplog.records] == [
+        ("critical", "disk full")
+    ]

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
+from supervisor.logs import log_event
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.storage import JsonObject
 from supervisor.storage._migrations import apply_migrations
@@ -589,5 +590,35 @@ async def test_api_spans_of_one_trace_waiting_for_their_answers_each_get_their_o
             (mixed[2].span_id, ("GET", "/Hello", 200)),
         ]
         assert sent[-1][:6] == (_assembler.RESPONSE, "t-mixed", "Hello", "GET", "/Hello", 202)
+    finally:
+        await recorder.stop()
+
+
+async def test_critical_lines_are_a_level_of_their_own_stored_and_live(tmp_path: Path) -> None:
+    """``level=critical`` (or its other name, fatal) shows the critical and fatal lines alone, read
+    back or followed live; ``level=error`` shows them with the errors."""
+    recorder = Recorder(MemoryTraceStore(), Retention(100, 100, 3600), tmp_path)
+    await recorder.start()
+    try:
+        levels = ("error", "critical", "fatal")
+        followers = {level: recorder.follow(LogQuery(level=level)) for level in levels}
+        logger = logging.getLogger("motia.test.critical")
+        for level, message in [
+            ("warn", "slow"),
+            ("error", "failed"),
+            ("fatal", "gave up"),
+            ("critical", "disk full"),
+        ]:
+            log_event(logger, level, message, step="Create")
+        severe = [("critical", "gave up"), ("critical", "disk full")]
+        for level, shown in [
+            ("error", [("error", "failed"), *severe]),
+            ("critical", severe),
+            ("fatal", severe),
+        ]:
+            stored = (await recorder.logs(LogQuery(level=level))).logs
+            assert [(line["level"], line["message"]) for line in reversed(stored)] == shown, level
+            followed = await followers[level].take(5)
+            assert [(line["level"], line["message"]) for line in followed] == shown, level
     finally:
         await recorder.stop()
