@@ -53,7 +53,7 @@ def test_only_the_deepest_branch_counts_and_brackets_in_strings_do_not() -> None
         check_depth(wide, "body")
 
 
-def test_scalars_and_empty_containers() -> None:
+def test_scalars_and_empty_containers_pass_the_depth_check() -> None:
     values: list[object] = [None, 1, "[[[[", [], {}]
     for value in values:
         check_depth(value, "value")

@@ -563,7 +563,7 @@ SCENARIOS: list[Callable[[PetApi], None]] = [
 @pytest.mark.parametrize(
     "scenario", SCENARIOS, ids=lambda scenario: scenario.__name__.removeprefix("scenario_")
 )
-def test_scenario(
+def test_the_pet_app_does_what_each_scenario_says(
     pet_server: MotiaServer, fake_openai: FakeOpenAI, lang: str, scenario: Callable[[PetApi], None]
 ) -> None:
     scenario(PetApi(pet_server, lang, fake_openai))

@@ -35,9 +35,13 @@ def _run_driver(argv: list[str], server: MotiaServer) -> str:
     return output
 
 
-def test_node_client(client_packages: Path, realtime_server: MotiaServer) -> None:
+def test_motias_node_stream_client_runs_the_whole_scenario_against_our_server(
+    client_packages: Path, realtime_server: MotiaServer
+) -> None:
     _run_driver(["node", "node-driver.mjs", realtime_server.url], realtime_server)
 
 
-def test_browser_client(client_packages: Path, chromium: str, realtime_server: MotiaServer) -> None:
+def test_motias_browser_stream_client_in_chromium_runs_the_whole_scenario_against_our_server(
+    client_packages: Path, chromium: str, realtime_server: MotiaServer
+) -> None:
     _run_driver(["node", "browser-driver.mjs", realtime_server.url, chromium], realtime_server)
