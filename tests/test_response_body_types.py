@@ -65,6 +65,30 @@ FILES = {
             status, type = int(req["queryParams"]["status"]), req["queryParams"].get("type")
             return {"status": status, "headers": {"content-type": type} if type else {}}
     """,
+    "steps/shaped.step.ts": """
+        export const config = { type: 'api', name: 'ShapedTs', path: '/ts/shaped/:shape', method: 'GET', emits: [] }
+        const SHAPES: Record<string, unknown> = {
+          reset: { status: 205, body: { a: 1 } }, statusless: { body: { a: 1 } }, beyond: { status: 600, body: {} },
+        }
+        export const handler = async (req: any) => SHAPES[req.pathParams.shape]
+    """,
+    "steps/shaped.step.js": """
+        exports.config = { type: 'api', name: 'ShapedJs', path: '/js/shaped/:shape', method: 'GET', emits: [] }
+        const SHAPES = {
+          reset: { status: 205, body: { a: 1 } }, statusless: { body: { a: 1 } }, beyond: { status: 600, body: {} },
+        }
+        exports.handler = async (req) => SHAPES[req.pathParams.shape]
+    """,
+    "steps/shaped_step.py": """
+        config = {"type": "api", "name": "ShapedPy", "path": "/py/shaped/:shape", "method": "GET", "emits": []}
+        SHAPES = {
+            "reset": {"status": 205, "body": {"a": 1}},
+            "statusless": {"body": {"a": 1}},
+            "beyond": {"status": 600, "body": {}},
+        }
+        async def handler(req, context):
+            return SHAPES[req["pathParams"]["shape"]]
+    """,
 }
 
 # body kind -> the bytes sent: a string as it is, anything else as JSON text
@@ -130,3 +154,31 @@ def test_a_response_without_a_body_is_sent_as_express_sends_res_json_of_undefine
     assert response.headers.get_list("content-type") == ([sent_type] if sent_type else [])
     assert response.headers.get("content-length") == sent_length
     assert response.content == b""
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_205_sends_no_content_whatever_the_handler_returned(server: MotiaServer, lang: str) -> None:
+    """RFC 9110 forbids content in a 205; Express 4 sends ``Content-Length: 0`` and keeps the type."""
+    response = server.client.get(f"/{lang}/shaped/reset")
+    assert response.status_code == 205
+    assert response.headers.get("content-length") == "0"
+    assert response.headers.get_list("content-type") == ["application/json"]
+    assert response.content == b""
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+@pytest.mark.parametrize(
+    ("shape", "named"),
+    [
+        ("statusless", "handler returned no status"),  # Node refuses res.statusCode undefined: a 500
+        ("beyond", "handler returned an invalid status 600"),
+    ],
+)
+def test_a_response_without_a_valid_status_is_a_500_naming_what_was_returned(
+    server: MotiaServer, lang: str, shape: str, named: str
+) -> None:
+    response = server.client.get(f"/{lang}/shaped/{shape}")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"] == "Internal server error"
+    assert named in body["message"]  # motia dev says why in the body; the log always does

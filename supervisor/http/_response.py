@@ -16,6 +16,8 @@ TEXT_TYPE = "text/plain; charset=utf-8"
 BINARY_TYPE = "application/octet-stream"
 #: statuses whose responses have no body (RFC 9110 §15.3.5, §15.4.5): none is sent, nor a length
 BODYLESS_STATUSES = frozenset({204, 304})
+#: a 205 has no content either (RFC 9110 §15.3.6) but says so: Content-Length 0, as Express sends it
+RESET_CONTENT = 205
 #: framing is the server's business: a handler's own values would contradict the body it sends
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 _UNWRITABLE = f"handler returned a body nested too deeply to send (limit {MAX_WRITABLE_JSON_DEPTH})"
@@ -71,7 +73,8 @@ def handler_response(result_json: bytes, binary_body: bytes | None = None) -> Ht
     typed as JSON, as ``res.json(undefined)`` sends it);
     the handler's own ``content-type`` wins, with ``charset=utf-8`` on it when the body is text or JSON
     (what the bytes are, and what Express's ``res.send`` says). A list header value is sent as one
-    header line per item. Raises ``InvalidHandlerResponse`` saying what is wrong with anything else."""
+    header line per item; a 205 carries none of its body. Raises ``InvalidHandlerResponse`` saying
+    what is wrong with anything else (no status included)."""
     # A response is not kept, so MAX_JSON_DEPTH does not apply; only what orjson cannot handle
     # (runners send valid JSON: a parse error is past orjson's 1,024 levels) is refused.
     try:
@@ -82,7 +85,9 @@ def handler_response(result_json: bytes, binary_body: bytes | None = None) -> Ht
         raise InvalidHandlerResponse(
             f"handler returned {_kind(result)} instead of {{status, body, headers?}}"
         )
-    status = result.get("status", 200)
+    if "status" not in result:  # Node refuses to answer with no status: Motia's answer is a 500 too
+        raise InvalidHandlerResponse("handler returned no status (expected 200-599)")
+    status = result["status"]
     if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
         raise InvalidHandlerResponse(f"handler returned an invalid status {status!r} (expected 200-599)")
     headers: list[tuple[str, str]] = []
@@ -125,6 +130,8 @@ def handler_response(result_json: bytes, binary_body: bytes | None = None) -> Ht
                 headers.append((lowered, text))
     if status in BODYLESS_STATUSES:
         headers = [header for header in headers if header[0] != "content-type"]
+    elif status == RESET_CONTENT:
+        data = b""
     return HttpResponse(status, headers, data)
 
 
