@@ -69,6 +69,7 @@ FILES = {
         export const config = { type: 'api', name: 'ShapedTs', path: '/ts/shaped/:shape', method: 'GET', emits: [] }
         const SHAPES: Record<string, unknown> = {
           reset: { status: 205, body: { a: 1 } }, statusless: { body: { a: 1 } }, beyond: { status: 600, body: {} },
+          framed: { status: 200, headers: { 'Content-Length': '99', 'x-nothing': null } },
         }
         export const handler = async (req: any) => SHAPES[req.pathParams.shape]
     """,
@@ -76,6 +77,7 @@ FILES = {
         exports.config = { type: 'api', name: 'ShapedJs', path: '/js/shaped/:shape', method: 'GET', emits: [] }
         const SHAPES = {
           reset: { status: 205, body: { a: 1 } }, statusless: { body: { a: 1 } }, beyond: { status: 600, body: {} },
+          framed: { status: 200, headers: { 'Content-Length': '99', 'x-nothing': null } },
         }
         exports.handler = async (req) => SHAPES[req.pathParams.shape]
     """,
@@ -85,6 +87,7 @@ FILES = {
             "reset": {"status": 205, "body": {"a": 1}},
             "statusless": {"body": {"a": 1}},
             "beyond": {"status": 600, "body": {}},
+            "framed": {"status": 200, "headers": {"Content-Length": "99", "x-nothing": None}},
         }
         async def handler(req, context):
             return SHAPES[req["pathParams"]["shape"]]
@@ -182,3 +185,16 @@ def test_a_response_without_a_valid_status_is_a_500_naming_what_was_returned(
     body = response.json()
     assert body["error"] == "Internal server error"
     assert named in body["message"]  # motia dev says why in the body; the log always does
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_handlers_null_header_is_not_sent_and_its_content_length_gives_way_to_the_real_one(
+    server: MotiaServer, lang: str
+) -> None:
+    """Where Motia differs (README): Node sends ``x-nothing: null`` and the handler's length, which
+    promises 99 bytes of a body that has none."""
+    response = server.client.get(f"/{lang}/shaped/framed")
+    assert response.status_code == 200
+    assert response.headers.get_list("content-length") == ["0"]
+    assert "x-nothing" not in response.headers
+    assert response.content == b""
