@@ -21,6 +21,7 @@ RESET_CONTENT = 205
 #: framing is the server's business: a handler's own values would contradict the body it sends
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 _UNWRITABLE = f"handler returned a body nested too deeply to send (limit {MAX_WRITABLE_JSON_DEPTH})"
+_TOO_LARGE = "handler returned a number too large to send as JSON (past a double's 1.8e308)"
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -76,11 +77,13 @@ def handler_response(result_json: bytes, binary_body: bytes | None = None) -> Ht
     header line per item; a 205 carries none of its body. Raises ``InvalidHandlerResponse`` saying
     what is wrong with anything else (no status included)."""
     # A response is not kept, so MAX_JSON_DEPTH does not apply; only what orjson cannot handle
-    # (runners send valid JSON: a parse error is past orjson's 1,024 levels) is refused.
+    # (runners send valid JSON: a parse error is past orjson's 1,024 levels, or a number past a
+    # double's range, which only a Python int can be) is refused.
     try:
         result = orjson.loads(result_json) if result_json else None
-    except orjson.JSONDecodeError:
-        raise InvalidHandlerResponse(_UNWRITABLE) from None
+    except orjson.JSONDecodeError as error:
+        too_large = error.msg.startswith("number is infinity")
+        raise InvalidHandlerResponse(_TOO_LARGE if too_large else _UNWRITABLE) from None
     if not isinstance(result, dict):
         raise InvalidHandlerResponse(
             f"handler returned {_kind(result)} instead of {{status, body, headers?}}"
