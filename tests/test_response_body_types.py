@@ -3,8 +3,10 @@ boolean, null, object), with and without its own ``content-type``, in TypeScript
 alike; as Motia 0.17 answers (Express 4: ``res.send`` for a string, ``res.json`` for the rest, after
 the handler's headers, packages/core/src/server.ts), except where the README's compatibility table
 says why not: a string without a type is ``text/plain`` (Motia: ``text/html``), and JSON's own type
-carries no charset. A handler that returns no ``body`` at all is answered as ``res.json(undefined)``
-answers: the JSON type over no bytes (Content-Length 0), none of it on a 204."""
+carries no charset, a handler's ``null`` header is not sent and its ``content-length`` is not kept. A
+handler that returns no ``body`` at all is answered as ``res.json(undefined)`` answers: the JSON type over
+no bytes (Content-Length 0), none of it on a 204; a 205 sends no body, and an answer without a status
+is a 500, as in Motia."""
 
 from __future__ import annotations
 
