@@ -23,3 +23,16 @@ from supervisor.http._response import InvalidHandlerResponse, handler_response
 def test_an_answer_the_core_cannot_read_is_refused_naming_why(sent: bytes, named: str) -> None:
     with pytest.raises(InvalidHandlerResponse, match=named):
         handler_response(sent)
+
+
+def test_a_whole_float_status_is_that_status_as_in_motia() -> None:
+    """Python's ``201.0`` reaches Node as ``201`` in Motia (JSON has one number type)."""
+    assert handler_response(b'{"status": 201.0, "body": {}}').status == 201
+
+
+@pytest.mark.parametrize("status", [b"200.5", b'"201"', b"true", b"199", b"600", b"null"])
+def test_a_status_that_is_not_a_whole_number_from_200_to_599_is_refused_naming_it(status: bytes) -> None:
+    with pytest.raises(
+        InvalidHandlerResponse, match=r"^handler returned an invalid status .* \(expected 200-599\)$"
+    ):
+        handler_response(b'{"status": ' + status + b', "body": {}}')

@@ -91,6 +91,8 @@ def handler_response(result_json: bytes, binary_body: bytes | None = None) -> Ht
     if "status" not in result:  # Node refuses to answer with no status: Motia's answer is a 500 too
         raise InvalidHandlerResponse("handler returned no status (expected 200-599)")
     status = result["status"]
+    if isinstance(status, float) and status.is_integer():  # Python's 201.0: JSON has one number type
+        status = int(status)
     if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
         raise InvalidHandlerResponse(f"handler returned an invalid status {status!r} (expected 200-599)")
     headers: list[tuple[str, str]] = []
