@@ -36,3 +36,8 @@ def test_a_status_that_is_not_a_whole_number_from_200_to_599_is_refused_naming_i
         InvalidHandlerResponse, match=r"^handler returned an invalid status .* \(expected 200-599\)$"
     ):
         handler_response(b'{"status": ' + status + b', "body": {}}')
+
+
+def test_a_header_named_twice_in_two_cases_is_the_last_one_as_nodes_set_header_makes_it() -> None:
+    sent = b'{"status": 200, "headers": {"X-Tag": "a", "x-tag": ["b", "c"], "Content-Type": "text/csv"}}'
+    assert handler_response(sent).headers == [("x-tag", "b"), ("x-tag", "c"), ("content-type", "text/csv")]

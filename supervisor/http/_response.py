@@ -123,8 +123,10 @@ def handler_response(result_json: bytes, binary_body: bytes | None = None) -> Ht
             lowered = str(name).lower()
             if lowered in _FRAMING_HEADERS or value is None:
                 continue
-            if lowered == "content-type":  # the handler's own content type wins
-                headers = [header for header in headers if header[0] != "content-type"]
+            # the handler's own content type wins, and a name given twice (in two cases) is the last
+            # one, as Node's setHeader makes it
+            if any(header[0] == lowered for header in headers):
+                headers = [header for header in headers if header[0] != lowered]
             for item in value if isinstance(value, list) else [value]:
                 text = _header_text(item)
                 problem = _header_problem(lowered, text)
