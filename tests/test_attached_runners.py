@@ -14,8 +14,6 @@ import json
 import re
 import shlex
 import signal
-import subprocess
-import sys
 import threading
 import venv
 from collections.abc import Iterator
@@ -510,13 +508,6 @@ def test_a_changed_step_file_is_imported_again_by_the_runners_attached_for_it(tm
         finally:
             for runner in attached:
                 runner.kill()
-
-
-def test_grpc_is_loaded_only_by_a_server_that_listens_for_runners() -> None:
-    """``import grpc`` takes ~0.2 s: the commands, and servers without --runner-listen, do not pay it."""
-    code = "import sys, supervisor.cli.main, supervisor.core._runtime; print('grpc' in sys.modules)"
-    checked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert checked.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("lang", ["ts", "py"])

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ from supervisor.storage._migrations import apply_migrations
 from supervisor.tracing._schema import TRACE_MIGRATIONS
 from tests.support.earlier_traces import write_earlier_traces
 from tests.support.project import write_project
-from tests.support.server import REPO_ROOT, MotiaServer, eventually
+from tests.support.server import MotiaServer, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -219,37 +217,3 @@ def test_a_traces_file_the_writer_cannot_open_stops_the_start_with_the_reason(tm
         server.stop()
     assert "could not start" in server.output
     assert "traces.db" in server.output, server.output
-
-
-def test_the_writer_process_imports_only_what_it_needs() -> None:
-    """It starts with every supervisor, and each module it imports is start time: not the recorder
-    and the runner protocol it pulls in, nor the Redis and OpenTelemetry trace adapters, nor the
-    Redis client."""
-    listed = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import sys, {WRITER_MODULE}; print(' '.join(sorted(sys.modules)))",
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    modules = set(listed.stdout.split())
-    assert WRITER_MODULE in modules
-    not_needed = {
-        "supervisor.protocol",
-        "supervisor.logs",
-        "supervisor.tracing._recorder",
-        "supervisor.tracing._follow",
-        "supervisor.tracing._memory",
-        "supervisor.tracing._redis",
-        "supervisor.tracing._otel",
-        "supervisor.tracing._earlier",
-        "supervisor.tracing._writer",
-        "supervisor.storage._redis",
-        "redis",
-    }
-    assert sorted(modules & not_needed) == []
