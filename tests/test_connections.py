@@ -1,25 +1,18 @@
-"""What a connection costs the server: one a client has closed (or reset) is let go at once (socket,
-memory), and an idle keep-alive connection is closed after ``keepAliveTimeoutSeconds``."""
+"""What a connection costs the server: one a client has closed is let go at once (socket, memory), and
+an idle keep-alive connection is closed after ``keepAliveTimeoutSeconds``. One a client reset is let go
+at once too: test_uvicorn_server.py."""
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import socket
-import struct
 import threading
 import time
-import weakref
 from pathlib import Path
-from typing import Any
 
 import h11
 import psutil
 import pytest
 
-from supervisor.cli._listen import listen
-from supervisor.cli._uvicorn import _Server, uvicorn_config
-from supervisor.settings import Settings
 from tests.support.project import write_project
 from tests.support.raw_http import read_response, request_once
 from tests.support.server import MotiaServer, eventually
@@ -98,39 +91,3 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_configured_timeout(tm
             assert sock.recv(1) == b""  # the server closed it
             idle = time.monotonic() - answered
     assert 0.5 < idle < 15, f"closed after {idle:.1f} s idle"
-
-
-async def test_a_connection_reset_by_its_client_holds_nothing_under_uvicorn() -> None:
-    """uvicorn stops a connection's keep-alive timer only when the connection ends cleanly; after a
-    reset (RST) the timer held the connection's objects for keepAliveTimeoutSeconds. The server as
-    ``cli/_uvicorn.py`` configures it lets them go at once."""
-
-    async def app(scope: dict[str, object], receive: object, send: Any) -> None:
-        if scope["type"] == "http":
-            await send({"type": "http.response.start", "status": 204, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
-
-    listener = listen("127.0.0.1", 0)
-    port = listener.getsockname()[1]
-    server = _Server(uvicorn_config(app, Settings(project_root=Path.cwd(), mode="start")))
-    server.config.lifespan = "off"
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:  # the listener is bound and listening already: the connection waits in its backlog
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(REQUEST)
-        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 204")
-        [connection] = server.server_state.connections
-        held = weakref.ref(connection)
-        del connection
-        sock = writer.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        writer.transport.abort()  # closes with linger 0: an RST
-        for _ in range(100):
-            await asyncio.sleep(0.02)
-            gc.collect()
-            if held() is None:
-                break
-        assert held() is None, "the reset connection is still held (by its keep-alive timer?)"
-    finally:
-        server.should_exit = True
-        await serving
