@@ -127,3 +127,29 @@ def test_invoke_under_a_debugger_stops_at_a_breakpoint_and_finishes_once_resumed
             invoke.communicate()
     assert invoke.returncode == 0, out
     assert re.search(r'\[Doubler\] \(node-0\) \w{8} doubled \{"doubled":42\}', out), out
+
+
+NO_STATUS = {
+    "ts": """
+        export const config = { type: 'api', name: 'Quiet', path: '/quiet', method: 'GET', emits: [] }
+        export const handler = async () => ({ body: { said: 'nothing' } })
+    """,
+    "js": """
+        exports.config = { type: 'api', name: 'Quiet', path: '/quiet', method: 'GET', emits: [] }
+        exports.handler = async () => ({ body: { said: 'nothing' } })
+    """,
+    "py": """
+        config = {"type": "api", "name": "Quiet", "path": "/quiet", "method": "GET", "emits": []}
+        async def handler(request, context):
+            return {"body": {"said": "nothing"}}
+    """,
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_invoke_fails_an_api_answer_the_server_would_answer_500_for(tmp_path: Path, lang: str) -> None:
+    """An answer with no status is a 500 from the server: ``motia invoke`` fails it too, saying why."""
+    write_project(tmp_path, {step_path(lang, "quiet"): NO_STATUS[lang]})
+    done = run_motia("invoke", "Quiet", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "failed: the server would answer 500: handler returned no status (expected 200-599)" in done.stdout

@@ -24,7 +24,9 @@ import orjson
 
 from supervisor.cli._inspect import add_inspect_options, inspect_settings
 from supervisor.cli._project import prepare_project
-from supervisor.core import Operation, SingleRunError, run_once
+from supervisor.config import ApiStepConfig
+from supervisor.core import Operation, SingleRun, SingleRunError, run_once
+from supervisor.http import InvalidHandlerResponse, handler_response
 from supervisor.logs import configure_logging, log_event, log_level
 from supervisor.runners import InspectAddressError
 from supervisor.settings import Settings
@@ -130,4 +132,18 @@ def _run(args: argparse.Namespace) -> int:
             print(error.stack)
         return 1
     print("result: " + json.dumps(run.response, ensure_ascii=False, indent=2))
-    return 0 if run.succeeded else 1
+    refused = _answer_failure(run) if isinstance(run.step.config, ApiStepConfig) else None
+    if refused is not None:
+        print(f"failed: {refused}")
+        return 1
+    return 0
+
+
+def _answer_failure(run: SingleRun) -> str | None:
+    """Why an api step's answer is a failure, judged as the server judges it (``handler_response``):
+    what the server would answer 500 for, or the 4xx/5xx status the handler chose; None for a success."""
+    try:
+        response = handler_response(run.result.result_json, run.result.body)
+    except InvalidHandlerResponse as exc:
+        return f"the server would answer 500: {exc}"
+    return f"answered {response.status}" if response.status >= 400 else None

@@ -72,17 +72,6 @@ class SingleRun:
             value["body"] = self.result.body.decode(errors="replace")
         return value
 
-    @property
-    def succeeded(self) -> bool:
-        """The handler returned, and an api step answered below 400."""
-        if not self.result.ok:
-            return False
-        response = self.response
-        if isinstance(self.step.config, ApiStepConfig) and isinstance(response, dict):
-            status = response.get("status", 200)
-            return not (isinstance(status, int) and status >= 400)
-        return True
-
 
 def _payload(step: Step, input_json: Any, request: dict[str, Any] | None) -> tuple[TriggerKind, bytes, str]:
     """How the step is triggered: its kind, the payload its handler gets, the topic (events)."""
