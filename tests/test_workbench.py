@@ -1051,34 +1051,90 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
     assert seen["consoleErrors"] == []
 
 
+def _answered_with_headers_then_stalled(listening: socket.socket) -> None:
+    """Answers the first request on ``listening`` with the headers of a 100-byte body and one byte of
+    it, then sends nothing more (the connection open until ``listening`` closes)."""
+    listening.settimeout(60)
+    with contextlib.suppress(OSError):
+        connection, _ = listening.accept()
+        with connection:
+            connection.settimeout(60)
+            connection.recv(65536)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"
+            )
+            connection.recv(65536)  # until the driver gives up and closes it
+
+
+@pytest.mark.parametrize(
+    ("server_does", "reason"),
+    [
+        (None, "no answer in 1.5 s"),
+        (_answered_with_headers_then_stalled, "answered 200, then its body stopped: not whole in 1.5 s"),
+    ],
+    ids=["no-headers", "body-stalled"],
+)
 def test_a_drivers_own_request_left_unanswered_fails_in_time_naming_its_url(
-    chromium: str, client_packages: Path
+    chromium: str,
+    client_packages: Path,
+    server_does: Callable[[socket.socket], None] | None,
+    reason: str,
 ) -> None:
-    """A driver's own request (not the page's) to a port that listens and never answers fails once
-    its time is out, naming its method and URL, rather than waiting Node's 300 s for the headers and
-    then saying only "fetch failed" (a CI run hung silent in a driver)."""
-    with socket.create_server(("127.0.0.1", 0)) as listening:
+    """A driver's own request (not the page's) to a port that listens and never answers, or answers
+    the headers and then stops sending the body, fails once its time is out, naming its method and
+    URL, rather than waiting Node's 300 s for the headers (or for ever for the body) and then saying
+    only "fetch failed" (a CI run hung silent in a driver)."""
+    with (
+        socket.create_server(("127.0.0.1", 0)) as listening,
+        concurrent.futures.ThreadPoolExecutor(1) as server,
+    ):
+        if server_does is not None:
+            server.submit(server_does, listening)
         url = f"http://127.0.0.1:{listening.getsockname()[1]}/never"
         seen = run_driver(
             client_packages, "workbench-unanswered-driver.mjs", chromium, url, str(ARTIFACTS), url, "1500"
         )
 
-    assert f"the driver's POST {url}: no answer in 1.5 s" in seen["failure"]
+    assert f"the driver's POST {url}: {reason}" in seen["failure"]
     assert 1500 <= seen["waitedMs"] < 10_000
 
 
-def test_every_workbench_driver_asks_the_app_through_the_timed_fetch() -> None:
-    """The drivers' own requests go through workbench-page.mjs's ``timedFetch`` (the test above), none
-    through Node's bare ``fetch``, whose only timeout is 300 s for the headers."""
+def _code_run_in_a_page(source: str) -> str:
+    """``source`` without the functions a driver hands to a page to run there (``.evaluate(...)``,
+    ``.waitForFunction(...)``, ``.$eval``/``.$$eval(...)``): a ``fetch`` in them is the page's own."""
+    kept = []
+    position = 0
+    for opened in re.finditer(r"\.(?:evaluate|waitForFunction|\$\$?eval)\(", source):
+        if opened.start() < position:
+            continue
+        depth = 0
+        end = opened.end() - 1
+        for end in range(opened.end() - 1, len(source)):
+            depth += {"(": 1, ")": -1}.get(source[end], 0)
+            if depth == 0:
+                break
+        kept.append(source[position : opened.start()])
+        kept.append("\n" * source.count("\n", opened.start(), end + 1))  # line numbers stay
+        position = end + 1
+    return "".join(kept) + source[position:]
+
+
+def test_every_driver_asks_the_app_through_the_timed_fetch() -> None:
+    """Every Node client of tests/clients (the Workbench drivers, the stream clients' scenario, the
+    debugger's CDP client) makes its own requests through timed-fetch.mjs's ``timedFetch`` (the test
+    above), none through Node's bare ``fetch``, whose only timeout is 300 s for the headers; a
+    ``fetch`` run in a page the driver drives is the page's (cors-driver.mjs's, what it tests)."""
     bare = re.compile(r"(?<![.\w])fetch\(")
-    drivers = sorted((REPO_ROOT / "tests" / "clients").glob("workbench-*driver.mjs"))
+    clients = sorted((REPO_ROOT / "tests" / "clients").glob("*.mjs"))
+    the_timed_fetch = REPO_ROOT / "tests" / "clients" / "timed-fetch.mjs"
     untimed = [
-        f"{driver.name}:{number}"
-        for driver in drivers
-        for number, line in enumerate(driver.read_text().splitlines(), 1)
+        f"{client.name}:{number}"
+        for client in clients
+        if client != the_timed_fetch
+        for number, line in enumerate(_code_run_in_a_page(client.read_text()).splitlines(), 1)
         if bare.search(line)
     ]
-    assert len(drivers) > 10 and untimed == []
+    assert the_timed_fetch in clients and len(clients) > 20 and untimed == []
 
 
 def test_the_pet_apps_create_forms_are_prefilled_with_a_pet_that_a_first_send_creates(

@@ -76,21 +76,8 @@ export async function cancelledOnLeaving(page, matches, send, leave) {
   return (await failed).failure()?.errorText
 }
 
-/** How long a driver's own request (``timedFetch``) waits for its answer. */
-export const FETCH_MS = 30000
-
-/** ``fetch(url, init)`` that a driver makes itself (not the page): failed after ``timeout`` ms
- * without an answer, naming its method and URL, as it fails for any other reason (Node's own fetch
- * waits 300 s for the headers, and says only "fetch failed"). */
-export async function timedFetch(url, init = {}, timeout = FETCH_MS) {
-  const asked = `${init.method ?? 'GET'} ${url}`
-  try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(timeout) })
-  } catch (error) {
-    const reason = error?.name === 'TimeoutError' ? `no answer in ${timeout / 1000} s` : String(error?.cause ?? error)
-    throw new Error(`the driver's ${asked}: ${reason}`)
-  }
-}
+/** A driver's own requests (not the page's): ``timedFetch``, failed in time naming what it asked. */
+export { timedFetch } from './timed-fetch.mjs'
 
 /** Once ``panel`` has loaded what it shows. */
 export const panelReady = (page, panel) =>
