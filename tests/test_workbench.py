@@ -401,6 +401,17 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "runners",
     ):
         assert (ARTIFACTS / f"workbench-{name}.png").stat().st_size > 10_000, name
+        # each shot, for the README, as large as the window it was taken in, grown to the content
+        assert _png_size(ARTIFACTS / f"workbench-{name}.png") == tuple(seen["shots"][name].values()), name
+    # the endpoints' list is longer than the 900 px window: its shot shows it to its end
+    assert seen["shots"]["endpoints"]["height"] >= endpoints["listEnds"] > 900
+
+
+def _png_size(png: Path) -> tuple[int, int]:
+    """The width and height of the image in ``png`` (its header's IHDR chunk)."""
+    header = png.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", png
+    return int.from_bytes(header[16:20]), int.from_bytes(header[20:24])
 
 
 def test_a_failed_request_shows_its_error_where_the_user_acted(
