@@ -519,7 +519,8 @@ const LABEL_H = 16
 
 // The box of an edge's label ``width`` wide on ``curve`` (a cubic Bézier's four points): the point
 // along it nearest ``preferred`` (0..1) where the box covers nothing ``taken`` (steps, labels placed
-// before); else nudged beside such a point, a little off its edge; else where it covers the least.
+// before); else nudged beside such a point, a little off its edge; else where it covers the least,
+// marked ``squeezed`` (the layout left its gap too little room: the diagram says so on the edge).
 function placeLabel(curve, preferred, width, taken) {
   const at = (t) => {
     const u = 1 - t
@@ -546,7 +547,7 @@ function placeLabel(curve, preferred, width, taken) {
       if (!best || area < best.area) best = { box, area }
     }
   }
-  return best.box
+  return { ...best.box, squeezed: true }
 }
 
 // Where each edge going down leaves its source and enters its target: a step's edges spread across
@@ -638,7 +639,7 @@ function drawFlow(flow, layout, onSelect) {
     edges.append(
       s(
         'g',
-        { class: classes, 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target },
+        { class: classes, 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target, 'data-label-squeezed': box.squeezed ? 'true' : null },
         s('title', {}, `${edge.source} → ${edge.target}: ${edge.topic}${edge.virtual ? ' (virtual)' : ''}`),
         s('path', { d, 'marker-end': `url(#${edge.conditional ? 'arrow-conditional' : 'arrow'})` }),
         s('rect', { x: box.x, y: box.y, width: box.w, height: box.h, rx: 3 }),
