@@ -516,6 +516,8 @@ function truncate(text, length) {
 }
 
 const LABEL_H = 16
+// the longest label drawn whole: its box (6 px a character) narrower than a layer's pitch
+const LABEL_CHARS = 34
 
 // The box of an edge's label ``width`` wide on ``curve`` (a cubic Bézier's four points): the point
 // along it nearest ``preferred`` (0..1) where the box covers nothing ``taken`` (steps, labels placed
@@ -633,7 +635,9 @@ function drawFlow(flow, layout, onSelect) {
     const d = `M${p0} C${p1} ${p2} ${p3}`
     const text = edge.label || edge.topic
     const classes = ['edge', edge.virtual ? 'virtual' : '', edge.conditional ? 'conditional' : ''].join(' ')
-    const label = truncate(edge.conditional ? `${text}?` : text, 28)
+    // whole up to the pet app's longest topics (30 characters): a label cut at its end hid which
+    // topic it was (ts.pet.status.update.reques…); a longer one is cut, whole in the edge's title
+    const label = truncate(edge.conditional ? `${text}?` : text, LABEL_CHARS)
     const box = placeLabel(curve, preferred, label.length * 6 + 8, taken)
     taken.push(box)
     edges.append(
