@@ -908,6 +908,23 @@ def test_a_server_that_records_no_trace_is_asked_for_none(
     assert seen["consoleErrors"] == []
 
 
+def test_the_state_panel_of_an_app_that_stored_nothing_says_where_state_comes_from(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """A new user's first look at State, before any step has set a key: the card beside the (empty)
+    groups says why it is empty and what to do (it was an empty box); a group opened by hand shows its
+    table and form instead."""
+    with MotiaServer(write_project(tmp_path, HELLO_STEPS), mode="dev") as server:
+        seen = _drive(server, chromium, client_packages, "workbench-empty-state-driver.mjs", "notes")
+
+    assert seen["empty"]["card"] == (
+        "The steps have stored nothing yet: call an endpoint (a step sets state as it runs), or open a "
+        "new group on the left to set a key by hand."
+    )
+    assert seen["opened"]["card"].startswith("notes\n") and "stored nothing" not in seen["opened"]["card"]
+    assert seen["consoleErrors"] == []
+
+
 HELLO_STEPS = {
     "steps/hello.step.ts": """
         export const config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: ['said'] }

@@ -1686,6 +1686,12 @@ async function statePanel(root) {
   const groups = h('ul', { class: 'list', 'aria-label': 'state groups' })
   const groupsError = h('p', { class: 'error-text', 'data-load-error': 'groups' })
   const noGroups = h('li', { class: 'muted' }, 'no state yet')
+  // what the empty store's items card says (it was an empty box): where state comes from
+  const noneStored = h(
+    'p',
+    { class: 'muted', 'data-none-stored': '', hidden: true },
+    'The steps have stored nothing yet: call an endpoint (a step sets state as it runs), or open a new group on the left to set a key by hand.',
+  )
   const title = h('h3', {})
   const body = h('tbody', {})
   const newKey = h('input', { placeholder: 'key', 'aria-label': 'new key' })
@@ -1740,6 +1746,7 @@ async function statePanel(root) {
       return entry
     })
     place(groups, shown.length ? shown : [noGroups])
+    noneStored.hidden = names.length > 0
   })
   const loadItems = () => {
     const group = selected
@@ -1870,7 +1877,7 @@ async function statePanel(root) {
     choose(name)
     return loadGroups()
   })
-  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups, groupForm), h('div', { class: 'card' }, items)))
+  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups, groupForm), h('div', { class: 'card' }, noneStored, items)))
   await loadGroups()
   await loadItems()
   // the items are not read from a store whose groups could not be (one failed read, not two)
