@@ -401,6 +401,17 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
         "runners",
     ):
         assert (ARTIFACTS / f"workbench-{name}.png").stat().st_size > 10_000, name
+        # each shot, for the README, as large as the window it was taken in, grown to the content
+        assert _png_size(ARTIFACTS / f"workbench-{name}.png") == tuple(seen["shots"][name].values()), name
+    # the endpoints' list is longer than the 900 px window: its shot shows it to its end
+    assert seen["shots"]["endpoints"]["height"] >= endpoints["listEnds"] > 900
+
+
+def _png_size(png: Path) -> tuple[int, int]:
+    """The width and height of the image in ``png`` (its header's IHDR chunk)."""
+    header = png.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", png
+    return int.from_bytes(header[16:20]), int.from_bytes(header[20:24])
 
 
 def test_a_failed_request_shows_its_error_where_the_user_acted(
@@ -897,6 +908,23 @@ def test_a_server_that_records_no_trace_is_asked_for_none(
     assert seen["consoleErrors"] == []
 
 
+def test_the_state_panel_of_an_app_that_stored_nothing_says_where_state_comes_from(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """A new user's first look at State, before any step has set a key: the card beside the (empty)
+    groups says why it is empty and what to do (it was an empty box); a group opened by hand shows its
+    table and form instead."""
+    with MotiaServer(write_project(tmp_path, HELLO_STEPS), mode="dev") as server:
+        seen = _drive(server, chromium, client_packages, "workbench-empty-state-driver.mjs", "notes")
+
+    assert seen["empty"]["card"] == (
+        "The steps have stored nothing yet: call an endpoint (a step sets state as it runs), or open a "
+        "new group on the left to set a key by hand."
+    )
+    assert seen["opened"]["card"].startswith("notes\n") and "stored nothing" not in seen["opened"]["card"]
+    assert seen["consoleErrors"] == []
+
+
 HELLO_STEPS = {
     "steps/hello.step.ts": """
         export const config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: ['said'] }
@@ -1051,34 +1079,90 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
     assert seen["consoleErrors"] == []
 
 
+def _answered_with_headers_then_stalled(listening: socket.socket) -> None:
+    """Answers the first request on ``listening`` with the headers of a 100-byte body and one byte of
+    it, then sends nothing more (the connection open until ``listening`` closes)."""
+    listening.settimeout(60)
+    with contextlib.suppress(OSError):
+        connection, _ = listening.accept()
+        with connection:
+            connection.settimeout(60)
+            connection.recv(65536)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"
+            )
+            connection.recv(65536)  # until the driver gives up and closes it
+
+
+@pytest.mark.parametrize(
+    ("server_does", "reason"),
+    [
+        (None, "no answer in 1.5 s"),
+        (_answered_with_headers_then_stalled, "answered 200, then its body stopped: not whole in 1.5 s"),
+    ],
+    ids=["no-headers", "body-stalled"],
+)
 def test_a_drivers_own_request_left_unanswered_fails_in_time_naming_its_url(
-    chromium: str, client_packages: Path
+    chromium: str,
+    client_packages: Path,
+    server_does: Callable[[socket.socket], None] | None,
+    reason: str,
 ) -> None:
-    """A driver's own request (not the page's) to a port that listens and never answers fails once
-    its time is out, naming its method and URL, rather than waiting Node's 300 s for the headers and
-    then saying only "fetch failed" (a CI run hung silent in a driver)."""
-    with socket.create_server(("127.0.0.1", 0)) as listening:
+    """A driver's own request (not the page's) to a port that listens and never answers, or answers
+    the headers and then stops sending the body, fails once its time is out, naming its method and
+    URL, rather than waiting Node's 300 s for the headers (or for ever for the body) and then saying
+    only "fetch failed" (a CI run hung silent in a driver)."""
+    with (
+        socket.create_server(("127.0.0.1", 0)) as listening,
+        concurrent.futures.ThreadPoolExecutor(1) as server,
+    ):
+        if server_does is not None:
+            server.submit(server_does, listening)
         url = f"http://127.0.0.1:{listening.getsockname()[1]}/never"
         seen = run_driver(
             client_packages, "workbench-unanswered-driver.mjs", chromium, url, str(ARTIFACTS), url, "1500"
         )
 
-    assert f"the driver's POST {url}: no answer in 1.5 s" in seen["failure"]
+    assert f"the driver's POST {url}: {reason}" in seen["failure"]
     assert 1500 <= seen["waitedMs"] < 10_000
 
 
-def test_every_workbench_driver_asks_the_app_through_the_timed_fetch() -> None:
-    """The drivers' own requests go through workbench-page.mjs's ``timedFetch`` (the test above), none
-    through Node's bare ``fetch``, whose only timeout is 300 s for the headers."""
+def _code_run_in_a_page(source: str) -> str:
+    """``source`` without the functions a driver hands to a page to run there (``.evaluate(...)``,
+    ``.waitForFunction(...)``, ``.$eval``/``.$$eval(...)``): a ``fetch`` in them is the page's own."""
+    kept = []
+    position = 0
+    for opened in re.finditer(r"\.(?:evaluate|waitForFunction|\$\$?eval)\(", source):
+        if opened.start() < position:
+            continue
+        depth = 0
+        end = opened.end() - 1
+        for end in range(opened.end() - 1, len(source)):
+            depth += {"(": 1, ")": -1}.get(source[end], 0)
+            if depth == 0:
+                break
+        kept.append(source[position : opened.start()])
+        kept.append("\n" * source.count("\n", opened.start(), end + 1))  # line numbers stay
+        position = end + 1
+    return "".join(kept) + source[position:]
+
+
+def test_every_driver_asks_the_app_through_the_timed_fetch() -> None:
+    """Every Node client of tests/clients (the Workbench drivers, the stream clients' scenario, the
+    debugger's CDP client) makes its own requests through timed-fetch.mjs's ``timedFetch`` (the test
+    above), none through Node's bare ``fetch``, whose only timeout is 300 s for the headers; a
+    ``fetch`` run in a page the driver drives is the page's (cors-driver.mjs's, what it tests)."""
     bare = re.compile(r"(?<![.\w])fetch\(")
-    drivers = sorted((REPO_ROOT / "tests" / "clients").glob("workbench-*driver.mjs"))
+    clients = sorted((REPO_ROOT / "tests" / "clients").glob("*.mjs"))
+    the_timed_fetch = REPO_ROOT / "tests" / "clients" / "timed-fetch.mjs"
     untimed = [
-        f"{driver.name}:{number}"
-        for driver in drivers
-        for number, line in enumerate(driver.read_text().splitlines(), 1)
+        f"{client.name}:{number}"
+        for client in clients
+        if client != the_timed_fetch
+        for number, line in enumerate(_code_run_in_a_page(client.read_text()).splitlines(), 1)
         if bare.search(line)
     ]
-    assert len(drivers) > 10 and untimed == []
+    assert the_timed_fetch in clients and len(clients) > 20 and untimed == []
 
 
 def test_the_pet_apps_create_forms_are_prefilled_with_a_pet_that_a_first_send_creates(
@@ -1259,8 +1343,9 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     every label on its own edge (a second edge between two steps had its label stacked off it, onto
     the other edge), its box and text clear of every other label and of every step's box; the edges
     into (and out of) a step spread along its side, not met in one point (the orchestrator's six
-    incoming edges and their labels were crowded into its top centre)."""
-    flows = ["TsPetManagement", "JsPetManagement", "PyPetManagement", "Workbench"]
+    incoming edges and their labels were crowded into its top centre); none put where it covers the
+    least (no clear place found: squeezed), none cut short (ts.pet.status.update.reques…)."""
+    flows = ["TsPetManagement", "JsPetManagement", "PyPetManagement", "PetShelter", "Workbench"]
     seen = _drive(server, chromium, client_packages, "workbench-edge-labels-driver.mjs", *flows)
     with MotiaServer(write_project(tmp_path, _crowded_flow()), mode="dev") as crowded:
         in_crowd = _drive(crowded, chromium, client_packages, "workbench-edge-labels-driver.mjs", "crowd")

@@ -11,9 +11,10 @@ import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
 import WebSocket from 'ws'
+import { timedFetch } from './timed-fetch.mjs'
 
 const address = process.argv[2]
-const targets = await (await fetch(`http://${address}/json/list`)).json()
+const targets = await (await timedFetch(`http://${address}/json/list`)).json()
 const socket = new WebSocket(targets[0].webSocketDebuggerUrl)
 await new Promise((resolve, reject) => {
   socket.once('open', resolve)

@@ -1,11 +1,12 @@
 // One scenario, run by Motia's node client (node-driver.mjs) and by its browser client in headless
 // Chromium (browser-driver.mjs), against a running server with tests/fixtures/realtime.
 // Writes go through api steps in TS, JS and Python; every check waits for the client's own state.
+import { timedFetch } from './timed-fetch.mjs'
 
 export async function runScenario({ Stream, httpUrl, wsUrl, log }) {
   const group = `g-${Math.random().toString(36).slice(2, 10)}`
   const write = async (lang, id, body) => {
-    const response = await fetch(`${httpUrl}/${lang}/items/${group}/${id}`, {
+    const response = await timedFetch(`${httpUrl}/${lang}/items/${group}/${id}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),

@@ -3,11 +3,12 @@
 // Opens every panel of the running app, creates a pet from the Endpoints panel, follows its trace,
 // filters the logs, sets a state value, replays a dead letter; saves one screenshot per panel in
 // OUT_DIR and prints one line, RESULT followed by the JSON of what it saw (the test asserts on it).
-import { cancelledOnLeaving, drive, failOnPurpose, openWorkbench, panelReady as ready, path, shownAs, timedFetch } from './workbench-page.mjs'
+import { cancelledOnLeaving, drive, failOnPurpose, openWorkbench, panelReady as ready, path, shownAs, timedFetch, wholeShot } from './workbench-page.mjs'
 
 const [executablePath, base, outDir] = process.argv.slice(2)
-const result = { panels: {} }
-const shot = (page, name, fullPage = false) => page.screenshot({ path: `${outDir}/workbench-${name}.png`, fullPage })
+const result = { panels: {}, shots: {} }
+// a panel's shot for the README, its whole content shown; the window's size it was taken in, in result.shots
+const shot = async (page, name) => (result.shots[name] = await wholeShot(page, `${outDir}/workbench-${name}.png`))
 // once the trace ``id`` is no longer running (its workflow has gone through every step)
 const traceDone = async (id) => {
   for (let tries = 0; tries < 300; tries++) {
@@ -159,7 +160,9 @@ await drive(executablePath, result, async (page) => {
   // a badge beside a message that wraps over many lines keeps its own height (it stretched with the row)
   result.panels.endpoints.tallestBadge = await page.$$eval('[data-stream-event] > .badge', (badges) =>
     Math.max(...badges.map((b) => b.getBoundingClientRect().height)))
-  await shot(page, 'endpoints', true)
+  // where the endpoints' list ends, in the window it is scrolled in: the list is longer than one
+  result.panels.endpoints.listEnds = await page.$eval('.endpoint-list', (list) => list.getBoundingClientRect().top + list.scrollHeight)
+  await shot(page, 'endpoints')
 
   // An endpoint with a declared query parameter and a response schema
   await page.click('[data-endpoint="GET /workbench/query/:kind"]')

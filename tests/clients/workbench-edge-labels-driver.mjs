@@ -3,8 +3,9 @@
 // Opens each FLOW's diagram and lists the labels (each edge's box and text, as drawn) that overlap another
 // label or a step's box, and the labels each not on its own edge (its box's centre farther than a
 // label's height from the edge's path), and the edges that leave or enter a step at one point (less
-// than 8 px apart). Prints RESULT and the JSON of what it saw: { flow: { labels: how many, overLabels:
-// [[edge, edge]], overNodes: [[edge, step]], offEdge: [edge], sharedEnds: [[edge, edge]] } }.
+// than 8 px apart), the labels the diagram found no clear place for (squeezed) and those cut short.
+// Prints RESULT and the JSON of what it saw: { flow: { labels: how many, overLabels: [[edge, edge]],
+// overNodes: [[edge, step]], offEdge: [edge], sharedEnds: [[edge, edge]], squeezed: [edge], cut: [edge] } }.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, ...flows] = process.argv.slice(2)
@@ -59,7 +60,13 @@ await drive(executablePath, result, async (page) => {
           if ((a.source === b.source && near(a.start, b.start)) || (a.target === b.target && near(a.end, b.end)))
             sharedEnds.push([a.edge, b.edge])
         }
-      return { labels: labels.length, overLabels, overNodes, offEdge, sharedEnds }
+      // labels the diagram found no clear place for (it put them where they cover the least)
+      const squeezed = [...document.querySelectorAll('.edge[data-label-squeezed]')].map(
+        (edge) => `${edge.dataset.source}->${edge.dataset.target}: ${edge.querySelector('text').textContent}`,
+      )
+      // labels cut short (an ellipsis at the end): the topic they name unreadable
+      const cut = labels.filter((label) => label.edge.endsWith('…')).map((label) => label.edge)
+      return { labels: labels.length, overLabels, overNodes, offEdge, sharedEnds, squeezed, cut }
     })
     await page.screenshot({ path: `${outDir}/workbench-edge-labels-${flow}.png` })
   }

@@ -9,7 +9,7 @@
 // is gone. Once the test says so (trace-back), waits for the health line to say the server is back
 // and for the error line to change. Prints RESULT and the JSON of what it saw; the browser's lines
 // for the failed loads meanwhile are apart (expectedErrors) from the page's own (consoleErrors).
-import { drive, openWorkbench, serverRestarted } from './workbench-page.mjs'
+import { drive, openWorkbench, serverRestarted, wholeShot } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, signals] = process.argv.slice(2)
 const result = {}
@@ -29,7 +29,7 @@ await drive(executablePath, result, async (opened) => {
     badge: line.querySelector('.badge').getBoundingClientRect().height,
     message: line.querySelector('.message').getBoundingClientRect().height,
   }))
-  await page.screenshot({ path: `${outDir}/workbench-gone-sync.png`, fullPage: true })
+  await wholeShot(page, `${outDir}/workbench-gone-sync.png`)
   const traceId = await page.getAttribute('[data-trace-link]', 'data-trace-link')
 
   // Its trace, while the server goes away and comes back without it
@@ -45,6 +45,6 @@ await drive(executablePath, result, async (opened) => {
   result.afterRestart = await errorLine()
   result.traceStillShown = (await page.$$('.gantt .bar')).length > 0
   result.healthLine = await page.textContent('#health')
-  await page.screenshot({ path: `${outDir}/workbench-gone-trace.png`, fullPage: true })
+  await wholeShot(page, `${outDir}/workbench-gone-trace.png`)
   result.expectedErrors = result.consoleErrors.splice(errorsBefore)
 })

@@ -8,7 +8,7 @@
 // subscriptions and lines of its stream updates (the first synced item's change repeated after the
 // sync), in the Traces panel, the language badges that wrapped away from their step's name, and in
 // its trace, the steps whose name is cut in the timeline. Prints RESULT and the JSON of what it saw.
-import { drive, openWorkbench, path } from './workbench-page.mjs'
+import { drive, openWorkbench, path, wholeShot } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, endpoint] = process.argv.slice(2)
 const PANELS = ['flows', 'endpoints', 'traces', 'logs', 'state', 'streams', 'dead-letters', 'runners']
@@ -103,7 +103,7 @@ await drive(executablePath, result, async (page) => {
       }
     }),
   )
-  await page.screenshot({ path: `${outDir}/workbench-narrow-stream-updates.png`, fullPage: true })
+  await wholeShot(page, `${outDir}/workbench-narrow-stream-updates.png`)
 
   // the traces listed, its own among them: the language badges wrapped onto a line of their own,
   // away from the step's name (starting a line of the Steps cell)

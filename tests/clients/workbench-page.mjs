@@ -76,20 +76,49 @@ export async function cancelledOnLeaving(page, matches, send, leave) {
   return (await failed).failure()?.errorText
 }
 
-/** How long a driver's own request (``timedFetch``) waits for its answer. */
-export const FETCH_MS = 30000
+/** A driver's own requests (not the page's): ``timedFetch``, failed in time naming what it asked. */
+export { timedFetch } from './timed-fetch.mjs'
 
-/** ``fetch(url, init)`` that a driver makes itself (not the page): failed after ``timeout`` ms
- * without an answer, naming its method and URL, as it fails for any other reason (Node's own fetch
- * waits 300 s for the headers, and says only "fetch failed"). */
-export async function timedFetch(url, init = {}, timeout = FETCH_MS) {
-  const asked = `${init.method ?? 'GET'} ${url}`
+/** The tallest window a whole-content screenshot grows to (px). */
+const TALLEST_SHOT = 6000
+
+/** How far each box that scrolls vertically in the page (``main``, a list, a diagram, log lines, what
+ * is chosen beside a list) has more content than it shows (px, those of 2 px or more), after the
+ * layout of the window's size settled; a box whose overflow did not shrink since the last call was
+ * not grown by the window (its height is capped, as a JSON value's at 420 px) and is left out. */
+const overflowing = (page) =>
+  page.evaluate(async () => {
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))
+    const before = (window.__shotOverflows ??= new WeakMap())
+    const left = []
+    for (const box of document.querySelectorAll('main, main *')) {
+      if (!['auto', 'scroll'].includes(getComputedStyle(box).overflowY)) continue
+      const hidden = box.scrollHeight - box.clientHeight
+      if (hidden < 2 || hidden >= (before.get(box) ?? Infinity)) continue
+      before.set(box, hidden)
+      left.push(hidden)
+    }
+    return left
+  })
+
+/** A screenshot at ``file`` of the panel's whole content, as a README shows it (the page is a column
+ * whose ``main`` and lists scroll in themselves, so Playwright's fullPage shot is the window only):
+ * the window grown as tall as its scrolling boxes need to show what they hold, then set back. The
+ * size of the window the shot was taken in: ``{ width, height }``. */
+export async function wholeShot(page, file) {
+  const size = page.viewportSize()
+  let height = size.height
   try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(timeout) })
-  } catch (error) {
-    const reason = error?.name === 'TimeoutError' ? `no answer in ${timeout / 1000} s` : String(error?.cause ?? error)
-    throw new Error(`the driver's ${asked}: ${reason}`)
+    await page.evaluate(() => delete globalThis.__shotOverflows)
+    for (let hidden = await overflowing(page); hidden.length && height < TALLEST_SHOT; hidden = await overflowing(page)) {
+      height = Math.min(TALLEST_SHOT, height + Math.max(...hidden))
+      await page.setViewportSize({ width: size.width, height })
+    }
+    await page.screenshot({ path: file })
+  } finally {
+    await page.setViewportSize(size)
   }
+  return { width: size.width, height }
 }
 
 /** Once ``panel`` has loaded what it shows. */

@@ -5,7 +5,7 @@
 // reads the body its form is prefilled with, and sends it as it is. Prints RESULT and the JSON of
 // what it saw: for each endpoint, { prefilled: the body's text, status: the answer's status, body:
 // the answer's body }.
-import { drive, openWorkbench } from './workbench-page.mjs'
+import { drive, openWorkbench, wholeShot } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, ...endpoints] = process.argv.slice(2)
 const result = { endpoints: {} }
@@ -23,5 +23,5 @@ await drive(executablePath, result, async (page) => {
       body: await page.textContent('.response .response-body'),
     }
   }
-  await page.screenshot({ path: `${outDir}/workbench-prefilled.png`, fullPage: true })
+  await wholeShot(page, `${outDir}/workbench-prefilled.png`)
 })

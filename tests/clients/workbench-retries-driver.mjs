@@ -6,7 +6,7 @@
 // and whether it is in the window; whether a second click closes it; the +ms column of its
 // operations, listed by the server in reverse; its dead letter inspected in a
 // window 400 px high, whether the letter shows in it.
-import { drive, openWorkbench, timedFetch } from './workbench-page.mjs'
+import { drive, openWorkbench, timedFetch, wholeShot } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, traceId, attempts] = process.argv.slice(2)
 const result = {}
@@ -25,7 +25,7 @@ await drive(executablePath, result, async (page) => {
       })
       .map((label) => label.textContent),
   )
-  await page.screenshot({ path: `${outDir}/workbench-retries.png`, fullPage: true })
+  await wholeShot(page, `${outDir}/workbench-retries.png`)
 
   // the last operation clicked (the table scrolled to it): its payload shows where the user looks
   const last = page.locator('[data-event-row]').last()

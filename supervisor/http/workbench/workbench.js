@@ -516,10 +516,13 @@ function truncate(text, length) {
 }
 
 const LABEL_H = 16
+// the longest label drawn whole: its box (6 px a character) narrower than a layer's pitch
+const LABEL_CHARS = 34
 
 // The box of an edge's label ``width`` wide on ``curve`` (a cubic Bézier's four points): the point
 // along it nearest ``preferred`` (0..1) where the box covers nothing ``taken`` (steps, labels placed
-// before); else nudged beside such a point, a little off its edge; else where it covers the least.
+// before); else nudged beside such a point, a little off its edge; else where it covers the least,
+// marked ``squeezed`` (the layout left its gap too little room: the diagram says so on the edge).
 function placeLabel(curve, preferred, width, taken) {
   const at = (t) => {
     const u = 1 - t
@@ -546,7 +549,7 @@ function placeLabel(curve, preferred, width, taken) {
       if (!best || area < best.area) best = { box, area }
     }
   }
-  return best.box
+  return { ...best.box, squeezed: true }
 }
 
 // Where each edge going down leaves its source and enters its target: a step's edges spread across
@@ -632,13 +635,15 @@ function drawFlow(flow, layout, onSelect) {
     const d = `M${p0} C${p1} ${p2} ${p3}`
     const text = edge.label || edge.topic
     const classes = ['edge', edge.virtual ? 'virtual' : '', edge.conditional ? 'conditional' : ''].join(' ')
-    const label = truncate(edge.conditional ? `${text}?` : text, 28)
+    // whole up to the pet app's longest topics (30 characters): a label cut at its end hid which
+    // topic it was (ts.pet.status.update.reques…); a longer one is cut, whole in the edge's title
+    const label = truncate(edge.conditional ? `${text}?` : text, LABEL_CHARS)
     const box = placeLabel(curve, preferred, label.length * 6 + 8, taken)
     taken.push(box)
     edges.append(
       s(
         'g',
-        { class: classes, 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target },
+        { class: classes, 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target, 'data-label-squeezed': box.squeezed ? 'true' : null },
         s('title', {}, `${edge.source} → ${edge.target}: ${edge.topic}${edge.virtual ? ' (virtual)' : ''}`),
         s('path', { d, 'marker-end': `url(#${edge.conditional ? 'arrow-conditional' : 'arrow'})` }),
         s('rect', { x: box.x, y: box.y, width: box.w, height: box.h, rx: 3 }),
@@ -1681,6 +1686,12 @@ async function statePanel(root) {
   const groups = h('ul', { class: 'list', 'aria-label': 'state groups' })
   const groupsError = h('p', { class: 'error-text', 'data-load-error': 'groups' })
   const noGroups = h('li', { class: 'muted' }, 'no state yet')
+  // what the empty store's items card says (it was an empty box): where state comes from
+  const noneStored = h(
+    'p',
+    { class: 'muted', 'data-none-stored': '', hidden: true },
+    'The steps have stored nothing yet: call an endpoint (a step sets state as it runs), or open a new group on the left to set a key by hand.',
+  )
   const title = h('h3', {})
   const body = h('tbody', {})
   const newKey = h('input', { placeholder: 'key', 'aria-label': 'new key' })
@@ -1735,6 +1746,7 @@ async function statePanel(root) {
       return entry
     })
     place(groups, shown.length ? shown : [noGroups])
+    noneStored.hidden = names.length > 0
   })
   const loadItems = () => {
     const group = selected
@@ -1865,7 +1877,7 @@ async function statePanel(root) {
     choose(name)
     return loadGroups()
   })
-  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups, groupForm), h('div', { class: 'card' }, items)))
+  root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups, groupForm), h('div', { class: 'card' }, noneStored, items)))
   await loadGroups()
   await loadItems()
   // the items are not read from a store whose groups could not be (one failed read, not two)
