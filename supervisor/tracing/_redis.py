@@ -83,6 +83,20 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- as status_of (_records)
+local function status_of(open, failures)
+  if tonumber(open or '0') > 0 then return 'running' end
+  if tonumber(failures or '0') > 0 then return 'error' end
+  return 'ok'
+end
+-- the trace in the index of its status (and in no other: ``was`` is the status it had), by its start
+local function index_status(tkey, trace, was)
+  local now = redis.call('HMGET', tkey, 'started', 'open', 'failures')
+  if not now[1] then return end
+  local status = status_of(now[2], now[3])
+  if was and was ~= status then redis.call('ZREM', P .. 'status:' .. was, trace) end
+  redis.call('ZADD', P .. 'status:' .. status, now[1], trace)
+end
 """
 
 # ARGV: prefix, node, channel, counts of traces/spans/operations/logs, then their fields.
@@ -117,7 +131,8 @@ for _ = 1, nt do
   local trace, started, updated = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local kind, name, method, path, code = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local tkey = P .. 'tr:' .. trace
-  local old = redis.call('HMGET', tkey, 'started', 'updated', 'kind')
+  local old = redis.call('HMGET', tkey, 'started', 'updated', 'kind', 'open', 'failures')
+  local was = old[1] and status_of(old[4], old[5])
   if not old[1] or tonumber(started) < tonumber(old[1]) then set_start(tkey, trace, started) end
   if not old[2] or tonumber(updated) > tonumber(old[2]) then redis.call('HSET', tkey, 'updated', updated) end
   if kind ~= '' and not old[3] then redis.call('HSET', tkey, 'kind', kind, 'name', name) end
@@ -127,6 +142,7 @@ for _ = 1, nt do
   redis.call('HINCRBY', tkey, 'open', ARGV[i + 8])
   redis.call('HINCRBY', tkey, 'failures', ARGV[i + 9])
   redis.call('HINCRBY', tkey, 'spans', ARGV[i + 10])
+  index_status(tkey, trace, was)
   i = i + 11
 end
 local running = P .. 'running:' .. node
@@ -179,14 +195,15 @@ return #lines
 )
 
 # KEYS: the index; ARGV: prefix, max, min, offset, count, part of the id ('' for any), a text (''
-# for any), a status ('' for any). Returns {member, score, summary fields or false} per entry
-# scanned: false for a trace whose id does not hold the part, none of whose texts (``trace_text``:
+# for any), a status ('' for any). Returns how many entries it scanned, the last one's score and how
+# many of them had it (where the next chunk starts), then {member, score, summary fields} per trace
+# that may match: not one whose id does not hold the part, none of whose texts (``trace_text``:
 # its id, name, method and path, steps' names, error messages) holds the text, ASCII letters in any
 # case, or whose status (``status_of``) is another. Narrowing only (the reader tests what it gets):
 # string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
 # too; texts are joined by line breaks, which a text may match across. A text or status found in few
 # traces read every trace's fields into the supervisor, and made its summary (bench/RESULTS.md,
-# session 13: trace listings).
+# session 13: trace listings); and the entries that did not match were sent back too (session 15).
 _TRACE_CHUNK = (
     _PRELUDE
     + """
@@ -225,17 +242,21 @@ local function has_status(fields)
 end
 local found =
   redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])
-local out = {}
+if #found == 0 then return {0, '0', 0} end
+local last, same = found[#found], 0
+for j = #found, 2, -2 do
+  if found[j] ~= last then break end
+  same = same + 1
+end
+local out = {#found / 2, last, same}
 for j = 1, #found, 2 do
   local trace = found[j]
-  local fields = false
   if ARGV[6] == '' or string.find(trace, ARGV[6], 1, true) then
-    fields = redis.call('HGETALL', P .. 'tr:' .. trace)
-    if (status ~= '' and not has_status(fields)) or (text ~= '' and not holds_text(trace, fields)) then
-      fields = false
+    local fields = redis.call('HGETALL', P .. 'tr:' .. trace)
+    if #fields > 0 and (status == '' or has_status(fields)) and (text == '' or holds_text(trace, fields)) then
+      out[#out + 1] = {trace, found[j + 1], fields}
     end
   end
-  out[#out + 1] = {trace, found[j + 1], fields}
 end
 return out
 """
@@ -287,6 +308,9 @@ for _, trace in ipairs(gone) do
   end
   redis.call('DEL', tkey, P .. 'spans:' .. trace, P .. 'ops:' .. trace)
   redis.call('ZREM', P .. 'traces', trace)
+  for _, status in ipairs({'running', 'error', 'ok'}) do
+    redis.call('ZREM', P .. 'status:' .. status, trace)
+  end
 end
 return #gone
 """
@@ -346,14 +370,28 @@ for i = 3, #ARGV, 5 do
   local spans = P .. 'spans:' .. trace
   if redis.call('HGET', spans, span) == ARGV[i + 2] then
     redis.call('HSET', spans, span, ARGV[i + 3])
-    if ARGV[i + 4] == '1' and redis.call('EXISTS', P .. 'tr:' .. trace) == 1 then
-      redis.call('HINCRBY', P .. 'tr:' .. trace, 'open', -1)
+    local tkey = P .. 'tr:' .. trace
+    if ARGV[i + 4] == '1' and redis.call('EXISTS', tkey) == 1 then
+      local before = redis.call('HMGET', tkey, 'open', 'failures')
+      redis.call('HINCRBY', tkey, 'open', -1)
+      index_status(tkey, trace, status_of(before[1], before[2]))
     end
   end
   redis.call('SREM', running, trace .. '\\t' .. span)
 end
 if redis.call('SCARD', running) == 0 then redis.call('ZREM', P .. 'nodes', ARGV[2]) end
 return 1
+"""
+)
+
+# ARGV: prefix, rank (from the newest), count. The traces written before the status indexes were
+# kept (``status:<status>``) put in theirs; newer traces moving the ranks up are done twice, harmlessly.
+_INDEX_STATUSES = (
+    _PRELUDE
+    + """
+local traces = redis.call('ZREVRANGE', P .. 'traces', ARGV[2], tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1)
+for _, trace in ipairs(traces) do index_status(P .. 'tr:' .. trace, trace, nil) end
+return #traces
 """
 )
 
@@ -379,6 +417,7 @@ class RedisTraceStore:
         self._dead_nodes = redis.script(_DEAD_NODES)
         self._lose = redis.script(_LOSE)
         self._beat = redis.script(_BEAT)
+        self._index_statuses = redis.script(_INDEX_STATUSES)
         self._pending: list[Batch] = []
         self._pending_size = 0
         self._dropped = 0
@@ -458,6 +497,7 @@ class RedisTraceStore:
     # -- after a restart, and supervisors that died ----------------------------------------------
 
     async def recover(self) -> int:
+        await self._index_earlier_statuses()
         await self._lose_dead_nodes()
         if self._heart is None:
             self._heart = asyncio.get_running_loop().create_task(self._heartbeat(), name="trace-heartbeat")
@@ -466,6 +506,19 @@ class RedisTraceStore:
             self._score_at("logs", 0), self._redis.execute("GET", self._prefix + "op-max")
         )
         return max(int(newest or 0), int(op_max or 0))
+
+    async def _index_earlier_statuses(self) -> None:
+        """Puts the traces a store written before the status indexes holds in them, once per store
+        (a status filter walks its index: bench/RESULTS.md, session 15)."""
+        done = self._prefix + "status-indexed"
+        if await self._redis.execute("GET", done):
+            return
+        rank = 0
+        while (
+            indexed := int(await self._redis.run(self._index_statuses, (), [self._prefix, rank, PRUNE_CHUNK]))
+        ) == PRUNE_CHUNK:
+            rank += indexed
+        await self._redis.execute("SET", done, "1")
 
     async def _lose_dead_nodes(self, *only: str) -> int:
         """The running spans of the supervisors not heard of for ``node_timeout`` (or of ``only``)
@@ -513,8 +566,9 @@ class RedisTraceStore:
         # the index and score range narrow what is read; every predicate is tested on what was
         predicates = trace_predicates(query)
         narrowed = narrowing(predicates)
-        step = narrowed.get(("steps", "contains"))
-        index = self._prefix + ("traces" if step is None else f"step:{step}")
+        index = await self._narrowest_index(
+            narrowed.get(("steps", "contains")), narrowed.get(("status", "eq"))
+        )
         until, before = narrowed.get(("startedAt", "le")), narrowed.get(("key", "lt"))
         tops = [bound for bound in (until, None if before is None else before[0]) if bound is not None]
         top = repr(min(tops)) if tops else "+inf"
@@ -529,22 +583,32 @@ class RedisTraceStore:
                 [self._prefix, top, bottom, skip, PAGE_CHUNK, narrowed.get(("traceId", "contains"), ""),
                  narrowed.get(("text", "icontains"), ""), narrowed.get(("status", "eq"), "")],
             )  # fmt: skip
-            for member, score, fields in chunk:
+            scanned, last, same, *matches = chunk
+            for member, score, fields in matches:
                 trace_id, started = member.decode(), float(score)
-                summary = _summary(trace_id, fields) if fields else None
+                summary = _summary(trace_id, fields)
                 if summary is None or not all_hold(predicates, _trace_facts(summary, started, fields)):
                     continue
                 found.append(summary)
                 keys.append((started, trace_id))
                 if len(found) > query.limit:
                     break
-            if len(chunk) < PAGE_CHUNK:
+            if scanned < PAGE_CHUNK:
                 break
-            last = chunk[-1][1]
-            same = sum(1 for entry in chunk if entry[1] == last)
             skip = skip + same if repr(float(last)) == top else same
             top = repr(float(last))
         return trace_page(query, found, keys)
+
+    async def _narrowest_index(self, step: str | None, status: str | None) -> str:
+        """The sorted set of the traces a listing walks: of the step or of the status asked for (the
+        smaller, both asked for), else all."""
+        indexes = [
+            self._prefix + key for key in (step and f"step:{step}", status and f"status:{status}") if key
+        ]
+        if len(indexes) < 2:
+            return indexes[0] if indexes else self._prefix + "traces"
+        sizes = await asyncio.gather(*(self._redis.execute("ZCARD", index) for index in indexes))
+        return indexes[0] if sizes[0] <= sizes[1] else indexes[1]
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         read = await self._redis.run(self._trace, (), [self._prefix, trace_id])
