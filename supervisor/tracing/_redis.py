@@ -9,7 +9,9 @@ Layout (``p`` is the configured prefix followed by ``t:``; times are the recorde
 - ``p tr:<trace>``: hash, the trace's summary (``started``, ``updated``, ``kind``, ``name``,
   ``method``, ``path``, ``code``, counters ``open``, ``failures``, ``spans``) and, per step that ran
   in it, ``s:<step>`` = ``<first start, ms>|<language>``, per span that failed, ``e:<span>`` = its error
-  message (what a text filter finds it by);
+  message; ``x``, the texts a text filter finds it by, in lower case (``add_text``);
+- ``p status:<running|error|ok>``: sorted sets as ``p traces``, each trace in the one of its status
+  (``p status-indexed`` says a store written before them has had them built);
 - ``p spans:<trace>`` and ``p ops:<trace>``: hashes, span id -> span JSON, operation id -> JSON
   (``p op-max`` the highest operation id, for ``recover``);
 - ``p log``: hash, log line id -> JSON; ``p logs`` (all lines), ``p log-step:<step>`` and
@@ -89,6 +91,35 @@ local function status_of(open, failures)
   if tonumber(failures or '0') > 0 then return 'error' end
   return 'ok'
 end
+-- the texts a text filter finds a trace by (``trace_text`` but its id) in its hash's fields, joined
+local function texts_of(fields)
+  local texts, method, path = {}, nil, nil
+  for k = 1, #fields, 2 do
+    local name = fields[k]
+    local head = string.sub(name, 1, 2)
+    if head == 's:' then
+      texts[#texts + 1] = string.sub(name, 3)
+    elseif head == 'e:' or name == 'name' then
+      texts[#texts + 1] = fields[k + 1]
+    elseif name == 'method' then
+      method = fields[k + 1]
+    elseif name == 'path' then
+      path = fields[k + 1]
+    end
+  end
+  if method and path then texts[#texts + 1] = method .. ' ' .. path end
+  return string.lower(table.concat(texts, '\\n'))
+end
+-- field ``x``: those texts in lower case, one more added as the write adds it to the trace (a text
+-- replaced stays: a superset); built from the whole hash the first time (a trace written before it)
+local function add_text(tkey, text)
+  local had = redis.call('HGET', tkey, 'x')
+  if had then
+    redis.call('HSET', tkey, 'x', had .. '\\n' .. string.lower(text))
+  else
+    redis.call('HSET', tkey, 'x', texts_of(redis.call('HGETALL', tkey)))
+  end
+end
 -- the trace in the index of its status (and in no other: ``was`` is the status it had), by its start
 local function index_status(tkey, trace, was)
   local now = redis.call('HMGET', tkey, 'started', 'open', 'failures')
@@ -131,13 +162,20 @@ for _ = 1, nt do
   local trace, started, updated = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local kind, name, method, path, code = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local tkey = P .. 'tr:' .. trace
-  local old = redis.call('HMGET', tkey, 'started', 'updated', 'kind', 'open', 'failures')
+  local old = redis.call('HMGET', tkey, 'started', 'updated', 'kind', 'open', 'failures', 'method', 'path')
   local was = old[1] and status_of(old[4], old[5])
   if not old[1] or tonumber(started) < tonumber(old[1]) then set_start(tkey, trace, started) end
   if not old[2] or tonumber(updated) > tonumber(old[2]) then redis.call('HSET', tkey, 'updated', updated) end
-  if kind ~= '' and not old[3] then redis.call('HSET', tkey, 'kind', kind, 'name', name) end
+  if kind ~= '' and not old[3] then
+    redis.call('HSET', tkey, 'kind', kind, 'name', name)
+    add_text(tkey, name)
+  end
   if method ~= '' then redis.call('HSET', tkey, 'method', method) end
   if path ~= '' then redis.call('HSET', tkey, 'path', path) end
+  if (method ~= '' and method ~= old[6]) or (path ~= '' and path ~= old[7]) then
+    local m, p = redis.call('HGET', tkey, 'method'), redis.call('HGET', tkey, 'path')
+    if m and p then add_text(tkey, m .. ' ' .. p) end
+  end
   if code ~= '' then redis.call('HSET', tkey, 'code', code) end
   redis.call('HINCRBY', tkey, 'open', ARGV[i + 8])
   redis.call('HINCRBY', tkey, 'failures', ARGV[i + 9])
@@ -151,7 +189,10 @@ for _ = 1, ns do
     ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local tkey = P .. 'tr:' .. trace
   redis.call('HSET', P .. 'spans:' .. trace, span, json)
-  if failure ~= '' then redis.call('HSET', tkey, 'e:' .. span, failure) end
+  if failure ~= '' then
+    redis.call('HSET', tkey, 'e:' .. span, failure)
+    add_text(tkey, failure)
+  end
   local field = 's:' .. step
   local first = redis.call('HGET', tkey, field)
   if not first then
@@ -161,6 +202,7 @@ for _ = 1, ns do
   if not first or tonumber(string.match(first, '^[^|]*')) > tonumber(started) then
     redis.call('HSET', tkey, field, started .. '|' .. language)
   end
+  if not first then add_text(tkey, step) end
   if status == 'running' then
     redis.call('SADD', running, trace .. '\\t' .. span)
   else
@@ -201,30 +243,19 @@ return #lines
 # its id, name, method and path, steps' names, error messages) holds the text, ASCII letters in any
 # case, or whose status (``status_of``) is another. Narrowing only (the reader tests what it gets):
 # string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
-# too; texts are joined by line breaks, which a text may match across. A text or status found in few
-# traces read every trace's fields into the supervisor, and made its summary (bench/RESULTS.md,
-# session 13: trace listings); and the entries that did not match were sent back too (session 15).
+# too; texts are joined by line breaks, which a text may match across. A text is tested on the
+# trace's field ``x`` (its texts as the writes added them) and only a trace that holds it is read
+# whole (a trace's ``HGETALL`` and the texts built from it were ~30 us each: bench/RESULTS.md, session
+# 15); a status filter walks the index of its status, where every trace has it.
 _TRACE_CHUNK = (
     _PRELUDE
     + """
 local text = string.lower(ARGV[7])
-local function holds_text(trace, fields)
-  local texts, method, path = {trace}, nil, nil
-  for k = 1, #fields, 2 do
-    local name = fields[k]
-    local head = string.sub(name, 1, 2)
-    if head == 's:' then
-      texts[#texts + 1] = string.sub(name, 3)
-    elseif head == 'e:' or name == 'name' then
-      texts[#texts + 1] = fields[k + 1]
-    elseif name == 'method' then
-      method = fields[k + 1]
-    elseif name == 'path' then
-      path = fields[k + 1]
-    end
-  end
-  if method and path then texts[#texts + 1] = method .. ' ' .. path end
-  return string.find(string.lower(table.concat(texts, '\\n')), text, 1, true) ~= nil
+-- the trace's id or texts (``x``, or built from its hash where it has none) hold the text
+local function holds_text(trace, tkey)
+  if string.find(string.lower(trace), text, 1, true) then return true end
+  local texts = redis.call('HGET', tkey, 'x') or texts_of(redis.call('HGETALL', tkey))
+  return string.find(texts, text, 1, true) ~= nil
 end
 local status = ARGV[8]
 local function has_status(fields)
@@ -251,9 +282,10 @@ end
 local out = {#found / 2, last, same}
 for j = 1, #found, 2 do
   local trace = found[j]
-  if ARGV[6] == '' or string.find(trace, ARGV[6], 1, true) then
-    local fields = redis.call('HGETALL', P .. 'tr:' .. trace)
-    if #fields > 0 and (status == '' or has_status(fields)) and (text == '' or holds_text(trace, fields)) then
+  local tkey = P .. 'tr:' .. trace
+  if (ARGV[6] == '' or string.find(trace, ARGV[6], 1, true)) and (text == '' or holds_text(trace, tkey)) then
+    local fields = redis.call('HGETALL', tkey)
+    if #fields > 0 and (status == '' or has_status(fields)) then
       out[#out + 1] = {trace, found[j + 1], fields}
     end
   end
