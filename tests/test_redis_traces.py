@@ -293,3 +293,23 @@ async def test_a_text_filter_finds_texts_added_by_later_batches_and_before_the_t
     assert await found("audit") == ["t2"]
     assert await found("listpets") == ["t2"]
     await store.close()
+
+
+async def test_a_listing_reads_on_past_traces_the_script_let_through_and_the_reader_did_not(
+    connect: Callable[[], Awaitable[RedisConnection]],
+) -> None:
+    """The script stops at as many traces as the page wants; where the reader's own test turns some
+    down (a text matched across two of a trace's texts, which the script joins by line breaks), the
+    next chunk begins right after the last trace the script looked at, not after its whole range."""
+    store = RedisTraceStore(await connect())
+    for n in range(4):
+        await api_trace(store, f"across-{n}", T0 + 10 + n, step="Create")  # "create\npost /pets"
+    await api_trace(store, "within", T0, step="Create\nPost")
+    await api_trace(store, "older", T0 - 1, step="create\npost")
+    page = await store.traces(TraceQuery(text="create\npost", limit=1))
+    assert [t["traceId"] for t in page.traces] == ["within"]
+    assert [
+        t["traceId"]
+        for t in (await store.traces(TraceQuery(text="create\npost", before=page.next_cursor))).traces
+    ] == ["older"]
+    await store.close()

@@ -237,9 +237,10 @@ return #lines
 )
 
 # KEYS: the index; ARGV: prefix, max, min, offset, count, part of the id ('' for any), a text (''
-# for any), a status ('' for any). Returns how many entries it scanned, the last one's score and how
-# many of them had it (where the next chunk starts), then {member, score, summary fields} per trace
-# that may match: not one whose id does not hold the part, none of whose texts (``trace_text``:
+# for any), a status ('' for any), how many traces are wanted. Returns how many entries it scanned
+# (it stops at the number wanted), the last one's score and how many of them had it (where the next
+# chunk starts), 1 if the range has no more, then {member, score, summary fields} per trace that may
+# match: not one whose id does not hold the part, none of whose texts (``trace_text``:
 # its id, name, method and path, steps' names, error messages) holds the text, ASCII letters in any
 # case, or whose status (``status_of``) is another. Narrowing only (the reader tests what it gets):
 # string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
@@ -273,23 +274,31 @@ local function has_status(fields)
 end
 local found =
   redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])
-if #found == 0 then return {0, '0', 0} end
-local last, same = found[#found], 0
-for j = #found, 2, -2 do
-  if found[j] ~= last then break end
-  same = same + 1
-end
-local out = {#found / 2, last, same}
+local wanted = tonumber(ARGV[9])
+local matches, stop = {}, #found
 for j = 1, #found, 2 do
   local trace = found[j]
   local tkey = P .. 'tr:' .. trace
   if (ARGV[6] == '' or string.find(trace, ARGV[6], 1, true)) and (text == '' or holds_text(trace, tkey)) then
     local fields = redis.call('HGETALL', tkey)
     if #fields > 0 and (status == '' or has_status(fields)) then
-      out[#out + 1] = {trace, found[j + 1], fields}
+      matches[#matches + 1] = {trace, found[j + 1], fields}
+      if #matches == wanted then
+        stop = j + 1
+        break
+      end
     end
   end
 end
+if stop == 0 then return {0, '0', 0, 1} end
+local last, same = found[stop], 0
+for j = stop, 2, -2 do
+  if found[j] ~= last then break end
+  same = same + 1
+end
+local exhausted = (stop == #found and #found / 2 < tonumber(ARGV[5])) and 1 or 0
+local out = {stop / 2, last, same, exhausted}
+for _, match in ipairs(matches) do out[#out + 1] = match end
 return out
 """
 )
@@ -613,9 +622,10 @@ class RedisTraceStore:
             chunk = await self._redis.run(
                 self._trace_chunk, [index],
                 [self._prefix, top, bottom, skip, PAGE_CHUNK, narrowed.get(("traceId", "contains"), ""),
-                 narrowed.get(("text", "icontains"), ""), narrowed.get(("status", "eq"), "")],
+                 narrowed.get(("text", "icontains"), ""), narrowed.get(("status", "eq"), ""),
+                 query.limit + 1 - len(found)],
             )  # fmt: skip
-            scanned, last, same, *matches = chunk
+            _scanned, last, same, exhausted, *matches = chunk
             for member, score, fields in matches:
                 trace_id, started = member.decode(), float(score)
                 summary = _summary(trace_id, fields)
@@ -625,7 +635,7 @@ class RedisTraceStore:
                 keys.append((started, trace_id))
                 if len(found) > query.limit:
                     break
-            if scanned < PAGE_CHUNK:
+            if exhausted:
                 break
             skip = skip + same if repr(float(last)) == top else same
             top = repr(float(last))
