@@ -264,7 +264,7 @@ async def test_a_store_written_before_the_status_indexes_gets_them_at_recovery(
 async def test_a_text_filter_finds_texts_added_by_later_batches_and_before_the_text_field(
     connect: Callable[[], Awaitable[RedisConnection]],
 ) -> None:
-    """The listing script tests a trace's texts kept as the writes add them (field ``x``): a name, a
+    """The listing script tests a trace's texts kept as the writes add them (``texts``): a name, a
     route, a step, an error message from later batches; a trace written before that field (an earlier
     version) is tested by its hash, and gets the field whole at its next write."""
     connection = await connect()
@@ -272,7 +272,7 @@ async def test_a_text_filter_finds_texts_added_by_later_batches_and_before_the_t
     began = TraceDelta(T0, T0, kind="api", name="CreatePet", method="GET", path="/old", open=1, spans=1)
     await store.write(Batch({"t1": began}, [span("t1", "a" * 16, "CreatePet", T0, status="running")]))
     await api_trace(store, "t2", T0 + 1, step="ListPets")
-    await connection.execute("HDEL", f"{store._prefix}tr:t2", "x")  # as an earlier version wrote it
+    await connection.execute("HDEL", f"{store._prefix}texts", "t2")  # as an earlier version wrote it
     failed = span("t1", "b" * 16, "NotifyOwner", T0 + 0.5, status="error")
     failed.error = {"name": "Error", "message": "Mailbox Full", "stack": "", "location": None}
     await store.write(Batch({"t1": TraceDelta(T0, T0 + 1, path="/pets", open=-1, failures=1)}, [failed]))

@@ -9,7 +9,8 @@ Layout (``p`` is the configured prefix followed by ``t:``; times are the recorde
 - ``p tr:<trace>``: hash, the trace's summary (``started``, ``updated``, ``kind``, ``name``,
   ``method``, ``path``, ``code``, counters ``open``, ``failures``, ``spans``) and, per step that ran
   in it, ``s:<step>`` = ``<first start, ms>|<language>``, per span that failed, ``e:<span>`` = its error
-  message; ``x``, the texts a text filter finds it by, in lower case (``add_text``);
+  message;
+- ``p texts``: hash, trace id -> the texts a text filter finds it by, in lower case (``add_text``);
 - ``p status:<running|error|ok>``: sorted sets as ``p traces``, each trace in the one of its status
   (``p status-indexed`` says a store written before them has had them built);
 - ``p spans:<trace>`` and ``p ops:<trace>``: hashes, span id -> span JSON, operation id -> JSON
@@ -110,14 +111,14 @@ local function texts_of(fields)
   if method and path then texts[#texts + 1] = method .. ' ' .. path end
   return string.lower(table.concat(texts, '\\n'))
 end
--- field ``x``: those texts in lower case, one more added as the write adds it to the trace (a text
+-- ``p texts``: those texts in lower case, one more added as the write adds it to the trace (a text
 -- replaced stays: a superset); built from the whole hash the first time (a trace written before it)
-local function add_text(tkey, text)
-  local had = redis.call('HGET', tkey, 'x')
+local function add_text(tkey, trace, text)
+  local had = redis.call('HGET', P .. 'texts', trace)
   if had then
-    redis.call('HSET', tkey, 'x', had .. '\\n' .. string.lower(text))
+    redis.call('HSET', P .. 'texts', trace, had .. '\\n' .. string.lower(text))
   else
-    redis.call('HSET', tkey, 'x', texts_of(redis.call('HGETALL', tkey)))
+    redis.call('HSET', P .. 'texts', trace, texts_of(redis.call('HGETALL', tkey)))
   end
 end
 -- the trace in the index of its status (and in no other: ``was`` is the status it had), by its start
@@ -168,13 +169,13 @@ for _ = 1, nt do
   if not old[2] or tonumber(updated) > tonumber(old[2]) then redis.call('HSET', tkey, 'updated', updated) end
   if kind ~= '' and not old[3] then
     redis.call('HSET', tkey, 'kind', kind, 'name', name)
-    add_text(tkey, name)
+    add_text(tkey, trace, name)
   end
   if method ~= '' then redis.call('HSET', tkey, 'method', method) end
   if path ~= '' then redis.call('HSET', tkey, 'path', path) end
   if (method ~= '' and method ~= old[6]) or (path ~= '' and path ~= old[7]) then
     local m, p = redis.call('HGET', tkey, 'method'), redis.call('HGET', tkey, 'path')
-    if m and p then add_text(tkey, m .. ' ' .. p) end
+    if m and p then add_text(tkey, trace, m .. ' ' .. p) end
   end
   if code ~= '' then redis.call('HSET', tkey, 'code', code) end
   redis.call('HINCRBY', tkey, 'open', ARGV[i + 8])
@@ -191,7 +192,7 @@ for _ = 1, ns do
   redis.call('HSET', P .. 'spans:' .. trace, span, json)
   if failure ~= '' then
     redis.call('HSET', tkey, 'e:' .. span, failure)
-    add_text(tkey, failure)
+    add_text(tkey, trace, failure)
   end
   local field = 's:' .. step
   local first = redis.call('HGET', tkey, field)
@@ -202,7 +203,7 @@ for _ = 1, ns do
   if not first or tonumber(string.match(first, '^[^|]*')) > tonumber(started) then
     redis.call('HSET', tkey, field, started .. '|' .. language)
   end
-  if not first then add_text(tkey, step) end
+  if not first then add_text(tkey, trace, step) end
   if status == 'running' then
     redis.call('SADD', running, trace .. '\\t' .. span)
   else
@@ -245,18 +246,18 @@ return #lines
 # case, or whose status (``status_of``) is another. Narrowing only (the reader tests what it gets):
 # string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
 # too; texts are joined by line breaks, which a text may match across. A text is tested on the
-# trace's field ``x`` (its texts as the writes added them) and only a trace that holds it is read
+# trace's texts as the writes added them (``p texts``, read for a whole chunk at once) and only a
+# trace that holds it is read
 # whole (a trace's ``HGETALL`` and the texts built from it were ~30 us each: bench/RESULTS.md, session
 # 15); a status filter walks the index of its status, where every trace has it.
 _TRACE_CHUNK = (
     _PRELUDE
     + """
 local text = string.lower(ARGV[7])
--- the trace's id or texts (``x``, or built from its hash where it has none) hold the text
-local function holds_text(trace, tkey)
+-- the trace's id or texts (``p texts``: ``kept``, or built from its hash where it has none) hold the text
+local function holds_text(trace, tkey, kept)
   if string.find(string.lower(trace), text, 1, true) then return true end
-  local texts = redis.call('HGET', tkey, 'x') or texts_of(redis.call('HGETALL', tkey))
-  return string.find(texts, text, 1, true) ~= nil
+  return string.find(kept or texts_of(redis.call('HGETALL', tkey)), text, 1, true) ~= nil
 end
 local status = ARGV[8]
 local function has_status(fields)
@@ -275,11 +276,18 @@ end
 local found =
   redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])
 local wanted = tonumber(ARGV[9])
+local texts = {}
+if text ~= '' and #found > 0 then
+  local traces = {}
+  for j = 1, #found, 2 do traces[#traces + 1] = found[j] end
+  texts = redis.call('HMGET', P .. 'texts', unpack(traces))
+end
 local matches, stop = {}, #found
 for j = 1, #found, 2 do
   local trace = found[j]
   local tkey = P .. 'tr:' .. trace
-  if (ARGV[6] == '' or string.find(trace, ARGV[6], 1, true)) and (text == '' or holds_text(trace, tkey)) then
+  if (ARGV[6] == '' or string.find(trace, ARGV[6], 1, true))
+    and (text == '' or holds_text(trace, tkey, texts[(j + 1) / 2])) then
     local fields = redis.call('HGETALL', tkey)
     if #fields > 0 and (status == '' or has_status(fields)) then
       matches[#matches + 1] = {trace, found[j + 1], fields}
@@ -349,6 +357,7 @@ for _, trace in ipairs(gone) do
   end
   redis.call('DEL', tkey, P .. 'spans:' .. trace, P .. 'ops:' .. trace)
   redis.call('ZREM', P .. 'traces', trace)
+  redis.call('HDEL', P .. 'texts', trace)
   for _, status in ipairs({'running', 'error', 'ok'}) do
     redis.call('ZREM', P .. 'status:' .. status, trace)
   end
