@@ -30,6 +30,7 @@ from supervisor.tracing import (
     _wire,
 )
 from supervisor.tracing._assembler import LOG, START, Assembler
+from supervisor.tracing._decoded import SegmentCache
 from supervisor.tracing._pipeline import TracePipeline
 from tests.test_trace_store_contract import operation
 
@@ -698,3 +699,28 @@ async def test_segments_decoded_once_for_reads_show_a_revision_a_prune_and_a_new
         assert await listed(since=T0 + 153) == [f"b{n}" for n in range(7, 2, -1)]
     finally:
         await sqlite.close()
+
+
+async def test_a_listing_that_walks_past_what_the_segment_cache_holds_leaves_the_newest_segments_in_it(
+    tmp_path: Path,
+) -> None:
+    """With more traces kept than the cache holds, a walk over all of them (a rare text, a page far
+    back) keeps the newest segments it read, up to what the cache holds, and not the oldest: the next
+    first page or newest trace needs no segment decoded again."""
+    store = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        for n in range(6):
+            await store.write(_finished_requests(f"s{n}-", T0 + 10 * n, 4, "summaries"))  # type: ignore[arg-type]
+        with sqlite3.connect(store.path) as conn:
+            newest_first = conn.execute(
+                "SELECT seq, length(summaries) FROM segments ORDER BY max_started DESC"
+            ).fetchall()
+        assert len(newest_first) == 6
+        store._cache = SegmentCache(max_bytes=newest_first[0][1] + newest_first[1][1])
+        walked = await store.traces(TraceQuery(limit=1000))
+        assert len(walked.traces) == 24
+        assert sorted(store._cache._held) == sorted(seq for seq, _size in newest_first[:2])
+        assert (await store.traces(TraceQuery(limit=1000, step="Create"))).traces == walked.traces  # again
+        assert sorted(store._cache._held) == sorted(seq for seq, _size in newest_first[:2])
+    finally:
+        await store.close()

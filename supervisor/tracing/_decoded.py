@@ -92,8 +92,13 @@ class SegmentCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, conn: sqlite3.Connection, seq: int, fingerprint: Fingerprint) -> DecodedSegment:
-        """The segment ``seq`` whose row has ``fingerprint`` (read in ``conn``'s snapshot), decoded."""
+    def get(
+        self, conn: sqlite3.Connection, seq: int, fingerprint: Fingerprint, walked: int = 0
+    ) -> DecodedSegment:
+        """The segment ``seq`` whose row has ``fingerprint`` (read in ``conn``'s snapshot), decoded.
+        ``walked``: the bytes of the segments the same read took before it; one that would take the
+        walk past what the cache holds is not kept (kept, the segments of a walk over more would push
+        out every one before them, the newest, which began the walk and which most reads want)."""
         with self._lock:
             held = self._held.get(seq)
             if held is not None and held.fingerprint == fingerprint:
@@ -102,6 +107,8 @@ class SegmentCache:
         # decoded outside the lock: two threads may both decode a segment new to them, one keeps it
         blob = conn.execute("SELECT summaries FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
         decoded = DecodedSegment(fingerprint, blob)
+        if walked + decoded.size > self._max_bytes:
+            return decoded
         with self._lock:
             replaced = self._held.pop(seq, None)
             if replaced is not None:
