@@ -255,9 +255,9 @@ _TRACE_CHUNK = (
     + """
 local text = string.lower(ARGV[7])
 -- the trace's id or texts (``p texts``: ``kept``, or built from its hash where it has none) hold the text
-local function holds_text(trace, tkey, kept)
+local function holds_text(trace, kept)
   if string.find(string.lower(trace), text, 1, true) then return true end
-  return string.find(kept or texts_of(redis.call('HGETALL', tkey)), text, 1, true) ~= nil
+  return string.find(kept or texts_of(redis.call('HGETALL', P .. 'tr:' .. trace)), text, 1, true) ~= nil
 end
 local status = ARGV[8]
 local function has_status(fields)
@@ -285,10 +285,9 @@ end
 local matches, stop = {}, #found
 for j = 1, #found, 2 do
   local trace = found[j]
-  local tkey = P .. 'tr:' .. trace
   if (ARGV[6] == '' or string.find(trace, ARGV[6], 1, true))
-    and (text == '' or holds_text(trace, tkey, texts[(j + 1) / 2])) then
-    local fields = redis.call('HGETALL', tkey)
+    and (text == '' or holds_text(trace, texts[(j + 1) / 2])) then
+    local fields = redis.call('HGETALL', P .. 'tr:' .. trace)
     if #fields > 0 and (status == '' or has_status(fields)) then
       matches[#matches + 1] = {trace, found[j + 1], fields}
       if #matches == wanted then
