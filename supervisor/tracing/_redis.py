@@ -10,9 +10,10 @@ Layout (``p`` is the configured prefix followed by ``t:``; times are the recorde
   ``method``, ``path``, ``code``, counters ``open``, ``failures``, ``spans``) and, per step that ran
   in it, ``s:<step>`` = ``<first start, ms>|<language>``, per span that failed, ``e:<span>`` = its error
   message;
-- ``p texts``: hash, trace id -> the texts a text filter finds it by, in lower case (``add_text``);
-- ``p status:<running|error|ok>``: sorted sets as ``p traces``, each trace in the one of its status
-  (``p status-indexed`` says a store written before them has had them built);
+- ``p texts``: hash, trace id -> the texts a text filter finds it by, in lower case: built by the
+  first text filter that reads the trace, dropped by the write that adds one more;
+- ``p status:running``, ``p status:error``: sorted sets as ``p traces``, of the traces with that
+  status (``p status-indexed`` says a store written before them has had them built);
 - ``p spans:<trace>`` and ``p ops:<trace>``: hashes, span id -> span JSON, operation id -> JSON
   (``p op-max`` the highest operation id, for ``recover``);
 - ``p log``: hash, log line id -> JSON; ``p logs`` (all lines), ``p log-step:<step>`` and
@@ -111,23 +112,14 @@ local function texts_of(fields)
   if method and path then texts[#texts + 1] = method .. ' ' .. path end
   return string.lower(table.concat(texts, '\\n'))
 end
--- ``p texts``: those texts in lower case, one more added as the write adds it to the trace (a text
--- replaced stays: a superset); built from the whole hash the first time (a trace written before it)
-local function add_text(tkey, trace, text)
-  local had = redis.call('HGET', P .. 'texts', trace)
-  if had then
-    redis.call('HSET', P .. 'texts', trace, had .. '\\n' .. string.lower(text))
-  else
-    redis.call('HSET', P .. 'texts', trace, texts_of(redis.call('HGETALL', tkey)))
-  end
-end
--- the trace in the index of its status (and in no other: ``was`` is the status it had), by its start
+-- the trace in the index of its status (and in no other: ``was`` is the status it had), by its start;
+-- ``ok``, the status of most, has none (a listing of them walks all traces)
 local function index_status(tkey, trace, was)
   local now = redis.call('HMGET', tkey, 'started', 'open', 'failures')
   if not now[1] then return end
   local status = status_of(now[2], now[3])
-  if was and was ~= status then redis.call('ZREM', P .. 'status:' .. was, trace) end
-  redis.call('ZADD', P .. 'status:' .. status, now[1], trace)
+  if was and was ~= status and was ~= 'ok' then redis.call('ZREM', P .. 'status:' .. was, trace) end
+  if status ~= 'ok' then redis.call('ZADD', P .. 'status:' .. status, now[1], trace) end
 end
 """
 
@@ -150,6 +142,15 @@ local function put(hash, id, json)
   redis.call('HSET', hash, moved, json)
   return moved, json
 end
+-- ``p texts`` keeps what a text filter built of a trace's texts (``_TRACE_CHUNK``): built again once
+-- the trace has one more (a name, a route, a step, an error message)
+local stale = {}
+local function add_text(trace)
+  if not stale[trace] then
+    stale[trace] = true
+    redis.call('HDEL', P .. 'texts', trace)
+  end
+end
 local function set_start(tkey, trace, started)
   redis.call('HSET', tkey, 'started', started)
   redis.call('ZADD', P .. 'traces', started, trace)
@@ -165,23 +166,30 @@ for _ = 1, nt do
   local tkey = P .. 'tr:' .. trace
   local old = redis.call('HMGET', tkey, 'started', 'updated', 'kind', 'open', 'failures', 'method', 'path')
   local was = old[1] and status_of(old[4], old[5])
-  if not old[1] or tonumber(started) < tonumber(old[1]) then set_start(tkey, trace, started) end
+  local start = old[1]
+  if not old[1] or tonumber(started) < tonumber(old[1]) then
+    set_start(tkey, trace, started)
+    start = started
+  end
   if not old[2] or tonumber(updated) > tonumber(old[2]) then redis.call('HSET', tkey, 'updated', updated) end
   if kind ~= '' and not old[3] then
     redis.call('HSET', tkey, 'kind', kind, 'name', name)
-    add_text(tkey, trace, name)
+    add_text(trace)
   end
   if method ~= '' then redis.call('HSET', tkey, 'method', method) end
   if path ~= '' then redis.call('HSET', tkey, 'path', path) end
   if (method ~= '' and method ~= old[6]) or (path ~= '' and path ~= old[7]) then
-    local m, p = redis.call('HGET', tkey, 'method'), redis.call('HGET', tkey, 'path')
-    if m and p then add_text(tkey, trace, m .. ' ' .. p) end
+    local m, p = method ~= '' and method or old[6], path ~= '' and path or old[7]
+    if m and p then add_text(trace) end
   end
   if code ~= '' then redis.call('HSET', tkey, 'code', code) end
-  redis.call('HINCRBY', tkey, 'open', ARGV[i + 8])
-  redis.call('HINCRBY', tkey, 'failures', ARGV[i + 9])
+  local status = status_of(redis.call('HINCRBY', tkey, 'open', ARGV[i + 8]),
+                           redis.call('HINCRBY', tkey, 'failures', ARGV[i + 9]))
   redis.call('HINCRBY', tkey, 'spans', ARGV[i + 10])
-  index_status(tkey, trace, was)
+  if status ~= was or start ~= old[1] then  -- (index_status without reading the hash again)
+    if was and was ~= status and was ~= 'ok' then redis.call('ZREM', P .. 'status:' .. was, trace) end
+    if status ~= 'ok' then redis.call('ZADD', P .. 'status:' .. status, start, trace) end
+  end
   i = i + 11
 end
 local running = P .. 'running:' .. node
@@ -192,7 +200,7 @@ for _ = 1, ns do
   redis.call('HSET', P .. 'spans:' .. trace, span, json)
   if failure ~= '' then
     redis.call('HSET', tkey, 'e:' .. span, failure)
-    add_text(tkey, trace, failure)
+    add_text(trace)
   end
   local field = 's:' .. step
   local first = redis.call('HGET', tkey, field)
@@ -203,7 +211,7 @@ for _ = 1, ns do
   if not first or tonumber(string.match(first, '^[^|]*')) > tonumber(started) then
     redis.call('HSET', tkey, field, started .. '|' .. language)
   end
-  if not first then add_text(tkey, trace, step) end
+  if not first then add_text(trace) end
   if status == 'running' then
     redis.call('SADD', running, trace .. '\\t' .. span)
   else
@@ -246,18 +254,22 @@ return #lines
 # case, or whose status (``status_of``) is another. Narrowing only (the reader tests what it gets):
 # string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
 # too; texts are joined by line breaks, which a text may match across. A text is tested on the
-# trace's texts as the writes added them (``p texts``, read for a whole chunk at once) and only a
-# trace that holds it is read
-# whole (a trace's ``HGETALL`` and the texts built from it were ~30 us each: bench/RESULTS.md, session
-# 15); a status filter walks the index of its status, where every trace has it.
+# trace's texts as an earlier text filter kept them (``p texts``, read for a whole chunk at once;
+# built and kept where missing) and only a trace that holds it is read whole (a trace's ``HGETALL``
+# and the texts built from it were ~30 us each: bench/RESULTS.md, session 15); a status filter but
+# ``ok`` walks the index of its status.
 _TRACE_CHUNK = (
     _PRELUDE
     + """
 local text = string.lower(ARGV[7])
--- the trace's id or texts (``p texts``: ``kept``, or built from its hash where it has none) hold the text
+-- the trace's id or texts (``p texts``: ``kept``, or built from its hash and kept) hold the text
 local function holds_text(trace, kept)
   if string.find(string.lower(trace), text, 1, true) then return true end
-  return string.find(kept or texts_of(redis.call('HGETALL', P .. 'tr:' .. trace)), text, 1, true) ~= nil
+  if not kept then
+    kept = texts_of(redis.call('HGETALL', P .. 'tr:' .. trace))
+    redis.call('HSET', P .. 'texts', trace, kept)
+  end
+  return string.find(kept, text, 1, true) ~= nil
 end
 local status = ARGV[8]
 local function has_status(fields)
@@ -357,9 +369,8 @@ for _, trace in ipairs(gone) do
   redis.call('DEL', tkey, P .. 'spans:' .. trace, P .. 'ops:' .. trace)
   redis.call('ZREM', P .. 'traces', trace)
   redis.call('HDEL', P .. 'texts', trace)
-  for _, status in ipairs({'running', 'error', 'ok'}) do
-    redis.call('ZREM', P .. 'status:' .. status, trace)
-  end
+  redis.call('ZREM', P .. 'status:running', trace)
+  redis.call('ZREM', P .. 'status:error', trace)
 end
 return #gone
 """
@@ -652,8 +663,9 @@ class RedisTraceStore:
     async def _narrowest_index(self, step: str | None, status: str | None) -> str:
         """The sorted set of the traces a listing walks: of the step or of the status asked for (the
         smaller, both asked for), else all."""
+        indexed = status if status in ("running", "error") else None  # ok: most traces, no index
         indexes = [
-            self._prefix + key for key in (step and f"step:{step}", status and f"status:{status}") if key
+            self._prefix + key for key in (step and f"step:{step}", indexed and f"status:{indexed}") if key
         ]
         if len(indexes) < 2:
             return indexes[0] if indexes else self._prefix + "traces"
