@@ -142,8 +142,8 @@ local function put(hash, id, json)
   redis.call('HSET', hash, moved, json)
   return moved, json
 end
--- ``p texts`` keeps what a text filter built of a trace's texts (``_TRACE_CHUNK``): built again once
--- the trace has one more (a name, a route, a step, an error message)
+-- ``p texts`` keeps what a text filter built of a trace's texts (``_TRACE_CHUNK``): dropped, to be
+-- built again, once the trace may have one more (a name, a route, a step, an error message)
 local stale = {}
 local function add_text(trace)
   if not stale[trace] then
@@ -178,10 +178,7 @@ for _ = 1, nt do
   end
   if method ~= '' then redis.call('HSET', tkey, 'method', method) end
   if path ~= '' then redis.call('HSET', tkey, 'path', path) end
-  if (method ~= '' and method ~= old[6]) or (path ~= '' and path ~= old[7]) then
-    local m, p = method ~= '' and method or old[6], path ~= '' and path or old[7]
-    if m and p then add_text(trace) end
-  end
+  if (method ~= '' and method ~= old[6]) or (path ~= '' and path ~= old[7]) then add_text(trace) end
   if code ~= '' then redis.call('HSET', tkey, 'code', code) end
   local status = status_of(redis.call('HINCRBY', tkey, 'open', ARGV[i + 8]),
                            redis.call('HINCRBY', tkey, 'failures', ARGV[i + 9]))
@@ -573,10 +570,9 @@ class RedisTraceStore:
         done = self._prefix + "status-indexed"
         if await self._redis.execute("GET", done):
             return
-        rank = 0
-        while (
-            indexed := int(await self._redis.run(self._index_statuses, (), [self._prefix, rank, PRUNE_CHUNK]))
-        ) == PRUNE_CHUNK:
+        rank, indexed = 0, PRUNE_CHUNK
+        while indexed == PRUNE_CHUNK:
+            indexed = int(await self._redis.run(self._index_statuses, (), [self._prefix, rank, PRUNE_CHUNK]))
             rank += indexed
         await self._redis.execute("SET", done, "1")
 
