@@ -170,3 +170,145 @@ async def test_recovery_and_retention_need_no_pooled_connection(
     assert pruned.logs == 3
     assert [line["message"] for line in (await store.logs(LogQuery())).logs] == ["line 4", "line 3"]
     await store.close()
+
+
+async def _listed_by_status(store: RedisTraceStore, **filters: Any) -> dict[str, list[str]]:
+    return {
+        status: [t["traceId"] for t in (await store.traces(TraceQuery(status=status, **filters))).traces]
+        for status in ("running", "error", "ok")
+    }
+
+
+async def test_a_status_filter_follows_a_trace_from_running_to_dead_lettered_to_replayed_and_ok(
+    connect: Callable[[], Awaitable[RedisConnection]],
+) -> None:
+    """Each status filter lists a trace under its status of the moment (the status indexes), its
+    start moved earlier by a later batch included; a pruned trace under none."""
+    store = RedisTraceStore(await connect())
+    await store.recover()
+    await api_trace(store, "done", T0 + 5)
+    changes = [  # (open, failures) as the assembler counts a delivery dead-lettered, then replayed
+        ("running", TraceDelta(T0 + 1, T0 + 1, kind="api", name="Create", open=1, spans=1)),
+        ("error", TraceDelta(T0 + 1, T0 + 2, open=-1, failures=1)),
+        ("running", TraceDelta(T0, T0 + 3, open=1, failures=-1)),  # an earlier start seen meanwhile
+        ("ok", TraceDelta(T0 + 1, T0 + 4, open=-1)),
+    ]
+    for n, (status, delta) in enumerate(changes):
+        await store.write(Batch({"moving": delta}))
+        expected = {"running": [], "error": [], "ok": ["done"]}
+        expected[status] = [*expected[status], "moving"]
+        assert await _listed_by_status(store) == expected, status
+        if n >= 2:  # started at T0 now
+            expected[status] = expected[status][:-1]
+        assert await _listed_by_status(store, since=T0 + 0.5) == expected, status
+    await store.prune(Retention(max_traces=1, max_log_lines=10, max_age_s=3600), now=T0 + 10)
+    assert await _listed_by_status(store) == {"running": [], "error": [], "ok": ["done"]}
+    await store.close()
+
+
+async def test_a_status_filter_reads_only_the_traces_of_that_status(
+    connect: Callable[[], Awaitable[RedisConnection]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One failure among 30 traces, the oldest: found by one listing script over a chunk of 3, not by
+    walking all 30 (the step's index is walked where it is smaller); pages of equal starts by cursor."""
+    monkeypatch.setattr(redis_traces, "PAGE_CHUNK", 3)
+    store = RedisTraceStore(await connect())
+    await store.recover()
+    await api_trace(store, "failed-00", T0, step="Rare", failed=True)
+    for n in range(1, 30):
+        await api_trace(store, f"trace-{n:02d}", T0 + n // 4, failed=n % 10 == 0)
+    chunks = 0
+    run = store._redis.run
+
+    async def counted(script: Any, keys: Any, args: Any) -> Any:
+        nonlocal chunks
+        chunks += script is store._trace_chunk
+        return await run(script, keys, args)
+
+    monkeypatch.setattr(store._redis, "run", counted)
+    page = await store.traces(TraceQuery(status="error", limit=1, before=(T0 + 2, "trace-10")))
+    assert [t["traceId"] for t in page.traces] == ["failed-00"] and chunks == 1
+    chunks = 0
+    assert [t["traceId"] for t in (await store.traces(TraceQuery(step="Rare", status="ok"))).traces] == []
+    assert chunks == 1
+    seen, before = [], None
+    while True:
+        page = await store.traces(TraceQuery(status="ok", limit=4, before=before))
+        seen += [t["traceId"] for t in page.traces]
+        if (before := page.next_cursor) is None:
+            break
+    assert seen == [f"trace-{n:02d}" for n in range(29, 0, -1) if n % 10]
+    await store.close()
+
+
+async def test_a_store_written_before_the_status_indexes_gets_them_at_recovery(
+    connect: Callable[[], Awaitable[RedisConnection]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_traces, "PRUNE_CHUNK", 2)  # recovery indexes in chunks of it
+    connection = await connect()
+    store = RedisTraceStore(connection)
+    for n in range(5):
+        await api_trace(store, f"trace-{n}", T0 + n, failed=n % 2 == 1)
+    prefix = store._prefix
+    await connection.execute("DEL", *(f"{prefix}status:{s}" for s in ("running", "error", "ok")))
+    await connection.execute("DEL", f"{prefix}status-indexed")  # as an earlier version left it
+    await store.recover()
+    assert await _listed_by_status(store) == {
+        "running": [],
+        "error": ["trace-3", "trace-1"],
+        "ok": ["trace-4", "trace-2", "trace-0"],
+    }
+    await store.close()
+
+
+async def test_a_text_filter_finds_texts_added_after_an_earlier_text_filter_kept_a_trace_s_texts(
+    connect: Callable[[], Awaitable[RedisConnection]],
+) -> None:
+    """The listing script keeps the texts it built of a trace (``texts``) for the next text filter; a
+    later batch adding a name, a route, a step or an error message drops them, to be built again."""
+    connection = await connect()
+    store = RedisTraceStore(connection)
+
+    async def found(text: str) -> list[str]:
+        return [t["traceId"] for t in (await store.traces(TraceQuery(text=text))).traces]
+
+    began = TraceDelta(T0, T0, kind="api", name="CreatePet", open=1, spans=1)
+    await store.write(Batch({"t1": began}, [span("t1", "a" * 16, "CreatePet", T0, status="running")]))
+    await api_trace(store, "t2", T0 + 1, step="ListPets")
+    assert await found("createpet") == ["t1"]
+    assert await connection.execute("HEXISTS", f"{store._prefix}texts", "t1") == 1  # kept
+    failed = span("t1", "b" * 16, "NotifyOwner", T0 + 0.5, status="error")
+    failed.error = {"name": "Error", "message": "Mailbox Full", "stack": "", "location": None}
+    done = TraceDelta(T0, T0 + 1, method="GET", path="/pets", open=-1, failures=1)
+    await store.write(Batch({"t1": done}, [failed]))
+    assert await found("createpet") == ["t1"]
+    assert await found("get /pets") == ["t1"]
+    assert await found("notifyowner") == ["t1"]
+    assert await found("MAILBOX full") == ["t1"]
+    assert await found("listpets") == ["t2"]
+    assert await found("post /pets") == ["t2"]
+    audit = span("t2", "c" * 16, "Audit", T0 + 1.5)
+    await store.write(Batch({"t2": TraceDelta(T0 + 1, T0 + 2, spans=1)}, [audit]))
+    assert await found("audit") == ["t2"]
+    assert await found("listpets") == ["t2"]
+    await store.close()
+
+
+async def test_a_listing_reads_on_past_traces_the_script_let_through_and_the_reader_did_not(
+    connect: Callable[[], Awaitable[RedisConnection]],
+) -> None:
+    """The script stops at as many traces as the page wants; where the reader's own test turns some
+    down (a text matched across two of a trace's texts, which the script joins by line breaks), the
+    next chunk begins right after the last trace the script looked at, not after its whole range."""
+    store = RedisTraceStore(await connect())
+    for n in range(4):
+        await api_trace(store, f"across-{n}", T0 + 10 + n, step="Create")  # "create\npost /pets"
+    await api_trace(store, "within", T0, step="Create\nPost")
+    await api_trace(store, "older", T0 - 1, step="create\npost")
+    page = await store.traces(TraceQuery(text="create\npost", limit=1))
+    assert [t["traceId"] for t in page.traces] == ["within"]
+    assert [
+        t["traceId"]
+        for t in (await store.traces(TraceQuery(text="create\npost", before=page.next_cursor))).traces
+    ] == ["older"]
+    await store.close()

@@ -30,6 +30,7 @@ from supervisor.tracing import (
     _wire,
 )
 from supervisor.tracing._assembler import LOG, START, Assembler
+from supervisor.tracing._decoded import SegmentCache
 from supervisor.tracing._pipeline import TracePipeline
 from tests.test_trace_store_contract import operation
 
@@ -698,3 +699,32 @@ async def test_segments_decoded_once_for_reads_show_a_revision_a_prune_and_a_new
         assert await listed(since=T0 + 153) == [f"b{n}" for n in range(7, 2, -1)]
     finally:
         await sqlite.close()
+
+
+async def test_a_listing_that_walks_past_what_the_segment_cache_holds_keeps_at_most_half_of_it(
+    tmp_path: Path,
+) -> None:
+    """With more traces kept than the cache holds, a walk over all of them (a rare text, a page far
+    back) fills the cache with the newest segments it read; once full, a walk keeps no more than half
+    of it: the newest segment, which the first page read, stays for the next one."""
+    store = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        for n in range(6):
+            await store.write(_finished_requests(f"s{n}-", T0 + 10 * n, 4, "summaries"))  # type: ignore[arg-type]
+        with sqlite3.connect(store.path) as conn:
+            newest_first = conn.execute(
+                "SELECT seq, length(summaries) FROM segments ORDER BY max_started DESC"
+            ).fetchall()
+        assert len(newest_first) == 6
+        store._cache = SegmentCache(max_bytes=sum(size for _seq, size in newest_first[:4]))
+        walked = await store.traces(TraceQuery(limit=1000))
+        assert len(walked.traces) == 24
+        assert sorted(store._cache._held) == sorted(seq for seq, _size in newest_first[:4])
+        assert (await store.traces(TraceQuery(limit=1000, step="Create"))).traces == walked.traces  # again
+        assert sorted(store._cache._held) == sorted(seq for seq, _size in newest_first[:4])
+        await store.traces(TraceQuery(limit=2))  # the newest segment
+        oldest = await store.traces(TraceQuery(until=T0 + 35, step="Create"))  # the four oldest segments
+        assert len(oldest.traces) == 16
+        assert sorted(store._cache._held) == sorted(seq for seq, _size in newest_first[:4])
+    finally:
+        await store.close()

@@ -92,8 +92,14 @@ class SegmentCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, conn: sqlite3.Connection, seq: int, fingerprint: Fingerprint) -> DecodedSegment:
-        """The segment ``seq`` whose row has ``fingerprint`` (read in ``conn``'s snapshot), decoded."""
+    def get(
+        self, conn: sqlite3.Connection, seq: int, fingerprint: Fingerprint, walked: int = 0
+    ) -> DecodedSegment:
+        """The segment ``seq`` whose row has ``fingerprint`` (read in ``conn``'s snapshot), decoded.
+        ``walked``: the bytes of the segments the same read took before it. Once the cache is full, a
+        read keeps no more than half of it: kept, the segments of a walk over more than it holds (a
+        rare text, more traces kept than it holds) would push out every other, the newest ones the
+        next first page and newest trace want among them."""
         with self._lock:
             held = self._held.get(seq)
             if held is not None and held.fingerprint == fingerprint:
@@ -102,6 +108,8 @@ class SegmentCache:
         # decoded outside the lock: two threads may both decode a segment new to them, one keeps it
         blob = conn.execute("SELECT summaries FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
         decoded = DecodedSegment(fingerprint, blob)
+        if walked + decoded.size > self._max_bytes // 2 and self._bytes + decoded.size > self._max_bytes:
+            return decoded
         with self._lock:
             replaced = self._held.pop(seq, None)
             if replaced is not None:

@@ -9,7 +9,11 @@ Layout (``p`` is the configured prefix followed by ``t:``; times are the recorde
 - ``p tr:<trace>``: hash, the trace's summary (``started``, ``updated``, ``kind``, ``name``,
   ``method``, ``path``, ``code``, counters ``open``, ``failures``, ``spans``) and, per step that ran
   in it, ``s:<step>`` = ``<first start, ms>|<language>``, per span that failed, ``e:<span>`` = its error
-  message (what a text filter finds it by);
+  message;
+- ``p texts``: hash, trace id -> the texts a text filter finds it by, in lower case: built by the
+  first text filter that reads the trace, dropped by the write that adds one more;
+- ``p status:running``, ``p status:error``: sorted sets as ``p traces``, of the traces with that
+  status (``p status-indexed`` says a store written before them has had them built);
 - ``p spans:<trace>`` and ``p ops:<trace>``: hashes, span id -> span JSON, operation id -> JSON
   (``p op-max`` the highest operation id, for ``recover``);
 - ``p log``: hash, log line id -> JSON; ``p logs`` (all lines), ``p log-step:<step>`` and
@@ -83,6 +87,40 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- as status_of (_records)
+local function status_of(open, failures)
+  if tonumber(open or '0') > 0 then return 'running' end
+  if tonumber(failures or '0') > 0 then return 'error' end
+  return 'ok'
+end
+-- the texts a text filter finds a trace by (``trace_text`` but its id) in its hash's fields, joined
+local function texts_of(fields)
+  local texts, method, path = {}, nil, nil
+  for k = 1, #fields, 2 do
+    local name = fields[k]
+    local head = string.sub(name, 1, 2)
+    if head == 's:' then
+      texts[#texts + 1] = string.sub(name, 3)
+    elseif head == 'e:' or name == 'name' then
+      texts[#texts + 1] = fields[k + 1]
+    elseif name == 'method' then
+      method = fields[k + 1]
+    elseif name == 'path' then
+      path = fields[k + 1]
+    end
+  end
+  if method and path then texts[#texts + 1] = method .. ' ' .. path end
+  return string.lower(table.concat(texts, '\\n'))
+end
+-- the trace in the index of its status (and in no other: ``was`` is the status it had), by its start;
+-- ``ok``, the status of most, has none (a listing of them walks all traces)
+local function index_status(tkey, trace, was)
+  local now = redis.call('HMGET', tkey, 'started', 'open', 'failures')
+  if not now[1] then return end
+  local status = status_of(now[2], now[3])
+  if was and was ~= status and was ~= 'ok' then redis.call('ZREM', P .. 'status:' .. was, trace) end
+  if status ~= 'ok' then redis.call('ZADD', P .. 'status:' .. status, now[1], trace) end
+end
 """
 
 # ARGV: prefix, node, channel, counts of traces/spans/operations/logs, then their fields.
@@ -104,6 +142,15 @@ local function put(hash, id, json)
   redis.call('HSET', hash, moved, json)
   return moved, json
 end
+-- ``p texts`` keeps what a text filter built of a trace's texts (``_TRACE_CHUNK``): dropped, to be
+-- built again, once the trace may have one more (a name, a route, a step, an error message)
+local stale = {}
+local function add_text(trace)
+  if not stale[trace] then
+    stale[trace] = true
+    redis.call('HDEL', P .. 'texts', trace)
+  end
+end
 local function set_start(tkey, trace, started)
   redis.call('HSET', tkey, 'started', started)
   redis.call('ZADD', P .. 'traces', started, trace)
@@ -117,16 +164,29 @@ for _ = 1, nt do
   local trace, started, updated = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local kind, name, method, path, code = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local tkey = P .. 'tr:' .. trace
-  local old = redis.call('HMGET', tkey, 'started', 'updated', 'kind')
-  if not old[1] or tonumber(started) < tonumber(old[1]) then set_start(tkey, trace, started) end
+  local old = redis.call('HMGET', tkey, 'started', 'updated', 'kind', 'open', 'failures', 'method', 'path')
+  local was = old[1] and status_of(old[4], old[5])
+  local start = old[1]
+  if not old[1] or tonumber(started) < tonumber(old[1]) then
+    set_start(tkey, trace, started)
+    start = started
+  end
   if not old[2] or tonumber(updated) > tonumber(old[2]) then redis.call('HSET', tkey, 'updated', updated) end
-  if kind ~= '' and not old[3] then redis.call('HSET', tkey, 'kind', kind, 'name', name) end
+  if kind ~= '' and not old[3] then
+    redis.call('HSET', tkey, 'kind', kind, 'name', name)
+    add_text(trace)
+  end
   if method ~= '' then redis.call('HSET', tkey, 'method', method) end
   if path ~= '' then redis.call('HSET', tkey, 'path', path) end
+  if (method ~= '' and method ~= old[6]) or (path ~= '' and path ~= old[7]) then add_text(trace) end
   if code ~= '' then redis.call('HSET', tkey, 'code', code) end
-  redis.call('HINCRBY', tkey, 'open', ARGV[i + 8])
-  redis.call('HINCRBY', tkey, 'failures', ARGV[i + 9])
+  local status = status_of(redis.call('HINCRBY', tkey, 'open', ARGV[i + 8]),
+                           redis.call('HINCRBY', tkey, 'failures', ARGV[i + 9]))
   redis.call('HINCRBY', tkey, 'spans', ARGV[i + 10])
+  if status ~= was or start ~= old[1] then  -- (index_status without reading the hash again)
+    if was and was ~= status and was ~= 'ok' then redis.call('ZREM', P .. 'status:' .. was, trace) end
+    if status ~= 'ok' then redis.call('ZADD', P .. 'status:' .. status, start, trace) end
+  end
   i = i + 11
 end
 local running = P .. 'running:' .. node
@@ -135,7 +195,10 @@ for _ = 1, ns do
     ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local tkey = P .. 'tr:' .. trace
   redis.call('HSET', P .. 'spans:' .. trace, span, json)
-  if failure ~= '' then redis.call('HSET', tkey, 'e:' .. span, failure) end
+  if failure ~= '' then
+    redis.call('HSET', tkey, 'e:' .. span, failure)
+    add_text(trace)
+  end
   local field = 's:' .. step
   local first = redis.call('HGET', tkey, field)
   if not first then
@@ -145,6 +208,7 @@ for _ = 1, ns do
   if not first or tonumber(string.match(first, '^[^|]*')) > tonumber(started) then
     redis.call('HSET', tkey, field, started .. '|' .. language)
   end
+  if not first then add_text(trace) end
   if status == 'running' then
     redis.call('SADD', running, trace .. '\\t' .. span)
   else
@@ -179,35 +243,30 @@ return #lines
 )
 
 # KEYS: the index; ARGV: prefix, max, min, offset, count, part of the id ('' for any), a text (''
-# for any), a status ('' for any). Returns {member, score, summary fields or false} per entry
-# scanned: false for a trace whose id does not hold the part, none of whose texts (``trace_text``:
+# for any), a status ('' for any), how many traces are wanted. Returns how many entries it scanned
+# (it stops at the number wanted), the last one's score and how many of them had it (where the next
+# chunk starts), 1 if the range has no more, then {member, score, summary fields} per trace that may
+# match: not one whose id does not hold the part, none of whose texts (``trace_text``:
 # its id, name, method and path, steps' names, error messages) holds the text, ASCII letters in any
 # case, or whose status (``status_of``) is another. Narrowing only (the reader tests what it gets):
 # string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
-# too; texts are joined by line breaks, which a text may match across. A text or status found in few
-# traces read every trace's fields into the supervisor, and made its summary (bench/RESULTS.md,
-# session 13: trace listings).
+# too; texts are joined by line breaks, which a text may match across. A text is tested on the
+# trace's texts as an earlier text filter kept them (``p texts``, read for a whole chunk at once;
+# built and kept where missing) and only a trace that holds it is read whole (a trace's ``HGETALL``
+# and the texts built from it were ~30 us each: bench/RESULTS.md, session 15); a status filter but
+# ``ok`` walks the index of its status.
 _TRACE_CHUNK = (
     _PRELUDE
     + """
 local text = string.lower(ARGV[7])
-local function holds_text(trace, fields)
-  local texts, method, path = {trace}, nil, nil
-  for k = 1, #fields, 2 do
-    local name = fields[k]
-    local head = string.sub(name, 1, 2)
-    if head == 's:' then
-      texts[#texts + 1] = string.sub(name, 3)
-    elseif head == 'e:' or name == 'name' then
-      texts[#texts + 1] = fields[k + 1]
-    elseif name == 'method' then
-      method = fields[k + 1]
-    elseif name == 'path' then
-      path = fields[k + 1]
-    end
+-- the trace's id or texts (``p texts``: ``kept``, or built from its hash and kept) hold the text
+local function holds_text(trace, kept)
+  if string.find(string.lower(trace), text, 1, true) then return true end
+  if not kept then
+    kept = texts_of(redis.call('HGETALL', P .. 'tr:' .. trace))
+    redis.call('HSET', P .. 'texts', trace, kept)
   end
-  if method and path then texts[#texts + 1] = method .. ' ' .. path end
-  return string.find(string.lower(table.concat(texts, '\\n')), text, 1, true) ~= nil
+  return string.find(kept, text, 1, true) ~= nil
 end
 local status = ARGV[8]
 local function has_status(fields)
@@ -225,18 +284,37 @@ local function has_status(fields)
 end
 local found =
   redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])
-local out = {}
+local wanted = tonumber(ARGV[9])
+local texts = {}
+if text ~= '' and #found > 0 then
+  local traces = {}
+  for j = 1, #found, 2 do traces[#traces + 1] = found[j] end
+  texts = redis.call('HMGET', P .. 'texts', unpack(traces))
+end
+local matches, stop = {}, #found
 for j = 1, #found, 2 do
   local trace = found[j]
-  local fields = false
-  if ARGV[6] == '' or string.find(trace, ARGV[6], 1, true) then
-    fields = redis.call('HGETALL', P .. 'tr:' .. trace)
-    if (status ~= '' and not has_status(fields)) or (text ~= '' and not holds_text(trace, fields)) then
-      fields = false
+  if (ARGV[6] == '' or string.find(trace, ARGV[6], 1, true))
+    and (text == '' or holds_text(trace, texts[(j + 1) / 2])) then
+    local fields = redis.call('HGETALL', P .. 'tr:' .. trace)
+    if #fields > 0 and (status == '' or has_status(fields)) then
+      matches[#matches + 1] = {trace, found[j + 1], fields}
+      if #matches == wanted then
+        stop = j + 1
+        break
+      end
     end
   end
-  out[#out + 1] = {trace, found[j + 1], fields}
 end
+if stop == 0 then return {0, '0', 0, 1} end
+local last, same = found[stop], 0
+for j = stop, 2, -2 do
+  if found[j] ~= last then break end
+  same = same + 1
+end
+local exhausted = (stop == #found and #found / 2 < tonumber(ARGV[5])) and 1 or 0
+local out = {stop / 2, last, same, exhausted}
+for _, match in ipairs(matches) do out[#out + 1] = match end
 return out
 """
 )
@@ -287,6 +365,9 @@ for _, trace in ipairs(gone) do
   end
   redis.call('DEL', tkey, P .. 'spans:' .. trace, P .. 'ops:' .. trace)
   redis.call('ZREM', P .. 'traces', trace)
+  redis.call('HDEL', P .. 'texts', trace)
+  redis.call('ZREM', P .. 'status:running', trace)
+  redis.call('ZREM', P .. 'status:error', trace)
 end
 return #gone
 """
@@ -346,14 +427,28 @@ for i = 3, #ARGV, 5 do
   local spans = P .. 'spans:' .. trace
   if redis.call('HGET', spans, span) == ARGV[i + 2] then
     redis.call('HSET', spans, span, ARGV[i + 3])
-    if ARGV[i + 4] == '1' and redis.call('EXISTS', P .. 'tr:' .. trace) == 1 then
-      redis.call('HINCRBY', P .. 'tr:' .. trace, 'open', -1)
+    local tkey = P .. 'tr:' .. trace
+    if ARGV[i + 4] == '1' and redis.call('EXISTS', tkey) == 1 then
+      local before = redis.call('HMGET', tkey, 'open', 'failures')
+      redis.call('HINCRBY', tkey, 'open', -1)
+      index_status(tkey, trace, status_of(before[1], before[2]))
     end
   end
   redis.call('SREM', running, trace .. '\\t' .. span)
 end
 if redis.call('SCARD', running) == 0 then redis.call('ZREM', P .. 'nodes', ARGV[2]) end
 return 1
+"""
+)
+
+# ARGV: prefix, rank (from the newest), count. The traces written before the status indexes were
+# kept (``status:<status>``) put in theirs; newer traces moving the ranks up are done twice, harmlessly.
+_INDEX_STATUSES = (
+    _PRELUDE
+    + """
+local traces = redis.call('ZREVRANGE', P .. 'traces', ARGV[2], tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1)
+for _, trace in ipairs(traces) do index_status(P .. 'tr:' .. trace, trace, nil) end
+return #traces
 """
 )
 
@@ -379,6 +474,7 @@ class RedisTraceStore:
         self._dead_nodes = redis.script(_DEAD_NODES)
         self._lose = redis.script(_LOSE)
         self._beat = redis.script(_BEAT)
+        self._index_statuses = redis.script(_INDEX_STATUSES)
         self._pending: list[Batch] = []
         self._pending_size = 0
         self._dropped = 0
@@ -458,6 +554,7 @@ class RedisTraceStore:
     # -- after a restart, and supervisors that died ----------------------------------------------
 
     async def recover(self) -> int:
+        await self._index_earlier_statuses()
         await self._lose_dead_nodes()
         if self._heart is None:
             self._heart = asyncio.get_running_loop().create_task(self._heartbeat(), name="trace-heartbeat")
@@ -466,6 +563,18 @@ class RedisTraceStore:
             self._score_at("logs", 0), self._redis.execute("GET", self._prefix + "op-max")
         )
         return max(int(newest or 0), int(op_max or 0))
+
+    async def _index_earlier_statuses(self) -> None:
+        """Puts the traces a store written before the status indexes holds in them, once per store
+        (a status filter walks its index: bench/RESULTS.md, session 15)."""
+        done = self._prefix + "status-indexed"
+        if await self._redis.execute("GET", done):
+            return
+        rank, indexed = 0, PRUNE_CHUNK
+        while indexed == PRUNE_CHUNK:
+            indexed = int(await self._redis.run(self._index_statuses, (), [self._prefix, rank, PRUNE_CHUNK]))
+            rank += indexed
+        await self._redis.execute("SET", done, "1")
 
     async def _lose_dead_nodes(self, *only: str) -> int:
         """The running spans of the supervisors not heard of for ``node_timeout`` (or of ``only``)
@@ -513,8 +622,9 @@ class RedisTraceStore:
         # the index and score range narrow what is read; every predicate is tested on what was
         predicates = trace_predicates(query)
         narrowed = narrowing(predicates)
-        step = narrowed.get(("steps", "contains"))
-        index = self._prefix + ("traces" if step is None else f"step:{step}")
+        index = await self._narrowest_index(
+            narrowed.get(("steps", "contains")), narrowed.get(("status", "eq"))
+        )
         until, before = narrowed.get(("startedAt", "le")), narrowed.get(("key", "lt"))
         tops = [bound for bound in (until, None if before is None else before[0]) if bound is not None]
         top = repr(min(tops)) if tops else "+inf"
@@ -527,24 +637,36 @@ class RedisTraceStore:
             chunk = await self._redis.run(
                 self._trace_chunk, [index],
                 [self._prefix, top, bottom, skip, PAGE_CHUNK, narrowed.get(("traceId", "contains"), ""),
-                 narrowed.get(("text", "icontains"), ""), narrowed.get(("status", "eq"), "")],
+                 narrowed.get(("text", "icontains"), ""), narrowed.get(("status", "eq"), ""),
+                 query.limit + 1 - len(found)],
             )  # fmt: skip
-            for member, score, fields in chunk:
+            _scanned, last, same, exhausted, *matches = chunk
+            for member, score, fields in matches:
                 trace_id, started = member.decode(), float(score)
-                summary = _summary(trace_id, fields) if fields else None
+                summary = _summary(trace_id, fields)
                 if summary is None or not all_hold(predicates, _trace_facts(summary, started, fields)):
                     continue
                 found.append(summary)
                 keys.append((started, trace_id))
                 if len(found) > query.limit:
                     break
-            if len(chunk) < PAGE_CHUNK:
+            if exhausted:
                 break
-            last = chunk[-1][1]
-            same = sum(1 for entry in chunk if entry[1] == last)
             skip = skip + same if repr(float(last)) == top else same
             top = repr(float(last))
         return trace_page(query, found, keys)
+
+    async def _narrowest_index(self, step: str | None, status: str | None) -> str:
+        """The sorted set of the traces a listing walks: of the step or of the status asked for (the
+        smaller, both asked for), else all."""
+        indexed = status if status in ("running", "error") else None  # ok: most traces, no index
+        indexes = [
+            self._prefix + key for key in (step and f"step:{step}", indexed and f"status:{indexed}") if key
+        ]
+        if len(indexes) < 2:
+            return indexes[0] if indexes else self._prefix + "traces"
+        sizes = await asyncio.gather(*(self._redis.execute("ZCARD", index) for index in indexes))
+        return indexes[0] if sizes[0] <= sizes[1] else indexes[1]
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         read = await self._redis.run(self._trace, (), [self._prefix, trace_id])

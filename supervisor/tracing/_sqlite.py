@@ -417,6 +417,7 @@ class SqliteTraceStore:
                 ((row[2], row[1]), list(row[1:]), row[0]) for row in conn.execute(rows_sql, (*params, wanted))
             ]
             # read as walked (by ``segments_by_start``): the walk stops once older ones cannot make the page
+            walked = 0  # the bytes of the segments read (``SegmentCache.get``)
             for seq, min_started, max_started, count, pruned_before, revised in conn.execute(
                 segments_sql, segment_params
             ):
@@ -425,7 +426,8 @@ class SqliteTraceStore:
                     del found[wanted:]
                     if found[-1][0][0] > max_started:
                         break  # this segment's traces, and the next ones', all began before
-                segment = cache.get(conn, seq, (min_started, max_started, count))
+                segment = cache.get(conn, seq, (min_started, max_started, count), walked)
+                walked += segment.size
                 revisions = _revisions(conn, seq) if revised else {}
                 found.extend(_matching(segment, predicates, pruned_before, revisions, wanted))
             found.sort(key=itemgetter(0), reverse=True)
