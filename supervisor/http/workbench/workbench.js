@@ -504,11 +504,29 @@ function layoutFlow(flow) {
   return { coords, width, height, crossings: fewest }
 }
 
+// What a step answers: its route, its cron, the topics it subscribes to (one line each)
+function nodeAnswers(step) {
+  if (step.type === 'api') return [`${step.method} ${step.path}`]
+  if (step.type === 'cron') return step.cron ? [step.cron] : []
+  return (step.type === 'event' ? step.subscribes : step.virtualSubscribes) || []
+}
+
+// The line under a step's name, and the font size (px) it is drawn at to fit its box: what the step
+// answers whole, in a smaller font down to SUB_SMALLEST; topics too many for that as the first and a
+// count of the others (the edges name each, the node's tooltip lists them); a route too long even
+// then cut, whole in the tooltip. A route cut at 32 characters hid which one it was
+// (POST /ts/pets/:id/adoption-revi…).
+const SUB_PX = 11
+const SUB_SMALLEST = 8.5
+const SUB_ROOM = NODE_W - 20
+const SUB_CHAR = 0.56 // a character's width at 1 px of font, about, in the page's sans-serif
+const fitsAt = (text) => Math.min(SUB_PX, SUB_ROOM / (text.length * SUB_CHAR))
 function nodeSubtitle(step) {
-  if (step.type === 'api') return `${step.method} ${step.path}`
-  if (step.type === 'cron') return step.cron || ''
-  if (step.type === 'event') return (step.subscribes || []).join(', ')
-  return (step.virtualSubscribes || []).join(', ')
+  const answers = nodeAnswers(step)
+  let text = answers.join(', ')
+  if (answers.length > 1 && fitsAt(text) < SUB_SMALLEST) text = `${answers[0]} +${answers.length - 1} more`
+  if (fitsAt(text) < SUB_SMALLEST) text = truncate(text, Math.floor(SUB_ROOM / (SUB_SMALLEST * SUB_CHAR)))
+  return { text, px: Math.max(SUB_SMALLEST, Math.floor(fitsAt(text) * 10) / 10) }
 }
 
 function truncate(text, length) {
@@ -653,6 +671,7 @@ function drawFlow(flow, layout, onSelect) {
   }
   for (const step of flow.steps) {
     const at = coords.get(step.name)
+    const sub = nodeSubtitle(step)
     const group = s(
       'g',
       {
@@ -668,8 +687,9 @@ function drawFlow(flow, layout, onSelect) {
       s('text', { class: `lang ${step.language}`, x: NODE_W - 10, y: 16, 'text-anchor': 'end' }, LANG_SHORT[step.language] || step.language),
       // a long name is squeezed to fit its box rather than cut
       s('text', { class: 'title', x: 10, y: 35, ...(step.name.length > 21 ? { textLength: NODE_W - 20, lengthAdjust: 'spacingAndGlyphs' } : {}) }, truncate(step.name, 30)),
-      s('text', { class: 'sub', x: 10, y: 52 }, truncate(nodeSubtitle(step), 32)),
-      s('title', {}, `${step.name} (${step.type}, ${step.language}) ${step.file}`),
+      // as long as its room at most: a text a little wider than estimated is squeezed into it
+      s('text', { class: 'sub', x: 10, y: 52, style: `font-size: ${sub.px}px`, ...(sub.px < SUB_PX ? { textLength: SUB_ROOM, lengthAdjust: 'spacingAndGlyphs' } : {}) }, sub.text),
+      s('title', {}, [`${step.name} (${step.type}, ${step.language}) ${step.file}`, ...nodeAnswers(step)].join('\n')),
     )
     nodes.append(group)
   }
