@@ -1344,7 +1344,10 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     the other edge), its box and text clear of every other label and of every step's box; the edges
     into (and out of) a step spread along its side, not met in one point (the orchestrator's six
     incoming edges and their labels were crowded into its top centre); none put where it covers the
-    least (no clear place found: squeezed), none cut short (ts.pet.status.update.reques…)."""
+    least (no clear place found: squeezed), none cut short (ts.pet.status.update.reques…). Each api
+    step's route shown whole on its node (cut at 32 characters: POST /ts/pets/:id/adoption-revi…),
+    every step's text inside its box, and what each step answers (route, cron, every topic it
+    subscribes to) named in its tooltip."""
     flows = ["TsPetManagement", "JsPetManagement", "PyPetManagement", "PetShelter", "Workbench"]
     seen = _drive(server, chromium, client_packages, "workbench-edge-labels-driver.mjs", *flows)
     with MotiaServer(write_project(tmp_path, _crowded_flow()), mode="dev") as crowded:
