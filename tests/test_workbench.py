@@ -521,6 +521,26 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert seen["consoleErrors"] == []
 
 
+def test_replay_all_is_offered_only_while_there_are_dead_letters(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """With no dead letter, Replay all is disabled and its title says why (it was enabled, and said
+    'replayed 0'); a letter listed by the panel's refresh enables it; its message counts the letters."""
+    server.client.delete("/__motia/dead-letters")
+    server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
+    try:
+        seen = _drive(
+            server, chromium, client_packages, "workbench-replay-all-driver.mjs", "workbench.doomed"
+        )
+    finally:
+        server.client.delete("/__motia/dead-letters")  # the replayed letter fails again, for good
+
+    assert seen["empty"] == {"disabled": True, "title": "No dead letters to replay"}
+    assert seen["withLetter"] == {"disabled": False, "title": "Replay the 1 dead letter listed"}
+    assert seen["replayed"] == "replayed 1 dead letter"
+    assert seen["consoleErrors"] == []
+
+
 @pytest.mark.parametrize(
     ("flow_id", "path", "ran"),
     [

@@ -2100,6 +2100,7 @@ async function deadLettersPanel(root) {
     const next = new Map(letters.map((letter) => [letter.id, rowOf(letter)]))
     rows = next
     place(body, letters.length ? [...next.values()].map((row) => row.tr) : [empty])
+    offerReplayAll(letters.length)
     if (inspected !== null && !next.has(inspected)) {
       inspected = null
       fill(detail)
@@ -2173,18 +2174,33 @@ async function deadLettersPanel(root) {
     )
     return { text, tr, buttons: [replay, purge], error }
   }
+  // Replay all, offered while letters are listed (with none it replayed nothing, saying 'replayed 0'),
+  // disabled while its request is in flight (a double click replays once)
   const replayAll = h('button', { class: 'secondary', 'data-replay-all': '' }, 'Replay all')
-  replayAll.addEventListener('click', () =>
-    whileDisabled(replayAll, async () => {
-      try {
-        const { replayed } = await api('/dead-letters/replay', { method: 'POST' })
-        say(`replayed ${replayed}`, false)
-      } catch (error) {
-        say(`Could not replay: ${error.message}`, true)
-      }
+  let listed = 0
+  let replayingAll = false
+  const offerReplayAll = (count = listed) => {
+    listed = count
+    replayAll.disabled = replayingAll || !listed
+    replayAll.title = listed ? `Replay the ${counted(listed, 'dead letter')} listed` : 'No dead letters to replay'
+  }
+  replayAll.addEventListener('click', async () => {
+    if (replayingAll) return
+    replayingAll = true
+    offerReplayAll()
+    try {
+      const { replayed } = await api('/dead-letters/replay', { method: 'POST' })
+      say(`replayed ${counted(replayed, 'dead letter')}`, false)
+    } catch (error) {
+      say(`Could not replay: ${error.message}`, true)
+    }
+    try {
       await load()
-    }),
-  )
+    } finally {
+      replayingAll = false
+      offerReplayAll()
+    }
+  })
   root.append(
     h('h2', {}, 'Dead letters'),
     h('div', { class: 'toolbar' }, replayAll, message),
