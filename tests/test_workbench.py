@@ -541,6 +541,30 @@ def test_replay_all_is_offered_only_while_there_are_dead_letters(
     assert seen["consoleErrors"] == []
 
 
+def test_a_requests_trace_shows_the_status_it_was_answered_with(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A request answered 404 by its step, or 400 before its step ran, was listed 'ok' like any other
+    (its step did not fail) with nothing telling it apart: its row's entry shows the status it was
+    answered with, marked failed from 400 up, and so does the line under the trace's heading."""
+    answers = {
+        "404": server.client.get("/ts/pets/no-such-pet"),
+        "400": server.client.post("/ts/pets", json={"name": 5}),
+        "201": server.client.post("/ts/pets", json={"name": "Ada", "species": "cat", "ageMonths": 2}),
+    }
+    assert {status: str(answer.status_code) for status, answer in answers.items()} == {s: s for s in answers}
+    ids = {status: answer.headers["x-trace-id"] for status, answer in answers.items()}
+    seen = _drive(server, chromium, client_packages, "workbench-answers-driver.mjs", *ids.values())
+
+    assert seen["rows"] == {
+        ids["404"]: {"entry": "GET /ts/pets/no-such-pet 404", "status": "404", "failed": True},
+        ids["400"]: {"entry": "POST /ts/pets 400", "status": "400", "failed": True},
+        ids["201"]: {"entry": "POST /ts/pets 201", "status": "201", "failed": False},
+    }
+    assert seen["summary"].startswith("GET /ts/pets/no-such-pet answered 404 · started ")
+    assert seen["consoleErrors"] == []
+
+
 @pytest.mark.parametrize(
     ("flow_id", "path", "ran"),
     [
@@ -1021,7 +1045,7 @@ def test_the_traces_panel_pages_through_a_full_store(
     assert seen["byWholeId"] == [wanted]
     audits = [ids[index] for index in sorted(audited, reverse=True)]
     assert seen["byName"] == audits
-    assert seen["byNameShown"] == ["POST /hello/audit"] * len(audited)
+    assert seen["byNameShown"] == ["POST /hello/audit 200"] * len(audited)  # with its answer's status
     assert seen["byNameHash"] == "#/traces?text=post+%2FHELLO%2Fa"
     assert seen["byStep"] == audits
     assert seen["opened"] == f"#/traces/{ids[max(audited)]}"

@@ -1277,6 +1277,16 @@ function entryText(trace) {
   return `emit ${entry.topic}`
 }
 
+// The HTTP status a request's trace was answered with (none before the answer, or for a trace no
+// request began), marked failed from 400 up: the trace's own status tells only whether its steps
+// failed, and a request answered 404 by its step, or 400 before it ran, was 'ok' like any other.
+const answeredCode = (trace) => (trace.entry?.type === 'api' && typeof trace.entry.statusCode === 'number' ? trace.entry.statusCode : null)
+function answeredStatus(trace) {
+  const code = answeredCode(trace)
+  if (code === null) return null
+  return h('span', { class: code >= 400 ? 'http-status failed' : 'http-status', 'data-http-status': code, title: `answered ${code}` }, String(code))
+}
+
 async function traceList(root, params) {
   const { steps } = await api('/steps')
   const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
@@ -1308,7 +1318,7 @@ async function traceList(root, params) {
       'tr',
       { class: 'clickable', 'data-trace': trace.traceId, 'data-trace-status': trace.status, onclick: () => (location.hash = `#/traces/${trace.traceId}`) },
       h('td', {}, clock(trace.startedAt)),
-      h('td', {}, entryText(trace)),
+      h('td', {}, entryText(trace), answeredCode(trace) === null ? null : [' ', answeredStatus(trace)]),
       // a step's language kept beside its name, not wrapped onto a line of its own
       h('td', {}, trace.steps.map((step) => [h('span', { class: 'step-with-lang' }, step.name, ' ', langBadge(step.language)), ' '])),
       h('td', {}, badge(trace.status)),
@@ -1507,7 +1517,8 @@ async function traceDetail(root, traceId) {
     const pct = (time) => `${((time - start) / total) * 100}%`
     if (container.firstChild !== heading) fill(container, layout)
     fill(heading, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status))
-    summary.textContent = `${entryText(trace)} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${counted(trace.spanCount, 'span')}`
+    const answered = answeredCode(trace) === null ? '' : ` answered ${answeredCode(trace)}`
+    summary.textContent = `${entryText(trace)}${answered} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${counted(trace.spanCount, 'span')}`
     fill(axis, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, duration(f * total))))
     const rows = [corner, axis]
     for (const span of trace.spans) {
