@@ -565,6 +565,38 @@ def test_a_requests_trace_shows_the_status_it_was_answered_with(
     assert seen["consoleErrors"] == []
 
 
+def test_the_part_of_a_trace_id_the_workbench_shows_filters_the_logs_to_that_trace(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """The Workbench shows a trace's id by its last 8 characters (a log line's link, the Traces list):
+    typed in the Logs panel's trace filter they showed no line (it took whole ids only). Now the lines
+    of the one trace whose id contains what is typed show; a part of several traces' ids says so."""
+    pets = [
+        server.client.post("/ts/pets", json={"name": name, "species": "dog", "ageMonths": 4})
+        for name in ("Ida", "Ivo")
+    ]
+    ids = [pet.headers["x-trace-id"] for pet in pets]
+    # time-ordered ids: made together, they begin alike
+    shared = "".join(
+        a for a, _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(*ids, strict=True))
+    )
+    assert len(shared) >= 4, ids
+    seen = _drive(
+        server, chromium, client_packages, "workbench-log-trace-part-driver.mjs", ids[0][-8:], shared
+    )
+
+    shown = seen[ids[0][-8:]]
+    assert shown["traces"] == [ids[0]] and "🐾 Pet created" in shown["messages"], shown
+    assert shown["status"] == "live"
+    assert seen[shared] == {
+        "traces": [],
+        "messages": [],
+        "status": f"live · several traces' ids contain '{shared}': type more of one",
+        "noLines": True,
+    }
+    assert seen["consoleErrors"] == []
+
+
 @pytest.mark.parametrize(
     ("flow_id", "path", "ran"),
     [

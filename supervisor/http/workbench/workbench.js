@@ -1584,6 +1584,16 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
 const LOG_PAGE = 200
 const TYPING_PAUSE_MS = 300
 
+// The trace whose id contains ``part``, which the log filter takes whole: the page shows a trace's
+// id by its last 8 characters (a log line's link, the Traces list), which showed no line typed in the
+// trace filter. ``{ traceId }``: the one trace's id, else ``part`` itself (a whole id, or a trace no
+// longer stored), with ``several`` when it is a part of more than one trace's id.
+async function wholeTraceId(part) {
+  const { traces } = await api(`/traces${query({ traceId: part, limit: 2 })}`)
+  if (traces.length === 1) return { traceId: traces[0].traceId }
+  return { traceId: part, several: traces.length > 1 && !traces.some((trace) => trace.traceId === part) }
+}
+
 async function logsPanel(root, _argument, params) {
   if (!(await tracesRecorded())) {
     root.append(h('h2', {}, 'Logs'), h('p', { class: 'empty' }, TRACES_OFF))
@@ -1642,18 +1652,26 @@ async function logsPanel(root, _argument, params) {
   let stopped = false
   const start = async () => {
     if (stopped) return
-    const filters = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
-    const key = JSON.stringify(filters)
+    const typed = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
+    const key = JSON.stringify(typed)
     if (key === shownFilters) return
     shownFilters = key
-    rememberFilters('logs', { ...filters, level: filters.level === 'info' ? '' : filters.level })
+    rememberFilters('logs', { ...typed, level: typed.level === 'info' ? '' : typed.level })
     const mine = ++starts
     if (closeLive) closeLive()
     closeLive = null
     delete lines.dataset.readTo
     let logs
+    let filters = typed
+    let note = '' // beside 'live': a trace filter that names no one trace
     say('', false)
     try {
+      if (typed.traceId) {
+        const { traceId, several } = await wholeTraceId(typed.traceId)
+        filters = { ...typed, traceId }
+        if (several) note = `several traces' ids contain '${typed.traceId}': type more of one`
+        if (stopped || mine !== starts) return
+      }
       ;({ logs } = await api(`/logs${query({ ...filters, limit: LOG_PAGE })}`))
     } catch (error) {
       if (stopped || mine !== starts) return
@@ -1676,7 +1694,7 @@ async function logsPanel(root, _argument, params) {
       readTo(entry.id)
     }
     closeLive = liveSource((again) => `${API}/logs/stream${query({ ...filters, after: after(again) })}`, { log: showLine }, {
-      opened: () => say('live', false),
+      opened: () => say(note ? `live · ${note}` : 'live', false),
       lost: () => say('reconnecting…', false),
     })
   }
