@@ -521,6 +521,82 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     assert seen["consoleErrors"] == []
 
 
+def test_replay_all_is_offered_only_while_there_are_dead_letters(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """With no dead letter, Replay all is disabled and its title says why (it was enabled, and said
+    'replayed 0'); a letter listed by the panel's refresh enables it; its message counts the letters."""
+    server.client.delete("/__motia/dead-letters")
+    server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
+    try:
+        seen = _drive(
+            server, chromium, client_packages, "workbench-replay-all-driver.mjs", "workbench.doomed"
+        )
+    finally:
+        server.client.delete("/__motia/dead-letters")  # the replayed letter fails again, for good
+
+    assert seen["empty"] == {"disabled": True, "title": "No dead letters to replay"}
+    assert seen["withLetter"] == {"disabled": False, "title": "Replay the 1 dead letter listed"}
+    assert seen["replayed"] == "replayed 1 dead letter"
+    assert seen["consoleErrors"] == []
+
+
+def test_a_requests_trace_shows_the_status_it_was_answered_with(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A request answered 404 by its step, or 400 before its step ran, was listed 'ok' like any other
+    (its step did not fail) with nothing telling it apart: its row's entry shows the status it was
+    answered with, marked failed from 400 up, and so does the line under the trace's heading."""
+    answers = {
+        "404": server.client.get("/ts/pets/no-such-pet"),
+        "400": server.client.post("/ts/pets", json={"name": 5}),
+        "201": server.client.post("/ts/pets", json={"name": "Ada", "species": "cat", "ageMonths": 2}),
+    }
+    assert {status: str(answer.status_code) for status, answer in answers.items()} == {s: s for s in answers}
+    ids = {status: answer.headers["x-trace-id"] for status, answer in answers.items()}
+    seen = _drive(server, chromium, client_packages, "workbench-answers-driver.mjs", *ids.values())
+
+    assert seen["rows"] == {
+        ids["404"]: {"entry": "GET /ts/pets/no-such-pet 404", "status": "404", "failed": True},
+        ids["400"]: {"entry": "POST /ts/pets 400", "status": "400", "failed": True},
+        ids["201"]: {"entry": "POST /ts/pets 201", "status": "201", "failed": False},
+    }
+    assert seen["summary"].startswith("GET /ts/pets/no-such-pet answered 404 · started ")
+    assert seen["consoleErrors"] == []
+
+
+def test_the_part_of_a_trace_id_the_workbench_shows_filters_the_logs_to_that_trace(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """The Workbench shows a trace's id by its last 8 characters (a log line's link, the Traces list):
+    typed in the Logs panel's trace filter they showed no line (it took whole ids only). Now the lines
+    of the one trace whose id contains what is typed show; a part of several traces' ids says so."""
+    pets = [
+        server.client.post("/ts/pets", json={"name": name, "species": "dog", "ageMonths": 4})
+        for name in ("Ida", "Ivo")
+    ]
+    ids = [pet.headers["x-trace-id"] for pet in pets]
+    # time-ordered ids: made together, they begin alike
+    shared = "".join(
+        a for a, _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(*ids, strict=True))
+    )
+    assert len(shared) >= 4, ids
+    seen = _drive(
+        server, chromium, client_packages, "workbench-log-trace-part-driver.mjs", ids[0][-8:], shared
+    )
+
+    shown = seen[ids[0][-8:]]
+    assert shown["traces"] == [ids[0]] and "🐾 Pet created" in shown["messages"], shown
+    assert shown["status"] == "live"
+    assert seen[shared] == {
+        "traces": [],
+        "messages": [],
+        "status": f"live · several traces' ids contain '{shared}': type more of one",
+        "noLines": True,
+    }
+    assert seen["consoleErrors"] == []
+
+
 @pytest.mark.parametrize(
     ("flow_id", "path", "ran"),
     [
@@ -1001,7 +1077,7 @@ def test_the_traces_panel_pages_through_a_full_store(
     assert seen["byWholeId"] == [wanted]
     audits = [ids[index] for index in sorted(audited, reverse=True)]
     assert seen["byName"] == audits
-    assert seen["byNameShown"] == ["POST /hello/audit"] * len(audited)
+    assert seen["byNameShown"] == ["POST /hello/audit 200"] * len(audited)  # with its answer's status
     assert seen["byNameHash"] == "#/traces?text=post+%2FHELLO%2Fa"
     assert seen["byStep"] == audits
     assert seen["opened"] == f"#/traces/{ids[max(audited)]}"
@@ -1344,7 +1420,10 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     the other edge), its box and text clear of every other label and of every step's box; the edges
     into (and out of) a step spread along its side, not met in one point (the orchestrator's six
     incoming edges and their labels were crowded into its top centre); none put where it covers the
-    least (no clear place found: squeezed), none cut short (ts.pet.status.update.reques…)."""
+    least (no clear place found: squeezed), none cut short (ts.pet.status.update.reques…). Each api
+    step's route shown whole on its node (cut at 32 characters: POST /ts/pets/:id/adoption-revi…),
+    every step's text inside its box, and what each step answers (route, cron, every topic it
+    subscribes to) named in its tooltip."""
     flows = ["TsPetManagement", "JsPetManagement", "PyPetManagement", "PetShelter", "Workbench"]
     seen = _drive(server, chromium, client_packages, "workbench-edge-labels-driver.mjs", *flows)
     with MotiaServer(write_project(tmp_path, _crowded_flow()), mode="dev") as crowded:

@@ -3,18 +3,24 @@
 // Opens each FLOW's diagram and lists the labels (each edge's box and text, as drawn) that overlap another
 // label or a step's box, and the labels each not on its own edge (its box's centre farther than a
 // label's height from the edge's path), and the edges that leave or enter a step at one point (less
-// than 8 px apart), the labels the diagram found no clear place for (squeezed) and those cut short.
+// than 8 px apart), the labels the diagram found no clear place for (squeezed) and those cut short;
+// and of the steps: each api step whose route its box does not show whole (cutRoutes), each step whose
+// text runs out of its box (textOut), each whose tooltip (its <title>) does not name what it answers
+// (its route, its cron, every topic it subscribes to: untold).
 // Prints RESULT and the JSON of what it saw: { flow: { labels: how many, overLabels: [[edge, edge]],
-// overNodes: [[edge, step]], offEdge: [edge], sharedEnds: [[edge, edge]], squeezed: [edge], cut: [edge] } }.
-import { drive, openWorkbench } from './workbench-page.mjs'
+// overNodes: [[edge, step]], offEdge: [edge], sharedEnds: [[edge, edge]], squeezed: [edge], cut: [edge],
+// cutRoutes: [[step, shown]], textOut: [[step, text]], untold: [[step, tooltip]] } }.
+import { drive, openWorkbench, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, ...flows] = process.argv.slice(2)
 const result = {}
 
 await drive(executablePath, result, async (page) => {
+  const configs = (await (await timedFetch(`${base}/__motia/flows`)).json()).flows
   for (const flow of flows) {
     await openWorkbench(page, base, 'flows', `#/flows/${encodeURIComponent(flow)}`)
-    result[flow] = await page.evaluate(() => {
+    const steps = configs.find((config) => config.id === flow).steps
+    result[flow] = await page.evaluate((steps) => {
       const meet = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5
       const labels = [...document.querySelectorAll('.edge')].map((edge) => ({
         edge: `${edge.dataset.source}->${edge.dataset.target}: ${edge.querySelector('text').textContent}`,
@@ -66,8 +72,26 @@ await drive(executablePath, result, async (page) => {
       )
       // labels cut short (an ellipsis at the end): the topic they name unreadable
       const cut = labels.filter((label) => label.edge.endsWith('…')).map((label) => label.edge)
-      return { labels: labels.length, overLabels, overNodes, offEdge, sharedEnds, squeezed, cut }
-    })
+      // each step's text: the route whole, inside its box, and what it answers named in its tooltip
+      const cutRoutes = []
+      const textOut = []
+      const untold = []
+      for (const step of steps) {
+        const node = document.querySelector(`.node[data-step="${CSS.escape(step.name)}"]`)
+        const box = node.querySelector('rect').getBoundingClientRect()
+        const route = `${step.method} ${step.path}`
+        const sub = node.querySelector('text.sub').textContent
+        if (step.type === 'api' && sub !== route) cutRoutes.push([step.name, sub])
+        for (const text of node.querySelectorAll('text')) {
+          const drawn = text.getBoundingClientRect()
+          if (drawn.left < box.left || drawn.right > box.right || drawn.top < box.top || drawn.bottom > box.bottom) textOut.push([step.name, text.textContent])
+        }
+        const tooltip = node.querySelector(':scope > title').textContent
+        const answers = step.type === 'api' ? [route] : step.type === 'cron' ? [step.cron] : step.type === 'event' ? step.subscribes : step.virtualSubscribes ?? []
+        if (!answers.every((what) => tooltip.includes(what))) untold.push([step.name, tooltip])
+      }
+      return { labels: labels.length, overLabels, overNodes, offEdge, sharedEnds, squeezed, cut, cutRoutes, textOut, untold }
+    }, steps)
     await page.screenshot({ path: `${outDir}/workbench-edge-labels-${flow}.png` })
   }
 })

@@ -504,11 +504,29 @@ function layoutFlow(flow) {
   return { coords, width, height, crossings: fewest }
 }
 
+// What a step answers: its route, its cron, the topics it subscribes to (one line each)
+function nodeAnswers(step) {
+  if (step.type === 'api') return [`${step.method} ${step.path}`]
+  if (step.type === 'cron') return step.cron ? [step.cron] : []
+  return (step.type === 'event' ? step.subscribes : step.virtualSubscribes) || []
+}
+
+// The line under a step's name, and the font size (px) it is drawn at to fit its box: what the step
+// answers whole, in a smaller font down to SUB_SMALLEST; topics too many for that as the first and a
+// count of the others (the edges name each, the node's tooltip lists them); a route too long even
+// then cut, whole in the tooltip. A route cut at 32 characters hid which one it was
+// (POST /ts/pets/:id/adoption-revi…).
+const SUB_PX = 11
+const SUB_SMALLEST = 8.5
+const SUB_ROOM = NODE_W - 20
+const SUB_CHAR = 0.56 // a character's width at 1 px of font, about, in the page's sans-serif
+const fitsAt = (text) => Math.min(SUB_PX, SUB_ROOM / (text.length * SUB_CHAR))
 function nodeSubtitle(step) {
-  if (step.type === 'api') return `${step.method} ${step.path}`
-  if (step.type === 'cron') return step.cron || ''
-  if (step.type === 'event') return (step.subscribes || []).join(', ')
-  return (step.virtualSubscribes || []).join(', ')
+  const answers = nodeAnswers(step)
+  let text = answers.join(', ')
+  if (answers.length > 1 && fitsAt(text) < SUB_SMALLEST) text = `${answers[0]} +${answers.length - 1} more`
+  if (fitsAt(text) < SUB_SMALLEST) text = truncate(text, Math.floor(SUB_ROOM / (SUB_SMALLEST * SUB_CHAR)))
+  return { text, px: Math.max(SUB_SMALLEST, Math.floor(fitsAt(text) * 10) / 10) }
 }
 
 function truncate(text, length) {
@@ -653,6 +671,7 @@ function drawFlow(flow, layout, onSelect) {
   }
   for (const step of flow.steps) {
     const at = coords.get(step.name)
+    const sub = nodeSubtitle(step)
     const group = s(
       'g',
       {
@@ -668,8 +687,9 @@ function drawFlow(flow, layout, onSelect) {
       s('text', { class: `lang ${step.language}`, x: NODE_W - 10, y: 16, 'text-anchor': 'end' }, LANG_SHORT[step.language] || step.language),
       // a long name is squeezed to fit its box rather than cut
       s('text', { class: 'title', x: 10, y: 35, ...(step.name.length > 21 ? { textLength: NODE_W - 20, lengthAdjust: 'spacingAndGlyphs' } : {}) }, truncate(step.name, 30)),
-      s('text', { class: 'sub', x: 10, y: 52 }, truncate(nodeSubtitle(step), 32)),
-      s('title', {}, `${step.name} (${step.type}, ${step.language}) ${step.file}`),
+      // as long as its room at most: a text a little wider than estimated is squeezed into it
+      s('text', { class: 'sub', x: 10, y: 52, style: `font-size: ${sub.px}px`, ...(sub.px < SUB_PX ? { textLength: SUB_ROOM, lengthAdjust: 'spacingAndGlyphs' } : {}) }, sub.text),
+      s('title', {}, [`${step.name} (${step.type}, ${step.language}) ${step.file}`, ...nodeAnswers(step)].join('\n')),
     )
     nodes.append(group)
   }
@@ -1257,6 +1277,16 @@ function entryText(trace) {
   return `emit ${entry.topic}`
 }
 
+// The HTTP status a request's trace was answered with (none before the answer, or for a trace no
+// request began), marked failed from 400 up: the trace's own status tells only whether its steps
+// failed, and a request answered 404 by its step, or 400 before it ran, was 'ok' like any other.
+const answeredCode = (trace) => (trace.entry?.type === 'api' && typeof trace.entry.statusCode === 'number' ? trace.entry.statusCode : null)
+function answeredStatus(trace) {
+  const code = answeredCode(trace)
+  if (code === null) return null
+  return h('span', { class: code >= 400 ? 'http-status failed' : 'http-status', 'data-http-status': code, title: `answered ${code}` }, String(code))
+}
+
 async function traceList(root, params) {
   const { steps } = await api('/steps')
   const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
@@ -1288,7 +1318,7 @@ async function traceList(root, params) {
       'tr',
       { class: 'clickable', 'data-trace': trace.traceId, 'data-trace-status': trace.status, onclick: () => (location.hash = `#/traces/${trace.traceId}`) },
       h('td', {}, clock(trace.startedAt)),
-      h('td', {}, entryText(trace)),
+      h('td', {}, entryText(trace), answeredCode(trace) === null ? null : [' ', answeredStatus(trace)]),
       // a step's language kept beside its name, not wrapped onto a line of its own
       h('td', {}, trace.steps.map((step) => [h('span', { class: 'step-with-lang' }, step.name, ' ', langBadge(step.language)), ' '])),
       h('td', {}, badge(trace.status)),
@@ -1487,7 +1517,8 @@ async function traceDetail(root, traceId) {
     const pct = (time) => `${((time - start) / total) * 100}%`
     if (container.firstChild !== heading) fill(container, layout)
     fill(heading, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status))
-    summary.textContent = `${entryText(trace)} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${counted(trace.spanCount, 'span')}`
+    const answered = answeredCode(trace) === null ? '' : ` answered ${answeredCode(trace)}`
+    summary.textContent = `${entryText(trace)}${answered} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${counted(trace.spanCount, 'span')}`
     fill(axis, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, duration(f * total))))
     const rows = [corner, axis]
     for (const span of trace.spans) {
@@ -1553,6 +1584,16 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
 const LOG_PAGE = 200
 const TYPING_PAUSE_MS = 300
 
+// The trace whose id contains ``part``, which the log filter takes whole: the page shows a trace's
+// id by its last 8 characters (a log line's link, the Traces list), which showed no line typed in the
+// trace filter. ``{ traceId }``: the one trace's id, else ``part`` itself (a whole id, or a trace no
+// longer stored), with ``several`` when it is a part of more than one trace's id.
+async function wholeTraceId(part) {
+  const { traces } = await api(`/traces${query({ traceId: part, limit: 2 })}`)
+  if (traces.length === 1) return { traceId: traces[0].traceId }
+  return { traceId: part, several: traces.length > 1 && !traces.some((trace) => trace.traceId === part) }
+}
+
 async function logsPanel(root, _argument, params) {
   if (!(await tracesRecorded())) {
     root.append(h('h2', {}, 'Logs'), h('p', { class: 'empty' }, TRACES_OFF))
@@ -1611,18 +1652,26 @@ async function logsPanel(root, _argument, params) {
   let stopped = false
   const start = async () => {
     if (stopped) return
-    const filters = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
-    const key = JSON.stringify(filters)
+    const typed = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
+    const key = JSON.stringify(typed)
     if (key === shownFilters) return
     shownFilters = key
-    rememberFilters('logs', { ...filters, level: filters.level === 'info' ? '' : filters.level })
+    rememberFilters('logs', { ...typed, level: typed.level === 'info' ? '' : typed.level })
     const mine = ++starts
     if (closeLive) closeLive()
     closeLive = null
     delete lines.dataset.readTo
     let logs
+    let filters = typed
+    let note = '' // beside 'live': a trace filter that names no one trace
     say('', false)
     try {
+      if (typed.traceId) {
+        const { traceId, several } = await wholeTraceId(typed.traceId)
+        filters = { ...typed, traceId }
+        if (several) note = `several traces' ids contain '${typed.traceId}': type more of one`
+        if (stopped || mine !== starts) return
+      }
       ;({ logs } = await api(`/logs${query({ ...filters, limit: LOG_PAGE })}`))
     } catch (error) {
       if (stopped || mine !== starts) return
@@ -1645,7 +1694,7 @@ async function logsPanel(root, _argument, params) {
       readTo(entry.id)
     }
     closeLive = liveSource((again) => `${API}/logs/stream${query({ ...filters, after: after(again) })}`, { log: showLine }, {
-      opened: () => say('live', false),
+      opened: () => say(note ? `live · ${note}` : 'live', false),
       lost: () => say('reconnecting…', false),
     })
   }
@@ -2080,6 +2129,7 @@ async function deadLettersPanel(root) {
     const next = new Map(letters.map((letter) => [letter.id, rowOf(letter)]))
     rows = next
     place(body, letters.length ? [...next.values()].map((row) => row.tr) : [empty])
+    offerReplayAll(letters.length)
     if (inspected !== null && !next.has(inspected)) {
       inspected = null
       fill(detail)
@@ -2153,18 +2203,33 @@ async function deadLettersPanel(root) {
     )
     return { text, tr, buttons: [replay, purge], error }
   }
+  // Replay all, offered while letters are listed (with none it replayed nothing, saying 'replayed 0'),
+  // disabled while its request is in flight (a double click replays once)
   const replayAll = h('button', { class: 'secondary', 'data-replay-all': '' }, 'Replay all')
-  replayAll.addEventListener('click', () =>
-    whileDisabled(replayAll, async () => {
-      try {
-        const { replayed } = await api('/dead-letters/replay', { method: 'POST' })
-        say(`replayed ${replayed}`, false)
-      } catch (error) {
-        say(`Could not replay: ${error.message}`, true)
-      }
+  let listed = 0
+  let replayingAll = false
+  const offerReplayAll = (count = listed) => {
+    listed = count
+    replayAll.disabled = replayingAll || !listed
+    replayAll.title = listed ? `Replay the ${counted(listed, 'dead letter')} listed` : 'No dead letters to replay'
+  }
+  replayAll.addEventListener('click', async () => {
+    if (replayingAll) return
+    replayingAll = true
+    offerReplayAll()
+    try {
+      const { replayed } = await api('/dead-letters/replay', { method: 'POST' })
+      say(`replayed ${counted(replayed, 'dead letter')}`, false)
+    } catch (error) {
+      say(`Could not replay: ${error.message}`, true)
+    }
+    try {
       await load()
-    }),
-  )
+    } finally {
+      replayingAll = false
+      offerReplayAll()
+    }
+  })
   root.append(
     h('h2', {}, 'Dead letters'),
     h('div', { class: 'toolbar' }, replayAll, message),
