@@ -546,7 +546,8 @@ def test_a_requests_trace_shows_the_status_it_was_answered_with(
 ) -> None:
     """A request answered 404 by its step, or 400 before its step ran, was listed 'ok' like any other
     (its step did not fail) with nothing telling it apart: its row's entry shows the status it was
-    answered with, marked failed from 400 up, and so does the line under the trace's heading."""
+    answered with, marked failed from 400 up, and so does the line under the trace's heading; its
+    span in the timeline shows the status too, and 'not run' for a step the core answered for."""
     answers = {
         "404": server.client.get("/ts/pets/no-such-pet"),
         "400": server.client.post("/ts/pets", json={"name": 5}),
@@ -562,6 +563,14 @@ def test_a_requests_trace_shows_the_status_it_was_answered_with(
         ids["201"]: {"entry": "POST /ts/pets 201", "status": "201", "failed": False},
     }
     assert seen["summary"].startswith("GET /ts/pets/no-such-pet answered 404 · started ")
+    # in the timeline, the request's own span carries its answer; one whose step never ran says so
+    # (it ended 'ok' on no runner: drawn as 'ok', it read as a step that ran)
+    entry_spans = {status: seen["spans"][ids[status]][0] for status in ids}
+    assert entry_spans == {
+        "404": {"step": "TsGetPet", "badge": "ok", "status": "404", "bar": "bar ok"},
+        "400": {"step": "TsCreatePet", "badge": "not run", "status": "400", "bar": "bar skipped"},
+        "201": {"step": "TsCreatePet", "badge": "ok", "status": "201", "bar": "bar ok"},
+    }
     assert seen["consoleErrors"] == []
 
 

@@ -1282,10 +1282,15 @@ function entryText(trace) {
 // failed, and a request answered 404 by its step, or 400 before it ran, was 'ok' like any other.
 const answeredCode = (trace) => (trace.entry?.type === 'api' && typeof trace.entry.statusCode === 'number' ? trace.entry.statusCode : null)
 function answeredStatus(trace) {
-  const code = answeredCode(trace)
+  return httpStatus(answeredCode(trace))
+}
+function httpStatus(code) {
   if (code === null) return null
   return h('span', { class: code >= 400 ? 'http-status failed' : 'http-status', 'data-http-status': code, title: `answered ${code}` }, String(code))
 }
+// An api span the core answered without running its step (a body it refused before the step ran):
+// it ended 'ok' (its step did not fail) on no runner, which drawn as 'ok' reads as a step that ran.
+const notRun = (span) => span.type === 'api' && span.status === 'ok' && !span.runner && typeof span.statusCode === 'number'
 
 async function traceList(root, params) {
   const { steps } = await api('/steps')
@@ -1453,9 +1458,11 @@ async function traceDetail(root, traceId) {
       const failed = span.status === 'error' || span.status === 'lost'
       view.label.className = `label ${failed ? 'failed' : ''}`
       // a long step name is cut (whole in its title), never the language or the attempt beside it
-      fill(view.label, badge(span.status), h('span', { class: 'step-name', title: span.step }, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted attempt' }, `#${span.attempt}`) : null)
-      view.bar.className = `bar ${span.status}`
-      view.bar.title = `${span.step}: ${duration(span.durationMs)} (${span.status})`
+      const skipped = notRun(span)
+      const code = span.type === 'api' && typeof span.statusCode === 'number' ? span.statusCode : null
+      fill(view.label, skipped ? badge('not run', 'skipped') : badge(span.status), h('span', { class: 'step-name', title: span.step }, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted attempt' }, `#${span.attempt}`) : null, httpStatus(code))
+      view.bar.className = `bar ${skipped ? 'skipped' : span.status}`
+      view.bar.title = skipped ? `${span.step}: not run, answered ${code} before it ran` : `${span.step}: ${duration(span.durationMs)} (${span.status}${code === null ? '' : `, answered ${code}`})`
     }
     return view
   }
