@@ -21,7 +21,8 @@ does), for information.
 After the req/s table, where the 2 cores went per request over each wrk run, by process: the supervisor,
 its trace writer (loop thread and SQLite thread), the node and Python runners, wrk, interrupts (loopback
 TCP's softirqs, in no process's times) and everything else on the machine (``foreign``: other helpers'
-work), with the machine's idle share, the supervisor's share of one core and context switches per
+work), with the machine's idle share, the supervisor's share of one core, how long the supervisor's and
+the runners' loop threads waited runnable for a core (``/proc/PID/schedstat``) and context switches per
 request; then, per mode against tracing off, the req/s ratio beside the ratio of busy CPU per request
 (what req/s would be if the cores were saturated) and what each process spends more
 (bench/RESULTS.md, session 15).
@@ -168,6 +169,8 @@ class Snapshot:
 
     cpu: dict[str, float]
     switches: dict[str, tuple[int, int]]
+    #: seconds each role's main threads waited runnable for a core (``/proc/PID/schedstat``'s run delay)
+    waited: dict[str, float]
     me: float
     children: float
     machine: Any
@@ -177,6 +180,7 @@ class Snapshot:
 def snapshot(server: Server) -> Snapshot:
     cpu = dict.fromkeys(ROLES, 0.0)
     switches = dict.fromkeys(ROLES, (0, 0))
+    waited = dict.fromkeys(ROLES, 0.0)
     for proc in server.tree():
         with contextlib.suppress(psutil.Error):
             role = role_of(server, proc)
@@ -190,16 +194,28 @@ def snapshot(server: Server) -> Snapshot:
                 cpu[role] += times.user + times.system
             voluntary, involuntary = switches[role]
             switches[role] = (voluntary + ctx.voluntary, involuntary + ctx.involuntary)
+            waited[role] += run_delay(proc.pid)
     me = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return Snapshot(
         cpu,
         switches,
+        waited,
         me.ru_utime + me.ru_stime,
         children.ru_utime + children.ru_stime,
         psutil.cpu_times(),
         time.monotonic(),
     )
+
+
+def run_delay(pid: int) -> float:
+    """Seconds the process's main thread (the supervisor's and the runners' event loop) has spent
+    runnable but waiting for a core: what the other processes took from it."""
+    try:
+        with open(f"/proc/{pid}/schedstat", encoding="ascii") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _idle(times: Any) -> float:
@@ -235,6 +251,7 @@ def whole_machine(before: Snapshot, after: Snapshot, requests: int) -> dict[str,
         # a supervisor at ~100 % of one core is the bottleneck whatever the other core does
         "supervisor_core_pct": 100 * (after.cpu["supervisor"] - before.cpu["supervisor"]) / wall,
         "steal_pct": 100 * stolen / (wall * (os.cpu_count() or 1)),
+        "waited_us_per_req": {role: (after.waited[role] - before.waited[role]) * per for role in ROLES},
         "switches_per_req": {
             role: (
                 (after.switches[role][0] - before.switches[role][0]) / max(1, requests),
@@ -470,6 +487,11 @@ def _switches(runs: list[dict[str, Any]], role: str) -> str:
     return f"{voluntary:.2f}+{involuntary:.2f}"
 
 
+def _waited(runs: list[dict[str, Any]], *roles: str) -> str:
+    waits = [sum(run.get("waited_us_per_req", {}).get(role, 0.0) for role in roles) for run in runs]
+    return f"{statistics.median(waits):.1f}"
+
+
 def report_machine(results: dict[str, Any]) -> None:
     """Where the 2 cores went per request, by process (medians of rounds, over each wrk run): when the
     machine is saturated (idle ~0 %), req/s is the cores over the busy CPU per request, so on/off is
@@ -478,10 +500,10 @@ def report_machine(results: dict[str, Any]) -> None:
     print(
         "\n| step | mode | "
         + " | ".join(f"{c} µs/req" for c in columns)
-        + " | busy µs/req | idle | steal | supervisor's core "
+        + " | busy µs/req | idle | steal | supervisor's core | supervisor / runner waited for a core µs/req "
         + "| switches/req (vol+invol): supervisor, node, python, writer |"
     )
-    print("| --- | --- |" + " ---: |" * (len(columns) + 5))
+    print("| --- | --- |" + " ---: |" * (len(columns) + 6))
     for name, result in results.items():
         for mode, entry in result.items():
             runs = [run["machine"] for run in entry["runs"] if "machine" in run]
@@ -496,6 +518,7 @@ def report_machine(results: dict[str, Any]) -> None:
                 + f" | {statistics.median(run['idle_pct'] for run in runs):.1f} %"
                 + f" | {statistics.median(run['steal_pct'] for run in runs):.1f} %"
                 + f" | {statistics.median(run['supervisor_core_pct'] for run in runs):.0f} %"
+                + f" | {_waited(runs, 'supervisor')} / {_waited(runs, 'node runner', 'python runner')}"
                 + f" | {', '.join(_switches(runs, role) for role in SWITCHED)} |"
             )
     print(
@@ -520,6 +543,11 @@ def report_machine(results: dict[str, Any]) -> None:
                 )
                 for c in [*ROLES, "wrk", "irq", "foreign"]
             }
+            deltas["supervisor waited for a core"] = statistics.median(
+                r["machine"]["waited_us_per_req"]["supervisor"]
+                - b["machine"]["waited_us_per_req"]["supervisor"]
+                for r, b in pairs
+            )
             print(
                 f"| {name} ({mode}) | {entry['rps_ratio']:.1%} | {predicted:.1%} | "
                 + ", ".join(f"{c} {value:+.1f}" for c, value in deltas.items())
