@@ -19,13 +19,12 @@ its trace writer process's (a child of the supervisor's: it shares the machine's
 runners). ``--busy`` adds a step that writes state and logs a line per request (what an ordinary handler
 does), for information.
 After the req/s table, where the 2 cores went per request over each wrk run, by process: the supervisor,
-its trace writer (loop thread and SQLite thread), the node and Python runners, wrk, interrupts (loopback
-TCP's softirqs, in no process's times) and everything else on the machine (``foreign``: other helpers'
-work), with the machine's idle share, the supervisor's share of one core, how long the supervisor's and
-the runners' loop threads waited runnable for a core (``/proc/PID/schedstat``) and context switches per
-request; then, per mode against tracing off, the req/s ratio beside the ratio of busy CPU per request
-(what req/s would be if the cores were saturated) and what each process spends more
-(bench/RESULTS.md, session 15).
+its trace writer (loop thread and SQLite thread), the node and Python runners, wrk, everything else on the
+machine (``foreign``: other helpers' work) and, within those, interrupts (loopback TCP's softirqs); the
+machine's idle share, the supervisor's share of one core, how long the supervisor's and the runners' loop
+threads waited runnable for a core (``/proc/PID/schedstat``) and context switches per request; then, per
+mode against tracing off, the req/s ratio beside the ratio of busy CPU per request (what req/s would be if
+the cores were saturated) and what each process spends more (bench/RESULTS.md, session 15).
 Target (issue 12): tracing costs at most 10 % of the trivial api step's requests/s.
 
 ``--redis``: the projects run on a redis-server this script starts (``MOTIA_REDIS_URL``, each on a
@@ -238,11 +237,12 @@ def whole_machine(before: Snapshot, after: Snapshot, requests: int) -> dict[str,
     idle = _idle(machine) - _idle(earlier)
     stolen = getattr(machine, "steal", 0.0) - getattr(earlier, "steal", 0.0)
     busy = (spent - idle - stolen) * per
-    # interrupts' time (loopback TCP's softirqs among them) is the kernel's, in no process's times
+    cpu["foreign"] = busy - sum(cpu.values())
+    # interrupts' time (loopback TCP's softirqs among them), for information: this VM's kernel charges it
+    # to the processes interrupted too (quiet, foreign came out as -irq when irq was subtracted as well)
     irq = getattr(machine, "irq", 0.0) + getattr(machine, "softirq", 0.0)
     irq -= getattr(earlier, "irq", 0.0) + getattr(earlier, "softirq", 0.0)
     cpu["irq"] = irq * per
-    cpu["foreign"] = busy - sum(cpu.values())
     wall = after.at - before.at
     return {
         "cpu_us_per_req": cpu,
@@ -496,7 +496,7 @@ def report_machine(results: dict[str, Any]) -> None:
     """Where the 2 cores went per request, by process (medians of rounds, over each wrk run): when the
     machine is saturated (idle ~0 %), req/s is the cores over the busy CPU per request, so on/off is
     off's busy µs over on's, whatever process spends them (bench/RESULTS.md, session 15)."""
-    columns = [*ROLES, "wrk", "bench script", "irq", "foreign"]
+    columns = [*ROLES, "wrk", "bench script", "foreign", "irq"]
     print(
         "\n| step | mode | "
         + " | ".join(f"{c} µs/req" for c in columns)
