@@ -18,6 +18,13 @@ Also shown: the supervisor's CPU per request (psutil), the steadier measure on a
 its trace writer process's (a child of the supervisor's: it shares the machine's cores with wrk and the
 runners). ``--busy`` adds a step that writes state and logs a line per request (what an ordinary handler
 does), for information.
+After the req/s table, where the 2 cores went per request over each wrk run, by process: the supervisor,
+its trace writer (loop thread and SQLite thread), the node and Python runners, wrk, everything else on the
+machine (``foreign``: other helpers' work) and, within those, interrupts (loopback TCP's softirqs); the
+machine's idle share, the supervisor's share of one core, how long the supervisor's and the runners' loop
+threads waited runnable for a core (``/proc/PID/schedstat``) and context switches per request; then, per
+mode against tracing off, the req/s ratio beside the ratio of busy CPU per request (what req/s would be if
+the cores were saturated) and what each process spends more (bench/RESULTS.md, session 15).
 Target (issue 12): tracing costs at most 10 % of the trivial api step's requests/s.
 
 ``--redis``: the projects run on a redis-server this script starts (``MOTIA_REDIS_URL``, each on a
@@ -136,16 +143,138 @@ def loop_thread_seconds(writers: list[psutil.Process]) -> float:
     return total
 
 
+#: the parts of the whole machine's CPU per request (``--together`` and the default mode): the server's
+#: processes by role, wrk, this script and whatever else ran meanwhile (``foreign``)
+ROLES = ("supervisor", "writer loop", "writer sqlite", "node runner", "python runner", "other child")
+
+
+def role_of(server: Server, proc: psutil.Process) -> str:
+    if proc.pid == server.proc.pid:
+        return "supervisor"
+    cmdline = proc.cmdline()
+    if WRITER_MODULE in cmdline:
+        return "writer"
+    if any(arg.endswith("runner.mjs") for arg in cmdline):
+        return "node runner"
+    if "motia_runner" in cmdline:
+        return "python runner"
+    return "other child"
+
+
+@dataclass
+class Snapshot:
+    """The CPU seconds and context switches (voluntary, involuntary) of a server's processes by role,
+    of this script and its waited-for children (wrk), and of the whole machine, at one moment."""
+
+    cpu: dict[str, float]
+    switches: dict[str, tuple[int, int]]
+    #: seconds each role's main threads waited runnable for a core (``/proc/PID/schedstat``'s run delay)
+    waited: dict[str, float]
+    me: float
+    children: float
+    machine: Any
+    at: float
+
+
+def snapshot(server: Server) -> Snapshot:
+    cpu = dict.fromkeys(ROLES, 0.0)
+    switches = dict.fromkeys(ROLES, (0, 0))
+    waited = dict.fromkeys(ROLES, 0.0)
+    for proc in server.tree():
+        with contextlib.suppress(psutil.Error):
+            role = role_of(server, proc)
+            times, ctx = proc.cpu_times(), proc.num_ctx_switches()
+            if role == "writer":
+                loop = sum(t.user_time + t.system_time for t in proc.threads() if t.id == proc.pid)
+                cpu["writer loop"] += loop
+                cpu["writer sqlite"] += times.user + times.system - loop
+                role = "writer loop"  # the process's switches, under its first role
+            else:
+                cpu[role] += times.user + times.system
+            voluntary, involuntary = switches[role]
+            switches[role] = (voluntary + ctx.voluntary, involuntary + ctx.involuntary)
+            waited[role] += run_delay(proc.pid)
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return Snapshot(
+        cpu,
+        switches,
+        waited,
+        me.ru_utime + me.ru_stime,
+        children.ru_utime + children.ru_stime,
+        psutil.cpu_times(),
+        time.monotonic(),
+    )
+
+
+def run_delay(pid: int) -> float:
+    """Seconds the process's main thread (the supervisor's and the runners' event loop) has spent
+    runnable but waiting for a core: what the other processes took from it."""
+    try:
+        with open(f"/proc/{pid}/schedstat", encoding="ascii") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _idle(times: Any) -> float:
+    return float(times.idle + getattr(times, "iowait", 0.0))
+
+
+def whole_machine(before: Snapshot, after: Snapshot, requests: int) -> dict[str, Any]:
+    """Per request, between two snapshots: each role's CPU (µs), wrk's, this script's, the machine's
+    busy CPU and what of it none of those spent (``foreign``), and context switches per role; the
+    machine's idle share of its cores over the wall time (saturated: ~0 %)."""
+    per = 1e6 / max(1, requests)
+    cpu = {role: (after.cpu[role] - before.cpu[role]) * per for role in ROLES}
+    cpu["wrk"] = (after.children - before.children) * per
+    cpu["bench script"] = (after.me - before.me) * per
+    machine = after.machine
+    earlier = before.machine
+    guest = getattr(machine, "guest", 0.0) + getattr(machine, "guest_nice", 0.0)
+    guest -= getattr(earlier, "guest", 0.0) + getattr(earlier, "guest_nice", 0.0)
+    spent = sum(machine) - sum(earlier) - guest
+    idle = _idle(machine) - _idle(earlier)
+    stolen = getattr(machine, "steal", 0.0) - getattr(earlier, "steal", 0.0)
+    busy = (spent - idle - stolen) * per
+    cpu["foreign"] = busy - sum(cpu.values())
+    # interrupts' time (loopback TCP's softirqs among them), for information: this VM's kernel charges it
+    # to the processes interrupted too (quiet, foreign came out as -irq when irq was subtracted as well)
+    irq = getattr(machine, "irq", 0.0) + getattr(machine, "softirq", 0.0)
+    irq -= getattr(earlier, "irq", 0.0) + getattr(earlier, "softirq", 0.0)
+    cpu["irq"] = irq * per
+    wall = after.at - before.at
+    return {
+        "cpu_us_per_req": cpu,
+        "busy_us_per_req": busy,
+        "idle_pct": 100 * idle / (wall * (os.cpu_count() or 1)),
+        # a supervisor at ~100 % of one core is the bottleneck whatever the other core does
+        "supervisor_core_pct": 100 * (after.cpu["supervisor"] - before.cpu["supervisor"]) / wall,
+        "steal_pct": 100 * stolen / (wall * (os.cpu_count() or 1)),
+        "waited_us_per_req": {role: (after.waited[role] - before.waited[role]) * per for role in ROLES},
+        "switches_per_req": {
+            role: (
+                (after.switches[role][0] - before.switches[role][0]) / max(1, requests),
+                (after.switches[role][1] - before.switches[role][1]) / max(1, requests),
+            )
+            for role in ROLES
+        },
+    }
+
+
 def load_measuring_writers(servers: dict[str, Server]) -> Any:
     """``run_wrk``, then a read of the server's traces (all it recorded is written), and the CPU per
-    request of its trace writer meanwhile (0 without one), and of the writer's loop thread alone."""
+    request of its trace writer meanwhile (0 without one), and of the writer's loop thread alone; and
+    the whole machine's CPU per request over the wrk run (``whole_machine``)."""
     by_port = {server.port: server for server in servers.values()}
 
     def load(url: str, connections: int, duration: float) -> dict[str, Any]:
         server = by_port[int(url.split(":")[2].split("/")[0])]
         writers = trace_writers(server)
         before, loop_before = cpu_seconds(writers), loop_thread_seconds(writers)
+        start = snapshot(server)
         result = run_wrk(url, connections, duration)
+        end = snapshot(server)
         # A read flushes: the round's trace work is done (and counted) before the next round starts,
         # rather than slowing it down.
         with contextlib.suppress(OSError, http.client.HTTPException):
@@ -154,6 +283,7 @@ def load_measuring_writers(servers: dict[str, Server]) -> Any:
         spent = sum(after[pid] - before.get(pid, 0.0) for pid in after)
         result["writer_cpu_us_per_req"] = spent / max(1, result["requests"]) * 1e6
         result["writer_loop_cpu_us_per_req"] = (loop_after - loop_before) / max(1, result["requests"]) * 1e6
+        result["machine"] = whole_machine(start, end, result["requests"])
         return result
 
     return load
@@ -281,6 +411,7 @@ def main() -> int:
         report_redis(results)
     else:
         report(results)
+        report_machine(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
@@ -345,6 +476,83 @@ def report(results: dict[str, Any]) -> None:
         f"\ntracing costs at most {TARGET_MAX_COST:.0%} of the trivial api step's req/s: {verdict} ", end=""
     )
     print(f"(worst language {min(trivial):.1%} of tracing off)")
+
+
+SWITCHED = ("supervisor", "node runner", "python runner", "writer loop")
+
+
+def _switches(runs: list[dict[str, Any]], role: str) -> str:
+    voluntary = statistics.median(run["switches_per_req"][role][0] for run in runs)
+    involuntary = statistics.median(run["switches_per_req"][role][1] for run in runs)
+    return f"{voluntary:.2f}+{involuntary:.2f}"
+
+
+def _waited(runs: list[dict[str, Any]], *roles: str) -> str:
+    waits = [sum(run.get("waited_us_per_req", {}).get(role, 0.0) for role in roles) for run in runs]
+    return f"{statistics.median(waits):.1f}"
+
+
+def report_machine(results: dict[str, Any]) -> None:
+    """Where the 2 cores went per request, by process (medians of rounds, over each wrk run): when the
+    machine is saturated (idle ~0 %), req/s is the cores over the busy CPU per request, so on/off is
+    off's busy µs over on's, whatever process spends them (bench/RESULTS.md, session 15)."""
+    columns = [*ROLES, "wrk", "bench script", "foreign", "irq"]
+    print(
+        "\n| step | mode | "
+        + " | ".join(f"{c} µs/req" for c in columns)
+        + " | busy µs/req | idle | steal | supervisor's core | supervisor / runner waited for a core µs/req "
+        + "| switches/req (vol+invol): supervisor, node, python, writer |"
+    )
+    print("| --- | --- |" + " ---: |" * (len(columns) + 6))
+    for name, result in results.items():
+        for mode, entry in result.items():
+            runs = [run["machine"] for run in entry["runs"] if "machine" in run]
+            if not runs:
+                continue
+            cells = [statistics.median(run["cpu_us_per_req"][c] for run in runs) for c in columns]
+
+            print(
+                f"| {name} | {mode} | "
+                + " | ".join(f"{cell:.1f}" for cell in cells)
+                + f" | {statistics.median(run['busy_us_per_req'] for run in runs):.0f}"
+                + f" | {statistics.median(run['idle_pct'] for run in runs):.1f} %"
+                + f" | {statistics.median(run['steal_pct'] for run in runs):.1f} %"
+                + f" | {statistics.median(run['supervisor_core_pct'] for run in runs):.0f} %"
+                + f" | {_waited(runs, 'supervisor')} / {_waited(runs, 'node runner', 'python runner')}"
+                + f" | {', '.join(_switches(runs, role) for role in SWITCHED)} |"
+            )
+    print(
+        "\n| step | on/off req/s (median of rounds) | off busy / on busy µs per request (median of rounds) "
+        "| on - off µs/req by process (median of rounds' differences) |"
+    )
+    print("| --- | ---: | ---: | --- |")
+    for name, result in results.items():
+        off = result.get("off")
+        if off is None or "machine" not in off["runs"][0]:
+            continue
+        for mode, entry in result.items():
+            if mode == "off":
+                continue
+            pairs = list(zip(entry["runs"], off["runs"], strict=True))
+            predicted = statistics.median(
+                b["machine"]["busy_us_per_req"] / r["machine"]["busy_us_per_req"] for r, b in pairs
+            )
+            deltas = {
+                c: statistics.median(
+                    r["machine"]["cpu_us_per_req"][c] - b["machine"]["cpu_us_per_req"][c] for r, b in pairs
+                )
+                for c in [*ROLES, "wrk", "irq", "foreign"]
+            }
+            deltas["supervisor waited for a core"] = statistics.median(
+                r["machine"]["waited_us_per_req"]["supervisor"]
+                - b["machine"]["waited_us_per_req"]["supervisor"]
+                for r, b in pairs
+            )
+            print(
+                f"| {name} ({mode}) | {entry['rps_ratio']:.1%} | {predicted:.1%} | "
+                + ", ".join(f"{c} {value:+.1f}" for c, value in deltas.items())
+                + " |"
+            )
 
 
 def _writer_us(result: dict[str, Any]) -> str:
