@@ -1,7 +1,7 @@
 """What recording traces and logs costs: the trivial api step with tracing on against tracing off.
 
 Usage: .venv/bin/python bench/tracing_overhead.py [--rounds 6] [--duration 8] [--busy] [--redis] [--json PATH]
-       [--baseline DIR ...] [--lang ts|js|py ...] [--together]
+       [--baseline DIR ...] [--lang ts|js|py ...] [--together [--processes N]]
        .venv/bin/python bench/tracing_overhead.py --in-process [--rounds 3] [--duration 8]
        .venv/bin/python bench/tracing_overhead.py --instructions 3000 [--runners] [--connections 16]
        [--cache-sim] [--flush-interval S] [--baseline DIR ...] [--lang ...]
@@ -14,6 +14,12 @@ connections; the ratio on/off is taken per round, against the run next to it, th
 machine is shared, so only ratios from the same moment mean anything. ``--together``: every language's
 servers in each round (rotated), each language's ratio against its own tracing-off run of the round,
 so that the languages are compared in the same moments too (session 13: a JS/TS gap between blocks).
+``--processes N`` (with ``--together``): N servers per mode, all in each round, and a round's ratio is
+the req/s of its N tracing-on runs over its N tracing-off runs: two supervisor processes of the same code
+differ by up to ±19 µs of CPU per request for the life of the process (its memory layout, where the
+kernel put it), as much as tracing costs, and more rounds of one process per mode do not average that
+out (bench/RESULTS.md, session 15: one fast "on" process gave 104.5 %); each process's own CPU per
+request is listed after the table.
 Also shown: the supervisor's CPU per request (psutil), the steadier measure on a loaded machine, and
 its trace writer process's (a child of the supervisor's: it shares the machine's cores with wrk and the
 runners). ``--busy`` adds a step that writes state and logs a line per request (what an ordinary handler
@@ -317,6 +323,13 @@ def main() -> int:
     parser.add_argument(
         "--lang", choices=LANGS, action="append", default=[], help="only these languages (default all)"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --together: N servers per mode, pooled per round (see above)",
+    )
     parser.add_argument("--in-process", action="store_true", help="the recorder and store alone (see above)")
     parser.add_argument(
         "--instructions", type=int, metavar="N", help="the supervisor's instructions per request (see above)"
@@ -362,6 +375,8 @@ def main() -> int:
         )
     if args.sustained:
         return sustained(args.sustained, args.rounds, (args.lang or ["py"])[0], args.baseline)
+    if args.processes < 1 or (args.processes > 1 and not args.together):
+        parser.error("--processes N takes N >= 1, and more than one only with --together")
 
     print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     with contextlib.ExitStack() as stack:
@@ -377,14 +392,19 @@ def main() -> int:
         if not args.redis:
             modes += [(f"base:{code.name}", {"PYTHONPATH": str(code.resolve())}) for code in args.baseline]
         servers = {}
+        replicas: dict[str, list[str]] = {}
         for mode, env in modes:
-            project = write_bench_project(Path(tmp) / mode)
-            if args.busy:
-                (project / "steps" / "busy.step.ts").write_text(textwrap.dedent(BUSY_STEP), encoding="utf-8")
-            port = free_port()
-            # started in the project: not in this checkout, whose supervisor/ a process started with
-            # ``-m`` would import before a baseline's
-            servers[mode] = Server.spawn(f"tracing-{mode}", motia_argv(project, port), port, env, cwd=project)
+            replicas[mode] = [replica_name(mode, index) for index in range(args.processes)]
+            for name in replicas[mode]:
+                project = write_bench_project(Path(tmp) / name.replace("#", "-"))
+                if args.busy:
+                    busy = project / "steps" / "busy.step.ts"
+                    busy.write_text(textwrap.dedent(BUSY_STEP), encoding="utf-8")
+                port = free_port()
+                # started in the project: not in this checkout, whose supervisor/ a process started with
+                # ``-m`` would import before a baseline's
+                argv = motia_argv(project, port)
+                servers[name] = Server.spawn(f"tracing-{name}", argv, port, env, cwd=project)
         with running(list(servers.values())):
             for server in servers.values():
                 server.wait_ready("/ts/hello")
@@ -393,7 +413,7 @@ def main() -> int:
                 paths["busy"] = "/busy"
             results: dict[str, Any] = {}
             if args.together:
-                results = together(paths, servers, [mode for mode, _env in modes], args.rounds, args.duration)
+                results = together(paths, servers, replicas, args.rounds, args.duration)
             else:
                 for name, path in paths.items():
                     print(f"{name}: {path}, tracing off vs on, {args.rounds} rounds", flush=True)
@@ -412,21 +432,35 @@ def main() -> int:
     else:
         report(results)
         report_machine(results)
+        if args.processes > 1:
+            report_processes(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
 
 
+def replica_name(mode: str, index: int) -> str:
+    """The server key of a mode's ``index``-th process (``--processes``): the mode itself for the first."""
+    return mode if index == 0 else f"{mode}#{index + 1}"
+
+
 def together(
-    paths: dict[str, str], servers: dict[str, Server], modes: list[str], rounds: int, duration: float
+    paths: dict[str, str],
+    servers: dict[str, Server],
+    replicas: dict[str, list[str]],
+    rounds: int,
+    duration: float,
 ) -> dict[str, Any]:
     """Every step on every server in each round (``--together``), each step's ratios against its own
     tracing-off run of the same round: the steps compared in the same moments, not in blocks minutes
-    apart (bench/RESULTS.md, session 13)."""
+    apart (bench/RESULTS.md, session 13). With several processes per mode (``--processes``), a round's
+    ratio is its runs' req/s pooled: the on processes' over the off processes'."""
     print(f"{', '.join(paths)}: tracing off vs on, all in each of {rounds} rounds", flush=True)
-    ordered = ["off", *(mode for mode in modes if mode != "off")]
+    ordered = ["off", *(mode for mode in replicas if mode != "off")]
+    # replicas interleaved (off, on, off#2, on#2, ...): the rotation then spreads each mode over the round
+    keys = [replicas[mode][index] for index in range(len(replicas["off"])) for mode in ordered]
     summary = bench_http(
-        {f"{name} {mode}": (servers[mode], path) for name, path in paths.items() for mode in ordered},
+        {f"{name} {key}": (servers[key], path) for name, path in paths.items() for key in keys},
         rounds,
         duration,
         CONNECTIONS,
@@ -437,12 +471,73 @@ def together(
     results: dict[str, Any] = {}
     for name in paths:
         results[name] = {}
+        offs = [summary[f"{name} {key}"] for key in replicas["off"]]
         for mode in ordered:
-            entry = summary[f"{name} {mode}"]
+            entries = [summary[f"{name} {key}"] for key in replicas[mode]]
+            entry = entries[0] if len(entries) == 1 else pooled(entries)
             if mode != "off":
-                entry.update(entry["vs"][f"{name} off"])
+                vs_off = entry["vs"][f"{name} off"] if len(entries) == 1 else pooled_against(entries, offs)
+                entry.update(vs_off)
+            entry["processes"] = [
+                {"key": key, "rps": each["rps"], "server_cpu_us_per_req": each["server_cpu_us_per_req"]}
+                for key, each in zip(replicas[mode], entries, strict=True)
+            ]
             results[name][mode] = entry
     return results
+
+
+def pooled(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One mode's processes as one: per round the mean of their req/s, then the median of rounds; CPU per
+    request the mean of each process's median; their runs one after the other (in the same order for
+    every mode, so that ``report_machine`` pairs each with its own round's tracing-off run)."""
+    per_round = list(zip(*(entry["runs"] for entry in entries), strict=True))
+    return {
+        "rps": statistics.median(statistics.fmean(run["rps"] for run in runs) for runs in per_round),
+        "p50_ms": statistics.median(run["p50_ms"] for runs in per_round for run in runs),
+        "p99_ms": statistics.median(run["p99_ms"] for runs in per_round for run in runs),
+        "server_cpu_us_per_req": statistics.fmean(entry["server_cpu_us_per_req"] for entry in entries),
+        "runner_cpu_us_per_req": statistics.fmean(entry["runner_cpu_us_per_req"] for entry in entries),
+        "errors": sum(entry["errors"] for entry in entries),
+        "steal_pct": statistics.median(entry["steal_pct"] for entry in entries),
+        "foreign_cpu_pct": statistics.median(entry["foreign_cpu_pct"] for entry in entries),
+        "runs": [run for entry in entries for run in entry["runs"]],
+    }
+
+
+def pooled_against(entries: list[dict[str, Any]], offs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per round, the on processes' req/s over the off processes' (summed), then the median of rounds."""
+    ons = list(zip(*(entry["runs"] for entry in entries), strict=True))
+    references = list(zip(*(entry["runs"] for entry in offs), strict=True))
+    ratios = [
+        sum(run["rps"] for run in on) / sum(run["rps"] for run in off)
+        for on, off in zip(ons, references, strict=True)
+    ]
+    added_cpu = statistics.fmean(entry["server_cpu_us_per_req"] for entry in entries) - statistics.fmean(
+        entry["server_cpu_us_per_req"] for entry in offs
+    )
+    return {
+        "rps_ratio_rounds": ratios,
+        "rps_ratio": statistics.median(ratios),
+        "added_p50_ms": statistics.median(run["p50_ms"] for on in ons for run in on)
+        - statistics.median(run["p50_ms"] for off in references for run in off),
+        "added_p99_ms": statistics.median(run["p99_ms"] for on in ons for run in on)
+        - statistics.median(run["p99_ms"] for off in references for run in off),
+        "added_server_cpu_us_per_req": added_cpu,
+    }
+
+
+def report_processes(results: dict[str, Any]) -> None:
+    """Each process's own median req/s and supervisor CPU per request (``--processes``): how far apart
+    servers of the same code and mode are."""
+    print("\n| step | mode | per process: req/s, supervisor µs/req (medians of rounds) |")
+    print("| --- | --- | --- |")
+    for name, result in results.items():
+        for mode, entry in result.items():
+            cells = ", ".join(
+                f"{each['key']} {each['rps']:,.0f} / {each['server_cpu_us_per_req']:.0f}"
+                for each in entry["processes"]
+            )
+            print(f"| {name} | {mode} | {cells} |")
 
 
 def report(results: dict[str, Any]) -> None:
