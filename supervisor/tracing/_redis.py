@@ -112,14 +112,17 @@ local function texts_of(fields)
   if method and path then texts[#texts + 1] = method .. ' ' .. path end
   return string.lower(table.concat(texts, '\\n'))
 end
--- the trace in the index of its status (and in no other: ``was`` is the status it had), by its start;
--- ``ok``, the status of most, has none (a listing of them walks all traces)
+-- the trace in the index of ``status`` (and in no other: ``was`` is the status it had), by its start
+-- ``started``; ``ok``, the status of most, has none (a listing of them walks all traces)
+local function move_status(trace, was, status, started)
+  if was and was ~= status and was ~= 'ok' then redis.call('ZREM', P .. 'status:' .. was, trace) end
+  if status ~= 'ok' then redis.call('ZADD', P .. 'status:' .. status, started, trace) end
+end
+-- ``move_status`` to the status its hash now says
 local function index_status(tkey, trace, was)
   local now = redis.call('HMGET', tkey, 'started', 'open', 'failures')
   if not now[1] then return end
-  local status = status_of(now[2], now[3])
-  if was and was ~= status and was ~= 'ok' then redis.call('ZREM', P .. 'status:' .. was, trace) end
-  if status ~= 'ok' then redis.call('ZADD', P .. 'status:' .. status, now[1], trace) end
+  move_status(trace, was, status_of(now[2], now[3]), now[1])
 end
 """
 
@@ -183,10 +186,7 @@ for _ = 1, nt do
   local status = status_of(redis.call('HINCRBY', tkey, 'open', ARGV[i + 8]),
                            redis.call('HINCRBY', tkey, 'failures', ARGV[i + 9]))
   redis.call('HINCRBY', tkey, 'spans', ARGV[i + 10])
-  if status ~= was or start ~= old[1] then  -- (index_status without reading the hash again)
-    if was and was ~= status and was ~= 'ok' then redis.call('ZREM', P .. 'status:' .. was, trace) end
-    if status ~= 'ok' then redis.call('ZADD', P .. 'status:' .. status, start, trace) end
-  end
+  if status ~= was or start ~= old[1] then move_status(trace, was, status, start) end
   i = i + 11
 end
 local running = P .. 'running:' .. node
