@@ -1280,7 +1280,9 @@ function entryText(trace) {
 // The HTTP status a request's trace was answered with (none before the answer, or for a trace no
 // request began), marked failed from 400 up: the trace's own status tells only whether its steps
 // failed, and a request answered 404 by its step, or 400 before it ran, was 'ok' like any other.
-const answeredCode = (trace) => (trace.entry?.type === 'api' && typeof trace.entry.statusCode === 'number' ? trace.entry.statusCode : null)
+// (an api span's, and a trace's entry's: both say it as ``type`` and ``statusCode``)
+const answerOf = (span) => (span?.type === 'api' && typeof span.statusCode === 'number' ? span.statusCode : null)
+const answeredCode = (trace) => answerOf(trace.entry)
 function answeredStatus(trace) {
   return httpStatus(answeredCode(trace))
 }
@@ -1290,7 +1292,7 @@ function httpStatus(code) {
 }
 // An api span the core answered without running its step (a body it refused before the step ran):
 // it ended 'ok' (its step did not fail) on no runner, which drawn as 'ok' reads as a step that ran.
-const notRun = (span) => span.type === 'api' && span.status === 'ok' && !span.runner && typeof span.statusCode === 'number'
+const notRun = (span) => answerOf(span) !== null && span.status === 'ok' && !span.runner
 
 async function traceList(root, params) {
   const { steps } = await api('/steps')
@@ -1459,7 +1461,7 @@ async function traceDetail(root, traceId) {
       view.label.className = `label ${failed ? 'failed' : ''}`
       // a long step name is cut (whole in its title), never the language or the attempt beside it
       const skipped = notRun(span)
-      const code = span.type === 'api' && typeof span.statusCode === 'number' ? span.statusCode : null
+      const code = answerOf(span)
       fill(view.label, skipped ? badge('not run', 'skipped') : badge(span.status), h('span', { class: 'step-name', title: span.step }, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted attempt' }, `#${span.attempt}`) : null, httpStatus(code))
       view.bar.className = `bar ${skipped ? 'skipped' : span.status}`
       view.bar.title = skipped ? `${span.step}: not run, answered ${code} before it ran` : `${span.step}: ${duration(span.durationMs)} (${span.status}${code === null ? '' : `, answered ${code}`})`
