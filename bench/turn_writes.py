@@ -8,7 +8,7 @@ writes, on uvloop: the process's CPU (every thread) and the time until the last 
 a real ``RunnerConnection`` over the real ``ContextCalls`` (a loopback runner: the next read comes a loop
 turn after the last answer). The first write is answered in the read; the others' calls wait in tasks for
 their commit, right after the turn. ``at once``: a task that finds its write committed when it first runs
-goes on (``_Resumed``); ``turn later``: it hands the done future to the task, which resumes a loop turn
+goes on (``Resumed``); ``turn later``: it hands the done future to the task, which resumes a loop turn
 later (as before). The loop's CPU per read and the time from the read to its last answer.
 
 ``.venv/bin/python bench/turn_writes.py [--part writes|calls|both] [--turns 3000] [--writes 2,3]
@@ -32,9 +32,9 @@ from typing import Any
 import orjson
 import uvloop
 
-from supervisor.core import _context_calls as context_calls_module
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._registry import Registry
+from supervisor.eager import Resumed
 from supervisor.protocol import ContextCall
 from supervisor.runners import RunnerConnection
 from supervisor.runners._spec import RunnerSpec
@@ -90,11 +90,11 @@ class Reads(RunnerConnection):
             self.done.set_result(None)
 
 
-_at_once = context_calls_module._Resumed.__await__
+_at_once = Resumed.__await__
 
 
 def _a_turn_later(self: Any) -> Generator[Any, Any, Any]:
-    """``_Resumed.__await__`` as it was: a future already done still goes to the task first."""
+    """``Resumed.__await__`` as it was: a future already done still goes to the task first."""
     if isinstance(self._waiting_on, asyncio.Future) and self._waiting_on.done():
         yield self._waiting_on
     return (yield from _at_once(self))
@@ -172,11 +172,11 @@ async def compare_calls(args: argparse.Namespace) -> None:
         calls = ContextCalls(Registry, SqliteStateStore(db), Streams(MemoryStreamStore()), emit, untraced)
 
         def resuming(resume: Callable[[Any], Generator[Any, Any, Any]]) -> Callable[[], None]:
-            return partial(setattr, context_calls_module._Resumed, "__await__", resume)
+            return partial(setattr, Resumed, "__await__", resume)
 
         modes = [("at once", resuming(_at_once)), ("turn later", resuming(_a_turn_later))]
         results = await interleaved(args, modes, partial(measure_reads, calls))
-        context_calls_module._Resumed.__await__ = _at_once  # type: ignore[method-assign]
+        Resumed.__await__ = _at_once  # type: ignore[method-assign]  # the modes swap it; this puts it back
         await db.close()
     title, rows = "context calls per read", "state.set calls in a read"
     print_medians(args, results, title, rows, ("turn later", "at once"), ("loop CPU", "last answer after"))
