@@ -383,7 +383,7 @@ def main() -> int:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="motia-tracing-bench-"))
         modes: list[tuple[str, dict[str, str]]] = [("on", {}), ("off", {"MOTIA_TRACING": "false"})]
         if args.redis:
-            url = stack.enter_context(redis_server(Path(tmp)))
+            url, _process = stack.enter_context(redis_server(Path(tmp)))
             modes = [
                 ("redis", {"MOTIA_REDIS_URL": url[:-1] + "0"}),
                 ("off", {"MOTIA_REDIS_URL": url[:-1] + "1", "MOTIA_TRACING": "false"}),
