@@ -176,8 +176,8 @@ def main() -> int:
 
     if args.uptime:
         log(f"\ngoal 4: {args.uptime:,} requests (bench/uptime.py)")
-        timeline = run_uptime(args.uptime, slice_s=5.0 if args.quick else 30.0)
-        results["uptime"] = {"timeline": timeline, "summary": summarize(timeline)}
+        timeline, series = run_uptime(args.uptime, slice_s=5.0 if args.quick else 30.0)
+        results["uptime"] = {"timeline": timeline, "summary": summarize(timeline), "node_memory": series}
     results["verdicts"] = verdicts(results)
     print_report(results)
     if "uptime" in results:
