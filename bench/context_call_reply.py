@@ -84,6 +84,9 @@ async def measure(calls_per_round: int) -> dict[str, tuple[float, float]]:
         def close(self) -> None:
             return None
 
+        def finish(self) -> None:
+            return None  # nothing is ever queued: write sends at once
+
     with tempfile.TemporaryDirectory(prefix="motia-reply-") as tmp:
         db = await SqliteDatabase.open(Path(tmp) / "motia.db")
         registry = Registry(streams={"petCreation": StreamConfig(name="petCreation")})

@@ -203,14 +203,14 @@ def run(code: Path, samples: int, gap: float, workdir: Path) -> list[dict[str, A
         marks.setdefault(trace, {}).update({k: int(v) for k, v in (f.split("=") for f in fields)})
     # With the answer written after the Invoke frame, an emit's answer marks are in the next emit's line,
     # before that emit's own arrival: each line's answer marks belong to it only if they follow its arrival.
-    answer = ("answer_built", "head_written", "answer_written")
+    answer_marks = ("answer_built", "head_written", "answer_written")
     for row, after in zip(rows, [*rows[1:], None], strict=True):
         row.update(marks.get(row["trace"], {}))
-        for key in answer:
+        for key in answer_marks:
             if key in row and row[key] < row.get("asgi", 0):
                 del row[key]
         later = marks.get(after["trace"], {}) if after is not None else {}
-        for key in answer:
+        for key in answer_marks:
             if key not in row and key in later and later[key] < later.get("asgi", 0):
                 row[key] = later[key]
     return rows

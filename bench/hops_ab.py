@@ -90,7 +90,7 @@ def main() -> int:
         index = 0
         while index < args.rounds:
             for name in names if index % 2 == 0 else names[::-1]:
-                row = {}
+                row: dict[str, Any] = {}
                 if args.only != "emit":
                     try:
                         row["pets"] = pets(codes[name], Path(tmp), args.pets, args.gap, watch)
@@ -126,13 +126,13 @@ def main() -> int:
     summary: dict[str, dict[str, dict[str, float]]] = {}
     for name, rounds in results.items():
         for lang in LANGS:
-            row = {
+            medians = {
                 f"{part}_{field}": statistics.median(r[part][lang][field] for r in rounds)
                 for part in parts
                 for field in fields[part]
             }
-            summary.setdefault(name, {})[lang] = row
-            print(f"{name:5} {lang:4} " + " ".join(f"{value:>18.2f}" for value in row.values()))
+            summary.setdefault(name, {})[lang] = medians
+            print(f"{name:5} {lang:4} " + " ".join(f"{value:>18.2f}" for value in medians.values()))
     if args.json:
         record = {
             "baseline_ref": args.baseline_ref,

@@ -7,10 +7,13 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 from servers import Server
+
+if TYPE_CHECKING:  # psutil.cpu_times()'s type: not exported, so named from a private module, for mypy only
+    from psutil._ntuples import scputimes
 
 
 def cpu_seconds(procs: list[psutil.Process]) -> dict[int, float]:
@@ -22,7 +25,7 @@ def cpu_seconds(procs: list[psutil.Process]) -> dict[int, float]:
     return seconds
 
 
-def _busy(times: Any) -> float:
+def _busy(times: scputimes) -> float:
     idle = times.idle + getattr(times, "iowait", 0.0)
     guest = getattr(times, "guest", 0.0) + getattr(times, "guest_nice", 0.0)  # already in user/nice
     return float(sum(times)) - idle - guest

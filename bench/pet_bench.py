@@ -482,7 +482,9 @@ def main() -> int:
                 raw.setdefault(label, []).append(result)
                 print_rows(f"round {round_index + 1} {label}", result)
                 if folder is not None:
-                    windows = {lang: result[lang]["window_us"] for lang in ("ts", "js") if lang in result}
+                    windows: dict[str, list[int]] = {
+                        lang: result[lang]["window_us"] for lang in ("ts", "js") if lang in result
+                    }
                     profiles.setdefault(label, []).append(
                         print_node_profile(f"round {round_index + 1} {label}", folder, windows)
                     )

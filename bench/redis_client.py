@@ -46,7 +46,8 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
 import redis.asyncio as aioredis  # noqa: E402
-from redis.asyncio.connection import DefaultParser, _AsyncRESP2Parser  # noqa: E402
+from redis._parsers import _AsyncRESP2Parser  # noqa: E402
+from redis.asyncio.connection import DefaultParser  # noqa: E402
 from report import machine  # noqa: E402
 from scale_out import redis_server  # noqa: E402
 

@@ -163,7 +163,8 @@ def print_report(results: dict[str, Any]) -> None:
     for key, how in (("pets", "50 ms apart"), ("pets_back_to_back", "back to back")):
         if not results.get(key):
             continue
-        watch = next(iter(results[key].values()), {}).get("watch", "poll")
+        first: dict[str, Any] = next(iter(results[key].values()), {})
+        watch = first.get("watch", "poll")
         seen = "its petCreation stream item" if watch == "stream" else "GET /<lang>/pets/:id"
         print(f"\npet app: POST /<lang>/pets -> {seen} shows in_quarantine, one pet at a time, {how}")
         # GET rtt: the round trip of one poll; a pet seen through its stream item is not polled

@@ -160,9 +160,17 @@ async def start_runner(root: Path, core: Core) -> RunnerConnection:
     return conn
 
 
+def started_pid(conn: RunnerConnection) -> int:
+    """The runner's pid, whose threads' CPU time is read from /proc."""
+    if conn.pid is None:
+        raise RuntimeError("the node runner has no process: it did not start, or it stopped")
+    return conn.pid
+
+
 async def rounds(root: Path, rounds: int, pets: int, warmup: int) -> None:
     core = Core()
     conn = await start_runner(root, core)
+    pid = started_pid(conn)
     try:
         for lang in LANGS:
             for n in range(warmup):
@@ -172,12 +180,12 @@ async def rounds(root: Path, rounds: int, pets: int, warmup: int) -> None:
         order = list(LANGS)
         for round_index in range(rounds):
             for lang in order if round_index % 2 == 0 else order[::-1]:
-                before, times = cpu_seconds(conn.pid), []
+                before, times = cpu_seconds(pid), []
                 for n in range(pets):
                     started = time.perf_counter()
                     await one_pet(conn, core, lang, n)
                     times.append(time.perf_counter() - started)
-                cpu[lang].append((cpu_seconds(conn.pid) - before) / pets * 1e6)
+                cpu[lang].append((cpu_seconds(pid) - before) / pets * 1e6)
                 wall[lang].append(statistics.median(times) * 1e6)
             print(
                 f"round {round_index + 1}: "
@@ -197,6 +205,7 @@ async def rounds(root: Path, rounds: int, pets: int, warmup: int) -> None:
 async def sequence(root: Path, blocks: list[str]) -> None:
     core = Core()
     conn = await start_runner(root, core)
+    pid = started_pid(conn)
     try:
         for block in blocks:
             what, _, amount = block.partition(":")
@@ -206,12 +215,12 @@ async def sequence(root: Path, blocks: list[str]) -> None:
                 continue
             per_100 = []
             for _ in range(int(amount) // 100):
-                total, main = cpu_seconds(conn.pid), cpu_seconds(conn.pid, main_only=True)
+                total, main = cpu_seconds(pid), cpu_seconds(pid, main_only=True)
                 for n in range(100):
                     await one_pet(conn, core, what, n)
                 per_100.append(
-                    f"{(cpu_seconds(conn.pid) - total) * 1e4:.0f}"
-                    f" ({(cpu_seconds(conn.pid, main_only=True) - main) * 1e4:.0f})"
+                    f"{(cpu_seconds(pid) - total) * 1e4:.0f}"
+                    f" ({(cpu_seconds(pid, main_only=True) - main) * 1e4:.0f})"
                 )
             print(
                 f"{what}: CPU µs per pet per 100 pets, all threads (main thread): {', '.join(per_100)}",

@@ -171,7 +171,7 @@ def measure(
     runs = [parse_wrk(output) for output in outputs]
     rps = sum(run["rps"] for run in runs)
     errors = sum(run["errors"] for run in runs)
-    requests = max(1, sum(run["requests"] for run in runs))
+    requests: int = max(1, sum(run["requests"] for run in runs))
 
     def us_per_request(procs: list[psutil.Process]) -> float:
         return sum(spent.get(proc.pid, 0.0) for proc in procs) / requests * 1e6

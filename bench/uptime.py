@@ -187,7 +187,7 @@ def run_uptime(
             def checkpoint() -> None:
                 nonlocal served
                 loadavg = os.getloadavg()[0]
-                entry = {
+                entry: dict[str, Any] = {
                     "requests": served,
                     "elapsed_s": round(time.monotonic() - started, 1),
                     **probe(port, probe_requests),
