@@ -728,3 +728,43 @@ async def test_a_listing_that_walks_past_what_the_segment_cache_holds_keeps_at_m
         assert sorted(store._cache._held) == sorted(seq for seq, _size in newest_first[:4])
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+async def test_a_trace_opens_from_the_segment_the_index_names_after_writes_a_prune_and_a_reopen(
+    tmp_path: Path, seed: int
+) -> None:
+    """``trace(id)`` opens a segment's trace from the segment the writer's index names, without
+    looking for the id in every segment's id list (blanked here): whole when later batches added rows
+    to it (a revision, a replayed delivery, a span running at a cut), gone once pruned (its index
+    entry too), and again after the store opens the file anew (the index read back from the
+    segments, as for a file written by earlier code, which kept no index)."""
+    story = Story(seed)
+    memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+
+    def blank_id_lists() -> None:
+        with sqlite3.connect(tmp_path / "traces.db") as conn:
+            assert conn.execute("UPDATE segments SET trace_ids = ''").rowcount > 0
+
+    async def same_traces(store: SqliteTraceStore) -> None:
+        for trace_id in story.ids:
+            assert await store.trace(trace_id) == await memory.trace(trace_id), trace_id
+
+    try:
+        await _write(story, memory, sqlite)
+        blank_id_lists()
+        assert any(trace_id in sqlite._index.by_trace for trace_id in story.ids)
+        await same_traces(sqlite)
+        retention = Retention(max_traces=20, max_log_lines=1000, max_age_s=10**9)
+        assert await sqlite.prune(retention, T0 + 500) == await memory.prune(retention, T0 + 500)
+        kept = {trace["traceId"] for trace in (await memory.traces(TraceQuery(limit=200))).traces}
+        assert set(sqlite._index.by_trace) <= kept < set(story.ids)
+        await same_traces(sqlite)
+    finally:
+        await sqlite.close()
+    reopened = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        assert set(reopened._index.by_trace) <= kept
+        await same_traces(reopened)
+    finally:
+        await reopened.close()

@@ -117,8 +117,10 @@ def span_json(trace_id: str, fields: Sequence[Any]) -> JsonObject:
 @dataclass(slots=True)
 class SegmentIndex:
     """What the store's writer knows of the segments: which trace is in which (and when it began), and
-    each segment's traces still kept, by start. Rebuilt from the file at open; kept by the write
-    jobs only (one at a time), never read by reads (they see the file's snapshot)."""
+    each segment's traces still kept, by start. Rebuilt from the file at open (whatever code wrote
+    it: nothing of it is stored); kept by the write jobs only (one at a time), as they write and prune
+    segments, before they commit. Reads ask ``by_trace`` which segment to open a trace from, and check
+    that in their snapshot (``_sqlite._held``): the rest is the writer's."""
 
     by_trace: dict[str, tuple[int, float]] = field(default_factory=dict)
     #: segment -> its kept traces' starts, ascending (what pruning counts and cuts by)

@@ -453,7 +453,7 @@ class SqliteTraceStore:
             list[str],
             dict[int, list[JsonObject]],
         ]:
-            held = _held(conn, self._cache, trace_id)
+            held = _held(conn, self._cache, self._index, trace_id)
             row = conn.execute(
                 f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", (trace_id,)
             ).fetchone()
@@ -590,27 +590,38 @@ def _nth_oldest(rows: list[float], segments_starts: Iterable[list[float]], nth: 
 
 
 def _held(
-    conn: sqlite3.Connection, cache: SegmentCache, trace_id: str
+    conn: sqlite3.Connection, cache: SegmentCache, index: SegmentIndex, trace_id: str
 ) -> tuple[SummaryRow, Sequence[Any], list[JsonObject]] | None:
     """The trace's summary, spans (``SpanFields`` without the trace id) and operations as a segment
-    holds them (None: none does, or retention cut it)."""
+    holds them (None: none does, or retention cut it).
+
+    The segment is the one the writer's index names (``SegmentIndex``; looking for the id in every
+    segment's ``trace_ids`` took ~0.3 ms per 1,000 traces kept, bench/RESULTS.md, session 16), read in
+    this read's snapshot: the index may be ahead of it by a write or a prune not yet committed, which
+    the read then did not see (a segment not there, or another given its ``seq``: the trace is not at
+    its position), as when it came first."""
+    held = index.by_trace.get(trace_id)
+    if held is None:
+        return None
+    seq = held[0]
     found = conn.execute(
-        f"SELECT seq, {_FINGERPRINT}, pruned_before FROM segments WHERE instr(trace_ids, ?) > 0", (trace_id,)
-    )
-    for seq, min_started, max_started, count, pruned_before in found.fetchall():
-        segment = cache.get(conn, seq, (min_started, max_started, count))
-        position = segment.position(trace_id)
-        if position is None:
-            continue  # a part of another id
-        kept = segment.rows[position]
-        summary = segments.summary_row(kept)
-        if pruned_before is not None and summary[STARTED] < pruned_before:
-            return None
-        if segments.is_event(kept):  # its record is its event
-            return summary, *segments.held_records(kept, None)
-        records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
-        return summary, *segments.held_records(kept, orjson.loads(records)[position])
-    return None
+        f"SELECT {_FINGERPRINT}, pruned_before FROM segments WHERE seq = ?", (seq,)
+    ).fetchone()
+    if found is None:
+        return None
+    min_started, max_started, count, pruned_before = found
+    segment = cache.get(conn, seq, (min_started, max_started, count))
+    position = segment.position(trace_id)
+    if position is None:
+        return None
+    kept = segment.rows[position]
+    summary = segments.summary_row(kept)
+    if pruned_before is not None and summary[STARTED] < pruned_before:
+        return None
+    if segments.is_event(kept):  # its record is its event
+        return summary, *segments.held_records(kept, None)
+    records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
+    return summary, *segments.held_records(kept, orjson.loads(records)[position])
 
 
 #: a revision of a segment's trace: the ``traces`` row's columns from ``trace_id``, the steps of its
