@@ -166,11 +166,16 @@ async def _same_reads(sqlite: TraceStore, memory: TraceStore, story: Story) -> N
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("cache", ["kept", "let go"])
 async def test_segments_and_rows_read_as_the_memory_store_reads_the_same_batches(
-    tmp_path: Path, seed: int
+    tmp_path: Path, seed: int, cache: str
 ) -> None:
+    """Also with every segment let go by the cache (``cache``: a walk over more than it holds), whose
+    text filter makes the texts only of the traces whose JSON holds the text's pieces."""
     story = Story(seed)
     memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+    if cache == "let go":
+        sqlite._cache = SegmentCache(max_bytes=0)
     try:
         # halfway (traces running, revisions to come), then all
         await _write(story, memory, sqlite, upto=3)
@@ -232,12 +237,17 @@ async def test_a_trace_split_across_a_segment_and_rows_reads_whole_and_is_listed
         assert conn.execute("SELECT started_at, segment FROM traces").fetchall() == [(T0, 1)]
 
 
-async def test_a_text_filter_finds_names_json_escapes_in_segments_and_rows_alike(tmp_path: Path) -> None:
-    """Segments are narrowed by their summaries' JSON: a text that JSON escapes (quotes, backslashes,
-    control characters), holds a space or what SQL's LIKE takes for a wildcard or an escape is still
-    found, in a segment as in a row."""
+@pytest.mark.parametrize("cache", ["kept", "let go"])
+async def test_a_text_filter_finds_names_json_escapes_in_segments_and_rows_alike(
+    tmp_path: Path, cache: str
+) -> None:
+    """Segments (and the traces of a segment the cache lets go) are narrowed by their summaries' JSON:
+    a text that JSON escapes (quotes, backslashes, control characters), holds a space or what SQL's
+    LIKE takes for a wildcard or an escape is still found, in a segment as in a row."""
     names = ['Say "hi"', "C:\\pets\\new", "tab\there", "Café du chat", "50%_OFF!"]
     memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+    if cache == "let go":
+        sqlite._cache = SegmentCache(max_bytes=0)
     try:
         for n, name in enumerate(names):
             for place, offset in (("segment", 0), ("row", 100)):
@@ -407,8 +417,9 @@ def _requests(at: float) -> list[list[Any]]:
 
 
 @pytest.mark.parametrize("framed", [False, True], ids=["events", "record frame"])
+@pytest.mark.parametrize("cache", ["kept", "let go"])
 async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_general_path(
-    tmp_path: Path, framed: bool
+    tmp_path: Path, framed: bool, cache: str
 ) -> None:
     """The writer's assembler cuts a request that is one event as a ``WholeTrace`` (no span or delta
     built); the SQLite store puts it into a segment, or into rows when its trace is already stored.
@@ -417,6 +428,8 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
     store encodes it; and the file holds that JSON once, as it was sent."""
     retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
     sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    if cache == "let go":  # a text filter tests the JSON of each trace first
+        sqlite._cache = SegmentCache(max_bytes=0)
     memory = MemoryTraceStore()
     fast, general = TracePipeline(sqlite, None, retention), TracePipeline(memory, None, retention)
     json_of: dict[str, bytes] = {}

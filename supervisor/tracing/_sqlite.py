@@ -51,8 +51,6 @@ from ._records import (
     TracePage,
     TraceQuery,
     WholeTrace,
-    answered_with,
-    ascii_lower,
     entry_of,
     level_rank,
     trace_summary,
@@ -808,11 +806,10 @@ _REVISED_TEXT = _REVISION.format(
 
 def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
     """A segment that may hold a trace whose ``trace_text`` holds ``text``: its summaries' JSON holds
-    each space-separated piece of the text (``METHOD path`` is two strings there; a method has no
-    space), or a revision may have made it match. A text JSON would escape narrows nothing."""
-    if any(char in text for char in '"\\') or any(ord(char) < 0x20 for char in text):
+    each piece of the text (``segments.text_pieces``), or a revision may have made it match."""
+    pieces = segments.text_pieces(text)
+    if pieces is None:
         return "1", ()
-    pieces = text.split(" ")
     # LIKE matches ASCII letters in either case, as lower() (and ``ascii_lower``) do, a quarter of the
     # time of instr(lower()) over a segment's blob (no copy of it lowered)
     held = " AND ".join(["CAST(summaries AS TEXT) LIKE ? ESCAPE '!'"] * len(pieces))
@@ -821,23 +818,12 @@ def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
     # its status code, not in the JSON; only a text such a message may hold needs it (else every
     # segment with a failure is read: a text found nowhere took ~100x as long, bench/RESULTS.md,
     # session 11: trace reads)
-    failed = " OR errors > 0" if _may_be_answered_with(text) else ""
+    failed = " OR errors > 0" if segments.may_be_answered_with(text) else ""
     return f"{held}{failed} OR {_REVISED_TEXT}", [*likes, text, text]
 
 
 #: what LIKE would take for a wildcard, or for its escape
 _LIKE_ESCAPES = re.compile("[%_!]")
-
-
-def _may_be_answered_with(text: str) -> bool:
-    """Whether ``text`` is in the message ``answered_with`` gives some 5xx status code, as the text
-    filter matches (``trace_text``, ``icontains``)."""
-    wanted = ascii_lower(text)
-    # digits alone: any status code's (one past 999 too)
-    return wanted.isdigit() or any(wanted in message for message in _ANSWERED_WITH)
-
-
-_ANSWERED_WITH = [ascii_lower(answered_with(code)["message"]) for code in range(500, 1000)]
 
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:
