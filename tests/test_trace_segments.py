@@ -166,11 +166,16 @@ async def _same_reads(sqlite: TraceStore, memory: TraceStore, story: Story) -> N
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("cache", ["kept", "let go"])
 async def test_segments_and_rows_read_as_the_memory_store_reads_the_same_batches(
-    tmp_path: Path, seed: int
+    tmp_path: Path, seed: int, cache: str
 ) -> None:
+    """Also with every segment let go by the cache (``cache``: a walk over more than it holds), whose
+    text filter makes the texts only of the traces whose JSON holds the text's pieces."""
     story = Story(seed)
     memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+    if cache == "let go":
+        sqlite._cache = SegmentCache(max_bytes=0)
     try:
         # halfway (traces running, revisions to come), then all
         await _write(story, memory, sqlite, upto=3)
@@ -232,12 +237,17 @@ async def test_a_trace_split_across_a_segment_and_rows_reads_whole_and_is_listed
         assert conn.execute("SELECT started_at, segment FROM traces").fetchall() == [(T0, 1)]
 
 
-async def test_a_text_filter_finds_names_json_escapes_in_segments_and_rows_alike(tmp_path: Path) -> None:
-    """Segments are narrowed by their summaries' JSON: a text that JSON escapes (quotes, backslashes,
-    control characters), holds a space or what SQL's LIKE takes for a wildcard or an escape is still
-    found, in a segment as in a row."""
+@pytest.mark.parametrize("cache", ["kept", "let go"])
+async def test_a_text_filter_finds_names_json_escapes_in_segments_and_rows_alike(
+    tmp_path: Path, cache: str
+) -> None:
+    """Segments (and the traces of a segment the cache lets go) are narrowed by their summaries' JSON:
+    a text that JSON escapes (quotes, backslashes, control characters), holds a space or what SQL's
+    LIKE takes for a wildcard or an escape is still found, in a segment as in a row."""
     names = ['Say "hi"', "C:\\pets\\new", "tab\there", "Café du chat", "50%_OFF!"]
     memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+    if cache == "let go":
+        sqlite._cache = SegmentCache(max_bytes=0)
     try:
         for n, name in enumerate(names):
             for place, offset in (("segment", 0), ("row", 100)):
@@ -407,8 +417,9 @@ def _requests(at: float) -> list[list[Any]]:
 
 
 @pytest.mark.parametrize("framed", [False, True], ids=["events", "record frame"])
+@pytest.mark.parametrize("cache", ["kept", "let go"])
 async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_general_path(
-    tmp_path: Path, framed: bool
+    tmp_path: Path, framed: bool, cache: str
 ) -> None:
     """The writer's assembler cuts a request that is one event as a ``WholeTrace`` (no span or delta
     built); the SQLite store puts it into a segment, or into rows when its trace is already stored.
@@ -417,6 +428,8 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
     store encodes it; and the file holds that JSON once, as it was sent."""
     retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
     sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    if cache == "let go":  # a text filter tests the JSON of each trace first
+        sqlite._cache = SegmentCache(max_bytes=0)
     memory = MemoryTraceStore()
     fast, general = TracePipeline(sqlite, None, retention), TracePipeline(memory, None, retention)
     json_of: dict[str, bytes] = {}
@@ -728,3 +741,43 @@ async def test_a_listing_that_walks_past_what_the_segment_cache_holds_keeps_at_m
         assert sorted(store._cache._held) == sorted(seq for seq, _size in newest_first[:4])
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+async def test_a_trace_opens_from_the_segment_the_index_names_after_writes_a_prune_and_a_reopen(
+    tmp_path: Path, seed: int
+) -> None:
+    """``trace(id)`` opens a segment's trace from the segment the writer's index names, without
+    looking for the id in every segment's id list (blanked here): whole when later batches added rows
+    to it (a revision, a replayed delivery, a span running at a cut), gone once pruned (its index
+    entry too), and again after the store opens the file anew (the index read back from the
+    segments, as for a file written by earlier code, which kept no index)."""
+    story = Story(seed)
+    memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+
+    def blank_id_lists() -> None:
+        with sqlite3.connect(tmp_path / "traces.db") as conn:
+            assert conn.execute("UPDATE segments SET trace_ids = ''").rowcount > 0
+
+    async def same_traces(store: SqliteTraceStore) -> None:
+        for trace_id in story.ids:
+            assert await store.trace(trace_id) == await memory.trace(trace_id), trace_id
+
+    try:
+        await _write(story, memory, sqlite)
+        blank_id_lists()
+        assert any(trace_id in sqlite._index.by_trace for trace_id in story.ids)
+        await same_traces(sqlite)
+        retention = Retention(max_traces=20, max_log_lines=1000, max_age_s=10**9)
+        assert await sqlite.prune(retention, T0 + 500) == await memory.prune(retention, T0 + 500)
+        kept = {trace["traceId"] for trace in (await memory.traces(TraceQuery(limit=200))).traces}
+        assert set(sqlite._index.by_trace) <= kept < set(story.ids)
+        await same_traces(sqlite)
+    finally:
+        await sqlite.close()
+    reopened = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        assert set(reopened._index.by_trace) <= kept
+        await same_traces(reopened)
+    finally:
+        await reopened.close()

@@ -43,7 +43,7 @@ class DecodedSegment:
     """A segment's summaries (as the segment keeps them: whole traces' events or ``SummaryRow``s, newest
     first) and, made when first asked for, each field's facts of every trace (``_query.Columns``)."""
 
-    __slots__ = ("_columns", "_lowered", "_positions", "fingerprint", "rows", "size")
+    __slots__ = ("_columns", "_lowered", "_positions", "cached", "fingerprint", "rows", "size")
 
     def __init__(self, fingerprint: Fingerprint, summaries: bytes) -> None:
         self.fingerprint = fingerprint
@@ -52,6 +52,8 @@ class DecodedSegment:
         self._columns: dict[str, list[Any]] = {}
         self._lowered: dict[str, list[str]] = {}
         self._positions: dict[str, int] | None = None
+        #: whether the cache keeps it for later reads (``SegmentCache.get``)
+        self.cached = False
 
     def column(self, field: str) -> list[Any]:
         values = self._columns.get(field)
@@ -65,6 +67,27 @@ class DecodedSegment:
             # from the facts, not their column: a text filter needs that only for a part across lines
             texts = self._lowered[field] = [lowered(value) for value in _facts_of(self.rows, field)]
         return texts
+
+    def containing(self, field: str, part: str, positions: Sequence[int]) -> list[int]:
+        """``Columns.containing``. A segment the cache keeps makes the field's lowered column once, for
+        every later read. Of one it lets go (a walk over more than the cache holds) only the traces
+        whose JSON holds the part's pieces (``segments.text_pieces``) get their texts made: a rare
+        text is in a few of its traces, and making every trace's texts was most of such a walk
+        (bench/RESULTS.md, session 16)."""
+        if self.cached or field != "text" or field in self._lowered:
+            texts = self.lowered(field)
+            return [n for n in positions if part in texts[n]]
+        rows = self.rows
+        pieces = segments.text_pieces(part)
+        if pieces is not None:
+            # its longest piece only (a superset still): one test per trace, all in C (dumps, lower, in)
+            needle, dumps = max(pieces, key=len).encode(), orjson.dumps
+            if segments.may_be_answered_with(part):
+                failed = segments.row_failed
+                positions = [n for n in positions if needle in dumps(rows[n]).lower() or failed(rows[n])]
+            else:  # (bytes.lower: ASCII letters only, as ``ascii_lower``)
+                positions = [n for n in positions if needle in dumps(rows[n]).lower()]
+        return [n for n in positions if part in lowered(row_facts(rows[n])(field))]
 
     def kept(self, pruned_before: float | None) -> int:
         """How many of its traces, from the newest, retention kept (those before the first that began
@@ -110,6 +133,7 @@ class SegmentCache:
         decoded = DecodedSegment(fingerprint, blob)
         if walked + decoded.size > self._max_bytes // 2 and self._bytes + decoded.size > self._max_bytes:
             return decoded
+        decoded.cached = True
         with self._lock:
             replaced = self._held.pop(seq, None)
             if replaced is not None:
@@ -125,6 +149,8 @@ class SegmentCache:
 def _facts_of(rows: Sequence[Sequence[Any]], field: str) -> list[Any]:
     """Each row's value of ``field``. Each trace's facts are made again for each field (kept, they took
     a third as much memory again as the summaries)."""
+    if field == "traceId":  # where each trace is (``position``): a revised segment's every read asks
+        return [row[EVENT_TRACE] if segments.is_event(row) else row[0] for row in rows]
     values = [row_facts(row)(field) for row in rows]
     if field == "steps":  # a few sets of names for thousands of traces: one of each kept
         shared: dict[frozenset[str], frozenset[str]] = {}

@@ -82,8 +82,9 @@ class Columns(Protocol):
         """Each record's value of ``field``."""
         ...
 
-    def lowered(self, field: str) -> Sequence[str]:
-        """Each record's value of ``field`` as ``icontains`` looks in it (``lowered``)."""
+    def containing(self, field: str, part: str, positions: Sequence[int]) -> list[int]:
+        """Those of ``positions`` whose value of ``field``, as ``icontains`` looks in it (``lowered``),
+        holds ``part`` (lowered, without a line break), in their order."""
         ...
 
 
@@ -95,8 +96,7 @@ def holding(predicates: Sequence[Predicate], columns: Columns, positions: Iterab
     for p in predicates:
         part = ascii_lower(p.value) if p.op == "icontains" else None
         if part is not None and "\n" not in part:
-            texts = columns.lowered(p.field)
-            chosen = [n for n in chosen if part in texts[n]]
+            chosen = columns.containing(p.field, part, chosen)
         else:
             values, test, wanted = columns.column(p.field), _TESTS[p.op], p.value
             chosen = [n for n in chosen if test(values[n], wanted)]

@@ -243,10 +243,10 @@ return #lines
 )
 
 # KEYS: the index; ARGV: prefix, max, min, offset, count, part of the id ('' for any), a text (''
-# for any), a status ('' for any), how many traces are wanted. Returns how many entries it scanned
-# (it stops at the number wanted), the last one's score and how many of them had it (where the next
-# chunk starts), 1 if the range has no more, then {member, score, summary fields} per trace that may
-# match: not one whose id does not hold the part, none of whose texts (``trace_text``:
+# for any), a status ('' for any), how many traces are wanted. It stops at the number wanted, and
+# returns the score of the last entry it scanned and how many of those it scanned had it (where the
+# next chunk starts), 1 if the range has no more, then {member, score, summary fields} per trace that
+# may match: not one whose id does not hold the part, none of whose texts (``trace_text``:
 # its id, name, method and path, steps' names, error messages) holds the text, ASCII letters in any
 # case, or whose status (``status_of``) is another. Narrowing only (the reader tests what it gets):
 # string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
@@ -306,14 +306,14 @@ for j = 1, #found, 2 do
     end
   end
 end
-if stop == 0 then return {0, '0', 0, 1} end
+if stop == 0 then return {'0', 0, 1} end
 local last, same = found[stop], 0
 for j = stop, 2, -2 do
   if found[j] ~= last then break end
   same = same + 1
 end
 local exhausted = (stop == #found and #found / 2 < tonumber(ARGV[5])) and 1 or 0
-local out = {stop / 2, last, same, exhausted}
+local out = {last, same, exhausted}
 for _, match in ipairs(matches) do out[#out + 1] = match end
 return out
 """
@@ -640,7 +640,7 @@ class RedisTraceStore:
                  narrowed.get(("text", "icontains"), ""), narrowed.get(("status", "eq"), ""),
                  query.limit + 1 - len(found)],
             )  # fmt: skip
-            _scanned, last, same, exhausted, *matches = chunk
+            last, same, exhausted, *matches = chunk
             for member, score, fields in matches:
                 trace_id, started = member.decode(), float(score)
                 summary = _summary(trace_id, fields)

@@ -39,7 +39,7 @@ from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
 from ._query import error_messages
-from ._records import Span, TraceDelta, WholeTrace, answered_with
+from ._records import Span, TraceDelta, WholeTrace, answered_with, ascii_lower
 
 #: at most this many traces per segment: a listing decodes the summaries of one segment at a time,
 #: ``trace(id)`` the records of the segment holding it
@@ -117,8 +117,10 @@ def span_json(trace_id: str, fields: Sequence[Any]) -> JsonObject:
 @dataclass(slots=True)
 class SegmentIndex:
     """What the store's writer knows of the segments: which trace is in which (and when it began), and
-    each segment's traces still kept, by start. Rebuilt from the file at open; kept by the write
-    jobs only (one at a time), never read by reads (they see the file's snapshot)."""
+    each segment's traces still kept, by start. Rebuilt from the file at open (whatever code wrote
+    it: nothing of it is stored); kept by the write jobs only (one at a time), as they write and prune
+    segments, before they commit. Reads ask ``by_trace`` which segment to open a trace from, and check
+    that in their snapshot (``_sqlite._held``): the rest is the writer's."""
 
     by_trace: dict[str, tuple[int, float]] = field(default_factory=dict)
     #: segment -> its kept traces' starts, ascending (what pruning counts and cuts by)
@@ -260,6 +262,34 @@ def event_errors(event: Sequence[Any]) -> list[str]:
     if status == "ok" and status_code >= 500:
         return error_messages([("error", answered_with(status_code))])
     return error_messages([(status, event[EVENT_ERROR])])
+
+
+def text_pieces(text: str) -> list[str] | None:
+    """What the JSON of a summary a segment keeps (a whole trace's event or a ``SummaryRow``) holds,
+    ASCII letters in either case, when the trace's ``trace_text`` holds ``text``: each space-separated
+    piece of the text (``METHOD path`` is two strings there; a method has no space), unless only its
+    status code says it (``may_be_answered_with``). None: a text JSON would escape, which narrows
+    nothing."""
+    if any(char in text for char in '"\\') or any(ord(char) < 0x20 for char in text):
+        return None
+    return text.split(" ")
+
+
+def may_be_answered_with(text: str) -> bool:
+    """Whether ``text`` is in the message ``answered_with`` gives some 5xx status code, as the text
+    filter matches (``trace_text``, ``icontains``): a whole trace answered 5xx has that message from
+    its status code, not in its JSON."""
+    wanted = ascii_lower(text)
+    # digits alone: any status code's (one past 999 too)
+    return wanted.isdigit() or any(wanted in message for message in _ANSWERED_WITH)
+
+
+_ANSWERED_WITH = [ascii_lower(answered_with(code)["message"]) for code in range(500, 1000)]
+
+
+def row_failed(row: Sequence[Any]) -> bool:
+    """Whether a summary a segment keeps is of a trace that failed (``event_failed`` of an event)."""
+    return event_failed(row) if is_event(row) else bool(row[FAILURES] > 0)
 
 
 def is_event(row: Sequence[Any]) -> bool:

@@ -51,8 +51,6 @@ from ._records import (
     TracePage,
     TraceQuery,
     WholeTrace,
-    answered_with,
-    ascii_lower,
     entry_of,
     level_rank,
     trace_summary,
@@ -453,7 +451,7 @@ class SqliteTraceStore:
             list[str],
             dict[int, list[JsonObject]],
         ]:
-            held = _held(conn, self._cache, trace_id)
+            held = _held(conn, self._cache, self._index, trace_id)
             row = conn.execute(
                 f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", (trace_id,)
             ).fetchone()
@@ -590,27 +588,38 @@ def _nth_oldest(rows: list[float], segments_starts: Iterable[list[float]], nth: 
 
 
 def _held(
-    conn: sqlite3.Connection, cache: SegmentCache, trace_id: str
+    conn: sqlite3.Connection, cache: SegmentCache, index: SegmentIndex, trace_id: str
 ) -> tuple[SummaryRow, Sequence[Any], list[JsonObject]] | None:
     """The trace's summary, spans (``SpanFields`` without the trace id) and operations as a segment
-    holds them (None: none does, or retention cut it)."""
+    holds them (None: none does, or retention cut it).
+
+    The segment is the one the writer's index names (``SegmentIndex``; looking for the id in every
+    segment's ``trace_ids`` took ~0.3 ms per 1,000 traces kept, bench/RESULTS.md, session 16), read in
+    this read's snapshot: the index may be ahead of it by a write or a prune not yet committed, which
+    the read then did not see (a segment not there, or another given its ``seq``: the trace is not at
+    its position), as when it came first."""
+    held = index.by_trace.get(trace_id)
+    if held is None:
+        return None
+    seq = held[0]
     found = conn.execute(
-        f"SELECT seq, {_FINGERPRINT}, pruned_before FROM segments WHERE instr(trace_ids, ?) > 0", (trace_id,)
-    )
-    for seq, min_started, max_started, count, pruned_before in found.fetchall():
-        segment = cache.get(conn, seq, (min_started, max_started, count))
-        position = segment.position(trace_id)
-        if position is None:
-            continue  # a part of another id
-        kept = segment.rows[position]
-        summary = segments.summary_row(kept)
-        if pruned_before is not None and summary[STARTED] < pruned_before:
-            return None
-        if segments.is_event(kept):  # its record is its event
-            return summary, *segments.held_records(kept, None)
-        records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
-        return summary, *segments.held_records(kept, orjson.loads(records)[position])
-    return None
+        f"SELECT {_FINGERPRINT}, pruned_before FROM segments WHERE seq = ?", (seq,)
+    ).fetchone()
+    if found is None:
+        return None
+    min_started, max_started, count, pruned_before = found
+    segment = cache.get(conn, seq, (min_started, max_started, count))
+    position = segment.position(trace_id)
+    if position is None:
+        return None
+    kept = segment.rows[position]
+    summary = segments.summary_row(kept)
+    if pruned_before is not None and summary[STARTED] < pruned_before:
+        return None
+    if segments.is_event(kept):  # its record is its event
+        return summary, *segments.held_records(kept, None)
+    records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
+    return summary, *segments.held_records(kept, orjson.loads(records)[position])
 
 
 #: a revision of a segment's trace: the ``traces`` row's columns from ``trace_id``, the steps of its
@@ -797,11 +806,10 @@ _REVISED_TEXT = _REVISION.format(
 
 def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
     """A segment that may hold a trace whose ``trace_text`` holds ``text``: its summaries' JSON holds
-    each space-separated piece of the text (``METHOD path`` is two strings there; a method has no
-    space), or a revision may have made it match. A text JSON would escape narrows nothing."""
-    if any(char in text for char in '"\\') or any(ord(char) < 0x20 for char in text):
+    each piece of the text (``segments.text_pieces``), or a revision may have made it match."""
+    pieces = segments.text_pieces(text)
+    if pieces is None:
         return "1", ()
-    pieces = text.split(" ")
     # LIKE matches ASCII letters in either case, as lower() (and ``ascii_lower``) do, a quarter of the
     # time of instr(lower()) over a segment's blob (no copy of it lowered)
     held = " AND ".join(["CAST(summaries AS TEXT) LIKE ? ESCAPE '!'"] * len(pieces))
@@ -810,23 +818,12 @@ def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
     # its status code, not in the JSON; only a text such a message may hold needs it (else every
     # segment with a failure is read: a text found nowhere took ~100x as long, bench/RESULTS.md,
     # session 11: trace reads)
-    failed = " OR errors > 0" if _may_be_answered_with(text) else ""
+    failed = " OR errors > 0" if segments.may_be_answered_with(text) else ""
     return f"{held}{failed} OR {_REVISED_TEXT}", [*likes, text, text]
 
 
 #: what LIKE would take for a wildcard, or for its escape
 _LIKE_ESCAPES = re.compile("[%_!]")
-
-
-def _may_be_answered_with(text: str) -> bool:
-    """Whether ``text`` is in the message ``answered_with`` gives some 5xx status code, as the text
-    filter matches (``trace_text``, ``icontains``)."""
-    wanted = ascii_lower(text)
-    # digits alone: any status code's (one past 999 too)
-    return wanted.isdigit() or any(wanted in message for message in _ANSWERED_WITH)
-
-
-_ANSWERED_WITH = [ascii_lower(answered_with(code)["message"]) for code in range(500, 1000)]
 
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:
