@@ -39,7 +39,7 @@ from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
 from ._query import error_messages
-from ._records import Span, TraceDelta, WholeTrace, answered_with
+from ._records import AnsweredRanges, Span, TraceDelta, WholeTrace, answered_with
 
 #: at most this many traces per segment: a listing decodes the summaries of one segment at a time,
 #: ``trace(id)`` the records of the segment holding it
@@ -160,7 +160,24 @@ class NewSegment:
     traces: Sequence[Item]
 
 
-SEGMENT_COLUMNS = "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records"
+SEGMENT_COLUMNS = (
+    "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records, answered"
+)
+
+
+def answer_class(code: int) -> int:
+    """The bit of ``segments.answered`` of a status code's class (its hundreds: 4 for 404, and 0
+    and 9 for whatever is below or above three digits)."""
+    return 1 << min(max(code // 100, 0), 9)
+
+
+def answer_classes(ranges: AnsweredRanges) -> int:
+    """The bits of ``segments.answered`` of the classes the ranges of codes reach into."""
+    bits = 0
+    for low, high in ranges:
+        for hundreds in range(min(max(low // 100, 0), 9), min(max(high // 100, 0), 9) + 1):
+            bits |= 1 << hundreds
+    return bits
 
 
 #: a trace as a segment takes it: its summary, its spans (``SpanFields`` without the trace id), its
@@ -168,8 +185,9 @@ SEGMENT_COLUMNS = "min_started, max_started, traces, errors, max_id, trace_ids, 
 Entry = tuple[SummaryRow, Sequence[Any], list[JsonObject]]
 #: a trace as ``build`` takes it: its start and its id (what segments are ordered and indexed by), the
 #: JSON of its summary and of its records, whether it failed, its steps' names (``STEP_SEPARATOR``
-#: between them), its highest operation id (None: it has none)
-Item = tuple[float, str, bytes, bytes, bool, str, int | None]
+#: between them), its highest operation id (None: it has none), the status code its request was
+#: answered with (None: no request began it)
+Item = tuple[float, str, bytes, bytes, bool, str, int | None, int | None]
 #: a whole trace's record: its summary (its event) is the record
 WHOLE_RECORD = b"0"
 
@@ -215,6 +233,7 @@ def entry_item(entry: Entry) -> Item:
         summary[FAILURES] > 0,
         STEP_SEPARATOR.join([step for step, _language in summary[STEPS]]),
         top,
+        summary[STATUS_CODE] if summary[KIND] == "api" else None,
     )
 
 
@@ -235,6 +254,7 @@ def whole_items(traces: Iterable[WholeTrace]) -> list[Item]:
                 status == "error" or (status == "ok" and event[EVENT_STATUS_CODE] >= 500),
                 event[EVENT_STEP],
                 None,
+                event[EVENT_STATUS_CODE] if event[EVENT_KIND] == "api" else None,
             )
         )
     return items
@@ -341,6 +361,10 @@ def build(items: Sequence[Item]) -> NewSegment:
     for names in {item[5] for item in items}:
         step_names.update(names.split(STEP_SEPARATOR))
     top = [item[6] for item in items if item[6] is not None]
+    answered = 0
+    for code in {item[7] for item in items}:
+        if code is not None:
+            answered |= answer_class(code)
     values = (
         items[0][0],
         items[-1][0],
@@ -351,6 +375,7 @@ def build(items: Sequence[Item]) -> NewSegment:
         STEP_SEPARATOR + STEP_SEPARATOR.join(sorted(step_names)) + STEP_SEPARATOR,
         b"[" + b",".join([item[2] for item in newest_first]) + b"]",
         b"[" + b",".join([item[3] for item in newest_first]) + b"]",
+        answered,
     )
     return NewSegment(values, items)
 
