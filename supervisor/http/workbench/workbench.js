@@ -1298,10 +1298,21 @@ async function traceList(root, params) {
   const { steps } = await api('/steps')
   const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
   const statusFilter = h('select', { 'aria-label': 'status' }, ['', 'running', 'ok', 'error'].map((status) => h('option', { value: status }, status || 'any status')))
+  // The HTTP status the request was answered with (the server's answered=): a trace's status says
+  // whether its steps failed, so a request refused 400 before its step ran is 'ok'. An address may
+  // name codes or ranges of its own (answered=404): offered as they are.
+  const answers = [['', 'any answer'], ['4xx,5xx', 'failed (4xx, 5xx)'], ...['2xx', '3xx', '4xx', '5xx'].map((c) => [c, `answered ${c}`])]
+  // (what the server takes: tracing/_records.py parse_answered; any other is dropped, as a status
+  // the status filter does not offer)
+  const ANSWERED = /^\s*([1-9]xx|[1-9]\d\d(-[1-9]\d\d)?)\s*(,\s*([1-9]xx|[1-9]\d\d(-[1-9]\d\d)?)\s*)*$/i
+  const answeredAsked = ANSWERED.test(params.get('answered') || '') ? params.get('answered') : ''
+  if (!answers.some(([value]) => value === answeredAsked)) answers.push([answeredAsked, `answered ${answeredAsked}`])
+  const answeredFilter = h('select', { 'aria-label': 'answered' }, answers.map(([value, label]) => h('option', { value }, label)))
   // a part of the trace's id, its name (POST /pets, a cron or topic) or a step's, in any case
   const textFilter = h('input', { type: 'search', class: 'wide', placeholder: 'text: endpoint, step, trace id, error…', 'aria-label': 'text' })
   stepFilter.value = params.get('step') || ''
   statusFilter.value = params.get('status') || ''
+  answeredFilter.value = answeredAsked
   textFilter.value = params.get('text') || params.get('traceId') || '' // traceId: an address from before
   const body = h('tbody', {})
   const more = h('button', { class: 'secondary', hidden: true }, 'Older traces')
@@ -1309,7 +1320,7 @@ async function traceList(root, params) {
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'traces' })
   let cursor = null
   let rows = []
-  const filters = () => ({ step: stepFilter.value, status: statusFilter.value, text: textFilter.value.trim() })
+  const filters = () => ({ step: stepFilter.value, status: statusFilter.value, answered: answeredFilter.value, text: textFilter.value.trim() })
   // the row of each trace listed, kept while the trace is unchanged
   let shown = new Map()
   const row = (trace) => {
@@ -1350,8 +1361,7 @@ async function traceList(root, params) {
     shown = new Map(rows.map((trace) => [trace.traceId, shown.get(trace.traceId)]))
     place(body, trs)
     more.hidden = !cursor
-    const { step, status, text } = filters()
-    const none = step || status || text ? 'No trace matches these filters.' : 'No trace yet: call an endpoint.'
+    const none = Object.values(filters()).some(Boolean) ? 'No trace matches these filters.' : 'No trace yet: call an endpoint.'
     if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty', 'data-no-traces': '' }, none)))
   }
   more.addEventListener('click', async () => {
@@ -1380,12 +1390,12 @@ async function traceList(root, params) {
     rememberFilters('traces', filters())
     return load()
   }
-  for (const input of [stepFilter, statusFilter]) input.addEventListener('change', filtered)
+  for (const input of [stepFilter, statusFilter, answeredFilter]) input.addEventListener('change', filtered)
   textFilter.addEventListener('input', filtered)
   rememberFilters('traces', filters())
   root.append(
     h('h2', {}, 'Traces'),
-    h('div', { class: 'toolbar' }, stepFilter, statusFilter, textFilter),
+    h('div', { class: 'toolbar' }, stepFilter, statusFilter, answeredFilter, textFilter),
     loadError,
     h(
       'div',
