@@ -733,7 +733,7 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
 ) -> None:
     """A TS pet-created event without its pet: the enrichment step fails the same way on each of its
     four attempts. Its trace shows one failure naming the four attempts, its stack once (four cards
-    of the same stack filled the page), and each span's language and attempt number in full beside
+    of the same stack filled the page) with the paths in the project relative to it, and each span's language and attempt number in full beside
     the step's long name (the attempt number was cut to "#"). Its last operation clicked in the table
     shows its payload beneath it; its operations in the order they happened; its dead letter, inspected, shows in a window too short for the
     list and the letter."""
@@ -767,6 +767,15 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
             "stacks": 1,
         }
     ]
+    # the stacks show the user's files relative to the project, as the location above them, each
+    # one's absolute path in its tooltip (the server's folder, a temporary one here, was shown whole)
+    project = str(server.project.resolve())
+    assert seen["stacks"] and all(project not in stack["text"] for stack in seen["stacks"]), seen["stacks"]
+    shown = [path for stack in seen["stacks"] for path in stack["paths"]]
+    enriching = [
+        (relative, title) for relative, title in shown if relative.endswith("ai-profile-enrichment.step.ts")
+    ]
+    assert enriching and all(title == f"{project}/{relative}" for relative, title in enriching), shown
     assert seen["cutLabels"] == []
     # the last operation clicked: its payload beneath its row, in the window (it was shown above the
     # table, out of sight); a second click closes it

@@ -1429,13 +1429,37 @@ function eventSummary(event) {
 // keeps the elements of unchanged spans, operations and log lines in place (a click pressed on a bar,
 // a tick or a row that is removed before it is released opens nothing), moving the bars and ticks to
 // the new scale and adding what is new. A refresh that fails shows its error above the trace.
+// A failure's stack as its language printed it, but each path in the project shown relative to the
+// project (steps/pets/create.step.ts:12:5, as the location above it), its absolute path in its
+// tooltip: the server's folder (a temporary one in tests) is noise beside the user's file. The
+// project's folder is what the path of the error's location (relative) was cut from: a frame's path
+// that ends with it; without a location (no frame in the user's code) the stack shows as it came.
+function stackBlock(error) {
+  const stack = error.stack
+  // an absolute path, as V8 (at fn (/p/x.ts:7:9), a file:// URL for a module) and Python (File "/p/x.py") print it
+  const paths = [...stack.matchAll(/(?:file:\/\/)?(\/[^\s:()"']+)/g)]
+  const file = error.location && `/${error.location.file}`
+  const user = file && paths.find((match) => match[1].endsWith(file))
+  if (!user) return h('pre', { class: 'json stack' }, stack)
+  const project = user[1].slice(0, user[1].length - file.length + 1) // with its trailing slash
+  const parts = []
+  let from = 0
+  for (const match of paths) {
+    if (!match[1].startsWith(project)) continue
+    parts.push(stack.slice(from, match.index), h('span', { 'data-path': match[1], title: match[1] }, match[1].slice(project.length)))
+    from = match.index + match[0].length
+  }
+  parts.push(stack.slice(from))
+  return h('pre', { class: 'json stack' }, parts)
+}
+
 async function traceDetail(root, traceId) {
   const container = h('div', {})
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'trace' })
   root.append(h('p', {}, h('a', { href: listAddresses.traces || '#/traces' }, '← all traces')), loadError, container)
   const detail = h('div', { class: 'detail' })
   const show = (title, value, stack) => {
-    fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? h('pre', { class: 'json stack' }, stack) : null, jsonBlock(value)))
+    fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? stackBlock(value.error) : null, jsonBlock(value)))
   }
   const heading = h('h2', {})
   const summary = h('p', { class: 'muted' })
@@ -1513,7 +1537,7 @@ async function traceDetail(root, traceId) {
     let kept = failureCards.get(key)
     if (!kept) {
       const heading = h('h3', { class: 'error-text' })
-      const card = h('div', { class: 'card detail', 'data-failure': step }, heading, error.location ? h('p', {}, h('code', {}, `${error.location.file}:${error.location.line}`)) : null, error.stack ? h('pre', { class: 'json stack' }, error.stack) : null)
+      const card = h('div', { class: 'card detail', 'data-failure': step }, heading, error.location ? h('p', {}, h('code', {}, `${error.location.file}:${error.location.line}`)) : null, error.stack ? stackBlock(error) : null)
       kept = { heading, card }
       failureCards.set(key, kept)
     }
