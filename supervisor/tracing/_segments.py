@@ -254,7 +254,7 @@ def whole_items(traces: Iterable[WholeTrace]) -> list[Item]:
                 status == "error" or (status == "ok" and event[EVENT_STATUS_CODE] >= 500),
                 event[EVENT_STEP],
                 None,
-                event[EVENT_STATUS_CODE] if event[EVENT_KIND] == "api" else None,
+                event[EVENT_STATUS_CODE],  # an api request's, answered (``_assembler``: only these are whole)
             )
         )
     return items
@@ -362,7 +362,7 @@ def build(items: Sequence[Item]) -> NewSegment:
         step_names.update(names.split(STEP_SEPARATOR))
     top = [item[6] for item in items if item[6] is not None]
     answered = 0
-    for code in {item[7] for item in items}:
+    for code in set(map(itemgetter(7), items)):  # a few codes for hundreds of traces
         if code is not None:
             answered |= answer_class(code)
     values = (
