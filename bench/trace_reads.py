@@ -5,16 +5,16 @@ Usage: .venv/bin/python bench/trace_reads.py [--traces 10000] [--batch 500] [--t
 
 Fills a fresh ``traces.db`` as a busy server would: the recorder's events of batches of ``--batch``
 trivial api traces (500: a busy server's flush; 5: a quiet one's), one in 100 with a second step
-``Audit``, one in 20 failed ("card declined"; one in 1000 "gateway timeout") with a 500, a few still
-running, one in 50 changed by a later batch (a state call), sent to a ``TraceWriter`` (the child
-process ``motia`` runs) as the supervisor sends them, so that the store keeps what it keeps of a
-running server's traces (a whole request as its event, where it does). Then it times what
-``GET /__motia/traces``
-and ``GET /__motia/traces/{id}`` ask of it: the first page, a page far back (by cursor), filters by a
-rare step, by status, by a part of an id, by text (a rare step, none, every trace's name, a whole
-id, a failure's error message, a rare one), and one trace, new and old. Wall time per read (the
-writer's answer over its pipe included; the HTTP layer is the same for every store), min and median
-of ``--tries``.
+``Audit``, one in 20 failed ("card declined"; one in 1000 "gateway timeout") with a 500, one in 100
+answered 4xx without failing (404; one in 1000 a 400), a few still running, one in 50 changed by a
+later batch (a state call), sent to a ``TraceWriter`` (the child process ``motia`` runs) as the
+supervisor sends them, so that the store keeps what it keeps of a running server's traces (a whole
+request as its event, where it does). Then it times what ``GET /__motia/traces`` and
+``GET /__motia/traces/{id}`` ask of it: the first page, a page far back (by cursor), filters by a
+rare step, by status, by the status code a request was answered with, by a part of an id, by text (a
+rare step, none, every trace's name, a whole id, a failure's error message, a rare one), and one
+trace, new and old. Wall time per read (the writer's answer over its pipe included; the HTTP layer is
+the same for every store), min and median of ``--tries``.
 
 ``--redis``: the same traces in a ``RedisTraceStore`` (written by the supervisor's own pipeline, as
 with ``MOTIA_REDIS_URL``) on a redis-server the bench starts, read from it in process.
@@ -84,7 +84,8 @@ async def _recorded(traces: int, size: int, encoding: bool = True) -> tuple[list
                     recorder.http_response(trace_id, "Hello", "GET", "/hello", 500)
                 else:
                     recorder.end_span(span, ok)
-                    recorder.http_response(trace_id, "Hello", "GET", "/hello", 200)
+                    code = 200 if n % 100 != 11 else 400 if n % 1000 == 11 else 404
+                    recorder.http_response(trace_id, "Hello", "GET", "/hello", code)
             await recorder.flush()
             # one in 50 of them changed later (a state call recorded after its flush): a revision
             for n in range(first, min(first + size, traces)):
@@ -180,6 +181,11 @@ async def _timed_reads(
     def listing(**filters: Any) -> Callable[[], Awaitable[Any]]:
         return lambda: store.traces(TraceQuery(limit=50, **filters))
 
+    def answered(codes: str, **filters: Any) -> Callable[[], Awaitable[Any]]:
+        from supervisor.tracing import parse_answered
+
+        return listing(answered=parse_answered(codes), **filters)
+
     reads: dict[str, Callable[[], Awaitable[Any]]] = {
         "first page (50)": listing(),
         "page 21 (by cursor)": listing(before=cursor),
@@ -201,6 +207,16 @@ async def _timed_reads(
         "trace(id), newest": lambda: store.trace(ids[-1]),
         "trace(id), oldest": lambda: store.trace(ids[0]),
     }
+    if "answered" in TraceQuery.__dataclass_fields__:  # not in a baseline from before the filter
+        reads.update(
+            {
+                "answered=4xx (1 in 100)": answered("4xx"),
+                "answered=400 (1 in 1000)": answered("400"),
+                "answered=4xx,5xx (1 in 17)": answered("4xx,5xx"),
+                "answered=2xx (most)": answered("2xx"),
+                "answered=4xx, page 21": answered("4xx", before=cursor),
+            }
+        )
     first: dict[str, float] = {}
     for name, read in reads.items():  # once each first: the file's pages in the cache for all alike
         first[name] = (await _time(read, 1))[0]

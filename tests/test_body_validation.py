@@ -243,3 +243,5 @@ def test_a_request_rejected_before_its_step_ran_has_its_trace_and_a_log_line_say
     assert (span["step"], span["statusCode"], span["pid"]) == (f"{lang.capitalize()}Create", 400, None)
     [line] = [event for event in trace["events"] if event["type"] == "log"]
     assert why in line["message"] and f"POST /{lang}/create answered 400" in line["message"], line
+    # the client's fault, logged as servers log one: the Logs panel's warn filter shows it
+    assert line["level"] == "warn", line

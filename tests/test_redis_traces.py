@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 
 from supervisor.storage import JsonObject, RedisConnection
-from supervisor.tracing import Batch, LogQuery, RedisTraceStore, Retention, TraceDelta, TraceQuery
+from supervisor.tracing import (
+    Batch,
+    LogQuery,
+    RedisTraceStore,
+    Retention,
+    TraceDelta,
+    TraceQuery,
+    parse_answered,
+)
 from supervisor.tracing import _redis as redis_traces
 from tests.support.redis_server import RedisServer, redis_server_binary
 from tests.test_trace_store_contract import T0, api_trace, log_line, span
@@ -248,16 +256,62 @@ async def test_a_store_written_before_the_status_indexes_gets_them_at_recovery(
     connection = await connect()
     store = RedisTraceStore(connection)
     for n in range(5):
-        await api_trace(store, f"trace-{n}", T0 + n, failed=n % 2 == 1)
+        await api_trace(store, f"trace-{n}", T0 + n, failed=n % 2 == 1, code=404 if n < 2 else 201)
     prefix = store._prefix
     await connection.execute("DEL", *(f"{prefix}status:{s}" for s in ("running", "error", "ok")))
-    await connection.execute("DEL", f"{prefix}status-indexed")  # as an earlier version left it
+    await connection.execute("DEL", f"{prefix}answered:not-2xx")
+    # as an earlier version left it: with the status indexes (``status-indexed``), without this one
+    await connection.execute("DEL", f"{prefix}answered-indexed")
     await store.recover()
     assert await _listed_by_status(store) == {
         "running": [],
         "error": ["trace-3", "trace-1"],
         "ok": ["trace-4", "trace-2", "trace-0"],
     }
+    answered = await store.traces(TraceQuery(answered=parse_answered("4xx")))
+    assert [t["traceId"] for t in answered.traces] == ["trace-1", "trace-0"]
+    await store.close()
+
+
+async def test_an_answer_filter_but_2xx_reads_only_the_requests_answered_otherwise(
+    connect: Callable[[], Awaitable[RedisConnection]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most requests are answered 2xx: a listing of those answered 4xx walks the requests answered
+    other than 2xx (an index of them, kept as their start moves and pruned with them), not every
+    trace; one that takes in 2xx walks them all."""
+    store = RedisTraceStore(await connect())
+    await store.recover()
+    for n in range(60):
+        await api_trace(store, f"trace-{n:02d}", T0 + n, code={10: 404, 30: 500, 50: 400}.get(n, 201))
+    # a request whose later batch says it began earlier: listed (and indexed) under that start
+    began = TraceDelta(T0 + 70, T0 + 70, kind="api", name="Create", method="GET", path="/x", spans=1)
+    began.status_code = 409
+    await store.write(Batch({"moved": began}, [span("moved", "e" * 16, "Create", T0 + 70)]))
+    await store.write(Batch({"moved": TraceDelta(T0 + 20.5, T0 + 20.5)}))
+    scanned = 0
+    run = store._redis.run
+
+    async def counted(script: Any, keys: Any, args: Any) -> Any:
+        nonlocal scanned
+        result = await run(script, keys, args)
+        if script is store._trace_chunk:
+            scanned += int(result[0])
+        return result
+
+    monkeypatch.setattr(store._redis, "run", counted)
+
+    async def found(answered: str) -> list[str]:
+        query = TraceQuery(answered=parse_answered(answered))
+        return [t["traceId"] for t in (await store.traces(query)).traces]
+
+    assert await found("4xx") == ["trace-50", "moved", "trace-10"] and scanned == 4
+    scanned = 0
+    assert await found("4xx,5xx") == ["trace-50", "trace-30", "moved", "trace-10"] and scanned == 4
+    scanned = 0
+    assert len(await found("2xx")) == 50 and scanned > 50
+    await store.prune(Retention(max_traces=20, max_log_lines=100, max_age_s=10**10), T0 + 100)
+    assert await found("4xx") == ["trace-50"]
+    assert await store._redis.execute("ZCARD", store._prefix + "answered:not-2xx") == 1
     await store.close()
 
 

@@ -28,6 +28,7 @@ from supervisor.tracing import (
     TraceWriter,
     _segments,
     _wire,
+    parse_answered,
 )
 from supervisor.tracing._assembler import LOG, START, Assembler
 from supervisor.tracing._decoded import SegmentCache
@@ -73,12 +74,12 @@ class Story:
         later = self.batches[rng.randrange(first + 1, len(self.batches))]
         if shape == "running":
             batch.spans.append(self._span(trace_id, root.span_id, step, "api", start, ended=False))
-            ended = TraceDelta(start + 0.5, start + 0.5, status_code=200, open=-1)
+            ended = TraceDelta(start + 0.5, start + 0.5, status_code=(200, 404)[n % 2], open=-1)
             later.traces[trace_id] = ended
             later.spans.append(root)
             return
         delta.open = 0
-        delta.status_code = 201
+        delta.status_code = (201, 404, 400, 201, 500)[n % 5]
         delta.touch(start + 0.01)
         if rng.random() < 0.2:
             root.status = "error"
@@ -146,6 +147,12 @@ QUERIES: list[dict[str, Any]] = [
     {"text": "get /X"},
     {"text": "-T01"},
     {"text": "crea", "status": "error"},
+    # the status a request was answered with (a segment says which classes it holds)
+    {"answered": parse_answered("4xx")},
+    {"answered": parse_answered("404")},
+    {"answered": parse_answered("2xx")},
+    {"answered": parse_answered("5xx")},
+    {"answered": parse_answered("4xx,5xx"), "status": "ok"},
     {"text": "/x create"},
     # text: failed spans' error messages, in segments, rows and revisions; a 5xx's
     {"text": "not FOUND"},

@@ -26,6 +26,7 @@ from supervisor.tracing import (
     TraceStatus,
     TraceStore,
     TraceWriter,
+    parse_answered,
 )
 from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
 
@@ -120,11 +121,17 @@ def operation(trace_id: str, span_id: str, step: str, at: float, **detail: Any) 
 
 
 async def api_trace(
-    store: TraceStore, trace_id: str, start: float, step: str = "Create", *, failed: bool = False
+    store: TraceStore,
+    trace_id: str,
+    start: float,
+    step: str = "Create",
+    *,
+    failed: bool = False,
+    code: int = 201,
 ) -> None:
     """One finished api request: its root span in its own batch, as the recorder writes it."""
     delta = TraceDelta(
-        start, start + 0.01, kind="api", name=step, method="POST", path="/pets", status_code=201
+        start, start + 0.01, kind="api", name=step, method="POST", path="/pets", status_code=code
     )
     delta.spans = 1
     delta.failures = 1 if failed else 0
@@ -278,6 +285,49 @@ async def test_a_text_filter_finds_traces_by_name_id_or_step_in_any_ascii_case(s
     assert [t["traceId"] for t in page.traces] == ["api-trace-0004"] and page.next_cursor is not None
     older = await store.traces(TraceQuery(text="pet", limit=5, before=page.next_cursor))
     assert [t["traceId"] for t in older.traces] == ["emit-trace-0003", "api-trace-0001"]
+
+
+async def test_listings_filter_by_the_http_status_a_request_was_answered_with(store: TraceStore) -> None:
+    """A request answered 4xx (a body refused before its step ran, a handler's 404) is ``ok``: its
+    steps did not fail. ``answered`` finds the requests by the status code they were answered with,
+    its class or a range of codes; a trace no request began (a cron run) or one not answered yet has
+    none; the answer a trace's later batch brings counts; the other filters hold as well."""
+    for n, code in enumerate((201, 404, 400, 302, 204)):
+        await api_trace(store, f"answered-{code}", T0 + n, step="Get" if code == 404 else "Create", code=code)
+    await api_trace(store, "answered-500", T0 + 5, failed=True, code=500)
+    cron = TraceDelta(T0 + 6, T0 + 6.01, kind="cron", name="Nightly", spans=1)
+    await store.write(Batch({"cron-run": cron}, [span("cron-run", "c" * 16, "Nightly", T0 + 6, kind="cron")]))
+    # answered in a later batch than the one that began it (and, at first, not answered at all)
+    began = TraceDelta(
+        T0 + 7, T0 + 7, kind="api", name="Create", method="POST", path="/pets", open=1, spans=1
+    )
+    await store.write(Batch({"late": began}, [span("late", "d" * 16, "Create", T0 + 7, status="running")]))
+
+    async def found(answered: str, **filters: Any) -> list[str]:
+        query = TraceQuery(answered=parse_answered(answered), **filters)
+        return [t["traceId"] for t in (await store.traces(query)).traces]
+
+    assert await found("4xx") == ["answered-400", "answered-404"]
+    assert await found("1xx") == []
+    assert await found("400-499") == ["answered-400", "answered-404"]
+    assert await found("404") == ["answered-404"]
+    assert await found("4xx,5xx") == ["answered-500", "answered-400", "answered-404"]
+    assert await found("2xx") == ["answered-204", "answered-201"]
+    assert await found("100-999") == ["answered-500", "answered-204", "answered-302", "answered-400",
+                                      "answered-404", "answered-201"]  # fmt: skip
+    assert await found("302, 5XX") == ["answered-500", "answered-302"]
+    ended = TraceDelta(T0 + 7.01, T0 + 7.01, method="POST", path="/pets", status_code=400, open=-1)
+    await store.write(Batch({"late": ended}, [span("late", "d" * 16, "Create", T0 + 7)]))
+    assert await found("4xx") == ["late", "answered-400", "answered-404"]
+    # with the other filters, all of them hold
+    assert await found("4xx", step="Create") == ["late", "answered-400"]
+    assert await found("4xx,5xx", status="error") == ["answered-500"]
+    assert await found("4xx", status="ok", text="answered") == ["answered-400", "answered-404"]
+    assert await found("4xx", until=T0 + 1.5) == ["answered-404"]
+    page = await store.traces(TraceQuery(answered=parse_answered("4xx"), limit=1))
+    assert [t["traceId"] for t in page.traces] == ["late"] and page.next_cursor is not None
+    older = await store.traces(TraceQuery(answered=parse_answered("4xx"), limit=5, before=page.next_cursor))
+    assert [t["traceId"] for t in older.traces] == ["answered-400", "answered-404"]
 
 
 async def test_listings_page_newest_first_without_gaps_or_repeats(store: TraceStore) -> None:

@@ -195,10 +195,45 @@ def test_traces_filter_by_text_in_their_name_id_steps_and_errors_in_any_case(ser
     assert order in listing.stdout and failed not in listing.stdout
 
 
+def test_the_requests_that_failed_are_found_by_the_status_they_were_answered_with(
+    server: MotiaServer,
+) -> None:
+    """A body refused before its step ran is answered 400 and its trace is ``ok`` (no step failed):
+    neither ``status=error`` nor a text found it. ``answered=`` does, by code, class or range, in the
+    API and in ``motia traces --answered``."""
+    order = create_order(server, 31)
+    refused = server.client.post("/orders", content=b'{"n": ', headers={"content-type": "application/json"})
+    assert refused.status_code == 400
+    boom = server.client.post("/boom", json={"why": "an answer filter"})
+    assert boom.status_code == 500
+    ids = {"201": order, "400": refused.headers["x-trace-id"], "500": boom.headers["x-trace-id"]}
+    finished_trace(server, order)
+    finished_trace(server, ids["500"], spans=1)
+
+    def found(answered: str) -> set[str]:
+        response = server.client.get("/__motia/traces", params={"answered": answered, "limit": "500"})
+        assert response.status_code == 200, response.text
+        return {t["traceId"] for t in response.json()["traces"]} & set(ids.values())
+
+    assert server.client.get(f"/__motia/traces/{ids['400']}").json()["status"] == "ok"
+    assert found("4xx") == found("400") == found("400-499") == {ids["400"]}
+    assert found("4xx,5xx") == {ids["400"], ids["500"]}
+    assert found("2xx") == {order}
+    assert found("404") == set()
+
+    listing = motia(server, "traces", "--answered", "4xx,5xx", "--limit", "500")
+    assert listing.returncode == 0, listing.stderr
+    assert ids["400"] in listing.stdout and ids["500"] in listing.stdout and order not in listing.stdout
+    assert "POST /orders -> 400" in listing.stdout
+    wrong = motia(server, "traces", "--answered", "4yy")
+    assert wrong.returncode == 2 and "'4yy' is not a status code (404), a class (4xx)" in wrong.stderr
+
+
 @pytest.mark.parametrize(
     ("path", "params", "named"),
     [
         ("/__motia/traces", {"status": "fine"}, "status"),
+        ("/__motia/traces", {"answered": "4yy"}, "answered"),
         ("/__motia/traces", {"limit": "0"}, "limit"),
         ("/__motia/traces", {"cursor": "nonsense"}, "cursor"),
         ("/__motia/traces", {"since": "yesterday"}, "since"),

@@ -574,6 +574,40 @@ def test_a_requests_trace_shows_the_status_it_was_answered_with(
     assert seen["consoleErrors"] == []
 
 
+def test_the_traces_panel_lists_the_requests_that_failed_by_the_status_they_were_answered_with(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A request answered 400 before its step ran, or 404 by its step, is 'ok' (its steps did not
+    fail): neither the status filter nor the text found it. The answered filter does: "failed (4xx,
+    5xx)" lists them and not a request answered 201, kept in the address; an address naming a code of
+    its own (answered=404) shows it as chosen, and one no request was answered with says none matches."""
+    answers = {
+        "404": server.client.get("/ts/pets/no-such-pet"),
+        "400": server.client.post("/ts/pets", json={"name": 5}),
+        "201": server.client.post("/ts/pets", json={"name": "Bo", "species": "dog", "ageMonths": 3}),
+    }
+    assert {status: str(answer.status_code) for status, answer in answers.items()} == {s: s for s in answers}
+    ids = {status: answer.headers["x-trace-id"] for status, answer in answers.items()}
+    seen = _drive(server, chromium, client_packages, "workbench-answered-filter-driver.mjs", *ids.values())
+
+    assert seen["options"] == [
+        ["", "any answer"],
+        ["4xx,5xx", "failed (4xx, 5xx)"],
+        ["2xx", "answered 2xx"],
+        ["3xx", "answered 3xx"],
+        ["4xx", "answered 4xx"],
+        ["5xx", "answered 5xx"],
+    ]
+    failed = seen["failed"]["rows"]
+    assert failed[ids["404"]] == "404" and failed[ids["400"]] == "400" and ids["201"] not in failed
+    assert all(status is not None and int(status) >= 400 for status in failed.values()), failed
+    assert seen["failed"]["hash"] == "#/traces?answered=4xx%2C5xx"
+    assert seen["code"]["value"] == "404" and seen["code"]["label"] == "answered 404"
+    assert set(seen["code"]["rows"].values()) == {"404"} and ids["404"] in seen["code"]["rows"]
+    assert seen["none"] == "No trace matches these filters."
+    assert seen["consoleErrors"] == []
+
+
 def test_the_part_of_a_trace_id_the_workbench_shows_filters_the_logs_to_that_trace(
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:
@@ -699,7 +733,7 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
 ) -> None:
     """A TS pet-created event without its pet: the enrichment step fails the same way on each of its
     four attempts. Its trace shows one failure naming the four attempts, its stack once (four cards
-    of the same stack filled the page), and each span's language and attempt number in full beside
+    of the same stack filled the page) with the paths in the project relative to it, and each span's language and attempt number in full beside
     the step's long name (the attempt number was cut to "#"). Its last operation clicked in the table
     shows its payload beneath it; its operations in the order they happened; its dead letter, inspected, shows in a window too short for the
     list and the letter."""
@@ -733,6 +767,15 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
             "stacks": 1,
         }
     ]
+    # the stacks show the user's files relative to the project, as the location above them, each
+    # one's absolute path in its tooltip (the server's folder, a temporary one here, was shown whole)
+    project = str(server.project.resolve())
+    assert seen["stacks"] and all(project not in stack["text"] for stack in seen["stacks"]), seen["stacks"]
+    shown = [path for stack in seen["stacks"] for path in stack["paths"]]
+    enriching = [
+        (relative, title) for relative, title in shown if relative.endswith("ai-profile-enrichment.step.ts")
+    ]
+    assert enriching and all(title == f"{project}/{relative}" for relative, title in enriching), shown
     assert seen["cutLabels"] == []
     # the last operation clicked: its payload beneath its row, in the window (it was shown above the
     # table, out of sight); a second click closes it

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from supervisor.cli._client import ServerUnreachable, call, failed, print_table, query
+from supervisor.tracing import parse_answered
 
 PATH = "/__motia/traces"
 STATUSES = ("running", "ok", "error")
@@ -27,6 +28,13 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
     traces.add_argument("id", nargs="?", metavar="ID", help="a trace id, or part of one")
     traces.add_argument("--step", help="only traces in which this step ran")
     traces.add_argument("--status", choices=STATUSES, help="only traces with this status")
+    traces.add_argument(
+        "--answered",
+        metavar="CODES",
+        type=_answered,
+        help="only requests answered with one of these HTTP statuses: codes (404), classes (4xx) or "
+        "ranges (400-499), comma-separated; e.g. '4xx,5xx' for the requests that failed",
+    )
     traces.add_argument(
         "--grep",
         metavar="TEXT",
@@ -51,7 +59,9 @@ def _list(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= 500:
         print("motia traces: --limit must be from 1 to 500", file=sys.stderr)
         return 2
-    filters = query(step=args.step, status=args.status, text=args.grep, limit=args.limit)
+    filters = query(
+        step=args.step, status=args.status, answered=args.answered, text=args.grep, limit=args.limit
+    )
     status, body = call(args.host, args.port, "GET", PATH + filters)
     if status != 200:
         return failed("traces", body)
@@ -174,6 +184,15 @@ def _event_text(event: dict[str, Any]) -> str:
         error = f": {event['error']}" if event.get("error") else ""
         return f"{step}delivery {event['name']} (topic {event.get('topic')}{attempt}{again}){error}"
     return f"{step}{event.get('name', kind)}{failed_with}"
+
+
+def _answered(spec: str) -> str:
+    """``--answered`` as given, once it parses as the server parses it (its error, said here)."""
+    try:
+        parse_answered(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return spec
 
 
 def _entry(entry: dict[str, Any] | None) -> str:

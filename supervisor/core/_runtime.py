@@ -542,7 +542,9 @@ class Runtime:
             parent_span_id=parent_span_id,
             remote_parent=remote_parent,
         )
-        _logger.info(
+        # the client's fault, logged at warning as servers log a refused request: the line that says
+        # why shows under the Logs panel's warn filter
+        _logger.warning(
             "%s %s answered %d before step %s ran: %s",
             method,
             path,

@@ -1,6 +1,6 @@
 """``/__motia/traces`` and ``/__motia/logs``: what the core recorded, paginated, and logs live (SSE).
 
-    GET /__motia/traces[?step=&status=&since=&until=&traceId=&text=&limit=&cursor=]   newest first
+    GET /__motia/traces[?step=&status=&answered=&since=&until=&traceId=&text=&limit=&cursor=]  newest first
     GET /__motia/traces/<traceId>                                                      spans and events
     GET /__motia/logs[?level=&step=&traceId=&q=&since=&until=&limit=&before=&after=]
     GET /__motia/logs/stream[?level=&step=&traceId=&q=]                          text/event-stream
@@ -41,6 +41,7 @@ from supervisor.tracing import (
     TraceQuery,
     decode_cursor,
     encode_cursor,
+    parse_answered,
 )
 
 HEARTBEAT_S = 15.0
@@ -60,6 +61,11 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
         except ValueError:
             raise BadParameter(f"cursor must be a nextCursor this endpoint gave (got {cursor!r})") from None
         status = choice("status", TRACE_STATUSES)
+        answered = text("answered")
+        try:
+            ranges = parse_answered(answered) if answered is not None else None
+        except ValueError as exc:
+            raise BadParameter(f"answered: {exc}") from None
         query = TraceQuery(
             step=text("step"),
             status=status,  # type: ignore[arg-type]  # checked by choice()
@@ -67,6 +73,7 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
             until=epoch_ms("until"),
             trace_id=text("traceId"),
             text=text("text"),
+            answered=ranges,
             limit=count("limit", 50, 500),
             before=before,
         )

@@ -27,6 +27,7 @@ from supervisor.tracing._records import (
     TraceStatus,
     decode_cursor,
     encode_cursor,
+    parse_answered,
 )
 from supervisor.tracing._store import TraceStore
 
@@ -106,6 +107,7 @@ __all__ = [
     "move_earlier_traces",
     "otel_exporter",
     "otlp_endpoint",
+    "parse_answered",
     "parse_traceparent",
     "w3c_trace_id",
 ]

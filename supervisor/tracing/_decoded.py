@@ -26,9 +26,18 @@ from typing import Any
 import orjson
 
 from . import _segments as segments
-from ._query import Facts, lowered, trace_text
+from ._query import Facts, answered_code, lowered, trace_text
 from ._records import entry_of, status_of
-from ._segments import EVENT_METHOD, EVENT_PATH, EVENT_STEP, EVENT_TRACE, STARTED, SummaryRow
+from ._segments import (
+    EVENT_KIND,
+    EVENT_METHOD,
+    EVENT_PATH,
+    EVENT_STATUS_CODE,
+    EVENT_STEP,
+    EVENT_TRACE,
+    STARTED,
+    SummaryRow,
+)
 
 #: a segment's ``min_started``, ``max_started`` and ``traces``: with its ``seq``, which segment a row is
 Fingerprint = tuple[float, float, int]
@@ -184,6 +193,8 @@ def summary_facts(summary: SummaryRow) -> Facts:
             steps = [step for step, _language in summary[segments.STEPS]]
             errors = summary[segments.ERRORS] if len(summary) > segments.ERRORS else []
             return trace_text(summary[0], entry, steps, errors)
+        if field == "answered":
+            return answered_code(entry_of(*summary[segments.KIND : segments.STATUS_CODE + 1]))
         raise KeyError(field)
 
     return fact
@@ -212,6 +223,9 @@ def event_facts(event: Sequence[Any], start: float) -> Facts:
             if method is not None and path is not None:
                 texts.append(f"{method} {path}")
             return texts
+        if field == "answered":  # a whole trace is an api request, answered (``_assembler``)
+            code: int | None = event[EVENT_STATUS_CODE] if event[EVENT_KIND] == "api" else None
+            return code
         raise KeyError(field)
 
     return fact

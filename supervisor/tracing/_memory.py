@@ -11,6 +11,7 @@ from supervisor.storage import JsonObject
 
 from ._query import (
     all_hold,
+    answered_code,
     error_messages,
     log_line_facts,
     log_page,
@@ -71,6 +72,8 @@ class _Trace:
             spans = self.spans.values()
             errors = error_messages((span["status"], span["error"]) for span in spans)
             return trace_text(self.trace_id, entry, {span["step"] for span in spans}, errors)
+        if field == "answered":
+            return answered_code(entry_of(self.kind, self.name, self.method, self.path, self.status_code))
         raise KeyError(field)
 
     def summary(self) -> JsonObject:

@@ -12,7 +12,8 @@ Fields, in the units the stores order and filter by (times in seconds):
 - a trace: ``key`` (``(startedAt, traceId)``, the order of listings and of their cursor),
   ``traceId``, ``startedAt``, ``status`` (derived), ``steps`` (the names of the steps that ran in it),
   ``text`` (what a text filter looks in: ``trace_text``, its id, its name, its steps' names and its
-  failed spans' error messages).
+  failed spans' error messages), ``answered`` (the HTTP status code its request was answered with:
+  ``answered_code``; None for a trace no request began, or one not answered yet).
 """
 
 from __future__ import annotations
@@ -24,12 +25,21 @@ from typing import Any, Literal, Protocol
 
 from supervisor.storage import JsonObject
 
-from ._records import LogPage, LogQuery, TracePage, TraceQuery, ascii_lower, level_rank
+from ._records import (
+    AnsweredRanges,
+    LogPage,
+    LogQuery,
+    TracePage,
+    TraceQuery,
+    answered_within,
+    ascii_lower,
+    level_rank,
+)
 
 #: ``contains``: a part of a string, or a member of a collection; ``icontains``: a part of a string
 #: (or of any string of a collection), ASCII letters in any case (as SQLite's lower()); ``at_least``:
-#: a log level at least as severe
-Op = Literal["eq", "lt", "gt", "le", "ge", "contains", "icontains", "at_least"]
+#: a log level at least as severe; ``within``: an HTTP status code in one of the ranges
+Op = Literal["eq", "lt", "gt", "le", "ge", "contains", "icontains", "at_least", "within"]
 
 
 def _icontains(actual: str | Iterable[str], value: str) -> bool:
@@ -55,6 +65,7 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "contains": lambda actual, value: value in actual,
     "icontains": _icontains,
     "at_least": lambda actual, value: level_rank(actual) >= level_rank(value),
+    "within": answered_within,
 }
 
 
@@ -95,12 +106,24 @@ def holding(predicates: Sequence[Predicate], columns: Columns, positions: Iterab
     chosen = list(positions)
     for p in predicates:
         part = ascii_lower(p.value) if p.op == "icontains" else None
+        codes = _codes_within(p.value) if p.op == "within" else None
         if part is not None and "\n" not in part:
             chosen = columns.containing(p.field, part, chosen)
+        elif codes is not None:  # a set's lookup, not a call per trace (13.6 -> 2 ms at 10,000)
+            values = columns.column(p.field)
+            chosen = [n for n in chosen if values[n] in codes]
         else:
             values, test, wanted = columns.column(p.field), _TESTS[p.op], p.value
             chosen = [n for n in chosen if test(values[n], wanted)]
     return chosen
+
+
+def _codes_within(ranges: AnsweredRanges) -> frozenset[int] | None:
+    """The status codes in the ranges, when they are few (HTTP's three digits: what ``answered=``
+    names), for ``within`` to look up; else None."""
+    if sum(high - low + 1 for low, high in ranges) > 1000:
+        return None
+    return frozenset(code for low, high in ranges for code in range(low, high + 1))
 
 
 def narrowing(predicates: Sequence[Predicate]) -> dict[tuple[str, Op], Any]:
@@ -117,6 +140,7 @@ _TRACE_FILTERS: tuple[tuple[str, str, Op], ...] = (
     ("status", "status", "eq"),
     ("step", "steps", "contains"),
     ("text", "text", "icontains"),
+    ("answered", "answered", "within"),
 )
 #: ``level`` is the lowest level shown (``critical`` above error, ``fatal`` as critical, one not known
 #: as info: ``level_rank``), ``text`` a part of the message
@@ -163,6 +187,14 @@ def trace_text(
         if entry.get("method") is not None and entry.get("path") is not None:
             texts.append(f"{entry['method']} {entry['path']}")
     return texts
+
+
+def answered_code(entry: JsonObject | None) -> int | None:
+    """A trace's ``answered``: the status code its entry (``entry_of``) says an api request got."""
+    if entry is None or entry["type"] != "api":
+        return None
+    code: int | None = entry.get("statusCode")
+    return code
 
 
 def error_messages(spans: Iterable[tuple[Any, Any]]) -> list[str]:

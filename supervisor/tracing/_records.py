@@ -14,6 +14,7 @@ good (an api or cron handler failed, a delivery was dead-lettered and not replay
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -167,6 +168,34 @@ class Batch:
         return len(self.spans) + len(self.operations) + len(self.logs) + len(self.whole)
 
 
+#: HTTP status codes, as inclusive ranges (low, high)
+AnsweredRanges = tuple[tuple[int, int], ...]
+#: a part of ``answered=``: a class (``4xx``), or a code (``404``) or range (``400-499``) of three digits
+_ANSWERED_PART = re.compile(r"([1-9])xx|([1-9]\d\d)(?:-([1-9]\d\d))?")
+
+
+def parse_answered(spec: str) -> AnsweredRanges:
+    """What ``answered=`` names: comma-separated status codes (``404``), classes (``4xx``) or ranges
+    (``400-499``), in any case and order. Raises ValueError saying which part is none of them."""
+    ranges: set[tuple[int, int]] = set()
+    for part in spec.split(","):
+        match = _ANSWERED_PART.fullmatch(part.strip().lower())
+        if match is None or (match[3] is not None and int(match[3]) < int(match[2])):
+            raise ValueError(
+                f"{part.strip()!r} is not a status code (404), a class (4xx) or a range (400-499) "
+                "of three-digit codes"
+            )
+        if match[1] is not None:
+            ranges.add((int(match[1]) * 100, int(match[1]) * 100 + 99))
+        else:
+            ranges.add((int(match[2]), int(match[3] or match[2])))
+    return tuple(sorted(ranges))
+
+
+def answered_within(code: int | None, ranges: AnsweredRanges) -> bool:
+    return code is not None and any(low <= code <= high for low, high in ranges)
+
+
 @dataclass(frozen=True, slots=True)
 class TraceQuery:
     """Filters of a trace listing, newest first. ``trace_id`` matches any part of an id (log lines
@@ -180,6 +209,9 @@ class TraceQuery:
     until: float | None = None
     trace_id: str | None = None
     text: str | None = None
+    #: the HTTP statuses its request was answered with, as ranges of codes (``parse_answered``): only
+    #: an api trace's, once answered
+    answered: AnsweredRanges | None = None
     limit: int = 50
     before: tuple[float, str] | None = None
 

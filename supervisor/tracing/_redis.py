@@ -13,7 +13,8 @@ Layout (``p`` is the configured prefix followed by ``t:``; times are the recorde
 - ``p texts``: hash, trace id -> the texts a text filter finds it by, in lower case: built by the
   first text filter that reads the trace, dropped by the write that adds one more;
 - ``p status:running``, ``p status:error``: sorted sets as ``p traces``, of the traces with that
-  status (``p status-indexed`` says a store written before them has had them built);
+  status; ``p answered:not-2xx`` the same of the api traces answered other than 2xx (``p
+  answered-indexed`` says a store written before them has had them built);
 - ``p spans:<trace>`` and ``p ops:<trace>``: hashes, span id -> span JSON, operation id -> JSON
   (``p op-max`` the highest operation id, for ``recover``);
 - ``p log``: hash, log line id -> JSON; ``p logs`` (all lines), ``p log-step:<step>`` and
@@ -47,6 +48,7 @@ from supervisor.storage import JsonObject, RedisConnection, RedisUnavailable
 from ._query import (
     Facts,
     all_hold,
+    answered_code,
     error_messages,
     log_line_facts,
     log_page,
@@ -58,6 +60,7 @@ from ._query import (
     trace_text,
 )
 from ._records import (
+    AnsweredRanges,
     Batch,
     LogPage,
     LogQuery,
@@ -124,6 +127,20 @@ local function index_status(tkey, trace, was)
   if not now[1] then return end
   move_status(trace, was, status_of(now[2], now[3]), now[1])
 end
+-- a request answered other than 2xx (``p answered:not-2xx``: a listing by an answer but 2xx walks it)
+local function unsuccessful(code)
+  local n = tonumber(code)
+  return n ~= nil and (n < 200 or n > 299)
+end
+-- the trace in ``p answered:not-2xx`` (by its start ``started``) if ``code`` is not 2xx, else out of
+-- it (``was``: the code it had, nil for none)
+local function index_answer(trace, was, code, started)
+  if unsuccessful(code) then
+    redis.call('ZADD', P .. 'answered:not-2xx', started, trace)
+  elseif unsuccessful(was) then
+    redis.call('ZREM', P .. 'answered:not-2xx', trace)
+  end
+end
 """
 
 # ARGV: prefix, node, channel, counts of traces/spans/operations/logs, then their fields.
@@ -160,6 +177,8 @@ local function set_start(tkey, trace, started)
   for _, field in ipairs(redis.call('HKEYS', tkey)) do
     if string.sub(field, 1, 2) == 's:' then
       redis.call('ZADD', P .. 'step:' .. string.sub(field, 3), started, trace)
+    elseif field == 'code' then
+      index_answer(trace, nil, redis.call('HGET', tkey, 'code'), started)
     end
   end
 end
@@ -167,7 +186,8 @@ for _ = 1, nt do
   local trace, started, updated = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local kind, name, method, path, code = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local tkey = P .. 'tr:' .. trace
-  local old = redis.call('HMGET', tkey, 'started', 'updated', 'kind', 'open', 'failures', 'method', 'path')
+  local old =
+    redis.call('HMGET', tkey, 'started', 'updated', 'kind', 'open', 'failures', 'method', 'path', 'code')
   local was = old[1] and status_of(old[4], old[5])
   local start = old[1]
   if not old[1] or tonumber(started) < tonumber(old[1]) then
@@ -182,7 +202,10 @@ for _ = 1, nt do
   if method ~= '' then redis.call('HSET', tkey, 'method', method) end
   if path ~= '' then redis.call('HSET', tkey, 'path', path) end
   if (method ~= '' and method ~= old[6]) or (path ~= '' and path ~= old[7]) then add_text(trace) end
-  if code ~= '' then redis.call('HSET', tkey, 'code', code) end
+  if code ~= '' then
+    redis.call('HSET', tkey, 'code', code)
+    index_answer(trace, old[8], code, start)
+  end
   local status = status_of(redis.call('HINCRBY', tkey, 'open', ARGV[i + 8]),
                            redis.call('HINCRBY', tkey, 'failures', ARGV[i + 9]))
   redis.call('HINCRBY', tkey, 'spans', ARGV[i + 10])
@@ -243,18 +266,20 @@ return #lines
 )
 
 # KEYS: the index; ARGV: prefix, max, min, offset, count, part of the id ('' for any), a text (''
-# for any), a status ('' for any), how many traces are wanted. It stops at the number wanted, and
-# returns the score of the last entry it scanned and how many of those it scanned had it (where the
-# next chunk starts), 1 if the range has no more, then {member, score, summary fields} per trace that
-# may match: not one whose id does not hold the part, none of whose texts (``trace_text``:
+# for any), a status ('' for any), how many traces are wanted, the status codes a request was answered
+# with (ranges ``low-high`` joined by commas, '' for any). It stops at the number wanted, and returns
+# the score of the last entry it scanned and how many of those it scanned had it (where the next
+# chunk starts), 1 if the range has no more, then {member, score, summary fields} per trace that may
+# match: not one whose id does not hold the part, none of whose texts (``trace_text``:
 # its id, name, method and path, steps' names, error messages) holds the text, ASCII letters in any
-# case, or whose status (``status_of``) is another. Narrowing only (the reader tests what it gets):
+# case, whose status (``status_of``) is another, or whose request's code is in none of the ranges
+# (tested before its hash is read whole). Narrowing only (the reader tests what it gets):
 # string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
 # too; texts are joined by line breaks, which a text may match across. A text is tested on the
 # trace's texts as an earlier text filter kept them (``p texts``, read for a whole chunk at once;
 # built and kept where missing) and only a trace that holds it is read whole (a trace's ``HGETALL``
 # and the texts built from it were ~30 us each: bench/RESULTS.md, session 15); a status filter but
-# ``ok`` walks the index of its status.
+# ``ok`` walks the index of its status, an answer filter but 2xx ``answered:not-2xx``.
 _TRACE_CHUNK = (
     _PRELUDE
     + """
@@ -282,6 +307,19 @@ local function has_status(fields)
   if failures > 0 then return status == 'error' end
   return status == 'ok'
 end
+local ranges = {}
+for low, high in string.gmatch(ARGV[10], '(%d+)-(%d+)') do
+  ranges[#ranges + 1] = {tonumber(low), tonumber(high)}
+end
+local function answered_within(trace)
+  if #ranges == 0 then return true end
+  local code = tonumber(redis.call('HGET', P .. 'tr:' .. trace, 'code'))
+  if not code then return false end
+  for _, range in ipairs(ranges) do
+    if code >= range[1] and code <= range[2] then return true end
+  end
+  return false
+end
 local found =
   redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])
 local wanted = tonumber(ARGV[9])
@@ -295,7 +333,7 @@ local matches, stop = {}, #found
 for j = 1, #found, 2 do
   local trace = found[j]
   if (ARGV[6] == '' or string.find(trace, ARGV[6], 1, true))
-    and (text == '' or holds_text(trace, texts[(j + 1) / 2])) then
+    and (text == '' or holds_text(trace, texts[(j + 1) / 2])) and answered_within(trace) then
     local fields = redis.call('HGETALL', P .. 'tr:' .. trace)
     if #fields > 0 and (status == '' or has_status(fields)) then
       matches[#matches + 1] = {trace, found[j + 1], fields}
@@ -368,6 +406,7 @@ for _, trace in ipairs(gone) do
   redis.call('HDEL', P .. 'texts', trace)
   redis.call('ZREM', P .. 'status:running', trace)
   redis.call('ZREM', P .. 'status:error', trace)
+  redis.call('ZREM', P .. 'answered:not-2xx', trace)
 end
 return #gone
 """
@@ -441,13 +480,19 @@ return 1
 """
 )
 
-# ARGV: prefix, rank (from the newest), count. The traces written before the status indexes were
-# kept (``status:<status>``) put in theirs; newer traces moving the ranks up are done twice, harmlessly.
+# ARGV: prefix, rank (from the newest), count. The traces written before the status and answer
+# indexes were kept (``status:<status>``, ``answered:not-2xx``) put in theirs; newer traces moving the
+# ranks up are done twice, harmlessly.
 _INDEX_STATUSES = (
     _PRELUDE
     + """
 local traces = redis.call('ZREVRANGE', P .. 'traces', ARGV[2], tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1)
-for _, trace in ipairs(traces) do index_status(P .. 'tr:' .. trace, trace, nil) end
+for _, trace in ipairs(traces) do
+  local tkey = P .. 'tr:' .. trace
+  index_status(tkey, trace, nil)
+  local now = redis.call('HMGET', tkey, 'started', 'code')
+  if now[1] and now[2] then index_answer(trace, nil, now[2], now[1]) end
+end
 return #traces
 """
 )
@@ -565,9 +610,10 @@ class RedisTraceStore:
         return max(int(newest or 0), int(op_max or 0))
 
     async def _index_earlier_statuses(self) -> None:
-        """Puts the traces a store written before the status indexes holds in them, once per store
-        (a status filter walks its index: bench/RESULTS.md, session 15)."""
-        done = self._prefix + "status-indexed"
+        """Puts the traces a store written before the status and answer indexes holds in them, once
+        per store (a status filter walks its index: bench/RESULTS.md, session 15; an answer filter
+        but 2xx walks ``answered:not-2xx``)."""
+        done = self._prefix + "answered-indexed"  # both indexes (a store with ``status-indexed`` had one)
         if await self._redis.execute("GET", done):
             return
         rank, indexed = 0, PRUNE_CHUNK
@@ -622,9 +668,11 @@ class RedisTraceStore:
         # the index and score range narrow what is read; every predicate is tested on what was
         predicates = trace_predicates(query)
         narrowed = narrowing(predicates)
+        answered = narrowed.get(("answered", "within"))
         index = await self._narrowest_index(
-            narrowed.get(("steps", "contains")), narrowed.get(("status", "eq"))
+            narrowed.get(("steps", "contains")), narrowed.get(("status", "eq")), answered
         )
+        ranges = "" if answered is None else ",".join(f"{low}-{high}" for low, high in answered)
         until, before = narrowed.get(("startedAt", "le")), narrowed.get(("key", "lt"))
         tops = [bound for bound in (until, None if before is None else before[0]) if bound is not None]
         top = repr(min(tops)) if tops else "+inf"
@@ -638,7 +686,7 @@ class RedisTraceStore:
                 self._trace_chunk, [index],
                 [self._prefix, top, bottom, skip, PAGE_CHUNK, narrowed.get(("traceId", "contains"), ""),
                  narrowed.get(("text", "icontains"), ""), narrowed.get(("status", "eq"), ""),
-                 query.limit + 1 - len(found)],
+                 query.limit + 1 - len(found), ranges],
             )  # fmt: skip
             last, same, exhausted, *matches = chunk
             for member, score, fields in matches:
@@ -656,17 +704,20 @@ class RedisTraceStore:
             top = repr(float(last))
         return trace_page(query, found, keys)
 
-    async def _narrowest_index(self, step: str | None, status: str | None) -> str:
-        """The sorted set of the traces a listing walks: of the step or of the status asked for (the
-        smaller, both asked for), else all."""
+    async def _narrowest_index(
+        self, step: str | None, status: str | None, answered: AnsweredRanges | None
+    ) -> str:
+        """The sorted set of the traces a listing walks: of the step, of the status or of the answers
+        other than 2xx asked for (the smallest, several asked for), else all."""
         indexed = status if status in ("running", "error") else None  # ok: most traces, no index
-        indexes = [
-            self._prefix + key for key in (step and f"step:{step}", indexed and f"status:{indexed}") if key
-        ]
+        # 2xx: most answers, no index
+        unsuccessful = answered is not None and all(high < 200 or low > 299 for low, high in answered)
+        keys = (step and f"step:{step}", indexed and f"status:{indexed}", unsuccessful and "answered:not-2xx")
+        indexes = [self._prefix + key for key in keys if key]
         if len(indexes) < 2:
             return indexes[0] if indexes else self._prefix + "traces"
         sizes = await asyncio.gather(*(self._redis.execute("ZCARD", index) for index in indexes))
-        return indexes[0] if sizes[0] <= sizes[1] else indexes[1]
+        return min(zip(sizes, range(len(indexes)), indexes, strict=True))[2]
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         read = await self._redis.run(self._trace, (), [self._prefix, trace_id])
@@ -802,6 +853,7 @@ def _trace_facts(summary: JsonObject, started: float, fields: Sequence[bytes]) -
         "traceId": summary["traceId"],
         "startedAt": started,
         "status": summary["status"],
+        "answered": answered_code(summary["entry"]),
     }
     steps = [step["name"] for step in summary["steps"]]
 

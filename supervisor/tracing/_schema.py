@@ -123,4 +123,14 @@ TRACE_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX traces_by_segment ON traces (segment) WHERE segment IS NOT NULL",
         ),
     ),
+    Migration(
+        version=5,
+        description="segments say the classes of the HTTP statuses their requests were answered with",
+        statements=(
+            # A bit per class (1 << 4 for a 4xx: ``_segments.answer_class``): a listing of the requests
+            # answered 4xx reads only the segments that hold one. Null in a segment written before:
+            # read whatever the filter.
+            "ALTER TABLE segments ADD COLUMN answered INTEGER",
+        ),
+    ),
 )

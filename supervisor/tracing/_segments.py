@@ -39,7 +39,7 @@ from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
 from ._query import error_messages
-from ._records import Span, TraceDelta, WholeTrace, answered_with, ascii_lower
+from ._records import AnsweredRanges, Span, TraceDelta, WholeTrace, answered_with, ascii_lower
 
 #: at most this many traces per segment: a listing decodes the summaries of one segment at a time,
 #: ``trace(id)`` the records of the segment holding it
@@ -162,7 +162,24 @@ class NewSegment:
     traces: Sequence[Item]
 
 
-SEGMENT_COLUMNS = "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records"
+SEGMENT_COLUMNS = (
+    "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records, answered"
+)
+
+
+def answer_class(code: int) -> int:
+    """The bit of ``segments.answered`` of a status code's class (its hundreds: 4 for 404, and 0
+    and 9 for whatever is below or above three digits)."""
+    return 1 << min(max(code // 100, 0), 9)
+
+
+def answer_classes(ranges: AnsweredRanges) -> int:
+    """The bits of ``segments.answered`` of the classes the ranges of codes reach into."""
+    bits = 0
+    for low, high in ranges:
+        for hundreds in range(min(max(low // 100, 0), 9), min(max(high // 100, 0), 9) + 1):
+            bits |= 1 << hundreds
+    return bits
 
 
 #: a trace as a segment takes it: its summary, its spans (``SpanFields`` without the trace id), its
@@ -170,8 +187,9 @@ SEGMENT_COLUMNS = "min_started, max_started, traces, errors, max_id, trace_ids, 
 Entry = tuple[SummaryRow, Sequence[Any], list[JsonObject]]
 #: a trace as ``build`` takes it: its start and its id (what segments are ordered and indexed by), the
 #: JSON of its summary and of its records, whether it failed, its steps' names (``STEP_SEPARATOR``
-#: between them), its highest operation id (None: it has none)
-Item = tuple[float, str, bytes, bytes, bool, str, int | None]
+#: between them), its highest operation id (None: it has none), the status code its request was
+#: answered with (None: no request began it)
+Item = tuple[float, str, bytes, bytes, bool, str, int | None, int | None]
 #: a whole trace's record: its summary (its event) is the record
 WHOLE_RECORD = b"0"
 
@@ -217,6 +235,7 @@ def entry_item(entry: Entry) -> Item:
         summary[FAILURES] > 0,
         STEP_SEPARATOR.join([step for step, _language in summary[STEPS]]),
         top,
+        summary[STATUS_CODE] if summary[KIND] == "api" else None,
     )
 
 
@@ -237,6 +256,7 @@ def whole_items(traces: Iterable[WholeTrace]) -> list[Item]:
                 status == "error" or (status == "ok" and event[EVENT_STATUS_CODE] >= 500),
                 event[EVENT_STEP],
                 None,
+                event[EVENT_STATUS_CODE],  # an api request's, answered (``_assembler``: only these are whole)
             )
         )
     return items
@@ -371,6 +391,10 @@ def build(items: Sequence[Item]) -> NewSegment:
     for names in {item[5] for item in items}:
         step_names.update(names.split(STEP_SEPARATOR))
     top = [item[6] for item in items if item[6] is not None]
+    answered = 0
+    for code in set(map(itemgetter(7), items)):  # a few codes for hundreds of traces
+        if code is not None:
+            answered |= answer_class(code)
     values = (
         items[0][0],
         items[-1][0],
@@ -381,6 +405,7 @@ def build(items: Sequence[Item]) -> NewSegment:
         STEP_SEPARATOR + STEP_SEPARATOR.join(sorted(step_names)) + STEP_SEPARATOR,
         b"[" + b",".join([item[2] for item in newest_first]) + b"]",
         b"[" + b",".join([item[3] for item in newest_first]) + b"]",
+        answered,
     )
     return NewSegment(values, items)
 

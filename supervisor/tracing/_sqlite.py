@@ -144,6 +144,11 @@ _TRACE_CONDITIONS: dict[tuple[str, str], _Condition] = {
         "EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq AND step = ?)",
         (step,),
     ),
+    # ``answered_code``: an api trace's status code
+    ("answered", "within"): lambda ranges: (
+        "kind = 'api' AND (" + " OR ".join(["status_code BETWEEN ? AND ?"] * len(ranges)) + ")",
+        [bound for pair in ranges for bound in pair],
+    ),
     # ``trace_text``, each part on its own (instr of lower(): ASCII only, as the predicate's test)
     ("text", "icontains"): lambda text: (
         "instr(lower(trace_id), lower(?)) > 0 OR instr(lower(name), lower(?)) > 0 "
@@ -188,10 +193,15 @@ _SEGMENT_CONDITIONS: dict[tuple[str, str], _Condition] = {
         (f"{segments.STEP_SEPARATOR}{step}{segments.STEP_SEPARATOR}", step),
     ),
     ("text", "icontains"): lambda text: _segment_text(text),
+    # a trace answered in one of the classes, or a revision that sets a status code (``segments.merge``)
+    ("answered", "within"): lambda ranges: (
+        f"answered IS NULL OR answered & ? != 0 OR {_REVISION.format('status_code IS NOT NULL')}",
+        (segments.answer_classes(ranges),),
+    ),
 }
 #: the columns of a segment that, with its ``seq``, tell it from a later one given the same (``_decoded``)
 _FINGERPRINT = "min_started, max_started, traces"
-_SEGMENT_INSERT = f"INSERT INTO segments ({segments.SEGMENT_COLUMNS}) VALUES ({', '.join('?' * 9)})"
+_SEGMENT_INSERT = f"INSERT INTO segments ({segments.SEGMENT_COLUMNS}) VALUES ({', '.join('?' * 10)})"
 #: a listing's candidate: its key, its summary (``SummaryRow``), and its ``seq`` when it is a row (its
 #: steps are read for the page)
 _Found = tuple[tuple[float, str], SummaryRow, int | None]

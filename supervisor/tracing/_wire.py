@@ -113,8 +113,14 @@ def _batch(data: JsonObject) -> Batch:
 
 
 def _trace_query(data: JsonObject) -> TraceQuery:
-    before = data.get("before")
-    return TraceQuery(**{**data, "before": None if before is None else (before[0], before[1])})
+    before, answered = data.get("before"), data.get("answered")
+    return TraceQuery(
+        **{
+            **data,
+            "before": None if before is None else (before[0], before[1]),
+            "answered": None if answered is None else tuple((low, high) for low, high in answered),
+        }
+    )
 
 
 #: per op, its arguments as the writer's store takes them, from their JSON

@@ -1,7 +1,8 @@
 // A trace whose step failed alike on every attempt, in headless Chromium, for tests/test_workbench.py:
 //   node workbench-retries-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR TRACE_ID ATTEMPTS
 // Opens the trace once its ATTEMPTS spans are drawn. Prints RESULT and the JSON of what it saw: the
-// failure cards (their headings and stacks), the span labels whose language or attempt number is
+// failure cards (their headings and stacks; each stack's text and its paths shown relative to the
+// project, with their tooltips), the span labels whose language or attempt number is
 // cut off (not wholly inside the label), and the last operation's payload, once its row is clicked,
 // and whether it is in the window; whether a second click closes it; the +ms column of its
 // operations, listed by the server in reverse; its dead letter inspected in a
@@ -16,6 +17,10 @@ await drive(executablePath, result, async (page) => {
   await page.waitForFunction((n) => document.querySelectorAll('.gantt .bar').length === n, Number(attempts), { timeout: 20000 })
   result.failures = await page.$$eval('[data-failure]', (cards) =>
     cards.map((card) => ({ heading: card.querySelector('h3').textContent, stacks: card.querySelectorAll('pre.stack').length })),
+  )
+  // each card's stack as shown, and each path in it shown relative to the project with its tooltip
+  result.stacks = await page.$$eval('[data-failure] pre.stack', (stacks) =>
+    stacks.map((stack) => ({ text: stack.textContent, paths: [...stack.querySelectorAll('[data-path]')].map((path) => [path.textContent, path.title]) })),
   )
   result.cutLabels = await page.$$eval('[data-span-label]', (labels) =>
     labels

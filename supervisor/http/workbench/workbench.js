@@ -1298,10 +1298,21 @@ async function traceList(root, params) {
   const { steps } = await api('/steps')
   const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
   const statusFilter = h('select', { 'aria-label': 'status' }, ['', 'running', 'ok', 'error'].map((status) => h('option', { value: status }, status || 'any status')))
+  // The HTTP status the request was answered with (the server's answered=): a trace's status says
+  // whether its steps failed, so a request refused 400 before its step ran is 'ok'. An address may
+  // name codes or ranges of its own (answered=404): offered as they are.
+  const answers = [['', 'any answer'], ['4xx,5xx', 'failed (4xx, 5xx)'], ...['2xx', '3xx', '4xx', '5xx'].map((c) => [c, `answered ${c}`])]
+  // (what the server takes: tracing/_records.py parse_answered; any other is dropped, as a status
+  // the status filter does not offer)
+  const ANSWERED = /^\s*([1-9]xx|[1-9]\d\d(-[1-9]\d\d)?)\s*(,\s*([1-9]xx|[1-9]\d\d(-[1-9]\d\d)?)\s*)*$/i
+  const answeredAsked = ANSWERED.test(params.get('answered') || '') ? params.get('answered') : ''
+  if (!answers.some(([value]) => value === answeredAsked)) answers.push([answeredAsked, `answered ${answeredAsked}`])
+  const answeredFilter = h('select', { 'aria-label': 'answered' }, answers.map(([value, label]) => h('option', { value }, label)))
   // a part of the trace's id, its name (POST /pets, a cron or topic) or a step's, in any case
   const textFilter = h('input', { type: 'search', class: 'wide', placeholder: 'text: endpoint, step, trace id, error…', 'aria-label': 'text' })
   stepFilter.value = params.get('step') || ''
   statusFilter.value = params.get('status') || ''
+  answeredFilter.value = answeredAsked
   textFilter.value = params.get('text') || params.get('traceId') || '' // traceId: an address from before
   const body = h('tbody', {})
   const more = h('button', { class: 'secondary', hidden: true }, 'Older traces')
@@ -1309,7 +1320,7 @@ async function traceList(root, params) {
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'traces' })
   let cursor = null
   let rows = []
-  const filters = () => ({ step: stepFilter.value, status: statusFilter.value, text: textFilter.value.trim() })
+  const filters = () => ({ step: stepFilter.value, status: statusFilter.value, answered: answeredFilter.value, text: textFilter.value.trim() })
   // the row of each trace listed, kept while the trace is unchanged
   let shown = new Map()
   const row = (trace) => {
@@ -1350,8 +1361,7 @@ async function traceList(root, params) {
     shown = new Map(rows.map((trace) => [trace.traceId, shown.get(trace.traceId)]))
     place(body, trs)
     more.hidden = !cursor
-    const { step, status, text } = filters()
-    const none = step || status || text ? 'No trace matches these filters.' : 'No trace yet: call an endpoint.'
+    const none = Object.values(filters()).some(Boolean) ? 'No trace matches these filters.' : 'No trace yet: call an endpoint.'
     if (!rows.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty', 'data-no-traces': '' }, none)))
   }
   more.addEventListener('click', async () => {
@@ -1380,12 +1390,12 @@ async function traceList(root, params) {
     rememberFilters('traces', filters())
     return load()
   }
-  for (const input of [stepFilter, statusFilter]) input.addEventListener('change', filtered)
+  for (const input of [stepFilter, statusFilter, answeredFilter]) input.addEventListener('change', filtered)
   textFilter.addEventListener('input', filtered)
   rememberFilters('traces', filters())
   root.append(
     h('h2', {}, 'Traces'),
-    h('div', { class: 'toolbar' }, stepFilter, statusFilter, textFilter),
+    h('div', { class: 'toolbar' }, stepFilter, statusFilter, answeredFilter, textFilter),
     loadError,
     h(
       'div',
@@ -1419,13 +1429,37 @@ function eventSummary(event) {
 // keeps the elements of unchanged spans, operations and log lines in place (a click pressed on a bar,
 // a tick or a row that is removed before it is released opens nothing), moving the bars and ticks to
 // the new scale and adding what is new. A refresh that fails shows its error above the trace.
+// A failure's stack as its language printed it, but each path in the project shown relative to the
+// project (steps/pets/create.step.ts:12:5, as the location above it), its absolute path in its
+// tooltip: the server's folder (a temporary one in tests) is noise beside the user's file. The
+// project's folder is what the path of the error's location (relative) was cut from: a frame's path
+// that ends with it; without a location (no frame in the user's code) the stack shows as it came.
+function stackBlock(error) {
+  const stack = error.stack
+  // an absolute path, as V8 (at fn (/p/x.ts:7:9), a file:// URL for a module) and Python (File "/p/x.py") print it
+  const paths = [...stack.matchAll(/(?:file:\/\/)?(\/[^\s:()"']+)/g)]
+  const file = error.location && `/${error.location.file}`
+  const user = file && paths.find((match) => match[1].endsWith(file))
+  if (!user) return h('pre', { class: 'json stack' }, stack)
+  const project = user[1].slice(0, user[1].length - file.length + 1) // with its trailing slash
+  const parts = []
+  let from = 0
+  for (const match of paths) {
+    if (!match[1].startsWith(project)) continue
+    parts.push(stack.slice(from, match.index), h('span', { 'data-path': match[1], title: match[1] }, match[1].slice(project.length)))
+    from = match.index + match[0].length
+  }
+  parts.push(stack.slice(from))
+  return h('pre', { class: 'json stack' }, parts)
+}
+
 async function traceDetail(root, traceId) {
   const container = h('div', {})
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'trace' })
   root.append(h('p', {}, h('a', { href: listAddresses.traces || '#/traces' }, '← all traces')), loadError, container)
   const detail = h('div', { class: 'detail' })
   const show = (title, value, stack) => {
-    fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? h('pre', { class: 'json stack' }, stack) : null, jsonBlock(value)))
+    fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? stackBlock(value.error) : null, jsonBlock(value)))
   }
   const heading = h('h2', {})
   const summary = h('p', { class: 'muted' })
@@ -1503,7 +1537,7 @@ async function traceDetail(root, traceId) {
     let kept = failureCards.get(key)
     if (!kept) {
       const heading = h('h3', { class: 'error-text' })
-      const card = h('div', { class: 'card detail', 'data-failure': step }, heading, error.location ? h('p', {}, h('code', {}, `${error.location.file}:${error.location.line}`)) : null, error.stack ? h('pre', { class: 'json stack' }, error.stack) : null)
+      const card = h('div', { class: 'card detail', 'data-failure': step }, heading, error.location ? h('p', {}, h('code', {}, `${error.location.file}:${error.location.line}`)) : null, error.stack ? stackBlock(error) : null)
       kept = { heading, card }
       failureCards.set(key, kept)
     }
