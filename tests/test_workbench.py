@@ -219,8 +219,16 @@ def test_motia_start_serves_it_only_when_asked(tmp_path: Path) -> None:
     )
     with MotiaServer(project, mode="start") as server:
         assert server.client.get("/__motia/workbench").status_code == 404
+        assert "/__motia/workbench" not in server.output
     with MotiaServer(project, mode="start", env={"MOTIA_WORKBENCH": "true"}) as server:
         assert server.client.get("/__motia/workbench").status_code == 200
+        assert f"Workbench: http://127.0.0.1:{server.port}/__motia/workbench" in server.output
+
+
+def test_motia_dev_says_where_the_workbench_is_as_it_starts(server: MotiaServer) -> None:
+    lines = server.output.splitlines()
+    ready = next(i for i, line in enumerate(lines) if "motia dev ready on http" in line)
+    assert lines[ready + 1].endswith(f"INFO  Workbench: http://127.0.0.1:{server.port}/__motia/workbench")
 
 
 def test_every_panel_works_in_chromium_on_the_pet_app(
