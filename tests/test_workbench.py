@@ -1428,6 +1428,25 @@ def _crowded_flow() -> dict[str, str]:
     return files
 
 
+def _skipping_flow() -> dict[str, str]:
+    """The flow "skip", shaped as Motia's human-in-the-loop example (motia-examples,
+    foundational/workflow-patterns/human-in-the-loop): an api step, an event step that either
+    completes the order itself or (virtually) asks a noop gate, whose decision an api webhook takes
+    on to the same completing step, two layers further down than the event step."""
+    steps = {
+        "submit": "type: 'api', name: 'Submit', path: '/skip/orders', method: 'POST', emits: ['order.submitted']",
+        "analyze": "type: 'event', name: 'Analyze', subscribes: ['order.submitted'], emits: ['order.auto_approved'], virtualEmits: [{ topic: 'approval.required', label: 'Requires human approval' }]",
+        "gate": "type: 'noop', name: 'Gate', virtualSubscribes: ['approval.required'], virtualEmits: ['human.decision']",
+        "webhook": "type: 'api', name: 'Webhook', path: '/skip/orders/:id/approve', method: 'POST', virtualSubscribes: ['human.decision'], emits: ['order.approved']",
+        "complete": "type: 'event', name: 'Complete', subscribes: ['order.approved', 'order.auto_approved'], emits: []",
+    }
+    handler = "async () => ({ status: 200, body: {} })"
+    return {
+        f"steps/skip/{name}.step.js": f"exports.config = {{ {config}, flows: ['skip'] }}\nexports.handler = {handler}\n"
+        for name, config in steps.items()
+    }
+
+
 def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every_step(
     server: MotiaServer, tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
@@ -1440,15 +1459,22 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     least (no clear place found: squeezed), none cut short (ts.pet.status.update.reques…). Each api
     step's route shown whole on its node (cut at 32 characters: POST /ts/pets/:id/adoption-revi…),
     every step's text inside its box, and what each step answers (route, cron, every topic it
-    subscribes to) named in its tooltip."""
+    subscribes to) named in its tooltip. No edge drawn through a step it does not connect (in Motia's
+    human-in-the-loop example, the edge from the risk analysis to the completing step, past the
+    approval gate and webhook between them, ran straight through both), no label past the diagram's
+    sides."""
     flows = ["TsPetManagement", "JsPetManagement", "PyPetManagement", "PetShelter", "Workbench"]
     seen = _drive(server, chromium, client_packages, "workbench-edge-labels-driver.mjs", *flows)
-    with MotiaServer(write_project(tmp_path, _crowded_flow()), mode="dev") as crowded:
-        in_crowd = _drive(crowded, chromium, client_packages, "workbench-edge-labels-driver.mjs", "crowd")
+    project = write_project(tmp_path, _crowded_flow() | _skipping_flow())
+    with MotiaServer(project, mode="dev") as crowded:
+        in_crowd = _drive(
+            crowded, chromium, client_packages, "workbench-edge-labels-driver.mjs", "crowd", "skip"
+        )
     assert seen.pop("consoleErrors") == in_crowd.pop("consoleErrors") == []
     seen |= in_crowd
 
     assert seen["TsPetManagement"]["labels"] > 10 and seen["crowd"]["labels"] == 13
-    labelled = [*flows, "crowd"]
+    assert seen["skip"]["labels"] == 5
+    labelled = [*flows, "crowd", "skip"]
     crowding = {flow: {k: v for k, v in seen[flow].items() if k != "labels" and v} for flow in labelled}
     assert {flow: crowd for flow, crowd in crowding.items() if crowd} == {}
