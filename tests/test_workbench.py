@@ -647,6 +647,23 @@ def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
     assert seen["consoleErrors"] == []
 
 
+def test_an_endpoints_form_is_not_sent_with_a_path_parameter_left_empty(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """Sent with its path parameter empty, the form asked for GET /ts/pets/ (a route of no step: a 404
+    naming the path, not the parameter); the browser now asks for the parameter, the form sent once it
+    is filled in."""
+    seen = _drive(
+        server, chromium, client_packages, "workbench-path-params-driver.mjs", "GET /ts/pets/:id", "nope"
+    )
+    assert seen["empty"]["sent"] == []
+    assert seen["empty"]["messages"]["id"]  # the browser's own "Please fill out this field."
+    assert seen["filled"] == {"sent": ["GET /ts/pets/nope"], "status": 404}
+    assert seen["consoleErrors"] == [
+        "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    ]
+
+
 def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_stream_items_apart(
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:

@@ -1144,7 +1144,9 @@ const closeExchange = (exchange) => exchange.following && exchange.following.abo
 // still in flight is then cancelled.
 function endpointForm(step, exchange, typed) {
   const params = pathParams(step.path)
-  const paramInputs = params.map((name) => h('input', { name, 'data-path-param': name, 'data-field': `path:${name}`, placeholder: name }))
+  // required: sent empty, the path lost its segment (POST /webhooks/orders//approve) and the app's 404
+  // named no step, not the parameter left out
+  const paramInputs = params.map((name) => h('input', { name, 'data-path-param': name, 'data-field': `path:${name}`, placeholder: name, required: true }))
   const declared = (step.queryParams || []).map((param) => (typeof param === 'string' ? { name: param } : param))
   const queryInputs = declared.map((param) => h('input', { 'data-query-param': param.name, 'data-field': `query:${param.name}`, placeholder: param.description || '' }))
   const extraQuery = h('input', { name: 'query', 'data-field': 'query', placeholder: 'a=1&b=2' })
