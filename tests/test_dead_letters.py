@@ -148,3 +148,10 @@ def test_unknown_dead_letters_answer_404_and_the_cli_says_so(server: MotiaServer
     assert purge.returncode == 1 and "no dead letter with id" in purge.stderr
     usage = dlq(server, "replay")
     assert usage.returncode == 2 and "give dead letter ids or --all" in usage.stderr
+    for command in ("replay", "purge"):  # a trace id pasted instead of a dead letter's
+        pasted = dlq(server, command, "01a22f67-8402-75cc-82c6-fdf9e45c7172")
+        assert pasted.returncode == 2
+        assert (
+            "'01a22f67-8402-75cc-82c6-fdf9e45c7172' is not a dead letter id: ids are the numbers in the "
+            "first column of `motia dlq list`"
+        ) in pasted.stderr

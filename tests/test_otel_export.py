@@ -74,6 +74,9 @@ def test_each_step_execution_is_a_span_of_one_trace_across_languages(
 
     assert create.kind == SPAN_KIND_SERVER and create.parent_span_id == ""
     assert create.attributes["http.response.status_code"] == 201
+    # the HTTP semantic conventions' server attributes, which a collector's UI groups requests by
+    assert (create.attributes["http.request.method"], create.attributes["http.route"]) == ("POST", "/orders")
+    assert "http.route" not in route.attributes and "http.request.method" not in route.attributes
     assert route.kind == SPAN_KIND_CONSUMER and route.parent_span_id == create.span_id
     assert route.attributes["messaging.destination.name"] == "order.created"
     assert ship_1.parent_span_id == ship_2.parent_span_id == route.span_id

@@ -219,8 +219,16 @@ def test_motia_start_serves_it_only_when_asked(tmp_path: Path) -> None:
     )
     with MotiaServer(project, mode="start") as server:
         assert server.client.get("/__motia/workbench").status_code == 404
+        assert "/__motia/workbench" not in server.output
     with MotiaServer(project, mode="start", env={"MOTIA_WORKBENCH": "true"}) as server:
         assert server.client.get("/__motia/workbench").status_code == 200
+        assert f"Workbench: http://127.0.0.1:{server.port}/__motia/workbench" in server.output
+
+
+def test_motia_dev_says_where_the_workbench_is_as_it_starts(server: MotiaServer) -> None:
+    lines = server.output.splitlines()
+    ready = next(i for i, line in enumerate(lines) if "motia dev ready on http" in line)
+    assert lines[ready + 1].endswith(f"INFO  Workbench: http://127.0.0.1:{server.port}/__motia/workbench")
 
 
 def test_every_panel_works_in_chromium_on_the_pet_app(
@@ -671,6 +679,23 @@ def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
     assert all(later - earlier >= 200 for earlier, later in itertools.pairwise(moments)), moments
     assert {step for _, step in seen["outs"]} >= {span["step"] for span in spans}  # and all went out
     assert seen["consoleErrors"] == []
+
+
+def test_an_endpoints_form_is_not_sent_with_a_path_parameter_left_empty(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """Sent with its path parameter empty, the form asked for GET /ts/pets/ (a route of no step: a 404
+    naming the path, not the parameter); the browser now asks for the parameter, the form sent once it
+    is filled in."""
+    seen = _drive(
+        server, chromium, client_packages, "workbench-path-params-driver.mjs", "GET /ts/pets/:id", "nope"
+    )
+    assert seen["empty"]["sent"] == []
+    assert seen["empty"]["messages"]["id"]  # the browser's own "Please fill out this field."
+    assert seen["filled"] == {"sent": ["GET /ts/pets/nope"], "status": 404}
+    assert seen["consoleErrors"] == [
+        "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    ]
 
 
 def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_stream_items_apart(
@@ -1463,6 +1488,25 @@ def _crowded_flow() -> dict[str, str]:
     return files
 
 
+def _skipping_flow() -> dict[str, str]:
+    """The flow "skip", shaped as Motia's human-in-the-loop example (motia-examples,
+    foundational/workflow-patterns/human-in-the-loop): an api step, an event step that either
+    completes the order itself or (virtually) asks a noop gate, whose decision an api webhook takes
+    on to the same completing step, two layers further down than the event step."""
+    steps = {
+        "submit": "type: 'api', name: 'Submit', path: '/skip/orders', method: 'POST', emits: ['order.submitted']",
+        "analyze": "type: 'event', name: 'Analyze', subscribes: ['order.submitted'], emits: ['order.auto_approved'], virtualEmits: [{ topic: 'approval.required', label: 'Requires human approval' }]",
+        "gate": "type: 'noop', name: 'Gate', virtualSubscribes: ['approval.required'], virtualEmits: ['human.decision']",
+        "webhook": "type: 'api', name: 'Webhook', path: '/skip/orders/:id/approve', method: 'POST', virtualSubscribes: ['human.decision'], emits: ['order.approved']",
+        "complete": "type: 'event', name: 'Complete', subscribes: ['order.approved', 'order.auto_approved'], emits: []",
+    }
+    handler = "async () => ({ status: 200, body: {} })"
+    return {
+        f"steps/skip/{name}.step.js": f"exports.config = {{ {config}, flows: ['skip'] }}\nexports.handler = {handler}\n"
+        for name, config in steps.items()
+    }
+
+
 def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every_step(
     server: MotiaServer, tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
@@ -1475,15 +1519,22 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     least (no clear place found: squeezed), none cut short (ts.pet.status.update.reques…). Each api
     step's route shown whole on its node (cut at 32 characters: POST /ts/pets/:id/adoption-revi…),
     every step's text inside its box, and what each step answers (route, cron, every topic it
-    subscribes to) named in its tooltip."""
+    subscribes to) named in its tooltip. No edge drawn through a step it does not connect (in Motia's
+    human-in-the-loop example, the edge from the risk analysis to the completing step, past the
+    approval gate and webhook between them, ran straight through both), no label past the diagram's
+    sides."""
     flows = ["TsPetManagement", "JsPetManagement", "PyPetManagement", "PetShelter", "Workbench"]
     seen = _drive(server, chromium, client_packages, "workbench-edge-labels-driver.mjs", *flows)
-    with MotiaServer(write_project(tmp_path, _crowded_flow()), mode="dev") as crowded:
-        in_crowd = _drive(crowded, chromium, client_packages, "workbench-edge-labels-driver.mjs", "crowd")
+    project = write_project(tmp_path, _crowded_flow() | _skipping_flow())
+    with MotiaServer(project, mode="dev") as crowded:
+        in_crowd = _drive(
+            crowded, chromium, client_packages, "workbench-edge-labels-driver.mjs", "crowd", "skip"
+        )
     assert seen.pop("consoleErrors") == in_crowd.pop("consoleErrors") == []
     seen |= in_crowd
 
     assert seen["TsPetManagement"]["labels"] > 10 and seen["crowd"]["labels"] == 13
-    labelled = [*flows, "crowd"]
+    assert seen["skip"]["labels"] == 5
+    labelled = [*flows, "crowd", "skip"]
     crowding = {flow: {k: v for k, v in seen[flow].items() if k != "labels" and v} for flow in labelled}
     assert {flow: crowd for flow, crowd in crowding.items() if crowd} == {}

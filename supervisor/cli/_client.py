@@ -17,24 +17,42 @@ from typing import Any
 NO_BODY: Any = object()
 
 
+#: what a command says when nothing, or something else than motia, answers on its port
+_WHICH_SERVER = "is `motia dev` or `motia start` running there? Another port: -p PORT, another host: -H HOST"
+
+
 class ServerUnreachable(Exception):
     def __init__(self, host: str, port: int, reason: object) -> None:
-        super().__init__(f"motia: cannot reach a server on {host}:{port}: {reason}")
+        hint = f"; {_WHICH_SERVER}" if isinstance(reason, ConnectionRefusedError) else ""
+        super().__init__(f"motia: cannot reach a server on {host}:{port}: {reason}{hint}")
+
+
+class NotMotia(ServerUnreachable):
+    """What answers on the port is some other HTTP server: its answer to our JSON API is not JSON."""
+
+    def __init__(self, host: str, port: int, method: str, path: str, status: int, content_type: str) -> None:
+        asked = f"{method} {path.partition('?')[0]}"
+        Exception.__init__(
+            self,
+            f"motia: the server on {host}:{port} does not answer as motia does: {asked} answered {status} "
+            f"with {content_type or 'no content type'}, not JSON; {_WHICH_SERVER}",
+        )
 
 
 def call(host: str, port: int, method: str, path: str, payload: object = NO_BODY) -> tuple[int, Any]:
-    """One request with a JSON body (if any); returns the status and the decoded JSON answer."""
-    status, raw = _request(host, port, method, path, payload)
+    """One request with a JSON body (if any); returns the status and the decoded JSON answer. Raises
+    ServerUnreachable, NotMotia when the answer is not JSON."""
+    status, content_type, raw = _request(host, port, method, path, payload)
     try:
         return status, json.loads(raw)
     except ValueError:
-        return status, raw.decode(errors="replace")
+        raise NotMotia(host, port, method, path, status, content_type) from None
 
 
 def post_and_print(host: str, port: int, path: str, payload: object) -> int:
     """POST, print the answer as it came (to stderr if it is an error); exit status 0 or 1."""
     try:
-        status, raw = _request(host, port, "POST", path, payload)
+        status, _, raw = _request(host, port, "POST", path, payload)
     except ServerUnreachable as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -128,7 +146,8 @@ def server_events(
         connection.close()
 
 
-def _request(host: str, port: int, method: str, path: str, payload: object) -> tuple[int, bytes]:
+def _request(host: str, port: int, method: str, path: str, payload: object) -> tuple[int, str, bytes]:
+    """The answer's status, content type and body."""
     request = urllib.request.Request(
         f"http://{host}:{port}{path}",
         data=None if payload is NO_BODY else json.dumps(payload).encode(),
@@ -137,9 +156,9 @@ def _request(host: str, port: int, method: str, path: str, payload: object) -> t
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read()
+            return response.status, response.headers.get("content-type", ""), response.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
+        return exc.code, exc.headers.get("content-type", ""), exc.read()
     except urllib.error.URLError as exc:
         raise ServerUnreachable(host, port, exc.reason) from None
     except (OSError, http.client.HTTPException) as exc:  # the answer cut off (urllib passes it on as is)

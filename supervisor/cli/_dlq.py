@@ -27,8 +27,20 @@ def add_commands(commands: Any, client_options: Callable[[argparse.ArgumentParse
         parser.add_argument("--step", help="only the dead letters of this step")
         client_options(parser)
     for parser in (replay, purge):
-        parser.add_argument("ids", nargs="*", type=int, metavar="ID", help="dead letter ids (see `dlq list`)")
+        parser.add_argument(
+            "ids", nargs="*", type=_letter_id, metavar="ID", help="dead letter ids (see `dlq list`)"
+        )
         parser.add_argument("--all", action="store_true", help="every dead letter (of --step, if given)")
+
+
+def _letter_id(text: str) -> int:
+    """A dead letter's id: a trace id or a step name given instead is named with where ids are shown."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a dead letter id: ids are the numbers in the first column of `motia dlq list`"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -236,7 +236,8 @@ async def _serve(
 
     serve = _server(settings.config.http.server)
     workbench = settings.config.workbench
-    app = create_app(runtime, workbench=settings.mode == "dev" if workbench is None else workbench)
+    serves_workbench = settings.mode == "dev" if workbench is None else workbench
+    app = create_app(runtime, workbench=serves_workbench)
     # The socket is bound and listening: connections made from now on wait in its backlog.
     _logger.info(
         "motia %s ready on http://%s:%d (%s)",
@@ -245,6 +246,8 @@ async def _serve(
         settings.port,
         summary.headline(),
     )
+    if serves_workbench:  # the README's first step after start-up: the user should not have to look it up
+        _logger.info("Workbench: http://%s:%d/__motia/workbench", settings.host, settings.port)
     reloader = None
     if settings.mode == "dev":
         _refresh_types(runtime)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from supervisor.config import CronStepConfig, EventStepConfig
+from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
 from supervisor.core._announce import announce_load, announce_reload
 from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
@@ -399,7 +399,7 @@ class Runtime:
         elif adapter is not None:
             store = MemoryTraceStore()
         try:
-            exporter = otel_exporter(os.environ)
+            exporter = otel_exporter(os.environ, self._route_of)
         except OtelUnavailable as exc:
             _logger.error("%s", exc)
             exporter = None
@@ -412,6 +412,13 @@ class Runtime:
             shared.listen(recorder.relay)  # the other supervisors' log lines, to this one's followers
         self._trace_store = store
         return recorder
+
+    def _route_of(self, step_name: str) -> tuple[str, str] | None:
+        """An api step's method and route, for its exported spans (the registry of the moment: reloads
+        included)."""
+        step = self.registry.steps.get(step_name)
+        config = None if step is None else step.config
+        return (config.method, config.path) if isinstance(config, ApiStepConfig) else None
 
     async def _start_tracing(self) -> None:
         store = self._trace_store

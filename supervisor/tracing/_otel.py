@@ -11,7 +11,7 @@ Operations and log lines become span events. The SDK's own variables apply (``OT
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -39,7 +39,14 @@ def otlp_endpoint(environ: Mapping[str, str]) -> str | None:
     return endpoint if "otlp" in exporters else None
 
 
-def otel_exporter(environ: Mapping[str, str]) -> OtelSpanExporter | None:
+#: an api step's method and route template (``POST``, ``/pets/:id``) by the step's name; None when
+#: it is not (or no longer) an api step
+RouteOf = Callable[[str], tuple[str, str] | None]
+
+
+def otel_exporter(
+    environ: Mapping[str, str], route_of: RouteOf = lambda step: None
+) -> OtelSpanExporter | None:
     """The exporter the environment asks for, or None. Raises ``OtelUnavailable`` with the fix."""
     endpoint = otlp_endpoint(environ)
     if endpoint is None:
@@ -65,13 +72,15 @@ def otel_exporter(environ: Mapping[str, str]) -> OtelSpanExporter | None:
             f"OTEL_EXPORTER_OTLP_ENDPOINT is set ({endpoint}) but the OpenTelemetry SDK is not installed "
             f"({exc}); install it with {package} to export spans. Until then none are exported."
         ) from None
-    return OtelSpanExporter(OTLPSpanExporter(), environ)
+    return OtelSpanExporter(OTLPSpanExporter(), environ, route_of)
 
 
 class OtelSpanExporter:
     """Feeds ended spans to an OpenTelemetry ``TracerProvider`` whose batch processor sends them."""
 
-    def __init__(self, exporter: Any, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, exporter: Any, environ: Mapping[str, str], route_of: RouteOf = lambda step: None
+    ) -> None:
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -94,6 +103,7 @@ class OtelSpanExporter:
         )
         resource = Resource.create({} if named else {"service.name": "motia"})
         self._ids = GivenIds()
+        self._route_of = route_of
         self._provider = TracerProvider(resource=resource, id_generator=self._ids)
         self._provider.add_span_processor(BatchSpanProcessor(exporter))
         self._tracer = self._provider.get_tracer("motia-supervisor", _version())
@@ -126,7 +136,7 @@ class OtelSpanExporter:
             span.step,
             context=parent,
             kind=kind,
-            attributes=_span_attributes(span),
+            attributes=_span_attributes(span, self._route_of(span.step) if span.kind == "api" else None),
             start_time=int(span.started_at * 1e9),
         )
         for event in events:
@@ -151,7 +161,9 @@ class OtelSpanExporter:
         otel_span.end(end_time=int((span.ended_at or span.started_at) * 1e9))
 
 
-def _span_attributes(span: Span) -> dict[str, Any]:
+def _span_attributes(span: Span, route: tuple[str, str] | None) -> dict[str, Any]:
+    """``route``: an api step's method and route template, the HTTP semantic conventions' attributes a
+    collector groups server spans by (its UI lists ``POST /pets``, not only the step's name)."""
     attributes: dict[str, Any] = {
         "motia.trace_id": span.trace_id,
         "motia.step.name": span.step,
@@ -166,6 +178,8 @@ def _span_attributes(span: Span) -> dict[str, Any]:
         "messaging.destination.name": span.topic,
         "motia.delivery.id": span.delivery_id,
         "http.response.status_code": span.status_code,
+        "http.request.method": route and route[0],
+        "http.route": route and route[1],
     }
     attributes.update({key: value for key, value in optional.items() if value is not None})
     return attributes

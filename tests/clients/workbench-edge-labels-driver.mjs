@@ -9,7 +9,8 @@
 // (its route, its cron, every topic it subscribes to: untold).
 // Prints RESULT and the JSON of what it saw: { flow: { labels: how many, overLabels: [[edge, edge]],
 // overNodes: [[edge, step]], offEdge: [edge], sharedEnds: [[edge, edge]], squeezed: [edge], cut: [edge],
-// cutRoutes: [[step, shown]], textOut: [[step, text]], untold: [[step, tooltip]] } }.
+// cutRoutes: [[step, shown]], textOut: [[step, text]], untold: [[step, tooltip]], pathsOverNodes: [[edge, step]]
+// (an edge drawn through a step it does not connect), outside: [edge] (a label past the drawing's sides) } }.
 import { drive, openWorkbench, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, ...flows] = process.argv.slice(2)
@@ -90,7 +91,21 @@ await drive(executablePath, result, async (page) => {
         const answers = step.type === 'api' ? [route] : step.type === 'cron' ? [step.cron] : step.type === 'event' ? step.subscribes : step.virtualSubscribes ?? []
         if (!answers.every((what) => tooltip.includes(what))) untold.push([step.name, tooltip])
       }
-      return { labels: labels.length, overLabels, overNodes, offEdge, sharedEnds, squeezed, cut, cutRoutes, textOut, untold }
+      // edges drawn through a step they do not connect: their path sampled, inside the step's box
+      const pathsOverNodes = [...document.querySelectorAll('.edge')].flatMap((edge) => {
+        const path = edge.querySelector('path')
+        const matrix = path.getScreenCTM()
+        const length = path.getTotalLength()
+        const points = Array.from({ length: 65 }, (_, i) => path.getPointAtLength((length * i) / 64).matrixTransform(matrix))
+        return nodes
+          .filter(({ step }) => step !== edge.dataset.source && step !== edge.dataset.target)
+          .filter(({ box }) => points.some((p) => p.x > box.left + 2 && p.x < box.right - 2 && p.y > box.top + 2 && p.y < box.bottom - 2))
+          .map(({ step }) => [`${edge.dataset.source}->${edge.dataset.target}: ${edge.querySelector('text').textContent}`, step])
+      })
+      // what lies outside the diagram's drawing (cut at its edge): label boxes, in the page
+      const drawn = document.querySelector('.diagram svg').getBoundingClientRect()
+      const outside = labels.filter(({ box }) => box.left < drawn.left || box.right > drawn.right).map((label) => label.edge)
+      return { labels: labels.length, overLabels, overNodes, offEdge, sharedEnds, squeezed, cut, cutRoutes, textOut, untold, pathsOverNodes, outside }
     }, steps)
     await page.screenshot({ path: `${outDir}/workbench-edge-labels-${flow}.png` })
   }

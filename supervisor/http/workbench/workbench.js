@@ -599,6 +599,24 @@ function downwardPorts(edges, coords) {
   return { out, in: into }
 }
 
+// The x of a lane down which an edge from rank ``from`` to rank ``to`` (more than one layer apart)
+// passes the steps of the layers between, when its ``curve`` would cross one of them; else null. The
+// gap nearest the edge's ends that no step of those layers covers.
+function detourLane(curve, from, to, coords) {
+  const between = [...coords.values()].filter((at) => at.rank > from && at.rank < to)
+  const clear = (x, pad) => between.every((at) => x < at.x - pad || x > at.x + NODE_W + pad)
+  const crosses = Array.from({ length: 33 }, (_, i) => {
+    const t = i / 32
+    const u = 1 - t
+    const weights = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t]
+    return [0, 1].map((axis) => weights.reduce((sum, weight, k) => sum + weight * curve[k][axis], 0))
+  }).some(([x, y]) => between.some((at) => x > at.x && x < at.x + NODE_W && y > at.y && y < at.y + NODE_H))
+  if (!crosses) return null
+  const ends = (curve[0][0] + curve[3][0]) / 2
+  const lanes = between.flatMap((at) => [at.x - GAP_X / 2, at.x + NODE_W + GAP_X / 2]).filter((x) => clear(x, GAP_X / 2 - 1))
+  return lanes.sort((a, b) => Math.abs(a - ends) - Math.abs(b - ends))[0] ?? null
+}
+
 function drawFlow(flow, layout, onSelect) {
   const { coords, width, height } = layout
   const edges = s('g')
@@ -627,8 +645,9 @@ function drawFlow(flow, layout, onSelect) {
     const pair = `${edge.source}->${edge.target}`
     const offset = (seen.get(pair) || 0) * 14
     seen.set(pair, (seen.get(pair) || 0) + 1)
-    let curve // the path's four points (a cubic Bézier)
+    let curve // the path's four points (a cubic Bézier), where its label goes
     let preferred // where along it (0..1) its label reads best
+    let d // the path drawn: the curve, or a detour of which the curve is the first bend
     if (to.rank > from.rank) {
       const x1 = ports.out.get(edge)
       const y1 = from.y + NODE_H
@@ -639,6 +658,18 @@ function drawFlow(flow, layout, onSelect) {
       // where its edge is alone: near the target when the source fans out, near the source when
       // many edges meet at the target
       preferred = fanIn.get(edge.target) > 1 ? 0.22 : fanOut.get(edge.source) > 1 ? 0.78 : 0.5
+      const lane = detourLane(curve, from.rank, to.rank, coords)
+      if (lane !== null) {
+        // an edge past the layers between its steps went straight through their steps (a flow whose
+        // event step also skips a human approval gate: AnalyzeRisk -> CompleteOrder looked like it
+        // ran through the gate): down a lane beside them instead, bending into it below the source
+        // and out of it above the target
+        const down = from.y + NODE_H + GAP_Y / 2
+        const up = to.y - GAP_Y / 2
+        curve = [[x1, y1], [x1, (y1 + down) / 2], [lane, (y1 + down) / 2], [lane, down]]
+        d = `M${curve[0]} C${curve[1]} ${curve[2]} ${curve[3]} L${lane},${up} C${lane},${(up + y2) / 2} ${x2},${(up + y2) / 2} ${x2},${y2 - 2}`
+        preferred = 0.5
+      }
     } else {
       // back (or sideways) edge: around the right side
       const x1 = from.x + NODE_W
@@ -650,7 +681,7 @@ function drawFlow(flow, layout, onSelect) {
       preferred = 0.5
     }
     const [p0, p1, p2, p3] = curve
-    const d = `M${p0} C${p1} ${p2} ${p3}`
+    d ??= `M${p0} C${p1} ${p2} ${p3}`
     const text = edge.label || edge.topic
     const classes = ['edge', edge.virtual ? 'virtual' : '', edge.conditional ? 'conditional' : ''].join(' ')
     // whole up to the pet app's longest topics (30 characters): a label cut at its end hid which
@@ -669,6 +700,12 @@ function drawFlow(flow, layout, onSelect) {
       ),
     )
   }
+  // the view grown to hold every label, a detour's beside the outermost steps too (it was cut at the
+  // diagram's edge)
+  const left = Math.min(0, ...taken.map((box) => box.x - 4))
+  const right = Math.max(width, ...taken.map((box) => box.x + box.w + 4))
+  svgEl.setAttribute('width', right - left)
+  svgEl.setAttribute('viewBox', `${left} 0 ${right - left} ${height}`)
   for (const step of flow.steps) {
     const at = coords.get(step.name)
     const sub = nodeSubtitle(step)
@@ -1107,7 +1144,9 @@ const closeExchange = (exchange) => exchange.following && exchange.following.abo
 // still in flight is then cancelled.
 function endpointForm(step, exchange, typed) {
   const params = pathParams(step.path)
-  const paramInputs = params.map((name) => h('input', { name, 'data-path-param': name, 'data-field': `path:${name}`, placeholder: name }))
+  // required: sent empty, the path lost its segment (POST /webhooks/orders//approve) and the app's 404
+  // named no step, not the parameter left out
+  const paramInputs = params.map((name) => h('input', { name, 'data-path-param': name, 'data-field': `path:${name}`, placeholder: name, required: true }))
   const declared = (step.queryParams || []).map((param) => (typeof param === 'string' ? { name: param } : param))
   const queryInputs = declared.map((param) => h('input', { 'data-query-param': param.name, 'data-field': `query:${param.name}`, placeholder: param.description || '' }))
   const extraQuery = h('input', { name: 'query', 'data-field': 'query', placeholder: 'a=1&b=2' })

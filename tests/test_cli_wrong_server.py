@@ -1,0 +1,70 @@
+"""``motia traces|logs|state|dlq|runners`` pointed at a port where motia is not: nothing listens, or
+another HTTP server does. The command says which, and how to point it at the right server, instead of
+a bare "connection refused" or the other server's HTML page."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.support.server import REPO_ROOT, free_port, motia_argv
+
+COMMANDS = [("traces",), ("traces", "0b6f1234"), ("logs",), ("state", "ls"), ("dlq", "list"), ("runners",)]
+
+
+@pytest.fixture(scope="module")
+def other_server() -> Iterator[int]:
+    """An HTTP server that is not motia: an HTML page for every GET."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def motia(port: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        motia_argv(*args, "-p", str(port)), cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_a_port_nothing_listens_on_is_named_with_how_to_choose_another(command: tuple[str, ...]) -> None:
+    port = free_port()
+    done = motia(port, *command)
+    assert done.returncode == 1
+    assert f"cannot reach a server on 127.0.0.1:{port}" in done.stderr
+    assert "is `motia dev` or `motia start` running there? Another port: -p PORT" in done.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_another_http_server_on_the_port_is_named_not_printed(
+    other_server: int, command: tuple[str, ...]
+) -> None:
+    done = motia(other_server, *command)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert f"the server on 127.0.0.1:{other_server} does not answer as motia does" in done.stderr
+    assert "answered 200 with text/html, not JSON" in done.stderr
+    assert "Another port: -p PORT" in done.stderr
+    assert "Welcome to nginx" not in done.stderr
