@@ -732,3 +732,48 @@ async def test_api_spans_past_the_buffer_bound_are_dropped_whole_and_the_rest_ar
         assert listed == {"t-0": "running", "t-1": "ok", "t-2": "running"}
     finally:
         await recorder.stop()
+
+
+async def test_exported_api_spans_carry_their_answer_whether_answered_in_their_start_or_after_a_flush(
+    tmp_path: Path,
+) -> None:
+    """With an exporter (OpenTelemetry: the events are assembled beside the recorder, not encoded), an
+    api span answered before the flush is exported from its one event, and one that ran across a flush
+    is exported once it ended, with its answer; a request refused before its step ran (the recorder's
+    calls of ``Runtime.record_rejection``) is a span of its own with its log line under it."""
+    exported: list[tuple[Span, list[JsonObject]]] = []
+
+    class Capturing:
+        def export(self, spans: Any) -> None:
+            exported.extend(spans)
+
+        def shutdown(self) -> None:
+            return None
+
+    recorder = Recorder(None, Retention(100, 100, 3600), tmp_path, exporter=Capturing())
+    await recorder.start()
+    try:
+        request(recorder, "t-whole")
+        refused = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-refused")
+        log(recorder, "t-refused", "Hello", "answered 400 before step Hello ran")
+        recorder.end_span(refused, InvokeResult(0, True, b"", None))
+        recorder.http_response("t-refused", "Hello", "POST", "/hello", 400)
+        across = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-across")
+        across.ran_on("node-1", 7)
+        await recorder.flush()
+        assert [span.trace_id for span, _ in exported] == ["t-whole", "t-refused"]
+        recorder.end_span(across, InvokeResult(1, False, b"", None))
+        recorder.http_response("t-across", "Hello", "GET", "/hello", 500)
+        await recorder.flush()
+        spans = {span.trace_id: (span, under) for span, under in exported}
+        assert [span.trace_id for span, _ in exported] == ["t-whole", "t-refused", "t-across"]
+        assert [(spans[t][0].status, spans[t][0].status_code) for t in spans] == [
+            ("ok", 200),
+            ("ok", 400),
+            ("error", 500),
+        ]
+        assert [line["message"] for line in spans["t-refused"][1]] == ["answered 400 before step Hello ran"]
+        assert (spans["t-across"][0].runner, spans["t-across"][0].pid) == ("node-1", 7)
+        assert all(span.ended_at is not None for span, _ in exported)
+    finally:
+        await recorder.stop()
