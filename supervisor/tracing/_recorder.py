@@ -249,7 +249,8 @@ class Recorder:
         # ``_record`` and the handle's making written out: a request's share of the recorder is a few
         # µs, and each Python call and ``__init__`` is a tenth of one (bench/RESULTS.md, session 10)
         events = self._events
-        if len(events) >= MAX_BUFFERED:
+        at = len(events)  # where its START goes (one int made, not two: bench/RESULTS.md, session 16)
+        if at >= MAX_BUFFERED:
             self.dropped += 1
             return _handle(self, span_id)
         if kind is _API:
@@ -304,7 +305,7 @@ class Recorder:
         span.span_id = span_id
         span.start = start
         span.batch = self._batch
-        span.at = len(events) - 1
+        span.at = at
         return span
 
     def _more_span_ids(self) -> str:
