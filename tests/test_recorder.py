@@ -622,3 +622,158 @@ async def test_critical_lines_are_a_level_of_their_own_stored_and_live(tmp_path:
             assert [(line["level"], line["message"]) for line in followed] == shown, level
     finally:
         await recorder.stop()
+
+
+@pytest.mark.parametrize("encoding", [False, True])
+async def test_api_spans_not_answered_at_a_flush_are_sent_as_far_as_they_got(
+    tmp_path: Path, encoding: bool
+) -> None:
+    """An api span's START is made with room for its end and answer, written in place; a flush sends
+    those not answered yet as far as they got (a running one as a START, one that ended or raised with
+    its END's fields), between answered requests and event spans, whether or not answered STARTs wait
+    encoded; what comes after the flush goes as events of their own, and every trace reads back."""
+    recorder = Recorder(MemoryTraceStore(), Retention(100, 100, 3600), tmp_path)
+    recorder._encoding = encoding  # as with the trace writer process (``Recorder._encoding``)
+    sent: list[Any] = []
+    record = recorder._sink.record
+
+    async def sending(events: list[Any]) -> None:
+        sent.extend(orjson.loads(event) if type(event) is bytes else list(event) for event in events)
+        await record([orjson.loads(event) if type(event) is bytes else event for event in events])
+
+    recorder._sink.record = sending  # type: ignore[method-assign]
+    await recorder.start()
+    try:
+        running = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-running")
+        running.ran_on("node-1", 11)
+        request(recorder, "t-answered")
+        ended = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-ended")
+        recorder.end_span(ended, OK)
+        delivery = recorder.start_span(
+            "Audit", "steps/audit.step.ts", TriggerKind.EVENT, "t-answered", "seen"
+        )
+        raised = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-raised")
+        recorder.end_span(raised, error=RuntimeError("runner gone"))
+        recorder.end_span(delivery, OK)
+        await recorder.flush()
+        assert [(event[2], len(event)) for event in sent] == [
+            ("t-running", 14),
+            ("t-answered", 21),
+            ("t-ended", 17),
+            ("t-answered", 17),
+            ("t-raised", 17),
+        ]
+        assert sent[0][12:] == ["node-1", 11]
+        assert sent[4][14:][1:] == [
+            "error",
+            {"name": "RuntimeError", "message": "runner gone", "stack": "", "location": None},
+        ]
+        assert (await recorder.trace("t-running") or {}).get("status") == "running"
+
+        recorder.end_span(running, OK)
+        for trace_id, answered in [("t-running", 200), ("t-ended", 201), ("t-raised", 503)]:
+            recorder.http_response(trace_id, "Hello", "GET", "/hello", answered)
+        again = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-again")
+        await recorder.flush()
+        assert [event[:2] for event in sent[5:]] == [
+            [_assembler.END, running.span_id],
+            [_assembler.RESPONSE, "t-running"],
+            [_assembler.RESPONSE, "t-ended"],
+            [_assembler.RESPONSE, "t-raised"],
+            [_assembler.START, again.span_id],
+        ]
+        assert len(sent[-1]) == 14
+        expected: dict[str, tuple[str, int | None]] = {
+            "t-running": ("ok", 200),
+            "t-answered": ("ok", 200),
+            "t-ended": ("ok", 201),
+            "t-raised": ("error", 503),
+            "t-again": ("running", None),
+        }
+        for trace_id, (status, code) in expected.items():
+            trace = await recorder.trace(trace_id)
+            assert trace is not None, trace_id
+            assert (trace["status"], (trace["entry"] or {}).get("statusCode")) == (status, code), trace_id
+        recorder.end_span(again, OK)
+        recorder.http_response("t-again", "Hello", "GET", "/hello", 200)
+    finally:
+        await recorder.stop()
+
+
+async def test_api_spans_past_the_buffer_bound_are_dropped_whole_and_the_rest_are_cut_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An api span whose START finds the buffer full is dropped with what follows of it (its end and
+    answer are dropped as events of their own, never written into another span's START); the spans
+    that did get in are sent as far as they got."""
+    monkeypatch.setattr(_recorder, "MAX_BUFFERED", 3)
+    recorder = Recorder(MemoryTraceStore(), Retention(100, 100, 3600), tmp_path)
+    sent: list[Any] = []
+    record = recorder._sink.record
+
+    async def sending(events: list[Any]) -> None:
+        sent.extend(list(event) for event in events)
+        await record(events)
+
+    recorder._sink.record = sending  # type: ignore[method-assign]
+    await recorder.start()
+    try:
+        spans = [
+            recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, f"t-{n}") for n in range(5)
+        ]
+        assert [span.start is not None for span in spans] == [True, True, True, False, False]
+        for n in (4, 3, 1):
+            recorder.end_span(spans[n], OK)
+            recorder.http_response(f"t-{n}", "Hello", "GET", "/hello", 200)
+        assert recorder.dropped == 6  # each dropped span's end and answer
+        await recorder.flush()
+        assert [(event[2], len(event)) for event in sent] == [("t-0", 14), ("t-1", 21), ("t-2", 14)]
+        listed = {t["traceId"]: t["status"] for t in (await recorder.traces(TraceQuery(limit=10))).traces}
+        assert listed == {"t-0": "running", "t-1": "ok", "t-2": "running"}
+    finally:
+        await recorder.stop()
+
+
+async def test_exported_api_spans_carry_their_answer_whether_answered_in_their_start_or_after_a_flush(
+    tmp_path: Path,
+) -> None:
+    """With an exporter (OpenTelemetry: the events are assembled beside the recorder, not encoded), an
+    api span answered before the flush is exported from its one event, and one that ran across a flush
+    is exported once it ended, with its answer; a request refused before its step ran (the recorder's
+    calls of ``Runtime.record_rejection``) is a span of its own with its log line under it."""
+    exported: list[tuple[Span, list[JsonObject]]] = []
+
+    class Capturing:
+        def export(self, spans: Any) -> None:
+            exported.extend(spans)
+
+        def shutdown(self) -> None:
+            return None
+
+    recorder = Recorder(None, Retention(100, 100, 3600), tmp_path, exporter=Capturing())
+    await recorder.start()
+    try:
+        request(recorder, "t-whole")
+        refused = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-refused")
+        log(recorder, "t-refused", "Hello", "answered 400 before step Hello ran")
+        recorder.end_span(refused, InvokeResult(0, True, b"", None))
+        recorder.http_response("t-refused", "Hello", "POST", "/hello", 400)
+        across = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-across")
+        across.ran_on("node-1", 7)
+        await recorder.flush()
+        assert [span.trace_id for span, _ in exported] == ["t-whole", "t-refused"]
+        recorder.end_span(across, InvokeResult(1, False, b"", None))
+        recorder.http_response("t-across", "Hello", "GET", "/hello", 500)
+        await recorder.flush()
+        spans = {span.trace_id: (span, under) for span, under in exported}
+        assert [span.trace_id for span, _ in exported] == ["t-whole", "t-refused", "t-across"]
+        assert [(spans[t][0].status, spans[t][0].status_code) for t in spans] == [
+            ("ok", 200),
+            ("ok", 400),
+            ("error", 500),
+        ]
+        assert [line["message"] for line in spans["t-refused"][1]] == ["answered 400 before step Hello ran"]
+        assert (spans["t-across"][0].runner, spans["t-across"][0].pid) == ("node-1", 7)
+        assert all(span.ended_at is not None for span, _ in exported)
+    finally:
+        await recorder.stop()

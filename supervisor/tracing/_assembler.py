@@ -18,8 +18,9 @@ Events (first field: the kind; times are epoch seconds):
 - ``(END, span_id, at, status, error)``: it returned (``status``: ok, error, lost; ``error`` as stored)
 - ``(RESPONSE, trace_id, step, method, path, status_code, at)``: the answer an api request got
 
-What follows a START in the same batch is folded into it by the recorder (its request path appends to
-the START it still holds instead of appending an event): a START may go on with END's fields (``at,
+What follows a START in the same batch is folded into it by the recorder (its request path writes it
+into the START it still holds instead of appending an event; an api span's START is made with room for
+it, and a flush cuts what is left unused): a START may go on with END's fields (``at,
 status, error``), then RESPONSE's (``method, path, status_code, at``). A trivial api request within one
 flush is one event; a span whose START went in an earlier batch (it is shown running meanwhile) ends
 with its own END and RESPONSE events.

@@ -7,9 +7,10 @@ summaries from them and writes them to SQLite, or a ``LocalSink`` beside the rec
 same for the stores living in the supervisor (memory, Redis) and for the OpenTelemetry exporter.
 Reads flush first, so what was recorded before a read is in its answer.
 
-Cheap on the request path: a trivial api request costs a span id, a handle and one event (its runner,
-end and response are folded into its START while that is still waiting for the flush; after a flush
-they go as events of their own, so that a span is seen running meanwhile); spans, indexes and rows are
+Cheap on the request path: a trivial api request costs a span id, a handle and one event (its START,
+made with room for its runner, end and response, which are written into it in place while it waits
+for the flush, then encoded once; a flush sends an unanswered one as far as it got, and what follows
+goes as events of their own, so that a span is seen running meanwhile); spans, indexes and rows are
 built on the other side of the sink (bench/RESULTS.md, tracing overhead). Live
 log followers are served here, as lines are recorded, with the ``spanId`` the sink gives the stored
 line (found here too while someone follows: ``_follow.Followers``).
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -64,10 +64,16 @@ MAX_PAYLOAD_BYTES = 16 * 1024
 _START_FIELDS = 14
 #: its length with END's fields folded in (``_assembler``)
 _ENDED_FIELDS = 17
+#: an api span's START is made this long at once: with room for END's and RESPONSE's fields, which
+#: are written in place (``end_span``, ``http_response``), so that an answered request's event is built
+#: once (bench/RESULTS.md, session 16); a flush cuts one that is not answered yet (``_flush_once``)
+_ANSWERED_FIELDS = 21
 #: span ids are made this many at a time (``new_span_ids``)
 _SPAN_IDS_AT_ONCE = 512
 
 _KINDS: dict[int, SpanKind] = {TriggerKind.API: "api", TriggerKind.EVENT: "event", TriggerKind.CRON: "cron"}
+#: a module global: an enum member looked up on its class is a slow attribute load in CPython 3.11
+_API = TriggerKind.API
 
 
 class TracingOff(Exception):
@@ -95,7 +101,7 @@ class SpanHandle:
         if recorder is None:
             return
         start = self.start
-        if start is not None and self.batch == recorder._batch and len(start) == _START_FIELDS:
+        if start is not None and self.batch == recorder._batch:  # (``end_span`` lets go of it)
             start[12], start[13] = runner, pid
         else:
             recorder._record((RAN_ON, self.span_id, runner, pid))
@@ -168,6 +174,8 @@ class Recorder:
         #: id, step) (``_wait_behind``)
         self._answering = -1
         self._waiting: dict[tuple[str, str], int] = {}
+        #: how many api spans' STARTs in ``_events`` wait for their answer (``_cut_unanswered``)
+        self._unanswered = 0
         #: which batch ``_events`` is (counted up as each is taken to be sent)
         self._batch = 0
         self._ids = _Ids()
@@ -238,28 +246,57 @@ class Recorder:
         span_id = span_ids.pop() if span_ids else self._more_span_ids()
         if self._followers.spans is not None:  # only while someone follows the logs
             self._followers.started(trace_id, step, span_id)
-        start = [
-            START,
-            span_id,
-            trace_id,
-            step,
-            file,
-            _KINDS.get(kind, "event"),
-            topic or None,
-            parent_span_id,
-            remote_parent,
-            delivery_id,
-            attempt,
-            time.time(),
-            None,  # runner and pid: folded in by ``ran_on``
-            None,
-        ]
         # ``_record`` and the handle's making written out: a request's share of the recorder is a few
         # µs, and each Python call and ``__init__`` is a tenth of one (bench/RESULTS.md, session 10)
         events = self._events
-        if len(events) >= MAX_BUFFERED:
+        at = len(events)  # where its START goes (one int made, not two: bench/RESULTS.md, session 16)
+        if at >= MAX_BUFFERED:
             self.dropped += 1
             return _handle(self, span_id)
+        if kind is _API:
+            # with room for its end and answer, written in place: the answered request is one event,
+            # built once (runner and pid: ``ran_on``; end: ``end_span``; answer: ``http_response``)
+            start = [
+                START,
+                span_id,
+                trace_id,
+                step,
+                file,
+                "api",
+                topic or None,
+                parent_span_id,
+                remote_parent,
+                delivery_id,
+                attempt,
+                time.time(),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            ]
+            self._unanswered += 1
+        else:
+            start = [
+                START,
+                span_id,
+                trace_id,
+                step,
+                file,
+                _KINDS.get(kind, "event"),
+                topic or None,
+                parent_span_id,
+                remote_parent,
+                delivery_id,
+                attempt,
+                time.time(),
+                None,  # runner and pid: folded in by ``ran_on``
+                None,
+            ]
         events.append(start)
         if self._flushing is None and (self._timer is None or len(events) >= FLUSH_AT):
             self._changed()
@@ -268,7 +305,7 @@ class Recorder:
         span.span_id = span_id
         span.start = start
         span.batch = self._batch
-        span.at = len(events) - 1
+        span.at = at
         return span
 
     def _more_span_ids(self) -> str:
@@ -293,14 +330,14 @@ class Recorder:
             name = type(error).__name__ if error is not None else "Error"
             failure = {"name": name, "message": str(error or ""), "stack": "", "location": None}
         start = span.start
-        if start is not None and span.batch == self._batch and len(start) == _START_FIELDS:
-            if start[5] == "api":
-                # with room for its answer, which ``http_response`` writes in place (a tuple and a
-                # list extension less); a START sent unanswered is cut back (``_flush_once``)
-                start += (time.time(), status, failure, None, None, None, None)
-                # it waits for its answer as ``_answering``, which the answer (``http_response``, in the
-                # same turn of the loop for a request: its step's result is the answer's) takes
-                # without a lookup; an earlier one that still waits goes to ``_waiting``
+        if start is not None and span.batch == self._batch:
+            if len(start) == _ANSWERED_FIELDS:
+                # in the room left for it; the answer (``http_response``, in the same turn of the loop
+                # for a request: its step's result is the answer's) finds it as ``_answering`` without
+                # a lookup; an earlier one that still waits goes to ``_waiting``
+                start[14] = time.time()
+                start[15] = status
+                start[16] = failure
                 if self._answering >= 0 or self._waiting:
                     self._wait_behind(start)
                 self._answering = span.at
@@ -315,46 +352,48 @@ class Recorder:
     def _wait_behind(self, start: list[Any]) -> None:
         """The api span of ``start`` ended and will be ``_answering``: the one that was goes on waiting
         in ``_waiting``, unless it is of the same step and trace (an answer goes to its step's newest
-        span); an older span of that step and trace waits no more, and loses the room for its answer
-        (as ``_flush_once`` cuts it)."""
+        span); an older span of that step and trace waits no more (``_flush_once`` cuts the room left
+        for its answer)."""
         trace_id, step = start[2], start[3]
         events = self._events
         held = self._answering
-        older: int | None = None
         if held >= 0:
             waiting = events[held]
             if waiting[2] == trace_id and waiting[3] == step:
-                older = held
-            else:
-                # its (trace id, step) waits nowhere else: it was taken out when this one came
-                self._waiting[(waiting[2], waiting[3])] = held
-        if older is None:
-            older = self._waiting.pop((trace_id, step), None)
-        if older is not None:
-            del events[older][_ENDED_FIELDS:]
+                return  # the older span of this step waits no more
+            # its (trace id, step) waits nowhere else: it was taken out when this one came
+            self._waiting[(waiting[2], waiting[3])] = held
+        self._waiting.pop((trace_id, step), None)
 
     def http_response(self, trace_id: str, step: str, method: str, path: str, status: int) -> None:
         """The answer an api request got, once its step's span has ended. A 5xx fails the trace even
         when the handler returned normally (a response the core refused, a handler that answered 500)."""
         if not self.enabled:
             return
-        at: int | None
-        answering = self._answering
         events = self._events
-        if answering >= 0 and events[answering][2] == trace_id and events[answering][3] == step:
-            at, self._answering = answering, -1  # the request's own span, as a rule
+        answering = self._answering
+        if answering >= 0 and (start := events[answering])[2] == trace_id and start[3] == step:
+            # the request's own span, as a rule, answered in the same turn of the loop as it ended:
+            # answered when it ended (one clock read less per request)
+            self._answering = -1
+            start[17] = method
+            start[18] = path
+            start[19] = status
+            start[20] = start[14]
         else:
             at = self._waiting.pop((trace_id, step), None) if self._waiting else None
-        if at is not None:  # its span's START is still unsent, with the span's end
+            if at is None:  # its span's START went with a flush, or was dropped
+                self._record((RESPONSE, trace_id, step, method, path, status, time.time()))
+                return
+            answering = at
             start = events[at]
             start[17] = method
             start[18] = path
             start[19] = status
             start[20] = time.time()
-            if self._encoding:
-                events[at] = _dumps(start, default=str)  # ``encode_event``, written out
-        else:
-            self._record((RESPONSE, trace_id, step, method, path, status, time.time()))
+        self._unanswered -= 1
+        if self._encoding:
+            events[answering] = _dumps(start, default=str)  # ``encode_event``, written out
 
     # ------------------------------------------------------------------ operations
 
@@ -561,9 +600,9 @@ class Recorder:
             # what was recorded went with ``events``: nothing more is folded into them; an api span's
             # START waiting for its answer goes without the room left for it (``end_span``)
             self._batch += 1
-            for at in itertools.chain((self._answering,), self._waiting.values()):
-                if at >= 0:
-                    del events[at][_ENDED_FIELDS:]
+            if self._unanswered:
+                _cut_unanswered(events, self._unanswered)
+                self._unanswered = 0
             self._answering = -1
             self._waiting = {}
             try:
@@ -616,6 +655,18 @@ class Recorder:
             "stack": info.stack,
             "location": locate(info.stack, self._root, self._internal) if info.stack else None,
         }
+
+
+def _cut_unanswered(events: list[Any], count: int) -> None:
+    """The ``count`` api spans' STARTs in ``events`` that were not answered, as they are sent: without
+    the room left for what did not happen (a running one as a START, an ended one with END's fields).
+    Looked for from the newest: a flush finds those of the requests in flight, mostly recent."""
+    for event in reversed(events):
+        if type(event) is list and len(event) == _ANSWERED_FIELDS and event[17] is None:
+            del event[_START_FIELDS if event[14] is None else _ENDED_FIELDS :]
+            count -= 1
+            if not count:
+                return
 
 
 def _bounded(data: JsonValue) -> JsonValue:
