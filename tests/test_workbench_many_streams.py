@@ -23,7 +23,10 @@ MANY_STREAMS_STEPS = {
     },
     "steps/work.step.js": """
         exports.config = { type: 'api', name: 'Work', path: '/work', method: 'GET', emits: [] }
-        exports.handler = async () => ({ status: 200, body: { done: true } })
+        exports.handler = async (req, { streams, traceId }) => {
+          for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 's7']) await streams[name].set(traceId, 'started', { by: 'Work' })
+          return { status: 200, body: { done: true } }
+        }
     """,
     "steps/touch.step.js": """
         exports.config = { type: 'api', name: 'Touch', path: '/touch/:stream/:group', method: 'POST', emits: [] }
@@ -38,8 +41,8 @@ MANY_STREAMS_STEPS = {
 def test_a_request_that_follows_seven_streams_leaves_the_panels_reads_answered(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
-    """A request sent from the Endpoints panel follows its trace's group in each of the app's seven
-    streams (one EventSource each took all six connections Chromium opens to a host, and one more
+    """A request sent from the Endpoints panel follows the group its trace wrote to in each of the
+    app's seven streams (one EventSource each took all six connections Chromium opens to a host, and one more
     waited): every subscription syncs, the panel's poll and the health line's read are answered
     meanwhile, an item set in the seventh stream shows, and the page opened one WebSocket for all.
     The server stopped and started again on its port: the socket opens again once the health line

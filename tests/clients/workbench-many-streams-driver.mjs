@@ -1,8 +1,8 @@
 // The Endpoints panel following a request's streams, many of them, in headless Chromium, for
 // tests/test_workbench_many_streams.py:
 //   node workbench-many-streams-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR SIGNALS_DIR
-// Sends GET /work from the panel: its answer follows the group its trace names in every stream of
-// the app (more streams than Chromium opens connections to one host). Waits for every subscription
+// Sends GET /work from the panel, which writes to the group its trace names in every stream of the
+// app: its answer follows them (more streams than Chromium opens connections to one host). Waits for every subscription
 // to have synced, then for the panel's poll (GET /__motia/steps, every 2 s) to be answered twice and
 // the health line's read once; then the app's POST /touch/:stream/:group sets an item in the last
 // stream, which the list shows. Then says so (SIGNALS_DIR/streams-open) for the test to stop the
@@ -39,7 +39,8 @@ await drive(executablePath, result, async (page) => {
   await page.click('form[aria-label="request"] button[type="submit"]')
   await page.waitForSelector('.response [data-stream-updates]', WAIT)
   const list = '.response [data-stream-updates]'
-  await met(page.waitForFunction((s) => document.querySelector(s).dataset.synced === document.querySelector(s).dataset.rooms, list, WAIT))
+  // (the groups followed as its trace is read: each of the seven once it is)
+  await met(page.waitForFunction((s) => document.querySelector(s).dataset.rooms === '7' && document.querySelector(s).dataset.synced === '7', list, WAIT))
   result.rooms = Number(await page.getAttribute(list, 'data-rooms'))
   result.synced = Number(await page.getAttribute(list, 'data-synced'))
   counting = true
