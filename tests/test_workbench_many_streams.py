@@ -25,6 +25,7 @@ MANY_STREAMS_STEPS = {
         exports.config = { type: 'api', name: 'Work', path: '/work', method: 'GET', emits: [] }
         exports.handler = async (req, { streams, traceId }) => {
           for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 's7']) await streams[name].set(traceId, 'started', { by: 'Work' })
+          await streams.s1.set('board', traceId, { by: 'Work' }) // a group other requests write to too
           return { status: 200, body: { done: true } }
         }
     """,
@@ -54,7 +55,16 @@ def test_a_request_that_follows_seven_streams_leaves_the_panels_reads_answered(
         run.restart("streams")
     seen = run.seen
 
-    assert seen["rooms"] == len(STREAMS) and seen["synced"] == len(STREAMS), seen
+    # the group its trace wrote to in each stream, and the shared board
+    assert seen["rooms"] == len(STREAMS) + 1 and seen["synced"] == len(STREAMS) + 1, seen
+    # on the board: the item it wrote, not the one written before it by another request (counted)
+    assert sorted(seen["board"], key=lambda line: line["hidden"]) == [
+        {"kind": "written", "id": seen["traceId"], "hidden": False},
+        {"kind": "there", "id": "touched", "hidden": True},
+    ], seen
+    assert seen["others"] == "1", seen
+    # an item another request sets in a group it wrote to: shown as it comes, marked so
+    assert seen["touchedMarked"], seen
     assert seen["answered"]["steps"] >= 2 and seen["answered"]["health"] >= 1, seen
     assert seen["created"] and seen["createdAfterRestart"], seen
     assert seen["errorShown"] == ""

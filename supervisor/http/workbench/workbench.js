@@ -1291,9 +1291,9 @@ async function followStreams(container, body, traceId, until) {
         // before the page subscribed: its latest write then
         const before = times.filter((time) => time <= entry.arrived)
         entry.at = before.length ? Math.max(...before) : times.length ? Math.min(...times) : entry.arrived
-        // an item no trace says this request wrote: shown only when that cannot be known (no trace),
-        // as there when the page subscribed
-        entry.kind = times.length || attributable ? 'written' : 'there'
+        // an item no trace says this request wrote (yet): there when the page subscribed, shown only
+        // when that cannot be known (no trace)
+        entry.kind = times.length ? 'written' : 'there'
         entry.el.hidden = !times.length && attributable
         if (entry.el.hidden && !reading) hiddenOthers++
       } else {
