@@ -1248,6 +1248,8 @@ const TRACE_SETTLE_MS = 3000
 // A live update the trace has not recorded the write of, in a read made this long after it came, is
 // another request's (the trace's records are written in batches, after the update is sent)
 const WRITE_RECORDED_MS = 1500
+// A trace still not found this long after the answer (its records lost, or retention) is read no more
+const TRACE_MISSING_MS = 10000
 
 const streamKey = (...parts) => parts.map((part) => part ?? '').join('\n')
 const roomName = (room) => [room.streamName, room.groupId, room.id].filter((part) => part !== undefined).join('/')
@@ -1395,6 +1397,7 @@ async function followStreams(container, body, traceId, until) {
     reading = attributable = false
     return render()
   }
+  const answeredAt = Date.now()
   let quietSince = null // when the trace was first read not running, unchanged since
   let updatedAt = null
   const readTrace = async () => {
@@ -1420,7 +1423,7 @@ async function followStreams(container, body, traceId, until) {
       updatedAt = trace.updatedAt
       readSince = began
       if (quietSince !== null && Date.now() - quietSince >= TRACE_SETTLE_MS) reading = false
-    }
+    } else if (Date.now() - answeredAt >= TRACE_MISSING_MS) reading = attributable = false
     render()
   }
   try {
