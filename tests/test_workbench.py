@@ -1088,12 +1088,26 @@ def test_a_step_added_or_changed_in_motia_dev_shows_in_flows_and_endpoints_witho
     assert seen["consoleErrors"] == []
 
 
+UNTRACED_NOTE_STEPS = {
+    "steps/notes.stream.js": """
+        exports.config = { name: 'notes', schema: { type: 'object' }, baseConfig: { storageType: 'default' } }
+    """,
+    "steps/note.step.js": """
+        exports.config = { type: 'api', name: 'Note', path: '/notes', method: 'POST', emits: [] }
+        exports.handler = async (req, { streams }) => ({ status: 201, body: await streams.notes.set('board', 'long', { n: 1 }) })
+    """,
+}
+
+
 def test_a_server_that_records_no_trace_is_asked_for_none(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
     """Tracing off: the header says so, the Flows panel does not look for traces to light its nodes,
-    the Traces and Logs panels say why they are empty; no request refused, so no console error."""
-    project = write_project(tmp_path, HELLO_STEPS)
+    the Traces and Logs panels say why they are empty, the Endpoints panel follows the stream item an
+    answer returned without reading a trace for the streams the request wrote, its item shown as
+    there when the page subscribed (no trace says who wrote it); no request refused, so no console
+    error."""
+    project = write_project(tmp_path, {**HELLO_STEPS, **UNTRACED_NOTE_STEPS})
     with MotiaServer(project, mode="dev", env={"MOTIA_TRACING": "false"}) as server:
         assert server.client.get("/__motia/traces").status_code == 404
         assert server.client.get("/__motia/workbench/health").json()["traces"] is False
@@ -1101,6 +1115,10 @@ def test_a_server_that_records_no_trace_is_asked_for_none(
 
     assert seen["health"].endswith(" · traces off")
     assert seen["asked"] == []
+    assert seen["note"] == {
+        "kinds": ["there"],
+        "following": "following notes/board/long (the answer's item)",
+    }, seen["note"]
     for panel in ("traces", "logs"):
         assert seen[panel].startswith("Traces and logs are not recorded"), seen[panel]
     assert seen["consoleErrors"] == []
