@@ -298,17 +298,21 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     created = json.loads(endpoints["body"])
     assert created["pet"]["name"] == "Luna"  # the app answers with its stream item (and its __motia marker)
     assert created["__motia"]["streamName"] == "petCreation"
-    # the items of the answer's stream group: in the first sync (a group is synced non-empty only) or
-    # as they come, depending on how fast the workflow runs against the page subscribing
+    # the items the request's steps wrote: there when the page subscribed (written) or as they come,
+    # depending on how fast the workflow runs against the page following its trace
     assert endpoints["streamEvents"] and set(endpoints["streamEvents"]) <= {
-        "sync",
+        "written",
         "create",
         "update",
+        "delete",
         "event",
     }
+    _assert_the_streams_the_trace_wrote_are_followed(server, seen["traceId"], endpoints)
     assert endpoints["tallestBadge"] < 30  # one line of badge (px), however long the message beside it
-    # an answer that points at no stream item, whose trace reported in no stream: no update shown
+    # an answer that points at no stream item, whose trace wrote to no stream: nothing followed
     assert endpoints["quietUpdates"] == []
+    assert endpoints["quietRooms"] == "0"
+    assert endpoints["quietFollowing"] == "This request wrote to no stream."
     # a declared query parameter: named with its description, sent with the path parameter; the
     # response schema shown, per status
     assert endpoints["query"]["label"] == "limit · how many to list"
@@ -420,6 +424,45 @@ def _png_size(png: Path) -> tuple[int, int]:
     header = png.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", png
     return int.from_bytes(header[16:20]), int.from_bytes(header[20:24])
+
+
+def _assert_the_streams_the_trace_wrote_are_followed(
+    server: MotiaServer, trace_id: str, endpoints: dict[str, Any]
+) -> None:
+    """POST /ts/pets's stream updates: each (stream, group) its trace wrote to is followed, named as
+    written by this request (the JS step ShelterBoard's shelterBoard/intake among them, no group named
+    by the trace id in a stream it did not write to); each item there when the page subscribed is shown
+    at the time the trace recorded its write, in that order; other pets' intakes on the shared board
+    are not shown as this request's."""
+    trace = server.client.get(f"/__motia/traces/{trace_id}").json()
+    writes: dict[tuple[str, str, str], list[float]] = {}
+    for event in trace["events"]:
+        if event["type"] == "stream" and event["name"] in ("streams.set", "streams.delete", "streams.send"):
+            writes.setdefault((event["stream"], event["group"], event["itemId"] or ""), []).append(
+                event["time"]
+            )
+    groups = {(stream, group) for stream, group, _ in writes}
+    assert ("shelterBoard", "intake") in groups and ("petCreation", trace_id) in groups, groups
+    following = endpoints["following"]
+    for stream, group in groups:
+        assert f"{stream}/{group} (written by this request)" in following, following
+    assert f"shelterBoard/{trace_id}" not in following, following
+    shown = [line for line in endpoints["streamLines"] if not line["hidden"]]
+    pet_id = json.loads(endpoints["body"])["pet"]["id"]
+    board = [line for line in shown if line["stream"] == "shelterBoard"]
+    assert [(line["group"], line["id"], line["elsewhere"]) for line in board] == [
+        ("intake", pet_id, False)
+    ], board
+    written = [line for line in shown if line["kind"] == "written"]
+    assert written and {line["stream"] for line in shown} == {"petCreation", "shelterBoard"}, shown
+    for line in written:
+        times = writes[(line["stream"], line["group"], line["id"])]
+        assert line["at"] in times, (line, times)  # the time its write was recorded
+        assert line["shownAt"].endswith(f".{int(line['at']) % 1000:03d}"), line
+    # the lines in the order they were written, or came
+    assert [line["at"] for line in shown] == sorted(line["at"] for line in shown)
+    # each item this request wrote shows; no item shown that it did not write
+    assert {(line["stream"], line["group"], line["id"]) for line in shown} == set(writes), (shown, writes)
 
 
 def test_a_failed_request_shows_its_error_where_the_user_acted(
@@ -717,13 +760,15 @@ def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_
     assert seen["logMessageShare"] > 0.9  # a log line's message on the whole row beneath the rest
     assert seen["chosenHeading"] == {"text": "POST /ts/pets TS", "inWindow": True}
     lines = seen["streamLines"]
-    # the answer's item followed with its group, one subscription per stream (it was synced and
-    # updated twice: in its own subscription and in its group's); the first item's change repeated
-    # after the sync not shown again
-    assert seen["rooms"] == len(server.client.get("/__motia/streams").json()["streams"])
+    # the answer's item followed with its group (it was synced and updated twice: in its own
+    # subscription and in its group's), one subscription per group the trace wrote to (the pet's
+    # petCreation group, the shelter's board); the first item's change repeated after the sync not
+    # shown again
+    assert seen["rooms"] == 2
     assert seen["repeated"] == "created"
     assert [line["id"] for line in lines].count("created") == 1, lines
-    assert all(line["oneItem"] and line["id"] and line["stream"] == "petCreation" for line in lines), lines
+    assert all(line["oneItem"] and line["id"] for line in lines), lines
+    assert {line["stream"] for line in lines} == {"petCreation", "shelterBoard"}, lines
     assert all(line["widthShare"] > 0.9 for line in lines), lines
     assert seen["badgesAlone"] == []  # in the Traces list, each step's language beside its name
     assert seen["cutStepNames"] == []  # in its trace's timeline, each step's name whole
@@ -1043,12 +1088,26 @@ def test_a_step_added_or_changed_in_motia_dev_shows_in_flows_and_endpoints_witho
     assert seen["consoleErrors"] == []
 
 
+UNTRACED_NOTE_STEPS = {
+    "steps/notes.stream.js": """
+        exports.config = { name: 'notes', schema: { type: 'object' }, baseConfig: { storageType: 'default' } }
+    """,
+    "steps/note.step.js": """
+        exports.config = { type: 'api', name: 'Note', path: '/notes', method: 'POST', emits: [] }
+        exports.handler = async (req, { streams }) => ({ status: 201, body: await streams.notes.set('board', 'long', { n: 1 }) })
+    """,
+}
+
+
 def test_a_server_that_records_no_trace_is_asked_for_none(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
     """Tracing off: the header says so, the Flows panel does not look for traces to light its nodes,
-    the Traces and Logs panels say why they are empty; no request refused, so no console error."""
-    project = write_project(tmp_path, HELLO_STEPS)
+    the Traces and Logs panels say why they are empty, the Endpoints panel follows the stream item an
+    answer returned without reading a trace for the streams the request wrote, its item shown as
+    there when the page subscribed (no trace says who wrote it); no request refused, so no console
+    error."""
+    project = write_project(tmp_path, {**HELLO_STEPS, **UNTRACED_NOTE_STEPS})
     with MotiaServer(project, mode="dev", env={"MOTIA_TRACING": "false"}) as server:
         assert server.client.get("/__motia/traces").status_code == 404
         assert server.client.get("/__motia/workbench/health").json()["traces"] is False
@@ -1056,6 +1115,10 @@ def test_a_server_that_records_no_trace_is_asked_for_none(
 
     assert seen["health"].endswith(" · traces off")
     assert seen["asked"] == []
+    assert seen["note"] == {
+        "kinds": ["there"],
+        "following": "following notes/board/long (the answer's item)",
+    }, seen["note"]
     for panel in ("traces", "logs"):
         assert seen[panel].startswith("Traces and logs are not recorded"), seen[panel]
     assert seen["consoleErrors"] == []

@@ -23,7 +23,11 @@ MANY_STREAMS_STEPS = {
     },
     "steps/work.step.js": """
         exports.config = { type: 'api', name: 'Work', path: '/work', method: 'GET', emits: [] }
-        exports.handler = async () => ({ status: 200, body: { done: true } })
+        exports.handler = async (req, { streams, traceId }) => {
+          for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 's7']) await streams[name].set(traceId, 'started', { by: 'Work' })
+          await streams.s1.set('board', traceId, { by: 'Work' }) // a group other requests write to too
+          return { status: 200, body: { done: true } }
+        }
     """,
     "steps/touch.step.js": """
         exports.config = { type: 'api', name: 'Touch', path: '/touch/:stream/:group', method: 'POST', emits: [] }
@@ -38,8 +42,8 @@ MANY_STREAMS_STEPS = {
 def test_a_request_that_follows_seven_streams_leaves_the_panels_reads_answered(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
-    """A request sent from the Endpoints panel follows its trace's group in each of the app's seven
-    streams (one EventSource each took all six connections Chromium opens to a host, and one more
+    """A request sent from the Endpoints panel follows the group its trace wrote to in each of the
+    app's seven streams (one EventSource each took all six connections Chromium opens to a host, and one more
     waited): every subscription syncs, the panel's poll and the health line's read are answered
     meanwhile, an item set in the seventh stream shows, and the page opened one WebSocket for all.
     The server stopped and started again on its port: the socket opens again once the health line
@@ -51,7 +55,16 @@ def test_a_request_that_follows_seven_streams_leaves_the_panels_reads_answered(
         run.restart("streams")
     seen = run.seen
 
-    assert seen["rooms"] == len(STREAMS) and seen["synced"] == len(STREAMS), seen
+    # the group its trace wrote to in each stream, and the shared board
+    assert seen["rooms"] == len(STREAMS) + 1 and seen["synced"] == len(STREAMS) + 1, seen
+    # on the board: the item it wrote, not the one written before it by another request (counted)
+    assert sorted(seen["board"], key=lambda line: line["hidden"]) == [
+        {"kind": "written", "id": seen["traceId"], "hidden": False},
+        {"kind": "there", "id": "touched", "hidden": True},
+    ], seen
+    assert seen["others"] == "1", seen
+    # an item another request sets in a group it wrote to: shown as it comes, marked so
+    assert seen["touchedMarked"], seen
     assert seen["answered"]["steps"] >= 2 and seen["answered"]["health"] >= 1, seen
     assert seen["created"] and seen["createdAfterRestart"], seen
     assert seen["errorShown"] == ""

@@ -156,7 +156,22 @@ await drive(executablePath, result, async (page) => {
   result.traceId = traceId
   await page.waitForSelector('[data-stream-event]', { timeout: 20000 })
   await traceDone(traceId) // more updates arrive as the pet's workflow runs
+  // the trace read until it settled: every stream's group it wrote to followed
+  await page.waitForSelector('.response [data-stream-updates][data-following="done"]', { timeout: 20000 })
   result.panels.endpoints.streamEvents = await page.$$eval('[data-stream-event]', (lines) => lines.map((l) => l.dataset.streamEvent))
+  result.panels.endpoints.following = await page.textContent('.response [data-following-text]')
+  result.panels.endpoints.streamLines = await page.$$eval('.response [data-stream-event]', (lines) =>
+    lines.map((line) => ({
+      kind: line.dataset.streamEvent,
+      stream: line.dataset.stream,
+      group: line.dataset.group,
+      id: line.querySelector('[data-item-id]').dataset.itemId,
+      at: Number(line.dataset.at),
+      shownAt: line.children[0].textContent,
+      hidden: line.hidden,
+      elsewhere: line.classList.contains('elsewhere'),
+    })),
+  )
   // a badge beside a message that wraps over many lines keeps its own height (it stretched with the row)
   result.panels.endpoints.tallestBadge = await page.$$eval('[data-stream-event] > .badge', (badges) =>
     Math.max(...badges.map((b) => b.getBoundingClientRect().height)))
@@ -196,16 +211,17 @@ await drive(executablePath, result, async (page) => {
     )
   }
   await sendAndFollow()
-  // the pets listed are no stream item, and the request's trace reported nothing in any stream: each
-  // subscription's first sync is empty, and shown as nothing
-  await page.waitForFunction(() => {
-    const list = document.querySelector('.response [data-stream-updates]')
-    return list && list.dataset.synced === list.dataset.rooms
-  }, null, { timeout: 20000 })
+  // the pets listed are no stream item, and the request's trace wrote to no stream: none followed,
+  // nothing shown, once its trace is read to its end
+  await page.waitForSelector('.response [data-stream-updates][data-following="done"]', { timeout: 20000 })
   result.panels.endpoints.quietUpdates = await page.$$eval('.response [data-stream-event]', (lines) => lines.map((line) => line.textContent))
+  result.panels.endpoints.quietFollowing = await page.textContent('.response [data-following-text]')
+  result.panels.endpoints.quietRooms = await page.getAttribute('.response [data-stream-updates]', 'data-rooms')
   await sendAndFollow()
   const send = () => page.click('form[aria-label="request"] button[type="submit"]')
-  result.panels.endpoints.leftWhileSettingUp = await cancelledOnLeaving(page, path('/__motia/streams'), send, () => open(page, '#/traces', 'traces'))
+  // (its trace's read, for the streams it writes to)
+  const traceRead = Object.assign((url) => url.pathname.startsWith('/__motia/traces/'), { toString: () => '/__motia/traces/<id>' })
+  result.panels.endpoints.leftWhileSettingUp = await cancelledOnLeaving(page, traceRead, send, () => open(page, '#/traces', 'traces'))
 
   // Traces: the list shows it; its timeline has spans in all three languages and their operations.
   // its row as done: the list's refreshes leave an unchanged row in place under the click

@@ -2,7 +2,7 @@
 // for tests/test_workbench_gone.py:
 //   node workbench-gone-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR SIGNALS_DIR
 // Endpoints: sends POST /notes (the app answers with a stream item whose message wraps over many
-// lines) and measures the item's first update (a sync) and its badge. Then opens the request's
+// lines) and measures the item as written (there when the page subscribed) and its badge. Then opens the request's
 // trace and says so (SIGNALS_DIR/trace-open) for the test to stop the server; once the test says
 // it has (trace-stopped), waits for the error line above the trace to say a read failed and says so
 // (trace-watched) for the test to start the server again, which keeps traces in memory: the trace
@@ -24,8 +24,8 @@ await drive(executablePath, result, async (opened) => {
   await openWorkbench(page, base, 'endpoints')
   await page.click('[data-endpoint="POST /notes"]')
   await page.click('form[aria-label="request"] button[type="submit"]')
-  await page.waitForSelector('[data-stream-event="sync"]', WAIT)
-  result.sync = await page.$eval('[data-stream-event="sync"]', (line) => ({
+  await page.waitForSelector('[data-stream-event="written"]', WAIT)
+  result.sync = await page.$eval('[data-stream-event="written"]', (line) => ({
     badge: line.querySelector('.badge').getBoundingClientRect().height,
     message: line.querySelector('.message').getBoundingClientRect().height,
   }))

@@ -1,8 +1,8 @@
 // The Endpoints panel following a request's streams, many of them, in headless Chromium, for
 // tests/test_workbench_many_streams.py:
 //   node workbench-many-streams-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR SIGNALS_DIR
-// Sends GET /work from the panel: its answer follows the group its trace names in every stream of
-// the app (more streams than Chromium opens connections to one host). Waits for every subscription
+// Sends GET /work from the panel, which writes to the group its trace names in every stream of the
+// app: its answer follows them (more streams than Chromium opens connections to one host). Waits for every subscription
 // to have synced, then for the panel's poll (GET /__motia/steps, every 2 s) to be answered twice and
 // the health line's read once; then the app's POST /touch/:stream/:group sets an item in the last
 // stream, which the list shows. Then says so (SIGNALS_DIR/streams-open) for the test to stop the
@@ -34,24 +34,32 @@ await drive(executablePath, result, async (page) => {
     if (counting && path === '/__motia/steps') answered.steps++
     if (counting && path === '/__motia/workbench/health') answered.health++
   })
+  // an item on the board another request wrote before
+  await touch('s1', 'board')
   await openWorkbench(page, base, 'endpoints')
   await page.click('[data-endpoint="GET /work"]')
   await page.click('form[aria-label="request"] button[type="submit"]')
   await page.waitForSelector('.response [data-stream-updates]', WAIT)
   const list = '.response [data-stream-updates]'
-  await met(page.waitForFunction((s) => document.querySelector(s).dataset.synced === document.querySelector(s).dataset.rooms, list, WAIT))
+  // (the groups followed as its trace is read, until it is done)
+  await met(page.waitForFunction((s) => document.querySelector(s).dataset.following === 'done' && document.querySelector(s).dataset.synced === document.querySelector(s).dataset.rooms, list, WAIT))
   result.rooms = Number(await page.getAttribute(list, 'data-rooms'))
   result.synced = Number(await page.getAttribute(list, 'data-synced'))
+  result.board = await page.$$eval(`${list} [data-group="board"]`, (lines) =>
+    lines.map((line) => ({ kind: line.dataset.streamEvent, id: line.querySelector('[data-item-id]').dataset.itemId, hidden: line.hidden })),
+  )
+  result.others = await page.getAttribute('.response [data-others]', 'data-others')
   counting = true
   const deadline = Date.now() + 20000
   while ((answered.steps < 2 || answered.health < 1) && Date.now() < deadline) await page.waitForTimeout(200)
   result.answered = answered
   // the last stream's group, changed: shown
-  const traceId = await page.getAttribute('.response [data-trace-link]', 'data-trace-link')
+  const traceId = (result.traceId = await page.getAttribute('.response [data-trace-link]', 'data-trace-link'))
   const lines = `${list} [data-stream-event]`
   const createdIn = (stream) => met(page.waitForFunction(([s, wanted]) => [...document.querySelectorAll(s)].some((line) => line.dataset.streamEvent === 'create' && line.children[2].textContent === wanted), [lines, stream], WAIT))
   await touch('s7', traceId)
   result.created = await createdIn('s7')
+  result.touchedMarked = await met(page.waitForSelector(`${list} .elsewhere[data-stream="s7"][data-stream-event="create"]`, WAIT))
 
   // the server stopped and started again: the socket closed, opened again once the health line sees
   // the server back, every subscription joined again

@@ -50,7 +50,7 @@ await drive(executablePath, result, async (page) => {
     server.onMessage((message) => {
       ws.send(message)
       const { streamName, groupId, event } = JSON.parse(message)
-      if (!armed || result.repeated || event?.type !== 'sync' || !Array.isArray(event.data) || !event.data.length) return
+      if (!armed || result.repeated || streamName !== 'petCreation' || event?.type !== 'sync' || !Array.isArray(event.data) || !event.data.length) return
       const [item] = event.data
       result.repeated = item.id
       ws.send(JSON.stringify({ timestamp: Date.now(), streamName, groupId, id: item.id, event: { type: 'create', data: item } }))
@@ -89,9 +89,10 @@ await drive(executablePath, result, async (page) => {
   await page.fill('textarea[name="body"]', JSON.stringify({ name: 'Miso', species: 'cat', ageMonths: 3 }))
   await page.click('form[aria-label="request"] button[type="submit"]')
   await page.waitForSelector('.response [data-stream-event]', { timeout: 20000 })
-  await page.waitForTimeout(1000) // the other subscription's sync, and updates as the workflow runs
+  // every group its trace writes to followed, and updates as the workflow runs
+  await page.waitForSelector('.response [data-stream-updates][data-following="done"]', { timeout: 20000 })
   result.rooms = Number(await page.getAttribute('.response [data-stream-updates]', 'data-rooms'))
-  result.streamLines = await page.$$eval('.response [data-stream-event]', (lines) =>
+  result.streamLines = await page.$$eval('.response [data-stream-event]:not([hidden])', (lines) =>
     lines.map((line) => {
       const message = line.querySelector('.message')
       return {

@@ -1239,63 +1239,204 @@ function findMarkers(value, found = [], depth = 0) {
   return found
 }
 
+// The stream operations that write (a trace records reads too: streams.get, getGroup)
+const STREAM_WRITES = new Set(['streams.set', 'streams.delete', 'streams.send'])
+const TRACE_FOLLOW_MS = 1000 // how often a request's trace is read for the streams it writes to
+// ... and for how long once it stopped running (not updated meanwhile): a delivery it caused may
+// still be recorded, or an item's write reach the trace after its update reached the page
+const TRACE_SETTLE_MS = 3000
+// A live update the trace has not recorded the write of, in a read made this long after it came, is
+// another request's (the trace's records are written in batches, after the update is sent)
+const WRITE_RECORDED_MS = 1500
+// A trace still not found this long after the answer (its records lost, or retention) is read no more
+const TRACE_MISSING_MS = 10000
+
+const streamKey = (...parts) => parts.map((part) => part ?? '').join('\n')
+const roomName = (room) => [room.streamName, room.groupId, room.id].filter((part) => part !== undefined).join('/')
+
 // The live updates of what the answer points at: a stream item it returned (its __motia marker), and
-// every stream's group named by the request's trace id (where steps report a request's progress);
-// until ``until`` is aborted, which may be before they are set up: then none opens (the read of the
-// streams' names in flight is cancelled). A subscription's first message syncs what is there:
-// nothing, for most of them, which is not shown (the list counts the subscriptions synced in
-// data-synced).
+// each stream's group the request's trace writes to, followed as the trace records the write (read
+// every TRACE_FOLLOW_MS while it runs, and TRACE_SETTLE_MS after); until ``until`` is aborted, which
+// may be before they are set up (the read of the trace in flight is cancelled). A subscription's
+// first message (its sync) holds the items there when the page subscribed: each one the trace
+// recorded this request writing is shown at the time it was written ("written"), in order with the
+// updates that came live after; the others, items of a shared group other requests wrote (every
+// intake's on the shelter's board), are not shown, but counted. A live update is marked when the
+// trace says this request did not write it. (data-rooms: the subscriptions open, data-synced: those
+// of them synced, data-following: "trace" while the trace is read, then "done".)
 async function followStreams(container, body, traceId, until) {
-  const wanted = findMarkers(body).map((m) => ({ streamName: m.streamName, groupId: m.groupId, id: m.id }))
-  if (traceId) {
-    try {
-      const { streams } = await api('/streams', { signal: until })
-      for (const stream of streams) wanted.push({ streamName: stream.name, groupId: traceId })
-    } catch (error) {
-      if (!until.aborted) container.append(h('p', { class: 'error-text', 'data-streams-error': '' }, `Could not follow the request's streams: ${error.message}`))
+  const markers = findMarkers(body)
+  if (!markers.length && !traceId) return
+  const list = h('div', { class: 'logs', 'data-stream-updates': '', 'data-rooms': 0, 'data-synced': 0, 'data-following': traceId ? 'trace' : 'done' })
+  const following = h('p', { class: 'muted', 'data-following-text': '' })
+  const others = h('p', { class: 'muted', 'data-others': 0, hidden: true })
+  container.append(
+    h('h3', {}, 'Stream updates'),
+    following,
+    h('p', { class: 'muted' }, 'written: by this request before the page subscribed, at the time its trace recorded the write; there: in the group when the page subscribed; create, update, delete, event: arrived live'),
+    list,
+    others,
+  )
+  const rooms = new Map() // stream, group[, id] -> { room, close, synced, answer, written }
+  const writes = new Map() // stream, group, item id -> the times (ms) the trace recorded writing it
+  const entries = [] // the lines: { key, sync, kind, at, arrived, seq, el and its parts }
+  const lastSync = new Map() // stream, group, item id -> its JSON as a sync showed it
+  let reading = Boolean(traceId) // the trace still read for the streams it writes to
+  let readSince = 0 // the time the latest trace read applied began
+  let attributable = Boolean(traceId) // a trace says which items this request wrote (none: tracing off)
+  const mine = (entry) => writes.has(entry.key)
+  const render = () => {
+    let hiddenOthers = 0
+    for (const entry of entries) {
+      const times = writes.get(entry.key) || []
+      if (entry.sync) {
+        // before the page subscribed: its latest write then
+        const before = times.filter((time) => time <= entry.arrived)
+        entry.at = before.length ? Math.max(...before) : times.length ? Math.min(...times) : entry.arrived
+        // an item no trace says this request wrote (yet): there when the page subscribed, shown only
+        // when that cannot be known (no trace)
+        entry.kind = times.length ? 'written' : 'there'
+        entry.el.hidden = !times.length && attributable
+        if (entry.el.hidden && !reading) hiddenOthers++
+      } else {
+        entry.at = entry.arrived
+        const another = attributable && !mine(entry) && (!reading || readSince > entry.arrived + WRITE_RECORDED_MS)
+        entry.el.classList.toggle('elsewhere', another) // (which the page says beside its item's id)
+      }
+      entry.kindEl.textContent = entry.kind
+      entry.timeEl.textContent = clock(entry.at)
+      entry.el.dataset.at = String(entry.at)
+      entry.el.dataset.streamEvent = entry.kind
     }
+    place(list, [...entries].sort((a, b) => a.at - b.at || a.seq - b.seq).map((entry) => entry.el))
+    others.hidden = !hiddenOthers
+    others.dataset.others = String(hiddenOthers)
+    others.textContent = `${counted(hiddenOthers, 'item')} already in these groups, not written by this request: not shown.`
+    const open = [...rooms.values()]
+    list.dataset.rooms = String(open.length)
+    list.dataset.synced = String(open.filter((kept) => kept.synced).length)
+    list.dataset.following = reading ? 'trace' : 'done'
+    const named = open.map((kept) => `${roomName(kept.room)}${kept.written ? ' (written by this request)' : kept.answer ? " (the answer's item)" : ''}`)
+    following.textContent = [
+      named.length ? `following ${named.join(', ')}` : reading ? '' : attributable ? 'This request wrote to no stream.' : 'The answer points at no stream item (no trace says what the request wrote).',
+      reading ? 'reading its trace for the streams it writes to' : '',
+    ].filter(Boolean).join('; ')
   }
-  if (until.aborted) return
-  // an item of a group followed whole is followed with it (its updates were shown twice)
-  const wholeGroup = (room) => room.id === undefined
-  const rooms = wanted.filter((room) => wholeGroup(room) || !wanted.some((other) => wholeGroup(other) && other.streamName === room.streamName && other.groupId === room.groupId))
-  if (!rooms.length) return
-  const list = h('div', { class: 'logs', 'data-stream-updates': '', 'data-rooms': rooms.length, 'data-synced': 0 })
-  const names = rooms.map((room) => [room.streamName, room.groupId, room.id].filter((part) => part !== undefined).join('/'))
-  container.append(h('h3', {}, 'Stream updates'), h('p', { class: 'muted' }, `following ${names.join(', ')}`), list)
-  // all of them on the page's one stream socket
-  const closers = rooms.map((room) => {
-    let synced = false
-    // item id -> its JSON as the sync showed it: a change made while the page subscribed comes both
-    // in the sync and after it, the first change after the sync repeating it is not shown again
-    const inSync = new Map()
-    const show = (kind, message) => {
+  const line = (room, kind, id, item, sync) => {
+    const key = streamKey(room.streamName, room.groupId, id)
+    const text = JSON.stringify(item)
+    if (sync) {
+      // a group followed after an item of it (the answer's) syncs that item again
+      const shown = entries.find((entry) => entry.sync && entry.key === key)
+      lastSync.set(key, text)
+      if (shown) {
+        shown.message.textContent = text
+        return
+      }
+    } else if (lastSync.has(key)) {
+      // a change made while the page subscribed comes both in the sync and after it
+      const repeated = lastSync.get(key) === text
+      lastSync.delete(key)
+      if (repeated) return
+    }
+    const entry = { key, sync, kind: sync ? 'written' : kind, arrived: Date.now(), seq: entries.length }
+    entry.timeEl = h('span', {})
+    entry.kindEl = h('span', { class: 'badge info' })
+    entry.message = h('span', { class: 'message' }, text)
+    entry.el = h(
+      'div',
+      { class: 'line stream-line', 'data-stream': room.streamName, 'data-group': room.groupId },
+      entry.timeEl,
+      entry.kindEl,
+      h('span', {}, room.streamName),
+      h('span', { 'data-item-id': id ?? '' }, id ?? ''),
+      entry.message,
+    )
+    entries.push(entry)
+  }
+  const follow = (room, how) => {
+    const key = streamKey(room.streamName, room.groupId, room.id)
+    const kept = rooms.get(key)
+    if (kept) return Object.assign(kept, how)
+    // a group followed whole follows its items: one of them followed apart showed its updates twice
+    const group = streamKey(room.streamName, room.groupId, undefined)
+    if (room.id !== undefined && rooms.has(group)) return Object.assign(rooms.get(group), how)
+    if (room.id === undefined) {
+      for (const [other, inside] of rooms) {
+        if (other === key || !other.startsWith(`${key}`)) continue
+        if (inside.room.streamName !== room.streamName || inside.room.groupId !== room.groupId) continue
+        inside.close()
+        rooms.delete(other)
+        how = { ...how, answer: how.answer || inside.answer }
+      }
+    }
+    const subscription = { room, synced: false, ...how }
+    rooms.set(key, subscription)
+    // on the page's one stream socket
+    subscription.close = streamSocket(room, (kind, message) => {
       // {timestamp, streamName, groupId[, id], event: {type, data}}
       const change = message.event
       const data = change && typeof change === 'object' && 'data' in change ? change.data : change
-      if (kind === 'sync' && !synced) {
-        synced = true
-        list.dataset.synced = String(Number(list.dataset.synced) + 1)
-      }
-      if (kind === 'sync' && (data === null || (Array.isArray(data) && !data.length))) return
-      // a group's sync: one line per item, as its changes come after it
-      const items = kind === 'sync' && Array.isArray(data) ? data : [data]
-      const at = clock(Date.now())
-      for (const item of items) {
-        const id = room.id ?? (item && typeof item === 'object' ? item.id : undefined)
-        const text = JSON.stringify(item)
-        if (kind === 'sync') inSync.set(id, text)
-        else if (inSync.has(id)) {
-          const repeated = inSync.get(id) === text
-          inSync.delete(id)
-          if (repeated) continue
-        }
-        list.append(h('div', { class: 'line stream-line', 'data-stream-event': kind }, h('span', {}, at), badge(kind, 'info'), h('span', {}, room.streamName), h('span', { 'data-item-id': id ?? '' }, id ?? ''), h('span', { class: 'message' }, text)))
-      }
-    }
-    return streamSocket(room, show)
+      if (kind === 'sync') {
+        subscription.synced = true
+        // a group's sync: one line per item, as its changes come after it
+        const items = data === null ? [] : Array.isArray(data) ? data : [data]
+        for (const item of items) line(room, kind, room.id ?? (item && typeof item === 'object' ? item.id : undefined), item, true)
+      } else line(room, kind, message.id ?? room.id, data, false)
+      render()
+    })
+  }
+  for (const marker of markers) follow({ streamName: marker.streamName, groupId: marker.groupId, id: marker.id }, { answer: true })
+  render()
+  until.addEventListener('abort', () => {
+    reading = false
+    for (const kept of rooms.values()) kept.close()
   })
-  until.addEventListener('abort', () => closers.forEach((close) => close()))
+  if (!traceId || until.aborted) return
+  if (!(await tracesRecorded())) {
+    reading = attributable = false
+    return render()
+  }
+  const answeredAt = Date.now()
+  let quietSince = null // when the trace was first read not running, unchanged since
+  let updatedAt = null
+  const readTrace = async () => {
+    const began = Date.now()
+    let trace
+    try {
+      trace = await api(`/traces/${encodeURIComponent(traceId)}`, { signal: until })
+    } catch (error) {
+      if (until.aborted) return
+      if (error.status !== 404) throw error // not written yet: read again
+    }
+    if (until.aborted) return
+    if (trace) {
+      for (const event of trace.events) {
+        if (event.type !== 'stream' || !STREAM_WRITES.has(event.name) || event.error || !event.stream || !event.group) continue
+        const key = streamKey(event.stream, event.group, event.itemId ?? undefined)
+        if (!writes.has(key)) writes.set(key, [])
+        if (!writes.get(key).includes(event.time)) writes.get(key).push(event.time)
+        follow({ streamName: event.stream, groupId: event.group }, { written: true })
+      }
+      if (trace.status === 'running' || trace.updatedAt !== updatedAt) quietSince = null
+      else if (quietSince === null) quietSince = Date.now()
+      updatedAt = trace.updatedAt
+      readSince = began
+      if (quietSince !== null && Date.now() - quietSince >= TRACE_SETTLE_MS) reading = false
+    } else if (Date.now() - answeredAt >= TRACE_MISSING_MS) reading = attributable = false
+    render()
+  }
+  try {
+    await readTrace()
+  } catch (error) {
+    if (!until.aborted) console.warn('reading the trace failed', error)
+  }
+  if (!reading || until.aborted) return
+  const stop = every(TRACE_FOLLOW_MS, async () => {
+    await readTrace()
+    if (!reading) stop()
+  })
+  until.addEventListener('abort', stop)
 }
 
 // ---------------------------------------------------------------- traces
