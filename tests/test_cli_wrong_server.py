@@ -1,5 +1,5 @@
-"""``motia traces|logs|state|dlq|runners`` pointed at a port where motia is not: nothing listens, or
-another HTTP server does. The command says which, and how to point it at the right server, instead of
+"""Every command that talks to a running server (``motia emit|cron run|traces|logs|state|dlq|runners``)
+pointed at a port where motia is not: nothing listens, or another HTTP server does. The command says which, and how to point it at the right server, instead of
 a bare "connection refused" or the other server's HTML page."""
 
 from __future__ import annotations
@@ -13,21 +13,43 @@ import pytest
 
 from tests.support.server import REPO_ROOT, free_port, motia_argv
 
-COMMANDS = [("traces",), ("traces", "0b6f1234"), ("logs",), ("state", "ls"), ("dlq", "list"), ("runners",)]
+COMMANDS = [
+    ("emit", "--topic", "pet.created"),
+    ("cron", "run", "Nightly"),
+    ("cron", "run", "Nightly", "--wait"),
+    ("traces",),
+    ("traces", "0b6f1234"),
+    ("logs",),
+    ("logs", "-n", "0", "--follow"),  # the live stream alone
+    ("state", "ls"),
+    ("state", "ls", "pets"),
+    ("state", "get", "pets", "1"),
+    ("state", "set", "pets", "1", "{}"),
+    ("state", "delete", "pets", "1"),
+    ("dlq", "list"),
+    ("dlq", "replay", "1"),
+    ("dlq", "replay", "--all"),
+    ("dlq", "purge", "1"),
+    ("dlq", "purge", "--all"),
+    ("runners",),
+]
 
 
 @pytest.fixture(scope="module")
 def other_server() -> Iterator[int]:
-    """An HTTP server that is not motia: an HTML page for every GET."""
+    """An HTTP server that is not motia: an HTML page for every request."""
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
             body = b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
             self.send_response(200)
             self.send_header("content-type", "text/html")
             self.send_header("content-length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_POST = do_PUT = do_DELETE = do_GET
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -65,6 +87,7 @@ def test_another_http_server_on_the_port_is_named_not_printed(
     assert done.returncode == 1
     assert done.stdout == ""
     assert f"the server on 127.0.0.1:{other_server} does not answer as motia does" in done.stderr
-    assert "answered 200 with text/html, not JSON" in done.stderr
+    expected = "an event stream" if "--follow" in command and "0" in command else "JSON"
+    assert f"answered 200 with text/html, not {expected}" in done.stderr
     assert "Another port: -p PORT" in done.stderr
     assert "Welcome to nginx" not in done.stderr

@@ -330,32 +330,37 @@ async def test_retention_drops_whole_segments_and_hides_the_cut_part_of_one(
 async def test_reads_from_the_supervisor_see_whole_traces_while_the_writer_writes(tmp_path: Path) -> None:
     """The runtime's setup: the store in a trace writer process, written batch after batch, read by
     the supervisor meanwhile: every read is a consistent picture (each trace once, newest first, as
-    many spans as it counts), and the last one is what the memory store makes of the same batches."""
+    many spans as it counts), and the last one is what the memory store makes of the same batches.
+    Reads and writes interleave by construction, however fast the machine: before each batch, reads
+    of the traces it changes are sent (a listing, and each of those traces), so the writer process
+    answers them while it writes the batch; each sees a trace as it was before the batch or after,
+    never between."""
     story = Story(11, traces=300, batches=30)
     writer, memory = TraceWriter(tmp_path / "traces.db"), MemoryTraceStore()
-    done = asyncio.Event()
-    reads = 0
+    first_written: dict[str, int] = {}  # each trace's first batch
+    for n, batch in reversed(list(enumerate(story.batches))):
+        first_written.update(dict.fromkeys(batch.traces, n))
 
-    async def write() -> None:
-        for batch in story.batches:
-            await asyncio.gather(writer.write(batch), memory.write(batch))
-        done.set()
+    async def listing() -> None:
+        page = await writer.traces(TraceQuery(limit=50))
+        ids = [trace["traceId"] for trace in page.traces]
+        keys = [(trace["startedAt"], trace["traceId"]) for trace in page.traces]
+        assert len(set(ids)) == len(ids) and keys == sorted(keys, reverse=True)
 
-    async def read() -> None:
-        nonlocal reads
-        while not done.is_set():
-            page = await writer.traces(TraceQuery(limit=50))
-            ids = [trace["traceId"] for trace in page.traces]
-            keys = [(trace["startedAt"], trace["traceId"]) for trace in page.traces]
-            assert len(set(ids)) == len(ids) and keys == sorted(keys, reverse=True)
-            for trace_id in ids[:5]:
-                trace = await writer.trace(trace_id)
-                assert trace is not None and trace["spanCount"] >= len(trace["spans"]) > 0
-            reads += 1
+    async def whole(trace_id: str, writing: int) -> None:
+        trace = await writer.trace(trace_id)
+        if trace is None:
+            assert first_written[trace_id] >= writing, f"{trace_id} is gone"
+        else:
+            assert trace["spanCount"] == len(trace["spans"]) > 0, trace
 
     try:
-        await asyncio.gather(write(), read())
-        assert reads > 3
+        for n, batch in enumerate(story.batches):
+            # Tasks take their first step (where a request is sent) in the order they were made.
+            reads = [asyncio.create_task(listing())]
+            reads += [asyncio.create_task(whole(trace_id, n)) for trace_id in batch.traces]
+            written = asyncio.create_task(writer.write(batch))
+            await asyncio.gather(written, memory.write(batch), *reads)
         await _same_reads(writer, memory, story)
     finally:
         await writer.close()

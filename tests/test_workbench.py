@@ -745,10 +745,10 @@ def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:
     """At 800 px wide: every tab wholly in the window on every panel (wrapped onto a second row, not
-    clipped behind the health line), no filter's placeholder cut, log messages on the whole row
-    beneath their time, level, step and trace (a third of the line beside them), and an endpoint
-    chosen in the list,
-    which then stands above the form, shows its form's heading in the window. A pet created there:
+    clipped behind the health line), no filter's placeholder cut, the Traces' filters on one row, none
+    sticking out or overlapping another (at 1280 px too; the text filter wrapped below the others at
+    800), log messages on the whole row beneath their time, level, step and trace (a third of the
+    line beside them), and an endpoint chosen in the list, which then stands above the form, shows its form's heading in the window. A pet created there:
     its stream updates one item a line, the sync of the request's group (the items its steps had
     written by then) too, each with its item's id, its JSON as wide as the line, each item once
     (the answer's own item followed with its group, a change repeated after the sync); in its trace's
@@ -757,6 +757,9 @@ def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_
 
     assert seen["unreachableTabs"] == {}
     assert seen["cutPlaceholders"] == {}
+    for width, filters in seen["traceFilters"].items():  # 800 px, and 1280 px
+        assert filters["rows"] == dict.fromkeys(["step", "status", "answered", "text"], 1), (width, filters)
+        assert filters["outside"] == filters["overlapping"] == [], (width, filters)
     assert seen["logMessageShare"] > 0.9  # a log line's message on the whole row beneath the rest
     assert seen["chosenHeading"] == {"text": "POST /ts/pets TS", "inWindow": True}
     lines = seen["streamLines"]

@@ -23,19 +23,25 @@ _WHICH_SERVER = "is `motia dev` or `motia start` running there? Another port: -p
 
 class ServerUnreachable(Exception):
     def __init__(self, host: str, port: int, reason: object) -> None:
-        hint = f"; {_WHICH_SERVER}" if isinstance(reason, ConnectionRefusedError) else ""
+        #: nothing listens on the port
+        self.refused = isinstance(reason, ConnectionRefusedError)
+        hint = f"; {_WHICH_SERVER}" if self.refused else ""
         super().__init__(f"motia: cannot reach a server on {host}:{port}: {reason}{hint}")
 
 
 class NotMotia(ServerUnreachable):
-    """What answers on the port is some other HTTP server: its answer to our JSON API is not JSON."""
+    """What answers on the port is some other HTTP server: its answer to our API is not what motia
+    answers (JSON; an event stream for a live one)."""
 
-    def __init__(self, host: str, port: int, method: str, path: str, status: int, content_type: str) -> None:
+    def __init__(
+        self, host: str, port: int, method: str, path: str, status: int, content_type: str, expected: str
+    ) -> None:
         asked = f"{method} {path.partition('?')[0]}"
+        self.refused = False
         Exception.__init__(
             self,
             f"motia: the server on {host}:{port} does not answer as motia does: {asked} answered {status} "
-            f"with {content_type or 'no content type'}, not JSON; {_WHICH_SERVER}",
+            f"with {content_type or 'no content type'}, not {expected}; {_WHICH_SERVER}",
         )
 
 
@@ -43,16 +49,14 @@ def call(host: str, port: int, method: str, path: str, payload: object = NO_BODY
     """One request with a JSON body (if any); returns the status and the decoded JSON answer. Raises
     ServerUnreachable, NotMotia when the answer is not JSON."""
     status, content_type, raw = _request(host, port, method, path, payload)
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        raise NotMotia(host, port, method, path, status, content_type) from None
+    return status, _json(host, port, method, path, status, content_type, raw)
 
 
 def post_and_print(host: str, port: int, path: str, payload: object) -> int:
-    """POST, print the answer as it came (to stderr if it is an error); exit status 0 or 1."""
+    """POST, print the JSON answer as it came (to stderr if it is an error); exit status 0 or 1."""
     try:
-        status, _, raw = _request(host, port, "POST", path, payload)
+        status, content_type, raw = _request(host, port, "POST", path, payload)
+        _json(host, port, "POST", path, status, content_type, raw)
     except ServerUnreachable as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -109,13 +113,13 @@ def server_events(
             response = connection.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             raise ServerUnreachable(host, port, exc) from None
+        content_type = response.getheader("content-type", "")
         if response.status != 200:
-            body = response.read().decode(errors="replace")
-            try:
-                message = json.loads(body).get("message", body)
-            except (ValueError, AttributeError):
-                message = body
+            body = _json(host, port, "GET", path, response.status, content_type, response.read())
+            message = body.get("message", body) if isinstance(body, dict) else body
             raise ServerUnreachable(host, port, f"{response.status}: {message}")
+        if not content_type.startswith("text/event-stream"):
+            raise NotMotia(host, port, "GET", path, response.status, content_type, "an event stream")
         ident: str | None = None
         event = "message"
         data: list[str] = []
@@ -144,6 +148,14 @@ def server_events(
                     on_retry(int(value))
     finally:
         connection.close()
+
+
+def _json(host: str, port: int, method: str, path: str, status: int, content_type: str, raw: bytes) -> Any:
+    """The decoded JSON answer to ``method path``; raises NotMotia when it is not JSON."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise NotMotia(host, port, method, path, status, content_type, "JSON") from None
 
 
 def _request(host: str, port: int, method: str, path: str, payload: object) -> tuple[int, str, bytes]:

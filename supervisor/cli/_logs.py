@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import ServerUnreachable, call, failed, query, server_events
+from supervisor.cli._client import NotMotia, ServerUnreachable, call, failed, query, server_events
 from supervisor.logs import PrettyFormatter
 
 PATH = "/__motia/logs"
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             if lines:
                 last = lines[-1]["id"]
         if args.follow:
-            return _follow(args, filters, printer, last)
+            return _follow(args, filters, printer, last, reached=bool(args.lines))
     except ServerUnreachable as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -77,12 +77,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _follow(args: argparse.Namespace, filters: dict[str, Any], printer: _Printer, last: int | None) -> int:
+def _follow(
+    args: argparse.Namespace, filters: dict[str, Any], printer: _Printer, last: int | None, reached: bool
+) -> int:
     """New lines as they come; when the stream ends (the server cut a slow reader, or is stopping),
     reconnect and resume after the last line printed, none lost or printed twice. A stream that
     brought no line is asked for again after the ``retry:`` delay the server gave; one that brought
     some, at once. A server that ended the stream saying it is stopping is waited for, however long
-    until it is back (a restart), its health asked each such delay; one line on stderr says so."""
+    until it is back (a restart), its health asked each such delay; one line on stderr says so. A port
+    that refused the first connection (``reached``: the server answered before) or another server on
+    it is said at once."""
     retry_s = RETRY_S
 
     def on_retry(ms: int) -> None:
@@ -98,19 +102,24 @@ def _follow(args: argparse.Namespace, filters: dict[str, Any], printer: _Printer
                 args.host, args.port, path, None if last is None else str(last), on_retry=on_retry
             ):
                 lost_since = None
-                delivered = True
+                delivered = reached = True
                 if event.event == "log":
                     line = json.loads(event.data)
                     printer.show(line)
                     last = line["id"]
                 elif event.event == "stopping":
                     stopping = True
-        except ServerUnreachable:
+        except NotMotia:
+            raise
+        except ServerUnreachable as exc:
+            if exc.refused and not reached:
+                raise
             lost_since = lost_since or time.monotonic()
             if time.monotonic() - lost_since > RECONNECT_FOR_S:
                 raise
             time.sleep(retry_s)
             continue
+        reached = True
         if stopping:
             print(
                 f"motia logs: the server on {args.host}:{args.port} is stopping; "

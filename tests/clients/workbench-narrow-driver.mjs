@@ -2,7 +2,8 @@
 // them), in headless Chromium, for tests/test_workbench.py:
 //   node workbench-narrow-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR ENDPOINT
 // On every panel: the tabs the user cannot reach (not wholly in the window, or covered where they
-// would be clicked), and the filters whose placeholder is cut; on the Logs panel, the narrowest share
+// would be clicked), and the filters whose placeholder is cut; on the Traces panel, how its filters
+// lie (rows, sticking out, overlapping), at 800 px and at 1280 px; on the Logs panel, the narrowest share
 // of its line a message has; on the Endpoints panel, ENDPOINT (a step's name, whose body is a pet)
 // chosen in the list: whether its form's heading is in the window, and a pet created from it, the
 // subscriptions and lines of its stream updates (the first synced item's change repeated after the
@@ -40,6 +41,31 @@ const cutPlaceholders = (page) =>
       .map((input) => input.placeholder)
   })
 
+// the Traces panel's filters, at the window's width: each one's width, the row it is on (1 the first),
+// and those that stick out of the row, or overlap another
+const traceFilters = (page) =>
+  page.$eval('main[data-panel="traces"] .toolbar', (filters) => {
+    const room = filters.getBoundingClientRect()
+    const boxes = [...filters.children].map((filter) => [filter.getAttribute('aria-label'), filter.getBoundingClientRect()])
+    // a row begins with a filter below the bottom of every filter before it
+    let row = 0
+    let bottom = -Infinity
+    const rows = {}
+    for (const [name, box] of boxes) {
+      if (box.top >= bottom - 0.5) row += 1
+      bottom = Math.max(bottom, box.bottom)
+      rows[name] = row
+    }
+    const apart = (a, b) => a.right <= b.left + 0.5 || b.right <= a.left + 0.5 || a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5
+    return {
+      rows,
+      widths: Object.fromEntries(boxes.map(([name, box]) => [name, Math.round(box.width)])),
+      roomWidth: Math.round(room.width),
+      outside: boxes.filter(([, box]) => box.left < room.left - 0.5 || box.right > room.right + 0.5).map(([name]) => name),
+      overlapping: boxes.flatMap(([name, box], i) => boxes.slice(i + 1).filter(([, other]) => !apart(box, other)).map(([other]) => `${name}/${other}`)),
+    }
+  })
+
 let armed = false // once the pet is about to be created
 await drive(executablePath, result, async (page) => {
   await page.setViewportSize({ width: 800, height: 900 })
@@ -68,6 +94,14 @@ await drive(executablePath, result, async (page) => {
       result.logMessageShare = await page.$$eval('.logs .line', (lines) =>
         Math.min(...lines.map((line) => line.querySelector('.message').getBoundingClientRect().width / line.getBoundingClientRect().width)),
       )
+    }
+    if (panel === 'traces') {
+      await page.waitForSelector('main[data-panel="traces"] .toolbar select')
+      result.traceFilters = { 800: await traceFilters(page) }
+      await page.setViewportSize({ width: 1280, height: 900 })
+      result.traceFilters[1280] = await traceFilters(page)
+      await page.screenshot({ path: `${outDir}/workbench-traces-filters-1280.png` })
+      await page.setViewportSize({ width: 800, height: 900 })
     }
     await page.screenshot({ path: `${outDir}/workbench-narrow-${panel}.png` })
   }

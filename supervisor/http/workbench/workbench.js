@@ -1476,7 +1476,7 @@ const notRun = (span) => answerOf(span) !== null && span.status === 'ok' && !spa
 
 async function traceList(root, params) {
   const { steps } = await api('/steps')
-  const stepFilter = h('select', { 'aria-label': 'step' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
+  const stepFilter = h('select', { 'aria-label': 'step', class: 'names' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
   const statusFilter = h('select', { 'aria-label': 'status' }, ['', 'running', 'ok', 'error'].map((status) => h('option', { value: status }, status || 'any status')))
   // The HTTP status the request was answered with (the server's answered=): a trace's status says
   // whether its steps failed, so a request refused 400 before its step ran is 'ok'. An address may
@@ -1575,7 +1575,7 @@ async function traceList(root, params) {
   rememberFilters('traces', filters())
   root.append(
     h('h2', {}, 'Traces'),
-    h('div', { class: 'toolbar' }, stepFilter, statusFilter, answeredFilter, textFilter),
+    h('div', { class: 'toolbar filters' }, stepFilter, statusFilter, answeredFilter, textFilter),
     loadError,
     h(
       'div',
