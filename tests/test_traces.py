@@ -573,3 +573,8 @@ def test_tracing_off_records_nothing_and_says_how_to_turn_it_on(tmp_path: Path) 
         assert response.status_code == 404
         assert "tracing" in response.json()["message"]
         assert server.client.get("/__motia/state").status_code == 200  # the rest still answers
+        for command in (("traces",), ("logs", "-n", "0", "--follow")):  # the list, the live stream
+            done = motia(server, *command)
+            # said at once, as the server's refusal (not retried for 10 s as a server out of reach)
+            assert done.returncode == 1 and "cannot reach" not in done.stderr, done.stderr
+            assert "tracing" in done.stderr, done.stderr

@@ -45,6 +45,19 @@ class NotMotia(ServerUnreachable):
         )
 
 
+class ServerAnswered(ServerUnreachable):
+    """Motia answered a live stream with an error (its JSON message): a request it refuses, which
+    asking again would not change (tracing off: 404)."""
+
+    def __init__(self, host: str, port: int, method: str, path: str, status: int, message: object) -> None:
+        self.refused = False
+        self.status = status
+        asked = f"{method} {path.partition('?')[0]}"
+        Exception.__init__(
+            self, f"motia: the server on {host}:{port} answered {asked} with {status}: {message}"
+        )
+
+
 def call(host: str, port: int, method: str, path: str, payload: object = NO_BODY) -> tuple[int, Any]:
     """One request with a JSON body (if any); returns the status and the decoded JSON answer. Raises
     ServerUnreachable, NotMotia when the answer is not JSON."""
@@ -117,7 +130,7 @@ def server_events(
         if response.status != 200:
             body = _json(host, port, "GET", path, response.status, content_type, response.read())
             message = body.get("message", body) if isinstance(body, dict) else body
-            raise ServerUnreachable(host, port, f"{response.status}: {message}")
+            raise ServerAnswered(host, port, "GET", path, response.status, message)
         if not content_type.startswith("text/event-stream"):
             raise NotMotia(host, port, "GET", path, response.status, content_type, "an event stream")
         ident: str | None = None

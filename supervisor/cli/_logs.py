@@ -10,7 +10,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import NotMotia, ServerUnreachable, call, failed, query, server_events
+from supervisor.cli._client import (
+    NotMotia,
+    ServerAnswered,
+    ServerUnreachable,
+    call,
+    failed,
+    query,
+    server_events,
+)
 from supervisor.logs import PrettyFormatter
 
 PATH = "/__motia/logs"
@@ -112,7 +120,8 @@ def _follow(
         except NotMotia:
             raise
         except ServerUnreachable as exc:
-            if exc.refused and not reached:
+            # a refusal (tracing off, a bad filter) is not changed by asking again
+            if (exc.refused and not reached) or (isinstance(exc, ServerAnswered) and exc.status < 500):
                 raise
             lost_since = lost_since or time.monotonic()
             if time.monotonic() - lost_since > RECONNECT_FOR_S:
