@@ -180,6 +180,20 @@ async def test_recovery_and_retention_need_no_pooled_connection(
     await store.close()
 
 
+class _ChunksRun:
+    """How many listing scripts (``_TRACE_CHUNK``) the store has run since ``count`` was last reset."""
+
+    def __init__(self, store: RedisTraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        run = store._redis.run
+
+        async def counted(script: Any, keys: Any, args: Any) -> Any:
+            self.count += script is store._trace_chunk
+            return await run(script, keys, args)
+
+        monkeypatch.setattr(store._redis, "run", counted)
+
+
 async def _listed_by_status(store: RedisTraceStore, **filters: Any) -> dict[str, list[str]]:
     return {
         status: [t["traceId"] for t in (await store.traces(TraceQuery(status=status, **filters))).traces]
@@ -225,20 +239,12 @@ async def test_a_status_filter_reads_only_the_traces_of_that_status(
     await api_trace(store, "failed-00", T0, step="Rare", failed=True)
     for n in range(1, 30):
         await api_trace(store, f"trace-{n:02d}", T0 + n // 4, failed=n % 10 == 0)
-    chunks = 0
-    run = store._redis.run
-
-    async def counted(script: Any, keys: Any, args: Any) -> Any:
-        nonlocal chunks
-        chunks += script is store._trace_chunk
-        return await run(script, keys, args)
-
-    monkeypatch.setattr(store._redis, "run", counted)
+    chunks = _ChunksRun(store, monkeypatch)
     page = await store.traces(TraceQuery(status="error", limit=1, before=(T0 + 2, "trace-10")))
-    assert [t["traceId"] for t in page.traces] == ["failed-00"] and chunks == 1
-    chunks = 0
+    assert [t["traceId"] for t in page.traces] == ["failed-00"] and chunks.count == 1
+    chunks.count = 0
     assert [t["traceId"] for t in (await store.traces(TraceQuery(step="Rare", status="ok"))).traces] == []
-    assert chunks == 1
+    assert chunks.count == 1
     seen, before = [], None
     while True:
         page = await store.traces(TraceQuery(status="ok", limit=4, before=before))
@@ -288,27 +294,18 @@ async def test_an_answer_filter_but_2xx_reads_only_the_requests_answered_otherwi
     began.status_code = 409
     await store.write(Batch({"moved": began}, [span("moved", "e" * 16, "Create", T0 + 70)]))
     await store.write(Batch({"moved": TraceDelta(T0 + 20.5, T0 + 20.5)}))
-    chunks = 0
-    run = store._redis.run
-
-    async def counted(script: Any, keys: Any, args: Any) -> Any:
-        nonlocal chunks
-        chunks += script is store._trace_chunk
-        return await run(script, keys, args)
-
-    monkeypatch.setattr(store._redis, "run", counted)
+    chunks = _ChunksRun(store, monkeypatch)
     monkeypatch.setattr(redis_traces, "PAGE_CHUNK", 3)
 
     async def found(answered: str) -> list[str]:
-        nonlocal chunks
-        chunks = 0
+        chunks.count = 0
         query = TraceQuery(answered=parse_answered(answered))
         return [t["traceId"] for t in (await store.traces(query)).traces]
 
     # the 4 requests answered otherwise are 2 chunks of 3; the 61 traces would be 21
-    assert await found("4xx") == ["trace-50", "moved", "trace-10"] and chunks == 2
-    assert await found("4xx,5xx") == ["trace-50", "trace-30", "moved", "trace-10"] and chunks == 2
-    assert len(await found("2xx")) == 50 and chunks > 16
+    assert await found("4xx") == ["trace-50", "moved", "trace-10"] and chunks.count == 2
+    assert await found("4xx,5xx") == ["trace-50", "trace-30", "moved", "trace-10"] and chunks.count == 2
+    assert len(await found("2xx")) == 50 and chunks.count > 16
     await store.prune(Retention(max_traces=20, max_log_lines=100, max_age_s=10**10), T0 + 100)
     assert await found("4xx") == ["trace-50"]
     assert await store._redis.execute("ZCARD", store._prefix + "answered:not-2xx") == 1

@@ -592,6 +592,18 @@ def test_replay_all_is_offered_only_while_there_are_dead_letters(
     assert seen["consoleErrors"] == []
 
 
+def _answered_404_400_and_201(server: MotiaServer, pet: dict[str, Any]) -> dict[str, str]:
+    """The trace ids of three requests, by the status each was answered with: a pet no one stored
+    (404 by its step), a body its schema refuses (400 before its step ran), ``pet`` created (201)."""
+    answers = {
+        "404": server.client.get("/ts/pets/no-such-pet"),
+        "400": server.client.post("/ts/pets", json={"name": 5}),
+        "201": server.client.post("/ts/pets", json=pet),
+    }
+    assert {status: str(answer.status_code) for status, answer in answers.items()} == {s: s for s in answers}
+    return {status: answer.headers["x-trace-id"] for status, answer in answers.items()}
+
+
 def test_a_requests_trace_shows_the_status_it_was_answered_with(
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:
@@ -599,13 +611,7 @@ def test_a_requests_trace_shows_the_status_it_was_answered_with(
     (its step did not fail) with nothing telling it apart: its row's entry shows the status it was
     answered with, marked failed from 400 up, and so does the line under the trace's heading; its
     span in the timeline shows the status too, and 'not run' for a step the core answered for."""
-    answers = {
-        "404": server.client.get("/ts/pets/no-such-pet"),
-        "400": server.client.post("/ts/pets", json={"name": 5}),
-        "201": server.client.post("/ts/pets", json={"name": "Ada", "species": "cat", "ageMonths": 2}),
-    }
-    assert {status: str(answer.status_code) for status, answer in answers.items()} == {s: s for s in answers}
-    ids = {status: answer.headers["x-trace-id"] for status, answer in answers.items()}
+    ids = _answered_404_400_and_201(server, {"name": "Ada", "species": "cat", "ageMonths": 2})
     seen = _drive(server, chromium, client_packages, "workbench-answers-driver.mjs", *ids.values())
 
     assert seen["rows"] == {
@@ -632,13 +638,7 @@ def test_the_traces_panel_lists_the_requests_that_failed_by_the_status_they_were
     fail): neither the status filter nor the text found it. The answered filter does: "failed (4xx,
     5xx)" lists them and not a request answered 201, kept in the address; an address naming a code of
     its own (answered=404) shows it as chosen, and one no request was answered with says none matches."""
-    answers = {
-        "404": server.client.get("/ts/pets/no-such-pet"),
-        "400": server.client.post("/ts/pets", json={"name": 5}),
-        "201": server.client.post("/ts/pets", json={"name": "Bo", "species": "dog", "ageMonths": 3}),
-    }
-    assert {status: str(answer.status_code) for status, answer in answers.items()} == {s: s for s in answers}
-    ids = {status: answer.headers["x-trace-id"] for status, answer in answers.items()}
+    ids = _answered_404_400_and_201(server, {"name": "Bo", "species": "dog", "ageMonths": 3})
     seen = _drive(server, chromium, client_packages, "workbench-answered-filter-driver.mjs", *ids.values())
 
     assert seen["options"] == [
