@@ -536,9 +536,10 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     gone = server.client.get("/__motia/state/item", params={"groupId": "wb-fail", "key": "b"})
     assert gone.status_code == 404
     assert seen["staleFailure"] == {"shown": "", "title": "wb-fail"}
-
-    # Endpoints: the streams of a request's trace that could not be listed, said so
-    assert seen["failedStreams"] == "Could not follow the request's streams: the stream store is down"
+    # Endpoints: a read of the request's trace (for the streams it writes to) that failed, said so
+    assert seen["failedStreams"] == (
+        "Could not read the request's trace for the streams it writes to: the trace store is down"
+    )
     # a request to the endpoint still in flight when the panel was left was cancelled
     assert seen["leftWhileRequesting"] == "net::ERR_ABORTED"
     # Streams: an item created in the group shown kept the item shown before and the text selected in it

@@ -246,12 +246,15 @@ await drive(executablePath, result, async (page) => {
   await page.waitForSelector('[data-key="a"]', { state: 'detached', ...WAIT })
   result.deletesForDoubleClick = deletes.length
 
-  // ---- Endpoints: a request whose trace's streams cannot be listed says so under its answer
+  // ---- Endpoints: a request whose trace cannot be read for the streams it writes to says so under
+  // its answer, until a read of it succeeds
   await openWorkbench(page, base, 'endpoints')
   await page.click('[data-endpoint="GET /ts/pets"]')
-  await page.route(path('/__motia/streams'), (route) => failOnPurpose(route, 500, down('stream store')), { times: 1 })
+  const anyTraceRead = (url) => url.pathname.startsWith('/__motia/traces/')
+  await page.route(anyTraceRead, (route) => failOnPurpose(route, 500, down('trace store')), { times: 1 })
   await page.click('form[aria-label="request"] button[type="submit"]')
-  result.failedStreams = await textOnce(page, '[data-streams-error]')
+  result.failedStreams = await textOnce(page, '[data-streams-error]:not([hidden])')
+  await page.waitForSelector('[data-streams-error][hidden]', { state: 'attached', ...WAIT })
   // a request to the endpoint still in flight (held here) is cancelled when the panel is left
   const send = () => page.click('form[aria-label="request"] button[type="submit"]')
   result.leftWhileRequesting = await cancelledOnLeaving(page, path('/ts/pets'), send, () => page.evaluate(() => (location.hash = '#/runners')))

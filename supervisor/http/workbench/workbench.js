@@ -1270,10 +1270,13 @@ async function followStreams(container, body, traceId, until) {
   const list = h('div', { class: 'logs', 'data-stream-updates': '', 'data-rooms': 0, 'data-synced': 0, 'data-following': traceId ? 'trace' : 'done' })
   const following = h('p', { class: 'muted', 'data-following-text': '' })
   const others = h('p', { class: 'muted', 'data-others': 0, hidden: true })
+  // a read of the trace that failed (not one not written yet): said until a read succeeds
+  const failure = h('p', { class: 'error-text', 'data-streams-error': '', hidden: true })
   container.append(
     h('h3', {}, 'Stream updates'),
     following,
     h('p', { class: 'muted' }, 'written: by this request before the page subscribed, at the time its trace recorded the write; there: in the group when the page subscribed; create, update, delete, event: arrived live'),
+    failure,
     list,
     others,
   )
@@ -1407,10 +1410,15 @@ async function followStreams(container, body, traceId, until) {
       trace = await api(`/traces/${encodeURIComponent(traceId)}`, { signal: until })
     } catch (error) {
       if (until.aborted) return
-      if (error.status !== 404) throw error // not written yet: read again
+      if (error.status !== 404) {
+        // read again, as one not written yet is (until TRACE_MISSING_MS)
+        failure.hidden = false
+        failure.textContent = `Could not read the request's trace for the streams it writes to: ${error.message}`
+      }
     }
     if (until.aborted) return
     if (trace) {
+      failure.hidden = true
       for (const event of trace.events) {
         if (event.type !== 'stream' || !STREAM_WRITES.has(event.name) || event.error || !event.stream || !event.group) continue
         const key = streamKey(event.stream, event.group, event.itemId ?? undefined)
@@ -1426,11 +1434,7 @@ async function followStreams(container, body, traceId, until) {
     } else if (Date.now() - answeredAt >= TRACE_MISSING_MS) reading = attributable = false
     render()
   }
-  try {
-    await readTrace()
-  } catch (error) {
-    if (!until.aborted) console.warn('reading the trace failed', error)
-  }
+  await readTrace()
   if (!reading || until.aborted) return
   const stop = every(TRACE_FOLLOW_MS, async () => {
     await readTrace()
