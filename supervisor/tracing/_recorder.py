@@ -376,21 +376,17 @@ class Recorder:
             # the request's own span, as a rule, answered in the same turn of the loop as it ended:
             # answered when it ended (one clock read less per request)
             self._answering = -1
-            start[17] = method
-            start[18] = path
-            start[19] = status
-            start[20] = start[14]
+            answered_at = start[14]
         else:
             at = self._waiting.pop((trace_id, step), None) if self._waiting else None
             if at is None:  # its span's START went with a flush, or was dropped
                 self._record((RESPONSE, trace_id, step, method, path, status, time.time()))
                 return
-            answering = at
-            start = events[at]
-            start[17] = method
-            start[18] = path
-            start[19] = status
-            start[20] = time.time()
+            answering, start, answered_at = at, events[at], time.time()
+        start[17] = method
+        start[18] = path
+        start[19] = status
+        start[20] = answered_at
         self._unanswered -= 1
         if self._encoding:
             events[answering] = _dumps(start, default=str)  # ``encode_event``, written out
