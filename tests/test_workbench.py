@@ -500,7 +500,7 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     }
     assert seen["failedPurge"] == {"shown": "the queue is down", "rowKept": True}
     assert seen["failedReplayAll"] == "Could not replay: the queue is down"
-    assert seen["failedRefresh"]["shown"] == "Could not load: the queue is down"
+    assert seen["failedRefresh"]["shown"] == "Could not load: the queue is down", seen["failedRefresh"]
     assert {letter_a, letter_b} <= set(seen["failedRefresh"]["rows"])
     # one replay for a double click; the button stayed disabled (the same one) through a refresh
     double = seen["doubleClick"]

@@ -80,16 +80,31 @@ await drive(executablePath, result, async (page) => {
   await page.click('[data-replay-all]')
   const replayAllShown = await page.waitForFunction((b) => document.querySelector('[data-message]').textContent !== b && document.querySelector('[data-message]').textContent, before, WAIT)
   result.failedReplayAll = await replayAllShown.jsonValue()
-  // a failed refresh shows its error above the rows, which stay
-  // (the statuses of the list's reads answered meanwhile say why, should the error not show)
+  // a failed refresh shows its error above the rows, which stay. The panel refreshes every 3 s: the
+  // step waits for a refresh answered with the failure, then for the error line (a read in flight
+  // meanwhile, answered or not, may show first: its own error, or none). What each list read got,
+  // and when, and each text the error line had, say why should the error not show.
+  const started = Date.now()
   const listReads = []
-  const noteListRead = (response) => path('/__motia/dead-letters')(new URL(response.url())) && listReads.push(response.status())
+  const noteListRead = (response) => path('/__motia/dead-letters')(new URL(response.url())) && listReads.push([response.status(), Date.now() - started])
   page.on('response', noteListRead)
+  await page.evaluate(() => {
+    const line = document.querySelector('[data-load-error]')
+    window.loadErrorTexts = []
+    new MutationObserver(() => window.loadErrorTexts.push([line.textContent, Math.round(performance.now())])).observe(line, { childList: true, characterData: true, subtree: true })
+  })
   const listBack = await failEvery(page, path('/__motia/dead-letters'), down('queue'))
-  // (a read in flight meanwhile, answered or not, may show first: its own error, or none)
-  const refreshShown = await shownAs(page, '[data-load-error]', 'Could not load: the queue is down')
+  const failedRead = await page
+    .waitForEvent('response', { predicate: (r) => path('/__motia/dead-letters')(new URL(r.url())) && r.status() === 500, timeout: 30000 })
+    .then(() => true, () => false)
+  const refreshShown = failedRead ? await shownAs(page, '[data-load-error]', 'Could not load: the queue is down') : 'no refresh was answered with the failure in 30 s'
   page.off('response', noteListRead)
-  result.failedRefresh = { shown: refreshShown, reads: listReads, rows: await page.$$eval('[data-dead-letter]', (rows) => rows.map((r) => r.dataset.deadLetter)) }
+  result.failedRefresh = {
+    shown: refreshShown,
+    reads: listReads,
+    lineTexts: await page.evaluate(() => window.loadErrorTexts),
+    rows: await page.$$eval('[data-dead-letter]', (rows) => rows.map((r) => r.dataset.deadLetter)),
+  }
   listBack()
 
   // a double click replays once: the button is disabled while its request is held, also once a
