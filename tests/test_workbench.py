@@ -439,7 +439,7 @@ def _assert_the_streams_the_trace_wrote_are_followed(
     for event in trace["events"]:
         if event["type"] == "stream" and event["name"] in ("streams.set", "streams.delete", "streams.send"):
             writes.setdefault((event["stream"], event["group"], event["itemId"] or ""), []).append(
-                event["time"]
+                _done_at(event)
             )
     groups = {(stream, group) for stream, group, _ in writes}
     assert ("shelterBoard", "intake") in groups and ("petCreation", trace_id) in groups, groups
@@ -457,12 +457,17 @@ def _assert_the_streams_the_trace_wrote_are_followed(
     assert written and {line["stream"] for line in shown} == {"petCreation", "shelterBoard"}, shown
     for line in written:
         times = writes[(line["stream"], line["group"], line["id"])]
-        assert line["at"] in times, (line, times)  # the time its write was recorded
+        assert line["at"] in times, (line, times)  # the time its write was recorded done
         assert line["shownAt"].endswith(f".{int(line['at']) % 1000:03d}"), line
     # the lines in the order they were written, or came
     assert [line["at"] for line in shown] == sorted(line["at"] for line in shown)
     # each item this request wrote shows; no item shown that it did not write
     assert {(line["stream"], line["group"], line["id"]) for line in shown} == set(writes), (shown, writes)
+
+
+def _done_at(operation: dict[str, Any]) -> float:
+    """When a trace's ``operation`` was done (epoch ms): its start and duration, as recorded."""
+    return float(operation["time"] + operation["durationMs"])
 
 
 def test_a_failed_request_shows_its_error_where_the_user_acted(

@@ -1259,7 +1259,7 @@ const roomName = (room) => [room.streamName, room.groupId, room.id].filter((part
 // every TRACE_FOLLOW_MS while it runs, and TRACE_SETTLE_MS after); until ``until`` is aborted, which
 // may be before they are set up (the read of the trace in flight is cancelled). A subscription's
 // first message (its sync) holds the items there when the page subscribed: each one the trace
-// recorded this request writing is shown at the time it was written ("written"), in order with the
+// recorded this request writing is shown at the time it was written ("written": the end of its recorded write), in order with the
 // updates that came live after; the others, items of a shared group other requests wrote (every
 // intake's on the shelter's board), are not shown, but counted. A live update is marked when the
 // trace says this request did not write it. (data-rooms: the subscriptions open, data-synced: those
@@ -1281,7 +1281,7 @@ async function followStreams(container, body, traceId, until) {
     others,
   )
   const rooms = new Map() // stream, group[, id] -> { room, close, synced, answer, written }
-  const writes = new Map() // stream, group, item id -> the times (ms) the trace recorded writing it
+  const writes = new Map() // stream, group, item id -> the times (ms) the trace recorded writing it done
   const entries = [] // the lines: { key, sync, kind, at, arrived, seq, el and its parts }
   const lastSync = new Map() // stream, group, item id -> its JSON as a sync showed it
   let reading = Boolean(traceId) // the trace still read for the streams it writes to
@@ -1422,8 +1422,13 @@ async function followStreams(container, body, traceId, until) {
       for (const event of trace.events) {
         if (event.type !== 'stream' || !STREAM_WRITES.has(event.name) || event.error || !event.stream || !event.group) continue
         const key = streamKey(event.stream, event.group, event.itemId ?? undefined)
+        // An operation is recorded at its start (when the step asked), with its duration: the item
+        // changed in the store, and a subscription's sync could have it, by its end. At its start, a
+        // write the page saw in a sync could be shown before the sync's own time, and a delete
+        // behind the sync that no longer had its item.
+        const at = event.time + (event.durationMs ?? 0)
         if (!writes.has(key)) writes.set(key, [])
-        if (!writes.get(key).includes(event.time)) writes.get(key).push(event.time)
+        if (!writes.get(key).includes(at)) writes.get(key).push(at)
         follow({ streamName: event.stream, groupId: event.group }, { written: true })
       }
       if (trace.status === 'running' || trace.updatedAt !== updatedAt) quietSince = null
