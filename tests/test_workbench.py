@@ -313,6 +313,16 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     assert endpoints["quietUpdates"] == []
     assert endpoints["quietRooms"] == "0"
     assert endpoints["quietFollowing"] == "This request wrote to no stream."
+    # an item the request deleted before the page subscribed to its group: a line at the delete's time
+    deleted = endpoints["deleted"]
+    [delete] = [
+        event
+        for event in server.client.get(f"/__motia/traces/{deleted['traceId']}").json()["events"]
+        if event["name"] == "streams.delete"
+    ]
+    assert deleted["lines"] == [
+        {"kind": "deleted", "group": "wb-deleted", "id": "wb-gone", "at": _done_at(delete)}
+    ]
     # a declared query parameter: named with its description, sent with the path parameter; the
     # response schema shown, per status
     assert endpoints["query"]["label"] == "limit · how many to list"

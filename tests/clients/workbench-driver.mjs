@@ -217,6 +217,21 @@ await drive(executablePath, result, async (page) => {
   result.panels.endpoints.quietUpdates = await page.$$eval('.response [data-stream-event]', (lines) => lines.map((line) => line.textContent))
   result.panels.endpoints.quietFollowing = await page.textContent('.response [data-following-text]')
   result.panels.endpoints.quietRooms = await page.getAttribute('.response [data-stream-updates]', 'data-rooms')
+  // An item the request deletes, before the page can subscribe to its group (which it learns from
+  // the trace): no sync has it, no live update comes; its line is the delete the trace recorded.
+  await timedFetch(`${base}/workbench/live/wb-gone?group=wb-deleted`, { method: 'POST' })
+  await page.click('[data-endpoint="DELETE /workbench/live/:item"]')
+  await page.fill('[data-path-param="item"]', 'wb-gone')
+  await page.fill('input[name="query"]', 'group=wb-deleted')
+  await sendAndFollow()
+  await page.waitForSelector('.response [data-stream-updates][data-following="done"]', { timeout: 20000 })
+  result.panels.endpoints.deleted = {
+    traceId: await page.getAttribute('.response [data-trace-link]', 'data-trace-link'),
+    lines: await page.$$eval('.response [data-stream-event]:not([hidden])', (lines) =>
+      lines.map((line) => ({ kind: line.dataset.streamEvent, group: line.dataset.group, id: line.querySelector('[data-item-id]').dataset.itemId, at: Number(line.dataset.at) })),
+    ),
+  }
+  await page.click('[data-endpoint="GET /ts/pets"]')
   await sendAndFollow()
   const send = () => page.click('form[aria-label="request"] button[type="submit"]')
   // (its trace's read, for the streams it writes to)

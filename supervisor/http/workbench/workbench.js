@@ -1259,9 +1259,11 @@ const roomName = (room) => [room.streamName, room.groupId, room.id].filter((part
 // every TRACE_FOLLOW_MS while it runs, and TRACE_SETTLE_MS after); until ``until`` is aborted, which
 // may be before they are set up (the read of the trace in flight is cancelled). A subscription's
 // first message (its sync) holds the items there when the page subscribed: each one the trace
-// recorded this request writing is shown at the time it was written ("written": the end of its recorded write), in order with the
+// recorded this request writing is shown at the time it was written ("written"), in order with the
 // updates that came live after; the others, items of a shared group other requests wrote (every
-// intake's on the shelter's board), are not shown, but counted. A live update is marked when the
+// intake's on the shelter's board), are not shown, but counted. An item the trace recorded this
+// request deleting before the page subscribed, which no sync can show, has a line of its own
+// ("deleted", at the time of the delete). A live update is marked when the
 // trace says this request did not write it. (data-rooms: the subscriptions open, data-synced: those
 // of them synced, data-following: "trace" while the trace is read, then "done".)
 async function followStreams(container, body, traceId, until) {
@@ -1275,24 +1277,46 @@ async function followStreams(container, body, traceId, until) {
   container.append(
     h('h3', {}, 'Stream updates'),
     following,
-    h('p', { class: 'muted' }, 'written: by this request before the page subscribed, at the time its trace recorded the write; there: in the group when the page subscribed; create, update, delete, event: arrived live'),
+    h('p', { class: 'muted' }, 'written, deleted: by this request before the page subscribed, at the time its trace recorded the write; there: in the group when the page subscribed; create, update, delete, event: arrived live'),
     failure,
     list,
     others,
   )
-  const rooms = new Map() // stream, group[, id] -> { room, close, synced, answer, written }
-  const writes = new Map() // stream, group, item id -> the times (ms) the trace recorded writing it done
-  const entries = [] // the lines: { key, sync, kind, at, arrived, seq, el and its parts }
+  const rooms = new Map() // stream, group[, id] -> { room, close, synced, syncedAt, answer, written }
+  // stream, group, item id -> the writes the trace recorded of it: { at (ms, when it was done), name,
+  // found (a delete's: whether there was an item to delete) }
+  const writes = new Map()
+  // the lines: { key, sync, deleted (a delete the trace recorded before the page subscribed), kind,
+  // at, arrived, seq, el and its parts }
+  const entries = []
   const lastSync = new Map() // stream, group, item id -> its JSON as a sync showed it
   let reading = Boolean(traceId) // the trace still read for the streams it writes to
   let readSince = 0 // the time the latest trace read applied began
   let attributable = Boolean(traceId) // a trace says which items this request wrote (none: tracing off)
   const mine = (entry) => writes.has(entry.key)
+  // An item this request deleted before the page subscribed to its group: the group's sync does not
+  // have it, no live update will come; its line is the trace's (once the group or item is synced).
+  const addDeleted = () => {
+    for (const [key, done] of writes) {
+      const [streamName, groupId, id] = key.split('\n')
+      if (!id || entries.some((entry) => entry.key === key && (entry.sync || entry.deleted))) continue
+      const room = rooms.get(streamKey(streamName, groupId, undefined)) || rooms.get(key)
+      if (!room || !room.synced) continue
+      const before = done.filter((write) => write.at <= room.syncedAt).sort((a, b) => a.at - b.at)
+      const last = before[before.length - 1]
+      if (!last || last.name !== 'streams.delete' || last.found === false) continue
+      const entry = newEntry(room.room, id, 'deleted by this request before the page subscribed', { key, sync: false, deleted: true, kind: 'deleted', arrived: last.at })
+      entry.message.classList.add('muted')
+    }
+  }
   const render = () => {
+    addDeleted()
     let hiddenOthers = 0
     for (const entry of entries) {
-      const times = writes.get(entry.key) || []
-      if (entry.sync) {
+      const times = (writes.get(entry.key) || []).map((write) => write.at)
+      if (entry.deleted) {
+        entry.at = entry.arrived
+      } else if (entry.sync) {
         // before the page subscribed: its latest write then
         const before = times.filter((time) => time <= entry.arrived)
         entry.at = before.length ? Math.max(...before) : times.length ? Math.min(...times) : entry.arrived
@@ -1342,7 +1366,11 @@ async function followStreams(container, body, traceId, until) {
       lastSync.delete(key)
       if (repeated) return
     }
-    const entry = { key, sync, kind: sync ? 'written' : kind, arrived: Date.now(), seq: entries.length }
+    newEntry(room, id, text, { key, sync, kind: sync ? 'written' : kind, arrived: Date.now() })
+  }
+  // a line of ``room``'s item ``id`` showing ``text``, in ``entries``
+  const newEntry = (room, id, text, fields) => {
+    const entry = { ...fields, seq: entries.length }
     entry.timeEl = h('span', {})
     entry.kindEl = h('span', { class: 'badge info' })
     entry.message = h('span', { class: 'message' }, text)
@@ -1356,6 +1384,7 @@ async function followStreams(container, body, traceId, until) {
       entry.message,
     )
     entries.push(entry)
+    return entry
   }
   const follow = (room, how) => {
     const key = streamKey(room.streamName, room.groupId, room.id)
@@ -1382,6 +1411,7 @@ async function followStreams(container, body, traceId, until) {
       const data = change && typeof change === 'object' && 'data' in change ? change.data : change
       if (kind === 'sync') {
         subscription.synced = true
+        subscription.syncedAt = Date.now()
         // a group's sync: one line per item, as its changes come after it
         const items = data === null ? [] : Array.isArray(data) ? data : [data]
         for (const item of items) line(room, kind, room.id ?? (item && typeof item === 'object' ? item.id : undefined), item, true)
@@ -1428,7 +1458,7 @@ async function followStreams(container, body, traceId, until) {
         // behind the sync that no longer had its item.
         const at = event.time + (event.durationMs ?? 0)
         if (!writes.has(key)) writes.set(key, [])
-        if (!writes.get(key).includes(at)) writes.get(key).push(at)
+        if (!writes.get(key).some((write) => write.at === at)) writes.get(key).push({ at, name: event.name, found: event.found })
         follow({ streamName: event.stream, groupId: event.group }, { written: true })
       }
       if (trace.status === 'running' || trace.updatedAt !== updatedAt) quietSince = null
