@@ -100,6 +100,25 @@ EXTRA_STEPS = {
         const { z } = require('zod')
         exports.config = { name: 'workbenchBoard', schema: z.looseObject({ message: z.string() }), baseConfig: { storageType: 'default' } }
     """,
+    # a request whose trace writes to a stream only when its dead letter is replayed (once the
+    # state switch workbench/later is set), long after the trace stopped running
+    "steps/javascript/workbench-later.step.js": """
+        exports.config = { type: 'api', name: 'WorkbenchLater', path: '/workbench/later', method: 'POST', emits: ['workbench.later'] }
+        exports.handler = async (req, { emit }) => {
+          await emit({ topic: 'workbench.later', data: {} })
+          return { status: 202, body: {} }
+        }
+    """,
+    "steps/javascript/workbench-later-write.step.js": """
+        exports.config = {
+          type: 'event', name: 'WorkbenchLaterWrite', subscribes: ['workbench.later'], emits: [],
+          infrastructure: { queue: { maxRetries: 0 } },
+        }
+        exports.handler = async (input, { state, streams, traceId }) => {
+          if ((await state.get('workbench', 'later')) !== true) throw new Error('the switch is not set')
+          await streams.petCreation.set(`later-${traceId}`, 'late', { message: 'late' })
+        }
+    """,
     "steps/javascript/workbench-doomed.step.js": """
         exports.config = {
           type: 'event', name: 'WorkbenchDoomed', subscribes: ['workbench.doomed'], emits: [],
@@ -323,6 +342,11 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     assert deleted["lines"] == [
         {"kind": "deleted", "group": "wb-deleted", "id": "wb-gone", "at": _done_at(delete)}
     ]
+    # a group the request's trace wrote to long after it stopped running (its dead letter replayed):
+    # followed then, its item shown as written by it
+    later = endpoints["later"]
+    assert later["followed"] == f"petCreation/later-{later['traceId']} (written by this request)", later
+    assert later["lines"] == [{"kind": "written", "id": "late"}], later
     # a declared query parameter: named with its description, sent with the path parameter; the
     # response schema shown, per status
     assert endpoints["query"]["label"] == "limit · how many to list"

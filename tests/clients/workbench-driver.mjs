@@ -231,6 +231,27 @@ await drive(executablePath, result, async (page) => {
       lines.map((line) => ({ kind: line.dataset.streamEvent, group: line.dataset.group, id: line.querySelector('[data-item-id]').dataset.itemId, at: Number(line.dataset.at) })),
     ),
   }
+  // A request whose trace writes to a group long after it stopped running: its event step failed,
+  // dead-lettered, and its letter is replayed (as from the CLI, or another tab) once the page has
+  // read the trace to its end; the group is followed then.
+  await page.click('[data-endpoint="POST /workbench/later"]')
+  await sendAndFollow()
+  const laterTrace = await page.getAttribute('.response [data-trace-link]', 'data-trace-link')
+  await page.waitForSelector('.response [data-stream-updates][data-following="done"]', { timeout: 20000 })
+  const listed = await (await timedFetch(`${base}/__motia/dead-letters`)).json()
+  const laterLetter = listed.deadLetters.find((letter) => letter.traceId === laterTrace)
+  if (!laterLetter) throw new Error(`no dead letter of trace ${laterTrace} once it settled: ${JSON.stringify(listed)}`)
+  await timedFetch(`${base}/__motia/state/item?groupId=workbench&key=later`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: 'true' })
+  const replayed = await timedFetch(`${base}/__motia/dead-letters/${laterLetter.id}/replay`, { method: 'POST' })
+  if (!replayed.ok) throw new Error(`replaying ${laterLetter.id}: ${replayed.status} ${await replayed.text()}`)
+  await page.waitForSelector(`.response [data-stream-event][data-group="later-${laterTrace}"]`, { timeout: 30000 })
+  result.panels.endpoints.later = {
+    traceId: laterTrace,
+    followed: (await page.textContent('.response [data-following-text]')).match(/petCreation\/later-[^,;]*/)?.[0],
+    lines: await page.$$eval('.response [data-stream-event]:not([hidden])', (lines) =>
+      lines.map((line) => ({ kind: line.dataset.streamEvent, id: line.querySelector('[data-item-id]').dataset.itemId })),
+    ),
+  }
   await page.click('[data-endpoint="GET /ts/pets"]')
   await sendAndFollow()
   const send = () => page.click('form[aria-label="request"] button[type="submit"]')

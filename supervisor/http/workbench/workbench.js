@@ -1245,6 +1245,15 @@ const TRACE_FOLLOW_MS = 1000 // how often a request's trace is read for the stre
 // ... and for how long once it stopped running (not updated meanwhile): a delivery it caused may
 // still be recorded, or an item's write reach the trace after its update reached the page
 const TRACE_SETTLE_MS = 3000
+// Settled, a trace can still be written to: a dead letter of it replayed (from the Dead letters
+// panel in another tab, or `motia dlq replay`) runs its step again in it, maybe writing to a group
+// not followed yet. While the answer is shown, its row (the trace's summary, not its events: one
+// read by its id) is read, TRACE_FOLLOW_MS after it settled, then each unchanged read waiting twice
+// as long as the one before, up to TRACE_WATCH_MS (a user sees the new group within seconds, the
+// server is asked less often than the health line asks); a row updated, or running again, has the
+// trace read as at first. (While the trace runs, a delivery waiting for its delay or its retry
+// included, it is read every TRACE_FOLLOW_MS: the writes may come any moment.)
+const TRACE_WATCH_MS = 10000
 // A live update the trace has not recorded the write of, in a read made this long after it came, is
 // another request's (the trace's records are written in batches, after the update is sent)
 const WRITE_RECORDED_MS = 1500
@@ -1256,7 +1265,8 @@ const roomName = (room) => [room.streamName, room.groupId, room.id].filter((part
 
 // The live updates of what the answer points at: a stream item it returned (its __motia marker), and
 // each stream's group the request's trace writes to, followed as the trace records the write (read
-// every TRACE_FOLLOW_MS while it runs, and TRACE_SETTLE_MS after); until ``until`` is aborted, which
+// every TRACE_FOLLOW_MS while it runs, and TRACE_SETTLE_MS after; then its row watched, read again
+// when it changes: TRACE_WATCH_MS); until ``until`` is aborted, which
 // may be before they are set up (the read of the trace in flight is cancelled). A subscription's
 // first message (its sync) holds the items there when the page subscribed: each one the trace
 // recorded this request writing is shown at the time it was written ("written"), in order with the
@@ -1265,7 +1275,8 @@ const roomName = (room) => [room.streamName, room.groupId, room.id].filter((part
 // request deleting before the page subscribed, which no sync can show, has a line of its own
 // ("deleted", at the time of the delete). A live update is marked when the
 // trace says this request did not write it. (data-rooms: the subscriptions open, data-synced: those
-// of them synced, data-following: "trace" while the trace is read, then "done".)
+// of them synced, data-following: "trace" while the trace is read, then "done", while its row is
+// watched.)
 async function followStreams(container, body, traceId, until) {
   const markers = findMarkers(body)
   if (!markers.length && !traceId) return
@@ -1433,6 +1444,26 @@ async function followStreams(container, body, traceId, until) {
   const answeredAt = Date.now()
   let quietSince = null // when the trace was first read not running, unchanged since
   let updatedAt = null
+  let watchWait = TRACE_FOLLOW_MS // settled: how long after its row's latest read it is read again
+  let watchAt = 0 // ... and when
+  const couldNotRead = (error) => {
+    failure.hidden = false
+    failure.textContent = `Could not read the request's trace for the streams it writes to: ${error.message}`
+  }
+  // whether the settled trace's row changed since the trace was read (null: the read failed)
+  const rowChanged = async () => {
+    let rows
+    try {
+      rows = (await api(`/traces${query({ traceId, limit: 1 })}`, { signal: until })).traces
+    } catch (error) {
+      if (until.aborted) return false
+      couldNotRead(error)
+      return null
+    }
+    failure.hidden = true
+    const row = rows.find((listed) => listed.traceId === traceId)
+    return Boolean(row) && (row.status === 'running' || row.updatedAt !== updatedAt)
+  }
   const readTrace = async () => {
     const began = Date.now()
     let trace
@@ -1440,11 +1471,8 @@ async function followStreams(container, body, traceId, until) {
       trace = await api(`/traces/${encodeURIComponent(traceId)}`, { signal: until })
     } catch (error) {
       if (until.aborted) return
-      if (error.status !== 404) {
-        // read again, as one not written yet is (until TRACE_MISSING_MS)
-        failure.hidden = false
-        failure.textContent = `Could not read the request's trace for the streams it writes to: ${error.message}`
-      }
+      // read again, as one not written yet is (until TRACE_MISSING_MS)
+      if (error.status !== 404) couldNotRead(error)
     }
     if (until.aborted) return
     if (trace) {
@@ -1470,10 +1498,26 @@ async function followStreams(container, body, traceId, until) {
     render()
   }
   await readTrace()
-  if (!reading || until.aborted) return
+  if (!attributable || until.aborted) return
   const stop = every(TRACE_FOLLOW_MS, async () => {
+    if (!reading) {
+      if (Date.now() < watchAt) return
+      const changed = await rowChanged()
+      if (changed === null) return false
+      if (!changed) {
+        watchWait = Math.min(2 * watchWait, TRACE_WATCH_MS)
+        watchAt = Date.now() + watchWait
+        return
+      }
+      reading = true
+      render()
+    }
     await readTrace()
-    if (!reading) stop()
+    if (!attributable) stop()
+    else if (!reading) {
+      watchWait = TRACE_FOLLOW_MS
+      watchAt = Date.now() + watchWait
+    }
   })
   until.addEventListener('abort', stop)
 }
