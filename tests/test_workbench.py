@@ -787,7 +787,8 @@ def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_
     """At 800 px wide: every tab wholly in the window on every panel (wrapped onto a second row, not
     clipped behind the health line), no filter's placeholder cut, the Traces' filters on one row, none
     sticking out or overlapping another (at 1280 px too; the text filter wrapped below the others at
-    800), log messages on the whole row beneath their time, level, step and trace (a third of the
+    800), the longest step name chosen in the Traces' and Logs' step filters said whole in the
+    filter's tooltip, the filter in its row (at 1280 px too), log messages on the whole row beneath their time, level, step and trace (a third of the
     line beside them), and an endpoint chosen in the list, which then stands above the form, shows its form's heading in the window. A pet created there:
     its stream updates one item a line, the sync of the request's group (the items its steps had
     written by then) too, each with its item's id, its JSON as wide as the line, each item once
@@ -800,6 +801,24 @@ def test_a_narrow_window_keeps_every_tab_filter_and_chosen_endpoint_in_view_and_
     for width, filters in seen["traceFilters"].items():  # 800 px, and 1280 px
         assert filters["rows"] == dict.fromkeys(["step", "status", "answered", "text"], 1), (width, filters)
         assert filters["outside"] == filters["overlapping"] == [], (width, filters)
+    # the longest step name chosen in the Traces' step menu and the Logs' step field: the closed
+    # control says it whole as its tooltip, and stays in its row; the name shown whole, but in the
+    # Traces' menu at 800 px, which gives way to the text filter (what the tooltip is for)
+    longest = max((step["name"] for step in server.client.get("/__motia/steps").json()["steps"]), key=len)
+    for panel, widths in seen["stepFilters"].items():
+        for width, shown in widths.items():
+            assert (shown["name"], shown["title"], shown["outside"]) == (longest, longest, False), (
+                panel,
+                width,
+                shown,
+            )
+    cut = {
+        (panel, width)
+        for panel, widths in seen["stepFilters"].items()
+        for width, shown in widths.items()
+        if shown["cut"]
+    }
+    assert cut <= {("traces", "800")}, seen["stepFilters"]
     assert seen["logMessageShare"] > 0.9  # a log line's message on the whole row beneath the rest
     assert seen["chosenHeading"] == {"text": "POST /ts/pets TS", "inWindow": True}
     lines = seen["streamLines"]

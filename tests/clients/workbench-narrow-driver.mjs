@@ -4,7 +4,9 @@
 // On every panel: the tabs the user cannot reach (not wholly in the window, or covered where they
 // would be clicked), and the filters whose placeholder is cut; on the Traces panel, how its filters
 // lie (rows, sticking out, overlapping), at 800 px and at 1280 px; on the Logs panel, the narrowest share
-// of its line a message has; on the Endpoints panel, ENDPOINT (a step's name, whose body is a pet)
+// of its line a message has; on both, with the longest step name chosen in the step filter (at 800 and
+// 1280 px), the filter's tooltip, whether the name is cut in it and whether it sticks out of its row;
+// on the Endpoints panel, ENDPOINT (a step's name, whose body is a pet)
 // chosen in the list: whether its form's heading is in the window, and a pet created from it, the
 // subscriptions and lines of its stream updates (the first synced item's change repeated after the
 // sync), in the Traces panel, the language badges that wrapped away from their step's name, and in
@@ -66,6 +68,45 @@ const traceFilters = (page) =>
     }
   })
 
+// The panel's step filter (the Traces' menu, the Logs' field) with the longest step name chosen in
+// it: the name, the control's tooltip, whether the name is cut in the closed control (wider than the
+// room for text in it; a menu's arrow takes ARROW px of it) and whether the control sticks out of its
+// row, or its row out of the panel.
+const STEP_FILTER = 'main .toolbar [aria-label="step"]'
+const ARROW = 20
+const chooseLongestStep = async (page) => {
+  const { name, menu } = await page.$eval(STEP_FILTER, (control) => {
+    const menu = control.tagName === 'SELECT'
+    const names = [...(menu ? control.options : control.list.options)].map((option) => option.value).filter(Boolean)
+    return { name: names.sort((a, b) => b.length - a.length)[0], menu }
+  })
+  if (menu) await page.selectOption(STEP_FILTER, name)
+  else {
+    await page.fill(STEP_FILTER, name)
+    await page.dispatchEvent(STEP_FILTER, 'change')
+  }
+}
+const stepFilterShown = (page) =>
+  page.$eval(
+    STEP_FILTER,
+    (control, arrow) => {
+      const menu = control.tagName === 'SELECT'
+      const name = menu ? control.selectedOptions[0].textContent : control.value
+      const style = getComputedStyle(control)
+      const context = document.createElement('canvas').getContext('2d')
+      context.font = style.font
+      const room = control.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - (menu ? arrow : 0)
+      const [box, row, panel] = [control, control.parentElement, control.closest('main')].map((el) => el.getBoundingClientRect())
+      return {
+        name,
+        title: control.title,
+        cut: context.measureText(name).width > room + 0.5,
+        outside: box.left < row.left - 0.5 || box.right > row.right + 0.5 || row.right > panel.right + 0.5,
+      }
+    },
+    ARROW,
+  )
+
 let armed = false // once the pet is about to be created
 await drive(executablePath, result, async (page) => {
   await page.setViewportSize({ width: 800, height: 900 })
@@ -94,12 +135,20 @@ await drive(executablePath, result, async (page) => {
       result.logMessageShare = await page.$$eval('.logs .line', (lines) =>
         Math.min(...lines.map((line) => line.querySelector('.message').getBoundingClientRect().width / line.getBoundingClientRect().width)),
       )
+      await chooseLongestStep(page)
+      result.stepFilters.logs = { 800: await stepFilterShown(page) }
+      await page.setViewportSize({ width: 1280, height: 900 })
+      result.stepFilters.logs[1280] = await stepFilterShown(page)
+      await page.setViewportSize({ width: 800, height: 900 })
     }
     if (panel === 'traces') {
       await page.waitForSelector('main[data-panel="traces"] .toolbar select')
+      await chooseLongestStep(page)
       result.traceFilters = { 800: await traceFilters(page) }
+      result.stepFilters = { traces: { 800: await stepFilterShown(page) } }
       await page.setViewportSize({ width: 1280, height: 900 })
       result.traceFilters[1280] = await traceFilters(page)
+      result.stepFilters.traces[1280] = await stepFilterShown(page)
       await page.screenshot({ path: `${outDir}/workbench-traces-filters-1280.png` })
       await page.setViewportSize({ width: 800, height: 900 })
     }

@@ -20,6 +20,16 @@ function h(tag, props, ...children) {
   return el
 }
 
+// A filter whose choice can be wider than the filter (a long step name in a narrow window, cut in the
+// closed menu or field): its tooltip says it whole, as it is chosen or typed. Returns ``control``.
+function titledByChoice(control) {
+  const retitle = () => (control.title = control.tagName === 'SELECT' ? (control.selectedOptions[0]?.textContent ?? '') : control.value)
+  control.addEventListener('change', retitle)
+  control.addEventListener('input', retitle)
+  retitle()
+  return control
+}
+
 function fill(el, ...children) {
   el.replaceChildren()
   return append(el, children)
@@ -1574,6 +1584,7 @@ async function traceList(root, params) {
   // a part of the trace's id, its name (POST /pets, a cron or topic) or a step's, in any case
   const textFilter = h('input', { type: 'search', class: 'wide', placeholder: 'text: endpoint, step, trace id, error…', 'aria-label': 'text' })
   stepFilter.value = params.get('step') || ''
+  titledByChoice(stepFilter)
   statusFilter.value = params.get('status') || ''
   answeredFilter.value = answeredAsked
   textFilter.value = params.get('text') || params.get('traceId') || '' // traceId: an address from before
@@ -1910,7 +1921,7 @@ async function logsPanel(root, _argument, params) {
   // the step filter takes a step's whole name: the names are offered as it is typed
   const { steps } = await api('/steps')
   const stepNames = h('datalist', { id: 'log-step-names' }, steps.map((known) => h('option', { value: known.name })))
-  const step = h('input', { type: 'search', placeholder: 'step', 'aria-label': 'step', list: 'log-step-names', value: params.get('step') || '' })
+  const step = titledByChoice(h('input', { type: 'search', class: 'names', placeholder: 'step', 'aria-label': 'step', list: 'log-step-names', value: params.get('step') || '' }))
   const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id', value: params.get('traceId') || '' })
   const text = h('input', { type: 'search', placeholder: 'text', 'aria-label': 'text', value: params.get('q') || '' })
   const lines = h('div', { class: 'logs', 'aria-label': 'log lines' })
