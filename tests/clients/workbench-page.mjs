@@ -26,14 +26,36 @@ export function cutOffOnPurpose(route) {
   return route.abort('connectionrefused')
 }
 
-/** A fresh page of ``browser`` whose console errors are collected in ``result``. */
+/** Chromium's own console line for a response of status 400 or more that the page fetched, which
+ * no script can keep it from logging (it is the network layer's, not the page's). */
+const FAILED_ANSWER = /^Failed to load resource: the server responded with a status of [45]\d\d \(.*\)$/
+
+/** A fresh page of ``browser`` whose console errors are collected in ``result``. A request the user
+ * sends from the Endpoints form (a fetch of the app's own routes: the page fetches nothing else
+ * outside /__motia/) that the app answers 4xx or 5xx makes Chromium log FAILED_ANSWER, as it does for
+ * any fetch answered so. The page shows the answer, status and body, as sent: avoiding the line would
+ * take not fetching the request from the page (the server sending it on the page's behalf, or an
+ * opaque no-cors fetch that hides the status), which would no longer be the user's request from
+ * their browser. So that line, for exactly such a request, is no page error: it goes to
+ * ``result.userRequestErrors`` ({ request: its path and query, line }) for the test to check; any
+ * other console error stays in ``result.consoleErrors``. */
 export async function openPage(browser, result) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
   const page = await context.newPage()
   result.consoleErrors ??= []
+  const userRequests = new Set() // the URLs of the requests the Endpoints form sent
+  page.on('request', (request) => {
+    if (request.resourceType() === 'fetch' && !new URL(request.url()).pathname.startsWith('/__motia/')) userRequests.add(request.url())
+  })
   page.on('console', (message) => {
     if (message.type() !== 'error') return
-    if (failedOnPurpose.has(message.location().url) && message.text().startsWith('Failed to load resource')) return
+    const { url } = message.location()
+    if (failedOnPurpose.has(url) && message.text().startsWith('Failed to load resource')) return
+    if (userRequests.has(url) && FAILED_ANSWER.test(message.text())) {
+      const { pathname, search } = new URL(url)
+      ;(result.userRequestErrors ??= []).push({ request: pathname + search, line: message.text() })
+      return
+    }
     result.consoleErrors.push(message.text())
   })
   page.on('pageerror', (error) => result.consoleErrors.push(String(error)))
