@@ -1460,6 +1460,10 @@ async function followStreams(container, body, traceId, until) {
     failure.hidden = false
     failure.textContent = `Could not read the request's trace for the streams it writes to: ${error.message}`
   }
+  const clearFailure = () => {
+    failure.hidden = true
+    failure.textContent = ''
+  }
   // whether the settled trace's row changed since the trace was read (null: the read failed)
   const rowChanged = async () => {
     let rows
@@ -1470,7 +1474,7 @@ async function followStreams(container, body, traceId, until) {
       couldNotRead(error)
       return null
     }
-    failure.hidden = true
+    clearFailure()
     const row = rows.find((listed) => listed.traceId === traceId)
     return Boolean(row) && (row.status === 'running' || row.updatedAt !== updatedAt)
   }
@@ -1486,7 +1490,7 @@ async function followStreams(container, body, traceId, until) {
     }
     if (until.aborted) return
     if (trace) {
-      failure.hidden = true
+      clearFailure()
       for (const event of trace.events) {
         if (event.type !== 'stream' || !STREAM_WRITES.has(event.name) || event.error || !event.stream || !event.group) continue
         const key = streamKey(event.stream, event.group, event.itemId ?? undefined)
