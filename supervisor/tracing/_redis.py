@@ -121,12 +121,6 @@ local function move_status(trace, was, status, started)
   if was and was ~= status and was ~= 'ok' then redis.call('ZREM', P .. 'status:' .. was, trace) end
   if status ~= 'ok' then redis.call('ZADD', P .. 'status:' .. status, started, trace) end
 end
--- ``move_status`` to the status its hash now says
-local function index_status(tkey, trace, was)
-  local now = redis.call('HMGET', tkey, 'started', 'open', 'failures')
-  if not now[1] then return end
-  move_status(trace, was, status_of(now[2], now[3]), now[1])
-end
 -- a request answered other than 2xx (``p answered:not-2xx``: a listing by an answer but 2xx walks it)
 local function unsuccessful(code)
   local n = tonumber(code)
@@ -273,13 +267,14 @@ return #lines
 # match: not one whose id does not hold the part, none of whose texts (``trace_text``:
 # its id, name, method and path, steps' names, error messages) holds the text, ASCII letters in any
 # case, whose status (``status_of``) is another, or whose request's code is in none of the ranges
-# (tested before its hash is read whole). Narrowing only (the reader tests what it gets):
-# string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
-# too; texts are joined by line breaks, which a text may match across. A text is tested on the
-# trace's texts as an earlier text filter kept them (``p texts``, read for a whole chunk at once;
-# built and kept where missing) and only a trace that holds it is read whole (a trace's ``HGETALL``
-# and the texts built from it were ~30 us each: bench/RESULTS.md, session 15); a status filter but
-# ``ok`` walks the index of its status, an answer filter but 2xx ``answered:not-2xx``.
+# (tested before its hash is read whole when the ranges take in no 2xx). Narrowing only (the reader
+# tests what it gets): string.lower() folds the text and the texts alike, so a text found by
+# ``ascii_lower`` is found here too; texts are joined by line breaks, which a text may match across.
+# A text is tested on the trace's texts as an earlier text filter kept them (``p texts``, read for a
+# whole chunk at once; built and kept where missing) and only a trace that holds it is read whole (a
+# trace's ``HGETALL`` and the texts built from it were ~30 us each: bench/RESULTS.md, session 15); a
+# status filter but ``ok`` walks the index of its status, an answer filter but 2xx
+# ``answered:not-2xx``.
 _TRACE_CHUNK = (
     _PRELUDE
     + """
@@ -307,18 +302,29 @@ local function has_status(fields)
   if failures > 0 then return status == 'error' end
   return status == 'ok'
 end
-local ranges = {}
+local ranges, takes_2xx = {}, false
 for low, high in string.gmatch(ARGV[10], '(%d+)-(%d+)') do
   ranges[#ranges + 1] = {tonumber(low), tonumber(high)}
+  if tonumber(low) <= 299 and tonumber(high) >= 200 then takes_2xx = true end
 end
-local function answered_within(trace)
-  if #ranges == 0 then return true end
-  local code = tonumber(redis.call('HGET', P .. 'tr:' .. trace, 'code'))
+local function within(code)
+  code = tonumber(code)
   if not code then return false end
   for _, range in ipairs(ranges) do
     if code >= range[1] and code <= range[2] then return true end
   end
   return false
+end
+-- A filter taking in 2xx holds for most requests (and walks all traces): the code is read from the
+-- hash read whole for a match anyway. One naming no 2xx walks ``answered:not-2xx`` (or a smaller
+-- index), where it may hold for few: the code alone first, the hash of those it holds for.
+local code_first = #ranges > 0 and not takes_2xx
+local code_of_hash = #ranges > 0 and takes_2xx
+local function hash_code(fields)
+  for k = 1, #fields, 2 do
+    if fields[k] == 'code' then return fields[k + 1] end
+  end
+  return nil
 end
 local found =
   redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])
@@ -333,9 +339,11 @@ local matches, stop = {}, #found
 for j = 1, #found, 2 do
   local trace = found[j]
   if (ARGV[6] == '' or string.find(trace, ARGV[6], 1, true))
-    and (text == '' or holds_text(trace, texts[(j + 1) / 2])) and answered_within(trace) then
+    and (text == '' or holds_text(trace, texts[(j + 1) / 2]))
+    and (not code_first or within(redis.call('HGET', P .. 'tr:' .. trace, 'code'))) then
     local fields = redis.call('HGETALL', P .. 'tr:' .. trace)
-    if #fields > 0 and (status == '' or has_status(fields)) then
+    if #fields > 0 and (status == '' or has_status(fields))
+      and (not code_of_hash or within(hash_code(fields))) then
       matches[#matches + 1] = {trace, found[j + 1], fields}
       if #matches == wanted then
         stop = j + 1
@@ -468,9 +476,11 @@ for i = 3, #ARGV, 5 do
     redis.call('HSET', spans, span, ARGV[i + 3])
     local tkey = P .. 'tr:' .. trace
     if ARGV[i + 4] == '1' and redis.call('EXISTS', tkey) == 1 then
-      local before = redis.call('HMGET', tkey, 'open', 'failures')
-      redis.call('HINCRBY', tkey, 'open', -1)
-      index_status(tkey, trace, status_of(before[1], before[2]))
+      local before = redis.call('HMGET', tkey, 'started', 'open', 'failures')
+      local open = redis.call('HINCRBY', tkey, 'open', -1)
+      if before[1] then
+        move_status(trace, status_of(before[2], before[3]), status_of(open, before[3]), before[1])
+      end
     end
   end
   redis.call('SREM', running, trace .. '\\t' .. span)
@@ -488,10 +498,11 @@ _INDEX_STATUSES = (
     + """
 local traces = redis.call('ZREVRANGE', P .. 'traces', ARGV[2], tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1)
 for _, trace in ipairs(traces) do
-  local tkey = P .. 'tr:' .. trace
-  index_status(tkey, trace, nil)
-  local now = redis.call('HMGET', tkey, 'started', 'code')
-  if now[1] and now[2] then index_answer(trace, nil, now[2], now[1]) end
+  local now = redis.call('HMGET', P .. 'tr:' .. trace, 'started', 'open', 'failures', 'code')
+  if now[1] then
+    move_status(trace, nil, status_of(now[2], now[3]), now[1])
+    if now[4] then index_answer(trace, nil, now[4], now[1]) end
+  end
 end
 return #traces
 """
