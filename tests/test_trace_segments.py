@@ -793,3 +793,78 @@ async def test_a_trace_opens_from_the_segment_the_index_names_after_writes_a_pru
         await same_traces(reopened)
     finally:
         await reopened.close()
+
+
+def _id_parts(story: Story) -> list[str]:
+    """Parts of ids a listing's ``trace_id`` filter is given: a whole id, its random part, its
+    number (in every id of ten), and one in no id."""
+    return [story.ids[7], story.ids[11][:6], "-t01", "-t0", "zz"]
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+async def test_a_listing_by_a_part_of_an_id_looks_only_in_the_segments_the_index_says_may_hold_it(
+    tmp_path: Path, seed: int
+) -> None:
+    """A part of an id (the Workbench's trace id filter) is looked for in the writer's index of each
+    segment's ids, not in every segment's ``trace_ids`` (blanked here): every page as the memory
+    store's after the writes, after a prune, and after the file is opened again."""
+    story = Story(seed)
+    memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+
+    async def same_listings(store: SqliteTraceStore) -> None:
+        for part in _id_parts(story):
+            assert await _pages(store, trace_id=part) == await _pages(memory, trace_id=part), part
+        assert await _pages(store, trace_id="-t0", status="ok") == await _pages(
+            memory, trace_id="-t0", status="ok"
+        )
+
+    try:
+        await _write(story, memory, sqlite)
+        with sqlite3.connect(tmp_path / "traces.db") as conn:
+            assert conn.execute("UPDATE segments SET trace_ids = ''").rowcount > 0
+        await same_listings(sqlite)
+        retention = Retention(max_traces=25, max_log_lines=1000, max_age_s=10**9)
+        assert await sqlite.prune(retention, T0 + 500) == await memory.prune(retention, T0 + 500)
+        await same_listings(sqlite)
+    finally:
+        await sqlite.close()
+    reopened = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        await same_listings(reopened)
+    finally:
+        await reopened.close()
+
+
+async def test_a_listing_by_a_part_of_an_id_reads_a_segment_a_prune_deleted_after_its_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's index forgets a segment when the prune deleting it runs, before it commits: a read
+    whose snapshot is older still sees the segment, and looks for the part in its ``trace_ids`` there
+    (in those segments only), listing what the snapshot holds."""
+    story = Story(8)
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    snapshot = sqlite3.connect(tmp_path / "traces.db", isolation_level=None, check_same_thread=False)
+    try:
+        await _write(story, sqlite)
+        before = {part: await _pages(sqlite, trace_id=part) for part in _id_parts(story)}
+        snapshot.execute("BEGIN")
+        in_snapshot = {row[0] for row in snapshot.execute("SELECT seq FROM segments")}
+        retention = Retention(max_traces=25, max_log_lines=1000, max_age_s=10**9)
+        await sqlite.prune(retention, T0 + 500)
+        forgotten = in_snapshot - set(sqlite._index.id_lists)
+        assert forgotten
+
+        async def read_in_snapshot(fn: Any) -> Any:
+            return fn(snapshot)
+
+        monkeypatch.setattr(sqlite._db, "read", read_in_snapshot)
+        looked_in: list[str] = []
+        snapshot.set_trace_callback(looked_in.append)
+        for part, pages in before.items():
+            looked_in.clear()
+            assert await _pages(sqlite, trace_id=part) == pages, part
+            id_lists_read = [sql for sql in looked_in if "instr(trace_ids" in sql]
+            assert 0 < len(id_lists_read) <= len(forgotten) * len(pages)
+    finally:
+        snapshot.close()
+        await sqlite.close()
