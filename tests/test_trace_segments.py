@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from supervisor.storage import JsonObject
@@ -867,4 +868,48 @@ async def test_a_listing_by_a_part_of_an_id_reads_a_segment_a_prune_deleted_afte
             assert 0 < len(id_lists_read) <= len(forgotten) * len(pages)
     finally:
         snapshot.close()
+        await sqlite.close()
+
+
+async def test_the_index_read_back_at_open_is_the_one_the_writes_kept_without_making_summaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a file rebuilds the writer's index from its segments (summaries and whole requests'
+    events) taking only each trace's start and id, not making each one's summary (``summary_row``,
+    most of an open's CPU): the same index as the writes kept, before and after a prune."""
+    retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
+    story = Story(9)
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    made: list[Any] = []
+    summary_row = _segments.summary_row
+
+    def counted(row: Any) -> Any:
+        made.append(row)
+        return summary_row(row)
+
+    async def same_index(*names: str) -> None:
+        opened = await SqliteTraceStore.open(tmp_path / "traces.db")
+        try:
+            for name in names:
+                assert getattr(opened._index, name) == getattr(sqlite._index, name), name
+        finally:
+            await opened.close()
+
+    try:
+        await _write(story, sqlite)
+        for at in (T0 + 300, T0 + 400):
+            await TracePipeline(sqlite, None, retention).take(_requests(at))
+        with sqlite3.connect(tmp_path / "traces.db") as conn:
+            kept = [
+                row
+                for (blob,) in conn.execute("SELECT summaries FROM segments")
+                for row in orjson.loads(blob)
+            ]
+        assert {_segments.is_event(row) for row in kept} == {True, False}  # events and summaries
+        monkeypatch.setattr(_segments, "summary_row", counted)
+        await same_index("by_trace", "starts", "ids", "id_lists")
+        await sqlite.prune(Retention(max_traces=30, max_log_lines=1000, max_age_s=10**9), T0 + 500)
+        await same_index("by_trace", "starts", "ids")  # the writes' id lists keep what a prune cut
+        assert made == []
+    finally:
         await sqlite.close()

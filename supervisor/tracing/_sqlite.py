@@ -235,8 +235,7 @@ class SqliteTraceStore:
             self._row_ids.update(row[0] for row in conn.execute("SELECT trace_id FROM traces"))
             listed = conn.execute(f"SELECT seq, {_FINGERPRINT}, pruned_before, summaries FROM segments")
             for seq, min_started, max_started, count, pruned_before, summaries in listed:
-                rows = [segments.summary_row(row) for row in orjson.loads(summaries)]
-                self._index.add_summaries(seq, (min_started, max_started, count), rows, pruned_before)
+                self._index.add_summaries(seq, (min_started, max_started, count), summaries, pruned_before)
         finally:
             conn.close()
 
