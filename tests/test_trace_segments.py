@@ -913,3 +913,49 @@ async def test_the_index_read_back_at_open_is_the_one_the_writes_kept_without_ma
         assert made == []
     finally:
         await sqlite.close()
+
+
+async def test_a_listing_by_a_rare_code_of_a_common_class_reads_only_the_segments_holding_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every segment holds a 404 (its class, 4xx, says nothing more); a listing of the requests
+    answered 400 decodes only the segments whose codes hold a 400, and one written before segments
+    kept their codes (null) by its classes, as before."""
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        for n in range(6):
+            batch = _finished_requests(f"s{n}-", T0 + 10 * n, 4, "summaries")
+            assert isinstance(batch, Batch)
+            codes = [404, 400 if n in (1, 4) else 201, 201, 500]
+            for delta, code in zip(batch.traces.values(), codes, strict=True):
+                delta.status_code = code
+            await sqlite.write(batch)
+        with sqlite3.connect(sqlite.path) as conn:
+            assert [row[0] for row in conn.execute("SELECT codes FROM segments ORDER BY seq")] == [
+                "[201,404,500]", "[201,400,404,500]", "[201,404,500]", "[201,404,500]", "[201,400,404,500]",
+                "[201,404,500]",
+            ]  # fmt: skip
+        decoded: list[int] = []
+        get = sqlite._cache.get
+
+        def counted(conn: sqlite3.Connection, seq: int, *args: Any) -> Any:
+            decoded.append(seq)
+            return get(conn, seq, *args)
+
+        monkeypatch.setattr(sqlite._cache, "get", counted)
+
+        async def listed(codes: str) -> list[str]:
+            decoded.clear()
+            return [
+                t["traceId"] for t in (await sqlite.traces(TraceQuery(answered=parse_answered(codes)))).traces
+            ]
+
+        assert await listed("400") == ["s4-1", "s1-1"] and sorted(decoded) == [2, 5]
+        assert await listed("400-403,500") == ["s5-3", "s4-3", "s4-1", "s3-3", "s2-3", "s1-3", "s1-1", "s0-3"]
+        assert len(decoded) == 6
+        assert await listed("401-403") == [] and decoded == []
+        with sqlite3.connect(sqlite.path) as conn:
+            conn.execute("UPDATE segments SET codes = NULL WHERE seq = 3")  # written before codes were kept
+        assert await listed("400") == ["s4-1", "s1-1"] and sorted(decoded) == [2, 3, 5]
+    finally:
+        await sqlite.close()

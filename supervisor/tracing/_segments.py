@@ -114,8 +114,8 @@ def span_json(trace_id: str, fields: Sequence[Any]) -> JsonObject:
     }
 
 
-#: what tells a segment from a later one given the same ``seq`` (retention deleted the first): its
-#: ``min_started, max_started, traces`` columns (``_decoded``)
+#: a segment's ``min_started``, ``max_started`` and ``traces``: with its ``seq``, which segment a row is
+#: (retention may give a deleted one's ``seq`` to a new one: ``_decoded``)
 Fingerprint = tuple[float, float, int]
 
 
@@ -197,7 +197,7 @@ class NewSegment:
 
 
 SEGMENT_COLUMNS = (
-    "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records, answered"
+    "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records, answered, codes"
 )
 
 
@@ -426,9 +426,9 @@ def build(items: Sequence[Item]) -> NewSegment:
         step_names.update(names.split(STEP_SEPARATOR))
     top = [item[6] for item in items if item[6] is not None]
     answered = 0
-    for code in set(map(itemgetter(7), items)):  # a few codes for hundreds of traces
-        if code is not None:
-            answered |= answer_class(code)
+    codes = sorted({code for code in map(itemgetter(7), items) if code is not None})  # a few for hundreds
+    for code in codes:
+        answered |= answer_class(code)
     values = (
         items[0][0],
         items[-1][0],
@@ -440,6 +440,7 @@ def build(items: Sequence[Item]) -> NewSegment:
         b"[" + b",".join([item[2] for item in newest_first]) + b"]",
         b"[" + b",".join([item[3] for item in newest_first]) + b"]",
         answered,
+        orjson.dumps(codes).decode(),
     )
     return NewSegment(values, items)
 

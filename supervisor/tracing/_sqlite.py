@@ -196,15 +196,19 @@ _SEGMENT_CONDITIONS: dict[tuple[str, str], _Condition] = {
         (f"{segments.STEP_SEPARATOR}{step}{segments.STEP_SEPARATOR}", step),
     ),
     ("text", "icontains"): lambda text: _segment_text(text),
-    # a trace answered in one of the classes, or a revision that sets a status code (``segments.merge``)
+    # a trace answered with a code in the ranges (a segment written before its codes were kept: in
+    # one of their classes), or a revision that sets a status code (``segments.merge``)
     ("answered", "within"): lambda ranges: (
-        f"answered IS NULL OR answered & ? != 0 OR {_REVISION.format('status_code IS NOT NULL')}",
-        (segments.answer_classes(ranges),),
+        "answered IS NULL OR (codes IS NULL AND answered & ? != 0) "
+        "OR EXISTS (SELECT 1 FROM json_each(segments.codes) WHERE "
+        + " OR ".join(["value BETWEEN ? AND ?"] * len(ranges))
+        + f") OR {_REVISION.format('status_code IS NOT NULL')}",
+        (segments.answer_classes(ranges), *[bound for pair in ranges for bound in pair]),
     ),
 }
 #: the columns of a segment that, with its ``seq``, tell it from a later one given the same (``_decoded``)
 _FINGERPRINT = "min_started, max_started, traces"
-_SEGMENT_INSERT = f"INSERT INTO segments ({segments.SEGMENT_COLUMNS}) VALUES ({', '.join('?' * 10)})"
+_SEGMENT_INSERT = f"INSERT INTO segments ({segments.SEGMENT_COLUMNS}) VALUES ({', '.join('?' * 11)})"
 #: a listing's candidate: its key, its summary (``SummaryRow``), and its ``seq`` when it is a row (its
 #: steps are read for the page)
 _Found = tuple[tuple[float, str], SummaryRow, int | None]
