@@ -442,3 +442,64 @@ async def test_a_listing_reads_on_past_traces_the_script_let_through_and_the_rea
         for t in (await store.traces(TraceQuery(text="create\npost", before=page.next_cursor))).traces
     ] == ["older"]
     await store.close()
+
+
+def _earlier_version_writer(store: RedisTraceStore) -> RedisTraceStore:
+    """``store`` writing as a supervisor from before the status and answer indexes did: its write
+    script keeps neither them nor the kept texts, and it says no version of its own."""
+    redis = store._redis
+    write = redis_traces._WRITE.replace(
+        "redis.call('HSET', P .. 'writer-versions', node, version)", ""
+    ).replace("redis.call('HDEL', P .. 'texts', trace)", "")
+    keeping_none = "local function move_status() end\nlocal function index_answer() end\n"
+    store._write = redis.script(write.replace("local node, channel", keeping_none + "local node, channel", 1))
+    store._beat = redis.script(
+        redis_traces._PRELUDE + "\nredis.call('ZADD', P .. 'nodes', now_ms(), ARGV[2])\n"
+    )
+    return store
+
+
+async def test_reads_do_without_the_indexes_while_a_supervisor_of_an_earlier_version_writes_and_build_them_after(
+    connect: Callable[[], Awaitable[RedisConnection]],
+) -> None:
+    """A rolling upgrade: a supervisor of an earlier version writes to the same Redis. While it is heard
+    of, the others' status, answer and text filters walk every trace (they find what it wrote); once
+    it is gone (not heard of for ``node_timeout``), the next check builds the indexes again and drops
+    the kept texts, and the filters use them again and still find it all."""
+    new = RedisTraceStore(await connect(), node_timeout=5)
+    old = _earlier_version_writer(RedisTraceStore(await connect(), node_timeout=5))
+    await new.recover()
+    await api_trace(new, "new-ok", T0)
+    await api_trace(new, "new-failed", T0 + 1, failed=True)
+    assert [t["traceId"] for t in (await new.traces(TraceQuery(text="create"))).traces] == [
+        "new-failed",
+        "new-ok",
+    ]  # texts kept
+    await old._redis.run(old._beat, (), [old._prefix, old._node])
+    await new._check_writers()
+    assert not new._indexed
+    await api_trace(old, "old-failed", T0 + 2, step="Legacy", failed=True)
+    await api_trace(old, "old-404", T0 + 3, step="Legacy", code=404)
+    audit = span("new-ok", "a" * 16, "Audit", T0 + 4)
+    await old.write(Batch({"new-ok": TraceDelta(T0, T0 + 4, spans=1)}, [audit]))
+
+    async def found(**filters: Any) -> list[str]:
+        return [t["traceId"] for t in (await new.traces(TraceQuery(**filters))).traces]
+
+    async def all_found() -> None:
+        assert await found(status="error") == ["old-failed", "new-failed"]
+        assert await found(answered=parse_answered("4xx")) == ["old-404"]
+        assert await found(text="audit") == ["new-ok"]
+        assert await found(text="legacy", status="error") == ["old-failed"]
+
+    await all_found()
+    prefix = new._prefix
+    await new._redis.execute("ZADD", prefix + "nodes", 0, old._node)  # not heard of since
+    await new._check_writers()
+    assert new._indexed and await new._redis.execute("GET", prefix + "answered-indexed") == b"1"
+    assert await new._redis.execute("ZRANGE", prefix + "status:error", 0, -1) == [
+        b"new-failed",
+        b"old-failed",
+    ]
+    await all_found()
+    await new.close()
