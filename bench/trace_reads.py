@@ -14,7 +14,8 @@ request as its event, where it does). Then it times what ``GET /__motia/traces``
 rare step, by status, by the status code a request was answered with, by a part of an id, by text (a
 rare step, none, every trace's name, a whole id, a failure's error message, a rare one), and one
 trace, new and old. Wall time per read (the writer's answer over its pipe included; the HTTP layer is
-the same for every store), min and median of ``--tries``.
+the same for every store), min and median of ``--tries``; and the CPU time of opening the store on
+the file (``[CPU]``). With ``--redis``, recovery's build of the status and answer indexes, too.
 
 ``--redis``: the same traces in a ``RedisTraceStore`` (written by the supervisor's own pipeline, as
 with ``MOTIA_REDIS_URL``) on a redis-server the bench starts, read from it in process.
@@ -118,9 +119,25 @@ async def _run(traces: int, size: int, tries: int) -> dict[str, tuple[float, flo
             await writer.recover()
             for events in batches:
                 await writer.record(events)
-            return await _timed_reads(writer, ids, tries)
+            timed = await _timed_reads(writer, ids, tries)
         finally:
             await writer.close()
+        timed["open the file [CPU]"] = await _open_cpu(Path(tmp) / "traces.db", tries)
+        return timed
+
+
+async def _open_cpu(path: Path, tries: int) -> tuple[float, float]:
+    """The CPU time (ms, every thread) of opening the store on the file: what a trace writer process
+    does before its first write or read (the index of the segments rebuilt from them)."""
+    from supervisor.tracing import SqliteTraceStore
+
+    times = []
+    for _ in range(tries):
+        started = time.process_time()
+        store = SqliteTraceStore(path)
+        times.append((time.process_time() - started) * 1000)
+        await store.close()
+    return min(times), statistics.median(times)
 
 
 async def _run_redis(traces: int, size: int, tries: int) -> dict[str, tuple[float, float]]:
@@ -140,7 +157,16 @@ async def _run_redis(traces: int, size: int, tries: int) -> dict[str, tuple[floa
                 await pipeline.take(events)
             await connection.execute("CONFIG", "SET", "slowlog-log-slower-than", "0")
             await connection.execute("CONFIG", "SET", "slowlog-max-len", "10000")
-            return await _timed_reads(store, ids, tries, connection)
+            timed = await _timed_reads(store, ids, tries, connection)
+            # recovery's build of the status and answer indexes (once per store written before them)
+            builds = []
+            for _ in range(tries):
+                await connection.execute("DEL", "bench:t:answered-indexed")
+                started = time.perf_counter()
+                await store._index_earlier_statuses()
+                builds.append((time.perf_counter() - started) * 1000)
+            timed["recovery's index build"] = (min(builds), statistics.median(builds))
+            return timed
         finally:
             await store.close()
             await connection.close()

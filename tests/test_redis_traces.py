@@ -194,6 +194,18 @@ class _ChunksRun:
         monkeypatch.setattr(store._redis, "run", counted)
 
 
+async def _commands_run(connection: RedisConnection, *commands: str) -> dict[str, int]:
+    """How many times the server ran each of ``commands`` (those of scripts included) since the last
+    call: its ``INFO commandstats``, then reset."""
+    info = (await connection.execute("INFO", "commandstats")).decode()
+    await connection.execute("CONFIG", "RESETSTAT")
+    calls = {
+        name.removeprefix("cmdstat_"): int(stats.split(",")[0].removeprefix("calls="))
+        for name, _, stats in (line.partition(":") for line in info.splitlines() if ":" in line)
+    }
+    return {command: calls.get(command, 0) for command in commands}
+
+
 async def _listed_by_status(store: RedisTraceStore, **filters: Any) -> dict[str, list[str]]:
     return {
         status: [t["traceId"] for t in (await store.traces(TraceQuery(status=status, **filters))).traces]
@@ -277,6 +289,73 @@ async def test_a_store_written_before_the_status_indexes_gets_them_at_recovery(
     answered = await store.traces(TraceQuery(answered=parse_answered("4xx")))
     assert [t["traceId"] for t in answered.traces] == ["trace-1", "trace-0"]
     await store.close()
+
+
+async def test_recovery_indexes_a_store_written_before_the_indexes_reading_each_trace_once(
+    own_redis: RedisServer,
+) -> None:
+    """The status and answer indexes' build reads each trace's hash by one HMGET (its start, counters
+    and code), not one for its status and one more for its answer; a running trace's lost span
+    (``_LOSE``) reads it once too. On a server of its own: the commands are counted server-wide."""
+    connection = await RedisConnection.open(own_redis.url, "own:")
+    store = RedisTraceStore(connection)
+    try:
+        for n in range(6):
+            await api_trace(store, f"trace-{n}", T0 + n, failed=n == 1, code=404 if n < 3 else 201)
+        began = TraceDelta(T0 + 9, T0 + 9, kind="api", name="Create", open=1, spans=1)
+        await store.write(
+            Batch({"running": began}, [span("running", "r" * 16, "Create", T0 + 9, status="running")])
+        )
+        await connection.execute("DEL", store._prefix + "answered-indexed", store._prefix + "status:error")
+        await connection.execute("DEL", store._prefix + "status:running", store._prefix + "answered:not-2xx")
+        await _commands_run(connection)
+        await store._index_earlier_statuses()
+        assert await _commands_run(connection, "hmget", "hget") == {"hmget": 7, "hget": 0}
+        assert await _listed_by_status(store) == {
+            "running": ["running"],
+            "error": ["trace-1"],
+            "ok": ["trace-5", "trace-4", "trace-3", "trace-2", "trace-0"],
+        }
+        answered = await store.traces(TraceQuery(answered=parse_answered("4xx")))
+        assert [t["traceId"] for t in answered.traces] == ["trace-2", "trace-1", "trace-0"]
+        await _commands_run(connection)
+        assert await store._lose_dead_nodes(store._node) == 1
+        assert await _commands_run(connection, "hmget") == {"hmget": 1}
+        assert (await _listed_by_status(store))["running"] == []
+    finally:
+        await store.close()
+        await connection.close()
+
+
+async def test_an_answer_filter_taking_in_2xx_reads_the_code_from_the_hash_it_reads_whole(
+    own_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most requests are answered 2xx: a filter taking them in tests the code on the hash the script
+    reads whole for a match anyway (no HGET of it first); one naming no 2xx tests the code alone
+    first (HGET), the hash read whole only for those answered so."""
+    connection = await RedisConnection.open(own_redis.url, "own:")
+    store = RedisTraceStore(connection)
+    monkeypatch.setattr(redis_traces, "PAGE_CHUNK", 4)
+    try:
+        for n in range(12):
+            await api_trace(store, f"trace-{n:02d}", T0 + n, code={3: 404, 7: 500}.get(n, 201))
+        cron = TraceDelta(T0 + 20, T0 + 20, kind="cron", name="Tick", spans=1)
+        await store.write(Batch({"tick": cron}, [span("tick", "c" * 16, "Tick", T0 + 20)]))
+
+        async def found(answered: str, limit: int = 50) -> list[str]:
+            await _commands_run(connection)
+            page = await store.traces(TraceQuery(answered=parse_answered(answered), limit=limit))
+            return [t["traceId"] for t in page.traces]
+
+        assert await found("2xx", limit=3) == ["trace-11", "trace-10", "trace-09"]
+        assert await _commands_run(connection, "hget", "hgetall") == {"hget": 0, "hgetall": 5}
+        assert await found("200-404") == [f"trace-{n:02d}" for n in range(11, -1, -1) if n != 7]
+        assert await _commands_run(connection, "hget", "hgetall") == {"hget": 0, "hgetall": 13}
+        assert await found("4xx") == ["trace-03"]
+        assert await _commands_run(connection, "hget", "hgetall") == {"hget": 2, "hgetall": 1}
+    finally:
+        await store.close()
+        await connection.close()
 
 
 async def test_an_answer_filter_but_2xx_reads_only_the_requests_answered_otherwise(
@@ -363,3 +442,64 @@ async def test_a_listing_reads_on_past_traces_the_script_let_through_and_the_rea
         for t in (await store.traces(TraceQuery(text="create\npost", before=page.next_cursor))).traces
     ] == ["older"]
     await store.close()
+
+
+def _earlier_version_writer(store: RedisTraceStore) -> RedisTraceStore:
+    """``store`` writing as a supervisor from before the status and answer indexes did: its write
+    script keeps neither them nor the kept texts, and it says no version of its own."""
+    redis = store._redis
+    write = redis_traces._WRITE.replace(
+        "redis.call('HSET', P .. 'writer-versions', node, version)", ""
+    ).replace("redis.call('HDEL', P .. 'texts', trace)", "")
+    keeping_none = "local function move_status() end\nlocal function index_answer() end\n"
+    store._write = redis.script(write.replace("local node, channel", keeping_none + "local node, channel", 1))
+    store._beat = redis.script(
+        redis_traces._PRELUDE + "\nredis.call('ZADD', P .. 'nodes', now_ms(), ARGV[2])\n"
+    )
+    return store
+
+
+async def test_reads_do_without_the_indexes_while_a_supervisor_of_an_earlier_version_writes_and_build_them_after(
+    connect: Callable[[], Awaitable[RedisConnection]],
+) -> None:
+    """A rolling upgrade: a supervisor of an earlier version writes to the same Redis. While it is heard
+    of, the others' status, answer and text filters walk every trace (they find what it wrote); once
+    it is gone (not heard of for ``node_timeout``), the next check builds the indexes again and drops
+    the kept texts, and the filters use them again and still find it all."""
+    new = RedisTraceStore(await connect(), node_timeout=5)
+    old = _earlier_version_writer(RedisTraceStore(await connect(), node_timeout=5))
+    await new.recover()
+    await api_trace(new, "new-ok", T0)
+    await api_trace(new, "new-failed", T0 + 1, failed=True)
+    assert [t["traceId"] for t in (await new.traces(TraceQuery(text="create"))).traces] == [
+        "new-failed",
+        "new-ok",
+    ]  # texts kept
+    await old._redis.run(old._beat, (), [old._prefix, old._node])
+    await new._check_writers()
+    assert not new._indexed
+    await api_trace(old, "old-failed", T0 + 2, step="Legacy", failed=True)
+    await api_trace(old, "old-404", T0 + 3, step="Legacy", code=404)
+    audit = span("new-ok", "a" * 16, "Audit", T0 + 4)
+    await old.write(Batch({"new-ok": TraceDelta(T0, T0 + 4, spans=1)}, [audit]))
+
+    async def found(**filters: Any) -> list[str]:
+        return [t["traceId"] for t in (await new.traces(TraceQuery(**filters))).traces]
+
+    async def all_found() -> None:
+        assert await found(status="error") == ["old-failed", "new-failed"]
+        assert await found(answered=parse_answered("4xx")) == ["old-404"]
+        assert await found(text="audit") == ["new-ok"]
+        assert await found(text="legacy", status="error") == ["old-failed"]
+
+    await all_found()
+    prefix = new._prefix
+    await new._redis.execute("ZADD", prefix + "nodes", 0, old._node)  # not heard of since
+    await new._check_writers()
+    assert new._indexed and await new._redis.execute("GET", prefix + "answered-indexed") == b"1"
+    assert await new._redis.execute("ZRANGE", prefix + "status:error", 0, -1) == [
+        b"new-failed",
+        b"old-failed",
+    ]
+    await all_found()
+    await new.close()

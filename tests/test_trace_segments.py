@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from supervisor.storage import JsonObject
@@ -793,3 +794,168 @@ async def test_a_trace_opens_from_the_segment_the_index_names_after_writes_a_pru
         await same_traces(reopened)
     finally:
         await reopened.close()
+
+
+def _id_parts(story: Story) -> list[str]:
+    """Parts of ids a listing's ``trace_id`` filter is given: a whole id, its random part, its
+    number (in every id of ten), and one in no id."""
+    return [story.ids[7], story.ids[11][:6], "-t01", "-t0", "zz"]
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+async def test_a_listing_by_a_part_of_an_id_looks_only_in_the_segments_the_index_says_may_hold_it(
+    tmp_path: Path, seed: int
+) -> None:
+    """A part of an id (the Workbench's trace id filter) is looked for in the writer's index of each
+    segment's ids, not in every segment's ``trace_ids`` (blanked here): every page as the memory
+    store's after the writes, after a prune, and after the file is opened again."""
+    story = Story(seed)
+    memory, sqlite = MemoryTraceStore(), await SqliteTraceStore.open(tmp_path / "traces.db")
+
+    async def same_listings(store: SqliteTraceStore) -> None:
+        for part in _id_parts(story):
+            assert await _pages(store, trace_id=part) == await _pages(memory, trace_id=part), part
+        assert await _pages(store, trace_id="-t0", status="ok") == await _pages(
+            memory, trace_id="-t0", status="ok"
+        )
+
+    try:
+        await _write(story, memory, sqlite)
+        with sqlite3.connect(tmp_path / "traces.db") as conn:
+            assert conn.execute("UPDATE segments SET trace_ids = ''").rowcount > 0
+        await same_listings(sqlite)
+        retention = Retention(max_traces=25, max_log_lines=1000, max_age_s=10**9)
+        assert await sqlite.prune(retention, T0 + 500) == await memory.prune(retention, T0 + 500)
+        await same_listings(sqlite)
+    finally:
+        await sqlite.close()
+    reopened = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        await same_listings(reopened)
+    finally:
+        await reopened.close()
+
+
+async def test_a_listing_by_a_part_of_an_id_reads_a_segment_a_prune_deleted_after_its_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's index forgets a segment when the prune deleting it runs, before it commits: a read
+    whose snapshot is older still sees the segment, and looks for the part in its ``trace_ids`` there
+    (in those segments only), listing what the snapshot holds."""
+    story = Story(8)
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    snapshot = sqlite3.connect(tmp_path / "traces.db", isolation_level=None, check_same_thread=False)
+    try:
+        await _write(story, sqlite)
+        before = {part: await _pages(sqlite, trace_id=part) for part in _id_parts(story)}
+        snapshot.execute("BEGIN")
+        in_snapshot = {row[0] for row in snapshot.execute("SELECT seq FROM segments")}
+        retention = Retention(max_traces=25, max_log_lines=1000, max_age_s=10**9)
+        await sqlite.prune(retention, T0 + 500)
+        forgotten = in_snapshot - set(sqlite._index.id_lists)
+        assert forgotten
+
+        async def read_in_snapshot(fn: Any) -> Any:
+            return fn(snapshot)
+
+        monkeypatch.setattr(sqlite._db, "read", read_in_snapshot)
+        looked_in: list[str] = []
+        snapshot.set_trace_callback(looked_in.append)
+        for part, pages in before.items():
+            looked_in.clear()
+            assert await _pages(sqlite, trace_id=part) == pages, part
+            id_lists_read = [sql for sql in looked_in if "instr(trace_ids" in sql]
+            assert 0 < len(id_lists_read) <= len(forgotten) * len(pages)
+    finally:
+        snapshot.close()
+        await sqlite.close()
+
+
+async def test_the_index_read_back_at_open_is_the_one_the_writes_kept_without_making_summaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a file rebuilds the writer's index from its segments (summaries and whole requests'
+    events) taking only each trace's start and id, not making each one's summary (``summary_row``,
+    most of an open's CPU): the same index as the writes kept, before and after a prune."""
+    retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
+    story = Story(9)
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    made: list[Any] = []
+    summary_row = _segments.summary_row
+
+    def counted(row: Any) -> Any:
+        made.append(row)
+        return summary_row(row)
+
+    async def same_index(*names: str) -> None:
+        opened = await SqliteTraceStore.open(tmp_path / "traces.db")
+        try:
+            for name in names:
+                assert getattr(opened._index, name) == getattr(sqlite._index, name), name
+        finally:
+            await opened.close()
+
+    try:
+        await _write(story, sqlite)
+        for at in (T0 + 300, T0 + 400):
+            await TracePipeline(sqlite, None, retention).take(_requests(at))
+        with sqlite3.connect(tmp_path / "traces.db") as conn:
+            kept = [
+                row
+                for (blob,) in conn.execute("SELECT summaries FROM segments")
+                for row in orjson.loads(blob)
+            ]
+        assert {_segments.is_event(row) for row in kept} == {True, False}  # events and summaries
+        monkeypatch.setattr(_segments, "summary_row", counted)
+        await same_index("by_trace", "starts", "ids", "id_lists")
+        await sqlite.prune(Retention(max_traces=30, max_log_lines=1000, max_age_s=10**9), T0 + 500)
+        await same_index("by_trace", "starts", "ids")  # the writes' id lists keep what a prune cut
+        assert made == []
+    finally:
+        await sqlite.close()
+
+
+async def test_a_listing_by_a_rare_code_of_a_common_class_reads_only_the_segments_holding_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every segment holds a 404 (its class, 4xx, says nothing more); a listing of the requests
+    answered 400 decodes only the segments whose codes hold a 400, and one written before segments
+    kept their codes (null) by its classes, as before."""
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        for n in range(6):
+            batch = _finished_requests(f"s{n}-", T0 + 10 * n, 4, "summaries")
+            assert isinstance(batch, Batch)
+            codes = [404, 400 if n in (1, 4) else 201, 201, 500]
+            for delta, code in zip(batch.traces.values(), codes, strict=True):
+                delta.status_code = code
+            await sqlite.write(batch)
+        with sqlite3.connect(sqlite.path) as conn:
+            assert [row[0] for row in conn.execute("SELECT codes FROM segments ORDER BY seq")] == [
+                "[201,404,500]", "[201,400,404,500]", "[201,404,500]", "[201,404,500]", "[201,400,404,500]",
+                "[201,404,500]",
+            ]  # fmt: skip
+        decoded: list[int] = []
+        get = sqlite._cache.get
+
+        def counted(conn: sqlite3.Connection, seq: int, *args: Any) -> Any:
+            decoded.append(seq)
+            return get(conn, seq, *args)
+
+        monkeypatch.setattr(sqlite._cache, "get", counted)
+
+        async def listed(codes: str) -> list[str]:
+            decoded.clear()
+            return [
+                t["traceId"] for t in (await sqlite.traces(TraceQuery(answered=parse_answered(codes)))).traces
+            ]
+
+        assert await listed("400") == ["s4-1", "s1-1"] and sorted(decoded) == [2, 5]
+        assert await listed("400-403,500") == ["s5-3", "s4-3", "s4-1", "s3-3", "s2-3", "s1-3", "s1-1", "s0-3"]
+        assert len(decoded) == 6
+        assert await listed("401-403") == [] and decoded == []
+        with sqlite3.connect(sqlite.path) as conn:
+            conn.execute("UPDATE segments SET codes = NULL WHERE seq = 3")  # written before codes were kept
+        assert await listed("400") == ["s4-1", "s1-1"] and sorted(decoded) == [2, 3, 5]
+    finally:
+        await sqlite.close()

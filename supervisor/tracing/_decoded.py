@@ -36,11 +36,10 @@ from ._segments import (
     EVENT_STEP,
     EVENT_TRACE,
     STARTED,
+    Fingerprint,
     SummaryRow,
 )
 
-#: a segment's ``min_started``, ``max_started`` and ``traces``: with its ``seq``, which segment a row is
-Fingerprint = tuple[float, float, int]
 #: what the cache keeps at most: the bytes of the summaries' JSON of the segments it holds. Decoded
 #: with the facts listings ask for, a segment takes ~5x its JSON (10,000 trivial requests: 2.2 MB of
 #: JSON, 8.9 MB decoded, 11.3 MB with the facts); 4 MB of JSON is ~18,000 such requests (~20 MB), the

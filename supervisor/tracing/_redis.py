@@ -14,15 +14,24 @@ Layout (``p`` is the configured prefix followed by ``t:``; times are the recorde
   first text filter that reads the trace, dropped by the write that adds one more;
 - ``p status:running``, ``p status:error``: sorted sets as ``p traces``, of the traces with that
   status; ``p answered:not-2xx`` the same of the api traces answered other than 2xx (``p
-  answered-indexed`` says a store written before them has had them built);
+  answered-indexed`` says they, and ``p texts``, hold every trace: see "Writers of an earlier
+  version" below);
 - ``p spans:<trace>`` and ``p ops:<trace>``: hashes, span id -> span JSON, operation id -> JSON
   (``p op-max`` the highest operation id, for ``recover``);
 - ``p log``: hash, log line id -> JSON; ``p logs`` (all lines), ``p log-step:<step>`` and
   ``p log-trace:<trace>`` sorted sets of ids (scored by id): a log listing walks the narrowest;
 - ``p running:<node>``: set of the ``trace<TAB>span`` a supervisor is running; ``p nodes``: sorted
-  set, supervisor -> last heartbeat (ms, Redis's clock). The running spans of a supervisor not heard
+  set, supervisor -> last heartbeat (ms, Redis's clock); ``p writer-versions``: hash, supervisor ->
+  ``WRITER_VERSION`` of its code (none: a version from before it). The running spans of a supervisor not heard
   of for ``node_timeout`` become ``lost``, as the SQLite store's ``recover`` does after a restart;
 - channel ``p logs``: every batch's log lines, for the other supervisors' live followers.
+
+Writers of an earlier version (a rolling upgrade): every version heartbeats into ``p nodes``; one from
+before ``p writer-versions`` keeps neither the status and answer indexes nor ``p texts`` current. While
+one is heard of (``node_timeout``), the others' reads do not trust them (a status or answer filter
+walks every trace, a text filter builds each trace's texts); once none is, one supervisor builds the
+indexes again and drops ``p texts`` (``answered-indexed`` set), and reads use them again. A build
+that an earlier writer's return overlapped is not marked done (``p indexes-gen``).
 
 A batch is one script (one round trip, applied as one unit). Ids come from each supervisor's clock:
 two supervisors may give the same id in the same microsecond, and the later line (or operation)
@@ -81,6 +90,9 @@ PAGE_CHUNK = 500
 #: traces or log lines removed per script by retention (each script blocks Redis while it runs)
 PRUNE_CHUNK = 500
 DEFAULT_NODE_TIMEOUT_S = 15.0
+#: what this code keeps current as it writes: 1, the status and answer indexes and ``p texts`` (a
+#: writer with a lower one, or none, makes the others build them again once it is gone)
+WRITER_VERSION = 1
 
 LogLines = Callable[[list[JsonObject]], None]
 
@@ -121,12 +133,6 @@ local function move_status(trace, was, status, started)
   if was and was ~= status and was ~= 'ok' then redis.call('ZREM', P .. 'status:' .. was, trace) end
   if status ~= 'ok' then redis.call('ZADD', P .. 'status:' .. status, started, trace) end
 end
--- ``move_status`` to the status its hash now says
-local function index_status(tkey, trace, was)
-  local now = redis.call('HMGET', tkey, 'started', 'open', 'failures')
-  if not now[1] then return end
-  move_status(trace, was, status_of(now[2], now[3]), now[1])
-end
 -- a request answered other than 2xx (``p answered:not-2xx``: a listing by an answer but 2xx walks it)
 local function unsuccessful(code)
   local n = tonumber(code)
@@ -143,13 +149,15 @@ local function index_answer(trace, was, code, started)
 end
 """
 
-# ARGV: prefix, node, channel, counts of traces/spans/operations/logs, then their fields.
+# ARGV: prefix, node, channel, counts of traces/spans/operations/logs, the writer's version
+# (``WRITER_VERSION``), then their fields.
 _WRITE = (
     _PRELUDE
     + """
 local node, channel = ARGV[2], ARGV[3]
 local nt, ns, no, nl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local i = 8
+local version = ARGV[8]
+local i = 9
 -- a record's JSON starts with its id ({"id":N,...}): a taken id moves it to the next free one
 local function put(hash, id, json)
   if redis.call('HSETNX', hash, id, json) == 1 then return id, json end
@@ -257,7 +265,10 @@ for _ = 1, nl do
   lines[#lines + 1] = json
   i = i + 4
 end
-if ns > 0 then redis.call('ZADD', P .. 'nodes', now_ms(), node) end
+if ns > 0 then
+  redis.call('ZADD', P .. 'nodes', now_ms(), node)
+  redis.call('HSET', P .. 'writer-versions', node, version)
+end
 if #lines > 0 and channel ~= '' then
   redis.call('PUBLISH', channel, '{"o":"' .. node .. '","l":[' .. table.concat(lines, ',') .. ']}')
 end
@@ -267,29 +278,32 @@ return #lines
 
 # KEYS: the index; ARGV: prefix, max, min, offset, count, part of the id ('' for any), a text (''
 # for any), a status ('' for any), how many traces are wanted, the status codes a request was answered
-# with (ranges ``low-high`` joined by commas, '' for any). It stops at the number wanted, and returns
-# the score of the last entry it scanned and how many of those it scanned had it (where the next
-# chunk starts), 1 if the range has no more, then {member, score, summary fields} per trace that may
-# match: not one whose id does not hold the part, none of whose texts (``trace_text``:
+# with (ranges ``low-high`` joined by commas, '' for any), '1' to use and keep the texts kept (``p
+# texts``; '0': a writer of an earlier version may have left them stale). It stops at the number
+# wanted, and returns the score of the last entry it scanned and how many of those it scanned had it
+# (where the next chunk starts), 1 if the range has no more, then {member, score, summary fields} per
+# trace that may match: not one whose id does not hold the part, none of whose texts (``trace_text``:
 # its id, name, method and path, steps' names, error messages) holds the text, ASCII letters in any
 # case, whose status (``status_of``) is another, or whose request's code is in none of the ranges
-# (tested before its hash is read whole). Narrowing only (the reader tests what it gets):
-# string.lower() folds the text and the texts alike, so a text found by ``ascii_lower`` is found here
-# too; texts are joined by line breaks, which a text may match across. A text is tested on the
-# trace's texts as an earlier text filter kept them (``p texts``, read for a whole chunk at once;
-# built and kept where missing) and only a trace that holds it is read whole (a trace's ``HGETALL``
-# and the texts built from it were ~30 us each: bench/RESULTS.md, session 15); a status filter but
-# ``ok`` walks the index of its status, an answer filter but 2xx ``answered:not-2xx``.
+# (tested before its hash is read whole when the ranges take in no 2xx). Narrowing only (the reader
+# tests what it gets): string.lower() folds the text and the texts alike, so a text found by
+# ``ascii_lower`` is found here too; texts are joined by line breaks, which a text may match across.
+# A text is tested on the trace's texts as an earlier text filter kept them (``p texts``, read for a
+# whole chunk at once; built and kept where missing) and only a trace that holds it is read whole (a
+# trace's ``HGETALL`` and the texts built from it were ~30 us each: bench/RESULTS.md, session 15); a
+# status filter but ``ok`` walks the index of its status, an answer filter but 2xx
+# ``answered:not-2xx``.
 _TRACE_CHUNK = (
     _PRELUDE
     + """
 local text = string.lower(ARGV[7])
+local keep_texts = ARGV[11] == '1'
 -- the trace's id or texts (``p texts``: ``kept``, or built from its hash and kept) hold the text
 local function holds_text(trace, kept)
   if string.find(string.lower(trace), text, 1, true) then return true end
   if not kept then
     kept = texts_of(redis.call('HGETALL', P .. 'tr:' .. trace))
-    redis.call('HSET', P .. 'texts', trace, kept)
+    if keep_texts then redis.call('HSET', P .. 'texts', trace, kept) end
   end
   return string.find(kept, text, 1, true) ~= nil
 end
@@ -307,24 +321,35 @@ local function has_status(fields)
   if failures > 0 then return status == 'error' end
   return status == 'ok'
 end
-local ranges = {}
+local ranges, takes_2xx = {}, false
 for low, high in string.gmatch(ARGV[10], '(%d+)-(%d+)') do
   ranges[#ranges + 1] = {tonumber(low), tonumber(high)}
+  if tonumber(low) <= 299 and tonumber(high) >= 200 then takes_2xx = true end
 end
-local function answered_within(trace)
-  if #ranges == 0 then return true end
-  local code = tonumber(redis.call('HGET', P .. 'tr:' .. trace, 'code'))
+local function within(code)
+  code = tonumber(code)
   if not code then return false end
   for _, range in ipairs(ranges) do
     if code >= range[1] and code <= range[2] then return true end
   end
   return false
 end
+-- A filter taking in 2xx holds for most requests (and walks all traces): the code is read from the
+-- hash read whole for a match anyway. One naming no 2xx walks ``answered:not-2xx`` (or a smaller
+-- index), where it may hold for few: the code alone first, the hash of those it holds for.
+local code_first = #ranges > 0 and not takes_2xx
+local code_of_hash = #ranges > 0 and takes_2xx
+local function hash_code(fields)
+  for k = 1, #fields, 2 do
+    if fields[k] == 'code' then return fields[k + 1] end
+  end
+  return nil
+end
 local found =
   redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])
 local wanted = tonumber(ARGV[9])
 local texts = {}
-if text ~= '' and #found > 0 then
+if text ~= '' and #found > 0 and keep_texts then
   local traces = {}
   for j = 1, #found, 2 do traces[#traces + 1] = found[j] end
   texts = redis.call('HMGET', P .. 'texts', unpack(traces))
@@ -333,9 +358,11 @@ local matches, stop = {}, #found
 for j = 1, #found, 2 do
   local trace = found[j]
   if (ARGV[6] == '' or string.find(trace, ARGV[6], 1, true))
-    and (text == '' or holds_text(trace, texts[(j + 1) / 2])) and answered_within(trace) then
+    and (text == '' or holds_text(trace, texts[(j + 1) / 2]))
+    and (not code_first or within(redis.call('HGET', P .. 'tr:' .. trace, 'code'))) then
     local fields = redis.call('HGETALL', P .. 'tr:' .. trace)
-    if #fields > 0 and (status == '' or has_status(fields)) then
+    if #fields > 0 and (status == '' or has_status(fields))
+      and (not code_of_hash or within(hash_code(fields))) then
       matches[#matches + 1] = {trace, found[j + 1], fields}
       if #matches == wanted then
         stop = j + 1
@@ -468,14 +495,19 @@ for i = 3, #ARGV, 5 do
     redis.call('HSET', spans, span, ARGV[i + 3])
     local tkey = P .. 'tr:' .. trace
     if ARGV[i + 4] == '1' and redis.call('EXISTS', tkey) == 1 then
-      local before = redis.call('HMGET', tkey, 'open', 'failures')
-      redis.call('HINCRBY', tkey, 'open', -1)
-      index_status(tkey, trace, status_of(before[1], before[2]))
+      local before = redis.call('HMGET', tkey, 'started', 'open', 'failures')
+      local open = redis.call('HINCRBY', tkey, 'open', -1)
+      if before[1] then
+        move_status(trace, status_of(before[2], before[3]), status_of(open, before[3]), before[1])
+      end
     end
   end
   redis.call('SREM', running, trace .. '\\t' .. span)
 end
-if redis.call('SCARD', running) == 0 then redis.call('ZREM', P .. 'nodes', ARGV[2]) end
+if redis.call('SCARD', running) == 0 then
+  redis.call('ZREM', P .. 'nodes', ARGV[2])
+  redis.call('HDEL', P .. 'writer-versions', ARGV[2])
+end
 return 1
 """
 )
@@ -488,16 +520,60 @@ _INDEX_STATUSES = (
     + """
 local traces = redis.call('ZREVRANGE', P .. 'traces', ARGV[2], tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1)
 for _, trace in ipairs(traces) do
-  local tkey = P .. 'tr:' .. trace
-  index_status(tkey, trace, nil)
-  local now = redis.call('HMGET', tkey, 'started', 'code')
-  if now[1] and now[2] then index_answer(trace, nil, now[2], now[1]) end
+  local now = redis.call('HMGET', P .. 'tr:' .. trace, 'started', 'open', 'failures', 'code')
+  if now[1] then
+    move_status(trace, nil, status_of(now[2], now[3]), now[1])
+    if now[4] then index_answer(trace, nil, now[4], now[1]) end
+  end
 end
 return #traces
 """
 )
 
-_BEAT = _PRELUDE + "\nredis.call('ZADD', P .. 'nodes', now_ms(), ARGV[2])\nreturn 1\n"
+# ARGV: prefix, node, its version (``WRITER_VERSION``).
+_BEAT = (
+    _PRELUDE
+    + """
+redis.call('ZADD', P .. 'nodes', now_ms(), ARGV[2])
+redis.call('HSET', P .. 'writer-versions', ARGV[2], ARGV[3])
+return 1
+"""
+)
+
+# ARGV: prefix, node timeout (ms), the version of this code. How many supervisors heard of within the
+# timeout run a lower version (or one from before versions), the generation of the indexes (a build
+# is done only if no such writer was seen meanwhile: ``_MARK_INDEXED``), and whether they are built.
+# A writer of an earlier version seen: the indexes are not built (``answered-indexed``) any more.
+_WRITERS = (
+    _PRELUDE
+    + """
+local live = redis.call('ZRANGEBYSCORE', P .. 'nodes', now_ms() - tonumber(ARGV[2]), '+inf')
+local earlier = 0
+for _, node in ipairs(live) do
+  if tonumber(redis.call('HGET', P .. 'writer-versions', node) or '0') < tonumber(ARGV[3]) then
+    earlier = earlier + 1
+  end
+end
+if earlier > 0 then
+  redis.call('INCR', P .. 'indexes-gen')
+  redis.call('DEL', P .. 'answered-indexed')
+end
+local built = redis.call('GET', P .. 'answered-indexed') and 1 or 0
+return {earlier, redis.call('GET', P .. 'indexes-gen') or '0', built}
+"""
+)
+
+# ARGV: prefix, the generation the build began at. The indexes built, unless a writer of an earlier
+# version was seen since; the texts kept before dropped (such a writer did not drop those it changed).
+_MARK_INDEXED = (
+    _PRELUDE
+    + """
+if (redis.call('GET', P .. 'indexes-gen') or '0') ~= ARGV[2] then return 0 end
+redis.call('UNLINK', P .. 'texts')
+redis.call('SET', P .. 'answered-indexed', '1')
+return 1
+"""
+)
 
 
 class RedisTraceStore:
@@ -520,6 +596,13 @@ class RedisTraceStore:
         self._lose = redis.script(_LOSE)
         self._beat = redis.script(_BEAT)
         self._index_statuses = redis.script(_INDEX_STATUSES)
+        self._writers = redis.script(_WRITERS)
+        self._mark_indexed = redis.script(_MARK_INDEXED)
+        #: whether reads use the status and answer indexes and the kept texts: no writer of an
+        #: earlier version heard of, and they are built (``_check_writers``, from ``recover`` on)
+        self._indexed = True
+        #: how many writers of an earlier version were heard of at the last check
+        self._earlier = 0
         self._pending: list[Batch] = []
         self._pending_size = 0
         self._dropped = 0
@@ -579,6 +662,7 @@ class RedisTraceStore:
             len(batch.spans),
             len(batch.operations),
             len(batch.logs),
+            WRITER_VERSION,
         ]
         for trace_id, d in batch.traces.items():
             args += [trace_id, repr(d.started_at), repr(d.updated_at), d.kind or "", d.name or "",
@@ -599,7 +683,7 @@ class RedisTraceStore:
     # -- after a restart, and supervisors that died ----------------------------------------------
 
     async def recover(self) -> int:
-        await self._index_earlier_statuses()
+        await self._check_writers()
         await self._lose_dead_nodes()
         if self._heart is None:
             self._heart = asyncio.get_running_loop().create_task(self._heartbeat(), name="trace-heartbeat")
@@ -609,18 +693,38 @@ class RedisTraceStore:
         )
         return max(int(newest or 0), int(op_max or 0))
 
-    async def _index_earlier_statuses(self) -> None:
-        """Puts the traces a store written before the status and answer indexes holds in them, once
-        per store (a status filter walks its index: bench/RESULTS.md, session 15; an answer filter
-        but 2xx walks ``answered:not-2xx``)."""
-        done = self._prefix + "answered-indexed"  # both indexes (a store with ``status-indexed`` had one)
-        if await self._redis.execute("GET", done):
+    async def _check_writers(self) -> None:
+        """At recovery and each heartbeat: while a supervisor of an earlier version writes (it keeps
+        neither the status and answer indexes nor the kept texts current), reads do without them;
+        once none is heard of, the indexes are built (for a store written before them too, once) and
+        the kept texts dropped, and reads use them again (a status filter walks its index:
+        bench/RESULTS.md, session 15; an answer filter but 2xx walks ``answered:not-2xx``)."""
+        earlier, generation, built = await self._redis.run(
+            self._writers, (), [self._prefix, int(self._node_timeout * 1000), WRITER_VERSION]
+        )
+        known, self._earlier = self._earlier, int(earlier)
+        if earlier:
+            if not known:
+                _logger.warning(
+                    "%d supervisor(s) of an earlier version write traces to this Redis: status, answer "
+                    "and text filters walk every trace until none is left",
+                    earlier,
+                )
+            self._indexed = False
             return
+        if known:
+            _logger.info("no supervisor of an earlier version writes traces any more: indexing them again")
+        if not built:
+            await self._index_earlier_statuses()
+            built = await self._redis.run(self._mark_indexed, (), [self._prefix, generation])
+        self._indexed = bool(built)
+
+    async def _index_earlier_statuses(self) -> None:
+        """Puts every trace in the status and answer indexes (those in them already, harmlessly)."""
         rank, indexed = 0, PRUNE_CHUNK
         while indexed == PRUNE_CHUNK:
             indexed = int(await self._redis.run(self._index_statuses, (), [self._prefix, rank, PRUNE_CHUNK]))
             rank += indexed
-        await self._redis.execute("SET", done, "1")
 
     async def _lose_dead_nodes(self, *only: str) -> int:
         """The running spans of the supervisors not heard of for ``node_timeout`` (or of ``only``)
@@ -653,8 +757,9 @@ class RedisTraceStore:
         while True:
             await asyncio.sleep(every)
             try:
-                await self._redis.run(self._beat, (), [self._prefix, self._node])
+                await self._redis.run(self._beat, (), [self._prefix, self._node, WRITER_VERSION])
                 await self._lose_dead_nodes()
+                await self._check_writers()
                 if self._pending and self._redis.available:
                     await self._write_pending()
             except RedisUnavailable:
@@ -669,8 +774,11 @@ class RedisTraceStore:
         predicates = trace_predicates(query)
         narrowed = narrowing(predicates)
         answered = narrowed.get(("answered", "within"))
+        indexed = self._indexed  # else a writer of an earlier version may have left some out
         index = await self._narrowest_index(
-            narrowed.get(("steps", "contains")), narrowed.get(("status", "eq")), answered
+            narrowed.get(("steps", "contains")),
+            narrowed.get(("status", "eq")) if indexed else None,
+            answered if indexed else None,
         )
         ranges = "" if answered is None else ",".join(f"{low}-{high}" for low, high in answered)
         until, before = narrowed.get(("startedAt", "le")), narrowed.get(("key", "lt"))
@@ -686,7 +794,7 @@ class RedisTraceStore:
                 self._trace_chunk, [index],
                 [self._prefix, top, bottom, skip, PAGE_CHUNK, narrowed.get(("traceId", "contains"), ""),
                  narrowed.get(("text", "icontains"), ""), narrowed.get(("status", "eq"), ""),
-                 query.limit + 1 - len(found), ranges],
+                 query.limit + 1 - len(found), ranges, "1" if indexed else "0"],
             )  # fmt: skip
             last, same, exhausted, *matches = chunk
             for member, score, fields in matches:

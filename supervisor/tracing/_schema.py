@@ -133,4 +133,15 @@ TRACE_MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE segments ADD COLUMN answered INTEGER",
         ),
     ),
+    Migration(
+        version=6,
+        description="segments say the HTTP status codes their requests were answered with",
+        statements=(
+            # A JSON array of the codes (``[200,404]``): where one code of a class is common (a 404
+            # in one request of 100: every segment of 512 holds one) a listing of a rarer one (400)
+            # reads only the segments holding it, not every one of the class. Null in a segment
+            # written before: its class bits (``answered``) say.
+            "ALTER TABLE segments ADD COLUMN codes TEXT",
+        ),
+    ),
 )

@@ -114,21 +114,37 @@ def span_json(trace_id: str, fields: Sequence[Any]) -> JsonObject:
     }
 
 
+#: a segment's ``min_started``, ``max_started`` and ``traces``: with its ``seq``, which segment a row is
+#: (retention may give a deleted one's ``seq`` to a new one: ``_decoded``)
+Fingerprint = tuple[float, float, int]
+
+
 @dataclass(slots=True)
 class SegmentIndex:
     """What the store's writer knows of the segments: which trace is in which (and when it began), and
     each segment's traces still kept, by start. Rebuilt from the file at open (whatever code wrote
     it: nothing of it is stored); kept by the write jobs only (one at a time), as they write and prune
-    segments, before they commit. Reads ask ``by_trace`` which segment to open a trace from, and check
-    that in their snapshot (``_sqlite._held``): the rest is the writer's."""
+    segments, before they commit. Reads ask ``by_trace`` which segment to open a trace from, and
+    ``may_hold_id`` which segments to look for a part of an id in, and check that in their snapshot
+    (``_sqlite._held``, ``_sqlite._may_hold_id``): the rest is the writer's."""
 
     by_trace: dict[str, tuple[int, float]] = field(default_factory=dict)
     #: segment -> its kept traces' starts, ascending (what pruning counts and cuts by)
     starts: dict[int, list[float]] = field(default_factory=dict)
     #: segment -> its kept traces' ids, in the order of ``starts``
     ids: dict[int, list[str]] = field(default_factory=dict)
+    #: segment -> its fingerprint and the ids of the traces it had when added, ``ID_SEPARATOR``
+    #: between them: not cut by retention (a read's snapshot may be from before the cut; the segment's
+    #: ``pruned_before`` there hides what it cut), forgotten with the segment
+    id_lists: dict[int, tuple[Fingerprint, str]] = field(default_factory=dict)
 
-    def add(self, seq: int, traces: Sequence[Sequence[Any]], pruned_before: float | None) -> None:
+    def add(
+        self,
+        seq: int,
+        fingerprint: Fingerprint,
+        traces: Sequence[Sequence[Any]],
+        pruned_before: float | None,
+    ) -> None:
         """A segment's traces (each its start and id, then anything: ``Item``s, oldest first) that
         began at ``pruned_before`` or later."""
         kept = [trace for trace in traces if pruned_before is None or trace[0] >= pruned_before]
@@ -137,10 +153,28 @@ class SegmentIndex:
         starts = self.starts[seq] = [trace[0] for trace in kept]
         ids = self.ids[seq] = [trace[1] for trace in kept]
         self.by_trace.update(zip(ids, [(seq, start) for start in starts], strict=True))
+        self.id_lists[seq] = fingerprint, ID_SEPARATOR.join(ids)
 
-    def add_summaries(self, seq: int, summaries: Sequence[SummaryRow], pruned_before: float | None) -> None:
-        """``add`` of a segment read from the file (its ``SummaryRow``s, newest first)."""
-        self.add(seq, [(row[STARTED], row[TRACE_ID]) for row in reversed(summaries)], pruned_before)
+    def may_hold_id(self, seq: int, fingerprint: Fingerprint, part: str) -> bool | None:
+        """Whether the segment ``seq`` (as ``fingerprint`` says it is) may hold a trace whose id holds
+        ``part`` (a match across two ids only costs a look); None: the index does not know that
+        segment (one retention deleted, not committed yet; or another given its number)."""
+        known = self.id_lists.get(seq)
+        if known is None or known[0] != fingerprint:
+            return None
+        return part in known[1]
+
+    def add_summaries(
+        self, seq: int, fingerprint: Fingerprint, summaries: bytes, pruned_before: float | None
+    ) -> None:
+        """``add`` of a segment read from the file: its summaries' JSON (newest first), of which only
+        each trace's start and id are taken (a whole trace's ``event_start``, not all of
+        ``summary_row``: 0.4-0.6 s of an open's CPU at 50,000 traces, bench/RESULTS.md)."""
+        traces = [
+            (event_start(row), row[EVENT_TRACE]) if is_event(row) else (row[STARTED], row[TRACE_ID])
+            for row in reversed(orjson.loads(summaries))
+        ]
+        self.add(seq, fingerprint, traces, pruned_before)
 
     def cut(self, seq: int, out: int) -> None:
         """Forget the ``out`` oldest traces of the segment (all of them: the segment)."""
@@ -148,7 +182,7 @@ class SegmentIndex:
         for trace_id in self.ids[seq][:out]:
             by_trace.pop(trace_id, None)
         if out >= len(self.starts[seq]):
-            del self.starts[seq], self.ids[seq]
+            del self.starts[seq], self.ids[seq], self.id_lists[seq]
         else:
             self.starts[seq] = self.starts[seq][out:]
             self.ids[seq] = self.ids[seq][out:]
@@ -163,7 +197,7 @@ class NewSegment:
 
 
 SEGMENT_COLUMNS = (
-    "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records, answered"
+    "min_started, max_started, traces, errors, max_id, trace_ids, steps, summaries, records, answered, codes"
 )
 
 
@@ -392,9 +426,9 @@ def build(items: Sequence[Item]) -> NewSegment:
         step_names.update(names.split(STEP_SEPARATOR))
     top = [item[6] for item in items if item[6] is not None]
     answered = 0
-    for code in set(map(itemgetter(7), items)):  # a few codes for hundreds of traces
-        if code is not None:
-            answered |= answer_class(code)
+    codes = sorted({code for code in map(itemgetter(7), items) if code is not None})  # a few for hundreds
+    for code in codes:
+        answered |= answer_class(code)
     values = (
         items[0][0],
         items[-1][0],
@@ -406,6 +440,7 @@ def build(items: Sequence[Item]) -> NewSegment:
         b"[" + b",".join([item[2] for item in newest_first]) + b"]",
         b"[" + b",".join([item[3] for item in newest_first]) + b"]",
         answered,
+        orjson.dumps(codes).decode(),
     )
     return NewSegment(values, items)
 
