@@ -54,6 +54,19 @@ async def _answer(call: ContextCall) -> object:
     return None
 
 
+class NoRunnerProcess(Exception):
+    """The connection has no runner process to measure."""
+
+
+def runner_process(conn: RunnerConnection) -> psutil.Process:
+    """The process of ``conn``'s runner, whose CPU is measured. Raises NoRunnerProcess when it has none
+    (not started, or gone): ``psutil.Process(None)`` would be this process, counted as the runner."""
+    pid = conn.pid
+    if pid is None:
+        raise NoRunnerProcess(f"{conn.runner_id} has no process (its pid is None): not started, or gone")
+    return psutil.Process(pid)
+
+
 def _cpu(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
@@ -66,7 +79,7 @@ async def measure(root: Path, runner: str, calls: int, invocations: int) -> dict
     await conn.start()
     try:
         await conn.load([f"steps/{file}"], [])
-        me, child = psutil.Process(), psutil.Process(conn.pid)
+        me, child = psutil.Process(), runner_process(conn)
 
         async def invoke(n: int) -> None:
             await conn.invoke(f"steps/{file}", step, TriggerKind.EVENT, b'{"n":%d}' % n, "trace", "hop")
@@ -105,11 +118,17 @@ async def main() -> int:
         (root / "node_modules").symlink_to(REPO / "node_modules", target_is_directory=True)
         for _ in range(args.rounds):
             for runner in STEPS:
-                results[runner].append(await measure(root, runner, args.calls, args.invocations))
+                try:
+                    results[runner].append(await measure(root, runner, args.calls, args.invocations))
+                except NoRunnerProcess as exc:
+                    print(f"{runner}: a round skipped: {exc}", file=sys.stderr)
     print(
         f"load average (1 min) {load_before:.2f} -> {os.getloadavg()[0]:.2f}; medians of {args.rounds} rounds"
     )
     for runner, rows in results.items():
+        if not rows:
+            print(f"{runner:7} not measured: every round skipped")
+            continue
         med = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
         print(
             f"{runner:7} round trip {med['wall_us']:7.1f} µs/call   supervisor side CPU"

@@ -241,7 +241,7 @@ def main() -> int:
             loop, rest = measure(root, batches, Path(tmp) / str(number), simulation)
             both = {event: loop[event] + rest[event] for event in loop}
             cells = cache_columns(both) if args.cache_sim else f"{both['Ir'] / 1000:.1f}k"
-            print(f"| {name} | {loop['Ir'] / 1000:.1f}k | {rest['Ir'] / 1000:.1f}k | {cells} |", flush=True)
+            print(f"| {name} | {loop['Ir'] / 1000:.2f}k | {rest['Ir'] / 1000:.1f}k | {cells} |", flush=True)
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(
         f"({time.monotonic() - started:.0f} s; {args.requests} requests in batches of {args.batch}, "

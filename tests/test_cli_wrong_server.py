@@ -5,12 +5,11 @@ a bare "connection refused" or the other server's HTML page."""
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.support.fixed_answer import NGINX_PAGE, answering
 from tests.support.server import REPO_ROOT, free_port, motia_argv
 
 COMMANDS = [
@@ -38,30 +37,8 @@ COMMANDS = [
 @pytest.fixture(scope="module")
 def other_server() -> Iterator[int]:
     """An HTTP server that is not motia: an HTML page for every request."""
-
-    class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            body = b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
-            self.send_response(200)
-            self.send_header("content-type", "text/html")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_POST = do_PUT = do_DELETE = do_GET
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with answering(200, "text/html", NGINX_PAGE) as port:
+        yield port
 
 
 def motia(port: int, *args: str) -> subprocess.CompletedProcess[str]:

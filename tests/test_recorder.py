@@ -72,6 +72,19 @@ class CountingStore:
         pass
 
 
+class CapturingExporter:
+    """A span exporter (OpenTelemetry's place) that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.exported: list[tuple[Span, list[JsonObject]]] = []
+
+    def export(self, spans: Any) -> None:
+        self.exported.extend(spans)
+
+    def shutdown(self) -> None:
+        return None
+
+
 def request(recorder: Recorder, trace_id: str) -> None:
     """What one trivial api request records: its span, started and ended, and its answer."""
     span = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, trace_id)
@@ -741,16 +754,9 @@ async def test_exported_api_spans_carry_their_answer_whether_answered_in_their_s
     api span answered before the flush is exported from its one event, and one that ran across a flush
     is exported once it ended, with its answer; a request refused before its step ran (the recorder's
     calls of ``Runtime.record_rejection``) is a span of its own with its log line under it."""
-    exported: list[tuple[Span, list[JsonObject]]] = []
-
-    class Capturing:
-        def export(self, spans: Any) -> None:
-            exported.extend(spans)
-
-        def shutdown(self) -> None:
-            return None
-
-    recorder = Recorder(None, Retention(100, 100, 3600), tmp_path, exporter=Capturing())
+    exporter = CapturingExporter()
+    exported = exporter.exported
+    recorder = Recorder(None, Retention(100, 100, 3600), tmp_path, exporter=exporter)
     await recorder.start()
     try:
         request(recorder, "t-whole")
@@ -777,3 +783,41 @@ async def test_exported_api_spans_carry_their_answer_whether_answered_in_their_s
         assert all(span.ended_at is not None for span, _ in exported)
     finally:
         await recorder.stop()
+
+
+async def test_an_exported_api_span_answered_after_the_flush_that_took_its_end_is_exported_once_with_it(
+    tmp_path: Path,
+) -> None:
+    """An api span that ended unanswered at a flush waits for the next one to be exported (an exported
+    span is not changed after): with its answer if it came meanwhile, as it is if not (a request whose
+    client went away), or when the recorder stops; an answer that comes later still goes to the store
+    only, never a second export."""
+    exporter = CapturingExporter()
+    exported = exporter.exported
+    recorder = Recorder(None, Retention(100, 100, 3600), tmp_path, exporter=exporter)
+    await recorder.start()
+    try:
+        late = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-late")
+        log(recorder, "t-late", "Hello", "in t-late")
+        recorder.end_span(late, OK)
+        gone = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-gone")
+        recorder.end_span(gone, error=asyncio.CancelledError())
+        await recorder.flush()
+        assert exported == []
+        recorder.http_response("t-late", "Hello", "GET", "/hello", 201)
+        await recorder.flush()
+        assert [(span.trace_id, span.status, span.status_code) for span, _ in exported] == [
+            ("t-late", "ok", 201),
+            ("t-gone", "lost", None),
+        ]
+        assert [line["message"] for line in exported[0][1]] == ["in t-late"]
+        recorder.http_response("t-gone", "Hello", "GET", "/hello", 499)
+        await recorder.flush()
+        assert len(exported) == 2
+        last = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-last")
+        recorder.end_span(last, OK)
+        await recorder.flush()
+        assert len(exported) == 2
+    finally:
+        await recorder.stop()
+    assert [(span.trace_id, span.status_code) for span, _ in exported[2:]] == [("t-last", None)]

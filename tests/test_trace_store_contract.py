@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
+from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.storage import JsonObject, RedisConnection, SqliteDatabase
 from supervisor.tracing import (
     Batch,
     LogFollower,
     LogQuery,
     MemoryTraceStore,
+    Recorder,
     RedisTraceStore,
     Retention,
     Span,
@@ -526,3 +528,43 @@ async def test_recovery_turns_running_spans_into_lost_ones_and_closes_their_work
     assert trace is not None
     assert trace["spans"][0]["status"] == "lost"
     assert trace["status"] == "ok" and trace["open"] == 0
+
+
+async def test_an_api_span_ended_before_a_flush_and_answered_after_it_reads_back_with_its_answer(
+    store: TraceStore, tmp_path: Path
+) -> None:
+    """The recorder sends the span with its end (or its end as an event of its own, when its start went
+    in a batch before), then the answer as an event of its own in the next batch: the span is written
+    again with its answer, and reads back as one answered in its own batch (a 5xx fails it and its
+    trace)."""
+    recorder = Recorder(store, Retention(100, 100, 3600), tmp_path)
+    await recorder.start()
+    ok = InvokeResult(1, True, b"{}", None)
+    try:
+        across = recorder.start_span("Create", "steps/create.step.ts", TriggerKind.API, "t-across")
+        await recorder.flush()
+        answers = {"t-late-ok": 201, "t-late-5xx": 503, "t-across": 202}
+        for trace_id in ["t-late-ok", "t-late-5xx"]:
+            span = recorder.start_span("Create", "steps/create.step.ts", TriggerKind.API, trace_id)
+            recorder.end_span(span, ok)
+        recorder.end_span(across, ok)
+        await recorder.flush()
+        for trace_id, code in answers.items():
+            recorder.http_response(trace_id, "Create", "POST", "/pets", code)
+        expected = {"t-late-ok": ("ok", None), "t-late-5xx": ("error", "HTTP 503"), "t-across": ("ok", None)}
+        for trace_id, (status, error) in expected.items():
+            trace = await recorder.trace(trace_id)
+            assert trace is not None, trace_id
+            [answered] = trace["spans"]
+            code = answers[trace_id]
+            assert (answered["status"], answered["statusCode"], trace["entry"]["statusCode"]) == (
+                status,
+                code,
+                code,
+            ), trace_id
+            assert (answered["error"] or {}).get("name") == error, trace_id
+            assert trace["status"] == status, trace_id
+        failed = await recorder.traces(TraceQuery(status="error", limit=10))
+        assert [entry["traceId"] for entry in failed.traces] == ["t-late-5xx"]
+    finally:
+        await recorder.stop()

@@ -21,7 +21,15 @@ NO_BODY: Any = object()
 _WHICH_SERVER = "is `motia dev` or `motia start` running there? Another port: -p PORT, another host: -H HOST"
 
 
-class ServerUnreachable(Exception):
+class CannotUseServer(Exception):
+    """The command cannot do its work with the server on its port: nothing answers there
+    (``ServerUnreachable``), another HTTP server does (``NotMotia``), or motia refused the request
+    (``ServerAnswered``). Every command prints it as it is and exits 1."""
+
+
+class ServerUnreachable(CannotUseServer):
+    """No answer: nothing listens on the port, or the connection failed or was cut off."""
+
     def __init__(self, host: str, port: int, reason: object) -> None:
         #: nothing listens on the port
         self.refused = isinstance(reason, ConnectionRefusedError)
@@ -29,38 +37,38 @@ class ServerUnreachable(Exception):
         super().__init__(f"motia: cannot reach a server on {host}:{port}: {reason}{hint}")
 
 
-class NotMotia(ServerUnreachable):
+class NotMotia(CannotUseServer):
     """What answers on the port is some other HTTP server: its answer to our API is not what motia
     answers (JSON; an event stream for a live one)."""
 
     def __init__(
         self, host: str, port: int, method: str, path: str, status: int, content_type: str, expected: str
     ) -> None:
-        asked = f"{method} {path.partition('?')[0]}"
-        self.refused = False
-        Exception.__init__(
-            self,
-            f"motia: the server on {host}:{port} does not answer as motia does: {asked} answered {status} "
-            f"with {content_type or 'no content type'}, not {expected}; {_WHICH_SERVER}",
+        super().__init__(
+            f"motia: the server on {host}:{port} does not answer as motia does: {_asked(method, path)} "
+            f"answered {status} with {content_type or 'no content type'}, not {expected}; {_WHICH_SERVER}"
         )
 
 
-class ServerAnswered(ServerUnreachable):
+class ServerAnswered(CannotUseServer):
     """Motia answered a live stream with an error (its JSON message): a request it refuses, which
-    asking again would not change (tracing off: 404)."""
+    asking again would not change (tracing off: 404), or a failure of its own (5xx)."""
 
     def __init__(self, host: str, port: int, method: str, path: str, status: int, message: object) -> None:
-        self.refused = False
         self.status = status
-        asked = f"{method} {path.partition('?')[0]}"
-        Exception.__init__(
-            self, f"motia: the server on {host}:{port} answered {asked} with {status}: {message}"
+        super().__init__(
+            f"motia: the server on {host}:{port} answered {_asked(method, path)} with {status}: {message}"
         )
+
+
+def _asked(method: str, path: str) -> str:
+    """The request as an error names it: its method and path, without the query string."""
+    return f"{method} {path.partition('?')[0]}"
 
 
 def call(host: str, port: int, method: str, path: str, payload: object = NO_BODY) -> tuple[int, Any]:
     """One request with a JSON body (if any); returns the status and the decoded JSON answer. Raises
-    ServerUnreachable, NotMotia when the answer is not JSON."""
+    ServerUnreachable, or NotMotia when the answer is not JSON."""
     status, content_type, raw = _request(host, port, method, path, payload)
     return status, _json(host, port, method, path, status, content_type, raw)
 
@@ -70,7 +78,7 @@ def post_and_print(host: str, port: int, path: str, payload: object) -> int:
     try:
         status, content_type, raw = _request(host, port, "POST", path, payload)
         _json(host, port, "POST", path, status, content_type, raw)
-    except ServerUnreachable as exc:
+    except CannotUseServer as exc:
         print(exc, file=sys.stderr)
         return 1
     print(raw.decode(errors="replace"), file=sys.stdout if status < 400 else sys.stderr)
@@ -115,11 +123,13 @@ def server_events(
     on_retry: Callable[[int], None] | None = None,
 ) -> Iterator[ServerEvent]:
     """The events of a text/event-stream answer, until the server ends it; ``on_retry`` is given each
-    ``retry:`` the server sends (its reconnection delay, in ms). Raises ServerUnreachable."""
+    ``retry:`` the server sends (its reconnection delay, in ms). Raises ServerUnreachable, NotMotia, or
+    ServerAnswered when motia answers with an error."""
     connection = http.client.HTTPConnection(host, port, timeout=timeout)
     headers = {"accept": "text/event-stream"}
     if last_event_id is not None:
         headers["last-event-id"] = last_event_id
+    response: http.client.HTTPResponse | None = None
     try:
         try:
             connection.request("GET", path, headers=headers)
@@ -160,6 +170,8 @@ def server_events(
                 elif name == "retry" and value.isdigit() and on_retry is not None:
                     on_retry(int(value))
     finally:
+        if response is not None:  # (its socket stays open while it does, connection closed or not)
+            response.close()
         connection.close()
 
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import ServerUnreachable, call, failed, print_table, query
+from supervisor.cli._client import CannotUseServer, call, failed, print_table, query
 
 PATH = "/__motia/dead-letters"
 
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"motia dlq {args.dlq_command}: --step goes with --all, not with ids", file=sys.stderr)
             return 2
         return _apply(args)
-    except ServerUnreachable as exc:
+    except CannotUseServer as exc:
         print(exc, file=sys.stderr)
         return 1
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from supervisor.cli._client import (
-    NotMotia,
+    CannotUseServer,
     ServerAnswered,
     ServerUnreachable,
     call,
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 last = lines[-1]["id"]
         if args.follow:
             return _follow(args, filters, printer, last, reached=bool(args.lines))
-    except ServerUnreachable as exc:
+    except CannotUseServer as exc:
         print(exc, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -117,11 +117,8 @@ def _follow(
                     last = line["id"]
                 elif event.event == "stopping":
                     stopping = True
-        except NotMotia:
-            raise
-        except ServerUnreachable as exc:
-            # a refusal (tracing off, a bad filter) is not changed by asking again
-            if (exc.refused and not reached) or (isinstance(exc, ServerAnswered) and exc.status < 500):
+        except (ServerUnreachable, ServerAnswered) as exc:  # another server on the port (NotMotia): said
+            if _lasting(exc, reached):
                 raise
             lost_since = lost_since or time.monotonic()
             if time.monotonic() - lost_since > RECONNECT_FOR_S:
@@ -143,11 +140,20 @@ def _follow(
             time.sleep(retry_s)
 
 
+def _lasting(problem: ServerUnreachable | ServerAnswered, reached: bool) -> bool:
+    """Whether asking again would not change ``problem``: nothing listened on the port from the first
+    try (``reached``: a server answered before), or motia refused the request (tracing off, a bad
+    filter: a 4xx)."""
+    if isinstance(problem, ServerAnswered):
+        return problem.status < 500
+    return problem.refused and not reached
+
+
 def _health(args: argparse.Namespace) -> str | None:
-    """What the server's health says (ok, degraded or stopping); None when no server answers."""
+    """What the server's health says (ok, degraded or stopping); None when no motia answers."""
     try:
         _, body = call(args.host, args.port, "GET", "/__motia/health")
-    except ServerUnreachable:
+    except CannotUseServer:
         return None
     return body.get("status") if isinstance(body, dict) else None
 

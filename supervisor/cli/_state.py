@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import ServerUnreachable, call, failed, query
+from supervisor.cli._client import CannotUseServer, call, failed, query
 
 PATH = "/__motia/state"
 
@@ -34,7 +34,7 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
 def run(args: argparse.Namespace) -> int:
     try:
         return _ACTIONS[args.state_command](args)
-    except ServerUnreachable as exc:
+    except CannotUseServer as exc:
         print(exc, file=sys.stderr)
         return 1
 

@@ -23,7 +23,9 @@ into the START it still holds instead of appending an event; an api span's START
 it, and a flush cuts what is left unused): a START may go on with END's fields (``at,
 status, error``), then RESPONSE's (``method, path, status_code, at``). A trivial api request within one
 flush is one event; a span whose START went in an earlier batch (it is shown running meanwhile) ends
-with its own END and RESPONSE events.
+with its own END and RESPONSE events. An api span's RESPONSE may come in a batch after its end's: the
+span, kept since its cut, is cut again with its answer (the stores write it over the one
+they have; an exporter is given it once, ``cut``).
 - ``(OPERATION, operation)``: an emit, state or stream call, or a delivery's retry, death or replay
   (the stored JSON, ``spanId`` to be found); ``emit`` ones add open work (their deliveries),
   ``delivery`` ones ``dead`` a failure and ``replayed`` open work back
@@ -34,7 +36,7 @@ with its own END and RESPONSE events.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -56,6 +58,9 @@ V = TypeVar("V")
 SPAN_INDEX_SIZE = 8192
 #: delivery id -> the span that emitted it: the parent of the spans that handle it
 PARENT_INDEX_SIZE = 16384
+#: api spans cut before their answer came, for a RESPONSE in a later batch (at least this many of the
+#: latest are kept: the answer comes in the same turn of the supervisor's loop as the end, as a rule)
+UNANSWERED_SIZE = 1024
 
 
 @dataclass
@@ -69,6 +74,9 @@ class _Buffer:
     whole: dict[str, WholeTrace] = field(default_factory=dict)
     #: traces that began (their root was seen): what makes a prune due early
     roots: int = 0
+    #: api spans that ended by an END event: those still unanswered at the cut go to
+    #: ``Assembler._unanswered`` (a list here: most are answered in the same batch)
+    ended_api: list[Span] = field(default_factory=list)
 
 
 class Assembler:
@@ -91,6 +99,13 @@ class Assembler:
         self._events: dict[str, list[JsonObject]] = {}
         self._parents: dict[int, str] = {}
         self._languages: dict[str, str] = {}
+        #: span id -> an api span cut before its answer came: where a RESPONSE in a later batch finds
+        #: it (``_answered_span``). Not the last cut's spans kept whole: that kept every request's span
+        #: alive a batch longer (bench/RESULTS.md: an api span answered after its end)
+        self._unanswered: dict[str, Span] = {}
+        #: span id -> an api span that ended unanswered at the last cut, not exported yet: its answer
+        #: may come in the next batch; exported at the next cut either way (only when exporting)
+        self._held: dict[str, Span] = {}
 
     def apply(self, events: Sequence[Sequence[Any]], encoded: Sequence[bytes] | None = None) -> None:
         """``encoded``: each event's JSON, as the supervisor sent it (``_wire.events_json``): a whole
@@ -137,14 +152,48 @@ class Assembler:
         """What changed since the last cut; the spans that ended, with what was recorded under them
         (when exporting); how many traces began."""
         buffer, self._buffer = self._buffer, _Buffer()
+        if buffer.ended_api:
+            unanswered = self._unanswered
+            for span in buffer.ended_api:
+                if span.status_code is None:
+                    unanswered[span.span_id] = span
+            if len(unanswered) > 2 * UNANSWERED_SIZE:  # never answered (their clients went away)
+                self._unanswered = newest(unanswered, UNANSWERED_SIZE)
         spans = buffer.spans.values()
         ended: list[tuple[Span, list[JsonObject]]] = []
         if self._exporting:
-            events = self._events
-            # exported now: what is recorded under them later goes to the store only
-            ended = [(span, events.pop(span.span_id, [])) for span in spans if span.ended_at is not None]
+            ended = self._exported(spans)
         whole = list(buffer.whole.values())
         return Batch(buffer.traces, list(spans), buffer.operations, buffer.logs, whole), ended, buffer.roots
+
+    def held(self) -> list[tuple[Span, list[JsonObject]]]:
+        """The spans ``cut`` held back for their answer, to be exported as they are (no more events
+        come), with what was recorded under them."""
+        held, self._held = self._held, {}
+        return [(span, self._events.pop(span.span_id, [])) for span in held.values()]
+
+    def _exported(self, spans: Iterable[Span]) -> list[tuple[Span, list[JsonObject]]]:
+        """The spans that ended, each once, with what was recorded under them (what is recorded under
+        them later goes to the store only); an api span with no answer yet waits for the next cut (an
+        exported span is not changed after), and one that waited goes now, answered or not."""
+        events = self._events
+        waited, held = self._held, {}
+        ended = []
+        for span in spans:
+            if span.ended_at is None:
+                continue
+            if span.status_code is None and span.kind == "api" and span.span_id not in waited:
+                held[span.span_id] = span
+                continue
+            under = events.pop(span.span_id, None)
+            if under is not None:  # (None: exported before its answer came, which the store gets alone)
+                ended.append((span, under))
+        for span in waited.values():  # those not answered (the answered ones went above)
+            under = events.pop(span.span_id, None)
+            if under is not None:
+                ended.append((span, under))
+        self._held = held
+        return ended
 
     def latest_spans(self) -> list[LatestSpan]:
         """The latest span of each step in each trace, as operations and log lines find it (the newest
@@ -162,6 +211,8 @@ class Assembler:
             if len(event) > 17:
                 delta.touch(event[20])
                 self._answer(span, delta, event[17], event[18], event[19])
+            elif span.kind == "api":  # cut by the recorder's flush before its answer came
+                self._unanswered[span.span_id] = span
 
     def _start(
         self,
@@ -220,7 +271,10 @@ class Assembler:
         if span is None:
             return
         self._finish(span, self._delta(span.trace_id, at), at, status, error)
-        self._buffer.spans[span_id] = span
+        buffer = self._buffer
+        buffer.spans[span_id] = span
+        if span.kind == "api":
+            buffer.ended_api.append(span)
 
     def _finish(
         self, span: Span, delta: TraceDelta, at: float, status: Any, error: JsonObject | None
@@ -236,12 +290,12 @@ class Assembler:
 
     def _response(self, trace_id: str, step: str, method: str, path: str, status: int, at: float) -> None:
         delta = self._delta(trace_id, at)
-        span = self._span(trace_id, step)
+        span = self._answered_span(trace_id, step)
         if span is None:
             delta.method, delta.path, delta.status_code = method, path, status
             return
         self._answer(span, delta, method, path, status)
-        self._buffer.spans[span.span_id] = span
+        self._buffer.spans[span.span_id] = span  # again, if an earlier cut took it: with its answer
 
     def _answer(self, span: Span, delta: TraceDelta, method: str, path: str, status: int) -> None:
         """A 5xx fails the trace even when the handler returned normally (a response the core
@@ -316,12 +370,14 @@ class Assembler:
             delta.touch(now)
         return delta
 
-    def _span(self, trace_id: str, step: str) -> Span | None:
-        """The step's latest span in the trace, while it runs or waits for the next cut."""
+    def _answered_span(self, trace_id: str, step: str) -> Span | None:
+        """The step's latest span in the trace, which an answer is for: while it runs, waits for the
+        next cut, or was cut unanswered (the recorder's flush came between its end and its answer)."""
         span_id = self._by_step.get((trace_id, step))
         if span_id is None:
             return None
-        return self._running.get(span_id) or self._buffer.spans.get(span_id)
+        unanswered = self._unanswered.pop(span_id, None) if self._unanswered else None
+        return self._running.get(span_id) or self._buffer.spans.get(span_id) or unanswered
 
     def _language(self, file: str) -> str:
         language = self._languages.get(file)

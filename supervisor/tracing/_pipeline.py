@@ -93,10 +93,7 @@ class TracePipeline:
         batch, ended, roots = assembler.cut()
         self._roots_since_prune += roots
         if ended and self._exporter is not None:
-            try:
-                self._exporter.export(ended)
-            except Exception:
-                _logger.exception("could not export %d span(s) to OpenTelemetry", len(ended))
+            _export(self._exporter, ended)
         if self.store is not None and (
             batch.spans or batch.operations or batch.logs or batch.traces or batch.whole
         ):
@@ -109,6 +106,9 @@ class TracePipeline:
 
     async def stop(self) -> None:
         if self._exporter is not None:
+            held = self._assembler.held()  # no answer comes any more
+            if held:
+                _export(self._exporter, held)
             await asyncio.to_thread(self._exporter.shutdown)
 
     def _prune_due(self) -> bool:
@@ -130,6 +130,13 @@ class TracePipeline:
             return
         if pruned.traces or pruned.logs:
             _logger.debug("pruned %d trace(s) and %d log line(s)", pruned.traces, pruned.logs)
+
+
+def _export(exporter: SpanExporter, ended: Sequence[tuple[Span, list[JsonObject]]]) -> None:
+    try:
+        exporter.export(ended)
+    except Exception:
+        _logger.exception("could not export %d span(s) to OpenTelemetry", len(ended))
 
 
 class LocalSink:
