@@ -182,7 +182,9 @@ await drive(executablePath, result, async (page) => {
         kind: line.dataset.streamEvent,
         stream: line.children[2].textContent,
         id: line.children[3].textContent,
-        oneItem: !Array.isArray(JSON.parse(message.textContent)),
+        // a "deleted" line (an item this request deleted before the page subscribed) has no item to
+        // show: its message says so in words, not JSON
+        oneItem: line.dataset.streamEvent === 'deleted' || !Array.isArray(JSON.parse(message.textContent)),
         widthShare: Math.round((message.getBoundingClientRect().width / line.getBoundingClientRect().width) * 100) / 100,
       }
     }),

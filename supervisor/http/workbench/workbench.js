@@ -1262,7 +1262,11 @@ const TRACE_SETTLE_MS = 3000
 // as long as the one before, up to TRACE_WATCH_MS (a user sees the new group within seconds, the
 // server is asked less often than the health line asks); a row updated, or running again, has the
 // trace read as at first. (While the trace runs, a delivery waiting for its delay or its retry
-// included, it is read every TRACE_FOLLOW_MS: the writes may come any moment.)
+// included, it is read every TRACE_FOLLOW_MS: the writes may come any moment. Not its row first, the
+// trace only when that changed: the row is found by a part of its id, a walk over every trace each
+// store keeps (the whole trace: a look-up by its id), and its updatedAt, the latest time recorded,
+// need not move for an operation one supervisor flushes after another flushed a later time of the
+// same trace (Redis); nor do its counts, which count spans, not operations.)
 const TRACE_WATCH_MS = 10000
 // A live update the trace has not recorded the write of, in a read made this long after it came, is
 // another request's (the trace's records are written in batches, after the update is sent)
