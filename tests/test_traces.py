@@ -403,6 +403,9 @@ def test_motia_traces_logs_and_state_commands(server: MotiaServer) -> None:
     logs = motia(server, "logs", "--trace", trace_id, "--level", "warn")
     assert logs.returncode == 0, logs.stderr
     assert "routing slowly" in logs.stdout and "order received" not in logs.stdout
+    by_part = motia(server, "logs", "--trace", trace_id[-8:], "--level", "warn")  # as a log line prints it
+    assert by_part.returncode == 0, by_part.stderr
+    assert by_part.stdout == logs.stdout
 
     assert motia(server, "state", "set", "cli", "key", '{"a": 1}').returncode == 0
     got = motia(server, "state", "get", "cli", "key")

@@ -93,16 +93,12 @@ def _one(args: argparse.Namespace) -> int:
     trace_id = args.id
     status, body = call(args.host, args.port, "GET", f"{PATH}/{trace_id}")
     if status == 404:  # maybe part of one, as the log lines print it
-        found_status, found = call(args.host, args.port, "GET", PATH + query(traceId=trace_id, limit=2))
-        matches = found.get("traces", []) if found_status == 200 and isinstance(found, dict) else []
+        matches = traces_holding(args.host, args.port, trace_id)
         if len(matches) > 1:
-            print(
-                f"motia traces: {trace_id!r} is part of more than one trace id; give more of it",
-                file=sys.stderr,
-            )
+            print(ambiguous("traces", trace_id), file=sys.stderr)
             return 1
         if matches:
-            status, body = call(args.host, args.port, "GET", f"{PATH}/{matches[0]['traceId']}")
+            status, body = call(args.host, args.port, "GET", f"{PATH}/{matches[0]}")
     if status != 200:
         return failed("traces", body)
     if args.json:
@@ -111,6 +107,18 @@ def _one(args: argparse.Namespace) -> int:
     for line in describe(body):
         print(line)
     return 0
+
+
+def traces_holding(host: str, port: int, part: str) -> list[str]:
+    """The ids of the recorded traces whose id holds ``part`` (such as the 8 characters log lines
+    print): two at most, as two already make ``part`` ambiguous."""
+    status, found = call(host, port, "GET", PATH + query(traceId=part, limit=2))
+    traces = found.get("traces", []) if status == 200 and isinstance(found, dict) else []
+    return [trace["traceId"] for trace in traces]
+
+
+def ambiguous(command: str, part: str) -> str:
+    return f"motia {command}: {part!r} is part of more than one trace id; give more of it"
 
 
 def describe(trace: dict[str, Any]) -> list[str]:
