@@ -21,6 +21,11 @@ class BadParameter(Exception):
     pass
 
 
+def is_digits(raw: str) -> bool:
+    """Whether ``raw`` is ASCII digits only: ``str.isdigit`` also takes digits ``int`` cannot read ("²")."""
+    return raw.isascii() and raw.isdigit()
+
+
 def text(name: str) -> str | None:
     """The parameter, or None when absent or empty."""
     return request.args.get(name) or None
@@ -30,7 +35,7 @@ def count(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not is_digits(raw) or not 1 <= int(raw) <= maximum:
         raise BadParameter(f"{name} must be an integer from 1 to {maximum} (got {raw!r})")
     return int(raw)
 

@@ -28,6 +28,7 @@ from supervisor.http._params import (
     epoch_ms,
     error,
     integer,
+    is_digits,
     text,
 )
 from supervisor.http._quart import json_response
@@ -102,7 +103,7 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
     async def follow_logs() -> Response:
         query = _log_filter()
         last_event_id = request.headers.get("last-event-id")
-        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else integer("after")
+        after = int(last_event_id) if last_event_id and is_digits(last_event_id) else integer("after")
         follower = recorder.follow(query)  # before the catch-up read: nothing falls in between
         response = Response(
             _log_events(recorder, follower, query, after),
