@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from supervisor.cli._traces import describe
 from tests.support.counting_proxy import CountingProxy
 from tests.support.orders_project import FILES, LANGUAGES
 from tests.support.project import write_project
@@ -416,6 +417,51 @@ def test_motia_traces_logs_and_state_commands(server: MotiaServer) -> None:
     assert "key" in keys.stdout
     missing = motia(server, "state", "get", "cli", "nope")
     assert missing.returncode != 0 and "nope" in missing.stderr
+
+
+def test_motia_traces_indents_each_line_of_a_multi_line_message_under_its_own() -> None:
+    message = '[\n  {"code": "invalid_type"}\n]'  # as a ZodError's message is
+    stack = f"ZodError: {message}\n    at handler (/app/steps/board.step.js:27:38)"
+    span = {
+        "step": "Board",
+        "type": "event",
+        "topic": "t",
+        "language": "javascript",
+        "runner": "node-0",
+        "pid": 7,
+        "attempt": 1,
+        "startedAt": 1000.0,
+        "durationMs": 2.0,
+        "status": "error",
+        "error": {
+            "name": "ZodError",
+            "message": message,
+            "stack": stack,
+            "location": {"file": "steps/board.step.js", "line": 27},
+        },
+    }
+    log = {"type": "log", "time": 1001.0, "step": "Board", "level": "error", "message": f"failed: {message}"}
+    trace = {
+        "traceId": "t1",
+        "status": "error",
+        "entry": None,
+        "durationMs": 2.0,
+        "startedAt": 1000.0,
+        "steps": [{"name": "Board", "language": "javascript"}],
+        "spans": [span],
+        "events": [log],
+    }
+
+    assert describe(trace)[3:] == [
+        "     +0.0 ms  Board [event <- t] javascript, node-0 pid 7  attempt 1  2.0 ms  ERROR",
+        "                ZodError: [",
+        '                    {"code": "invalid_type"}',
+        "                  ] at steps/board.step.js:27",
+        "                      at handler (/app/steps/board.step.js:27:38)",  # the message not twice
+        "     +1.0 ms      [Board] ERROR failed: [",
+        '                      {"code": "invalid_type"}',
+        "                    ]",
+    ]
 
 
 def test_motia_logs_follow_prints_new_lines_as_they_come(server: MotiaServer) -> None:

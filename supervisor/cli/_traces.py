@@ -140,8 +140,14 @@ def describe(trace: dict[str, Any]) -> list[str]:
         if kind == 0:
             lines.extend(_span_lines(offset, item))
         else:
-            lines.append(f"{offset}      {_event_text(item)}")
+            lines.extend(_indented(f"{offset}      ", _event_text(item), 20))
     return lines
+
+
+def _indented(first: str, text: str, indent: int) -> list[str]:
+    """``text`` after ``first``, its further lines (a multi-line message) indented under it."""
+    head, *rest = text.splitlines() or [""]
+    return [first + head, *(" " * indent + line for line in rest)]
 
 
 def _span_lines(offset: str, span: dict[str, Any]) -> list[str]:
@@ -158,8 +164,12 @@ def _span_lines(offset: str, span: dict[str, Any]) -> list[str]:
     if error:
         location = error.get("location")
         at = f" at {location['file']}:{location['line']}" if location else ""
-        lines.append(f"{' ' * 16}{error['name']}: {error['message']}{at}")
-        lines.extend(f"{' ' * 18}{text}" for text in error.get("stack", "").splitlines())
+        said = f"{error['name']}: {error['message']}"
+        lines.extend(_indented(" " * 16, said + at, 18))
+        stack = error.get("stack") or ""
+        if stack.startswith(said):  # a JavaScript stack opens with the error's name and message
+            stack = stack[len(said) :]
+        lines.extend(f"{' ' * 18}{text}" for text in stack.splitlines() if text.strip())
     return lines
 
 
