@@ -226,6 +226,9 @@ def test_the_requests_that_failed_are_found_by_the_status_they_were_answered_wit
     assert listing.returncode == 0, listing.stderr
     assert ids["400"] in listing.stdout and ids["500"] in listing.stdout and order not in listing.stdout
     assert "POST /orders -> 400" in listing.stdout
+    one = motia(server, "traces", ids["400"])  # its span: what it answered, and that no runner ran it
+    assert one.returncode == 0, one.stderr
+    assert "CreateOrder [api -> 400] typescript, no runner  " in one.stdout, one.stdout
     wrong = motia(server, "traces", "--answered", "4yy")
     assert wrong.returncode == 2 and "'4yy' is not a status code (404), a class (4xx)" in wrong.stderr
 

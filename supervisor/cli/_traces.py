@@ -151,13 +151,14 @@ def _indented(first: str, text: str, indent: int) -> list[str]:
 
 
 def _span_lines(offset: str, span: dict[str, Any]) -> list[str]:
-    where = span["runner"] or "?"
+    where = span["runner"] or "no runner"  # the core answered (a body refused before the step ran)
     if span["pid"]:
         where += f" pid {span['pid']}"
     attempt = f"  attempt {span['attempt']}" if span["type"] == "event" else ""
     topic = f" <- {span['topic']}" if span["topic"] else ""
+    answer = f" -> {span['statusCode']}" if span.get("statusCode") else ""
     lines = [
-        f"{offset}  {span['step']} [{span['type']}{topic}] {span['language']}, {where}{attempt}  "
+        f"{offset}  {span['step']} [{span['type']}{topic}{answer}] {span['language']}, {where}{attempt}  "
         f"{_duration(span['durationMs'])}  {MARKS.get(span['status'], span['status'])}"
     ]
     error = span.get("error")
