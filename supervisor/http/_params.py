@@ -26,6 +26,14 @@ def is_digits(raw: str) -> bool:
     return raw.isascii() and raw.isdigit()
 
 
+def only(*names: str) -> None:
+    """Refuses a parameter the endpoint does not read: a misspelt filter (``stauts=error``) would
+    otherwise be ignored, and the answer look filtered when it is not."""
+    unknown = [name for name in request.args if name not in names]
+    if unknown:
+        raise BadParameter(f"unknown parameter {unknown[0]!r} (this endpoint reads {', '.join(names)})")
+
+
 def text(name: str) -> str | None:
     """The parameter, or None when absent or empty."""
     return request.args.get(name) or None
