@@ -139,7 +139,19 @@ def test_unknown_dead_letters_answer_404_and_the_cli_says_so(server: MotiaServer
         assert "no dead letter with id" in response.json()["message"]
     assert client.post("/__motia/dead-letters/replay").json() == {"replayed": 0}
     assert client.delete("/__motia/dead-letters").json() == {"purged": 0}
-    assert client.get("/__motia/dead-letters", params={"limit": "x"}).status_code == 400
+    for limit, wrong in (
+        ("x", "must be a positive integer"),
+        ("0", "must be a positive integer"),
+        (str(2**63), "is out of range"),
+    ):
+        refused = client.get("/__motia/dead-letters", params={"limit": limit})
+        assert refused.status_code == 400
+        assert refused.json()["message"] == f"limit {wrong} (got {limit!r})"
+    cli_refused = dlq(server, "list", "--limit", "0")
+    assert (cli_refused.returncode, cli_refused.stderr.strip()) == (
+        1,
+        "motia dlq list: limit must be a positive integer (got '0')",
+    )
 
     replay = dlq(server, "replay", "4242")
     assert replay.returncode == 1

@@ -32,6 +32,9 @@ ERRORS: list[tuple[str, str, bytes | None, int, str | None]] = [
     ("POST", "/__motia/emit", b"[1, 2", 400, None),
     ("GET", "/__motia/dead-letters?limit=99999999999999999999", None, 400, None),  # past SQLite's integers
     ("POST", "/__motia/dead-letters/99999999999999999999/replay", None, 404, None),
+    ("GET", "/__motia/dead-letters?limit=%C2%B2", None, 400, None),  # "²": a digit int() cannot read
+    ("GET", "/__motia/dead-letters/%C2%B2", None, 404, None),
+    ("GET", "/__motia/traces?limit=%C2%B2", None, 400, None),
     ("POST", "/__motia/cron/NoSuchCron/run", None, 404, None),
     ("GET", "/ts/throw", None, 500, None),  # a handler's failure
 ]

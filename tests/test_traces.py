@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from supervisor.cli._traces import describe
 from tests.support.counting_proxy import CountingProxy
 from tests.support.orders_project import FILES, LANGUAGES
 from tests.support.project import write_project
@@ -225,6 +226,9 @@ def test_the_requests_that_failed_are_found_by_the_status_they_were_answered_wit
     assert listing.returncode == 0, listing.stderr
     assert ids["400"] in listing.stdout and ids["500"] in listing.stdout and order not in listing.stdout
     assert "POST /orders -> 400" in listing.stdout
+    one = motia(server, "traces", ids["400"])  # its span: what it answered, and that no runner ran it
+    assert one.returncode == 0, one.stderr
+    assert "CreateOrder [api -> 400] typescript, no runner  " in one.stdout, one.stdout
     wrong = motia(server, "traces", "--answered", "4yy")
     assert wrong.returncode == 2 and "'4yy' is not a status code (404), a class (4xx)" in wrong.stderr
 
@@ -239,14 +243,17 @@ def test_the_requests_that_failed_are_found_by_the_status_they_were_answered_wit
         ("/__motia/traces", {"since": "yesterday"}, "since"),
         ("/__motia/logs", {"level": "loud"}, "level"),
         ("/__motia/logs", {"before": str(2**70)}, "before"),
+        ("/__motia/traces", {"stauts": "error"}, "unknown parameter 'stauts'"),  # not ignored: refused
+        ("/__motia/logs", {"trace": "01a2"}, "unknown parameter 'trace'"),
+        ("/__motia/logs/stream", {"levle": "warn"}, "unknown parameter 'levle'"),
     ],
 )
 def test_a_bad_query_parameter_is_a_400_naming_it(
     server: MotiaServer, path: str, params: dict[str, str], named: str
 ) -> None:
-    response = server.client.get(path, params=params)
-    assert response.status_code == 400
-    body = response.json()
+    with server.client.stream("GET", path, params=params) as response:  # a stream's 200 would not end
+        assert response.status_code == 400
+        body = json.loads(response.read())
     assert body["error"] == "Bad Request" and named in body["message"]
 
 
@@ -403,6 +410,9 @@ def test_motia_traces_logs_and_state_commands(server: MotiaServer) -> None:
     logs = motia(server, "logs", "--trace", trace_id, "--level", "warn")
     assert logs.returncode == 0, logs.stderr
     assert "routing slowly" in logs.stdout and "order received" not in logs.stdout
+    by_part = motia(server, "logs", "--trace", trace_id[-8:], "--level", "warn")  # as a log line prints it
+    assert by_part.returncode == 0, by_part.stderr
+    assert by_part.stdout == logs.stdout
 
     assert motia(server, "state", "set", "cli", "key", '{"a": 1}').returncode == 0
     got = motia(server, "state", "get", "cli", "key")
@@ -413,6 +423,51 @@ def test_motia_traces_logs_and_state_commands(server: MotiaServer) -> None:
     assert "key" in keys.stdout
     missing = motia(server, "state", "get", "cli", "nope")
     assert missing.returncode != 0 and "nope" in missing.stderr
+
+
+def test_motia_traces_indents_each_line_of_a_multi_line_message_under_its_own() -> None:
+    message = '[\n  {"code": "invalid_type"}\n]'  # as a ZodError's message is
+    stack = f"ZodError: {message}\n    at handler (/app/steps/board.step.js:27:38)"
+    span = {
+        "step": "Board",
+        "type": "event",
+        "topic": "t",
+        "language": "javascript",
+        "runner": "node-0",
+        "pid": 7,
+        "attempt": 1,
+        "startedAt": 1000.0,
+        "durationMs": 2.0,
+        "status": "error",
+        "error": {
+            "name": "ZodError",
+            "message": message,
+            "stack": stack,
+            "location": {"file": "steps/board.step.js", "line": 27},
+        },
+    }
+    log = {"type": "log", "time": 1001.0, "step": "Board", "level": "error", "message": f"failed: {message}"}
+    trace = {
+        "traceId": "t1",
+        "status": "error",
+        "entry": None,
+        "durationMs": 2.0,
+        "startedAt": 1000.0,
+        "steps": [{"name": "Board", "language": "javascript"}],
+        "spans": [span],
+        "events": [log],
+    }
+
+    assert describe(trace)[3:] == [
+        "     +0.0 ms  Board [event <- t] javascript, node-0 pid 7  attempt 1  2.0 ms  ERROR",
+        "                ZodError: [",
+        '                    {"code": "invalid_type"}',
+        "                  ] at steps/board.step.js:27",
+        "                      at handler (/app/steps/board.step.js:27:38)",  # the message not twice
+        "     +1.0 ms      [Board] ERROR failed: [",
+        '                      {"code": "invalid_type"}',
+        "                    ]",
+    ]
 
 
 def test_motia_logs_follow_prints_new_lines_as_they_come(server: MotiaServer) -> None:

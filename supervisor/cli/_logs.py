@@ -19,6 +19,7 @@ from supervisor.cli._client import (
     query,
     server_events,
 )
+from supervisor.cli._traces import ambiguous, traces_holding
 from supervisor.logs import PrettyFormatter
 
 PATH = "/__motia/logs"
@@ -49,7 +50,9 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument("--level", choices=list(_LEVELS), help="this level and above")
     logs.add_argument("--step", help="only the lines of this step")
-    logs.add_argument("--trace", help="only the lines of this trace id")
+    logs.add_argument(
+        "--trace", help="only the lines of this trace (its id, or part of one as log lines print it)"
+    )
     logs.add_argument("--grep", help="only lines whose message contains this text (ignoring ASCII case)")
     logs.add_argument("--json", action="store_true", help="one JSON object per line")
     client_options(logs)
@@ -63,6 +66,14 @@ def run(args: argparse.Namespace) -> int:
     filters = {"level": args.level, "step": args.step, "traceId": args.trace, "q": args.grep}
     printer = _Printer(args.json)
     try:
+        if args.trace:  # the server matches whole ids: a part (as log lines print it) is completed here
+            holding = traces_holding(args.host, args.port, args.trace)
+            if args.trace not in holding:
+                if len(holding) > 1:
+                    print(ambiguous("logs", args.trace), file=sys.stderr)
+                    return 1
+                if holding:
+                    filters["traceId"] = holding[0]
         last: int | None = None
         if args.lines:
             status, body = call(

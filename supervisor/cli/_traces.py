@@ -93,16 +93,12 @@ def _one(args: argparse.Namespace) -> int:
     trace_id = args.id
     status, body = call(args.host, args.port, "GET", f"{PATH}/{trace_id}")
     if status == 404:  # maybe part of one, as the log lines print it
-        found_status, found = call(args.host, args.port, "GET", PATH + query(traceId=trace_id, limit=2))
-        matches = found.get("traces", []) if found_status == 200 and isinstance(found, dict) else []
+        matches = traces_holding(args.host, args.port, trace_id)
         if len(matches) > 1:
-            print(
-                f"motia traces: {trace_id!r} is part of more than one trace id; give more of it",
-                file=sys.stderr,
-            )
+            print(ambiguous("traces", trace_id), file=sys.stderr)
             return 1
         if matches:
-            status, body = call(args.host, args.port, "GET", f"{PATH}/{matches[0]['traceId']}")
+            status, body = call(args.host, args.port, "GET", f"{PATH}/{matches[0]}")
     if status != 200:
         return failed("traces", body)
     if args.json:
@@ -111,6 +107,18 @@ def _one(args: argparse.Namespace) -> int:
     for line in describe(body):
         print(line)
     return 0
+
+
+def traces_holding(host: str, port: int, part: str) -> list[str]:
+    """The ids of the recorded traces whose id holds ``part`` (such as the 8 characters log lines
+    print): two at most, as two already make ``part`` ambiguous."""
+    status, found = call(host, port, "GET", PATH + query(traceId=part, limit=2))
+    traces = found.get("traces", []) if status == 200 and isinstance(found, dict) else []
+    return [trace["traceId"] for trace in traces]
+
+
+def ambiguous(command: str, part: str) -> str:
+    return f"motia {command}: {part!r} is part of more than one trace id; give more of it"
 
 
 def describe(trace: dict[str, Any]) -> list[str]:
@@ -132,26 +140,37 @@ def describe(trace: dict[str, Any]) -> list[str]:
         if kind == 0:
             lines.extend(_span_lines(offset, item))
         else:
-            lines.append(f"{offset}      {_event_text(item)}")
+            lines.extend(_indented(f"{offset}      ", _event_text(item), 20))
     return lines
 
 
+def _indented(first: str, text: str, indent: int) -> list[str]:
+    """``text`` after ``first``, its further lines (a multi-line message) indented under it."""
+    head, *rest = text.splitlines() or [""]
+    return [first + head, *(" " * indent + line for line in rest)]
+
+
 def _span_lines(offset: str, span: dict[str, Any]) -> list[str]:
-    where = span["runner"] or "?"
+    where = span["runner"] or "no runner"  # the core answered (a body refused before the step ran)
     if span["pid"]:
         where += f" pid {span['pid']}"
     attempt = f"  attempt {span['attempt']}" if span["type"] == "event" else ""
     topic = f" <- {span['topic']}" if span["topic"] else ""
+    answer = f" -> {span['statusCode']}" if span.get("statusCode") else ""
     lines = [
-        f"{offset}  {span['step']} [{span['type']}{topic}] {span['language']}, {where}{attempt}  "
+        f"{offset}  {span['step']} [{span['type']}{topic}{answer}] {span['language']}, {where}{attempt}  "
         f"{_duration(span['durationMs'])}  {MARKS.get(span['status'], span['status'])}"
     ]
     error = span.get("error")
     if error:
         location = error.get("location")
         at = f" at {location['file']}:{location['line']}" if location else ""
-        lines.append(f"{' ' * 16}{error['name']}: {error['message']}{at}")
-        lines.extend(f"{' ' * 18}{text}" for text in error.get("stack", "").splitlines())
+        said = f"{error['name']}: {error['message']}"
+        lines.extend(_indented(" " * 16, said + at, 18))
+        stack = error.get("stack") or ""
+        if stack.startswith(said):  # a JavaScript stack opens with the error's name and message
+            stack = stack[len(said) :]
+        lines.extend(f"{' ' * 18}{text}" for text in stack.splitlines() if text.strip())
     return lines
 
 

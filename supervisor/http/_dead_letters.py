@@ -11,7 +11,7 @@ from typing import Any
 from quart import Quart, Response, request
 
 from supervisor.http._backend import Backend
-from supervisor.http._params import error
+from supervisor.http._params import error, is_digits
 from supervisor.http._quart import json_response
 from supervisor.queue import DeadLetter, UnknownDeliveryError
 
@@ -24,8 +24,10 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
     @app.route(PREFIX, methods=["GET"])
     async def list_dead_letters() -> Response:
         limit = request.args.get("limit")
-        if limit is not None and not (_is_id(limit) and int(limit) > 0):
-            return error(400, f"limit must be an integer from 1 to {_MAX_ID} (got {limit!r})")
+        if limit is not None and not (is_digits(limit) and int(limit) > 0):
+            return error(400, f"limit must be a positive integer (got {limit!r})")
+        if limit is not None and not _is_id(limit):  # past SQLite's integers, a query would fail
+            return error(400, f"limit is out of range (got {limit!r})")
         entries = await runtime.dead_letters(_step(), int(limit) if limit else None)
         return json_response(200, {"deadLetters": [_describe(entry) for entry in entries]})
 
@@ -68,7 +70,7 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
 
 def _is_id(text: str) -> bool:
     """Whether ``text`` can be a dead letter's id (a SQLite integer), before it reaches a query."""
-    return text.isdigit() and int(text) <= _MAX_ID
+    return is_digits(text) and int(text) <= _MAX_ID
 
 
 def _step() -> str | None:

@@ -21,6 +21,19 @@ class BadParameter(Exception):
     pass
 
 
+def is_digits(raw: str) -> bool:
+    """Whether ``raw`` is ASCII digits only: ``str.isdigit`` also takes digits ``int`` cannot read ("²")."""
+    return raw.isascii() and raw.isdigit()
+
+
+def only(*names: str) -> None:
+    """Refuses a parameter the endpoint does not read: a misspelt filter (``stauts=error``) would
+    otherwise be ignored, and the answer look filtered when it is not."""
+    unknown = [name for name in request.args if name not in names]
+    if unknown:
+        raise BadParameter(f"unknown parameter {unknown[0]!r} (this endpoint reads {', '.join(names)})")
+
+
 def text(name: str) -> str | None:
     """The parameter, or None when absent or empty."""
     return request.args.get(name) or None
@@ -30,7 +43,7 @@ def count(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not is_digits(raw) or not 1 <= int(raw) <= maximum:
         raise BadParameter(f"{name} must be an integer from 1 to {maximum} (got {raw!r})")
     return int(raw)
 

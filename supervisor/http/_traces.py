@@ -28,6 +28,8 @@ from supervisor.http._params import (
     epoch_ms,
     error,
     integer,
+    is_digits,
+    only,
     text,
 )
 from supervisor.http._quart import json_response
@@ -55,6 +57,7 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
     @app.route("/__motia/traces", methods=["GET"])
     @endpoint
     async def list_traces() -> Response:
+        only("step", "status", "answered", "since", "until", "traceId", "text", "limit", "cursor")
         cursor = text("cursor")
         try:
             before = decode_cursor(cursor) if cursor is not None else None
@@ -91,6 +94,7 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
     @app.route("/__motia/logs", methods=["GET"])
     @endpoint
     async def list_logs() -> Response:
+        only(*LOG_FILTERS, "limit", "before", "after")
         query = dataclasses.replace(
             _log_filter(), limit=count("limit", 100, 1000), before=integer("before"), after=integer("after")
         )
@@ -100,9 +104,10 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
     @app.route("/__motia/logs/stream", methods=["GET"])
     @endpoint
     async def follow_logs() -> Response:
+        only(*LOG_FILTERS, "after")
         query = _log_filter()
         last_event_id = request.headers.get("last-event-id")
-        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else integer("after")
+        after = int(last_event_id) if last_event_id and is_digits(last_event_id) else integer("after")
         follower = recorder.follow(query)  # before the catch-up read: nothing falls in between
         response = Response(
             _log_events(recorder, follower, query, after),
@@ -111,6 +116,10 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
         )
         response.timeout = None  # open for as long as the client wants
         return response
+
+
+#: the parameters ``_log_filter`` reads
+LOG_FILTERS = ("level", "step", "traceId", "q", "since", "until")
 
 
 def _log_filter() -> LogQuery:
