@@ -243,6 +243,7 @@ def test_the_requests_that_failed_are_found_by_the_status_they_were_answered_wit
         ("/__motia/traces", {"since": "yesterday"}, "since"),
         ("/__motia/logs", {"level": "loud"}, "level"),
         ("/__motia/logs", {"before": str(2**70)}, "before"),
+        ("/__motia/logs", {"before": "2", "after": "1"}, "before and after cannot be given together"),
         ("/__motia/traces", {"stauts": "error"}, "unknown parameter 'stauts'"),  # not ignored: refused
         ("/__motia/logs", {"trace": "01a2"}, "unknown parameter 'trace'"),
         ("/__motia/logs/stream", {"levle": "warn"}, "unknown parameter 'levle'"),

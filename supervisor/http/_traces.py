@@ -95,8 +95,14 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
     @endpoint
     async def list_logs() -> Response:
         only(*LOG_FILTERS, "limit", "before", "after")
+        before, after = integer("before"), integer("after")
+        if before is not None and after is not None:
+            # one pages back (newest first), the other reads forward (oldest first): no one order
+            raise BadParameter(
+                "before and after cannot be given together (before pages back, after reads forward)"
+            )
         query = dataclasses.replace(
-            _log_filter(), limit=count("limit", 100, 1000), before=integer("before"), after=integer("after")
+            _log_filter(), limit=count("limit", 100, 1000), before=before, after=after
         )
         page = await recorder.logs(query)
         return json_response(200, {"logs": page.logs, "nextCursor": page.next_cursor})
