@@ -24,7 +24,7 @@ from supervisor.tracing import (
 )
 from supervisor.tracing import _redis as redis_traces
 from tests.support.redis_server import RedisServer, redis_server_binary
-from tests.test_trace_store_contract import T0, api_trace, log_line, span
+from tests.test_trace_store_contract import T0, api_trace, log_line, operation, span, whole_id
 
 
 @pytest.fixture
@@ -503,3 +503,54 @@ async def test_reads_do_without_the_indexes_while_a_supervisor_of_an_earlier_ver
     ]
     await all_found()
     await new.close()
+
+
+async def test_a_listing_by_a_whole_trace_id_reads_that_traces_hash_alone(own_redis: RedisServer) -> None:
+    """A whole id is a key: one HGETALL of its hash, not the listing script walking every trace kept
+    for the ids holding it (which a part of an id still is). On a server of its own: the commands are
+    counted server-wide."""
+    connection = await RedisConnection.open(own_redis.url, "own:")
+    store = RedisTraceStore(connection)
+    ids = [whole_id(n) for n in range(40)]
+    try:
+        for n, trace_id in enumerate(ids):
+            await api_trace(store, trace_id, T0 + n)
+        await _commands_run(connection)
+        [row] = (await store.traces(TraceQuery(trace_id=ids[7]))).traces
+        assert row["traceId"] == ids[7] and row["changes"] == 1
+        counted = await _commands_run(connection, "hgetall", "evalsha", "zrevrangebyscore")
+        assert counted == {"hgetall": 1, "evalsha": 0, "zrevrangebyscore": 0}
+        [row] = (await store.traces(TraceQuery(trace_id=ids[7][-12:]))).traces
+        assert row["traceId"] == ids[7]
+        assert (await _commands_run(connection, "evalsha"))["evalsha"] >= 1  # the listing script
+    finally:
+        await store.close()
+        await connection.close()
+
+
+async def test_two_supervisors_writing_one_trace_each_move_its_changes_where_its_update_time_stays(
+    connect: Callable[[], Awaitable[RedisConnection]],
+) -> None:
+    """Two supervisors add to one trace's count of changes (``HINCRBY``, atomic in their scripts): the
+    second flushes an operation recorded before the latest time the first wrote, which leaves
+    ``updatedAt`` where it was; ``changes`` moves with each batch, as a reader watching the row
+    (the Workbench's Endpoints panel) needs."""
+    a, b = RedisTraceStore(await connect()), RedisTraceStore(await connect())
+    trace_id = whole_id(1)
+    began = TraceDelta(T0, T0 + 0.5, kind="api", name="Create", method="POST", path="/pets", spans=1)
+    await a.write(Batch({trace_id: began}, [span(trace_id, "a" * 16, "Create", T0)]))
+    [before] = (await b.traces(TraceQuery(trace_id=trace_id))).traces
+    earlier = operation(trace_id, "a" * 16, "Create", T0 + 0.2)
+    await asyncio.gather(
+        b.write(Batch({trace_id: TraceDelta(T0 + 0.2, T0 + 0.2)}, operations=[earlier])),
+        a.write(
+            Batch({trace_id: TraceDelta(T0 + 0.3, T0 + 0.3)}, logs=[log_line(T0 + 0.3, "x", trace=trace_id)])
+        ),
+    )
+    [after] = (await a.traces(TraceQuery(trace_id=trace_id))).traces
+    assert (before["changes"], after["changes"]) == (1, 3)
+    assert after["updatedAt"] == before["updatedAt"] == (T0 + 0.5) * 1000
+    whole = await b.trace(trace_id)
+    assert whole is not None and whole["changes"] == 3 and len(whole["events"]) == 2
+    await a.close()
+    await b.close()

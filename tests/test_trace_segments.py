@@ -34,7 +34,7 @@ from supervisor.tracing import (
 from supervisor.tracing._assembler import LOG, START, Assembler
 from supervisor.tracing._decoded import SegmentCache
 from supervisor.tracing._pipeline import TracePipeline
-from tests.test_trace_store_contract import operation
+from tests.test_trace_store_contract import api_trace, log_line, operation, whole_id
 
 T0 = 1_800_000_000.0
 STEPS = ("Create", "Notify", "Audit")
@@ -957,5 +957,41 @@ async def test_a_listing_by_a_rare_code_of_a_common_class_reads_only_the_segment
         with sqlite3.connect(sqlite.path) as conn:
             conn.execute("UPDATE segments SET codes = NULL WHERE seq = 3")  # written before codes were kept
         assert await listed("400") == ["s4-1", "s1-1"] and sorted(decoded) == [2, 3, 5]
+    finally:
+        await sqlite.close()
+
+
+async def test_a_listing_by_a_whole_trace_id_opens_only_the_segment_holding_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole id is looked up by the writer's index of the segments (and the rows' index of ids): no
+    segment's ids are looked in for it and only the segment holding it is decoded, however many are
+    kept; a part of an id still looks in every segment's ids."""
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    try:
+        ids = [whole_id(n) for n in range(12)]
+        for n, trace_id in enumerate(ids):
+            await api_trace(sqlite, trace_id, T0 + n)  # a segment each
+        line = log_line(T0 + 20, "later", trace=ids[5])
+        await sqlite.write(Batch({ids[5]: TraceDelta(T0 + 20, T0 + 20)}, logs=[line]))  # a revision
+        looked: list[int] = []
+        decoded: list[int] = []
+        may_hold_id, get = _segments.SegmentIndex.may_hold_id, sqlite._cache.get
+
+        def counted_look(index: _segments.SegmentIndex, seq: int, *args: Any) -> bool | None:
+            looked.append(seq)
+            return may_hold_id(index, seq, *args)
+
+        def counted_get(conn: sqlite3.Connection, seq: int, *args: Any) -> Any:
+            decoded.append(seq)
+            return get(conn, seq, *args)
+
+        monkeypatch.setattr(_segments.SegmentIndex, "may_hold_id", counted_look)
+        monkeypatch.setattr(sqlite._cache, "get", counted_get)
+        [row] = (await sqlite.traces(TraceQuery(trace_id=ids[5]))).traces
+        assert (row["traceId"], row["changes"]) == (ids[5], 2)
+        assert looked == [] and decoded == [6]
+        [row] = (await sqlite.traces(TraceQuery(trace_id=ids[5][-12:]))).traces
+        assert row["traceId"] == ids[5] and len(looked) == 12
     finally:
         await sqlite.close()

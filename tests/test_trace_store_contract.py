@@ -243,6 +243,85 @@ async def test_listings_filter_by_step_status_time_and_any_part_of_the_id(store:
     assert [t["traceId"] for t in (await listed(trace_id="00000004")).traces] == [ids[4]]
 
 
+def whole_id(n: int) -> str:
+    """A trace id as ``new_trace_id`` makes them (a UUID's 36 characters), the ``n``-th."""
+    return f"0190{n:04x}-aaaa-7bcd-9999-{n:012x}"
+
+
+async def test_a_whole_trace_id_reads_that_traces_row_and_a_part_of_one_every_id_holding_it(
+    store: TraceStore,
+) -> None:
+    """A listing by a whole id (a UUID's 36 characters, or 32 hex digits: no other id holds it) is a
+    look-up of that trace's row, as listed among the others: finished, running, revised by a later
+    batch, filtered by status, step or answer too; a part of an id still matches every id holding
+    it (the works of each look-up: tests/test_redis_traces.py, tests/test_trace_segments.py)."""
+    ids = [whole_id(n) for n in range(4)]
+    w3c = "4bf92f3577b34da6a3ce929d0e0e4736"  # a traceparent's
+    for n, trace_id in enumerate(ids):
+        await api_trace(store, trace_id, T0 + n, step="Even" if n % 2 == 0 else "Odd", failed=n == 3)
+    await api_trace(store, w3c, T0 + 4, code=404)
+    later = log_line(T0 + 9, "a later line", step="Even", trace=ids[2])
+    await store.write(Batch({ids[2]: TraceDelta(T0 + 9, T0 + 9)}, logs=[later]))
+    running = whole_id(9)
+    opened = TraceDelta(
+        T0 + 5, T0 + 5, kind="api", name="Create", method="POST", path="/pets", open=1, spans=1
+    )
+    await store.write(Batch({running: opened}, [span(running, "c" * 16, "Create", T0 + 5, status="running")]))
+    listed = {t["traceId"]: t for t in (await store.traces(TraceQuery())).traces}
+
+    async def rows(**filters: Any) -> list[JsonObject]:
+        page = await store.traces(TraceQuery(**filters))
+        assert page.next_cursor is None
+        return page.traces
+
+    for trace_id in [*ids, w3c, running]:
+        assert await rows(trace_id=trace_id) == [listed[trace_id]], trace_id
+    assert await rows(trace_id=whole_id(7)) == []  # none such
+    assert await rows(trace_id=ids[3], status="error") == [listed[ids[3]]]
+    assert await rows(trace_id=ids[3], status="ok") == []
+    assert await rows(trace_id=running, status="running") == [listed[running]]
+    assert await rows(trace_id=ids[1], step="Odd") == [listed[ids[1]]]
+    assert await rows(trace_id=ids[1], step="Even") == []
+    assert await rows(trace_id=w3c, answered=parse_answered("4xx")) == [listed[w3c]]
+    assert await rows(trace_id=w3c, answered=parse_answered("2xx")) == []
+    assert await rows(trace_id=ids[2], since=T0 + 3) == []  # a time: the walk, as before
+    assert await rows(trace_id=ids[2], text="even") == [listed[ids[2]]]  # a text: the walk, as before
+    # parts: the end of one id (as log lines print it), the part every one of ours holds
+    assert await rows(trace_id=ids[2][-8:]) == [listed[ids[2]]]
+    assert [t["traceId"] for t in await rows(trace_id="-aaaa-7bcd-")] == [running, *ids[::-1]]
+    assert listed[ids[2]]["changes"] == 2 and listed[ids[1]]["changes"] == 1
+
+
+async def test_a_traces_changes_count_every_batch_written_of_it_whatever_its_times(
+    store: TraceStore,
+) -> None:
+    """``changes`` adds up the batches that wrote a trace (a span, an operation, a log line), in its
+    row as listed, looked up by its id and read whole: it moves where ``updatedAt``, the latest time
+    recorded, does not (a batch of earlier times: another supervisor's flush, on Redis)."""
+    trace_id = whole_id(1)
+
+    async def seen() -> tuple[int, float]:
+        [listed] = (await store.traces(TraceQuery())).traces
+        [row] = (await store.traces(TraceQuery(trace_id=trace_id))).traces
+        whole = await store.trace(trace_id)
+        assert whole is not None
+        assert row == listed and {key: whole[key] for key in row} == row
+        return row["changes"], row["updatedAt"]
+
+    opened = TraceDelta(T0, T0, kind="api", name="Create", method="POST", path="/pets", open=1, spans=1)
+    await store.write(Batch({trace_id: opened}, [span(trace_id, "a" * 16, "Create", T0, status="running")]))
+    assert await seen() == (1, T0 * 1000)
+    ended = TraceDelta(T0 + 0.01, T0 + 0.5, status_code=201, open=-1)
+    await store.write(Batch({trace_id: ended}, [span(trace_id, "a" * 16, "Create", T0)]))
+    assert await seen() == (2, (T0 + 0.5) * 1000)
+    earlier = operation(trace_id, "a" * 16, "Create", T0 + 0.2)
+    await store.write(Batch({trace_id: TraceDelta(T0 + 0.2, T0 + 0.2)}, operations=[earlier]))
+    assert await seen() == (3, (T0 + 0.5) * 1000)
+    line = log_line(T0 + 0.1, "an earlier line", step="Create", trace=trace_id)
+    await store.write(Batch({trace_id: TraceDelta(T0 + 0.1, T0 + 0.1)}, logs=[line]))
+    assert await seen() == (4, (T0 + 0.5) * 1000)
+
+
 async def test_a_text_filter_finds_traces_by_name_id_or_step_in_any_ascii_case(store: TraceStore) -> None:
     """``text`` is a part of the trace's id, its name (``METHOD path``, the api or cron step, the
     emitted topic) or a step's name, each on its own, ASCII letters in any case (as SQLite's

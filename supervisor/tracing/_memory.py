@@ -17,9 +17,11 @@ from ._query import (
     log_page,
     log_predicates,
     one_trace,
+    row_page,
     trace_page,
     trace_predicates,
     trace_text,
+    whole_id,
 )
 from ._records import (
     Batch,
@@ -48,6 +50,7 @@ class _Trace:
     open: int = 0
     failures: int = 0
     span_count: int = 0
+    changes: int = 0
     spans: dict[str, JsonObject] = field(default_factory=dict)
     operations: list[JsonObject] = field(default_factory=list)
 
@@ -87,6 +90,7 @@ class _Trace:
             self.failures,
             self.span_count,
             _steps(self.spans.values()),
+            self.changes,
         )
 
 
@@ -110,6 +114,7 @@ class MemoryTraceStore:
             trace.open += delta.open
             trace.failures += delta.failures
             trace.span_count += delta.spans
+            trace.changes += delta.changes
         for recorded in batch.spans:
             span = copy.deepcopy(recorded.to_json())
             trace = self._trace(span["traceId"], span["startedAt"] / 1000)
@@ -128,6 +133,7 @@ class MemoryTraceStore:
             for span in trace.spans.values():
                 if span["status"] == "running":
                     span["status"] = "lost"
+                    trace.changes += 1
                     if span["type"] != "event":
                         trace.open -= 1
         ids = [line["id"] for line in self._logs.values()]
@@ -135,6 +141,10 @@ class MemoryTraceStore:
         return max(ids, default=0)
 
     async def traces(self, query: TraceQuery) -> TracePage:
+        exact = whole_id(query)
+        if exact is not None:
+            trace = self._traces.get(exact)
+            return row_page(query, None if trace is None else trace.summary())
         predicates = trace_predicates(query)
         found: list[_Trace] = []
         for trace in sorted(self._traces.values(), key=lambda t: t.key, reverse=True):

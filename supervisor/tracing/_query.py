@@ -33,6 +33,7 @@ from ._records import (
     TraceQuery,
     answered_within,
     ascii_lower,
+    is_whole_trace_id,
     level_rank,
 )
 
@@ -220,6 +221,40 @@ def one_trace(summary: JsonObject, spans: Iterable[JsonObject], events: Iterable
         "spans": sorted(spans, key=lambda span: (span["startedAt"], span["spanId"])),
         "events": sorted(events, key=lambda event: event["id"]),
     }
+
+
+#: what a trace's row (its summary's JSON) says alone, of the fields a listing filters by: a listing by
+#: a whole id filtering by these too reads that row only (``whole_id``)
+_ROW_FIELDS = frozenset({"traceId", "status", "steps", "answered"})
+
+
+def whole_id(query: TraceQuery) -> str | None:
+    """The id a listing asks for whole (``is_whole_trace_id``: no other id holds it), when its other
+    filters are answered by that trace's row (``_ROW_FIELDS``; not a time, a cursor or a text, which
+    looks in its spans' error messages): a store then reads the row by its key (``row_page``) rather
+    than walk every trace it keeps for the ids holding it. None: the listing walks."""
+    trace_id = query.trace_id
+    if trace_id is None or not is_whole_trace_id(trace_id):
+        return None
+    if any(p.field not in _ROW_FIELDS for p in trace_predicates(query)):
+        return None
+    return trace_id
+
+
+def row_page(query: TraceQuery, row: JsonObject | None) -> TracePage:
+    """The page of a listing by a whole id (``whole_id``): the trace's row (its summary, as listed;
+    None: not kept) if the listing's filters hold of it."""
+    if row is None:
+        return TracePage([], None)
+    facts = {
+        "traceId": row["traceId"],
+        "status": row["status"],
+        "steps": [step["name"] for step in row["steps"]],
+        "answered": answered_code(row["entry"]),
+    }
+    if not all_hold(trace_predicates(query), facts.__getitem__):
+        return TracePage([], None)
+    return trace_page(query, [row], [(row["startedAt"] / 1000, row["traceId"])])
 
 
 def trace_page(query: TraceQuery, summaries: list[JsonObject], keys: list[tuple[float, str]]) -> TracePage:

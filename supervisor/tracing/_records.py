@@ -124,6 +124,11 @@ class TraceDelta:
     open: int = 0
     failures: int = 0
     spans: int = 0
+    #: the batches that changed the trace: one per delta (a batch's changes to one trace), added up by
+    #: the stores into the summary's ``changes``, which moves with every write of the trace (its
+    #: ``updatedAt``, a latest time, need not: another supervisor's batch on Redis may hold earlier
+    #: times), for a reader to tell whether to read the trace again (the Workbench's Endpoints panel)
+    changes: int = 1
 
     def touch(self, now: float) -> None:
         if now < self.started_at:
@@ -199,9 +204,10 @@ def answered_within(code: int | None, ranges: AnsweredRanges) -> bool:
 @dataclass(frozen=True, slots=True)
 class TraceQuery:
     """Filters of a trace listing, newest first. ``trace_id`` matches any part of an id (log lines
-    show the last 8 characters); ``text`` a case-insensitive part of its id, its name (``POST
-    /pets``, a cron's step, an emitted topic) or a step's name; ``before`` is the cursor of the page
-    before (see ``encode_cursor``). ``_query`` states what it selects."""
+    show the last 8 characters; a whole id is looked up by its key: ``_query.whole_id``); ``text`` a
+    case-insensitive part of its id, its name (``POST /pets``, a cron's step, an emitted topic) or a
+    step's name; ``before`` is the cursor of the page before (see ``encode_cursor``). ``_query``
+    states what it selects."""
 
     step: str | None = None
     status: TraceStatus | None = None
@@ -285,8 +291,10 @@ def trace_summary(
     failures: int,
     span_count: int,
     steps: list[JsonObject],
+    changes: int,
 ) -> JsonObject:
-    """A trace as listings show it. ``steps``: each step that ran in it, once, in order of first run."""
+    """A trace as listings show it. ``steps``: each step that ran in it, once, in order of first run;
+    ``changes``: the batches written of it (``TraceDelta.changes``)."""
     status = status_of(open_work, failures)
     return {
         "traceId": trace_id,
@@ -299,6 +307,7 @@ def trace_summary(
         "spanCount": span_count,
         "failures": max(failures, 0),
         "open": max(open_work, 0),
+        "changes": changes,
     }
 
 
@@ -320,6 +329,18 @@ def entry_of(
     if kind == "api":
         entry.update(method=method, path=path, statusCode=status_code)
     return entry
+
+
+#: a trace id whole: 32 hex digits (W3C's, from a ``traceparent``), or a UUID's 36 characters (our own)
+_WHOLE_TRACE_ID = re.compile(
+    r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def is_whole_trace_id(text: str) -> bool:
+    """Whether ``text`` is a trace id whole, which no other trace id holds as a part (every trace id is
+    one of the two forms, ``new_trace_id`` or a ``traceparent``'s): a listing by it is a look-up by key."""
+    return _WHOLE_TRACE_ID.fullmatch(text) is not None
 
 
 def encode_cursor(cursor: tuple[float, str] | None) -> str | None:

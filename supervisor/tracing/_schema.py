@@ -144,4 +144,15 @@ TRACE_MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE segments ADD COLUMN codes TEXT",
         ),
     ),
+    Migration(
+        version=7,
+        description="traces count the batches written of them",
+        statements=(
+            # ``changes``, added by every batch's upsert of the row (``TraceDelta.changes``): what a
+            # reader watching a trace compares (the Workbench's Endpoints panel reads the row each
+            # second, the whole trace only when it moved). A segment's trace was written in one batch:
+            # its count is 1 and its revision's. 0 in a row written before: it counts from there.
+            "ALTER TABLE traces ADD COLUMN changes INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 )

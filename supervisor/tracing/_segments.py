@@ -60,6 +60,9 @@ SpanFields = tuple[Any, ...]
 # a SummaryRow's fields
 TRACE_ID, STARTED, UPDATED, KIND, NAME, METHOD, PATH, STATUS_CODE, OPEN, FAILURES, SPANS, STEPS = range(12)
 ERRORS = 12
+#: a merged summary's count of the batches written of its trace (``TraceDelta.changes``, ``merge``): a
+#: summary without it is a segment's own, of a trace written in one batch (``changes_of``)
+CHANGES = 13
 # a SpanFields' first fields (the columns of a span's row), and its last
 SPAN_TRACE, SPAN_ID, SPAN_STEP, SPAN_LANGUAGE, SPAN_STARTED, SPAN_STATUS = range(6)
 SPAN_ERROR = 16
@@ -461,10 +464,12 @@ def merge(
     more_errors: Sequence[str] = (),
 ) -> SummaryRow:
     """A segment's summary of a trace with its revision (the ``traces`` row's columns from
-    ``trace_id``, as the row upsert adds up batches: the segment came first), the steps its later
-    spans ran and their error messages."""
+    ``trace_id``, as the row upsert adds up batches: the segment came first; its ``changes`` last),
+    the steps its later spans ran and their error messages."""
     merged = list(summary)
-    _trace_id, started, updated, kind, name, method, path, status_code, open_work, failures, spans = revision
+    _trace_id, started, updated, kind, name, method, path, status_code, open_work, failures, spans = revision[
+        :STEPS
+    ]
     merged[STARTED] = min(summary[STARTED], started)
     merged[UPDATED] = max(summary[UPDATED], updated)
     if summary[KIND] is None:
@@ -482,5 +487,12 @@ def merge(
             known.add(step["name"])
             steps.append([step["name"], step["language"]])
     merged[STEPS] = steps
-    merged[ERRORS:] = [[*(summary[ERRORS] if len(summary) > ERRORS else []), *more_errors]]
+    errors = [*(summary[ERRORS] if len(summary) > ERRORS else []), *more_errors]
+    merged[ERRORS:] = [errors, changes_of(summary) + (revision[STEPS] if len(revision) > STEPS else 0)]
     return merged
+
+
+def changes_of(summary: SummaryRow) -> int:
+    """The batches written of a segment's trace (``CHANGES``): one, unless a revision's are merged in."""
+    changes: int = summary[CHANGES] if len(summary) > CHANGES else 1
+    return changes

@@ -38,8 +38,10 @@ from ._query import (
     log_predicates,
     narrowing,
     one_trace,
+    row_page,
     trace_page,
     trace_predicates,
+    whole_id,
 )
 from ._records import (
     LEVEL_NAMES,
@@ -67,7 +69,7 @@ from ._segments import (
 
 #: what a batch writes of a trace (its ``seq`` is SQLite's to give)
 _TRACE_FIELDS = (
-    "trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans"
+    "trace_id, started_at, updated_at, kind, name, method, path, status_code, open, failures, spans, changes"
 )
 # Rows go in as multi-row VALUES (see ``_insert``): one statement per table and batch.
 _TRACES_INSERT = f"INSERT INTO traces ({_TRACE_FIELDS}, segment) VALUES "
@@ -83,6 +85,7 @@ ON CONFLICT (trace_id) DO UPDATE SET
     open = open + excluded.open,
     failures = failures + excluded.failures,
     spans = spans + excluded.spans,
+    changes = changes + excluded.changes,
     segment = coalesce(segment, excluded.segment)
 """
 _SPANS_INSERT = (
@@ -413,6 +416,9 @@ class SqliteTraceStore:
         return await self._db.write(lambda conn: _end_running(conn, "error", error))
 
     async def traces(self, query: TraceQuery) -> TracePage:
+        exact = whole_id(query)
+        if exact is not None:
+            return row_page(query, await self._row(exact))
         predicates = trace_predicates(query)
         where, params = _conditions(predicates, _TRACE_CONDITIONS)
         rows_sql = (
@@ -429,9 +435,8 @@ class SqliteTraceStore:
         id_part: str | None = narrowing(predicates).get(("traceId", "contains"))
 
         def read(conn: sqlite3.Connection) -> tuple[list[_Found], dict[int, list[JsonObject]]]:
-            found: list[_Found] = [
-                ((row[2], row[1]), list(row[1:]), row[0]) for row in conn.execute(rows_sql, (*params, wanted))
-            ]
+            rows = conn.execute(rows_sql, (*params, wanted))
+            found: list[_Found] = [((row[2], row[1]), _row_summary(row), row[0]) for row in rows]
             # read as walked (by ``segments_by_start``): the walk stops once older ones cannot make the page
             walked = 0  # the bytes of the segments read (``SegmentCache.get``)
             for seq, min_started, max_started, count, pruned_before, revised in conn.execute(
@@ -461,6 +466,24 @@ class SqliteTraceStore:
             for _key, summary, seq in found
         ]
         return trace_page(query, summaries, [key for key, _summary, _seq in found])
+
+    async def _row(self, trace_id: str) -> JsonObject | None:
+        """The trace's summary as listed, by its id: its segment's by the writer's index, its row by the
+        id's unique index (not a walk over every trace kept for the ids holding it: bench/RESULTS.md,
+        session 18)."""
+        cache, index = self._cache, self._index
+
+        def read(
+            conn: sqlite3.Connection,
+        ) -> tuple[SummaryRow | None, tuple[Any, ...] | None, dict[int, list[JsonObject]]]:
+            held = _held_summary(conn, cache, index, trace_id)
+            row = conn.execute(
+                f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", (trace_id,)
+            ).fetchone()
+            return None if held is None else held[3], row, {} if row is None else _steps_of(conn, [row[0]])
+
+        held, row, steps = await self._db.read(read)
+        return None if held is None and row is None else _summary_of(held, row, steps)
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         def read(
@@ -499,16 +522,11 @@ class SqliteTraceStore:
         read_spans: dict[str, JsonObject] = {}
         read_events = [decode_json(event) for event in events]
         if held is not None:
-            summary, segment_spans, operations = held
+            _summary_row, segment_spans, operations = held
             for fields in segment_spans:
                 read_spans[fields[0]] = segments.span_json(trace_id, fields)
             read_events += operations
-            if row is not None:
-                summary = segments.merge(summary, row[1:], steps.get(row[0], []))
-            summary_json = _summary(summary, _step_objects(summary))
-        else:
-            assert row is not None
-            summary_json = _summary(list(row[1:]), steps.get(row[0], []))
+        summary_json = _summary_of(None if held is None else held[0], row, steps)
         for span_id, step, language, status, blob in spans:
             read_spans[span_id] = _span(trace_id, span_id, step, language, status, decode_json(blob))
         return one_trace(summary_json, read_spans.values(), read_events)
@@ -619,6 +637,21 @@ def _held(
     this read's snapshot: the index may be ahead of it by a write or a prune not yet committed, which
     the read then did not see (a segment not there, or another given its ``seq``: the trace is not at
     its position), as when it came first."""
+    found = _held_summary(conn, cache, index, trace_id)
+    if found is None:
+        return None
+    seq, position, kept, summary = found
+    if segments.is_event(kept):  # its record is its event
+        return summary, *segments.held_records(kept, None)
+    records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
+    return summary, *segments.held_records(kept, orjson.loads(records)[position])
+
+
+def _held_summary(
+    conn: sqlite3.Connection, cache: SegmentCache, index: SegmentIndex, trace_id: str
+) -> tuple[int, int, Sequence[Any], SummaryRow] | None:
+    """The segment holding the trace, its position there, its summary as kept and as a ``SummaryRow``
+    (None: no segment does, or retention cut it), by the writer's index (``_held``)."""
     held = index.by_trace.get(trace_id)
     if held is None:
         return None
@@ -637,10 +670,20 @@ def _held(
     summary = segments.summary_row(kept)
     if pruned_before is not None and summary[STARTED] < pruned_before:
         return None
-    if segments.is_event(kept):  # its record is its event
-        return summary, *segments.held_records(kept, None)
-    records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
-    return summary, *segments.held_records(kept, orjson.loads(records)[position])
+    return seq, position, kept, summary
+
+
+def _summary_of(
+    held: SummaryRow | None, row: Sequence[Any] | None, steps: dict[int, list[JsonObject]]
+) -> JsonObject:
+    """A trace's summary as listed, from what a segment holds of it and its ``traces`` row (its
+    revisions, or the whole of it), either maybe None, and the steps of the row's spans."""
+    if held is None:
+        assert row is not None
+        return _summary(_row_summary(row), steps.get(row[0], []))
+    if row is not None:
+        held = segments.merge(held, row[1:], steps.get(row[0], []))
+    return _summary(held, _step_objects(held))
 
 
 def _may_hold_id(
@@ -716,7 +759,12 @@ def _step_objects(summary: SummaryRow) -> list[JsonObject]:
 
 
 def _counts(d: TraceDelta) -> tuple[Any, ...]:
-    return d.kind, d.name, d.method, d.path, d.status_code, d.open, d.failures, d.spans
+    return d.kind, d.name, d.method, d.path, d.status_code, d.open, d.failures, d.spans, d.changes
+
+
+def _row_summary(row: Sequence[Any]) -> SummaryRow:
+    """A ``traces`` row (``_TRACE_COLUMNS``) as a ``SummaryRow`` (its steps read apart: ``_steps_of``)."""
+    return [*row[1 : segments.STEPS + 1], [], [], row[segments.STEPS + 1]]
 
 
 def _encode(record: JsonObject) -> bytes:
@@ -812,7 +860,8 @@ def _end_running(conn: sqlite3.Connection, status: str, error: JsonObject | None
         )
         if data.get("type") != "event":
             conn.execute(
-                "UPDATE traces SET open = open - 1, failures = failures + ? WHERE seq = ?",
+                "UPDATE traces SET open = open - 1, failures = failures + ?, changes = changes + 1 "
+                "WHERE seq = ?",
                 (int(error is not None), trace_seq),
             )
     return len(running)
@@ -893,9 +942,9 @@ def _steps_of(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, list[J
 
 
 def _summary(row: Sequence[Any], steps: list[JsonObject]) -> JsonObject:
-    """A summary as listed, from the ``traces`` row's columns from ``trace_id`` on (or a segment's
-    ``SummaryRow``)."""
+    """A summary as listed, from a ``SummaryRow`` (a segment's, or a row's: ``_row_summary``)."""
     trace_id, started_at, updated_at, kind, name, method, path, status_code, *counts = row
     open_work, failures, spans = counts[:3]
     entry = entry_of(kind, name, method, path, status_code)
-    return trace_summary(trace_id, started_at, updated_at, entry, open_work, failures, spans, steps)
+    changes = segments.changes_of(row)
+    return trace_summary(trace_id, started_at, updated_at, entry, open_work, failures, spans, steps, changes)

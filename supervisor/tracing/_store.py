@@ -26,7 +26,10 @@ class TraceStore(Protocol):
         Returns the highest operation or log id stored, so new ids keep increasing."""
         ...
 
-    async def traces(self, query: TraceQuery) -> TracePage: ...
+    async def traces(self, query: TraceQuery) -> TracePage:
+        """A listing. One by a whole trace id (``_query.whole_id``) reads that trace's row by its key,
+        not a walk over every trace kept."""
+        ...
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         """The trace's summary with ``spans`` (by start) and ``events`` (operations and log lines by
