@@ -119,6 +119,22 @@ EXTRA_STEPS = {
           await streams.petCreation.set(`later-${traceId}`, 'late', { message: 'late' })
         }
     """,
+    # a request whose trace runs for seconds writing nothing (its event step waits), then writes a
+    # stream item
+    "steps/javascript/workbench-slow.step.js": """
+        exports.config = { type: 'api', name: 'WorkbenchSlow', path: '/workbench/slow', method: 'POST', emits: ['workbench.slow'] }
+        exports.handler = async (req, { emit }) => {
+          await emit({ topic: 'workbench.slow', data: {} })
+          return { status: 202, body: {} }
+        }
+    """,
+    "steps/javascript/workbench-slow-write.step.js": """
+        exports.config = { type: 'event', name: 'WorkbenchSlowWrite', subscribes: ['workbench.slow'], emits: [] }
+        exports.handler = async (input, { streams, traceId }) => {
+          await new Promise((resolve) => setTimeout(resolve, 3500))
+          await streams.petCreation.set(`slow-${traceId}`, 'slow', { message: 'slow' })
+        }
+    """,
     "steps/javascript/workbench-doomed.step.js": """
         exports.config = {
           type: 'event', name: 'WorkbenchDoomed', subscribes: ['workbench.doomed'], emits: [],
@@ -740,6 +756,46 @@ def test_the_part_of_a_trace_id_the_workbench_shows_filters_the_logs_to_that_tra
     ],
     ids=["ts-flow", "shelter-flow"],
 )
+def _whole_reads_follow_changed_rows(reads: list[dict[str, Any]]) -> None:
+    """Each read of the trace whole but the first came right after a read of its row whose ``changes``
+    differed from those of the trace as last read whole."""
+    known: object = None
+    for n, read in enumerate(reads):
+        if read["kind"] != "whole":
+            continue
+        if n:
+            assert reads[n - 1]["kind"] == "row" and reads[n - 1]["changes"] != known, reads[: n + 1]
+        known = read["changes"]
+
+
+def test_the_endpoints_panel_follows_a_requests_trace_by_its_row_reading_it_whole_only_when_it_changed(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """While a request's trace runs (a step waiting seconds, writing nothing), the Endpoints panel reads
+    its row (a listing by its whole id, a look-up of its key) every second, and the whole trace only
+    when the row's ``changes`` moved; settled, it watches the row, and a dead letter of the trace
+    replayed later moves it: the trace is read again and the group the replay wrote to followed."""
+    seen = _drive(server, chromium, client_packages, "workbench-trace-follow-driver.mjs")
+    slow = seen["slow"]
+    reads = slow["reads"]
+    assert reads[0]["kind"] == "whole", reads
+    running_rows = [read for read in reads if read["kind"] == "row" and read["status"] == "running"]
+    assert len(running_rows) >= 2, reads  # the step waited 3.5 s
+    _whole_reads_follow_changed_rows(reads)
+    wholes = [read for read in reads if read["kind"] == "whole"]
+    assert len(wholes) <= 1 + len({read["changes"] for read in reads if read["kind"] == "row"}), reads
+    assert slow["lines"] == [{"kind": "written", "id": "slow"}]
+
+    later = seen["later"]
+    reads = later["reads"]
+    _whole_reads_follow_changed_rows(reads)
+    after = [read for read in reads if read["replayed"]]
+    assert after and after[0]["kind"] == "row", reads  # settled: its row watched
+    assert any(read["kind"] == "whole" for read in after), reads
+    assert later["lines"] == [{"kind": "written", "id": "late"}], later
+    assert seen["consoleErrors"] == []
+
+
 def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
     server: MotiaServer, chromium: str, client_packages: Path, flow_id: str, path: str, ran: list[str] | None
 ) -> None:

@@ -1255,18 +1255,17 @@ const TRACE_FOLLOW_MS = 1000 // how often a request's trace is read for the stre
 // ... and for how long once it stopped running (not updated meanwhile): a delivery it caused may
 // still be recorded, or an item's write reach the trace after its update reached the page
 const TRACE_SETTLE_MS = 3000
-// Settled, a trace can still be written to: a dead letter of it replayed (from the Dead letters
-// panel in another tab, or `motia dlq replay`) runs its step again in it, maybe writing to a group
-// not followed yet. While the answer is shown, its row (the trace's summary, not its events: one
-// read by its id) is read, TRACE_FOLLOW_MS after it settled, then each unchanged read waiting twice
-// as long as the one before, up to TRACE_WATCH_MS (a user sees the new group within seconds, the
-// server is asked less often than the health line asks); a row updated, or running again, has the
-// trace read as at first. (While the trace runs, a delivery waiting for its delay or its retry
-// included, it is read every TRACE_FOLLOW_MS: the writes may come any moment. Not its row first, the
-// trace only when that changed: the row is found by a part of its id, a walk over every trace each
-// store keeps (the whole trace: a look-up by its id), and its updatedAt, the latest time recorded,
-// need not move for an operation one supervisor flushes after another flushed a later time of the
-// same trace (Redis); nor do its counts, which count spans, not operations.)
+// The trace is followed by its row (its summary, not its events: a listing by its whole id, which
+// every store answers by a look-up of its key), read every TRACE_FOLLOW_MS while the trace runs (a
+// delivery waiting for its delay or its retry included: the writes may come any moment); the whole
+// trace is read again only when the row's `changes` moved (the batches written of the trace: its
+// updatedAt, the latest time recorded, need not move for an operation one supervisor flushes after
+// another flushed a later time of the same trace, on Redis). Settled, a trace can still be written
+// to: a dead letter of it replayed (from the Dead letters panel in another tab, or `motia dlq
+// replay`) runs its step again in it, maybe writing to a group not followed yet. While the answer is
+// shown, its row is read TRACE_FOLLOW_MS after it settled, then each unchanged read waiting twice as
+// long as the one before, up to TRACE_WATCH_MS (a user sees the new group within seconds, the server
+// is asked less often than the health line asks); a row that changed has the trace read as at first.
 const TRACE_WATCH_MS = 10000
 // A live update the trace has not recorded the write of, in a read made this long after it came, is
 // another request's (the trace's records are written in batches, after the update is sent)
@@ -1278,9 +1277,9 @@ const streamKey = (...parts) => parts.map((part) => part ?? '').join('\n')
 const roomName = (room) => [room.streamName, room.groupId, room.id].filter((part) => part !== undefined).join('/')
 
 // The live updates of what the answer points at: a stream item it returned (its __motia marker), and
-// each stream's group the request's trace writes to, followed as the trace records the write (read
-// every TRACE_FOLLOW_MS while it runs, and TRACE_SETTLE_MS after; then its row watched, read again
-// when it changes: TRACE_WATCH_MS); until ``until`` is aborted, which
+// each stream's group the request's trace writes to, followed as the trace records the write (its
+// row read every TRACE_FOLLOW_MS while it runs, and TRACE_SETTLE_MS after, then less often up to
+// TRACE_WATCH_MS; the trace read whole when the row changed); until ``until`` is aborted, which
 // may be before they are set up (the read of the trace in flight is cancelled). A subscription's
 // first message (its sync) holds the items there when the page subscribed: each one the trace
 // recorded this request writing is shown at the time it was written ("written"), in order with the
@@ -1456,8 +1455,8 @@ async function followStreams(container, body, traceId, until) {
     return render()
   }
   const answeredAt = Date.now()
-  let quietSince = null // when the trace was first read not running, unchanged since
-  let updatedAt = null
+  let quietSince = null // when the trace was first seen not running, unchanged since
+  let changes = null // the trace's count of changes (its row's) as it was last read whole
   let watchWait = TRACE_FOLLOW_MS // settled: how long after its row's latest read it is read again
   let watchAt = 0 // ... and when
   const couldNotRead = (error) => {
@@ -1468,19 +1467,29 @@ async function followStreams(container, body, traceId, until) {
     failure.hidden = true
     failure.textContent = ''
   }
-  // whether the settled trace's row changed since the trace was read (null: the read failed)
-  const rowChanged = async () => {
+  // the trace seen (read whole, or its row) running or not, changed or not: read no more once it has
+  // been seen not running and unchanged for TRACE_SETTLE_MS; not seen at all for TRACE_MISSING_MS
+  // after the answer (its records lost, or retention), followed no more
+  const seen = (trace, changed) => {
+    if (trace.status === 'running' || changed) quietSince = null
+    else if (quietSince === null) quietSince = Date.now()
+    if (quietSince !== null && Date.now() - quietSince >= TRACE_SETTLE_MS) reading = false
+  }
+  const unseen = () => {
+    if (Date.now() - answeredAt >= TRACE_MISSING_MS) reading = attributable = false
+  }
+  // the trace's row (undefined: not recorded yet, or the follow cancelled; null: the read failed)
+  const readRow = async () => {
     let rows
     try {
       rows = (await api(`/traces${query({ traceId, limit: 1 })}`, { signal: until })).traces
     } catch (error) {
-      if (until.aborted) return false
+      if (until.aborted) return undefined
       couldNotRead(error)
       return null
     }
     clearFailure()
-    const row = rows.find((listed) => listed.traceId === traceId)
-    return Boolean(row) && (row.status === 'running' || row.updatedAt !== updatedAt)
+    return rows.find((listed) => listed.traceId === traceId)
   }
   const readTrace = async () => {
     const began = Date.now()
@@ -1507,34 +1516,35 @@ async function followStreams(container, body, traceId, until) {
         if (!writes.get(key).some((write) => write.at === at)) writes.get(key).push({ at, name: event.name, found: event.found })
         follow({ streamName: event.stream, groupId: event.group }, { written: true })
       }
-      if (trace.status === 'running' || trace.updatedAt !== updatedAt) quietSince = null
-      else if (quietSince === null) quietSince = Date.now()
-      updatedAt = trace.updatedAt
+      seen(trace, trace.changes !== changes)
+      changes = trace.changes
       readSince = began
-      if (quietSince !== null && Date.now() - quietSince >= TRACE_SETTLE_MS) reading = false
-    } else if (Date.now() - answeredAt >= TRACE_MISSING_MS) reading = attributable = false
+    } else unseen()
     render()
   }
   await readTrace()
   if (!attributable || until.aborted) return
   const stop = every(TRACE_FOLLOW_MS, async () => {
-    if (!reading) {
-      if (Date.now() < watchAt) return
-      const changed = await rowChanged()
-      if (changed === null) return false
-      if (!changed) {
-        watchWait = Math.min(2 * watchWait, TRACE_WATCH_MS)
-        watchAt = Date.now() + watchWait
-        return
-      }
+    if (!reading && Date.now() < watchAt) return
+    const began = Date.now()
+    const row = await readRow()
+    if (row === null) return false
+    if (until.aborted) return
+    if (row && row.changes !== changes) {
       reading = true
+      await readTrace()
+    } else {
+      if (row) {
+        seen(row, false)
+        readSince = began // the trace as read is the trace then
+      } else if (reading) unseen()
       render()
     }
-    await readTrace()
     if (!attributable) stop()
-    else if (!reading) {
-      watchWait = TRACE_FOLLOW_MS
+    else if (reading) watchWait = TRACE_FOLLOW_MS
+    else {
       watchAt = Date.now() + watchWait
+      watchWait = Math.min(2 * watchWait, TRACE_WATCH_MS)
     }
   })
   until.addEventListener('abort', stop)
