@@ -155,6 +155,10 @@ def test_traces_list_newest_first_filtered_and_paginated(server: MotiaServer) ->
     # log lines print a trace id's last 8 characters: enough to find it
     found = server.client.get("/__motia/traces", params={"traceId": ids[1][-8:]}).json()["traces"]
     assert [t["traceId"] for t in found] == [ids[1]]
+    # a whole id: that trace's row, as listed, with the batches written of it (a workflow: several)
+    [row] = server.client.get("/__motia/traces", params={"traceId": ids[1]}).json()["traces"]
+    assert row == found[0] and row["changes"] >= 2
+    assert server.client.get("/__motia/traces/" + ids[1]).json()["changes"] == row["changes"]
     failed = server.client.get("/__motia/traces", params={"status": "error"}).json()["traces"]
     assert failed and all(t["status"] == "error" for t in failed)
     assert ids[0] not in {t["traceId"] for t in failed}
