@@ -607,6 +607,7 @@ async def test_recovery_turns_running_spans_into_lost_ones_and_closes_their_work
     assert trace is not None
     assert trace["spans"][0]["status"] == "lost"
     assert trace["status"] == "ok" and trace["open"] == 0
+    assert trace["changes"] == 2  # the write, then the loss: a reader of its row reads it again
 
 
 async def test_an_api_span_ended_before_a_flush_and_answered_after_it_reads_back_with_its_answer(

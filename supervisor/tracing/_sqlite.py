@@ -858,12 +858,11 @@ def _end_running(conn: sqlite3.Connection, status: str, error: JsonObject | None
             "UPDATE trace_spans SET status = ?, data = ? WHERE trace_seq = ? AND span_id = ?",
             (status, _encode(data), trace_seq, span_id),
         )
-        if data.get("type") != "event":
-            conn.execute(
-                "UPDATE traces SET open = open - 1, failures = failures + ?, changes = changes + 1 "
-                "WHERE seq = ?",
-                (int(error is not None), trace_seq),
-            )
+        closes = int(data.get("type") != "event")
+        conn.execute(
+            "UPDATE traces SET open = open - ?, failures = failures + ?, changes = changes + 1 WHERE seq = ?",
+            (closes, closes * int(error is not None), trace_seq),
+        )
     return len(running)
 
 
