@@ -747,15 +747,6 @@ def test_the_part_of_a_trace_id_the_workbench_shows_filters_the_logs_to_that_tra
     assert seen["consoleErrors"] == []
 
 
-@pytest.mark.parametrize(
-    ("flow_id", "path", "ran"),
-    [
-        ("TsPetManagement", "/ts/pets", None),
-        # where the languages meet: the JS desk's pet, taken in in Python, posted in JavaScript
-        ("PetShelter", "/js/pets", ["JsCreatePet", "ShelterIntake", "ShelterBoard"]),
-    ],
-    ids=["ts-flow", "shelter-flow"],
-)
 def _whole_reads_follow_changed_rows(reads: list[dict[str, Any]]) -> None:
     """Each read of the trace whole but the first came right after a read of its row whose ``changes``
     differed from those of the trace as last read whole."""
@@ -796,6 +787,15 @@ def test_the_endpoints_panel_follows_a_requests_trace_by_its_row_reading_it_whol
     assert seen["consoleErrors"] == []
 
 
+@pytest.mark.parametrize(
+    ("flow_id", "path", "ran"),
+    [
+        ("TsPetManagement", "/ts/pets", None),
+        # where the languages meet: the JS desk's pet, taken in in Python, posted in JavaScript
+        ("PetShelter", "/js/pets", ["JsCreatePet", "ShelterIntake", "ShelterBoard"]),
+    ],
+    ids=["ts-flow", "shelter-flow"],
+)
 def test_a_flows_nodes_light_up_one_after_another_as_a_trace_runs_through_them(
     server: MotiaServer, chromium: str, client_packages: Path, flow_id: str, path: str, ran: list[str] | None
 ) -> None:
