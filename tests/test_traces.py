@@ -159,8 +159,12 @@ def test_traces_list_newest_first_filtered_and_paginated(server: MotiaServer) ->
     [row] = server.client.get("/__motia/traces", params={"traceId": ids[1]}).json()["traces"]
     assert row == found[0] and row["changes"] >= 2
     assert server.client.get("/__motia/traces/" + ids[1]).json()["changes"] == row["changes"]
+    # a failed trace of its own, so that the filter is checked whatever ran before
+    boom = server.client.post("/boom", json={"why": "a status filter"})
+    finished_trace(server, boom.headers["x-trace-id"], spans=1)
     failed = server.client.get("/__motia/traces", params={"status": "error"}).json()["traces"]
-    assert failed and all(t["status"] == "error" for t in failed)
+    assert boom.headers["x-trace-id"] in {t["traceId"] for t in failed}
+    assert all(t["status"] == "error" for t in failed)
     assert ids[0] not in {t["traceId"] for t in failed}
 
 
