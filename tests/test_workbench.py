@@ -120,19 +120,35 @@ EXTRA_STEPS = {
         }
     """,
     # a request whose trace runs for seconds writing nothing (its event step waits), then writes a
-    # stream item
+    # stream item and emits to a step that runs only then (a flow of their own)
     "steps/javascript/workbench-slow.step.js": """
-        exports.config = { type: 'api', name: 'WorkbenchSlow', path: '/workbench/slow', method: 'POST', emits: ['workbench.slow'] }
+        exports.config = {
+          type: 'api', name: 'WorkbenchSlow', path: '/workbench/slow', method: 'POST', emits: ['workbench.slow'],
+          flows: ['WorkbenchSlow'],
+        }
         exports.handler = async (req, { emit }) => {
           await emit({ topic: 'workbench.slow', data: {} })
           return { status: 202, body: {} }
         }
     """,
     "steps/javascript/workbench-slow-write.step.js": """
-        exports.config = { type: 'event', name: 'WorkbenchSlowWrite', subscribes: ['workbench.slow'], emits: [] }
-        exports.handler = async (input, { streams, traceId }) => {
+        exports.config = {
+          type: 'event', name: 'WorkbenchSlowWrite', subscribes: ['workbench.slow'], emits: ['workbench.slow.done'],
+          flows: ['WorkbenchSlow'],
+        }
+        exports.handler = async (input, { emit, streams, traceId }) => {
           await new Promise((resolve) => setTimeout(resolve, 3500))
           await streams.petCreation.set(`slow-${traceId}`, 'slow', { message: 'slow' })
+          await emit({ topic: 'workbench.slow.done', data: {} })
+        }
+    """,
+    "steps/javascript/workbench-slow-done.step.js": """
+        exports.config = {
+          type: 'event', name: 'WorkbenchSlowDone', subscribes: ['workbench.slow.done'], emits: [],
+          flows: ['WorkbenchSlow'],
+        }
+        exports.handler = async (input, { logger }) => {
+          logger.info('the slow write is done')
         }
     """,
     "steps/javascript/workbench-doomed.step.js": """
@@ -747,15 +763,20 @@ def test_the_part_of_a_trace_id_the_workbench_shows_filters_the_logs_to_that_tra
     assert seen["consoleErrors"] == []
 
 
+#: the reads of a trace's row (noteTraceReads in workbench-page.mjs): by its id, or in a listing of the
+#: newest traces
+ROW_READS = ("row", "listing")
+
+
 def _whole_reads_follow_changed_rows(reads: list[dict[str, Any]]) -> None:
-    """Each read of the trace whole but the first came right after a read of its row whose ``changes``
-    differed from those of the trace as last read whole."""
+    """Each read of the trace whole but the first came right after a read of its row (by its id, or in
+    a listing) whose ``changes`` differed from those of the trace as last read whole."""
     known: object = None
     for n, read in enumerate(reads):
         if read["kind"] != "whole":
             continue
         if n:
-            assert reads[n - 1]["kind"] == "row" and reads[n - 1]["changes"] != known, reads[: n + 1]
+            assert reads[n - 1]["kind"] in ROW_READS and reads[n - 1]["changes"] != known, reads[: n + 1]
         known = read["changes"]
 
 
@@ -784,6 +805,40 @@ def test_the_endpoints_panel_follows_a_requests_trace_by_its_row_reading_it_whol
     assert after and after[0]["kind"] == "row", reads  # settled: its row watched
     assert any(read["kind"] == "whole" for read in after), reads
     assert later["lines"] == [{"kind": "written", "id": "late"}], later
+    assert seen["consoleErrors"] == []
+
+
+def _followed_by_its_row(reads: list[dict[str, Any]]) -> None:
+    """``reads`` of a trace that ran seconds (its step waiting, writing nothing) read its row every
+    second while it ran, and the trace whole only when the row's ``changes`` moved."""
+    running_rows = [read for read in reads if read["kind"] in ROW_READS and read["status"] == "running"]
+    assert len(running_rows) >= 2, reads  # the step waited 3.5 s
+    _whole_reads_follow_changed_rows(reads)
+    wholes = [read for read in reads if read["kind"] == "whole"]
+    assert len(wholes) <= 1 + len({read["changes"] for read in reads if read["kind"] in ROW_READS}), reads
+
+
+def test_the_traces_timeline_and_the_flows_lighting_follow_a_running_trace_by_its_row(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """While a trace runs (a step waiting seconds, then writing a stream item and emitting to a step
+    that runs only then), the Traces panel's timeline of it reads its row every second and the whole
+    trace only when the row's ``changes`` moved, as the Flows panel's lighting does (the rows of the
+    newest traces' listing, which it reads each second anyway); both still show what came later: the
+    timeline every span, ended, and the write, the diagram each step lit in turn."""
+    seen = _drive(server, chromium, client_packages, "workbench-trace-rows-driver.mjs")
+    steps = ["WorkbenchSlow", "WorkbenchSlowWrite", "WorkbenchSlowDone"]
+
+    traces = seen["traces"]
+    assert traces["reads"][0]["kind"] == "whole", traces["reads"]
+    _followed_by_its_row(traces["reads"])
+    assert traces["status"] == "ok"
+    assert traces["spans"] == [{"step": step, "status": "ok"} for step in steps]
+    assert "stream" in traces["ticks"] and "emit" in traces["ticks"], traces["ticks"]
+
+    flows = seen["flows"]
+    _followed_by_its_row(flows["reads"])
+    assert flows["lit"] == steps
     assert seen["consoleErrors"] == []
 
 

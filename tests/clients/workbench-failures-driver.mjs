@@ -156,20 +156,31 @@ await drive(executablePath, result, async (page) => {
   result.goneReplay = { status: goneReplay.status(), message: await page.textContent('[data-message]') }
 
   // ---- A trace, running: each refresh (every second) has one more log line. The elements shown stay
-  // in place under the pointer, the bars and ticks moved to the new scale.
-  const traceRead = (url) => url.pathname === `/__motia/traces/${letterTrace.split('/').pop()}`
-  let reads = 0
+  // in place under the pointer, the bars and ticks moved to the new scale. The page follows the trace
+  // by its row and reads it whole when the row's changes moved: both are answered running here, the
+  // row changed at each read, the whole trace with as many more lines as the row was read.
+  const letterTraceId = letterTrace.split('/').pop()
+  const traceRead = (url) => url.pathname === `/__motia/traces/${letterTraceId}`
+  const rowRead = (url) => url.pathname === '/__motia/traces' && url.searchParams.get('traceId') === letterTraceId
+  let rowReads = 0
+  const CHANGED = 1000 // more changes than the real trace's
   const running = async (route) => {
     const trace = await (await route.fetch()).json()
     const [span] = trace.spans
     const last = trace.events.at(-1)
-    for (let n = 0; n < reads; n++) {
+    for (let n = 0; n < rowReads; n++) {
       trace.events.push({ ...last, id: last.id + 1 + n, type: 'log', level: 'info', message: `one more line ${n}`, spanId: span.spanId, step: span.step, time: last.time + 1 + n })
     }
-    reads++
-    await route.fulfill({ json: { ...trace, status: 'running', updatedAt: Date.now() } })
+    await route.fulfill({ json: { ...trace, status: 'running', updatedAt: Date.now(), changes: CHANGED + rowReads } })
+  }
+  const runningRow = async (route) => {
+    const listing = await (await route.fetch()).json()
+    rowReads++
+    listing.traces = listing.traces.map((row) => ({ ...row, status: 'running', updatedAt: Date.now(), changes: CHANGED + rowReads }))
+    await route.fulfill({ json: listing })
   }
   await page.route(traceRead, running)
+  await page.route(rowRead, runningRow)
   await openWorkbench(page, base, 'traces', letterTrace)
   const kept = ['.gantt .bar', '.gantt .tick', '[data-event-row]', '[data-failure]', '[data-span-label]']
   await page.evaluate((selectors) => selectors.forEach((s) => (document.querySelector(s).markedBefore = true)), kept)
@@ -183,8 +194,11 @@ await drive(executablePath, result, async (page) => {
   await page.click('.gantt .bar')
   result.traceRefreshed.selected = await page.textContent('[data-selected] h3')
   // a refresh that fails shows its error above the trace, which stays
-  await page.unroute(traceRead, running)
+  // (the next whole read, which the next row read makes, whether faked or the real one: its changes
+  // are not those last read)
   await page.route(traceRead, (route) => failOnPurpose(route, 500, down('trace store')), { times: 1 })
+  await page.unroute(rowRead, runningRow)
+  await page.unroute(traceRead, running)
   result.traceRefreshed.failed = await shownAs(page, '[data-load-error="trace"]', 'Could not load: the trace store is down')
 
   // ---- State

@@ -143,6 +143,41 @@ export async function wholeShot(page, file) {
   return { width: size.width, height }
 }
 
+/** Notes each read of a trace ``page`` makes, in the order the page asked: its row (``row``: a listing
+ * by its whole id), a listing of the newest traces that had its row (``listing``), or the whole trace
+ * (``whole``), each with the ``changes`` and ``status`` it answered (null: no answer, or not in it)
+ * and the fields ``mark()`` returned when it was asked. ``of(traceId)``: the reads of that trace. */
+export function noteTraceReads(page, mark = () => ({})) {
+  const reads = []
+  page.on('request', (request) => {
+    const url = new URL(request.url())
+    let read
+    if (url.pathname === '/__motia/traces') {
+      const traceId = url.searchParams.get('traceId')
+      read = traceId === null ? { kind: 'listing', rows: {} } : { kind: 'row', traceId }
+    } else if (url.pathname.startsWith('/__motia/traces/')) read = { kind: 'whole', traceId: decodeURIComponent(url.pathname.slice('/__motia/traces/'.length)) }
+    else return
+    read.answered = request.response().then(async (response) => {
+      const body = response && response.ok() ? await response.json() : null
+      if (read.kind === 'whole') return { [read.traceId]: body }
+      return Object.fromEntries((body?.traces ?? []).map((listed) => [listed.traceId, listed]))
+    }, () => ({}))
+    reads.push(Object.assign(read, mark()))
+  })
+  return {
+    async of(traceId) {
+      const seen = []
+      for (const { answered, traceId: readOf, rows, ...read } of reads) {
+        if (readOf !== undefined && readOf !== traceId) continue
+        const trace = (await answered)[traceId]
+        if (read.kind === 'listing' && !trace) continue
+        seen.push({ ...read, changes: trace?.changes ?? null, status: trace?.status ?? null })
+      }
+      return seen
+    },
+  }
+}
+
 /** Once ``panel`` has loaded what it shows. */
 export const panelReady = (page, panel) =>
   page.waitForSelector(`main[data-panel="${panel}"][data-ready="true"]`, { timeout: READY_MS })

@@ -6,7 +6,7 @@
 // page makes, in order: its row (a listing by its id) or the whole trace, with the `changes` and the
 // status it answered. Prints RESULT and the JSON of what it saw: { slow, later }, each { traceId,
 // reads: [{ kind: 'row' | 'whole', changes, status, replayed (made after the replay) }], lines }.
-import { drive, openWorkbench, timedFetch } from './workbench-page.mjs'
+import { drive, noteTraceReads, openWorkbench, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base] = process.argv.slice(2)
 const result = {}
@@ -16,24 +16,8 @@ const shownLines = (page) =>
   )
 
 await drive(executablePath, result, async (page) => {
-  const reads = []
   let replayed = false
-  page.on('request', (request) => {
-    const url = new URL(request.url())
-    let read
-    if (url.pathname === '/__motia/traces' && url.searchParams.has('traceId')) read = { kind: 'row', traceId: url.searchParams.get('traceId') }
-    else if (url.pathname.startsWith('/__motia/traces/')) read = { kind: 'whole', traceId: decodeURIComponent(url.pathname.slice('/__motia/traces/'.length)) }
-    else return
-    // in the order the page asked (it waits for each answer before the next read)
-    Object.assign(read, { changes: null, status: null, replayed })
-    reads.push(read)
-    request.response().then(async (response) => {
-      const body = response && response.ok() ? await response.json() : null
-      const trace = read.kind === 'row' ? body?.traces?.find((listed) => listed.traceId === read.traceId) : body
-      Object.assign(read, { changes: trace?.changes ?? null, status: trace?.status ?? null })
-    }, () => {})
-  })
-  const readsOf = (traceId) => reads.filter((read) => read.traceId === traceId).map(({ traceId: _, ...read }) => read)
+  const reads = noteTraceReads(page, () => ({ replayed }))
   const send = async (endpoint) => {
     await page.click(`[data-endpoint="${endpoint}"]`)
     const before = await page.evaluate(() => document.querySelector('.response [data-trace-link]')?.dataset.traceLink)
@@ -53,7 +37,7 @@ await drive(executablePath, result, async (page) => {
   const slow = await send('POST /workbench/slow')
   await page.waitForSelector(`.response [data-stream-event][data-group="slow-${slow}"]`, { timeout: 30000 })
   await page.waitForSelector('.response [data-stream-updates][data-following="done"]', { timeout: 30000 })
-  result.slow = { traceId: slow, reads: readsOf(slow), lines: await shownLines(page) }
+  result.slow = { traceId: slow, reads: await reads.of(slow), lines: await shownLines(page) }
 
   // its step fails until the switch is set (the Workbench test sets it too: unset here first)
   const later = async (value) =>
@@ -69,6 +53,6 @@ await drive(executablePath, result, async (page) => {
   const replay = await timedFetch(`${base}/__motia/dead-letters/${letter.id}/replay`, { method: 'POST' })
   if (!replay.ok) throw new Error(`replaying ${letter.id}: ${replay.status} ${await replay.text()}`)
   await page.waitForSelector(`.response [data-stream-event][data-group="later-${laterTrace}"]`, { timeout: 30000 })
-  result.later = { traceId: laterTrace, reads: readsOf(laterTrace), lines: await shownLines(page) }
+  result.later = { traceId: laterTrace, reads: await reads.of(laterTrace), lines: await shownLines(page) }
   await later(false) // as it was: the Workbench test's own request dead-letters too
 })

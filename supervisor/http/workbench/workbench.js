@@ -240,6 +240,64 @@ function every(ms, fn) {
   }
 }
 
+// A trace followed while it may change (the Endpoints panel's answer, the Traces panel's timeline, the
+// Flows panel's lighting): by its row (its summary, not its events: a listing by its whole id, which
+// every store answers by a look-up of its key), read every TRACE_FOLLOW_MS while the trace runs (a
+// delivery waiting for its delay or its retry included: the writes may come any moment); the whole
+// trace is read again only when the row's `changes` moved (the batches written of the trace: its
+// updatedAt, the latest time recorded, need not move for an operation one supervisor flushes after
+// another flushed a later time of the same trace, on Redis). Settled, a trace can still be written
+// to: a dead letter of it replayed (from the Dead letters panel in another tab, or `motia dlq
+// replay`) runs its step again in it. Its row is then read TRACE_FOLLOW_MS after it settled, each
+// unchanged read waiting twice as long as the one before, up to TRACE_WATCH_MS (a user sees the
+// replay within seconds, the server is asked less often than the health line asks); a row that
+// changed has the trace read as at first.
+const TRACE_FOLLOW_MS = 1000
+const TRACE_WATCH_MS = 10000
+
+// The reads of trace ``traceId`` (cancelled with ``signal``), each failure thrown as it came (a 404:
+// no such trace): ``whole()``, the trace, its changes kept; ``row()``, its row (undefined: none
+// listed, not recorded yet or gone); ``changed(row)``, whether the row moved since the trace was read
+// whole (always, before it was); ``next(row)``, the row (``row``, one a listing of several had, or
+// read here) and, when it changed, the trace read whole: { row, trace }. Their schedule: ``due()``,
+// whether the next read is due; ``read(settled)`` after each, ``settled`` when the trace was seen
+// neither running nor changed (the reads then wait longer each time, up to TRACE_WATCH_MS).
+function traceFollower(traceId, { signal } = {}) {
+  let changes // of the trace as last read whole
+  let watchWait = TRACE_FOLLOW_MS // settled: how long after its row's latest read it is read again
+  let dueAt = 0 // ... and when
+  const follower = {
+    get changes() {
+      return changes
+    },
+    async whole() {
+      const trace = await api(`/traces/${encodeURIComponent(traceId)}`, { signal })
+      changes = trace.changes
+      return trace
+    },
+    async row() {
+      const { traces } = await api(`/traces${query({ traceId, limit: 1 })}`, { signal })
+      return traces.find((listed) => listed.traceId === traceId)
+    },
+    changed: (row) => changes === undefined || row.changes !== changes,
+    async next(row) {
+      row ??= await follower.row()
+      return { row, trace: row && follower.changed(row) ? await follower.whole() : undefined }
+    },
+    due: () => Date.now() >= dueAt,
+    read(settled) {
+      if (!settled) {
+        watchWait = TRACE_FOLLOW_MS
+        dueAt = 0
+        return
+      }
+      dueAt = Date.now() + watchWait
+      watchWait = Math.min(2 * watchWait, TRACE_WATCH_MS)
+    },
+  }
+  return follower
+}
+
 // An EventSource that goes quiet while the server is down: the browser's own reconnection would try
 // again every few seconds for as long as it is, each attempt a console error. At its first error the
 // source is closed and the health line read (the read the pollers share); it opens again, a moment
@@ -842,7 +900,9 @@ async function flowsPanel(root, flowId) {
 }
 
 // Nodes light up as traces run through them. Every second (the panel's poll runs the look), the
-// traces updated since the last look that ran a step of the flow (the newest few) are read, and each
+// traces updated since the last look that ran a step of the flow (the newest few), and those with a
+// step lit still running, are followed by their rows (traceFollower: the newest traces' listing has
+// theirs), each read whole only when its row moved; each
 // span not seen yet lights its step's node, one after another in the order the spans started,
 // LIGHT_STEP_MS apart (a trace that went through four steps within a second is seen going through
 // them, not as four nodes lit at once): a span still running keeps its node lit until it is seen
@@ -893,13 +953,18 @@ async function lightUpAsTracesRun(shown) {
     else running.set(next.spanId, next)
     later(LIGHT_STEP_MS, pump)
   }
-  const look = async (traceId) => {
+  const followers = new Map() // trace id -> its follower (traceFollower), for the traces looked at
+  // ``row``: the trace's, in the listing of the newest (undefined: not in it, its row read by its id)
+  const look = async (traceId, row) => {
+    let follower = followers.get(traceId)
+    if (!follower) followers.set(traceId, (follower = traceFollower(traceId)))
     let trace
     try {
-      trace = await api(`/traces/${encodeURIComponent(traceId)}`)
+      trace = (await follower.next(row)).trace
     } catch {
       return // gone (retention) or not readable now: the next look tries again if it changed
     }
+    if (!trace) return // not changed since it was read whole (or not listed)
     for (const span of [...trace.spans].sort((a, b) => a.startedAt - b.startedAt)) {
       const ended = span.endedAt !== null && span.endedAt !== undefined
       if (!seen.has(span.spanId)) {
@@ -941,12 +1006,17 @@ async function lightUpAsTracesRun(shown) {
     }
     const newest = lastUpdate(traces)
     if (seen.size > 10_000) for (const spanId of seen) if (!running.has(spanId)) seen.delete(spanId)
-    const fresh = traces.filter((trace) => trace.updatedAt > since && trace.steps.some((step) => inFlow(step.name)))
+    // updated since the last look (or, looked at before, changed where its updatedAt did not move)
+    const moved = (trace) => trace.updatedAt > since || Boolean(followers.get(trace.traceId)?.changed(trace))
+    const fresh = traces.filter((trace) => moved(trace) && trace.steps.some((step) => inFlow(step.name)))
     since = Math.max(since, newest)
     const ids = new Set(fresh.slice(0, TRACES_LIT_PER_LOOK).map((trace) => trace.traceId))
     for (const { traceId } of running.values()) ids.add(traceId)
+    const listed = new Map(traces.map((trace) => [trace.traceId, trace]))
+    // a trace neither listed nor running is looked at no more (it left the newest: it started before them)
+    for (const traceId of followers.keys()) if (!ids.has(traceId) && !listed.has(traceId)) followers.delete(traceId)
     for (const traceId of ids) {
-      await look(traceId)
+      await look(traceId, listed.get(traceId))
       if (stopped) return
     }
     if (!pumping) pump()
@@ -1251,22 +1321,11 @@ function findMarkers(value, found = [], depth = 0) {
 
 // The stream operations that write (a trace records reads too: streams.get, getGroup)
 const STREAM_WRITES = new Set(['streams.set', 'streams.delete', 'streams.send'])
-const TRACE_FOLLOW_MS = 1000 // how often a request's trace is read for the streams it writes to
-// ... and for how long once it stopped running (not updated meanwhile): a delivery it caused may
-// still be recorded, or an item's write reach the trace after its update reached the page
+// How long a request's trace is still read (TRACE_FOLLOW_MS: traceFollower) for the streams it writes
+// to once it stopped running (not updated meanwhile): a delivery it caused may still be recorded, or
+// an item's write reach the trace after its update reached the page. Then, while the answer is shown,
+// its row is watched (traceFollower's settled reads), a replay may write to a group not followed yet.
 const TRACE_SETTLE_MS = 3000
-// The trace is followed by its row (its summary, not its events: a listing by its whole id, which
-// every store answers by a look-up of its key), read every TRACE_FOLLOW_MS while the trace runs (a
-// delivery waiting for its delay or its retry included: the writes may come any moment); the whole
-// trace is read again only when the row's `changes` moved (the batches written of the trace: its
-// updatedAt, the latest time recorded, need not move for an operation one supervisor flushes after
-// another flushed a later time of the same trace, on Redis). Settled, a trace can still be written
-// to: a dead letter of it replayed (from the Dead letters panel in another tab, or `motia dlq
-// replay`) runs its step again in it, maybe writing to a group not followed yet. While the answer is
-// shown, its row is read TRACE_FOLLOW_MS after it settled, then each unchanged read waiting twice as
-// long as the one before, up to TRACE_WATCH_MS (a user sees the new group within seconds, the server
-// is asked less often than the health line asks); a row that changed has the trace read as at first.
-const TRACE_WATCH_MS = 10000
 // A live update the trace has not recorded the write of, in a read made this long after it came, is
 // another request's (the trace's records are written in batches, after the update is sent)
 const WRITE_RECORDED_MS = 1500
@@ -1456,9 +1515,7 @@ async function followStreams(container, body, traceId, until) {
   }
   const answeredAt = Date.now()
   let quietSince = null // when the trace was first seen not running, unchanged since
-  let changes = null // the trace's count of changes (its row's) as it was last read whole
-  let watchWait = TRACE_FOLLOW_MS // settled: how long after its row's latest read it is read again
-  let watchAt = 0 // ... and when
+  const follower = traceFollower(traceId, { signal: until })
   const couldNotRead = (error) => {
     failure.hidden = false
     failure.textContent = `Could not read the request's trace for the streams it writes to: ${error.message}`
@@ -1480,22 +1537,23 @@ async function followStreams(container, body, traceId, until) {
   }
   // the trace's row (undefined: not recorded yet, or the follow cancelled; null: the read failed)
   const readRow = async () => {
-    let rows
+    let row
     try {
-      rows = (await api(`/traces${query({ traceId, limit: 1 })}`, { signal: until })).traces
+      row = await follower.row()
     } catch (error) {
       if (until.aborted) return undefined
       couldNotRead(error)
       return null
     }
     clearFailure()
-    return rows.find((listed) => listed.traceId === traceId)
+    return row
   }
   const readTrace = async () => {
     const began = Date.now()
+    const previous = follower.changes
     let trace
     try {
-      trace = await api(`/traces/${encodeURIComponent(traceId)}`, { signal: until })
+      trace = await follower.whole()
     } catch (error) {
       if (until.aborted) return
       // read again, as one not written yet is (until TRACE_MISSING_MS)
@@ -1516,8 +1574,7 @@ async function followStreams(container, body, traceId, until) {
         if (!writes.get(key).some((write) => write.at === at)) writes.get(key).push({ at, name: event.name, found: event.found })
         follow({ streamName: event.stream, groupId: event.group }, { written: true })
       }
-      seen(trace, trace.changes !== changes)
-      changes = trace.changes
+      seen(trace, trace.changes !== previous)
       readSince = began
     } else unseen()
     render()
@@ -1525,12 +1582,12 @@ async function followStreams(container, body, traceId, until) {
   await readTrace()
   if (!attributable || until.aborted) return
   const stop = every(TRACE_FOLLOW_MS, async () => {
-    if (!reading && Date.now() < watchAt) return
+    if (!reading && !follower.due()) return
     const began = Date.now()
     const row = await readRow()
     if (row === null) return false
     if (until.aborted) return
-    if (row && row.changes !== changes) {
+    if (row && follower.changed(row)) {
       reading = true
       await readTrace()
     } else {
@@ -1541,11 +1598,7 @@ async function followStreams(container, body, traceId, until) {
       render()
     }
     if (!attributable) stop()
-    else if (reading) watchWait = TRACE_FOLLOW_MS
-    else {
-      watchAt = Date.now() + watchWait
-      watchWait = Math.min(2 * watchWait, TRACE_WATCH_MS)
-    }
+    else follower.read(!reading)
   })
   until.addEventListener('abort', stop)
 }
@@ -1879,9 +1932,11 @@ async function traceDetail(root, traceId) {
     }
     placeEvents()
   }
+  // followed by its row (traceFollower): read whole again when the row moved
+  const follower = traceFollower(traceId)
   let trace
   try {
-    trace = await api(`/traces/${encodeURIComponent(traceId)}`)
+    trace = await follower.whole()
   } catch (error) {
     if (error.status !== 404) throw error
     fill(container, h('p', { class: 'empty' }, `No trace ${traceId} (yet): it appears once its first record is written.`))
@@ -1890,24 +1945,31 @@ async function traceDetail(root, traceId) {
   let last = trace ? JSON.stringify(trace) : ''
   const read = latestReads(loadError)
   const notFound = (error) => {
-    if (error.status === 404) return { notFound: error.message }
+    if (error.status === 404) return { gone: error.message }
     throw error
   }
-  return every(1000, async () => {
-    if (trace && trace.status !== 'running' && Date.now() - trace.updatedAt > 30000) return
-    return read(() => api(`/traces/${encodeURIComponent(traceId)}`).catch(notFound), (fresh) => {
+  return every(TRACE_FOLLOW_MS, async () => {
+    if (!follower.due()) return
+    // 'settled' when seen neither running nor changed (nor listed, once shown), false when the read failed
+    const seen = await read(() => follower.next().catch(notFound), (next) => {
       // Not written yet (the page says so), or gone since it was shown (retention, a restarted server
       // that kept it in memory): said above it, in place of an earlier failure's error
-      if (fresh.notFound) {
-        if (trace) loadError.textContent = `Trace not found: ${fresh.notFound}; shown below as last read.`
-        return
+      const missing = next.gone ?? (next.row ? null : `no trace '${traceId}' listed (never recorded, or older than the retention)`)
+      if (missing !== null) {
+        if (trace) loadError.textContent = `Trace not found: ${missing}; shown below as last read.`
+        return trace ? 'settled' : 'waiting'
       }
-      const text = JSON.stringify(fresh)
-      if (text === last) return
-      last = text
-      trace = fresh
-      render(fresh)
+      if (!next.trace) return next.row.status === 'running' ? 'running' : 'settled'
+      const text = JSON.stringify(next.trace)
+      if (text !== last) {
+        last = text
+        trace = next.trace
+        render(next.trace)
+      }
+      return 'changed'
     })
+    if (seen === false) return false
+    if (seen) follower.read(seen === 'settled')
   })
 }
 
