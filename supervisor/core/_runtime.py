@@ -500,8 +500,8 @@ class Runtime:
         ``method`` and ``path``: the api request's (its runner then records its span, as it answers
         it, when the recorder can take that: ``Recorder.runner_span``)."""
         limit = _memory_limit(step)
-        if method and not isolated:
-            recorder = self.tracing
+        recorder = self.tracing
+        if method and recorder.runner_spans and not isolated:  # (tracing off: two reads, no call)
             runner_span = recorder.runner_span(
                 step.name, step.file, trace_id, parent_span_id, remote_parent, method, path
             )

@@ -155,9 +155,12 @@ def decode_runner_message(frame: bytes) -> RunnerMessage:
         r = message.result
         error = ErrorInfo(r.error.name, r.error.message, r.error.stack) if r.HasField("error") else None
         body = r.body if r.HasField("body") else None
-        return InvokeResult(
-            r.invocation_id, r.ok, r.result_json, error, body, r.declined, r.span_json, r.span_status
-        )
+        span_json = r.span_json
+        if span_json:  # (one field read more with tracing off)
+            return InvokeResult(
+                r.invocation_id, r.ok, r.result_json, error, body, r.declined, span_json, r.span_status
+            )
+        return InvokeResult(r.invocation_id, r.ok, r.result_json, error, body, r.declined)
     if kind == "call":
         c = message.call
         return ContextCall(c.call_id, c.invocation_id, c.trace_id, c.step_name, c.method, c.args_json)

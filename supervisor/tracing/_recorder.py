@@ -203,6 +203,9 @@ class Recorder:
         #: (its young collections ran 2-3 times as often, each walking the requests in flight);
         #: ``bytes`` are none (bench/RESULTS.md, tracing overhead, ninth pass).
         self._encoding = isinstance(store, TraceWriter) and exporter is None
+        #: api spans may be left to their runners to record (``runner_span``): only when the events go
+        #: encoded to the trace writer, where the runner's event is kept as it comes
+        self.runner_spans = self._encoding
         #: where the START of the api span that ended last is in ``_events`` (-1: none), still unsent
         #: and waiting for its response to be folded in; ``_waiting``: the others that wait, by (trace
         #: id, step) (``_wait_behind``)
@@ -360,8 +363,8 @@ class Recorder:
     ) -> RunnerSpan | None:
         """An api request's span, for its runner to record (``RunnerSpan``); None: recorded by
         ``start_span`` as ever (nothing is recorded, or the events are not sent encoded to the trace
-        writer: a store or an exporter in the supervisor)."""
-        if not self._encoding:
+        writer: a store or an exporter in the supervisor; ``runner_spans`` says so beforehand)."""
+        if not self.runner_spans:
             return None
         span = RunnerSpan()
         span.start = (step, file, trace_id, parent_span_id, remote_parent, time.time())

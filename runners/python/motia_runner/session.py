@@ -59,6 +59,8 @@ class Session:
         self._loop_thread = threading.get_ident()
         root = Path(os.environ.get("MOTIA_PROJECT_ROOT") or os.getcwd()).resolve()
         self.watch = LoopWatch(loop, root)
+        #: this runner's id, as the supervisor names it (``Hello.runner_id``): in the spans it records
+        self.runner_id = os.environ.get("MOTIA_RUNNER_ID", "")
         self.writer: Writer
         self._reader: Reader
         self.writer, self._reader = channel.open(
@@ -169,6 +171,7 @@ class Session:
                 os.environ["MOTIA_PROJECT_ROOT"] = str(root)
         if hello.runner_id:
             os.environ["MOTIA_RUNNER_ID"] = hello.runner_id
+            self.runner_id = hello.runner_id
         self.sink.set_level(hello.log_level or "info")
         self.logging_bridge.set_level(hello.log_level or "info")
         runtime = f"{platform.python_implementation()} {platform.python_version()}, {describe_protobuf()}"
@@ -274,9 +277,8 @@ class Session:
             if self._answered(invoke.invocation_id):
                 return
         if error is None and result.status and invoke.HasField("span"):
-            self._send_result(
-                invoke.invocation_id, result, span=recorded_span(invoke, started, result.status)
-            )
+            span = recorded_span(invoke, started, result.status, self.runner_id)
+            self._send_result(invoke.invocation_id, result, span=span)
             return
         self._send_result(invoke.invocation_id, result=result, error=error)
 
@@ -373,16 +375,29 @@ class Session:
             self._done.set()
 
 
-def recorded_span(invoke: Any, started: float, status: int) -> bytes:
+#: a span's event as JSON (one encoder for all: ``json.dumps`` with separators makes one per call)
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+#: span ids not given yet (made in bulk: one ``urandom`` for many)
+_span_ids: list[str] = []
+
+
+def _span_id() -> str:
+    """16 random hex digits (all zeros, W3C's invalid id, once in 2**64: not looked for)."""
+    if not _span_ids:
+        _span_ids.extend(os.urandom(8 * 256).hex(" ", 8).split())
+    return _span_ids.pop()
+
+
+def recorded_span(invoke: Any, started: float, status: int, runner: str) -> bytes:
     """The api span's finished event, as the supervisor's trace writer keeps it (``Invoke.span``,
     ``supervisor/tracing/_assembler.py``): its START, END's and RESPONSE's fields, answered as it
-    ended (the result goes to the core now)."""
+    ended (the result goes to the core now); ``runner``: this runner's id (``Hello.runner_id``)."""
     span = invoke.span
     ended = time.time()
-    return json.dumps(
+    return _encode_json(
         [
             0,  # START
-            os.urandom(8).hex(),  # its id (all zeros, W3C's invalid id, once in 2**64: not looked for)
+            _span_id(),
             invoke.trace_id,
             invoke.step_name,
             invoke.file,
@@ -393,7 +408,7 @@ def recorded_span(invoke: Any, started: float, status: int) -> bytes:
             None,
             1,
             started,
-            os.environ.get("MOTIA_RUNNER_ID", ""),
+            runner,
             os.getpid(),
             ended,
             "ok",
@@ -402,6 +417,5 @@ def recorded_span(invoke: Any, started: float, status: int) -> bytes:
             span.path,
             status,
             ended,
-        ],
-        separators=(",", ":"),
+        ]
     ).encode()
