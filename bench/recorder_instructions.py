@@ -52,6 +52,7 @@ async def _requests(count: int, batch: int, total: int, assemble: str | None) ->
         await recorder.start()
         result = InvokeResult(1, True, b"{}", None)
         if getattr(recorder, "runner_span", None) is not None and recorder._encoding:
+            recorder.runner_spans = True  # as with the trace writer process (``capturing_recorder``)
             # the runner records the span (``Recorder.runner_span``): each result carries its event, as
             # the runner made it (made beforehand, in both runs: the runner's work, not the supervisor's)
             results = [
