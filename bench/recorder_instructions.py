@@ -11,10 +11,6 @@ trace writer process, and each flush's events are framed as ``TraceWriter.record
 the difference over ``--requests`` is the recorder's instructions per request, which the machine's
 load does not change (bench/RESULTS.md, session 12: recorder instructions). ``--root DIR`` counts the
 ``supervisor`` package in DIR (e.g. a ``git archive`` of another commit) too, for an A/B.
-When the recorder takes api spans recorded by their runners (``Recorder.runner_span``, session
-18), a request is what the supervisor then does: ``runner_span``, ``ran_on``, ``runner_span_ended``
-with a result carrying the runner's event (made beforehand: the runner's work), ``http_response``; a
-``--root`` without it runs the calls above, for the A/B.
 ``--cache-sim``: D1 and LL misses and mispredicted branches per request too (``tracing_overhead.py
 --instructions --cache-sim``'s simulation: bench/RESULTS.md, session 14). ``--assemble``: the recorder as
 for a store living in the supervisor (memory, Redis: events not encoded, nor framed) and each flush's
@@ -32,7 +28,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import orjson
 from tracing_overhead import CACHE_SIM, cache_columns, callgrind_totals
 from writer_instructions import capturing_recorder
 
@@ -51,32 +46,6 @@ async def _requests(count: int, batch: int, total: int, assemble: str | None) ->
         recorder, batches = capturing_recorder(Path(tmp), retention, encoding=assemble is None)
         await recorder.start()
         result = InvokeResult(1, True, b"{}", None)
-        if getattr(recorder, "runner_span", None) is not None and recorder._encoding:
-            recorder.runner_spans = True  # as with the trace writer process (``capturing_recorder``)
-            # the runner records the span (``Recorder.runner_span``): each result carries its event, as
-            # the runner made it (made beforehand, in both runs: the runner's work, not the supervisor's)
-            results = [
-                InvokeResult(1, True, b"{}", None, span_json=_runner_event(t), span_status=200)
-                for t in trace_ids
-            ]
-            runner_span, runner_span_ended = recorder.runner_span, recorder.runner_span_ended
-            http_response = recorder.http_response
-            for first in range(0, count, batch):
-                last = min(first + batch, count)
-                for trace_id, answered in zip(trace_ids[first:last], results[first:last], strict=True):
-                    span = runner_span(
-                        "Hello", "steps/hello_step.py", trace_id, None, False, "GET", "/py/hello"
-                    )
-                    assert span is not None
-                    span.ran_on("python#1", 4242)
-                    runner_span_ended(span, answered)
-                    http_response(trace_id, "Hello", "GET", "/py/hello", 200)
-                await recorder.flush()
-                for events in batches:
-                    _wire.record_request(1, events)
-                batches.clear()
-            await recorder.stop()
-            return
         start_span, end_span, http_response = recorder.start_span, recorder.end_span, recorder.http_response
         for first in range(0, count, batch):
             for trace_id in trace_ids[first : min(first + batch, count)]:
@@ -103,35 +72,6 @@ async def _requests(count: int, batch: int, total: int, assemble: str | None) ->
                     assembler.cut()
             batches.clear()
         await recorder.stop()
-
-
-def _runner_event(trace_id: str) -> bytes:
-    """A trivial request's span as its runner records it (``Invoke.span``)."""
-    return orjson.dumps(
-        [
-            0,
-            "0123456789abcdef",
-            trace_id,
-            "Hello",
-            "steps/hello_step.py",
-            "api",
-            None,
-            None,
-            False,
-            None,
-            1,
-            1.7e9,
-            "python#1",
-            4242,
-            1.7e9 + 0.001,
-            "ok",
-            None,
-            "GET",
-            "/py/hello",
-            200,
-            1.7e9 + 0.001,
-        ]
-    )
 
 
 def _total(

@@ -821,39 +821,3 @@ async def test_an_exported_api_span_answered_after_the_flush_that_took_its_end_i
     finally:
         await recorder.stop()
     assert [(span.trace_id, span.status_code) for span, _ in exported[2:]] == [("t-last", None)]
-
-
-async def test_only_api_spans_going_to_the_trace_writer_are_left_to_their_runners(tmp_path: Path) -> None:
-    """``Invoke.span`` is asked for only when the events go encoded to the trace writer process: with
-    tracing off, a store in the supervisor or an exporter, the Invoke carries nothing new."""
-    from supervisor.protocol._generated import runner_pb2
-    from supervisor.protocol._messages import encode_invoke
-
-    retention = Retention(max_traces=5, max_log_lines=100, max_age_s=3600)
-    for off in (Recorder(None, retention, tmp_path), Recorder(MemoryTraceStore(), retention, tmp_path)):
-        assert off.runner_span("Hello", "steps/hello_step.py", "t", None, False, "GET", "/hello") is None
-    exported = Recorder(None, retention, tmp_path, exporter=CapturingExporter())
-    assert exported.runner_span("Hello", "steps/hello_step.py", "t", None, False, "GET", "/hello") is None
-
-    writer = TraceWriter(tmp_path / "traces.db")
-    recorder = Recorder(writer, retention, tmp_path)
-    plain = runner_pb2.SupervisorMessage.FromString(
-        encode_invoke(7, "steps/hello_step.py", "Hello", TriggerKind.API, b"{}", "t")[5:]
-    )
-    assert not plain.invoke.HasField("span")
-    for parent, remote in ((None, False), ("00f067aa0ba902b7", True)):
-        span = recorder.runner_span("Hello", "steps/hello_step.py", "t", parent, remote, "GET", "/p/ü")
-        assert span is not None
-        frame = encode_invoke(7, "steps/hello_step.py", "Hello", TriggerKind.API, b"{}", "t", "", span.wire)
-        message = runner_pb2.SupervisorMessage.FromString(frame[5:])
-        invoke = message.invoke
-        assert (invoke.invocation_id, invoke.step_name, invoke.trace_id, invoke.payload_json) == (
-            7,
-            "Hello",
-            "t",
-            b"{}",
-        )
-        assert (invoke.span.method, invoke.span.path) == ("GET", "/p/ü")
-        assert (invoke.span.parent_span_id or None, invoke.span.remote_parent) == (parent, remote)
-        recorder.runner_span_ended(span, error=RuntimeError("gone"))
-    await writer.close()

@@ -491,42 +491,11 @@ class Runtime:
         parent_span_id: str | None = None,
         remote_parent: bool = False,
         delivery: Delivery | None = None,
-        method: str = "",
-        path: str = "",
     ) -> InvokeResult:
         """Run one step, as a span of its trace. ``isolated``: alone, in its runner kind's
         ``IsolatedRunner``; ``parent_span_id``: the span it runs under (``remote_parent``: another
-        service's, from a ``traceparent`` header); ``delivery``: the event delivery it handles;
-        ``method`` and ``path``: the api request's (its runner then records its span, as it answers
-        it, when the recorder can take that: ``Recorder.runner_span``)."""
+        service's, from a ``traceparent`` header); ``delivery``: the event delivery it handles."""
         limit = _memory_limit(step)
-        recorder = self.tracing
-        if method and recorder.runner_spans and not isolated:  # (tracing off: two reads, no call)
-            runner_span = recorder.runner_span(
-                step.name, step.file, trace_id, parent_span_id, remote_parent, method, path
-            )
-            if runner_span is not None:
-                try:
-                    pool = self.pools.get(step.runner)
-                    if pool is None:
-                        raise RunnerUnavailable(f"no {step.runner} runner is running for step {step.name}")
-                    result = await pool.invoke(
-                        step.file,
-                        step.name,
-                        kind,
-                        payload,
-                        trace_id,
-                        topic,
-                        timeout,
-                        limit,
-                        on_runner=runner_span.ran_on,
-                        span=runner_span.wire,
-                    )
-                except BaseException as exc:
-                    recorder.runner_span_ended(runner_span, error=exc)
-                    raise
-                recorder.runner_span_ended(runner_span, result)
-                return result
         span = self.tracing.start_span(
             step.name,
             step.file,

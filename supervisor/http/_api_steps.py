@@ -72,7 +72,7 @@ async def run_api_step(
                     invoker, step, method, path, request_headers, HttpResponse.json(400, rejection), reason
                 )
     trace = _trace_of(request_headers)
-    response = await _invoke(invoker, step, orjson.dumps(payload), trace, method, path)
+    response = await _invoke(invoker, step, orjson.dumps(payload), trace)
     invoker.record_response(trace.trace_id, step, method, path, response.status)
     return response
 
@@ -120,9 +120,7 @@ def _rejected(
     return response
 
 
-async def _invoke(
-    invoker: StepInvoker, step: Step, payload: bytes, trace: _RequestTrace, method: str, path: str
-) -> HttpResponse:
+async def _invoke(invoker: StepInvoker, step: Step, payload: bytes, trace: _RequestTrace) -> HttpResponse:
     trace_id = trace.trace_id
     try:
         result = await invoker.invoke(
@@ -133,8 +131,6 @@ async def _invoke(
             timeout=invoker.api_timeout_s,
             parent_span_id=trace.parent_span_id,
             remote_parent=trace.remote_parent,
-            method=method,
-            path=path,
         )
     except RunnerUnavailable as exc:
         _logger.error(

@@ -59,12 +59,9 @@ class StepInvoker(Protocol):
         *,
         parent_span_id: str | None = None,
         remote_parent: bool = False,
-        method: str = "",
-        path: str = "",
     ) -> InvokeResult:
         """Run the step as a span of ``trace_id``; ``parent_span_id``: the caller's span
-        (``remote_parent``: another service's, from a ``traceparent`` header); ``method`` and
-        ``path``: the request's, as its answer is recorded."""
+        (``remote_parent``: another service's, from a ``traceparent`` header)."""
         ...
 
     def record_response(self, trace_id: str, step: Step, method: str, path: str, status: int) -> None:

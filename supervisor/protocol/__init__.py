@@ -33,7 +33,6 @@ from supervisor.protocol._messages import (
     encode_load,
     encode_ping,
     encode_shutdown,
-    encode_span_to_record,
 )
 from supervisor.protocol._session import Answer, Answered, RunnerSession, SessionEvent
 
@@ -70,6 +69,5 @@ __all__ = [
     "encode_load",
     "encode_ping",
     "encode_shutdown",
-    "encode_span_to_record",
     "frame_payload",
 ]

@@ -89,10 +89,6 @@ class InvokeResult:
     body: bytes | None = None
     #: the runner never started it (its event loop is stalled): run it in another runner
     declined: bool = False
-    #: the span's finished event, as the runner recorded it when asked (``Invoke.span``), and the status
-    #: it says was answered (b"": not recorded by the runner)
-    span_json: bytes = b""
-    span_status: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +151,6 @@ def decode_runner_message(frame: bytes) -> RunnerMessage:
         r = message.result
         error = ErrorInfo(r.error.name, r.error.message, r.error.stack) if r.HasField("error") else None
         body = r.body if r.HasField("body") else None
-        span_json = r.span_json
-        if span_json:  # (one field read more with tracing off)
-            return InvokeResult(
-                r.invocation_id, r.ok, r.result_json, error, body, r.declined, span_json, r.span_status
-            )
         return InvokeResult(r.invocation_id, r.ok, r.result_json, error, body, r.declined)
     if kind == "call":
         c = message.call
@@ -232,40 +223,20 @@ def encode_invoke(
     payload_json: bytes,
     trace_id: str,
     topic: str = "",
-    span: bytes = b"",
 ) -> bytes:
-    """``span``: a second Invoke field carrying ``Invoke.span`` (``encode_span_to_record``)."""
-    message = _pb.SupervisorMessage(
-        invoke=_pb.Invoke(
-            invocation_id=invocation_id,
-            file=file,
-            step_name=step_name,
-            kind=int(kind),  # type: ignore[arg-type]
-            payload_json=payload_json,
-            trace_id=trace_id,
-            topic=topic,
+    return _frame(
+        _pb.SupervisorMessage(
+            invoke=_pb.Invoke(
+                invocation_id=invocation_id,
+                file=file,
+                step_name=step_name,
+                kind=int(kind),  # type: ignore[arg-type]
+                payload_json=payload_json,
+                trace_id=trace_id,
+                topic=topic,
+            )
         )
-    ).SerializeToString()
-    if span:
-        message += span
-    return encode_frame(message)
-
-
-def encode_span_to_record(method: str, path: str, parent_span_id: str | None, remote_parent: bool) -> bytes:
-    """``Invoke.span`` (a ``SpanToRecord``) as bytes that follow a ``SupervisorMessage`` holding the
-    Invoke: a second ``invoke`` field with only ``span`` set, which protobuf merges into the first.
-    The same for every request of a route (without a parent span): made once and kept by the
-    recorder (``Recorder.runner_span``), where a field built per request cost ~5k instructions."""
-    inner = _string_field(1, method) + _string_field(2, path)
-    if parent_span_id:
-        inner += _string_field(3, parent_span_id) + (b"\x20\x01" if remote_parent else b"")
-    span = b"\x42" + _varint(len(inner)) + inner
-    return b"\x1a" + _varint(len(span)) + span
-
-
-def _string_field(number: int, text: str) -> bytes:
-    data = text.encode()
-    return _varint(number << 3 | 2) + _varint(len(data)) + data
+    )
 
 
 #: the varints of 0-127, one byte each (call ids, lengths)

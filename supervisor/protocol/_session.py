@@ -95,12 +95,11 @@ class RunnerSession(Generic[W]):
         payload_json: bytes,
         trace_id: str,
         topic: str = "",
-        span: bytes = b"",
     ) -> tuple[int, bytes]:
         invocation_id = next(self._ids)
         self._invocations[invocation_id] = waiter
         return invocation_id, encode_invoke(
-            invocation_id, file, step_name, kind, payload_json, trace_id, topic, span
+            invocation_id, file, step_name, kind, payload_json, trace_id, topic
         )
 
     def ping(self, waiter: W) -> tuple[int, bytes]:

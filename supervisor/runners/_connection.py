@@ -331,14 +331,13 @@ class RunnerConnection:
         trace_id: str,
         topic: str = "",
         timeout: float | None = None,
-        span: bytes = b"",
     ) -> InvokeResult:
         if self._closed.is_set():
             raise RunnerDied(f"{self.runner_id} is not running")
         loop = self._loop or asyncio.get_running_loop()
         future: asyncio.Future[InvokeResult] = loop.create_future()
         invocation_id, frame = self._session.invoke(
-            future, file, step_name, kind, payload_json, trace_id, topic, span
+            future, file, step_name, kind, payload_json, trace_id, topic
         )
         self._in_flight[invocation_id] = InFlight(invocation_id, step_name, trace_id, loop.time(), timeout)
         # A plain timer rather than wait_for(shield(...)): this is the hot path of every

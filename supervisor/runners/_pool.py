@@ -231,12 +231,9 @@ class RunnerPool:
         memory_limit_mb: float | None = None,
         *,
         on_runner: RunnerChosen | None = None,
-        span: bytes = b"",
     ) -> InvokeResult:
         """``on_runner`` is told which runner process took the invocation (its id and pid; again if
-        a stalled runner declines it and another takes it); ``span``: ``Invoke.span``, encoded: the
-        runner is asked to record the api span itself (not an attached runner: its result has none, and
-        the supervisor records it)."""
+        a stalled runner declines it and another takes it)."""
         args = (file, step_name, kind, payload_json, trace_id, topic)
         attachments = self.attached
         if attachments is not None and (attached := attachments.pick(self.runner, step_name)) is not None:
@@ -252,7 +249,7 @@ class RunnerPool:
             if on_runner is not None:
                 on_runner(connection.runner_id, connection.pid)
             try:
-                return await self._invoke_on(connection, *args, timeout, memory_limit_mb, span)
+                return await self._invoke_on(connection, *args, timeout, memory_limit_mb)
             except InvocationDeclined:
                 # Never started: that runner's loop is stalled. Another one takes it, in the time left.
                 self._declined_by(connection)
@@ -276,24 +273,17 @@ class RunnerPool:
         topic: str,
         timeout: float | None,
         memory_limit_mb: float | None,
-        span: bytes = b"",
     ) -> InvokeResult:
         if memory_limit_mb is None:
-            return await connection.invoke(
-                file, step_name, kind, payload_json, trace_id, topic, timeout, span
-            )
+            return await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, timeout)
         process = self._process(connection)
         if process is None:  # it is exiting: the invocation fails as in any dying runner
-            return await connection.invoke(
-                file, step_name, kind, payload_json, trace_id, topic, timeout, span
-            )
+            return await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, timeout)
         watch = _MemoryWatch(step_name, memory_limit_mb, _rss(process))
         watches = self._watches.setdefault(connection, set())
         watches.add(watch)
         try:
-            result = await connection.invoke(
-                file, step_name, kind, payload_json, trace_id, topic, timeout, span
-            )
+            result = await connection.invoke(file, step_name, kind, payload_json, trace_id, topic, timeout)
         finally:
             watches.discard(watch)
         # Also when it returned between two periodic checks: the growth stays in the runner.

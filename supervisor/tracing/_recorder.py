@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from supervisor.logs import level_name
-from supervisor.protocol import ContextCall, ErrorInfo, InvokeResult, TriggerKind, encode_span_to_record
+from supervisor.protocol import ContextCall, ErrorInfo, InvokeResult, TriggerKind
 from supervisor.storage import JsonObject, JsonValue
 
 from ._assembler import DELIVERED, END, LOG, OPERATION, RAN_ON, RESPONSE, START
@@ -68,8 +68,6 @@ _ENDED_FIELDS = 17
 #: are written in place (``end_span``, ``http_response``), so that an answered request's event is built
 #: once (bench/RESULTS.md, session 16); a flush cuts one that is not answered yet (``_flush_once``)
 _ANSWERED_FIELDS = 21
-#: ``Invoke.span``s kept per method (``Recorder.runner_span``)
-_WIRES_KEPT = 4096
 #: span ids are made this many at a time (``new_span_ids``)
 _SPAN_IDS_AT_ONCE = 512
 
@@ -123,38 +121,6 @@ _IDLE_SPAN = _handle(None, NO_SPAN_ID)
 """What ``start_span`` returns when nothing is recorded: every call on it is a no-op for the recorder."""
 
 
-class RunnerSpan:
-    """An api span its runner is asked to record (``Invoke.span``): the runner, which times the
-    handler, sends the span's finished event beside an ok result, which the recorder appends as it is
-    (``runner_span_ended``). Until then nothing of it is in the recorder's events; it is recorded as
-    any other (a START, ``_materialise``) when something must find it first: an operation or a log
-    line of its step in its trace, a flush while it runs (it is seen running), or an end the runner
-    did not record (a failure, whose stack is located here; a timeout, a dead runner). Made by calling
-    the class, as ``SpanHandle``; few fields set per request (bench/RESULTS.md, session 18)."""
-
-    __slots__ = ("handle", "pid", "runner", "start", "status", "wire")
-
-    #: (step, file, trace id, parent span id, remote parent, started): what its START is made of
-    start: tuple[str, str, str, str | None, bool, float]
-    #: ``Invoke.span``, encoded (``encode_span_to_record``): what the runner is told
-    wire: bytes
-    #: its START in the recorder's events, once materialised (None: the runner records it)
-    handle: SpanHandle | None
-    #: the runner process that took it (``ran_on``; unset before)
-    runner: str
-    pid: int | None
-    #: the status the runner recorded as answered (``http_response`` compares the core's)
-    status: int
-
-    def ran_on(self, runner: str, pid: int | None) -> None:
-        """Which runner process took the invocation (called by the pool when it picks one)."""
-        handle = self.handle
-        if handle is None:
-            self.runner, self.pid = runner, pid
-        else:
-            handle.ran_on(runner, pid)
-
-
 class _Ids:
     """Operation and log line ids: the microsecond they were recorded at, made strictly increasing."""
 
@@ -203,9 +169,6 @@ class Recorder:
         #: (its young collections ran 2-3 times as often, each walking the requests in flight);
         #: ``bytes`` are none (bench/RESULTS.md, tracing overhead, ninth pass).
         self._encoding = isinstance(store, TraceWriter) and exporter is None
-        #: api spans may be left to their runners to record (``runner_span``): only when the events go
-        #: encoded to the trace writer, where the runner's event is kept as it comes
-        self.runner_spans = self._encoding
         #: where the START of the api span that ended last is in ``_events`` (-1: none), still unsent
         #: and waiting for its response to be folded in; ``_waiting``: the others that wait, by (trace
         #: id, step) (``_wait_behind``)
@@ -215,12 +178,6 @@ class Recorder:
         self._unanswered = 0
         #: which batch ``_events`` is (counted up as each is taken to be sent)
         self._batch = 0
-        #: api spans their runners record, not materialised yet, by trace id (``RunnerSpan``)
-        self._deferred: dict[str, RunnerSpan] = {}
-        #: ``Invoke.span`` by method and path (``runner_span``)
-        self._wires: dict[str, dict[str, bytes]] = {}
-        #: the api span a runner recorded last, whose answer ``http_response`` compares
-        self._runner_answered: RunnerSpan | None = None
         self._ids = _Ids()
         self._followers = Followers()
         self._timer: asyncio.TimerHandle | None = None
@@ -351,94 +308,6 @@ class Recorder:
         span.at = at
         return span
 
-    def runner_span(
-        self,
-        step: str,
-        file: str,
-        trace_id: str,
-        parent_span_id: str | None,
-        remote_parent: bool,
-        method: str,
-        path: str,
-    ) -> RunnerSpan | None:
-        """An api request's span, for its runner to record (``RunnerSpan``); None: recorded by
-        ``start_span`` as ever (nothing is recorded, or the events are not sent encoded to the trace
-        writer: a store or an exporter in the supervisor; ``runner_spans`` says so beforehand)."""
-        if not self.runner_spans:
-            return None
-        span = RunnerSpan()
-        span.start = (step, file, trace_id, parent_span_id, remote_parent, time.time())
-        if parent_span_id is None:
-            wires = self._wires.get(method)
-            wire = wires.get(path) if wires is not None else None
-            if wire is None:
-                wire = self._wire(method, path)
-            span.wire = wire
-        else:
-            span.wire = encode_span_to_record(method, path, parent_span_id, remote_parent)
-        span.handle = None
-        # by trace id alone (a str, its hash kept): a trace's api span is one request's, as a rule
-        deferred = self._deferred
-        if trace_id in deferred:  # two requests of a trace at once: the earlier one as any other
-            self._materialise(deferred[trace_id])
-        deferred[trace_id] = span
-        if self._flushing is None and self._timer is None:  # a flush shows it running
-            self._changed()
-        return span
-
-    def _wire(self, method: str, path: str) -> bytes:
-        """``Invoke.span`` for a request without a parent span, kept by method and path."""
-        if len(self._wires.get(method, ())) >= _WIRES_KEPT:  # paths with ids in them: start over
-            self._wires[method] = {}
-        wire = self._wires.setdefault(method, {})[path] = encode_span_to_record(method, path, None, False)
-        return wire
-
-    def runner_span_ended(
-        self, span: RunnerSpan, result: InvokeResult | None = None, error: BaseException | None = None
-    ) -> None:
-        """``end_span`` for a ``RunnerSpan``: its runner's event appended as it is when it sent one and
-        nothing of the span was recorded before; else it is ended as any other."""
-        handle = span.handle
-        if handle is None:
-            del self._deferred[span.start[2]]
-            if result is not None and result.span_json:
-                events = self._events
-                if len(events) >= MAX_BUFFERED:
-                    self.dropped += 1
-                    return
-                events.append(result.span_json)
-                span.status = result.span_status
-                self._runner_answered = span
-                if self._flushing is None and (self._timer is None or len(events) >= FLUSH_AT):
-                    self._changed()
-                return
-            handle = self._materialise(span)
-        self.end_span(handle, result, error)
-
-    def _materialise(self, span: RunnerSpan) -> SpanHandle:
-        """``span``'s START, recorded as ``start_span`` records one (under an id of its own: the
-        runner's event for it is not used), at the time it started, on the runner that took it. Its
-        caller takes it out of ``_deferred``."""
-        step, file, trace_id, parent_span_id, remote_parent, started = span.start
-        handle = self.start_span(
-            step, file, _API, trace_id, parent_span_id=parent_span_id, remote_parent=remote_parent
-        )
-        if handle.start is not None:
-            handle.start[11] = started
-        runner = getattr(span, "runner", None)
-        if runner is not None:
-            handle.ran_on(runner, span.pid)
-        span.handle = handle
-        return handle
-
-    def _found(self, trace_id: str, step: str) -> None:
-        """Something of ``step`` in ``trace_id`` is recorded: its span, if its runner was to record it,
-        is recorded first, for it to be found (operations and log lines find theirs by trace and step)."""
-        span = self._deferred.get(trace_id)
-        if span is not None and span.start[0] == step:
-            del self._deferred[trace_id]
-            self._materialise(span)
-
     def _more_span_ids(self) -> str:
         self._span_ids = new_span_ids(_SPAN_IDS_AT_ONCE)
         return self._span_ids.pop()
@@ -501,13 +370,6 @@ class Recorder:
         when the handler returned normally (a response the core refused, a handler that answered 500)."""
         if not self.enabled:
             return
-        answered = self._runner_answered
-        if answered is not None and answered.start[2] == trace_id and answered.start[0] == step:
-            # its runner recorded the answer with the span: only one the core made instead is recorded
-            self._runner_answered = None
-            if status != answered.status:
-                self._record((RESPONSE, trace_id, step, method, path, status, time.time()))
-            return
         events = self._events
         answering = self._answering
         if answering >= 0 and (start := events[answering])[2] == trace_id and start[3] == step:
@@ -545,8 +407,6 @@ class Recorder:
         ``step`` it came from outside (``POST /__motia/emit``) and begins its trace."""
         if not self.enabled:
             return
-        if self._deferred and step is not None:
-            self._found(trace_id, step)
         now = time.time()
         operation = self._operation(trace_id, step, now, now, "emit", "emit", None)
         operation.update(
@@ -574,8 +434,6 @@ class Recorder:
         method = call.method
         if method == "api.validateBody" or (method == "emit" and error is None):
             return
-        if self._deferred:
-            self._found(call.trace_id, call.step_name)
         kind = (
             "state" if method.startswith("state.") else "stream" if method.startswith("streams.") else method
         )
@@ -632,8 +490,6 @@ class Recorder:
             return
         step = getattr(record, "step", None)
         trace_id = getattr(record, "trace_id", None)
-        if self._deferred and step and trace_id:
-            self._found(trace_id, step)
         meta = _jsonable(getattr(record, "meta", None))
         if record.exc_info:
             stack = logging.Formatter().formatException(record.exc_info)
@@ -700,7 +556,7 @@ class Recorder:
         # ours. Events that keep arriving meanwhile go to later flushes, not this wait.
         for _ in range(2):
             if self._flushing is None:
-                if not (self._events or self._deferred) or not self._started:
+                if not self._events or not self._started:
                     return
                 self._start_flush()
             flushing = self._flushing
@@ -736,10 +592,6 @@ class Recorder:
 
     async def _flush_once(self) -> None:
         try:
-            if self._deferred:  # running: seen so from this flush on, recorded as any other
-                deferred, self._deferred = self._deferred, {}
-                for span in deferred.values():
-                    self._materialise(span)
             events, self._events = self._events, []
             # what was recorded went with ``events``: nothing more is folded into them; an api span's
             # START waiting for its answer goes without the room left for it (``end_span``)
@@ -763,7 +615,7 @@ class Recorder:
                 self.dropped = 0
         finally:
             self._flushing = None
-            if self._events or self._deferred:
+            if self._events:
                 self._changed()
 
     # ------------------------------------------------------------------ helpers

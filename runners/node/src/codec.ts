@@ -9,7 +9,6 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import {
   RunnerMessageSchema,
-  type SpanToRecord,
   type SupervisorMessage,
   SupervisorMessageSchema,
 } from './gen/motia/runner/v1/runner_pb';
@@ -224,8 +223,6 @@ function encodeResult(value: Init): Buffer {
   const resultJson = bytes(value.resultJson);
   const body = value.body === undefined ? undefined : bytes(value.body);
   const declined = bool(value.declined);
-  const spanJson = bytes(value.spanJson);
-  const spanStatus = uint64(value.spanStatus);
   const error = value.error as Init | undefined | null;
   let errorName = '';
   let errorMessage = '';
@@ -244,9 +241,7 @@ function encodeResult(value: Init): Buffer {
     w.sizeBytes(resultJson) +
     (error !== undefined ? w.sizeMessage(errorSize) : 0) +
     (body !== undefined ? w.sizeBytes(body, true) : 0) +
-    w.sizeBool(declined) +
-    w.sizeBytes(spanJson) +
-    w.sizeVarint(spanStatus);
+    w.sizeBool(declined);
   w.start(w.sizeMessage(inner));
   w.writeMessageHeader(3, inner);
   w.writeVarint(1, invocationId);
@@ -260,8 +255,6 @@ function encodeResult(value: Init): Buffer {
   }
   if (body !== undefined) w.writeBytes(5, body, true);
   w.writeBool(6, declined);
-  w.writeBytes(7, spanJson);
-  w.writeVarint(8, spanStatus);
   return w.finish();
 }
 
@@ -506,7 +499,6 @@ function decodeInvoke(r: Reader, end: number): SupervisorMessage['kind'] {
   let payloadJson: Uint8Array = EMPTY;
   let traceId = '';
   let topic = '';
-  let span: SpanToRecord | undefined;
   while (r.pos < end) {
     const key = readTag(r);
     switch (key) {
@@ -531,12 +523,8 @@ function decodeInvoke(r: Reader, end: number): SupervisorMessage['kind'] {
       case tag(7, WIRE_LEN):
         topic = r.string(end);
         break;
-      case tag(8, WIRE_LEN):
-        if (span !== undefined) throw NOT_HANDLED; // merged by protobuf-es
-        span = decodeSpanToRecord(r, r.lengthEnd(end));
-        break;
       default:
-        if (key >>> 3 <= 8) throw NOT_HANDLED; // a known field with another wire type
+        if (key >>> 3 <= 7) throw NOT_HANDLED; // a known field with another wire type
         r.skip(key & 7, end);
     }
   }
@@ -551,38 +539,8 @@ function decodeInvoke(r: Reader, end: number): SupervisorMessage['kind'] {
       payloadJson,
       traceId,
       topic,
-      ...(span !== undefined ? { span } : {}),
     },
   };
-}
-
-function decodeSpanToRecord(r: Reader, end: number): SpanToRecord {
-  let method = '';
-  let path = '';
-  let parentSpanId = '';
-  let remoteParent = false;
-  while (r.pos < end) {
-    const key = readTag(r);
-    switch (key) {
-      case tag(1, WIRE_LEN):
-        method = r.string(end);
-        break;
-      case tag(2, WIRE_LEN):
-        path = r.string(end);
-        break;
-      case tag(3, WIRE_LEN):
-        parentSpanId = r.string(end);
-        break;
-      case tag(4, WIRE_VARINT):
-        remoteParent = r.bool();
-        break;
-      default:
-        if (key >>> 3 <= 4) throw NOT_HANDLED;
-        r.skip(key & 7, end);
-    }
-  }
-  if (r.pos !== end) throw NOT_HANDLED;
-  return { $typeName: 'motia.runner.v1.SpanToRecord', method, path, parentSpanId, remoteParent };
 }
 
 function decodeContextReply(r: Reader, end: number): SupervisorMessage['kind'] {
@@ -672,25 +630,6 @@ export function decodeByHand(bytes: Uint8Array): SupervisorMessage | undefined {
         const fieldEnd = r.lengthEnd(end);
         kind = decode(r, fieldEnd);
         if (r.pos !== fieldEnd) return undefined;
-      } else if (kind?.case === 'invoke' && key === tag(3, WIRE_LEN)) {
-        // Invoke.span as the supervisor sends it: a second invoke field with only span set, merged
-        const fieldEnd = r.lengthEnd(end);
-        const more = decodeInvoke(r, fieldEnd);
-        if (r.pos !== fieldEnd || more.case !== 'invoke') return undefined;
-        const first = kind.value;
-        const extra = more.value;
-        const onlySpan =
-          extra.span !== undefined &&
-          first.span === undefined &&
-          extra.invocationId === 0n &&
-          extra.file === '' &&
-          extra.stepName === '' &&
-          extra.kind === 0 &&
-          extra.payloadJson.length === 0 &&
-          extra.traceId === '' &&
-          extra.topic === '';
-        if (!onlySpan) return undefined; // anything else merged: protobuf-es merges it
-        kind = { case: 'invoke', value: { ...first, span: extra.span } };
       } else if (key >>> 3 <= 7) {
         // Hello, LoadFiles, Shutdown; a second oneof member (merged by protobuf-es); a wrong wire type
         return undefined;

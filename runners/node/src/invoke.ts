@@ -13,8 +13,6 @@ export type Job = (payload: unknown, ctx: Record<string, unknown>, call: CallFn)
 export interface EncodedResult {
   resultJson: Uint8Array;
   body?: Uint8Array;
-  /** an api response's status, when the core answers it as it is (200-599; absent: it does not) */
-  status?: number;
 }
 
 /** What an Invoke runs. ``keepResult``: the result goes back (api steps, hooks), or null. */
@@ -38,22 +36,11 @@ function binary(value: unknown): Uint8Array | undefined {
 
 /** An api response whose body is a Buffer (or any bytes) sends the bytes as they are, beside the JSON. */
 function encodeResponse(value: unknown): EncodedResult {
-  if (value && typeof value === 'object') {
-    const status = answeredStatus((value as { status?: unknown }).status);
-    if ('body' in value) {
-      const body = binary((value as { body: unknown }).body);
-      if (body) return { resultJson: jsonBytes({ ...(value as object), body: undefined }), body, status };
-    }
-    return { resultJson: jsonBytes(value), status };
+  if (value && typeof value === 'object' && 'body' in value) {
+    const body = binary((value as { body: unknown }).body);
+    if (body) return { resultJson: jsonBytes({ ...(value as object), body: undefined }), body };
   }
   return encodeJson(value);
-}
-
-/** The status the core answers for a handler's ``status`` (supervisor/http/_response.py), if it does. */
-function answeredStatus(status: unknown): number | undefined {
-  return typeof status === 'number' && Number.isInteger(status) && status >= 200 && status <= 599
-    ? status
-    : undefined;
 }
 
 /**

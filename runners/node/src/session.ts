@@ -1,8 +1,7 @@
 // The node runner's session: dispatch each SupervisorMessage (Hello, LoadFiles, Invoke, Cancel,
 // ContextReply, Ping, Shutdown), keep the invocations in flight, and send each InvokeResult once
 // the handler is done and every context call it started has been answered. See proto/README.md.
-import { randomBytes } from 'node:crypto';
-import type { Invoke, SpanToRecord, SupervisorMessage } from './gen/motia/runner/v1/runner_pb';
+import type { Invoke, SupervisorMessage } from './gen/motia/runner/v1/runner_pb';
 import { CallClient, type CallOwner } from './calls';
 import { buildContext } from './context';
 import { scope, type InvocationScope } from './current';
@@ -26,48 +25,7 @@ export interface RunnerOptions {
   channel?: Channel;
 }
 
-type Outcome =
-  | { ok: true; resultJson: Uint8Array; body?: Uint8Array; status?: number }
-  | { ok: false; error: ErrorShape };
-
-/** This runner's id, as the supervisor names it (Hello.runner_id): recorded in the spans it records. */
-let runnerId = process.env.MOTIA_RUNNER_ID ?? '';
-
-/** Epoch seconds, to the microsecond as the supervisor's clock (time.time()). */
-const now = (): number => (performance.timeOrigin + performance.now()) / 1000;
-
-/**
- * An api span's finished event, as the supervisor's trace writer keeps it (Invoke.span,
- * supervisor/tracing/_assembler.py): its START, END's and RESPONSE's fields, answered as it ends.
- */
-function recordedSpan(request: Invoke, span: SpanToRecord, started: number, status: number): Uint8Array {
-  const ended = now();
-  return Buffer.from(
-    JSON.stringify([
-      0, // START
-      randomBytes(8).toString('hex'), // its id (all zeros, W3C's invalid id, once in 2**64: not looked for)
-      request.traceId,
-      request.stepName,
-      request.file,
-      'api',
-      null,
-      span.parentSpanId || null,
-      span.remoteParent,
-      null,
-      1,
-      started,
-      runnerId,
-      process.pid,
-      ended,
-      'ok',
-      null,
-      span.method,
-      span.path,
-      status,
-      ended,
-    ]),
-  );
-}
+type Outcome = { ok: true; resultJson: Uint8Array; body?: Uint8Array } | { ok: false; error: ErrorShape };
 
 class Invocation implements CallOwner {
   pending = 0;
@@ -75,10 +33,6 @@ class Invocation implements CallOwner {
   completed = false;
   outcome: Outcome | undefined;
   private checkScheduled = false;
-
-  /** the Invoke, when its span is this runner's to record (Invoke.span), and when it started */
-  recording: Invoke | undefined;
-  started = 0;
 
   constructor(
     readonly scope: InvocationScope,
@@ -131,16 +85,7 @@ class Invocation implements CallOwner {
       kind: {
         case: 'result',
         value: outcome.ok
-          ? this.recording?.span !== undefined && outcome.status !== undefined
-            ? {
-                invocationId: this.id,
-                ok: true,
-                resultJson: outcome.resultJson,
-                body: outcome.body,
-                spanJson: recordedSpan(this.recording, this.recording.span, this.started, outcome.status),
-                spanStatus: outcome.status,
-              }
-            : { invocationId: this.id, ok: true, resultJson: outcome.resultJson, body: outcome.body }
+          ? { invocationId: this.id, ok: true, resultJson: outcome.resultJson, body: outcome.body }
           : { invocationId: this.id, ok: false, error: outcome.error },
       },
     });
@@ -210,10 +155,6 @@ class Invocations {
       stepName: job.stepName,
     };
     const inv = new Invocation(who, this.onComplete, this.wakeIfIdle);
-    if (request.span !== undefined) {
-      inv.recording = request;
-      inv.started = now();
-    }
     this.inFlight.set(inv.id, inv);
 
     let payload: unknown;
@@ -290,7 +231,6 @@ export function runSession(options: RunnerOptions): void {
     switch (kind.case) {
       case 'hello': {
         setLogLevel(kind.value.logLevel);
-        if (kind.value.runnerId) runnerId = kind.value.runnerId;
         if (kind.value.projectRoot && kind.value.projectRoot !== projectRoot) {
           // a runner started by hand elsewhere (--connect) runs in the project, as the supervisor's do
           projectRoot = kind.value.projectRoot;

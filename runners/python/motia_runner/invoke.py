@@ -76,30 +76,16 @@ class Encoded(NamedTuple):
 
     result_json: bytes
     body: bytes | None = None
-    #: an api response's status, when the core answers it as it is (200-599; 0: it does not)
-    status: int = 0
 
 
 def encode_response(response: Any) -> Encoded:
     """An api response whose body is bytes sends the bytes as they are, beside the JSON."""
     if isinstance(response, dict):
-        status = _answered_status(response.get("status"))
         body = response.get("body")
         if isinstance(body, bytes | bytearray | memoryview):
             rest = {key: value for key, value in response.items() if key != "body"}
-            return Encoded(jsonutil.dumps(rest), bytes(body), status)
-        return Encoded(jsonutil.dumps(response), None, status)
+            return Encoded(jsonutil.dumps(rest), bytes(body))
     return Encoded(jsonutil.dumps(response))
-
-
-def _answered_status(status: Any) -> int:
-    """The status the core answers for a handler's ``status`` (as ``supervisor/http/_response.py``
-    reads it), or 0 when it refuses it."""
-    if isinstance(status, float) and status.is_integer():
-        status = int(status)
-    if isinstance(status, int) and not isinstance(status, bool) and 200 <= status <= 599:
-        return status
-    return 0
 
 
 def validate_input(model: type, data: Any) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import json
 import os
 import platform
 import sys
@@ -59,8 +58,6 @@ class Session:
         self._loop_thread = threading.get_ident()
         root = Path(os.environ.get("MOTIA_PROJECT_ROOT") or os.getcwd()).resolve()
         self.watch = LoopWatch(loop, root)
-        #: this runner's id, as the supervisor names it (``Hello.runner_id``): in the spans it records
-        self.runner_id = os.environ.get("MOTIA_RUNNER_ID", "")
         self.writer: Writer
         self._reader: Reader
         self.writer, self._reader = channel.open(
@@ -171,7 +168,6 @@ class Session:
                 os.environ["MOTIA_PROJECT_ROOT"] = str(root)
         if hello.runner_id:
             os.environ["MOTIA_RUNNER_ID"] = hello.runner_id
-            self.runner_id = hello.runner_id
         self.sink.set_level(hello.log_level or "info")
         self.logging_bridge.set_level(hello.log_level or "info")
         runtime = f"{platform.python_implementation()} {platform.python_version()}, {describe_protobuf()}"
@@ -248,7 +244,6 @@ class Session:
         )
         result = Encoded(b"")
         error = None
-        started = time.time()
         try:
             if invoke.kind in HOOK_KINDS:
                 hook = self.loader.hook_function(invoke.file, invoke.kind)
@@ -276,10 +271,6 @@ class Session:
         except asyncio.CancelledError:
             if self._answered(invoke.invocation_id):
                 return
-        if error is None and result.status and invoke.HasField("span"):
-            span = recorded_span(invoke, started, result.status, self.runner_id)
-            self._send_result(invoke.invocation_id, result, span=span)
-            return
         self._send_result(invoke.invocation_id, result=result, error=error)
 
     def _decline(self, invoke: Any, why: str) -> None:
@@ -292,9 +283,7 @@ class Session:
         entry = self.inflight.get(invocation_id)
         return entry is None or entry.answered
 
-    def _send_result(
-        self, invocation_id: int, result: Encoded | None = None, error: Any = None, span: bytes = b""
-    ) -> None:
+    def _send_result(self, invocation_id: int, result: Encoded | None = None, error: Any = None) -> None:
         self.watch.ran()
         entry = self.inflight.pop(invocation_id, None)
         if entry is not None:
@@ -308,9 +297,6 @@ class Session:
             )
             if content.body is not None:
                 message.body = content.body
-            if span:
-                message.span_json = span
-                message.span_status = content.status
         else:
             message = pb.InvokeResult(invocation_id=invocation_id, ok=False, error=error)
         self.writer.send(pb.RunnerMessage(result=message))
@@ -373,49 +359,3 @@ class Session:
         if not self._done.is_set():
             self.exit_code = code
             self._done.set()
-
-
-#: a span's event as JSON (one encoder for all: ``json.dumps`` with separators makes one per call)
-_encode_json = json.JSONEncoder(separators=(",", ":")).encode
-#: span ids not given yet (made in bulk: one ``urandom`` for many)
-_span_ids: list[str] = []
-
-
-def _span_id() -> str:
-    """16 random hex digits (all zeros, W3C's invalid id, once in 2**64: not looked for)."""
-    if not _span_ids:
-        _span_ids.extend(os.urandom(8 * 256).hex(" ", 8).split())
-    return _span_ids.pop()
-
-
-def recorded_span(invoke: Any, started: float, status: int, runner: str) -> bytes:
-    """The api span's finished event, as the supervisor's trace writer keeps it (``Invoke.span``,
-    ``supervisor/tracing/_assembler.py``): its START, END's and RESPONSE's fields, answered as it
-    ended (the result goes to the core now); ``runner``: this runner's id (``Hello.runner_id``)."""
-    span = invoke.span
-    ended = time.time()
-    return _encode_json(
-        [
-            0,  # START
-            _span_id(),
-            invoke.trace_id,
-            invoke.step_name,
-            invoke.file,
-            "api",
-            None,
-            span.parent_span_id or None,
-            span.remote_parent,
-            None,
-            1,
-            started,
-            runner,
-            os.getpid(),
-            ended,
-            "ok",
-            None,
-            span.method,
-            span.path,
-            status,
-            ended,
-        ]
-    ).encode()

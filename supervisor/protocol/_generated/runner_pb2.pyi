@@ -65,7 +65,7 @@ class LoadFiles(_message.Message):
     def __init__(self, request_id: _Optional[int] = ..., step_files: _Optional[_Iterable[str]] = ..., stream_files: _Optional[_Iterable[str]] = ..., hook_files: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Invoke(_message.Message):
-    __slots__ = ("invocation_id", "file", "step_name", "kind", "payload_json", "trace_id", "topic", "span")
+    __slots__ = ("invocation_id", "file", "step_name", "kind", "payload_json", "trace_id", "topic")
     INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_FIELD_NUMBER: _ClassVar[int]
     STEP_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -73,7 +73,6 @@ class Invoke(_message.Message):
     PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     TOPIC_FIELD_NUMBER: _ClassVar[int]
-    SPAN_FIELD_NUMBER: _ClassVar[int]
     invocation_id: int
     file: str
     step_name: str
@@ -81,20 +80,7 @@ class Invoke(_message.Message):
     payload_json: bytes
     trace_id: str
     topic: str
-    span: SpanToRecord
-    def __init__(self, invocation_id: _Optional[int] = ..., file: _Optional[str] = ..., step_name: _Optional[str] = ..., kind: _Optional[_Union[TriggerKind, str]] = ..., payload_json: _Optional[bytes] = ..., trace_id: _Optional[str] = ..., topic: _Optional[str] = ..., span: _Optional[_Union[SpanToRecord, _Mapping]] = ...) -> None: ...
-
-class SpanToRecord(_message.Message):
-    __slots__ = ("method", "path", "parent_span_id", "remote_parent")
-    METHOD_FIELD_NUMBER: _ClassVar[int]
-    PATH_FIELD_NUMBER: _ClassVar[int]
-    PARENT_SPAN_ID_FIELD_NUMBER: _ClassVar[int]
-    REMOTE_PARENT_FIELD_NUMBER: _ClassVar[int]
-    method: str
-    path: str
-    parent_span_id: str
-    remote_parent: bool
-    def __init__(self, method: _Optional[str] = ..., path: _Optional[str] = ..., parent_span_id: _Optional[str] = ..., remote_parent: _Optional[bool] = ...) -> None: ...
+    def __init__(self, invocation_id: _Optional[int] = ..., file: _Optional[str] = ..., step_name: _Optional[str] = ..., kind: _Optional[_Union[TriggerKind, str]] = ..., payload_json: _Optional[bytes] = ..., trace_id: _Optional[str] = ..., topic: _Optional[str] = ...) -> None: ...
 
 class ContextReply(_message.Message):
     __slots__ = ("call_id", "ok", "result_json", "error")
@@ -195,24 +181,20 @@ class LoadError(_message.Message):
     def __init__(self, file: _Optional[str] = ..., line: _Optional[int] = ..., column: _Optional[int] = ..., message: _Optional[str] = ..., stack: _Optional[str] = ...) -> None: ...
 
 class InvokeResult(_message.Message):
-    __slots__ = ("invocation_id", "ok", "result_json", "error", "body", "declined", "span_json", "span_status")
+    __slots__ = ("invocation_id", "ok", "result_json", "error", "body", "declined")
     INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
     DECLINED_FIELD_NUMBER: _ClassVar[int]
-    SPAN_JSON_FIELD_NUMBER: _ClassVar[int]
-    SPAN_STATUS_FIELD_NUMBER: _ClassVar[int]
     invocation_id: int
     ok: bool
     result_json: bytes
     error: ErrorInfo
     body: bytes
     declined: bool
-    span_json: bytes
-    span_status: int
-    def __init__(self, invocation_id: _Optional[int] = ..., ok: _Optional[bool] = ..., result_json: _Optional[bytes] = ..., error: _Optional[_Union[ErrorInfo, _Mapping]] = ..., body: _Optional[bytes] = ..., declined: _Optional[bool] = ..., span_json: _Optional[bytes] = ..., span_status: _Optional[int] = ...) -> None: ...
+    def __init__(self, invocation_id: _Optional[int] = ..., ok: _Optional[bool] = ..., result_json: _Optional[bytes] = ..., error: _Optional[_Union[ErrorInfo, _Mapping]] = ..., body: _Optional[bytes] = ..., declined: _Optional[bool] = ...) -> None: ...
 
 class ErrorInfo(_message.Message):
     __slots__ = ("name", "message", "stack")

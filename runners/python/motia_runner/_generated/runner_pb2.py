@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmotia/runner/v1/runner.proto\x12\x0fmotia.runner.v1\"\xd4\x02\n\x11SupervisorMessage\x12\'\n\x05hello\x18\x01 \x01(\x0b\x32\x16.motia.runner.v1.HelloH\x00\x12*\n\x04load\x18\x02 \x01(\x0b\x32\x1a.motia.runner.v1.LoadFilesH\x00\x12)\n\x06invoke\x18\x03 \x01(\x0b\x32\x17.motia.runner.v1.InvokeH\x00\x12\x36\n\rcontext_reply\x18\x04 \x01(\x0b\x32\x1d.motia.runner.v1.ContextReplyH\x00\x12)\n\x06\x63\x61ncel\x18\x05 \x01(\x0b\x32\x17.motia.runner.v1.CancelH\x00\x12%\n\x04ping\x18\x06 \x01(\x0b\x32\x15.motia.runner.v1.PingH\x00\x12-\n\x08shutdown\x18\x07 \x01(\x0b\x32\x19.motia.runner.v1.ShutdownH\x00\x42\x06\n\x04kind\"]\n\x05Hello\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x14\n\x0cproject_root\x18\x02 \x01(\t\x12\x11\n\trunner_id\x18\x03 \x01(\t\x12\x11\n\tlog_level\x18\x04 \x01(\t\"]\n\tLoadFiles\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12\x12\n\nstep_files\x18\x02 \x03(\t\x12\x14\n\x0cstream_files\x18\x03 \x03(\t\x12\x12\n\nhook_files\x18\x04 \x03(\t\"\xd0\x01\n\x06Invoke\x12\x15\n\rinvocation_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x11\n\tstep_name\x18\x03 \x01(\t\x12*\n\x04kind\x18\x04 \x01(\x0e\x32\x1c.motia.runner.v1.TriggerKind\x12\x14\n\x0cpayload_json\x18\x05 \x01(\x0c\x12\x10\n\x08trace_id\x18\x06 \x01(\t\x12\r\n\x05topic\x18\x07 \x01(\t\x12+\n\x04span\x18\x08 \x01(\x0b\x32\x1d.motia.runner.v1.SpanToRecord\"[\n\x0cSpanToRecord\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x16\n\x0eparent_span_id\x18\x03 \x01(\t\x12\x15\n\rremote_parent\x18\x04 \x01(\x08\"O\n\x0c\x43ontextReply\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x13\n\x0bresult_json\x18\x03 \x01(\x0c\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"/\n\x06\x43\x61ncel\x12\x15\n\rinvocation_id\x18\x01 \x01(\x04\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x13\n\x04Ping\x12\x0b\n\x03seq\x18\x01 \x01(\x04\"\x1c\n\x08Shutdown\x12\x10\n\x08grace_ms\x18\x01 \x01(\r\"\xa5\x02\n\rRunnerMessage\x12,\n\x05hello\x18\x01 \x01(\x0b\x32\x1b.motia.runner.v1.HelloReplyH\x00\x12-\n\x06loaded\x18\x02 \x01(\x0b\x32\x1b.motia.runner.v1.LoadResultH\x00\x12/\n\x06result\x18\x03 \x01(\x0b\x32\x1d.motia.runner.v1.InvokeResultH\x00\x12,\n\x04\x63\x61ll\x18\x04 \x01(\x0b\x32\x1c.motia.runner.v1.ContextCallH\x00\x12%\n\x04pong\x18\x05 \x01(\x0b\x32\x15.motia.runner.v1.PongH\x00\x12)\n\x03log\x18\x06 \x01(\x0b\x32\x1a.motia.runner.v1.LogRecordH\x00\x42\x06\n\x04kind\"l\n\nHelloReply\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x0f\n\x07runtime\x18\x03 \x01(\t\x12\x0b\n\x03pid\x18\x04 \x01(\r\x12\x14\n\x0cwatches_loop\x18\x05 \x01(\x08\"\xd2\x01\n\nLoadResult\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12*\n\x05steps\x18\x02 \x03(\x0b\x32\x1b.motia.runner.v1.LoadedFile\x12,\n\x07streams\x18\x03 \x03(\x0b\x32\x1b.motia.runner.v1.LoadedFile\x12*\n\x06\x65rrors\x18\x04 \x03(\x0b\x32\x1a.motia.runner.v1.LoadError\x12*\n\x05hooks\x18\x05 \x03(\x0b\x32\x1b.motia.runner.v1.LoadedFile\"/\n\nLoadedFile\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\x0c\"W\n\tLoadError\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0c\n\x04line\x18\x02 \x01(\r\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\r\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\r\n\x05stack\x18\x05 \x01(\t\"\xc7\x01\n\x0cInvokeResult\x12\x15\n\rinvocation_id\x18\x01 \x01(\x04\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x13\n\x0bresult_json\x18\x03 \x01(\x0c\x12)\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x1a.motia.runner.v1.ErrorInfo\x12\x11\n\x04\x62ody\x18\x05 \x01(\x0cH\x00\x88\x01\x01\x12\x10\n\x08\x64\x65\x63lined\x18\x06 \x01(\x08\x12\x11\n\tspan_json\x18\x07 \x01(\x0c\x12\x13\n\x0bspan_status\x18\x08 \x01(\rB\x07\n\x05_body\"9\n\tErrorInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05stack\x18\x03 \x01(\t\"}\n\x0b\x43ontextCall\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x15\n\rinvocation_id\x18\x02 \x01(\x04\x12\x10\n\x08trace_id\x18\x03 \x01(\t\x12\x11\n\tstep_name\x18\x04 \x01(\t\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x11\n\targs_json\x18\x06 \x01(\x0c\">\n\x04Pong\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12)\n\x05stall\x18\x02 \x01(\x0b\x32\x1a.motia.runner.v1.LoopStall\"y\n\tLoopStall\x12\x12\n\nstalled_ms\x18\x01 \x01(\r\x12\x15\n\rinvocation_id\x18\x02 \x01(\x04\x12\x10\n\x08trace_id\x18\x03 \x01(\t\x12\x11\n\tstep_name\x18\x04 \x01(\t\x12\r\n\x05where\x18\x05 \x01(\t\x12\r\n\x05stack\x18\x06 \x01(\t\"\x8b\x01\n\tLogRecord\x12\r\n\x05level\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\tmeta_json\x18\x03 \x01(\x0c\x12\x15\n\rinvocation_id\x18\x04 \x01(\x04\x12\x10\n\x08trace_id\x18\x05 \x01(\t\x12\x11\n\tstep_name\x18\x06 \x01(\t\x12\x0f\n\x07time_ms\x18\x07 \x01(\x01*\xac\x01\n\x0bTriggerKind\x12\x1c\n\x18TRIGGER_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10TRIGGER_KIND_API\x10\x01\x12\x16\n\x12TRIGGER_KIND_EVENT\x10\x02\x12\x15\n\x11TRIGGER_KIND_CRON\x10\x03\x12\x1d\n\x19TRIGGER_KIND_AUTHENTICATE\x10\x04\x12\x1b\n\x17TRIGGER_KIND_CAN_ACCESS\x10\x05\x32\x62\n\rRunnerSession\x12Q\n\x07\x43onnect\x12\x1e.motia.runner.v1.RunnerMessage\x1a\".motia.runner.v1.SupervisorMessage(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmotia/runner/v1/runner.proto\x12\x0fmotia.runner.v1\"\xd4\x02\n\x11SupervisorMessage\x12\'\n\x05hello\x18\x01 \x01(\x0b\x32\x16.motia.runner.v1.HelloH\x00\x12*\n\x04load\x18\x02 \x01(\x0b\x32\x1a.motia.runner.v1.LoadFilesH\x00\x12)\n\x06invoke\x18\x03 \x01(\x0b\x32\x17.motia.runner.v1.InvokeH\x00\x12\x36\n\rcontext_reply\x18\x04 \x01(\x0b\x32\x1d.motia.runner.v1.ContextReplyH\x00\x12)\n\x06\x63\x61ncel\x18\x05 \x01(\x0b\x32\x17.motia.runner.v1.CancelH\x00\x12%\n\x04ping\x18\x06 \x01(\x0b\x32\x15.motia.runner.v1.PingH\x00\x12-\n\x08shutdown\x18\x07 \x01(\x0b\x32\x19.motia.runner.v1.ShutdownH\x00\x42\x06\n\x04kind\"]\n\x05Hello\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x14\n\x0cproject_root\x18\x02 \x01(\t\x12\x11\n\trunner_id\x18\x03 \x01(\t\x12\x11\n\tlog_level\x18\x04 \x01(\t\"]\n\tLoadFiles\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12\x12\n\nstep_files\x18\x02 \x03(\t\x12\x14\n\x0cstream_files\x18\x03 \x03(\t\x12\x12\n\nhook_files\x18\x04 \x03(\t\"\xa3\x01\n\x06Invoke\x12\x15\n\rinvocation_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x11\n\tstep_name\x18\x03 \x01(\t\x12*\n\x04kind\x18\x04 \x01(\x0e\x32\x1c.motia.runner.v1.TriggerKind\x12\x14\n\x0cpayload_json\x18\x05 \x01(\x0c\x12\x10\n\x08trace_id\x18\x06 \x01(\t\x12\r\n\x05topic\x18\x07 \x01(\t\"O\n\x0c\x43ontextReply\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x13\n\x0bresult_json\x18\x03 \x01(\x0c\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"/\n\x06\x43\x61ncel\x12\x15\n\rinvocation_id\x18\x01 \x01(\x04\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x13\n\x04Ping\x12\x0b\n\x03seq\x18\x01 \x01(\x04\"\x1c\n\x08Shutdown\x12\x10\n\x08grace_ms\x18\x01 \x01(\r\"\xa5\x02\n\rRunnerMessage\x12,\n\x05hello\x18\x01 \x01(\x0b\x32\x1b.motia.runner.v1.HelloReplyH\x00\x12-\n\x06loaded\x18\x02 \x01(\x0b\x32\x1b.motia.runner.v1.LoadResultH\x00\x12/\n\x06result\x18\x03 \x01(\x0b\x32\x1d.motia.runner.v1.InvokeResultH\x00\x12,\n\x04\x63\x61ll\x18\x04 \x01(\x0b\x32\x1c.motia.runner.v1.ContextCallH\x00\x12%\n\x04pong\x18\x05 \x01(\x0b\x32\x15.motia.runner.v1.PongH\x00\x12)\n\x03log\x18\x06 \x01(\x0b\x32\x1a.motia.runner.v1.LogRecordH\x00\x42\x06\n\x04kind\"l\n\nHelloReply\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x0f\n\x07runtime\x18\x03 \x01(\t\x12\x0b\n\x03pid\x18\x04 \x01(\r\x12\x14\n\x0cwatches_loop\x18\x05 \x01(\x08\"\xd2\x01\n\nLoadResult\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12*\n\x05steps\x18\x02 \x03(\x0b\x32\x1b.motia.runner.v1.LoadedFile\x12,\n\x07streams\x18\x03 \x03(\x0b\x32\x1b.motia.runner.v1.LoadedFile\x12*\n\x06\x65rrors\x18\x04 \x03(\x0b\x32\x1a.motia.runner.v1.LoadError\x12*\n\x05hooks\x18\x05 \x03(\x0b\x32\x1b.motia.runner.v1.LoadedFile\"/\n\nLoadedFile\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\x0c\"W\n\tLoadError\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0c\n\x04line\x18\x02 \x01(\r\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\r\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\r\n\x05stack\x18\x05 \x01(\t\"\x9f\x01\n\x0cInvokeResult\x12\x15\n\rinvocation_id\x18\x01 \x01(\x04\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x13\n\x0bresult_json\x18\x03 \x01(\x0c\x12)\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x1a.motia.runner.v1.ErrorInfo\x12\x11\n\x04\x62ody\x18\x05 \x01(\x0cH\x00\x88\x01\x01\x12\x10\n\x08\x64\x65\x63lined\x18\x06 \x01(\x08\x42\x07\n\x05_body\"9\n\tErrorInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05stack\x18\x03 \x01(\t\"}\n\x0b\x43ontextCall\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x15\n\rinvocation_id\x18\x02 \x01(\x04\x12\x10\n\x08trace_id\x18\x03 \x01(\t\x12\x11\n\tstep_name\x18\x04 \x01(\t\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x11\n\targs_json\x18\x06 \x01(\x0c\">\n\x04Pong\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12)\n\x05stall\x18\x02 \x01(\x0b\x32\x1a.motia.runner.v1.LoopStall\"y\n\tLoopStall\x12\x12\n\nstalled_ms\x18\x01 \x01(\r\x12\x15\n\rinvocation_id\x18\x02 \x01(\x04\x12\x10\n\x08trace_id\x18\x03 \x01(\t\x12\x11\n\tstep_name\x18\x04 \x01(\t\x12\r\n\x05where\x18\x05 \x01(\t\x12\r\n\x05stack\x18\x06 \x01(\t\"\x8b\x01\n\tLogRecord\x12\r\n\x05level\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\tmeta_json\x18\x03 \x01(\x0c\x12\x15\n\rinvocation_id\x18\x04 \x01(\x04\x12\x10\n\x08trace_id\x18\x05 \x01(\t\x12\x11\n\tstep_name\x18\x06 \x01(\t\x12\x0f\n\x07time_ms\x18\x07 \x01(\x01*\xac\x01\n\x0bTriggerKind\x12\x1c\n\x18TRIGGER_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10TRIGGER_KIND_API\x10\x01\x12\x16\n\x12TRIGGER_KIND_EVENT\x10\x02\x12\x15\n\x11TRIGGER_KIND_CRON\x10\x03\x12\x1d\n\x19TRIGGER_KIND_AUTHENTICATE\x10\x04\x12\x1b\n\x17TRIGGER_KIND_CAN_ACCESS\x10\x05\x32\x62\n\rRunnerSession\x12Q\n\x07\x43onnect\x12\x1e.motia.runner.v1.RunnerMessage\x1a\".motia.runner.v1.SupervisorMessage(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'motia.runner.v1.runner_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRIGGERKIND']._serialized_start=2542
-  _globals['_TRIGGERKIND']._serialized_end=2714
+  _globals['_TRIGGERKIND']._serialized_start=2364
+  _globals['_TRIGGERKIND']._serialized_end=2536
   _globals['_SUPERVISORMESSAGE']._serialized_start=50
   _globals['_SUPERVISORMESSAGE']._serialized_end=390
   _globals['_HELLO']._serialized_start=392
@@ -40,39 +40,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LOADFILES']._serialized_start=487
   _globals['_LOADFILES']._serialized_end=580
   _globals['_INVOKE']._serialized_start=583
-  _globals['_INVOKE']._serialized_end=791
-  _globals['_SPANTORECORD']._serialized_start=793
-  _globals['_SPANTORECORD']._serialized_end=884
-  _globals['_CONTEXTREPLY']._serialized_start=886
-  _globals['_CONTEXTREPLY']._serialized_end=965
-  _globals['_CANCEL']._serialized_start=967
-  _globals['_CANCEL']._serialized_end=1014
-  _globals['_PING']._serialized_start=1016
-  _globals['_PING']._serialized_end=1035
-  _globals['_SHUTDOWN']._serialized_start=1037
-  _globals['_SHUTDOWN']._serialized_end=1065
-  _globals['_RUNNERMESSAGE']._serialized_start=1068
-  _globals['_RUNNERMESSAGE']._serialized_end=1361
-  _globals['_HELLOREPLY']._serialized_start=1363
-  _globals['_HELLOREPLY']._serialized_end=1471
-  _globals['_LOADRESULT']._serialized_start=1474
-  _globals['_LOADRESULT']._serialized_end=1684
-  _globals['_LOADEDFILE']._serialized_start=1686
-  _globals['_LOADEDFILE']._serialized_end=1733
-  _globals['_LOADERROR']._serialized_start=1735
-  _globals['_LOADERROR']._serialized_end=1822
-  _globals['_INVOKERESULT']._serialized_start=1825
-  _globals['_INVOKERESULT']._serialized_end=2024
-  _globals['_ERRORINFO']._serialized_start=2026
-  _globals['_ERRORINFO']._serialized_end=2083
-  _globals['_CONTEXTCALL']._serialized_start=2085
-  _globals['_CONTEXTCALL']._serialized_end=2210
-  _globals['_PONG']._serialized_start=2212
-  _globals['_PONG']._serialized_end=2274
-  _globals['_LOOPSTALL']._serialized_start=2276
-  _globals['_LOOPSTALL']._serialized_end=2397
-  _globals['_LOGRECORD']._serialized_start=2400
-  _globals['_LOGRECORD']._serialized_end=2539
-  _globals['_RUNNERSESSION']._serialized_start=2716
-  _globals['_RUNNERSESSION']._serialized_end=2814
+  _globals['_INVOKE']._serialized_end=746
+  _globals['_CONTEXTREPLY']._serialized_start=748
+  _globals['_CONTEXTREPLY']._serialized_end=827
+  _globals['_CANCEL']._serialized_start=829
+  _globals['_CANCEL']._serialized_end=876
+  _globals['_PING']._serialized_start=878
+  _globals['_PING']._serialized_end=897
+  _globals['_SHUTDOWN']._serialized_start=899
+  _globals['_SHUTDOWN']._serialized_end=927
+  _globals['_RUNNERMESSAGE']._serialized_start=930
+  _globals['_RUNNERMESSAGE']._serialized_end=1223
+  _globals['_HELLOREPLY']._serialized_start=1225
+  _globals['_HELLOREPLY']._serialized_end=1333
+  _globals['_LOADRESULT']._serialized_start=1336
+  _globals['_LOADRESULT']._serialized_end=1546
+  _globals['_LOADEDFILE']._serialized_start=1548
+  _globals['_LOADEDFILE']._serialized_end=1595
+  _globals['_LOADERROR']._serialized_start=1597
+  _globals['_LOADERROR']._serialized_end=1684
+  _globals['_INVOKERESULT']._serialized_start=1687
+  _globals['_INVOKERESULT']._serialized_end=1846
+  _globals['_ERRORINFO']._serialized_start=1848
+  _globals['_ERRORINFO']._serialized_end=1905
+  _globals['_CONTEXTCALL']._serialized_start=1907
+  _globals['_CONTEXTCALL']._serialized_end=2032
+  _globals['_PONG']._serialized_start=2034
+  _globals['_PONG']._serialized_end=2096
+  _globals['_LOOPSTALL']._serialized_start=2098
+  _globals['_LOOPSTALL']._serialized_end=2219
+  _globals['_LOGRECORD']._serialized_start=2222
+  _globals['_LOGRECORD']._serialized_end=2361
+  _globals['_RUNNERSESSION']._serialized_start=2538
+  _globals['_RUNNERSESSION']._serialized_end=2636
 # @@protoc_insertion_point(module_scope)

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file motia/runner/v1/runner.proto.
  */
 export const file_motia_runner_v1_runner: GenFile = /*@__PURE__*/
-  fileDesc("Chxtb3RpYS9ydW5uZXIvdjEvcnVubmVyLnByb3RvEg9tb3RpYS5ydW5uZXIudjEi1AIKEVN1cGVydmlzb3JNZXNzYWdlEicKBWhlbGxvGAEgASgLMhYubW90aWEucnVubmVyLnYxLkhlbGxvSAASKgoEbG9hZBgCIAEoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2FkRmlsZXNIABIpCgZpbnZva2UYAyABKAsyFy5tb3RpYS5ydW5uZXIudjEuSW52b2tlSAASNgoNY29udGV4dF9yZXBseRgEIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5Db250ZXh0UmVwbHlIABIpCgZjYW5jZWwYBSABKAsyFy5tb3RpYS5ydW5uZXIudjEuQ2FuY2VsSAASJQoEcGluZxgGIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5QaW5nSAASLQoIc2h1dGRvd24YByABKAsyGS5tb3RpYS5ydW5uZXIudjEuU2h1dGRvd25IAEIGCgRraW5kIl0KBUhlbGxvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMcHJvamVjdF9yb290GAIgASgJEhEKCXJ1bm5lcl9pZBgDIAEoCRIRCglsb2dfbGV2ZWwYBCABKAkiXQoJTG9hZEZpbGVzEhIKCnJlcXVlc3RfaWQYASABKAQSEgoKc3RlcF9maWxlcxgCIAMoCRIUCgxzdHJlYW1fZmlsZXMYAyADKAkSEgoKaG9va19maWxlcxgEIAMoCSLQAQoGSW52b2tlEhUKDWludm9jYXRpb25faWQYASABKAQSDAoEZmlsZRgCIAEoCRIRCglzdGVwX25hbWUYAyABKAkSKgoEa2luZBgEIAEoDjIcLm1vdGlhLnJ1bm5lci52MS5UcmlnZ2VyS2luZBIUCgxwYXlsb2FkX2pzb24YBSABKAwSEAoIdHJhY2VfaWQYBiABKAkSDQoFdG9waWMYByABKAkSKwoEc3BhbhgIIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5TcGFuVG9SZWNvcmQiWwoMU3BhblRvUmVjb3JkEg4KBm1ldGhvZBgBIAEoCRIMCgRwYXRoGAIgASgJEhYKDnBhcmVudF9zcGFuX2lkGAMgASgJEhUKDXJlbW90ZV9wYXJlbnQYBCABKAgiTwoMQ29udGV4dFJlcGx5Eg8KB2NhbGxfaWQYASABKAQSCgoCb2sYAiABKAgSEwoLcmVzdWx0X2pzb24YAyABKAwSDQoFZXJyb3IYBCABKAkiLwoGQ2FuY2VsEhUKDWludm9jYXRpb25faWQYASABKAQSDgoGcmVhc29uGAIgASgJIhMKBFBpbmcSCwoDc2VxGAEgASgEIhwKCFNodXRkb3duEhAKCGdyYWNlX21zGAEgASgNIqUCCg1SdW5uZXJNZXNzYWdlEiwKBWhlbGxvGAEgASgLMhsubW90aWEucnVubmVyLnYxLkhlbGxvUmVwbHlIABItCgZsb2FkZWQYAiABKAsyGy5tb3RpYS5ydW5uZXIudjEuTG9hZFJlc3VsdEgAEi8KBnJlc3VsdBgDIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5JbnZva2VSZXN1bHRIABIsCgRjYWxsGAQgASgLMhwubW90aWEucnVubmVyLnYxLkNvbnRleHRDYWxsSAASJQoEcG9uZxgFIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5Qb25nSAASKQoDbG9nGAYgASgLMhoubW90aWEucnVubmVyLnYxLkxvZ1JlY29yZEgAQgYKBGtpbmQibAoKSGVsbG9SZXBseRIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhAKCGxhbmd1YWdlGAIgASgJEg8KB3J1bnRpbWUYAyABKAkSCwoDcGlkGAQgASgNEhQKDHdhdGNoZXNfbG9vcBgFIAEoCCLSAQoKTG9hZFJlc3VsdBISCgpyZXF1ZXN0X2lkGAEgASgEEioKBXN0ZXBzGAIgAygLMhsubW90aWEucnVubmVyLnYxLkxvYWRlZEZpbGUSLAoHc3RyZWFtcxgDIAMoCzIbLm1vdGlhLnJ1bm5lci52MS5Mb2FkZWRGaWxlEioKBmVycm9ycxgEIAMoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2FkRXJyb3ISKgoFaG9va3MYBSADKAsyGy5tb3RpYS5ydW5uZXIudjEuTG9hZGVkRmlsZSIvCgpMb2FkZWRGaWxlEgwKBGZpbGUYASABKAkSEwoLY29uZmlnX2pzb24YAiABKAwiVwoJTG9hZEVycm9yEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SDwoHbWVzc2FnZRgEIAEoCRINCgVzdGFjaxgFIAEoCSLHAQoMSW52b2tlUmVzdWx0EhUKDWludm9jYXRpb25faWQYASABKAQSCgoCb2sYAiABKAgSEwoLcmVzdWx0X2pzb24YAyABKAwSKQoFZXJyb3IYBCABKAsyGi5tb3RpYS5ydW5uZXIudjEuRXJyb3JJbmZvEhEKBGJvZHkYBSABKAxIAIgBARIQCghkZWNsaW5lZBgGIAEoCBIRCglzcGFuX2pzb24YByABKAwSEwoLc3Bhbl9zdGF0dXMYCCABKA1CBwoFX2JvZHkiOQoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCSJ9CgtDb250ZXh0Q2FsbBIPCgdjYWxsX2lkGAEgASgEEhUKDWludm9jYXRpb25faWQYAiABKAQSEAoIdHJhY2VfaWQYAyABKAkSEQoJc3RlcF9uYW1lGAQgASgJEg4KBm1ldGhvZBgFIAEoCRIRCglhcmdzX2pzb24YBiABKAwiPgoEUG9uZxILCgNzZXEYASABKAQSKQoFc3RhbGwYAiABKAsyGi5tb3RpYS5ydW5uZXIudjEuTG9vcFN0YWxsInkKCUxvb3BTdGFsbBISCgpzdGFsbGVkX21zGAEgASgNEhUKDWludm9jYXRpb25faWQYAiABKAQSEAoIdHJhY2VfaWQYAyABKAkSEQoJc3RlcF9uYW1lGAQgASgJEg0KBXdoZXJlGAUgASgJEg0KBXN0YWNrGAYgASgJIosBCglMb2dSZWNvcmQSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCgltZXRhX2pzb24YAyABKAwSFQoNaW52b2NhdGlvbl9pZBgEIAEoBBIQCgh0cmFjZV9pZBgFIAEoCRIRCglzdGVwX25hbWUYBiABKAkSDwoHdGltZV9tcxgHIAEoASqsAQoLVHJpZ2dlcktpbmQSHAoYVFJJR0dFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQVFJJR0dFUl9LSU5EX0FQSRABEhYKElRSSUdHRVJfS0lORF9FVkVOVBACEhUKEVRSSUdHRVJfS0lORF9DUk9OEAMSHQoZVFJJR0dFUl9LSU5EX0FVVEhFTlRJQ0FURRAEEhsKF1RSSUdHRVJfS0lORF9DQU5fQUNDRVNTEAUyYgoNUnVubmVyU2Vzc2lvbhJRCgdDb25uZWN0Eh4ubW90aWEucnVubmVyLnYxLlJ1bm5lck1lc3NhZ2UaIi5tb3RpYS5ydW5uZXIudjEuU3VwZXJ2aXNvck1lc3NhZ2UoATABYgZwcm90bzM");
+  fileDesc("Chxtb3RpYS9ydW5uZXIvdjEvcnVubmVyLnByb3RvEg9tb3RpYS5ydW5uZXIudjEi1AIKEVN1cGVydmlzb3JNZXNzYWdlEicKBWhlbGxvGAEgASgLMhYubW90aWEucnVubmVyLnYxLkhlbGxvSAASKgoEbG9hZBgCIAEoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2FkRmlsZXNIABIpCgZpbnZva2UYAyABKAsyFy5tb3RpYS5ydW5uZXIudjEuSW52b2tlSAASNgoNY29udGV4dF9yZXBseRgEIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5Db250ZXh0UmVwbHlIABIpCgZjYW5jZWwYBSABKAsyFy5tb3RpYS5ydW5uZXIudjEuQ2FuY2VsSAASJQoEcGluZxgGIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5QaW5nSAASLQoIc2h1dGRvd24YByABKAsyGS5tb3RpYS5ydW5uZXIudjEuU2h1dGRvd25IAEIGCgRraW5kIl0KBUhlbGxvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMcHJvamVjdF9yb290GAIgASgJEhEKCXJ1bm5lcl9pZBgDIAEoCRIRCglsb2dfbGV2ZWwYBCABKAkiXQoJTG9hZEZpbGVzEhIKCnJlcXVlc3RfaWQYASABKAQSEgoKc3RlcF9maWxlcxgCIAMoCRIUCgxzdHJlYW1fZmlsZXMYAyADKAkSEgoKaG9va19maWxlcxgEIAMoCSKjAQoGSW52b2tlEhUKDWludm9jYXRpb25faWQYASABKAQSDAoEZmlsZRgCIAEoCRIRCglzdGVwX25hbWUYAyABKAkSKgoEa2luZBgEIAEoDjIcLm1vdGlhLnJ1bm5lci52MS5UcmlnZ2VyS2luZBIUCgxwYXlsb2FkX2pzb24YBSABKAwSEAoIdHJhY2VfaWQYBiABKAkSDQoFdG9waWMYByABKAkiTwoMQ29udGV4dFJlcGx5Eg8KB2NhbGxfaWQYASABKAQSCgoCb2sYAiABKAgSEwoLcmVzdWx0X2pzb24YAyABKAwSDQoFZXJyb3IYBCABKAkiLwoGQ2FuY2VsEhUKDWludm9jYXRpb25faWQYASABKAQSDgoGcmVhc29uGAIgASgJIhMKBFBpbmcSCwoDc2VxGAEgASgEIhwKCFNodXRkb3duEhAKCGdyYWNlX21zGAEgASgNIqUCCg1SdW5uZXJNZXNzYWdlEiwKBWhlbGxvGAEgASgLMhsubW90aWEucnVubmVyLnYxLkhlbGxvUmVwbHlIABItCgZsb2FkZWQYAiABKAsyGy5tb3RpYS5ydW5uZXIudjEuTG9hZFJlc3VsdEgAEi8KBnJlc3VsdBgDIAEoCzIdLm1vdGlhLnJ1bm5lci52MS5JbnZva2VSZXN1bHRIABIsCgRjYWxsGAQgASgLMhwubW90aWEucnVubmVyLnYxLkNvbnRleHRDYWxsSAASJQoEcG9uZxgFIAEoCzIVLm1vdGlhLnJ1bm5lci52MS5Qb25nSAASKQoDbG9nGAYgASgLMhoubW90aWEucnVubmVyLnYxLkxvZ1JlY29yZEgAQgYKBGtpbmQibAoKSGVsbG9SZXBseRIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhAKCGxhbmd1YWdlGAIgASgJEg8KB3J1bnRpbWUYAyABKAkSCwoDcGlkGAQgASgNEhQKDHdhdGNoZXNfbG9vcBgFIAEoCCLSAQoKTG9hZFJlc3VsdBISCgpyZXF1ZXN0X2lkGAEgASgEEioKBXN0ZXBzGAIgAygLMhsubW90aWEucnVubmVyLnYxLkxvYWRlZEZpbGUSLAoHc3RyZWFtcxgDIAMoCzIbLm1vdGlhLnJ1bm5lci52MS5Mb2FkZWRGaWxlEioKBmVycm9ycxgEIAMoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb2FkRXJyb3ISKgoFaG9va3MYBSADKAsyGy5tb3RpYS5ydW5uZXIudjEuTG9hZGVkRmlsZSIvCgpMb2FkZWRGaWxlEgwKBGZpbGUYASABKAkSEwoLY29uZmlnX2pzb24YAiABKAwiVwoJTG9hZEVycm9yEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SDwoHbWVzc2FnZRgEIAEoCRINCgVzdGFjaxgFIAEoCSKfAQoMSW52b2tlUmVzdWx0EhUKDWludm9jYXRpb25faWQYASABKAQSCgoCb2sYAiABKAgSEwoLcmVzdWx0X2pzb24YAyABKAwSKQoFZXJyb3IYBCABKAsyGi5tb3RpYS5ydW5uZXIudjEuRXJyb3JJbmZvEhEKBGJvZHkYBSABKAxIAIgBARIQCghkZWNsaW5lZBgGIAEoCEIHCgVfYm9keSI5CglFcnJvckluZm8SDAoEbmFtZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEg0KBXN0YWNrGAMgASgJIn0KC0NvbnRleHRDYWxsEg8KB2NhbGxfaWQYASABKAQSFQoNaW52b2NhdGlvbl9pZBgCIAEoBBIQCgh0cmFjZV9pZBgDIAEoCRIRCglzdGVwX25hbWUYBCABKAkSDgoGbWV0aG9kGAUgASgJEhEKCWFyZ3NfanNvbhgGIAEoDCI+CgRQb25nEgsKA3NlcRgBIAEoBBIpCgVzdGFsbBgCIAEoCzIaLm1vdGlhLnJ1bm5lci52MS5Mb29wU3RhbGwieQoJTG9vcFN0YWxsEhIKCnN0YWxsZWRfbXMYASABKA0SFQoNaW52b2NhdGlvbl9pZBgCIAEoBBIQCgh0cmFjZV9pZBgDIAEoCRIRCglzdGVwX25hbWUYBCABKAkSDQoFd2hlcmUYBSABKAkSDQoFc3RhY2sYBiABKAkiiwEKCUxvZ1JlY29yZBINCgVsZXZlbBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhEKCW1ldGFfanNvbhgDIAEoDBIVCg1pbnZvY2F0aW9uX2lkGAQgASgEEhAKCHRyYWNlX2lkGAUgASgJEhEKCXN0ZXBfbmFtZRgGIAEoCRIPCgd0aW1lX21zGAcgASgBKqwBCgtUcmlnZ2VyS2luZBIcChhUUklHR0VSX0tJTkRfVU5TUEVDSUZJRUQQABIUChBUUklHR0VSX0tJTkRfQVBJEAESFgoSVFJJR0dFUl9LSU5EX0VWRU5UEAISFQoRVFJJR0dFUl9LSU5EX0NST04QAxIdChlUUklHR0VSX0tJTkRfQVVUSEVOVElDQVRFEAQSGwoXVFJJR0dFUl9LSU5EX0NBTl9BQ0NFU1MQBTJiCg1SdW5uZXJTZXNzaW9uElEKB0Nvbm5lY3QSHi5tb3RpYS5ydW5uZXIudjEuUnVubmVyTWVzc2FnZRoiLm1vdGlhLnJ1bm5lci52MS5TdXBlcnZpc29yTWVzc2FnZSgBMAFiBnByb3RvMw");
 
 /**
  * @generated from message motia.runner.v1.SupervisorMessage
@@ -202,15 +202,6 @@ export type Invoke = Message<"motia.runner.v1.Invoke"> & {
    * @generated from field: string topic = 7;
    */
   topic: string;
-
-  /**
-   * Tracing on, API only: the runner records the step's span itself, as InvokeResult.span_json
-   * (absent: the supervisor records it). The supervisor writes it as a second Invoke field after the
-   * first (protobuf merges the two): bytes it keeps per route, not made per request.
-   *
-   * @generated from field: motia.runner.v1.SpanToRecord span = 8;
-   */
-  span?: SpanToRecord | undefined;
 };
 
 /**
@@ -219,47 +210,6 @@ export type Invoke = Message<"motia.runner.v1.Invoke"> & {
  */
 export const InvokeSchema: GenMessage<Invoke> = /*@__PURE__*/
   messageDesc(file_motia_runner_v1_runner, 3);
-
-/**
- * What the runner needs, beyond the Invoke's own fields, to write the span's finished event; the
- * runner makes the span's id (16 hex digits, as W3C trace context's).
- *
- * @generated from message motia.runner.v1.SpanToRecord
- */
-export type SpanToRecord = Message<"motia.runner.v1.SpanToRecord"> & {
-  /**
-   * the request's method and path, as its answer is recorded
-   *
-   * @generated from field: string method = 1;
-   */
-  method: string;
-
-  /**
-   * @generated from field: string path = 2;
-   */
-  path: string;
-
-  /**
-   * empty: none
-   *
-   * @generated from field: string parent_span_id = 3;
-   */
-  parentSpanId: string;
-
-  /**
-   * the parent is another service's (a traceparent header)
-   *
-   * @generated from field: bool remote_parent = 4;
-   */
-  remoteParent: boolean;
-};
-
-/**
- * Describes the message motia.runner.v1.SpanToRecord.
- * Use `create(SpanToRecordSchema)` to create a new message.
- */
-export const SpanToRecordSchema: GenMessage<SpanToRecord> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 4);
 
 /**
  * @generated from message motia.runner.v1.ContextReply
@@ -295,7 +245,7 @@ export type ContextReply = Message<"motia.runner.v1.ContextReply"> & {
  * Use `create(ContextReplySchema)` to create a new message.
  */
 export const ContextReplySchema: GenMessage<ContextReply> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 5);
+  messageDesc(file_motia_runner_v1_runner, 4);
 
 /**
  * Best effort: the runner stops waiting for the invocation and answers it with
@@ -320,7 +270,7 @@ export type Cancel = Message<"motia.runner.v1.Cancel"> & {
  * Use `create(CancelSchema)` to create a new message.
  */
 export const CancelSchema: GenMessage<Cancel> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 6);
+  messageDesc(file_motia_runner_v1_runner, 5);
 
 /**
  * @generated from message motia.runner.v1.Ping
@@ -337,7 +287,7 @@ export type Ping = Message<"motia.runner.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 7);
+  messageDesc(file_motia_runner_v1_runner, 6);
 
 /**
  * Stop accepting invocations, finish in-flight ones (up to grace_ms), exit 0.
@@ -356,7 +306,7 @@ export type Shutdown = Message<"motia.runner.v1.Shutdown"> & {
  * Use `create(ShutdownSchema)` to create a new message.
  */
 export const ShutdownSchema: GenMessage<Shutdown> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 8);
+  messageDesc(file_motia_runner_v1_runner, 7);
 
 /**
  * @generated from message motia.runner.v1.RunnerMessage
@@ -409,7 +359,7 @@ export type RunnerMessage = Message<"motia.runner.v1.RunnerMessage"> & {
  * Use `create(RunnerMessageSchema)` to create a new message.
  */
 export const RunnerMessageSchema: GenMessage<RunnerMessage> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 9);
+  messageDesc(file_motia_runner_v1_runner, 8);
 
 /**
  * @generated from message motia.runner.v1.HelloReply
@@ -454,7 +404,7 @@ export type HelloReply = Message<"motia.runner.v1.HelloReply"> & {
  * Use `create(HelloReplySchema)` to create a new message.
  */
 export const HelloReplySchema: GenMessage<HelloReply> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 10);
+  messageDesc(file_motia_runner_v1_runner, 9);
 
 /**
  * @generated from message motia.runner.v1.LoadResult
@@ -494,7 +444,7 @@ export type LoadResult = Message<"motia.runner.v1.LoadResult"> & {
  * Use `create(LoadResultSchema)` to create a new message.
  */
 export const LoadResultSchema: GenMessage<LoadResult> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 11);
+  messageDesc(file_motia_runner_v1_runner, 10);
 
 /**
  * @generated from message motia.runner.v1.LoadedFile
@@ -520,7 +470,7 @@ export type LoadedFile = Message<"motia.runner.v1.LoadedFile"> & {
  * Use `create(LoadedFileSchema)` to create a new message.
  */
 export const LoadedFileSchema: GenMessage<LoadedFile> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 12);
+  messageDesc(file_motia_runner_v1_runner, 11);
 
 /**
  * @generated from message motia.runner.v1.LoadError
@@ -561,7 +511,7 @@ export type LoadError = Message<"motia.runner.v1.LoadError"> & {
  * Use `create(LoadErrorSchema)` to create a new message.
  */
 export const LoadErrorSchema: GenMessage<LoadError> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 13);
+  messageDesc(file_motia_runner_v1_runner, 12);
 
 /**
  * @generated from message motia.runner.v1.InvokeResult
@@ -606,20 +556,6 @@ export type InvokeResult = Message<"motia.runner.v1.InvokeResult"> & {
    * @generated from field: bool declined = 6;
    */
   declined: boolean;
-
-  /**
-   * Invoke.span was given and the handler returned ok with a valid status (200-599): the span's
-   * finished event as the trace writer keeps it (supervisor/tracing/_assembler.py: a START with its
-   * END's and RESPONSE's fields, 21 in all, as a JSON array), and the status it says was answered
-   *
-   * @generated from field: bytes span_json = 7;
-   */
-  spanJson: Uint8Array;
-
-  /**
-   * @generated from field: uint32 span_status = 8;
-   */
-  spanStatus: number;
 };
 
 /**
@@ -627,7 +563,7 @@ export type InvokeResult = Message<"motia.runner.v1.InvokeResult"> & {
  * Use `create(InvokeResultSchema)` to create a new message.
  */
 export const InvokeResultSchema: GenMessage<InvokeResult> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 14);
+  messageDesc(file_motia_runner_v1_runner, 13);
 
 /**
  * @generated from message motia.runner.v1.ErrorInfo
@@ -656,7 +592,7 @@ export type ErrorInfo = Message<"motia.runner.v1.ErrorInfo"> & {
  * Use `create(ErrorInfoSchema)` to create a new message.
  */
 export const ErrorInfoSchema: GenMessage<ErrorInfo> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 15);
+  messageDesc(file_motia_runner_v1_runner, 14);
 
 /**
  * A call a handler makes on its context. Calls carry their own invocation,
@@ -711,7 +647,7 @@ export type ContextCall = Message<"motia.runner.v1.ContextCall"> & {
  * Use `create(ContextCallSchema)` to create a new message.
  */
 export const ContextCallSchema: GenMessage<ContextCall> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 16);
+  messageDesc(file_motia_runner_v1_runner, 15);
 
 /**
  * @generated from message motia.runner.v1.Pong
@@ -736,7 +672,7 @@ export type Pong = Message<"motia.runner.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 17);
+  messageDesc(file_motia_runner_v1_runner, 16);
 
 /**
  * What holds a runner's event loop.
@@ -789,7 +725,7 @@ export type LoopStall = Message<"motia.runner.v1.LoopStall"> & {
  * Use `create(LoopStallSchema)` to create a new message.
  */
 export const LoopStallSchema: GenMessage<LoopStall> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 18);
+  messageDesc(file_motia_runner_v1_runner, 17);
 
 /**
  * A log line from user code (logger.*, console.*, print) or from the runner.
@@ -846,7 +782,7 @@ export type LogRecord = Message<"motia.runner.v1.LogRecord"> & {
  * Use `create(LogRecordSchema)` to create a new message.
  */
 export const LogRecordSchema: GenMessage<LogRecord> = /*@__PURE__*/
-  messageDesc(file_motia_runner_v1_runner, 19);
+  messageDesc(file_motia_runner_v1_runner, 18);
 
 /**
  * @generated from enum motia.runner.v1.TriggerKind
