@@ -3,7 +3,7 @@
 // Opens every panel of the running app, creates a pet from the Endpoints panel, follows its trace,
 // filters the logs, sets a state value, replays a dead letter; saves one screenshot per panel in
 // OUT_DIR and prints one line, RESULT followed by the JSON of what it saw (the test asserts on it).
-import { cancelledOnLeaving, drive, failOnPurpose, openWorkbench, panelReady as ready, path, shownAs, timedFetch, wholeShot } from './workbench-page.mjs'
+import { cancelledOnLeaving, drive, failOnPurpose, openWorkbench, panelReady as ready, path, sendAndFollow, shownAs, timedFetch, wholeShot } from './workbench-page.mjs'
 
 const [executablePath, base, outDir] = process.argv.slice(2)
 const result = { panels: {}, shots: {} }
@@ -198,19 +198,7 @@ await drive(executablePath, result, async (page) => {
   // names first, held here until the panel is left, which cancels that read (the live streams left
   // open are checked at the end).
   await page.click('[data-endpoint="GET /ts/pets"]')
-  const sendAndFollow = async () => {
-    const before = await page.evaluate(() => document.querySelector('.response [data-trace-link]')?.dataset.traceLink)
-    await page.click('form[aria-label="request"] button[type="submit"]')
-    await page.waitForFunction(
-      (previous) => {
-        const link = document.querySelector('.response [data-trace-link]')
-        return link && link.dataset.traceLink !== previous && document.querySelector('.response [data-stream-updates]')
-      },
-      before,
-      { timeout: 20000 },
-    )
-  }
-  await sendAndFollow()
+  await sendAndFollow(page)
   // the pets listed are no stream item, and the request's trace wrote to no stream: none followed,
   // nothing shown, once its trace is read to its end
   await page.waitForSelector('.response [data-stream-updates][data-following="done"]', { timeout: 20000 })
@@ -223,7 +211,7 @@ await drive(executablePath, result, async (page) => {
   await page.click('[data-endpoint="DELETE /workbench/live/:item"]')
   await page.fill('[data-path-param="item"]', 'wb-gone')
   await page.fill('input[name="query"]', 'group=wb-deleted')
-  await sendAndFollow()
+  await sendAndFollow(page)
   await page.waitForSelector('.response [data-stream-updates][data-following="done"]', { timeout: 20000 })
   result.panels.endpoints.deleted = {
     traceId: await page.getAttribute('.response [data-trace-link]', 'data-trace-link'),
@@ -235,7 +223,7 @@ await drive(executablePath, result, async (page) => {
   // dead-lettered, and its letter is replayed (as from the CLI, or another tab) once the page has
   // read the trace to its end; the group is followed then.
   await page.click('[data-endpoint="POST /workbench/later"]')
-  await sendAndFollow()
+  await sendAndFollow(page)
   const laterTrace = await page.getAttribute('.response [data-trace-link]', 'data-trace-link')
   await page.waitForSelector('.response [data-stream-updates][data-following="done"]', { timeout: 20000 })
   const listed = await (await timedFetch(`${base}/__motia/dead-letters`)).json()
@@ -253,7 +241,7 @@ await drive(executablePath, result, async (page) => {
     ),
   }
   await page.click('[data-endpoint="GET /ts/pets"]')
-  await sendAndFollow()
+  await sendAndFollow(page)
   const send = () => page.click('form[aria-label="request"] button[type="submit"]')
   // (its trace's read, for the streams it writes to)
   const traceRead = Object.assign((url) => url.pathname.startsWith('/__motia/traces/'), { toString: () => '/__motia/traces/<id>' })

@@ -179,6 +179,22 @@ export function noteTraceReads(page, mark = () => ({})) {
 }
 
 /** Once ``panel`` has loaded what it shows. */
+/** Sends the Endpoints panel's form as it stands and waits for the new answer (its trace link changed)
+ * and for its stream updates to be set up; answers the answer's trace id. */
+export async function sendAndFollow(page) {
+  const before = await page.evaluate(() => document.querySelector('.response [data-trace-link]')?.dataset.traceLink)
+  await page.click('form[aria-label="request"] button[type="submit"]')
+  await page.waitForFunction(
+    (previous) => {
+      const link = document.querySelector('.response [data-trace-link]')
+      return link && link.dataset.traceLink !== previous && document.querySelector('.response [data-stream-updates]')
+    },
+    before,
+    { timeout: 20000 },
+  )
+  return page.getAttribute('.response [data-trace-link]', 'data-trace-link')
+}
+
 export const panelReady = (page, panel) =>
   page.waitForSelector(`main[data-panel="${panel}"][data-ready="true"]`, { timeout: READY_MS })
 

@@ -6,7 +6,7 @@
 // page makes, in order: its row (a listing by its id) or the whole trace, with the `changes` and the
 // status it answered. Prints RESULT and the JSON of what it saw: { slow, later }, each { traceId,
 // reads: [{ kind: 'row' | 'whole', changes, status, replayed (made after the replay) }], lines }.
-import { drive, noteTraceReads, openWorkbench, timedFetch } from './workbench-page.mjs'
+import { drive, noteTraceReads, openWorkbench, sendAndFollow, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base] = process.argv.slice(2)
 const result = {}
@@ -20,17 +20,7 @@ await drive(executablePath, result, async (page) => {
   const reads = noteTraceReads(page, () => ({ replayed }))
   const send = async (endpoint) => {
     await page.click(`[data-endpoint="${endpoint}"]`)
-    const before = await page.evaluate(() => document.querySelector('.response [data-trace-link]')?.dataset.traceLink)
-    await page.click('form[aria-label="request"] button[type="submit"]')
-    await page.waitForFunction(
-      (previous) => {
-        const link = document.querySelector('.response [data-trace-link]')
-        return link && link.dataset.traceLink !== previous && document.querySelector('.response [data-stream-updates]')
-      },
-      before,
-      { timeout: 20000 },
-    )
-    return page.getAttribute('.response [data-trace-link]', 'data-trace-link')
+    return sendAndFollow(page)
   }
   await openWorkbench(page, base, 'endpoints')
 
