@@ -461,7 +461,7 @@ async def test_logs_filter_and_page_back_and_forward(store: TraceStore) -> None:
 
 async def test_levels_rank_alike_in_every_store_and_in_live_filters(store: TraceStore) -> None:
     """Critical (logging.CRITICAL records as "critical": supervisor.logs.level_name) ranks above
-    error, fatal is another name of it; a level none knows reads as info. One rule for all
+    error, fatal is another name of it (warning of warn); a level none knows reads as info. One rule for all
     (tracing/_query.py)."""
     lines = [
         log_line(T0, "disk full", level="critical"),
@@ -475,6 +475,7 @@ async def test_levels_rank_alike_in_every_store_and_in_live_filters(store: Trace
         ("debug", ["failed", "gave up", "noted", "retrying", "disk full"]),
         ("info", ["failed", "gave up", "noted", "retrying", "disk full"]),
         ("warn", ["failed", "gave up", "retrying", "disk full"]),
+        ("warning", ["failed", "gave up", "retrying", "disk full"]),  # Python's name of warn
         ("error", ["failed", "gave up", "disk full"]),
         ("critical", ["gave up", "disk full"]),
         ("fatal", ["gave up", "disk full"]),
