@@ -45,7 +45,10 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
     logs.add_argument(
         "--trace", help="only the lines of this trace (its id, or part of one as log lines print it)"
     )
-    logs.add_argument("--grep", help="only lines whose message contains this text (ignoring ASCII case)")
+    logs.add_argument(
+        "--grep",
+        help="only lines whose message or metadata (its JSON) contains this text (ignoring ASCII case)",
+    )
     logs.add_argument("--json", action="store_true", help="one JSON object per line")
     client_options(logs)
     logs.set_defaults(run=run)
