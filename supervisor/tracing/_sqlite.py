@@ -207,6 +207,13 @@ _SEGMENT_CONDITIONS: dict[tuple[str, str], _Condition] = {
 }
 #: the columns of a segment that, with its ``seq``, tell it from a later one given the same (``_decoded``)
 _FINGERPRINT = "min_started, max_started, traces"
+
+
+def _fingerprint(row: Sequence[Any], at: int = 0) -> segments.Fingerprint:
+    """The fingerprint of a segment in a row holding ``_FINGERPRINT``'s columns from ``at`` on."""
+    return row[at], row[at + 1], row[at + 2]
+
+
 _SEGMENT_INSERT = f"INSERT INTO segments ({segments.SEGMENT_COLUMNS}) VALUES ({', '.join('?' * 11)})"
 #: a listing's candidate: its key, its summary (``SummaryRow``), and its ``seq`` when it is a row (its
 #: steps are read for the page)
@@ -237,8 +244,8 @@ class SqliteTraceStore:
         try:
             self._row_ids.update(row[0] for row in conn.execute("SELECT trace_id FROM traces"))
             listed = conn.execute(f"SELECT seq, {_FINGERPRINT}, pruned_before, summaries FROM segments")
-            for seq, min_started, max_started, count, pruned_before, summaries in listed:
-                self._index.add_summaries(seq, (min_started, max_started, count), summaries, pruned_before)
+            for row in listed:  # seq, fingerprint, pruned_before, summaries
+                self._index.add_summaries(row[0], _fingerprint(row, 1), row[5], row[4])
         finally:
             conn.close()
 
@@ -385,8 +392,7 @@ class SqliteTraceStore:
             segment = segments.build(items[first : first + size])
             seq = conn.execute(_SEGMENT_INSERT, segment.values).lastrowid
             assert seq is not None
-            min_started, max_started, count = segment.values[:3]
-            inserted.append((seq, (min_started, max_started, count), segment.traces))
+            inserted.append((seq, _fingerprint(segment.values), segment.traces))
         return inserted
 
     async def recover(self) -> int:
@@ -433,15 +439,14 @@ class SqliteTraceStore:
             ]
             # read as walked (by ``segments_by_start``): the walk stops once older ones cannot make the page
             walked = 0  # the bytes of the segments read (``SegmentCache.get``)
-            for seq, min_started, max_started, count, pruned_before, revised in conn.execute(
-                segments_sql, segment_params
-            ):
+            for row in conn.execute(segments_sql, segment_params):
+                seq, max_started, pruned_before, revised = row[0], row[2], row[4], row[5]
                 if len(found) >= wanted:
                     found.sort(key=itemgetter(0), reverse=True)
                     del found[wanted:]
                     if found[-1][0][0] > max_started:
                         break  # this segment's traces, and the next ones', all began before
-                fingerprint = (min_started, max_started, count)
+                fingerprint = _fingerprint(row, 1)
                 if id_part is not None and not _may_hold_id(conn, index, seq, fingerprint, id_part):
                     continue
                 segment = cache.get(conn, seq, fingerprint, walked)
@@ -627,8 +632,8 @@ def _held(
     ).fetchone()
     if found is None:
         return None
-    min_started, max_started, count, pruned_before = found
-    segment = cache.get(conn, seq, (min_started, max_started, count))
+    pruned_before = found[3]
+    segment = cache.get(conn, seq, _fingerprint(found))
     position = segment.position(trace_id)
     if position is None:
         return None
