@@ -16,6 +16,7 @@ import itertools
 import json
 import re
 import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -602,7 +603,10 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
         "clearedBy": "the next refresh",
     }
     # a refresh that changed a runner's uptime kept its row and the pid a user had selected
+    uptime = seen["runnersRefreshed"].pop("uptime")
     assert seen["runnersRefreshed"] == {"same": True, "selected": True}
+    # as motia runners writes it (test_a_runners_uptime_reads_the_same_in_the_workbench_and_motia_runners)
+    assert re.fullmatch(r"\d+s|\d+m\d\ds|\d+h\d\dm", uptime), uptime
     # the health line, read again: the server not answering, then answering again
     assert seen["health"]["down"].startswith("server unreachable since ")
     assert seen["health"]["back"].endswith(" runners") and "steps" in seen["health"]["back"]
@@ -1669,3 +1673,24 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     labelled = [*flows, "crowd", "skip"]
     crowding = {flow: {k: v for k, v in seen[flow].items() if k != "labels" and v} for flow in labelled}
     assert {flow: crowd for flow, crowd in crowding.items() if crowd} == {}
+
+
+#: a runner's uptime in seconds, as both the Workbench's Runners panel and ``motia runners`` write it
+UPTIMES = {0: "0s", 5: "5s", 59.9: "59s", 61: "1m01s", 3599: "59m59s", 3725: "1h02m", 2 * 86400: "48h00m"}
+
+
+def test_a_runners_uptime_reads_the_same_in_the_workbench_and_motia_runners() -> None:
+    """One rule written twice (the page is JavaScript, the CLI Python), pinned by the same examples:
+    the page's module run by Node as the browser imports it."""
+    from supervisor.cli._runners import _duration
+
+    module = REPO_ROOT / "supervisor" / "http" / "workbench" / "durations.js"
+    script = (
+        f"import({json.dumps(module.as_uri())}).then(({{ durationText }}) => "
+        f"console.log(JSON.stringify({json.dumps(list(UPTIMES))}.map(durationText))))"
+    )
+    ran = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30, check=True)
+    assert dict(zip(UPTIMES, json.loads(ran.stdout), strict=True)) == UPTIMES
+    assert {seconds: _duration(seconds) for seconds in UPTIMES} == UPTIMES
+    page = (module.parent / "workbench.js").read_text()
+    assert "durationText(runner.uptimeSeconds)" in page  # the Runners panel's uptime cell

@@ -2,6 +2,8 @@
 // Each panel renders into <main> and returns a function that stops what it started (timers,
 // EventSources) when another panel opens.
 
+import { durationText } from './durations.js'
+
 const API = '/__motia'
 const LANG_SHORT = { typescript: 'TS', javascript: 'JS', python: 'PY' }
 
@@ -2575,7 +2577,7 @@ async function runnersPanel(root) {
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'runners' })
   const empty = h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No runner is running.'))
   let rows = new Map() // runner id -> its <tr>
-  const cellsOf = (runner) => [runner.id, runner.kind, runner.transport, runner.pid ?? '-', runner.memoryMb != null ? `${runner.memoryMb.toFixed(1)} MB` : '?', runner.inFlight, `${Math.round(runner.uptimeSeconds)} s`, runner.restarts ?? '-', runner.inspector || '-'].map(String)
+  const cellsOf = (runner) => [runner.id, runner.kind, runner.transport, runner.pid ?? '-', runner.memoryMb != null ? `${runner.memoryMb.toFixed(1)} MB` : '?', runner.inFlight, durationText(runner.uptimeSeconds), runner.restarts ?? '-', runner.inspector || '-'].map(String)
   const rowOf = (runner) => {
     const tr = rows.get(runner.id) || h('tr', { 'data-runner': runner.id }, cellsOf(runner).map(() => h('td', {})))
     cellsOf(runner).forEach((text, index) => {
