@@ -1648,7 +1648,10 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     """The pet app's flows, whose orchestrator step has many topics in and out, and a flow more
     crowded still (eight topics into one step, three of its topics to one step), each edge labelled:
     every label on its own edge (a second edge between two steps had its label stacked off it, onto
-    the other edge), its box and text clear of every other label and of every step's box; the edges
+    the other edge), its box and text clear of every other label and of every step's box, in the pet
+    app's flows 3 px apart at least (the labels of two edges out of JsAdoptionReviewAgent were placed
+    2 px apart and read as overlapping), its text inside its box (as wide as the page's font draws
+    it, not as guessed from its length); the edges
     into (and out of) a step spread along its side, not met in one point (the orchestrator's six
     incoming edges and their labels were crowded into its top centre); none put where it covers the
     least (no clear place found: squeezed), none cut short (ts.pet.status.update.reques…). Each api
@@ -1671,7 +1674,17 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     assert seen["TsPetManagement"]["labels"] > 10 and seen["crowd"]["labels"] == 13
     assert seen["skip"]["labels"] == 5
     labelled = [*flows, "crowd", "skip"]
-    crowding = {flow: {k: v for k, v in seen[flow].items() if k != "labels" and v} for flow in labelled}
+    # near one another (less than 3 px apart, read as overlapping) only in a crowd of edges (three
+    # between two steps a layer apart) built to test squeezing
+    tight = {"crowd", "skip"}
+    crowding = {
+        flow: {
+            k: v
+            for k, v in seen[flow].items()
+            if k != "labels" and v and (k != "closeLabels" or flow not in tight)
+        }
+        for flow in labelled
+    }
     assert {flow: crowd for flow, crowd in crowding.items() if crowd} == {}
 
 
