@@ -1352,6 +1352,7 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
         )
 
     assert seen["levels"] == ["debug", "info", "warn", "error", "critical"]
+    assert seen["linkedWarning"] == "warn"  # #/logs?level=warning, as the API takes it
     shown_severe = [{"level": level, "message": message} for level, message in severe]
     assert seen["critical"] == shown_severe  # oldest at the top, as every log view
     # the server filters, read back and live: one page, no paging back through errors

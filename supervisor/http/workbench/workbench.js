@@ -1925,6 +1925,9 @@ async function traceDetail(root, traceId) {
 // The level filter shows a level and those above it: Motia's four, then critical (a fatal line is a
 // critical one: tracing/_records.py). The server filters, the page read back and the live stream alike.
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
+// other names of a level a link may give (``#/logs?level=warning``), as the API takes them
+// (supervisor/logs/_levels.py, LEVEL_ALIASES)
+const LEVEL_ALIASES = { warning: 'warn', fatal: 'critical' }
 const LOG_PAGE = 200
 const TYPING_PAUSE_MS = 300
 
@@ -1943,7 +1946,8 @@ async function logsPanel(root, _argument, params) {
     root.append(h('h2', {}, 'Logs'), h('p', { class: 'empty' }, TRACES_OFF))
     return null
   }
-  const wanted = LOG_LEVELS.includes(params.get('level')) ? params.get('level') : 'info'
+  const asked = LEVEL_ALIASES[params.get('level')] ?? params.get('level')
+  const wanted = LOG_LEVELS.includes(asked) ? asked : 'info'
   const level = h('select', { 'aria-label': 'level' }, LOG_LEVELS.map((l) => h('option', { value: l, selected: l === wanted }, l)))
   // the step filter takes a step's whole name: the names are offered as it is typed
   const { steps } = await api('/steps')
