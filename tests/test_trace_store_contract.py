@@ -538,9 +538,44 @@ async def test_logs_filter_and_page_back_and_forward(store: TraceStore) -> None:
     assert [line["message"] for line in after.logs] == ["Feeding FAILED", "supervisor started", "debugging"]
 
 
+async def test_a_text_filter_finds_log_lines_by_their_metadata_as_motia_dev_prints_it(
+    store: TraceStore,
+) -> None:
+    """``q=`` (``motia logs --grep``) looks in a line's message and in its metadata's JSON, compact as
+    ``motia dev`` prints it beside the message, in every store and in live filters alike; a line
+    without metadata is not found by ``null``."""
+    lines = [
+        log_line(T0, "Pet created") | {"meta": {"name": "Buddy", "tags": ["calm", None]}},
+        log_line(T0 + 1, "adopted Buddy"),
+        log_line(T0 + 2, "feeding") | {"meta": "bowl of 'kibble'"},
+        log_line(T0 + 3, "nothing else"),
+        log_line(T0 + 4, "a count") | {"meta": 42},
+        log_line(T0 + 5, 'said "hi" to 100%') | {"meta": {"path": "a\\b"}},
+        log_line(T0 + 6, "fed axb 1000"),
+    ]
+    await store.write(Batch(logs=lines))
+    for text, shown in [
+        ("BUDDY", ["adopted Buddy", "Pet created"]),
+        ('"name":"Buddy"', ["Pet created"]),
+        ('calm",null', ["Pet created"]),
+        ("KIBBLE", ["feeding"]),
+        ("42", ["a count"]),
+        ("null", ["Pet created"]),
+        ("created\n{", []),  # the message and the metadata are matched each on its own
+        ('"HI" to', ['said "hi" to 100%']),  # JSON escapes the message's quotes: looked in as it is
+        ("100%", ['said "hi" to 100%']),  # LIKE's wildcards, as text
+        ("a_b", []),
+        ('a\\\\b"', ['said "hi" to 100%']),  # in the metadata's JSON: {"path":"a\\b"}
+    ]:
+        query = LogQuery(text=text)
+        assert [line["message"] for line in (await store.logs(query)).logs] == shown, text
+        follower = LogFollower(query)
+        assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, text
+
+
 async def test_levels_rank_alike_in_every_store_and_in_live_filters(store: TraceStore) -> None:
     """Critical (logging.CRITICAL records as "critical": supervisor.logs.level_name) ranks above
-    error, fatal is another name of it; a level none knows reads as info. One rule for all
+    error, fatal is another name of it (warning of warn); a level none knows reads as info. One rule for all
     (tracing/_query.py)."""
     lines = [
         log_line(T0, "disk full", level="critical"),
@@ -554,6 +589,7 @@ async def test_levels_rank_alike_in_every_store_and_in_live_filters(store: Trace
         ("debug", ["failed", "gave up", "noted", "retrying", "disk full"]),
         ("info", ["failed", "gave up", "noted", "retrying", "disk full"]),
         ("warn", ["failed", "gave up", "retrying", "disk full"]),
+        ("warning", ["failed", "gave up", "retrying", "disk full"]),  # Python's name of warn
         ("error", ["failed", "gave up", "disk full"]),
         ("critical", ["gave up", "disk full"]),
         ("fatal", ["gave up", "disk full"]),

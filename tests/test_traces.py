@@ -287,6 +287,34 @@ def test_logs_filter_by_level_step_trace_and_text(server: MotiaServer) -> None:
     assert len(page["logs"]) == 1 and page["nextCursor"] == page["logs"][0]["id"]
 
 
+def test_warning_is_the_warn_level_in_the_logs_api_its_live_stream_and_motia_logs(
+    server: MotiaServer,
+) -> None:
+    """``warning`` (Python's name, which ``LOG_LEVEL`` takes) filters as ``warn`` wherever a level is
+    taken."""
+    trace_id = create_order(server, 5)
+    finished_trace(server, trace_id)
+    warned = server.client.get("/__motia/logs", params={"traceId": trace_id, "level": "warn"}).json()["logs"]
+    as_warning = server.client.get("/__motia/logs", params={"traceId": trace_id, "level": "warning"})
+    assert as_warning.status_code == 200, as_warning.text
+    assert warned and as_warning.json()["logs"] == warned
+
+    with httpx.stream(
+        "GET",
+        f"{server.url}/__motia/logs/stream",
+        params={"traceId": trace_id, "level": "warning", "after": 0},  # caught up from the store
+        timeout=30,
+    ) as response:
+        assert response.status_code == 200
+        first = next(json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: "))
+    assert first["message"] == "routing slowly"
+
+    cli = motia(server, "logs", "--trace", trace_id, "--level", "warning")
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stdout == motia(server, "logs", "--trace", trace_id, "--level", "warn").stdout
+    assert "routing slowly" in cli.stdout and "order received" not in cli.stdout
+
+
 def test_logs_arrive_live_over_server_sent_events_and_resume_after_the_last_id(server: MotiaServer) -> None:
     received: list[dict[str, Any]] = []
     ids: list[str] = []

@@ -16,6 +16,7 @@ import itertools
 import json
 import re
 import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -634,7 +635,10 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
         "clearedBy": "the next refresh",
     }
     # a refresh that changed a runner's uptime kept its row and the pid a user had selected
+    uptime = seen["runnersRefreshed"].pop("uptime")
     assert seen["runnersRefreshed"] == {"same": True, "selected": True}
+    # as motia runners writes it (test_a_runners_uptime_reads_the_same_in_the_workbench_and_motia_runners)
+    assert re.fullmatch(r"\d+s|\d+m\d\ds|\d+h\d\dm", uptime), uptime
     # the health line, read again: the server not answering, then answering again
     assert seen["health"]["down"].startswith("server unreachable since ")
     assert seen["health"]["back"].endswith(" runners") and "steps" in seen["health"]["back"]
@@ -1459,6 +1463,7 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
         )
 
     assert seen["levels"] == ["debug", "info", "warn", "error", "critical"]
+    assert seen["linkedWarning"] == "warn"  # #/logs?level=warning, as the API takes it
     shown_severe = [{"level": level, "message": message} for level, message in severe]
     assert seen["critical"] == shown_severe  # oldest at the top, as every log view
     # the server filters, read back and live: one page, no paging back through errors
@@ -1755,7 +1760,10 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     """The pet app's flows, whose orchestrator step has many topics in and out, and a flow more
     crowded still (eight topics into one step, three of its topics to one step), each edge labelled:
     every label on its own edge (a second edge between two steps had its label stacked off it, onto
-    the other edge), its box and text clear of every other label and of every step's box; the edges
+    the other edge), its box and text clear of every other label and of every step's box, in the pet
+    app's flows 3 px apart at least (the labels of two edges out of JsAdoptionReviewAgent were placed
+    2 px apart and read as overlapping), its text inside its box (as wide as the page's font draws
+    it, not as guessed from its length); the edges
     into (and out of) a step spread along its side, not met in one point (the orchestrator's six
     incoming edges and their labels were crowded into its top centre); none put where it covers the
     least (no clear place found: squeezed), none cut short (ts.pet.status.update.reques…). Each api
@@ -1778,5 +1786,36 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     assert seen["TsPetManagement"]["labels"] > 10 and seen["crowd"]["labels"] == 13
     assert seen["skip"]["labels"] == 5
     labelled = [*flows, "crowd", "skip"]
-    crowding = {flow: {k: v for k, v in seen[flow].items() if k != "labels" and v} for flow in labelled}
+    # near one another (less than 3 px apart, read as overlapping) only in a crowd of edges (three
+    # between two steps a layer apart) built to test squeezing
+    tight = {"crowd", "skip"}
+    crowding = {
+        flow: {
+            k: v
+            for k, v in seen[flow].items()
+            if k != "labels" and v and (k != "closeLabels" or flow not in tight)
+        }
+        for flow in labelled
+    }
     assert {flow: crowd for flow, crowd in crowding.items() if crowd} == {}
+
+
+#: a runner's uptime in seconds, as both the Workbench's Runners panel and ``motia runners`` write it
+UPTIMES = {0: "0s", 5: "5s", 59.9: "59s", 61: "1m01s", 3599: "59m59s", 3725: "1h02m", 2 * 86400: "48h00m"}
+
+
+def test_a_runners_uptime_reads_the_same_in_the_workbench_and_motia_runners() -> None:
+    """One rule written twice (the page is JavaScript, the CLI Python), pinned by the same examples:
+    the page's module run by Node as the browser imports it."""
+    from supervisor.cli._runners import _duration
+
+    module = REPO_ROOT / "supervisor" / "http" / "workbench" / "durations.js"
+    script = (
+        f"import({json.dumps(module.as_uri())}).then(({{ durationText }}) => "
+        f"console.log(JSON.stringify({json.dumps(list(UPTIMES))}.map(durationText))))"
+    )
+    ran = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30, check=True)
+    assert dict(zip(UPTIMES, json.loads(ran.stdout), strict=True)) == UPTIMES
+    assert {seconds: _duration(seconds) for seconds in UPTIMES} == UPTIMES
+    page = (module.parent / "workbench.js").read_text()
+    assert "durationText(runner.uptimeSeconds)" in page  # the Runners panel's uptime cell

@@ -20,17 +20,9 @@ from supervisor.cli._client import (
     server_events,
 )
 from supervisor.cli._traces import ambiguous, traces_holding
-from supervisor.logs import PrettyFormatter
+from supervisor.logs import LEVEL_NAMES, PrettyFormatter, level_number
 
 PATH = "/__motia/logs"
-_LEVELS = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warn": logging.WARNING,
-    "error": logging.ERROR,
-    "critical": logging.CRITICAL,
-    "fatal": logging.CRITICAL,  # another name of critical
-}
 #: how long ``--follow`` keeps trying to reach a server that went away unannounced, before giving up
 RECONNECT_FOR_S = 10.0
 #: the pause before trying again after a failed or empty stream, until the server says (``retry:``)
@@ -48,12 +40,15 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
         "-n", "--lines", type=int, default=100, help="how many past lines to print (default 100)"
     )
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
-    logs.add_argument("--level", choices=list(_LEVELS), help="this level and above")
+    logs.add_argument("--level", choices=LEVEL_NAMES, help="this level and above")
     logs.add_argument("--step", help="only the lines of this step")
     logs.add_argument(
         "--trace", help="only the lines of this trace (its id, or part of one as log lines print it)"
     )
-    logs.add_argument("--grep", help="only lines whose message contains this text (ignoring ASCII case)")
+    logs.add_argument(
+        "--grep",
+        help="only lines whose message or metadata (its JSON) contains this text (ignoring ASCII case)",
+    )
     logs.add_argument("--json", action="store_true", help="one JSON object per line")
     client_options(logs)
     logs.set_defaults(run=run)
@@ -182,7 +177,7 @@ class _Printer:
         record = logging.makeLogRecord(
             {
                 "name": line.get("logger") or "motia",
-                "levelno": _LEVELS.get(line["level"], logging.INFO),
+                "levelno": level_number(line["level"]) or logging.INFO,
                 "levelname": line["level"].upper(),
                 "msg": line["message"],
                 "created": created,

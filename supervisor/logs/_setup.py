@@ -8,15 +8,11 @@ import time
 from typing import Any, Literal
 
 from supervisor.logs._formatters import JsonFormatter, PrettyFormatter
+from supervisor.logs._levels import canonical_level, level_number
 
 LogMode = Literal["pretty", "json"]
 #: the levels a log line has; ``critical`` only as a threshold (``LOG_LEVEL=critical`` silences everything)
 LogLevel = Literal["debug", "info", "warn", "error", "critical"]
-
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
-_THRESHOLDS: dict[str, int] = {**_LEVELS, "warning": logging.WARNING, "critical": logging.CRITICAL}
-#: what a runner may send for its most severe records (ours send error): kept as critical, not info
-_MOST_SEVERE = {"critical": logging.CRITICAL, "fatal": logging.CRITICAL}
 
 
 def log_level(debug: bool, environment_value: str | None) -> LogLevel:
@@ -24,12 +20,8 @@ def log_level(debug: bool, environment_value: str | None) -> LogLevel:
     (debug, info, warn or warning, error, critical; anything else is info), case aside."""
     if debug:
         return "debug"
-    value = (environment_value or "").strip().lower()
-    if value == "warning":
-        return "warn"
-    if value in ("debug", "info", "warn", "error", "critical"):
-        return value  # type: ignore[return-value]
-    return "info"
+    level = canonical_level((environment_value or "").strip().lower())
+    return "info" if level is None else level  # type: ignore[return-value]
 
 
 def configure_logging(mode: LogMode, debug: bool = False, level: LogLevel | None = None) -> None:
@@ -42,7 +34,7 @@ def configure_logging(mode: LogMode, debug: bool = False, level: LogLevel | None
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(PrettyFormatter(color=sys.stdout.isatty()))
-    threshold = _THRESHOLDS[level or ("debug" if debug else "info")]
+    threshold = level_number(level or ("debug" if debug else "info")) or logging.INFO
     ours = logging.getLogger("motia")
     _replace_handlers(ours, handler)
     ours.setLevel(threshold)
@@ -74,7 +66,7 @@ def log_event(
     ``step`` is a step's name, never anything else; ``runner`` names the runner process
     (``node-0``) the record came from, beside its step when it has one.
     """
-    levelno = _LEVELS.get(level) or _MOST_SEVERE.get(level, logging.INFO)
+    levelno = level_number(level) or logging.INFO
     if not logger.isEnabledFor(levelno):
         return
     extra = {"step": step, "trace_id": trace_id, "meta": meta, "runner": runner}

@@ -8,7 +8,8 @@ tests (``all_hold``) are the rules; a translation into an index or SQL may only 
 
 Fields, in the units the stores order and filter by (times in seconds):
 
-- a log line: ``id`` (its cursor), ``time``, ``level``, ``step``, ``traceId``, ``message``;
+- a log line: ``id`` (its cursor), ``time``, ``level``, ``step``, ``traceId``, ``text`` (what a text
+  filter looks in: ``log_text``, its message and its metadata's JSON);
 - a trace: ``key`` (``(startedAt, traceId)``, the order of listings and of their cursor),
   ``traceId``, ``startedAt``, ``status`` (derived), ``steps`` (the names of the steps that ran in it),
   ``text`` (what a text filter looks in: ``trace_text``, its id, its name, its steps' names and its
@@ -22,6 +23,8 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+import orjson
 
 from supervisor.storage import JsonObject
 
@@ -144,14 +147,14 @@ _TRACE_FILTERS: tuple[tuple[str, str, Op], ...] = (
     ("answered", "answered", "within"),
 )
 #: ``level`` is the lowest level shown (``critical`` above error, ``fatal`` as critical, one not known
-#: as info: ``level_rank``), ``text`` a part of the message
+#: as info: ``level_rank``), ``text`` a part of the message or of the metadata's JSON (``log_text``)
 _LOG_FILTERS: tuple[tuple[str, str, Op], ...] = (
     ("after", "id", "gt"),  # the cursors
     ("before", "id", "lt"),
     ("level", "level", "at_least"),
     ("step", "step", "eq"),
     ("trace_id", "traceId", "eq"),
-    ("text", "message", "icontains"),
+    ("text", "text", "icontains"),
     ("since", "time", "ge"),
     ("until", "time", "le"),
 )
@@ -209,8 +212,24 @@ def error_messages(spans: Iterable[tuple[Any, Any]]) -> list[str]:
 
 
 def log_line_facts(line: JsonObject) -> Facts:
-    """A log line's fields as its JSON holds them (``time`` in ms there)."""
-    return lambda field: line["time"] / 1000 if field == "time" else line[field]
+    """A log line's fields as its JSON holds them (``time`` in ms there; ``text``: ``log_text``)."""
+
+    def fact(field: str) -> Any:
+        if field == "time":
+            return line["time"] / 1000
+        return log_text(line) if field == "text" else line[field]
+
+    return fact
+
+
+def log_text(line: JsonObject) -> str | list[str]:
+    """What a text filter finds a log line by: its message, and its metadata as ``motia dev`` prints it
+    beside the message (compact JSON: ``{"name":"Buddy"}``; none for a line without). Each is matched on
+    its own, as a trace's texts are."""
+    meta = line.get("meta")
+    if meta is None:
+        return line["message"]  # type: ignore[no-any-return]
+    return [line["message"], orjson.dumps(meta, default=str).decode()]
 
 
 def one_trace(summary: JsonObject, spans: Iterable[JsonObject], events: Iterable[JsonObject]) -> JsonObject:

@@ -19,19 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+# the level names, listed once (re-exported: the stores and the API take them from here)
+from supervisor.logs import LEVEL_ALIASES as LEVEL_ALIASES
+from supervisor.logs import LEVEL_NAMES as LEVEL_NAMES
+from supervisor.logs import LOG_LEVELS as LOG_LEVELS
 from supervisor.storage import JsonObject
 
 TraceStatus = Literal["running", "ok", "error"]
 SpanStatus = Literal["running", "ok", "error", "lost"]
 SpanKind = Literal["api", "event", "cron"]
 TRACE_STATUSES: tuple[TraceStatus, ...] = ("running", "ok", "error")
-#: the levels of log lines, least severe first: Motia's four, then logging.CRITICAL's (``supervisor.logs``
-#: records it, and a runner's ``critical`` or ``fatal``, as ``critical``)
-LOG_LEVELS = ("debug", "info", "warn", "error", "critical")
-#: levels kept under their own name that rank as another: what loggers elsewhere call their most severe
-LEVEL_ALIASES = {"fatal": "critical"}
-#: what a level filter takes: a level, or another name of one
-LEVEL_NAMES = (*LOG_LEVELS, *LEVEL_ALIASES)
 
 
 #: a span id that is no span's (W3C trace context: an all-zero id is invalid)

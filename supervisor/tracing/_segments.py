@@ -134,11 +134,11 @@ class SegmentIndex:
     by_trace: dict[str, tuple[int, float]] = field(default_factory=dict)
     #: segment -> its kept traces' starts, ascending (what pruning counts and cuts by)
     starts: dict[int, list[float]] = field(default_factory=dict)
-    #: segment -> its kept traces' ids, in the order of ``starts``
-    ids: dict[int, list[str]] = field(default_factory=dict)
-    #: segment -> its fingerprint and the ids of the traces it had when added, ``ID_SEPARATOR``
-    #: between them: not cut by retention (a read's snapshot may be from before the cut; the segment's
-    #: ``pruned_before`` there hides what it cut), forgotten with the segment
+    #: segment -> its fingerprint and the ids of the traces it had when added, in the order of
+    #: ``starts``, ``ID_SEPARATOR`` between them: not cut by retention (a read's snapshot may be from
+    #: before the cut; the segment's ``pruned_before`` there hides what it cut), forgotten with the
+    #: segment. Its kept traces' ids are the last ``len(starts[seq])`` (``cut``): one copy of the ids, no
+    #: list beside it (0.5 MB at 50,000 traces: bench/RESULTS.md, session 18)
     id_lists: dict[int, tuple[Fingerprint, str]] = field(default_factory=dict)
 
     def add(
@@ -154,7 +154,7 @@ class SegmentIndex:
         if not kept:
             return
         starts = self.starts[seq] = [trace[0] for trace in kept]
-        ids = self.ids[seq] = [trace[1] for trace in kept]
+        ids = [trace[1] for trace in kept]
         self.by_trace.update(zip(ids, [(seq, start) for start in starts], strict=True))
         self.id_lists[seq] = fingerprint, ID_SEPARATOR.join(ids)
 
@@ -182,13 +182,14 @@ class SegmentIndex:
     def cut(self, seq: int, out: int) -> None:
         """Forget the ``out`` oldest traces of the segment (all of them: the segment)."""
         by_trace = self.by_trace
-        for trace_id in self.ids[seq][:out]:
+        kept = len(self.starts[seq])
+        ids = self.id_lists[seq][1].split(ID_SEPARATOR)
+        for trace_id in ids[len(ids) - kept :][:out]:
             by_trace.pop(trace_id, None)
-        if out >= len(self.starts[seq]):
-            del self.starts[seq], self.ids[seq], self.id_lists[seq]
+        if out >= kept:
+            del self.starts[seq], self.id_lists[seq]
         else:
             self.starts[seq] = self.starts[seq][out:]
-            self.ids[seq] = self.ids[seq][out:]
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@
 // text runs out of its box (textOut), each whose tooltip (its <title>) does not name what it answers
 // (its route, its cron, every topic it subscribes to: untold).
 // Prints RESULT and the JSON of what it saw: { flow: { labels: how many, overLabels: [[edge, edge]],
+// closeLabels: [[edge, edge]] (less than 3 px apart), textPastBox: [edge] (its text wider than its box),
 // overNodes: [[edge, step]], offEdge: [edge], sharedEnds: [[edge, edge]], squeezed: [edge], cut: [edge],
 // cutRoutes: [[step, shown]], textOut: [[step, text]], untold: [[step, tooltip]], pathsOverNodes: [[edge, step]]
 // (an edge drawn through a step it does not connect), outside: [edge] (a label past the drawing's sides) } }.
@@ -35,6 +36,18 @@ await drive(executablePath, result, async (page) => {
       const overLabels = []
       for (let i = 0; i < labels.length; i++)
         for (let j = i + 1; j < labels.length; j++) if (meet(labels[i].box, labels[j].box)) overLabels.push([labels[i].edge, labels[j].edge])
+      // labels that nearly touch (less than 3 px apart): read as one, or as overlapping, in a crowd
+      const near = (a, b) => a.left < b.right + 3 && b.left < a.right + 3 && a.top < b.bottom + 3 && b.top < a.bottom + 3
+      const closeLabels = []
+      for (let i = 0; i < labels.length; i++)
+        for (let j = i + 1; j < labels.length; j++) if (near(labels[i].box, labels[j].box)) closeLabels.push([labels[i].edge, labels[j].edge])
+      // labels whose text runs past their box (into what is beside it)
+      const textPastBox = [...document.querySelectorAll('.edge')]
+        .filter((edge) => {
+          const [box, text] = [edge.querySelector('rect'), edge.querySelector('text')].map((part) => part.getBoundingClientRect())
+          return text.left < box.left - 0.5 || text.right > box.right + 0.5
+        })
+        .map((edge) => `${edge.dataset.source}->${edge.dataset.target}: ${edge.querySelector('text').textContent}`)
       const overNodes = labels.flatMap((label) => nodes.filter((node) => meet(label.box, node.box)).map((node) => [label.edge, node.step]))
       const offEdge = labels
         .filter(({ box, path }) => {
@@ -105,7 +118,7 @@ await drive(executablePath, result, async (page) => {
       // what lies outside the diagram's drawing (cut at its edge): label boxes, in the page
       const drawn = document.querySelector('.diagram svg').getBoundingClientRect()
       const outside = labels.filter(({ box }) => box.left < drawn.left || box.right > drawn.right).map((label) => label.edge)
-      return { labels: labels.length, overLabels, overNodes, offEdge, sharedEnds, squeezed, cut, cutRoutes, textOut, untold, pathsOverNodes, outside }
+      return { labels: labels.length, overLabels, closeLabels, textPastBox, overNodes, offEdge, sharedEnds, squeezed, cut, cutRoutes, textOut, untold, pathsOverNodes, outside }
     }, steps)
     await page.screenshot({ path: `${outDir}/workbench-edge-labels-${flow}.png` })
   }

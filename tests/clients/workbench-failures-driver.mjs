@@ -368,6 +368,7 @@ await drive(executablePath, result, async (page) => {
     const row = document.querySelector('[data-runner]')
     return { same: row.markedBefore === true, selected: getSelection().toString() === row.children[3].textContent && getSelection().toString() !== '' }
   })
+  result.runnersRefreshed.uptime = uptimeBefore
   // a failed refresh shows its error above the runners, which stay
   await page.route(path('/__motia/runners'), (route) => failOnPurpose(route, 500, down('supervisor')), { times: 1 })
   result.failedRunners = { shown: await shownAs(page, '[data-load-error="runners"]', 'Could not load: the supervisor is down'), rows: await page.$$eval('[data-runner]', (rows) => rows.length) }

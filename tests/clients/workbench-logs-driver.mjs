@@ -37,6 +37,9 @@ await drive(executablePath, result, async (page) => {
     if (url.pathname.startsWith('/__motia/logs')) result.requests.push(`${url.pathname}${url.search}`)
   })
 
+  // a link's other name of a level (Python's warning) chooses that level
+  await openWorkbench(page, base, 'logs', '#/logs?level=warning')
+  result.linkedWarning = await page.$eval('select[aria-label="level"]', (select) => select.value)
   await openWorkbench(page, base, 'logs')
   result.levels = await page.$$eval('select[aria-label="level"] option', (options) => options.map((o) => o.value))
 

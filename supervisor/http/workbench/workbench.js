@@ -2,6 +2,8 @@
 // Each panel renders into <main> and returns a function that stops what it started (timers,
 // EventSources) when another panel opens.
 
+import { durationText } from './durations.js'
+
 const API = '/__motia'
 const LANG_SHORT = { typescript: 'TS', javascript: 'JS', python: 'PY' }
 
@@ -602,13 +604,27 @@ function truncate(text, length) {
 }
 
 const LABEL_H = 16
+// the room kept between two labels where the gap between layers has it: the labels of edges that share a
+// step were placed 2 px apart (what a label keeps from a step's box, itself 3 px wider than the step),
+// and read as one, overlapping; a crowded gap (three edges between two steps) falls back to 2 px
+const LABEL_GAP = 4
+const TIGHT_GAP = 2
+// A label's box: its text's width as the page's font draws it, and room either side (a width guessed
+// from its length, 6 px a character, let a wide font's text run past its box into the next label's)
+let labelCanvas = null
+function labelWidth(text) {
+  labelCanvas ??= document.createElement('canvas').getContext('2d')
+  labelCanvas.font = `11px ${getComputedStyle(document.body).fontFamily}`
+  return Math.ceil(labelCanvas.measureText(text).width) + 10
+}
 // the longest label drawn whole: its box (6 px a character) narrower than a layer's pitch
 const LABEL_CHARS = 34
 
 // The box of an edge's label ``width`` wide on ``curve`` (a cubic Bézier's four points): the point
 // along it nearest ``preferred`` (0..1) where the box covers nothing ``taken`` (steps, labels placed
-// before); else nudged beside such a point, a little off its edge; else where it covers the least,
-// marked ``squeezed`` (the layout left its gap too little room: the diagram says so on the edge).
+// before: ``LABEL_GAP`` away from the labels, else ``TIGHT_GAP``); else nudged beside such a point, a
+// little off its edge; else where it covers the least, marked ``squeezed`` (the layout left its gap too
+// little room: the diagram says so on the edge).
 function placeLabel(curve, preferred, width, taken) {
   const at = (t) => {
     const u = 1 - t
@@ -616,23 +632,26 @@ function placeLabel(curve, preferred, width, taken) {
     return [0, 1].map((axis) => weights.reduce((sum, weight, i) => sum + weight * curve[i][axis], 0))
   }
   const boxAt = ([x, y]) => ({ x: x - width / 2, y: y - LABEL_H / 2, w: width, h: LABEL_H })
-  const covered = (box) =>
+  const covered = (box, apart) =>
     taken.reduce((area, other) => {
-      const w = Math.min(box.x + box.w, other.x + other.w) - Math.max(box.x, other.x) + 2
-      const h = Math.min(box.y + box.h, other.y + other.h) - Math.max(box.y, other.y) + 2
+      const gap = other.step ? TIGHT_GAP : apart
+      const w = Math.min(box.x + box.w, other.x + other.w) - Math.max(box.x, other.x) + gap
+      const h = Math.min(box.y + box.h, other.y + other.h) - Math.max(box.y, other.y) + gap
       return w > 0 && h > 0 ? area + w * h : area
     }, 0)
   const along = Array.from({ length: 41 }, (_, i) => 0.05 + (i * 0.9) / 40).sort((a, b) => Math.abs(a - preferred) - Math.abs(b - preferred))
   const nudges = [[0, 0]]
   for (let step = 1; step <= 4; step++) nudges.push([0, -step * 5], [0, step * 5], [-step * 12, 0], [step * 12, 0])
   let best = null
-  for (const [dx, dy] of nudges) {
-    for (const t of along) {
-      const [x, y] = at(t)
-      const box = boxAt([x + dx, y + dy])
-      const area = covered(box)
-      if (!area) return box
-      if (!best || area < best.area) best = { box, area }
+  for (const apart of [LABEL_GAP, TIGHT_GAP]) {
+    for (const [dx, dy] of nudges) {
+      for (const t of along) {
+        const [x, y] = at(t)
+        const box = boxAt([x + dx, y + dy])
+        const area = covered(box, apart)
+        if (!area) return box
+        if (!best || area < best.area) best = { box, area }
+      }
     }
   }
   return { ...best.box, squeezed: true }
@@ -705,7 +724,7 @@ function drawFlow(flow, layout, onSelect) {
   }
   const ports = downwardPorts(flow.edges, coords)
   // what a label must not cover: every step's box, then each label placed before it
-  const taken = [...coords.values()].map((at) => ({ x: at.x - 3, y: at.y - 3, w: NODE_W + 6, h: NODE_H + 6 }))
+  const taken = [...coords.values()].map((at) => ({ x: at.x - 3, y: at.y - 3, w: NODE_W + 6, h: NODE_H + 6, step: true }))
   for (const edge of flow.edges) {
     const from = coords.get(edge.source)
     const to = coords.get(edge.target)
@@ -755,7 +774,7 @@ function drawFlow(flow, layout, onSelect) {
     // whole up to the pet app's longest topics (30 characters): a label cut at its end hid which
     // topic it was (ts.pet.status.update.reques…); a longer one is cut, whole in the edge's title
     const label = truncate(edge.conditional ? `${text}?` : text, LABEL_CHARS)
-    const box = placeLabel(curve, preferred, label.length * 6 + 8, taken)
+    const box = placeLabel(curve, preferred, labelWidth(label), taken)
     taken.push(box)
     edges.append(
       s(
@@ -1978,6 +1997,9 @@ async function traceDetail(root, traceId) {
 // The level filter shows a level and those above it: Motia's four, then critical (a fatal line is a
 // critical one: tracing/_records.py). The server filters, the page read back and the live stream alike.
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
+// other names of a level a link may give (``#/logs?level=warning``), as the API takes them
+// (supervisor/logs/_levels.py, LEVEL_ALIASES)
+const LEVEL_ALIASES = { warning: 'warn', fatal: 'critical' }
 const LOG_PAGE = 200
 const TYPING_PAUSE_MS = 300
 
@@ -1996,7 +2018,8 @@ async function logsPanel(root, _argument, params) {
     root.append(h('h2', {}, 'Logs'), h('p', { class: 'empty' }, TRACES_OFF))
     return null
   }
-  const wanted = LOG_LEVELS.includes(params.get('level')) ? params.get('level') : 'info'
+  const asked = LEVEL_ALIASES[params.get('level')] ?? params.get('level')
+  const wanted = LOG_LEVELS.includes(asked) ? asked : 'info'
   const level = h('select', { 'aria-label': 'level' }, LOG_LEVELS.map((l) => h('option', { value: l, selected: l === wanted }, l)))
   // the step filter takes a step's whole name: the names are offered as it is typed
   const { steps } = await api('/steps')
@@ -2647,7 +2670,7 @@ async function runnersPanel(root) {
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'runners' })
   const empty = h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No runner is running.'))
   let rows = new Map() // runner id -> its <tr>
-  const cellsOf = (runner) => [runner.id, runner.kind, runner.transport, runner.pid ?? '-', runner.memoryMb != null ? `${runner.memoryMb.toFixed(1)} MB` : '?', runner.inFlight, `${Math.round(runner.uptimeSeconds)} s`, runner.restarts ?? '-', runner.inspector || '-'].map(String)
+  const cellsOf = (runner) => [runner.id, runner.kind, runner.transport, runner.pid ?? '-', runner.memoryMb != null ? `${runner.memoryMb.toFixed(1)} MB` : '?', runner.inFlight, durationText(runner.uptimeSeconds), runner.restarts ?? '-', runner.inspector || '-'].map(String)
   const rowOf = (runner) => {
     const tr = rows.get(runner.id) || h('tr', { 'data-runner': runner.id }, cellsOf(runner).map(() => h('td', {})))
     cellsOf(runner).forEach((text, index) => {
