@@ -642,3 +642,63 @@ def test_tracing_off_records_nothing_and_says_how_to_turn_it_on(tmp_path: Path) 
             # said at once, as the server's refusal (not retried for 10 s as a server out of reach)
             assert done.returncode == 1 and "cannot reach" not in done.stderr, done.stderr
             assert "tracing" in done.stderr, done.stderr
+
+
+# A handler that stores, then logs, over and over: in its trace each line must come after the store
+# before it and before the next, as the handler ran them, and after the start of the step's span.
+ORDERED_STEPS = {
+    "steps/ordered.step.ts": """
+        export const config = { type: 'api', name: 'TsOrdered', path: '/ts/ordered', method: 'POST', emits: [] }
+        export const handler = async (_req: unknown, { state, logger }: any) => {
+          logger.info('started')
+          for (let i = 0; i < 30; i++) {
+            await state.set('ordered', `k${i}`, i)
+            logger.info(`stored ${i}`)
+          }
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/ordered.step.js": """
+        exports.config = { type: 'api', name: 'JsOrdered', path: '/js/ordered', method: 'POST', emits: [] }
+        exports.handler = async (_req, { state, logger }) => {
+          logger.info('started')
+          for (let i = 0; i < 30; i++) {
+            await state.set('ordered', `k${i}`, i)
+            logger.info(`stored ${i}`)
+          }
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/ordered_step.py": """
+        config = {"type": "api", "name": "PyOrdered", "path": "/py/ordered", "method": "POST", "emits": []}
+
+        async def handler(req, ctx):
+            ctx.logger.info("started")
+            for i in range(30):
+                await ctx.state.set("ordered", f"k{i}", i)
+                ctx.logger.info(f"stored {i}")
+            return {"status": 200, "body": {}}
+    """,
+}
+
+
+@pytest.fixture(scope="module")
+def ordered_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    with MotiaServer(write_project(tmp_path_factory.mktemp("ordered"), ORDERED_STEPS)) as running:
+        yield running
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_steps_log_lines_and_state_calls_are_in_its_trace_in_the_order_it_made_them(
+    ordered_server: MotiaServer, lang: str
+) -> None:
+    response = ordered_server.client.post(f"/{lang}/ordered", json={})
+    assert response.status_code == 200, response.text
+    trace = finished_trace(ordered_server, response.headers["x-trace-id"], spans=1)
+    (span,) = trace["spans"]
+    mine = [e for e in trace["events"] if e["type"] in ("state", "log") and e.get("spanId") == span["spanId"]]
+    assert [e["time"] for e in mine] == sorted(e["time"] for e in mine)  # listed as they happened
+    made = ["log started"] + [made for i in range(30) for made in (f"state k{i}", f"log stored {i}")]
+    seen = [f"log {e['message']}" if e["type"] == "log" else f"state {e['key']}" for e in mine]
+    assert seen == made
+    assert mine[0]["time"] >= span["startedAt"]  # the first line once the step started, not before
