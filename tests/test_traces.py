@@ -702,3 +702,40 @@ def test_a_steps_log_lines_and_state_calls_are_in_its_trace_in_the_order_it_made
     seen = [f"log {e['message']}" if e["type"] == "log" else f"state {e['key']}" for e in mine]
     assert seen == made
     assert mine[0]["time"] >= span["startedAt"]  # the first line once the step started, not before
+
+
+def test_motia_traces_shows_offsets_from_one_second_on_in_seconds() -> None:
+    span = {
+        "step": "Retry",
+        "type": "event",
+        "topic": "t",
+        "language": "typescript",
+        "runner": "node-0",
+        "pid": 7,
+        "attempt": 4,
+        "startedAt": 1000.0 + 432674.3,  # a dead letter replayed seven minutes after the trace began
+        "durationMs": 3.5,
+        "status": "ok",
+        "error": None,
+    }
+    logs = [
+        {"type": "log", "time": 1000.0 + at, "step": "Retry", "level": "info", "message": f"at {at}"}
+        for at in (999.94, 1000.0, 432675.0)
+    ]
+    trace = {
+        "traceId": "t1",
+        "status": "ok",
+        "entry": None,
+        "durationMs": 432678.5,
+        "startedAt": 1000.0,
+        "steps": [{"name": "Retry", "language": "typescript"}],
+        "spans": [span],
+        "events": logs,
+    }
+
+    assert describe(trace)[3:] == [
+        "   +999.9 ms      [Retry] INFO at 999.94",
+        "    +1.000 s      [Retry] INFO at 1000.0",
+        "  +432.674 s  Retry [event <- t] typescript, node-0 pid 7  attempt 4  3.5 ms  ok",
+        "  +432.675 s      [Retry] INFO at 432675.0",
+    ]
