@@ -670,3 +670,100 @@ def test_tracing_off_records_nothing_and_says_how_to_turn_it_on(tmp_path: Path) 
             # said at once, as the server's refusal (not retried for 10 s as a server out of reach)
             assert done.returncode == 1 and "cannot reach" not in done.stderr, done.stderr
             assert "tracing" in done.stderr, done.stderr
+
+
+# A handler that stores, then logs, over and over: in its trace each line must come after the store
+# before it and before the next, as the handler ran them, and after the start of the step's span.
+ORDERED_STEPS = {
+    "steps/ordered.step.ts": """
+        export const config = { type: 'api', name: 'TsOrdered', path: '/ts/ordered', method: 'POST', emits: [] }
+        export const handler = async (_req: unknown, { state, logger }: any) => {
+          logger.info('started')
+          for (let i = 0; i < 30; i++) {
+            await state.set('ordered', `k${i}`, i)
+            logger.info(`stored ${i}`)
+          }
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/ordered.step.js": """
+        exports.config = { type: 'api', name: 'JsOrdered', path: '/js/ordered', method: 'POST', emits: [] }
+        exports.handler = async (_req, { state, logger }) => {
+          logger.info('started')
+          for (let i = 0; i < 30; i++) {
+            await state.set('ordered', `k${i}`, i)
+            logger.info(`stored ${i}`)
+          }
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/ordered_step.py": """
+        config = {"type": "api", "name": "PyOrdered", "path": "/py/ordered", "method": "POST", "emits": []}
+
+        async def handler(req, ctx):
+            ctx.logger.info("started")
+            for i in range(30):
+                await ctx.state.set("ordered", f"k{i}", i)
+                ctx.logger.info(f"stored {i}")
+            return {"status": 200, "body": {}}
+    """,
+}
+
+
+@pytest.fixture(scope="module")
+def ordered_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    with MotiaServer(write_project(tmp_path_factory.mktemp("ordered"), ORDERED_STEPS)) as running:
+        yield running
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_steps_log_lines_and_state_calls_are_in_its_trace_in_the_order_it_made_them(
+    ordered_server: MotiaServer, lang: str
+) -> None:
+    response = ordered_server.client.post(f"/{lang}/ordered", json={})
+    assert response.status_code == 200, response.text
+    trace = finished_trace(ordered_server, response.headers["x-trace-id"], spans=1)
+    (span,) = trace["spans"]
+    mine = [e for e in trace["events"] if e["type"] in ("state", "log") and e.get("spanId") == span["spanId"]]
+    assert [e["time"] for e in mine] == sorted(e["time"] for e in mine)  # listed as they happened
+    made = ["log started"] + [made for i in range(30) for made in (f"state k{i}", f"log stored {i}")]
+    seen = [f"log {e['message']}" if e["type"] == "log" else f"state {e['key']}" for e in mine]
+    assert seen == made
+    assert mine[0]["time"] >= span["startedAt"]  # the first line once the step started, not before
+
+
+def test_motia_traces_shows_offsets_from_one_second_on_in_seconds() -> None:
+    span = {
+        "step": "Retry",
+        "type": "event",
+        "topic": "t",
+        "language": "typescript",
+        "runner": "node-0",
+        "pid": 7,
+        "attempt": 4,
+        "startedAt": 1000.0 + 432674.3,  # a dead letter replayed seven minutes after the trace began
+        "durationMs": 3.5,
+        "status": "ok",
+        "error": None,
+    }
+    logs = [
+        {"type": "log", "time": 1000.0 + at, "step": "Retry", "level": "info", "message": f"at {at}"}
+        for at in (999.94, 1000.0, 432675.0)
+    ]
+    trace = {
+        "traceId": "t1",
+        "status": "ok",
+        "entry": None,
+        "durationMs": 432678.5,
+        "startedAt": 1000.0,
+        "steps": [{"name": "Retry", "language": "typescript"}],
+        "spans": [span],
+        "events": logs,
+    }
+
+    assert describe(trace)[3:] == [
+        "   +999.9 ms      [Retry] INFO at 999.94",
+        "    +1.000 s      [Retry] INFO at 1000.0",
+        "  +432.674 s  Retry [event <- t] typescript, node-0 pid 7  attempt 4  3.5 ms  ok",
+        "  +432.675 s      [Retry] INFO at 432675.0",
+    ]

@@ -136,7 +136,7 @@ def describe(trace: dict[str, Any]) -> list[str]:
     ]
     timeline += [(event["time"], 1, event) for event in trace["events"]]
     for at, kind, item in sorted(timeline, key=lambda entry: (entry[0], entry[1])):
-        offset = f"+{(at - start):.1f} ms".rjust(12)
+        offset = _offset(at - start).rjust(12)
         if kind == 0:
             lines.extend(_span_lines(offset, item))
         else:
@@ -229,6 +229,12 @@ def _duration(ms: float | None) -> str:
     if ms is None:
         return "..."
     return f"{ms:.1f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
+
+
+def _offset(ms: float) -> str:
+    """How long after the trace's start: in seconds from one on, as a replayed dead letter's attempt
+    minutes later read +432.674 s, not +432674.3 ms."""
+    return f"+{ms:.1f} ms" if ms < 1000 else f"+{ms / 1000:.3f} s"
 
 
 def _clock(epoch_ms: float) -> str:

@@ -23,6 +23,21 @@ export function levelOf(name: unknown): LogLevel {
 
 let minLevel = 0;
 
+// The wall clock to the microsecond: Date.now() counts whole milliseconds, so a line logged 0.9 ms
+// after a state.set or emit (which the supervisor times to the microsecond) sorted before it in the
+// trace, as a step's first line did before its span's start. performance.now() is monotonic and may
+// drift from the wall clock over a long run: its reading is kept within the wall clock's millisecond,
+// the offset moved by as much as it drifted out of it.
+let clockOffsetMs = performance.timeOrigin;
+
+function wallClockMs(): number {
+  const wall = Date.now();
+  const precise = clockOffsetMs + performance.now();
+  const kept = Math.min(Math.max(precise, wall), wall + 0.999);
+  clockOffsetMs += kept - precise;
+  return kept;
+}
+
 export function setLogLevel(level: string): void {
   const order = LEVEL_ORDER[level as LogLevel];
   minLevel = order === undefined ? 0 : order;
@@ -51,7 +66,7 @@ export function log(level: LogLevel, message: string, meta?: unknown, who?: Invo
         invocationId: scope?.invocationId ?? 0n,
         traceId: scope?.traceId ?? '',
         stepName: scope?.stepName ?? '',
-        timeMs: Date.now(),
+        timeMs: wallClockMs(),
       },
     },
   });
