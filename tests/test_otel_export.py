@@ -4,11 +4,16 @@ emits as parent links, each retry its own span, and an incoming ``traceparent`` 
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from supervisor.protocol import InvokeResult, TriggerKind
+from supervisor.tracing import Recorder, Retention
+from supervisor.tracing._otel import otel_exporter
 from tests.support.orders_project import FILES, LANGUAGES
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan, otlp_receiver
 from tests.support.project import write_project
@@ -116,3 +121,35 @@ def test_an_unsupported_protocol_is_named_and_the_server_still_runs(tmp_path: Pa
     with MotiaServer(project, env=env) as server:
         assert server.client.post("/orders", json={"n": 1}).status_code == 201
         assert "OTEL_EXPORTER_OTLP_PROTOCOL=http/json is not supported" in server.output
+
+
+async def test_an_api_span_answered_two_flushes_after_its_end_is_exported_once_with_its_answer(
+    collector: OtlpReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorder driven as the runtime drives it, its spans exported through the OpenTelemetry SDK
+    to the receiver: an api span whose answer (a 503) comes two flushes after its end reaches the
+    collector once, with its status code, failed by it."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")
+    exporter = otel_exporter(os.environ)
+    assert exporter is not None
+    recorder = Recorder(None, Retention(100, 100, 3600), tmp_path, exporter=exporter)
+    trace_id, other = str(uuid.uuid4()), str(uuid.uuid4())
+    await recorder.start()
+    try:
+        late = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, trace_id)
+        recorder.end_span(late, InvokeResult(1, True, b"{}", None))
+        await recorder.flush()
+        for _ in range(2):  # two flushes with something else in them
+            answered = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, other)
+            recorder.end_span(answered, InvokeResult(1, True, b"{}", None))
+            recorder.http_response(other, "Hello", "GET", "/hello", 200)
+            await recorder.flush()
+        recorder.http_response(trace_id, "Hello", "GET", "/hello", 503)
+        await recorder.flush()
+        spans_of(collector, other.replace("-", ""), 2)
+    finally:
+        await recorder.stop()  # the SDK's processor sends what it has
+    [span] = [span for span in collector.received() if span.trace_id == trace_id.replace("-", "")]
+    assert span.attributes["http.response.status_code"] == 503
+    assert span.status_code == STATUS_ERROR

@@ -785,17 +785,22 @@ async def test_exported_api_spans_carry_their_answer_whether_answered_in_their_s
         await recorder.stop()
 
 
-async def test_an_exported_api_span_answered_after_the_flush_that_took_its_end_is_exported_once_with_it(
-    tmp_path: Path,
+async def test_an_exported_api_span_answered_flushes_after_its_end_is_exported_once_with_its_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An api span that ended unanswered at a flush waits for the next one to be exported (an exported
-    span is not changed after): with its answer if it came meanwhile, as it is if not (a request whose
-    client went away), or when the recorder stops; an answer that comes later still goes to the store
-    only, never a second export."""
+    """An api span that ended unanswered at a flush is held (an exported span is not changed after)
+    until a flush its answer comes in, however many flushes later, while the requests answered in time
+    go at their own flush; one never answered (a request whose client went away) goes as it is once it
+    waited ``ANSWER_WAIT_S``, or when the recorder stops; an answer that comes after it went goes to
+    the store only, never a second export."""
     exporter = CapturingExporter()
     exported = exporter.exported
     recorder = Recorder(None, Retention(100, 100, 3600), tmp_path, exporter=exporter)
     await recorder.start()
+
+    def traces() -> list[tuple[str, str, int | None]]:
+        return [(span.trace_id, span.status, span.status_code) for span, _ in exported]
+
     try:
         late = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-late")
         log(recorder, "t-late", "Hello", "in t-late")
@@ -804,20 +809,26 @@ async def test_an_exported_api_span_answered_after_the_flush_that_took_its_end_i
         recorder.end_span(gone, error=asyncio.CancelledError())
         await recorder.flush()
         assert exported == []
-        recorder.http_response("t-late", "Hello", "GET", "/hello", 201)
+        for n in range(2):  # two more flushes, each with a request answered in time
+            request(recorder, f"t-{n}")
+            await recorder.flush()
+        assert traces() == [("t-0", "ok", 200), ("t-1", "ok", 200)]
+        recorder.http_response("t-late", "Hello", "GET", "/hello", 503)
         await recorder.flush()
-        assert [(span.trace_id, span.status, span.status_code) for span, _ in exported] == [
-            ("t-late", "ok", 201),
-            ("t-gone", "lost", None),
-        ]
-        assert [line["message"] for line in exported[0][1]] == ["in t-late"]
+        assert traces()[2:] == [("t-late", "error", 503)]
+        assert [line["message"] for line in exported[2][1]] == ["in t-late"]
+        monkeypatch.setattr(_assembler, "ANSWER_WAIT_S", 0.0)
+        request(recorder, "t-2")
+        await recorder.flush()
+        assert traces()[3:] == [("t-2", "ok", 200), ("t-gone", "lost", None)]
         recorder.http_response("t-gone", "Hello", "GET", "/hello", 499)
+        recorder.http_response("t-late", "Hello", "GET", "/hello", 200)
         await recorder.flush()
-        assert len(exported) == 2
+        assert len(exported) == 5
         last = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-last")
         recorder.end_span(last, OK)
         await recorder.flush()
-        assert len(exported) == 2
+        assert len(exported) == 5
     finally:
         await recorder.stop()
-    assert [(span.trace_id, span.status_code) for span, _ in exported[2:]] == [("t-last", None)]
+    assert [(span.trace_id, span.status_code) for span, _ in exported[5:]] == [("t-last", None)]

@@ -25,7 +25,8 @@ status, error``), then RESPONSE's (``method, path, status_code, at``). A trivial
 flush is one event; a span whose START went in an earlier batch (it is shown running meanwhile) ends
 with its own END and RESPONSE events. An api span's RESPONSE may come in a batch after its end's: the
 span, kept since its cut, is cut again with its answer (the stores write it over the one
-they have; an exporter is given it once, ``cut``).
+they have; an exporter is given it once, at the cut its answer came in, or unanswered after
+ANSWER_WAIT_S, ``cut``).
 - ``(OPERATION, operation)``: an emit, state or stream call, or a delivery's retry, death or replay
   (the stored JSON, ``spanId`` to be found); ``emit`` ones add open work (their deliveries),
   ``delivery`` ones ``dead`` a failure and ``replayed`` open work back
@@ -36,6 +37,7 @@ they have; an exporter is given it once, ``cut``).
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -61,6 +63,11 @@ PARENT_INDEX_SIZE = 16384
 #: api spans cut before their answer came, for a RESPONSE in a later batch (at least this many of the
 #: latest are kept: the answer comes in the same turn of the supervisor's loop as the end, as a rule)
 UNANSWERED_SIZE = 1024
+#: how long an exporter's api span that ended unanswered waits for its answer (counted from its end,
+#: looked at each cut after the one that held it): the answer comes in the same turn of the loop as
+#: the end as a rule, a flush or two later under load; one that never comes (its client went away)
+#: lets the span go as it is
+ANSWER_WAIT_S = 5.0
 
 
 @dataclass
@@ -103,8 +110,9 @@ class Assembler:
         #: it (``_answered_span``). Not the last cut's spans kept whole: that kept every request's span
         #: alive a batch longer (bench/RESULTS.md: an api span answered after its end)
         self._unanswered: dict[str, Span] = {}
-        #: span id -> an api span that ended unanswered at the last cut, not exported yet: its answer
-        #: may come in the next batch; exported at the next cut either way (only when exporting)
+        #: span id -> an api span that ended unanswered at a cut, not exported yet: exported at the
+        #: cut its answer comes in, or as it is once it waited ANSWER_WAIT_S (at least the newest
+        #: UNANSWERED_SIZE wait; only when exporting)
         self._held: dict[str, Span] = {}
 
     def apply(self, events: Sequence[Sequence[Any]], encoded: Sequence[bytes] | None = None) -> None:
@@ -170,30 +178,61 @@ class Assembler:
         """The spans ``cut`` held back for their answer, to be exported as they are (no more events
         come), with what was recorded under them."""
         held, self._held = self._held, {}
-        return [(span, self._events.pop(span.span_id, [])) for span in held.values()]
+        ended: list[tuple[Span, list[JsonObject]]] = []
+        for span in held.values():
+            self._take(span, ended)
+        return ended
 
     def _exported(self, spans: Iterable[Span]) -> list[tuple[Span, list[JsonObject]]]:
         """The spans that ended, each once, with what was recorded under them (what is recorded under
-        them later goes to the store only); an api span with no answer yet waits for the next cut (an
-        exported span is not changed after), and one that waited goes now, answered or not."""
-        events = self._events
-        waited, held = self._held, {}
-        ended = []
+        them later goes to the store only); an api span with no answer yet is held (an exported span is
+        not changed after) until a cut its answer comes in, however many cuts later, or until it waited
+        ANSWER_WAIT_S."""
+        events, held = self._events, self._held
+        holding: list[Span] = []
+        ended: list[tuple[Span, list[JsonObject]]] = []
         for span in spans:
             if span.ended_at is None:
                 continue
-            if span.status_code is None and span.kind == "api" and span.span_id not in waited:
-                held[span.span_id] = span
+            if span.status_code is None and span.kind == "api":
+                if span.span_id not in held:
+                    holding.append(span)
                 continue
+            # ``_take`` written out: a call per span costs every request 0.6k instructions (a list
+            # of them given to it, 0.2k), bench/RESULTS.md: session 18, a late answer exported
             under = events.pop(span.span_id, None)
             if under is not None:  # (None: exported before its answer came, which the store gets alone)
                 ended.append((span, under))
-        for span in waited.values():  # those not answered (the answered ones went above)
-            under = events.pop(span.span_id, None)
-            if under is not None:
-                ended.append((span, under))
-        self._held = held
+        if held:
+            self._waited(ended)
+        for span in holding:
+            self._held[span.span_id] = span
         return ended
+
+    def _waited(self, ended: list[tuple[Span, list[JsonObject]]]) -> None:
+        """Lets go of the held spans answered in this cut (taken with its spans), and takes those
+        that waited ANSWER_WAIT_S for their answer and the oldest beyond UNANSWERED_SIZE (their clients
+        went away, as a rule)."""
+        held = self._held
+        since = time.time() - ANSWER_WAIT_S
+        beyond = len(held) - UNANSWERED_SIZE
+        waiting: dict[str, Span] = {}
+        for index, (span_id, span) in enumerate(held.items()):
+            if span.status_code is not None:
+                continue
+            if index < beyond or (span.ended_at or 0.0) <= since:
+                self._take(span, ended)
+            else:
+                waiting[span_id] = span
+        if len(waiting) < len(held):
+            self._held = waiting
+
+    def _take(self, span: Span, ended: list[tuple[Span, list[JsonObject]]]) -> None:
+        """``span`` with what was recorded under it, into ``ended``, unless it was exported (its
+        events gone)."""
+        under = self._events.pop(span.span_id, None)
+        if under is not None:
+            ended.append((span, under))
 
     def latest_spans(self) -> list[LatestSpan]:
         """The latest span of each step in each trace, as operations and log lines find it (the newest
