@@ -790,9 +790,9 @@ async def test_an_exported_api_span_answered_flushes_after_its_end_is_exported_o
 ) -> None:
     """An api span that ended unanswered at a flush is held (an exported span is not changed after)
     until a flush its answer comes in, however many flushes later, while the requests answered in time
-    go at their own flush; one never answered (a request whose client went away) goes as it is once it
-    waited ``ANSWER_WAIT_S``, or when the recorder stops; an answer that comes after it went goes to
-    the store only, never a second export."""
+    go at their own flush; one never answered goes as it is once it waited ``ANSWER_WAIT_S``, or when
+    the recorder stops, and a lost one (its request cancelled: its client went away, nothing answers
+    it) at once; an answer that comes after it went goes to the store only, never a second export."""
     exporter = CapturingExporter()
     exported = exporter.exported
     recorder = Recorder(None, Retention(100, 100, 3600), tmp_path, exporter=exporter)
@@ -808,27 +808,30 @@ async def test_an_exported_api_span_answered_flushes_after_its_end_is_exported_o
         gone = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-gone")
         recorder.end_span(gone, error=asyncio.CancelledError())
         await recorder.flush()
-        assert exported == []
+        assert traces() == [("t-gone", "lost", None)]
         for n in range(2):  # two more flushes, each with a request answered in time
             request(recorder, f"t-{n}")
             await recorder.flush()
-        assert traces() == [("t-0", "ok", 200), ("t-1", "ok", 200)]
+        assert traces()[1:] == [("t-0", "ok", 200), ("t-1", "ok", 200)]
         recorder.http_response("t-late", "Hello", "GET", "/hello", 503)
         await recorder.flush()
-        assert traces()[2:] == [("t-late", "error", 503)]
-        assert [line["message"] for line in exported[2][1]] == ["in t-late"]
+        assert traces()[3:] == [("t-late", "error", 503)]
+        assert [line["message"] for line in exported[3][1]] == ["in t-late"]
         monkeypatch.setattr(_assembler, "ANSWER_WAIT_S", 0.0)
+        never = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-never")
+        recorder.end_span(never, OK)
+        await recorder.flush()  # held at this flush, let go at the next: it waited long enough
         request(recorder, "t-2")
         await recorder.flush()
-        assert traces()[3:] == [("t-2", "ok", 200), ("t-gone", "lost", None)]
-        recorder.http_response("t-gone", "Hello", "GET", "/hello", 499)
-        recorder.http_response("t-late", "Hello", "GET", "/hello", 200)
+        assert traces()[4:] == [("t-2", "ok", 200), ("t-never", "ok", None)]
+        for trace_id in ("t-never", "t-gone", "t-late"):
+            recorder.http_response(trace_id, "Hello", "GET", "/hello", 200)
         await recorder.flush()
-        assert len(exported) == 5
+        assert len(exported) == 6
         last = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "t-last")
         recorder.end_span(last, OK)
         await recorder.flush()
-        assert len(exported) == 5
+        assert len(exported) == 6
     finally:
         await recorder.stop()
-    assert [(span.trace_id, span.status_code) for span, _ in exported[5:]] == [("t-last", None)]
+    assert [(span.trace_id, span.status_code) for span, _ in exported[6:]] == [("t-last", None)]

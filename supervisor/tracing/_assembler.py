@@ -194,7 +194,8 @@ class Assembler:
         for span in spans:
             if span.ended_at is None:
                 continue
-            if span.status_code is None and span.kind == "api":
+            # a lost span (its request was cancelled: the client went away) is never answered
+            if span.status_code is None and span.kind == "api" and span.status != "lost":
                 if span.span_id not in held:
                     holding.append(span)
                 continue
