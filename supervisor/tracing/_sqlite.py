@@ -899,8 +899,8 @@ def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
         return "1", ()
     # LIKE matches ASCII letters in either case, as lower() (and ``ascii_lower``) do, a quarter of the
     # time of instr(lower()) over a segment's blob (no copy of it lowered)
-    held = " AND ".join(["CAST(summaries AS TEXT) LIKE ? ESCAPE '!'"] * len(pieces))
-    likes = ["%" + _LIKE_ESCAPES.sub(r"!\g<0>", piece) + "%" for piece in pieces]
+    held = " AND ".join([f"CAST(summaries AS TEXT) {_LIKE}"] * len(pieces))
+    likes = [_like_holding(piece) for piece in pieces]
     # ``errors > 0``: a whole trace answered 5xx has the message of its error ("answered 503") from
     # its status code, not in the JSON; only a text such a message may hold needs it (else every
     # segment with a failure is read: a text found nowhere took ~100x as long, bench/RESULTS.md,
@@ -911,6 +911,13 @@ def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
 
 #: what LIKE would take for a wildcard, or for its escape
 _LIKE_ESCAPES = re.compile("[%_!]")
+#: a LIKE whose pattern is ``_like_holding``'s
+_LIKE = "LIKE ? ESCAPE '!'"
+
+
+def _like_holding(text: str) -> str:
+    """The pattern of ``_LIKE`` matching a value that holds ``text`` as it is (its wildcards escaped)."""
+    return "%" + _LIKE_ESCAPES.sub(r"!\g<0>", text) + "%"
 
 
 #: a line's metadata (``log_text``): its JSON's "meta" as orjson wrote it, compact (None without)
@@ -926,8 +933,8 @@ def _log_text_holds(text: str) -> tuple[str, tuple[Any, ...]]:
     message too, when the message holds the text only if its JSON does (no character orjson escapes):
     a search of 50,000 lines costs what one of the messages alone did (bench/log_search.py)."""
     # instr of lower(): SQLite lowers ASCII only, as the predicate's own test does
-    anywhere = "CAST(data AS TEXT) LIKE ? ESCAPE '\\'"
-    pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+    anywhere = f"CAST(data AS TEXT) {_LIKE}"
+    pattern = _like_holding(text)
     message = "instr(lower(message), lower(?)) > 0"
     if _ESCAPED_IN_JSON.search(text):
         return f"({message} OR ({anywhere} AND {_LOG_META}))", (text, pattern, text)
