@@ -532,8 +532,9 @@ async def test_a_listing_by_a_part_of_an_id_tests_the_ids_in_chunks_and_reads_on
     own_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The listing script tests a part on the index's members, ``ID_CHUNK`` of them per script, and
-    reads the hash of those holding it alone: 40 traces are 3 scripts of 16, not 14 of ``PAGE_CHUNK``
-    (3), and one HGETALL; what it tests beyond the id stays within ``PAGE_CHUNK`` per script, and the
+    reads the hash of those holding it alone: 40 traces are 4 scripts (3, then 16 a script), not 14 of
+    ``PAGE_CHUNK`` (3), and one HGETALL; a part most ids hold fills a page from the first script's
+    ``PAGE_CHUNK``; what it tests beyond the id stays within ``PAGE_CHUNK`` per script, and the
     pages by cursor (equal starts across the chunks' and the budget's edges) are every store's. On a
     server of its own: the commands are counted server-wide."""
     monkeypatch.setattr(redis_traces, "PAGE_CHUNK", 3)
@@ -550,7 +551,7 @@ async def test_a_listing_by_a_part_of_an_id_tests_the_ids_in_chunks_and_reads_on
             ids[4]
         ]
         counted = await _commands_run(connection, "evalsha", "zrevrangebyscore", "hgetall")
-        assert counted == {"evalsha": 3, "zrevrangebyscore": 3, "hgetall": 1}
+        assert counted == {"evalsha": 4, "zrevrangebyscore": 4, "hgetall": 1}
         page = await store.traces(TraceQuery(trace_id="-7bcd-", limit=2))  # every id holds it
         assert [t["traceId"] for t in page.traces] == [ids[39], ids[38]]
         assert await _commands_run(connection, "evalsha", "hgetall") == {"evalsha": 1, "hgetall": 3}

@@ -91,8 +91,9 @@ MAX_PENDING = 50_000
 #: entries read per round trip by listings (a filter that matches little reads more rounds), and
 #: the most a listing script tests beyond the id (a trace's texts or hash: ~5-30 us each)
 PAGE_CHUNK = 500
-#: entries read per round trip by a listing by a part of an id, tested on the id in the script
-#: (~0.2 us each: a script of ~1-2 ms, which every other client of the Redis waits out)
+#: entries read per round trip by a listing by a part of an id after its first ``PAGE_CHUNK``, tested
+#: on the id in the script (~0.3-0.4 us each: scripts of ~2 ms, which every other client of the
+#: Redis waits out; bench/RESULTS.md, session 19)
 ID_CHUNK = 5_000
 #: traces or log lines removed per script by retention (each script blocks Redis while it runs)
 PRUNE_CHUNK = 500
@@ -817,7 +818,7 @@ class RedisTraceStore:
         keys: list[tuple[float, str]] = []
         skip = 0
         part = narrowed.get(("traceId", "contains"), "")
-        count = ID_CHUNK if part else PAGE_CHUNK  # a part: most entries cost the script a test of the id
+        count = PAGE_CHUNK  # then, for a part, ID_CHUNK: a part most ids hold fills a page from the first
         while len(found) <= query.limit:
             chunk = await self._redis.run(
                 self._trace_chunk, [index],
@@ -838,6 +839,8 @@ class RedisTraceStore:
             if exhausted:
                 break
             skip, top = same, repr(float(last))
+            if part:  # found in few: most entries cost the script a test of their id alone
+                count = ID_CHUNK
         return trace_page(query, found, keys)
 
     async def _narrowest_index(
