@@ -24,7 +24,7 @@ from supervisor.tracing import (
 )
 from supervisor.tracing import _redis as redis_traces
 from tests.support.redis_server import RedisServer, redis_server_binary
-from tests.test_trace_store_contract import T0, api_trace, log_line, operation, span, whole_id
+from tests.test_trace_store_contract import T0, all_pages, api_trace, log_line, operation, span, whole_id
 
 
 @pytest.fixture
@@ -562,20 +562,10 @@ async def test_a_listing_by_a_part_of_an_id_tests_the_ids_in_chunks_and_reads_on
         assert counted == {"evalsha": 14, "hmget": 14, "hgetall": 0}  # 3 texts a script
 
         newest_first = sorted(ids, key=lambda i: (T0 + ids.index(i) // 5, i), reverse=True)
-        seen, before = [], None
-        while True:
-            page = await store.traces(TraceQuery(trace_id="-7bcd-", status="ok", limit=4, before=before))
-            seen += [t["traceId"] for t in page.traces]
-            if (before := page.next_cursor) is None:
-                break
-        assert seen == [i for i in newest_first if ids.index(i) % 7]
-        seen, before = [], None
-        while True:
-            page = await store.traces(TraceQuery(trace_id="0", limit=3, before=before))
-            seen += [t["traceId"] for t in page.traces]
-            if (before := page.next_cursor) is None:
-                break
-        assert seen == newest_first
+        pages = await all_pages(store, trace_id="-7bcd-", status="ok", limit=4)
+        assert [i for page in pages for i in page] == [i for i in newest_first if ids.index(i) % 7]
+        pages = await all_pages(store, trace_id="0", limit=3)
+        assert [i for page in pages for i in page] == newest_first
     finally:
         await store.close()
         await connection.close()

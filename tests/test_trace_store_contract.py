@@ -292,7 +292,7 @@ async def test_a_whole_trace_id_reads_that_traces_row_and_a_part_of_one_every_id
     assert listed[ids[2]]["changes"] == 2 and listed[ids[1]]["changes"] == 1
 
 
-async def _all_pages(store: TraceStore, **filters: Any) -> list[list[str]]:
+async def all_pages(store: TraceStore, **filters: Any) -> list[list[str]]:
     """Every page of a listing, by its cursor, as the ids on each."""
     pages: list[list[str]] = []
     before = None
@@ -321,17 +321,17 @@ async def test_a_part_of_an_id_pages_newest_first_by_cursor_with_the_other_filte
     def in_pages(listed: list[str]) -> list[list[str]]:
         return [listed[at : at + 2] for at in range(0, len(listed), 2)] if listed else [[]]
 
-    assert await _all_pages(store, trace_id="-hit", limit=2) == in_pages(newest_first(lambda n: True))
-    assert await _all_pages(store, trace_id="-hit", limit=2, status="error") == in_pages(
+    assert await all_pages(store, trace_id="-hit", limit=2) == in_pages(newest_first(lambda n: True))
+    assert await all_pages(store, trace_id="-hit", limit=2, status="error") == in_pages(
         newest_first(lambda n: n % 5 == 0)
     )
-    assert await _all_pages(store, trace_id="hit", limit=2, step="Odd") == in_pages(
+    assert await all_pages(store, trace_id="hit", limit=2, step="Odd") == in_pages(
         newest_first(lambda n: n % 2 == 1)
     )
-    assert await _all_pages(store, trace_id="-hit", limit=2, since=T0 + 1, until=T0 + 2) == in_pages(
+    assert await all_pages(store, trace_id="-hit", limit=2, since=T0 + 1, until=T0 + 2) == in_pages(
         newest_first(lambda n: 1 <= n // 4 <= 2)
     )
-    assert await _all_pages(store, trace_id="-hit-", limit=2) == [[]]  # none holds it
+    assert await all_pages(store, trace_id="-hit-", limit=2) == [[]]  # none holds it
 
 
 async def test_a_part_of_an_id_is_taken_as_it_is_not_as_a_pattern(store: TraceStore) -> None:
