@@ -11,8 +11,9 @@ later batch (a state call), sent to a ``TraceWriter`` (the child process ``motia
 supervisor sends them, so that the store keeps what it keeps of a running server's traces (a whole
 request as its event, where it does). Then it times what ``GET /__motia/traces`` and
 ``GET /__motia/traces/{id}`` ask of it: the first page, a page far back (by cursor), filters by a
-rare step, by status, by the status code a request was answered with, by a part of an id, by text (a
-rare step, none, every trace's name, a whole id, a failure's error message, a rare one), by a whole
+rare step, by status, by the status code a request was answered with, by a part of an id (held by one
+id, by all), by text (a rare step, none, every trace's name, a whole id, a failure's error message, a
+rare one), by a whole
 id (a trace's row: finished, revised, running), and one trace, new and old. Wall time per read (the
 writer's answer over its pipe included; the HTTP layer is the same for every store), min and median
 of ``--tries``; and the CPU time of opening the store on
@@ -225,6 +226,7 @@ async def _timed_reads(
         "status=ok": listing(status="ok"),
         "status=error, page 21": listing(status="error", before=cursor),
         "traceId part (one)": listing(trace_id=one[-12:]),
+        "traceId part (all)": listing(trace_id="-7000-8000-"),
         # a whole id: the row looked up by its key (the Workbench's Endpoints panel, each second)
         "traceId whole (one)": listing(trace_id=one),
         "traceId whole, revised": listing(trace_id=ids[min(1225, len(ids) - 1)]),

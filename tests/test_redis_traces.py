@@ -24,7 +24,7 @@ from supervisor.tracing import (
 )
 from supervisor.tracing import _redis as redis_traces
 from tests.support.redis_server import RedisServer, redis_server_binary
-from tests.test_trace_store_contract import T0, api_trace, log_line, operation, span, whole_id
+from tests.test_trace_store_contract import T0, all_pages, api_trace, log_line, operation, span, whole_id
 
 
 @pytest.fixture
@@ -523,6 +523,49 @@ async def test_a_listing_by_a_whole_trace_id_reads_that_traces_hash_alone(own_re
         [row] = (await store.traces(TraceQuery(trace_id=ids[7][-12:]))).traces
         assert row["traceId"] == ids[7]
         assert (await _commands_run(connection, "evalsha"))["evalsha"] >= 1  # the listing script
+    finally:
+        await store.close()
+        await connection.close()
+
+
+async def test_a_listing_by_a_part_of_an_id_tests_the_ids_in_chunks_and_reads_only_the_traces_holding_it(
+    own_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing script tests a part on the index's members, ``ID_CHUNK`` of them per script, and
+    reads the hash of those holding it alone: 40 traces are 4 scripts (3, then 16 a script), not 14 of
+    ``PAGE_CHUNK`` (3), and one HGETALL; a part most ids hold fills a page from the first script's
+    ``PAGE_CHUNK``; what it tests beyond the id stays within ``PAGE_CHUNK`` per script, and the
+    pages by cursor (equal starts across the chunks' and the budget's edges) are every store's. On a
+    server of its own: the commands are counted server-wide."""
+    monkeypatch.setattr(redis_traces, "PAGE_CHUNK", 3)
+    monkeypatch.setattr(redis_traces, "ID_CHUNK", 16)
+    connection = await RedisConnection.open(own_redis.url, "own:")
+    store = RedisTraceStore(connection)
+    ids = [whole_id(n) for n in range(40)]
+    try:
+        for n, trace_id in enumerate(ids):
+            await api_trace(store, trace_id, T0 + n // 5, failed=n % 7 == 0)
+        await store.traces(TraceQuery(limit=1))  # the listing script loaded (its first EVALSHA fails)
+        await _commands_run(connection)
+        assert [t["traceId"] for t in (await store.traces(TraceQuery(trace_id=ids[4][-12:]))).traces] == [
+            ids[4]
+        ]
+        counted = await _commands_run(connection, "evalsha", "zrevrangebyscore", "hgetall")
+        assert counted == {"evalsha": 4, "zrevrangebyscore": 4, "hgetall": 1}
+        page = await store.traces(TraceQuery(trace_id="-7bcd-", limit=2))  # every id holds it
+        assert [t["traceId"] for t in page.traces] == [ids[39], ids[38]]
+        assert await _commands_run(connection, "evalsha", "hgetall") == {"evalsha": 1, "hgetall": 3}
+        await store.traces(TraceQuery(trace_id="-7bcd-", text="found nowhere"))  # builds the kept texts
+        await _commands_run(connection)
+        assert (await store.traces(TraceQuery(trace_id="-7bcd-", text="found nowhere"))).traces == []
+        counted = await _commands_run(connection, "evalsha", "hmget", "hgetall")
+        assert counted == {"evalsha": 14, "hmget": 14, "hgetall": 0}  # 3 texts a script
+
+        newest_first = sorted(ids, key=lambda i: (T0 + ids.index(i) // 5, i), reverse=True)
+        pages = await all_pages(store, trace_id="-7bcd-", status="ok", limit=4)
+        assert [i for page in pages for i in page] == [i for i in newest_first if ids.index(i) % 7]
+        pages = await all_pages(store, trace_id="0", limit=3)
+        assert [i for page in pages for i in page] == newest_first
     finally:
         await store.close()
         await connection.close()

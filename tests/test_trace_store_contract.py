@@ -292,6 +292,69 @@ async def test_a_whole_trace_id_reads_that_traces_row_and_a_part_of_one_every_id
     assert listed[ids[2]]["changes"] == 2 and listed[ids[1]]["changes"] == 1
 
 
+async def all_pages(store: TraceStore, **filters: Any) -> list[list[str]]:
+    """Every page of a listing, by its cursor, as the ids on each."""
+    pages: list[list[str]] = []
+    before = None
+    while True:
+        page = await store.traces(TraceQuery(before=before, **filters))
+        pages.append([t["traceId"] for t in page.traces])
+        if (before := page.next_cursor) is None:
+            return pages
+
+
+async def test_a_part_of_an_id_pages_newest_first_by_cursor_with_the_other_filters(store: TraceStore) -> None:
+    """A part of an id held by some ids, pages of 2 by cursor: every id holding it once, newest first,
+    equal starts told apart by id; with a status, a step or a time range too; a part held by none."""
+    ids = [f"t{n:02d}-{'miss' if n % 3 == 1 else 'hit'}" for n in range(14)]
+    starts = {trace_id: T0 + n // 4 for n, trace_id in enumerate(ids)}  # four at each instant
+    for n, trace_id in enumerate(ids):
+        await api_trace(
+            store, trace_id, starts[trace_id], step="Even" if n % 2 == 0 else "Odd", failed=n % 5 == 0
+        )
+
+    def newest_first(kept: Any) -> list[str]:
+        return sorted((i for i in ids if "-hit" in i and kept(ids.index(i))), key=lambda i: (starts[i], i))[
+            ::-1
+        ]
+
+    def in_pages(listed: list[str]) -> list[list[str]]:
+        return [listed[at : at + 2] for at in range(0, len(listed), 2)] if listed else [[]]
+
+    assert await all_pages(store, trace_id="-hit", limit=2) == in_pages(newest_first(lambda n: True))
+    assert await all_pages(store, trace_id="-hit", limit=2, status="error") == in_pages(
+        newest_first(lambda n: n % 5 == 0)
+    )
+    assert await all_pages(store, trace_id="hit", limit=2, step="Odd") == in_pages(
+        newest_first(lambda n: n % 2 == 1)
+    )
+    assert await all_pages(store, trace_id="-hit", limit=2, since=T0 + 1, until=T0 + 2) == in_pages(
+        newest_first(lambda n: 1 <= n // 4 <= 2)
+    )
+    assert await all_pages(store, trace_id="-hit-", limit=2) == [[]]  # none holds it
+
+
+async def test_a_part_of_an_id_is_taken_as_it_is_not_as_a_pattern(store: TraceStore) -> None:
+    """Characters that Lua patterns, SQL's LIKE or a glob would take for something else (``.``, ``%``,
+    ``_``, ``-``, ``[``, ``*``, ``?``, ``(``) match themselves alone, as in every store."""
+    ids = ["a.c-1", "abc-2", "a%c-3", "a_c-4", "x%d9-5", "x19-6", "[x]*?-7", "(x)-8"]
+    for n, trace_id in enumerate(ids):
+        await api_trace(store, trace_id, T0 + n)
+
+    async def found(part: str) -> list[str]:
+        return [t["traceId"] for t in (await store.traces(TraceQuery(trace_id=part))).traces]
+
+    assert await found("a.c") == ["a.c-1"]
+    assert await found("a%c") == ["a%c-3"]
+    assert await found("a_c") == ["a_c-4"]
+    assert await found("%d") == ["x%d9-5"]
+    assert await found("c-") == ["a_c-4", "a%c-3", "abc-2", "a.c-1"]  # "c-" as a Lua pattern: any
+    assert await found("[x]*?") == ["[x]*?-7"]
+    assert await found("(x)") == ["(x)-8"]
+    assert await found("x?") == []
+    assert await found("%") == ["x%d9-5", "a%c-3"]
+
+
 async def test_a_traces_changes_count_every_batch_written_of_it_whatever_its_times(
     store: TraceStore,
 ) -> None:

@@ -846,6 +846,39 @@ def test_the_traces_timeline_and_the_flows_lighting_follow_a_running_trace_by_it
     assert seen["consoleErrors"] == []
 
 
+def test_the_flows_lighting_and_the_traces_timeline_follow_a_running_trace_by_its_row_on_redis(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """As above with the traces in Redis (``MOTIA_REDIS_URL``): the rows the Flows panel's lighting and
+    the timeline read each second carry the ``changes`` the store's write script adds up, and the
+    trace, read whole only when they moved, lights each of its steps in turn."""
+    slow = {path: source for path, source in EXTRA_STEPS.items() if "/workbench-slow" in path}
+    project = write_project(make_project(tmp_path / "project"), slow)
+    redis = RedisServer(tmp_path / "redis", redis_server_binary())
+    try:
+        with MotiaServer(project, mode="dev", env={"MOTIA_REDIS_URL": redis.url}) as server:
+            seen = _drive(server, chromium, client_packages, "workbench-trace-rows-driver.mjs")
+            for traced in (seen["traces"]["traceId"], seen["flows"]["traceId"]):
+                held = subprocess.run(
+                    ["redis-cli", "-p", str(redis.port), "--scan", "--pattern", f"*t:tr:{traced}"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()
+                assert len(held) == 1, (traced, held)  # the trace's hash: Redis's, not a file's
+    finally:
+        redis.stop()
+    steps = ["WorkbenchSlow", "WorkbenchSlowWrite", "WorkbenchSlowDone"]
+
+    flows = seen["flows"]
+    _followed_by_its_row(flows["reads"])
+    assert flows["lit"] == steps
+    traces = seen["traces"]
+    _followed_by_its_row(traces["reads"])
+    assert traces["spans"] == [{"step": step, "status": "ok"} for step in steps]
+    assert seen["consoleErrors"] == []
+
+
 @pytest.mark.parametrize(
     ("flow_id", "path", "ran"),
     [

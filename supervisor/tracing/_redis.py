@@ -88,8 +88,13 @@ _logger = logging.getLogger("motia.tracing")
 
 #: records kept while Redis is unreachable, written once it is back; past it, batches are dropped
 MAX_PENDING = 50_000
-#: entries read per round trip by listings (a filter that matches little reads more rounds)
+#: entries read per round trip by listings (a filter that matches little reads more rounds), and
+#: the most a listing script tests beyond the id (a trace's texts or hash: ~5-30 us each)
 PAGE_CHUNK = 500
+#: entries read per round trip by a listing by a part of an id after its first ``PAGE_CHUNK``, tested
+#: on the id in the script (~0.3-0.4 us each: scripts of ~2 ms, which every other client of the
+#: Redis waits out; bench/RESULTS.md, session 19)
+ID_CHUNK = 5_000
 #: traces or log lines removed per script by retention (each script blocks Redis while it runs)
 PRUNE_CHUNK = 500
 DEFAULT_NODE_TIMEOUT_S = 15.0
@@ -283,9 +288,11 @@ return #lines
 # KEYS: the index; ARGV: prefix, max, min, offset, count, part of the id ('' for any), a text (''
 # for any), a status ('' for any), how many traces are wanted, the status codes a request was answered
 # with (ranges ``low-high`` joined by commas, '' for any), '1' to use and keep the texts kept (``p
-# texts``; '0': a writer of an earlier version may have left them stale). It stops at the number
-# wanted, and returns the score of the last entry it scanned and how many of those it scanned had it
-# (where the next chunk starts), 1 if the range has no more, then {member, score, summary fields} per
+# texts``; '0': a writer of an earlier version may have left them stale), how many of the entries
+# whose id holds the part it tests further (the budget of reads besides the index). It stops at the
+# number wanted or once the budget is spent, and returns the score of the last entry it looked at
+# and how many entries of the index have that score down to it (where the next chunk starts, those
+# of earlier chunks included), 1 if the range has no more, then {member, score, summary fields} per
 # trace that may match: not one whose id does not hold the part, none of whose texts (``trace_text``:
 # its id, name, method and path, steps' names, error messages) holds the text, ASCII letters in any
 # case, whose status (``status_of``) is another, or whose request's code is in none of the ranges
@@ -296,7 +303,8 @@ return #lines
 # whole chunk at once; built and kept where missing) and only a trace that holds it is read whole (a
 # trace's ``HGETALL`` and the texts built from it were ~30 us each: bench/RESULTS.md, session 15); a
 # status filter but ``ok`` walks the index of its status, an answer filter but 2xx
-# ``answered:not-2xx``.
+# ``answered:not-2xx``. A part of an id is tested first, on the members alone (~0.2 us each, where
+# members with their scores cost ~0.5 us): a listing by one reads ``ID_CHUNK`` entries per script.
 _TRACE_CHUNK = (
     _PRELUDE
     + """
@@ -349,39 +357,49 @@ local function hash_code(fields)
   end
   return nil
 end
-local found =
-  redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])
-local wanted = tonumber(ARGV[9])
+-- members only: a score made a string costs more than the id's test (read for matches alone)
+local found = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[3], 'LIMIT', ARGV[4], ARGV[5])
+if #found == 0 then return {'0', 0, 1} end
+local part, wanted, budget = ARGV[6], tonumber(ARGV[9]), tonumber(ARGV[12])
+-- the entries whose id holds the part (plain: no pattern), at most ``budget``: only they are read
+local held, stop = {}, #found
+for j = 1, #found do
+  if part == '' or string.find(found[j], part, 1, true) then
+    if #held == budget then
+      stop = j - 1
+      break
+    end
+    held[#held + 1] = j
+  end
+end
 local texts = {}
-if text ~= '' and #found > 0 and keep_texts then
+if text ~= '' and #held > 0 and keep_texts then
   local traces = {}
-  for j = 1, #found, 2 do traces[#traces + 1] = found[j] end
+  for k, j in ipairs(held) do traces[k] = found[j] end
   texts = redis.call('HMGET', P .. 'texts', unpack(traces))
 end
-local matches, stop = {}, #found
-for j = 1, #found, 2 do
+local matches = {}
+for k, j in ipairs(held) do
   local trace = found[j]
-  if (ARGV[6] == '' or string.find(trace, ARGV[6], 1, true))
-    and (text == '' or holds_text(trace, texts[(j + 1) / 2]))
+  if (text == '' or holds_text(trace, texts[k]))
     and (not code_first or within(redis.call('HGET', P .. 'tr:' .. trace, 'code'))) then
     local fields = redis.call('HGETALL', P .. 'tr:' .. trace)
     if #fields > 0 and (status == '' or has_status(fields))
       and (not code_of_hash or within(hash_code(fields))) then
-      matches[#matches + 1] = {trace, found[j + 1], fields}
+      matches[#matches + 1] = {trace, redis.call('ZSCORE', KEYS[1], trace), fields}
       if #matches == wanted then
-        stop = j + 1
+        stop = j
         break
       end
     end
   end
 end
-if stop == 0 then return {'0', 0, 1} end
-local last, same = found[stop], 0
-for j = stop, 2, -2 do
-  if found[j] ~= last then break end
-  same = same + 1
-end
-local exhausted = (stop == #found and #found / 2 < tonumber(ARGV[5])) and 1 or 0
+-- how many of the index's entries scored ``last`` come before the next chunk, those of earlier
+-- chunks included (ranks: the script sees the index as one state)
+local last = redis.call('ZSCORE', KEYS[1], found[stop])
+local above = redis.call('ZCOUNT', KEYS[1], '(' .. last, '+inf')
+local same = redis.call('ZREVRANK', KEYS[1], found[stop]) + 1 - above
+local exhausted = (stop == #found and #found < tonumber(ARGV[5])) and 1 or 0
 local out = {last, same, exhausted}
 for _, match in ipairs(matches) do out[#out + 1] = match end
 return out
@@ -777,7 +795,7 @@ class RedisTraceStore:
 
     async def traces(self, query: TraceQuery) -> TracePage:
         exact = whole_id(query)
-        if exact is not None:  # its hash, by its key: not a walk over every trace kept (~100 ms at 50,000)
+        if exact is not None:  # its hash, by its key: not a walk over every trace kept (~20 ms at 50,000)
             held: dict[bytes, bytes] = await self._redis.execute("HGETALL", f"{self._prefix}tr:{exact}")
             return row_page(query, _summary(exact, [part for field in held.items() for part in field]))
         # the index and score range narrow what is read; every predicate is tested on what was
@@ -799,12 +817,14 @@ class RedisTraceStore:
         found: list[JsonObject] = []
         keys: list[tuple[float, str]] = []
         skip = 0
+        part = narrowed.get(("traceId", "contains"), "")
+        count = PAGE_CHUNK  # then, for a part, ID_CHUNK: a part most ids hold fills a page from the first
         while len(found) <= query.limit:
             chunk = await self._redis.run(
                 self._trace_chunk, [index],
-                [self._prefix, top, bottom, skip, PAGE_CHUNK, narrowed.get(("traceId", "contains"), ""),
-                 narrowed.get(("text", "icontains"), ""), narrowed.get(("status", "eq"), ""),
-                 query.limit + 1 - len(found), ranges, "1" if indexed else "0"],
+                [self._prefix, top, bottom, skip, count, part, narrowed.get(("text", "icontains"), ""),
+                 narrowed.get(("status", "eq"), ""), query.limit + 1 - len(found), ranges,
+                 "1" if indexed else "0", PAGE_CHUNK],
             )  # fmt: skip
             last, same, exhausted, *matches = chunk
             for member, score, fields in matches:
@@ -818,8 +838,9 @@ class RedisTraceStore:
                     break
             if exhausted:
                 break
-            skip = skip + same if repr(float(last)) == top else same
-            top = repr(float(last))
+            skip, top = same, repr(float(last))
+            if part:  # found in few: most entries cost the script a test of their id alone
+                count = ID_CHUNK
         return trace_page(query, found, keys)
 
     async def _narrowest_index(
