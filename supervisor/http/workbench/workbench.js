@@ -1999,7 +1999,7 @@ async function traceDetail(root, traceId) {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
 // other names of a level a link may give (``#/logs?level=warning``), as the API takes them
 // (supervisor/logs/_levels.py, LEVEL_ALIASES)
-const LEVEL_ALIASES = { warning: 'warn', fatal: 'critical' }
+const LEVEL_ALIASES = { warning: 'warn', fatal: 'critical', trace: 'debug' }
 const LOG_PAGE = 200
 const TYPING_PAUSE_MS = 300
 
