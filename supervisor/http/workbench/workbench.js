@@ -1782,7 +1782,10 @@ async function traceList(root, params) {
 
 function eventSummary(event) {
   if (event.type === 'log') return event.message
-  if (event.type === 'emit') return `${event.topic} → ${(event.deliveries || []).map((d) => d.step).join(', ') || 'no subscriber'}`
+  if (event.type === 'emit') {
+    const targets = `${event.topic} → ${(event.deliveries || []).map((d) => d.step).join(', ') || 'no subscriber'}`
+    return event.dropped ? `${targets} (dropped: ${event.dropped})` : targets
+  }
   if (event.type === 'state') return `${event.name} ${event.group}${event.key ? '/' + event.key : ''}${event.size ? ` (${event.size} B)` : ''}`
   if (event.type === 'stream') return `${event.name} ${[event.stream, event.group, event.itemId].filter(Boolean).join('/')}`
   if (event.type === 'delivery') return `${event.name} ${event.topic} (attempt ${event.attempt})${event.error ? ': ' + event.error : ''}`
