@@ -7,7 +7,8 @@ Writes ``--lines`` log lines (one in 4 with metadata ``{"pet": "pet-N", "species
 with the rare message word "hungry") into a fresh memory store, an SQLite store on a file (in process:
 the trace writer's read is the same SQL) and, with ``--redis``, a Redis store on a redis-server the
 bench starts; then times a page of 100 lines for a text no line holds (every line read: the whole
-store), a rare one in messages, one in metadata (rare: ``pet-4``), and one every line's message holds
+store), a rare one in messages, one in metadata (rare: ``pet-4``), the same written with JSON's usual
+spacing (``"pet": "pet-4"``: its compact form is looked for too), and one every line's message holds
 (the first page). Process CPU time per search, min and median of ``--tries`` (ms); prints JSON.
 
 ``--root DIR`` runs the ``supervisor`` package found in DIR (e.g. a ``git archive`` of another
@@ -31,6 +32,7 @@ SEARCHES = {
     "absent": "no line says this",
     "rare message": "hungry",
     "in metadata": 'pet-4"',
+    "in metadata, JSON spacing": '"pet": "pet-4"',
     "common": "line",
 }
 

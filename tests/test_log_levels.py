@@ -4,12 +4,14 @@ Motia; runner stderr is an error."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from supervisor.logs import LEVEL_ALIASES, LOG_LEVELS
 from tests.conftest import LANGUAGES
 from tests.support.project import step_path, write_project
 from tests.support.server import MotiaServer, eventually
@@ -91,9 +93,36 @@ CRITICAL_SOURCES = {
 }
 
 
+# Every name of a level the supervisor knows (supervisor/logs/_levels.py), as Motia's logger.log takes
+# one, and the other names the loggers have a method for
+NAMED = [*LOG_LEVELS, *LEVEL_ALIASES]
+NODE_NAMED_STEP = """
+    export const config = { type: 'api', name: '{Lang}Named', path: '/{lang}/named', method: 'GET', emits: [] }
+    export const handler = async (_req: unknown, { logger, traceId }: any) => {
+      for (const name of {names}) logger.log({ level: name, msg: `${name} from {lang}` })
+      logger.warning('warning() from {lang}')
+      return { status: 200, body: { traceId } }
+    }
+"""
+NAMED_SOURCES = {
+    "ts": NODE_NAMED_STEP,
+    "js": as_js(NODE_NAMED_STEP, "(_req: unknown, { logger, traceId }: any)", "(_req, { logger, traceId })"),
+    "py": """
+        config = {"type": "api", "name": "PyNamed", "path": "/py/named", "method": "GET", "emits": []}
+
+        def handler(req, context):
+            for name in {names}:
+                context.logger.log(name, f"{name} from py")
+            context.logger.warning("warning() from py")
+            return {"status": 200, "body": {"traceId": context.trace_id}}
+    """,
+}
+
+
 def _project(root: Path) -> Path:
     files = {}
-    for stem, sources in (("levels", SOURCES), ("critical", CRITICAL_SOURCES)):
+    named = {lang: source.replace("{names}", json.dumps(NAMED)) for lang, source in NAMED_SOURCES.items()}
+    for stem, sources in (("levels", SOURCES), ("critical", CRITICAL_SOURCES), ("named", named)):
         for lang, source in sources.items():
             files[step_path(lang, stem)] = source.replace("{lang}", lang).replace("{Lang}", lang.capitalize())
     return write_project(root, files)
@@ -176,3 +205,28 @@ def test_a_steps_critical_lines_are_critical_and_level_critical_shows_them_alone
     assert critical[1]["meta"] == (
         {"part": "disk", "code": 8} if lang != "py" else {"code": 8, "logger": "disk"}
     )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_line_logged_at_any_name_of_a_level_is_recorded_at_that_level(
+    debug_server: MotiaServer, lang: str
+) -> None:
+    """``warning``, ``fatal`` and ``trace`` are ``warn``, ``critical`` and ``debug`` in every language, as
+    the logs API reads them; a level filter takes each name too."""
+    trace_id = debug_server.client.get(f"/{lang}/named").json()["traceId"]
+
+    def logged(level: str) -> dict[str, str]:
+        params = {"traceId": trace_id, "level": level}
+        response = debug_server.client.get("/__motia/logs", params=params)
+        assert response.status_code == 200, response.text
+        return {line["message"]: line["level"] for line in response.json()["logs"]}
+
+    expected = {f"{name} from {lang}": LEVEL_ALIASES.get(name, name) for name in NAMED}
+    expected[f"warning() from {lang}"] = "warn"
+    assert eventually(lambda: _all_of(logged("trace"), expected)) == expected
+    assert logged("fatal") == {message: level for message, level in expected.items() if level == "critical"}
+
+
+def _all_of(found: dict[str, str], expected: dict[str, str]) -> dict[str, str]:
+    assert set(expected) <= set(found), sorted(found)
+    return found

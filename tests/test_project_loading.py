@@ -6,14 +6,19 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import LANGUAGES
+from tests.support.drivers import run_driver
 from tests.support.project import step_path, write_project
-from tests.support.server import MotiaServer, free_port, motia_argv
+from tests.support.server import REPO_ROOT, MotiaServer, eventually, free_port, motia_argv
 
 pytestmark = pytest.mark.e2e
+
+#: the Workbench driver's screenshots
+ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 GOOD = {
     "ts": """
@@ -72,6 +77,70 @@ def test_dev_serves_every_step_that_loaded_and_names_each_broken_file(tmp_path: 
     assert step_path(lang, "bad-method") in output
     assert "field 'method'" in output and "FETCH" in output
     assert step_path(lang, "zz-duplicate") in output and "Good" in output
+
+
+# An api step emitting to a topic whose only subscribers are a file with a syntax error and one whose
+# config does not validate
+EMITTER = """
+    export const config = { type: 'api', name: 'Notify', path: '/notify', method: 'POST', emits: ['pet.notified'] }
+    export const handler = async (_req: unknown, { emit, traceId }: any) => {
+      await emit({ topic: 'pet.notified', data: { name: 'Buddy' } })
+      return { status: 200, body: { traceId } }
+    }
+"""
+BROKEN_SUBSCRIBERS = {
+    step_path("ts", "on-notified"): (
+        "export const config = { type: 'event', name: 'OnNotified', subscribes: ['pet.notified'], emits: [] }\n"
+        "export const handler = async ( => {\n"
+    ),
+    step_path("py", "on_notified_too"): (
+        'config = {"type": "event", "name": "OnNotifiedToo", "subscribes": "pet.notified", "emits": []}\n'
+        "async def handler(data, context):\n    pass\n"
+    ),
+}
+
+
+def _the_emit(server: MotiaServer, trace_id: str) -> dict[str, Any]:
+    trace = server.client.get(f"/__motia/traces/{trace_id}").json()
+    [emit] = [event for event in trace.get("events", []) if event["type"] == "emit"]
+    return emit  # type: ignore[no-any-return]
+
+
+def test_an_emit_whose_subscribers_failed_to_load_names_the_files_that_did_in_its_trace(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """The trace says of such an emit that no step subscribes, and names the files that failed to load
+    (one of them may have subscribed) with the first line of each error: in the traces API, in the
+    Workbench's row of it and in ``motia traces ID``."""
+    write_project(tmp_path, {step_path("ts", "notify"): EMITTER, **BROKEN_SUBSCRIBERS})
+    with MotiaServer(tmp_path, mode="dev") as server:
+        trace_id = server.client.post("/notify", json={}).json()["traceId"]
+        emit = eventually(lambda: _the_emit(server, trace_id))
+        shown = subprocess.run(
+            motia_argv("traces", trace_id, "-p", str(server.port)), capture_output=True, text=True, timeout=60
+        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        page = run_driver(
+            client_packages, "workbench-emit-rows-driver.mjs", chromium, server.url, str(ARTIFACTS), trace_id
+        )
+    assert emit["deliveries"] == []
+    dropped = emit["dropped"]
+    assert dropped.startswith("2 files failed to load: "), dropped
+    assert f"{step_path('ts', 'on-notified')}:2" in dropped and "subscribes" in dropped, dropped
+    assert "\n" not in dropped  # each error's first line
+    [line] = [line for line in shown.stdout.splitlines() if "emit pet.notified" in line]
+    assert line.endswith(f"emit pet.notified -> no subscriber (dropped: {dropped})"), shown.stdout
+    assert page == {"emits": [f"pet.notified → no subscriber (dropped: {dropped})"], "consoleErrors": []}
+
+
+def test_an_emit_no_step_subscribes_to_in_a_project_that_loaded_whole_says_nothing_more(
+    tmp_path: Path,
+) -> None:
+    write_project(tmp_path, {step_path("ts", "notify"): EMITTER})
+    with MotiaServer(tmp_path, mode="dev") as server:
+        trace_id = server.client.post("/notify", json={}).json()["traceId"]
+        emit = eventually(lambda: _the_emit(server, trace_id))
+    assert emit["deliveries"] == [] and emit["dropped"] is None
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

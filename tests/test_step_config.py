@@ -19,7 +19,7 @@ from supervisor.config import (
     parse_step_config,
     parse_stream_config,
 )
-from supervisor.core import LoadProblem
+from supervisor.core import LoadProblem, Registry
 
 TS = "steps/create-pet.step.ts"
 PY = "steps/create_pet_step.py"
@@ -231,6 +231,20 @@ def test_the_logged_load_problem_names_the_file_once() -> None:
     error = error_of(api(method="FETCH"))
     assert str(LoadProblem(error.file, str(error))) == str(error)
     assert str(LoadProblem(TS, "boom at load", line=3, column=7)) == f"{TS}:3:7: boom at load"
+
+
+def test_what_an_unsubscribed_emit_says_names_the_files_that_failed_to_load_by_their_errors_first_line() -> (
+    None
+):
+    registry = Registry()
+    assert registry.failed_to_load() is None  # every file loaded: an emit says nothing more
+    registry.problems.append(LoadProblem(TS, "SyntaxError: boom\n    at line 3", line=3))
+    assert registry.failed_to_load() == f"a file failed to load: {TS}:3: SyntaxError: boom"
+    registry.problems.extend(LoadProblem(f"steps/{n}.step.ts", f"error {n}") for n in range(4))
+    assert registry.failed_to_load() == (
+        f"5 files failed to load: {TS}:3: SyntaxError: boom; steps/0.step.ts: error 0; "
+        "steps/1.step.ts: error 1; and 2 more"
+    )
 
 
 def test_every_issue_is_reported_one_per_line() -> None:

@@ -636,6 +636,39 @@ async def test_a_text_filter_finds_log_lines_by_their_metadata_as_motia_dev_prin
         assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, text
 
 
+async def test_a_text_filter_finds_metadata_written_with_json_spacing_as_its_compact_form(
+    store: TraceStore,
+) -> None:
+    """A search written as JSON usually is (``"name": "Buddy"``, as Motia's log viewer shows metadata)
+    finds the lines whose compact metadata (``{"name":"Buddy"}``) it matches once its spacing is taken
+    out, in every store and in live filters alike; a message is still looked in as the search is
+    typed (``a: b`` finds ``a: b``, ``1, 2`` does not find ``1,2``)."""
+    lines = [
+        log_line(T0, "Pet created") | {"meta": {"name": "Buddy", "tags": ["calm", None], "age": 3}},
+        log_line(T0 + 1, "ratio a: b") | {"meta": {"note": "x: y"}},
+        log_line(T0 + 2, 'said {"name":"Buddy"} and 1,2'),
+        log_line(T0 + 3, "nothing else"),
+    ]
+    await store.write(Batch(logs=lines))
+    for text, shown in [
+        ('"name": "Buddy"', ["Pet created"]),
+        ('"NAME" : "buddy"', ["Pet created"]),
+        ('{ "name": "Buddy", "tags": [ "calm", null ], "age": 3 }', ["Pet created"]),
+        ('"calm", null', ["Pet created"]),
+        ('"age": 3', ["Pet created"]),
+        ('"name":"Buddy"', ['said {"name":"Buddy"} and 1,2', "Pet created"]),
+        ("a: b", ["ratio a: b"]),  # plain text, as typed
+        ('"note": "x: y"', ["ratio a: b"]),  # the spacing inside a string is the string's
+        ('"note": "x:y"', []),
+        ("1, 2", []),
+        ('"name": "Bud"', []),
+    ]:
+        query = LogQuery(text=text)
+        assert [line["message"] for line in (await store.logs(query)).logs] == shown, text
+        follower = LogFollower(query)
+        assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, text
+
+
 async def test_levels_rank_alike_in_every_store_and_in_live_filters(store: TraceStore) -> None:
     """Critical (logging.CRITICAL records as "critical": supervisor.logs.level_name) ranks above
     error, fatal is another name of it (warning of warn); a level none knows reads as info. One rule for all

@@ -76,6 +76,17 @@ class Registry:
     auth_hook: SourceFile | None = None
     problems: list[LoadProblem] = field(default_factory=list)
 
+    def failed_to_load(self, most: int = 3) -> str | None:
+        """What an emit no step subscribes to says when files failed to load (a subscriber of its
+        topic may be among them): the first ``most``, each with the first line of its error, and how
+        many more; None when every file loaded."""
+        if not self.problems:
+            return None
+        named = "; ".join(str(problem).split("\n", 1)[0] for problem in self.problems[:most])
+        more = len(self.problems) - most
+        count = f"{len(self.problems)} files" if len(self.problems) > 1 else "a file"
+        return f"{count} failed to load: {named}" + (f"; and {more} more" if more > 0 else "")
+
     def add(self, step: Step) -> None:
         self.steps[step.name] = step
         config = step.config

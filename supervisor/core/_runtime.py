@@ -587,8 +587,11 @@ class Runtime:
         ``step``: the step that emitted it (None: it came from outside, and begins its trace)."""
         subscribers = self.registry.subscribers.get(topic, [])
         if not subscribers:
-            _logger.debug("no step subscribes to %s", topic, extra={"trace_id": trace_id})
-            self.tracing.emitted(trace_id, step, topic, data, message_group_id, ())
+            # its subscriber may be a step file that did not load: the trace says which did not
+            unloaded = self.registry.failed_to_load()
+            hint = f" ({unloaded})" if unloaded else ""
+            _logger.debug("no step subscribes to %s%s", topic, hint, extra={"trace_id": trace_id})
+            self.tracing.emitted(trace_id, step, topic, data, message_group_id, (), dropped=unloaded)
             return 0
         deliveries = await self.bus.publish(
             topic, data, trace_id, [subscriber.name for subscriber in subscribers], message_group_id

@@ -9,8 +9,11 @@ import logging
 #: everything; a runner's ``critical`` or ``fatal`` lines are recorded as ``critical``)
 LOG_LEVELS = ("debug", "info", "warn", "error", "critical")
 #: other names of a level: Python's ``warning`` (its logging's, ``LOG_LEVEL``'s) is Motia's ``warn``,
-#: what loggers elsewhere call their most severe ranks as ``critical``
-LEVEL_ALIASES = {"warning": "warn", "fatal": "critical"}
+#: what loggers elsewhere call their most severe rank as ``critical``, their least (node's
+#: ``console.trace``, pino's ``trace``) as ``debug``. The runners keep a copy to drop what is below
+#: the threshold before sending it (runners/python/motia_runner/logs.py, runners/node/src/logs.ts),
+#: and the Workbench one for its links: tests/test_level_names_agree.py holds them to this one.
+LEVEL_ALIASES = {"warning": "warn", "fatal": "critical", "trace": "debug"}
 #: what a level filter or threshold takes: a level, or another name of one
 LEVEL_NAMES = (*LOG_LEVELS, *LEVEL_ALIASES)
 _NUMBERS = {

@@ -17,7 +17,7 @@ LogLevel = Literal["debug", "info", "warn", "error", "critical"]
 
 def log_level(debug: bool, environment_value: str | None) -> LogLevel:
     """The threshold to log at: ``-d`` means debug; else the ``LOG_LEVEL`` variable as Motia reads it
-    (debug, info, warn or warning, error, critical; anything else is info), case aside."""
+    (debug or trace, info, warn or warning, error, critical or fatal; anything else is info), case aside."""
     if debug:
         return "debug"
     level = canonical_level((environment_value or "").strip().lower())

@@ -9,7 +9,7 @@ tests (``all_hold``) are the rules; a translation into an index or SQL may only 
 Fields, in the units the stores order and filter by (times in seconds):
 
 - a log line: ``id`` (its cursor), ``time``, ``level``, ``step``, ``traceId``, ``text`` (what a text
-  filter looks in: ``log_text``, its message and its metadata's JSON);
+  filter looks in: ``LogText``, in its message and its metadata's JSON);
 - a trace: ``key`` (``(startedAt, traceId)``, the order of listings and of their cursor),
   ``traceId``, ``startedAt``, ``status`` (derived), ``steps`` (the names of the steps that ran in it),
   ``text`` (what a text filter looks in: ``trace_text``, its id, its name, its steps' names and its
@@ -20,6 +20,7 @@ Fields, in the units the stores order and filter by (times in seconds):
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -43,7 +44,8 @@ from ._records import (
 #: ``contains``: a part of a string, or a member of a collection; ``icontains``: a part of a string
 #: (or of any string of a collection), ASCII letters in any case (as SQLite's lower()); ``at_least``:
 #: a log level at least as severe; ``within``: an HTTP status code in one of the ranges
-Op = Literal["eq", "lt", "gt", "le", "ge", "contains", "icontains", "at_least", "within"]
+#: ``finds``: a log line's text search (``LogText``) in its message or metadata (``log_texts``)
+Op = Literal["eq", "lt", "gt", "le", "ge", "contains", "icontains", "at_least", "within", "finds"]
 
 
 def _icontains(actual: str | Iterable[str], value: str) -> bool:
@@ -60,6 +62,45 @@ def lowered(actual: str | Iterable[str]) -> str:
     return ascii_lower(actual if isinstance(actual, str) else "\n".join(actual))
 
 
+#: whitespace of JSON as it is usually written (``{"name": "Buddy", "tags": [1, 2]}``) that its compact
+#: form has not: beside ``:`` or ``,``, inside ``{}`` and ``[]``, where the characters on either side
+#: are JSON's (a quote, a digit, a bracket, a literal). Plain text rarely has it (``a: b`` has not).
+_JSON_SPACING = re.compile(
+    r"(?<=[:,\[{])\s+(?=[\"\d\-\[{\]}]|true\b|false\b|null\b)"
+    r"|(?:(?<=[\"\d\]}])|(?<=true|null)|(?<=false))\s+(?=[:,\]}])"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LogText:
+    """A log text search (``LogQuery.text``), lowered as ``icontains`` compares: ``typed``, found in a
+    line's message or its metadata's JSON; ``compact``, the same without JSON's usual spacing
+    (``_JSON_SPACING``; None: it has none), found in the metadata, which is kept compact (orjson's):
+    ``"name": "Buddy"`` finds ``{"name":"Buddy"}`` as ``"name":"Buddy"`` does."""
+
+    typed: str
+    compact: str | None
+    #: ``typed`` cut where its spacing is (one piece: it has none), for a store to look for both forms
+    #: at once (``"name":%"buddy"``) before it tells them apart
+    pieces: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> LogText:
+        typed = ascii_lower(text)
+        pieces = tuple(_JSON_SPACING.split(typed))
+        return cls(typed, "".join(pieces) if len(pieces) > 1 else None, pieces)
+
+
+def _finds(actual: tuple[str, str | None], search: LogText) -> bool:
+    message, meta = actual
+    if search.typed in ascii_lower(message):
+        return True
+    if meta is None:
+        return False
+    meta = ascii_lower(meta)
+    return search.typed in meta or (search.compact is not None and search.compact in meta)
+
+
 _TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
     "lt": operator.lt,
@@ -70,6 +111,7 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "icontains": _icontains,
     "at_least": lambda actual, value: level_rank(actual) >= level_rank(value),
     "within": answered_within,
+    "finds": _finds,
 }
 
 
@@ -147,14 +189,14 @@ _TRACE_FILTERS: tuple[tuple[str, str, Op], ...] = (
     ("answered", "answered", "within"),
 )
 #: ``level`` is the lowest level shown (``critical`` above error, ``fatal`` as critical, one not known
-#: as info: ``level_rank``), ``text`` a part of the message or of the metadata's JSON (``log_text``)
+#: as info: ``level_rank``), ``text`` a part of the message or of the metadata's JSON (``LogText``)
 _LOG_FILTERS: tuple[tuple[str, str, Op], ...] = (
     ("after", "id", "gt"),  # the cursors
     ("before", "id", "lt"),
     ("level", "level", "at_least"),
     ("step", "step", "eq"),
     ("trace_id", "traceId", "eq"),
-    ("text", "text", "icontains"),
+    ("text", "text", "finds"),
     ("since", "time", "ge"),
     ("until", "time", "le"),
 )
@@ -165,7 +207,10 @@ def trace_predicates(query: TraceQuery) -> list[Predicate]:
 
 
 def log_predicates(query: LogQuery) -> list[Predicate]:
-    return _predicates(query, _LOG_FILTERS)
+    return [
+        Predicate(p.field, p.op, LogText.of(p.value)) if p.op == "finds" else p
+        for p in _predicates(query, _LOG_FILTERS)
+    ]
 
 
 def _predicates(query: TraceQuery | LogQuery, filters: tuple[tuple[str, str, Op], ...]) -> list[Predicate]:
@@ -212,24 +257,22 @@ def error_messages(spans: Iterable[tuple[Any, Any]]) -> list[str]:
 
 
 def log_line_facts(line: JsonObject) -> Facts:
-    """A log line's fields as its JSON holds them (``time`` in ms there; ``text``: ``log_text``)."""
+    """A log line's fields as its JSON holds them (``time`` in ms there; ``text``: ``log_texts``)."""
 
     def fact(field: str) -> Any:
         if field == "time":
             return line["time"] / 1000
-        return log_text(line) if field == "text" else line[field]
+        return log_texts(line) if field == "text" else line[field]
 
     return fact
 
 
-def log_text(line: JsonObject) -> str | list[str]:
-    """What a text filter finds a log line by: its message, and its metadata as ``motia dev`` prints it
-    beside the message (compact JSON: ``{"name":"Buddy"}``; none for a line without). Each is matched on
-    its own, as a trace's texts are."""
+def log_texts(line: JsonObject) -> tuple[str, str | None]:
+    """What a text search (``LogText``) finds a log line by: its message, and its metadata as ``motia
+    dev`` prints it beside the message (compact JSON: ``{"name":"Buddy"}``; None for a line without).
+    Each is matched on its own, as a trace's texts are."""
     meta = line.get("meta")
-    if meta is None:
-        return line["message"]  # type: ignore[no-any-return]
-    return [line["message"], orjson.dumps(meta, default=str).decode()]
+    return line["message"], None if meta is None else orjson.dumps(meta, default=str).decode()
 
 
 def one_trace(summary: JsonObject, spans: Iterable[JsonObject], events: Iterable[JsonObject]) -> JsonObject:

@@ -30,6 +30,7 @@ from supervisor.storage import JsonObject, SqliteDatabase, decode_json
 from . import _segments as segments
 from ._decoded import DecodedSegment, SegmentCache, summary_facts
 from ._query import (
+    LogText,
     Predicate,
     all_hold,
     error_messages,
@@ -169,7 +170,7 @@ _LOG_CONDITIONS: dict[tuple[str, str], _Condition] = {
     ("level", "at_least"): lambda level: _level_at_least(level),
     ("step", "eq"): lambda step: ("step = ?", (step,)),
     ("traceId", "eq"): lambda trace_id: ("trace_id = ?", (trace_id,)),
-    ("text", "icontains"): lambda text: _log_text_holds(text),
+    ("text", "finds"): lambda search: _log_text_holds(search),
     ("time", "ge"): lambda since: ("time >= ?", (since,)),
     ("time", "le"): lambda until: ("time <= ?", (until,)),
 }
@@ -926,19 +927,25 @@ _LOG_META = "instr(lower(nullif(CAST(data AS TEXT) -> '$.meta', 'null')), lower(
 _ESCAPED_IN_JSON = re.compile(r'["\\\x00-\x1f]')
 
 
-def _log_text_holds(text: str) -> tuple[str, tuple[Any, ...]]:
-    """A line whose message or metadata (``log_text``) holds ``text``. The metadata is taken out of the
-    line's JSON (a parse: ~1 µs a line) only where the JSON holds the text, as LIKE finds it (ASCII
-    letters in any case, as lower() and the predicate's own test); that test comes first, for the
-    message too, when the message holds the text only if its JSON does (no character orjson escapes):
-    a search of 50,000 lines costs what one of the messages alone did (bench/log_search.py)."""
+def _log_text_holds(search: LogText) -> tuple[str, tuple[Any, ...]]:
+    """A line whose message or metadata holds ``search.typed``, or whose metadata holds its
+    ``compact`` form (``LogText``). The metadata is taken out of the line's JSON (a parse: ~1 µs a
+    line) only where the JSON holds the text, as LIKE finds it (ASCII letters in any case, as lower()
+    and the predicate's own test); that test comes first, for the message too, when the message holds
+    the text only if its JSON does (no character orjson escapes): a search of 50,000 lines costs what
+    one of the messages alone did (bench/log_search.py). A text with JSON's spacing is looked for in
+    the JSON with a wildcard where its spacing is, which either form matches: one LIKE, not two."""
     # instr of lower(): SQLite lowers ASCII only, as the predicate's own test does
     anywhere = f"CAST(data AS TEXT) {_LIKE}"
-    pattern = _like_holding(text)
+    text = search.typed
+    pattern = "%" + "%".join(_like_holding(piece)[1:-1] for piece in search.pieces) + "%"
     message = "instr(lower(message), lower(?)) > 0"
+    meta, metas = _LOG_META, [text]
+    if search.compact is not None:  # the metadata is compact JSON: the text without the spacing too
+        meta, metas = f"({_LOG_META} OR {_LOG_META})", [text, search.compact]
     if _ESCAPED_IN_JSON.search(text):
-        return f"({message} OR ({anywhere} AND {_LOG_META}))", (text, pattern, text)
-    return f"({anywhere} AND ({message} OR {_LOG_META}))", (pattern, text, text)
+        return f"({message} OR ({anywhere} AND {meta}))", (text, pattern, *metas)
+    return f"({anywhere} AND ({message} OR {meta}))", (pattern, text, *metas)
 
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:

@@ -7,8 +7,10 @@ import { send } from './transport';
 
 /** Motia's four levels, and critical above error (the supervisor records it as its own level). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'critical';
-const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, critical: 50 };
-const ALIASES = new Map<string, LogLevel>([
+// The supervisor's names (supervisor/logs/_levels.py), copied to drop what is below the threshold here;
+// tests/test_level_names_agree.py holds the copy to them.
+export const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, critical: 50 };
+export const ALIASES = new Map<string, LogLevel>([
   ['warning', 'warn'],
   ['fatal', 'critical'],
   ['trace', 'debug'],

@@ -15,7 +15,10 @@ from motia_runner import jsonutil
 from motia_runner.current import RUNNER, InvocationInfo, current
 from motia_runner.messages import pb
 
-#: Motia's four levels, and ``critical`` above error (the supervisor records it as its own level)
+#: Motia's four levels, and ``critical`` above error (the supervisor records it as its own level); with
+#: ``ALIASES``, the supervisor's names (supervisor/logs/_levels.py), copied to drop what is below the
+#: threshold here (this package cannot import the supervisor): tests/test_level_names_agree.py holds
+#: the copy to them
 LEVELS: dict[str, int] = {"debug": 10, "info": 20, "warn": 30, "error": 40, "critical": 50}
 ALIASES: dict[str, str] = {"warning": "warn", "fatal": "critical", "trace": "debug"}
 

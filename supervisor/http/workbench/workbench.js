@@ -1782,7 +1782,10 @@ async function traceList(root, params) {
 
 function eventSummary(event) {
   if (event.type === 'log') return event.message
-  if (event.type === 'emit') return `${event.topic} → ${(event.deliveries || []).map((d) => d.step).join(', ') || 'no subscriber'}`
+  if (event.type === 'emit') {
+    const targets = `${event.topic} → ${(event.deliveries || []).map((d) => d.step).join(', ') || 'no subscriber'}`
+    return event.dropped ? `${targets} (dropped: ${event.dropped})` : targets
+  }
   if (event.type === 'state') return `${event.name} ${event.group}${event.key ? '/' + event.key : ''}${event.size ? ` (${event.size} B)` : ''}`
   if (event.type === 'stream') return `${event.name} ${[event.stream, event.group, event.itemId].filter(Boolean).join('/')}`
   if (event.type === 'delivery') return `${event.name} ${event.topic} (attempt ${event.attempt})${event.error ? ': ' + event.error : ''}`
@@ -1999,7 +2002,7 @@ async function traceDetail(root, traceId) {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical']
 // other names of a level a link may give (``#/logs?level=warning``), as the API takes them
 // (supervisor/logs/_levels.py, LEVEL_ALIASES)
-const LEVEL_ALIASES = { warning: 'warn', fatal: 'critical' }
+const LEVEL_ALIASES = { warning: 'warn', fatal: 'critical', trace: 'debug' }
 const LOG_PAGE = 200
 const TYPING_PAUSE_MS = 300
 
