@@ -117,12 +117,6 @@ def test_only_src_is_enough(tmp_path: Path) -> None:
     assert [f.path for f in discover(tmp_path).step_files] == ["src/a.step.ts"]
 
 
-def test_absolute_resolves_against_the_root(tmp_path: Path) -> None:
-    assert (
-        SourceFile("steps/a/b.step.ts", "node").absolute(tmp_path) == tmp_path / "steps" / "a" / "b.step.ts"
-    )
-
-
 @pytest.mark.parametrize(
     ("name", "expected"),
     [

@@ -96,7 +96,7 @@ def test_full_api_config() -> None:
     assert step.query_params[0].name == "q"
     assert step.emits[1] == Emit(topic="pet.flagged", label="Flagged", conditional=True)
     assert step.emit_topics == frozenset({"pet.created", "pet.flagged"})
-    assert step.virtual_emit_topics == frozenset({"audit"})
+    assert step.virtual_emits == (Emit(topic="audit"),)
     assert step.infrastructure is None
 
 
@@ -206,7 +206,7 @@ def test_noop_needs_no_handler_and_no_lists() -> None:
         TS,
         {"type": "noop", "name": "Stripe", "virtualEmits": ["/api/stripe/webhook"], "virtualSubscribes": []},
     )
-    assert step.virtual_emit_topics == frozenset({"/api/stripe/webhook"})
+    assert step.virtual_emits == (Emit(topic="/api/stripe/webhook"),)
 
 
 def test_has_handler_defaults_to_true() -> None:

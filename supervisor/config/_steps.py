@@ -40,10 +40,6 @@ class _StepBase(ConfigModel):
         """Topics the step may really emit (empty for noop steps)."""
         return frozenset()
 
-    @property
-    def virtual_emit_topics(self) -> frozenset[str]:
-        return frozenset(e.topic for e in self.virtual_emits)
-
 
 class _EmittingStep(_StepBase):
     # The docs call `emits` required ("list all, even if empty []"), yet many of their own examples omit it.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 #: which runner loads and runs a file: ``node`` (TypeScript, JavaScript) or ``python``
@@ -20,9 +19,6 @@ class SourceFile:
 
     path: str
     runner: RunnerKind
-
-    def absolute(self, project_root: Path) -> Path:
-        return project_root.joinpath(*self.path.split("/"))
 
 
 @dataclass(frozen=True, slots=True)

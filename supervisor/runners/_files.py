@@ -27,8 +27,6 @@ class RunnerFiles:
     python: Path
     #: ``motia/runner/v1/runner.proto`` and its README
     proto: Path
-    #: True when the files come from an installed wheel, False in a checkout
-    bundled: bool
 
 
 @functools.cache
@@ -37,12 +35,10 @@ def runner_files() -> RunnerFiles:
     if bundle.is_dir():
         # A wheel installs as plain files; a zipped install could not give node a path to run.
         base = Path(str(bundle))
-        return RunnerFiles(base / "runners" / "node", base / "runners" / "python", base / "proto", True)
+        return RunnerFiles(base / "runners" / "node", base / "runners" / "python", base / "proto")
     checkout = _CHECKOUT_ROOT
     if (checkout / "runners" / "node" / "bin" / "runner.mjs").is_file():
-        return RunnerFiles(
-            checkout / "runners" / "node", checkout / "runners" / "python", checkout / "proto", False
-        )
+        return RunnerFiles(checkout / "runners" / "node", checkout / "runners" / "python", checkout / "proto")
     raise RunnerSetupError(
         "runners",
         f"the runners' files are missing: neither {bundle} nor {checkout / 'runners'} exists",

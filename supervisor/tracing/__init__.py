@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from supervisor.tracing._recorder import Recorder, SpanHandle, TracingOff
     from supervisor.tracing._redis import RedisTraceStore
     from supervisor.tracing._sqlite import SqliteTraceStore
-    from supervisor.tracing._stack import locate
     from supervisor.tracing._traceparent import TraceParent, parse_traceparent, w3c_trace_id
     from supervisor.tracing._writer import TraceWriter, TraceWriterUnavailable
 
@@ -63,7 +62,6 @@ __getattr__ = lazy_exports(
         "TracingOff": "_recorder",
         "RedisTraceStore": "_redis",
         "SqliteTraceStore": "_sqlite",
-        "locate": "_stack",
         "TraceParent": "_traceparent",
         "parse_traceparent": "_traceparent",
         "w3c_trace_id": "_traceparent",
@@ -103,7 +101,6 @@ __all__ = [
     "TracingOff",
     "decode_cursor",
     "encode_cursor",
-    "locate",
     "move_earlier_traces",
     "otel_exporter",
     "otlp_endpoint",

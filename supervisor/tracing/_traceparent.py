@@ -20,7 +20,6 @@ _ZERO_SPAN = "0" * 16
 class TraceParent(NamedTuple):
     trace_id: str
     parent_span_id: str
-    sampled: bool
 
 
 def parse_traceparent(header: str | None) -> TraceParent | None:
@@ -31,10 +30,10 @@ def parse_traceparent(header: str | None) -> TraceParent | None:
     match = _HEADER.fullmatch(header.strip())
     if match is None:
         return None
-    version, trace_id, parent, flags, rest = match.groups()
+    version, trace_id, parent, _flags, rest = match.groups()
     if version == "ff" or (version == "00" and rest) or trace_id == _ZERO_TRACE or parent == _ZERO_SPAN:
         return None
-    return TraceParent(trace_id, parent, bool(int(flags, 16) & 1))
+    return TraceParent(trace_id, parent)
 
 
 def w3c_trace_id(trace_id: str) -> str:

@@ -38,8 +38,6 @@ from ._records import (
 HEADER = struct.Struct(">I")
 #: the first frame the writer sends, once its store is open (its id is never a request's)
 READY_ID = 0
-#: the writer's answer to a request it could not decode, or sent before it was ready
-NO_ID = -1
 
 
 def frame(message: Any) -> bytes:
