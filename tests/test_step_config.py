@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
@@ -195,7 +196,9 @@ def test_event_subscribes_to_several_topics() -> None:
 
 def test_cron_with_seconds() -> None:
     step = parse_step_config(TS, cron(cron="*/10 * * * * *"))
-    assert isinstance(step, CronStepConfig) and step.schedule.has_seconds
+    assert isinstance(step, CronStepConfig)
+    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    assert step.schedule.next_after(start) == start + datetime.timedelta(seconds=10)
 
 
 def test_noop_needs_no_handler_and_no_lists() -> None:

@@ -52,10 +52,9 @@ _FULL_NAME = re.compile(r"\b(" + "|".join(sorted(_MONTHS + _DAYS, key=len, rever
 
 @dataclass(frozen=True, slots=True)
 class CronExpression:
-    """A validated cron expression. ``text`` is what the user wrote; ``has_seconds`` tells 6 fields from 5."""
+    """A validated cron expression. ``text`` is what the user wrote."""
 
     text: str
-    has_seconds: bool
     _croniter_text: str
 
     @classmethod
@@ -81,7 +80,7 @@ class CronExpression:
 
         # croniter wants the optional seconds column last.
         ordered = [*fields[1:], fields[0]] if len(fields) == 6 else fields
-        expression = cls(text=text, has_seconds=len(fields) == 6, _croniter_text=" ".join(ordered))
+        expression = cls(text=text, _croniter_text=" ".join(ordered))
         expression._check_fires(text)
         return expression
 
@@ -92,7 +91,7 @@ class CronExpression:
                 f"cron expression {text!r} is not a known nickname; "
                 f"use one of {', '.join(sorted(_NICKNAMES))} or 5/6 fields"
             )
-        return cls(text=text, has_seconds=False, _croniter_text=stripped.lower())
+        return cls(text=text, _croniter_text=stripped.lower())
 
     def next_after(self, after: datetime) -> datetime:
         """The first fire time strictly after ``after``.
