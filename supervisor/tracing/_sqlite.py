@@ -921,7 +921,7 @@ def _like_holding(text: str) -> str:
     return "%" + _LIKE_ESCAPES.sub(r"!\g<0>", text) + "%"
 
 
-#: a line's metadata (``log_text``): its JSON's "meta" as orjson wrote it, compact (None without)
+#: a line's metadata (``log_texts``): its JSON's "meta" as orjson wrote it, compact (None without)
 _LOG_META = "instr(lower(nullif(CAST(data AS TEXT) -> '$.meta', 'null')), lower(?)) > 0"
 #: what orjson writes escaped in a string: a text holding none of them is in a line's JSON if in its message
 _ESCAPED_IN_JSON = re.compile(r'["\\\x00-\x1f]')

@@ -5,7 +5,7 @@ The runner runs in the project's interpreter (its ``python_modules/`` or ``.venv
 ``MOTIA_RUNNER_PROTOBUF_PATH``; when the project's environment cannot import ``google.protobuf``, a
 finder placed after every other one makes that package (and ``google._upb``, its C extension) importable
 from there, and nothing else of motia's environment. A project's own protobuf always wins, whatever
-its version (``protocol.py`` copes with old ones). The C extension is built for CPython's stable ABI;
+its version (``messages.py`` copes with old ones). The C extension is built for CPython's stable ABI;
 where it cannot load, protobuf falls back to its pure-Python implementation by itself.
 """
 
