@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from supervisor.realtime import ANONYMOUS
+from supervisor.realtime import Identity
 from supervisor.realtime._clock import TimestampClock
 from supervisor.realtime._connection import QueueSink
 from supervisor.realtime._realtime import AccessDenied, Realtime
@@ -246,8 +246,8 @@ async def test_resume_replays_missed_messages_or_declines(realtime: Realtime, st
 
 async def test_unknown_streams_are_refused(realtime: Realtime) -> None:
     with pytest.raises(AccessDenied, match="no stream named 'nope' \\(streams: items\\)"):
-        await realtime.check_access(Room("nope", "g"), ANONYMOUS)
-    await realtime.check_access(Room("items", "g"), ANONYMOUS)
+        await realtime.check_access(Room("nope", "g"), Identity())
+    await realtime.check_access(Room("items", "g"), Identity())
 
 
 async def test_every_writer_reaches_subscribers_including_the_supervisor(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from quart import Quart
 
-from ._access import ANONYMOUS, AccessHookFailed, AccessPolicy, AuthRequest, Identity, OpenAccess
+from ._access import AccessHookFailed, AccessPolicy, AuthRequest, Identity, OpenAccess
 from ._connection import Connection
 from ._hub import Hub
 from ._realtime import AccessDenied, Realtime
@@ -25,7 +25,6 @@ def register_realtime(app: Quart, realtime: Realtime) -> None:
 
 
 __all__ = [
-    "ANONYMOUS",
     "MAX_CLIENT_FRAME",
     "STREAM_END_TIMEOUT_S",
     "AccessDenied",

@@ -50,9 +50,6 @@ class Identity:
     failure: str | None = None
 
 
-ANONYMOUS = Identity()
-
-
 class AccessHookFailed(Exception):
     """A user hook threw, timed out, returned the wrong type or could not run.
 
