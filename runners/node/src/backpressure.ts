@@ -6,9 +6,9 @@
 // new input stops and no sender ever waits.
 
 /** Bytes waiting to be taken by the channel past which the runner reads no new input. */
-export const HIGH_WATER = 64 * 1024;
+const HIGH_WATER = 64 * 1024;
 /** ...and resumes once they are down to this: hysteresis, as in the Python runner. */
-export const LOW_WATER = 16 * 1024;
+const LOW_WATER = 16 * 1024;
 
 /** Counts what a channel holds unwritten; ``pause`` and ``resume`` its input at the bounds. */
 export class OutputBound {

@@ -17,23 +17,23 @@ function requireFromRunner<T>(id: string): T {
   return runnerRequire(id) as T;
 }
 
-export function isZod4(value: unknown): boolean {
+function isZod4(value: unknown): boolean {
   const z = (value as { _zod?: { def?: unknown } } | null)?._zod;
   return typeof value === 'object' && value !== null && typeof z === 'object' && z !== null && 'def' in z;
 }
 
-export function isZod3(value: unknown): boolean {
+function isZod3(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const def = (value as { _def?: { typeName?: unknown } })._def;
   return typeof def === 'object' && def !== null && typeof def.typeName === 'string';
 }
 
-export function isZodSchema(value: unknown): boolean {
+function isZodSchema(value: unknown): boolean {
   return isZod4(value) || isZod3(value);
 }
 
 /** Converts one zod schema; `io` picks the input or output shape of transforms/defaults. */
-export function zodToJsonSchema(schema: unknown, io: 'input' | 'output'): JsonSchema {
+function zodToJsonSchema(schema: unknown, io: 'input' | 'output'): JsonSchema {
   if (isZod4(schema)) {
     const params: ToJsonSchemaParams = { unrepresentable: 'any', io };
     // Prefer the schema's own zod (keeps .describe()/.meta() from its registry).

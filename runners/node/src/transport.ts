@@ -11,7 +11,7 @@ import { OutputBound } from './backpressure';
 
 const stdout = process.stdout;
 /** why a runner whose frames the supervisor no longer takes exits (1), on stderr (the Python runner's words) */
-export const PIPE_CLOSED = "the supervisor's pipe closed (writing to stdout failed)";
+const PIPE_CLOSED = "the supervisor's pipe closed (writing to stdout failed)";
 const realWrite = stdout.write.bind(stdout) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean;
 
 export interface FrameHandlers {
@@ -51,7 +51,7 @@ export function send(message: RunnerMessageInit): void {
 }
 
 /** Resolves once everything written to stdout so far has been handed to the OS. */
-export function flushStdout(timeoutMs = 5000): Promise<void> {
+function flushStdout(timeoutMs = 5000): Promise<void> {
   return new Promise((resolve) => {
     if (stdout.writableLength === 0 || stdout.destroyed) return resolve();
     const timer = setTimeout(resolve, timeoutMs);
@@ -82,7 +82,7 @@ export function guardStdout(): void {
 }
 
 /** Reads SupervisorMessage frames from stdin. */
-export function readFrames(handlers: FrameHandlers): void {
+function readFrames(handlers: FrameHandlers): void {
   const decoder = new FrameDecoder();
   process.stdin.on('data', (chunk: Buffer) => {
     let frames: Buffer[];

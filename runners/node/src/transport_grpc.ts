@@ -11,7 +11,7 @@ import { RunnerSession, SupervisorMessageSchema } from './gen/motia/runner/v1/ru
 import type { Channel, FrameHandlers } from './transport';
 import { OutputBound } from './backpressure';
 
-export const CONNECTION_FILE = join('.motia', 'runner-listen.json');
+const CONNECTION_FILE = join('.motia', 'runner-listen.json');
 const MAX_MESSAGE = 64 * 1024 * 1024;
 const CONNECT_PATH = `/${RunnerSession.typeName}/${RunnerSession.method.connect.name}`;
 
