@@ -276,12 +276,7 @@ def _is_local(peer: str) -> bool:
     """``unix:...``, ``ipv4:127.0.0.1:5000``, ``ipv6:[::1]:5000``: is that this machine?"""
     if peer.startswith("unix"):
         return True
-    host = peer.split(":", 1)[1] if ":" in peer else peer
-    host = host.rsplit(":", 1)[0].strip("[]")
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_address(peer.partition(":")[2] or peer)
 
 
 def is_loopback_address(address: str) -> bool:
