@@ -11,13 +11,11 @@ from typing import Any
 from quart import Quart, Response, request
 
 from supervisor.http._backend import Backend
-from supervisor.http._params import error, is_digits
+from supervisor.http._params import SQLITE_MAX, error, is_digits, text
 from supervisor.http._quart import json_response
 from supervisor.queue import DeadLetter, UnknownDeliveryError
 
 PREFIX = "/__motia/dead-letters"
-#: the largest SQLite integer: ids and limits past it are refused before they reach a query
-_MAX_ID = 2**63 - 1
 
 
 def register_dead_letters(app: Quart, runtime: Backend) -> None:
@@ -28,16 +26,16 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
             return error(400, f"limit must be a positive integer (got {limit!r})")
         if limit is not None and not _is_id(limit):  # past SQLite's integers, a query would fail
             return error(400, f"limit is out of range (got {limit!r})")
-        entries = await runtime.dead_letters(_step(), int(limit) if limit else None)
+        entries = await runtime.dead_letters(text("step"), int(limit) if limit else None)
         return json_response(200, {"deadLetters": [_describe(entry) for entry in entries]})
 
     @app.route(f"{PREFIX}/replay", methods=["POST"])
     async def replay_all() -> Response:
-        return json_response(200, {"replayed": await runtime.replay_dead_letters(_step())})
+        return json_response(200, {"replayed": await runtime.replay_dead_letters(text("step"))})
 
     @app.route(PREFIX, methods=["DELETE"])
     async def purge_all() -> Response:
-        return json_response(200, {"purged": await runtime.purge_dead_letters(_step())})
+        return json_response(200, {"purged": await runtime.purge_dead_letters(text("step"))})
 
     @app.route(f"{PREFIX}/<ident>", methods=["GET"])
     async def inspect_one(ident: str) -> Response:
@@ -68,13 +66,9 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
         return json_response(200, {"purged": 1})
 
 
-def _is_id(text: str) -> bool:
-    """Whether ``text`` can be a dead letter's id (a SQLite integer), before it reaches a query."""
-    return is_digits(text) and int(text) <= _MAX_ID
-
-
-def _step() -> str | None:
-    return request.args.get("step") or None
+def _is_id(ident: str) -> bool:
+    """Whether ``ident`` can be a dead letter's id (a SQLite integer), before it reaches a query."""
+    return is_digits(ident) and int(ident) <= SQLITE_MAX
 
 
 def _describe(entry: DeadLetter) -> dict[str, Any]:

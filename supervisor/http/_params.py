@@ -14,7 +14,8 @@ from supervisor.http._response import HttpResponse
 from supervisor.tracing import TracingOff
 
 T = TypeVar("T")
-_SQLITE_MAX = 2**63 - 1
+#: the largest SQLite integer: a number past it is refused before it reaches a query
+SQLITE_MAX = 2**63 - 1
 
 
 class BadParameter(Exception):
@@ -56,7 +57,7 @@ def integer(name: str) -> int | None:
         value = int(raw)
     except ValueError:
         raise BadParameter(f"{name} must be an integer (got {raw!r})") from None
-    if not -_SQLITE_MAX <= value <= _SQLITE_MAX:  # past SQLite's integers, a query would fail
+    if not -SQLITE_MAX <= value <= SQLITE_MAX:  # past SQLite's integers, a query would fail
         raise BadParameter(f"{name} is out of range (got {raw!r})")
     return value
 
