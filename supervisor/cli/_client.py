@@ -24,7 +24,7 @@ _WHICH_SERVER = "is `motia dev` or `motia start` running there? Another port: -p
 class CannotUseServer(Exception):
     """The command cannot do its work with the server on its port: nothing answers there
     (``ServerUnreachable``), another HTTP server does (``NotMotia``), or motia refused the request
-    (``ServerAnswered``). Every command prints it as it is and exits 1."""
+    (``ServerAnswered``). ``motia``'s ``main`` prints it as it is and exits 1, whatever the command."""
 
 
 class ServerUnreachable(CannotUseServer):
@@ -75,12 +75,8 @@ def call(host: str, port: int, method: str, path: str, payload: object = NO_BODY
 
 def post_and_print(host: str, port: int, path: str, payload: object) -> int:
     """POST, print the JSON answer as it came (to stderr if it is an error); exit status 0 or 1."""
-    try:
-        status, content_type, raw = _request(host, port, "POST", path, payload)
-        _json(host, port, "POST", path, status, content_type, raw)
-    except CannotUseServer as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    status, content_type, raw = _request(host, port, "POST", path, payload)
+    _json(host, port, "POST", path, status, content_type, raw)
     print(raw.decode(errors="replace"), file=sys.stdout if status < 400 else sys.stderr)
     return 0 if status < 400 else 1
 

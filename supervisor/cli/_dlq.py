@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import CannotUseServer, call, failed, print_table, query
+from supervisor.cli._client import call, failed, print_table, query
 
 PATH = "/__motia/dead-letters"
 
@@ -44,19 +44,15 @@ def _letter_id(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        if args.dlq_command == "list":
-            return _list(args)
-        if bool(args.ids) == args.all:
-            print(f"motia dlq {args.dlq_command}: give dead letter ids or --all (not both)", file=sys.stderr)
-            return 2
-        if args.ids and args.step:
-            print(f"motia dlq {args.dlq_command}: --step goes with --all, not with ids", file=sys.stderr)
-            return 2
-        return _apply(args)
-    except CannotUseServer as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    if args.dlq_command == "list":
+        return _list(args)
+    if bool(args.ids) == args.all:
+        print(f"motia dlq {args.dlq_command}: give dead letter ids or --all (not both)", file=sys.stderr)
+        return 2
+    if args.ids and args.step:
+        print(f"motia dlq {args.dlq_command}: --step goes with --all, not with ids", file=sys.stderr)
+        return 2
+    return _apply(args)
 
 
 def _list(args: argparse.Namespace) -> int:

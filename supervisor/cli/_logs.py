@@ -83,9 +83,6 @@ def run(args: argparse.Namespace) -> int:
                 last = lines[-1]["id"]
         if args.follow:
             return _follow(args, filters, printer, last, reached=bool(args.lines))
-    except CannotUseServer as exc:
-        print(exc, file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 0
     return 0

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import CannotUseServer, call, print_table
+from supervisor.cli._client import call, print_table
 
 PATH = "/__motia/runners"
 COLUMNS = ("ID", "TRANSPORT", "PID", "UPTIME", "RESTARTS", "MEMORY", "IN FLIGHT", "DEBUGGER", "STEPS")
@@ -22,11 +22,7 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        status, answer = call(args.host, args.port, "GET", PATH)
-    except CannotUseServer as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    status, answer = call(args.host, args.port, "GET", PATH)
     if status != 200 or not isinstance(answer, dict):
         print(f"motia runners: the server answered {status}: {answer}", file=sys.stderr)
         return 1

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import CannotUseServer, call, failed, query
+from supervisor.cli._client import call, failed, query
 
 PATH = "/__motia/state"
 
@@ -32,11 +32,7 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _ACTIONS[args.state_command](args)
-    except CannotUseServer as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    return _ACTIONS[args.state_command](args)
 
 
 def _ls(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import CannotUseServer, call, failed, print_table, query
+from supervisor.cli._client import call, failed, print_table, query
 from supervisor.tracing import parse_answered
 
 PATH = "/__motia/traces"
@@ -48,11 +48,7 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _one(args) if args.id else _list(args)
-    except CannotUseServer as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    return _one(args) if args.id else _list(args)
 
 
 def _list(args: argparse.Namespace) -> int:

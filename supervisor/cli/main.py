@@ -21,7 +21,7 @@ from supervisor.cli import (
     _traces,
     _version,
 )
-from supervisor.cli._client import post_and_print
+from supervisor.cli._client import CannotUseServer, post_and_print
 from supervisor.cli._inspect import add_inspect_options, inspect_settings
 from supervisor.runners import InspectAddressError
 
@@ -91,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except CannotUseServer as exc:
+        # every command that talks to a running server ends so when it cannot: the reason, as it is
+        print(exc, file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if "run" in args:
         return int(args.run(args))
     if args.command in ("dev", "start"):
