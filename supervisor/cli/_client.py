@@ -94,6 +94,11 @@ def failed(command: str, body: Any) -> int:
     return 1
 
 
+def print_json(body: Any) -> None:
+    """A server's answer as ``--json`` prints it: indented, non-ASCII text as it is (not escaped)."""
+    print(json.dumps(body, indent=2, ensure_ascii=False))
+
+
 def print_table(rows: Sequence[Sequence[str]]) -> None:
     """``rows`` (the header first) in columns two spaces apart; the last column, which may be long, is
     not padded."""

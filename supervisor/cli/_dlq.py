@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import call, failed, print_table, query
+from supervisor.cli._client import call, failed, print_json, print_table, query
 
 PATH = "/__motia/dead-letters"
 
@@ -60,7 +59,7 @@ def _list(args: argparse.Namespace) -> int:
     if status != 200:
         return failed("dlq list", body)
     if args.json:
-        print(json.dumps(body, indent=2))
+        print_json(body)
         return 0
     letters = body["deadLetters"]
     if not letters:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import call, print_table
+from supervisor.cli._client import call, print_json, print_table
 
 PATH = "/__motia/runners"
 COLUMNS = ("ID", "TRANSPORT", "PID", "UPTIME", "RESTARTS", "MEMORY", "IN FLIGHT", "DEBUGGER", "STEPS")
@@ -27,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"motia runners: the server answered {status}: {answer}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(answer, indent=2))
+        print_json(answer)
         return 0
     rows = [COLUMNS, *(_row(runner) for runner in answer["runners"])]
     print_table(rows)

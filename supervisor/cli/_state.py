@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import call, failed, query
+from supervisor.cli._client import call, failed, print_json, query
 
 PATH = "/__motia/state"
 
@@ -85,7 +85,10 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def _print(args: argparse.Namespace, body: Any, text: Callable[[], str]) -> None:
-    print(json.dumps(body, indent=2, ensure_ascii=False) if args.json else text())
+    if args.json:
+        print_json(body)
+    else:
+        print(text())
 
 
 _ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.cli._client import call, failed, print_table, query
+from supervisor.cli._client import call, failed, print_json, print_table, query
 from supervisor.tracing import parse_answered
 
 PATH = "/__motia/traces"
@@ -62,7 +62,7 @@ def _list(args: argparse.Namespace) -> int:
     if status != 200:
         return failed("traces", body)
     if args.json:
-        print(json.dumps(body, indent=2, ensure_ascii=False))
+        print_json(body)
         return 0
     traces = body["traces"]
     if not traces:
@@ -98,7 +98,7 @@ def _one(args: argparse.Namespace) -> int:
     if status != 200:
         return failed("traces", body)
     if args.json:
-        print(json.dumps(body, indent=2, ensure_ascii=False))
+        print_json(body)
         return 0
     for line in describe(body):
         print(line)
