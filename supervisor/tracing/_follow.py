@@ -26,15 +26,15 @@ from ._records import LogQuery
 
 _logger = logging.getLogger(OWN_LOGGER)
 
+#: the lines a follower may have waiting (or wait, all followers, for the sink's answer) before it is cut off
 MAX_BACKLOG = 2048
 
 
 class LogFollower:
-    def __init__(self, query: LogQuery, max_backlog: int = MAX_BACKLOG) -> None:
+    def __init__(self, query: LogQuery) -> None:
         self.query = query
         self._predicates = log_predicates(query)
         self._lines: deque[JsonObject] = deque()
-        self._max = max_backlog
         self._ready = asyncio.Event()
         self.overflowed = False
         self.closed = False
@@ -45,7 +45,7 @@ class LogFollower:
     def push(self, line: JsonObject) -> None:
         if self.closed:
             return
-        if len(self._lines) >= self._max:
+        if len(self._lines) >= MAX_BACKLOG:
             self.overflowed = True
             self.close()
             return
