@@ -167,6 +167,7 @@ class RunnerConnection:
         #: stdout is no stream of frames any more (the runner is being killed for it)
         self._garbled = False
         self._stderr_reader: asyncio.Task[None] | None = None
+        #: held, never read: the event loop keeps only a weak reference to a running task
         self._waiter: asyncio.Task[None] | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         #: while a chunk of the runner's output is being taken, the replies to its calls, written at
