@@ -4,7 +4,7 @@
 // failure cards (their headings and stacks; each stack's text and its paths shown relative to the
 // project, with their tooltips), the span labels whose language or attempt number is
 // cut off (not wholly inside the label), and the last operation's payload, once its row is clicked,
-// and whether it is in the window; whether a second click closes it; the +ms column of its
+// and whether it is in the window; whether a second click closes it; the since-start column of its
 // operations, listed by the server in reverse; its dead letter inspected in a
 // window 400 px high, whether the letter shows in it.
 import { drive, openWorkbench, timedFetch, wholeShot } from './workbench-page.mjs'
@@ -46,7 +46,7 @@ await drive(executablePath, result, async (page) => {
   result.closedAgain = await page.evaluate(() => document.querySelector('[data-event-detail]') === null)
 
   // its operations listed by the server in another order than they happened (reversed here): the
-  // table's +ms column counts up all the same
+  // table's since-start column counts up all the same
   const traceRead = (url) => url.pathname === `/__motia/traces/${traceId}`
   await page.route(traceRead, async (route) => {
     const trace = await (await route.fetch()).json()
@@ -55,7 +55,7 @@ await drive(executablePath, result, async (page) => {
   await page.goto('about:blank') // the trace read anew, not the page left as it was
   await openWorkbench(page, base, 'traces', `#/traces/${traceId}`)
   await page.waitForSelector('[data-event-row]')
-  result.sinceStart = await page.$$eval('[data-event-row] > td:first-child', (cells) => cells.map((cell) => Number(cell.textContent)))
+  result.sinceStart = await page.$$eval('[data-event-row] > td:first-child', (cells) => cells.map((cell) => cell.textContent))
   await page.unroute(traceRead)
 
   // its dead letter inspected in a short window, the list above it: the letter shows in the window

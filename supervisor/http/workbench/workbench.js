@@ -2,7 +2,7 @@
 // Each panel renders into <main> and returns a function that stops what it started (timers,
 // EventSources) when another panel opens.
 
-import { durationText } from './durations.js'
+import { durationText, offsetText } from './durations.js'
 
 const API = '/__motia'
 const LANG_SHORT = { typescript: 'TS', javascript: 'JS', python: 'PY' }
@@ -1842,7 +1842,7 @@ async function traceDetail(root, traceId) {
     detail, // right beneath the bar or tick clicked, above failures that may be long
     failures,
     h('h3', {}, 'Operations and log lines'),
-    h('div', { class: 'card' }, h('table', { 'aria-label': 'events' }, h('thead', {}, h('tr', {}, ['+ms', 'step', 'type', 'what'].map((c) => h('th', {}, c)))), events)),
+    h('div', { class: 'card' }, h('table', { 'aria-label': 'events' }, h('thead', {}, h('tr', {}, ['since start', 'step', 'type', 'what'].map((c) => h('th', {}, c)))), events)),
   ]
   const spanView = (span) => {
     let view = spanViews.get(span.spanId)
@@ -1887,7 +1887,7 @@ async function traceDetail(root, traceId) {
   const eventRow = (event, start) => {
     let tr = eventRows.get(event.id)
     if (!tr) {
-      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => toggle(event) }, h('td', {}, (event.time - start).toFixed(1)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event)))
+      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => toggle(event) }, h('td', { class: 'offset' }, offsetText(event.time - start)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event)))
       eventRows.set(event.id, tr)
     }
     return tr
@@ -1942,7 +1942,7 @@ async function traceDetail(root, traceId) {
     }
     place(gantt, rows)
     place(failures, failedAlike(trace.spans))
-    // as they happened, which the +ms column counts: the trace lists them as they were recorded,
+    // as they happened, which the since-start column counts: the trace lists them as they were recorded,
     // an emit once committed, after lines other steps logged meanwhile
     const inTimeOrder = [...trace.events].sort((a, b) => a.time - b.time)
     placeEvents = () => {
