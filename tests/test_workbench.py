@@ -988,7 +988,8 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     four attempts. Its trace shows one failure naming the four attempts, its stack once (four cards
     of the same stack filled the page) with the paths in the project relative to it, and each span's language and attempt number in full beside
     the step's long name (the attempt number was cut to "#"). Its last operation clicked in the table
-    shows its payload beneath it; its operations in the order they happened; its dead letter, inspected, shows in a window too short for the
+    shows its payload beneath it; its operations in the order they happened; its bars within the
+    timeline's axis, at its ends too; its dead letter, inspected, shows in a window too short for the
     list and the letter."""
     emitted = server.client.post("/__motia/emit", json={"topic": "ts.pet.created", "data": None})
     trace_id = emitted.json()["traceId"]
@@ -1038,6 +1039,12 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     # its operations in the order they happened, whatever the order the server lists them in
     since = [_offset_ms(text) for text in seen["sinceStart"]]
     assert len(since) > 10 and since == sorted(since), seen["sinceStart"]
+    # bars over all of the axis, of no time at either end, over its second half: each within the
+    # axis (the one at the end starting earlier for its least width; bars ran 3 px past the end)
+    bars = seen["barsOnAxis"]
+    assert all(bar["left"] >= -0.5 and bar["right"] >= -0.5 and bar["width"] >= 2.5 for bar in bars), bars
+    assert [round(bars[n]["right"]) for n in (0, 1, 3)] == [0, 0, 0], bars  # at the axis's end
+    assert round(bars[2]["left"]) == 0 and round(bars[1]["width"]) == 3, bars
     # its dead letter inspected below the fold of a short window: scrolled into it
     inspected = seen["inspected"]
     assert inspected["inWindow"] and inspected["letter"] == inspected["wanted"], inspected

@@ -1817,6 +1817,15 @@ function stackBlock(error) {
   return h('pre', { class: 'json stack' }, parts)
 }
 
+// A span's bar on the timeline, from ``from`` to ``to`` (fractions of the axis): at least BAR_MIN_PX
+// wide (a span of no time still shows, and takes a click), never past either end of the axis (a bar
+// of its least width at the very end starts that much earlier; it ran a few pixels past the axis).
+const BAR_MIN_PX = 3
+function barPlace(from, to) {
+  const [left, right] = [from, to].map((f) => Math.min(1, Math.max(0, f)) * 100)
+  return `left:min(${left}%, calc(100% - ${BAR_MIN_PX}px));width:max(${Math.max(0, right - left)}%, ${BAR_MIN_PX}px)`
+}
+
 async function traceDetail(root, traceId) {
   const container = h('div', {})
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'trace' })
@@ -1931,7 +1940,7 @@ async function traceDetail(root, traceId) {
     for (const span of trace.spans) {
       const view = spanView(span)
       const end = span.endedAt ?? Date.now()
-      view.bar.setAttribute('style', `left:${pct(span.startedAt)};width:calc(${((end - span.startedAt) / total) * 100}% + 3px)`)
+      view.bar.setAttribute('style', barPlace((span.startedAt - start) / total, (end - start) / total))
       const ticks = trace.events.filter((e) => e.spanId === span.spanId).map((event) => {
         const el = tick(view, event)
         el.setAttribute('style', `left:${pct(event.time)}`)
