@@ -592,6 +592,8 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     refreshed = seen["traceRefreshed"]
     assert refreshed["kept"] == [True] * 5
     assert refreshed["added"] >= 2 and refreshed["selected"] == "WorkbenchDoomed (attempt 1)"
+    # read whole again as the row's updatedAt moved, its changes not (an older supervisor's batches)
+    assert refreshed["olderSupervisor"] is True, refreshed["olderSupervisor"]
     assert refreshed["failed"] == "Could not load: the trace store is down"
 
     # State: a group's failed read, then a Save's failed reading back; the value saved shown after

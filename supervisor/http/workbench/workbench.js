@@ -248,40 +248,43 @@ function every(ms, fn) {
 // delivery waiting for its delay or its retry included: the writes may come any moment); the whole
 // trace is read again only when the row's `changes` moved (the batches written of the trace: its
 // updatedAt, the latest time recorded, need not move for an operation one supervisor flushes after
-// another flushed a later time of the same trace, on Redis). Settled, a trace can still be written
-// to: a dead letter of it replayed (from the Dead letters panel in another tab, or `motia dlq
-// replay`) runs its step again in it. Its row is then read TRACE_FOLLOW_MS after it settled, each
-// unchanged read waiting twice as long as the one before, up to TRACE_WATCH_MS (a user sees the
-// replay within seconds, the server is asked less often than the health line asks); a row that
-// changed has the trace read as at first.
+// another flushed a later time of the same trace, on Redis) or its `updatedAt` did (a supervisor of
+// an earlier version, during a rolling upgrade on Redis, writes batches without counting them in
+// `changes`). Settled, a trace can still be written to: a dead letter of it replayed (from the Dead
+// letters panel in another tab, or `motia dlq replay`) runs its step again in it. Its row is then
+// read TRACE_FOLLOW_MS after it settled, each unchanged read waiting twice as long as the one
+// before, up to TRACE_WATCH_MS (a user sees the replay within seconds, the server is asked less
+// often than the health line asks); a row that changed has the trace read as at first.
 const TRACE_FOLLOW_MS = 1000
 const TRACE_WATCH_MS = 10000
 
 // The reads of trace ``traceId`` (cancelled with ``signal``), each failure thrown as it came (a 404:
-// no such trace): ``whole()``, the trace, its changes kept; ``row()``, its row (undefined: none
-// listed, not recorded yet or gone); ``changed(row)``, whether the row moved since the trace was read
-// whole (always, before it was); ``next(row)``, the row (``row``, one a listing of several had, or
-// read here) and, when it changed, the trace read whole: { row, trace }. Their schedule: ``due()``,
+// no such trace): ``whole()``, the trace, its changes and updatedAt kept (``last``); ``row()``, its
+// row (undefined: none listed, not recorded yet or gone); ``changed(row, since = last)``, whether the
+// row (or a trace read whole) moved, its changes or its updatedAt, since the trace was read whole
+// (always, before it was); ``next(row)``, the row (``row``, one a listing of several had, or read
+// here) and, when it changed, the trace read whole: { row, trace }. Their schedule: ``due()``,
 // whether the next read is due; ``read(settled)`` after each, ``settled`` when the trace was seen
 // neither running nor changed (the reads then wait longer each time, up to TRACE_WATCH_MS).
 function traceFollower(traceId, { signal } = {}) {
-  let changes // of the trace as last read whole
+  const moved = (row, read) => row.changes !== read.changes || row.updatedAt !== read.updatedAt
+  let last // the trace as last read whole: { changes, updatedAt }
   let watchWait = TRACE_FOLLOW_MS // settled: how long after its row's latest read it is read again
   let dueAt = 0 // ... and when
   const follower = {
-    get changes() {
-      return changes
+    get last() {
+      return last
     },
     async whole() {
       const trace = await api(`/traces/${encodeURIComponent(traceId)}`, { signal })
-      changes = trace.changes
+      last = { changes: trace.changes, updatedAt: trace.updatedAt }
       return trace
     },
     async row() {
       const { traces } = await api(`/traces${query({ traceId, limit: 1 })}`, { signal })
       return traces.find((listed) => listed.traceId === traceId)
     },
-    changed: (row) => changes === undefined || row.changes !== changes,
+    changed: (row, since = last) => since === undefined || moved(row, since),
     async next(row) {
       row ??= await follower.row()
       return { row, trace: row && follower.changed(row) ? await follower.whole() : undefined }
@@ -1569,7 +1572,7 @@ async function followStreams(container, body, traceId, until) {
   }
   const readTrace = async () => {
     const began = Date.now()
-    const previous = follower.changes
+    const previous = follower.last
     let trace
     try {
       trace = await follower.whole()
@@ -1593,7 +1596,7 @@ async function followStreams(container, body, traceId, until) {
         if (!writes.get(key).some((write) => write.at === at)) writes.get(key).push({ at, name: event.name, found: event.found })
         follow({ streamName: event.stream, groupId: event.group }, { written: true })
       }
-      seen(trace, trace.changes !== previous)
+      seen(trace, follower.changed(trace, previous))
       readSince = began
     } else unseen()
     render()
