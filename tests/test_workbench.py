@@ -1038,7 +1038,7 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     payload = seen["lastRowPayload"]
     assert payload["inWindow"] and '"type": "delivery"' in payload["text"], payload
     assert seen["closedAgain"]
-    # its operations in the order they happened, whatever the order the server lists them in
+    # its operations in the order they happened, as the server lists them
     since = [_offset_ms(text) for text in seen["sinceStart"]]
     assert len(since) > 10 and since == sorted(since), seen["sinceStart"]
     # bars over all of the axis, of no time at either end, over its second half: each within the

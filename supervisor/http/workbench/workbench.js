@@ -987,7 +987,7 @@ async function lightUpAsTracesRun(shown) {
       return // gone (retention) or not readable now: the next look tries again if it changed
     }
     if (!trace) return // not changed since it was read whole (or not listed)
-    for (const span of [...trace.spans].sort((a, b) => a.startedAt - b.startedAt)) {
+    for (const span of trace.spans) { // by start, as the server lists them
       const ended = span.endedAt !== null && span.endedAt !== undefined
       if (!seen.has(span.spanId)) {
         const node = inFlow(span.step) ? nodeOf(span.step) : null
@@ -1954,12 +1954,10 @@ async function traceDetail(root, traceId) {
     }
     place(gantt, rows)
     place(failures, failedAlike(trace.spans))
-    // as they happened, which the since-start column counts: the trace lists them as they were recorded,
-    // an emit once committed, after lines other steps logged meanwhile
-    const inTimeOrder = [...trace.events].sort((a, b) => a.time - b.time)
+    // as they happened, which the since-start column counts: the server lists them so
     placeEvents = () => {
       for (const [id, tr] of eventRows) tr.classList.toggle('selected', opened !== null && opened.id === id)
-      place(events, inTimeOrder.flatMap((event) => [eventRow(event, start), opened && opened.id === event.id ? opened.tr : null]).filter(Boolean))
+      place(events, trace.events.flatMap((event) => [eventRow(event, start), opened && opened.id === event.id ? opened.tr : null]).filter(Boolean))
     }
     placeEvents()
   }
