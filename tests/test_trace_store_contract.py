@@ -184,12 +184,18 @@ async def test_a_trace_adds_up_its_batches_and_derives_its_status(store: TraceSt
     assert (await store.traces(TraceQuery(status="ok"))).traces == []
 
 
-async def test_one_trace_reads_back_spans_by_start_and_events_by_id(store: TraceStore) -> None:
+async def test_one_trace_reads_back_spans_by_start_and_events_by_time_then_as_recorded(
+    store: TraceStore,
+) -> None:
+    """Events by time, not by id: an operation is recorded (given its id) once done, with the time it
+    began, after the lines logged meanwhile; those of the same time in the order they were recorded."""
     root, child = "1" * 16, "2" * 16
     delta = TraceDelta(T0, T0 + 0.1, kind="api", name="Create", spans=2)
-    first = operation("t1", root, "Create", T0 + 0.001, group="pets", key="1", size=10)
-    line = log_line(T0 + 0.002, "created", step="Create", trace="t1")
-    later = operation("t1", child, "Notify", T0 + 0.05, group="pets", key="1", size=12)
+    ids = itertools.count(int(T0 * 1_000_000))  # recorded in this order, each at the time it began
+    line = {**log_line(T0 + 0.002, "created", step="Create", trace="t1"), "id": next(ids)}
+    first = {**operation("t1", root, "Create", T0 + 0.001, group="pets", key="1", size=10), "id": next(ids)}
+    later = {**operation("t1", child, "Notify", T0 + 0.05, group="pets", key="1", size=12), "id": next(ids)}
+    same = {**log_line(T0 + 0.05, "notified", step="Notify", trace="t1"), "id": next(ids)}
     await store.write(
         Batch(
             {"t1": delta},
@@ -198,14 +204,14 @@ async def test_one_trace_reads_back_spans_by_start_and_events_by_id(store: Trace
                 span("t1", root, "Create", T0),
             ],
             [later, first],
-            [line],
+            [same, line],
         )
     )
     trace = await store.trace("t1")
     assert trace is not None
     assert [s["spanId"] for s in trace["spans"]] == [root, child]
     assert trace["spans"][1]["parentSpanId"] == root
-    assert [e["id"] for e in trace["events"]] == sorted([first["id"], later["id"], line["id"]])
+    assert [e["id"] for e in trace["events"]] == [first["id"], line["id"], later["id"], same["id"]]
     assert {e["type"] for e in trace["events"]} == {"state", "log"}
     assert await store.trace("nope") is None
 

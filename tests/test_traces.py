@@ -92,7 +92,8 @@ def test_one_request_is_followed_through_ts_js_and_python_steps(server: MotiaSer
     assert ship_1["error"]["location"]["line"] == 10  # the raise
 
     events = trace["events"]
-    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+    # as they happened, those of the same time as they were recorded
+    assert [(e["time"], e["id"]) for e in events] == sorted((e["time"], e["id"]) for e in events)
 
     def of(span: dict[str, Any], kind: str) -> list[dict[str, Any]]:
         return [e for e in events if e["spanId"] == span["spanId"] and e["type"] == kind]

@@ -592,6 +592,8 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     refreshed = seen["traceRefreshed"]
     assert refreshed["kept"] == [True] * 5
     assert refreshed["added"] >= 2 and refreshed["selected"] == "WorkbenchDoomed (attempt 1)"
+    # read whole again as the row's updatedAt moved, its changes not (an older supervisor's batches)
+    assert refreshed["olderSupervisor"] is True, refreshed["olderSupervisor"]
     assert refreshed["failed"] == "Could not load: the trace store is down"
 
     # State: a group's failed read, then a Save's failed reading back; the value saved shown after
@@ -1021,7 +1023,8 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     four attempts. Its trace shows one failure naming the four attempts, its stack once (four cards
     of the same stack filled the page) with the paths in the project relative to it, and each span's language and attempt number in full beside
     the step's long name (the attempt number was cut to "#"). Its last operation clicked in the table
-    shows its payload beneath it; its operations in the order they happened; its dead letter, inspected, shows in a window too short for the
+    shows its payload beneath it; its operations in the order they happened; its bars within the
+    timeline's axis, at its ends too; its dead letter, inspected, shows in a window too short for the
     list and the letter."""
     emitted = server.client.post("/__motia/emit", json={"topic": "ts.pet.created", "data": None})
     trace_id = emitted.json()["traceId"]
@@ -1068,12 +1071,25 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     payload = seen["lastRowPayload"]
     assert payload["inWindow"] and '"type": "delivery"' in payload["text"], payload
     assert seen["closedAgain"]
-    # its operations in the order they happened, whatever the order the server lists them in
-    assert len(seen["sinceStart"]) > 10 and seen["sinceStart"] == sorted(seen["sinceStart"])
+    # its operations in the order they happened, as the server lists them
+    since = [_offset_ms(text) for text in seen["sinceStart"]]
+    assert len(since) > 10 and since == sorted(since), seen["sinceStart"]
+    # bars over all of the axis, of no time at either end, over its second half: each within the
+    # axis (the one at the end starting earlier for its least width; bars ran 3 px past the end)
+    bars = seen["barsOnAxis"]
+    assert all(bar["left"] >= -0.5 and bar["right"] >= -0.5 and bar["width"] >= 2.5 for bar in bars), bars
+    assert [round(bars[n]["right"]) for n in (0, 1, 3)] == [0, 0, 0], bars  # at the axis's end
+    assert round(bars[2]["left"]) == 0 and round(bars[1]["width"]) == 3, bars
     # its dead letter inspected below the fold of a short window: scrolled into it
     inspected = seen["inspected"]
     assert inspected["inWindow"] and inspected["letter"] == inspected["wanted"], inspected
     assert seen["consoleErrors"] == []
+
+
+def _offset_ms(text: str) -> float:
+    """An offset as the trace view writes it (``OFFSETS``: +12.3 ms, +432.674 s) in ms."""
+    number, unit = text.removeprefix("+").split(" ")
+    return float(number) * {"ms": 1, "s": 1000}[unit]
 
 
 def test_a_state_value_is_edited_in_a_box_as_tall_as_it_and_the_edit_can_be_cancelled(
@@ -1837,18 +1853,52 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
 UPTIMES = {0: "0s", 5: "5s", 59.9: "59s", 61: "1m01s", 3599: "59m59s", 3725: "1h02m", 2 * 86400: "48h00m"}
 
 
-def test_a_runners_uptime_reads_the_same_in_the_workbench_and_motia_runners() -> None:
-    """One rule written twice (the page is JavaScript, the CLI Python), pinned by the same examples:
-    the page's module run by Node as the browser imports it."""
-    from supervisor.cli._runners import _duration
+#: the page's module of the rules it shares with the CLI (how long, how long after)
+DURATIONS_JS = REPO_ROOT / "supervisor" / "http" / "workbench" / "durations.js"
 
-    module = REPO_ROOT / "supervisor" / "http" / "workbench" / "durations.js"
+
+def _page_rule(name: str, inputs: list[float]) -> list[str]:
+    """What the function ``name`` of the page's durations module makes of each input: the module run
+    by Node as the browser imports it."""
     script = (
-        f"import({json.dumps(module.as_uri())}).then(({{ durationText }}) => "
-        f"console.log(JSON.stringify({json.dumps(list(UPTIMES))}.map(durationText))))"
+        f"import({json.dumps(DURATIONS_JS.as_uri())}).then((rules) => "
+        f"console.log(JSON.stringify({json.dumps(inputs)}.map((x) => rules.{name}(x)))))"
     )
     ran = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30, check=True)
-    assert dict(zip(UPTIMES, json.loads(ran.stdout), strict=True)) == UPTIMES
+    made: list[str] = json.loads(ran.stdout)
+    return made
+
+
+def test_a_runners_uptime_reads_the_same_in_the_workbench_and_motia_runners() -> None:
+    """One rule written twice (the page is JavaScript, the CLI Python), pinned by the same examples."""
+    from supervisor.cli._runners import _duration
+
+    assert dict(zip(UPTIMES, _page_rule("durationText", list(UPTIMES)), strict=True)) == UPTIMES
     assert {seconds: _duration(seconds) for seconds in UPTIMES} == UPTIMES
-    page = (module.parent / "workbench.js").read_text()
+    page = (DURATIONS_JS.parent / "workbench.js").read_text()
     assert "durationText(runner.uptimeSeconds)" in page  # the Runners panel's uptime cell
+
+
+#: how long after its trace's start an operation or log line came (ms), as both the Workbench's trace
+#: view and ``motia traces ID`` write it: in seconds from one on (a dead letter replayed minutes
+#: later read +432674.3 on the page); exact ties (12.25, 1062.5) rounded away from zero in both
+OFFSETS = {
+    0: "+0.0 ms",
+    12.3: "+12.3 ms",
+    12.25: "+12.3 ms",
+    999.94: "+999.9 ms",
+    999.96: "+1.000 s",
+    1000: "+1.000 s",
+    1062.5: "+1.063 s",
+    432674.3: "+432.674 s",
+}
+
+
+def test_an_offset_in_a_trace_reads_the_same_in_the_workbench_and_motia_traces() -> None:
+    """The trace view's column of when each operation came, and the CLI's: one rule, the same examples."""
+    from supervisor.cli._traces import _offset
+
+    assert dict(zip(OFFSETS, _page_rule("offsetText", list(OFFSETS)), strict=True)) == OFFSETS
+    assert {ms: _offset(ms) for ms in OFFSETS} == OFFSETS
+    page = (DURATIONS_JS.parent / "workbench.js").read_text()
+    assert "offsetText(event.time - start)" in page  # the trace view's events table

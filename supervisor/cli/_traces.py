@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import decimal
 import json
 import sys
 from collections.abc import Callable
@@ -229,8 +230,15 @@ def _duration(ms: float | None) -> str:
 
 def _offset(ms: float) -> str:
     """How long after the trace's start: in seconds from one on, as a replayed dead letter's attempt
-    minutes later read +432.674 s, not +432674.3 ms."""
-    return f"+{ms:.1f} ms" if ms < 1000 else f"+{ms / 1000:.3f} s"
+    minutes later read +432.674 s, not +432674.3 ms. The Workbench's trace view writes it so too
+    (``offsetText`` in supervisor/http/workbench/durations.js): a tie rounded away from zero, as
+    JavaScript's toFixed does (a float's exact value; Python's format would round it to even)."""
+    tenths = _rounded(ms, "0.1")
+    return f"+{tenths} ms" if tenths < 1000 else f"+{_rounded(ms / 1000, '0.001')} s"
+
+
+def _rounded(value: float, places: str) -> decimal.Decimal:
+    return decimal.Decimal(value).quantize(decimal.Decimal(places), rounding=decimal.ROUND_HALF_UP)
 
 
 def _clock(epoch_ms: float) -> str:

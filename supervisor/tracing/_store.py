@@ -33,7 +33,8 @@ class TraceStore(Protocol):
 
     async def trace(self, trace_id: str) -> JsonObject | None:
         """The trace's summary with ``spans`` (by start) and ``events`` (operations and log lines by
-        id, each with a ``type``: ``emit``, ``state``, ``stream``, ``delivery`` or ``log``)."""
+        time, those of the same time by id, each with a ``type``: ``emit``, ``state``, ``stream``,
+        ``delivery`` or ``log``): ``_query.one_trace``."""
         ...
 
     async def logs(self, query: LogQuery) -> LogPage: ...

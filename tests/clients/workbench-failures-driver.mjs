@@ -193,12 +193,40 @@ await drive(executablePath, result, async (page) => {
   }
   await page.click('.gantt .bar')
   result.traceRefreshed.selected = await page.textContent('[data-selected] h3')
+  // written on by a supervisor of an earlier version (a rolling upgrade, on Redis), whose batches
+  // move the row's updatedAt but not its changes: the trace is read whole all the same, each read
+  // with as many more lines as the row was read (the first of these reads, as its changes moved
+  // from those above, has one line at most: the third line shows only if later reads followed)
+  const FROZEN = CHANGED + 1000 // more changes than the reads above made
+  const UPDATED = Date.now()
+  let olderReads = 0
+  const olderRow = async (route) => {
+    const listing = await (await route.fetch()).json()
+    olderReads++
+    listing.traces = listing.traces.map((row) => ({ ...row, status: 'running', updatedAt: UPDATED + olderReads, changes: FROZEN }))
+    await route.fulfill({ json: listing })
+  }
+  const olderWhole = async (route) => {
+    const trace = await (await route.fetch()).json()
+    const [span] = trace.spans
+    const last = trace.events.at(-1)
+    for (let n = 0; n < olderReads; n++) {
+      trace.events.push({ ...last, id: last.id + 1 + n, type: 'log', level: 'info', message: `older line ${n}`, spanId: span.spanId, step: span.step, time: last.time + 1 + n })
+    }
+    await route.fulfill({ json: { ...trace, status: 'running', updatedAt: UPDATED + olderReads, changes: FROZEN } })
+  }
+  await page.route(traceRead, olderWhole)
+  await page.route(rowRead, olderRow)
+  await page.unroute(rowRead, runningRow)
+  await page.unroute(traceRead, running)
+  const olderLine = (text) => [...document.querySelectorAll('[data-event-row]')].some((row) => row.textContent.includes(text))
+  result.traceRefreshed.olderSupervisor = await page.waitForFunction(olderLine, 'older line 2', WAIT).then(() => true, () => `not shown after ${olderReads} reads of its row`)
   // a refresh that fails shows its error above the trace, which stays
   // (the next whole read, which the next row read makes, whether faked or the real one: its changes
   // are not those last read)
   await page.route(traceRead, (route) => failOnPurpose(route, 500, down('trace store')), { times: 1 })
-  await page.unroute(rowRead, runningRow)
-  await page.unroute(traceRead, running)
+  await page.unroute(rowRead, olderRow)
+  await page.unroute(traceRead, olderWhole)
   result.traceRefreshed.failed = await shownAs(page, '[data-load-error="trace"]', 'Could not load: the trace store is down')
 
   // ---- State

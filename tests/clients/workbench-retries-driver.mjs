@@ -2,11 +2,12 @@
 //   node workbench-retries-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR TRACE_ID ATTEMPTS
 // Opens the trace once its ATTEMPTS spans are drawn. Prints RESULT and the JSON of what it saw: the
 // failure cards (their headings and stacks; each stack's text and its paths shown relative to the
-// project, with their tooltips), the span labels whose language or attempt number is
-// cut off (not wholly inside the label), and the last operation's payload, once its row is clicked,
-// and whether it is in the window; whether a second click closes it; the +ms column of its
-// operations, listed by the server in reverse; its dead letter inspected in a
-// window 400 px high, whether the letter shows in it.
+// project, with their tooltips), the span labels whose language or attempt number is cut off (not
+// wholly inside the label), and the last operation's payload, once its row is clicked, and whether
+// it is in the window; whether a second click closes it; the since-start column of its operations;
+// its bars' boxes against the axis's, its spans faked at the axis's ends (barsOnAxis: how far in
+// from the axis's left and right, and how wide, in px); its dead letter inspected in a window 400 px
+// high, whether the letter shows in it.
 import { drive, openWorkbench, timedFetch, wholeShot } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, traceId, attempts] = process.argv.slice(2)
@@ -45,18 +46,36 @@ await drive(executablePath, result, async (page) => {
   await last.click()
   result.closedAgain = await page.evaluate(() => document.querySelector('[data-event-detail]') === null)
 
-  // its operations listed by the server in another order than they happened (reversed here): the
-  // table's +ms column counts up all the same
-  const traceRead = (url) => url.pathname === `/__motia/traces/${traceId}`
-  await page.route(traceRead, async (route) => {
+  // its operations in the order they happened (as the server lists them): the table's since-start
+  // column counts up
+  result.sinceStart = await page.$$eval('[data-event-row] > td:first-child', (cells) => cells.map((cell) => cell.textContent))
+
+  // its spans moved (faked here) to the ends of the axis: one over all of it, one of no time at its
+  // very end, one of no time at its start, one over its second half. Every bar's box within the
+  // axis's (within half a pixel), each at least its least width (3 px) wide
+  const atEnds = async (route) => {
     const trace = await (await route.fetch()).json()
-    await route.fulfill({ json: { ...trace, events: trace.events.reverse() } })
-  })
-  await page.goto('about:blank') // the trace read anew, not the page left as it was
+    const t0 = trace.startedAt
+    const placed = [[0, 1000], [1000, 1000], [0, 0], [500, 1000]]
+    const spans = trace.spans.slice(0, placed.length).map((span, n) => {
+      const [from, to] = placed[n]
+      return { ...span, startedAt: t0 + from, endedAt: t0 + to, durationMs: to - from }
+    })
+    await route.fulfill({ json: { ...trace, spans, events: [], durationMs: 1000 } })
+  }
+  const traceRead = (url) => url.pathname === `/__motia/traces/${traceId}`
+  await page.route(traceRead, atEnds)
+  await page.goto('about:blank')
   await openWorkbench(page, base, 'traces', `#/traces/${traceId}`)
-  await page.waitForSelector('[data-event-row]')
-  result.sinceStart = await page.$$eval('[data-event-row] > td:first-child', (cells) => cells.map((cell) => Number(cell.textContent)))
-  await page.unroute(traceRead)
+  await page.waitForFunction(() => document.querySelectorAll('.gantt .bar').length === 4, null, { timeout: 20000 })
+  result.barsOnAxis = await page.evaluate(() => {
+    const axis = document.querySelector('.gantt .axis').getBoundingClientRect()
+    return [...document.querySelectorAll('.gantt .bar')].map((bar) => {
+      const box = bar.getBoundingClientRect()
+      return { left: box.left - axis.left, right: axis.right - box.right, width: box.width }
+    })
+  })
+  await page.unroute(traceRead, atEnds)
 
   // its dead letter inspected in a short window, the list above it: the letter shows in the window
   // the enrichment step's (the shelter's intake fails on the event too, its letter with a longer stack)

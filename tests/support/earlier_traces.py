@@ -29,6 +29,7 @@ def write_earlier_traces(conn: sqlite3.Connection, *, logs: bool = True) -> None
                 (trace_id, f"s{index}", step, started + index, status, orjson.dumps(span)),
             )
         operation = {"id": int(started * 1_000_000), "type": "emit", "traceId": trace_id, "topic": "t"}
+        operation["time"] = started * 1000  # every version recorded it
         conn.execute(
             "INSERT INTO trace_operations (trace_id, id, data) VALUES (?, ?, ?)",
             (trace_id, operation["id"], orjson.dumps(operation)),

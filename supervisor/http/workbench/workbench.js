@@ -2,7 +2,7 @@
 // Each panel renders into <main> and returns a function that stops what it started (timers,
 // EventSources) when another panel opens.
 
-import { durationText } from './durations.js'
+import { durationText, offsetText } from './durations.js'
 
 const API = '/__motia'
 const LANG_SHORT = { typescript: 'TS', javascript: 'JS', python: 'PY' }
@@ -248,40 +248,43 @@ function every(ms, fn) {
 // delivery waiting for its delay or its retry included: the writes may come any moment); the whole
 // trace is read again only when the row's `changes` moved (the batches written of the trace: its
 // updatedAt, the latest time recorded, need not move for an operation one supervisor flushes after
-// another flushed a later time of the same trace, on Redis). Settled, a trace can still be written
-// to: a dead letter of it replayed (from the Dead letters panel in another tab, or `motia dlq
-// replay`) runs its step again in it. Its row is then read TRACE_FOLLOW_MS after it settled, each
-// unchanged read waiting twice as long as the one before, up to TRACE_WATCH_MS (a user sees the
-// replay within seconds, the server is asked less often than the health line asks); a row that
-// changed has the trace read as at first.
+// another flushed a later time of the same trace, on Redis) or its `updatedAt` did (a supervisor of
+// an earlier version, during a rolling upgrade on Redis, writes batches without counting them in
+// `changes`). Settled, a trace can still be written to: a dead letter of it replayed (from the Dead
+// letters panel in another tab, or `motia dlq replay`) runs its step again in it. Its row is then
+// read TRACE_FOLLOW_MS after it settled, each unchanged read waiting twice as long as the one
+// before, up to TRACE_WATCH_MS (a user sees the replay within seconds, the server is asked less
+// often than the health line asks); a row that changed has the trace read as at first.
 const TRACE_FOLLOW_MS = 1000
 const TRACE_WATCH_MS = 10000
 
 // The reads of trace ``traceId`` (cancelled with ``signal``), each failure thrown as it came (a 404:
-// no such trace): ``whole()``, the trace, its changes kept; ``row()``, its row (undefined: none
-// listed, not recorded yet or gone); ``changed(row)``, whether the row moved since the trace was read
-// whole (always, before it was); ``next(row)``, the row (``row``, one a listing of several had, or
-// read here) and, when it changed, the trace read whole: { row, trace }. Their schedule: ``due()``,
+// no such trace): ``whole()``, the trace, its changes and updatedAt kept (``last``); ``row()``, its
+// row (undefined: none listed, not recorded yet or gone); ``changed(row, since = last)``, whether the
+// row (or a trace read whole) moved, its changes or its updatedAt, since the trace was read whole
+// (always, before it was); ``next(row)``, the row (``row``, one a listing of several had, or read
+// here) and, when it changed, the trace read whole: { row, trace }. Their schedule: ``due()``,
 // whether the next read is due; ``read(settled)`` after each, ``settled`` when the trace was seen
 // neither running nor changed (the reads then wait longer each time, up to TRACE_WATCH_MS).
 function traceFollower(traceId, { signal } = {}) {
-  let changes // of the trace as last read whole
+  const moved = (row, read) => row.changes !== read.changes || row.updatedAt !== read.updatedAt
+  let last // the trace as last read whole: { changes, updatedAt }
   let watchWait = TRACE_FOLLOW_MS // settled: how long after its row's latest read it is read again
   let dueAt = 0 // ... and when
   const follower = {
-    get changes() {
-      return changes
+    get last() {
+      return last
     },
     async whole() {
       const trace = await api(`/traces/${encodeURIComponent(traceId)}`, { signal })
-      changes = trace.changes
+      last = { changes: trace.changes, updatedAt: trace.updatedAt }
       return trace
     },
     async row() {
       const { traces } = await api(`/traces${query({ traceId, limit: 1 })}`, { signal })
       return traces.find((listed) => listed.traceId === traceId)
     },
-    changed: (row) => changes === undefined || row.changes !== changes,
+    changed: (row, since = last) => since === undefined || moved(row, since),
     async next(row) {
       row ??= await follower.row()
       return { row, trace: row && follower.changed(row) ? await follower.whole() : undefined }
@@ -984,7 +987,7 @@ async function lightUpAsTracesRun(shown) {
       return // gone (retention) or not readable now: the next look tries again if it changed
     }
     if (!trace) return // not changed since it was read whole (or not listed)
-    for (const span of [...trace.spans].sort((a, b) => a.startedAt - b.startedAt)) {
+    for (const span of trace.spans) { // by start, as the server lists them
       const ended = span.endedAt !== null && span.endedAt !== undefined
       if (!seen.has(span.spanId)) {
         const node = inFlow(span.step) ? nodeOf(span.step) : null
@@ -1569,7 +1572,7 @@ async function followStreams(container, body, traceId, until) {
   }
   const readTrace = async () => {
     const began = Date.now()
-    const previous = follower.changes
+    const previous = follower.last
     let trace
     try {
       trace = await follower.whole()
@@ -1593,7 +1596,7 @@ async function followStreams(container, body, traceId, until) {
         if (!writes.get(key).some((write) => write.at === at)) writes.get(key).push({ at, name: event.name, found: event.found })
         follow({ streamName: event.stream, groupId: event.group }, { written: true })
       }
-      seen(trace, trace.changes !== previous)
+      seen(trace, follower.changed(trace, previous))
       readSince = began
     } else unseen()
     render()
@@ -1820,6 +1823,15 @@ function stackBlock(error) {
   return h('pre', { class: 'json stack' }, parts)
 }
 
+// A span's bar on the timeline, from ``from`` to ``to`` (fractions of the axis): at least BAR_MIN_PX
+// wide (a span of no time still shows, and takes a click), never past either end of the axis (a bar
+// of its least width at the very end starts that much earlier; it ran a few pixels past the axis).
+const BAR_MIN_PX = 3
+function barPlace(from, to) {
+  const [left, right] = [from, to].map((f) => Math.min(1, Math.max(0, f)) * 100)
+  return `left:min(${left}%, calc(100% - ${BAR_MIN_PX}px));width:max(${Math.max(0, right - left)}%, ${BAR_MIN_PX}px)`
+}
+
 async function traceDetail(root, traceId) {
   const container = h('div', {})
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'trace' })
@@ -1845,7 +1857,7 @@ async function traceDetail(root, traceId) {
     detail, // right beneath the bar or tick clicked, above failures that may be long
     failures,
     h('h3', {}, 'Operations and log lines'),
-    h('div', { class: 'card' }, h('table', { 'aria-label': 'events' }, h('thead', {}, h('tr', {}, ['+ms', 'step', 'type', 'what'].map((c) => h('th', {}, c)))), events)),
+    h('div', { class: 'card' }, h('table', { 'aria-label': 'events' }, h('thead', {}, h('tr', {}, ['since start', 'step', 'type', 'what'].map((c) => h('th', {}, c)))), events)),
   ]
   const spanView = (span) => {
     let view = spanViews.get(span.spanId)
@@ -1890,7 +1902,7 @@ async function traceDetail(root, traceId) {
   const eventRow = (event, start) => {
     let tr = eventRows.get(event.id)
     if (!tr) {
-      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => toggle(event) }, h('td', {}, (event.time - start).toFixed(1)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event)))
+      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => toggle(event) }, h('td', { class: 'offset' }, offsetText(event.time - start)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event)))
       eventRows.set(event.id, tr)
     }
     return tr
@@ -1934,7 +1946,7 @@ async function traceDetail(root, traceId) {
     for (const span of trace.spans) {
       const view = spanView(span)
       const end = span.endedAt ?? Date.now()
-      view.bar.setAttribute('style', `left:${pct(span.startedAt)};width:calc(${((end - span.startedAt) / total) * 100}% + 3px)`)
+      view.bar.setAttribute('style', barPlace((span.startedAt - start) / total, (end - start) / total))
       const ticks = trace.events.filter((e) => e.spanId === span.spanId).map((event) => {
         const el = tick(view, event)
         el.setAttribute('style', `left:${pct(event.time)}`)
@@ -1945,12 +1957,10 @@ async function traceDetail(root, traceId) {
     }
     place(gantt, rows)
     place(failures, failedAlike(trace.spans))
-    // as they happened, which the +ms column counts: the trace lists them as they were recorded,
-    // an emit once committed, after lines other steps logged meanwhile
-    const inTimeOrder = [...trace.events].sort((a, b) => a.time - b.time)
+    // as they happened, which the since-start column counts: the server lists them so
     placeEvents = () => {
       for (const [id, tr] of eventRows) tr.classList.toggle('selected', opened !== null && opened.id === id)
-      place(events, inTimeOrder.flatMap((event) => [eventRow(event, start), opened && opened.id === event.id ? opened.tr : null]).filter(Boolean))
+      place(events, trace.events.flatMap((event) => [eventRow(event, start), opened && opened.id === event.id ? opened.tr : null]).filter(Boolean))
     }
     placeEvents()
   }
