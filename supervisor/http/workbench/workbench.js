@@ -1136,12 +1136,37 @@ function pathParams(path) {
   return [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1])
 }
 
+// An HTTP header name (RFC 9110's token): what fetch accepts, checked here so that a wrong one is named
+// with its line instead of fetch's bare "Invalid name".
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+// The headers typed in the Endpoints form: `name: value` lines, or a JSON object of them (what users
+// paste from their code or Motia's docs). Throws an Error naming what is wrong and where.
 function parseHeaders(text) {
-  const headers = {}
-  for (const line of text.split('\n')) {
-    const at = line.indexOf(':')
-    if (at > 0) headers[line.slice(0, at).trim()] = line.slice(at + 1).trim()
+  if (/^\s*[[{]/.test(text)) {
+    let parsed
+    try {
+      parsed = JSON.parse(text)
+    } catch (error) {
+      throw new Error(`Headers: not valid JSON (${error.message}); write a JSON object or name: value lines`)
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('Headers: a JSON object of names and values, or name: value lines')
+    const headers = {}
+    for (const [name, value] of Object.entries(parsed)) {
+      if (!HEADER_NAME.test(name)) throw new Error(`Headers: "${name}" is not a header name`)
+      if (value !== null && typeof value === 'object') throw new Error(`Headers: the value of "${name}" is not a string`)
+      headers[name] = String(value)
+    }
+    return headers
   }
+  const headers = {}
+  text.split('\n').forEach((line, index) => {
+    if (!line.trim()) return
+    const at = line.indexOf(':')
+    const name = line.slice(0, Math.max(at, 0)).trim()
+    if (at <= 0 || !HEADER_NAME.test(name)) throw new Error(`Headers, line ${index + 1}: "${line.trim()}" is not name: value`)
+    headers[name] = line.slice(at + 1).trim()
+  })
   return headers
 }
 
@@ -1250,7 +1275,11 @@ function endpointForm(step, exchange, typed) {
   const queryInputs = declared.map((param) => h('input', { 'data-query-param': param.name, 'data-field': `query:${param.name}`, placeholder: param.description || '' }))
   const extraQuery = h('input', { name: 'query', 'data-field': 'query', placeholder: 'a=1&b=2' })
   const hasBody = !['GET', 'HEAD'].includes(step.method)
-  const headers = h('textarea', { rows: 2, name: 'headers', 'data-field': 'headers', 'aria-label': 'headers' }, hasBody ? 'content-type: application/json' : '')
+  const headers = h(
+    'textarea',
+    { rows: 2, name: 'headers', 'data-field': 'headers', 'aria-label': 'headers', placeholder: 'authorization: Bearer …  (name: value, one a line, or a JSON object)' },
+    hasBody ? 'content-type: application/json' : '',
+  )
   const body = h(
     'textarea',
     { rows: 8, name: 'body', 'data-field': 'body', 'aria-label': 'body' },
@@ -1265,6 +1294,13 @@ function endpointForm(step, exchange, typed) {
     event.preventDefault()
     if (exchange.following) exchange.following.abort()
     const mine = (exchange.following = new AbortController())
+    let sentHeaders
+    try {
+      sentHeaders = parseHeaders(headers.value)
+    } catch (error) {
+      fill(response, h('p', { class: 'error-text', 'data-headers-error': '' }, error.message))
+      return
+    }
     let path = step.path
     for (const input of paramInputs) path = path.replace(`:${input.name}`, encodeURIComponent(input.value))
     const search = new URLSearchParams(extraQuery.value)
@@ -1273,7 +1309,7 @@ function endpointForm(step, exchange, typed) {
     send.disabled = true
     const started = performance.now()
     try {
-      const answer = await fetch(url, { method: step.method, headers: parseHeaders(headers.value), body: hasBody ? body.value : undefined, signal: mine.signal })
+      const answer = await fetch(url, { method: step.method, headers: sentHeaders, body: hasBody ? body.value : undefined, signal: mine.signal })
       const text = await answer.text()
       const took = performance.now() - started
       let parsed = text
