@@ -2188,7 +2188,7 @@ const EDIT_ROWS_MAX = 30 // an edited value's box grows with it up to these rows
 // to its parent), updates a changed value in its row, and never touches the add form, whose inputs
 // keep what the user is typing, nor a row being edited.
 async function statePanel(root) {
-  const groups = h('ul', { class: 'list', 'aria-label': 'state groups' })
+  const groups = h('ul', { class: 'list group-list', 'aria-label': 'state groups' })
   const groupsError = h('p', { class: 'error-text', 'data-load-error': 'groups' })
   const noGroups = h('li', { class: 'muted' }, 'no state yet')
   // what the empty store's items card says (it was an empty box): where state comes from
