@@ -1880,7 +1880,7 @@ async function traceDetail(root, traceId) {
     h('h3', {}, 'Operations and log lines'),
     h('div', { class: 'card' }, h('table', { 'aria-label': 'events' }, h('thead', {}, h('tr', {}, ['+ms', 'step', 'type', 'what'].map((c) => h('th', {}, c)))), events)),
   ]
-  const spanView = (span) => {
+  const spanView = (span, replayed) => {
     let view = spanViews.get(span.spanId)
     if (!view) {
       view = { text: null, span, label: h('div', { 'data-span-label': span.step }), track: h('div', { class: 'track' }), ticks: new Map() }
@@ -1888,7 +1888,7 @@ async function traceDetail(root, traceId) {
       spanViews.set(span.spanId, view)
     }
     view.span = span
-    const text = JSON.stringify(span)
+    const text = JSON.stringify(span) + (replayed ? ' replayed' : '')
     if (view.text !== text) {
       view.text = text
       const failed = span.status === 'error' || span.status === 'lost'
@@ -1896,7 +1896,7 @@ async function traceDetail(root, traceId) {
       // a long step name is cut (whole in its title), never the language or the attempt beside it
       const skipped = notRun(span)
       const code = answerOf(span)
-      fill(view.label, skipped ? badge('not run', 'skipped') : badge(span.status), h('span', { class: 'step-name', title: span.step }, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted attempt' }, `#${span.attempt}`) : null, httpStatus(code))
+      fill(view.label, skipped ? badge('not run', 'skipped') : badge(span.status), h('span', { class: 'step-name', title: span.step }, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted attempt' }, `#${span.attempt}`) : null, replayed ? h('span', { class: 'muted attempt', 'data-replayed': '' }, 'replayed') : null, httpStatus(code))
       view.bar.className = `bar ${skipped ? 'skipped' : span.status}`
       view.bar.title = skipped ? `${span.step}: not run, answered ${code} before it ran` : `${span.step}: ${duration(span.durationMs)} (${span.status}${code === null ? '' : `, answered ${code}`})`
     }
@@ -1930,10 +1930,10 @@ async function traceDetail(root, traceId) {
   }
   // The attempts of a step that failed alike (a handler retried on the same bad input): one card,
   // its stack once, naming every attempt
-  const failureCard = (key, spans) => {
+  const failureCard = (key, spans, trace) => {
     const [{ step, error }] = spans
     const attempts = spans.length > 1 ? `attempts ${spans.map((span) => span.attempt).join(', ')}` : `attempt ${spans[0].attempt}`
-    const title = `${step} failed (${attempts}): ${error.name}: ${error.message}`
+    const title = `${step} failed (${attempts}): ${error.name}: ${error.message}${afterwards(trace, spans[spans.length - 1])}`
     let kept = failureCards.get(key)
     if (!kept) {
       const heading = h('h3', { class: 'error-text' })
@@ -1945,13 +1945,27 @@ async function traceDetail(root, traceId) {
     kept.card.dataset.attempts = String(spans.length)
     return kept.card
   }
-  const failedAlike = (spans) => {
+  const failedAlike = (trace) => {
     const groups = new Map() // step and error -> the spans that failed so
-    for (const span of spans.filter((span) => span.error)) {
+    for (const span of trace.spans.filter((span) => span.error)) {
       const key = `${span.step}\n${JSON.stringify(span.error)}`
       groups.set(key, [...(groups.get(key) || []), span])
     }
-    return [...groups].map(([key, alike]) => failureCard(key, alike))
+    return [...groups].map(([key, alike]) => failureCard(key, alike, trace))
+  }
+  // What became of the event a failed step's last attempt delivered: dead-lettered, and replayed
+  // (from the Dead letters panel or `motia dlq replay`) with how the replayed delivery went; a trace
+  // that ended ok after a replay read as failed for good, its failure in red and the replay untold
+  const afterwards = (trace, last) => {
+    const deliveries = trace.events.filter((event) => event.type === 'delivery')
+    const dead = deliveries.find((event) => event.name === 'dead' && event.spanId === last.spanId)
+    if (!dead) return ''
+    const replayed = deliveries.filter((event) => event.name === 'replayed' && event.step === last.step && event.topic === dead.topic && event.time >= dead.time).sort((a, b) => a.time - b.time)[0]
+    if (!replayed) return ' · dead-lettered'
+    const again = trace.spans.filter((span) => span.deliveryId === replayed.deliveryId)
+    const latest = again[again.length - 1]
+    const outcome = !latest ? 'waiting to run' : latest.status === 'ok' ? 'ok' : latest.status === 'running' ? 'running' : 'failed again'
+    return ` · dead-lettered, replayed at ${clock(replayed.time)}: ${outcome}`
   }
   const render = (trace) => {
     const start = trace.startedAt
@@ -1964,8 +1978,9 @@ async function traceDetail(root, traceId) {
     summary.textContent = `${entryText(trace)}${answered} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${counted(trace.spanCount, 'span')}`
     fill(axis, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, duration(f * total))))
     const rows = [corner, axis]
+    const replayedDeliveries = new Set(trace.events.filter((e) => e.type === 'delivery' && e.name === 'replayed').map((e) => e.deliveryId))
     for (const span of trace.spans) {
-      const view = spanView(span)
+      const view = spanView(span, span.deliveryId != null && replayedDeliveries.has(span.deliveryId))
       const end = span.endedAt ?? Date.now()
       view.bar.setAttribute('style', `left:${pct(span.startedAt)};width:calc(${((end - span.startedAt) / total) * 100}% + 3px)`)
       const ticks = trace.events.filter((e) => e.spanId === span.spanId).map((event) => {
@@ -1977,7 +1992,7 @@ async function traceDetail(root, traceId) {
       rows.push(view.label, view.track)
     }
     place(gantt, rows)
-    place(failures, failedAlike(trace.spans))
+    place(failures, failedAlike(trace))
     // as they happened, which the +ms column counts: the trace lists them as they were recorded,
     // an emit once committed, after lines other steps logged meanwhile
     const inTimeOrder = [...trace.events].sort((a, b) => a.time - b.time)
