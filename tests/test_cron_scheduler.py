@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import pytest
 
-from supervisor.cron import CronExpression, CronJob, CronScheduler, RedisTickLocks
+from supervisor.cron import CronExpression, CronFire, CronJob, CronRun, CronScheduler, RedisTickLocks
 from supervisor.storage import RedisConnection
 from tests.support.redis_server import RedisServer
+
+
+def ran(fire: Callable[[str], Awaitable[None]]) -> CronFire:
+    """``fire`` (given a step's name) as the scheduler calls it: with a trace id, saying how it ended."""
+
+    async def run(name: str, trace_id: str | None) -> CronRun:
+        await fire(name)
+        return CronRun(trace_id or "a-new-trace")
+
+    return run
+
 
 EVERY_SECOND = CronExpression.parse("* * * * * *")
 HOURLY = CronExpression.parse("0 * * * *")
@@ -26,7 +38,7 @@ async def test_each_tick_fires_once_and_never_twice_in_the_same_second() -> None
         if len(fired) == 3:
             three.set()
 
-    scheduler = CronScheduler(fire)
+    scheduler = CronScheduler(ran(fire))
     scheduler.start([CronJob("ticker", EVERY_SECOND)])
     await asyncio.wait_for(three.wait(), 10)
     await scheduler.stop(grace=1)
@@ -45,7 +57,7 @@ async def test_a_tick_while_the_previous_run_is_going_is_skipped_and_logged(
         runs += 1
         await release.wait()
 
-    scheduler = CronScheduler(fire)
+    scheduler = CronScheduler(ran(fire))
     first = scheduler.run_now("report")
     assert first is not None
     await asyncio.sleep(0)
@@ -72,7 +84,7 @@ async def test_a_run_that_raises_is_logged_and_does_not_stop_the_next(
         runs += 1
         raise RuntimeError("database unreachable")
 
-    scheduler = CronScheduler(fire)
+    scheduler = CronScheduler(ran(fire))
     with caplog.at_level(logging.ERROR, logger="motia.cron"):
         for _ in range(2):
             task = scheduler.run_now("sync")
@@ -96,7 +108,7 @@ async def test_replace_swaps_the_schedule_and_lets_a_run_in_progress_finish() ->
             await release.wait()
             old_finished.set()
 
-    scheduler = CronScheduler(fire)
+    scheduler = CronScheduler(ran(fire))
     scheduler.start([CronJob("old", EVERY_SECOND)])
     await asyncio.wait_for(started["old"].wait(), 10)
     scheduler.replace([CronJob("new", EVERY_SECOND)])
@@ -114,7 +126,7 @@ async def test_stop_ends_the_schedule_and_waits_for_runs_in_progress_up_to_the_g
     async def fire(name: str) -> None:
         await release.wait()
 
-    scheduler = CronScheduler(fire)
+    scheduler = CronScheduler(ran(fire))
     scheduler.start([CronJob("hourly", HOURLY)])
     stuck = scheduler.run_now("stuck")
     assert stuck is not None
@@ -123,7 +135,7 @@ async def test_stop_ends_the_schedule_and_waits_for_runs_in_progress_up_to_the_g
     release.set()
     await stuck
 
-    finishing = CronScheduler(fire)
+    finishing = CronScheduler(ran(fire))
     release.clear()
     run = finishing.run_now("finishing")
     assert run is not None
@@ -146,7 +158,7 @@ async def test_a_tick_whose_holder_died_on_redis_is_fired_by_another_supervisor(
     async def fire(name: str) -> None:
         fired.set()
 
-    scheduler = CronScheduler(fire, RedisTickLocks(survivor, lease=0.3))
+    scheduler = CronScheduler(ran(fire), RedisTickLocks(survivor, lease=0.3))
     try:
         await asyncio.wait_for(scheduler._shared_tick(RedisTickLocks(survivor, lease=0.3), "ticker", due), 10)
         assert fired.is_set()
@@ -156,7 +168,7 @@ async def test_a_tick_whose_holder_died_on_redis_is_fired_by_another_supervisor(
         async def fire_again(name: str) -> None:
             again.set()
 
-        third = CronScheduler(fire_again, RedisTickLocks(survivor, lease=0.3))
+        third = CronScheduler(ran(fire_again), RedisTickLocks(survivor, lease=0.3))
         await asyncio.wait_for(third._shared_tick(RedisTickLocks(survivor, lease=0.3), "ticker", due), 10)
         assert not again.is_set()
     finally:

@@ -126,6 +126,33 @@ def test_dev_reloads_changed_added_broken_and_fixed_files(tmp_path: Path, lang: 
         assert f"[UPDATED] Step (API) {first} updated" in log and second not in log
 
 
+# Helpers outside steps/ and src/: where Motia's docs put middlewares (``middlewares/``) and where
+# projects keep services (car-alert's ``services/``): (path, source, how SOURCES' step imports it instead)
+OUTSIDE_HELPERS = {
+    "ts": ("middlewares/value.middleware.ts", "'./value'", "'../../middlewares/value.middleware'"),
+    "js": ("middlewares/value.middleware.js", "'./value'", "'../../middlewares/value.middleware'"),
+    "py": ("services/value_service.py", "from value import", "from services.value_service import"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_dev_reloads_a_helper_kept_outside_steps_and_src(tmp_path: Path, lang: str) -> None:
+    helper, imported, imported_instead = OUTSIDE_HELPERS[lang]
+    helper_source = SOURCES[lang][helper_file(lang)]
+    step = SOURCES[lang]["step"].format(name="Outside", path="/outside").replace(imported, imported_instead)
+    write_project(tmp_path, {helper: helper_source.format(value=1), step_path(lang, "outside"): step})
+    # a frontend's packages are not watched, nor is a data file a step writes outside steps/
+    write(tmp_path, "frontend/node_modules/pkg/index.js", "module.exports = 1\n")
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert value_at(server, "/outside") == 1
+        since = mark(server)
+        write(tmp_path, "logs/alerts.json", "[]\n")
+        write(tmp_path, helper, helper_source.format(value=2))
+        eventually(lambda: value_at(server, "/outside") == 2, timeout=20)
+        log = lines_after(server, since)
+        assert f"{helper} changed" in log and "logs/alerts.json" not in log and "[UPDATED]" not in log
+
+
 def _line_with(output: str, needle: str) -> str | None:
     return next((line for line in output.splitlines() if needle in line), None)
 

@@ -27,6 +27,10 @@ ROOT = Path("/project")
         ("motia.config.ts", {"node"}),
         ("motia_auth.py", {"python"}),
         ("requirements.txt", {"python"}),
+        # helpers outside steps/ and src/: Motia's docs put middlewares in middlewares/
+        ("middlewares/auth.middleware.ts", {"node"}),
+        ("lib/outside.ts", {"node"}),
+        ("services/openai_service.py", {"python"}),
     ],
 )
 def test_a_changed_file_reloads_the_runner_of_its_language(path: str, runners: set[RunnerKind]) -> None:
@@ -50,7 +54,9 @@ def test_env_and_settings_files_are_flagged() -> None:
         "steps/.venv/lib/site.py",
         "steps/__pycache__/x.py",
         "steps/.#lock.step.ts",
-        "lib/outside.ts",
+        "logs/car_alerts.json",  # outside steps/ and src/, a .json is data a step may write
+        "frontend/node_modules/pkg/index.js",
+        ".motia/x.py",
         "docs/requirements.txt",  # only the root's counts
         "src/.env",
     ],

@@ -503,8 +503,9 @@ async def test_listings_page_newest_first_without_gaps_or_repeats(store: TraceSt
 async def test_a_text_filter_finds_a_trace_by_a_failed_spans_error_message(store: TraceStore) -> None:
     """A failed span's error message, in any ASCII case, whether its trace ended in the batch that
     began it or in a later one (the SQLite store: a segment, or rows); not a message that did not
-    fail, nor across two messages."""
-    failure = {"name": "Error", "message": "Pet Rex not found", "stack": "", "location": None}
+    fail, nor across two messages; with its error's name before it, as the Workbench and ``motia
+    traces`` show it (``NotFoundError: Pet Rex not found``)."""
+    failure = {"name": "NotFoundError", "message": "Pet Rex not found", "stack": "", "location": None}
     for trace_id, start, split in (("whole-trace", T0, False), ("split-trace", T0 + 1, True)):
         failed = span(trace_id, f"{int(start):016x}", "Create", start, status="error")
         failed.error = failure
@@ -517,7 +518,7 @@ async def test_a_text_filter_finds_a_trace_by_a_failed_spans_error_message(store
             done = TraceDelta(start + 0.01, start + 0.01, method="GET", path="/pets", open=-1, failures=1)
         await store.write(Batch({trace_id: done}, [failed]))
     fine = span("fine-trace", "f" * 16, "Create", T0 + 2)
-    fine.error = {"name": "Error", "message": "Pet Rex not found", "stack": "", "location": None}  # ok
+    fine.error = dict(failure)  # on a span that did not fail
     await store.write(
         Batch({"fine-trace": TraceDelta(T0 + 2, T0 + 2.01, kind="api", name="Create", spans=1)}, [fine])
     )
@@ -526,6 +527,7 @@ async def test_a_text_filter_finds_a_trace_by_a_failed_spans_error_message(store
         return [t["traceId"] for t in (await store.traces(TraceQuery(text=text))).traces]
 
     assert await found("rex NOT FOUND") == ["split-trace", "whole-trace"]
+    assert await found("notfounderror") == await found("NotFoundError: Pet") == ["split-trace", "whole-trace"]
     assert await found("found pet") == []
 
 

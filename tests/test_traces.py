@@ -199,10 +199,15 @@ def test_traces_filter_by_text_in_their_name_id_steps_and_errors_in_any_case(ser
     assert found(text="boom", status="ok") == []
     # a failed step's error message (TS, thrown: "boom: a text filter")
     assert [t["traceId"] for t in found(text="A TEXT filter")] == [failed]
+    # with its name, as the Workbench and `motia traces` show it ("Error: boom: a text filter")
+    assert [t["traceId"] for t in found(text="error: BOOM: a text")] == [failed]
 
     listing = motia(server, "traces", "--grep", "post /ORDERS", "--limit", "500")
     assert listing.returncode == 0, listing.stderr
     assert order in listing.stdout and failed not in listing.stdout
+    listing = motia(server, "traces", "--grep", "Error: boom: a text", "--limit", "500")
+    assert listing.returncode == 0, listing.stderr
+    assert failed in listing.stdout and order not in listing.stdout
 
 
 def test_the_requests_that_failed_are_found_by_the_status_they_were_answered_with(

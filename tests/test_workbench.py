@@ -1020,7 +1020,8 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:
     """A TS pet-created event without its pet: the enrichment step fails the same way on each of its
-    four attempts. Its trace shows one failure naming the four attempts, its stack once (four cards
+    four attempts. Its trace shows one failure naming the four attempts and that its event was
+    dead-lettered, its stack once (four cards
     of the same stack filled the page) with the paths in the project relative to it, and each span's language and attempt number in full beside
     the step's long name (the attempt number was cut to "#"). Its last operation clicked in the table
     shows its payload beneath it; its operations in the order they happened; its bars within the
@@ -1052,7 +1053,7 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     assert enrichment == [
         {
             "heading": "TsAiProfileEnrichment failed (attempts 1, 2, 3, 4): TypeError: "
-            "Cannot destructure property 'petId' of 'input' as it is null.",
+            "Cannot destructure property 'petId' of 'input' as it is null. · dead-lettered",
             "stacks": 1,
         }
     ]

@@ -30,7 +30,7 @@ from supervisor.core._registry import LoadProblem, Registry, Step
 from supervisor.core._runner_rows import runner_rows
 from supervisor.core._schemas import SchemaValidator, describe_errors
 from supervisor.core._trace import new_trace_id
-from supervisor.cron import CronExpression, CronJob, CronScheduler
+from supervisor.cron import CronExpression, CronJob, CronRun, CronScheduler
 from supervisor.discovery import SourceFile
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import (
@@ -738,24 +738,27 @@ class Runtime:
 
     # ------------------------------------------------------------------ cron
 
-    def trigger_cron(self, name: str) -> asyncio.Task[None] | None:
+    def trigger_cron(self, name: str, trace_id: str) -> asyncio.Task[CronRun | None] | None:
         step = self.registry.steps.get(name)
         if step is None or not isinstance(step.config, CronStepConfig):
             raise KeyError(name)
-        return self.cron.run_now(name)
+        return self.cron.run_now(name, trace_id)
 
-    async def _fire_cron(self, name: str) -> None:
+    async def _fire_cron(self, name: str, trace_id: str | None) -> CronRun:
         step = self.registry.steps[name]
-        trace_id = new_trace_id()
+        trace_id = trace_id or new_trace_id()
         _logger.debug("cron step %s fired", name, extra={"step": name, "trace_id": trace_id})
         result = await self.invoke(step, TriggerKind.CRON, b"null", trace_id)
-        if not result.ok:
-            error = result.error
-            _step_logger.error(
-                "cron handler failed: %s",
-                str(error) if error else "unknown error",
-                extra={"step": name, "trace_id": trace_id, "meta": {"stack": error.stack if error else ""}},
-            )
+        if result.ok:
+            return CronRun(trace_id)
+        error = result.error
+        message = str(error) if error else "unknown error"
+        _step_logger.error(
+            "cron handler failed: %s",
+            message,
+            extra={"step": name, "trace_id": trace_id, "meta": {"stack": error.stack if error else ""}},
+        )
+        return CronRun(trace_id, message)
 
 
 def _memory_limit(step: Step) -> float | None:

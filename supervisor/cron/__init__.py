@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 from supervisor.cron._expression import CronExpression
-from supervisor.cron._scheduler import CronJob, CronScheduler, TickLocks
+from supervisor.cron._scheduler import CronFire, CronJob, CronRun, CronScheduler, TickLocks
 from supervisor.lazy import lazy_exports
 
 if TYPE_CHECKING:
@@ -12,4 +12,4 @@ if TYPE_CHECKING:
 #: imported on first use, with the Redis client: a supervisor on SQLite never imports it
 __getattr__ = lazy_exports(__name__, {"RedisTickLocks": "_redis"})
 
-__all__ = ["CronExpression", "CronJob", "CronScheduler", "RedisTickLocks", "TickLocks"]
+__all__ = ["CronExpression", "CronFire", "CronJob", "CronRun", "CronScheduler", "RedisTickLocks", "TickLocks"]

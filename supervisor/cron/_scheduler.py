@@ -24,6 +24,18 @@ class CronJob:
     expression: CronExpression
 
 
+@dataclass(frozen=True)
+class CronRun:
+    """How a run of a cron step ended: its trace, and its handler's error if it failed."""
+
+    trace_id: str
+    error: str | None = None
+
+
+#: runs a cron step: its name, and the trace id to run it in (None: a new one); how the run ended
+CronFire = Callable[[str, str | None], Awaitable[CronRun]]
+
+
 class TickLocks(Protocol):
     """Who fires a (step, tick) when several supervisors schedule the same steps."""
 
@@ -45,12 +57,12 @@ class TickLocks(Protocol):
 
 
 class CronScheduler:
-    def __init__(self, fire: Callable[[str], Awaitable[None]], ticks: TickLocks | None = None) -> None:
+    def __init__(self, fire: CronFire, ticks: TickLocks | None = None) -> None:
         self._fire = fire
         self._ticks = ticks
         self._jobs: dict[str, CronJob] = {}
         self._loops: dict[str, asyncio.Task[None]] = {}
-        self._running: dict[str, asyncio.Task[None]] = {}
+        self._running: dict[str, asyncio.Task[CronRun | None]] = {}
         self._shared: set[asyncio.Task[None]] = set()
 
     def start(self, jobs: list[CronJob]) -> None:
@@ -81,20 +93,22 @@ class CronScheduler:
         task = self._running.get(name)
         return task is not None and not task.done()
 
-    def run_now(self, name: str) -> asyncio.Task[None] | None:
-        """Start a run of ``name`` now; None when its previous run is still going."""
+    def run_now(self, name: str, trace_id: str | None = None) -> asyncio.Task[CronRun | None] | None:
+        """Start a run of ``name`` now (in ``trace_id``, else a new trace); None when its previous run
+        is still going. The task's result says how the run ended (None: it could not be run)."""
         if self.is_running(name):
             _logger.warning("cron step %s: previous run still in progress; skipping this tick", name)
             return None
-        task = asyncio.create_task(self._run(name), name=f"cron-run-{name}")
+        task = asyncio.create_task(self._run(name, trace_id), name=f"cron-run-{name}")
         self._running[name] = task
         return task
 
-    async def _run(self, name: str) -> None:
+    async def _run(self, name: str, trace_id: str | None) -> CronRun | None:
         try:
-            await self._fire(name)
+            return await self._fire(name, trace_id)
         except Exception:
             _logger.exception("cron step %s failed", name)
+            return None
 
     async def _loop(self, job: CronJob) -> None:
         # Schedule from the previous due time, not from "now": a timer that wakes a

@@ -44,5 +44,22 @@ def _walk(top: Path) -> list[Path]:
     return files
 
 
+def helper_folders(project_root: Path, limit: int = 500) -> list[Path]:
+    """The folders outside the scan roots that may hold the helpers steps import (``middlewares/``,
+    where Motia's docs put middlewares, ``services/``, ``lib/``...), skipped folders and virtualenvs
+    pruned, at most ``limit`` of them (a big frontend should not cost a watch per folder)."""
+    found: list[Path] = []
+    tops = sorted(path for path in project_root.iterdir() if path.is_dir() and path.name not in SCAN_ROOTS)
+    for top in tops:
+        if _skip_dir(top):
+            continue
+        for dirpath, dirnames, _filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if not _skip_dir(Path(dirpath) / d))
+            found.append(Path(dirpath))
+            if len(found) >= limit:
+                return found
+    return found
+
+
 def _skip_dir(path: Path) -> bool:
     return is_skipped_dir(path.name) or (path / VENV_MARKER).exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from quart import Quart, Response, request
 
+from supervisor.core import new_trace_id
 from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
 from supervisor.http._backend import Backend
 from supervisor.http._dead_letters import register_dead_letters
@@ -52,17 +53,24 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
 
     @app.route("/__motia/cron/<name>/run", methods=["POST"])
     async def run_cron(name: str) -> Response:
+        trace_id = new_trace_id()
         try:
-            task = runtime.trigger_cron(name)
+            task = runtime.trigger_cron(name, trace_id)
         except KeyError:
             crons = sorted(step.name for step in runtime.registry.crons)
             return to_quart(HttpResponse.error(404, f"no cron step named {name!r}", crons=crons))
         if task is None:
             still = f"cron step {name} is still running"
             return to_quart(HttpResponse.error(409, still, status="skipped"))
-        if request.args.get("wait") in ("1", "true"):
-            await task
-        return json_response(202, {"status": "started", "step": name})
+        if request.args.get("wait") not in ("1", "true"):
+            return json_response(202, {"status": "started", "step": name, "traceId": trace_id})
+        # waited for: how the run ended, not that it started (a failed handler is a failed request)
+        run = await task
+        if run is None or run.error is not None:
+            why = run.error if run is not None else "it could not be run (see the server's log)"
+            message = f"cron step {name} failed: {why}"
+            return to_quart(HttpResponse.error(500, message, status="failed", step=name, traceId=trace_id))
+        return json_response(200, {"status": "finished", "step": name, "traceId": trace_id})
 
     @app.before_request
     async def read_the_body() -> None:

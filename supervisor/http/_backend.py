@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from supervisor.core import Registry, Step
+from supervisor.cron import CronRun
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import DeadLetter, Delivery
 from supervisor.realtime import Realtime
@@ -154,6 +155,7 @@ class Backend(StepInvoker, Protocol):
 
     async def purge_dead_letters(self, step: str | None = None) -> int: ...
 
-    def trigger_cron(self, name: str) -> asyncio.Task[None] | None:
-        """Run a cron step now; None if it is still running. Raises KeyError for an unknown name."""
+    def trigger_cron(self, name: str, trace_id: str) -> asyncio.Task[CronRun | None] | None:
+        """Run a cron step now, in the trace ``trace_id``; None if it is still running. Raises KeyError
+        for an unknown name. The task's result says how the run ended (None: it could not be run)."""
         ...

@@ -79,14 +79,19 @@ def is_root_file(project_root: Path, path: Path) -> bool:
 
 
 def is_code_path(project_root: Path, path: Path) -> bool:
-    """A source file a runner may load or import, under ``steps/`` or ``src/``."""
+    """A source file a runner may load or import: under ``steps/`` or ``src/``, or a helper in another
+    folder of the project (``middlewares/``, where Motia's docs put middlewares, ``services/``...): under
+    Motia a step's process per call imports its helpers afresh wherever they are. Outside ``steps/``
+    and ``src/`` only code counts: a ``.json`` there is more likely a file a step writes (a log)."""
     relative = relative_path(project_root, path)
     if relative is None:
         return False
     parts = relative.parts
-    if len(parts) < 2 or parts[0] not in SCAN_ROOTS or any(is_skipped_dir(part) for part in parts[:-1]):
+    if len(parts) < 2 or any(is_skipped_dir(part) for part in parts[:-1]) or relative.name.startswith("."):
         return False
-    return relative.suffix in _RUNNER_OF_SUFFIX and not relative.name.startswith(".")
+    if parts[0] in SCAN_ROOTS:
+        return relative.suffix in _RUNNER_OF_SUFFIX
+    return relative.suffix in _RUNNER_OF_SUFFIX and relative.suffix != ".json"
 
 
 def relative_path(project_root: Path, path: Path) -> PurePosixPath | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from supervisor.discovery import SCAN_ROOTS
+from supervisor.discovery import SCAN_ROOTS, helper_folders
 from supervisor.reload._changes import ProjectChanges, classify_changes, is_code_path, is_root_file
 
 # watchfiles debounces bursts (an editor's save, a git checkout) into one batch.
@@ -19,7 +19,9 @@ async def project_changes(project_root: Path, stop: asyncio.Event) -> AsyncItera
 
     The scanned folders (``steps/``, ``src/``) are watched recursively; the project root only for its
     own files (``.env``, ``motia.config.json``, hook files, ``requirements.txt``): watching the root
-    recursively would walk ``node_modules`` and virtualenvs.
+    recursively would walk ``node_modules`` and virtualenvs. The other folders, where helpers may live
+    (``middlewares/``, ``services/``), are watched each on its own as found at start, skipped folders
+    pruned (a frontend's ``node_modules`` is not walked); a folder made there later is not watched.
     """
     batches: asyncio.Queue[set[Path]] = asyncio.Queue()
     folders = [project_root / name for name in SCAN_ROOTS if (project_root / name).is_dir()]
@@ -28,6 +30,13 @@ async def project_changes(project_root: Path, stop: asyncio.Event) -> AsyncItera
             _watch(batches, [project_root], False, stop, lambda path: is_root_file(project_root, path))
         )
     ]
+    helpers = helper_folders(project_root)
+    if helpers:
+        watchers.append(
+            asyncio.create_task(
+                _watch(batches, helpers, False, stop, lambda path: is_code_path(project_root, path))
+            )
+        )
     if folders:
         watchers.append(
             asyncio.create_task(

@@ -247,10 +247,15 @@ def answered_code(entry: JsonObject | None) -> int | None:
 
 
 def error_messages(spans: Iterable[tuple[Any, Any]]) -> list[str]:
-    """The messages of the errors of the failed spans among ``spans`` (each its status and its error,
-    as stored): what a text filter finds a trace by, besides its names."""
+    """The errors of the failed spans among ``spans`` (each its status and its error, as stored) as
+    the Workbench and ``motia traces`` show them, ``name: message`` (``APIConnectionError: Connection
+    error.``; the message alone when it has no name): what a text filter finds a trace by, besides its
+    names. A user copies the error's name from where it is shown (the SQLite store's ``_ERROR_HOLDS``
+    builds the same text)."""
     return [
-        error["message"]
+        f"{error['name']}: {error['message']}"
+        if isinstance(error.get("name"), str) and error["name"]
+        else error["message"]
         for status, error in spans
         if status == "error" and isinstance(error, dict) and isinstance(error.get("message"), str)
     ]

@@ -132,9 +132,14 @@ _STATUS_FILTERS = {
     "ok": "open <= 0 AND failures <= 0",
 }
 
-#: a span of the trace failed with an error whose message holds the parameter (``error_messages``)
+#: a span of the trace failed with an error whose ``name: message`` holds the parameter
+#: (``error_messages``; a name that is no text, or empty, left out as there)
 _ERROR_HOLDS = (
-    "status = 'error' AND instr(lower(json_extract(CAST(data AS TEXT), '$.error.message')), lower(?)) > 0"
+    "status = 'error' AND instr(lower("
+    "CASE WHEN json_type(CAST(data AS TEXT), '$.error.name') = 'text' "
+    "AND json_extract(CAST(data AS TEXT), '$.error.name') <> '' "
+    "THEN json_extract(CAST(data AS TEXT), '$.error.name') || ': ' ELSE '' END "
+    "|| json_extract(CAST(data AS TEXT), '$.error.message')), lower(?)) > 0"
 )
 #: a predicate (``_query``) as an SQL condition and its parameters, by field and op
 _Condition = Callable[[Any], tuple[str, Sequence[Any]]]

@@ -1139,12 +1139,37 @@ function pathParams(path) {
   return [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1])
 }
 
+// An HTTP header name (RFC 9110's token): what fetch accepts, checked here so that a wrong one is named
+// with its line instead of fetch's bare "Invalid name".
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+// The headers typed in the Endpoints form: `name: value` lines, or a JSON object of them (what users
+// paste from their code or Motia's docs). Throws an Error naming what is wrong and where.
 function parseHeaders(text) {
-  const headers = {}
-  for (const line of text.split('\n')) {
-    const at = line.indexOf(':')
-    if (at > 0) headers[line.slice(0, at).trim()] = line.slice(at + 1).trim()
+  if (/^\s*[[{]/.test(text)) {
+    let parsed
+    try {
+      parsed = JSON.parse(text)
+    } catch (error) {
+      throw new Error(`Headers: not valid JSON (${error.message}); write a JSON object or name: value lines`)
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('Headers: a JSON object of names and values, or name: value lines')
+    const headers = {}
+    for (const [name, value] of Object.entries(parsed)) {
+      if (!HEADER_NAME.test(name)) throw new Error(`Headers: "${name}" is not a header name`)
+      if (value !== null && typeof value === 'object') throw new Error(`Headers: the value of "${name}" is not a string`)
+      headers[name] = String(value)
+    }
+    return headers
   }
+  const headers = {}
+  text.split('\n').forEach((line, index) => {
+    if (!line.trim()) return
+    const at = line.indexOf(':')
+    const name = line.slice(0, Math.max(at, 0)).trim()
+    if (at <= 0 || !HEADER_NAME.test(name)) throw new Error(`Headers, line ${index + 1}: "${line.trim()}" is not name: value`)
+    headers[name] = line.slice(at + 1).trim()
+  })
   return headers
 }
 
@@ -1253,7 +1278,11 @@ function endpointForm(step, exchange, typed) {
   const queryInputs = declared.map((param) => h('input', { 'data-query-param': param.name, 'data-field': `query:${param.name}`, placeholder: param.description || '' }))
   const extraQuery = h('input', { name: 'query', 'data-field': 'query', placeholder: 'a=1&b=2' })
   const hasBody = !['GET', 'HEAD'].includes(step.method)
-  const headers = h('textarea', { rows: 2, name: 'headers', 'data-field': 'headers', 'aria-label': 'headers' }, hasBody ? 'content-type: application/json' : '')
+  const headers = h(
+    'textarea',
+    { rows: 2, name: 'headers', 'data-field': 'headers', 'aria-label': 'headers', placeholder: 'authorization: Bearer …  (name: value, one a line, or a JSON object)' },
+    hasBody ? 'content-type: application/json' : '',
+  )
   const body = h(
     'textarea',
     { rows: 8, name: 'body', 'data-field': 'body', 'aria-label': 'body' },
@@ -1268,6 +1297,13 @@ function endpointForm(step, exchange, typed) {
     event.preventDefault()
     if (exchange.following) exchange.following.abort()
     const mine = (exchange.following = new AbortController())
+    let sentHeaders
+    try {
+      sentHeaders = parseHeaders(headers.value)
+    } catch (error) {
+      fill(response, h('p', { class: 'error-text', 'data-headers-error': '' }, error.message))
+      return
+    }
     let path = step.path
     for (const input of paramInputs) path = path.replace(`:${input.name}`, encodeURIComponent(input.value))
     const search = new URLSearchParams(extraQuery.value)
@@ -1276,7 +1312,7 @@ function endpointForm(step, exchange, typed) {
     send.disabled = true
     const started = performance.now()
     try {
-      const answer = await fetch(url, { method: step.method, headers: parseHeaders(headers.value), body: hasBody ? body.value : undefined, signal: mine.signal })
+      const answer = await fetch(url, { method: step.method, headers: sentHeaders, body: hasBody ? body.value : undefined, signal: mine.signal })
       const text = await answer.text()
       const took = performance.now() - started
       let parsed = text
@@ -1859,7 +1895,7 @@ async function traceDetail(root, traceId) {
     h('h3', {}, 'Operations and log lines'),
     h('div', { class: 'card' }, h('table', { 'aria-label': 'events' }, h('thead', {}, h('tr', {}, ['since start', 'step', 'type', 'what'].map((c) => h('th', {}, c)))), events)),
   ]
-  const spanView = (span) => {
+  const spanView = (span, replayed) => {
     let view = spanViews.get(span.spanId)
     if (!view) {
       view = { text: null, span, label: h('div', { 'data-span-label': span.step }), track: h('div', { class: 'track' }), ticks: new Map() }
@@ -1867,7 +1903,7 @@ async function traceDetail(root, traceId) {
       spanViews.set(span.spanId, view)
     }
     view.span = span
-    const text = JSON.stringify(span)
+    const text = JSON.stringify(span) + (replayed ? ' replayed' : '')
     if (view.text !== text) {
       view.text = text
       const failed = span.status === 'error' || span.status === 'lost'
@@ -1875,7 +1911,7 @@ async function traceDetail(root, traceId) {
       // a long step name is cut (whole in its title), never the language or the attempt beside it
       const skipped = notRun(span)
       const code = answerOf(span)
-      fill(view.label, skipped ? badge('not run', 'skipped') : badge(span.status), h('span', { class: 'step-name', title: span.step }, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted attempt' }, `#${span.attempt}`) : null, httpStatus(code))
+      fill(view.label, skipped ? badge('not run', 'skipped') : badge(span.status), h('span', { class: 'step-name', title: span.step }, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted attempt' }, `#${span.attempt}`) : null, replayed ? h('span', { class: 'muted attempt', 'data-replayed': '' }, 'replayed') : null, httpStatus(code))
       view.bar.className = `bar ${skipped ? 'skipped' : span.status}`
       view.bar.title = skipped ? `${span.step}: not run, answered ${code} before it ran` : `${span.step}: ${duration(span.durationMs)} (${span.status}${code === null ? '' : `, answered ${code}`})`
     }
@@ -1909,10 +1945,10 @@ async function traceDetail(root, traceId) {
   }
   // The attempts of a step that failed alike (a handler retried on the same bad input): one card,
   // its stack once, naming every attempt
-  const failureCard = (key, spans) => {
+  const failureCard = (key, spans, trace) => {
     const [{ step, error }] = spans
     const attempts = spans.length > 1 ? `attempts ${spans.map((span) => span.attempt).join(', ')}` : `attempt ${spans[0].attempt}`
-    const title = `${step} failed (${attempts}): ${error.name}: ${error.message}`
+    const title = `${step} failed (${attempts}): ${error.name}: ${error.message}${afterwards(trace, spans[spans.length - 1])}`
     let kept = failureCards.get(key)
     if (!kept) {
       const heading = h('h3', { class: 'error-text' })
@@ -1924,13 +1960,27 @@ async function traceDetail(root, traceId) {
     kept.card.dataset.attempts = String(spans.length)
     return kept.card
   }
-  const failedAlike = (spans) => {
+  const failedAlike = (trace) => {
     const groups = new Map() // step and error -> the spans that failed so
-    for (const span of spans.filter((span) => span.error)) {
+    for (const span of trace.spans.filter((span) => span.error)) {
       const key = `${span.step}\n${JSON.stringify(span.error)}`
       groups.set(key, [...(groups.get(key) || []), span])
     }
-    return [...groups].map(([key, alike]) => failureCard(key, alike))
+    return [...groups].map(([key, alike]) => failureCard(key, alike, trace))
+  }
+  // What became of the event a failed step's last attempt delivered: dead-lettered, and replayed
+  // (from the Dead letters panel or `motia dlq replay`) with how the replayed delivery went; a trace
+  // that ended ok after a replay read as failed for good, its failure in red and the replay untold
+  const afterwards = (trace, last) => {
+    const deliveries = trace.events.filter((event) => event.type === 'delivery')
+    const dead = deliveries.find((event) => event.name === 'dead' && event.spanId === last.spanId)
+    if (!dead) return ''
+    const replayed = deliveries.find((event) => event.name === 'replayed' && event.step === last.step && event.topic === dead.topic && event.time >= dead.time) // the first: events come by time
+    if (!replayed) return ' · dead-lettered'
+    const again = trace.spans.filter((span) => span.deliveryId === replayed.deliveryId)
+    const latest = again[again.length - 1]
+    const outcome = !latest ? 'waiting to run' : latest.status === 'ok' ? 'ok' : latest.status === 'running' ? 'running' : 'failed again'
+    return ` · dead-lettered, replayed at ${clock(replayed.time)}: ${outcome}`
   }
   const render = (trace) => {
     const start = trace.startedAt
@@ -1943,8 +1993,9 @@ async function traceDetail(root, traceId) {
     summary.textContent = `${entryText(trace)}${answered} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${counted(trace.spanCount, 'span')}`
     fill(axis, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, duration(f * total))))
     const rows = [corner, axis]
+    const replayedDeliveries = new Set(trace.events.filter((e) => e.type === 'delivery' && e.name === 'replayed').map((e) => e.deliveryId))
     for (const span of trace.spans) {
-      const view = spanView(span)
+      const view = spanView(span, span.deliveryId != null && replayedDeliveries.has(span.deliveryId))
       const end = span.endedAt ?? Date.now()
       view.bar.setAttribute('style', barPlace((span.startedAt - start) / total, (end - start) / total))
       const ticks = trace.events.filter((e) => e.spanId === span.spanId).map((event) => {
@@ -1956,7 +2007,7 @@ async function traceDetail(root, traceId) {
       rows.push(view.label, view.track)
     }
     place(gantt, rows)
-    place(failures, failedAlike(trace.spans))
+    place(failures, failedAlike(trace))
     // as they happened, which the since-start column counts: the server lists them so
     placeEvents = () => {
       for (const [id, tr] of eventRows) tr.classList.toggle('selected', opened !== null && opened.id === id)
@@ -2165,7 +2216,7 @@ const EDIT_ROWS_MAX = 30 // an edited value's box grows with it up to these rows
 // to its parent), updates a changed value in its row, and never touches the add form, whose inputs
 // keep what the user is typing, nor a row being edited.
 async function statePanel(root) {
-  const groups = h('ul', { class: 'list', 'aria-label': 'state groups' })
+  const groups = h('ul', { class: 'list group-list', 'aria-label': 'state groups' })
   const groupsError = h('p', { class: 'error-text', 'data-load-error': 'groups' })
   const noGroups = h('li', { class: 'muted' }, 'no state yet')
   // what the empty store's items card says (it was an empty box): where state comes from
