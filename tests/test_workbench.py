@@ -1903,3 +1903,34 @@ def test_an_offset_in_a_trace_reads_the_same_in_the_workbench_and_motia_traces()
     assert {ms: _offset(ms) for ms in OFFSETS} == OFFSETS
     page = (DURATIONS_JS.parent / "workbench.js").read_text()
     assert "offsetText(event.time - start)" in page  # the trace view's events table
+
+
+#: how long a trace or a step took (ms), as both the Workbench and ``motia traces`` write it: from a
+#: minute on in minutes (a trace a replay spread over minutes read "474.45 s" in the CLI and "7 min
+#: 54 s" on the page), the unit going by the rounded figure; exact ties (0.125, 12.25, 3599.5 s)
+#: rounded away from zero in both
+DURATIONS = {
+    0.004: "0.00 ms",
+    0.125: "0.13 ms",
+    0.996: "1.0 ms",
+    3.5: "3.5 ms",
+    12.25: "12.3 ms",
+    999.96: "1.00 s",
+    1500: "1.50 s",
+    59994: "59.99 s",
+    59996: "1 min 0 s",
+    474450: "7 min 54 s",
+    1095570: "18 min 16 s",
+    3599500: "1 h 0 min",
+    7500000: "2 h 5 min",
+}
+
+
+def test_a_duration_reads_the_same_in_the_workbench_and_motia_traces() -> None:
+    """How long a trace or a step took, on the page and in the CLI: one rule, the same examples."""
+    from supervisor.cli._traces import _duration
+
+    assert dict(zip(DURATIONS, _page_rule("tookText", list(DURATIONS)), strict=True)) == DURATIONS
+    assert {ms: _duration(ms) for ms in DURATIONS} == DURATIONS
+    page = (DURATIONS_JS.parent / "workbench.js").read_text()
+    assert "tookText(ms)" in page  # the page's every duration (traces, spans, the axis)

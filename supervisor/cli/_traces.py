@@ -223,9 +223,24 @@ def _entry(entry: dict[str, Any] | None) -> str:
 
 
 def _duration(ms: float | None) -> str:
+    """How long a trace or a step took: 0.42 ms, 12.3 ms, 1.50 s, from a minute on in minutes (a
+    replay spread a trace over minutes: 7 min 54 s, not 474.45 s), from an hour on in hours (2 h 5
+    min); the unit goes by the rounded figure. The Workbench writes it so too (``tookText`` in
+    supervisor/http/workbench/durations.js), ties rounded away from zero as there."""
     if ms is None:
         return "..."
-    return f"{ms:.1f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
+    hundredths = _rounded(ms, "0.01")
+    if hundredths < 1:
+        return f"{hundredths} ms"
+    tenths = _rounded(ms, "0.1")
+    if tenths < 1000:
+        return f"{tenths} ms"
+    seconds = _rounded(ms / 1000, "0.01")
+    if seconds < 60:
+        return f"{seconds} s"
+    whole = int(_rounded(ms / 1000, "1"))
+    hours, minutes = whole // 3600, whole // 60 % 60
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {whole % 60} s"
 
 
 def _offset(ms: float) -> str:

@@ -19,3 +19,21 @@ export function offsetText(ms) {
   const tenths = ms.toFixed(1)
   return Number(tenths) < 1000 ? `+${tenths} ms` : `+${(ms / 1000).toFixed(3)} s`
 }
+
+// How long a trace or a step took, as `motia traces` prints it (supervisor/cli/_traces.py, _duration):
+// 0.42 ms, 12.3 ms, 1.50 s, and from a minute on in minutes (a replay or a cron's retries spread a
+// trace over minutes: "7 min 54 s", not "474.45 s"), from an hour on in hours (2 h 5 min). The unit
+// goes by the rounded figure (999.96 ms reads 1.00 s, not 1000.0 ms); rounded as toFixed and
+// Math.round round (a tie away from zero), which the CLI does too. The same examples pin both:
+// tests/test_workbench.py::test_a_duration_reads_the_same_in_the_workbench_and_motia_traces.
+export function tookText(ms) {
+  const hundredths = ms.toFixed(2)
+  if (Number(hundredths) < 1) return `${hundredths} ms`
+  const tenths = ms.toFixed(1)
+  if (Number(tenths) < 1000) return `${tenths} ms`
+  const seconds = (ms / 1000).toFixed(2)
+  if (Number(seconds) < 60) return `${seconds} s`
+  const whole = Math.round(ms / 1000)
+  const [hours, minutes] = [Math.floor(whole / 3600), Math.floor(whole / 60) % 60]
+  return hours ? `${hours} h ${minutes} min` : `${minutes} min ${whole % 60} s`
+}

@@ -2,7 +2,7 @@
 // Each panel renders into <main> and returns a function that stops what it started (timers,
 // EventSources) when another panel opens.
 
-import { durationText, offsetText } from './durations.js'
+import { durationText, offsetText, tookText } from './durations.js'
 
 const API = '/__motia'
 const LANG_SHORT = { typescript: 'TS', javascript: 'JS', python: 'PY' }
@@ -135,14 +135,7 @@ function clock(ms) {
 }
 
 function duration(ms) {
-  if (ms === null || ms === undefined) return '…'
-  if (ms < 1) return `${ms.toFixed(2)} ms`
-  if (ms < 1000) return `${ms.toFixed(1)} ms`
-  if (ms < 60000) return `${(ms / 1000).toFixed(2)} s`
-  // a trace a replay or a cron's retries spread over minutes or hours: "1095.57 s" read as such
-  const seconds = Math.round(ms / 1000)
-  const [hours, minutes] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60]
-  return hours ? `${hours} h ${minutes} min` : `${minutes} min ${seconds % 60} s`
+  return ms === null || ms === undefined ? '…' : tookText(ms)
 }
 
 // "1 step", "2 steps"
