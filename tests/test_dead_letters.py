@@ -167,3 +167,37 @@ def test_unknown_dead_letters_answer_404_and_the_cli_says_so(server: MotiaServer
             "'01a22f67-8402-75cc-82c6-fdf9e45c7172' is not a dead letter id: ids are the numbers in the "
             "first column of `motia dlq list`"
         ) in pasted.stderr
+
+
+def test_a_step_filter_naming_no_step_is_refused_naming_the_closest_through_the_cli(
+    server: MotiaServer,
+) -> None:
+    """``--step`` of ``motia dlq``, ``traces`` and ``logs`` misspelt said so (exit 1, the closest step
+    named) rather than listing nothing; a step of the project that has nothing listed still lists
+    nothing, and the HTTP API answers the same 404."""
+
+    def motia(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = motia_argv(*args, "-p", str(server.port))
+        return subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+
+    said = "no step named 'Fragil', in the project or in what it recorded; did you mean 'Fragile'?"
+    for command in (
+        ["dlq", "list"],
+        ["dlq", "replay", "--all"],
+        ["dlq", "purge", "--all"],
+        ["traces"],
+        ["logs"],
+    ):
+        refused = motia(*command, "--step", "Fragil")
+        name = " ".join(command[:2] if command[0] == "dlq" else command[:1])
+        assert (refused.returncode, refused.stderr.strip()) == (1, f"motia {name}: {said}"), command
+    unlike = motia("dlq", "list", "--step", "Zzz")
+    assert unlike.returncode == 1
+    assert unlike.stderr.strip().endswith("the steps: Doomed, Fix, Fragile, Processed")
+
+    known = motia("dlq", "list", "--step", "Fragile")
+    assert (known.returncode, known.stdout.strip()) == (0, "no dead letters")
+    assert motia("traces", "--step", "Fix").stdout.strip() == "no traces"
+    answer = server.client.get("/__motia/dead-letters", params={"step": "Fragil"})
+    assert (answer.status_code, answer.json()["message"]) == (404, said)
+    assert server.client.get("/__motia/logs", params={"step": "Fragil"}).status_code == 404

@@ -85,7 +85,7 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
 
     register_error_answers(app, runtime, MAX_BODY_BYTES)
     register_dead_letters(app, runtime)
-    register_traces(app, runtime.tracing)
+    register_traces(app, runtime.tracing, lambda: runtime.registry.steps.keys())
     register_state(app, runtime.state)
     register_project(app, runtime)
     if workbench:

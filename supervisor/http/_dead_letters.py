@@ -1,7 +1,8 @@
 """``/__motia/dead-letters``: list, inspect, replay and purge the events that failed for good.
 
 Every answer is JSON; an id that is not a dead letter answers 404. ``?step=NAME``
-narrows the list, replay-all and purge-all to one subscriber step.
+narrows the list, replay-all and purge-all to one subscriber step; one that matched no dead letter
+and names no step of the project answers 404 naming the closest step (a typo, not "none yet").
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from quart import Quart, Response, request
 
 from supervisor.http._backend import Backend
-from supervisor.http._params import SQLITE_MAX, error, is_digits, text
+from supervisor.http._params import SQLITE_MAX, error, is_digits, text, unheard_of_step
 from supervisor.http._quart import json_response
 from supervisor.queue import DeadLetter, UnknownDeliveryError
 
@@ -27,15 +28,20 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
         if limit is not None and not _is_id(limit):  # past SQLite's integers, a query would fail
             return error(400, f"limit is out of range (got {limit!r})")
         entries = await runtime.dead_letters(text("step"), int(limit) if limit else None)
-        return json_response(200, {"deadLetters": [_describe(entry) for entry in entries]})
+        unheard = unheard_of_step(text("step"), bool(entries), runtime.registry.steps)
+        return unheard or json_response(200, {"deadLetters": [_describe(entry) for entry in entries]})
 
     @app.route(f"{PREFIX}/replay", methods=["POST"])
     async def replay_all() -> Response:
-        return json_response(200, {"replayed": await runtime.replay_dead_letters(text("step"))})
+        replayed = await runtime.replay_dead_letters(text("step"))
+        unheard = unheard_of_step(text("step"), replayed > 0, runtime.registry.steps)
+        return unheard or json_response(200, {"replayed": replayed})
 
     @app.route(PREFIX, methods=["DELETE"])
     async def purge_all() -> Response:
-        return json_response(200, {"purged": await runtime.purge_dead_letters(text("step"))})
+        purged = await runtime.purge_dead_letters(text("step"))
+        unheard = unheard_of_step(text("step"), purged > 0, runtime.registry.steps)
+        return unheard or json_response(200, {"purged": purged})
 
     @app.route(f"{PREFIX}/<ident>", methods=["GET"])
     async def inspect_one(ident: str) -> Response:

@@ -3,7 +3,8 @@ answers 400 naming the parameter and what it should be (see ``endpoint``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import difflib
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -78,6 +79,19 @@ def choice(name: str, allowed: Sequence[str]) -> str | None:
     if raw is not None and raw not in allowed:
         raise BadParameter(f"{name} must be one of {', '.join(allowed)} (got {raw!r})")
     return raw
+
+
+def unheard_of_step(step: str | None, found: bool, steps: Collection[str]) -> Response | None:
+    """A 404 for a ``step`` filter that matched nothing and names no step of the project, naming the
+    closest step (or all of them): a misspelt step (``--step Nope``) would otherwise read as "nothing
+    yet". None otherwise. Only an empty answer is refused, as a step removed from the project still
+    names what was recorded of it (an old trace, its log lines, a dead letter kept in the queue's
+    file from before): those stay listable."""
+    if step is None or found or step in steps:
+        return None
+    close = difflib.get_close_matches(step, steps, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"the steps: {', '.join(sorted(steps)) or 'none'}"
+    return error(404, f"no step named {step!r}, in the project or in what it recorded; {hint}")
 
 
 def error(status: int, message: str) -> Response:

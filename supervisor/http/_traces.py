@@ -15,7 +15,7 @@ wait for the next server rather than reconnect at once (``motia logs --follow``)
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Collection
 
 import orjson
 from quart import Quart, Response, request
@@ -31,6 +31,7 @@ from supervisor.http._params import (
     is_digits,
     only,
     text,
+    unheard_of_step,
 )
 from supervisor.http._quart import json_response
 from supervisor.storage import JsonObject
@@ -53,7 +54,11 @@ CATCH_UP_PAGE = 500
 STOPPING_EVENT = b'event: stopping\ndata: {"status":"stopping"}\n\n'
 
 
-def register_traces(app: Quart, recorder: Recorder) -> None:
+def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collection[str]]) -> None:
+    """``steps``: the names of the project's steps now (a reload changes them), for a ``step`` filter
+    that matched nothing to be told from a misspelt one (``unheard_of_step``); only a first page is
+    checked, as a later one of a step that matched is one the client was given a cursor for."""
+
     @app.route("/__motia/traces", methods=["GET"])
     @endpoint
     async def list_traces() -> Response:
@@ -81,6 +86,9 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
             before=before,
         )
         page = await recorder.traces(query)
+        unheard = unheard_of_step(query.step, bool(page.traces) or before is not None, steps())
+        if unheard:
+            return unheard
         return json_response(200, {"traces": page.traces, "nextCursor": encode_cursor(page.next_cursor)})
 
     @app.route("/__motia/traces/<trace_id>", methods=["GET"])
@@ -105,6 +113,10 @@ def register_traces(app: Quart, recorder: Recorder) -> None:
             _log_filter(), limit=count("limit", 100, 1000), before=before, after=after
         )
         page = await recorder.logs(query)
+        paging = before is not None or after is not None
+        unheard = unheard_of_step(query.step, bool(page.logs) or paging, steps())
+        if unheard:
+            return unheard
         return json_response(200, {"logs": page.logs, "nextCursor": page.next_cursor})
 
     @app.route("/__motia/logs/stream", methods=["GET"])
