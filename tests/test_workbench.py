@@ -1025,7 +1025,7 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     of the same stack filled the page) with the paths in the project relative to it, and each span's language and attempt number in full beside
     the step's long name (the attempt number was cut to "#"). Its last operation clicked in the table
     shows its payload beneath it; its operations in the order they happened; its bars within the
-    timeline's axis, at its ends too; its dead letter, inspected, shows in a window too short for the
+    timeline's axis, at its ends too, and its ticks; its dead letter, inspected, shows in a window too short for the
     list and the letter."""
     emitted = server.client.post("/__motia/emit", json={"topic": "ts.pet.created", "data": None})
     trace_id = emitted.json()["traceId"]
@@ -1081,6 +1081,12 @@ def test_a_step_that_failed_alike_on_every_attempt_shows_one_failure_and_each_at
     assert all(bar["left"] >= -0.5 and bar["right"] >= -0.5 and bar["width"] >= 2.5 for bar in bars), bars
     assert [round(bars[n]["right"]) for n in (0, 1, 3)] == [0, 0, 0], bars  # at the axis's end
     assert round(bars[2]["left"]) == 0 and round(bars[1]["width"]) == 3, bars
+    # ticks at its start, middle and end: each within the axis (centred on their moment, the last
+    # stuck out 2 px past the end), the middle one centred on it
+    ticks = seen["ticksOnAxis"]
+    assert len(ticks) == 3 and all(tick["left"] >= -0.5 and tick["right"] >= -0.5 for tick in ticks), ticks
+    assert (round(ticks[0]["left"]), round(ticks[2]["right"])) == (0, 0), ticks
+    assert abs(ticks[1]["left"] + ticks[1]["width"] / 2 - ticks[1]["axis"] / 2) <= 0.5, ticks
     # its dead letter inspected below the fold of a short window: scrolled into it
     inspected = seen["inspected"]
     assert inspected["inWindow"] and inspected["letter"] == inspected["wanted"], inspected

@@ -6,7 +6,8 @@
 // wholly inside the label), and the last operation's payload, once its row is clicked, and whether
 // it is in the window; whether a second click closes it; the since-start column of its operations;
 // its bars' boxes against the axis's, its spans faked at the axis's ends (barsOnAxis: how far in
-// from the axis's left and right, and how wide, in px); its dead letter inspected in a window 400 px
+// from the axis's left and right, and how wide, in px), and three of its operations faked at the
+// axis's start, middle and end (ticksOnAxis: the same, and the axis's width); its dead letter inspected in a window 400 px
 // high, whether the letter shows in it.
 import { drive, openWorkbench, timedFetch, wholeShot } from './workbench-page.mjs'
 
@@ -61,7 +62,9 @@ await drive(executablePath, result, async (page) => {
       const [from, to] = placed[n]
       return { ...span, startedAt: t0 + from, endedAt: t0 + to, durationMs: to - from }
     })
-    await route.fulfill({ json: { ...trace, spans, events: [], durationMs: 1000 } })
+    // three of its operations, on the first span, at the axis's start, middle and end
+    const events = trace.events.slice(0, 3).map((event, n) => ({ ...event, spanId: spans[0].spanId, time: t0 + 500 * n, durationMs: 0 }))
+    await route.fulfill({ json: { ...trace, spans, events, durationMs: 1000 } })
   }
   const traceRead = (url) => url.pathname === `/__motia/traces/${traceId}`
   await page.route(traceRead, atEnds)
@@ -73,6 +76,13 @@ await drive(executablePath, result, async (page) => {
     return [...document.querySelectorAll('.gantt .bar')].map((bar) => {
       const box = bar.getBoundingClientRect()
       return { left: box.left - axis.left, right: axis.right - box.right, width: box.width }
+    })
+  })
+  result.ticksOnAxis = await page.evaluate(() => {
+    const axis = document.querySelector('.gantt .axis').getBoundingClientRect()
+    return [...document.querySelectorAll('.gantt .tick')].map((tick) => {
+      const box = tick.getBoundingClientRect()
+      return { left: box.left - axis.left, right: axis.right - box.right, width: box.width, axis: axis.width }
     })
   })
   await page.unroute(traceRead, atEnds)

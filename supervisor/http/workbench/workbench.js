@@ -1861,6 +1861,15 @@ function barPlace(from, to) {
   return `left:min(${left}%, calc(100% - ${BAR_MIN_PX}px));width:max(${Math.max(0, right - left)}%, ${BAR_MIN_PX}px)`
 }
 
+// An operation's or log line's tick on the timeline at ``at`` (a fraction of the axis): centred on
+// its moment, but never past either end of the axis, as bars (a tick at the very end has its right
+// edge there; centred, it stuck out half its width past the axis).
+const TICK_PX = 4
+function tickPlace(at) {
+  const centre = Math.min(1, Math.max(0, at)) * 100
+  return `width:${TICK_PX}px;left:clamp(0px, calc(${centre}% - ${TICK_PX / 2}px), calc(100% - ${TICK_PX}px))`
+}
+
 async function traceDetail(root, traceId) {
   const container = h('div', {})
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'trace' })
@@ -1979,7 +1988,6 @@ async function traceDetail(root, traceId) {
     const start = trace.startedAt
     const ends = trace.spans.map((span) => span.endedAt ?? Date.now()).concat(trace.events.map((e) => e.time))
     const total = Math.max(1, Math.max(start + 1, ...ends) - start)
-    const pct = (time) => `${((time - start) / total) * 100}%`
     if (container.firstChild !== heading) fill(container, layout)
     fill(heading, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status))
     const answered = answeredCode(trace) === null ? '' : ` answered ${answeredCode(trace)}`
@@ -1993,7 +2001,7 @@ async function traceDetail(root, traceId) {
       view.bar.setAttribute('style', barPlace((span.startedAt - start) / total, (end - start) / total))
       const ticks = trace.events.filter((e) => e.spanId === span.spanId).map((event) => {
         const el = tick(view, event)
-        el.setAttribute('style', `left:${pct(event.time)}`)
+        el.setAttribute('style', tickPlace((event.time - start) / total))
         return el
       })
       place(view.track, [view.bar, ...ticks])
