@@ -37,8 +37,9 @@ from tests.support.attach import (
     runners,
     wait_attached,
 )
+from tests.support.drivers import run_driver
 from tests.support.project import step_path, write_project
-from tests.support.server import MotiaServer, eventually, run_motia
+from tests.support.server import REPO_ROOT, MotiaServer, eventually, run_motia
 
 pytestmark = pytest.mark.e2e
 
@@ -283,6 +284,37 @@ def test_steps_limits_an_attached_runner_to_the_steps_it_names(
         assert row["steps"] == [f"{NAME[lang]}Whoami"]
     finally:
         runner.kill()
+
+
+def test_the_workbench_runners_panel_says_which_steps_each_runner_takes_as_motia_runners_does(
+    listening: tuple[MotiaServer, str], chromium: str, client_packages: Path
+) -> None:
+    """A Python runner attached for one step beside the supervisor's own node and python runners: the
+    Runners panel's steps column (it had none) says what ``motia runners``' STEPS says of each, the
+    attached one's step by name, each own runner every step of its language."""
+    server, address = listening
+    runner = _attach(server, address, "py", "--steps", "PyWhoami")
+    try:
+        attached = next(row["id"] for row in runners(server) if row["pid"] == runner.pid)
+        count = str(len(runners(server)))
+        artifacts = str(REPO_ROOT / "test-artifacts")
+        seen = run_driver(
+            client_packages, "workbench-runners-driver.mjs", chromium, server.url, artifacts, count
+        )
+        assert "failure" not in seen, seen["failure"]
+        listed = run_motia("runners", "-p", str(server.port), cwd=server.project)
+    finally:
+        runner.kill()
+    assert listed.returncode == 0, listed.stderr
+    page = {ident: row["steps"] for ident, row in seen["runners"].items()}
+    assert {page["node-0"], page["python-0"], page[attached]} == {
+        "all node steps",
+        "all python steps",
+        "PyWhoami",
+    }
+    lines = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
+    assert lines.keys() == page.keys()
+    assert all(lines[ident].endswith(f"  {steps}") for ident, steps in page.items()), (lines, page)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -2733,9 +2733,13 @@ async function deadLettersPanel(root) {
 async function runnersPanel(root) {
   const body = h('tbody', {})
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'runners' })
-  const empty = h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No runner is running.'))
+  const columns = ['id', 'kind', 'transport', 'pid', 'memory', 'in flight', 'uptime', 'restarts', 'debugger', 'steps']
+  const empty = h('tr', {}, h('td', { colspan: columns.length, class: 'empty' }, 'No runner is running.'))
   let rows = new Map() // runner id -> its <tr>
-  const cellsOf = (runner) => [runner.id, runner.kind, runner.transport, runner.pid ?? '-', runner.memoryMb != null ? `${runner.memoryMb.toFixed(1)} MB` : '?', runner.inFlight, durationText(runner.uptimeSeconds), runner.restarts ?? '-', runner.inspector || '-'].map(String)
+  // the steps it takes as `motia runners` says them (supervisor/cli/_runners.py): those named (a
+  // runner attached with --steps) or every step of its language
+  const stepsOf = (runner) => (runner.steps ? runner.steps.join(', ') : `all ${runner.kind} steps`)
+  const cellsOf = (runner) => [runner.id, runner.kind, runner.transport, runner.pid ?? '-', runner.memoryMb != null ? `${runner.memoryMb.toFixed(1)} MB` : '?', runner.inFlight, durationText(runner.uptimeSeconds), runner.restarts ?? '-', runner.inspector || '-', stepsOf(runner)].map(String)
   const rowOf = (runner) => {
     const tr = rows.get(runner.id) || h('tr', { 'data-runner': runner.id }, cellsOf(runner).map(() => h('td', {})))
     cellsOf(runner).forEach((text, index) => {
@@ -2751,7 +2755,7 @@ async function runnersPanel(root) {
       rows = new Map(runners.map((runner) => [runner.id, rowOf(runner)]))
       place(body, runners.length ? [...rows.values()] : [empty])
     })
-  root.append(h('h2', {}, 'Runners'), loadError, h('div', { class: 'card' }, h('table', { 'aria-label': 'runners' }, h('thead', {}, h('tr', {}, ['id', 'kind', 'transport', 'pid', 'memory', 'in flight', 'uptime', 'restarts', 'debugger'].map((c) => h('th', {}, c)))), body)))
+  root.append(h('h2', {}, 'Runners'), loadError, h('div', { class: 'card' }, h('table', { 'aria-label': 'runners' }, h('thead', {}, h('tr', {}, columns.map((c) => h('th', {}, c)))), body)))
   await load()
   return every(2000, load)
 }
