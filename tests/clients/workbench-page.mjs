@@ -30,6 +30,30 @@ export function cutOffOnPurpose(route) {
  * no script can keep it from logging (it is the network layer's, not the page's). */
 const FAILED_ANSWER = /^Failed to load resource: the server responded with a status of [45]\d\d \(.*\)$/
 
+/** How many of a page's latest requests a driver's failure lists (``drive``). */
+const RECENT_REQUESTS = 40
+const recentRequests = new WeakMap() // page -> its latest requests, each a line
+
+/** Keeps ``page``'s latest requests and what became of them: a driver that fails waiting for the page
+ * (a read that never came, an answer never shown) tells what the page was doing meanwhile, which a
+ * failure seen only once, on a loaded machine, cannot be asked again. */
+function noteRequests(page) {
+  const lines = []
+  const opened = Date.now()
+  const pathOf = (request) => {
+    const url = new URL(request.url())
+    return `${request.method()} ${url.pathname}${url.search}`
+  }
+  const note = (line) => {
+    lines.push(`+${((Date.now() - opened) / 1000).toFixed(2)} s ${line}`)
+    if (lines.length > RECENT_REQUESTS) lines.shift()
+  }
+  page.on('request', (request) => note(`${pathOf(request)} sent`))
+  page.on('response', (response) => note(`${pathOf(response.request())} answered ${response.status()}`))
+  page.on('requestfailed', (request) => note(`${pathOf(request)} failed: ${request.failure()?.errorText}`))
+  recentRequests.set(page, lines)
+}
+
 /** A fresh page of ``browser`` whose console errors are collected in ``result``. A request the user
  * sends from the Endpoints form (a fetch of the app's own routes: the page fetches nothing else
  * outside /__motia/) that the app answers 4xx or 5xx makes Chromium log FAILED_ANSWER, as it does for
@@ -42,6 +66,7 @@ const FAILED_ANSWER = /^Failed to load resource: the server responded with a sta
 export async function openPage(browser, result) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
   const page = await context.newPage()
+  noteRequests(page)
   result.consoleErrors ??= []
   const userRequests = new Set() // the URLs of the requests the Endpoints form sent
   page.on('request', (request) => {
@@ -238,10 +263,14 @@ export async function drive(executablePath, result, steps) {
     process.exit(1)
   })
   const browser = await chromium.launch({ executablePath, args: ARGS })
+  let page
   try {
-    await steps(await openPage(browser, result))
+    page = await openPage(browser, result)
+    await steps(page)
   } catch (error) {
-    result.failure = String(error && error.stack ? error.stack : error)
+    const recent = page ? recentRequests.get(page) : []
+    const doing = recent.length ? `\nthe page at ${page.url()}, its latest requests:\n${recent.join('\n')}` : ''
+    result.failure = String(error && error.stack ? error.stack : error) + doing
   } finally {
     await browser.close()
   }
