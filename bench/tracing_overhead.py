@@ -373,6 +373,8 @@ def main() -> int:
             args.connections,
             Simulation(args.cache_sim, args.flush_interval, args.keep),
         )
+    if shutil.which("wrk") is None:  # the modes below load the servers with wrk; ones above do not
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
     if args.sustained:
         return sustained(args.sustained, args.rounds, (args.lang or ["py"])[0], args.baseline)
     if args.processes < 1 or (args.processes > 1 and not args.together):
