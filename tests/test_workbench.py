@@ -1646,7 +1646,7 @@ PREFILL_STEPS = {
           type: 'api', name: 'Offered', path: '/offered', method: 'POST', emits: [],
           bodySchema: {
             type: 'object',
-            required: ['examples', 'example', 'default', 'const', 'enum', 'described', 'unfit', 'tags', 'count'],
+            required: ['examples', 'example', 'default', 'const', 'enum', 'described', 'unfit', 'phone', 'tags', 'count'],
             properties: {
               examples: { type: 'string', examples: ['first', 'second'], example: 'e', default: 'd' },
               example: { type: 'integer', example: 7, default: 3 },
@@ -1655,6 +1655,7 @@ PREFILL_STEPS = {
               enum: { type: 'string', enum: ['small', 'large'] },
               described: { type: 'string', description: 'your nickname' },
               unfit: { type: 'string', description: 'two words', pattern: '^\\\\S+$' },
+              phone: { type: 'string', description: 'E.164', pattern: '^\\\\+[1-9]\\\\d{1,14}$' },
               tags: { type: 'array', minItems: 2, items: { type: 'string', examples: ['red'] } },
               count: { type: 'number', exclusiveMinimum: 0 },
               optional: { type: 'string', examples: ['left out'] },
@@ -1671,6 +1672,7 @@ PREFILL_STEPS = {
 
         class Body(BaseModel):
             owner: Owner
+            country: str = Field(pattern=r"^[A-Z]{2}$")
             note: str | None = None
 
         config = {"type": "api", "name": "Owned", "path": "/owned", "method": "POST", "emits": [], "bodySchema": Body}
@@ -1686,8 +1688,10 @@ def test_a_request_body_is_prefilled_from_its_schemas_examples_then_its_types(
 ) -> None:
     """A body's prefilled JSON takes each property's first of examples, else its example, default,
     const, first of enum; else one of its type that its constraints accept (a string its
-    description, as Motia's Workbench does, when it fits); a required property only; a pydantic
-    model's nested model (a $ref to its $defs) as that model's example. Each passes its schema."""
+    description, as Motia's Workbench does, when it fits, else one its pattern matches: an E.164
+    phone, a pydantic field's ISO code, which a first Send answered 400 to as "string"); a required
+    property only; a pydantic model's nested model (a $ref to its $defs) as that model's example.
+    Each passes its schema."""
     project = write_project(tmp_path, PREFILL_STEPS, config={"api": {"validateBody": True}})
     with MotiaServer(project, mode="dev") as server:
         seen = _drive(
@@ -1703,10 +1707,11 @@ def test_a_request_body_is_prefilled_from_its_schemas_examples_then_its_types(
         "enum": "small",
         "described": "your nickname",
         "unfit": "string",
+        "phone": "+10",
         "tags": ["red", "red"],
         "count": 1,
     }
-    assert json.loads(owned["prefilled"]) == {"owner": {"name": "Ada"}}
+    assert json.loads(owned["prefilled"]) == {"owner": {"name": "Ada"}, "country": "AB"}
     assert (offered["status"], owned["status"]) == ("200", "200"), seen["endpoints"]
     assert seen["consoleErrors"] == []
 
@@ -1864,15 +1869,15 @@ UPTIMES = {0: "0s", 5: "5s", 59.9: "59s", 61: "1m01s", 3599: "59m59s", 3725: "1h
 DURATIONS_JS = REPO_ROOT / "supervisor" / "http" / "workbench" / "durations.js"
 
 
-def _page_rule(name: str, inputs: list[float]) -> list[str]:
-    """What the function ``name`` of the page's durations module makes of each input: the module run
-    by Node as the browser imports it."""
+def _page_rule(name: str, inputs: list[Any], module: Path = DURATIONS_JS) -> list[Any]:
+    """What the function ``name`` of one of the page's modules (its durations module unless told)
+    makes of each input: the module run by Node as the browser imports it."""
     script = (
-        f"import({json.dumps(DURATIONS_JS.as_uri())}).then((rules) => "
-        f"console.log(JSON.stringify({json.dumps(inputs)}.map((x) => rules.{name}(x)))))"
+        f"import({json.dumps(module.as_uri())}).then((rules) => "
+        f"console.log(JSON.stringify({json.dumps(inputs)}.map((x) => rules.{name}(x) ?? null))))"
     )
     ran = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30, check=True)
-    made: list[str] = json.loads(ran.stdout)
+    made: list[Any] = json.loads(ran.stdout)
     return made
 
 
@@ -1940,3 +1945,231 @@ def test_a_duration_reads_the_same_in_the_workbench_and_motia_traces() -> None:
     assert {ms: _duration(ms) for ms in DURATIONS} == DURATIONS
     page = (DURATIONS_JS.parent / "workbench.js").read_text()
     assert "tookText(ms)" in page  # the page's every duration (traces, spans, the axis)
+
+
+#: the page's modules that make the Endpoints form's prefilled body
+PREFILL_JS = DURATIONS_JS.parent / "prefill.js"
+MATCHING_JS = DURATIONS_JS.parent / "matching.js"
+
+#: a pattern users write on a string field (and zod's own) -> the string the prefill makes of it; None:
+#: one the generator does not read (\p{...}), where the form keeps its description or "string"
+PATTERNS: dict[str, str | None] = {
+    r"^\+[1-9]\d{1,14}$": "+10",  # E.164 phone
+    r"^[a-z0-9-]+$": "a",  # slug
+    r"^[A-Z]{2}$": "AB",  # ISO country code
+    r"^\d{5}(-\d{4})?$": "01234",  # US ZIP code
+    r"^#[0-9a-fA-F]{6}$": "#abcdef",  # hex colour
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "a@a.a",
+    r"^v\d+\.\d+\.\d+(-[a-z]+)?$": "v0.0.0",
+    r"^\-?\d+$": "0",  # an escape the u flag refuses, which Rust's and Python's regexes read
+    r"^[\w.-]+$": "a",
+    r"^(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?$": "00:00",  # zod 4's z.iso.time()
+    r"^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$": "0abcdefghjkmnpqrstvwxyz012",  # zod 4's z.ulid()
+    r"^[cC][^\s-]{8,}$": "cabcdefgh",  # zod 3's cuid
+    r"^(?:[0-9A-F]{2}:){5}[0-9A-F]{2}$|^(?:[0-9a-f]{2}:){5}[0-9a-f]{2}$": "01:01:01:01:01:01",  # zod's z.mac()
+    r"^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$": "abcd",  # not ""
+    r"^(?=.{1,253}\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\.?$": "a",
+    r"^P(?:(\d+W)|(?!.*W)(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?)$": "P0W",
+    r"^(a|b)c\1$": "aca",
+    r"^(?<pair>ab)+?x{2,3}$": "abxx",
+    r"^[^A-Z]*$": "a",
+    r"^\u00e9\x41\t.$": "éA\ta",
+    "mid": "mid",
+    r"^\p{Lu}+$": None,
+}
+
+
+def _refusal(schema: dict[str, Any], value: Any) -> str:
+    """What the server's validator (the one of request bodies) says against ``value``: "" if nothing."""
+    from supervisor.core._schemas import compile_schema, describe_errors
+
+    validator = compile_schema(schema)
+    assert validator is not None
+    return describe_errors(validator.errors(value))
+
+
+def test_a_pattern_is_prefilled_with_a_string_it_and_the_servers_validator_accept() -> None:
+    """The Endpoints form's string for a field with a ``pattern`` and no example: one the pattern
+    accepts as the server reads it (a first Send of "string" answered 400 for these)."""
+    made = dict(zip(PATTERNS, _page_rule("matchingString", list(PATTERNS), MATCHING_JS), strict=True))
+    assert made == PATTERNS
+    refused = {
+        pattern: refusal
+        for pattern, text in made.items()
+        if text is not None and (refusal := _refusal({"type": "string", "pattern": pattern}, text))
+    }
+    assert refused == {}
+
+
+#: zod 4's z.toJSONSchema of a body of each string format it writes (2020-12: the server checks
+#: their patterns, not their formats), as the node runner makes it
+ZOD4_FORMATS: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "email": {
+            "type": "string",
+            "format": "email",
+            "pattern": r"^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$",
+        },
+        "uuid": {
+            "type": "string",
+            "format": "uuid",
+            "pattern": r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$",
+        },
+        "at": {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z))$",
+        },
+        "time": {"type": "string", "pattern": r"^(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?$"},
+        "ipv4": {
+            "type": "string",
+            "format": "ipv4",
+            "pattern": r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$",
+        },
+        "cidr": {
+            "type": "string",
+            "format": "cidrv4",
+            "pattern": r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\/([0-9]|[1-2][0-9]|3[0-2])$",
+        },
+        "phone": {"type": "string", "format": "e164", "pattern": r"^\+[1-9]\d{6,14}$"},
+        "host": {
+            "type": "string",
+            "format": "hostname",
+            "pattern": r"^(?=.{1,253}\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\.?$",
+        },
+        "b64": {
+            "type": "string",
+            "format": "base64",
+            "contentEncoding": "base64",
+            "pattern": r"^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$",
+        },
+        "nano": {"type": "string", "format": "nanoid", "pattern": r"^[a-zA-Z0-9_-]{21}$"},
+        "emoji": {
+            "type": "string",
+            "format": "emoji",
+            "pattern": r"^(?=[\s\S]*[\p{Extended_Pictographic}\p{Regional_Indicator}\u20E3])[\p{Extended_Pictographic}\p{Emoji_Component}]+$",
+        },
+        "affixed": {
+            "type": "string",
+            "format": "ends_with",
+            "allOf": [{"pattern": "^ab.*"}, {"pattern": ".*yz$"}],
+        },
+        "lower": {"type": "string", "format": "lowercase", "pattern": "^[^A-Z]*$"},
+        "price": {"type": "number", "minimum": 0.05, "multipleOf": 0.01},
+        "debt": {"type": "number", "exclusiveMaximum": 0},
+        "rating": {"type": "integer", "exclusiveMinimum": 0, "maximum": 10},
+    },
+}
+
+#: zod-to-json-schema's (zod 3) draft-07, whose formats the server checks
+ZOD3_FORMATS: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **{
+            name: {"type": "string", "format": name}
+            for name in ("email", "uri", "uuid", "date-time", "date", "time", "duration", "ipv4", "ipv6")
+        },
+        "ip": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+        "affixed": {"type": "string", "allOf": [{"pattern": "^ab"}, {"pattern": "yz$"}]},
+        "includes": {"type": "string", "pattern": "mid"},
+        "ulid": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"},
+        "half": {"type": "number", "multipleOf": 0.5, "exclusiveMinimum": 1, "exclusiveMaximum": 2},
+        "positive": {"type": "integer", "exclusiveMinimum": 0},
+    },
+}
+
+#: schemas as users write them: a body's each field is one the prefill got wrong before
+PREFILLED: dict[str, dict[str, Any]] = {
+    "zod 4 formats": ZOD4_FORMATS,
+    "zod 3 formats": ZOD3_FORMATS,
+    "json schema formats (draft 7)": {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {
+            name: {"type": "string", "format": name}
+            for name in (
+                *("hostname", "idn-hostname", "idn-email", "iri", "iri-reference", "uri-reference"),
+                *("uri-template", "json-pointer", "relative-json-pointer", "regex"),
+            )
+        },
+    },
+    "patterns and lengths": {
+        "type": "object",
+        "properties": {
+            "phone": {"type": "string", "pattern": r"^\+[1-9]\d{1,14}$", "description": "your phone"},
+            "slug": {"type": "string", "pattern": "^[a-z0-9-]+$", "minLength": 3, "maxLength": 5},
+            "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+            "zip": {"type": "string", "pattern": r"^\d{5}(-\d{4})?$", "minLength": 10},
+            "colour": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+            "word": {"type": "string", "pattern": "^[a-z]+$", "minLength": 8},
+            "short": {"type": "string", "maxLength": 3},
+            "negative": {"type": "string", "pattern": r"^\-\d+$"},
+        },
+    },
+    "numbers": {
+        "type": "object",
+        "properties": {
+            "tenth": {"type": "number", "multipleOf": 0.1, "minimum": 0.25},
+            "between": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
+            "below": {"type": "integer", "exclusiveMaximum": -3},
+            "fives": {"type": "integer", "minimum": -7.5, "multipleOf": 5},
+            "bounded": {"type": "integer", "minimum": 5, "maximum": 10, "multipleOf": 4},
+        },
+    },
+    "draft 4's boolean exclusive bounds": {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "type": "object",
+        "properties": {
+            "above": {"type": "integer", "minimum": 3, "exclusiveMinimum": True},
+            "under": {"type": "number", "maximum": 0, "exclusiveMaximum": True},
+        },
+    },
+}
+
+
+def test_a_prefilled_body_passes_the_servers_validation_of_its_schema() -> None:
+    """The Endpoints form's prefilled body for each schema (zod 4's and zod 3's JSON Schema of every
+    string format they write; patterns with lengths; numbers with multipleOf and exclusive bounds)
+    is one the server's validator accepts: a first Send reaches the handler."""
+    bodies = dict(zip(PREFILLED, _page_rule("exampleOf", list(PREFILLED.values()), PREFILL_JS), strict=True))
+    refused = {name: refusal for name, body in bodies.items() if (refusal := _refusal(PREFILLED[name], body))}
+    assert refused == {}
+    assert all(set(body) == set(PREFILLED[name]["properties"]) for name, body in bodies.items())
+    assert bodies["patterns and lengths"]["phone"] == "+10"  # not its description, which it refuses
+
+
+def test_a_pydantic_bodys_prefill_is_one_pydantic_reads() -> None:
+    """pydantic's schema (no $schema: the server checks patterns, not formats) of the types whose
+    format the prefill knows: the prefilled body is one the model validates, as a handler does."""
+    import datetime
+    import ipaddress
+    import uuid
+
+    from pydantic import UUID1, UUID3, UUID5, Base64Bytes, BaseModel, Field, HttpUrl, IPvAnyNetwork, Json
+
+    class Body(BaseModel):
+        site: HttpUrl
+        id: uuid.UUID
+        v1: UUID1
+        v3: UUID3
+        v5: UUID5
+        at: datetime.datetime
+        day: datetime.date
+        time: datetime.time
+        wait: datetime.timedelta
+        ipv4: ipaddress.IPv4Address
+        ipv6: ipaddress.IPv6Address
+        network: IPvAnyNetwork
+        interface: ipaddress.IPv6Interface
+        data: Base64Bytes
+        config: Json[dict[str, int]]
+        code: str = Field(pattern=r"^[A-Z]{3}-\d{3}$")
+        amount: float = Field(gt=0, lt=1, multiple_of=0.25)
+
+    (body,) = _page_rule("exampleOf", [Body.model_json_schema()], PREFILL_JS)
+    Body.model_validate(body)
+    assert body["code"] == "ABC-012" and body["amount"] == 0.25

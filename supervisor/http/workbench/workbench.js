@@ -3,6 +3,7 @@
 // EventSources) when another panel opens.
 
 import { durationText, offsetText, tookText } from './durations.js'
+import { exampleOf } from './prefill.js'
 
 const API = '/__motia'
 const LANG_SHORT = { typescript: 'TS', javascript: 'JS', python: 'PY' }
@@ -1053,80 +1054,6 @@ function legend() {
 }
 
 // ---------------------------------------------------------------- endpoints
-
-// The value a request form is prefilled with for ``schema`` (a JSON Schema; ``root`` the document
-// its $refs point into): what the schema offers as an example (its first of examples, its example,
-// default, const, first of enum), else one built from its type that its constraints accept, the
-// required properties of an object only (an optional one's example is one a user adds). As Motia's
-// Workbench does, a $ref to the root's $defs (pydantic's nested models) is followed, a choice with
-// null takes its other option, and a string with no example is its description: what to type there.
-function exampleOf(schema, root = schema, depth = 0) {
-  if (!schema || typeof schema !== 'object' || depth > 8) return null
-  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0]
-  for (const offered of ['example', 'default', 'const']) if (offered in schema) return schema[offered]
-  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0]
-  if (typeof schema.$ref === 'string') return exampleOf(referenced(schema.$ref, root), root, depth + 1)
-  const choice = schema.anyOf || schema.oneOf
-  if (Array.isArray(choice) && choice.length) {
-    return exampleOf(choice.find((option) => option.type !== 'null') || choice[0], root, depth + 1)
-  }
-  if (Array.isArray(schema.allOf) && schema.allOf.length) {
-    return Object.assign({}, ...schema.allOf.map((part) => exampleOf(part, root, depth + 1) || {}))
-  }
-  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type
-  if (type === 'object' || schema.properties) {
-    const result = {}
-    const required = new Set(schema.required || Object.keys(schema.properties || {}))
-    for (const [key, value] of Object.entries(schema.properties || {})) {
-      if (required.has(key)) result[key] = exampleOf(value, root, depth + 1)
-    }
-    return result
-  }
-  if (type === 'array') {
-    const item = exampleOf(schema.items, root, depth + 1)
-    return item === null ? [] : Array(Math.max(1, schema.minItems || 0)).fill(item)
-  }
-  if (type === 'string') return stringExampleOf(schema)
-  if (type === 'integer' || type === 'number') {
-    if (typeof schema.minimum === 'number') return schema.minimum
-    if (typeof schema.exclusiveMinimum === 'number') return schema.exclusiveMinimum + 1
-    if (typeof schema.maximum === 'number' && schema.maximum < 0) return schema.maximum
-    return 0
-  }
-  if (type === 'boolean') return false
-  return null
-}
-
-// The schema a local $ref (#/$defs/Name, #/definitions/Name, any #/ pointer) names in ``root``.
-function referenced(ref, root) {
-  if (!ref.startsWith('#')) return null
-  const names = ref.slice(1).split('/').filter(Boolean).map((name) => decodeURIComponent(name.replaceAll('~1', '/').replaceAll('~0', '~')))
-  return names.reduce((at, name) => (at && typeof at === 'object' ? at[name] : undefined), root) ?? null
-}
-
-function stringExampleOf(schema) {
-  const formatted = {
-    email: 'user@example.com',
-    'date-time': new Date().toISOString(),
-    date: new Date().toISOString().slice(0, 10),
-    uri: 'https://example.com',
-    url: 'https://example.com',
-    uuid: crypto.randomUUID(),
-  }[schema.format]
-  if (formatted) return formatted
-  const fits = (text) => {
-    if (text.length < (schema.minLength || 0) || text.length > (schema.maxLength ?? Infinity)) return false
-    try {
-      return !schema.pattern || new RegExp(schema.pattern, 'u').test(text)
-    } catch {
-      return true // a pattern JavaScript cannot read: the server's validation says
-    }
-  }
-  const described = typeof schema.description === 'string' ? schema.description.trim() : ''
-  if (described && fits(described)) return described
-  const text = 'string'
-  return text.length < (schema.minLength || 0) ? text.padEnd(schema.minLength, 'x') : text
-}
 
 function pathParams(path) {
   return [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1])
