@@ -1897,8 +1897,9 @@ OFFSETS = {
 #: how long a trace or a step took (ms), as both the Workbench and ``motia traces`` write it: from a
 #: minute on in minutes (a trace a replay spread over minutes read "474.45 s" in the CLI and "7 min
 #: 54 s" on the page), the unit going by the rounded figure; exact ties (0.125, 12.25, 3599.5 s)
-#: rounded away from zero in both
-DURATIONS = {
+#: rounded away from zero in both; a trace or step still running has no duration yet (None)
+DURATIONS: dict[float | None, str] = {
+    None: "…",
     0.004: "0.00 ms",
     0.125: "0.13 ms",
     0.996: "1.0 ms",
@@ -1923,8 +1924,8 @@ SHARED_RULES = [
     pytest.param("durationText", runners_uptime, UPTIMES, "durationText(runner.uptimeSeconds)", id="uptime"),
     # the trace view's events table, the lines of motia traces ID
     pytest.param("offsetText", trace_offset, OFFSETS, "offsetText(event.time - start)", id="offset"),
-    # the page's every duration (traces, spans, the axis), motia traces' DURATION
-    pytest.param("tookText", trace_duration, DURATIONS, "tookText(ms)", id="duration"),
+    # the traces list's duration cell (a running trace's too), motia traces' DURATION
+    pytest.param("tookText", trace_duration, DURATIONS, "tookText(trace.durationMs)", id="duration"),
 ]
 
 
