@@ -201,3 +201,61 @@ def test_a_step_filter_naming_no_step_is_refused_naming_the_closest_through_the_
     answer = server.client.get("/__motia/dead-letters", params={"step": "Fragil"})
     assert (answer.status_code, answer.json()["message"]) == (404, said)
     assert server.client.get("/__motia/logs", params={"step": "Fragil"}).status_code == 404
+
+
+def test_a_step_filter_naming_no_step_is_refused_by_a_live_stream_and_on_a_later_page_too(
+    server: MotiaServer,
+) -> None:
+    """``motia logs -f -n 0 --step Fragil`` (the live stream alone) is refused at once as the first
+    page is, rather than waiting silently, and so are later pages (``cursor=``, ``before=``,
+    ``after=``) of traces and logs; a later page of a step of the project that is empty answers 200
+    empty, and a step no longer in the project is known by what was recorded of it: its empty pages
+    and its live stream are not refused."""
+    client = server.client
+    said = "no step named 'Fragil', in the project or in what it recorded; did you mean 'Fragile'?"
+
+    def motia(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = motia_argv(*args, "-p", str(server.port))
+        return subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+
+    def answer(path: str, **params: str | int) -> tuple[int, Any]:
+        got = client.get(path, params=params)
+        return got.status_code, got.json()
+
+    following = motia("logs", "-f", "-n", "0", "--step", "Fragil")  # waited for ever (the timeout)
+    assert following.returncode == 1
+    assert f"answered GET /__motia/logs/stream with 404: {said}" in following.stderr
+    assert answer("/__motia/logs/stream", step="Fragil") == (404, {"error": "Not Found", "message": said})
+
+    # traces of Fix, then of Doomed: newest first, a page past Doomed's two and one of Fix's is
+    # followed by a page with the other of Fix's, and none of Doomed's
+    for step, start in (("Fix", lambda: client.post("/fix")), ("Doomed", lambda: emit(server, "doomed", {}))):
+        for _ in range(2):
+            start()
+        eventually(lambda: len(answer("/__motia/traces", step=step)[1]["traces"]) == 2)  # noqa: B023
+    cursor = answer("/__motia/traces", limit=3)[1]["nextCursor"]
+    ids = [line["id"] for line in answer("/__motia/logs", limit=1000)[1]["logs"]]
+    # the project's steps: one never ran, one ran before (whose failures may still be logging)
+    for path, later, steps in (
+        ("/__motia/traces", {"cursor": cursor}, ("Processed", "Doomed")),
+        ("/__motia/logs", {"before": min(ids)}, ("Processed", "Doomed")),
+        ("/__motia/logs", {"after": max(ids)}, ("Processed",)),
+    ):
+        assert answer(path, step="Fragil", **later) == (404, {"error": "Not Found", "message": said})
+        for known in steps:
+            status, body = answer(path, step=known, **later)
+            assert (status, body.get("traces", body.get("logs"))) == (200, []), (path, later, known)
+    assert len(answer("/__motia/traces", step="Fix", cursor=cursor)[1]["traces"]) == 1
+
+    (server.project / "steps" / "doomed.step.js").unlink()
+    eventually(lambda: "Doomed" not in {step["name"] for step in answer("/__motia/steps")[1]["steps"]})
+    for path, later in (
+        ("/__motia/traces", {"cursor": cursor}),
+        ("/__motia/traces", {"status": "ok"}),  # a first page the other filters emptied
+        ("/__motia/logs", {"before": min(ids)}),
+        ("/__motia/logs", {"level": "critical"}),
+    ):
+        status, body = answer(path, step="Doomed", **later)
+        assert (status, body.get("traces", body.get("logs"))) == (200, []), (path, later)
+    with client.stream("GET", "/__motia/logs/stream", params={"step": "Doomed"}) as stream:
+        assert stream.status_code == 200

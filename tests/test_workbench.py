@@ -24,6 +24,9 @@ from typing import Any
 
 import pytest
 
+from supervisor.cli._runners import _duration as runners_uptime
+from supervisor.cli._traces import _duration as trace_duration
+from supervisor.cli._traces import _offset as trace_offset
 from supervisor.tracing import Batch, Span, SqliteTraceStore, TraceDelta
 from tests.support.drivers import run_driver
 from tests.support.project import write_project
@@ -639,7 +642,7 @@ def test_a_failed_request_shows_its_error_where_the_user_acted(
     # a refresh that changed a runner's uptime kept its row and the pid a user had selected
     uptime = seen["runnersRefreshed"].pop("uptime")
     assert seen["runnersRefreshed"] == {"same": True, "selected": True}
-    # as motia runners writes it (test_a_runners_uptime_reads_the_same_in_the_workbench_and_motia_runners)
+    # as motia runners writes it (test_a_rule_the_workbench_shares_with_the_cli_reads_the_same_in_both[uptime])
     assert re.fullmatch(r"\d+s|\d+m\d\ds|\d+h\d\dm", uptime), uptime
     # the health line, read again: the server not answering, then answering again
     assert seen["health"]["down"].startswith("server unreachable since ")
@@ -1881,16 +1884,6 @@ def _page_rule(name: str, inputs: list[Any], module: Path = DURATIONS_JS) -> lis
     return made
 
 
-def test_a_runners_uptime_reads_the_same_in_the_workbench_and_motia_runners() -> None:
-    """One rule written twice (the page is JavaScript, the CLI Python), pinned by the same examples."""
-    from supervisor.cli._runners import _duration
-
-    assert dict(zip(UPTIMES, _page_rule("durationText", list(UPTIMES)), strict=True)) == UPTIMES
-    assert {seconds: _duration(seconds) for seconds in UPTIMES} == UPTIMES
-    page = (DURATIONS_JS.parent / "workbench.js").read_text()
-    assert "durationText(runner.uptimeSeconds)" in page  # the Runners panel's uptime cell
-
-
 #: how long after its trace's start an operation or log line came (ms), as both the Workbench's trace
 #: view and ``motia traces ID`` write it: in seconds from one on (a dead letter replayed minutes
 #: later read +432674.3 on the page); exact ties (12.25, 1062.5) rounded away from zero in both
@@ -1906,21 +1899,12 @@ OFFSETS = {
 }
 
 
-def test_an_offset_in_a_trace_reads_the_same_in_the_workbench_and_motia_traces() -> None:
-    """The trace view's column of when each operation came, and the CLI's: one rule, the same examples."""
-    from supervisor.cli._traces import _offset
-
-    assert dict(zip(OFFSETS, _page_rule("offsetText", list(OFFSETS)), strict=True)) == OFFSETS
-    assert {ms: _offset(ms) for ms in OFFSETS} == OFFSETS
-    page = (DURATIONS_JS.parent / "workbench.js").read_text()
-    assert "offsetText(event.time - start)" in page  # the trace view's events table
-
-
 #: how long a trace or a step took (ms), as both the Workbench and ``motia traces`` write it: from a
 #: minute on in minutes (a trace a replay spread over minutes read "474.45 s" in the CLI and "7 min
 #: 54 s" on the page), the unit going by the rounded figure; exact ties (0.125, 12.25, 3599.5 s)
-#: rounded away from zero in both
-DURATIONS = {
+#: rounded away from zero in both; a trace or step still running has no duration yet (None)
+DURATIONS: dict[float | None, str] = {
+    None: "…",
     0.004: "0.00 ms",
     0.125: "0.13 ms",
     0.996: "1.0 ms",
@@ -1937,14 +1921,28 @@ DURATIONS = {
 }
 
 
-def test_a_duration_reads_the_same_in_the_workbench_and_motia_traces() -> None:
-    """How long a trace or a step took, on the page and in the CLI: one rule, the same examples."""
-    from supervisor.cli._traces import _duration
+#: the rules the page shares with the CLI, each written twice (the page is JavaScript, the CLI
+#: Python): the page's function, the CLI's, the examples pinning both, and a call of it on the page
+#: (the page's own formatting in its place would pass the examples and still read otherwise)
+SHARED_RULES = [
+    # the Runners panel's uptime cell, motia runners' UPTIME
+    pytest.param("durationText", runners_uptime, UPTIMES, "durationText(runner.uptimeSeconds)", id="uptime"),
+    # the trace view's events table, the lines of motia traces ID
+    pytest.param("offsetText", trace_offset, OFFSETS, "offsetText(event.time - start)", id="offset"),
+    # the traces list's duration cell (a running trace's too), motia traces' DURATION
+    pytest.param("tookText", trace_duration, DURATIONS, "tookText(trace.durationMs)", id="duration"),
+]
 
-    assert dict(zip(DURATIONS, _page_rule("tookText", list(DURATIONS)), strict=True)) == DURATIONS
-    assert {ms: _duration(ms) for ms in DURATIONS} == DURATIONS
+
+@pytest.mark.parametrize(("page_rule", "cli_rule", "examples", "call"), SHARED_RULES)
+def test_a_rule_the_workbench_shares_with_the_cli_reads_the_same_in_both(
+    page_rule: str, cli_rule: Callable[[Any], str], examples: dict[Any, str], call: str
+) -> None:
+    """One rule written twice, the page's run as the browser imports it, pinned by the same examples."""
+    assert dict(zip(examples, _page_rule(page_rule, list(examples)), strict=True)) == examples
+    assert {value: cli_rule(value) for value in examples} == examples
     page = (DURATIONS_JS.parent / "workbench.js").read_text()
-    assert "tookText(ms)" in page  # the page's every duration (traces, spans, the axis)
+    assert call in page
 
 
 #: the page's modules that make the Endpoints form's prefilled body

@@ -225,10 +225,11 @@ def _entry(entry: dict[str, Any] | None) -> str:
 def _duration(ms: float | None) -> str:
     """How long a trace or a step took: 0.42 ms, 12.3 ms, 1.50 s, from a minute on in minutes (a
     replay spread a trace over minutes: 7 min 54 s, not 474.45 s), from an hour on in hours (2 h 5
-    min); the unit goes by the rounded figure. The Workbench writes it so too (``tookText`` in
-    supervisor/http/workbench/durations.js), ties rounded away from zero as there."""
-    if ms is None:
-        return "..."
+    min); the unit goes by the rounded figure; one still running, … (here "..." means cut short). The
+    Workbench writes it so too (``tookText`` in supervisor/http/workbench/durations.js), ties rounded
+    away from zero as there."""
+    if ms is None:  # still running: how long is not known yet
+        return "…"
     hundredths = _rounded(ms, "0.01")
     if hundredths < 1:
         return f"{hundredths} ms"

@@ -5,6 +5,10 @@
     GET /__motia/logs[?level=&step=&traceId=&q=&since=&until=&limit=&before=&after=]
     GET /__motia/logs/stream[?level=&step=&traceId=&q=]                          text/event-stream
 
+A ``step`` filter naming no step, neither of the project nor in what was recorded, answers 404
+(``unheard_of_step``) on any page of a listing that found nothing, and on a live stream at once: a
+misspelt step would otherwise read as "nothing (yet)", or a follower wait for ever.
+
 Times are epoch milliseconds, in and out. A live log stream sends each new matching line as an
 event ``log`` whose id is the line's; a client that reconnects with ``Last-Event-ID`` (or
 ``?after=``) first gets the lines it missed, from the store. When the server is stopping, the stream
@@ -15,7 +19,7 @@ wait for the next server rather than reconnect at once (``motia logs --follow``)
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 
 import orjson
 from quart import Quart, Response, request
@@ -56,8 +60,25 @@ STOPPING_EVENT = b'event: stopping\ndata: {"status":"stopping"}\n\n'
 
 def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collection[str]]) -> None:
     """``steps``: the names of the project's steps now (a reload changes them), for a ``step`` filter
-    that matched nothing to be told from a misspelt one (``unheard_of_step``); only a first page is
-    checked, as a later one of a step that matched is one the client was given a cursor for."""
+    that matched nothing to be told from a misspelt one (``unheard_of_step``)."""
+
+    async def unheard(
+        step: str | None, found: bool, recorded: Callable[[str], Awaitable[bool]]
+    ) -> Response | None:
+        """The 404 of a ``step`` that ``found`` nothing and is neither the project's nor recorded:
+        the store is asked only then (an empty later page, a removed step's old lines, a first page
+        that other filters emptied), so an answer that found something costs nothing more, and a live
+        stream is checked once, as it opens, never per line."""
+        names = steps()
+        if step is None or found or step in names or await recorded(step):
+            return None
+        return unheard_of_step(step, False, names)
+
+    async def traces_recorded(step: str) -> bool:
+        return bool((await recorder.traces(TraceQuery(step=step, limit=1))).traces)
+
+    async def logs_recorded(step: str) -> bool:
+        return bool((await recorder.logs(LogQuery(step=step, limit=1))).logs)
 
     @app.route("/__motia/traces", methods=["GET"])
     @endpoint
@@ -86,9 +107,9 @@ def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collecti
             before=before,
         )
         page = await recorder.traces(query)
-        unheard = unheard_of_step(query.step, bool(page.traces) or before is not None, steps())
-        if unheard:
-            return unheard
+        refused = await unheard(query.step, bool(page.traces), traces_recorded)
+        if refused:
+            return refused
         return json_response(200, {"traces": page.traces, "nextCursor": encode_cursor(page.next_cursor)})
 
     @app.route("/__motia/traces/<trace_id>", methods=["GET"])
@@ -113,10 +134,9 @@ def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collecti
             _log_filter(), limit=count("limit", 100, 1000), before=before, after=after
         )
         page = await recorder.logs(query)
-        paging = before is not None or after is not None
-        unheard = unheard_of_step(query.step, bool(page.logs) or paging, steps())
-        if unheard:
-            return unheard
+        refused = await unheard(query.step, bool(page.logs), logs_recorded)
+        if refused:
+            return refused
         return json_response(200, {"logs": page.logs, "nextCursor": page.next_cursor})
 
     @app.route("/__motia/logs/stream", methods=["GET"])
@@ -124,6 +144,9 @@ def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collecti
     async def follow_logs() -> Response:
         only(*LOG_FILTERS, "after")
         query = _log_filter()
+        refused = await unheard(query.step, False, logs_recorded)
+        if refused:
+            return refused
         last_event_id = request.headers.get("last-event-id")
         after = int(last_event_id) if last_event_id and is_digits(last_event_id) else integer("after")
         follower = recorder.follow(query)  # before the catch-up read: nothing falls in between

@@ -135,10 +135,6 @@ function clock(ms) {
   return date.toLocaleTimeString([], { hour12: false }) + '.' + String(date.getMilliseconds()).padStart(3, '0')
 }
 
-function duration(ms) {
-  return ms === null || ms === undefined ? '…' : tookText(ms)
-}
-
 // "1 step", "2 steps"
 const counted = (count, noun) => `${count} ${noun}${count === 1 ? '' : 's'}`
 
@@ -1246,7 +1242,7 @@ function endpointForm(step, exchange, typed) {
           'div',
           { class: 'status-line' },
           h('strong', { 'data-status': answer.status }, `${answer.status} ${answer.statusText}`),
-          h('span', { class: 'muted', 'data-time': '' }, duration(took)),
+          h('span', { class: 'muted', 'data-time': '' }, tookText(took)),
           traceId ? h('a', { href: `#/traces/${traceId}`, 'data-trace-link': traceId }, `trace ${traceId.slice(-8)} →`) : null,
         ),
         h('h3', {}, 'Headers'),
@@ -1663,7 +1659,7 @@ async function traceList(root, params) {
       // a step's language kept beside its name, not wrapped onto a line of its own
       h('td', {}, trace.steps.map((step) => [h('span', { class: 'step-with-lang' }, step.name, ' ', langBadge(step.language)), ' '])),
       h('td', {}, badge(trace.status)),
-      h('td', {}, duration(trace.durationMs)),
+      h('td', {}, tookText(trace.durationMs)),
       h('td', {}, trace.spanCount),
       h('td', { class: 'muted' }, h('code', {}, trace.traceId.slice(-8))),
     )
@@ -1842,7 +1838,7 @@ async function traceDetail(root, traceId) {
       const code = answerOf(span)
       fill(view.label, skipped ? badge('not run', 'skipped') : badge(span.status), h('span', { class: 'step-name', title: span.step }, span.step), langBadge(span.language), span.attempt > 1 ? h('span', { class: 'muted attempt' }, `#${span.attempt}`) : null, replayed ? h('span', { class: 'muted attempt', 'data-replayed': '' }, 'replayed') : null, httpStatus(code))
       view.bar.className = `bar ${skipped ? 'skipped' : span.status}`
-      view.bar.title = skipped ? `${span.step}: not run, answered ${code} before it ran` : `${span.step}: ${duration(span.durationMs)} (${span.status}${code === null ? '' : `, answered ${code}`})`
+      view.bar.title = skipped ? `${span.step}: not run, answered ${code} before it ran` : `${span.step}: ${tookText(span.durationMs)} (${span.status}${code === null ? '' : `, answered ${code}`})`
     }
     return view
   }
@@ -1918,8 +1914,8 @@ async function traceDetail(root, traceId) {
     if (container.firstChild !== heading) fill(container, layout)
     fill(heading, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status))
     const answered = answeredCode(trace) === null ? '' : ` answered ${answeredCode(trace)}`
-    summary.textContent = `${entryText(trace)}${answered} · started ${clock(trace.startedAt)} · ${duration(trace.durationMs)} · ${counted(trace.spanCount, 'span')}`
-    fill(axis, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, duration(f * total))))
+    summary.textContent = `${entryText(trace)}${answered} · started ${clock(trace.startedAt)} · ${tookText(trace.durationMs)} · ${counted(trace.spanCount, 'span')}`
+    fill(axis, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, tookText(f * total))))
     const rows = [corner, axis]
     const replayedDeliveries = new Set(trace.events.filter((e) => e.type === 'delivery' && e.name === 'replayed').map((e) => e.deliveryId))
     for (const span of trace.spans) {
