@@ -153,6 +153,77 @@ def test_dev_reloads_a_helper_kept_outside_steps_and_src(tmp_path: Path, lang: s
         assert f"{helper} changed" in log and "logs/alerts.json" not in log and "[UPDATED]" not in log
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_dev_watches_a_helper_folder_made_while_it_runs(tmp_path: Path, lang: str) -> None:
+    """``mkdir services`` while ``motia dev`` runs, a helper written there, a step changed to import it:
+    an edit of the helper reloads the step's runner, as for a folder there at start."""
+    helper, imported, imported_instead = OUTSIDE_HELPERS[lang]
+    helper = helper.replace("middlewares/", "services/")
+    imported_instead = imported_instead.replace("middlewares", "services")
+    helper_source = SOURCES[lang][helper_file(lang)]
+    sources = SOURCES[lang]
+    step = step_path(lang, "later")
+    write_project(
+        tmp_path,
+        {
+            helper_file(lang): sources[helper_file(lang)].format(value=0),
+            step: sources["step"].format(name="Later", path="/later"),
+        },
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert value_at(server, "/later") == 0
+        (tmp_path / "services").mkdir()
+        write(tmp_path, helper, helper_source.format(value=1))
+        write_project(
+            tmp_path,
+            {step: sources["step"].format(name="Later", path="/later").replace(imported, imported_instead)},
+        )
+        eventually(lambda: value_at(server, "/later") == 1, timeout=20)
+        since = mark(server)
+        write(tmp_path, helper, helper_source.format(value=2))
+        eventually(lambda: value_at(server, "/later") == 2, timeout=20)
+        eventually(lambda: f"{helper} changed" in lines_after(server, since))
+
+
+# A web app beside the steps (MotiaDev's examples keep a React app in frontend/), and a JS package the
+# step does import by a relative path: both folders have their own package.json.
+SEPARATE_PROJECTS = {
+    "frontend/package.json": '{"name": "frontend", "private": true}\n',
+    "frontend/vite.config.ts": "export default {}\n",
+    "frontend/src/App.tsx": "export const App = () => 1\n",
+    "frontend/src/api/client.ts": "export const base = '/api'\n",
+    "frontend/node_modules/react/index.js": "module.exports = {}\n",
+    "shared/package.json": '{"name": "shared", "private": true}\n',
+    "shared/value.ts": "export const VALUE = {value}\n",
+}
+
+
+def test_an_edit_in_a_web_app_beside_the_steps_reloads_nothing_unless_a_step_imports_from_it(
+    tmp_path: Path,
+) -> None:
+    step = (
+        SOURCES["ts"]["step"]
+        .format(name="Shared", path="/shared")
+        .replace("'./value'", "'../../shared/value'")
+    )
+    files = {
+        name: text.format(value=1) if name == "shared/value.ts" else text
+        for name, text in SEPARATE_PROJECTS.items()
+    }
+    write_project(tmp_path, {**files, step_path("ts", "shared"): step})
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert value_at(server, "/shared") == 1
+        since = mark(server)
+        # (.tsx is no runner's: the .ts files of a web app are what reloaded the node runner)
+        write(tmp_path, "frontend/vite.config.ts", "export default { base: '/' }\n")
+        write(tmp_path, "frontend/src/api/client.ts", "export const base = '/api/v2'\n")
+        write(tmp_path, "shared/value.ts", SEPARATE_PROJECTS["shared/value.ts"].format(value=2))
+        eventually(lambda: value_at(server, "/shared") == 2, timeout=20)
+        reloads = eventually(lambda: _line_with(lines_after(server, since), "reloaded the node runner"))
+        assert reloads is not None and "shared/value.ts changed" in reloads
+        assert "frontend/" not in lines_after(server, since)
+
+
 def _line_with(output: str, needle: str) -> str | None:
     return next((line for line in output.splitlines() if needle in line), None)
 
