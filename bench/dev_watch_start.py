@@ -128,10 +128,11 @@ def main() -> int:
     summary = {
         name: {key: statistics.median(values) for key, values in row.items()} for name, row in samples.items()
     }
-    for name, row in summary.items():
+    for name, median in summary.items():
         print(
-            f"{name}, medians: ready {row['ready_s'] * 1000:.0f} ms, {row['folders']:.0f} helper folders "
-            f"walked in {row['walk_s'] * 1000:.1f} ms, watches set up in {row['watch_s'] * 1000:.1f} ms"
+            f"{name}, medians: ready {median['ready_s'] * 1000:.0f} ms, {median['folders']:.0f} helper "
+            f"folders walked in {median['walk_s'] * 1000:.1f} ms, "
+            f"watches set up in {median['watch_s'] * 1000:.1f} ms"
         )
     if args.json:
         args.json.write_text(json.dumps({"samples": samples, "summary": summary}, indent=2) + "\n")
