@@ -65,6 +65,7 @@ class _Watchers:
         self.batches: asyncio.Queue[_Batch] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._helper_count = 0
+        self._full = False
 
     def start(self, paths: list[Path], *, recursive: bool, wanted: Callable[[Path], bool]) -> None:
         # A folder-by-folder watch reports the folders made in it; a recursive one watches them already.
@@ -79,13 +80,23 @@ class _Watchers:
 
     async def made(self, folders: Iterable[Path]) -> set[Path]:
         """Watch the ``folders`` just made that may hold code; the files in them now."""
-        scan_roots, helpers = [], []
+        scan_roots: list[Path] = []
+        helpers: list[Path] = []
         for folder in folders:
             if folder.parent == self.project_root and folder.name in SCAN_ROOTS:
                 scan_roots.append(folder)
             elif in_helper_folder(self.project_root, folder):
-                room = HELPER_FOLDER_LIMIT - self._helper_count
-                helpers.extend(helper_folders(self.project_root, [folder], limit=room) if room > 0 else [])
+                room = HELPER_FOLDER_LIMIT - self._helper_count - len(helpers)
+                if room > 0:
+                    helpers.extend(helper_folders(self.project_root, [folder], limit=room))
+                elif not self._full:  # once: a step making folders by the thousand would flood the log
+                    self._full = True
+                    _logger.warning(
+                        "not watching %s and the folders made after it: hot reload watches at most %d "
+                        "folders outside steps/ and src/",
+                        folder.relative_to(self.project_root),
+                        HELPER_FOLDER_LIMIT,
+                    )
         if not scan_roots and not helpers:
             return set()
         if scan_roots:
