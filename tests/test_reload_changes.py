@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.discovery import RunnerKind
+from supervisor.discovery import RunnerKind, helper_folders
 from supervisor.reload import ProjectChanges, classify_changes
 
 ROOT = Path("/project")
@@ -73,3 +73,26 @@ def test_a_batch_joins_what_each_file_means() -> None:
     )
     assert changes.runners == frozenset({"node", "python"})
     assert changes.paths == frozenset({"steps/a.step.ts", "steps/b_step.py"})
+
+
+def test_a_separate_js_project_beside_the_steps_is_not_their_helper_unless_a_step_imports_from_it(
+    tmp_path: Path,
+) -> None:
+    """A folder with its own package.json (a web app, a tool) holds no helper of the steps, at any
+    depth, unless a Node file under steps/ or src/ imports from it by a relative path."""
+    files = {
+        "frontend/package.json": "{}",
+        "frontend/src/api.ts": "",
+        "tools/site/package.json": "{}",
+        "tools/site/build.js": "",
+        "tools/check.ts": "",
+        "shared/package.json": "{}",
+        "shared/lib/value.ts": "",
+        "steps/a.step.ts": "import { VALUE } from '../shared/lib/value'\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    changes = classify_changes(tmp_path, [tmp_path / name for name in files if not name.endswith(".json")])
+    assert changes.paths == frozenset({"tools/check.ts", "shared/lib/value.ts", "steps/a.step.ts"})
+    assert helper_folders(tmp_path) == [tmp_path / "shared", tmp_path / "shared/lib", tmp_path / "tools"]

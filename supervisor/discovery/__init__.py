@@ -9,7 +9,7 @@ from supervisor.discovery._naming import (
     is_skipped_dir,
     language_of,
 )
-from supervisor.discovery._scan import SCAN_ROOTS, discover, helper_folders
+from supervisor.discovery._scan import SCAN_ROOTS, discover, helper_folders, in_helper_folder
 from supervisor.discovery._types import Discovery, FileKind, Language, RunnerKind, SourceFile
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "find_hook_files",
     "helper_folders",
     "hook_file_runner",
+    "in_helper_folder",
     "is_motia_config",
     "is_skipped_dir",
     "language_of",

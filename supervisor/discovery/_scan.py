@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from supervisor.discovery._hooks import find_hook_files
+from supervisor.discovery._imports import leads_into, relative_import_targets
 from supervisor.discovery._naming import VENV_MARKER, classify, is_skipped_dir
 from supervisor.discovery._types import Discovery, SourceFile
 
 # Motia's docs name `steps/` in one place and `steps/` and `src/` in another (both searched recursively,
 # nothing outside them); a project may use either, both or neither.
 SCAN_ROOTS = ("steps", "src")
+#: a folder holding one is a JS project of its own (a web app beside the steps), not a helper folder
+PACKAGE_MANIFEST = "package.json"
 
 
 def discover(project_root: Path) -> Discovery:
@@ -44,21 +49,70 @@ def _walk(top: Path) -> list[Path]:
     return files
 
 
-def helper_folders(project_root: Path, limit: int = 500) -> list[Path]:
+def helper_folders(project_root: Path, tops: Iterable[Path] | None = None, limit: int = 500) -> list[Path]:
     """The folders outside the scan roots that may hold the helpers steps import (``middlewares/``,
-    where Motia's docs put middlewares, ``services/``, ``lib/``...), skipped folders and virtualenvs
-    pruned, at most ``limit`` of them (a big frontend should not cost a watch per folder)."""
+    where Motia's docs put middlewares, ``services/``, ``lib/``...): ``tops`` (by default the root's
+    folders but the scan roots) and the folders under them, skipped folders, virtualenvs and separate
+    JS projects pruned (see :func:`in_helper_folder`), at most ``limit`` of them (a big tree should not
+    cost a watch per folder)."""
+    imports = _StepImports(project_root)
+    if tops is None:
+        tops = sorted(
+            path for path in project_root.iterdir() if path.is_dir() and path.name not in SCAN_ROOTS
+        )
     found: list[Path] = []
-    tops = sorted(path for path in project_root.iterdir() if path.is_dir() and path.name not in SCAN_ROOTS)
     for top in tops:
-        if _skip_dir(top):
+        if not _in_helper_folder(project_root, top, imports):
             continue
         for dirpath, dirnames, _filenames in os.walk(top):
-            dirnames[:] = sorted(d for d in dirnames if not _skip_dir(Path(dirpath) / d))
+            dirnames[:] = sorted(d for d in dirnames if _may_hold_helpers(Path(dirpath) / d, imports))
             found.append(Path(dirpath))
             if len(found) >= limit:
                 return found
     return found
+
+
+def in_helper_folder(project_root: Path, folder: Path) -> bool:
+    """Whether ``folder`` (outside the scan roots) may hold helpers of the steps: neither it nor a folder
+    above it is skipped (``node_modules``, dot-folders, virtualenvs...) or a separate JS project, a
+    folder with its own ``package.json`` (a web app next to the steps, a tool), unless a Node file
+    under the scan roots imports from that project by a relative path."""
+    return _in_helper_folder(project_root, folder, _StepImports(project_root))
+
+
+def _in_helper_folder(project_root: Path, folder: Path, imports: _StepImports) -> bool:
+    try:
+        parts = folder.relative_to(project_root).parts
+    except ValueError:
+        return False
+    if not parts or parts[0] in SCAN_ROOTS:
+        return False
+    return all(
+        _may_hold_helpers(project_root.joinpath(*parts[:depth]), imports)
+        for depth in range(1, len(parts) + 1)
+    )
+
+
+def _may_hold_helpers(folder: Path, imports: _StepImports) -> bool:
+    if _skip_dir(folder):
+        return False
+    return not (folder / PACKAGE_MANIFEST).is_file() or imports.lead_into(folder)
+
+
+class _StepImports:
+    """What the Node files under the scan roots import by relative paths, read once, when first asked
+    (most projects have no separate JS project beside their steps, and then nothing is read)."""
+
+    def __init__(self, project_root: Path) -> None:
+        self._project_root = project_root
+
+    @functools.cached_property
+    def _targets(self) -> list[Path]:
+        roots = [self._project_root / name for name in SCAN_ROOTS]
+        return relative_import_targets(file for root in roots if root.is_dir() for file in _walk(root))
+
+    def lead_into(self, folder: Path) -> bool:
+        return leads_into(self._targets, folder)
 
 
 def _skip_dir(path: Path) -> bool:

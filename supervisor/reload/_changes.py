@@ -7,7 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from supervisor.discovery import NODE_EXTENSIONS, SCAN_ROOTS, RunnerKind, hook_file_runner, is_skipped_dir
+from supervisor.discovery import (
+    NODE_EXTENSIONS,
+    SCAN_ROOTS,
+    RunnerKind,
+    hook_file_runner,
+    in_helper_folder,
+    is_skipped_dir,
+)
 
 DOTENV = ".env"
 SETTINGS_FILE = "motia.config.json"
@@ -82,7 +89,9 @@ def is_code_path(project_root: Path, path: Path) -> bool:
     """A source file a runner may load or import: under ``steps/`` or ``src/``, or a helper in another
     folder of the project (``middlewares/``, where Motia's docs put middlewares, ``services/``...): under
     Motia a step's process per call imports its helpers afresh wherever they are. Outside ``steps/``
-    and ``src/`` only code counts: a ``.json`` there is more likely a file a step writes (a log)."""
+    and ``src/`` only code counts: a ``.json`` there is more likely a file a step writes (a log); and
+    not in a separate JS project (a ``frontend/`` with its own ``package.json``) unless a step imports
+    from it (:func:`supervisor.discovery.in_helper_folder`)."""
     relative = relative_path(project_root, path)
     if relative is None:
         return False
@@ -91,7 +100,9 @@ def is_code_path(project_root: Path, path: Path) -> bool:
         return False
     if parts[0] in SCAN_ROOTS:
         return relative.suffix in _RUNNER_OF_SUFFIX
-    return relative.suffix in _RUNNER_OF_SUFFIX and relative.suffix != ".json"
+    if relative.suffix not in _RUNNER_OF_SUFFIX or relative.suffix == ".json":
+        return False
+    return in_helper_folder(project_root, project_root.joinpath(*parts[:-1]))
 
 
 def relative_path(project_root: Path, path: Path) -> PurePosixPath | None:

@@ -2,76 +2,153 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from supervisor.discovery import SCAN_ROOTS, helper_folders
+from supervisor.discovery import SCAN_ROOTS, helper_folders, in_helper_folder, is_skipped_dir
 from supervisor.reload._changes import ProjectChanges, classify_changes, is_code_path, is_root_file
+
+_logger = logging.getLogger("motia.core")
 
 # watchfiles debounces bursts (an editor's save, a git checkout) into one batch.
 DEBOUNCE_MS = 300
+#: the most helper folders watched (at start and made later): a big tree should not cost a watch per folder
+HELPER_FOLDER_LIMIT = 500
+
+_Batch = set[tuple[Change, Path]]
 
 
 async def project_changes(project_root: Path, stop: asyncio.Event) -> AsyncIterator[ProjectChanges]:
     """Yield each batch of changes that matters to the running project, classified.
 
     The scanned folders (``steps/``, ``src/``) are watched recursively; the project root only for its
-    own files (``.env``, ``motia.config.json``, hook files, ``requirements.txt``): watching the root
-    recursively would walk ``node_modules`` and virtualenvs. The other folders, where helpers may live
-    (``middlewares/``, ``services/``), are watched each on its own as found at start, skipped folders
-    pruned (a frontend's ``node_modules`` is not walked); a folder made there later is not watched.
+    own files (``.env``, ``motia.config.json``, hook files, ``requirements.txt``) and the folders made
+    in it: watching the root recursively would walk ``node_modules`` and virtualenvs. The other
+    folders, where helpers may live (``middlewares/``, ``services/``), are watched each on its own,
+    those found at start and those made later (``mkdir services`` while ``motia dev`` runs), with the
+    folders :func:`supervisor.discovery.helper_folders` prunes left out (a frontend's ``node_modules``
+    is not walked).
     """
-    batches: asyncio.Queue[set[Path]] = asyncio.Queue()
+    watch = _Watchers(project_root, stop)
     folders = [project_root / name for name in SCAN_ROOTS if (project_root / name).is_dir()]
-    watchers = [
-        asyncio.create_task(
-            _watch(batches, [project_root], False, stop, lambda path: is_root_file(project_root, path))
-        )
-    ]
-    helpers = helper_folders(project_root)
-    if helpers:
-        watchers.append(
-            asyncio.create_task(
-                _watch(batches, helpers, False, stop, lambda path: is_code_path(project_root, path))
-            )
-        )
+    watch.start([project_root], recursive=False, wanted=lambda path: is_root_file(project_root, path))
+    watch.helpers(helper_folders(project_root, limit=HELPER_FOLDER_LIMIT))
     if folders:
-        watchers.append(
-            asyncio.create_task(
-                _watch(batches, folders, True, stop, lambda path: is_code_path(project_root, path))
-            )
-        )
+        watch.start(folders, recursive=True, wanted=lambda path: is_code_path(project_root, path))
     try:
         while not stop.is_set():
-            paths = await batches.get()
-            while not batches.empty():  # the other watcher's part of the same burst
-                paths |= batches.get_nowait()
+            batch = await watch.batches.get()
+            while not watch.batches.empty():  # the other watchers' part of the same burst
+                batch |= watch.batches.get_nowait()
+            paths = {path for _change, path in batch}
+            # A folder made in a watched one: watched from now on, its files so far counted as changed
+            # (they may have been written before its watch began).
+            made = sorted(path for change, path in batch if change == Change.added and path.is_dir())
+            paths.update(await watch.made(made))
             changes = classify_changes(project_root, paths)
             if changes.paths:
                 yield changes
     finally:
-        for watcher in watchers:
-            watcher.cancel()
-        for watcher in watchers:
+        await watch.close()
+
+
+class _Watchers:
+    """The watch tasks of a project, each feeding ``batches``."""
+
+    def __init__(self, project_root: Path, stop: asyncio.Event) -> None:
+        self.project_root = project_root
+        self.stop = stop
+        self.batches: asyncio.Queue[_Batch] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._helper_count = 0
+        self._full = False
+
+    def start(self, paths: list[Path], *, recursive: bool, wanted: Callable[[Path], bool]) -> None:
+        # A folder-by-folder watch reports the folders made in it; a recursive one watches them already.
+        self._tasks.append(
+            asyncio.create_task(_watch(self.batches, paths, recursive, self.stop, wanted, not recursive))
+        )
+
+    def helpers(self, folders: list[Path]) -> None:
+        if folders:
+            self._helper_count += len(folders)
+            self.start(folders, recursive=False, wanted=lambda path: is_code_path(self.project_root, path))
+
+    async def made(self, folders: Iterable[Path]) -> set[Path]:
+        """Watch the ``folders`` just made that may hold code; the files in them now."""
+        scan_roots: list[Path] = []
+        helpers: list[Path] = []
+        for folder in folders:
+            if folder.parent == self.project_root and folder.name in SCAN_ROOTS:
+                scan_roots.append(folder)
+            elif in_helper_folder(self.project_root, folder):
+                room = HELPER_FOLDER_LIMIT - self._helper_count - len(helpers)
+                if room > 0:
+                    helpers.extend(helper_folders(self.project_root, [folder], limit=room))
+                elif not self._full:  # once: a step making folders by the thousand would flood the log
+                    self._full = True
+                    _logger.warning(
+                        "not watching %s and the folders made after it: hot reload watches at most %d "
+                        "folders outside steps/ and src/",
+                        folder.relative_to(self.project_root),
+                        HELPER_FOLDER_LIMIT,
+                    )
+        if not scan_roots and not helpers:
+            return set()
+        if scan_roots:
+            self.start(scan_roots, recursive=True, wanted=lambda path: is_code_path(self.project_root, path))
+        self.helpers(helpers)
+        await asyncio.sleep(0)  # the new watch tasks set their watches up before their first wait
+        return {path for folder in helpers for path in _files_in(folder)}.union(
+            *map(_files_under, scan_roots)
+        )
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+                await task
+
+
+def _files_in(folder: Path) -> list[Path]:
+    try:
+        return [path for path in folder.iterdir() if path.is_file()]
+    except OSError:  # gone already
+        return []
+
+
+def _files_under(root: Path) -> set[Path]:
+    found: set[Path] = set()
+    for top, dirs, names in os.walk(root):
+        dirs[:] = [name for name in dirs if not is_skipped_dir(name)]
+        found.update(Path(top, name) for name in names)
+    return found
 
 
 async def _watch(
-    batches: asyncio.Queue[set[Path]],
+    batches: asyncio.Queue[_Batch],
     paths: list[Path],
     recursive: bool,
     stop: asyncio.Event,
     wanted: Callable[[Path], bool],
+    made_folders: bool,
 ) -> None:
     default_filter = DefaultFilter()
 
     def keep(change: Change, path: str) -> bool:
-        return default_filter(change, path) and wanted(Path(path))
+        if not default_filter(change, path):
+            return False
+        return wanted(Path(path)) or (made_folders and change == Change.added and os.path.isdir(path))
 
-    async for changes in awatch(
-        *paths, watch_filter=keep, stop_event=stop, debounce=DEBOUNCE_MS, recursive=recursive
-    ):
-        batches.put_nowait({Path(path) for _change, path in changes})
+    try:
+        async for changes in awatch(
+            *paths, watch_filter=keep, stop_event=stop, debounce=DEBOUNCE_MS, recursive=recursive
+        ):
+            batches.put_nowait({(change, Path(path)) for change, path in changes})
+    except FileNotFoundError as exc:  # a folder made and removed before its watch began
+        _logger.debug("not watching %s: %s", ", ".join(map(str, paths)), exc)
