@@ -20,6 +20,8 @@ ROOT = Path("/project")
         ("steps/pets/store.ts", {"node"}),  # a helper: the language that imports it
         ("src/lib/util.mjs", {"node"}),
         ("src/legacy.cjs", {"node"}),
+        ("src/emails/welcome.tsx", {"node"}),  # JSX a step imports (a React email template)
+        ("steps/ui/card.jsx", {"node"}),
         ("steps/python/services/pet_store.py", {"python"}),
         ("steps/data/breeds.json", {"node", "python"}),  # data either language may read
         ("steps/motia.auth.js", {"node"}),

@@ -25,6 +25,9 @@ ROOT_FILES = frozenset({DOTENV, SETTINGS_FILE, REQUIREMENTS})
 
 _RUNNER_OF_SUFFIX: dict[str, frozenset[RunnerKind]] = {
     **{suffix: frozenset({"node"}) for suffix in NODE_EXTENSIONS},
+    # not step files, but helpers a step imports may be JSX (a React email template): tsx loads them
+    ".tsx": frozenset({"node"}),
+    ".jsx": frozenset({"node"}),
     ".py": frozenset({"python"}),
     # data files: whichever language reads one, both may
     ".json": frozenset({"node", "python"}),
