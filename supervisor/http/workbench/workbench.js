@@ -2867,7 +2867,14 @@ async function health() {
   firstHealthRead(status)
   unreachableSince = null
   const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
-  const summary = `${counted(status.steps, 'step')} · ${counted(runners, 'runner')}${status.traces === false ? ' · traces off' : ''}`
+  // the files that did not load, counted, each named in the line's tooltip: a step missing from its
+  // flow (its file failed to import) was told nowhere on the page but in the Logs panel's start-up lines
+  const problems = status.problems || []
+  const loadProblems = problems.length ? ` · ${counted(problems.length, 'load problem')}` : ''
+  const told = problems.length ? `Not loaded (the steps they define are missing):\n${problems.join('\n')}` : ''
+  if (line.title !== told) line.title = told
+  line.dataset.problems = problems.length
+  const summary = `${counted(status.steps, 'step')} · ${counted(runners, 'runner')}${status.traces === false ? ' · traces off' : ''}${loadProblems}`
   if (status.status === 'ok') show('ok', summary)
   else show('degraded', `${summary} · ${status.status}: ${status.message}`) // degraded, or stopping
   return serverHealth
