@@ -230,3 +230,56 @@ def test_a_line_logged_at_any_name_of_a_level_is_recorded_at_that_level(
 def _all_of(found: dict[str, str], expected: dict[str, str]) -> dict[str, str]:
     assert set(expected) <= set(found), sorted(found)
     return found
+
+
+LIBRARY_STEP = """
+    import logging, sys
+
+    # a library's loggers that keep to themselves (propagate off), each with its own handler, as
+    # agno's (a RichHandler printing to stdout); a StreamHandler() writes to stderr; with no handler,
+    # Python's last resort writes a warning to stderr
+    to_stdout = logging.getLogger("vendored.out")
+    to_stdout.propagate = False
+    to_stdout.addHandler(logging.StreamHandler(sys.stdout))
+    to_stderr = logging.getLogger("vendored.err")
+    to_stderr.propagate = False
+    to_stderr.addHandler(logging.StreamHandler())
+    nowhere = logging.getLogger("vendored.none")
+    nowhere.propagate = False
+
+    config = {"type": "api", "name": "PyLibrary", "path": "/py/library", "method": "GET", "emits": []}
+
+    async def handler(req, context):
+        to_stdout.error("error the library printed")
+        to_stdout.warning("warning the library printed")
+        to_stderr.error("error the library wrote to stderr")
+        nowhere.warning("warning with no handler")
+        print("a plain print")
+        return {"status": 200, "body": {"traceId": context.trace_id}}
+"""
+
+
+def test_a_librarys_own_handlers_lines_keep_their_level_step_and_trace(tmp_path: Path) -> None:
+    """A library whose logger does not propagate to the root, with a handler of its own (agno's, in
+    MotiaDev's property-search-agent: "ERROR   API connection error from OpenAI API" was an info
+    line), keeps its records' levels in what its handler prints, in the step's trace; one writing to
+    stderr (or none, Python's last resort) too, where it was an error of the runner in no trace."""
+    write_project(tmp_path, {step_path("py", "library"): LIBRARY_STEP})
+    with MotiaServer(tmp_path, mode="start") as server:
+        trace_id = server.client.get("/py/library").json()["traceId"]
+
+        def arrived() -> dict[str, dict[str, Any]]:
+            found = {r["msg"]: r for r in server.json_logs() if r.get("traceId") == trace_id}
+            assert len(found) == 5, sorted(found)
+            return found
+
+        records = eventually(arrived)
+    assert {
+        msg: (r["level"], r["step"], (r.get("meta") or {}).get("logger")) for msg, r in records.items()
+    } == {
+        "error the library printed": ("error", "PyLibrary", "vendored.out"),
+        "warning the library printed": ("warn", "PyLibrary", "vendored.out"),
+        "error the library wrote to stderr": ("error", "PyLibrary", "vendored.err"),
+        "warning with no handler": ("warn", "PyLibrary", "vendored.none"),
+        "a plain print": ("info", "PyLibrary", None),
+    }

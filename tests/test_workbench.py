@@ -1818,6 +1818,51 @@ def _skipping_flow() -> dict[str, str]:
     }
 
 
+def _fanning_flow() -> dict[str, str]:
+    """The flow "fan", shaped as MotiaDev's property-search-agent (motia-examples,
+    rag-and-search/rag-applications/property-search-agent): an api step emitting four topics with long
+    labels, three of them conditional, each to its own event step, and an api step alone. The label
+    of the second edge, nudged down off the first's, covered the arrow into its step."""
+    emits = [
+        ("property.scrape", "Scrape Properties", False),
+        ("property.enrich", "Enrich Property Data (if costly)", True),
+        ("market.analyze", "Analyze Market (conditional)", True),
+        ("neighborhood.analyze", "Analyze Neighborhoods (if any)", True),
+    ]
+    listed = ", ".join(
+        f"{{ topic: '{topic}', label: '{label}'{', conditional: true' if conditional else ''} }}"
+        for topic, label, conditional in emits
+    )
+    files = {
+        "steps/fan/start.step.js": f"""
+            exports.config = {{
+              type: 'api', name: 'StartPropertySearch', path: '/fan/search', method: 'POST',
+              flows: ['fan'], emits: [{listed}],
+            }}
+            exports.handler = async () => ({{ status: 200, body: {{}} }})
+        """,
+        "steps/fan/results.step.js": """
+            exports.config = {
+              type: 'api', name: 'GetPropertyResults', path: '/fan/search/:searchId', method: 'GET',
+              flows: ['fan'], emits: [],
+            }
+            exports.handler = async () => ({ status: 200, body: {} })
+        """,
+    }
+    names = [
+        "PropertySearchProcessor",
+        "PropertyEnrichmentProcessor",
+        "MarketAnalysisProcessor",
+        "NeighborhoodAnalysisProcessor",
+    ]
+    for (topic, _, _), name in zip(emits, names, strict=True):
+        files[f"steps/fan/{name.lower()}.step.js"] = f"""
+            exports.config = {{ type: 'event', name: '{name}', subscribes: ['{topic}'], emits: [], flows: ['fan'] }}
+            exports.handler = async () => {{}}
+        """
+    return files
+
+
 def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every_step(
     server: MotiaServer, tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
@@ -1836,20 +1881,21 @@ def test_a_flows_edge_labels_sit_on_their_edges_clear_of_each_other_and_of_every
     subscribes to) named in its tooltip. No edge drawn through a step it does not connect (in Motia's
     human-in-the-loop example, the edge from the risk analysis to the completing step, past the
     approval gate and webhook between them, ran straight through both), no label past the diagram's
-    sides."""
+    sides, none over an edge's arrowhead (in MotiaDev's property-search-agent a label nudged down
+    off its neighbour's covered the arrow into its step)."""
     flows = ["TsPetManagement", "JsPetManagement", "PyPetManagement", "PetShelter", "Workbench"]
     seen = _drive(server, chromium, client_packages, "workbench-edge-labels-driver.mjs", *flows)
-    project = write_project(tmp_path, _crowded_flow() | _skipping_flow())
+    project = write_project(tmp_path, _crowded_flow() | _skipping_flow() | _fanning_flow())
     with MotiaServer(project, mode="dev") as crowded:
         in_crowd = _drive(
-            crowded, chromium, client_packages, "workbench-edge-labels-driver.mjs", "crowd", "skip"
+            crowded, chromium, client_packages, "workbench-edge-labels-driver.mjs", "crowd", "skip", "fan"
         )
     assert seen.pop("consoleErrors") == in_crowd.pop("consoleErrors") == []
     seen |= in_crowd
 
     assert seen["TsPetManagement"]["labels"] > 10 and seen["crowd"]["labels"] == 13
-    assert seen["skip"]["labels"] == 5
-    labelled = [*flows, "crowd", "skip"]
+    assert seen["skip"]["labels"] == 5 and seen["fan"]["labels"] == 4
+    labelled = [*flows, "crowd", "skip", "fan"]
     # near one another (less than 3 px apart, read as overlapping) only in a crowd of edges (three
     # between two steps a layer apart) built to test squeezing
     tight = {"crowd", "skip"}

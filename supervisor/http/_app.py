@@ -90,7 +90,16 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
     register_project(app, runtime)
     if workbench:
         # the page asks no trace or log of a server that records none (each refusal a console error)
-        register_workbench(app, health=lambda: {**health_report(runtime), "traces": runtime.tracing.stored})
+        # and the files that did not load (a step missing from its flow, said nowhere on the page but
+        # in the Logs panel's start-up lines)
+        register_workbench(
+            app,
+            health=lambda: {
+                **health_report(runtime),
+                "traces": runtime.tracing.stored,
+                "problems": [str(problem).split("\n", 1)[0] for problem in runtime.registry.problems],
+            },
+        )
     register_realtime(app, runtime.realtime)
     app.asgi_app = ApiStepFront(app.asgi_app, runtime, emit=runtime.emit)  # type: ignore[method-assign]
     return app

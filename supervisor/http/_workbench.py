@@ -6,8 +6,9 @@ form, traces with their timeline, logs, state, streams, dead letters, runners).
     GET /__motia/workbench/health          the server's health for the page's header: what
                                            ``/__motia/health`` answers, always with a 200 (a degraded
                                            server's 503 is for load balancers; in the page the browser
-                                           would log it as a failed load every time it is read), and
-                                           ``traces``: whether traces and logs are recorded
+                                           would log it as a failed load every time it is read),
+                                           ``traces``: whether traces and logs are recorded, and
+                                           ``problems``: the files that did not load, a line each
 
 Everything the page needs ships in the package (``supervisor/http/workbench/``): no CDN, no build
 step, no Node at run time. Api steps are served in front of quart, so a step on ``GET /`` wins.

@@ -1,7 +1,7 @@
 // The edge labels of each flow's diagram, in headless Chromium, for tests/test_workbench.py:
 //   node workbench-edge-labels-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR FLOW...
 // Opens each FLOW's diagram and lists the labels (each edge's box and text, as drawn) that overlap another
-// label or a step's box, and the labels each not on its own edge (its box's centre farther than a
+// label, a step's box or an edge's arrowhead, and the labels each not on its own edge (its box's centre farther than a
 // label's height from the edge's path), and the edges that leave or enter a step at one point (less
 // than 8 px apart), the labels the diagram found no clear place for (squeezed) and those cut short;
 // and of the steps: each api step whose route its box does not show whole (cutRoutes), each step whose
@@ -9,7 +9,7 @@
 // (its route, its cron, every topic it subscribes to: untold).
 // Prints RESULT and the JSON of what it saw: { flow: { labels: how many, overLabels: [[edge, edge]],
 // closeLabels: [[edge, edge]] (less than 3 px apart), textPastBox: [edge] (its text wider than its box),
-// overNodes: [[edge, step]], offEdge: [edge], sharedEnds: [[edge, edge]], squeezed: [edge], cut: [edge],
+// overNodes: [[edge, step]], overArrows: [[edge, edge whose arrowhead its label covers]], offEdge: [edge], sharedEnds: [[edge, edge]], squeezed: [edge], cut: [edge],
 // cutRoutes: [[step, shown]], textOut: [[step, text]], untold: [[step, tooltip]], pathsOverNodes: [[edge, step]]
 // (an edge drawn through a step it does not connect), outside: [edge] (a label past the drawing's sides) } }.
 import { drive, openWorkbench, timedFetch } from './workbench-page.mjs'
@@ -80,6 +80,18 @@ await drive(executablePath, result, async (page) => {
           if ((a.source === b.source && near(a.start, b.start)) || (a.target === b.target && near(a.end, b.end)))
             sharedEnds.push([a.edge, b.edge])
         }
+      // labels over an edge's arrowhead (the marker at its path's end, ~11 px long at the edges' stroke
+      // width): which step the edge goes into hidden under a label
+      const overArrows = [...document.querySelectorAll('.edge')].flatMap((edge) => {
+        const path = edge.querySelector('path')
+        const matrix = path.getScreenCTM()
+        const length = path.getTotalLength()
+        const tip = path.getPointAtLength(length).matrixTransform(matrix)
+        const back = path.getPointAtLength(Math.max(0, length - 10)).matrixTransform(matrix)
+        const arrow = new DOMRect(Math.min(tip.x, back.x) - 4, Math.min(tip.y, back.y) - 4, Math.abs(tip.x - back.x) + 8, Math.abs(tip.y - back.y) + 8)
+        const name = `${edge.dataset.source}->${edge.dataset.target}: ${edge.querySelector('text').textContent}`
+        return labels.filter((label) => meet(label.box, arrow)).map((label) => [label.edge, name])
+      })
       // labels the diagram found no clear place for (it put them where they cover the least)
       const squeezed = [...document.querySelectorAll('.edge[data-label-squeezed]')].map(
         (edge) => `${edge.dataset.source}->${edge.dataset.target}: ${edge.querySelector('text').textContent}`,
@@ -118,7 +130,7 @@ await drive(executablePath, result, async (page) => {
       // what lies outside the diagram's drawing (cut at its edge): label boxes, in the page
       const drawn = document.querySelector('.diagram svg').getBoundingClientRect()
       const outside = labels.filter(({ box }) => box.left < drawn.left || box.right > drawn.right).map((label) => label.edge)
-      return { labels: labels.length, overLabels, closeLabels, textPastBox, overNodes, offEdge, sharedEnds, squeezed, cut, cutRoutes, textOut, untold, pathsOverNodes, outside }
+      return { labels: labels.length, overLabels, closeLabels, textPastBox, overNodes, overArrows, offEdge, sharedEnds, squeezed, cut, cutRoutes, textOut, untold, pathsOverNodes, outside }
     }, steps)
     await page.screenshot({ path: `${outDir}/workbench-edge-labels-${flow}.png` })
   }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 import threading
 import time
 import traceback
@@ -132,6 +133,7 @@ class LoggingBridge(logging.Handler):
             root.addHandler(self)
         self.set_level(level)
         logging.captureWarnings(True)  # warnings.warn(...) as warn records, not raw stderr
+        _watch_other_handlers()
 
     def set_level(self, level: str) -> None:
         logging.getLogger().setLevel(_LOGGING_LEVELS[normalize_level(level)])
@@ -151,6 +153,45 @@ class LoggingBridge(logging.Handler):
             self._sink.log(level, record.getMessage(), meta_json(meta or None))
         except Exception:
             self.handleError(record)
+
+
+# A library's logger that does not propagate to the root (agno's: its own RichHandler, printing
+# "ERROR   API connection error ..." to stdout) never reaches the LoggingBridge: what its handler
+# printed became an info line, and a handler on stderr an error of the runner, in no trace. While a
+# handler other than the bridge writes a record out, the record is this thread's ``_handling.record``:
+# what the handler prints is a line at the record's level, in the invocation it was logged in.
+_handling = threading.local()
+_original_handle = logging.Handler.handle
+_original_stream_emit = logging.StreamHandler.emit
+
+
+def _handle(self: logging.Handler, record: logging.LogRecord) -> Any:
+    if isinstance(self, LoggingBridge):
+        return _original_handle(self, record)
+    outer = getattr(_handling, "record", None)
+    _handling.record = record
+    try:
+        return _original_handle(self, record)
+    finally:
+        _handling.record = outer
+
+
+def _stream_emit(self: logging.StreamHandler[Any], record: logging.LogRecord) -> None:
+    """A StreamHandler on the process's stderr writes to the captured stdout instead (where the record's
+    level is kept); any other stream (a file, a stream the user set up) as before."""
+    if self.stream is not sys.__stderr__ or not isinstance(sys.stdout, StdoutCapture):
+        _original_stream_emit(self, record)
+        return
+    try:
+        sys.stdout.write(self.format(record) + self.terminator)
+        sys.stdout.flush()
+    except Exception:
+        self.handleError(record)
+
+
+def _watch_other_handlers() -> None:
+    logging.Handler.handle = _handle  # type: ignore[method-assign]
+    logging.StreamHandler.emit = _stream_emit  # type: ignore[method-assign, assignment]
 
 
 _LOGGING_LEVELS = {
@@ -227,7 +268,12 @@ class StdoutCapture(io.TextIOBase):
         message = "".join(parts)
         if message.endswith("\n"):
             message = message[:-1]
-        self._sink.log(self._level, message)
+        record: logging.LogRecord | None = getattr(_handling, "record", None)
+        if record is None:
+            self._sink.log(self._level, message)
+        else:  # printed by a logging handler: the line of its record
+            meta = meta_json({"logger": record.name} if record.name != "root" else None)
+            self._sink.log(level_of(record.levelno), message, meta)
 
 
 class _BinaryAdapter(io.RawIOBase):

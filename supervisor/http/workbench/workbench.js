@@ -550,11 +550,12 @@ function layoutFlow(flow) {
   const coords = new Map()
   const graphLeft = MARGIN + (graphWidth - (xs.length ? Math.max(...xs) + shift + NODE_W : 0)) / 2
   // a layer sits lower when a step of it has many labelled edges coming in: their labels need rows
-  // of their own in the gap above it
+  // of their own in the gap above it, clear of the arrowheads at its bottom (three labels fitted the
+  // gap until the arrows were kept clear too)
   const tops = [MARGIN]
   for (let r = 1; r < layers.length; r++) {
     const busiest = Math.max(0, ...layers[r].map((id) => backward.get(id).length))
-    tops.push(tops[r - 1] + NODE_H + GAP_Y + LABEL_ROW * Math.max(0, busiest - 3))
+    tops.push(tops[r - 1] + NODE_H + GAP_Y + LABEL_ROW * Math.max(0, busiest - 2))
   }
   layers.forEach((layer, r) => layer.forEach((id) => coords.set(id, { x: graphLeft + x.get(id) + shift, y: tops[r], rank: r })))
   const graphBottom = layers.length ? tops[layers.length - 1] + NODE_H + GAP_Y : MARGIN
@@ -716,8 +717,11 @@ function drawFlow(flow, layout, onSelect) {
     fanIn.set(edge.target, (fanIn.get(edge.target) || 0) + 1)
   }
   const ports = downwardPorts(flow.edges, coords)
-  // what a label must not cover: every step's box, then each label placed before it
+  // what a label must not cover: every step's box, every edge's arrowhead (a label nudged down off
+  // its neighbour's covered the arrow into its step: which step the edge went to was hidden), then
+  // each label placed before it
   const taken = [...coords.values()].map((at) => ({ x: at.x - 3, y: at.y - 3, w: NODE_W + 6, h: NODE_H + 6, step: true }))
+  const paths = []
   for (const edge of flow.edges) {
     const from = coords.get(edge.source)
     const to = coords.get(edge.target)
@@ -762,6 +766,10 @@ function drawFlow(flow, layout, onSelect) {
     }
     const [p0, p1, p2, p3] = curve
     d ??= `M${p0} C${p1} ${p2} ${p3}`
+    taken.push(arrowheadBox(to.rank > from.rank ? [ports.in.get(edge), to.y - 2] : [to.x + NODE_W + 2, to.y + NODE_H / 2 - offset], to.rank > from.rank))
+    paths.push({ edge, curve, preferred, d })
+  }
+  for (const { edge, curve, preferred, d } of paths) {
     const text = edge.label || edge.topic
     const classes = ['edge', edge.virtual ? 'virtual' : '', edge.conditional ? 'conditional' : ''].join(' ')
     // whole up to the pet app's longest topics (30 characters): a label cut at its end hid which
@@ -811,6 +819,18 @@ function drawFlow(flow, layout, onSelect) {
     nodes.append(group)
   }
   return svgEl
+}
+
+// The arrowhead drawn at an edge's ``end``, pointing down into a step's top (``down``) or left into its
+// right side (a back edge): marker() at the edges' stroke width, its tip ARROW_TIP of its length past
+// the end point; the box a little wider than the arrow, as a step's is.
+const ARROW_PX = 7 * 1.6 // markerWidth in units of the stroke width (.edge path's 1.6)
+const ARROW_TIP = 0.1
+function arrowheadBox([x, y], down) {
+  const back = ARROW_PX * (1 - ARROW_TIP) + 1
+  const ahead = ARROW_PX * ARROW_TIP
+  const half = ARROW_PX / 2 + 1
+  return down ? { x: x - half, y: y - back, w: 2 * half, h: back + ahead, step: true } : { x: x - ahead, y: y - half, w: back + ahead, h: 2 * half, step: true }
 }
 
 function marker(id, color) {
@@ -2770,7 +2790,14 @@ async function health() {
   firstHealthRead(status)
   unreachableSince = null
   const runners = Object.values(status.runners || {}).reduce((sum, runner) => sum + runner.pids.length, 0)
-  const summary = `${counted(status.steps, 'step')} · ${counted(runners, 'runner')}${status.traces === false ? ' · traces off' : ''}`
+  // the files that did not load, counted, each named in the line's tooltip: a step missing from its
+  // flow (its file failed to import) was told nowhere on the page but in the Logs panel's start-up lines
+  const problems = status.problems || []
+  const loadProblems = problems.length ? ` · ${counted(problems.length, 'load problem')}` : ''
+  const told = problems.length ? `Not loaded (the steps they define are missing):\n${problems.join('\n')}` : ''
+  if (line.title !== told) line.title = told
+  line.dataset.problems = problems.length
+  const summary = `${counted(status.steps, 'step')} · ${counted(runners, 'runner')}${status.traces === false ? ' · traces off' : ''}${loadProblems}`
   if (status.status === 'ok') show('ok', summary)
   else show('degraded', `${summary} · ${status.status}: ${status.message}`) // degraded, or stopping
   return serverHealth
