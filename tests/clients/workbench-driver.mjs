@@ -251,6 +251,7 @@ await drive(executablePath, result, async (page) => {
   // its row as done: the list's refreshes leave an unchanged row in place under the click
   await page.waitForSelector(`tr[data-trace="${traceId}"]:not([data-trace-status="running"])`, { timeout: 20000 })
   await shot(page, 'traces')
+  result.panels.traces = { stepNames: await page.$$eval('select[aria-label="step"] option', (options) => options.map((option) => option.value).filter(Boolean)) }
   await page.click(`tr[data-trace="${traceId}"]`)
   await page.waitForFunction((id) => location.hash === `#/traces/${id}`, traceId, { timeout: 20000 })
   await ready(page, 'traces')

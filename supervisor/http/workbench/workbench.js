@@ -1632,8 +1632,12 @@ function httpStatus(code) {
 // it ended 'ok' (its step did not fail) on no runner, which drawn as 'ok' reads as a step that ran.
 const notRun = (span) => answerOf(span) !== null && span.status === 'ok' && !span.runner
 
+// The steps a trace or a log line can name: a noop step never runs (its node only draws a decision
+// made outside), so a filter by one would only ever find nothing.
+const runningSteps = (steps) => steps.filter((step) => step.type !== 'noop')
+
 async function traceList(root, params) {
-  const { steps } = await api('/steps')
+  const steps = runningSteps((await api('/steps')).steps)
   const stepFilter = h('select', { 'aria-label': 'step', class: 'names' }, h('option', { value: '' }, 'every step'), steps.map((step) => h('option', { value: step.name }, step.name)))
   const statusFilter = h('select', { 'aria-label': 'status' }, ['', 'running', 'ok', 'error'].map((status) => h('option', { value: status }, status || 'any status')))
   // The HTTP status the request was answered with (the server's answered=): a trace's status says
@@ -2030,7 +2034,7 @@ async function logsPanel(root, _argument, params) {
   const wanted = LOG_LEVELS.includes(asked) ? asked : 'info'
   const level = h('select', { 'aria-label': 'level' }, LOG_LEVELS.map((l) => h('option', { value: l, selected: l === wanted }, l)))
   // the step filter takes a step's whole name: the names are offered as it is typed
-  const { steps } = await api('/steps')
+  const steps = runningSteps((await api('/steps')).steps)
   const stepNames = h('datalist', { id: 'log-step-names' }, steps.map((known) => h('option', { value: known.name })))
   const step = titledByChoice(h('input', { type: 'search', class: 'names', placeholder: 'step', 'aria-label': 'step', list: 'log-step-names', value: params.get('step') || '' }))
   const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id', value: params.get('traceId') || '' })
