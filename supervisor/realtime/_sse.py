@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import unquote_to_bytes
 
 import orjson
 from quart import Quart, Response, request
@@ -33,26 +34,54 @@ RETRY_MS = 2000
 
 
 def register_sse(app: Quart, realtime: Realtime) -> None:
-    @app.route("/__motia/streams/<stream>/<group_id>", methods=["GET"])
-    @app.route("/__motia/streams/<stream>/<group_id>/<item_id>", methods=["GET"])
-    async def read_stream(stream: str, group_id: str, item_id: str | None = None) -> Response:
-        room = Room(stream, group_id, item_id)
+    # The routes take the rest of the path whole and _room_of splits it as sent: Quart matches on the
+    # decoded path, where a group id's '/' (sent as %2F) would be one more part.
+    @app.route("/__motia/streams/<stream>/<path:rest>", methods=["GET"])
+    async def read_stream(stream: str, rest: str) -> Response:
+        room = _room_of(STREAMS_PREFIX)
+        if room is None:
+            return _not_a_room()
         if "text/event-stream" in request.headers.get("accept", ""):
             return await _event_stream(app, realtime, room)
         denied = await _deny(realtime, room)
         if denied is not None:
             return denied
-        if item_id is None:
-            return _json_response(200, await realtime.streams.get_group(stream, group_id))
-        item = await realtime.streams.get(stream, group_id, item_id)
+        if room.item_id is None:
+            return _json_response(200, await realtime.streams.get_group(room.stream, room.group_id))
+        item = await realtime.streams.get(room.stream, room.group_id, room.item_id)
         if item is None:
             return _json_response(404, {"error": "Not Found", "message": f"no item {room}"})
         return _json_response(200, item)
 
-    @app.route("/__motia/sse/<stream>/<group_id>", methods=["GET"])
-    @app.route("/__motia/sse/<stream>/<group_id>/<item_id>", methods=["GET"])
-    async def stream_events(stream: str, group_id: str, item_id: str | None = None) -> Response:
-        return await _event_stream(app, realtime, Room(stream, group_id, item_id))
+    @app.route("/__motia/sse/<stream>/<path:rest>", methods=["GET"])
+    async def stream_events(stream: str, rest: str) -> Response:
+        room = _room_of(SSE_PREFIX)
+        if room is None:
+            return _not_a_room()
+        return await _event_stream(app, realtime, room)
+
+
+STREAMS_PREFIX = "/__motia/streams/"
+SSE_PREFIX = "/__motia/sse/"
+
+
+def _room_of(prefix: str) -> Room | None:
+    """The room the request's path names after ``prefix`` (stream/group[/item]), each part decoded
+    on its own from the path as sent; None when it names no room (too few or too many parts)."""
+    raw: bytes | None = request.scope.get("raw_path")
+    if raw is None:  # a server that keeps no raw path: the decoded one, a '/' in a name splits it
+        parts = request.path.removeprefix(prefix).split("/")
+    else:
+        sent = raw.split(b"?", 1)[0].removeprefix(prefix.encode()).split(b"/")
+        parts = [unquote_to_bytes(part).decode("utf-8", "replace") for part in sent]
+    if len(parts) not in (2, 3) or "" in parts:
+        return None
+    return Room(*parts)
+
+
+def _not_a_room() -> Response:
+    message = "a stream URL names <stream>/<group>[/<item>], each part encoded (a '/' in one as %2F)"
+    return _json_response(404, {"error": "Not Found", "message": message})
 
 
 async def _authenticate(realtime: Realtime) -> Identity:

@@ -2163,7 +2163,9 @@ const EDIT_ROWS_MAX = 30 // an edited value's box grows with it up to these rows
 // entry and row in place (a click pressed on an element that is removed before it is released goes
 // to its parent), updates a changed value in its row, and never touches the add form, whose inputs
 // keep what the user is typing, nor a row being edited.
-async function statePanel(root) {
+// The group shown is the panel's address (#/state/<group>), as the Streams panel's stream is; a group
+// the address names that holds nothing is said so by name, its add form there to set its first key.
+async function statePanel(root, argument, params, parts = []) {
   const groups = h('ul', { class: 'list group-list', 'aria-label': 'state groups' })
   const groupsError = h('p', { class: 'error-text', 'data-load-error': 'groups' })
   const noGroups = h('li', { class: 'muted' }, 'no state yet')
@@ -2181,15 +2183,11 @@ async function statePanel(root) {
   const itemsError = h('p', { class: 'error-text', 'data-load-error': 'items' })
   const setButton = h('button', { type: 'submit' }, 'Set')
   const addForm = h('form', { class: 'toolbar', 'aria-label': 'add a state item' }, newKey, newValue, setButton, addMessage)
-  const items = h(
-    'div',
-    { hidden: true },
-    title,
-    itemsError,
-    h('table', { 'aria-label': 'state items' }, h('thead', {}, h('tr', {}, h('th', {}, 'key'), h('th', {}, 'value'), h('th', {}, ''))), body),
-    addForm,
-  )
-  let selected = null
+  const table = h('table', { 'aria-label': 'state items' }, h('thead', {}, h('tr', {}, h('th', {}, 'key'), h('th', {}, 'value'), h('th', {}, ''))), body)
+  const unknown = h('p', { class: 'empty', 'data-unknown-group': '', hidden: true })
+  const items = h('div', { hidden: true }, title, itemsError, unknown, table, addForm)
+  let selected = parts[0] || null
+  let listed = [] // the groups the latest read listed
   const entries = new Map() // group name -> its <li>
   let rows = new Map() // key -> its row in the selected group: { tr, cell, value, text, editing }
   // only the latest read is shown (its items or its failure): a refresh answered after a click's read
@@ -2217,12 +2215,15 @@ async function statePanel(root) {
   let opening = null
   const loadGroups = () => readGroups(() => api('/state'), ({ groups: stored }) => {
     if (stored.includes(opening)) opening = null
-    const names = opening ? [...stored, opening] : stored
-    if (!selected && names.length) selected = names[0]
+    const names = (listed = opening ? [...stored, opening] : stored)
+    if (!selected && names.length) {
+      selected = names[0]
+      goTo(addressOf('state', selected), { replace: true })
+    }
     for (const name of [...entries.keys()]) if (!names.includes(name)) entries.delete(name)
     const shown = names.map((name) => {
       let entry = entries.get(name)
-      if (!entry) entries.set(name, (entry = h('li', { 'data-group': name, onclick: () => choose(name) }, name)))
+      if (!entry) entries.set(name, (entry = h('li', { 'data-group': name, onclick: () => goTo(addressOf('state', name)) }, name)))
       entry.classList.toggle('selected', name === selected)
       return entry
     })
@@ -2238,6 +2239,10 @@ async function statePanel(root) {
     reading = group
     return readItems(() => api(`/state/items${query({ groupId: group })}`), ({ items: values }) => {
       if (title.textContent !== group) title.textContent = group
+      const none = !values.length && !listed.includes(group)
+      unknown.hidden = !none
+      table.hidden = none
+      if (none) unknown.textContent = `no state group named '${group}': set a key below to make it`
       const keys = new Set(values.map(({ key }) => key))
       for (const key of [...rows.keys()]) if (!keys.has(key)) rows.delete(key)
       place(body, values.map(({ key, value }) => itemRow(group, key, value)))
@@ -2355,14 +2360,23 @@ async function statePanel(root) {
     if (!name) return
     newGroup.value = ''
     if (!entries.has(name)) opening = name
+    goTo(addressOf('state', name))
     choose(name)
     return loadGroups()
   })
+  // the group an address names (none: the first listed, made the address)
+  const follow = ([name]) => {
+    if (!name && listed.length) {
+      name = listed[0]
+      goTo(addressOf('state', name), { replace: true })
+    }
+    return choose(name || null)
+  }
   root.append(h('h2', {}, 'State'), h('div', { class: 'split' }, h('div', { class: 'card' }, groupsError, groups, groupForm), h('div', { class: 'card' }, noneStored, items)))
   await loadGroups()
   await loadItems()
   // the items are not read from a store whose groups could not be (one failed read, not two)
-  return every(3000, inTurn(loadGroups, loadItems))
+  return { stop: every(3000, inTurn(loadGroups, loadItems)), follow }
 }
 
 // ---------------------------------------------------------------- streams
@@ -2377,9 +2391,12 @@ async function statePanel(root) {
 // the group view's read and closes its live stream; choosing another stream does that and cancels the
 // stream view's read and stops its refresh; leaving the panel stops everything, so nothing writes
 // into a view replaced or a panel left.
+// What is open is the panel's address (#/streams/<stream>/<group>): a click goes to the address of
+// what it chose, and the panel follows an address (a click's, a link's, Back's) in place; a stream or
+// group the address names that the server does not list is said so by name.
 const STREAM_REFRESH_MS = 2000
 
-async function streamsPanel(root) {
+async function streamsPanel(root, argument, params, parts = []) {
   const { streams } = await api('/streams')
   if (!streams.length) {
     root.append(h('h2', {}, 'Streams'), h('p', { class: 'empty' }, 'No stream is defined.'))
@@ -2421,7 +2438,7 @@ async function streamsPanel(root) {
       let entry = entries.get(stream.name)
       if (!entry) {
         const count = h('span', { class: 'muted' })
-        const li = h('li', { 'data-stream': stream.name, class: stream.name === shownName ? 'selected' : '', onclick: () => openStream(stream.name) }, stream.name, count)
+        const li = h('li', { 'data-stream': stream.name, class: stream.name === shownName ? 'selected' : '', onclick: () => goTo(addressOf('streams', stream.name)) }, stream.name, count)
         entries.set(stream.name, (entry = { li, count }))
       }
       showCount(stream.name, stream.groups)
@@ -2434,12 +2451,16 @@ async function streamsPanel(root) {
   const readStreams = latestReads(listError, { signal: panelShown.signal })
   const refreshStreams = () =>
     readStreams(() => api('/streams', { signal: panelShown.signal }), ({ streams: listed }) => showStreams(listed))
-  const openGroup = (name, groupId, itemsEl) => {
+  // ``listed``: whether the stream's groups had it when it was opened (else, until items come, the
+  // view says there is no such group: an address may name any)
+  const openGroup = (name, groupId, itemsEl, listed) => {
     const signal = replaceGroup()
     const path = `${encodeURIComponent(name)}/${encodeURIComponent(groupId)}`
     // an update leaves the unchanged items in place: what the user selects in one stays selected
     const heading = h('h3', {}, `${name} / ${groupId}`)
     const gone = h('p', { class: 'muted', 'data-group-gone': groupId }, 'No items: the group is gone (its items were deleted). Items added to it again show here.')
+    const unknown = h('p', { class: 'empty', 'data-unknown-group': groupId }, `no group named '${groupId}' in stream '${name}' (items added to it show here)`)
+    let known = listed
     let shownItems = new Map() // item id -> { text, el }
     const itemView = (item) => {
       const text = JSON.stringify(item)
@@ -2454,7 +2475,8 @@ async function streamsPanel(root) {
     const render = () =>
       read(() => api(`/streams/${path}`, { signal }), (values) => {
         shownItems = new Map(values.map((item) => [item.id, itemView(item)]))
-        shown = values.length ? [...shownItems.values()].map((view) => view.el) : [gone]
+        known ||= values.length > 0
+        shown = values.length ? [...shownItems.values()].map((view) => view.el) : [known ? gone : unknown]
         showItems()
       })
     // reconnected after the server was down, its items are read again: what changed meanwhile shows
@@ -2462,8 +2484,16 @@ async function streamsPanel(root) {
     group = { groupId, render, count: () => shownItems.size }
     render()
   }
+  let current = null // the stream shown: { name, choose(groupId) }
   const openStream = async (name) => {
     const signal = replaceStream()
+    current = null
+    if (!entries.has(name)) {
+      shownName = null
+      for (const entry of entries.values()) entry.li.classList.remove('selected')
+      fill(view, h('p', { class: 'empty', 'data-unknown-stream': name }, `no stream named '${name}'`))
+      return
+    }
     let detail
     try {
       detail = await api(`/streams/${encodeURIComponent(name)}`, { signal })
@@ -2490,11 +2520,7 @@ async function streamsPanel(root) {
       const tr = h('tr', {
         class: group.groupId === chosen ? 'clickable selected' : 'clickable',
         'data-stream-group': group.groupId,
-        onclick: () => {
-          chosen = group.groupId
-          for (const row of rows.values()) row.tr.classList.toggle('selected', row.tr === tr)
-          openGroup(name, group.groupId, itemsEl)
-        },
+        onclick: () => goTo(addressOf('streams', name, group.groupId)),
       }, h('td', {}, group.groupId), count)
       return { tr, count }
     }
@@ -2523,15 +2549,40 @@ async function streamsPanel(root) {
     )
     refreshShown = refresh
     signal.addEventListener('abort', () => refreshShown === refresh && (refreshShown = null))
+    // a group chosen (or none: the stream's groups alone)
+    const choose = (groupId) => {
+      chosen = groupId ?? null
+      for (const [id, row] of rows) row.tr.classList.toggle('selected', id === chosen)
+      if (chosen === null) {
+        replaceGroup()
+        fill(itemsEl)
+      } else if (group?.groupId !== chosen) openGroup(name, chosen, itemsEl, rows.has(chosen))
+    }
+    current = { name, choose }
+  }
+  // the stream and group an address names (none: the first stream, made the address)
+  let follows = 0
+  const follow = async ([name, groupId]) => {
+    const mine = ++follows
+    if (name === undefined || name === '') {
+      name = streams[0].name
+      groupId = undefined
+      goTo(addressOf('streams', name), { replace: true })
+    }
+    if (current?.name !== name) await openStream(name)
+    if (mine === follows && current?.name === name) current.choose(groupId)
   }
   showStreams(streams)
   root.append(h('h2', {}, 'Streams'), listError, h('div', { class: 'split' }, h('div', { class: 'card' }, list), h('div', { class: 'card' }, view)))
   // one poll: the groups of the stream shown are not read from a server the list found gone
   panelShown.signal.addEventListener('abort', every(STREAM_REFRESH_MS, inTurn(refreshStreams, () => refreshShown?.())))
-  await openStream(streams[0].name)
-  return () => {
-    panelShown.abort()
-    replaceStream()
+  await follow(parts)
+  return {
+    stop: () => {
+      panelShown.abort()
+      replaceStream()
+    },
+    follow,
   }
 }
 
@@ -2721,15 +2772,49 @@ const PANELS = {
 }
 
 let stopPanel = null
+let followPanel = null // the panel shown's follow(parts, params), if it takes a new address itself
 let generation = 0
 
+// One part of an address, decoded; a part that is no valid encoding (a '%' typed by hand) as it is.
+function addressPart(part) {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return part
+  }
+}
+
+// The address of ``panel`` opened on ``parts``, each encoded: a name's '/', '%' or space stays in it.
+const addressOf = (panel, ...parts) => ['#', panel, ...parts.filter((part) => part !== undefined && part !== null).map(encodeURIComponent)].join('/')
+
+// A selection made in a panel, made its address: a new history entry (Back returns to the one before),
+// which the router hands to the panel's follow as it would a link or Back. The panel's first view,
+// shown where its address named none, replaces its entry instead (``replace``): no extra Back step.
+function goTo(address, { replace = false } = {}) {
+  if (location.hash === address) return
+  if (replace) history.replaceState(null, '', address)
+  else location.hash = address
+}
+
+// A panel is called as panel(root, argument, params, parts): ``argument`` is the address's path after
+// the panel's name, decoded whole (#/traces/<id>); ``parts`` its parts each decoded, for a panel whose
+// address names several things (#/streams/<stream>/<group>, where a group's name may hold a '/').
+// It answers what stops it, or { stop, follow }: a new address of the same panel then goes to
+// follow(parts, params), the panel changing what it shows in place (a click's selection, Back).
 async function route() {
   const [path, search = ''] = (location.hash || '#/flows').split('?')
   const [, name = 'flows', ...rest] = path.split('/')
   const panel = PANELS[name] || flowsPanel
-  const argument = rest.length ? decodeURIComponent(rest.join('/')) : undefined
+  const argument = rest.length ? addressPart(rest.join('/')) : undefined
+  const parts = rest.map(addressPart)
+  const shown = document.getElementById('panel')
+  if (followPanel && shown.dataset.panel === name) {
+    followPanel(parts, new URLSearchParams(search))
+    return
+  }
   if (stopPanel) stopPanel()
   stopPanel = null
+  followPanel = null
   const mine = ++generation
   for (const link of document.querySelectorAll('#tabs a')) link.classList.toggle('active', link.dataset.panel === (PANELS[name] ? name : 'flows'))
   const root = document.getElementById('panel')
@@ -2737,12 +2822,14 @@ async function route() {
   delete root.dataset.ready
   root.dataset.panel = PANELS[name] ? name : 'flows'
   try {
-    const stop = await panel(root, argument, new URLSearchParams(search))
+    const answer = await panel(root, argument, new URLSearchParams(search), parts)
+    const { stop, follow } = typeof answer === 'function' || !answer ? { stop: answer } : answer
     if (mine !== generation) {
       if (stop) stop()
       return
     }
     stopPanel = stop
+    followPanel = follow || null
     root.dataset.ready = 'true'
   } catch (error) {
     if (mine === generation) failure(root, error)
