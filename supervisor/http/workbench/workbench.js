@@ -2223,7 +2223,7 @@ async function statePanel(root, argument, params, parts = []) {
     for (const name of [...entries.keys()]) if (!names.includes(name)) entries.delete(name)
     const shown = names.map((name) => {
       let entry = entries.get(name)
-      if (!entry) entries.set(name, (entry = h('li', { 'data-group': name, onclick: () => goTo(addressOf('state', name)) }, name)))
+      if (!entry) entries.set(name, (entry = h('li', { 'data-group': name, onclick: () => goTo(addressOf('state', name)) || choose(name) }, name)))
       entry.classList.toggle('selected', name === selected)
       return entry
     })
@@ -2438,7 +2438,7 @@ async function streamsPanel(root, argument, params, parts = []) {
       let entry = entries.get(stream.name)
       if (!entry) {
         const count = h('span', { class: 'muted' })
-        const li = h('li', { 'data-stream': stream.name, class: stream.name === shownName ? 'selected' : '', onclick: () => goTo(addressOf('streams', stream.name)) }, stream.name, count)
+        const li = h('li', { 'data-stream': stream.name, class: stream.name === shownName ? 'selected' : '', onclick: () => goTo(addressOf('streams', stream.name)) || openStream(stream.name) }, stream.name, count)
         entries.set(stream.name, (entry = { li, count }))
       }
       showCount(stream.name, stream.groups)
@@ -2520,7 +2520,7 @@ async function streamsPanel(root, argument, params, parts = []) {
       const tr = h('tr', {
         class: group.groupId === chosen ? 'clickable selected' : 'clickable',
         'data-stream-group': group.groupId,
-        onclick: () => goTo(addressOf('streams', name, group.groupId)),
+        onclick: () => goTo(addressOf('streams', name, group.groupId)) || openGroup(name, group.groupId, itemsEl, true),
       }, h('td', {}, group.groupId), count)
       return { tr, count }
     }
@@ -2790,10 +2790,12 @@ const addressOf = (panel, ...parts) => ['#', panel, ...parts.filter((part) => pa
 // A selection made in a panel, made its address: a new history entry (Back returns to the one before),
 // which the router hands to the panel's follow as it would a link or Back. The panel's first view,
 // shown where its address named none, replaces its entry instead (``replace``): no extra Back step.
+// False when the page is at that address already (a click on what is shown: the panel reads it again).
 function goTo(address, { replace = false } = {}) {
-  if (location.hash === address) return
+  if (location.hash === address) return false
   if (replace) history.replaceState(null, '', address)
   else location.hash = address
+  return true
 }
 
 // A panel is called as panel(root, argument, params, parts): ``argument`` is the address's path after
