@@ -99,7 +99,7 @@ def _follow(
     some, at once. A server that ended the stream saying it is stopping is waited for, however long
     until it is back (a restart), its health asked each such delay; one line on stderr says so. A port
     that refused the first connection (``reached``: the server answered before) or another server on
-    it is said at once."""
+    it is said at once; so is motia's refusal of the stream (a 4xx: ``run`` says it as the past lines')."""
     retry_s = RETRY_S
 
     def on_retry(ms: int) -> None:
