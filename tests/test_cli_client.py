@@ -26,10 +26,8 @@ def test_a_request_motia_refused_is_not_called_unreachable() -> None:
         list(server_events("127.0.0.1", port, STREAM))
     assert type(raised.value) is ServerAnswered
     assert not isinstance(raised.value, ServerUnreachable)
-    assert raised.value.status == 404
-    assert str(raised.value) == (
-        f"motia: the server on 127.0.0.1:{port} answered GET /__motia/logs/stream with 404: tracing is off"
-    )
+    assert (raised.value.status, raised.value.body) == (404, {"message": "tracing is off"})
+    assert str(raised.value) == "tracing is off"  # the command says it (``failed``), as a ``call``'s refusal
 
 
 @pytest.mark.parametrize("live", [False, True], ids=["json", "stream"])

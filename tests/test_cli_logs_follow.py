@@ -44,7 +44,7 @@ SAID = {
     "nothing listens": "cannot reach a server on 127.0.0.1:{port}",
     "another server's page": "the server on 127.0.0.1:{port} does not answer as motia does",
     "another server's 404 page": "the server on 127.0.0.1:{port} does not answer as motia does",
-    "motia refusing": "answered GET /__motia/logs/stream with 404: tracing is off",
+    "motia refusing": "motia logs: tracing is off (tracing.enabled is false)\n",  # as `motia logs` says it
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import signal
 import subprocess
 import threading
@@ -466,6 +467,21 @@ def test_motia_traces_logs_and_state_commands(server: MotiaServer) -> None:
     assert "key" in keys.stdout
     missing = motia(server, "state", "get", "cli", "nope")
     assert missing.returncode != 0 and "nope" in missing.stderr
+
+
+@pytest.mark.parametrize(("encoding", "printed"), [("ascii", '"caf? ?"'), ("latin-1", '"café ?"')])
+def test_motia_state_get_prints_what_the_terminal_cannot_write_as_question_marks(
+    server: MotiaServer, encoding: str, printed: str
+) -> None:
+    """A terminal whose encoding lacks a character of the user's data (no UTF-8 locale) gets ``?``
+    for it, not a UnicodeEncodeError's traceback."""
+    where = {"groupId": "cli", "key": "accents"}
+    assert server.client.put("/__motia/state/item", params=where, json="café ✓").status_code == 200
+    argv = motia_argv("state", "get", "cli", "accents", "-p", str(server.port))
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    got = subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, timeout=60)
+    assert got.returncode == 0, got.stderr.decode(errors="replace")
+    assert got.stdout.decode(encoding) == printed + "\n"
 
 
 def test_motia_traces_indents_each_line_of_a_multi_line_message_under_its_own() -> None:

@@ -1214,6 +1214,11 @@ OUTAGE_STEPS = {
           return { status: 200, body: {} }
         }
     """,
+    # removed while the server is down, the last time, with the traces file (its "[CREATED]" line)
+    "steps/idle.step.js": """
+        exports.config = { type: 'event', name: 'Idle', subscribes: ['never'], emits: [] }
+        exports.handler = async () => {}
+    """,
 }
 
 
@@ -1226,9 +1231,10 @@ def test_live_panels_wait_quietly_while_the_server_is_down_and_catch_up_when_it_
     reads, every 3 s, and, for a panel that polls, the one read that found the server gone (of its
     two polls): its live streams do not try again every few seconds, and reconnect once the line
     sees the server back, showing what changed meanwhile (a line logged, an item set before they
-    reconnected) and what changes after. Before the server is back the last time, its port listens
+    reconnected) and what changes after. Before the server is back the third time, its port listens
     without answering (as a server starting listens before it answers) until a health read has
-    waited out its 5 s and the page has cancelled it."""
+    waited out its 5 s and the page has cancelled it. Last, the Logs panel follows a step that the
+    server, back, no longer has: its live stream refused, the panel says why and asks no more."""
     project = write_project(tmp_path / "project", OUTAGE_STEPS)
 
     def before(server: MotiaServer) -> None:
@@ -1249,7 +1255,15 @@ def test_live_panels_wait_quietly_while_the_server_is_down_and_catch_up_when_it_
         )
         run.restart("streams", once_back=lambda server: server.client.post("/board/b").raise_for_status())
         run.restart("flows", while_down=listening_unanswered)
+
+        def idle_gone() -> None:  # from the project and from what it recorded (its "[CREATED]" line)
+            (project / "steps/idle.step.js").unlink()
+            for recorded in (project / ".motia").glob("traces.db*"):
+                recorded.unlink()
+
+        run.restart("logs-refused", while_down=idle_gone)
     seen = run.seen
+    refused = seen["panels"].pop("refused")
 
     health = "/__motia/workbench/health"
     live = {"logs": "/__motia/logs/stream", "streams": "/__motia/sse/board/g", "flows": None}
@@ -1271,6 +1285,12 @@ def test_live_panels_wait_quietly_while_the_server_is_down_and_catch_up_when_it_
     assert seen["panels"]["logs"]["lines"] == ["said before", "said missed", "said after"]
     assert seen["panels"]["logs"]["status"] == "live"
     assert seen["panels"]["streams"]["items"] == ["a", "b", "c"]
+    # the Logs panel's live stream, its step filter refused once the server is back without the step:
+    # the server's message said, and not asked again (the stream reopened once, its refusal read once)
+    said = "no step named 'Idle', in the project or in what it recorded; the steps: Pin, Say"
+    assert refused["status"] == f"Could not load: {said}", refused
+    assert [search.partition("&after=")[0] for search in refused["streams"]] == ["?level=info&step=Idle"] * 2
+    assert refused["streamsOnceRefused"] == 0, refused
     assert seen["consoleErrors"] == []
 
 

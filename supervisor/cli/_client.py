@@ -24,7 +24,8 @@ _WHICH_SERVER = "is `motia dev` or `motia start` running there? Another port: -p
 class CannotUseServer(Exception):
     """The command cannot do its work with the server on its port: nothing answers there
     (``ServerUnreachable``), another HTTP server does (``NotMotia``), or motia refused the request
-    (``ServerAnswered``). ``motia``'s ``main`` prints it as it is and exits 1, whatever the command."""
+    (``ServerAnswered``). ``motia``'s ``main`` prints it as it is and exits 1, whatever the command;
+    a refusal, the command prints itself (``failed``), as it prints one answered to ``call``."""
 
 
 class ServerUnreachable(CannotUseServer):
@@ -51,14 +52,15 @@ class NotMotia(CannotUseServer):
 
 
 class ServerAnswered(CannotUseServer):
-    """Motia answered a live stream with an error (its JSON message): a request it refuses, which
-    asking again would not change (tracing off: 404), or a failure of its own (5xx)."""
+    """Motia answered a live stream with an error (``body``, its JSON answer): a request it refuses,
+    which asking again would not change (tracing off, a step filter naming no step: 404), or a failure
+    of its own (5xx). Its text is motia's message; the command prints it with ``failed``, as it prints
+    the same refusal answered to ``call``."""
 
-    def __init__(self, host: str, port: int, method: str, path: str, status: int, message: object) -> None:
+    def __init__(self, status: int, body: Any) -> None:
         self.status = status
-        super().__init__(
-            f"motia: the server on {host}:{port} answered {_asked(method, path)} with {status}: {message}"
-        )
+        self.body = body
+        super().__init__(_message(body))
 
 
 def _asked(method: str, path: str) -> str:
@@ -89,9 +91,13 @@ def query(**params: object) -> str:
 
 def failed(command: str, body: Any) -> int:
     """Print the server's error for ``motia COMMAND``; the exit status 1."""
-    message = body.get("message", body) if isinstance(body, dict) else body
-    print(f"motia {command}: {message}", file=sys.stderr)
+    print(f"motia {command}: {_message(body)}", file=sys.stderr)
     return 1
+
+
+def _message(body: Any) -> object:
+    """What an error answer says: its ``message``, or the whole answer when it has none."""
+    return body.get("message", body) if isinstance(body, dict) else body
 
 
 def print_json(body: Any) -> None:
@@ -140,8 +146,7 @@ def server_events(
         content_type = response.getheader("content-type", "")
         if response.status != 200:
             body = _json(host, port, "GET", path, response.status, content_type, response.read())
-            message = body.get("message", body) if isinstance(body, dict) else body
-            raise ServerAnswered(host, port, "GET", path, response.status, message)
+            raise ServerAnswered(response.status, body)
         if not content_type.startswith("text/event-stream"):
             raise NotMotia(host, port, "GET", path, response.status, content_type, "an event stream")
         ident: str | None = None

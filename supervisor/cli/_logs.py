@@ -83,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
                 last = lines[-1]["id"]
         if args.follow:
             return _follow(args, filters, printer, last, reached=bool(args.lines))
+    except ServerAnswered as refused:  # the live stream's refusal, said as the past lines' is
+        return failed("logs", refused.body)
     except KeyboardInterrupt:
         return 0
     return 0
@@ -97,7 +99,7 @@ def _follow(
     some, at once. A server that ended the stream saying it is stopping is waited for, however long
     until it is back (a restart), its health asked each such delay; one line on stderr says so. A port
     that refused the first connection (``reached``: the server answered before) or another server on
-    it is said at once."""
+    it is said at once; so is motia's refusal of the stream (a 4xx: ``run`` says it as the past lines')."""
     retry_s = RETRY_S
 
     def on_retry(ms: int) -> None:

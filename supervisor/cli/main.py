@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _write_what_the_terminal_can()
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
@@ -97,6 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # every command that talks to a running server ends so when it cannot: the reason, as it is
         print(exc, file=sys.stderr)
         return 1
+
+
+def _write_what_the_terminal_can() -> None:
+    """Characters stdout and stderr cannot encode (user data, ``…``, in an ASCII or latin-1 terminal)
+    printed as ``?`` rather than crashing the command with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):  # (None without a console; a test's capture may differ)
+            stream.reconfigure(errors="replace")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -22,7 +22,9 @@ HELPER_FOLDER_LIMIT = 500
 _Batch = set[tuple[Change, Path]]
 
 
-async def project_changes(project_root: Path, stop: asyncio.Event) -> AsyncIterator[ProjectChanges]:
+async def project_changes(
+    project_root: Path, stop: asyncio.Event, helper_limit: int = HELPER_FOLDER_LIMIT
+) -> AsyncIterator[ProjectChanges]:
     """Yield each batch of changes that matters to the running project, classified.
 
     The scanned folders (``steps/``, ``src/``) are watched recursively; the project root only for its
@@ -31,12 +33,12 @@ async def project_changes(project_root: Path, stop: asyncio.Event) -> AsyncItera
     folders, where helpers may live (``middlewares/``, ``services/``), are watched each on its own,
     those found at start and those made later (``mkdir services`` while ``motia dev`` runs), with the
     folders :func:`supervisor.discovery.helper_folders` prunes left out (a frontend's ``node_modules``
-    is not walked).
+    is not walked), at most ``helper_limit`` of them: the first one past it is named in a warning.
     """
-    watch = _Watchers(project_root, stop)
+    watch = _Watchers(project_root, stop, helper_limit)
     folders = [project_root / name for name in SCAN_ROOTS if (project_root / name).is_dir()]
     watch.start([project_root], recursive=False, wanted=lambda path: is_root_file(project_root, path))
-    watch.helpers(helper_folders(project_root, limit=HELPER_FOLDER_LIMIT))
+    watch.helpers(helper_folders(project_root, limit=helper_limit + 1))  # one past: named if there
     if folders:
         watch.start(folders, recursive=True, wanted=lambda path: is_code_path(project_root, path))
     try:
@@ -59,9 +61,10 @@ async def project_changes(project_root: Path, stop: asyncio.Event) -> AsyncItera
 class _Watchers:
     """The watch tasks of a project, each feeding ``batches``."""
 
-    def __init__(self, project_root: Path, stop: asyncio.Event) -> None:
+    def __init__(self, project_root: Path, stop: asyncio.Event, helper_limit: int) -> None:
         self.project_root = project_root
         self.stop = stop
+        self._helper_limit = helper_limit
         self.batches: asyncio.Queue[_Batch] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._helper_count = 0
@@ -73,10 +76,24 @@ class _Watchers:
             asyncio.create_task(_watch(self.batches, paths, recursive, self.stop, wanted, not recursive))
         )
 
-    def helpers(self, folders: list[Path]) -> None:
+    def helpers(self, folders: list[Path]) -> list[Path]:
+        """Watch the helper ``folders`` (in the order found) up to the limit; the first one past it is
+        named in a warning, once: a step making folders by the thousand would flood the log. The
+        folders watched."""
+        room = self._helper_limit - self._helper_count
+        if len(folders) > room and not self._full:
+            self._full = True
+            _logger.warning(
+                "not watching %s and the helper folders found after it: hot reload watches at most %d "
+                "folders outside steps/ and src/",
+                folders[room].relative_to(self.project_root),
+                self._helper_limit,
+            )
+        folders = folders[:room]
         if folders:
             self._helper_count += len(folders)
             self.start(folders, recursive=False, wanted=lambda path: is_code_path(self.project_root, path))
+        return folders
 
     async def made(self, folders: Iterable[Path]) -> set[Path]:
         """Watch the ``folders`` just made that may hold code; the files in them now."""
@@ -85,23 +102,15 @@ class _Watchers:
         for folder in folders:
             if folder.parent == self.project_root and folder.name in SCAN_ROOTS:
                 scan_roots.append(folder)
-            elif in_helper_folder(self.project_root, folder):
-                room = HELPER_FOLDER_LIMIT - self._helper_count - len(helpers)
-                if room > 0:
-                    helpers.extend(helper_folders(self.project_root, [folder], limit=room))
-                elif not self._full:  # once: a step making folders by the thousand would flood the log
-                    self._full = True
-                    _logger.warning(
-                        "not watching %s and the folders made after it: hot reload watches at most %d "
-                        "folders outside steps/ and src/",
-                        folder.relative_to(self.project_root),
-                        HELPER_FOLDER_LIMIT,
-                    )
+            elif not self._full and in_helper_folder(self.project_root, folder):
+                room = self._helper_limit - self._helper_count - len(helpers)
+                if room >= 0:  # up to one past the limit: the folder ``helpers`` names
+                    helpers.extend(helper_folders(self.project_root, [folder], limit=room + 1))
+        helpers = self.helpers(helpers)
         if not scan_roots and not helpers:
             return set()
         if scan_roots:
             self.start(scan_roots, recursive=True, wanted=lambda path: is_code_path(self.project_root, path))
-        self.helpers(helpers)
         await asyncio.sleep(0)  # the new watch tasks set their watches up before their first wait
         return {path for folder in helpers for path in _files_in(folder)}.union(
             *map(_files_under, scan_roots)

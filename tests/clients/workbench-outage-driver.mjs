@@ -13,6 +13,10 @@
 // [path, Chromium's error: net::ERR_CONNECTION_REFUSED, net::ERR_ABORTED for one the page cancelled]
 // (a health read the page cancels meanwhile is said too: SIGNALS_DIR/<panel>-health-cancelled)
 // and the console's errors [text, path] from its opening until the server was back, and what it showed.
+// Last, the Logs panel filtered on the step Idle: says so (logs-refused-open), and the test removes
+// Idle from the project and what was recorded of it while the server is down; reads what the panel says once the server is back
+// and refuses the filter, and the live stream's requests from the stop on (as the others, watched
+// QUIET_MS more).
 import { drive, openWorkbench, say, serverRestarted, timedFetch } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, signals] = process.argv.slice(2)
@@ -85,4 +89,27 @@ await drive(executablePath, result, async (page) => {
   // Flows: its flows read, and traces looked for to light its nodes
   await openWorkbench(page, base, 'flows')
   result.panels.flows = await outage('flows')
+
+  // Logs following the step Idle, which the server back no longer has (nor a line of it): its live
+  // stream, opened again, is refused; the panel says why and asks no more
+  const following = [] // the live stream's requests from the server's stop on
+  page.on('request', (request) => {
+    const url = new URL(request.url())
+    if (following.asked && url.pathname === '/__motia/logs/stream') following.push(url.search)
+  })
+  await openWorkbench(page, base, 'logs', '#/logs?step=Idle')
+  await page.waitForFunction(() => document.querySelector('[data-log-status]').textContent === 'live', null, WAIT)
+  const errorsBefore = result.consoleErrors.length
+  following.asked = true
+  await serverRestarted(page, signals, 'logs-refused', () => page.waitForSelector('#health[data-health="down"]', WAIT))
+  await page.waitForSelector('[data-log-status].error-text', WAIT)
+  const refusedAfter = following.length
+  await page.waitForTimeout(QUIET_MS)
+  await page.screenshot({ path: `${outDir}/workbench-logs-refused.png` })
+  result.panels.refused = {
+    status: await page.textContent('[data-log-status]'),
+    streams: [...following],
+    streamsOnceRefused: following.length - refusedAfter,
+    errors: result.consoleErrors.splice(errorsBefore).map(([text]) => text), // its outage's, and the refusal's
+  }
 })

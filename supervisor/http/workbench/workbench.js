@@ -96,6 +96,12 @@ async function api(path, { timeout = READ_TIMEOUT_MS, ...options } = {}) {
     if (error.name === 'TimeoutError') throw new Error(`no answer in ${timeout / 1000} s`)
     throw error
   }
+  return bodyOf(response, text)
+}
+
+// The decoded JSON of ``response`` (its ``text`` as it is when it is not JSON); thrown as an ApiError
+// when the response is one.
+function bodyOf(response, text) {
   let body = null
   try {
     body = text ? JSON.parse(text) : null
@@ -104,6 +110,22 @@ async function api(path, { timeout = READ_TIMEOUT_MS, ...options } = {}) {
   }
   if (!response.ok) throw new ApiError(response.status, body)
   return body
+}
+
+// Why the server answered ``url`` (an event stream's) with an error: the ApiError (its message),
+// or null when it answers it now (the request then cancelled) or does not answer.
+async function refusalOf(url) {
+  const cancel = new AbortController()
+  try {
+    const response = await fetch(url, { signal: AbortSignal.any([cancel.signal, AbortSignal.timeout(READ_TIMEOUT_MS)]) })
+    if (response.ok) return null
+    bodyOf(response, await response.text())
+  } catch (error) {
+    return error instanceof ApiError ? error : null
+  } finally {
+    cancel.abort()
+  }
+  return null
 }
 
 function query(params) {
@@ -301,10 +323,12 @@ function traceFollower(traceId, { signal } = {}) {
 // what was shown); ``listeners``: event name -> listener; ``opened()`` at each opening answered,
 // ``lost()`` at each error, ``reconnected()`` after each reopening (to read again what went by
 // meanwhile). An error the browser would not retry either (an answer that is no event stream)
-// leaves the source closed. Returns what closes it for good.
+// leaves the source closed: a refusal of the server's (a 4xx or 5xx: 404 'no step named …' for a
+// step filter, after a restart without that step), which the browser does not say, is asked for
+// again and given to ``refused(error)`` (its message), else ``lost()``.
 const SOURCE_RETRY_MS = 2000 // as the server asks (retry: in its event streams)
 
-function liveSource(address, listeners, { opened, lost, reconnected } = {}) {
+function liveSource(address, listeners, { opened, lost, reconnected, refused } = {}) {
   let closed = false
   let source = null
   const open = (again) => {
@@ -312,8 +336,14 @@ function liveSource(address, listeners, { opened, lost, reconnected } = {}) {
     for (const [name, listener] of Object.entries(listeners)) mine.addEventListener(name, listener)
     if (opened) mine.addEventListener('open', opened)
     mine.addEventListener('error', async () => {
+      if (mine.readyState === EventSource.CLOSED) {
+        const refusal = refused ? await refusalOf(mine.url) : null
+        if (closed) return
+        if (refusal) refused(refusal)
+        else if (lost) lost()
+        return
+      }
       if (lost) lost()
-      if (mine.readyState === EventSource.CLOSED) return
       mine.close()
       if ((await readHealth()) === 'ok') await new Promise((resolve) => setTimeout(resolve, SOURCE_RETRY_MS))
       else await whenServerHealthy()
@@ -2128,6 +2158,8 @@ async function logsPanel(root, _argument, params) {
     closeLive = liveSource((again) => `${API}/logs/stream${query({ ...filters, after: after(again) })}`, { log: showLine }, {
       opened: () => say(note ? `live · ${note}` : 'live', false),
       lost: () => say('reconnecting…', false),
+      // not asked again (the same filters would be refused again) until the filters change
+      refused: (error) => say(`Could not load: ${error.message}`, true),
     })
   }
   // a text filter applies as it is typed, once the typing pauses (as the Traces' one does), and on
