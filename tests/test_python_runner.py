@@ -443,7 +443,7 @@ def test_print_and_stdout_writes_become_one_record_per_line(start_runner: StartR
         ("info", "partial line"),
         ("warn", "raw"),
     ]
-    assert json.loads(logs[3].meta_json) == {"value": [1, 2]}
+    assert json.loads(logs[3].meta_json) == {"data": [1, 2]}
 
 
 def test_child_processes_and_dunder_stdout_cannot_reach_the_channel(start_runner: StartRunner) -> None:

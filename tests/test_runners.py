@@ -1037,10 +1037,65 @@ def test_logger_calls_become_log_records_tagged_with_the_invocation(
         assert log.time_ms > 1.6e12
     assert logs[0].meta_json == b""
     assert orjson.loads(logs[1].meta_json) == {"orderId": "123"}
-    assert orjson.loads(logs[2].meta_json) == {"value": 42}
+    assert orjson.loads(logs[2].meta_json) == {"data": 42}
     error = orjson.loads(logs[3].meta_json)
     assert (error["name"], error["message"]) == (lang.pick("RangeError", "ValueError"), "out of range")
     assert step.removeprefix("steps/") in error["stack"]
+
+
+@each_language
+def test_a_log_argument_that_is_not_an_object_is_the_data_field_as_motias_python_logger_has_it(
+    start_runner: StartRunner, lang: RunnerLanguage
+) -> None:
+    # Motia 0.17's Python logger logs ``{"data": arg}`` (its Node logger spreads a string into one
+    # field per character and a number into none); ours do as the Python one, in every language, and
+    # keep a falsy one, which Motia drops. A child logger's bound fields stay beside it.
+    step = lang.step("logdata")
+    h = start_runner(
+        lang,
+        {
+            step: lang.pick(
+                """
+                export const config = { type: 'event', name: 'LogData', subscribes: ['in'], emits: [] }
+                export const handler = async (input, { logger }) => {
+                  logger.info('a string', 'text')
+                  logger.info('a number', 42)
+                  logger.info('a list', ['a'])
+                  logger.info('zero', 0)
+                  logger.info('fields', { a: 1 })
+                  logger.child({ step: 'bound' }).info('bound', 'text')
+                }
+                """,
+                """
+                from types import SimpleNamespace
+
+                config = {"type": "event", "name": "LogData", "subscribes": ["in"], "emits": []}
+
+
+                async def handler(input_data, context):
+                    context.logger.info("a string", "text")
+                    context.logger.info("a number", 42)
+                    context.logger.info("a list", ["a"])
+                    context.logger.info("zero", 0)
+                    context.logger.info("fields", SimpleNamespace(a=1))
+                    context.logger.info("bound", "text", step="bound")
+                """,
+            )
+        },
+        log_level="info",
+    )
+    assert not h.load([step]).errors
+    h.invoke(1, step, "LogData", EVENT, {}, trace_id="trace-logdata")
+    seen: list[pb.RunnerMessage] = []
+    assert result_of(h, 1, seen).ok
+    assert [(log.message, orjson.loads(log.meta_json)) for log in logs_in(seen)] == [
+        ("a string", {"data": "text"}),
+        ("a number", {"data": 42}),
+        ("a list", {"data": ["a"]}),
+        ("zero", {"data": 0}),
+        ("fields", {"a": 1}),
+        ("bound", {"step": "bound", "data": "text"}),
+    ]
 
 
 @each_language

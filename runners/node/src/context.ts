@@ -22,7 +22,7 @@ export function buildContext(
       const text = typeof message === 'string' ? message : jsonText(message);
       let merged = meta;
       if (bound) {
-        merged = isFields(meta) ? { ...bound, ...meta } : meta === undefined ? bound : { ...bound, value: meta };
+        merged = isFields(meta) ? { ...bound, ...meta } : meta === undefined ? bound : { ...bound, data: meta };
       }
       log(level, text, merged, who);
     };

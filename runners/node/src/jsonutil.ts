@@ -153,7 +153,11 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
   return JSON.parse(text);
 }
 
-/** LogRecord meta: a JSON object. An Error becomes {name,message,stack}; a non-object becomes {value}. */
+/**
+ * LogRecord meta: a JSON object. An Error becomes {name,message,stack}; anything else that is not an
+ * object of fields (a string, a number, an array) becomes {data: it}, under the key Motia's Python
+ * logger uses (Node Motia spreads it: a string into one field per character, a number into nothing).
+ */
 export function normalizeMeta(meta: unknown): Record<string, unknown> | undefined {
   if (meta === undefined || meta === null) return undefined;
   if (isError(meta)) return toPlain(meta) as Record<string, unknown>;
@@ -161,7 +165,7 @@ export function normalizeMeta(meta: unknown): Record<string, unknown> | undefine
     if (isPlainJson(meta, 0)) return meta as Record<string, unknown>;
     const plain = toPlain(meta);
     if (plain && typeof plain === 'object' && !Array.isArray(plain)) return plain as Record<string, unknown>;
-    return { value: plain };
+    return { data: plain };
   }
-  return { value: toPlain(meta) ?? String(meta) };
+  return { data: toPlain(meta) ?? String(meta) };
 }

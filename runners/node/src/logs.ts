@@ -55,7 +55,7 @@ export function log(level: LogLevel, message: string, meta?: unknown, who?: Invo
     try {
       metaJson = jsonBytes(normalized);
     } catch {
-      metaJson = jsonBytes({ value: inspect(meta) });
+      metaJson = jsonBytes({ data: inspect(meta) });
     }
   }
   send({

@@ -3,6 +3,7 @@ diagnostics."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import sys
@@ -10,6 +11,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from motia_runner import jsonutil
@@ -31,7 +33,12 @@ def normalize_level(level: str) -> str:
 
 
 def meta_json(meta: Any, extra: Mapping[str, Any] | None = None) -> bytes:
-    """Encode logger metadata as a JSON object (non-dicts are wrapped)."""
+    """Encode logger metadata as a JSON object.
+
+    As Motia's Python logger does: a dict's keys, or an object's attributes (a dataclass, a
+    SimpleNamespace, a pydantic model), are its fields, and anything else (a string, a number, a list)
+    is ``{"data": it}``. Motia drops a falsy one (``0``, ``""``); we keep it.
+    """
     if meta is None and not extra:
         return b""
     if isinstance(meta, BaseException):
@@ -40,16 +47,20 @@ def meta_json(meta: Any, extra: Mapping[str, Any] | None = None) -> bytes:
         obj = dict(meta)
     elif jsonutil.is_pydantic_model(meta):
         obj = jsonutil.dump_model(meta)
+    elif dataclasses.is_dataclass(meta) and not isinstance(meta, type):
+        obj = dataclasses.asdict(meta)
     elif meta is None:
         obj = {}
+    elif isinstance(meta, SimpleNamespace):
+        obj = dict(vars(meta))
     else:
-        obj = {"value": meta}
+        obj = {"data": meta}
     if extra:
         obj.update(extra)
     try:
         return jsonutil.dumps(obj)
     except Exception:
-        return jsonutil.dumps({"value": repr(obj)})
+        return jsonutil.dumps({"data": repr(obj)})
 
 
 class LogSink:
