@@ -62,6 +62,35 @@ def test_a_step_whose_package_is_missing_is_in_the_error_summary_with_its_fix(
     assert "1 of 2 steps loaded, 1 problem" in output.splitlines()[ready]
 
 
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_missing_package_the_project_lists_is_said_to_be_listed_not_to_be_added(
+    tmp_path: Path, lang: str
+) -> None:
+    # As after an `npm install` that failed on another package (Node Motia's own, pinned to a version
+    # the registry lacks): the package is in package.json, so "add it to package.json" would mislead.
+    write_project(
+        tmp_path,
+        {
+            step_path(lang, "lost"): MISSING_IMPORT[lang],
+            "package.json": '{"dependencies": {"motia": "^0.5.5-beta.113", "motia-missing-package-xyz": "^1.0.0"}}',
+            "requirements.txt": "anthropic==0.31.2\nMotia.Missing-Package_XYZ[extra]>=1.0  # comment\n",
+        },
+    )
+    done = run_motia("build", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    fix = next(line for line in (done.stdout + done.stderr).splitlines() if "fix: " in line)
+    if lang == "py":
+        assert fix.split("fix: ", 1)[1] == (
+            f"`motia_missing_package_xyz` is in requirements.txt but not installed in {sys.executable}: "
+            "run `motia install` and see why it failed"
+        )
+    else:
+        assert fix.split("fix: ", 1)[1] == (
+            "the npm package `motia-missing-package-xyz` is in package.json but not installed in the "
+            "project: run `motia install` (or `npm install`) and see why it failed"
+        )
+
+
 def path_without_node(tmp_path: Path, fake_node: str | None = None) -> str:
     """A PATH with this Python's folder but no Node.js (or a fake one)."""
     bin_dir = tmp_path / "bin"

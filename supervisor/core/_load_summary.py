@@ -7,10 +7,11 @@ prints it when it refuses, ``motia build`` prints it and exits 1 on any failure.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from supervisor.core._loading import RUNNER_NAMES, LoadedCode
 from supervisor.discovery import SCAN_ROOTS
@@ -27,6 +28,8 @@ _LANGUAGE_OF_SUFFIX = {
 _LANGUAGES = ("TypeScript", "JavaScript", "Python")
 _PY_MISSING_MODULE = re.compile(r"No module named '([^']+)'")
 _NODE_MISSING_MODULE = re.compile(r"Cannot find (?:module|package) '([^']+)'")
+#: a requirement line's distribution name (PEP 508); a line starting otherwise (``-r``, a URL) has none
+_REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?=\s*(?:\[|[<>=!~;@ ]|$))")
 
 
 def language_of(file: str) -> str:
@@ -157,6 +160,12 @@ def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
         if module == "google" or module.startswith("google.protobuf"):
             return f"protobuf missing in {interpreter}: run `motia install`"
         package = module.split(".")[0]
+        if loaded.root is not None and _pep503(package) in declared_requirements(loaded.root):
+            # listed, so an install failed or was not run: telling to list it again would mislead
+            return (
+                f"`{package}` is in requirements.txt but not installed in {interpreter}: run "
+                "`motia install` and see why it failed"
+            )
         return (
             f"`{package}` is not installed in {interpreter}: list it in requirements.txt and run "
             "`motia install`"
@@ -165,11 +174,52 @@ def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
         missing = _NODE_MISSING_MODULE.search(message)
         if missing is None or missing.group(1).startswith((".", "/")):
             return ""
+        package = _package_name(missing.group(1))
+        if loaded.root is not None and package in declared_npm_packages(loaded.root):
+            return (
+                f"the npm package `{package}` is in package.json but not installed in the project: "
+                "run `motia install` (or `npm install`) and see why it failed"
+            )
         return (
-            f"the npm package `{_package_name(missing.group(1))}` is not installed in the project: "
+            f"the npm package `{package}` is not installed in the project: "
             "add it to package.json and run `motia install` (or `npm install`)"
         )
     return ""
+
+
+def declared_npm_packages(root: Path) -> set[str]:
+    """The packages package.json names in any of its dependency lists (none when it cannot be read)."""
+    try:
+        manifest = json.loads((root / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(manifest, dict):
+        return set()
+    names: set[str] = set()
+    for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
+        listed = manifest.get(key)
+        if isinstance(listed, dict):
+            names.update(name for name in listed if isinstance(name, str))
+    return names
+
+
+def declared_requirements(root: Path) -> set[str]:
+    """The distributions requirements.txt names, normalized (PEP 503), so that ``vision-agent`` is
+    found for the module ``vision_agent``; options, URLs and includes are skipped."""
+    try:
+        text = (root / "requirements.txt").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return set()
+    names: set[str] = set()
+    for line in text.splitlines():
+        name = _REQUIREMENT_NAME.match(line.split("#", 1)[0].strip())
+        if name:
+            names.add(_pep503(name.group(0)))
+    return names
+
+
+def _pep503(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _package_name(specifier: str) -> str:

@@ -15,6 +15,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from supervisor.core._registry import LoadProblem, Registry, build_registry
 from supervisor.discovery import Discovery, RunnerKind, discover
@@ -64,6 +65,8 @@ class LoadedCode:
     results: dict[str, LoadResult] = field(default_factory=dict)
     #: the runners this load started (on a reload, the others were carried over from the previous load)
     started: list[str] = field(default_factory=list)
+    #: the project's root, where its package.json and requirements.txt are (for the summary's fixes)
+    root: Path | None = None
 
 
 def new_pool(
@@ -125,7 +128,7 @@ async def load_code(
     for source in discovery.hook_files:
         files[source.runner][2].append(source.path)
 
-    loaded = LoadedCode(discovery, Registry())
+    loaded = LoadedCode(discovery, Registry(), root=root)
     kept: set[str] = set()
     if previous is not None:
         kept = {r for r in files if r not in changed and previous.files.get(r) == files[r]}
