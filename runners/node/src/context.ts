@@ -11,6 +11,15 @@ function isFields(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Error);
 }
 
+/**
+ * Older Motia named an event's topic ``type`` (``emit({ type: 'x', data })``), as some of MotiaDev's
+ * examples still do; Motia 0.17 drops such an event with a console line. The error says what to rename.
+ */
+function oldTypeHint(event: unknown): string {
+  const type = event !== null && typeof event === 'object' ? (event as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? `, got { type: ${JSON.stringify(type)} }: name it \`topic\`` : '';
+}
+
 export function buildContext(
   call: CallFn,
   who: InvocationScope,
@@ -74,7 +83,7 @@ export function buildContext(
   });
   const emit = (event: unknown) => {
     if (event === null || typeof event !== 'object' || typeof (event as { topic?: unknown }).topic !== 'string') {
-      return Promise.reject(new TypeError('emit expects { topic: string, data, messageGroupId? }'));
+      return Promise.reject(new TypeError(`emit expects { topic: string, data, messageGroupId? }${oldTypeHint(event)}`));
     }
     return call('emit', event);
   };

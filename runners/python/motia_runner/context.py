@@ -198,7 +198,10 @@ class Context:
             fields["messageGroupId"] = fields.pop("message_group_id")
         payload.update(fields)
         if not isinstance(payload.get("topic"), str) or not payload["topic"]:
-            raise TypeError("emit() needs a 'topic' string")
+            # older Motia named the topic "type", as some of MotiaDev's examples still do
+            old = payload.get("type")
+            hint = f", got {{'type': {old!r}}}: name it 'topic'" if isinstance(old, str) else ""
+            raise TypeError(f"emit() needs a 'topic' string{hint}")
         return self._scope.call("emit", payload)
 
     # dict-style access
