@@ -133,6 +133,35 @@ def test_a_handler_blocking_its_event_loop_is_reported_by_step_and_other_request
         assert server.client.get("/ok").status_code == 200
 
 
+def test_an_import_that_blocks_the_loop_is_reported_at_the_users_import_line_not_inside_importlib(
+    tmp_path: Path,
+) -> None:
+    """A handler that imports a slow package lazily (as MotiaDev's airbnb example imports its SDKs)
+    blocks the loop inside importlib's frozen frames, whose names ("<frozen importlib._bootstrap>")
+    are no files: the report names the handler's import line, the innermost frame of the project."""
+    elsewhere = tmp_path / "elsewhere"  # an installed package: outside the project's own code
+    write_project(elsewhere, {"slow_sdk.py": "import time\n\ntime.sleep(3)\n"})
+    project = write_project(
+        tmp_path / "app",
+        {
+            step_path("py", "importer"): f"""
+                import sys
+                sys.path.insert(0, {str(elsewhere)!r})
+                config = {{"type": "api", "name": "Importer", "path": "/import", "method": "POST", "emits": []}}
+                async def handler(req, context):
+                    import slow_sdk
+                    return {{"status": 200, "body": {{}}}}
+            """
+        },
+    )
+    with MotiaServer(project) as server:
+        assert server.client.post("/import").status_code == 200
+        warning = eventually(
+            lambda: next((line for line in server.lines if "has blocked the event loop" in line), None)
+        )
+    assert "at steps/py/importer_step.py:5 in handler: import slow_sdk." in warning, warning
+
+
 def test_a_python_loop_blocked_past_its_handler_timeout_restarts_the_runner_naming_the_step(
     tmp_path: Path,
 ) -> None:

@@ -96,6 +96,10 @@ class LoopWatch:
     def _where(self, frames: list[traceback.FrameSummary]) -> str:
         """The innermost frame in the project's own files (not its virtualenv's packages)."""
         for summary in reversed(frames):
+            if summary.filename.startswith("<"):
+                # "<frozen importlib._bootstrap>", "<string>": no file, and a relative name that
+                # resolve() would put inside the project (an import that blocks named importlib)
+                continue
             path = Path(summary.filename)
             try:
                 relative = path.resolve().relative_to(self.project_root)
