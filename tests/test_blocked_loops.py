@@ -138,9 +138,12 @@ def test_an_import_that_blocks_the_loop_is_reported_at_the_users_import_line_not
 ) -> None:
     """A handler that imports a slow package lazily (as MotiaDev's airbnb example imports its SDKs)
     blocks the loop inside importlib's frozen frames, whose names ("<frozen importlib._bootstrap>")
-    are no files: the report names the handler's import line, the innermost frame of the project."""
+    are no files, beneath a chain of imports deeper than the stack the report keeps (40 frames): the
+    report names the handler's import line, the innermost frame of the project."""
     elsewhere = tmp_path / "elsewhere"  # an installed package: outside the project's own code
-    write_project(elsewhere, {"slow_sdk.py": "import time\n\ntime.sleep(3)\n"})
+    chain = {f"slow_sdk{'' if i == 0 else i}.py": f"import slow_sdk{i + 1}\n" for i in range(10)}
+    chain["slow_sdk10.py"] = "import time\n\ntime.sleep(3)\n"
+    write_project(elsewhere, chain)
     project = write_project(
         tmp_path / "app",
         {

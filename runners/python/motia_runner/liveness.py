@@ -73,7 +73,8 @@ class LoopWatch:
             return None
         info = self.holder()
         frame = sys._current_frames().get(self._thread_id)
-        frames = traceback.extract_stack(frame, limit=_STACK_LIMIT) if frame is not None else []
+        # the whole stack for ``where``: an import chain alone can be deeper than the stack kept
+        frames = traceback.extract_stack(frame) if frame is not None else []
         user = _user_frames(frames)
         return pb.LoopStall(
             stalled_ms=int(stalled_for * 1000),
@@ -81,7 +82,7 @@ class LoopWatch:
             trace_id=info.trace_id,
             step_name=info.step_name,
             where=self._where(user),
-            stack="".join(traceback.format_list(user)).rstrip(),
+            stack="".join(traceback.format_list(user[-_STACK_LIMIT:])).rstrip(),
         )
 
     def holder(self) -> InvocationInfo:
