@@ -68,3 +68,22 @@ def test_another_http_server_on_the_port_is_named_not_printed(
     assert f"answered 200 with text/html, not {expected}" in done.stderr
     assert "Another port: -p PORT" in done.stderr
     assert "Welcome to nginx" not in done.stderr
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c[0] in ("cron", "state", "dlq")], ids=" ".join)
+def test_the_port_and_host_given_before_a_groups_action_are_the_ones_used(
+    command: tuple[str, ...],
+) -> None:
+    """``motia state -p 3001 ls``, as one writes it after ``motia dev -p 3001``: the port is used, not
+    read as the action ("invalid choice: '3001'"), and not overwritten by the action's default."""
+    port = free_port()
+    group, *action = command
+    done = subprocess.run(
+        motia_argv(group, "-p", str(port), "-H", "127.0.0.1", *action),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"cannot reach a server on 127.0.0.1:{port}" in done.stderr

@@ -16,6 +16,7 @@ PATH = "/__motia/dead-letters"
 def add_commands(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``dlq`` and its sub-commands to the ``motia`` parser."""
     dlq = commands.add_parser("dlq", help="dead letters of a running server: list, replay, purge")
+    client_options(dlq)  # -p / -H before the action too
     actions = dlq.add_subparsers(dest="dlq_command", required=True)
     listing = actions.add_parser("list", help="list dead letters, oldest first")
     listing.add_argument("--limit", type=int, help="show at most this many")

@@ -15,6 +15,7 @@ PATH = "/__motia/state"
 
 def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
     state = commands.add_parser("state", help="state of a running server: ls, get, set, delete")
+    client_options(state)  # -p / -H before the action too
     actions = state.add_subparsers(dest="state_command", required=True)
     listing = actions.add_parser("ls", help="the groups, or the keys and values of one group")
     listing.add_argument("group", nargs="?", help="a group id (without it: every group)")

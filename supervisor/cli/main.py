@@ -37,11 +37,22 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     _attach.add_options(parser)
 
 
+#: the running server a client command talks to when -p / -H are not given
+_CLIENT_DEFAULTS = {"port": 3000, "host": "127.0.0.1"}
+
+
 def _client_options(parser: argparse.ArgumentParser) -> None:
+    """-p and -H, on a command and on a group of them (``motia state -p 3001 ls`` and ``motia state ls
+    -p 3001`` alike). Not given, they are absent, so that a sub-command's default cannot overwrite its
+    group's value (argparse copies a sub-parser's defaults over it); ``main`` fills them in."""
     parser.add_argument(
-        "-p", "--port", type=int, default=3000, help="port of the running server (default 3000)"
+        "-p",
+        "--port",
+        type=int,
+        default=argparse.SUPPRESS,
+        help=f"port of the running server (default {_CLIENT_DEFAULTS['port']})",
     )
-    parser.add_argument("-H", "--host", default="127.0.0.1", help="host of the running server")
+    parser.add_argument("-H", "--host", default=argparse.SUPPRESS, help="host of the running server")
 
 
 def _help_formatter(prog: str) -> argparse.HelpFormatter:
@@ -71,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     emit.add_argument("--message", default="{}", help="event data as JSON")
     _client_options(emit)
     cron = commands.add_parser("cron", help="cron steps of a running server")
+    _client_options(cron)
     cron_commands = cron.add_subparsers(dest="cron_command", required=True)
     run = cron_commands.add_parser("run", help="run a cron step now")
     run.add_argument("name")
@@ -93,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     _write_what_the_terminal_can()
     args = build_parser().parse_args(argv)
+    for name, default in _CLIENT_DEFAULTS.items():
+        if name not in args:
+            setattr(args, name, default)
     try:
         return _run(args)
     except CannotUseServer as exc:
