@@ -82,12 +82,12 @@ def test_a_missing_package_the_project_lists_is_said_to_be_listed_not_to_be_adde
     if lang == "py":
         assert fix.split("fix: ", 1)[1] == (
             f"`motia_missing_package_xyz` is in requirements.txt but not installed in {sys.executable}: "
-            "run `motia install` and see why it failed"
+            "run `motia install` (if it ran, its output says what failed)"
         )
     else:
         assert fix.split("fix: ", 1)[1] == (
             "the npm package `motia-missing-package-xyz` is in package.json but not installed in the "
-            "project: run `motia install` (or `npm install`) and see why it failed"
+            "project: run `motia install` (or `npm install`; if it ran, its output says what failed)"
         )
 
 

@@ -164,7 +164,7 @@ def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
             # listed, so an install failed or was not run: telling to list it again would mislead
             return (
                 f"`{package}` is in requirements.txt but not installed in {interpreter}: run "
-                "`motia install` and see why it failed"
+                "`motia install` (if it ran, its output says what failed)"
             )
         return (
             f"`{package}` is not installed in {interpreter}: list it in requirements.txt and run "
@@ -178,7 +178,7 @@ def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
         if loaded.root is not None and package in declared_npm_packages(loaded.root):
             return (
                 f"the npm package `{package}` is in package.json but not installed in the project: "
-                "run `motia install` (or `npm install`) and see why it failed"
+                "run `motia install` (or `npm install`; if it ran, its output says what failed)"
             )
         return (
             f"the npm package `{package}` is not installed in the project: "
