@@ -71,3 +71,20 @@ def test_cron_run_names_its_trace_and_waited_for_says_how_it_ended(tmp_path: Pat
         assert answer["status"] == "failed" and "Twilio credentials not configured" in answer["message"]
         trace = server.client.get(f"/__motia/traces/{answer['traceId']}").json()
         assert trace["entry"]["step"] == "Blast" and trace["status"] == "error"
+
+
+def test_cron_run_takes_a_step_name_with_spaces_and_slashes(tmp_path: Path) -> None:
+    """trello-flow's cron is named 'Check Overdue Cards': the CLI put the name into the URL unquoted,
+    and its request failed before it was sent ("URL can't contain control characters"), told as a
+    server it could not reach; a '/' in a name split the route."""
+    names = ("Check Overdue Cards", "reports/daily #1?")
+    files = {
+        step_path("js", f"cron{index}"): SOURCES["js"].format(name=name, body="return")
+        for index, name in enumerate(names)
+    }
+    with MotiaServer(write_project(tmp_path, files), mode="dev") as server:
+        for name in names:
+            finished = cron_run(server, name, "--wait")
+            assert finished.returncode == 0, finished.stderr
+            answer = json.loads(finished.stdout)
+            assert answer["status"] == "finished" and answer["step"] == name

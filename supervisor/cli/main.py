@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import sys
+import urllib.parse
 from collections.abc import Sequence
 
 from supervisor.cli import (
@@ -154,7 +155,9 @@ def _run(args: argparse.Namespace) -> int:
         return post_and_print(args.host, args.port, "/__motia/emit", {"topic": args.topic, "data": data})
     if args.command == "cron":
         suffix = "?wait=1" if args.wait else ""
-        return post_and_print(args.host, args.port, f"/__motia/cron/{args.name}/run{suffix}", {})
+        # a step's name is any text ("Check Overdue Cards"): unquoted, a space made the request invalid
+        name = urllib.parse.quote(args.name, safe="")
+        return post_and_print(args.host, args.port, f"/__motia/cron/{name}/run{suffix}", {})
     if args.command == "dlq":
         return _dlq.run(args)
     return 2

@@ -51,7 +51,7 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
     async def emit() -> Response:
         return await _emit_from_request(runtime)
 
-    @app.route("/__motia/cron/<name>/run", methods=["POST"])
+    @app.route("/__motia/cron/<path:name>/run", methods=["POST"])
     async def run_cron(name: str) -> Response:
         trace_id = new_trace_id()
         try:
