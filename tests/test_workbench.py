@@ -1354,6 +1354,58 @@ def test_a_step_added_or_changed_in_motia_dev_shows_in_flows_and_endpoints_witho
     assert seen["consoleErrors"] == []
 
 
+def test_the_endpoint_shown_follows_its_step_renamed_and_says_when_it_is_gone(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """The Endpoints panel showing Greet's form, something typed in it: Greet renamed in its file is
+    followed (its address, its row chosen, what was typed kept); its file deleted, the panel says the
+    endpoint is gone in place of a form that sent to a route nothing answered any more (it stayed,
+    as if the step were there); the file written back, the form returns with what was typed. Found
+    on MotiaDev's ugc-workflow, its ImageUploadAPI renamed while shown."""
+    project = write_project(
+        tmp_path,
+        {
+            "steps/greet.step.js": """
+                exports.config = { type: 'api', name: 'Greet', path: '/greet/:who', method: 'POST', emits: [] }
+                exports.handler = async (req) => ({ status: 200, body: { who: req.pathParams.who } })
+            """,
+            "steps/hello.step.js": """
+                exports.config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: [] }
+                exports.handler = async () => ({ status: 200, body: {} })
+            """,
+        },
+    )
+    with MotiaServer(project, mode="dev") as server:
+        seen = _drive(server, chromium, client_packages, "workbench-endpoint-gone-driver.mjs", str(project))
+
+    shown = {"notReloaded": True, "gone": None, "send": True, "who": "Ada", "headers": "x-typed: kept"}
+    both = ["POST /greet/:who", "GET /hello"]
+    assert seen["renamed"] == {
+        **shown,
+        "hash": "#/endpoints/Salute",
+        "listed": both,
+        "selected": ["POST /greet/:who"],
+    }
+    gone = seen["deleted"]
+    assert {key: gone[key] for key in ("notReloaded", "listed", "selected", "send", "who")} == {
+        "notReloaded": True,
+        "listed": ["GET /hello"],
+        "selected": [],
+        "send": False,
+        "who": None,
+    }
+    assert gone["gone"] is not None and "Salute is no longer in the project" in gone["gone"]
+    assert "steps/greet.step.js" in gone["gone"]
+    # written back as it was, named Greet again: the same file's new step, followed as a rename
+    assert seen["back"] == {
+        **shown,
+        "hash": "#/endpoints/Greet",
+        "listed": both,
+        "selected": ["POST /greet/:who"],
+    }
+    assert seen["consoleErrors"] == []
+
+
 UNTRACED_NOTE_STEPS = {
     "steps/notes.stream.js": """
         exports.config = { name: 'notes', schema: { type: 'object' }, baseConfig: { storageType: 'default' } }

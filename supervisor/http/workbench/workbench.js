@@ -1160,6 +1160,9 @@ async function endpointsPanel(root, selectedName) {
   // the request and answer of the endpoint shown, closed when it goes (another endpoint chosen, the
   // panel left): its requests' stream subscriptions close, or never open if still being set up
   let exchange = null
+  // what was typed in the form of the endpoint shown when its step went from the project (its file
+  // deleted, or no longer loading): kept for its return; null while it is there
+  let goneWith = null
   const renderList = () => {
     const text = filter.value.toLowerCase()
     fill(list, 
@@ -1173,6 +1176,7 @@ async function endpointsPanel(root, selectedName) {
               'data-endpoint': `${step.method} ${step.path}`,
               onclick: () => {
                 selected = step
+                goneWith = null
                 history.replaceState(null, '', `#/endpoints/${encodeURIComponent(step.name)}`)
                 renderList()
                 renderForm()
@@ -1189,9 +1193,9 @@ async function endpointsPanel(root, selectedName) {
     exchange = { response: h('div', { class: 'response' }), following: null }
     fill(form, ...endpointForm(selected, exchange, new Map()))
   }
-  const redrawForm = () => {
+  const redrawForm = (typed = typedIn(form)) => {
     const focused = form.contains(document.activeElement) ? document.activeElement : null
-    fill(form, ...endpointForm(selected, exchange, typedIn(form)))
+    fill(form, ...endpointForm(selected, exchange, typed))
     const again = focused && focused.dataset.field && form.querySelector(`[data-field="${CSS.escape(focused.dataset.field)}"]`)
     if (again) {
       again.focus()
@@ -1208,18 +1212,45 @@ async function endpointsPanel(root, selectedName) {
     const text = JSON.stringify(fresh)
     if (text === listed) return
     listed = text
+    const before = endpoints
     endpoints = fresh
-    renderList()
-    const now = fresh.find((step) => step.name === selected.name)
-    if (now && JSON.stringify(now) !== JSON.stringify(selected)) {
-      selected = now
-      redrawForm()
+    const now = fresh.find((step) => step.name === selected.name) || renamedIn(fresh, before, selected)
+    if (!now) {
+      // the form of a step no longer there sent requests to a route nothing answered, and said nothing
+      renderList()
+      if (goneWith) return
+      goneWith = typedIn(form)
+      fill(form, endpointGone(selected))
+      return
     }
+    if (now.name !== selected.name) history.replaceState(null, '', `#/endpoints/${encodeURIComponent(now.name)}`)
+    const changed = goneWith || JSON.stringify(now) !== JSON.stringify(selected)
+    selected = now
+    renderList()
+    if (changed) redrawForm(goneWith || undefined)
+    goneWith = null
   })
   return () => {
     stopReading()
     closeExchange(exchange)
   }
+}
+
+// The api step of ``fresh`` that ``step`` became when renamed in its file: the one new step (not in
+// ``before``) of the same file, or undefined
+function renamedIn(fresh, before, step) {
+  const added = fresh.filter((other) => other.file === step.file && !before.some((old) => old.name === other.name))
+  return added.length === 1 ? added[0] : undefined
+}
+
+// What the Endpoints panel shows in place of the form of ``step`` once it is gone from the project
+function endpointGone(step) {
+  return h(
+    'div',
+    { class: 'card', 'data-endpoint-gone': step.name },
+    h('h3', {}, `${step.method} ${step.path} · ${step.name}`),
+    h('p', { class: 'error-text' }, `${step.name} is no longer in the project: ${step.file} was deleted, or no longer defines it, or no longer loads (the header counts load problems). Choose another endpoint; it shows here again if it comes back.`),
+  )
 }
 
 // What the user typed in the fields of ``form``: field (data-field) -> value, for each field whose
