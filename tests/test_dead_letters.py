@@ -258,3 +258,34 @@ def test_a_step_filter_naming_no_step_is_refused_by_a_live_stream_and_on_a_later
         assert (status, body.get("traces", body.get("logs"))) == (200, []), (path, later)
     with client.stream("GET", "/__motia/logs/stream", params={"step": "Doomed"}) as stream:
         assert stream.status_code == 200
+
+
+def test_a_dead_letter_whose_step_is_no_longer_loaded_is_kept_and_its_replay_says_why(tmp_path: Path) -> None:
+    """Under ``motia dev``, Doomed's dead letter, then Doomed renamed Fated in its file (as ugc-workflow's
+    VisionAnalysisStep was, to fix it before a replay): the replay was accepted ("replayed dead letter
+    3") and failed at once, a new dead letter in its place. It is refused, naming the step, and the
+    steps subscribed to its topic now; the letter stays as it was. Named back, it replays."""
+    project = write_project(tmp_path, {"steps/doomed.step.js": FILES["steps/doomed.step.js"]})
+    with MotiaServer(project, mode="dev") as server:
+        emit(server, "doomed", {"n": 1})
+        (letter,) = eventually(lambda: listed(server))
+        step_file = project / "steps" / "doomed.step.js"
+        original = step_file.read_text()
+        step_file.write_text(original.replace("name: 'Doomed'", "name: 'Fated'"))
+        eventually(
+            lambda: "Fated" in {step["name"] for step in server.client.get("/__motia/steps").json()["steps"]}
+        )
+
+        refused = dlq(server, "replay", str(letter["id"]))
+        assert refused.returncode == 1 and refused.stdout == ""
+        assert f"dead letter {letter['id']} is for step 'Doomed', which is not loaded" in refused.stderr
+        assert "steps subscribed to 'doomed' now: Fated" in refused.stderr
+        assert listed(server) == [letter]
+
+        step_file.write_text(original)
+        eventually(
+            lambda: "Doomed" in {step["name"] for step in server.client.get("/__motia/steps").json()["steps"]}
+        )
+        replayed = dlq(server, "replay", str(letter["id"]))
+        assert replayed.returncode == 0, replayed.stderr
+        assert f"replayed dead letter {letter['id']} as delivery" in replayed.stdout

@@ -54,6 +54,12 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
     async def replay_one(ident: str) -> Response:
         if not _is_id(ident):
             return _unknown(ident)
+        entry = await runtime.dead_letter(int(ident))
+        if entry is None:
+            return _unknown(ident)
+        unloaded = _step_not_loaded(runtime, entry)
+        if unloaded:
+            return error(409, unloaded)
         try:
             delivery = await runtime.replay_dead_letter(int(ident))
         except UnknownDeliveryError:
@@ -75,6 +81,25 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
 def _is_id(ident: str) -> bool:
     """Whether ``ident`` can be a dead letter's id (a SQLite integer), before it reaches a query."""
     return is_digits(ident) and int(ident) <= SQLITE_MAX
+
+
+def _step_not_loaded(runtime: Backend, entry: DeadLetter) -> str | None:
+    """Why ``entry`` cannot be replayed, when its step is no event step loaded now (renamed, removed or
+    failing to load since it failed): replayed, it was accepted and failed at once, a new dead letter
+    in its place saying only that the step was not loaded. None when it can be."""
+    step = runtime.registry.steps.get(entry.subscriber)
+    if step is not None and step.config.type == "event":
+        return None
+    subscribed = sorted(other.name for other in runtime.registry.subscribers.get(entry.topic, ()))
+    now = (
+        f"steps subscribed to {entry.topic!r} now: {', '.join(subscribed)}"
+        if subscribed
+        else (f"no step subscribes to {entry.topic!r} now")
+    )
+    return (
+        f"dead letter {entry.id} is for step {entry.subscriber!r}, which is not loaded (renamed, removed,"
+        f" or failing to load since): kept, as a replay would fail at once; {now}"
+    )
 
 
 def _describe(entry: DeadLetter) -> dict[str, Any]:
