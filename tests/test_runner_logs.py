@@ -63,3 +63,53 @@ def test_runner_output_is_tagged_with_the_runner_and_step_lines_with_the_step_an
     assert raw["level"] == "error"
     said = by_message[f"said by {lang}"]
     assert said["step"] == "Speak" and said["runner"] == f"{RUNNER[lang]}-0"
+
+
+# A library that colours what it writes whether or not a terminal reads it (envalid's report of
+# missing variables, in MotiaDev's trello-flow): through the step's logger and the runner's stderr.
+COLOURED = {
+    "ts": """
+        export const config = { type: 'api', name: 'Report', path: '/report', method: 'GET', emits: [] }
+        export const handler = async (_req: unknown, { logger }: any) => {
+          logger.error('\\x1b[33mMissing\\x1b[0m environment variables: \\x1b[34mTOKEN\\x1b[0m')
+          process.stderr.write('\\x1b[37m====\\x1b[0m raw from ts\\n')
+          return { status: 200, body: {} }
+        }
+    """,
+    "js": """
+        exports.config = { type: 'api', name: 'Report', path: '/report', method: 'GET', emits: [] }
+        exports.handler = async (_req, { logger }) => {
+          logger.error('\\x1b[33mMissing\\x1b[0m environment variables: \\x1b[34mTOKEN\\x1b[0m')
+          process.stderr.write('\\x1b[37m====\\x1b[0m raw from js\\n')
+          return { status: 200, body: {} }
+        }
+    """,
+    "py": """
+        import sys
+        config = {"type": "api", "name": "Report", "path": "/report", "method": "GET", "emits": []}
+        async def handler(req, context):
+            context.logger.error("\\x1b[33mMissing\\x1b[0m environment variables: \\x1b[34mTOKEN\\x1b[0m")
+            sys.__stderr__.write("\\x1b[37m====\\x1b[0m raw from py\\n")
+            sys.__stderr__.flush()
+            return {"status": 200, "body": {}}
+    """,
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_terminal_colours_are_left_out_of_log_records(tmp_path: Path, lang: str) -> None:
+    """They showed as '[33mMissing[0m' in the Workbench's Logs panel and in `motia start`'s JSON."""
+    write_project(tmp_path, {step_path(lang, "report"): COLOURED[lang]})
+    with MotiaServer(tmp_path, mode="start") as server:
+        assert server.client.get("/report").status_code == 200
+        wanted = {"Missing environment variables: TOKEN", f"==== raw from {lang}"}
+
+        def messages() -> set[str]:
+            found = {str(record["msg"]) for record in server.json_logs()}
+            assert wanted <= found, found
+            return found
+
+        eventually(messages)
+        served = {line["message"] for line in server.client.get("/__motia/logs").json()["logs"]}
+    assert wanted <= served
+    assert not [message for message in served if "\x1b" in message]

@@ -121,6 +121,15 @@ _DEBUGGER_CHATTER = re.compile(
     re.MULTILINE,
 )
 _user_logger = logging.getLogger("motia.step")
+#: terminal escape sequences (colours, cursor moves; OSC titles and links): a library that colours
+#: its output whatever it writes to (envalid's report of missing variables, in trello-flow) left them
+#: in the record, shown as '[33m' in the Workbench's Logs and in `motia start`'s JSON lines
+_TERMINAL_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-~])")
+
+
+def _plain(text: str) -> str:
+    """``text`` without terminal escape sequences: a log record is text, read in any viewer."""
+    return _TERMINAL_ESCAPES.sub("", text) if "\x1b" in text else text
 
 
 class RunnerConnection:
@@ -473,7 +482,7 @@ class RunnerConnection:
         log_event(
             _user_logger,
             record.level,
-            record.message,
+            _plain(record.message),
             step=record.step_name or None,
             trace_id=record.trace_id or None,
             meta=meta,
@@ -497,7 +506,7 @@ class RunnerConnection:
         self._log_stderr(pending)
 
     def _log_stderr(self, data: bytes) -> None:
-        text = data.decode(errors="replace").rstrip()
+        text = _plain(data.decode(errors="replace")).rstrip()
         if self._env and _DEBUGGER_CHATTER.search(text):
             # What Node's inspector prints as debuggers come and go: news, not errors.
             chatter = [line for line in text.splitlines() if _DEBUGGER_CHATTER.match(line)]
