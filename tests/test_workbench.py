@@ -1354,10 +1354,11 @@ def test_a_step_added_or_changed_in_motia_dev_shows_in_flows_and_endpoints_witho
     assert seen["consoleErrors"] == []
 
 
-def test_the_endpoint_shown_follows_its_step_renamed_and_says_when_it_is_gone(
+def test_the_step_and_endpoint_shown_follow_their_step_renamed_and_say_when_it_is_gone(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
-    """The Endpoints panel showing Greet's form, something typed in it: Greet renamed in its file is
+    """The Flows panel's step selected, renamed in its file, stays selected, its detail shown. The
+    Endpoints panel showing Greet's form, something typed in it: Greet renamed in its file is
     followed (its address, its row chosen, what was typed kept); its file deleted, the panel says the
     endpoint is gone in place of a form that sent to a route nothing answered any more (it stayed,
     as if the step were there); the file written back, the form returns with what was typed. Found
@@ -1366,11 +1367,13 @@ def test_the_endpoint_shown_follows_its_step_renamed_and_says_when_it_is_gone(
         tmp_path,
         {
             "steps/greet.step.js": """
-                exports.config = { type: 'api', name: 'Greet', path: '/greet/:who', method: 'POST', emits: [] }
+                exports.config = {
+                  type: 'api', name: 'Greet', path: '/greet/:who', method: 'POST', emits: [], flows: ['greeting'],
+                }
                 exports.handler = async (req) => ({ status: 200, body: { who: req.pathParams.who } })
             """,
             "steps/hello.step.js": """
-                exports.config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: [] }
+                exports.config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: [], flows: ['greeting'] }
                 exports.handler = async () => ({ status: 200, body: {} })
             """,
         },
@@ -1378,6 +1381,8 @@ def test_the_endpoint_shown_follows_its_step_renamed_and_says_when_it_is_gone(
     with MotiaServer(project, mode="dev") as server:
         seen = _drive(server, chromium, client_packages, "workbench-endpoint-gone-driver.mjs", str(project))
 
+    # the Flows panel, Hello selected and renamed Hi in its file: its detail follows (it went blank)
+    assert seen["flows"] == {"notReloaded": True, "selected": ["Hi"], "detail": "Hi"}
     shown = {"notReloaded": True, "gone": None, "send": True, "who": "Ada", "headers": "x-typed: kept"}
     both = ["POST /greet/:who", "GET /hello"]
     assert seen["renamed"] == {

@@ -921,18 +921,21 @@ async function flowsPanel(root, flowId) {
   const diagramBox = h('div', { class: 'diagram' })
   const shown = { flow: null, diagram: null } // what the lighting follows
   let selected = null // the name of the step whose detail is shown
+  let selectedFile = null // and its file, where a rename of it is found (renamedIn)
   const select = (step) => {
     selected = step.name
+    selectedFile = step.file
     for (const node of shown.diagram.querySelectorAll('.node')) node.classList.toggle('selected', node.dataset.step === step.name)
     fill(detail, stepDetail(step))
   }
   const draw = () => {
+    const before = shown.flow ? shown.flow.steps : []
     const flow = flows.find((f) => f.id === flowId) || flows[0]
     fill(tabs, flows.map((f) => h('a', { href: `#/flows/${encodeURIComponent(f.id)}`, class: f.id === flow.id ? 'active' : '' }, `${f.name} (${f.steps.length})`)))
     shown.flow = flow
     shown.diagram = drawFlow(flow, layoutFlow(flow), select)
     fill(diagramBox, shown.diagram)
-    const still = flow.steps.find((step) => step.name === selected)
+    const still = selected === null ? undefined : flow.steps.find((step) => step.name === selected) || renamedIn(flow.steps, before, { file: selectedFile })
     if (still) select(still)
     else if (selected !== null) {
       selected = null
