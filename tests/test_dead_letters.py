@@ -137,7 +137,7 @@ def test_unknown_dead_letters_answer_404_and_the_cli_says_so(server: MotiaServer
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["error"] == "Not Found"
         assert "no dead letter with id" in response.json()["message"]
-    assert client.post("/__motia/dead-letters/replay").json() == {"replayed": 0}
+    assert client.post("/__motia/dead-letters/replay").json() == {"replayed": 0, "kept": 0, "keptSteps": []}
     assert client.delete("/__motia/dead-letters").json() == {"purged": 0}
     for limit, wrong in (
         ("x", "must be a positive integer"),
@@ -280,6 +280,11 @@ def test_a_dead_letter_whose_step_is_no_longer_loaded_is_kept_and_its_replay_say
         assert refused.returncode == 1 and refused.stdout == ""
         assert f"dead letter {letter['id']} is for step 'Doomed', which is not loaded" in refused.stderr
         assert "steps subscribed to 'doomed' now: Fated" in refused.stderr
+        assert listed(server) == [letter]
+        # replaying them all keeps it too, and says so
+        every = dlq(server, "replay", "--all")
+        assert every.returncode == 0, every.stderr
+        assert every.stdout == "replayed 0 dead letter(s); kept 1 whose step is not loaded: Doomed\n"
         assert listed(server) == [letter]
 
         step_file.write_text(original)

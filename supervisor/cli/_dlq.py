@@ -92,7 +92,9 @@ def _apply(args: argparse.Namespace) -> int:
         status, body = call(args.host, args.port, method, path + query(step=args.step))
         if status != 200:
             return failed(f"dlq {verb}", body)
-        print(f"{done} {body[done]} dead letter(s)")
+        kept = body.get("keptSteps") or []
+        unloaded = f"; kept {body['kept']} whose step is not loaded: {', '.join(kept)}" if kept else ""
+        print(f"{done} {body[done]} dead letter(s){unloaded}")
         return 0
     failures = 0
     for ident in args.ids:

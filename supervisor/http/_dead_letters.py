@@ -33,9 +33,19 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
 
     @app.route(f"{PREFIX}/replay", methods=["POST"])
     async def replay_all() -> Response:
-        replayed = await runtime.replay_dead_letters(text("step"))
-        unheard = unheard_of_step(text("step"), replayed > 0, runtime.registry.steps)
-        return unheard or json_response(200, {"replayed": replayed})
+        step = text("step")
+        # a letter whose step is not loaded now would fail again at once, a new letter in its place:
+        # kept, as a single replay of it is refused (``_step_not_loaded``)
+        letters = await runtime.dead_letters(step, None)
+        kept = sorted({entry.subscriber for entry in letters if _step_not_loaded(runtime, entry)})
+        if kept:
+            loaded = sorted({entry.subscriber for entry in letters} - set(kept))
+            replayed = sum([await runtime.replay_dead_letters(subscriber) for subscriber in loaded])
+        else:
+            replayed = await runtime.replay_dead_letters(step)
+        unheard = unheard_of_step(step, replayed > 0 or bool(kept), runtime.registry.steps)
+        kept_count = sum(entry.subscriber in kept for entry in letters)
+        return unheard or json_response(200, {"replayed": replayed, "kept": kept_count, "keptSteps": kept})
 
     @app.route(PREFIX, methods=["DELETE"])
     async def purge_all() -> Response:

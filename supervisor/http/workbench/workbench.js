@@ -2767,8 +2767,9 @@ async function deadLettersPanel(root) {
     replayingAll = true
     offerReplayAll()
     try {
-      const { replayed } = await api('/dead-letters/replay', { method: 'POST' })
-      say(`replayed ${counted(replayed, 'dead letter')}`, false)
+      const { replayed, kept, keptSteps } = await api('/dead-letters/replay', { method: 'POST' })
+      const unloaded = kept ? `; kept ${kept} whose step is not loaded: ${keptSteps.join(', ')}` : ''
+      say(`replayed ${counted(replayed, 'dead letter')}${unloaded}`, false)
     } catch (error) {
       say(`Could not replay: ${error.message}`, true)
     }
