@@ -37,15 +37,17 @@ def register_dead_letters(app: Quart, runtime: Backend) -> None:
         # a letter whose step is not loaded now would fail again at once, a new letter in its place:
         # kept, as a single replay of it is refused (``_step_not_loaded``)
         letters = await runtime.dead_letters(step, None)
-        kept = sorted({entry.subscriber for entry in letters if _step_not_loaded(runtime, entry)})
+        subscribers = {entry.subscriber for entry in letters}
+        kept = {subscriber for subscriber in subscribers if not _loaded(runtime, subscriber)}
         if kept:
-            loaded = sorted({entry.subscriber for entry in letters} - set(kept))
+            loaded = sorted(subscribers - kept)
             replayed = sum([await runtime.replay_dead_letters(subscriber) for subscriber in loaded])
         else:
             replayed = await runtime.replay_dead_letters(step)
         unheard = unheard_of_step(step, replayed > 0 or bool(kept), runtime.registry.steps)
         kept_count = sum(entry.subscriber in kept for entry in letters)
-        return unheard or json_response(200, {"replayed": replayed, "kept": kept_count, "keptSteps": kept})
+        answer = {"replayed": replayed, "kept": kept_count, "keptSteps": sorted(kept)}
+        return unheard or json_response(200, answer)
 
     @app.route(PREFIX, methods=["DELETE"])
     async def purge_all() -> Response:
@@ -97,8 +99,7 @@ def _step_not_loaded(runtime: Backend, entry: DeadLetter) -> str | None:
     """Why ``entry`` cannot be replayed, when its step is no event step loaded now (renamed, removed or
     failing to load since it failed): replayed, it was accepted and failed at once, a new dead letter
     in its place saying only that the step was not loaded. None when it can be."""
-    step = runtime.registry.steps.get(entry.subscriber)
-    if step is not None and step.config.type == "event":
+    if _loaded(runtime, entry.subscriber):
         return None
     subscribed = sorted(other.name for other in runtime.registry.subscribers.get(entry.topic, ()))
     now = (
@@ -110,6 +111,12 @@ def _step_not_loaded(runtime: Backend, entry: DeadLetter) -> str | None:
         f"dead letter {entry.id} is for step {entry.subscriber!r}, which is not loaded (renamed, removed,"
         f" or failing to load since): kept, as a replay would fail at once; {now}"
     )
+
+
+def _loaded(runtime: Backend, subscriber: str) -> bool:
+    """Whether ``subscriber`` is an event step loaded now: its dead letters can be replayed."""
+    step = runtime.registry.steps.get(subscriber)
+    return step is not None and step.config.type == "event"
 
 
 def _describe(entry: DeadLetter) -> dict[str, Any]:
