@@ -70,8 +70,9 @@ def _run_generate_openapi(args: argparse.Namespace) -> int:
         return loaded
     root, registry = loaded
     from supervisor.codegen import OPENAPI_VERSION, openapi_document
+    from supervisor.discovery import package_manifest
 
-    package = _package_json(root)
+    package = package_manifest(root)
     title = args.title or str(package.get("name") or root.name)
     version = args.api_version or str(package.get("version") or "1.0.0")
     document = openapi_document(registry, title, version)
@@ -85,14 +86,6 @@ def _run_generate_openapi(args: argparse.Namespace) -> int:
         output.write_text(text, encoding="utf-8")
         print(f"wrote {output}: {operations} operations (OpenAPI {OPENAPI_VERSION})")
     return _report_problems(registry, "generate openapi")
-
-
-def _package_json(root: Path) -> dict[str, object]:
-    try:
-        package = json.loads((root / "package.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return package if isinstance(package, dict) else {}
 
 
 def _load(project: str, command: str) -> tuple[Path, Registry] | int:

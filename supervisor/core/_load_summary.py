@@ -7,14 +7,13 @@ prints it when it refuses, ``motia build`` prints it and exits 1 on any failure.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from supervisor.core._loading import RUNNER_NAMES, LoadedCode
-from supervisor.discovery import SCAN_ROOTS
+from supervisor.discovery import SCAN_ROOTS, package_manifest
 
 _LANGUAGE_OF_SUFFIX = {
     ".ts": "TypeScript",
@@ -189,12 +188,7 @@ def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
 
 def declared_npm_packages(root: Path) -> set[str]:
     """The packages package.json names in any of its dependency lists (none when it cannot be read)."""
-    try:
-        manifest = json.loads((root / "package.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    if not isinstance(manifest, dict):
-        return set()
+    manifest = package_manifest(root)
     names: set[str] = set()
     for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
         listed = manifest.get(key)

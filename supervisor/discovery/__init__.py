@@ -9,7 +9,13 @@ from supervisor.discovery._naming import (
     is_skipped_dir,
     language_of,
 )
-from supervisor.discovery._scan import SCAN_ROOTS, discover, helper_folders, in_helper_folder
+from supervisor.discovery._scan import (
+    SCAN_ROOTS,
+    discover,
+    helper_folders,
+    in_helper_folder,
+    package_manifest,
+)
 from supervisor.discovery._types import Discovery, FileKind, Language, RunnerKind, SourceFile
 
 __all__ = [
@@ -34,4 +40,5 @@ __all__ = [
     "is_skipped_dir",
     "language_of",
     "motia_config_keys",
+    "package_manifest",
 ]

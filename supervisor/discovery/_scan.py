@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +18,15 @@ from supervisor.discovery._types import Discovery, SourceFile
 SCAN_ROOTS = ("steps", "src")
 #: a folder holding one is a JS project of its own (a web app beside the steps), not a helper folder
 PACKAGE_MANIFEST = "package.json"
+
+
+def package_manifest(root: Path) -> dict[str, object]:
+    """The ``package.json`` of ``root`` read as a JSON object; empty when there is none or it is not one."""
+    try:
+        manifest = json.loads((root / PACKAGE_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def discover(project_root: Path) -> Discovery:
