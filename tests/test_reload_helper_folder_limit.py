@@ -5,51 +5,21 @@ limit of 2 passed in rather than 500 folders made."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from supervisor.reload import project_changes
+from tests.support import watches
+from tests.support.watches import Reported, until
 
 LIMIT = 2
 WARNING = "hot reload watches at most 2 folders outside steps/ and src/"
 
 
-@contextlib.asynccontextmanager
-async def reported(project: Path) -> AsyncIterator[set[str]]:
-    """The paths ``project_changes`` reports (relative to ``project``), gathered while in the block;
-    on entry, its watches are up (a file written in ``lib/`` is reported)."""
-    seen: set[str] = set()
-    stop = asyncio.Event()
-
-    async def gather() -> None:
-        async for changes in project_changes(project, stop, helper_limit=LIMIT):
-            seen.update(changes.paths)
-
-    task = asyncio.create_task(gather())
-    try:
-        await until(lambda: "lib/ready.ts" in seen, write=lambda: (project / "lib/ready.ts").write_text(""))
-        yield seen
-    finally:  # as motia dev stops: the stop event set, the task cancelled (it may wait for a batch)
-        stop.set()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def until(done: Callable[[], bool], write: Callable[[], object] = lambda: None) -> None:
-    """Wait for ``done``, calling ``write`` every half second (a watch may not be up at the first)."""
-    for _ in range(60):
-        write()
-        for _ in range(5):
-            if done():
-                return
-            await asyncio.sleep(0.1)
-    raise AssertionError("not reported in 30 s")
+def reported(project: Path) -> contextlib.AbstractAsyncContextManager[Reported]:
+    return watches.reported(project, "lib/ready.ts", LIMIT)
 
 
 def not_watching(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -70,7 +40,7 @@ async def test_the_helper_folders_past_the_limit_at_start_are_named_once_and_not
             await until(
                 lambda: "lib/a/seen.ts" in seen, write=lambda: (tmp_path / "lib/a/seen.ts").write_text("")
             )
-    assert not {"lib/b/unseen.ts", "lib/c/unseen.ts"} & seen
+    assert not {"lib/b/unseen.ts", "lib/c/unseen.ts"} & seen.paths()
     assert not_watching(caplog) == [f"not watching lib/b and the helper folders found after it: {WARNING}"]
 
 
@@ -91,5 +61,5 @@ async def test_a_helper_folder_made_past_the_limit_is_named_once_and_not_watched
             await until(
                 lambda: "lib/a/later.ts" in seen, write=lambda: (tmp_path / "lib/a/later.ts").write_text("")
             )
-    assert not {"lib/b/unseen.ts", "lib/c/unseen.ts"} & seen
+    assert not {"lib/b/unseen.ts", "lib/c/unseen.ts"} & seen.paths()
     assert not_watching(caplog) == [f"not watching lib/b and the helper folders found after it: {WARNING}"]

@@ -11,6 +11,7 @@ from supervisor.discovery._naming import (
 )
 from supervisor.discovery._scan import (
     SCAN_ROOTS,
+    StepImports,
     discover,
     helper_folders,
     in_helper_folder,
@@ -29,6 +30,7 @@ __all__ = [
     "MotiaConfigKeys",
     "RunnerKind",
     "SourceFile",
+    "StepImports",
     "advice_for",
     "classify",
     "discover",

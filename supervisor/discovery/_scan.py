@@ -59,13 +59,18 @@ def _walk(top: Path) -> list[Path]:
     return files
 
 
-def helper_folders(project_root: Path, tops: Iterable[Path] | None = None, limit: int = 500) -> list[Path]:
+def helper_folders(
+    project_root: Path,
+    tops: Iterable[Path] | None = None,
+    limit: int = 500,
+    imports: StepImports | None = None,
+) -> list[Path]:
     """The folders outside the scan roots that may hold the helpers steps import (``middlewares/``,
     where Motia's docs put middlewares, ``services/``, ``lib/``...): ``tops`` (by default the root's
     folders but the scan roots) and the folders under them, skipped folders, virtualenvs and separate
     JS projects pruned (see :func:`in_helper_folder`), at most ``limit`` of them (a big tree should not
-    cost a watch per folder)."""
-    imports = _StepImports(project_root)
+    cost a watch per folder). ``imports``: the steps' imports already read for this batch of changes."""
+    imports = imports or StepImports(project_root)
     if tops is None:
         tops = sorted(
             path for path in project_root.iterdir() if path.is_dir() and path.name not in SCAN_ROOTS
@@ -82,15 +87,16 @@ def helper_folders(project_root: Path, tops: Iterable[Path] | None = None, limit
     return found
 
 
-def in_helper_folder(project_root: Path, folder: Path) -> bool:
+def in_helper_folder(project_root: Path, folder: Path, imports: StepImports | None = None) -> bool:
     """Whether ``folder`` (outside the scan roots) may hold helpers of the steps: neither it nor a folder
     above it is skipped (``node_modules``, dot-folders, virtualenvs...) or a separate JS project, a
     folder with its own ``package.json`` (a web app next to the steps, a tool), unless a Node file
-    under the scan roots imports from that project by a relative path."""
-    return _in_helper_folder(project_root, folder, _StepImports(project_root))
+    under the scan roots imports from that project by a relative path. Pass the same ``imports`` to
+    the calls about one batch of changes: the steps are then read once for all of them, not per path."""
+    return _in_helper_folder(project_root, folder, imports or StepImports(project_root))
 
 
-def _in_helper_folder(project_root: Path, folder: Path, imports: _StepImports) -> bool:
+def _in_helper_folder(project_root: Path, folder: Path, imports: StepImports) -> bool:
     try:
         parts = folder.relative_to(project_root).parts
     except ValueError:
@@ -103,15 +109,16 @@ def _in_helper_folder(project_root: Path, folder: Path, imports: _StepImports) -
     )
 
 
-def _may_hold_helpers(folder: Path, imports: _StepImports) -> bool:
+def _may_hold_helpers(folder: Path, imports: StepImports) -> bool:
     if _skip_dir(folder):
         return False
     return not (folder / PACKAGE_MANIFEST).is_file() or imports.lead_into(folder)
 
 
-class _StepImports:
+class StepImports:
     """What the Node files under the scan roots import by relative paths, read once, when first asked
-    (most projects have no separate JS project beside their steps, and then nothing is read)."""
+    (most projects have no separate JS project beside their steps, and then nothing is read): one
+    per question or batch of changes, as the steps may have changed since."""
 
     def __init__(self, project_root: Path) -> None:
         self._project_root = project_root

@@ -11,6 +11,7 @@ from supervisor.discovery import (
     NODE_EXTENSIONS,
     SCAN_ROOTS,
     RunnerKind,
+    StepImports,
     hook_file_runner,
     in_helper_folder,
     is_skipped_dir,
@@ -50,8 +51,12 @@ class ProjectChanges:
         return bool(self.runners) or self.env or self.settings
 
 
-def classify_changes(project_root: Path, paths: Iterable[Path]) -> ProjectChanges:
-    """The meaning of changed ``paths``; paths that matter to no runner are left out."""
+def classify_changes(
+    project_root: Path, paths: Iterable[Path], imports: StepImports | None = None
+) -> ProjectChanges:
+    """The meaning of changed ``paths``; paths that matter to no runner are left out. ``imports``: the
+    steps' imports for this batch (see :func:`is_code_path`), read once for all its paths."""
+    imports = imports or StepImports(project_root)
     kept: set[str] = set()
     runners: set[RunnerKind] = set()
     env = settings = False
@@ -71,7 +76,7 @@ def classify_changes(project_root: Path, paths: Iterable[Path]) -> ProjectChange
                 runners.add(runner)
             else:
                 continue
-        elif is_code_path(project_root, path):
+        elif is_code_path(project_root, path, imports):
             runners.update(_RUNNER_OF_SUFFIX.get(relative.suffix, ()))
         else:
             continue
@@ -88,24 +93,37 @@ def is_root_file(project_root: Path, path: Path) -> bool:
     return relative.name in ROOT_FILES or hook_file_runner(relative.name) is not None
 
 
-def is_code_path(project_root: Path, path: Path) -> bool:
+def is_code_path(project_root: Path, path: Path, imports: StepImports | None = None) -> bool:
     """A source file a runner may load or import: under ``steps/`` or ``src/``, or a helper in another
     folder of the project (``middlewares/``, where Motia's docs put middlewares, ``services/``...): under
     Motia a step's process per call imports its helpers afresh wherever they are. Outside ``steps/``
     and ``src/`` only code counts: a ``.json`` there is more likely a file a step writes (a log); and
     not in a separate JS project (a ``frontend/`` with its own ``package.json``) unless a step imports
-    from it (:func:`supervisor.discovery.in_helper_folder`)."""
+    from it (:func:`supervisor.discovery.in_helper_folder`, which reads the steps' imports: pass one
+    ``imports`` for the paths of a batch)."""
     relative = relative_path(project_root, path)
-    if relative is None:
+    if relative is None or not _may_be_code(relative):
         return False
+    if relative.parts[0] in SCAN_ROOTS:
+        return True
+    return in_helper_folder(project_root, project_root.joinpath(*relative.parts[:-1]), imports)
+
+
+def may_be_code_path(project_root: Path, path: Path) -> bool:
+    """What :func:`is_code_path` tells from the path alone, without asking whether its folder holds
+    helpers (which reads the steps): the filter of the watches, each change of a burst going through
+    it; :func:`classify_changes` asks the rest once per batch."""
+    relative = relative_path(project_root, path)
+    return relative is not None and _may_be_code(relative)
+
+
+def _may_be_code(relative: PurePosixPath) -> bool:
     parts = relative.parts
     if len(parts) < 2 or any(is_skipped_dir(part) for part in parts[:-1]) or relative.name.startswith("."):
         return False
     if parts[0] in SCAN_ROOTS:
         return relative.suffix in _RUNNER_OF_SUFFIX
-    if relative.suffix not in _RUNNER_OF_SUFFIX or relative.suffix == ".json":
-        return False
-    return in_helper_folder(project_root, project_root.joinpath(*parts[:-1]))
+    return relative.suffix in _RUNNER_OF_SUFFIX and relative.suffix != ".json"
 
 
 def relative_path(project_root: Path, path: Path) -> PurePosixPath | None:

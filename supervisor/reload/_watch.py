@@ -9,8 +9,8 @@ from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from supervisor.discovery import SCAN_ROOTS, helper_folders, in_helper_folder, is_skipped_dir
-from supervisor.reload._changes import ProjectChanges, classify_changes, is_code_path, is_root_file
+from supervisor.discovery import SCAN_ROOTS, StepImports, helper_folders, in_helper_folder, is_skipped_dir
+from supervisor.reload._changes import ProjectChanges, classify_changes, is_root_file, may_be_code_path
 
 _logger = logging.getLogger("motia.core")
 
@@ -40,18 +40,22 @@ async def project_changes(
     watch.start([project_root], recursive=False, wanted=lambda path: is_root_file(project_root, path))
     watch.helpers(helper_folders(project_root, limit=helper_limit + 1))  # one past: named if there
     if folders:
-        watch.start(folders, recursive=True, wanted=lambda path: is_code_path(project_root, path))
+        watch.start(folders, recursive=True, wanted=lambda path: may_be_code_path(project_root, path))
     try:
         while not stop.is_set():
             batch = await watch.batches.get()
             while not watch.batches.empty():  # the other watchers' part of the same burst
                 batch |= watch.batches.get_nowait()
             paths = {path for _change, path in batch}
+            # What the steps import, read at most once for the batch, whatever its size: whether a
+            # folder with its own package.json holds helpers depends on it (the watches' filter
+            # leaves that question here).
+            imports = StepImports(project_root)
             # A folder made in a watched one: watched from now on, its files so far counted as changed
             # (they may have been written before its watch began).
             made = sorted(path for change, path in batch if change == Change.added and path.is_dir())
-            paths.update(await watch.made(made))
-            changes = classify_changes(project_root, paths)
+            paths.update(await watch.made(made, imports))
+            changes = classify_changes(project_root, paths, imports)
             if changes.paths:
                 yield changes
     finally:
@@ -92,25 +96,29 @@ class _Watchers:
         folders = folders[:room]
         if folders:
             self._helper_count += len(folders)
-            self.start(folders, recursive=False, wanted=lambda path: is_code_path(self.project_root, path))
+            self.start(
+                folders, recursive=False, wanted=lambda path: may_be_code_path(self.project_root, path)
+            )
         return folders
 
-    async def made(self, folders: Iterable[Path]) -> set[Path]:
+    async def made(self, folders: Iterable[Path], imports: StepImports) -> set[Path]:
         """Watch the ``folders`` just made that may hold code; the files in them now."""
         scan_roots: list[Path] = []
         helpers: list[Path] = []
         for folder in folders:
             if folder.parent == self.project_root and folder.name in SCAN_ROOTS:
                 scan_roots.append(folder)
-            elif not self._full and in_helper_folder(self.project_root, folder):
+            elif not self._full and in_helper_folder(self.project_root, folder, imports):
                 room = self._helper_limit - self._helper_count - len(helpers)
                 if room >= 0:  # up to one past the limit: the folder ``helpers`` names
-                    helpers.extend(helper_folders(self.project_root, [folder], limit=room + 1))
+                    helpers.extend(helper_folders(self.project_root, [folder], room + 1, imports))
         helpers = self.helpers(helpers)
         if not scan_roots and not helpers:
             return set()
         if scan_roots:
-            self.start(scan_roots, recursive=True, wanted=lambda path: is_code_path(self.project_root, path))
+            self.start(
+                scan_roots, recursive=True, wanted=lambda path: may_be_code_path(self.project_root, path)
+            )
         await asyncio.sleep(0)  # the new watch tasks set their watches up before their first wait
         return {path for folder in helpers for path in _files_in(folder)}.union(
             *map(_files_under, scan_roots)
