@@ -14,7 +14,7 @@ from supervisor.http._backend import Backend
 from supervisor.http._dead_letters import register_dead_letters
 from supervisor.http._emit import answer_emit
 from supervisor.http._errors import register_error_answers
-from supervisor.http._project import register_project
+from supervisor.http._project import register_project, stream_summary
 from supervisor.http._quart import json_response, to_quart
 from supervisor.http._response import HttpResponse
 from supervisor.http._state import register_state
@@ -100,7 +100,7 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
                 "problems": [str(problem).split("\n", 1)[0] for problem in runtime.registry.problems],
             },
         )
-    register_realtime(app, runtime.realtime)
+    register_realtime(app, runtime.realtime, lambda name: stream_summary(runtime, name))
     app.asgi_app = ApiStepFront(app.asgi_app, runtime, emit=runtime.emit)  # type: ignore[method-assign]
     return app
 

@@ -51,12 +51,16 @@ def register_project(app: Quart, runtime: Backend) -> None:
     @app.route("/__motia/streams/<name>", methods=["GET"])
     @endpoint
     async def one_stream(name: str) -> Response:
-        registry = runtime.registry
-        if name not in registry.streams:
-            known = ", ".join(sorted(registry.streams)) or "none"
-            return error(404, f"no stream {name!r} (streams: {known})")
-        groups = await runtime.realtime.streams.groups(name)
-        listed = [{"groupId": group, "items": size} for group, size in groups.items()]
-        return json_response(
-            200, {"name": name, "file": registry.stream_sources[name].path, "groups": listed}
-        )
+        return await stream_summary(runtime, name)
+
+
+async def stream_summary(runtime: Backend, name: str) -> Response:
+    """``GET /__motia/streams/<name>``; also answered by the realtime reads' route when the name holds
+    a '/' (sent as %2F, which the routing sees decoded: two parts)."""
+    registry = runtime.registry
+    if name not in registry.streams:
+        known = ", ".join(sorted(registry.streams)) or "none"
+        return error(404, f"no stream {name!r} (streams: {known})")
+    groups = await runtime.realtime.streams.groups(name)
+    listed = [{"groupId": group, "items": size} for group, size in groups.items()]
+    return json_response(200, {"name": name, "file": registry.stream_sources[name].path, "groups": listed})

@@ -12,16 +12,17 @@ from ._access import AccessHookFailed, AccessPolicy, AuthRequest, Identity, Open
 from ._connection import Connection
 from ._hub import Hub
 from ._realtime import AccessDenied, Realtime
-from ._sse import register_sse
+from ._sse import StreamSummary, register_sse
 from ._websocket import MAX_CLIENT_FRAME, STREAM_END_TIMEOUT_S, StreamSocketMiddleware
 from ._wire import Room
 
 
-def register_realtime(app: Quart, realtime: Realtime) -> None:
-    """The WebSocket endpoint on ``/`` and the SSE / JSON routes under ``/__motia``."""
+def register_realtime(app: Quart, realtime: Realtime, stream_summary: StreamSummary | None = None) -> None:
+    """The WebSocket endpoint on ``/`` and the SSE / JSON routes under ``/__motia``; ``stream_summary``
+    answers ``GET /__motia/streams/<name>`` for a name holding a '/' (see :func:`register_sse`)."""
     # Quart's documented way to put ASGI middleware in front of the app.
     app.asgi_app = StreamSocketMiddleware(app.asgi_app, realtime)  # type: ignore[method-assign]
-    register_sse(app, realtime)
+    register_sse(app, realtime, stream_summary)
 
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "OpenAccess",
     "Realtime",
     "Room",
+    "StreamSummary",
     "register_realtime",
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from urllib.parse import unquote_to_bytes
 
 import orjson
@@ -33,11 +33,19 @@ DEFAULT_HEARTBEAT_S = 15.0
 RETRY_MS = 2000
 
 
-def register_sse(app: Quart, realtime: Realtime) -> None:
+#: what answers ``GET /__motia/streams/<name>`` (the stream's groups), given the name
+StreamSummary = Callable[[str], Awaitable[Response]]
+
+
+def register_sse(app: Quart, realtime: Realtime, stream_summary: StreamSummary | None = None) -> None:
     # The routes take the rest of the path whole and _room_of splits it as sent: Quart matches on the
-    # decoded path, where a group id's '/' (sent as %2F) would be one more part.
+    # decoded path, where a stream's or group's '/' (sent as %2F) would be one more part. So a stream
+    # whose name holds one comes here when only its name is asked: ``stream_summary`` answers.
     @app.route("/__motia/streams/<stream>/<path:rest>", methods=["GET"])
     async def read_stream(stream: str, rest: str) -> Response:
+        parts = _parts_after(STREAMS_PREFIX)
+        if len(parts) == 1 and parts[0] and stream_summary is not None:
+            return await stream_summary(parts[0])
         room = _room_of(STREAMS_PREFIX)
         if room is None:
             return _not_a_room()
@@ -66,17 +74,21 @@ SSE_PREFIX = "/__motia/sse/"
 
 
 def _room_of(prefix: str) -> Room | None:
-    """The room the request's path names after ``prefix`` (stream/group[/item]), each part decoded
-    on its own from the path as sent; None when it names no room (too few or too many parts)."""
-    raw: bytes | None = request.scope.get("raw_path")
-    if raw is None:  # a server that keeps no raw path: the decoded one, a '/' in a name splits it
-        parts = request.path.removeprefix(prefix).split("/")
-    else:
-        sent = raw.split(b"?", 1)[0].removeprefix(prefix.encode()).split(b"/")
-        parts = [unquote_to_bytes(part).decode("utf-8", "replace") for part in sent]
+    """The room the request's path names after ``prefix`` (stream/group[/item]); None when it names
+    no room (too few or too many parts)."""
+    parts = _parts_after(prefix)
     if len(parts) not in (2, 3) or "" in parts:
         return None
     return Room(*parts)
+
+
+def _parts_after(prefix: str) -> list[str]:
+    """The parts of the request's path after ``prefix``, each decoded on its own from the path as sent."""
+    raw: bytes | None = request.scope.get("raw_path")
+    if raw is None:  # a server that keeps no raw path: the decoded one, a '/' in a name splits it
+        return request.path.removeprefix(prefix).split("/")
+    sent = raw.split(b"?", 1)[0].removeprefix(prefix.encode()).split(b"/")
+    return [unquote_to_bytes(part).decode("utf-8", "replace") for part in sent]
 
 
 def _not_a_room() -> Response:
