@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from supervisor.lazy import lazy_exports
 
-from ._attempt import Deliver, DeliveryObserver, Outcome
+from ._attempt import Deliver, DeliveryObserver, Outcome, attempt_runner
 from ._bus import EventBus, PolicyFor
 from ._memory import MemoryEventQueue
 from ._queue import EventQueue, UnknownDeliveryError
@@ -43,4 +43,5 @@ __all__ = [
     "SqliteEventQueue",
     "Target",
     "UnknownDeliveryError",
+    "attempt_runner",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Literal, TypeAlias
 
 from ._types import Delivery
@@ -15,6 +16,12 @@ DeliveryObserver: TypeAlias = Callable[[Delivery, Outcome, int, "str | None", "f
 """Told what became of each attempt: (delivery, outcome, attempt number, error, when it runs again).
 ``ok``: done; ``retry``: failed, runs again; ``lost``: its runner died under it and it runs again without
 spending a retry; ``dead``: moved to the dead letters."""
+
+
+#: the runner process that ran the current attempt (``node-0``), set by ``deliver`` once it knows (the
+#: attempt's task is its own context): the queue's lines about the attempt (retrying, dead-lettered)
+#: carry it as the step's own lines do, so that they show beside them when the logs are read by runner
+attempt_runner: ContextVar[str | None] = ContextVar("attempt_runner", default=None)
 
 
 def being_cancelled() -> bool:
@@ -34,4 +41,5 @@ def log_fields(delivery: Delivery, attempt: int) -> dict[str, object]:
         "attempt": attempt,
         "trace_id": delivery.trace_id,
         "delivery_id": delivery.id,
+        "runner": attempt_runner.get(),
     }

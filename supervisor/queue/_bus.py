@@ -40,7 +40,15 @@ from typing import Literal, TypeAlias
 
 from supervisor.storage import JsonValue, RedisUnavailable
 
-from ._attempt import Deliver, DeliveryObserver, Outcome, being_cancelled, describe, log_fields
+from ._attempt import (
+    Deliver,
+    DeliveryObserver,
+    Outcome,
+    attempt_runner,
+    being_cancelled,
+    describe,
+    log_fields,
+)
 from ._queue import EventQueue
 from ._types import (
     AttemptLost,
@@ -340,6 +348,7 @@ class EventBus:
 
     async def _attempt(self, delivery: Delivery) -> None:
         attempt = delivery.attempts + 1
+        attempt_runner.set(None)  # until ``deliver`` says which runner took it
         policy = self._policy(delivery.subscriber)
         try:
             await self._deliver(delivery)
