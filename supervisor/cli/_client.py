@@ -25,7 +25,7 @@ class CannotUseServer(Exception):
     """The command cannot do its work with the server on its port: nothing answers there
     (``ServerUnreachable``), another HTTP server does (``NotMotia``), or motia refused the request
     (``ServerAnswered``). ``motia``'s ``main`` prints it as it is and exits 1, whatever the command;
-    a refusal, the command prints itself (``failed``), as it prints one answered to ``call``."""
+    a refusal, as ``failed`` prints one answered to ``call`` (``motia logs: <motia's message>``)."""
 
 
 class ServerUnreachable(CannotUseServer):
@@ -54,8 +54,8 @@ class NotMotia(CannotUseServer):
 class ServerAnswered(CannotUseServer):
     """Motia answered a live stream with an error (``body``, its JSON answer): a request it refuses,
     which asking again would not change (tracing off, a step filter naming no step: 404), or a failure
-    of its own (5xx). Its text is motia's message; the command prints it with ``failed``, as it prints
-    the same refusal answered to ``call``."""
+    of its own (5xx). Its text is motia's message; ``main`` prints it with ``failed``, as a command
+    prints the same refusal answered to ``call``."""
 
     def __init__(self, status: int, body: Any) -> None:
         self.status = status

@@ -23,7 +23,7 @@ from supervisor.cli import (
     _traces,
     _version,
 )
-from supervisor.cli._client import CannotUseServer, post_and_print
+from supervisor.cli._client import CannotUseServer, ServerAnswered, failed, post_and_print
 from supervisor.cli._inspect import add_inspect_options, inspect_settings
 from supervisor.runners import InspectAddressError
 
@@ -111,10 +111,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             setattr(args, name, default)
     try:
         return _run(args)
+    except ServerAnswered as refused:  # motia refused: said as every command says a refusal answered
+        return failed(_command_name(args), refused.body)
     except CannotUseServer as exc:
         # every command that talks to a running server ends so when it cannot: the reason, as it is
         print(exc, file=sys.stderr)
         return 1
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """``logs``, ``dlq list``: the command as typed, its subcommand included."""
+    sub = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {sub}" if isinstance(sub, str) else str(args.command)
 
 
 def _write_what_the_terminal_can() -> None:
