@@ -20,6 +20,9 @@ STREAMS_AND_STATE = {
     "steps/pets.stream.js": """
         exports.config = { name: 'pets', schema: { type: 'object' }, baseConfig: { storageType: 'default' } }
     """,
+    "steps/odd.stream.js": f"""
+        exports.config = {{ name: '{ODD_GROUP}', schema: {{ type: 'object' }}, baseConfig: {{ storageType: 'default' }} }}
+    """,
     "steps/notes.stream.js": """
         exports.config = { name: 'notes', schema: { type: 'object' }, baseConfig: { storageType: 'default' } }
     """,
@@ -41,10 +44,10 @@ def test_streams_and_state_open_from_their_address_follow_clicks_and_go_back(
     """#/streams/<stream>/<group> and #/state/<group>, opened in a fresh page, show that stream and
     group (live: an item added shows); a click puts what it chose in the address; Back returns to
     the selection before; a stream or group the server does not have is said so by name; a group
-    named with '/', a space, '%' and 'é' goes through the address whole."""
+    or a stream named with '/', a space, '%' and 'é' goes through the address whole."""
     project = write_project(tmp_path / "project", STREAMS_AND_STATE)
     with MotiaServer(project, mode="dev") as server:
-        for stream, group in [("pets", ODD_GROUP), ("pets", "abc"), ("notes", "n1")]:
+        for stream, group in [("pets", ODD_GROUP), ("pets", "abc"), ("notes", "n1"), (ODD_GROUP, ODD_GROUP)]:
             assert server.client.post("/put", json={"stream": stream, "group": group, "id": "x"}).is_success
         seen = run_driver(client_packages, "workbench-deep-links-driver.mjs", chromium, server.url, ODD_GROUP)
     assert "failure" not in seen, seen["failure"]
@@ -73,6 +76,15 @@ def test_streams_and_state_open_from_their_address_follow_clicks_and_go_back(
     assert seen["unknownStream"] == "no stream named 'nope'"
     assert seen["unknownGroup"] == "no group named 'no such' in stream 'pets' (items added to it show here)"
     assert seen["streamsBare"]["stream"] == "notes", seen  # the first, its address made
+    odd_stream = "#/streams/pets%2Fa%20b%25%C3%A9/pets%2Fa%20b%25%C3%A9"
+    assert seen["oddStream"] == {
+        **shown,
+        "hash": odd_stream,
+        "stream": ODD_GROUP,
+        "heading": f"{ODD_GROUP} / {ODD_GROUP}",
+        "items": ["x"],
+    }, seen
+    assert seen["oddStreamGroups"] == [ODD_GROUP], seen
     state_odd = {
         "hash": "#/state/pets%2Fa%20b%25%C3%A9",
         "group": ODD_GROUP,

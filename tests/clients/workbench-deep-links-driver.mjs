@@ -2,7 +2,7 @@
 // Chromium, for tests/test_workbench_deep_links.py:
 //   node workbench-deep-links-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT GROUP
 // GROUP is a group name with '/', a space, '%' and a non-ASCII letter, holding item (and state key)
-// 'x' in stream 'pets' and in the state; group 'abc' holds 'x' too. The app's POST /put
+// 'x' in stream 'pets', in a stream named GROUP too, and in the state; group 'abc' holds 'x' too. The app's POST /put
 // { stream, group, id } sets an item and a state key. Each address is opened in a fresh page, as a
 // link shared or a reload opens it; then clicks and Back. Prints RESULT and the JSON of what it saw.
 import { drive, openPage, panelReady, timedFetch } from './workbench-page.mjs'
@@ -85,6 +85,12 @@ await drive(executablePath, result, async (first) => {
   page = await fresh('#/streams', 'streams')
   await hashIs(page, '#/streams/notes')
   result.streamsBare = await streamsView(page)
+
+  // a stream named as oddly as the group (GROUP too), opened from its address: its groups and items
+  page = await fresh(`#/streams/${encoded}/${encoded}`, 'streams')
+  await itemsAre(page, ['x'])
+  result.oddStream = await streamsView(page)
+  result.oddStreamGroups = await page.evaluate(() => [...document.querySelectorAll('[data-stream-group]')].map((g) => g.dataset.streamGroup))
 
   // the State panel's group, the same way
   page = await fresh(`#/state/${encoded}`, 'state')
