@@ -78,7 +78,6 @@ class _Invoker:
         *,
         parent_span_id: str | None = None,
         remote_parent: bool = False,
-        ran_on: list[str] | None = None,
     ) -> InvokeResult:
         self.payloads.append(orjson.loads(payload))
         return InvokeResult(1, True, orjson.dumps({"status": 201, "body": {}}), None)

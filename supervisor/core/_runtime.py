@@ -52,7 +52,6 @@ from supervisor.runners import (
     AttachedRunners,
     AttachTarget,
     IsolatedRunner,
-    RunnerChosen,
     RunnerDied,
     RunnerPool,
     RunnerSnapshot,
@@ -493,13 +492,11 @@ class Runtime:
         parent_span_id: str | None = None,
         remote_parent: bool = False,
         delivery: Delivery | None = None,
-        ran_on: list[str] | None = None,
     ) -> InvokeResult:
         """Run one step, as a span of its trace. ``isolated``: alone, in its runner kind's
         ``IsolatedRunner``; ``parent_span_id``: the span it runs under (``remote_parent``: another
-        service's, from a ``traceparent`` header); ``delivery``: the event delivery it handles;
-        ``ran_on``: told the runner process that took it (its id appended, again if another took it
-        over), for the core's own lines about the run to name it as the step's lines do."""
+        service's, from a ``traceparent`` header); ``delivery``: the event delivery it handles. A
+        failed result, or the ``RunnerDied`` raised, names the runner process that ran it."""
         limit = _memory_limit(step)
         span = self.tracing.start_span(
             step.name,
@@ -518,9 +515,8 @@ class Runtime:
             )
             if runner is None:
                 raise RunnerUnavailable(f"no {step.runner} runner is running for step {step.name}")
-            on_runner = span.ran_on if ran_on is None else _noting(span.ran_on, ran_on)
             result = await runner.invoke(
-                step.file, step.name, kind, payload, trace_id, topic, timeout, limit, on_runner=on_runner
+                step.file, step.name, kind, payload, trace_id, topic, timeout, limit, on_runner=span.ran_on
             )
         except BaseException as exc:
             self.tracing.end_span(span, error=exc)
@@ -652,7 +648,6 @@ class Runtime:
             raise PermanentFailure(f"no event step named {delivery.subscriber!r} is loaded")
         if step.input_validator is not None:
             self._check_input(step, step.config, step.input_validator, delivery)
-        ran_on: list[str] = []
         try:
             result = await self.invoke(
                 step,
@@ -663,14 +658,12 @@ class Runtime:
                 timeout=float(step.config.infrastructure.handler.timeout),
                 isolated=delivery.isolate,
                 delivery=delivery,
-                ran_on=ran_on,
             )
         except RunnerDied as died:
+            attempt_runner.set(died.runner)  # the bus's lines about this attempt name it too
             raise attempt_lost_to(died) from None
-        finally:
-            if ran_on:  # the bus's lines about this attempt (retrying, dead-lettered) name it too
-                attempt_runner.set(ran_on[-1])
         if not result.ok:
+            attempt_runner.set(result.runner)
             error = result.error
             message = str(error) if error else "handler failed"
             _step_logger.error(
@@ -680,7 +673,7 @@ class Runtime:
                 extra={
                     "step": step.name,
                     "trace_id": delivery.trace_id,
-                    "runner": attempt_runner.get(),
+                    "runner": result.runner,
                     "meta": {"stack": error.stack if error else ""},
                 },
             )
@@ -760,8 +753,7 @@ class Runtime:
         step = self.registry.steps[name]
         trace_id = trace_id or new_trace_id()
         _logger.debug("cron step %s fired", name, extra={"step": name, "trace_id": trace_id})
-        ran_on: list[str] = []
-        result = await self.invoke(step, TriggerKind.CRON, b"null", trace_id, ran_on=ran_on)
+        result = await self.invoke(step, TriggerKind.CRON, b"null", trace_id)
         if result.ok:
             return CronRun(trace_id)
         error = result.error
@@ -772,19 +764,11 @@ class Runtime:
             extra={
                 "step": name,
                 "trace_id": trace_id,
-                "runner": ran_on[-1] if ran_on else None,
+                "runner": result.runner,
                 "meta": {"stack": error.stack if error else ""},
             },
         )
         return CronRun(trace_id, message)
-
-
-def _noting(ran_on: RunnerChosen, noted: list[str]) -> RunnerChosen:
-    def both(runner: str, pid: int | None) -> None:
-        ran_on(runner, pid)
-        noted.append(runner)
-
-    return both
 
 
 def _memory_limit(step: Step) -> float | None:

@@ -122,7 +122,6 @@ def _rejected(
 
 async def _invoke(invoker: StepInvoker, step: Step, payload: bytes, trace: _RequestTrace) -> HttpResponse:
     trace_id = trace.trace_id
-    ran_on: list[str] = []  # the runner that took it: named in the lines about its failure
     try:
         result = await invoker.invoke(
             step,
@@ -132,7 +131,6 @@ async def _invoke(invoker: StepInvoker, step: Step, payload: bytes, trace: _Requ
             timeout=invoker.api_timeout_s,
             parent_span_id=trace.parent_span_id,
             remote_parent=trace.remote_parent,
-            ran_on=ran_on,
         )
     except RunnerUnavailable as exc:
         _logger.error(
@@ -145,12 +143,12 @@ async def _invoke(invoker: StepInvoker, step: Step, payload: bytes, trace: _Requ
         unavailable = invoker.unavailable
         if unavailable is not None:  # most likely why it failed: answer "try again", not a bug
             return _unavailable(trace_id, unavailable)
-        return _handler_failed(invoker.expose_errors, step, trace_id, result.error, ran_on)
+        return _handler_failed(invoker.expose_errors, step, trace_id, result.error, result.runner)
     try:
         response = handler_response(result.result_json, result.body)
     except InvalidHandlerResponse as exc:
         return _handler_failed(
-            invoker.expose_errors, step, trace_id, ErrorInfo(type(exc).__name__, str(exc), ""), ran_on
+            invoker.expose_errors, step, trace_id, ErrorInfo(type(exc).__name__, str(exc), ""), None
         )
     response.headers.append(("x-trace-id", trace_id))
     return response
@@ -163,7 +161,7 @@ def _unavailable(trace_id: str, message: str) -> HttpResponse:
 
 
 def _handler_failed(
-    expose_errors: bool, step: Step, trace_id: str, error: ErrorInfo | None, ran_on: list[str]
+    expose_errors: bool, step: Step, trace_id: str, error: ErrorInfo | None, runner: str | None
 ) -> HttpResponse:
     error_id = new_error_id()
     summary = str(error) if error else "handler failed"
@@ -174,7 +172,7 @@ def _handler_failed(
         extra={
             "step": step.name,
             "trace_id": trace_id,
-            "runner": ran_on[-1] if ran_on else None,
+            "runner": runner,
             "meta": {"errorId": error_id, "stack": error.stack if error else ""},
         },
     )

@@ -60,11 +60,10 @@ class StepInvoker(Protocol):
         *,
         parent_span_id: str | None = None,
         remote_parent: bool = False,
-        ran_on: list[str] | None = None,
     ) -> InvokeResult:
         """Run the step as a span of ``trace_id``; ``parent_span_id``: the caller's span
-        (``remote_parent``: another service's, from a ``traceparent`` header); ``ran_on``: told the
-        runner process that took it (its id appended)."""
+        (``remote_parent``: another service's, from a ``traceparent`` header). A failed result names
+        the runner process that ran it (``InvokeResult.runner``)."""
         ...
 
     def record_response(self, trace_id: str, step: Step, method: str, path: str, status: int) -> None:

@@ -89,6 +89,9 @@ class InvokeResult:
     body: bytes | None = None
     #: the runner never started it (its event loop is stalled): run it in another runner
     declined: bool = False
+    #: the runner process that answered a failed invocation (set by its pool: the lines about the
+    #: failure name it, as the step's own lines do); None on a success, which needs no more objects
+    runner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ class RunnerDied(RunnerUnavailable):
         fault: bool = True,
         culprit: int | None = None,
         bystander: bool = False,
+        runner: str | None = None,
     ) -> None:
         super().__init__(message)
         self.in_flight = in_flight
@@ -30,6 +31,8 @@ class RunnerDied(RunnerUnavailable):
         self.culprit = culprit
         #: another, known invocation caused it: this one only happened to be there
         self.bystander = bystander
+        #: the runner process that died (its pool says, for the lines about the lost attempt)
+        self.runner = runner
 
     @property
     def alone(self) -> bool:
@@ -42,8 +45,8 @@ class RunnerDied(RunnerUnavailable):
         if self.culprit is None or not self.fault:
             return self
         if invocation_id == self.culprit:
-            return RunnerDied(str(self), in_flight=1)
-        return RunnerDied(str(self), in_flight=self.in_flight, bystander=True)
+            return RunnerDied(str(self), in_flight=1, runner=self.runner)
+        return RunnerDied(str(self), in_flight=self.in_flight, bystander=True, runner=self.runner)
 
 
 class InvocationDeclined(RunnerUnavailable):

@@ -26,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psutil
@@ -233,14 +233,21 @@ class RunnerPool:
         on_runner: RunnerChosen | None = None,
     ) -> InvokeResult:
         """``on_runner`` is told which runner process took the invocation (its id and pid; again if
-        a stalled runner declines it and another takes it)."""
+        a stalled runner declines it and another takes it). A failed result, or the ``RunnerDied``
+        raised, names that runner (``InvokeResult.runner``, ``RunnerDied.runner``)."""
         args = (file, step_name, kind, payload_json, trace_id, topic)
         attachments = self.attached
         if attachments is not None and (attached := attachments.pick(self.runner, step_name)) is not None:
+            runner_id = attached.connection.runner_id
             if on_runner is not None:
-                on_runner(attached.connection.runner_id, attached.connection.pid)
+                on_runner(runner_id, attached.connection.pid)
             with contextlib.suppress(HandedBack):  # it went: the pool's own runners take it, in full
-                return await attachments.invoke(attached, *args, timeout=timeout)
+                try:
+                    result = await attachments.invoke(attached, *args, timeout=timeout)
+                except RunnerDied as died:
+                    _name(died, runner_id)
+                    raise
+                return result if result.ok else replace(result, runner=runner_id)
         loop = self._loop or asyncio.get_running_loop()
         timeout = self._settings.debugger.timeout(timeout)
         deadline = None if timeout is None else loop.time() + timeout
@@ -249,10 +256,15 @@ class RunnerPool:
             if on_runner is not None:
                 on_runner(connection.runner_id, connection.pid)
             try:
-                return await self._invoke_on(connection, *args, timeout, memory_limit_mb)
+                result = await self._invoke_on(connection, *args, timeout, memory_limit_mb)
             except InvocationDeclined:
                 # Never started: that runner's loop is stalled. Another one takes it, in the time left.
                 self._declined_by(connection)
+            except RunnerDied as died:
+                _name(died, connection.runner_id)
+                raise
+            else:
+                return result if result.ok else replace(result, runner=connection.runner_id)
             connection = self._pick() or await self._wait_for_runner(step_name)
             if deadline is not None:
                 timeout = max(deadline - loop.time(), 0.001)
@@ -559,3 +571,10 @@ _LOAD_TIMEOUT = 120.0
 def _rss(process: psutil.Process) -> int:
     rss: int = process.memory_info().rss
     return rss
+
+
+def _name(died: RunnerDied, runner_id: str) -> None:
+    """``died`` names the runner it happened to (one exception may be raised to every invocation that
+    was in flight in that runner: the same name for all of them)."""
+    if died.runner is None:
+        died.runner = runner_id
