@@ -1097,7 +1097,7 @@ function legend() {
   return h(
     'div',
     { class: 'legend' },
-    h('span', {}, '■ api (blue) · event (green) · cron (orange) · noop (grey, dashed)'),
+    h('span', {}, '■ api (green) · event (blue) · cron (orange) · noop (grey, dashed)'),
     h('span', {}, '— topic · - - virtual · purple: conditional'),
   )
 }
