@@ -2,7 +2,8 @@
 
 An edge goes from a step that emits a topic to each step of the same flow that subscribes to it.
 ``virtualEmits`` and ``virtualSubscribes`` draw edges too (``virtual: true``: nothing is delivered
-along them); an emit's ``label`` and ``conditional`` decorate its edges, as in Motia's Workbench.
+along them); an emit's ``label`` and ``conditional`` decorate its edges, as in Motia's Workbench. One
+edge per (source, topic, target), however many times the source lists the topic.
 """
 
 from __future__ import annotations
@@ -46,7 +47,13 @@ def _subscriptions(step: Step) -> tuple[set[str], set[str]]:
 
 
 def _edges(steps: list[Step]) -> Iterable[JsonObject]:
+    """One edge per (source, topic, target), in the order first drawn: a topic both in a step's
+    ``emits`` and its ``virtualEmits`` (or listed twice) drew two edges on one another, the same id,
+    a dashed one over the solid. The real emit wins (``virtual`` only when every emit of the topic
+    is virtual or the target only draws its subscription); the label is the first given (the real
+    emit's before a virtual one's), ``conditional`` if any of them says so."""
     subscriptions = {step.name: _subscriptions(step) for step in steps}
+    edges: dict[str, JsonObject] = {}
     for source in steps:
         emits: list[tuple[Emit, bool]] = [(emit, False) for emit in getattr(source.config, "emits", ())]
         emits += [(emit, True) for emit in source.config.virtual_emits]
@@ -56,12 +63,21 @@ def _edges(steps: list[Step]) -> Iterable[JsonObject]:
                 if emit.topic not in real and emit.topic not in drawn:
                     continue
                 virtual = virtual_emit or emit.topic not in real
-                yield {
-                    "id": f"{source.name}->{target.name}:{emit.topic}",
-                    "source": source.name,
-                    "target": target.name,
-                    "topic": emit.topic,
-                    "label": emit.label,
-                    "conditional": emit.conditional,
-                    "virtual": virtual,
-                }
+                edge_id = f"{source.name}->{target.name}:{emit.topic}"
+                edge = edges.get(edge_id)
+                if edge is None:
+                    edges[edge_id] = {
+                        "id": edge_id,
+                        "source": source.name,
+                        "target": target.name,
+                        "topic": emit.topic,
+                        "label": emit.label,
+                        "conditional": emit.conditional,
+                        "virtual": virtual,
+                    }
+                    continue
+                edge["virtual"] = edge["virtual"] and virtual
+                if edge["label"] is None:
+                    edge["label"] = emit.label
+                edge["conditional"] = edge["conditional"] or emit.conditional
+    return edges.values()

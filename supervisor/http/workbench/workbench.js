@@ -907,6 +907,10 @@ function stepDetail(step) {
 // The flows, read again every 2 s: in `motia dev` a step added, changed or removed is drawn as the
 // server reloads it, the step selected staying selected (its detail read again) while it exists. The
 // panel polls once a second (LOOK_MS, for traces to light its nodes), reading the flows every other time.
+// The flow the address names no longer there (its last step moved to another flow, deleted, or no
+// longer loading), the panel follows the step selected to the flow it moved to, its address replaced;
+// nothing selected (or the step gone too), it says the flow is gone under the address that named it,
+// and draws the flow again if it comes back. A flow never seen is said so by name, as a stream is.
 const FLOWS_READ_EVERY = 2
 
 async function flowsPanel(root, flowId) {
@@ -915,6 +919,7 @@ async function flowsPanel(root, flowId) {
     root.append(h('p', { class: 'empty' }, 'No step names a flow (the "flows" field of a step config).'))
     return null
   }
+  if (flowId === '') flowId = undefined
   const hint = h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.')
   const detail = h('div', {}, hint)
   const tabs = h('div', { class: 'flow-tabs' })
@@ -922,25 +927,49 @@ async function flowsPanel(root, flowId) {
   const shown = { flow: null, diagram: null } // what the lighting follows
   let selected = null // the name of the step whose detail is shown
   let selectedFile = null // and its file, where a rename of it is found (renamedIn)
+  let seen = false // whether the flow named was drawn here: gone, or never there
   const select = (step) => {
     selected = step.name
     selectedFile = step.file
     for (const node of shown.diagram.querySelectorAll('.node')) node.classList.toggle('selected', node.dataset.step === step.name)
     fill(detail, stepDetail(step))
   }
+  const unselect = () => {
+    selected = null
+    fill(detail, hint)
+  }
+  // the flow the step selected is in now, when the flow shown is gone (by name, or renamed in its file)
+  const movedTo = (before) => {
+    if (selected === null) return undefined
+    const everyStep = flows.flatMap((flow) => flow.steps)
+    const now = everyStep.find((step) => step.name === selected) || renamedIn(everyStep, before, { file: selectedFile })
+    return now && flows.find((flow) => flow.steps.some((step) => step.name === now.name))
+  }
   const draw = () => {
     const before = shown.flow ? shown.flow.steps : []
-    const flow = flows.find((f) => f.id === flowId) || flows[0]
-    fill(tabs, flows.map((f) => h('a', { href: `#/flows/${encodeURIComponent(f.id)}`, class: f.id === flow.id ? 'active' : '' }, `${f.name} (${f.steps.length})`)))
+    let flow = flowId === undefined ? flows[0] : flows.find((f) => f.id === flowId)
+    if (!flow && seen) {
+      flow = movedTo(before)
+      if (flow) {
+        flowId = flow.id
+        history.replaceState(null, '', addressOf('flows', flowId))
+      }
+    }
+    fill(tabs, flows.map((f) => h('a', { href: addressOf('flows', f.id), class: flow && f.id === flow.id ? 'active' : '' }, `${f.name} (${f.steps.length})`)))
+    if (!flow) {
+      shown.flow = null
+      shown.diagram = null
+      fill(diagramBox, flowMissing(flowId, seen))
+      if (selected !== null) unselect()
+      return
+    }
+    seen = true
     shown.flow = flow
     shown.diagram = drawFlow(flow, layoutFlow(flow), select)
     fill(diagramBox, shown.diagram)
     const still = selected === null ? undefined : flow.steps.find((step) => step.name === selected) || renamedIn(flow.steps, before, { file: selectedFile })
     if (still) select(still)
-    else if (selected !== null) {
-      selected = null
-      fill(detail, hint)
-    }
+    else if (selected !== null) unselect()
   }
   draw()
   root.append(h('h2', {}, 'Flows'), tabs, h('div', { class: 'flow-layout' }, h('div', {}, diagramBox, legend()), detail))
@@ -950,7 +979,7 @@ async function flowsPanel(root, flowId) {
     if (looks++ % FLOWS_READ_EVERY) return
     const fresh = (await api('/flows')).flows
     const text = JSON.stringify(fresh)
-    if (text === drawn || !fresh.length) return
+    if (text === drawn) return
     drawn = text
     flows = fresh
     draw()
@@ -962,6 +991,17 @@ async function flowsPanel(root, flowId) {
     stopReading()
     if (lighting) lighting.stop()
   }
+}
+
+// What the Flows panel shows in place of the diagram of ``flowId``, a flow the server does not list:
+// gone since it was drawn (``seen``), or never there (an address typed or shared); no flow named
+// (#/flows), there is none any more
+function flowMissing(flowId, seen) {
+  if (flowId === undefined) return h('p', { class: 'empty', 'data-no-flow': '' }, 'No step names a flow now (the "flows" field of a step config).')
+  const text = seen
+    ? `Flow '${flowId}' is no longer in the project: no step names it in "flows" now (its steps moved to another flow, were deleted, or no longer load; the header counts load problems). Choose another flow; it shows here again if it comes back.`
+    : `no flow named '${flowId}' (a step naming it in "flows" shows here)`
+  return h('p', { class: seen ? 'empty error-text' : 'empty', [seen ? 'data-flow-gone' : 'data-unknown-flow']: flowId }, text)
 }
 
 // Nodes light up as traces run through them. Every second (the panel's poll runs the look), the
@@ -980,7 +1020,7 @@ const LIT_MS = 1500
 const TRACES_LIT_PER_LOOK = 5
 
 async function lightUpAsTracesRun(shown) {
-  const inFlow = (name) => shown.flow.steps.some((step) => step.name === name)
+  const inFlow = (name) => Boolean(shown.flow?.steps.some((step) => step.name === name))
   const nodeOf = (name) => shown.diagram.querySelector(`[data-step="${CSS.escape(name)}"]`)
   const lighting = new Map() // node -> how many spans light it
   const timers = new Set()
@@ -1097,7 +1137,7 @@ function legend() {
   return h(
     'div',
     { class: 'legend' },
-    h('span', {}, '■ api (blue) · event (green) · cron (orange) · noop (grey, dashed)'),
+    h('span', {}, '■ api (green) · event (blue) · cron (orange) · noop (grey, dashed)'),
     h('span', {}, '— topic · - - virtual · purple: conditional'),
   )
 }
@@ -2459,21 +2499,24 @@ async function statePanel(root, argument, params, parts = []) {
 // into a view replaced or a panel left.
 // What is open is the panel's address (#/streams/<stream>/<group>): a click goes to the address of
 // what it chose, and the panel follows an address (a click's, a link's, Back's) in place; a stream or
-// group the address names that the server does not list is said so by name.
+// group the address names that the server does not list is said so by name, and opened once the
+// list, read every 2 s, has it (a stream added to the project in `motia dev` while the page is open,
+// as the Flows and Endpoints panels draw a step added); a project with no stream yet waits so for
+// its first.
 const STREAM_REFRESH_MS = 2000
 
 async function streamsPanel(root, argument, params, parts = []) {
   const { streams } = await api('/streams')
-  if (!streams.length) {
-    root.append(h('h2', {}, 'Streams'), h('p', { class: 'empty' }, 'No stream is defined.'))
-    return null
-  }
   const list = h('ul', { class: 'list', 'aria-label': 'streams' })
+  const noneListed = h('p', { class: 'muted', hidden: true }, 'none yet')
+  const listCard = h('div', { class: 'card' }, noneListed, list)
   const view = h('div', {})
   const listError = h('p', { class: 'error-text', 'data-load-error': 'streams' })
   let closeLive = null // closes the group view's live stream
   let group = null // the group view: { groupId, render, count }
   let shownName = null
+  let wanted = [] // the address's stream and group, as last followed
+  let waiting = null // the stream the address names that is not listed ('': any, none is listed)
   let refreshShown = null // what reads the stream shown's groups again
   let groupShown = new AbortController()
   let streamShown = new AbortController()
@@ -2513,10 +2556,14 @@ async function streamsPanel(root, argument, params, parts = []) {
     const names = new Set(listed.map((stream) => stream.name))
     for (const name of [...entries.keys()]) if (!names.has(name)) entries.delete(name)
     place(list, next.map((entry) => entry.li))
+    noneListed.hidden = next.length > 0
   }
   const readStreams = latestReads(listError, { signal: panelShown.signal })
   const refreshStreams = () =>
-    readStreams(() => api('/streams', { signal: panelShown.signal }), ({ streams: listed }) => showStreams(listed))
+    readStreams(() => api('/streams', { signal: panelShown.signal }), ({ streams: listed }) => {
+      showStreams(listed)
+      if (waiting !== null && (waiting === '' ? entries.size > 0 : entries.has(waiting))) follow(wanted)
+    })
   // ``listed``: whether the stream's groups had it when it was opened (else, until items come, the
   // view says there is no such group: an address may name any)
   const openGroup = (name, groupId, itemsEl, listed) => {
@@ -2554,7 +2601,9 @@ async function streamsPanel(root, argument, params, parts = []) {
   const openStream = async (name) => {
     const signal = replaceStream()
     current = null
+    waiting = null
     if (!entries.has(name)) {
+      waiting = name
       shownName = null
       for (const entry of entries.values()) entry.li.classList.remove('selected')
       fill(view, h('p', { class: 'empty', 'data-unknown-stream': name }, `no stream named '${name}'`))
@@ -2630,8 +2679,16 @@ async function streamsPanel(root, argument, params, parts = []) {
   let follows = 0
   const follow = async ([name, groupId]) => {
     const mine = ++follows
+    wanted = [name, groupId]
     if (name === undefined || name === '') {
-      name = streams[0].name
+      name = entries.keys().next().value
+      if (name === undefined) {
+        replaceStream()
+        current = null
+        waiting = ''
+        fill(view, h('p', { class: 'empty', 'data-no-stream': '' }, 'No stream is defined: a stream file (name.stream.ts, .js or .py) shows here once the server loads it.'))
+        return
+      }
       groupId = undefined
       goTo(addressOf('streams', name), { replace: true })
     }
@@ -2639,7 +2696,7 @@ async function streamsPanel(root, argument, params, parts = []) {
     if (mine === follows && current?.name === name) current.choose(groupId)
   }
   showStreams(streams)
-  root.append(h('h2', {}, 'Streams'), listError, h('div', { class: 'split' }, h('div', { class: 'card' }, list), h('div', { class: 'card' }, view)))
+  root.append(h('h2', {}, 'Streams'), listError, h('div', { class: 'split' }, listCard, h('div', { class: 'card' }, view)))
   // one poll: the groups of the stream shown are not read from a server the list found gone
   panelShown.signal.addEventListener('abort', every(STREAM_REFRESH_MS, inTurn(refreshStreams, () => refreshShown?.())))
   await follow(parts)
