@@ -32,7 +32,7 @@ import collections
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter, lt
+from operator import itemgetter, le, lt
 from typing import Any
 
 import orjson
@@ -457,7 +457,11 @@ def build(items: Sequence[Item]) -> NewSegment:
 
 
 #: a whole trace's event's times: its start is the earliest (``event_start``)
-_EVENT_TIMES = itemgetter(EVENT_AT, EVENT_ENDED, EVENT_ANSWERED)
+_EVENT_AT, _EVENT_ENDED, _EVENT_ANSWERED = (
+    itemgetter(EVENT_AT),
+    itemgetter(EVENT_ENDED),
+    itemgetter(EVENT_ANSWERED),
+)
 
 
 def whole_segments(traces: Sequence[WholeTrace]) -> list[NewSegment]:
@@ -469,7 +473,12 @@ def whole_segments(traces: Sequence[WholeTrace]) -> list[NewSegment]:
     jsons: list[bytes] = list(map(itemgetter(1), traces))
     if None in jsons:  # encoded here when they came without (a store in the supervisor's process)
         jsons = [json if json is not None else orjson.dumps(event, default=str) for event, json in traces]
-    starts: list[float] = list(map(min, map(_EVENT_TIMES, events)))
+    # a start is the earliest of the three times (``event_start``): its first as a rule, which two
+    # passes of ``le`` tell (``min`` of each event's three: twice the time)
+    starts: list[float] = list(map(_EVENT_AT, events))
+    ended, answered = list(map(_EVENT_ENDED, events)), list(map(_EVENT_ANSWERED, events))
+    if not (all(map(le, starts, ended)) and all(map(le, starts, answered))):
+        starts = list(map(min, starts, ended, answered))
     ids: list[str] = list(map(itemgetter(EVENT_TRACE), events))
     if not all(map(lt, starts, itertools.islice(starts, 1, None))):
         # not in order of start as they came (a clock set back, two at the same time): by start, then id
