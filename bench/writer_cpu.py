@@ -25,70 +25,27 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from writer_instructions import RETENTION, _recorded_batches
+from writer_instructions import RETENTION, _recorded_batches, _Writer
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_RETENTION = {**RETENTION, "max_traces": 10_000}
 
 
-class _Writer:
-    """A trace writer process, natively, spoken to synchronously."""
-
-    def __init__(self, root: Path, workdir: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(root)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-P", "-m", "supervisor.tracing._writer_process", str(workdir / "traces.db")],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            cwd=workdir,
-        )
-        self._ids = iter(range(1, 1 << 30))
-        self._answer()  # ready
-
-    def _answer(self) -> Any:
-        import orjson
-
-        assert self.proc.stdout is not None
-        head = self.proc.stdout.read(4)
-        if len(head) < 4:
-            raise RuntimeError("the trace writer exited")
-        _id, ok, result = orjson.loads(self.proc.stdout.read(int.from_bytes(head, "big")))
-        if not ok:
-            raise RuntimeError(f"the trace writer failed: {result}")
-        return result
-
-    def ask(self, frame: bytes) -> Any:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(frame)
-        self.proc.stdin.flush()
-        return self._answer()
-
-    def next_id(self) -> int:
-        return next(self._ids)
-
-    def threads_ns(self) -> tuple[int, int]:
-        """CPU time so far of the loop (main) thread and of the others together, ns."""
-        loop = rest = 0
-        task = Path(f"/proc/{self.proc.pid}/task")
-        for tid in os.listdir(task):
-            ran = int((task / tid / "schedstat").read_text().split()[0])
-            if int(tid) == self.proc.pid:
-                loop += ran
-            else:
-                rest += ran
-        return loop, rest
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
+def threads_ns(pid: int) -> tuple[int, int]:
+    """CPU time so far of a process's main thread (its event loop) and of its other threads together, ns."""
+    loop = rest = 0
+    task = Path(f"/proc/{pid}/task")
+    for tid in os.listdir(task):
+        ran = int((task / tid / "schedstat").read_text().split()[0])
+        if int(tid) == pid:
+            loop += ran
+        else:
+            rest += ran
+    return loop, rest
 
 
 def measure(root: Path, frames: list[bytes], sizes: list[int], workdir: Path) -> tuple[float, float]:
@@ -96,17 +53,17 @@ def measure(root: Path, frames: list[bytes], sizes: list[int], workdir: Path) ->
     from supervisor.tracing import _wire
 
     workdir.mkdir(parents=True)
-    writer = _Writer(root, workdir)
+    writer = _Writer(root, workdir, native=True)
     try:
         writer.ask(_wire.request(writer.next_id(), "assemble", DEFAULT_RETENTION))
         writer.ask(_wire.request(writer.next_id(), "recover"))
         warm = len(frames) // 5
         for frame in frames[:warm]:
             writer.ask(_renumbered(frame, writer.next_id()))
-        loop_before, rest_before = writer.threads_ns()
+        loop_before, rest_before = threads_ns(writer.proc.pid)
         for frame in frames[warm:]:
             writer.ask(_renumbered(frame, writer.next_id()))
-        loop_after, rest_after = writer.threads_ns()
+        loop_after, rest_after = threads_ns(writer.proc.pid)
     finally:
         writer.close()
     requests = sum(sizes[warm:])

@@ -511,6 +511,20 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
         assert kept.count(json if framed else trace_id.encode()) == 1, trace_id
 
 
+async def _take_both(
+    fast: TracePipeline, general: TracePipeline, events: list[list[Any]], framed: bool
+) -> None:
+    """The same events to both pipelines: to ``fast`` as the trace writer process takes them
+    (``_writer_process``: decoded from a record frame, with each event's JSON) when ``framed``."""
+    if framed:
+        payload = _wire.record_request(7, [_wire.encode_event(event) for event in events])[4:]
+        _, _, (decoded,) = _wire.decode(payload)
+        await fast.take(decoded, _wire.events_json(payload, len(events)))
+    else:
+        await fast.take(copy.deepcopy(events))
+    await general.take(copy.deepcopy(events))
+
+
 @pytest.mark.parametrize("framed", [False, True], ids=["events", "record frame"])
 async def test_two_requests_of_one_trace_each_whole_in_one_batch_are_both_stored(
     tmp_path: Path, framed: bool
@@ -531,13 +545,7 @@ async def test_two_requests_of_one_trace_each_whole_in_one_batch_are_both_stored
     batch, _ended, roots = cut.cut()
     assert (len(batch.whole), len(batch.spans), roots) == (0, 2, 1)
     try:
-        if framed:  # as the trace writer process takes them (``_writer_process``)
-            payload = _wire.record_request(7, [_wire.encode_event(event) for event in events])[4:]
-            _, _, (decoded,) = _wire.decode(payload)
-            await fast.take(decoded, _wire.events_json(payload, len(events)))
-        else:
-            await fast.take(copy.deepcopy(events))
-        await general.take(copy.deepcopy(events))
+        await _take_both(fast, general, events, framed)
         shared = await sqlite.trace("shared")
         assert shared == await memory.trace("shared")
         assert shared is not None and shared["spanCount"] == 2 and shared["status"] == "error"
@@ -603,13 +611,7 @@ async def test_whole_requests_flushed_beside_other_traces_events_read_as_the_gen
     fast, general = TracePipeline(sqlite, None, retention), TracePipeline(memory, None, retention)
     try:
         for events in flushes:
-            if framed:  # as the trace writer process takes them (``_writer_process``)
-                payload = _wire.record_request(7, [_wire.encode_event(event) for event in events])[4:]
-                _, _, (decoded,) = _wire.decode(payload)
-                await fast.take(decoded, _wire.events_json(payload, len(events)))
-            else:
-                await fast.take(copy.deepcopy(events))
-            await general.take(copy.deepcopy(events))
+            await _take_both(fast, general, events, framed)
         assert applied_whole == [True, True, True]
         for trace_id in ("w1", "w2", "w3", "w4", "w5", "w6", "running", "x1", "x2", "y1", "y2"):
             assert await sqlite.trace(trace_id) == await memory.trace(trace_id), trace_id
