@@ -41,7 +41,8 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
     selected, its step's file deleted: the panel says the flow is gone, the address still naming it
     (it showed the first flow under extra's address); the file back, the flow is drawn again. A flow
     never there is said so by name. Under #/flows (no flow named), every step file deleted: the panel
-    says no step names a flow now."""
+    says no step names a flow now; the panel opened again so (no flow at all), a step naming a flow
+    written, the flow is drawn (it said there was none until the page was reloaded)."""
     project = write_project(tmp_path, FLOWS)
     with MotiaServer(project, mode="dev") as server:
         seen = _drive(server, chromium, client_packages, "workbench-hot-reload-driver.mjs", str(project))
@@ -102,7 +103,7 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
     }, seen["back"]
     assert seen["unknown"]["unknown"] == "no flow named 'nope' (a step naming it in \"flows\" shows here)"
     assert seen["unknown"]["nodes"] == [] and seen["unknown"]["hash"] == "#/flows/nope"
-    assert seen["noFlow"] == {
+    no_flow = {
         "notReloaded": True,
         "hash": "#/flows",
         "tab": None,
@@ -112,5 +113,14 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
         "gone": None,
         "unknown": None,
         "none": 'No step names a flow now (the "flows" field of a step config).',
-    }, seen["noFlow"]
+    }
+    assert seen["noFlow"] == seen["noFlowOpened"] == no_flow, (seen["noFlow"], seen["noFlowOpened"])
+    assert seen["firstFlow"] == {
+        **followed,
+        "hash": "#/flows",
+        "tab": "extra (1)",
+        "nodes": ["Extra"],
+        "selected": [],
+        "detail": None,
+    }, seen["firstFlow"]
     assert seen["consoleErrors"] == []

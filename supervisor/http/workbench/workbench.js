@@ -914,11 +914,9 @@ function stepDetail(step) {
 const FLOWS_READ_EVERY = 2
 
 async function flowsPanel(root, flowId) {
+  // none yet is shown as none any more is (flowMissing), and polled alike: a step given a flow in
+  // `motia dev` is drawn (the panel opened with no flow said so until the page was reloaded)
   let { flows } = await api('/flows')
-  if (!flows.length) {
-    root.append(h('p', { class: 'empty' }, 'No step names a flow (the "flows" field of a step config).'))
-    return null
-  }
   if (flowId === '') flowId = undefined
   const hint = h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.')
   const detail = h('div', {}, hint)
