@@ -45,6 +45,23 @@ LOOK = {
 
 GREEN = "rgb(47, 158, 68)"
 BLUE = "rgb(59, 91, 219)"
+PURPLE = "rgb(174, 62, 201)"
+
+
+def channels(colour: str) -> list[int]:
+    """``rgb(r, g, b)`` as read from the computed style."""
+    assert colour.startswith("rgb(") and colour.endswith(")"), colour
+    return [int(part) for part in colour[4:-1].split(",")]
+
+
+def is_dark(colour: str) -> bool:
+    return max(channels(colour)) < 100
+
+
+def is_grey(colour: str) -> bool:
+    """Light enough to read as grey beside a dark line, and without a hue."""
+    rgb = channels(colour)
+    return min(rgb) >= 128 and max(rgb) - min(rgb) <= 32
 
 
 def test_a_topic_both_emitted_and_virtually_emitted_draws_one_solid_edge_and_steps_wear_motias_colours(
@@ -53,7 +70,8 @@ def test_a_topic_both_emitted_and_virtually_emitted_draws_one_solid_edge_and_ste
     """A step that lists a topic in ``emits`` and in ``virtualEmits`` drew two dashed edges to its
     subscriber, one over the other; now one, solid (the real emit wins), the label of the real emit
     (else the virtual one's) and a virtual emit's ``conditional`` kept. A topic only drawn stays
-    dashed. An api step's box is green and an event step's blue, as Motia's docs say (they were the
+    dashed. A real edge is dark and solid, a virtual one grey and dashed, as Motia's docs say (both were
+    grey). An api step's box is green and an event step's blue, as Motia's docs say (they were the
     other way round), the legend saying so."""
     project = write_project(tmp_path, LOOK)
     with MotiaServer(project) as server:
@@ -68,12 +86,20 @@ def test_a_topic_both_emitted_and_virtually_emitted_draws_one_solid_edge_and_ste
     assert len({edge["id"] for edge in flow["edges"]}) == 3
     edge = {"from": "Ask", "to": "Answer", "virtual": False, "dashed": False}
     drawn = {"from": "Tick", "to": "Gate", "virtual": True, "dashed": True}
+    strokes = {edge["label"]: (edge.pop("stroke"), edge.pop("arrow")) for edge in seen["edges"]}
     assert sorted(seen["edges"], key=lambda e: e["label"]) == [
         {**edge, "label": "asks?", "conditional": True},
         {**edge, "label": "tells", "conditional": False},
         {**drawn, "label": "ticked", "conditional": False},
     ], seen["edges"]
+    # Motia's docs: "Virtual connections show as gray/dashed lines in Workbench. Real connections (from
+    # emits and subscribes) show as dark solid lines" (both were the same grey); arrowheads alike
+    real, virtual = strokes["tells"], strokes["ticked"]
+    assert real[0] == real[1] and virtual[0] == virtual[1], strokes
+    assert is_dark(real[0]) and is_grey(virtual[0]) and not is_grey(real[0]), strokes
+    assert strokes["asks?"] == (PURPLE, PURPLE), strokes  # a conditional one stays purple
     assert seen["strokes"]["api"] == GREEN and seen["strokes"]["event"] == BLUE, seen["strokes"]
     assert seen["strokes"]["cron"] == "rgb(232, 89, 12)", seen["strokes"]
     assert "api (green) · event (blue) · cron (orange)" in seen["legend"], seen["legend"]
+    assert "— topic (dark, solid) · - - virtual (grey, dashed)" in seen["legend"], seen["legend"]
     assert seen["consoleErrors"] == []

@@ -40,7 +40,9 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
     step to main (its address replaced, the step still selected); the flow shown (extra), nothing
     selected, its step's file deleted: the panel says the flow is gone, the address still naming it
     (it showed the first flow under extra's address); the file back, the flow is drawn again. A flow
-    never there is said so by name."""
+    never there is said so by name. Under #/flows (no flow named), every step file deleted: the panel
+    says no step names a flow now; the panel opened again so (no flow at all), a step naming a flow
+    written, the flow is drawn (it said there was none until the page was reloaded)."""
     project = write_project(tmp_path, FLOWS)
     with MotiaServer(project, mode="dev") as server:
         seen = _drive(server, chromium, client_packages, "workbench-hot-reload-driver.mjs", str(project))
@@ -71,7 +73,7 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
         "none": None,
     }, seen["laterAdded"]
 
-    followed = {"notReloaded": True, "gone": None, "unknown": None}
+    followed = {"notReloaded": True, "gone": None, "unknown": None, "none": None}
     assert seen["moved"] == {
         **followed,
         "hash": "#/flows/main",
@@ -101,4 +103,24 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
     }, seen["back"]
     assert seen["unknown"]["unknown"] == "no flow named 'nope' (a step naming it in \"flows\" shows here)"
     assert seen["unknown"]["nodes"] == [] and seen["unknown"]["hash"] == "#/flows/nope"
+    no_flow = {
+        "notReloaded": True,
+        "hash": "#/flows",
+        "tab": None,
+        "nodes": [],
+        "selected": [],
+        "detail": None,
+        "gone": None,
+        "unknown": None,
+        "none": 'No step names a flow now (the "flows" field of a step config).',
+    }
+    assert seen["noFlow"] == seen["noFlowOpened"] == no_flow, (seen["noFlow"], seen["noFlowOpened"])
+    assert seen["firstFlow"] == {
+        **followed,
+        "hash": "#/flows",
+        "tab": "extra (1)",
+        "nodes": ["Extra"],
+        "selected": [],
+        "detail": None,
+    }, seen["firstFlow"]
     assert seen["consoleErrors"] == []

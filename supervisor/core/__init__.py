@@ -23,6 +23,7 @@ from supervisor.core._schemas import (
     describe_errors,
 )
 from supervisor.core._single_run import Operation, SingleRun, SingleRunError, run_once
+from supervisor.core._timeouts import log_timed_out
 from supervisor.core._trace import new_trace_id
 from supervisor.lazy import lazy_exports
 
@@ -73,6 +74,7 @@ __all__ = [
     "load_code",
     "load_registry",
     "load_without_serving",
+    "log_timed_out",
     "new_trace_id",
     "run_once",
     "step_nodes",

@@ -29,6 +29,7 @@ from supervisor.core._loading import LoadedCode, load_code, new_pool
 from supervisor.core._registry import LoadProblem, Registry, Step
 from supervisor.core._runner_rows import runner_rows
 from supervisor.core._schemas import SchemaValidator, describe_errors
+from supervisor.core._timeouts import handler_timeout, log_timed_out
 from supervisor.core._trace import new_trace_id
 from supervisor.cron import CronExpression, CronJob, CronRun, CronScheduler
 from supervisor.discovery import SourceFile
@@ -51,6 +52,7 @@ from supervisor.routing import Router
 from supervisor.runners import (
     AttachedRunners,
     AttachTarget,
+    InvocationTimeout,
     IsolatedRunner,
     RunnerDied,
     RunnerPool,
@@ -648,6 +650,7 @@ class Runtime:
             raise PermanentFailure(f"no event step named {delivery.subscriber!r} is loaded")
         if step.input_validator is not None:
             self._check_input(step, step.config, step.input_validator, delivery)
+        timeout = float(step.config.infrastructure.handler.timeout)
         try:
             result = await self.invoke(
                 step,
@@ -655,13 +658,25 @@ class Runtime:
                 orjson.dumps(delivery.data),
                 delivery.trace_id,
                 delivery.topic,
-                timeout=float(step.config.infrastructure.handler.timeout),
+                timeout=timeout,
                 isolated=delivery.isolate,
                 delivery=delivery,
             )
         except RunnerDied as died:
             attempt_runner.set(died.runner)  # the bus's lines about this attempt name it too
             raise attempt_lost_to(died) from None
+        except InvocationTimeout as timed_out:  # a failed attempt, retried as a failure is
+            attempt_runner.set(timed_out.runner)
+            log_timed_out(
+                _step_logger,
+                "handler",
+                step.name,
+                delivery.trace_id,
+                timeout,
+                timed_out,
+                delivery.attempts + 1,
+            )
+            raise
         if not result.ok:
             attempt_runner.set(result.runner)
             error = result.error
@@ -753,7 +768,14 @@ class Runtime:
         step = self.registry.steps[name]
         trace_id = trace_id or new_trace_id()
         _logger.debug("cron step %s fired", name, extra={"step": name, "trace_id": trace_id})
-        result = await self.invoke(step, TriggerKind.CRON, b"null", trace_id)
+        timeout = handler_timeout(self.settings, step)
+        try:
+            result = await self.invoke(step, TriggerKind.CRON, b"null", trace_id, timeout=timeout)
+        except InvocationTimeout as timed_out:
+            assert timeout is not None  # only a step with a timeout times out
+            return CronRun(
+                trace_id, log_timed_out(_step_logger, "cron handler", name, trace_id, timeout, timed_out)
+            )
         if result.ok:
             return CronRun(trace_id)
         error = result.error

@@ -21,6 +21,7 @@ from supervisor.config import ApiStepConfig, CronStepConfig, EventStepConfig
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._loading import LoadedCode, load_code, one_runner_each
 from supervisor.core._registry import Registry, Step
+from supervisor.core._timeouts import handler_timeout
 from supervisor.core._trace import new_trace_id
 from supervisor.protocol import ContextCall, InvokeResult, TriggerKind
 from supervisor.runners import ContextCallError
@@ -107,16 +108,6 @@ def _payload(step: Step, input_json: Any, request: dict[str, Any] | None) -> tup
     raise SingleRunError(f"step {step.name} is a noop step: it has no handler to run")
 
 
-def _timeout(settings: Settings, step: Step) -> float | None:
-    """The timeout it would have if served (none while its runner is debugged: see RunnerPool)."""
-    config = step.config
-    if isinstance(config, ApiStepConfig):
-        return settings.config.api_timeout_s
-    if isinstance(config, EventStepConfig):
-        return float(config.infrastructure.handler.timeout)
-    return None
-
-
 def find_step(registry: Registry, name: str) -> Step:
     step = registry.steps.get(name)
     if step is None:
@@ -193,7 +184,7 @@ async def run_once(
             raise SingleRunError(f"the {step.runner} runner for step {step.name} could not start: {cause}")
         kind, payload, topic = _payload(step, input_json, request)
         result = await loaded.pools[step.runner].invoke(
-            step.file, step.name, kind, payload, new_trace_id(), topic, _timeout(settings, step)
+            step.file, step.name, kind, payload, new_trace_id(), topic, handler_timeout(settings, step)
         )
         return SingleRun(step, result, operations)
     finally:

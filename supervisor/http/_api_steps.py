@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from supervisor.core import Step, body_rejection, describe_errors, new_trace_id
+from supervisor.core import Step, body_rejection, describe_errors, log_timed_out, new_trace_id
 from supervisor.http._backend import StepInvoker
 from supervisor.http._errors import new_error_id
 from supervisor.http._qs import parse_query
@@ -138,6 +138,7 @@ async def _invoke(invoker: StepInvoker, step: Step, payload: bytes, trace: _Requ
         )
         return _unavailable(trace_id, f"the {step.runner} runner for step {step.name} is unavailable: {exc}")
     except InvocationTimeout as exc:
+        log_timed_out(_logger, "api handler", step.name, trace_id, invoker.api_timeout_s, exc)
         return HttpResponse.error(504, str(exc), [("x-trace-id", trace_id)], traceId=trace_id)
     if not result.ok:
         unavailable = invoker.unavailable

@@ -360,7 +360,9 @@ class RunnerConnection:
             except _Expired:
                 with contextlib.suppress(RunnerUnavailable):
                     self._send(self._session.cancel(invocation_id, f"timed out after {timeout:g}s"))
-                raise InvocationTimeout(f"step {step_name} did not finish within {timeout:g}s") from None
+                raise InvocationTimeout(
+                    f"step {step_name} did not finish within {timeout:g}s", runner=self.runner_id
+                ) from None
             except RunnerDied as died:
                 raise died.seen_by(invocation_id) from None
         finally:

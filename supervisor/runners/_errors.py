@@ -56,6 +56,11 @@ class InvocationDeclined(RunnerUnavailable):
 class InvocationTimeout(Exception):
     """The handler did not finish within its timeout; the runner was asked to cancel it."""
 
+    def __init__(self, message: str, *, runner: str | None = None) -> None:
+        super().__init__(message)
+        #: the runner process that ran it (for the core's line about it)
+        self.runner = runner
+
 
 class ContextCallError(Exception):
     """A context call (state.*, streams.*, emit) that failed; the message reaches user code."""

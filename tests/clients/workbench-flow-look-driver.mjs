@@ -1,9 +1,9 @@
 // How a flow's diagram draws its steps and edges, in headless Chromium, for
 // tests/test_workbench_flow_look.py:
 //   node workbench-flow-look-driver.mjs /usr/bin/chromium http://127.0.0.1:PORT OUT_DIR FLOW
-// Opens FLOW's diagram and reads each edge as drawn (its source, target, label, classes, and whether
-// its line is dashed), the colour of each step's box by the step's type, and the legend. Prints
-// RESULT and the JSON of what it saw.
+// Opens FLOW's diagram and reads each edge as drawn (its source, target, label, classes, whether its
+// line is dashed, the colours of its line and arrowhead), the colour of each step's box by the step's
+// type, and the legend. Prints RESULT and the JSON of what it saw.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, flow] = process.argv.slice(2)
@@ -21,6 +21,8 @@ await drive(executablePath, result, async (page) => {
         virtual: edge.classList.contains('virtual'),
         conditional: edge.classList.contains('conditional'),
         dashed: getComputedStyle(edge.querySelector('path')).strokeDasharray !== 'none',
+        stroke: getComputedStyle(edge.querySelector('path')).stroke,
+        arrow: getComputedStyle(document.querySelector(edge.querySelector('path').getAttribute('marker-end').slice(4, -1)).querySelector('path')).fill,
       })),
       // the colour of each type's box, as its rgb() triple
       strokes: Object.fromEntries(

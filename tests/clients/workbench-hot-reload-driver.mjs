@@ -6,10 +6,12 @@
 // later is (it said the name unknown until the page was reloaded). Then the Flows panel: #/flows/side,
 // its one step Lone selected, Lone's flows changed to ['main']: the panel follows Lone to main;
 // #/flows/extra, nothing selected, extra.step.js deleted: the panel says the flow is gone under its
-// address, then draws it again once the file is written back; #/flows/nope, never a flow: said so. No
-// page is reloaded. Prints RESULT and the JSON of what it saw.
+// address, then draws it again once the file is written back; #/flows/nope, never a flow: said so;
+// #/flows, every step file deleted: says no step names a flow now; opened again with no flow, a step
+// file written: the flow is drawn. No page is reloaded but to open it. Prints RESULT and the JSON of
+// what it saw.
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
-import { drive, openPage, openWorkbench } from './workbench-page.mjs'
+import { drive, openPage, openWorkbench, panelReady } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, project] = process.argv.slice(2)
 const result = {}
@@ -36,6 +38,7 @@ const flowsView = (page) =>
     detail: document.querySelector('[data-detail]')?.dataset.detail ?? null,
     gone: document.querySelector('[data-flow-gone]')?.textContent ?? null,
     unknown: document.querySelector('[data-unknown-flow]')?.textContent ?? null,
+    none: document.querySelector('[data-no-flow]')?.textContent ?? null,
   }))
 const marked = (page) => page.evaluate(() => (window.notReloaded = true))
 
@@ -86,4 +89,21 @@ await drive(executablePath, result, async (a) => {
   await a.evaluate(() => (location.hash = '#/flows/nope'))
   await a.waitForSelector('[data-unknown-flow]', WAIT).catch(() => null)
   result.unknown = await flowsView(a)
+
+  // no flow named (#/flows), every step naming one deleted: said that no step names a flow
+  await a.evaluate(() => (location.hash = '#/flows'))
+  await a.waitForSelector('.node', WAIT)
+  for (const name of ['hello', 'lone', 'extra']) unlinkSync(`${project}/steps/${name}.step.js`)
+  await a.waitForSelector('[data-no-flow]', WAIT).catch(() => null)
+  result.noFlow = await flowsView(a)
+  await a.screenshot({ path: `${outDir}/workbench-no-flow-now.png` })
+
+  // the panel opened with no flow at all, a step naming one written: drawn without a reload
+  await a.reload() // the same address: goto would not load the page again
+  await panelReady(a, 'flows')
+  await marked(a)
+  result.noFlowOpened = await flowsView(a)
+  writeFileSync(extra, extraText)
+  await a.waitForSelector('.node[data-step="Extra"]', WAIT).catch(() => null)
+  result.firstFlow = await flowsView(a)
 })

@@ -735,7 +735,7 @@ function drawFlow(flow, layout, onSelect) {
   const svgEl = s(
     'svg',
     { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `flow ${flow.name}` },
-    s('defs', {}, marker('arrow', '#8c95a6'), marker('arrow-conditional', '#ae3ec9')),
+    s('defs', {}, marker('arrow', '#343a40'), marker('arrow-virtual', '#adb5bd'), marker('arrow-conditional', '#ae3ec9')),
     edges,
     nodes,
   )
@@ -812,7 +812,7 @@ function drawFlow(flow, layout, onSelect) {
         'g',
         { class: classes, 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target, 'data-label-squeezed': box.squeezed ? 'true' : null },
         s('title', {}, `${edge.source} → ${edge.target}: ${edge.topic}${edge.virtual ? ' (virtual)' : ''}`),
-        s('path', { d, 'marker-end': `url(#${edge.conditional ? 'arrow-conditional' : 'arrow'})` }),
+        s('path', { d, 'marker-end': `url(#${edge.conditional ? 'arrow-conditional' : edge.virtual ? 'arrow-virtual' : 'arrow'})` }),
         s('rect', { x: box.x, y: box.y, width: box.w, height: box.h, rx: 3 }),
         s('text', { x: box.x + box.w / 2, y: box.y + 12, 'text-anchor': 'middle' }, label),
       ),
@@ -914,11 +914,9 @@ function stepDetail(step) {
 const FLOWS_READ_EVERY = 2
 
 async function flowsPanel(root, flowId) {
+  // none yet is shown as none any more is (flowMissing), and polled alike: a step given a flow in
+  // `motia dev` is drawn (the panel opened with no flow said so until the page was reloaded)
   let { flows } = await api('/flows')
-  if (!flows.length) {
-    root.append(h('p', { class: 'empty' }, 'No step names a flow (the "flows" field of a step config).'))
-    return null
-  }
   if (flowId === '') flowId = undefined
   const hint = h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.')
   const detail = h('div', {}, hint)
@@ -1138,7 +1136,8 @@ function legend() {
     'div',
     { class: 'legend' },
     h('span', {}, '■ api (green) · event (blue) · cron (orange) · noop (grey, dashed)'),
-    h('span', {}, '— topic · - - virtual · purple: conditional'),
+    // as Motia's docs say: real connections (emits/subscribes) dark solid lines, virtual ones gray dashed
+    h('span', {}, h('span', { class: 'key-edge' }, '—'), ' topic (dark, solid) · ', h('span', { class: 'key-edge virtual' }, '- -'), ' virtual (grey, dashed) · purple: conditional'),
   )
 }
 
