@@ -5,6 +5,7 @@ as traces come in."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from pathlib import Path
@@ -326,6 +327,46 @@ async def test_the_trace_writer_process_assembles_what_the_recorder_sends(tmp_pa
         await recorder.flush()
         listed = (await recorder.traces(TraceQuery(limit=500))).traces
         assert [t["traceId"] for t in listed] == [f"trace-{n:03d}" for n in range(149, 144, -1)]
+    finally:
+        await recorder.stop()
+        await writer.close()
+
+
+async def test_the_trace_writer_applies_frames_as_they_come_and_writes_them_in_larger_batches(
+    tmp_path: Path,
+) -> None:
+    """The recorder sends small frames (``FLUSH_AT``), so as not to keep thousands of events until it
+    sends them; the trace writer applies each as it comes and writes what they changed once
+    ``COMMIT_AT`` events came, ``COMMIT_AFTER_S`` after the first, or before a read: a segment holds
+    the traces of several frames (one per frame when each was written as it came), and a read sees
+    every trace recorded before it."""
+    path = tmp_path / "traces.db"
+    writer = TraceWriter(path)
+    recorder = Recorder(writer, Retention(10_000, 10_000, 3600), tmp_path)
+
+    def segments() -> list[int]:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            return [count for (count,) in db.execute("SELECT traces FROM segments ORDER BY seq")]
+
+    await recorder.start()
+    try:
+        for n in range(400):
+            request(recorder, f"first-{n:03d}")
+            if n % 100 == 99:
+                await recorder.flush()  # four frames, each answered
+        for _ in range(100):  # written COMMIT_AFTER_S after the first frame came: one segment
+            if segments():
+                break
+            await asyncio.sleep(0.05)
+        assert segments() == [400]
+
+        for n in range(400):
+            request(recorder, f"second-{n:03d}")
+            if n % 100 == 99:
+                await recorder.flush()
+        page = await recorder.traces(TraceQuery(limit=1000))  # the read writes what came before it
+        assert len(page.traces) == 800
+        assert segments() == [400, 400]
     finally:
         await recorder.stop()
         await writer.close()
