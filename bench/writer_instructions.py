@@ -110,19 +110,24 @@ async def _recorded_batches(requests: int, batch: int, straddling: int) -> list[
 
 
 class _Writer:
-    """A trace writer process under callgrind, spoken to synchronously."""
+    """A trace writer process under callgrind (natively: ``native``), spoken to synchronously."""
 
-    def __init__(self, root: Path, workdir: Path, simulation: Sequence[str] = ()) -> None:
+    def __init__(
+        self, root: Path, workdir: Path, simulation: Sequence[str] = (), *, native: bool = False
+    ) -> None:
         self.out = workdir / "callgrind.out"
         env = {**os.environ, "PYTHONPATH": str(root)}
+        callgrind = [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            *simulation,
+            "--separate-threads=yes",
+            f"--callgrind-out-file={self.out}",
+        ]
         self.proc = subprocess.Popen(
             [
-                "valgrind",
-                "--tool=callgrind",
-                "--instr-atstart=no",
-                *simulation,
-                "--separate-threads=yes",
-                f"--callgrind-out-file={self.out}",
+                *([] if native else callgrind),
                 sys.executable,
                 "-P",
                 "-m",

@@ -27,11 +27,12 @@ from supervisor.tracing import (
     TraceQuery,
     TraceStore,
     TraceWriter,
+    _assembler,
     _segments,
     _wire,
     parse_answered,
 )
-from supervisor.tracing._assembler import LOG, START, Assembler
+from supervisor.tracing._assembler import END, LOG, RESPONSE, START, Assembler
 from supervisor.tracing._decoded import SegmentCache
 from supervisor.tracing._pipeline import TracePipeline
 from tests.test_trace_store_contract import api_trace, log_line, operation, whole_id
@@ -367,6 +368,50 @@ async def test_reads_from_the_supervisor_see_whole_traces_while_the_writer_write
         await writer.close()
 
 
+def _request(
+    at: float,
+    trace_id: str,
+    n: int,
+    status: str = "ok",
+    code: int = 200,
+    error: JsonObject | None = None,
+    clock: float = 0.01,
+    *,
+    answered: bool = True,
+) -> list[Any]:
+    """The recorder's START of an api request begun at ``at + n``, with its END and RESPONSE folded in
+    (``answered``: else a request still running at the flush)."""
+    start = at + n
+    head = [
+        START,
+        f"{int(at - T0) + n:016x}",
+        trace_id,
+        "Create",
+        "steps/create.step.ts",
+        "api",
+        None,
+        None,
+        False,
+    ]
+    if not answered:
+        return [*head, None, 1, start, "node#1", 4242]
+    return [
+        *head,
+        None,
+        1,
+        start,
+        "node#1",
+        4242,
+        start + clock,
+        status,
+        error,
+        "POST",
+        "/pets",
+        code,
+        start + 2 * clock,
+    ]
+
+
 def _requests(at: float) -> list[list[Any]]:
     """The recorder's events for api requests, each one event (its END and RESPONSE folded into its
     START, as within one flush): answered 200, answered 503, one that failed, one whose trace gets a
@@ -376,33 +421,7 @@ def _requests(at: float) -> list[list[Any]]:
     def request(
         trace_id: str, n: int, status: str, code: int, error: JsonObject | None = None, clock: float = 0.01
     ) -> list[Any]:
-        start = at + n
-        head = [
-            START,
-            f"{int(at - T0) + n:016x}",
-            trace_id,
-            "Create",
-            "steps/create.step.ts",
-            "api",
-            None,
-            None,
-            False,
-        ]
-        return [
-            *head,
-            None,
-            1,
-            start,
-            "node#1",
-            4242,
-            start + clock,
-            status,
-            error,
-            "POST",
-            "/pets",
-            code,
-            start + 2 * clock,
-        ]
+        return _request(at, trace_id, n, status, code, error, clock)
 
     failure = {"name": "Error", "message": "boom", "stack": "", "location": None}
     line = {
@@ -492,6 +511,20 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
         assert kept.count(json if framed else trace_id.encode()) == 1, trace_id
 
 
+async def _take_both(
+    fast: TracePipeline, general: TracePipeline, events: list[list[Any]], framed: bool
+) -> None:
+    """The same events to both pipelines: to ``fast`` as the trace writer process takes them
+    (``_writer_process``: decoded from a record frame, with each event's JSON) when ``framed``."""
+    if framed:
+        payload = _wire.record_request(7, [_wire.encode_event(event) for event in events])[4:]
+        _, _, (decoded,) = _wire.decode(payload)
+        await fast.take(decoded, _wire.events_json(payload, len(events)))
+    else:
+        await fast.take(copy.deepcopy(events))
+    await general.take(copy.deepcopy(events))
+
+
 @pytest.mark.parametrize("framed", [False, True], ids=["events", "record frame"])
 async def test_two_requests_of_one_trace_each_whole_in_one_batch_are_both_stored(
     tmp_path: Path, framed: bool
@@ -512,17 +545,94 @@ async def test_two_requests_of_one_trace_each_whole_in_one_batch_are_both_stored
     batch, _ended, roots = cut.cut()
     assert (len(batch.whole), len(batch.spans), roots) == (0, 2, 1)
     try:
-        if framed:  # as the trace writer process takes them (``_writer_process``)
-            payload = _wire.record_request(7, [_wire.encode_event(event) for event in events])[4:]
-            _, _, (decoded,) = _wire.decode(payload)
-            await fast.take(decoded, _wire.events_json(payload, len(events)))
-        else:
-            await fast.take(copy.deepcopy(events))
-        await general.take(copy.deepcopy(events))
+        await _take_both(fast, general, events, framed)
         shared = await sqlite.trace("shared")
         assert shared == await memory.trace("shared")
         assert shared is not None and shared["spanCount"] == 2 and shared["status"] == "error"
         assert [span["spanId"] for span in shared["spans"]] == [events[0][1], events[1][1]]
+        for filters in QUERIES:
+            assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
+    finally:
+        await sqlite.close()
+
+
+@pytest.mark.parametrize("framed", [False, True], ids=["events", "record frame"])
+async def test_whole_requests_flushed_beside_other_traces_events_read_as_the_general_path(
+    tmp_path: Path, framed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flushes as under load: whole requests (not in order of start: a clock set back, and more than a
+    segment's worth) beside a request still running at the flush (its START, a log line; its END and
+    RESPONSE in the next flush), a log line after the answer of a whole request of the flush before (a
+    revision of its segment, which finds its span), and a whole request of a trace stored before
+    (rows). The writer's assembler takes the whole ones of each flush at once
+    (``Assembler._apply_whole``), the store builds their segments column by column
+    (``_segments.whole_segments``); read back, all of it is what the general path makes of the same
+    events (in the memory store)."""
+    retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
+    at1, at2, at3 = T0, T0 + 100, T0 + 200
+    running = _request(at1, "running", 7, answered=False)
+    flushes: list[list[list[Any]]] = [
+        [
+            _request(at1, "w1", 1),
+            _request(at1, "w5", 5, "ok", 503),
+            _request(at1, "w2", 2),
+            running,
+            [LOG, log_line(at1 + 7.5, "working", step="Create", trace="running")],
+            _request(
+                at1,
+                "w3",
+                3,
+                "error",
+                500,
+                {"name": "Error", "message": "boom", "stack": "", "location": None},
+            ),
+            _request(at1, "w4", 4, clock=-0.01),  # the clock set back while it ran
+            _request(at1, "w6", 6),
+        ],
+        [
+            [END, running[1], at2, "ok", None],
+            [RESPONSE, "running", "Create", "POST", "/pets", 201, at2],
+            _request(at2, "x1", 1),
+            [LOG, log_line(at2 + 1.5, "after the answer", step="Create", trace="w1")],
+            _request(at2, "x2", 2),
+        ],
+        [_request(at3, "y1", 1), _request(at3, "x1", 2), _request(at3, "y2", 3)],  # x1 again: rows
+    ]
+    applied_whole: list[bool] = []
+    apply_whole = Assembler._apply_whole
+
+    def noted(assembler: Assembler, *args: Any) -> bool:
+        applied_whole.append(apply_whole(assembler, *args))
+        return applied_whole[-1]
+
+    monkeypatch.setattr(Assembler, "_apply_whole", noted)
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    memory = MemoryTraceStore()
+    fast, general = TracePipeline(sqlite, None, retention), TracePipeline(memory, None, retention)
+    try:
+        for events in flushes:
+            await _take_both(fast, general, events, framed)
+        assert applied_whole == [True, True, True]
+        for trace_id in ("w1", "w2", "w3", "w4", "w5", "w6", "running", "x1", "x2", "y1", "y2"):
+            assert await sqlite.trace(trace_id) == await memory.trace(trace_id), trace_id
+        w1 = await sqlite.trace("w1")
+        assert w1 is not None and [event["spanId"] for event in w1["events"]] == [flushes[0][0][1]]
+        x1 = await sqlite.trace("x1")
+        assert x1 is not None and x1["spanCount"] == 2
+        for filters in QUERIES:
+            assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
+        with sqlite3.connect(tmp_path / "traces.db") as conn:
+            kept = conn.execute(
+                "SELECT min_started, max_started, trace_ids, summaries FROM segments"
+            ).fetchall()
+        in_segments = sorted(" ".join(row[2] for row in kept).split())
+        assert in_segments == ["w1", "w2", "w3", "w4", "w5", "w6", "x1", "x2", "y1", "y2"]
+        for low, high, _ids, summaries in kept:  # each a stretch of time, newest first
+            starts = [_segments.summary_row(row)[1] for row in orjson.loads(summaries)]
+            assert starts == sorted(starts, reverse=True) and (low, high) == (starts[-1], starts[0])
+        # retention cuts by start, within a segment too
+        for store in (sqlite, memory):
+            await store.prune(Retention(max_traces=7, max_log_lines=1000, max_age_s=10**9), at3 + 10)
         for filters in QUERIES:
             assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
     finally:
@@ -995,3 +1105,33 @@ async def test_a_listing_by_a_whole_trace_id_opens_only_the_segment_holding_it(
         assert row["traceId"] == ids[5] and len(looked) == 12
     finally:
         await sqlite.close()
+
+
+@pytest.mark.parametrize("flush", [1, 5], ids=["one request a flush", "five a flush"])
+def test_operations_and_log_lines_find_the_latest_spans_of_steps_and_the_oldest_are_let_go(
+    monkeypatch: pytest.MonkeyPatch, flush: int
+) -> None:
+    """The assembler's (trace id, step) -> span index keeps at least the SPAN_INDEX_SIZE latest spans,
+    whole requests' (put a flush at once) and others' alike, a span put again for its step and trace
+    replacing the one before; it lets the oldest go (bounded memory). ``latest_spans`` (where live log
+    followers start) lists at least the latest."""
+    monkeypatch.setattr(_assembler, "SPAN_INDEX_SIZE", 8)
+    assembler = Assembler(whole=True)
+    requests = [_request(T0, f"t{n:02d}", n) for n in range(40)]
+    requests[39][2] = "t38"  # a second request of t38's trace: its span is the step's latest there
+    for first in range(0, 40, flush):
+        assembler.apply(requests[first : first + flush])
+        assembler.cut()
+    found = {
+        trace_id: assembler._by_step.get(trace_id, "Create") for trace_id in (f"t{n:02d}" for n in range(40))
+    }
+    assert found["t38"] == requests[39][1]
+    assert all(found[f"t{n:02d}"] == requests[n][1] for n in range(32, 38))  # the latest 8 spans put
+    assert found["t00"] is None  # let go
+    latest = {(trace_id, step): span_id for trace_id, step, span_id in assembler.latest_spans()}
+    assert len(latest) <= 2 * 8 and latest[("t38", "Create")] == requests[39][1]
+    assert all(latest[(f"t{n:02d}", "Create")] == requests[n][1] for n in range(32, 38))
+    # a log line of a trace whose span is kept finds it
+    line = log_line(T0 + 50, "late", step="Create", trace="t35")
+    assembler.apply([[LOG, line]])
+    assert line["spanId"] == requests[35][1]

@@ -37,6 +37,7 @@ ANSWER_WAIT_S, ``cut``).
 from __future__ import annotations
 
 import itertools
+import operator
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,11 +53,18 @@ Event = tuple[Any, ...]
 #: (trace id, step, span id): the step's latest span in that trace
 LatestSpan = tuple[str, str, str]
 
+#: a START's length with END folded in: only one with RESPONSE folded in too is longer (a whole
+#: trace's, when its kind is not an event delivery's)
+_FOLDED_END = 17
+_KIND, _SPAN, _TRACE, _STEP = (operator.itemgetter(field) for field in range(4))
+#: a START's span kind (``event``: a delivery's, which is never whole)
+_TYPE = operator.itemgetter(5)
+
 K = TypeVar("K")
 V = TypeVar("V")
 
 #: (trace id, step) -> the step's latest span there, for operations and log lines to find it (at
-#: least this many of the latest spans are kept)
+#: least this many of the latest spans are kept: ``SpanIndex``)
 SPAN_INDEX_SIZE = 8192
 #: delivery id -> the span that emitted it: the parent of the spans that handle it
 PARENT_INDEX_SIZE = 16384
@@ -101,7 +109,7 @@ class Assembler:
         self._buffer = _Buffer()
         self._running: dict[str, Span] = {}
         #: (trace id, step) -> span id
-        self._by_step: dict[tuple[str, str | None], str] = {}
+        self._by_step = SpanIndex()
         #: span id -> what was recorded under it, until it is exported (only when exporting)
         self._events: dict[str, list[JsonObject]] = {}
         self._parents: dict[int, str] = {}
@@ -118,6 +126,67 @@ class Assembler:
     def apply(self, events: Sequence[Sequence[Any]], encoded: Sequence[bytes] | None = None) -> None:
         """``encoded``: each event's JSON, as the supervisor sent it (``_wire.events_json``): a whole
         trace's is what the store keeps of it."""
+        if self._whole and len(events) > 1 and self._apply_whole(events, encoded):
+            return
+        self._apply(events, encoded)
+
+    def _apply_whole(self, events: Sequence[Sequence[Any]], encoded: Sequence[bytes] | None) -> bool:
+        """``apply`` of a batch whose whole traces (a START with END and RESPONSE folded in: the only
+        events longer than ``_FOLDED_END``) are each alone in their trace in the batch, as most are:
+        the other events first, as any, then the whole ones at once, by loops in C (``map``, ``zip``,
+        ``compress``) rather than a bytecode loop per request: no trace has events in both, so the
+        order between them changes nothing (bench/RESULTS.md, session 21: the trace writer's CPU per
+        request). False (nothing applied): a batch this does not apply to."""
+        buffer = self._buffer
+        if buffer.traces or buffer.whole:
+            return False  # a batch applied since the last cut (not the writer's way)
+        answered = list(map(_FOLDED_END.__lt__, map(len, events)))
+        count = answered.count(True)
+        if not count:
+            return False
+        whole = events if count == len(events) else list(itertools.compress(events, answered))
+        if list(map(_KIND, whole)).count(START) < count or "event" in list(map(_TYPE, whole)):
+            return False  # an event delivery's span (never answered), or an event of another shape
+        trace_ids = list(map(_TRACE, whole))
+        jsons: Iterable[bytes | None] = itertools.repeat(None)
+        if encoded is not None:
+            jsons = encoded if count == len(events) else itertools.compress(encoded, answered)
+        held = dict(zip(trace_ids, zip(whole, jsons, strict=False), strict=True))
+        if len(held) < count:
+            return False  # two requests of one trace (``apply`` assembles both as any other)
+        if count < len(events):
+            others = list(itertools.compress(events, map(operator.not_, answered)))
+            touched = self._traces_of(others)
+            if touched is None or not touched.isdisjoint(trace_ids):
+                return False
+            self._apply(others, None)
+        buffer.whole = held
+        buffer.roots += count
+        self._by_step.put_all(trace_ids, list(map(_STEP, whole)), map(_SPAN, whole))
+        return True
+
+    def _traces_of(self, events: Iterable[Sequence[Any]]) -> set[str] | None:
+        """The traces ``apply`` of the events (none whole) changes or looks in; None: an event of a kind
+        not known here."""
+        touched: set[str] = set()
+        running = self._running
+        for event in events:
+            kind = event[0]
+            if kind == START:
+                touched.add(event[2])
+            elif kind in (RAN_ON, END):
+                span = running.get(event[1])  # (a span started in this batch: its START counts)
+                if span is not None:
+                    touched.add(span.trace_id)
+            elif kind in (RESPONSE, DELIVERED):
+                touched.add(event[1])
+            elif kind in (OPERATION, LOG):
+                touched.add(event[1]["traceId"])
+            else:
+                return None
+        return touched
+
+    def _apply(self, events: Sequence[Sequence[Any]], encoded: Sequence[bytes] | None) -> None:
         whole = self._whole
         buffer = self._buffer
         held = buffer.whole  # the buffer's dicts are replaced only by ``cut``
@@ -129,10 +198,7 @@ class Assembler:
                     # until something else of its trace comes (``_delta``); written out here rather
                     # than in a method of its own, as most requests come this way (-0.6k instructions)
                     trace_id = event[2]
-                    index = self._by_step
-                    index[(trace_id, event[3])] = event[1]
-                    if len(index) > 2 * SPAN_INDEX_SIZE:
-                        self._by_step = newest(index, SPAN_INDEX_SIZE)
+                    self._by_step.put(trace_id, event[3], event[1])
                     if trace_id not in held:
                         held[trace_id] = (event, json)
                         buffer.roots += 1
@@ -237,9 +303,8 @@ class Assembler:
 
     def latest_spans(self) -> list[LatestSpan]:
         """The latest span of each step in each trace, as operations and log lines find it (the newest
-        SPAN_INDEX_SIZE): where live log followers start from (``_follow.Followers``)."""
-        index = newest(self._by_step, SPAN_INDEX_SIZE)
-        return [(trace_id, step, span_id) for (trace_id, step), span_id in index.items() if step is not None]
+        SPAN_INDEX_SIZE at least): where live log followers start from (``_follow.Followers``)."""
+        return self._by_step.latest()
 
     # ------------------------------------------------------------------ spans
 
@@ -291,10 +356,7 @@ class Assembler:
         if self._exporting:
             self._events[span_id] = []
         self._running[span_id] = span
-        index = self._by_step
-        index[(trace_id, step)] = span_id
-        if len(index) > 2 * SPAN_INDEX_SIZE:
-            self._by_step = newest(index, SPAN_INDEX_SIZE)
+        self._by_step.put(trace_id, step, span_id)
         buffer = self._buffer
         buffer.spans[span_id] = span
         delta = self._delta(trace_id, at)
@@ -354,7 +416,7 @@ class Assembler:
         step = operation["step"]
         kind, name = operation["type"], operation["name"]
         # a replay is the core's doing, not the subscriber's latest span's
-        span_id = self._by_step.get((trace_id, step)) if step is not None and name != "replayed" else None
+        span_id = self._by_step.get(trace_id, step) if step is not None and name != "replayed" else None
         operation["spanId"] = span_id
         delta = self._delta(trace_id, (operation["time"] + operation["durationMs"]) / 1000)
         if kind == "emit":
@@ -381,7 +443,7 @@ class Assembler:
 
     def _log(self, line: JsonObject) -> None:
         trace_id = line["traceId"]
-        span_id = self._by_step.get((trace_id, line["step"])) if trace_id else None
+        span_id = self._by_step.get(trace_id, line["step"]) if trace_id else None
         line["spanId"] = span_id
         self._buffer.logs.append(line)
         if trace_id:
@@ -413,7 +475,7 @@ class Assembler:
     def _answered_span(self, trace_id: str, step: str) -> Span | None:
         """The step's latest span in the trace, which an answer is for: while it runs, waits for the
         next cut, or was cut unanswered (the recorder's flush came between its end and its answer)."""
-        span_id = self._by_step.get((trace_id, step))
+        span_id = self._by_step.get(trace_id, step)
         if span_id is None:
             return None
         unanswered = self._unanswered.pop(span_id, None) if self._unanswered else None
@@ -424,6 +486,68 @@ class Assembler:
         if language is None:
             language = self._languages[file] = language_of(file)
         return language
+
+
+class SpanIndex:
+    """(trace id, step) -> the step's latest span in that trace, for operations and log lines to find
+    it; at least the SPAN_INDEX_SIZE latest spans put are kept.
+
+    Per step, a dict by trace id (a trace id is a string whose hash is kept: no tuple key made and
+    hashed per span), in two generations: once the newer one took SPAN_INDEX_SIZE spans it becomes the
+    older one and the oldest is let go, where a dict trimmed to its newest entries was copied (a
+    tuple key hashed again per span). A batch's whole traces, most of them of one step, go in at once
+    (``put_all``; bench/RESULTS.md, session 21: the trace writer's CPU per request)."""
+
+    def __init__(self) -> None:
+        self._new: dict[str | None, dict[str, str]] = {}
+        self._old: dict[str | None, dict[str, str]] = {}
+        #: spans put into ``_new`` (a span put again counts again)
+        self._count = 0
+
+    def get(self, trace_id: str, step: str | None) -> str | None:
+        spans = self._new.get(step)
+        if spans is not None:
+            span_id = spans.get(trace_id)
+            if span_id is not None:
+                return span_id
+        spans = self._old.get(step)
+        return None if spans is None else spans.get(trace_id)
+
+    def put(self, trace_id: str, step: str | None, span_id: str) -> None:
+        spans = self._new.get(step)
+        if spans is None:
+            spans = self._new[step] = {}
+        spans[trace_id] = span_id
+        self._count += 1
+        if self._count >= SPAN_INDEX_SIZE:
+            self._age()
+
+    def put_all(self, trace_ids: list[str], steps: list[str | None], span_ids: Iterable[str]) -> None:
+        """``put`` of each (trace id, step, span id), in order."""
+        if len(set(steps)) != 1:
+            for trace_id, step, span_id in zip(trace_ids, steps, span_ids, strict=True):
+                self.put(trace_id, step, span_id)
+            return
+        spans = self._new.get(steps[0])
+        if spans is None:
+            spans = self._new[steps[0]] = {}
+        spans.update(zip(trace_ids, span_ids, strict=True))
+        self._count += len(trace_ids)
+        if self._count >= SPAN_INDEX_SIZE:
+            self._age()
+
+    def latest(self) -> list[LatestSpan]:
+        """The spans kept (at least the newest SPAN_INDEX_SIZE), (trace id, step, span id) each, those of a
+        step: operations and log lines without a step find none."""
+        merged: dict[tuple[str, str], str] = {}
+        for generation in (self._old, self._new):
+            for step, spans in generation.items():
+                if step is not None:
+                    merged.update(zip(zip(spans, itertools.repeat(step)), spans.values(), strict=True))
+        return [(trace_id, step, span_id) for (trace_id, step), span_id in merged.items()]
+
+    def _age(self) -> None:
+        self._old, self._new, self._count = self._new, {}, 0
 
 
 def newest(index: dict[K, V], keep: int) -> dict[K, V]:

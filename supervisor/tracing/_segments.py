@@ -28,9 +28,11 @@ the event kind ``START`` (0) is such an event; a trace id is a string.
 
 from __future__ import annotations
 
+import collections
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import itemgetter, le, lt
 from typing import Any
 
 import orjson
@@ -145,17 +147,21 @@ class SegmentIndex:
         self,
         seq: int,
         fingerprint: Fingerprint,
-        traces: Sequence[Sequence[Any]],
+        starts: Sequence[float],
+        ids: Sequence[str],
         pruned_before: float | None,
     ) -> None:
-        """A segment's traces (each its start and id, then anything: ``Item``s, oldest first) that
-        began at ``pruned_before`` or later."""
-        kept = [trace for trace in traces if pruned_before is None or trace[0] >= pruned_before]
-        if not kept:
+        """A segment's traces (their starts and ids, oldest first) that began at ``pruned_before`` or
+        later. Written without a bytecode per trace (``map`` and ``zip`` run in C): it runs in the
+        SQLite thread for every trace a batch holds whole (bench/RESULTS.md, session 21: the trace
+        writer's CPU per request)."""
+        if pruned_before is not None:
+            kept = [n for n, start in enumerate(starts) if start >= pruned_before]
+            starts, ids = [starts[n] for n in kept], [ids[n] for n in kept]
+        if not starts:
             return
-        starts = self.starts[seq] = [trace[0] for trace in kept]
-        ids = [trace[1] for trace in kept]
-        self.by_trace.update(zip(ids, [(seq, start) for start in starts], strict=True))
+        self.starts[seq] = list(starts)
+        self.by_trace.update(zip(ids, zip(itertools.repeat(seq), starts), strict=True))
         self.id_lists[seq] = fingerprint, ID_SEPARATOR.join(ids)
 
     def may_hold_id(self, seq: int, fingerprint: Fingerprint, part: str) -> bool | None:
@@ -173,19 +179,18 @@ class SegmentIndex:
         """``add`` of a segment read from the file: its summaries' JSON (newest first), of which only
         each trace's start and id are taken (a whole trace's ``event_start``, not all of
         ``summary_row``: 0.4-0.6 s of an open's CPU at 50,000 traces, bench/RESULTS.md)."""
-        traces = [
-            (event_start(row), row[EVENT_TRACE]) if is_event(row) else (row[STARTED], row[TRACE_ID])
-            for row in reversed(orjson.loads(summaries))
-        ]
-        self.add(seq, fingerprint, traces, pruned_before)
+        rows = orjson.loads(summaries)[::-1]
+        starts = [event_start(row) if is_event(row) else row[STARTED] for row in rows]
+        ids = [row[EVENT_TRACE] if is_event(row) else row[TRACE_ID] for row in rows]
+        self.add(seq, fingerprint, starts, ids, pruned_before)
 
     def cut(self, seq: int, out: int) -> None:
         """Forget the ``out`` oldest traces of the segment (all of them: the segment)."""
         by_trace = self.by_trace
         kept = len(self.starts[seq])
         ids = self.id_lists[seq][1].split(ID_SEPARATOR)
-        for trace_id in ids[len(ids) - kept :][:out]:
-            by_trace.pop(trace_id, None)
+        # each pop in C (``map``), not a bytecode loop: a prune forgets ~2,000 traces (session 21)
+        collections.deque(map(by_trace.pop, ids[len(ids) - kept :][:out], itertools.repeat(None)), 0)
         if out >= kept:
             del self.starts[seq], self.id_lists[seq]
         else:
@@ -194,10 +199,12 @@ class SegmentIndex:
 
 @dataclass(slots=True)
 class NewSegment:
-    """One segment's row, ready to insert (``SEGMENT_COLUMNS``), and its traces for the index."""
+    """One segment's row, ready to insert (``SEGMENT_COLUMNS``), and its traces' starts and ids (oldest
+    first) for the index."""
 
     values: tuple[Any, ...]
-    traces: Sequence[Item]
+    starts: Sequence[float]
+    ids: Sequence[str]
 
 
 SEGMENT_COLUMNS = (
@@ -446,7 +453,79 @@ def build(items: Sequence[Item]) -> NewSegment:
         answered,
         orjson.dumps(codes).decode(),
     )
-    return NewSegment(values, items)
+    return NewSegment(values, [item[0] for item in items], [item[1] for item in items])
+
+
+#: a whole trace's event's times: its start is the earliest (``event_start``)
+_EVENT_AT, _EVENT_ENDED, _EVENT_ANSWERED = (
+    itemgetter(EVENT_AT),
+    itemgetter(EVENT_ENDED),
+    itemgetter(EVENT_ANSWERED),
+)
+
+
+def whole_segments(traces: Sequence[WholeTrace]) -> list[NewSegment]:
+    """The segments of a batch's whole traces when it has no other trace for segments: what ``build``
+    makes of their ``whole_items`` sorted, each column made by loops in C (``map``, ``join``,
+    ``count``) rather than a tuple per trace built, sorted and taken apart in bytecode, in the SQLite
+    thread (bench/RESULTS.md, session 21: the trace writer's CPU per request)."""
+    events = list(map(itemgetter(0), traces))
+    jsons: list[bytes] = list(map(itemgetter(1), traces))
+    if None in jsons:  # encoded here when they came without (a store in the supervisor's process)
+        jsons = [json if json is not None else orjson.dumps(event, default=str) for event, json in traces]
+    # a start is the earliest of the three times (``event_start``): its first as a rule, which two
+    # passes of ``le`` tell (``min`` of each event's three: twice the time)
+    starts: list[float] = list(map(_EVENT_AT, events))
+    ended, answered = list(map(_EVENT_ENDED, events)), list(map(_EVENT_ANSWERED, events))
+    if not (all(map(le, starts, ended)) and all(map(le, starts, answered))):
+        starts = list(map(min, starts, ended, answered))
+    ids: list[str] = list(map(itemgetter(EVENT_TRACE), events))
+    if not all(map(lt, starts, itertools.islice(starts, 1, None))):
+        # not in order of start as they came (a clock set back, two at the same time): by start, then id
+        order = sorted(range(len(events)), key=list(zip(starts, ids, strict=True)).__getitem__)
+        events = [events[n] for n in order]
+        jsons = [jsons[n] for n in order]
+        starts = [starts[n] for n in order]
+        ids = [ids[n] for n in order]
+    return [
+        _whole_segment(
+            events[first : first + SEGMENT_SIZE],
+            jsons[first : first + SEGMENT_SIZE],
+            starts[first : first + SEGMENT_SIZE],
+            ids[first : first + SEGMENT_SIZE],
+        )
+        for first in range(0, len(events), SEGMENT_SIZE)
+    ]
+
+
+def _whole_segment(
+    events: list[Sequence[Any]], jsons: list[bytes], starts: list[float], ids: list[str]
+) -> NewSegment:
+    """``build`` of whole traces (their events, JSON, starts and ids, in order of start)."""
+    codes = sorted({code for code in map(itemgetter(EVENT_STATUS_CODE), events) if code is not None})
+    errors = list(map(itemgetter(EVENT_STATUS), events)).count("error")
+    if codes and codes[-1] >= 500:  # some answered 5xx, which fails a trace whose step did not fail
+        errors = sum(map(event_failed, events))
+    answered = 0
+    for code in codes:
+        answered |= answer_class(code)
+    step_names: set[str] = set()
+    for names in set(map(itemgetter(EVENT_STEP), events)):
+        step_names.update(names.split(STEP_SEPARATOR))
+    values = (
+        starts[0],
+        starts[-1],
+        len(events),
+        errors,
+        None,
+        ID_SEPARATOR.join(ids[::-1]),
+        STEP_SEPARATOR + STEP_SEPARATOR.join(sorted(step_names)) + STEP_SEPARATOR,
+        b"[" + b",".join(jsons[::-1]) + b"]",
+        b"[" + b",".join([WHOLE_RECORD] * len(events)) + b"]",
+        answered,
+        orjson.dumps(codes).decode(),
+    )
+    return NewSegment(values, starts, ids)
 
 
 def steps_of(spans: Iterable[SpanFields]) -> list[list[str]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import itertools
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -67,6 +68,19 @@ from ._segments import (
     SummaryRow,
     span_fields,
 )
+
+#: a whole trace's event, and its trace id (``WholeTrace``)
+_EVENT = itemgetter(0)
+_EVENT_TRACE = itemgetter(segments.EVENT_TRACE)
+
+
+def _built(items: list[segments.Item]) -> list[segments.NewSegment]:
+    """Segments of ``items``, in order of start (then id: no two are the same trace): each segment a
+    stretch of time, which listings and pruning skip by."""
+    items.sort()
+    size = segments.SEGMENT_SIZE
+    return [segments.build(items[first : first + size]) for first in range(0, len(items), size)]
+
 
 #: what a batch writes of a trace (its ``seq`` is SQLite's to give)
 _TRACE_FIELDS = (
@@ -305,19 +319,23 @@ class SqliteTraceStore:
             for trace_id, d in deltas.items()
             if d.open == 0 and d.kind is not None and trace_id not in index and trace_id not in running
         }
-        whole.update([event[2] for event, _json in whole_traces if event[2] not in index])
         row_ids = self._row_ids
         if row_ids:
             whole.difference_update(row_ids.intersection(whole))
-        stored_before = [event for event, _json in whole_traces if event[2] not in whole]
-        if stored_before:  # rows, as any other trace of theirs (the batch's own dict stays as it was)
+        # ``whole`` now holds the traces that are deltas here and go into segments; the batch's whole
+        # traces go there too unless the store holds something of them (checked in C: ``isdisjoint``)
+        whole_ids = list(map(_EVENT_TRACE, map(_EVENT, whole_traces)))
+        if not (index.keys().isdisjoint(whole_ids) and row_ids.isdisjoint(whole_ids)):
+            stored = {trace_id for trace_id in whole_ids if trace_id in index or trace_id in row_ids}
+            # rows, as any other trace of theirs (the batch's own dict stays as it was)
             deltas = dict(deltas)
-            for event in stored_before:
-                deltas[event[2]], span = segments.whole_records(event)
-                spans.append(span)
-            whole_traces = [trace for trace in whole_traces if trace[0][2] in whole]
-        items = segments.whole_items(whole_traces)
-        if len(items) < len(whole):
+            for event, _json in whole_traces:
+                if event[2] in stored:
+                    deltas[event[2]], span = segments.whole_records(event)
+                    spans.append(span)
+            whole_traces = [trace for trace in whole_traces if trace[0][2] not in stored]
+        if whole:  # traces of deltas too: all built as items (``_insert_segments``)
+            items = segments.whole_items(whole_traces)
             operations_of: dict[str, list[JsonObject]] = {}
             for op in operations:
                 if op["traceId"] in whole:
@@ -331,7 +349,9 @@ class SqliteTraceStore:
                 for trace_id, d in deltas.items()
                 if trace_id in whole
             )
-        new_segments = self._insert_segments(conn, items) if items else []
+            new_segments = self._insert_segments(conn, _built(items))
+        else:
+            new_segments = self._insert_segments(conn, segments.whole_segments(whole_traces))
 
         # the rest as rows; a trace a segment holds gets its start and the segment's number
         traces: list[tuple[Any, ...]] = []
@@ -386,22 +406,17 @@ class SqliteTraceStore:
         _insert(conn, _SPANS_INSERT, _SPANS_UPSERT, span_rows, _SEQ_OF)
         _insert(conn, _OPERATIONS_INSERT, "", operation_rows, _SEQ_OF)
         _insert(conn, _LOGS_INSERT, "", logs)
-        for seq, fingerprint, kept in new_segments:
-            self._index.add(seq, fingerprint, kept, None)
+        for seq, fingerprint, segment in new_segments:
+            self._index.add(seq, fingerprint, segment.starts, segment.ids, None)
 
     def _insert_segments(
-        self, conn: sqlite3.Connection, items: list[segments.Item]
-    ) -> list[tuple[int, segments.Fingerprint, Sequence[segments.Item]]]:
-        # in order of start (then id: no two are the same trace): each segment a stretch of time,
-        # which listings and pruning skip by
-        items.sort()
+        self, conn: sqlite3.Connection, made: list[segments.NewSegment]
+    ) -> list[tuple[int, segments.Fingerprint, segments.NewSegment]]:
         inserted = []
-        size = segments.SEGMENT_SIZE
-        for first in range(0, len(items), size):
-            segment = segments.build(items[first : first + size])
+        for segment in made:
             seq = conn.execute(_SEGMENT_INSERT, segment.values).lastrowid
             assert seq is not None
-            inserted.append((seq, _fingerprint(segment.values), segment.traces))
+            inserted.append((seq, _fingerprint(segment.values), segment))
         return inserted
 
     async def recover(self) -> int:
@@ -630,8 +645,11 @@ def _nth_oldest(rows: list[float], segments_starts: Iterable[list[float]], nth: 
         latest = max(latest, run[-1])
         if counted > nth:
             break
+    # the starts chained in C, not a generator's bytecode per start (~2 per request a prune: session 21)
     pool = sorted(
-        start for run in runs if run[0] <= latest for start in run[: bisect.bisect_right(run, latest)]
+        itertools.chain.from_iterable(
+            run[: bisect.bisect_right(run, latest)] for run in runs if run[0] <= latest
+        )
     )
     return pool[nth]
 

@@ -1,0 +1,138 @@
+"""The trace writer process's CPU time per trivial api request, by thread, natively (no valgrind): the
+measure issue 12's overhead feels (bench/RESULTS.md, session 21: the trace writer's CPU per request).
+
+Usage: .venv/bin/python bench/writer_cpu.py [--requests 100000] [--batch 2000] [--rounds 5] [--straddling 0]
+       [--root DIR ...]
+
+As ``bench/writer_instructions.py`` (whose recorded batches and frames it uses): the recorder's calls
+for one trivial api request are made ``--batch`` times between flushes (2,000: ``FLUSH_AT``, what a
+flush holds at full speed), each flush's events framed as ``TraceWriter.record`` frames them, and the
+real trace writer process (``python -m supervisor.tracing._writer_process``, over a new traces.db,
+assembling with the default retention of 10,000 traces: it prunes as it goes) is sent the frames one at
+a time, each after the answer to the one before. A fifth of them warm it up (the store reaches its
+retention limit); then its threads' CPU time over the rest is read from ``/proc/PID/task/*/schedstat``
+(nanoseconds on a CPU): the loop thread (reading, decoding, assembling) and the others (SQLite's
+writer thread, which runs the write jobs' Python too: rows, segments' blobs, the index, prunes).
+
+``--root DIR`` (repeatable): also the ``supervisor`` package found in DIR (e.g. a ``git archive`` of
+integ), fed the same frames; checkouts take turns in each round (rotated), and the medians of rounds
+are reported, with each checkout against the first. CPU time depends on the machine's load (note it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from writer_instructions import RETENTION, _recorded_batches, _Writer
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_RETENTION = {**RETENTION, "max_traces": 10_000}
+
+
+def threads_ns(pid: int) -> tuple[int, int]:
+    """CPU time so far of a process's main thread (its event loop) and of its other threads together, ns."""
+    loop = rest = 0
+    task = Path(f"/proc/{pid}/task")
+    for tid in os.listdir(task):
+        ran = int((task / tid / "schedstat").read_text().split()[0])
+        if int(tid) == pid:
+            loop += ran
+        else:
+            rest += ran
+    return loop, rest
+
+
+def measure(root: Path, frames: list[bytes], sizes: list[int], workdir: Path) -> tuple[float, float]:
+    """µs per request of the loop thread and of the other threads, over all but the warm-up's frames."""
+    from supervisor.tracing import _wire
+
+    workdir.mkdir(parents=True)
+    writer = _Writer(root, workdir, native=True)
+    try:
+        writer.ask(_wire.request(writer.next_id(), "assemble", DEFAULT_RETENTION))
+        writer.ask(_wire.request(writer.next_id(), "recover"))
+        warm = len(frames) // 5
+        for frame in frames[:warm]:
+            writer.ask(_renumbered(frame, writer.next_id()))
+        loop_before, rest_before = threads_ns(writer.proc.pid)
+        for frame in frames[warm:]:
+            writer.ask(_renumbered(frame, writer.next_id()))
+        loop_after, rest_after = threads_ns(writer.proc.pid)
+    finally:
+        writer.close()
+    requests = sum(sizes[warm:])
+    return (loop_after - loop_before) / requests / 1000, (rest_after - rest_before) / requests / 1000
+
+
+def _renumbered(frame: bytes, request_id: int) -> bytes:
+    """A ``record_request`` frame made with id 1, with ``request_id`` instead (answers are by id)."""
+    from supervisor.tracing import _wire
+
+    head = b'[1,"record",'
+    body = frame[_wire.HEADER.size :]
+    assert body.startswith(head)
+    body = b"[%d," % request_id + body[3:]
+    return _wire.HEADER.pack(len(body)) + body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--straddling", type=int, default=0, help="requests of a batch running at its flush")
+    parser.add_argument("--root", type=Path, action="append", default=[], help="also this checkout's writer")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    from supervisor.tracing import _wire
+
+    print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}", flush=True)
+    batches = asyncio.run(_recorded_batches(args.requests, args.batch, args.straddling))
+    frames = [_wire.record_request(1, events) for events in batches]
+    sizes = [len(events) for events in batches]
+    roots = {"this checkout": REPO, **{str(root): root.resolve() for root in args.root}}
+    names = list(roots)
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory(prefix="motia-writer-cpu-") as tmp:
+        for round_index in range(args.rounds):
+            shift = round_index % len(names)
+            for name in names[shift:] + names[:shift]:
+                loop, rest = measure(
+                    roots[name], frames, sizes, Path(tmp) / f"{round_index}-{names.index(name)}"
+                )
+                samples[name].append((loop, rest))
+                print(
+                    f"    round {round_index + 1}/{args.rounds} {name}: loop {loop:.2f} + other {rest:.2f} "
+                    f"= {loop + rest:.2f} µs/req",
+                    flush=True,
+                )
+    print("\n| writer | loop thread µs/req | other threads µs/req | total µs/req | total over first |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    first = [loop + rest for loop, rest in samples[names[0]]]
+    for name in names:
+        loops = [loop for loop, _rest in samples[name]]
+        rests = [rest for _loop, rest in samples[name]]
+        totals = [loop + rest for loop, rest in samples[name]]
+        ratio = statistics.median(total / base for total, base in zip(totals, first, strict=True))
+        print(
+            f"| {name} | {statistics.median(loops):.2f} | {statistics.median(rests):.2f} "
+            f"| {statistics.median(totals):.2f} | {ratio * 100:.0f} % |"
+        )
+    print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    print(
+        f"({args.requests} requests in batches of {args.batch}, "
+        f"{args.straddling} of each running at its flush)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
