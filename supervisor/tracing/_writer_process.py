@@ -29,6 +29,7 @@ from typing import Any, cast
 
 from . import _wire
 from ._pipeline import TracePipeline
+from ._rejoin import Rejoiner
 from ._sqlite import SqliteTraceStore
 
 #: the young generation's threshold (Python's default: 700). Each batch makes and drops thousands of
@@ -76,6 +77,8 @@ class _Session:
         self._pipeline: TracePipeline | None = None
         self._last_write: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        #: api requests a frame cut in flight, held until the rest of them comes (``_rejoin``)
+        self._rejoiner = Rejoiner()
         #: events applied since the last commit was scheduled, and the timer that schedules the next
         self._uncommitted = 0
         self._commit_timer: asyncio.TimerHandle | None = None
@@ -97,7 +100,8 @@ class _Session:
         except Exception as exc:  # an op or arguments this version does not know
             self._channel.send(_wire.answer(request_id, False, f"bad {op!r} request: {exc!r}"))
             return
-        if self._uncommitted:  # what came before this request is stored before it runs
+        if self._uncommitted or len(self._rejoiner):  # what came before this request is stored first
+            self._release()
             self._commit()
         if op in _WRITES:
             # The task's first step hands the write to the store's writer, which keeps the order.
@@ -114,7 +118,7 @@ class _Session:
         if pipeline is None:
             raise RuntimeError("'record' came before 'assemble'")
         try:
-            pipeline.apply(events, encoded)
+            pipeline.apply(*self._rejoiner.join(events, encoded))
         except Exception as exc:  # the supervisor logs it, with what it concerned
             self._channel.send(_wire.answer(request_id, False, f"{type(exc).__name__}: {exc}"))
             return
@@ -124,6 +128,13 @@ class _Session:
             self._commit()
         elif self._commit_timer is None:
             self._commit_timer = asyncio.get_running_loop().call_later(COMMIT_AFTER_S, self._commit)
+
+    def _release(self) -> None:
+        """The requests held in flight, applied as they are (a read sees them running)."""
+        if self._pipeline is not None and len(self._rejoiner):
+            events, encoded = self._rejoiner.release()
+            self._pipeline.apply(events, encoded)
+            self._uncommitted += len(events)
 
     def _commit(self) -> None:
         """What the frames applied since the last commit changed, to the store: a write, in order."""
@@ -172,6 +183,7 @@ class _Session:
             self._channel.send(_wire.answer(request_id, True, result))
 
     async def finish(self) -> None:
+        self._release()
         self._commit()
         while self._tasks:
             await asyncio.wait(list(self._tasks))
