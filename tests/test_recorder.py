@@ -372,6 +372,73 @@ async def test_the_trace_writer_applies_frames_as_they_come_and_writes_them_in_l
         await writer.close()
 
 
+async def test_requests_a_frame_cut_in_flight_are_stored_whole_and_a_read_sees_them_running(
+    tmp_path: Path,
+) -> None:
+    """A request in flight when a frame goes is sent cut (its START as far as it got; its END and
+    RESPONSE later, as events of their own). The trace writer holds it back until the rest comes and
+    stores it whole, in a segment, as a request within one frame is (``_rejoin``); a read meanwhile
+    sees it running; a log line of it that comes first lets it go as it is, and finds its span."""
+    path = tmp_path / "traces.db"
+    writer = TraceWriter(path)
+    recorder = Recorder(writer, Retention(10_000, 10_000, 3600), tmp_path)
+
+    def stored() -> tuple[int, list[list[str]]]:
+        """Trace rows, and each segment's traces: ``whole`` a request kept as the one event it came as
+        (its summary is that event: ``_segments``), ``assembled`` one made a span and a summary of."""
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            rows = db.execute("SELECT count(*) FROM traces").fetchone()[0]
+            kept = [
+                orjson.loads(blob) for (blob,) in db.execute("SELECT summaries FROM segments ORDER BY seq")
+            ]
+        return rows, [["whole" if summary[0] == 0 else "assembled" for summary in held] for held in kept]
+
+    await recorder.start()
+    try:
+        in_flight = [
+            recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, f"cut-{n}") for n in range(3)
+        ]
+        in_flight[0].ran_on("node-1", 11)
+        recorder.end_span(in_flight[1], OK)  # ended, not answered yet
+        await recorder.flush()  # the frame goes with the three cut
+        for n, span in enumerate(in_flight):
+            if n != 1:
+                recorder.end_span(span, OK)
+            recorder.http_response(f"cut-{n}", "Hello", "GET", "/hello", 200 + n)
+        request(recorder, "whole")
+        await recorder.flush()
+        assert (await recorder.traces(TraceQuery(limit=10))).traces  # a read: what came is written
+        assert stored() == (0, [["whole"] * 4])  # in one segment, each kept as one event
+        for n in range(3):
+            trace = await recorder.trace(f"cut-{n}")
+            assert trace is not None
+            [span] = trace["spans"]
+            assert (trace["status"], span["statusCode"]) == ("ok", 200 + n)
+        first = await recorder.trace("cut-0")
+        assert first is not None and first["spans"][0]["runner"] == "node-1"
+
+        running = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "running")
+        await recorder.flush()
+        seen = await recorder.trace("running")  # the read lets it go: seen running
+        assert seen is not None and seen["status"] == "running"
+        logged = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "logged")
+        await recorder.flush()
+        log(recorder, "logged", "Hello", "working")  # comes before its end: it is let go as it is
+        for span, trace_id in ((running, "running"), (logged, "logged")):
+            recorder.end_span(span, OK)
+            recorder.http_response(trace_id, "Hello", "GET", "/hello", 200)
+        trace = await recorder.trace("logged")
+        assert trace is not None and trace["status"] == "ok"
+        assert [(line["message"], line["spanId"]) for line in trace["events"]] == [
+            ("working", logged.span_id)
+        ]
+        done = await recorder.trace("running")
+        assert done is not None and done["status"] == "ok"
+    finally:
+        await recorder.stop()
+        await writer.close()
+
+
 def log(recorder: Recorder, trace_id: str, step: str, message: str) -> None:
     line = logging.LogRecord("motia.step", logging.INFO, __file__, 1, message, None, None)
     line.step, line.trace_id = step, trace_id
