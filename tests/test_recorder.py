@@ -5,6 +5,7 @@ as traces come in."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from pathlib import Path
@@ -326,6 +327,113 @@ async def test_the_trace_writer_process_assembles_what_the_recorder_sends(tmp_pa
         await recorder.flush()
         listed = (await recorder.traces(TraceQuery(limit=500))).traces
         assert [t["traceId"] for t in listed] == [f"trace-{n:03d}" for n in range(149, 144, -1)]
+    finally:
+        await recorder.stop()
+        await writer.close()
+
+
+async def test_the_trace_writer_applies_frames_as_they_come_and_writes_them_in_larger_batches(
+    tmp_path: Path,
+) -> None:
+    """The recorder sends small frames (``FLUSH_AT``), so as not to keep thousands of events until it
+    sends them; the trace writer applies each as it comes and writes what they changed once
+    ``COMMIT_AT`` events came, ``COMMIT_AFTER_S`` after the first, or before a read: a segment holds
+    the traces of several frames (one per frame when each was written as it came), and a read sees
+    every trace recorded before it."""
+    path = tmp_path / "traces.db"
+    writer = TraceWriter(path)
+    recorder = Recorder(writer, Retention(10_000, 10_000, 3600), tmp_path)
+
+    def segments() -> list[int]:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            return [count for (count,) in db.execute("SELECT traces FROM segments ORDER BY seq")]
+
+    await recorder.start()
+    try:
+        for n in range(400):
+            request(recorder, f"first-{n:03d}")
+            if n % 100 == 99:
+                await recorder.flush()  # four frames, each answered
+        for _ in range(100):  # written COMMIT_AFTER_S after the first frame came: one segment
+            if segments():
+                break
+            await asyncio.sleep(0.05)
+        assert segments() == [400]
+
+        for n in range(400):
+            request(recorder, f"second-{n:03d}")
+            if n % 100 == 99:
+                await recorder.flush()
+        page = await recorder.traces(TraceQuery(limit=1000))  # the read writes what came before it
+        assert len(page.traces) == 800
+        assert segments() == [400, 400]
+    finally:
+        await recorder.stop()
+        await writer.close()
+
+
+async def test_requests_a_frame_cut_in_flight_are_stored_whole_and_a_read_sees_them_running(
+    tmp_path: Path,
+) -> None:
+    """A request in flight when a frame goes is sent cut (its START as far as it got; its END and
+    RESPONSE later, as events of their own). The trace writer holds it back until the rest comes and
+    stores it whole, in a segment, as a request within one frame is (``_rejoin``); a read meanwhile
+    sees it running; a log line of it that comes first lets it go as it is, and finds its span."""
+    path = tmp_path / "traces.db"
+    writer = TraceWriter(path)
+    recorder = Recorder(writer, Retention(10_000, 10_000, 3600), tmp_path)
+
+    def stored() -> tuple[int, list[list[str]]]:
+        """Trace rows, and each segment's traces: ``whole`` a request kept as the one event it came as
+        (its summary is that event: ``_segments``), ``assembled`` one made a span and a summary of."""
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            rows = db.execute("SELECT count(*) FROM traces").fetchone()[0]
+            kept = [
+                orjson.loads(blob) for (blob,) in db.execute("SELECT summaries FROM segments ORDER BY seq")
+            ]
+        return rows, [["whole" if summary[0] == 0 else "assembled" for summary in held] for held in kept]
+
+    await recorder.start()
+    try:
+        in_flight = [
+            recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, f"cut-{n}") for n in range(3)
+        ]
+        in_flight[0].ran_on("node-1", 11)
+        recorder.end_span(in_flight[1], OK)  # ended, not answered yet
+        await recorder.flush()  # the frame goes with the three cut
+        for n, span in enumerate(in_flight):
+            if n != 1:
+                recorder.end_span(span, OK)
+            recorder.http_response(f"cut-{n}", "Hello", "GET", "/hello", 200 + n)
+        request(recorder, "whole")
+        await recorder.flush()
+        assert (await recorder.traces(TraceQuery(limit=10))).traces  # a read: what came is written
+        assert stored() == (0, [["whole"] * 4])  # in one segment, each kept as one event
+        for n in range(3):
+            trace = await recorder.trace(f"cut-{n}")
+            assert trace is not None
+            [span] = trace["spans"]
+            assert (trace["status"], span["statusCode"]) == ("ok", 200 + n)
+        first = await recorder.trace("cut-0")
+        assert first is not None and first["spans"][0]["runner"] == "node-1"
+
+        running = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "running")
+        await recorder.flush()
+        seen = await recorder.trace("running")  # the read lets it go: seen running
+        assert seen is not None and seen["status"] == "running"
+        logged = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "logged")
+        await recorder.flush()
+        log(recorder, "logged", "Hello", "working")  # comes before its end: it is let go as it is
+        for span, trace_id in ((running, "running"), (logged, "logged")):
+            recorder.end_span(span, OK)
+            recorder.http_response(trace_id, "Hello", "GET", "/hello", 200)
+        trace = await recorder.trace("logged")
+        assert trace is not None and trace["status"] == "ok"
+        assert [(line["message"], line["spanId"]) for line in trace["events"]] == [
+            ("working", logged.span_id)
+        ]
+        done = await recorder.trace("running")
+        assert done is not None and done["status"] == "ok"
     finally:
         await recorder.stop()
         await writer.close()

@@ -138,8 +138,6 @@ class Assembler:
         order between them changes nothing (bench/RESULTS.md, session 21: the trace writer's CPU per
         request). False (nothing applied): a batch this does not apply to."""
         buffer = self._buffer
-        if buffer.traces or buffer.whole:
-            return False  # a batch applied since the last cut (not the writer's way)
         answered = list(map(_FOLDED_END.__lt__, map(len, events)))
         count = answered.count(True)
         if not count:
@@ -154,13 +152,21 @@ class Assembler:
         held = dict(zip(trace_ids, zip(whole, jsons, strict=False), strict=True))
         if len(held) < count:
             return False  # two requests of one trace (``apply`` assembles both as any other)
+        earlier = buffer.whole
+        if (earlier or buffer.traces) and not (
+            earlier.keys().isdisjoint(held) and buffer.traces.keys().isdisjoint(held)
+        ):
+            return False  # a trace of a batch applied since the last cut (the writer's frames, ``cut``)
         if count < len(events):
             others = list(itertools.compress(events, map(operator.not_, answered)))
             touched = self._traces_of(others)
             if touched is None or not touched.isdisjoint(trace_ids):
                 return False
             self._apply(others, None)
-        buffer.whole = held
+        if earlier:
+            earlier.update(held)
+        else:
+            buffer.whole = held
         buffer.roots += count
         self._by_step.put_all(trace_ids, list(map(_STEP, whole)), map(_SPAN, whole))
         return True

@@ -86,11 +86,19 @@ class TracePipeline:
         return highest
 
     async def take(self, events: Sequence[Sequence[Any]], encoded: Sequence[bytes] | None = None) -> None:
-        """Raises what the store raised for the batch (its records are lost). ``encoded``: each
-        event's JSON as it came (``Assembler.apply``)."""
-        assembler = self._assembler
-        assembler.apply(events, encoded)
-        batch, ended, roots = assembler.cut()
+        """``apply`` and ``commit``."""
+        self.apply(events, encoded)
+        await self.commit()
+
+    def apply(self, events: Sequence[Sequence[Any]], encoded: Sequence[bytes] | None = None) -> None:
+        """Events in, assembled (``latest_spans`` sees them), not stored until ``commit``. ``encoded``:
+        each event's JSON as it came (``Assembler.apply``)."""
+        self._assembler.apply(events, encoded)
+
+    async def commit(self) -> None:
+        """What the events applied since the last commit changed, to the store and the exporter.
+        Raises what the store raised for the batch (its records are lost)."""
+        batch, ended, roots = self._assembler.cut()
         self._roots_since_prune += roots
         if ended and self._exporter is not None:
             _export(self._exporter, ended)

@@ -54,7 +54,11 @@ _logger = logging.getLogger(OWN_LOGGER)
 _dumps = orjson.dumps
 
 FLUSH_INTERVAL_S = 0.5
-FLUSH_AT = 2000
+#: small batches: each flush lets go of its events' objects (a request's answered START, kept encoded),
+#: and 2,000 of them at a time were freed and their memory given back and faulted in again: 0.63 minor
+#: page faults per trivial request against 0.1 (bench/RESULTS.md, session 21). The trace writer applies
+#: frames as they come and writes in larger batches of its own (``_writer_process.COMMIT_AT``).
+FLUSH_AT = 256
 #: past this many events waiting (the sink cannot keep up), new ones are dropped and counted
 MAX_BUFFERED = 200_000
 #: emitted payloads kept in a trace, encoded; a larger one keeps its size and a preview

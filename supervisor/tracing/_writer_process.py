@@ -29,6 +29,7 @@ from typing import Any, cast
 
 from . import _wire
 from ._pipeline import TracePipeline
+from ._rejoin import Rejoiner
 from ._sqlite import SqliteTraceStore
 
 #: the young generation's threshold (Python's default: 700). Each batch makes and drops thousands of
@@ -42,7 +43,18 @@ GC_YOUNG_THRESHOLD = 50_000
 READ_BUFFER = 1 << 20
 
 #: requests that change the store: run in the order they came
-_WRITES = frozenset({"write", "recover", "abandon", "prune", "record"})
+_logger = logging.getLogger(__name__)
+
+_WRITES = frozenset({"write", "recover", "abandon", "prune"})
+
+#: ``record`` frames are applied as they come and answered at once; what they changed is written (a
+#: commit: spans, segments and rows cut and stored) once this many events came since the last commit,
+#: COMMIT_AFTER_S after the first of them, or before any other request (a read sees them). The
+#: supervisor sends small frames, so that it does not keep thousands of events' objects until it
+#: sends them (each batch's memory freed and faulted in again: bench/RESULTS.md, session 21); cut as
+#: often, a request still running at each cut would be stored as rows rather than in a segment.
+COMMIT_AT = 2000
+COMMIT_AFTER_S = 0.5
 
 
 class _Channel:
@@ -65,6 +77,11 @@ class _Session:
         self._pipeline: TracePipeline | None = None
         self._last_write: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        #: api requests a frame cut in flight, held until the rest of them comes (``_rejoin``)
+        self._rejoiner = Rejoiner()
+        #: events applied since the last commit was scheduled, and the timer that schedules the next
+        self._uncommitted = 0
+        self._commit_timer: asyncio.TimerHandle | None = None
 
     def handle(self, request_id: int, op: str, args: list[Any], payload: bytes) -> None:
         try:
@@ -76,10 +93,16 @@ class _Session:
                 self._pipeline = TracePipeline(self._store, None, retention)
                 self._channel.send(_wire.answer(request_id, True, None))
                 return
+            if op == "record":
+                self._record(request_id, *arguments)
+                return
             method = self._method(op)
         except Exception as exc:  # an op or arguments this version does not know
             self._channel.send(_wire.answer(request_id, False, f"bad {op!r} request: {exc!r}"))
             return
+        if self._uncommitted or len(self._rejoiner):  # what came before this request is stored first
+            self._release()
+            self._commit()
         if op in _WRITES:
             # The task's first step hands the write to the store's writer, which keeps the order.
             task = asyncio.create_task(self._run(request_id, method(*arguments)))
@@ -89,12 +112,57 @@ class _Session:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _record(self, request_id: int, events: list[Any], encoded: list[bytes] | None) -> None:
+        """A ``record`` frame: applied now (in the order frames come), answered, committed later."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            raise RuntimeError("'record' came before 'assemble'")
+        try:
+            pipeline.apply(*self._rejoiner.join(events, encoded))
+        except Exception as exc:  # the supervisor logs it, with what it concerned
+            self._channel.send(_wire.answer(request_id, False, f"{type(exc).__name__}: {exc}"))
+            return
+        self._channel.send(_wire.answer(request_id, True, None))
+        self._uncommitted += len(events)
+        if self._uncommitted >= COMMIT_AT:
+            self._commit()
+        elif self._commit_timer is None:
+            self._commit_timer = asyncio.get_running_loop().call_later(COMMIT_AFTER_S, self._commit)
+
+    def _release(self) -> None:
+        """The requests held in flight, applied as they are (a read sees them running)."""
+        if self._pipeline is not None and len(self._rejoiner):
+            events, encoded = self._rejoiner.release()
+            self._pipeline.apply(events, encoded)
+            self._uncommitted += len(events)
+
+    def _commit(self) -> None:
+        """What the frames applied since the last commit changed, to the store: a write, in order."""
+        if self._commit_timer is not None:
+            self._commit_timer.cancel()
+            self._commit_timer = None
+        pipeline, count = self._pipeline, self._uncommitted
+        self._uncommitted = 0
+        if pipeline is None or not count:
+            return
+        task = asyncio.create_task(self._committed(pipeline, count))
+        self._last_write = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _committed(pipeline: TracePipeline, count: int) -> None:
+        try:
+            await pipeline.commit()
+        except Exception as exc:  # relayed by the supervisor into its log, as the writer's stderr is
+            _logger.error("could not write %d trace and log event(s); they are lost: %s", count, exc)
+
     def _method(self, op: str) -> Any:
         pipeline = self._pipeline
-        if op in ("record", "latest_spans"):
+        if op == "latest_spans":
             if pipeline is None:
                 raise RuntimeError(f"{op!r} came before 'assemble'")
-            return pipeline.take if op == "record" else lambda: _now(pipeline.latest_spans)
+            return lambda: _now(pipeline.latest_spans)
         if op == "recover" and pipeline is not None:
             return pipeline.recover  # and a first prune
         return getattr(self._store, op)
@@ -115,6 +183,8 @@ class _Session:
             self._channel.send(_wire.answer(request_id, True, result))
 
     async def finish(self) -> None:
+        self._release()
+        self._commit()
         while self._tasks:
             await asyncio.wait(list(self._tasks))
 
