@@ -256,6 +256,8 @@ class Settings(BaseModel):
     config: ProjectConfig = ProjectConfig()
     #: per runner kind (node, python), its debugger (``motia dev --inspect-node``/``--inspect-python``)
     inspect: dict[str, Inspect] = {}
+    #: where the data lives instead of the project's .motia/ (``--motia-dir``)
+    motia_dir: Path | None = None
 
     @property
     def runner_log_level(self) -> str:
@@ -264,7 +266,7 @@ class Settings(BaseModel):
 
     @property
     def data_dir(self) -> Path:
-        return self.project_root / ".motia"
+        return self.motia_dir or self.project_root / ".motia"
 
 
 _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {

@@ -169,3 +169,37 @@ def test_create_accepts_a_fresh_git_repository_and_rejects_unknown_templates(tmp
     assert unknown.returncode == 2
     assert "invalid choice: 'rust'" in unknown.stderr and "pet-app" in unknown.stderr
     assert not (tmp_path / "other").exists()
+
+
+# Motia's docs name their templates starter-typescript, starter-javascript, starter-python (``motia create
+# --template starter-typescript``), nodejs in the CLI reference, and motia-tutorial-* for the pet tutorial.
+DOCUMENTED_NAMES = {
+    "starter-typescript": "typescript",
+    "starter-javascript": "javascript",
+    "starter-python": "python",
+    "nodejs": "typescript",
+    "motia-tutorial-typescript": "pet-app",
+    "motia-tutorial-python": "pet-app",
+}
+
+
+@pytest.mark.parametrize(("documented", "ours"), list(DOCUMENTED_NAMES.items()))
+def test_create_accepts_the_template_names_of_motias_docs(tmp_path: Path, documented: str, ours: str) -> None:
+    # the docs' order: the option before the folder
+    created = motia(tmp_path, "create", "--template", documented, "app")
+    assert created.returncode == 0, created.stdout + created.stderr
+    assert f'from the "{ours}" template' in created.stdout
+    expected = motia(tmp_path, "create", "expected", "-t", ours)
+    assert expected.returncode == 0, expected.stderr
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {
+            str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()
+        }
+
+    made, wanted = files(tmp_path / "app"), files(tmp_path / "expected")
+    assert sorted(made) == sorted(wanted)
+    assert {name: body for name, body in made.items() if name not in ("README.md", "package.json")} == {
+        name: body for name, body in wanted.items() if name not in ("README.md", "package.json")
+    }  # the two differ only by the project's name
+    assert "starter-typescript" in motia(tmp_path, "create", "-h").stdout

@@ -76,3 +76,25 @@ def test_a_second_supervisor_on_the_same_embedded_store_refuses_until_the_first_
     }
     with MotiaServer(project, env=memory), MotiaServer(project, env=memory) as other:
         assert other.client.post("/put/c", json={}).status_code == 200
+
+
+@pytest.mark.parametrize("mode", ["dev", "start"])
+def test_motia_dir_keeps_the_data_where_it_names_as_motias_option_does(tmp_path: Path, mode: str) -> None:
+    # a deployment keeps its data on a volume of its own: `motia start --motia-dir /data` (Motia's option)
+    project = write_project(
+        tmp_path / "app", {k: FILES[k] for k in ("steps/put.step.js", "steps/count.step.js")}
+    )
+    volume = tmp_path / "volume" / "motia"
+    with MotiaServer(project, mode=mode, args=["--motia-dir", str(volume)]) as first:
+        assert first.client.post("/put/a", json={"v": 1}).status_code == 200
+    assert {"motia.db", "traces.db"} <= {path.name for path in volume.iterdir()}
+    assert not (project / ".motia" / "motia.db").exists()
+    with MotiaServer(project, mode=mode, args=["--motia-dir", str(volume)]) as again:
+        assert again.client.get("/count/kept").json() == {"count": 1}  # the same data, read back
+        # the claim is on that folder: a second server on it refuses, naming it
+        second = run_motia(
+            mode, "--project", str(project), "-p", str(free_port()), "--motia-dir", str(volume), cwd=tmp_path
+        )
+        assert second.returncode == 1 and f"({volume})" in second.stdout
+    with MotiaServer(project, mode=mode) as default:
+        assert default.client.get("/count/kept").json() == {"count": 0}  # the project's own .motia/

@@ -3,6 +3,7 @@ with its cause and its fix; "ready" only once the port is bound; a taken port is
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -229,3 +230,46 @@ def test_a_python_runner_that_dies_at_start_is_explained_by_its_last_words(
     failure = next(i for i, line in enumerate(block) if "python runner: could not start" in line)
     assert last_words.format(python=python) in block[failure]
     assert block[failure + 1].strip().startswith(fix.format(python=python))
+
+
+# module -> how requirements.txt lists it: a name-only match (PEP 503) would not find any of these
+LISTED_UNDER_OTHER_NAMES = {
+    "slugify": "python-slugify>=8",  # a prefix
+    "tavily": "tavily-python",  # a suffix
+    "bs4": "beautifulsoup4==4.12.3",  # nothing in common
+}
+
+
+@pytest.mark.parametrize("module", list(LISTED_UNDER_OTHER_NAMES))
+def test_a_missing_module_listed_under_its_distributions_name_is_said_to_be_listed(
+    tmp_path: Path, module: str
+) -> None:
+    # ai-room-renovate's and others' requirements.txt list python-slugify, beautifulsoup4 ...: before a
+    # `motia install`, the fix must not say to list again what is listed, under another name
+    assert importlib.util.find_spec(module) is None, f"{module} is installed here: pick another module"
+    listed = LISTED_UNDER_OTHER_NAMES[module]
+    write_project(
+        tmp_path,
+        {
+            "steps/lost_step.py": MISSING_IMPORT["py"].replace("motia_missing_package_xyz", module),
+            "steps/other_step.py": MISSING_IMPORT["py"]
+            .replace("motia_missing_package_xyz", "motia_unlisted_xyz")
+            .replace("'Lost'", "'Other'")
+            .replace("/lost", "/other"),
+            "requirements.txt": f"pydantic\n{listed}\n",
+        },
+    )
+    done = run_motia("build", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    fixes = [
+        line.split("fix: ", 1)[1] for line in (done.stdout + done.stderr).splitlines() if "fix: " in line
+    ]
+    distribution = re.split(r"[<>=]", listed)[0]
+    assert (
+        f"`{module}` is in requirements.txt (as `{distribution}`) but not installed in {sys.executable}: "
+        "run `motia install` (if it ran, its output says what failed)"
+    ) in fixes, fixes
+    assert (  # a module nothing lists is still to be listed
+        f"`motia_unlisted_xyz` is not installed in {sys.executable}: list it in requirements.txt and run "
+        "`motia install`"
+    ) in fixes, fixes

@@ -7,17 +7,21 @@ import shlex
 import sys
 from pathlib import Path
 
-from supervisor.scaffold import TEMPLATES, FolderNotEmpty, create_project
+from supervisor.scaffold import MOTIA_TEMPLATE_NAMES, TEMPLATES, FolderNotEmpty, create_project
 
 DEFAULT_TEMPLATE = "typescript"
 
 
 def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     listing = "\n".join(f"  {name:<11} {template.summary}" for name, template in TEMPLATES.items())
+    motia_names = "\n".join(f"  {motia:<26} -> {ours}" for motia, ours in MOTIA_TEMPLATE_NAMES.items())
     create = commands.add_parser(
         "create",
         help="new project from a template: typescript, javascript, python, mixed, pet-app",
-        description=f"Create a Motia project.\n\ntemplates:\n{listing}",
+        description=(
+            f"Create a Motia project.\n\ntemplates:\n{listing}\n\n"
+            f"Motia's template names are accepted too:\n{motia_names}"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     create.add_argument(
@@ -26,6 +30,7 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     create.add_argument(
         "-t",
         "--template",
+        type=_template_name,
         choices=list(TEMPLATES),
         default=DEFAULT_TEMPLATE,
         help=f"(default {DEFAULT_TEMPLATE})",
@@ -34,6 +39,12 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--force", action="store_true", help="write into a non-empty folder, replacing files of the same name"
     )
     create.set_defaults(run=_run_create)
+
+
+def _template_name(name: str) -> str:
+    """The template ``name`` stands for: ours, or Motia's name of the same project (argparse then checks
+    the result against ``choices``, so an unknown name is still refused, as typed)."""
+    return MOTIA_TEMPLATE_NAMES.get(name, name)
 
 
 def _run_create(args: argparse.Namespace) -> int:

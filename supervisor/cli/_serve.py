@@ -114,6 +114,7 @@ def run_server(
     *,
     runner_listen: str | None = None,
     runner_cookie: str | None = None,
+    motia_dir: str | None = None,
 ) -> int:
     root = Path(project).resolve()
     dotenv = DotEnv(root)
@@ -140,6 +141,7 @@ def run_server(
         log_level=level,
         config=config,
         inspect=inspect or {},
+        motia_dir=Path(motia_dir).resolve() if motia_dir else None,
     )
     try:
         claim = _claim_embedded_store(settings)

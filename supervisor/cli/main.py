@@ -35,6 +35,12 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-d", "--debug", action="store_true", help="debug logging (logger.debug lines too)")
     parser.add_argument("--project", default=".", help="project directory (default: the current directory)")
+    parser.add_argument(
+        "--motia-dir",
+        metavar="PATH",
+        help="where the server keeps its data (motia.db, traces.db, its lock), as Motia's --motia-dir: a "
+        "volume of its own in a container, say (default: the project's .motia/)",
+    )
     _attach.add_options(parser)
 
 
@@ -153,6 +159,7 @@ def _run(args: argparse.Namespace) -> int:
             inspect,
             runner_listen=args.runner_listen,
             runner_cookie=args.runner_cookie,
+            motia_dir=args.motia_dir,
         )
     if args.command == "emit":
         try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from supervisor.core._loading import RUNNER_NAMES, LoadedCode
+from supervisor.core._module_distributions import listed_distribution
 from supervisor.discovery import SCAN_ROOTS, package_manifest
 
 _LANGUAGE_OF_SUFFIX = {
@@ -159,10 +160,13 @@ def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
         if module == "google" or module.startswith("google.protobuf"):
             return f"protobuf missing in {interpreter}: run `motia install`"
         package = module.split(".")[0]
-        if loaded.root is not None and _pep503(package) in declared_requirements(loaded.root):
+        declared = declared_requirements(loaded.root) if loaded.root is not None else set()
+        distribution = listed_distribution(package, declared)
+        if distribution is not None:
             # listed, so an install failed or was not run: telling to list it again would mislead
+            listed_as = "" if distribution == _pep503(package) else f" (as `{distribution}`)"
             return (
-                f"`{package}` is in requirements.txt but not installed in {interpreter}: run "
+                f"`{package}` is in requirements.txt{listed_as} but not installed in {interpreter}: run "
                 "`motia install` (if it ran, its output says what failed)"
             )
         return (

@@ -1,8 +1,10 @@
-"""The WebSocket endpoint Motia's stream clients connect to: ``ws://host:port/``.
+"""The WebSocket endpoint Motia's stream clients connect to: ``ws://host:port/``, and every other path
+too, as Motia's (a ``ws`` server on the HTTP server, given no ``path``, takes every upgrade): a front
+end that opens ``ws://host/streams/<name>/<group>`` gets the stream socket there, not a refusal.
 
 It is ASGI middleware in front of the quart app rather than a quart route, because it needs the
 ASGI ``send`` callable itself: through it, messages are written to the socket pre-framed (see
-``_direct``). Every other request, WebSocket or not, goes on to the app.
+``_direct``). Every other request goes on to the app.
 
 A connection is a reader (client frames, handled one at a time and in order, so a leave after a
 join applies to that join), a watch on falling behind, and, when the socket is not directly
@@ -31,7 +33,6 @@ Receive: TypeAlias = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send: TypeAlias = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp: TypeAlias = Callable[..., Awaitable[None]]
 
-STREAM_PATH = "/"
 # A join or leave is ~200 bytes; anything near this is not a Motia client.
 MAX_CLIENT_FRAME = 64 * 1024
 CLOSE_TOO_BIG = 1009
@@ -54,7 +55,7 @@ class StreamSocketMiddleware:
         self._realtime = realtime
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "websocket" and scope.get("path") == STREAM_PATH:
+        if scope["type"] == "websocket":
             await _serve(scope, receive, send, self._realtime)
         else:
             await self._app(scope, receive, send)

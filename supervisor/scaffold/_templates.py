@@ -206,3 +206,15 @@ TEMPLATES: dict[str, Template] = {
         ),
     )
 }
+
+#: Motia's own template names (its docs: ``motia create --template starter-typescript``, the CLI
+#: reference's ``nodejs``), each the template here that gives the same project: a user following those
+#: docs is not refused.
+MOTIA_TEMPLATE_NAMES: dict[str, str] = {
+    "starter-typescript": "typescript",
+    "starter-javascript": "javascript",
+    "starter-python": "python",
+    "nodejs": "typescript",
+    "motia-tutorial-typescript": "pet-app",
+    "motia-tutorial-python": "pet-app",
+}

@@ -11,7 +11,14 @@ from typing import Any, ClassVar
 
 import orjson
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, CloseConnection, Message, Request, TextMessage
+from wsproto.events import (
+    AcceptConnection,
+    CloseConnection,
+    Message,
+    RejectConnection,
+    Request,
+    TextMessage,
+)
 
 
 class RawSocket:
@@ -49,11 +56,17 @@ class RawSocket:
         writer.write(ws.send(Request(host="127.0.0.1", target=target, subprotocols=subprotocols or [])))
         client = cls(reader, writer, ws)
         while True:
-            ws.receive_data(await reader.read(65536))
+            data = await reader.read(65536)
+            if not data:  # the server closed before accepting: say so, rather than read on forever
+                raise ConnectionError(f"WebSocket to {target} closed before its handshake completed")
+            ws.receive_data(data)
             for event in ws.events():
                 if isinstance(event, AcceptConnection):
                     client.subprotocol = event.subprotocol
                     return client
+                if isinstance(event, RejectConnection):
+                    writer.close()
+                    raise ConnectionError(f"WebSocket to {target} refused: HTTP {event.status_code}")
 
     def send(self, text: str) -> None:
         self.writer.write(self.ws.send(Message(data=text)))
