@@ -821,6 +821,53 @@ async def test_api_spans_not_answered_at_a_flush_are_sent_as_far_as_they_got(
         await recorder.stop()
 
 
+async def test_a_flush_due_to_its_size_sends_the_requests_done_before_the_first_in_flight_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    """A flush due to ``FLUSH_AT`` events sends those before the first request still in flight and
+    keeps that one and what follows it in the batch: the request goes whole when it is answered, not
+    cut at the flush (a cut one the trace writer assembles as spans: bench/RESULTS.md, session 21);
+    a read sends everything, and every trace reads back."""
+    recorder = Recorder(MemoryTraceStore(), Retention(1000, 1000, 3600), tmp_path)
+    recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
+    batches: list[list[Any]] = []
+    record = recorder._sink.record
+
+    async def sending(events: list[Any]) -> None:
+        decoded = [orjson.loads(event) if type(event) is bytes else event for event in events]
+        batches.append(decoded)
+        await record(decoded)
+
+    recorder._sink.record = sending  # type: ignore[method-assign]
+    await recorder.start()
+    try:
+        for n in range(200):
+            request(recorder, f"before-{n}")
+        flight = recorder.start_span("Hello", "steps/hello.step.ts", TriggerKind.API, "in-flight")
+        after = _recorder.FLUSH_AT - 201
+        for n in range(after):  # the batch reaches FLUSH_AT: a flush is due
+            request(recorder, f"after-{n}")
+        for _ in range(100):
+            if batches:
+                break
+            await asyncio.sleep(0.01)
+        [first] = batches
+        assert [event[2] for event in first] == [f"before-{n}" for n in range(200)]
+        assert {len(event) for event in first} == {21}  # each request whole
+        recorder.end_span(flight, OK)
+        recorder.http_response("in-flight", "Hello", "GET", "/hello", 200)
+        await recorder.flush()
+        second = batches[1]
+        assert [(event[2], len(event)) for event in second] == [("in-flight", 21)] + [
+            (f"after-{n}", 21) for n in range(after)
+        ]
+        for trace_id in ("before-0", "in-flight", f"after-{after - 1}"):
+            trace = await recorder.trace(trace_id)
+            assert trace is not None and trace["status"] == "ok", trace_id
+    finally:
+        await recorder.stop()
+
+
 async def test_api_spans_past_the_buffer_bound_are_dropped_whole_and_the_rest_are_cut_alike(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

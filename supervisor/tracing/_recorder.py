@@ -59,6 +59,11 @@ FLUSH_INTERVAL_S = 0.5
 #: page faults per trivial request against 0.1 (bench/RESULTS.md, session 21). The trace writer applies
 #: frames as they come and writes in larger batches of its own (``_writer_process.COMMIT_AT``).
 FLUSH_AT = 256
+#: a flush due to ``FLUSH_AT`` sends the events before the first request still in flight, and keeps
+#: the rest in the batch (``_flush_once``): a request cut by a flush is assembled as spans by the trace
+#: writer, not kept as the one event it is, and ~32 are in flight at each flush under load. The batch
+#: goes whole, those in flight cut, once it holds this many events (or on a read, or the timer's flush)
+BATCH_AT = 4096
 #: past this many events waiting (the sink cannot keep up), new ones are dropped and counted
 MAX_BUFFERED = 200_000
 #: emitted payloads kept in a trace, encoded; a larger one keeps its size and a preview
@@ -165,6 +170,11 @@ class Recorder:
         self._root = project_root
         self._internal = tuple(internal_dirs)
         self._events: list[Any] = []
+        #: how many of ``_events`` were sent (their slots hold None: a flush due to FLUSH_AT sends the
+        #: events before the first request in flight, and the batch goes on), and its length at
+        #: which the next flush is due
+        self._sent = 0
+        self._flush_len = FLUSH_AT
         #: span ids not given yet (``start_span`` takes them from the end)
         self._span_ids: list[str] = []
         #: whether a span's START, once nothing more is folded into it, is kept encoded (JSON ``bytes``)
@@ -302,7 +312,7 @@ class Recorder:
                 None,
             ]
         events.append(start)
-        if self._flushing is None and (self._timer is None or len(events) >= FLUSH_AT):
+        if self._flushing is None and (self._timer is None or len(events) >= self._flush_len):
             self._changed()
         span = SpanHandle()
         span._recorder = self
@@ -524,7 +534,7 @@ class Recorder:
         """A follower of new log lines matching ``query`` (stop it with ``unfollow``)."""
         if not self._stored:
             raise TracingOff
-        return self._followers.add(query, self._events, self._sink)
+        return self._followers.add(query, self._events[self._sent :], self._sink)
 
     def unfollow(self, follower: LogFollower) -> None:
         self._followers.remove(follower)
@@ -560,7 +570,7 @@ class Recorder:
         # ours. Events that keep arriving meanwhile go to later flushes, not this wait.
         for _ in range(2):
             if self._flushing is None:
-                if not self._events or not self._started:
+                if len(self._events) <= self._sent or not self._started:
                     return
                 self._start_flush()
             flushing = self._flushing
@@ -575,28 +585,54 @@ class Recorder:
             self.dropped += 1
             return False
         events.append(event)
-        if self._flushing is None and (self._timer is None or len(events) >= FLUSH_AT):
+        if self._flushing is None and (self._timer is None or len(events) >= self._flush_len):
             self._changed()
         return True
 
     def _changed(self) -> None:
         if self._flushing is not None or not self._started:
             return  # the flush in progress schedules the next one; ``start`` the first
-        if len(self._events) >= FLUSH_AT:
-            self._start_flush()
+        if len(self._events) >= self._flush_len:
+            self._start_flush(in_flight_kept=True)
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(FLUSH_INTERVAL_S, self._start_flush)
 
-    def _start_flush(self) -> None:
+    def _start_flush(self, in_flight_kept: bool = False) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._flushing is None:
-            self._flushing = asyncio.get_running_loop().create_task(self._flush_once())
+            self._flushing = asyncio.get_running_loop().create_task(self._flush_once(in_flight_kept))
 
-    async def _flush_once(self) -> None:
+    def _done_first(self) -> list[Any] | None:
+        """The unsent events before the first request still in flight, now sent (their slots emptied),
+        when they are most of what waits; None: the batch goes whole."""
+        events, sent = self._events, self._sent
+        if len(events) >= BATCH_AT:
+            return None
+        kinds = list(map(type, events[sent:]))
         try:
-            events, self._events = self._events, []
+            upto = sent + kinds.index(list)  # (a START taking what follows it: its request runs)
+        except ValueError:
+            upto = len(events)
+        if upto - sent < FLUSH_AT // 2:
+            return None
+        done = events[sent:upto]
+        events[sent:upto] = [None] * (upto - sent)
+        self._sent = upto
+        self._flush_len = upto + FLUSH_AT
+        return done
+
+    async def _flush_once(self, in_flight_kept: bool = False) -> None:
+        try:
+            done = self._done_first() if in_flight_kept else None
+            if done is not None:
+                await self._send(done)
+                return
+            events, sent = self._events, self._sent
+            self._events, self._sent, self._flush_len = [], 0, FLUSH_AT
+            if sent:
+                events = events[sent:]
             # what was recorded went with ``events``: nothing more is folded into them; an api span's
             # START waiting for its answer goes without the room left for it (``end_span``)
             self._batch += 1
@@ -605,22 +641,25 @@ class Recorder:
                 self._unanswered = 0
             self._answering = -1
             self._waiting = {}
-            try:
-                await self._sink.record(events)
-            except Exception as exc:
-                _logger.error(
-                    "could not write %d trace and log event(s); they are lost: %s",
-                    len(events),
-                    exc,
-                    exc_info=not isinstance(exc, TraceWriterUnavailable),
-                )
-            if self.dropped:
-                _logger.warning("%d trace and log events dropped: the store could not keep up", self.dropped)
-                self.dropped = 0
+            await self._send(events)
         finally:
             self._flushing = None
-            if self._events:
+            if len(self._events) > self._sent:
                 self._changed()
+
+    async def _send(self, events: list[Any]) -> None:
+        try:
+            await self._sink.record(events)
+        except Exception as exc:
+            _logger.error(
+                "could not write %d trace and log event(s); they are lost: %s",
+                len(events),
+                exc,
+                exc_info=not isinstance(exc, TraceWriterUnavailable),
+            )
+        if self.dropped:
+            _logger.warning("%d trace and log events dropped: the store could not keep up", self.dropped)
+            self.dropped = 0
 
     # ------------------------------------------------------------------ helpers
 
