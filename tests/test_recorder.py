@@ -94,17 +94,23 @@ def request(recorder: Recorder, trace_id: str) -> None:
 
 
 async def test_requests_only_buffer_and_the_store_gets_them_in_one_batch_per_interval(tmp_path: Path) -> None:
+    """A store in the supervisor (memory here; Redis) assembles each batch in this process: it gets
+    batches of up to ``LOCAL_FLUSH_AT`` events, not the trace writer's small frames (``FLUSH_AT``)."""
     store = CountingStore()
     recorder = Recorder(store, Retention(10_000, 10_000, 3600), tmp_path)
     await recorder.start()
-    for n in range(200):
+    count = 4 * _recorder.FLUSH_AT
+    assert count < _recorder.LOCAL_FLUSH_AT
+    for n in range(count):
         request(recorder, f"trace-{n}")
+        if n % 100 == 99:
+            await asyncio.sleep(0)  # the loop turns, as it does between requests
     assert store.batches == []  # nothing written while requests are served
     await asyncio.sleep(FLUSH_INTERVAL_S + 0.3)  # the flush interval passes
     assert len(store.batches) == 1
-    assert len(store.batches[0].traces) == 200 and len(store.batches[0].spans) == 200
-    listed = (await recorder.traces(TraceQuery(limit=500))).traces
-    assert len(listed) == 200
+    assert len(store.batches[0].traces) == count and len(store.batches[0].spans) == count
+    listed = (await recorder.traces(TraceQuery(limit=5000))).traces
+    assert len(listed) == count
     assert all(t["status"] == "ok" and t["entry"]["statusCode"] == 200 for t in listed)
     await recorder.stop()
 
@@ -830,6 +836,7 @@ async def test_a_flush_due_to_its_size_sends_the_requests_done_before_the_first_
     a read sends everything, and every trace reads back."""
     recorder = Recorder(MemoryTraceStore(), Retention(1000, 1000, 3600), tmp_path)
     recorder._encoding = True  # as with the trace writer process (``Recorder._encoding``)
+    recorder._flush_len = _recorder.FLUSH_AT  # (what the recorder of a trace writer starts with)
     batches: list[list[Any]] = []
     record = recorder._sink.record
 

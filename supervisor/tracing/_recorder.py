@@ -54,11 +54,15 @@ _logger = logging.getLogger(OWN_LOGGER)
 _dumps = orjson.dumps
 
 FLUSH_INTERVAL_S = 0.5
-#: small batches: each flush lets go of its events' objects (a request's answered START, kept encoded),
-#: and 2,000 of them at a time were freed and their memory given back and faulted in again: 0.63 minor
-#: page faults per trivial request against 0.1 (bench/RESULTS.md, session 21). The trace writer applies
-#: frames as they come and writes in larger batches of its own (``_writer_process.COMMIT_AT``).
+#: to the trace writer process, small batches: each flush lets go of its events' objects (a request's
+#: answered START, kept encoded), and 2,000 of them at a time were freed and their memory given back and
+#: faulted in again: 0.63 minor page faults per trivial request against 0.1 (bench/RESULTS.md, session
+#: 21). The trace writer applies frames as they come and writes in larger batches of its own
+#: (``_writer_process.COMMIT_AT``).
 FLUSH_AT = 256
+#: to a sink in the supervisor (memory, Redis, the OpenTelemetry exporter), which assembles each batch
+#: here: batches as large as before frames got small (a smaller batch cuts more requests in flight)
+LOCAL_FLUSH_AT = 2000
 #: a flush due to ``FLUSH_AT`` sends the events before the first request still in flight, and keeps
 #: the rest in the batch (``_flush_once``): a request cut by a flush is assembled as spans by the trace
 #: writer, not kept as the one event it is, and ~32 are in flight at each flush under load. The batch
@@ -170,11 +174,6 @@ class Recorder:
         self._root = project_root
         self._internal = tuple(internal_dirs)
         self._events: list[Any] = []
-        #: how many of ``_events`` were sent (their slots hold None: a flush due to FLUSH_AT sends the
-        #: events before the first request in flight, and the batch goes on), and its length at
-        #: which the next flush is due
-        self._sent = 0
-        self._flush_len = FLUSH_AT
         #: span ids not given yet (``start_span`` takes them from the end)
         self._span_ids: list[str] = []
         #: whether a span's START, once nothing more is folded into it, is kept encoded (JSON ``bytes``)
@@ -183,6 +182,11 @@ class Recorder:
         #: (its young collections ran 2-3 times as often, each walking the requests in flight);
         #: ``bytes`` are none (bench/RESULTS.md, tracing overhead, ninth pass).
         self._encoding = isinstance(store, TraceWriter) and exporter is None
+        #: how many of ``_events`` were sent (their slots hold None: a flush due to FLUSH_AT sends the
+        #: events before the first request in flight, and the batch goes on), and its length at
+        #: which the next flush is due
+        self._sent = 0
+        self._flush_len = self._flush_at
         #: where the START of the api span that ended last is in ``_events`` (-1: none), still unsent
         #: and waiting for its response to be folded in; ``_waiting``: the others that wait, by (trace
         #: id, step) (``_wait_behind``)
@@ -200,6 +204,11 @@ class Recorder:
         #: once the sink has recovered (``start``): events wait until then
         self._started = False
         self.dropped = 0
+
+    @property
+    def _flush_at(self) -> int:
+        """How many events make a flush due (``FLUSH_AT``, ``LOCAL_FLUSH_AT``)."""
+        return FLUSH_AT if self._encoding else LOCAL_FLUSH_AT
 
     @property
     def stored(self) -> bool:
@@ -593,7 +602,9 @@ class Recorder:
         if self._flushing is not None or not self._started:
             return  # the flush in progress schedules the next one; ``start`` the first
         if len(self._events) >= self._flush_len:
-            self._start_flush(in_flight_kept=True)
+            # a request's START is kept encoded once answered only for the trace writer: a sink here
+            # gets lists, answered or not, and its batches go whole
+            self._start_flush(in_flight_kept=self._encoding)
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(FLUSH_INTERVAL_S, self._start_flush)
 
@@ -615,7 +626,7 @@ class Recorder:
             upto = sent + kinds.index(list)  # (a START taking what follows it: its request runs)
         except ValueError:
             upto = len(events)
-        if upto - sent < FLUSH_AT // 2:
+        if upto - sent < FLUSH_AT // 2:  # (only with the trace writer: ``_changed``)
             return None
         done = events[sent:upto]
         events[sent:upto] = [None] * (upto - sent)
@@ -630,7 +641,7 @@ class Recorder:
                 await self._send(done)
                 return
             events, sent = self._events, self._sent
-            self._events, self._sent, self._flush_len = [], 0, FLUSH_AT
+            self._events, self._sent, self._flush_len = [], 0, self._flush_at
             if sent:
                 events = events[sent:]
             # what was recorded went with ``events``: nothing more is folded into them; an api span's
