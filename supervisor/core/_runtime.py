@@ -650,7 +650,7 @@ class Runtime:
             raise PermanentFailure(f"no event step named {delivery.subscriber!r} is loaded")
         if step.input_validator is not None:
             self._check_input(step, step.config, step.input_validator, delivery)
-        timeout = float(step.config.infrastructure.handler.timeout)
+        timeout = handler_timeout(self.settings, step)
         try:
             result = await self.invoke(
                 step,
@@ -666,6 +666,7 @@ class Runtime:
             attempt_runner.set(died.runner)  # the bus's lines about this attempt name it too
             raise attempt_lost_to(died) from None
         except InvocationTimeout as timed_out:  # a failed attempt, retried as a failure is
+            assert timeout is not None  # only a step with a timeout times out
             attempt_runner.set(timed_out.runner)
             log_timed_out(
                 _step_logger,
