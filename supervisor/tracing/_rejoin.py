@@ -1,13 +1,12 @@
 """``Rejoiner``: in the trace writer process, api requests a frame cut while they were in flight, made
 whole again before the assembler sees them.
 
-The recorder sends small frames (``_recorder.FLUSH_AT``); a request in flight when one is sent goes as a
-START cut where it got to (14 fields: running; 17: ended, not answered), and its END and RESPONSE follow
-in a later frame as events of their own (``_assembler``). Assembled so, it is a ``Span`` and a
-``TraceDelta`` rather than one whole event kept as its JSON: with ~32 requests in flight at each of
-frames of 256 events, an eighth of all requests, which cost the writer ~2 µs per request more than
-whole ones (bench/RESULTS.md, session 21). Held here until what completes it comes, it is applied as the
-whole event a single flush would have sent.
+A request in flight when its batch goes whole (``_recorder.BATCH_AT`` events, the timer's flush, a
+read: the recorder's frames due to their size keep such requests back) is sent as a START cut where it
+got to (14 fields: running; 17: ended, not answered), and its END and RESPONSE follow in a later frame
+as events of their own (``_assembler``). Assembled so, it is a ``Span`` and a ``TraceDelta`` rather than
+one whole event kept as its JSON, which costs the writer more (bench/RESULTS.md, session 21). Held here
+until what completes it comes, it is applied as the whole event a single flush would have sent.
 
 A held START is let go as it is (``release``) when anything else of its trace comes first (an
 operation or a log line finds its span by trace and step, so the span must be there before them),

@@ -42,9 +42,9 @@ GC_YOUNG_THRESHOLD = 50_000
 #: what the writer reads its requests into at most, bytes (the pipe's size, when it may be set)
 READ_BUFFER = 1 << 20
 
-#: requests that change the store: run in the order they came
 _logger = logging.getLogger(__name__)
 
+#: requests that change the store: run in the order they came
 _WRITES = frozenset({"write", "recover", "abandon", "prune"})
 
 #: ``record`` frames are applied as they come and answered at once; what they changed is written (a
@@ -204,9 +204,10 @@ async def serve(path: Path, channel: _Channel) -> int:
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
     loop = asyncio.get_running_loop()
-    # A record frame is ~0.5 MB (2,000 events): a buffer of that much takes it without the reader
-    # pausing and resuming the pipe (two epoll_ctl calls and a wake-up each 64 KiB), and a pipe of 1 MiB
-    # in fewer reads (bench/RESULTS.md, session 21: the trace writer's CPU per request)
+    # A record frame is ~60 KB (256 events) and up to ~1 MB (a batch going whole, BATCH_AT events): a
+    # buffer of that much takes it without the reader pausing and resuming the pipe (two epoll_ctl calls
+    # and a wake-up each 64 KiB), and a pipe of 1 MiB in fewer reads (bench/RESULTS.md, session 21: the
+    # trace writer's CPU per request)
     requests = asyncio.StreamReader(limit=READ_BUFFER)
     with contextlib.suppress(OSError, AttributeError):  # (Linux's; a pipe's size is capped for users)
         fcntl.fcntl(0, fcntl.F_SETPIPE_SZ, READ_BUFFER)
