@@ -2,7 +2,7 @@
 measure issue 12's overhead feels (bench/RESULTS.md, session 21: the trace writer's CPU per request).
 
 Usage: .venv/bin/python bench/writer_cpu.py [--requests 100000] [--batch 2000] [--rounds 5] [--straddling 0]
-       [--root DIR ...]
+       [--logs N] [--root DIR ...]
 
 As ``bench/writer_instructions.py`` (whose recorded batches and frames it uses): the recorder's calls
 for one trivial api request are made ``--batch`` times between flushes (2,000: ``FLUSH_AT``, what a
@@ -17,6 +17,10 @@ writer thread, which runs the write jobs' Python too: rows, segments' blobs, the
 ``--root DIR`` (repeatable): also the ``supervisor`` package found in DIR (e.g. a ``git archive`` of
 integ), fed the same frames; checkouts take turns in each round (rotated), and the medians of rounds
 are reported, with each checkout against the first. CPU time depends on the machine's load (note it).
+
+``--logs N``: each request logs N lines while it runs (a request with log lines is assembled as spans, not
+kept whole); with the default retention (100,000 log lines) the store is past it after 100,000 lines, and
+each prune then cuts the oldest.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from pathlib import Path
 from writer_instructions import RETENTION, _recorded_batches, _Writer
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_RETENTION = {**RETENTION, "max_traces": 10_000}
+#: the retention a project has unless it sets one (``supervisor/settings.TracingSettings``)
+DEFAULT_RETENTION = {**RETENTION, "max_traces": 10_000, "max_log_lines": 100_000}
 
 
 def threads_ns(pid: int) -> tuple[int, int]:
@@ -89,13 +94,14 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--straddling", type=int, default=0, help="requests of a batch running at its flush")
+    parser.add_argument("--logs", type=int, default=0, help="log lines per request")
     parser.add_argument("--root", type=Path, action="append", default=[], help="also this checkout's writer")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from supervisor.tracing import _wire
 
     print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}", flush=True)
-    batches = asyncio.run(_recorded_batches(args.requests, args.batch, args.straddling))
+    batches = asyncio.run(_recorded_batches(args.requests, args.batch, args.straddling, args.logs))
     frames = [_wire.record_request(1, events) for events in batches]
     sizes = [len(events) for events in batches]
     roots = {"this checkout": REPO, **{str(root): root.resolve() for root in args.root}}
@@ -129,7 +135,7 @@ def main() -> int:
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(
         f"({args.requests} requests in batches of {args.batch}, "
-        f"{args.straddling} of each running at its flush)"
+        f"{args.straddling} of each running at its flush, {args.logs} log line(s) each)"
     )
     return 0
 

@@ -77,8 +77,11 @@ def capturing_recorder(
     return recorder, batches
 
 
-async def _recorded_batches(requests: int, batch: int, straddling: int) -> list[list[Any]]:
-    """Each flush's events, as the recorder hands them to the trace writer's sink."""
+async def _recorded_batches(requests: int, batch: int, straddling: int, logs: int = 0) -> list[list[Any]]:
+    """Each flush's events, as the recorder hands them to the trace writer's sink; each request logs
+    ``logs`` lines while it runs (as a runner's line reaches the recorder)."""
+    import logging
+
     from supervisor.protocol import InvokeResult, TriggerKind
     from supervisor.tracing import Retention
 
@@ -100,6 +103,21 @@ async def _recorded_batches(requests: int, batch: int, straddling: int) -> list[
                 trace_id = f"{flush:016x}{index:016x}"  # each request a trace of its own
                 span = recorder.start_span("Hello", "steps/hello_step.py", TriggerKind.API, trace_id)
                 span.ran_on("python#1", 4242)
+                for line in range(logs):
+                    recorder.log_record(
+                        logging.makeLogRecord(
+                            {
+                                "name": "motia.step",
+                                "levelno": logging.INFO,
+                                "levelname": "INFO",
+                                "msg": f"handled request {index} ({line})",
+                                "step": "Hello",
+                                "trace_id": trace_id,
+                                "runner": "python#1",
+                                "meta": {"index": index},
+                            }
+                        )
+                    )
                 if index < batch - straddling:
                     answer(span, trace_id)
                 else:

@@ -733,6 +733,26 @@ async def test_retention_keeps_the_newest_traces_and_log_lines(store: TraceStore
     assert [line["message"] for line in (await store.logs(LogQuery())).logs] == ["line 9", "line 8"]
 
 
+async def test_a_log_line_sent_twice_is_kept_once_and_counted_once_by_retention(harness: Harness) -> None:
+    """A batch sent again (its first write's answer lost) holds lines stored already: the store keeps
+    one of each, and retention counts what it holds, after a reopen too (the SQLite store counts its
+    lines as it writes and prunes them)."""
+    store = harness.adapter
+    lines = [log_line(T0 + n, f"line {n}") for n in range(10)]
+    await store.write(Batch(logs=lines[:6]))
+    await store.write(Batch(logs=lines[3:8]))  # 3, 4 and 5 again
+    await store.write(Batch(logs=lines[8:]))
+    pruned = await store.prune(Retention(max_traces=100, max_log_lines=7, max_age_s=3600), now=T0 + 10)
+    assert pruned.logs == 3
+    if harness.kind in DURABLE_KINDS:
+        store = await harness.reopen()
+    await store.write(Batch(logs=[log_line(T0 + 10 + n, f"later {n}") for n in range(2)]))
+    pruned = await store.prune(Retention(max_traces=100, max_log_lines=7, max_age_s=3600), now=T0 + 20)
+    assert pruned.logs == 2
+    kept = [line["message"] for line in (await store.logs(LogQuery())).logs]
+    assert kept == ["later 1", "later 0", *(f"line {n}" for n in range(9, 4, -1))]
+
+
 async def test_recovery_turns_running_spans_into_lost_ones_and_closes_their_work(harness: Harness) -> None:
     store = harness.adapter
     delta = TraceDelta(T0, T0, kind="api", name="Create", open=1, spans=1)

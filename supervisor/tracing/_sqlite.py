@@ -113,7 +113,8 @@ _OPERATIONS_INSERT = "INSERT OR REPLACE INTO trace_operations (trace_seq, id, da
 #: spans and operations are keyed by their trace's ``seq`` (see ``_schema``), found by its id: every
 #: record of a batch has its trace's row in the same batch, upserted first
 _SEQ_OF = "(SELECT seq FROM traces WHERE trace_id = ?)"
-_LOGS_INSERT = "INSERT OR REPLACE INTO logs (id, time, level, step, trace_id, message, data) VALUES "
+#: a line's id is unique (``Recorder``'s ids): one already stored is the same line, sent again
+_LOGS_INSERT = "INSERT OR IGNORE INTO logs (id, time, level, step, trace_id, message, data) VALUES "
 #: bound parameters per statement: SQLite's limit before 3.32 (32766 since)
 _MAX_VARIABLES = 999
 #: a span's fields, in the order the API shows them; its blob leaves out those kept in columns, and
@@ -263,8 +264,16 @@ class SqliteTraceStore:
         #: the ids of the traces the ``traces`` table has a row of (kept by the write jobs, as the
         #: index): whether a trace is new need not be asked of the file for each one a batch holds whole
         self._row_ids: set[str] = set()
+        #: how many log lines the file holds (kept by the write jobs, as the index): a prune finds the
+        #: oldest line to keep from the oldest end, by as many as it drops, rather than counting every
+        #: line kept from the newest (``maxLogLines``, 100,000 by default: ~3 ms a prune)
+        self._log_lines = 0
+        #: a write or prune failed after its job ran (its transaction rolled back): the next prune
+        #: counts the lines again
+        self._recount_logs = False
         conn = sqlite3.connect(self.path)
         try:
+            self._log_lines = conn.execute("SELECT count(*) FROM logs").fetchone()[0]
             self._row_ids.update(row[0] for row in conn.execute("SELECT trace_id FROM traces"))
             listed = conn.execute(f"SELECT seq, {_FINGERPRINT}, pruned_before, summaries FROM segments")
             for row in listed:  # seq, fingerprint, pruned_before, summaries
@@ -294,7 +303,13 @@ class SqliteTraceStore:
             for line in batch.logs
         ]
         whole_traces = batch.whole
-        await self._db.write(lambda conn: self._write(conn, deltas, spans, whole_traces, operations, logs))
+        try:
+            await self._db.write(
+                lambda conn: self._write(conn, deltas, spans, whole_traces, operations, logs)
+            )
+        except BaseException:
+            self._recount_logs = True
+            raise
 
     def _write(
         self,
@@ -405,7 +420,10 @@ class SqliteTraceStore:
             )
         _insert(conn, _SPANS_INSERT, _SPANS_UPSERT, span_rows, _SEQ_OF)
         _insert(conn, _OPERATIONS_INSERT, "", operation_rows, _SEQ_OF)
-        _insert(conn, _LOGS_INSERT, "", logs)
+        if logs:
+            before = conn.total_changes
+            _insert(conn, _LOGS_INSERT, "", logs)
+            self._log_lines += conn.total_changes - before
         for seq, fingerprint, segment in new_segments:
             self._index.add(seq, fingerprint, segment.starts, segment.ids, None)
 
@@ -603,21 +621,31 @@ class SqliteTraceStore:
                 conn.execute(
                     f"UPDATE segments SET pruned_before = ? WHERE seq IN ({marks})", [cutoff, *straddling]
                 )
-            boundary_id = conn.execute(
-                "SELECT id FROM logs ORDER BY id DESC LIMIT 1 OFFSET ?", (retention.max_log_lines - 1,)
-            ).fetchone()
+            if self._recount_logs:
+                self._recount_logs = False
+                self._log_lines = conn.execute("SELECT count(*) FROM logs").fetchone()[0]
             # A log line's id is the microsecond it was recorded at (made unique): a range of the key.
             log_cutoff = int(oldest * 1_000_000)
-            if boundary_id is not None:
-                log_cutoff = max(log_cutoff, boundary_id[0])
+            over = self._log_lines - retention.max_log_lines
+            if over > 0:  # the oldest line kept: past the ``over`` oldest
+                boundary_id = conn.execute(
+                    "SELECT id FROM logs ORDER BY id LIMIT 1 OFFSET ?", (over,)
+                ).fetchone()
+                if boundary_id is not None:
+                    log_cutoff = max(log_cutoff, boundary_id[0])
             logs = conn.execute("DELETE FROM logs WHERE id < ?", (log_cutoff,)).rowcount
+            self._log_lines -= logs
             # every statement ran: the index forgets what went
             self._row_ids.difference_update(gone_ids)
             for seq, out in cut.items():
                 index.cut(seq, out)
             return Pruned(traces, logs)
 
-        return await self._db.write(write)
+        try:
+            return await self._db.write(write)
+        except BaseException:
+            self._recount_logs = True
+            raise
 
     async def close(self) -> None:
         await self._db.close()
