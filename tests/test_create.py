@@ -257,12 +257,12 @@ def test_create_without_a_folder_fails_naming_it_when_there_is_no_terminal_to_as
     assert list(tmp_path.iterdir()) == []
 
 
-def create_in_a_terminal(cwd: Path, typed: str) -> subprocess.CompletedProcess[str]:
-    """``motia create -t python`` with a terminal as its stdin, into which ``typed`` is typed."""
+def create_in_a_terminal(cwd: Path, typed: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``motia create ARGS`` with a terminal as its stdin, into which ``typed`` is typed."""
     controller, terminal = os.openpty()
     try:
         proc = subprocess.Popen(
-            motia_argv("create", "-t", "python"),
+            motia_argv("create", *args),
             cwd=cwd,
             stdin=terminal,
             stdout=subprocess.PIPE,
@@ -279,7 +279,7 @@ def create_in_a_terminal(cwd: Path, typed: str) -> subprocess.CompletedProcess[s
 
 def test_create_without_a_folder_asks_for_the_project_name_in_a_terminal(tmp_path: Path) -> None:
     # as Motia 0.17: a name that is not one is asked again; the name given is the folder
-    named = create_in_a_terminal(tmp_path, "my app!\nmy-app\n")
+    named = create_in_a_terminal(tmp_path, "my app!\nmy-app\n", "-t", "python")
     assert named.returncode == 0, named.stdout + named.stderr
     assert named.stdout.startswith("Project name (leave blank to use current folder): ")
     assert "Project name must start with a letter or number" in named.stderr
@@ -289,7 +289,24 @@ def test_create_without_a_folder_asks_for_the_project_name_in_a_terminal(tmp_pat
     # blank: the current folder
     here = tmp_path / "here"
     here.mkdir()
-    blank = create_in_a_terminal(here, "\n")
+    blank = create_in_a_terminal(here, "\n", "-t", "python")
     assert blank.returncode == 0, blank.stdout + blank.stderr
     assert (here / "steps" / "greetings" / "write_greeting_step.py").exists()
     assert blank.stdout.endswith("Next:\n  motia install && motia dev\n")
+
+
+def test_create_without_a_folder_or_a_template_asks_for_both_in_a_terminal(tmp_path: Path) -> None:
+    # Motia asks the template first (by number or name here; Motia's names too), then the name
+    picked = create_in_a_terminal(tmp_path, "rust\nstarter-javascript\nweb\n")
+    assert picked.returncode == 0, picked.stdout + picked.stderr
+    assert "What template do you want to use?" in picked.stdout and "Not a template: rust" in picked.stderr
+    assert 'from the "javascript" template' in picked.stdout
+    assert (tmp_path / "web" / "steps" / "greetings" / "get-greeting.step.js").exists()
+
+    numbered = create_in_a_terminal(tmp_path, f"{list(TEMPLATES).index('python') + 1}\napi\n")
+    assert numbered.returncode == 0, numbered.stdout + numbered.stderr
+    assert (tmp_path / "api" / "steps" / "greetings" / "write_greeting_step.py").exists()
+
+    default = create_in_a_terminal(tmp_path, "\nts-app\n")
+    assert default.returncode == 0, default.stdout + default.stderr
+    assert 'from the "typescript" template' in default.stdout

@@ -1,8 +1,8 @@
 """``motia create [DIR] [-t TEMPLATE] [-c] [--force]``: a new project from a template.
 
-Without DIR, as Motia 0.17: a terminal is asked for the project's name (blank: the current folder); with
-no terminal to ask (CI, a pipe) the command fails, naming the argument, rather than writing a project
-into whatever folder it runs in."""
+Without DIR, as Motia 0.17: a terminal is asked for the template (unless ``-t`` names one), then the
+project's name (blank: the current folder); with no terminal to ask (CI, a pipe) the command fails,
+naming the argument, rather than writing a project into whatever folder it runs in."""
 
 from __future__ import annotations
 
@@ -43,8 +43,7 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--template",
         type=_template_name,
         choices=list(TEMPLATES),
-        default=DEFAULT_TEMPLATE,
-        help=f"(default {DEFAULT_TEMPLATE})",
+        help=f"(default {DEFAULT_TEMPLATE}; asked for with the name when DIR is)",
     )
     create.add_argument(
         "-c",
@@ -57,6 +56,23 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--force", action="store_true", help="write into a non-empty folder, replacing files of the same name"
     )
     create.set_defaults(run=_run_create)
+
+
+def _ask_template() -> str:
+    """The template the user picks, by its number or its name (ours or Motia's); blank is the default."""
+    names = list(TEMPLATES)
+    print("What template do you want to use?")
+    for number, name in enumerate(names, 1):
+        print(f"  {number}. {name:<11} {TEMPLATES[name].summary}")
+    while True:
+        answer = input(f"Template (1-{len(names)} or a name; blank: {DEFAULT_TEMPLATE}): ").strip()
+        if not answer:
+            return DEFAULT_TEMPLATE
+        if answer.isdigit() and 1 <= int(answer) <= len(names):
+            return names[int(answer) - 1]
+        if _template_name(answer) in TEMPLATES:
+            return _template_name(answer)
+        print(f"Not a template: {answer}", file=sys.stderr)
 
 
 def _ask_project_name() -> str:
@@ -90,10 +106,12 @@ def _run_create(args: argparse.Namespace) -> int:
             )
             return 2
         try:
+            args.template = args.template or _ask_template()
             args.dir = _ask_project_name()
         except (EOFError, KeyboardInterrupt):
             print("\nmotia create: no project created", file=sys.stderr)
             return 1
+    args.template = args.template or DEFAULT_TEMPLATE
     folder = Path(args.dir)
     try:
         created = create_project(folder, args.template, force=args.force, cursor=args.cursor)
