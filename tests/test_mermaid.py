@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from supervisor.codegen._mermaid import diagram_file_name, flowchart
 from tests.support.project import write_project
 from tests.support.server import MotiaServer, eventually
-
-pytestmark = pytest.mark.e2e
 
 PLACE = """
 export const config = {
@@ -49,6 +48,7 @@ def diagram_lines(path: Path) -> set[str]:
     return {line.strip() for line in path.read_text(encoding="utf-8").splitlines()}
 
 
+@pytest.mark.e2e
 def test_dev_mermaid_writes_a_diagram_per_flow_and_redraws_it_on_reload(tmp_path: Path) -> None:
     write_project(
         tmp_path,
@@ -90,8 +90,29 @@ def test_dev_mermaid_writes_a_diagram_per_flow_and_redraws_it_on_reload(tmp_path
     assert "Mermaid diagrams updated in .mermaid/" in server.output
 
 
+@pytest.mark.e2e
 def test_dev_without_mermaid_writes_no_diagrams(tmp_path: Path) -> None:
     write_project(tmp_path, {"steps/place.step.ts": PLACE})
     with MotiaServer(tmp_path, mode="dev") as server:
         assert server.client.get("/__motia/flows").json()["flows"][0]["id"] == "orders"
     assert not (tmp_path / ".mermaid").exists()
+
+
+def test_names_and_labels_that_would_break_the_mermaid_syntax_are_escaped() -> None:
+
+    flow = {
+        "id": "billing/eu",
+        "name": "billing/eu",
+        "steps": [
+            {"id": 'Say "hi"', "type": "api", "file": "steps/a-b.step.ts"},
+            {"id": "Next", "type": "event", "file": "steps/a_b.step.ts"},
+        ],
+        "edges": [
+            {"source": 'Say "hi"', "target": "Next", "topic": "t", "label": "yes | no", "virtual": False}
+        ],
+    }
+    lines = flowchart(flow).splitlines()
+    assert '    steps_a_b_step["🌐 Say #quot;hi#quot;"]:::apiStyle' in lines
+    assert '    steps_a_b_step_2["⚡ Next"]:::eventStyle' in lines  # two files, one id: numbered
+    assert "    steps_a_b_step -->|yes #124; no| steps_a_b_step_2" in lines
+    assert diagram_file_name("billing/eu") == "billing_eu.mmd"
