@@ -258,6 +258,8 @@ class Settings(BaseModel):
     inspect: dict[str, Inspect] = {}
     #: where the data lives instead of the project's .motia/ (``--motia-dir``)
     motia_dir: Path | None = None
+    #: ``motia dev --mermaid``: keep a Mermaid diagram per flow in the project's .mermaid/
+    mermaid: bool = False
 
     @property
     def runner_log_level(self) -> str:

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from supervisor.discovery import SCAN_ROOTS
 from supervisor.scaffold import TEMPLATES
 from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
 
@@ -145,12 +148,12 @@ def test_templates_declare_every_package_their_steps_import(tmp_path: Path, temp
 def test_create_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     (tmp_path / "README.md").write_text("my readme")
-    refused = motia(tmp_path, "create", "-t", "python")
+    refused = motia(tmp_path, "create", ".", "-t", "python")
     assert refused.returncode == 1
     assert "is not empty (README.md, notes.txt)" in refused.stderr and "--force" in refused.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["README.md", "notes.txt"]
 
-    forced = motia(tmp_path, "create", "-t", "python", "--force")
+    forced = motia(tmp_path, "create", ".", "-t", "python", "--force")
     assert forced.returncode == 0, forced.stderr
     assert "README.md  (replaced)" in forced.stdout
     assert forced.stdout.endswith("Next:\n  motia install && motia dev\n")  # already in the folder: no cd
@@ -203,3 +206,107 @@ def test_create_accepts_the_template_names_of_motias_docs(tmp_path: Path, docume
         name: body for name, body in wanted.items() if name not in ("README.md", "package.json")
     }  # the two differ only by the project's name
     assert "starter-typescript" in motia(tmp_path, "create", "-h").stdout
+
+
+def test_create_cursor_writes_rules_that_describe_this_framework(tmp_path: Path) -> None:
+    created = motia(tmp_path, "create", "app", "-c", "-t", "mixed")
+    assert created.returncode == 0, created.stdout + created.stderr
+    rules = tmp_path / "app" / ".cursor" / "rules" / "motia"
+    assert sorted(path.name for path in rules.iterdir()) == ["project.mdc", "steps.mdc"]
+    assert ".cursor/rules/motia/project.mdc" in created.stdout
+    front: dict[str, dict[str, str]] = {}
+    for rule in rules.iterdir():
+        text = rule.read_text(encoding="utf-8")
+        header, body = text.removeprefix("---\n").split("\n---\n", 1)
+        front[rule.name] = dict(line.split(":", 1) for line in header.splitlines())
+        assert front[rule.name]["description"].strip() and body.strip()
+    assert front["project.mdc"]["alwaysApply"].strip() == "true"
+    project = (rules / "project.mdc").read_text(encoding="utf-8")
+    for fact in (*[f"`{root}/`" for root in SCAN_ROOTS], "`*.step.ts`", "`*.step.js`", "`*_step.py`"):
+        assert fact in project
+    assert "`motia dev`" in project and "motia.config.json" in project
+    # the step rule applies to every step file the template has, in each of the three languages
+    globs = front["steps.mdc"]["globs"].strip().split(",")
+    steps = [
+        path.relative_to(tmp_path / "app").as_posix()
+        for path in (tmp_path / "app").rglob("*")
+        if path.name.endswith((".step.ts", ".step.js", "_step.py"))
+    ]
+    assert {Path(step).suffix for step in steps} == {".ts", ".js", ".py"}
+    assert all(any(fnmatch.fnmatch(step, glob) for glob in globs) for step in steps), (globs, steps)
+    steps_rule = (rules / "steps.mdc").read_text(encoding="utf-8")
+    for field in ("`path`", "`method`", "`subscribes`", "`cron`", "`emits`", "`flows`", "`bodySchema`"):
+        assert field in steps_rule
+
+    plain = motia(tmp_path, "create", "plain", "-t", "mixed")
+    assert plain.returncode == 0, plain.stderr
+    assert not (tmp_path / "plain" / ".cursor").exists()
+
+
+def test_create_without_a_folder_fails_naming_it_when_there_is_no_terminal_to_ask(tmp_path: Path) -> None:
+    done = subprocess.run(
+        motia_argv("create", "-t", "python"),
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "the project's folder (DIR) is missing" in done.stderr and "`.`" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def create_in_a_terminal(cwd: Path, typed: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``motia create ARGS`` with a terminal as its stdin, into which ``typed`` is typed."""
+    controller, terminal = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            motia_argv("create", *args),
+            cwd=cwd,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(controller, typed.encode())
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_create_without_a_folder_asks_for_the_project_name_in_a_terminal(tmp_path: Path) -> None:
+    # as Motia 0.17: a name that is not one is asked again; the name given is the folder
+    named = create_in_a_terminal(tmp_path, "my app!\nmy-app\n", "-t", "python")
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert named.stdout.startswith("Project name (leave blank to use current folder): ")
+    assert "Project name must start with a letter or number" in named.stderr
+    assert (tmp_path / "my-app" / "steps" / "greetings" / "write_greeting_step.py").exists()
+    assert named.stdout.endswith("Next:\n  cd my-app\n  motia install && motia dev\n")
+
+    # blank: the current folder
+    here = tmp_path / "here"
+    here.mkdir()
+    blank = create_in_a_terminal(here, "\n", "-t", "python")
+    assert blank.returncode == 0, blank.stdout + blank.stderr
+    assert (here / "steps" / "greetings" / "write_greeting_step.py").exists()
+    assert blank.stdout.endswith("Next:\n  motia install && motia dev\n")
+
+
+def test_create_without_a_folder_or_a_template_asks_for_both_in_a_terminal(tmp_path: Path) -> None:
+    # Motia asks the template first (by number or name here; Motia's names too), then the name
+    picked = create_in_a_terminal(tmp_path, "rust\nstarter-javascript\nweb\n")
+    assert picked.returncode == 0, picked.stdout + picked.stderr
+    assert "What template do you want to use?" in picked.stdout and "Not a template: rust" in picked.stderr
+    assert 'from the "javascript" template' in picked.stdout
+    assert (tmp_path / "web" / "steps" / "greetings" / "get-greeting.step.js").exists()
+
+    numbered = create_in_a_terminal(tmp_path, f"{list(TEMPLATES).index('python') + 1}\napi\n")
+    assert numbered.returncode == 0, numbered.stdout + numbered.stderr
+    assert (tmp_path / "api" / "steps" / "greetings" / "write_greeting_step.py").exists()
+
+    default = create_in_a_terminal(tmp_path, "\nts-app\n")
+    assert default.returncode == 0, default.stdout + default.stderr
+    assert 'from the "typescript" template' in default.stdout

@@ -273,3 +273,32 @@ def test_a_missing_module_listed_under_its_distributions_name_is_said_to_be_list
         f"`motia_unlisted_xyz` is not installed in {sys.executable}: list it in requirements.txt and run "
         "`motia install`"
     ) in fixes, fixes
+
+
+NAMESPACE_IMPORTS = {
+    "from_import": "from google import genai",
+    "dotted_import": "import google.genai",
+}
+
+
+@pytest.mark.parametrize("statement", list(NAMESPACE_IMPORTS.values()), ids=list(NAMESPACE_IMPORTS))
+def test_a_missing_part_of_a_namespace_package_is_named_as_the_step_imported_it(
+    tmp_path: Path, statement: str
+) -> None:
+    # `google` is a namespace package here (protobuf's): the step lacks google-genai, not protobuf, and
+    # "`google` is not installed" (or no fix at all, for `from google import genai`) sent users astray
+    assert importlib.util.find_spec("google") is not None, "google (protobuf's) is missing here"
+    assert importlib.util.find_spec("google.genai") is None, "google-genai is installed here"
+    body = MISSING_IMPORT["py"].replace("import motia_missing_package_xyz", f"import os\n{statement}")
+    write_project(tmp_path, {"steps/gen/ask_step.py": body})
+    done = run_motia("build", cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    lines = output.splitlines()
+    entry = next(i for i, line in enumerate(lines) if "steps/gen/ask_step.py:2" in line)
+    assert "genai" in lines[entry]
+    assert lines[entry + 1].strip() == (
+        f"fix: `google.genai` is not installed in {sys.executable}: list the package that provides it in "
+        "requirements.txt and run `motia install`"
+    )
+    assert "protobuf" not in output.split("summary:", 1)[1]

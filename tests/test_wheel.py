@@ -125,10 +125,19 @@ def test_motia_create_from_the_wheel_writes_every_template(installed: InstalledM
         names = set(wheel.namelist())
     assert {f"supervisor/templates/pet-app/{path}" for path in shipped} <= names
     for template in ("typescript", "javascript", "python", "mixed", "pet-app"):
+        cursor = ("-c",) if template == "mixed" else ()  # its rules are package data too
         created = run_motia_installed(
-            installed, "create", template, "-t", template, cwd=tmp_path, env=user_env(tmp_path / "cache")
+            installed,
+            "create",
+            template,
+            "-t",
+            template,
+            *cursor,
+            cwd=tmp_path,
+            env=user_env(tmp_path / "cache"),
         )
         assert created.returncode == 0, created.stdout + created.stderr
+    assert (tmp_path / "mixed" / ".cursor" / "rules" / "motia" / "steps.mdc").is_file()
     for path in shipped:
         assert (tmp_path / "pet-app" / path).read_bytes() == (REPO_ROOT / path).read_bytes()
 

@@ -1,8 +1,13 @@
-"""``motia create [DIR] [-t TEMPLATE] [--force]``: a new project from a template."""
+"""``motia create [DIR] [-t TEMPLATE] [-c] [--force]``: a new project from a template.
+
+Without DIR, as Motia 0.17: a terminal is asked for the template (unless ``-t`` names one), then the
+project's name (blank: the current folder); with no terminal to ask (CI, a pipe) the command fails,
+naming the argument, rather than writing a project into whatever folder it runs in."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -10,6 +15,9 @@ from pathlib import Path
 from supervisor.scaffold import MOTIA_TEMPLATE_NAMES, TEMPLATES, FolderNotEmpty, create_project
 
 DEFAULT_TEMPLATE = "typescript"
+#: Motia's rule for a project name typed at its prompt
+_PROJECT_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]*")
+_NAME_PROMPT = "Project name (leave blank to use current folder): "
 
 
 def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,20 +33,61 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     create.add_argument(
-        "dir", nargs="?", default=".", help="folder to create it in (default: the current one)"
+        "dir",
+        nargs="?",
+        help="folder to create it in, `.` for the current one (not given: asked for in a terminal, "
+        "an error otherwise)",
     )
     create.add_argument(
         "-t",
         "--template",
         type=_template_name,
         choices=list(TEMPLATES),
-        default=DEFAULT_TEMPLATE,
-        help=f"(default {DEFAULT_TEMPLATE})",
+        help=f"(default {DEFAULT_TEMPLATE}; asked for with the name when DIR is)",
+    )
+    create.add_argument(
+        "-c",
+        "--cursor",
+        action="store_true",
+        help="also write rules for the Cursor editor (.cursor/rules/motia/): where steps live, their "
+        "config fields, the three languages, motia dev",
     )
     create.add_argument(
         "--force", action="store_true", help="write into a non-empty folder, replacing files of the same name"
     )
     create.set_defaults(run=_run_create)
+
+
+def _ask_template() -> str:
+    """The template the user picks, by its number or its name (ours or Motia's); blank is the default."""
+    names = list(TEMPLATES)
+    print("What template do you want to use?")
+    for number, name in enumerate(names, 1):
+        print(f"  {number}. {name:<11} {TEMPLATES[name].summary}")
+    while True:
+        answer = input(f"Template (1-{len(names)} or a name; blank: {DEFAULT_TEMPLATE}): ").strip()
+        if not answer:
+            return DEFAULT_TEMPLATE
+        if answer.isdigit() and 1 <= int(answer) <= len(names):
+            return names[int(answer) - 1]
+        if _template_name(answer) in TEMPLATES:
+            return _template_name(answer)
+        print(f"Not a template: {answer}", file=sys.stderr)
+
+
+def _ask_project_name() -> str:
+    """The folder the user names at the prompt, as Motia asks it: blank is the current folder."""
+    while True:
+        name = input(_NAME_PROMPT).strip()
+        if not name:
+            return "."
+        if _PROJECT_NAME.fullmatch(name):
+            return name
+        print(
+            "Project name must start with a letter or number and contain only letters, numbers, hyphens, "
+            "and underscores",
+            file=sys.stderr,
+        )
 
 
 def _template_name(name: str) -> str:
@@ -48,9 +97,24 @@ def _template_name(name: str) -> str:
 
 
 def _run_create(args: argparse.Namespace) -> int:
+    if args.dir is None:
+        if not sys.stdin.isatty():
+            print(
+                "motia create: the project's folder (DIR) is missing: pass one (`motia create my-app`), or "
+                "`.` for the current folder; it is asked for only in a terminal",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            args.template = args.template or _ask_template()
+            args.dir = _ask_project_name()
+        except (EOFError, KeyboardInterrupt):
+            print("\nmotia create: no project created", file=sys.stderr)
+            return 1
+    args.template = args.template or DEFAULT_TEMPLATE
     folder = Path(args.dir)
     try:
-        created = create_project(folder, args.template, force=args.force)
+        created = create_project(folder, args.template, force=args.force, cursor=args.cursor)
     except FolderNotEmpty as exc:
         print(
             f"motia create: {exc}: create the project in an empty folder, or pass --force to write the "

@@ -153,3 +153,20 @@ def refresh_types(root: Path, registry: Registry) -> bool:
     from supervisor.codegen import typescript_declarations
 
     return _write_if_changed(root / TYPES_FILE, typescript_declarations(registry).text)
+
+
+def refresh_diagrams(root: Path, registry: Registry) -> list[str]:
+    """What ``motia dev --mermaid`` does after each load: (re)write ``.mermaid/<flow>.mmd`` for each flow
+    whose diagram changed, and delete those of flows no step names any more (as Node Motia does when a
+    flow goes). Returns the files written or deleted."""
+    from supervisor.codegen import MERMAID_DIR, flow_diagrams
+
+    folder = root / MERMAID_DIR
+    folder.mkdir(exist_ok=True)
+    diagrams = flow_diagrams(registry)
+    touched = [name for name, text in diagrams.items() if _write_if_changed(folder / name, text)]
+    for stale in sorted(folder.glob("*.mmd")):
+        if stale.name not in diagrams:
+            stale.unlink(missing_ok=True)
+            touched.append(stale.name)
+    return touched

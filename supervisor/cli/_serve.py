@@ -22,7 +22,7 @@ from typing import Any
 from supervisor.cli import _event_loop
 from supervisor.cli._attach import start_listener, stop_listener
 from supervisor.cli._dotenv import DotEnv
-from supervisor.cli._generate import refresh_types, wants_types
+from supervisor.cli._generate import refresh_diagrams, refresh_types, wants_types
 from supervisor.cli._inspect import announce
 from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import prepare_project
@@ -52,6 +52,7 @@ async def _reload_on_changes(runtime: Runtime, dotenv: DotEnv, stop: asyncio.Eve
             _logger.exception("reload failed; the previous code keeps serving")
             continue
         _refresh_types(runtime)
+        _refresh_diagrams(runtime)
 
 
 def _refresh_types(runtime: Runtime) -> None:
@@ -64,6 +65,20 @@ def _refresh_types(runtime: Runtime) -> None:
             _logger.info("types.d.ts updated")
     except OSError as exc:
         _logger.warning("could not write types.d.ts: %s", exc)
+
+
+def _refresh_diagrams(runtime: Runtime) -> None:
+    """``motia dev --mermaid`` keeps .mermaid/<flow>.mmd in step with the flows it just loaded."""
+    settings = runtime.settings
+    if not settings.mermaid:
+        return
+    try:
+        touched = refresh_diagrams(settings.project_root, runtime.registry)
+    except OSError as exc:
+        _logger.warning("could not write the Mermaid diagrams: %s", exc)
+        return
+    if touched:
+        _logger.info("Mermaid diagrams updated in .mermaid/: %s", ", ".join(touched))
 
 
 def _new_settings(current: Settings, dotenv: DotEnv, changes: ProjectChanges) -> Settings | None:
@@ -115,6 +130,7 @@ def run_server(
     runner_listen: str | None = None,
     runner_cookie: str | None = None,
     motia_dir: str | None = None,
+    mermaid: bool = False,
 ) -> int:
     root = Path(project).resolve()
     dotenv = DotEnv(root)
@@ -142,6 +158,7 @@ def run_server(
         config=config,
         inspect=inspect or {},
         motia_dir=Path(motia_dir).resolve() if motia_dir else None,
+        mermaid=mermaid,
     )
     try:
         claim = _claim_embedded_store(settings)
@@ -253,6 +270,7 @@ async def _serve(
     reloader = None
     if settings.mode == "dev":
         _refresh_types(runtime)
+        _refresh_diagrams(runtime)
         reloader = asyncio.create_task(_reload_on_changes(runtime, dotenv, stop))
     _freeze_startup_objects()
 

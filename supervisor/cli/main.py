@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     dev = commands.add_parser("dev", help="development server: readable logs, errors in responses")
     _add_server_options(dev)
+    dev.add_argument(
+        "-m",
+        "--mermaid",
+        action="store_true",
+        help="write a Mermaid diagram of each flow to .mermaid/<flow>.mmd, kept up to date on reload",
+    )
     add_inspect_options(dev)
     _add_server_options(
         commands.add_parser("start", help="production server: JSON-lines logs; refuses broken projects")
@@ -160,6 +166,7 @@ def _run(args: argparse.Namespace) -> int:
             runner_listen=args.runner_listen,
             runner_cookie=args.runner_cookie,
             motia_dir=args.motia_dir,
+            mermaid=getattr(args, "mermaid", False),
         )
     if args.command == "emit":
         try:

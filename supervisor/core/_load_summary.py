@@ -27,6 +27,9 @@ _LANGUAGE_OF_SUFFIX = {
 }
 _LANGUAGES = ("TypeScript", "JavaScript", "Python")
 _PY_MISSING_MODULE = re.compile(r"No module named '([^']+)'")
+#: ``from google import genai`` when ``google`` is a namespace package (protobuf's, or motia's lent one)
+#: without ``genai``: Python says "cannot import", not "no module", and the module missing is google.genai
+_PY_MISSING_FROM_NAMESPACE = re.compile(r"cannot import name '([^']+)' from '([^']+)' \(unknown location\)")
 _NODE_MISSING_MODULE = re.compile(r"Cannot find (?:module|package) '([^']+)'")
 #: a requirement line's distribution name (PEP 508); a line starting otherwise (``-r``, a URL) has none
 _REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?=\s*(?:\[|[<>=!~;@ ]|$))")
@@ -151,26 +154,33 @@ def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
     """The fix for the failures whose cure is known: a package missing from the project's environment."""
     language = language_of(file)
     if language == "Python":
-        missing = _PY_MISSING_MODULE.search(message)
-        if missing is None:
+        module = _missing_python_module(message)
+        if module is None:
             return ""
-        module = missing.group(1)
         spec = loaded.specs.get("python")
         interpreter = spec.argv[0] if spec else "the project's Python"
-        if module == "google" or module.startswith("google.protobuf"):
+        if module.startswith(("google.protobuf", "google._upb")):
             return f"protobuf missing in {interpreter}: run `motia install`"
-        package = module.split(".")[0]
         declared = declared_requirements(loaded.root) if loaded.root is not None else set()
-        distribution = listed_distribution(package, declared)
+        # google.genai, azure.storage.blob: a namespace package's part is a distribution of its own
+        # (google-genai); naming only its top (`google`) would send the user after the wrong package
+        distribution = listed_distribution(module, declared) or listed_distribution(
+            module.split(".")[0], declared
+        )
         if distribution is not None:
             # listed, so an install failed or was not run: telling to list it again would mislead
-            listed_as = "" if distribution == _pep503(package) else f" (as `{distribution}`)"
+            listed_as = "" if distribution == _pep503(module) else f" (as `{distribution}`)"
             return (
-                f"`{package}` is in requirements.txt{listed_as} but not installed in {interpreter}: run "
+                f"`{module}` is in requirements.txt{listed_as} but not installed in {interpreter}: run "
                 "`motia install` (if it ran, its output says what failed)"
             )
+        if "." in module:
+            return (
+                f"`{module}` is not installed in {interpreter}: list the package that provides it in "
+                "requirements.txt and run `motia install`"
+            )
         return (
-            f"`{package}` is not installed in {interpreter}: list it in requirements.txt and run "
+            f"`{module}` is not installed in {interpreter}: list it in requirements.txt and run "
             "`motia install`"
         )
     if language in ("TypeScript", "JavaScript"):
@@ -188,6 +198,18 @@ def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
             "add it to package.json and run `motia install` (or `npm install`)"
         )
     return ""
+
+
+def _missing_python_module(message: str) -> str | None:
+    """The module a step's import did not find, as the step named it (``google.genai``), if the message
+    is of a module not found."""
+    missing = _PY_MISSING_MODULE.search(message)
+    if missing is not None:
+        return missing.group(1)
+    from_namespace = _PY_MISSING_FROM_NAMESPACE.search(message)
+    if from_namespace is not None:
+        return f"{from_namespace.group(2)}.{from_namespace.group(1)}"
+    return None
 
 
 def declared_npm_packages(root: Path) -> set[str]:

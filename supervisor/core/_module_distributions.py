@@ -5,6 +5,8 @@ than telling the user to list it again."""
 
 from __future__ import annotations
 
+import re
+
 #: top-level module -> the distributions (PEP 503 names) that install it, for the common ones whose
 #: names share nothing a rule could find
 _KNOWN: dict[str, tuple[str, ...]] = {
@@ -42,8 +44,9 @@ _SUFFIXES = ("-python", "-client", "-binary", "-sdk")
 
 
 def listed_distribution(module: str, declared: set[str]) -> str | None:
-    """The distribution of ``declared`` (PEP 503 names) that provides the top-level ``module``, if any."""
-    name = module.lower().replace("_", "-")
+    """The distribution of ``declared`` (PEP 503 names) that provides ``module``, if any: a top-level
+    module, or a namespace package's part (``google.genai`` from ``google-genai``)."""
+    name = re.sub(r"[._]", "-", module.lower())
     for distribution in sorted(declared):
         if distribution == name or distribution in _KNOWN.get(module, ()):
             return distribution

@@ -17,6 +17,8 @@ _CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
 _IGNORED_ENTRIES = frozenset({".git"})
 #: never copied from a template source (a checkout's pet app may have run)
 _SKIPPED_NAMES = frozenset({"__pycache__", "node_modules", ".motia"})
+#: ``motia create --cursor``: our rules for Cursor (package data), and where Cursor reads them
+CURSOR_RULES = ("cursor-rules", ".cursor/rules/motia")
 
 
 class FolderNotEmpty(Exception):
@@ -34,9 +36,12 @@ class CreatedProject:
     overwritten: list[str] = field(default_factory=list)
 
 
-def create_project(folder: Path, template_name: str, force: bool = False) -> CreatedProject:
-    """Write ``template_name`` into ``folder`` (created if missing). Refuses a non-empty folder unless
-    ``force``; with ``force`` the template's files replace same-named ones and nothing else is touched."""
+def create_project(
+    folder: Path, template_name: str, force: bool = False, cursor: bool = False
+) -> CreatedProject:
+    """Write ``template_name`` into ``folder`` (created if missing), with the Cursor rules when
+    ``cursor``. Refuses a non-empty folder unless ``force``; with ``force`` the template's files replace
+    same-named ones and nothing else is touched."""
     template = TEMPLATES[template_name]
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"{folder} exists and is not a folder")
@@ -49,7 +54,7 @@ def create_project(folder: Path, template_name: str, force: bool = False) -> Cre
         raise FolderNotEmpty(folder, existing)
 
     contents: dict[str, bytes] = {}
-    for source, destination in template.sources:
+    for source, destination in template.sources + ((CURSOR_RULES,) if cursor else ()):
         _collect(_template_source(source), destination, contents)
     for relative, text in template.generated_files(folder.resolve().name).items():
         contents[relative] = text.encode()
