@@ -2,7 +2,7 @@
 measure issue 12's overhead feels (bench/RESULTS.md, session 21: the trace writer's CPU per request).
 
 Usage: .venv/bin/python bench/writer_cpu.py [--requests 100000] [--batch 2000] [--rounds 5] [--straddling 0]
-       [--logs N] [--root DIR ...]
+       [--logs N] [--ops N] [--root DIR ...]
 
 As ``bench/writer_instructions.py`` (whose recorded batches and frames it uses): the recorder's calls
 for one trivial api request are made ``--batch`` times between flushes (2,000: ``FLUSH_AT``, what a
@@ -18,7 +18,8 @@ writer thread, which runs the write jobs' Python too: rows, segments' blobs, the
 integ), fed the same frames; checkouts take turns in each round (rotated), and the medians of rounds
 are reported, with each checkout against the first. CPU time depends on the machine's load (note it).
 
-``--logs N``: each request logs N lines while it runs (a request with log lines is assembled as spans, not
+``--ops N``: each request makes N state writes while it runs (each an operation of its trace); ``--logs N``:
+each request logs N lines while it runs (a request with log lines is assembled as spans, not
 kept whole); with the default retention (100,000 log lines) the store is past it after 100,000 lines, and
 each prune then cuts the oldest.
 """
@@ -95,15 +96,17 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--straddling", type=int, default=0, help="requests of a batch running at its flush")
     parser.add_argument("--logs", type=int, default=0, help="log lines per request")
+    parser.add_argument("--ops", type=int, default=0, help="state writes per request")
     parser.add_argument("--root", type=Path, action="append", default=[], help="also this checkout's writer")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from supervisor.tracing import _wire
 
     print(f"load average at the start: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}", flush=True)
-    batches = asyncio.run(_recorded_batches(args.requests, args.batch, args.straddling, args.logs))
+    batches = asyncio.run(_recorded_batches(args.requests, args.batch, args.straddling, args.logs, args.ops))
     frames = [_wire.record_request(1, events) for events in batches]
-    sizes = [len(events) for events in batches]
+    # requests per frame (each flush is --batch requests': events, with --ops or --logs, are more)
+    sizes = [args.batch] * len(batches)
     roots = {"this checkout": REPO, **{str(root): root.resolve() for root in args.root}}
     names = list(roots)
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
@@ -135,7 +138,8 @@ def main() -> int:
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(
         f"({args.requests} requests in batches of {args.batch}, "
-        f"{args.straddling} of each running at its flush, {args.logs} log line(s) each)"
+        f"{args.straddling} of each running at its flush, "
+        f"{args.ops} state write(s) and {args.logs} log line(s) each)"
     )
     return 0
 

@@ -77,12 +77,15 @@ def capturing_recorder(
     return recorder, batches
 
 
-async def _recorded_batches(requests: int, batch: int, straddling: int, logs: int = 0) -> list[list[Any]]:
-    """Each flush's events, as the recorder hands them to the trace writer's sink; each request logs
-    ``logs`` lines while it runs (as a runner's line reaches the recorder)."""
+async def _recorded_batches(
+    requests: int, batch: int, straddling: int, logs: int = 0, ops: int = 0
+) -> list[list[Any]]:
+    """Each flush's events, as the recorder hands them to the trace writer's sink; each request makes
+    ``ops`` state writes and logs ``logs`` lines while it runs (as a runner's calls reach the recorder)."""
     import logging
+    import time
 
-    from supervisor.protocol import InvokeResult, TriggerKind
+    from supervisor.protocol import ContextCall, InvokeResult, TriggerKind
     from supervisor.tracing import Retention
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,6 +106,11 @@ async def _recorded_batches(requests: int, batch: int, straddling: int, logs: in
                 trace_id = f"{flush:016x}{index:016x}"  # each request a trace of its own
                 span = recorder.start_span("Hello", "steps/hello_step.py", TriggerKind.API, trace_id)
                 span.ran_on("python#1", 4242)
+                for op in range(ops):
+                    call = ContextCall(op, 1, trace_id, "Hello", "state.set", b"")
+                    recorder.context_call(
+                        call, ["pets", f"{index}-{op}", {"ok": True}], None, time.time(), None
+                    )
                 for line in range(logs):
                     recorder.log_record(
                         logging.makeLogRecord(
