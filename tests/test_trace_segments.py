@@ -32,7 +32,7 @@ from supervisor.tracing import (
     _wire,
     parse_answered,
 )
-from supervisor.tracing._assembler import END, LOG, RESPONSE, START, Assembler
+from supervisor.tracing._assembler import END, LOG, OPERATION, RESPONSE, START, Assembler
 from supervisor.tracing._decoded import SegmentCache
 from supervisor.tracing._pipeline import TracePipeline
 from tests.test_trace_store_contract import api_trace, log_line, operation, whole_id
@@ -637,6 +637,77 @@ async def test_whole_requests_flushed_beside_other_traces_events_read_as_the_gen
             assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
     finally:
         await sqlite.close()
+
+
+@pytest.mark.parametrize("framed", [False, True], ids=["events", "record frame"])
+async def test_a_request_whose_state_and_stream_calls_and_log_lines_came_while_it_ran_stays_whole(
+    tmp_path: Path, framed: bool
+) -> None:
+    """An ordinary handler's request: its state and stream calls and its log lines come in the flush of
+    its answered START, made while it ran. The writer's assembler keeps it one event (no span or delta
+    built), its calls beside it, and the SQLite store keeps both in a segment; a log line or call after
+    its answer, or an emit (open work), assembles it as any other. Read back, each is what the general
+    path makes of the same events (in the memory store), the calls and lines with the request's span."""
+    retention = Retention(max_traces=1000, max_log_lines=1000, max_age_s=10**9)
+    requests = {name: _request(T0, name, n) for n, name in enumerate(("calls", "logged", "emits", "late"), 1)}
+
+    def during(name: str) -> float:
+        return float(requests[name][11]) + 0.005
+
+    def call(trace_id: str, kind: str = "state", **detail: Any) -> list[Any]:
+        made = operation(trace_id, "", "Create", during(trace_id), type=kind, **detail)
+        return [OPERATION, made | {"spanId": None}]
+
+    def line(name: str, at: float, message: str) -> list[Any]:
+        return [LOG, log_line(at, message, step="Create", trace=name)]
+
+    events: list[list[Any]] = [
+        requests["calls"],
+        requests["logged"],
+        call("calls", group="pets", key="1", size=11),
+        line("logged", during("logged"), "handled"),
+        requests["emits"],
+        call("calls", "stream", name="streams.set", stream="pets", group="all", itemId="1"),
+        line("calls", during("calls"), "saved"),
+        call("emits", "emit", name="emit", topic="pet.created", deliveries=[{"id": 9, "step": "Audit"}]),
+        requests["late"],
+        line("late", float(requests["late"][20]) + 1, "after the answer"),
+        _request(T0, "plain", 9),
+    ]
+    cut = Assembler(whole=True)
+    cut.apply(copy.deepcopy(events))
+    batch = cut.cut()[0]
+    assert sorted(event[2] for event, _json in batch.whole) == ["calls", "logged", "plain"]
+    assert {trace_id: len(calls) for trace_id, calls in batch.whole_operations.items()} == {"calls": 2}
+    assert sorted(span.trace_id for span in batch.spans) == ["emits", "late"]
+    sqlite = await SqliteTraceStore.open(tmp_path / "traces.db")
+    memory = MemoryTraceStore()
+    fast, general = TracePipeline(sqlite, None, retention), TracePipeline(memory, None, retention)
+    try:
+        await _take_both(fast, general, events, framed)
+        for trace_id in ("calls", "logged", "emits", "late", "plain"):
+            assert await sqlite.trace(trace_id) == await memory.trace(trace_id), trace_id
+        calls = await sqlite.trace("calls")
+        assert calls is not None
+        assert [(event["type"], event["spanId"]) for event in calls["events"]] == [
+            ("state", requests["calls"][1]),
+            ("stream", requests["calls"][1]),
+            ("log", requests["calls"][1]),
+        ]
+        for filters in QUERIES:
+            assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
+        # the calls' ids count among the highest stored (what the recorder's ids start above after a restart)
+        highest = max(op["id"] for _kind, op in (e for e in events if e[0] == OPERATION))
+        assert await sqlite.recover() >= highest
+    finally:
+        await sqlite.close()
+    with sqlite3.connect(tmp_path / "traces.db") as conn:
+        in_segments = " ".join(row[0] for row in conn.execute("SELECT trace_ids FROM segments")).split()
+        rows = [row[0] for row in conn.execute("SELECT trace_id FROM traces")]
+        operation_rows = conn.execute("SELECT count(*) FROM trace_operations").fetchone()[0]
+    # the emit's delivery is still to run: its trace is open, kept as rows with its call
+    assert sorted(in_segments) == ["calls", "late", "logged", "plain"] and rows == ["emits"]
+    assert operation_rows == 1
 
 
 async def test_a_request_whole_in_one_event_of_a_trace_kept_as_rows_goes_into_rows_until_pruned(

@@ -87,6 +87,9 @@ class _Buffer:
     #: trace id -> its START, with END and RESPONSE folded in, and its JSON, while nothing else of it
     #: came (``whole``)
     whole: dict[str, WholeTrace] = field(default_factory=dict)
+    #: trace id -> the state and stream calls of a trace held ``whole``, made while its request ran
+    #: (``_keeps_whole``): the request stays one event, its calls beside it
+    whole_operations: dict[str, list[JsonObject]] = field(default_factory=dict)
     #: traces that began (their root was seen): what makes a prune due early
     roots: int = 0
     #: api spans that ended by an END event: those still unanswered at the cut go to
@@ -222,7 +225,13 @@ class Assembler:
             elif kind == RESPONSE:
                 self._response(*event[1:])
             elif kind == OPERATION:
-                self._operation(event[1])
+                operation = event[1]
+                if held and self._keeps_whole(
+                    operation["traceId"], operation["time"] + operation["durationMs"]
+                ):
+                    self._whole_operation(operation)
+                else:
+                    self._operation(operation)
             elif kind == DELIVERED:
                 self._delta(event[1], event[2]).open -= 1
             elif kind == LOG:
@@ -244,7 +253,10 @@ class Assembler:
         if self._exporting:
             ended = self._exported(spans)
         whole = list(buffer.whole.values())
-        return Batch(buffer.traces, list(spans), buffer.operations, buffer.logs, whole), ended, buffer.roots
+        batch = Batch(
+            buffer.traces, list(spans), buffer.operations, buffer.logs, whole, buffer.whole_operations
+        )
+        return batch, ended, buffer.roots
 
     def held(self) -> list[tuple[Span, list[JsonObject]]]:
         """The spans ``cut`` held back for their answer, to be exported as they are (no more events
@@ -452,9 +464,31 @@ class Assembler:
         span_id = self._by_step.get(trace_id, line["step"]) if trace_id else None
         line["spanId"] = span_id
         self._buffer.logs.append(line)
-        if trace_id:
+        if trace_id and not (self._buffer.whole and self._keeps_whole(trace_id, line["time"])):
             self._delta(trace_id, line["time"] / 1000)
         self._under(span_id, line)
+
+    def _keeps_whole(self, trace_id: str, at_ms: float) -> bool:
+        """Whether a state or stream call or a log line of ``trace_id``, recorded at ``at_ms`` (epoch
+        ms), leaves it whole: its trace is held whole and it came while its request ran (its summary,
+        made of the request's event, is then what the general path makes of both; bench/RESULTS.md,
+        session 22: an ordinary handler's request)."""
+        held = self._buffer.whole.get(trace_id)
+        if held is None:
+            return False
+        event = held[0]
+        last: float = max(event[11], event[14], event[20])
+        return at_ms / 1000 <= last
+
+    def _whole_operation(self, operation: JsonObject) -> None:
+        """A call of a trace held whole (``_keeps_whole``): kept beside its event; an emit or a
+        delivery's outcome changes its open work or failures, so it is assembled as any other."""
+        trace_id = operation["traceId"]
+        if operation["type"] not in ("state", "stream"):
+            self._operation(operation)
+            return
+        operation["spanId"] = self._by_step.get(trace_id, operation["step"])
+        self._buffer.whole_operations.setdefault(trace_id, []).append(operation)
 
     def _under(self, span_id: str | None, record: JsonObject) -> None:
         if span_id is not None and self._exporting:
@@ -472,7 +506,11 @@ class Assembler:
             if held is not None:  # no longer whole in this batch: assembled as any other
                 buffer.roots -= 1
                 self._start_event(held[0])
-                return self._delta(trace_id, now)
+                delta = self._delta(trace_id, now)
+                operations = buffer.whole_operations.pop(trace_id, None)
+                if operations:  # (their times are the request's: the delta's already)
+                    buffer.operations += operations
+                return delta
             delta = buffer.traces[trace_id] = TraceDelta(now, now)
         else:
             delta.touch(now)

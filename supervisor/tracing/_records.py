@@ -158,16 +158,19 @@ class Batch:
 
     ``whole``: traces cut as ``WholeTrace``s rather than a delta and a span (no trace is in both), for
     a store that says it takes them (``takes_whole_traces``: the SQLite store's segments); empty for
-    any other."""
+    any other. ``whole_operations``: by trace id, the state and stream calls of ``whole`` traces
+    (``spanId`` found), made while their requests ran; not in ``operations``."""
 
     traces: dict[str, TraceDelta] = field(default_factory=dict)
     spans: list[Span] = field(default_factory=list)
     operations: list[JsonObject] = field(default_factory=list)
     logs: list[JsonObject] = field(default_factory=list)
     whole: list[WholeTrace] = field(default_factory=list)
+    whole_operations: dict[str, list[JsonObject]] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.spans) + len(self.operations) + len(self.logs) + len(self.whole)
+        whole_operations = sum(map(len, self.whole_operations.values()))
+        return len(self.spans) + len(self.operations) + len(self.logs) + len(self.whole) + whole_operations
 
 
 #: HTTP status codes, as inclusive ranges (low, high)

@@ -284,23 +284,29 @@ def entry_item(entry: Entry) -> Item:
     )
 
 
-def whole_items(traces: Iterable[WholeTrace]) -> list[Item]:
-    """Whole traces as ``Item``s: their JSON as it came (encoded here when it did not)."""
+def whole_items(
+    traces: Iterable[WholeTrace], operations: dict[str, list[JsonObject]] | None = None
+) -> list[Item]:
+    """Whole traces as ``Item``s: their JSON as it came (encoded here when it did not); the record of
+    one with calls (``operations``, by trace id: ``Batch.whole_operations``) is their list."""
     dumps = orjson.dumps
+    calls_of = operations or {}
     items: list[Item] = []
     append = items.append
     for event, json in traces:
         at, ended, answered = event[EVENT_AT], event[EVENT_ENDED], event[EVENT_ANSWERED]
         status = event[EVENT_STATUS]
+        calls = calls_of.get(event[EVENT_TRACE])
         append(
             (
                 at if at <= ended <= answered else event_start(event),
                 event[EVENT_TRACE],
                 json if json is not None else dumps(event, default=str),
-                WHOLE_RECORD,
+                # (records hold JSON from the runners: as ``entry_item``)
+                WHOLE_RECORD if not calls else dumps(calls, default=str),
                 status == "error" or (status == "ok" and event[EVENT_STATUS_CODE] >= 500),
                 event[EVENT_STEP],
-                None,
+                max(call["id"] for call in calls) if calls else None,
                 event[EVENT_STATUS_CODE],  # an api request's, answered (``_assembler``: only these are whole)
             )
         )
@@ -421,9 +427,9 @@ def whole_records(event: Sequence[Any]) -> tuple[TraceDelta, SpanFields]:
 
 def held_records(summary: Sequence[Any], records: Any) -> tuple[Sequence[Any], list[JsonObject]]:
     """A trace's spans (``SpanFields`` without the trace id) and operations, from its summary and its
-    record as a segment keeps them."""
+    record as a segment keeps them (of a whole trace's: its calls, None or ``0`` when it made none)."""
     if is_event(summary):
-        return [whole_span(summary)], []
+        return [whole_span(summary)], records if isinstance(records, list) else []
     spans, operations = records
     return spans, operations
 

@@ -302,10 +302,12 @@ class SqliteTraceStore:
             )
             for line in batch.logs
         ]
-        whole_traces = batch.whole
+        whole_traces, whole_operations = batch.whole, batch.whole_operations
         try:
             await self._db.write(
-                lambda conn: self._write(conn, deltas, spans, whole_traces, operations, logs)
+                lambda conn: self._write(
+                    conn, deltas, spans, whole_traces, whole_operations, operations, logs
+                )
             )
         except BaseException:
             self._recount_logs = True
@@ -317,11 +319,13 @@ class SqliteTraceStore:
         deltas: dict[str, TraceDelta],
         spans: list[SpanFields],
         whole_traces: list[WholeTrace],
+        whole_operations: dict[str, list[JsonObject]],
         operations: list[JsonObject],
         logs: list[tuple[Any, ...]],
     ) -> None:
-        """One batch, in the writer's transaction: the traces it holds whole into segments, the rest
-        as rows (``_segments``). The index learns the new segments once every statement ran."""
+        """One batch, in the writer's transaction: the traces it holds whole into segments (with their
+        calls, ``whole_operations``), the rest as rows (``_segments``). The index learns the new
+        segments once every statement ran."""
         index = self._index.by_trace
         spans_of: dict[str, list[SpanFields]] = {}
         running = set()
@@ -348,9 +352,10 @@ class SqliteTraceStore:
                 if event[2] in stored:
                     deltas[event[2]], span = segments.whole_records(event)
                     spans.append(span)
+                    operations = operations + whole_operations.get(event[2], [])
             whole_traces = [trace for trace in whole_traces if trace[0][2] not in stored]
-        if whole:  # traces of deltas too: all built as items (``_insert_segments``)
-            items = segments.whole_items(whole_traces)
+        if whole or whole_operations:  # traces of deltas too, or calls: all built as items
+            items = segments.whole_items(whole_traces, whole_operations)
             operations_of: dict[str, list[JsonObject]] = {}
             for op in operations:
                 if op["traceId"] in whole:
@@ -697,8 +702,12 @@ def _held(
     if found is None:
         return None
     seq, position, kept, summary = found
-    if segments.is_event(kept):  # its record is its event
-        return summary, *segments.held_records(kept, None)
+    if segments.is_event(kept):  # its record is its event, and its calls when the segment holds any
+        held = conn.execute("SELECT records FROM segments WHERE seq = ? AND max_id IS NOT NULL", (seq,))
+        records = held.fetchone()
+        return summary, *segments.held_records(
+            kept, None if records is None else orjson.loads(records[0])[position]
+        )
     records = conn.execute("SELECT records FROM segments WHERE seq = ?", (seq,)).fetchone()[0]
     return summary, *segments.held_records(kept, orjson.loads(records)[position])
 
