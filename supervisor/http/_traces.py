@@ -2,8 +2,8 @@
 
     GET /__motia/traces[?step=&status=&answered=&since=&until=&traceId=&text=&limit=&cursor=]  newest first
     GET /__motia/traces/<traceId>                                                      spans and events
-    GET /__motia/logs[?level=&step=&traceId=&q=&since=&until=&limit=&before=&after=]
-    GET /__motia/logs/stream[?level=&step=&traceId=&q=]                          text/event-stream
+    GET /__motia/logs[?level=&step=&traceId=&runner=&q=&since=&until=&limit=&before=&after=]
+    GET /__motia/logs/stream[?level=&step=&traceId=&runner=&q=]                  text/event-stream
 
 A ``step`` filter naming no step, neither of the project nor in what was recorded, answers 404
 (``unheard_of_step``) on any page of a listing that found nothing, and on a live stream at once: a
@@ -160,7 +160,7 @@ def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collecti
 
 
 #: the parameters ``_log_filter`` reads
-LOG_FILTERS = ("level", "step", "traceId", "q", "since", "until")
+LOG_FILTERS = ("level", "step", "traceId", "runner", "q", "since", "until")
 
 
 def _log_filter() -> LogQuery:
@@ -168,6 +168,7 @@ def _log_filter() -> LogQuery:
         level=choice("level", LEVEL_NAMES),
         step=text("step"),
         trace_id=text("traceId"),
+        runner=text("runner"),
         text=text("q"),
         since=epoch_ms("since"),
         until=epoch_ms("until"),

@@ -2141,6 +2141,13 @@ async function logsPanel(root, _argument, params) {
   const stepNames = h('datalist', { id: 'log-step-names' }, steps.map((known) => h('option', { value: known.name })))
   const step = titledByChoice(h('input', { type: 'search', class: 'names', placeholder: 'step', 'aria-label': 'step', list: 'log-step-names', value: params.get('step') || '' }))
   const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id', value: params.get('traceId') || '' })
+  // the runner filter takes a runner's id (node-0) or a kind (node: all of its runners, as the API
+  // reads it): the kinds and the ids running now are offered as it is typed. Only offered: a failed
+  // read of the runners offers none, and the filter still works.
+  const { runners } = await api('/runners').catch(() => ({ runners: [] }))
+  const runnerChoices = [...new Set([...runners.map((known) => known.kind), ...runners.map((known) => known.id)])]
+  const runnerNames = h('datalist', { id: 'log-runner-names' }, runnerChoices.map((known) => h('option', { value: known })))
+  const runner = h('input', { type: 'search', class: 'names', placeholder: 'runner', 'aria-label': 'runner', list: 'log-runner-names', value: params.get('runner') || '' })
   const text = h('input', { type: 'search', placeholder: 'text', 'aria-label': 'text', value: params.get('q') || '' })
   const lines = h('div', { class: 'logs', 'aria-label': 'log lines' })
   const status = h('span', { class: 'muted', 'data-log-status': '' })
@@ -2155,7 +2162,8 @@ async function logsPanel(root, _argument, params) {
       { class: `line level-${entry.level}`, 'data-log': entry.id },
       h('span', { class: 'muted' }, clock(entry.time)),
       h('span', {}, badge(entry.level)),
-      h('span', {}, entry.step || (entry.runner ? `(${entry.runner})` : '')),
+      // as `motia dev` prints them: [step] (runner), a runner's own lines its id alone
+      h('span', {}, [entry.step, entry.runner ? `(${entry.runner})` : null].filter(Boolean).join(' ')),
       h('span', {}, entry.traceId ? h('a', { href: `#/traces/${entry.traceId}`, 'data-trace-link': entry.traceId, onclick: (e) => e.stopPropagation() }, entry.traceId.slice(-8)) : ''),
       h('span', { class: 'message' }, entry.message),
     )
@@ -2187,7 +2195,7 @@ async function logsPanel(root, _argument, params) {
   let stopped = false
   const start = async () => {
     if (stopped) return
-    const typed = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
+    const typed = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), runner: runner.value.trim(), q: text.value.trim() }
     const key = JSON.stringify(typed)
     if (key === shownFilters) return
     shownFilters = key
@@ -2247,11 +2255,11 @@ async function logsPanel(root, _argument, params) {
     start()
   }
   level.addEventListener('change', changed)
-  for (const input of [step, trace, text]) {
+  for (const input of [step, trace, runner, text]) {
     input.addEventListener('input', typed)
     input.addEventListener('change', changed)
   }
-  root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, stepNames, trace, text, status), noLines, lines)
+  root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, stepNames, trace, runner, runnerNames, text, status), noLines, lines)
   await start()
   return () => {
     stopped = true
