@@ -980,6 +980,7 @@ async function flowsPanel(root, flowId) {
     if (text === drawn) return
     drawn = text
     flows = fresh
+    await healthAfterReload()
     draw()
   }
   const lighting = await lightUpAsTracesRun(shown)
@@ -1254,6 +1255,7 @@ async function endpointsPanel(root, selectedName) {
     const text = JSON.stringify(fresh)
     if (text === listed) return
     listed = text
+    await healthAfterReload()
     const before = endpoints
     endpoints = fresh
     const now = fresh.find((step) => step.name === selected.name) || renamedIn(fresh, before, selected)
@@ -2986,6 +2988,14 @@ const whenServerHealthy = () =>
 // one read at a time: a poller's failure and the line's own schedule share the read in flight
 let healthReading = null
 const readHealth = () => (healthReading ??= health().finally(() => (healthReading = null)))
+// The line read now, not on its next turn (up to HEALTH_EVERY_MS later): a panel that sees the
+// project change under it (a reload in `motia dev`) waits for it before drawing the change, so the
+// header counts the steps it draws. A read in flight may have begun before the reload: it is let
+// finish, then the line read again.
+const healthAfterReload = async () => {
+  if (healthReading) await healthReading
+  return readHealth()
+}
 let firstHealthRead
 // the server's first health report (null if it did not answer): whether it records traces and logs
 const firstHealth = new Promise((resolve) => (firstHealthRead = resolve))
