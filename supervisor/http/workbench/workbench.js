@@ -1136,7 +1136,7 @@ function legend() {
   return h(
     'div',
     { class: 'legend' },
-    h('span', {}, '■ api (green) · event (blue) · cron (orange) · noop (grey, dashed)'),
+    h('span', {}, '■ api (green) · event (blue) · cron (orange) · noop (magenta, dashed)'),
     // as Motia's docs say: real connections (emits/subscribes) dark solid lines, virtual ones gray dashed
     h('span', {}, h('span', { class: 'key-edge' }, '—'), ' topic (dark, solid) · ', h('span', { class: 'key-edge virtual' }, '- -'), ' virtual (grey, dashed) · purple: conditional'),
   )
@@ -2159,13 +2159,15 @@ async function logsPanel(root, _argument, params) {
   }
   let closeLive = null // closes the live stream
   const line = (entry) => {
+    const from = [entry.step, entry.runner ? `(${entry.runner})` : null].filter(Boolean).join(' ')
     const row = h(
       'div',
       { class: `line level-${entry.level}`, 'data-log': entry.id },
       h('span', { class: 'muted' }, clock(entry.time)),
       h('span', {}, badge(entry.level)),
-      // as `motia dev` prints them: [step] (runner), a runner's own lines its id alone
-      h('span', {}, [entry.step, entry.runner ? `(${entry.runner})` : null].filter(Boolean).join(' ')),
+      // as `motia dev` prints them, step (runner), a runner's own lines its id alone: whole in the
+      // tooltip where the column cuts it
+      h('span', { title: from }, from),
       h('span', {}, entry.traceId ? h('a', { href: `#/traces/${entry.traceId}`, 'data-trace-link': entry.traceId, onclick: (e) => e.stopPropagation() }, entry.traceId.slice(-8)) : ''),
       h('span', { class: 'message' }, entry.message),
     )
