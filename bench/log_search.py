@@ -1,5 +1,5 @@
-"""What a text search of the log lines (``GET /__motia/logs?q=``, ``motia logs --grep``) costs in each
-trace store, over a full one.
+"""What a text search of the log lines (``GET /__motia/logs?q=``, ``motia logs --grep``), and a runner
+filter (``runner=``, ``motia logs --runner``), cost in each trace store, over a full one.
 
 Usage: .venv/bin/python bench/log_search.py [--lines 50000] [--tries 7] [--root DIR] [--redis]
 
@@ -9,7 +9,10 @@ the trace writer's read is the same SQL) and, with ``--redis``, a Redis store on
 bench starts; then times a page of 100 lines for a text no line holds (every line read: the whole
 store), a rare one in messages, one in metadata (rare: ``pet-4``), the same written with JSON's usual
 spacing (``"pet": "pet-4"``: its compact form is looked for too), and one every line's message holds
-(the first page). Process CPU time per search, min and median of ``--tries`` (ms); prints JSON.
+(the first page). The lines come from three runners in turn (node-0, node-1, python-0): a runner
+filter is timed for a runner no line names (``ruby``: the whole store), one runner (``node-1``), and
+a kind (``node``: 2 lines in 3), beside a level no line has (``critical``: the whole store, by a
+column) to compare with. Process CPU time per search, min and median of ``--tries`` (ms); prints JSON.
 
 ``--root DIR`` runs the ``supervisor`` package found in DIR (e.g. a ``git archive`` of another
 commit): run it for each DIR in turn, alternating, for an A/B.
@@ -28,13 +31,18 @@ from pathlib import Path
 from typing import Any
 
 T0 = 1_700_000_000.0
-SEARCHES = {
-    "absent": "no line says this",
-    "rare message": "hungry",
-    "in metadata": 'pet-4"',
-    "in metadata, JSON spacing": '"pet": "pet-4"',
-    "common": "line",
+SEARCHES: dict[str, dict[str, Any]] = {
+    "absent": {"text": "no line says this"},
+    "rare message": {"text": "hungry"},
+    "in metadata": {"text": 'pet-4"'},
+    "in metadata, JSON spacing": {"text": '"pet": "pet-4"'},
+    "common": {"text": "line"},
+    "runner absent": {"runner": "ruby"},
+    "one runner (1 in 3)": {"runner": "node-1"},
+    "runner kind (2 in 3)": {"runner": "node"},
+    "level absent": {"level": "critical"},
 }
+RUNNERS = ("node-0", "node-1", "python-0")
 
 
 def _lines(count: int) -> list[dict[str, Any]]:
@@ -50,7 +58,7 @@ def _lines(count: int) -> list[dict[str, Any]]:
                 "step": "Feed",
                 "traceId": f"trace-{n // 5}",
                 "spanId": None,
-                "runner": "python-0",
+                "runner": RUNNERS[n % len(RUNNERS)],
                 "logger": "motia.step",
                 "meta": {"pet": f"pet-{n}", "species": "dog"} if n % 4 == 0 else None,
             }
@@ -62,11 +70,11 @@ async def _timed(store: Any, tries: int) -> dict[str, tuple[float, float]]:
     from supervisor.tracing import LogQuery
 
     results = {}
-    for name, text in SEARCHES.items():
+    for name, filters in SEARCHES.items():
         times = []
         for _ in range(tries):
             started = time.process_time()
-            await store.logs(LogQuery(text=text, limit=100))
+            await store.logs(LogQuery(**filters, limit=100))
             times.append((time.process_time() - started) * 1000)
         results[name] = (min(times), statistics.median(times))
     return results

@@ -677,6 +677,41 @@ async def test_a_text_filter_finds_metadata_written_with_json_spacing_as_its_com
         assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, text
 
 
+async def test_a_runner_filter_takes_a_runner_id_or_its_kind_in_every_store_and_in_live_filters(
+    store: TraceStore,
+) -> None:
+    """``runner=`` (``motia logs --runner``) keeps the lines of one runner (``node-1``), or of every
+    runner whose id begins with it up to a ``-`` (``node``: node-0, node-10, the spares and attached
+    ones; ``node-spare``: the spares), never the core's own lines (no runner) nor a line that only
+    mentions a runner in its metadata; ``node-1`` is not ``node-10``, and ``nod`` is no runner."""
+    lines = [
+        log_line(T0, "first node") | {"runner": "node-0"},
+        log_line(T0 + 1, "python said") | {"runner": "python-0"},
+        log_line(T0 + 2, "tenth node") | {"runner": "node-10"},
+        log_line(T0 + 3, "core line") | {"meta": {"runner": "node-1"}},
+        log_line(T0 + 4, "second node", step="Create") | {"runner": "node-1"},
+        log_line(T0 + 5, "spare node") | {"runner": "node-spare-0"},
+        log_line(T0 + 6, "attached python") | {"runner": "python-attached-1"},
+    ]
+    await store.write(Batch(logs=lines))
+    for runner, shown in [
+        ("node", ["spare node", "second node", "tenth node", "first node"]),
+        ("node-1", ["second node"]),
+        ("node-spare", ["spare node"]),
+        ("python", ["attached python", "python said"]),
+        ("python-attached-1", ["attached python"]),
+        ("nod", []),
+        ("node-", []),
+        ("ruby", []),
+    ]:
+        query = LogQuery(runner=runner)
+        assert [line["message"] for line in (await store.logs(query)).logs] == shown, runner
+        follower = LogFollower(query)
+        assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, runner
+    both = LogQuery(runner="node", step="Create")
+    assert [line["message"] for line in (await store.logs(both)).logs] == ["second node"]
+
+
 async def test_levels_rank_alike_in_every_store_and_in_live_filters(store: TraceStore) -> None:
     """Critical (logging.CRITICAL records as "critical": supervisor.logs.level_name) ranks above
     error, fatal is another name of it (warning of warn); a level none knows reads as info. One rule for all

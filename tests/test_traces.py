@@ -19,10 +19,18 @@ import httpx
 import pytest
 
 from supervisor.cli._traces import describe
+from supervisor.tracing import Batch
 from tests.support.counting_proxy import CountingProxy
 from tests.support.orders_project import FILES, LANGUAGES
 from tests.support.project import write_project
 from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
+from tests.test_trace_store_contract import log_line
+from tests.test_workbench import _write_trace_store
+
+HELLO_STEP = """
+    exports.config = { type: 'api', name: 'Hello', path: '/hello', method: 'GET', emits: [] }
+    exports.handler = async () => ({ status: 200, body: {} })
+"""
 
 pytestmark = pytest.mark.e2e
 
@@ -279,6 +287,18 @@ def test_an_unknown_trace_is_a_404(server: MotiaServer) -> None:
     assert response.json()["error"] == "Not Found"
 
 
+def first_streamed(server: MotiaServer, filters: dict[str, str]) -> dict[str, Any]:
+    """The first line the live log stream with ``filters`` sends, caught up from the store."""
+    with httpx.stream(
+        "GET", f"{server.url}/__motia/logs/stream", params={**filters, "after": 0}, timeout=30
+    ) as response:
+        assert response.status_code == 200
+        first: dict[str, Any] = next(
+            json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: ")
+        )
+    return first
+
+
 def test_logs_filter_by_level_step_trace_and_text(server: MotiaServer) -> None:
     trace_id = create_order(server, 3)
     finished_trace(server, trace_id)
@@ -306,20 +326,60 @@ def test_warning_is_the_warn_level_in_the_logs_api_its_live_stream_and_motia_log
     assert as_warning.status_code == 200, as_warning.text
     assert warned and as_warning.json()["logs"] == warned
 
-    with httpx.stream(
-        "GET",
-        f"{server.url}/__motia/logs/stream",
-        params={"traceId": trace_id, "level": "warning", "after": 0},  # caught up from the store
-        timeout=30,
-    ) as response:
-        assert response.status_code == 200
-        first = next(json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: "))
+    first = first_streamed(server, {"traceId": trace_id, "level": "warning"})
     assert first["message"] == "routing slowly"
 
     cli = motia(server, "logs", "--trace", trace_id, "--level", "warning")
     assert cli.returncode == 0, cli.stderr
     assert cli.stdout == motia(server, "logs", "--trace", trace_id, "--level", "warn").stdout
     assert "routing slowly" in cli.stdout and "order received" not in cli.stdout
+
+
+def test_logs_filter_by_the_runner_they_came_from_in_the_api_its_live_stream_and_motia_logs(
+    server: MotiaServer,
+) -> None:
+    """``runner=`` keeps the lines of one runner (its id, as ``motia dev`` prints it: ``(node-0)``) or
+    of every runner of a kind (``node``), in a listing, a live stream and ``motia logs --runner``: an
+    order's TypeScript and JavaScript steps log on a node runner, its Python step on a python one."""
+    trace_id = create_order(server, 6)
+    finished_trace(server, trace_id)
+
+    def messages(**params: str) -> set[str]:
+        response = server.client.get("/__motia/logs", params={"traceId": trace_id, **params})
+        assert response.status_code == 200, response.text
+        return {line["message"] for line in response.json()["logs"]}
+
+    assert {"order received", "routing slowly", "shipped"} <= messages()
+    on_node = messages(runner="node")
+    assert {"order received", "routing slowly"} <= on_node and "shipped" not in on_node
+    on_python = messages(runner="python")  # with the lines of its failed first attempt
+    assert "shipped" in on_python and not on_python & on_node
+    assert messages(runner="node-0") == on_node  # one node runner (the default pool)
+    assert messages(runner="node-0", level="critical") == set()  # a runner of the project: nothing yet
+    # a runner named by no kind, no runner running and no line recorded: said, not "nothing yet"
+    misspelt = (
+        "no runner named 'nodes': no kind of runner, none running now, none recorded; did you mean 'node'?"
+    )
+    for path in ("/__motia/logs", "/__motia/logs/stream"):
+        refused = server.client.get(path, params={"runner": "nodes"})
+        assert (refused.status_code, refused.json()["message"]) == (404, misspelt), path
+    assert server.client.get("/__motia/logs", params={"runner": "nod"}).status_code == 404  # not a part
+    lines = server.client.get("/__motia/logs", params={"traceId": trace_id, "runner": "python"})
+    assert {line["runner"] for line in lines.json()["logs"]} == {"python-0"}
+    first_python = lines.json()["logs"][-1]  # newest first
+
+    assert first_streamed(server, {"traceId": trace_id, "runner": "python"}) == first_python
+
+    cli = motia(server, "logs", "--trace", trace_id, "--runner", "node")
+    assert cli.returncode == 0, cli.stderr
+    assert "order received" in cli.stdout and "routing slowly" in cli.stdout
+    assert "shipped" not in cli.stdout and "(node-0)" in cli.stdout
+    python = motia(server, "logs", "--trace", trace_id, "--runner", "python-0")
+    assert python.returncode == 0, python.stderr
+    assert "shipped" in python.stdout and "order received" not in python.stdout
+    for follow in ((), ("-n", "0", "--follow")):  # the past lines asked, or the stream only
+        wrong = motia(server, "logs", "--runner", "nodes", *follow)
+        assert wrong.returncode != 0 and misspelt in wrong.stderr, (follow, wrong.stderr)
 
 
 def test_logs_arrive_live_over_server_sent_events_and_resume_after_the_last_id(server: MotiaServer) -> None:
@@ -675,6 +735,22 @@ def test_motia_logs_follow_waits_out_a_stopping_server_and_resumes_after_its_res
         follower.stdout.close()
         follower.stderr.close()
         proxy.close()
+
+
+def test_a_runner_gone_since_its_lines_were_recorded_still_filters_them(tmp_path: Path) -> None:
+    """A runner filter naming a runner no longer running (a spare stopped, a larger pool of a former
+    run) finds the lines it recorded; one that names no runner, running or recorded, is a 404."""
+    project = write_project(tmp_path, {"steps/hello.step.js": HELLO_STEP})
+    at = time.time() - 60
+    recorded = [log_line(at, "from a spare") | {"runner": "node-spare-0"}, log_line(at + 1, "the core's")]
+    _write_trace_store(project / ".motia" / "traces.db", Batch(logs=recorded))
+    with MotiaServer(project) as server:
+        for runner in ("node-spare-0", "node-spare"):
+            found = server.client.get("/__motia/logs", params={"runner": runner})
+            assert found.status_code == 200, found.text
+            assert [line["message"] for line in found.json()["logs"]] == ["from a spare"]
+        gone = server.client.get("/__motia/logs", params={"runner": "node-spare-1"})
+        assert gone.status_code == 404 and "no runner named 'node-spare-1'" in gone.text, gone.text
 
 
 def test_tracing_off_records_nothing_and_says_how_to_turn_it_on(tmp_path: Path) -> None:

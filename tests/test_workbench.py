@@ -1563,6 +1563,14 @@ FAILING_STEP = {
 }
 
 
+#: a step for a python runner to run beside the node one, which logs nothing
+QUIET_PYTHON_STEP = """
+config = {"type": "api", "name": "Quiet", "path": "/quiet", "method": "GET", "emits": []}
+async def handler(req, context):
+    return {"status": 200, "body": {}}
+"""
+
+
 def _store_log_lines(database: Path, lines: list[tuple[str, str]]) -> None:
     """``lines`` (level, message), oldest first, a millisecond apart ending a minute ago, written
     through the SQLite trace store as the recorder writes them."""
@@ -1591,8 +1599,9 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
 ) -> None:
     """The level filter offers Motia's levels and critical; critical shows the critical and fatal
     lines only, asking the server for them (one page, and a live stream of them), though errors newer
-    than them fill more than a page, and when an error line arrives live; error then shows them all."""
-    project = write_project(tmp_path, FAILING_STEP)
+    than them fill more than a page, and when an error line arrives live; error then shows them all.
+    The runner filter, as typed, keeps the lines of a runner kind (or id), asked of the server too."""
+    project = write_project(tmp_path, {**FAILING_STEP, "steps/quiet_step.py": QUIET_PYTHON_STEP})
     severe = [("critical", "disk full"), ("fatal", "gave up")]
     newer_errors = [("error", f"failed {n}") for n in range(1_500)]
     stored = [("debug", "a detail"), ("info", "noted"), ("warn", "slow"), *severe, *newer_errors]
@@ -1616,6 +1625,23 @@ def test_the_logs_panel_shows_critical_and_fatal_lines_alone(
     assert seen["criticalAfterLive"] == [*shown_severe, {"level": "critical", "message": LIVE_CRITICAL}]
     errors = [entry["message"] for entry in seen["error"]]
     assert errors[-3:] == ["failed 1499", LIVE_ERROR, LIVE_CRITICAL], errors[-4:]
+    # the runner filter: the kinds and the runners running offered; a kind keeps the lines of its
+    # runners (the stored ones came from no runner), shown with their step and runner as `motia dev`
+    # prints them, asked of the server (read back and live) and kept in the address
+    assert seen["runnerChoices"] == ["node", "python", "node-0", "python-0"]
+    assert seen["python"] == {"lines": [], "hash": "#/logs?level=error&runner=python"}
+    live = [{"level": "error", "message": LIVE_ERROR}, {"level": "critical", "message": LIVE_CRITICAL}]
+    assert seen["node"] == {
+        "lines": live,
+        "from": ["Fail (node-0)", "Fail (node-0)"],
+        "hash": "#/logs?level=error&runner=node",
+    }
+    assert seen["runnerRequests"] == [
+        "/__motia/logs?level=error&runner=python&limit=200",
+        "/__motia/logs/stream?level=error&runner=python",  # none read: from now on
+        "/__motia/logs?level=error&runner=node&limit=200",
+        f"/__motia/logs/stream?level=error&runner=node&after={seen['liveCriticalId']}",
+    ]
     assert seen["consoleErrors"] == []
 
 

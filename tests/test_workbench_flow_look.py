@@ -4,6 +4,7 @@ orange: the "Flow View" of the docs' first-app guide, and Motia 0.17's Workbench
 
 from __future__ import annotations
 
+import colorsys
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,9 @@ LOOK = {
 
 GREEN = "rgb(47, 158, 68)"
 BLUE = "rgb(59, 91, 219)"
+ORANGE = "rgb(232, 89, 12)"
+#: Motia 0.17's Workbench: a noop step's icon (packages/workbench/.../node-header.tsx)
+MAGENTA = "rgb(239, 18, 229)"
 PURPLE = "rgb(174, 62, 201)"
 
 
@@ -56,6 +60,16 @@ def channels(colour: str) -> list[int]:
 
 def is_dark(colour: str) -> bool:
     return max(channels(colour)) < 100
+
+
+def hue(colour: str) -> float:
+    """Degrees around the colour wheel."""
+    return colorsys.rgb_to_hls(*(channel / 255 for channel in channels(colour)))[0] * 360
+
+
+def hues_apart(one: str, other: str) -> float:
+    apart = abs(hue(one) - hue(other))
+    return min(apart, 360 - apart)
 
 
 def is_grey(colour: str) -> bool:
@@ -72,7 +86,9 @@ def test_a_topic_both_emitted_and_virtually_emitted_draws_one_solid_edge_and_ste
     (else the virtual one's) and a virtual emit's ``conditional`` kept. A topic only drawn stays
     dashed. A real edge is dark and solid, a virtual one grey and dashed, as Motia's docs say (both were
     grey). An api step's box is green and an event step's blue, as Motia's docs say (they were the
-    other way round), the legend saying so."""
+    other way round), the legend saying so; a noop step's magenta, as Motia 0.17's Workbench draws
+    it (it was grey, as a virtual edge). The page's accent is none of these colours (it was the
+    event steps' blue)."""
     project = write_project(tmp_path, LOOK)
     with MotiaServer(project) as server:
         flow = server.client.get("/__motia/flows/look").json()
@@ -99,7 +115,14 @@ def test_a_topic_both_emitted_and_virtually_emitted_draws_one_solid_edge_and_ste
     assert is_dark(real[0]) and is_grey(virtual[0]) and not is_grey(real[0]), strokes
     assert strokes["asks?"] == (PURPLE, PURPLE), strokes  # a conditional one stays purple
     assert seen["strokes"]["api"] == GREEN and seen["strokes"]["event"] == BLUE, seen["strokes"]
-    assert seen["strokes"]["cron"] == "rgb(232, 89, 12)", seen["strokes"]
-    assert "api (green) · event (blue) · cron (orange)" in seen["legend"], seen["legend"]
+    assert seen["strokes"]["cron"] == ORANGE, seen["strokes"]
+    assert seen["strokes"]["noop"] == MAGENTA, seen["strokes"]  # it was grey, as a virtual edge is
+    legend = "api (green) · event (blue) · cron (orange) · noop (magenta, dashed)"
+    assert legend in seen["legend"], seen["legend"]
+    # the page's accent (the tab shown, a link) is no step's colour: it was the event steps' blue
+    accent = seen["tab"]
+    assert seen["link"] == accent and not is_grey(accent), (accent, seen["link"])
+    for step in (GREEN, BLUE, ORANGE, MAGENTA, PURPLE):
+        assert hues_apart(accent, step) >= 30, (accent, step)
     assert "— topic (dark, solid) · - - virtual (grey, dashed)" in seen["legend"], seen["legend"]
     assert seen["consoleErrors"] == []

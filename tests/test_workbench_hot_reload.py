@@ -42,7 +42,9 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
     (it showed the first flow under extra's address); the file back, the flow is drawn again. A flow
     never there is said so by name. Under #/flows (no flow named), every step file deleted: the panel
     says no step names a flow now; the panel opened again so (no flow at all), a step naming a flow
-    written, the flow is drawn (it said there was none until the page was reloaded)."""
+    written, the flow is drawn (it said there was none until the page was reloaded). The header's
+    step count follows each step file added or deleted as the panel draws it (it lagged the panel by
+    up to its own next read, 3 s later)."""
     project = write_project(tmp_path, FLOWS)
     with MotiaServer(project, mode="dev") as server:
         seen = _drive(server, chromium, client_packages, "workbench-hot-reload-driver.mjs", str(project))
@@ -81,14 +83,16 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
         "nodes": ["Hello", "Lone"],
         "selected": ["Lone"],
         "detail": "Lone",
+        "steps": "3 steps",
     }, seen["moved"]
     deleted = seen["deleted"]
-    assert {key: deleted[key] for key in ("notReloaded", "hash", "tab", "nodes", "unknown")} == {
+    assert {key: deleted[key] for key in ("notReloaded", "hash", "tab", "nodes", "unknown", "steps")} == {
         "notReloaded": True,
         "hash": "#/flows/extra",
         "tab": None,
         "nodes": [],
         "unknown": None,
+        "steps": "2 steps",  # the header counts what the panel draws, as it draws it
     }, deleted
     assert deleted["gone"] is not None and deleted["gone"].startswith(
         "Flow 'extra' is no longer in the project"
@@ -100,6 +104,7 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
         "nodes": ["Extra"],
         "selected": [],
         "detail": None,
+        "steps": "3 steps",
     }, seen["back"]
     assert seen["unknown"]["unknown"] == "no flow named 'nope' (a step naming it in \"flows\" shows here)"
     assert seen["unknown"]["nodes"] == [] and seen["unknown"]["hash"] == "#/flows/nope"
@@ -113,6 +118,7 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
         "gone": None,
         "unknown": None,
         "none": 'No step names a flow now (the "flows" field of a step config).',
+        "steps": "0 steps",
     }
     assert seen["noFlow"] == seen["noFlowOpened"] == no_flow, (seen["noFlow"], seen["noFlowOpened"])
     assert seen["firstFlow"] == {
@@ -122,5 +128,6 @@ def test_an_address_follows_a_stream_added_and_a_flow_moved_or_removed_without_a
         "nodes": ["Extra"],
         "selected": [],
         "detail": None,
+        "steps": "1 step",
     }, seen["firstFlow"]
     assert seen["consoleErrors"] == []

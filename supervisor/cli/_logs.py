@@ -46,6 +46,10 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
         "--trace", help="only the lines of this trace (its id, or part of one as log lines print it)"
     )
     logs.add_argument(
+        "--runner",
+        help="only the lines of this runner (its id, node-0), or of every runner of a kind (node, python)",
+    )
+    logs.add_argument(
         "--grep",
         help="only lines whose message or metadata (its JSON) contains this text (ignoring ASCII case)",
     )
@@ -58,7 +62,13 @@ def run(args: argparse.Namespace) -> int:
     if args.lines < 0:
         print("motia logs: --lines must be 0 or more", file=sys.stderr)
         return 2
-    filters = {"level": args.level, "step": args.step, "traceId": args.trace, "q": args.grep}
+    filters = {
+        "level": args.level,
+        "step": args.step,
+        "traceId": args.trace,
+        "runner": args.runner,
+        "q": args.grep,
+    }
     printer = _Printer(args.json)
     try:
         if args.trace:  # the server matches whole ids: a part (as log lines print it) is completed here

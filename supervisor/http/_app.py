@@ -6,9 +6,12 @@ answered by ``register_error_answers`` as JSON: 405 for an api step's path with 
 
 from __future__ import annotations
 
+from typing import get_args
+
 from quart import Quart, Response, request
 
 from supervisor.core import new_trace_id
+from supervisor.discovery import RunnerKind
 from supervisor.http._asgi import MAX_BODY_BYTES, ApiStepFront
 from supervisor.http._backend import Backend
 from supervisor.http._dead_letters import register_dead_letters
@@ -85,7 +88,12 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
 
     register_error_answers(app, runtime, MAX_BODY_BYTES)
     register_dead_letters(app, runtime)
-    register_traces(app, runtime.tracing, lambda: runtime.registry.steps.keys())
+    register_traces(
+        app,
+        runtime.tracing,
+        lambda: runtime.registry.steps.keys(),
+        lambda: [*get_args(RunnerKind), *(row.runner_id for row in runtime.runner_rows())],
+    )
     register_state(app, runtime.state)
     register_project(app, runtime)
     if workbench:

@@ -12,7 +12,7 @@ from quart import Response, request
 
 from supervisor.http._quart import to_quart
 from supervisor.http._response import HttpResponse
-from supervisor.tracing import TracingOff
+from supervisor.tracing import TracingOff, runner_holds
 
 T = TypeVar("T")
 #: the largest SQLite integer: a number past it is refused before it reaches a query
@@ -92,6 +92,20 @@ def unheard_of_step(step: str | None, found: bool, steps: Collection[str]) -> Re
     close = difflib.get_close_matches(step, steps, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"the steps: {', '.join(sorted(steps)) or 'none'}"
     return error(404, f"no step named {step!r}, in the project or in what it recorded; {hint}")
+
+
+def unheard_of_runner(runner: str, runners: Collection[str]) -> Response | None:
+    """A 404 for a ``runner`` filter that matched nothing, of no line recorded either, that names none
+    of ``runners`` (the kinds, node and python, and the ids of the runners running now) nor the
+    beginning of one's id (``runner_holds``), naming the closest (or all of them): a misspelt runner
+    (``--runner nodes``) would otherwise read as "nothing yet". None otherwise."""
+    if any(runner_holds(known, runner) for known in runners):
+        return None
+    close = difflib.get_close_matches(runner, runners, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"the runners: {', '.join(sorted(runners))}"
+    return error(
+        404, f"no runner named {runner!r}: no kind of runner, none running now, none recorded; {hint}"
+    )
 
 
 def error(status: int, message: str) -> Response:

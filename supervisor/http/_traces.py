@@ -2,12 +2,14 @@
 
     GET /__motia/traces[?step=&status=&answered=&since=&until=&traceId=&text=&limit=&cursor=]  newest first
     GET /__motia/traces/<traceId>                                                      spans and events
-    GET /__motia/logs[?level=&step=&traceId=&q=&since=&until=&limit=&before=&after=]
-    GET /__motia/logs/stream[?level=&step=&traceId=&q=]                          text/event-stream
+    GET /__motia/logs[?level=&step=&traceId=&runner=&q=&since=&until=&limit=&before=&after=]
+    GET /__motia/logs/stream[?level=&step=&traceId=&runner=&q=]                  text/event-stream
 
 A ``step`` filter naming no step, neither of the project nor in what was recorded, answers 404
 (``unheard_of_step``) on any page of a listing that found nothing, and on a live stream at once: a
-misspelt step would otherwise read as "nothing (yet)", or a follower wait for ever.
+misspelt step would otherwise read as "nothing (yet)", or a follower wait for ever. So does a log
+``runner`` filter naming no kind of runner, no runner running now and none recorded
+(``unheard_of_runner``).
 
 Times are epoch milliseconds, in and out. A live log stream sends each new matching line as an
 event ``log`` whose id is the line's; a client that reconnects with ``Last-Event-ID`` (or
@@ -35,6 +37,7 @@ from supervisor.http._params import (
     is_digits,
     only,
     text,
+    unheard_of_runner,
     unheard_of_step,
 )
 from supervisor.http._quart import json_response
@@ -58,9 +61,15 @@ CATCH_UP_PAGE = 500
 STOPPING_EVENT = b'event: stopping\ndata: {"status":"stopping"}\n\n'
 
 
-def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collection[str]]) -> None:
+def register_traces(
+    app: Quart,
+    recorder: Recorder,
+    steps: Callable[[], Collection[str]],
+    runners: Callable[[], Collection[str]],
+) -> None:
     """``steps``: the names of the project's steps now (a reload changes them), for a ``step`` filter
-    that matched nothing to be told from a misspelt one (``unheard_of_step``)."""
+    that matched nothing to be told from a misspelt one (``unheard_of_step``); ``runners``: the kinds
+    of runner and the ids of those running now, for a ``runner`` filter (``unheard_of_runner``)."""
 
     async def unheard(
         step: str | None, found: bool, recorded: Callable[[str], Awaitable[bool]]
@@ -79,6 +88,16 @@ def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collecti
 
     async def logs_recorded(step: str) -> bool:
         return bool((await recorder.logs(LogQuery(step=step, limit=1))).logs)
+
+    async def unheard_runner(runner: str | None, found: bool) -> Response | None:
+        """The 404 of a ``runner`` filter that ``found`` nothing, names no runner (``runners``) and no
+        line recorded: the store is asked only then, as for a step."""
+        if runner is None or found:
+            return None
+        refused = unheard_of_runner(runner, runners())
+        if refused is None or (await recorder.logs(LogQuery(runner=runner, limit=1))).logs:
+            return None
+        return refused
 
     @app.route("/__motia/traces", methods=["GET"])
     @endpoint
@@ -134,7 +153,9 @@ def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collecti
             _log_filter(), limit=count("limit", 100, 1000), before=before, after=after
         )
         page = await recorder.logs(query)
-        refused = await unheard(query.step, bool(page.logs), logs_recorded)
+        refused = await unheard(query.step, bool(page.logs), logs_recorded) or await unheard_runner(
+            query.runner, bool(page.logs)
+        )
         if refused:
             return refused
         return json_response(200, {"logs": page.logs, "nextCursor": page.next_cursor})
@@ -144,7 +165,7 @@ def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collecti
     async def follow_logs() -> Response:
         only(*LOG_FILTERS, "after")
         query = _log_filter()
-        refused = await unheard(query.step, False, logs_recorded)
+        refused = await unheard(query.step, False, logs_recorded) or await unheard_runner(query.runner, False)
         if refused:
             return refused
         last_event_id = request.headers.get("last-event-id")
@@ -160,7 +181,7 @@ def register_traces(app: Quart, recorder: Recorder, steps: Callable[[], Collecti
 
 
 #: the parameters ``_log_filter`` reads
-LOG_FILTERS = ("level", "step", "traceId", "q", "since", "until")
+LOG_FILTERS = ("level", "step", "traceId", "runner", "q", "since", "until")
 
 
 def _log_filter() -> LogQuery:
@@ -168,6 +189,7 @@ def _log_filter() -> LogQuery:
         level=choice("level", LEVEL_NAMES),
         step=text("step"),
         trace_id=text("traceId"),
+        runner=text("runner"),
         text=text("q"),
         since=epoch_ms("since"),
         until=epoch_ms("until"),

@@ -28,6 +28,7 @@ from supervisor.tracing._records import (
     decode_cursor,
     encode_cursor,
     parse_answered,
+    runner_holds,
 )
 from supervisor.tracing._store import TraceStore
 
@@ -106,5 +107,6 @@ __all__ = [
     "otlp_endpoint",
     "parse_answered",
     "parse_traceparent",
+    "runner_holds",
     "w3c_trace_id",
 ]

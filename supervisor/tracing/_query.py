@@ -8,8 +8,9 @@ tests (``all_hold``) are the rules; a translation into an index or SQL may only 
 
 Fields, in the units the stores order and filter by (times in seconds):
 
-- a log line: ``id`` (its cursor), ``time``, ``level``, ``step``, ``traceId``, ``text`` (what a text
-  filter looks in: ``LogText``, in its message and its metadata's JSON);
+- a log line: ``id`` (its cursor), ``time``, ``level``, ``step``, ``traceId``, ``runner`` (the id of
+  the runner it came from; None: the core's), ``text`` (what a text filter looks in: ``LogText``, in
+  its message and its metadata's JSON);
 - a trace: ``key`` (``(startedAt, traceId)``, the order of listings and of their cursor),
   ``traceId``, ``startedAt``, ``status`` (derived), ``steps`` (the names of the steps that ran in it),
   ``text`` (what a text filter looks in: ``trace_text``, its id, its name, its steps' names and its
@@ -39,13 +40,15 @@ from ._records import (
     ascii_lower,
     is_whole_trace_id,
     level_rank,
+    runner_holds,
 )
 
 #: ``contains``: a part of a string, or a member of a collection; ``icontains``: a part of a string
 #: (or of any string of a collection), ASCII letters in any case (as SQLite's lower()); ``at_least``:
 #: a log level at least as severe; ``within``: an HTTP status code in one of the ranges
-#: ``finds``: a log line's text search (``LogText``) in its message or metadata (``log_texts``)
-Op = Literal["eq", "lt", "gt", "le", "ge", "contains", "icontains", "at_least", "within", "finds"]
+#: ``finds``: a log line's text search (``LogText``) in its message or metadata (``log_texts``);
+#: ``runs_in``: a runner id that is the one named or begins with it up to a ``-`` (``runner_holds``)
+Op = Literal["eq", "lt", "gt", "le", "ge", "contains", "icontains", "at_least", "within", "finds", "runs_in"]
 
 
 def _icontains(actual: str | Iterable[str], value: str) -> bool:
@@ -112,6 +115,7 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "at_least": lambda actual, value: level_rank(actual) >= level_rank(value),
     "within": answered_within,
     "finds": _finds,
+    "runs_in": runner_holds,
 }
 
 
@@ -196,6 +200,7 @@ _LOG_FILTERS: tuple[tuple[str, str, Op], ...] = (
     ("level", "level", "at_least"),
     ("step", "step", "eq"),
     ("trace_id", "traceId", "eq"),
+    ("runner", "runner", "runs_in"),
     ("text", "text", "finds"),
     ("since", "time", "ge"),
     ("until", "time", "le"),

@@ -225,13 +225,15 @@ class TraceQuery:
 @dataclass(frozen=True, slots=True)
 class LogQuery:
     """Filters of a log listing. ``level`` is the lowest level shown; ``text`` a case-insensitive
-    substring of the message. Newest first, paging back with ``before`` (an id); with ``after`` (an id)
-    the lines after it, oldest first (what a follower reads). ``_query`` states what it selects."""
+    substring of the message; ``runner`` the runner a line came from (``runner_holds``). Newest
+    first, paging back with ``before`` (an id); with ``after`` (an id) the lines after it, oldest
+    first (what a follower reads). ``_query`` states what it selects."""
 
     level: str | None = None
     step: str | None = None
     trace_id: str | None = None
     text: str | None = None
+    runner: str | None = None
     since: float | None = None
     until: float | None = None
     limit: int = 100
@@ -273,6 +275,14 @@ def ascii_lower(text: str) -> str:
     """Lower case for ASCII letters only: what SQLite's lower() does, so text filters match alike."""
     # str.lower() of ASCII text is the same, ~10x faster than translate() (a listing lowers thousands)
     return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
+def runner_holds(runner: str | None, wanted: str) -> bool:
+    """Whether a log line of ``runner`` (its id: ``node-0``, ``python-spare-1``; None: the core's own)
+    is one a ``runner`` filter ``wanted`` asks for: that id, or every id it begins up to a ``-`` (a
+    kind, ``node``: every node runner, its spares and the attached ones; ``node-spare``: the spares).
+    ``node-1`` is not ``node-10``'s beginning."""
+    return runner is not None and (runner == wanted or runner.startswith(wanted + "-"))
 
 
 def level_rank(level: str) -> int:

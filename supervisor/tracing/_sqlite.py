@@ -190,6 +190,7 @@ _LOG_CONDITIONS: dict[tuple[str, str], _Condition] = {
     ("level", "at_least"): lambda level: _level_at_least(level),
     ("step", "eq"): lambda step: ("step = ?", (step,)),
     ("traceId", "eq"): lambda trace_id: ("trace_id = ?", (trace_id,)),
+    ("runner", "runs_in"): lambda runner: _log_runner_holds(runner),
     ("text", "finds"): lambda search: _log_text_holds(search),
     ("time", "ge"): lambda since: ("time >= ?", (since,)),
     ("time", "le"): lambda until: ("time <= ?", (until,)),
@@ -1006,6 +1007,22 @@ def _log_text_holds(search: LogText) -> tuple[str, tuple[Any, ...]]:
     if _ESCAPED_IN_JSON.search(text):
         return f"({message} OR ({anywhere} AND {meta}))", (text, pattern, *metas)
     return f"({anywhere} AND ({message} OR {meta}))", (pattern, text, *metas)
+
+
+#: a line's runner id (``runner_holds``), out of its JSON (no column holds it)
+_LOG_RUNNER = "(CAST(data AS TEXT) ->> '$.runner')"
+
+
+def _log_runner_holds(wanted: str) -> tuple[str, tuple[Any, ...]]:
+    """A line of the runner ``wanted`` or of one whose id begins with it up to a ``-``
+    (``runner_holds``). The line's JSON is parsed only where it holds ``"runner":"<wanted>`` as
+    orjson wrote it (``_encode``): a filter reads the lines of other runners, and the core's, as
+    plain text, as a text search does."""
+    written = '"runner":' + orjson.dumps(wanted).decode()[:-1]  # its closing quote left out
+    return (
+        f"instr(CAST(data AS TEXT), ?) > 0 AND ({_LOG_RUNNER} = ? OR substr({_LOG_RUNNER}, 1, ?) = ?)",
+        (written, wanted, len(wanted) + 1, wanted + "-"),
+    )
 
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:

@@ -8,8 +8,8 @@
 // #/flows/extra, nothing selected, extra.step.js deleted: the panel says the flow is gone under its
 // address, then draws it again once the file is written back; #/flows/nope, never a flow: said so;
 // #/flows, every step file deleted: says no step names a flow now; opened again with no flow, a step
-// file written: the flow is drawn. No page is reloaded but to open it. Prints RESULT and the JSON of
-// what it saw.
+// file written: the flow is drawn. No page is reloaded but to open it. Each look at the Flows panel
+// reads the header's step count too. Prints RESULT and the JSON of what it saw.
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { drive, openPage, openWorkbench, panelReady } from './workbench-page.mjs'
 
@@ -39,6 +39,8 @@ const flowsView = (page) =>
     gone: document.querySelector('[data-flow-gone]')?.textContent ?? null,
     unknown: document.querySelector('[data-unknown-flow]')?.textContent ?? null,
     none: document.querySelector('[data-no-flow]')?.textContent ?? null,
+    // the header's count of the project's steps, read as the panel draws what the reload changed
+    steps: document.getElementById('health')?.textContent.match(/^(\d+) steps?\b/)?.[0] ?? null,
   }))
 const marked = (page) => page.evaluate(() => (window.notReloaded = true))
 

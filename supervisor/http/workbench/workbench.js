@@ -980,6 +980,7 @@ async function flowsPanel(root, flowId) {
     if (text === drawn) return
     drawn = text
     flows = fresh
+    await healthAfterReload()
     draw()
   }
   const lighting = await lightUpAsTracesRun(shown)
@@ -1135,7 +1136,7 @@ function legend() {
   return h(
     'div',
     { class: 'legend' },
-    h('span', {}, '■ api (green) · event (blue) · cron (orange) · noop (grey, dashed)'),
+    h('span', {}, '■ api (green) · event (blue) · cron (orange) · noop (magenta, dashed)'),
     // as Motia's docs say: real connections (emits/subscribes) dark solid lines, virtual ones gray dashed
     h('span', {}, h('span', { class: 'key-edge' }, '—'), ' topic (dark, solid) · ', h('span', { class: 'key-edge virtual' }, '- -'), ' virtual (grey, dashed) · purple: conditional'),
   )
@@ -1254,6 +1255,7 @@ async function endpointsPanel(root, selectedName) {
     const text = JSON.stringify(fresh)
     if (text === listed) return
     listed = text
+    await healthAfterReload()
     const before = endpoints
     endpoints = fresh
     const now = fresh.find((step) => step.name === selected.name) || renamedIn(fresh, before, selected)
@@ -2141,6 +2143,13 @@ async function logsPanel(root, _argument, params) {
   const stepNames = h('datalist', { id: 'log-step-names' }, steps.map((known) => h('option', { value: known.name })))
   const step = titledByChoice(h('input', { type: 'search', class: 'names', placeholder: 'step', 'aria-label': 'step', list: 'log-step-names', value: params.get('step') || '' }))
   const trace = h('input', { type: 'search', placeholder: 'trace id', 'aria-label': 'trace id', value: params.get('traceId') || '' })
+  // the runner filter takes a runner's id (node-0) or a kind (node: all of its runners, as the API
+  // reads it): the kinds and the ids running now are offered as it is typed. Only offered: a failed
+  // read of the runners offers none, and the filter still works.
+  const { runners } = await api('/runners').catch(() => ({ runners: [] }))
+  const runnerChoices = [...new Set([...runners.map((known) => known.kind), ...runners.map((known) => known.id)])]
+  const runnerNames = h('datalist', { id: 'log-runner-names' }, runnerChoices.map((known) => h('option', { value: known })))
+  const runner = h('input', { type: 'search', class: 'names', placeholder: 'runner', 'aria-label': 'runner', list: 'log-runner-names', value: params.get('runner') || '' })
   const text = h('input', { type: 'search', placeholder: 'text', 'aria-label': 'text', value: params.get('q') || '' })
   const lines = h('div', { class: 'logs', 'aria-label': 'log lines' })
   const status = h('span', { class: 'muted', 'data-log-status': '' })
@@ -2150,12 +2159,15 @@ async function logsPanel(root, _argument, params) {
   }
   let closeLive = null // closes the live stream
   const line = (entry) => {
+    const from = [entry.step, entry.runner ? `(${entry.runner})` : null].filter(Boolean).join(' ')
     const row = h(
       'div',
       { class: `line level-${entry.level}`, 'data-log': entry.id },
       h('span', { class: 'muted' }, clock(entry.time)),
       h('span', {}, badge(entry.level)),
-      h('span', {}, entry.step || (entry.runner ? `(${entry.runner})` : '')),
+      // as `motia dev` prints them, step (runner), a runner's own lines its id alone: whole in the
+      // tooltip where the column cuts it
+      h('span', { title: from }, from),
       h('span', {}, entry.traceId ? h('a', { href: `#/traces/${entry.traceId}`, 'data-trace-link': entry.traceId, onclick: (e) => e.stopPropagation() }, entry.traceId.slice(-8)) : ''),
       h('span', { class: 'message' }, entry.message),
     )
@@ -2187,7 +2199,7 @@ async function logsPanel(root, _argument, params) {
   let stopped = false
   const start = async () => {
     if (stopped) return
-    const typed = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), q: text.value.trim() }
+    const typed = { level: level.value, step: step.value.trim(), traceId: trace.value.trim(), runner: runner.value.trim(), q: text.value.trim() }
     const key = JSON.stringify(typed)
     if (key === shownFilters) return
     shownFilters = key
@@ -2247,11 +2259,11 @@ async function logsPanel(root, _argument, params) {
     start()
   }
   level.addEventListener('change', changed)
-  for (const input of [step, trace, text]) {
+  for (const input of [step, trace, runner, text]) {
     input.addEventListener('input', typed)
     input.addEventListener('change', changed)
   }
-  root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, stepNames, trace, text, status), noLines, lines)
+  root.append(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, level, step, stepNames, trace, runner, runnerNames, text, status), noLines, lines)
   await start()
   return () => {
     stopped = true
@@ -2978,6 +2990,14 @@ const whenServerHealthy = () =>
 // one read at a time: a poller's failure and the line's own schedule share the read in flight
 let healthReading = null
 const readHealth = () => (healthReading ??= health().finally(() => (healthReading = null)))
+// The line read now, not on its next turn (up to HEALTH_EVERY_MS later): a panel that sees the
+// project change under it (a reload in `motia dev`) waits for it before drawing the change, so the
+// header counts the steps it draws. A read in flight may have begun before the reload: it is let
+// finish, then the line read again.
+const healthAfterReload = async () => {
+  if (healthReading) await healthReading
+  return readHealth()
+}
 let firstHealthRead
 // the server's first health report (null if it did not answer): whether it records traces and logs
 const firstHealth = new Promise((resolve) => (firstHealthRead = resolve))
