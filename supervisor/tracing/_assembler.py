@@ -90,6 +90,9 @@ class _Buffer:
     #: trace id -> the state and stream calls of a trace held ``whole``, made while its request ran
     #: (``_keeps_whole``): the request stays one event, its calls beside it
     whole_operations: dict[str, list[JsonObject]] = field(default_factory=dict)
+    #: each of ``logs``' JSON as it came, span id spliced in (None: to be encoded), once one came so
+    #: (``Assembler._log``); empty: none did
+    logs_json: list[bytes | None] = field(default_factory=list)
     #: traces that began (their root was seen): what makes a prune due early
     roots: int = 0
     #: api spans that ended by an END event: those still unanswered at the cut go to
@@ -165,7 +168,10 @@ class Assembler:
             touched = self._traces_of(others)
             if touched is None or not touched.isdisjoint(trace_ids):
                 return False
-            self._apply(others, None)
+            others_json = (
+                None if encoded is None else list(itertools.compress(encoded, map(operator.not_, answered)))
+            )
+            self._apply(others, others_json)
         if earlier:
             earlier.update(held)
         else:
@@ -235,7 +241,7 @@ class Assembler:
             elif kind == DELIVERED:
                 self._delta(event[1], event[2]).open -= 1
             elif kind == LOG:
-                self._log(event[1])
+                self._log(event[1], json)
 
     def cut(self) -> tuple[Batch, list[tuple[Span, list[JsonObject]]], int]:
         """What changed since the last cut; the spans that ended, with what was recorded under them
@@ -253,8 +259,15 @@ class Assembler:
         if self._exporting:
             ended = self._exported(spans)
         whole = list(buffer.whole.values())
+        logs_json = buffer.logs_json if len(buffer.logs_json) == len(buffer.logs) else []
         batch = Batch(
-            buffer.traces, list(spans), buffer.operations, buffer.logs, whole, buffer.whole_operations
+            buffer.traces,
+            list(spans),
+            buffer.operations,
+            buffer.logs,
+            whole,
+            buffer.whole_operations,
+            logs_json,
         )
         return batch, ended, buffer.roots
 
@@ -459,11 +472,18 @@ class Assembler:
         self._buffer.operations.append(operation)
         self._under(span_id, operation)
 
-    def _log(self, line: JsonObject) -> None:
+    def _log(self, line: JsonObject, json: bytes | None = None) -> None:
+        """``json``: the LOG event's JSON as it came (``[6,{...}]``): the line's, with its span id
+        spliced in, is what the SQLite store keeps (``Batch.logs_json``)."""
         trace_id = line["traceId"]
         span_id = self._by_step.get(trace_id, line["step"]) if trace_id else None
         line["spanId"] = span_id
-        self._buffer.logs.append(line)
+        buffer = self._buffer
+        if json is not None and self._whole:
+            buffer.logs_json.append(_line_json(json, span_id))
+        elif buffer.logs_json:
+            buffer.logs_json.append(None)
+        buffer.logs.append(line)
         if trace_id and not (self._buffer.whole and self._keeps_whole(trace_id, line["time"])):
             self._delta(trace_id, line["time"] / 1000)
         self._under(span_id, line)
@@ -598,3 +618,18 @@ def newest(index: dict[K, V], keep: int) -> dict[K, V]:
     """The ``keep`` entries added last (trimming in bulk: deleting one at a time from the front of a
     dict makes every later look for its first entry walk the holes left)."""
     return dict(itertools.islice(index.items(), max(len(index) - keep, 0), None))
+
+
+#: a log line's ``spanId`` as the recorder writes it (``Recorder.log_record``: after the line's strings,
+#: whose quotes are escaped, before its free-form fields: the first occurrence is the key's)
+_NO_SPAN = b'"spanId":null'
+
+
+def _line_json(event_json: bytes, span_id: str | None) -> bytes | None:
+    """A log line's JSON from its LOG event's (``[6,{...}]``), with ``span_id`` (None: it could not
+    be spliced in, and the line is encoded again)."""
+    line = event_json[3:-1]
+    if span_id is None:
+        return line
+    spliced = line.replace(_NO_SPAN, b'"spanId":"%s"' % span_id.encode(), 1)
+    return spliced if len(spliced) != len(line) else None

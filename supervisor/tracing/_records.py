@@ -167,6 +167,9 @@ class Batch:
     logs: list[JsonObject] = field(default_factory=list)
     whole: list[WholeTrace] = field(default_factory=list)
     whole_operations: dict[str, list[JsonObject]] = field(default_factory=dict)
+    #: each of ``logs``' JSON as the recorder sent it, span id spliced in (None: to be encoded; empty:
+    #: all are), for the SQLite store (``Assembler._log``)
+    logs_json: list[bytes | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         whole_operations = sum(map(len, self.whole_operations.values()))

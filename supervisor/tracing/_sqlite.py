@@ -299,9 +299,9 @@ class SqliteTraceStore:
                 line["step"],
                 line["traceId"],
                 line["message"],
-                _encode(line),
+                _encode(line) if json is None else json,
             )
-            for line in batch.logs
+            for line, json in zip(batch.logs, batch.logs_json or itertools.repeat(None), strict=False)
         ]
         whole_traces, whole_operations = batch.whole, batch.whole_operations
         try:
