@@ -19,6 +19,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -674,6 +675,29 @@ def test_replay_all_is_offered_only_while_there_are_dead_letters(
     assert seen["empty"] == {"disabled": True, "title": "No dead letters to replay"}
     assert seen["withLetter"] == {"disabled": False, "title": "Replay the 1 dead letter listed"}
     assert seen["replayed"] == "replayed 1 dead letter"
+    assert seen["consoleErrors"] == []
+
+
+def test_a_dead_letter_row_says_when_it_failed(server: MotiaServer, chromium: str, client_packages: Path) -> None:
+    """Letters of one step read alike but for when they failed, which `motia dlq list` prints and the
+    panel left out (a user found two letters of a Motia example's step told apart by their traces
+    only): a column says it, the time as the other panels write times, the instant in UTC in its title."""
+    server.client.delete("/__motia/dead-letters")
+    server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
+    doomed = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": "when"}})
+    assert doomed.status_code == 200
+    try:
+        [letter] = eventually(lambda: server.client.get("/__motia/dead-letters").json()["deadLetters"])
+        seen = _drive(server, chromium, client_packages, "workbench-dead-letter-time-driver.mjs")
+    finally:
+        server.client.delete("/__motia/dead-letters")
+
+    assert seen["columns"] == ["id", "topic", "step", "attempts", "last error", "failed at", "trace", ""]
+    failed_at = seen["rows"][str(letter["id"])]["failed at"]
+    instant = datetime.fromtimestamp(letter["failedAt"], tz=UTC)
+    assert failed_at["title"] == instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # the time alone (a date before it only when the page is read on another day than the failure's)
+    assert re.fullmatch(r"(\S+ )?\d\d:\d\d:\d\d\.\d{3}", failed_at["text"]), failed_at
     assert seen["consoleErrors"] == []
 
 

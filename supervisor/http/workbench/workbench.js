@@ -2710,6 +2710,17 @@ async function streamsPanel(root, argument, params, parts = []) {
 
 // ---------------------------------------------------------------- dead letters
 
+// When a letter failed for good (``failedAt``: seconds since the epoch), as `motia dlq list` has it:
+// letters of one step look alike but for it, and they outlive a restart, so a day other than today
+// is written before the time; the title has the instant in UTC, as the CLI prints it.
+function failedAtCell(failedAt) {
+  if (typeof failedAt !== 'number') return h('td', {}, '')
+  const date = new Date(failedAt * 1000)
+  const today = date.toDateString() === new Date().toDateString()
+  const text = today ? clock(date.getTime()) : `${date.toLocaleDateString()} ${clock(date.getTime())}`
+  return h('td', { 'data-failed-at': '', title: date.toISOString() }, text)
+}
+
 // The dead letters, refreshed every 3 s. A refresh keeps the rows of unchanged letters in place (a
 // click pressed on a row's button that is removed before it is released is lost). A letter's Replay
 // and Purge are disabled while one of them is in flight (a double click replays once), its failure
@@ -2720,7 +2731,7 @@ async function deadLettersPanel(root) {
   const detail = h('div', { class: 'detail' })
   const message = h('span', { class: 'muted', 'aria-live': 'polite', 'data-message': '' })
   const loadError = h('p', { class: 'error-text', 'data-load-error': '' })
-  const empty = h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No dead letters.'))
+  const empty = h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No dead letters.'))
   // ``text``, and a link to follow after it (a replay goes on in the letter's trace)
   const say = (text, failed, link = null) => {
     fill(message, text, link ? [' · ', link] : null)
@@ -2793,6 +2804,7 @@ async function deadLettersPanel(root) {
       h('td', {}, letter.subscriber),
       h('td', {}, letter.attempts),
       h('td', { class: 'error-text' }, truncate(String(letter.error || ''), 120)),
+      failedAtCell(letter.failedAt),
       h('td', {}, letter.traceId ? h('a', { href: `#/traces/${letter.traceId}` }, letter.traceId.slice(-8)) : ''),
       h(
         'td',
@@ -2840,7 +2852,7 @@ async function deadLettersPanel(root) {
     h('h2', {}, 'Dead letters'),
     h('div', { class: 'toolbar' }, replayAll, message),
     loadError,
-    h('div', { class: 'card' }, h('table', { 'aria-label': 'dead letters' }, h('thead', {}, h('tr', {}, ['id', 'topic', 'step', 'attempts', 'last error', 'trace', ''].map((c) => h('th', {}, c)))), body)),
+    h('div', { class: 'card' }, h('table', { 'aria-label': 'dead letters' }, h('thead', {}, h('tr', {}, ['id', 'topic', 'step', 'attempts', 'last error', 'failed at', 'trace', ''].map((c) => h('th', {}, c)))), body)),
     detail,
   )
   await load()
