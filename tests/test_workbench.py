@@ -19,7 +19,6 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import pytest
 from supervisor.cli._runners import _duration as runners_uptime
 from supervisor.cli._traces import _duration as trace_duration
 from supervisor.cli._traces import _offset as trace_offset
+from supervisor.cli._traces import _operation as trace_operation
 from supervisor.tracing import Batch, Span, SqliteTraceStore, TraceDelta
 from tests.support.drivers import run_driver
 from tests.support.project import write_project
@@ -678,7 +678,9 @@ def test_replay_all_is_offered_only_while_there_are_dead_letters(
     assert seen["consoleErrors"] == []
 
 
-def test_a_dead_letter_row_says_when_it_failed(server: MotiaServer, chromium: str, client_packages: Path) -> None:
+def test_a_dead_letter_row_says_when_it_failed(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
     """Letters of one step read alike but for when they failed, which `motia dlq list` prints and the
     panel left out (a user found two letters of a Motia example's step told apart by their traces
     only): a column says it, the time as the other panels write times, the instant in UTC in its title."""
@@ -694,6 +696,8 @@ def test_a_dead_letter_row_says_when_it_failed(server: MotiaServer, chromium: st
 
     assert seen["columns"] == ["id", "topic", "step", "attempts", "last error", "failed at", "trace", ""]
     failed_at = seen["rows"][str(letter["id"])]["failed at"]
+    from datetime import UTC, datetime  # here: a test below imports the module datetime by that name
+
     instant = datetime.fromtimestamp(letter["failedAt"], tz=UTC)
     assert failed_at["title"] == instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     # the time alone (a date before it only when the page is read on another day than the failure's)
@@ -2108,6 +2112,63 @@ def test_a_rule_the_workbench_shares_with_the_cli_reads_the_same_in_both(
     assert {value: cli_rule(value) for value in examples} == examples
     page = (DURATIONS_JS.parent / "workbench.js").read_text()
     assert call in page
+
+
+#: the page's module that writes a trace's state and stream operations as the CLI does
+OPERATIONS_JS = DURATIONS_JS.parent / "operations.js"
+
+#: a state or stream operation of a trace (as the server lists it) -> the line the trace view's table
+#: and ``motia traces ID`` write of it (the CLI after the step's name): a stream write's size, which
+#: the page left out (a Motia example's chat stream writes read with no size on the page only)
+OPERATIONS: list[tuple[dict[str, Any], str]] = [
+    (
+        {"type": "state", "name": "state.set", "group": "orders", "key": "o-1", "size": 141},
+        "state.set orders/o-1 (141 B)",
+    ),
+    ({"type": "state", "name": "state.get", "group": "orders", "key": "o-2"}, "state.get orders/o-2"),
+    (
+        {"type": "state", "name": "state.getGroup", "group": "orders", "key": None, "size": 0},
+        "state.getGroup orders",
+    ),
+    ({"type": "state", "name": "state.clear", "group": "orders", "key": ""}, "state.clear orders"),
+    (
+        {
+            "type": "stream",
+            "name": "streams.set",
+            "stream": "chat",
+            "group": "room-1",
+            "itemId": "m-2",
+            "size": 96,
+        },
+        "streams.set chat/room-1/m-2 (96 B)",
+    ),
+    (
+        {
+            "type": "stream",
+            "name": "streams.send",
+            "stream": "chat",
+            "group": "room-1",
+            "itemId": None,
+            "size": 12,
+        },
+        "streams.send chat/room-1 (12 B)",
+    ),
+    (
+        {"type": "stream", "name": "streams.getGroup", "stream": "chat", "group": "room-1"},
+        "streams.getGroup chat/room-1",
+    ),
+]
+
+
+def test_the_trace_view_writes_an_operation_as_motia_traces_does() -> None:
+    """One rule written twice, the page's run as the browser imports it, pinned by the same examples;
+    the trace view's table writes its state and stream rows with it."""
+    events = [event for event, _ in OPERATIONS]
+    expected = [text for _, text in OPERATIONS]
+    assert _page_rule("operationText", events, OPERATIONS_JS) == expected
+    assert [trace_operation(event) for event in events] == expected
+    page = (DURATIONS_JS.parent / "workbench.js").read_text()
+    assert "return operationText(event)" in page
 
 
 #: the page's modules that make the Endpoints form's prefilled body

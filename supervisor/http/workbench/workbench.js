@@ -3,6 +3,7 @@
 // EventSources) when another panel opens.
 
 import { durationText, offsetText, tookText } from './durations.js'
+import { operationText } from './operations.js'
 import { exampleOf } from './prefill.js'
 
 const API = '/__motia'
@@ -1868,8 +1869,7 @@ function eventSummary(event) {
     const targets = `${event.topic} → ${(event.deliveries || []).map((d) => d.step).join(', ') || 'no subscriber'}`
     return event.dropped ? `${targets} (dropped: ${event.dropped})` : targets
   }
-  if (event.type === 'state') return `${event.name} ${event.group}${event.key ? '/' + event.key : ''}${event.size ? ` (${event.size} B)` : ''}`
-  if (event.type === 'stream') return `${event.name} ${[event.stream, event.group, event.itemId].filter(Boolean).join('/')}`
+  if (event.type === 'state' || event.type === 'stream') return operationText(event)
   if (event.type === 'delivery') return `${event.name} ${event.topic} (attempt ${event.attempt})${event.error ? ': ' + event.error : ''}`
   return event.name || event.type
 }
