@@ -683,7 +683,8 @@ def test_a_dead_letter_row_says_when_it_failed(
 ) -> None:
     """Letters of one step read alike but for when they failed, which `motia dlq list` prints and the
     panel left out (a user found two letters of a Motia example's step told apart by their traces
-    only): a column says it, the time as the other panels write times, the instant in UTC in its title."""
+    only): a column says it, the time as the other panels write times, the instant in UTC in its title.
+    The last error, cut at 120 characters, is whole in its title."""
     server.client.delete("/__motia/dead-letters")
     server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
     doomed = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": "when"}})
@@ -695,6 +696,8 @@ def test_a_dead_letter_row_says_when_it_failed(
         server.client.delete("/__motia/dead-letters")
 
     assert seen["columns"] == ["id", "topic", "step", "attempts", "last error", "failed at", "trace", ""]
+    # the error whole in its cell's title (a long one is cut in the cell, its cause at the end with it)
+    assert seen["rows"][str(letter["id"])]["last error"]["title"] == letter["error"]
     failed_at = seen["rows"][str(letter["id"])]["failed at"]
     from datetime import UTC, datetime  # here: a test below imports the module datetime by that name
 

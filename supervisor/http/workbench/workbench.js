@@ -2803,7 +2803,8 @@ async function deadLettersPanel(root) {
       h('td', {}, letter.topic),
       h('td', {}, letter.subscriber),
       h('td', {}, letter.attempts),
-      h('td', { class: 'error-text' }, truncate(String(letter.error || ''), 120)),
+      // whole in its title: a long message cut at 120 characters lost its cause, said at its end
+      h('td', { class: 'error-text', title: String(letter.error || '') }, truncate(String(letter.error || ''), 120)),
       failedAtCell(letter.failedAt),
       h('td', {}, letter.traceId ? h('a', { href: `#/traces/${letter.traceId}` }, letter.traceId.slice(-8)) : ''),
       h(
