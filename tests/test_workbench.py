@@ -708,6 +708,36 @@ def test_a_dead_letter_row_says_when_it_failed(
     assert seen["consoleErrors"] == []
 
 
+def test_a_log_lines_stack_shows_as_its_language_printed_it(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A failed handler's log line carries its stack in its metadata, which the Logs panel showed only
+    inside the line's JSON, one string of "\\n    at ..." escapes (a Motia example's "fetch failed" and
+    its cause read so): opened, the line shows the stack above its JSON, line by line."""
+    server.client.delete("/__motia/dead-letters")
+    server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
+    doomed = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": "stack"}})
+    assert doomed.status_code == 200
+    try:
+        [letter] = eventually(lambda: server.client.get("/__motia/dead-letters").json()["deadLetters"])
+    finally:
+        server.client.delete("/__motia/dead-letters")
+    logs = server.client.get("/__motia/logs", params={"traceId": letter["traceId"]}).json()["logs"]
+    [failed] = [line for line in logs if line["message"].startswith("handler failed")]
+    seen = _drive(
+        server,
+        chromium,
+        client_packages,
+        "workbench-log-stack-driver.mjs",
+        letter["traceId"],
+        "handler failed",
+    )
+    stack: str = failed["meta"]["stack"]
+    assert "\n    at " in stack and "workbench-doomed.step.js" in stack
+    assert seen["stacks"] == [stack]  # its lines as they are (a path in the project shown as it came)
+    assert seen["consoleErrors"] == []
+
+
 def _answered_404_400_and_201(server: MotiaServer, pet: dict[str, Any]) -> dict[str, str]:
     """The trace ids of three requests, by the status each was answered with: a pet no one stored
     (404 by its step), a body its schema refuses (400 before its step ran), ``pet`` created (201)."""

@@ -1902,6 +1902,15 @@ function stackBlock(error) {
   return h('pre', { class: 'json stack' }, parts)
 }
 
+// The stacks a log line carries in its metadata (a failed handler's ``stack``, an error a handler
+// logged: ``stack``, or an ``error`` field's), each shown as its language printed it above the line's
+// JSON, where it read as one string of "\n    at ..." escapes.
+function logStacks(meta) {
+  if (!meta || typeof meta !== 'object') return []
+  const found = [meta.stack, ...Object.values(meta).map((value) => value && typeof value === 'object' && value.stack)]
+  return found.filter((stack) => typeof stack === 'string' && stack.includes('\n'))
+}
+
 // A span's bar on the timeline, from ``from`` to ``to`` (fractions of the axis): at least BAR_MIN_PX
 // wide (a span of no time still shows, and takes a click), never past either end of the axis (a bar
 // of its least width at the very end starts that much earlier; it ran a few pixels past the axis).
@@ -2162,7 +2171,7 @@ async function logsPanel(root, _argument, params) {
     row.addEventListener('click', () => {
       const open = row.querySelector('.meta')
       if (open) open.remove()
-      else row.append(h('div', { class: 'meta' }, jsonBlock(entry)))
+      else row.append(h('div', { class: 'meta' }, ...logStacks(entry.meta).map((stack) => h('div', { 'data-log-stack': '' }, stackBlock({ stack }))), jsonBlock(entry)))
     })
     return row
   }
