@@ -678,6 +678,21 @@ def test_replay_all_is_offered_only_while_there_are_dead_letters(
     assert seen["consoleErrors"] == []
 
 
+@contextlib.contextmanager
+def _one_dead_letter(server: MotiaServer, n: str) -> Iterator[dict[str, Any]]:
+    """The one dead letter of the server, made by an event (``{"n": n}``) that fails for good (the
+    doomed step, its switch off); purged with any other once done."""
+    server.client.delete("/__motia/dead-letters")
+    server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
+    doomed = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": n}})
+    assert doomed.status_code == 200
+    try:
+        [letter] = eventually(lambda: server.client.get("/__motia/dead-letters").json()["deadLetters"])
+        yield letter
+    finally:
+        server.client.delete("/__motia/dead-letters")
+
+
 def test_a_dead_letter_row_says_when_it_failed(
     server: MotiaServer, chromium: str, client_packages: Path
 ) -> None:
@@ -685,15 +700,8 @@ def test_a_dead_letter_row_says_when_it_failed(
     panel left out (a user found two letters of a Motia example's step told apart by their traces
     only): a column says it, the time as the other panels write times, the instant in UTC in its title.
     The last error, cut at 120 characters, is whole in its title."""
-    server.client.delete("/__motia/dead-letters")
-    server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
-    doomed = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": "when"}})
-    assert doomed.status_code == 200
-    try:
-        [letter] = eventually(lambda: server.client.get("/__motia/dead-letters").json()["deadLetters"])
+    with _one_dead_letter(server, "when") as letter:
         seen = _drive(server, chromium, client_packages, "workbench-dead-letter-time-driver.mjs")
-    finally:
-        server.client.delete("/__motia/dead-letters")
 
     assert seen["columns"] == ["id", "topic", "step", "attempts", "last error", "failed at", "trace", ""]
     # the error whole in its cell's title (a long one is cut in the cell, its cause at the end with it)
@@ -714,14 +722,8 @@ def test_a_log_lines_stack_shows_as_its_language_printed_it(
     """A failed handler's log line carries its stack in its metadata, which the Logs panel showed only
     inside the line's JSON, one string of "\\n    at ..." escapes (a Motia example's "fetch failed" and
     its cause read so): opened, the line shows the stack above its JSON, line by line."""
-    server.client.delete("/__motia/dead-letters")
-    server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
-    doomed = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": "stack"}})
-    assert doomed.status_code == 200
-    try:
-        [letter] = eventually(lambda: server.client.get("/__motia/dead-letters").json()["deadLetters"])
-    finally:
-        server.client.delete("/__motia/dead-letters")
+    with _one_dead_letter(server, "stack") as letter:
+        pass
     logs = server.client.get("/__motia/logs", params={"traceId": letter["traceId"]}).json()["logs"]
     [failed] = [line for line in logs if line["message"].startswith("handler failed")]
     seen = _drive(
