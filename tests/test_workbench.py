@@ -723,17 +723,16 @@ def test_a_log_lines_stack_shows_as_its_language_printed_it(
     inside the line's JSON, one string of "\\n    at ..." escapes (a Motia example's "fetch failed" and
     its cause read so): opened, the line shows the stack above its JSON, line by line."""
     with _one_dead_letter(server, "stack") as letter:
-        pass
-    logs = server.client.get("/__motia/logs", params={"traceId": letter["traceId"]}).json()["logs"]
-    [failed] = [line for line in logs if line["message"].startswith("handler failed")]
-    seen = _drive(
-        server,
-        chromium,
-        client_packages,
-        "workbench-log-stack-driver.mjs",
-        letter["traceId"],
-        "handler failed",
-    )
+        logs = server.client.get("/__motia/logs", params={"traceId": letter["traceId"]}).json()["logs"]
+        [failed] = [line for line in logs if line["message"].startswith("handler failed")]
+        seen = _drive(
+            server,
+            chromium,
+            client_packages,
+            "workbench-log-stack-driver.mjs",
+            letter["traceId"],
+            "handler failed",
+        )
     stack: str = failed["meta"]["stack"]
     assert "\n    at " in stack and "workbench-doomed.step.js" in stack
     assert seen["stacks"] == [stack]  # its lines as they are (a path in the project shown as it came)
