@@ -294,3 +294,71 @@ def test_a_dead_letter_whose_step_is_no_longer_loaded_is_kept_and_its_replay_say
         replayed = dlq(server, "replay", str(letter["id"]))
         assert replayed.returncode == 0, replayed.stderr
         assert f"replayed dead letter {letter['id']} as delivery" in replayed.stdout
+
+
+#: a failure's message as long as a library's (chromadb's connection error is 230 characters)
+FAILED = "fetch failed: make sure the server is running and try again, then check your settings"
+
+CAUSED = {
+    "steps/caused.step.ts": """
+        export const config = {
+          type: 'event', name: 'CausedTs', subscribes: ['caused.ts'], emits: [],
+          infrastructure: { queue: { maxRetries: 0 } },
+        }
+        export const handler = async () => {
+          const reason = new Error('getaddrinfo ENOTFOUND api.example.test')
+          throw new TypeError('FAILED', { cause: reason })
+        }
+    """,
+    "steps/caused.step.js": """
+        exports.config = {
+          type: 'event', name: 'CausedJs', subscribes: ['caused.js'], emits: [],
+          infrastructure: { queue: { maxRetries: 0 } },
+        }
+        exports.handler = async () => {
+          const reason = new Error('getaddrinfo ENOTFOUND api.example.test')
+          throw new TypeError('FAILED', { cause: reason })
+        }
+    """,
+    "steps/caused_step.py": """
+        config = {
+            "type": "event", "name": "CausedPy", "subscribes": ["caused.py"], "emits": [],
+            "infrastructure": {"queue": {"maxRetries": 0}},
+        }
+        async def handler(input, context):
+            try:
+                raise OSError("getaddrinfo ENOTFOUND api.example.test")
+            except OSError as reason:
+                raise TypeError("FAILED") from reason
+    """,
+}
+
+
+@pytest.fixture(scope="module")
+def caused_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
+    files = {path: text.replace("FAILED", FAILED) for path, text in CAUSED.items()}
+    with MotiaServer(write_project(tmp_path_factory.mktemp("caused"), files)) as running:
+        yield running
+
+
+@pytest.mark.parametrize(("lang", "cause"), [("ts", "Error"), ("js", "Error"), ("py", "OSError")])
+def test_a_dead_letters_error_names_the_innermost_cause_of_the_failure(
+    caused_server: MotiaServer, lang: str, cause: str
+) -> None:
+    """Node's fetch fails with "fetch failed", what failed (the host it could not resolve) only in the
+    error's cause: a dead letter, whose one line is what `motia dlq list` and the Workbench show,
+    read "HandlerFailed: TypeError: fetch failed" and nothing more (a Motia example's letters, with
+    no network). Its line names the innermost cause, in every language."""
+    emitted = caused_server.client.post("/__motia/emit", json={"topic": f"caused.{lang}", "data": {}})
+    assert emitted.status_code == 200
+
+    def letter() -> dict[str, Any] | None:
+        letters = caused_server.client.get("/__motia/dead-letters").json()["deadLetters"]
+        return next((found for found in letters if found["topic"] == f"caused.{lang}"), None)
+
+    error = eventually(letter)["error"]
+    said = f"(caused by {cause}: getaddrinfo ENOTFOUND api.example.test)"
+    assert error == f"HandlerFailed: TypeError: {FAILED} {said}"
+    # motia dlq list cuts a long line in its message, not its cause
+    [line] = [line for line in dlq(caused_server, "list").stdout.splitlines() if f"caused.{lang}" in line]
+    assert "HandlerFailed: TypeError: fetch" in line and line.endswith(f"... {said}"), line

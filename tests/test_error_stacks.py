@@ -72,6 +72,34 @@ FILES = {
             except RuntimeError as error: context.logger.error("caught", error)
             return {"status": 200, "body": {}}
     """,
+    "steps/ts/caused.step.ts": """
+        export const config = { type: 'api', name: 'CausedTs', path: '/caused/ts', method: 'GET', emits: [] }
+        export const handler = async () => {
+          try {
+            throw new Error('getaddrinfo ENOTFOUND api.example.test')
+          } catch (reason) {
+            throw new TypeError('fetch failed', { cause: reason })
+          }
+        }
+    """,
+    "steps/js/caused.step.js": """
+        exports.config = { type: 'api', name: 'CausedJs', path: '/caused/js', method: 'GET', emits: [] }
+        exports.handler = async () => {
+          try {
+            throw new Error('getaddrinfo ENOTFOUND api.example.test')
+          } catch (reason) {
+            throw new TypeError('fetch failed', { cause: reason })
+          }
+        }
+    """,
+    "steps/py/caused_step.py": """
+        config = {"type": "api", "name": "CausedPy", "path": "/caused/py", "method": "GET", "emits": []}
+        async def handler(req, context):
+            try:
+                raise OSError("getaddrinfo ENOTFOUND api.example.test")
+            except OSError as reason:
+                raise TypeError("fetch failed") from reason
+    """,
     "steps/py/explode.py": """
         def explode(lang):
             reason = f"{lang} exploded"
@@ -82,6 +110,7 @@ FILES = {
 HELPERS = {"ts": "steps/ts/explode.ts", "js": "steps/js/explode.js", "py": "steps/py/explode.py"}
 STEPS = {"ts": "steps/ts/fail.step.ts", "js": "steps/js/fail.step.js", "py": "steps/py/fail_step.py"}
 CAUGHT = {"ts": "steps/ts/caught.step.ts", "js": "steps/js/caught.step.js", "py": "steps/py/caught_step.py"}
+CAUSED = {"ts": "steps/ts/caused.step.ts", "js": "steps/js/caused.step.js", "py": "steps/py/caused_step.py"}
 
 _V8_FRAME = re.compile(r"^\s+at (?:.*?\()?(?:file://)?(/[^():]+):(\d+)(?::\d+)?\)?$")
 _PYTHON_FRAME = re.compile(r'^\s+File "([^"]+)", line (\d+)')
@@ -150,3 +179,27 @@ def test_an_error_a_handler_logs_has_only_the_users_frames(server: MotiaServer, 
     assert response.status_code == 200
     [logged] = eventually(lambda: logs(server, response.headers["x-trace-id"], "caught"))
     assert_users_stack(server, lang, logged["meta"]["stack"], CAUGHT[lang])
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_failed_handlers_stack_tells_the_errors_cause(server: MotiaServer, lang: str) -> None:
+    """Node's fetch fails with "fetch failed", the reason (the host it could not resolve) only in the
+    error's ``cause``: the stack the trace and the 500 body show carries the cause and where it was
+    made, as a Python stack carries ``raise ... from``; the error's message and place stay its own."""
+    response = server.client.get(f"/caused/{lang}")
+    assert response.status_code == 500
+    stack = response.json()["stack"]
+    assert "getaddrinfo ENOTFOUND api.example.test" in stack, stack
+    root = str(server.project) + "/"
+    assert (root + CAUSED[lang], 4) in frames(stack), stack  # where the cause was thrown
+
+    def trace() -> dict[str, Any] | None:
+        found = server.client.get(f"/__motia/traces/{response.headers['x-trace-id']}")
+        span: dict[str, Any] = found.json()["spans"][0] if found.status_code == 200 else {}
+        return span if span.get("status") == "error" else None
+
+    span = eventually(trace)
+    assert span["error"]["message"] == "fetch failed"
+    assert span["error"]["stack"] == stack
+    assert span["error"]["location"]["file"] == CAUSED[lang]
+    assert span["error"]["location"]["line"] == 6  # the error's own place, not its cause's

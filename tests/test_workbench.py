@@ -27,6 +27,7 @@ import pytest
 from supervisor.cli._runners import _duration as runners_uptime
 from supervisor.cli._traces import _duration as trace_duration
 from supervisor.cli._traces import _offset as trace_offset
+from supervisor.cli._traces import _operation as trace_operation
 from supervisor.tracing import Batch, Span, SqliteTraceStore, TraceDelta
 from tests.support.drivers import run_driver
 from tests.support.project import write_project
@@ -674,6 +675,67 @@ def test_replay_all_is_offered_only_while_there_are_dead_letters(
     assert seen["empty"] == {"disabled": True, "title": "No dead letters to replay"}
     assert seen["withLetter"] == {"disabled": False, "title": "Replay the 1 dead letter listed"}
     assert seen["replayed"] == "replayed 1 dead letter"
+    assert seen["consoleErrors"] == []
+
+
+@contextlib.contextmanager
+def _one_dead_letter(server: MotiaServer, n: str) -> Iterator[dict[str, Any]]:
+    """The one dead letter of the server, made by an event (``{"n": n}``) that fails for good (the
+    doomed step, its switch off); purged with any other once done."""
+    server.client.delete("/__motia/dead-letters")
+    server.client.put("/__motia/state/item", params={"groupId": "workbench", "key": "fixed"}, json=False)
+    doomed = server.client.post("/__motia/emit", json={"topic": "workbench.doomed", "data": {"n": n}})
+    assert doomed.status_code == 200
+    try:
+        [letter] = eventually(lambda: server.client.get("/__motia/dead-letters").json()["deadLetters"])
+        yield letter
+    finally:
+        server.client.delete("/__motia/dead-letters")
+
+
+def test_a_dead_letter_row_says_when_it_failed(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """Letters of one step read alike but for when they failed, which `motia dlq list` prints and the
+    panel left out (a user found two letters of a Motia example's step told apart by their traces
+    only): a column says it, the time as the other panels write times, the instant in UTC in its title.
+    The last error, cut at 120 characters, is whole in its title."""
+    with _one_dead_letter(server, "when") as letter:
+        seen = _drive(server, chromium, client_packages, "workbench-dead-letter-time-driver.mjs")
+
+    assert seen["columns"] == ["id", "topic", "step", "attempts", "last error", "failed at", "trace", ""]
+    # the error whole in its cell's title (a long one is cut in the cell, its cause at the end with it)
+    assert seen["rows"][str(letter["id"])]["last error"]["title"] == letter["error"]
+    failed_at = seen["rows"][str(letter["id"])]["failed at"]
+    from datetime import UTC, datetime  # here: a test below imports the module datetime by that name
+
+    instant = datetime.fromtimestamp(letter["failedAt"], tz=UTC)
+    assert failed_at["title"] == instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # the time alone (a date before it only when the page is read on another day than the failure's)
+    assert re.fullmatch(r"(\S+ )?\d\d:\d\d:\d\d\.\d{3}", failed_at["text"]), failed_at
+    assert seen["consoleErrors"] == []
+
+
+def test_a_log_lines_stack_shows_as_its_language_printed_it(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """A failed handler's log line carries its stack in its metadata, which the Logs panel showed only
+    inside the line's JSON, one string of "\\n    at ..." escapes (a Motia example's "fetch failed" and
+    its cause read so): opened, the line shows the stack above its JSON, line by line."""
+    with _one_dead_letter(server, "stack") as letter:
+        logs = server.client.get("/__motia/logs", params={"traceId": letter["traceId"]}).json()["logs"]
+        [failed] = [line for line in logs if line["message"].startswith("handler failed")]
+        seen = _drive(
+            server,
+            chromium,
+            client_packages,
+            "workbench-log-stack-driver.mjs",
+            letter["traceId"],
+            "handler failed",
+        )
+    stack: str = failed["meta"]["stack"]
+    assert "\n    at " in stack and "workbench-doomed.step.js" in stack
+    assert seen["stacks"] == [stack]  # its lines as they are (a path in the project shown as it came)
     assert seen["consoleErrors"] == []
 
 
@@ -2110,6 +2172,63 @@ def test_a_rule_the_workbench_shares_with_the_cli_reads_the_same_in_both(
     assert {value: cli_rule(value) for value in examples} == examples
     page = (DURATIONS_JS.parent / "workbench.js").read_text()
     assert call in page
+
+
+#: the page's module that writes a trace's state and stream operations as the CLI does
+OPERATIONS_JS = DURATIONS_JS.parent / "operations.js"
+
+#: a state or stream operation of a trace (as the server lists it) -> the line the trace view's table
+#: and ``motia traces ID`` write of it (the CLI after the step's name): a stream write's size, which
+#: the page left out (a Motia example's chat stream writes read with no size on the page only)
+OPERATIONS: list[tuple[dict[str, Any], str]] = [
+    (
+        {"type": "state", "name": "state.set", "group": "orders", "key": "o-1", "size": 141},
+        "state.set orders/o-1 (141 B)",
+    ),
+    ({"type": "state", "name": "state.get", "group": "orders", "key": "o-2"}, "state.get orders/o-2"),
+    (
+        {"type": "state", "name": "state.getGroup", "group": "orders", "key": None, "size": 0},
+        "state.getGroup orders",
+    ),
+    ({"type": "state", "name": "state.clear", "group": "orders", "key": ""}, "state.clear orders"),
+    (
+        {
+            "type": "stream",
+            "name": "streams.set",
+            "stream": "chat",
+            "group": "room-1",
+            "itemId": "m-2",
+            "size": 96,
+        },
+        "streams.set chat/room-1/m-2 (96 B)",
+    ),
+    (
+        {
+            "type": "stream",
+            "name": "streams.send",
+            "stream": "chat",
+            "group": "room-1",
+            "itemId": None,
+            "size": 12,
+        },
+        "streams.send chat/room-1 (12 B)",
+    ),
+    (
+        {"type": "stream", "name": "streams.getGroup", "stream": "chat", "group": "room-1"},
+        "streams.getGroup chat/room-1",
+    ),
+]
+
+
+def test_the_trace_view_writes_an_operation_as_motia_traces_does() -> None:
+    """One rule written twice, the page's run as the browser imports it, pinned by the same examples;
+    the trace view's table writes its state and stream rows with it."""
+    events = [event for event, _ in OPERATIONS]
+    expected = [text for _, text in OPERATIONS]
+    assert _page_rule("operationText", events, OPERATIONS_JS) == expected
+    assert [trace_operation(event) for event in events] == expected
+    page = (DURATIONS_JS.parent / "workbench.js").read_text()
+    assert "return operationText(event)" in page
 
 
 #: the page's modules that make the Endpoints form's prefilled body

@@ -114,6 +114,18 @@ def _apply(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+#: how a letter's error ends with its innermost cause (supervisor/protocol/_messages.py, ErrorInfo)
+_CAUSE = " (caused by "
+
+
 def _one_line(text: str, limit: int = 100) -> str:
+    """``text`` on one line of at most ``limit`` characters: a long error is cut in its message, keeping
+    the cause it ends with (a library's long message cut at the end lost what failed)."""
     line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+    if len(line) <= limit:
+        return line
+    head, marker, cause = line.rpartition(_CAUSE)
+    tail = marker + cause
+    if marker and len(tail) <= limit * 2 // 3:
+        return head[: limit - len(tail) - 3] + "..." + tail
+    return line[: limit - 3] + "..."

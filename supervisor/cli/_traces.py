@@ -184,22 +184,27 @@ def _event_text(event: dict[str, Any]) -> str:
         targets = ", ".join(delivery["step"] for delivery in event["deliveries"]) or "no subscriber"
         dropped = f" (dropped: {event['dropped']})" if event.get("dropped") else ""
         return f"{step}emit {event['topic']} -> {targets}{dropped}{failed_with}"
-    if kind == "state":
-        where = "/".join(part for part in (event.get("group"), event.get("key")) if part is not None)
-        size = f" ({event['size']} B)" if event.get("size") else ""
-        return f"{step}{event['name']} {where}{size}{failed_with}"
-    if kind == "stream":
-        where = "/".join(
-            str(part) for part in (event.get("stream"), event.get("group"), event.get("itemId")) if part
-        )
-        size = f" ({event['size']} B)" if event.get("size") else ""
-        return f"{step}{event['name']} {where}{size}{failed_with}"
+    if kind in ("state", "stream"):
+        return f"{step}{_operation(event)}{failed_with}"
     if kind == "delivery":
         attempt = f", attempt {event['attempt']}" if event.get("attempt") else ""
         again = f", again at {_clock(event['retryAt'])}" if event.get("retryAt") else ""
         error = f": {event['error']}" if event.get("error") else ""
         return f"{step}delivery {event['name']} (topic {event.get('topic')}{attempt}{again}){error}"
     return f"{step}{event.get('name', kind)}{failed_with}"
+
+
+def _operation(event: dict[str, Any]) -> str:
+    """A state or stream operation: its call, where it went, the size of the value it carried (as the
+    Workbench's trace view writes it: supervisor/http/workbench/operations.js)."""
+    parts = (
+        (event.get("stream"), event.get("group"), event.get("itemId"))
+        if event["type"] == "stream"
+        else (event.get("group"), event.get("key"))
+    )
+    where = "/".join(str(part) for part in parts if part is not None and part != "")
+    size = f" ({event['size']} B)" if event.get("size") else ""
+    return f"{event['name']} {where}{size}"
 
 
 def _answered(spec: str) -> str:

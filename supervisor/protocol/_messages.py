@@ -69,6 +69,26 @@ class LoadResult:
     hooks: tuple[LoadedFile, ...] = ()
 
 
+#: how each runner's stack tells an error's cause: the node runner a "Caused by:" paragraph per
+#: cause, innermost last (runners/node/src/jsonutil.ts); Python's traceback the innermost first,
+#: each followed by this line
+_NODE_CAUSE = "\n\nCaused by: "
+_PYTHON_CAUSE = "\nThe above exception was the direct cause of the following exception:\n"
+
+
+def root_cause(stack: str) -> str | None:
+    """The innermost cause of the error ``stack`` is the trace of ("Error: getaddrinfo ENOTFOUND
+    api.openai.com" under Node's "TypeError: fetch failed"), its first line; None without one. Only an
+    explicit cause (``{ cause }``, ``raise ... from``), not an error raised while handling another."""
+    if _PYTHON_CAUSE in stack:
+        lines = [line.strip() for line in stack.split(_PYTHON_CAUSE, 1)[0].splitlines() if line.strip()]
+        return lines[-1] if lines else None
+    at = stack.rfind(_NODE_CAUSE)
+    if at < 0:
+        return None
+    return stack[at + len(_NODE_CAUSE) :].split("\n", 1)[0].strip() or None
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
     name: str
@@ -76,7 +96,11 @@ class ErrorInfo:
     stack: str
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.message}"
+        """The error, and its innermost cause when it has one: the one line a dead letter, a failed
+        handler's log line and a 500 in `motia dev` give it, where a message such as Node's "fetch
+        failed" says nothing of what failed."""
+        cause = root_cause(self.stack)
+        return f"{self.name}: {self.message}" + (f" (caused by {cause})" if cause else "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,14 +10,45 @@ export interface ErrorShape {
 }
 
 export function errorShape(error: unknown): ErrorShape {
-  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
+  if (isErrorLike(error)) {
     const e = error as Partial<Error>;
     const name = typeof e.name === 'string' && e.name ? e.name : 'Error';
     const message = typeof e.message === 'string' ? e.message : String(e.message);
     const stack = typeof e.stack === 'string' ? userStack(e.stack) : '';
-    return { name, message, stack };
+    return { name, message, stack: stack + causes(error) };
   }
   return { name: 'Error', message: describe(error), stack: '' };
+}
+
+const isErrorLike = (value: unknown): value is object =>
+  value instanceof Error || (typeof value === 'object' && value !== null && 'message' in value);
+
+/** How many causes deep a stack tells (``new Error(m, { cause })`` chains, each one's cause). */
+const MAX_CAUSES = 8;
+
+/**
+ * ``error``'s chain of causes, each a "Caused by:" paragraph (its stack, else its name and message),
+ * as the Python runner's stacks carry ``raise ... from``: the reason an error gives is often only in
+ * its cause (Node's fetch fails with "fetch failed", the cause naming the host it could not resolve
+ * or the connection refused), and the stack V8 gives holds none of it.
+ */
+function causes(error: object): string {
+  const seen = new Set<unknown>([error]);
+  let text = '';
+  let cause = (error as { cause?: unknown }).cause;
+  for (let depth = 0; cause !== undefined && cause !== null && !seen.has(cause) && depth < MAX_CAUSES; depth++) {
+    seen.add(cause);
+    let told: string;
+    if (isErrorLike(cause)) {
+      const e = cause as Partial<Error>;
+      const name = typeof e.name === 'string' && e.name ? e.name : 'Error';
+      const header = `${name}: ${typeof e.message === 'string' ? e.message : String(e.message)}`;
+      told = typeof e.stack === 'string' && e.stack.includes(String(e.message)) ? userStack(e.stack) : header;
+    } else told = describe(cause);
+    text += `\n\nCaused by: ${told}`;
+    cause = typeof cause === 'object' ? (cause as { cause?: unknown }).cause : undefined;
+  }
+  return text;
 }
 
 function describe(value: unknown): string {

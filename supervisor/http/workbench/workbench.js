@@ -3,6 +3,7 @@
 // EventSources) when another panel opens.
 
 import { durationText, offsetText, tookText } from './durations.js'
+import { operationText } from './operations.js'
 import { exampleOf } from './prefill.js'
 
 const API = '/__motia'
@@ -1870,8 +1871,7 @@ function eventSummary(event) {
     const targets = `${event.topic} → ${(event.deliveries || []).map((d) => d.step).join(', ') || 'no subscriber'}`
     return event.dropped ? `${targets} (dropped: ${event.dropped})` : targets
   }
-  if (event.type === 'state') return `${event.name} ${event.group}${event.key ? '/' + event.key : ''}${event.size ? ` (${event.size} B)` : ''}`
-  if (event.type === 'stream') return `${event.name} ${[event.stream, event.group, event.itemId].filter(Boolean).join('/')}`
+  if (event.type === 'state' || event.type === 'stream') return operationText(event)
   if (event.type === 'delivery') return `${event.name} ${event.topic} (attempt ${event.attempt})${event.error ? ': ' + event.error : ''}`
   return event.name || event.type
 }
@@ -1902,6 +1902,15 @@ function stackBlock(error) {
   }
   parts.push(stack.slice(from))
   return h('pre', { class: 'json stack' }, parts)
+}
+
+// The stacks a log line carries in its metadata (a failed handler's ``stack``, an error a handler
+// logged: ``stack``, or an ``error`` field's), each shown as its language printed it above the line's
+// JSON, where it read as one string of "\n    at ..." escapes.
+function logStacks(meta) {
+  if (!meta || typeof meta !== 'object') return []
+  const found = [meta.stack, ...Object.values(meta).map((value) => value && typeof value === 'object' && value.stack)]
+  return found.filter((stack) => typeof stack === 'string' && stack.includes('\n'))
 }
 
 // A span's bar on the timeline, from ``from`` to ``to`` (fractions of the axis): at least BAR_MIN_PX
@@ -2174,7 +2183,7 @@ async function logsPanel(root, _argument, params) {
     row.addEventListener('click', () => {
       const open = row.querySelector('.meta')
       if (open) open.remove()
-      else row.append(h('div', { class: 'meta' }, jsonBlock(entry)))
+      else row.append(h('div', { class: 'meta' }, ...logStacks(entry.meta).map((stack) => h('div', { 'data-log-stack': '' }, stackBlock({ stack }))), jsonBlock(entry)))
     })
     return row
   }
@@ -2722,6 +2731,17 @@ async function streamsPanel(root, argument, params, parts = []) {
 
 // ---------------------------------------------------------------- dead letters
 
+// When a letter failed for good (``failedAt``: seconds since the epoch), as `motia dlq list` has it:
+// letters of one step look alike but for it, and they outlive a restart, so a day other than today
+// is written before the time; the title has the instant in UTC, as the CLI prints it.
+function failedAtCell(failedAt) {
+  if (typeof failedAt !== 'number') return h('td', {}, '')
+  const date = new Date(failedAt * 1000)
+  const today = date.toDateString() === new Date().toDateString()
+  const text = today ? clock(date.getTime()) : `${date.toLocaleDateString()} ${clock(date.getTime())}`
+  return h('td', { 'data-failed-at': '', title: date.toISOString() }, text)
+}
+
 // The dead letters, refreshed every 3 s. A refresh keeps the rows of unchanged letters in place (a
 // click pressed on a row's button that is removed before it is released is lost). A letter's Replay
 // and Purge are disabled while one of them is in flight (a double click replays once), its failure
@@ -2732,7 +2752,7 @@ async function deadLettersPanel(root) {
   const detail = h('div', { class: 'detail' })
   const message = h('span', { class: 'muted', 'aria-live': 'polite', 'data-message': '' })
   const loadError = h('p', { class: 'error-text', 'data-load-error': '' })
-  const empty = h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No dead letters.'))
+  const empty = h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No dead letters.'))
   // ``text``, and a link to follow after it (a replay goes on in the letter's trace)
   const say = (text, failed, link = null) => {
     fill(message, text, link ? [' · ', link] : null)
@@ -2804,7 +2824,9 @@ async function deadLettersPanel(root) {
       h('td', {}, letter.topic),
       h('td', {}, letter.subscriber),
       h('td', {}, letter.attempts),
-      h('td', { class: 'error-text' }, truncate(String(letter.error || ''), 120)),
+      // whole in its title: a long message cut at 120 characters lost its cause, said at its end
+      h('td', { class: 'error-text', title: String(letter.error || '') }, truncate(String(letter.error || ''), 120)),
+      failedAtCell(letter.failedAt),
       h('td', {}, letter.traceId ? h('a', { href: `#/traces/${letter.traceId}` }, letter.traceId.slice(-8)) : ''),
       h(
         'td',
@@ -2852,7 +2874,7 @@ async function deadLettersPanel(root) {
     h('h2', {}, 'Dead letters'),
     h('div', { class: 'toolbar' }, replayAll, message),
     loadError,
-    h('div', { class: 'card' }, h('table', { 'aria-label': 'dead letters' }, h('thead', {}, h('tr', {}, ['id', 'topic', 'step', 'attempts', 'last error', 'trace', ''].map((c) => h('th', {}, c)))), body)),
+    h('div', { class: 'card' }, h('table', { 'aria-label': 'dead letters' }, h('thead', {}, h('tr', {}, ['id', 'topic', 'step', 'attempts', 'last error', 'failed at', 'trace', ''].map((c) => h('th', {}, c)))), body)),
     detail,
   )
   await load()
