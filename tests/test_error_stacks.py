@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.project import write_project
 from tests.support.server import MotiaServer, eventually
+from tests.test_traces import motia
 
 pytestmark = pytest.mark.e2e
 
@@ -203,3 +204,10 @@ def test_a_failed_handlers_stack_tells_the_errors_cause(server: MotiaServer, lan
     assert span["error"]["stack"] == stack
     assert span["error"]["location"]["file"] == CAUSED[lang]
     assert span["error"]["location"]["line"] == 6  # the error's own place, not its cause's
+    cause = {"ts": "Error", "js": "Error", "py": "OSError"}[lang]
+    assert span["error"]["cause"] == f"{cause}: getaddrinfo ENOTFOUND api.example.test"
+
+    # found by its cause, as by its message: what failed is what a user looks for
+    listing = motia(server, "traces", "--grep", "enotfound API.example", "--limit", "500")
+    assert listing.returncode == 0, listing.stderr
+    assert response.headers["x-trace-id"] in listing.stdout, listing.stdout

@@ -504,8 +504,15 @@ async def test_a_text_filter_finds_a_trace_by_a_failed_spans_error_message(store
     """A failed span's error message, in any ASCII case, whether its trace ended in the batch that
     began it or in a later one (the SQLite store: a segment, or rows); not a message that did not
     fail, nor across two messages; with its error's name before it, as the Workbench and ``motia
-    traces`` show it (``NotFoundError: Pet Rex not found``)."""
-    failure = {"name": "NotFoundError", "message": "Pet Rex not found", "stack": "", "location": None}
+    traces`` show it (``NotFoundError: Pet Rex not found``); or by its innermost cause, as the
+    recorder keeps it (Node's ``fetch failed`` says what failed only there)."""
+    failure = {
+        "name": "NotFoundError",
+        "message": "Pet Rex not found",
+        "stack": "",
+        "location": None,
+        "cause": "Error: getaddrinfo ENOTFOUND api.example.test",
+    }
     for trace_id, start, split in (("whole-trace", T0, False), ("split-trace", T0 + 1, True)):
         failed = span(trace_id, f"{int(start):016x}", "Create", start, status="error")
         failed.error = failure
@@ -529,6 +536,9 @@ async def test_a_text_filter_finds_a_trace_by_a_failed_spans_error_message(store
     assert await found("rex NOT FOUND") == ["split-trace", "whole-trace"]
     assert await found("notfounderror") == await found("NotFoundError: Pet") == ["split-trace", "whole-trace"]
     assert await found("found pet") == []
+    both = ["split-trace", "whole-trace"]
+    assert await found("enotfound") == await found("Error: GETADDRINFO enotfound api") == both
+    assert await found("not found error") == await found("Rex not found (caused by") == []
 
 
 async def test_a_batch_of_hundreds_of_records_of_each_kind_reads_back_whole(store: TraceStore) -> None:

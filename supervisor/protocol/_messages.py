@@ -99,8 +99,14 @@ class ErrorInfo:
         """The error, and its innermost cause when it has one: the one line a dead letter, a failed
         handler's log line and a 500 in `motia dev` give it, where a message such as Node's "fetch
         failed" says nothing of what failed."""
-        cause = root_cause(self.stack)
+        cause = self.cause
         return f"{self.name}: {self.message}" + (f" (caused by {cause})" if cause else "")
+
+    @property
+    def cause(self) -> str | None:
+        """The innermost cause (``root_cause``): what a failed span's error keeps beside its message
+        for the text filter and the Workbench's heading."""
+        return root_cause(self.stack)
 
 
 @dataclass(frozen=True, slots=True)

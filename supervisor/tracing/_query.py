@@ -254,16 +254,20 @@ def answered_code(entry: JsonObject | None) -> int | None:
 def error_messages(spans: Iterable[tuple[Any, Any]]) -> list[str]:
     """The errors of the failed spans among ``spans`` (each its status and its error, as stored) as
     the Workbench and ``motia traces`` show them, ``name: message`` (``APIConnectionError: Connection
-    error.``; the message alone when it has no name): what a text filter finds a trace by, besides its
-    names. A user copies the error's name from where it is shown (the SQLite store's ``_ERROR_HOLDS``
-    builds the same text)."""
-    return [
-        f"{error['name']}: {error['message']}"
-        if isinstance(error.get("name"), str) and error["name"]
-        else error["message"]
-        for status, error in spans
-        if status == "error" and isinstance(error, dict) and isinstance(error.get("message"), str)
-    ]
+    error.``; the message alone when it has no name), each followed by its innermost cause when it
+    has one (``cause``: ``Error: getaddrinfo ENOTFOUND api.openai.com`` under Node's ``fetch
+    failed``): what a text filter finds a trace by, besides its names. A user copies the error's
+    name from where it is shown (the SQLite store's ``_ERROR_HOLDS`` builds the same texts)."""
+    texts: list[str] = []
+    for status, error in spans:
+        if status != "error" or not isinstance(error, dict) or not isinstance(error.get("message"), str):
+            continue
+        name = error.get("name")
+        texts.append(f"{name}: {error['message']}" if isinstance(name, str) and name else error["message"])
+        cause = error.get("cause")
+        if isinstance(cause, str) and cause:
+            texts.append(cause)
+    return texts
 
 
 def log_line_facts(line: JsonObject) -> Facts:

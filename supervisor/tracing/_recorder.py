@@ -699,12 +699,18 @@ class Recorder:
     def _error(self, info: ErrorInfo | None) -> JsonObject:
         if info is None:
             return {"name": "Error", "message": "handler failed", "stack": "", "location": None}
-        return {
+        error: JsonObject = {
             "name": info.name,
             "message": info.message,
             "stack": info.stack,
             "location": locate(info.stack, self._root, self._internal) if info.stack else None,
         }
+        # read from the stack once, per failure: the text filter finds the trace by it and the
+        # Workbench's heading names it (``error_messages``), no store parsing stacks
+        cause = info.cause
+        if cause is not None:
+            error["cause"] = cause
+        return error
 
 
 def _cut_unanswered(events: list[Any], count: int) -> None:

@@ -10,7 +10,7 @@ Layout (``p`` is the configured prefix followed by ``t:``; times are the recorde
   ``method``, ``path``, ``code``, counters ``open``, ``failures``, ``spans``, ``changes``: the batches
   written of it, added by ``HINCRBY`` so that every supervisor's batch moves it) and, per step that ran
   in it, ``s:<step>`` = ``<first start, ms>|<language>``, per span that failed, ``e:<span>`` = its error
-  message;
+  message and, when it has one, ``c:<span>`` = its innermost cause;
 - ``p texts``: hash, trace id -> the texts a text filter finds it by, in lower case: built by the
   first text filter that reads the trace, dropped by the write that adds one more;
 - ``p status:running``, ``p status:error``: sorted sets as ``p traces``, of the traces with that
@@ -124,7 +124,7 @@ local function texts_of(fields)
     local head = string.sub(name, 1, 2)
     if head == 's:' then
       texts[#texts + 1] = string.sub(name, 3)
-    elseif head == 'e:' or name == 'name' then
+    elseif head == 'e:' or head == 'c:' or name == 'name' then
       texts[#texts + 1] = fields[k + 1]
     elseif name == 'method' then
       method = fields[k + 1]
@@ -231,12 +231,14 @@ for _ = 1, nt do
 end
 local running = P .. 'running:' .. node
 for _ = 1, ns do
-  local trace, span, step, language, started, status, json, failure =
-    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  local trace, span, step, language, started, status, json, failure, cause =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7],
+    ARGV[i + 8]
   local tkey = P .. 'tr:' .. trace
   redis.call('HSET', P .. 'spans:' .. trace, span, json)
   if failure ~= '' then
     redis.call('HSET', tkey, 'e:' .. span, failure)
+    if cause ~= '' then redis.call('HSET', tkey, 'c:' .. span, cause) end
     add_text(trace)
   end
   local field = 's:' .. step
@@ -254,7 +256,7 @@ for _ = 1, ns do
   else
     redis.call('SREM', running, trace .. '\\t' .. span)
   end
-  i = i + 8
+  i = i + 9
 end
 local top = 0
 for _ = 1, no do
@@ -694,10 +696,10 @@ class RedisTraceStore:
                      d.open, d.failures, d.spans, d.changes]  # fmt: skip
         for recorded in batch.spans:
             span = recorded.to_json()
-            failed = error_messages([(span["status"], span["error"])])
+            # its message, and its innermost cause when it has one
+            failure, cause, *_ = [*error_messages([(span["status"], span["error"])]), "", ""]
             args += [span["traceId"], span["spanId"], span["step"], span["language"] or "",
-                     repr(span["startedAt"]), span["status"], _encode(span),
-                     failed[0] if failed else ""]  # fmt: skip
+                     repr(span["startedAt"]), span["status"], _encode(span), failure, cause]  # fmt: skip
         for op in batch.operations:
             args += [op["traceId"], op["id"], _encode_with_id(op)]
         for line in batch.logs:
@@ -1001,7 +1003,9 @@ def _trace_facts(summary: JsonObject, started: float, fields: Sequence[bytes]) -
             return steps
         if field == "text":
             errors = [
-                fields[at + 1].decode() for at in range(0, len(fields), 2) if fields[at].startswith(b"e:")
+                fields[at + 1].decode()
+                for at in range(0, len(fields), 2)
+                if fields[at].startswith((b"e:", b"c:"))
             ]
             return trace_text(summary["traceId"], summary["entry"], steps, errors)
         return facts[field]
@@ -1018,7 +1022,7 @@ def _summary(trace_id: str, fields: Sequence[bytes]) -> JsonObject | None:
         if name.startswith("s:"):
             first, _, language = value.partition("|")
             steps.append((float(first), name[2:], language))
-        elif not name.startswith("e:"):  # a failed span's error message (``_trace_facts``)
+        elif not name.startswith(("e:", "c:")):  # a failed span's error and cause (``_trace_facts``)
             row[name] = value
     if "started" not in row:
         return None

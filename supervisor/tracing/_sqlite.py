@@ -147,14 +147,16 @@ _STATUS_FILTERS = {
     "ok": "open <= 0 AND failures <= 0",
 }
 
-#: a span of the trace failed with an error whose ``name: message`` holds the parameter
-#: (``error_messages``; a name that is no text, or empty, left out as there)
+#: a span of the trace failed with an error whose ``name: message``, or whose innermost cause, holds
+#: the parameter, given twice (``error_messages``; a name that is no text, or empty, left out as there)
 _ERROR_HOLDS = (
-    "status = 'error' AND instr(lower("
+    "status = 'error' AND (instr(lower("
     "CASE WHEN json_type(CAST(data AS TEXT), '$.error.name') = 'text' "
     "AND json_extract(CAST(data AS TEXT), '$.error.name') <> '' "
     "THEN json_extract(CAST(data AS TEXT), '$.error.name') || ': ' ELSE '' END "
-    "|| json_extract(CAST(data AS TEXT), '$.error.message')), lower(?)) > 0"
+    "|| json_extract(CAST(data AS TEXT), '$.error.message')), lower(?)) > 0 "
+    "OR json_type(CAST(data AS TEXT), '$.error.cause') = 'text' "
+    "AND instr(lower(json_extract(CAST(data AS TEXT), '$.error.cause')), lower(?)) > 0)"
 )
 #: a predicate (``_query``) as an SQL condition and its parameters, by field and op
 _Condition = Callable[[Any], tuple[str, Sequence[Any]]]
@@ -181,7 +183,7 @@ _TRACE_CONDITIONS: dict[tuple[str, str], _Condition] = {
         "OR EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq "
         "AND instr(lower(step), lower(?)) > 0) "
         f"OR EXISTS (SELECT 1 FROM trace_spans WHERE trace_seq = traces.seq AND {_ERROR_HOLDS})",
-        (text,) * 5,
+        (text,) * 6,
     ),
 }
 _LOG_CONDITIONS: dict[tuple[str, str], _Condition] = {
@@ -968,7 +970,7 @@ def _segment_text(text: str) -> tuple[str, Sequence[Any]]:
     # segment with a failure is read: a text found nowhere took ~100x as long, bench/RESULTS.md,
     # session 11: trace reads)
     failed = " OR errors > 0" if segments.may_be_answered_with(text) else ""
-    return f"{held}{failed} OR {_REVISED_TEXT}", [*likes, text, text]
+    return f"{held}{failed} OR {_REVISED_TEXT}", [*likes, text, text, text]
 
 
 #: what LIKE would take for a wildcard, or for its escape
