@@ -86,6 +86,8 @@ class Story:
         if rng.random() < 0.2:
             root.status = "error"
             root.error = {"name": "Error", "message": f"Pet {n} NOT found", "stack": "", "location": None}
+            if n % 2:  # with its innermost cause (``ErrorInfo.cause``)
+                root.error["cause"] = "Error: getaddrinfo ENOTFOUND db"
             delta.failures = 1
         batch.spans.append(root)
         if shape == "two":
@@ -159,6 +161,7 @@ QUERIES: list[dict[str, Any]] = [
     # text: failed spans' error messages, in segments, rows and revisions; a 5xx's
     {"text": "not FOUND"},
     {"text": "gave up"},
+    {"text": "ENOTFOUND db"},  # a failed span's innermost cause
     {"text": "pet 1"},
     {"text": "boom"},
     {"text": "answered 503"},
@@ -199,7 +202,7 @@ async def test_segments_and_rows_read_as_the_memory_store_reads_the_same_batches
         # the story made both: several segments, some revised, and rows of their revisions
         assert segments > 3 and revised > 0 and revisions > 0
         # and traces found by a failed span's error message only (the same in both stores: above)
-        for text in ("not found", "gave up"):
+        for text in ("not found", "gave up", "enotfound"):
             assert (await memory.traces(TraceQuery(text=text))).traces, text
     finally:
         await sqlite.close()
@@ -423,7 +426,13 @@ def _requests(at: float) -> list[list[Any]]:
     ) -> list[Any]:
         return _request(at, trace_id, n, status, code, error, clock)
 
-    failure = {"name": "Error", "message": "boom", "stack": "", "location": None}
+    failure = {
+        "name": "Error",
+        "message": "boom",
+        "stack": "",
+        "location": None,
+        "cause": "Error: ENOTFOUND db",
+    }
     line = {
         "id": int((at + 9) * 1_000_000),
         "type": "log",
@@ -491,9 +500,12 @@ async def test_requests_whole_in_one_event_go_into_segments_and_read_as_the_gene
         assert reused == await memory.trace("reused") and reused is not None and reused["spanCount"] == 2
         for filters in QUERIES:
             assert await _pages(sqlite, **filters) == await _pages(memory, **filters), filters
-        for text in ("boom", "answered 503"):  # a failed request's error message, a 5xx's
+        # a failed request's error message, its cause, a 5xx's
+        for text in ("boom", "enotfound DB", "answered 503"):
             found = {t["traceId"] for t in (await sqlite.traces(TraceQuery(text=text))).traces}
-            assert found == {f"{'failed' if text == 'boom' else '503'}-{at}" for at in (T0, T0 + 100)}, text
+            assert found == {
+                f"{'503' if text == 'answered 503' else 'failed'}-{at}" for at in (T0, T0 + 100)
+            }, text
     finally:
         await sqlite.close()
     with sqlite3.connect(tmp_path / "traces.db") as conn:
@@ -584,7 +596,13 @@ async def test_whole_requests_flushed_beside_other_traces_events_read_as_the_gen
                 3,
                 "error",
                 500,
-                {"name": "Error", "message": "boom", "stack": "", "location": None},
+                {
+                    "name": "Error",
+                    "message": "boom",
+                    "stack": "",
+                    "location": None,
+                    "cause": "Error: ENOTFOUND db",
+                },
             ),
             _request(at1, "w4", 4, clock=-0.01),  # the clock set back while it ran
             _request(at1, "w6", 6),
