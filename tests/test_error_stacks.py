@@ -211,3 +211,8 @@ def test_a_failed_handlers_stack_tells_the_errors_cause(server: MotiaServer, lan
     listing = motia(server, "traces", "--grep", "enotfound API.example", "--limit", "500")
     assert listing.returncode == 0, listing.stderr
     assert response.headers["x-trace-id"] in listing.stdout, listing.stdout
+    # and the trace told names it in its failure's line, as its dead letter would
+    told = motia(server, "traces", response.headers["x-trace-id"])
+    assert told.returncode == 0, told.stderr
+    said = f"TypeError: fetch failed (caused by {cause}: getaddrinfo ENOTFOUND api.example.test) at {CAUSED[lang]}:6"
+    assert said in told.stdout, told.stdout

@@ -162,7 +162,8 @@ EXTRA_STEPS = {
           flows: ['Workbench'], infrastructure: { queue: { maxRetries: 0 } },
         }
         exports.handler = async (input, { state }) => {
-          if ((await state.get('workbench', 'fixed')) !== true) throw new Error('the switch is not set')
+          const fixed = await state.get('workbench', 'fixed')
+          if (fixed !== true) throw new Error('the switch is not set', { cause: new Error(`fixed is ${fixed}`) })
           await state.set('workbench', 'replayed', input)
         }
     """,
@@ -453,7 +454,7 @@ def test_every_panel_works_in_chromium_on_the_pet_app(
     )
     assert panels["deadLetters"]["before"] and panels["deadLetters"]["after"] == []
     failure = panels["deadLetters"]["failure"]
-    assert "the switch is not set" in failure and "workbench-doomed.step.js:6" in failure
+    assert "the switch is not set" in failure and "workbench-doomed.step.js:7" in failure
     replayed = eventually(
         lambda: (
             server.client.get("/__motia/state/item", params={"groupId": "workbench", "key": "replayed"})
@@ -736,6 +737,22 @@ def test_a_log_lines_stack_shows_as_its_language_printed_it(
     stack: str = failed["meta"]["stack"]
     assert "\n    at " in stack and "workbench-doomed.step.js" in stack
     assert seen["stacks"] == [stack]  # its lines as they are (a path in the project shown as it came)
+    assert seen["consoleErrors"] == []
+
+
+def test_a_failures_heading_names_its_innermost_cause_as_its_dead_letter_does(
+    server: MotiaServer, chromium: str, client_packages: Path
+) -> None:
+    """Node's "fetch failed" says what failed only in its cause: the trace's failure heading showed
+    the message alone (the cause only in the stack below it). It ends with the innermost cause, the
+    line its dead letter keeps (``motia dlq list``, the Dead letters panel)."""
+    with _one_dead_letter(server, "cause") as letter:
+        seen = _drive(
+            server, chromium, client_packages, "workbench-failure-heading-driver.mjs", letter["traceId"]
+        )
+    said = "Error: the switch is not set (caused by Error: fixed is false)"
+    assert letter["error"] == f"HandlerFailed: {said}"
+    assert seen["headings"] == [f"WorkbenchDoomed failed (attempt 1): {said} · dead-lettered"]
     assert seen["consoleErrors"] == []
 
 

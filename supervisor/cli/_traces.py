@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from supervisor.cli._client import call, failed, print_json, print_table, query
+from supervisor.protocol import error_line
 from supervisor.tracing import parse_answered
 
 PATH = "/__motia/traces"
@@ -163,7 +164,9 @@ def _span_lines(offset: str, span: dict[str, Any]) -> list[str]:
         location = error.get("location")
         at = f" at {location['file']}:{location['line']}" if location else ""
         said = f"{error['name']}: {error['message']}"
-        lines.extend(_indented(" " * 16, said + at, 18))
+        lines.extend(
+            _indented(" " * 16, error_line(error["name"], error["message"], error.get("cause")) + at, 18)
+        )
         stack = error.get("stack") or ""
         if stack.startswith(said):  # a JavaScript stack opens with the error's name and message
             stack = stack[len(said) :]

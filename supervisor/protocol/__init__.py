@@ -33,6 +33,7 @@ from supervisor.protocol._messages import (
     encode_load,
     encode_ping,
     encode_shutdown,
+    error_line,
 )
 from supervisor.protocol._session import Answer, Answered, RunnerSession, SessionEvent
 
@@ -69,5 +70,6 @@ __all__ = [
     "encode_load",
     "encode_ping",
     "encode_shutdown",
+    "error_line",
     "frame_payload",
 ]

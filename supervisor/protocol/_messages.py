@@ -89,6 +89,13 @@ def root_cause(stack: str) -> str | None:
     return stack[at + len(_NODE_CAUSE) :].split("\n", 1)[0].strip() or None
 
 
+def error_line(name: str, message: str, cause: str | None) -> str:
+    """An error in one line, its innermost cause (``root_cause``) after it: the one rule of a dead
+    letter's line, a failed handler's log line, a 500 in `motia dev` and a failed span's in `motia
+    traces` (the Workbench's ``errorLine`` writes it alike)."""
+    return f"{name}: {message}" + (f" (caused by {cause})" if cause else "")
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
     name: str
@@ -99,8 +106,7 @@ class ErrorInfo:
         """The error, and its innermost cause when it has one: the one line a dead letter, a failed
         handler's log line and a 500 in `motia dev` give it, where a message such as Node's "fetch
         failed" says nothing of what failed."""
-        cause = self.cause
-        return f"{self.name}: {self.message}" + (f" (caused by {cause})" if cause else "")
+        return error_line(self.name, self.message, self.cause)
 
     @property
     def cause(self) -> str | None:

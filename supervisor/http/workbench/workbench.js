@@ -2006,12 +2006,16 @@ async function traceDetail(root, traceId) {
     }
     return tr
   }
+  // A failed span's error in one line as the core phrases it for a dead letter, a failed handler's
+  // log line and a 500 (error_line, supervisor/protocol/_messages.py): its innermost cause,
+  // kept by the recorder (error.cause), after it; Node's "fetch failed" says what failed only there
+  const errorLine = (error) => `${error.name}: ${error.message}${error.cause ? ` (caused by ${error.cause})` : ''}`
   // The attempts of a step that failed alike (a handler retried on the same bad input): one card,
   // its stack once, naming every attempt
   const failureCard = (key, spans, trace) => {
     const [{ step, error }] = spans
     const attempts = spans.length > 1 ? `attempts ${spans.map((span) => span.attempt).join(', ')}` : `attempt ${spans[0].attempt}`
-    const title = `${step} failed (${attempts}): ${error.name}: ${error.message}${afterwards(trace, spans[spans.length - 1])}`
+    const title = `${step} failed (${attempts}): ${errorLine(error)}${afterwards(trace, spans[spans.length - 1])}`
     let kept = failureCards.get(key)
     if (!kept) {
       const heading = h('h3', { class: 'error-text' })
