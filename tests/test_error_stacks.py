@@ -5,6 +5,7 @@ alike, innermost first naming the user's file and line."""
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,6 +101,20 @@ FILES = {
                 raise OSError("getaddrinfo ENOTFOUND api.example.test")
             except OSError as reason:
                 raise TypeError("fetch failed") from reason
+    """,
+    "steps/ts/refused.step.ts": """
+        export const config = { type: 'api', name: 'RefusedTs', path: '/refused/ts', method: 'GET', emits: [] }
+        export const handler = async (req: any) => {
+          await fetch(`http://127.0.0.1:${req.queryParams.port}/`)
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/js/refused.step.js": """
+        exports.config = { type: 'api', name: 'RefusedJs', path: '/refused/js', method: 'GET', emits: [] }
+        exports.handler = async (req) => {
+          await fetch(`http://127.0.0.1:${req.queryParams.port}/`)
+          return { status: 200, body: {} }
+        }
     """,
     "steps/py/explode.py": """
         def explode(lang):
@@ -216,3 +231,23 @@ def test_a_failed_handlers_stack_tells_the_errors_cause(server: MotiaServer, lan
     assert told.returncode == 0, told.stderr
     said = f"TypeError: fetch failed (caused by {cause}: getaddrinfo ENOTFOUND api.example.test) at {CAUSED[lang]}:6"
     assert said in told.stdout, told.stdout
+
+
+@pytest.mark.parametrize("lang", ["ts", "js"])
+def test_a_cause_made_in_nodes_internals_drops_their_frames_as_the_error_does(
+    server: MotiaServer, lang: str
+) -> None:
+    """Node's fetch of a port no one listens on fails with "fetch failed", its cause ``connect
+    ECONNREFUSED`` made in node's own code, no frame of the user's: its "Caused by" paragraph kept
+    node's frames (``node:net``) that the error's own stack drops. The same rule for both (Python's
+    causes: the runner trims the chain as one, ``format_stack``)."""
+    with socket.socket() as unused:  # a port no one listens on once closed
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    response = server.client.get(f"/refused/{lang}", params={"port": port})
+    assert response.status_code == 500
+    stack: str = response.json()["stack"]
+    assert f"\n\nCaused by: Error: connect ECONNREFUSED 127.0.0.1:{port}" in stack, stack
+    assert "node:" not in stack, stack
+    root = str(server.project) + "/"
+    assert (root + f"steps/{lang}/refused.step.{lang}", 3) in frames(stack), stack  # the user's fetch

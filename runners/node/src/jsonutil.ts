@@ -14,8 +14,11 @@ export function errorShape(error: unknown): ErrorShape {
     const e = error as Partial<Error>;
     const name = typeof e.name === 'string' && e.name ? e.name : 'Error';
     const message = typeof e.message === 'string' ? e.message : String(e.message);
-    const stack = typeof e.stack === 'string' ? userStack(e.stack) : '';
-    return { name, message, stack: stack + causes(error) };
+    // one rule for the error and its causes: a cause made in node's internals alone (the
+    // ``connect ECONNREFUSED`` under fetch's ``fetch failed``) has no frame of the user's, and kept
+    // node's frames where the error's own stack dropped them
+    const stack = userStack((typeof e.stack === 'string' ? e.stack : '') + causes(error));
+    return { name, message, stack };
   }
   return { name: 'Error', message: describe(error), stack: '' };
 }
@@ -43,7 +46,7 @@ function causes(error: object): string {
       const e = cause as Partial<Error>;
       const name = typeof e.name === 'string' && e.name ? e.name : 'Error';
       const header = `${name}: ${typeof e.message === 'string' ? e.message : String(e.message)}`;
-      told = typeof e.stack === 'string' && e.stack.includes(String(e.message)) ? userStack(e.stack) : header;
+      told = typeof e.stack === 'string' && e.stack.includes(String(e.message)) ? e.stack : header;
     } else told = describe(cause);
     text += `\n\nCaused by: ${told}`;
     cause = typeof cause === 'object' ? (cause as { cause?: unknown }).cause : undefined;
