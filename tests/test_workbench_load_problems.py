@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,3 +67,72 @@ def test_the_header_counts_the_files_that_did_not_load_and_names_them_until_they
     assert seen["line"].startswith("2 steps · ") and "load problem" not in seen["line"]
     assert not seen["title"]
     assert seen["consoleErrors"] == []
+
+
+def test_a_step_whose_file_does_not_load_is_listed_in_the_flows_panel_or_drawn_marked_in_its_flow(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """A step file that did not load disappeared from its flow's diagram, only the header's count
+    saying so. At start-up its config is not known: the Flows panel lists the file and its error.
+    Broken while `motia dev` runs (it loaded before), it stays in its flow as it last loaded, marked
+    as failing to load, its error shown on click; nothing is listed then."""
+    project = write_project(
+        tmp_path / "project", {"steps/like.step.js": LIKE, "steps/supabase_sync_step.py": SYNC}
+    )
+    error = "steps/supabase_sync_step.py:1:1: ModuleNotFoundError: No module named 'supabase'"
+    with MotiaServer(project, mode="dev") as server:
+        read = server.client.get("/__motia/flows").json()
+        assert [step["name"] for step in read["flows"][0]["steps"]] == ["LikeApi"]
+        assert read["loadProblems"] == [{"file": "steps/supabase_sync_step.py", "error": error}]
+        listed = run_driver(
+            client_packages,
+            "workbench-flow-load-problems-driver.mjs",
+            chromium,
+            server.url,
+            str(tmp_path),
+            "likes",
+            "[data-load-problems]",
+        )
+        assert "failure" not in listed, listed["failure"]
+
+        # loaded, then broken again while it runs
+        sync = project / "steps" / "supabase_sync_step.py"
+        sync.write_text(textwrap.dedent(SYNC).replace("from supabase import create_client", ""))
+        eventually(lambda: server.client.get("/__motia/workbench/health").json()["steps"] == 2)
+        sync.write_text(textwrap.dedent(SYNC).lstrip("\n"))  # as at first: line 1
+
+        def marked() -> dict[str, Any] | None:
+            read = server.client.get("/__motia/flows").json()
+            steps = {step["name"]: step for step in read["flows"][0]["steps"]}
+            return read if "loadError" in steps.get("SupabaseSync", {}) else None
+
+        read = eventually(marked)
+        assert read["loadProblems"] == []
+        [sync_step] = [step for step in read["flows"][0]["steps"] if step["name"] == "SupabaseSync"]
+        assert sync_step["loadError"] == error and sync_step["subscribes"] == ["like:database-sync"]
+        assert [edge["id"] for edge in read["flows"][0]["edges"]] == [
+            "LikeApi->SupabaseSync:like:database-sync"
+        ]
+        # nothing runs it: an emit of its topic says its file failed to load
+        assert server.client.get("/__motia/workbench/health").json()["steps"] == 1
+        drawn = run_driver(
+            client_packages,
+            "workbench-flow-load-problems-driver.mjs",
+            chromium,
+            server.url,
+            str(tmp_path),
+            "likes",
+            ".node.failing",
+        )
+    assert "failure" not in drawn, drawn["failure"]
+
+    assert listed["nodes"] == [{"step": "LikeApi", "failing": False, "sub": "POST /like/:postId"}]
+    assert listed["listed"] == [{"file": "steps/supabase_sync_step.py", "error": error}]
+    assert listed["clicked"] == {}
+    assert sorted(drawn["nodes"], key=lambda node: node["step"]) == [
+        {"step": "LikeApi", "failing": False, "sub": "POST /like/:postId"},
+        {"step": "SupabaseSync", "failing": True, "sub": "fails to load · click for why"},
+    ]
+    assert drawn["listed"] == []
+    assert drawn["clicked"] == {"SupabaseSync": error}
+    assert listed["consoleErrors"] == drawn["consoleErrors"] == []

@@ -16,13 +16,34 @@ from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
 
-def flows(registry: Registry) -> list[JsonObject]:
-    """Every flow of the loaded steps, by name: ``{"id", "name", "steps": [...], "edges": [...]}``."""
+def flows(registry: Registry, *, unloaded: bool = False) -> list[JsonObject]:
+    """Every flow of the loaded steps, by name: ``{"id", "name", "steps": [...], "edges": [...]}``;
+    with ``unloaded``, the steps whose file no longer loads too (``Registry.unloaded``: as they last
+    loaded, each with its file's ``loadError``), as the Workbench draws them."""
     members: dict[str, list[Step]] = {}
-    for step in registry.steps.values():
+    drawn = [*registry.steps.values(), *(registry.unloaded.values() if unloaded else ())]
+    for step in drawn:
         for flow in step.config.flows:
             members.setdefault(flow, []).append(step)
-    return [_flow(name, steps) for name, steps in sorted(members.items())]
+    by_file = _load_errors(registry) if unloaded else {}
+    errors = {name: by_file[step.file] for name, step in registry.unloaded.items() if step.file in by_file}
+    return [_flow(name, steps, errors) for name, steps in sorted(members.items())]
+
+
+def load_problems(registry: Registry) -> list[JsonObject]:
+    """The files that did not load and are drawn in no flow (``flows(unloaded=True)``: a file that
+    broke at start-up, or whose steps name no flow), each ``{"file", "error"}``: the Flows panel lists
+    them, since the steps they define are missing from its diagrams."""
+    drawn = {step.file for step in registry.unloaded.values() if step.config.flows}
+    return [{"file": p.file, "error": str(p)} for p in registry.problems if p.file not in drawn]
+
+
+def _load_errors(registry: Registry) -> dict[str, str]:
+    """A file's problems, one a line, by file."""
+    errors: dict[str, list[str]] = {}
+    for problem in registry.problems:
+        errors.setdefault(problem.file, []).append(str(problem))
+    return {file: "\n".join(told) for file, told in errors.items()}
 
 
 def step_nodes(registry: Registry) -> list[JsonObject]:
@@ -30,8 +51,12 @@ def step_nodes(registry: Registry) -> list[JsonObject]:
     return [_node(registry.steps[name]) for name in sorted(registry.steps)]
 
 
-def _flow(name: str, steps: list[Step]) -> JsonObject:
-    return {"id": name, "name": name, "steps": [_node(step) for step in steps], "edges": list(_edges(steps))}
+def _flow(name: str, steps: list[Step], errors: dict[str, str]) -> JsonObject:
+    """``errors``: an unloaded step's file's error, by step name."""
+    nodes = [
+        _node(step) | ({"loadError": errors[step.name]} if step.name in errors else {}) for step in steps
+    ]
+    return {"id": name, "name": name, "steps": nodes, "edges": list(_edges(steps))}
 
 
 def _node(step: Step) -> JsonObject:

@@ -75,6 +75,9 @@ class Registry:
     #: the project's ``authenticate`` hook; None: every client is anonymous
     auth_hook: SourceFile | None = None
     problems: list[LoadProblem] = field(default_factory=list)
+    #: step name -> the step as it last loaded, whose file no longer loads (``keep_unloaded``): the
+    #: Workbench draws it in its flows marked with its file's error; nothing routes to it or runs it
+    unloaded: dict[str, Step] = field(default_factory=dict)
 
     def failed_to_load(self, most: int = 3) -> str | None:
         """What an emit no step subscribes to says when files failed to load (a subscriber of its
@@ -192,3 +195,13 @@ def _auth_hook(
         message = f"more than one stream authenticate hook ({files}); using {hooks[0].path}"
         problems.append(LoadProblem(hooks[1].path, message))
     return hooks[0] if hooks else None
+
+
+def keep_unloaded(old: Registry, new: Registry) -> None:
+    """A reload: the steps of ``old`` (loaded, or kept unloaded there) whose file has a problem in
+    ``new`` and that ``new`` does not define, kept in ``new.unloaded`` as they last loaded, so that a
+    file broken while `motia dev` runs leaves its steps drawn in their flows, marked, not gone."""
+    failing = {problem.file for problem in new.problems}
+    for step in (*old.steps.values(), *old.unloaded.values()):
+        if step.file in failing and step.name not in new.steps:
+            new.unloaded[step.name] = step

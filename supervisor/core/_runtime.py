@@ -26,7 +26,7 @@ from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import RunnerAccessPolicy
 from supervisor.core._load_summary import summarize
 from supervisor.core._loading import LoadedCode, load_code, new_pool
-from supervisor.core._registry import LoadProblem, Registry, Step
+from supervisor.core._registry import LoadProblem, Registry, Step, keep_unloaded
 from supervisor.core._runner_rows import runner_rows
 from supervisor.core._schemas import SchemaValidator, describe_errors
 from supervisor.core._timeouts import handler_timeout, log_timed_out
@@ -296,6 +296,7 @@ class Runtime:
             for runner in old_pools.keys() - loaded.files.keys():
                 _logger.info("stopped the %s runner: none of its files are left", runner)
             old_registry, self.registry = self.registry, loaded.registry
+            keep_unloaded(old_registry, self.registry)
             announce_reload(old_registry, self.registry, changes.paths if changes is not None else ())
             summary = summarize(loaded)
             if not summary.ok:

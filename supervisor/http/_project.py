@@ -1,8 +1,12 @@
 """What the running project is made of: steps, flows, streams (its runners: ``/__motia/runners``).
 
     GET /__motia/steps                 {"steps": [...]}: every step, its config as written, language, file
-    GET /__motia/flows                 {"flows": [{"id", "name", "steps": [...], "edges": [...]}]}
+    GET /__motia/flows                 {"flows": [{"id", "name", "steps": [...], "edges": [...]}],
+                                        "loadProblems": [{"file", "error"}]}
     GET /__motia/flows/<id>            one flow
+
+A step whose file no longer loads in `motia dev` stays in its flows as it last loaded, with its file's
+``loadError``; the files that did not load and are drawn in no flow are ``loadProblems``.
     GET /__motia/streams               {"streams": [{"name", "file", "groups": n}]}
     GET /__motia/streams/<name>        {"name", "file", "groups": [{"groupId", "items": n}]}
 
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 from quart import Quart, Response
 
-from supervisor.core import flows, step_nodes
+from supervisor.core import flows, load_problems, step_nodes
 from supervisor.http._backend import Backend
 from supervisor.http._params import endpoint, error
 from supervisor.http._quart import json_response
@@ -28,12 +32,15 @@ def register_project(app: Quart, runtime: Backend) -> None:
     @app.route("/__motia/flows", methods=["GET"])
     @endpoint
     async def list_flows() -> Response:
-        return json_response(200, {"flows": flows(runtime.registry)})
+        registry = runtime.registry
+        return json_response(
+            200, {"flows": flows(registry, unloaded=True), "loadProblems": load_problems(registry)}
+        )
 
     @app.route("/__motia/flows/<flow_id>", methods=["GET"])
     @endpoint
     async def one_flow(flow_id: str) -> Response:
-        found = next((flow for flow in flows(runtime.registry) if flow["id"] == flow_id), None)
+        found = next((flow for flow in flows(runtime.registry, unloaded=True) if flow["id"] == flow_id), None)
         if found is None:
             return error(404, f"no flow {flow_id!r}: no loaded step names it in its flows")
         return json_response(200, found)

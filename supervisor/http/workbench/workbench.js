@@ -827,11 +827,12 @@ function drawFlow(flow, layout, onSelect) {
   svgEl.setAttribute('viewBox', `${left} 0 ${right - left} ${height}`)
   for (const step of flow.steps) {
     const at = coords.get(step.name)
-    const sub = nodeSubtitle(step)
+    // a step whose file no longer loads (motia dev): drawn as it last loaded, marked, its error on click
+    const sub = step.loadError ? { text: 'fails to load · click for why', px: SUB_PX } : nodeSubtitle(step)
     const group = s(
       'g',
       {
-        class: `node type-${step.type}`,
+        class: `node type-${step.type}${step.loadError ? ' failing' : ''}`,
         'data-step': step.name,
         transform: `translate(${at.x},${at.y})`,
         tabindex: 0,
@@ -845,7 +846,7 @@ function drawFlow(flow, layout, onSelect) {
       s('text', { class: 'title', x: 10, y: 35, ...(step.name.length > 21 ? { textLength: NODE_W - 20, lengthAdjust: 'spacingAndGlyphs' } : {}) }, truncate(step.name, 30)),
       // as long as its room at most: a text a little wider than estimated is squeezed into it
       s('text', { class: 'sub', x: 10, y: 52, style: `font-size: ${sub.px}px`, ...(sub.px < SUB_PX ? { textLength: SUB_ROOM, lengthAdjust: 'spacingAndGlyphs' } : {}) }, sub.text),
-      s('title', {}, [`${step.name} (${step.type}, ${step.language}) ${step.file}`, ...nodeAnswers(step)].join('\n')),
+      s('title', {}, [`${step.name} (${step.type}, ${step.language}) ${step.file}`, ...nodeAnswers(step), ...(step.loadError ? [step.loadError] : [])].join('\n')),
     )
     nodes.append(group)
   }
@@ -880,13 +881,14 @@ const SCHEMAS = [
 ]
 
 function stepDetail(step) {
-  const { id, name, type, language, file, description, flows, ...config } = step
+  const { id, name, type, language, file, description, flows, loadError, ...config } = step
   const schemas = SCHEMAS.filter(([key]) => config[key])
   for (const [key] of schemas) delete config[key]
   return h(
     'div',
     { class: 'card', 'data-detail': name },
     h('h3', {}, name, ' ', langBadge(language)),
+    loadError ? [h('p', { class: 'error-text' }, `${file} no longer loads: the step is drawn as it last loaded and runs nothing until its file loads again.`), h('pre', { class: 'stack wrap', 'data-step-load-error': name }, loadError)] : null,
     description ? h('p', {}, description) : null,
     h(
       'dl',
@@ -917,8 +919,9 @@ const FLOWS_READ_EVERY = 2
 async function flowsPanel(root, flowId) {
   // none yet is shown as none any more is (flowMissing), and polled alike: a step given a flow in
   // `motia dev` is drawn (the panel opened with no flow said so until the page was reloaded)
-  let { flows } = await api('/flows')
+  let { flows, loadProblems } = await api('/flows')
   if (flowId === '') flowId = undefined
+  const problemsBox = h('div', {})
   const hint = h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.')
   const detail = h('div', {}, hint)
   const tabs = h('div', { class: 'flow-tabs' })
@@ -955,6 +958,7 @@ async function flowsPanel(root, flowId) {
       }
     }
     fill(tabs, flows.map((f) => h('a', { href: addressOf('flows', f.id), class: flow && f.id === flow.id ? 'active' : '' }, `${f.name} (${f.steps.length})`)))
+    fill(problemsBox, unloadedFiles(loadProblems || []))
     if (!flow) {
       shown.flow = null
       shown.diagram = null
@@ -971,16 +975,17 @@ async function flowsPanel(root, flowId) {
     else if (selected !== null) unselect()
   }
   draw()
-  root.append(h('h2', {}, 'Flows'), tabs, h('div', { class: 'flow-layout' }, h('div', {}, diagramBox, legend()), detail))
-  let drawn = JSON.stringify(flows)
+  root.append(h('h2', {}, 'Flows'), tabs, problemsBox, h('div', { class: 'flow-layout' }, h('div', {}, diagramBox, legend()), detail))
+  let drawn = JSON.stringify({ flows, loadProblems })
   let looks = 0
   const readFlows = async () => {
     if (looks++ % FLOWS_READ_EVERY) return
-    const fresh = (await api('/flows')).flows
-    const text = JSON.stringify(fresh)
+    const fresh = await api('/flows')
+    const text = JSON.stringify({ flows: fresh.flows, loadProblems: fresh.loadProblems })
     if (text === drawn) return
     drawn = text
-    flows = fresh
+    flows = fresh.flows
+    loadProblems = fresh.loadProblems
     await healthAfterReload()
     draw()
   }
@@ -991,6 +996,19 @@ async function flowsPanel(root, flowId) {
     stopReading()
     if (lighting) lighting.stop()
   }
+}
+
+// The files that did not load and are drawn in no flow (one broken since `motia dev` started is drawn
+// in its flows as it last loaded, marked): the steps they define are missing from the diagrams, which
+// only the header's count of load problems said
+function unloadedFiles(problems) {
+  if (!problems.length) return null
+  return h(
+    'div',
+    { class: 'card', 'data-load-problems': problems.length },
+    h('p', { class: 'error-text' }, `${counted(problems.length, 'file')} did not load: the steps ${problems.length > 1 ? 'they define' : 'it defines'} are missing from the flows.`),
+    problems.map((problem) => h('div', { 'data-load-problem': problem.file }, h('code', {}, problem.file), h('pre', { class: 'stack wrap' }, problem.error))),
+  )
 }
 
 // What the Flows panel shows in place of the diagram of ``flowId``, a flow the server does not list:
