@@ -80,19 +80,16 @@ def test_a_step_whose_file_does_not_load_is_listed_in_the_flows_panel_or_drawn_m
         tmp_path / "project", {"steps/like.step.js": LIKE, "steps/supabase_sync_step.py": SYNC}
     )
     error = "steps/supabase_sync_step.py:1:1: ModuleNotFoundError: No module named 'supabase'"
+
+    def the_flow(server: MotiaServer, wait_for: str) -> Any:
+        driver = "workbench-flow-load-problems-driver.mjs"
+        return run_driver(client_packages, driver, chromium, server.url, str(tmp_path), "likes", wait_for)
+
     with MotiaServer(project, mode="dev") as server:
         read = server.client.get("/__motia/flows").json()
         assert [step["name"] for step in read["flows"][0]["steps"]] == ["LikeApi"]
         assert read["loadProblems"] == [{"file": "steps/supabase_sync_step.py", "error": error}]
-        listed = run_driver(
-            client_packages,
-            "workbench-flow-load-problems-driver.mjs",
-            chromium,
-            server.url,
-            str(tmp_path),
-            "likes",
-            "[data-load-problems]",
-        )
+        listed = the_flow(server, "[data-load-problems]")
         assert "failure" not in listed, listed["failure"]
 
         # loaded, then broken again while it runs
@@ -113,17 +110,9 @@ def test_a_step_whose_file_does_not_load_is_listed_in_the_flows_panel_or_drawn_m
         assert [edge["id"] for edge in read["flows"][0]["edges"]] == [
             "LikeApi->SupabaseSync:like:database-sync"
         ]
-        # nothing runs it: an emit of its topic says its file failed to load
+        # nothing runs it: it is no step of the server's
         assert server.client.get("/__motia/workbench/health").json()["steps"] == 1
-        drawn = run_driver(
-            client_packages,
-            "workbench-flow-load-problems-driver.mjs",
-            chromium,
-            server.url,
-            str(tmp_path),
-            "likes",
-            ".node.failing",
-        )
+        drawn = the_flow(server, ".node.failing")
     assert "failure" not in drawn, drawn["failure"]
 
     assert listed["nodes"] == [{"step": "LikeApi", "failing": False, "sub": "POST /like/:postId"}]
