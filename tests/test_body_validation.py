@@ -196,12 +196,41 @@ STEPS = {
 }
 
 
+# A body with an e-mail address, as the ticket-triage tutorial's `POST /tickets` takes one: zod's
+# email() is a JSON Schema `format` with a generated `pattern`; the Python step writes that schema.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
+EMAIL_STEPS = {
+    "ts": """
+        import { z } from 'zod'
+        export const config = { type: 'api', name: 'TsTicket', path: '/ts/tickets', method: 'POST', emits: [],
+          bodySchema: z.object({ email: z.string().email(), id: z.string().uuid() }) }
+        export const handler = async (req: any) => ({ status: 200, body: req.body })
+        """,
+    "js": """
+        const { z } = require('zod')
+        exports.config = { type: 'api', name: 'JsTicket', path: '/js/tickets', method: 'POST', emits: [],
+          bodySchema: z.object({ email: z.string().email(), id: z.string().uuid() }) }
+        exports.handler = async (req) => ({ status: 200, body: req.body })
+        """,
+    "py": f"""
+        config = {{"type": "api", "name": "PyTicket", "path": "/py/tickets", "method": "POST", "emits": [],
+                  "bodySchema": {{"type": "object", "required": ["email", "id"], "properties": {{
+                      "email": {{"type": "string", "format": "email", "pattern": r"{EMAIL_PATTERN}"}},
+                      "id": {{"type": "string", "format": "uuid", "pattern": "^[0-9a-fA-F-]{{36}}$"}}}}}}}}
+
+        async def handler(req, context):
+            return {{"status": 200, "body": req.body}}
+        """,
+}
+
+
 @pytest.fixture(scope="module")
 def validating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
     files: dict[str, str] = {}
     for lang, (create, own) in STEPS.items():
         files[step_path(lang, "create")] = create
         files[step_path(lang, "own")] = own
+        files[step_path(lang, "ticket")] = EMAIL_STEPS[lang]
     project = write_project(tmp_path_factory.mktemp("validating"), files, {"api": {"validateBody": True}})
     with MotiaServer(project, mode="start") as server:
         yield server
@@ -245,3 +274,18 @@ def test_a_request_rejected_before_its_step_ran_has_its_trace_and_a_log_line_say
     assert why in line["message"] and f"POST /{lang}/create answered 400" in line["message"], line
     # the client's fault, logged as servers log one: the Logs panel's warn filter shows it
     assert line["level"] == "warn", line
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_string_failing_its_format_is_named_by_the_format_not_by_the_generated_pattern(
+    validating_server: MotiaServer, lang: str
+) -> None:
+    rejected = validating_server.client.post(f"/{lang}/tickets", json={"email": "nope", "id": "x"})
+    assert rejected.status_code == 400
+    assert rejected.json()["errors"] == [
+        {"field": "email", "message": '"nope" is not a valid email'},
+        {"field": "id", "message": '"x" is not a valid uuid'},
+    ]
+    good = {"email": "user@example.com", "id": "0b6f2a5e-3c1d-4e8f-9a7b-1c2d3e4f5a6b"}
+    assert validating_server.client.post(f"/{lang}/tickets", json=good).json() == good

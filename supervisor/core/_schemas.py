@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
+import orjson
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class SchemaValidator:
     """A compiled schema; ``errors`` lists every failing field, not just the first."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
+        self._schema = schema
         self._validator = jsonschema_rs.validator_for(schema)
 
     def errors(self, instance: Any) -> list[FieldError]:
@@ -32,8 +34,30 @@ class SchemaValidator:
             missing = getattr(error.kind, "property", None)
             if type(error.kind).__name__ == "Required" and missing is not None:
                 path.append(str(missing))
-            found.append(FieldError(".".join(path) or "(root)", error.message))
+            message = error.message
+            if type(error.kind).__name__ == "Pattern":
+                message = _format_message(self._schema, list(error.schema_path), error.instance) or message
+            found.append(FieldError(".".join(path) or "(root)", message))
         return found
+
+
+def _format_message(schema: dict[str, Any], schema_path: list[str | int], instance: Any) -> str | None:
+    """``"nope" is not a valid email`` for a string failing the ``pattern`` of a subschema that also
+    names its ``format``, as zod writes ``z.string().email()`` (uuid, date-time, ...): the format says
+    what was expected, where the generated regex, hundreds of characters, says nothing to the client.
+    None when the subschema has no format, or the path cannot be followed (a ``$ref`` on the way)."""
+    node: Any = schema
+    for part in schema_path[:-1]:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return None
+    expected = node.get("format") if isinstance(node, dict) else None
+    if not isinstance(expected, str):
+        return None
+    return f"{orjson.dumps(instance).decode()} is not a valid {expected}"
 
 
 def describe_errors(errors: list[FieldError]) -> str:
