@@ -302,3 +302,28 @@ def test_a_missing_part_of_a_namespace_package_is_named_as_the_step_imported_it(
         "requirements.txt and run `motia install`"
     )
     assert "protobuf" not in output.split("summary:", 1)[1]
+
+
+# A step written against an API this runtime does not run, as an article shows it: the fix must not
+# say to install a package (PyPI's `motia`, npm's `@motiadev/core`) that cannot make it load.
+ARTICLE_STEPS = {
+    "ts": "import { defineStep } from '@motiadev/core'\nexport default defineStep({ type: 'event', subscribes: ['order.priced'] })\n",
+    "js": "const { defineStep } = require('@motiadev/core')\nmodule.exports = defineStep({ type: 'event', subscribes: ['order.priced'] })\n",
+    "py": "from motia import define_step\n\n@define_step(type='event', subscribes=['order.priced'])\nasync def handler(data, emit, state):\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_step_importing_motias_own_api_is_told_what_a_step_looks_like_not_to_install_it(
+    tmp_path: Path, lang: str
+) -> None:
+    write_project(tmp_path, {step_path(lang, "risk"): ARTICLE_STEPS[lang]})
+    done = run_motia("build", cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    fix = next(line for line in output.splitlines() if "fix: " in line).split("fix: ", 1)[1]
+    if lang == "py":
+        assert fix.startswith("Python steps import nothing from `motia`: a step file defines `config`"), fix
+    else:
+        assert fix.startswith("`@motiadev/core` is Node Motia's own package, not what steps import"), fix
+    assert "requirements.txt" not in fix and "package.json" not in fix, fix

@@ -48,12 +48,11 @@ def _format_message(schema: dict[str, Any], schema_path: list[str | int], instan
     None when the subschema has no format, or the path cannot be followed (a ``$ref`` on the way)."""
     node: Any = schema
     for part in schema_path[:-1]:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        else:
+        in_object = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_array = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_object or in_array):
             return None
+        node = node[part]
     expected = node.get("format") if isinstance(node, dict) else None
     if not isinstance(expected, str):
         return None
