@@ -327,3 +327,31 @@ def test_a_step_importing_motias_own_api_is_told_what_a_step_looks_like_not_to_i
     else:
         assert fix.startswith("`@motiadev/core` is Node Motia's own package, not what steps import"), fix
     assert "requirements.txt" not in fix and "package.json" not in fix, fix
+
+
+NO_CONFIG = {
+    "ts": "export default { type: 'cron', expression: '*/5 * * * *', async handler() {} }\n",
+    "js": "module.exports = { type: 'cron', expression: '*/5 * * * *', async handler() {} }\n",
+    "py": "async def handler(input, context):\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_step_file_without_config_is_named_once_with_what_a_step_exports(tmp_path: Path, lang: str) -> None:
+    write_project(tmp_path, {step_path(lang, "health"): NO_CONFIG[lang]})
+    done = run_motia("build", cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    entry = next(line for line in output.splitlines() if line.strip().startswith("1. "))
+    path = step_path(lang, "health")
+    assert entry.count(path) == 1, entry
+    if lang == "py":
+        assert entry.strip() == (
+            f"1. {path}: does not export `config` (a dict named `config` next to `async def handler`)"
+        )
+    else:
+        # the whole step in one default export, as `export default defineStep({...})` leaves it
+        assert entry.strip() == (
+            f"1. {path}: does not export a `config` object: its default export holds the whole step, "
+            "but a step exports `config` (`export const config = { type, name, ... }`) and `handler` by name"
+        )
