@@ -203,20 +203,22 @@ EMAIL_STEPS = {
     "ts": """
         import { z } from 'zod'
         export const config = { type: 'api', name: 'TsTicket', path: '/ts/tickets', method: 'POST', emits: [],
-          bodySchema: z.object({ email: z.string().email(), id: z.string().uuid() }) }
+          bodySchema: z.object({ email: z.string().email(), id: z.string().uuid(), site: z.string().url() }) }
         export const handler = async (req: any) => ({ status: 200, body: req.body })
         """,
     "js": """
         const { z } = require('zod')
         exports.config = { type: 'api', name: 'JsTicket', path: '/js/tickets', method: 'POST', emits: [],
-          bodySchema: z.object({ email: z.string().email(), id: z.string().uuid() }) }
+          bodySchema: z.object({ email: z.string().email(), id: z.string().uuid(), site: z.string().url() }) }
         exports.handler = async (req) => ({ status: 200, body: req.body })
         """,
     "py": f"""
         config = {{"type": "api", "name": "PyTicket", "path": "/py/tickets", "method": "POST", "emits": [],
-                  "bodySchema": {{"type": "object", "required": ["email", "id"], "properties": {{
+                  "bodySchema": {{"type": "object", "required": ["email", "id", "site"], "properties": {{
                       "email": {{"type": "string", "format": "email", "pattern": r"{EMAIL_PATTERN}"}},
-                      "id": {{"type": "string", "format": "uuid", "pattern": "^[0-9a-fA-F-]{{36}}$"}}}}}}}}
+                      "id": {{"type": "string", "format": "uuid", "pattern": "^[0-9a-fA-F-]{{36}}$"}},
+                      "site": {{"type": "string", "format": "uri"}},
+                      "at": {{"type": "string", "format": "date-time"}}}}}}}}
 
         async def handler(req, context):
             return {{"status": 200, "body": req.body}}
@@ -278,14 +280,23 @@ def test_a_request_rejected_before_its_step_ran_has_its_trace_and_a_log_line_say
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_a_string_failing_its_format_is_named_by_the_format_not_by_the_generated_pattern(
+def test_a_string_failing_its_format_is_refused_naming_the_format_not_the_generated_pattern(
     validating_server: MotiaServer, lang: str
 ) -> None:
-    rejected = validating_server.client.post(f"/{lang}/tickets", json={"email": "nope", "id": "x"})
+    # z.url() has no pattern, only its format: it was not checked at all
+    wrong = {"email": "nope", "id": "x", "site": "not a url"}
+    rejected = validating_server.client.post(f"/{lang}/tickets", json=wrong)
     assert rejected.status_code == 400
     assert rejected.json()["errors"] == [
         {"field": "email", "message": '"nope" is not a valid email'},
         {"field": "id", "message": '"x" is not a valid uuid'},
+        {"field": "site", "message": '"not a url" is not a valid uri'},
     ]
-    good = {"email": "user@example.com", "id": "0b6f2a5e-3c1d-4e8f-9a7b-1c2d3e4f5a6b"}
+    good = {
+        "email": "user@example.com",
+        "id": "0b6f2a5e-3c1d-4e8f-9a7b-1c2d3e4f5a6b",
+        "site": "https://a.io/x",
+    }
+    if lang == "py":
+        good["at"] = "2026-12-01 09:00:00"  # pydantic's datetime takes it: its format is not checked
     assert validating_server.client.post(f"/{lang}/tickets", json=good).json() == good
