@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from supervisor.core import Step, build_registry
+from supervisor.core import SchemaValidator, Step, build_registry
 from supervisor.http._api_steps import run_api_step
 from supervisor.protocol import InvokeResult, LoadedFile, LoadResult, TriggerKind
 from supervisor.routing import Router
@@ -300,3 +300,20 @@ def test_a_string_failing_its_format_is_refused_naming_the_format_not_the_genera
     if lang == "py":
         good["at"] = "2026-12-01 09:00:00"  # pydantic's datetime takes it: its format is not checked
     assert validating_server.client.post(f"/{lang}/tickets", json=good).json() == good
+
+
+def test_a_draft_07_schema_keeps_every_format_checked() -> None:
+    # zod 3's zod-to-json-schema writes draft-07, whose formats were always asserted: the leniency
+    # kept for pydantic's dates and uuids must not reach them
+    draft_07 = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "site": {"type": "string", "format": "uri"},
+        },
+    }
+    assert [error.field for error in SchemaValidator(draft_07).errors({"at": "noon", "site": "here"})] == [
+        "at",
+        "site",
+    ]

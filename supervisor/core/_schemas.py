@@ -22,11 +22,21 @@ def _any_string(_: str) -> bool:
     return True
 
 
-# Formats are checked, as zod checks them: zod writes a `pattern` beside each `format` but `uri`
-# (z.url()) and `jwt`, so without format checks a z.url() field took any string. Date, time, uuid and
-# duration formats are left to their patterns: pydantic writes them for values it takes in more forms
-# than the RFC's (a datetime with a space, a uuid without hyphens), which must not become 400s.
+# Formats are checked, as zod checks them. Drafts 4 to 7 (zod 3's zod-to-json-schema) assert formats
+# already; 2019-09, 2020-12 (zod 4's toJSONSchema) and a schema naming no draft (pydantic) only
+# annotate them, so there a z.url() field, a `format: uri` without a pattern, took any string. In
+# those, date, time, uuid and duration formats are left to their patterns: pydantic writes them for
+# values it takes in more forms than the RFC's (a datetime with a space, a uuid without hyphens),
+# which must not become 400s.
 _LENIENT_FORMATS = {name: _any_string for name in ("date-time", "date", "time", "uuid", "duration")}
+_ASSERTING_DRAFTS = ("draft-04", "draft-06", "draft-07")
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    declared = schema.get("$schema")
+    if isinstance(declared, str) and any(draft in declared for draft in _ASSERTING_DRAFTS):
+        return jsonschema_rs.validator_for(schema)
+    return jsonschema_rs.validator_for(schema, validate_formats=True, formats=_LENIENT_FORMATS)
 
 
 class SchemaValidator:
@@ -34,7 +44,7 @@ class SchemaValidator:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self._schema = schema
-        self._validator = jsonschema_rs.validator_for(schema, validate_formats=True, formats=_LENIENT_FORMATS)
+        self._validator = _validator(schema)
 
     def errors(self, instance: Any) -> list[FieldError]:
         if self._validator.is_valid(instance):
