@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from supervisor.core import Step, build_registry
+from supervisor.core import SchemaValidator, Step, build_registry
 from supervisor.http._api_steps import run_api_step
 from supervisor.protocol import InvokeResult, LoadedFile, LoadResult, TriggerKind
 from supervisor.routing import Router
@@ -196,12 +196,43 @@ STEPS = {
 }
 
 
+# A body with an e-mail address, as the ticket-triage tutorial's `POST /tickets` takes one: zod's
+# email() is a JSON Schema `format` with a generated `pattern`; the Python step writes that schema.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
+EMAIL_STEPS = {
+    "ts": """
+        import { z } from 'zod'
+        export const config = { type: 'api', name: 'TsTicket', path: '/ts/tickets', method: 'POST', emits: [],
+          bodySchema: z.object({ email: z.string().email(), id: z.string().uuid(), site: z.string().url() }) }
+        export const handler = async (req: any) => ({ status: 200, body: req.body })
+        """,
+    "js": """
+        const { z } = require('zod')
+        exports.config = { type: 'api', name: 'JsTicket', path: '/js/tickets', method: 'POST', emits: [],
+          bodySchema: z.object({ email: z.string().email(), id: z.string().uuid(), site: z.string().url() }) }
+        exports.handler = async (req) => ({ status: 200, body: req.body })
+        """,
+    "py": f"""
+        config = {{"type": "api", "name": "PyTicket", "path": "/py/tickets", "method": "POST", "emits": [],
+                  "bodySchema": {{"type": "object", "required": ["email", "id", "site"], "properties": {{
+                      "email": {{"type": "string", "format": "email", "pattern": r"{EMAIL_PATTERN}"}},
+                      "id": {{"type": "string", "format": "uuid", "pattern": "^[0-9a-fA-F-]{{36}}$"}},
+                      "site": {{"type": "string", "format": "uri"}},
+                      "at": {{"type": "string", "format": "date-time"}}}}}}}}
+
+        async def handler(req, context):
+            return {{"status": 200, "body": req.body}}
+        """,
+}
+
+
 @pytest.fixture(scope="module")
 def validating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
     files: dict[str, str] = {}
     for lang, (create, own) in STEPS.items():
         files[step_path(lang, "create")] = create
         files[step_path(lang, "own")] = own
+        files[step_path(lang, "ticket")] = EMAIL_STEPS[lang]
     project = write_project(tmp_path_factory.mktemp("validating"), files, {"api": {"validateBody": True}})
     with MotiaServer(project, mode="start") as server:
         yield server
@@ -245,3 +276,44 @@ def test_a_request_rejected_before_its_step_ran_has_its_trace_and_a_log_line_say
     assert why in line["message"] and f"POST /{lang}/create answered 400" in line["message"], line
     # the client's fault, logged as servers log one: the Logs panel's warn filter shows it
     assert line["level"] == "warn", line
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_string_failing_its_format_is_refused_naming_the_format_not_the_generated_pattern(
+    validating_server: MotiaServer, lang: str
+) -> None:
+    # z.url() has no pattern, only its format: it was not checked at all
+    wrong = {"email": "nope", "id": "x", "site": "not a url"}
+    rejected = validating_server.client.post(f"/{lang}/tickets", json=wrong)
+    assert rejected.status_code == 400
+    assert rejected.json()["errors"] == [
+        {"field": "email", "message": '"nope" is not a valid email'},
+        {"field": "id", "message": '"x" is not a valid uuid'},
+        {"field": "site", "message": '"not a url" is not a valid uri'},
+    ]
+    good = {
+        "email": "user@example.com",
+        "id": "0b6f2a5e-3c1d-4e8f-9a7b-1c2d3e4f5a6b",
+        "site": "https://a.io/x",
+    }
+    if lang == "py":
+        good["at"] = "2026-12-01 09:00:00"  # pydantic's datetime takes it: its format is not checked
+    assert validating_server.client.post(f"/{lang}/tickets", json=good).json() == good
+
+
+def test_a_draft_07_schema_keeps_every_format_checked() -> None:
+    # zod 3's zod-to-json-schema writes draft-07, whose formats were always asserted: the leniency
+    # kept for pydantic's dates and uuids must not reach them
+    draft_07 = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "site": {"type": "string", "format": "uri"},
+        },
+    }
+    assert [error.field for error in SchemaValidator(draft_07).errors({"at": "noon", "site": "here"})] == [
+        "at",
+        "site",
+    ]

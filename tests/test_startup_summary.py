@@ -302,3 +302,80 @@ def test_a_missing_part_of_a_namespace_package_is_named_as_the_step_imported_it(
         "requirements.txt and run `motia install`"
     )
     assert "protobuf" not in output.split("summary:", 1)[1]
+
+
+# A step written against an API this runtime does not run, as an article shows it: the fix must not
+# say to install a package (PyPI's `motia`, npm's `@motiadev/core`) that cannot make it load.
+ARTICLE_STEPS = {
+    "ts": "import { defineStep } from '@motiadev/core'\nexport default defineStep({ type: 'event', subscribes: ['order.priced'] })\n",
+    "js": "const { defineStep } = require('@motiadev/core')\nmodule.exports = defineStep({ type: 'event', subscribes: ['order.priced'] })\n",
+    "py": "from motia import define_step\n\n@define_step(type='event', subscribes=['order.priced'])\nasync def handler(data, emit, state):\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_step_importing_motias_own_api_is_told_what_a_step_looks_like_not_to_install_it(
+    tmp_path: Path, lang: str
+) -> None:
+    write_project(tmp_path, {step_path(lang, "risk"): ARTICLE_STEPS[lang]})
+    done = run_motia("build", cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    fix = next(line for line in output.splitlines() if "fix: " in line).split("fix: ", 1)[1]
+    if lang == "py":
+        assert fix.startswith("Python steps import nothing from `motia`: a step file defines `config`"), fix
+    else:
+        assert fix.startswith("`@motiadev/core` is Node Motia's own package, not what steps import"), fix
+    assert "requirements.txt" not in fix and "package.json" not in fix, fix
+
+
+def _built_problem(project: Path, files: dict[str, str]) -> str:
+    """The summary line of the one problem `motia build` finds in a project of ``files``."""
+    write_project(project, files)
+    done = run_motia("build", cwd=project)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    return next(line for line in output.splitlines() if line.strip().startswith("1. "))
+
+
+NO_CONFIG = {
+    "ts": "export default { type: 'cron', expression: '*/5 * * * *', async handler() {} }\n",
+    "js": "module.exports = { type: 'cron', expression: '*/5 * * * *', async handler() {} }\n",
+    "py": "async def handler(input, context):\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_step_file_without_config_is_named_once_with_what_a_step_exports(tmp_path: Path, lang: str) -> None:
+    entry = _built_problem(tmp_path, {step_path(lang, "health"): NO_CONFIG[lang]})
+    path = step_path(lang, "health")
+    assert entry.count(path) == 1, entry
+    if lang == "py":
+        assert entry.strip() == (
+            f"1. {path}: does not export `config` (a dict named `config` next to `async def handler`)"
+        )
+    else:
+        # the whole step in one default export, as `export default defineStep({...})` leaves it
+        assert entry.strip() == (
+            f"1. {path}: does not export a `config` object: its default export holds the whole step, "
+            "but a step exports `config` (`export const config = { type, name, ... }`) and `handler` by name"
+        )
+
+
+# Article 003's health check names its schedule `expression`; Motia reads `cron`.
+EXPRESSION_CRON = {
+    "ts": "export const config = { type: 'cron', name: 'Health', expression: '*/5 * * * *', emits: [] }\nexport const handler = async () => {}\n",
+    "js": "exports.config = { type: 'cron', name: 'Health', expression: '*/5 * * * *', emits: [] }\nexports.handler = async () => {}\n",
+    "py": "config = {'type': 'cron', 'name': 'Health', 'expression': '*/5 * * * *', 'emits': []}\n\nasync def handler(context):\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_required_field_written_under_another_name_is_named_in_the_problem(
+    tmp_path: Path, lang: str
+) -> None:
+    entry = _built_problem(tmp_path, {step_path(lang, "health"): EXPRESSION_CRON[lang]})
+    assert entry.strip() == (
+        f"1. {step_path(lang, 'health')}: step \"Health\": field 'cron': is required "
+        "(got 'expression', which Motia does not read: name it 'cron')"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -79,7 +80,7 @@ def _issue(details: ErrorDetails) -> ConfigIssue:
 def _message(details: ErrorDetails) -> str:
     kind = details["type"]
     if kind == "missing":
-        return "is required"
+        return "is required" + _written_otherwise(details)
     if kind == "value_error":
         # A plain ValueError from our validators (cron): its text is already written for users.
         return str(details.get("ctx", {}).get("error", details["msg"]))
@@ -110,3 +111,25 @@ def format_field_path(loc: Iterable[int | str]) -> str:
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# Names other frameworks and articles give a required field: a cron step's `expression` (article
+# snippets), `schedule`; an event step's `topics`; an api step's `route`. Motia reads none of them.
+_OTHER_NAMES = {
+    "cron": ("expression", "schedule", "cronExpression"),
+    "subscribes": ("topics", "topic", "on"),
+    "path": ("route", "url"),
+}
+
+
+def _written_otherwise(details: ErrorDetails) -> str:
+    """`` (got 'expression', which Motia does not read: name it 'cron')`` when the config holds the
+    missing field under another name (or a typo of it), so the fix is not left to guessing."""
+    loc, given = details["loc"], details["input"]
+    if len(loc) != 1 or not isinstance(loc[0], str) or not isinstance(given, dict):
+        return ""
+    field = loc[0]
+    keys = [key for key in given if isinstance(key, str)]
+    other = [key for key in keys if key in _OTHER_NAMES.get(field, ())]
+    found = other or difflib.get_close_matches(field, keys, n=1, cutoff=0.8)
+    return f" (got '{found[0]}', which Motia does not read: name it '{field}')" if found else ""

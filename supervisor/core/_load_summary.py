@@ -31,6 +31,20 @@ _PY_MISSING_MODULE = re.compile(r"No module named '([^']+)'")
 #: without ``genai``: Python says "cannot import", not "no module", and the module missing is google.genai
 _PY_MISSING_FROM_NAMESPACE = re.compile(r"cannot import name '([^']+)' from '([^']+)' \(unknown location\)")
 _NODE_MISSING_MODULE = re.compile(r"Cannot find (?:module|package) '([^']+)'")
+
+# Articles show steps written against APIs this runtime does not run (`defineStep` from
+# '@motiadev/core', `from motia import define_step`): "install it" would send the user after a package
+# that cannot make the step load, so the fix says what a step looks like instead.
+_PY_NOTHING_FROM_MOTIA = (
+    "Python steps import nothing from `motia`: a step file defines `config` (a dict) and "
+    "`async def handler(input, context)` (`handler(req, context)` for an api step), the context "
+    "carrying `emit`, `state`, `streams` and `logger`"
+)
+_NODE_TYPES_FROM_MOTIA = (
+    "`{package}` is Node Motia's own package, not what steps import: a step imports its types from "
+    "`motia` (`import {{ ApiRouteConfig, Handlers }} from 'motia'`, which needs no package) and "
+    "exports `config` and `handler`"
+)
 #: a requirement line's distribution name (PEP 508); a line starting otherwise (``-r``, a URL) has none
 _REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?=\s*(?:\[|[<>=!~;@ ]|$))")
 
@@ -162,6 +176,8 @@ def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
         if module.startswith(("google.protobuf", "google._upb")):
             return f"protobuf missing in {interpreter}: run `motia install`"
         declared = declared_requirements(loaded.root) if loaded.root is not None else set()
+        if module.split(".")[0] == "motia" and listed_distribution("motia", declared) is None:
+            return _PY_NOTHING_FROM_MOTIA
         # google.genai, azure.storage.blob: a namespace package's part is a distribution of its own
         # (google-genai); naming only its top (`google`) would send the user after the wrong package
         distribution = listed_distribution(module, declared) or listed_distribution(
@@ -193,6 +209,8 @@ def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
                 f"the npm package `{package}` is in package.json but not installed in the project: "
                 "run `motia install` (or `npm install`; if it ran, its output says what failed)"
             )
+        if package.startswith("@motiadev/"):
+            return _NODE_TYPES_FROM_MOTIA.format(package=package)
         return (
             f"the npm package `{package}` is not installed in the project: "
             "add it to package.json and run `motia install` (or `npm install`)"

@@ -62,6 +62,24 @@ function pickExports(mod: unknown): { config: unknown; handler: unknown } {
 }
 
 /**
+ * Why a file gave no config, said without its path (the summary puts the path in front). A default
+ * export shaped as a whole step (`export default defineStep({ type, handler })`, as some articles write
+ * steps) is named, since Motia reads `config` and `handler` as exports of their own.
+ */
+function missingConfig(mod: unknown): string {
+  const field = (value: unknown, key: string): unknown =>
+    value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  // A TypeScript file compiled to CommonJS and imported as ESM nests its default export once more.
+  const def = field(mod, 'default');
+  const step = field(def, 'type') !== undefined ? def : field(def, 'default');
+  const shaped = field(step, 'type') !== undefined || field(step, 'handler') !== undefined;
+  return shaped
+    ? 'does not export a `config` object: its default export holds the whole step, but a step exports ' +
+        '`config` (`export const config = { type, name, ... }`) and `handler` by name'
+    : 'does not export a `config` object (`export const config = { type, name, ... }`)';
+}
+
+/**
  * `authenticate` from a hook file: exported by name (motia.auth.ts), or Motia's
  * `export default defineConfig({ streamAuth: { authenticate } })` in motia.config.ts.
  */
@@ -175,7 +193,7 @@ export async function loadFiles(
         file: job.file,
         line: 0,
         column: 0,
-        message: `${job.file} does not export a \`config\` object`,
+        message: missingConfig(mod),
         stack: '',
       });
       continue;

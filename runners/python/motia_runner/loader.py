@@ -107,10 +107,11 @@ class Loader:
             module = self._import(path)
             config = getattr(module, "config", None)
             if config is None:
-                raise StepLoadError(f"{file} does not export `config`")
+                beside = "" if is_stream else " next to `async def handler`"
+                raise StepLoadError(f"does not export `config` (a dict named `config`{beside})")
             handler = None if is_stream else getattr(module, "handler", None)
             if handler is not None and not callable(handler):
-                raise StepLoadError(f"`handler` in {file} is not callable")
+                raise StepLoadError("`handler` is not callable")
             config_json = encode_config(config, None if is_stream else handler is not None)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
