@@ -630,6 +630,6 @@ def _line_json(event_json: bytes, span_id: str | None) -> bytes | None:
     be spliced in, and the line is encoded again)."""
     line = event_json[3:-1]
     if span_id is None:
-        return line
+        return line if _NO_SPAN in line else None
     spliced = line.replace(_NO_SPAN, b'"spanId":"%s"' % span_id.encode(), 1)
     return spliced if len(spliced) != len(line) else None
