@@ -47,6 +47,7 @@ from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
 from ._records import Batch, Span, SpanKind, TraceDelta, WholeTrace, answered_with
+from ._segments import event_end
 
 START, RAN_ON, END, RESPONSE, OPERATION, DELIVERED, LOG = range(7)
 Event = tuple[Any, ...]
@@ -232,8 +233,11 @@ class Assembler:
                 self._response(*event[1:])
             elif kind == OPERATION:
                 operation = event[1]
-                if held and self._keeps_whole(
-                    operation["traceId"], operation["time"] + operation["durationMs"]
+                # an emit or a delivery's outcome changes open work or failures: assembled as any other
+                if (
+                    held
+                    and operation["type"] in ("state", "stream")
+                    and self._keeps_whole(operation["traceId"], operation["time"] + operation["durationMs"])
                 ):
                     self._whole_operation(operation)
                 else:
@@ -484,7 +488,7 @@ class Assembler:
         elif buffer.logs_json:
             buffer.logs_json.append(None)
         buffer.logs.append(line)
-        if trace_id and not (self._buffer.whole and self._keeps_whole(trace_id, line["time"])):
+        if trace_id and not (buffer.whole and self._keeps_whole(trace_id, line["time"])):
             self._delta(trace_id, line["time"] / 1000)
         self._under(span_id, line)
 
@@ -494,19 +498,11 @@ class Assembler:
         made of the request's event, is then what the general path makes of both; bench/RESULTS.md,
         session 22: an ordinary handler's request)."""
         held = self._buffer.whole.get(trace_id)
-        if held is None:
-            return False
-        event = held[0]
-        last: float = max(event[11], event[14], event[20])
-        return at_ms / 1000 <= last
+        return held is not None and at_ms / 1000 <= event_end(held[0])
 
     def _whole_operation(self, operation: JsonObject) -> None:
-        """A call of a trace held whole (``_keeps_whole``): kept beside its event; an emit or a
-        delivery's outcome changes its open work or failures, so it is assembled as any other."""
+        """A state or stream call of a trace held whole (``_keeps_whole``): kept beside its event."""
         trace_id = operation["traceId"]
-        if operation["type"] not in ("state", "stream"):
-            self._operation(operation)
-            return
         operation["spanId"] = self._by_step.get(trace_id, operation["step"])
         self._buffer.whole_operations.setdefault(trace_id, []).append(operation)
 

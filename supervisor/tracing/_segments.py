@@ -319,6 +319,12 @@ def event_start(event: Sequence[Any]) -> float:
     return earliest
 
 
+def event_end(event: Sequence[Any]) -> float:
+    """A whole trace's last time: what its summary's ``updated`` is (``summary_row``)."""
+    latest: float = max(event[EVENT_AT], event[EVENT_ENDED], event[EVENT_ANSWERED])
+    return latest
+
+
 def event_failed(event: Sequence[Any]) -> bool:
     """Whether a whole trace failed: its step did, or its request was answered 5xx."""
     status = event[EVENT_STATUS]
@@ -380,7 +386,7 @@ def summary_row(row: Sequence[Any]) -> SummaryRow:
     return [
         row[EVENT_TRACE],
         event_start(row),
-        max(row[EVENT_AT], row[EVENT_ENDED], row[EVENT_ANSWERED]),
+        event_end(row),
         row[EVENT_KIND],
         row[EVENT_STEP],
         row[EVENT_METHOD],

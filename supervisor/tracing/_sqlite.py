@@ -706,8 +706,10 @@ def _held(
         return None
     seq, position, kept, summary = found
     if segments.is_event(kept):  # its record is its event, and its calls when the segment holds any
-        held = conn.execute("SELECT records FROM segments WHERE seq = ? AND max_id IS NOT NULL", (seq,))
-        records = held.fetchone()
+        found_records = conn.execute(
+            "SELECT records FROM segments WHERE seq = ? AND max_id IS NOT NULL", (seq,)
+        )
+        records = found_records.fetchone()
         return summary, *segments.held_records(
             kept, None if records is None else orjson.loads(records[0])[position]
         )
