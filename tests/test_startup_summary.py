@@ -304,6 +304,21 @@ def test_a_missing_part_of_a_namespace_package_is_named_as_the_step_imported_it(
     assert "protobuf" not in output.split("summary:", 1)[1]
 
 
+def _failed_build(project: Path, files: dict[str, str]) -> str:
+    """What `motia build` prints refusing a project of ``files``."""
+    write_project(project, files)
+    done = run_motia("build", cwd=project)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    return output
+
+
+def _built_problem(project: Path, files: dict[str, str]) -> str:
+    """The summary line of the one problem `motia build` finds in a project of ``files``."""
+    output = _failed_build(project, files)
+    return next(line for line in output.splitlines() if line.strip().startswith("1. "))
+
+
 # A step written against an API this runtime does not run, as an article shows it: the fix must not
 # say to install a package (PyPI's `motia`, npm's `@motiadev/core`) that cannot make it load.
 ARTICLE_STEPS = {
@@ -317,25 +332,13 @@ ARTICLE_STEPS = {
 def test_a_step_importing_motias_own_api_is_told_what_a_step_looks_like_not_to_install_it(
     tmp_path: Path, lang: str
 ) -> None:
-    write_project(tmp_path, {step_path(lang, "risk"): ARTICLE_STEPS[lang]})
-    done = run_motia("build", cwd=tmp_path)
-    output = done.stdout + done.stderr
-    assert done.returncode == 1, output
+    output = _failed_build(tmp_path, {step_path(lang, "risk"): ARTICLE_STEPS[lang]})
     fix = next(line for line in output.splitlines() if "fix: " in line).split("fix: ", 1)[1]
     if lang == "py":
         assert fix.startswith("Python steps import nothing from `motia`: a step file defines `config`"), fix
     else:
         assert fix.startswith("`@motiadev/core` is Node Motia's own package, not what steps import"), fix
     assert "requirements.txt" not in fix and "package.json" not in fix, fix
-
-
-def _built_problem(project: Path, files: dict[str, str]) -> str:
-    """The summary line of the one problem `motia build` finds in a project of ``files``."""
-    write_project(project, files)
-    done = run_motia("build", cwd=project)
-    output = done.stdout + done.stderr
-    assert done.returncode == 1, output
-    return next(line for line in output.splitlines() if line.strip().startswith("1. "))
 
 
 NO_CONFIG = {

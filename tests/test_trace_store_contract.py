@@ -107,6 +107,16 @@ def log_line(
     }
 
 
+async def assert_listed_and_followed(
+    store: TraceStore, lines: list[JsonObject], query: LogQuery, shown: list[str], label: str
+) -> None:
+    """``query`` lists the lines (messages) ``shown``, newest first, from the store and as a live follower
+    of ``lines`` (written in order) matches them: the two filters agree."""
+    assert [line["message"] for line in (await store.logs(query)).logs] == shown, label
+    follower = LogFollower(query)
+    assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, label
+
+
 def operation(trace_id: str, span_id: str, step: str, at: float, **detail: Any) -> JsonObject:
     return {
         "id": int(at * 1_000_000) + next(_ids),
@@ -648,10 +658,7 @@ async def test_a_text_filter_finds_log_lines_by_their_metadata_as_motia_dev_prin
         ("a_b", []),
         ('a\\\\b"', ['said "hi" to 100%']),  # in the metadata's JSON: {"path":"a\\b"}
     ]:
-        query = LogQuery(text=text)
-        assert [line["message"] for line in (await store.logs(query)).logs] == shown, text
-        follower = LogFollower(query)
-        assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, text
+        await assert_listed_and_followed(store, lines, LogQuery(text=text), shown, text)
 
 
 async def test_a_text_filter_finds_metadata_written_with_json_spacing_as_its_compact_form(
@@ -681,10 +688,7 @@ async def test_a_text_filter_finds_metadata_written_with_json_spacing_as_its_com
         ("1, 2", []),
         ('"name": "Bud"', []),
     ]:
-        query = LogQuery(text=text)
-        assert [line["message"] for line in (await store.logs(query)).logs] == shown, text
-        follower = LogFollower(query)
-        assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, text
+        await assert_listed_and_followed(store, lines, LogQuery(text=text), shown, text)
 
 
 async def test_a_runner_filter_takes_a_runner_id_or_its_kind_in_every_store_and_in_live_filters(
@@ -714,10 +718,7 @@ async def test_a_runner_filter_takes_a_runner_id_or_its_kind_in_every_store_and_
         ("node-", []),
         ("ruby", []),
     ]:
-        query = LogQuery(runner=runner)
-        assert [line["message"] for line in (await store.logs(query)).logs] == shown, runner
-        follower = LogFollower(query)
-        assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, runner
+        await assert_listed_and_followed(store, lines, LogQuery(runner=runner), shown, runner)
     both = LogQuery(runner="node", step="Create")
     assert [line["message"] for line in (await store.logs(both)).logs] == ["second node"]
 
@@ -743,10 +744,7 @@ async def test_levels_rank_alike_in_every_store_and_in_live_filters(store: Trace
         ("critical", ["gave up", "disk full"]),
         ("fatal", ["gave up", "disk full"]),
     ]:
-        query = LogQuery(level=level)
-        assert [line["message"] for line in (await store.logs(query)).logs] == shown, level
-        follower = LogFollower(query)
-        assert [line["message"] for line in reversed(lines) if follower.matches(line)] == shown, level
+        await assert_listed_and_followed(store, lines, LogQuery(level=level), shown, level)
 
 
 async def test_retention_keeps_the_newest_traces_and_log_lines(store: TraceStore) -> None:
