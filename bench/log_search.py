@@ -9,10 +9,11 @@ the trace writer's read is the same SQL) and, with ``--redis``, a Redis store on
 bench starts; then times a page of 100 lines for a text no line holds (every line read: the whole
 store), a rare one in messages, one in metadata (rare: ``pet-4``), the same written with JSON's usual
 spacing (``"pet": "pet-4"``: its compact form is looked for too), and one every line's message holds
-(the first page). The lines come from three runners in turn (node-0, node-1, python-0): a runner
-filter is timed for a runner no line names (``ruby``: the whole store), one runner (``node-1``), and
-a kind (``node``: 2 lines in 3), beside a level no line has (``critical``: the whole store, by a
-column) to compare with. Process CPU time per search, min and median of ``--tries`` (ms); prints JSON.
+(the first page). The lines come from three runners in turn (node-0, node-1, python-0), every
+1000th from a spare (node-spare-0): a runner filter is timed for a runner no line names (``ruby``),
+one runner (``node-1``), a kind (``node``: 2 lines in 3) and a rare one (``node-spare``), beside a level
+no line has (``critical``: the whole store, by a column) to compare with. Process CPU time per
+search, min and median of ``--tries`` (ms); prints JSON.
 
 ``--root DIR`` runs the ``supervisor`` package found in DIR (e.g. a ``git archive`` of another
 commit): run it for each DIR in turn, alternating, for an A/B.
@@ -40,6 +41,7 @@ SEARCHES: dict[str, dict[str, Any]] = {
     "runner absent": {"runner": "ruby"},
     "one runner (1 in 3)": {"runner": "node-1"},
     "runner kind (2 in 3)": {"runner": "node"},
+    "rare runner (1 in 1000)": {"runner": "node-spare"},
     "level absent": {"level": "critical"},
 }
 RUNNERS = ("node-0", "node-1", "python-0")
@@ -58,7 +60,7 @@ def _lines(count: int) -> list[dict[str, Any]]:
                 "step": "Feed",
                 "traceId": f"trace-{n // 5}",
                 "spanId": None,
-                "runner": RUNNERS[n % len(RUNNERS)],
+                "runner": "node-spare-0" if n % 1000 == 999 else RUNNERS[n % len(RUNNERS)],
                 "logger": "motia.step",
                 "meta": {"pet": f"pet-{n}", "species": "dog"} if n % 4 == 0 else None,
             }

@@ -264,6 +264,68 @@ async def test_a_traces_file_of_an_earlier_schema_keeps_its_traces(tmp_path: Pat
     assert "trace_spans_by_step" not in indexes
 
 
+def runner_line(ident: int, runner: str | None) -> JsonObject:
+    return {
+        "id": ident,
+        "type": "log",
+        "time": 1_800_000_000_000.0 + ident,
+        "level": "info",
+        "message": f"line {ident}",
+        "step": None,
+        "traceId": None,
+        "spanId": None,
+        "runner": runner,
+        "logger": "motia.step",
+        "meta": None,
+    }
+
+
+async def test_a_traces_file_of_schema_7_gets_the_runner_of_each_log_line_in_an_indexed_column(
+    tmp_path: Path,
+) -> None:
+    """Schema 8 keeps a log line's runner in a column of its own, with an index: the lines of a file
+    written before get theirs from their JSON as it is opened, and a runner filter finds old lines and
+    new ones by the index (the core's lines, with no runner, stay out of it)."""
+    path = tmp_path / "traces.db"
+    earlier = [runner_line(1, "node-0"), runner_line(2, None), runner_line(3, "python-0")]
+    earlier.append(runner_line(4, "node-spare-1"))
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        apply_migrations(conn, TRACE_MIGRATIONS[:7], str(path))
+        conn.executemany(
+            "INSERT INTO logs (id, time, level, step, trace_id, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (line["id"], line["time"] / 1000, "info", None, None, line["message"], orjson.dumps(line))
+                for line in earlier
+            ],
+        )
+    store = await SqliteTraceStore.open(path)
+    try:
+        await store.write(Batch(logs=[runner_line(5, "node-1")]))
+        for runner, shown in [
+            ("node", ["line 5", "line 4", "line 1"]),
+            ("node-spare", ["line 4"]),
+            ("python-0", ["line 3"]),
+            ("ruby", []),
+        ]:
+            page = await store.logs(LogQuery(runner=runner))
+            assert [line["message"] for line in page.logs] == shown, runner
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT id, runner FROM logs ORDER BY id").fetchall() == [
+            (1, "node-0"),
+            (2, None),
+            (3, "python-0"),
+            (4, "node-spare-1"),
+            (5, "node-1"),
+        ]
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT data FROM logs WHERE runner = ? AND id < ? ORDER BY id DESC LIMIT 9",
+            ("node-0", 5),
+        ).fetchall()
+        assert "USING INDEX logs_by_runner (runner=? AND id<?)" in " ".join(row[-1] for row in plan), plan
+
+
 async def test_a_span_whose_trace_has_no_row_yet_gets_one_in_the_sqlite_store(tmp_path: Path) -> None:
     """Spans and operations are keyed by their trace's number: one whose trace is not in the batch
     (nor already stored) gets an empty trace row rather than failing the batch it is in."""

@@ -721,6 +721,13 @@ async def test_a_runner_filter_takes_a_runner_id_or_its_kind_in_every_store_and_
         await assert_listed_and_followed(store, lines, LogQuery(runner=runner), shown, runner)
     both = LogQuery(runner="node", step="Create")
     assert [line["message"] for line in (await store.logs(both)).logs] == ["second node"]
+    # pages of several runners' lines, older and newer, meet where the cursor is
+    first = await store.logs(LogQuery(runner="node", limit=2))
+    assert [line["message"] for line in first.logs] == ["spare node", "second node"]
+    older = await store.logs(LogQuery(runner="node", limit=2, before=first.next_cursor))
+    assert [line["message"] for line in older.logs] == ["tenth node", "first node"]
+    newer = await store.logs(LogQuery(runner="node", limit=2, after=lines[0]["id"]))
+    assert [line["message"] for line in newer.logs] == ["tenth node", "second node"]
 
 
 async def test_levels_rank_alike_in_every_store_and_in_live_filters(store: TraceStore) -> None:

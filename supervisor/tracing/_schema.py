@@ -155,4 +155,18 @@ TRACE_MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE traces ADD COLUMN changes INTEGER NOT NULL DEFAULT 0",
         ),
     ),
+    Migration(
+        version=8,
+        description="log lines keep their runner in a column of its own, indexed",
+        statements=(
+            # A runner filter read each line's JSON for its runner (25 ms per 50,000 lines for a runner
+            # no line names: bench/RESULTS.md, session 22); the writer has the runner at hand as it
+            # inserts a line (the recorder's line holds it). Lines written before get theirs here, once.
+            "ALTER TABLE logs ADD COLUMN runner TEXT",
+            "UPDATE logs SET runner = CAST(data AS TEXT) ->> '$.runner' "
+            "WHERE instr(CAST(data AS TEXT), '\"runner\"') > 0",
+            # the core's own lines (no runner) are not indexed: a filter names a runner
+            "CREATE INDEX logs_by_runner ON logs (runner, id) WHERE runner IS NOT NULL",
+        ),
+    ),
 )

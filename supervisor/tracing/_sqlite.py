@@ -58,6 +58,7 @@ from ._records import (
     WholeTrace,
     entry_of,
     level_rank,
+    runner_holds,
     trace_summary,
 )
 from ._schema import TRACE_MIGRATIONS
@@ -114,7 +115,7 @@ _OPERATIONS_INSERT = "INSERT OR REPLACE INTO trace_operations (trace_seq, id, da
 #: record of a batch has its trace's row in the same batch, upserted first
 _SEQ_OF = "(SELECT seq FROM traces WHERE trace_id = ?)"
 #: a line's id is unique (``Recorder``'s ids): one already stored is the same line, sent again
-_LOGS_INSERT = "INSERT OR IGNORE INTO logs (id, time, level, step, trace_id, message, data) VALUES "
+_LOGS_INSERT = "INSERT OR IGNORE INTO logs (id, time, level, step, trace_id, message, runner, data) VALUES "
 #: bound parameters per statement: SQLite's limit before 3.32 (32766 since)
 _MAX_VARIABLES = 999
 #: a span's fields, in the order the API shows them; its blob leaves out those kept in columns, and
@@ -192,7 +193,6 @@ _LOG_CONDITIONS: dict[tuple[str, str], _Condition] = {
     ("level", "at_least"): lambda level: _level_at_least(level),
     ("step", "eq"): lambda step: ("step = ?", (step,)),
     ("traceId", "eq"): lambda trace_id: ("trace_id = ?", (trace_id,)),
-    ("runner", "runs_in"): lambda runner: _log_runner_holds(runner),
     ("text", "finds"): lambda search: _log_text_holds(search),
     ("time", "ge"): lambda since: ("time >= ?", (since,)),
     ("time", "le"): lambda until: ("time <= ?", (until,)),
@@ -301,6 +301,7 @@ class SqliteTraceStore:
                 line["step"],
                 line["traceId"],
                 line["message"],
+                line.get("runner"),
                 _encode(line) if json is None else json,
             )
             for line, json in zip(batch.logs, batch.logs_json or itertools.repeat(None), strict=False)
@@ -583,12 +584,17 @@ class SqliteTraceStore:
         return one_trace(summary_json, read_spans.values(), read_events)
 
     async def logs(self, query: LogQuery) -> LogPage:
-        where, params = _conditions(log_predicates(query), _LOG_CONDITIONS)
+        # the runner filter is not a condition: each runner it names is walked by its index (``_by_runner``)
+        predicates = [p for p in log_predicates(query) if p.field != "runner"]
+        where, params = _conditions(predicates, _LOG_CONDITIONS)
         order = "ASC" if query.after is not None else "DESC"
-        sql = f"SELECT data FROM logs {_where(where)} ORDER BY id {order} LIMIT ?"
+        wanted = query.runner
 
         def read(conn: sqlite3.Connection) -> list[str]:
-            return [row[0] for row in conn.execute(sql, (*params, query.limit))]
+            if wanted is None:
+                sql = f"SELECT data FROM logs {_where(where)} ORDER BY id {order} LIMIT ?"
+                return [row[0] for row in conn.execute(sql, (*params, query.limit))]
+            return _by_runner(conn, _runner_ids(conn, wanted), where, params, order, query.limit)
 
         return log_page(query, [decode_json(blob) for blob in await self._db.read(read)])
 
@@ -1013,20 +1019,46 @@ def _log_text_holds(search: LogText) -> tuple[str, tuple[Any, ...]]:
     return f"({anywhere} AND ({message} OR {meta}))", (pattern, text, *metas)
 
 
-#: a line's runner id (``runner_holds``), out of its JSON (no column holds it)
-_LOG_RUNNER = "(CAST(data AS TEXT) ->> '$.runner')"
+def _runner_ids(conn: sqlite3.Connection, wanted: str) -> list[str]:
+    """The runner ids of the lines kept that a runner filter ``wanted`` asks for (``runner_holds``:
+    that id, or those it begins up to a ``-``), each found by the index of lines by runner (``_schema``,
+    version 8) as the least id above the one before: a seek per id (a handful), not a read of lines."""
+    found: list[str] = []
+    # every id the filter asks for sorts between ``wanted`` and ``wanted.`` (``.`` follows ``-``)
+    after, above = wanted, wanted + "."
+    first = conn.execute("SELECT 1 FROM logs WHERE runner = ? LIMIT 1", (wanted,)).fetchone()
+    if first is not None:
+        found.append(wanted)
+    while True:
+        row = conn.execute(
+            "SELECT min(runner) FROM logs WHERE runner > ? AND runner < ?", (after, above)
+        ).fetchone()
+        if row[0] is None:
+            return found
+        after = row[0]
+        if runner_holds(after, wanted):
+            found.append(after)
 
 
-def _log_runner_holds(wanted: str) -> tuple[str, tuple[Any, ...]]:
-    """A line of the runner ``wanted`` or of one whose id begins with it up to a ``-``
-    (``runner_holds``). The line's JSON is parsed only where it holds ``"runner":"<wanted>`` as
-    orjson wrote it (``_encode``): a filter reads the lines of other runners, and the core's, as
-    plain text, as a text search does."""
-    written = '"runner":' + orjson.dumps(wanted).decode()[:-1]  # its closing quote left out
-    return (
-        f"instr(CAST(data AS TEXT), ?) > 0 AND ({_LOG_RUNNER} = ? OR substr({_LOG_RUNNER}, 1, ?) = ?)",
-        (written, wanted, len(wanted) + 1, wanted + "-"),
-    )
+def _by_runner(
+    conn: sqlite3.Connection,
+    runner_ids: Sequence[str],
+    where: Sequence[str],
+    params: Sequence[Any],
+    order: str,
+    limit: int,
+) -> list[str]:
+    """A page of the lines of ``runner_ids`` matching ``where``: each runner's lines walked in the
+    page's order by the index (``runner``, ``id``), up to a page each, and the newest (or, following,
+    the oldest) of them kept. A runner no line names reads nothing; a common one a page; one
+    condition over every runner's lines would read them all and sort them."""
+    if not runner_ids:
+        return []
+    each = f"SELECT id, data FROM logs {_where(['runner = ?', *where])} ORDER BY id {order} LIMIT ?"
+    one = f"SELECT * FROM ({each})"
+    sql = " UNION ALL ".join([one] * len(runner_ids)) + f" ORDER BY 1 {order} LIMIT ?"
+    args = [value for runner in runner_ids for value in (runner, *params, limit)]
+    return [row[1] for row in conn.execute(sql, (*args, limit))]
 
 
 def _level_at_least(level: str) -> tuple[str, Sequence[Any]]:
