@@ -81,6 +81,8 @@ async def test_traces_an_earlier_version_kept_in_motia_db_move_to_the_traces_fil
         assert [row["traceId"] for row in by_step.traces] == ["t-new"]
         logs = await store.logs(LogQuery())
         assert [line["message"] for line in logs.logs] == ["outside any trace", "in t-new", "in t-old"]
+        python = await store.logs(LogQuery(runner="python"))  # by the runner column moved lines have too
+        assert [line["message"] for line in python.logs] == ["in t-new"]
     finally:
         await store.close()
 

@@ -42,8 +42,10 @@ _COPY = (
     "FROM earlier.trace_spans s JOIN main.traces t USING (trace_id)",
     "INSERT OR IGNORE INTO main.trace_operations (trace_seq, id, data) "
     "SELECT t.seq, o.id, o.data FROM earlier.trace_operations o JOIN main.traces t USING (trace_id)",
-    "INSERT OR IGNORE INTO main.logs (id, time, level, step, trace_id, message, data) "
-    "SELECT id, time, level, step, trace_id, message, data FROM earlier.logs",
+    # a line's runner out of its JSON, as ``_schema``'s migration 8 fills it
+    "INSERT OR IGNORE INTO main.logs (id, time, level, step, trace_id, message, runner, data) "
+    "SELECT id, time, level, step, trace_id, message, CASE WHEN instr(CAST(data AS TEXT), '\"runner\"') > 0 "
+    "THEN CAST(data AS TEXT) ->> '$.runner' END, data FROM earlier.logs",
 )
 
 

@@ -13,7 +13,7 @@ from supervisor.storage import JsonObject
 def write_earlier_traces(conn: sqlite3.Connection, *, logs: bool = True) -> None:
     """Two traces, t-old (step A) and t-new (step B, 100 s later), each with a span that ended (s0) and
     a cron span left running (s1, counted open) and an emit operation (topic ``t``); with ``logs``, a
-    log line in each trace and one outside any. Ids are the microsecond they were recorded at."""
+    log line in each trace (t-new's from runner python-0) and one outside any. Ids are the microsecond they were recorded at."""
     for trace_id, started, step in (("t-old", 1_800_000_000.0, "A"), ("t-new", 1_800_000_100.0, "B")):
         conn.execute(
             "INSERT INTO traces (trace_id, started_at, updated_at, kind, name, method, path, "
@@ -34,15 +34,23 @@ def write_earlier_traces(conn: sqlite3.Connection, *, logs: bool = True) -> None
             "INSERT INTO trace_operations (trace_id, id, data) VALUES (?, ?, ?)",
             (trace_id, operation["id"], orjson.dumps(operation)),
         )
-        if logs:
-            _log(conn, int(started * 1_000_000) + 1, started, trace_id, f"in {trace_id}")
+        if logs:  # the line in t-new came from a runner
+            runner = "python-0" if trace_id == "t-new" else None
+            _log(conn, int(started * 1_000_000) + 1, started, trace_id, f"in {trace_id}", runner)
     if logs:
         _log(conn, 1_800_000_200_000_000, 1_800_000_200.0, None, "outside any trace")
 
 
-def _log(conn: sqlite3.Connection, ident: int, time: float, trace_id: str | None, message: str) -> None:
+def _log(
+    conn: sqlite3.Connection,
+    ident: int,
+    time: float,
+    trace_id: str | None,
+    message: str,
+    runner: str | None = None,
+) -> None:
     line = {"id": ident, "time": time * 1000, "level": "info", "step": None, "traceId": trace_id}
-    line["message"] = message
+    line["message"], line["runner"] = message, runner
     conn.execute(
         "INSERT INTO logs (id, time, level, step, trace_id, message, data) VALUES (?, ?, 'info', NULL, ?, ?, ?)",
         (ident, time, trace_id, message, orjson.dumps(line)),
