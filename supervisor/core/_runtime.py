@@ -27,7 +27,7 @@ from supervisor.core._hooks import RunnerAccessPolicy
 from supervisor.core._load_summary import summarize
 from supervisor.core._loading import LoadedCode, load_code, new_pool
 from supervisor.core._registry import LoadProblem, Registry, Step, keep_unloaded
-from supervisor.core._runner_rows import runner_rows
+from supervisor.core._runner_rows import runner_ids_to_come, runner_rows
 from supervisor.core._schemas import SchemaValidator, describe_errors
 from supervisor.core._timeouts import handler_timeout, log_timed_out
 from supervisor.core._trace import new_trace_id
@@ -309,6 +309,9 @@ class Runtime:
     def runner_rows(self) -> list[RunnerSnapshot]:
         """Every runner serving the project now: the pools' own, the isolated ones, those attached by hand."""
         return runner_rows(self.pools, self.isolated, self.attached)
+
+    def runner_ids_to_come(self) -> list[str]:
+        return runner_ids_to_come(self.settings.config.runners)
 
     def _with_attached(self, pools: dict[str, RunnerPool]) -> dict[str, RunnerPool]:
         """The pools, each asking the attached runners first."""

@@ -93,6 +93,7 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
         runtime.tracing,
         lambda: runtime.registry.steps.keys(),
         lambda: [*get_args(RunnerKind), *(row.runner_id for row in runtime.runner_rows())],
+        runtime.runner_ids_to_come,
     )
     register_state(app, runtime.state)
     register_project(app, runtime)

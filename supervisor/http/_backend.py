@@ -128,6 +128,10 @@ class Backend(StepInvoker, Protocol):
         attached by hand (gRPC)."""
         ...
 
+    def runner_ids_to_come(self) -> list[str]:
+        """The ids the project's runners can take, running or not yet (a spare, an attached one)."""
+        ...
+
     @property
     def state(self) -> StateStore: ...
 

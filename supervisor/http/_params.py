@@ -4,6 +4,7 @@ answers 400 naming the parameter and what it should be (see ``endpoint``)."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from functools import wraps
 from typing import Any, TypeVar
@@ -94,18 +95,29 @@ def unheard_of_step(step: str | None, found: bool, steps: Collection[str]) -> Re
     return error(404, f"no step named {step!r}, in the project or in what it recorded; {hint}")
 
 
-def unheard_of_runner(runner: str, runners: Collection[str]) -> Response | None:
+def unheard_of_runner(
+    runner: str, runners: Collection[str], to_come: Collection[str] = ()
+) -> Response | None:
     """A 404 for a ``runner`` filter that matched nothing, of no line recorded either, that names none
     of ``runners`` (the kinds, node and python, and the ids of the runners running now) nor the
     beginning of one's id (``runner_holds``), naming the closest (or all of them): a misspelt runner
-    (``--runner nodes``) would otherwise read as "nothing yet". None otherwise."""
-    if any(runner_holds(known, runner) for known in runners):
+    (``--runner nodes``) would otherwise read as "nothing yet". None otherwise. ``to_come``: the ids
+    the project's runners can take later (a live follow waits for them: ``node-spare``, before a spare
+    starts), attached ones numbered on from the first."""
+    if any(runner_holds(known, runner) for known in (*runners, *to_come)):
         return None
-    close = difflib.get_close_matches(runner, runners, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"the runners: {', '.join(sorted(runners))}"
-    return error(
-        404, f"no runner named {runner!r}: no kind of runner, none running now, none recorded; {hint}"
-    )
+    attached = _ATTACHED_ID.fullmatch(runner)
+    if attached is not None and f"{attached[1]}1" in to_come:
+        return None
+    names = list(dict.fromkeys((*runners, *to_come)))
+    close = difflib.get_close_matches(runner, names, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"the runners: {', '.join(sorted(names))}"
+    running = "none running now or to come" if to_come else "none running now"
+    return error(404, f"no runner named {runner!r}: no kind of runner, {running}, none recorded; {hint}")
+
+
+#: an attached runner's id (``node-attached-3``): numbered from 1 as runners attach, without end
+_ATTACHED_ID = re.compile(r"(.+-attached-)[1-9][0-9]*")
 
 
 def error(status: int, message: str) -> Response:
