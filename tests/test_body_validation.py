@@ -5,6 +5,7 @@ handler's own 400, middleware first) are in tests/test_conformance.py."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from supervisor.routing import Router
 from supervisor.settings import CorsSettings
 from tests.conftest import LANGUAGES
 from tests.support.project import step_path, write_project
-from tests.support.server import MotiaServer
+from tests.support.server import REPO_ROOT, MotiaServer, motia_argv
 
 SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
 
@@ -226,6 +227,37 @@ EMAIL_STEPS = {
 }
 
 
+# A step whose middleware runs before the body is checked: the core checks it when the runner asks.
+GUARDED_STEPS = {
+    "ts": """
+        import { z } from 'zod'
+        const checked = async (req: any, ctx: any, next: () => Promise<any>) => { ctx.logger.info('checked'); return next() }
+        export const config = { type: 'api', name: 'TsGuard', path: '/ts/guard', method: 'POST', emits: [],
+          middleware: [checked], bodySchema: z.object({ name: z.string() }) }
+        export const handler = async (req: any) => ({ status: 201, body: req.body })
+        """,
+    "js": """
+        const { z } = require('zod')
+        const checked = async (req, ctx, next) => { ctx.logger.info('checked'); return next() }
+        exports.config = { type: 'api', name: 'JsGuard', path: '/js/guard', method: 'POST', emits: [],
+          middleware: [checked], bodySchema: z.object({ name: z.string() }) }
+        exports.handler = async (req) => ({ status: 201, body: req.body })
+        """,
+    "py": """
+        async def checked(req, context, next_fn):
+            context.logger.info("checked")
+            return await next_fn()
+
+        config = {"type": "api", "name": "PyGuard", "path": "/py/guard", "method": "POST", "emits": [],
+                  "middleware": [checked],
+                  "bodySchema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}
+
+        async def handler(req, context):
+            return {"status": 201, "body": req.body}
+        """,
+}
+
+
 @pytest.fixture(scope="module")
 def validating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
     files: dict[str, str] = {}
@@ -233,6 +265,7 @@ def validating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moti
         files[step_path(lang, "create")] = create
         files[step_path(lang, "own")] = own
         files[step_path(lang, "ticket")] = EMAIL_STEPS[lang]
+        files[step_path(lang, "guard")] = GUARDED_STEPS[lang]
     project = write_project(tmp_path_factory.mktemp("validating"), files, {"api": {"validateBody": True}})
     with MotiaServer(project, mode="start") as server:
         yield server
@@ -273,9 +306,48 @@ def test_a_request_rejected_before_its_step_ran_has_its_trace_and_a_log_line_say
     [span] = trace["spans"]
     assert (span["step"], span["statusCode"], span["pid"]) == (f"{lang.capitalize()}Create", 400, None)
     [line] = [event for event in trace["events"] if event["type"] == "log"]
-    assert why in line["message"] and f"POST /{lang}/create answered 400" in line["message"], line
-    # the client's fault, logged as servers log one: the Logs panel's warn filter shows it
-    assert line["level"] == "warn", line
+    refused = f"POST /{lang}/create refused by the core before the handler ran (400): "
+    assert line["message"].startswith(refused) and why in line["message"], line
+    # the client's fault, logged as servers log one: the Logs panel's warn filter shows it; no runner
+    # took the request, and the line names none
+    assert (line["level"], line["step"], line["runner"]) == ("warn", f"{lang.capitalize()}Create", None), line
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_body_refused_after_the_middleware_chain_is_logged_by_the_core_under_the_step_that_ran_it(
+    validating_server: MotiaServer, lang: str
+) -> None:
+    """The runner ran the step's middleware, then asked the core to check the body, and answered the
+    400 the core made: a line says so (there was none), the core's, under the step's span (which names
+    the runner), beside the middleware's own line from that runner; motia logs prints both."""
+    rejected = validating_server.client.post(f"/{lang}/guard", json={"name": 3})
+    assert rejected.status_code == 400, rejected.text
+    trace_id = rejected.headers["x-trace-id"]
+    trace = validating_server.client.get(f"/__motia/traces/{trace_id}").json()
+    runner = "python-0" if lang == "py" else "node-0"
+    step = f"{lang.capitalize()}Guard"
+    [span] = trace["spans"]
+    assert (span["step"], span["statusCode"], span["runner"]) == (step, 400, runner)
+    lines = [event for event in trace["events"] if event["type"] == "log"]
+    checked, refusal = lines
+    assert (checked["message"], checked["runner"]) == ("checked", runner)
+    assert refusal["message"].startswith(
+        f"POST /{lang}/guard refused by the core after the middleware chain, before the handler ran (400): "
+        "request body does not match the step's bodySchema: name: "
+    ), refusal
+    assert (refusal["level"], refusal["step"], refusal["runner"]) == ("warn", step, None)
+    assert refusal["spanId"] == span["spanId"]
+    printed = subprocess.run(
+        motia_argv("logs", "--trace", trace_id, "-p", str(validating_server.port)),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert f"[{step}] ({runner}) " in printed.stdout and "checked" in printed.stdout, printed.stdout
+    assert "refused by the core after the middleware chain" in printed.stdout, printed.stdout
 
 
 @pytest.mark.e2e

@@ -22,8 +22,9 @@ from typing import Any, Protocol
 
 import orjson
 
+from supervisor.config import ApiStepConfig
 from supervisor.core._registry import Registry
-from supervisor.core._schemas import body_rejection
+from supervisor.core._schemas import body_rejection, describe_errors
 from supervisor.eager import Resumed
 from supervisor.protocol import ContextCall
 from supervisor.queue import MissingMessageGroup
@@ -34,6 +35,8 @@ from supervisor.streams import Streams
 from supervisor.tracing import Recorder
 
 _logger = logging.getLogger("motia.events")
+#: the core's lines about a request it refused (as ``Runtime.record_rejection``'s)
+_logger_api = logging.getLogger("motia.core")
 
 
 class Emitter(Protocol):
@@ -311,4 +314,18 @@ class ContextCalls:
         if validator is None:
             return None
         errors = validator.errors(body)
-        return {"status": 400, "body": body_rejection(errors)} if errors else None
+        if not errors:
+            return None
+        rejection = body_rejection(errors)
+        config = step.config if step is not None else None
+        route = f"{config.method} {config.path} " if isinstance(config, ApiStepConfig) else ""
+        # the runner answers the 400 the core made: said here, or nothing would say why (the line is
+        # the core's, as a refusal before any runner is: its span names the runner that ran the chain)
+        _logger_api.warning(
+            "%srefused by the core after the middleware chain, before the handler ran (400): %s: %s",
+            route,
+            rejection["message"],
+            describe_errors(errors),
+            extra={"step": call.step_name, "trace_id": call.trace_id},
+        )
+        return {"status": 400, "body": rejection}

@@ -558,13 +558,13 @@ class Runtime:
             remote_parent=remote_parent,
         )
         # the client's fault, logged at warning as servers log a refused request: the line that says
-        # why shows under the Logs panel's warn filter
+        # why shows under the Logs panel's warn filter. No runner took it: the line has none, and
+        # says whose refusal it is (a runner's line would name its runner, as motia dev prints it)
         _logger.warning(
-            "%s %s answered %d before step %s ran: %s",
+            "%s %s refused by the core before the handler ran (%d): %s",
             method,
             path,
             status,
-            step.name,
             reason,
             extra={"step": step.name, "trace_id": trace_id},
         )
