@@ -102,6 +102,26 @@ FILES = {
             except OSError as reason:
                 raise TypeError("fetch failed") from reason
     """,
+    "steps/ts/retold.step.ts": """
+        export const config = { type: 'api', name: 'RetoldTs', path: '/retold/ts', method: 'GET', emits: [] }
+        export const handler = async (req: any) => {
+          const reason = new Error('getaddrinfo ENOTFOUND api.example.test')
+          // as axios makes its errors: its cause's message (or its own), and its cause told in its own stack
+          const error = new Error(req.queryParams.message ?? reason.message, { cause: reason })
+          error.stack += `\nCaused by: ${reason.stack}`
+          throw error
+        }
+    """,
+    "steps/js/retold.step.js": """
+        exports.config = { type: 'api', name: 'RetoldJs', path: '/retold/js', method: 'GET', emits: [] }
+        exports.handler = async (req) => {
+          const reason = new Error('getaddrinfo ENOTFOUND api.example.test')
+          // as axios makes its errors: its cause's message (or its own), and its cause told in its own stack
+          const error = new Error(req.queryParams.message ?? reason.message, { cause: reason })
+          error.stack += `\nCaused by: ${reason.stack}`
+          throw error
+        }
+    """,
     "steps/ts/refused.step.ts": """
         export const config = { type: 'api', name: 'RefusedTs', path: '/refused/ts', method: 'GET', emits: [] }
         export const handler = async (req: any) => {
@@ -231,6 +251,36 @@ def test_a_failed_handlers_stack_tells_the_errors_cause(server: MotiaServer, lan
     assert told.returncode == 0, told.stderr
     said = f"TypeError: fetch failed (caused by {cause}: getaddrinfo ENOTFOUND api.example.test) at {CAUSED[lang]}:6"
     assert said in told.stdout, told.stdout
+
+
+@pytest.mark.parametrize("lang", ["ts", "js"])
+@pytest.mark.parametrize("message", [None, "Request failed"], ids=["cause-message", "own-message"])
+def test_a_cause_the_errors_own_stack_tells_is_told_once(
+    server: MotiaServer, lang: str, message: str | None
+) -> None:
+    """axios's errors (1.13 on) write "Caused by: ..." in their own stack, and most copy their
+    cause's message: the stack the trace and the 500 show tells that cause once, and the error's
+    line names it after its message ("(caused by ...)") only when it says something else."""
+    cause = "Error: getaddrinfo ENOTFOUND api.example.test"
+    response = server.client.get(f"/retold/{lang}", params={"message": message} if message else {})
+    assert response.status_code == 500
+    stack: str = response.json()["stack"]
+    assert stack.count(f"Caused by: {cause}") == 1, stack
+    said = f"Error: {message} (caused by {cause})" if message else cause
+    assert response.json()["message"] == said
+
+    def trace() -> dict[str, Any] | None:
+        found = server.client.get(f"/__motia/traces/{response.headers['x-trace-id']}")
+        span: dict[str, Any] = found.json()["spans"][0] if found.status_code == 200 else {}
+        return span if span.get("status") == "error" else None
+
+    span = eventually(trace)
+    assert span["error"]["stack"] == stack
+    assert span["error"].get("cause") == (cause if message else None), span["error"]
+    told = motia(server, "traces", response.headers["x-trace-id"])
+    assert told.returncode == 0, told.stderr
+    assert f"{said} at steps/{lang}/retold.step.{lang}:5" in told.stdout, told.stdout
+    assert message or "(caused by" not in told.stdout, told.stdout  # neither its span's line nor its log's
 
 
 @pytest.mark.parametrize("lang", ["ts", "js"])

@@ -4,6 +4,7 @@ with its cause and its fix; "ready" only once the port is bound; a taken port is
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import re
 import shutil
@@ -61,6 +62,35 @@ def test_a_step_whose_package_is_missing_is_in_the_error_summary_with_its_fix(
     ready = next(i for i, line in enumerate(output.splitlines()) if "ready on http" in line)
     assert ready > max(i for i, line in enumerate(output.splitlines()) if " ERROR " in line)
     assert "1 of 2 steps loaded, 1 problem" in output.splitlines()[ready]
+
+
+@pytest.mark.parametrize("lang", ["ts", "js", "py"])
+def test_a_missing_packages_load_error_names_the_users_file_and_no_frame_of_the_import_machinery(
+    tmp_path: Path, lang: str
+) -> None:
+    """Node fails "Cannot find module" in its module loader, tsx's resolver and the runner's fallbacks
+    alone: ten frames of theirs said nothing, after the message the user needs ("Require stack"
+    naming their file), as Python's traceback holds only the user's import line."""
+    write_project(tmp_path, {step_path(lang, "lost"): MISSING_IMPORT[lang]})
+    with MotiaServer(tmp_path) as server:
+        lines = server.lines
+    start = next(
+        i for i, line in enumerate(lines) if re.match(rf"\S+ ERROR {step_path(lang, 'lost')}\b", line)
+    )
+    told = [
+        lines[start],
+        *itertools.takewhile(lambda line: not re.match(r"\d\d:\d\d:", line), lines[start + 1 :]),
+    ]
+    assert any(str(tmp_path / step_path(lang, "lost")) in line for line in told), told
+    machinery = (
+        "node_modules/tsx",
+        "runners/node",
+        "node-runner",
+        "node:internal",
+        "motia_runner",
+        "importlib",
+    )
+    assert not [line for line in told if any(part in line for part in machinery)], told
 
 
 @pytest.mark.parametrize("lang", ["ts", "js", "py"])

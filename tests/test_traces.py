@@ -531,6 +531,34 @@ def test_motia_traces_logs_and_state_commands(server: MotiaServer) -> None:
     assert missing.returncode != 0 and "nope" in missing.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [("traces",), ("logs", "-n", "500"), ("logs", "--follow"), ("state", "ls")],
+    ids=["traces", "logs", "logs-follow", "state"],
+)
+def test_a_listing_piped_to_a_reader_that_stops_ends_quietly(
+    server: MotiaServer, command: tuple[str, ...]
+) -> None:
+    """``motia traces | head``: the reader has what it wanted and closed the pipe. The command ends as
+    other programs in a pipe do (the status of SIGPIPE), without a BrokenPipeError's traceback."""
+    finished_trace(server, create_order(server, 5))
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # gone before the first line, as ``head -0``; any later is the same write
+    try:
+        done = subprocess.run(
+            motia_argv(*command, "-p", str(server.port)),
+            cwd=REPO_ROOT,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141
+
+
 @pytest.mark.parametrize(("encoding", "printed"), [("ascii", '"caf? ?"'), ("latin-1", '"café ?"')])
 def test_motia_state_get_prints_what_the_terminal_cannot_write_as_question_marks(
     server: MotiaServer, encoding: str, printed: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 import urllib.parse
 from collections.abc import Sequence
@@ -115,20 +116,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: the exit status of a command whose reader went away (``motia traces | head``): a shell's for a
+#: program ended by SIGPIPE, which is what the user's other commands in that pipe end with
+READER_GONE = 128 + 13
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _write_what_the_terminal_can()
-    args = build_parser().parse_args(argv)
-    for name, default in _CLIENT_DEFAULTS.items():
-        if name not in args:
-            setattr(args, name, default)
     try:
-        return _run(args)
+        args = build_parser().parse_args(argv)
+        for name, default in _CLIENT_DEFAULTS.items():
+            if name not in args:
+                setattr(args, name, default)
+        try:
+            return _run(args)
+        finally:
+            sys.stdout.flush()  # here, where a reader gone is caught, not at exit, where it is not
+    except BrokenPipeError:
+        return _reader_gone()
     except ServerAnswered as refused:  # motia refused: said as every command says a refusal answered
         return failed(_command_name(args), refused.body)
     except CannotUseServer as exc:
         # every command that talks to a running server ends so when it cannot: the reason, as it is
         print(exc, file=sys.stderr)
         return 1
+
+
+def _reader_gone() -> int:
+    """The program reading our output stopped (``| head`` has its lines): nothing is wrong, and nothing
+    more can be said to it. Python would flush stdout again at exit and print that failure on
+    stderr, so stdout is pointed at /dev/null first."""
+    with open(os.devnull, "wb") as devnull:
+        os.dup2(devnull.fileno(), sys.stdout.fileno())
+    return READER_GONE
 
 
 def _command_name(args: argparse.Namespace) -> str:

@@ -70,9 +70,10 @@ class LoadResult:
 
 
 #: how each runner's stack tells an error's cause: the node runner a "Caused by:" paragraph per
-#: cause, innermost last (runners/node/src/jsonutil.ts); Python's traceback the innermost first,
-#: each followed by this line
-_NODE_CAUSE = "\n\nCaused by: "
+#: cause, innermost last (runners/node/src/jsonutil.ts), or a line the error's own stack has (axios
+#: writes one; the runner does not repeat it); Python's traceback the innermost first, each followed
+#: by this line
+_NODE_CAUSE = "\nCaused by: "
 _PYTHON_CAUSE = "\nThe above exception was the direct cause of the following exception:\n"
 
 
@@ -111,8 +112,12 @@ class ErrorInfo:
     @property
     def cause(self) -> str | None:
         """The innermost cause (``root_cause``): what a failed span's error keeps beside its message
-        for the text filter and the Workbench's heading."""
-        return root_cause(self.stack)
+        for the text filter and the Workbench's heading. None when it says only the error's own
+        message again (axios's errors: the cause's, copied), which "(caused by ...)" would repeat."""
+        cause = root_cause(self.stack)
+        if cause is None or cause == self.message or cause.endswith(f": {self.message}"):
+            return None
+        return cause
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ export function errorShape(error: unknown): ErrorShape {
     // one rule for the error and its causes: a cause made in node's internals alone (the
     // ``connect ECONNREFUSED`` under fetch's ``fetch failed``) has no frame of the user's, and kept
     // node's frames where the error's own stack dropped them
-    const stack = userStack((typeof e.stack === 'string' ? e.stack : '') + causes(error));
+    const own = typeof e.stack === 'string' ? e.stack : '';
+    const stack = userStack(own + causes(error, own));
     return { name, message, stack };
   }
   return { name: 'Error', message: describe(error), stack: '' };
@@ -33,9 +34,11 @@ const MAX_CAUSES = 8;
  * ``error``'s chain of causes, each a "Caused by:" paragraph (its stack, else its name and message),
  * as the Python runner's stacks carry ``raise ... from``: the reason an error gives is often only in
  * its cause (Node's fetch fails with "fetch failed", the cause naming the host it could not resolve
- * or the connection refused), and the stack V8 gives holds none of it.
+ * or the connection refused), and the stack V8 gives holds none of it. A cause the error's own
+ * ``stack`` already tells ("Caused by: ..." in it, as axios writes its errors' stacks) is not told
+ * again; its own causes still are.
  */
-function causes(error: object): string {
+function causes(error: object, stack: string): string {
   const seen = new Set<unknown>([error]);
   let text = '';
   let cause = (error as { cause?: unknown }).cause;
@@ -48,7 +51,7 @@ function causes(error: object): string {
       const header = `${name}: ${typeof e.message === 'string' ? e.message : String(e.message)}`;
       told = typeof e.stack === 'string' && e.stack.includes(String(e.message)) ? e.stack : header;
     } else told = describe(cause);
-    text += `\n\nCaused by: ${told}`;
+    if (!(stack + text).includes(`Caused by: ${told.split('\n', 1)[0]}`)) text += `\n\nCaused by: ${told}`;
     cause = typeof cause === 'object' ? (cause as { cause?: unknown }).cause : undefined;
   }
   return text;

@@ -12,6 +12,7 @@ import type {
 import { locateError } from './errors';
 import { errorShape, jsonBytes } from './jsonutil';
 import { scope } from './current';
+import { isRunnerFrame, isUserFrame } from './stack';
 import { encodeConfig } from './config_encoding';
 
 export interface LoadedStep {
@@ -140,7 +141,20 @@ function describeLoadError(error: unknown): { message: string; stack: string } {
     return { message: `SyntaxError: ${first ? first[1] : details}`, stack: details };
   }
   const message = shape.name === 'Error' ? shape.message : `${shape.name}: ${shape.message}`;
-  return { message, stack: shape.stack };
+  return { message, stack: importMachineryDropped(shape.stack) };
+}
+
+/**
+ * A load error's stack without the frames of the import machinery (tsx, the runner's fallbacks,
+ * node's module loader) when none is the user's: a package not installed ("Cannot find module",
+ * its "Require stack" naming the user's file) fails there alone, and those frames, the whole stack
+ * but its message, tell the user nothing. Empty when nothing else is left: the message says it.
+ */
+function importMachineryDropped(stack: string): string {
+  const lines = stack.split('\n');
+  if (lines.some(isUserFrame)) return stack;
+  const kept = lines.filter((line) => !(line.startsWith('    at ') && isRunnerFrame(line)));
+  return kept.some((line) => line.startsWith('    at ')) ? kept.join('\n') : '';
 }
 
 type LoadResultInit = MessageInitShape<typeof LoadResultSchema>;
