@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 import urllib.parse
 from collections.abc import Sequence
@@ -127,13 +128,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name not in args:
             setattr(args, name, default)
     try:
-        return _run(args)
+        code = _run(args)
+        sys.stdout.flush()  # here, so that a reader gone is met below rather than by Python at exit
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except ServerAnswered as refused:  # motia refused: said as every command says a refusal answered
         return failed(_command_name(args), refused.body)
     except CannotUseServer as exc:
         # every command that talks to a running server ends so when it cannot: the reason, as it is
         print(exc, file=sys.stderr)
         return 1
+
+
+def _reader_gone() -> int:
+    """What reads our output went away (``motia logs | head``): stop without a traceback, as a Unix tool
+    killed by SIGPIPE does (status 141), and point stdout at nothing so that Python's own flush at exit
+    does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 def _command_name(args: argparse.Namespace) -> str:
