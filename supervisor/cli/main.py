@@ -19,6 +19,7 @@ from supervisor.cli import (
     _install,
     _invoke,
     _logs,
+    _rules,
     _runners,
     _state,
     _traces,
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     _build.add_command(commands)
     _invoke.add_command(commands)
     _create.add_command(commands)
+    _rules.add_command(commands)
     _generate.add_commands(commands)
     _version.add_command(commands)
     return parser
