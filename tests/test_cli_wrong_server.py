@@ -22,6 +22,7 @@ COMMANDS = [
     ("logs", "-n", "0", "--follow"),  # the live stream alone
     ("state", "ls"),
     ("state", "ls", "pets"),
+    ("state", "list"),
     ("state", "get", "pets", "1"),
     ("state", "set", "pets", "1", "{}"),
     ("state", "delete", "pets", "1"),

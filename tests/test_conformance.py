@@ -7,7 +7,9 @@ asserts the same thing for each.
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -20,7 +22,7 @@ import pytest
 from supervisor.storage import MAX_JSON_DEPTH, MAX_WRITABLE_JSON_DEPTH
 from tests.conftest import LANGUAGES, TRANSPORTS, serving_conformance
 from tests.support.raw_http import read_response
-from tests.support.server import MotiaServer, eventually
+from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
 
 pytestmark = pytest.mark.e2e
 
@@ -444,6 +446,34 @@ def test_emit_to_a_fifo_subscriber_without_a_message_group_is_refused(
     assert accepted.status_code == 200, accepted.text
     trace_id = accepted.json()["traceId"]
     assert eventually(lambda: state_get(conformance_server, lang, "ordered", trace_id)) == {"n": 1}
+
+
+def test_motia_emit_gives_a_fifo_topic_its_message_group_with_message_group_id(
+    conformance_server: MotiaServer,
+) -> None:
+    """``motia emit`` to a topic with a FIFO subscriber: refused without a group, naming the flag that
+    gives one; delivered with ``--message-group-id``."""
+
+    def motia_emit(*extra: str) -> subprocess.CompletedProcess[str]:
+        argv = motia_argv("emit", "--topic", "py.ordered", "--message", '{"n": 2}', *extra)
+        return subprocess.run(
+            [*argv, "-p", str(conformance_server.port)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    refused = motia_emit()
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("motia emit: topic 'py.ordered' has FIFO subscriber(s) PyOrdered"), (
+        refused.stderr
+    )
+    assert refused.stderr.rstrip().endswith("; give it with --message-group-id ID"), refused.stderr
+    sent = motia_emit("--message-group-id", "pets")
+    assert sent.returncode == 0, sent.stderr
+    trace_id = json.loads(sent.stdout)["traceId"]
+    assert eventually(lambda: state_get(conformance_server, "py", "ordered", trace_id)) == {"n": 2}
 
 
 # ---------------------------------------------------------------- state

@@ -310,3 +310,36 @@ def test_create_without_a_folder_or_a_template_asks_for_both_in_a_terminal(tmp_p
     default = create_in_a_terminal(tmp_path, "\nts-app\n")
     assert default.returncode == 0, default.stdout + default.stderr
     assert 'from the "typescript" template' in default.stdout
+
+
+def test_rules_pull_writes_the_guides_into_an_existing_project_and_keeps_edited_ones(tmp_path: Path) -> None:
+    """Motia's ``motia rules pull [--force]``: AGENTS.md, CLAUDE.md and the Cursor rules, the same rules
+    as ``create -c``; a file already there is kept unless --force."""
+    assert motia(tmp_path, "create", "app", "-t", "python").returncode == 0
+    project = tmp_path / "app"
+    pulled = subprocess.run(
+        motia_argv("rules", "pull", "--project", str(project)), capture_output=True, text=True, timeout=60
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    rules = project / ".cursor" / "rules" / "motia"
+    assert sorted(path.name for path in rules.iterdir()) == ["project.mdc", "steps.mdc"]
+    agents = (project / "AGENTS.md").read_text(encoding="utf-8")
+    assert (project / "CLAUDE.md").read_text(encoding="utf-8") == agents
+    for rule in rules.iterdir():  # each rule's text, without its Cursor front matter
+        body = rule.read_text(encoding="utf-8").split("\n---\n", 1)[1].lstrip("\n")
+        assert body in agents
+    assert not agents.startswith("---") and "alwaysApply" not in agents
+
+    (project / "AGENTS.md").write_text("ours\n")
+    again = subprocess.run(
+        motia_argv("rules", "pull", "--project", str(project)), capture_output=True, text=True, timeout=60
+    )
+    assert "AGENTS.md  (already there, kept: --force replaces it)" in again.stdout
+    assert (project / "AGENTS.md").read_text() == "ours\n"
+    forced = subprocess.run(
+        motia_argv("rules", "pull", "-f", "--project", str(project)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert forced.returncode == 0 and (project / "AGENTS.md").read_text(encoding="utf-8") == agents

@@ -69,6 +69,22 @@ def test_a_package_that_cannot_be_installed_is_named(tmp_path: Path) -> None:
     assert "No matching distribution found for motia-not-there==2.0" in done.stderr
 
 
+def test_a_requirement_on_motia_itself_as_motias_docs_list_it_is_left_out_and_said(tmp_path: Path) -> None:
+    """Motia's project-structure guide lists ``motia>=0.5.12`` in requirements.txt; no step imports it
+    and pip cannot meet it, so the rest is installed and the one left out is named. ``motia-greeting``
+    is a package of its own and goes in."""
+    project = greeting_project(
+        tmp_path, OFFLINE + "# Core Motia dependency\nmotia>=0.5.12  # Motia\nmotia-greeting==1.0\n"
+    )
+    done = run_motia("install", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "requirements.txt lists motia>=0.5.12: not installed, no step needs it" in done.stdout
+    assert "Successfully installed motia-greeting-1.0" in done.stdout
+    assert sorted(path.name for path in project.iterdir() if path.name.startswith(".")) == []
+    with MotiaServer(project) as server:
+        assert server.client.get("/greeting").json()["word"] == "hello from the project"
+
+
 def test_pyproject_dependencies_go_into_the_venv_the_project_already_has(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path / "wheels", "motia-greeting", "1.0", "WORD = 'from pyproject'\n")
     write_project(

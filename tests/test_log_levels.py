@@ -5,6 +5,7 @@ Motia; runner stderr is an error."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from supervisor.logs import LEVEL_ALIASES, LOG_LEVELS
 from tests.conftest import LANGUAGES
 from tests.support.project import step_path, write_project
-from tests.support.server import MotiaServer, eventually
+from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
 
 pytestmark = pytest.mark.e2e
 
@@ -283,3 +284,47 @@ def test_a_librarys_own_handlers_lines_keep_their_level_step_and_trace(tmp_path:
         "warning with no handler": ("warn", "PyLibrary", "vendored.none"),
         "a plain print": ("info", "PyLibrary", None),
     }
+
+
+EMITTING_STEPS = {
+    step_path("ts", "place-order"): """
+        export const config = { type: 'api', name: 'PlaceOrder', path: '/orders', method: 'POST', emits: ['order.placed'] }
+        export const handler = async (_req: unknown, { emit, traceId }: any) => {
+          await emit({ topic: 'order.placed', data: { orderId: 'o1' } })
+          return { status: 202, body: { traceId } }
+        }
+    """,
+    step_path("py", "bill_order"): """
+        config = {"type": "event", "name": "BillOrder", "subscribes": ["order.placed"], "emits": []}
+        async def handler(data, context):
+            pass
+    """,
+    step_path("js", "pack-order"): """
+        exports.config = { type: 'event', name: 'PackOrder', subscribes: ['order.placed'], emits: [] }
+        exports.handler = async () => {}
+    """,
+}
+
+
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "info"])
+def test_with_debug_each_emit_is_a_log_line_naming_its_topic_and_subscribers(
+    tmp_path: Path, debug: bool
+) -> None:
+    """Motia's observability guide, for an event that does not fire: "search logs for 'emit'"; Motia
+    logs each emit at debug level (`[Flow Emit] Event emitted`), so ``motia dev -d`` shows it."""
+    write_project(tmp_path, EMITTING_STEPS)
+    with MotiaServer(tmp_path, mode="dev", debug=debug) as server:
+        trace_id = server.client.post("/orders").json()["traceId"]
+        eventually(lambda: server.client.get(f"/__motia/traces/{trace_id}").json()["status"] == "ok")
+        argv = motia_argv("logs", "--grep", "emit", "--trace", trace_id, "-p", str(server.port))
+        found = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert found.returncode == 0, found.stderr
+    lines = [line for line in found.stdout.splitlines() if "emitted" in line]
+    if not debug:
+        assert lines == [], found.stdout
+        return
+    [line] = lines
+    assert "DEBUG" in line and "[PlaceOrder]" in line, line
+    assert line.endswith("emitted order.placed to BillOrder, PackOrder") or line.endswith(
+        "emitted order.placed to PackOrder, BillOrder"
+    ), line

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from supervisor.discovery._motia_config import top_level_keys
+from tests.support.project import step_path, write_project
+from tests.support.server import MotiaServer
 
 SOURCES = {
     "config() with plugins, adapters and streamAuth": (
@@ -41,3 +45,45 @@ SOURCES = {
 @pytest.mark.parametrize(("source", "keys"), list(SOURCES.values()), ids=list(SOURCES))
 def test_top_level_keys(source: str, keys: tuple[str, ...]) -> None:
     assert top_level_keys(source) == keys
+
+
+# Motia's adapters guide, as a JavaScript project writes it (Redis state, for several instances)
+REDIS_STATE_CONFIG_JS = """
+const { config } = require('@motiadev/core')
+const { RedisStateAdapter } = require('@motiadev/adapter-redis-state')
+
+module.exports = config({
+  adapters: {
+    state: new RedisStateAdapter({
+      host: process.env.REDIS_HOST || 'localhost',
+      port: parseInt(process.env.REDIS_PORT || '6379')
+    })
+  },
+  redis: { useMemoryServer: false, host: 'localhost', port: 6379 },
+})
+"""
+
+
+@pytest.mark.e2e
+def test_the_warning_for_motias_redis_adapters_names_the_redis_adapter_and_where_its_url_goes(
+    tmp_path: Path,
+) -> None:
+    write_project(
+        tmp_path,
+        {
+            "motia.config.js": REDIS_STATE_CONFIG_JS,
+            step_path("py", "ping"): """
+                config = {"type": "api", "name": "Ping", "path": "/ping", "method": "GET", "emits": []}
+                async def handler(req, context):
+                    return {"status": 200, "body": {"pong": True}}
+            """,
+        },
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert server.client.get("/ping").json() == {"pong": True}
+        output = server.output
+    [adapters] = [line for line in output.splitlines() if "`adapters` is ignored" in line]
+    [redis] = [line for line in output.splitlines() if "`redis` is ignored" in line]
+    for line in (adapters, redis):
+        assert '"redis": {"url": "redis://HOST:PORT"}' in line and "MOTIA_REDIS_URL" in line, line
+    assert '"memory" or "redis"' in adapters, adapters

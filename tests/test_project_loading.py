@@ -227,3 +227,64 @@ def test_snake_case_step_and_stream_names_load_as_motia_discovers_them(tmp_path:
     with MotiaServer(tmp_path, mode="start") as server:
         assert server.client.get("/good").json() == {"ok": True}
         assert server.client.post("/hello").json()["text"] == "hi"
+
+
+def test_commonjs_js_steps_load_in_a_project_whose_package_json_says_type_module(tmp_path: Path) -> None:
+    """``motia create`` writes ``"type": "module"``; the docs' JavaScript steps are CommonJS
+    (``module.exports = { config, handler }``, ``require('zod')``, a helper exporting with
+    ``module.exports``), and the api reference mixes ``require`` with ``export const``. All load and run."""
+    write_project(
+        tmp_path,
+        {
+            "package.json": '{"name": "docs-js", "type": "module"}',
+            "steps/orders/store.js": """
+                const orders = new Map()
+                module.exports = { orders }
+            """,
+            "steps/orders/create-order.step.js": """
+                const { z } = require('zod')
+
+                const config = {
+                  name: 'CreateOrder',
+                  type: 'api',
+                  path: '/orders',
+                  method: 'POST',
+                  bodySchema: z.object({ orderId: z.string(), customerId: z.string() }),
+                  emits: ['order.created'],
+                }
+
+                const handler = async (req, { emit }) => {
+                  const { orderId, customerId } = req.body
+                  await emit({ topic: 'order.created', data: { orderId, customerId }, messageGroupId: customerId })
+                  return { status: 202, body: { orderId } }
+                }
+
+                module.exports = { config, handler }
+            """,
+            "steps/orders/process-order.step.js": """
+                const { orders } = require('./store.js')
+                exports.config = { name: 'ProcessOrder', type: 'event', subscribes: ['order.created'], emits: [] }
+                exports.handler = async (input, { state }) => {
+                  orders.set(input.orderId, input)
+                  await state.set('orders', input.orderId, { ...input, seen: orders.size })
+                }
+            """,
+            "steps/orders/get-order.step.js": """
+                const { z } = require('zod')
+                export const config = {
+                  name: 'GetOrder', type: 'api', path: '/orders/:id', method: 'GET', emits: [],
+                  responseSchema: { 200: z.object({ orderId: z.string() }) },
+                }
+                export const handler = async (req, { state }) => ({
+                  status: 200, body: await state.get('orders', req.pathParams.id),
+                })
+            """,
+        },
+    )
+    with MotiaServer(tmp_path, mode="dev") as server:
+        created = server.client.post("/orders", json={"orderId": "o1", "customerId": "c1"})
+        assert created.status_code == 202, created.text
+        order = eventually(lambda: server.client.get("/orders/o1").json())
+        output = server.output
+    assert order == {"orderId": "o1", "customerId": "c1", "seen": 1}
+    assert "ES module scope" not in output, output

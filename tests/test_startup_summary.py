@@ -202,6 +202,30 @@ def test_no_steps_is_a_warning_naming_the_folders_searched(tmp_path: Path) -> No
     assert " WARN " in warning and "steps/ and src/" in warning
 
 
+def test_a_step_file_in_the_project_root_is_a_warning_saying_where_it_goes(tmp_path: Path) -> None:
+    """Motia's steps guide titles its Python files without a folder (``send_message_step.py``); pasted
+    into the project root, such a file is not a step: each one is named, with where to move it, in a
+    project that has steps elsewhere too. A file that only looks alike (a test) is not named."""
+    write_project(
+        tmp_path,
+        {
+            step_path("js", "good"): GOOD["js"],
+            "send_message_step.py": 'config = {"name": "SendMessage", "type": "noop"}\n',
+            "hello.step.ts": "export const config = { name: 'Hello', type: 'noop' }\n",
+            "hello.step.test.ts": "export {}\n",
+        },
+    )
+    with MotiaServer(tmp_path) as server:
+        assert server.client.get("/good").json() == {"ok": True}
+        output = server.output
+    named = [line.split(" WARN  ", 1)[1] for line in output.splitlines() if "is in the project root" in line]
+    assert named == [
+        f"{name} is in the project root, where steps and streams are not looked for: move it under "
+        f"steps/ or src/ (steps/{name})"
+        for name in ("hello.step.ts", "send_message_step.py")
+    ], output
+
+
 def test_motia_config_ts_keys_we_do_not_honour_get_one_warning_each(tmp_path: Path) -> None:
     write_project(
         tmp_path,

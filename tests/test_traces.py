@@ -559,6 +559,15 @@ def test_a_listing_piped_to_a_reader_that_stops_ends_quietly(
     assert done.returncode == 141
 
 
+def test_motia_state_list_prints_the_whole_state_as_json(server: MotiaServer) -> None:
+    """``npx motia state list`` ("List the current file state") prints every group, its keys and values."""
+    for key, value in (("a", {"n": 1}), ("b", "text")):
+        assert motia(server, "state", "set", "listed", key, json.dumps(value)).returncode == 0
+    listed = motia(server, "state", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["listed"] == {"a": {"n": 1}, "b": "text"}
+
+
 @pytest.mark.parametrize(("encoding", "printed"), [("ascii", '"caf? ?"'), ("latin-1", '"café ?"')])
 def test_motia_state_get_prints_what_the_terminal_cannot_write_as_question_marks(
     server: MotiaServer, encoding: str, printed: str

@@ -38,7 +38,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "-t", "--title", help="document title (default: package.json name, else the folder name)"
     )
     openapi.add_argument(
-        "-v", "--version", dest="api_version", help="API version (default: package.json version, else 1.0.0)"
+        "-v", "--version", dest="api_version", help="API version (default: 1.0.0, as in Motia)"
     )
     openapi.add_argument("--project", default=".", help="project directory (default: the current directory)")
     openapi.set_defaults(run=_run_generate_openapi)
@@ -74,7 +74,8 @@ def _run_generate_openapi(args: argparse.Namespace) -> int:
 
     package = package_manifest(root)
     title = args.title or str(package.get("name") or root.name)
-    version = args.api_version or str(package.get("version") or "1.0.0")
+    # Motia's `-v` defaults to 1.0.0, whatever package.json's version: the API's, not the package's
+    version = args.api_version or "1.0.0"
     document = openapi_document(registry, title, version)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     operations = sum(len(item) for item in document["paths"].values())

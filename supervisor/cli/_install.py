@@ -16,13 +16,14 @@ Idempotent: pip and npm install only what is missing. A package that fails is na
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from supervisor.discovery import discover
@@ -110,14 +111,49 @@ def install_python(root: Path, base_python: str | None) -> None:
         if any(source.runner == "python" for source in discover(root).step_files):
             _say("Python steps found, but no requirements.txt or pyproject.toml: no packages to install")
         return
-    source, pip_args = listed
+    source, listed_args = listed
     python = _project_venv_python(root) or _create_python_modules(root, base_python)
     _check_python_version(python)
-    if not pip_args:
-        _say(f"{source} lists no packages")
+    with _without_motia(listed_args) as (pip_args, skipped):
+        if skipped:
+            _say(
+                f"{source} lists {', '.join(skipped)}: not installed, no step needs it (motia runs the "
+                "steps; the `motia` on PyPI is another framework)"
+            )
+        if not pip_args:
+            _say(f"{source} lists no packages")
+            return
+        _say(f"installing the packages of {source} into {python}")
+        _pip(python, pip_args, source)
+
+
+#: a requirement on Motia itself, as Motia's project-structure guide lists it (``motia>=0.5.12``): no
+#: Python step imports it, and pip cannot meet it (PyPI's ``motia`` is only another framework's
+#: pre-releases), so it would fail the whole install
+_MOTIA_REQUIREMENT = re.compile(r"^\s*motia\s*(?:$|[\[<>=!~;@#\s])", re.IGNORECASE)
+
+
+@contextlib.contextmanager
+def _without_motia(pip_args: list[str]) -> Iterator[tuple[list[str], list[str]]]:
+    """``pip_args`` without a requirement on ``motia``, and the requirements left out. A requirements
+    file that has one is copied without it, beside the original (its relative ``-r`` and paths still
+    resolve), for the time of the install."""
+    if pip_args[:1] != ["-r"]:
+        kept = [arg for arg in pip_args if not _MOTIA_REQUIREMENT.match(arg)]
+        yield kept, [arg.strip() for arg in pip_args if _MOTIA_REQUIREMENT.match(arg)]
         return
-    _say(f"installing the packages of {source} into {python}")
-    _pip(python, pip_args, source)
+    original = Path(pip_args[1])
+    lines = original.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    skipped = [line.split("#")[0].strip() for line in lines if _MOTIA_REQUIREMENT.match(line)]
+    if not skipped:
+        yield pip_args, []
+        return
+    copy = original.with_name(f".{original.name}.motia-install")
+    copy.write_text("".join(line for line in lines if not _MOTIA_REQUIREMENT.match(line)), encoding="utf-8")
+    try:
+        yield ["-r", str(copy)], skipped
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 def _project_venv_python(root: Path) -> str | None:

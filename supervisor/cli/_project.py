@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from supervisor.cli._dotenv import load_dotenv
-from supervisor.discovery import HONOURED_KEYS, advice_for, motia_config_keys
+from supervisor.discovery import HONOURED_KEYS, SCAN_ROOTS, advice_for, misplaced_files, motia_config_keys
 from supervisor.settings import ProjectConfig, SettingsError, load_project_config
 
 _logger = logging.getLogger("motia.core")
@@ -26,7 +26,20 @@ def prepare_project(project: Path) -> ProjectConfig | None:
         _logger.error("%s", exc)
         return None
     warn_about_motia_config(root)
+    warn_about_misplaced_files(root)
     return config
+
+
+def warn_about_misplaced_files(root: Path) -> None:
+    folders = " or ".join(f"{name}/" for name in SCAN_ROOTS)
+    for name in misplaced_files(root):
+        _logger.warning(
+            "%s is in the project root, where steps and streams are not looked for: move it under %s "
+            "(steps/%s)",
+            name,
+            folders,
+            name,
+        )
 
 
 def warn_about_motia_config(root: Path) -> None:

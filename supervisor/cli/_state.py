@@ -1,4 +1,4 @@
-"""``motia state ls|get|set|delete``: a running server's state, from a terminal or a CI script."""
+"""``motia state ls|list|get|set|delete``: a running server's state, from a terminal or a CI script."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ PATH = "/__motia/state"
 
 
 def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
-    state = commands.add_parser("state", help="state of a running server: ls, get, set, delete")
+    state = commands.add_parser("state", help="state of a running server: ls, list, get, set, delete")
     client_options(state)  # -p / -H before the action too
     actions = state.add_subparsers(dest="state_command", required=True)
     listing = actions.add_parser("ls", help="the groups, or the keys and values of one group")
     listing.add_argument("group", nargs="?", help="a group id (without it: every group)")
+    # Motia's own command, as its CLI docs give it (`npx motia state list`)
+    whole = actions.add_parser("list", help="the whole state as JSON: every group, its keys and values")
     get = actions.add_parser("get", help="print one value as JSON")
     put = actions.add_parser("set", help="set one value")
     delete = actions.add_parser("delete", help="delete one value")
@@ -28,6 +30,7 @@ def add_command(commands: Any, client_options: Callable[[argparse.ArgumentParser
     put.add_argument("value", help="the value, as JSON (a string needs its quotes: '\"text\"')")
     for parser in (listing, get, put, delete):
         parser.add_argument("--json", action="store_true", help="print the server's JSON answer")
+    for parser in (listing, whole, get, put, delete):
         client_options(parser)
         parser.set_defaults(run=run)
 
@@ -48,6 +51,22 @@ def _ls(args: argparse.Namespace) -> int:
         return failed("state ls", body)
     rows = [f"{item['key']}\t{json.dumps(item['value'], ensure_ascii=False)}" for item in body["items"]]
     _print(args, body, lambda: "\n".join(rows) or f"group {args.group!r} is empty")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    """Motia prints its state file as JSON; here the same whole state is read from the server, one
+    group at a time, as ``{group: {key: value}}``."""
+    status, body = call(args.host, args.port, "GET", PATH)
+    if status != 200:
+        return failed("state list", body)
+    whole: dict[str, dict[str, Any]] = {}
+    for group in body["groups"]:
+        status, items = call(args.host, args.port, "GET", f"{PATH}/items" + query(groupId=group))
+        if status != 200:
+            return failed("state list", items)
+        whole[group] = {item["key"]: item["value"] for item in items["items"]}
+    print(json.dumps(whole, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -94,6 +113,7 @@ def _print(args: argparse.Namespace, body: Any, text: Callable[[], str]) -> None
 
 _ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ls": _ls,
+    "list": _list,
     "get": _get,
     "set": _set,
     "delete": _delete,

@@ -19,12 +19,13 @@ from supervisor.cli import (
     _install,
     _invoke,
     _logs,
+    _rules,
     _runners,
     _state,
     _traces,
     _version,
 )
-from supervisor.cli._client import CannotUseServer, ServerAnswered, failed, post_and_print
+from supervisor.cli._client import CannotUseServer, ServerAnswered, call, failed, post_and_print
 from supervisor.cli._inspect import add_inspect_options, inspect_settings
 from supervisor.runners import InspectAddressError
 
@@ -94,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     emit = commands.add_parser("emit", help="emit an event to a running server")
     emit.add_argument("--topic", required=True)
     emit.add_argument("--message", default="{}", help="event data as JSON")
+    emit.add_argument(
+        "--message-group-id",
+        metavar="ID",
+        help="the event's messageGroupId: a topic with a FIFO subscriber needs one",
+    )
     _client_options(emit)
     cron = commands.add_parser("cron", help="cron steps of a running server")
     _client_options(cron)
@@ -111,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     _build.add_command(commands)
     _invoke.add_command(commands)
     _create.add_command(commands)
+    _rules.add_command(commands)
     _generate.add_commands(commands)
     _version.add_command(commands)
     return parser
@@ -194,7 +201,16 @@ def _run(args: argparse.Namespace) -> int:
         except json.JSONDecodeError as exc:
             print(f"motia emit: --message is not valid JSON: {exc}", file=sys.stderr)
             return 2
-        return post_and_print(args.host, args.port, "/__motia/emit", {"topic": args.topic, "data": data})
+        payload = {"topic": args.topic, "data": data}
+        if args.message_group_id is not None:
+            payload["messageGroupId"] = args.message_group_id
+        status, body = call(args.host, args.port, "POST", "/__motia/emit", payload)
+        if status >= 400:
+            # the server names the FIFO steps and the messageGroupId they need; the flag is the CLI's
+            hint = "; give it with --message-group-id ID" if "messageGroupId" in str(body) else ""
+            return failed("emit", f"{body.get('message', body) if isinstance(body, dict) else body}{hint}")
+        print(json.dumps(body))
+        return 0
     if args.command == "cron":
         suffix = "?wait=1" if args.wait else ""
         # a step's name is any text ("Check Overdue Cards"): unquoted, a space made the request invalid

@@ -601,9 +601,14 @@ class Runtime:
             _logger.debug("no step subscribes to %s%s", topic, hint, extra={"trace_id": trace_id})
             self.tracing.emitted(trace_id, step, topic, data, message_group_id, (), dropped=unloaded)
             return 0
-        deliveries = await self.bus.publish(
-            topic, data, trace_id, [subscriber.name for subscriber in subscribers], message_group_id
-        )
+        names = [subscriber.name for subscriber in subscribers]
+        deliveries = await self.bus.publish(topic, data, trace_id, names, message_group_id)
+        # Motia's `[Flow Emit] Event emitted` debug line: its docs send a user whose event does not
+        # fire to "search logs for emit", so `motia dev -d` shows each emit with who gets it.
+        if _logger.isEnabledFor(logging.DEBUG):  # the join is not made on every emit without -d
+            _logger.debug(
+                "emitted %s to %s", topic, ", ".join(names), extra={"step": step, "trace_id": trace_id}
+            )
         self.tracing.emitted(
             trace_id, step, topic, data, message_group_id, [(d.id, d.subscriber) for d in deliveries]
         )

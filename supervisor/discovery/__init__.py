@@ -15,6 +15,7 @@ from supervisor.discovery._scan import (
     discover,
     helper_folders,
     in_helper_folder,
+    misplaced_files,
     package_manifest,
 )
 from supervisor.discovery._types import Discovery, FileKind, Language, RunnerKind, SourceFile
@@ -41,6 +42,7 @@ __all__ = [
     "is_motia_config",
     "is_skipped_dir",
     "language_of",
+    "misplaced_files",
     "motia_config_keys",
     "package_manifest",
 ]

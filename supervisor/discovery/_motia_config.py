@@ -18,11 +18,17 @@ from supervisor.discovery._hooks import MOTIA_CONFIG_NAMES
 HONOURED_KEYS = frozenset({"streamAuth"})
 ADVICE = {
     "plugins": "Workbench plugins (and the steps they add) are Node Motia's",
+    # Motia's adapters docs configure Redis adapters for several instances: the way to Redis here is named
     "adapters": (
         'choose storage in motia.config.json instead ("state", "streams" and "events": '
-        '{"adapter": "sqlite" or "memory"})'
+        '{"adapter": "sqlite" (the default), "memory" or "redis"}); Redis at "redis": {"url": '
+        '"redis://HOST:PORT"} there, or MOTIA_REDIS_URL, which puts all of them on Redis'
     ),
-    "redis": "state, streams and the event queue live in .motia/ (SQLite); no Redis server is needed",
+    "redis": (
+        "state, streams and the event queue live in .motia/ (SQLite), no Redis server needed; to share "
+        'them through Redis, give its URL in motia.config.json ("redis": {"url": "redis://HOST:PORT"}) '
+        "or MOTIA_REDIS_URL"
+    ),
     "app": (
         "there is no Express app to customize; write those routes as API steps, and shared request "
         "handling as middleware"

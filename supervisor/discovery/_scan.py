@@ -49,6 +49,17 @@ def discover(project_root: Path) -> Discovery:
     )
 
 
+def misplaced_files(project_root: Path) -> list[str]:
+    """Step and stream files lying in the project root itself, where discovery does not look: Motia's
+    docs title some of theirs without a folder (``send_message_step.py``), and a file pasted so is
+    otherwise dropped without a word."""
+    try:
+        names = sorted(entry.name for entry in project_root.iterdir() if entry.is_file())
+    except OSError:
+        return []
+    return [name for name in names if classify(name) is not None]
+
+
 def _walk(top: Path) -> list[Path]:
     files: list[Path] = []
     # Symlinked folders are not followed (a link back up the tree would loop); symlinked files are kept.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 import time
@@ -29,7 +30,7 @@ def configure_logging(mode: LogMode, debug: bool = False, level: LogLevel | None
     Our records (the ``motia`` loggers) and the warnings and errors of every library (asyncio,
     hypercorn, quart...) share the format: one JSON object per line for ``motia start``, never a raw
     traceback between them."""
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler(sys.stdout)
     if mode == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -42,6 +43,18 @@ def configure_logging(mode: LogMode, debug: bool = False, level: LogLevel | None
     libraries = logging.getLogger()
     _replace_handlers(libraries, handler)
     libraries.setLevel(max(threshold, logging.WARNING))
+
+
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], BrokenPipeError):
+            # what read our output went away (`motia build | head`): the rest goes nowhere, quietly,
+            # instead of a "Logging error" traceback for every line still to come
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            return
+        super().handleError(record)
 
 
 def _replace_handlers(logger: logging.Logger, handler: logging.Handler) -> None:

@@ -1,6 +1,7 @@
-"""``motia create``: new projects from templates."""
+"""``motia create``: new projects from templates; ``motia rules pull``: the AI editors' guides."""
 
 from supervisor.scaffold._create import CreatedProject, FolderNotEmpty, create_project
+from supervisor.scaffold._rules import PulledRules, pull_rules
 from supervisor.scaffold._templates import MOTIA_TEMPLATE_NAMES, TEMPLATES, Template
 
 __all__ = [
@@ -8,6 +9,8 @@ __all__ = [
     "TEMPLATES",
     "CreatedProject",
     "FolderNotEmpty",
+    "PulledRules",
     "Template",
     "create_project",
+    "pull_rules",
 ]

@@ -55,7 +55,7 @@ def create_project(
 
     contents: dict[str, bytes] = {}
     for source, destination in template.sources + ((CURSOR_RULES,) if cursor else ()):
-        _collect(_template_source(source), destination, contents)
+        _collect(template_source(source), destination, contents)
     for relative, text in template.generated_files(folder.resolve().name).items():
         contents[relative] = text.encode()
 
@@ -70,7 +70,7 @@ def create_project(
     return created
 
 
-def _template_source(relative: str) -> Path:
+def template_source(relative: str) -> Path:
     """A template's file or folder: package data, or in a checkout the repository's own example app
     (the wheel carries ``steps/``, ``requirements.txt`` and ``motia.config.json`` as ``templates/pet-app/``,
     see pyproject.toml)."""

@@ -99,6 +99,14 @@ function pickAuthenticate(mod: unknown): HookFunction | undefined {
   return candidates.find((c): c is HookFunction => typeof c === 'function');
 }
 
+/** Node's error for a CommonJS name (`module.exports`, `require`) used in a file evaluated as ESM. */
+function commonJsInModuleScope(error: unknown): boolean {
+  return (
+    error instanceof ReferenceError &&
+    /^(module|exports|require|__dirname|__filename) is not defined in ES module scope/.test(error.message)
+  );
+}
+
 async function importFile(projectRoot: string, rel: string, importModule: ImportModule): Promise<unknown> {
   const abs = isAbsolute(rel) ? rel : resolve(projectRoot, rel);
   const seen = generation.get(abs) ?? 0;
@@ -122,9 +130,22 @@ async function importFile(projectRoot: string, rel: string, importModule: Import
     );
     timer.unref();
   });
+  const load = async (): Promise<unknown> => {
+    try {
+      return await importModule(url);
+    } catch (error) {
+      if (!commonJsInModuleScope(error)) throw error;
+      // A file written as CommonJS (`module.exports = { config, handler }`, `require('zod')`: Motia's
+      // docs and its JavaScript template write steps so) in a project whose package.json says
+      // "type": "module", as `motia create` writes it: Node evaluates the file as an ES module, where
+      // `module`, `exports` and `require` do not exist, so it is loaded through require instead, by
+      // tsx's CommonJS hook, which also takes `export` beside `require` (the api reference mixes them).
+      return createRequire(abs)(abs) as unknown;
+    }
+  };
   try {
     return await scope.run({ invocationId: 0n, traceId: '', stepName: '', file: rel }, () =>
-      Promise.race([importModule(url), timeout]),
+      Promise.race([load(), timeout]),
     );
   } finally {
     clearTimeout(timer);
