@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from supervisor import settings
 from supervisor.config._infrastructure import Infrastructure
-from supervisor.settings import ProjectConfig
+from supervisor.settings import ProjectConfig, RedisSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 # values the example sets that are not the default, on purpose: where the README says what the default is
@@ -116,3 +116,21 @@ def test_the_infrastructure_table_names_fields_defaults_and_limits_the_models_ha
             assert (low, high) == (bounds.get("ge"), bounds.get("le")), (
                 f"{dotted}: {span.group(0)} vs {bounds}"
             )
+
+
+def test_the_redis_table_names_the_fields_and_defaults_of_the_redis_settings() -> None:
+    text = section("Several supervisors on Redis")
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", text, re.M)
+    assert len(rows) >= 3, rows
+    fields = {field.alias or name: field.default for name, field in RedisSettings.model_fields.items()}
+    for key, stated in rows:
+        assert key in fields, f"the redis section has no field {key!r} (fields: {sorted(fields)})"
+        written = stated.split(" (", 1)[0].strip().strip("`")
+        expected = (
+            "none"
+            if fields[key] is None
+            else f"{fields[key]:g}"
+            if isinstance(fields[key], float)
+            else fields[key]
+        )
+        assert written == str(expected), f"redis.{key}: README says {written!r}, default {fields[key]!r}"
