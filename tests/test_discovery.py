@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from supervisor.discovery import RunnerKind, SourceFile, classify, discover, is_motia_config
+from supervisor.discovery._motia_config import advice_for
+from supervisor.settings import Adapter
 
 STEPS: dict[str, RunnerKind] = {
     "steps/create-pet.step.ts": "node",
@@ -181,3 +184,10 @@ def test_motia_config_is_a_hook_file_only_when_it_has_stream_auth(tmp_path: Path
     (tmp_path / "steps" / "motia.config.ts").write_text("streamAuth")  # the root only, as in Motia
     assert discover(tmp_path).hook_files == [SourceFile("motia.config.ts", "node")]
     assert is_motia_config("motia.config.ts") and not is_motia_config("motia.auth.ts")
+
+
+def test_motia_config_ts_storage_keys_are_told_where_redis_and_every_adapter_are_configured() -> None:
+    # motia.config.ts's `adapters` and `redis` are Node Motia's: the warning names what works instead,
+    # Redis included (it said "no Redis server is needed", as if Redis were not supported)
+    assert all(f'"{adapter}"' in advice_for("adapters") for adapter in get_args(Adapter))
+    assert '"redis": {"url"' in advice_for("redis") and "MOTIA_REDIS_URL" in advice_for("redis")

@@ -20,9 +20,13 @@ ADVICE = {
     "plugins": "Workbench plugins (and the steps they add) are Node Motia's",
     "adapters": (
         'choose storage in motia.config.json instead ("state", "streams" and "events": '
-        '{"adapter": "sqlite" or "memory"})'
+        '{"adapter": "sqlite", "memory" or "redis"})'
     ),
-    "redis": "state, streams and the event queue live in .motia/ (SQLite); no Redis server is needed",
+    # Redis is supported, configured elsewhere: the embedded store is only the default without it
+    "redis": (
+        'give Redis in motia.config.json instead ("redis": {"url": ...}) or MOTIA_REDIS_URL; without it '
+        "state, streams and the event queue live in .motia/ (SQLite), no Redis server needed"
+    ),
     "app": (
         "there is no Express app to customize; write those routes as API steps, and shared request "
         "handling as middleware"
