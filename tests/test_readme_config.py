@@ -134,3 +134,17 @@ def test_the_redis_table_names_the_fields_and_defaults_of_the_redis_settings() -
             else fields[key]
         )
         assert written == str(expected), f"redis.{key}: README says {written!r}, default {fields[key]!r}"
+
+
+def test_every_motia_variable_the_readme_names_is_read_by_the_code() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\b(MOTIA_[A-Z]+(?:_[A-Z]+)*)\b", readme))
+    assert len(named) >= 15, named
+    code = "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("supervisor", "runners/python/motia_runner", "runners/node/src")
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in (".py", ".ts") and "node_modules" not in path.parts
+    )
+    unread = sorted(name for name in named if not re.search(rf"\b{name}\b", code))
+    assert not unread, f"the README names variables no code reads: {unread}"
