@@ -130,3 +130,32 @@ def test_every_command_of_the_cli_is_in_the_readme_commands_table() -> None:
     }
     missing = sorted(set(subcommands(build_parser())) - named)
     assert not missing, f"commands not in the README's Commands table: {missing}"
+
+
+def parser_at(words: list[str]) -> argparse.ArgumentParser:
+    parser = build_parser()
+    for word in words:
+        parser = subcommands(parser)[word]
+    return parser
+
+
+def test_the_defaults_the_commands_table_shows_are_the_parsers() -> None:
+    # `motia dev [-p 3000] [-H 127.0.0.1]`, `motia logs [-n 100]`: an optional flag shown with a value, not
+    # a PLACEHOLDER, shows its default
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Commands", 1)[1].split("\n#", 1)[0]
+    shown = []
+    for row in re.finditer(r"^\| `motia ([a-z -]+?) \[(.*?)` \|", table, re.M):
+        words = row.group(1).split()
+        for flag, value in re.findall(r"\[(--?[\w-]+) ([^\]A-Z][^\]]*)\]", "[" + row.group(2)):
+            if "|" in value:  # `[--status running|ok|error]`: the choices, not a default
+                continue
+            action = next(a for a in parser_at(words)._actions if flag in a.option_strings)
+            shown.append((words, flag, value, action.default))
+    assert len(shown) >= 3, shown
+    wrong = [
+        f"motia {' '.join(w)} {flag}: README {value}, default {d}"
+        for w, flag, value, d in shown
+        if value != str(d)
+    ]
+    assert not wrong, wrong
