@@ -80,6 +80,13 @@ def readme_endpoints() -> list[Endpoint]:
             params = tuple(re.findall(r"(\w+)=", query))
             endpoint = Endpoint(methods, path, params)
             found[str(endpoint)] = endpoint
+    # the curl lines of the examples: `curl -N http://127.0.0.1:3000/__motia/sse/petCreation/$trace`
+    for method, path in re.findall(r"curl (?:-\w+ )*(?:-X (\w+) )?\S*?(/__motia/[^\s'\"]+)", readme):
+        stream = re.sub(r"^/__motia/sse/[^/]+", "/__motia/sse/notes", path)  # the project's own stream
+        endpoint = Endpoint(
+            (method or "GET",), re.sub(r"\$\w+", "grp", stream, count=1).replace("$ID", "n1"), ()
+        )
+        found[str(endpoint)] = endpoint
     return list(found.values())
 
 
@@ -187,7 +194,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MotiaServ
 def test_every_motia_endpoint_the_readme_names_is_served(served: tuple[MotiaServer, Known]) -> None:
     server, known = served
     endpoints = readme_endpoints()
-    assert len(endpoints) >= 20, [str(e) for e in endpoints]  # the extraction still finds them
+    assert len(endpoints) >= 25, [str(e) for e in endpoints]  # the extraction still finds them
     wrong = []
     # deletions last: a dead letter or state item deleted first would 404 the reads after it
     for endpoint in sorted(endpoints, key=lambda e: e.methods == ("DELETE",)):
