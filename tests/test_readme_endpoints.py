@@ -216,3 +216,19 @@ def test_an_endpoint_method_or_parameter_the_server_lacks_is_caught(
     assert refusal(call(server.client, "GET", "/__motia/traces", {"stauts": "ok"}))
     assert refusal(call(server.client, "GET", "/__motia/logs/stream", {"grep": "x"}))
     assert not refusal(call(server.client, "GET", f"/__motia/traces/{known.trace_id}", {}))
+
+
+def test_the_readme_documents_every_parameter_the_traces_and_logs_endpoints_read(
+    served: tuple[MotiaServer, Known],
+) -> None:
+    # the other direction: these endpoints say which parameters they read when given one they do not
+    server, _ = served
+    documented: dict[str, set[str]] = {}  # a path's parameters, wherever the README names them
+    for endpoint in readme_endpoints():
+        documented.setdefault(endpoint.path, set()).update(endpoint.params)
+    for path in ("/__motia/traces", "/__motia/logs", "/__motia/logs/stream"):
+        answer = call(server.client, "GET", path, {"notAParameter": "1"})
+        reads = re.search(r"this endpoint reads ([\w, ]+)\)", answer.text)
+        assert reads, answer.text
+        undocumented = set(reads.group(1).split(", ")) - documented.get(path, set())
+        assert not undocumented, f"{path} reads {sorted(undocumented)}, which the README does not list"
