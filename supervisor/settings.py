@@ -301,8 +301,10 @@ def load_project_config(project_root: Path, environ: dict[str, str] | None = Non
         if not isinstance(loaded, dict):
             raise SettingsError(f"{path}: expected a JSON object")
         raw = loaded
+    from_environment: dict[tuple[str, ...], str] = {}
     for variable, keys in _ENV_OVERRIDES.items():
         if variable in environ:
+            from_environment[keys] = variable
             node = raw
             for key in keys[:-1]:
                 child = node.setdefault(key, {})
@@ -313,5 +315,14 @@ def load_project_config(project_root: Path, environ: dict[str, str] | None = Non
     try:
         return ProjectConfig.model_validate(raw)
     except ValidationError as exc:
-        issues = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        issues = "; ".join(_issue(err["loc"], err["msg"], from_environment) for err in exc.errors())
         raise SettingsError(f"{path.name} (or MOTIA_* environment): {issues}") from exc
+
+
+def _issue(loc: tuple[int | str, ...], message: str, from_environment: dict[tuple[str, ...], str]) -> str:
+    """``http.server: Input should be ...``, naming the variable the value came from when one did
+    (``MOTIA_HTTP_SERVER=granian``): the file may not mention the field at all."""
+    field = tuple(str(part) for part in loc)
+    variable = next((name for keys, name in from_environment.items() if field[: len(keys)] == keys), None)
+    where = ".".join(field) + (f" (from {variable})" if variable else "")
+    return f"{where}: {message}"

@@ -382,7 +382,7 @@ def test_inspect_python_without_debugpy_anywhere_says_how_to_install_it(tmp_path
     )
     assert runner.returncode == 4
     assert "--inspect-python needs debugpy, which" in runner.stderr
-    assert "-m pip install debugpy" in runner.stderr and "motia[debug]" in runner.stderr
+    assert "-m pip install debugpy" in runner.stderr and "motia-supervisor[debug]" in runner.stderr
 
 
 def test_breakpoint_under_inspect_python_stops_in_the_attached_debugger(tmp_path: Path) -> None:

@@ -112,3 +112,19 @@ def test_the_http_server_is_uvicorn_unless_the_config_or_the_environment_chooses
     assert load_project_config(tmp_path, environ={"MOTIA_HTTP_SERVER": "uvicorn"}).http.server == "uvicorn"
     with pytest.raises(SettingsError, match=r"http\.server.*'uvicorn' or 'hypercorn'"):
         load_project_config(tmp_path, environ={"MOTIA_HTTP_SERVER": "granian"})
+
+
+def test_a_bad_value_from_a_motia_variable_names_the_variable(tmp_path: Path) -> None:
+    # the file may not mention the field at all: "http.server: Input should be ..." alone sent users there
+    environ = {"MOTIA_HTTP_SERVER": "granian", "MOTIA_NODE_POOL_SIZE": "two"}
+    with pytest.raises(SettingsError) as refused:
+        load_project_config(tmp_path, environ=environ)
+    assert "http.server (from MOTIA_HTTP_SERVER): Input should be 'uvicorn' or 'hypercorn'" in str(
+        refused.value
+    )
+    assert "runners.node.poolSize (from MOTIA_NODE_POOL_SIZE): Input should be a valid integer" in str(
+        refused.value
+    )
+    (tmp_path / "motia.config.json").write_text('{"http": {"server": "granian"}}')
+    with pytest.raises(SettingsError, match=r"http\.server: Input should be"):  # the file's own value
+        load_project_config(tmp_path, environ={})

@@ -26,7 +26,10 @@ def add_inspect_options(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         const="",
         metavar="HOST:PORT",
-        help=f"python runners under debugpy, from port {DEFAULT_PORTS['python']} (motia[debug] installs it)",
+        help=(
+            f"python runners under debugpy, from port {DEFAULT_PORTS['python']} "
+            "(motia-supervisor[debug] installs it)"
+        ),
     )
     group.add_argument(
         "--inspect-wait",

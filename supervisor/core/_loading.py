@@ -210,7 +210,8 @@ def _start_fix(spec: RunnerSpec, cause: str) -> str:
         return "see the runner's output above"
     interpreter = spec.argv[0]
     if "needs debugpy" in cause:
-        return f"install debugpy: `pip install 'motia[debug]'`, or `{interpreter} -m pip install debugpy`"
+        pip = f"`{interpreter} -m pip install debugpy`"
+        return f"install debugpy: `pip install 'motia-supervisor[debug]'`, or {pip}"
     if "need Python 3.10 or newer" in cause:
         return (
             "Python steps need Python 3.10 or newer: recreate the project's virtualenv with one "

@@ -59,7 +59,7 @@ def _import_debugpy() -> ModuleType:
         raise DebugpyMissing(
             f"--inspect-python needs debugpy, which {sys.executable} cannot import: install it there "
             f"(`{sys.executable} -m pip install debugpy`), or into motia's environment "
-            "(`pip install 'motia[debug]'`)"
+            "(`pip install 'motia-supervisor[debug]'`)"
         )
     spec = importlib.util.spec_from_file_location(
         "debugpy", init, submodule_search_locations=[os.path.dirname(init)]
