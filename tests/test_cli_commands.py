@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from supervisor.cli.main import build_parser
 from tests.conftest import LANGUAGES
 from tests.support.project import step_path, write_project
-from tests.support.server import motia_argv, run_motia
+from tests.support.server import run_motia, run_motia_reader_gone
 from tests.test_project_loading import GOOD, broken_project
 
 pytestmark = pytest.mark.e2e
@@ -96,12 +94,5 @@ def test_a_command_whose_reader_went_away_ends_quietly(tmp_path: Path, args: lis
     Unix tool killed by SIGPIPE does (141), without a Python traceback. One whose output is log lines
     (build) does its work, the lines going nowhere, and exits with its own status."""
     write_project(tmp_path, {step_path("js", "good"): GOOD["js"]})
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # the reader is gone before the first write
-    try:
-        done = subprocess.run(
-            motia_argv(*args), cwd=tmp_path, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120
-        )
-    finally:
-        os.close(write_end)
+    done = run_motia_reader_gone(*args, cwd=tmp_path)
     assert (done.returncode, done.stderr) == (status, "")

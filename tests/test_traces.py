@@ -23,7 +23,7 @@ from supervisor.tracing import Batch
 from tests.support.counting_proxy import CountingProxy
 from tests.support.orders_project import FILES, LANGUAGES
 from tests.support.project import write_project
-from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
+from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv, run_motia_reader_gone
 from tests.test_trace_store_contract import log_line
 from tests.test_workbench import _write_trace_store
 
@@ -542,19 +542,7 @@ def test_a_listing_piped_to_a_reader_that_stops_ends_quietly(
     """``motia traces | head``: the reader has what it wanted and closed the pipe. The command ends as
     other programs in a pipe do (the status of SIGPIPE), without a BrokenPipeError's traceback."""
     finished_trace(server, create_order(server, 5))
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # gone before the first line, as ``head -0``; any later is the same write
-    try:
-        done = subprocess.run(
-            motia_argv(*command, "-p", str(server.port)),
-            cwd=REPO_ROOT,
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        os.close(write_end)
+    done = run_motia_reader_gone(*command, "-p", str(server.port), cwd=REPO_ROOT)
     assert done.stderr == ""
     assert done.returncode == 141
 

@@ -85,6 +85,19 @@ def run_motia(
     )
 
 
+def run_motia_reader_gone(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``motia ARGS`` with its stdout a pipe whose reader has already gone (``motia ... | head``
+    once head has its lines: any write after is the same as the first); stderr captured."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            motia_argv(*args), cwd=cwd, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120
+        )
+    finally:
+        os.close(write_end)
+
+
 class MotiaServer:
     """A ``motia dev|start`` process on a free port; its output is kept for assertions."""
 
