@@ -87,15 +87,12 @@ def main() -> int:
         for overshoot in overshoots:
             cpu = asyncio.run(prune_cpu(overshoot, args.prunes))
             samples[overshoot].append(cpu)
-            print(
-                f"    round {round_index + 1}/{args.rounds} overshoot {overshoot}: {cpu:.2f} µs per trace pruned"
-            )
+            print(f"    round {round_index + 1}/{args.rounds} every {overshoot}: {cpu:.2f} µs/trace pruned")
     print("\n| prune every | µs of CPU per trace pruned (median) | runs |")
     print("| ---: | ---: | --- |")
     for overshoot, cpus in samples.items():
-        print(
-            f"| {overshoot:,} traces | {statistics.median(cpus):.2f} | {', '.join(f'{c:.2f}' for c in cpus)} |"
-        )
+        runs = ", ".join(f"{cpu:.2f}" for cpu in cpus)
+        print(f"| {overshoot:,} traces | {statistics.median(cpus):.2f} | {runs} |")
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     return 0
 
