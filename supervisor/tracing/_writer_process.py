@@ -34,11 +34,12 @@ from ._sqlite import SqliteTraceStore
 
 #: how often the writer looks for reference cycles, seconds: a full collection, and no other. Its
 #: objects (events, spans, trace deltas, rows) are freed by their counts; the few cycles (an
-#: exception's traceback, asyncio's) wait this long at most. Python's automatic collections found
-#: nothing to free here and cost ~1 µs of CPU per trivial request: every ~30,000 requests' events
-#: a young collection traversed the tens of thousands still held (decoded, not yet written: a frame
-#: being applied, batches waiting for the SQLite thread), 20-60 ms each (bench/RESULTS.md, session
-#: 23; at Python's default thresholds, every few hundred requests: tracing overhead, seventh pass).
+#: exception's traceback, asyncio's) wait this long at most. Python's young collection comes each
+#: time 50,000 (the threshold the writer had) more tracked objects are alive than at the last: never
+#: while the writer keeps up, but when it falls behind (frames decoded faster than the SQLite thread
+#: writes them) each one walked the tens of thousands of events held, 20-77 ms, and freed nothing:
+#: ~1.2 µs of CPU per trivial request in bench/writer_cpu.py's frames of 2,000 (bench/RESULTS.md,
+#: session 23; at Python's default threshold, 700, ~2-3 µs always: tracing overhead, seventh pass).
 GC_EVERY_S = 30.0
 
 #: what the writer reads its requests into at most, bytes (the pipe's size, when it may be set)
