@@ -29,10 +29,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-SUPERVISOR_GC_THRESHOLDS = gc.get_threshold()
-#: ``_writer_process.GC_YOUNG_THRESHOLD`` (not every checkout has it)
-WRITER_GC_YOUNG_THRESHOLD = 50_000
-
 
 def _process_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -85,14 +81,14 @@ async def _round(requests: int, batch: int) -> tuple[float, float, float]:
                 recorder.http_response(trace_id, "Hello", "GET", "/py/hello", 200)
             await recorder.flush()
             record_cpu += time.thread_time() - started
-            gc.set_threshold(WRITER_GC_YOUNG_THRESHOLD, 20, 100)  # as the writer process runs
+            gc.disable()  # as the writer process runs (``_writer_process.GC_EVERY_S``)
             process_started, loop_started = _process_cpu(), time.thread_time()
             for data in frames:
                 _, _, args = _wire.decode(data[_wire.HEADER.size :])
                 await pipeline.take(*_wire.ARGUMENTS["record"](args))
             writer_loop_cpu += time.thread_time() - loop_started
             process_cpu += _process_cpu() - process_started
-            gc.set_threshold(*SUPERVISOR_GC_THRESHOLDS)
+            gc.enable()
         await recorder.stop()
         await store.close()
     done = requests // batch * batch

@@ -175,6 +175,26 @@ async def test_retention_prunes_as_traces_come_in(tmp_path: Path) -> None:
     await recorder.stop()
 
 
+async def test_a_busy_server_prunes_once_two_fifths_of_max_traces_came_and_keeps_no_more_beyond(
+    tmp_path: Path,
+) -> None:
+    """Retention's promise (README: what ``maxTraces`` means): a prune comes once two fifths of
+    ``maxTraces`` new traces came (not each fifth: at full speed, every commit of the trace writer),
+    and until it comes at most that many are kept beyond ``maxTraces``."""
+    store = CountingStore()
+    recorder = Recorder(store, Retention(max_traces=1000, max_log_lines=100, max_age_s=3600), tmp_path)
+    await recorder.start()
+    kept: list[int] = []
+    for flush in range(30):
+        for n in range(100):
+            request(recorder, f"trace-{flush:02d}-{n:02d}")
+        await recorder.flush()
+        kept.append(len((await store.inner.traces(TraceQuery(limit=5000))).traces))
+    assert max(kept) == 1400  # 400 beyond, then the prune at the next 100
+    assert kept[10:] == [1100, 1200, 1300, 1400, 1000] * 4
+    await recorder.stop()
+
+
 async def test_a_span_still_running_at_a_flush_is_written_again_when_it_ends(tmp_path: Path) -> None:
     recorder = Recorder(CountingStore(), Retention(100, 100, 3600), tmp_path)
     await recorder.start()

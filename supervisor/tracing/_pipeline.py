@@ -24,6 +24,12 @@ from ._store import TraceStore
 _logger = logging.getLogger(OWN_LOGGER)
 
 PRUNE_EVERY_S = 10.0
+#: a prune comes sooner once this share of max_traces (at least PRUNE_AFTER_MIN) new traces came since
+#: the last: what a busy server keeps beyond max_traces at most. Two fifths, not one: the writer
+#: commits ~2,048 traces at a time at full speed, and with a fifth of the default 10,000 every commit
+#: pruned (bench/RESULTS.md, session 23: the trace writer's CPU per request)
+PRUNE_AFTER_SHARE = 0.4
+PRUNE_AFTER_MIN = 100
 
 
 class SpanExporter(Protocol):
@@ -120,11 +126,13 @@ class TracePipeline:
             await asyncio.to_thread(self._exporter.shutdown)
 
     def _prune_due(self) -> bool:
-        """Every PRUNE_EVERY_S, or sooner when a fifth of max_traces came meanwhile (so that a busy
-        server overshoots its limit by that much at most)."""
+        """Every PRUNE_EVERY_S, or sooner when PRUNE_AFTER_SHARE of max_traces came meanwhile (so that
+        a busy server overshoots its limit by that much at most)."""
         if time.monotonic() - self._last_prune > PRUNE_EVERY_S:
             return True
-        return self._roots_since_prune > max(100, self._retention.max_traces // 5)
+        return self._roots_since_prune > max(
+            PRUNE_AFTER_MIN, int(self._retention.max_traces * PRUNE_AFTER_SHARE)
+        )
 
     async def _prune(self) -> None:
         self._last_prune = time.monotonic()

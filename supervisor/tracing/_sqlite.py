@@ -675,8 +675,8 @@ def _nth_oldest(rows: list[float], segments_starts: Iterable[list[float]], nth: 
     """The start of the ``nth`` oldest trace (from 0), of those kept as rows (the ``nth`` + 1 oldest
     of them at least) and in segments (each list of starts ascending; there are more than ``nth``).
 
-    Those to drop are the few (a prune comes every fifth of ``keep``), so it sorts the starts up to
-    the latest start of the oldest runs that hold enough of them."""
+    Those to drop are the few (a prune comes every two fifths of ``keep``), so it sorts the starts up
+    to the latest start of the oldest runs that hold enough of them."""
     runs = [starts for starts in segments_starts if starts]
     if rows:
         runs.append(rows)

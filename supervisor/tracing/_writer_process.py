@@ -32,12 +32,15 @@ from ._pipeline import TracePipeline
 from ._rejoin import Rejoiner
 from ._sqlite import SqliteTraceStore
 
-#: the young generation's threshold (Python's default: 700). Each batch makes and drops thousands of
-#: objects (events, spans, trace deltas, rows); at the default a collection ran every few hundred
-#: requests' worth, traversing the assembler's live spans and indexes each time: ~2-3 µs of CPU per
-#: trivial request (bench/RESULTS.md, tracing overhead, seventh pass). The writer makes no cycles of
-#: its own to wait for; memory stays bounded by this many objects.
-GC_YOUNG_THRESHOLD = 50_000
+#: how often the writer looks for reference cycles, seconds: a full collection, and no other. Its
+#: objects (events, spans, trace deltas, rows) are freed by their counts; the few cycles (an
+#: exception's traceback, asyncio's) wait this long at most. Python's young collection comes each
+#: time 50,000 (the threshold the writer had) more tracked objects are alive than at the last: never
+#: while the writer keeps up, but when it falls behind (frames decoded faster than the SQLite thread
+#: writes them) each one walked the tens of thousands of events held, 20-77 ms, and freed nothing:
+#: ~1.2 µs of CPU per trivial request in bench/writer_cpu.py's frames of 2,000 (bench/RESULTS.md,
+#: session 23; at Python's default threshold, 700, ~2-3 µs always: tracing overhead, seventh pass).
+GC_EVERY_S = 30.0
 
 #: what the writer reads its requests into at most, bytes (the pipe's size, when it may be set)
 READ_BUFFER = 1 << 20
@@ -202,8 +205,9 @@ async def serve(path: Path, channel: _Channel) -> int:
     # What start-up made (modules, the store) is left out of every later collection.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
+    gc.disable()
     loop = asyncio.get_running_loop()
+    collecting = asyncio.create_task(_collect_every(GC_EVERY_S))
     # A record frame is ~60 KB (256 events) and up to ~1 MB (a batch going whole, BATCH_AT events): a
     # buffer of that much takes it without the reader pausing and resuming the pipe (two epoll_ctl calls
     # and a wake-up each 64 KiB), and a pipe of 1 MiB in fewer reads (bench/RESULTS.md, session 21: the
@@ -230,10 +234,18 @@ async def serve(path: Path, channel: _Channel) -> int:
             session.handle(request_id, op, args, payload)
         await session.finish()
     finally:
+        collecting.cancel()
         await store.close()
     if close_id is not None:
         channel.send(_wire.answer(close_id, True, None))
     return 0
+
+
+async def _collect_every(seconds: float) -> None:
+    """A full collection every ``seconds`` (``GC_EVERY_S``), in place of Python's automatic ones."""
+    while True:
+        await asyncio.sleep(seconds)
+        gc.collect()
 
 
 def bind_directly() -> None:
