@@ -45,6 +45,7 @@ from supervisor.queue import (
     QueuePolicy,
     SqliteEventQueue,
     attempt_runner,
+    repeats_last_error,
 )
 from supervisor.realtime import STREAM_END_TIMEOUT_S, Realtime
 from supervisor.reload import ProjectChanges
@@ -686,18 +687,29 @@ class Runtime:
             attempt_runner.set(result.runner)
             error = result.error
             message = str(error) if error else "handler failed"
-            _step_logger.error(
-                "handler failed (attempt %d): %s",
-                delivery.attempts + 1,
-                message,
-                extra={
-                    "step": step.name,
-                    "trace_id": delivery.trace_id,
-                    "runner": result.runner,
-                    "meta": {"stack": error.stack if error else ""},
-                },
-            )
-            raise HandlerFailed(message)
+            failure = HandlerFailed(message)
+            attempt, attempts = delivery.attempts + 1, self._policy_for(step.name).max_retries + 1
+            fields = {"step": step.name, "trace_id": delivery.trace_id, "runner": result.runner}
+            if attempt < attempts and repeats_last_error(delivery, failure):
+                # the same failure as the attempt before, whose stack was printed: one line, or a
+                # handler failing on each of its attempts prints its stack that many times (the trace
+                # and the dead letter keep each attempt's whole error)
+                _step_logger.error(
+                    "handler failed again (attempt %d of %d, its stack as before): %s",
+                    attempt,
+                    attempts,
+                    message.split("\n", 1)[0],
+                    extra=fields,
+                )
+            else:
+                _step_logger.error(
+                    "handler failed (attempt %d of %d): %s",
+                    attempt,
+                    attempts,
+                    message,
+                    extra=fields | {"meta": {"stack": error.stack if error else ""}},
+                )
+            raise failure
 
     def _check_input(
         self, step: Step, config: EventStepConfig, validator: SchemaValidator, delivery: Delivery
