@@ -24,7 +24,7 @@ from supervisor.core._announce import announce_load, announce_reload
 from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import RunnerAccessPolicy
-from supervisor.core._load_summary import summarize
+from supervisor.core._load_summary import load_fix, summarize
 from supervisor.core._loading import LoadedCode, load_code, new_pool
 from supervisor.core._registry import LoadProblem, Registry, Step, keep_unloaded
 from supervisor.core._runner_rows import runner_ids_to_come, runner_rows
@@ -306,6 +306,10 @@ class Runtime:
             for runner in {*loaded.started, *old_pools}:
                 await self.attached.reload(runner)
             await self._close_runners(old_pools, old_isolated, self.settings.config.shutdown_grace_s)
+
+    def load_fix(self, problem: LoadProblem) -> str:
+        """What to do about a file that did not load, as the start-up summary says ("" if not known)."""
+        return load_fix(problem, self.loaded) if self.loaded is not None else ""
 
     def runner_rows(self) -> list[RunnerSnapshot]:
         """Every runner serving the project now: the pools' own, the isolated ones, those attached by hand."""
