@@ -320,7 +320,8 @@ def test_a_body_refused_after_the_middleware_chain_is_logged_by_the_core_under_t
 ) -> None:
     """The runner ran the step's middleware, then asked the core to check the body, and answered the
     400 the core made: a line says so (there was none), the core's, under the step's span (which names
-    the runner), beside the middleware's own line from that runner; motia logs prints both."""
+    the runner), beside the middleware's own line from that runner and tagged with it as that line is:
+    motia logs prints both, read by runner too."""
     rejected = validating_server.client.post(f"/{lang}/guard", json={"name": 3})
     assert rejected.status_code == 400, rejected.text
     trace_id = rejected.headers["x-trace-id"]
@@ -336,7 +337,7 @@ def test_a_body_refused_after_the_middleware_chain_is_logged_by_the_core_under_t
         f"POST /{lang}/guard refused by the core after the middleware chain, before the handler ran (400): "
         "request body does not match the step's bodySchema: name: "
     ), refusal
-    assert (refusal["level"], refusal["step"], refusal["runner"]) == ("warn", step, None)
+    assert (refusal["level"], refusal["step"], refusal["runner"]) == ("warn", step, runner)
     assert refusal["spanId"] == span["spanId"]
     printed = subprocess.run(
         motia_argv("logs", "--trace", trace_id, "-p", str(validating_server.port)),
@@ -348,6 +349,18 @@ def test_a_body_refused_after_the_middleware_chain_is_logged_by_the_core_under_t
     assert printed.returncode == 0, printed.stderr
     assert f"[{step}] ({runner}) " in printed.stdout and "checked" in printed.stdout, printed.stdout
     assert "refused by the core after the middleware chain" in printed.stdout, printed.stdout
+    # read by runner kind, as `motia logs --runner node` is: the refusal shows beside the chain's line
+    kind = runner.split("-")[0]
+    by_runner = subprocess.run(
+        motia_argv("logs", "--trace", trace_id, "--runner", kind, "-p", str(validating_server.port)),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert by_runner.returncode == 0, by_runner.stderr
+    assert "checked" in by_runner.stdout, by_runner.stdout
+    assert "refused by the core after the middleware chain" in by_runner.stdout, by_runner.stdout
 
 
 @pytest.mark.e2e

@@ -112,3 +112,61 @@ def test_the_cores_lines_about_a_steps_run_name_the_runner_that_ran_it(tmp_path:
     [api_runner] = runners_of(api_logs, "about to fail")
     assert api_runner is not None
     assert runners_of(api_logs, "api handler failed") == [api_runner], api_logs
+
+
+# An event step failing the same way on each of its four attempts, in a function of its own (its frame
+# in the stack is counted).
+FAILING_EVERY_TIME = {
+    "ts": """
+        export const config = { type: 'event', name: 'Doomed', subscribes: ['doomed'], emits: [],
+          infrastructure: { queue: { maxRetries: 3 } } }
+        function sinkTheAttempt(): never { throw new Error('not today') }
+        export const handler = async () => { sinkTheAttempt() }
+        """,
+    "js": """
+        exports.config = { type: 'event', name: 'Doomed', subscribes: ['doomed'], emits: [],
+          infrastructure: { queue: { maxRetries: 3 } } }
+        function sinkTheAttempt() { throw new Error('not today') }
+        exports.handler = async () => { sinkTheAttempt() }
+        """,
+    "py": """
+        config = {"type": "event", "name": "Doomed", "subscribes": ["doomed"], "emits": [],
+                  "infrastructure": {"queue": {"maxRetries": 3}}}
+        def sinkTheAttempt():
+            raise RuntimeError("not today")
+        async def handler(input, context):
+            sinkTheAttempt()
+        """,
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_handler_failing_every_attempt_prints_its_stack_on_the_first_and_the_last_attempt_only(
+    tmp_path: Path, lang: str
+) -> None:
+    """Each failed attempt printed the handler's whole stack in `motia dev`'s output (a Python
+    traceback four times over for four attempts). The stack shows on the first attempt and the last;
+    an attempt between failing as the one before says so in one line. The trace keeps each
+    attempt's whole error."""
+    files = {step_path(lang, "doomed"): FAILING_EVERY_TIME[lang]}
+    project = write_project(tmp_path, files, config={"events": {"retryBackoffMs": 10}})
+    with MotiaServer(project, mode="dev") as server:
+        emitted = server.client.post("/__motia/emit", json={"topic": "doomed", "data": {}})
+        assert emitted.status_code == 200, emitted.text
+        trace_id = emitted.json()["traceId"]
+        eventually(lambda: runners_of(trace_logs(server, trace_id), "dead-letter queue"))
+        trace = server.client.get(f"/__motia/traces/{trace_id}").json()
+        output = server.output
+    error = "RuntimeError: not today" if lang == "py" else "Error: not today"
+    told = [line[line.index("handler failed") :] for line in output.splitlines() if " handler failed" in line]
+    assert told == [
+        f"handler failed (attempt 1 of 4): {error}",
+        f"handler failed again (attempt 2 of 4, its stack as before): {error}",
+        f"handler failed again (attempt 3 of 4, its stack as before): {error}",
+        f"handler failed (attempt 4 of 4): {error}",
+    ], output
+    assert output.count("sinkTheAttempt") == 2 * (2 if lang == "py" else 1), output
+    assert "\n\n" not in output, output  # no blank line after a Python traceback either
+    failed = [span for span in trace["spans"] if span.get("error")]
+    assert len(failed) == 4, trace
+    assert all("sinkTheAttempt" in str(span["error"]) for span in failed), failed

@@ -73,7 +73,8 @@ def test_a_step_whose_file_does_not_load_is_listed_in_the_flows_panel_or_drawn_m
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
     """A step file that did not load disappeared from its flow's diagram, only the header's count
-    saying so. At start-up its config is not known: the Flows panel lists the file and its error.
+    saying so. At start-up its config is not known: the Flows panel lists the file, its error and the
+    fix the dev log's start-up summary prints under it.
     Broken while `motia dev` runs (it loaded before), it stays in its flow as it last loaded, marked
     as failing to load, its error shown on click; nothing is listed then."""
     project = write_project(
@@ -88,7 +89,10 @@ def test_a_step_whose_file_does_not_load_is_listed_in_the_flows_panel_or_drawn_m
     with MotiaServer(project, mode="dev") as server:
         read = server.client.get("/__motia/flows").json()
         assert [step["name"] for step in read["flows"][0]["steps"]] == ["LikeApi"]
-        assert read["loadProblems"] == [{"file": "steps/supabase_sync_step.py", "error": error}]
+        # with the fix the start-up summary printed under it (the same rule's words)
+        [fix] = [line.split("     fix: ", 1)[1] for line in server.lines if "     fix: " in line]
+        assert fix.startswith("`supabase` is not installed in ") and "run `motia install`" in fix, fix
+        assert read["loadProblems"] == [{"file": "steps/supabase_sync_step.py", "error": error, "fix": fix}]
         listed = the_flow(server, "[data-load-problems]")
         assert "failure" not in listed, listed["failure"]
 
@@ -116,7 +120,7 @@ def test_a_step_whose_file_does_not_load_is_listed_in_the_flows_panel_or_drawn_m
     assert "failure" not in drawn, drawn["failure"]
 
     assert listed["nodes"] == [{"step": "LikeApi", "failing": False, "sub": "POST /like/:postId"}]
-    assert listed["listed"] == [{"file": "steps/supabase_sync_step.py", "error": error}]
+    assert listed["listed"] == [{"file": "steps/supabase_sync_step.py", "error": error, "fix": f"fix: {fix}"}]
     assert listed["clicked"] == {}
     assert sorted(drawn["nodes"], key=lambda node: node["step"]) == [
         {"step": "LikeApi", "failing": False, "sub": "POST /like/:postId"},

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._flows import flows, load_problems, step_nodes
-from supervisor.core._load_summary import Failure, LoadSummary, Tally, summarize
+from supervisor.core._load_summary import Failure, LoadSummary, Tally, load_fix, summarize
 from supervisor.core._loading import (
     LoadedCode,
     RunnerFailure,
@@ -72,6 +72,7 @@ __all__ = [
     "describe_errors",
     "flows",
     "load_code",
+    "load_fix",
     "load_problems",
     "load_registry",
     "load_without_serving",

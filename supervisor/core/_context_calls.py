@@ -28,7 +28,7 @@ from supervisor.core._schemas import body_rejection, describe_errors
 from supervisor.eager import Resumed
 from supervisor.protocol import ContextCall
 from supervisor.queue import MissingMessageGroup
-from supervisor.runners import ContextCallError
+from supervisor.runners import ContextCallError, calling_runner
 from supervisor.state import StateStore
 from supervisor.storage import JsonObject, NestedTooDeeply, RedisUnavailable, check_depth
 from supervisor.streams import Streams
@@ -320,12 +320,12 @@ class ContextCalls:
         config = step.config if step is not None else None
         route = f"{config.method} {config.path} " if isinstance(config, ApiStepConfig) else ""
         # the runner answers the 400 the core made: said here, or nothing would say why (the line is
-        # the core's, as a refusal before any runner is: its span names the runner that ran the chain)
+        # the core's, tagged with the runner that ran the chain and asked, as that runner's lines are)
         _logger_api.warning(
             "%srefused by the core after the middleware chain, before the handler ran (400): %s: %s",
             route,
             rejection["message"],
             describe_errors(errors),
-            extra={"step": call.step_name, "trace_id": call.trace_id},
+            extra={"step": call.step_name, "trace_id": call.trace_id, "runner": calling_runner.get()},
         )
         return {"status": 400, "body": rejection}

@@ -8,10 +8,10 @@ edge per (source, topic, target), however many times the source lists the topic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from supervisor.config import Emit, EventStepConfig
-from supervisor.core._registry import Registry, Step
+from supervisor.core._registry import LoadProblem, Registry, Step
 from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
@@ -30,12 +30,15 @@ def flows(registry: Registry, *, unloaded: bool = False) -> list[JsonObject]:
     return [_flow(name, steps, errors) for name, steps in sorted(members.items())]
 
 
-def load_problems(registry: Registry) -> list[JsonObject]:
+def load_problems(registry: Registry, fix: Callable[[LoadProblem], str]) -> list[JsonObject]:
     """The files that did not load and are drawn in no flow (``flows(unloaded=True)``: a file that
-    broke at start-up, or whose steps name no flow), each ``{"file", "error"}``: the Flows panel lists
-    them, since the steps they define are missing from its diagrams."""
+    broke at start-up, or whose steps name no flow), each ``{"file", "error", "fix"}`` (``fix``: what
+    the start-up summary says to do about it, ``load_fix``; "" when no cure is known): the Flows panel
+    lists them, since the steps they define are missing from its diagrams."""
     drawn = {step.file for step in registry.unloaded.values() if step.config.flows}
-    return [{"file": p.file, "error": str(p)} for p in registry.problems if p.file not in drawn]
+    return [
+        {"file": p.file, "error": str(p), "fix": fix(p)} for p in registry.problems if p.file not in drawn
+    ]
 
 
 def _load_errors(registry: Registry) -> dict[str, str]:

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from supervisor.core._loading import RUNNER_NAMES, LoadedCode
 from supervisor.core._module_distributions import listed_distribution
+from supervisor.core._registry import LoadProblem
 from supervisor.discovery import SCAN_ROOTS, package_manifest
 
 _LANGUAGE_OF_SUFFIX = {
@@ -160,12 +161,14 @@ def summarize(loaded: LoadedCode) -> LoadSummary:
         )
         # The first line says what went wrong; stacks and require chains were logged with the problem.
         cause = problem.message.removeprefix(f"{problem.file}: ").splitlines()[0] if problem.message else ""
-        failures.append(Failure(where, cause, _fix_for(problem.file, problem.message, loaded)))
+        failures.append(Failure(where, cause, load_fix(problem, loaded)))
     return LoadSummary(tuple(tallies), tuple(failures), SCAN_ROOTS)
 
 
-def _fix_for(file: str, message: str, loaded: LoadedCode) -> str:
-    """The fix for the failures whose cure is known: a package missing from the project's environment."""
+def load_fix(problem: LoadProblem, loaded: LoadedCode) -> str:
+    """The fix for the failures whose cure is known: a package missing from the project's environment
+    ("" for the others). The summary prints it under the problem; the Workbench shows it beside it."""
+    file, message = problem.file, problem.message
     language = language_of(file)
     if language == "Python":
         module = _missing_python_module(message)

@@ -24,7 +24,7 @@ from supervisor.core._announce import announce_load, announce_reload
 from supervisor.core._blame import attempt_lost_to
 from supervisor.core._context_calls import ContextCalls
 from supervisor.core._hooks import RunnerAccessPolicy
-from supervisor.core._load_summary import summarize
+from supervisor.core._load_summary import load_fix, summarize
 from supervisor.core._loading import LoadedCode, load_code, new_pool
 from supervisor.core._registry import LoadProblem, Registry, Step, keep_unloaded
 from supervisor.core._runner_rows import runner_ids_to_come, runner_rows
@@ -45,6 +45,7 @@ from supervisor.queue import (
     QueuePolicy,
     SqliteEventQueue,
     attempt_runner,
+    repeats_last_error,
 )
 from supervisor.realtime import STREAM_END_TIMEOUT_S, Realtime
 from supervisor.reload import ProjectChanges
@@ -305,6 +306,10 @@ class Runtime:
             for runner in {*loaded.started, *old_pools}:
                 await self.attached.reload(runner)
             await self._close_runners(old_pools, old_isolated, self.settings.config.shutdown_grace_s)
+
+    def load_fix(self, problem: LoadProblem) -> str:
+        """What to do about a file that did not load, as the start-up summary says ("" if not known)."""
+        return load_fix(problem, self.loaded) if self.loaded is not None else ""
 
     def runner_rows(self) -> list[RunnerSnapshot]:
         """Every runner serving the project now: the pools' own, the isolated ones, those attached by hand."""
@@ -691,18 +696,29 @@ class Runtime:
             attempt_runner.set(result.runner)
             error = result.error
             message = str(error) if error else "handler failed"
-            _step_logger.error(
-                "handler failed (attempt %d): %s",
-                delivery.attempts + 1,
-                message,
-                extra={
-                    "step": step.name,
-                    "trace_id": delivery.trace_id,
-                    "runner": result.runner,
-                    "meta": {"stack": error.stack if error else ""},
-                },
-            )
-            raise HandlerFailed(message)
+            failure = HandlerFailed(message)
+            attempt, attempts = delivery.attempts + 1, self._policy_for(step.name).max_retries + 1
+            fields = {"step": step.name, "trace_id": delivery.trace_id, "runner": result.runner}
+            if attempt < attempts and repeats_last_error(delivery, failure):
+                # the same failure as the attempt before, whose stack was printed: one line, or a
+                # handler failing on each of its attempts prints its stack that many times (the trace
+                # and the dead letter keep each attempt's whole error)
+                _step_logger.error(
+                    "handler failed again (attempt %d of %d, its stack as before): %s",
+                    attempt,
+                    attempts,
+                    message.split("\n", 1)[0],
+                    extra=fields,
+                )
+            else:
+                _step_logger.error(
+                    "handler failed (attempt %d of %d): %s",
+                    attempt,
+                    attempts,
+                    message,
+                    extra=fields | {"meta": {"stack": error.stack if error else ""}},
+                )
+            raise failure
 
     def _check_input(
         self, step: Step, config: EventStepConfig, validator: SchemaValidator, delivery: Delivery

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from supervisor.core import Registry, Step
+from supervisor.core import LoadProblem, Registry, Step
 from supervisor.cron import CronRun
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.queue import DeadLetter, Delivery
@@ -121,6 +121,10 @@ class Backend(StepInvoker, Protocol):
     @property
     def stopping(self) -> bool:
         """Whether the server is shutting down (its health says so: a 503)."""
+        ...
+
+    def load_fix(self, problem: LoadProblem) -> str:
+        """What to do about a file that did not load, as the start-up summary says ("" if not known)."""
         ...
 
     def runner_rows(self) -> list[RunnerSnapshot]:

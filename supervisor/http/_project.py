@@ -2,11 +2,12 @@
 
     GET /__motia/steps                 {"steps": [...]}: every step, its config as written, language, file
     GET /__motia/flows                 {"flows": [{"id", "name", "steps": [...], "edges": [...]}],
-                                        "loadProblems": [{"file", "error"}]}
+                                        "loadProblems": [{"file", "error", "fix"}]}
     GET /__motia/flows/<id>            one flow
 
 A step whose file no longer loads in `motia dev` stays in its flows as it last loaded, with its file's
-``loadError``; the files that did not load and are drawn in no flow are ``loadProblems``.
+``loadError``; the files that did not load and are drawn in no flow are ``loadProblems``, each with
+the ``fix`` the start-up summary prints under it ("" when no cure is known).
     GET /__motia/streams               {"streams": [{"name", "file", "groups": n}]}
     GET /__motia/streams/<name>        {"name", "file", "groups": [{"groupId", "items": n}]}
 
@@ -34,7 +35,11 @@ def register_project(app: Quart, runtime: Backend) -> None:
     async def list_flows() -> Response:
         registry = runtime.registry
         return json_response(
-            200, {"flows": flows(registry, unloaded=True), "loadProblems": load_problems(registry)}
+            200,
+            {
+                "flows": flows(registry, unloaded=True),
+                "loadProblems": load_problems(registry, runtime.load_fix),
+            },
         )
 
     @app.route("/__motia/flows/<flow_id>", methods=["GET"])

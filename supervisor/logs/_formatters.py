@@ -94,5 +94,6 @@ class PrettyFormatter(logging.Formatter):
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         if stack:
-            line += "\n" + stack
+            # Python's tracebacks end in a newline, Node's stacks do not: no blank line after either
+            line += "\n" + stack.rstrip("\n")
         return line

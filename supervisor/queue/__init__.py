@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from supervisor.lazy import lazy_exports
 
-from ._attempt import Deliver, DeliveryObserver, Outcome, attempt_runner
+from ._attempt import Deliver, DeliveryObserver, Outcome, attempt_runner, repeats_last_error
 from ._bus import EventBus, PolicyFor
 from ._memory import MemoryEventQueue
 from ._queue import EventQueue, UnknownDeliveryError
@@ -44,4 +44,5 @@ __all__ = [
     "Target",
     "UnknownDeliveryError",
     "attempt_runner",
+    "repeats_last_error",
 ]

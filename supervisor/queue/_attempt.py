@@ -34,6 +34,12 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def repeats_last_error(delivery: Delivery, exc: BaseException) -> bool:
+    """Whether ``exc`` ends this attempt as the delivery's previous attempt ended (as the queue keeps
+    it, ``describe``d): the same failure again, whose stack was told already."""
+    return delivery.attempts > 0 and delivery.last_error == describe(exc)
+
+
 def log_fields(delivery: Delivery, attempt: int) -> dict[str, object]:
     return {
         "step": delivery.subscriber,

@@ -2,7 +2,7 @@
 
 from supervisor.runners._attached import Attached, AttachedRunners, AttachTarget, HandedBack
 from supervisor.runners._backoff import RestartBackoff
-from supervisor.runners._connection import ContextCallHandler, RunnerConnection
+from supervisor.runners._connection import ContextCallHandler, RunnerConnection, calling_runner
 from supervisor.runners._errors import (
     ContextCallError,
     InvocationDeclined,
@@ -49,6 +49,7 @@ __all__ = [
     "RunnerSpec",
     "RunnerUnavailable",
     "cache_dir",
+    "calling_runner",
     "find_node",
     "installed_node_runner",
     "is_loopback_address",

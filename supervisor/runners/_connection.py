@@ -17,6 +17,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,6 +56,11 @@ from supervisor.runners._spec import RUNNER_COOKIE, RunnerSpec
 #: answers a context call: its result (a JSON value), or an awaitable of it when the call must wait; a
 #: failed call raises (ContextCallError: the runner gets its message)
 ContextCallHandler = Callable[[ContextCall], object]
+
+#: the runner process (``node-0``) whose context call is being answered, set while its handler runs
+#: (and in the task it starts, a copy of the context): a line the core writes about the call carries
+#: it as the runner's own lines do, so that it shows when the logs are read by runner
+calling_runner: ContextVar[str | None] = ContextVar("calling_runner", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,6 +451,13 @@ class RunnerConnection:
             self._log(event)
 
     def _answer(self, call: ContextCall) -> None:
+        calling = calling_runner.set(self.runner_id)
+        try:
+            self._answer_call(call)
+        finally:
+            calling_runner.reset(calling)
+
+    def _answer_call(self, call: ContextCall) -> None:
         """Answers ``call`` at once when its handler returns the result; in a task of its own, once the
         result is there, when it returns an awaitable."""
         try:

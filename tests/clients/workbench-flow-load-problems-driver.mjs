@@ -4,7 +4,7 @@
 // Opens the Flows panel on FLOW and waits for WAIT_FOR (a selector: the list of files that did not
 // load, or a step drawn as failing to load). Prints RESULT and the JSON of what it saw: the steps
 // drawn (name, whether marked failing, their line under the name), the files listed as not loaded
-// (file, error), and for each step marked failing, clicked, the error its detail shows.
+// (file, error, the fix shown under it or null), and for each step marked failing, clicked, the error its detail shows.
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, flow, waitFor] = process.argv.slice(2)
@@ -16,7 +16,9 @@ await drive(executablePath, result, async (page) => {
   result.nodes = await page.$$eval('.diagram .node', (nodes) =>
     nodes.map((node) => ({ step: node.dataset.step, failing: node.classList.contains('failing'), sub: node.querySelector('.sub').textContent })),
   )
-  result.listed = await page.$$eval('[data-load-problem]', (items) => items.map((item) => ({ file: item.dataset.loadProblem, error: item.querySelector('pre').textContent })))
+  result.listed = await page.$$eval('[data-load-problem]', (items) =>
+    items.map((item) => ({ file: item.dataset.loadProblem, error: item.querySelector('pre').textContent, fix: item.querySelector('[data-load-fix]')?.textContent ?? null })),
+  )
   result.clicked = {}
   for (const step of result.nodes.filter((node) => node.failing).map((node) => node.step)) {
     await page.click(`.diagram .node[data-step="${step}"]`)

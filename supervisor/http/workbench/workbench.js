@@ -1007,7 +1007,16 @@ function unloadedFiles(problems) {
     'div',
     { class: 'card', 'data-load-problems': problems.length },
     h('p', { class: 'error-text' }, `${counted(problems.length, 'file')} did not load: the steps ${problems.length > 1 ? 'they define' : 'it defines'} are missing from the flows.`),
-    problems.map((problem) => h('div', { 'data-load-problem': problem.file }, h('code', {}, problem.file), h('pre', { class: 'stack wrap' }, problem.error))),
+    // each with the fix the dev log's start-up summary prints under it, where one is known
+    problems.map((problem) =>
+      h(
+        'div',
+        { 'data-load-problem': problem.file },
+        h('code', {}, problem.file),
+        h('pre', { class: 'stack wrap' }, problem.error),
+        problem.fix ? h('p', { class: 'load-fix', 'data-load-fix': '' }, h('strong', {}, 'fix: '), problem.fix) : null,
+      ),
+    ),
   )
 }
 
