@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import sys
 import urllib.parse
 from collections.abc import Sequence
@@ -151,10 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _reader_gone() -> int:
     """The program reading our output stopped (``| head`` has its lines): nothing is wrong, and nothing
-    more can be said to it. Python would flush stdout again at exit and print that failure on
-    stderr, so stdout is pointed at /dev/null first."""
-    with open(os.devnull, "wb") as devnull:
-        os.dup2(devnull.fileno(), sys.stdout.fileno())
+    more can be said to it, nor by Python's flush at exit, which would print that failure on stderr."""
+    from supervisor.logs import stdout_to_nowhere  # (not imported by every command's start)
+
+    stdout_to_nowhere()
     return READER_GONE
 
 

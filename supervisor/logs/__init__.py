@@ -12,7 +12,14 @@ from supervisor.logs._levels import LEVEL_ALIASES, LEVEL_NAMES, LOG_LEVELS, leve
 
 if TYPE_CHECKING:
     from supervisor.logs._formatters import PrettyFormatter, level_name
-    from supervisor.logs._setup import LogLevel, LogMode, configure_logging, log_event, log_level
+    from supervisor.logs._setup import (
+        LogLevel,
+        LogMode,
+        configure_logging,
+        log_event,
+        log_level,
+        stdout_to_nowhere,
+    )
 
 #: imported on first use: the trace writer process reads the level names (its stores' ranks) and
 #: never formats or configures a line (tests/test_import_costs.py)
@@ -26,6 +33,7 @@ __getattr__ = lazy_exports(
         "configure_logging": "_setup",
         "log_event": "_setup",
         "log_level": "_setup",
+        "stdout_to_nowhere": "_setup",
     },
 )
 
@@ -41,4 +49,5 @@ __all__ = [
     "level_number",
     "log_event",
     "log_level",
+    "stdout_to_nowhere",
 ]

@@ -50,11 +50,17 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
         if isinstance(sys.exc_info()[1], BrokenPipeError):
             # what read our output went away (`motia build | head`): the rest goes nowhere, quietly,
             # instead of a "Logging error" traceback for every line still to come
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
+            stdout_to_nowhere()
             return
         super().handleError(record)
+
+
+def stdout_to_nowhere() -> None:
+    """Points stdout at /dev/null: what read it went away (``motia ... | head`` has its lines), and
+    whatever is still written, by us or by Python's flush at exit, would fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _replace_handlers(logger: logging.Logger, handler: logging.Handler) -> None:
