@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from supervisor.cli import _generate_step
+
 TYPES_FILE = "types.d.ts"
 _TYPESCRIPT_SUFFIXES = (".ts", ".mts", ".cts")
 
@@ -25,7 +27,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     types.add_argument("--project", default=".", help="project directory (default: the current directory)")
     types.set_defaults(run=_run_generate_types)
 
-    generate = commands.add_parser("generate", help="generate files from the project's steps (openapi)")
+    generate = commands.add_parser(
+        "generate", help="generate files: openapi (from the project's steps), step (a new step)"
+    )
     generated = generate.add_subparsers(dest="generate_command", required=True)
     openapi = generated.add_parser("openapi", help="write an OpenAPI 3.1 document of the api steps")
     openapi.add_argument(
@@ -42,6 +46,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     openapi.add_argument("--project", default=".", help="project directory (default: the current directory)")
     openapi.set_defaults(run=_run_generate_openapi)
+    _generate_step.add_command(generated)
 
 
 def _run_generate_types(args: argparse.Namespace) -> int:
