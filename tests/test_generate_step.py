@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.server import MotiaServer, eventually, motia_argv
-from tests.support.terminal import motia_in_a_terminal
+from tests.support.terminal import motia_in_a_terminal, motia_without_a_terminal
 
 pytestmark = pytest.mark.e2e
 
@@ -67,14 +67,7 @@ def test_generate_step_refuses_a_file_that_exists(tmp_path: Path) -> None:
 
 
 def test_generate_step_without_a_terminal_fails_saying_it_asks_in_one(tmp_path: Path) -> None:
-    done = subprocess.run(
-        motia_argv("generate", "step"),
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = motia_without_a_terminal(tmp_path, "generate", "step")
     assert done.returncode == 2
     assert "asks for the step's name, type and language in a terminal" in done.stderr
     assert list(tmp_path.iterdir()) == []

@@ -28,3 +28,10 @@ def motia_in_a_terminal(cwd: Path, typed: str, *args: str) -> subprocess.Complet
         os.close(terminal)
         os.close(controller)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def motia_without_a_terminal(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``motia ARGS`` with nothing to read on stdin, as in CI or a pipe."""
+    return subprocess.run(
+        motia_argv(*args), cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
+    )
