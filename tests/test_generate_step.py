@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import MotiaServer, eventually, motia_argv
+from tests.support.server import MotiaServer, eventually, motia_argv, run_motia
 from tests.support.terminal import motia_in_a_terminal, motia_without_a_terminal
+from tests.test_generate_types import run_tsc
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +49,11 @@ def test_generated_steps_of_every_type_load_and_serve(tmp_path: Path, lang: str)
     built = subprocess.run(motia_argv("build"), cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stdout + built.stderr
     assert "summary: 4 of 4 steps loaded" in built.stdout
+
+    if lang == "ts":  # and the TypeScript ones type-check against their Handlers entries
+        assert run_motia("generate-types", cwd=tmp_path).returncode == 0
+        checked = run_tsc(tmp_path, ["types.d.ts", "steps/**/*.ts"])
+        assert checked.returncode == 0, checked.stdout
 
     with MotiaServer(tmp_path) as server:
         answered = server.client.post("/users", json={})
