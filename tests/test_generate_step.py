@@ -77,3 +77,10 @@ def test_generate_step_without_a_terminal_fails_saying_it_asks_in_one(tmp_path: 
     assert done.returncode == 2
     assert "asks for the step's name, type and language in a terminal" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_step_refuses_a_dir_outside_steps(tmp_path: Path) -> None:
+    done = motia_in_a_terminal(tmp_path, "", "generate", "step", "-d", "../elsewhere")
+    assert done.returncode == 2
+    assert "--dir '../elsewhere' must be a folder below steps/" in done.stderr
+    assert list(tmp_path.iterdir()) == []
