@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import fnmatch
 import json
-import os
 import re
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 from supervisor.discovery import SCAN_ROOTS
 from supervisor.scaffold import TEMPLATES
 from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
+from tests.support.terminal import motia_in_a_terminal, motia_without_a_terminal
 
 pytestmark = pytest.mark.e2e
 
@@ -244,14 +244,7 @@ def test_create_cursor_writes_rules_that_describe_this_framework(tmp_path: Path)
 
 
 def test_create_without_a_folder_fails_naming_it_when_there_is_no_terminal_to_ask(tmp_path: Path) -> None:
-    done = subprocess.run(
-        motia_argv("create", "-t", "python"),
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = motia_without_a_terminal(tmp_path, "create", "-t", "python")
     assert done.returncode == 2
     assert "the project's folder (DIR) is missing" in done.stderr and "`.`" in done.stderr
     assert list(tmp_path.iterdir()) == []
@@ -259,22 +252,7 @@ def test_create_without_a_folder_fails_naming_it_when_there_is_no_terminal_to_as
 
 def create_in_a_terminal(cwd: Path, typed: str, *args: str) -> subprocess.CompletedProcess[str]:
     """``motia create ARGS`` with a terminal as its stdin, into which ``typed`` is typed."""
-    controller, terminal = os.openpty()
-    try:
-        proc = subprocess.Popen(
-            motia_argv("create", *args),
-            cwd=cwd,
-            stdin=terminal,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        os.write(controller, typed.encode())
-        out, err = proc.communicate(timeout=120)
-    finally:
-        os.close(terminal)
-        os.close(controller)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return motia_in_a_terminal(cwd, typed, "create", *args)
 
 
 def test_create_without_a_folder_asks_for_the_project_name_in_a_terminal(tmp_path: Path) -> None:

@@ -162,3 +162,30 @@ def test_generate_openapi_writes_to_stdout_with_dash(pet_app: Path) -> None:
     assert result.returncode == 0, result.stderr
     validate(json.loads(result.stdout))
     assert not (pet_app / "openapi.json").exists()
+
+
+def test_get_config_prints_every_step_flow_and_stream_of_the_pet_app(pet_app: Path) -> None:
+    printed = motia(pet_app, "get-config")
+    assert printed.returncode == 0, printed.stderr
+    config = json.loads(printed.stdout)
+    steps = {step["name"]: step for step in config["steps"]}
+    created = steps["PyCreatePet"]
+    assert (created["type"], created["method"], created["path"]) == ("api", "POST", "/py/pets")
+    assert (created["language"], created["file"]) == ("python", "steps/python/create_pet_step.py")
+    assert steps["TsCreatePet"]["language"] == "typescript" and "JsCreatePet" in steps
+    flows = {flow["name"]: flow for flow in config["flows"]}
+    assert "PyCreatePet" in {step["name"] for step in flows[created["flows"][0]]["steps"]}
+    assert len(config["streams"]) == 2
+
+    # -o DIR: Motia's file in DIR, the same document
+    written = motia(pet_app, "get-config", "-o", "build")
+    assert written.returncode == 0, written.stderr
+    assert json.loads((pet_app / "build" / ".motia.generated.json").read_text()) == config
+
+
+def test_get_config_names_a_step_that_failed_to_load_and_exits_1(tmp_path: Path) -> None:
+    write_project(tmp_path, {"steps/broken.step.ts": "export const config = {\n"})
+    result = motia(tmp_path, "get-config")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["steps"] == []
+    assert "steps/broken.step.ts" in result.stderr and "missing" in result.stderr

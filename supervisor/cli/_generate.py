@@ -1,4 +1,5 @@
-"""``motia generate-types`` and ``motia generate openapi``: load the project's configs, write a file."""
+"""``motia generate-types``, ``motia generate openapi`` and ``motia get-config``: load the project's
+configs, write a file."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from supervisor.cli import _generate_step
+
 TYPES_FILE = "types.d.ts"
+#: the file ``motia get-config -o DIR`` writes in DIR: Motia's name for it
+GENERATED_CONFIG_FILE = ".motia.generated.json"
 _TYPESCRIPT_SUFFIXES = (".ts", ".mts", ".cts")
 
 if TYPE_CHECKING:  # importing the registry pulls in the runners: only when a command needs them
@@ -25,7 +30,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     types.add_argument("--project", default=".", help="project directory (default: the current directory)")
     types.set_defaults(run=_run_generate_types)
 
-    generate = commands.add_parser("generate", help="generate files from the project's steps (openapi)")
+    generate = commands.add_parser(
+        "generate", help="generate files: openapi (from the project's steps), step (a new step)"
+    )
     generated = generate.add_subparsers(dest="generate_command", required=True)
     openapi = generated.add_parser("openapi", help="write an OpenAPI 3.1 document of the api steps")
     openapi.add_argument(
@@ -42,6 +49,19 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     openapi.add_argument("--project", default=".", help="project directory (default: the current directory)")
     openapi.set_defaults(run=_run_generate_openapi)
+    _generate_step.add_command(generated)
+
+    get_config = commands.add_parser(
+        "get-config",
+        help="print the project's steps (each config as loaded), flows and streams as JSON",
+    )
+    get_config.add_argument(
+        "-o", "--output", metavar="DIR", help=f"write it to DIR/{GENERATED_CONFIG_FILE} instead, as Motia's"
+    )
+    get_config.add_argument(
+        "--project", default=".", help="project directory (default: the current directory)"
+    )
+    get_config.set_defaults(run=_run_get_config)
 
 
 def _run_generate_types(args: argparse.Namespace) -> int:
@@ -87,6 +107,31 @@ def _run_generate_openapi(args: argparse.Namespace) -> int:
         output.write_text(text, encoding="utf-8")
         print(f"wrote {output}: {operations} operations (OpenAPI {OPENAPI_VERSION})")
     return _report_problems(registry, "generate openapi")
+
+
+def _run_get_config(args: argparse.Namespace) -> int:
+    """Motia's ``get-config`` prints the data its server builds from the project (steps with their
+    configs, flows, streams); this prints ours, as ``GET /__motia/steps`` and ``/__motia/flows`` serve
+    it, without a server."""
+    loaded = _load(args.project, "get-config")
+    if isinstance(loaded, int):
+        return loaded
+    root, registry = loaded
+    from supervisor.core import flows, step_nodes
+
+    streams = [
+        {"name": name, "file": registry.stream_sources[name].path} for name in sorted(registry.streams)
+    ]
+    document = {"steps": step_nodes(registry), "flows": flows(registry), "streams": streams}
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        output = root / args.output / GENERATED_CONFIG_FILE
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output}: {len(registry.steps)} steps, {len(document['flows'])} flows")
+    return _report_problems(registry, "get-config")
 
 
 def _load(project: str, command: str) -> tuple[Path, Registry] | int:

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from supervisor.scaffold import pull_rules
+from supervisor.scaffold import PulledRules, pull_rules
 
 
 def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,8 +32,13 @@ def _run_pull(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"motia rules pull: {exc}", file=sys.stderr)
         return 1
+    print_written(pulled)
+    return 0
+
+
+def print_written(pulled: PulledRules) -> None:
+    """The files written, then those kept, one a line (``motia rules pull``, ``motia docker setup``)."""
     for relative in pulled.written:
         print(f"  {relative}")
     for relative in pulled.kept:
         print(f"  {relative}  (already there, kept: --force replaces it)")
-    return 0

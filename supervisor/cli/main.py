@@ -14,6 +14,7 @@ from supervisor.cli import (
     _build,
     _create,
     _dlq,
+    _docker,
     _generate,
     _install,
     _invoke,
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     _create.add_command(commands)
     _rules.add_command(commands)
     _generate.add_commands(commands)
+    _docker.add_commands(commands)
     _version.add_command(commands)
     return parser
 

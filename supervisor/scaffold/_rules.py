@@ -27,6 +27,12 @@ def pull_rules(folder: Path, force: bool = False) -> PulledRules:
     contents = {f"{destination}/{rule.name}": rule.read_text(encoding="utf-8") for rule in rules}
     guide = "\n".join(_without_front_matter(rule.read_text(encoding="utf-8")) for rule in rules)
     contents.update(dict.fromkeys(GUIDES, guide))
+    return write_unless_there(folder, contents, force)
+
+
+def write_unless_there(folder: Path, contents: dict[str, str], force: bool) -> PulledRules:
+    """Write each of ``contents`` (by its /-separated path under ``folder``); a file already there is
+    kept, and listed as kept, unless ``force``."""
     pulled = PulledRules()
     for relative, text in contents.items():
         path = folder.joinpath(*relative.split("/"))
