@@ -4,6 +4,7 @@ and what ``build``/``run``/``cloud deploy`` say when they cannot go on."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,27 @@ def test_docker_build_says_docker_is_missing_from_the_path(tmp_path: Path) -> No
     done = run_motia("docker", "build", "-n", "my-app", cwd=tmp_path, env={"PATH": str(empty)})
     assert done.returncode == 2
     assert "motia docker build: docker is not on the PATH: install Docker" in done.stderr
+
+
+def test_docker_build_installs_the_motia_wheel_the_project_folder_holds(tmp_path: Path) -> None:
+    """A motia installed from a checkout or a wheel file is not on a package index: the wheel put in the
+    project folder (as setup says) is what the image installs. Docker itself is not here: a ``docker``
+    on the PATH that prints what it was asked stands in for it."""
+    assert run_motia("docker", "setup", cwd=tmp_path).returncode == 0
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text('#!/bin/sh\necho "docker was asked: $*"\n')
+    docker.chmod(0o755)
+    path = f"{bin_dir}:{os.environ['PATH']}"
+    without = run_motia("docker", "build", "-n", "app", cwd=tmp_path, env={"PATH": path})
+    assert "docker was asked: build -t app ." in without.stdout, without.stdout + without.stderr
+    (tmp_path / "motia_supervisor-9.9.9-py3-none-any.whl").write_bytes(b"")
+    withwheel = run_motia("docker", "build", "-n", "app", cwd=tmp_path, env={"PATH": path})
+    assert (
+        "docker was asked: build --build-arg MOTIA_PACKAGE=./motia_supervisor-9.9.9-py3-none-any.whl -t app ."
+        in withwheel.stdout
+    ), withwheel.stdout + withwheel.stderr
 
 
 def test_cloud_deploy_takes_motias_options_and_says_what_to_deploy_instead(tmp_path: Path) -> None:

@@ -67,7 +67,12 @@ def _run_setup(args: argparse.Namespace) -> int:
         print(f"motia docker setup: project directory {folder.resolve()} does not exist", file=sys.stderr)
         return 2
     print_written(write_docker_files(folder, motia_version(), force=args.force))
-    print("\nNext: motia docker run   (or: docker build -t NAME . && docker run -p 3000:3000 NAME)")
+    print(
+        f"\nThe image installs motia-supervisor=={motia_version()} from the package index; to build it "
+        "with a wheel instead (motia installed from a checkout or a wheel file), put the wheel "
+        "(motia_supervisor-*.whl) in this folder: motia docker build uses it."
+    )
+    print("Next: motia docker run   (or: docker build -t NAME . && docker run -p 3000:3000 NAME)")
     return 0
 
 
@@ -100,8 +105,16 @@ def _build(folder: Path, image: str, command: str) -> int:
     docker = _docker(command)
     if docker is None:
         return 2
-    print(f"docker build -t {image} .", flush=True)
-    return subprocess.call([docker, "build", "-t", image, "."], cwd=folder)
+    command_line = ["build", *_package_argument(folder), "-t", image, "."]
+    print("docker " + " ".join(command_line), flush=True)
+    return subprocess.call([docker, *command_line], cwd=folder)
+
+
+def _package_argument(folder: Path) -> list[str]:
+    """The Dockerfile's ``MOTIA_PACKAGE``: the newest motia wheel in the project folder, if there is
+    one (motia is not always installed from a package index), else the Dockerfile's default."""
+    wheels = sorted(folder.glob("motia_supervisor-*.whl"), key=lambda wheel: wheel.stat().st_mtime)
+    return ["--build-arg", f"MOTIA_PACKAGE=./{wheels[-1].name}"] if wheels else []
 
 
 def _docker(command: str) -> str | None:
