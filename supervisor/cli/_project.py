@@ -8,6 +8,7 @@ from pathlib import Path
 
 from supervisor.cli._dotenv import load_dotenv
 from supervisor.discovery import HONOURED_KEYS, SCAN_ROOTS, advice_for, misplaced_files, motia_config_keys
+from supervisor.logs import log_always
 from supervisor.settings import ProjectConfig, SettingsError, load_project_config
 
 _logger = logging.getLogger("motia.core")
@@ -17,13 +18,13 @@ def prepare_project(project: Path) -> ProjectConfig | None:
     """The project's config, after loading its ``.env``; None (the error logged) when it cannot run."""
     root = project.resolve()
     if not root.is_dir():
-        _logger.error("project directory %s does not exist", root)
+        log_always(_logger, logging.ERROR, "project directory %s does not exist", root)
         return None
     load_dotenv(root)
     try:
         config = load_project_config(root)
     except SettingsError as exc:
-        _logger.error("%s", exc)
+        log_always(_logger, logging.ERROR, "%s", exc)
         return None
     warn_about_motia_config(root)
     warn_about_misplaced_files(root)

@@ -12,7 +12,14 @@ from supervisor.logs._levels import LEVEL_ALIASES, LEVEL_NAMES, LOG_LEVELS, leve
 
 if TYPE_CHECKING:
     from supervisor.logs._formatters import PrettyFormatter, level_name
-    from supervisor.logs._setup import LogLevel, LogMode, configure_logging, log_event, log_level
+    from supervisor.logs._setup import (
+        LogLevel,
+        LogMode,
+        configure_logging,
+        log_always,
+        log_event,
+        log_level,
+    )
 
 #: imported on first use: the trace writer process reads the level names (its stores' ranks) and
 #: never formats or configures a line (tests/test_import_costs.py)
@@ -24,6 +31,7 @@ __getattr__ = lazy_exports(
         "LogLevel": "_setup",
         "LogMode": "_setup",
         "configure_logging": "_setup",
+        "log_always": "_setup",
         "log_event": "_setup",
         "log_level": "_setup",
     },
@@ -39,6 +47,7 @@ __all__ = [
     "configure_logging",
     "level_name",
     "level_number",
+    "log_always",
     "log_event",
     "log_level",
 ]
