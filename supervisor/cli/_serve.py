@@ -25,8 +25,9 @@ from supervisor.cli._dotenv import DotEnv
 from supervisor.cli._generate import refresh_diagrams, refresh_types, wants_types
 from supervisor.cli._inspect import announce
 from supervisor.cli._listen import ListenError, listen
-from supervisor.cli._project import prepare_project
+from supervisor.cli._project import ignored_motia_config_keys, prepare_project, warn_about_motia_config
 from supervisor.core import LoadSummary, Runtime, StartupError, summarize
+from supervisor.discovery import is_motia_config
 from supervisor.http import create_app
 from supervisor.logs import configure_logging, log_always, log_level
 from supervisor.reload import ProjectChanges, project_changes
@@ -43,8 +44,14 @@ from supervisor.storage import DataDirClaim, DataDirInUse, RedisUnavailable
 _logger = logging.getLogger("motia.core")
 
 
-async def _reload_on_changes(runtime: Runtime, dotenv: DotEnv, stop: asyncio.Event) -> None:
-    async for changes in project_changes(runtime.settings.project_root, stop):
+async def _reload_on_changes(
+    runtime: Runtime, dotenv: DotEnv, stop: asyncio.Event, told: frozenset[str]
+) -> None:
+    """Load what changed again; ``told``: the keys of ``motia.config.*`` start-up said are ignored."""
+    root = runtime.settings.project_root
+    async for changes in project_changes(root, stop):
+        if any(is_motia_config(path) for path in changes.paths):
+            told = warn_about_motia_config(root, told)
         try:
             settings = _new_settings(runtime.settings, dotenv, changes)
             await runtime.reload(changes, settings)
@@ -277,7 +284,8 @@ async def _serve(
     if settings.mode == "dev":
         _refresh_types(runtime)
         _refresh_diagrams(runtime)
-        reloader = asyncio.create_task(_reload_on_changes(runtime, dotenv, stop))
+        told = ignored_motia_config_keys(settings.project_root)
+        reloader = asyncio.create_task(_reload_on_changes(runtime, dotenv, stop, told))
     _freeze_startup_objects()
 
     async def shutdown_trigger() -> None:
