@@ -67,10 +67,19 @@ def test_cron_run_names_its_trace_and_waited_for_says_how_it_ended(tmp_path: Pat
 
         failed = cron_run(server, "Blast", "--wait")
         assert failed.returncode == 1 and failed.stdout == ""
-        answer = json.loads(failed.stderr)
-        assert answer["status"] == "failed" and "Twilio credentials not configured" in answer["message"]
-        trace = server.client.get(f"/__motia/traces/{answer['traceId']}").json()
+        # said as every command says a refusal, not the server's JSON; the trace named to look into
+        said, _, trace_id = failed.stderr.strip().rpartition("; its trace: motia traces ")
+        assert said.startswith("motia cron run: cron step Blast failed: "), failed.stderr
+        assert "Twilio credentials not configured" in said
+        trace = server.client.get(f"/__motia/traces/{trace_id}").json()
         assert trace["entry"]["step"] == "Blast" and trace["status"] == "error"
+
+        unknown = cron_run(server, "Tidyy")
+        assert unknown.returncode == 1 and unknown.stdout == ""
+        assert (
+            unknown.stderr.strip()
+            == "motia cron run: no cron step named 'Tidyy'; the cron steps: Blast, Tidy"
+        )
 
 
 def test_cron_run_takes_a_step_name_with_spaces_and_slashes(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ Motia; runner stderr is an error."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from supervisor.logs import LEVEL_ALIASES, LOG_LEVELS
 from tests.conftest import LANGUAGES
 from tests.support.project import step_path, write_project
-from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv
+from tests.support.server import REPO_ROOT, MotiaServer, eventually, motia_argv, run_motia
 
 pytestmark = pytest.mark.e2e
 
@@ -181,7 +182,9 @@ def test_user_log_lines_keep_their_level_step_and_trace(debug_server: MotiaServe
 def test_log_level_hides_what_is_below_it(warn_server: MotiaServer, lang: str) -> None:
     records = _records(warn_server, lang, {f"warn from {lang}", f"error from {lang}"})
     assert f"info from {lang}" not in records and f"debug from {lang}" not in records
-    assert not [r for r in warn_server.json_logs() if r["level"] in ("info", "debug")]
+    below = [r for r in warn_server.json_logs() if r["level"] in ("info", "debug")]
+    # the one info line a threshold leaves: that the server is ready, and where
+    assert [r["msg"].split(" (")[0] for r in below] == [f"motia start ready on {warn_server.url}"], below
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -328,3 +331,37 @@ def test_with_debug_each_emit_is_a_log_line_naming_its_topic_and_subscribers(
     assert line.endswith("emitted order.placed to BillOrder, PackOrder") or line.endswith(
         "emitted order.placed to PackOrder, BillOrder"
     ), line
+
+
+@pytest.mark.parametrize("mode", ["dev", "start"])
+def test_the_ready_line_prints_whatever_the_log_level(tmp_path: Path, mode: str) -> None:
+    """``LOG_LEVEL=warn motia start`` printed nothing at all: its user could not tell it had started,
+    nor where. Motia prints its ready line past its logger (``console.log``); so does this one, at
+    every threshold, critical (which leaves out errors) too. In dev the Workbench's address too."""
+    write_project(tmp_path, EMITTING_STEPS)
+    with MotiaServer(tmp_path, mode=mode, env={"LOG_LEVEL": "critical"}) as server:
+        wanted = [f"motia {mode} ready on {server.url} ("]
+        if mode == "dev":
+            wanted.append(f"Workbench: {server.url}/__motia/workbench")
+
+        def printed() -> bool:
+            return all(any(text in line for line in server.lines) for text in wanted)
+
+        eventually(printed)
+
+
+def test_why_the_server_could_not_start_prints_whatever_the_log_level(tmp_path: Path) -> None:
+    """A server that exits at once must say why, even when ``LOG_LEVEL=critical`` leaves errors out:
+    its port is taken, or its project is not there."""
+    write_project(tmp_path, EMITTING_STEPS)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        started = run_motia("start", "-p", port, cwd=tmp_path, env={"LOG_LEVEL": "critical"}, timeout=60)
+    assert started.returncode == 1
+    assert f"port {port} is already in use" in started.stdout, started.stdout + started.stderr
+    missing = tmp_path / "missing"
+    started = run_motia("start", "--project", str(missing), cwd=tmp_path, env={"LOG_LEVEL": "critical"})
+    assert started.returncode == 2
+    assert f"project directory {missing} does not exist" in started.stdout, started.stdout + started.stderr

@@ -8,7 +8,7 @@ import pytest
 
 from supervisor.discovery._motia_config import top_level_keys
 from tests.support.project import step_path, write_project
-from tests.support.server import MotiaServer
+from tests.support.server import MotiaServer, eventually
 
 SOURCES = {
     "config() with plugins, adapters and streamAuth": (
@@ -87,3 +87,30 @@ def test_the_warning_for_motias_redis_adapters_names_the_redis_adapter_and_where
     for line in (adapters, redis):
         assert '"redis": {"url": "redis://HOST:PORT"}' in line and "MOTIA_REDIS_URL" in line, line
     assert '"memory" or "redis"' in adapters, adapters
+
+
+@pytest.mark.e2e
+def test_motia_dev_warns_of_the_keys_an_edit_of_motia_config_adds(tmp_path: Path) -> None:
+    """``motia dev`` reads a changed ``motia.config.js`` again: a key added to it that is ignored here is
+    warned about as start-up warns about those it found, not left unsaid; those start-up warned about
+    are not said again at each save."""
+    write_project(
+        tmp_path,
+        {
+            "motia.config.js": "module.exports = { plugins: [] }\n",
+            step_path("js", "ping"): """
+                exports.config = { type: 'api', name: 'Ping', path: '/ping', method: 'GET', emits: [] }
+                exports.handler = async () => ({ status: 200, body: { pong: true } })
+            """,
+        },
+    )
+
+    def warned(key: str) -> list[str]:
+        return [line for line in server.lines if f"motia.config.js: `{key}` is ignored" in line]
+
+    with MotiaServer(tmp_path, mode="dev") as server:
+        assert len(warned("plugins")) == 1, server.output
+        (tmp_path / "motia.config.js").write_text("module.exports = { plugins: [], adapters: {} }\n")
+        eventually(lambda: len(warned("adapters")) == 1)
+        assert len(warned("plugins")) == 1, server.output
+        assert '"memory" or "redis"' in warned("adapters")[0]

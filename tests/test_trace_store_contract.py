@@ -14,6 +14,7 @@ import pytest
 from supervisor.protocol import InvokeResult, TriggerKind
 from supervisor.storage import JsonObject, RedisConnection, SqliteDatabase
 from supervisor.tracing import (
+    AmbiguousTraceId,
     Batch,
     LogFollower,
     LogQuery,
@@ -28,8 +29,10 @@ from supervisor.tracing import (
     TraceStatus,
     TraceStore,
     TraceWriter,
+    find_trace,
     parse_answered,
 )
+from supervisor.tracing._lookup import CANDIDATES
 from tests.support.adapters import ADAPTER_KINDS, DURABLE_KINDS, AdapterHarness
 
 Harness = AdapterHarness[TraceStore]
@@ -306,6 +309,33 @@ async def test_a_whole_trace_id_reads_that_traces_row_and_a_part_of_one_every_id
     assert await rows(trace_id=ids[2][-8:]) == [listed[ids[2]]]
     assert [t["traceId"] for t in await rows(trace_id="-aaaa-7bcd-")] == [running, *ids[::-1]]
     assert listed[ids[2]]["changes"] == 2 and listed[ids[1]]["changes"] == 1
+
+
+async def test_a_trace_is_found_by_its_id_or_a_part_only_that_id_holds(store: TraceStore) -> None:
+    """``find_trace``, what ``GET /__motia/traces/<id>`` answers with: the trace of a whole id, of a
+    part of one (the end log lines print, a middle), none for a part no id holds; a part several ids
+    hold is ambiguous, naming them newest first, at most ``CANDIDATES`` of them."""
+    ids = [whole_id(n) for n in range(CANDIDATES + 2)]
+    for n, trace_id in enumerate(ids):
+        await api_trace(store, trace_id, T0 + n)
+    await api_trace(store, "a-b", T0 + 20)  # a part of it is a whole id
+    await api_trace(store, "a-b-c", T0 + 21)
+
+    async def found(part: str) -> str | None:
+        trace = await find_trace(store, part)
+        return None if trace is None else str(trace["traceId"])
+
+    assert await find_trace(store, ids[1]) == await store.trace(ids[1])
+    assert await found(ids[1][-8:]) == ids[1]
+    assert await found(ids[1][4:12]) == ids[1]
+    assert await found("a-b") == "a-b"  # the whole id first, though another holds it
+    assert await found("b-c") == "a-b-c"
+    assert await found("zzzz") is None
+    assert await found(whole_id(99)) is None
+    with pytest.raises(AmbiguousTraceId) as raised:
+        await find_trace(store, "-aaaa-7bcd-")
+    assert raised.value.candidates == ids[::-1][:CANDIDATES]
+    assert "'-aaaa-7bcd-' is part of more than one trace id" in str(raised.value)
 
 
 async def all_pages(store: TraceStore, **filters: Any) -> list[list[str]]:

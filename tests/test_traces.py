@@ -287,6 +287,31 @@ def test_an_unknown_trace_is_a_404(server: MotiaServer) -> None:
     assert response.json()["error"] == "Not Found"
 
 
+def test_one_trace_is_found_by_any_part_of_its_id_and_a_part_of_several_is_a_409_naming_them(
+    server: MotiaServer,
+) -> None:
+    """``GET /__motia/traces/<id>`` takes a part of an id, as ``motia traces ID`` does (one rule, the
+    server's): the 8 characters log lines print find the trace; a part of several ids is refused,
+    naming them, in the API and in the commands alike."""
+    trace_id = create_order(server, 5)
+    finished_trace(server, trace_id)
+    create_order(server, 6)
+    by_part = server.client.get(f"/__motia/traces/{trace_id[-8:]}")
+    assert by_part.status_code == 200, by_part.text
+    assert by_part.json() == server.client.get(f"/__motia/traces/{trace_id}").json()
+    ambiguous = server.client.get("/__motia/traces/-7")  # every UUID v7 holds it
+    assert ambiguous.status_code == 409, ambiguous.text
+    body = ambiguous.json()
+    assert body["error"] == "Conflict" and len(body["candidates"]) > 1
+    assert body["message"].startswith("'-7' is part of more than one trace id: ")
+    for command in (("traces", "-7"), ("logs", "--trace", "-7")):
+        refused = motia(server, *command)
+        assert refused.returncode == 1 and refused.stdout == "", refused.stdout
+        said = f"motia {command[0]}: '-7' is part of more than one trace id: "
+        assert refused.stderr.startswith(said), refused.stderr
+        assert refused.stderr.strip().endswith("; give more of it"), refused.stderr
+
+
 def first_streamed(server: MotiaServer, filters: dict[str, str]) -> dict[str, Any]:
     """The first line the live log stream with ``filters`` sends, caught up from the store."""
     with httpx.stream(

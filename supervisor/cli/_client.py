@@ -75,14 +75,6 @@ def call(host: str, port: int, method: str, path: str, payload: object = NO_BODY
     return status, _json(host, port, method, path, status, content_type, raw)
 
 
-def post_and_print(host: str, port: int, path: str, payload: object) -> int:
-    """POST, print the JSON answer as it came (to stderr if it is an error); exit status 0 or 1."""
-    status, content_type, raw = _request(host, port, "POST", path, payload)
-    _json(host, port, "POST", path, status, content_type, raw)
-    print(raw.decode(errors="replace"), file=sys.stdout if status < 400 else sys.stderr)
-    return 0 if status < 400 else 1
-
-
 def query(**params: object) -> str:
     """``?a=1&b=x`` of the parameters that are not None (empty when none are)."""
     given = {name: value for name, value in params.items() if value is not None}

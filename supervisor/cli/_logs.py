@@ -19,7 +19,7 @@ from supervisor.cli._client import (
     query,
     server_events,
 )
-from supervisor.cli._traces import ambiguous, traces_holding
+from supervisor.cli._traces import whole_trace_id
 from supervisor.logs import LEVEL_NAMES, PrettyFormatter, level_number
 
 PATH = "/__motia/logs"
@@ -71,14 +71,13 @@ def run(args: argparse.Namespace) -> int:
     }
     printer = _Printer(args.json)
     try:
-        if args.trace:  # the server matches whole ids: a part (as log lines print it) is completed here
-            holding = traces_holding(args.host, args.port, args.trace)
-            if args.trace not in holding:
-                if len(holding) > 1:
-                    print(ambiguous("logs", args.trace), file=sys.stderr)
-                    return 1
-                if holding:
-                    filters["traceId"] = holding[0]
+        if args.trace:  # the logs match whole ids: a part (as log lines print it) is completed as the
+            # trace API completes it; one of no trace recorded (pruned, tracing off) is asked as it is
+            status, found = whole_trace_id(args.host, args.port, args.trace)
+            if status == 200:
+                filters["traceId"] = found
+            elif status != 404:
+                return failed("logs", found)
         last: int | None = None
         if args.lines:
             status, body = call(

@@ -4,10 +4,19 @@ and say which keys of a Node Motia ``motia.config.ts`` are not honoured here."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from supervisor.cli._dotenv import load_dotenv
-from supervisor.discovery import HONOURED_KEYS, SCAN_ROOTS, advice_for, misplaced_files, motia_config_keys
+from supervisor.discovery import (
+    HONOURED_KEYS,
+    SCAN_ROOTS,
+    MotiaConfigKeys,
+    advice_for,
+    misplaced_files,
+    motia_config_keys,
+)
+from supervisor.logs import log_always
 from supervisor.settings import ProjectConfig, SettingsError, load_project_config
 
 _logger = logging.getLogger("motia.core")
@@ -17,13 +26,13 @@ def prepare_project(project: Path) -> ProjectConfig | None:
     """The project's config, after loading its ``.env``; None (the error logged) when it cannot run."""
     root = project.resolve()
     if not root.is_dir():
-        _logger.error("project directory %s does not exist", root)
+        log_always(_logger, logging.ERROR, "project directory %s does not exist", root)
         return None
     load_dotenv(root)
     try:
         config = load_project_config(root)
     except SettingsError as exc:
-        _logger.error("%s", exc)
+        log_always(_logger, logging.ERROR, "%s", exc)
         return None
     warn_about_motia_config(root)
     warn_about_misplaced_files(root)
@@ -42,10 +51,25 @@ def warn_about_misplaced_files(root: Path) -> None:
         )
 
 
-def warn_about_motia_config(root: Path) -> None:
+def warn_about_motia_config(root: Path, told: Collection[str] = ()) -> frozenset[str]:
+    """Warn about each key of the project's ``motia.config.*`` not honoured here, but those ``told``
+    of already (``motia dev`` reading the file again as it changes says what an edit added, not again
+    what start-up said); returns every such key the file has now."""
     found = motia_config_keys(root)
     if found is None:
-        return
-    for key in found.keys:
-        if key not in HONOURED_KEYS:
+        return frozenset()
+    ignored = _ignored(found)
+    for key in ignored:
+        if key not in told:
             _logger.warning("%s: `%s` is ignored: %s", found.file.name, key, advice_for(key))
+    return frozenset(ignored)
+
+
+def ignored_motia_config_keys(root: Path) -> frozenset[str]:
+    """The keys of the project's ``motia.config.*`` not honoured here (what start-up warned about)."""
+    found = motia_config_keys(root)
+    return frozenset() if found is None else frozenset(_ignored(found))
+
+
+def _ignored(found: MotiaConfigKeys) -> list[str]:
+    return [key for key in found.keys if key not in HONOURED_KEYS]

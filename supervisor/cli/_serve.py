@@ -25,10 +25,11 @@ from supervisor.cli._dotenv import DotEnv
 from supervisor.cli._generate import refresh_diagrams, refresh_types, wants_types
 from supervisor.cli._inspect import announce
 from supervisor.cli._listen import ListenError, listen
-from supervisor.cli._project import prepare_project
+from supervisor.cli._project import ignored_motia_config_keys, prepare_project, warn_about_motia_config
 from supervisor.core import LoadSummary, Runtime, StartupError, summarize
+from supervisor.discovery import is_motia_config
 from supervisor.http import create_app
-from supervisor.logs import configure_logging, log_level
+from supervisor.logs import configure_logging, log_always, log_level
 from supervisor.reload import ProjectChanges, project_changes
 from supervisor.settings import (
     HttpServer,
@@ -43,8 +44,14 @@ from supervisor.storage import DataDirClaim, DataDirInUse, RedisUnavailable
 _logger = logging.getLogger("motia.core")
 
 
-async def _reload_on_changes(runtime: Runtime, dotenv: DotEnv, stop: asyncio.Event) -> None:
-    async for changes in project_changes(runtime.settings.project_root, stop):
+async def _reload_on_changes(
+    runtime: Runtime, dotenv: DotEnv, stop: asyncio.Event, told: frozenset[str]
+) -> None:
+    """Load what changed again; ``told``: the keys of ``motia.config.*`` start-up said are ignored."""
+    root = runtime.settings.project_root
+    async for changes in project_changes(root, stop):
+        if any(is_motia_config(path) for path in changes.paths):
+            told = warn_about_motia_config(root, told)
         try:
             settings = _new_settings(runtime.settings, dotenv, changes)
             await runtime.reload(changes, settings)
@@ -146,7 +153,7 @@ def run_server(
     try:
         listener = listen(host, port)
     except ListenError as exc:
-        _logger.error("%s", exc)
+        log_always(_logger, logging.ERROR, "%s", exc)
         return 1
     settings = Settings(
         project_root=root,
@@ -164,7 +171,7 @@ def run_server(
         claim = _claim_embedded_store(settings)
     except DataDirInUse as exc:
         listener.close()
-        _logger.error("%s", exc)
+        log_always(_logger, logging.ERROR, "%s", exc)
         return 1
     if settings.inspect:
         runners = config.runners
@@ -186,7 +193,9 @@ def _claim_embedded_store(settings: Settings) -> DataDirClaim | None:
 
 def _refuse(summary: LoadSummary) -> None:
     """``motia start`` refuses: the block as plain lines on stderr, and one structured JSON record."""
-    _logger.error(
+    log_always(
+        _logger,
+        logging.ERROR,
         "motia start refused to start: %s",
         summary.headline(),
         extra={"meta": {"problems": [vars(failure) for failure in summary.failures]}},
@@ -228,11 +237,11 @@ async def _serve(
         _refuse(summarize(runtime.loaded))
         return 1
     except RedisUnavailable as exc:
-        _logger.error("could not start: %s", exc)
+        log_always(_logger, logging.ERROR, "could not start: %s", exc)
         await runtime.stop(0)
         return 1
     except Exception:
-        _logger.exception("could not start")
+        log_always(_logger, logging.ERROR, "could not start", exc_info=True)
         await runtime.stop(0)
         return 1
 
@@ -249,7 +258,7 @@ async def _serve(
         try:
             attach = await start_listener(runtime, address, cookie)
         except OSError as exc:
-            _logger.error("%s", exc)
+            log_always(_logger, logging.ERROR, "%s", exc)
             await runtime.stop(0)
             return 1
 
@@ -258,7 +267,9 @@ async def _serve(
     serves_workbench = settings.mode == "dev" if workbench is None else workbench
     app = create_app(runtime, workbench=serves_workbench)
     # The socket is bound and listening: connections made from now on wait in its backlog.
-    _logger.info(
+    log_always(
+        _logger,
+        logging.INFO,
         "motia %s ready on http://%s:%d (%s)",
         settings.mode,
         settings.host,
@@ -266,12 +277,15 @@ async def _serve(
         summary.headline(),
     )
     if serves_workbench:  # the README's first step after start-up: the user should not have to look it up
-        _logger.info("Workbench: http://%s:%d/__motia/workbench", settings.host, settings.port)
+        log_always(
+            _logger, logging.INFO, "Workbench: http://%s:%d/__motia/workbench", settings.host, settings.port
+        )
     reloader = None
     if settings.mode == "dev":
         _refresh_types(runtime)
         _refresh_diagrams(runtime)
-        reloader = asyncio.create_task(_reload_on_changes(runtime, dotenv, stop))
+        told = ignored_motia_config_keys(settings.project_root)
+        reloader = asyncio.create_task(_reload_on_changes(runtime, dotenv, stop, told))
     _freeze_startup_objects()
 
     async def shutdown_trigger() -> None:

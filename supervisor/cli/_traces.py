@@ -7,6 +7,7 @@ import datetime
 import decimal
 import json
 import sys
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -88,15 +89,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _one(args: argparse.Namespace) -> int:
-    trace_id = args.id
-    status, body = call(args.host, args.port, "GET", f"{PATH}/{trace_id}")
-    if status == 404:  # maybe part of one, as the log lines print it
-        matches = traces_holding(args.host, args.port, trace_id)
-        if len(matches) > 1:
-            print(ambiguous("traces", trace_id), file=sys.stderr)
-            return 1
-        if matches:
-            status, body = call(args.host, args.port, "GET", f"{PATH}/{matches[0]}")
+    # the server finds a trace by any part of its id too, and names the ids an ambiguous part is in
+    status, body = call(args.host, args.port, "GET", f"{PATH}/{urllib.parse.quote(args.id, safe='')}")
     if status != 200:
         return failed("traces", body)
     if args.json:
@@ -107,16 +101,11 @@ def _one(args: argparse.Namespace) -> int:
     return 0
 
 
-def traces_holding(host: str, port: int, part: str) -> list[str]:
-    """The ids of the recorded traces whose id holds ``part`` (such as the 8 characters log lines
-    print): two at most, as two already make ``part`` ambiguous."""
-    status, found = call(host, port, "GET", PATH + query(traceId=part, limit=2))
-    traces = found.get("traces", []) if status == 200 and isinstance(found, dict) else []
-    return [trace["traceId"] for trace in traces]
-
-
-def ambiguous(command: str, part: str) -> str:
-    return f"motia {command}: {part!r} is part of more than one trace id; give more of it"
+def whole_trace_id(host: str, port: int, part: str) -> tuple[int, Any]:
+    """The id of the trace ``part`` is (a part of), as the server finds it (``GET /__motia/traces/ID``):
+    200 and the id, or the server's error answer (404: none; 409: ambiguous, naming the candidates)."""
+    status, body = call(host, port, "GET", f"{PATH}/{urllib.parse.quote(part, safe='')}")
+    return status, body["traceId"] if status == 200 else body
 
 
 def describe(trace: dict[str, Any]) -> list[str]:

@@ -8,6 +8,7 @@ import json
 import sys
 import urllib.parse
 from collections.abc import Sequence
+from typing import Any
 
 from supervisor.cli import (
     _attach,
@@ -25,7 +26,7 @@ from supervisor.cli import (
     _traces,
     _version,
 )
-from supervisor.cli._client import CannotUseServer, ServerAnswered, call, failed, post_and_print
+from supervisor.cli._client import CannotUseServer, ServerAnswered, call, failed
 from supervisor.cli._inspect import add_inspect_options, inspect_settings
 from supervisor.runners import InspectAddressError
 
@@ -216,10 +217,27 @@ def _run(args: argparse.Namespace) -> int:
         suffix = "?wait=1" if args.wait else ""
         # a step's name is any text ("Check Overdue Cards"): unquoted, a space made the request invalid
         name = urllib.parse.quote(args.name, safe="")
-        return post_and_print(args.host, args.port, f"/__motia/cron/{name}/run{suffix}", {})
+        status, body = call(args.host, args.port, "POST", f"/__motia/cron/{name}/run{suffix}", {})
+        if status >= 400:
+            return failed("cron run", _cron_refusal(body))
+        print(json.dumps(body))  # one line of JSON, as emit's: {"status", "step", "traceId"}
+        return 0
     if args.command == "dlq":
         return _dlq.run(args)
     return 2
+
+
+def _cron_refusal(body: Any) -> object:
+    """What ``motia cron run`` says when the server refuses or the run failed: its message, the cron
+    steps there are when the name is none of them, the failed run's trace to look into."""
+    if not isinstance(body, dict):
+        return body
+    said = str(body.get("message", body))
+    if isinstance(body.get("crons"), list):
+        said += f"; the cron steps: {', '.join(map(str, body['crons'])) or 'none'}"
+    if body.get("traceId"):
+        said += f"; its trace: motia traces {body['traceId']}"
+    return said
 
 
 if __name__ == "__main__":

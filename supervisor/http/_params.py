@@ -120,9 +120,10 @@ def unheard_of_runner(
 _ATTACHED_ID = re.compile(r"(.+-attached-)[1-9][0-9]*")
 
 
-def error(status: int, message: str) -> Response:
-    """The one error shape (``HttpResponse.error``) as a quart response."""
-    return to_quart(HttpResponse.error(status, message))
+def error(status: int, message: str, **extra: Any) -> Response:
+    """The one error shape (``HttpResponse.error``, ``extra`` fields beside its message) as a quart
+    response."""
+    return to_quart(HttpResponse.error(status, message, **extra))
 
 
 TRACING_OFF = (

@@ -2,6 +2,9 @@
 
     GET /__motia/traces[?step=&status=&answered=&since=&until=&traceId=&text=&limit=&cursor=]  newest first
     GET /__motia/traces/<traceId>                                                      spans and events
+
+A trace is found by its whole id or by any part of one (``find_trace``: the 8 characters log lines
+print); a part of several ids answers 409 naming the newest of them (``candidates``).
     GET /__motia/logs[?level=&step=&traceId=&runner=&q=&since=&until=&limit=&before=&after=]
     GET /__motia/logs/stream[?level=&step=&traceId=&runner=&q=]                  text/event-stream
 
@@ -47,12 +50,14 @@ from supervisor.storage import JsonObject
 from supervisor.tracing import (
     LEVEL_NAMES,
     TRACE_STATUSES,
+    AmbiguousTraceId,
     LogFollower,
     LogQuery,
     Recorder,
     TraceQuery,
     decode_cursor,
     encode_cursor,
+    find_trace,
     parse_answered,
 )
 
@@ -140,7 +145,10 @@ def register_traces(
     @app.route("/__motia/traces/<trace_id>", methods=["GET"])
     @endpoint
     async def one_trace(trace_id: str) -> Response:
-        trace = await recorder.trace(trace_id)
+        try:
+            trace = await find_trace(recorder, trace_id)
+        except AmbiguousTraceId as exc:
+            return error(409, str(exc), candidates=exc.candidates)
         if trace is None:
             return error(404, f"no trace {trace_id!r} (never recorded, or older than the retention)")
         return json_response(200, trace)

@@ -101,6 +101,23 @@ def log_event(
     logger.handle(record)
 
 
+def log_always(
+    logger: logging.Logger,
+    level: int,
+    message: str,
+    *args: object,
+    exc_info: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Log a line whatever the threshold (``LOG_LEVEL=warn`` and above): that the server is ready and
+    where, or why it could not start. Motia prints those with ``console.log``, past its logger; a
+    server saying nothing at all leaves its user unable to tell it started. The line keeps its level."""
+    record = logger.makeRecord(
+        logger.name, level, "(motia)", 0, message, args, sys.exc_info() if exc_info else None, extra=extra
+    )
+    logger.handle(record)  # (the logger's level is checked by its log methods, not here)
+
+
 _MAKE_RECORD = logging.Logger.makeRecord
 #: when ``logging`` was imported: what a record's ``relativeCreated`` counts from
 _LOGGING_STARTED: float = logging._startTime  # type: ignore[attr-defined]

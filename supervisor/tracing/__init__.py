@@ -35,6 +35,7 @@ from supervisor.tracing._store import TraceStore
 if TYPE_CHECKING:
     from supervisor.tracing._earlier import Moved, move_earlier_traces
     from supervisor.tracing._follow import LogFollower
+    from supervisor.tracing._lookup import AmbiguousTraceId, find_trace
     from supervisor.tracing._memory import MemoryTraceStore
     from supervisor.tracing._otel import OtelUnavailable, otel_exporter, otlp_endpoint
     from supervisor.tracing._pipeline import SpanExporter
@@ -53,6 +54,8 @@ __getattr__ = lazy_exports(
         "Moved": "_earlier",
         "move_earlier_traces": "_earlier",
         "LogFollower": "_follow",
+        "AmbiguousTraceId": "_lookup",
+        "find_trace": "_lookup",
         "MemoryTraceStore": "_memory",
         "OtelUnavailable": "_otel",
         "otel_exporter": "_otel",
@@ -76,6 +79,7 @@ __all__ = [
     "LEVEL_NAMES",
     "LOG_LEVELS",
     "TRACE_STATUSES",
+    "AmbiguousTraceId",
     "Batch",
     "LogFollower",
     "LogPage",
@@ -102,6 +106,7 @@ __all__ = [
     "TracingOff",
     "decode_cursor",
     "encode_cursor",
+    "find_trace",
     "move_earlier_traces",
     "otel_exporter",
     "otlp_endpoint",
