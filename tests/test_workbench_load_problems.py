@@ -34,7 +34,7 @@ SYNC = """
 """
 
 
-def test_the_header_counts_the_files_that_did_not_load_and_names_them_until_they_load(
+def test_the_header_counts_the_files_that_did_not_load_and_names_them_with_their_fix_until_they_load(
     tmp_path: Path, chromium: str, client_packages: Path
 ) -> None:
     project = write_project(
@@ -42,18 +42,17 @@ def test_the_header_counts_the_files_that_did_not_load_and_names_them_until_they
     )
     with MotiaServer(project, mode="dev") as server:
         health = server.client.get("/__motia/workbench/health").json()
-        assert health["problems"] == [
-            "steps/supabase_sync_step.py:1:1: ModuleNotFoundError: No module named 'supabase'"
-        ]
+        error = "steps/supabase_sync_step.py:1:1: ModuleNotFoundError: No module named 'supabase'"
+        # with the fix the start-up summary printed under it (the same rule's words)
+        [fix] = [line.split("     fix: ", 1)[1] for line in server.lines if "     fix: " in line]
+        assert "run `motia install`" in fix, fix
+        assert health["problems"] == [{"error": error, "fix": fix}]
         seen = run_driver(
             client_packages, "workbench-load-problems-driver.mjs", chromium, server.url, str(tmp_path), "1"
         )
         assert "failure" not in seen, seen["failure"]
         assert seen["line"].startswith("1 step · ") and seen["line"].endswith(" · 1 load problem")
-        assert seen["title"] == (
-            "Not loaded (the steps they define are missing):\n"
-            "steps/supabase_sync_step.py:1:1: ModuleNotFoundError: No module named 'supabase'"
-        )
+        assert seen["title"] == (f"Not loaded (the steps they define are missing):\n{error}\n  fix: {fix}")
 
         # the import fixed (the package dropped): the step loads, and the line says no more
         (project / "steps" / "supabase_sync_step.py").write_text(
@@ -76,7 +75,7 @@ def test_a_step_whose_file_does_not_load_is_listed_in_the_flows_panel_or_drawn_m
     saying so. At start-up its config is not known: the Flows panel lists the file, its error and the
     fix the dev log's start-up summary prints under it.
     Broken while `motia dev` runs (it loaded before), it stays in its flow as it last loaded, marked
-    as failing to load, its error shown on click; nothing is listed then."""
+    as failing to load, its error and the same fix shown on click; nothing is listed then."""
     project = write_project(
         tmp_path / "project", {"steps/like.step.js": LIKE, "steps/supabase_sync_step.py": SYNC}
     )
@@ -111,6 +110,8 @@ def test_a_step_whose_file_does_not_load_is_listed_in_the_flows_panel_or_drawn_m
         assert read["loadProblems"] == []
         [sync_step] = [step for step in read["flows"][0]["steps"] if step["name"] == "SupabaseSync"]
         assert sync_step["loadError"] == error and sync_step["subscribes"] == ["like:database-sync"]
+        # the same fix as when it was listed: shown where its error shows
+        assert sync_step["loadFix"] == fix
         assert [edge["id"] for edge in read["flows"][0]["edges"]] == [
             "LikeApi->SupabaseSync:like:database-sync"
         ]
@@ -127,5 +128,5 @@ def test_a_step_whose_file_does_not_load_is_listed_in_the_flows_panel_or_drawn_m
         {"step": "SupabaseSync", "failing": True, "sub": "fails to load · click for why"},
     ]
     assert drawn["listed"] == []
-    assert drawn["clicked"] == {"SupabaseSync": error}
+    assert drawn["clicked"] == {"SupabaseSync": {"error": error, "fix": f"fix: {fix}"}}
     assert listed["consoleErrors"] == drawn["consoleErrors"] == []

@@ -16,16 +16,19 @@ from supervisor.discovery import language_of
 from supervisor.storage import JsonObject
 
 
-def flows(registry: Registry, *, unloaded: bool = False) -> list[JsonObject]:
+def flows(
+    registry: Registry, *, unloaded: bool = False, fix: Callable[[LoadProblem], str] = lambda _: ""
+) -> list[JsonObject]:
     """Every flow of the loaded steps, by name: ``{"id", "name", "steps": [...], "edges": [...]}``;
     with ``unloaded``, the steps whose file no longer loads too (``Registry.unloaded``: as they last
-    loaded, each with its file's ``loadError``), as the Workbench draws them."""
+    loaded, each with its file's ``loadError`` and ``loadFix``, what ``fix`` says to do about it, the
+    same words as ``load_problems``' ``fix``), as the Workbench draws them."""
     members: dict[str, list[Step]] = {}
     drawn = [*registry.steps.values(), *(registry.unloaded.values() if unloaded else ())]
     for step in drawn:
         for flow in step.config.flows:
             members.setdefault(flow, []).append(step)
-    by_file = _load_errors(registry) if unloaded else {}
+    by_file = _load_errors(registry, fix) if unloaded else {}
     errors = {name: by_file[step.file] for name, step in registry.unloaded.items() if step.file in by_file}
     return [_flow(name, steps, errors) for name, steps in sorted(members.items())]
 
@@ -41,12 +44,20 @@ def load_problems(registry: Registry, fix: Callable[[LoadProblem], str]) -> list
     ]
 
 
-def _load_errors(registry: Registry) -> dict[str, str]:
-    """A file's problems, one a line, by file."""
+def _load_errors(registry: Registry, fix: Callable[[LoadProblem], str]) -> dict[str, JsonObject]:
+    """A file's ``{"loadError", "loadFix"}``, by file: its problems, one a line, and their fixes, one a
+    line ("" when no cure is known)."""
     errors: dict[str, list[str]] = {}
+    fixes: dict[str, list[str]] = {}
     for problem in registry.problems:
         errors.setdefault(problem.file, []).append(str(problem))
-    return {file: "\n".join(told) for file, told in errors.items()}
+        cure = fix(problem)
+        if cure and cure not in fixes.setdefault(problem.file, []):
+            fixes[problem.file].append(cure)
+    return {
+        file: {"loadError": "\n".join(told), "loadFix": "\n".join(fixes.get(file, ()))}
+        for file, told in errors.items()
+    }
 
 
 def step_nodes(registry: Registry) -> list[JsonObject]:
@@ -54,11 +65,9 @@ def step_nodes(registry: Registry) -> list[JsonObject]:
     return [_node(registry.steps[name]) for name in sorted(registry.steps)]
 
 
-def _flow(name: str, steps: list[Step], errors: dict[str, str]) -> JsonObject:
-    """``errors``: an unloaded step's file's error, by step name."""
-    nodes = [
-        _node(step) | ({"loadError": errors[step.name]} if step.name in errors else {}) for step in steps
-    ]
+def _flow(name: str, steps: list[Step], errors: dict[str, JsonObject]) -> JsonObject:
+    """``errors``: an unloaded step's file's ``{"loadError", "loadFix"}``, by step name."""
+    nodes = [_node(step) | errors.get(step.name, {}) for step in steps]
     return {"id": name, "name": name, "steps": nodes, "edges": list(_edges(steps))}
 
 

@@ -100,13 +100,16 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
     if workbench:
         # the page asks no trace or log of a server that records none (each refusal a console error)
         # and the files that did not load (a step missing from its flow, said nowhere on the page but
-        # in the Logs panel's start-up lines)
+        # in the Logs panel's start-up lines), each with the fix the start-up summary prints under it
         register_workbench(
             app,
             health=lambda: {
                 **health_report(runtime),
                 "traces": runtime.tracing.stored,
-                "problems": [str(problem).split("\n", 1)[0] for problem in runtime.registry.problems],
+                "problems": [
+                    {"error": str(problem).split("\n", 1)[0], "fix": runtime.load_fix(problem)}
+                    for problem in runtime.registry.problems
+                ],
             },
         )
     register_realtime(app, runtime.realtime, lambda name: stream_summary(runtime, name))

@@ -6,7 +6,8 @@
     GET /__motia/flows/<id>            one flow
 
 A step whose file no longer loads in `motia dev` stays in its flows as it last loaded, with its file's
-``loadError``; the files that did not load and are drawn in no flow are ``loadProblems``, each with
+``loadError`` and ``loadFix`` (the fix the start-up summary prints under it, "" when no cure is known);
+the files that did not load and are drawn in no flow are ``loadProblems``, each with
 the ``fix`` the start-up summary prints under it ("" when no cure is known).
     GET /__motia/streams               {"streams": [{"name", "file", "groups": n}]}
     GET /__motia/streams/<name>        {"name", "file", "groups": [{"groupId", "items": n}]}
@@ -37,7 +38,7 @@ def register_project(app: Quart, runtime: Backend) -> None:
         return json_response(
             200,
             {
-                "flows": flows(registry, unloaded=True),
+                "flows": flows(registry, unloaded=True, fix=runtime.load_fix),
                 "loadProblems": load_problems(registry, runtime.load_fix),
             },
         )
@@ -45,7 +46,14 @@ def register_project(app: Quart, runtime: Backend) -> None:
     @app.route("/__motia/flows/<flow_id>", methods=["GET"])
     @endpoint
     async def one_flow(flow_id: str) -> Response:
-        found = next((flow for flow in flows(runtime.registry, unloaded=True) if flow["id"] == flow_id), None)
+        found = next(
+            (
+                flow
+                for flow in flows(runtime.registry, unloaded=True, fix=runtime.load_fix)
+                if flow["id"] == flow_id
+            ),
+            None,
+        )
         if found is None:
             return error(404, f"no flow {flow_id!r}: no loaded step names it in its flows")
         return json_response(200, found)

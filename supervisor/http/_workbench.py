@@ -8,7 +8,9 @@ form, traces with their timeline, logs, state, streams, dead letters, runners).
                                            server's 503 is for load balancers; in the page the browser
                                            would log it as a failed load every time it is read),
                                            ``traces``: whether traces and logs are recorded, and
-                                           ``problems``: the files that did not load, a line each
+                                           ``problems``: the files that did not load, each
+                                           ``{"error"`` (its first line), ``"fix"}`` (``load_fix``'s
+                                           words, "" when no cure is known)
 
 Everything the page needs ships in the package (``supervisor/http/workbench/``): no CDN, no build
 step, no Node at run time. Api steps are served in front of quart, so a step on ``GET /`` wins.

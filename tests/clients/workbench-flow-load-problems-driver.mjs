@@ -4,7 +4,8 @@
 // Opens the Flows panel on FLOW and waits for WAIT_FOR (a selector: the list of files that did not
 // load, or a step drawn as failing to load). Prints RESULT and the JSON of what it saw: the steps
 // drawn (name, whether marked failing, their line under the name), the files listed as not loaded
-// (file, error, the fix shown under it or null), and for each step marked failing, clicked, the error its detail shows.
+// (file, error, the fix shown under it or null), and for each step marked failing, clicked, the error
+// its detail shows and the fix under it (or null).
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, flow, waitFor] = process.argv.slice(2)
@@ -23,7 +24,8 @@ await drive(executablePath, result, async (page) => {
   for (const step of result.nodes.filter((node) => node.failing).map((node) => node.step)) {
     await page.click(`.diagram .node[data-step="${step}"]`)
     await page.waitForSelector(`[data-step-load-error="${step}"]`, { timeout: 10000 })
-    result.clicked[step] = await page.textContent(`[data-step-load-error="${step}"]`)
+    const fix = await page.$(`[data-load-fix="${step}"]`)
+    result.clicked[step] = { error: await page.textContent(`[data-step-load-error="${step}"]`), fix: fix && (await fix.textContent()) }
   }
   await page.screenshot({ path: `${outDir}/workbench-flow-load-problems.png` })
 })

@@ -846,7 +846,7 @@ function drawFlow(flow, layout, onSelect) {
       s('text', { class: 'title', x: 10, y: 35, ...(step.name.length > 21 ? { textLength: NODE_W - 20, lengthAdjust: 'spacingAndGlyphs' } : {}) }, truncate(step.name, 30)),
       // as long as its room at most: a text a little wider than estimated is squeezed into it
       s('text', { class: 'sub', x: 10, y: 52, style: `font-size: ${sub.px}px`, ...(sub.px < SUB_PX ? { textLength: SUB_ROOM, lengthAdjust: 'spacingAndGlyphs' } : {}) }, sub.text),
-      s('title', {}, [`${step.name} (${step.type}, ${step.language}) ${step.file}`, ...nodeAnswers(step), ...(step.loadError ? [step.loadError] : [])].join('\n')),
+      s('title', {}, [`${step.name} (${step.type}, ${step.language}) ${step.file}`, ...nodeAnswers(step), ...(step.loadError ? [step.loadError] : []), ...(step.loadFix ? [`fix: ${step.loadFix}`] : [])].join('\n')),
     )
     nodes.append(group)
   }
@@ -881,14 +881,14 @@ const SCHEMAS = [
 ]
 
 function stepDetail(step) {
-  const { id, name, type, language, file, description, flows, loadError, ...config } = step
+  const { id, name, type, language, file, description, flows, loadError, loadFix, ...config } = step
   const schemas = SCHEMAS.filter(([key]) => config[key])
   for (const [key] of schemas) delete config[key]
   return h(
     'div',
     { class: 'card', 'data-detail': name },
     h('h3', {}, name, ' ', langBadge(language)),
-    loadError ? [h('p', { class: 'error-text' }, `${file} no longer loads: the step is drawn as it last loaded and runs nothing until its file loads again.`), h('pre', { class: 'stack wrap', 'data-step-load-error': name }, loadError)] : null,
+    loadError ? [h('p', { class: 'error-text' }, `${file} no longer loads: the step is drawn as it last loaded and runs nothing until its file loads again.`), h('pre', { class: 'stack wrap', 'data-step-load-error': name }, loadError), loadFix ? h('p', { class: 'load-fix', 'data-load-fix': name }, h('strong', {}, 'fix: '), loadFix) : null] : null,
     description ? h('p', {}, description) : null,
     h(
       'dl',
@@ -3083,7 +3083,8 @@ async function health() {
   // flow (its file failed to import) was told nowhere on the page but in the Logs panel's start-up lines
   const problems = status.problems || []
   const loadProblems = problems.length ? ` · ${counted(problems.length, 'load problem')}` : ''
-  const told = problems.length ? `Not loaded (the steps they define are missing):\n${problems.join('\n')}` : ''
+  // each with the fix the start-up summary prints under it, where one is known
+  const told = problems.length ? `Not loaded (the steps they define are missing):\n${problems.map(({ error, fix }) => (fix ? `${error}\n  fix: ${fix}` : error)).join('\n')}` : ''
   if (line.title !== told) line.title = told
   line.dataset.problems = problems.length
   const summary = `${counted(status.steps, 'step')} · ${counted(runners, 'runner')}${status.traces === false ? ' · traces off' : ''}${loadProblems}`
