@@ -805,6 +805,28 @@ def test_a_runner_gone_since_its_lines_were_recorded_still_filters_them(tmp_path
         assert gone.status_code == 404 and "no runner named 'node-spare-1'" in gone.text, gone.text
 
 
+def test_logs_of_a_trace_never_recorded_are_refused_as_motia_traces_refuses_it(tmp_path: Path) -> None:
+    """``motia logs --trace PART`` naming no recorded trace says so on stderr and exits 1, the words
+    and status of ``motia traces PART`` (it printed nothing and exited 0); lines kept of a trace
+    pruned before them are still printed."""
+    project = write_project(tmp_path, {"steps/hello.step.js": HELLO_STEP})
+    pruned = "01900000-0000-7000-8000-000000000001"  # its trace gone, a line of it kept
+    recorded = [log_line(time.time() - 60, "outlived its trace", trace=pruned)]
+    _write_trace_store(project / ".motia" / "traces.db", Batch(logs=recorded))
+    with MotiaServer(project) as server:
+        for part in ("zzzzzzzz", "01900000-0000-7000-8000-00000000000f"):
+            traces, logs = motia(server, "traces", part), motia(server, "logs", "--trace", part)
+            assert traces.returncode == logs.returncode == 1 and logs.stdout == ""
+            assert (
+                traces.stderr
+                == f"motia traces: no trace {part!r} (never recorded, or older than the retention)\n"
+            )
+            assert logs.stderr == traces.stderr.replace("motia traces", "motia logs", 1)
+        kept = motia(server, "logs", "--trace", pruned)
+        assert kept.returncode == 0, kept.stderr
+        assert "outlived its trace" in kept.stdout and kept.stderr == ""
+
+
 def test_tracing_off_records_nothing_and_says_how_to_turn_it_on(tmp_path: Path) -> None:
     project = write_project(
         tmp_path, {name: FILES[name] for name in ("steps/create.step.ts", "steps/orders.stream.ts")}

@@ -72,11 +72,12 @@ def run(args: argparse.Namespace) -> int:
     printer = _Printer(args.json)
     try:
         if args.trace:  # the logs match whole ids: a part (as log lines print it) is completed as the
-            # trace API completes it; one of no trace recorded (pruned, tracing off) is asked as it is
+            # trace API completes it; one of no trace recorded is refused as `motia traces` refuses it,
+            # unless lines of it are kept still (its trace pruned before them): those are printed
             status, found = whole_trace_id(args.host, args.port, args.trace)
             if status == 200:
                 filters["traceId"] = found
-            elif status != 404:
+            elif status != 404 or not _logged(args, args.trace):
                 return failed("logs", found)
         last: int | None = None
         if args.lines:
@@ -95,6 +96,12 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     return 0
+
+
+def _logged(args: argparse.Namespace, trace_id: str) -> bool:
+    """Whether the server keeps a log line of the trace ``trace_id``."""
+    status, body = call(args.host, args.port, "GET", PATH + query(traceId=trace_id, limit=1))
+    return status == 200 and bool(body["logs"])
 
 
 def _follow(
