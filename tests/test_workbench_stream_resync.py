@@ -11,6 +11,8 @@ from tests.support.project import write_project
 from tests.support.server import MotiaServer
 from tests.test_workbench import _drive
 
+# (waiting for the driver's files; a subprocess' env is the server's, handed down to its runners)
+
 pytestmark = pytest.mark.e2e
 
 NOTE_STEPS = {
@@ -22,6 +24,27 @@ NOTE_STEPS = {
         exports.handler = async (req, { streams }) => {
           const note = await streams.notes.set('board', 'n', { text: 'first' })
           return { status: 201, body: note }
+        }
+    """,
+    "steps/brief.step.js": """
+        exports.config = { type: 'api', name: 'Brief', path: '/brief', method: 'POST', emits: ['brief'] }
+        exports.handler = async (req, { emit, streams }) => {
+          await streams.notes.set('board', 'started', { text: 'the group followed' })
+          await emit({ topic: 'brief', data: {} })
+          return { status: 202, body: {} }
+        }
+    """,
+    "steps/brief-item.step.js": """
+        const { existsSync } = require('node:fs')
+        const signalled = async (name) => {
+          while (!existsSync(`${process.env.SIGNALS}/${name}`)) await new Promise((done) => setTimeout(done, 50))
+        }
+        exports.config = { type: 'event', name: 'BriefItem', subscribes: ['brief'], emits: [] }
+        exports.handler = async (input, { streams }) => {
+          await signalled('create')
+          await streams.notes.set('board', 'brief', { text: 'here a moment' })
+          await signalled('delete')
+          await streams.notes.delete('board', 'brief')
         }
     """,
     "steps/again.step.js": """
@@ -58,4 +81,27 @@ def test_a_change_missed_while_the_stream_socket_was_lost_shows_at_the_time_it_w
     assert '"second"' in changed["text"] and changed["at"] >= seen["lostAt"], seen
     # one socket (the answer's item, then its group, followed on it), opened again once
     assert (seen["socketsBeforeLost"], seen["sockets"]) == (1, 2), seen
+    assert seen["consoleErrors"] == [], seen
+
+
+def test_an_item_created_and_deleted_live_gets_no_deleted_before_the_page_subscribed_line_after_a_resync(
+    tmp_path: Path, chromium: str, client_packages: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POST /brief sent from the Endpoints panel: its trace, followed, creates the item board/brief
+    and then deletes it, each shown live ("create", "delete"). The page's stream socket lost and
+    joined again, its group's sync (without the item) does not add a line saying the request deleted
+    it before the page subscribed: the time that line is judged by is the group's first sync, not the
+    latest."""
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    monkeypatch.setenv("SIGNALS", str(signals))
+    project = write_project(tmp_path / "project", NOTE_STEPS)
+    with MotiaServer(project, mode="dev") as server:
+        seen = _drive(
+            server, chromium, client_packages, "workbench-stream-resync-deleted-driver.mjs", str(signals)
+        )
+
+    brief = [line["kind"] for line in seen["lines"] if line["item"] == "brief"]
+    assert brief == ["create", "delete"], seen
+    assert seen["sockets"] == 2, seen
     assert seen["consoleErrors"] == [], seen

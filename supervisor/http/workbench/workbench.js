@@ -1629,7 +1629,9 @@ async function followStreams(container, body, traceId, until) {
       const data = change && typeof change === 'object' && 'data' in change ? change.data : change
       if (kind === 'sync') {
         subscription.synced = true
-        subscription.syncedAt = Date.now()
+        // (its first: "before the page subscribed" is before then; a sync again, the socket lost and
+        // joined again, would take a delete the page showed live for one it never saw)
+        subscription.syncedAt ??= Date.now()
         // a group's sync: one line per item, as its changes come after it
         const items = data === null ? [] : Array.isArray(data) ? data : [data]
         for (const item of items) line(room, kind, room.id ?? (item && typeof item === 'object' ? item.id : undefined), item, true)
