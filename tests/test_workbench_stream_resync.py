@@ -65,7 +65,7 @@ def test_a_change_missed_while_the_stream_socket_was_lost_shows_at_the_time_it_w
     and the item set to 'second' by another request meanwhile: the socket joins again and its sync
     has 'second'. The "written" line still shows 'first' (that sync once wrote 'second' into it, a
     later value under the earlier write's time); 'second' shows on a line of its own ("changed"),
-    at a time after the socket was lost. Before that, the answer's item and then its group were
+    at a time after the socket was lost, marked as not written by this request. Before that, the answer's item and then its group were
     followed on the page's one socket, not closed and opened again between them."""
     project = write_project(tmp_path / "project", NOTE_STEPS)
     with MotiaServer(project, mode="dev") as server:
@@ -79,6 +79,8 @@ def test_a_change_missed_while_the_stream_socket_was_lost_shows_at_the_time_it_w
     written, changed = lines
     assert written["at"] < seen["lostAt"], seen
     assert '"second"' in changed["text"] and changed["at"] >= seen["lostAt"], seen
+    # written by another request (its trace has no write of the item after the written line's)
+    assert (written["elsewhere"], changed["elsewhere"]) == (False, True), seen
     # one socket (the answer's item, then its group, followed on it), opened again once
     assert (seen["socketsBeforeLost"], seen["sockets"]) == (1, 2), seen
     assert seen["consoleErrors"] == [], seen

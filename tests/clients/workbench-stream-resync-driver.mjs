@@ -7,7 +7,7 @@
 // connection closes it, and POST /note/again sets the item to 'second' while no subscription has it.
 // The socket opens again (a moment later, the server healthy) and its subscriptions sync afresh:
 // waits for a line to show 'second'. Prints RESULT and the JSON of what it saw: { lostAt (ms: the
-// socket closed, before the second write), lines: [{ kind, at, item, text, hidden }], sockets (the
+// socket closed, before the second write), lines: [{ kind, at, item, text, hidden, elsewhere }], sockets (the
 // page's stream sockets opened), socketsBeforeLost }.
 import { drive, openWorkbench, timedFetch } from './workbench-page.mjs'
 
@@ -45,6 +45,7 @@ await drive(executablePath, result, async (page) => {
       item: line.querySelector('[data-item-id]').dataset.itemId,
       text: line.querySelector('.message').textContent,
       hidden: line.hidden,
+      elsewhere: line.classList.contains('elsewhere'), // (not by this request)
     })),
   )
   await page.$eval(list, (shown) => shown.scrollIntoView())

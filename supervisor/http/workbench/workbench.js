@@ -1537,7 +1537,10 @@ async function followStreams(container, body, traceId, until) {
         if (entry.el.hidden && !reading) hiddenOthers++
       } else {
         entry.at = entry.arrived
-        const another = attributable && !mine(entry) && (!reading || readSince > entry.arrived + WRITE_RECORDED_MS)
+        // a change found by a sync again is this request's if its trace recorded a write of the item
+        // between the line before and that sync
+        const written = entry.kind === 'changed' ? (writes.get(entry.key) || []).some((write) => write.at > entry.after && write.at <= entry.arrived) : mine(entry)
+        const another = attributable && !written && (!reading || readSince > entry.arrived + WRITE_RECORDED_MS)
         entry.el.classList.toggle('elsewhere', another) // (which the page says beside its item's id)
       }
       entry.kindEl.textContent = entry.kind
@@ -1572,7 +1575,8 @@ async function followStreams(container, body, traceId, until) {
       // latest write of this request before it, an earlier one when another request changed it.
       const shown = entries.filter((entry) => entry.key === key && !entry.deleted)
       if (shown.length) {
-        if (shown[shown.length - 1].message.textContent !== text) newEntry(room, id, text, { key, sync: false, kind: 'changed', arrived: Date.now() })
+        const latest = shown[shown.length - 1]
+        if (latest.message.textContent !== text) newEntry(room, id, text, { key, sync: false, kind: 'changed', arrived: Date.now(), after: latest.arrived })
         return
       }
     } else if (lastSync.has(key)) {
