@@ -1487,7 +1487,7 @@ async function followStreams(container, body, traceId, until) {
   container.append(
     h('h3', {}, 'Stream updates'),
     following,
-    h('p', { class: 'muted' }, 'written, deleted: by this request before the page subscribed, at the time its trace recorded the write; there: in the group when the page subscribed; create, update, delete, event: arrived live'),
+    h('p', { class: 'muted' }, 'written, deleted: by this request before the page subscribed, at the time its trace recorded the write; there: in the group when the page subscribed; create, update, delete, event: arrived live; changed: found changed when the page subscribed again (a change it missed), at that time'),
     failure,
     list,
     others,
@@ -1537,7 +1537,10 @@ async function followStreams(container, body, traceId, until) {
         if (entry.el.hidden && !reading) hiddenOthers++
       } else {
         entry.at = entry.arrived
-        const another = attributable && !mine(entry) && (!reading || readSince > entry.arrived + WRITE_RECORDED_MS)
+        // a change found by a sync again is this request's if its trace recorded a write of the item
+        // between the line before and that sync
+        const written = entry.kind === 'changed' ? (writes.get(entry.key) || []).some((write) => write.at > entry.after && write.at <= entry.arrived) : mine(entry)
+        const another = attributable && !written && (!reading || readSince > entry.arrived + WRITE_RECORDED_MS)
         entry.el.classList.toggle('elsewhere', another) // (which the page says beside its item's id)
       }
       entry.kindEl.textContent = entry.kind
@@ -1563,11 +1566,17 @@ async function followStreams(container, body, traceId, until) {
     const key = streamKey(room.streamName, room.groupId, id)
     const text = JSON.stringify(item)
     if (sync) {
-      // a group followed after an item of it (the answer's) syncs that item again
-      const shown = entries.find((entry) => entry.sync && entry.key === key)
       lastSync.set(key, text)
-      if (shown) {
-        shown.message.textContent = text
+      // A sync of an item already shown (the group followed after the answer's item, the socket
+      // joined again after it was lost): its lines stay as they were, each at its own time. One that
+      // changed since its latest line (while no subscription had it: a change the page missed) gets
+      // a line of its own at the time this sync came ("changed"). Written into the earlier line, the
+      // later value stood under an earlier write's time; as a sync line of its own, it took the
+      // latest write of this request before it, an earlier one when another request changed it.
+      const shown = entries.filter((entry) => entry.key === key && !entry.deleted)
+      if (shown.length) {
+        const latest = shown[shown.length - 1]
+        if (latest.message.textContent !== text) newEntry(room, id, text, { key, sync: false, kind: 'changed', arrived: Date.now(), after: latest.arrived })
         return
       }
     } else if (lastSync.has(key)) {
@@ -1603,11 +1612,14 @@ async function followStreams(container, body, traceId, until) {
     // a group followed whole follows its items: one of them followed apart showed its updates twice
     const group = streamKey(room.streamName, room.groupId, undefined)
     if (room.id !== undefined && rooms.has(group)) return Object.assign(rooms.get(group), how)
+    // (closed once the group's subscription is made: the last one closed, the page's stream socket
+    // would close and open again, its group's join waiting for it)
+    const replaced = []
     if (room.id === undefined) {
       for (const [other, inside] of rooms) {
         if (other === key || !other.startsWith(`${key}`)) continue
         if (inside.room.streamName !== room.streamName || inside.room.groupId !== room.groupId) continue
-        inside.close()
+        replaced.push(inside)
         rooms.delete(other)
         how = { ...how, answer: how.answer || inside.answer }
       }
@@ -1621,13 +1633,16 @@ async function followStreams(container, body, traceId, until) {
       const data = change && typeof change === 'object' && 'data' in change ? change.data : change
       if (kind === 'sync') {
         subscription.synced = true
-        subscription.syncedAt = Date.now()
+        // (its first: "before the page subscribed" is before then; a sync again, the socket lost and
+        // joined again, would take a delete the page showed live for one it never saw)
+        subscription.syncedAt ??= Date.now()
         // a group's sync: one line per item, as its changes come after it
         const items = data === null ? [] : Array.isArray(data) ? data : [data]
         for (const item of items) line(room, kind, room.id ?? (item && typeof item === 'object' ? item.id : undefined), item, true)
       } else line(room, kind, message.id ?? room.id, data, false)
       render()
     })
+    for (const inside of replaced) inside.close()
   }
   for (const marker of markers) follow({ streamName: marker.streamName, groupId: marker.groupId, id: marker.id }, { answer: true })
   render()
