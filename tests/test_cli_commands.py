@@ -96,3 +96,14 @@ def test_a_command_whose_reader_went_away_ends_quietly(tmp_path: Path, args: lis
     write_project(tmp_path, {step_path("js", "good"): GOOD["js"]})
     done = run_motia_reader_gone(*args, cwd=tmp_path)
     assert (done.returncode, done.stderr) == (status, "")
+
+
+@pytest.mark.parametrize("command", [["install"], ["rules", "pull"], ["docker", "setup"]])
+def test_a_command_given_a_project_folder_that_does_not_exist_says_so(
+    tmp_path: Path, command: list[str]
+) -> None:
+    missing = tmp_path / "nope"
+    done = run_motia(*command, "--project", str(missing), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == f"motia {' '.join(command)}: project directory {missing} does not exist\n"
+    assert not missing.exists()

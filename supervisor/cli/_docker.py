@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from supervisor.cli._project import project_folder
 from supervisor.cli._rules import print_written
 from supervisor.cli._version import motia_version
 from supervisor.scaffold._docker import CONTAINER_PORT, write_docker_files
@@ -62,9 +63,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _run_setup(args: argparse.Namespace) -> int:
-    folder = Path(args.project)
-    if not folder.is_dir():
-        print(f"motia docker setup: project directory {folder.resolve()} does not exist", file=sys.stderr)
+    folder = project_folder("docker setup", args.project)
+    if folder is None:
         return 2
     print_written(write_docker_files(folder, motia_version(), force=args.force))
     print(

@@ -26,6 +26,7 @@ import tomllib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from supervisor.cli._project import project_folder
 from supervisor.discovery import discover
 from supervisor.runners import (
     RunnerSetupError,
@@ -71,9 +72,8 @@ def _say(message: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    root = Path(args.project).resolve()
-    if not root.is_dir():
-        print(f"motia install: project directory {root} does not exist", file=sys.stderr)
+    root = project_folder("install", args.project)
+    if root is None:
         return 2
     try:
         install_python(root, args.python)

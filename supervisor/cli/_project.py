@@ -4,6 +4,7 @@ and say which keys of a Node Motia ``motia.config.ts`` are not honoured here."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Collection
 from pathlib import Path
 
@@ -20,6 +21,16 @@ from supervisor.logs import log_always
 from supervisor.settings import ProjectConfig, SettingsError, load_project_config
 
 _logger = logging.getLogger("motia.core")
+
+
+def project_folder(command: str, project: str | Path) -> Path | None:
+    """The project's folder, resolved, for a command that writes into it or installs there; None (said
+    on stderr as ``motia COMMAND: ...``, for an exit 2) when there is no such folder."""
+    root = Path(project).resolve()
+    if not root.is_dir():
+        print(f"motia {command}: project directory {root} does not exist", file=sys.stderr)
+        return None
+    return root
 
 
 def prepare_project(project: Path) -> ProjectConfig | None:

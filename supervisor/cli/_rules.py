@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from supervisor.cli._project import project_folder
 from supervisor.scaffold import PulledRules, pull_rules
 
 
@@ -23,9 +23,8 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _run_pull(args: argparse.Namespace) -> int:
-    folder = Path(args.project)
-    if not folder.is_dir():
-        print(f"motia rules pull: project directory {folder.resolve()} does not exist", file=sys.stderr)
+    folder = project_folder("rules pull", args.project)
+    if folder is None:
         return 2
     try:
         pulled = pull_rules(folder, force=args.force)
