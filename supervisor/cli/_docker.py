@@ -17,7 +17,7 @@ from pathlib import Path
 from supervisor.cli._project import project_folder
 from supervisor.cli._rules import print_written
 from supervisor.cli._version import motia_version
-from supervisor.scaffold._docker import CONTAINER_PORT, write_docker_files
+from supervisor.scaffold import CONTAINER_PORT, write_docker_files
 
 _DOCKER_FIX = "install Docker (https://docs.docker.com/get-docker/), or build the image where Docker runs"
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from supervisor.scaffold._step import (
+from supervisor.scaffold import (
     HTTP_METHODS,
     LANGUAGES,
     STEP_NAME,
