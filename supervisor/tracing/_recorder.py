@@ -48,6 +48,7 @@ from ._records import (
 )
 from ._stack import locate
 from ._store import TraceStore
+from ._wire import KEPT_EVENT
 from ._writer import TraceWriter, TraceWriterUnavailable
 
 _logger = logging.getLogger(OWN_LOGGER)
@@ -367,7 +368,8 @@ class Recorder:
             else:
                 start += (time.time(), status, failure)
                 if self._encoding:
-                    self._events[span.at] = _dumps(start, default=str)  # ``encode_event``, written out
+                    # ``encode_event``, written out
+                    self._events[span.at] = _dumps(start, default=str, option=KEPT_EVENT)[:-1]
         else:
             self._record((END, span.span_id, time.time(), status, failure))
         span.start = None
@@ -412,7 +414,7 @@ class Recorder:
         start[20] = answered_at
         self._unanswered -= 1
         if self._encoding:
-            events[answering] = _dumps(start, default=str)  # ``encode_event``, written out
+            events[answering] = _dumps(start, default=str, option=KEPT_EVENT)[:-1]  # ``encode_event``
 
     # ------------------------------------------------------------------ operations
 

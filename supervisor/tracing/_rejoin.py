@@ -21,9 +21,8 @@ from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any, cast
 
-import orjson
-
 from ._assembler import DELIVERED, END, LOG, OPERATION, RAN_ON, RESPONSE, START
+from ._wire import encode_event
 
 #: at most this many cut requests wait for the rest of them (the oldest are let go first)
 MAX_HELD = 4096
@@ -32,7 +31,6 @@ _RUNNING, _ENDED = 14, 17
 
 Event = Sequence[Any]
 
-_dumps = orjson.dumps
 _TRACE = itemgetter(2)
 #: of an event's length: whether it is a whole request (a START with END and RESPONSE folded in)
 _WHOLE = _ENDED.__lt__
@@ -131,7 +129,7 @@ class Rejoiner:
                     start += (event[3], event[4], event[5], event[6])
                     self._forget(span_id)
                     out.append(start)
-                    jsons.append(_dumps(start, default=str))
+                    jsons.append(encode_event(start))
                     return
                 self._let_go(span_id, out, jsons)
         elif kind in (OPERATION, LOG):
@@ -152,7 +150,7 @@ class Rejoiner:
     def _let_go(self, span_id: str, out: list[Event], jsons: list[bytes | None]) -> None:
         start = self._held[span_id]
         out.append(start)
-        jsons.append(_dumps(start, default=str))
+        jsons.append(encode_event(start))
         self._forget(span_id)
 
     def _forget(self, span_id: str) -> None:
