@@ -424,10 +424,10 @@ async def test_the_trace_writer_applies_frames_as_they_come_and_writes_them_in_l
     tmp_path: Path,
 ) -> None:
     """The recorder sends small frames (``FLUSH_AT``), so as not to keep thousands of events until it
-    sends them; the trace writer applies each as it comes and writes what they changed once
-    ``COMMIT_AT`` events came, ``COMMIT_AFTER_S`` after the first, or before a read: a segment holds
-    the traces of several frames (one per frame when each was written as it came), and a read sees
-    every trace recorded before it."""
+    sends them; the trace writer answers each as it comes, and applies them and writes what they
+    changed once ``COMMIT_AT`` events came, ``COMMIT_AFTER_S`` after the first, or before a read: a
+    segment holds the traces of several frames (one per frame when each was written as it came), and a
+    read sees every trace recorded before it."""
     path = tmp_path / "traces.db"
     writer = TraceWriter(path)
     recorder = Recorder(writer, Retention(10_000, 10_000, 3600), tmp_path)
@@ -455,6 +455,36 @@ async def test_the_trace_writer_applies_frames_as_they_come_and_writes_them_in_l
         page = await recorder.traces(TraceQuery(limit=1000))  # the read writes what came before it
         assert len(page.traces) == 800
         assert segments() == [400, 400]
+    finally:
+        await recorder.stop()
+        await writer.close()
+
+
+async def test_a_frame_the_trace_writer_cannot_apply_is_logged_and_the_frames_around_it_are_stored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The trace writer answers a frame as it comes and applies it at its commit: one it cannot apply
+    (here an operation naming no trace) reaches the supervisor's log, from the writer's stderr, with
+    why; the traces of the frames sent before and after it are stored."""
+    writer = TraceWriter(tmp_path / "traces.db")
+    recorder = Recorder(writer, Retention(10_000, 10_000, 3600), tmp_path)
+    await recorder.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="motia"):
+            request(recorder, "before")
+            await recorder.flush()
+            recorder._record((_assembler.OPERATION, {"type": "state", "method": "state.set"}))
+            await recorder.flush()
+            request(recorder, "after")
+            await recorder.flush()
+            page = await recorder.traces(TraceQuery(limit=10))  # the read applies and writes them
+            for _ in range(100):  # the writer's stderr is relayed as it comes
+                if "could not apply" in caplog.text:
+                    break
+                await asyncio.sleep(0.05)
+        assert sorted(trace["traceId"] for trace in page.traces) == ["after", "before"]
+        assert "could not apply a frame of trace and log events" in caplog.text
+        assert "KeyError: 'traceId'" in caplog.text  # why: what the operation lacked
     finally:
         await recorder.stop()
         await writer.close()

@@ -118,6 +118,19 @@ def events_json(payload: bytes, count: int) -> list[bytes] | None:
     return pieces
 
 
+def record_request_id(payload: bytes) -> int | None:
+    """The id of a ``record`` request from its payload (``record_request``'s, or ``request``'s), found
+    without decoding it: the writer keeps such frames as they came until it applies them
+    (``_writer_process``); None for any other request."""
+    comma = payload.find(b",", 1, 24)
+    if comma < 2 or not payload.startswith(b',"record",', comma):
+        return None
+    try:
+        return int(payload[1:comma])
+    except ValueError:
+        return None
+
+
 def decode(payload: bytes) -> Any:
     return orjson.loads(payload)
 

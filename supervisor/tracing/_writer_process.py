@@ -50,14 +50,19 @@ _logger = logging.getLogger(__name__)
 #: requests that change the store: run in the order they came
 _WRITES = frozenset({"write", "recover", "abandon", "prune"})
 
-#: ``record`` frames are applied as they come and answered at once; what they changed is written (a
-#: commit: spans, segments and rows cut and stored) once this many events came since the last commit,
-#: COMMIT_AFTER_S after the first of them, or before any other request (a read sees them). The
-#: supervisor sends small frames, so that it does not keep thousands of events' objects until it
-#: sends them (each batch's memory freed and faulted in again: bench/RESULTS.md, session 21); cut as
-#: often, a request still running at each cut would be stored as rows rather than in a segment.
-COMMIT_AT = 2000
-COMMIT_AFTER_S = 0.5
+#: ``record`` frames are answered at once and kept as they came; they are decoded and applied, and
+#: what they changed written (a commit: spans, segments and rows cut and stored), once this many
+#: events came since the last commit, COMMIT_AFTER_S after the first of them, or before any other
+#: request (a read sees them). Applied as each came (~60 a second), the writer ran cold: between two
+#: frames the supervisor, the runners and the load generator had its code and dicts out of the
+#: caches: ~7.1-7.6 µs of CPU per trivial request under wrk, against ~2.3 fed frames back to back
+#: (bench/writer_cpu.py); kept and applied in one go per commit of 2,000 events ~6.7, of 8,000
+#: ~5.3-6.2 (bench/RESULTS.md, session 24: the trace writer's frames applied at the commit). The
+#: supervisor sends small frames, so that it does not keep thousands of events' objects until it sends
+#: them (each batch's memory freed and faulted in again: bench/RESULTS.md, session 21); cut as often, a
+#: request still running at each cut would be stored as rows rather than in a segment (``_rejoin``).
+COMMIT_AT = 8000
+COMMIT_AFTER_S = 1.0
 
 
 class _Channel:
@@ -85,25 +90,23 @@ class _Session:
         #: events applied since the last commit was scheduled, and the timer that schedules the next
         self._uncommitted = 0
         self._commit_timer: asyncio.TimerHandle | None = None
+        #: ``record`` frames kept as they came until the commit, and how many events they hold
+        self._frames: list[bytes] = []
+        self._framed = 0
 
-    def handle(self, request_id: int, op: str, args: list[Any], payload: bytes) -> None:
+    def handle(self, request_id: int, op: str, args: list[Any]) -> None:
         try:
             arguments = _wire.ARGUMENTS[op](args)
-            if op == "record":  # with each event's JSON: what a segment keeps of a whole trace
-                arguments = (*arguments, _wire.events_json(payload, len(arguments[0])))
             if op == "assemble":
                 (retention,) = arguments
                 self._pipeline = TracePipeline(self._store, None, retention)
                 self._channel.send(_wire.answer(request_id, True, None))
                 return
-            if op == "record":
-                self._record(request_id, *arguments)
-                return
             method = self._method(op)
         except Exception as exc:  # an op or arguments this version does not know
             self._channel.send(_wire.answer(request_id, False, f"bad {op!r} request: {exc!r}"))
             return
-        if self._uncommitted or len(self._rejoiner):  # what came before this request is stored first
+        if self._frames or self._uncommitted or len(self._rejoiner):  # what came before it is stored first
             self._release()
             self._commit()
         if op in _WRITES:
@@ -115,25 +118,44 @@ class _Session:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _record(self, request_id: int, events: list[Any], encoded: list[bytes] | None) -> None:
-        """A ``record`` frame: applied now (in the order frames come), answered, committed later."""
-        pipeline = self._pipeline
-        if pipeline is None:
-            raise RuntimeError("'record' came before 'assemble'")
-        try:
-            pipeline.apply(*self._rejoiner.join(events, encoded))
-        except Exception as exc:  # the supervisor logs it, with what it concerned
-            self._channel.send(_wire.answer(request_id, False, f"{type(exc).__name__}: {exc}"))
+    def record_later(self, request_id: int, payload: bytes) -> None:
+        """A ``record`` frame: answered now, kept as it came, applied with the others at the commit."""
+        if self._pipeline is None:
+            self._channel.send(_wire.answer(request_id, False, "'record' came before 'assemble'"))
             return
+        self._frames.append(payload)
         self._channel.send(_wire.answer(request_id, True, None))
-        self._uncommitted += len(events)
-        if self._uncommitted >= COMMIT_AT:
+        # its events are a line each (``record_request``); a frame made otherwise counts as one
+        self._framed += payload.count(b"\n") + 1
+        if self._framed >= COMMIT_AT:
             self._commit()
         elif self._commit_timer is None:
             self._commit_timer = asyncio.get_running_loop().call_later(COMMIT_AFTER_S, self._commit)
 
+    def _apply_frames(self) -> None:
+        """The ``record`` frames kept, decoded and applied in the order they came (with each event's
+        JSON: what a segment keeps of a whole trace)."""
+        frames, self._frames, self._framed = self._frames, [], 0
+        pipeline = self._pipeline
+        if pipeline is None:
+            return
+        for payload in frames:
+            try:
+                (events,) = _wire.ARGUMENTS["record"](_wire.decode(payload)[2])
+                pipeline.apply(*self._rejoiner.join(events, _wire.events_json(payload, len(events))))
+            except Exception as exc:  # relayed by the supervisor into its log, as the writer's stderr is
+                _logger.error(
+                    "could not apply a frame of trace and log events (%d bytes), lost: %s: %s",
+                    len(payload),
+                    type(exc).__name__,
+                    exc,
+                )
+                continue
+            self._uncommitted += len(events)
+
     def _release(self) -> None:
         """The requests held in flight, applied as they are (a read sees them running)."""
+        self._apply_frames()
         if self._pipeline is not None and len(self._rejoiner):
             events, encoded = self._rejoiner.release()
             self._pipeline.apply(events, encoded)
@@ -144,6 +166,7 @@ class _Session:
         if self._commit_timer is not None:
             self._commit_timer.cancel()
             self._commit_timer = None
+        self._apply_frames()
         pipeline, count = self._pipeline, self._uncommitted
         self._uncommitted = 0
         if pipeline is None or not count:
@@ -225,13 +248,17 @@ async def serve(path: Path, channel: _Channel) -> int:
             try:
                 (length,) = _wire.HEADER.unpack(await requests.readexactly(_wire.HEADER.size))
                 payload = await requests.readexactly(length)
+                record_id = _wire.record_request_id(payload)
+                if record_id is not None:
+                    session.record_later(record_id, payload)
+                    continue
                 request_id, op, args = _wire.decode(payload)
             except asyncio.IncompleteReadError:
                 break  # the supervisor is done, or gone
             if op == "close":
                 close_id = request_id
                 break
-            session.handle(request_id, op, args, payload)
+            session.handle(request_id, op, args)
         await session.finish()
     finally:
         collecting.cancel()
