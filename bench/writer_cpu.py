@@ -11,8 +11,9 @@ real trace writer process (``python -m supervisor.tracing._writer_process``, ove
 assembling with the default retention of 10,000 traces: it prunes as it goes) is sent the frames one at
 a time, each after the answer to the one before. A fifth of them warm it up (the store reaches its
 retention limit); then its threads' CPU time over the rest is read from ``/proc/PID/task/*/schedstat``
-(nanoseconds on a CPU), and the largest size its ``traces.db-wal`` reached (after each answer): the loop thread (reading, decoding, assembling) and the others (SQLite's
-writer thread, which runs the write jobs' Python too: rows, segments' blobs, the index, prunes).
+(nanoseconds on a CPU): the loop thread (reading, decoding, assembling) and the others (SQLite's
+writer thread, which runs the write jobs' Python too: rows, segments' blobs, the index, prunes). Also
+the largest size of its ``traces.db-wal`` seen after an answer (bench/RESULTS.md, session 24).
 
 ``--root DIR`` (repeatable): also the ``supervisor`` package found in DIR (e.g. a ``git archive`` of
 integ), fed the same frames; checkouts take turns in each round (rotated), and the medians of rounds
