@@ -12,7 +12,8 @@ assembling with the default retention of 10,000 traces: it prunes as it goes) is
 a time, each after the answer to the one before. A fifth of them warm it up (the store reaches its
 retention limit); then its threads' CPU time over the rest is read from ``/proc/PID/task/*/schedstat``
 (nanoseconds on a CPU): the loop thread (reading, decoding, assembling) and the others (SQLite's
-writer thread, which runs the write jobs' Python too: rows, segments' blobs, the index, prunes).
+writer thread, which runs the write jobs' Python too: rows, segments' blobs, the index, prunes). Also
+the largest size of its ``traces.db-wal`` seen after an answer (bench/RESULTS.md, session 24).
 
 ``--root DIR`` (repeatable): also the ``supervisor`` package found in DIR (e.g. a ``git archive`` of
 integ), fed the same frames; checkouts take turns in each round (rotated), and the medians of rounds
@@ -54,8 +55,14 @@ def threads_ns(pid: int) -> tuple[int, int]:
     return loop, rest
 
 
-def measure(root: Path, frames: list[bytes], sizes: list[int], workdir: Path) -> tuple[float, float]:
-    """µs per request of the loop thread and of the other threads, over all but the warm-up's frames."""
+def wal_size(workdir: Path) -> int:
+    wal = workdir / "traces.db-wal"
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def measure(root: Path, frames: list[bytes], sizes: list[int], workdir: Path) -> tuple[float, float, int]:
+    """µs per request of the loop thread and of the other threads, over all but the warm-up's frames,
+    and the largest size of ``traces.db-wal`` seen after a frame's answer (bytes)."""
     from supervisor.tracing import _wire
 
     workdir.mkdir(parents=True)
@@ -67,13 +74,19 @@ def measure(root: Path, frames: list[bytes], sizes: list[int], workdir: Path) ->
         for frame in frames[:warm]:
             writer.ask(_renumbered(frame, writer.next_id()))
         loop_before, rest_before = threads_ns(writer.proc.pid)
+        largest_wal = 0
         for frame in frames[warm:]:
             writer.ask(_renumbered(frame, writer.next_id()))
+            largest_wal = max(largest_wal, wal_size(workdir))
         loop_after, rest_after = threads_ns(writer.proc.pid)
     finally:
         writer.close()
     requests = sum(sizes[warm:])
-    return (loop_after - loop_before) / requests / 1000, (rest_after - rest_before) / requests / 1000
+    return (
+        (loop_after - loop_before) / requests / 1000,
+        (rest_after - rest_before) / requests / 1000,
+        largest_wal,
+    )
 
 
 def _renumbered(frame: bytes, request_id: int) -> bytes:
@@ -110,21 +123,26 @@ def main() -> int:
     roots = {"this checkout": REPO, **{str(root): root.resolve() for root in args.root}}
     names = list(roots)
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    largest_wal: dict[str, int] = dict.fromkeys(names, 0)
     with tempfile.TemporaryDirectory(prefix="motia-writer-cpu-") as tmp:
         for round_index in range(args.rounds):
             shift = round_index % len(names)
             for name in names[shift:] + names[:shift]:
-                loop, rest = measure(
+                loop, rest, wal = measure(
                     roots[name], frames, sizes, Path(tmp) / f"{round_index}-{names.index(name)}"
                 )
                 samples[name].append((loop, rest))
+                largest_wal[name] = max(largest_wal[name], wal)
                 print(
                     f"    round {round_index + 1}/{args.rounds} {name}: loop {loop:.2f} + other {rest:.2f} "
                     f"= {loop + rest:.2f} µs/req",
                     flush=True,
                 )
-    print("\n| writer | loop thread µs/req | other threads µs/req | total µs/req | total over first |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print(
+        "\n| writer | loop thread µs/req | other threads µs/req | total µs/req | total over first "
+        "| largest traces.db-wal |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     first = [loop + rest for loop, rest in samples[names[0]]]
     for name in names:
         loops = [loop for loop, _rest in samples[name]]
@@ -133,7 +151,7 @@ def main() -> int:
         ratio = statistics.median(total / base for total, base in zip(totals, first, strict=True))
         print(
             f"| {name} | {statistics.median(loops):.2f} | {statistics.median(rests):.2f} "
-            f"| {statistics.median(totals):.2f} | {ratio * 100:.0f} % |"
+            f"| {statistics.median(totals):.2f} | {ratio * 100:.0f} % | {largest_wal[name] / 1e6:.1f} MB |"
         )
     print(f"load average at the end: {' / '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(

@@ -16,8 +16,21 @@ for another process's lock: in WAL mode the connection's busy timeout is 0 for g
 is the one statement of a write that can wait for a lock. Without WAL (a file system that
 refuses it) a commit would also wait for readers, so every write goes to the thread. Checkpoints,
 which sync the database file, stay on the writer thread: the connection does not checkpoint by
-itself, the thread does every ``CHECKPOINT_EVERY`` commits, and a write on the caller's thread is
-refused while one is due.
+itself, and a write on the caller's thread is refused while one is due.
+
+When a checkpoint is due, one rule for every file: after ``CHECKPOINT_EVERY`` commits, or after a
+commit of the writer thread that left the ``-wal`` file larger than ``WAL_LIMIT_PAGES`` frames,
+whichever comes first. A commit on the caller's thread writes a few pages (at most ``MAX_GROUP_NOW``
+small writes; motia.db's state, streams, queue), so the count bounds those, and it costs the loop no
+``stat``; the writer thread's commits may be of any size (the traces file's: segments of whole traces
+and prunes, ~200+ pages each, where 256 of them grew the WAL to ~220 MB; a bulk write of motia.db),
+so the thread also looks at the file's size (one ``stat``). A checkpoint lets the next write restart
+the WAL from its start, and ``PRAGMA journal_size_limit`` (the same size) makes SQLite truncate the
+file back to it then: a WAL that once grew larger (a process killed with a 220 MB one) shrinks after
+the next checkpoint, and it otherwise stays near the limit (plus one commit). This is SQLite's own
+autocheckpoint rule (1,000 frames), kept off the event loop. A reader still in the old WAL keeps it
+from restarting: the file then stays past the limit and the thread checkpoints after each of its
+commits (as SQLite would) until it can.
 """
 
 from __future__ import annotations
@@ -26,6 +39,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -41,8 +55,11 @@ logger = logging.getLogger("motia.storage")
 
 # Caps one transaction so a flood of writers still sees commits at a steady pace.
 MAX_BATCH = 2048
-#: commits between two checkpoints (SQLite's own default is at 1000 WAL pages; a commit here writes a few)
+#: commits between two checkpoints at most (a commit on the caller's thread writes a few pages)
 CHECKPOINT_EVERY = 256
+#: frames the ``-wal`` file may hold before the writer thread checkpoints, and what SQLite truncates it
+#: back to after one (``journal_size_limit``): SQLite's own autocheckpoint, ~4 MB of 4 KiB pages
+WAL_LIMIT_PAGES = 1000
 #: pauses between two tries of a busy BEGIN in the writer thread, ms (SQLite's own busy handler's)
 BUSY_PAUSES_MS = (1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100)
 
@@ -86,6 +103,16 @@ class GroupCommitWriter:
         if self._wal:
             conn.execute("PRAGMA busy_timeout = 0")
         conn.execute("PRAGMA wal_autocheckpoint = 0")  # the thread checkpoints (see the module doc)
+        #: the ``-wal`` file and the size past which the thread checkpoints (None: not in WAL mode)
+        self._wal_file: str | None = None
+        self._wal_limit = 0
+        if self._wal:
+            main_file = str(conn.execute("PRAGMA database_list").fetchone()[2])
+            if main_file:  # "" for a temporary or in-memory database, which has no -wal file
+                self._wal_file = main_file + "-wal"
+                page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+                self._wal_limit = WAL_LIMIT_PAGES * (page_size + 24)  # a frame: its header, its page
+                conn.execute(f"PRAGMA journal_size_limit = {self._wal_limit}")
         self.commits = 0
         """Transactions committed so far (a group counts once), for metrics and tests."""
         # Daemon: if the process exits without close(), unfinished callers were never
@@ -188,7 +215,7 @@ class GroupCommitWriter:
                     self._resolve(outcomes)
                     # After the callers are told: a checkpoint syncs the file, no caller waits for it.
                     # Meanwhile writes queue here (try_now refuses while one is due).
-                    if self._since_checkpoint >= CHECKPOINT_EVERY:
+                    if self._since_checkpoint >= CHECKPOINT_EVERY or self._wal_past_limit():
                         with self._conn_lock:
                             self._checkpoint()
                 if stop:
@@ -199,6 +226,14 @@ class GroupCommitWriter:
                 with contextlib.suppress(sqlite3.Error):
                     self._conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout}")
                 self._conn.close()
+
+    def _wal_past_limit(self) -> bool:
+        if self._wal_file is None:
+            return False
+        try:
+            return os.stat(self._wal_file).st_size > self._wal_limit
+        except OSError:  # no -wal file (yet): nothing to checkpoint
+            return False
 
     def _checkpoint(self) -> None:
         self._since_checkpoint = 0
