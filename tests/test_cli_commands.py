@@ -78,6 +78,31 @@ def test_build_exits_1_listing_every_error(tmp_path: Path, lang: str) -> None:
     assert lines[-1] == "motia build: failed"
 
 
+TRIGGERS_STEP = {
+    "ts": "export const config = { name: 'stepB', triggers: [{ type: 'event', topic: 'pms.start' }], emits: [] }\n"
+    "export const handler = async () => {}\n",
+    "js": "export const config = { name: 'stepB', triggers: [{ type: 'event', topic: 'pms.start' }], emits: [] }\n"
+    "export const handler = async () => {}\n",
+    "py": "config = {'name': 'stepB', 'triggers': [{'type': 'event', 'topic': 'pms.start'}], 'emits': []}\n"
+    "async def handler(_, context):\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_build_of_a_step_in_the_triggers_form_of_later_motia_says_which_form_to_write(
+    tmp_path: Path, lang: str
+) -> None:
+    """A step copied from a project of a Motia release after 0.17 (its playground) has `triggers`
+    and no `type`: the problem names `triggers` and the 0.17 form, not only a missing `type`."""
+    write_project(tmp_path, {step_path(lang, "step-b"): TRIGGERS_STEP[lang]})
+    done = run_motia("build", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    problem = next(line for line in done.stdout.splitlines() if re.match(r"\s+1\. ", line))
+    assert step_path(lang, "step-b") in problem and "field 'type'" in problem, problem
+    assert "`triggers` is the step form of Motia releases after 0.17" in problem, problem
+    assert "`type: 'event'` with `subscribes: [topic]`" in problem, problem
+
+
 def test_build_of_a_project_without_steps_warns_naming_the_folders(tmp_path: Path) -> None:
     done = run_motia("build", cwd=tmp_path)
     assert done.returncode == 0

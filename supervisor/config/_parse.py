@@ -12,6 +12,14 @@ from supervisor.config._stream import StreamConfig
 
 _NEEDS_HANDLER = frozenset({"api", "event", "cron"})
 
+# Motia's later releases (and the examples written for them) declare a step by a `triggers` list
+# instead of a `type`; without this a project copied from them only hears that `type` is missing.
+_TRIGGERS_HINT = (
+    "; `triggers` is the step form of Motia releases after 0.17, not supported here: write the"
+    " 0.17 form, `type: 'event'` with `subscribes: [topic]`, `type: 'api'` with `path` and `method`,"
+    " or `type: 'cron'` with `cron`"
+)
+
 
 def parse_step_config(file: str, raw: object) -> StepConfig:
     """Validate one step file's config. ``file`` is the project-relative path used in messages."""
@@ -22,7 +30,10 @@ def parse_step_config(file: str, raw: object) -> StepConfig:
     if model is None:
         allowed = ", ".join(STEP_MODELS)
         got = "nothing" if step_type is None else repr(step_type)
-        raise ConfigError(file, [ConfigIssue("type", f"must be one of {allowed} (got {got})")], name)
+        message = f"must be one of {allowed} (got {got})"
+        if step_type is None and "triggers" in config:
+            message += _TRIGGERS_HINT
+        raise ConfigError(file, [ConfigIssue("type", message)], name)
 
     issues: list[ConfigIssue] = []
     parsed: StepConfig | None = None

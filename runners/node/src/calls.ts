@@ -12,6 +12,8 @@ import { send } from './transport';
 /** The invocation a call belongs to, told when each of its calls starts and is answered. */
 export interface CallOwner {
   readonly scope: InvocationScope;
+  /** Why the supervisor cancelled this invocation (its timeout, ...); undefined while it may run. */
+  readonly cancelledBecause: string | undefined;
   callStarted(): void;
   callSettled(): void;
 }
@@ -92,6 +94,16 @@ export class CallClient {
   }
 
   start(owner: CallOwner, method: string, args: unknown[]): Promise<unknown> {
+    if (owner.cancelledBecause !== undefined) {
+      // A promise cannot be stopped: the handler of a cancelled invocation runs on, but what it does
+      // after (state writes, emits) must not land while its retry runs, as in Motia, whose timed-out
+      // handler's process is killed.
+      return Promise.reject(
+        new Error(
+          `${method} refused: this invocation of step ${owner.scope.stepName} was cancelled (${owner.cancelledBecause})`,
+        ),
+      );
+    }
     let argsJson: Uint8Array;
     try {
       argsJson = jsonBytes(args);

@@ -31,6 +31,7 @@ class Invocation implements CallOwner {
   pending = 0;
   handlerDone = false;
   completed = false;
+  cancelledBecause: string | undefined;
   outcome: Outcome | undefined;
   private checkScheduled = false;
 
@@ -132,6 +133,7 @@ class Invocations {
   cancel(invocationId: bigint, reason: string): void {
     const inv = this.inFlight.get(invocationId);
     if (!inv) return;
+    inv.cancelledBecause = reason || 'no reason given';
     inv.complete({
       ok: false,
       error: { name: 'CancelledError', message: `cancelled: ${reason || 'no reason given'}`, stack: '' },

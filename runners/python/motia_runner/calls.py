@@ -127,8 +127,23 @@ class CallClient:
         self._loop_thread = threading.get_ident()
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[concurrent.futures.Future[Any], PendingCall, InvocationInfo]] = {}
+        # invocation id -> why the supervisor cancelled it. Kept for good: a sync handler's thread, or
+        # an async one that swallows its CancelledError, may call on any time later (one entry per
+        # timeout, a few bytes).
+        self._cancelled: dict[int, str] = {}
+
+    def cancelled(self, invocation_id: int, reason: str) -> None:
+        """Refuse the context calls the invocation makes from now on: its handler may run on after
+        the cancel (a promise or a thread cannot be stopped), but what it writes or emits then must not
+        land while its retry runs, as in Motia, whose timed-out handler's process is killed."""
+        self._cancelled[invocation_id] = reason
 
     def start(self, info: InvocationInfo, method: str, args: list[Any]) -> PendingCall:
+        reason = self._cancelled.get(info.invocation_id)
+        if reason is not None:
+            raise RuntimeError(
+                f"{method} refused: this invocation of step {info.step_name} was cancelled ({reason})"
+            )
         args_json = jsonutil.dumps(args)  # a TypeError here reaches the caller, nothing is sent
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         call = PendingCall(future, method, self._loop, self._loop_thread)

@@ -310,6 +310,7 @@ class Session:
             entry.task.cancel()
             return
         reason = cancel.reason or "cancelled by the supervisor"
+        self.client.cancelled(cancel.invocation_id, reason)
         self._send_result(cancel.invocation_id, error=error_info("CancelledError", f"cancelled: {reason}"))
         entry.task.cancel()  # async handlers stop at their next await; threads keep running
 
