@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from supervisor.cli._prompt import ask, ask_choice
 from supervisor.scaffold import (
     HTTP_METHODS,
     LANGUAGES,
@@ -97,27 +98,24 @@ def ask_step() -> StepAnswers:
 
 
 def _ask(prompt: str, valid: Callable[[str], bool], error: str) -> str:
-    while True:
-        answer = input(prompt).strip()
-        if valid(answer):
-            return answer
-        print(error, file=sys.stderr)
+    return ask(prompt, lambda answer: answer if valid(answer) else None, lambda _: error)
 
 
 def _ask_choice(question: str, choices: Sequence[str]) -> str:
     """One of ``choices``, by its number or its name; blank is the first."""
     listed = ", ".join(f"{number}. {choice}" for number, choice in enumerate(choices, 1))
-    while True:
-        answer = input(f"{question} ({listed}; blank: {choices[0]}): ").strip()
-        if not answer:
-            return choices[0]
-        if answer.isdigit() and 1 <= int(answer) <= len(choices):
-            return choices[int(answer) - 1]
-        named = _SHORT_NAMES.get(answer.lower(), answer.lower())
-        for choice in choices:
-            if choice.lower() == named:  # `post` is POST
-                return choice
-        print(f"Not one of {', '.join(choices)}: {answer}", file=sys.stderr)
+
+    def named(answer: str) -> str | None:
+        wanted = _SHORT_NAMES.get(answer.lower(), answer.lower())
+        return next((choice for choice in choices if choice.lower() == wanted), None)  # `post` is POST
+
+    return ask_choice(
+        f"{question} ({listed}; blank: {choices[0]}): ",
+        choices,
+        default=choices[0],
+        named=named,
+        error=lambda answer: f"Not one of {', '.join(choices)}: {answer}",
+    )
 
 
 def _ask_list(prompt: str, *, required: bool = False) -> list[str]:
