@@ -1,10 +1,11 @@
 """``motia generate step [-d DIR]``: Motia 0.17's interactive step generator.
 
-It asks what Motia's asks (name, type, language, the method and path of an api step, the topics of an
-event step, the schedule of a cron step, the virtual topics of a noop step, then flows, emits and a
-description) and writes the step under ``steps/`` (``-d``: a folder below it). Motia's generator has no
-flags for the answers, so without a terminal to ask in the command fails rather than guess them. Its
-last question (a Workbench UI override) is not asked: this Workbench has no React overrides."""
+It asks what Motia's asks (name, type, the language of any step but an api one, which is TypeScript,
+the method and path of an api step, the topics of an event step, the schedule of a cron step, the
+virtual topics of a noop step, then flows, emits and a description) and writes the step under
+``steps/`` (``-d``: a folder below it). Motia's generator has no flags for the answers, so without a
+terminal to ask in the command fails rather than guess them. Its last question (a Workbench UI
+override) is not asked: this Workbench has no React overrides."""
 
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ def ask_step() -> StepAnswers:
         "Name must start with a letter and contain only letters, numbers, hyphens, and underscores",
     )
     step_type = _ask_choice("Select step type", STEP_TYPES)
-    language = _ask_choice("Select language", LANGUAGES)
+    # as Motia 0.17's: an api step is TypeScript, not asked (its create-step/getAnswers.ts)
+    language = "typescript" if step_type == "api" else _ask_choice("Select language", LANGUAGES)
     answers = StepAnswers(name=name, type=step_type, language=language, flows=[])
     if step_type == "api":
         method = _ask_choice("HTTP method", HTTP_METHODS)
