@@ -1,6 +1,7 @@
-"""A live log follow (``GET /__motia/logs/stream?runner=``, ``motia logs --runner X --follow``) of a
-runner that is not running yet but can be (a spare, started while the pool's loops are blocked) waits
-for its lines; one the project can never run is refused at once, naming the closest runner."""
+"""A runner that is not running yet but can be (a spare, started while the pool's loops are blocked) is
+a valid log filter with no lines yet: a listing (``GET /__motia/logs?runner=``, ``motia logs --runner
+X``) answers an empty page, a live follow (``/__motia/logs/stream?runner=``, ``--follow``) waits for its
+lines; one the project can never run is refused by both at once, naming the closest runner."""
 
 from __future__ import annotations
 
@@ -36,14 +37,22 @@ FILES = {
 CONFIG = {"runners": {"python": {"poolSize": 1, "spareRunners": 1}, "node": {"spareRunners": 0}}}
 
 
-def test_a_live_follow_waits_for_a_runner_that_can_start_later_and_refuses_one_that_never_can(
+def test_a_runner_that_can_start_later_is_listed_empty_and_followed_and_one_that_never_can_is_refused(
     tmp_path: Path,
 ) -> None:
     project = write_project(tmp_path, FILES, CONFIG)
     with MotiaServer(project) as server, concurrent.futures.ThreadPoolExecutor(1) as pool:
-        # no spare runs yet, and no line names one: a listing says so, a follower waits
+        # no spare runs yet, and no line names one: a listing finds no lines, a follower waits
         listed = server.client.get("/__motia/logs", params={"runner": "python-spare"})
-        assert listed.status_code == 404, listed.text
+        assert (listed.status_code, listed.json()["logs"]) == (200, []), listed.text
+        cli_listed = subprocess.run(
+            motia_argv("logs", "--runner", "python-spare", "-p", str(server.port)),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert cli_listed.returncode == 0, cli_listed.stderr
         received: list[dict[str, Any]] = []
         opened = threading.Event()
 
@@ -74,12 +83,13 @@ def test_a_live_follow_waits_for_a_runner_that_can_start_later_and_refuses_one_t
 
         # ids the project never gives: a second slot of a pool of one, a node spare with none allowed
         for runner, closest in (("python-1", "python-0"), ("node-spare", "node-isolated-0")):
-            refused = server.client.get("/__motia/logs/stream", params={"runner": runner})
             message = (
                 f"no runner named {runner!r}: no kind of runner, none running now or to come, "
                 f"none recorded; did you mean {closest!r}?"
             )
-            assert (refused.status_code, refused.json()["message"]) == (404, message), runner
+            for endpoint in ("/__motia/logs/stream", "/__motia/logs"):
+                refused = server.client.get(endpoint, params={"runner": runner})
+                assert (refused.status_code, refused.json()["message"]) == (404, message), (endpoint, runner)
         cli = subprocess.run(
             motia_argv("logs", "--runner", "python-1", "-n", "0", "--follow", "-p", str(server.port)),
             cwd=REPO_ROOT,

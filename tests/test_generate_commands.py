@@ -101,6 +101,49 @@ def test_a_node_motia_config_loads_and_type_checks_without_node_motia(tmp_path: 
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+ZOD_DEFAULTS = {
+    "steps/order.step.ts": """
+        import { z } from 'zod'
+        import type { ApiRouteConfig, Handlers } from 'motia'
+        export const config: ApiRouteConfig = {
+          type: 'api', name: 'Order', path: '/order', method: 'POST', emits: [], validateBody: true,
+          bodySchema: z.object({ sku: z.string(), quantity: z.number().default(1) }),
+        }
+        export const handler: Handlers['Order'] = async (req, { streams }) => {
+          const quantity: number = req.body.quantity  // there in the parsed value: not `number | undefined`
+          const cart = await streams.carts.get('board', req.body.sku)
+          const items: number = cart ? cart.items : 0
+          return { status: 200, body: { quantity, items } }
+        }
+    """,
+    "steps/carts.stream.ts": """
+        import { z } from 'zod'
+        import type { StreamConfig } from 'motia'
+        export const config: StreamConfig = {
+          name: 'carts', schema: z.object({ items: z.number().default(0) }), baseConfig: { storageType: 'default' },
+        }
+    """,
+}
+
+
+def test_a_zod_default_field_is_required_in_the_types_and_may_be_left_out_of_a_body(tmp_path: Path) -> None:
+    """A zod field with ``.default()`` is in the value a handler gets: its types have it required (as
+    Motia 0.17's, z.toJSONSchema's output shape), in a body and in a stream's schema; the request may
+    still leave it out (the core validates the input shape)."""
+    write_project(tmp_path, ZOD_DEFAULTS)
+    result = motia(tmp_path, "generate-types")
+    assert result.returncode == 0, result.stdout + result.stderr
+    types = (tmp_path / "types.d.ts").read_text()
+    assert "quantity: number" in types and "items: number" in types, types
+    (tmp_path / "node_modules").mkdir()  # zod's declarations for tsc: the runner's
+    (tmp_path / "node_modules" / "zod").symlink_to(REPO_ROOT / "runners" / "node" / "node_modules" / "zod")
+    checked = run_tsc(tmp_path, ["types.d.ts", "steps/**/*.ts"])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with MotiaServer(tmp_path) as server:
+        answered = server.client.post("/order", json={"sku": "a"})
+        assert answered.status_code == 200, answered.text
+
+
 STEP = """
 import {{ ApiRouteConfig, Handlers }} from 'motia'
 export const config: ApiRouteConfig = {{

@@ -47,6 +47,13 @@ NOTE_STEPS = {
           await streams.notes.delete('board', 'brief')
         }
     """,
+    "steps/remove.step.js": """
+        exports.config = { type: 'api', name: 'Remove', path: '/note/remove', method: 'POST', emits: [] }
+        exports.handler = async (req, { streams }) => {
+          await streams.notes.delete('board', 'n')
+          return { status: 200, body: {} }
+        }
+    """,
     "steps/again.step.js": """
         exports.config = { type: 'api', name: 'Again', path: '/note/again', method: 'POST', emits: [] }
         exports.handler = async (req, { streams }) => {
@@ -83,6 +90,29 @@ def test_a_change_missed_while_the_stream_socket_was_lost_shows_at_the_time_it_w
     assert (written["elsewhere"], changed["elsewhere"]) == (False, True), seen
     # one socket (the answer's item, then its group, followed on it), opened again once
     assert (seen["socketsBeforeLost"], seen["sockets"]) == (1, 2), seen
+    assert seen["consoleErrors"] == [], seen
+
+
+def test_an_item_deleted_while_the_stream_socket_was_lost_gets_a_deleted_line_at_the_time_it_was_found(
+    tmp_path: Path, chromium: str, client_packages: Path
+) -> None:
+    """As a change missed (above), a delete missed: POST /note from the Endpoints panel writes its item
+    ('first'); the page's stream socket lost, another request (POST /note/remove) deletes the item. The
+    socket joins again, its sync without the item: a "deleted" line at a time after the socket was
+    lost, marked as not done by this request; the "written" line stays as it was."""
+    project = write_project(tmp_path / "project", NOTE_STEPS)
+    with MotiaServer(project, mode="dev") as server:
+        seen = _drive(server, chromium, client_packages, "workbench-stream-resync-driver.mjs", "/note/remove")
+
+    lines = [line for line in seen["lines"] if line["item"] == "n" and not line["hidden"]]
+    assert [(line["kind"], '"first"' in line["text"]) for line in lines] == [
+        ("written", True),
+        ("deleted", True),
+    ], seen
+    written, deleted = lines
+    assert written["at"] < seen["lostAt"] <= deleted["at"], seen
+    assert (written["elsewhere"], deleted["elsewhere"]) == (False, True), seen
+    assert seen["sockets"] == 2, seen
     assert seen["consoleErrors"] == [], seen
 
 

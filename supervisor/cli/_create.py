@@ -12,6 +12,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from supervisor.cli._prompt import ask, ask_choice
 from supervisor.scaffold import MOTIA_TEMPLATE_NAMES, TEMPLATES, FolderNotEmpty, create_project
 
 DEFAULT_TEMPLATE = "typescript"
@@ -64,30 +65,25 @@ def _ask_template() -> str:
     print("What template do you want to use?")
     for number, name in enumerate(names, 1):
         print(f"  {number}. {name:<11} {TEMPLATES[name].summary}")
-    while True:
-        answer = input(f"Template (1-{len(names)} or a name; blank: {DEFAULT_TEMPLATE}): ").strip()
-        if not answer:
-            return DEFAULT_TEMPLATE
-        if answer.isdigit() and 1 <= int(answer) <= len(names):
-            return names[int(answer) - 1]
-        if _template_name(answer) in TEMPLATES:
-            return _template_name(answer)
-        print(f"Not a template: {answer}", file=sys.stderr)
+    return ask_choice(
+        f"Template (1-{len(names)} or a name; blank: {DEFAULT_TEMPLATE}): ",
+        names,
+        default=DEFAULT_TEMPLATE,
+        named=lambda answer: _template_name(answer) if _template_name(answer) in TEMPLATES else None,
+        error=lambda answer: f"Not a template: {answer}",
+    )
 
 
 def _ask_project_name() -> str:
     """The folder the user names at the prompt, as Motia asks it: blank is the current folder."""
-    while True:
-        name = input(_NAME_PROMPT).strip()
-        if not name:
-            return "."
-        if _PROJECT_NAME.fullmatch(name):
-            return name
-        print(
-            "Project name must start with a letter or number and contain only letters, numbers, hyphens, "
-            "and underscores",
-            file=sys.stderr,
-        )
+    return ask(
+        _NAME_PROMPT,
+        lambda name: "." if not name else name if _PROJECT_NAME.fullmatch(name) else None,
+        lambda _: (
+            "Project name must start with a letter or number and contain only letters, numbers, "
+            "hyphens, and underscores"
+        ),
+    )
 
 
 def _template_name(name: str) -> str:

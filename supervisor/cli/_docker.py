@@ -66,9 +66,10 @@ def _run_setup(args: argparse.Namespace) -> int:
     folder = project_folder("docker setup", args.project)
     if folder is None:
         return 2
-    print_written(write_docker_files(folder, motia_version(), force=args.force))
+    version = motia_version()
+    print_written(write_docker_files(folder, version, force=args.force))
     print(
-        f"\nThe image installs motia-supervisor=={motia_version()} from the package index; to build it "
+        f"\nThe image installs motia-supervisor=={version} from the package index; to build it "
         "with a wheel instead (motia installed from a checkout or a wheel file), put the wheel "
         "(motia_supervisor-*.whl) in this folder: motia docker build uses it."
     )

@@ -1,10 +1,11 @@
 """``motia generate step [-d DIR]``: Motia 0.17's interactive step generator.
 
-It asks what Motia's asks (name, type, language, the method and path of an api step, the topics of an
-event step, the schedule of a cron step, the virtual topics of a noop step, then flows, emits and a
-description) and writes the step under ``steps/`` (``-d``: a folder below it). Motia's generator has no
-flags for the answers, so without a terminal to ask in the command fails rather than guess them. Its
-last question (a Workbench UI override) is not asked: this Workbench has no React overrides."""
+It asks what Motia's asks (name, type, the language of any step but an api one, which is TypeScript,
+the method and path of an api step, the topics of an event step, the schedule of a cron step, the
+virtual topics of a noop step, then flows, emits and a description) and writes the step under
+``steps/`` (``-d``: a folder below it). Motia's generator has no flags for the answers, so without a
+terminal to ask in the command fails rather than guess them. Its last question (a Workbench UI
+override) is not asked: this Workbench has no React overrides."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from supervisor.cli._prompt import ask, ask_choice
 from supervisor.scaffold import (
     HTTP_METHODS,
     LANGUAGES,
@@ -75,7 +77,8 @@ def ask_step() -> StepAnswers:
         "Name must start with a letter and contain only letters, numbers, hyphens, and underscores",
     )
     step_type = _ask_choice("Select step type", STEP_TYPES)
-    language = _ask_choice("Select language", LANGUAGES)
+    # as Motia 0.17's: an api step is TypeScript, not asked (its create-step/getAnswers.ts)
+    language = "typescript" if step_type == "api" else _ask_choice("Select language", LANGUAGES)
     answers = StepAnswers(name=name, type=step_type, language=language, flows=[])
     if step_type == "api":
         method = _ask_choice("HTTP method", HTTP_METHODS)
@@ -97,27 +100,24 @@ def ask_step() -> StepAnswers:
 
 
 def _ask(prompt: str, valid: Callable[[str], bool], error: str) -> str:
-    while True:
-        answer = input(prompt).strip()
-        if valid(answer):
-            return answer
-        print(error, file=sys.stderr)
+    return ask(prompt, lambda answer: answer if valid(answer) else None, lambda _: error)
 
 
 def _ask_choice(question: str, choices: Sequence[str]) -> str:
     """One of ``choices``, by its number or its name; blank is the first."""
     listed = ", ".join(f"{number}. {choice}" for number, choice in enumerate(choices, 1))
-    while True:
-        answer = input(f"{question} ({listed}; blank: {choices[0]}): ").strip()
-        if not answer:
-            return choices[0]
-        if answer.isdigit() and 1 <= int(answer) <= len(choices):
-            return choices[int(answer) - 1]
-        named = _SHORT_NAMES.get(answer.lower(), answer.lower())
-        for choice in choices:
-            if choice.lower() == named:  # `post` is POST
-                return choice
-        print(f"Not one of {', '.join(choices)}: {answer}", file=sys.stderr)
+
+    def named(answer: str) -> str | None:
+        wanted = _SHORT_NAMES.get(answer.lower(), answer.lower())
+        return next((choice for choice in choices if choice.lower() == wanted), None)  # `post` is POST
+
+    return ask_choice(
+        f"{question} ({listed}; blank: {choices[0]}): ",
+        choices,
+        default=choices[0],
+        named=named,
+        error=lambda answer: f"Not one of {', '.join(choices)}: {answer}",
+    )
 
 
 def _ask_list(prompt: str, *, required: bool = False) -> list[str]:

@@ -165,6 +165,15 @@ def _comment(text: str) -> str:
     return " ".join(text.split()).replace("*/", "*\\/")
 
 
+#: beside a zod schema's input shape (what the core validates), its output shape when they differ
+#: (the node runner's config_encoding.ts): a ``.default()`` field, optional in the input, is required
+#: in the output, which the types are of, as Motia 0.17's (z.toJSONSchema's output by default)
+OUTPUT_SHAPE = "x-motia-output"
+
+
 def schema_type(schema: Any, indent: str = "") -> str:
-    """The TypeScript type of ``schema``; nested object members are indented below ``indent``."""
+    """The TypeScript type of ``schema`` (its output shape, if it has one); nested object members are
+    indented below ``indent``."""
+    if isinstance(schema, dict) and isinstance(schema.get(OUTPUT_SHAPE), dict):
+        schema = schema[OUTPUT_SHAPE]
     return SchemaTypes(schema).render(schema, indent)

@@ -102,8 +102,8 @@ def unheard_of_runner(
     of ``runners`` (the kinds, node and python, and the ids of the runners running now) nor the
     beginning of one's id (``runner_holds``), naming the closest (or all of them): a misspelt runner
     (``--runner nodes``) would otherwise read as "nothing yet". None otherwise. ``to_come``: the ids
-    the project's runners can take later (a live follow waits for them: ``node-spare``, before a spare
-    starts), attached ones numbered on from the first."""
+    the project's runners can take later (``node-spare`` before a spare starts: a listing finds no
+    lines of it yet, a live follow waits for them), attached ones numbered on from the first."""
     if any(runner_holds(known, runner) for known in (*runners, *to_come)):
         return None
     attached = _ATTACHED_ID.fullmatch(runner)

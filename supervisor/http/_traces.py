@@ -12,9 +12,9 @@ A ``step`` filter naming no step, neither of the project nor in what was recorde
 (``unheard_of_step``) on any page of a listing that found nothing, and on a live stream at once: a
 misspelt step would otherwise read as "nothing (yet)", or a follower wait for ever. So does a log
 ``runner`` filter naming no kind of runner, no runner running now and none recorded
-(``unheard_of_runner``); a live stream follows a runner the project can still start (a spare, an
-attached one), and refuses one it never can (``node-9`` with a pool of one, ``node-spare`` with no
-spare runners).
+(``unheard_of_runner``). A runner the project can still start (a spare, an attached one) is a valid
+filter with no lines yet: a listing answers an empty page, a live stream waits for its lines; one it
+never can (``node-9`` with a pool of one, ``node-spare`` with no spare runners) is refused by both.
 
 Times are epoch milliseconds, in and out. A live log stream sends each new matching line as an
 event ``log`` whose id is the line's; a client that reconnects with ``Last-Event-ID`` (or
@@ -78,7 +78,7 @@ def register_traces(
     """``steps``: the names of the project's steps now (a reload changes them), for a ``step`` filter
     that matched nothing to be told from a misspelt one (``unheard_of_step``); ``runners``: the kinds
     of runner and the ids of those running now, for a ``runner`` filter (``unheard_of_runner``);
-    ``to_come``: the ids the project's runners can take, for a live one."""
+    ``to_come``: the ids the project's runners can take, running or not yet."""
 
     async def unheard(
         step: str | None, found: bool, recorded: Callable[[str], Awaitable[bool]]
@@ -98,14 +98,14 @@ def register_traces(
     async def logs_recorded(step: str) -> bool:
         return bool((await recorder.logs(LogQuery(step=step, limit=1))).logs)
 
-    async def unheard_runner(runner: str | None, found: bool, *, live: bool = False) -> Response | None:
-        """The 404 of a ``runner`` filter that ``found`` nothing, names no runner (``runners``) and no
-        line recorded: the store is asked only then, as for a step. ``live``: a follower, which waits
-        for a runner that is not running yet but can (``to_come``: a spare, a runner of a language
-        whose first step file comes later); one that can never run is refused as a listing's is."""
+    async def unheard_runner(runner: str | None, found: bool) -> Response | None:
+        """The 404 of a ``runner`` filter that ``found`` nothing, names no runner running now
+        (``runners``), none that can run later (``to_come``: a spare, a runner of a language whose first
+        step file comes later) and no line recorded: the store is asked only then, as for a step. One
+        rule for a listing and a follower: what a follower waits for, a listing finds no lines of yet."""
         if runner is None or found:
             return None
-        refused = unheard_of_runner(runner, runners(), to_come() if live else ())
+        refused = unheard_of_runner(runner, runners(), to_come())
         if refused is None or (await recorder.logs(LogQuery(runner=runner, limit=1))).logs:
             return None
         return refused
@@ -179,9 +179,7 @@ def register_traces(
     async def follow_logs() -> Response:
         only(*LOG_FILTERS, "after")
         query = _log_filter()
-        refused = await unheard(query.step, False, logs_recorded) or await unheard_runner(
-            query.runner, False, live=True
-        )
+        refused = await unheard(query.step, False, logs_recorded) or await unheard_runner(query.runner, False)
         if refused:
             return refused
         last_event_id = request.headers.get("last-event-id")

@@ -32,6 +32,9 @@ function isZodSchema(value: unknown): boolean {
   return isZod4(value) || isZod3(value);
 }
 
+/** A zod schema's output shape, beside its input shape when they differ (supervisor/codegen). */
+const TYPES_KEY = 'x-motia-output';
+
 /** Converts one zod schema; `io` picks the input or output shape of transforms/defaults. */
 function zodToJsonSchema(schema: unknown, io: 'input' | 'output'): JsonSchema {
   if (isZod4(schema)) {
@@ -77,7 +80,15 @@ export function encodeConfig(config: unknown, hasHandler: boolean | undefined, f
         if (value === null) return null;
         if (isZodSchema(value)) {
           const io = /^responseSchema\b/.test(path) ? 'output' : 'input';
-          return safeConvert(value, io, path || 'config', file);
+          const converted = safeConvert(value, io, path || 'config', file);
+          if (io === 'output') return converted;
+          // What the core validates is the input (a `.default()` field may be left out); the types
+          // are the output's, as Motia 0.17 generates them from z.toJSONSchema's default (output):
+          // a `.default()` field is there in the handler's value.
+          const output = safeConvert(value, 'output', path || 'config', file);
+          return JSON.stringify(output) === JSON.stringify(converted)
+            ? converted
+            : { ...converted, [TYPES_KEY]: output };
         }
         if (seen.has(value)) return '[Circular]';
         if (value instanceof Date) return value.toISOString();

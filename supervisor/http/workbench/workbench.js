@@ -1487,7 +1487,7 @@ async function followStreams(container, body, traceId, until) {
   container.append(
     h('h3', {}, 'Stream updates'),
     following,
-    h('p', { class: 'muted' }, 'written, deleted: by this request before the page subscribed, at the time its trace recorded the write; there: in the group when the page subscribed; create, update, delete, event: arrived live; changed: found changed when the page subscribed again (a change it missed), at that time'),
+    h('p', { class: 'muted' }, 'written, deleted: by this request before the page subscribed, at the time its trace recorded the write; there: in the group when the page subscribed; create, update, delete, event: arrived live; changed, deleted: found changed or gone when the page subscribed again (a change it missed), at that time'),
     failure,
     list,
     others,
@@ -1539,7 +1539,7 @@ async function followStreams(container, body, traceId, until) {
         entry.at = entry.arrived
         // a change found by a sync again is this request's if its trace recorded a write of the item
         // between the line before and that sync
-        const written = entry.kind === 'changed' ? (writes.get(entry.key) || []).some((write) => write.at > entry.after && write.at <= entry.arrived) : mine(entry)
+        const written = entry.after !== undefined ? (writes.get(entry.key) || []).some((write) => write.at > entry.after && write.at <= entry.arrived) : mine(entry)
         const another = attributable && !written && (!reading || readSince > entry.arrived + WRITE_RECORDED_MS)
         entry.el.classList.toggle('elsewhere', another) // (which the page says beside its item's id)
       }
@@ -1586,6 +1586,24 @@ async function followStreams(container, body, traceId, until) {
       if (repeated) return
     }
     newEntry(room, id, text, { key, sync, kind: sync ? 'written' : kind, arrived: Date.now() })
+  }
+  // An item shown that a sync of its room does not have (the socket lost, it was deleted meanwhile:
+  // no live delete came) gets a line of its own at the time this sync came ("deleted"), as a change
+  // the page missed gets its "changed" line.
+  const missed = (room, synced) => {
+    const latest = new Map() // item id -> its latest line in this room
+    for (const entry of entries) {
+      const [streamName, groupId, id] = entry.key.split('\n')
+      if (streamName !== room.streamName || groupId !== room.groupId || !id) continue
+      if (room.id !== undefined && id !== room.id) continue
+      latest.set(id, entry)
+    }
+    for (const [id, last] of latest) {
+      if (synced.has(id) || last.el.hidden || ['delete', 'deleted'].includes(last.kind)) continue
+      lastSync.delete(last.key)
+      const entry = newEntry(room, id, last.message.textContent, { key: last.key, sync: false, kind: 'deleted', arrived: Date.now(), after: last.arrived })
+      entry.message.classList.add('muted')
+    }
   }
   // a line of ``room``'s item ``id`` showing ``text``, in ``entries``
   const newEntry = (room, id, text, fields) => {
@@ -1638,7 +1656,9 @@ async function followStreams(container, body, traceId, until) {
         subscription.syncedAt ??= Date.now()
         // a group's sync: one line per item, as its changes come after it
         const items = data === null ? [] : Array.isArray(data) ? data : [data]
-        for (const item of items) line(room, kind, room.id ?? (item && typeof item === 'object' ? item.id : undefined), item, true)
+        const ids = items.map((item) => room.id ?? (item && typeof item === 'object' ? item.id : undefined))
+        items.forEach((item, index) => line(room, kind, ids[index], item, true))
+        missed(room, new Set(ids))
       } else line(room, kind, message.id ?? room.id, data, false)
       render()
     })
