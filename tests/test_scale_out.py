@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.drivers import run_driver
 from tests.support.project import write_project
 from tests.support.raw_socket import RawSocket
 from tests.support.redis_server import RedisServer, redis_server_binary
@@ -267,6 +268,28 @@ def test_traces_and_logs_recorded_by_one_supervisor_are_read_and_followed_throug
     assert pair.a.client.get("/hello").status_code == 200
     follower.join(30)
     assert sorted(line["message"] for line in received) == ["hello from A", "hello from B"]
+
+
+def test_each_supervisors_workbench_runners_panel_says_whose_runners_it_lists(
+    start_pair: StartPair, chromium: str, client_packages: Path
+) -> None:
+    """Both supervisors name their runners node-0: A's panel and B's each say which supervisor (its
+    pid and host) they list, so a user with both open does not take one's runners for the other's."""
+    pair = start_pair(GREET, {"workbench": True})
+    artifacts = str(Path(__file__).resolve().parent.parent / "test-artifacts")
+    said = {}
+    for label, server in pair.servers.items():
+        listed = server.client.get("/__motia/runners").json()
+        assert listed["supervisor"]["pid"] == server.proc.pid, listed
+        seen = run_driver(
+            client_packages, "workbench-runners-driver.mjs", chromium, server.url, artifacts, "1"
+        )
+        assert "failure" not in seen, seen["failure"]
+        assert list(seen["runners"]) == ["node-0"]
+        said[label] = seen["runnersOf"]
+    for label, server in pair.servers.items():
+        assert f"pid {server.proc.pid} on " in said[label], said
+    assert said["A"] != said["B"]
 
 
 def test_killing_one_supervisor_mid_load_loses_no_event(start_pair: StartPair) -> None:

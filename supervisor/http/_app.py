@@ -6,6 +6,8 @@ answered by ``register_error_answers`` as JSON: 405 for an api step's path with 
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import get_args
 
 from quart import Quart, Response, request
@@ -48,7 +50,11 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
 
     @app.route("/__motia/runners", methods=["GET"])
     async def runners() -> Response:
-        return json_response(200, {"runners": [row.as_json() for row in runtime.runner_rows()]})
+        # which supervisor's runners these are: supervisors sharing a project on Redis each list
+        # their own, under the same ids (node-0 on each), told apart by this
+        supervisor = {"host": socket.gethostname(), "pid": os.getpid()}
+        rows = [row.as_json() for row in runtime.runner_rows()]
+        return json_response(200, {"supervisor": supervisor, "runners": rows})
 
     @app.route("/__motia/emit", methods=["POST"])
     async def emit() -> Response:

@@ -4,12 +4,16 @@
 // runner's row, its cells by their column's heading (runners: id -> heading -> text).
 import { drive, openWorkbench } from './workbench-page.mjs'
 
-const [executablePath, base, , count] = process.argv.slice(2)
+const [executablePath, base, outDir, count] = process.argv.slice(2)
 const result = {}
 
 await drive(executablePath, result, async (page) => {
   await openWorkbench(page, base, 'runners')
   await page.waitForFunction((n) => document.querySelectorAll('[data-runner]').length === n, Number(count), { timeout: 20000 })
+  // whose runners the panel says these are (empty until the first read is shown)
+  await page.waitForFunction(() => document.querySelector('[data-runners-of]')?.textContent, null, { timeout: 20000 })
+  result.runnersOf = await page.$eval('[data-runners-of]', (p) => p.textContent)
+  await page.screenshot({ path: `${outDir}/runners-${new URL(base).port}.png` })
   result.runners = await page.evaluate(() => {
     const headings = [...document.querySelectorAll('table[aria-label="runners"] th')].map((th) => th.textContent)
     const rows = [...document.querySelectorAll('[data-runner]')]

@@ -2969,14 +2969,20 @@ async function runnersPanel(root) {
     })
     return tr
   }
+  // whose runners these are: supervisors sharing a project on Redis each list their own, under the
+  // same ids (node-0 on each), and a user with two Workbenches open must tell them apart
+  const owner = h('p', { class: 'muted', 'data-runners-of': '' })
+  const ownerText = (supervisor) => (supervisor ? `Runners of the supervisor serving this page: pid ${supervisor.pid} on ${supervisor.host}. Other supervisors sharing this project list their own.` : '')
   // a refresh that fails shows its error above the runners last read
   const read = latestReads(loadError)
   const load = () =>
-    read(() => api('/runners'), ({ runners }) => {
+    read(() => api('/runners'), ({ supervisor, runners }) => {
+      const text = ownerText(supervisor)
+      if (owner.textContent !== text) owner.textContent = text
       rows = new Map(runners.map((runner) => [runner.id, rowOf(runner)]))
       place(body, runners.length ? [...rows.values()] : [empty])
     })
-  root.append(h('h2', {}, 'Runners'), loadError, h('div', { class: 'card' }, h('table', { 'aria-label': 'runners' }, h('thead', {}, h('tr', {}, columns.map((c) => h('th', {}, c)))), body)))
+  root.append(h('h2', {}, 'Runners'), owner, loadError, h('div', { class: 'card' }, h('table', { 'aria-label': 'runners' }, h('thead', {}, h('tr', {}, columns.map((c) => h('th', {}, c)))), body)))
   await load()
   return every(2000, load)
 }
