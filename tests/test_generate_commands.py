@@ -142,6 +142,13 @@ def test_a_zod_default_field_is_required_in_the_types_and_may_be_left_out_of_a_b
     with MotiaServer(tmp_path) as server:
         answered = server.client.post("/order", json={"sku": "a"})
         assert answered.status_code == 200, answered.text
+    # the OpenAPI document describes what a client sends (the input shape), without the output shape
+    documented = motia(tmp_path, "generate", "openapi", "-o", "openapi.json")
+    assert documented.returncode == 0, documented.stdout + documented.stderr
+    text = (tmp_path / "openapi.json").read_text()
+    assert "x-motia-output" not in text
+    body = json.loads(text)["paths"]["/order"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "quantity" in body["properties"] and "quantity" not in body.get("required", [])
 
 
 STEP = """

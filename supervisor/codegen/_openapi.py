@@ -18,6 +18,8 @@ from supervisor.config import ApiStepConfig
 from supervisor.core import Registry, Step
 from supervisor.routing import parse_route, route_shape, route_variants, substitute_params
 
+from ._ts_schema import OUTPUT_SHAPE
+
 OPENAPI_VERSION = "3.1.0"
 _METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 _DEF_KEYS = ("$defs", "definitions")
@@ -117,6 +119,9 @@ class _Components:
     def adopt(self, schema: JsonObject) -> JsonObject:
         schema = copy.deepcopy(schema)
         schema.pop("$schema", None)
+        # the input shape is what a client sends and the core validates; the output shape beside it is
+        # for the handler's types only
+        schema.pop(OUTPUT_SHAPE, None)
         moved: list[tuple[str, Any]] = []
         renamed: dict[str, str] = {}
         for key in _DEF_KEYS:
