@@ -292,6 +292,71 @@ def test_each_supervisors_workbench_runners_panel_says_whose_runners_it_lists(
     assert said["A"] != said["B"]
 
 
+# POST /hello emits 'greeted'; Greeted logs (info and warn) which supervisor runs it and updates the
+# request's stream item five times, long enough for a Workbench to read it while it runs.
+FOLLOWED = {
+    "steps/hello.step.js": """
+        exports.config = { type: 'api', name: 'Hello', path: '/hello', method: 'POST', emits: ['greeted'] }
+        exports.handler = async (_req, { emit, logger, streams, traceId }) => {
+          logger.info(`hello from ${process.env.SUPERVISOR_LABEL}`)
+          const item = await streams.items.set(traceId, 'item', { n: 0 })
+          await emit({ topic: 'greeted', data: { traceId } })
+          return { status: 200, body: item }
+        }
+    """,
+    "steps/greeted.step.js": """
+        exports.config = { type: 'event', name: 'Greeted', subscribes: ['greeted'], emits: [] }
+        exports.handler = async ({ traceId }, { logger, streams }) => {
+          for (let n = 1; n <= 5; n++) {
+            await new Promise((resolve) => setTimeout(resolve, 1500))
+            logger.info(`greeted ${n} on ${process.env.SUPERVISOR_LABEL}`)
+            logger.warn(`warn greeted ${n} on ${process.env.SUPERVISOR_LABEL}`)
+            await streams.items.set(traceId, 'item', { n })
+          }
+        }
+    """,
+    "steps/items.stream.js": FILES["steps/items.stream.js"],
+}
+
+
+def test_a_workbench_on_one_supervisor_follows_what_the_other_runs(
+    start_pair: StartPair, chromium: str, client_packages: Path
+) -> None:
+    """A's Workbench, its requests' event steps run on B: the trace's timeline grows while B runs it,
+    the Endpoints panel shows B's updates of the answer's stream item, the Logs panel's live tail
+    shows B's lines through its filters, and an edit and a delete in A's State panel show in B's."""
+    # one event at a time on each: a request's event runs on B when A is busy
+    pair = start_pair(FOLLOWED, {"workbench": True, "events": {"concurrency": 1}})
+    for key in ("one", "two"):
+        put = pair.a.client.put(
+            "/__motia/state/item", params={"groupId": "shared", "key": key}, json={"v": 1}
+        )
+        assert put.status_code < 300, put.text
+    artifacts = str(Path(__file__).resolve().parent.parent / "test-artifacts")
+    seen = run_driver(
+        client_packages, "workbench-scale-out-driver.mjs", chromium, pair.a.url, pair.b.url, artifacts
+    )
+    assert "failure" not in seen, seen["failure"]
+    assert seen["consoleErrors"] == []
+
+    # read while Greeted ran on B: B's lines came in over several reads, before it settled
+    running = [read for read in seen["trace"] if read["status"] == "running"]
+    on_b = [sum("greeted" in line and line.endswith("on B") for line in read["lines"]) for read in running]
+    assert len({count for count in on_b if count > 0}) >= 2, seen["trace"]
+    assert seen["trace"][-1]["status"] == "ok"
+    assert "warn greeted 5 on B" in seen["trace"][-1]["lines"]
+
+    assert seen["endpoint"] == [{"kind": "written", "n": 0}] + [
+        {"kind": "update", "n": n} for n in range(1, 6)
+    ]
+
+    assert {(line["level"], line["step"].split(" ")[0]) for line in seen["logs"]} == {("warn", "Greeted")}
+    assert {f"warn greeted {n} on B" for n in range(1, 6)} <= {line["message"] for line in seen["logs"]}
+
+    assert seen["stateEdited"] == [["one", {"v": 2}], ["two", {"v": 1}]]
+    assert seen["stateDeleted"] == [["one", {"v": 2}]]
+
+
 def test_killing_one_supervisor_mid_load_loses_no_event(start_pair: StartPair) -> None:
     # A short consumer timeout: the survivor takes the dead one's claimed events over within seconds.
     # Few handlers at a time, each 100 ms: the backlog outlasts the emits, so A dies mid-load.
