@@ -356,6 +356,26 @@ def test_a_workbench_on_one_supervisor_follows_what_the_other_runs(
     assert seen["stateEdited"] == [["one", {"v": 2}], ["two", {"v": 1}]]
     assert seen["stateDeleted"] == [["one", {"v": 2}]]
 
+    # once every trace settled, A and B list the same traces in the same order, page by page,
+    # whatever the filter
+    eventually(lambda: _listed(pair.a, {"status": "running"}) == [], timeout=120)
+    for filters in ({}, {"status": "ok"}, {"step": "Greeted"}, {"text": "POST /hello"}, {"answered": "2xx"}):
+        listed = _listed(pair.a, filters)
+        assert len(listed) >= 3 and listed == _listed(pair.b, filters), filters
+
+
+def _listed(server: MotiaServer, filters: dict[str, str]) -> list[dict[str, Any]]:
+    """Every trace ``server`` lists under ``filters``, newest first, read two to a page."""
+    traces: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params = {**filters, "limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = server.client.get("/__motia/traces", params=params).json()
+        traces += page["traces"]
+        cursor = page["nextCursor"]
+        if not cursor:
+            return traces
+
 
 def test_killing_one_supervisor_mid_load_loses_no_event(start_pair: StartPair) -> None:
     # A short consumer timeout: the survivor takes the dead one's claimed events over within seconds.
