@@ -364,6 +364,46 @@ def test_a_workbench_on_one_supervisor_follows_what_the_other_runs(
         assert len(listed) >= 3 and listed == _listed(pair.b, filters), filters
 
 
+def test_a_span_lost_with_its_supervisor_ends_at_its_last_record_on_the_timeline(
+    start_pair: StartPair, chromium: str, client_packages: Path, redis_prefix: str
+) -> None:
+    """B killed while it ran a request's Greeted: A's timeline of the settled trace draws the lost
+    span to its last record, not to the moment the page read it (the axis stretched to then, the
+    spans that ran squeezed to the left however long ago the trace settled)."""
+    redis = {"prefix": redis_prefix, "consumerTimeoutSeconds": 2}  # B's claim is A's 2 s after
+    pair = start_pair(FOLLOWED, {"workbench": True, "events": {"concurrency": 1}, "redis": redis})
+
+    def ran_on_b() -> str | None:
+        for trace_id in sent:
+            logs = pair.a.client.get("/__motia/logs", params={"traceId": trace_id, "q": "greeted 1 on B"})
+            if logs.json()["logs"]:
+                return trace_id
+        return None
+
+    # three at once: A claims two (its window: the one it runs and the next), the third is B's
+    sent = [pair.a.client.post("/hello", json={}).headers["x-trace-id"] for _ in range(3)]
+    lost = eventually(ran_on_b, timeout=60)
+    pair.b.proc.kill()  # SIGKILL, in the middle of the run: A takes the event over
+
+    def settled() -> dict[str, Any] | None:
+        trace: dict[str, Any] = pair.a.client.get(f"/__motia/traces/{lost}").json()
+        return trace if trace["status"] == "ok" else None
+
+    trace = eventually(settled, timeout=120)
+    assert [span["status"] for span in trace["spans"]] == ["ok", "lost", "ok"]
+    artifacts = str(Path(__file__).resolve().parent.parent / "test-artifacts")
+    seen = run_driver(
+        client_packages, "workbench-lost-span-driver.mjs", chromium, pair.a.url, artifacts, lost
+    )
+    assert "failure" not in seen, seen["failure"]
+    assert seen["consoleErrors"] == []
+    hello, gone, retaken = seen["bars"]
+    assert [hello["status"], gone["status"], retaken["status"]] == ["ok", "lost", "ok"]
+    # the axis ends with the span that ended last (the one A ran), the lost one well before it
+    assert retaken["right"] >= 0.99, seen
+    assert gone["right"] < retaken["right"], seen
+
+
 def _listed(server: MotiaServer, filters: dict[str, str]) -> list[dict[str, Any]]:
     """Every trace ``server`` lists under ``filters``, newest first, read two to a page."""
     traces: list[dict[str, Any]] = []

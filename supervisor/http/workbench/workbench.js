@@ -2111,9 +2111,18 @@ async function traceDetail(root, traceId) {
     const outcome = !latest ? 'waiting to run' : latest.status === 'ok' ? 'ok' : latest.status === 'running' ? 'running' : 'failed again'
     return ` · dead-lettered, replayed at ${clock(replayed.time)}: ${outcome}`
   }
+  // Where a span's bar ends: a running one now; a lost one (its supervisor or runner died: no end
+  // recorded) at the last thing it recorded, as far as it is known to have got. Drawn to now, a lost
+  // bar stretched the axis to the moment the page read the trace, the trace's own spans squeezed to
+  // its left edge however long ago it settled.
+  const barEnd = (span, trace) => {
+    if (span.endedAt !== null && span.endedAt !== undefined) return span.endedAt
+    if (span.status === 'running') return Date.now()
+    return Math.max(span.startedAt, ...trace.events.filter((event) => event.spanId === span.spanId).map((event) => event.time))
+  }
   const render = (trace) => {
     const start = trace.startedAt
-    const ends = trace.spans.map((span) => span.endedAt ?? Date.now()).concat(trace.events.map((e) => e.time))
+    const ends = trace.spans.map((span) => barEnd(span, trace)).concat(trace.events.map((e) => e.time))
     const total = Math.max(1, Math.max(start + 1, ...ends) - start)
     if (container.firstChild !== heading) fill(container, layout)
     fill(heading, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status))
@@ -2124,7 +2133,7 @@ async function traceDetail(root, traceId) {
     const replayedDeliveries = new Set(trace.events.filter((e) => e.type === 'delivery' && e.name === 'replayed').map((e) => e.deliveryId))
     for (const span of trace.spans) {
       const view = spanView(span, span.deliveryId != null && replayedDeliveries.has(span.deliveryId))
-      const end = span.endedAt ?? Date.now()
+      const end = barEnd(span, trace)
       view.bar.setAttribute('style', barPlace((span.startedAt - start) / total, (end - start) / total))
       const ticks = trace.events.filter((e) => e.spanId === span.spanId).map((event) => {
         const el = tick(view, event)
