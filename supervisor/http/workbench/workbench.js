@@ -1098,7 +1098,8 @@ async function lightUpAsTracesRun(shown) {
     }
     if (!trace) return // not changed since it was read whole (or not listed)
     for (const span of trace.spans) { // by start, as the server lists them
-      const ended = span.endedAt !== null && span.endedAt !== undefined
+      // a lost span (its supervisor or runner died) never gets an end: lit until it ended, its node stayed lit
+      const ended = (span.endedAt !== null && span.endedAt !== undefined) || span.status !== 'running'
       if (!seen.has(span.spanId)) {
         const node = inFlow(span.step) ? nodeOf(span.step) : null
         if (!node) continue
