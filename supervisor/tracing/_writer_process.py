@@ -107,8 +107,7 @@ class _Session:
             self._channel.send(_wire.answer(request_id, False, f"bad {op!r} request: {exc!r}"))
             return
         if self._frames or self._uncommitted or len(self._rejoiner):  # what came before it is stored first
-            self._release()
-            self._commit()
+            self._commit(release=True)
         if op in _WRITES:
             # The task's first step hands the write to the store's writer, which keeps the order.
             task = asyncio.create_task(self._run(request_id, method(*arguments)))
@@ -155,18 +154,20 @@ class _Session:
 
     def _release(self) -> None:
         """The requests held in flight, applied as they are (a read sees them running)."""
-        self._apply_frames()
         if self._pipeline is not None and len(self._rejoiner):
             events, encoded = self._rejoiner.release()
             self._pipeline.apply(events, encoded)
             self._uncommitted += len(events)
 
-    def _commit(self) -> None:
-        """What the frames applied since the last commit changed, to the store: a write, in order."""
+    def _commit(self, *, release: bool = False) -> None:
+        """What the frames applied since the last commit changed, to the store: a write, in order.
+        ``release``: with the requests held in flight too (before another request, and at the end)."""
         if self._commit_timer is not None:
             self._commit_timer.cancel()
             self._commit_timer = None
         self._apply_frames()
+        if release:
+            self._release()
         pipeline, count = self._pipeline, self._uncommitted
         self._uncommitted = 0
         if pipeline is None or not count:
@@ -209,8 +210,7 @@ class _Session:
             self._channel.send(_wire.answer(request_id, True, result))
 
     async def finish(self) -> None:
-        self._release()
-        self._commit()
+        self._commit(release=True)
         while self._tasks:
             await asyncio.wait(list(self._tasks))
 
