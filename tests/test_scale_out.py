@@ -370,8 +370,9 @@ def test_a_span_lost_with_its_supervisor_ends_on_a_workbench_of_the_other(
     start_pair: StartPair, chromium: str, client_packages: Path, redis_prefix: str
 ) -> None:
     """B killed while it ran a request's Greeted, A's Workbench open on the flow: once A has marked
-    the span lost and run the event again to its end, the flow's nodes go out (a lost span never
-    ends: its node stayed lit), and the trace's timeline draws the lost span to its last record,
+    the span lost and run the event again to its end, the flow's nodes go out (a lost span used to
+    never end: its node stayed lit), the API and ``motia traces ID`` end the lost span at its last
+    record (it had no end), and the trace's timeline draws the lost span to there,
     not to the moment the page read it (the axis stretched to then, the spans that ran squeezed to
     the left however long ago the trace settled)."""
     redis = {"prefix": redis_prefix, "consumerTimeoutSeconds": 2}  # B's claim is A's 2 s after
@@ -385,6 +386,14 @@ def test_a_span_lost_with_its_supervisor_ends_on_a_workbench_of_the_other(
     assert seen["consoleErrors"] == []
     trace = pair.a.client.get(f"/__motia/traces/{seen['traceId']}").json()
     assert [span["status"] for span in trace["spans"]] == ["ok", "lost", "ok"]
+    # the API ends the lost span at its last record (what the timeline draws), as `motia traces ID` says
+    lost = trace["spans"][1]
+    records = [event for event in trace["events"] if event["spanId"] == lost["spanId"]]
+    last = max(event["time"] + (event.get("durationMs") or 0) for event in records)
+    assert lost["endedAt"] == last and lost["durationMs"] == last - lost["startedAt"] > 0, lost
+    told = run_motia("traces", seen["traceId"], "-p", str(pair.a.port), cwd=pair.a.project)
+    [line] = [line for line in told.stdout.splitlines() if line.rstrip().endswith("lost")]
+    assert "…" not in line and " s  lost" in line, told.stdout + told.stderr
     assert seen["lit"] == []
     hello, gone, retaken = seen["bars"]
     assert [hello["status"], gone["status"], retaken["status"]] == ["ok", "lost", "ok"]

@@ -1098,8 +1098,8 @@ async function lightUpAsTracesRun(shown) {
     }
     if (!trace) return // not changed since it was read whole (or not listed)
     for (const span of trace.spans) { // by start, as the server lists them
-      // a lost span (its supervisor or runner died) never gets an end: lit until it ended, its node stayed lit
-      const ended = (span.endedAt !== null && span.endedAt !== undefined) || span.status !== 'running'
+      // a lost span (its supervisor or runner died) ends where the server says it got to
+      const ended = span.endedAt !== null && span.endedAt !== undefined
       if (!seen.has(span.spanId)) {
         const node = inFlow(span.step) ? nodeOf(span.step) : null
         if (!node) continue
@@ -2112,18 +2112,12 @@ async function traceDetail(root, traceId) {
     const outcome = !latest ? 'waiting to run' : latest.status === 'ok' ? 'ok' : latest.status === 'running' ? 'running' : 'failed again'
     return ` · dead-lettered, replayed at ${clock(replayed.time)}: ${outcome}`
   }
-  // Where a span's bar ends: a running one now; a lost one (its supervisor or runner died: no end
-  // recorded) at the last thing it recorded, as far as it is known to have got. Drawn to now, a lost
-  // bar stretched the axis to the moment the page read the trace, the trace's own spans squeezed to
-  // its left edge however long ago it settled.
-  const barEnd = (span, trace) => {
-    if (span.endedAt !== null && span.endedAt !== undefined) return span.endedAt
-    if (span.status === 'running') return Date.now()
-    return Math.max(span.startedAt, ...trace.events.filter((event) => event.spanId === span.spanId).map((event) => event.time))
-  }
+  // Where a span's bar ends: a running one now, any other at its end (a lost one, its supervisor or
+  // runner dead, at the last thing known of it: the server's answer, in every store)
+  const barEnd = (span) => (span.endedAt !== null && span.endedAt !== undefined ? span.endedAt : Date.now())
   const render = (trace) => {
     const start = trace.startedAt
-    const ends = trace.spans.map((span) => barEnd(span, trace)).concat(trace.events.map((e) => e.time))
+    const ends = trace.spans.map(barEnd).concat(trace.events.map((e) => e.time))
     const total = Math.max(1, Math.max(start + 1, ...ends) - start)
     if (container.firstChild !== heading) fill(container, layout)
     fill(heading, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status))
@@ -2134,7 +2128,7 @@ async function traceDetail(root, traceId) {
     const replayedDeliveries = new Set(trace.events.filter((e) => e.type === 'delivery' && e.name === 'replayed').map((e) => e.deliveryId))
     for (const span of trace.spans) {
       const view = spanView(span, span.deliveryId != null && replayedDeliveries.has(span.deliveryId))
-      const end = barEnd(span, trace)
+      const end = barEnd(span)
       view.bar.setAttribute('style', barPlace((span.startedAt - start) / total, (end - start) / total))
       const ticks = trace.events.filter((e) => e.spanId === span.spanId).map((event) => {
         const el = tick(view, event)
