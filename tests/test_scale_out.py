@@ -347,6 +347,22 @@ def test_a_workbench_on_one_supervisor_follows_what_the_other_runs(
     assert len({count for count in on_b if count > 0}) >= 2, seen["trace"]
     assert seen["trace"][-1]["status"] == "ok"
     assert "warn greeted 5 on B" in seen["trace"][-1]["lines"]
+    # which supervisor's runner ran each span and logged each line (both name theirs node-0), as
+    # GET /__motia/runners says of itself: in the API, the span's details and motia traces ID
+    of_a, of_b = (server.client.get("/__motia/runners").json()["supervisor"] for server in (pair.a, pair.b))
+    trace = pair.a.client.get(f"/__motia/traces/{seen['traceId']}").json()
+    assert [(span["step"], span["supervisor"]) for span in trace["spans"]] == [
+        ("Hello", of_a),
+        ("Greeted", of_b),
+    ]
+    lines = [event for event in trace["events"] if event["type"] == "log" and event["runner"]]
+    assert {(line["step"], line["supervisor"]["pid"]) for line in lines} == {
+        ("Hello", of_a["pid"]),
+        ("Greeted", of_b["pid"]),
+    }
+    assert seen["ranOn"].endswith(f"of the supervisor pid {of_b['pid']} on {of_b['host']}"), seen["ranOn"]
+    told = run_motia("traces", seen["traceId"], "-p", str(pair.a.port), cwd=pair.a.project)
+    assert f"of supervisor pid {of_b['pid']} on {of_b['host']}" in told.stdout, told.stdout + told.stderr
 
     assert seen["endpoint"] == [{"kind": "written", "n": 0}] + [
         {"kind": "update", "n": n} for n in range(1, 6)

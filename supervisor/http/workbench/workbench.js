@@ -1999,8 +1999,16 @@ async function traceDetail(root, traceId) {
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'trace' })
   root.append(h('p', {}, h('a', { href: listAddresses.traces || '#/traces' }, '← all traces')), loadError, container)
   const detail = h('div', { class: 'detail' })
-  const show = (title, value, stack) => {
-    fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? stackBlock(value.error) : null, jsonBlock(value)))
+  const show = (title, value, stack, where = null) => {
+    fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), where, stack ? stackBlock(value.error) : null, jsonBlock(value)))
+  }
+  // The runner that ran a span and, where supervisors share the project on Redis (their runners
+  // named alike: node-0 on each), whose it is, as the Runners panel says its own
+  const ranOn = (span) => {
+    if (!span.runner) return null
+    const pid = span.pid ? ` (pid ${span.pid})` : ''
+    const supervisor = span.supervisor ? ` of the supervisor pid ${span.supervisor.pid} on ${span.supervisor.host}` : ''
+    return h('p', { class: 'muted', 'data-ran-on': '' }, `ran on ${span.runner}${pid}${supervisor}`)
   }
   const heading = h('h2', {})
   const summary = h('p', { class: 'muted' })
@@ -2025,7 +2033,7 @@ async function traceDetail(root, traceId) {
     let view = spanViews.get(span.spanId)
     if (!view) {
       view = { text: null, span, label: h('div', { 'data-span-label': span.step }), track: h('div', { class: 'track' }), ticks: new Map() }
-      view.bar = h('div', { 'data-span': span.spanId, onclick: () => show(`${view.span.step} (attempt ${view.span.attempt})`, view.span, view.span.error && view.span.error.stack) })
+      view.bar = h('div', { 'data-span': span.spanId, onclick: () => show(`${view.span.step} (attempt ${view.span.attempt})`, view.span, view.span.error && view.span.error.stack, ranOn(view.span)) })
       spanViews.set(span.spanId, view)
     }
     view.span = span
