@@ -18,12 +18,14 @@ from tests.test_timeout_logs import lines_saying, trace_logs
 pytestmark = pytest.mark.e2e
 
 # An event step that outlasts its one-second timeout, then tries a state write and an emit, saying
-# what became of each; and the step the emit would reach.
+# what became of each; before that, a background callback it never awaits tries the same (their
+# refusals reach no one); and the step the emit would reach.
 SOURCES = {
     "ts": """
         export const config = { type: 'event', name: 'Slow', subscribes: ['slow'], emits: ['after'],
           infrastructure: { handler: { timeout: 1 }, queue: { maxRetries: 0 } } }
         export const handler = async (input: unknown, { logger, state, emit, traceId }: any) => {
+          setTimeout(() => { state.set('late', `bg-${traceId}`, true); emit({ topic: 'after', data: {} }) }, 2000)
           await new Promise((resolve) => setTimeout(resolve, 3000))
           try { await state.set('late', traceId, true); logger.info('set accepted') }
           catch (e: any) { logger.info(`set failed: ${e.message}`) }
@@ -35,6 +37,7 @@ SOURCES = {
         exports.config = { type: 'event', name: 'Slow', subscribes: ['slow'], emits: ['after'],
           infrastructure: { handler: { timeout: 1 }, queue: { maxRetries: 0 } } }
         exports.handler = async (input, { logger, state, emit, traceId }) => {
+          setTimeout(() => { state.set('late', `bg-${traceId}`, true); emit({ topic: 'after', data: {} }) }, 2000)
           await new Promise((resolve) => setTimeout(resolve, 3000))
           try { await state.set('late', traceId, true); logger.info('set accepted') }
           catch (e) { logger.info(`set failed: ${e.message}`) }
@@ -46,7 +49,12 @@ SOURCES = {
         import asyncio
         config = {"type": "event", "name": "Slow", "subscribes": ["slow"], "emits": ["after"],
                   "infrastructure": {"handler": {"timeout": 1}, "queue": {"maxRetries": 0}}}
+        async def later(call):
+            await asyncio.sleep(2)
+            await call()
         async def handler(input, context):
+            asyncio.create_task(later(lambda: context.state.set("late", "bg-" + context.trace_id, True)))
+            asyncio.create_task(later(lambda: context.emit({"topic": "after", "data": {}})))
             try:
                 await asyncio.sleep(3)
             except asyncio.CancelledError:
@@ -75,6 +83,9 @@ AFTER = {
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_handler_running_on_past_its_timeout_cannot_write_state_or_emit(tmp_path: Path, lang: str) -> None:
+    """Its calls after the cancel are refused (an awaited one throws in the handler), and it is said
+    once, as a warning naming the step, however many calls were refused and whether or not anything
+    awaited them (a refused call in an unawaited callback was an unhandled-rejection error line each)."""
     files = {step_path(lang, "slow"): SOURCES[lang], step_path(lang, "after"): AFTER[lang]}
     project = write_project(tmp_path, files)
     with MotiaServer(project, mode="dev") as server:
@@ -86,6 +97,14 @@ def test_a_handler_running_on_past_its_timeout_cannot_write_state_or_emit(tmp_pa
             timeout=30,
         )
         messages = [line["message"] for line in logs]
+        # four calls refused, two of them unawaited in a callback: one warning, no error line each
+        [told] = lines_saying(logs, "ran on after it was cancelled")
+        assert told["level"] == "warn" and "step Slow" in told["message"], told
+        assert "refused" in told["message"] and "timed out after 1s" in told["message"], told
+        every = server.client.get("/__motia/logs", params={"limit": 1000}).json()["logs"]
+        noise = [line for line in every if line["level"] == "error" and "refused" in line["message"]]
+        assert noise == [], noise
+        assert "unhandled" not in server.output and "never retrieved" not in server.output, server.output
         assert lines_saying(logs, "handler timed out after 1s (attempt 1)"), messages
         [set_line] = lines_saying(logs, "set ")
         assert set_line["message"].startswith("set failed:"), messages

@@ -107,13 +107,25 @@ ZOD_DEFAULTS = {
         import type { ApiRouteConfig, Handlers } from 'motia'
         export const config: ApiRouteConfig = {
           type: 'api', name: 'Order', path: '/order', method: 'POST', emits: [], validateBody: true,
-          bodySchema: z.object({ sku: z.string(), quantity: z.number().default(1) }),
+          flows: ['orders'], bodySchema: z.object({ sku: z.string(), quantity: z.number().default(1) }),
         }
         export const handler: Handlers['Order'] = async (req, { streams }) => {
           const quantity: number = req.body.quantity  // there in the parsed value: not `number | undefined`
           const cart = await streams.carts.get('board', req.body.sku)
           const items: number = cart ? cart.items : 0
           return { status: 200, body: { quantity, items } }
+        }
+    """,
+    "steps/ship.step.ts": """
+        import { z } from 'zod'
+        import type { EventConfig, Handlers } from 'motia'
+        export const config: EventConfig = {
+          type: 'event', name: 'Ship', subscribes: ['order.placed'], emits: [], flows: ['orders'],
+          input: z.object({ sku: z.string(), rush: z.boolean().default(false) }),
+        }
+        export const handler: Handlers['Ship'] = async (input) => {
+          const rush: boolean = input.rush
+          void rush
         }
     """,
     "steps/carts.stream.ts": """
@@ -128,13 +140,14 @@ ZOD_DEFAULTS = {
 
 def test_a_zod_default_field_is_required_in_the_types_and_may_be_left_out_of_a_body(tmp_path: Path) -> None:
     """A zod field with ``.default()`` is in the value a handler gets: its types have it required (as
-    Motia 0.17's, z.toJSONSchema's output shape), in a body and in a stream's schema; the request may
-    still leave it out (the core validates the input shape)."""
+    Motia 0.17's, z.toJSONSchema's output shape), in a body, an event's input and a stream's schema; the
+    request may still leave it out (the core validates the input shape). That output shape is for the
+    types only: no view of the config shows it (the user never wrote it)."""
     write_project(tmp_path, ZOD_DEFAULTS)
     result = motia(tmp_path, "generate-types")
     assert result.returncode == 0, result.stdout + result.stderr
     types = (tmp_path / "types.d.ts").read_text()
-    assert "quantity: number" in types and "items: number" in types, types
+    assert "quantity: number" in types and "items: number" in types and "rush: boolean" in types, types
     (tmp_path / "node_modules").mkdir()  # zod's declarations for tsc: the runner's
     (tmp_path / "node_modules" / "zod").symlink_to(REPO_ROOT / "runners" / "node" / "node_modules" / "zod")
     checked = run_tsc(tmp_path, ["types.d.ts", "steps/**/*.ts"])
@@ -142,6 +155,14 @@ def test_a_zod_default_field_is_required_in_the_types_and_may_be_left_out_of_a_b
     with MotiaServer(tmp_path) as server:
         answered = server.client.post("/order", json={"sku": "a"})
         assert answered.status_code == 200, answered.text
+        # the Workbench's Flows (node config) and Endpoints panels draw these
+        for view in ("/__motia/steps", "/__motia/flows"):
+            shown = server.client.get(view)
+            assert shown.status_code == 200 and "quantity" in shown.text and "rush" in shown.text, shown.text
+            assert "x-motia-output" not in shown.text, (view, shown.text)
+    printed = motia(tmp_path, "get-config")
+    assert printed.returncode == 0 and "rush" in printed.stdout, printed.stdout + printed.stderr
+    assert "x-motia-output" not in printed.stdout
     # the OpenAPI document describes what a client sends (the input shape), without the output shape
     documented = motia(tmp_path, "generate", "openapi", "-o", "openapi.json")
     assert documented.returncode == 0, documented.stdout + documented.stderr

@@ -347,6 +347,22 @@ def test_a_workbench_on_one_supervisor_follows_what_the_other_runs(
     assert len({count for count in on_b if count > 0}) >= 2, seen["trace"]
     assert seen["trace"][-1]["status"] == "ok"
     assert "warn greeted 5 on B" in seen["trace"][-1]["lines"]
+    # which supervisor's runner ran each span and logged each line (both name theirs node-0), as
+    # GET /__motia/runners says of itself: in the API, the span's details and motia traces ID
+    of_a, of_b = (server.client.get("/__motia/runners").json()["supervisor"] for server in (pair.a, pair.b))
+    trace = pair.a.client.get(f"/__motia/traces/{seen['traceId']}").json()
+    assert [(span["step"], span["supervisor"]) for span in trace["spans"]] == [
+        ("Hello", of_a),
+        ("Greeted", of_b),
+    ]
+    lines = [event for event in trace["events"] if event["type"] == "log" and event["runner"]]
+    assert {(line["step"], line["supervisor"]["pid"]) for line in lines} == {
+        ("Hello", of_a["pid"]),
+        ("Greeted", of_b["pid"]),
+    }
+    assert seen["ranOn"].endswith(f"of the supervisor pid {of_b['pid']} on {of_b['host']}"), seen["ranOn"]
+    told = run_motia("traces", seen["traceId"], "-p", str(pair.a.port), cwd=pair.a.project)
+    assert f"of supervisor pid {of_b['pid']} on {of_b['host']}" in told.stdout, told.stdout + told.stderr
 
     assert seen["endpoint"] == [{"kind": "written", "n": 0}] + [
         {"kind": "update", "n": n} for n in range(1, 6)
@@ -370,8 +386,9 @@ def test_a_span_lost_with_its_supervisor_ends_on_a_workbench_of_the_other(
     start_pair: StartPair, chromium: str, client_packages: Path, redis_prefix: str
 ) -> None:
     """B killed while it ran a request's Greeted, A's Workbench open on the flow: once A has marked
-    the span lost and run the event again to its end, the flow's nodes go out (a lost span never
-    ends: its node stayed lit), and the trace's timeline draws the lost span to its last record,
+    the span lost and run the event again to its end, the flow's nodes go out (a lost span used to
+    never end: its node stayed lit), the API and ``motia traces ID`` end the lost span at its last
+    record (it had no end), and the trace's timeline draws the lost span to there,
     not to the moment the page read it (the axis stretched to then, the spans that ran squeezed to
     the left however long ago the trace settled)."""
     redis = {"prefix": redis_prefix, "consumerTimeoutSeconds": 2}  # B's claim is A's 2 s after
@@ -385,6 +402,14 @@ def test_a_span_lost_with_its_supervisor_ends_on_a_workbench_of_the_other(
     assert seen["consoleErrors"] == []
     trace = pair.a.client.get(f"/__motia/traces/{seen['traceId']}").json()
     assert [span["status"] for span in trace["spans"]] == ["ok", "lost", "ok"]
+    # the API ends the lost span at its last record (what the timeline draws), as `motia traces ID` says
+    lost = trace["spans"][1]
+    records = [event for event in trace["events"] if event["spanId"] == lost["spanId"]]
+    last = max(event["time"] + (event.get("durationMs") or 0) for event in records)
+    assert lost["endedAt"] == last and lost["durationMs"] == last - lost["startedAt"] > 0, lost
+    told = run_motia("traces", seen["traceId"], "-p", str(pair.a.port), cwd=pair.a.project)
+    [line] = [line for line in told.stdout.splitlines() if line.rstrip().endswith("lost")]
+    assert "…" not in line and " s  lost" in line, told.stdout + told.stderr
     assert seen["lit"] == []
     hello, gone, retaken = seen["bars"]
     assert [hello["status"], gone["status"], retaken["status"]] == ["ok", "lost", "ok"]

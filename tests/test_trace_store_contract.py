@@ -833,21 +833,30 @@ async def test_a_log_line_sent_twice_is_kept_once_and_counted_once_by_retention(
     assert kept == ["later 1", "later 0", *(f"line {n}" for n in range(9, 4, -1))]
 
 
-async def test_recovery_turns_running_spans_into_lost_ones_and_closes_their_work(harness: Harness) -> None:
+async def test_recovery_turns_running_spans_into_lost_ones_ending_at_their_last_record(
+    harness: Harness,
+) -> None:
+    """A lost span ends (``endedAt``, ``durationMs``) at the end of its last operation or log line, one
+    with none at its start: the same in every store, for every reader."""
     store = harness.adapter
-    delta = TraceDelta(T0, T0, kind="api", name="Create", open=1, spans=1)
+    delta = TraceDelta(T0, T0, kind="api", name="Create", open=1, spans=2)
     line = log_line(T0, "started", trace="t1")
-    await store.write(
-        Batch({"t1": delta}, [span("t1", "a" * 16, "Create", T0, status="running")], logs=[line])
-    )
+    logged = {**log_line(T0 + 0.2, "working", trace="t1"), "spanId": "a" * 16}
+    stated = operation("t1", "a" * 16, "Create", T0 + 0.1)  # 0.5 ms long
+    running = [span("t1", "a" * 16, "Create", T0, status="running")]
+    running.append(span("t1", "b" * 16, "Notify", T0 + 0.05, status="running", kind="event"))
+    await store.write(Batch({"t1": delta}, running, operations=[stated], logs=[line, logged]))
     if harness.kind in DURABLE_KINDS:  # a memory store starts empty after a restart: recover the same one
         store = await harness.reopen()
-    assert await store.recover() == line["id"]
+    assert await store.recover() == max(line["id"], logged["id"], stated["id"])
     trace = await store.trace("t1")
     assert trace is not None
-    assert trace["spans"][0]["status"] == "lost"
+    assert [span["status"] for span in trace["spans"]] == ["lost", "lost"]
     assert trace["status"] == "ok" and trace["open"] == 0
-    assert trace["changes"] == 2  # the write, then the loss: a reader of its row reads it again
+    assert trace["changes"] >= 2  # the write, then the loss: a reader of its row reads it again
+    create, notify = trace["spans"]
+    assert create["endedAt"] == pytest.approx(T0 * 1000 + 200) and create["durationMs"] == pytest.approx(200)
+    assert notify["endedAt"] == notify["startedAt"] and notify["durationMs"] == 0
 
 
 async def test_an_api_span_ended_before_a_flush_and_answered_after_it_reads_back_with_its_answer(

@@ -141,6 +141,9 @@ def _span_lines(offset: str, span: dict[str, Any]) -> list[str]:
     where = span["runner"] or "no runner"  # the core answered (a body refused before the step ran)
     if span["pid"]:
         where += f" pid {span['pid']}"
+    supervisor = span.get("supervisor")  # on Redis, whose runner: each supervisor has a node-0
+    if supervisor:
+        where += f" of supervisor pid {supervisor['pid']} on {supervisor['host']}"
     attempt = f"  attempt {span['attempt']}" if span["type"] == "event" else ""
     topic = f" <- {span['topic']}" if span["topic"] else ""
     answer = f" -> {span['statusCode']}" if span.get("statusCode") else ""

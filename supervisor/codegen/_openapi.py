@@ -14,11 +14,9 @@ import copy
 import http
 from typing import Any
 
-from supervisor.config import ApiStepConfig
+from supervisor.config import OUTPUT_SHAPE, ApiStepConfig
 from supervisor.core import Registry, Step
 from supervisor.routing import parse_route, route_shape, route_variants, substitute_params
-
-from ._ts_schema import OUTPUT_SHAPE
 
 OPENAPI_VERSION = "3.1.0"
 _METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")

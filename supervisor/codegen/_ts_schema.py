@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from supervisor.config import OUTPUT_SHAPE
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 _INDENT = "  "
 
@@ -163,12 +165,6 @@ def _has_type_keywords(schema: dict[str, Any]) -> bool:
 
 def _comment(text: str) -> str:
     return " ".join(text.split()).replace("*/", "*\\/")
-
-
-#: beside a zod schema's input shape (what the core validates), its output shape when they differ
-#: (the node runner's config_encoding.ts): a ``.default()`` field, optional in the input, is required
-#: in the output, which the types are of, as Motia 0.17's (z.toJSONSchema's output by default)
-OUTPUT_SHAPE = "x-motia-output"
 
 
 def schema_type(schema: Any, indent: str = "") -> str:

@@ -1,6 +1,6 @@
 """Step and stream config models, their validation, and project-wide uniqueness checks."""
 
-from supervisor.config._base import ConfigModel, Emit
+from supervisor.config._base import OUTPUT_SHAPE, ConfigModel, Emit
 from supervisor.config._checks import check_unique_names
 from supervisor.config._errors import ConfigError, ConfigIssue
 from supervisor.config._infrastructure import HandlerInfrastructure, Infrastructure, QueueInfrastructure
@@ -19,6 +19,7 @@ from supervisor.config._stream import StreamBaseConfig, StreamConfig
 
 __all__ = [
     "HTTP_METHODS",
+    "OUTPUT_SHAPE",
     "ApiStepConfig",
     "ConfigError",
     "ConfigIssue",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -21,6 +21,23 @@ class ConfigModel(BaseModel):
 
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+#: beside a zod schema's input shape (what the core validates), its output shape when they differ (the
+#: node runner's config_encoding.ts): a ``.default()`` field, optional in the input, is required in the
+#: output, which the generated types are of, as Motia 0.17's (z.toJSONSchema's output by default)
+OUTPUT_SHAPE = "x-motia-output"
+
+
+def _as_written(schema: dict[str, Any]) -> dict[str, Any]:
+    if OUTPUT_SHAPE not in schema:
+        return schema
+    return {key: value for key, value in schema.items() if key != OUTPUT_SHAPE}
+
+
+#: a schema as the runner reports it: its ``OUTPUT_SHAPE`` kept on the model for the type generation
+#: (``supervisor.codegen``), left out of every dump (``/__motia/steps``, ``/__motia/flows``, ``motia
+#: get-config``, the Workbench's panels): the user never wrote it
+InputSchema = Annotated[dict[str, Any], PlainSerializer(_as_written)]
 
 
 class Emit(ConfigModel):

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from supervisor.config._base import ConfigModel, EmitEntry, NonEmptyStr
+from supervisor.config._base import ConfigModel, EmitEntry, InputSchema, NonEmptyStr
 from supervisor.config._infrastructure import Infrastructure
 from supervisor.cron import CronExpression
 from supervisor.routing import RouteSyntaxError, parse_route
@@ -62,7 +62,7 @@ class ApiStepConfig(_EmittingStep):
     type: Literal["api"]
     path: str
     method: HttpMethod
-    body_schema: JsonSchema | None = None
+    body_schema: InputSchema | None = None
     # Status code -> schema. JSON object keys arrive as strings ("201") and are read as integers.
     response_schema: dict[StatusCode, JsonSchema] | None = None
     middleware: tuple[str, ...] = ()
@@ -110,7 +110,7 @@ class EventStepConfig(_EmittingStep):
     # May be empty, as in Motia: examples keep a placeholder step that nothing triggers yet.
     subscribes: tuple[NonEmptyStr, ...]
     # Documented as required but omitted by many examples.
-    input: JsonSchema | None = None
+    input: InputSchema | None = None
     #: an event failing ``input``: ``warn`` (log, then run the handler, as Motia) or ``strict`` (dead
     #: letter); None: the project's ``events.validateInput`` decides
     validate_input: Literal["warn", "strict"] | None = None

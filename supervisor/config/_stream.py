@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from supervisor.config._base import ConfigModel, NonEmptyStr
+from supervisor.config._base import ConfigModel, InputSchema, NonEmptyStr
 
 
 class StreamBaseConfig(ConfigModel):
@@ -40,6 +40,6 @@ class StreamConfig(ConfigModel):
 
     name: NonEmptyStr
     # 'schema' would shadow a BaseModel attribute, hence the Python name.
-    json_schema: dict[str, Any] | None = Field(None, alias="schema")
+    json_schema: InputSchema | None = Field(None, alias="schema")
     base_config: StreamBaseConfig = Field(default_factory=StreamBaseConfig)
     can_access: Annotated[str | None, BeforeValidator(_function_name)] = None

@@ -304,9 +304,33 @@ def one_trace(summary: JsonObject, spans: Iterable[JsonObject], events: Iterable
     by_time.sort(key=_TIME)
     return {
         **summary,
-        "spans": sorted(spans, key=lambda span: (span["startedAt"], span["spanId"])),
+        "spans": _lost_ended(sorted(spans, key=lambda span: (span["startedAt"], span["spanId"])), by_time),
         "events": by_time,
     }
+
+
+def _lost_ended(spans: list[JsonObject], events: list[JsonObject]) -> list[JsonObject]:
+    """``spans``, a lost one that has no end (its supervisor or runner died running it: a store marked
+    it lost, ``recover`` or a dead supervisor's) ending at the last thing known of it: the end of its
+    last operation or log line, else its start. One answer for every store and reader (the Workbench's
+    timeline, ``motia traces ID``); events are looked at only when a trace has such a span."""
+    if not any(span["status"] == "lost" and span["endedAt"] is None for span in spans):
+        return spans
+    last: dict[str, float] = {}
+    for event in events:
+        span_id = event.get("spanId")
+        if span_id is not None:
+            end = event["time"] + (event.get("durationMs") or 0)
+            if end > last.get(span_id, end - 1):
+                last[span_id] = end
+    ended: list[JsonObject] = []
+    for span in spans:
+        if span["status"] == "lost" and span["endedAt"] is None:
+            start = span["startedAt"]
+            end = max(start, last.get(span["spanId"], start))
+            span = {**span, "endedAt": end, "durationMs": end - start}  # a copy: a store may cache its own
+        ended.append(span)
+    return ended
 
 
 #: what a trace's row (its summary's JSON) says alone, of the fields a listing filters by: a listing by

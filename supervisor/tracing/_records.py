@@ -119,6 +119,9 @@ class TraceDelta:
     path: str | None = None
     status_code: int | None = None
     open: int = 0
+    #: what failed for good (the listing's ``failures``; the status ``error`` while above 0): an api or
+    #: cron invocation that failed or was answered 5xx, an event delivery dead-lettered (one, however
+    #: many attempts it made; its replay takes it back); a failed attempt that is retried is not one
     failures: int = 0
     spans: int = 0
     #: the batches that changed the trace: one per delta (a batch's changes to one trace), added up by

@@ -48,6 +48,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -611,6 +613,9 @@ class RedisTraceStore:
         self._prefix = redis.key("t:")
         self._channel = redis.key("t:logs")
         self._node = redis.node
+        #: which supervisor ran a span or logged a line from its runner: supervisors sharing a project
+        #: on Redis name their runners alike (node-0 on each); as ``GET /__motia/runners`` says it
+        self._supervisor = {"host": socket.gethostname(), "pid": os.getpid()}
         self._node_timeout = node_timeout
         self._write = redis.script(_WRITE)
         self._trace_chunk = redis.script(_TRACE_CHUNK)
@@ -694,8 +699,11 @@ class RedisTraceStore:
             args += [trace_id, repr(d.started_at), repr(d.updated_at), d.kind or "", d.name or "",
                      d.method or "", d.path or "", "" if d.status_code is None else d.status_code,
                      d.open, d.failures, d.spans, d.changes]  # fmt: skip
+        supervisor = self._supervisor
         for recorded in batch.spans:
             span = recorded.to_json()
+            if span["runner"] is not None:
+                span["supervisor"] = supervisor
             # its message, and its innermost cause when it has one
             failure, cause, *_ = [*error_messages([(span["status"], span["error"])]), "", ""]
             args += [span["traceId"], span["spanId"], span["step"], span["language"] or "",
@@ -703,6 +711,8 @@ class RedisTraceStore:
         for op in batch.operations:
             args += [op["traceId"], op["id"], _encode_with_id(op)]
         for line in batch.logs:
+            if line["runner"] is not None:
+                line["supervisor"] = supervisor
             args += [line["id"], line["step"] or "", line["traceId"] or "", _encode_with_id(line)]
         return args
 

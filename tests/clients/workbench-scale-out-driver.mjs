@@ -6,6 +6,7 @@
 // supervisor runs an event is the queue's choice: a request is sent again until its Greeted runs on B.
 //   trace: A's Traces panel on a request sent to A whose Greeted runs on B, read while it runs: each
 //     read { status, lines } (the messages of its rows), up to the read that shows it settled;
+//     traceId, its id; ranOn, what its Greeted span's details say ran it;
 //   endpoint: the same sent from A's Endpoints panel: its stream lines ({ kind, n }) once n 5 shows;
 //   logs: A's Logs panel at level warn and step Greeted, following: the lines it shows ({ level, step,
 //     message }) once B's fifth warn line of a request sent then is among them;
@@ -61,6 +62,11 @@ await drive(executablePath, result, async (page) => {
     if (read.status === 'ok' || read.status === 'error') break
     await sleep(100)
   }
+  // its Greeted span's details: which runner of which supervisor ran it
+  const { spans } = await (await timedFetch(`${a}/__motia/traces/${traced}`)).json()
+  await page.click(`[data-span="${spans.find((span) => span.step === 'Greeted').spanId}"]`)
+  result.traceId = traced
+  result.ranOn = await page.textContent('[data-selected] [data-ran-on]', { timeout: 10000 })
   await wholeShot(page, `${outDir}/workbench-scale-out-trace.png`)
 
   // Endpoints: the stream item a request sent from A's panel answered, updated by Greeted on B

@@ -14,6 +14,8 @@ export interface CallOwner {
   readonly scope: InvocationScope;
   /** Why the supervisor cancelled this invocation (its timeout, ...); undefined while it may run. */
   readonly cancelledBecause: string | undefined;
+  /** A call made after the cancel was refused (``method``): said once per invocation, by the owner. */
+  callRefused(method: string): void;
   callStarted(): void;
   callSettled(): void;
 }
@@ -29,6 +31,18 @@ interface PendingCall {
 type CallPromise = Promise<unknown> & { [CALL]?: PendingCall };
 
 const CALL = Symbol('motia.contextCall');
+
+/** Marks the error of a call refused after its invocation's cancel (``isRefusedCall``). */
+const REFUSED = Symbol('motia.refusedCall');
+
+/**
+ * Whether ``reason`` is a call refused after its invocation was cancelled: its invocation has said so
+ * once (``CallOwner.callRefused``), so the rejection of one the handler made in a callback it never
+ * awaited is no "unhandled promise rejection" error line each.
+ */
+export function isRefusedCall(reason: unknown): boolean {
+  return typeof reason === 'object' && reason !== null && REFUSED in reason;
+}
 
 /**
  * The call promise's own ``then``. ``await`` never looks it up (a native promise is awaited as it is),
@@ -98,11 +112,12 @@ export class CallClient {
       // A promise cannot be stopped: the handler of a cancelled invocation runs on, but what it does
       // after (state writes, emits) must not land while its retry runs, as in Motia, whose timed-out
       // handler's process is killed.
-      return Promise.reject(
-        new Error(
-          `${method} refused: this invocation of step ${owner.scope.stepName} was cancelled (${owner.cancelledBecause})`,
-        ),
+      const refused = new Error(
+        `${method} refused: this invocation of step ${owner.scope.stepName} was cancelled (${owner.cancelledBecause})`,
       );
+      Object.defineProperty(refused, REFUSED, { value: true });
+      owner.callRefused(method);
+      return Promise.reject(refused);
     }
     let argsJson: Uint8Array;
     try {

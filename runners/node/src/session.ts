@@ -2,7 +2,7 @@
 // ContextReply, Ping, Shutdown), keep the invocations in flight, and send each InvokeResult once
 // the handler is done and every context call it started has been answered. See proto/README.md.
 import type { Invoke, SupervisorMessage } from './gen/motia/runner/v1/runner_pb';
-import { CallClient, type CallOwner } from './calls';
+import { CallClient, isRefusedCall, type CallOwner } from './calls';
 import { buildContext } from './context';
 import { scope, type InvocationScope } from './current';
 import { prepare, type Runnable } from './invoke';
@@ -34,6 +34,7 @@ class Invocation implements CallOwner {
   cancelledBecause: string | undefined;
   outcome: Outcome | undefined;
   private checkScheduled = false;
+  private refusalTold = false;
 
   constructor(
     readonly scope: InvocationScope,
@@ -43,6 +44,19 @@ class Invocation implements CallOwner {
 
   get id(): bigint {
     return this.scope.invocationId;
+  }
+
+  callRefused(method: string): void {
+    if (this.refusalTold) return;
+    this.refusalTold = true;
+    const step = this.scope.stepName;
+    log(
+      'warn',
+      `step ${step} ran on after it was cancelled (${this.cancelledBecause}): its context calls since are ` +
+        `refused, nothing it writes or emits now lands (first refused: ${method}; said once per invocation)`,
+      undefined,
+      this.scope,
+    );
   }
 
   callStarted(): void {
@@ -205,6 +219,7 @@ export function runSession(options: RunnerOptions): void {
   const ensureEsm = (): Promise<void> => (esmReady ??= options.registerEsmHooks());
 
   process.on('unhandledRejection', (reason) => {
+    if (isRefusedCall(reason)) return; // its invocation said it once (Invocation.callRefused)
     const e = errorShape(reason);
     log('error', `unhandled promise rejection: ${e.message}`, reason instanceof Error ? reason : { value: reason });
   });

@@ -26,6 +26,12 @@ class ContextCallError(RuntimeError):
     """The supervisor refused or failed a context call (``ContextReply.error``)."""
 
 
+class RefusedCallError(RuntimeError):
+    """A context call made after its invocation was cancelled (its timeout): the invocation says so
+    once, so that one made in a task or callback nobody awaits is no error line each
+    (``tasks.TaskTracker``)."""
+
+
 class PendingCall(collections.abc.Coroutine[Any, Any, Any]):
     """The result of one context call; already sent, whether or not it is awaited."""
 
@@ -131,6 +137,8 @@ class CallClient:
         # an async one that swallows its CancelledError, may call on any time later (one entry per
         # timeout, a few bytes).
         self._cancelled: dict[int, str] = {}
+        # the cancelled invocations that have said their calls are refused (once each)
+        self._refusal_told: set[int] = set()
 
     def cancelled(self, invocation_id: int, reason: str) -> None:
         """Refuse the context calls the invocation makes from now on: its handler may run on after
@@ -138,10 +146,24 @@ class CallClient:
         land while its retry runs, as in Motia, whose timed-out handler's process is killed."""
         self._cancelled[invocation_id] = reason
 
+    def _tell_refusal(self, info: InvocationInfo, reason: str, method: str) -> None:
+        if info.invocation_id in self._refusal_told:
+            return
+        self._refusal_told.add(info.invocation_id)
+        self._sink.log(
+            "warn",
+            f"step {info.step_name} ran on after it was cancelled ({reason}): its context calls since are "
+            f"refused, nothing it writes or emits now lands (first refused: {method}; said once per "
+            "invocation)",
+            b"",
+            info,
+        )
+
     def start(self, info: InvocationInfo, method: str, args: list[Any]) -> PendingCall:
         reason = self._cancelled.get(info.invocation_id)
         if reason is not None:
-            raise RuntimeError(
+            self._tell_refusal(info, reason, method)
+            raise RefusedCallError(
                 f"{method} refused: this invocation of step {info.step_name} was cancelled ({reason})"
             )
         args_json = jsonutil.dumps(args)  # a TypeError here reaches the caller, nothing is sent

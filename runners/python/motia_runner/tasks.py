@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+from motia_runner.calls import RefusedCallError
 from motia_runner.current import RUNNER, InvocationInfo, current
 from motia_runner.errors import describe
 from motia_runner.logs import LogSink, meta_json
@@ -48,6 +49,8 @@ class TaskTracker:
 
     def _on_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
+        if isinstance(exc, RefusedCallError):
+            return  # its invocation said it once (CallClient._tell_refusal)
         source = context.get("future") or context.get("task")
         info = getattr(source, "motia_info", RUNNER)
         message = str(context.get("message") or "unhandled exception in event loop")

@@ -1098,8 +1098,8 @@ async function lightUpAsTracesRun(shown) {
     }
     if (!trace) return // not changed since it was read whole (or not listed)
     for (const span of trace.spans) { // by start, as the server lists them
-      // a lost span (its supervisor or runner died) never gets an end: lit until it ended, its node stayed lit
-      const ended = (span.endedAt !== null && span.endedAt !== undefined) || span.status !== 'running'
+      // a lost span (its supervisor or runner died) ends where the server says it got to
+      const ended = span.endedAt !== null && span.endedAt !== undefined
       if (!seen.has(span.spanId)) {
         const node = inFlow(span.step) ? nodeOf(span.step) : null
         if (!node) continue
@@ -1999,8 +1999,16 @@ async function traceDetail(root, traceId) {
   const loadError = h('p', { class: 'error-text', 'data-load-error': 'trace' })
   root.append(h('p', {}, h('a', { href: listAddresses.traces || '#/traces' }, '← all traces')), loadError, container)
   const detail = h('div', { class: 'detail' })
-  const show = (title, value, stack) => {
-    fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), stack ? stackBlock(value.error) : null, jsonBlock(value)))
+  const show = (title, value, stack, where = null) => {
+    fill(detail, h('div', { class: 'card', 'data-selected': title }, h('h3', {}, title), where, stack ? stackBlock(value.error) : null, jsonBlock(value)))
+  }
+  // The runner that ran a span and, where supervisors share the project on Redis (their runners
+  // named alike: node-0 on each), whose it is, as the Runners panel says its own
+  const ranOn = (span) => {
+    if (!span.runner) return null
+    const pid = span.pid ? ` (pid ${span.pid})` : ''
+    const supervisor = span.supervisor ? ` of the supervisor pid ${span.supervisor.pid} on ${span.supervisor.host}` : ''
+    return h('p', { class: 'muted', 'data-ran-on': '' }, `ran on ${span.runner}${pid}${supervisor}`)
   }
   const heading = h('h2', {})
   const summary = h('p', { class: 'muted' })
@@ -2025,7 +2033,7 @@ async function traceDetail(root, traceId) {
     let view = spanViews.get(span.spanId)
     if (!view) {
       view = { text: null, span, label: h('div', { 'data-span-label': span.step }), track: h('div', { class: 'track' }), ticks: new Map() }
-      view.bar = h('div', { 'data-span': span.spanId, onclick: () => show(`${view.span.step} (attempt ${view.span.attempt})`, view.span, view.span.error && view.span.error.stack) })
+      view.bar = h('div', { 'data-span': span.spanId, onclick: () => show(`${view.span.step} (attempt ${view.span.attempt})`, view.span, view.span.error && view.span.error.stack, ranOn(view.span)) })
       spanViews.set(span.spanId, view)
     }
     view.span = span
@@ -2112,18 +2120,12 @@ async function traceDetail(root, traceId) {
     const outcome = !latest ? 'waiting to run' : latest.status === 'ok' ? 'ok' : latest.status === 'running' ? 'running' : 'failed again'
     return ` · dead-lettered, replayed at ${clock(replayed.time)}: ${outcome}`
   }
-  // Where a span's bar ends: a running one now; a lost one (its supervisor or runner died: no end
-  // recorded) at the last thing it recorded, as far as it is known to have got. Drawn to now, a lost
-  // bar stretched the axis to the moment the page read the trace, the trace's own spans squeezed to
-  // its left edge however long ago it settled.
-  const barEnd = (span, trace) => {
-    if (span.endedAt !== null && span.endedAt !== undefined) return span.endedAt
-    if (span.status === 'running') return Date.now()
-    return Math.max(span.startedAt, ...trace.events.filter((event) => event.spanId === span.spanId).map((event) => event.time))
-  }
+  // Where a span's bar ends: a running one now, any other at its end (a lost one, its supervisor or
+  // runner dead, at the last thing known of it: the server's answer, in every store)
+  const barEnd = (span) => (span.endedAt !== null && span.endedAt !== undefined ? span.endedAt : Date.now())
   const render = (trace) => {
     const start = trace.startedAt
-    const ends = trace.spans.map((span) => barEnd(span, trace)).concat(trace.events.map((e) => e.time))
+    const ends = trace.spans.map(barEnd).concat(trace.events.map((e) => e.time))
     const total = Math.max(1, Math.max(start + 1, ...ends) - start)
     if (container.firstChild !== heading) fill(container, layout)
     fill(heading, 'Trace ', h('code', {}, trace.traceId), ' ', badge(trace.status))
@@ -2134,7 +2136,7 @@ async function traceDetail(root, traceId) {
     const replayedDeliveries = new Set(trace.events.filter((e) => e.type === 'delivery' && e.name === 'replayed').map((e) => e.deliveryId))
     for (const span of trace.spans) {
       const view = spanView(span, span.deliveryId != null && replayedDeliveries.has(span.deliveryId))
-      const end = barEnd(span, trace)
+      const end = barEnd(span)
       view.bar.setAttribute('style', barPlace((span.startedAt - start) / total, (end - start) / total))
       const ticks = trace.events.filter((e) => e.spanId === span.spanId).map((event) => {
         const el = tick(view, event)
