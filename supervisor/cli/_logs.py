@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         "runner": args.runner,
         "q": args.grep,
     }
-    printer = _Printer(args.json)
+    printer = _Printer(args.json, lambda: _own_supervisor(args))
     try:
         if args.trace:  # the logs match whole ids: a part (as log lines print it) is completed as the
             # trace API completes it; one of no trace recorded is refused as `motia traces` refuses it,
@@ -177,10 +177,35 @@ def _health(args: argparse.Namespace) -> str | None:
     return body.get("status") if isinstance(body, dict) else None
 
 
+def _own_supervisor(args: argparse.Namespace) -> object:
+    """Which supervisor the server asked is (``GET /__motia/runners``'s ``supervisor``: host and pid);
+    None when it does not say."""
+    try:
+        status, body = call(args.host, args.port, "GET", "/__motia/runners")
+    except CannotUseServer:
+        return None
+    return body.get("supervisor") if status == 200 and isinstance(body, dict) else None
+
+
+def _runner_of(line: dict[str, Any], own_supervisor: object) -> str | None:
+    """The runner a line names, as ``motia dev`` prints it (``node-0``); another supervisor's runner
+    (supervisors sharing a project on Redis each name theirs ``node-0``) with which one:
+    ``node-0@HOST:PID``."""
+    runner = line.get("runner")
+    supervisor = line.get("supervisor")
+    if not runner or not isinstance(supervisor, dict) or supervisor == own_supervisor:
+        return runner
+    return f"{runner}@{supervisor.get('host')}:{supervisor.get('pid')}"
+
+
 class _Printer:
-    def __init__(self, as_json: bool) -> None:
+    def __init__(self, as_json: bool, own_supervisor: Callable[[], object]) -> None:
         self._json = as_json
         self._formatter = PrettyFormatter(color=sys.stdout.isatty())
+        #: asked the first time a line says which supervisor's runner logged it (only on Redis)
+        self._ask_own = own_supervisor
+        self._own: object = None
+        self._asked = False
 
     def show(self, line: dict[str, Any]) -> None:
         if self._json:
@@ -197,8 +222,13 @@ class _Printer:
                 "msecs": (created - int(created)) * 1000,
                 "step": line.get("step"),
                 "trace_id": line.get("traceId"),
-                "runner": line.get("runner"),
+                "runner": _runner_of(line, self._own_supervisor(line)),
                 "meta": line.get("meta"),
             }
         )
         print(self._formatter.format(record), flush=True)
+
+    def _own_supervisor(self, line: dict[str, Any]) -> object:
+        if not self._asked and "supervisor" in line:
+            self._own, self._asked = self._ask_own(), True
+        return self._own

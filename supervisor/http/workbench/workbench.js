@@ -2233,7 +2233,7 @@ async function logsPanel(root, _argument, params) {
   // the runner filter takes a runner's id (node-0) or a kind (node: all of its runners, as the API
   // reads it): the kinds and the ids running now are offered as it is typed. Only offered: a failed
   // read of the runners offers none, and the filter still works.
-  const { runners } = await api('/runners').catch(() => ({ runners: [] }))
+  const { runners, supervisor: ownSupervisor } = await api('/runners').catch(() => ({ runners: [] }))
   const runnerChoices = [...new Set([...runners.map((known) => known.kind), ...runners.map((known) => known.id)])]
   const runnerNames = h('datalist', { id: 'log-runner-names' }, runnerChoices.map((known) => h('option', { value: known })))
   const runner = h('input', { type: 'search', class: 'names', placeholder: 'runner', 'aria-label': 'runner', list: 'log-runner-names', value: params.get('runner') || '' })
@@ -2246,7 +2246,11 @@ async function logsPanel(root, _argument, params) {
   }
   let closeLive = null // closes the live stream
   const line = (entry) => {
-    const from = [entry.step, entry.runner ? `(${entry.runner})` : null].filter(Boolean).join(' ')
+    // another supervisor's runner (supervisors sharing a project on Redis each name theirs node-0)
+    // with which one, as `motia logs` prints it: node-0@HOST:PID
+    const elsewhere = entry.supervisor && !(ownSupervisor && entry.supervisor.host === ownSupervisor.host && entry.supervisor.pid === ownSupervisor.pid)
+    const runnerName = entry.runner && elsewhere ? `${entry.runner}@${entry.supervisor.host}:${entry.supervisor.pid}` : entry.runner
+    const from = [entry.step, runnerName ? `(${runnerName})` : null].filter(Boolean).join(' ')
     const row = h(
       'div',
       { class: `line level-${entry.level}`, 'data-log': entry.id },
