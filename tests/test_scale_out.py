@@ -372,13 +372,13 @@ def test_a_workbench_on_one_supervisor_follows_what_the_other_runs(
     assert {f"warn greeted {n} on B" for n in range(1, 6)} <= {line["message"] for line in seen["logs"]}
     # B's runner is named with its supervisor in A's panel and `motia logs` on A (both call theirs
     # node-0); A's own runner as `motia dev` prints it
-    on_b = f"(node-0@{of_b['host']}:{of_b['pid']})"
-    assert {line["step"] for line in seen["logs"]} <= {f"Greeted {on_b}", "Greeted (node-0)"}, seen["logs"]
-    assert all(line["step"] == f"Greeted {on_b}" for line in seen["logs"] if line["message"].endswith("on B"))
+    b_runner = f"(node-0@{of_b['host']}:{of_b['pid']})"
+    assert {line["step"] for line in seen["logs"]} <= {f"Greeted {b_runner}", "Greeted (node-0)"}, seen["logs"]
+    assert all(line["step"] == f"Greeted {b_runner}" for line in seen["logs"] if line["message"].endswith("on B"))
     printed = run_motia(
         "logs", "--step", "Greeted", "--grep", "on B", "-n", "5", "-p", str(pair.a.port), cwd=pair.a.project
     )
-    assert printed.stdout.count(on_b) == 5, printed.stdout + printed.stderr
+    assert printed.stdout.count(b_runner) == 5, printed.stdout + printed.stderr
 
     assert seen["stateEdited"] == [["one", {"v": 2}], ["two", {"v": 1}]]
     assert seen["stateDeleted"] == [["one", {"v": 2}]]
