@@ -373,8 +373,12 @@ def test_a_workbench_on_one_supervisor_follows_what_the_other_runs(
     # B's runner is named with its supervisor in A's panel and `motia logs` on A (both call theirs
     # node-0); A's own runner as `motia dev` prints it
     b_runner = f"(node-0@{of_b['host']}:{of_b['pid']})"
-    assert {line["step"] for line in seen["logs"]} <= {f"Greeted {b_runner}", "Greeted (node-0)"}, seen["logs"]
-    assert all(line["step"] == f"Greeted {b_runner}" for line in seen["logs"] if line["message"].endswith("on B"))
+    assert {line["step"] for line in seen["logs"]} <= {f"Greeted {b_runner}", "Greeted (node-0)"}, seen[
+        "logs"
+    ]
+    assert all(
+        line["step"] == f"Greeted {b_runner}" for line in seen["logs"] if line["message"].endswith("on B")
+    )
     printed = run_motia(
         "logs", "--step", "Greeted", "--grep", "on B", "-n", "5", "-p", str(pair.a.port), cwd=pair.a.project
     )
