@@ -258,6 +258,21 @@ GUARDED_STEPS = {
 }
 
 
+# zod 3 and zod 4 objects as the examples pin them (`zod@^3.25`: ai-hedgefund, trello-flow): a plain
+# object takes fields it does not name (zod strips them), a strict one refuses them.
+ZOD_OBJECT_STEPS = {
+    f"steps/ts/{name}.step.ts": f"""
+        import {{ z }} from '{module}'
+        export const config = {{ type: 'api', name: '{name}', path: '/ts/{name}', method: 'POST', emits: [],
+          bodySchema: z.object({{ name: z.string() }}){".strict()" if strict else ""} }}
+        export const handler = async (req: any) => ({{ status: 201, body: req.body }})
+        """
+    for module, version in (("zod", "zod4"), ("zod/v3", "zod3"))
+    for strict in (False, True)
+    for name in [f"{version}{'-strict' if strict else ''}"]
+}
+
+
 @pytest.fixture(scope="module")
 def validating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
     files: dict[str, str] = {}
@@ -266,6 +281,7 @@ def validating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moti
         files[step_path(lang, "own")] = own
         files[step_path(lang, "ticket")] = EMAIL_STEPS[lang]
         files[step_path(lang, "guard")] = GUARDED_STEPS[lang]
+    files.update(ZOD_OBJECT_STEPS)
     project = write_project(tmp_path_factory.mktemp("validating"), files, {"api": {"validateBody": True}})
     with MotiaServer(project, mode="start") as server:
         yield server
@@ -282,6 +298,24 @@ def test_the_project_setting_validates_every_step_but_those_that_say_no(
     assert validating_server.client.post(f"/{lang}/create", json={"name": "Rex"}).status_code == 201
     own = validating_server.client.post(f"/{lang}/own", json={"name": 3})
     assert own.status_code == 422 and own.json() == {"mine": True}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("zod", ["zod4", "zod3"])
+def test_a_zod_object_takes_fields_it_does_not_name_unless_strict_in_zod_3_as_in_zod_4(
+    validating_server: MotiaServer, zod: str
+) -> None:
+    """zod-to-json-schema wrote every zod 3 object with additionalProperties false, so a body (or an
+    event) with a field more was refused (warned about) where zod itself strips it, and where the
+    same zod 4 schema takes it."""
+    body = {"name": "Rex", "extra": 1}
+    taken = validating_server.client.post(f"/ts/{zod}", json=body)
+    assert taken.status_code == 201, taken.text
+    refused = validating_server.client.post(f"/ts/{zod}-strict", json=body)
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [
+        {"field": "(root)", "message": "Additional properties are not allowed ('extra' was unexpected)"}
+    ]
 
 
 @pytest.mark.e2e

@@ -281,6 +281,15 @@ def test_a_header_with_several_values_is_sent_once_per_value(
 
 
 @lang_param
+def test_a_trace_id_header_the_handler_sets_is_sent_once(conformance_server: MotiaServer, lang: str) -> None:
+    """Motia's examples set ``'X-Trace-ID': traceId`` in their middleware (ai-app-generator); the
+    server adds its own only when the answer has none, or a client reads "id, id"."""
+    response = conformance_server.client.get(f"/{lang}/respond/own-trace-id")
+    assert response.status_code == 200, response.text
+    assert response.headers.get_list("x-trace-id") == [response.json()["traceId"]]
+
+
+@lang_param
 @pytest.mark.parametrize(("kind", "status"), [("no-content", 204), ("not-modified", 304)])
 def test_204_and_304_carry_no_body_and_no_length(
     conformance_server: MotiaServer, lang: str, kind: str, status: int

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import json
+import os
 import re
 import subprocess
 import sys
@@ -82,6 +83,24 @@ def test_every_template_runs_with_the_two_commands_create_prints(tmp_path: Path,
         tsc = project / "node_modules" / ".bin" / "tsc"
         checked = subprocess.run([str(tsc), "-p", str(project)], capture_output=True, text=True, timeout=300)
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_created_project_builds_with_npm_and_ignores_what_motia_writes(tmp_path: Path) -> None:
+    """Motia 0.17's `motia create` writes `build` and `clean` scripts, which its users run (`npm run
+    build` in CI), and ignores `.mermaid/`, which `motia dev -m` writes; ours did neither."""
+    project = create(tmp_path, "mixed")
+    scripts = json.loads((project / "package.json").read_text())["scripts"]
+    assert scripts["build"] == "motia build"
+    on_path = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    built = subprocess.run(
+        ["npm", "run", "build"], cwd=project, capture_output=True, text=True, timeout=120, env=on_path
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "motia build: ok" in built.stdout
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    written = [".mermaid/greetings.mmd", "python_modules/pyvenv.cfg", "venv/pyvenv.cfg", ".motia/state.db"]
+    ignored = subprocess.run(["git", "check-ignore", *written], cwd=project, capture_output=True, text=True)
+    assert ignored.stdout.split() == written
 
 
 def test_the_pet_app_template_is_the_example_app(tmp_path: Path) -> None:

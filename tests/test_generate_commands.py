@@ -78,6 +78,33 @@ def test_generate_types_names_each_step_that_failed_to_load_and_exits_1(tmp_path
     assert "steps/broken.step.ts" in result.stderr and "missing" in result.stderr
 
 
+def test_generate_types_says_each_problem_as_the_start_up_summary_does(tmp_path: Path) -> None:
+    """ai-chat-agent-with-memory's steps import a middleware file the example lacks: Node's message
+    ends with its require stack, which broke the list into unlabelled lines; the cause's first line is
+    said, with the fix the summary gives (a missing npm package)."""
+    api = (
+        "export const config = {{ type: 'api', name: '{name}', path: '/{name}', method: 'GET', emits: [] }}\n"
+    )
+    write_project(
+        tmp_path,
+        {
+            "steps/chat.step.ts": "import { core } from '../middlewares/core.middleware'\n"
+            + api.format(name="Chat")
+            + "export const handler = async () => ({ status: 200, body: core })\n",
+            "steps/search.step.ts": "import { getJson } from 'serpapi-not-installed'\n"
+            + api.format(name="Search")
+            + "export const handler = async () => ({ status: 200, body: getJson })\n",
+        },
+    )
+    result = motia(tmp_path, "generate-types")
+    assert result.returncode == 1
+    said = result.stderr[result.stderr.index("motia generate-types: 2 problem(s)") :].splitlines()
+    assert "Require stack" not in result.stderr
+    assert said[1] == "  - steps/chat.step.ts: Cannot find module '../middlewares/core.middleware'"
+    assert said[2].startswith("  - steps/search.step.ts: Cannot find module 'serpapi-not-installed'")
+    assert said[3].startswith("    fix: ") and "serpapi-not-installed" in said[3]
+
+
 MOTIA_CONFIG = """\
 import { config } from 'motia'
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.project import write_project
 from tests.support.server import MotiaServer, run_motia
-from tests.support.wheels import make_wheel
+from tests.support.wheels import make_unbuildable_sdist, make_wheel
 
 pytestmark = pytest.mark.e2e
 
@@ -67,6 +67,24 @@ def test_a_package_that_cannot_be_installed_is_named(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "motia install: could not install motia-not-there==2.0 (from requirements.txt)" in done.stderr
     assert "No matching distribution found for motia-not-there==2.0" in done.stderr
+
+
+def test_a_package_whose_build_fails_is_named_with_what_needed_it_and_why(tmp_path: Path) -> None:
+    """vision-example's vision-agent needs av, an sdist whose build fails without ffmpeg's libraries:
+    pip 23's error lines name no package ("Getting requirements to build wheel did not run
+    successfully"), so the message names it from what pip was collecting, and quotes the build's
+    reason."""
+    wheels = tmp_path / "wheels"
+    make_wheel(wheels, "vision-kit", "1.0", "", requires=("native-av==11.0",))
+    make_unbuildable_sdist(wheels, "native-av", "11.0", "pkg-config could not find libraries ['avformat']")
+    write_project(
+        tmp_path, {"steps/greeting_step.py": GREETING_STEP, "requirements.txt": OFFLINE + "vision-kit==1.0\n"}
+    )
+    done = run_motia("install", cwd=tmp_path)
+    assert done.returncode == 1
+    message = done.stderr[done.stderr.index("motia install: could not install") :]
+    assert message.startswith("motia install: could not install native-av (needed by vision-kit==1.0)")
+    assert "pkg-config could not find libraries ['avformat']" in message
 
 
 def test_a_requirement_on_motia_itself_as_motias_docs_list_it_is_left_out_and_said(tmp_path: Path) -> None:

@@ -74,6 +74,19 @@ def test_a_project_venv_without_protobuf_loads_every_python_step_with_motias_pro
     assert re.search(r"protobuf \d+\.\d+\.\d+ \(\w+, motia's\)", line), line
 
 
+def test_a_project_without_a_virtualenv_is_not_said_to_own_the_protobuf_of_motias_interpreter(
+    tmp_path: Path,
+) -> None:
+    """rag-docling-weaviate-agent, before `motia install`: its steps ran on motia's interpreter, and the
+    runner's line said that interpreter's protobuf was "the project's"."""
+    write_project(tmp_path, {"steps/where_step.py": WHERE_STEP})
+    with MotiaServer(tmp_path) as server:
+        assert Path(server.client.get("/where").json()["prefix"]).resolve() == Path(sys.prefix).resolve()
+        line = runner_line(server.output)
+    assert "motia's own interpreter" in line
+    assert re.search(r"protobuf \d+\.\d+\.\d+ \(\w+, the interpreter's\)", line), line
+
+
 def test_the_interpreter_named_in_the_config_wins_and_python_modules_comes_before_dot_venv(
     tmp_path: Path,
 ) -> None:

@@ -71,7 +71,7 @@ def test_handshake_reports_python_runtime(start_runner: StartRunner) -> None:
     if "MOTIA_TEST_RUNNER_PYTHON" not in os.environ:
         # then which protobuf the runner uses and whose it is (bundled_protobuf.py)
         assert reply.runtime.startswith(f"CPython {'.'.join(map(str, sys.version_info[:3]))}, protobuf ")
-        assert reply.runtime.endswith("the project's)")
+        assert reply.runtime.endswith("the interpreter's)")
     assert reply.runtime.startswith("CPython 3.")
 
 

@@ -139,6 +139,44 @@ def path_without_node(tmp_path: Path, fake_node: str | None = None) -> str:
     return os.pathsep.join([str(bin_dir), *kept])
 
 
+IMPORTS_A_PROJECT_FILE = {
+    "ts": "import {{ core }} from '{path}'\nexport const config = {{ type: 'api', name: '{name}', path: '/{name}', method: 'GET', emits: [] }}\nexport const handler = async () => ({{ status: 200, body: core }})\n",
+    "js": "const {{ core }} = require('{path}')\nexports.config = {{ type: 'api', name: '{name}', path: '/{name}', method: 'GET', emits: [] }}\nexports.handler = async () => ({{ status: 200, body: core }})\n",
+}
+
+
+@pytest.mark.parametrize("lang", ["ts", "js"])
+def test_an_import_of_a_project_file_that_is_not_there_is_told_where_it_points(
+    tmp_path: Path, lang: str
+) -> None:
+    """ai-chat-agent-with-memory's steps import ../../middlewares/core.middleware, a folder the example
+    lacks: Node names only the specifier, and no fix was given. A file whose name differs in case
+    (written on macOS) is named as the project spells it."""
+    ext = {"ts": ".ts", "js": ".js"}[lang]
+    write_project(
+        tmp_path,
+        {
+            step_path(lang, "chat"): IMPORTS_A_PROJECT_FILE[lang].format(
+                path="../../middlewares/core.middleware", name="Chat"
+            ),
+            step_path(lang, "cased"): IMPORTS_A_PROJECT_FILE[lang].format(
+                path="../../src/Services/store", name="Cased"
+            ),
+            f"src/services/store{ext}": "export const core = 1\n" if lang == "ts" else "exports.core = 1\n",
+        },
+    )
+    done = run_motia("build", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    fixes = [line.split("fix: ", 1)[1] for line in done.stdout.splitlines() if "fix: " in line]
+    assert fixes == [
+        f"`../../src/Services/store` in {step_path(lang, 'cased')} is src/Services/store, which differs in case "
+        f"from the project's src/services/store{ext}: file names are case-sensitive here; correct the import",
+        f"`../../middlewares/core.middleware` in {step_path(lang, 'chat')} is middlewares/core.middleware, which "
+        "is not in the project (with any extension): add the file (an example copied without it?) or correct "
+        "the import",
+    ]
+
+
 @pytest.mark.parametrize(
     ("fake_node", "cause"),
     [

@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ GENERATED_CONFIG_FILE = ".motia.generated.json"
 _TYPESCRIPT_SUFFIXES = (".ts", ".mts", ".cts")
 
 if TYPE_CHECKING:  # importing the registry pulls in the runners: only when a command needs them
-    from supervisor.core import Registry
+    from supervisor.core import Failure, Registry
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,7 +70,7 @@ def _run_generate_types(args: argparse.Namespace) -> int:
     loaded = _load(args.project, "generate-types")
     if isinstance(loaded, int):
         return loaded
-    root, registry = loaded
+    root, registry, failures = loaded
     from supervisor.codegen import typescript_declarations
 
     generated = typescript_declarations(registry)
@@ -81,14 +82,14 @@ def _run_generate_types(args: argparse.Namespace) -> int:
         f"wrote {root / TYPES_FILE}: {handlers} handlers, {len(registry.streams)} streams "
         f"({time.perf_counter() - started:.2f} s)"
     )
-    return _report_problems(registry, "generate-types")
+    return _report_problems(failures, "generate-types")
 
 
 def _run_generate_openapi(args: argparse.Namespace) -> int:
     loaded = _load(args.project, "generate openapi")
     if isinstance(loaded, int):
         return loaded
-    root, registry = loaded
+    root, registry, failures = loaded
     from supervisor.codegen import OPENAPI_VERSION, openapi_document
     from supervisor.discovery import package_manifest
 
@@ -106,7 +107,7 @@ def _run_generate_openapi(args: argparse.Namespace) -> int:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
         print(f"wrote {output}: {operations} operations (OpenAPI {OPENAPI_VERSION})")
-    return _report_problems(registry, "generate openapi")
+    return _report_problems(failures, "generate openapi")
 
 
 def _run_get_config(args: argparse.Namespace) -> int:
@@ -116,7 +117,7 @@ def _run_get_config(args: argparse.Namespace) -> int:
     loaded = _load(args.project, "get-config")
     if isinstance(loaded, int):
         return loaded
-    root, registry = loaded
+    root, registry, failures = loaded
     from supervisor.core import flows, step_nodes
 
     streams = [
@@ -131,11 +132,12 @@ def _run_get_config(args: argparse.Namespace) -> int:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
         print(f"wrote {output}: {len(registry.steps)} steps, {len(document['flows'])} flows")
-    return _report_problems(registry, "get-config")
+    return _report_problems(failures, "get-config")
 
 
-def _load(project: str, command: str) -> tuple[Path, Registry] | int:
-    """The project's registry, loaded without serving; an exit code when the project cannot be read."""
+def _load(project: str, command: str) -> tuple[Path, Registry, tuple[Failure, ...]] | int:
+    """The project's registry, loaded without serving, and what failed to load, as the start-up
+    summary says it; an exit code when the project cannot be read."""
     from supervisor.logs import configure_logging
 
     # Problems reading the project, and runner diagnostics while loading (a step's top-level
@@ -151,24 +153,28 @@ def _load(project: str, command: str) -> tuple[Path, Registry] | int:
     config = prepare_project(Path(project))
     if config is None:
         return 2
-    from supervisor.core import load_registry
+    from supervisor.core import load_without_serving, summarize
     from supervisor.settings import Settings
 
     root = Path(project).resolve()
-    registry = asyncio.run(load_registry(Settings(project_root=root, mode="dev", config=config)))
-    return root, registry
+    loaded = asyncio.run(load_without_serving(Settings(project_root=root, mode="dev", config=config)))
+    return root, loaded.registry, summarize(loaded).failures
 
 
-def _report_problems(registry: Registry, command: str) -> int:
-    """Every load problem on stderr; exit 1 when there was any, since the output misses those steps."""
-    if not registry.problems:
+def _report_problems(failures: Sequence[Failure], command: str) -> int:
+    """Every load problem on stderr as the start-up summary says it (its first line, then its fix: a
+    require chain would break the list); exit 1 when there was any, since the output misses those
+    steps."""
+    if not failures:
         return 0
     print(
-        f"motia {command}: {len(registry.problems)} problem(s); the steps they concern are missing:",
-        file=sys.stderr,
+        f"motia {command}: {len(failures)} problem(s); the steps they concern are missing:", file=sys.stderr
     )
-    for problem in registry.problems:
-        print(f"  - {problem}", file=sys.stderr)
+    for failure in failures:
+        cause = failure.cause.splitlines() or [""]
+        print(f"  - {failure.where}: {cause[0]}", file=sys.stderr)
+        for line in [*cause[1:], *([f"fix: {failure.fix}"] if failure.fix else [])]:
+            print(f"    {line}", file=sys.stderr)
     return 1
 
 

@@ -48,6 +48,19 @@ _PIP_FAILED_PACKAGE = (
 )
 
 
+#: what pip was fetching or unpacking (``Collecting av<12 (from vision-agent==0.2.222->-r ...)``,
+#: ``Downloading av-11.0.0.tar.gz``, ``Processing ./wheels/av-11.0.0.tar.gz``): the last such line
+#: before a build subprocess failed names the package, which pip 23's own error lines do not
+_PIP_COLLECTING = re.compile(r"^\s*Collecting ([A-Za-z0-9][A-Za-z0-9._-]*)(?:.*?\(from ([^\s()]+?)->)?")
+_PIP_NEEDED_BY = re.compile(r"\(from ([^\s()]+?)->")
+_PIP_FETCHING = re.compile(
+    r"^\s*(?:Downloading|Processing|Using cached) (?:\S*/)?([A-Za-z0-9][\w.]*(?:-[A-Za-z_][\w.]*)*)-\d"
+)
+_PIP_SUBPROCESS_FAILED = "error: subprocess-exited-with-error"
+#: how many of the failing build's own output lines (its reason, last) the message quotes
+_BUILD_OUTPUT_QUOTED = 6
+
+
 class InstallError(Exception):
     pass
 
@@ -215,10 +228,61 @@ def _pip(python: str, pip_args: Sequence[str], source: str) -> None:
     if "No module named pip" in text:
         raise InstallError(f"pip is missing in {python}: delete its virtualenv and run `motia install` again")
     detail = "\n".join(f"  {line}" for line in (errors or lines[-10:]))
+    build = _failed_build(lines)
+    if not failed and build is not None:
+        name, needed_by, said = build
+        failed = [f"{name} (needed by {needed_by})" if needed_by else name]
+        detail = "\n".join(f"  {line}" for line in [*errors[:2], *said])
     if failed:
         names = ", ".join(dict.fromkeys(failed))
         raise InstallError(f"could not install {names} (from {source}); pip said:\n{detail}")
     raise InstallError(f"pip could not install the packages of {source} (exit {code}); it said:\n{detail}")
+
+
+def _failed_build(lines: Sequence[str]) -> tuple[str, str | None, list[str]] | None:
+    """The package whose build subprocess failed (``Getting requirements to build wheel``, ``Preparing
+    metadata``: pip 23 names neither), what needed it, and the last lines of that subprocess's output
+    (``pkg-config could not find libraries [...]``); None when no build failed."""
+    try:
+        failed_at = next(n for n, line in enumerate(lines) if line.strip() == _PIP_SUBPROCESS_FAILED)
+    except StopIteration:
+        return None
+    name: str | None = None
+    needed_by: str | None = None
+    for line in reversed(lines[:failed_at]):
+        fetching = _PIP_FETCHING.match(line)
+        collecting = _PIP_COLLECTING.match(line)
+        if fetching and name is None:
+            name = fetching.group(1).replace("_", "-")  # files spell a name with "_" (PEP 625)
+            if "(from " in line:  # a file named in requirements.txt: no Collecting line of its own
+                needed_by = _needed_by(line)
+                break
+        elif collecting:
+            if name is None or _normalized(name) == _normalized(collecting.group(1)):
+                name = collecting.group(1)
+                needed_by = collecting.group(2)
+            break
+    if name is None:
+        return None
+    output: list[str] = []
+    for line in lines[failed_at:]:
+        text = line.strip()
+        if text.startswith("\u2570\u2500>"):  # "╰─> [N lines of output]": the subprocess's own lines follow
+            output = []
+        elif text == "[end of output]":
+            break
+        elif text:
+            output.append(text)
+    return name, needed_by, output[-_BUILD_OUTPUT_QUOTED:]
+
+
+def _needed_by(line: str) -> str | None:
+    found = _PIP_NEEDED_BY.search(line)
+    return found.group(1) if found else None
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _stream(

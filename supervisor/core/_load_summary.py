@@ -8,6 +8,7 @@ prints it when it refuses, ``motia build`` prints it and exits 1 on any failure.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -32,6 +33,8 @@ _PY_MISSING_MODULE = re.compile(r"No module named '([^']+)'")
 #: without ``genai``: Python says "cannot import", not "no module", and the module missing is google.genai
 _PY_MISSING_FROM_NAMESPACE = re.compile(r"cannot import name '([^']+)' from '([^']+)' \(unknown location\)")
 _NODE_MISSING_MODULE = re.compile(r"Cannot find (?:module|package) '([^']+)'")
+#: the file whose import failed: the first of Node's require stack, or an ES module's "imported from"
+_NODE_IMPORTER = re.compile(r"(?:Require stack:\s*\n- |imported from )(/[^\n]+?)\s*(?:\n|$)")
 
 # Articles show steps written against APIs this runtime does not run (`defineStep` from
 # '@motiadev/core', `from motia import define_step`): "install it" would send the user after a package
@@ -204,8 +207,10 @@ def load_fix(problem: LoadProblem, loaded: LoadedCode) -> str:
         )
     if language in ("TypeScript", "JavaScript"):
         missing = _NODE_MISSING_MODULE.search(message)
-        if missing is None or missing.group(1).startswith((".", "/")):
+        if missing is None:
             return ""
+        if missing.group(1).startswith((".", "/")):
+            return _missing_file_fix(loaded.root, file, missing.group(1), message)
         package = _package_name(missing.group(1))
         if loaded.root is not None and package in declared_npm_packages(loaded.root):
             return (
@@ -219,6 +224,63 @@ def load_fix(problem: LoadProblem, loaded: LoadedCode) -> str:
             "add it to package.json and run `motia install` (or `npm install`)"
         )
     return ""
+
+
+def _missing_file_fix(root: Path | None, file: str, specifier: str, message: str) -> str:
+    """A step's (or its helper's) import of a project file that is not there, as an example copied
+    without its ``middlewares/`` folder has it: where the import points, and a file of that name in
+    another case when there is one (Linux names are case-sensitive, macOS's usually not)."""
+    if root is None:
+        return ""
+    # the importer: Node's require stack starts with it (a helper the step imports may be the one);
+    # an ES-module import says "imported from" it; else the step file itself
+    importer = _NODE_IMPORTER.search(message)
+    base = Path(importer.group(1)) if importer else root / file
+    target = Path(os.path.normpath(base.parent / specifier))
+    try:
+        where = target.relative_to(root).as_posix()
+    except ValueError:
+        where = str(target)
+    importer_name = base.relative_to(root).as_posix() if base.is_relative_to(root) else str(base)
+    other_case = _in_another_case(root, target)
+    if other_case is not None:
+        return (
+            f"`{specifier}` in {importer_name} is {where}, which differs in case from the project's "
+            f"{other_case}: file names are case-sensitive here; correct the import"
+        )
+    return (
+        f"`{specifier}` in {importer_name} is {where}, which is not in the project (with any extension): "
+        "add the file (an example copied without it?) or correct the import"
+    )
+
+
+def _in_another_case(root: Path, target: Path) -> str | None:
+    """``target``'s path as the project spells it when only the case differs (the file with its own
+    extension, which an import leaves out), or None."""
+    try:
+        parts = target.relative_to(root).parts
+    except ValueError:
+        return None
+    folder, differs = root, False
+    for number, part in enumerate(parts):
+        last = number == len(parts) - 1
+        try:
+            names = sorted(entry.name for entry in folder.iterdir())
+        except OSError:
+            return None
+        exact = [name for name in names if _names_file(name, part, last)]
+        other = [name for name in names if _names_file(name.lower(), part.lower(), last)]
+        if not (exact or other):
+            return None
+        differs = differs or not exact
+        folder = folder / (exact or other)[0]
+    return folder.relative_to(root).as_posix() if differs else None
+
+
+def _names_file(name: str, wanted: str, last: bool) -> bool:
+    """Whether the folder entry ``name`` is the path part ``wanted`` (the last part may leave out
+    the file's extension)."""
+    return name == wanted or (last and name.startswith(wanted + "."))
 
 
 def _missing_python_module(message: str) -> str | None:

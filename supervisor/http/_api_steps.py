@@ -151,7 +151,11 @@ async def _invoke(invoker: StepInvoker, step: Step, payload: bytes, trace: _Requ
         return _handler_failed(
             invoker.expose_errors, step, trace_id, ErrorInfo(type(exc).__name__, str(exc), ""), None
         )
-    response.headers.append(("x-trace-id", trace_id))
+    # The trace id goes on every answer (Motia 0.17 sends none), once: a handler or middleware that
+    # sets its own (as Motia's examples do, `'X-Trace-ID': traceId`) keeps it, and a client reading
+    # the header gets one id, not "id, id".
+    if not any(name.lower() == "x-trace-id" for name, _ in response.headers):
+        response.headers.append(("x-trace-id", trace_id))
     return response
 
 

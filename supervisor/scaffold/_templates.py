@@ -63,10 +63,14 @@ class Template:
         package: dict[str, object] = {"name": _npm_name(project_name), "version": "0.1.0", "private": True}
         if self.module_type:
             package["type"] = self.module_type
+        # Motia 0.17's `motia create` writes these scripts too (and `postinstall`, left out: npm would
+        # need `motia` on its PATH to install anything): `npm run build` is how its projects check.
         package["scripts"] = {
             "dev": "motia dev",
             "start": "motia start",
             **({"generate-types": "motia generate-types"} if self.typescript else {}),
+            "build": "motia build",
+            "clean": "rm -rf node_modules python_modules .motia .mermaid",
         }
         if self.npm_dependencies:
             package["dependencies"] = self.npm_dependencies
@@ -125,12 +129,16 @@ _TSCONFIG = {
     "exclude": ["node_modules", "python_modules", ".motia"],
 }
 
+#: what a project's tools write: the virtualenvs its Python steps may run in, ``.motia/`` (state,
+#: traces), ``.mermaid/`` (``motia dev -m``)
 _GITIGNORE = """\
 node_modules/
 python_modules/
 .venv/
+venv/
 __pycache__/
 .motia/
+.mermaid/
 .env
 """
 

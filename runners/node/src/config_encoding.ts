@@ -50,7 +50,16 @@ function zodToJsonSchema(schema: unknown, io: 'input' | 'output'): JsonSchema {
   const convert = requireFromRunner<{
     zodToJsonSchema: (s: unknown, o: Record<string, unknown>) => JsonSchema;
   }>('zod-to-json-schema').zodToJsonSchema;
-  return convert(schema, { target: 'jsonSchema7', effectStrategy: io === 'input' ? 'input' : 'any' });
+  if (io === 'output') return convert(schema, { target: 'jsonSchema7', effectStrategy: 'any' });
+  // What zod 3 accepts, as zod 4's input schema says it: a plain (strip) object takes fields it does
+  // not name, only a .strict() one refuses them. zod-to-json-schema's default closes every object
+  // (additionalProperties: false), which refused a body or warned of an event that zod would parse.
+  return convert(schema, {
+    target: 'jsonSchema7',
+    effectStrategy: 'input',
+    removeAdditionalStrategy: 'strict',
+    allowedAdditionalProperties: undefined,
+  });
 }
 
 function safeConvert(schema: unknown, io: 'input' | 'output', where: string, file: string): JsonSchema {

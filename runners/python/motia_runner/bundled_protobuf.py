@@ -109,5 +109,7 @@ def describe() -> str:
         from google.protobuf.internal import api_implementation
     except ImportError:
         return "protobuf missing"
-    owner = "motia's" if origin == "motia" else "the project's"
+    # not "the project's": with no virtualenv of its own, a project runs on motia's interpreter, whose
+    # protobuf is motia's dependency; "the interpreter's" is right either way
+    owner = "motia's" if origin == "motia" else "the interpreter's"
     return f"protobuf {google.protobuf.__version__} ({api_implementation.Type()}, {owner})"

@@ -1928,6 +1928,24 @@ async function traceList(root, params) {
   }
 }
 
+// A log message of more lines than this shows its first ones and how many more there are: a step's
+// console.error of an error object (Node's inspection of an axios error is its whole config, 150
+// lines) filled the trace page and the Logs panel with one such line after another (a Motia
+// example's trace, 6 requests failing: some 6000 pixels). Opened (a click), the line shows it whole.
+const MESSAGE_LINES_SHOWN = 4
+const messageLines = (message) => String(message).split('\n')
+
+function foldedMessage(message) {
+  const lines = messageLines(message)
+  if (lines.length <= MESSAGE_LINES_SHOWN) return message
+  const more = lines.length - MESSAGE_LINES_SHOWN
+  return h('span', { class: 'folded', 'data-folded-message': more }, lines.slice(0, MESSAGE_LINES_SHOWN).join('\n'), h('span', { class: 'muted' }, `\n… ${more} more lines: open the line to read them all`))
+}
+
+// The whole of a folded message, where its line opens (null for one shown whole)
+const wholeMessage = (message) =>
+  messageLines(message).length > MESSAGE_LINES_SHOWN ? h('pre', { class: 'json wrap', 'data-whole-message': '' }, message) : null
+
 function eventSummary(event) {
   if (event.type === 'log') return event.message
   if (event.type === 'emit') {
@@ -2065,14 +2083,14 @@ async function traceDetail(root, traceId) {
   let opened = null // { id, tr }: the event whose payload is shown beneath its row
   let placeEvents = () => {}
   const toggle = (event) => {
-    opened = opened && opened.id === event.id ? null : { id: event.id, tr: h('tr', { class: 'event-detail', 'data-event-detail': event.id }, h('td', { colspan: 4 }, jsonBlock(event))) }
+    opened = opened && opened.id === event.id ? null : { id: event.id, tr: h('tr', { class: 'event-detail', 'data-event-detail': event.id }, h('td', { colspan: 4 }, event.type === 'log' ? wholeMessage(event.message) : null, jsonBlock(event))) }
     placeEvents()
     if (opened) opened.tr.scrollIntoView({ block: 'nearest' }) // below the fold, under the last rows
   }
   const eventRow = (event, start) => {
     let tr = eventRows.get(event.id)
     if (!tr) {
-      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => toggle(event) }, h('td', { class: 'offset' }, offsetText(event.time - start)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, eventSummary(event)))
+      tr = h('tr', { class: 'clickable', 'data-event-row': event.type, onclick: () => toggle(event) }, h('td', { class: 'offset' }, offsetText(event.time - start)), h('td', {}, event.step || ''), h('td', {}, badge(event.type === 'log' ? event.level : event.type, event.type === 'log' ? event.level : 'info')), h('td', {}, event.type === 'log' ? foldedMessage(event.message) : eventSummary(event)))
       eventRows.set(event.id, tr)
     }
     return tr
@@ -2260,12 +2278,12 @@ async function logsPanel(root, _argument, params) {
       // tooltip where the column cuts it
       h('span', { title: from }, from),
       h('span', {}, entry.traceId ? h('a', { href: `#/traces/${entry.traceId}`, 'data-trace-link': entry.traceId, onclick: (e) => e.stopPropagation() }, entry.traceId.slice(-8)) : ''),
-      h('span', { class: 'message' }, entry.message),
+      h('span', { class: 'message' }, foldedMessage(entry.message)),
     )
     row.addEventListener('click', () => {
       const open = row.querySelector('.meta')
       if (open) open.remove()
-      else row.append(h('div', { class: 'meta' }, ...logStacks(entry.meta).map((stack) => h('div', { 'data-log-stack': '' }, stackBlock({ stack }))), jsonBlock(entry)))
+      else row.append(h('div', { class: 'meta' }, wholeMessage(entry.message), ...logStacks(entry.meta).map((stack) => h('div', { 'data-log-stack': '' }, stackBlock({ stack }))), jsonBlock(entry)))
     })
     return row
   }
