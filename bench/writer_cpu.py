@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 from writer_instructions import RETENTION, _recorded_batches, _Writer
@@ -72,6 +73,11 @@ def wal_size(workdir: Path) -> int:
 TEE_HEAD = struct.Struct(">dI")
 
 
+def api_requests(events: list[list[Any]]) -> int:
+    """The api requests a frame's events start (their STARTs: kind 0, span kind api)."""
+    return sum(1 for event in events if event[0] == 0 and event[5] == "api")
+
+
 def captured_frames(path: Path) -> tuple[list[bytes], list[int], list[float]]:
     """The ``record`` frames in a capture (bench/writer_live.py), each framed with id 1; the api
     requests each starts; when each came (monotonic seconds)."""
@@ -91,8 +97,7 @@ def captured_frames(path: Path) -> tuple[list[bytes], list[int], list[float]]:
             continue
         body = b"[1" + payload[payload.index(b",") :]
         frames.append(_wire.HEADER.pack(len(body)) + body)
-        events = orjson.loads(payload)[2][0]
-        sizes.append(sum(1 for event in events if event[0] == 0 and event[5] == "api"))
+        sizes.append(api_requests(orjson.loads(payload)[2][0]))
         times.append(at)
     return frames, sizes, times
 
@@ -179,8 +184,9 @@ def main() -> int:
             _recorded_batches(args.requests, args.batch, args.straddling, args.logs, args.ops)
         )
         frames = [_wire.record_request(1, events) for events in batches]
-        # requests per frame (each flush is --batch requests': events, with --ops or --logs, are more)
-        sizes = [args.batch] * len(batches)
+        # requests per frame: the api spans each starts (a flush with requests in flight at it goes as
+        # two frames, the requests before the first in flight and the rest: ``Recorder._done_first``)
+        sizes = [api_requests(orjson.loads(frame[_wire.HEADER.size :])[2][0]) for frame in frames]
     roots = {"this checkout": REPO, **{str(root): root.resolve() for root in args.root}}
     names = list(roots)
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
