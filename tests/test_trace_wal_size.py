@@ -1,11 +1,7 @@
 """The traces file's WAL stays small (supervisor/storage/_writer.py, its module doc): the trace writer's
 commits are large (whole traces' segments, ~200+ pages each), and 256 of them between two checkpoints
 grew ``traces.db-wal`` to ~220 MB beside a 4.5 MB ``traces.db``. The writer thread checkpoints once the
-file is past ``WAL_LIMIT_PAGES`` frames, and SQLite truncates it back to that after a checkpoint. The
-trace writer process writes on its loop's thread (``writes_on_caller``): the same rule there.
-
-Each test runs both ways: writes in the database's writer thread (``thread``) and on the caller's
-(``caller``, as the trace writer process writes)."""
+file is past ``WAL_LIMIT_PAGES`` frames, and SQLite truncates it back to that after a checkpoint."""
 
 from __future__ import annotations
 
@@ -15,14 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from supervisor.storage import _writer
 from supervisor.tracing import Batch, SqliteTraceStore, TraceDelta, TraceQuery
 from tests.test_trace_store_contract import span
 
 T0 = 1_800_000_000.0
-WRITES = pytest.mark.parametrize("on_caller", [False, True], ids=["thread", "caller"])
 #: whole traces per written batch: a commit of ~100+ pages, as a busy trace writer's are
 TRACES_PER_BATCH = 400
 
@@ -51,12 +44,11 @@ def wal_limit(path: Path) -> int:
     return _writer.WAL_LIMIT_PAGES * (page_size + 24)
 
 
-@WRITES
 async def test_a_trace_store_written_with_many_whole_traces_keeps_its_wal_near_the_limit(
-    tmp_path: Path, on_caller: bool
+    tmp_path: Path,
 ) -> None:
     path = tmp_path / "traces.db"
-    store = await SqliteTraceStore.open(path, writes_on_caller=on_caller)
+    store = await SqliteTraceStore.open(path)
     limit = wal_limit(path)
     largest = 0
     try:
@@ -87,9 +79,8 @@ os._exit(0)  # no close: the -wal file stays, as a killed process leaves it
 """
 
 
-@WRITES
 async def test_an_oversized_wal_left_by_an_earlier_process_shrinks_after_the_next_checkpoint(
-    tmp_path: Path, on_caller: bool
+    tmp_path: Path,
 ) -> None:
     path = tmp_path / "traces.db"
     store = await SqliteTraceStore.open(path)
@@ -100,9 +91,9 @@ async def test_an_oversized_wal_left_by_an_earlier_process_shrinks_after_the_nex
     await asyncio.to_thread(subprocess.run, grow, check=True)
     assert wal_size(path) > 4 * limit
 
-    store = await SqliteTraceStore.open(path, writes_on_caller=on_caller)
+    store = await SqliteTraceStore.open(path)
     try:
-        # the first commit finds the file past the limit: the thread (or the caller) checkpoints; the next one restarts
+        # the first commit finds the file past the limit: the thread checkpoints; the next one restarts
         # the WAL from its start, and SQLite truncates the file to the limit
         await store.write(whole_traces(0))
         await store.write(whole_traces(TRACES_PER_BATCH))

@@ -51,15 +51,10 @@ class SqliteDatabase:
         migrations: Sequence[Migration] = MIGRATIONS,
         read_threads: int = 2,
         durable: bool = True,
-        writes_on_caller: bool | None = None,
     ) -> None:
         """``durable=False``: commits are not synced at all (``synchronous = OFF``): a crash of the
         process still loses nothing committed, one of the machine may lose the last commits or corrupt
-        the file. For data that is not worth a sync (traces and logs), never the queue or state.
-        ``writes_on_caller``: whether a write may run on the caller's thread (``write``), by default
-        in a durable file only; True for any write of any size, which then also checkpoints there
-        (``GroupCommitWriter``'s ``checkpoints_on_caller``): for a process whose event loop has
-        nothing else to do meanwhile (the trace writer's)."""
+        the file. For data that is not worth a sync (traces and logs), never the queue or state."""
         self.path = Path(path)
         self._synchronous = "NORMAL" if durable else "OFF"
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,19 +65,16 @@ class SqliteDatabase:
         except BaseException:
             conn.close()
             raise
-        self._writer = GroupCommitWriter(
-            conn, name=f"motia-sqlite-writer:{self.path.name}", checkpoints_on_caller=bool(writes_on_caller)
-        )
+        self._writer = GroupCommitWriter(conn, name=f"motia-sqlite-writer:{self.path.name}")
         self._reads = ReadPool(
             lambda: self._connect(read_only=True), read_threads, name=f"motia-sqlite-read:{self.path.name}"
         )
         self._lookups = LookupReader(lambda: self._connect(read_only=True))
         self._closed = False
-        #: a write may run on the caller's thread (``write``): by default in the durable file only,
-        #: whose writes (state, streams, the queue) each have a handler or a request waiting on them;
-        #: the traces file is written in background batches, off the supervisor's event loop (by the
-        #: trace writer process, on its own loop's thread: ``writes_on_caller``)
-        self._writes_now = durable if writes_on_caller is None else writes_on_caller
+        #: a write may run on the caller's thread (``write``): in the durable file only, whose writes
+        #: (state, streams, the queue) each have a handler or a request waiting on them; the traces file
+        #: is written in background batches, which stay off the event loop
+        self._writes_now = durable
         #: no write ran on the loop's thread yet in this loop turn
         self._now_free = True
         #: the writes of this loop turn after its first, committed together when the turn ends

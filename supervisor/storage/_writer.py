@@ -85,15 +85,10 @@ class WriterClosedError(RuntimeError):
 
 
 class GroupCommitWriter:
-    def __init__(self, conn: sqlite3.Connection, name: str, *, checkpoints_on_caller: bool = False) -> None:
-        """``checkpoints_on_caller``: a commit on the caller's thread (``try_now``, ``try_now_group``)
-        is followed there by the checkpoint it made due, by the count or the ``-wal`` file's size (one
-        ``stat``), as the writer thread's are: for a caller whose every write runs on its thread and
-        whose loop nothing else waits on (the trace writer process's), whose commits are of any size."""
+    def __init__(self, conn: sqlite3.Connection, name: str) -> None:
         # The connection must be in autocommit mode (isolation_level=None): this class
         # issues BEGIN/SAVEPOINT/COMMIT itself.
         self._conn = conn
-        self._checkpoints_on_caller = checkpoints_on_caller
         self._jobs: queue.SimpleQueue[WriteJob | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
@@ -162,7 +157,6 @@ class GroupCommitWriter:
                 raise
             self.commits += 1
             self._since_checkpoint += 1
-            self._checkpoint_on_caller()
             return True, value
         finally:
             self._conn_lock.release()
@@ -183,7 +177,6 @@ class GroupCommitWriter:
                 return False
             outcomes = self._commit_begun(jobs)
             self._since_checkpoint += 1
-            self._checkpoint_on_caller()
         finally:
             self._conn_lock.release()
         _settle(outcomes)
@@ -233,14 +226,6 @@ class GroupCommitWriter:
                 with contextlib.suppress(sqlite3.Error):
                     self._conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout}")
                 self._conn.close()
-
-    def _checkpoint_on_caller(self) -> None:
-        """After a commit on the caller's thread (``_conn_lock`` held): the checkpoint it made due, if
-        the caller checkpoints (``checkpoints_on_caller``)."""
-        if self._checkpoints_on_caller and (
-            self._since_checkpoint >= CHECKPOINT_EVERY or self._wal_past_limit()
-        ):
-            self._checkpoint()
 
     def _wal_past_limit(self) -> bool:
         if self._wal_file is None:

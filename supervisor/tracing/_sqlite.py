@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import functools
 import itertools
 import re
 import sqlite3
@@ -259,13 +258,8 @@ class SqliteTraceStore:
     #: a batch's ``whole`` traces go straight into segments (``Assembler``)
     takes_whole_traces = True
 
-    def __init__(self, path: Path, *, writes_on_caller: bool = False) -> None:
-        """``writes_on_caller``: writes (and their checkpoints) run on the caller's thread, not in the
-        database's writer thread (``SqliteDatabase``): the trace writer process's, whose loop thread
-        only keeps the frames it is sent between two commits (``_writer_process``)."""
-        self._db = SqliteDatabase(
-            path, migrations=TRACE_MIGRATIONS, durable=False, writes_on_caller=writes_on_caller
-        )
+    def __init__(self, path: Path) -> None:
+        self._db = SqliteDatabase(path, migrations=TRACE_MIGRATIONS, durable=False)
         self.path = self._db.path
         self._index = SegmentIndex()
         #: segments as reads use them, decoded once (``_decoded``)
@@ -291,8 +285,8 @@ class SqliteTraceStore:
             conn.close()
 
     @classmethod
-    async def open(cls, path: Path, *, writes_on_caller: bool = False) -> SqliteTraceStore:
-        return await asyncio.to_thread(functools.partial(cls, path, writes_on_caller=writes_on_caller))
+    async def open(cls, path: Path) -> SqliteTraceStore:
+        return await asyncio.to_thread(cls, path)
 
     async def write(self, batch: Batch) -> None:
         deltas = batch.traces

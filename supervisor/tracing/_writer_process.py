@@ -250,12 +250,7 @@ async def _now(function: Callable[[], Any]) -> Any:
 
 async def serve(path: Path, channel: _Channel, tee: BinaryIO | None = None) -> int:
     try:
-        # Its writes on this thread, not SQLite's writer thread: between two commits this loop only
-        # keeps the frames it is sent, and a commit made on the other thread (the segments' and rows'
-        # Python, then SQLite's) handed the GIL back and forth with it and read on one core what was
-        # built on the other: 3.8 µs of CPU per trivial request here, 5.2 there, fed a live capture
-        # back to back, 4.9 against 5.2 live (bench/RESULTS.md, session 25: the trace writer's CPU)
-        store = await SqliteTraceStore.open(path, writes_on_caller=True)
+        store = await SqliteTraceStore.open(path)
     except Exception as exc:  # a file it cannot open or migrate: the supervisor says why
         channel.send(_wire.answer(_wire.READY_ID, False, f"could not open {path}: {exc}"))
         return 1
