@@ -228,7 +228,7 @@ class _Session:
 class _TeeSession(_Session):
     """A ``_Session`` that also appends each request to a file (``TEE_ENV``)."""
 
-    def __init__(self, store: SqliteTraceStore, channel: _Channel, tee: Any) -> None:
+    def __init__(self, store: SqliteTraceStore, channel: _Channel, tee: BinaryIO) -> None:
         super().__init__(store, channel)
         self._tee = tee
 
