@@ -22,10 +22,12 @@ import logging
 import os
 import signal
 import sqlite3
+import struct
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 from . import _wire
 from ._pipeline import TracePipeline
@@ -63,6 +65,14 @@ _WRITES = frozenset({"write", "recover", "abandon", "prune"})
 #: request still running at each cut would be stored as rows rather than in a segment (``_rejoin``).
 COMMIT_AT = 8000
 COMMIT_AFTER_S = 1.0
+
+#: bench-only: a file the writer appends every request it is sent to, as it came (a ``record``
+#: frame's payload as it is, any other request encoded again), each after ``TEE_HEAD`` (when it came,
+#: ``time.monotonic()``, and the payload's length): what bench/writer_live.py captures under load and
+#: bench/writer_cpu.py --frames feeds back. Read once at start: a writer without it runs the plain
+#: ``_Session``, no branch per frame.
+TEE_ENV = "MOTIA_TRACE_WRITER_TEE"
+TEE_HEAD = struct.Struct(">dI")
 
 
 class _Channel:
@@ -215,11 +225,30 @@ class _Session:
             await asyncio.wait(list(self._tasks))
 
 
+class _TeeSession(_Session):
+    """A ``_Session`` that also appends each request to a file (``TEE_ENV``)."""
+
+    def __init__(self, store: SqliteTraceStore, channel: _Channel, tee: BinaryIO) -> None:
+        super().__init__(store, channel)
+        self._tee = tee
+
+    def _copy(self, payload: bytes) -> None:
+        self._tee.write(TEE_HEAD.pack(time.monotonic(), len(payload)) + payload)
+
+    def handle(self, request_id: int, op: str, args: list[Any]) -> None:
+        self._copy(_wire.request(request_id, op, *args)[_wire.HEADER.size :])
+        super().handle(request_id, op, args)
+
+    def record_later(self, request_id: int, payload: bytes) -> None:
+        self._copy(payload)
+        super().record_later(request_id, payload)
+
+
 async def _now(function: Callable[[], Any]) -> Any:
     return function()
 
 
-async def serve(path: Path, channel: _Channel) -> int:
+async def serve(path: Path, channel: _Channel, tee: BinaryIO | None = None) -> int:
     try:
         store = await SqliteTraceStore.open(path)
     except Exception as exc:  # a file it cannot open or migrate: the supervisor says why
@@ -241,7 +270,7 @@ async def serve(path: Path, channel: _Channel) -> int:
     stdin = os.fdopen(0, "rb", buffering=0, closefd=False)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(requests), stdin)
     channel.send(_wire.answer(_wire.READY_ID, True, os.getpid()))
-    session = _Session(store, channel)
+    session = _Session(store, channel) if tee is None else _TeeSession(store, channel, tee)
     close_id: int | None = None
     try:
         while True:
@@ -299,10 +328,12 @@ def main(argv: list[str]) -> int:
     channel = _Channel(os.dup(1))
     os.dup2(2, 1)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
-    try:
-        return asyncio.run(serve(Path(argv[1]), channel))
-    except BrokenPipeError:
-        return 0  # the supervisor is gone: nobody to answer
+    tee_path = os.environ.get(TEE_ENV)
+    with open(tee_path, "ab") if tee_path else contextlib.nullcontext() as tee:
+        try:
+            return asyncio.run(serve(Path(argv[1]), channel, tee))
+        except BrokenPipeError:
+            return 0  # the supervisor is gone: nobody to answer
 
 
 if __name__ == "__main__":
