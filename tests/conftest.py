@@ -23,6 +23,28 @@ TRANSPORTS = ["stdio", "grpc"]
 #: npm packages the tests drive (Motia's stream clients, playwright, qs): see its package.json
 CLIENTS_DIR = Path(__file__).parent / "clients"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+#: the modules that take longest, slowest first (each CI log's slowest durations show which). Under
+#: pytest-xdist (``-n 2 --dist loadfile``) they are handed out first: one of them handed out last
+#: would run alone on one worker while the other, its work done, waited.
+SLOWEST_MODULES = (
+    "test_workbench.py",
+    "test_scale_out.py",
+    "test_runners.py",
+    "test_create.py",
+    "test_runner_deaths.py",
+    "test_debugging.py",
+    "test_wheel.py",
+    "test_traces.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the SLOWEST_MODULES' tests first (each module's in its own order); every
+    worker collects the same, so every worker orders the same."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    rank = {name: index for index, name in enumerate(SLOWEST_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -34,8 +34,11 @@ from tests.support.server import REPO_ROOT, MotiaServer, eventually, free_port
 
 pytestmark = pytest.mark.e2e
 
-#: longer than the heartbeat timeout (10 s by default) and the API timeout below
-HOLD_SECONDS = 15
+#: the heartbeat timeout and the API timeout of the held project (shortened from 10 s and 30 s: a
+#: hold of twice them proves the same in a third of the time the defaults took)
+HELD_TIMEOUT_SECONDS = 3
+#: longer than both, with room for heartbeats a busy machine sends late
+HOLD_SECONDS = 2 * HELD_TIMEOUT_SECONDS
 MARKER = "BREAK HERE"
 
 HELD = {
@@ -146,7 +149,10 @@ def test_a_breakpoint_holds_a_request_past_every_timeout_and_it_answers_once_res
     project = write_project(
         tmp_path,
         {step_path(lang, "held"): HELD[lang], other_file: OTHER[other]},
-        {"apiTimeoutSeconds": 3},
+        {
+            "apiTimeoutSeconds": HELD_TIMEOUT_SECONDS,
+            "runners": {"heartbeatTimeoutSeconds": HELD_TIMEOUT_SECONDS},
+        },
     )
     port = free_port()
     server = MotiaServer(project, args=[f"--inspect-{runner}=127.0.0.1:{port}"])
