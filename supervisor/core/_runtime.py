@@ -527,7 +527,7 @@ class Runtime:
             if runner is None:
                 raise RunnerUnavailable(f"no {step.runner} runner is running for step {step.name}")
             result = await runner.invoke(
-                step.file, step.name, kind, payload, trace_id, topic, timeout, limit, on_runner=span.ran_on
+                step.file, step.name, kind, payload, trace_id, topic, timeout, limit, on_runner=span
             )
         except BaseException as exc:
             self.tracing.end_span(span, error=exc)

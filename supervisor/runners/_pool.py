@@ -25,9 +25,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 import psutil
 
@@ -46,7 +47,13 @@ from supervisor.settings import Inspect
 _logger = logging.getLogger("motia.runner")
 _MB = 1024 * 1024
 
-RunnerChosen = Callable[[str, "int | None"], None]
+
+class RunnerChosen(Protocol):
+    """Told which runner process took an invocation: an object with this method, not a callable, so
+    that the caller hands over what it already holds (the recorder's span handle) instead of a bound
+    method made per invocation (bench/RESULTS.md, session 25)."""
+
+    def ran_on(self, runner: str, pid: int | None, /) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -232,15 +239,15 @@ class RunnerPool:
         *,
         on_runner: RunnerChosen | None = None,
     ) -> InvokeResult:
-        """``on_runner`` is told which runner process took the invocation (its id and pid; again if
-        a stalled runner declines it and another takes it). A failed result, or the ``RunnerDied``
+        """``on_runner`` is told (``ran_on``) which runner process took the invocation (its id and pid;
+        again if a stalled runner declines it and another takes it). A failed result, or the ``RunnerDied``
         raised, names that runner (``InvokeResult.runner``, ``RunnerDied.runner``)."""
         args = (file, step_name, kind, payload_json, trace_id, topic)
         attachments = self.attached
         if attachments is not None and (attached := attachments.pick(self.runner, step_name)) is not None:
             runner_id = attached.connection.runner_id
             if on_runner is not None:
-                on_runner(runner_id, attached.connection.pid)
+                on_runner.ran_on(runner_id, attached.connection.pid)
             with contextlib.suppress(HandedBack):  # it went: the pool's own runners take it, in full
                 try:
                     result = await attachments.invoke(attached, *args, timeout=timeout)
@@ -254,7 +261,7 @@ class RunnerPool:
         connection = self._pick() or await self._wait_for_runner(step_name)
         while True:
             if on_runner is not None:
-                on_runner(connection.runner_id, connection.pid)
+                on_runner.ran_on(connection.runner_id, connection.pid)
             try:
                 result = await self._invoke_on(connection, *args, timeout, memory_limit_mb)
             except InvocationDeclined:

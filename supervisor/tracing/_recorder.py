@@ -53,6 +53,8 @@ from ._writer import TraceWriter, TraceWriterUnavailable
 
 _logger = logging.getLogger(OWN_LOGGER)
 _dumps = orjson.dumps
+#: a module global: one attribute load less per clock read than ``time.time`` (three per request)
+_now = time.time
 
 FLUSH_INTERVAL_S = 0.5
 #: to the trace writer process, small batches: each flush lets go of its events' objects (a request's
@@ -146,7 +148,7 @@ class _Ids:
         return self._last
 
     def next(self) -> int:
-        now = int(time.time() * 1_000_000)
+        now = int(_now() * 1_000_000)
         self._last = now if now > self._last else self._last + 1
         return self._last
 
@@ -292,7 +294,7 @@ class Recorder:
                 remote_parent,
                 delivery_id,
                 attempt,
-                time.time(),
+                _now(),
                 None,
                 None,
                 None,
@@ -317,13 +319,13 @@ class Recorder:
                 remote_parent,
                 delivery_id,
                 attempt,
-                time.time(),
+                _now(),
                 None,  # runner and pid: folded in by ``ran_on``
                 None,
             ]
         events.append(start)
-        if self._flushing is None and (self._timer is None or len(events) >= self._flush_len):
-            self._changed()
+        if self._flushing is None and (self._timer is None or at >= self._flush_len - 1):
+            self._changed()  # (``at`` + 1 events now)
         span = SpanHandle()
         span._recorder = self
         span.span_id = span_id
@@ -359,19 +361,19 @@ class Recorder:
                 # in the room left for it; the answer (``http_response``, in the same turn of the loop
                 # for a request: its step's result is the answer's) finds it as ``_answering`` without
                 # a lookup; an earlier one that still waits goes to ``_waiting``
-                start[14] = time.time()
+                start[14] = _now()
                 start[15] = status
                 start[16] = failure
                 if self._answering >= 0 or self._waiting:
                     self._wait_behind(start)
                 self._answering = span.at
             else:
-                start += (time.time(), status, failure)
+                start += (_now(), status, failure)
                 if self._encoding:
                     # ``encode_event``, written out
                     self._events[span.at] = _dumps(start, default=str, option=KEPT_EVENT)[:-1]
         else:
-            self._record((END, span.span_id, time.time(), status, failure))
+            self._record((END, span.span_id, _now(), status, failure))
         span.start = None
 
     def _wait_behind(self, start: list[Any]) -> None:
@@ -405,9 +407,9 @@ class Recorder:
         else:
             at = self._waiting.pop((trace_id, step), None) if self._waiting else None
             if at is None:  # its span's START went with a flush, or was dropped
-                self._record((RESPONSE, trace_id, step, method, path, status, time.time()))
+                self._record((RESPONSE, trace_id, step, method, path, status, _now()))
                 return
-            answering, start, answered_at = at, events[at], time.time()
+            answering, start, answered_at = at, events[at], _now()
         start[17] = method
         start[18] = path
         start[19] = status
@@ -432,7 +434,7 @@ class Recorder:
         ``step`` it came from outside (``POST /__motia/emit``) and begins its trace."""
         if not self.enabled:
             return
-        now = time.time()
+        now = _now()
         operation = self._operation(trace_id, step, now, now, "emit", "emit", None)
         operation.update(
             topic=topic,
@@ -462,7 +464,7 @@ class Recorder:
         kind = (
             "state" if method.startswith("state.") else "stream" if method.startswith("streams.") else method
         )
-        ended = time.time() if finished is None else finished
+        ended = _now() if finished is None else finished
         operation = self._operation(call.trace_id, call.step_name, started, ended, kind, method, error)
         operation.update(_call_detail(method, args, result))
         self._record((OPERATION, operation))
@@ -482,7 +484,7 @@ class Recorder:
         spending a retry), ``dead`` (moved to the dead letters)."""
         if not self.enabled:
             return
-        now = time.time()
+        now = _now()
         if outcome == "ok":
             self._record((DELIVERED, trace_id, now))
             return
@@ -502,7 +504,7 @@ class Recorder:
         failure less."""
         if not self.enabled:
             return
-        now = time.time()
+        now = _now()
         operation = self._operation(trace_id, subscriber, now, now, "delivery", "replayed", None)
         operation.update(deadLetterId=dead_letter_id, deliveryId=delivery_id, topic=topic)
         self._record((OPERATION, operation))
