@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         "runner": args.runner,
         "q": args.grep,
     }
-    printer = _Printer(args.json, lambda: _own_supervisor(args))
+    printer = _Printer(args.json, functools.cache(lambda: _own_supervisor(args)))
     try:
         if args.trace:  # the logs match whole ids: a part (as log lines print it) is completed as the
             # trace API completes it; one of no trace recorded is refused as `motia traces` refuses it,
@@ -187,13 +188,13 @@ def _own_supervisor(args: argparse.Namespace) -> object:
     return body.get("supervisor") if status == 200 and isinstance(body, dict) else None
 
 
-def _runner_of(line: dict[str, Any], own_supervisor: object) -> str | None:
+def _runner_of(line: dict[str, Any], own_supervisor: Callable[[], object]) -> str | None:
     """The runner a line names, as ``motia dev`` prints it (``node-0``); another supervisor's runner
     (supervisors sharing a project on Redis each name theirs ``node-0``) with which one:
-    ``node-0@HOST:PID``."""
+    ``node-0@HOST:PID``. ``own_supervisor`` is asked only for a line that names a supervisor (Redis)."""
     runner = line.get("runner")
     supervisor = line.get("supervisor")
-    if not runner or not isinstance(supervisor, dict) or supervisor == own_supervisor:
+    if not runner or not isinstance(supervisor, dict) or supervisor == own_supervisor():
         return runner
     return f"{runner}@{supervisor.get('host')}:{supervisor.get('pid')}"
 
@@ -202,10 +203,8 @@ class _Printer:
     def __init__(self, as_json: bool, own_supervisor: Callable[[], object]) -> None:
         self._json = as_json
         self._formatter = PrettyFormatter(color=sys.stdout.isatty())
-        #: asked the first time a line says which supervisor's runner logged it (only on Redis)
-        self._ask_own = own_supervisor
-        self._own: object = None
-        self._asked = False
+        #: which supervisor the server asked is (``_runner_of``): asked once, when a line needs it
+        self._own_supervisor = own_supervisor
 
     def show(self, line: dict[str, Any]) -> None:
         if self._json:
@@ -222,13 +221,8 @@ class _Printer:
                 "msecs": (created - int(created)) * 1000,
                 "step": line.get("step"),
                 "trace_id": line.get("traceId"),
-                "runner": _runner_of(line, self._own_supervisor(line)),
+                "runner": _runner_of(line, self._own_supervisor),
                 "meta": line.get("meta"),
             }
         )
         print(self._formatter.format(record), flush=True)
-
-    def _own_supervisor(self, line: dict[str, Any]) -> object:
-        if not self._asked and "supervisor" in line:
-            self._own, self._asked = self._ask_own(), True
-        return self._own

@@ -321,8 +321,7 @@ def _lost_ended(spans: list[JsonObject], events: list[JsonObject]) -> list[JsonO
         span_id = event.get("spanId")
         if span_id is not None:
             end = event["time"] + (event.get("durationMs") or 0)
-            if end > last.get(span_id, end - 1):
-                last[span_id] = end
+            last[span_id] = max(end, last.get(span_id, end))
     ended: list[JsonObject] = []
     for span in spans:
         if span["status"] == "lost" and span["endedAt"] is None:
