@@ -853,7 +853,7 @@ async def test_recovery_turns_running_spans_into_lost_ones_ending_at_their_last_
     assert trace is not None
     assert [span["status"] for span in trace["spans"]] == ["lost", "lost"]
     assert trace["status"] == "ok" and trace["open"] == 0
-    assert trace["changes"] >= 2  # the write, then the loss: a reader of its row reads it again
+    assert trace["changes"] == 2  # the write, then the loss: a reader of its row reads it again
     create, notify = trace["spans"]
     assert create["endedAt"] == pytest.approx(T0 * 1000 + 200) and create["durationMs"] == pytest.approx(200)
     assert notify["endedAt"] == notify["startedAt"] and notify["durationMs"] == 0

@@ -130,12 +130,15 @@ class MemoryTraceStore:
 
     async def recover(self) -> int:
         for trace in self._traces.values():
+            lost = False
             for span in trace.spans.values():
                 if span["status"] == "running":
                     span["status"] = "lost"
-                    trace.changes += 1
+                    lost = True
                     if span["type"] != "event":
                         trace.open -= 1
+            if lost:  # one change of the trace, however many of its spans it lost (as the SQLite store)
+                trace.changes += 1
         ids = [line["id"] for line in self._logs.values()]
         ids += [op["id"] for trace in self._traces.values() for op in trace.operations]
         return max(ids, default=0)

@@ -514,6 +514,7 @@ _LOSE = (
     _PRELUDE
     + """
 local running = P .. 'running:' .. ARGV[2]
+local changed = {}
 for i = 3, #ARGV, 5 do
   local trace, span = ARGV[i], ARGV[i + 1]
   local spans = P .. 'spans:' .. trace
@@ -521,7 +522,11 @@ for i = 3, #ARGV, 5 do
     redis.call('HSET', spans, span, ARGV[i + 3])
     local tkey = P .. 'tr:' .. trace
     local kept = redis.call('EXISTS', tkey) == 1
-    if kept then redis.call('HINCRBY', tkey, 'changes', 1) end
+    -- one change of the trace, however many of its spans it lost (as the SQLite store)
+    if kept and not changed[trace] then
+      changed[trace] = true
+      redis.call('HINCRBY', tkey, 'changes', 1)
+    end
     if ARGV[i + 4] == '1' and kept then
       local before = redis.call('HMGET', tkey, 'started', 'open', 'failures')
       local open = redis.call('HINCRBY', tkey, 'open', -1)

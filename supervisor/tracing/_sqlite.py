@@ -926,6 +926,7 @@ def _end_running(conn: sqlite3.Connection, status: str, error: JsonObject | None
     running = conn.execute(
         f"SELECT trace_seq, {_SPAN_DATA} FROM trace_spans WHERE status = 'running'"
     ).fetchall()
+    closed: dict[int, int] = {}  # trace -> the api and cron spans it lost (its work they close)
     for trace_seq, span_id, *_columns, blob in running:
         data = decode_json(blob)
         if error is not None:
@@ -934,11 +935,12 @@ def _end_running(conn: sqlite3.Connection, status: str, error: JsonObject | None
             "UPDATE trace_spans SET status = ?, data = ? WHERE trace_seq = ? AND span_id = ?",
             (status, _encode(data), trace_seq, span_id),
         )
-        closes = int(data.get("type") != "event")
-        conn.execute(
-            "UPDATE traces SET open = open - ?, failures = failures + ?, changes = changes + 1 WHERE seq = ?",
-            (closes, closes * int(error is not None), trace_seq),
-        )
+        closed[trace_seq] = closed.get(trace_seq, 0) + int(data.get("type") != "event")
+    # one change of each trace, however many of its spans it lost
+    conn.executemany(
+        "UPDATE traces SET open = open - ?, failures = failures + ?, changes = changes + 1 WHERE seq = ?",
+        [(closes, closes * int(error is not None), trace_seq) for trace_seq, closes in closed.items()],
+    )
     return len(running)
 
 
