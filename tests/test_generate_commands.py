@@ -270,7 +270,7 @@ def test_each_zod_wrapper_types_as_zod_4s_output_and_a_transform_as_what_was_sen
     assert "unknown" not in types[types.index("interface Handlers") :], types
     (tmp_path / "node_modules").mkdir()  # zod's declarations for tsc: the runner's
     (tmp_path / "node_modules" / "zod").symlink_to(REPO_ROOT / "runners" / "node" / "node_modules" / "zod")
-    checked = run_tsc(tmp_path, ["types.d.ts", "steps/**/*.ts"])
+    checked = run_tsc(tmp_path, ["types.d.ts", "steps/**/*.ts"], skip_lib_check=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 

@@ -145,12 +145,12 @@ function fillUnrepresentable(output: unknown, input: unknown): unknown {
   return filled;
 }
 
-function safeConvert(schema: unknown, io: 'input' | 'output', where: string, file: string): JsonSchema {
+function safeConvert(schema: unknown, io: 'input' | 'output', where: string, file: string): JsonSchema | undefined {
   try {
     return zodToJsonSchema(schema, io);
   } catch (error) {
     diagnostic('warn', `could not convert the zod schema at ${where} in ${file} to JSON Schema`, error);
-    return {};
+    return undefined;
   }
 }
 
@@ -173,7 +173,8 @@ export function encodeConfig(config: unknown, hasHandler: boolean | undefined, f
         if (isZodSchema(value)) {
           const where = path || 'config';
           const converted = safeConvert(value, 'input', where, file);
-          const output = fillUnrepresentable(safeConvert(value, 'output', where, file), converted);
+          if (!converted) return {}; // said once, not once per shape
+          const output = fillUnrepresentable(safeConvert(value, 'output', where, file) ?? {}, converted);
           // A response is shown, documented and typed as what the handler returns: the output shape.
           if (/^responseSchema\b/.test(path)) return output;
           // What the core validates is the input (a `.default()` field may be left out); the types
