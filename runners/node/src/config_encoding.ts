@@ -102,7 +102,8 @@ function requireDefaultedFields(json: JsonSchema | undefined, def: Zod3Def): Jso
   for (const [name, field] of Object.entries(def.shape())) {
     if (name in properties && presentOnceParsed(field)) required.add(name);
   }
-  return required.size ? { ...json, required: [...required] } : json;
+  if (required.size) json.required = [...required]; // in place: zod-to-json-schema keeps this object
+  return json;
 }
 
 const ANNOTATIONS = new Set(['$schema', 'description', 'title']);
