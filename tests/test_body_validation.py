@@ -273,6 +273,19 @@ ZOD_OBJECT_STEPS = {
 }
 
 
+# A zod pipe validates its input side: `in` and `out` together (zod-to-json-schema's default for zod 3)
+# took no string, as it took no number.
+ZOD_PIPE_STEPS = {
+    f"steps/ts/{version}-pipe.step.ts": f"""
+        import {{ z }} from '{module}'
+        export const config = {{ type: 'api', name: '{version}-pipe', path: '/ts/{version}-pipe', method: 'POST',
+          emits: [], bodySchema: z.object({{ count: z.string().transform(Number).pipe(z.number()) }}) }}
+        export const handler = async (req: any) => ({{ status: 201, body: req.body }})
+        """
+    for module, version in (("zod", "zod4"), ("zod/v3", "zod3"))
+}
+
+
 @pytest.fixture(scope="module")
 def validating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotiaServer]:
     files: dict[str, str] = {}
@@ -282,6 +295,7 @@ def validating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moti
         files[step_path(lang, "ticket")] = EMAIL_STEPS[lang]
         files[step_path(lang, "guard")] = GUARDED_STEPS[lang]
     files.update(ZOD_OBJECT_STEPS)
+    files.update(ZOD_PIPE_STEPS)
     project = write_project(tmp_path_factory.mktemp("validating"), files, {"api": {"validateBody": True}})
     with MotiaServer(project, mode="start") as server:
         yield server
@@ -316,6 +330,18 @@ def test_a_zod_object_takes_fields_it_does_not_name_unless_strict_in_zod_3_as_in
     assert refused.json()["errors"] == [
         {"field": "(root)", "message": "Additional properties are not allowed ('extra' was unexpected)"}
     ]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("zod", ["zod4", "zod3"])
+def test_a_zod_pipe_takes_what_its_input_side_takes_in_zod_3_as_in_zod_4(
+    validating_server: MotiaServer, zod: str
+) -> None:
+    taken = validating_server.client.post(f"/ts/{zod}-pipe", json={"count": "12"})
+    assert taken.status_code == 201, taken.text
+    refused = validating_server.client.post(f"/ts/{zod}-pipe", json={"count": 12})
+    assert refused.status_code == 400, refused.text
+    assert [error["field"] for error in refused.json()["errors"]] == ["count"]
 
 
 @pytest.mark.e2e

@@ -201,6 +201,79 @@ def test_a_zod_default_field_is_required_in_the_types_and_may_be_left_out_of_a_b
     assert "quantity" in body["properties"] and "quantity" not in body.get("required", [])
 
 
+# Each zod wrapper users write, as zod 4's output shape types it (what Motia 0.17 types: z.toJSONSchema's
+# output), in zod 4 and zod 3 alike; a transform's result, which JSON Schema cannot say (Motia refused
+# such a step), as what the handler gets: the value as sent (nothing runs zod's parse on it).
+ZOD_WRAPPERS = """
+    import {{ z }} from '{module}'
+    import type {{ ApiRouteConfig, Handlers }} from 'motia'
+    const body = z.object({{
+      length: z.string().transform((s) => s.length),
+      count: z.string().transform(Number).pipe(z.number()),
+      trimmed: z.preprocess((v) => String(v).trim(), z.string()),
+      quantity: z.number().default(1),
+      fallback: z.number().catch(0),
+      id: z.string().brand<'Id'>(),
+      even: z.number().refine((n) => n % 2 === 0),
+      odd: z.number().superRefine(() => undefined),
+      age: z.coerce.number(),
+      note: z.string().optional(),
+      parent: z.string().nullable(),
+      tags: z.array(z.string()).readonly(),
+      tree: z.lazy(() => z.object({{ name: z.string() }})),
+    }})
+    export const config: ApiRouteConfig = {{
+      type: 'api', name: 'Wrap{v}', path: '/wrap{v}', method: 'POST', emits: ['stamped{v}'], bodySchema: body,
+      responseSchema: {{ 200: z.object({{ size: z.string().transform((s) => s.length) }}) }},
+    }}
+    export const handler: Handlers['Wrap{v}'] = async (req, {{ emit }}) => {{
+      const {{ length, count, trimmed, quantity, fallback, id, even, odd, age, tags, tree }} = req.body
+      const strings: string[] = [length, trimmed, id, ...tags, tree.name]
+      const numbers: number[] = [count, quantity, fallback, even, odd, age]
+      const note: string | undefined = req.body.note
+      const parent: string | null = req.body.parent
+      await emit({{ topic: 'stamped{v}', data: {{ at: '2026-12-02' }} }})
+      // @ts-expect-error the subscriber's transform takes a string
+      await emit({{ topic: 'stamped{v}', data: {{ at: 5 }} }})
+      return {{ status: 200, body: {{ size: `${{strings}}${{numbers}}${{note}}${{parent}}` }} }}
+    }}
+    type Reply = Exclude<Awaited<ReturnType<Handlers['Wrap{v}']>>, void>
+    // @ts-expect-error the response's transform takes a string
+    export const wrong: Reply = {{ status: 200, body: {{ size: 3 }} }}
+"""
+
+ZOD_STAMP = """
+    import {{ z }} from '{module}'
+    import type {{ EventConfig, Handlers }} from 'motia'
+    export const config: EventConfig = {{
+      type: 'event', name: 'Stamp{v}', subscribes: ['stamped{v}'], emits: [],
+      input: z.object({{ at: z.string().transform((s) => new Date(s)) }}),
+    }}
+    export const handler: Handlers['Stamp{v}'] = async (input) => {{
+      const at: string = input.at
+      void at
+    }}
+"""
+
+
+def test_each_zod_wrapper_types_as_zod_4s_output_and_a_transform_as_what_was_sent(tmp_path: Path) -> None:
+    """A transform typed `unknown` (body, response, event input, emitted data); in zod 3 a refine too,
+    a `.default()`/`.catch()` field optional and a pipe `in & out`."""
+    files: dict[str, str] = {}
+    for module, v in (("zod", "4"), ("zod/v3", "3")):
+        files[f"steps/wrap{v}.step.ts"] = ZOD_WRAPPERS.format(module=module, v=v)
+        files[f"steps/stamp{v}.step.ts"] = ZOD_STAMP.format(module=module, v=v)
+    write_project(tmp_path, files)
+    result = motia(tmp_path, "generate-types")
+    assert result.returncode == 0, result.stdout + result.stderr
+    types = (tmp_path / "types.d.ts").read_text()
+    assert "unknown" not in types[types.index("interface Handlers") :], types
+    (tmp_path / "node_modules").mkdir()  # zod's declarations for tsc: the runner's
+    (tmp_path / "node_modules" / "zod").symlink_to(REPO_ROOT / "runners" / "node" / "node_modules" / "zod")
+    checked = run_tsc(tmp_path, ["types.d.ts", "steps/**/*.ts"], skip_lib_check=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 STEP = """
 import {{ ApiRouteConfig, Handlers }} from 'motia'
 export const config: ApiRouteConfig = {{

@@ -47,27 +47,111 @@ function zodToJsonSchema(schema: unknown, io: 'input' | 'output'): JsonSchema {
     );
     return core.toJSONSchema(schema, params);
   }
-  const convert = requireFromRunner<{
+  const module = requireFromRunner<{
     zodToJsonSchema: (s: unknown, o: Record<string, unknown>) => JsonSchema;
-  }>('zod-to-json-schema').zodToJsonSchema;
-  if (io === 'output') return convert(schema, { target: 'jsonSchema7', effectStrategy: 'any' });
+  }>('zod-to-json-schema');
+  if (io === 'output') {
+    // As zod 4's output shape: a refine or preprocess is its inner schema (zod-to-json-schema's "any"
+    // strategy typed a z.string().refine() as unknown), a pipe its output side (not `in & out`), and
+    // a `.default()` or `.catch()` field is there in the parsed value. A transform's result has no
+    // JSON Schema: its input side, as fillUnrepresentable gives it for zod 4.
+    return module.zodToJsonSchema(schema, {
+      target: 'jsonSchema7',
+      effectStrategy: 'input',
+      pipeStrategy: 'output',
+      postProcess: requireDefaultedFields,
+    });
+  }
   // What zod 3 accepts, as zod 4's input schema says it: a plain (strip) object takes fields it does
   // not name, only a .strict() one refuses them. zod-to-json-schema's default closes every object
   // (additionalProperties: false), which refused a body or warned of an event that zod would parse.
-  return convert(schema, {
+  // A pipe is its input side: the default, `in` and `out` together, refused every body of
+  // z.string().transform(Number).pipe(z.number()) (a string and a number at once).
+  return module.zodToJsonSchema(schema, {
     target: 'jsonSchema7',
     effectStrategy: 'input',
+    pipeStrategy: 'input',
     removeAdditionalStrategy: 'strict',
     allowedAdditionalProperties: undefined,
   });
 }
 
-function safeConvert(schema: unknown, io: 'input' | 'output', where: string, file: string): JsonSchema {
+type Zod3Schema = { _def?: Zod3Def; isOptional?: () => boolean };
+type Zod3Def = {
+  typeName?: string;
+  shape?: () => Record<string, Zod3Schema>;
+  effect?: { type?: string };
+  schema?: Zod3Schema;
+};
+
+/** Whether a zod 3 object field is there in the value parsed, where its input may leave it out. */
+function presentOnceParsed(field: Zod3Schema): boolean {
+  const def = field._def;
+  if (def?.typeName === 'ZodDefault' || def?.typeName === 'ZodCatch') return true;
+  // z.preprocess(fn, z.string()) takes undefined (fn may make it a string); it gives a string
+  return def?.effect?.type === 'preprocess' && def.schema?.isOptional?.() === false;
+}
+
+/** zod-to-json-schema's postProcess for the output shape: a zod 3 object's `.default()`, `.catch()`
+ * and preprocessed fields are required, as zod 4 writes them (the value parsed has them). */
+function requireDefaultedFields(json: JsonSchema | undefined, def: Zod3Def): JsonSchema | undefined {
+  if (!json || def.typeName !== 'ZodObject' || typeof def.shape !== 'function') return json;
+  const properties = json.properties as Record<string, unknown> | undefined;
+  if (!properties) return json;
+  const required = new Set(Array.isArray(json.required) ? (json.required as string[]) : []);
+  for (const [name, field] of Object.entries(def.shape())) {
+    if (name in properties && presentOnceParsed(field)) required.add(name);
+  }
+  if (required.size) json.required = [...required]; // in place: zod-to-json-schema keeps this object
+  return json;
+}
+
+const ANNOTATIONS = new Set(['$schema', 'description', 'title']);
+
+function isPlainObject(value: unknown): value is JsonSchema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The output shape, with each part it cannot say (`{}`: a `.transform()`'s result, which zod's
+ * toJSONSchema leaves as any) taken from the input shape at the same place. Nothing runs zod's parse on
+ * a body, an event or a response (neither Motia nor this runner): the handler gets, and returns, the
+ * value as sent, which the input side describes. Motia 0.17 refused the step instead (z.toJSONSchema
+ * throws on a transform); `unknown` typed nothing.
+ */
+function fillUnrepresentable(output: unknown, input: unknown): unknown {
+  if (!isPlainObject(output) || !isPlainObject(input)) return output;
+  if (Object.keys(output).every((key) => ANNOTATIONS.has(key))) {
+    return JSON.stringify(input).includes('"$ref"') ? output : { ...input, ...output };
+  }
+  const filled: JsonSchema = { ...output };
+  for (const key of ['properties', '$defs', 'definitions']) {
+    const outs = output[key];
+    const ins = input[key];
+    if (!isPlainObject(outs) || !isPlainObject(ins)) continue;
+    filled[key] = Object.fromEntries(
+      Object.entries(outs).map(([name, sub]) => [name, name in ins ? fillUnrepresentable(sub, ins[name]) : sub]),
+    );
+  }
+  for (const key of ['items', 'additionalProperties', 'not']) {
+    if (key in output && key in input) filled[key] = fillUnrepresentable(output[key], input[key]);
+  }
+  for (const key of ['anyOf', 'oneOf', 'allOf', 'prefixItems']) {
+    const outs = output[key];
+    const ins = input[key];
+    if (Array.isArray(outs) && Array.isArray(ins) && outs.length === ins.length) {
+      filled[key] = outs.map((sub, i) => fillUnrepresentable(sub, ins[i]));
+    }
+  }
+  return filled;
+}
+
+function safeConvert(schema: unknown, io: 'input' | 'output', where: string, file: string): JsonSchema | undefined {
   try {
     return zodToJsonSchema(schema, io);
   } catch (error) {
     diagnostic('warn', `could not convert the zod schema at ${where} in ${file} to JSON Schema`, error);
-    return {};
+    return undefined;
   }
 }
 
@@ -88,13 +172,15 @@ export function encodeConfig(config: unknown, hasHandler: boolean | undefined, f
       case 'object': {
         if (value === null) return null;
         if (isZodSchema(value)) {
-          const io = /^responseSchema\b/.test(path) ? 'output' : 'input';
-          const converted = safeConvert(value, io, path || 'config', file);
-          if (io === 'output') return converted;
+          const where = path || 'config';
+          const converted = safeConvert(value, 'input', where, file);
+          if (!converted) return {}; // said once, not once per shape
+          const output = fillUnrepresentable(safeConvert(value, 'output', where, file) ?? {}, converted);
+          // A response is shown, documented and typed as what the handler returns: the output shape.
+          if (/^responseSchema\b/.test(path)) return output;
           // What the core validates is the input (a `.default()` field may be left out); the types
           // are the output's, as Motia 0.17 generates them from z.toJSONSchema's default (output):
           // a `.default()` field is there in the handler's value.
-          const output = safeConvert(value, 'output', path || 'config', file);
           return JSON.stringify(output) === JSON.stringify(converted)
             ? converted
             : { ...converted, [TYPES_KEY]: output };
