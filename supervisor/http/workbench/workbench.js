@@ -599,6 +599,39 @@ function layoutFlow(flow) {
   return { coords, width, height, crossings: fewest }
 }
 
+// A flow laid out where Node Motia's Workbench left its steps (``saved``: the flow's positions in the
+// project's motia-workbench.json, by step file, each the top-left corner of the step's box): the steps
+// it names there, moved together so that the leftmost and highest sit at the margin; the others laid
+// out as ever (layoutFlow), below them. A flow with no saved position is layoutFlow's alone. Ranks go by
+// rows of steps whose boxes share some height: an edge into a lower row goes down from its source's
+// bottom, any other around the right side, as in layoutFlow's layers.
+function flowLayout(flow, saved) {
+  const placed = new Map()
+  for (const step of flow.steps) if (saved && saved[step.file]) placed.set(step.name, saved[step.file])
+  if (!placed.size) return layoutFlow(flow)
+  const left = Math.min(...[...placed.values()].map((at) => at.x))
+  const top = Math.min(...[...placed.values()].map((at) => at.y))
+  const coords = new Map([...placed].map(([name, at]) => [name, { x: MARGIN + at.x - left, y: MARGIN + at.y - top }]))
+  const rest = flow.steps.filter((step) => !placed.has(step.name))
+  if (rest.length) {
+    const names = new Set(rest.map((step) => step.name))
+    const below = Math.max(...[...coords.values()].map((at) => at.y)) + NODE_H + GAP_Y - MARGIN
+    const others = layoutFlow({ ...flow, steps: rest, edges: flow.edges.filter((edge) => names.has(edge.source) && names.has(edge.target)) })
+    for (const [name, at] of others.coords) coords.set(name, { x: at.x, y: at.y + below })
+  }
+  let rank = -1
+  let rowBottom = -Infinity
+  for (const at of [...coords.values()].sort((a, b) => a.y - b.y)) {
+    if (at.y >= rowBottom) rank++
+    rowBottom = at.y >= rowBottom ? at.y + NODE_H : Math.max(rowBottom, at.y + NODE_H)
+    at.rank = rank
+  }
+  const hasBackEdges = flow.edges.some((edge) => coords.has(edge.source) && coords.has(edge.target) && coords.get(edge.target).rank <= coords.get(edge.source).rank && edge.source !== edge.target)
+  const width = Math.max(...[...coords.values()].map((at) => at.x)) + NODE_W + MARGIN + (hasBackEdges ? 80 : 0)
+  const height = Math.max(...[...coords.values()].map((at) => at.y)) + NODE_H + MARGIN
+  return { coords, width, height }
+}
+
 // What a step answers: its route, its cron, the topics it subscribes to (one line each)
 function nodeAnswers(step) {
   if (step.type === 'api') return [`${step.method} ${step.path}`]
@@ -920,6 +953,8 @@ async function flowsPanel(root, flowId) {
   // none yet is shown as none any more is (flowMissing), and polled alike: a step given a flow in
   // `motia dev` is drawn (the panel opened with no flow said so until the page was reloaded)
   let { flows, loadProblems } = await api('/flows')
+  // the positions Node Motia's Workbench saved, by flow (read once: the server reads its file at start)
+  const saved = Object.fromEntries((await api('/workbench/layout')).flows.map((flow) => [flow.id, flow.config]))
   if (flowId === '') flowId = undefined
   const problemsBox = h('div', {})
   const hint = h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.')
@@ -968,7 +1003,7 @@ async function flowsPanel(root, flowId) {
     }
     seen = true
     shown.flow = flow
-    shown.diagram = drawFlow(flow, layoutFlow(flow), select)
+    shown.diagram = drawFlow(flow, flowLayout(flow, saved[flow.id]), select)
     fill(diagramBox, shown.diagram)
     const still = selected === null ? undefined : flow.steps.find((step) => step.name === selected) || renamedIn(flow.steps, before, { file: selectedFile })
     if (still) select(still)
