@@ -150,6 +150,7 @@ def test_the_flows_panel_draws_the_steps_at_their_saved_positions_and_lays_out_t
         seen = _drive(
             server, chromium, client_packages, "workbench-flow-positions-driver.mjs", "orders", "other"
         )
+        kept = server.client.get("/__motia/flows/other/config").json()
     orders = seen["saved"]["orders"]["steps"]
     # the saved corners, moved together so that the leftmost and highest sits at the margin
     assert orders["Place"] == [MARGIN, MARGIN], orders
@@ -169,4 +170,22 @@ def test_the_flows_panel_draws_the_steps_at_their_saved_positions_and_lays_out_t
     assert seen["none"]["orders"]["steps"] != orders
     # ... and a flow the file does not name is drawn as ever, whether the file names others or not
     assert seen["saved"]["other"] == seen["none"]["other"]
+
+    # a step dragged (Pong, by 150, 90 px): every step of the flow saved where it is drawn, as Node
+    # Motia's Workbench saves, and the step drawn where it was let go
+    dragged = seen["dragged"]
+    assert (dragged["step"], dragged["saved"], dragged["scale"]) == ("Pong", 200, 1), dragged
+    before = seen["none"]["other"]["steps"]
+    assert dragged["steps"] == {
+        "Ping": before["Ping"],
+        "Pong": [before["Pong"][0] + 150, before["Pong"][1] + 90],
+    }
+    assert kept == {
+        "id": "other",
+        "config": {
+            "steps/ping.step.js": dict(zip("xy", before["Ping"], strict=True)),
+            "steps/pong.step.js": dict(zip("xy", dragged["steps"]["Pong"], strict=True)),
+        },
+    }
+    assert json.loads((project / "motia-workbench.json").read_text()) == [*SAVED, kept]
     assert seen["consoleErrors"] == []

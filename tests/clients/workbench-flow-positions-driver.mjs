@@ -3,7 +3,10 @@
 // Opens each FLOW's diagram and reads each step's box: its top-left corner (the node's translate), and
 // the diagram's viewBox; then again with the server's saved positions answered as none (page.route):
 // the layout the page makes of each flow by itself. Prints RESULT and the JSON of what it saw:
-// {saved: {FLOW: {steps: {NAME: [x, y]}, viewBox: [x, y, w, h], edges: n}}, none: {...}}.
+// {saved: {FLOW: {steps: {NAME: [x, y]}, viewBox: [x, y, w, h], edges: n}}, none: {...}}. Last, with
+// the server's positions again, drags the last step of the last FLOW by DRAG (150, 90) px and reads
+// the flow once the save is answered and the diagram drawn again: dragged, as the others, with scale
+// (the diagram's px per unit) and saved (the save's status).
 import { drive, openWorkbench } from './workbench-page.mjs'
 
 const [executablePath, base, outDir, ...flows] = process.argv.slice(2)
@@ -32,4 +35,20 @@ await drive(executablePath, result, async (page) => {
       await page.screenshot({ path: `${outDir}/workbench-flow-positions-${which}-${flow}.png` })
     }
   }
+  await page.unroute('**/__motia/workbench/layout')
+  const flow = flows[flows.length - 1]
+  await page.goto('about:blank')
+  await openWorkbench(page, base, 'flows', `#/flows/${encodeURIComponent(flow)}`)
+  const node = page.locator('.diagram .node').last()
+  const box = await node.boundingBox()
+  const drawn = await page.$('.diagram svg') // replaced once the save is answered
+  const saving = page.waitForResponse((response) => response.request().method() === 'POST' && response.url().endsWith(`/flows/${encodeURIComponent(flow)}/config`))
+  await page.mouse.move(box.x + 20, box.y + 20)
+  await page.mouse.down()
+  for (let i = 1; i <= 5; i++) await page.mouse.move(box.x + 20 + i * 30, box.y + 20 + i * 18)
+  await page.mouse.up()
+  const saved = (await saving).status()
+  await page.waitForFunction((before) => document.querySelector('.diagram svg') !== before, drawn)
+  result.dragged = { ...(await read(page)), step: await node.getAttribute('data-step'), saved, scale: await page.$eval('.diagram svg', (svg) => svg.getScreenCTM().a) }
+  await page.screenshot({ path: `${outDir}/workbench-flow-positions-dragged.png` })
 })

@@ -762,7 +762,8 @@ function detourLane(curve, from, to, coords) {
   return lanes.sort((a, b) => Math.abs(a - ends) - Math.abs(b - ends))[0] ?? null
 }
 
-function drawFlow(flow, layout, onSelect) {
+// ``onMove(step, dx, dy)``: the step dragged that far (dragStep), its box left where it was let go
+function drawFlow(flow, layout, onSelect, onMove) {
   const { coords, width, height } = layout
   const edges = s('g')
   const nodes = s('g')
@@ -871,6 +872,7 @@ function drawFlow(flow, layout, onSelect) {
         tabindex: 0,
         onclick: () => onSelect(step),
         onkeydown: (event) => event.key === 'Enter' && onSelect(step),
+        onpointerdown: onMove ? (event) => dragStep(event, at, (dx, dy) => onMove(step, dx, dy)) : null,
       },
       s('rect', { width: NODE_W, height: NODE_H, rx: 8 }),
       s('text', { class: 'kind', x: 10, y: 16 }, step.type.toUpperCase()),
@@ -884,6 +886,32 @@ function drawFlow(flow, layout, onSelect) {
     nodes.append(group)
   }
   return svgEl
+}
+
+// A step's box dragged, as in Node Motia's Workbench, which saves where its nodes are left: the box
+// follows the pointer (its edges drawn again once it is let go), and ``moved`` is told by how much, in
+// the diagram's units, unless it moved less than DRAG_PX (a click, which selects the step either way).
+const DRAG_PX = 4
+function dragStep(event, at, moved) {
+  if (event.button !== 0) return
+  const group = event.currentTarget
+  const scale = group.ownerSVGElement.getScreenCTM()?.a || 1
+  let dx = 0
+  let dy = 0
+  let dragging = false
+  const follow = (move) => {
+    dx = (move.clientX - event.clientX) / scale
+    dy = (move.clientY - event.clientY) / scale
+    dragging ||= Math.hypot(dx, dy) * scale >= DRAG_PX
+    if (dragging) group.setAttribute('transform', `translate(${at.x + dx},${at.y + dy})`)
+  }
+  const letGo = () => {
+    window.removeEventListener('pointermove', follow)
+    window.removeEventListener('pointerup', letGo)
+    if (dragging) moved(dx, dy)
+  }
+  window.addEventListener('pointermove', follow)
+  window.addEventListener('pointerup', letGo)
 }
 
 // The arrowhead drawn at an edge's ``end``, pointing down into a step's top (``down``) or left into its
@@ -961,6 +989,7 @@ async function flowsPanel(root, flowId) {
   const detail = h('div', {}, hint)
   const tabs = h('div', { class: 'flow-tabs' })
   const diagramBox = h('div', { class: 'diagram' })
+  const moveProblem = h('p', { class: 'error-text', 'data-move-problem': '', hidden: true })
   const shown = { flow: null, diagram: null } // what the lighting follows
   let selected = null // the name of the step whose detail is shown
   let selectedFile = null // and its file, where a rename of it is found (renamedIn)
@@ -1003,14 +1032,35 @@ async function flowsPanel(root, flowId) {
     }
     seen = true
     shown.flow = flow
-    shown.diagram = drawFlow(flow, flowLayout(flow, saved[flow.id]), select)
+    const layout = flowLayout(flow, saved[flow.id])
+    shown.diagram = drawFlow(flow, layout, select, (step, dx, dy) => moveStep(flow, layout, step, dx, dy))
     fill(diagramBox, shown.diagram)
     const still = selected === null ? undefined : flow.steps.find((step) => step.name === selected) || renamedIn(flow.steps, before, { file: selectedFile })
     if (still) select(still)
     else if (selected !== null) unselect()
   }
+  // a step dragged: every step's place saved as Node Motia's Workbench saves it (the flow's whole
+  // config, each step's box's corner by its file, the handle sides the file gave kept), and drawn there
+  const moveStep = async (flow, layout, moved, dx, dy) => {
+    const before = saved[flow.id] || {}
+    const config = {}
+    for (const step of flow.steps) {
+      const at = layout.coords.get(step.name)
+      const by = step.name === moved.name ? [dx, dy] : [0, 0]
+      config[step.file] = { ...before[step.file], x: Math.round(at.x + by[0]), y: Math.round(at.y + by[1]) }
+    }
+    try {
+      await api(`/flows/${encodeURIComponent(flow.id)}/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: flow.id, config }) })
+      saved[flow.id] = config
+      moveProblem.hidden = true
+    } catch (error) {
+      moveProblem.textContent = `Not saved: ${error.message}`
+      moveProblem.hidden = false
+    }
+    draw()
+  }
   draw()
-  root.append(h('h2', {}, 'Flows'), tabs, problemsBox, h('div', { class: 'flow-layout' }, h('div', {}, diagramBox, legend()), detail))
+  root.append(h('h2', {}, 'Flows'), tabs, problemsBox, moveProblem, h('div', { class: 'flow-layout' }, h('div', {}, diagramBox, legend()), detail))
   let drawn = JSON.stringify({ flows, loadProblems })
   let looks = 0
   const readFlows = async () => {
