@@ -158,7 +158,9 @@ def call(client: httpx.Client, method: str, path: str, params: dict[str, str]) -
             if response.status_code >= 400:  # an error is a JSON body; a live stream is left unread
                 response.read()
             return response
-    body = {"topic": "pinged", "data": {}} if path.endswith("/emit") else {"v": 2}
+    # what each POST takes: an emit, a flow's node positions (none), else any JSON
+    bodies = {"/emit": {"topic": "pinged", "data": {}}, "/config": {"config": {}}}
+    body = next((sent for end, sent in bodies.items() if path.endswith(end)), {"v": 2})
     return client.request(method, path, params=params, json=body if method in ("POST", "PUT") else None)
 
 

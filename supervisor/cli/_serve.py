@@ -28,7 +28,7 @@ from supervisor.cli._listen import ListenError, listen
 from supervisor.cli._project import ignored_motia_config_keys, prepare_project, warn_about_motia_config
 from supervisor.core import LoadSummary, Runtime, StartupError, summarize
 from supervisor.discovery import is_motia_config
-from supervisor.http import create_app
+from supervisor.http import FlowLayout, create_app
 from supervisor.logs import configure_logging, log_always, log_level
 from supervisor.reload import ProjectChanges, project_changes
 from supervisor.settings import (
@@ -265,7 +265,9 @@ async def _serve(
     serve = _server(settings.config.http.server)
     workbench = settings.config.workbench
     serves_workbench = settings.mode == "dev" if workbench is None else workbench
-    app = create_app(runtime, workbench=serves_workbench)
+    # read before the ready line: a malformed file is warned about among start-up's lines
+    layout = FlowLayout.read(settings.project_root) if serves_workbench else None
+    app = create_app(runtime, workbench=serves_workbench, layout=layout)
     # The socket is bound and listening: connections made from now on wait in its backlog.
     log_always(
         _logger,

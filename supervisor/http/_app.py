@@ -19,6 +19,7 @@ from supervisor.http._backend import Backend
 from supervisor.http._dead_letters import register_dead_letters
 from supervisor.http._emit import answer_emit
 from supervisor.http._errors import register_error_answers
+from supervisor.http._flow_layout import FlowLayout, register_flow_layout
 from supervisor.http._project import register_project, stream_summary
 from supervisor.http._quart import json_response, to_quart
 from supervisor.http._response import HttpResponse
@@ -29,8 +30,9 @@ from supervisor.realtime import register_realtime
 from supervisor.storage import RedisUnavailable
 
 
-def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
-    """``workbench``: serve the Workbench page (``/__motia/workbench``, and ``/`` when no step owns it)."""
+def create_app(runtime: Backend, *, workbench: bool = False, layout: FlowLayout | None = None) -> Quart:
+    """``workbench``: serve the Workbench page (``/__motia/workbench``, and ``/`` when no step owns it),
+    with ``layout``, the node positions the project saved (none when not given)."""
     app = Quart("motia")
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -118,6 +120,7 @@ def create_app(runtime: Backend, *, workbench: bool = False) -> Quart:
                 ],
             },
         )
+        register_flow_layout(app, layout or FlowLayout(None))
     register_realtime(app, runtime.realtime, lambda name: stream_summary(runtime, name))
     app.asgi_app = ApiStepFront(app.asgi_app, runtime, emit=runtime.emit)  # type: ignore[method-assign]
     return app

@@ -599,6 +599,39 @@ function layoutFlow(flow) {
   return { coords, width, height, crossings: fewest }
 }
 
+// A flow laid out where Node Motia's Workbench left its steps (``saved``: the flow's positions in the
+// project's motia-workbench.json, by step file, each the top-left corner of the step's box): the steps
+// it names there, moved together so that the leftmost and highest sit at the margin; the others laid
+// out as ever (layoutFlow), below them. A flow with no saved position is layoutFlow's alone. Ranks go by
+// rows of steps whose boxes share some height: an edge into a lower row goes down from its source's
+// bottom, any other around the right side, as in layoutFlow's layers.
+function flowLayout(flow, saved) {
+  const placed = new Map()
+  for (const step of flow.steps) if (saved && saved[step.file]) placed.set(step.name, saved[step.file])
+  if (!placed.size) return layoutFlow(flow)
+  const left = Math.min(...[...placed.values()].map((at) => at.x))
+  const top = Math.min(...[...placed.values()].map((at) => at.y))
+  const coords = new Map([...placed].map(([name, at]) => [name, { x: MARGIN + at.x - left, y: MARGIN + at.y - top }]))
+  const rest = flow.steps.filter((step) => !placed.has(step.name))
+  if (rest.length) {
+    const names = new Set(rest.map((step) => step.name))
+    const below = Math.max(...[...coords.values()].map((at) => at.y)) + NODE_H + GAP_Y - MARGIN
+    const others = layoutFlow({ ...flow, steps: rest, edges: flow.edges.filter((edge) => names.has(edge.source) && names.has(edge.target)) })
+    for (const [name, at] of others.coords) coords.set(name, { x: at.x, y: at.y + below })
+  }
+  let rank = -1
+  let rowBottom = -Infinity
+  for (const at of [...coords.values()].sort((a, b) => a.y - b.y)) {
+    if (at.y >= rowBottom) rank++
+    rowBottom = at.y >= rowBottom ? at.y + NODE_H : Math.max(rowBottom, at.y + NODE_H)
+    at.rank = rank
+  }
+  const hasBackEdges = flow.edges.some((edge) => coords.has(edge.source) && coords.has(edge.target) && coords.get(edge.target).rank <= coords.get(edge.source).rank && edge.source !== edge.target)
+  const width = Math.max(...[...coords.values()].map((at) => at.x)) + NODE_W + MARGIN + (hasBackEdges ? 80 : 0)
+  const height = Math.max(...[...coords.values()].map((at) => at.y)) + NODE_H + MARGIN
+  return { coords, width, height }
+}
+
 // What a step answers: its route, its cron, the topics it subscribes to (one line each)
 function nodeAnswers(step) {
   if (step.type === 'api') return [`${step.method} ${step.path}`]
@@ -729,7 +762,8 @@ function detourLane(curve, from, to, coords) {
   return lanes.sort((a, b) => Math.abs(a - ends) - Math.abs(b - ends))[0] ?? null
 }
 
-function drawFlow(flow, layout, onSelect) {
+// ``onMove(step, dx, dy)``: the step dragged that far (dragStep), its box left where it was let go
+function drawFlow(flow, layout, onSelect, onMove) {
   const { coords, width, height } = layout
   const edges = s('g')
   const nodes = s('g')
@@ -838,6 +872,7 @@ function drawFlow(flow, layout, onSelect) {
         tabindex: 0,
         onclick: () => onSelect(step),
         onkeydown: (event) => event.key === 'Enter' && onSelect(step),
+        onpointerdown: onMove ? (event) => dragStep(event, at, (dx, dy) => onMove(step, dx, dy)) : null,
       },
       s('rect', { width: NODE_W, height: NODE_H, rx: 8 }),
       s('text', { class: 'kind', x: 10, y: 16 }, step.type.toUpperCase()),
@@ -851,6 +886,32 @@ function drawFlow(flow, layout, onSelect) {
     nodes.append(group)
   }
   return svgEl
+}
+
+// A step's box dragged, as in Node Motia's Workbench, which saves where its nodes are left: the box
+// follows the pointer (its edges drawn again once it is let go), and ``moved`` is told by how much, in
+// the diagram's units, unless it moved less than DRAG_PX (a click, which selects the step either way).
+const DRAG_PX = 4
+function dragStep(event, at, moved) {
+  if (event.button !== 0) return
+  const group = event.currentTarget
+  const scale = group.ownerSVGElement.getScreenCTM()?.a || 1
+  let dx = 0
+  let dy = 0
+  let dragging = false
+  const follow = (move) => {
+    dx = (move.clientX - event.clientX) / scale
+    dy = (move.clientY - event.clientY) / scale
+    dragging ||= Math.hypot(dx, dy) * scale >= DRAG_PX
+    if (dragging) group.setAttribute('transform', `translate(${at.x + dx},${at.y + dy})`)
+  }
+  const letGo = () => {
+    window.removeEventListener('pointermove', follow)
+    window.removeEventListener('pointerup', letGo)
+    if (dragging) moved(dx, dy)
+  }
+  window.addEventListener('pointermove', follow)
+  window.addEventListener('pointerup', letGo)
 }
 
 // The arrowhead drawn at an edge's ``end``, pointing down into a step's top (``down``) or left into its
@@ -920,12 +981,15 @@ async function flowsPanel(root, flowId) {
   // none yet is shown as none any more is (flowMissing), and polled alike: a step given a flow in
   // `motia dev` is drawn (the panel opened with no flow said so until the page was reloaded)
   let { flows, loadProblems } = await api('/flows')
+  // the positions Node Motia's Workbench saved, by flow (read once: the server reads its file at start)
+  const saved = Object.fromEntries((await api('/workbench/layout')).flows.map((flow) => [flow.id, flow.config]))
   if (flowId === '') flowId = undefined
   const problemsBox = h('div', {})
   const hint = h('p', { class: 'muted' }, 'Click a step to see its config, schemas and file.')
   const detail = h('div', {}, hint)
   const tabs = h('div', { class: 'flow-tabs' })
   const diagramBox = h('div', { class: 'diagram' })
+  const moveProblem = h('p', { class: 'error-text', 'data-move-problem': '', hidden: true })
   const shown = { flow: null, diagram: null } // what the lighting follows
   let selected = null // the name of the step whose detail is shown
   let selectedFile = null // and its file, where a rename of it is found (renamedIn)
@@ -968,14 +1032,35 @@ async function flowsPanel(root, flowId) {
     }
     seen = true
     shown.flow = flow
-    shown.diagram = drawFlow(flow, layoutFlow(flow), select)
+    const layout = flowLayout(flow, saved[flow.id])
+    shown.diagram = drawFlow(flow, layout, select, (step, dx, dy) => moveStep(flow, layout, step, dx, dy))
     fill(diagramBox, shown.diagram)
     const still = selected === null ? undefined : flow.steps.find((step) => step.name === selected) || renamedIn(flow.steps, before, { file: selectedFile })
     if (still) select(still)
     else if (selected !== null) unselect()
   }
+  // a step dragged: every step's place saved as Node Motia's Workbench saves it (the flow's whole
+  // config, each step's box's corner by its file, the handle sides the file gave kept), and drawn there
+  const moveStep = async (flow, layout, moved, dx, dy) => {
+    const before = saved[flow.id] || {}
+    const config = {}
+    for (const step of flow.steps) {
+      const at = layout.coords.get(step.name)
+      const by = step.name === moved.name ? [dx, dy] : [0, 0]
+      config[step.file] = { ...before[step.file], x: Math.round(at.x + by[0]), y: Math.round(at.y + by[1]) }
+    }
+    try {
+      await api(`/flows/${encodeURIComponent(flow.id)}/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: flow.id, config }) })
+      saved[flow.id] = config
+      moveProblem.hidden = true
+    } catch (error) {
+      moveProblem.textContent = `Not saved: ${error.message}`
+      moveProblem.hidden = false
+    }
+    draw()
+  }
   draw()
-  root.append(h('h2', {}, 'Flows'), tabs, problemsBox, h('div', { class: 'flow-layout' }, h('div', {}, diagramBox, legend()), detail))
+  root.append(h('h2', {}, 'Flows'), tabs, problemsBox, moveProblem, h('div', { class: 'flow-layout' }, h('div', {}, diagramBox, legend()), detail))
   let drawn = JSON.stringify({ flows, loadProblems })
   let looks = 0
   const readFlows = async () => {
