@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import LANGUAGES
 from tests.support.project import write_project
 from tests.support.server import MotiaServer, eventually
 from tests.test_traces import motia
@@ -136,6 +137,30 @@ FILES = {
           return { status: 200, body: {} }
         }
     """,
+    "steps/ts/printed.step.ts": """
+        import { explode } from './explode'
+        export const config = { type: 'api', name: 'PrintedTs', path: '/printed/ts', method: 'GET', emits: [] }
+        export const handler = async () => {
+          try { explode('ts') } catch (error) { console.error(error) }
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/js/printed.step.js": """
+        const { explode } = require('./explode.js')
+        exports.config = { type: 'api', name: 'PrintedJs', path: '/printed/js', method: 'GET', emits: [] }
+        exports.handler = async () => {
+          try { explode('js') } catch (error) { console.log('printed:', { error }) }
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/py/printed_step.py": """
+        import logging
+        config = {"type": "api", "name": "PrintedPy", "path": "/printed/py", "method": "GET", "emits": []}
+        async def handler(req, context):
+            try: await context.emit(42)
+            except TypeError: logging.exception("printed")
+            return {"status": 200, "body": {}}
+    """,
     "steps/py/explode.py": """
         def explode(lang):
             reason = f"{lang} exploded"
@@ -146,6 +171,11 @@ FILES = {
 HELPERS = {"ts": "steps/ts/explode.ts", "js": "steps/js/explode.js", "py": "steps/py/explode.py"}
 STEPS = {"ts": "steps/ts/fail.step.ts", "js": "steps/js/fail.step.js", "py": "steps/py/fail_step.py"}
 CAUGHT = {"ts": "steps/ts/caught.step.ts", "js": "steps/js/caught.step.js", "py": "steps/py/caught_step.py"}
+PRINTED = {
+    "ts": "steps/ts/printed.step.ts",
+    "js": "steps/js/printed.step.js",
+    "py": "steps/py/printed_step.py",
+}
 CAUSED = {"ts": "steps/ts/caused.step.ts", "js": "steps/js/caused.step.js", "py": "steps/py/caused_step.py"}
 
 _V8_FRAME = re.compile(r"^\s+at (?:.*?\()?(?:file://)?(/[^():]+):(\d+)(?::\d+)?\)?$")
@@ -215,6 +245,25 @@ def test_an_error_a_handler_logs_has_only_the_users_frames(server: MotiaServer, 
     assert response.status_code == 200
     [logged] = eventually(lambda: logs(server, response.headers["x-trace-id"], "caught"))
     assert_users_stack(server, lang, logged["meta"]["stack"], CAUGHT[lang])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_stack_a_step_prints_itself_has_only_the_users_frames(server: MotiaServer, lang: str) -> None:
+    """``console.error(err)`` (an error's whole stack, as node prints it), ``console.log(text, { err })``
+    (one nested, indented deeper) and Python's ``logging.exception`` of an error the runner's code raised
+    (``context.emit(42)``): the runner's frames (runners/node/src/invoke.ts, motia_runner/context.py)
+    went along; the user's stay, TypeScript's at its own lines."""
+    response = server.client.get(f"/printed/{lang}")
+    assert response.status_code == 200
+    starting = {"ts": "Error: ts exploded", "js": "printed: {", "py": "printed"}[lang]
+    [logged] = eventually(lambda: logs(server, response.headers["x-trace-id"], starting))
+    stack = logged["meta"]["stack"] if lang == "py" else logged["message"]
+    root = str(server.project) + "/"
+    found = frames(stack)
+    assert found and all(file.startswith(root) for file, _ in found), stack
+    assert (root + PRINTED[lang], 4) in found, stack  # the step's call
+    if lang != "py":
+        assert found[0] == (root + HELPERS[lang], 3), stack  # the throw, in the helper module
 
 
 @pytest.mark.parametrize("lang", ["ts", "js", "py"])

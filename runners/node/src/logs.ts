@@ -3,6 +3,7 @@
 import { format, inspect } from 'node:util';
 import { current, RUNNER, type InvocationScope } from './current';
 import { jsonBytes, normalizeMeta } from './jsonutil';
+import { userStack } from './stack';
 import { send } from './transport';
 
 /** Motia's four levels, and critical above error (the supervisor records it as its own level). */
@@ -83,7 +84,8 @@ let captured = false;
 
 /**
  * console.* becomes LogRecords of the current invocation (or of the file being imported), each at its
- * own level: log/info at info, warn at warn, error at error, debug/trace at debug.
+ * own level: log/info at info, warn at warn, error at error, debug/trace at debug. The stacks in what
+ * it prints (``console.error(err)``) lose the runner's frames, as a thrown error's do.
  */
 export function captureConsole(): void {
   if (captured) return;
@@ -91,7 +93,7 @@ export function captureConsole(): void {
   const c = console as unknown as Record<string, unknown>;
   const at = (level: LogLevel) =>
     function (...args: unknown[]): void {
-      log(level, format(...args));
+      log(level, userStack(format(...args)));
     };
   c.log = at('info');
   c.info = at('info');
@@ -101,10 +103,10 @@ export function captureConsole(): void {
   c.trace = function (...args: unknown[]): void {
     const err = { name: 'Trace', message: format(...args) } as Error;
     Error.captureStackTrace(err, c.trace as () => void);
-    log('debug', err.stack ?? err.message);
+    log('debug', userStack(err.stack ?? err.message));
   };
   c.dir = function (value: unknown, options?: object): void {
-    log('info', inspect(value, { customInspect: false, ...options }));
+    log('info', userStack(inspect(value, { customInspect: false, ...options })));
   };
   // table/time/count/group/assert go through this.log / this.warn, which are patched above.
 

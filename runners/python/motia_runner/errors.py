@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import re
+import runpy
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -15,8 +18,16 @@ _INTERNAL_DIRS = tuple(
 )
 
 
+#: ``python -m motia_runner``'s entry, the outermost frame of a stack taken on the event loop
+_INTERNAL_FILES = frozenset({os.path.abspath(runpy.__file__)})
+
+
 def _is_internal(filename: str) -> bool:
-    return filename.startswith(_INTERNAL_DIRS) or filename.startswith("<frozen importlib")
+    return (
+        filename.startswith(_INTERNAL_DIRS)
+        or filename in _INTERNAL_FILES
+        or filename.startswith(("<frozen importlib", "<frozen runpy"))
+    )
 
 
 def _strip(tb: TracebackType | None) -> TracebackType | None:
@@ -34,6 +45,53 @@ def format_stack(exc: BaseException) -> str:
         chain.with_traceback(_strip(chain.__traceback__))
         chain = chain.__cause__ or (None if chain.__suppress_context__ else chain.__context__)
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def user_traceback(exc: BaseException) -> str:
+    """``exc`` as Python prints it, without the runner's frames anywhere in its chain, for an error a
+    step caught and logs (one raised by the runner's code, ``await context.emit(42)``, has the runner's
+    frames innermost); whole when no frame is the user's. ``exc`` itself is left as it is: unlike a
+    failed handler's, the step still holds it."""
+    told = traceback.TracebackException.from_exception(exc)
+    chain = list(_chain(told))
+    if any(not _is_internal(frame.filename) for each in chain for frame in each.stack):
+        for each in chain:
+            kept = [frame for frame in each.stack if not _is_internal(frame.filename)]
+            each.stack = traceback.StackSummary.from_list(kept)
+    return "".join(told.format())
+
+
+def _chain(told: traceback.TracebackException) -> Iterator[traceback.TracebackException]:
+    """``told``, its causes and contexts, and the members of an exception group, each once."""
+    seen: set[int] = set()
+    pending = [told]
+    while pending:
+        each = pending.pop()
+        if id(each) in seen:
+            continue
+        seen.add(id(each))
+        yield each
+        pending.extend(other for other in (each.__cause__, each.__context__) if other is not None)
+        pending.extend(getattr(each, "exceptions", None) or ())
+
+
+_STACK_FRAME = re.compile(r'^  File "([^"]+)", line \d+')
+
+
+def user_stack_info(text: str) -> str:
+    """A stack ``logging`` took (``stack_info=True``: "Stack (most recent call last):", then a
+    ``File ...`` line and its source line per frame) without the runner's frames: the event loop, the
+    runner's invocation, ``python -m``'s entry; whole when no frame is the user's."""
+    blocks: list[tuple[str | None, list[str]]] = []  # (the frame's file, or None; its lines)
+    for line in text.splitlines(keepends=True):
+        frame = _STACK_FRAME.match(line)
+        if frame or not line.startswith("    ") or not blocks:
+            blocks.append((frame.group(1) if frame else None, [line]))
+        else:
+            blocks[-1][1].append(line)
+    if not any(file is not None and not _is_internal(file) for file, _ in blocks):
+        return text
+    return "".join("".join(lines) for file, lines in blocks if file is None or not _is_internal(file))
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ import logging
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
 from motia_runner import jsonutil
 from motia_runner.current import RUNNER, InvocationInfo, current
+from motia_runner.errors import user_stack_info, user_traceback
 from motia_runner.messages import pb
 
 #: Motia's four levels, and ``critical`` above error (the supervisor records it as its own level); with
@@ -89,6 +89,8 @@ class LogSink:
         if LEVELS[level] < self._threshold:
             return
         info = info or current()
+        if info.file and info.invocation_id == 0:
+            meta = _with_file(meta, info.file)
         record = pb.LogRecord(
             level=level,
             message=message if isinstance(message, str) else _to_text(message),
@@ -111,6 +113,13 @@ class LogSink:
         self.log(level, message, meta_json(meta), RUNNER)
 
 
+def _with_file(meta: bytes, file: str) -> bytes:
+    """``meta`` (a JSON object: ``meta_json``'s) naming the file whose import logged it, as the node
+    runner's records do."""
+    fields = jsonutil.loads(meta) if meta else {}
+    return jsonutil.dumps({**fields, "file": file})
+
+
 # Attributes every logging.LogRecord has; anything else on a record came from ``extra=``.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -131,7 +140,7 @@ class LoggingBridge(logging.Handler):
     a LogRecord at its own level, tagged with the invocation it was made in (like ``context.logger``'s).
 
     Meta: the logger's name (unless root), the fields passed with ``extra=``, and the stack of
-    ``logger.exception(...)`` / ``exc_info=True``.
+    ``logger.exception(...)`` / ``exc_info=True`` and ``stack_info=True`` (without the runner's frames).
     """
 
     def __init__(self, sink: LogSink) -> None:
@@ -159,8 +168,13 @@ class LoggingBridge(logging.Handler):
             }
             if record.name != "root":
                 meta["logger"] = record.name
+            stacks = []
             if record.exc_info and record.exc_info[1] is not None:
-                meta["stack"] = "".join(traceback.format_exception(*record.exc_info))
+                stacks.append(user_traceback(record.exc_info[1]))
+            if record.stack_info:  # what logging's own formatter prints after the exception
+                stacks.append(user_stack_info(record.stack_info))
+            if stacks:
+                meta["stack"] = "".join(stacks)
             self._sink.log(level, record.getMessage(), meta_json(meta or None))
         except Exception:
             self.handleError(record)
