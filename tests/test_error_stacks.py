@@ -142,6 +142,7 @@ FILES = {
         export const config = { type: 'api', name: 'PrintedTs', path: '/printed/ts', method: 'GET', emits: [] }
         export const handler = async () => {
           try { explode('ts') } catch (error) { console.error(error) }
+          console.warn(new Error('where').stack)
           return { status: 200, body: {} }
         }
     """,
@@ -150,6 +151,7 @@ FILES = {
         exports.config = { type: 'api', name: 'PrintedJs', path: '/printed/js', method: 'GET', emits: [] }
         exports.handler = async () => {
           try { explode('js') } catch (error) { console.log('printed:', { error }) }
+          console.warn(new Error('where').stack)
           return { status: 200, body: {} }
         }
     """,
@@ -159,6 +161,7 @@ FILES = {
         async def handler(req, context):
             try: await context.emit(42)
             except TypeError: logging.exception("printed")
+            logging.warning("where", stack_info=True)
             return {"status": 200, "body": {}}
     """,
     "steps/py/explode.py": """
@@ -264,6 +267,21 @@ def test_a_stack_a_step_prints_itself_has_only_the_users_frames(server: MotiaSer
     assert (root + PRINTED[lang], 4) in found, stack  # the step's call
     if lang != "py":
         assert found[0] == (root + HELPERS[lang], 3), stack  # the throw, in the helper module
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_stack_a_step_takes_where_it_is_has_only_the_users_frames(server: MotiaServer, lang: str) -> None:
+    """A stack taken where the step is, ``console.warn(new Error('where').stack)`` (text, no error) and
+    ``logging.warning('where', stack_info=True)``: the runner's frames were under the step's (its
+    invocation; the event loop and ``python -m``'s entry), and Python's stack was not logged at all."""
+    response = server.client.get(f"/printed/{lang}")
+    assert response.status_code == 200
+    [logged] = eventually(
+        lambda: logs(server, response.headers["x-trace-id"], "Error: where" if lang != "py" else "where")
+    )
+    stack = logged["meta"]["stack"] if lang == "py" else logged["message"]
+    root = str(server.project) + "/"
+    assert frames(stack) == [(root + PRINTED[lang], {"ts": 5, "js": 5, "py": 6}[lang])], stack
 
 
 @pytest.mark.parametrize("lang", ["ts", "js", "py"])
