@@ -149,18 +149,18 @@ FILES = {
     "steps/js/printed.step.js": """
         const { explode } = require('./explode.js')
         exports.config = { type: 'api', name: 'PrintedJs', path: '/printed/js', method: 'GET', emits: [] }
-        exports.handler = async () => {
+        exports.handler = async (_req, { logger }) => {
           try { explode('js') } catch (error) { console.log('printed:', { error }) }
-          console.warn(new Error('where').stack)
+          logger.warn(new Error('where').stack)
           return { status: 200, body: {} }
         }
     """,
     "steps/py/printed_step.py": """
-        import logging
+        import logging, traceback
         config = {"type": "api", "name": "PrintedPy", "path": "/printed/py", "method": "GET", "emits": []}
         async def handler(req, context):
             try: await context.emit(42)
-            except TypeError: logging.exception("printed")
+            except TypeError: logging.exception("printed"); print(traceback.format_exc())
             logging.warning("where", stack_info=True)
             return {"status": 200, "body": {}}
     """,
@@ -253,9 +253,10 @@ def test_an_error_a_handler_logs_has_only_the_users_frames(server: MotiaServer, 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_stack_a_step_prints_itself_has_only_the_users_frames(server: MotiaServer, lang: str) -> None:
     """``console.error(err)`` (an error's whole stack, as node prints it), ``console.log(text, { err })``
-    (one nested, indented deeper) and Python's ``logging.exception`` of an error the runner's code raised
-    (``context.emit(42)``): the runner's frames (runners/node/src/invoke.ts, motia_runner/context.py)
-    went along; the user's stay, TypeScript's at its own lines."""
+    (one nested, indented deeper), and Python's ``logging.exception`` and printed
+    ``traceback.format_exc()`` of an error the runner's code raised (``context.emit(42)``): the runner's
+    frames (runners/node/src/invoke.ts, motia_runner/context.py) went along; the user's stay,
+    TypeScript's at its own lines."""
     response = server.client.get(f"/printed/{lang}")
     assert response.status_code == 200
     starting = {"ts": "Error: ts exploded", "js": "printed: {", "py": "printed"}[lang]
@@ -267,12 +268,15 @@ def test_a_stack_a_step_prints_itself_has_only_the_users_frames(server: MotiaSer
     assert (root + PRINTED[lang], 4) in found, stack  # the step's call
     if lang != "py":
         assert found[0] == (root + HELPERS[lang], 3), stack  # the throw, in the helper module
+    else:  # the traceback printed as text holds the same frames
+        [printed] = eventually(lambda: logs(server, response.headers["x-trace-id"], "Traceback (most recent"))
+        assert frames(printed["message"]) == found, printed["message"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_stack_a_step_takes_where_it_is_has_only_the_users_frames(server: MotiaServer, lang: str) -> None:
-    """A stack taken where the step is, ``console.warn(new Error('where').stack)`` (text, no error) and
-    ``logging.warning('where', stack_info=True)``: the runner's frames were under the step's (its
+    """A stack taken where the step is, ``new Error('where').stack`` (text, no error) given to
+    ``console.warn`` or ``logger.warn``, and ``logging.warning('where', stack_info=True)``: the runner's frames were under the step's (its
     invocation; the event loop and ``python -m``'s entry), and Python's stack was not logged at all."""
     response = server.client.get(f"/printed/{lang}")
     assert response.status_code == 200

@@ -46,6 +46,7 @@ export function setLogLevel(level: string): void {
   minLevel = order === undefined ? 0 : order;
 }
 
+/** One LogRecord; a stack in ``message`` without the runner's frames, as a thrown error's. */
 export function log(level: LogLevel, message: string, meta?: unknown, who?: InvocationScope): void {
   if (LEVEL_ORDER[level] < minLevel) return;
   const scope = who ?? current();
@@ -64,7 +65,8 @@ export function log(level: LogLevel, message: string, meta?: unknown, who?: Invo
       case: 'log',
       value: {
         level,
-        message,
+        // console.error(err), logger.error(`failed: ${err.stack}`)
+        message: userStack(message),
         metaJson,
         invocationId: scope?.invocationId ?? 0n,
         traceId: scope?.traceId ?? '',
@@ -84,8 +86,7 @@ let captured = false;
 
 /**
  * console.* becomes LogRecords of the current invocation (or of the file being imported), each at its
- * own level: log/info at info, warn at warn, error at error, debug/trace at debug. The stacks in what
- * it prints (``console.error(err)``) lose the runner's frames, as a thrown error's do.
+ * own level: log/info at info, warn at warn, error at error, debug/trace at debug.
  */
 export function captureConsole(): void {
   if (captured) return;
@@ -93,7 +94,7 @@ export function captureConsole(): void {
   const c = console as unknown as Record<string, unknown>;
   const at = (level: LogLevel) =>
     function (...args: unknown[]): void {
-      log(level, userStack(format(...args)));
+      log(level, format(...args));
     };
   c.log = at('info');
   c.info = at('info');
@@ -103,10 +104,10 @@ export function captureConsole(): void {
   c.trace = function (...args: unknown[]): void {
     const err = { name: 'Trace', message: format(...args) } as Error;
     Error.captureStackTrace(err, c.trace as () => void);
-    log('debug', userStack(err.stack ?? err.message));
+    log('debug', err.stack ?? err.message);
   };
   c.dir = function (value: unknown, options?: object): void {
-    log('info', userStack(inspect(value, { customInspect: false, ...options })));
+    log('info', inspect(value, { customInspect: false, ...options }));
   };
   // table/time/count/group/assert go through this.log / this.warn, which are patched above.
 

@@ -75,16 +75,19 @@ def _chain(told: traceback.TracebackException) -> Iterator[traceback.TracebackEx
         pending.extend(getattr(each, "exceptions", None) or ())
 
 
-_STACK_FRAME = re.compile(r'^  File "([^"]+)", line \d+')
+_FRAME_LINE = re.compile(r'^  File "([^"]+)", line \d+')
 
 
-def user_stack_info(text: str) -> str:
-    """A stack ``logging`` took (``stack_info=True``: "Stack (most recent call last):", then a
-    ``File ...`` line and its source line per frame) without the runner's frames: the event loop, the
-    runner's invocation, ``python -m``'s entry; whole when no frame is the user's."""
+def user_frames_in(text: str) -> str:
+    """``text`` without the runner's frames where it holds a traceback or a stack as Python prints them
+    (a ``File ...`` line and its source lines per frame): a stack ``logging`` took (``stack_info=True``,
+    the event loop's, the runner's and ``python -m``'s frames under the step's), a printed
+    ``traceback.format_exc()``; as it is when no frame in it is the user's."""
+    if 'File "' not in text:
+        return text
     blocks: list[tuple[str | None, list[str]]] = []  # (the frame's file, or None; its lines)
     for line in text.splitlines(keepends=True):
-        frame = _STACK_FRAME.match(line)
+        frame = _FRAME_LINE.match(line)
         if frame or not line.startswith("    ") or not blocks:
             blocks.append((frame.group(1) if frame else None, [line]))
         else:

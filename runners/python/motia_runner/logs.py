@@ -15,7 +15,7 @@ from typing import Any
 
 from motia_runner import jsonutil
 from motia_runner.current import RUNNER, InvocationInfo, current
-from motia_runner.errors import user_stack_info, user_traceback
+from motia_runner.errors import user_frames_in, user_traceback
 from motia_runner.messages import pb
 
 #: Motia's four levels, and ``critical`` above error (the supervisor records it as its own level); with
@@ -93,7 +93,7 @@ class LogSink:
             meta = _with_file(meta, info.file)
         record = pb.LogRecord(
             level=level,
-            message=message if isinstance(message, str) else _to_text(message),
+            message=user_frames_in(message if isinstance(message, str) else _to_text(message)),
             meta_json=meta,
             invocation_id=info.invocation_id,
             trace_id=info.trace_id,
@@ -172,7 +172,7 @@ class LoggingBridge(logging.Handler):
             if record.exc_info and record.exc_info[1] is not None:
                 stacks.append(user_traceback(record.exc_info[1]))
             if record.stack_info:  # what logging's own formatter prints after the exception
-                stacks.append(user_stack_info(record.stack_info))
+                stacks.append(user_frames_in(record.stack_info))
             if stacks:
                 meta["stack"] = "".join(stacks)
             self._sink.log(level, record.getMessage(), meta_json(meta or None))
