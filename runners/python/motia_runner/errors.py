@@ -7,6 +7,7 @@ import concurrent.futures
 import os
 import re
 import runpy
+import threading
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +19,9 @@ _INTERNAL_DIRS = tuple(
 )
 
 
-#: ``python -m motia_runner``'s entry, the outermost frame of a stack taken on the event loop
-_INTERNAL_FILES = frozenset({os.path.abspath(runpy.__file__)})
+#: ``python -m motia_runner``'s entry, the outermost frame of a stack taken on the event loop, and a
+#: thread's start (a file loads, a sync handler runs, on a thread of the runner's)
+_INTERNAL_FILES = frozenset({os.path.abspath(runpy.__file__), os.path.abspath(threading.__file__)})
 
 
 def _is_internal(filename: str) -> bool:
