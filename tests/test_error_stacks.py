@@ -164,6 +164,15 @@ FILES = {
             logging.warning("where", stack_info=True)
             return {"status": 200, "body": {}}
     """,
+    "steps/py/stderr_step.py": """
+        import sys, traceback
+        config = {"type": "api", "name": "StderrPy", "path": "/stderr/py", "method": "GET", "emits": []}
+        async def handler(req, context):
+            try: await context.emit(42)
+            except TypeError: traceback.print_exc()
+            print("said on stderr", file=sys.stderr)
+            return {"status": 200, "body": {}}
+    """,
     "steps/py/explode.py": """
         def explode(lang):
             reason = f"{lang} exploded"
@@ -286,6 +295,24 @@ def test_a_stack_a_step_takes_where_it_is_has_only_the_users_frames(server: Moti
     stack = logged["meta"]["stack"] if lang == "py" else logged["message"]
     root = str(server.project) + "/"
     assert frames(stack) == [(root + PRINTED[lang], {"ts": 5, "js": 5, "py": 6}[lang])], stack
+
+
+def test_a_traceback_a_python_step_prints_is_one_error_line_of_its_step_without_the_runners_frames(
+    server: MotiaServer,
+) -> None:
+    """``traceback.print_exc()`` writes to ``sys.stderr``, a line at a time: the supervisor logged what
+    reached the runner's stderr as errors of the runner (``python-0``), a line per burst, no step nor
+    trace, and the runner's frames (motia_runner/context.py) in it. Python's alone: a Node step prints
+    an error with ``console.error``, which the runner takes (above)."""
+    response = server.client.get("/stderr/py")
+    assert response.status_code == 200
+    trace_id = response.headers["x-trace-id"]
+    [printed] = eventually(lambda: logs(server, trace_id, "Traceback (most recent call last)"))
+    assert printed["level"] == "error" and printed["step"] == "StderrPy", printed
+    assert printed["message"].endswith("TypeError: emit() takes a dict {'topic', 'data'}, not int"), printed
+    assert frames(printed["message"]) == [(f"{server.project}/steps/py/stderr_step.py", 4)], printed
+    [said] = eventually(lambda: logs(server, trace_id, "said on stderr"))
+    assert said["level"] == "error" and said["step"] == "StderrPy" and said["message"] == "said on stderr"
 
 
 @pytest.mark.parametrize("lang", ["ts", "js", "py"])

@@ -4,11 +4,13 @@ diagnostics."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import logging
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
@@ -202,9 +204,11 @@ def _handle(self: logging.Handler, record: logging.LogRecord) -> Any:
 
 
 def _stream_emit(self: logging.StreamHandler[Any], record: logging.LogRecord) -> None:
-    """A StreamHandler on the process's stderr writes to the captured stdout instead (where the record's
-    level is kept); any other stream (a file, a stream the user set up) as before."""
-    if self.stream is not sys.__stderr__ or not isinstance(sys.stdout, StdoutCapture):
+    """A StreamHandler on the process's stderr (or on ``StderrCapture``, ``sys.stderr`` when the
+    handler was made) writes to the captured stdout instead (where the record's level is kept); any
+    other stream (a file, a stream the user set up) as before."""
+    on_stderr = self.stream is sys.__stderr__ or isinstance(self.stream, StderrCapture)
+    if not on_stderr or not isinstance(sys.stdout, StdoutCapture):
         _original_stream_emit(self, record)
         return
     try:
@@ -299,6 +303,54 @@ class StdoutCapture(io.TextIOBase):
         else:  # printed by a logging handler: the line of its record
             meta = meta_json({"logger": record.name} if record.name != "root" else None)
             self._sink.log(level_of(record.levelno), message, meta)
+
+
+class StderrCapture(StdoutCapture):
+    """Replacement for ``sys.stderr``: what a handler writes there (``traceback.print_exc()``,
+    ``print(..., file=sys.stderr)``) is an error line of its invocation, its step and trace named and
+    a stack in it without the runner's frames, where the supervisor logged it as an error of the
+    runner naming neither. Outside an invocation (the runner's own words as it fails, what a file
+    writes as it loads) it goes to the process's stderr as before."""
+
+    def __init__(self, sink: LogSink, stream: Any) -> None:
+        super().__init__(sink, "error")
+        self._stream = stream
+
+    def fileno(self) -> int:
+        return 2
+
+    def write(self, text: str) -> int:
+        if current().invocation_id == 0:
+            return int(self._stream.write(text))
+        return super().write(text)
+
+    def flush(self) -> None:
+        super().flush()
+        self._stream.flush()
+
+
+def _whole_traceback(original: Callable[..., None], file_at: int) -> Callable[..., None]:
+    """``traceback.print_exception`` / ``print_list`` writing what they print at once, not a line at a
+    time: a traceback ``print_exc()`` prints in a handler is one line of it (``StderrCapture`` takes a
+    write ending in a newline as a line, as ``print`` writes one). ``file_at``: where the ``file``
+    argument is when passed by position."""
+
+    @functools.wraps(original)
+    def printing(*args: Any, **kwargs: Any) -> None:
+        told = io.StringIO()
+        if len(args) > file_at:
+            file, args = args[file_at], (*args[:file_at], told, *args[file_at + 1 :])
+        else:
+            file, kwargs = kwargs.get("file"), {**kwargs, "file": told}
+        original(*args, **kwargs)
+        (file if file is not None else sys.stderr).write(told.getvalue())
+
+    return printing
+
+
+def print_tracebacks_whole() -> None:
+    traceback.print_exception = _whole_traceback(traceback.print_exception, 4)
+    traceback.print_list = _whole_traceback(traceback.print_list, 1)
 
 
 class _BinaryAdapter(io.RawIOBase):

@@ -25,7 +25,7 @@ from motia_runner.errors import format_stack
 from motia_runner.invoke import Encoded, Invoker, settle
 from motia_runner.liveness import Admission, LoopWatch
 from motia_runner.loader import Loader
-from motia_runner.logs import LoggingBridge, LogSink, StdoutCapture
+from motia_runner.logs import LoggingBridge, LogSink, StderrCapture, StdoutCapture, print_tracebacks_whole
 from motia_runner.messages import pb
 from motia_runner.tasks import TaskTracker, tag
 from motia_runner.transport import PIPE_CLOSED, Channel, Reader, Writer
@@ -107,6 +107,8 @@ class Session:
     async def run(self) -> int:
         self.tracker.install(self._loop)
         sys.stdout = StdoutCapture(self.sink)
+        sys.stderr = StderrCapture(self.sink, sys.stderr)
+        print_tracebacks_whole()
         self.logging_bridge.install("info")
         self.watch.start()
         self.admission.start_watching()
@@ -119,6 +121,8 @@ class Session:
         self.admission.stop()
         with contextlib.suppress(Exception):
             sys.stdout.flush()
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
         self.writer.close()
 
     # ------------------------------------------------------------------ dispatch
