@@ -173,6 +173,26 @@ FILES = {
             print("said on stderr", file=sys.stderr)
             return {"status": 200, "body": {}}
     """,
+    "steps/ts/misemit.step.ts": """
+        export const config = { type: 'api', name: 'MisemitTs', path: '/misemit/ts', method: 'GET', emits: [] }
+        export const handler = async (_req: unknown, { emit }: any) => {
+          await emit(42)
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/js/misemit.step.js": """
+        exports.config = { type: 'api', name: 'MisemitJs', path: '/misemit/js', method: 'GET', emits: [] }
+        exports.handler = async (_req, { emit }) => {
+          await emit(42)
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/py/misemit_step.py": """
+        config = {"type": "api", "name": "MisemitPy", "path": "/misemit/py", "method": "GET", "emits": []}
+        async def handler(req, context):
+            await context.emit(42)
+            return {"status": 200, "body": {}}
+    """,
     "steps/py/explode.py": """
         def explode(lang):
             reason = f"{lang} exploded"
@@ -242,6 +262,23 @@ def test_a_failed_handlers_stack_holds_only_the_users_frames(server: MotiaServer
 
     [logged] = eventually(lambda: logs(server, response.headers["x-trace-id"], "api handler failed"))
     assert logged["meta"]["stack"] == body["stack"]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_error_the_runners_code_raises_in_a_handler_has_only_the_users_frames(
+    server: MotiaServer, lang: str
+) -> None:
+    """``emit(42)`` fails in the runner's own code: its frames were innermost in Python's stack (only
+    the outermost were dropped), not in Node's."""
+    response = server.client.get(f"/misemit/{lang}")
+    assert response.status_code == 500
+    stack = response.json()["stack"]
+    step = {
+        "ts": "steps/ts/misemit.step.ts",
+        "js": "steps/js/misemit.step.js",
+        "py": "steps/py/misemit_step.py",
+    }
+    assert frames(stack) == [(f"{server.project}/{step[lang]}", 3)], stack
 
 
 def logs(server: MotiaServer, trace_id: str, starting: str) -> list[dict[str, Any]]:
@@ -388,7 +425,7 @@ def test_a_cause_made_in_nodes_internals_drops_their_frames_as_the_error_does(
     """Node's fetch of a port no one listens on fails with "fetch failed", its cause ``connect
     ECONNREFUSED`` made in node's own code, no frame of the user's: its "Caused by" paragraph kept
     node's frames (``node:net``) that the error's own stack drops. The same rule for both (Python's
-    causes: the runner trims the chain as one, ``format_stack``)."""
+    causes: the runner trims the chain as one, ``user_traceback``)."""
     with socket.socket() as unused:  # a port no one listens on once closed
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]

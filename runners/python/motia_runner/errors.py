@@ -11,7 +11,6 @@ import threading
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import TracebackType
 
 _INTERNAL_DIRS = tuple(
     os.path.dirname(os.path.abspath(path)) + os.sep
@@ -32,28 +31,11 @@ def _is_internal(filename: str) -> bool:
     )
 
 
-def _strip(tb: TracebackType | None) -> TracebackType | None:
-    """Drop leading runner/importlib frames (the user's frames come after them)."""
-    while tb is not None and _is_internal(tb.tb_frame.f_code.co_filename):
-        tb = tb.tb_next
-    return tb
-
-
-def format_stack(exc: BaseException) -> str:
-    seen: set[int] = set()
-    chain: BaseException | None = exc
-    while chain is not None and id(chain) not in seen:  # strip runner frames on the whole chain
-        seen.add(id(chain))
-        chain.with_traceback(_strip(chain.__traceback__))
-        chain = chain.__cause__ or (None if chain.__suppress_context__ else chain.__context__)
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-
-
 def user_traceback(exc: BaseException) -> str:
-    """``exc`` as Python prints it, without the runner's frames anywhere in its chain, for an error a
-    step caught and logs (one raised by the runner's code, ``await context.emit(42)``, has the runner's
-    frames innermost); whole when no frame is the user's. ``exc`` itself is left as it is: unlike a
-    failed handler's, the step still holds it."""
+    """``exc`` as Python prints it, without the runner's frames anywhere in its chain (its outermost,
+    and the innermost of one raised by the runner's code: ``await context.emit(42)``), for an error a
+    handler or an import raised and one a step caught and logs; whole when no frame is the user's.
+    ``exc`` itself is left as it is: the step may still hold it."""
     told = traceback.TracebackException.from_exception(exc)
     chain = list(_chain(told))
     if any(not _is_internal(frame.filename) for each in chain for frame in each.stack):

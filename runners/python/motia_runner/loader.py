@@ -18,7 +18,7 @@ from typing import Any
 from motia_runner import jsonutil
 from motia_runner.config_encoding import encode_config
 from motia_runner.current import RUNNER, current_invocation
-from motia_runner.errors import describe, format_stack, location_in
+from motia_runner.errors import describe, location_in, user_traceback
 from motia_runner.messages import pb
 
 
@@ -230,5 +230,5 @@ def _load_error(file: str, path: Path, exc: BaseException) -> Any:
         line=where.line,
         column=where.column,
         message=str(exc) if own_check else describe(exc),
-        stack="" if own_check else format_stack(exc),
+        stack="" if own_check else user_traceback(exc),
     )
