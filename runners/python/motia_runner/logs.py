@@ -349,6 +349,7 @@ def _whole_traceback(original: Callable[..., None], file_at: int) -> Callable[..
 
 
 def print_tracebacks_whole() -> None:
+    """``traceback.print_exc()``, ``print_exception``, ``print_tb``, ``print_stack``: one write each."""
     traceback.print_exception = _whole_traceback(traceback.print_exception, 4)
     traceback.print_list = _whole_traceback(traceback.print_list, 1)
 
