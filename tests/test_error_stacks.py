@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import LANGUAGES
 from tests.support.project import write_project
 from tests.support.server import MotiaServer, eventually
 from tests.test_traces import motia
@@ -136,6 +137,62 @@ FILES = {
           return { status: 200, body: {} }
         }
     """,
+    "steps/ts/printed.step.ts": """
+        import { explode } from './explode'
+        export const config = { type: 'api', name: 'PrintedTs', path: '/printed/ts', method: 'GET', emits: [] }
+        export const handler = async () => {
+          try { explode('ts') } catch (error) { console.error(error) }
+          console.warn(new Error('where').stack)
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/js/printed.step.js": """
+        const { explode } = require('./explode.js')
+        exports.config = { type: 'api', name: 'PrintedJs', path: '/printed/js', method: 'GET', emits: [] }
+        exports.handler = async (_req, { logger }) => {
+          try { explode('js') } catch (error) { console.log('printed:', { error }) }
+          logger.warn(new Error('where').stack)
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/py/printed_step.py": """
+        import logging, traceback
+        config = {"type": "api", "name": "PrintedPy", "path": "/printed/py", "method": "GET", "emits": []}
+        async def handler(req, context):
+            try: await context.emit(42)
+            except TypeError: logging.exception("printed"); print(traceback.format_exc())
+            logging.warning("where", stack_info=True)
+            return {"status": 200, "body": {}}
+    """,
+    "steps/py/stderr_step.py": """
+        import sys, traceback
+        config = {"type": "api", "name": "StderrPy", "path": "/stderr/py", "method": "GET", "emits": []}
+        async def handler(req, context):
+            try: await context.emit(42)
+            except TypeError: traceback.print_exc()
+            print("said on stderr", file=sys.stderr)
+            return {"status": 200, "body": {}}
+    """,
+    "steps/ts/misemit.step.ts": """
+        export const config = { type: 'api', name: 'MisemitTs', path: '/misemit/ts', method: 'GET', emits: [] }
+        export const handler = async (_req: unknown, { emit }: any) => {
+          await emit(42)
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/js/misemit.step.js": """
+        exports.config = { type: 'api', name: 'MisemitJs', path: '/misemit/js', method: 'GET', emits: [] }
+        exports.handler = async (_req, { emit }) => {
+          await emit(42)
+          return { status: 200, body: {} }
+        }
+    """,
+    "steps/py/misemit_step.py": """
+        config = {"type": "api", "name": "MisemitPy", "path": "/misemit/py", "method": "GET", "emits": []}
+        async def handler(req, context):
+            await context.emit(42)
+            return {"status": 200, "body": {}}
+    """,
     "steps/py/explode.py": """
         def explode(lang):
             reason = f"{lang} exploded"
@@ -146,6 +203,11 @@ FILES = {
 HELPERS = {"ts": "steps/ts/explode.ts", "js": "steps/js/explode.js", "py": "steps/py/explode.py"}
 STEPS = {"ts": "steps/ts/fail.step.ts", "js": "steps/js/fail.step.js", "py": "steps/py/fail_step.py"}
 CAUGHT = {"ts": "steps/ts/caught.step.ts", "js": "steps/js/caught.step.js", "py": "steps/py/caught_step.py"}
+PRINTED = {
+    "ts": "steps/ts/printed.step.ts",
+    "js": "steps/js/printed.step.js",
+    "py": "steps/py/printed_step.py",
+}
 CAUSED = {"ts": "steps/ts/caused.step.ts", "js": "steps/js/caused.step.js", "py": "steps/py/caused_step.py"}
 
 _V8_FRAME = re.compile(r"^\s+at (?:.*?\()?(?:file://)?(/[^():]+):(\d+)(?::\d+)?\)?$")
@@ -202,6 +264,23 @@ def test_a_failed_handlers_stack_holds_only_the_users_frames(server: MotiaServer
     assert logged["meta"]["stack"] == body["stack"]
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_error_the_runners_code_raises_in_a_handler_has_only_the_users_frames(
+    server: MotiaServer, lang: str
+) -> None:
+    """``emit(42)`` fails in the runner's own code: its frames were innermost in Python's stack (only
+    the outermost were dropped), not in Node's."""
+    response = server.client.get(f"/misemit/{lang}")
+    assert response.status_code == 500
+    stack = response.json()["stack"]
+    step = {
+        "ts": "steps/ts/misemit.step.ts",
+        "js": "steps/js/misemit.step.js",
+        "py": "steps/py/misemit_step.py",
+    }
+    assert frames(stack) == [(f"{server.project}/{step[lang]}", 3)], stack
+
+
 def logs(server: MotiaServer, trace_id: str, starting: str) -> list[dict[str, Any]]:
     found = server.client.get("/__motia/logs", params={"traceId": trace_id}).json()["logs"]
     lines = [line for line in found if line["message"].startswith(starting)]
@@ -215,6 +294,62 @@ def test_an_error_a_handler_logs_has_only_the_users_frames(server: MotiaServer, 
     assert response.status_code == 200
     [logged] = eventually(lambda: logs(server, response.headers["x-trace-id"], "caught"))
     assert_users_stack(server, lang, logged["meta"]["stack"], CAUGHT[lang])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_stack_a_step_prints_itself_has_only_the_users_frames(server: MotiaServer, lang: str) -> None:
+    """``console.error(err)`` (an error's whole stack, as node prints it), ``console.log(text, { err })``
+    (one nested, indented deeper), and Python's ``logging.exception`` and printed
+    ``traceback.format_exc()`` of an error the runner's code raised (``context.emit(42)``): the runner's
+    frames (runners/node/src/invoke.ts, motia_runner/context.py) went along; the user's stay,
+    TypeScript's at its own lines."""
+    response = server.client.get(f"/printed/{lang}")
+    assert response.status_code == 200
+    starting = {"ts": "Error: ts exploded", "js": "printed: {", "py": "printed"}[lang]
+    [logged] = eventually(lambda: logs(server, response.headers["x-trace-id"], starting))
+    stack = logged["meta"]["stack"] if lang == "py" else logged["message"]
+    root = str(server.project) + "/"
+    found = frames(stack)
+    assert found and all(file.startswith(root) for file, _ in found), stack
+    assert (root + PRINTED[lang], 4) in found, stack  # the step's call
+    if lang != "py":
+        assert found[0] == (root + HELPERS[lang], 3), stack  # the throw, in the helper module
+    else:  # the traceback printed as text holds the same frames
+        [printed] = eventually(lambda: logs(server, response.headers["x-trace-id"], "Traceback (most recent"))
+        assert frames(printed["message"]) == found, printed["message"]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_stack_a_step_takes_where_it_is_has_only_the_users_frames(server: MotiaServer, lang: str) -> None:
+    """A stack taken where the step is, ``new Error('where').stack`` (text, no error) given to
+    ``console.warn`` or ``logger.warn``, and ``logging.warning('where', stack_info=True)``: the runner's frames were under the step's (its
+    invocation; the event loop and ``python -m``'s entry), and Python's stack was not logged at all."""
+    response = server.client.get(f"/printed/{lang}")
+    assert response.status_code == 200
+    [logged] = eventually(
+        lambda: logs(server, response.headers["x-trace-id"], "Error: where" if lang != "py" else "where")
+    )
+    stack = logged["meta"]["stack"] if lang == "py" else logged["message"]
+    root = str(server.project) + "/"
+    assert frames(stack) == [(root + PRINTED[lang], {"ts": 5, "js": 5, "py": 6}[lang])], stack
+
+
+def test_a_traceback_a_python_step_prints_is_one_error_line_of_its_step_without_the_runners_frames(
+    server: MotiaServer,
+) -> None:
+    """``traceback.print_exc()`` writes to ``sys.stderr``, a line at a time: the supervisor logged what
+    reached the runner's stderr as errors of the runner (``python-0``), a line per burst, no step nor
+    trace, and the runner's frames (motia_runner/context.py) in it. Python's alone: a Node step prints
+    an error with ``console.error``, which the runner takes (above)."""
+    response = server.client.get("/stderr/py")
+    assert response.status_code == 200
+    trace_id = response.headers["x-trace-id"]
+    [printed] = eventually(lambda: logs(server, trace_id, "Traceback (most recent call last)"))
+    assert printed["level"] == "error" and printed["step"] == "StderrPy", printed
+    assert printed["message"].endswith("TypeError: emit() takes a dict {'topic', 'data'}, not int"), printed
+    assert frames(printed["message"]) == [(f"{server.project}/steps/py/stderr_step.py", 4)], printed
+    [said] = eventually(lambda: logs(server, trace_id, "said on stderr"))
+    assert said["level"] == "error" and said["step"] == "StderrPy" and said["message"] == "said on stderr"
 
 
 @pytest.mark.parametrize("lang", ["ts", "js", "py"])
@@ -290,7 +425,7 @@ def test_a_cause_made_in_nodes_internals_drops_their_frames_as_the_error_does(
     """Node's fetch of a port no one listens on fails with "fetch failed", its cause ``connect
     ECONNREFUSED`` made in node's own code, no frame of the user's: its "Caused by" paragraph kept
     node's frames (``node:net``) that the error's own stack drops. The same rule for both (Python's
-    causes: the runner trims the chain as one, ``format_stack``)."""
+    causes: the runner trims the chain as one, ``user_traceback``)."""
     with socket.socket() as unused:  # a port no one listens on once closed
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]

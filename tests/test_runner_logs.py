@@ -4,7 +4,9 @@ record per burst (a traceback is one entry)."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +115,54 @@ def test_terminal_colours_are_left_out_of_log_records(tmp_path: Path, lang: str)
         served = {line["message"] for line in server.client.get("/__motia/logs").json()["logs"]}
     assert wanted <= served
     assert not [message for message in served if "\x1b" in message]
+
+
+# A step file that logs as it is imported, before it is a step (the top-level console.warn of a
+# .step.ts, a Python module-level logging.warning): its line showed as "(node-0)", no step named.
+LOUD = {
+    "ts": """
+        console.warn('loading ts {n}')
+        export const config = { type: 'api', name: 'Loud', path: '/loud', method: 'GET', emits: [] }
+        export const handler = async () => ({ status: 200, body: {} })
+    """,
+    "js": """
+        console.warn('loading js {n}')
+        exports.config = { type: 'api', name: 'Loud', path: '/loud', method: 'GET', emits: [] }
+        exports.handler = async () => ({ status: 200, body: {} })
+    """,
+    "py": """
+        import logging
+        logging.warning("loading py {n}")
+        config = {"type": "api", "name": "Loud", "path": "/loud", "method": "GET", "emits": []}
+        async def handler(req, context):
+            return {"status": 200, "body": {}}
+    """,
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_line_a_step_file_logs_as_it_loads_names_the_file_then_its_step(tmp_path: Path, lang: str) -> None:
+    """Where lines name their step (the terminal, the Logs panel's column and filter, ``motia logs``):
+    the file (relative to the project) on its first load, its step's name once known (a reload)."""
+    file = step_path(lang, "loud")
+    write_project(tmp_path, {file: LOUD[lang].replace("{n}", "1")})
+    with MotiaServer(tmp_path, mode="dev") as server:
+
+        def logged(message: str) -> dict[str, Any]:
+            found = server.client.get("/__motia/logs").json()["logs"]
+            lines = [line for line in found if line["message"] == message]
+            assert len(lines) == 1, found
+            line: dict[str, Any] = lines[0]
+            return line
+
+        first = eventually(lambda: logged(f"loading {lang} 1"))
+        assert first["step"] == file and first["level"] == "warn"
+        filtered = server.client.get("/__motia/logs", params={"step": file}).json()["logs"]
+        assert [line["message"] for line in filtered] == [f"loading {lang} 1"]
+        assert any(f"[{file}] " in line and f"loading {lang} 1" in line for line in server.lines), (
+            server.output
+        )
+
+        (tmp_path / file).write_text(textwrap.dedent(LOUD[lang].replace("{n}", "2")).lstrip("\n"))
+        again = eventually(lambda: logged(f"loading {lang} 2"), timeout=30)
+        assert again["step"] == "Loud"

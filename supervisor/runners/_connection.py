@@ -279,9 +279,13 @@ class RunnerConnection:
         request_id, frame = self._session.load(future, step_files, stream_files, hook_files)
         try:
             self._send(frame)
-            return await self._await_or_closed(future, timeout, "loading step files")
+            result = await self._await_or_closed(future, timeout, "loading step files")
         finally:
             self._session.forget_load(request_id)
+        _step_of_file.update(
+            (str(self._root / loaded.file), _step_name(loaded.config_json)) for loaded in result.steps
+        )
+        return result
 
     def ping(self) -> tuple[int, asyncio.Future[Pong]]:
         """Send a Ping; its Pong resolves the future (``forget_ping`` once done with it)."""
@@ -498,12 +502,20 @@ class RunnerConnection:
             _user_logger,
             record.level,
             _plain(record.message),
-            step=record.step_name or None,
+            step=record.step_name or self._loading(record, meta),
             trace_id=record.trace_id or None,
             meta=meta,
             created=record.time_ms / 1000 if record.time_ms else None,
             runner=self.runner_id,
         )
+
+    def _loading(self, record: LogRecord, meta: object) -> str | None:
+        """What a line logged while a file loads (``meta.file``, the runners' mark of it) names as its
+        step: the step the file loaded as before, else the file (relative to the project)."""
+        file = meta.get("file") if record.invocation_id == 0 and isinstance(meta, dict) else None
+        if not isinstance(file, str) or not file:
+            return None
+        return _step_of_file.get(str(self._root / file)) or file
 
     async def _read_stderr(self) -> None:
         # What reaches the runner's stderr is what bypassed its log capture: crash tracebacks, fatal
@@ -589,3 +601,18 @@ class RunnerConnection:
 def _resolve(waiter: asyncio.Future[Any], answer: Answer) -> None:
     if not waiter.done():
         waiter.set_result(answer)
+
+
+#: the step each step file (its absolute path) last loaded as, in any runner of this process: what a
+#: file logs while it loads again (a hot reload starts new runners) names that step
+_step_of_file: dict[str, str] = {}
+
+
+def _step_name(config_json: bytes) -> str:
+    """The name a loaded step file's config gives, "" when it has none."""
+    try:
+        config = orjson.loads(config_json)
+    except orjson.JSONDecodeError:
+        return ""
+    name = config.get("name") if isinstance(config, dict) else None
+    return name if isinstance(name, str) else ""

@@ -3,6 +3,7 @@
 import { format, inspect } from 'node:util';
 import { current, RUNNER, type InvocationScope } from './current';
 import { jsonBytes, normalizeMeta } from './jsonutil';
+import { userStack } from './stack';
 import { send } from './transport';
 
 /** Motia's four levels, and critical above error (the supervisor records it as its own level). */
@@ -45,6 +46,7 @@ export function setLogLevel(level: string): void {
   minLevel = order === undefined ? 0 : order;
 }
 
+/** One LogRecord; a stack in ``message`` without the runner's frames, as a thrown error's. */
 export function log(level: LogLevel, message: string, meta?: unknown, who?: InvocationScope): void {
   if (LEVEL_ORDER[level] < minLevel) return;
   const scope = who ?? current();
@@ -63,7 +65,8 @@ export function log(level: LogLevel, message: string, meta?: unknown, who?: Invo
       case: 'log',
       value: {
         level,
-        message,
+        // console.error(err), logger.error(`failed: ${err.stack}`)
+        message: userStack(message),
         metaJson,
         invocationId: scope?.invocationId ?? 0n,
         traceId: scope?.traceId ?? '',

@@ -11,6 +11,8 @@ class InvocationInfo:
     invocation_id: int
     trace_id: str
     step_name: str
+    #: set while a file is being imported (its path in the project): what it logs then is that file's
+    file: str = ""
 
 
 RUNNER = InvocationInfo(0, "", "")

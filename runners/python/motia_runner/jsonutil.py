@@ -8,17 +8,18 @@ import decimal
 import enum
 import json
 import math
-import traceback
 import uuid
 from pathlib import PurePath
 from typing import Any
+
+from motia_runner.errors import user_traceback
 
 
 def error_info(exc: BaseException) -> dict[str, str]:
     return {
         "name": type(exc).__name__,
         "message": str(exc),
-        "stack": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "stack": user_traceback(exc),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.machinery
 import importlib.util
 import itertools
@@ -16,7 +17,8 @@ from typing import Any
 
 from motia_runner import jsonutil
 from motia_runner.config_encoding import encode_config
-from motia_runner.errors import describe, format_stack, location_in
+from motia_runner.current import RUNNER, current_invocation
+from motia_runner.errors import describe, location_in, user_traceback
 from motia_runner.messages import pb
 
 
@@ -89,7 +91,7 @@ class Loader:
         path = (self.project_root / file).resolve()
         self.hooks.pop(file, None)
         try:
-            module = self._import(path)
+            module = self._import(path, file)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -104,7 +106,7 @@ class Loader:
     def _load_one(self, file: str, result: Any, is_stream: bool) -> None:
         path = (self.project_root / file).resolve()
         try:
-            module = self._import(path)
+            module = self._import(path, file)
             config = getattr(module, "config", None)
             if config is None:
                 beside = "" if is_stream else " next to `async def handler`"
@@ -140,7 +142,7 @@ class Loader:
             )
             result.steps.append(entry)
 
-    def _import(self, path: Path) -> ModuleType:
+    def _import(self, path: Path, file: str) -> ModuleType:
         if not path.is_file():
             raise FileNotFoundError(f"no such file: {path}")
         # The step's folder too, so that a step imports its neighbours (`from services import x`).
@@ -152,11 +154,15 @@ class Loader:
             raise ImportError(f"cannot import {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # pydantic, dataclasses and pickle look modules up by name
+        # what the module prints or logs as it runs is a line of its file (the node runner's scope.file)
+        loading = current_invocation.set(dataclasses.replace(RUNNER, file=file))
         try:
             spec.loader.exec_module(module)
         except BaseException:
             sys.modules.pop(name, None)
             raise
+        finally:
+            current_invocation.reset(loading)
         return module
 
     def _module_name(self, path: Path) -> str:
@@ -224,5 +230,5 @@ def _load_error(file: str, path: Path, exc: BaseException) -> Any:
         line=where.line,
         column=where.column,
         message=str(exc) if own_check else describe(exc),
-        stack="" if own_check else format_stack(exc),
+        stack="" if own_check else user_traceback(exc),
     )

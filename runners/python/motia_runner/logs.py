@@ -4,6 +4,7 @@ diagnostics."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import logging
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 from motia_runner import jsonutil
 from motia_runner.current import RUNNER, InvocationInfo, current
+from motia_runner.errors import user_frames_in, user_traceback
 from motia_runner.messages import pb
 
 #: Motia's four levels, and ``critical`` above error (the supervisor records it as its own level); with
@@ -89,9 +91,11 @@ class LogSink:
         if LEVELS[level] < self._threshold:
             return
         info = info or current()
+        if info.file and info.invocation_id == 0:
+            meta = _with_file(meta, info.file)
         record = pb.LogRecord(
             level=level,
-            message=message if isinstance(message, str) else _to_text(message),
+            message=user_frames_in(message if isinstance(message, str) else _to_text(message)),
             meta_json=meta,
             invocation_id=info.invocation_id,
             trace_id=info.trace_id,
@@ -109,6 +113,13 @@ class LogSink:
     def runner(self, level: str, message: str, meta: Any = None) -> None:
         """A diagnostic of the runner itself (invocation_id 0)."""
         self.log(level, message, meta_json(meta), RUNNER)
+
+
+def _with_file(meta: bytes, file: str) -> bytes:
+    """``meta`` (a JSON object: ``meta_json``'s) naming the file whose import logged it, as the node
+    runner's records do."""
+    fields = jsonutil.loads(meta) if meta else {}
+    return jsonutil.dumps({**fields, "file": file})
 
 
 # Attributes every logging.LogRecord has; anything else on a record came from ``extra=``.
@@ -131,7 +142,7 @@ class LoggingBridge(logging.Handler):
     a LogRecord at its own level, tagged with the invocation it was made in (like ``context.logger``'s).
 
     Meta: the logger's name (unless root), the fields passed with ``extra=``, and the stack of
-    ``logger.exception(...)`` / ``exc_info=True``.
+    ``logger.exception(...)`` / ``exc_info=True`` and ``stack_info=True`` (without the runner's frames).
     """
 
     def __init__(self, sink: LogSink) -> None:
@@ -159,8 +170,13 @@ class LoggingBridge(logging.Handler):
             }
             if record.name != "root":
                 meta["logger"] = record.name
+            stacks = []
             if record.exc_info and record.exc_info[1] is not None:
-                meta["stack"] = "".join(traceback.format_exception(*record.exc_info))
+                stacks.append(user_traceback(record.exc_info[1]))
+            if record.stack_info:  # what logging's own formatter prints after the exception
+                stacks.append(user_frames_in(record.stack_info))
+            if stacks:
+                meta["stack"] = "".join(stacks)
             self._sink.log(level, record.getMessage(), meta_json(meta or None))
         except Exception:
             self.handleError(record)
@@ -188,9 +204,11 @@ def _handle(self: logging.Handler, record: logging.LogRecord) -> Any:
 
 
 def _stream_emit(self: logging.StreamHandler[Any], record: logging.LogRecord) -> None:
-    """A StreamHandler on the process's stderr writes to the captured stdout instead (where the record's
-    level is kept); any other stream (a file, a stream the user set up) as before."""
-    if self.stream is not sys.__stderr__ or not isinstance(sys.stdout, StdoutCapture):
+    """A StreamHandler on the process's stderr (or on ``StderrCapture``, ``sys.stderr`` when the
+    handler was made) writes to the captured stdout instead (where the record's level is kept); any
+    other stream (a file, a stream the user set up) as before."""
+    on_stderr = self.stream is sys.__stderr__ or isinstance(self.stream, StderrCapture)
+    if not on_stderr or not isinstance(sys.stdout, StdoutCapture):
         _original_stream_emit(self, record)
         return
     try:
@@ -285,6 +303,55 @@ class StdoutCapture(io.TextIOBase):
         else:  # printed by a logging handler: the line of its record
             meta = meta_json({"logger": record.name} if record.name != "root" else None)
             self._sink.log(level_of(record.levelno), message, meta)
+
+
+class StderrCapture(StdoutCapture):
+    """Replacement for ``sys.stderr``: what a handler writes there (``traceback.print_exc()``,
+    ``print(..., file=sys.stderr)``) is an error line of its invocation, its step and trace named and
+    a stack in it without the runner's frames, where the supervisor logged it as an error of the
+    runner naming neither. Outside an invocation (the runner's own words as it fails, what a file
+    writes as it loads) it goes to the process's stderr as before."""
+
+    def __init__(self, sink: LogSink, stream: Any) -> None:
+        super().__init__(sink, "error")
+        self._stream = stream
+
+    def fileno(self) -> int:
+        return 2
+
+    def write(self, text: str) -> int:
+        if current().invocation_id == 0:
+            return int(self._stream.write(text))
+        return super().write(text)
+
+    def flush(self) -> None:
+        super().flush()
+        self._stream.flush()
+
+
+def _whole_traceback(original: Callable[..., None], file_at: int) -> Callable[..., None]:
+    """``traceback.print_exception`` / ``print_list`` writing what they print at once, not a line at a
+    time: a traceback ``print_exc()`` prints in a handler is one line of it (``StderrCapture`` takes a
+    write ending in a newline as a line, as ``print`` writes one). ``file_at``: where the ``file``
+    argument is when passed by position."""
+
+    @functools.wraps(original)
+    def printing(*args: Any, **kwargs: Any) -> None:
+        told = io.StringIO()
+        if len(args) > file_at:
+            file, args = args[file_at], (*args[:file_at], told, *args[file_at + 1 :])
+        else:
+            file, kwargs = kwargs.get("file"), {**kwargs, "file": told}
+        original(*args, **kwargs)
+        (file if file is not None else sys.stderr).write(told.getvalue())
+
+    return printing
+
+
+def print_tracebacks_whole() -> None:
+    """``traceback.print_exc()``, ``print_exception``, ``print_tb``, ``print_stack``: one write each."""
+    traceback.print_exception = _whole_traceback(traceback.print_exception, 4)
+    traceback.print_list = _whole_traceback(traceback.print_list, 1)
 
 
 class _BinaryAdapter(io.RawIOBase):

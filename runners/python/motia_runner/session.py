@@ -21,11 +21,11 @@ from motia_runner.calls import CallClient
 from motia_runner.context import Context
 from motia_runner.current import InvocationInfo, current_invocation
 from motia_runner.debugger import start_debugger
-from motia_runner.errors import format_stack
+from motia_runner.errors import user_traceback
 from motia_runner.invoke import Encoded, Invoker, settle
 from motia_runner.liveness import Admission, LoopWatch
 from motia_runner.loader import Loader
-from motia_runner.logs import LoggingBridge, LogSink, StdoutCapture
+from motia_runner.logs import LoggingBridge, LogSink, StderrCapture, StdoutCapture, print_tracebacks_whole
 from motia_runner.messages import pb
 from motia_runner.tasks import TaskTracker, tag
 from motia_runner.transport import PIPE_CLOSED, Channel, Reader, Writer
@@ -107,6 +107,8 @@ class Session:
     async def run(self) -> int:
         self.tracker.install(self._loop)
         sys.stdout = StdoutCapture(self.sink)
+        sys.stderr = StderrCapture(self.sink, sys.stderr)
+        print_tracebacks_whole()
         self.logging_bridge.install("info")
         self.watch.start()
         self.admission.start_watching()
@@ -119,6 +121,8 @@ class Session:
         self.admission.stop()
         with contextlib.suppress(Exception):
             sys.stdout.flush()
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
         self.writer.close()
 
     # ------------------------------------------------------------------ dispatch
@@ -198,7 +202,7 @@ class Session:
         except Exception as exc:  # a runner bug: still answer, or the supervisor waits forever
             result = pb.LoadResult(request_id=request.request_id)
             for file in [*request.stream_files, *request.step_files]:
-                error = pb.LoadError(file=file, message=f"runner error: {exc}", stack=format_stack(exc))
+                error = pb.LoadError(file=file, message=f"runner error: {exc}", stack=user_traceback(exc))
                 result.errors.append(error)
         self.writer.send(pb.RunnerMessage(loaded=result))
         self.sink.runner(
@@ -265,7 +269,7 @@ class Session:
                 return
             error = error_info("CancelledError", "cancelled")
         except BaseException as exc:
-            error = error_info(type(exc).__name__, str(exc), format_stack(exc))
+            error = error_info(type(exc).__name__, str(exc), user_traceback(exc))
         try:
             await settle(ctx)
         except asyncio.CancelledError:
