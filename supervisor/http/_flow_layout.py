@@ -81,9 +81,12 @@ class FlowLayout:
         if self.path is None:
             raise OSError(0, "no project folder to save it in")
         self.flows[flow_id] = positions
-        listed = [{"id": flow, "config": config} for flow, config in self.flows.items()]
         # Motia's own writing: two spaces, so that a project moved back to Node Motia diffs little
-        self.path.write_text(json.dumps(listed, indent=2, ensure_ascii=False), encoding="utf-8")
+        self.path.write_text(json.dumps(self.listed(), indent=2, ensure_ascii=False), encoding="utf-8")
+
+    def listed(self) -> list[dict[str, object]]:
+        """The flows' positions as Motia's file lists them: ``[{"id", "config"}]``."""
+        return [{"id": flow, "config": config} for flow, config in self.flows.items()]
 
 
 def parse_layout(raw: bytes) -> dict[str, Positions]:
@@ -137,8 +140,7 @@ def _kind(value: object) -> str:
 def register_flow_layout(app: Quart, layout: FlowLayout) -> None:
     @app.route("/__motia/workbench/layout", methods=["GET"])
     async def whole() -> Response:
-        listed = [{"id": flow, "config": config} for flow, config in layout.flows.items()]
-        return json_response(200, {"flows": listed})
+        return json_response(200, {"flows": layout.listed()})
 
     @app.route("/__motia/flows/<flow_id>/config", methods=["GET"])
     async def one(flow_id: str) -> Response:

@@ -576,8 +576,7 @@ function layoutFlow(flow) {
   const looseRows = []
   loose.forEach((id, index) => (looseRows[Math.floor(index / perRow)] ||= []).push(id))
   graphWidth = Math.max(graphWidth, ...looseRows.map((row) => row.length * pitch - GAP_X))
-  const hasBackEdges = flow.edges.some((edge) => rank.has(edge.source) && rank.has(edge.target) && rank.get(edge.target) <= rank.get(edge.source) && edge.source !== edge.target)
-  const width = MARGIN * 2 + graphWidth + (hasBackEdges ? 80 : 0)
+  const width = MARGIN * 2 + graphWidth + backEdgeRoom(flow.edges, rank)
   const coords = new Map()
   const graphLeft = MARGIN + (graphWidth - (xs.length ? Math.max(...xs) + shift + NODE_W : 0)) / 2
   // a layer sits lower when a step of it has many labelled edges coming in: their labels need rows
@@ -597,6 +596,14 @@ function layoutFlow(flow) {
   const bottom = looseRows.length ? graphBottom + looseRows.length * (NODE_H + GAP_Y) : graphBottom
   const height = Math.max(MARGIN * 2, bottom - GAP_Y + MARGIN)
   return { coords, width, height, crossings: fewest }
+}
+
+// Room to the right of a diagram for the edges that go back up or across to a step of the same rank or
+// above (``rank``: each step's rank by name), which run around the right side: none when there are none
+const BACK_EDGE_ROOM = 80
+function backEdgeRoom(edges, rank) {
+  const back = edges.some((edge) => rank.has(edge.source) && rank.has(edge.target) && rank.get(edge.target) <= rank.get(edge.source) && edge.source !== edge.target)
+  return back ? BACK_EDGE_ROOM : 0
 }
 
 // A flow laid out where Node Motia's Workbench left its steps (``saved``: the flow's positions in the
@@ -626,8 +633,8 @@ function flowLayout(flow, saved) {
     rowBottom = at.y >= rowBottom ? at.y + NODE_H : Math.max(rowBottom, at.y + NODE_H)
     at.rank = rank
   }
-  const hasBackEdges = flow.edges.some((edge) => coords.has(edge.source) && coords.has(edge.target) && coords.get(edge.target).rank <= coords.get(edge.source).rank && edge.source !== edge.target)
-  const width = Math.max(...[...coords.values()].map((at) => at.x)) + NODE_W + MARGIN + (hasBackEdges ? 80 : 0)
+  const ranks = new Map([...coords].map(([name, at]) => [name, at.rank]))
+  const width = Math.max(...[...coords.values()].map((at) => at.x)) + NODE_W + MARGIN + backEdgeRoom(flow.edges, ranks)
   const height = Math.max(...[...coords.values()].map((at) => at.y)) + NODE_H + MARGIN
   return { coords, width, height }
 }
